@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { consumeLoginLink } from './consumeLoginLink.ts';
+import { LOGIN_LINKS_PER_WINDOW, requestLoginLink } from './requestLoginLink.ts';
+import { DomainError } from '../shared/errors.ts';
+
+let t: TestNode;
+before(async () => {
+  t = await createTestNode({ operators: ['boss@example.org'] });
+});
+after(() => t.close());
+
+const tokenOf = (url: string) => url.split('/login/')[1]!;
+
+describe('login by e-mailed link', () => {
+  test('the link logs in once, creates the account and sets an HttpOnly SameSite session cookie', async () => {
+    const c = t.client();
+    const sent = await c.postForm('/login', { email: 'New.Person@Example.org' });
+    assert.equal(sent.statusCode, 200);
+    assert.match(sent.body, /new\.person@example\.org/);
+    const mail = await t.lastMailTo('new.person@example.org');
+    assert.ok(mail, 'a mail is in the outbox');
+    assert.equal(mail.language, 'fr');
+    assert.match(mail.subject, /lien de connexion/);
+    const link = /\/login\/([A-Za-z0-9_-]{43})/.exec(mail.text)!;
+    // Opening the link does not log in (mail scanners open links): it shows a button.
+    const confirm = await c.get(link[0]);
+    assert.equal(confirm.statusCode, 200);
+    assert.equal(c.cookies.has('rezo_session'), false);
+    const done = await c.postForm(link[0], {});
+    assert.equal(done.statusCode, 303);
+    assert.equal(done.headers.location, '/account?welcome=1');
+    const cookie = (done.cookies as { name: string; httpOnly?: boolean; sameSite?: string; path?: string }[]).find((x) => x.name === 'rezo_session');
+    assert.ok(cookie);
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Lax');
+    const me = await c.api('GET', '/api/v1/me');
+    assert.equal(me.statusCode, 200);
+    assert.equal(me.json().email, 'new.person@example.org');
+    // The token is stored hashed: its plain value is nowhere in the table.
+    const rows = await t.db.selectFrom('login_tokens').select('token_hash').execute();
+    assert.ok(rows.every((r) => !Buffer.from(r.token_hash).toString('utf8').includes(link[1]!)));
+    // Used again: refused with a clear message.
+    const again = await t.client().postForm(link[0], {});
+    assert.equal(again.statusCode, 400);
+    assert.match(again.body, /déjà servi/);
+  });
+
+  test('an expired link is refused and says so', async () => {
+    const { url } = await requestLoginLink(t.db, t.config, { email: 'late@example.org', language: 'en', sendMail: false });
+    await sql`update login_tokens set expires_at = now() - interval '1 second' where email = 'late@example.org'`.execute(t.db);
+    const c = t.client();
+    const r = await c.postForm(url.replace(t.config.baseUrl, ''), {}, {});
+    assert.equal(r.statusCode, 400);
+    assert.match(r.body, /expiré/);
+    assert.equal(c.cookies.has('rezo_session'), false);
+  });
+
+  test('a forged or malformed token is refused', async () => {
+    for (const token of ['x'.repeat(43), 'short', 'A'.repeat(42) + '!']) {
+      await assert.rejects(consumeLoginLink(t.db, t.config, { token, language: 'fr' }), (e: unknown) => e instanceof DomainError && e.code === 'login-link-invalid');
+    }
+    const r = await t.client().postForm(`/login/${'y'.repeat(43)}`, {});
+    assert.equal(r.statusCode, 400);
+    assert.match(r.body, /pas valable/);
+  });
+
+  test('a token used by many requests at once logs in exactly one of them', async () => {
+    const { url } = await requestLoginLink(t.db, t.config, { email: 'race@example.org', language: 'fr', sendMail: false });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => consumeLoginLink(t.db, t.config, { token: tokenOf(url), language: 'fr' })));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const sessions = await t.db.selectFrom('sessions').innerJoin('people', 'people.id', 'sessions.person_id').where('people.email', '=', 'race@example.org').select('token_hash').execute();
+    assert.equal(sessions.length, 1);
+  });
+
+  test('an address gets at most 5 links in 15 minutes; the sixth is refused and writes nothing', async () => {
+    for (let i = 0; i < LOGIN_LINKS_PER_WINDOW; i++) {
+      await requestLoginLink(t.db, t.config, { email: 'flood@example.org', language: 'fr' });
+    }
+    const c = t.client();
+    const r = await c.postForm('/login', { email: 'flood@example.org' }, {});
+    assert.equal(r.statusCode, 429);
+    assert.match(r.body, /Trop de liens/);
+    const n = await t.db.selectFrom('login_tokens').where('email', '=', 'flood@example.org').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    assert.equal(Number(n.n), LOGIN_LINKS_PER_WINDOW);
+  });
+
+  test('bad addresses get a field error in the page language, and no token', async () => {
+    const before = await t.db.selectFrom('login_tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const c = t.client();
+    await c.get('/login?lang=en');
+    for (const email of ['', 'not-an-email', 'a@b', 'x'.repeat(250) + '@example.org']) {
+      const r = await c.postForm('/login', { email });
+      assert.equal(r.statusCode, 422, email);
+      assert.match(r.body, /aria-invalid="true"/);
+      assert.match(r.body, email ? /not a valid e-mail address/ : /This field is required/);
+    }
+    const afterCount = await t.db.selectFrom('login_tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    assert.equal(Number(afterCount.n), Number(before.n));
+  });
+
+  test('the login form is refused without its CSRF token', async () => {
+    const c = t.client();
+    await c.get('/login');
+    const r = await c.postForm('/login', { email: 'csrf@example.org' }, { csrf: false });
+    assert.equal(r.statusCode, 403);
+    const forged = await c.postForm('/login', { email: 'csrf@example.org' }, { csrf: 'forged-token' });
+    assert.equal(forged.statusCode, 403);
+    assert.equal(await t.lastMailTo('csrf@example.org'), undefined);
+  });
+
+  test('after login the person goes back where they were, never to another site', async () => {
+    const c = t.client();
+    await c.postForm('/login', { email: 'next@example.org', next: '/venues/new' });
+    let link = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo('next@example.org'))!.text)![0];
+    // First login goes to the account page (name needed); a second login honours `next`.
+    await c.postForm(link, {});
+    const c2 = t.client();
+    await c2.postForm('/login', { email: 'next@example.org', next: '/venues/new' });
+    link = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo('next@example.org'))!.text)![0];
+    await t.db.updateTable('people').set({ name: 'Next' }).where('email', '=', 'next@example.org').execute();
+    const r = await c2.postForm(link, {});
+    assert.equal(r.headers.location, '/venues/new');
+    for (const evil of ['//evil.example/x', 'https://evil.example/', '/\\evil.example']) {
+      const c3 = t.client();
+      await c3.postForm('/login', { email: 'next2@example.org', next: evil });
+      const l = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo('next2@example.org'))!.text)![0];
+      await t.db.updateTable('people').set({ name: 'N2' }).where('email', '=', 'next2@example.org').execute();
+      const res = await c3.postForm(l, {});
+      assert.ok(['/account', '/account?welcome=1'].includes(String(res.headers.location)), `${evil} → ${res.headers.location}`);
+    }
+  });
+
+  test('an address listed in REZO_OPERATORS becomes an operator at login', async () => {
+    const c = await t.loginAs('boss@example.org');
+    const me = await c.api('GET', '/api/v1/me');
+    assert.equal(me.json().isOperator, true);
+    const admin = await c.get('/admin');
+    assert.equal(admin.statusCode, 200);
+  });
+
+  test('logout ends the session on the server', async () => {
+    const c = await t.loginAs('bye@example.org');
+    const token = c.cookies.get('rezo_session')!;
+    const out = await c.postForm('/logout', {});
+    assert.equal(out.statusCode, 303);
+    const me = await t.app.inject({ url: '/api/v1/me', headers: { cookie: `rezo_session=${token}` } });
+    assert.equal(me.statusCode, 401);
+    assert.equal(me.headers['content-type'], 'application/problem+json; charset=utf-8');
+  });
+});

@@ -1,0 +1,153 @@
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { DomainError } from './shared/errors.ts';
+import { translate } from './i18n/i18n.ts';
+import { SYSTEM } from './access/actor.ts';
+import { requestLoginLink } from './accounts/requestLoginLink.ts';
+import { setOperator } from './accounts/setOperator.ts';
+import { DEMO_ADMIN_EMAIL, isEmptyNode, loadDemo } from './demo/loadDemo.ts';
+import { createLogger } from './node/logger.ts';
+import { assembleNode, migrateAndReport, openConfiguredDatabase } from './node/node.ts';
+import type { Database } from './db/database.ts';
+
+const HELP = `rezo — a Rezo node: shared agenda, ticketing and a federated wallet for the venues of a territory.
+
+Usage: rezo <command> [arguments]
+
+Commands:
+  serve                     start the node (what \`npm start\` runs): migrate, load the demo on an
+                            empty database (unless REZO_DEMO=0), serve HTTP on HOST:PORT
+  migrate                   apply the database migrations and exit
+  demo                      load the demo territory into an empty database
+  login-link <email>        print a one-time login URL for that address (for a node without mail)
+  operator add <email>      make a person a node operator (super-admin)
+  operator remove <email>   take the operator role back
+  help                      show this help
+
+Configuration comes from environment variables; see README.md ("Configuration").
+Examples:
+  npx rezo serve
+  DATABASE_URL=postgres://rezo@localhost/rezo npx rezo migrate
+  npx rezo login-link admin@example.org`;
+
+class UsageError extends Error {}
+
+async function withDatabase<T>(config: Config, fn: (database: Database) => Promise<T>): Promise<T> {
+  const logger = createLogger({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const database = await openConfiguredDatabase(config);
+  try {
+    await migrateAndReport(database, logger);
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function serve(config: Config): Promise<void> {
+  const logger = createLogger(config);
+  const database = await openConfiguredDatabase(config);
+  await migrateAndReport(database, logger);
+  let demoLoaded = false;
+  if (config.demo && (await isEmptyNode(database.db))) demoLoaded = await loadDemo(database.db, config);
+  const node = await assembleNode(config, database, logger);
+  node.mail.start();
+
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'stopping: finishing requests in flight');
+    const force = setTimeout(() => {
+      logger.error('requests still running after 10 s, stopping anyway');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    node.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  await node.app.listen({ host: config.host, port: config.port });
+  const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`;
+  const lines = [``, `Rezo is running at ${config.baseUrl}  (database: ${where}, mode: ${config.env})`];
+  if (demoLoaded) lines.push(`Demo territory loaded: 4 venues with their teams.`);
+  const hasDemoAdmin = await database.db.selectFrom('people').select('id').where('email', '=', DEMO_ADMIN_EMAIL).executeTakeFirst();
+  if (hasDemoAdmin && config.env === 'development') {
+    const link = await requestLoginLink(database.db, config, { email: DEMO_ADMIN_EMAIL, language: config.defaultLanguage, sendMail: false });
+    lines.push(`Log in as the demo admin (${DEMO_ADMIN_EMAIL}) with this one-time link (valid ${config.loginTokenTtlMinutes} min):`, `  ${link.url}`);
+    lines.push(`Or ask for a link at ${config.baseUrl}/login and read it at ${config.baseUrl}/dev/mail.`);
+  } else if (!config.smtpUrl) {
+    lines.push(`No SMTP_URL: login mails are only logged. Get a login link with: npx rezo login-link <email>`);
+  }
+  lines.push(`API documentation: ${config.baseUrl}/api/docs   Stop with Ctrl+C.`, ``);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(HELP + '\n');
+    return command ? 0 : 1;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      await serve(config);
+      return -1; // keeps running
+    case 'migrate':
+      await withDatabase(config, async () => {});
+      process.stdout.write('database is up to date\n');
+      return 0;
+    case 'demo':
+      return withDatabase(config, async (database) => {
+        if (!(await loadDemo(database.db, config))) throw new UsageError('the database already has venues; the demo loads only into an empty one');
+        process.stdout.write(`demo territory loaded; log in as ${DEMO_ADMIN_EMAIL}\n`);
+        return 0;
+      });
+    case 'login-link': {
+      if (args.length !== 1) throw new UsageError('usage: rezo login-link <email>');
+      return withDatabase(config, async (database) => {
+        const { url } = await requestLoginLink(database.db, config, { email: args[0], language: config.defaultLanguage, sendMail: false });
+        process.stdout.write(url + '\n');
+        return 0;
+      });
+    }
+    case 'operator': {
+      const [action, email] = args;
+      if ((action !== 'add' && action !== 'remove') || !email || args.length !== 2) throw new UsageError('usage: rezo operator add|remove <email>');
+      return withDatabase(config, async (database) => {
+        const person = await setOperator(database.db, SYSTEM, { email, operator: action === 'add' });
+        process.stdout.write(`${person.email} is ${action === 'add' ? 'now' : 'no longer'} a node operator\n`);
+        return 0;
+      });
+    }
+    default:
+      throw new UsageError(`unknown command "${command}" (see rezo --help)`);
+  }
+}
+
+/** One line on stderr, in English (the CLI's language), then exit 1. */
+export function describeError(error: unknown): string {
+  if (error instanceof ConfigError) return `rezo: ${error.message}`;
+  if (error instanceof UsageError) return `rezo: ${error.message}`;
+  if (error instanceof DomainError) {
+    const fields = error.fields.map((f) => `${f.field}: ${translate('en', `fields.${f.message}`, f.params)}`).join('; ');
+    return `rezo: ${translate('en', `problems.${error.code}.detail`, error.params)}${fields ? ` (${fields})` : ''}`;
+  }
+  const e = error as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE') return `rezo: the port is already in use (${e.message}); set PORT to another one`;
+  if (e?.code === 'ECONNREFUSED') return `rezo: cannot reach the database (${e.message}); check DATABASE_URL`;
+  return `rezo: ${e?.message ?? String(error)}`;
+}

@@ -1,0 +1,179 @@
+import { resolve } from 'node:path';
+
+/**
+ * Every setting of a node, read from the environment once, validated, with defaults. A bad value
+ * stops the node at start with one line per problem; an unknown REZO_* variable is refused too,
+ * because a misspelt setting silently ignored is worse than a refusal.
+ */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** Public URL of the node, used in mails and links. */
+  baseUrl: string;
+  /** postgres:// URL; absent means embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Load the demo territory into an empty database at start. */
+  demo: boolean;
+  territoryName: string;
+  defaultLanguage: 'fr' | 'en';
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** E-mails of node operators (super-admins), in addition to those set with `rezo operator add`. */
+  operators: string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  trustProxy: boolean;
+  /** Minutes a login link stays valid. */
+  loginTokenTtlMinutes: number;
+  sessionTtlDays: number;
+  /** Largest accepted request body (JSON and forms), bytes. */
+  bodyLimitBytes: number;
+  /** Largest accepted image upload, bytes. */
+  uploadLimitBytes: number;
+  dbPoolSize: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The settings this module reads; every one is documented in README.md. */
+export const SETTINGS = [
+  'NODE_ENV',
+  'REZO_ENV',
+  'HOST',
+  'PORT',
+  'REZO_BASE_URL',
+  'DATABASE_URL',
+  'REZO_DATA_DIR',
+  'REZO_DEMO',
+  'REZO_TERRITORY_NAME',
+  'REZO_DEFAULT_LANGUAGE',
+  'SMTP_URL',
+  'MAIL_FROM',
+  'REZO_OPERATORS',
+  'LOG_LEVEL',
+  'REZO_TRUST_PROXY',
+  'REZO_LOGIN_TOKEN_TTL_MINUTES',
+  'REZO_SESSION_TTL_DAYS',
+  'REZO_BODY_LIMIT_BYTES',
+  'REZO_UPLOAD_LIMIT_BYTES',
+  'REZO_DB_POOL_SIZE',
+] as const;
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const get = (name: (typeof SETTINGS)[number]) => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('REZO_') && !(SETTINGS as readonly string[]).includes(name) && !name.startsWith('REZO_TEST_')) {
+      problems.push(`${name}: unknown setting (known: ${SETTINGS.filter((s) => s.startsWith('REZO_')).join(', ')})`);
+    }
+  }
+
+  const oneOf = <T extends string>(name: (typeof SETTINGS)[number], allowed: readonly T[], fallback: T): T => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    problems.push(`${name}: "${v}" is not one of ${allowed.join(', ')}`);
+    return fallback;
+  };
+  const int = (name: (typeof SETTINGS)[number], fallback: number, min: number, max: number): number => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      problems.push(`${name}: "${v}" must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(v);
+  };
+  const bool = (name: (typeof SETTINGS)[number], fallback: boolean): boolean => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(v.toLowerCase())) return true;
+    if (['0', 'false', 'no', 'off'].includes(v.toLowerCase())) return false;
+    problems.push(`${name}: "${v}" must be 1 or 0 (true or false)`);
+    return fallback;
+  };
+  const url = (name: (typeof SETTINGS)[number], protocols: string[]): string | undefined => {
+    const v = get(name);
+    if (v === undefined) return undefined;
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) {
+        problems.push(`${name}: "${u.protocol}" URLs are not supported (use ${protocols.join(' or ')})`);
+        return undefined;
+      }
+      return v;
+    } catch {
+      problems.push(`${name}: not a valid URL`);
+      return undefined;
+    }
+  };
+
+  const nodeEnv = get('NODE_ENV');
+  const env_ = oneOf('REZO_ENV', ['development', 'production', 'test'] as const, nodeEnv === 'production' ? 'production' : nodeEnv === 'test' ? 'test' : 'development');
+  const host = get('HOST') ?? '127.0.0.1';
+  const port = int('PORT', 8080, 0, 65535);
+  const baseUrlRaw = url('REZO_BASE_URL', ['http:', 'https:']);
+  const displayHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  const baseUrl = (baseUrlRaw ?? `http://${displayHost}:${port}`).replace(/\/+$/, '');
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const smtpUrl = url('SMTP_URL', ['smtp:', 'smtps:']);
+
+  const operators = (get('REZO_OPERATORS') ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const email of operators) {
+    if (!isEmail(email)) problems.push(`REZO_OPERATORS: "${email}" is not an e-mail address`);
+  }
+  const mailFrom = get('MAIL_FROM') ?? 'Rezo <no-reply@rezo.localhost>';
+
+  const config: Config = {
+    env: env_,
+    host,
+    port,
+    baseUrl,
+    databaseUrl,
+    dataDir: resolve(cwd, get('REZO_DATA_DIR') ?? 'data'),
+    demo: bool('REZO_DEMO', true),
+    territoryName: get('REZO_TERRITORY_NAME') ?? 'La Réunion',
+    defaultLanguage: oneOf('REZO_DEFAULT_LANGUAGE', ['fr', 'en'] as const, 'fr'),
+    smtpUrl,
+    mailFrom,
+    operators,
+    logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    trustProxy: bool('REZO_TRUST_PROXY', false),
+    loginTokenTtlMinutes: int('REZO_LOGIN_TOKEN_TTL_MINUTES', 15, 1, 1440),
+    sessionTtlDays: int('REZO_SESSION_TTL_DAYS', 30, 1, 365),
+    bodyLimitBytes: int('REZO_BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
+    uploadLimitBytes: int('REZO_UPLOAD_LIMIT_BYTES', 2_097_152, 1024, 52_428_800),
+    dbPoolSize: int('REZO_DB_POOL_SIZE', 10, 1, 200),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+const EMAIL_RE = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+export function isEmail(value: string): boolean {
+  return value.length <= 254 && EMAIL_RE.test(value);
+}
+
+/** A configuration for tests: production-like, quiet, no demo. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    ...loadConfig({ REZO_ENV: 'test', LOG_LEVEL: 'silent', REZO_DEMO: '0' }),
+    baseUrl: 'http://rezo.test',
+    ...overrides,
+  };
+}

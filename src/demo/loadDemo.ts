@@ -1,0 +1,93 @@
+import type { Config } from '../config.ts';
+import { inTransaction, type Db } from '../db/database.ts';
+import { SYSTEM } from '../access/actor.ts';
+import { ensurePerson } from '../accounts/people.ts';
+import { createPlace } from '../places/createPlace.ts';
+
+export const DEMO_ADMIN_EMAIL = 'admin@demo.rezo.test';
+
+interface DemoPlace {
+  slug: string;
+  name: string;
+  description: string;
+  street: string;
+  postal_code: string;
+  city: string;
+  latitude: number;
+  longitude: number;
+  modules: string[];
+  team: { email: string; name: string; role: 'admin' | 'editor' | 'cashier' | 'door' }[];
+}
+
+/** A small territory modelled on La Réunion's third places and venues (names are fictional). */
+const PLACES: DemoPlace[] = [
+  {
+    slug: 'la-fabrik', name: 'La Fabrik', city: 'Saint-Pierre', street: '12 rue des Bons Enfants', postal_code: '97410',
+    latitude: -21.3393, longitude: 55.4781, modules: ['agenda', 'ticketing', 'memberships', 'cashless'],
+    description: 'Tiers-lieu culturel du Sud : ateliers, concerts et bar associatif.\n\nOuvert du mercredi au dimanche.',
+    team: [
+      { email: 'marie@demo.rezo.test', name: 'Marie Payet', role: 'admin' },
+      { email: 'leo@demo.rezo.test', name: 'Léo Hoarau', role: 'editor' },
+      { email: 'bar@demo.rezo.test', name: 'Nadia Grondin', role: 'cashier' },
+    ],
+  },
+  {
+    slug: 'salle-kabaret', name: 'Salle Kabaret', city: 'Saint-Denis', street: '4 rue de Paris', postal_code: '97400',
+    latitude: -20.8789, longitude: 55.4481, modules: ['agenda', 'ticketing', 'cashless'],
+    description: 'Salle de concert de 600 places au cœur de Saint-Denis : maloya, séga, musiques actuelles.',
+    team: [
+      { email: 'paul@demo.rezo.test', name: 'Paul Técher', role: 'admin' },
+      { email: 'porte@demo.rezo.test', name: 'Inès Maillot', role: 'door' },
+      { email: 'leo@demo.rezo.test', name: 'Léo Hoarau', role: 'editor' },
+    ],
+  },
+  {
+    slug: 'jardin-partage', name: 'Le Jardin Partagé', city: 'Le Tampon', street: '88 chemin Gol', postal_code: '97430',
+    latitude: -21.2779, longitude: 55.5177, modules: ['agenda', 'memberships'],
+    description: 'Association de jardins partagés et de troc de graines, avec un café associatif.',
+    team: [{ email: 'sophie@demo.rezo.test', name: 'Sophie Robert', role: 'admin' }],
+  },
+  {
+    slug: 'festival-lagon', name: 'Festival du Lagon', city: 'Saint-Gilles-les-Bains', street: 'Plage de l’Ermitage', postal_code: '97434',
+    latitude: -21.0811, longitude: 55.2237, modules: ['agenda', 'ticketing', 'cashless'],
+    description: 'Trois jours de musique au bord du lagon, chaque année en novembre.',
+    team: [
+      { email: 'marie@demo.rezo.test', name: 'Marie Payet', role: 'admin' },
+      { email: 'bar@demo.rezo.test', name: 'Nadia Grondin', role: 'cashier' },
+      { email: 'porte@demo.rezo.test', name: 'Inès Maillot', role: 'door' },
+    ],
+  },
+];
+
+/**
+ * Loads the demo territory into an empty database: an operator (the demo admin), four venues and
+ * their teams. Refuses a database that already has venues, so it never mixes with real data.
+ * Returns false when the database was not empty.
+ */
+export async function loadDemo(db: Db, _config: Config): Promise<boolean> {
+  return inTransaction(db, async (trx) => {
+    const existing = await trx.selectFrom('places').select('id').limit(1).execute();
+    if (existing.length > 0) return false;
+    const admin = await ensurePerson(trx, DEMO_ADMIN_EMAIL, 'fr');
+    await trx.updateTable('people').set({ is_operator: true, name: 'Admin démo' }).where('id', '=', admin.id).execute();
+    for (const demo of PLACES) {
+      const { team, ...fields } = demo;
+      const place = await createPlace(trx, SYSTEM, { ...fields, timezone: 'Indian/Reunion', country: 'RE', language: 'fr' }, admin.id);
+      for (const member of team) {
+        const person = await ensurePerson(trx, member.email, 'fr');
+        await trx.updateTable('people').set({ name: member.name }).where('id', '=', person.id).execute();
+        await trx
+          .insertInto('place_members')
+          .values({ place_id: place.id, person_id: person.id, role: member.role })
+          .onConflict((oc) => oc.columns(['place_id', 'person_id']).doUpdateSet({ role: member.role }))
+          .execute();
+      }
+    }
+    return true;
+  });
+}
+
+/** True when the database has no venue yet (a new node). */
+export async function isEmptyNode(db: Db): Promise<boolean> {
+  return (await db.selectFrom('places').select('id').limit(1).execute()).length === 0;
+}

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import type { MailDelivery } from '../mail/mailDelivery.ts';
+import { registerContext } from './context.ts';
+import type { LayoutInfo } from './layout.ts';
+import { registerProblems } from './problems.ts';
+import { accountRoutes } from '../accounts/routes.ts';
+import { placeRoutes } from '../places/routes.ts';
+import { teamRoutes } from '../team/routes.ts';
+import { apiKeyRoutes } from '../apikeys/routes.ts';
+import { adminRoutes } from '../admin/routes.ts';
+import { mailRoutes } from '../mail/routes.ts';
+import { problemRoutes } from './problemRoutes.ts';
+
+/** What the HTTP layer needs from the rest of the node. */
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  mail: MailDelivery;
+  /** The node's secret (CSRF tokens, signed cookies), from node_settings. */
+  secret: string;
+  logger: Logger;
+}
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+/** What a module's routes plugin receives: the app with TypeBox types for schemas. */
+export type ModuleApp = App;
+
+/** Options every module's routes receive. */
+export interface ModuleOptions {
+  deps: AppDeps;
+  info: LayoutInfo;
+}
+
+const stylesheet = readFileSync(new URL('./public/style.css', import.meta.url));
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, db } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // Requests in flight get this long to finish when the node stops.
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const info: LayoutInfo = { territoryName: config.territoryName, devMail: config.env === 'development' };
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: config.uploadLimitBytes, files: 2, fields: 60, parts: 64, fieldSize: 100_000 },
+  });
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Rezo API',
+        version: '1',
+        description:
+          'JSON API of a Rezo node. Errors are RFC 9457 problem details (application/problem+json). ' +
+          'Authenticate with a venue API key (`Authorization: Bearer rezo_…`) or a session cookie plus the `x-csrf-token` header.',
+      },
+      servers: [{ url: config.baseUrl }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A venue API key, made on the venue admin page.' },
+          session: { type: 'apiKey', in: 'cookie', name: 'rezo_session' },
+        },
+      },
+    },
+    hideUntagged: true,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+
+  registerContext(app, { config, db, secret: deps.secret });
+  registerProblems(app, config, info);
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/static/style.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
+  );
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(db);
+      return { status: 'ok' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable' });
+    }
+  });
+  // Queued mail goes out as soon as the request that queued it is answered.
+  app.addHook('onResponse', async (request) => {
+    if (request.method !== 'GET') deps.mail.kick();
+  });
+
+  const options: ModuleOptions = { deps, info };
+  await app.register(problemRoutes, options);
+  await app.register(accountRoutes, options);
+  await app.register(placeRoutes, options);
+  await app.register(teamRoutes, options);
+  await app.register(apiKeyRoutes, options);
+  await app.register(adminRoutes, options);
+  await app.register(mailRoutes, options);
+  await app.ready();
+  return app;
+}

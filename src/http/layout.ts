@@ -1,0 +1,59 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { html, type Html } from './html.ts';
+
+export interface PageOptions {
+  title: string;
+  body: Html;
+  /** Extra tags for <head> (meta, JSON-LD). */
+  head?: Html;
+  description?: string;
+}
+
+export interface LayoutInfo {
+  territoryName: string;
+  devMail: boolean;
+}
+
+/** The common page: header with navigation and language switch, main content, footer. */
+export function layout(request: FastifyRequest, info: LayoutInfo, page: PageOptions): Html {
+  const { t, lang, person, csrfToken } = request.ctx;
+  const path = request.url.split('?')[0] ?? '/';
+  const other = lang === 'fr' ? 'en' : 'fr';
+  return html`<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${page.title} · ${info.territoryName}</title>
+${page.description ? html`<meta name="description" content="${page.description}">` : ''}
+<link rel="stylesheet" href="/static/style.css">
+${page.head ?? ''}
+</head>
+<body>
+<a class="skip" href="#main">${t('layout.skip')}</a>
+<header class="site">
+  <a class="brand" href="/">${info.territoryName} <span>· Rezo</span></a>
+  <nav aria-label="${t('layout.nav')}">
+    <ul>
+      <li><a href="/">${t('layout.venues')}</a></li>
+      ${person
+        ? html`<li><a href="/account">${t('layout.account')}</a></li>
+          ${person.isOperator ? html`<li><a href="/admin">${t('layout.admin')}</a></li>` : ''}
+          <li><form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${csrfToken}"><button class="link" type="submit">${t('layout.logout')}</button></form></li>`
+        : html`<li><a href="/login">${t('layout.login')}</a></li>`}
+      ${info.devMail ? html`<li><a href="/dev/mail">${t('layout.devMail')}</a></li>` : ''}
+      <li><a href="${path}?lang=${other}" hreflang="${other}" lang="${other}">${t('layout.switchLanguage')}</a></li>
+    </ul>
+  </nav>
+</header>
+<main id="main" tabindex="-1">
+${page.body}
+</main>
+<footer class="site"><p>${t('layout.footer')}</p></footer>
+</body>
+</html>`;
+}
+
+export function sendHtml(reply: FastifyReply, page: Html, status = 200): FastifyReply {
+  return reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
+}

@@ -1,0 +1,123 @@
+import { sql } from 'kysely';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+
+/** A mail is tried this many times (1, 2, 4, 8, 16 minutes apart) before it is marked failed. */
+const MAX_ATTEMPTS = 6;
+/** Mails claimed per round: bounded, so one round never holds much. */
+const BATCH_SIZE = 20;
+const INTERVAL_MS = 5_000;
+
+export interface MailDelivery {
+  /** Sends the mails that are due now; returns how many were sent. */
+  flush(): Promise<number>;
+  /** Asks for a flush soon (after a request that queued mail). */
+  kick(): void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Sends the outbox by SMTP. A round claims due mails in a short transaction by pushing their
+ * `next_attempt_at` forward (the claim is also the retry backoff, and a lease: if the process dies
+ * mid-send the mail becomes due again), sends them outside any transaction, then marks each sent.
+ * `for update skip locked` keeps two node processes from claiming the same mail.
+ * Without SMTP nothing is sent: mails stay in the outbox with status `kept` (shown at /dev/mail in
+ * development) and each is written once to the log, so a person running a node can still log in.
+ */
+export function createMailDelivery(config: Config, db: Db, logger: Logger): MailDelivery {
+  const transport: Transporter | null = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : null;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<number> | null = null;
+
+  async function claim() {
+    return db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('mail_outbox')
+        .selectAll()
+        .$if(transport !== null, (q) => q.where('status', '=', 'pending'))
+        .$if(transport === null, (q) => q.where('status', '=', 'kept').where('attempts', '=', 0))
+        .where('next_attempt_at', '<=', sql<Date>`now()`)
+        .orderBy('next_attempt_at')
+        .limit(BATCH_SIZE)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      for (const mail of rows) {
+        await trx
+          .updateTable('mail_outbox')
+          .set({
+            attempts: mail.attempts + 1,
+            next_attempt_at: sql<Date>`now() + make_interval(mins => ${2 ** mail.attempts})`,
+          })
+          .where('id', '=', mail.id)
+          .execute();
+      }
+      return rows;
+    });
+  }
+
+  async function flushOnce(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const batch = await claim();
+      for (const mail of batch) {
+        if (!transport) {
+          logger.info({ mailId: mail.id, to: mail.to_address, subject: mail.subject, text: mail.text_body }, 'mail kept in the outbox (no SMTP_URL)');
+          continue;
+        }
+        try {
+          await transport.sendMail({
+            from: config.mailFrom,
+            to: mail.to_address,
+            subject: mail.subject,
+            text: mail.text_body,
+            ...(mail.html_body ? { html: mail.html_body } : {}),
+          });
+          await db.updateTable('mail_outbox').set({ status: 'sent', sent_at: new Date(), error: null }).where('id', '=', mail.id).execute();
+          sent++;
+        } catch (error) {
+          const attempts = mail.attempts + 1;
+          const message = (error as Error).message;
+          await db
+            .updateTable('mail_outbox')
+            .set({ status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending', error: message.slice(0, 500) })
+            .where('id', '=', mail.id)
+            .execute();
+          logger.warn({ mailId: mail.id, attempts, err: message }, 'mail delivery failed');
+        }
+      }
+      if (batch.length < BATCH_SIZE) return sent;
+    }
+  }
+
+  function flush(): Promise<number> {
+    // One round at a time per process; a caller arriving during a round waits for it.
+    running ??= flushOnce().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  const flushLogged = () => flush().catch((err) => logger.error({ err }, 'mail flush failed'));
+
+  return {
+    flush,
+    kick() {
+      setImmediate(flushLogged);
+    },
+    start() {
+      if (timer) return;
+      timer = setInterval(flushLogged, INTERVAL_MS);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      if (running) await running.catch(() => {});
+      transport?.close();
+    },
+  };
+}

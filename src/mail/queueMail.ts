@@ -1,0 +1,33 @@
+import type { Db } from '../db/database.ts';
+import type { Language } from '../db/schema.ts';
+import { uuidv7 } from '../shared/ids.ts';
+
+export interface MailMessage {
+  to: string;
+  language: Language;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+/**
+ * Puts a mail in the outbox, inside the caller's transaction: a mail exists only if the change that
+ * sends it commits. Delivery happens after commit (see mailDelivery.ts). `smtp` tells whether the node
+ * sends mail at all; without SMTP the mail is kept in the outbox for /dev/mail and the log.
+ */
+export async function queueMail(db: Db, message: MailMessage, smtp: boolean): Promise<string> {
+  const id = uuidv7();
+  await db
+    .insertInto('mail_outbox')
+    .values({
+      id,
+      to_address: message.to,
+      subject: message.subject,
+      text_body: message.text,
+      html_body: message.html ?? null,
+      language: message.language,
+      status: smtp ? 'pending' : 'kept',
+    })
+    .execute();
+  return id;
+}

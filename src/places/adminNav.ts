@@ -1,0 +1,17 @@
+import type { FastifyRequest } from 'fastify';
+import { html, type Html } from '../http/html.ts';
+import type { Place } from './places.ts';
+
+/** Heading and tabs of a venue's admin pages. Other modules add their tab here. */
+export function adminNav(request: FastifyRequest, place: Place, current: 'settings' | 'team' | 'keys'): Html {
+  const { t } = request.ctx;
+  const tab = (id: typeof current, href: string) =>
+    html`<li><a href="${href}"${id === current ? html` aria-current="page"` : ''}>${t(`admin.tabs.${id}`)}</a></li>`;
+  return html`<p class="breadcrumb"><a href="/venues/${place.slug}">${place.name}</a></p>
+<h1>${t(`admin.titles.${current}`)}</h1>
+<nav class="tabs" aria-label="${t('admin.tabsLabel')}"><ul>
+${tab('settings', `/venues/${place.slug}/admin`)}
+${tab('team', `/venues/${place.slug}/admin/team`)}
+${tab('keys', `/venues/${place.slug}/admin/keys`)}
+</ul></nav>`;
+}

@@ -1,0 +1,81 @@
+import type { Db } from '../db/database.ts';
+import type { Language, PlaceRole } from '../db/schema.ts';
+import { notFound } from '../shared/errors.ts';
+
+/** A place as the other modules and the views see it. */
+export interface Place {
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  street: string;
+  postalCode: string;
+  city: string;
+  country: string;
+  latitude: number | null;
+  longitude: number | null;
+  timezone: string;
+  language: Language;
+  contactEmail: string;
+  contactPhone: string;
+  website: string;
+  logoMediaId: string | null;
+  coverMediaId: string | null;
+  modules: string[];
+  createdAt: Date;
+}
+
+const COLUMNS = [
+  'id', 'slug', 'name', 'description', 'street', 'postal_code', 'city', 'country', 'latitude', 'longitude',
+  'timezone', 'language', 'contact_email', 'contact_phone', 'website', 'logo_media_id', 'cover_media_id',
+  'modules', 'created_at',
+] as const;
+
+type Row = {
+  id: string; slug: string; name: string; description: string; street: string; postal_code: string; city: string;
+  country: string; latitude: number | null; longitude: number | null; timezone: string; language: Language;
+  contact_email: string; contact_phone: string; website: string; logo_media_id: string | null;
+  cover_media_id: string | null; modules: string[]; created_at: Date;
+};
+
+function toPlace(r: Row): Place {
+  return {
+    id: r.id, slug: r.slug, name: r.name, description: r.description, street: r.street, postalCode: r.postal_code,
+    city: r.city, country: r.country, latitude: r.latitude, longitude: r.longitude, timezone: r.timezone,
+    language: r.language, contactEmail: r.contact_email, contactPhone: r.contact_phone, website: r.website,
+    logoMediaId: r.logo_media_id, coverMediaId: r.cover_media_id, modules: r.modules, createdAt: r.created_at,
+  };
+}
+
+export async function findPlaceBySlug(db: Db, slug: string): Promise<Place | null> {
+  const row = await db.selectFrom('places').select(COLUMNS).where('slug', '=', slug.toLowerCase()).executeTakeFirst();
+  return row ? toPlace(row) : null;
+}
+
+export async function getPlaceBySlug(db: Db, slug: string): Promise<Place> {
+  const place = await findPlaceBySlug(db, slug);
+  if (!place) throw notFound('place');
+  return place;
+}
+
+export async function listPlaces(db: Db, options: { limit?: number; search?: string } = {}): Promise<Place[]> {
+  let q = db.selectFrom('places').select(COLUMNS).orderBy('name').orderBy('id').limit(Math.min(options.limit ?? 500, 500));
+  if (options.search) {
+    const term = `%${options.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+    q = q.where((eb) => eb.or([eb('name', 'ilike', term), eb('city', 'ilike', term), eb('slug', 'ilike', term)]));
+  }
+  return (await q.execute()).map(toPlace);
+}
+
+/** The places where a person has a role, with the role. */
+export async function placesOfPerson(db: Db, personId: string): Promise<{ place: Place; role: PlaceRole }[]> {
+  const rows = await db
+    .selectFrom('place_members')
+    .innerJoin('places', 'places.id', 'place_members.place_id')
+    .select(COLUMNS.map((c) => `places.${c}` as const))
+    .select('place_members.role')
+    .where('place_members.person_id', '=', personId)
+    .orderBy('places.name')
+    .execute();
+  return rows.map((r) => ({ place: toPlace(r), role: r.role }));
+}

@@ -1,0 +1,29 @@
+import { sql } from 'kysely';
+import { inTransaction, type Db } from '../db/database.ts';
+import { audit } from '../access/audit.ts';
+import type { Actor } from '../access/actor.ts';
+import { authorize } from '../access/permissions.ts';
+import { readPlaceFields } from './placeInput.ts';
+import { getPlaceBySlug, type Place } from './places.ts';
+
+/**
+ * Changes a place's settings (everything but the slug, which stays stable because public URLs,
+ * feeds and embeds use it). Admins, and API keys with `place:write`.
+ */
+export async function updatePlace(db: Db, actor: Actor, slug: string, input: Record<string, unknown>): Promise<Place> {
+  return inTransaction(db, async (trx) => {
+    const place = await getPlaceBySlug(trx, slug);
+    await authorize(trx, actor, place.id, 'place.settings');
+    // A partial body (PATCH) keeps the fields it does not mention.
+    const current: Record<string, unknown> = {
+      name: place.name, description: place.description, street: place.street, postal_code: place.postalCode,
+      city: place.city, country: place.country, latitude: place.latitude, longitude: place.longitude,
+      timezone: place.timezone, language: place.language, contact_email: place.contactEmail,
+      contact_phone: place.contactPhone, website: place.website, modules: place.modules,
+    };
+    const fields = readPlaceFields({ ...current, ...input });
+    await trx.updateTable('places').set({ ...fields, updated_at: sql<Date>`now()` }).where('id', '=', place.id).execute();
+    await audit(trx, actor, { placeId: place.id, action: 'place.updated', subjectId: place.id, data: fields as unknown as Record<string, unknown> });
+    return getPlaceBySlug(trx, slug);
+  });
+}

@@ -1,0 +1,30 @@
+import { inTransaction, type Db } from '../db/database.ts';
+import { audit } from '../access/audit.ts';
+import type { Actor } from '../access/actor.ts';
+import { authorize } from '../access/permissions.ts';
+import { notFound } from '../shared/errors.ts';
+import { isUuid } from '../shared/ids.ts';
+import { getPlaceBySlug } from '../places/places.ts';
+import { assertAnotherAdmin, lockTeam, readRole } from './team.ts';
+
+/** Changes a team member's role; the last admin cannot be demoted. */
+export async function changeMemberRole(db: Db, actor: Actor, input: { slug: string; personId: string; role: unknown }): Promise<void> {
+  const role = readRole(input.role);
+  if (!isUuid(input.personId)) throw notFound('member');
+  await inTransaction(db, async (trx) => {
+    const place = await getPlaceBySlug(trx, input.slug);
+    await authorize(trx, actor, place.id, 'place.team.manage');
+    await lockTeam(trx, place.id);
+    const member = await trx
+      .selectFrom('place_members')
+      .select('role')
+      .where('place_id', '=', place.id)
+      .where('person_id', '=', input.personId)
+      .executeTakeFirst();
+    if (!member) throw notFound('member');
+    if (member.role === role) return;
+    if (member.role === 'admin') await assertAnotherAdmin(trx, place.id, input.personId);
+    await trx.updateTable('place_members').set({ role }).where('place_id', '=', place.id).where('person_id', '=', input.personId).execute();
+    await audit(trx, actor, { placeId: place.id, action: 'team.role-changed', subjectId: input.personId, data: { from: member.role, to: role } });
+  });
+}

@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database } from '../src/db/database.ts';
+import { migrate } from '../src/db/migrate.ts';
+
+/**
+ * An isolated, migrated database for one test file.
+ * - PGlite (default): a fresh in-memory instance loaded from the migrated template that the test
+ *   runner dumped once (REZO_TEST_PGLITE_TEMPLATE), or migrated here when run without the runner.
+ * - PostgreSQL (TEST_DATABASE_URL): a new database created from the template database the runner
+ *   migrated once (REZO_TEST_PG_TEMPLATE), dropped at the end.
+ */
+export interface TestDatabase {
+  database: Database;
+  /** The database's URL on PostgreSQL (for tests that start a second process); null on PGlite. */
+  url: string | null;
+  close(): Promise<void>;
+}
+
+export const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) {
+    const templatePath = process.env.REZO_TEST_PGLITE_TEMPLATE;
+    if (templatePath) {
+      const database = await openDatabase({ loadDataDir: new Blob([await readFile(templatePath)]) });
+      return { database, url: null, close: () => database.close() };
+    }
+    const database = await openDatabase({});
+    await migrate(database);
+    return { database, url: null, close: () => database.close() };
+  }
+  const name = `rezo_t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const template = process.env.REZO_TEST_PG_TEMPLATE;
+  await withAdmin(serverUrl, async (client) => {
+    // Creating from one template in parallel test files can meet "source database is being
+    // accessed by other users" for a moment; wait and try again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.query(`create database ${name}${template ? ` template ${template}` : ''}`);
+        return;
+      } catch (error) {
+        if (attempt >= 20 || !/being accessed by other users/.test((error as Error).message)) throw error;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    }
+  });
+  const url = databaseUrl(serverUrl, name);
+  const database = await openDatabase({ url, poolSize: 20 });
+  if (!template) await migrate(database);
+  return {
+    database,
+    url,
+    async close() {
+      await database.close();
+      await withAdmin(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+export function databaseUrl(serverUrl: string, name: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function withAdmin<T>(serverUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
