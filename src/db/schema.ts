@@ -1,10 +1,12 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { AgendaTables } from '../agenda/tables.ts';
+import type { LedgerTables } from '../ledger/tables.ts';
 
 /** A column the database fills (default now()) but that may be written. */
-type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-type Json<T> = ColumnType<T, string, string>;
+export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+export type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+export type Json<T> = ColumnType<T, string, string>;
 
 export type Language = 'fr' | 'en';
 export type PlaceRole = 'admin' | 'editor' | 'cashier' | 'door';
@@ -129,7 +131,8 @@ export interface SchemaMigrationsTable {
   applied_at: CreatedAt;
 }
 
-export interface DB {
+/** Every table. Modules declare theirs in <module>/tables.ts; the foundation's are here. */
+export interface DB extends AgendaTables, LedgerTables {
   node_settings: NodeSettingsTable;
   people: PeopleTable;
   login_tokens: LoginTokensTable;

@@ -23,6 +23,8 @@ import { apiKeyRoutes } from '../apikeys/routes.ts';
 import { adminRoutes } from '../admin/routes.ts';
 import { mailRoutes } from '../mail/routes.ts';
 import { problemRoutes } from './problemRoutes.ts';
+import { agendaRoutes } from '../agenda/routes.ts';
+import { ledgerRoutes } from '../ledger/routes.ts';
 
 /** What the HTTP layer needs from the rest of the node. */
 export interface AppDeps {
@@ -116,6 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(apiKeyRoutes, options);
   await app.register(adminRoutes, options);
   await app.register(mailRoutes, options);
+  await app.register(agendaRoutes, options);
+  await app.register(ledgerRoutes, options);
   await app.ready();
   return app;
 }
