@@ -7,6 +7,7 @@ import { setOperator } from './accounts/setOperator.ts';
 import { DEMO_ADMIN_EMAIL, isEmptyNode, loadDemo } from './demo/loadDemo.ts';
 import { createLogger } from './node/logger.ts';
 import { assembleNode, migrateAndReport, openConfiguredDatabase } from './node/node.ts';
+import { startHousekeeping } from './node/housekeeping.ts';
 import type { Database } from './db/database.ts';
 
 const HELP = `rezo — a Rezo node: shared agenda, ticketing and a federated wallet for the venues of a territory.
@@ -31,12 +32,12 @@ Examples:
 
 class UsageError extends Error {}
 
-async function withDatabase<T>(config: Config, fn: (database: Database) => Promise<T>): Promise<T> {
+async function withDatabase<T>(config: Config, fn: (database: Database, applied: string[]) => Promise<T>): Promise<T> {
   const logger = createLogger({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
   const database = await openConfiguredDatabase(config);
   try {
-    await migrateAndReport(database, logger);
-    return await fn(database);
+    const applied = await migrateAndReport(database, logger);
+    return await fn(database, applied);
   } finally {
     await database.close();
   }
@@ -50,12 +51,14 @@ async function serve(config: Config): Promise<void> {
   if (config.demo && (await isEmptyNode(database.db))) demoLoaded = await loadDemo(database.db, config);
   const node = await assembleNode(config, database, logger);
   node.mail.start();
+  const stopHousekeeping = startHousekeeping(database.db, logger);
 
   let shuttingDown = false;
   const shutdown = (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'stopping: finishing requests in flight');
+    stopHousekeeping();
     const force = setTimeout(() => {
       logger.error('requests still running after 10 s, stopping anyway');
       process.exit(1);
@@ -93,9 +96,11 @@ async function serve(config: Config): Promise<void> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
+  // Without a command, one line on stderr like every other usage error (the help goes to stdout on request).
+  if (!command) throw new UsageError('no command given (see rezo --help)');
+  if (command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(HELP + '\n');
-    return command ? 0 : 1;
+    return 0;
   }
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(HELP + '\n');
@@ -107,9 +112,10 @@ export async function main(argv: string[]): Promise<number> {
       await serve(config);
       return -1; // keeps running
     case 'migrate':
-      await withDatabase(config, async () => {});
-      process.stdout.write('database is up to date\n');
-      return 0;
+      return withDatabase(config, async (_database, applied) => {
+        process.stdout.write(applied.length > 0 ? `migrations applied: ${applied.join(', ')}\n` : 'database is up to date: no migration to apply\n');
+        return 0;
+      });
     case 'demo':
       return withDatabase(config, async (database) => {
         if (!(await loadDemo(database.db, config))) throw new UsageError('the database already has venues; the demo loads only into an empty one');
