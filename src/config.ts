@@ -32,6 +32,12 @@ export interface Config {
   /** Largest accepted image upload, bytes. */
   uploadLimitBytes: number;
   dbPoolSize: number;
+  /** Stripe secret key (sk_…); without it, online payments are off. */
+  stripeSecretKey: string | undefined;
+  /** Signing secret of the Stripe webhook endpoint (whsec_…). */
+  stripeWebhookSecret: string | undefined;
+  /** Another Stripe API server (tests, stripe-mock); the official API when absent. */
+  stripeApiUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +69,9 @@ export const SETTINGS = [
   'REZO_BODY_LIMIT_BYTES',
   'REZO_UPLOAD_LIMIT_BYTES',
   'REZO_DB_POOL_SIZE',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'REZO_STRIPE_API_URL',
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -120,6 +129,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     }
   };
 
+  const prefixed = (name: (typeof SETTINGS)[number], prefixes: string[]): string | undefined => {
+    const v = get(name);
+    if (v === undefined) return undefined;
+    if (!prefixes.some((p) => v.startsWith(p))) {
+      problems.push(`${name}: must start with ${prefixes.join(' or ')}`);
+      return undefined;
+    }
+    return v;
+  };
+
   const nodeEnv = get('NODE_ENV');
   const env_ = oneOf('REZO_ENV', ['development', 'production', 'test'] as const, nodeEnv === 'production' ? 'production' : nodeEnv === 'test' ? 'test' : 'development');
   const host = get('HOST') ?? '127.0.0.1';
@@ -159,7 +178,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bodyLimitBytes: int('REZO_BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     uploadLimitBytes: int('REZO_UPLOAD_LIMIT_BYTES', 2_097_152, 1024, 52_428_800),
     dbPoolSize: int('REZO_DB_POOL_SIZE', 10, 1, 200),
+    stripeSecretKey: prefixed('STRIPE_SECRET_KEY', ['sk_test_', 'sk_live_', 'rk_test_', 'rk_live_']),
+    stripeWebhookSecret: prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_']),
+    stripeApiUrl: url('REZO_STRIPE_API_URL', ['http:', 'https:']),
   };
+  if (config.stripeSecretKey && !config.stripeWebhookSecret) {
+    problems.push('STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (payments are confirmed by verified webhooks)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -144,7 +144,8 @@ ${role === 'admin' ? html` · <a href="/venues/${place.slug}/admin">${t('account
     if (!person) return reply;
     const memberships = await placesOfPerson(db, person.id);
     const form = emptyForm({ name: person.name, language: person.language });
-    return page(request, reply, request.ctx.t('account.title'), accountPage(request, form, memberships));
+    const saved = (request.query as { saved?: string }).saved === '1';
+    return page(request, reply, request.ctx.t('account.title'), accountPage(request, form, memberships, saved));
   });
 
   app.post('/account', async (request, reply) => {
@@ -154,7 +155,7 @@ ${role === 'admin' ? html` · <a href="/venues/${place.slug}/admin">${t('account
     try {
       const updated = await updateProfile(db, actorOf(request), { name: body.name, language: body.language });
       request.ctx.person = updated;
-      return reply.redirect(`/account?lang=${updated.language}`, 303);
+      return reply.redirect(`/account?lang=${updated.language}&saved=1`, 303);
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
       const memberships = await placesOfPerson(db, person.id);

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { AgendaTables } from '../agenda/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
+import type { PaymentTables } from '../payments/tables.ts';
 
 /** A column the database fills (default now()) but that may be written. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -64,6 +65,8 @@ export interface PlacesTable {
   logo_media_id: string | null;
   cover_media_id: string | null;
   modules: ColumnType<string[], string[] | undefined, string[]>;
+  /** The venue's connected Stripe account (acct_…), receiving its payments. */
+  stripe_account_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -132,7 +135,7 @@ export interface SchemaMigrationsTable {
 }
 
 /** Every table. Modules declare theirs in <module>/tables.ts; the foundation's are here. */
-export interface DB extends AgendaTables, LedgerTables {
+export interface DB extends AgendaTables, LedgerTables, PaymentTables {
   node_settings: NodeSettingsTable;
   people: PeopleTable;
   login_tokens: LoginTokensTable;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import AjvCompiler from '@fastify/ajv-compiler';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
@@ -13,6 +14,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { MailDelivery } from '../mail/mailDelivery.ts';
+import type Stripe from 'stripe';
+import { paymentRoutes } from '../payments/routes.ts';
 import { registerContext } from './context.ts';
 import type { LayoutInfo } from './layout.ts';
 import { registerProblems } from './problems.ts';
@@ -31,6 +34,8 @@ export interface AppDeps {
   config: Config;
   db: Db;
   mail: MailDelivery;
+  /** The Stripe SDK, or null when online payments are off (no STRIPE_SECRET_KEY). */
+  stripe: Stripe | null;
   /** The node's secret (CSRF tokens, signed cookies), from node_settings. */
   secret: string;
   logger: Logger;
@@ -46,6 +51,22 @@ export interface ModuleOptions {
   info: LayoutInfo;
 }
 
+/**
+ * JSON bodies are validated as sent (no coercion: "5" is not a number there), but query strings,
+ * path parameters and headers are text by nature, so `?limit=5` must be read as the integer 5.
+ * Fastify has one Ajv option for every part: this builds two compilers and picks one per part.
+ */
+function bodyStrictValidator(): AjvCompiler.BuildCompilerFromPool {
+  const strict = AjvCompiler();
+  const coercing = AjvCompiler();
+  return (externalSchemas, options) => {
+    const forBody = strict(externalSchemas, options);
+    const textOptions = { ...options, customOptions: { ...options?.customOptions, coerceTypes: 'array' } };
+    const forText = coercing(externalSchemas, textOptions as Parameters<typeof coercing>[1]);
+    return (route) => (route.httpPart === 'body' ? forBody : forText)(route);
+  };
+}
+
 const stylesheet = readFileSync(new URL('./public/style.css', import.meta.url));
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -57,10 +78,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Requests in flight get this long to finish when the node stops.
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    schemaController: { compilersFactory: { buildValidator: bodyStrictValidator() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const info: LayoutInfo = { territoryName: config.territoryName, devMail: config.env === 'development' };
 
+  // No route reads plain text: without this, a text/plain body reached JSON routes as a string and
+  // came back as a confusing 422 instead of 415.
+  app.removeContentTypeParser('text/plain');
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   await app.register(multipart, {
@@ -105,6 +130,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply.status(503).send({ status: 'unavailable' });
     }
   });
+  // Safe defaults for every answer. A route that needs otherwise (the embeddable widget may be framed
+  // by other sites) sets its own header, which is kept.
+  const https = config.baseUrl.startsWith('https:');
+  app.addHook('onSend', async (_request, reply) => {
+    if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'strict-origin-when-cross-origin');
+    if (!reply.hasHeader('x-frame-options') && !reply.hasHeader('content-security-policy')) reply.header('x-frame-options', 'SAMEORIGIN');
+    if (https && !reply.hasHeader('strict-transport-security')) reply.header('strict-transport-security', 'max-age=15552000');
+  });
   // Queued mail goes out as soon as the request that queued it is answered.
   app.addHook('onResponse', async (request) => {
     if (request.method !== 'GET') deps.mail.kick();
@@ -120,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(mailRoutes, options);
   await app.register(agendaRoutes, options);
   await app.register(ledgerRoutes, options);
+  await app.register(paymentRoutes, options);
   await app.ready();
   return app;
 }

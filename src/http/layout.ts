@@ -17,8 +17,12 @@ export interface LayoutInfo {
 /** The common page: header with navigation and language switch, main content, footer. */
 export function layout(request: FastifyRequest, info: LayoutInfo, page: PageOptions): Html {
   const { t, lang, person, csrfToken } = request.ctx;
-  const path = request.url.split('?')[0] ?? '/';
+  // The language link keeps the page and its query (a search, a filter), changing only `lang`.
+  const [path = '/', query = ''] = request.url.split('?');
+  const params = new URLSearchParams(query);
   const other = lang === 'fr' ? 'en' : 'fr';
+  params.set('lang', other);
+  const switchHref = `${path}?${params.toString()}`;
   return html`<!doctype html>
 <html lang="${lang}">
 <head>
@@ -42,7 +46,7 @@ ${page.head ?? ''}
           <li><form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${csrfToken}"><button class="link" type="submit">${t('layout.logout')}</button></form></li>`
         : html`<li><a href="/login">${t('layout.login')}</a></li>`}
       ${info.devMail ? html`<li><a href="/dev/mail">${t('layout.devMail')}</a></li>` : ''}
-      <li><a href="${path}?lang=${other}" hreflang="${other}" lang="${other}">${t('layout.switchLanguage')}</a></li>
+      <li><a href="${switchHref}" hreflang="${other}" lang="${other}">${t('layout.switchLanguage')}</a></li>
     </ul>
   </nav>
 </header>

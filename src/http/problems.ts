@@ -18,7 +18,7 @@ export interface Problem {
 
 /** Does the client want JSON (API paths, or an Accept header that prefers it)? */
 export function wantsJson(request: FastifyRequest): boolean {
-  if (request.url.startsWith('/api/')) return true;
+  if (request.url.startsWith('/api/') || request.url.startsWith('/webhooks/')) return true;
   const accept = request.headers.accept ?? '';
   return accept.includes('application/json') || accept.includes('application/problem+json');
 }

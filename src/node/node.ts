@@ -7,6 +7,8 @@ import { migrate } from '../db/migrate.ts';
 import { buildApp, type App } from '../http/app.ts';
 import { createMailDelivery, type MailDelivery } from '../mail/mailDelivery.ts';
 import { loadNodeSecret } from './nodeSecret.ts';
+import { createStripe } from '../payments/stripeClient.ts';
+import type Stripe from 'stripe';
 
 /** Opens the database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
 export async function openConfiguredDatabase(config: Config): Promise<Database> {
@@ -20,6 +22,7 @@ export interface RunningNode {
   app: App;
   database: Database;
   mail: MailDelivery;
+  stripe: Stripe | null;
   /** Stops taking requests, lets those in flight finish, then closes the database. */
   stop(): Promise<void>;
 }
@@ -28,12 +31,14 @@ export interface RunningNode {
 export async function assembleNode(config: Config, database: Database, logger: Logger): Promise<RunningNode> {
   const secret = await loadNodeSecret(database.db);
   const mail = createMailDelivery(config, database.db, logger);
-  const app = await buildApp({ config, db: database.db, mail, secret, logger });
+  const stripe = createStripe(config);
+  const app = await buildApp({ config, db: database.db, mail, stripe, secret, logger });
   let stopping: Promise<void> | null = null;
   return {
     app,
     database,
     mail,
+    stripe,
     stop() {
       stopping ??= (async () => {
         await app.close();
@@ -45,7 +50,9 @@ export async function assembleNode(config: Config, database: Database, logger: L
   };
 }
 
-export async function migrateAndReport(database: Database, logger: Logger): Promise<void> {
+/** Applies the pending migrations, logs them, and returns their versions. */
+export async function migrateAndReport(database: Database, logger: Logger): Promise<string[]> {
   const applied = await migrate(database);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  return applied;
 }

@@ -1,0 +1,33 @@
+import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import { DomainError } from '../shared/errors.ts';
+import { handleStripeWebhook } from './handleStripeWebhook.ts';
+import { sendPendingRefunds } from './sendPendingRefunds.ts';
+import { syncCheckoutReturn } from './syncCheckoutReturn.ts';
+
+/** Stripe webhooks and the browser's return from Checkout. */
+export async function paymentRoutes(app: ModuleApp, { deps }: ModuleOptions) {
+  const { config, db, stripe } = deps;
+
+  // The webhook's signature covers the exact bytes Stripe sent: keep the raw body for this route
+  // (this parser is registered inside this plugin only, so other routes still get parsed JSON).
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 1_048_576 }, (_req, body, done) => done(null, body));
+    scope.post('/webhooks/stripe', { config: { csrf: false } }, async (request, reply) => {
+      const signature = request.headers['stripe-signature'];
+      if (!Buffer.isBuffer(request.body)) throw new DomainError('bad-request', 400);
+      const result = await handleStripeWebhook(db, stripe, config, { rawBody: request.body, signature: typeof signature === 'string' ? signature : undefined });
+      // Refunds queued by this event go out after its transaction committed.
+      setImmediate(() => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')));
+      return reply.send({ received: true, result });
+    });
+  });
+
+  app.get('/payments/:id/return', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const { status, returnPath } = await syncCheckoutReturn(db, stripe, id);
+    if (status === 'refund_pending') setImmediate(() => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')));
+    const separator = returnPath.includes('?') ? '&' : '?';
+    return reply.redirect(`${returnPath}${separator}payment=${encodeURIComponent(status)}`, 303);
+  });
+}

@@ -1,0 +1,85 @@
+import type Stripe from 'stripe';
+import { sql } from 'kysely';
+import type { Config } from '../config.ts';
+import { inTransaction, type Db } from '../db/database.ts';
+import type { Language } from '../db/schema.ts';
+import { DomainError } from '../shared/errors.ts';
+import { uuidv7 } from '../shared/ids.ts';
+
+export interface CheckoutInput {
+  purpose: string;
+  /** What is paid for (order id, top-up id). */
+  subjectId: string;
+  /** Venue whose connected account receives the money; null for the federation's account. */
+  placeId: string | null;
+  personId: string | null;
+  email?: string;
+  amountCents: number;
+  /** What the buyer sees on Stripe's page. */
+  label: string;
+  language: Language;
+}
+
+/**
+ * Opens a Stripe Checkout Session for a new payment. The payment row is written (pending) before
+ * Stripe is called, and its id is the idempotency key: a retried call never opens a second session.
+ * When Stripe cannot be reached the payment is marked failed and the person told so (503).
+ */
+export async function startStripeCheckout(db: Db, stripe: Stripe | null, config: Config, input: CheckoutInput): Promise<{ paymentId: string; url: string }> {
+  if (!stripe) throw new DomainError('payments-disabled', 503);
+  if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0) throw new DomainError('validation', 422, {}, [{ field: 'amount', message: 'range' }]);
+  const paymentId = uuidv7();
+  const account = await inTransaction(db, async (trx) => {
+    let stripeAccount: string | null = null;
+    if (input.placeId) {
+      const place = await trx.selectFrom('places').select('stripe_account_id').where('id', '=', input.placeId).executeTakeFirst();
+      if (!place?.stripe_account_id) throw new DomainError('payments-not-set-up', 409);
+      stripeAccount = place.stripe_account_id;
+    }
+    await trx
+      .insertInto('payments')
+      .values({
+        id: paymentId,
+        place_id: input.placeId,
+        purpose: input.purpose,
+        subject_id: input.subjectId,
+        provider: 'stripe',
+        amount_cents: input.amountCents,
+        person_id: input.personId,
+        status: 'pending',
+      })
+      .execute();
+    return stripeAccount;
+  });
+  try {
+    const session = await stripe.checkout.sessions.create(
+      {
+        mode: 'payment',
+        line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: input.amountCents, product_data: { name: input.label.slice(0, 250) } } }],
+        client_reference_id: paymentId,
+        metadata: { rezo_payment_id: paymentId, purpose: input.purpose },
+        payment_intent_data: { metadata: { rezo_payment_id: paymentId } },
+        success_url: `${config.baseUrl}/payments/${paymentId}/return?session_id={CHECKOUT_SESSION_ID}`,
+        cancel_url: `${config.baseUrl}/payments/${paymentId}/return?cancelled=1`,
+        locale: input.language,
+        ...(input.email ? { customer_email: input.email } : {}),
+      },
+      { idempotencyKey: `checkout-${paymentId}`, ...(account ? { stripeAccount: account } : {}) },
+    );
+    if (!session.url) throw new Error('Stripe returned a session without a URL');
+    await db
+      .updateTable('payments')
+      .set({ provider_session_id: session.id, checkout_url: session.url, updated_at: sql<Date>`now()` })
+      .where('id', '=', paymentId)
+      .execute();
+    return { paymentId, url: session.url };
+  } catch (error) {
+    await db
+      .updateTable('payments')
+      .set({ status: 'failed', failure: String((error as Error).message).slice(0, 500), updated_at: sql<Date>`now()` })
+      .where('id', '=', paymentId)
+      .where('status', '=', 'pending')
+      .execute();
+    throw new DomainError('payment-provider-unavailable', 503);
+  }
+}

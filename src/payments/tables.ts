@@ -1,0 +1,54 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { CreatedAt, NullableTimestamp } from '../db/schema.ts';
+
+export type PaymentStatus = 'pending' | 'paid' | 'failed' | 'expired' | 'refund_pending' | 'refunded' | 'partially_refunded';
+export type PaymentProvider = 'stripe' | 'on_site' | 'wallet';
+
+export interface PaymentsTable {
+  id: string;
+  place_id: string | null;
+  purpose: string;
+  subject_id: string;
+  provider: PaymentProvider;
+  amount_cents: number;
+  received_cents: ColumnType<number | null, number | null | undefined, number | null>;
+  currency: ColumnType<'EUR', 'EUR' | undefined, 'EUR'>;
+  person_id: string | null;
+  status: PaymentStatus;
+  provider_session_id: string | null;
+  provider_payment_id: string | null;
+  checkout_url: string | null;
+  method: string | null;
+  failure: string | null;
+  created_at: CreatedAt;
+  paid_at: NullableTimestamp;
+  updated_at: CreatedAt;
+}
+
+export interface PaymentEventsTable {
+  provider: string;
+  event_id: string;
+  type: string;
+  payment_id: string | null;
+  received_at: CreatedAt;
+}
+
+export interface RefundsTable {
+  id: string;
+  payment_id: string;
+  amount_cents: number;
+  reason: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  provider_refund_id: string | null;
+  attempts: Generated<number>;
+  error: string | null;
+  created_at: CreatedAt;
+  succeeded_at: NullableTimestamp;
+}
+
+/** Table types of the payments module. Merged into DB in db/schema.ts. */
+export interface PaymentTables {
+  payments: PaymentsTable;
+  payment_events: PaymentEventsTable;
+  refunds: RefundsTable;
+}

@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
+
+/**
+ * A small stand-in for Stripe's API, for tests: the real `stripe` SDK talks to it over HTTP on
+ * loopback (host/port/protocol options). It keeps Checkout Sessions, payment intents and refunds in
+ * memory, honours Idempotency-Key and Stripe-Account like Stripe, and builds webhook events signed
+ * exactly as Stripe signs them (the SDK's own test-header helper: HMAC-SHA256 of "t.payload").
+ */
+export interface FakeSession {
+  id: string;
+  object: 'checkout.session';
+  status: 'open' | 'complete' | 'expired';
+  payment_status: 'unpaid' | 'paid';
+  amount_total: number;
+  currency: string;
+  payment_intent: string | null;
+  client_reference_id: string | null;
+  metadata: Record<string, string>;
+  success_url: string;
+  cancel_url: string;
+  url: string;
+  mode: string;
+  account: string | null;
+  customer_email: string | null;
+  created: number;
+}
+
+export interface FakeRefund {
+  id: string;
+  object: 'refund';
+  amount: number;
+  payment_intent: string;
+  status: 'succeeded';
+  currency: string;
+  metadata: Record<string, string>;
+}
+
+export class FakeStripe {
+  readonly sessions = new Map<string, FakeSession>();
+  readonly refunds = new Map<string, FakeRefund>();
+  readonly requests: { method: string; path: string; account: string | null; idempotencyKey: string | null; body: Record<string, unknown> }[] = [];
+  private readonly idempotent = new Map<string, { status: number; body: unknown }>();
+  /** Answer the next N API calls with a 500 (to test retries and failures). */
+  failNext = 0;
+  readonly webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
+  private server: Server | null = null;
+  port = 0;
+  private readonly signer = new Stripe('sk_test_signer');
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The customer pays: the session becomes complete and paid; returns the webhook event Stripe would send. */
+  complete(sessionId: string, options: { amount?: number } = {}) {
+    const session = this.sessions.get(sessionId);
+    if (!session) throw new Error(`no session ${sessionId}`);
+    session.status = 'complete';
+    session.payment_status = 'paid';
+    if (options.amount !== undefined) session.amount_total = options.amount;
+    session.payment_intent ??= `pi_${randomBytes(12).toString('hex')}`;
+    return this.event('checkout.session.completed', session);
+  }
+
+  expire(sessionId: string) {
+    const session = this.sessions.get(sessionId)!;
+    session.status = 'expired';
+    return this.event('checkout.session.expired', session);
+  }
+
+  event(type: string, object: unknown) {
+    return {
+      id: `evt_${randomBytes(12).toString('hex')}`,
+      object: 'event',
+      type,
+      api_version: '2025-01-01',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      account: (object as { account?: string | null }).account ?? undefined,
+      data: { object: structuredClone(object) },
+    };
+  }
+
+  /** The body and `stripe-signature` header of a webhook delivery, signed with `secret` (default: ours). */
+  signed(event: unknown, secret = this.webhookSecret, timestamp?: number): { payload: string; signature: string } {
+    const payload = JSON.stringify(event);
+    const signature = this.signer.webhooks.generateTestHeaderString({ payload, secret, ...(timestamp ? { timestamp } : {}) });
+    return { payload, signature };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const body = parseStripeForm(raw);
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const account = (req.headers['stripe-account'] as string | undefined) ?? null;
+    const idempotencyKey = (req.headers['idempotency-key'] as string | undefined) ?? null;
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, account, idempotencyKey, body });
+    const send = (status: number, payload: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${randomBytes(6).toString('hex')}` });
+      res.end(JSON.stringify(payload));
+    };
+    if (!/^Bearer sk_(test|live)_/.test(req.headers.authorization ?? '')) {
+      return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
+    }
+    if (this.failNext > 0) {
+      this.failNext--;
+      return send(500, { error: { type: 'api_error', message: 'fake outage' } });
+    }
+    const key = idempotencyKey ? `${account}:${req.method}:${url.pathname}:${idempotencyKey}` : null;
+    if (key && this.idempotent.has(key)) {
+      const prior = this.idempotent.get(key)!;
+      return send(prior.status, prior.body);
+    }
+    const [status, payload] = this.route(req.method ?? 'GET', url.pathname, body, account);
+    if (key && status < 500) this.idempotent.set(key, { status, body: payload });
+    send(status, payload);
+  }
+
+  private route(method: string, path: string, body: Record<string, unknown>, account: string | null): [number, unknown] {
+    let m: RegExpExecArray | null;
+    if (method === 'POST' && path === '/v1/checkout/sessions') {
+      const items = (body.line_items as Record<string, unknown>[] | undefined) ?? [];
+      let total = 0;
+      let currency = 'eur';
+      for (const item of items) {
+        const pd = item.price_data as Record<string, unknown> | undefined;
+        if (!pd) return [400, { error: { type: 'invalid_request_error', message: 'price_data required in this fake' } }];
+        total += Number(pd.unit_amount) * Number(item.quantity ?? 1);
+        currency = String(pd.currency);
+      }
+      if (!Number.isInteger(total) || total <= 0) return [400, { error: { type: 'invalid_request_error', message: 'bad amount' } }];
+      const id = `cs_test_${randomBytes(12).toString('hex')}`;
+      const session: FakeSession = {
+        id,
+        object: 'checkout.session',
+        status: 'open',
+        payment_status: 'unpaid',
+        amount_total: total,
+        currency,
+        payment_intent: null,
+        client_reference_id: (body.client_reference_id as string | undefined) ?? null,
+        metadata: (body.metadata as Record<string, string> | undefined) ?? {},
+        success_url: String(body.success_url ?? ''),
+        cancel_url: String(body.cancel_url ?? ''),
+        url: `${this.apiUrl}/pay/${id}`,
+        mode: String(body.mode ?? 'payment'),
+        account,
+        customer_email: (body.customer_email as string | undefined) ?? null,
+        created: Math.floor(Date.now() / 1000),
+      };
+      this.sessions.set(id, session);
+      return [200, session];
+    }
+    if (method === 'GET' && (m = /^\/v1\/checkout\/sessions\/([\w]+)$/.exec(path))) {
+      const session = this.sessions.get(m[1]!);
+      if (!session || session.account !== account) return [404, { error: { type: 'invalid_request_error', message: 'No such checkout.session' } }];
+      return [200, session];
+    }
+    if (method === 'POST' && (m = /^\/v1\/checkout\/sessions\/([\w]+)\/expire$/.exec(path))) {
+      const session = this.sessions.get(m[1]!);
+      if (!session || session.account !== account) return [404, { error: { type: 'invalid_request_error', message: 'No such checkout.session' } }];
+      if (session.status !== 'open') return [400, { error: { type: 'invalid_request_error', message: 'Session is not open' } }];
+      session.status = 'expired';
+      return [200, session];
+    }
+    if (method === 'POST' && path === '/v1/refunds') {
+      const pi = String(body.payment_intent ?? '');
+      const session = [...this.sessions.values()].find((s) => s.payment_intent === pi && s.account === account);
+      if (!session) return [404, { error: { type: 'invalid_request_error', message: 'No such payment_intent' } }];
+      const already = [...this.refunds.values()].filter((r) => r.payment_intent === pi).reduce((a, r) => a + r.amount, 0);
+      const amount = body.amount === undefined ? session.amount_total - already : Number(body.amount);
+      if (!Number.isInteger(amount) || amount <= 0 || already + amount > session.amount_total) {
+        return [400, { error: { type: 'invalid_request_error', code: 'charge_already_refunded', message: 'Refund exceeds the payment' } }];
+      }
+      const refund: FakeRefund = { id: `re_${randomBytes(12).toString('hex')}`, object: 'refund', amount, payment_intent: pi, status: 'succeeded', currency: session.currency, metadata: (body.metadata as Record<string, string>) ?? {} };
+      this.refunds.set(refund.id, refund);
+      return [200, refund];
+    }
+    return [404, { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` } }];
+  }
+}
+
+/** Stripe's form encoding: a[b][0][c]=v → { a: { b: [ { c: 'v' } ] } }. */
+export function parseStripeForm(raw: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [fullKey, value] of new URLSearchParams(raw)) {
+    const path = fullKey.split(/\[|\]\[|\]/).filter((p) => p !== '');
+    let node: Record<string, unknown> | unknown[] = out;
+    path.forEach((part, i) => {
+      const last = i === path.length - 1;
+      const nextIsIndex = !last && /^\d+$/.test(path[i + 1]!);
+      const k = /^\d+$/.test(part) && Array.isArray(node) ? Number(part) : part;
+      const container = node as Record<string | number, unknown>;
+      if (last) container[k] = value;
+      else {
+        container[k] ??= nextIsIndex ? [] : {};
+        node = container[k] as Record<string, unknown>;
+      }
+    });
+  }
+  return out;
+}
