@@ -44,7 +44,7 @@ ${created
 <p><strong>${t('keys.onlyOnce')}</strong></p></div>`
   : ''}
 <p>${t('keys.intro')}</p>
-<table class="list">
+<div class="table-scroll"><table class="list">
 <caption>${t('keys.caption', { count: keys.length })}</caption>
 <thead><tr><th scope="col">${t('labels.name')}</th><th scope="col">${t('keys.prefix')}</th><th scope="col">${t('labels.scopes')}</th><th scope="col">${t('keys.lastUsed')}</th><th scope="col">${t('keys.state')}</th></tr></thead>
 <tbody>${keys.map(
@@ -53,7 +53,7 @@ ${created
         ? t('keys.revokedAt', { when: fmt(k.revokedAt) })
         : html`<form method="post" action="/venues/${place.slug}/admin/keys/${k.id}/revoke" class="inline">${csrfField(request)}<button class="danger" type="submit">${t('keys.revoke')}</button></form>`}</td></tr>`,
     )}</tbody>
-</table>
+</table></div>
 <h2>${t('keys.new')}</h2>
 ${errorSummary(request, form)}
 <form method="post" action="/venues/${place.slug}/admin/keys" novalidate>

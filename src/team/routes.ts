@@ -33,7 +33,7 @@ export async function teamRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
     const body = html`<section>
 ${adminNav(request, place, 'team')}
 ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
-<table class="list">
+<div class="table-scroll"><table class="list">
 <caption>${t('team.caption', { count: team.length })}</caption>
 <thead><tr><th scope="col">${t('team.person')}</th><th scope="col">${t('labels.role')}</th><th scope="col"><span class="visually-hidden">${t('team.actions')}</span></th></tr></thead>
 <tbody>${team.map(
@@ -46,7 +46,7 @@ ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 <td><form method="post" action="/venues/${place.slug}/admin/team/${m.personId}/remove" class="inline">${csrfField(request)}<button type="submit" class="danger">${t('team.remove')}</button></form></td>
 </tr>`,
     )}</tbody>
-</table>
+</table></div>
 <h2>${t('team.invite')}</h2>
 ${errorSummary(request, form)}
 <form method="post" action="/venues/${place.slug}/admin/team" novalidate>
