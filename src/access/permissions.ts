@@ -16,6 +16,8 @@ export const PERMISSIONS = {
   'events.write': { roles: ['admin', 'editor'], scope: 'events:write' },
   'checkin': { roles: ['admin', 'door'], scope: 'checkin' },
   'till': { roles: ['admin', 'cashier'], scope: 'till' },
+  'memberships.read': { roles: ['admin', 'cashier', 'door'], scope: 'memberships:read' },
+  'memberships.manage': { roles: ['admin'], scope: 'memberships:write' },
 } as const satisfies Record<string, { roles: readonly PlaceRole[]; scope: string | null }>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -20,8 +20,10 @@ export interface RequestLoginLinkInput {
   /** Language of the page the request came from, for a person we do not know yet. */
   language: Language;
   ip?: string | undefined;
-  /** false for the CLI: the link is printed, not mailed. */
+  /** false for the CLI and invitations: the link is printed or sent in another mail. */
   sendMail?: boolean;
+  /** How long the link stays valid; the node's login setting by default (invitations get longer). */
+  ttlMinutes?: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function requestLoginLink(db: Db, config: Config, input: RequestLog
         .selectFrom('login_tokens')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where((eb) => eb(eb.fn('lower', ['email']), '=', email))
+        .where('requested', '=', true)
         .where('created_at', '>', sql<Date>`now() - make_interval(mins => ${LOGIN_WINDOW_MINUTES})`)
         .executeTakeFirstOrThrow();
       if (Number(recent.n) >= LOGIN_LINKS_PER_WINDOW) {
@@ -54,8 +57,9 @@ export async function requestLoginLink(db: Db, config: Config, input: RequestLog
         token_hash: hashToken(token),
         email,
         next_path: nextPath,
-        expires_at: sql<Date>`now() + make_interval(mins => ${config.loginTokenTtlMinutes})`,
+        expires_at: sql<Date>`now() + make_interval(mins => ${input.ttlMinutes ?? config.loginTokenTtlMinutes})`,
         request_ip: input.ip ?? null,
+        requested: input.sendMail !== false,
       })
       .execute();
     if (input.sendMail === false) return;

@@ -47,7 +47,11 @@ function parseInt8(text: string): number {
   return value;
 }
 pg.types.setTypeParser(pg.types.builtins.INT8, parseInt8);
-// numeric stays a string (exact decimals); dates stay Date objects.
+// A calendar date (membership validity, day boundaries) has no time zone: keep it as 'YYYY-MM-DD'
+// instead of pg's default, a Date at local midnight that shifts with the server's zone.
+const keepText = (text: string) => text;
+pg.types.setTypeParser(pg.types.builtins.DATE, keepText);
+// numeric stays a string (exact decimals); timestamptz becomes a Date.
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) return openPostgres(options.url, options.poolSize ?? 10);
@@ -123,7 +127,7 @@ async function openPGlite(options: DatabaseOptions): Promise<Database> {
   const pglite = await PGlite.create({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-    parsers: { [pg.types.builtins.INT8]: parseInt8 },
+    parsers: { [pg.types.builtins.INT8]: parseInt8, [pg.types.builtins.DATE]: keepText },
   });
   const mutex = new Mutex();
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite, mutex) });

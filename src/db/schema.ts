@@ -2,6 +2,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { AgendaTables } from '../agenda/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { PaymentTables } from '../payments/tables.ts';
+import type { MembershipTables } from '../memberships/tables.ts';
 
 /** A column the database fills (default now()) but that may be written. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -36,6 +37,7 @@ export interface LoginTokensTable {
   expires_at: Timestamp;
   used_at: NullableTimestamp;
   request_ip: string | null;
+  requested: Generated<boolean>;
 }
 
 export interface SessionsTable {
@@ -135,7 +137,7 @@ export interface SchemaMigrationsTable {
 }
 
 /** Every table. Modules declare theirs in <module>/tables.ts; the foundation's are here. */
-export interface DB extends AgendaTables, LedgerTables, PaymentTables {
+export interface DB extends AgendaTables, LedgerTables, PaymentTables, MembershipTables {
   node_settings: NodeSettingsTable;
   people: PeopleTable;
   login_tokens: LoginTokensTable;

@@ -25,8 +25,13 @@ export function wantsJson(request: FastifyRequest): boolean {
 
 /** Maps Ajv (schema) errors to fields: "/name" or the missing property. */
 function ajvFields(error: FastifyError): FieldError[] {
-  const list = (error.validation ?? []) as { instancePath: string; keyword: string; params: Record<string, unknown> }[];
-  return list.map((v) => {
+  const all = (error.validation ?? []) as { instancePath: string; keyword: string; params: Record<string, unknown> }[];
+  // A value that may be "a number or null" fails both branches with a type error and then the
+  // union itself (anyOf): the type error says it all, the union's "not an allowed choice" only confuses.
+  const typed = new Set(all.filter((v) => v.keyword === 'type').map((v) => v.instancePath));
+  const list = all.filter((v) => !((v.keyword === 'anyOf' || v.keyword === 'const') && typed.has(v.instancePath)));
+  const seen = new Set<string>();
+  return list.flatMap((v) => {
     let field = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
     if (v.keyword === 'required' && typeof v.params.missingProperty === 'string') {
       field = field ? `${field}.${v.params.missingProperty}` : v.params.missingProperty;
@@ -48,7 +53,10 @@ function ajvFields(error: FastifyError): FieldError[] {
       params.max = v.params.limit;
       params.min = v.params.limit;
     }
-    return { field: field || 'body', message, params };
+    const key = `${field}:${message}`;
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [{ field: field || 'body', message, params }];
   });
 }
 

@@ -35,9 +35,15 @@ export interface PlaceFields {
 
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '');
 
+/**
+ * A latitude or longitude: a JSON number, or a form string in plain decimal notation (a French
+ * decimal comma is accepted). `Number()` alone would read a blank field as 0 (a point in the ocean)
+ * and accept "0x10" or "1e1", so the string form is checked first.
+ */
 function coordinate(errors: FieldErrors, field: string, raw: unknown, limit: number): number | null {
-  if (raw === undefined || raw === null || raw === '') return null;
-  const value = typeof raw === 'number' ? raw : Number(String(raw).trim().replace(',', '.'));
+  const typed = typeof raw === 'string' ? raw.trim().replace(',', '.') : raw;
+  if (typed === undefined || typed === null || typed === '') return null;
+  const value = typeof typed === 'number' ? typed : typeof typed === 'string' && /^[+-]?\d+(\.\d+)?$/.test(typed) ? Number(typed) : NaN;
   if (!Number.isFinite(value) || Math.abs(value) > limit) {
     errors.add(field, 'coordinate', { max: limit });
     return null;

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
@@ -273,16 +273,31 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
     }
   });
 
-  app.post('/venues/:slug/admin/images/:kind', async (request, reply) => {
-    const place = await adminPlace(request, reply);
-    if (!place) return reply;
+  function imageKind(request: FastifyRequest): PlaceImageKind {
     const kind = (request.params as { kind: string }).kind;
     if (kind !== 'logo' && kind !== 'cover') throw new DomainError('not-found', 404, { what: 'page' });
+    return kind;
+  }
+
+  // The upload parser stops a file over the limit before the handler runs. Say so beside the file
+  // field of the settings page, like any other refused image, rather than with a bare 413 page.
+  async function uploadTooLarge(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    if (error.code !== 'FST_REQ_FILE_TOO_LARGE') throw error;
+    const place = await adminPlace(request, reply);
+    if (!place) return reply;
+    const errors = [{ field: imageKind(request), message: 'file-too-large', params: { max: Math.round(config.uploadLimitBytes / 1024) } }];
+    return page(request, reply, place.name, settingsPage(request, place, { values: placeFormValues(place), errors }), 422);
+  }
+
+  app.post('/venues/:slug/admin/images/:kind', { errorHandler: uploadTooLarge }, async (request, reply) => {
+    const place = await adminPlace(request, reply);
+    if (!place) return reply;
+    const kind = imageKind(request);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const file = body[kind];
     const bytes = file instanceof Uint8Array ? file : new Uint8Array();
     try {
-      await uploadPlaceImage(db, actorOf(request), { slug: place.slug, kind: kind as PlaceImageKind, bytes, maxBytes: config.uploadLimitBytes });
+      await uploadPlaceImage(db, actorOf(request), { slug: place.slug, kind, bytes, maxBytes: config.uploadLimitBytes });
       return reply.redirect(`/venues/${place.slug}/admin`, 303);
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;

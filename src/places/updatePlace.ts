@@ -12,6 +12,9 @@ import { getPlaceBySlug, type Place } from './places.ts';
  */
 export async function updatePlace(db: Db, actor: Actor, slug: string, input: Record<string, unknown>): Promise<Place> {
   return inTransaction(db, async (trx) => {
+    // Lock the row before reading it: two partial changes at once (one the city, the other the
+    // description) would otherwise each write back the other's old value.
+    await trx.selectFrom('places').select('id').where('slug', '=', slug.toLowerCase()).forUpdate().execute();
     const place = await getPlaceBySlug(trx, slug);
     await authorize(trx, actor, place.id, 'place.settings');
     // A partial body (PATCH) keeps the fields it does not mention.

@@ -30,6 +30,9 @@ export async function uploadPlaceImage(
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
     await authorize(trx, actor, place.id, 'place.settings');
+    // Read the image being replaced under a row lock: two uploads at once would otherwise both
+    // delete the same old image and leave one of the new ones orphaned.
+    const current = await trx.selectFrom('places').select(['logo_media_id', 'cover_media_id']).where('id', '=', place.id).forUpdate().executeTakeFirstOrThrow();
     const id = uuidv7();
     await trx
       .insertInto('media')
@@ -44,7 +47,7 @@ export async function uploadPlaceImage(
         bytes: input.bytes,
       })
       .execute();
-    const previous = input.kind === 'logo' ? place.logoMediaId : place.coverMediaId;
+    const previous = input.kind === 'logo' ? current.logo_media_id : current.cover_media_id;
     await trx
       .updateTable('places')
       .set(input.kind === 'logo' ? { logo_media_id: id, updated_at: sql<Date>`now()` } : { cover_media_id: id, updated_at: sql<Date>`now()` })

@@ -12,8 +12,10 @@ export async function removeMember(db: Db, actor: Actor, input: { slug: string; 
   if (!isUuid(input.personId)) throw notFound('member');
   await inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
-    await authorize(trx, actor, place.id, 'place.team.manage');
+    // Lock first, then check the actor's role: an admin demoted while this change waited for the
+    // lock must be refused, so the role is read after the lock, not before.
     await lockTeam(trx, place.id);
+    await authorize(trx, actor, place.id, 'place.team.manage');
     const member = await trx
       .selectFrom('place_members')
       .select('role')

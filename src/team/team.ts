@@ -33,7 +33,8 @@ export async function teamOf(db: Db, placeId: string): Promise<TeamMember[]> {
 
 /**
  * Locks the place's row: team changes of one place run one after the other, so two admins demoting
- * each other at the same moment cannot leave the place with no admin.
+ * each other at the same moment cannot leave the place with no admin. Take it before `authorize`,
+ * so the actor's role is read as it is once the change may proceed.
  */
 export async function lockTeam(db: Db, placeId: string): Promise<void> {
   await db.selectFrom('places').select('id').where('id', '=', placeId).forUpdate().execute();

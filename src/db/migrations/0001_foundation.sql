@@ -28,7 +28,10 @@ create table login_tokens (
   created_at timestamptz not null default now(),
   expires_at timestamptz not null,
   used_at timestamptz,
-  request_ip text
+  request_ip text,
+  -- Links asked for by the person through the login form count toward the per-address limit;
+  -- links made for them (invitations, the CLI) do not.
+  requested boolean not null default true
 );
 create index login_tokens_email_created on login_tokens (lower(email), created_at);
 
