@@ -15,6 +15,8 @@ import { getPlaceBySlug, listPlaces, type Place } from './places.ts';
 import { updatePlace } from './updatePlace.ts';
 import { uploadPlaceImage, type PlaceImageKind } from './uploadPlaceImage.ts';
 import { adminNav } from './adminNav.ts';
+import { renderVenueAgenda } from '../agenda/publicPages.ts';
+import { renderVenueMemberships } from '../memberships/routes.ts';
 
 const SlugParams = Type.Object({ slug: Type.String({ maxLength: 60 }) });
 
@@ -211,6 +213,8 @@ ${place.website ? html`<dt>${t('labels.website')}</dt><dd><a href="${place.websi
 <dt>${t('labels.timezone')}</dt><dd>${place.timezone}</dd>
 </dl>
 ${role === 'admin' || request.ctx.person?.isOperator ? html`<p><a class="button" href="/venues/${place.slug}/admin">${t('places.adminLink')}</a></p>` : ''}
+${await renderVenueAgenda(request, db, place)}
+${await renderVenueMemberships(request, db, place)}
 </article>`,
       200,
       place.description.slice(0, 200),

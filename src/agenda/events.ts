@@ -1,0 +1,191 @@
+import { sql } from 'kysely';
+import type { Db, Trx } from '../db/database.ts';
+import { DomainError, notFound } from '../shared/errors.ts';
+import { isUuid, uuidv7 } from '../shared/ids.ts';
+import { slugify } from '../places/placeInput.ts';
+import type { EventDateFields, EventInput } from './eventInput.ts';
+import type { EventState, EventVisibility, ProposalState } from './tables.ts';
+
+export interface EventDate {
+  id: string;
+  startsAt: Date;
+  endsAt: Date | null;
+  timezone: string;
+  previousStartsAt: Date | null;
+}
+
+/** An event as the module's use cases and views see it. */
+export interface AgendaEvent {
+  id: string;
+  placeId: string;
+  slug: string;
+  title: string;
+  descriptionMd: string;
+  descriptionHtml: string;
+  state: EventState;
+  visibility: EventVisibility;
+  atVenue: boolean;
+  locationName: string;
+  street: string;
+  postalCode: string;
+  city: string;
+  country: string;
+  latitude: number | null;
+  longitude: number | null;
+  organisers: string[];
+  performers: string[];
+  accessibility: string;
+  externalUrl: string;
+  capacity: number | null;
+  priceFromCents: number | null;
+  currency: string;
+  imageListMediaId: string | null;
+  imagePageMediaId: string | null;
+  sequence: number;
+  proposedBy: string | null;
+  proposalState: ProposalState | null;
+  createdAt: Date;
+  updatedAt: Date;
+  publishedAt: Date | null;
+  tags: string[];
+  dates: EventDate[];
+}
+
+/** Whether anyone outside the venue's team may see the event at all (by direct link for unlisted). */
+export function isShownOutside(e: { state: EventState; visibility: EventVisibility }): boolean {
+  return e.state !== 'draft' && e.visibility !== 'private';
+}
+
+/** Whether the event is listed (agendas, feeds, search, sitemap, embeds, counts). */
+export function isListed(e: { state: EventState; visibility: EventVisibility }): boolean {
+  return e.state !== 'draft' && e.visibility === 'public';
+}
+
+async function loadEvent(db: Db, where: { id?: string; slug?: string }, forUpdate: boolean): Promise<AgendaEvent | null> {
+  let q = db.selectFrom('events').selectAll();
+  if (where.id) q = q.where('id', '=', where.id);
+  else q = q.where('slug', '=', where.slug!);
+  const row = await (forUpdate ? q.forUpdate() : q).executeTakeFirst();
+  if (!row) return null;
+  const [tags, dates] = await Promise.all([
+    db.selectFrom('event_tags').select('tag').where('place_id', '=', row.place_id).where('event_id', '=', row.id).orderBy('tag').execute(),
+    db
+      .selectFrom('event_dates')
+      .select(['id', 'starts_at', 'ends_at', 'timezone', 'previous_starts_at'])
+      .where('place_id', '=', row.place_id)
+      .where('event_id', '=', row.id)
+      .orderBy('starts_at')
+      .orderBy('id')
+      .execute(),
+  ]);
+  return {
+    id: row.id, placeId: row.place_id, slug: row.slug, title: row.title, descriptionMd: row.description_md,
+    descriptionHtml: row.description_html, state: row.state, visibility: row.visibility, atVenue: row.at_venue,
+    locationName: row.location_name, street: row.street, postalCode: row.postal_code, city: row.city, country: row.country,
+    latitude: row.latitude, longitude: row.longitude, organisers: row.organisers, performers: row.performers,
+    accessibility: row.accessibility, externalUrl: row.external_url, capacity: row.capacity,
+    priceFromCents: row.price_from_cents, currency: row.currency, imageListMediaId: row.image_list_media_id,
+    imagePageMediaId: row.image_page_media_id, sequence: row.sequence, proposedBy: row.proposed_by,
+    proposalState: row.proposal_state, createdAt: row.created_at, updatedAt: row.updated_at, publishedAt: row.published_at,
+    tags: tags.map((t) => t.tag),
+    dates: dates.map((d) => ({ id: d.id, startsAt: d.starts_at, endsAt: d.ends_at, timezone: d.timezone, previousStartsAt: d.previous_starts_at })),
+  };
+}
+
+/** An event by id or slug, whatever its state: callers decide who may see it. */
+export async function findEvent(db: Db, idOrSlug: string): Promise<AgendaEvent | null> {
+  if (isUuid(idOrSlug)) return loadEvent(db, { id: idOrSlug.toLowerCase() }, false);
+  if (!/^[a-z0-9-]{1,80}$/.test(idOrSlug)) return null;
+  return loadEvent(db, { slug: idOrSlug }, false);
+}
+
+/** Loads and locks an event for a change inside the caller's transaction (changes to one event run one at a time). */
+export async function lockEvent(trx: Trx, eventId: string): Promise<AgendaEvent> {
+  const event = isUuid(eventId) ? await loadEvent(trx, { id: eventId.toLowerCase() }, true) : null;
+  if (!event) throw notFound('event');
+  return event;
+}
+
+/** The input that would recreate the event as it is: the base that a partial update is merged onto. */
+export function eventAsInput(e: AgendaEvent): EventInput & { dates: unknown[] } {
+  return {
+    title: e.title, slug: e.slug, description: e.descriptionMd, visibility: e.visibility, atVenue: e.atVenue,
+    locationName: e.locationName, street: e.street, postalCode: e.postalCode, city: e.city, country: e.country,
+    latitude: e.latitude, longitude: e.longitude, tags: e.tags, organisers: e.organisers, performers: e.performers,
+    accessibility: e.accessibility, externalUrl: e.externalUrl, capacity: e.capacity, priceFromCents: e.priceFromCents,
+    dates: e.dates.map((d) => ({ id: d.id, startsAt: d.startsAt.toISOString(), endsAt: d.endsAt?.toISOString() ?? '', timezone: d.timezone })),
+  };
+}
+
+/**
+ * A slug free in the node: the requested one (an error if taken), or one made from the title with
+ * a short suffix when the plain one is taken.
+ */
+export async function chooseSlug(trx: Trx, requested: string | null, title: string, eventId: string): Promise<string> {
+  const taken = async (slug: string) =>
+    Boolean(await trx.selectFrom('events').select('id').where('slug', '=', slug).where('id', '<>', eventId).executeTakeFirst());
+  if (requested) {
+    if (await taken(requested)) throw new DomainError('validation', 422, {}, [{ field: 'slug', message: 'agenda.slug-taken' }]);
+    return requested;
+  }
+  let base = slugify(title).slice(0, 70).replace(/-+$/, '');
+  if (base.length < 2) base = 'event';
+  if (!(await taken(base))) return base;
+  // The id's random tail makes a collision between two events of the same title unlikely; retry a few times.
+  for (let i = 0; i < 5; i++) {
+    const candidate = `${base}-${uuidv7().replace(/-/g, '').slice(-6)}`;
+    if (!(await taken(candidate))) return candidate;
+  }
+  return `${base}-${eventId.replace(/-/g, '')}`;
+}
+
+export async function writeTags(trx: Trx, placeId: string, eventId: string, tags: string[]): Promise<void> {
+  await trx.deleteFrom('event_tags').where('place_id', '=', placeId).where('event_id', '=', eventId).execute();
+  if (tags.length) await trx.insertInto('event_tags').values(tags.map((tag) => ({ place_id: placeId, event_id: eventId, tag }))).execute();
+}
+
+/**
+ * Replaces the dates of an event. A date given with the id of one of its dates keeps that id, so
+ * its iCalendar UID (and calendar subscribers' copy) survives the edit; other ids get new ones.
+ */
+export async function writeDates(trx: Trx, placeId: string, eventId: string, dates: EventDateFields[]): Promise<void> {
+  const existing = await trx.selectFrom('event_dates').select('id').where('place_id', '=', placeId).where('event_id', '=', eventId).execute();
+  const known = new Set(existing.map((d) => d.id));
+  const kept = new Set<string>();
+  for (const d of dates) {
+    const id = d.id && known.has(d.id) && !kept.has(d.id) ? d.id : null;
+    if (id) {
+      kept.add(id);
+      await trx
+        .updateTable('event_dates')
+        .set({ starts_at: d.startsAt, ends_at: d.endsAt, timezone: d.timezone })
+        .where('place_id', '=', placeId)
+        .where('id', '=', id)
+        .execute();
+    } else {
+      await trx
+        .insertInto('event_dates')
+        .values({ place_id: placeId, event_id: eventId, id: uuidv7(), starts_at: d.startsAt, ends_at: d.endsAt, timezone: d.timezone })
+        .execute();
+    }
+  }
+  const gone = [...known].filter((id) => !kept.has(id));
+  if (gone.length) await trx.deleteFrom('event_dates').where('place_id', '=', placeId).where('id', 'in', gone).execute();
+}
+
+/** Marks an event changed: iCalendar SEQUENCE + 1 and updated_at now. */
+export async function bumpSequence(trx: Trx, placeId: string, eventId: string): Promise<void> {
+  await trx
+    .updateTable('events')
+    .set({ sequence: sql<number>`sequence + 1`, updated_at: sql<Date>`now()` })
+    .where('place_id', '=', placeId)
+    .where('id', '=', eventId)
+    .execute();
+}
+
+/** The time zone of a place, the default for the dates of its events. */
+export async function placeTimezone(db: Db, placeId: string): Promise<string> {
+  const row = await db.selectFrom('places').select('timezone').where('id', '=', placeId).executeTakeFirst();
+  if (!row) throw notFound('place');
+  return row.timezone;
+}

@@ -1,0 +1,42 @@
+import { inTransaction, type Db } from '../db/database.ts';
+import { audit } from '../access/audit.ts';
+import type { Actor } from '../access/actor.ts';
+import { authorize } from '../access/permissions.ts';
+import { FieldErrors, notFound } from '../shared/errors.ts';
+import { isUuid } from '../shared/ids.ts';
+import { readTags } from './eventInput.ts';
+
+export interface PlaceFollow {
+  followedPlaceId: string;
+  includeTags: string[];
+  excludeTags: string[];
+}
+
+/**
+ * A venue shows another venue's public events on its agenda, optionally only those with one of
+ * `includeTags`, never those with one of `excludeTags`. Following again replaces the tag lists.
+ */
+export async function followPlace(
+  db: Db,
+  actor: Actor,
+  input: { placeId: string; followedPlaceId: string; includeTags?: unknown; excludeTags?: unknown },
+): Promise<PlaceFollow> {
+  const errors = new FieldErrors();
+  const includeTags = readTags(errors, 'includeTags', input.includeTags ?? [], 50);
+  const excludeTags = readTags(errors, 'excludeTags', input.excludeTags ?? [], 50);
+  if (includeTags.some((t) => excludeTags.includes(t))) errors.add('excludeTags', 'agenda.tag-both');
+  if (input.followedPlaceId === input.placeId) errors.add('followedPlaceId', 'agenda.follow-self');
+  errors.throwIfAny();
+  return inTransaction(db, async (trx) => {
+    await authorize(trx, actor, input.placeId, 'events.write');
+    const followed = !isUuid(input.followedPlaceId) ? undefined : await trx.selectFrom('places').select('id').where('id', '=', input.followedPlaceId).executeTakeFirst();
+    if (!followed) throw notFound('place');
+    await trx
+      .insertInto('place_follows')
+      .values({ place_id: input.placeId, followed_place_id: followed.id, include_tags: includeTags, exclude_tags: excludeTags })
+      .onConflict((oc) => oc.columns(['place_id', 'followed_place_id']).doUpdateSet({ include_tags: includeTags, exclude_tags: excludeTags }))
+      .execute();
+    await audit(trx, actor, { placeId: input.placeId, action: 'agenda.place.followed', subjectId: followed.id, data: { includeTags, excludeTags } });
+    return { followedPlaceId: followed.id, includeTags, excludeTags };
+  });
+}
