@@ -1,4 +1,338 @@
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import { actorOf } from '../http/context.ts';
+import { DateTime, responses, Uuid } from '../http/schemas.ts';
+import { getPlaceBySlug } from '../places/places.ts';
+import { DomainError } from '../shared/errors.ts';
+import { safeEqual } from '../shared/secrets.ts';
+import type { Db } from '../db/database.ts';
+import { balancesOf } from './balancesOf.ts';
+import { checkpointMessage } from './chain.ts';
+import { createCheckpointer } from './checkpointer.ts';
+import { createHold, MAX_HOLD_SECONDS } from './createHold.ts';
+import { createTransfers } from './createTransfers.ts';
+import { readDeviceHeaders } from './deviceSignature.ts';
+import { historyOf } from './historyOf.ts';
+import { MAX_BATCH, type Transfer } from './ledger.ts';
+import { loadNodeKey } from './nodeKey.ts';
+import { placeReceipts } from './placeReceipts.ts';
+import { postHold } from './postHold.ts';
+import { listCheckpoints } from './signCheckpoints.ts';
+import { voidHold } from './voidHold.ts';
+import { issueWalletPass } from './walletPass.ts';
+import { ledgerPages } from './views.ts';
+import type { DeviceSignature } from './tables.ts';
 
-/** Ledger API and pages (wallet, transfers, checkpoints, transparency). */
-export async function ledgerRoutes(_app: ModuleApp, _options: ModuleOptions) {}
+const Amount = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]{1,16}$' })], {
+  description: 'Minor units (cents, minutes, points): an integer or a string of digits. Never a decimal number.',
+});
+const Metadata = Type.Record(Type.String({ maxLength: 40 }), Type.Unknown(), { description: 'Free data: order, sale, payment reference… (≤ 2000 characters as JSON)' });
+const Kind = Type.String({ maxLength: 30, description: 'payment, refund, transfer, exchange, merge, cash_out' });
+
+const TransferIn = Type.Object(
+  {
+    id: Type.String({ format: 'uuid', description: 'Chosen by the client: the idempotency key. The same id with the same body returns the first result; with another body, 409.' }),
+    debitAccountId: Uuid,
+    creditAccountId: Uuid,
+    amount: Amount,
+    kind: Kind,
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+
+const TransferOut = Type.Object(
+  {
+    id: Uuid,
+    currency: Type.String(),
+    position: Type.Integer({ description: 'Position in the currency’s hash chain' }),
+    hash: Type.String(),
+    prevHash: Type.String(),
+    phase: Type.String({ description: 'single, pending (a hold), post or void' }),
+    kind: Type.String(),
+    debitAccountId: Uuid,
+    creditAccountId: Uuid,
+    amount: Type.Integer(),
+    pendingId: Type.Union([Uuid, Type.Null()]),
+    expiresAt: Type.Union([DateTime, Type.Null()]),
+    batchId: Type.Union([Uuid, Type.Null()]),
+    authorisedBy: Type.String(),
+    authoriserId: Type.String(),
+    deviceSignature: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
+    metadata: Type.Record(Type.String(), Type.Unknown()),
+    createdAt: DateTime,
+  },
+  { $id: 'Transfer', title: 'Transfer' },
+);
+const TransfersOut = Type.Object({ transfers: Type.Array(TransferOut), replayed: Type.Boolean() });
+const Page = Type.Object({ transfers: Type.Array(TransferOut), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+const PageQuery = Type.Object({
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+});
+
+const SIGNED = 'Authenticate with a session (plus `x-csrf-token`), a venue API key (`till` scope), or a device signature (headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`; see docs/LEDGER.md).';
+
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+
+// A currency's code never changes (no use case renames it), so id → code is cached for the process.
+const codeCache = new Map<string, string>();
+async function currencyCodes(db: Db, transfers: Transfer[]): Promise<Map<string, string>> {
+  const missing = [...new Set(transfers.map((t) => t.currencyId))].filter((id) => !codeCache.has(id));
+  if (missing.length > 0) {
+    if (codeCache.size > 10_000) codeCache.clear();
+    for (const r of await db.selectFrom('ledger_currencies').select(['id', 'code']).where('id', 'in', missing).execute()) codeCache.set(r.id, r.code);
+  }
+  return codeCache;
+}
+
+export async function presentTransfers(db: Db, transfers: Transfer[]) {
+  const codes = await currencyCodes(db, transfers);
+  return transfers.map((t) => ({
+    id: t.id, currency: codes.get(t.currencyId) ?? '', position: t.position, hash: t.hash, prevHash: t.prevHash, phase: t.phase, kind: t.kind,
+    debitAccountId: t.debitAccountId, creditAccountId: t.creditAccountId, amount: t.amount, pendingId: t.pendingId,
+    expiresAt: t.expiresAt ? t.expiresAt.toISOString() : null, batchId: t.batchId, authorisedBy: t.authorisedBy, authoriserId: t.authoriserId,
+    deviceSignature: t.deviceSignature ? { ...t.deviceSignature } : null, metadata: t.metadata, createdAt: t.createdAt.toISOString(),
+  }));
+}
+
+/** Ledger API and pages (wallet, transfers, holds, checkpoints, transparency). */
+export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
+  const { db, logger } = options.deps;
+  const checkpointer = createCheckpointer(db, logger);
+  app.addHook('onClose', async () => checkpointer.stop());
+
+  // Device signatures cover the body's exact bytes: keep them (for this module's routes only).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    rawBodies.set(request, body);
+    if (body.length === 0) return done(Object.assign(new Error('empty body'), { statusCode: 400 }), undefined);
+    try {
+      done(null, JSON.parse(body.toString('utf8')));
+    } catch (error) {
+      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+    }
+  });
+
+  /**
+   * Who is asking: a device (signed headers), else the session or API key. These routes skip the
+   * generic CSRF hook because devices have no cookie; a session request is checked here instead.
+   */
+  const requester = (request: FastifyRequest): { actor: ReturnType<typeof actorOf> | null; device: DeviceSignature | undefined } => {
+    const device = readDeviceHeaders(request.headers, { method: request.method, path: request.url.split('?')[0]!, body: rawBodies.get(request) ?? '' });
+    if (device) return { actor: null, device };
+    const actor = actorOf(request);
+    if (actor.kind === 'person') {
+      const sent = request.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !safeEqual(sent, request.ctx.csrfToken)) throw new DomainError('csrf', 403);
+    }
+    return { actor, device: undefined };
+  };
+  const writeErrors = [400, 401, 403, 404, 409, 422];
+
+  app.post(
+    '/api/v1/transfers',
+    {
+      config: { csrf: false },
+      schema: {
+        tags: ['ledger'],
+        summary: 'Create one transfer or a linked batch (all or nothing)',
+        description: `${SIGNED} A person spends from their own accounts; a venue debits a wallet only in a currency it accepts, with the holder’s wallet pass (\`holder\`).`,
+        security: [{ apiKey: [] }, { session: [] }],
+        body: Type.Object(
+          {
+            transfers: Type.Array(TransferIn, { minItems: 1, maxItems: MAX_BATCH }),
+            placeId: Type.Optional(Type.String({ format: 'uuid', description: 'The venue acting, for a person with the till role there' })),
+            holder: Type.Optional(Type.String({ maxLength: 400, description: 'The wallet pass (QR) the holder shows' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses({ 200: TransfersOut, 201: TransfersOut }, writeErrors),
+      },
+    },
+    async (request, reply) => {
+      const { actor, device } = requester(request);
+      const result = await createTransfers(db, actor, { ...request.body, ...(device ? { device } : {}) });
+      checkpointer.kick();
+      return reply.status(result.replayed ? 200 : 201).send({ transfers: await presentTransfers(db, result.transfers), replayed: result.replayed });
+    },
+  );
+
+  app.post(
+    '/api/v1/holds',
+    {
+      config: { csrf: false },
+      schema: {
+        tags: ['ledger'],
+        summary: 'Reserve funds (a pending transfer), posted or voided later, or expired',
+        description: SIGNED,
+        security: [{ apiKey: [] }, { session: [] }],
+        body: Type.Object(
+          {
+            ...TransferIn.properties,
+            ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HOLD_SECONDS })),
+            placeId: Type.Optional(Type.String({ format: 'uuid' })),
+            holder: Type.Optional(Type.String({ maxLength: 400 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses({ 200: TransfersOut, 201: TransfersOut }, writeErrors),
+      },
+    },
+    async (request, reply) => {
+      const { actor, device } = requester(request);
+      const result = await createHold(db, actor, { ...request.body, ...(device ? { device } : {}) });
+      checkpointer.kick();
+      return reply.status(result.replayed ? 200 : 201).send({ transfers: await presentTransfers(db, result.transfers), replayed: result.replayed });
+    },
+  );
+
+  for (const phase of ['post', 'void'] as const) {
+    app.post(
+      `/api/v1/holds/:holdId/${phase}`,
+      {
+        config: { csrf: false },
+        schema: {
+          tags: ['ledger'],
+          summary: phase === 'post' ? 'Settle a hold, wholly or partly (once)' : 'Release a hold (once)',
+          description: `${SIGNED} Only the venue credited by the hold.`,
+          security: [{ apiKey: [] }, { session: [] }],
+          params: Type.Object({ holdId: Uuid }),
+          body: Type.Object(
+            { id: Type.String({ format: 'uuid', description: 'Idempotency key of this resolution' }), ...(phase === 'post' ? { amount: Type.Optional(Amount) } : {}) },
+            { additionalProperties: false },
+          ),
+          response: responses({ 200: TransfersOut, 201: TransfersOut }, writeErrors),
+        },
+      },
+      async (request, reply) => {
+        const { actor, device } = requester(request);
+        const body = request.body as { id: string; amount?: number | string };
+        const input = { id: body.id, holdId: request.params.holdId, ...(body.amount !== undefined ? { amount: body.amount } : {}), ...(device ? { device } : {}) };
+        const result = phase === 'post' ? await postHold(db, actor, input) : await voidHold(db, actor, input);
+        checkpointer.kick();
+        return reply.status(result.replayed ? 200 : 201).send({ transfers: await presentTransfers(db, result.transfers), replayed: result.replayed });
+      },
+    );
+  }
+
+  app.get(
+    '/api/v1/wallet/balances',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'Balances of my wallet, per currency',
+        security: [{ session: [] }],
+        response: responses({
+          200: Type.Object({
+            balances: Type.Array(Type.Object({
+              accountId: Uuid, currencyCode: Type.String(), currencyName: Type.String(), kind: Type.String(), decimals: Type.Integer(),
+              balance: Type.Integer(), pending: Type.Integer(), available: Type.Integer(),
+            })),
+          }),
+        }, [401]),
+      },
+    },
+    async (request) => ({ balances: await balancesOf(db, request.ctx.actor) }),
+  );
+
+  app.get(
+    '/api/v1/wallet/history',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'History of my wallet, newest first (cursor pagination)',
+        security: [{ session: [] }],
+        querystring: Type.Object({ ...PageQuery.properties, accountId: Type.Optional(Type.String({ format: 'uuid' })) }),
+        response: responses({ 200: Page }, [401, 403, 422]),
+      },
+    },
+    async (request) => {
+      const page = await historyOf(db, request.ctx.actor, request.query);
+      return { transfers: await presentTransfers(db, page.transfers), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/v1/wallet/pass',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'A wallet pass (QR) proving I am at the counter, valid two minutes',
+        security: [{ session: [] }],
+        response: responses({ 200: Type.Object({ pass: Type.String(), expiresAt: DateTime }) }, [401]),
+      },
+    },
+    async (request, reply) => {
+      const { pass, expiresAt } = await issueWalletPass(db, request.ctx.actor);
+      return reply.header('cache-control', 'no-store').send({ pass, expiresAt: expiresAt.toISOString() });
+    },
+  );
+
+  app.get(
+    '/api/v1/venues/:slug/ledger/receipts',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'Transfers a venue is party to (payments received, refunds), newest first',
+        description: 'Venue admins and cashiers, or an API key with the `till` scope.',
+        security: [{ apiKey: [] }, { session: [] }],
+        params: Type.Object({ slug: Type.String({ maxLength: 60 }) }),
+        querystring: PageQuery,
+        response: responses({ 200: Page }, [401, 403, 404, 422]),
+      },
+    },
+    async (request) => {
+      const place = await getPlaceBySlug(db, request.params.slug);
+      const page = await placeReceipts(db, request.ctx.actor, { placeId: place.id, ...request.query });
+      return { transfers: await presentTransfers(db, page.transfers), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/v1/ledger/checkpoints',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'Signed checkpoints of every currency’s hash chain, newest first',
+        description: 'Each signature is Ed25519, by the key of GET /api/v1/ledger/key, over `rezo-checkpoint-v1|<currency>|<position>|<headHash>|<supply>|<signedAt ISO>`.',
+        querystring: Type.Object({ currency: Type.Optional(Type.String({ maxLength: 12 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
+        response: responses({
+          200: Type.Object({
+            checkpoints: Type.Array(Type.Object({
+              currency: Type.String(), position: Type.Integer(), headHash: Type.String(), supply: Type.Integer(), signedAt: DateTime,
+              signature: Type.String({ description: 'base64url' }), message: Type.String({ description: 'The exact signed text' }),
+            })),
+          }),
+        }, [422]),
+      },
+    },
+    async (request) => {
+      const list = await listCheckpoints(db, { ...(request.query.currency ? { currencyCode: request.query.currency } : {}), ...(request.query.limit ? { limit: request.query.limit } : {}) });
+      return {
+        checkpoints: list.map((c) => ({
+          currency: c.currencyCode, position: c.position, headHash: c.headHash, supply: c.supply, signedAt: c.signedAt.toISOString(),
+          signature: c.signature, message: checkpointMessage(c),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/ledger/key',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'The node’s Ed25519 public key (checkpoints and wallet passes)',
+        response: responses({ 200: Type.Object({ algorithm: Type.Literal('Ed25519'), spki: Type.String({ description: 'SPKI DER, base64' }), pem: Type.String() }) }, []),
+      },
+    },
+    async () => {
+      const key = await loadNodeKey(db);
+      return { algorithm: 'Ed25519' as const, spki: key.publicKeyBase64, pem: key.publicKeyPem };
+    },
+  );
+
+  await ledgerPages(app, options);
+}

@@ -1,3 +1,162 @@
-/** Table types of the ledger module (currencies, accounts, transfers, checkpoints). Merged into DB in db/schema.ts. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface LedgerTables {}
+/** Table types of the ledger module (migration 0003_ledger.sql). Merged into DB in db/schema.ts. */
+import type { ColumnType } from 'kysely';
+import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
+
+export type CurrencyKind = 'federated_euro' | 'local_euro' | 'gift' | 'time' | 'loyalty' | 'membership';
+export type OwnerKind = 'person' | 'card' | 'place' | 'system';
+export type SystemRole = 'issuance' | 'reserve' | 'clearing' | 'demurrage';
+export type TransferPhase = 'single' | 'pending' | 'post' | 'void';
+export type AuthorisedBy = 'person' | 'device' | 'api_key' | 'node';
+export type PaymentProvider = 'stripe' | 'cash' | 'transfer';
+
+type JsonColumn<T> = ColumnType<T, string | (null extends T ? null : never), never>;
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+export interface LedgerFederationsTable {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface LedgerFederationPlacesTable {
+  federation_id: string;
+  place_id: string;
+  created_at: CreatedAt;
+}
+
+export interface LedgerCurrenciesTable {
+  id: string;
+  code: string;
+  name: string;
+  kind: CurrencyKind;
+  decimals: number;
+  euro_backed: boolean;
+  issuer_federation_id: string | null;
+  issuer_place_id: string | null;
+  status: Defaulted<'active' | 'archived'>;
+  created_at: CreatedAt;
+}
+
+export interface LedgerCurrencyPlacesTable {
+  currency_id: string;
+  place_id: string;
+  created_at: CreatedAt;
+}
+
+export interface LedgerAccountsTable {
+  id: string;
+  currency_id: string;
+  owner_kind: OwnerKind;
+  owner_ref: string;
+  floor: number | null;
+  balance: Defaulted<number>;
+  pending_debits: Defaulted<number>;
+  created_at: CreatedAt;
+}
+
+export interface LedgerChainHeadsTable {
+  currency_id: string;
+  position: Defaulted<number>;
+  hash: Defaulted<string>;
+  updated_at: CreatedAt;
+}
+
+/** Append-only: the database refuses UPDATE and DELETE (trigger), so no update type is offered. */
+export interface LedgerTransfersTable {
+  id: ColumnType<string, string, never>;
+  currency_id: ColumnType<string, string, never>;
+  position: ColumnType<number, number, never>;
+  prev_hash: ColumnType<string, string, never>;
+  hash: ColumnType<string, string, never>;
+  phase: ColumnType<TransferPhase, TransferPhase, never>;
+  kind: ColumnType<string, string, never>;
+  debit_account_id: ColumnType<string, string, never>;
+  credit_account_id: ColumnType<string, string, never>;
+  amount: ColumnType<number, number, never>;
+  pending_id: ColumnType<string | null, string | null, never>;
+  expires_at: ColumnType<Date | null, Date | null, never>;
+  batch_id: ColumnType<string | null, string | null, never>;
+  authorised_by: ColumnType<AuthorisedBy, AuthorisedBy, never>;
+  authoriser_id: ColumnType<string, string, never>;
+  place_id: ColumnType<string | null, string | null, never>;
+  device_signature: JsonColumn<DeviceSignature | null>;
+  metadata: JsonColumn<Record<string, unknown>>;
+  request_sha256: ColumnType<string, string, never>;
+  created_at: ColumnType<Date, Date, never>;
+}
+
+/** What a device signed, kept with the transfer so anyone can check who authorised it. */
+export interface DeviceSignature {
+  placeId: string;
+  deviceId: string;
+  method: string;
+  path: string;
+  bodySha256: string;
+  timestamp: string;
+  nonce: string;
+  signature: string;
+}
+
+export interface LedgerPaymentReferencesTable {
+  provider: PaymentProvider;
+  reference: string;
+  currency_id: string;
+  amount_cents: number;
+  transfer_id: string;
+  place_id: string | null;
+  cashier_person_id: string | null;
+  device_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface LedgerPayoutsTable {
+  provider: PaymentProvider;
+  reference: string;
+  payment_provider: PaymentProvider;
+  payment_reference: string;
+  amount_cents: number;
+  transfer_id: string;
+  created_at: CreatedAt;
+}
+
+export interface LedgerCheckpointsTable {
+  currency_id: string;
+  position: number;
+  head_hash: string;
+  supply: number;
+  signed_at: Timestamp;
+  signature: string;
+}
+
+export interface LedgerDevicesTable {
+  place_id: string;
+  id: string;
+  name: string;
+  kind: 'till' | 'scanner';
+  public_key: string;
+  created_at: CreatedAt;
+  revoked_at: NullableTimestamp;
+}
+
+export interface LedgerDeviceNoncesTable {
+  place_id: string;
+  device_id: string;
+  nonce: string;
+  seen_at: CreatedAt;
+}
+
+export interface LedgerTables {
+  ledger_federations: LedgerFederationsTable;
+  ledger_federation_places: LedgerFederationPlacesTable;
+  ledger_currencies: LedgerCurrenciesTable;
+  ledger_currency_places: LedgerCurrencyPlacesTable;
+  ledger_accounts: LedgerAccountsTable;
+  ledger_chain_heads: LedgerChainHeadsTable;
+  ledger_transfers: LedgerTransfersTable;
+  ledger_payment_references: LedgerPaymentReferencesTable;
+  ledger_payouts: LedgerPayoutsTable;
+  ledger_checkpoints: LedgerCheckpointsTable;
+  ledger_devices: LedgerDevicesTable;
+  ledger_device_nonces: LedgerDeviceNoncesTable;
+}

@@ -1,0 +1,217 @@
+/**
+ * `npm run bench:ledger`: the ledger's throughput and latency against a baseline measured in the
+ * same run, on the PostgreSQL server of DATABASE_URL (in a scratch database created and dropped here).
+ *
+ *   (a) baseline: raw SQL, per transaction two balance UPDATEs under a floor CHECK and one INSERT
+ *       with a unique id, 10,000 wallets paying 20 venues, by CONCURRENCY clients;
+ *   (b) Rezo: the same payments through the HTTP API of a `rezo serve` process, device-signed,
+ *       with the holder's wallet pass, idempotency, locks, hash chain — same clients, same accounts;
+ *   (c) Rezo paced at RATE transfers/s, for the latency target (p99 < 20 ms at 500/s).
+ *
+ * Ends with `transfers_per_s=<b> baseline_per_s=<a> ratio=<b/a>`.
+ * Settings: BENCH_TRANSFERS (per phase, default 5000), BENCH_CONCURRENCY (16), BENCH_RATE (500).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { sql } from 'kysely';
+import { Pool } from 'undici';
+import { openDatabase } from '../src/db/database.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { SYSTEM, personActor } from '../src/access/actor.ts';
+import { createPlace } from '../src/places/createPlace.ts';
+import { ensurePerson } from '../src/accounts/people.ts';
+import { uuidv7 } from '../src/shared/ids.ts';
+import { createCurrency } from '../src/ledger/createCurrency.ts';
+import { createFederation } from '../src/ledger/createFederation.ts';
+import { createTransfers } from '../src/ledger/createTransfers.ts';
+import { ensureAccount } from '../src/ledger/ensureAccount.ts';
+import { mintAgainstPayment } from '../src/ledger/mintAgainstPayment.ts';
+import { registerDevice } from '../src/ledger/registerDevice.ts';
+import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
+import { issueWalletPass } from '../src/ledger/walletPass.ts';
+import { verifyLedger } from '../src/ledger/verifyLedger.ts';
+
+const WALLETS = 10_000;
+const VENUES = 20;
+const TRANSFERS = Number(process.env.BENCH_TRANSFERS) || 5000;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY) || 16;
+const RATE = Number(process.env.BENCH_RATE) || 500;
+const WALLET_CENTS = 1_000_000;
+
+const serverUrl = process.env.DATABASE_URL;
+if (!serverUrl) {
+  process.stderr.write('bench:ledger needs DATABASE_URL (a PostgreSQL server; a scratch database is created there and dropped)\n');
+  process.exit(2);
+}
+const log = (s: string) => process.stdout.write(s + '\n');
+
+async function admin(statement: string) {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+function summary(name: string, latencies: number[], ms: number) {
+  const sorted = [...latencies].sort((x, y) => x - y);
+  const perS = (latencies.length / ms) * 1000;
+  log(`${name.padEnd(34)} ${latencies.length} transfers in ${(ms / 1000).toFixed(2)} s: ${perS.toFixed(0)}/s, p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms`);
+  return perS;
+}
+
+/** Runs `count` jobs with `concurrency` workers (or paced at `rate` per second); returns latencies and wall time. */
+async function drive(count: number, concurrency: number, job: (i: number) => Promise<void>, rate?: number) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= count) return;
+      if (rate) {
+        const due = started + (i * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      const t0 = performance.now();
+      await job(i);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: rate ? Math.max(concurrency, 64) : concurrency }, worker));
+  return { latencies, ms: performance.now() - started };
+}
+
+const name = `rezo_bench_${Date.now().toString(36)}`;
+const url = new URL(serverUrl);
+url.pathname = `/${name}`;
+await admin(`create database ${name}`);
+const database = await openDatabase({ url: url.toString(), poolSize: CONCURRENCY + 4 });
+let server: ChildProcess | null = null;
+try {
+  await migrate(database);
+  const db = database.db;
+  log(`setup: ${VENUES} venues, ${WALLETS} wallets of ${WALLET_CENTS / 100} € (scratch database ${name})`);
+  const owner = await ensurePerson(db, 'bench@example.org', 'en');
+  const venues: { id: string; account: string; device: { id: string; key: KeyObject } }[] = [];
+  const placeIds: string[] = [];
+  for (let v = 0; v < VENUES; v++) placeIds.push((await createPlace(db, SYSTEM, { slug: `bench-${v}`, name: `Bench ${v}` }, owner.id)).id);
+  const federation = await createFederation(db, SYSTEM, { slug: 'bench', name: 'Bench', placeIds });
+  const euro = await createCurrency(db, SYSTEM, { code: 'BENCH', name: 'Bench €', kind: 'federated_euro', decimals: 2, federationId: federation.id });
+  for (const placeId of placeIds) {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const device = await registerDevice(db, SYSTEM, { placeId, name: 'till', kind: 'till', publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') });
+    const account = await ensureAccount(db, { currencyId: euro.id, ownerKind: 'place', ownerRef: placeId });
+    venues.push({ id: placeId, account: account.id, device: { id: device.id, key: privateKey } });
+  }
+  // Wallet accounts in bulk (an empty account moves no money), funded through the ledger: one
+  // backed mint onto a clearing person, then linked batches of 19 transfers out of it.
+  const owners = Array.from({ length: WALLETS }, () => uuidv7());
+  for (let i = 0; i < WALLETS; i += 1000) {
+    await db.insertInto('ledger_accounts').values(owners.slice(i, i + 1000).map((o) => ({ id: uuidv7(), currency_id: euro.id, owner_kind: 'person' as const, owner_ref: o, floor: 0 }))).execute();
+  }
+  const accounts = new Map((await db.selectFrom('ledger_accounts').select(['id', 'owner_ref']).where('currency_id', '=', euro.id).where('owner_kind', '=', 'person').execute()).map((a) => [a.owner_ref, a.id]));
+  const wallets = owners.map((o) => ({ owner: o, account: accounts.get(o)! }));
+  const treasurer = uuidv7();
+  const treasury = await ensureAccount(db, { currencyId: euro.id, ownerKind: 'person', ownerRef: treasurer });
+  await mintAgainstPayment(db, SYSTEM, { id: uuidv7(), currencyCode: euro.code, accountId: treasury.id, amount: WALLETS * WALLET_CENTS, payment: { provider: 'transfer', reference: 'bench-funding' } });
+  for (let i = 0; i < WALLETS; i += 19) {
+    await createTransfers(db, personActor(treasurer), {
+      transfers: wallets.slice(i, i + 19).map((w) => ({ id: uuidv7(), debitAccountId: treasury.id, creditAccountId: w.account, amount: WALLET_CENTS, kind: 'transfer' })),
+    });
+  }
+
+  // (a) Baseline: the same accounts copied to plain tables, the same shape of transaction.
+  await sql`create table bench_accounts (id uuid primary key, balance bigint not null check (balance >= 0))`.execute(db);
+  await sql`insert into bench_accounts select id, balance from ledger_accounts where currency_id = ${euro.id} and owner_kind <> 'system'`.execute(db);
+  await sql`create table bench_transfers (id uuid primary key, debit uuid not null, credit uuid not null, amount bigint not null, created_at timestamptz not null default now())`.execute(db);
+  const pool = new pg.Pool({ connectionString: url.toString(), max: CONCURRENCY });
+  const pick = (i: number) => ({ wallet: wallets[(i * 7919) % WALLETS]!, venue: venues[i % VENUES]!, amount: 100 + (i % 400) });
+  await drive(200, CONCURRENCY, async () => {}); // warm the event loop
+  const baseline = await drive(TRANSFERS, CONCURRENCY, async (i) => {
+    const { wallet, venue, amount } = pick(i);
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('update bench_accounts set balance = balance - $1 where id = $2', [amount, wallet.account]);
+      await client.query('update bench_accounts set balance = balance + $1 where id = $2', [amount, venue.account]);
+      await client.query('insert into bench_transfers (id, debit, credit, amount) values ($1, $2, $3, $4)', [uuidv7(), wallet.account, venue.account, amount]);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+  });
+  await pool.end();
+  const baselinePerS = summary('(a) baseline raw SQL', baseline.latencies, baseline.ms);
+
+  // (b) and (c) Rezo over HTTP, device-signed, with the holder's wallet pass, on a node in its own
+  // process (`rezo serve`), as in production: the load generator does not share its event loop.
+  const port = await freePort();
+  server = spawn(process.execPath, [fileURLToPath(new URL('../bin/rezo.js', import.meta.url)), 'serve'], {
+    env: { PATH: process.env.PATH, DATABASE_URL: url.toString(), HOST: '127.0.0.1', PORT: String(port), REZO_DEMO: '0', LOG_LEVEL: 'error', REZO_ENV: 'production', REZO_DB_POOL_SIZE: String(CONCURRENCY + 4) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const address = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${address}/healthz`)).ok) break;
+    } catch {
+      if (i > 300) throw new Error('rezo serve did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const http = new Pool(address, { connections: Math.max(CONCURRENCY, 64), pipelining: 1 });
+  const passes = new Map<string, string>();
+  const passOf = async (owner: string) => {
+    let pass = passes.get(owner);
+    if (!pass) passes.set(owner, (pass = (await issueWalletPass(db, personActor(owner))).pass));
+    return pass;
+  };
+  const pay = async (i: number) => {
+    const { wallet, venue, amount } = pick(i);
+    const body = JSON.stringify({ transfers: [{ id: uuidv7(), debitAccountId: wallet.account, creditAccountId: venue.account, amount, kind: 'payment' }], holder: await passOf(wallet.owner) });
+    const headers = signDeviceRequest(venue.device.key, { placeId: venue.id, deviceId: venue.device.id, method: 'POST', path: '/api/v1/transfers', body });
+    const r = await http.request({ method: 'POST', path: '/api/v1/transfers', headers: { ...headers, 'content-type': 'application/json' }, body });
+    const text = await r.body.text();
+    if (r.statusCode !== 201) throw new Error(`transfer refused: ${r.statusCode} ${text}`);
+  };
+  // Passes are made before timing: showing a QR is the customer's phone's work, not the till's.
+  for (let i = 0; i < TRANSFERS * 2; i++) await passOf(pick(i).wallet.owner);
+  await drive(200, CONCURRENCY, (i) => pay(TRANSFERS * 2 + i));
+  const rezo = await drive(TRANSFERS, CONCURRENCY, pay);
+  const rezoPerS = summary('(b) Rezo HTTP, signed, chained', rezo.latencies, rezo.ms);
+  const paced = await drive(TRANSFERS, CONCURRENCY, (i) => pay(TRANSFERS + i), RATE);
+  summary(`(c) Rezo HTTP paced at ${RATE}/s`, paced.latencies, paced.ms);
+  await http.close();
+
+  const check = await verifyLedger(db);
+  log(`verify: ${check.ok ? 'OK' : `FAILED ${JSON.stringify(check.problem)}`} (${check.currencies.map((c) => `${c.code} ${c.transfers} transfers`).join(', ')})`);
+  log(`transfers_per_s=${rezoPerS.toFixed(0)} baseline_per_s=${baselinePerS.toFixed(0)} ratio=${(rezoPerS / baselinePerS).toFixed(2)}`);
+} finally {
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server!.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  await database.close();
+  await admin(`drop database if exists ${name} with (force)`);
+}

@@ -1,0 +1,71 @@
+import { inTransaction, type Db } from '../db/database.ts';
+import { audit } from '../access/audit.ts';
+import type { Actor } from '../access/actor.ts';
+import { authorize } from '../access/permissions.ts';
+import { DomainError, forbidden, FieldErrors } from '../shared/errors.ts';
+import { uuidv7 } from '../shared/ids.ts';
+import { ensureAccount } from './ensureAccount.ts';
+import { getCurrency, type Currency } from './ledger.ts';
+import type { CurrencyKind } from './tables.ts';
+
+export const CURRENCY_KINDS: readonly CurrencyKind[] = ['federated_euro', 'local_euro', 'gift', 'time', 'loyalty', 'membership'];
+
+export interface CreateCurrencyInput {
+  code: string;
+  name: string;
+  kind: CurrencyKind;
+  /** Minor units: 2 for euros (cents), 0 for points and badges, 2 for hours in hundredths. */
+  decimals: number;
+  /** federated_euro: the federation issuing it (accepted by all its venues). */
+  federationId?: string;
+  /** Other kinds: the issuing venue. */
+  issuerPlaceId?: string;
+  /** Other venues that accept it (the issuer always does). */
+  acceptedByPlaceIds?: string[];
+}
+
+/**
+ * Creates a currency, its chain head and its issuance account. The federated euro is created by the
+ * node; a venue admin creates the venue's own currencies.
+ */
+export async function createCurrency(db: Db, actor: Actor, input: CreateCurrencyInput): Promise<Currency> {
+  const errors = new FieldErrors();
+  if (!/^[A-Z0-9]{2,12}$/.test(input.code ?? '')) errors.add('code', 'format');
+  if (!input.name || input.name.length > 80) errors.add('name', 'required');
+  if (!CURRENCY_KINDS.includes(input.kind)) errors.add('kind', 'choice');
+  if (!Number.isInteger(input.decimals) || input.decimals < 0 || input.decimals > 6) errors.add('decimals', 'range', { min: 0, max: 6 });
+  if (input.kind === 'federated_euro' ? !input.federationId : !input.issuerPlaceId) errors.add(input.kind === 'federated_euro' ? 'federationId' : 'issuerPlaceId', 'required');
+  if ((input.kind === 'federated_euro' || input.kind === 'local_euro') && input.decimals !== 2) errors.add('decimals', 'ledger.euro-decimals');
+  errors.throwIfAny();
+  return inTransaction(db, async (trx) => {
+    if (input.kind === 'federated_euro') {
+      if (actor.kind === 'apiKey' || (actor.kind === 'person' && !actor.isOperator)) throw forbidden();
+    } else {
+      await authorize(trx, actor, input.issuerPlaceId!, 'place.settings');
+    }
+    const exists = await trx.selectFrom('ledger_currencies').select('id').where('code', '=', input.code).executeTakeFirst();
+    if (exists) throw new DomainError('validation', 422, {}, [{ field: 'code', message: 'ledger.code-taken' }]);
+    const id = uuidv7();
+    await trx
+      .insertInto('ledger_currencies')
+      .values({
+        id, code: input.code, name: input.name, kind: input.kind, decimals: input.decimals,
+        euro_backed: input.kind === 'federated_euro' || input.kind === 'local_euro',
+        issuer_federation_id: input.kind === 'federated_euro' ? input.federationId! : null,
+        issuer_place_id: input.kind === 'federated_euro' ? null : input.issuerPlaceId!,
+      })
+      .execute();
+    await trx.insertInto('ledger_chain_heads').values({ currency_id: id }).execute();
+    const accepted = new Set(input.acceptedByPlaceIds ?? []);
+    if (input.kind === 'federated_euro') {
+      const members = await trx.selectFrom('ledger_federation_places').select('place_id').where('federation_id', '=', input.federationId!).execute();
+      for (const m of members) accepted.add(m.place_id);
+    } else {
+      accepted.add(input.issuerPlaceId!);
+    }
+    for (const placeId of accepted) await trx.insertInto('ledger_currency_places').values({ currency_id: id, place_id: placeId }).execute();
+    await ensureAccount(trx, { currencyId: id, ownerKind: 'system', ownerRef: 'issuance' });
+    await audit(trx, actor, { placeId: input.issuerPlaceId ?? null, action: 'ledger.currency.created', subjectId: id, data: { code: input.code, kind: input.kind } });
+    return getCurrency(trx, input.code);
+  });
+}

@@ -1,0 +1,98 @@
+import { createHash, sign, type KeyObject } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Trx } from '../db/database.ts';
+import { DomainError } from '../shared/errors.ts';
+import { isUuid } from '../shared/ids.ts';
+import { publicKeyFromBase64, verifyText } from './nodeKey.ts';
+import type { DeviceSignature } from './tables.ts';
+
+/** How far a device's clock may be from the server's; older requests are refused as stale. */
+export const DEVICE_CLOCK_SKEW_MS = 5 * 60_000;
+const NONCE_RE = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** The headers a signed device request carries (docs/LEDGER.md, "Device signatures"). */
+export const DEVICE_HEADERS = {
+  device: 'x-rezo-device',
+  timestamp: 'x-rezo-timestamp',
+  nonce: 'x-rezo-nonce',
+  signature: 'x-rezo-signature',
+} as const;
+
+export function deviceMessage(r: { method: string; path: string; bodySha256: string; timestamp: string; nonce: string }): string {
+  return ['rezo-device-v1', r.method.toUpperCase(), r.path, r.bodySha256, r.timestamp, r.nonce].join('\n');
+}
+
+export function bodySha256(body: Uint8Array | string): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/** What a till does before sending: the headers for one request. Used by clients, tests and the benchmark. */
+export function signDeviceRequest(
+  key: KeyObject,
+  r: { placeId: string; deviceId: string; method: string; path: string; body: string; timestamp?: number; nonce?: string },
+): Record<string, string> {
+  const timestamp = String(r.timestamp ?? Date.now());
+  const nonce = r.nonce ?? createHash('sha256').update(`${Math.random()}${process.hrtime.bigint()}`).digest('base64url').slice(0, 32);
+  const message = deviceMessage({ method: r.method, path: r.path, bodySha256: bodySha256(r.body), timestamp, nonce });
+  return {
+    [DEVICE_HEADERS.device]: `${r.placeId}:${r.deviceId}`,
+    [DEVICE_HEADERS.timestamp]: timestamp,
+    [DEVICE_HEADERS.nonce]: nonce,
+    [DEVICE_HEADERS.signature]: sign(null, Buffer.from(message, 'utf8'), key).toString('base64url'),
+  };
+}
+
+/** Reads the signed envelope from request headers; null when the request is not device-signed. */
+export function readDeviceHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  request: { method: string; path: string; body: Uint8Array | string },
+): DeviceSignature | null {
+  const get = (name: string) => {
+    const v = headers[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const device = get(DEVICE_HEADERS.device);
+  if (device === undefined) return null;
+  const [placeId = '', deviceId = ''] = device.split(':');
+  return {
+    placeId,
+    deviceId,
+    method: request.method.toUpperCase(),
+    path: request.path,
+    bodySha256: bodySha256(request.body),
+    timestamp: get(DEVICE_HEADERS.timestamp) ?? '',
+    nonce: get(DEVICE_HEADERS.nonce) ?? '',
+    signature: get(DEVICE_HEADERS.signature) ?? '',
+  };
+}
+
+const refused = (reason: string) => new DomainError('ledger-device-signature', 401, { reason });
+
+/**
+ * Checks a device-signed request inside the transaction that acts on it: known, not revoked device;
+ * valid Ed25519 signature; fresh timestamp; nonce never seen. The nonce is recorded in the same
+ * transaction, so a refused request writes nothing and an accepted one cannot be replayed.
+ */
+export async function verifyDeviceRequest(trx: Trx, s: DeviceSignature, now = Date.now()): Promise<{ placeId: string; deviceId: string }> {
+  if (!isUuid(s.placeId) || !isUuid(s.deviceId)) throw refused('device');
+  if (!/^[0-9]{13}$/.test(s.timestamp) || Math.abs(now - Number(s.timestamp)) > DEVICE_CLOCK_SKEW_MS) throw refused('timestamp');
+  if (!NONCE_RE.test(s.nonce)) throw refused('nonce');
+  // The device's key and the nonce's insertion in one statement. If the signature then fails, the
+  // error rolls the transaction back and the nonce with it; a concurrent replay waits on the nonce's
+  // primary key and finds it taken.
+  const { rows } = await sql<{ public_key: string; revoked: boolean; fresh: boolean }>`
+    with device as (
+      select public_key, revoked_at is not null as revoked from ledger_devices where place_id = ${s.placeId} and id = ${s.deviceId}
+    ), nonce as (
+      insert into ledger_device_nonces (place_id, device_id, nonce)
+      select ${s.placeId}, ${s.deviceId}, ${s.nonce} from device where not revoked
+      on conflict (place_id, device_id, nonce) do nothing
+      returning nonce
+    )
+    select public_key, revoked, exists (select 1 from nonce) as fresh from device`.execute(trx);
+  const device = rows[0];
+  if (!device || device.revoked) throw refused('device');
+  if (!verifyText(publicKeyFromBase64(device.public_key), deviceMessage(s), s.signature)) throw refused('signature');
+  if (!device.fresh) throw refused('replay');
+  return { placeId: s.placeId, deviceId: s.deviceId };
+}

@@ -1,0 +1,211 @@
+import { sql } from 'kysely';
+import type { Trx } from '../db/database.ts';
+import { DomainError } from '../shared/errors.ts';
+import { canonicalPrefix } from './chain.ts';
+import { ACCOUNT_COLUMNS, TRANSFER_COLUMNS, insufficientFunds, toAccount, toCurrency, toTransfer, type Account, type Currency, type Transfer } from './ledger.ts';
+import type { AuthorisedBy, DeviceSignature, TransferPhase } from './tables.ts';
+
+/**
+ * The one place that writes transfers. Every ledger use case (createTransfers, holds, mint, burn)
+ * validates and authorises its input, then calls appendTransfers inside its transaction. The order
+ * of the steps is the locking protocol of docs/LEDGER.md; changing it can deadlock or fork.
+ */
+
+export interface TransferSpec {
+  id: string;
+  phase: TransferPhase;
+  kind: string;
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: number;
+  /** post/void: the hold resolved. */
+  pendingId?: string | null;
+  /** pending: when the hold expires. */
+  expiresAt?: Date | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface Authorisation {
+  by: AuthorisedBy;
+  authoriserId: string;
+  placeId: string | null;
+  deviceSignature: DeviceSignature | null;
+}
+
+export interface AppendContext {
+  accounts: Map<string, Account>;
+  currencies: Map<string, Currency>;
+  holds: Map<string, Transfer>;
+}
+
+export interface AppendResult {
+  transfers: Transfer[];
+  /** True when the request had already been done: the stored transfers are returned, nothing written. */
+  replayed: boolean;
+}
+
+/**
+ * Step 1 of the protocol, alone: takes the idempotency locks and returns the stored transfers when
+ * this request was already done (same ids, same request hash), null when it is new; 409 otherwise.
+ * Use cases that write something besides transfers (mint: the payment reference) call it first.
+ */
+export async function claimIds(trx: Trx, ids: string[], requestSha256: string): Promise<Transfer[] | null> {
+  const sorted = [...new Set(ids)].sort();
+  if (sorted.length !== ids.length) throw new DomainError('validation', 422, {}, [{ field: 'transfers', message: 'ledger.duplicate-id' }]);
+  // A second request with one of these ids waits here until the first commits or rolls back, then
+  // sees its transfers: the same id never runs twice, even while the first is still in flight.
+  for (const id of sorted) await sql`select pg_advisory_xact_lock(hashtextextended(${id}, 7265003))`.execute(trx);
+  const existing = await trx.selectFrom('ledger_transfers').select([...TRANSFER_COLUMNS, 'request_sha256']).where('id', 'in', sorted).execute();
+  if (existing.length === 0) return null;
+  if (existing.length === ids.length && existing.every((t) => t.request_sha256 === requestSha256)) {
+    const byId = new Map(existing.map((t) => [t.id, toTransfer(t)]));
+    return ids.map((id) => byId.get(id)!);
+  }
+  throw new DomainError('ledger-transfer-id-conflict', 409, { id: existing[0]!.id });
+}
+
+export async function appendTransfers(
+  trx: Trx,
+  request: {
+    specs: TransferSpec[];
+    requestSha256: string;
+    batchId: string | null;
+    authorisation: Authorisation;
+    /** Authorisation rules of the caller, run on the locked accounts before anything is written. */
+    check?: (context: AppendContext) => Promise<void> | void;
+    /** Set when the caller already ran claimIds. */
+    claimed?: boolean;
+  },
+): Promise<AppendResult> {
+  const { specs } = request;
+  if (specs.length === 0) throw new Error('appendTransfers: no transfer');
+  if (!request.claimed) {
+    const done = await claimIds(trx, specs.map((s) => s.id), request.requestSha256);
+    if (done) return { transfers: done, replayed: true };
+  }
+
+  // Holds resolved by this request: read before locking accounts, to know which accounts to lock.
+  const holdIds = specs.flatMap((s) => (s.pendingId ? [s.pendingId] : []));
+  const holds = new Map<string, Transfer>();
+  if (holdIds.length > 0) {
+    const rows = await trx.selectFrom('ledger_transfers').select(TRANSFER_COLUMNS).where('id', 'in', holdIds).execute();
+    for (const r of rows) holds.set(r.id, toTransfer(r));
+  }
+
+  // Step 2: lock every account touched, sorted by id, so two requests on the same accounts queue in
+  // the same order instead of deadlocking (rule 1).
+  const accountIds = [...new Set(specs.flatMap((s) => [s.debitAccountId, s.creditAccountId]))].sort();
+  // The accounts locked and their currencies read in one statement (one round trip fewer).
+  const accountRows = await trx
+    .selectFrom('ledger_accounts as a')
+    .innerJoin('ledger_currencies as c', 'c.id', 'a.currency_id')
+    .select(ACCOUNT_COLUMNS.map((col) => `a.${col}` as const))
+    .select(['c.code as currency_code', 'c.name as currency_name', 'c.kind as currency_kind', 'c.decimals as currency_decimals',
+      'c.euro_backed as currency_euro_backed', 'c.issuer_federation_id as currency_issuer_federation_id',
+      'c.issuer_place_id as currency_issuer_place_id', 'c.status as currency_status'])
+    .where('a.id', 'in', accountIds)
+    .orderBy('a.id')
+    .forUpdate('a')
+    .execute();
+  const accounts = new Map(accountRows.map((r) => [r.id, toAccount(r)]));
+  for (const id of accountIds) if (!accounts.has(id)) throw new DomainError('not-found', 404, { what: 'account' });
+  if (holdIds.length > 0) {
+    // Read after the account locks: a concurrent post or void of the same hold holds the same debit
+    // account, so by now it has committed and is seen here (the unique index is the backstop).
+    const resolved = await trx.selectFrom('ledger_transfers').select(['pending_id']).where('pending_id', 'in', holdIds).execute();
+    for (const r of resolved) throw new DomainError('ledger-hold-resolved', 409, { id: r.pending_id! });
+  }
+  const currencyIds = [...new Set(accountRows.map((a) => a.currency_id))].sort();
+  const currencies = new Map(
+    accountRows.map((r) => [r.currency_id, toCurrency({
+      id: r.currency_id, code: r.currency_code, name: r.currency_name, kind: r.currency_kind, decimals: r.currency_decimals,
+      euro_backed: r.currency_euro_backed, issuer_federation_id: r.currency_issuer_federation_id, issuer_place_id: r.currency_issuer_place_id,
+      status: r.currency_status,
+    })]),
+  );
+
+  for (const s of specs) {
+    const debit = accounts.get(s.debitAccountId)!;
+    const credit = accounts.get(s.creditAccountId)!;
+    if (debit.id === credit.id) throw new DomainError('ledger-same-account', 422);
+    if (debit.currencyId !== credit.currencyId) throw new DomainError('ledger-currency-mismatch', 422);
+    if (currencies.get(debit.currencyId)!.status !== 'active') throw new DomainError('ledger-currency-archived', 422);
+    if (s.phase === 'post' || s.phase === 'void') {
+      const hold = holds.get(s.pendingId!);
+      if (!hold || hold.phase !== 'pending') throw new DomainError('not-found', 404, { what: 'hold' });
+      if (hold.debitAccountId !== s.debitAccountId || hold.creditAccountId !== s.creditAccountId) throw new Error('hold accounts differ from its resolution');
+      if (s.phase === 'post' && s.amount > hold.amount) throw new DomainError('ledger-post-exceeds-hold', 422, { amount: hold.amount });
+      if (s.phase === 'void' && s.amount !== hold.amount) throw new Error('a void releases the whole hold');
+    }
+  }
+
+  await request.check?.({ accounts, currencies, holds });
+
+  // Apply in memory, in request order, checking each floor on the locked rows (the CHECK constraint
+  // is the backstop; this gives a clear error naming the account).
+  const touched = new Set<string>();
+  for (const s of specs) {
+    const debit = accounts.get(s.debitAccountId)!;
+    const credit = accounts.get(s.creditAccountId)!;
+    switch (s.phase) {
+      case 'single':
+        debit.balance -= s.amount;
+        credit.balance += s.amount;
+        break;
+      case 'pending':
+        debit.pendingDebits += s.amount;
+        break;
+      case 'post':
+        debit.pendingDebits -= holds.get(s.pendingId!)!.amount;
+        debit.balance -= s.amount;
+        credit.balance += s.amount;
+        break;
+      case 'void':
+        debit.pendingDebits -= s.amount;
+        break;
+    }
+    if (debit.floor !== null && debit.balance - debit.pendingDebits < debit.floor) throw insufficientFunds(debit.id);
+    touched.add(debit.id).add(credit.id);
+  }
+  // One statement for every account touched: fewer round trips while the locks are held.
+  const changes = [...touched].sort().map((id) => accounts.get(id)!);
+  await sql`update ledger_accounts as a set balance = v.balance, pending_debits = v.pending
+    from (values ${sql.join(changes.map((a) => sql`(${a.id}::uuid, ${a.balance}::bigint, ${a.pendingDebits}::bigint)`))}) as v(id, balance, pending)
+    where a.id = v.id`.execute(trx);
+
+  // Step 3, last so it is held the shortest: each currency's chain head, in currency order, locked
+  // and extended by ledger_append in one round trip. The lock lasts until commit: the next transfer
+  // of this currency reads the head this transaction writes, so the chain cannot fork.
+  const createdAt = new Date();
+  const { authorisation: auth } = request;
+  const sealed = new Map<string, { position: number; prevHash: string; hash: string }>();
+  for (const currencyId of currencyIds) {
+    const currency = currencies.get(currencyId)!;
+    const mine = specs.filter((s) => accounts.get(s.debitAccountId)!.currencyId === currencyId);
+    if (mine.length === 0) continue;
+    const prefixes = mine.map((s) => canonicalPrefix({
+      currencyCode: currency.code, id: s.id, phase: s.phase, kind: s.kind, debitAccountId: s.debitAccountId, creditAccountId: s.creditAccountId,
+      amount: s.amount, pendingId: s.pendingId ?? null, batchId: request.batchId, createdAt, authorisedBy: auth.by, authoriserId: auth.authoriserId,
+      metadata: s.metadata ?? {}, deviceSignature: auth.deviceSignature,
+    }));
+    const rows = mine.map((s) => ({
+      id: s.id, phase: s.phase, kind: s.kind, debit_account_id: s.debitAccountId, credit_account_id: s.creditAccountId, amount: s.amount,
+      pending_id: s.pendingId ?? null, expires_at: s.expiresAt ? s.expiresAt.toISOString() : null, batch_id: request.batchId,
+      authorised_by: auth.by, authoriser_id: auth.authoriserId, place_id: auth.placeId, device_signature: auth.deviceSignature,
+      metadata: s.metadata ?? {}, request_sha256: request.requestSha256,
+    }));
+    const result = await sql<{ transfer_id: string; chain_position: number; chain_prev_hash: string; chain_hash: string }>`
+      select * from ledger_append(${currencyId}::uuid, ${JSON.stringify(rows)}::jsonb, ${prefixes}::text[], ${createdAt}::timestamptz)`.execute(trx);
+    for (const r of result.rows) sealed.set(r.transfer_id, { position: Number(r.chain_position), prevHash: r.chain_prev_hash, hash: r.chain_hash });
+  }
+  const transfers: Transfer[] = specs.map((s) => {
+    const seal = sealed.get(s.id)!;
+    return {
+      id: s.id, currencyId: accounts.get(s.debitAccountId)!.currencyId, position: seal.position, hash: seal.hash, prevHash: seal.prevHash,
+      phase: s.phase, kind: s.kind, debitAccountId: s.debitAccountId, creditAccountId: s.creditAccountId, amount: s.amount,
+      pendingId: s.pendingId ?? null, expiresAt: s.expiresAt ?? null, batchId: request.batchId, authorisedBy: auth.by,
+      authoriserId: auth.authoriserId, placeId: auth.placeId, deviceSignature: auth.deviceSignature, metadata: s.metadata ?? {}, createdAt,
+    };
+  });
+  return { transfers, replayed: false };
+}

@@ -1,0 +1,67 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import type { Db } from '../db/database.ts';
+
+const SETTING = 'ledger.signing_key';
+
+/** The node's Ed25519 key pair: signs checkpoints and wallet passes. */
+export interface NodeKey {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** SPKI DER, base64: what GET /api/v1/ledger/key publishes. */
+  publicKeyBase64: string;
+  publicKeyPem: string;
+}
+
+// Parsing the key costs more than reading it; a node has one key (tests have one per database).
+const cache = new Map<string, NodeKey>();
+
+/**
+ * Loads the node key from node_settings, creating it on first use. Two processes starting together
+ * both try to insert; `on conflict do nothing` plus a re-read makes them agree on one key.
+ */
+export async function loadNodeKey(db: Db): Promise<NodeKey> {
+  let row = await db.selectFrom('node_settings').select('value').where('key', '=', SETTING).executeTakeFirst();
+  if (!row) {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const value = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+    await db.insertInto('node_settings').values({ key: SETTING, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    row = await db.selectFrom('node_settings').select('value').where('key', '=', SETTING).executeTakeFirstOrThrow();
+  }
+  const cached = cache.get(row.value);
+  if (cached) return cached;
+  const privateKey = createPrivateKey({ key: Buffer.from(row.value, 'base64'), format: 'der', type: 'pkcs8' });
+  const publicKey = createPublicKey(privateKey);
+  const key: NodeKey = {
+    privateKey,
+    publicKey,
+    publicKeyBase64: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+  };
+  if (cache.size > 100) cache.clear();
+  cache.set(row.value, key);
+  return key;
+}
+
+export function signText(key: KeyObject, message: string): string {
+  return sign(null, Buffer.from(message, 'utf8'), key).toString('base64url');
+}
+
+export function verifyText(key: KeyObject, message: string, signature: string): boolean {
+  try {
+    return verify(null, Buffer.from(message, 'utf8'), key, Buffer.from(signature, 'base64url'));
+  } catch {
+    return false;
+  }
+}
+
+// Parsed device keys, by their text: parsing on every signed request cost more than verifying.
+const publicKeys = new Map<string, KeyObject>();
+export function publicKeyFromBase64(spkiBase64: string): KeyObject {
+  let key = publicKeys.get(spkiBase64);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' });
+    if (publicKeys.size > 10_000) publicKeys.clear();
+    publicKeys.set(spkiBase64, key);
+  }
+  return key;
+}

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { DomainError } from '../shared/errors.ts';
+import { uuidv7 } from '../shared/ids.ts';
+import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
+import { createTransfers } from './createTransfers.ts';
+import { refundTopUp, startTopUp } from './onlineTopUp.ts';
+import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { verifyLedger } from './verifyLedger.ts';
+
+let t: TestNode;
+let fake: FakeStripe;
+let world: LedgerWorld;
+before(async () => {
+  fake = await new FakeStripe().start();
+  t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+  world = await createLedgerWorld(t.db);
+});
+after(async () => {
+  await t.close();
+  await fake.stop();
+});
+
+async function deliver(event: unknown) {
+  const { payload, signature } = fake.signed(event);
+  const r = await t.app.inject({ method: 'POST', url: '/webhooks/stripe', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload });
+  assert.equal(r.statusCode, 200);
+}
+const balance = async (accountId: string) => (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow()).balance;
+
+test('an online top-up mints once against its Stripe payment; a refund burns only what is left and pays that back', async () => {
+  const p = await world.person('topper');
+  const { paymentId } = await startTopUp(t.db, t.node.stripe, t.config, p.actor, { currencyCode: world.euro.code, amount: '20' });
+  const payment = await t.db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirstOrThrow();
+  assert.equal(fake.sessions.get(payment.provider_session_id!)!.account, null, 'top-ups go to the federation account');
+  const event = fake.complete(payment.provider_session_id!);
+  await deliver(event);
+  await deliver(event);
+  await deliver(fake.event('checkout.session.completed', fake.sessions.get(payment.provider_session_id!)));
+  assert.equal(await balance(p.euro.id), 2000);
+  const mint = await t.db.selectFrom('ledger_transfers').selectAll().where('id', '=', payment.subject_id).execute();
+  assert.equal(mint.length, 1);
+
+  // 5 € spent at a venue stay spent; the refund gives back the 15 € left.
+  const venue = await world.placeAccount(world.venueA.id, world.euro);
+  await createTransfers(t.db, p.actor, { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 500, kind: 'payment' }] });
+  const someoneElse = await world.person('other');
+  await assert.rejects(refundTopUp(t.db, someoneElse.actor, paymentId), (e: unknown) => e instanceof DomainError && e.status === 403);
+  const { refundedCents } = await refundTopUp(t.db, p.actor, paymentId);
+  assert.equal(refundedCents, 1500);
+  assert.equal(await balance(p.euro.id), 0);
+  await new Promise((r) => setTimeout(r, 20));
+  await sendPendingRefunds(t.db, t.node.stripe);
+  const refunds = [...fake.refunds.values()].filter((r) => r.payment_intent === payment.provider_payment_id || r.payment_intent === fake.sessions.get(payment.provider_session_id!)!.payment_intent);
+  assert.deepEqual(refunds.map((r) => r.amount), [1500]);
+  assert.equal((await t.db.selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status, 'partially_refunded');
+  await assert.rejects(refundTopUp(t.db, p.actor, paymentId), (e: unknown) => e instanceof DomainError && e.code === 'top-up-not-refundable');
+  const verified = await verifyLedger(t.db, { currencyCode: world.euro.code });
+  assert.equal(verified.ok, true, JSON.stringify(verified.problem));
+});
+
+test('top-up amounts and currencies are checked before anything is asked of Stripe', async () => {
+  const p = await world.person('careful');
+  const calls = fake.requests.length;
+  for (const amount of ['0,50', '600', 'abc', -5]) {
+    await assert.rejects(startTopUp(t.db, t.node.stripe, t.config, p.actor, { currencyCode: world.euro.code, amount }), (e: unknown) => e instanceof DomainError && e.fields[0]?.message === 'top-up-range', String(amount));
+  }
+  await assert.rejects(startTopUp(t.db, t.node.stripe, t.config, p.actor, { currencyCode: world.gift.code, amount: '10' }), (e: unknown) => e instanceof DomainError && e.fields[0]?.field === 'currencyCode');
+  await assert.rejects(startTopUp(t.db, t.node.stripe, t.config, { kind: 'system' }, { currencyCode: world.euro.code, amount: '10' }), (e: unknown) => e instanceof DomainError && e.status === 401);
+  assert.equal(fake.requests.length, calls);
+});

@@ -1,0 +1,95 @@
+import type Stripe from 'stripe';
+import type { Config } from '../config.ts';
+import { inTransaction, type Db } from '../db/database.ts';
+import type { Actor } from '../access/actor.ts';
+import { SYSTEM } from '../access/actor.ts';
+import { requirePerson } from '../access/permissions.ts';
+import { getPerson } from '../accounts/people.ts';
+import { DomainError, forbidden, notFound } from '../shared/errors.ts';
+import { isUuid, uuidv7 } from '../shared/ids.ts';
+import { parseEuros } from '../shared/money.ts';
+import { registerPurpose } from '../payments/purposes.ts';
+import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
+import { burnOnRefund } from './burnOnRefund.ts';
+import { ensureAccount } from './ensureAccount.ts';
+import { findCurrency } from './ledger.ts';
+import { mintAgainstPayment } from './mintAgainstPayment.ts';
+
+/** Bounds of one online top-up, in cents: a typo must not charge 10,000 €. */
+export const TOP_UP_MIN_CENTS = 100;
+export const TOP_UP_MAX_CENTS = 50_000;
+
+/**
+ * A person buys euro-backed tokens online: a Stripe Checkout on the federation's own account. The
+ * tokens are minted by the `top_up` payment purpose when the payment is confirmed — once, against
+ * the Stripe payment reference (LEDGER.md rule 5). The payment's subject is the id of the mint
+ * transfer, chosen here, so a replayed confirmation replays the same transfer.
+ */
+export async function startTopUp(db: Db, stripe: Stripe | null, config: Config, actor: Actor, input: { currencyCode: unknown; amount: unknown }): Promise<{ paymentId: string; url: string }> {
+  requirePerson(actor);
+  const amount = typeof input.amount === 'number' ? input.amount : typeof input.amount === 'string' ? parseEuros(input.amount) : null;
+  if (amount === null || !Number.isSafeInteger(amount) || amount < TOP_UP_MIN_CENTS || amount > TOP_UP_MAX_CENTS) {
+    throw new DomainError('validation', 422, {}, [{ field: 'amount', message: 'top-up-range', params: { min: TOP_UP_MIN_CENTS / 100, max: TOP_UP_MAX_CENTS / 100 } }]);
+  }
+  const currency = typeof input.currencyCode === 'string' ? await findCurrency(db, input.currencyCode) : null;
+  if (!currency || currency.status !== 'active' || currency.kind !== 'federated_euro') {
+    throw new DomainError('validation', 422, {}, [{ field: 'currencyCode', message: 'choice' }]);
+  }
+  const person = (await getPerson(db, actor.personId))!;
+  return startStripeCheckout(db, stripe, config, {
+    purpose: 'top_up',
+    subjectId: uuidv7(),
+    placeId: null,
+    personId: person.id,
+    email: person.email,
+    amountCents: amount,
+    label: `${currency.name} (${currency.code})`,
+    language: person.language,
+    metadata: { currency: currency.code },
+  });
+}
+
+registerPurpose('top_up', {
+  async apply(trx, payment) {
+    const code = payment.metadata.currency;
+    const currency = code ? await findCurrency(trx, code) : null;
+    if (!currency || currency.status !== 'active' || !payment.person_id) return 'cannot_apply';
+    const account = await ensureAccount(trx, { currencyId: currency.id, ownerKind: 'person', ownerRef: payment.person_id });
+    await mintAgainstPayment(trx, SYSTEM, {
+      id: payment.subject_id,
+      currencyCode: currency.code,
+      accountId: account.id,
+      amount: payment.received_cents ?? payment.amount_cents,
+      payment: { provider: 'stripe', reference: payment.provider_payment_id ?? payment.id },
+      metadata: { payment_id: payment.id },
+    });
+    return 'applied';
+  },
+  returnPath: () => '/wallet',
+});
+
+/**
+ * Gives back the euros of an online top-up: burns what is still on the wallet (tokens already spent
+ * at a venue stay spent) and queues a Stripe refund of exactly that many euros, in one transaction,
+ * so the euros held keep matching the tokens in circulation. The person who topped up, or an operator.
+ */
+export async function refundTopUp(db: Db, actor: Actor, paymentId: string): Promise<{ refundedCents: number }> {
+  if (!isUuid(paymentId)) throw notFound('payment');
+  return inTransaction(db, async (trx) => {
+    const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).where('purpose', '=', 'top_up').forUpdate().executeTakeFirst();
+    if (!payment) throw notFound('payment');
+    const mine = actor.kind === 'person' && (actor.personId === payment.person_id || actor.isOperator);
+    if (!mine && actor.kind !== 'system') throw forbidden();
+    if (payment.status !== 'paid') throw new DomainError('top-up-not-refundable', 409);
+    const refundId = uuidv7();
+    const { burned } = await burnOnRefund(trx, SYSTEM, {
+      id: uuidv7(),
+      payment: { provider: 'stripe', reference: payment.provider_payment_id ?? payment.id },
+      refund: { provider: 'stripe', reference: refundId },
+      amount: payment.received_cents ?? payment.amount_cents,
+    });
+    if (burned === 0) throw new DomainError('top-up-spent', 409);
+    await trx.insertInto('refunds').values({ id: refundId, payment_id: payment.id, amount_cents: burned, reason: 'top_up_refund', status: 'pending' }).execute();
+    return { refundedCents: burned };
+  });
+}

@@ -1,0 +1,73 @@
+import { inTransaction, type Db } from '../db/database.ts';
+import type { Actor } from '../access/actor.ts';
+import { authorize } from '../access/permissions.ts';
+import { DomainError, FieldErrors, forbidden, unauthenticated } from '../shared/errors.ts';
+import { canonicalJson, sha256Hex } from './chain.ts';
+import { verifyDeviceRequest } from './deviceSignature.ts';
+import { appendTransfers, claimIds, type Authorisation } from './engine.ts';
+import { TRANSFER_COLUMNS, readAmount, readUuid, toTransfer } from './ledger.ts';
+import type { DeviceSignature } from './tables.ts';
+import type { TransferRequestResult } from './transferRequest.ts';
+
+export interface ResolveHoldInput {
+  /** Client-chosen UUID of the post or void transfer (idempotency key). */
+  id: string;
+  holdId: string;
+  /** post: the amount to settle (<= the hold's), the whole hold when absent. */
+  amount?: number | string;
+  device?: DeviceSignature;
+}
+
+/**
+ * Posts or voids a hold (shared by postHold, voidHold and expireHolds). Who may: the node, and the
+ * venue credited by the hold (its key, device, or a person with the till role there). A unique index
+ * on pending_id makes the resolution happen once, whatever the concurrency.
+ */
+export async function resolveHold(db: Db, actor: Actor | null, phase: 'post' | 'void', input: ResolveHoldInput, now = new Date()): Promise<TransferRequestResult> {
+  const errors = new FieldErrors();
+  const id = readUuid(errors, 'id', input.id);
+  const holdId = readUuid(errors, 'holdId', input.holdId);
+  const amount = phase === 'post' && input.amount !== undefined ? readAmount(errors, 'amount', input.amount) : null;
+  errors.throwIfAny();
+  if (!actor && !input.device) throw unauthenticated();
+  const requestSha256 = sha256Hex(canonicalJson({ op: phase, holdId, amount }));
+  return inTransaction(db, async (trx) => {
+    let authorisation: Authorisation;
+    let venue: string | null = null;
+    if (input.device) {
+      const device = await verifyDeviceRequest(trx, input.device);
+      venue = device.placeId;
+      authorisation = { by: 'device', authoriserId: device.deviceId, placeId: venue, deviceSignature: input.device };
+    } else if (actor!.kind === 'system') {
+      authorisation = { by: 'node', authoriserId: '', placeId: null, deviceSignature: null };
+    } else {
+      authorisation = { by: actor!.kind === 'apiKey' ? 'api_key' : 'person', authoriserId: actor!.kind === 'apiKey' ? actor!.keyId : actor!.personId, placeId: null, deviceSignature: null };
+    }
+    const done = await claimIds(trx, [id], requestSha256);
+    if (done) return { transfers: done, replayed: true };
+    const holdRow = await trx.selectFrom('ledger_transfers').select(TRANSFER_COLUMNS).where('id', '=', holdId).executeTakeFirst();
+    if (!holdRow || holdRow.phase !== 'pending') throw new DomainError('not-found', 404, { what: 'hold' });
+    const hold = toTransfer(holdRow);
+    if (authorisation.by !== 'node') {
+      const credit = await trx.selectFrom('ledger_accounts').select(['owner_kind', 'owner_ref']).where('id', '=', hold.creditAccountId).executeTakeFirstOrThrow();
+      if (credit.owner_kind !== 'place') throw forbidden();
+      if (venue !== null) {
+        if (venue !== credit.owner_ref) throw forbidden();
+      } else {
+        await authorize(trx, actor!, credit.owner_ref, 'till');
+      }
+      authorisation = { ...authorisation, placeId: credit.owner_ref };
+    }
+    if (phase === 'post' && hold.expiresAt! <= now) throw new DomainError('ledger-hold-expired', 409, { id: holdId });
+    return appendTransfers(trx, {
+      specs: [{
+        id, phase, kind: hold.kind, debitAccountId: hold.debitAccountId, creditAccountId: hold.creditAccountId,
+        amount: phase === 'void' ? hold.amount : amount ?? hold.amount, pendingId: holdId, metadata: {},
+      }],
+      requestSha256,
+      batchId: null,
+      authorisation,
+      claimed: true,
+    });
+  });
+}

@@ -1,0 +1,27 @@
+import type { Db } from '../db/database.ts';
+import { verifyLedger } from './verifyLedger.ts';
+
+/**
+ * `rezo ledger verify [--currency X]`: one summary line per currency, then OK and exit 0; or the first
+ * inconsistency (what and where) on stderr and exit 1. Returns the exit code.
+ */
+export async function ledgerCommand(db: Db, args: string[], out: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<number> {
+  const [action, ...rest] = args;
+  let currencyCode: string | undefined;
+  if (rest.length === 2 && rest[0] === '--currency' && rest[1]) currencyCode = rest[1].toUpperCase();
+  if (action !== 'verify' || (rest.length !== 0 && !currencyCode)) {
+    out.stderr('usage: rezo ledger verify [--currency CODE]\n');
+    return 2;
+  }
+  const result = await verifyLedger(db, currencyCode ? { currencyCode } : {});
+  for (const c of result.currencies) {
+    out.stdout(`${c.code}: ${c.transfers} transfers, ${c.accounts} accounts, supply ${c.supply}, ${c.checkpoints} checkpoints verified, head ${c.headHash}\n`);
+  }
+  if (result.problem) {
+    const p = result.problem;
+    out.stderr(`ledger verify FAILED: ${p.check} in ${p.currency} at ${p.where}: ${p.message}\n`);
+    return 1;
+  }
+  out.stdout(`ledger verify OK: ${result.currencies.length} currencies, every hash, checkpoint signature, balance and sum checked\n`);
+  return 0;
+}

@@ -1,0 +1,87 @@
+import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import { personOrLogin } from '../http/context.ts';
+import { html } from '../http/html.ts';
+import { layout, sendHtml } from '../http/layout.ts';
+import { formatDateTime } from '../i18n/i18n.ts';
+import { balancesOf } from './balancesOf.ts';
+import { historyOf } from './historyOf.ts';
+import { loadNodeKey } from './nodeKey.ts';
+import { formatAmount, transparencyReport } from './transparency.ts';
+
+/** The pages of the ledger: "Mon portefeuille" (/wallet) and the public /transparency page. */
+export async function ledgerPages(app: ModuleApp, { deps, info }: ModuleOptions) {
+  const { db } = deps;
+
+  app.get('/wallet', { schema: { hide: true } }, async (request, reply) => {
+    const person = personOrLogin(request, reply);
+    if (!person) return reply;
+    const { t, lang } = request.ctx;
+    const query = request.query as { cursor?: string };
+    const balances = await balancesOf(db, request.ctx.actor);
+    const page = await historyOf(db, request.ctx.actor, { limit: 25, ...(typeof query.cursor === 'string' && query.cursor ? { cursor: query.cursor } : {}) });
+    const mine = new Map(balances.map((b) => [b.accountId, b]));
+    const body = html`<section>
+<h1>${t('ledger.wallet.title')}</h1>
+<p>${t('ledger.wallet.intro')}</p>
+${balances.length === 0
+  ? html`<p>${t('ledger.wallet.empty')}</p>`
+  : html`<table>
+<caption>${t('ledger.wallet.balances')}</caption>
+<thead><tr><th scope="col">${t('ledger.currency')}</th><th scope="col" class="num">${t('ledger.balance')}</th><th scope="col" class="num">${t('ledger.available')}</th></tr></thead>
+<tbody>${balances.map((b) => html`<tr><th scope="row">${b.currencyName} <span class="mono">${b.currencyCode}</span></th><td class="num">${formatAmount(b.balance, b.decimals, lang)}</td><td class="num">${formatAmount(b.available, b.decimals, lang)}</td></tr>`)}</tbody>
+</table>`}
+<h2>${t('ledger.wallet.topUp')}</h2>
+<p>${t('ledger.wallet.topUpHelp')}</p>
+<h2>${t('ledger.wallet.history')}</h2>
+${page.transfers.length === 0
+  ? html`<p>${t('ledger.wallet.noHistory')}</p>`
+  : html`<table>
+<thead><tr><th scope="col">${t('ledger.when')}</th><th scope="col">${t('ledger.kind')}</th><th scope="col" class="num">${t('ledger.amount')}</th></tr></thead>
+<tbody>${page.transfers.map((tr) => {
+  const out = mine.get(tr.debitAccountId);
+  const account = out ?? mine.get(tr.creditAccountId);
+  const decimals = account?.decimals ?? 2;
+  const moves = tr.phase === 'single' || tr.phase === 'post';
+  const sign = !moves ? '' : out ? '−' : '+';
+  return html`<tr><td>${formatDateTime(lang, tr.createdAt, 'Indian/Reunion')}</td><td>${t(`ledger.kinds.${tr.kind}`)}${tr.phase !== 'single' ? html` <small>(${t(`ledger.phases.${tr.phase}`)})</small>` : ''}</td><td class="num">${sign}${formatAmount(tr.amount, decimals, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
+})}</tbody>
+</table>
+${page.nextCursor ? html`<p><a href="/wallet?cursor=${page.nextCursor}">${t('ledger.wallet.older')}</a></p>` : ''}`}
+</section>`;
+    return sendHtml(reply, layout(request, info, { title: t('ledger.wallet.title'), body }));
+  });
+
+  app.get('/transparency', { schema: { hide: true } }, async (request, reply) => {
+    const { t, lang } = request.ctx;
+    const report = await transparencyReport(db);
+    const key = await loadNodeKey(db);
+    const body = html`<section>
+<h1>${t('ledger.transparency.title')}</h1>
+<p>${t('ledger.transparency.intro')}</p>
+${report.length === 0 ? html`<p>${t('ledger.transparency.empty')}</p>` : ''}
+${report.map((c) => html`<article class="card">
+<h2>${c.name} <span class="mono">${c.code}</span></h2>
+<p>${t(`ledger.currencyKinds.${c.kind}`)} · ${t('ledger.transparency.issuer', { issuer: c.issuer })}</p>
+<dl>
+<dt>${t('ledger.transparency.supply')}</dt><dd>${formatAmount(c.supply, c.decimals, lang)}</dd>
+<dt>${t('ledger.transparency.holders')}</dt><dd>${c.holders}</dd>
+${c.euroReserve !== null ? html`<dt>${t('ledger.transparency.reserve')}</dt><dd>${formatAmount(c.euroReserve, 2, lang)} €</dd>` : ''}
+<dt>${t('ledger.transparency.transfers')}</dt><dd>${c.transfers}</dd>
+<dt>${t('ledger.transparency.checkpoint')}</dt>
+<dd>${c.latestCheckpoint
+  ? html`${t('ledger.transparency.checkpointAt', { position: c.latestCheckpoint.position, when: formatDateTime(lang, c.latestCheckpoint.signedAt, 'Indian/Reunion') })}<br><span class="mono">${c.latestCheckpoint.headHash}</span>`
+  : t('ledger.transparency.noCheckpoint')}</dd>
+</dl>
+</article>`)}
+<h2>${t('ledger.transparency.howTitle')}</h2>
+<ol>
+<li>${t('ledger.transparency.how1')}</li>
+<li>${t('ledger.transparency.how2')}</li>
+<li>${t('ledger.transparency.how3')}</li>
+</ol>
+<p>${t('ledger.transparency.key')}</p>
+<pre class="mono">${key.publicKeyPem}</pre>
+</section>`;
+    return sendHtml(reply, layout(request, info, { title: t('ledger.transparency.title'), body }));
+  });
+}
