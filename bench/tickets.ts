@@ -1,0 +1,175 @@
+/**
+ * `npm run bench:tickets`: selling one date of 1,000 places to 2,000 buyers arriving at once, over
+ * HTTP, against the PostgreSQL server of DATABASE_URL (a scratch database is created and dropped).
+ *
+ *   (a) baseline: raw SQL, per sale one conditional capacity UPDATE and one INSERT, same number of
+ *       attempts, BENCH_CONCURRENCY clients;
+ *   (b) Rezo: each buyer POSTs /api/v1/orders to a `rezo serve` process, pays on the fake Stripe of the
+ *       test tree, whose signed webhook then confirms the order and issues the ticket.
+ *
+ * Ends with `sold=<n> capacity=<c> oversold=<n-c if positive else 0> tickets_per_s=<x> p99_ms=<y>`
+ * (p99 of the order request). Settings: BENCH_BUYERS (2000), BENCH_CAPACITY (1000),
+ * BENCH_CONCURRENCY (connections, 128), BENCH_TIMEOUT_S (120).
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { openDatabase } from '../src/db/database.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { createTicketPrice } from '../src/ticketing/createTicketPrice.ts';
+import { eventWithDates } from '../src/ticketing/testFixtures.ts';
+import { FakeStripe } from '../test/fakes/fakeStripe.ts';
+
+const BUYERS = Number(process.env.BENCH_BUYERS) || 2000;
+const CAPACITY = Number(process.env.BENCH_CAPACITY) || 1000;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY) || 128;
+const TIMEOUT_MS = (Number(process.env.BENCH_TIMEOUT_S) || 120) * 1000;
+
+const serverUrl = process.env.DATABASE_URL;
+if (!serverUrl) {
+  process.stderr.write('bench:tickets needs DATABASE_URL (a PostgreSQL server; a scratch database is created there and dropped)\n');
+  process.exit(2);
+}
+const log = (s: string) => process.stdout.write(s + '\n');
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+async function admin(statement: string) {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+const dbUrl = (name: string) => {
+  const u = new URL(serverUrl!);
+  u.pathname = `/${name}`;
+  return u.toString();
+};
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+function percentile(sorted: number[], p: number) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+}
+
+const name = `rezo_bench_tickets_${Date.now().toString(36)}`;
+await admin(`create database ${name}`);
+const fake = await new FakeStripe().start();
+let child: ReturnType<typeof spawn> | null = null;
+try {
+  const database = await openDatabase({ url: dbUrl(name), poolSize: 4 });
+  await migrate(database);
+  const ev = await eventWithDates(database.db, { slug: 'bench-hall', capacity: CAPACITY });
+  await database.db.updateTable('places').set({ stripe_account_id: 'acct_bench' }).where('id', '=', ev.place.id).execute();
+  const { id: priceId } = await createTicketPrice(database.db, ev.admin, { slug: 'bench-hall', eventId: ev.eventId, name: 'Plein tarif', kind: 'fixed', price: '15', perOrderLimit: '10' });
+
+  // (a) Baseline: the bare minimum a correct sale costs in SQL.
+  await database.db.schema.createTable('bench_capacity').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('capacity', 'integer').addColumn('taken', 'integer').execute();
+  await database.db.schema.createTable('bench_sales').addColumn('id', 'uuid', (c) => c.primaryKey()).addColumn('at', 'timestamptz').execute();
+  await database.db.insertInto('bench_capacity' as never).values({ id: 1, capacity: CAPACITY, taken: 0 } as never).execute();
+  const pool = new pg.Pool({ connectionString: dbUrl(name), max: Math.min(CONCURRENCY, 20) });
+  let baselineSold = 0;
+  const b0 = performance.now();
+  await Promise.all(
+    Array.from({ length: BUYERS }, async () => {
+      const c = await pool.connect();
+      try {
+        await c.query('begin');
+        const r = await c.query('update bench_capacity set taken = taken + 1 where id = 1 and taken + 1 <= capacity returning taken');
+        if (r.rowCount === 1) {
+          await c.query('insert into bench_sales (id, at) values (gen_random_uuid(), now())');
+          baselineSold++;
+        }
+        await c.query('commit');
+      } finally {
+        c.release();
+      }
+    }),
+  );
+  const baselineSeconds = (performance.now() - b0) / 1000;
+  await pool.end();
+  const baselinePerS = baselineSold / baselineSeconds;
+  log(`baseline: ${baselineSold} sales of ${BUYERS} attempts in ${baselineSeconds.toFixed(2)} s = ${baselinePerS.toFixed(0)} sales/s`);
+  await database.close();
+
+  // (b) Rezo, over HTTP, with payment and webhook.
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  child = spawn(process.execPath, [`${root}bin/rezo.js`, 'serve'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH, DATABASE_URL: dbUrl(name), PORT: String(port), HOST: '127.0.0.1', REZO_BASE_URL: base, REZO_DEMO: '0',
+      REZO_ENV: 'production', LOG_LEVEL: 'warn', REZO_DB_POOL_SIZE: '20', STRIPE_SECRET_KEY: 'sk_test_bench', STRIPE_WEBHOOK_SECRET: fake.webhookSecret,
+      REZO_STRIPE_API_URL: fake.apiUrl,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const http = new Pool(base, { connections: CONCURRENCY, pipelining: 1 });
+  for (let i = 0; ; i++) {
+    try {
+      const r = await http.request({ path: '/healthz', method: 'GET' });
+      await r.body.dump();
+      if (r.statusCode === 200) break;
+    } catch {
+      /* not up yet */
+    }
+    if (i > 200) throw new Error('rezo serve did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const orderLatencies: number[] = [];
+  let placed = 0;
+  let soldOut = 0;
+  let failed = 0;
+  const deadline = Date.now() + TIMEOUT_MS;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: BUYERS }, async (_, i) => {
+      if (Date.now() > deadline) return;
+      const s = performance.now();
+      const r = await http.request({
+        path: '/api/v1/orders',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ venue: 'bench-hall', email: `buyer${i}@bench.example`, lines: [{ priceId, eventDateId: ev.dateIds[0], quantity: 1 }] }),
+      });
+      const body = (await r.body.json()) as { next?: { url?: string } };
+      orderLatencies.push(performance.now() - s);
+      if (r.statusCode === 409) return void soldOut++;
+      if (r.statusCode !== 201 || !body.next?.url) return void failed++;
+      placed++;
+      const sessionId = body.next.url.split('/pay/')[1]!;
+      const { payload, signature } = fake.signed(fake.complete(sessionId));
+      const w = await http.request({ path: '/webhooks/stripe', method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+      await w.body.dump();
+      if (w.statusCode !== 200) failed++;
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  await http.close();
+
+  const check = await openDatabase({ url: dbUrl(name), poolSize: 2 });
+  const sold = Number((await check.db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('event_date_id', '=', ev.dateIds[0]!).where('status', '=', 'valid').executeTakeFirstOrThrow()).n);
+  const capacityRow = await check.db.selectFrom('date_capacity').select(['capacity', 'taken']).where('event_date_id', '=', ev.dateIds[0]!).executeTakeFirstOrThrow();
+  await check.close();
+  orderLatencies.sort((a, b) => a - b);
+  const ticketsPerS = sold / seconds;
+  log(`rezo: ${BUYERS} buyers, ${placed} orders placed, ${soldOut} told sold out, ${failed} failed, in ${seconds.toFixed(2)} s`);
+  log(`order request: p50 ${percentile(orderLatencies, 50).toFixed(1)} ms, p99 ${percentile(orderLatencies, 99).toFixed(1)} ms; counter taken=${capacityRow.taken}`);
+  log(`ratio to baseline: ${(ticketsPerS / baselinePerS).toFixed(3)}`);
+  log(`sold=${sold} capacity=${capacityRow.capacity} oversold=${Math.max(0, sold - capacityRow.capacity)} tickets_per_s=${ticketsPerS.toFixed(0)} p99_ms=${percentile(orderLatencies, 99).toFixed(1)}`);
+} finally {
+  if (child) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child!.once('exit', r));
+  }
+  await fake.stop();
+  await admin(`drop database if exists ${name} with (force)`);
+}

@@ -1,0 +1,46 @@
+import { sql } from 'kysely';
+import type { Trx } from '../db/database.ts';
+import { audit } from '../access/audit.ts';
+import type { Actor } from '../access/actor.ts';
+import type { OrderStatus } from './tables.ts';
+
+/** The only transitions an order may take (docs/TICKETING.md, invariant 5). */
+const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending: ['paid', 'cancelled', 'expired'],
+  // An expired order whose payment arrives late is paid if its places can be taken again.
+  expired: ['paid'],
+  paid: ['cancelled', 'refunded'],
+  cancelled: [],
+  refunded: [],
+};
+
+export class IllegalTransition extends Error {
+  constructor(from: OrderStatus, to: OrderStatus) {
+    super(`order cannot go from ${from} to ${to}`);
+  }
+}
+
+/**
+ * Moves an order to `to`, refusing any transition not in the table, and audits it in the caller's
+ * transaction. The caller holds the order's row lock.
+ */
+export async function transitionOrder(
+  trx: Trx,
+  actor: Actor,
+  order: { place_id: string; id: string; status: OrderStatus },
+  to: OrderStatus,
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  if (!ALLOWED[order.status].includes(to)) throw new IllegalTransition(order.status, to);
+  await trx
+    .updateTable('orders')
+    .set({
+      status: to,
+      ...(to === 'paid' ? { paid_at: sql<Date>`now()` } : {}),
+      ...(to === 'cancelled' || to === 'expired' || to === 'refunded' ? { closed_at: sql<Date>`now()` } : {}),
+    })
+    .where('place_id', '=', order.place_id)
+    .where('id', '=', order.id)
+    .execute();
+  await audit(trx, actor, { placeId: order.place_id, action: `order.${to}`, subjectId: order.id, data: { from: order.status, ...data } });
+}

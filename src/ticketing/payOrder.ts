@@ -1,0 +1,38 @@
+import type Stripe from 'stripe';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import type { Actor } from '../access/actor.ts';
+import { DomainError, notFound } from '../shared/errors.ts';
+import { isUuid } from '../shared/ids.ts';
+import { registerPurpose } from '../payments/purposes.ts';
+import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
+import { SYSTEM } from '../access/actor.ts';
+import { completeOrder } from './completeOrder.ts';
+
+/**
+ * Sends the buyer of a pending paid order to Stripe Checkout (on the venue's connected account).
+ * Only the buyer (same person, or the same browser that placed it, which knows its id) may pay it.
+ */
+export async function payOrder(db: Db, stripe: Stripe | null, config: Config, actor: Actor | null, orderId: string): Promise<{ url: string }> {
+  if (!isUuid(orderId)) throw notFound('order');
+  const order = await db.selectFrom('orders').innerJoin('places', 'places.id', 'orders.place_id').select(['orders.id', 'orders.place_id', 'orders.status', 'orders.total_cents', 'orders.person_id', 'orders.email', 'orders.language', 'orders.reference', 'orders.expires_at', 'places.name']).where('orders.id', '=', orderId).executeTakeFirst();
+  if (!order) throw notFound('order');
+  if (order.person_id && !(actor?.kind === 'person' && actor.personId === order.person_id)) throw notFound('order');
+  if (order.status !== 'pending' || order.expires_at <= new Date()) throw new DomainError('order-not-payable', 409);
+  if (order.total_cents === 0) throw new DomainError('order-not-payable', 409);
+  const { url } = await startStripeCheckout(db, stripe, config, {
+    purpose: 'order', subjectId: order.id, placeId: order.place_id, personId: order.person_id, email: order.email,
+    amountCents: order.total_cents, label: `${order.name} — ${order.reference}`, language: order.language,
+  });
+  return { url };
+}
+
+// A confirmed payment completes its order once (the payment row is locked by confirmPayment, the
+// order row by completeOrder). An order that cannot be completed — cancelled, or expired and sold out
+// meanwhile — returns cannot_apply and the payment is refunded (docs/TICKETING.md, invariant 6).
+registerPurpose('order', {
+  async apply(trx, payment) {
+    return (await completeOrder(trx, SYSTEM, payment.subject_id, payment.id)) ? 'applied' : 'cannot_apply';
+  },
+  returnPath: (payment) => `/orders/${payment.subject_id}`,
+});

@@ -1,0 +1,40 @@
+import { sql } from 'kysely';
+import { inTransaction, type Db } from '../db/database.ts';
+import { SYSTEM } from '../access/actor.ts';
+import { holdingOf, releasePlaces } from './places.ts';
+import { transitionOrder } from './orderState.ts';
+
+/** Orders expired per call at most: bounded work (the job runs again soon). */
+const BATCH = 200;
+
+/**
+ * Expires pending orders whose hold ran out and gives their places back, each in the caller's
+ * transaction (docs/TICKETING.md, invariant 4). `skip locked`: an order being paid right now is
+ * left to its payment, which decides under the same lock.
+ */
+export async function releaseExpiredOrders(db: Db, scope: { placeId?: string; dateIds?: string[] } = {}): Promise<number> {
+  return inTransaction(db, async (trx) => {
+    let q = trx
+      .selectFrom('orders as o')
+      .select(['o.place_id', 'o.id', 'o.status', 'o.promo_code_id'])
+      .where('o.status', '=', 'pending')
+      .where('o.expires_at', '<=', sql<Date>`now()`)
+      .orderBy('o.expires_at')
+      .limit(BATCH)
+      .forUpdate()
+      .skipLocked();
+    if (scope.placeId) q = q.where('o.place_id', '=', scope.placeId);
+    if (scope.dateIds && scope.placeId) {
+      if (scope.dateIds.length === 0) return 0;
+      q = q.where(({ exists, selectFrom }) =>
+        exists(selectFrom('order_lines as l').select('l.id').whereRef('l.place_id', '=', 'o.place_id').whereRef('l.order_id', '=', 'o.id').where('l.event_date_id', 'in', scope.dateIds!)),
+      );
+    }
+    const expired = await q.execute();
+    for (const order of expired) {
+      await releasePlaces(trx, await holdingOf(trx, order.place_id, order.id, order.promo_code_id));
+      await transitionOrder(trx, SYSTEM, order, 'expired');
+    }
+    return expired.length;
+  });
+}

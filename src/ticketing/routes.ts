@@ -1,0 +1,158 @@
+import { Type } from 'typebox';
+import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import { actorOf } from '../http/context.ts';
+import { csrfField } from '../http/forms.ts';
+import QRCode from 'qrcode';
+import { escapeHtml, html, unsafeRaw } from '../http/html.ts';
+import { layout, sendHtml } from '../http/layout.ts';
+import { responses } from '../http/schemas.ts';
+import { notFound } from '../shared/errors.ts';
+import { isUuid } from '../shared/ids.ts';
+import { formatEuros } from '../shared/money.ts';
+import { getPlaceBySlug } from '../places/places.ts';
+import { checkIn } from './checkIn.ts';
+import { confirmFreeOrder } from './confirmFreeOrder.ts';
+import { payOrder } from './payOrder.ts';
+import { placeOrder } from './placeOrder.ts';
+import { publicKeysOf, signTicket } from './ticketSignature.ts';
+
+const Scan = Type.Object({
+  payload: Type.String({ maxLength: 300 }),
+  nonce: Type.String({ minLength: 8, maxLength: 100 }),
+  scannedAt: Type.Optional(Type.String({ format: 'date-time' })),
+});
+const Answer = Type.Object({
+  nonce: Type.String(),
+  result: Type.Union(['valid', 'already_checked_in', 'cancelled', 'refunded', 'wrong_event', 'unknown'].map((r) => Type.Literal(r))),
+  ticketId: Type.Union([Type.String(), Type.Null()]),
+  holderName: Type.Optional(Type.String()),
+  priceName: Type.Optional(Type.String()),
+  previous: Type.Optional(Type.Object({ at: Type.String(), listName: Type.String() })),
+});
+
+/** Orders (API and pages), free-booking confirmation, ticket keys and the check-in API. */
+export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
+  const { config, db, stripe } = deps;
+
+  app.get(
+    '/api/v1/venues/:slug/ticket-keys',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: "A venue's public keys for verifying ticket QR codes offline",
+        description: 'Payload `R1.<ticket>.<date>.<key id>.<signature>`: Ed25519 over `R1|<venue id>|<ticket id>|<date id>`, ids as base64url of their 16 bytes.',
+        params: Type.Object({ slug: Type.String({ maxLength: 60 }) }),
+        response: responses({ 200: Type.Object({ venueId: Type.String(), keys: Type.Array(Type.Object({ id: Type.String(), publicKey: Type.String(), algorithm: Type.Literal('Ed25519') })) }) }, [404]),
+      },
+    },
+    async (request) => {
+      const place = await getPlaceBySlug(db, request.params.slug);
+      return { venueId: place.id, keys: (await publicKeysOf(db, place.id)).map((k) => ({ ...k, algorithm: 'Ed25519' as const })) };
+    },
+  );
+
+  app.post(
+    '/api/v1/checkins',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'Check tickets in (one scan, or an offline batch)',
+        description: 'Door team or an API key with the `checkin` scope. Each scan carries a nonce made by the device: resending it returns the first answer and counts once.',
+        security: [{ apiKey: [] }, { session: [] }],
+        body: Type.Object(
+          { venue: Type.String({ maxLength: 60 }), eventId: Type.String({ format: 'uuid' }), listId: Type.Optional(Type.String({ format: 'uuid' })), scans: Type.Array(Scan, { minItems: 1, maxItems: 500 }) },
+          { additionalProperties: false },
+        ),
+        response: responses({ 200: Type.Object({ results: Type.Array(Answer), conflicts: Type.Integer() }) }),
+      },
+    },
+    async (request) => {
+      const { venue, eventId, listId, scans } = request.body;
+      const results = await checkIn(db, actorOf(request), { slug: venue, eventId, ...(listId ? { listId } : {}), scans });
+      return { results, conflicts: scans.length > 1 ? results.filter((r) => r.result === 'already_checked_in').length : 0 };
+    },
+  );
+
+  app.post(
+    '/api/v1/orders',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'Place an order (places are held while it is paid or confirmed)',
+        description: 'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address.',
+        body: Type.Object(
+          {
+            venue: Type.String({ maxLength: 60 }),
+            email: Type.String({ maxLength: 254 }),
+            name: Type.Optional(Type.String({ maxLength: 100 })),
+            promoCode: Type.Optional(Type.String({ maxLength: 40 })),
+            lines: Type.Array(
+              Type.Object({ priceId: Type.String({ maxLength: 36 }), eventDateId: Type.String({ maxLength: 36 }), quantity: Type.Integer({ minimum: 1, maximum: 100 }), amountCents: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
+              { minItems: 1, maxItems: 20 },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses({
+          201: Type.Object({ id: Type.String(), reference: Type.String(), totalCents: Type.Integer(), expiresAt: Type.String(), next: Type.Union([Type.Object({ kind: Type.Literal('pay'), url: Type.String() }), Type.Object({ kind: Type.Literal('confirm_by_mail') })]) }),
+        }, [400, 403, 404, 409, 422, 503]),
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const actor = request.ctx.actor?.kind === 'person' ? request.ctx.actor : null;
+      const order = await placeOrder(db, config, actor, {
+        slug: b.venue, email: b.email, name: b.name, language: request.ctx.lang, promoCode: b.promoCode,
+        lines: b.lines.map((l) => ({ priceId: l.priceId, eventDateId: l.eventDateId, quantity: l.quantity, ...(l.amountCents !== undefined ? { amount: l.amountCents } : {}) })),
+      });
+      const next = order.needsMailConfirmation ? { kind: 'confirm_by_mail' as const } : { kind: 'pay' as const, url: (await payOrder(db, stripe, config, actor, order.id)).url };
+      return reply.status(201).send({ id: order.id, reference: order.reference, totalCents: order.totalCents, expiresAt: order.expiresAt.toISOString(), next });
+    },
+  );
+
+  // The mailed link opens a page with a button: a GET never confirms (mail scanners open links).
+  app.get('/orders/confirm/:token', async (request, reply) => {
+    const { t } = request.ctx;
+    const { token } = request.params as { token: string };
+    const body = html`<section class="narrow"><h1>${t('orders.confirmTitle')}</h1><p>${t('orders.confirmIntro')}</p>
+<form method="post" action="/orders/confirm/${token}">${csrfField(request)}<button type="submit" autofocus>${t('orders.confirm')}</button></form></section>`;
+    return sendHtml(reply, layout(request, info, { title: t('orders.confirmTitle'), body }));
+  });
+
+  app.post('/orders/confirm/:token', async (request, reply) => {
+    const { orderId } = await confirmFreeOrder(db, (request.params as { token: string }).token);
+    return reply.redirect(`/orders/${orderId}`, 303);
+  });
+
+  // An order's page: knowing its id (a UUIDv7 given to the buyer only) is the access, like a ticket.
+  app.get('/orders/:id', async (request, reply) => {
+    const { t, lang } = request.ctx;
+    const { id } = request.params as { id: string };
+    if (!isUuid(id)) throw notFound('order');
+    const order = await db.selectFrom('orders').innerJoin('places', 'places.id', 'orders.place_id').select(['orders.id', 'orders.place_id', 'orders.reference', 'orders.status', 'orders.total_cents', 'orders.email', 'places.name as place_name']).where('orders.id', '=', id).executeTakeFirst();
+    if (!order) throw notFound('order');
+    const tickets = await db
+      .selectFrom('tickets as tk')
+      .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'))
+      .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'tk.place_id').onRef('e.id', '=', 'tk.event_id'))
+      .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'))
+      .select(['tk.id', 'tk.place_id', 'tk.event_date_id', 'tk.status', 'p.name as price', 'e.title', 'd.starts_at', 'd.timezone'])
+      .where('tk.place_id', '=', order.place_id)
+      .where('tk.order_id', '=', order.id)
+      .execute();
+    const payloads = await Promise.all(tickets.map((x) => signTicket(db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })));
+    // The QR is drawn by the qrcode library from the signed payload: markup we generate, not user input.
+    const qrs = await Promise.all(payloads.map((p) => QRCode.toString(p, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })));
+    const body = html`<section>
+<h1>${t('orders.title', { reference: order.reference })}</h1>
+<p>${order.place_name} · ${t(`orders.status.${order.status}`)} · ${formatEuros(order.total_cents, lang)}</p>
+${tickets.length === 0 ? html`<p>${t('orders.noTickets')}</p>` : ''}
+<ul class="cards">${tickets.map(
+      (x, i) => html`<li class="card"><h2>${x.title}</h2><p>${x.starts_at.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' })}</p>
+<p>${x.price} · ${t(`orders.ticketStatus.${x.status}`)}</p>
+<figure class="qr">${unsafeRaw(qrs[i]!.replace('<svg ', `<svg role="img" aria-label="${escapeHtml(t('orders.qr'))}" width="240" height="240" `))}<figcaption class="mono">${payloads[i]}</figcaption></figure></li>`,
+    )}</ul></section>`;
+    return sendHtml(reply, layout(request, info, { title: t('orders.title', { reference: order.reference }), body }));
+  });
+
+}

@@ -1,0 +1,139 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { CreatedAt, Language, NullableTimestamp } from '../db/schema.ts';
+
+export type PriceKind = 'fixed' | 'free' | 'pay_what_you_want' | 'member_only';
+export type OrderStatus = 'pending' | 'paid' | 'cancelled' | 'expired' | 'refunded';
+export type TicketStatus = 'valid' | 'cancelled' | 'refunded';
+
+export interface DateCapacityTable {
+  place_id: string;
+  event_date_id: string;
+  capacity: number;
+  taken: Generated<number>;
+}
+
+export interface TicketPricesTable {
+  place_id: string;
+  id: string;
+  event_id: string;
+  event_date_id: string | null;
+  name: string;
+  kind: PriceKind;
+  price_cents: Generated<number>;
+  min_price_cents: Generated<number>;
+  member_place_ids: ColumnType<string[], string[] | undefined, string[]>;
+  stock: number | null;
+  taken: Generated<number>;
+  per_order_limit: Generated<number>;
+  per_person_limit: number | null;
+  sales_open_at: NullableTimestamp;
+  sales_close_at: NullableTimestamp;
+  vat_rate_bp: Generated<number>;
+  active: Generated<boolean>;
+  position: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface PromoCodesTable {
+  place_id: string;
+  id: string;
+  code: string;
+  event_id: string;
+  price_id: string | null;
+  percent_off: number | null;
+  amount_off_cents: number | null;
+  max_uses: number | null;
+  used: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface OrdersTable {
+  place_id: string;
+  id: string;
+  reference: string;
+  person_id: string | null;
+  email: string;
+  name: Generated<string>;
+  language: ColumnType<Language, Language | undefined, Language>;
+  status: OrderStatus;
+  total_cents: number;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  payment_id: string | null;
+  confirm_token_hash: Uint8Array | null;
+  promo_code_id: string | null;
+  created_at: CreatedAt;
+  paid_at: NullableTimestamp;
+  closed_at: NullableTimestamp;
+}
+
+export interface OrderLinesTable {
+  place_id: string;
+  order_id: string;
+  id: string;
+  price_id: string;
+  event_id: string;
+  event_date_id: string;
+  quantity: number;
+  unit_price_cents: number;
+  discount_cents: Generated<number>;
+  vat_rate_bp: number;
+}
+
+export interface TicketsTable {
+  place_id: string;
+  id: string;
+  order_id: string;
+  line_id: string;
+  event_id: string;
+  event_date_id: string;
+  price_id: string;
+  holder_name: Generated<string>;
+  status: TicketStatus;
+  created_at: CreatedAt;
+}
+
+export interface TicketKeysTable {
+  place_id: string;
+  id: string;
+  public_key: string;
+  private_key: string;
+  created_at: CreatedAt;
+  retired_at: NullableTimestamp;
+}
+
+export interface CheckinListsTable {
+  place_id: string;
+  id: string;
+  event_id: string;
+  name: string;
+  date_ids: ColumnType<string[], string[] | undefined, string[]>;
+  price_ids: ColumnType<string[], string[] | undefined, string[]>;
+  is_default: Generated<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface CheckinsTable {
+  place_id: string;
+  id: string;
+  list_id: string;
+  ticket_id: string | null;
+  nonce: string;
+  result: string;
+  api_key_id: string | null;
+  device_id: string | null;
+  scanned_at: ColumnType<Date, Date | string, Date | string>;
+  received_at: CreatedAt;
+}
+
+/** Table types of the ticketing module. Merged into DB in db/schema.ts. */
+export interface TicketingTables {
+  ticket_keys: TicketKeysTable;
+  checkin_lists: CheckinListsTable;
+  checkins: CheckinsTable;
+  date_capacity: DateCapacityTable;
+  ticket_prices: TicketPricesTable;
+  promo_codes: PromoCodesTable;
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  tickets: TicketsTable;
+}
