@@ -9,6 +9,7 @@ import { createLogger } from './node/logger.ts';
 import { assembleNode, migrateAndReport, openConfiguredDatabase } from './node/node.ts';
 import { startHousekeeping } from './node/housekeeping.ts';
 import type { Database } from './db/database.ts';
+import { ledgerCommand } from './ledger/verifyCommand.ts';
 
 const HELP = `rezo — a Rezo node: shared agenda, ticketing and a federated wallet for the venues of a territory.
 
@@ -22,6 +23,9 @@ Commands:
   login-link <email>        print a one-time login URL for that address (for a node without mail)
   operator add <email>      make a person a node operator (super-admin)
   operator remove <email>   take the operator role back
+  ledger verify [--currency X]
+                            re-check the ledger: every hash, checkpoint signature, balance and
+                            per-currency sum; exit 1 naming the first inconsistency
   help                      show this help
 
 Configuration comes from environment variables; see README.md ("Configuration").
@@ -51,7 +55,7 @@ async function serve(config: Config): Promise<void> {
   if (config.demo && (await isEmptyNode(database.db))) demoLoaded = await loadDemo(database.db, config);
   const node = await assembleNode(config, database, logger);
   node.mail.start();
-  const stopHousekeeping = startHousekeeping(database.db, logger);
+  const stopHousekeeping = startHousekeeping(database.db, config, logger);
 
   let shuttingDown = false;
   const shutdown = (signal: string) => {
@@ -139,6 +143,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       });
     }
+    case 'ledger':
+      return withDatabase(config, (database) =>
+        ledgerCommand(database.db, args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
     default:
       throw new UsageError(`unknown command "${command}" (see rezo --help)`);
   }

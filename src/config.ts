@@ -38,6 +38,8 @@ export interface Config {
   stripeWebhookSecret: string | undefined;
   /** Another Stripe API server (tests, stripe-mock); the official API when absent. */
   stripeApiUrl: string | undefined;
+  /** Minutes a checkout holds its places before they are released. */
+  checkoutHoldMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +74,7 @@ export const SETTINGS = [
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
   'REZO_STRIPE_API_URL',
+  'REZO_CHECKOUT_HOLD_MINUTES',
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -181,6 +184,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     stripeSecretKey: prefixed('STRIPE_SECRET_KEY', ['sk_test_', 'sk_live_', 'rk_test_', 'rk_live_']),
     stripeWebhookSecret: prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_']),
     stripeApiUrl: url('REZO_STRIPE_API_URL', ['http:', 'https:']),
+    checkoutHoldMinutes: int('REZO_CHECKOUT_HOLD_MINUTES', 15, 1, 240),
   };
   if (config.stripeSecretKey && !config.stripeWebhookSecret) {
     problems.push('STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (payments are confirmed by verified webhooks)');

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
 import { cookieOptions, actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, select, type FormState } from '../http/forms.ts';
-import { html } from '../http/html.ts';
+import { html, type Html } from '../http/html.ts';
+import { renderMyMemberships } from '../memberships/routes.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { DomainError } from '../shared/errors.ts';
@@ -110,7 +111,7 @@ ${info.devMail ? html`<p class="hint">${t('login.devHint')} <a href="/dev/mail">
     return reply.redirect('/', 303);
   });
 
-  function accountPage(request: FastifyRequest, form: FormState, memberships: Awaited<ReturnType<typeof placesOfPerson>>, saved = false) {
+  function accountPage(request: FastifyRequest, form: FormState, memberships: Awaited<ReturnType<typeof placesOfPerson>>, myMemberships: Html, saved = false) {
     const { t, person } = request.ctx;
     const welcome = (request.query as { welcome?: string }).welcome === '1';
     return html`<section>
@@ -136,6 +137,7 @@ ${memberships.length === 0
 ${role === 'admin' ? html` · <a href="/venues/${place.slug}/admin">${t('account.manage')}</a>` : ''}</li>`,
     )}</ul>`}
 <p><a class="button" href="/venues/new">${t('places.create')}</a></p>
+${myMemberships}
 </section>`;
   }
 
@@ -145,7 +147,7 @@ ${role === 'admin' ? html` · <a href="/venues/${place.slug}/admin">${t('account
     const memberships = await placesOfPerson(db, person.id);
     const form = emptyForm({ name: person.name, language: person.language });
     const saved = (request.query as { saved?: string }).saved === '1';
-    return page(request, reply, request.ctx.t('account.title'), accountPage(request, form, memberships, saved));
+    return page(request, reply, request.ctx.t('account.title'), accountPage(request, form, memberships, await renderMyMemberships(request, db, person.id), saved));
   });
 
   app.post('/account', async (request, reply) => {
@@ -159,7 +161,7 @@ ${role === 'admin' ? html` · <a href="/venues/${place.slug}/admin">${t('account
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
       const memberships = await placesOfPerson(db, person.id);
-      return page(request, reply, request.ctx.t('account.title'), accountPage(request, { values: body, errors: error.fields }, memberships), 422);
+      return page(request, reply, request.ctx.t('account.title'), accountPage(request, { values: body, errors: error.fields }, memberships, await renderMyMemberships(request, db, person.id)), 422);
     }
   });
 

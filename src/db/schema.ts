@@ -3,6 +3,7 @@ import type { AgendaTables } from '../agenda/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { PaymentTables } from '../payments/tables.ts';
 import type { MembershipTables } from '../memberships/tables.ts';
+import type { TicketingTables } from '../ticketing/tables.ts';
 
 /** A column the database fills (default now()) but that may be written. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -137,7 +138,7 @@ export interface SchemaMigrationsTable {
 }
 
 /** Every table. Modules declare theirs in <module>/tables.ts; the foundation's are here. */
-export interface DB extends AgendaTables, LedgerTables, PaymentTables, MembershipTables {
+export interface DB extends AgendaTables, LedgerTables, PaymentTables, MembershipTables, TicketingTables {
   node_settings: NodeSettingsTable;
   people: PeopleTable;
   login_tokens: LoginTokensTable;

@@ -3,6 +3,8 @@ import { inTransaction, type Db } from '../db/database.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
+import { loadDemoAgenda } from '../agenda/demoAgenda.ts';
+import { loadDemoLedger } from '../ledger/demoLedger.ts';
 
 export const DEMO_ADMIN_EMAIL = 'admin@demo.rezo.test';
 
@@ -83,6 +85,8 @@ export async function loadDemo(db: Db, _config: Config): Promise<boolean> {
           .execute();
       }
     }
+    await loadDemoAgenda(trx);
+    await loadDemoLedger(trx);
     return true;
   });
 }

@@ -16,6 +16,8 @@ import type { Db } from '../db/database.ts';
 import type { MailDelivery } from '../mail/mailDelivery.ts';
 import type Stripe from 'stripe';
 import { paymentRoutes } from '../payments/routes.ts';
+import { membershipRoutes } from '../memberships/routes.ts';
+import { ticketingRoutes } from '../ticketing/routes.ts';
 import { registerContext } from './context.ts';
 import type { LayoutInfo } from './layout.ts';
 import { registerProblems } from './problems.ts';
@@ -155,6 +157,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(agendaRoutes, options);
   await app.register(ledgerRoutes, options);
   await app.register(paymentRoutes, options);
+  await app.register(membershipRoutes, options);
+  await app.register(ticketingRoutes, options);
   await app.ready();
   return app;
 }

@@ -49,7 +49,8 @@ export function cookieOptions(config: Config, maxAgeSeconds?: number) {
 
 /**
  * Resolves the request context in `onRequest` (session cookie or Bearer key, language) and checks
- * the CSRF token in `preHandler` (after the body is parsed) for every unsafe method that is not
+ * the CSRF token in `preValidation` (after the body is parsed, before the schema checks it, so a
+ * forged request learns nothing about its body) for every unsafe method that is not
  * authenticated by a Bearer key. The CSRF token is an HMAC of a random cookie with the node secret
  * (signed double submit): a page of another site can neither read the cookie nor forge the HMAC.
  */
@@ -92,10 +93,14 @@ export function registerContext(app: FastifyInstance, deps: { config: Config; db
     request.ctx = { lang, t: translator(lang), person, actor, csrfToken: hmac(secret, csrfSeed) };
   });
 
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preValidation', async (request) => {
     if (!UNSAFE.has(request.method)) return;
     if (request.ctx.actor?.kind === 'apiKey') return;
     if (request.routeOptions.config?.csrf === false) return;
+    // An anonymous JSON call (another program, or a page's script without a session) carries no
+    // authority to abuse, and a page of another site cannot send JSON here at all: that needs a
+    // CORS preflight this node never approves.
+    if (!request.ctx.actor && (request.headers['content-type'] ?? '').startsWith('application/json')) return;
     const body = request.body as Record<string, unknown> | undefined;
     const sent = (typeof body?._csrf === 'string' ? body._csrf : undefined) ?? request.headers['x-csrf-token'];
     if (typeof sent !== 'string' || !safeEqual(sent, request.ctx.csrfToken)) throw new DomainError('csrf', 403);

@@ -27,7 +27,9 @@ export async function paymentRoutes(app: ModuleApp, { deps }: ModuleOptions) {
     const { id } = request.params as { id: string };
     const { status, returnPath } = await syncCheckoutReturn(db, stripe, id);
     if (status === 'refund_pending') setImmediate(() => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')));
-    const separator = returnPath.includes('?') ? '&' : '?';
-    return reply.redirect(`${returnPath}${separator}payment=${encodeURIComponent(status)}`, 303);
+    // The query goes before any #fragment, or the browser would keep it out of the request.
+    const [path = '/', fragment] = returnPath.split('#');
+    const separator = path.includes('?') ? '&' : '?';
+    return reply.redirect(`${path}${separator}payment=${encodeURIComponent(status)}${fragment ? `#${fragment}` : ''}`, 303);
   });
 }

@@ -18,6 +18,8 @@ export interface CheckoutInput {
   /** What the buyer sees on Stripe's page. */
   label: string;
   language: Language;
+  /** Kept with the payment for the purpose's `apply` (strings only). */
+  metadata?: Record<string, string>;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function startStripeCheckout(db: Db, stripe: Stripe | null, config:
         amount_cents: input.amountCents,
         person_id: input.personId,
         status: 'pending',
+        metadata: JSON.stringify(input.metadata ?? {}),
       })
       .execute();
     return stripeAccount;

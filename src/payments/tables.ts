@@ -19,6 +19,7 @@ export interface PaymentsTable {
   provider_payment_id: string | null;
   checkout_url: string | null;
   method: string | null;
+  metadata: ColumnType<Record<string, string>, string | undefined, string>;
   failure: string | null;
   created_at: CreatedAt;
   paid_at: NullableTimestamp;

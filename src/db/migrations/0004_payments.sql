@@ -20,6 +20,8 @@ create table payments (
   checkout_url text,
   -- For on-site payments: cash, cheque, card_terminal.
   method text,
+  -- What the purpose needs to apply the payment (e.g. the currency of a top-up).
+  metadata jsonb not null default '{}',
   failure text,
   created_at timestamptz not null default now(),
   paid_at timestamptz,
