@@ -85,7 +85,7 @@ async function serve(config: Config): Promise<void> {
   await node.app.listen({ host: config.host, port: config.port });
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`;
   const lines = [``, `Rezo is running at ${config.baseUrl}  (database: ${where}, mode: ${config.env})`];
-  if (demoLoaded) lines.push(`Demo territory loaded: 4 venues with their teams.`);
+  if (demoLoaded) lines.push(`Demo territory loaded: 4 venues with their teams and events, a federation with its currencies and wallets.`);
   const hasDemoAdmin = await database.db.selectFrom('people').select('id').where('email', '=', DEMO_ADMIN_EMAIL).executeTakeFirst();
   if (hasDemoAdmin && config.env === 'development') {
     const link = await requestLoginLink(database.db, config, { email: DEMO_ADMIN_EMAIL, language: config.defaultLanguage, sendMail: false });

@@ -71,3 +71,23 @@ test('top-up amounts and currencies are checked before anything is asked of Stri
   await assert.rejects(startTopUp(t.db, t.node.stripe, t.config, { kind: 'system' }, { currencyCode: world.euro.code, amount: '10' }), (e: unknown) => e instanceof DomainError && e.status === 401);
   assert.equal(fake.requests.length, calls);
 });
+
+test('the wallet page tops up by card through Stripe and shows the result', async () => {
+  const p = await world.person('webtopper');
+  const c = await t.loginAs(p.email);
+  const wallet = await c.get('/wallet');
+  assert.match(wallet.body, /Recharger par carte/);
+  const bad = await c.postForm('/wallet/top-up', { currency: world.euro.code, amount: '9999' });
+  assert.equal(bad.statusCode, 422);
+  const r = await c.postForm('/wallet/top-up', { currency: world.euro.code, amount: '12,50' });
+  assert.equal(r.statusCode, 303);
+  const sessionId = String(r.headers.location).split('/pay/')[1]!;
+  assert.ok(fake.sessions.has(sessionId));
+  const paymentId = fake.sessions.get(sessionId)!.metadata.rezo_payment_id!;
+  fake.complete(sessionId);
+  const back = await c.get(`/payments/${paymentId}/return?session_id=${sessionId}`);
+  assert.equal(back.headers.location, '/wallet?payment=paid');
+  const after_ = await c.get('/wallet?payment=paid');
+  assert.match(after_.body, /Paiement reçu/);
+  assert.equal(await balance(p.euro.id), 1250);
+});

@@ -1,5 +1,7 @@
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
-import { personOrLogin } from '../http/context.ts';
+import { actorOf, personOrLogin } from '../http/context.ts';
+import { csrfField } from '../http/forms.ts';
+import { startTopUp } from './onlineTopUp.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { formatDateTime } from '../i18n/i18n.ts';
@@ -10,7 +12,7 @@ import { formatAmount, transparencyReport } from './transparency.ts';
 
 /** The pages of the ledger: "Mon portefeuille" (/wallet) and the public /transparency page. */
 export async function ledgerPages(app: ModuleApp, { deps, info }: ModuleOptions) {
-  const { db } = deps;
+  const { db, stripe } = deps;
 
   app.get('/wallet', { schema: { hide: true } }, async (request, reply) => {
     const person = personOrLogin(request, reply);
@@ -20,6 +22,8 @@ export async function ledgerPages(app: ModuleApp, { deps, info }: ModuleOptions)
     const balances = await balancesOf(db, request.ctx.actor);
     const page = await historyOf(db, request.ctx.actor, { limit: 25, ...(typeof query.cursor === 'string' && query.cursor ? { cursor: query.cursor } : {}) });
     const mine = new Map(balances.map((b) => [b.accountId, b]));
+    const euros = await db.selectFrom('ledger_currencies').select(['code', 'name']).where('kind', '=', 'federated_euro').where('status', '=', 'active').orderBy('code').execute();
+    const payment = ['paid', 'pending', 'refund_pending'].includes(String((request.query as { payment?: string }).payment)) ? String((request.query as { payment?: string }).payment) : null;
     const body = html`<section>
 <h1>${t('ledger.wallet.title')}</h1>
 <p>${t('ledger.wallet.intro')}</p>
@@ -31,7 +35,14 @@ ${balances.length === 0
 <tbody>${balances.map((b) => html`<tr><th scope="row">${b.currencyName} <span class="mono">${b.currencyCode}</span></th><td class="num">${formatAmount(b.balance, b.decimals, lang)}</td><td class="num">${formatAmount(b.available, b.decimals, lang)}</td></tr>`)}</tbody>
 </table>`}
 <h2>${t('ledger.wallet.topUp')}</h2>
-<p>${t('ledger.wallet.topUpHelp')}</p>
+${payment ? html`<p class="notice" role="status">${t(`ledger.wallet.payment.${payment}`)}</p>` : ''}
+${stripe && euros.length > 0
+  ? html`<form method="post" action="/wallet/top-up" class="inline-form">${csrfField(request)}
+${euros.length === 1 ? html`<input type="hidden" name="currency" value="${euros[0]!.code}">` : html`<label for="currency">${t('ledger.currency')}</label> <select id="currency" name="currency">${euros.map((c) => html`<option value="${c.code}">${c.name}</option>`)}</select>`}
+<label for="amount">${t('labels.amount')}</label> <input id="amount" name="amount" inputmode="decimal" required size="6" value="20">
+<button type="submit">${t('ledger.wallet.topUpOnline')}</button></form>
+<p class="hint">${t('ledger.wallet.topUpCash')}</p>`
+  : html`<p>${t('ledger.wallet.topUpHelp')}</p>`}
 <h2>${t('ledger.wallet.history')}</h2>
 ${page.transfers.length === 0
   ? html`<p>${t('ledger.wallet.noHistory')}</p>`
@@ -49,6 +60,13 @@ ${page.transfers.length === 0
 ${page.nextCursor ? html`<p><a href="/wallet?cursor=${page.nextCursor}">${t('ledger.wallet.older')}</a></p>` : ''}`}
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('ledger.wallet.title'), body }));
+  });
+
+  app.post('/wallet/top-up', { schema: { hide: true } }, async (request, reply) => {
+    if (!personOrLogin(request, reply)) return reply;
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const { url } = await startTopUp(db, stripe, deps.config, actorOf(request), { currencyCode: body.currency, amount: body.amount });
+    return reply.redirect(url, 303);
   });
 
   app.get('/transparency', { schema: { hide: true } }, async (request, reply) => {
