@@ -10,6 +10,9 @@ export interface Holding {
 }
 
 /**
+ * Raw conditions below are parenthesised: Kysely joins `where` clauses with AND without wrapping
+ * them, and an unwrapped OR would apply the update to every row of every venue.
+ *
  * Takes places: one conditional UPDATE per counter (docs/TICKETING.md, invariant 1). Returns the
  * first counter that had not enough left, or null when everything was taken. Counters are taken
  * in a fixed order (dates then prices, each sorted by id) so concurrent orders never deadlock.
@@ -34,7 +37,7 @@ export async function takePlaces(trx: Trx, h: Holding): Promise<{ kind: 'date' |
       .set({ taken: sql<number>`taken + ${n}` })
       .where('place_id', '=', h.placeId)
       .where('id', '=', priceId)
-      .where(sql<boolean>`stock is null or taken + ${n} <= stock`)
+      .where(sql<boolean>`(stock is null or taken + ${n} <= stock)`)
       .returning('taken')
       .executeTakeFirst();
     if (!ok) return { kind: 'price', id: priceId };
@@ -62,7 +65,7 @@ export async function takePromoUse(trx: Trx, placeId: string, promoCodeId: strin
     .set({ used: sql<number>`used + 1` })
     .where('place_id', '=', placeId)
     .where('id', '=', promoCodeId)
-    .where(sql<boolean>`max_uses is null or used < max_uses`)
+    .where(sql<boolean>`(max_uses is null or used < max_uses)`)
     .returning('used')
     .executeTakeFirst();
   return Boolean(ok);

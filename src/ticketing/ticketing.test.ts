@@ -140,6 +140,24 @@ describe('orders', () => {
   });
 });
 
+test('taking stock and promo uses at one venue never touches another venue’s counters', async () => {
+  const a = await eventWithDates(t.db, { slug: 'iso-a' });
+  const b = await eventWithDates(t.db, { slug: 'iso-b' });
+  const { id: priceA } = await createTicketPrice(t.db, a.admin, { slug: 'iso-a', eventId: a.eventId, name: 'A', kind: 'fixed', price: '10', stock: '10' });
+  const { id: priceB } = await createTicketPrice(t.db, b.admin, { slug: 'iso-b', eventId: b.eventId, name: 'B', kind: 'fixed', price: '10', stock: '10' });
+  const promoA = uuidv7();
+  const promoB = uuidv7();
+  await t.db.insertInto('promo_codes').values([
+    { place_id: a.place.id, id: promoA, code: 'ISO', event_id: a.eventId, price_id: null, percent_off: 10, amount_off_cents: null, max_uses: 5 },
+    { place_id: b.place.id, id: promoB, code: 'ISO', event_id: b.eventId, price_id: null, percent_off: 10, amount_off_cents: null, max_uses: 5 },
+  ]).execute();
+  await order('iso-a', [{ priceId: priceA, eventDateId: a.dateIds[0]!, quantity: 3 }], { promoCode: 'ISO' });
+  const taken = async (id: string) => (await t.db.selectFrom('ticket_prices').select('taken').where('id', '=', id).executeTakeFirstOrThrow()).taken;
+  const used = async (id: string) => (await t.db.selectFrom('promo_codes').select('used').where('id', '=', id).executeTakeFirstOrThrow()).used;
+  assert.deepEqual([await taken(priceA), await taken(priceB)], [3, 0]);
+  assert.deepEqual([await used(promoA), await used(promoB)], [1, 0]);
+});
+
 describe('holds', () => {
   test('an expired hold gives its places and promo use back without anyone acting', async () => {
     const ev = await eventWithDates(t.db, { slug: 'hold', capacity: 3 });
