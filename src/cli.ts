@@ -55,7 +55,7 @@ async function serve(config: Config): Promise<void> {
   if (config.demo && (await isEmptyNode(database.db))) demoLoaded = await loadDemo(database.db, config);
   const node = await assembleNode(config, database, logger);
   node.mail.start();
-  const stopHousekeeping = startHousekeeping(database.db, config, logger);
+  const stopHousekeeping = startHousekeeping(database.db, config, logger, node.stripe);
 
   let shuttingDown = false;
   const shutdown = (signal: string) => {

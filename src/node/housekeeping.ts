@@ -4,6 +4,8 @@ import type { Db } from '../db/database.ts';
 import { purgeExpired } from '../accounts/purgeExpired.ts';
 import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
 import { releaseExpiredOrders } from '../ticketing/releaseExpiredOrders.ts';
+import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
+import type Stripe from 'stripe';
 
 /** Holds that ran out are released at least this often (also lazily by the next order of the date). */
 const HOLDS_EVERY_MS = 30_000;
@@ -11,7 +13,7 @@ const HOLDS_EVERY_MS = 30_000;
 const EVERY_MS = 60 * 60 * 1000;
 
 /** Periodic work of a running node (clean-ups, reminders): once at start, then hourly. Returns the function that stops it. */
-export function startHousekeeping(db: Db, config: Config, logger: Logger): () => void {
+export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe: Stripe | null = null): () => void {
   const run = async () => {
     try {
       const purged = await purgeExpired(db);
@@ -24,7 +26,11 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger): () =>
   void run();
   const timer = setInterval(run, EVERY_MS);
   timer.unref();
-  const holds = setInterval(() => void releaseExpiredOrders(db).catch((err) => logger.error({ err }, 'releasing expired holds failed')), HOLDS_EVERY_MS);
+  // Expired holds go back on sale; refunds that Stripe refused or never got are sent again.
+  const holds = setInterval(() => {
+    void releaseExpiredOrders(db).catch((err) => logger.error({ err }, 'releasing expired holds failed'));
+    void sendPendingRefunds(db, stripe).catch((err) => logger.error({ err }, 'sending refunds failed'));
+  }, HOLDS_EVERY_MS);
   holds.unref();
   return () => {
     clearInterval(timer);

@@ -125,6 +125,13 @@ export interface CheckinsTable {
   received_at: CreatedAt;
 }
 
+export interface CancellationPoliciesTable {
+  place_id: string;
+  event_id: string;
+  holder_deadline_hours: number;
+  updated_at: CreatedAt;
+}
+
 /** Table types of the ticketing module. Merged into DB in db/schema.ts. */
 export interface TicketingTables {
   ticket_keys: TicketKeysTable;
@@ -136,4 +143,5 @@ export interface TicketingTables {
   orders: OrdersTable;
   order_lines: OrderLinesTable;
   tickets: TicketsTable;
+  cancellation_policies: CancellationPoliciesTable;
 }
