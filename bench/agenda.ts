@@ -15,7 +15,6 @@
  * Settings: BENCH_REQUESTS (per query, default 300).
  */
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { request } from 'undici';
@@ -24,6 +23,7 @@ import { openDatabase } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { assembleNode } from '../src/node/node.ts';
 import { encodeCursor } from '../src/agenda/agendaQuery.ts';
+import { admin, databaseOn, log, requireServerUrl } from './common.ts';
 
 const VENUES = 1000;
 const EVENTS_PER_VENUE = 100;
@@ -31,28 +31,12 @@ const FOLLOWED = 50;
 const REQUESTS = Math.min(Number(process.env.BENCH_REQUESTS) || 300, 5000);
 const TAGS = ['maloya', 'sega', 'jazz', 'electro', 'theatre', 'jeune-public', 'atelier', 'cinema', 'danse', 'conte'];
 
-const serverUrl = process.env.DATABASE_URL;
-if (!serverUrl) {
-  process.stderr.write('bench:agenda needs DATABASE_URL (a PostgreSQL server; a scratch database is created there and dropped)\n');
-  process.exit(2);
-}
-const log = (s: string) => process.stdout.write(s + '\n');
+const serverUrl = requireServerUrl('bench:agenda');
 
-async function admin(statement: string) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 const name = `rezo_bench_agenda_${process.pid}`;
-const url = new URL(serverUrl);
-url.pathname = `/${name}`;
-await admin(`create database ${name}`);
-const database = await openDatabase({ url: url.toString(), poolSize: 10 });
+await admin(serverUrl, `create database ${name}`);
+const database = await openDatabase({ url: databaseOn(serverUrl, name), poolSize: 10 });
 try {
   await migrate(database);
   const db = database.db;
@@ -132,5 +116,5 @@ try {
   log(`agenda_p99_ms=${worst.toFixed(1)} events=${events}`);
 } finally {
   await database.close();
-  await admin(`drop database if exists ${name} with (force)`);
+  await admin(serverUrl, `drop database if exists ${name} with (force)`);
 }

@@ -13,7 +13,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { sql } from 'kysely';
@@ -33,6 +32,7 @@ import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { issueWalletPass } from '../src/ledger/walletPass.ts';
 import { verifyLedger } from '../src/ledger/verifyLedger.ts';
+import { admin, databaseOn, freePort, log, percentile, requireServerUrl } from './common.ts';
 
 const WALLETS = 10_000;
 const VENUES = 20;
@@ -41,36 +41,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY) || 16;
 const RATE = Number(process.env.BENCH_RATE) || 500;
 const WALLET_CENTS = 1_000_000;
 
-const serverUrl = process.env.DATABASE_URL;
-if (!serverUrl) {
-  process.stderr.write('bench:ledger needs DATABASE_URL (a PostgreSQL server; a scratch database is created there and dropped)\n');
-  process.exit(2);
-}
-const log = (s: string) => process.stdout.write(s + '\n');
+const serverUrl = requireServerUrl('bench:ledger');
 
-async function admin(statement: string) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 function summary(name: string, latencies: number[], ms: number) {
   const sorted = [...latencies].sort((x, y) => x - y);
   const perS = (latencies.length / ms) * 1000;
@@ -102,9 +74,8 @@ async function drive(count: number, concurrency: number, job: (i: number) => Pro
 }
 
 const name = `rezo_bench_${Date.now().toString(36)}`;
-const url = new URL(serverUrl);
-url.pathname = `/${name}`;
-await admin(`create database ${name}`);
+const url = new URL(databaseOn(serverUrl, name));
+await admin(serverUrl, `create database ${name}`);
 const database = await openDatabase({ url: url.toString(), poolSize: CONCURRENCY + 4 });
 let server: ChildProcess | null = null;
 try {
@@ -213,5 +184,5 @@ try {
     await exited;
   }
   await database.close();
-  await admin(`drop database if exists ${name} with (force)`);
+  await admin(serverUrl, `drop database if exists ${name} with (force)`);
 }

@@ -12,7 +12,6 @@
  * BENCH_CONCURRENCY (connections, 128), BENCH_TIMEOUT_S (120).
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
@@ -21,47 +20,20 @@ import { migrate } from '../src/db/migrate.ts';
 import { createTicketPrice } from '../src/ticketing/createTicketPrice.ts';
 import { eventWithDates } from '../src/ticketing/testFixtures.ts';
 import { FakeStripe } from '../test/fakes/fakeStripe.ts';
+import { admin, databaseOn, freePort, log, percentile, requireServerUrl } from './common.ts';
 
 const BUYERS = Number(process.env.BENCH_BUYERS) || 2000;
 const CAPACITY = Number(process.env.BENCH_CAPACITY) || 1000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY) || 128;
 const TIMEOUT_MS = (Number(process.env.BENCH_TIMEOUT_S) || 120) * 1000;
 
-const serverUrl = process.env.DATABASE_URL;
-if (!serverUrl) {
-  process.stderr.write('bench:tickets needs DATABASE_URL (a PostgreSQL server; a scratch database is created there and dropped)\n');
-  process.exit(2);
-}
-const log = (s: string) => process.stdout.write(s + '\n');
+const serverUrl = requireServerUrl('bench:tickets');
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-async function admin(statement: string) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-const dbUrl = (name: string) => {
-  const u = new URL(serverUrl!);
-  u.pathname = `/${name}`;
-  return u.toString();
-};
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-function percentile(sorted: number[], p: number) {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
-}
+const dbUrl = (name: string) => databaseOn(serverUrl, name);
 
 const name = `rezo_bench_tickets_${Date.now().toString(36)}`;
-await admin(`create database ${name}`);
+await admin(serverUrl, `create database ${name}`);
 const fake = await new FakeStripe().start();
 let child: ReturnType<typeof spawn> | null = null;
 try {
@@ -171,5 +143,5 @@ try {
     await new Promise((r) => child!.once('exit', r));
   }
   await fake.stop();
-  await admin(`drop database if exists ${name} with (force)`);
+  await admin(serverUrl, `drop database if exists ${name} with (force)`);
 }

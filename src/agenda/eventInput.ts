@@ -1,4 +1,5 @@
 import { FieldErrors } from '../shared/errors.ts';
+import { readCoordinates } from '../shared/coordinates.ts';
 import { isTimeZone } from '../places/placeInput.ts';
 import type { EventVisibility } from './tables.ts';
 import { renderMarkdown } from './markdown.ts';
@@ -125,15 +126,6 @@ export function readTags(errors: FieldErrors, field: string, raw: unknown, max =
   return tags;
 }
 
-function coordinate(errors: FieldErrors, field: string, raw: unknown, limit: number): number | null {
-  if (raw === undefined || raw === null || raw === '') return null;
-  const value = typeof raw === 'number' ? raw : Number(String(raw).trim().replace(',', '.'));
-  if (!Number.isFinite(value) || Math.abs(value) > limit) {
-    errors.add(field, 'coordinate', { max: limit });
-    return null;
-  }
-  return value;
-}
 
 function integer(errors: FieldErrors, field: string, raw: unknown, max: number, min = 0): number | null {
   if (raw === undefined || raw === null || raw === '') return null;
@@ -234,11 +226,7 @@ export function readEvent(input: EventInput, defaults: { timezone: string }): Va
   const city = limited('city', 100);
   const country = (text(input.country) || 'FR').toUpperCase();
   if (!/^[A-Z]{2}$/.test(country)) errors.add('country', 'country');
-  const latitude = coordinate(errors, 'latitude', input.latitude, 90);
-  const longitude = coordinate(errors, 'longitude', input.longitude, 180);
-  if (!errors.has('latitude') && !errors.has('longitude') && (latitude === null) !== (longitude === null)) {
-    errors.add(latitude === null ? 'latitude' : 'longitude', 'coordinates-pair');
-  }
+  const { latitude, longitude } = readCoordinates(errors, input.latitude, input.longitude);
   if (!at_venue && !location_name && !street && !city) errors.add('locationName', 'agenda.location-required');
   const names = (field: 'organisers' | 'performers') => {
     const values = list(input[field], /\n/);

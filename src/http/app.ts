@@ -18,6 +18,8 @@ import type Stripe from 'stripe';
 import { paymentRoutes } from '../payments/routes.ts';
 import { membershipRoutes } from '../memberships/routes.ts';
 import { ticketingRoutes } from '../ticketing/routes.ts';
+import { cancellationRoutes } from '../ticketing/cancellationRoutes.ts';
+import { scannerRoutes } from '../ticketing/scanner.ts';
 import { registerContext } from './context.ts';
 import type { LayoutInfo } from './layout.ts';
 import { registerProblems } from './problems.ts';
@@ -159,6 +161,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(paymentRoutes, options);
   await app.register(membershipRoutes, options);
   await app.register(ticketingRoutes, options);
+  await app.register(cancellationRoutes, options);
+  await app.register(scannerRoutes, options);
   await app.ready();
   return app;
 }

@@ -2,6 +2,7 @@ import { isEmail } from '../config.ts';
 import type { Language } from '../db/schema.ts';
 import { isLanguage } from '../i18n/i18n.ts';
 import { FieldErrors } from '../shared/errors.ts';
+import { readCoordinates } from '../shared/coordinates.ts';
 
 /** Modules a place can switch on or off. */
 export const PLACE_MODULES = ['agenda', 'ticketing', 'memberships', 'cashless'] as const;
@@ -40,16 +41,6 @@ const text = (v: unknown) => (typeof v === 'string' ? v.trim() : typeof v === 'n
  * decimal comma is accepted). `Number()` alone would read a blank field as 0 (a point in the ocean)
  * and accept "0x10" or "1e1", so the string form is checked first.
  */
-function coordinate(errors: FieldErrors, field: string, raw: unknown, limit: number): number | null {
-  const typed = typeof raw === 'string' ? raw.trim().replace(',', '.') : raw;
-  if (typed === undefined || typed === null || typed === '') return null;
-  const value = typeof typed === 'number' ? typed : typeof typed === 'string' && /^[+-]?\d+(\.\d+)?$/.test(typed) ? Number(typed) : NaN;
-  if (!Number.isFinite(value) || Math.abs(value) > limit) {
-    errors.add(field, 'coordinate', { max: limit });
-    return null;
-  }
-  return value;
-}
 
 /**
  * Reads the place fields from a form or JSON body. Forms send strings and checkbox lists; JSON sends
@@ -70,11 +61,7 @@ export function readPlaceFields(raw: Record<string, unknown>): PlaceFields {
   const city = limited('city', 100);
   const country = (text(raw.country) || 'FR').toUpperCase();
   if (!/^[A-Z]{2}$/.test(country)) errors.add('country', 'country');
-  const latitude = coordinate(errors, 'latitude', raw.latitude, 90);
-  const longitude = coordinate(errors, 'longitude', raw.longitude, 180);
-  if (!errors.has('latitude') && !errors.has('longitude') && (latitude === null) !== (longitude === null)) {
-    errors.add(latitude === null ? 'latitude' : 'longitude', 'coordinates-pair');
-  }
+  const { latitude, longitude } = readCoordinates(errors, raw.latitude, raw.longitude);
   const timezone = text(raw.timezone) || 'Indian/Reunion';
   if (!isTimeZone(timezone)) errors.add('timezone', 'timezone');
   const language = text(raw.language) || 'fr';

@@ -40,7 +40,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       schema: {
         tags: ['tickets'],
         summary: "A venue's public keys for verifying ticket QR codes offline",
-        description: 'Payload `R1.<ticket>.<date>.<key id>.<signature>`: Ed25519 over `R1|<venue id>|<ticket id>|<date id>`, ids as base64url of their 16 bytes.',
+        description: 'Payload `R1.<ticket>.<date>.<key id>.<signature>`, the ticket and date ids written as base64url of their 16 bytes; the signature is Ed25519 over the text `R1|<venue id>|<ticket id>|<date id>` with the ids as UUID strings.',
         params: Type.Object({ slug: Type.String({ maxLength: 60 }) }),
         response: responses({ 200: Type.Object({ venueId: Type.String(), keys: Type.Array(Type.Object({ id: Type.String(), publicKey: Type.String(), algorithm: Type.Literal('Ed25519') })) }) }, [404]),
       },
@@ -69,7 +69,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     async (request) => {
       const { venue, eventId, listId, scans } = request.body;
       const results = await checkIn(db, actorOf(request), { slug: venue, eventId, ...(listId ? { listId } : {}), scans });
-      return { results, conflicts: scans.length > 1 ? results.filter((r) => r.result === 'already_checked_in').length : 0 };
+      return { results, conflicts: results.filter((r) => r.result === 'already_checked_in').length };
     },
   );
 
@@ -146,6 +146,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     const body = html`<section>
 <h1>${t('orders.title', { reference: order.reference })}</h1>
 <p>${order.place_name} · ${t(`orders.status.${order.status}`)} · ${formatEuros(order.total_cents, lang)}</p>
+${order.status === 'pending' || order.status === 'paid' ? html`<p><a href="/orders/${order.id}/cancel">${t('cancellation.button')}</a></p>` : ''}
 ${tickets.length === 0 ? html`<p>${t('orders.noTickets')}</p>` : ''}
 <ul class="cards">${tickets.map(
       (x, i) => html`<li class="card"><h2>${x.title}</h2><p>${x.starts_at.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' })}</p>

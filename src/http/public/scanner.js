@@ -1,0 +1,399 @@
+// The door scanner (src/ticketing/scanner.ts serves it). Plain JavaScript for cheap phones: no build.
+// Online, every scan asks POST /api/v1/checkins. When the network fails, the phone decides itself
+// from the venue's public keys (Ed25519 over "R1|<venue>|<ticket>|<date>"), the downloaded list of
+// revoked tickets and the entries it knows, and queues its green scans for "Synchroniser". A code
+// it cannot verify is never shown green.
+/* global window, document, navigator, localStorage, fetch, atob, crypto, TextEncoder */
+(function () {
+  'use strict';
+  var config = JSON.parse(document.getElementById('scanner-data').textContent);
+  var words = config.words;
+  var storeKey = 'rezo-scanner:' + config.venue + ':' + config.eventId;
+  var resultBox = document.getElementById('scan-result');
+  var countBox = document.getElementById('scan-count');
+  var netBox = document.getElementById('scan-net');
+  var syncButton = document.getElementById('scan-sync');
+  var reportBox = document.getElementById('scan-report');
+  var form = document.getElementById('scan-form');
+  var input = document.getElementById('scan-code');
+  var cameraButton = document.getElementById('scan-camera');
+  var video = document.getElementById('scan-video');
+  var plural = new Intl.PluralRules(config.lang);
+
+  // --- what this phone remembers (survives a reload) ---
+  function load() {
+    try {
+      return JSON.parse(localStorage.getItem(storeKey)) || {};
+    } catch {
+      return {};
+    }
+  }
+  var saved = load();
+  var state = {
+    data: saved.data || null, // the last checkin-data downloaded
+    queue: saved.queue || [], // offline green scans: { payload, nonce, scannedAt }
+    seen: saved.seen || {}, // ticket id -> ISO time it entered, as this phone knows it
+    failed: false,
+  };
+  function save() {
+    try {
+      localStorage.setItem(storeKey, JSON.stringify({ data: state.data, queue: state.queue, seen: state.seen }));
+    } catch {
+      // A full storage must not stop the door: the scan is still shown.
+    }
+  }
+
+  function format(template, params) {
+    return template.replace(/\{(\w+)\}/g, function (m, name) {
+      return name in params ? String(params[name]) : m;
+    });
+  }
+  function timeOf(iso) {
+    try {
+      return new Intl.DateTimeFormat(config.lang === 'fr' ? 'fr-FR' : 'en-GB', { hour: '2-digit', minute: '2-digit', timeZone: config.timezone }).format(new Date(iso));
+    } catch {
+      return new Date(iso).toLocaleTimeString();
+    }
+  }
+
+  // --- what the door person sees ---
+  function show(ok, big, detail) {
+    resultBox.className = 'scan-result ' + (ok ? 'ok' : 'ko');
+    resultBox.querySelector('.big').textContent = big;
+    resultBox.querySelector('.detail').textContent = detail || '';
+    if (!ok && navigator.vibrate) navigator.vibrate([200, 100, 200]);
+  }
+  function refreshCounters() {
+    var n = Object.keys(state.seen).length;
+    countBox.textContent = format(words['count.' + plural.select(n)] || words['count.other'], { count: n });
+    syncButton.textContent = format(words.sync, { count: state.queue.length });
+    var offline = state.failed || navigator.onLine === false;
+    netBox.textContent = offline ? words.offline : words.online;
+    netBox.className = 'scan-net' + (offline ? ' off' : '');
+  }
+  function holderLine(answer) {
+    return [answer.holderName, answer.priceName].filter(Boolean).join(' · ');
+  }
+  var reasons = { cancelled: words.cancelled, refunded: words.refunded, wrong_event: words.wrongEvent, unknown: words.unknown };
+  function showAnswer(answer) {
+    if (answer.result === 'valid') {
+      if (answer.ticketId) state.seen[answer.ticketId] = state.seen[answer.ticketId] || new Date().toISOString();
+      show(true, words.valid, holderLine(answer));
+    } else if (answer.result === 'already_checked_in') {
+      if (answer.ticketId && !state.seen[answer.ticketId]) state.seen[answer.ticketId] = answer.previous ? answer.previous.at : new Date().toISOString();
+      show(false, answer.previous ? format(words.alreadyAt, { time: timeOf(answer.previous.at) }) : words.already, holderLine(answer));
+    } else {
+      show(false, reasons[answer.result] || words.unknown, holderLine(answer));
+    }
+    save();
+    refreshCounters();
+  }
+
+  // --- the server ---
+  function post(scans, timeoutMs) {
+    // A weak signal can leave a request hanging for a minute: past the timeout the phone decides
+    // itself. If the server did record the scan, the resent nonce gets the same answer.
+    var controller = window.AbortController ? new window.AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, timeoutMs) : null;
+    return fetch('/api/v1/checkins', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': config.csrf },
+      body: JSON.stringify({ venue: config.venue, eventId: config.eventId, scans: scans }),
+      signal: controller ? controller.signal : undefined,
+    }).then(function (response) {
+      clearTimeout(timer);
+      // A server error is treated as no network: the scan is decided here and sent again later
+      // (its nonce makes the resend count once).
+      if (response.status >= 500) throw new Error('server ' + response.status);
+      return response.json().then(function (body) {
+        return { status: response.status, body: body };
+      });
+    });
+  }
+
+  function refreshData() {
+    return fetch(config.dataUrl, { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (response) {
+        if (!response.ok) throw new Error('checkin-data ' + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        state.data = data;
+        data.entered.forEach(function (id) {
+          if (!state.seen[id]) state.seen[id] = '';
+        });
+        state.failed = false;
+        save();
+        refreshCounters();
+      })
+      .catch(function () {
+        refreshCounters();
+      });
+  }
+
+  // --- deciding offline ---
+  function fromBase64url(s) {
+    if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
+    var b64 = s.replace(/-/g, '+').replace(/_/g, '/');
+    while (b64.length % 4) b64 += '=';
+    try {
+      var bin = atob(b64);
+      var bytes = new Uint8Array(bin.length);
+      for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      return bytes;
+    } catch {
+      return null;
+    }
+  }
+  function uuidOf(s) {
+    var b = fromBase64url(s);
+    if (!b || b.length !== 16) return null;
+    var h = Array.prototype.map.call(b, function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+
+  /** Resolves to { ok, big, detail, ticketId } from the payload, the keys and what the phone knows. */
+  function decideOffline(payload) {
+    var refuse = function (big) { return Promise.resolve({ ok: false, big: big }); };
+    var data = state.data;
+    if (!data) return refuse(words.dataMissing);
+    if (!window.crypto || !crypto.subtle) return refuse(words.unverifiable);
+    var parts = payload.split('.');
+    if (parts.length !== 5 || parts[0] !== 'R1') return refuse(words.unknown);
+    var ticketId = uuidOf(parts[1]);
+    var dateId = uuidOf(parts[2]);
+    var key = data.keys.filter(function (k) { return k.id === parts[3]; })[0];
+    var signature = fromBase64url(parts[4]);
+    var raw = key && fromBase64url(key.publicKey);
+    if (!ticketId || !dateId || !key || !signature || !raw) return refuse(words.unknown);
+    var message = new TextEncoder().encode('R1|' + data.venueId + '|' + ticketId + '|' + dateId);
+    return crypto.subtle
+      .importKey('raw', raw, { name: 'Ed25519' }, false, ['verify'])
+      .then(function (publicKey) {
+        return crypto.subtle.verify({ name: 'Ed25519' }, publicKey, signature, message);
+      })
+      .then(
+        function (genuine) {
+          if (!genuine) return { ok: false, big: words.unknown };
+          if (data.dateIds.indexOf(dateId) < 0) return { ok: false, big: words.wrongEvent };
+          if (data.revoked.indexOf(ticketId) >= 0) return { ok: false, big: words.revoked };
+          if (ticketId in state.seen) {
+            var at = state.seen[ticketId];
+            return { ok: false, big: at ? format(words.alreadyAt, { time: timeOf(at) }) : words.already };
+          }
+          return { ok: true, big: words.validOffline, ticketId: ticketId };
+        },
+        // No Ed25519 in this browser, or a key it refuses: the phone cannot tell, so it says no.
+        function () {
+          return { ok: false, big: words.unverifiable };
+        },
+      );
+  }
+
+  function offlineScan(scan) {
+    state.failed = true;
+    return decideOffline(scan.payload).then(function (decision) {
+      if (decision.ok) {
+        state.seen[decision.ticketId] = scan.scannedAt;
+        state.queue.push(scan);
+      }
+      show(decision.ok, decision.big, decision.detail);
+      save();
+      refreshCounters();
+    });
+  }
+
+  function nonce() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join('');
+  }
+
+  var busy = false;
+  function scan(code) {
+    var payload = String(code || '').trim();
+    if (!payload || busy) return Promise.resolve();
+    busy = true;
+    var item = { payload: payload, nonce: nonce(), scannedAt: new Date().toISOString() };
+    return post([item], 4000)
+      .then(
+        function (answer) {
+          state.failed = false;
+          if (answer.status === 200 && answer.body.results && answer.body.results[0]) {
+            showAnswer(answer.body.results[0]);
+            if (state.queue.length) void sync();
+          } else {
+            show(false, words.refused, answer.body && (answer.body.detail || answer.body.title));
+            refreshCounters();
+          }
+        },
+        function () {
+          return offlineScan(item);
+        },
+      )
+      .then(function () {
+        busy = false;
+      }, function () {
+        busy = false;
+      });
+  }
+
+  // --- sending the offline queue ---
+  var syncing = null;
+  /** Sends the queue in batches of 500; `found` carries the conflicts of the earlier batches. */
+  function sync(found) {
+    if (syncing) return syncing;
+    var conflicts = found || [];
+    if (!state.queue.length) {
+      reportBox.textContent = words.synced;
+      return refreshData();
+    }
+    var batch = state.queue.slice(0, 500);
+    syncButton.textContent = words.syncing;
+    syncing = post(batch, 30000)
+      .then(
+        function (answer) {
+          if (answer.status !== 200) {
+            // Refused (logged out, no longer on the door team): the queue stays for a later try.
+            reportBox.textContent = words.refused + ' : ' + ((answer.body && (answer.body.detail || answer.body.title)) || answer.status);
+            return false;
+          }
+          state.failed = false;
+          var sent = {};
+          batch.forEach(function (s) { sent[s.nonce] = true; });
+          state.queue = state.queue.filter(function (s) { return !sent[s.nonce]; });
+          // A ticket let in here that another phone had let in already (or cancelled since): the
+          // people at the door must know.
+          answer.body.results.forEach(function (r) {
+            if (r.result === 'valid') return;
+            var what = r.result === 'already_checked_in' && r.previous ? format(words.alreadyAt, { time: timeOf(r.previous.at) }) : reasons[r.result] || words.already;
+            conflicts.push((holderLine(r) || r.ticketId || '?') + ' : ' + what);
+          });
+          reportBox.textContent = conflicts.length ? format(words.conflicts, { count: conflicts.length }) + ' ' + conflicts.join(' ; ') : words.synced;
+          save();
+          return true;
+        },
+        function () {
+          state.failed = true;
+          reportBox.textContent = words.syncFailed;
+          return false;
+        },
+      )
+      .then(function (sent) {
+        syncing = null;
+        refreshCounters();
+        if (sent) return state.queue.length ? sync(conflicts) : refreshData();
+      });
+    return syncing;
+  }
+
+  // --- the camera: BarcodeDetector when the browser has it, jsQR on a canvas otherwise ---
+  var stream = null;
+  var lastCode = '';
+  var lastAt = 0;
+  function detected(code) {
+    // The camera sees the same code many times a second, and a ticket stays in front of it for a
+    // while: the same code again counts only after 10 seconds (else a green turns red at once).
+    var now = Date.now();
+    if (code === lastCode && now - lastAt < 10000) return;
+    lastCode = code;
+    lastAt = now;
+    void scan(code);
+  }
+  function loadJsqr() {
+    if (window.jsQR) return Promise.resolve(window.jsQR);
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement('script');
+      tag.src = '/static/jsqr.js';
+      tag.onload = function () { resolve(window.jsQR); };
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+  }
+  function makeReader() {
+    if ('BarcodeDetector' in window) {
+      var detector = new window.BarcodeDetector({ formats: ['qr_code'] });
+      return Promise.resolve(function () {
+        return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+      });
+    }
+    return loadJsqr().then(function (jsQR) {
+      var canvas = document.createElement('canvas');
+      var context = canvas.getContext('2d', { willReadFrequently: true });
+      return function () {
+        // A small picture is enough for a QR held up to the phone, and cheap to decode.
+        var scale = Math.min(1, 480 / (video.videoWidth || 480));
+        canvas.width = Math.round((video.videoWidth || 480) * scale);
+        canvas.height = Math.round((video.videoHeight || 360) * scale);
+        context.drawImage(video, 0, 0, canvas.width, canvas.height);
+        var image = context.getImageData(0, 0, canvas.width, canvas.height);
+        var found = jsQR(image.data, image.width, image.height, { inversionAttempts: 'dontInvert' });
+        return Promise.resolve(found ? found.data : null);
+      };
+    });
+  }
+  function stopCamera() {
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    stream = null;
+    video.hidden = true;
+    cameraButton.textContent = words.camera;
+  }
+  function startCamera() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      show(false, words.cameraUnavailable);
+      return;
+    }
+    navigator.mediaDevices
+      .getUserMedia({ video: { facingMode: 'environment' }, audio: false })
+      .then(function (s) {
+        stream = s;
+        video.srcObject = s;
+        video.hidden = false;
+        cameraButton.textContent = words.cameraStop;
+        return video.play().then(makeReader);
+      })
+      .then(function (read) {
+        var tick = function () {
+          if (!stream) return;
+          read()
+            .then(function (code) { if (code) detected(code); }, function () { return null; })
+            .then(function () { setTimeout(tick, 250); });
+        };
+        tick();
+      })
+      .catch(function () {
+        stopCamera();
+        show(false, words.cameraUnavailable);
+      });
+  }
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    // While the previous answer is on its way the typed code stays in the field, to be sent next.
+    if (busy) return;
+    var code = input.value;
+    input.value = '';
+    void scan(code);
+    input.focus();
+  });
+  cameraButton.addEventListener('click', function () {
+    if (stream) stopCamera();
+    else startCamera();
+  });
+  syncButton.addEventListener('click', function () { void sync(); });
+  window.addEventListener('online', function () { void sync(); });
+  window.addEventListener('offline', refreshCounters);
+  // Tickets cancelled during the evening reach the phone's revocation list within a minute.
+  setInterval(function () {
+    if (!syncing && navigator.onLine !== false) void refreshData();
+  }, 60000);
+
+  refreshCounters();
+  refreshData().then(function () {
+    // Tests (and curious people) can tell when the offline data is in.
+    document.documentElement.setAttribute('data-scanner', state.data ? 'ready' : 'no-data');
+    if (state.queue.length && !state.failed) void sync();
+  });
+})();
