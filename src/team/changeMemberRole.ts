@@ -1,32 +1,16 @@
 import { inTransaction, type Db } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
-import { authorize } from '../access/permissions.ts';
-import { notFound } from '../shared/errors.ts';
-import { isUuid } from '../shared/ids.ts';
-import { getPlaceBySlug } from '../places/places.ts';
-import { assertAnotherAdmin, lockTeam, readRole } from './team.ts';
+import { assertAnotherAdmin, lockedMember, readRole } from './team.ts';
 
 /** Changes a team member's role; the last admin cannot be demoted. */
 export async function changeMemberRole(db: Db, actor: Actor, input: { slug: string; personId: string; role: unknown }): Promise<void> {
   const role = readRole(input.role);
-  if (!isUuid(input.personId)) throw notFound('member');
   await inTransaction(db, async (trx) => {
-    const place = await getPlaceBySlug(trx, input.slug);
-    // Lock first, then check the actor's role: an admin demoted while this change waited for the
-    // lock must be refused, so the role is read after the lock, not before.
-    await lockTeam(trx, place.id);
-    await authorize(trx, actor, place.id, 'place.team.manage');
-    const member = await trx
-      .selectFrom('place_members')
-      .select('role')
-      .where('place_id', '=', place.id)
-      .where('person_id', '=', input.personId)
-      .executeTakeFirst();
-    if (!member) throw notFound('member');
+    const member = await lockedMember(trx, actor, input.slug, input.personId);
     if (member.role === role) return;
-    if (member.role === 'admin') await assertAnotherAdmin(trx, place.id, input.personId);
-    await trx.updateTable('place_members').set({ role }).where('place_id', '=', place.id).where('person_id', '=', input.personId).execute();
-    await audit(trx, actor, { placeId: place.id, action: 'team.role-changed', subjectId: input.personId, data: { from: member.role, to: role } });
+    if (member.role === 'admin') await assertAnotherAdmin(trx, member.placeId, input.personId);
+    await trx.updateTable('place_members').set({ role }).where('place_id', '=', member.placeId).where('person_id', '=', input.personId).execute();
+    await audit(trx, actor, { placeId: member.placeId, action: 'team.role-changed', subjectId: input.personId, data: { from: member.role, to: role } });
   });
 }

@@ -1,7 +1,11 @@
 import type { Db } from '../db/database.ts';
 import type { PlaceRole } from '../db/schema.ts';
 import { ROLES } from '../access/actor.ts';
-import { DomainError, FieldErrors } from '../shared/errors.ts';
+import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
+import { isUuid } from '../shared/ids.ts';
+import type { Actor } from '../access/actor.ts';
+import { authorize } from '../access/permissions.ts';
+import { getPlaceBySlug } from '../places/places.ts';
 
 export interface TeamMember {
   personId: string;
@@ -51,4 +55,19 @@ export async function assertAnotherAdmin(db: Db, placeId: string, personId: stri
     .limit(1)
     .execute();
   if (others.length === 0) throw new DomainError('last-admin', 409);
+}
+
+/**
+ * Opens a team change on a member: locks the team, then checks that the actor may manage it — in
+ * that order, so an admin demoted while this change waited for the lock is refused — and reads the
+ * member's current role. Call inside the change's transaction.
+ */
+export async function lockedMember(db: Db, actor: Actor, slug: string, personId: string): Promise<{ placeId: string; role: PlaceRole }> {
+  if (!isUuid(personId)) throw notFound('member');
+  const place = await getPlaceBySlug(db, slug);
+  await lockTeam(db, place.id);
+  await authorize(db, actor, place.id, 'place.team.manage');
+  const member = await db.selectFrom('place_members').select('role').where('place_id', '=', place.id).where('person_id', '=', personId).executeTakeFirst();
+  if (!member) throw notFound('member');
+  return { placeId: place.id, role: member.role };
 }
