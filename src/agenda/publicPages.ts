@@ -18,6 +18,17 @@ import { plainText } from './markdown.ts';
 import { proposeEvent } from './proposeEvent.ts';
 import { agendaCard, eventJsonLd, formatPrice, formatWhen, jsonForScript, stateBadge } from './views.ts';
 import { localDate, localParts, zonedToInstant } from './zonedTime.ts';
+import { ticketForm } from '../ticketing/eventTickets.ts';
+import { offersOf, schemaOffers, type DateOffers } from '../ticketing/offers.ts';
+
+/** Ticket prices, when the venue sells some for a date, replace the price hint in its JSON-LD offers. */
+function withTicketOffers(ld: Record<string, unknown>[], offers: DateOffers[], url: string): Record<string, unknown>[] {
+  return ld.map((entry) => {
+    const dateId = String(entry['@id'] ?? '').split('#')[1];
+    const date = offers.find((o) => o.dateId === dateId);
+    return date ? { ...entry, offers: schemaOffers(date, url) } : entry;
+  });
+}
 
 /** The territory's zone: the one most venues use ("today" on /agenda means today there). */
 export async function territoryTimezone(db: Db): Promise<string> {
@@ -204,6 +215,7 @@ ${body}
     const description = plainText(event.descriptionHtml, 200);
     const image = event.imagePageMediaId ? `${config.baseUrl}/media/${event.imagePageMediaId}` : null;
     const listed = event.state !== 'draft' && event.visibility === 'public';
+    const offers = event.state === 'published' ? await offersOf(db, event.placeId, event.id) : [];
     const head = html`<link rel="canonical" href="${url}">
 ${listed ? '' : html`<meta name="robots" content="noindex">`}
 <meta property="og:type" content="website">
@@ -212,7 +224,7 @@ ${listed ? '' : html`<meta name="robots" content="noindex">`}
 ${description ? html`<meta property="og:description" content="${description}">` : ''}
 ${image ? html`<meta property="og:image" content="${image}">` : ''}
 <meta property="og:site_name" content="${config.territoryName}">
-<script type="application/ld+json">${jsonForScript(eventJsonLd(event, placeLd, config.baseUrl))}</script>`;
+<script type="application/ld+json">${jsonForScript(withTicketOffers(eventJsonLd(event, placeLd, config.baseUrl), offers, url))}</script>`;
     const where = event.atVenue
       ? html`<a href="/venues/${place.slug}">${place.name}</a>, ${[place.street, place.postal_code, place.city].filter(Boolean).join(' ')}`
       : html`${[event.locationName, event.street, event.postalCode, event.city].filter(Boolean).join(', ')} (${t('agenda.byVenue')} <a href="/venues/${place.slug}">${place.name}</a>)`;
@@ -232,6 +244,7 @@ ${event.capacity ? html`<dt>${t('agenda.field.capacity')}</dt><dd>${event.capaci
 ${event.externalUrl ? html`<dt>${t('agenda.field.externalUrl')}</dt><dd><a href="${event.externalUrl}" rel="noopener nofollow">${event.externalUrl}</a></dd>` : ''}
 </dl>
 ${event.tags.length ? html`<ul class="tags">${event.tags.map((tag) => html`<li><a href="/agenda?tag=${tag}">#${tag}</a></li>`)}</ul>` : ''}
+${offers.length ? ticketForm(request, event, offers, {}) : ''}
 </article>`, { head, ...(description ? { description } : {}) });
   });
 

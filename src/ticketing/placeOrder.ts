@@ -62,7 +62,7 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
   if (!email) errors.add('email', 'required');
   else if (!isEmail(email)) errors.add('email', 'email');
   const name = typeof input.name === 'string' ? input.name.trim().slice(0, 100) : '';
-  if (!Array.isArray(input.lines) || input.lines.length === 0) errors.add('lines', 'required');
+  if (!Array.isArray(input.lines) || input.lines.length === 0) errors.add('lines', 'choose-places');
   else if (input.lines.length > MAX_LINES) errors.add('lines', 'too-many');
   const lines = (Array.isArray(input.lines) ? input.lines.slice(0, MAX_LINES) : []).map((l, i) => {
     const quantity = typeof l.quantity === 'number' ? l.quantity : typeof l.quantity === 'string' && /^\d{1,3}$/.test(l.quantity) ? Number(l.quantity) : NaN;

@@ -6,7 +6,9 @@ import QRCode from 'qrcode';
 import { escapeHtml, html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
-import { notFound } from '../shared/errors.ts';
+import { DomainError, notFound, type FieldError } from '../shared/errors.ts';
+import { amountField, ticketForm } from './eventTickets.ts';
+import { offersOf } from './offers.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/places.ts';
@@ -15,6 +17,9 @@ import { confirmFreeOrder } from './confirmFreeOrder.ts';
 import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
 import { publicKeysOf, signTicket } from './ticketSignature.ts';
+import { rememberConfirmationSettings } from './orderConfirmation.ts';
+import { ticketsPdf } from './ticketPdf.ts';
+import { translate } from '../i18n/i18n.ts';
 
 const Scan = Type.Object({
   payload: Type.String({ maxLength: 300 }),
@@ -33,6 +38,7 @@ const Answer = Type.Object({
 /** Orders (API and pages), free-booking confirmation, ticket keys and the check-in API. */
 export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db, stripe } = deps;
+  await rememberConfirmationSettings(db, config);
 
   app.get(
     '/api/v1/venues/:slug/ticket-keys',
@@ -110,6 +116,71 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     },
   );
 
+  // The ticket form of an event page. Lines come from the `q.<price>.<date>` fields with a quantity.
+  app.post('/events/:id/order', async (request, reply) => {
+    const { t } = request.ctx;
+    const { id } = request.params as { id: string };
+    if (!isUuid(id)) throw notFound('event');
+    const event = await db.selectFrom('events').innerJoin('places', 'places.id', 'events.place_id').select(['events.id', 'events.place_id', 'events.slug', 'events.title', 'events.state', 'places.slug as place_slug']).where('events.id', '=', id).executeTakeFirst();
+    if (!event) throw notFound('event');
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const lines = Object.entries(body)
+      .filter(([k, v]) => k.startsWith('q.') && v !== '0' && v !== '')
+      .map(([k, v]) => {
+        const [, priceId = '', eventDateId = ''] = k.split('.');
+        const amount = body[amountField(priceId, eventDateId)];
+        return { priceId, eventDateId, quantity: v, ...(amount !== undefined ? { amount } : {}) };
+      });
+    const actor = request.ctx.actor?.kind === 'person' ? request.ctx.actor : null;
+    const again = async (state: { errors?: FieldError[]; problem?: string }, status: number) => {
+      const offers = await offersOf(db, event.place_id, event.id);
+      const form = ticketForm(request, event, offers, { values: body, ...state });
+      return sendHtml(reply, layout(request, info, { title: t('buy.orderTitle', { event: event.title }), body: html`<section><p class="breadcrumb"><a href="/events/${event.slug}">${event.title}</a></p>${form}</section>` }), status);
+    };
+    try {
+      const order = await placeOrder(db, config, actor, { slug: event.place_slug, email: body.email, name: body.name, language: request.ctx.lang, promoCode: body.promoCode, lines });
+      if (order.needsMailConfirmation) {
+        return sendHtml(reply, layout(request, info, { title: t('buy.checkMailTitle'), body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.checkoutHoldMinutes })}</p></section>` }));
+      }
+      const { url } = await payOrder(db, stripe, config, actor, order.id);
+      return reply.redirect(url, 303);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      if (error.fields.length > 0) return again({ errors: error.fields }, 422);
+      if (error.status < 500) return again({ problem: t(`problems.${error.code}.detail`, error.params) }, error.status);
+      throw error;
+    }
+  });
+
+  // What an event sells and the places left (also in the event page's JSON-LD offers).
+  app.get(
+    '/api/v1/events/:id/offers',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: "An event's ticket prices per date, with the places left",
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: responses({
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                dateId: Type.String(), startsAt: Type.String(),
+                prices: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String(), priceCents: Type.Integer(), minPriceCents: Type.Integer(), remaining: Type.Union([Type.Integer(), Type.Null()]), onSale: Type.Boolean() })),
+              }),
+            ),
+          }),
+        }, [404, 422]),
+      },
+    },
+    async (request) => {
+      const event = await db.selectFrom('events').select(['id', 'place_id', 'state', 'visibility']).where('id', '=', request.params.id).executeTakeFirst();
+      // Only what is on public sale: drafts and private events stay invisible here as everywhere.
+      if (!event || event.state !== 'published' || event.visibility === 'private') throw notFound('event');
+      const offers = await offersOf(db, event.place_id, event.id);
+      return { items: offers.map((d) => ({ dateId: d.dateId, startsAt: d.startsAt.toISOString(), prices: d.prices.map((p) => ({ id: p.id, name: p.name, kind: p.kind, priceCents: p.priceCents, minPriceCents: p.minPriceCents, remaining: p.remaining, onSale: p.onSale })) })) };
+    },
+  );
+
   // The mailed link opens a page with a button: a GET never confirms (mail scanners open links).
   app.get('/orders/confirm/:token', async (request, reply) => {
     const { t } = request.ctx;
@@ -148,12 +219,26 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
 <p>${order.place_name} · ${t(`orders.status.${order.status}`)} · ${formatEuros(order.total_cents, lang)}</p>
 ${order.status === 'pending' || order.status === 'paid' ? html`<p><a href="/orders/${order.id}/cancel">${t('cancellation.button')}</a></p>` : ''}
 ${tickets.length === 0 ? html`<p>${t('orders.noTickets')}</p>` : ''}
+${tickets.some((x) => x.status === 'valid') ? html`<p><a href="/orders/${order.id}/tickets.pdf">${t('tickets.mine.download')}</a></p>` : ''}
 <ul class="cards">${tickets.map(
       (x, i) => html`<li class="card"><h2>${x.title}</h2><p>${x.starts_at.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' })}</p>
 <p>${x.price} · ${t(`orders.ticketStatus.${x.status}`)}</p>
 <figure class="qr">${unsafeRaw(qrs[i]!.replace('<svg ', `<svg role="img" aria-label="${escapeHtml(t('orders.qr'))}" width="240" height="240" `))}<figcaption class="mono">${payloads[i]}</figcaption></figure></li>`,
     )}</ul></section>`;
     return sendHtml(reply, layout(request, info, { title: t('orders.title', { reference: order.reference }), body }));
+  });
+
+  // The same access as the order's page: its id.
+  app.get('/orders/:id/tickets.pdf', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const pdf = await ticketsPdf(db, id);
+    const order = await db.selectFrom('orders').select(['reference', 'language']).where('id', '=', id).executeTakeFirstOrThrow();
+    const filename = translate(order.language, 'tickets.pdf.filename', { reference: order.reference });
+    return reply
+      .type('application/pdf')
+      .header('content-disposition', `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`)
+      .header('cache-control', 'private, no-store')
+      .send(pdf);
   });
 
 }

@@ -99,7 +99,7 @@ describe('orders', () => {
       [[{ priceId: closed, eventDateId: d, quantity: 1 }], 'sales-closed'],
       [[{ priceId: fixed, eventDateId: other.dateIds[0]!, quantity: 1 }], 'lines.0.priceId:choice'],
       [[{ priceId: uuidv7(), eventDateId: d, quantity: 1 }], 'lines.0.priceId:choice'],
-      [[], 'lines:required'],
+      [[], 'lines:choose-places'],
       [[{ priceId: fixed, eventDateId: d, quantity: 1 }], 'email:email', { email: 'nope' }],
       [[{ priceId: fixed, eventDateId: d, quantity: 1 }], 'promoCode:promo-unknown', { promoCode: 'NOPE1' }],
     ];
