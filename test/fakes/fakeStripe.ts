@@ -104,7 +104,36 @@ export class FakeStripe {
     return { payload, signature };
   }
 
+  /** Where the hosted payment page delivers its webhooks (the node's /webhooks/stripe), for browser tests. */
+  webhookUrl: string | null = null;
+
+  /**
+   * The hosted Checkout page, for browser tests: GET shows the amount and a "Payer" button; POST
+   * completes the session, delivers the signed webhook to `webhookUrl` like Stripe would, then sends
+   * the browser to the success URL.
+   */
+  private async payPage(req: IncomingMessage, res: ServerResponse, sessionId: string) {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.status !== 'open') {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      return res.end('no open session');
+    }
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return res.end(`<!doctype html><html lang="fr"><title>Fake Stripe</title><h1>Paiement de ${(session.amount_total / 100).toFixed(2)} ${session.currency.toUpperCase()}</h1><form method="post"><button type="submit">Payer</button></form></html>`);
+    }
+    const event = this.complete(sessionId);
+    if (this.webhookUrl) {
+      const { payload, signature } = this.signed(event);
+      await fetch(this.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+    }
+    res.writeHead(303, { location: session.success_url.replace('{CHECKOUT_SESSION_ID}', sessionId) });
+    res.end();
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse) {
+    const pay = /^\/pay\/(cs_test_\w+)$/.exec(req.url ?? '');
+    if (pay) return this.payPage(req, res, pay[1]!);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
