@@ -131,7 +131,7 @@ ${adminNav(request, place, 'events')}
 ${subNav(request, place, 'list')}
 ${notice ? html`<p class="notice" role="status">${t(`agenda.admin.notice.${notice.replace(/[^a-z-]/g, '')}`)}</p>` : ''}
 <h2>${event.title} ${stateBadge(t, event.state)}</h2>
-<p><a href="/events/${event.slug}">${t('agenda.admin.viewPage')}</a> · ${t(`agenda.visibility.${event.visibility}`)}</p>
+<p><a href="/events/${event.slug}">${t('agenda.admin.viewPage')}</a> · <a href="${url}/tickets">${t('ticketAdmin.title')}</a> · ${t(`agenda.visibility.${event.visibility}`)}</p>
 <div class="actions">
 ${canPublish ? action('publish', t('agenda.admin.publish')) : ''}
 ${event.state === 'published' || event.state === 'postponed' ? action('cancel', t('agenda.admin.cancel')) : ''}

@@ -20,6 +20,7 @@ import { membershipRoutes } from '../memberships/routes.ts';
 import { ticketingRoutes } from '../ticketing/routes.ts';
 import { cancellationRoutes } from '../ticketing/cancellationRoutes.ts';
 import { scannerRoutes } from '../ticketing/scanner.ts';
+import { ticketAdminRoutes } from '../ticketing/adminTickets.ts';
 import { registerContext } from './context.ts';
 import type { LayoutInfo } from './layout.ts';
 import { registerProblems } from './problems.ts';
@@ -163,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(ticketingRoutes, options);
   await app.register(cancellationRoutes, options);
   await app.register(scannerRoutes, options);
+  await app.register(ticketAdminRoutes, options);
   await app.ready();
   return app;
 }

@@ -1,0 +1,119 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { Actor } from '../access/actor.ts';
+import { authorize } from '../access/permissions.ts';
+import { notFound } from '../shared/errors.ts';
+import { isUuid } from '../shared/ids.ts';
+import { csvLine } from '../shared/csv.ts';
+import { getPlaceBySlug } from '../places/places.ts';
+import { offersOf } from './offers.ts';
+
+export interface ReportRow {
+  dateId: string;
+  startsAt: Date;
+  timezone: string;
+  priceId: string;
+  priceName: string;
+  sold: number;
+  checkedIn: number;
+  remaining: number | null;
+  revenueCents: number;
+}
+
+export interface SalesReport {
+  rows: ReportRow[];
+  /** Paid orders' revenue per payment method (stripe, on_site methods, free). */
+  byMethod: { method: string; orders: number; revenueCents: number }[];
+}
+
+async function eventOf(db: Db, actor: Actor, slug: string, eventId: string) {
+  if (!isUuid(eventId)) throw notFound('event');
+  const place = await getPlaceBySlug(db, slug);
+  await authorize(db, actor, place.id, 'events.write');
+  const event = await db.selectFrom('events').select(['id', 'title', 'slug']).where('place_id', '=', place.id).where('id', '=', eventId).executeTakeFirst();
+  if (!event) throw notFound('event');
+  return { place, event };
+}
+
+/**
+ * What an event sold, date by date and price by price: valid tickets, tickets checked in on any
+ * list, places left, revenue after discounts; and revenue per payment method. For the venue team.
+ */
+export async function salesReport(db: Db, actor: Actor, input: { slug: string; eventId: string }): Promise<SalesReport> {
+  const { place, event } = await eventOf(db, actor, input.slug, input.eventId);
+  const [sold, entered, revenue, byMethod, offers, dates] = await Promise.all([
+    db.selectFrom('tickets').select(['event_date_id', 'price_id', (eb) => eb.fn.countAll<number>().as('n')]).where('place_id', '=', place.id).where('event_id', '=', event.id).where('status', '=', 'valid').groupBy(['event_date_id', 'price_id']).execute(),
+    db
+      .selectFrom('checkins as c')
+      .innerJoin('tickets as tk', (j) => j.onRef('tk.place_id', '=', 'c.place_id').onRef('tk.id', '=', 'c.ticket_id'))
+      .select(['tk.event_date_id', 'tk.price_id', sql<number>`count(distinct tk.id)`.as('n')])
+      .where('c.place_id', '=', place.id)
+      .where('tk.event_id', '=', event.id)
+      .where('c.result', '=', 'valid')
+      .groupBy(['tk.event_date_id', 'tk.price_id'])
+      .execute(),
+    db
+      .selectFrom('order_lines as l')
+      .innerJoin('orders as o', (j) => j.onRef('o.place_id', '=', 'l.place_id').onRef('o.id', '=', 'l.order_id'))
+      .select(['l.event_date_id', 'l.price_id', sql<number>`sum(l.unit_price_cents * l.quantity - l.discount_cents)`.as('cents')])
+      .where('l.place_id', '=', place.id)
+      .where('l.event_id', '=', event.id)
+      .where('o.status', '=', 'paid')
+      .groupBy(['l.event_date_id', 'l.price_id'])
+      .execute(),
+    db
+      .selectFrom('orders as o')
+      .leftJoin('payments as p', 'p.id', 'o.payment_id')
+      .select([sql<string>`coalesce(p.method, p.provider, case when o.total_cents = 0 then 'free' else 'other' end)`.as('method'), (eb) => eb.fn.countAll<number>().as('orders'), sql<number>`sum(o.total_cents)`.as('cents')])
+      .where('o.place_id', '=', place.id)
+      .where('o.status', '=', 'paid')
+      .where(({ exists, selectFrom }) => exists(selectFrom('order_lines as l').select('l.id').whereRef('l.place_id', '=', 'o.place_id').whereRef('l.order_id', '=', 'o.id').where('l.event_id', '=', event.id)))
+      .groupBy(sql`1`)
+      .execute(),
+    offersOf(db, place.id, event.id, new Date(0)),
+    db.selectFrom('event_dates').select(['id', 'starts_at', 'timezone']).where('place_id', '=', place.id).where('event_id', '=', event.id).orderBy('starts_at').execute(),
+    ]);
+  const prices = await db.selectFrom('ticket_prices').select(['id', 'name', 'event_date_id']).where('place_id', '=', place.id).where('event_id', '=', event.id).orderBy('position').orderBy('created_at').execute();
+  const n = (list: { event_date_id: string; price_id: string; n?: number }[], d: string, p: string) => Number(list.find((x) => x.event_date_id === d && x.price_id === p)?.n ?? 0);
+  const rows: ReportRow[] = [];
+  for (const d of dates) {
+    for (const p of prices.filter((x) => x.event_date_id === null || x.event_date_id === d.id)) {
+      const left = offers.find((o) => o.dateId === d.id)?.prices.find((x) => x.id === p.id)?.remaining ?? null;
+      rows.push({
+        dateId: d.id, startsAt: d.starts_at, timezone: d.timezone, priceId: p.id, priceName: p.name,
+        sold: n(sold, d.id, p.id), checkedIn: n(entered, d.id, p.id), remaining: left,
+        revenueCents: Number(revenue.find((x) => x.event_date_id === d.id && x.price_id === p.id)?.cents ?? 0),
+      });
+    }
+  }
+  return { rows, byMethod: byMethod.map((m) => ({ method: m.method, orders: Number(m.orders), revenueCents: Number(m.cents) })) };
+}
+
+/** CSV of an event's orders (one line per order) or attendees (one line per valid ticket). */
+export async function exportEventCsv(db: Db, actor: Actor, input: { slug: string; eventId: string; kind: 'orders' | 'attendees' }): Promise<string> {
+  const { place, event } = await eventOf(db, actor, input.slug, input.eventId);
+  if (input.kind === 'orders') {
+    const orders = await db
+      .selectFrom('orders as o')
+      .select(['o.reference', 'o.email', 'o.name', 'o.status', 'o.total_cents', 'o.created_at', 'o.paid_at'])
+      .where('o.place_id', '=', place.id)
+      .where(({ exists, selectFrom }) => exists(selectFrom('order_lines as l').select('l.id').whereRef('l.place_id', '=', 'o.place_id').whereRef('l.order_id', '=', 'o.id').where('l.event_id', '=', event.id)))
+      .orderBy('o.created_at')
+      .execute();
+    return csvLine(['reference', 'email', 'name', 'status', 'total', 'created_at', 'paid_at']) +
+      orders.map((o) => csvLine([o.reference, o.email, o.name, o.status, (o.total_cents / 100).toFixed(2), o.created_at.toISOString(), o.paid_at?.toISOString() ?? ''])).join('');
+  }
+  const tickets = await db
+    .selectFrom('tickets as tk')
+    .innerJoin('orders as o', (j) => j.onRef('o.place_id', '=', 'tk.place_id').onRef('o.id', '=', 'tk.order_id'))
+    .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'))
+    .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'))
+    .select(['tk.id', 'tk.holder_name', 'o.email', 'o.reference', 'p.name as price', 'd.starts_at', 'tk.status'])
+    .where('tk.place_id', '=', place.id)
+    .where('tk.event_id', '=', event.id)
+    .orderBy('d.starts_at')
+    .orderBy('o.reference')
+    .execute();
+  return csvLine(['ticket', 'holder', 'email', 'order', 'price', 'date', 'status']) +
+    tickets.map((x) => csvLine([x.id, x.holder_name, x.email, x.reference, x.price, x.starts_at.toISOString(), x.status])).join('');
+}
