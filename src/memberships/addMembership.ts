@@ -13,6 +13,7 @@ import { getPlaceBySlug, type Place } from '../places/places.ts';
 import { findMembership, type Membership } from './memberships.ts';
 import { findProduct, type MembershipProduct } from './products.ts';
 import { endOfValidity, isDay, today, type Day } from './validity.ts';
+import { emitEvent } from '../webhooks/emitEvent.ts';
 
 /** Ways a venue records a membership it took money for itself. */
 export const MANUAL_METHODS = ['cash', 'cheque', 'card_terminal', 'free'] as const;
@@ -100,6 +101,7 @@ export async function insertMembership(
       payment_id: m.paymentId,
     })
     .execute();
+  if (m.status === 'active') await emitEvent(trx, { placeId: place.id, type: 'membership.created', data: { membership_id: id, product_id: product.id, person_id: m.personId, starts_on: m.startsOn, amount_cents: m.amountCents, method: m.method } });
   return id;
 }
 

@@ -16,6 +16,7 @@ import { findMembership } from './memberships.ts';
 import { insertMembership, mailMembership } from './addMembership.ts';
 import { findProduct } from './products.ts';
 import { today } from './validity.ts';
+import { emitEvent } from '../webhooks/emitEvent.ts';
 
 export type BuyResult = { kind: 'done'; membershipId: string; status: 'active' | 'pending_approval' } | { kind: 'pay'; membershipId: string; url: string };
 
@@ -92,6 +93,7 @@ registerPurpose('membership', {
       .where('place_id', '=', m.place_id)
       .where('id', '=', m.id)
       .execute();
+    if (!m.requires_approval) await emitEvent(trx, { placeId: m.place_id, type: 'membership.created', data: { membership_id: m.id, payment_id: payment.id, amount_cents: payment.amount_cents } });
     return 'applied';
   },
   returnPath: () => '/account#memberships',

@@ -8,6 +8,7 @@ import { DomainError, notFound } from '../shared/errors.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { findMembership, type Membership } from './memberships.ts';
 import { mailMembership, requireMembershipId } from './addMembership.ts';
+import { emitEvent } from '../webhooks/emitEvent.ts';
 
 async function locked(db: Db, placeId: string, id: string) {
   const row = await db.selectFrom('memberships').select(['status']).where('place_id', '=', placeId).where('id', '=', id).forUpdate().executeTakeFirst();
@@ -41,6 +42,7 @@ export async function approveMembership(db: Db, config: Config, actor: Actor, in
     await trx.updateTable('memberships').set({ status: 'active' }).where('place_id', '=', place.id).where('id', '=', id).execute();
     await audit(trx, actor, { placeId: place.id, action: 'membership.approved', subjectId: id });
     const m = (await findMembership(trx, place.id, id))!;
+    await emitEvent(trx, { placeId: place.id, type: 'membership.created', data: { membership_id: id, product_id: m.productId, person_id: m.personId, starts_on: m.startsOn, amount_cents: m.amountCents, method: m.method } });
     const person = await trx.selectFrom('people').select('language').where('id', '=', m.personId).executeTakeFirstOrThrow();
     await mailMembership(trx, config, place, m, person.language);
     return m;
