@@ -5,6 +5,7 @@ import { cookieOptions, actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, select, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
 import { renderMyMemberships } from '../memberships/routes.ts';
+import { renderMyTickets } from '../ticketing/myTickets.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { DomainError } from '../shared/errors.ts';
@@ -147,7 +148,7 @@ ${myMemberships}
     const memberships = await placesOfPerson(db, person.id);
     const form = emptyForm({ name: person.name, language: person.language });
     const saved = (request.query as { saved?: string }).saved === '1';
-    return page(request, reply, request.ctx.t('account.title'), accountPage(request, form, memberships, await renderMyMemberships(request, db, person.id), saved));
+    return page(request, reply, request.ctx.t('account.title'), accountPage(request, form, memberships, html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}`, saved));
   });
 
   app.post('/account', async (request, reply) => {
@@ -161,7 +162,7 @@ ${myMemberships}
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
       const memberships = await placesOfPerson(db, person.id);
-      return page(request, reply, request.ctx.t('account.title'), accountPage(request, { values: body, errors: error.fields }, memberships, await renderMyMemberships(request, db, person.id)), 422);
+      return page(request, reply, request.ctx.t('account.title'), accountPage(request, { values: body, errors: error.fields }, memberships, html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}`), 422);
     }
   });
 

@@ -4,6 +4,8 @@ import type { LedgerTables } from '../ledger/tables.ts';
 import type { PaymentTables } from '../payments/tables.ts';
 import type { MembershipTables } from '../memberships/tables.ts';
 import type { TicketingTables } from '../ticketing/tables.ts';
+import type { WebhookTables } from '../webhooks/tables.ts';
+import type { MailTables } from '../mail/tables.ts';
 
 /** A column the database fills (default now()) but that may be written. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -138,7 +140,7 @@ export interface SchemaMigrationsTable {
 }
 
 /** Every table. Modules declare theirs in <module>/tables.ts; the foundation's are here. */
-export interface DB extends AgendaTables, LedgerTables, PaymentTables, MembershipTables, TicketingTables {
+export interface DB extends AgendaTables, LedgerTables, PaymentTables, MembershipTables, TicketingTables, WebhookTables, MailTables {
   node_settings: NodeSettingsTable;
   people: PeopleTable;
   login_tokens: LoginTokensTable;

@@ -21,6 +21,7 @@ import { ticketingRoutes } from '../ticketing/routes.ts';
 import { cancellationRoutes } from '../ticketing/cancellationRoutes.ts';
 import { scannerRoutes } from '../ticketing/scanner.ts';
 import { ticketAdminRoutes } from '../ticketing/adminTickets.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
 import { registerContext } from './context.ts';
 import type { LayoutInfo } from './layout.ts';
 import { registerProblems } from './problems.ts';
@@ -165,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(cancellationRoutes, options);
   await app.register(scannerRoutes, options);
   await app.register(ticketAdminRoutes, options);
+  await app.register(webhookRoutes, options);
   await app.ready();
   return app;
 }

@@ -69,12 +69,14 @@ export function createMailDelivery(config: Config, db: Db, logger: Logger): Mail
           continue;
         }
         try {
+          const attachments = await db.selectFrom('mail_attachments').select(['filename', 'content_type', 'bytes']).where('mail_id', '=', mail.id).orderBy('position').execute();
           await transport.sendMail({
             from: config.mailFrom,
             to: mail.to_address,
             subject: mail.subject,
             text: mail.text_body,
             ...(mail.html_body ? { html: mail.html_body } : {}),
+            ...(attachments.length > 0 ? { attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.content_type, content: Buffer.from(a.bytes) })) } : {}),
           });
           await db.updateTable('mail_outbox').set({ status: 'sent', sent_at: new Date(), error: null }).where('id', '=', mail.id).execute();
           sent++;

@@ -8,6 +8,14 @@ export interface MailMessage {
   subject: string;
   text: string;
   html?: string;
+  /** Files sent with the mail (a ticket PDF…), stored beside it in the same transaction. */
+  attachments?: MailAttachment[];
+}
+
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
 }
 
 /**
@@ -29,5 +37,12 @@ export async function queueMail(db: Db, message: MailMessage, smtp: boolean): Pr
       status: smtp ? 'pending' : 'kept',
     })
     .execute();
+  const attachments = message.attachments ?? [];
+  if (attachments.length > 0) {
+    await db
+      .insertInto('mail_attachments')
+      .values(attachments.map((a, position) => ({ mail_id: id, position, filename: a.filename, content_type: a.contentType, bytes: a.bytes })))
+      .execute();
+  }
   return id;
 }

@@ -5,6 +5,7 @@ import { purgeExpired } from '../accounts/purgeExpired.ts';
 import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
 import { releaseExpiredOrders } from '../ticketing/releaseExpiredOrders.ts';
 import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
+import { deliverWebhooks } from '../webhooks/deliverWebhooks.ts';
 import type Stripe from 'stripe';
 
 /** Holds that ran out are released at least this often (also lazily by the next order of the date). */
@@ -30,6 +31,7 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
   const holds = setInterval(() => {
     void releaseExpiredOrders(db).catch((err) => logger.error({ err }, 'releasing expired holds failed'));
     void sendPendingRefunds(db, stripe).catch((err) => logger.error({ err }, 'sending refunds failed'));
+    void deliverWebhooks(db).catch((err) => logger.error({ err }, 'delivering webhooks failed'));
   }, HOLDS_EVERY_MS);
   holds.unref();
   return () => {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Config } from '../config.ts';
 import type { Trx } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
@@ -22,7 +23,7 @@ export type ConfirmOutcome = 'confirmed' | 'already' | 'refunding' | 'not_pendin
  * the amount; applies the purpose in the same transaction; when the purpose cannot use the money or
  * the amount differs, queues a full refund instead. Must run inside the caller's transaction.
  */
-export async function confirmPayment(trx: Trx, actor: Actor, paymentId: string, report: ProviderReport): Promise<ConfirmOutcome> {
+export async function confirmPayment(trx: Trx, config: Config, actor: Actor, paymentId: string, report: ProviderReport): Promise<ConfirmOutcome> {
   const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
   if (!payment) throw new Error(`payment ${paymentId} not found`);
   if (payment.status === 'paid' || payment.status === 'refund_pending' || payment.status === 'refunded' || payment.status === 'partially_refunded') {
@@ -33,7 +34,7 @@ export async function confirmPayment(trx: Trx, actor: Actor, paymentId: string, 
   // received: it is confirmed like any other, and its purpose decides whether it can be used.
   const amountOk = report.amountCents === payment.amount_cents && report.currency.toUpperCase() === payment.currency;
   const paid: PaymentRow = { ...payment, status: 'paid', provider_payment_id: report.providerPaymentId, received_cents: report.amountCents, method: report.method ?? payment.method };
-  const outcome = amountOk ? await purposeOf(payment.purpose).apply(trx, paid) : 'cannot_apply';
+  const outcome = amountOk ? await purposeOf(payment.purpose).apply(trx, paid, { config }) : 'cannot_apply';
   await trx
     .updateTable('payments')
     .set({

@@ -43,7 +43,7 @@ export async function handleStripeWebhook(
     if (!recorded) return 'duplicate';
     if (!payment) return 'ignored';
     if ((event.type === 'checkout.session.completed' || event.type === 'checkout.session.async_payment_succeeded') && session.payment_status === 'paid') {
-      await confirmPayment(trx, SYSTEM, payment.id, {
+      await confirmPayment(trx, config, SYSTEM, payment.id, {
         providerPaymentId: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
         amountCents: session.amount_total ?? 0,
         currency: session.currency ?? '',

@@ -1,3 +1,4 @@
+import type { Config } from '../config.ts';
 import type { Trx } from '../db/database.ts';
 import type { Selectable } from 'kysely';
 import type { PaymentsTable } from './tables.ts';
@@ -9,8 +10,13 @@ export type PaymentRow = Selectable<PaymentsTable>;
  * confirms the payment (all or nothing) and answers whether it could use the money; when it cannot
  * (the order expired and its seats are gone…), the payment is refunded — never kept unapplied.
  */
+/** What a purpose may need besides the payment: the node's configuration (links, mail). */
+export interface PurposeContext {
+  config: Config;
+}
+
 export interface PaymentPurpose {
-  apply(trx: Trx, payment: PaymentRow): Promise<'applied' | 'cannot_apply'>;
+  apply(trx: Trx, payment: PaymentRow, context: PurposeContext): Promise<'applied' | 'cannot_apply'>;
   /** Where the browser goes after a Checkout (success or cancel), a local path. */
   returnPath(payment: PaymentRow): string;
 }

@@ -25,7 +25,7 @@ export async function paymentRoutes(app: ModuleApp, { deps }: ModuleOptions) {
 
   app.get('/payments/:id/return', async (request, reply) => {
     const { id } = request.params as { id: string };
-    const { status, returnPath } = await syncCheckoutReturn(db, stripe, id);
+    const { status, returnPath } = await syncCheckoutReturn(db, stripe, config, id);
     if (status === 'refund_pending') setImmediate(() => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')));
     // The query goes before any #fragment, or the browser would keep it out of the request.
     const [path = '/', fragment] = returnPath.split('#');

@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import type { Config } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { notFound } from '../shared/errors.ts';
@@ -11,7 +12,7 @@ import { purposeOf } from './purposes.ts';
  * if Stripe says it is paid the payment is confirmed (the same locked path as the webhook, so the two
  * racing confirm once). Returns the payment's state and where to send the person.
  */
-export async function syncCheckoutReturn(db: Db, stripe: Stripe | null, paymentId: string): Promise<{ status: string; returnPath: string }> {
+export async function syncCheckoutReturn(db: Db, stripe: Stripe | null, config: Config, paymentId: string): Promise<{ status: string; returnPath: string }> {
   if (!isUuid(paymentId)) throw notFound('payment');
   const payment = await db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   if (!payment) throw notFound('payment');
@@ -22,7 +23,7 @@ export async function syncCheckoutReturn(db: Db, stripe: Stripe | null, paymentI
     const session = await stripe.checkout.sessions.retrieve(payment.provider_session_id, {}, account ? { stripeAccount: account } : {});
     if (session.payment_status === 'paid') {
       await inTransaction(db, (trx) =>
-        confirmPayment(trx, SYSTEM, payment.id, {
+        confirmPayment(trx, config, SYSTEM, payment.id, {
           providerPaymentId: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
           amountCents: session.amount_total ?? 0,
           currency: session.currency ?? '',

@@ -38,7 +38,7 @@ test('a venue editor sets prices on the page; the report counts sales, entries a
   assert.equal(price.sales_open_at!.toISOString(), '2020-01-01T06:00:00.000Z');
 
   const placed = await placeOrder(t.db, t.config, null, { slug: 'report-hall', email: 'fan@example.org', name: 'Fan', language: 'fr', lines: [{ priceId: price.id, eventDateId: ev.dateIds[0]!, quantity: 3 }] });
-  await t.db.transaction().execute((trx) => completeOrder(trx, SYSTEM, placed.id, null));
+  await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
   const tickets = await t.db.selectFrom('tickets').selectAll().where('order_id', '=', placed.id).execute();
   const payload = await signTicket(t.db, { placeId: tickets[0]!.place_id, id: tickets[0]!.id, eventDateId: tickets[0]!.event_date_id });
   await checkIn(t.db, ev.admin, { slug: 'report-hall', eventId: ev.eventId, scans: [{ payload, nonce: `n-${uuidv7()}` }] });

@@ -306,7 +306,7 @@ describe('the whole event', () => {
     // A payment that is not in a refundable state makes that one order fail (rolled back whole).
     await t.db.updateTable('payments').set({ status: 'failed' }).where('id', '=', broken.paymentId).execute();
     const invited = await placeOrder(t.db, t.config, null, { slug: s.slug, email: 'invited@example.org', language: 'fr', lines: [{ priceId: s.priceId, eventDateId: s.dateIds[0]!, quantity: 1 }] });
-    await t.db.transaction().execute((trx) => completeOrder(trx, SYSTEM, invited.id, null)); // paid without a payment: nothing to refund
+    await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, invited.id, null)); // paid without a payment: nothing to refund
     const result = await cancelEventOrders(t.db, stripe(), s.admin, { slug: s.slug, eventId: s.eventId });
     assert.deepEqual(result, { cancelled: 4, already: 0, failed: 1, refundCents: 2000 + 1000 });
     for (const id of [pending.id, paidA.id, paidB.id, invited.id]) assert.equal(await orderStatus(id), 'cancelled', id);

@@ -24,7 +24,7 @@ async function ticketsFor(slug: string, n = 1, dates = 1) {
   const ev = await eventWithDates(t.db, { slug, capacity: 100, dates });
   const { id: price } = await createTicketPrice(t.db, ev.admin, { slug, eventId: ev.eventId, name: 'Plein', kind: 'fixed', price: '10' });
   const placed = await placeOrder(t.db, t.config, null, { slug, email: 'fan@example.org', language: 'fr', lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: n }] });
-  await t.db.transaction().execute((trx) => completeOrder(trx, SYSTEM, placed.id, null));
+  await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
   const tickets = await t.db.selectFrom('tickets').selectAll().where('order_id', '=', placed.id).execute();
   const payloads = await Promise.all(tickets.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })));
   return { ev, tickets, payloads, price };

@@ -1,9 +1,11 @@
+import type { Config } from '../config.ts';
 import type { Trx } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { sql } from 'kysely';
 import { holdingOf, takePlaces, takePromoUse } from './places.ts';
 import { transitionOrder } from './orderState.ts';
+import { queueOrderConfirmation } from './orderConfirmation.ts';
 import type { OrderStatus } from './tables.ts';
 
 /**
@@ -11,7 +13,7 @@ import type { OrderStatus } from './tables.ts';
  * under the order's row lock. An expired order first takes its places again — conditional updates,
  * so it can fail when they were sold meanwhile: then it returns false and the caller refunds.
  */
-export async function completeOrder(trx: Trx, actor: Actor, orderId: string, paymentId: string | null): Promise<boolean> {
+export async function completeOrder(trx: Trx, config: Config, actor: Actor, orderId: string, paymentId: string | null): Promise<boolean> {
   const order = await trx
     .selectFrom('orders')
     .select(['place_id', 'id', 'status', 'promo_code_id', 'name'])
@@ -44,5 +46,6 @@ export async function completeOrder(trx: Trx, actor: Actor, orderId: string, pay
     })),
   );
   if (tickets.length > 0) await trx.insertInto('tickets').values(tickets).execute();
+  await queueOrderConfirmation(trx, config, order.id);
   return true;
 }

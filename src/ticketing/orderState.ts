@@ -3,6 +3,7 @@ import type { Trx } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import type { OrderStatus } from './tables.ts';
+import { emitEvent } from '../webhooks/emitEvent.ts';
 
 /** The only transitions an order may take (docs/TICKETING.md, invariant 5). */
 const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
@@ -32,7 +33,7 @@ export async function transitionOrder(
   data: Record<string, unknown> = {},
 ): Promise<void> {
   if (!ALLOWED[order.status].includes(to)) throw new IllegalTransition(order.status, to);
-  await trx
+  const moved = await trx
     .updateTable('orders')
     .set({
       status: to,
@@ -41,6 +42,11 @@ export async function transitionOrder(
     })
     .where('place_id', '=', order.place_id)
     .where('id', '=', order.id)
-    .execute();
+    // The status the caller read under its lock: anything else is a bug, and must not be audited as done.
+    .where('status', '=', order.status)
+    .returning('id')
+    .executeTakeFirst();
+  if (!moved) throw new Error(`order ${order.id} is not ${order.status}: transition to ${to} refused`);
   await audit(trx, actor, { placeId: order.place_id, action: `order.${to}`, subjectId: order.id, data: { from: order.status, ...data } });
+  if (to === 'paid' || to === 'cancelled' || to === 'refunded') await emitEvent(trx, { placeId: order.place_id, type: `order.${to}`, data: { order_id: order.id, from: order.status, to } });
 }

@@ -31,8 +31,8 @@ export async function payOrder(db: Db, stripe: Stripe | null, config: Config, ac
 // order row by completeOrder). An order that cannot be completed — cancelled, or expired and sold out
 // meanwhile — returns cannot_apply and the payment is refunded (docs/TICKETING.md, invariant 6).
 registerPurpose('order', {
-  async apply(trx, payment) {
-    return (await completeOrder(trx, SYSTEM, payment.subject_id, payment.id)) ? 'applied' : 'cannot_apply';
+  async apply(trx, payment, { config }) {
+    return (await completeOrder(trx, config, SYSTEM, payment.subject_id, payment.id)) ? 'applied' : 'cannot_apply';
   },
   returnPath: (payment) => `/orders/${payment.subject_id}`,
 });

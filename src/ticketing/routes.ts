@@ -17,7 +17,6 @@ import { confirmFreeOrder } from './confirmFreeOrder.ts';
 import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
 import { publicKeysOf, signTicket } from './ticketSignature.ts';
-import { rememberConfirmationSettings } from './orderConfirmation.ts';
 import { ticketsPdf } from './ticketPdf.ts';
 import { translate } from '../i18n/i18n.ts';
 
@@ -38,7 +37,6 @@ const Answer = Type.Object({
 /** Orders (API and pages), free-booking confirmation, ticket keys and the check-in API. */
 export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db, stripe } = deps;
-  await rememberConfirmationSettings(db, config);
 
   app.get(
     '/api/v1/venues/:slug/ticket-keys',
@@ -191,7 +189,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
   });
 
   app.post('/orders/confirm/:token', async (request, reply) => {
-    const { orderId } = await confirmFreeOrder(db, (request.params as { token: string }).token);
+    const { orderId } = await confirmFreeOrder(db, config, (request.params as { token: string }).token);
     return reply.redirect(`/orders/${orderId}`, 303);
   });
 

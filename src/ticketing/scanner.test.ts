@@ -22,7 +22,7 @@ async function venue(slug: string, n = 2) {
   const ev = await eventWithDates(t.db, { slug, capacity: 100 });
   const { id: price } = await createTicketPrice(t.db, ev.admin, { slug, eventId: ev.eventId, name: 'Plein', kind: 'fixed', price: '12' });
   const placed = await placeOrder(t.db, t.config, null, { slug, email: `fan@${slug}.example`, name: 'Léa Fan', language: 'fr', lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: n }] });
-  await t.db.transaction().execute((trx) => completeOrder(trx, SYSTEM, placed.id, null));
+  await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
   const tickets = await t.db.selectFrom('tickets').selectAll().where('order_id', '=', placed.id).orderBy('id').execute();
   const payloads = await Promise.all(tickets.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })));
   for (const role of ['door', 'editor', 'cashier'] as const) {

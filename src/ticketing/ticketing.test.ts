@@ -73,10 +73,10 @@ describe('orders', () => {
     assert.equal((await ticketsOf(placed.id)).length, 0, 'no ticket before the confirmation');
     const mail = await t.lastMailTo('guest@example.org');
     const token = /\/orders\/confirm\/([A-Za-z0-9_-]{43})/.exec(mail!.text)![1]!;
-    await confirmFreeOrder(t.db, token);
-    await confirmFreeOrder(t.db, token);
+    await confirmFreeOrder(t.db, t.config, token);
+    await confirmFreeOrder(t.db, t.config, token);
     assert.equal((await ticketsOf(placed.id)).length, 1);
-    await assert.rejects(confirmFreeOrder(t.db, 'x'.repeat(43)), (e: unknown) => codeOf(e) === 'booking-link-invalid');
+    await assert.rejects(confirmFreeOrder(t.db, t.config, 'x'.repeat(43)), (e: unknown) => codeOf(e) === 'booking-link-invalid');
   });
 
   test('bad input is refused with a clear reason and writes nothing', async () => {

@@ -56,7 +56,7 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
     const ev = await eventWithDates(t.db, { slug: 'la-porte', capacity: 100 });
     const { id: price } = await createTicketPrice(t.db, ev.admin, { slug: 'la-porte', eventId: ev.eventId, name: 'Plein tarif', kind: 'fixed', price: '15' });
     const placed = await placeOrder(t.db, t.config, null, { slug: 'la-porte', email: 'fan@example.org', name: 'Zoé Fan', language: 'fr', lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 3 }] });
-    await t.db.transaction().execute((trx) => completeOrder(trx, SYSTEM, placed.id, null));
+    await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
     const tickets = await t.db.selectFrom('tickets').selectAll().where('order_id', '=', placed.id).orderBy('id').execute();
     const [first, second, third] = await Promise.all(tickets.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })));
     const door = await ensurePerson(t.db, 'porte@example.org', 'fr');
@@ -143,7 +143,7 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
     const ev = await eventWithDates(t.db, { slug: 'la-camera', capacity: 10 });
     const { id: price } = await createTicketPrice(t.db, ev.admin, { slug: 'la-camera', eventId: ev.eventId, name: 'Libre', kind: 'fixed', price: '5' });
     const placed = await placeOrder(t.db, t.config, null, { slug: 'la-camera', email: 'cam@example.org', name: 'Kim Caméra', language: 'fr', lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 1 }] });
-    await t.db.transaction().execute((trx) => completeOrder(trx, SYSTEM, placed.id, null));
+    await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
     const ticket = await t.db.selectFrom('tickets').selectAll().where('order_id', '=', placed.id).executeTakeFirstOrThrow();
     const payload = await signTicket(t.db, { placeId: ticket.place_id, id: ticket.id, eventDateId: ticket.event_date_id });
     const door = await ensurePerson(t.db, 'camera@example.org', 'fr');
