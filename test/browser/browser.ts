@@ -93,3 +93,17 @@ export function contrast(a: string, b: string): number {
   const [l1, l2] = [luminance(parseColour(a)), luminance(parseColour(b))].sort((x, y) => y - x) as [number, number];
   return (l1 + 0.05) / (l2 + 0.05);
 }
+
+/** Logs in through the pages and the development outbox (/dev/mail), as a person would. */
+export async function logInThroughMail(page: Page, base: string, email: string): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByRole('button', { name: 'Recevoir le lien' }).click();
+  await page.getByRole('heading', { name: 'Vérifiez vos courriels' }).waitFor();
+  await page.goto(`${base}/dev/mail`);
+  const newest = page.getByRole('article').first();
+  await newest.getByText(email).waitFor();
+  await newest.getByRole('link', { name: /\/login\// }).click();
+  await page.getByRole('button', { name: 'Me connecter' }).click();
+  await page.waitForURL(/\/account/);
+}

@@ -3,13 +3,13 @@
 // codes; then the door scans one of them twice: the second scan is refused.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { ensurePerson } from '../../src/accounts/people.ts';
 import { createTicketPrice } from '../../src/ticketing/createTicketPrice.ts';
 import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
 import { FakeStripe } from '../fakes/fakeStripe.ts';
 import { createTestNode, type TestNode } from '../harness.ts';
-import { freePort, launchBrowser, newVisitor, noChromium } from './browser.ts';
+import { freePort, logInThroughMail, launchBrowser, newVisitor, noChromium } from './browser.ts';
 
 describe('buying tickets in a browser', { skip: noChromium }, () => {
   let t: TestNode;
@@ -32,18 +32,6 @@ describe('buying tickets in a browser', { skip: noChromium }, () => {
     await fake?.stop();
   });
 
-  async function logIn(page: Page, email: string) {
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Adresse e-mail').fill(email);
-    await page.getByRole('button', { name: 'Recevoir le lien' }).click();
-    await page.getByRole('heading', { name: 'Vérifiez vos courriels' }).waitFor();
-    await page.goto(`${base}/dev/mail`);
-    const newest = page.getByRole('article').first();
-    await newest.getByText(email).waitFor();
-    await newest.getByRole('link', { name: /\/login\// }).click();
-    await page.getByRole('button', { name: 'Me connecter' }).click();
-    await page.waitForURL(/\/account/);
-  }
 
   test('find the event on the agenda, buy two tickets through Stripe, and the door lets one in once', async () => {
     const ev = await eventWithDates(t.db, { slug: 'salle-achat', capacity: 40 });
@@ -82,7 +70,7 @@ describe('buying tickets in a browser', { skip: noChromium }, () => {
     const staff = await newVisitor(browser, { width: 360, height: 740 });
     const scanner = await staff.newPage();
     try {
-      await logIn(scanner, 'porte@achat.example');
+      await logInThroughMail(scanner, base, 'porte@achat.example');
       await scanner.goto(`${base}/venues/salle-achat/scan/${ev.eventId}`);
       await scanner.locator('html[data-scanner="ready"]').waitFor();
       const result = scanner.locator('#scan-result');

@@ -14,7 +14,7 @@ import { placeOrder } from '../../src/ticketing/placeOrder.ts';
 import { signTicket } from '../../src/ticketing/ticketSignature.ts';
 import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
 import { createTestNode, type TestNode } from '../harness.ts';
-import { freePort, horizontalOverflow, launchBrowser, newVisitor, noChromium, unlabelledControls } from './browser.ts';
+import { freePort, logInThroughMail, horizontalOverflow, launchBrowser, newVisitor, noChromium, unlabelledControls } from './browser.ts';
 
 describe('the door scanner in a browser', { skip: noChromium }, () => {
   let t: TestNode;
@@ -33,19 +33,6 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
     await t?.close();
   });
 
-  /** Logs in through the pages and the development outbox, as a person would. */
-  async function logIn(page: Page, email: string) {
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Adresse e-mail').fill(email);
-    await page.getByRole('button', { name: 'Recevoir le lien' }).click();
-    await page.getByRole('heading', { name: 'Vérifiez vos courriels' }).waitFor();
-    await page.goto(`${base}/dev/mail`);
-    const newest = page.getByRole('article').first();
-    await newest.getByText(email).waitFor();
-    await newest.getByRole('link', { name: /\/login\// }).click();
-    await page.getByRole('button', { name: 'Me connecter' }).click();
-    await page.waitForURL(/\/account/);
-  }
 
   async function typeCode(page: Page, code: string) {
     await page.getByLabel('Code du billet').fill(code);
@@ -68,7 +55,7 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
     const context = await newVisitor(browser, { width: 360, height: 740 });
     const page = await context.newPage();
     try {
-      await logIn(page, 'porte@example.org');
+      await logInThroughMail(page, base, 'porte@example.org');
       await page.goto(`${base}/venues/la-porte/scan`);
       await page.getByRole('heading', { name: 'Contrôle des billets' }).waitFor();
       await page.getByRole('link', { name: 'Concert' }).click();
@@ -171,7 +158,7 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
     })();`);
     const page = await context.newPage();
     try {
-      await logIn(page, 'camera@example.org');
+      await logInThroughMail(page, base, 'camera@example.org');
       await page.goto(`${base}/venues/la-camera/scan/${ev.eventId}`);
       await page.locator('html[data-scanner="ready"]').waitFor();
       await page.getByRole('button', { name: 'Caméra' }).click();
