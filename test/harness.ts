@@ -5,6 +5,7 @@ import type { Db } from '../src/db/database.ts';
 import type { App } from '../src/http/app.ts';
 import { assembleNode, type RunningNode } from '../src/node/node.ts';
 import { createTestDatabase, type TestDatabase } from './testDatabase.ts';
+import { FakeStripe } from './fakes/fakeStripe.ts';
 
 export { onPostgres } from './testDatabase.ts';
 
@@ -154,4 +155,21 @@ export function withKey(app: App, key: string, method: string, url: string, body
     headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
   });
+}
+
+/**
+ * A node whose Stripe SDK talks to a fake Stripe server of its own (loopback), with the webhook
+ * secret they share. Closing the node stops the fake too.
+ */
+export async function createTestNodeWithStripe(overrides: Partial<Config> = {}): Promise<TestNode & { fake: FakeStripe }> {
+  const fake = await new FakeStripe().start();
+  const t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl, ...overrides });
+  return {
+    ...t,
+    fake,
+    async close() {
+      await t.close();
+      await fake.stop();
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
-import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { createTestNodeWithStripe, type TestNode } from '../../test/harness.ts';
+import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
@@ -10,17 +10,16 @@ import { refundTopUp, startTopUp } from './onlineTopUp.ts';
 import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 import { verifyLedger } from './verifyLedger.ts';
 
-let t: TestNode;
+let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
 let world: LedgerWorld;
 before(async () => {
-  fake = await new FakeStripe().start();
-  t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+  t = await createTestNodeWithStripe();
+  fake = t.fake;
   world = await createLedgerWorld(t.db);
 });
 after(async () => {
   await t.close();
-  await fake.stop();
 });
 
 async function deliver(event: unknown) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
-import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { createTestNodeWithStripe, type TestNode } from '../../test/harness.ts';
+import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
@@ -20,7 +20,7 @@ import { sendRenewalReminders } from './sendRenewalReminders.ts';
 import { updateMembershipProduct } from './updateMembershipProduct.ts';
 import { today } from './validity.ts';
 
-let t: TestNode;
+let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
 let admin: ReturnType<typeof personActor>;
 let placeId: string;
@@ -38,8 +38,8 @@ const count = async (table: 'memberships' | 'membership_products' | 'people') =>
   Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
 
 before(async () => {
-  fake = await new FakeStripe().start();
-  t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+  t = await createTestNodeWithStripe();
+  fake = t.fake;
   const a = await ensurePerson(t.db, 'asso-admin@example.org', 'fr');
   admin = personActor(a.id);
   const place = await createPlace(t.db, SYSTEM, { slug: 'asso', name: 'Asso du Jardin', timezone: 'Indian/Reunion' }, a.id);
@@ -48,7 +48,6 @@ before(async () => {
 });
 after(async () => {
   await t.close();
-  await fake.stop();
 });
 
 describe('membership products', () => {

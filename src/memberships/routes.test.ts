@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestNode, type Client, type TestNode } from '../../test/harness.ts';
-import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { createTestNodeWithStripe, type Client, type TestNode } from '../../test/harness.ts';
+import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 
-let t: TestNode;
+let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
 let admin: Client;
 
 before(async () => {
-  fake = await new FakeStripe().start();
-  t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+  t = await createTestNodeWithStripe();
+  fake = t.fake;
   admin = await t.loginAs('admin@asso.example');
   const created = await admin.postForm('/venues/new', { slug: 'asso', name: 'Asso', modules: ['agenda', 'memberships'] });
   assert.equal(created.statusCode, 303);
@@ -17,7 +17,6 @@ before(async () => {
 });
 after(async () => {
   await t.close();
-  await fake.stop();
 });
 
 test('an admin creates a product, records a member, imports a CSV after its preview, and exports', async () => {

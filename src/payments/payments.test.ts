@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
-import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { createTestNode, createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/harness.ts';
+import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { createPlace } from '../places/createPlace.ts';
 import { ensurePerson } from '../accounts/people.ts';
@@ -24,18 +24,17 @@ registerPurpose('test', {
   returnPath: (payment) => `/test-return/${payment.subject_id}`,
 });
 
-let t: TestNode;
+let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
 let personId: string;
 
 before(async () => {
-  fake = await new FakeStripe().start();
-  t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+  t = await createTestNodeWithStripe();
+  fake = t.fake;
   personId = (await ensurePerson(t.db, 'buyer@example.org', 'fr')).id;
 });
 after(async () => {
   await t.close();
-  await fake.stop();
 });
 beforeEach(() => {
   fake.failNext = 0;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestNode, onPostgres, withKey, type TestNode } from '../../test/harness.ts';
-import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { createTestNodeWithStripe, onPostgres, withKey, type TestNode } from '../../test/harness.ts';
+import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM, type Actor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
@@ -19,15 +19,14 @@ import { setCancellationPolicy } from './setCancellationPolicy.ts';
 import { signTicket } from './ticketSignature.ts';
 import { eventWithDates } from './testFixtures.ts';
 
-let t: TestNode;
+let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
 before(async () => {
-  fake = await new FakeStripe().start();
-  t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+  t = await createTestNodeWithStripe();
+  fake = t.fake;
 });
 after(async () => {
   await t.close();
-  await fake.stop();
 });
 
 const codeOf = (e: unknown) => (e instanceof DomainError ? (e.fields.length ? e.fields.map((f) => `${f.field}:${f.message}`).join(',') : e.code) : String(e));

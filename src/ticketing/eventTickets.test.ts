@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
-import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { createTestNodeWithStripe, type TestNode } from '../../test/harness.ts';
+import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { eventWithDates } from './testFixtures.ts';
 import { quantityField, amountField } from './eventTickets.ts';
 
-let t: TestNode;
-let fake: FakeStripe;
+let t: TestNode & { fake: FakeStripe };
 before(async () => {
-  fake = await new FakeStripe().start();
-  t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+  t = await createTestNodeWithStripe();
 });
 after(async () => {
   await t.close();
-  await fake.stop();
 });
 
 test('the event page sells its prices with the places left, in the page, the JSON-LD and the API', async () => {

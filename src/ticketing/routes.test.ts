@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestNode, withKey, type TestNode } from '../../test/harness.ts';
-import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { createTestNodeWithStripe, withKey, type TestNode } from '../../test/harness.ts';
+import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { eventWithDates } from './testFixtures.ts';
 
-let t: TestNode;
-let fake: FakeStripe;
+let t: TestNode & { fake: FakeStripe };
 before(async () => {
-  fake = await new FakeStripe().start();
-  t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+  t = await createTestNodeWithStripe();
 });
 after(async () => {
   await t.close();
-  await fake.stop();
 });
 
 test('order by API, confirm the free booking by the mailed link, see the ticket, and scan it with a door key', async () => {

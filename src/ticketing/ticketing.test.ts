@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
-import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/harness.ts';
+import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { DomainError } from '../shared/errors.ts';
@@ -17,16 +17,15 @@ import { placeOrder } from './placeOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { eventWithDates } from './testFixtures.ts';
 
-let t: TestNode;
+let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
 
 before(async () => {
-  fake = await new FakeStripe().start();
-  t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+  t = await createTestNodeWithStripe();
+  fake = t.fake;
 });
 after(async () => {
   await t.close();
-  await fake.stop();
 });
 
 const order = (slug: string, lines: { priceId: string; eventDateId: string; quantity: unknown; amount?: unknown }[], extra: Partial<Parameters<typeof placeOrder>[3]> = {}, actor: Parameters<typeof placeOrder>[2] = null) =>
