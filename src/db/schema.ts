@@ -6,6 +6,9 @@ import type { MembershipTables } from '../memberships/tables.ts';
 import type { TicketingTables } from '../ticketing/tables.ts';
 import type { WebhookTables } from '../webhooks/tables.ts';
 import type { MailTables } from '../mail/tables.ts';
+import type { CardTables } from '../cards/tables.ts';
+import type { TillTables } from '../till/tables.ts';
+import type { ClosureTables } from '../till/closureTables.ts';
 
 /** A column the database fills (default now()) but that may be written. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -140,7 +143,8 @@ export interface SchemaMigrationsTable {
 }
 
 /** Every table. Modules declare theirs in <module>/tables.ts; the foundation's are here. */
-export interface DB extends AgendaTables, LedgerTables, PaymentTables, MembershipTables, TicketingTables, WebhookTables, MailTables {
+export interface DB extends AgendaTables, LedgerTables, PaymentTables, MembershipTables, TicketingTables, WebhookTables, MailTables,
+  CardTables, TillTables, ClosureTables {
   node_settings: NodeSettingsTable;
   people: PeopleTable;
   login_tokens: LoginTokensTable;

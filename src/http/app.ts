@@ -22,6 +22,12 @@ import { cancellationRoutes } from '../ticketing/cancellationRoutes.ts';
 import { scannerRoutes } from '../ticketing/scanner.ts';
 import { ticketAdminRoutes } from '../ticketing/adminTickets.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
+import { waitingListRoutes } from '../ticketing/waitingListRoutes.ts';
+import { cardRoutes } from '../cards/routes.ts';
+import { tillAdminRoutes } from '../till/adminRoutes.ts';
+import { tillApiRoutes } from '../till/apiRoutes.ts';
+import { closureRoutes } from '../till/closureRoutes.ts';
+import { tillPageRoutes } from '../till/tillPage.ts';
 import { registerContext } from './context.ts';
 import type { LayoutInfo } from './layout.ts';
 import { registerProblems } from './problems.ts';
@@ -167,6 +173,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(scannerRoutes, options);
   await app.register(ticketAdminRoutes, options);
   await app.register(webhookRoutes, options);
+  await app.register(waitingListRoutes, options);
+  await app.register(cardRoutes, options);
+  await app.register(tillAdminRoutes, options);
+  await app.register(tillApiRoutes, options);
+  await app.register(closureRoutes, options);
+  await app.register(tillPageRoutes, options);
   await app.ready();
   return app;
 }

@@ -1,0 +1,81 @@
+import { sql } from 'kysely';
+import type { Trx } from '../db/database.ts';
+import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
+import type { ArticleKind, PaymentMethod } from './tables.ts';
+
+/** The hash before a venue's first journal line. */
+export const JOURNAL_GENESIS = '0'.repeat(64);
+
+/** One line to append: what the venue's sales journal freezes (docs/TILL.md, "Sales journal"). */
+export interface JournalLineInput {
+  saleId: string;
+  kind: 'item' | 'payment';
+  pointId: string;
+  deviceId: string;
+  cashierPersonId: string;
+  articleId?: string | null;
+  articleName?: string | null;
+  articleKind?: ArticleKind | null;
+  categoryName?: string | null;
+  quantity?: number | null;
+  unitPriceCents?: number | null;
+  vatRate?: number | null;
+  /** Signed minor units: + money in for the venue, − money out. */
+  amountCents: number;
+  paymentMethod?: PaymentMethod | null;
+  currencyCode?: string | null;
+  transferId?: string | null;
+  /** 'YYYY-MM-DD', the venue's business day of the sale. */
+  businessDay: string;
+}
+
+export interface JournalLine extends Required<JournalLineInput> {
+  placeId: string;
+  position: number;
+  createdAt: Date;
+  prevHash: string;
+  hash: string;
+}
+
+/** Canonical encoding of a journal line (version 1): the hash covers every frozen field, its position and the previous hash. */
+export function journalHash(line: Omit<JournalLine, 'hash'>): string {
+  const { hash: _ignored, ...fields } = line as JournalLine;
+  return sha256Hex(`rezo-journal-v1|${canonicalJson({ ...fields, createdAt: line.createdAt.toISOString() })}`);
+}
+
+/**
+ * Appends lines to the venue's sales journal, in order, inside the caller's transaction. The venue's
+ * head row is locked until commit, so two tills of a venue cannot fork the chain; call it last in the
+ * sale's transaction (after the ledger), so the lock is held the shortest.
+ */
+export async function appendJournal(trx: Trx, placeId: string, lines: JournalLineInput[], at = new Date()): Promise<JournalLine[]> {
+  if (lines.length === 0) return [];
+  await sql`insert into till_journal_heads (place_id) values (${placeId}) on conflict do nothing`.execute(trx);
+  const head = await trx.selectFrom('till_journal_heads').select(['position', 'hash']).where('place_id', '=', placeId).forUpdate().executeTakeFirstOrThrow();
+  let position = Number(head.position);
+  let prevHash = head.hash;
+  const out: JournalLine[] = [];
+  for (const input of lines) {
+    position += 1;
+    const line: Omit<JournalLine, 'hash'> = {
+      placeId, position, createdAt: at, prevHash,
+      saleId: input.saleId, kind: input.kind, pointId: input.pointId, deviceId: input.deviceId, cashierPersonId: input.cashierPersonId,
+      articleId: input.articleId ?? null, articleName: input.articleName ?? null, articleKind: input.articleKind ?? null,
+      categoryName: input.categoryName ?? null, quantity: input.quantity ?? null, unitPriceCents: input.unitPriceCents ?? null,
+      vatRate: input.vatRate ?? null, amountCents: input.amountCents, paymentMethod: input.paymentMethod ?? null,
+      currencyCode: input.currencyCode ?? null, transferId: input.transferId ?? null, businessDay: input.businessDay,
+    };
+    const hash = journalHash(line);
+    out.push({ ...line, hash } as JournalLine);
+    prevHash = hash;
+  }
+  await trx.insertInto('till_journal').values(out.map((l) => ({
+    place_id: l.placeId, position: l.position, sale_id: l.saleId, kind: l.kind, point_id: l.pointId, device_id: l.deviceId,
+    cashier_person_id: l.cashierPersonId, article_id: l.articleId, article_name: l.articleName, article_kind: l.articleKind,
+    category_name: l.categoryName, quantity: l.quantity, unit_price_cents: l.unitPriceCents, vat_rate: l.vatRate, amount_cents: l.amountCents,
+    payment_method: l.paymentMethod, currency_code: l.currencyCode, transfer_id: l.transferId, business_day: l.businessDay,
+    created_at: l.createdAt, prev_hash: l.prevHash, hash: l.hash,
+  }))).execute();
+  await trx.updateTable('till_journal_heads').set({ position, hash: prevHash }).where('place_id', '=', placeId).execute();
+  return out;
+}

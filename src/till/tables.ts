@@ -1,0 +1,130 @@
+/** Table types of the till module (migrations 0011_pos.sql, 0012_till.sql). Merged into DB in db/schema.ts. */
+import type { ColumnType } from 'kysely';
+import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
+
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+type JsonColumn<T> = ColumnType<T, string, never>;
+
+export type PaymentMethod = 'card' | 'cash' | 'bank_card';
+export const PAYMENT_METHODS: readonly PaymentMethod[] = ['card', 'cash', 'bank_card'];
+export type ArticleKind = 'sale' | 'top_up' | 'cash_out' | 'membership' | 'deposit' | 'deposit_return' | 'gift_top_up' | 'free';
+export const ARTICLE_KINDS: readonly ArticleKind[] = ['sale', 'top_up', 'cash_out', 'membership', 'deposit', 'deposit_return', 'gift_top_up', 'free'];
+
+export interface PosPointsTable {
+  place_id: string;
+  id: string;
+  name: string;
+  payment_methods: Defaulted<PaymentMethod[]>;
+  position: Defaulted<number>;
+  archived: Defaulted<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface PosCategoriesTable {
+  place_id: string;
+  id: string;
+  name: string;
+  colour: Defaulted<string>;
+  position: Defaulted<number>;
+}
+
+export interface PosArticlesTable {
+  place_id: string;
+  id: string;
+  category_id: string | null;
+  name: string;
+  kind: ArticleKind;
+  price_cents: number | null;
+  vat_rate: Defaulted<number>;
+  colour: Defaulted<string>;
+  currency_id: string | null;
+  membership_product_id: string | null;
+  position: Defaulted<number>;
+  archived: Defaulted<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface PosPointArticlesTable {
+  place_id: string;
+  point_id: string;
+  article_id: string;
+  position: Defaulted<number>;
+}
+
+export interface DevicePairingsTable {
+  place_id: string;
+  code_sha256: string;
+  kind: 'till' | 'scanner';
+  name: string;
+  created_by: string | null;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  device_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface TillSettingsTable {
+  place_id: string;
+  /** 'HH:MM:SS' local time of the venue. */
+  day_starts_at: Defaulted<string>;
+}
+
+export interface TillSalesTable {
+  id: string;
+  place_id: string;
+  point_id: string;
+  device_id: string;
+  cashier_person_id: string;
+  request_sha256: string;
+  card_id: string | null;
+  person_id: string | null;
+  total_cents: number;
+  reverses_sale_id: string | null;
+  /** 'YYYY-MM-DD'. */
+  business_day: string;
+  result: JsonColumn<Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+
+export interface TillJournalHeadsTable {
+  place_id: string;
+  position: Defaulted<number>;
+  hash: Defaulted<string>;
+}
+
+export interface TillJournalTable {
+  place_id: string;
+  position: number;
+  sale_id: string;
+  kind: 'item' | 'payment';
+  point_id: string;
+  device_id: string;
+  cashier_person_id: string;
+  article_id: string | null;
+  article_name: string | null;
+  article_kind: ArticleKind | null;
+  category_name: string | null;
+  quantity: number | null;
+  unit_price_cents: number | null;
+  vat_rate: number | null;
+  amount_cents: number;
+  payment_method: PaymentMethod | null;
+  currency_code: string | null;
+  transfer_id: string | null;
+  business_day: string;
+  created_at: Timestamp;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface TillTables {
+  pos_points: PosPointsTable;
+  pos_categories: PosCategoriesTable;
+  pos_articles: PosArticlesTable;
+  pos_point_articles: PosPointArticlesTable;
+  device_pairings: DevicePairingsTable;
+  till_settings: TillSettingsTable;
+  till_sales: TillSalesTable;
+  till_journal_heads: TillJournalHeadsTable;
+  till_journal: TillJournalTable;
+}
