@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /**
@@ -47,4 +49,28 @@ export function freePort(): Promise<number> {
 /** The p-th percentile of an ascending list (0 when empty). */
 export function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+}
+
+/**
+ * Starts `rezo serve` in its own process on `databaseUrl` (as in production: the load generator does
+ * not share its event loop) and waits for /healthz. `profileDir` writes a V8 CPU profile on exit.
+ */
+export async function startRezo(databaseUrl: string, options: { poolSize: number; profileDir?: string; timeoutMs?: number }): Promise<{ server: ChildProcess; address: string }> {
+  const port = await freePort();
+  const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  const server = spawn(process.execPath, [...profile, fileURLToPath(new URL('../bin/rezo.js', import.meta.url)), 'serve'], {
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), REZO_DEMO: '0', LOG_LEVEL: 'error', REZO_ENV: 'production', REZO_DB_POOL_SIZE: String(options.poolSize) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const address = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  for (;;) {
+    try {
+      if ((await fetch(`${address}/healthz`)).ok) break;
+    } catch {
+      if (Date.now() > deadline || server.exitCode !== null) throw new Error('rezo serve did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { server, address };
 }

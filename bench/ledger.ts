@@ -5,15 +5,15 @@
  *   (a) baseline: raw SQL, per transaction two balance UPDATEs under a floor CHECK and one INSERT
  *       with a unique id, 10,000 wallets paying 20 venues, by CONCURRENCY clients;
  *   (b) Rezo: the same payments through the HTTP API of a `rezo serve` process, device-signed,
- *       with the holder's wallet pass, idempotency, locks, hash chain — same clients, same accounts;
+ *       with the holder's wallet pass, idempotency, locks, own hash and unsealed-queue row (the
+ *       node's sealer chains them into blocks meanwhile) — same clients, same accounts;
  *   (c) Rezo paced at RATE transfers/s, for the latency target (p99 < 20 ms at 500/s).
  *
  * Ends with `transfers_per_s=<b> baseline_per_s=<a> ratio=<b/a>`.
  * Settings: BENCH_TRANSFERS (per phase, default 5000), BENCH_CONCURRENCY (16), BENCH_RATE (500).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { Pool } from 'undici';
@@ -32,7 +32,7 @@ import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { issueWalletPass } from '../src/ledger/walletPass.ts';
 import { verifyLedger } from '../src/ledger/verifyLedger.ts';
-import { admin, databaseOn, freePort, log, percentile, requireServerUrl } from './common.ts';
+import { admin, databaseOn, startRezo, log, percentile, requireServerUrl } from './common.ts';
 
 const WALLETS = 10_000;
 const VENUES = 20;
@@ -78,6 +78,7 @@ const url = new URL(databaseOn(serverUrl, name));
 await admin(serverUrl, `create database ${name}`);
 const database = await openDatabase({ url: url.toString(), poolSize: CONCURRENCY + 4 });
 let server: ChildProcess | null = null;
+let closed = false;
 try {
   await migrate(database);
   const db = database.db;
@@ -136,26 +137,17 @@ try {
 
   // (b) and (c) Rezo over HTTP, device-signed, with the holder's wallet pass, on a node in its own
   // process (`rezo serve`), as in production: the load generator does not share its event loop.
-  const port = await freePort();
-  server = spawn(process.execPath, [fileURLToPath(new URL('../bin/rezo.js', import.meta.url)), 'serve'], {
-    env: { PATH: process.env.PATH, DATABASE_URL: url.toString(), HOST: '127.0.0.1', PORT: String(port), REZO_DEMO: '0', LOG_LEVEL: 'error', REZO_ENV: 'production', REZO_DB_POOL_SIZE: String(CONCURRENCY + 4) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const address = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${address}/healthz`)).ok) break;
-    } catch {
-      if (i > 300) throw new Error('rezo serve did not start');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const started = await startRezo(url.toString(), { poolSize: CONCURRENCY + 4, profileDir: process.env.BENCH_PROFILE });
+  server = started.server;
+  const address = started.address;
   const http = new Pool(address, { connections: Math.max(CONCURRENCY, 64), pipelining: 1 });
-  const passes = new Map<string, string>();
+  // A pass is valid two minutes: one issued more than a minute ago is issued again (a slow run would
+  // otherwise meet expired passes).
+  const passes = new Map<string, { pass: string; at: number }>();
   const passOf = async (owner: string) => {
-    let pass = passes.get(owner);
-    if (!pass) passes.set(owner, (pass = (await issueWalletPass(db, personActor(owner))).pass));
-    return pass;
+    let entry = passes.get(owner);
+    if (!entry || Date.now() - entry.at > 60_000) passes.set(owner, (entry = { pass: (await issueWalletPass(db, personActor(owner))).pass, at: Date.now() }));
+    return entry.pass;
   };
   const pay = async (i: number) => {
     const { wallet, venue, amount } = pick(i);
@@ -168,14 +160,34 @@ try {
   // Passes are made before timing: showing a QR is the customer's phone's work, not the till's.
   for (let i = 0; i < TRANSFERS * 2; i++) await passOf(pick(i).wallet.owner);
   await drive(200, CONCURRENCY, (i) => pay(TRANSFERS * 2 + i));
-  const rezo = await drive(TRANSFERS, CONCURRENCY, pay);
-  const rezoPerS = summary('(b) Rezo HTTP, signed, chained', rezo.latencies, rezo.ms);
+  // How long transfers wait to be sealed: the age of the oldest queue row, sampled every 100 ms.
+  let sampling = true;
+  let maxUnsealedMs = 0;
+  let maxQueue = 0;
+  const sampler = (async () => {
+    while (sampling && !closed) {
+      const r = await sql<{ age_ms: number | null; n: number }>`select (extract(epoch from now() - min(created_at)) * 1000)::float8 as age_ms, count(*)::int as n from ledger_unsealed`.execute(db);
+      maxUnsealedMs = Math.max(maxUnsealedMs, r.rows[0]?.age_ms ?? 0);
+      maxQueue = Math.max(maxQueue, r.rows[0]?.n ?? 0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const rezo = await drive(TRANSFERS, CONCURRENCY, pay).catch(async (error: unknown) => {
+    sampling = false;
+    await sampler;
+    throw error;
+  });
+  const rezoPerS = summary('(b) Rezo HTTP, signed, sealed in blocks', rezo.latencies, rezo.ms);
   const paced = await drive(TRANSFERS, CONCURRENCY, (i) => pay(TRANSFERS + i), RATE);
   summary(`(c) Rezo HTTP paced at ${RATE}/s`, paced.latencies, paced.ms);
   await http.close();
+  sampling = false;
+  await sampler;
+  const blocks = await sql<{ n: number; max_count: number; avg_count: number }>`select count(*)::int as n, max(transfer_count)::int as max_count, avg(transfer_count)::float8 as avg_count from ledger_blocks`.execute(db);
+  log(`sealing during (b)+(c): ${blocks.rows[0]!.n} blocks (up to ${blocks.rows[0]!.max_count} transfers, ${blocks.rows[0]!.avg_count.toFixed(0)} on average); oldest unsealed transfer seen ${maxUnsealedMs.toFixed(0)} ms, queue up to ${maxQueue}`);
 
   const check = await verifyLedger(db);
-  log(`verify: ${check.ok ? 'OK' : `FAILED ${JSON.stringify(check.problem)}`} (${check.currencies.map((c) => `${c.code} ${c.transfers} transfers`).join(', ')})`);
+  log(`verify: ${check.ok ? 'OK' : `FAILED ${JSON.stringify(check.problem)}`} (${check.currencies.map((c) => `${c.code} ${c.transfers} transfers, ${c.blocks} blocks, ${c.unsealed} unsealed`).join(', ')})`);
   log(`transfers_per_s=${rezoPerS.toFixed(0)} baseline_per_s=${baselinePerS.toFixed(0)} ratio=${(rezoPerS / baselinePerS).toFixed(2)}`);
 } finally {
   if (server && server.exitCode === null) {
@@ -183,6 +195,7 @@ try {
     server.kill('SIGTERM');
     await exited;
   }
+  closed = true;
   await database.close();
   await admin(serverUrl, `drop database if exists ${name} with (force)`);
 }

@@ -44,13 +44,15 @@ export interface ChainedFields {
 }
 
 /**
- * Canonical encoding, version 1: one `|`-separated line; position and previous hash come last because
- * only they are known under the chain head's lock (the database appends them, see ledger_append).
- * This prefix and transferHash are the only definition of the encoding.
+ * Canonical encoding, version 1 (legacy chain, transfers written before migration 0014): one
+ * `|`-separated line ending with position and previous hash. Kept to verify those transfers.
  */
 export function canonicalPrefix(t: Omit<ChainedFields, 'position'>): string {
+  return ['rezo-ledger-v1', ...canonicalFields(t), ''].join('|');
+}
+
+function canonicalFields(t: Omit<ChainedFields, 'position'>): string[] {
   return [
-    'rezo-ledger-v1',
     t.currencyCode,
     t.id,
     t.phase,
@@ -65,15 +67,54 @@ export function canonicalPrefix(t: Omit<ChainedFields, 'position'>): string {
     t.authoriserId,
     sha256Hex(canonicalJson(t.metadata)),
     t.deviceSignature ? sha256Hex(canonicalJson(t.deviceSignature)) : '',
-    '',
-  ].join('|');
+  ];
 }
 
+/** Legacy chain (encoding v1, transfers written before migration 0014). */
 export function transferHash(t: ChainedFields, prevHash: string): string {
   return sha256Hex(`${canonicalPrefix(t)}${t.position}|${prevHash}`);
 }
 
-/** The message a checkpoint signature covers. */
-export function checkpointMessage(c: { currencyCode: string; position: number; headHash: string; supply: number; signedAt: Date }): string {
-  return ['rezo-checkpoint-v1', c.currencyCode, String(c.position), c.headHash, String(c.supply), c.signedAt.toISOString()].join('|');
+/**
+ * Canonical encoding, version 2 (transfers sealed in blocks): the same fields as v1 without position
+ * and previous hash, so the hash is known when the transfer is written, before any sealing.
+ */
+export function transferOwnHash(t: Omit<ChainedFields, 'position'>): string {
+  return sha256Hex(['rezo-ledger-v2', ...canonicalFields(t)].join('|'));
+}
+
+/** Hash over a block's transfers: their own hashes, in block order. */
+export function blockTransfersHash(transferHashes: readonly string[]): string {
+  return sha256Hex(['rezo-block-transfers-v1', ...transferHashes].join('\n'));
+}
+
+/** The fields a block's hash covers (docs/LEDGER.md, "Canonical encoding"). */
+export interface BlockFields {
+  currencyCode: string;
+  number: number;
+  prevHash: string;
+  firstPosition: number;
+  lastPosition: number;
+  transferCount: number;
+  transfersHash: string;
+  supply: number;
+  sealedAt: Date;
+}
+
+export function blockHash(b: BlockFields): string {
+  return sha256Hex([
+    'rezo-block-v1', b.currencyCode, String(b.number), b.prevHash, String(b.firstPosition), String(b.lastPosition),
+    String(b.transferCount), b.transfersHash, String(b.supply), b.sealedAt.toISOString(),
+  ].join('|'));
+}
+
+/**
+ * The message a checkpoint signature covers. Version 2 (a block: `block` set) since migration 0014;
+ * version 1 (a legacy chain position) for checkpoints signed before.
+ */
+export function checkpointMessage(c: { currencyCode: string; block?: number | null; position: number; headHash: string; supply: number; signedAt: Date }): string {
+  if (c.block === undefined || c.block === null) {
+    return ['rezo-checkpoint-v1', c.currencyCode, String(c.position), c.headHash, String(c.supply), c.signedAt.toISOString()].join('|');
+  }
+  return ['rezo-checkpoint-v2', c.currencyCode, String(c.block), String(c.position), c.headHash, String(c.supply), c.signedAt.toISOString()].join('|');
 }

@@ -8,6 +8,7 @@ import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createTransfers } from './createTransfers.ts';
 import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { sealBlocks } from './sealer.ts';
 import { verifyLedger } from './verifyLedger.ts';
 
 let tdb: TestDatabase;
@@ -101,7 +102,13 @@ describe('createTransfers', () => {
     });
     assert.equal(ok.transfers.length, 2);
     assert.equal(ok.transfers[0]!.batchId, ok.transfers[1]!.batchId);
-    assert.equal(ok.transfers[1]!.position, ok.transfers[0]!.position + 1);
+    assert.equal(ok.transfers[0]!.position, null, 'not sealed yet');
+    // Sealed in request order, in one block.
+    await sealBlocks(db);
+    const sealed = await db.selectFrom('ledger_block_transfers').select(['transfer_id', 'block_number', 'index']).where('transfer_id', 'in', ok.transfers.map((t) => t.id)).execute();
+    const at = new Map(sealed.map((r) => [r.transfer_id, r]));
+    assert.equal(at.get(ok.transfers[1]!.id)!.block_number, at.get(ok.transfers[0]!.id)!.block_number);
+    assert.equal(at.get(ok.transfers[1]!.id)!.index, at.get(ok.transfers[0]!.id)!.index + 1);
     assert.equal(await balance(p.euro.id), 0);
   });
 

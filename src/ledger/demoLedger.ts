@@ -8,6 +8,7 @@ import { createFederation } from './createFederation.ts';
 import { createTransfers } from './createTransfers.ts';
 import { ensureAccount } from './ensureAccount.ts';
 import { mintAgainstPayment } from './mintAgainstPayment.ts';
+import { sealBlocks } from './sealer.ts';
 import { signCheckpoints } from './signCheckpoints.ts';
 
 const FIRST = ['Aurélie', 'Bastien', 'Chloé', 'David', 'Émilie', 'Fabrice', 'Gaëlle', 'Hugo', 'Isabelle', 'Jonathan', 'Kelly', 'Loïc', 'Manon', 'Nicolas', 'Océane', 'Pierre', 'Quentin', 'Rose', 'Sébastien', 'Tiana', 'Ugo', 'Valérie', 'William', 'Yasmine', 'Zoé'];
@@ -104,6 +105,8 @@ export async function loadDemoLedger(trx: Trx): Promise<{ transfers: number }> {
     await burnOnRefund(trx, SYSTEM, { id: uuidv7(), payment: topUp.payment, refund: { provider: 'stripe', reference: `re_demo_${n}` }, amount: Math.min(topUp.amount, 1000) });
     transfers++;
   }
+  // The demo's transfers sealed into each currency's first block, then signed.
+  await sealBlocks(trx);
   await signCheckpoints(trx, undefined, { force: true });
   return { transfers };
 }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
-import { canonicalPrefix } from './chain.ts';
+import { transferOwnHash } from './chain.ts';
 import { ACCOUNT_COLUMNS, TRANSFER_COLUMNS, insufficientFunds, toAccount, toCurrency, toTransfer, type Account, type Currency, type Transfer } from './ledger.ts';
 import type { AuthorisedBy, DeviceSignature, TransferPhase } from './tables.ts';
 
@@ -53,8 +53,10 @@ export async function claimIds(trx: Trx, ids: string[], requestSha256: string): 
   const sorted = [...new Set(ids)].sort();
   if (sorted.length !== ids.length) throw new DomainError('validation', 422, {}, [{ field: 'transfers', message: 'ledger.duplicate-id' }]);
   // A second request with one of these ids waits here until the first commits or rolls back, then
-  // sees its transfers: the same id never runs twice, even while the first is still in flight.
-  for (const id of sorted) await sql`select pg_advisory_xact_lock(hashtextextended(${id}, 7265003))`.execute(trx);
+  // sees its transfers: the same id never runs twice, even while the first is still in flight. One
+  // statement takes every lock, in the array's (sorted) order; the read below is a new statement,
+  // so its snapshot is taken after the locks are held.
+  await sql`select pg_advisory_xact_lock(hashtextextended(u.id, 7265003)) from unnest(${sorted}::text[]) with ordinality as u(id, n) order by u.n`.execute(trx);
   const existing = await trx.selectFrom('ledger_transfers').select([...TRANSFER_COLUMNS, 'request_sha256']).where('id', 'in', sorted).execute();
   if (existing.length === 0) return null;
   if (existing.length === ids.length && existing.every((t) => t.request_sha256 === requestSha256)) {
@@ -115,7 +117,6 @@ export async function appendTransfers(
     const resolved = await trx.selectFrom('ledger_transfers').select(['pending_id']).where('pending_id', 'in', holdIds).execute();
     for (const r of resolved) throw new DomainError('ledger-hold-resolved', 409, { id: r.pending_id! });
   }
-  const currencyIds = [...new Set(accountRows.map((a) => a.currency_id))].sort();
   const currencies = new Map(
     accountRows.map((r) => [r.currency_id, toCurrency({
       id: r.currency_id, code: r.currency_code, name: r.currency_name, kind: r.currency_kind, decimals: r.currency_decimals,
@@ -167,41 +168,42 @@ export async function appendTransfers(
     if (debit.floor !== null && debit.balance - debit.pendingDebits < debit.floor) throw insufficientFunds(debit.id);
     touched.add(debit.id).add(credit.id);
   }
-  // One statement for every account touched: fewer round trips while the locks are held.
-  const changes = [...touched].sort().map((id) => accounts.get(id)!);
-  await sql`update ledger_accounts as a set balance = v.balance, pending_debits = v.pending
-    from (values ${sql.join(changes.map((a) => sql`(${a.id}::uuid, ${a.balance}::bigint, ${a.pendingDebits}::bigint)`))}) as v(id, balance, pending)
-    where a.id = v.id`.execute(trx);
-
-  // Step 3, last so it is held the shortest: each currency's chain head, in currency order, locked
-  // and extended by ledger_append in one round trip. The lock lasts until commit: the next transfer
-  // of this currency reads the head this transaction writes, so the chain cannot fork.
+  // Step 3: insert the transfers, each with its own hash (encoding v2), and their rows in the
+  // unsealed queue, in one statement. No per-currency lock: the sealer chains them into blocks later
+  // (sealer.ts). The queue's seq is taken here, while the accounts are locked, in request order.
   const createdAt = new Date();
   const { authorisation: auth } = request;
-  const sealed = new Map<string, { position: number; prevHash: string; hash: string }>();
-  for (const currencyId of currencyIds) {
-    const currency = currencies.get(currencyId)!;
-    const mine = specs.filter((s) => accounts.get(s.debitAccountId)!.currencyId === currencyId);
-    if (mine.length === 0) continue;
-    const prefixes = mine.map((s) => canonicalPrefix({
+  const hashes = new Map<string, string>();
+  for (const s of specs) {
+    const currency = currencies.get(accounts.get(s.debitAccountId)!.currencyId)!;
+    hashes.set(s.id, transferOwnHash({
       currencyCode: currency.code, id: s.id, phase: s.phase, kind: s.kind, debitAccountId: s.debitAccountId, creditAccountId: s.creditAccountId,
       amount: s.amount, pendingId: s.pendingId ?? null, batchId: request.batchId, createdAt, authorisedBy: auth.by, authoriserId: auth.authoriserId,
       metadata: s.metadata ?? {}, deviceSignature: auth.deviceSignature,
     }));
-    const rows = mine.map((s) => ({
-      id: s.id, phase: s.phase, kind: s.kind, debit_account_id: s.debitAccountId, credit_account_id: s.creditAccountId, amount: s.amount,
-      pending_id: s.pendingId ?? null, expires_at: s.expiresAt ? s.expiresAt.toISOString() : null, batch_id: request.batchId,
-      authorised_by: auth.by, authoriser_id: auth.authoriserId, place_id: auth.placeId, device_signature: auth.deviceSignature,
-      metadata: s.metadata ?? {}, request_sha256: request.requestSha256,
-    }));
-    const result = await sql<{ transfer_id: string; chain_position: number; chain_prev_hash: string; chain_hash: string }>`
-      select * from ledger_append(${currencyId}::uuid, ${JSON.stringify(rows)}::jsonb, ${prefixes}::text[], ${createdAt}::timestamptz)`.execute(trx);
-    for (const r of result.rows) sealed.set(r.transfer_id, { position: Number(r.chain_position), prevHash: r.chain_prev_hash, hash: r.chain_hash });
   }
+  const deviceSignature = auth.deviceSignature ? JSON.stringify(auth.deviceSignature) : null;
+  const rows = specs.map((s) => sql`(${s.id}::uuid, ${accounts.get(s.debitAccountId)!.currencyId}::uuid, ${hashes.get(s.id)!}, ${s.phase}, ${s.kind},
+    ${s.debitAccountId}::uuid, ${s.creditAccountId}::uuid, ${s.amount}::bigint, ${s.pendingId ?? null}::uuid, ${s.expiresAt ?? null}::timestamptz,
+    ${request.batchId}::uuid, ${auth.by}, ${auth.authoriserId}, ${auth.placeId}::uuid, ${deviceSignature}::jsonb, ${JSON.stringify(s.metadata ?? {})}::jsonb,
+    ${request.requestSha256}, ${createdAt}::timestamptz)`);
+  const queue = specs.map((s) => sql`(${s.id}::uuid, ${accounts.get(s.debitAccountId)!.currencyId}::uuid, ${createdAt}::timestamptz)`);
+  // One statement: the balances of every account touched, the transfers and their queue rows (fewer
+  // round trips while the account locks are held).
+  const changes = [...touched].sort().map((id) => accounts.get(id)!);
+  await sql`with balances as (
+      update ledger_accounts as a set balance = v.balance, pending_debits = v.pending
+      from (values ${sql.join(changes.map((a) => sql`(${a.id}::uuid, ${a.balance}::bigint, ${a.pendingDebits}::bigint)`))}) as v(id, balance, pending)
+      where a.id = v.id
+      returning a.id),
+    written as (
+      insert into ledger_transfers (id, currency_id, hash, phase, kind, debit_account_id, credit_account_id, amount, pending_id, expires_at,
+        batch_id, authorised_by, authoriser_id, place_id, device_signature, metadata, request_sha256, created_at)
+      values ${sql.join(rows)} returning id)
+    insert into ledger_unsealed (transfer_id, currency_id, created_at) values ${sql.join(queue)}`.execute(trx);
   const transfers: Transfer[] = specs.map((s) => {
-    const seal = sealed.get(s.id)!;
     return {
-      id: s.id, currencyId: accounts.get(s.debitAccountId)!.currencyId, position: seal.position, hash: seal.hash, prevHash: seal.prevHash,
+      id: s.id, currencyId: accounts.get(s.debitAccountId)!.currencyId, position: null, hash: hashes.get(s.id)!, prevHash: null,
       phase: s.phase, kind: s.kind, debitAccountId: s.debitAccountId, creditAccountId: s.creditAccountId, amount: s.amount,
       pendingId: s.pendingId ?? null, expiresAt: s.expiresAt ?? null, batchId: request.batchId, authorisedBy: auth.by,
       authoriserId: auth.authoriserId, placeId: auth.placeId, deviceSignature: auth.deviceSignature, metadata: s.metadata ?? {}, createdAt,

@@ -33,9 +33,12 @@ export interface Account {
 export interface Transfer {
   id: string;
   currencyId: string;
-  position: number;
+  /** Legacy chain position (transfers before migration 0014); null for transfers sealed in blocks. */
+  position: number | null;
+  /** The transfer's own hash (encoding v2); for legacy transfers, their chain hash (v1). */
   hash: string;
-  prevHash: string;
+  /** Legacy chain only; null otherwise. */
+  prevHash: string | null;
   phase: TransferPhase;
   kind: string;
   debitAccountId: string;
@@ -75,7 +78,7 @@ export const TRANSFER_COLUMNS = [
   'pending_id', 'expires_at', 'batch_id', 'authorised_by', 'authoriser_id', 'place_id', 'device_signature', 'metadata', 'created_at',
 ] as const;
 type TransferRow = {
-  id: string; currency_id: string; position: number; hash: string; prev_hash: string; phase: TransferPhase; kind: string;
+  id: string; currency_id: string; position: number | null; hash: string; prev_hash: string | null; phase: TransferPhase; kind: string;
   debit_account_id: string; credit_account_id: string; amount: number; pending_id: string | null; expires_at: Date | null;
   batch_id: string | null; authorised_by: string; authoriser_id: string; place_id: string | null;
   device_signature: DeviceSignature | null; metadata: Record<string, unknown>; created_at: Date;

@@ -14,12 +14,25 @@ export interface NodeKey {
 
 // Parsing the key costs more than reading it; a node has one key (tests have one per database).
 const cache = new Map<string, NodeKey>();
+// The key once read outside any transaction (so committed), per database. A Kysely instance and every
+// transaction opened from it share one adapter object, which identifies the database here. Saves a
+// round trip on every wallet pass checked at a till. The key is never rotated while a node runs.
+const committed = new WeakMap<object, NodeKey>();
 
 /**
  * Loads the node key from node_settings, creating it on first use. Two processes starting together
  * both try to insert; `on conflict do nothing` plus a re-read makes them agree on one key.
  */
 export async function loadNodeKey(db: Db): Promise<NodeKey> {
+  const database = db.getExecutor().adapter;
+  const known = committed.get(database);
+  if (known) return known;
+  const key = await readNodeKey(db);
+  if (!db.isTransaction) committed.set(database, key);
+  return key;
+}
+
+async function readNodeKey(db: Db): Promise<NodeKey> {
   let row = await db.selectFrom('node_settings').select('value').where('key', '=', SETTING).executeTakeFirst();
   if (!row) {
     const { privateKey } = generateKeyPairSync('ed25519');

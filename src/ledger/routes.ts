@@ -12,7 +12,6 @@ import { checkpointMessage } from './chain.ts';
 import { createCheckpointer } from './checkpointer.ts';
 import { createHold, MAX_HOLD_SECONDS } from './createHold.ts';
 import { createTransfers } from './createTransfers.ts';
-import { readDeviceHeaders } from './deviceSignature.ts';
 import { historyOf } from './historyOf.ts';
 import { MAX_BATCH, type Transfer } from './ledger.ts';
 import { loadNodeKey } from './nodeKey.ts';
@@ -23,6 +22,7 @@ import { voidHold } from './voidHold.ts';
 import { issueWalletPass } from './walletPass.ts';
 import { ledgerPages } from './views.ts';
 import type { DeviceSignature } from './tables.ts';
+import { deviceSignatureOf, keepRawJsonBodies } from '../http/deviceRequests.ts';
 
 const Amount = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]{1,16}$' })], {
   description: 'Minor units (cents, minutes, points): an integer or a string of digits. Never a decimal number.',
@@ -46,9 +46,9 @@ const TransferOut = Type.Object(
   {
     id: Uuid,
     currency: Type.String(),
-    position: Type.Integer({ description: 'Position in the currency’s hash chain' }),
-    hash: Type.String(),
-    prevHash: Type.String(),
+    position: Type.Union([Type.Integer(), Type.Null()], { description: 'Position in the legacy per-transfer chain (transfers before blocks); null for transfers sealed in blocks' }),
+    hash: Type.String({ description: 'The transfer’s own hash (canonical encoding v2; v1 chain hash for legacy transfers)' }),
+    prevHash: Type.Union([Type.String(), Type.Null()], { description: 'Legacy chain only; null otherwise' }),
     phase: Type.String({ description: 'single, pending (a hold), post or void' }),
     kind: Type.String(),
     debitAccountId: Uuid,
@@ -74,7 +74,6 @@ const PageQuery = Type.Object({
 
 const SIGNED = 'Authenticate with a session (plus `x-csrf-token`), a venue API key (`till` scope), or a device signature (headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`; see docs/LEDGER.md).';
 
-const rawBodies = new WeakMap<FastifyRequest, Buffer>();
 
 // A currency's code never changes (no use case renames it), so id → code is cached for the process.
 const codeCache = new Map<string, string>();
@@ -104,23 +103,14 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
   app.addHook('onClose', async () => checkpointer.stop());
 
   // Device signatures cover the body's exact bytes: keep them (for this module's routes only).
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
-    rawBodies.set(request, body);
-    if (body.length === 0) return done(Object.assign(new Error('empty body'), { statusCode: 400 }), undefined);
-    try {
-      done(null, JSON.parse(body.toString('utf8')));
-    } catch (error) {
-      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
-    }
-  });
+  keepRawJsonBodies(app);
 
   /**
    * Who is asking: a device (signed headers), else the session or API key. These routes skip the
    * generic CSRF hook because devices have no cookie; a session request is checked here instead.
    */
   const requester = (request: FastifyRequest): { actor: ReturnType<typeof actorOf> | null; device: DeviceSignature | undefined } => {
-    const device = readDeviceHeaders(request.headers, { method: request.method, path: request.url.split('?')[0]!, body: rawBodies.get(request) ?? '' });
+    const device = deviceSignatureOf(request);
     if (device) return { actor: null, device };
     const actor = actorOf(request);
     if (actor.kind === 'person') {
@@ -295,13 +285,14 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
     {
       schema: {
         tags: ['ledger'],
-        summary: 'Signed checkpoints of every currency’s hash chain, newest first',
-        description: 'Each signature is Ed25519, by the key of GET /api/v1/ledger/key, over `rezo-checkpoint-v1|<currency>|<position>|<headHash>|<supply>|<signedAt ISO>`.',
+        summary: 'Signed checkpoints of every currency’s chain of blocks, newest first',
+        description: 'Each signature is Ed25519, by the key of GET /api/v1/ledger/key, over `message`: `rezo-checkpoint-v2|<currency>|<block>|<position>|<headHash>|<supply>|<signedAt ISO>` for a block (headHash = the block’s hash, position = transfers sealed up to it), or `rezo-checkpoint-v1|<currency>|<position>|<headHash>|<supply>|<signedAt ISO>` for a checkpoint of the legacy per-transfer chain (`block` null).',
         querystring: Type.Object({ currency: Type.Optional(Type.String({ maxLength: 12 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
         response: responses({
           200: Type.Object({
             checkpoints: Type.Array(Type.Object({
-              currency: Type.String(), position: Type.Integer(), headHash: Type.String(), supply: Type.Integer(), signedAt: DateTime,
+              currency: Type.String(), block: Type.Union([Type.Integer(), Type.Null()], { description: 'The block signed; null for a legacy checkpoint' }),
+              position: Type.Integer(), headHash: Type.String(), supply: Type.Integer(), signedAt: DateTime,
               signature: Type.String({ description: 'base64url' }), message: Type.String({ description: 'The exact signed text' }),
             })),
           }),
@@ -312,7 +303,7 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       const list = await listCheckpoints(db, { ...(request.query.currency ? { currencyCode: request.query.currency } : {}), ...(request.query.limit ? { limit: request.query.limit } : {}) });
       return {
         checkpoints: list.map((c) => ({
-          currency: c.currencyCode, position: c.position, headHash: c.headHash, supply: c.supply, signedAt: c.signedAt.toISOString(),
+          currency: c.currencyCode, block: c.block, position: c.position, headHash: c.headHash, supply: c.supply, signedAt: c.signedAt.toISOString(),
           signature: c.signature, message: checkpointMessage(c),
         })),
       };

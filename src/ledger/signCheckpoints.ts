@@ -1,5 +1,5 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { inTransaction } from '../db/database.ts';
 import { checkpointMessage } from './chain.ts';
 import { loadNodeKey, signText } from './nodeKey.ts';
 
@@ -13,6 +13,9 @@ export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { everyTransfers: 100
 
 export interface Checkpoint {
   currencyCode: string;
+  /** The block signed; null for legacy checkpoints (a position of the per-transfer chain, before migration 0014). */
+  block: number | null;
+  /** Transfers of the currency sealed up to this checkpoint (the block's last position). */
   position: number;
   headHash: string;
   supply: number;
@@ -21,47 +24,39 @@ export interface Checkpoint {
 }
 
 /**
- * Signs a checkpoint (currency, position, head hash, supply, time) for each currency that is due.
- * Called after commits (cheap when nothing is due: one read) and by a timer in the node. `force`
- * signs every currency that advanced since its last checkpoint (demo, tests, CLI).
+ * Signs a checkpoint of the latest block (currency, block number, last position, block hash, supply,
+ * time) for each currency that is due. A block is immutable and carries the supply after its own
+ * transfers, so no lock is needed: transfers committed but not yet sealed are not in the signed
+ * supply, exactly as they are not in the signed hash. Called by the sealer after each block, after
+ * commits by the API (cheap when nothing is due: one read) and by a timer. `force` signs every
+ * currency whose chain advanced since its last checkpoint (demo, tests, CLI).
  */
 export async function signCheckpoints(db: Db, policy: CheckpointPolicy = DEFAULT_CHECKPOINT_POLICY, options: { force?: boolean; now?: Date } = {}): Promise<Checkpoint[]> {
   const now = options.now ?? new Date();
-  const candidates = await db
-    .selectFrom('ledger_chain_heads as h')
-    .innerJoin('ledger_currencies as c', 'c.id', 'h.currency_id')
-    .leftJoin(
-      (eb) => eb.selectFrom('ledger_checkpoints').select((e) => ['currency_id', e.fn.max('position').as('position'), e.fn.max('signed_at').as('signed_at')]).groupBy('currency_id').as('k'),
-      (join) => join.onRef('k.currency_id', '=', 'h.currency_id'),
-    )
-    .select(['h.currency_id', 'c.code', 'h.position', 'k.position as last_position', 'k.signed_at as last_signed_at'])
-    .where('h.position', '>', 0)
-    .execute();
+  const candidates = (await sql<{ currency_id: string; code: string; number: number; hash: string; last_position: number; supply: number;
+    last_checkpoint: number | null; last_signed_at: Date | null }>`
+    select b.currency_id, c.code, b.number, b.hash, b.last_position, b.supply, k.position as last_checkpoint, k.signed_at as last_signed_at
+    from ledger_currencies c
+    join lateral (select * from ledger_blocks where currency_id = c.id order by number desc limit 1) b on true
+    left join lateral (select position, signed_at from ledger_checkpoints where currency_id = c.id order by position desc limit 1) k on true`.execute(db)).rows;
   const due = candidates.filter((c) => {
-    const last = c.last_position === null ? 0 : Number(c.last_position);
-    if (c.position <= last) return false;
-    if (options.force || c.position - last >= policy.everyTransfers) return true;
+    const last = c.last_checkpoint === null ? 0 : Number(c.last_checkpoint);
+    if (c.last_position <= last) return false;
+    if (options.force || c.last_position - last >= policy.everyTransfers) return true;
     return !c.last_signed_at || now.getTime() - new Date(c.last_signed_at).getTime() >= policy.everyMs;
   });
   if (due.length === 0) return [];
   const key = await loadNodeKey(db);
   const signed: Checkpoint[] = [];
   for (const c of due) {
-    const checkpoint = await inTransaction(db, async (trx) => {
-      // The head locked: no transfer of this currency commits between reading it and the supply.
-      const head = await trx.selectFrom('ledger_chain_heads').select(['position', 'hash']).where('currency_id', '=', c.currency_id).forUpdate().executeTakeFirstOrThrow();
-      const issuance = await trx.selectFrom('ledger_accounts').select('balance')
-        .where('currency_id', '=', c.currency_id).where('owner_kind', '=', 'system').where('owner_ref', '=', 'issuance').executeTakeFirst();
-      const fields = { currencyCode: c.code, position: head.position, headHash: head.hash, supply: -(issuance?.balance ?? 0), signedAt: new Date() };
-      const signature = signText(key.privateKey, checkpointMessage(fields));
-      const inserted = await trx.insertInto('ledger_checkpoints')
-        .values({ currency_id: c.currency_id, position: fields.position, head_hash: fields.headHash, supply: fields.supply, signed_at: fields.signedAt, signature })
-        .onConflict((oc) => oc.columns(['currency_id', 'position']).doNothing())
-        .returning('position')
-        .executeTakeFirst();
-      return inserted ? { ...fields, signature } : null;
-    });
-    if (checkpoint) signed.push(checkpoint);
+    const fields = { currencyCode: c.code, block: c.number, position: c.last_position, headHash: c.hash, supply: c.supply, signedAt: new Date() };
+    const signature = signText(key.privateKey, checkpointMessage(fields));
+    const inserted = await db.insertInto('ledger_checkpoints')
+      .values({ currency_id: c.currency_id, block_number: fields.block, position: fields.position, head_hash: fields.headHash, supply: fields.supply, signed_at: fields.signedAt, signature })
+      .onConflict((oc) => oc.columns(['currency_id', 'position']).doNothing())
+      .returning('position')
+      .executeTakeFirst();
+    if (inserted) signed.push({ ...fields, signature });
   }
   return signed;
 }
@@ -71,10 +66,10 @@ export async function listCheckpoints(db: Db, options: { currencyCode?: string; 
   let q = db
     .selectFrom('ledger_checkpoints as k')
     .innerJoin('ledger_currencies as c', 'c.id', 'k.currency_id')
-    .select(['c.code', 'k.position', 'k.head_hash', 'k.supply', 'k.signed_at', 'k.signature'])
+    .select(['c.code', 'k.block_number', 'k.position', 'k.head_hash', 'k.supply', 'k.signed_at', 'k.signature'])
     .orderBy('k.signed_at', 'desc')
     .orderBy('k.position', 'desc')
     .limit(Math.min(options.limit ?? 100, 500));
   if (options.currencyCode) q = q.where('c.code', '=', options.currencyCode);
-  return (await q.execute()).map((r) => ({ currencyCode: r.code, position: r.position, headHash: r.head_hash, supply: r.supply, signedAt: r.signed_at, signature: r.signature }));
+  return (await q.execute()).map((r) => ({ currencyCode: r.code, block: r.block_number, position: r.position, headHash: r.head_hash, supply: r.supply, signedAt: r.signed_at, signature: r.signature }));
 }

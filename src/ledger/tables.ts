@@ -1,4 +1,4 @@
-/** Table types of the ledger module (migration 0003_ledger.sql). Merged into DB in db/schema.ts. */
+/** Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql). Merged into DB in db/schema.ts. */
 import type { ColumnType } from 'kysely';
 import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
 
@@ -66,8 +66,10 @@ export interface LedgerChainHeadsTable {
 export interface LedgerTransfersTable {
   id: ColumnType<string, string, never>;
   currency_id: ColumnType<string, string, never>;
-  position: ColumnType<number, number, never>;
-  prev_hash: ColumnType<string, string, never>;
+  /** Legacy chain (before migration 0014) only; null for transfers sealed in blocks. */
+  position: ColumnType<number | null, number | null | undefined, never>;
+  prev_hash: ColumnType<string | null, string | null | undefined, never>;
+  /** Legacy: the chain hash (encoding v1); since 0014: the transfer's own hash (encoding v2). */
   hash: ColumnType<string, string, never>;
   phase: ColumnType<TransferPhase, TransferPhase, never>;
   kind: ColumnType<string, string, never>;
@@ -120,8 +122,42 @@ export interface LedgerPayoutsTable {
   created_at: CreatedAt;
 }
 
+/** Transfers committed and not yet sealed in a block (the sealer deletes them as it seals). */
+export interface LedgerUnsealedTable {
+  transfer_id: string;
+  currency_id: string;
+  seq: ColumnType<number, never, never>;
+  created_at: CreatedAt;
+}
+
+/** Append-only (trigger). */
+export interface LedgerBlocksTable {
+  currency_id: string;
+  number: number;
+  prev_hash: string;
+  hash: string;
+  transfers_hash: string;
+  transfer_count: number;
+  first_position: number;
+  last_position: number;
+  first_transfer_id: string;
+  last_transfer_id: string;
+  supply: number;
+  sealed_at: Timestamp;
+}
+
+/** Append-only (trigger): which block sealed a transfer, at which index. */
+export interface LedgerBlockTransfersTable {
+  transfer_id: string;
+  currency_id: string;
+  block_number: number;
+  index: number;
+}
+
 export interface LedgerCheckpointsTable {
   currency_id: string;
+  /** Legacy checkpoints: null. Since 0014: the block signed (position is its last position). */
+  block_number: ColumnType<number | null, number | null | undefined, never>;
   position: number;
   head_hash: string;
   supply: number;
@@ -157,6 +193,9 @@ export interface LedgerTables {
   ledger_payment_references: LedgerPaymentReferencesTable;
   ledger_payouts: LedgerPayoutsTable;
   ledger_checkpoints: LedgerCheckpointsTable;
+  ledger_unsealed: LedgerUnsealedTable;
+  ledger_blocks: LedgerBlocksTable;
+  ledger_block_transfers: LedgerBlockTransfersTable;
   ledger_devices: LedgerDevicesTable;
   ledger_device_nonces: LedgerDeviceNoncesTable;
 }

@@ -30,8 +30,12 @@ export async function transparencyReport(db: Db): Promise<CurrencyReport[]> {
       eb.selectFrom('ledger_accounts as a').select(sql<number>`coalesce(-sum(a.balance), 0)`.as('s')).whereRef('a.currency_id', '=', 'c.id').where('a.owner_kind', '=', 'system').where('a.owner_ref', '=', 'issuance').as('supply'),
       eb.selectFrom('ledger_accounts as a').select(sql<number>`count(*)`.as('n')).whereRef('a.currency_id', '=', 'c.id').where('a.owner_kind', '<>', 'system').where('a.balance', '>', 0).as('holders'),
       eb.selectFrom('ledger_payment_references as r').select(sql<number>`coalesce(sum(r.amount_cents), 0)`.as('r')).whereRef('r.currency_id', '=', 'c.id').as('received'),
-      eb.selectFrom('ledger_payouts as o').innerJoin('ledger_payment_references as r', (j) => j.onRef('r.provider', '=', 'o.payment_provider').onRef('r.reference', '=', 'o.payment_reference'))
-        .select(sql<number>`coalesce(sum(o.amount_cents), 0)`.as('o')).whereRef('r.currency_id', '=', 'c.id').as('paid'),
+      // Every payout, with or without a payment reference (cash paid out at a counter): its currency is its burn transfer's.
+      eb.selectFrom('ledger_payouts as o').innerJoin('ledger_transfers as t', 't.id', 'o.transfer_id')
+        .select(sql<number>`coalesce(sum(o.amount_cents), 0)`.as('o')).whereRef('t.currency_id', '=', 'c.id').as('paid'),
+      // Sealed (legacy chain, then blocks) plus not yet sealed.
+      eb.selectFrom('ledger_blocks as b').select(sql<number>`max(b.last_position)`.as('p')).whereRef('b.currency_id', '=', 'c.id').as('sealed'),
+      eb.selectFrom('ledger_unsealed as u').select(sql<number>`count(*)`.as('n')).whereRef('u.currency_id', '=', 'c.id').as('unsealed'),
     ])
     .where('c.status', '=', 'active')
     .orderBy('c.kind')
@@ -44,7 +48,7 @@ export async function transparencyReport(db: Db): Promise<CurrencyReport[]> {
       code: r.code, name: r.name, kind: r.kind, decimals: r.decimals, issuer: r.federation ?? r.place ?? '',
       supply: Number(r.supply ?? 0), holders: Number(r.holders ?? 0),
       euroReserve: r.euro_backed ? Number(r.received ?? 0) - Number(r.paid ?? 0) : null,
-      transfers: r.position, latestCheckpoint: latest ?? null,
+      transfers: Math.max(r.position, Number(r.sealed ?? 0)) + Number(r.unsealed ?? 0), latestCheckpoint: latest ?? null,
     });
   }
   return out;

@@ -15,13 +15,15 @@ export async function ledgerCommand(db: Db, args: string[], out: { stdout: (s: s
   }
   const result = await verifyLedger(db, currencyCode ? { currencyCode } : {});
   for (const c of result.currencies) {
-    out.stdout(`${c.code}: ${c.transfers} transfers, ${c.accounts} accounts, supply ${c.supply}, ${c.checkpoints} checkpoints verified, head ${c.headHash}\n`);
+    const unsealed = c.unsealed === 0 ? 'none unsealed' : `${c.unsealed} not sealed yet (oldest ${((c.oldestUnsealedMs ?? 0) / 1000).toFixed(1)} s)`;
+    out.stdout(`${c.code}: ${c.transfers} transfers (${c.legacyTransfers} in the legacy chain, ${c.transfers - c.legacyTransfers - c.unsealed} in ${c.blocks} blocks, ${unsealed}), `
+      + `${c.accounts} accounts, supply ${c.supply}, ${c.checkpoints} checkpoints verified, head ${c.headHash}\n`);
   }
   if (result.problem) {
     const p = result.problem;
     out.stderr(`ledger verify FAILED: ${p.check} in ${p.currency} at ${p.where}: ${p.message}\n`);
     return 1;
   }
-  out.stdout(`ledger verify OK: ${result.currencies.length} currencies, every hash, checkpoint signature, balance and sum checked\n`);
+  out.stdout(`ledger verify OK: ${result.currencies.length} currencies, every hash, block, checkpoint signature, balance and sum checked\n`);
   return 0;
 }

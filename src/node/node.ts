@@ -7,6 +7,9 @@ import { migrate } from '../db/migrate.ts';
 import { buildApp, type App } from '../http/app.ts';
 import { createMailDelivery, type MailDelivery } from '../mail/mailDelivery.ts';
 import { loadNodeSecret } from './nodeSecret.ts';
+import { startSealer, type Sealer } from '../ledger/sealer.ts';
+import { signCheckpoints } from '../ledger/signCheckpoints.ts';
+import { loadNodeKey } from '../ledger/nodeKey.ts';
 import { createStripe } from '../payments/stripeClient.ts';
 import type Stripe from 'stripe';
 
@@ -23,6 +26,8 @@ export interface RunningNode {
   database: Database;
   mail: MailDelivery;
   stripe: Stripe | null;
+  /** The ledger's block sealer (docs/LEDGER.md): one per node process, one sealing at a time across processes. */
+  sealer: Sealer;
   /** Stops taking requests, lets those in flight finish, then closes the database. */
   stop(): Promise<void>;
 }
@@ -33,15 +38,23 @@ export async function assembleNode(config: Config, database: Database, logger: L
   const mail = createMailDelivery(config, database.db, logger);
   const stripe = createStripe(config);
   const app = await buildApp({ config, db: database.db, mail, stripe, secret, logger });
+  // The ledger key read once, committed: wallet passes are then checked without a database round trip.
+  await loadNodeKey(database.db);
+  // Seals committed transfers into blocks at least every SEAL_INTERVAL_MS; checkpoints follow the blocks.
+  const sealer = startSealer(database.db, logger, { afterSeal: async () => void (await signCheckpoints(database.db)) });
   let stopping: Promise<void> | null = null;
   return {
     app,
     database,
     mail,
     stripe,
+    sealer,
     stop() {
       stopping ??= (async () => {
         await app.close();
+        // The last round seals what the requests just finished wrote, before the database closes.
+        await sealer.stop();
+        await sealer.sealNow().catch((err: unknown) => logger.error({ err }, 'ledger sealing at stop failed'));
         await mail.stop();
         await database.close();
       })();

@@ -1,0 +1,28 @@
+import type { FastifyRequest } from 'fastify';
+import type { ModuleApp } from './app.ts';
+import { readDeviceHeaders } from '../ledger/deviceSignature.ts';
+import type { DeviceSignature } from '../ledger/tables.ts';
+
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+
+/**
+ * Device signatures cover the body's exact bytes: inside the plugin that calls this (Fastify scopes
+ * content-type parsers to it), JSON bodies are parsed from a kept copy of their bytes.
+ */
+export function keepRawJsonBodies(app: ModuleApp): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    rawBodies.set(request, body);
+    if (body.length === 0) return done(Object.assign(new Error('empty body'), { statusCode: 400 }), undefined);
+    try {
+      done(null, JSON.parse(body.toString('utf8')));
+    } catch (error) {
+      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+    }
+  });
+}
+
+/** The signed envelope of a device request (still to be verified in the use case's transaction), or null when unsigned. */
+export function deviceSignatureOf(request: FastifyRequest): DeviceSignature | null {
+  return readDeviceHeaders(request.headers, { method: request.method, path: request.url.split('?')[0]!, body: rawBodies.get(request) ?? '' });
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import type { Db } from '../db/database.ts';
+import { uuidv7 } from '../shared/ids.ts';
+import { createTransfers } from './createTransfers.ts';
+import { SEALER_LOCK, sealBlocks } from './sealer.ts';
+import { createLedgerWorld } from './testFixtures.ts';
+import { verifyLedger } from './verifyLedger.ts';
+
+const skip = !onPostgres && 'needs PostgreSQL (concurrent connections)';
+let tdb: TestDatabase;
+let db: Db;
+before(async () => {
+  tdb = await createTestDatabase();
+  db = tdb.database.db;
+});
+after(() => tdb.close());
+
+describe('the block sealer', () => {
+  test('with nothing to seal it writes nothing; a transfer is sealed once, in order, with the supply', async () => {
+    const w = await createLedgerWorld(db);
+    const p = await w.person();
+    await w.fund(p.euro.id, 300);
+    const before = (await sealBlocks(db)).blocks.find((b) => b.currencyId === w.euro.id);
+    assert.deepEqual([before?.number, before?.transferCount, before?.supply], [1, 1, 300]);
+    assert.deepEqual((await sealBlocks(db)).blocks, []);
+    const queued = await db.selectFrom('ledger_unsealed').select('transfer_id').where('currency_id', '=', w.euro.id).execute();
+    assert.deepEqual(queued, []);
+  });
+
+  test('blocks and their contents are append-only', async () => {
+    const w = await createLedgerWorld(db);
+    const p = await w.person();
+    await w.fund(p.euro.id, 300);
+    await sealBlocks(db);
+    await assert.rejects(sql`update ledger_blocks set supply = 0 where currency_id = ${w.euro.id}`.execute(db), /append-only/);
+    await assert.rejects(sql`delete from ledger_block_transfers where currency_id = ${w.euro.id}`.execute(db), /append-only/);
+  });
+
+  test('on PostgreSQL: while a sealer holds the lock, another seals nothing', { skip }, async () => {
+    const w = await createLedgerWorld(db);
+    const p = await w.person();
+    await w.fund(p.euro.id, 300);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${SEALER_LOCK})`.execute(trx);
+      locked();
+      await held;
+    });
+    await isLocked;
+    const refused = await sealBlocks(db);
+    assert.deepEqual(refused, { sealer: false, blocks: [], more: false });
+    release();
+    await holder;
+    assert.equal((await sealBlocks(db)).sealer, true);
+  });
+
+  test('on PostgreSQL: 300 concurrent transfers while two sealers race → one chain of blocks, every transfer sealed exactly once', { skip, timeout: 120_000 }, async () => {
+    const w = await createLedgerWorld(db);
+    const bar = await w.placeAccount(w.venueB.id, w.euro);
+    const people: Awaited<ReturnType<typeof w.person>>[] = [];
+    for (let i = 0; i < 10; i++) {
+      const p = await w.person();
+      await w.fund(p.euro.id, 10_000);
+      people.push(p);
+    }
+    let writing = true;
+    const rounds: boolean[] = [];
+    const sealer = async () => {
+      while (writing) {
+        rounds.push((await sealBlocks(db, { maxTransfers: 37 })).sealer);
+        await new Promise((r) => setTimeout(r, Math.random() * 5));
+      }
+    };
+    const sealers = [sealer(), sealer()];
+    const ids: string[] = [];
+    await Promise.all(Array.from({ length: 300 }, async (_, i) => {
+      const p = people[i % people.length]!;
+      const id = uuidv7();
+      ids.push(id);
+      // Linked pairs too: their order inside a block must follow the request.
+      await createTransfers(db, p.actor, { transfers: [{ id, debitAccountId: p.euro.id, creditAccountId: bar.id, amount: 1 + (i % 5), kind: 'payment' }] });
+    }));
+    writing = false;
+    await Promise.all(sealers);
+    for (;;) if (!(await sealBlocks(db)).more) break;
+
+    const blocks = await db.selectFrom('ledger_blocks').selectAll().where('currency_id', '=', w.euro.id).orderBy('number').execute();
+    assert.ok(blocks.length >= 2, `${blocks.length} blocks`);
+    blocks.forEach((b, i) => {
+      assert.equal(b.number, i + 1);
+      if (i > 0) {
+        assert.equal(b.prev_hash, blocks[i - 1]!.hash);
+        assert.equal(b.first_position, blocks[i - 1]!.last_position + 1);
+      }
+    });
+    const sealed = await db.selectFrom('ledger_block_transfers').select(['transfer_id']).where('currency_id', '=', w.euro.id).execute();
+    assert.equal(sealed.length, 310, '10 mints + 300 payments, each once (the primary key forbids twice)');
+    const sealedIds = new Set(sealed.map((r) => r.transfer_id));
+    assert.deepEqual(ids.filter((id) => !sealedIds.has(id)), []);
+    assert.deepEqual(await db.selectFrom('ledger_unsealed').select('transfer_id').where('currency_id', '=', w.euro.id).execute(), []);
+    assert.equal(blocks[blocks.length - 1]!.last_position, 310);
+    assert.ok(rounds.includes(true));
+    const result = await verifyLedger(db, { currencyCode: w.euro.code });
+    assert.equal(result.problem, null, JSON.stringify(result.problem));
+    assert.equal(result.currencies[0]!.unsealed, 0);
+  });
+});
