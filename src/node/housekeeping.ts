@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import { purgeExpired } from '../accounts/purgeExpired.ts';
 import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
 import { releaseExpiredOrders } from '../ticketing/releaseExpiredOrders.ts';
+import { offerFreedPlaces } from '../ticketing/waitingList.ts';
 import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
 import { deliverWebhooks } from '../webhooks/deliverWebhooks.ts';
 import type Stripe from 'stripe';
@@ -32,6 +33,7 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
     void releaseExpiredOrders(db).catch((err) => logger.error({ err }, 'releasing expired holds failed'));
     void sendPendingRefunds(db, stripe).catch((err) => logger.error({ err }, 'sending refunds failed'));
     void deliverWebhooks(db).catch((err) => logger.error({ err }, 'delivering webhooks failed'));
+    void offerFreedPlaces(db, config).catch((err) => logger.error({ err }, 'offering freed places to waiting lists failed'));
   }, HOLDS_EVERY_MS);
   holds.unref();
   return () => {

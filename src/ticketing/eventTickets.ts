@@ -5,6 +5,7 @@ import { html, type Html } from '../http/html.ts';
 import type { FieldError } from '../shared/errors.ts';
 import { formatEuros } from '../shared/money.ts';
 import { offersOf, type DateOffers, type PriceOffer } from './offers.ts';
+import { formFieldOf, questionFields, type Question } from './questions.ts';
 
 /** The quantity field of a price on a date: `q.<price id>.<date id>` (and `a.` for a chosen amount). */
 export const quantityField = (priceId: string, dateId: string) => `q.${priceId}.${dateId}`;
@@ -60,6 +61,7 @@ ${left ? html`<p class="hint">${left}</p>` : ''}
 ${!p.onSale ? html`<p class="hint">${t('buy.notOnSale')}</p>` : max > 0
   ? html`<select id="${q}" name="${q}">${Array.from({ length: max + 1 }, (_, n) => html`<option value="${n}"${String(n) === value(q, '0') ? html` selected` : ''}>${n}</option>`)}</select>`
   : ''}</div>
+${p.remaining === 0 && p.onSale && p.kind !== 'member_only' ? html`<p><a href="/events/${event.id}/waitlist?date=${d.dateId}&price=${p.id}">${t('waitlist.joinLink')}</a></p>` : ''}
 ${p.kind === 'pay_what_you_want' && p.onSale && max > 0 ? html`<div class="field"><label for="${amountField(p.id, d.dateId)}">${t('buy.amountEach')}</label><input id="${amountField(p.id, d.dateId)}" name="${amountField(p.id, d.dateId)}" inputmode="decimal" value="${value(amountField(p.id, d.dateId), (Math.max(p.minPriceCents, p.priceCents) / 100).toFixed(2))}"></div>` : ''}</div>`;
     })}
 </fieldset>`,
@@ -69,6 +71,55 @@ ${p.kind === 'pay_what_you_want' && p.onSale && max > 0 ? html`<div class="field
 <div class="field"><label for="order-name">${t('labels.name')}</label><input id="order-name" name="name" autocomplete="name" value="${value('name', person?.name ?? '')}"></div>
 </div>
 <div class="field"><label for="order-promo">${t('labels.promoCode')}</label><input id="order-promo" name="promoCode" value="${value('promoCode')}"></div>
+<button type="submit">${t('buy.order')}</button>
+</form>
+</section>`;
+}
+
+/**
+ * The second step of a checkout with questions: the cart chosen on the event page (kept in hidden
+ * fields), the buyer's details, and the venue's questions — once for the order and once per place
+ * for per-ticket questions — with each field's error beside it.
+ */
+export function checkoutDetailsForm(
+  request: FastifyRequest,
+  event: { id: string; slug: string },
+  offers: DateOffers[],
+  questions: Question[],
+  lines: { priceId: string; eventDateId: string; quantity: unknown }[],
+  state: { values?: Record<string, unknown>; errors?: FieldError[]; problem?: string },
+): Html {
+  const { t, lang, person } = request.ctx;
+  const v = state.values ?? {};
+  const errors = state.errors ?? [];
+  const value = (name: string, fallback = '') => (typeof v[name] === 'string' ? (v[name] as string) : fallback);
+  const hidden = Object.entries(v).filter(([k, x]) => (k.startsWith('q.') || k.startsWith('a.') || k === 'promoCode') && typeof x === 'string');
+  const places: { index: number; eventId: string; label: string }[] = [];
+  for (const l of lines) {
+    const date = offers.find((d) => d.dateId === l.eventDateId);
+    const price = date?.prices.find((p) => p.id === l.priceId);
+    const n = typeof l.quantity === 'string' && /^\d{1,3}$/.test(l.quantity) ? Number(l.quantity) : typeof l.quantity === 'number' ? l.quantity : 0;
+    const label = date && price ? `${price.name}, ${new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: date.timezone }).format(date.startsAt)}` : '';
+    for (let i = 0; i < Math.min(n, 100); i++) places.push({ index: places.length, eventId: event.id, label });
+  }
+  const fieldError = (name: string) => errors.filter((e) => formFieldOf(e.field) === name);
+  const emailErrors = fieldError('email');
+  const nameErrors = fieldError('name');
+  return html`<section id="tickets" class="tickets" aria-labelledby="details-title">
+<h2 id="details-title">${t('questions.detailsTitle')}</h2>
+${state.problem ? html`<p class="alert" role="alert">${state.problem}</p>` : ''}
+${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: errors.length })}</p><ul>${errors.map((e) => html`<li><a href="#${formFieldOf(e.field) === 'email' ? 'order-email' : formFieldOf(e.field).replace(/\./g, '-')}">${t(`fields.${e.message}`, e.params)}</a></li>`)}</ul></div>` : ''}
+<p>${t('questions.cart', { count: places.length })} <a href="/events/${event.slug}#tickets">${t('questions.changeCart')}</a></p>
+<form method="post" action="/events/${event.id}/order" novalidate>
+${csrfField(request)}
+<input type="hidden" name="_step" value="details">
+${hidden.map(([k, x]) => html`<input type="hidden" name="${k}" value="${x as string}">`)}
+<div class="row">
+<div class="field"><label for="order-email">${t('labels.email')} <span aria-hidden="true">*</span></label><input id="order-email" name="email" type="email" autocomplete="email" required value="${value('email', person?.email ?? '')}"${emailErrors.length ? html` aria-invalid="true" aria-describedby="order-email-error"` : ''}>
+${emailErrors.length ? html`<p class="error" id="order-email-error">${emailErrors.map((e) => t(`fields.${e.message}`, e.params))}</p>` : ''}</div>
+<div class="field"><label for="order-name">${t('labels.name')}</label><input id="order-name" name="name" autocomplete="name" value="${value('name', person?.name ?? '')}"${nameErrors.length ? html` aria-invalid="true"` : ''}></div>
+</div>
+${questionFields(request, questions, places, v, errors)}
 <button type="submit">${t('buy.order')}</button>
 </form>
 </section>`;

@@ -48,5 +48,11 @@ export async function transitionOrder(
     .executeTakeFirst();
   if (!moved) throw new Error(`order ${order.id} is not ${order.status}: transition to ${to} refused`);
   await audit(trx, actor, { placeId: order.place_id, action: `order.${to}`, subjectId: order.id, data: { from: order.status, ...data } });
-  if (to === 'paid' || to === 'cancelled' || to === 'refunded') await emitEvent(trx, { placeId: order.place_id, type: `order.${to}`, data: { order_id: order.id, from: order.status, to } });
+  if (to === 'paid' || to === 'cancelled' || to === 'refunded') {
+    // The venue's integrations get the checkout answers with the paid order (labels as they were asked).
+    const answers = to !== 'paid' ? [] : await trx.selectFrom('order_answers')
+      .select(['question_id', 'label', 'kind', 'value', 'line_id', 'line_rank'])
+      .where('place_id', '=', order.place_id).where('order_id', '=', order.id).execute();
+    await emitEvent(trx, { placeId: order.place_id, type: `order.${to}`, data: { order_id: order.id, from: order.status, to, ...(to === 'paid' ? { answers } : {}) } });
+  }
 }

@@ -15,6 +15,7 @@ import { validMembershipsOf } from '../memberships/memberships.ts';
 import { today } from '../memberships/validity.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { takePlaces, takePromoUse, type Holding } from './places.ts';
+import { checkAnswers, questionsOf, storeAnswers, type AnswerInput, type AnswerRow, type OrderPlace } from './questions.ts';
 
 /** Lines of one order at most: bounded work per request. */
 export const MAX_LINES = 20;
@@ -34,6 +35,8 @@ export interface PlaceOrderInput {
   language: Language;
   lines: OrderLineInput[];
   promoCode?: unknown;
+  /** Answers to the events' checkout questions (questions.ts). */
+  answers?: AnswerInput[];
 }
 
 export interface PlacedOrder {
@@ -76,7 +79,10 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
   });
   const promoCode = typeof input.promoCode === 'string' ? input.promoCode.trim().toUpperCase() : '';
   if (promoCode && !/^[A-Z0-9-]{3,40}$/.test(promoCode)) errors.add('promoCode', 'promo-unknown');
-  errors.throwIfAny();
+  if (input.answers !== undefined && (!Array.isArray(input.answers) || input.answers.length > 1000)) errors.add('answers', 'too-many');
+  // Without valid lines nothing can be priced; otherwise the address is checked with the answers,
+  // so the form shows every mistake at once.
+  if (errors.list.some((e) => e.field !== 'email')) errors.throwIfAny();
   const personId = actor?.kind === 'person' ? actor.personId : null;
 
   return inTransaction(db, async (trx) => {
@@ -96,7 +102,7 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
       .execute();
     const now = new Date();
     const holding: Holding = { placeId: place.id, perDate: new Map(), perPrice: new Map(), promoCodeId: null };
-    const priced: { priceId: string; eventId: string; eventDateId: string; quantity: number; unitCents: number; vatBp: number }[] = [];
+    const priced: { id: string; priceId: string; eventId: string; eventDateId: string; quantity: number; unitCents: number; vatBp: number }[] = [];
     const perEvent = new Map<string, number>();
     for (const [i, line] of lines.entries()) {
       const price = prices.find((p) => p.id === line.priceId);
@@ -123,11 +129,17 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
         const valid = await validMembershipsOf(trx, personId!, today(place.timezone, date.starts_at), allowed);
         if (valid.length === 0) refused('membership-required', 403, { price: price.name });
       }
-      priced.push({ priceId: price.id, eventId: price.event_id, eventDateId: date.id, quantity: line.quantity, unitCents, vatBp: price.vat_rate_bp });
+      priced.push({ id: uuidv7(), priceId: price.id, eventId: price.event_id, eventDateId: date.id, quantity: line.quantity, unitCents, vatBp: price.vat_rate_bp });
       holding.perDate.set(date.id, (holding.perDate.get(date.id) ?? 0) + line.quantity);
       holding.perPrice.set(price.id, (holding.perPrice.get(price.id) ?? 0) + line.quantity);
       perEvent.set(price.event_id, (perEvent.get(price.event_id) ?? 0) + line.quantity);
     }
+
+    // Checkout questions: answers checked against the questions read in this transaction.
+    const places: OrderPlace[] = [];
+    for (const l of priced) for (let rank = 0; rank < l.quantity; rank++) places.push({ index: places.length, eventId: l.eventId, lineId: l.id, rank });
+    const answers = checkAnswers(await questionsOf(trx, place.id, [...perEvent.keys()]), input.answers ?? [], places, errors);
+    errors.throwIfAny();
 
     // Per-person limits (invariant 3): one buyer's orders for one event run one at a time.
     for (const [eventId] of [...perEvent].sort(([a], [b]) => a.localeCompare(b))) {
@@ -159,44 +171,23 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
       };
     }
 
-    const id = uuidv7();
-    const reference = id.replace(/-/g, '').slice(-10).toUpperCase();
     const total = priced.reduce((sum, l) => sum + l.unitCents * l.quantity - discountFor(l), 0);
     const free = total === 0;
     const confirmToken = free ? randomToken() : null;
-    const expires = await trx
-      .insertInto('orders')
-      .values({
-        place_id: place.id,
-        id,
-        reference,
-        person_id: personId,
-        email,
-        name,
-        language: input.language,
-        status: 'pending',
-        total_cents: total,
-        expires_at: sql<Date>`now() + make_interval(mins => ${config.checkoutHoldMinutes})`,
-        confirm_token_hash: confirmToken ? hashToken(confirmToken) : null,
-        promo_code_id: holding.promoCodeId,
-      })
-      .returning('expires_at')
-      .executeTakeFirstOrThrow();
-    await trx
-      .insertInto('order_lines')
-      .values(priced.map((l) => ({ place_id: place.id, order_id: id, id: uuidv7(), price_id: l.priceId, event_id: l.eventId, event_date_id: l.eventDateId, quantity: l.quantity, unit_price_cents: l.unitCents, discount_cents: discountFor(l), vat_rate_bp: l.vatBp })))
-      .execute();
-    await audit(trx, actor ?? { kind: 'system' }, { placeId: place.id, action: 'order.placed', subjectId: id, data: { email, total_cents: total, lines: priced.length } });
-    if (confirmToken) {
-      const link = `${config.baseUrl}/orders/confirm/${confirmToken}`;
-      const params = { place: place.name, link, minutes: config.checkoutHoldMinutes, reference };
-      await queueMail(trx, { to: email, language: input.language, subject: translate(input.language, 'mail.booking.subject', params), text: translate(input.language, 'mail.booking.text', params) }, Boolean(config.smtpUrl));
-    }
-    // Places last: the capacity row stays locked from this update to the commit, so everything
-    // else is written first to keep that lock short. Short of places, the whole order rolls back.
-    const short = await takePlaces(trx, holding);
-    if (short) refused('sold-out', 409);
-    return { id, reference, status: 'pending', totalCents: total, expiresAt: expires.expires_at, needsMailConfirmation: free };
+    const held = await insertHold(trx, {
+      placeId: place.id, personId, email, name, language: input.language, promoCodeId: holding.promoCodeId, holdMinutes: config.checkoutHoldMinutes,
+      confirmTokenHash: confirmToken ? hashToken(confirmToken) : null, answers, actor,
+      lines: priced.map((l) => ({ ...l, discountCents: discountFor(l) })),
+      beforeTaking: async ({ reference }) => {
+        if (!confirmToken) return;
+        const link = `${config.baseUrl}/orders/confirm/${confirmToken}`;
+        const params = { place: place.name, link, minutes: config.checkoutHoldMinutes, reference };
+        await queueMail(trx, { to: email, language: input.language, subject: translate(input.language, 'mail.booking.subject', params), text: translate(input.language, 'mail.booking.text', params) }, Boolean(config.smtpUrl));
+      },
+    });
+    // Short of places, the whole order rolls back.
+    if (!held) refused('sold-out', 409);
+    return { id: held.id, reference: held.reference, status: 'pending', totalCents: total, expiresAt: held.expiresAt, needsMailConfirmation: free };
   });
 }
 
@@ -212,4 +203,80 @@ async function heldBy(trx: Trx, placeId: string, priceId: string, personId: stri
     .where((eb) => (personId ? eb.or([eb('o.person_id', '=', personId), eb('o.email', '=', email)]) : eb('o.email', '=', email)))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+export interface HoldLine {
+  /** The order line's id, chosen by the caller (per-ticket answers name it). */
+  id: string;
+  priceId: string;
+  eventId: string;
+  eventDateId: string;
+  quantity: number;
+  unitCents: number;
+  discountCents: number;
+  vatBp: number;
+}
+
+export interface NewHold {
+  placeId: string;
+  personId: string | null;
+  email: string;
+  name: string;
+  language: Language;
+  lines: HoldLine[];
+  /** Already taken by the caller (takePromoUse), given back with the places. */
+  promoCodeId: string | null;
+  holdMinutes: number;
+  confirmTokenHash: Buffer | null;
+  answers: AnswerRow[];
+  actor: Actor | null;
+  /** Runs after the order is written and before its places are taken (mails, links). */
+  beforeTaking?: (order: { id: string; reference: string }) => Promise<void>;
+}
+
+/**
+ * Writes a pending order — the order, its lines, its answers and its audit entry — and takes its
+ * places with the conditional counters (docs/TICKETING.md, invariant 1), in the caller's
+ * transaction. Returns null when a date or a price had not enough places left: the caller must then
+ * roll its transaction back (everything here was written in it). Shared by checkout (placeOrder) and
+ * the waiting list's offers (offerFreedPlaces), so a place is only ever taken one way.
+ */
+export async function insertHold(trx: Trx, h: NewHold): Promise<{ id: string; reference: string; totalCents: number; expiresAt: Date } | null> {
+  const id = uuidv7();
+  const reference = id.replace(/-/g, '').slice(-10).toUpperCase();
+  const total = h.lines.reduce((sum, l) => sum + l.unitCents * l.quantity - l.discountCents, 0);
+  const expires = await trx
+    .insertInto('orders')
+    .values({
+      place_id: h.placeId,
+      id,
+      reference,
+      person_id: h.personId,
+      email: h.email,
+      name: h.name,
+      language: h.language,
+      status: 'pending',
+      total_cents: total,
+      expires_at: sql<Date>`now() + make_interval(mins => ${h.holdMinutes})`,
+      confirm_token_hash: h.confirmTokenHash,
+      promo_code_id: h.promoCodeId,
+    })
+    .returning('expires_at')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('order_lines')
+    .values(h.lines.map((l) => ({ place_id: h.placeId, order_id: id, id: l.id, price_id: l.priceId, event_id: l.eventId, event_date_id: l.eventDateId, quantity: l.quantity, unit_price_cents: l.unitCents, discount_cents: l.discountCents, vat_rate_bp: l.vatBp })))
+    .execute();
+  await storeAnswers(trx, h.placeId, id, h.answers);
+  await audit(trx, h.actor ?? { kind: 'system' }, { placeId: h.placeId, action: 'order.placed', subjectId: id, data: { email: h.email, total_cents: total, lines: h.lines.length } });
+  await h.beforeTaking?.({ id, reference });
+  // Places last: the capacity row stays locked from this update to the commit, so everything
+  // else is written first to keep that lock short.
+  const holding: Holding = { placeId: h.placeId, perDate: new Map(), perPrice: new Map(), promoCodeId: h.promoCodeId };
+  for (const l of h.lines) {
+    holding.perDate.set(l.eventDateId, (holding.perDate.get(l.eventDateId) ?? 0) + l.quantity);
+    holding.perPrice.set(l.priceId, (holding.perPrice.get(l.priceId) ?? 0) + l.quantity);
+  }
+  if (await takePlaces(trx, holding)) return null;
+  return { id, reference, totalCents: total, expiresAt: expires.expires_at };
 }

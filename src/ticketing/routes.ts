@@ -7,7 +7,8 @@ import { escapeHtml, html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { DomainError, notFound, type FieldError } from '../shared/errors.ts';
-import { amountField, ticketForm } from './eventTickets.ts';
+import { amountField, checkoutDetailsForm, ticketForm } from './eventTickets.ts';
+import { answersFromForm, questionsOf } from './questions.ts';
 import { offersOf } from './offers.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros } from '../shared/money.ts';
@@ -90,6 +91,19 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
             email: Type.String({ maxLength: 254 }),
             name: Type.Optional(Type.String({ maxLength: 100 })),
             promoCode: Type.Optional(Type.String({ maxLength: 40 })),
+            answers: Type.Optional(
+              Type.Array(
+                Type.Object(
+                  {
+                    questionId: Type.String({ maxLength: 36 }),
+                    ticket: Type.Optional(Type.Integer({ minimum: 0, maximum: 2000, description: "Per-ticket questions: the place's 0-based rank in the order (lines in order, then quantity)." })),
+                    value: Type.Union([Type.String({ maxLength: 2000 }), Type.Boolean()]),
+                  },
+                  { additionalProperties: false },
+                ),
+                { maxItems: 1000, description: 'Answers to the questions of GET /api/v1/events/{id}/questions (422 names `answers.<question>` or `answers.<question>.<ticket>`).' },
+              ),
+            ),
             lines: Type.Array(
               Type.Object({ priceId: Type.String({ maxLength: 36 }), eventDateId: Type.String({ maxLength: 36 }), quantity: Type.Integer({ minimum: 1, maximum: 100 }), amountCents: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
               { minItems: 1, maxItems: 20 },
@@ -106,7 +120,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       const b = request.body;
       const actor = request.ctx.actor?.kind === 'person' ? request.ctx.actor : null;
       const order = await placeOrder(db, config, actor, {
-        slug: b.venue, email: b.email, name: b.name, language: request.ctx.lang, promoCode: b.promoCode,
+        slug: b.venue, email: b.email, name: b.name, language: request.ctx.lang, promoCode: b.promoCode, ...(b.answers ? { answers: b.answers } : {}),
         lines: b.lines.map((l) => ({ priceId: l.priceId, eventDateId: l.eventDateId, quantity: l.quantity, ...(l.amountCents !== undefined ? { amount: l.amountCents } : {}) })),
       });
       const next = order.needsMailConfirmation ? { kind: 'confirm_by_mail' as const } : { kind: 'pay' as const, url: (await payOrder(db, stripe, config, actor, order.id)).url };
@@ -135,8 +149,19 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       const form = ticketForm(request, event, offers, { values: body, ...state });
       return sendHtml(reply, layout(request, info, { title: t('buy.orderTitle', { event: event.title }), body: html`<section><p class="breadcrumb"><a href="/events/${event.slug}">${event.title}</a></p>${form}</section>` }), status);
     };
+    // Checkout questions: the cart first, then a step with the holder's details and the questions.
+    const questions = await questionsOf(db, event.place_id, [event.id]);
+    const details = async (state: { errors?: FieldError[]; problem?: string }, status: number) => {
+      const offers = await offersOf(db, event.place_id, event.id);
+      const form = checkoutDetailsForm(request, event, offers, questions, lines, { values: body, ...state });
+      return sendHtml(reply, layout(request, info, { title: t('buy.orderTitle', { event: event.title }), body: html`<section><p class="breadcrumb"><a href="/events/${event.slug}">${event.title}</a></p>${form}</section>` }), status);
+    };
+    if (questions.length > 0 && body._step !== 'details') {
+      if (lines.length === 0) return again({ errors: [{ field: 'lines', message: 'choose-places' }] }, 422);
+      return details({}, 200);
+    }
     try {
-      const order = await placeOrder(db, config, actor, { slug: event.place_slug, email: body.email, name: body.name, language: request.ctx.lang, promoCode: body.promoCode, lines });
+      const order = await placeOrder(db, config, actor, { slug: event.place_slug, email: body.email, name: body.name, language: request.ctx.lang, promoCode: body.promoCode, lines, answers: answersFromForm(body) });
       if (order.needsMailConfirmation) {
         return sendHtml(reply, layout(request, info, { title: t('buy.checkMailTitle'), body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.checkoutHoldMinutes })}</p></section>` }));
       }
@@ -144,6 +169,9 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       return reply.redirect(url, 303);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
+      // Mistakes in the details step are fixed there; anything about the places goes back to the cart.
+      const inDetails = questions.length > 0 && error.fields.length > 0 && error.fields.every((f) => !f.field.startsWith('lines'));
+      if (inDetails) return details({ errors: error.fields }, 422);
       if (error.fields.length > 0) return again({ errors: error.fields }, 422);
       if (error.status < 500) return again({ problem: t(`problems.${error.code}.detail`, error.params) }, error.status);
       throw error;
@@ -176,6 +204,29 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       if (!event || event.state !== 'published' || event.visibility === 'private') throw notFound('event');
       const offers = await offersOf(db, event.place_id, event.id);
       return { items: offers.map((d) => ({ dateId: d.dateId, startsAt: d.startsAt.toISOString(), prices: d.prices.map((p) => ({ id: p.id, name: p.name, kind: p.kind, priceCents: p.priceCents, minPriceCents: p.minPriceCents, remaining: p.remaining, onSale: p.onSale })) })) };
+    },
+  );
+
+  app.get(
+    '/api/v1/events/:id/questions',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'The questions an event asks at checkout',
+        description: 'Answer them in POST /api/v1/orders `answers`: once per order, or once per ticket (`perTicket`) with the place\'s rank in `ticket`. `choice` answers are one of `choices`; `checkbox` answers are booleans; text at most 500 characters.',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: responses({
+          200: Type.Object({
+            items: Type.Array(Type.Object({ id: Type.String(), label: Type.String(), kind: Type.Union([Type.Literal('text'), Type.Literal('choice'), Type.Literal('checkbox')]), choices: Type.Array(Type.String()), required: Type.Boolean(), perTicket: Type.Boolean() })),
+          }),
+        }, [404, 422]),
+      },
+    },
+    async (request) => {
+      const event = await db.selectFrom('events').select(['id', 'place_id', 'state', 'visibility']).where('id', '=', request.params.id).executeTakeFirst();
+      if (!event || event.state !== 'published' || event.visibility === 'private') throw notFound('event');
+      const questions = await questionsOf(db, event.place_id, [event.id]);
+      return { items: questions.map((q) => ({ id: q.id, label: q.label, kind: q.kind, choices: q.choices, required: q.required, perTicket: q.perTicket })) };
     },
   );
 

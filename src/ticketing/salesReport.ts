@@ -7,6 +7,64 @@ import { isUuid } from '../shared/ids.ts';
 import { csvLine } from '../shared/csv.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { offersOf } from './offers.ts';
+import { answersOf, questionsOf } from './questions.ts';
+import type { TicketStatus } from './tables.ts';
+
+export interface Attendee {
+  ticketId: string;
+  holderName: string;
+  email: string;
+  orderId: string;
+  reference: string;
+  priceName: string;
+  startsAt: Date;
+  timezone: string;
+  status: TicketStatus;
+  /** Answers by question id: the order's, and this ticket's own for per-ticket questions. */
+  answers: Map<string, { kind: string; value: string }>;
+}
+
+export interface AttendeeList {
+  /** One column per question: today's questions in order, then removed ones that have answers (label as answered). */
+  columns: { questionId: string; label: string }[];
+  attendees: Attendee[];
+}
+
+/**
+ * An event's attendees (one per ticket) with the answers given at checkout. Per-ticket answers name
+ * the order line and the place's rank in it; a line's tickets are ranked by id (issued in order).
+ */
+export async function attendeeList(db: Db, actor: Actor, input: { slug: string; eventId: string }): Promise<AttendeeList> {
+  const { place, event } = await eventOf(db, actor, input.slug, input.eventId);
+  const tickets = await db
+    .selectFrom('tickets as tk')
+    .innerJoin('orders as o', (j) => j.onRef('o.place_id', '=', 'tk.place_id').onRef('o.id', '=', 'tk.order_id'))
+    .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'))
+    .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'))
+    .select(['tk.id', 'tk.line_id', 'tk.holder_name', 'o.id as order_id', 'o.email', 'o.reference', 'p.name as price', 'd.starts_at', 'd.timezone', 'tk.status'])
+    .where('tk.place_id', '=', place.id)
+    .where('tk.event_id', '=', event.id)
+    .orderBy('d.starts_at')
+    .orderBy('o.reference')
+    .orderBy('tk.id')
+    .execute();
+  const [questions, answers] = await Promise.all([questionsOf(db, place.id, [event.id]), answersOf(db, place.id, [...new Set(tickets.map((x) => x.order_id))])]);
+  const mine = answers.filter((a) => a.event_id === event.id);
+  const columns = questions.map((q) => ({ questionId: q.id, label: q.label }));
+  for (const a of mine) if (!columns.some((c) => c.questionId === a.question_id)) columns.push({ questionId: a.question_id, label: a.label });
+  const rankInLine = new Map<string, number>();
+  const attendees = tickets.map((x) => {
+    const rank = rankInLine.get(x.line_id) ?? 0;
+    rankInLine.set(x.line_id, rank + 1);
+    const own = new Map<string, { kind: string; value: string }>();
+    for (const a of mine) {
+      if (a.order_id !== x.order_id) continue;
+      if (a.line_id === null || (a.line_id === x.line_id && a.line_rank === rank)) own.set(a.question_id, { kind: a.kind, value: a.value });
+    }
+    return { ticketId: x.id, holderName: x.holder_name, email: x.email, orderId: x.order_id, reference: x.reference, priceName: x.price, startsAt: x.starts_at, timezone: x.timezone, status: x.status, answers: own };
+  });
+  return { columns, attendees };
+}
 
 export interface ReportRow {
   dateId: string;
@@ -103,17 +161,8 @@ export async function exportEventCsv(db: Db, actor: Actor, input: { slug: string
     return csvLine(['reference', 'email', 'name', 'status', 'total', 'created_at', 'paid_at']) +
       orders.map((o) => csvLine([o.reference, o.email, o.name, o.status, (o.total_cents / 100).toFixed(2), o.created_at.toISOString(), o.paid_at?.toISOString() ?? ''])).join('');
   }
-  const tickets = await db
-    .selectFrom('tickets as tk')
-    .innerJoin('orders as o', (j) => j.onRef('o.place_id', '=', 'tk.place_id').onRef('o.id', '=', 'tk.order_id'))
-    .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'))
-    .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'))
-    .select(['tk.id', 'tk.holder_name', 'o.email', 'o.reference', 'p.name as price', 'd.starts_at', 'tk.status'])
-    .where('tk.place_id', '=', place.id)
-    .where('tk.event_id', '=', event.id)
-    .orderBy('d.starts_at')
-    .orderBy('o.reference')
-    .execute();
-  return csvLine(['ticket', 'holder', 'email', 'order', 'price', 'date', 'status']) +
-    tickets.map((x) => csvLine([x.id, x.holder_name, x.email, x.reference, x.price, x.starts_at.toISOString(), x.status])).join('');
+  // Answers follow the fixed columns, one per question (checkboxes as yes / no).
+  const { columns, attendees } = await attendeeList(db, actor, input);
+  return csvLine(['ticket', 'holder', 'email', 'order', 'price', 'date', 'status', ...columns.map((c) => c.label)]) +
+    attendees.map((x) => csvLine([x.ticketId, x.holderName, x.email, x.reference, x.priceName, x.startsAt.toISOString(), x.status, ...columns.map((c) => x.answers.get(c.questionId)?.value ?? '')])).join('');
 }

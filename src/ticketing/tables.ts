@@ -132,6 +132,54 @@ export interface CancellationPoliciesTable {
   updated_at: CreatedAt;
 }
 
+export type QuestionKind = 'text' | 'choice' | 'checkbox';
+export type WaitlistStatus = 'unconfirmed' | 'waiting' | 'offered' | 'done' | 'expired' | 'left';
+
+export interface TicketQuestionsTable {
+  place_id: string;
+  id: string;
+  event_id: string;
+  label: string;
+  kind: QuestionKind;
+  choices: ColumnType<string[], string[] | undefined, string[]>;
+  required: Generated<boolean>;
+  per_ticket: Generated<boolean>;
+  position: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface OrderAnswersTable {
+  place_id: string;
+  order_id: string;
+  id: string;
+  question_id: string;
+  event_id: string;
+  line_id: string | null;
+  line_rank: number | null;
+  label: string;
+  kind: QuestionKind;
+  value: string;
+}
+
+export interface WaitlistEntriesTable {
+  place_id: string;
+  id: string;
+  event_id: string;
+  event_date_id: string;
+  price_id: string;
+  quantity: number;
+  person_id: string | null;
+  email: string;
+  language: ColumnType<Language, Language | undefined, Language>;
+  status: WaitlistStatus;
+  token_hash: Uint8Array;
+  offer_token_hash: Uint8Array | null;
+  order_id: string | null;
+  offered_at: NullableTimestamp;
+  created_at: CreatedAt;
+  closed_at: NullableTimestamp;
+}
+
 /** Table types of the ticketing module. Merged into DB in db/schema.ts. */
 export interface TicketingTables {
   ticket_keys: TicketKeysTable;
@@ -144,4 +192,7 @@ export interface TicketingTables {
   order_lines: OrderLinesTable;
   tickets: TicketsTable;
   cancellation_policies: CancellationPoliciesTable;
+  ticket_questions: TicketQuestionsTable;
+  order_answers: OrderAnswersTable;
+  waitlist_entries: WaitlistEntriesTable;
 }

@@ -276,7 +276,7 @@ describe('emitted by orders and memberships', () => {
     const rows = await deliveries();
     assert.deepEqual(rows.map((r) => r.type), ['order.paid', 'order.refunded', 'order.cancelled']);
     // Only what the receiver needs: the audit's extra data stays in the audit log.
-    assert.deepEqual(JSON.parse(rows[0]!.body).data, { order_id: paid.id, from: 'pending', to: 'paid' });
+    assert.deepEqual(JSON.parse(rows[0]!.body).data, { order_id: paid.id, from: 'pending', to: 'paid', answers: [] });
   });
 
   test('a membership added active emits membership.created in its transaction', async () => {
