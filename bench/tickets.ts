@@ -1,19 +1,25 @@
 /**
  * `npm run bench:tickets`: selling one date of 1,000 places to 2,000 buyers arriving at once, over
  * HTTP, against the PostgreSQL server of DATABASE_URL (a scratch database is created and dropped).
+ * Everything below runs in one run, so the figures compare on a shared machine:
  *
  *   (a) baseline: raw SQL, per sale one conditional capacity UPDATE and one INSERT, same number of
  *       attempts, BENCH_CONCURRENCY clients;
- *   (b) Rezo: each buyer POSTs /api/v1/orders to a `rezo serve` process, pays on the fake Stripe of the
- *       test tree, whose signed webhook then confirms the order and issues the ticket.
+ *   (f) the fake Stripe alone: as many Checkout Sessions created through the official SDK, from this
+ *       process, as Rezo will create — what the test double costs, not Rezo;
+ *   (b) Rezo: each buyer POSTs /api/v1/orders to a `rezo serve` process (order, payment row, Stripe
+ *       session on the fake), then the fake's signed webhook is POSTed to /webhooks/stripe, which
+ *       confirms the order and issues the ticket. Order and webhook requests are timed separately.
  *
- * Ends with `sold=<n> capacity=<c> oversold=<n-c if positive else 0> tickets_per_s=<x> p99_ms=<y>`
- * (p99 of the order request). Settings: BENCH_BUYERS (2000), BENCH_CAPACITY (1000),
- * BENCH_CONCURRENCY (connections, 128), BENCH_TIMEOUT_S (120).
+ * Ends with `sold=<n> capacity=<c> oversold=<n-c if positive else 0> tickets_per_s=<x> p99_ms=<y>
+ * baseline_per_s=<a> ratio=<x/a>` (p99 of the order request). Settings: BENCH_BUYERS (2000),
+ * BENCH_CAPACITY (1000), BENCH_CONCURRENCY (connections, 128), BENCH_TIMEOUT_S (120),
+ * BENCH_PROFILE=<dir> (the server writes a V8 CPU profile there: `node --cpu-prof`).
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import Stripe from 'stripe';
 import { Pool } from 'undici';
 import { openDatabase } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -26,6 +32,19 @@ const BUYERS = Number(process.env.BENCH_BUYERS) || 2000;
 const CAPACITY = Number(process.env.BENCH_CAPACITY) || 1000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY) || 128;
 const TIMEOUT_MS = (Number(process.env.BENCH_TIMEOUT_S) || 120) * 1000;
+const PROFILE_DIR = process.env.BENCH_PROFILE || null;
+
+/** Runs `task(i)` for i < n with at most `width` at once. */
+async function inParallel(n: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
+    while (next < n) await task(next++);
+  }));
+}
+const summary = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return `p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`;
+};
 
 const serverUrl = requireServerUrl('bench:tickets');
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -72,10 +91,26 @@ try {
   log(`baseline: ${baselineSold} sales of ${BUYERS} attempts in ${baselineSeconds.toFixed(2)} s = ${baselinePerS.toFixed(0)} sales/s`);
   await database.close();
 
+  // (f) The fake Stripe alone: the cost of the test double (and of the SDK) for the sessions Rezo
+  // will ask for, measured from this process, which also hosts the fake during (b).
+  const direct = new Stripe('sk_test_bench', { host: '127.0.0.1', port: fake.port, protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+  const fakeLatencies: number[] = [];
+  const f0 = performance.now();
+  await inParallel(CAPACITY, CONCURRENCY, async (i) => {
+    const s = performance.now();
+    await direct.checkout.sessions.create(
+      { mode: 'payment', line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: 1500, product_data: { name: 'bench' } } }], success_url: 'http://x/s', cancel_url: 'http://x/c', client_reference_id: String(i) },
+      { idempotencyKey: `bench-${i}`, stripeAccount: 'acct_bench' },
+    );
+    fakeLatencies.push(performance.now() - s);
+  });
+  const fakeSeconds = (performance.now() - f0) / 1000;
+  log(`fake Stripe alone: ${CAPACITY} sessions in ${fakeSeconds.toFixed(2)} s = ${(CAPACITY / fakeSeconds).toFixed(0)}/s, ${summary(fakeLatencies)}`);
+
   // (b) Rezo, over HTTP, with payment and webhook.
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, [`${root}bin/rezo.js`, 'serve'], {
+  child = spawn(process.execPath, [...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []), `${root}bin/rezo.js`, 'serve'], {
     cwd: root,
     env: {
       PATH: process.env.PATH, DATABASE_URL: dbUrl(name), PORT: String(port), HOST: '127.0.0.1', REZO_BASE_URL: base, REZO_DEMO: '0',
@@ -97,6 +132,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const orderLatencies: number[] = [];
+  const webhookLatencies: number[] = [];
   let placed = 0;
   let soldOut = 0;
   let failed = 0;
@@ -119,8 +155,10 @@ try {
       placed++;
       const sessionId = body.next.url.split('/pay/')[1]!;
       const { payload, signature } = fake.signed(fake.complete(sessionId));
+      const ws = performance.now();
       const w = await http.request({ path: '/webhooks/stripe', method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
       await w.body.dump();
+      webhookLatencies.push(performance.now() - ws);
       if (w.statusCode !== 200) failed++;
     }),
   );
@@ -135,8 +173,8 @@ try {
   const ticketsPerS = sold / seconds;
   log(`rezo: ${BUYERS} buyers, ${placed} orders placed, ${soldOut} told sold out, ${failed} failed, in ${seconds.toFixed(2)} s`);
   log(`order request: p50 ${percentile(orderLatencies, 50).toFixed(1)} ms, p99 ${percentile(orderLatencies, 99).toFixed(1)} ms; counter taken=${capacityRow.taken}`);
-  log(`ratio to baseline: ${(ticketsPerS / baselinePerS).toFixed(3)}`);
-  log(`sold=${sold} capacity=${capacityRow.capacity} oversold=${Math.max(0, sold - capacityRow.capacity)} tickets_per_s=${ticketsPerS.toFixed(0)} p99_ms=${percentile(orderLatencies, 99).toFixed(1)}`);
+  log(`webhook request: ${summary(webhookLatencies)}`);
+  log(`sold=${sold} capacity=${capacityRow.capacity} oversold=${Math.max(0, sold - capacityRow.capacity)} tickets_per_s=${ticketsPerS.toFixed(0)} p99_ms=${percentile(orderLatencies, 99).toFixed(1)} baseline_per_s=${baselinePerS.toFixed(0)} ratio=${(ticketsPerS / baselinePerS).toFixed(3)}`);
 } finally {
   if (child) {
     child.kill('SIGTERM');

@@ -3,6 +3,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import { attachmentsOf } from './attachmentRenderers.ts';
 
 /** A mail is tried this many times (1, 2, 4, 8, 16 minutes apart) before it is marked failed. */
 const MAX_ATTEMPTS = 6;
@@ -69,14 +70,14 @@ export function createMailDelivery(config: Config, db: Db, logger: Logger): Mail
           continue;
         }
         try {
-          const attachments = await db.selectFrom('mail_attachments').select(['filename', 'content_type', 'bytes']).where('mail_id', '=', mail.id).orderBy('position').execute();
+          const attachments = await attachmentsOf(db, mail.id);
           await transport.sendMail({
             from: config.mailFrom,
             to: mail.to_address,
             subject: mail.subject,
             text: mail.text_body,
             ...(mail.html_body ? { html: mail.html_body } : {}),
-            ...(attachments.length > 0 ? { attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.content_type, content: Buffer.from(a.bytes) })) } : {}),
+            ...(attachments.length > 0 ? { attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.bytes })) } : {}),
           });
           await db.updateTable('mail_outbox').set({ status: 'sent', sent_at: new Date(), error: null }).where('id', '=', mail.id).execute();
           sent++;

@@ -12,11 +12,14 @@ export interface MailMessage {
   attachments?: MailAttachment[];
 }
 
-export interface MailAttachment {
-  filename: string;
-  contentType: string;
-  bytes: Buffer;
-}
+/**
+ * A file sent with the mail: its bytes, or a renderer (`registerAttachmentRenderer`) and what it
+ * renders, called at delivery — so a costly file (a tickets PDF) is not made inside the transaction
+ * that queues the mail.
+ */
+export type MailAttachment =
+  | { filename: string; contentType: string; bytes: Buffer }
+  | { filename: string; contentType: string; render: string; ref: string };
 
 /**
  * Puts a mail in the outbox, inside the caller's transaction: a mail exists only if the change that
@@ -25,23 +28,28 @@ export interface MailAttachment {
  */
 export async function queueMail(db: Db, message: MailMessage, smtp: boolean): Promise<string> {
   const id = uuidv7();
-  await db
-    .insertInto('mail_outbox')
-    .values({
-      id,
-      to_address: message.to,
-      subject: message.subject,
-      text_body: message.text,
-      html_body: message.html ?? null,
-      language: message.language,
-      status: smtp ? 'pending' : 'kept',
-    })
-    .execute();
-  const attachments = message.attachments ?? [];
-  if (attachments.length > 0) {
+  const mail = {
+    id,
+    to_address: message.to,
+    subject: message.subject,
+    text_body: message.text,
+    html_body: message.html ?? null,
+    language: message.language,
+    status: smtp ? ('pending' as const) : ('kept' as const),
+  };
+  const attachments = (message.attachments ?? []).map((a, position) => ({
+    mail_id: id, position, filename: a.filename, content_type: a.contentType,
+    ...('bytes' in a ? { bytes: a.bytes } : { bytes: null, render: a.render, render_ref: a.ref }),
+  }));
+  if (attachments.length === 0) {
+    await db.insertInto('mail_outbox').values(mail).execute();
+  } else {
+    // The mail and its attachments in one statement (one round trip in the caller's transaction); the
+    // attachments' foreign key is checked at the end of the statement, when the mail row exists.
     await db
+      .with('mail', (q) => q.insertInto('mail_outbox').values(mail).returning('id'))
       .insertInto('mail_attachments')
-      .values(attachments.map((a, position) => ({ mail_id: id, position, filename: a.filename, content_type: a.contentType, bytes: a.bytes })))
+      .values(attachments)
       .execute();
   }
   return id;

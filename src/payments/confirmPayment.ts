@@ -23,8 +23,16 @@ export type ConfirmOutcome = 'confirmed' | 'already' | 'refunding' | 'not_pendin
  * the amount; applies the purpose in the same transaction; when the purpose cannot use the money or
  * the amount differs, queues a full refund instead. Must run inside the caller's transaction.
  */
-export async function confirmPayment(trx: Trx, config: Config, actor: Actor, paymentId: string, report: ProviderReport): Promise<ConfirmOutcome> {
-  const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
+export async function confirmPayment(
+  trx: Trx,
+  config: Config,
+  actor: Actor,
+  paymentId: string,
+  report: ProviderReport,
+  /** The payment row when the caller already locked it (`FOR UPDATE`, whole row) in this transaction: one round trip less. */
+  locked?: PaymentRow,
+): Promise<ConfirmOutcome> {
+  const payment = locked && locked.id === paymentId ? locked : await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
   if (!payment) throw new Error(`payment ${paymentId} not found`);
   if (payment.status === 'paid' || payment.status === 'refund_pending' || payment.status === 'refunded' || payment.status === 'partially_refunded') {
     return 'already';

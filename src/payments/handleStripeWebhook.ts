@@ -32,7 +32,7 @@ export async function handleStripeWebhook(
     // (foreign key), and two deliveries each holding that lock while waiting to lock the row for
     // update would deadlock.
     const payment = session.id
-      ? await trx.selectFrom('payments').select(['id']).where('provider', '=', 'stripe').where('provider_session_id', '=', session.id).forUpdate().executeTakeFirst()
+      ? await trx.selectFrom('payments').selectAll().where('provider', '=', 'stripe').where('provider_session_id', '=', session.id).forUpdate().executeTakeFirst()
       : undefined;
     const recorded = await trx
       .insertInto('payment_events')
@@ -47,7 +47,7 @@ export async function handleStripeWebhook(
         providerPaymentId: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
         amountCents: session.amount_total ?? 0,
         currency: session.currency ?? '',
-      });
+      }, payment);
       return 'processed';
     }
     if (event.type === 'checkout.session.expired' || event.type === 'checkout.session.async_payment_failed') {

@@ -12,6 +12,13 @@ export interface QueueRefundInput {
   amountCents?: unknown;
   /** Why, for the refund row and the audit log (e.g. `order_cancelled`). */
   reason: string;
+  /**
+   * The amount was given back outside the provider, in the caller's transaction — a credit to the
+   * buyer's wallet (docs/PAYMENTS.md, "Refund as wallet credit"): the refund is recorded as succeeded
+   * at once with this reference (e.g. `ledger:<transfer id>`), never sent to the provider, and counts
+   * against what is left to refund like any other.
+   */
+  settledAs?: string;
 }
 
 /**
@@ -28,6 +35,7 @@ export async function queueRefund(db: Db, actor: Actor, input: QueueRefundInput)
   const explicit = input.amountCents !== undefined;
   if (explicit && !(Number.isSafeInteger(input.amountCents) && (input.amountCents as number) > 0)) errors.add('amountCents', 'invalid');
   if (!/^[a-z_]{2,40}$/.test(input.reason)) errors.add('reason', 'format');
+  if (input.settledAs !== undefined && !/^[a-z_]{2,20}:[A-Za-z0-9_:-]{1,100}$/.test(input.settledAs)) errors.add('settledAs', 'format');
   errors.throwIfAny();
   return inTransaction(db, async (trx) => {
     const payment = await trx.selectFrom('payments').selectAll().where('id', '=', input.paymentId).forUpdate().executeTakeFirst();
@@ -53,13 +61,15 @@ export async function queueRefund(db: Db, actor: Actor, input: QueueRefundInput)
     if (!explicit && left <= 0) return null;
     const amountCents = explicit ? (input.amountCents as number) : left;
     if (amountCents > left) throw new DomainError('refund-too-large', 409, { left: Math.max(left, 0) });
-    const byHand = payment.provider === 'on_site';
+    const settled = input.settledAs !== undefined;
+    const byHand = payment.provider === 'on_site' || settled;
     const refundId = uuidv7();
     await trx
       .insertInto('refunds')
       .values({
         id: refundId, payment_id: payment.id, amount_cents: amountCents, reason: input.reason, status: byHand ? 'succeeded' : 'pending',
         ...(byHand ? { succeeded_at: sql<Date>`now()` } : {}),
+        ...(settled ? { provider_refund_id: input.settledAs } : {}),
       })
       .execute();
     const fullyBack = amountCents === left;
@@ -72,7 +82,7 @@ export async function queueRefund(db: Db, actor: Actor, input: QueueRefundInput)
       placeId: payment.place_id,
       action: 'payment.refund-queued',
       subjectId: payment.id,
-      data: { refund_id: refundId, amount_cents: amountCents, reason: input.reason, provider: payment.provider },
+      data: { refund_id: refundId, amount_cents: amountCents, reason: input.reason, provider: payment.provider, ...(settled ? { settled_as: input.settledAs } : {}) },
     });
     return { refundId, amountCents };
   });

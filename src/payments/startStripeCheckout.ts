@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
-import { inTransaction, type Db } from '../db/database.ts';
+import type { Db } from '../db/database.ts';
 import type { Language } from '../db/schema.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -31,29 +31,23 @@ export async function startStripeCheckout(db: Db, stripe: Stripe | null, config:
   if (!stripe) throw new DomainError('payments-disabled', 503);
   if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0) throw new DomainError('validation', 422, {}, [{ field: 'amount', message: 'range' }]);
   const paymentId = uuidv7();
-  const account = await inTransaction(db, async (trx) => {
-    let stripeAccount: string | null = null;
-    if (input.placeId) {
-      const place = await trx.selectFrom('places').select('stripe_account_id').where('id', '=', input.placeId).executeTakeFirst();
-      if (!place?.stripe_account_id) throw new DomainError('payments-not-set-up', 409);
-      stripeAccount = place.stripe_account_id;
-    }
-    await trx
-      .insertInto('payments')
-      .values({
-        id: paymentId,
-        place_id: input.placeId,
-        purpose: input.purpose,
-        subject_id: input.subjectId,
-        provider: 'stripe',
-        amount_cents: input.amountCents,
-        person_id: input.personId,
-        status: 'pending',
-        metadata: JSON.stringify(input.metadata ?? {}),
-      })
-      .execute();
-    return stripeAccount;
-  });
+  // One statement (no transaction round trips): the payment row is written only when the venue has a
+  // connected account, whose id comes back with it.
+  const values = sql`${paymentId}::uuid, ${input.purpose}, ${input.subjectId}::uuid, 'stripe', ${input.amountCents}::bigint, ${input.personId}::uuid, 'pending', ${JSON.stringify(input.metadata ?? {})}::jsonb`;
+  let account: string | null = null;
+  if (input.placeId) {
+    const { rows } = await sql<{ stripe_account_id: string }>`
+      with created as (
+        insert into payments (id, purpose, subject_id, provider, amount_cents, person_id, status, metadata, place_id)
+        select ${values}, p.id from places p where p.id = ${input.placeId}::uuid and p.stripe_account_id is not null
+        returning place_id
+      )
+      select p.stripe_account_id from created c join places p on p.id = c.place_id`.execute(db);
+    if (!rows[0]) throw new DomainError('payments-not-set-up', 409);
+    account = rows[0].stripe_account_id;
+  } else {
+    await sql`insert into payments (id, purpose, subject_id, provider, amount_cents, person_id, status, metadata, place_id) values (${values}, null)`.execute(db);
+  }
   try {
     const session = await stripe.checkout.sessions.create(
       {

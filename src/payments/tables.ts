@@ -47,9 +47,20 @@ export interface RefundsTable {
   succeeded_at: NullableTimestamp;
 }
 
+/**
+ * Whether a venue offers refunds as credit to the buyer's Rezo wallet, and in which of its currencies
+ * (migration 0016; docs/PAYMENTS.md, "Refund as wallet credit"). No row: refunds go to the payment.
+ */
+export interface CreditRefundSettingsTable {
+  place_id: string;
+  currency_id: string;
+  updated_at: CreatedAt;
+}
+
 /** Table types of the payments module. Merged into DB in db/schema.ts. */
 export interface PaymentTables {
   payments: PaymentsTable;
   payment_events: PaymentEventsTable;
   refunds: RefundsTable;
+  credit_refund_settings: CreditRefundSettingsTable;
 }

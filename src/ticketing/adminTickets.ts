@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
-import { csrfField, emptyForm, errorSummary, input, select, type FormState } from '../http/forms.ts';
-import { html } from '../http/html.ts';
+import { csrfField, emptyForm, errorSummary, input, select, textarea, type FormState } from '../http/forms.ts';
+import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
@@ -11,8 +12,10 @@ import { formatEuros } from '../shared/money.ts';
 import { adminNav } from '../places/adminNav.ts';
 import { getPlaceBySlug, type Place } from '../places/places.ts';
 import { cancelEventOrders } from './cancelEventOrders.ts';
+import { creditOffer } from './creditRefund.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
-import { exportEventCsv, salesReport } from './salesReport.ts';
+import { attendeeList, exportEventCsv, salesReport } from './salesReport.ts';
+import { answerText, deleteTicketQuestion, QUESTION_KINDS, questionsOf, saveTicketQuestion, type Question } from './questions.ts';
 import { setCancellationPolicy } from './setCancellationPolicy.ts';
 import { parseLocalDateTime, zonedToInstant } from '../agenda/zonedTime.ts';
 
@@ -33,11 +36,51 @@ export async function ticketAdminRoutes(app: ModuleApp, { deps, info }: ModuleOp
     return { place, event };
   }
 
-  async function ticketsPage(request: FastifyRequest, reply: FastifyReply, place: Place, event: { id: string; title: string; slug: string }, state: { price?: FormState; notice?: string } = {}, status = 200) {
+  /** One question, with its edit form folded (ids prefixed by the question so several forms coexist). */
+  function questionItem(request: FastifyRequest, base: string, q: Question, state?: FormState): Html {
+    const { t } = request.ctx;
+    const v = state?.values ?? {};
+    const errors = state?.errors ?? [];
+    const id = (name: string) => `${name}-${q.id}`;
+    const val = (name: string, fallback: string) => (typeof v[name] === 'string' ? (v[name] as string) : fallback);
+    const err = (name: string) => errors.filter((e) => e.field === name);
+    const wired = (name: string) => (err(name).length ? html` aria-invalid="true" aria-describedby="${id(name)}-error"` : '');
+    const msg = (name: string) => (err(name).length ? html`<p class="error" id="${id(name)}-error">${err(name).map((e) => t(`fields.${e.message}`, e.params))}</p>` : '');
+    const checked = (name: string, fallback: boolean) => (state ? v[name] === 'yes' : fallback);
+    return html`<li class="card"><p><strong>${q.label}</strong> — ${t(`questions.kind.${q.kind}`)}${q.required ? html` · ${t('questions.required')}` : ''} · ${q.perTicket ? t('questions.perTicket') : t('questions.perOrder')}${q.choices.length ? html` · ${q.choices.join(' / ')}` : ''}</p>
+<details${state ? html` open` : ''}><summary>${t('questions.edit')}</summary>
+${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: errors.length })}</p></div>` : ''}
+<form method="post" action="${base}/questions/${q.id}" novalidate>${csrfField(request)}
+<div class="field"><label for="${id('questionLabel')}">${t('labels.questionLabel')} <span aria-hidden="true">*</span></label><input id="${id('questionLabel')}" name="questionLabel" maxlength="200" value="${val('questionLabel', q.label)}"${wired('questionLabel')}>${msg('questionLabel')}</div>
+<div class="row"><div class="field"><label for="${id('questionKind')}">${t('labels.questionKind')}</label><select id="${id('questionKind')}" name="questionKind"${wired('questionKind')}>${QUESTION_KINDS.map((k) => html`<option value="${k}"${k === val('questionKind', q.kind) ? html` selected` : ''}>${t(`questions.kind.${k}`)}</option>`)}</select>${msg('questionKind')}</div>
+<div class="field"><label for="${id('questionPosition')}">${t('labels.questionPosition')}</label><input id="${id('questionPosition')}" name="questionPosition" inputmode="numeric" value="${val('questionPosition', String(q.position))}"${wired('questionPosition')}>${msg('questionPosition')}</div></div>
+<div class="field"><label for="${id('questionChoices')}">${t('labels.questionChoices')}</label><p class="hint" id="${id('questionChoices')}-hint">${t('questions.choicesHint')}</p><textarea id="${id('questionChoices')}" name="questionChoices" rows="3"${wired('questionChoices')}>${val('questionChoices', q.choices.join('\n'))}</textarea>${msg('questionChoices')}</div>
+<label class="check"><input type="checkbox" name="questionRequired" value="yes"${checked('questionRequired', q.required) ? html` checked` : ''}> ${t('labels.questionRequired')}</label>
+<label class="check"><input type="checkbox" name="questionPerTicket" value="yes"${checked('questionPerTicket', q.perTicket) ? html` checked` : ''}> ${t('labels.questionPerTicket')}</label>
+<button type="submit">${t('forms.save')}</button></form>
+<form method="post" action="${base}/questions/${q.id}/delete">${csrfField(request)}<button type="submit" class="danger">${t('questions.delete')}</button></form>
+</details></li>`;
+  }
+
+  async function ticketsPage(request: FastifyRequest, reply: FastifyReply, place: Place, event: { id: string; title: string; slug: string }, state: { price?: FormState; question?: FormState; editing?: { id: string; form: FormState }; notice?: string } = {}, status = 200) {
+    // The venue may give the money back as credit in its own local euro (docs/PAYMENTS.md).
+    const credit = await creditOffer(db, place.id);
     const { t, lang } = request.ctx;
     const report = await salesReport(db, actorOf(request), { slug: place.slug, eventId: event.id });
     const policy = await db.selectFrom('cancellation_policies').select('holder_deadline_hours').where('place_id', '=', place.id).where('event_id', '=', event.id).executeTakeFirst();
     const form = state.price ?? emptyForm({ kind: 'fixed', perOrderLimit: '10', vatRate: '5,5' });
+    const questionForm = state.question ?? emptyForm({ questionKind: 'text', questionPosition: '0' });
+    const questions = await questionsOf(db, place.id, [event.id]);
+    const waiting = await db
+      .selectFrom('waitlist_entries as w')
+      .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'w.place_id').onRef('d.id', '=', 'w.event_date_id'))
+      .select(['d.starts_at', 'd.timezone', sql<number>`count(*) filter (where w.status = 'waiting')`.as('waiting'), sql<number>`count(*) filter (where w.status = 'offered')`.as('offered')])
+      .where('w.place_id', '=', place.id)
+      .where('w.event_id', '=', event.id)
+      .where('w.status', 'in', ['waiting', 'offered'])
+      .groupBy(['d.starts_at', 'd.timezone'])
+      .orderBy('d.starts_at')
+      .execute();
     const base = `/venues/${place.slug}/admin/events/${event.id}/tickets`;
     const fmtDate = (d: Date, tz: string) => new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: tz }).format(d);
     const body = html`<section>
@@ -52,7 +95,22 @@ ${report.rows.length === 0
 <tbody>${report.rows.map((r) => html`<tr><td>${fmtDate(r.startsAt, r.timezone)}</td><td>${r.priceName}</td><td>${r.sold}</td><td>${r.checkedIn}</td><td>${r.remaining ?? '∞'}</td><td>${formatEuros(r.revenueCents, lang)}</td></tr>`)}</tbody>
 </table></div>
 ${report.byMethod.length ? html`<p>${t('ticketAdmin.byMethod')} ${report.byMethod.map((m, i) => html`${i ? ' · ' : ''}${t(`ticketAdmin.method.${m.method}`)} : ${formatEuros(m.revenueCents, lang)} (${m.orders})`)}</p>` : ''}
-<p><a class="button" href="${base}/orders.csv">${t('ticketAdmin.exportOrders')}</a> <a class="button" href="${base}/attendees.csv">${t('ticketAdmin.exportAttendees')}</a></p>`}
+<p><a class="button" href="${base}/orders.csv">${t('ticketAdmin.exportOrders')}</a> <a class="button" href="${base}/attendees.csv">${t('ticketAdmin.exportAttendees')}</a> <a class="button" href="${base}/attendees">${t('questions.attendees')}</a></p>`}
+${waiting.length ? html`<h2>${t('waitlist.adminTitle')}</h2><ul>${waiting.map((w) => html`<li>${t('waitlist.adminRow', { when: fmtDate(w.starts_at, w.timezone), waiting: Number(w.waiting), offered: Number(w.offered) })}</li>`)}</ul>` : ''}
+<h2 id="questions">${t('questions.title')}</h2>
+<p class="hint">${t('questions.intro')}</p>
+${questions.length ? html`<ul class="cards">${questions.map((q) => questionItem(request, base, q, state.editing?.id === q.id ? state.editing.form : undefined))}</ul>` : html`<p>${t('questions.none')}</p>`}
+<h3>${t('questions.new')}</h3>
+${errorSummary(request, questionForm)}
+<form method="post" action="${base}/questions" novalidate>${csrfField(request)}
+${input(request, questionForm, 'questionLabel', { required: true, attrs: html` maxlength="200"` })}
+<div class="row">${select(request, questionForm, 'questionKind', QUESTION_KINDS.map((k) => ({ value: k, label: t(`questions.kind.${k}`) })))}
+${input(request, questionForm, 'questionPosition', { attrs: html` inputmode="numeric"` })}</div>
+${textarea(request, questionForm, 'questionChoices', { rows: 3 })}
+<p class="hint">${t('questions.choicesHint')}</p>
+<label class="check"><input type="checkbox" name="questionRequired" value="yes"${questionForm.values.questionRequired === 'yes' ? html` checked` : ''}> ${t('labels.questionRequired')}</label>
+<label class="check"><input type="checkbox" name="questionPerTicket" value="yes"${questionForm.values.questionPerTicket === 'yes' ? html` checked` : ''}> ${t('labels.questionPerTicket')}</label>
+<button type="submit">${t('questions.add')}</button></form>
 <h2>${t('ticketAdmin.newPrice')}</h2>
 ${errorSummary(request, form)}
 <form method="post" action="${base}/prices" novalidate>${csrfField(request)}
@@ -67,6 +125,9 @@ ${input(request, form, 'price', { attrs: html` inputmode="decimal"` })}${input(r
 <label for="hours">${t('ticketAdmin.deadlineHours')}</label> <input id="hours" name="hours" inputmode="numeric" size="5" value="${policy ? String(policy.holder_deadline_hours) : ''}"> <button type="submit">${t('forms.save')}</button></form>
 <p class="hint">${t('ticketAdmin.deadlineHint')}</p>
 <form method="post" action="${base}/cancel-all">${csrfField(request)}
+${credit ? html`<fieldset><legend>${t('credit.choice.legend')}</legend>
+<label class="check"><input type="radio" name="refundTo" value="payment" checked> ${t('credit.choice.payment')}</label>
+<label class="check"><input type="radio" name="refundTo" value="credit"> ${t('credit.choice.credit', { currency: credit.code })}</label></fieldset>` : ''}
 <label class="check"><input type="checkbox" name="confirm" value="yes" required> ${t('ticketAdmin.cancelAllConfirm')}</label>
 <button type="submit" class="danger">${t('ticketAdmin.cancelAll')}</button></form>
 </section>`;
@@ -100,6 +161,67 @@ ${input(request, form, 'price', { attrs: html` inputmode="decimal"` })}${input(r
     }
   });
 
+  const questionInput = (b: Record<string, unknown>) => ({
+    label: b.questionLabel, kind: b.questionKind, choices: b.questionChoices, required: b.questionRequired, perTicket: b.questionPerTicket, position: b.questionPosition,
+  });
+
+  app.post('/venues/:slug/admin/events/:id/tickets/questions', async (request, reply) => {
+    const c = await context(request, reply);
+    if (!c) return reply;
+    const b = (request.body ?? {}) as Record<string, unknown>;
+    try {
+      await saveTicketQuestion(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id, ...questionInput(b) });
+      return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('questions.saved') });
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
+      return ticketsPage(request, reply, c.place, c.event, { question: { values: b, errors: error.fields } }, 422);
+    }
+  });
+
+  app.post('/venues/:slug/admin/events/:id/tickets/questions/:qid', async (request, reply) => {
+    const c = await context(request, reply);
+    if (!c) return reply;
+    const b = (request.body ?? {}) as Record<string, unknown>;
+    const { qid } = request.params as { qid: string };
+    try {
+      await saveTicketQuestion(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id, id: qid, ...questionInput(b) });
+      return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('questions.saved') });
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
+      return ticketsPage(request, reply, c.place, c.event, { editing: { id: qid, form: { values: b, errors: error.fields } } }, 422);
+    }
+  });
+
+  app.post('/venues/:slug/admin/events/:id/tickets/questions/:qid/delete', async (request, reply) => {
+    const c = await context(request, reply);
+    if (!c) return reply;
+    await deleteTicketQuestion(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id, id: (request.params as { qid: string }).qid });
+    return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('questions.deleted') });
+  });
+
+  // The attendee list with the answers to the checkout questions (the same as the CSV export).
+  app.get('/venues/:slug/admin/events/:id/tickets/attendees', async (request, reply) => {
+    const c = await context(request, reply);
+    if (!c) return reply;
+    const { t, lang } = request.ctx;
+    const list = await attendeeList(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id });
+    const base = `/venues/${c.place.slug}/admin/events/${c.event.id}/tickets`;
+    const fmt = (d: Date, tz: string) => new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: tz }).format(d);
+    const body = html`<section>
+${adminNav(request, c.place, 'events')}
+<p class="breadcrumb"><a href="${base}">${t('ticketAdmin.title')} — ${c.event.title}</a></p>
+<h2>${t('questions.attendees')}</h2>
+${list.attendees.length === 0 ? html`<p>${t('questions.noAttendees')}</p>` : html`<div class="table-scroll"><table class="list"><caption>${t('questions.attendeesCaption', { count: list.attendees.length })}</caption>
+<thead><tr><th scope="col">${t('questions.holder')}</th><th scope="col">${t('labels.email')}</th><th scope="col">${t('questions.reference')}</th><th scope="col">${t('ticketAdmin.price')}</th><th scope="col">${t('labels.eventDateId')}</th><th scope="col">${t('questions.status')}</th>${list.columns.map((col) => html`<th scope="col">${col.label}</th>`)}</tr></thead>
+<tbody>${list.attendees.map((a) => html`<tr><td>${a.holderName}</td><td>${a.email}</td><td>${a.reference}</td><td>${a.priceName}</td><td>${fmt(a.startsAt, a.timezone)}</td><td>${t(`orders.ticketStatus.${a.status}`)}</td>${list.columns.map((col) => {
+      const answer = a.answers.get(col.questionId);
+      return html`<td>${answer ? answerText(t, answer) : ''}</td>`;
+    })}</tr>`)}</tbody></table></div>`}
+<p><a class="button" href="${base}/attendees.csv">${t('ticketAdmin.exportAttendees')}</a></p>
+</section>`;
+    return sendHtml(reply, layout(request, info, { title: `${t('questions.attendees')} — ${c.event.title}`, body }));
+  });
+
   app.post('/venues/:slug/admin/events/:id/tickets/policy', async (request, reply) => {
     const c = await context(request, reply);
     if (!c) return reply;
@@ -114,7 +236,7 @@ ${input(request, form, 'price', { attrs: html` inputmode="decimal"` })}${input(r
     if (((request.body ?? {}) as Record<string, unknown>).confirm !== 'yes') {
       return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('ticketAdmin.confirmFirst') }, 422);
     }
-    const r = await cancelEventOrders(db, stripe, actorOf(request), { slug: c.place.slug, eventId: c.event.id });
+    const r = await cancelEventOrders(db, stripe, actorOf(request), { slug: c.place.slug, eventId: c.event.id, refundTo: ((request.body ?? {}) as Record<string, unknown>).refundTo });
     return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('ticketAdmin.cancelledAll', { cancelled: r.cancelled, failed: r.failed, refund: formatEuros(r.refundCents, request.ctx.lang) }) });
   });
 

@@ -3,10 +3,11 @@ import { inTransaction, type Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { audit } from '../access/audit.ts';
 import { authorize } from '../access/permissions.ts';
-import { notFound } from '../shared/errors.ts';
+import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { cancelOrderInTransaction, sendRefundsAfterCommit } from './cancelOrder.ts';
+import { creditOffer, readRefundTo } from './creditRefund.ts';
 
 export interface BulkCancelResult {
   cancelled: number;
@@ -15,6 +16,8 @@ export interface BulkCancelResult {
   /** Could not be cancelled (e.g. paid for a moment ago and refunded): left as they were. */
   failed: number;
   refundCents: number;
+  /** Credited to buyers' wallets instead (when the venue chose credit). */
+  creditCents: number;
 }
 
 /**
@@ -22,11 +25,15 @@ export interface BulkCancelResult {
  * 11): each order in its own transaction, so one failure does not block the others. An order that
  * also holds places of another event is cancelled whole: an order is paid and refunded as one.
  */
-export async function cancelEventOrders(db: Db, stripe: Stripe | null, actor: Actor, input: { slug: string; eventId: unknown }): Promise<BulkCancelResult> {
+export async function cancelEventOrders(db: Db, stripe: Stripe | null, actor: Actor, input: { slug: string; eventId: unknown; refundTo?: unknown }): Promise<BulkCancelResult> {
   if (typeof input.eventId !== 'string' || !isUuid(input.eventId)) throw notFound('event');
   const eventId = input.eventId;
+  const refundTo = readRefundTo(input.refundTo);
   const place = await getPlaceBySlug(db, input.slug);
   await authorize(db, actor, place.id, 'events.write');
+  // Credit chosen: the venue must offer it; orders that cannot be credited (placed without an account,
+  // paid otherwise) are refunded to their payment, so the event is cancelled whole either way.
+  if (refundTo === 'credit' && !(await creditOffer(db, place.id))) throw new DomainError('credit-not-offered', 409);
   const event = await db.selectFrom('events').select('id').where('place_id', '=', place.id).where('id', '=', eventId).executeTakeFirst();
   if (!event) throw notFound('event');
   const orders = await db
@@ -39,17 +46,18 @@ export async function cancelEventOrders(db: Db, stripe: Stripe | null, actor: Ac
     )
     .orderBy('o.id')
     .execute();
-  const result: BulkCancelResult = { cancelled: 0, already: 0, failed: 0, refundCents: 0 };
+  const result: BulkCancelResult = { cancelled: 0, already: 0, failed: 0, refundCents: 0, creditCents: 0 };
   for (const { id } of orders) {
     try {
       const one = await inTransaction(db, async (trx) => {
         // Rights are read again in each transaction: a role removed mid-way stops the rest.
         await authorize(trx, actor, place.id, 'events.write');
-        return cancelOrderInTransaction(trx, actor, id, 'event');
+        return cancelOrderInTransaction(trx, actor, id, 'event', undefined, refundTo === 'credit' ? 'credit_when_possible' : 'payment');
       });
       if (one.outcome === 'cancelled') result.cancelled++;
       else result.already++;
       result.refundCents += one.refundCents;
+      result.creditCents += one.creditCents;
     } catch {
       result.failed++;
     }

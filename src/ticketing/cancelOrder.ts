@@ -6,6 +6,7 @@ import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { queueRefund } from '../payments/queueRefund.ts';
 import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
+import { creditRefundInTransaction, readRefundTo, type RefundTo } from './creditRefund.ts';
 import { holdingOf, releasePlaces } from './places.ts';
 import { transitionOrder } from './orderState.ts';
 import type { OrderStatus } from './tables.ts';
@@ -14,9 +15,18 @@ export interface CancelResult {
   orderId: string;
   /** `already`: the order was cancelled before (by an earlier or a concurrent cancel); nothing changed. */
   outcome: 'cancelled' | 'already';
-  /** What is being given back (0 for a pending or free order, or when nothing was received). */
+  /** What is being given back to the original payment (0 for a pending or free order, when nothing was received, or when credited). */
   refundCents: number;
+  /** What was credited to the buyer's wallet instead, in the venue's local euro (docs/PAYMENTS.md). */
+  creditCents: number;
 }
+
+/**
+ * Where the money of a paid order goes: `payment` (Stripe refund, or by hand on site), `credit` (the
+ * buyer's wallet; refused when impossible), or `credit_when_possible` (bulk: credit the orders that
+ * can be, refund the others to their payment).
+ */
+export type RefundChoice = RefundTo | 'credit_when_possible';
 
 export interface LockedOrder {
   place_id: string;
@@ -37,6 +47,7 @@ export async function cancelOrderInTransaction(
   orderId: string,
   by: 'venue' | 'holder' | 'event',
   guard?: (order: LockedOrder) => Promise<void>,
+  refundTo: RefundChoice = 'payment',
 ): Promise<CancelResult> {
   const peek = await trx.selectFrom('orders').select(['payment_id']).where('id', '=', orderId).executeTakeFirst();
   if (!peek) throw notFound('order');
@@ -47,17 +58,29 @@ export async function cancelOrderInTransaction(
     .where('id', '=', orderId)
     .forUpdate()
     .executeTakeFirstOrThrow();
-  if (order.status === 'cancelled') return { orderId, outcome: 'already', refundCents: 0 };
+  if (order.status === 'cancelled') return { orderId, outcome: 'already', refundCents: 0, creditCents: 0 };
   if (order.status !== 'pending' && order.status !== 'paid') throw new DomainError('order-not-cancellable', 409);
   if (guard) await guard(order);
   await releasePlaces(trx, await holdingOf(trx, order.place_id, order.id, order.promo_code_id));
   if (order.status === 'paid') {
     await trx.updateTable('tickets').set({ status: 'cancelled' }).where('place_id', '=', order.place_id).where('order_id', '=', order.id).where('status', '=', 'valid').execute();
   }
-  await transitionOrder(trx, actor, order, 'cancelled', { by });
-  // The caller authorised the cancellation; the refund it implies is the node's doing.
-  const refund = order.status === 'paid' && order.payment_id ? await queueRefund(trx, SYSTEM, { paymentId: order.payment_id, reason: 'order_cancelled' }) : null;
-  return { orderId, outcome: 'cancelled', refundCents: refund?.amountCents ?? 0 };
+  const paymentId = order.status === 'paid' ? order.payment_id : null;
+  // Credit first: when it cannot be given (strict choice), nothing of the cancellation is written.
+  const creditable = paymentId !== null && refundTo !== 'payment' && (refundTo === 'credit' || (await canCredit(trx, order)));
+  const credit = creditable ? await creditRefundInTransaction(trx, { ...order, payment_id: paymentId }) : null;
+  await transitionOrder(trx, actor, order, 'cancelled', { by, ...(refundTo !== 'payment' ? { refund_to: creditable ? 'credit' : 'payment' } : {}) });
+  // The caller authorised the cancellation; the refund it implies is the node's doing. After a
+  // credit nothing is left to refund, so no refund is queued.
+  const refund = paymentId && !creditable ? await queueRefund(trx, SYSTEM, { paymentId, reason: 'order_cancelled' }) : null;
+  return { orderId, outcome: 'cancelled', refundCents: refund?.amountCents ?? 0, creditCents: credit?.amountCents ?? 0 };
+}
+
+/** Whether a credit can be given for this order (bulk cancellations credit those that can). */
+async function canCredit(trx: Trx, order: { place_id: string; person_id: string | null; payment_id: string | null }): Promise<boolean> {
+  if (!order.person_id || !order.payment_id) return false;
+  const payment = await trx.selectFrom('payments').select(['place_id', 'provider', 'provider_payment_id']).where('id', '=', order.payment_id).executeTakeFirst();
+  return Boolean(payment && payment.place_id === order.place_id && ((payment.provider === 'stripe' && payment.provider_payment_id) || payment.provider === 'on_site'));
 }
 
 /**
@@ -73,15 +96,19 @@ export async function sendRefundsAfterCommit(db: Db, stripe: Stripe | null): Pro
   }
 }
 
-/** The venue cancels one of its orders, at any time (`events.write`). */
-export async function cancelOrder(db: Db, stripe: Stripe | null, actor: Actor, input: { orderId: unknown }): Promise<CancelResult> {
+/**
+ * The venue cancels one of its orders, at any time (`events.write`), and chooses where the money goes:
+ * the original payment (default) or, when the venue offers it, the buyer's wallet.
+ */
+export async function cancelOrder(db: Db, stripe: Stripe | null, actor: Actor, input: { orderId: unknown; refundTo?: unknown }): Promise<CancelResult> {
   if (typeof input.orderId !== 'string' || !isUuid(input.orderId)) throw notFound('order');
   const orderId = input.orderId;
+  const refundTo = readRefundTo(input.refundTo);
   const result = await inTransaction(db, async (trx) => {
     const order = await trx.selectFrom('orders').select('place_id').where('id', '=', orderId).executeTakeFirst();
     if (!order) throw notFound('order');
     await authorize(trx, actor, order.place_id, 'events.write');
-    return cancelOrderInTransaction(trx, actor, orderId, 'venue');
+    return cancelOrderInTransaction(trx, actor, orderId, 'venue', undefined, refundTo);
   });
   if (result.refundCents > 0) await sendRefundsAfterCommit(db, stripe);
   return result;

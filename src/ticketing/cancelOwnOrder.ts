@@ -5,6 +5,7 @@ import type { Actor } from '../access/actor.ts';
 import { DomainError, notFound, unauthenticated } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { cancelOrderInTransaction, sendRefundsAfterCommit, type CancelResult } from './cancelOrder.ts';
+import { readRefundTo } from './creditRefund.ts';
 
 /**
  * The buyer cancels their own order, until the holder deadline of its events (docs/TICKETING.md,
@@ -12,10 +13,12 @@ import { cancelOrderInTransaction, sendRefundsAfterCommit, type CancelResult } f
  * carries no proof of who holds it, so only the venue cancels it. Another person's order is "not
  * found", as for paying it.
  */
-export async function cancelOwnOrder(db: Db, stripe: Stripe | null, actor: Actor | null, input: { orderId: unknown }): Promise<CancelResult> {
+export async function cancelOwnOrder(db: Db, stripe: Stripe | null, actor: Actor | null, input: { orderId: unknown; refundTo?: unknown }): Promise<CancelResult> {
   if (typeof input.orderId !== 'string' || !isUuid(input.orderId)) throw notFound('order');
   if (!actor || actor.kind !== 'person') throw unauthenticated();
   const orderId = input.orderId;
+  // "Refund to my card/payment" (default) or "credit to my Rezo wallet" when the venue offers it.
+  const refundTo = readRefundTo(input.refundTo);
   const result = await inTransaction(db, (trx) =>
     cancelOrderInTransaction(trx, actor, orderId, 'holder', async (order) => {
       if (order.person_id === null) throw new DomainError('cancel-not-allowed', 409);
@@ -35,7 +38,7 @@ export async function cancelOwnOrder(db: Db, stripe: Stripe | null, actor: Actor
         .executeTakeFirstOrThrow();
       if (row.without_policy > 0) throw new DomainError('cancel-not-allowed', 409);
       if (row.too_late) throw new DomainError('cancel-deadline-passed', 409);
-    }),
+    }, refundTo),
   );
   if (result.refundCents > 0) await sendRefundsAfterCommit(db, stripe);
   return result;

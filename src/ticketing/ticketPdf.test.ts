@@ -6,6 +6,7 @@ import { SMTPServer } from 'smtp-server';
 import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { translate } from '../i18n/i18n.ts';
+import { attachmentsOf as renderedAttachmentsOf } from '../mail/attachmentRenderers.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { confirmFreeOrder } from './confirmFreeOrder.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
@@ -40,7 +41,10 @@ function rasterise(content: string): [Uint8ClampedArray, number, number] {
 }
 
 const mailsTo = (t: TestNode, email: string) => t.db.selectFrom('mail_outbox').selectAll().where('to_address', '=', email).orderBy('created_at').execute();
+/** The rows queued with a mail (the PDF is not rendered yet: it is made at delivery). */
 const attachmentsOf = (t: TestNode, mailId: string) => t.db.selectFrom('mail_attachments').selectAll().where('mail_id', '=', mailId).orderBy('position').execute();
+/** The attachments as the delivery sends them: rendered now (and stored). */
+const deliveredAttachmentsOf = (t: TestNode, mailId: string) => renderedAttachmentsOf(t.db, mailId);
 
 describe('ticket PDF, confirmation mail and my tickets', () => {
   let t: TestNode;
@@ -119,18 +123,40 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
     assert.equal(mail.language, 'en');
     assert.equal(mail.subject, translate('en', 'tickets.mail.subject', { reference: order.reference, place: 'Salle pdfmail' }));
     assert.ok(mail.text_body.includes(`${t.config.baseUrl}/orders/${order.id}`), mail.text_body);
-    const files = await attachmentsOf(t, mail.id);
+    const queued = await attachmentsOf(t, mail.id);
+    assert.equal(queued.length, 1);
+    assert.equal(queued[0]!.bytes, null, 'not rendered in the transaction that confirmed the payment');
+    assert.deepEqual([queued[0]!.render, queued[0]!.render_ref], ['tickets.order-pdf', order.id]);
+    const files = await deliveredAttachmentsOf(t, mail.id);
     assert.equal(files.length, 1);
     assert.equal(files[0]!.filename, `tickets-${order.reference}.pdf`);
-    assert.equal(files[0]!.content_type, 'application/pdf');
-    const bytes = Buffer.from(files[0]!.bytes);
+    assert.equal(files[0]!.contentType, 'application/pdf');
+    const bytes = files[0]!.bytes;
     assert.equal(bytes.subarray(0, 5).toString('latin1'), '%PDF-');
     assert.equal(pages(bytes), 2);
+    // Rendered once and kept: a second delivery attempt sends the same bytes.
+    const stored = await attachmentsOf(t, mail.id);
+    assert.ok(stored[0]!.bytes && Buffer.from(stored[0]!.bytes).equals(bytes));
+    assert.ok((await deliveredAttachmentsOf(t, mail.id))[0]!.bytes.equals(bytes));
     assert.equal((await t.db.selectFrom('tickets').select('id').where('order_id', '=', order.id).execute()).length, 2);
 
     const dev = await t.app.inject('/dev/mail');
     assert.equal(dev.statusCode, 200);
     assert.ok(dev.body.includes(`tickets-${order.reference}.pdf`), '/dev/mail names the attachment');
+  });
+
+  test('tickets cancelled before the mail leaves are not in its PDF; with none left the mail goes without a file', async () => {
+    const order = await paidOrder('pdflate', 'cancelled-before@example.org', { quantity: 2 });
+    const [mail] = await mailsTo(t, 'cancelled-before@example.org');
+    const first = await t.db.selectFrom('tickets').select('id').where('order_id', '=', order.id).orderBy('id').executeTakeFirstOrThrow();
+    await t.db.updateTable('tickets').set({ status: 'cancelled' }).where('id', '=', first.id).execute();
+    const other = await paidOrder('pdflate2', 'cancelled-all@example.org', { quantity: 1 });
+    const [otherMail] = await mailsTo(t, 'cancelled-all@example.org');
+    await t.db.updateTable('tickets').set({ status: 'cancelled' }).where('order_id', '=', other.id).execute();
+    const files = await deliveredAttachmentsOf(t, mail!.id);
+    assert.equal(pages(files[0]!.bytes), 1);
+    assert.deepEqual(await deliveredAttachmentsOf(t, otherMail!.id), []);
+    assert.equal((await attachmentsOf(t, otherMail!.id))[0]!.bytes, null, 'nothing stored when nothing was rendered');
   });
 
   test('a payment that cannot be applied (order cancelled meanwhile) sends no confirmation', async () => {
@@ -155,9 +181,9 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
     const mails = await mailsTo(t, 'free@example.org');
     assert.equal(mails.length, 2, 'the booking link, then one confirmation');
     assert.equal(mails[1]!.subject, translate('fr', 'tickets.mail.subject', { reference: placed.reference, place: 'Salle pdffree' }));
-    const files = await attachmentsOf(t, mails[1]!.id);
+    const files = await deliveredAttachmentsOf(t, mails[1]!.id);
     assert.equal(files.length, 1);
-    assert.equal(pages(Buffer.from(files[0]!.bytes)), 1);
+    assert.equal(pages(files[0]!.bytes), 1);
     assert.equal((await attachmentsOf(t, mails[0]!.id)).length, 0, 'the booking link carries no file');
   });
 

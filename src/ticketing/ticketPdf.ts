@@ -18,8 +18,8 @@ const winAnsi = (s: string) => s.replace(/\u202f/g, '\u00a0');
 
 /**
  * The QR of a payload drawn as vector squares (the same symbol as the order page's SVG): sharp at any
- * print size and about twenty times cheaper than encoding and decoding a PNG, which matters because
- * the PDF is made inside the transaction that confirms the payment.
+ * print size and about twenty times cheaper than encoding and decoding a PNG (the PDF is made for every
+ * confirmation mail, by the mail delivery, and for every download).
  */
 function drawQr(doc: PDFKit.PDFDocument, payload: string, x: number, y: number) {
   const { modules } = QRCode.create(payload, { errorCorrectionLevel: 'M' });
