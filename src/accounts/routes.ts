@@ -138,6 +138,8 @@ ${memberships.length === 0
 ${role === 'admin' ? html` · <a href="/venues/${place.slug}/admin">${t('account.manage')}</a>` : ''}</li>`,
     )}</ul>`}
 <p><a class="button" href="/venues/new">${t('places.create')}</a></p>
+<p><a href="/account/cards">${t('cards.mine')}</a></p>
+<p><a href="/waitlist">${t('waitlist.mine')}</a></p>
 ${myMemberships}
 </section>`;
   }

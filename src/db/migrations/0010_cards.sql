@@ -30,3 +30,9 @@ create table cards (
   check ((status = 'blocked') = (blocked_at is not null))
 );
 create index cards_person on cards (person_id) where person_id is not null;
+create index cards_batch on cards (batch_id);
+-- A cashier finds a card by its printed number, typed with or without spaces, in any case; two
+-- numbers that differ only by spaces or case would be ambiguous, so they are refused.
+create unique index cards_number_compact on cards (upper(replace(number, ' ', '')));
+-- Blocked cards, newest first, for the operator's page.
+create index cards_blocked on cards (blocked_at desc) where status = 'blocked';
