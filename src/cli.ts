@@ -10,6 +10,7 @@ import { assembleNode, migrateAndReport, openConfiguredDatabase } from './node/n
 import { startHousekeeping } from './node/housekeeping.ts';
 import type { Database } from './db/database.ts';
 import { ledgerCommand } from './ledger/verifyCommand.ts';
+import { cardsCommand } from './cards/cardsCommand.ts';
 
 const HELP = `rezo — a Rezo node: shared agenda, ticketing and a federated wallet for the venues of a territory.
 
@@ -26,6 +27,10 @@ Commands:
   ledger verify [--currency X]
                             re-check the ledger: every hash, checkpoint signature, balance and
                             per-currency sum; exit 1 naming the first inconsistency
+  cards import <file.csv> --name "Batch name" [--check]
+                            import a batch of NFC cards (CSV columns uid, number, qr_token, with a
+                            header line); all or nothing: any refused row is listed and nothing is
+                            written (exit 1); --check only checks the file
   help                      show this help
 
 Configuration comes from environment variables; see README.md ("Configuration").
@@ -94,8 +99,22 @@ async function serve(config: Config): Promise<void> {
   } else if (!config.smtpUrl) {
     lines.push(`No SMTP_URL: login mails are only logged. Get a login link with: npx rezo login-link <email>`);
   }
+  if (hasDemoAdmin) lines.push(...(await demoTillLines(database, config)));
   lines.push(`API documentation: ${config.baseUrl}/api/docs   Stop with Ctrl+C.`, ``);
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** How to try the till of the demo: the staff card of La Fabrik and a card with money, as a reader would type them. */
+async function demoTillLines(database: Database, config: Config): Promise<string[]> {
+  const card = (number: string) => database.db.selectFrom('cards').select(['uid', 'number']).where('number', '=', number).executeTakeFirst();
+  const staff = await database.db.selectFrom('cards as c').innerJoin('place_members as m', 'm.person_id', 'c.person_id').innerJoin('places as p', 'p.id', 'm.place_id')
+    .select(['c.uid', 'c.number']).where('p.slug', '=', 'la-fabrik').where('m.role', '=', 'cashier').where('c.number', 'like', 'DEMO-%').orderBy('c.number').executeTakeFirst();
+  const customer = await card('DEMO-001');
+  if (!staff || !customer) return [];
+  return [
+    `Till: log in as the demo admin, pair a till at ${config.baseUrl}/venues/la-fabrik/admin/devices, open ${config.baseUrl}/till,`,
+    `  then type the card UIDs: staff card ${staff.number} ${staff.uid}, customer card ${customer.number} ${customer.uid}.`,
+  ];
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -146,6 +165,16 @@ export async function main(argv: string[]): Promise<number> {
     case 'ledger':
       return withDatabase(config, (database) =>
         ledgerCommand(database.db, args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
+    case 'cards': {
+      const usage = 'usage: rezo cards import <file.csv> --name "Batch name" [--check]';
+      const nameAt = args.indexOf('--name');
+      const name = nameAt >= 0 ? args[nameAt + 1] : undefined;
+      if (!name || name.startsWith('--')) throw new UsageError(usage);
+      const rest = args.filter((a, i) => i !== nameAt && i !== nameAt + 1 && a !== '--check');
+      if (rest[0] !== 'import' || rest.length !== 2) throw new UsageError(usage);
+      return withDatabase(config, (database) =>
+        cardsCommand(database.db, { file: rest[1]!, name, check: args.includes('--check') }, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
+    }
     default:
       throw new UsageError(`unknown command "${command}" (see rezo --help)`);
   }

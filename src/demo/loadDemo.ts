@@ -5,6 +5,8 @@ import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
 import { loadDemoAgenda } from '../agenda/demoAgenda.ts';
 import { loadDemoLedger } from '../ledger/demoLedger.ts';
+import { loadDemoCards } from '../cards/demoCards.ts';
+import { loadDemoTill } from '../till/demoTill.ts';
 
 export const DEMO_ADMIN_EMAIL = 'admin@demo.rezo.test';
 
@@ -87,6 +89,8 @@ export async function loadDemo(db: Db, _config: Config): Promise<boolean> {
     }
     await loadDemoAgenda(trx);
     await loadDemoLedger(trx);
+    await loadDemoCards(trx);
+    await loadDemoTill(trx);
     return true;
   });
 }

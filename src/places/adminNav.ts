@@ -3,7 +3,7 @@ import { html, type Html } from '../http/html.ts';
 import type { Place } from './places.ts';
 
 /** Heading and tabs of a venue's admin pages. Other modules add their tab here. */
-export function adminNav(request: FastifyRequest, place: Place, current: 'settings' | 'team' | 'keys' | 'events' | 'memberships' | 'webhooks'): Html {
+export function adminNav(request: FastifyRequest, place: Place, current: 'settings' | 'team' | 'keys' | 'events' | 'memberships' | 'webhooks' | 'devices' | 'till' | 'closures'): Html {
   const { t } = request.ctx;
   const tab = (id: typeof current, href: string) =>
     html`<li><a href="${href}"${id === current ? html` aria-current="page"` : ''}>${t(`admin.tabs.${id}`)}</a></li>`;
@@ -16,5 +16,8 @@ ${tab('keys', `/venues/${place.slug}/admin/keys`)}
 ${tab('events', `/venues/${place.slug}/admin/events`)}
 ${tab('memberships', `/venues/${place.slug}/admin/memberships`)}
 ${tab('webhooks', `/venues/${place.slug}/admin/webhooks`)}
+${tab('devices', `/venues/${place.slug}/admin/devices`)}
+${tab('till', `/venues/${place.slug}/admin/till/setup`)}
+${tab('closures', `/venues/${place.slug}/admin/till/closures`)}
 </ul></nav>`;
 }

@@ -1,4 +1,357 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
+import { Type } from 'typebox';
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import { actorOf, personOrLogin } from '../http/context.ts';
+import { csrfField, type FormState } from '../http/forms.ts';
+import { html, type Html } from '../http/html.ts';
+import { layout, sendHtml } from '../http/layout.ts';
+import { responses, Uuid, DateTime } from '../http/schemas.ts';
+import { authorize } from '../access/permissions.ts';
+import type { Db } from '../db/database.ts';
+import { DomainError, notFound } from '../shared/errors.ts';
+import { isUuid } from '../shared/ids.ts';
+import { formatEuros, parseEuros } from '../shared/money.ts';
+import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { businessDayAt, businessDayBounds, isCalendarDay, tillDayOf, type TillDay } from './closureDay.ts';
+import { closureReport, type ClosureTotals } from './closureReport.ts';
+import { closeDay } from './closeDay.ts';
+import { closureCsv, journalDayCsv } from './closureCsv.ts';
+import { findClosure, listClosures, type Closure } from './closures.ts';
+import { verifyClosure, type ClosureVerification } from './verifyClosure.ts';
 
-/** Routes of the till closures. */
-export async function closureRoutes(_app: ModuleApp, _options: ModuleOptions): Promise<void> {}
+// --- API schemas ---
+const Money = Type.Integer({ description: 'Signed minor units (euro cents)' });
+const TotalsSchema = Type.Object({
+  version: Type.Integer(),
+  lineCount: Type.Integer(),
+  salesCount: Type.Integer(),
+  reversals: Type.Object({ count: Type.Integer(), amountCents: Money }),
+  itemsTotalCents: Money,
+  paymentsTotalCents: Money,
+  expectedCashCents: Money,
+  payments: Type.Array(Type.Object({ method: Type.String(), currency: Type.Union([Type.String(), Type.Null()]), count: Type.Integer(), amountCents: Money })),
+  articles: Type.Array(Type.Object({ articleId: Uuid, name: Type.String(), kind: Type.String(), category: Type.Union([Type.String(), Type.Null()]), quantity: Type.Integer(), amountCents: Money })),
+  categories: Type.Array(Type.Object({ category: Type.Union([Type.String(), Type.Null()]), quantity: Type.Integer(), amountCents: Money })),
+  kinds: Type.Array(Type.Object({ kind: Type.String(), quantity: Type.Integer(), amountCents: Money })),
+  movements: Type.Array(Type.Object({ kind: Type.String(), method: Type.String(), sales: Type.Integer(), quantity: Type.Integer(), amountCents: Money })),
+  vat: Type.Array(Type.Object({ rate: Type.Integer({ description: 'basis points' }), grossCents: Money, vatCents: Money, netCents: Money })),
+});
+const ClosureSchema = Type.Object({
+  id: Uuid,
+  pointId: Uuid,
+  pointName: Type.String(),
+  businessDay: Type.String({ format: 'date' }),
+  journalHeadPosition: Type.Integer(),
+  journalHeadHash: Type.String(),
+  firstPosition: Type.Union([Type.Integer(), Type.Null()]),
+  lastPosition: Type.Union([Type.Integer(), Type.Null()]),
+  lineCount: Type.Integer(),
+  totals: TotalsSchema,
+  totalsSha256: Type.String(),
+  expectedCashCents: Money,
+  countedCashCents: Money,
+  differenceCents: Money,
+  note: Type.String(),
+  closedBy: Type.Union([Uuid, Type.Null()]),
+  closedByApiKey: Type.Union([Uuid, Type.Null()]),
+  closedAt: DateTime,
+  signature: Type.String({ description: 'Ed25519 (base64url) by the node key (GET /api/v1/ledger/key) over the message of docs/CLOSURES.md' }),
+  messageVersion: Type.Integer(),
+});
+const present = (c: Closure) => ({
+  id: c.id, pointId: c.pointId, pointName: c.pointName, businessDay: c.businessDay, journalHeadPosition: c.journalHeadPosition, journalHeadHash: c.journalHeadHash,
+  firstPosition: c.firstPosition, lastPosition: c.lastPosition, lineCount: c.lineCount, totals: c.totals, totalsSha256: c.totalsSha256,
+  expectedCashCents: c.expectedCashCents, countedCashCents: c.countedCashCents, differenceCents: c.differenceCents, note: c.note,
+  closedBy: c.closedBy, closedByApiKey: c.closedByApiKey, closedAt: c.closedAt.toISOString(), signature: c.signature, messageVersion: c.messageVersion,
+});
+const Params = Type.Object({ slug: Type.String({ maxLength: 60 }) });
+const security: Record<string, string[]>[] = [{ apiKey: [] }, { session: [] }];
+
+/** A point and business day not closed yet: from the journal, plus today for every point in use. */
+async function openDays(db: Db, placeId: string, today: string): Promise<{ pointId: string; pointName: string; businessDay: string }[]> {
+  const rows = await sql<{ point_id: string; business_day: string }>`
+    select d.point_id, d.business_day from (
+      select distinct j.point_id, j.business_day from till_journal j where j.place_id = ${placeId}
+      union select p.id, ${today}::date from pos_points p where p.place_id = ${placeId} and not p.archived
+    ) d
+    where not exists (select 1 from till_closures c where c.place_id = ${placeId} and c.point_id = d.point_id and c.business_day = d.business_day)
+    order by d.business_day desc limit 60`.execute(db);
+  const points = new Map((await db.selectFrom('pos_points').select(['id', 'name', 'position']).where('place_id', '=', placeId).execute()).map((p) => [p.id, p]));
+  return rows.rows
+    .map((r) => ({ pointId: r.point_id, pointName: points.get(r.point_id)?.name ?? '?', position: points.get(r.point_id)?.position ?? 0, businessDay: String(r.business_day) }))
+    .sort((a, b) => (a.businessDay === b.businessDay ? a.position - b.position : a.businessDay < b.businessDay ? 1 : -1))
+    .map(({ position: _p, ...r }) => r);
+}
+
+/** Z reports of the till: list and close form, printable report, CSV exports, and the JSON API. */
+export async function closureRoutes(app: ModuleApp, { deps, info }: ModuleOptions): Promise<void> {
+  const { db } = deps;
+
+  async function placeFor(request: FastifyRequest, reply: FastifyReply): Promise<Place | null> {
+    if (!personOrLogin(request, reply)) return null;
+    const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
+    await authorize(db, actorOf(request), place.id, 'till');
+    return place;
+  }
+
+  const base = (place: Place) => `/venues/${place.slug}/admin/till/closures`;
+  const problemsText = (v: ClosureVerification) => v.problems.join(', ');
+  // A person without a name yet shows as a dash; a closure made through the API names the key's kind.
+  const who = (request: FastifyRequest, c: Closure) => (c.closedBy ? c.closedByName || '—' : request.ctx.t('closures.report.apiKey'));
+
+  async function listPage(request: FastifyRequest, reply: FastifyReply, place: Place, failed?: { key: string; form: FormState }, status = 200) {
+    const { t, lang } = request.ctx;
+    const day = await tillDayOf(db, place.id);
+    const today = businessDayAt(new Date(), day);
+    const [open, closures] = await Promise.all([openDays(db, place.id, today), listClosures(db, place.id, { limit: 100 })]);
+    const reports = await Promise.all(open.map((o) => closureReport(db, place.id, o.pointId, o.businessDay)));
+    const eur = (c: number) => formatEuros(c, lang);
+    const fmtDay = (d: string) => new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'full', timeZone: 'UTC' }).format(new Date(`${d}T12:00:00Z`));
+    const closeForm = (o: (typeof open)[number], i: number) => {
+      const key = `${o.pointId}|${o.businessDay}`;
+      const form = failed?.key === key ? failed.form : null;
+      const err = (field: string) => form?.errors.filter((e) => e.field === field) ?? [];
+      const field = (name: 'countedCash' | 'note', attrs: Html) => {
+        const errs = err(name);
+        const id = `${name}-${i}`;
+        const value = form?.values[name];
+        return html`<div class="field"><label for="${id}">${t(`labels.${name}`)}${name === 'countedCash' ? html` <span aria-hidden="true">*</span>` : ''}</label>
+<input id="${id}" name="${name}" value="${typeof value === 'string' ? value : ''}"${attrs}${errs.length ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>
+${errs.length ? html`<p class="error" id="${id}-error">${errs.map((e) => t(`fields.${e.message}`, e.params))}</p>` : ''}</div>`;
+      };
+      const other = form?.errors.filter((e) => e.field !== 'countedCash' && e.field !== 'note') ?? [];
+      return html`<form method="post" action="${base(place)}" novalidate>${csrfField(request)}
+<input type="hidden" name="pointId" value="${o.pointId}"><input type="hidden" name="businessDay" value="${o.businessDay}">
+${form ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: form.errors.length })}</p>${other.length ? html`<ul>${other.map((e) => html`<li>${t('closures.fieldError', { label: t(`labels.${e.field}`), message: t(`fields.${e.message}`, e.params) })}</li>`)}</ul>` : ''}</div>` : ''}
+<div class="row">${field('countedCash', html` inputmode="decimal" autocomplete="off" required`)}${field('note', html` maxlength="500"`)}</div>
+<button type="submit">${t('closures.close')}</button></form>`;
+    };
+    const body = html`<section>
+<p class="breadcrumb"><a href="/venues/${place.slug}">${place.name}</a> · <a href="/venues/${place.slug}/admin">${t('admin.titles.settings')}</a></p>
+<h1>${t('closures.title')}</h1>
+<p>${t('closures.intro')}</p>
+<p class="hint">${t('closures.dayStartsAt', { time: day.dayStartsAt.slice(0, 5), timezone: day.timezone })}</p>
+${failed && !open.some((o) => `${o.pointId}|${o.businessDay}` === failed.key)
+  ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: failed.form.errors.length })}</p><ul>${failed.form.errors.map((e) => html`<li>${t('closures.fieldError', { label: t(`labels.${e.field}`), message: t(`fields.${e.message}`, e.params) })}</li>`)}</ul></div>`
+  : ''}
+<h2>${t('closures.openDays')}</h2>
+${open.length === 0 ? html`<p>${t('closures.noOpenDays')}</p>` : html`<p class="hint">${t('closures.closeHint')}</p>`}
+${open.map((o, i) => {
+  const r = reports[i]!.totals;
+  return html`<article class="card" aria-labelledby="open-${i}">
+<h3 id="open-${i}">${o.pointName} — ${fmtDay(o.businessDay)}${o.businessDay === today ? html` (${t('closures.running')})` : ''}</h3>
+<p>${t('closures.runningSummary', { sales: r.salesCount, total: eur(r.itemsTotalCents), cash: eur(r.expectedCashCents) })}
+· <a href="/venues/${place.slug}/admin/till/journal.csv?day=${o.businessDay}&amp;point=${o.pointId}">${t('closures.journalCsv')}</a></p>
+${closeForm(o, i)}
+</article>`;
+})}
+<h2>${t('closures.closedList')}</h2>
+${closures.length === 0 ? html`<p>${t('closures.none')}</p>` : html`<div class="table-scroll"><table class="list"><caption class="visually-hidden">${t('closures.closedList')}</caption>
+<thead><tr><th scope="col">${t('closures.col.day')}</th><th scope="col">${t('closures.col.point')}</th><th scope="col">${t('closures.col.sales')}</th><th scope="col">${t('closures.col.total')}</th><th scope="col">${t('closures.col.expected')}</th><th scope="col">${t('closures.col.counted')}</th><th scope="col">${t('closures.col.difference')}</th><th scope="col">${t('closures.col.closedBy')}</th><th scope="col">${t('closures.col.actions')}</th></tr></thead>
+<tbody>${closures.map((c) => html`<tr><td>${c.businessDay}</td><td>${c.pointName}</td><td>${c.totals.salesCount}</td><td>${eur(c.totals.itemsTotalCents)}</td><td>${eur(c.expectedCashCents)}</td><td>${eur(c.countedCashCents)}</td><td>${eur(c.differenceCents)}</td><td>${who(request, c)}</td>
+<td><a href="${base(place)}/${c.id}">${t('closures.view')}</a> · <a href="${base(place)}/${c.id}/report.csv">CSV</a></td></tr>`)}</tbody></table></div>`}
+</section>`;
+    return sendHtml(reply, layout(request, info, { title: `${t('closures.title')} — ${place.name}`, body }), status);
+  }
+
+  function reportPage(request: FastifyRequest, reply: FastifyReply, place: Place, c: Closure, day: TillDay, verification: ClosureVerification, receipt: boolean) {
+    const { t, lang } = request.ctx;
+    const eur = (cents: number) => formatEuros(cents, lang);
+    const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
+    const when = (d: Date) => new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', timeZone: day.timezone }).format(d);
+    const bounds = businessDayBounds(c.businessDay, day);
+    const tt: ClosureTotals = c.totals;
+    const rate = (bp: number) => `${new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(bp / 100)} %`;
+    const table = (caption: string, head: string[], rows: Html[]) =>
+      rows.length === 0 ? '' : html`<table class="z"><caption>${caption}</caption><thead><tr>${head.map((h, i) => html`<th scope="col"${i > 0 ? html` class="num"` : ''}>${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table>`;
+    const num = (v: string | number) => html`<td class="num">${v}</td>`;
+    const style = html`<style>
+.zreport table.z { width: 100%; border-collapse: collapse; margin: 0 0 1rem; }
+.zreport table.z caption { text-align: left; font-weight: bold; padding: .5rem 0 .25rem; }
+.zreport table.z th, .zreport table.z td { border-bottom: 1px solid #ccc; padding: .25rem .4rem; text-align: left; }
+.zreport .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.zreport .sig { word-break: break-all; font-size: .8em; }
+.zreport.receipt { max-width: 80mm; font-size: .9rem; }
+@media print {
+  header.site, footer.site, .skip, .no-print { display: none !important; }
+  body { background: #fff; color: #000; }
+  main { padding: 0; margin: 0; max-width: none; }
+  .zreport table.z th, .zreport table.z td { border-color: #000; }
+}
+@page { size: ${receipt ? '80mm auto' : 'A4'}; margin: ${receipt ? '3mm' : '12mm'}; }
+${receipt ? html`@media print { .zreport { width: 74mm; font-size: 8.5pt; } .zreport table.z th, .zreport table.z td { padding: 1px 2px; } }` : ''}
+</style>`;
+    const url = `${base(place)}/${c.id}`;
+    const body = html`<section class="zreport${receipt ? ' receipt' : ''}">
+<p class="breadcrumb no-print"><a href="${base(place)}">${t('closures.back')}</a></p>
+<h1>${t('closures.report.title', { point: c.pointName, day: c.businessDay })}</h1>
+<p>${place.name}<br>${t('closures.report.period', { from: when(bounds.from), to: when(bounds.to) })}<br>
+${t('closures.report.closedBy', { name: who(request, c), at: when(c.closedAt) })}</p>
+<p role="status" class="${verification.ok ? 'notice' : 'alert'}">${verification.ok ? t('closures.verified') : t('closures.notVerified', { problems: problemsText(verification) })}</p>
+<p class="no-print"><button type="button" onclick="window.print()">${t('closures.print')}</button>
+<a href="${url}"${receipt ? '' : html` aria-current="page"`}>${t('closures.formatA4')}</a> · <a href="${url}?format=receipt"${receipt ? html` aria-current="page"` : ''}>${t('closures.formatReceipt')}</a>
+· <a href="${url}/report.csv">${t('closures.csv')}</a> · <a href="/venues/${place.slug}/admin/till/journal.csv?day=${c.businessDay}&amp;point=${c.pointId}">${t('closures.journalCsv')}</a></p>
+${table(t('closures.report.summary'), ['', ''], [
+  html`<tr><th scope="row">${t('closures.salesCount')}</th>${num(tt.salesCount)}</tr>`,
+  html`<tr><th scope="row">${t('closures.reversals')}</th>${num(`${tt.reversals.count} · ${eur(tt.reversals.amountCents)}`)}</tr>`,
+  html`<tr><th scope="row">${t('closures.itemsTotal')}</th>${num(eur(tt.itemsTotalCents))}</tr>`,
+  html`<tr><th scope="row">${t('closures.paymentsTotal')}</th>${num(eur(tt.paymentsTotalCents))}</tr>`,
+])}
+${table(t('closures.report.payments'), [t('closures.col.method'), t('closures.col.count'), t('closures.col.amount')],
+  tt.payments.map((p) => html`<tr><td>${t(`closures.method.${p.method}`)}${p.currency ? html` (${p.currency})` : ''}</td>${num(p.count)}${num(eur(p.amountCents))}</tr>`))}
+${table(t('closures.report.vat'), [t('closures.col.rate'), t('closures.col.gross'), t('closures.col.vat'), t('closures.col.net')],
+  tt.vat.map((v) => html`<tr><td>${rate(v.rate)}</td>${num(eur(v.grossCents))}${num(eur(v.vatCents))}${num(eur(v.netCents))}</tr>`))}
+${table(t('closures.report.movements'), [t('closures.col.kind'), t('closures.col.method'), t('closures.col.quantity'), t('closures.col.amount')],
+  tt.movements.map((m) => html`<tr><td>${t(`closures.kind.${m.kind}`)}</td><td class="num">${t(`closures.method.${m.method}`)}</td>${num(m.quantity)}${num(eur(m.amountCents))}</tr>`))}
+${table(t('closures.report.categories'), [t('closures.col.category'), t('closures.col.quantity'), t('closures.col.amount')],
+  tt.categories.map((x) => html`<tr><td>${x.category ?? t('closures.noCategory')}</td>${num(x.quantity)}${num(eur(x.amountCents))}</tr>`))}
+${table(t('closures.report.articles'), [t('closures.col.article'), t('closures.col.quantity'), t('closures.col.amount')],
+  tt.articles.map((a) => html`<tr><td>${a.name}${a.kind === 'sale' ? '' : html` <small>(${t(`closures.kind.${a.kind}`)})</small>`}</td>${num(a.quantity)}${num(eur(a.amountCents))}</tr>`))}
+${table(t('closures.report.cash'), ['', ''], [
+  html`<tr><th scope="row">${t('closures.expectedCash')}</th>${num(eur(c.expectedCashCents))}</tr>`,
+  html`<tr><th scope="row">${t('closures.countedCash')}</th>${num(eur(c.countedCashCents))}</tr>`,
+  html`<tr><th scope="row">${t('closures.difference')}</th>${num(eur(c.differenceCents))}</tr>`,
+])}
+${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` : ''}
+<h2>${t('closures.report.journal')}</h2>
+<p>${c.firstPosition === null ? t('closures.report.noLines', { head: c.journalHeadPosition }) : t('closures.report.positions', { first: c.firstPosition, last: c.lastPosition ?? '', count: c.lineCount, head: c.journalHeadPosition })}</p>
+<p>${t('closures.report.signature')} :</p><p class="mono sig">${c.signature}</p>
+<p class="mono sig">sha256 ${c.totalsSha256}</p>
+</section>`;
+    return sendHtml(reply, layout(request, info, { title: t('closures.report.title', { point: c.pointName, day: c.businessDay }), body, head: style }));
+  }
+
+  app.get('/venues/:slug/admin/till/closures', async (request, reply) => {
+    const place = await placeFor(request, reply);
+    return place ? listPage(request, reply, place) : reply;
+  });
+
+  app.post('/venues/:slug/admin/till/closures', async (request, reply) => {
+    const place = await placeFor(request, reply);
+    if (!place) return reply;
+    const b = (request.body ?? {}) as Record<string, unknown>;
+    const str = (v: unknown) => (typeof v === 'string' ? v : '');
+    const key = `${str(b.pointId)}|${str(b.businessDay)}`;
+    const raw = str(b.countedCash).trim();
+    const cents = raw === '' ? undefined : parseEuros(raw);
+    if (cents === null) {
+      return listPage(request, reply, place, { key, form: { values: b, errors: [{ field: 'countedCash', message: 'closures.euros' }] } }, 422);
+    }
+    try {
+      const closure = await closeDay(db, actorOf(request), { placeId: place.id, pointId: b.pointId, businessDay: b.businessDay, countedCashCents: cents, note: str(b.note) });
+      return reply.redirect(`${base(place)}/${closure.id}`, 303);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
+      const errors = error.fields.map((f) => (f.field === 'countedCashCents' ? { ...f, field: 'countedCash' } : f));
+      return listPage(request, reply, place, { key, form: { values: b, errors } }, 422);
+    }
+  });
+
+  async function closureFor(request: FastifyRequest, reply: FastifyReply): Promise<{ place: Place; closure: Closure } | null> {
+    const place = await placeFor(request, reply);
+    if (!place) return null;
+    const { id } = request.params as { id: string };
+    const closure = isUuid(id) ? await findClosure(db, place.id, id) : null;
+    if (!closure) throw notFound('closure');
+    return { place, closure };
+  }
+
+  app.get('/venues/:slug/admin/till/closures/:id', async (request, reply) => {
+    const c = await closureFor(request, reply);
+    if (!c) return reply;
+    const [day, verification] = await Promise.all([tillDayOf(db, c.place.id), verifyClosure(db, c.closure)]);
+    return reportPage(request, reply, c.place, c.closure, day, verification, (request.query as { format?: string }).format === 'receipt');
+  });
+
+  app.get('/venues/:slug/admin/till/closures/:id/report.csv', async (request, reply) => {
+    const c = await closureFor(request, reply);
+    if (!c) return reply;
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="z-${c.place.slug}-${c.closure.businessDay}-${c.closure.id.slice(-8)}.csv"`)
+      .header('cache-control', 'no-store')
+      .send('\uFEFF' + closureCsv(c.closure));
+  });
+
+  app.get('/venues/:slug/admin/till/journal.csv', async (request, reply) => {
+    const place = await placeFor(request, reply);
+    if (!place) return reply;
+    const q = request.query as { day?: string; point?: string };
+    if (!isCalendarDay(q.day)) throw new DomainError('validation', 422, {}, [{ field: 'businessDay', message: 'closures.day' }]);
+    const point = q.point && isUuid(q.point) ? q.point : undefined;
+    if (q.point && !point) throw new DomainError('validation', 422, {}, [{ field: 'pointId', message: 'invalid' }]);
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="journal-${place.slug}-${q.day}.csv"`)
+      .header('cache-control', 'no-store')
+      .send('\uFEFF' + (await journalDayCsv(db, place.id, q.day, point)));
+  });
+
+  // --- JSON API ---
+  app.get(
+    '/api/v1/venues/:slug/till/closures',
+    {
+      schema: {
+        tags: ['till'],
+        summary: "A venue's till closures (Z reports), newest day first",
+        description: 'Venue admins and cashiers, or an API key with the `till` scope.',
+        security,
+        params: Params,
+        querystring: Type.Object({ day: Type.Optional(Type.String({ format: 'date' })), pointId: Type.Optional(Uuid) }),
+        response: responses({ 200: Type.Object({ items: Type.Array(ClosureSchema) }) }),
+      },
+    },
+    async (request) => {
+      const place = await getPlaceBySlug(db, request.params.slug);
+      await authorize(db, actorOf(request), place.id, 'till');
+      const items = await listClosures(db, place.id, { businessDay: request.query.day, pointId: request.query.pointId });
+      return { items: items.map(present) };
+    },
+  );
+
+  app.get(
+    '/api/v1/venues/:slug/till/closures/:id',
+    {
+      schema: {
+        tags: ['till'],
+        summary: 'One closure, with its verification against the journal and the node key',
+        security,
+        params: Type.Object({ slug: Type.String({ maxLength: 60 }), id: Type.String({ maxLength: 36 }) }),
+        response: responses({ 200: Type.Object({ closure: ClosureSchema, verification: Type.Object({ ok: Type.Boolean(), problems: Type.Array(Type.String()) }) }) }),
+      },
+    },
+    async (request) => {
+      const place = await getPlaceBySlug(db, request.params.slug);
+      await authorize(db, actorOf(request), place.id, 'till');
+      const closure = isUuid(request.params.id) ? await findClosure(db, place.id, request.params.id) : null;
+      if (!closure) throw notFound('closure');
+      return { closure: present(closure), verification: await verifyClosure(db, closure) };
+    },
+  );
+
+  app.post(
+    '/api/v1/venues/:slug/till/closures',
+    {
+      schema: {
+        tags: ['till'],
+        summary: "Close a point of sale's business day (Z report): final and signed",
+        description: 'Sums the journal of that point and day, records the counted cash and the difference. 409 `till-closure-exists` if already closed; later sales of that point and day get 409 `till-day-closed`.',
+        security,
+        params: Params,
+        body: Type.Object({
+          pointId: Type.String({ maxLength: 36 }),
+          businessDay: Type.String({ maxLength: 10 }),
+          countedCashCents: Type.Integer({ minimum: 0 }),
+          note: Type.Optional(Type.String({ maxLength: 500 })),
+        }, { additionalProperties: false }),
+        response: responses({ 201: Type.Object({ closure: ClosureSchema }) }, [400, 401, 403, 404, 409, 422]),
+      },
+    },
+    async (request, reply) => {
+      const place = await getPlaceBySlug(db, request.params.slug);
+      const closure = await closeDay(db, actorOf(request), { placeId: place.id, ...request.body });
+      return reply.status(201).send({ closure: present(closure) });
+    },
+  );
+}

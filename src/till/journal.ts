@@ -50,8 +50,10 @@ export function journalHash(line: Omit<JournalLine, 'hash'>): string {
  */
 export async function appendJournal(trx: Trx, placeId: string, lines: JournalLineInput[], at = new Date()): Promise<JournalLine[]> {
   if (lines.length === 0) return [];
-  await sql`insert into till_journal_heads (place_id) values (${placeId}) on conflict do nothing`.execute(trx);
-  const head = await trx.selectFrom('till_journal_heads').select(['position', 'hash']).where('place_id', '=', placeId).forUpdate().executeTakeFirstOrThrow();
+  // The head row made on first use and locked until commit, in one round trip (an upsert locks the row it touches).
+  const { rows } = await sql<{ position: number; hash: string }>`insert into till_journal_heads as h (place_id) values (${placeId})
+    on conflict (place_id) do update set position = h.position returning h.position, h.hash`.execute(trx);
+  const head = rows[0]!;
   let position = Number(head.position);
   let prevHash = head.hash;
   const out: JournalLine[] = [];
@@ -69,13 +71,15 @@ export async function appendJournal(trx: Trx, placeId: string, lines: JournalLin
     out.push({ ...line, hash } as JournalLine);
     prevHash = hash;
   }
-  await trx.insertInto('till_journal').values(out.map((l) => ({
+  const values = out.map((l) => ({
     place_id: l.placeId, position: l.position, sale_id: l.saleId, kind: l.kind, point_id: l.pointId, device_id: l.deviceId,
     cashier_person_id: l.cashierPersonId, article_id: l.articleId, article_name: l.articleName, article_kind: l.articleKind,
     category_name: l.categoryName, quantity: l.quantity, unit_price_cents: l.unitPriceCents, vat_rate: l.vatRate, amount_cents: l.amountCents,
     payment_method: l.paymentMethod, currency_code: l.currencyCode, transfer_id: l.transferId, business_day: l.businessDay,
     created_at: l.createdAt, prev_hash: l.prevHash, hash: l.hash,
-  }))).execute();
-  await trx.updateTable('till_journal_heads').set({ position, hash: prevHash }).where('place_id', '=', placeId).execute();
+  }));
+  // The lines and the head's move in one statement: one round trip fewer while the venue's head is locked.
+  await trx.with('lines', (db) => db.insertInto('till_journal').values(values).returning('position'))
+    .updateTable('till_journal_heads').set({ position, hash: prevHash }).where('place_id', '=', placeId).execute();
   return out;
 }

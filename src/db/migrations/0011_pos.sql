@@ -62,6 +62,7 @@ create table pos_point_articles (
   foreign key (place_id, point_id) references pos_points (place_id, id) on delete cascade,
   foreign key (place_id, article_id) references pos_articles (place_id, id) on delete cascade
 );
+create index pos_point_articles_article on pos_point_articles (place_id, article_id);
 
 -- One-time codes a venue admin shows to pair a till or scanner (valid 10 minutes, used once).
 create table device_pairings (
@@ -75,8 +76,11 @@ create table device_pairings (
   used_at timestamptz,
   device_id uuid,
   created_at timestamptz not null default now(),
-  check ((used_at is null) = (device_id is null))
+  check ((used_at is null) = (device_id is null)),
+  -- The device row is inserted in the transaction that consumes the code (checked at commit).
+  foreign key (place_id, device_id) references ledger_devices (place_id, id) deferrable initially deferred
 );
+create index device_pairings_place on device_pairings (place_id, created_at);
 
 -- The venue's business day starts at this local time (a night at the bar ends at 04:00, not at midnight).
 create table till_settings (

@@ -78,3 +78,17 @@ create trigger till_journal_no_update_delete before update or delete on till_jou
   for each row execute function till_journal_append_only();
 create trigger till_journal_no_truncate before truncate on till_journal
   for each statement execute function till_journal_append_only();
+
+-- Counter top-ups are minted against a payment taken at the counter: cash, or the venue's own card
+-- terminal (card_terminal). Counter cash-outs pay euros back without a payment reference (the
+-- tokens paid out may come from several top-ups): their payout names no payment.
+alter table ledger_payment_references drop constraint ledger_payment_references_provider_check;
+alter table ledger_payment_references add constraint ledger_payment_references_provider_check
+  check (provider in ('stripe', 'cash', 'transfer', 'card_terminal'));
+alter table ledger_payouts drop constraint ledger_payouts_provider_check;
+alter table ledger_payouts add constraint ledger_payouts_provider_check
+  check (provider in ('stripe', 'cash', 'transfer', 'card_terminal'));
+alter table ledger_payouts alter column payment_provider drop not null;
+alter table ledger_payouts alter column payment_reference drop not null;
+alter table ledger_payouts add constraint ledger_payouts_payment_both
+  check ((payment_provider is null) = (payment_reference is null));

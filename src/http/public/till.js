@@ -1,0 +1,1157 @@
+// The till (src/till/tillPage.ts serves it; docs/TILL.md is the contract). Plain JavaScript, no build.
+// A paired device keeps an Ed25519 key in IndexedDB (the private half cannot be read back) and signs
+// every request: "rezo-device-v1\nMETHOD\npath\nsha256(body)\ntimestamp\nnonce" (deviceSignature.ts).
+// A sale carries an id made here when the cashier pays, reused for every retry until a definite answer,
+// so a retry never charges twice. Without the server the till says so at once and never shows green;
+// cash and bank-card sales without a card are kept in IndexedDB and sent later, in order, with their ids.
+/* global window, document, navigator, localStorage, indexedDB, fetch, crypto, TextEncoder, AbortController, Event, confirm */
+(function () {
+  'use strict';
+  const config = JSON.parse(document.getElementById('till-data').textContent);
+  const words = config.words;
+  const locale = config.lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const plural = new Intl.PluralRules(config.lang);
+  const TIMEOUT_MS = 5000;
+  const $ = (id) => document.getElementById(id);
+
+  // --- small helpers ---
+  function format(template, params) {
+    return String(template).replace(/\{(\w+)\}/g, (m, name) => (params && name in params ? String(params[name]) : m));
+  }
+  const money = new Intl.NumberFormat(locale, { style: 'currency', currency: config.currency || 'EUR' });
+  function euros(cents) {
+    return money.format(cents / 100);
+  }
+  function tokens(amount, decimals, code) {
+    const d = typeof decimals === 'number' ? decimals : 2;
+    const n = new Intl.NumberFormat(locale, { minimumFractionDigits: d, maximumFractionDigits: d }).format(amount / Math.pow(10, d));
+    return code ? n + ' ' + code : n;
+  }
+  /** "12", "12,5", "12.50" → 1250 cents; null when it is not an amount. */
+  function parseCents(text) {
+    const s = String(text || '').trim().replace(/\s/g, '').replace(',', '.');
+    if (!/^\d{1,7}(\.\d{0,2})?$/.test(s)) return null;
+    const [whole, frac = ''] = s.split('.');
+    return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
+  }
+  /** A card UID as typed by a reader or read by Web NFC: upper-case hex of 4, 7 or 10 bytes, else null. */
+  function normaliseUid(raw) {
+    const hex = String(raw || '').replace(/[\s:-]/g, '').toUpperCase();
+    return /^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/.test(hex) ? hex : null;
+  }
+  function hex(buffer) {
+    return Array.from(new Uint8Array(buffer), (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
+  }
+  function base64(buffer) {
+    let s = '';
+    new Uint8Array(buffer).forEach((b) => { s += String.fromCharCode(b); });
+    return window.btoa(s);
+  }
+  function base64url(buffer) {
+    return base64(buffer).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+  const utf8 = (s) => new TextEncoder().encode(s);
+  function newId() {
+    return crypto.randomUUID();
+  }
+  function textColourOn(background) {
+    const m = /^#([0-9a-f]{6})$/i.exec(background || '');
+    if (!m) return '#fff';
+    const [r, g, b] = [0, 2, 4].map((i) => parseInt(m[1].slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4)));
+    const l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    // Whichever of black and white contrasts more with the button.
+    return (l + 0.05) / 0.05 > 1.05 / (l + 0.05) ? '#000' : '#fff';
+  }
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => {
+      if (v === undefined || v === null || v === false) return;
+      if (k === 'text') node.textContent = v;
+      else if (k === 'on') Object.entries(v).forEach(([ev, fn]) => node.addEventListener(ev, fn));
+      else if (k === 'style') Object.assign(node.style, v);
+      else node.setAttribute(k, v === true ? '' : v);
+    });
+    (children || []).forEach((c) => node.append(c));
+    return node;
+  }
+
+  // --- storage: the device key and the waiting sales in IndexedDB, the rest in localStorage ---
+  let dbPromise = null;
+  function idb() {
+    if (!dbPromise) {
+      dbPromise = new Promise((resolve, reject) => {
+        const open = indexedDB.open('rezo-till', 1);
+        open.onupgradeneeded = () => {
+          open.result.createObjectStore('device');
+          open.result.createObjectStore('queue', { keyPath: 'seq', autoIncrement: true });
+        };
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+    }
+    return dbPromise;
+  }
+  function idbRun(store, mode, action) {
+    return idb().then((db) => new Promise((resolve, reject) => {
+      const tx = db.transaction(store, mode);
+      const request = action(tx.objectStore(store));
+      tx.oncomplete = () => resolve(request ? request.result : undefined);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    }));
+  }
+  const getDevice = () => idbRun('device', 'readonly', (s) => s.get('current'));
+  const putDevice = (d) => idbRun('device', 'readwrite', (s) => s.put(d, 'current'));
+  const deleteDevice = () => idbRun('device', 'readwrite', (s) => s.delete('current'));
+  const queueAll = () => idbRun('queue', 'readonly', (s) => s.getAll());
+  const queueAdd = (entry) => idbRun('queue', 'readwrite', (s) => s.add(entry));
+  const queueDelete = (seq) => idbRun('queue', 'readwrite', (s) => s.delete(seq));
+  const queuePut = (entry) => idbRun('queue', 'readwrite', (s) => s.put(entry));
+
+  const store = {
+    get(key) {
+      try {
+        return JSON.parse(localStorage.getItem('rezo-till:' + key));
+      } catch {
+        return null;
+      }
+    },
+    set(key, value) {
+      try {
+        if (value === null || value === undefined) localStorage.removeItem('rezo-till:' + key);
+        else localStorage.setItem('rezo-till:' + key, JSON.stringify(value));
+      } catch {
+        // A full storage must not stop the bar.
+      }
+    },
+  };
+
+  // --- state ---
+  const state = {
+    device: null, // { privateKey, publicKey, placeId, deviceId, name, place }
+    session: store.get('session'), // { session, cashier, expiresAt }
+    config: store.get('config'),
+    pointId: store.get('point'),
+    lastSale: store.get('lastSale'), // { id, totalCents }
+    cart: [], // { key, article, quantity, amountCents? }
+    attached: null, // the card UID a top-up, cash-out or membership is for
+    waitingMethod: null, // the method chosen before the card was tapped
+    pending: null, // { sale, kind } a sale sent without a definite answer (retry with the same id)
+    split: null, // { total, firstUid, firstCents, restCents } waiting for a second card
+    // { sale, context } a card sale sent without the server's answer: before giving up or the next sale,
+    // the till asks GET /api/v1/till/sales/{id} whether it was recorded (kept across reloads).
+    uncertain: store.get('uncertain'),
+    offline: false,
+    queueSize: 0,
+    busy: false,
+    clockOffset: 0,
+  };
+
+  // --- the server: signed JSON requests ---
+  class Unreachable extends Error {}
+
+  function nonce() {
+    return crypto.randomUUID().replace(/-/g, '');
+  }
+  async function signedHeaders(method, path, body) {
+    const d = state.device;
+    const timestamp = String(Date.now() + state.clockOffset);
+    const n = nonce();
+    const bodyHash = hex(await crypto.subtle.digest('SHA-256', utf8(body)));
+    const message = ['rezo-device-v1', method, path, bodyHash, timestamp, n].join('\n');
+    const signature = await crypto.subtle.sign({ name: 'Ed25519' }, d.privateKey, utf8(message));
+    return {
+      'x-rezo-device': d.placeId + ':' + d.deviceId,
+      'x-rezo-timestamp': timestamp,
+      'x-rezo-nonce': n,
+      'x-rezo-signature': base64url(signature),
+    };
+  }
+
+  /**
+   * Sends one request; resolves { status, body } for any answer below 500, throws Unreachable on a
+   * network error, a timeout or a server error (the sale may or may not have happened: only a retry
+   * with the same id can tell).
+   */
+  async function request(method, path, payload, options) {
+    const opts = options || {};
+    const body = payload === undefined ? '' : JSON.stringify(payload);
+    const headers = { accept: 'application/json', 'accept-language': config.lang };
+    if (body) headers['content-type'] = 'application/json';
+    if (!opts.unsigned) Object.assign(headers, await signedHeaders(method, path, body));
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), opts.timeout || TIMEOUT_MS);
+    let response;
+    try {
+      // No cookies: the device's signature is its only credential.
+      response = await fetch(path, { method, headers, body: body || undefined, credentials: 'omit', cache: 'no-store', signal: controller.signal });
+    } catch {
+      clearTimeout(timer);
+      setOffline(true);
+      throw new Unreachable('network');
+    }
+    let answer = null;
+    try {
+      const text = await response.text();
+      answer = text ? JSON.parse(text) : null;
+    } catch {
+      answer = null;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.status >= 500) {
+      setOffline(true);
+      throw new Unreachable('server ' + response.status);
+    }
+    // The device's clock may be wrong: the server's Date header tells by how much (5 minutes are allowed).
+    const date = Date.parse(response.headers.get('date') || '');
+    if (!Number.isNaN(date) && Math.abs(date - Date.now()) > 60000) state.clockOffset = date - Date.now();
+    setOffline(false);
+    return { status: response.status, body: answer || {} };
+  }
+
+  /** The problem's code ("till-insufficient-funds") from its type URL or its `code` member. */
+  function codeOf(body) {
+    if (!body) return '';
+    if (typeof body.code === 'string') return body.code;
+    const m = /([a-z0-9-]+)\/?$/.exec(String(body.type || ''));
+    return m ? m[1] : '';
+  }
+  const reasons = {
+    'card-blocked': 'blocked',
+    'till-card-blocked': 'blocked',
+    'card-unknown': 'unknownCard',
+    'till-card-unknown': 'unknownCard',
+    'till-currency-not-accepted': 'currency',
+    'till-payment-method': 'method',
+    'till-unbalanced': 'unbalanced',
+    'till-sale-conflict': 'conflict',
+    'till-session': 'session',
+    'till-not-staff': 'notStaff',
+    'ledger-device-signature': 'signature',
+    'till-insufficient-funds': 'insufficient',
+  };
+  function reasonOf(answer) {
+    const code = codeOf(answer.body);
+    if (reasons[code]) return words[reasons[code]];
+    return (answer.body && (answer.body.title || answer.body.detail)) || format(words.error, { detail: answer.status });
+  }
+
+  // --- the screens ---
+  const screens = ['loading', 'pair', 'open', 'points', 'sale'];
+  function showScreen(name) {
+    screens.forEach((s) => { $('till-' + s).hidden = s !== name; });
+    $('till').setAttribute('data-screen', name);
+    $('till-card-form').hidden = !(name === 'open' || name === 'sale');
+    focusReader();
+  }
+  function currentScreen() {
+    return $('till').getAttribute('data-screen');
+  }
+
+  function setOffline(offline) {
+    if (state.offline === offline) return;
+    state.offline = offline;
+    refreshBar();
+  }
+  function refreshBar() {
+    const net = $('till-net');
+    const offline = state.offline || navigator.onLine === false;
+    net.textContent = offline ? words.offline : words.online;
+    net.className = 'till-net' + (offline ? ' off' : '');
+    const queue = $('till-queue');
+    queue.hidden = state.queueSize === 0;
+    queue.textContent = format(words['queued.' + plural.select(state.queueSize)] || words['queued.other'], { count: state.queueSize });
+    $('till-cancel-last').disabled = !state.lastSale;
+  }
+
+  // The full-screen answer: green, red, orange (unreachable) or neutral (a card's balances).
+  let resultTimer = null;
+  function showResult(kind, big, details, actions) {
+    const box = $('till-result');
+    clearTimeout(resultTimer);
+    box.className = 'till-result ' + kind;
+    box.querySelector('.till-result-big').textContent = big;
+    const detail = box.querySelector('.till-result-detail');
+    detail.replaceChildren(...(details || []).filter(Boolean).map((d) => (typeof d === 'string' ? el('p', { text: d }) : d)));
+    const bar = box.querySelector('.till-result-actions');
+    const all = (actions || []).concat([{ label: words.close, run: hideResult, quiet: true }]);
+    bar.replaceChildren(...all.map((a) => el('button', { type: 'button', class: a.quiet ? 'till-quiet' : 'till-primary', text: a.label, on: { click: (e) => { e.stopPropagation(); a.run(); } } })));
+    box.hidden = false;
+    box.setAttribute('data-kind', kind);
+    if (kind !== 'ok' && navigator.vibrate) navigator.vibrate([200, 100, 200]);
+    // Green goes away by itself: the next customer is waiting. Red and orange stay until touched.
+    if (kind === 'ok') resultTimer = setTimeout(hideResult, 5000);
+    focusReader();
+  }
+  function hideResult() {
+    clearTimeout(resultTimer);
+    $('till-result').hidden = true;
+    focusReader();
+  }
+  function resultShown() {
+    return !$('till-result').hidden;
+  }
+
+  // A dialog: a title, some fields, Confirm / Cancel. Resolves the form's values, or null on Cancel.
+  let dialogDone = null;
+  function openDialog(title, body, okLabel, onInput) {
+    $('till-dialog-title').textContent = title;
+    $('till-dialog-body').replaceChildren(...body);
+    $('till-dialog-ok').textContent = okLabel || words.confirm;
+    $('till-dialog').hidden = false;
+    const first = $('till-dialog-body').querySelector('input');
+    if (first) first.focus();
+    else $('till-dialog-ok').focus();
+    if (onInput) onInput();
+    return new Promise((resolve) => {
+      dialogDone = resolve;
+    });
+  }
+  function closeDialog(value) {
+    $('till-dialog').hidden = true;
+    const done = dialogDone;
+    dialogDone = null;
+    if (done) done(value);
+    focusReader();
+  }
+  function dialogOpen() {
+    return !$('till-dialog').hidden;
+  }
+  $('till-dialog-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const values = {};
+    $('till-dialog-body').querySelectorAll('input').forEach((i) => { values[i.name] = i.value; });
+    closeDialog(values);
+  });
+  $('till-dialog-cancel').addEventListener('click', () => closeDialog(null));
+  $('till-dialog').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') closeDialog(null);
+  });
+
+  /** An amount field with a keypad (digits, comma, erase) for touch screens without a keyboard. */
+  function amountField(name, label, initial, onChange) {
+    const input = el('input', { id: 'till-amount-' + name, name, inputmode: 'decimal', autocomplete: 'off', value: initial || '', required: true, maxlength: '10' });
+    const keys = ['7', '8', '9', '4', '5', '6', '1', '2', '3', ',', '0', '⌫'].map((k) =>
+      el('button', {
+        type: 'button',
+        class: 'till-key',
+        text: k,
+        'aria-label': k === '⌫' ? words.clear : undefined,
+        on: {
+          click: () => {
+            input.value = k === '⌫' ? input.value.slice(0, -1) : input.value + k;
+            input.dispatchEvent(new Event('input'));
+          },
+        },
+      }),
+    );
+    if (onChange) input.addEventListener('input', onChange);
+    return [el('label', { for: input.id, text: label }), input, el('div', { class: 'till-keypad' }, keys)];
+  }
+
+  // --- the card reader: a keyboard wedge typing hex + Enter into a focused field, or Web NFC ---
+  function focusReader() {
+    if (dialogOpen()) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.id !== 'till-wedge' && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA')) return;
+    const wedge = $('till-wedge');
+    if (!$('till-card-form').hidden) wedge.focus({ preventScroll: true });
+  }
+  function readerStatus() {
+    const on = document.activeElement === $('till-wedge');
+    $('till-reader').textContent = on ? '' : words.readerOff;
+    $('till-reader').className = 'till-reader' + (on ? '' : ' off');
+  }
+  $('till-wedge').addEventListener('focus', readerStatus);
+  $('till-wedge').addEventListener('blur', () => {
+    readerStatus();
+    // Back to the reader as soon as nothing else wants the keyboard.
+    setTimeout(focusReader, 50);
+  });
+  $('till-card-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const wedge = $('till-wedge');
+    const typed = $('till-card-typed');
+    const raw = document.activeElement === typed ? typed.value : wedge.value || typed.value;
+    wedge.value = '';
+    typed.value = '';
+    if (document.activeElement === typed) typed.blur();
+    void cardRead(raw);
+  });
+  document.addEventListener('click', () => setTimeout(focusReader, 0));
+
+  function startNfc() {
+    if (!('NDEFReader' in window)) return;
+    const button = $('till-nfc');
+    button.hidden = false;
+    button.addEventListener('click', async () => {
+      try {
+        const reader = new window.NDEFReader();
+        await reader.scan();
+        reader.addEventListener('reading', (event) => { void cardRead(event.serialNumber); });
+        button.textContent = words.nfcOn;
+        button.disabled = true;
+      } catch {
+        button.textContent = words.nfcFailed;
+      }
+    });
+  }
+
+  /** A card was read: what it means depends on the screen and the cart. */
+  async function cardRead(raw) {
+    if (state.busy || dialogOpen()) return;
+    const uid = normaliseUid(raw);
+    if (resultShown()) hideResult();
+    if (!uid) {
+      if (String(raw || '').trim()) showResult('ko', words.invalidUid, [String(raw).trim().slice(0, 40)]);
+      return;
+    }
+    const screen = currentScreen();
+    if (screen === 'open') return openTill(uid);
+    if (screen !== 'sale') return;
+    if (state.split) return payRestWithCard(uid);
+    if (state.cart.length === 0) return lookup(uid);
+    if (needsCard() && !state.attached) {
+      state.attached = uid;
+      renderCart();
+      const method = state.waitingMethod;
+      state.waitingMethod = null;
+      if (method === 'cash') return payCash();
+      if (method === 'bank_card') return payBank();
+      if (method === 'card') return payByCard(uid);
+      return;
+    }
+    return payByCard(uid);
+  }
+
+  // --- pairing ---
+  async function canSign() {
+    if (!window.isSecureContext || !window.crypto || !crypto.subtle) return words.insecure;
+    try {
+      await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+      return '';
+    } catch {
+      return words.noEd25519;
+    }
+  }
+  /** The venue admin's QR code opens /till#pair=CODE: the fragment never reaches a server or its logs. */
+  function codeFromLink() {
+    const fromLink = /(?:^#|&)pair=([A-Za-z0-9-]{4,64})/.exec(window.location.hash);
+    if (fromLink) $('till-pair-code').value = fromLink[1];
+    return !!fromLink;
+  }
+  window.addEventListener('hashchange', () => {
+    if (currentScreen() === 'pair' && codeFromLink()) $('till-pair-form').querySelector('button').focus();
+  });
+  async function showPairing() {
+    showScreen('pair');
+    const problem = await canSign();
+    const form = $('till-pair-form');
+    if (problem) {
+      $('till-pair-message').textContent = problem;
+      form.querySelectorAll('input, button').forEach((x) => { x.disabled = true; });
+      document.documentElement.setAttribute('data-till', 'unsupported');
+      return;
+    }
+    document.documentElement.setAttribute('data-till', 'pairing');
+    const code = $('till-pair-code');
+    codeFromLink();
+    if (code.value) form.querySelector('button').focus();
+    else code.focus();
+  }
+  $('till-pair-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const code = $('till-pair-code').value.replace(/\s/g, '');
+    if (!code || state.busy) return;
+    state.busy = true;
+    const message = $('till-pair-message');
+    message.textContent = words.pairing;
+    try {
+      // The private key cannot be exported: it stays in this browser's IndexedDB.
+      const keys = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+      const publicKey = base64(await crypto.subtle.exportKey('spki', keys.publicKey));
+      const answer = await request('POST', '/api/v1/devices/pair', { code, publicKey }, { unsigned: true });
+      if (answer.status !== 201 && answer.status !== 200) {
+        message.textContent = answer.status === 404 ? words.pairFailed : reasonOf(answer);
+        return;
+      }
+      const b = answer.body;
+      state.device = { privateKey: keys.privateKey, publicKey: keys.publicKey, placeId: b.placeId, deviceId: b.deviceId, name: b.name || '', place: b.place || null };
+      await putDevice(state.device);
+      message.textContent = format(words.paired, { name: b.name || '' });
+      // The code has done its work: it must not stay in the address bar or the history.
+      if (window.history && (window.location.search || window.location.hash)) window.history.replaceState(null, '', '/till');
+      state.busy = false;
+      await showOpen();
+    } catch (err) {
+      message.textContent = err instanceof Unreachable ? words.unreachable : format(words.error, { detail: err && err.message });
+    } finally {
+      state.busy = false;
+    }
+  });
+
+  // --- opening with a staff card ---
+  async function showOpen(message) {
+    const d = state.device;
+    $('till-open-place').textContent = [d.place && d.place.name, d.name].filter(Boolean).join(' · ');
+    $('till-open-message').textContent = message || '';
+    showScreen('open');
+    document.documentElement.setAttribute('data-till', 'open');
+    void loadConfig();
+  }
+  async function openTill(uid) {
+    state.busy = true;
+    $('till-open-message').textContent = words.opening;
+    try {
+      const answer = await request('POST', '/api/v1/till/open', { cardUid: uid });
+      if (answer.status !== 201 && answer.status !== 200) {
+        $('till-open-message').textContent = reasonOf(answer);
+        showResult('ko', reasonOf(answer), []);
+        return;
+      }
+      state.session = { session: answer.body.session, cashier: answer.body.cashier || {}, expiresAt: answer.body.expiresAt };
+      store.set('session', state.session);
+      $('till-open-message').textContent = '';
+      state.busy = false;
+      await loadConfig();
+      choosePoint();
+      if (state.queueSize) void flush();
+    } catch (err) {
+      $('till-open-message').textContent = err instanceof Unreachable ? words.unreachable : format(words.error, { detail: err && err.message });
+      if (err instanceof Unreachable) showResult('warn', words.unreachable, [words.offlineStart]);
+    } finally {
+      state.busy = false;
+    }
+  }
+  function sessionValid() {
+    const s = state.session;
+    return !!(s && s.session && (!s.expiresAt || Date.parse(s.expiresAt) > Date.now() + state.clockOffset));
+  }
+  function closeTill(message) {
+    state.session = null;
+    store.set('session', null);
+    state.split = null;
+    state.pending = null;
+    void showOpen(message);
+  }
+
+  /** The venue's points and articles, as the server gives them; the last copy serves offline. */
+  function normaliseConfig(raw) {
+    const points = raw.points || raw.pointsOfSale || [];
+    const categories = {};
+    (raw.categories || []).forEach((c) => { categories[c.id] = c; });
+    return {
+      venue: raw.venue || raw.place || null,
+      points: points.map((p) => ({
+        id: p.id,
+        name: p.name,
+        paymentMethods: p.paymentMethods || p.payment_methods || ['card', 'cash', 'bank_card'],
+        articles: (p.articles || []).map((a) => {
+          const category = typeof a.category === 'object' && a.category ? a.category : categories[a.categoryId] || null;
+          const price = a.priceCents !== undefined ? a.priceCents : a.price_cents !== undefined ? a.price_cents : a.price;
+          return {
+            id: a.id,
+            name: a.name,
+            kind: a.kind || 'sale',
+            priceCents: typeof price === 'number' ? price : null,
+            colour: (category && category.colour) || a.categoryColour || a.colour || '#37474f',
+            category: (category && category.name) || a.categoryName || (typeof a.category === 'string' ? a.category : ''),
+          };
+        }),
+      })),
+    };
+  }
+  async function loadConfig() {
+    try {
+      const answer = await request('GET', '/api/v1/till/config');
+      if (answer.status === 200) {
+        state.config = normaliseConfig(answer.body);
+        store.set('config', state.config);
+      }
+    } catch {
+      // Offline: the last copy will do.
+    }
+    return state.config;
+  }
+
+  function choosePoint() {
+    const points = (state.config && state.config.points) || [];
+    const chosen = points.filter((p) => p.id === state.pointId)[0];
+    if (chosen) return showSale();
+    if (points.length === 1) {
+      state.pointId = points[0].id;
+      store.set('point', state.pointId);
+      return showSale();
+    }
+    const list = $('till-point-list');
+    list.replaceChildren(...(points.length
+      ? points.map((p) => el('button', { type: 'button', class: 'till-primary', text: p.name, on: { click: () => { state.pointId = p.id; store.set('point', p.id); showSale(); } } }))
+      : [el('p', { class: 'till-warning', text: state.config ? words.noPoints : words.configFailed })]));
+    showScreen('points');
+  }
+  function point() {
+    return ((state.config && state.config.points) || []).filter((p) => p.id === state.pointId)[0] || null;
+  }
+
+  // --- the cart ---
+  const NEGATIVE = { cash_out: true, deposit_return: true };
+  const CARD_BOUND = { top_up: true, gift_top_up: true, cash_out: true, membership: true };
+  function lineAmount(line) {
+    const unit = line.article.priceCents === null ? line.amountCents : line.article.priceCents;
+    return (NEGATIVE[line.article.kind] ? -1 : 1) * unit * line.quantity;
+  }
+  function cartTotal() {
+    return state.cart.reduce((sum, line) => sum + lineAmount(line), 0);
+  }
+  function needsCard() {
+    return state.cart.some((line) => CARD_BOUND[line.article.kind]);
+  }
+
+  function showSale() {
+    const p = point();
+    if (!p) return choosePoint();
+    $('till-point-name').textContent = p.name;
+    $('till-cashier').textContent = state.session && state.session.cashier && state.session.cashier.name ? format(words.cashier, { name: state.session.cashier.name }) : '';
+    const grid = $('till-articles');
+    grid.replaceChildren(...p.articles.map((a) => {
+      const bg = /^#[0-9a-f]{6}$/i.test(a.colour) ? a.colour : '#37474f';
+      return el('button', {
+        type: 'button',
+        class: 'till-article',
+        'data-kind': a.kind,
+        style: { background: bg, color: textColourOn(bg), borderColor: bg },
+        on: { click: () => addArticle(a) },
+      }, [el('span', { class: 'till-article-name', text: a.name }), el('span', { class: 'till-article-price', text: a.priceCents === null ? '…' : (NEGATIVE[a.kind] ? '−' : '') + euros(a.priceCents) })]);
+    }));
+    const methods = p.paymentMethods;
+    $('till-pay-card').hidden = methods.indexOf('card') < 0;
+    $('till-pay-cash').hidden = methods.indexOf('cash') < 0;
+    $('till-pay-bank').hidden = methods.indexOf('bank_card') < 0;
+    showScreen('sale');
+    document.documentElement.setAttribute('data-till', 'sale');
+    renderCart();
+    refreshBar();
+  }
+
+  async function addArticle(article) {
+    if (state.busy) return;
+    if (article.priceCents === null) {
+      const values = await openDialog(format(words.amountTitle, { name: article.name }), amountField('amount', words.amount, ''), words.amountOk);
+      const cents = values && parseCents(values.amount);
+      if (!cents) return;
+      state.cart.push({ key: newId(), article, quantity: 1, amountCents: cents });
+    } else {
+      const line = state.cart.filter((l) => l.key === article.id)[0];
+      if (line) line.quantity += 1;
+      else state.cart.push({ key: article.id, article, quantity: 1 });
+    }
+    prompt('');
+    renderCart();
+  }
+  function changeQuantity(key, delta) {
+    const line = state.cart.filter((l) => l.key === key)[0];
+    if (!line) return;
+    line.quantity += delta;
+    if (line.quantity <= 0) state.cart = state.cart.filter((l) => l !== line);
+    if (!needsCard()) state.attached = null;
+    renderCart();
+  }
+  function clearCart() {
+    state.cart = [];
+    state.attached = null;
+    state.waitingMethod = null;
+    state.split = null;
+    prompt('');
+    renderCart();
+  }
+  function prompt(text) {
+    $('till-prompt').textContent = text;
+  }
+  function renderCart() {
+    const lines = $('till-lines');
+    if (!state.cart.length) {
+      lines.replaceChildren(el('li', { class: 'till-empty', text: words.cartEmpty }));
+    } else {
+      lines.replaceChildren(...state.cart.map((line) => el('li', { class: 'till-line' }, [
+        el('span', { class: 'till-line-qty', text: line.quantity + ' ×' }),
+        el('span', { class: 'till-line-name', text: line.article.name }),
+        el('span', { class: 'till-line-amount', text: euros(lineAmount(line)) }),
+        el('button', { type: 'button', class: 'till-step', text: '−', 'aria-label': format(words.less, { name: line.article.name }), on: { click: () => changeQuantity(line.key, -1) } }),
+        line.article.priceCents === null ? '' : el('button', { type: 'button', class: 'till-step', text: '+', 'aria-label': format(words.more, { name: line.article.name }), on: { click: () => changeQuantity(line.key, 1) } }),
+      ])));
+    }
+    $('till-total').textContent = euros(cartTotal());
+    const attached = $('till-attached');
+    attached.hidden = !state.attached;
+    attached.textContent = state.attached ? format(words.attached, { number: state.attached }) : '';
+    const empty = state.cart.length === 0;
+    ['till-pay-card', 'till-pay-cash', 'till-pay-bank', 'till-clear'].forEach((id) => { $(id).disabled = empty; });
+  }
+
+  // --- paying ---
+  function items() {
+    return state.cart.map((line) => (line.article.priceCents === null
+      ? { articleId: line.article.id, quantity: line.quantity, amountCents: line.amountCents }
+      : { articleId: line.article.id, quantity: line.quantity }));
+  }
+  function newSale(payments, cardUid) {
+    const sale = { id: newId(), session: state.session.session, pointId: state.pointId, items: items(), payments };
+    if (cardUid) sale.cardUid = cardUid;
+    return sale;
+  }
+  function methodTaken(method) {
+    const p = point();
+    return !!p && p.paymentMethods.indexOf(method) >= 0;
+  }
+
+  function payCardPressed() {
+    if (!state.cart.length) return;
+    if (state.attached) return payByCard(state.attached);
+    state.waitingMethod = 'card';
+    prompt(words.tapCard);
+    focusReader();
+  }
+  function payByCard(uid) {
+    if (!methodTaken('card')) return showResult('ko', words.noCardMethod, []);
+    const total = cartTotal();
+    if (total === 0) return sendSale(newSale([], uid), { total });
+    // Money going out (a deposit returned, a cash-out) is given in cash, never onto a card here.
+    if (total < 0) return showResult('ko', words.method, []);
+    return sendSale(newSale([{ method: 'card', amountCents: total, cardUid: uid }], uid), { total, cardUid: uid });
+  }
+  function requireCard(method) {
+    if (needsCard() && !state.attached) {
+      state.waitingMethod = method;
+      prompt(words.tapCardFor);
+      focusReader();
+      return true;
+    }
+    return false;
+  }
+
+  /** Cash: what the customer hands over, the change shown as it is typed. Negative totals give cash out. */
+  async function askCash(amount) {
+    if (amount <= 0) {
+      const ok = await openDialog(format(words.giveOut, { amount: euros(-amount) }), [], format(words.giveOutConfirm, { amount: euros(-amount) }));
+      return ok ? { tenderedCents: null } : null;
+    }
+    const changeLine = el('p', { class: 'till-change', role: 'status', 'aria-live': 'polite' });
+    const exact = el('button', { type: 'button', class: 'till-quiet', text: words.exact });
+    const fields = amountField('tendered', words.tendered, '', () => {
+      const given = parseCents($('till-amount-tendered').value);
+      changeLine.textContent = given === null ? '' : given >= amount ? format(words.change, { amount: euros(given - amount) }) : format(words.changeShort, { amount: euros(amount - given) });
+    });
+    exact.addEventListener('click', () => {
+      const input = $('till-amount-tendered');
+      input.value = (amount / 100).toFixed(2).replace('.', config.lang === 'fr' ? ',' : '.');
+      input.dispatchEvent(new Event('input'));
+    });
+    for (;;) {
+      const values = await openDialog(euros(amount), fields.concat([exact, changeLine]), format(words.confirmCash, { amount: euros(amount) }));
+      if (!values) return null;
+      const given = values.tendered.trim() === '' ? amount : parseCents(values.tendered);
+      if (given !== null && given >= amount) return { tenderedCents: given };
+    }
+  }
+  async function payCash() {
+    if (!state.cart.length || !methodTaken('cash')) return;
+    if (requireCard('cash')) return;
+    const total = cartTotal();
+    if (total === 0) return sendSale(newSale([], state.attached), { total });
+    const cash = await askCash(total);
+    if (!cash) return;
+    const payment = { method: 'cash', amountCents: total };
+    if (cash.tenderedCents !== null) payment.tenderedCents = cash.tenderedCents;
+    return sendSale(newSale([payment], state.attached), { total, change: cash.tenderedCents === null ? 0 : cash.tenderedCents - total });
+  }
+  async function payBank() {
+    if (!state.cart.length || !methodTaken('bank_card')) return;
+    if (requireCard('bank_card')) return;
+    const total = cartTotal();
+    const ok = await openDialog(format(words.bankTitle, { amount: euros(total) }), [el('p', { text: words.bankHint })], words.bankConfirm);
+    if (!ok) return;
+    return sendSale(newSale([{ method: 'bank_card', amountCents: total }], state.attached), { total });
+  }
+
+  // The card was short by `missing`: it pays what it has, the rest by cash, bank card or a second card.
+  function offerSplit(context, missing) {
+    const firstCents = context.total - missing;
+    const split = { total: context.total, firstUid: context.cardUid, firstCents, restCents: missing };
+    const actions = [];
+    if (methodTaken('cash')) actions.push({ label: words.restCash, run: () => restBy('cash', split) });
+    if (methodTaken('bank_card')) actions.push({ label: words.restBank, run: () => restBy('bank_card', split) });
+    actions.push({ label: words.restCard, run: () => { hideResult(); state.split = split; prompt(format(words.tapSecondCard, { amount: euros(missing) })); } });
+    showResult('ko', words.insufficient, [format(words.missing, { amount: euros(missing) })], actions);
+  }
+  async function restBy(method, split) {
+    hideResult();
+    const first = { method: 'card', amountCents: split.firstCents, cardUid: split.firstUid };
+    let rest;
+    let change = 0;
+    if (method === 'cash') {
+      const cash = await askCash(split.restCents);
+      if (!cash) return;
+      rest = { method: 'cash', amountCents: split.restCents };
+      if (cash.tenderedCents !== null) {
+        rest.tenderedCents = cash.tenderedCents;
+        change = cash.tenderedCents - split.restCents;
+      }
+    } else {
+      const ok = await openDialog(format(words.bankTitle, { amount: euros(split.restCents) }), [el('p', { text: words.bankHint })], words.bankConfirm);
+      if (!ok) return;
+      rest = { method: 'bank_card', amountCents: split.restCents };
+    }
+    const payments = split.firstCents > 0 ? [first, rest] : [rest];
+    return sendSale(newSale(payments, split.firstUid), { total: split.total, cardUid: split.firstUid, change, split: true });
+  }
+  function payRestWithCard(uid) {
+    const split = state.split;
+    state.split = null;
+    prompt('');
+    const payments = [{ method: 'card', amountCents: split.firstCents, cardUid: split.firstUid }, { method: 'card', amountCents: split.restCents, cardUid: uid }].filter((p) => p.amountCents > 0);
+    return sendSale(newSale(payments, split.firstUid), { total: split.total, cardUid: uid, split: true, second: true });
+  }
+
+  function balanceLines(balances) {
+    return (balances || []).map((b) => tokens(b.amount, b.decimals, b.currency || b.currencyCode || b.code) + (b.usableHere === false ? ' (' + words.notUsable + ')' : ''));
+  }
+  /** A sale without card that may wait for the network: only cash and the venue's own bank terminal. */
+  function queueable(sale) {
+    return !sale.cardUid && sale.payments.every((p) => p.method === 'cash' || p.method === 'bank_card');
+  }
+
+  function remember(uncertain) {
+    state.uncertain = uncertain;
+    store.set('uncertain', uncertain);
+  }
+  /**
+   * What became of a sale sent without an answer: { recorded: body } (the answer the till never got),
+   * { unknown: true } (never recorded: nothing was charged), or null (cannot tell now).
+   */
+  async function saleStatus(saleId) {
+    try {
+      const answer = await request('GET', '/api/v1/till/sales/' + saleId);
+      if (answer.status === 200 && answer.body && answer.body.sale) return { recorded: answer.body };
+      if (answer.status === 404 && codeOf(answer.body) === 'till-sale-unknown') return { unknown: true };
+      return null;
+    } catch {
+      return null;
+    }
+  }
+  function stillUnknown(sale, context) {
+    return showResult('warn', words.unreachable, [words.stillUnknown || words.unreachableCard], [
+      { label: words.retry, run: () => { hideResult(); void sendSale(sale, context); } },
+      { label: words.abandonAnyway || words.abandon, run: () => { remember(null); state.pending = null; hideResult(); }, quiet: true },
+    ]);
+  }
+  /** "Give up" on an uncertain card sale: green if it was recorded after all, forgotten if it never was. */
+  async function giveUp(sale, context) {
+    hideResult();
+    state.busy = true;
+    prompt(words.checking || words.sending);
+    const status = await saleStatus(sale.id);
+    state.busy = false;
+    prompt('');
+    if (status && status.recorded) return recordedAfterAll(status.recorded, context, sale);
+    if (status && status.unknown) {
+      remember(null);
+      state.pending = null;
+      return words.notRecorded ? showResult('ko', words.notRecorded, []) : undefined;
+    }
+    // Cannot tell (still offline): kept, and asked again before the next sale.
+    return stillUnknown(sale, context);
+  }
+  function recordedAfterAll(body, context, sale) {
+    remember(null);
+    state.pending = null;
+    return saleDone(body, context, sale.id, { afterAll: true, sameCart: JSON.stringify(items()) === JSON.stringify(sale.items) });
+  }
+  /** Before another sale: the uncertain one is asked about first. True when it is safe to go on. */
+  async function settleUncertain() {
+    const { sale, context } = state.uncertain;
+    state.busy = true;
+    prompt(words.checking || words.sending);
+    const status = await saleStatus(sale.id);
+    state.busy = false;
+    prompt('');
+    if (status && status.unknown) {
+      remember(null);
+      return true;
+    }
+    if (status && status.recorded) recordedAfterAll(status.recorded, context, sale);
+    else stillUnknown(sale, context);
+    return false;
+  }
+
+  async function sendSale(sale, context) {
+    if (state.uncertain && state.uncertain.sale && state.uncertain.sale.id !== sale.id && !(await settleUncertain())) return;
+    state.pending = { sale, context };
+    state.waitingMethod = null;
+    prompt(words.sending);
+    state.busy = true;
+    let answer;
+    try {
+      answer = await request('POST', '/api/v1/till/sales', sale);
+    } catch (err) {
+      state.busy = false;
+      prompt('');
+      if (!(err instanceof Unreachable)) {
+        state.pending = null;
+        return showResult('ko', format(words.error, { detail: err && err.message }), []);
+      }
+      if (queueable(sale)) {
+        try {
+          await queueAdd({ sale, context, at: new Date().toISOString() });
+        } catch (e) {
+          return showResult('ko', words.unreachable, [format(words.error, { detail: e && e.message })]);
+        }
+        state.pending = null;
+        await refreshQueue();
+        clearCart();
+        return showResult('warn', words.unreachable, [words.unreachableQueued, context.change > 0 ? format(words.paidChange, { change: euros(context.change) }) : '']);
+      }
+      // A card payment is decided by the server only: retry with the same id, or give up — after asking
+      // the server whether it was recorded (remembered until then, even if the result is just closed).
+      remember({ sale, context });
+      return showResult('warn', words.unreachable, [words.unreachableCard], [
+        { label: words.retry, run: () => { hideResult(); void sendSale(sale, context); } },
+        { label: words.abandon, run: () => { void giveUp(sale, context); }, quiet: true },
+      ]);
+    }
+    state.busy = false;
+    prompt('');
+    state.pending = null;
+    // A definite answer: the uncertain sale (if this was its retry) is settled either way.
+    if (state.uncertain && state.uncertain.sale && state.uncertain.sale.id === sale.id) remember(null);
+    if (answer.status === 200 || answer.status === 201) return saleDone(answer.body, context, sale.id);
+    const code = codeOf(answer.body);
+    if (code === 'till-session') return closeTill(words.session);
+    let missing = missingOf(answer.body);
+    if (code === 'till-insufficient-funds' && missing === null && context.cardUid && !context.second) missing = await missingByLookup(context);
+    if (code === 'till-insufficient-funds' && missing !== null && !context.split && sale.payments.length === 1) {
+      return offerSplit(context, missing);
+    }
+    const details = [];
+    if (code === 'till-insufficient-funds' && missing !== null) details.push(format(words.missing, { amount: euros(missing) }));
+    if (code === 'till-insufficient-funds' && context.second) details.unshift(words.secondCardShort);
+    if (!reasons[code] && answer.body.detail && answer.body.title) details.push(answer.body.detail);
+    (Array.isArray(answer.body.errors) ? answer.body.errors : []).slice(0, 3).forEach((e) => details.push(e.message || e.field));
+    showResult('ko', reasonOf(answer), details);
+  }
+
+  /** The amount a card is short of: `missing` in the problem (or in its params), in minor units. */
+  function missingOf(body) {
+    const m = body && (body.missing !== undefined ? body.missing : body.params && body.params.missing);
+    return typeof m === 'number' && m > 0 ? m : typeof m === 'string' && /^\d+$/.test(m) ? Number(m) : null;
+  }
+  /** When the answer does not say what is missing, the card's usable balances tell. */
+  async function missingByLookup(context) {
+    try {
+      const answer = await request('POST', '/api/v1/till/cards/lookup', { session: state.session.session, cardUid: context.cardUid });
+      if (answer.status !== 200) return null;
+      const usable = (answer.body.balances || []).filter((b) => b.usableHere !== false && b.decimals === 2).reduce((n, b) => n + Math.max(0, b.amount), 0);
+      return context.total > usable ? context.total - usable : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function saleDone(body, context, saleId, options) {
+    const opts = options || {};
+    const sale = body.sale || {};
+    const total = typeof sale.totalCents === 'number' ? sale.totalCents : context.total;
+    state.lastSale = { id: sale.id || saleId, totalCents: total };
+    store.set('lastSale', state.lastSale);
+    // A sale found recorded after all clears the cart only if it is still that sale's cart.
+    if (!opts.afterAll || opts.sameCart) clearCart();
+    refreshBar();
+    const change = typeof body.changeCents === 'number' ? body.changeCents : context.change || 0;
+    const details = [];
+    if (opts.afterAll && words.recordedAfterAll) details.push(words.recordedAfterAll);
+    if (change > 0) details.push(format(words.paidChange, { change: euros(change) }));
+    const balances = balanceLines(body.balances);
+    if (balances.length) details.push(format(words.newBalance, { balance: balances.join(' · ') }));
+    showResult('ok', total < 0 ? format(words.giveOut, { amount: euros(-total) }) : format(words.paid, { amount: euros(total) }), details);
+  }
+
+  // --- cancelling the last sale: a reversal with its own id, reused on retry ---
+  async function cancelLast(reversal) {
+    const last = state.lastSale;
+    if (!last) return showResult('ko', words.nothingToCancel, []);
+    if (!reversal) {
+      const ok = await openDialog(format(words.cancelLastConfirm, { amount: euros(last.totalCents) }), [], words.cancelLast);
+      if (!ok) return;
+    }
+    const body = reversal || { id: newId(), session: state.session.session };
+    state.busy = true;
+    let answer;
+    try {
+      answer = await request('POST', '/api/v1/till/sales/' + last.id + '/reverse', body);
+    } catch {
+      state.busy = false;
+      return showResult('warn', words.unreachable, [words.unreachableCard], [
+        { label: words.retry, run: () => { hideResult(); void cancelLast(body); } },
+        { label: words.abandon, run: hideResult, quiet: true },
+      ]);
+    }
+    state.busy = false;
+    if (answer.status === 200 || answer.status === 201) {
+      state.lastSale = null;
+      store.set('lastSale', null);
+      refreshBar();
+      const balances = balanceLines(answer.body.balances);
+      return showResult('ok', words.cancelled, [balances.length ? format(words.newBalance, { balance: balances.join(' · ') }) : '']);
+    }
+    if (codeOf(answer.body) === 'till-session') return closeTill(words.session);
+    showResult('ko', reasonOf(answer), []);
+  }
+
+  // --- a card tapped with an empty cart: its balances and memberships ---
+  async function lookup(uid) {
+    state.busy = true;
+    let answer;
+    try {
+      answer = await request('POST', '/api/v1/till/cards/lookup', { session: state.session.session, cardUid: uid });
+    } catch {
+      state.busy = false;
+      return showResult('warn', words.unreachable, []);
+    }
+    state.busy = false;
+    if (answer.status !== 200) {
+      if (codeOf(answer.body) === 'till-session') return closeTill(words.session);
+      return showResult('ko', reasonOf(answer), []);
+    }
+    const b = answer.body;
+    const card = b.card || {};
+    const blocked = card.status === 'blocked';
+    const details = [card.linked ? words.linked : words.anonymous];
+    if (blocked) details.unshift(words.blocked);
+    const balances = balanceLines(b.balances);
+    details.push(el('ul', { class: 'till-balances' }, (balances.length ? balances : [words.noBalance]).map((x) => el('li', { text: x }))));
+    const memberships = (b.memberships || []).map((m) => format(words.membershipUntil, { product: m.product, date: dateOf(m.endsOn) }));
+    details.push(el('h3', { text: words.memberships }));
+    details.push(el('ul', { class: 'till-memberships' }, (memberships.length ? memberships : [words.noMembership]).map((x) => el('li', { text: x }))));
+    showResult(blocked ? 'ko' : 'info', format(words.lookupTitle, { number: card.number || uid }), details);
+  }
+  function dateOf(day) {
+    const d = new Date(String(day) + 'T12:00:00Z');
+    return Number.isNaN(d.getTime()) ? String(day) : new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
+  }
+
+  // --- the waiting sales: sent in order; a definite answer removes them ---
+  async function refreshQueue() {
+    try {
+      state.queueSize = (await queueAll()).length;
+    } catch {
+      state.queueSize = 0;
+    }
+    refreshBar();
+  }
+  let flushing = null;
+  function flush() {
+    if (!flushing) {
+      flushing = flushQueue().finally(() => {
+        flushing = null;
+        return refreshQueue();
+      });
+    }
+    return flushing;
+  }
+  async function flushQueue() {
+    if (!state.device) return;
+    const entries = (await queueAll()).sort((a, b) => a.seq - b.seq);
+    for (const entry of entries) {
+      let answer;
+      try {
+        answer = await request('POST', '/api/v1/till/sales', entry.sale, { timeout: 15000 });
+      } catch {
+        return; // Still unreachable: the rest waits, in order.
+      }
+      const code = codeOf(answer.body);
+      if (code === 'till-session' && sessionValid() && entry.sale.session !== state.session.session) {
+        // Opened again since: the sale goes with the current session (same id, so still once).
+        entry.sale.session = state.session.session;
+        await queuePut(entry);
+        try {
+          answer = await request('POST', '/api/v1/till/sales', entry.sale, { timeout: 15000 });
+        } catch {
+          return;
+        }
+      }
+      const status = answer.status;
+      if (status === 200 || status === 201 || codeOf(answer.body) === 'till-sale-conflict') {
+        // 409: this id is on the server already (the first try got through with another session).
+        await queueDelete(entry.seq);
+        if (answer.body && answer.body.sale && answer.body.sale.id) {
+          state.lastSale = { id: answer.body.sale.id, totalCents: answer.body.sale.totalCents };
+          store.set('lastSale', state.lastSale);
+        }
+      } else if (codeOf(answer.body) === 'till-session' || codeOf(answer.body) === 'ledger-device-signature') {
+        return; // Waits for a staff card (or a fixed clock); nothing is lost.
+      } else {
+        await queueDelete(entry.seq);
+        showResult('ko', format(words.queueRefused, { detail: reasonOf(answer) }), [euros(entry.context && entry.context.total || 0)]);
+      }
+      await refreshQueue();
+    }
+  }
+  $('till-queue').addEventListener('click', () => { void flush(); });
+  window.addEventListener('online', () => { refreshBar(); void flush(); });
+  window.addEventListener('offline', refreshBar);
+  setInterval(() => {
+    if (!state.device) return;
+    if (state.queueSize > 0) void flush();
+    else if (state.offline) void loadConfig();
+  }, 15000);
+
+  // --- buttons ---
+  $('till-pay-card').addEventListener('click', payCardPressed);
+  $('till-pay-cash').addEventListener('click', () => { void payCash(); });
+  $('till-pay-bank').addEventListener('click', () => { void payBank(); });
+  $('till-clear').addEventListener('click', clearCart);
+  $('till-cancel-last').addEventListener('click', () => { void cancelLast(null); });
+  $('till-change-point').addEventListener('click', () => {
+    state.pointId = null;
+    store.set('point', null);
+    choosePoint();
+  });
+  $('till-close').addEventListener('click', () => closeTill(''));
+  $('till-close-points').addEventListener('click', () => closeTill(''));
+  $('till-unpair').addEventListener('click', async () => {
+    if (!confirm(words.unpairConfirm)) return;
+    await deleteDevice();
+    state.device = null;
+    ['session', 'config', 'point', 'lastSale'].forEach((k) => store.set(k, null));
+    state.session = null;
+    void showPairing();
+  });
+  $('till-result').addEventListener('click', (e) => {
+    // A touch anywhere closes a plain answer; one that offers choices waits for a choice.
+    if (e.target === $('till-result') && $('till-result').querySelectorAll('.till-result-actions button').length <= 1) hideResult();
+  });
+
+  // --- start ---
+  async function start() {
+    if ('serviceWorker' in navigator) {
+      navigator.serviceWorker.register('/till/sw.js', { scope: '/till' }).catch(() => null);
+    }
+    startNfc();
+    refreshBar();
+    try {
+      state.device = (await getDevice()) || null;
+    } catch {
+      state.device = null;
+    }
+    if (!state.device) return showPairing();
+    await refreshQueue();
+    if (!sessionValid()) return showOpen();
+    await loadConfig();
+    choosePoint();
+    if (state.queueSize) void flush();
+  }
+  start().catch((err) => {
+    showScreen('pair');
+    $('till-pair-message').textContent = format(words.error, { detail: err && err.message });
+  });
+})();

@@ -1,0 +1,92 @@
+import type { Db } from '../db/database.ts';
+import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
+import type { ClosureTotals } from './closureReport.ts';
+
+/** The version of the signed message (stored with each closure as message_version). */
+export const CLOSURE_MESSAGE_VERSION = 1;
+
+/** A closure (Z report) as the other modules and the views see it. */
+export interface Closure {
+  id: string;
+  placeId: string;
+  pointId: string;
+  pointName: string;
+  businessDay: string;
+  journalHeadPosition: number;
+  journalHeadHash: string;
+  firstPosition: number | null;
+  lastPosition: number | null;
+  lineCount: number;
+  totals: ClosureTotals;
+  totalsSha256: string;
+  expectedCashCents: number;
+  countedCashCents: number;
+  differenceCents: number;
+  note: string;
+  closedBy: string | null;
+  closedByName: string | null;
+  closedByApiKey: string | null;
+  closedAt: Date;
+  signature: string;
+  messageVersion: number;
+}
+
+/** SHA-256 (hex) of the canonical JSON of the totals (object keys sorted, arrays in their order). */
+export function totalsDigest(totals: ClosureTotals): string {
+  return sha256Hex(canonicalJson(totals));
+}
+
+/**
+ * The message the node key signs for a closure, version 1: one `|`-separated line. It binds the
+ * closure to the journal (head position and hash at closing time, first and last line summed) and
+ * to its totals (their digest), the cash counted and the time.
+ */
+export function closureMessage(c: {
+  placeId: string; pointId: string; businessDay: string; journalHeadPosition: number; journalHeadHash: string;
+  firstPosition: number | null; lastPosition: number | null; lineCount: number; totalsSha256: string;
+  expectedCashCents: number; countedCashCents: number; differenceCents: number; closedAt: Date;
+}): string {
+  return [
+    'rezo-till-closure-v1', c.placeId, c.pointId, c.businessDay, String(c.journalHeadPosition), c.journalHeadHash,
+    c.firstPosition === null ? '' : String(c.firstPosition), c.lastPosition === null ? '' : String(c.lastPosition), String(c.lineCount),
+    c.totalsSha256, String(c.expectedCashCents), String(c.countedCashCents), String(c.differenceCents), c.closedAt.toISOString(),
+  ].join('|');
+}
+
+function closureQuery(db: Db) {
+  return db
+    .selectFrom('till_closures as c')
+    .innerJoin('pos_points as p', (j) => j.onRef('p.place_id', '=', 'c.place_id').onRef('p.id', '=', 'c.point_id'))
+    .leftJoin('people as who', 'who.id', 'c.closed_by')
+    .selectAll('c')
+    .select(['p.name as point_name', 'who.name as closed_by_name']);
+}
+
+type Row = Awaited<ReturnType<ReturnType<typeof closureQuery>['executeTakeFirstOrThrow']>>;
+
+function toClosure(r: Row): Closure {
+  return {
+    id: r.id, placeId: r.place_id, pointId: r.point_id, pointName: r.point_name, businessDay: r.business_day,
+    journalHeadPosition: Number(r.journal_head_position), journalHeadHash: r.journal_head_hash,
+    firstPosition: r.first_position === null ? null : Number(r.first_position), lastPosition: r.last_position === null ? null : Number(r.last_position),
+    lineCount: r.line_count, totals: r.totals as ClosureTotals, totalsSha256: r.totals_sha256,
+    expectedCashCents: Number(r.expected_cash_cents), countedCashCents: Number(r.counted_cash_cents), differenceCents: Number(r.difference_cents),
+    note: r.note, closedBy: r.closed_by, closedByName: r.closed_by_name ?? null, closedByApiKey: r.closed_by_api_key,
+    closedAt: r.closed_at, signature: r.signature, messageVersion: r.message_version,
+  };
+}
+
+/** One closure of a venue, or null (an id of another venue is not found). */
+export async function findClosure(db: Db, placeId: string, id: string): Promise<Closure | null> {
+  const row = await closureQuery(db).where('c.place_id', '=', placeId).where('c.id', '=', id).executeTakeFirst();
+  return row ? toClosure(row) : null;
+}
+
+/** A venue's closures, newest business day first, optionally of one day and/or one point. */
+export async function listClosures(db: Db, placeId: string, filter: { businessDay?: string; pointId?: string; limit?: number } = {}): Promise<Closure[]> {
+  let q = closureQuery(db).where('c.place_id', '=', placeId);
+  if (filter.businessDay) q = q.where('c.business_day', '=', filter.businessDay);
+  if (filter.pointId) q = q.where('c.point_id', '=', filter.pointId);
+  const rows = await q.orderBy('c.business_day', 'desc').orderBy('p.position').orderBy('p.name').limit(filter.limit ?? 200).execute();
+  return rows.map(toClosure);
+}

@@ -1,0 +1,53 @@
+/** Shared shapes of the till's sales: what a sale answers (stored in till_sales.result, returned again on a retry). */
+import type { ArticleKind, PaymentMethod } from './tables.ts';
+import type { WalletBalance } from './wallet.ts';
+
+export interface SaleItemOut {
+  articleId: string;
+  name: string;
+  kind: ArticleKind;
+  quantity: number;
+  unitPriceCents: number;
+  /** Signed: + money in for the venue, − out (cash-out, deposit return, reversal). */
+  amountCents: number;
+}
+
+export interface SalePaymentOut {
+  method: PaymentMethod;
+  /** Signed minor units; for a card, the tokens taken in `currency`. */
+  amountCents: number;
+  currency: string | null;
+  transferId: string | null;
+}
+
+export interface BalanceOut {
+  currency: string;
+  name: string;
+  kind: string;
+  amount: number;
+  decimals: number;
+  usableHere: boolean;
+}
+
+export interface SaleBody {
+  sale: { id: string; totalCents: number; businessDay: string; reversesSaleId: string | null; createdAt: string };
+  items: SaleItemOut[];
+  payments: SalePaymentOut[];
+  card: { number: string; linked: boolean } | null;
+  /** The card's wallet after the sale. */
+  balances: BalanceOut[];
+  changeCents: number;
+  membership: { id: string; product: string; endsOn: string | null } | null;
+  /** Top-ups, gift credit and cash-outs of the sale: what moved on the wallet. */
+  wallet: { currency: string; amount: number; transferId: string }[];
+}
+
+export function presentBalances(list: WalletBalance[]): BalanceOut[] {
+  return list.map((b) => ({ currency: b.code, name: b.name, kind: b.kind, amount: b.balance, decimals: b.decimals, usableHere: b.usableHere }));
+}
+
+export interface SaleOutcome {
+  body: SaleBody;
+  /** True when this sale id had already been recorded with the same request: its first answer, nothing written. */
+  replayed: boolean;
+}
