@@ -65,6 +65,18 @@ describe('till: opening, config, card lookup', () => {
     assert.match(french.json().title, /carte d’équipe/);
     const unsigned = await t.app.inject({ method: 'POST', url: '/api/v1/till/open', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ cardUid: anonymous.uid }) });
     assert.equal(unsigned.statusCode, 401);
+    // A cashier of venue A cannot open a till of venue B, nor sell there with the session of A's till.
+    const tillB = await w.pairDevice(w.ledger.venueB.id);
+    const atB = await signedRequest(t.app, tillB, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid });
+    assert.equal(atB.statusCode, 403, atB.body);
+    assert.match(atB.json().type, /till-not-staff$/);
+    const salesBefore = Number((await t.db.selectFrom('till_sales').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const sellAtB = await signedRequest(t.app, tillB, 'POST', '/api/v1/till/sales', {
+      id: uuidv7(), session, pointId: w.pointId, items: [{ articleId: w.articles.sale, quantity: 1 }], payments: [{ method: 'cash', amountCents: 350 }],
+    });
+    assert.equal(sellAtB.statusCode, 401, sellAtB.body);
+    assert.match(sellAtB.json().type, /till-session$/);
+    assert.equal(Number((await t.db.selectFrom('till_sales').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n), salesBefore);
   });
 
   test('the config lists the points and their articles', async () => {
