@@ -3,9 +3,9 @@
  * cards module's `lockCard`, docs/CARDS.md lock order), whose wallet it spends from, staff checks.
  */
 import type { Trx } from '../db/database.ts';
-import { findCardByUid, lockCard, type Card } from '../cards/cards.ts';
+import { findCardByUid, lockCard, normaliseUid, type Card } from '../cards/cards.ts';
 import { roleOf } from '../access/permissions.ts';
-import { DomainError } from '../shared/errors.ts';
+import { DomainError, FieldErrors } from '../shared/errors.ts';
 
 export const cardUnknown = () => new DomainError('till-card-unknown', 404);
 export const cardBlocked = () => new DomainError('till-card-blocked', 403);
@@ -28,4 +28,14 @@ export async function lockCardByUid(trx: Trx, uid: string, options: { allowBlock
 export async function isStaff(trx: Trx, personId: string, placeId: string): Promise<boolean> {
   const role = await roleOf(trx, personId, placeId);
   return role === 'cashier' || role === 'admin';
+}
+
+/** A card UID as a till sends it, normalised; a 422 on the field `cardUid` when it is not one. */
+export function readCardUid(raw: unknown): string {
+  const uid = normaliseUid(raw);
+  if (uid) return uid;
+  const errors = new FieldErrors();
+  errors.add('cardUid', 'format');
+  errors.throwIfAny();
+  throw new Error('unreachable');
 }

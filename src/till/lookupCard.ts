@@ -1,11 +1,10 @@
 import { inTransaction, type Db } from '../db/database.ts';
-import { normaliseUid, walletOwnerOf } from '../cards/cards.ts';
+import { findCardByUid, walletOwnerOf } from '../cards/cards.ts';
 import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import type { DeviceSignature } from '../ledger/tables.ts';
 import { validMembershipsOf } from '../memberships/memberships.ts';
-import { FieldErrors } from '../shared/errors.ts';
 import { businessDayOf, venueClock } from './businessDay.ts';
-import { cardUnknown } from './cardAccess.ts';
+import { cardUnknown, readCardUid } from './cardAccess.ts';
 import { requireSession } from './recordSale.ts';
 import { presentBalances, type BalanceOut } from './sales.ts';
 import { tillSessionKey } from './tillSession.ts';
@@ -25,19 +24,13 @@ export interface CardLookup {
  * as such, with no balance to spend). Unknown card → 404 `till-card-unknown`. Device-signed, with a session.
  */
 export async function lookupCard(db: Db, device: DeviceSignature, input: { session: unknown; cardUid: unknown }, now = new Date()): Promise<CardLookup> {
-  const uid = normaliseUid(input.cardUid);
-  if (!uid) {
-    const errors = new FieldErrors();
-    errors.add('cardUid', 'format');
-    errors.throwIfAny();
-  }
+  const uid = readCardUid(input.cardUid);
   const key = await tillSessionKey(db);
   return inTransaction(db, async (trx) => {
     const { placeId, deviceId } = await verifyDeviceRequest(trx, device);
     await requireSession(key, trx, input.session, { placeId, deviceId });
-    const row = await trx.selectFrom('cards').select(['id', 'uid', 'number', 'status', 'person_id']).where('uid', '=', uid!).executeTakeFirst();
-    if (!row) throw cardUnknown();
-    const card = { id: row.id, uid: row.uid, number: row.number, status: row.status, personId: row.person_id };
+    const card = await findCardByUid(trx, uid);
+    if (!card) throw cardUnknown();
     const info = { number: card.number, status: card.status, linked: card.personId !== null };
     if (card.status === 'blocked') return { card: info, balances: [], memberships: [] };
     const balances = presentBalances(await walletBalances(trx, walletOwnerOf(card), placeId));

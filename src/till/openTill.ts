@@ -1,9 +1,8 @@
 import { inTransaction, type Db } from '../db/database.ts';
-import { normaliseUid } from '../cards/cards.ts';
 import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import type { DeviceSignature } from '../ledger/tables.ts';
-import { DomainError, FieldErrors } from '../shared/errors.ts';
-import { cardBlocked, isStaff } from './cardAccess.ts';
+import { DomainError } from '../shared/errors.ts';
+import { cardBlocked, isStaff, readCardUid } from './cardAccess.ts';
 import { issueTillSession, tillSessionKey } from './tillSession.ts';
 
 export interface OpenTillResult {
@@ -19,17 +18,12 @@ export interface OpenTillResult {
  * 403 `till-not-staff` (a till learns nothing about cards it may not use); a blocked card 403 `till-card-blocked`.
  */
 export async function openTill(db: Db, device: DeviceSignature, input: { cardUid: unknown }): Promise<OpenTillResult> {
-  const uid = normaliseUid(input.cardUid);
-  if (!uid) {
-    const errors = new FieldErrors();
-    errors.add('cardUid', 'format');
-    errors.throwIfAny();
-  }
+  const uid = readCardUid(input.cardUid);
   const key = await tillSessionKey(db);
   return inTransaction(db, async (trx) => {
     const { placeId, deviceId } = await verifyDeviceRequest(trx, device);
     const card = await trx.selectFrom('cards as c').leftJoin('people as p', 'p.id', 'c.person_id')
-      .select(['c.status', 'c.person_id', 'p.name']).where('c.uid', '=', uid!).executeTakeFirst();
+      .select(['c.status', 'c.person_id', 'p.name']).where('c.uid', '=', uid).executeTakeFirst();
     if (!card || !card.person_id) throw new DomainError('till-not-staff', 403);
     if (card.status === 'blocked') throw cardBlocked();
     if (!(await isStaff(trx, card.person_id, placeId))) throw new DomainError('till-not-staff', 403);
