@@ -13,7 +13,7 @@ import { historyOf } from './historyOf.ts';
 import { placeReceipts } from './placeReceipts.ts';
 import { registerDevice } from './registerDevice.ts';
 import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
-import { issueWalletPass } from './walletPass.ts';
+import { holderOfPass, issueWalletPass, WALLET_PASS_TTL_MS } from './walletPass.ts';
 
 let tdb: TestDatabase;
 let db: Db;
@@ -74,6 +74,33 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     assert.equal(r.transfers[0]!.authoriserId, w.device.id);
     const stored = await db.selectFrom('ledger_transfers').select('device_signature').where('id', '=', body.transfers[0]!.id).executeTakeFirstOrThrow();
     assert.deepEqual(stored.device_signature, device);
+  });
+
+  test('a till retrying a payment gets its first answer, even once the pass has expired; the id with another body or account: 409', async () => {
+    const p = await w.person();
+    await w.fund(p.euro.id, 1000);
+    const venue = await w.placeAccount(w.venueB.id, w.euro);
+    // A pass with one second left: the retry comes after it expired.
+    const { pass } = await issueWalletPass(db, p.actor, Date.now() - WALLET_PASS_TTL_MS + 1000);
+    const body = { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 250, kind: 'payment' }], holder: pass };
+    const first = await createTransfers(db, null, { ...body, device: signed(body) });
+    assert.equal(first.replayed, false);
+    await new Promise((r) => setTimeout(r, 1100));
+    await assert.rejects(holderOfPass(db, pass), isCode('ledger-holder-absent'));
+    const again = await createTransfers(db, null, { ...body, device: signed(body) });
+    assert.equal(again.replayed, true);
+    assert.deepEqual(again.transfers, first.transfers);
+    const before = await count();
+    const other = { ...body, transfers: [{ ...body.transfers[0]!, amount: 251 }] };
+    await assert.rejects(createTransfers(db, null, { ...other, device: signed(other) }), isCode('ledger-transfer-id-conflict'));
+    const unknown = { ...body, transfers: [{ ...body.transfers[0]!, debitAccountId: uuidv7() }] };
+    await assert.rejects(createTransfers(db, null, { ...unknown, device: signed(unknown) }), isCode('ledger-transfer-id-conflict'));
+    // A new id with an unknown account is a plain 404.
+    const missing = { ...body, transfers: [{ ...body.transfers[0]!, id: uuidv7(), debitAccountId: uuidv7() }] };
+    await assert.rejects(createTransfers(db, null, { ...missing, device: signed(missing) }), isCode('not-found'));
+    assert.equal(await count(), before);
+    const balance = await db.selectFrom('ledger_accounts').select('balance').where('id', '=', p.euro.id).executeTakeFirstOrThrow();
+    assert.equal(Number(balance.balance), 750);
   });
 
   test('replayed signature, stale timestamp, wrong key, revoked device: refused, nothing written', async () => {

@@ -4,6 +4,7 @@ import type { Trx } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { publicKeyFromBase64, verifyText } from './nodeKey.ts';
+import { advisoryLocksSql, type AdvisoryLocks } from './engine.ts';
 import type { DeviceSignature } from './tables.ts';
 
 /** How far a device's clock may be from the server's; older requests are refused as stale. */
@@ -72,8 +73,10 @@ const refused = (reason: string) => new DomainError('ledger-device-signature', 4
  * Checks a device-signed request inside the transaction that acts on it: known, not revoked device;
  * valid Ed25519 signature; fresh timestamp; nonce never seen. The nonce is recorded in the same
  * transaction, so a refused request writes nothing and an accepted one cannot be replayed.
+ * `locks`: advisory locks the caller needs next (its idempotency keys), taken in the same statement
+ * (one round trip fewer); what they protect must be read in a later statement.
  */
-export async function verifyDeviceRequest(trx: Trx, s: DeviceSignature, now = Date.now()): Promise<{ placeId: string; deviceId: string }> {
+export async function verifyDeviceRequest(trx: Trx, s: DeviceSignature, now = Date.now(), locks?: AdvisoryLocks): Promise<{ placeId: string; deviceId: string }> {
   if (!isUuid(s.placeId) || !isUuid(s.deviceId)) throw refused('device');
   if (!/^[0-9]{13}$/.test(s.timestamp) || Math.abs(now - Number(s.timestamp)) > DEVICE_CLOCK_SKEW_MS) throw refused('timestamp');
   if (!NONCE_RE.test(s.nonce)) throw refused('nonce');
@@ -83,13 +86,14 @@ export async function verifyDeviceRequest(trx: Trx, s: DeviceSignature, now = Da
   const { rows } = await sql<{ public_key: string; revoked: boolean; fresh: boolean }>`
     with device as (
       select public_key, revoked_at is not null as revoked from ledger_devices where place_id = ${s.placeId} and id = ${s.deviceId}
+    ), locks as (${locks ? advisoryLocksSql(locks) : sql`select 1`}
     ), nonce as (
       insert into ledger_device_nonces (place_id, device_id, nonce)
       select ${s.placeId}, ${s.deviceId}, ${s.nonce} from device where not revoked
       on conflict (place_id, device_id, nonce) do nothing
       returning nonce
     )
-    select public_key, revoked, exists (select 1 from nonce) as fresh from device`.execute(trx);
+    select public_key, revoked, exists (select 1 from nonce) as fresh, (select count(*) from locks) as locks from device`.execute(trx);
   const device = rows[0];
   if (!device || device.revoked) throw refused('device');
   if (!verifyText(publicKeyFromBase64(device.public_key), deviceMessage(s), s.signature)) throw refused('signature');

@@ -36,6 +36,11 @@ export interface AppendContext {
   accounts: Map<string, Account>;
   currencies: Map<string, Currency>;
   holds: Map<string, Transfer>;
+  /**
+   * `currencyId/placeId` pairs of ledger_currency_places, read with the account locks when the
+   * request asks (`acceptance`): for the acting venue and for the venues owning an account touched.
+   */
+  accepted: Set<string>;
 }
 
 export interface AppendResult {
@@ -44,20 +49,48 @@ export interface AppendResult {
   replayed: boolean;
 }
 
+/** Space of the idempotency locks of transfer ids (pg_advisory_xact_lock(hashtextextended(id, space))). */
+export const TRANSFER_ID_LOCKS = 7265003;
+
+/** Advisory locks to take in one statement, in the order given (sorted by the caller). */
+export interface AdvisoryLocks {
+  space: number;
+  keys: string[];
+}
+
+/** The ids of a request, sorted (the lock order); 422 when one is given twice. */
+export function sortedIds(ids: string[]): string[] {
+  const sorted = [...new Set(ids)].sort();
+  if (sorted.length !== ids.length) throw new DomainError('validation', 422, {}, [{ field: 'transfers', message: 'ledger.duplicate-id' }]);
+  return sorted;
+}
+
+/**
+ * The statement that takes advisory locks in order, to run alone or as a CTE of a larger statement
+ * (a device check takes them with its nonce: one round trip). Whoever reads what the locks protect
+ * must do it in a LATER statement, whose snapshot is taken once the locks are held.
+ */
+export function advisoryLocksSql(locks: AdvisoryLocks) {
+  return sql`select pg_advisory_xact_lock(hashtextextended(u.key, ${locks.space})) from unnest(${locks.keys}::text[]) with ordinality as u(key, n) order by u.n`;
+}
+
 /**
  * Step 1 of the protocol, alone: takes the idempotency locks and returns the stored transfers when
  * this request was already done (same ids, same request hash), null when it is new; 409 otherwise.
  * Use cases that write something besides transfers (mint: the payment reference) call it first.
  */
 export async function claimIds(trx: Trx, ids: string[], requestSha256: string): Promise<Transfer[] | null> {
-  const sorted = [...new Set(ids)].sort();
-  if (sorted.length !== ids.length) throw new DomainError('validation', 422, {}, [{ field: 'transfers', message: 'ledger.duplicate-id' }]);
   // A second request with one of these ids waits here until the first commits or rolls back, then
   // sees its transfers: the same id never runs twice, even while the first is still in flight. One
   // statement takes every lock, in the array's (sorted) order; the read below is a new statement,
   // so its snapshot is taken after the locks are held.
-  await sql`select pg_advisory_xact_lock(hashtextextended(u.id, 7265003)) from unnest(${sorted}::text[]) with ordinality as u(id, n) order by u.n`.execute(trx);
-  const existing = await trx.selectFrom('ledger_transfers').select([...TRANSFER_COLUMNS, 'request_sha256']).where('id', 'in', sorted).execute();
+  await advisoryLocksSql({ space: TRANSFER_ID_LOCKS, keys: sortedIds(ids) }).execute(trx);
+  return readClaimed(trx, ids, requestSha256);
+}
+
+/** The second half of claimIds, for a caller that already holds the ids' locks (taken in an earlier statement). */
+export async function readClaimed(trx: Trx, ids: string[], requestSha256: string): Promise<Transfer[] | null> {
+  const existing = await trx.selectFrom('ledger_transfers').select([...TRANSFER_COLUMNS, 'request_sha256']).where('id', 'in', ids).execute();
   if (existing.length === 0) return null;
   if (existing.length === ids.length && existing.every((t) => t.request_sha256 === requestSha256)) {
     const byId = new Map(existing.map((t) => [t.id, toTransfer(t)]));
@@ -75,13 +108,19 @@ export async function appendTransfers(
     authorisation: Authorisation;
     /** Authorisation rules of the caller, run on the locked accounts before anything is written. */
     check?: (context: AppendContext) => Promise<void> | void;
-    /** Set when the caller already ran claimIds. */
-    claimed?: boolean;
+    /**
+     * true: the caller already ran claimIds. 'locked': the caller holds the ids' advisory locks (taken
+     * in an earlier statement, e.g. with its device check) but has not read them: whether they exist
+     * is read with the account locks, one round trip fewer. false/absent: claimIds is run here.
+     */
+    claimed?: boolean | 'locked';
+    /** Read which of these currencies the acting venue (and each venue owning an account) accepts: see AppendContext.accepted. */
+    acceptance?: { venue: string | null };
   },
 ): Promise<AppendResult> {
   const { specs } = request;
   if (specs.length === 0) throw new Error('appendTransfers: no transfer');
-  if (!request.claimed) {
+  if (request.claimed === undefined || request.claimed === false) {
     const done = await claimIds(trx, specs.map((s) => s.id), request.requestSha256);
     if (done) return { transfers: done, replayed: true };
   }
@@ -98,6 +137,9 @@ export async function appendTransfers(
   // the same order instead of deadlocking (rule 1).
   const accountIds = [...new Set(specs.flatMap((s) => [s.debitAccountId, s.creditAccountId]))].sort();
   // The accounts locked and their currencies read in one statement (one round trip fewer).
+  const ids = specs.map((s) => s.id);
+  const locked = request.claimed === 'locked';
+  const venue = request.acceptance?.venue ?? null;
   const accountRows = await trx
     .selectFrom('ledger_accounts as a')
     .innerJoin('ledger_currencies as c', 'c.id', 'a.currency_id')
@@ -105,12 +147,23 @@ export async function appendTransfers(
     .select(['c.code as currency_code', 'c.name as currency_name', 'c.kind as currency_kind', 'c.decimals as currency_decimals',
       'c.euro_backed as currency_euro_backed', 'c.issuer_federation_id as currency_issuer_federation_id',
       'c.issuer_place_id as currency_issuer_place_id', 'c.status as currency_status'])
+    // Whether one of the ids was already written: read after their locks (an earlier statement).
+    .select(sql<boolean>`${locked} and exists (select 1 from ledger_transfers t where t.id = any(${ids}::uuid[]))`.as('id_taken'))
+    .select(sql<string[]>`case when ${Boolean(request.acceptance)} then array(select cp.place_id::text from ledger_currency_places cp
+      where cp.currency_id = a.currency_id and (cp.place_id = ${venue}::uuid or (a.owner_kind = 'place' and cp.place_id::text = a.owner_ref)))
+      else '{}'::text[] end`.as('accepted_places'))
     .where('a.id', 'in', accountIds)
     .orderBy('a.id')
     .forUpdate('a')
     .execute();
+  if (locked && (accountRows.length < accountIds.length || accountRows.some((r) => r.id_taken))) {
+    // A retry (or an id reused with another body: 409) — the rare path pays one more read.
+    const done = await readClaimed(trx, ids, request.requestSha256);
+    if (done) return { transfers: done, replayed: true };
+  }
   const accounts = new Map(accountRows.map((r) => [r.id, toAccount(r)]));
   for (const id of accountIds) if (!accounts.has(id)) throw new DomainError('not-found', 404, { what: 'account' });
+  const accepted = new Set(accountRows.flatMap((r) => r.accepted_places.map((place) => `${r.currency_id}/${place}`)));
   if (holdIds.length > 0) {
     // Read after the account locks: a concurrent post or void of the same hold holds the same debit
     // account, so by now it has committed and is seen here (the unique index is the backstop).
@@ -140,7 +193,7 @@ export async function appendTransfers(
     }
   }
 
-  await request.check?.({ accounts, currencies, holds });
+  await request.check?.({ accounts, currencies, holds, accepted });
 
   // Apply in memory, in request order, checking each floor on the locked rows (the CHECK constraint
   // is the backstop; this gives a clear error naming the account).

@@ -3,7 +3,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, forbidden, unauthenticated } from '../shared/errors.ts';
 import { verifyDeviceRequest } from './deviceSignature.ts';
-import { appendTransfers, claimIds, type AppendContext, type Authorisation, type TransferSpec } from './engine.ts';
+import { advisoryLocksSql, appendTransfers, sortedIds, TRANSFER_ID_LOCKS, type AppendContext, type Authorisation, type TransferSpec } from './engine.ts';
 import type { Transfer } from './ledger.ts';
 import type { DeviceSignature } from './tables.ts';
 import { holderOfPass } from './walletPass.ts';
@@ -35,12 +35,17 @@ export async function executeTransferRequest(
 ): Promise<TransferRequestResult> {
   const { specs, placeId, requestSha256 } = request;
   if (!actor && !request.device) throw unauthenticated();
+  const idLocks = { space: TRANSFER_ID_LOCKS, keys: sortedIds(specs.map((s) => s.id)) };
+  // The holder's wallet pass (signed by this node, key in memory) checked before the transaction,
+  // its verdict applied in `check`: never while locks are held, and not to a retry (see check).
+  const holder = request.holder === undefined ? null : await holderOfPass(db, request.holder).then((id) => ({ id, error: null }), (error: unknown) => ({ id: null, error }));
   return inTransaction(db, async (trx) => {
     let authorisation: Authorisation;
     let venue: string | null = null;
     if (request.device) {
       // Verified before anything else: a replayed or forged request is refused and writes nothing.
-      const device = await verifyDeviceRequest(trx, request.device);
+      // The ids' idempotency locks are taken in the same statement (one round trip fewer).
+      const device = await verifyDeviceRequest(trx, request.device, Date.now(), idLocks);
       venue = device.placeId;
       authorisation = { by: 'device', authoriserId: device.deviceId, placeId: venue, deviceSignature: request.device };
     } else if (actor!.kind === 'apiKey') {
@@ -57,20 +62,15 @@ export async function executeTransferRequest(
       authorisation = { by: 'node', authoriserId: '', placeId: placeId ?? null, deviceSignature: null };
     }
     const isSystem = !request.device && actor!.kind === 'system';
+    if (!request.device) await advisoryLocksSql(idLocks).execute(trx);
 
-    const done = await claimIds(trx, specs.map((s) => s.id), requestSha256);
-    if (done) return { transfers: done, replayed: true };
-    // The holder must be present for a venue to debit a wallet: checked once, before any lock.
-    const holderPersonId = venue && request.holder !== undefined ? await holderOfPass(trx, request.holder) : null;
-
-    const check = async ({ accounts, currencies }: AppendContext) => {
+    // Runs only for a new request (a retry returns its first result before): a retry after the
+    // holder's pass expired still gets its answer.
+    const check = async ({ accounts, currencies, accepted }: AppendContext) => {
       if (isSystem) return;
-      // Which (currency, venue) pairs are accepted, read once for the whole request.
-      const places = [...new Set([...(venue ? [venue] : []), ...[...accounts.values()].filter((a) => a.ownerKind === 'place').map((a) => a.ownerRef)])];
-      const accepted = new Set(
-        places.length === 0 ? [] : (await trx.selectFrom('ledger_currency_places').select(['currency_id', 'place_id'])
-          .where('currency_id', 'in', [...currencies.keys()]).where('place_id', 'in', places).execute()).map((r) => `${r.currency_id}/${r.place_id}`),
-      );
+      // The holder must be present for a venue to debit a wallet.
+      if (venue && holder?.error) throw holder.error;
+      const holderPersonId = venue ? (holder?.id ?? null) : null;
       const accepts = (currency: { id: string; issuerPlaceId: string | null }, placeId: string) => currency.issuerPlaceId === placeId || accepted.has(`${currency.id}/${placeId}`);
       for (const s of specs) {
         const debit = accounts.get(s.debitAccountId)!;
@@ -103,7 +103,10 @@ export async function executeTransferRequest(
       batchId: specs.length > 1 ? specs[0]!.id : null,
       authorisation,
       check,
-      claimed: true,
+      // The ids are locked (above); whether they were already written is read with the accounts' locks.
+      claimed: 'locked',
+      // Which currencies the venue and the venues credited accept, read in the same statement.
+      acceptance: { venue },
     });
   });
 }
