@@ -83,6 +83,17 @@ export async function lockCard(trx: Trx, cardId: string): Promise<Card> {
   return toCard(row);
 }
 
+/**
+ * Locks the cards with these UIDs (normalised) in one statement, in id order (the lock order of
+ * several cards: see lockCard), and returns them by UID as committed now; a UID with no card is
+ * missing from the map. UIDs never change once imported, so finding by UID and locking are one step.
+ */
+export async function lockCardsByUid(trx: Trx, uids: string[]): Promise<Map<string, Card>> {
+  if (uids.length === 0) return new Map();
+  const rows = await trx.selectFrom('cards').select(CARD_COLUMNS).where('uid', 'in', uids).orderBy('id').forUpdate().execute();
+  return new Map(rows.map((r) => [r.uid, toCard(r)]));
+}
+
 /** Whose ledger accounts a card spends from: its own while anonymous, its holder's wallet once linked. */
 export interface SpendingOwner {
   ownerKind: 'card' | 'person';

@@ -8,6 +8,7 @@ import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { businessDayAt, isCalendarDay, tillDayOf } from './closureDay.ts';
 import { closureReport } from './closureReport.ts';
+import { lockJournalHead, type JournalHead } from './journal.ts';
 import { CLOSURE_MESSAGE_VERSION, closureMessage, findClosure, totalsDigest, type Closure } from './closures.ts';
 
 /** Counted cash above this (10 million euros) is a typing mistake. */
@@ -23,23 +24,14 @@ export interface CloseDayInput {
 }
 
 /**
- * Locks the venue's journal head row until the end of the transaction and returns it. `appendJournal`
- * locks the same row to append, so a closure and the sales of its venue are serialised.
- */
-export async function lockJournalHead(trx: Trx, placeId: string): Promise<{ position: number; hash: string }> {
-  await sql`insert into till_journal_heads (place_id) values (${placeId}) on conflict do nothing`.execute(trx);
-  const head = await trx.selectFrom('till_journal_heads').select(['position', 'hash']).where('place_id', '=', placeId).forUpdate().executeTakeFirstOrThrow();
-  return { position: Number(head.position), hash: head.hash };
-}
-
-/**
  * For the sale engine: refuses (409 `till-day-closed`) a sale on a point and business day that is
  * already closed. It takes the venue's journal head lock (the closure takes it too), so call it in the
  * sale's transaction right before `appendJournal`: after it returns, no closure of that day can commit
  * before the sale does. The database refuses such lines anyway (trigger till_journal_day_open).
+ * Returns the locked head, for appendJournal (no second read).
  */
-export async function assertDayOpen(trx: Trx, placeId: string, pointId: string, businessDay: string): Promise<void> {
-  await lockJournalHead(trx, placeId);
+export async function assertDayOpen(trx: Trx, placeId: string, pointId: string, businessDay: string): Promise<JournalHead> {
+  const head = await lockJournalHead(trx, placeId);
   const closed = await trx
     .selectFrom('till_closures')
     .select('id')
@@ -48,6 +40,7 @@ export async function assertDayOpen(trx: Trx, placeId: string, pointId: string, 
     .where('business_day', '=', businessDay)
     .executeTakeFirst();
   if (closed) throw new DomainError('till-day-closed', 409, { day: businessDay });
+  return head;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
 import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
-import type { ArticleKind, PaymentMethod } from './tables.ts';
+import type { Insertable } from 'kysely';
+import type { ArticleKind, PaymentMethod, TillSalesTable } from './tables.ts';
 
 /** The hash before a venue's first journal line. */
 export const JOURNAL_GENESIS = '0'.repeat(64);
@@ -43,18 +44,40 @@ export function journalHash(line: Omit<JournalLine, 'hash'>): string {
   return sha256Hex(`rezo-journal-v1|${canonicalJson({ ...fields, createdAt: line.createdAt.toISOString() })}`);
 }
 
+/** Where a venue's journal stands: its last line's position and hash. */
+export interface JournalHead {
+  position: number;
+  hash: string;
+}
+
 /**
- * Appends lines to the venue's sales journal, in order, inside the caller's transaction. The venue's
- * head row is locked until commit, so two tills of a venue cannot fork the chain; call it last in the
- * sale's transaction (after the ledger), so the lock is held the shortest.
+ * Locks the venue's journal head row until the end of the transaction and returns it (made on first
+ * use). `appendJournal` and the closures lock the same row, so a closure and the sales of its venue
+ * are serialised and two tills of a venue cannot fork the chain.
  */
-export async function appendJournal(trx: Trx, placeId: string, lines: JournalLineInput[], at = new Date()): Promise<JournalLine[]> {
-  if (lines.length === 0) return [];
-  // The head row made on first use and locked until commit, in one round trip (an upsert locks the row it touches).
+export async function lockJournalHead(trx: Trx, placeId: string): Promise<JournalHead> {
+  // One round trip: an upsert locks the row it touches.
   const { rows } = await sql<{ position: number; hash: string }>`insert into till_journal_heads as h (place_id) values (${placeId})
     on conflict (place_id) do update set position = h.position returning h.position, h.hash`.execute(trx);
-  const head = rows[0]!;
-  let position = Number(head.position);
+  return { position: Number(rows[0]!.position), hash: rows[0]!.hash };
+}
+
+/**
+ * Appends lines to the venue's sales journal, in order, inside the caller's transaction. The venue's
+ * head row is locked until commit; call it last in the sale's transaction (after the ledger), so the
+ * lock is held the shortest. `head`: the head the caller already locked (assertDayOpen), not read
+ * again. `sale`: the sale's row, written in the same statement as its lines (one round trip).
+ */
+export async function appendJournal(
+  trx: Trx, placeId: string, lines: JournalLineInput[], at = new Date(),
+  options: { head?: JournalHead; sale?: Insertable<TillSalesTable> } = {},
+): Promise<JournalLine[]> {
+  if (lines.length === 0) {
+    if (options.sale) await trx.insertInto('till_sales').values(options.sale).execute();
+    return [];
+  }
+  const head = options.head ?? (await lockJournalHead(trx, placeId));
+  let position = head.position;
   let prevHash = head.hash;
   const out: JournalLine[] = [];
   for (const input of lines) {
@@ -78,8 +101,12 @@ export async function appendJournal(trx: Trx, placeId: string, lines: JournalLin
     payment_method: l.paymentMethod, currency_code: l.currencyCode, transfer_id: l.transferId, business_day: l.businessDay,
     created_at: l.createdAt, prev_hash: l.prevHash, hash: l.hash,
   }));
-  // The lines and the head's move in one statement: one round trip fewer while the venue's head is locked.
-  await trx.with('lines', (db) => db.insertInto('till_journal').values(values).returning('position'))
+  // The sale, its lines and the head's move in one statement: fewer round trips while the venue's
+  // head is locked (the lines' foreign key to the sale is checked at the end of the statement).
+  const { sale } = options;
+  await trx
+    .with('sale', (db) => (sale ? db.insertInto('till_sales').values(sale).returning('id') : db.selectNoFrom(sql<null>`null`.as('id'))))
+    .with('lines', (db) => db.insertInto('till_journal').values(values).returning('position'))
     .updateTable('till_journal_heads').set({ position, hash: prevHash }).where('place_id', '=', placeId).execute();
   return out;
 }

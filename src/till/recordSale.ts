@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
-import { findCardByUid, lockCard, normaliseUid, walletOwnerOf, type Card } from '../cards/cards.ts';
+import { lockCardsByUid, normaliseUid, walletOwnerOf, type Card } from '../cards/cards.ts';
 import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
 import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
-import { appendTransfers, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
+import { appendTransfers, type AdvisoryLocks, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
 import { cashOutAtCounter, planCashOut } from '../ledger/cashOutAtCounter.ts';
 import { getCurrencyById, MAX_AMOUNT } from '../ledger/ledger.ts';
 import { mintAtCounter } from '../ledger/mintAtCounter.ts';
@@ -112,26 +112,24 @@ const insufficientFunds = (missing: number, card: Card) => new DomainError('till
  * → 404, a blocked one → 403 (checked after every lock is held, on the locked rows).
  */
 async function lockCards(trx: Trx, uids: string[]): Promise<Map<string, Card>> {
-  const ids = new Map<string, string>();
-  for (const uid of uids) {
-    const found = await findCardByUid(trx, uid);
-    if (!found) throw cardUnknown();
-    ids.set(uid, found.id);
-  }
-  const locked = new Map<string, Card>();
-  for (const id of [...new Set(ids.values())].sort()) locked.set(id, await lockCard(trx, id));
-  const cards = new Map<string, Card>();
-  for (const [uid, id] of ids) {
-    const card = locked.get(id)!;
-    if (card.status === 'blocked') throw cardBlocked();
-    cards.set(uid, card);
-  }
+  const cards = await lockCardsByUid(trx, uids);
+  for (const uid of uids) if (!cards.has(uid)) throw cardUnknown();
+  for (const card of cards.values()) if (card.status === 'blocked') throw cardBlocked();
   return cards;
 }
 
-/** Takes the sale's idempotency lock and returns the stored answer when this sale was already made. */
+/** Space of the sales' idempotency locks. */
+const SALE_LOCKS = 7265101;
+
+/** The sale's idempotency lock, taken by the device check's statement (verifyDeviceRequest): one round trip fewer. */
+export const saleLock = (id: string): AdvisoryLocks => ({ space: SALE_LOCKS, keys: [id] });
+
+/**
+ * Returns the stored answer when this sale was already made, null when it is new. The caller holds
+ * the sale's lock (`saleLock`, taken in an earlier statement of its transaction), so a retry of a
+ * sale in flight waits for it and then reads its answer.
+ */
 export async function claimSale(trx: Trx, id: string, placeId: string, requestSha256: string): Promise<SaleBody | null> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${id}, 7265101))`.execute(trx);
   const existing = await trx.selectFrom('till_sales').select(['place_id', 'request_sha256', 'result']).where('id', '=', id).executeTakeFirst();
   if (!existing) return null;
   if (existing.place_id !== placeId || existing.request_sha256 !== requestSha256) throw new DomainError('till-sale-conflict', 409, { id });
@@ -178,7 +176,7 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
   }));
   const key = await tillSessionKey(db);
   return inTransaction(db, async (trx) => {
-    const { placeId, deviceId } = await verifyDeviceRequest(trx, device);
+    const { placeId, deviceId } = await verifyDeviceRequest(trx, device, Date.now(), saleLock(input.id));
     const done = await claimSale(trx, input.id, placeId, requestSha256);
     if (done) return { body: done, replayed: true };
     const session = readTillSession(key, raw.session, { placeId, deviceId });
@@ -403,18 +401,18 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
     // lock, shared by all its tills, is taken last so it is held only for the last statements and the commit.
     for (const write of ledgerWrites) await write();
     // A closed point and day takes no more sales (docs/CLOSURES.md); takes the venue's journal lock.
-    await assertDayOpen(trx, placeId, input.pointId, businessDay);
-    await trx.insertInto('till_sales').values({
+    const head = await assertDayOpen(trx, placeId, input.pointId, businessDay);
+    const sale = {
       id: input.id, place_id: placeId, point_id: input.pointId, device_id: deviceId, cashier_person_id: cashier, request_sha256: requestSha256,
       card_id: card?.id ?? null, person_id: card?.personId ?? null, total_cents: total, reverses_sale_id: null, business_day: businessDay,
       result: JSON.stringify(body), created_at: now,
-    }).execute();
+    };
     const journal: JournalLineInput[] = lines.map((l, index) => ({
       ...base, kind: 'item', articleId: l.articleId, articleName: l.name, articleKind: l.kind, categoryName: l.category, quantity: l.quantity,
       unitPriceCents: l.unitPriceCents, vatRate: l.vatRate, amountCents: l.amountCents,
       currencyCode: itemTransfer.get(index)?.currency ?? null, transferId: itemTransfer.get(index)?.transferId ?? null,
     }));
-    await appendJournal(trx, placeId, [...journal, ...journalPayments], now);
+    await appendJournal(trx, placeId, [...journal, ...journalPayments], now, { head, sale });
     return { body, replayed: false };
   });
 }

@@ -12,7 +12,7 @@ import { lockCard, walletOwnerOf, type Card } from '../cards/cards.ts';
 import { derivedId } from './derivedId.ts';
 import { appendJournal, type JournalLineInput } from './journal.ts';
 import { assertDayOpen } from './closeDay.ts';
-import { claimSale, requireSession } from './recordSale.ts';
+import { claimSale, requireSession, saleLock } from './recordSale.ts';
 import { presentBalances, type SaleBody, type SaleOutcome } from './sales.ts';
 import { tillSessionKey } from './tillSession.ts';
 import { sortWallet, walletBalances } from './wallet.ts';
@@ -45,7 +45,7 @@ export async function reverseSale(db: Db, device: DeviceSignature, raw: ReverseS
   const requestSha256 = sha256Hex(canonicalJson({ op: 'till-reverse', device: `${device.placeId}:${device.deviceId}`, id, saleId }));
   const key = await tillSessionKey(db);
   return inTransaction(db, async (trx) => {
-    const { placeId, deviceId } = await verifyDeviceRequest(trx, device);
+    const { placeId, deviceId } = await verifyDeviceRequest(trx, device, Date.now(), saleLock(id));
     const done = await claimSale(trx, id, placeId, requestSha256);
     if (done) return { body: done, replayed: true };
     const session = await requireSession(key, trx, raw.session, { placeId, deviceId });
@@ -150,19 +150,19 @@ export async function reverseSale(db: Db, device: DeviceSignature, raw: ReverseS
     };
     // The ledger first, the venue's journal lock last (as in recordSale).
     for (const write of ledgerWrites) await write();
-    await assertDayOpen(trx, placeId, original.point_id, businessDay);
-    await trx.insertInto('till_sales').values({
+    const head = await assertDayOpen(trx, placeId, original.point_id, businessDay);
+    const sale = {
       id, place_id: placeId, point_id: original.point_id, device_id: deviceId, cashier_person_id: session.cashierPersonId, request_sha256: requestSha256,
       card_id: original.card_id, person_id: original.person_id, total_cents: total, reverses_sale_id: saleId, business_day: businessDay,
       result: JSON.stringify(body), created_at: now,
-    }).execute();
+    };
     const journal: JournalLineInput[] = lines.map((l) => ({
       saleId: id, kind: l.kind, pointId: l.point_id, deviceId, cashierPersonId: session.cashierPersonId, articleId: l.article_id, articleName: l.article_name,
       articleKind: l.article_kind, categoryName: l.category_name, quantity: l.quantity === null ? null : -l.quantity, unitPriceCents: l.unit_price_cents,
       vatRate: l.vat_rate, amountCents: -l.amount_cents, paymentMethod: l.payment_method, currencyCode: l.currency_code,
       transferId: l.transfer_id ? newIds.get(l.transfer_id) ?? null : null, businessDay,
     }));
-    await appendJournal(trx, placeId, journal, now);
+    await appendJournal(trx, placeId, journal, now, { head, sale });
     return { body, replayed: false };
   });
 }
