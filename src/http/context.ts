@@ -85,12 +85,21 @@ export function registerContext(app: FastifyInstance, deps: { config: Config; db
     } else {
       lang = person?.language ?? negotiateLanguage(request.headers['accept-language'], config.defaultLanguage);
     }
-    let csrfSeed = request.cookies[CSRF_COOKIE];
-    if (!csrfSeed || !/^[A-Za-z0-9_-]{43}$/.test(csrfSeed)) {
-      csrfSeed = randomToken();
-      reply.setCookie(CSRF_COOKIE, csrfSeed, cookieOptions(config));
-    }
-    request.ctx = { lang, t: translator(lang), person, actor, csrfToken: hmac(secret, csrfSeed) };
+    // The CSRF token is made when something reads it (a page with a form, the check below): an API
+    // call or a device request gets no cookie and costs no HMAC.
+    let csrfToken: string | null = null;
+    request.ctx = {
+      lang, t: translator(lang), person, actor,
+      get csrfToken() {
+        if (csrfToken !== null) return csrfToken;
+        let csrfSeed = request.cookies[CSRF_COOKIE];
+        if (!csrfSeed || !/^[A-Za-z0-9_-]{43}$/.test(csrfSeed)) {
+          csrfSeed = randomToken();
+          if (!reply.sent) reply.setCookie(CSRF_COOKIE, csrfSeed, cookieOptions(config));
+        }
+        return (csrfToken = hmac(secret, csrfSeed));
+      },
+    };
   });
 
   app.addHook('preValidation', async (request) => {

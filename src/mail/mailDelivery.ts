@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { attachmentsOf } from './attachmentRenderers.ts';
+import { outboxSignal } from './queueMail.ts';
 
 /** A mail is tried this many times (1, 2, 4, 8, 16 minutes apart) before it is marked failed. */
 const MAX_ATTEMPTS = 6;
@@ -109,6 +110,9 @@ export function createMailDelivery(config: Config, db: Db, logger: Logger): Mail
   return {
     flush,
     kick() {
+      // Only when this process queued a mail since the last kick (a rolled-back one costs one empty round).
+      if (!outboxSignal.queued) return;
+      outboxSignal.queued = false;
       setImmediate(flushLogged);
     },
     start() {

@@ -22,12 +22,19 @@ export type MailAttachment =
   | { filename: string; contentType: string; render: string; ref: string };
 
 /**
+ * Set when this process queues a mail, cleared when a delivery round is asked for (mailDelivery's
+ * `kick`): a request that queued nothing does not cost a delivery round (the timer still runs).
+ */
+export const outboxSignal = { queued: false };
+
+/**
  * Puts a mail in the outbox, inside the caller's transaction: a mail exists only if the change that
  * sends it commits. Delivery happens after commit (see mailDelivery.ts). `smtp` tells whether the node
  * sends mail at all; without SMTP the mail is kept in the outbox for /dev/mail and the log.
  */
 export async function queueMail(db: Db, message: MailMessage, smtp: boolean): Promise<string> {
   const id = uuidv7();
+  outboxSignal.queued = true;
   const mail = {
     id,
     to_address: message.to,
