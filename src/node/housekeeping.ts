@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { purgeExpired } from '../accounts/purgeExpired.ts';
+import { purgeDeviceNonces } from '../ledger/purgeDeviceNonces.ts';
+import { purgePairingCodes } from '../till/purgePairingCodes.ts';
 import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
 import { releaseExpiredOrders } from '../ticketing/releaseExpiredOrders.ts';
 import { offerFreedPlaces } from '../ticketing/waitingList.ts';
@@ -19,8 +21,10 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
   const run = async () => {
     try {
       const purged = await purgeExpired(db);
+      const nonces = await purgeDeviceNonces(db);
+      const pairingCodes = await purgePairingCodes(db);
       const reminders = await sendRenewalReminders(db, config);
-      logger.debug({ purged, reminders }, 'housekeeping done');
+      logger.debug({ purged, nonces, pairingCodes, reminders }, 'housekeeping done');
     } catch (err) {
       logger.error({ err }, 'housekeeping failed');
     }

@@ -13,6 +13,7 @@ import { createPairingCode } from './createPairingCode.ts';
 import { PAIRING_ALPHABET, normalizePairingCode, pairingCodeHash } from './devices.ts';
 import { PAIR_RATE_LIMIT } from './adminRoutes.ts';
 import { pairDevice } from './pairDevice.ts';
+import { purgePairingCodes } from './purgePairingCodes.ts';
 
 let t: TestNode;
 let admin: Client;
@@ -238,4 +239,23 @@ test('only the venue admin pairs, renames and revokes: another venue, a cashier,
   assert.equal(revoked.statusCode, 200);
   assert.ok(revoked.json().revokedAt);
   assert.equal((await withKey(t.app, writer.secret, 'GET', `/api/v1/places/${otherPlaceId}/devices`)).statusCode, 403, 'a key of one venue cannot read another');
+});
+
+test('housekeeping deletes codes that expired unused more than a day ago, and keeps used and recent ones', async () => {
+  const hashOf = (code: string) => pairingCodeHash(normalizePairingCode(code)!);
+  const old = await createPairingCode(t.db, personActor(adminId), { placeId, kind: 'till', name: 'Oublié' });
+  const yesterday = await createPairingCode(t.db, personActor(adminId), { placeId, kind: 'till', name: 'Hier' });
+  const used = await createPairingCode(t.db, personActor(adminId), { placeId, kind: 'till', name: 'Servi' });
+  assert.equal((await pair({ code: used.code, publicKey: newKey().publicKey })).statusCode, 201);
+  const fresh = await createPairingCode(t.db, personActor(adminId), { placeId, kind: 'till', name: 'Neuf' });
+  const setExpiry = (code: string, ms: number) => t.db.updateTable('device_pairings').set({ expires_at: new Date(Date.now() - ms) }).where('code_sha256', '=', hashOf(code)).execute();
+  await setExpiry(old.code, 25 * 3600_000);
+  await setExpiry(yesterday.code, 23 * 3600_000);
+  await setExpiry(used.code, 48 * 3600_000);
+  const deleted = await purgePairingCodes(t.db);
+  assert.ok(deleted >= 1);
+  const left = new Set((await t.db.selectFrom('device_pairings').select('code_sha256').execute()).map((r) => r.code_sha256));
+  assert.equal(left.has(hashOf(old.code)), false, 'expired unused for more than a day: deleted');
+  for (const kept of [yesterday, used, fresh]) assert.equal(left.has(hashOf(kept.code)), true, `${kept.code} is kept`);
+  assert.equal(await purgePairingCodes(t.db), 0, 'a second run finds nothing');
 });
