@@ -11,6 +11,9 @@ import { startHousekeeping } from './node/housekeeping.ts';
 import type { Database } from './db/database.ts';
 import { ledgerCommand } from './ledger/verifyCommand.ts';
 import { cardsCommand } from './cards/cardsCommand.ts';
+import { CommandLineError } from './ledger/commandArgs.ts';
+import { federationCommand, parseFederationArgs } from './ledger/federationCommand.ts';
+import { currencyCommand, parseCurrencyArgs } from './ledger/currencyCommand.ts';
 
 const HELP = `rezo — a Rezo node: shared agenda, ticketing and a federated wallet for the venues of a territory.
 
@@ -31,6 +34,21 @@ Commands:
                             import a batch of NFC cards (CSV columns uid, number, qr_token, with a
                             header line); all or nothing: any refused row is listed and nothing is
                             written (exit 1); --check only checks the file
+  federation create <slug> --name "Name" [--venues slug1,slug2]
+                            create a federation of venues (they will share its euro token)
+  federation add-venue <federation-slug> <venue-slug>
+                            add a venue to a federation: it then accepts the federation's euro
+                            token (running it again changes nothing)
+  federation list           federations with their venues and currencies
+  currency create <CODE> --name "Name" --kind <kind> (--federation <slug> | --issuer <venue-slug>)
+                 [--decimals N] [--accepted-by slug1,slug2]
+                            create a currency; kind: federated_euro (issued by a federation,
+                            accepted by its venues), local_euro, gift, time, loyalty, membership
+                            (issued by a venue); decimals: 2 by default, 0 for loyalty and membership
+  currency accept <CODE> <venue-slug>
+                            let another venue accept a venue's currency (for the federation's euro
+                            token, add the venue to the federation instead)
+  currency list             currencies: code, kind, issuer, venues accepting it
   help                      show this help
 
 Configuration comes from environment variables; see README.md ("Configuration").
@@ -175,6 +193,16 @@ export async function main(argv: string[]): Promise<number> {
       return withDatabase(config, (database) =>
         cardsCommand(database.db, { file: rest[1]!, name, check: args.includes('--check') }, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
     }
+    case 'federation': {
+      const parsed = parseFederationArgs(args);
+      return withDatabase(config, (database) =>
+        federationCommand(database.db, parsed, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
+    }
+    case 'currency': {
+      const parsed = parseCurrencyArgs(args);
+      return withDatabase(config, (database) =>
+        currencyCommand(database.db, parsed, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
+    }
     default:
       throw new UsageError(`unknown command "${command}" (see rezo --help)`);
   }
@@ -183,7 +211,7 @@ export async function main(argv: string[]): Promise<number> {
 /** One line on stderr, in English (the CLI's language), then exit 1. */
 export function describeError(error: unknown): string {
   if (error instanceof ConfigError) return `rezo: ${error.message}`;
-  if (error instanceof UsageError) return `rezo: ${error.message}`;
+  if (error instanceof UsageError || error instanceof CommandLineError) return `rezo: ${error.message}`;
   if (error instanceof DomainError) {
     const fields = error.fields.map((f) => `${f.field}: ${translate('en', `fields.${f.message}`, f.params)}`).join('; ');
     return `rezo: ${translate('en', `problems.${error.code}.detail`, error.params)}${fields ? ` (${fields})` : ''}`;
