@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Actor } from '../access/actor.ts';
 import { audit } from '../access/audit.ts';
 import { authorize } from '../access/permissions.ts';
