@@ -41,6 +41,9 @@ const SaleOut = Type.Object(
     changeCents: Type.Integer({ description: 'Cash to give back' }),
     membership: Type.Union([Type.Object({ id: Uuid, product: Type.String(), endsOn: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
     wallet: Type.Array(Type.Object({ currency: Type.String(), amount: Cents, transferId: Uuid }), { description: 'Top-ups, gift credit and cash-outs: what moved on the wallet' }),
+    otherCards: Type.Optional(Type.Array(Type.Object({ number: Type.String(), balances: Type.Array(Balance) }), {
+      description: 'A sale paid by several cards: each other card (one per wallet) with its wallet after the sale',
+    })),
   },
   { $id: 'TillSale', title: 'TillSale' },
 );

@@ -258,6 +258,7 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
     const journalPayments: JournalLineInput[] = [];
     const paymentsOut: SalePaymentOut[] = [];
     const walletMoves: SaleBody['wallet'] = [];
+    const otherCards: NonNullable<SaleBody['otherCards']> = [];
     // The wallet after the sale, computed from the rows read under the card's lock (and, for a card
     // payment, under the accounts' locks): the ledger writes come last, see below.
     const after = new Map(wallet.map((b) => [b.accountId, { ...b }]));
@@ -319,6 +320,22 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
         if (shown) shown.balance = Number(byId.get(p.accountId)!.balance);
       }
       for (const p of parts) move(p.accountId, -p.amount);
+      // The other payers' wallets after the sale, from the same locked rows (one entry per wallet).
+      const saleWallet = owner ? `${owner.ownerKind}:${owner.ownerRef}` : null;
+      const shownWallets = new Set(saleWallet ? [saleWallet] : []);
+      for (const uid of dues.keys()) {
+        const payer = cards.get(uid)!;
+        const o = walletOwnerOf(payer);
+        const key = `${o.ownerKind}:${o.ownerRef}`;
+        if (shownWallets.has(key)) continue;
+        shownWallets.add(key);
+        const list = wallets.get(key)!.map((b) => {
+          const locked = byId.get(b.accountId);
+          const paid = parts.filter((p) => p.accountId === b.accountId).reduce((n, p) => n + p.amount, 0);
+          return { ...b, balance: (locked ? Number(locked.balance) : b.balance) - paid };
+        });
+        otherCards.push({ number: payer.number, balances: presentBalances(sortWallet(list)) });
+      }
       ledgerWrites.push(() => appendTransfers(trx, {
         specs, requestSha256: sha256Hex(`till-sale-payment|${requestSha256}`), batchId: specs.length > 1 ? specs[0]!.id : null, authorisation,
         // The sale's lock and replay check above already make these ids run once (claimIds would only repeat them).
@@ -396,6 +413,7 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
       changeCents,
       membership,
       wallet: walletMoves,
+      ...(otherCards.length > 0 ? { otherCards } : {}),
     };
     // The ledger first: it locks only accounts (the wallet's are already held). The venue's journal
     // lock, shared by all its tills, is taken last so it is held only for the last statements and the commit.

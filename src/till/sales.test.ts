@@ -442,6 +442,11 @@ describe('till: a sale paid by several cards', () => {
     assert.deepEqual([await w.balance(second, w.local), await w.balance(second, w.euro)], [0, 650]);
     assert.deepEqual(body.card, { number: first.number, linked: false });
     assert.equal(body.balances.find((b: { currency: string }) => b.currency === w.euro.code).amount, 0); // the first card's wallet
+    // The second card's wallet after the sale, so the cashier can tell its holder what is left.
+    assert.equal(body.otherCards.length, 1);
+    assert.equal(body.otherCards[0].number, second.number);
+    const left = Object.fromEntries(body.otherCards[0].balances.map((b: { currency: string; amount: number }) => [b.currency, b.amount]));
+    assert.deepEqual([left[w.local.code], left[w.euro.code]], [0, 650]);
     const row = await t.db.selectFrom('till_sales').select(['card_id', 'total_cents']).where('id', '=', body.sale.id).executeTakeFirstOrThrow();
     assert.deepEqual([row.card_id, Number(row.total_cents)], [first.id, 700]);
     const lines = await t.db.selectFrom('till_journal').select(['kind', 'amount_cents', 'payment_method', 'currency_code']).where('sale_id', '=', body.sale.id).orderBy('position').execute();
@@ -493,6 +498,12 @@ describe('till: a sale paid by several cards', () => {
     assert.deepEqual([short.statusCode, short.json().missing, short.json().card], [422, 200, other.number]);
     assert.deepEqual((await snapshot()).slice(0, 3), before.slice(0, 3));
     assert.equal(await w.balance(one, w.euro), 500);
+    // Enough for both: one wallet, shown once (no other card listed).
+    await w.fund(one, w.euro, 300);
+    const ok = await sell(saleBody([beer(2)], [cardPay(one, 350), cardPay(other, 350)], one));
+    assert.equal(ok.statusCode, 201, ok.body);
+    assert.equal(ok.json().otherCards, undefined);
+    assert.equal(ok.json().balances.find((b: { currency: string }) => b.currency === w.euro.code).amount, 100);
   });
 
   test('the same card named twice is one debit; a card payment names a card; at most 3 cards; unknown or blocked second card', async () => {

@@ -40,6 +40,12 @@ export interface SaleBody {
   membership: { id: string; product: string; endsOn: string | null } | null;
   /** Top-ups, gift credit and cash-outs of the sale: what moved on the wallet. */
   wallet: { currency: string; amount: number; transferId: string }[];
+  /**
+   * The other cards that paid (a split over several cards), each with its wallet after the sale: the
+   * cashier tells each person what is left. A card sharing the sale card's wallet is not repeated.
+   * Absent from answers stored before it existed (a replay returns the answer as first given).
+   */
+  otherCards?: { number: string; balances: BalanceOut[] }[];
 }
 
 export function presentBalances(list: WalletBalance[]): BalanceOut[] {

@@ -971,7 +971,12 @@
     if (opts.afterAll && words.recordedAfterAll) details.push(words.recordedAfterAll);
     if (change > 0) details.push(format(words.paidChange, { change: euros(change) }));
     const balances = balanceLines(body.balances);
-    if (balances.length) details.push(format(words.newBalance, { balance: balances.join(' · ') }));
+    const others = body.otherCards || [];
+    if (balances.length) details.push(format(words.newBalance, { balance: balances.join(' · ') }) + (others.length && body.card ? ' (' + body.card.number + ')' : ''));
+    for (const other of others) {
+      const lines = balanceLines(other.balances);
+      if (lines.length) details.push(format(words.newBalance, { balance: lines.join(' · ') }) + ' (' + other.number + ')');
+    }
     showResult('ok', total < 0 ? format(words.giveOut, { amount: euros(-total) }) : format(words.paid, { amount: euros(total) }), details);
   }
 
