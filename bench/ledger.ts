@@ -32,7 +32,7 @@ import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { issueWalletPass } from '../src/ledger/walletPass.ts';
 import { verifyLedger } from '../src/ledger/verifyLedger.ts';
-import { admin, databaseOn, startRezo, log, percentile, requireServerUrl } from './common.ts';
+import { admin, cpuSecondsOf, databaseOn, startRezo, log, percentile, requireServerUrl } from './common.ts';
 
 const WALLETS = 10_000;
 const VENUES = 20;
@@ -172,12 +172,15 @@ try {
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
+  const cpu0 = cpuSecondsOf(server.pid);
   const rezo = await drive(TRANSFERS, CONCURRENCY, pay).catch(async (error: unknown) => {
     sampling = false;
     await sampler;
     throw error;
   });
   const rezoPerS = summary('(b) Rezo HTTP, signed, sealed in blocks', rezo.latencies, rezo.ms);
+  const cpu1 = cpuSecondsOf(server.pid);
+  if (cpu0 !== null && cpu1 !== null) log(`    rezo serve CPU during (b): ${(((cpu1 - cpu0) * 1000) / TRANSFERS).toFixed(2)} ms per transfer (${(((cpu1 - cpu0) * 1000) / rezo.ms * 100).toFixed(0)} % of one core)`);
   const paced = await drive(TRANSFERS, CONCURRENCY, (i) => pay(TRANSFERS + i), RATE);
   summary(`(c) Rezo HTTP paced at ${RATE}/s`, paced.latencies, paced.ms);
   await http.close();
