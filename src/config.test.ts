@@ -41,8 +41,12 @@ describe('configuration', () => {
       stripeWebhookSecret: undefined,
       stripeApiUrl: undefined,
       checkoutHoldMinutes: 15,
+      webhooksAllowPrivate: true,
     };
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(c[key], value, key);
+    // In production, webhook receivers must be public unless the operator says otherwise.
+    assert.equal(loadConfig({ REZO_ENV: 'production' }, '/srv/rezo').webhooksAllowPrivate, false);
+    assert.equal(loadConfig({ REZO_ENV: 'production', REZO_WEBHOOKS_ALLOW_PRIVATE: '1' }, '/srv/rezo').webhooksAllowPrivate, true);
     // A new setting must get its default checked here too.
     assert.deepEqual(Object.keys(c).sort(), Object.keys(expected).sort());
   });

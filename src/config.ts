@@ -40,6 +40,8 @@ export interface Config {
   stripeApiUrl: string | undefined;
   /** Minutes a checkout holds its places before they are released. */
   checkoutHoldMinutes: number;
+  /** Webhook receivers may be on this machine or a private network (off in production: src/webhooks/receiverAddress.ts). */
+  webhooksAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +77,7 @@ export const SETTINGS = [
   'STRIPE_WEBHOOK_SECRET',
   'REZO_STRIPE_API_URL',
   'REZO_CHECKOUT_HOLD_MINUTES',
+  'REZO_WEBHOOKS_ALLOW_PRIVATE',
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -185,6 +188,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     stripeWebhookSecret: prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_']),
     stripeApiUrl: url('REZO_STRIPE_API_URL', ['http:', 'https:']),
     checkoutHoldMinutes: int('REZO_CHECKOUT_HOLD_MINUTES', 15, 1, 240),
+    webhooksAllowPrivate: bool('REZO_WEBHOOKS_ALLOW_PRIVATE', env_ !== 'production'),
   };
   if (config.stripeSecretKey && !config.stripeWebhookSecret) {
     problems.push('STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (payments are confirmed by verified webhooks)');

@@ -6,6 +6,7 @@ import { FieldErrors, forbidden } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { randomToken } from '../shared/secrets.ts';
 import { getPlaceBySlug } from '../places/places.ts';
+import { privateHost } from './receiverAddress.ts';
 import { WEBHOOK_EVENTS, type WebhookEndpoint } from './webhooks.ts';
 
 export const MAX_URL_LENGTH = 500;
@@ -21,9 +22,10 @@ export interface CreateEndpointInput {
 
 /**
  * Why a URL cannot receive webhooks, or null. https only: the body carries personal data. Plain
- * http is accepted for this machine only (a receiver under development).
+ * http is accepted for this machine only (a receiver under development), and only where private
+ * receivers are allowed; otherwise a host inside a network is refused (receiverAddress.ts).
  */
-function urlProblem(url: string): string | null {
+function urlProblem(url: string, allowPrivate: boolean): string | null {
   if (url.length > MAX_URL_LENGTH) return 'too-long';
   let parsed: URL;
   try {
@@ -32,6 +34,10 @@ function urlProblem(url: string): string | null {
     return 'webhooks.url';
   }
   if (parsed.username || parsed.password) return 'webhooks.url';
+  if (!allowPrivate) {
+    if (parsed.protocol !== 'https:') return 'webhooks.url-https-only';
+    return privateHost(parsed.hostname) ? 'webhooks.url-private' : null;
+  }
   if (parsed.protocol === 'https:') return null;
   if (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname)) return null;
   return 'webhooks.url-https';
@@ -42,16 +48,17 @@ function urlProblem(url: string): string | null {
  * here, once; it is stored as is because every delivery is signed with it (docs/WEBHOOKS.md).
  * People only: an API key cannot add a receiver of the venue's data.
  */
-export async function createEndpoint(db: Db, actor: Actor, input: CreateEndpointInput): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+export async function createEndpoint(
+  db: Db, actor: Actor, input: CreateEndpointInput, policy: { allowPrivate: boolean },
+): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   if (actor.kind === 'apiKey') throw forbidden();
   const errors = new FieldErrors();
   const url = typeof input.url === 'string' ? input.url.trim() : '';
   if (!url) errors.add('url', 'required');
   else {
-    const problem = urlProblem(url);
+    const problem = urlProblem(url, policy.allowPrivate);
     if (problem === 'too-long') errors.add('url', 'too-long', { max: MAX_URL_LENGTH });
-    else if (problem === 'webhooks.url-https') errors.add('url', 'webhooks.url-https');
-    else if (problem) errors.add('url', 'webhooks.url');
+    else if (problem) errors.add('url', problem);
   }
   const raw = Array.isArray(input.events) ? input.events : input.events === undefined || input.events === '' ? [] : [input.events];
   const events = [...new Set(raw)];

@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
+import { isIP } from 'node:net';
+import { Agent, fetch } from 'undici';
 import type { Db } from '../db/database.ts';
+import { isPublicAddress, publicOnlyLookup } from './receiverAddress.ts';
 
 /** A delivery is tried this many times (1, 2, 4 … 64 minutes apart) before it is marked failed. */
 export const MAX_ATTEMPTS = 8;
@@ -22,11 +25,11 @@ export function signatureHeader(secret: string, body: string, t: number): string
  * processes from claiming the same row. The POSTs happen outside any transaction; each result is
  * then recorded. Returns how many deliveries were answered 2xx.
  */
-export async function deliverWebhooks(db: Db, options: { timeoutMs?: number } = {}): Promise<number> {
+export async function deliverWebhooks(db: Db, options: { timeoutMs?: number; allowPrivate?: boolean } = {}): Promise<number> {
   let sent = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const batch = await claim(db);
-    const results = await Promise.all(batch.map((d) => send(d, options.timeoutMs ?? TIMEOUT_MS)));
+    const results = await Promise.all(batch.map((d) => send(d, options.timeoutMs ?? TIMEOUT_MS, options.allowPrivate ?? false)));
     for (const [i, d] of batch.entries()) {
       const r = results[i]!;
       const attempts = d.attempts + 1;
@@ -85,10 +88,18 @@ async function claim(db: Db): Promise<Claimed[]> {
   });
 }
 
-async function send(d: Claimed, timeoutMs: number): Promise<{ ok: boolean; statusCode: number | null; error: string | null }> {
+/** Connections that go only to public addresses (receiverAddress.ts): the address connected to is the one checked. */
+const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup } });
+
+async function send(d: Claimed, timeoutMs: number, allowPrivate: boolean): Promise<{ ok: boolean; statusCode: number | null; error: string | null }> {
   const t = Math.floor(Date.now() / 1000);
   try {
+    // An address in the URL is not looked up: checked here (the URL was checked when registered, but
+    // the policy may have changed since).
+    const host = new URL(d.url).hostname.replace(/^\[|\]$/g, '');
+    if (!allowPrivate && isIP(host) && !isPublicAddress(host)) return { ok: false, statusCode: null, error: `${host} is a private address` };
     const response = await fetch(d.url, {
+      ...(allowPrivate ? {} : { dispatcher: publicOnly }),
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -106,8 +117,10 @@ async function send(d: Claimed, timeoutMs: number): Promise<{ ok: boolean; statu
     const ok = response.status >= 200 && response.status < 300;
     return { ok, statusCode: response.status, error: ok ? null : `HTTP ${response.status}` };
   } catch (error) {
-    const e = error as Error & { cause?: { code?: string } };
-    const message = e.name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+    const e = error as Error & { cause?: { code?: string; message?: string } };
+    // The cause says why (refused address, connection refused…), shown in the venue's delivery log.
+    const cause = e.cause?.message && e.cause.message !== e.message ? `: ${e.cause.message}` : '';
+    const message = e.name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : `${e.message}${cause}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
     return { ok: false, statusCode: null, error: message.slice(0, 500) };
   }
 }

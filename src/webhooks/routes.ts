@@ -39,7 +39,7 @@ const Params = Type.Object({ slug: Type.String({ maxLength: 60 }) });
 
 /** Outgoing webhooks of a venue: admin page (endpoints and delivery log) and API, for people only. */
 export async function webhookRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
-  const { db } = deps;
+  const { db, config } = deps;
 
   async function webhooksPage(request: FastifyRequest, reply: FastifyReply, place: Place, form: FormState, status = 200, secret?: string) {
     const { t, lang } = request.ctx;
@@ -103,7 +103,7 @@ ${eventsInvalid ? html`<p class="error" id="events-error">${form.errors.filter((
     const body = (request.body ?? {}) as Record<string, unknown>;
     const events = body.events === undefined ? [] : Array.isArray(body.events) ? body.events : [body.events];
     try {
-      const { secret } = await createEndpoint(db, actorOf(request), { slug: place.slug, url: body.url, events });
+      const { secret } = await createEndpoint(db, actorOf(request), { slug: place.slug, url: body.url, events }, { allowPrivate: config.webhooksAllowPrivate });
       return webhooksPage(request, reply, place, emptyForm(), 201, secret);
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
@@ -148,7 +148,7 @@ ${eventsInvalid ? html`<p class="error" id="events-error">${form.errors.filter((
       },
     },
     async (request, reply) => {
-      const { endpoint, secret } = await createEndpoint(db, actorOf(request), { slug: request.params.slug, ...request.body });
+      const { endpoint, secret } = await createEndpoint(db, actorOf(request), { slug: request.params.slug, ...request.body }, { allowPrivate: config.webhooksAllowPrivate });
       return reply.status(201).send({ endpoint: presentEndpoint(endpoint), secret });
     },
   );

@@ -94,7 +94,7 @@ describe('delivering', () => {
       assert.ok(!(await admin.api('GET', '/api/v1/venues/hook-a/webhooks')).body.includes(secret));
 
       const eventId = await emit('order.paid', { order_id: 'o-1' });
-      assert.equal(await deliverWebhooks(t.db), 1);
+      assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 1);
       assert.equal(rx.received.length, 1);
       const [got] = rx.received;
       assert.equal(got!.headers['content-type'], 'application/json');
@@ -116,7 +116,7 @@ describe('delivering', () => {
       assert.equal(row!.status_code, 200);
       assert.equal(row!.attempts, 1);
       assert.ok(row!.delivered_at);
-      assert.equal(await deliverWebhooks(t.db), 0, 'a sent delivery is not sent again');
+      assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0, 'a sent delivery is not sent again');
       assert.equal(rx.received.length, 1);
       const log = await admin.get('/venues/hook-a/admin/webhooks');
       assert.match(log.body, /order\.paid<\/td>/);
@@ -138,7 +138,7 @@ describe('delivering', () => {
         /the change behind the event fails/,
       );
       assert.equal(await count('webhook_deliveries'), 0);
-      assert.equal(await deliverWebhooks(t.db), 0);
+      assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0);
       assert.equal(rx.received.length, 0);
     } finally {
       await rx.close();
@@ -154,21 +154,21 @@ describe('delivering', () => {
         const [row] = await deliveries();
         return { row: row!, minutes: (row!.next_attempt_at.getTime() - Date.now()) / 60_000 };
       };
-      assert.equal(await deliverWebhooks(t.db), 0);
+      assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0);
       let { row, minutes } = await dueIn();
       assert.deepEqual([row.status, row.status_code, row.attempts, row.error], ['pending', 500, 1, 'HTTP 500']);
       assert.ok(minutes > 0.9 && minutes <= 1.05, `next try in ${minutes} min`);
-      assert.equal(await deliverWebhooks(t.db), 0, 'not due yet: nothing is sent');
+      assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0, 'not due yet: nothing is sent');
       assert.equal(rx.received.length, 1);
 
       await t.db.updateTable('webhook_deliveries').set({ next_attempt_at: sql<Date>`now()` }).execute();
-      assert.equal(await deliverWebhooks(t.db), 0);
+      assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0);
       ({ row, minutes } = await dueIn());
       assert.deepEqual([row.status, row.status_code, row.attempts], ['pending', 503, 2]);
       assert.ok(minutes > 1.9 && minutes <= 2.05, `next try in ${minutes} min`);
 
       await t.db.updateTable('webhook_deliveries').set({ next_attempt_at: sql<Date>`now()` }).execute();
-      assert.equal(await deliverWebhooks(t.db), 1);
+      assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 1);
       ({ row } = await dueIn());
       assert.deepEqual([row.status, row.status_code, row.attempts, row.error], ['sent', 200, 3, null]);
       assert.equal(rx.received.length, 3);
@@ -188,7 +188,7 @@ describe('delivering', () => {
       await addEndpoint(deadUrl, ['order.paid']);
       await emit('order.paid');
       await t.db.updateTable('webhook_deliveries').set({ attempts: MAX_ATTEMPTS - 1 }).execute();
-      assert.equal(await deliverWebhooks(t.db), 0);
+      assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0);
       const rows = await t.db.selectFrom('webhook_deliveries as d').innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id').select(['e.url', 'd.status', 'd.status_code', 'd.attempts', 'd.error']).execute();
       const byUrl = Object.fromEntries(rows.map((r) => [r.url, r]));
       assert.deepEqual(byUrl[rx.url], { url: rx.url, status: 'failed', status_code: 500, attempts: MAX_ATTEMPTS, error: 'HTTP 500' });
@@ -196,7 +196,7 @@ describe('delivering', () => {
       assert.equal(byUrl[deadUrl]!.status_code, null);
       assert.match(byUrl[deadUrl]!.error!, /ECONNREFUSED|fetch failed/);
       await t.db.updateTable('webhook_deliveries').set({ next_attempt_at: sql<Date>`now()` }).execute();
-      assert.equal(await deliverWebhooks(t.db), 0, 'a failed delivery is not tried again');
+      assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0, 'a failed delivery is not tried again');
       assert.equal(rx.received.length, 1);
     } finally {
       await rx.close();
@@ -209,7 +209,7 @@ describe('delivering', () => {
     try {
       await addEndpoint(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, ['order.paid']);
       await emit('order.paid');
-      assert.equal(await deliverWebhooks(t.db, { timeoutMs: 200 }), 0);
+      assert.equal(await deliverWebhooks(t.db, { timeoutMs: 200, allowPrivate: true }), 0);
       const [row] = await deliveries();
       assert.deepEqual([row!.status, row!.status_code, row!.error], ['pending', null, 'timeout after 200 ms']);
     } finally {
@@ -228,7 +228,7 @@ describe('delivering', () => {
       await t.db.updateTable('webhook_endpoints').set({ active: false }).where('id', '=', endpoint.id).execute();
       await emit('order.paid');
       assert.equal(await count('webhook_deliveries'), 0);
-      assert.equal(await deliverWebhooks(t.db), 0);
+      assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0);
       assert.equal(rx.received.length, 0);
     } finally {
       await rx.close();
@@ -241,7 +241,7 @@ describe('delivering', () => {
       await addEndpoint(rx.url, ['order.paid']);
       await addEndpoint(`${rx.url}/second`, ['order.paid']);
       for (let i = 0; i < 25; i++) await emit('order.paid', { n: i });
-      const [a, b] = await Promise.all([deliverWebhooks(t.db), deliverWebhooks(t.db)]);
+      const [a, b] = await Promise.all([deliverWebhooks(t.db, { allowPrivate: true }), deliverWebhooks(t.db, { allowPrivate: true })]);
       assert.equal(a + b, 50);
       assert.equal(rx.received.length, 50);
       // Each event went once to each of the two endpoints.
