@@ -19,6 +19,8 @@ export interface CloseDayInput {
   pointId: unknown;
   businessDay: unknown;
   countedCashCents: unknown;
+  /** Cash put in the drawer before the day's first sale, cents (default 0). */
+  openingFloatCents?: unknown;
   note?: unknown;
 }
 
@@ -62,11 +64,16 @@ export async function closeDay(db: Db, actor: Actor, input: CloseDayInput, optio
   else if (typeof counted !== 'number' || !Number.isSafeInteger(counted) || counted < 0 || counted > MAX_CASH_CENTS) {
     errors.add('countedCashCents', 'closures.counted-cash', { max: MAX_CASH_CENTS / 100 });
   }
+  const float = input.openingFloatCents ?? 0;
+  if (float !== null && (typeof float !== 'number' || !Number.isSafeInteger(float) || float < 0 || float > MAX_CASH_CENTS)) {
+    errors.add('openingFloatCents', 'closures.opening-float', { max: MAX_CASH_CENTS / 100 });
+  }
   const note = input.note === undefined || input.note === null ? '' : input.note;
   if (typeof note !== 'string') errors.add('note', 'type');
   else if (note.trim().length > MAX_NOTE) errors.add('note', 'too-long', { max: MAX_NOTE });
   errors.throwIfAny();
   const countedCashCents = counted as number;
+  const openingFloatCents = typeof float === 'number' ? float : 0;
   const now = options.now ?? new Date();
 
   return inTransaction(db, async (trx) => {
@@ -87,7 +94,7 @@ export async function closeDay(db: Db, actor: Actor, input: CloseDayInput, optio
     const fields = {
       placeId: input.placeId, pointId, businessDay, journalHeadPosition: head.position, journalHeadHash: head.hash,
       firstPosition: report.firstPosition, lastPosition: report.lastPosition, lineCount: totals.lineCount, totalsSha256: totalsDigest(totals),
-      expectedCashCents: totals.expectedCashCents, countedCashCents, differenceCents: countedCashCents - totals.expectedCashCents,
+      openingFloatCents, expectedCashCents: totals.expectedCashCents, countedCashCents, differenceCents: countedCashCents - openingFloatCents - totals.expectedCashCents,
       closedAt: new Date(now.getTime()),
     };
     const key = await loadNodeKey(trx);
@@ -98,7 +105,7 @@ export async function closeDay(db: Db, actor: Actor, input: CloseDayInput, optio
       journal_head_position: fields.journalHeadPosition, journal_head_hash: fields.journalHeadHash,
       first_position: fields.firstPosition, last_position: fields.lastPosition, line_count: fields.lineCount,
       totals: JSON.stringify(totals), totals_sha256: fields.totalsSha256,
-      expected_cash_cents: fields.expectedCashCents, counted_cash_cents: countedCashCents, difference_cents: fields.differenceCents,
+      opening_float_cents: openingFloatCents, expected_cash_cents: fields.expectedCashCents, counted_cash_cents: countedCashCents, difference_cents: fields.differenceCents,
       note: (note as string).trim(),
       closed_by: actor.kind === 'person' ? actor.personId : null,
       closed_by_api_key: actor.kind === 'apiKey' ? actor.keyId : null,
@@ -106,7 +113,7 @@ export async function closeDay(db: Db, actor: Actor, input: CloseDayInput, optio
     }).execute();
     await audit(trx, actor, {
       placeId: input.placeId, action: 'till.closure', subjectId: id,
-      data: { pointId, businessDay, lines: fields.lineCount, expectedCashCents: fields.expectedCashCents, countedCashCents, differenceCents: fields.differenceCents },
+      data: { pointId, businessDay, lines: fields.lineCount, openingFloatCents, expectedCashCents: fields.expectedCashCents, countedCashCents, differenceCents: fields.differenceCents },
     });
     return (await findClosure(trx, input.placeId, id))!;
   });

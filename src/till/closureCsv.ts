@@ -43,6 +43,7 @@ export function closureCsv(c: Closure): string {
       ['vat', String(v.rate), `${(v.rate / 100).toFixed(2)}%`, null, euros(v.vatCents)],
       ['vat_net', String(v.rate), `${(v.rate / 100).toFixed(2)}%`, null, euros(v.netCents)],
     ]),
+    ['cash', 'opening_float', null, null, euros(c.openingFloatCents)],
     ['cash', 'expected', null, null, euros(c.expectedCashCents)],
     ['cash', 'counted', null, null, euros(c.countedCashCents)],
     ['cash', 'difference', null, null, euros(c.differenceCents)],

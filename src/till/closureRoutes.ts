@@ -49,6 +49,7 @@ const ClosureSchema = Type.Object({
   lineCount: Type.Integer(),
   totals: TotalsSchema,
   totalsSha256: Type.String(),
+  openingFloatCents: Money,
   expectedCashCents: Money,
   countedCashCents: Money,
   differenceCents: Money,
@@ -62,7 +63,7 @@ const ClosureSchema = Type.Object({
 const present = (c: Closure) => ({
   id: c.id, pointId: c.pointId, pointName: c.pointName, businessDay: c.businessDay, journalHeadPosition: c.journalHeadPosition, journalHeadHash: c.journalHeadHash,
   firstPosition: c.firstPosition, lastPosition: c.lastPosition, lineCount: c.lineCount, totals: c.totals, totalsSha256: c.totalsSha256,
-  expectedCashCents: c.expectedCashCents, countedCashCents: c.countedCashCents, differenceCents: c.differenceCents, note: c.note,
+  openingFloatCents: c.openingFloatCents, expectedCashCents: c.expectedCashCents, countedCashCents: c.countedCashCents, differenceCents: c.differenceCents, note: c.note,
   closedBy: c.closedBy, closedByApiKey: c.closedByApiKey, closedAt: c.closedAt.toISOString(), signature: c.signature, messageVersion: c.messageVersion,
 });
 const Params = Type.Object({ slug: Type.String({ maxLength: 60 }) });
@@ -112,7 +113,7 @@ export async function closureRoutes(app: ModuleApp, { deps, info }: ModuleOption
       const key = `${o.pointId}|${o.businessDay}`;
       const form = failed?.key === key ? failed.form : null;
       const err = (field: string) => form?.errors.filter((e) => e.field === field) ?? [];
-      const field = (name: 'countedCash' | 'note', attrs: Html) => {
+      const field = (name: 'countedCash' | 'openingFloat' | 'note', attrs: Html) => {
         const errs = err(name);
         const id = `${name}-${i}`;
         const value = form?.values[name];
@@ -120,11 +121,11 @@ export async function closureRoutes(app: ModuleApp, { deps, info }: ModuleOption
 <input id="${id}" name="${name}" value="${typeof value === 'string' ? value : ''}"${attrs}${errs.length ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>
 ${errs.length ? html`<p class="error" id="${id}-error">${errs.map((e) => t(`fields.${e.message}`, e.params))}</p>` : ''}</div>`;
       };
-      const other = form?.errors.filter((e) => e.field !== 'countedCash' && e.field !== 'note') ?? [];
+      const other = form?.errors.filter((e) => e.field !== 'countedCash' && e.field !== 'openingFloat' && e.field !== 'note') ?? [];
       return html`<form method="post" action="${base(place)}" novalidate>${csrfField(request)}
 <input type="hidden" name="pointId" value="${o.pointId}"><input type="hidden" name="businessDay" value="${o.businessDay}">
 ${form ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: form.errors.length })}</p>${other.length ? html`<ul>${other.map((e) => html`<li>${t('closures.fieldError', { label: t(`labels.${e.field}`), message: t(`fields.${e.message}`, e.params) })}</li>`)}</ul>` : ''}</div>` : ''}
-<div class="row">${field('countedCash', html` inputmode="decimal" autocomplete="off" required`)}${field('note', html` maxlength="500"`)}</div>
+<div class="row">${field('countedCash', html` inputmode="decimal" autocomplete="off" required`)}${field('openingFloat', html` inputmode="decimal" autocomplete="off" placeholder="0"`)}${field('note', html` maxlength="500"`)}</div>
 <button type="submit">${t('closures.close')}</button></form>`;
     };
     const body = html`<section>
@@ -149,7 +150,7 @@ ${closeForm(o, i)}
 <h2>${t('closures.closedList')}</h2>
 ${closures.length === 0 ? html`<p>${t('closures.none')}</p>` : html`<div class="table-scroll"><table class="list"><caption class="visually-hidden">${t('closures.closedList')}</caption>
 <thead><tr><th scope="col">${t('closures.col.day')}</th><th scope="col">${t('closures.col.point')}</th><th scope="col">${t('closures.col.sales')}</th><th scope="col">${t('closures.col.total')}</th><th scope="col">${t('closures.col.expected')}</th><th scope="col">${t('closures.col.counted')}</th><th scope="col">${t('closures.col.difference')}</th><th scope="col">${t('closures.col.closedBy')}</th><th scope="col">${t('closures.col.actions')}</th></tr></thead>
-<tbody>${closures.map((c) => html`<tr><td>${c.businessDay}</td><td>${c.pointName}</td><td>${c.totals.salesCount}</td><td>${eur(c.totals.itemsTotalCents)}</td><td>${eur(c.expectedCashCents)}</td><td>${eur(c.countedCashCents)}</td><td>${eur(c.differenceCents)}</td><td>${who(request, c)}</td>
+<tbody>${closures.map((c) => html`<tr><td>${c.businessDay}</td><td>${c.pointName}</td><td>${c.totals.salesCount}</td><td>${eur(c.totals.itemsTotalCents)}</td><td>${eur(c.openingFloatCents + c.expectedCashCents)}</td><td>${eur(c.countedCashCents)}</td><td>${eur(c.differenceCents)}</td><td>${who(request, c)}</td>
 <td><a href="${base(place)}/${c.id}">${t('closures.view')}</a> · <a href="${base(place)}/${c.id}/report.csv">CSV</a></td></tr>`)}</tbody></table></div>`}
 </section>`;
     return sendHtml(reply, layout(request, info, { title: `${t('closures.title')} — ${place.name}`, body }), status);
@@ -209,7 +210,9 @@ ${table(t('closures.report.categories'), [t('closures.col.category'), t('closure
 ${table(t('closures.report.articles'), [t('closures.col.article'), t('closures.col.quantity'), t('closures.col.amount')],
   tt.articles.map((a) => html`<tr><td>${a.name}${a.kind === 'sale' ? '' : html` <small>(${t(`closures.kind.${a.kind}`)})</small>`}</td>${num(a.quantity)}${num(eur(a.amountCents))}</tr>`))}
 ${table(t('closures.report.cash'), ['', ''], [
+  html`<tr><th scope="row">${t('closures.openingFloat')}</th>${num(eur(c.openingFloatCents))}</tr>`,
   html`<tr><th scope="row">${t('closures.expectedCash')}</th>${num(eur(c.expectedCashCents))}</tr>`,
+  html`<tr><th scope="row">${t('closures.expectedInDrawer')}</th>${num(eur(c.openingFloatCents + c.expectedCashCents))}</tr>`,
   html`<tr><th scope="row">${t('closures.countedCash')}</th>${num(eur(c.countedCashCents))}</tr>`,
   html`<tr><th scope="row">${t('closures.difference')}</th>${num(eur(c.differenceCents))}</tr>`,
 ])}
@@ -235,15 +238,19 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
     const key = `${str(b.pointId)}|${str(b.businessDay)}`;
     const raw = str(b.countedCash).trim();
     const cents = raw === '' ? undefined : parseEuros(raw);
-    if (cents === null) {
-      return listPage(request, reply, place, { key, form: { values: b, errors: [{ field: 'countedCash', message: 'closures.euros' }] } }, 422);
-    }
+    const rawFloat = str(b.openingFloat).trim();
+    const floatCents = rawFloat === '' ? 0 : parseEuros(rawFloat);
+    const unreadable = [...(cents === null ? [{ field: 'countedCash', message: 'closures.euros' }] : []), ...(floatCents === null ? [{ field: 'openingFloat', message: 'closures.euros' }] : [])];
+    if (unreadable.length > 0) return listPage(request, reply, place, { key, form: { values: b, errors: unreadable } }, 422);
     try {
-      const closure = await closeDay(db, actorOf(request), { placeId: place.id, pointId: b.pointId, businessDay: b.businessDay, countedCashCents: cents, note: str(b.note) });
+      const closure = await closeDay(db, actorOf(request), {
+        placeId: place.id, pointId: b.pointId, businessDay: b.businessDay, countedCashCents: cents, openingFloatCents: floatCents, note: str(b.note),
+      });
       return reply.redirect(`${base(place)}/${closure.id}`, 303);
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      const errors = error.fields.map((f) => (f.field === 'countedCashCents' ? { ...f, field: 'countedCash' } : f));
+      const formField: Record<string, string> = { countedCashCents: 'countedCash', openingFloatCents: 'openingFloat' };
+      const errors = error.fields.map((f) => (formField[f.field] ? { ...f, field: formField[f.field]! } : f));
       return listPage(request, reply, place, { key, form: { values: b, errors } }, 422);
     }
   });
@@ -343,6 +350,7 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
           pointId: Type.String({ maxLength: 36 }),
           businessDay: Type.String({ maxLength: 10 }),
           countedCashCents: Type.Integer({ minimum: 0 }),
+          openingFloatCents: Type.Optional(Type.Integer({ minimum: 0, description: 'Cash put in the drawer before the first sale (default 0): expected in the drawer = float + cash lines' })),
           note: Type.Optional(Type.String({ maxLength: 500 })),
         }, { additionalProperties: false }),
         response: responses({ 201: Type.Object({ closure: ClosureSchema }) }, [400, 401, 403, 404, 409, 422]),

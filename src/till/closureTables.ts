@@ -18,6 +18,8 @@ export interface TillClosuresTable {
   totals_sha256: string;
   expected_cash_cents: number;
   counted_cash_cents: number;
+  /** Migration 0017: the cash in the drawer before the day's first sale (0 for version-1 closures). */
+  opening_float_cents: ColumnType<number, number | undefined, never>;
   difference_cents: number;
   note: ColumnType<string, string | undefined, never>;
   closed_by: string | null;

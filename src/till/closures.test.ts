@@ -9,7 +9,8 @@ import { canonicalJson } from '../ledger/chain.ts';
 import { businessDayAt, businessDayBounds } from './closureDay.ts';
 import { closureReport, vatOf, VAT_KINDS, MOVEMENT_KINDS, type ClosureTotals } from './closureReport.ts';
 import { assertDayOpen, closeDay } from './closeDay.ts';
-import { findClosure, listClosures } from './closures.ts';
+import { closureMessage, findClosure, listClosures } from './closures.ts';
+import { loadNodeKey, signText } from '../ledger/nodeKey.ts';
 import { verifyClosure } from './verifyClosure.ts';
 import { createClosureWorld, type ClosureWorld } from './closureFixtures.ts';
 import { inTransaction } from '../db/database.ts';
@@ -226,6 +227,45 @@ describe('closureReport', () => {
     assert.deepEqual(await verifyClosure(db, closure), { ok: true, problems: [] }, 'lines of other days after the closure do not matter');
   });
 
+  test('an opening float: expected in the drawer = float + cash lines, difference = counted − float − expected, signed (v2) and verified', async () => {
+    const other = await createClosureWorld(db);
+    await other.sale({ pointId: other.pointA, businessDay: D, items: [{ article: 'Beer', vat: 2000, unitCents: 450 }], payments: [{ method: 'cash', amountCents: 450 }] });
+    const closure = await closeDay(db, other.cashier, { placeId: other.place.id, pointId: other.pointA, businessDay: D, countedCashCents: 10_400, openingFloatCents: 10_000 });
+    assert.deepEqual([closure.openingFloatCents, closure.expectedCashCents, closure.countedCashCents, closure.differenceCents, closure.messageVersion], [10_000, 450, 10_400, -50, 2]);
+    assert.deepEqual(await verifyClosure(db, closure), { ok: true, problems: [] });
+    // The float is signed: changed in memory, the signature fails; a difference that does not add up is named.
+    assert.deepEqual((await verifyClosure(db, { ...closure, openingFloatCents: 9_950, differenceCents: 0 })).problems, ['signature']);
+    assert.deepEqual((await verifyClosure(db, { ...closure, differenceCents: 0 })).problems, ['signature', 'cash']);
+    // The database holds the arithmetic too.
+    await sql`alter table till_closures disable trigger till_closures_no_update_delete`.execute(db);
+    try {
+      await assert.rejects(sql`update till_closures set opening_float_cents = 0 where id = ${closure.id}`.execute(db), /till_closures_difference/);
+    } finally {
+      await sql`alter table till_closures enable trigger till_closures_no_update_delete`.execute(db);
+    }
+  });
+
+  test('a closure signed before the opening float (message v1) still verifies, and its tampering is still caught', async () => {
+    const old = await createClosureWorld(db);
+    await old.sale({ pointId: old.pointA, businessDay: D, items: [{ article: 'Beer', vat: 2000, unitCents: 450 }], payments: [{ method: 'cash', amountCents: 450 }] });
+    const made = await closeDay(db, old.cashier, { placeId: old.place.id, pointId: old.pointA, businessDay: D, countedCashCents: 450 });
+    // Rewritten as the version-1 closure the node would have made before migration 0017.
+    const key = await loadNodeKey(db);
+    const v1 = signText(key.privateKey, closureMessage(made, 1));
+    await sql`alter table till_closures disable trigger till_closures_no_update_delete`.execute(db);
+    try {
+      await sql`update till_closures set message_version = 1, signature = ${v1} where id = ${made.id}`.execute(db);
+      await assert.rejects(sql`update till_closures set opening_float_cents = 100, counted_cash_cents = 550 where id = ${made.id}`.execute(db), /till_closures_v1_no_float/);
+    } finally {
+      await sql`alter table till_closures enable trigger till_closures_no_update_delete`.execute(db);
+    }
+    const stored = (await findClosure(db, old.place.id, made.id))!;
+    assert.equal(stored.messageVersion, 1);
+    assert.deepEqual(await verifyClosure(db, stored), { ok: true, problems: [] });
+    assert.deepEqual((await verifyClosure(db, { ...stored, countedCashCents: 500, differenceCents: 50 })).problems, ['signature']);
+    assert.deepEqual((await verifyClosure(db, { ...stored, openingFloatCents: 50 })).problems, ['version']);
+  });
+
   test('a tampered closure fails verification', async () => {
     const closure = await closeDay(db, w.admin, { placeId: w.place.id, pointId: w.pointB, businessDay: D, countedCashCents: 450 });
     assert.equal(closure.differenceCents, 0);
@@ -274,6 +314,10 @@ describe('closeDay: input, permissions, tenancy', () => {
       [{ pointId: v.pointA, businessDay: D, countedCashCents: 1_000_000_001 }, ['countedCashCents:closures.counted-cash']],
       [{ pointId: v.pointA, businessDay: D, countedCashCents: 0, note: 'x'.repeat(501) }, ['note:too-long']],
       [{ pointId: v.pointA, businessDay: D, countedCashCents: 0, note: 5 }, ['note:type']],
+      [{ pointId: v.pointA, businessDay: D, countedCashCents: 0, openingFloatCents: -100 }, ['openingFloatCents:closures.opening-float']],
+      [{ pointId: v.pointA, businessDay: D, countedCashCents: 0, openingFloatCents: 12.5 }, ['openingFloatCents:closures.opening-float']],
+      [{ pointId: v.pointA, businessDay: D, countedCashCents: 0, openingFloatCents: '100' }, ['openingFloatCents:closures.opening-float']],
+      [{ pointId: v.pointA, businessDay: D, countedCashCents: 0, openingFloatCents: 1_000_000_001 }, ['openingFloatCents:closures.opening-float']],
     ];
     for (const [input, fields] of cases) {
       const error = await closeDay(db, v.cashier, { placeId: v.place.id, ...input } as never).then(() => null, (e: unknown) => e);

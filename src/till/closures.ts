@@ -3,7 +3,7 @@ import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
 import type { ClosureTotals } from './closureReport.ts';
 
 /** The version of the signed message (stored with each closure as message_version). */
-export const CLOSURE_MESSAGE_VERSION = 1;
+export const CLOSURE_MESSAGE_VERSION = 2;
 
 /** A closure (Z report) as the other modules and the views see it. */
 export interface Closure {
@@ -19,8 +19,12 @@ export interface Closure {
   lineCount: number;
   totals: ClosureTotals;
   totalsSha256: string;
+  /** Cash in the drawer before the day's first sale (0 in version-1 closures). */
+  openingFloatCents: number;
+  /** Σ cash payment lines (signed); the drawer should hold openingFloatCents + expectedCashCents. */
   expectedCashCents: number;
   countedCashCents: number;
+  /** counted − float − expected. */
   differenceCents: number;
   note: string;
   closedBy: string | null;
@@ -37,19 +41,22 @@ export function totalsDigest(totals: ClosureTotals): string {
 }
 
 /**
- * The message the node key signs for a closure, version 1: one `|`-separated line. It binds the
- * closure to the journal (head position and hash at closing time, first and last line summed) and
- * to its totals (their digest), the cash counted and the time.
+ * The message the node key signs for a closure: one `|`-separated line. It binds the closure to the
+ * journal (head position and hash at closing time, first and last line summed) and to its totals
+ * (their digest), the cash counted and the time. Version 2 adds the opening float before the
+ * expected cash; version 1 (closures made before migration 0017) has none and is still verified.
  */
 export function closureMessage(c: {
   placeId: string; pointId: string; businessDay: string; journalHeadPosition: number; journalHeadHash: string;
   firstPosition: number | null; lastPosition: number | null; lineCount: number; totalsSha256: string;
-  expectedCashCents: number; countedCashCents: number; differenceCents: number; closedAt: Date;
-}): string {
+  openingFloatCents: number; expectedCashCents: number; countedCashCents: number; differenceCents: number; closedAt: Date;
+}, version: number = CLOSURE_MESSAGE_VERSION): string {
+  if (version !== 1 && version !== 2) throw new Error(`unknown closure message version ${version}`);
   return [
-    'rezo-till-closure-v1', c.placeId, c.pointId, c.businessDay, String(c.journalHeadPosition), c.journalHeadHash,
+    `rezo-till-closure-v${version}`, c.placeId, c.pointId, c.businessDay, String(c.journalHeadPosition), c.journalHeadHash,
     c.firstPosition === null ? '' : String(c.firstPosition), c.lastPosition === null ? '' : String(c.lastPosition), String(c.lineCount),
-    c.totalsSha256, String(c.expectedCashCents), String(c.countedCashCents), String(c.differenceCents), c.closedAt.toISOString(),
+    c.totalsSha256, ...(version >= 2 ? [String(c.openingFloatCents)] : []),
+    String(c.expectedCashCents), String(c.countedCashCents), String(c.differenceCents), c.closedAt.toISOString(),
   ].join('|');
 }
 
@@ -70,7 +77,7 @@ function toClosure(r: Row): Closure {
     journalHeadPosition: Number(r.journal_head_position), journalHeadHash: r.journal_head_hash,
     firstPosition: r.first_position === null ? null : Number(r.first_position), lastPosition: r.last_position === null ? null : Number(r.last_position),
     lineCount: r.line_count, totals: r.totals as ClosureTotals, totalsSha256: r.totals_sha256,
-    expectedCashCents: Number(r.expected_cash_cents), countedCashCents: Number(r.counted_cash_cents), differenceCents: Number(r.difference_cents),
+    openingFloatCents: Number(r.opening_float_cents), expectedCashCents: Number(r.expected_cash_cents), countedCashCents: Number(r.counted_cash_cents), differenceCents: Number(r.difference_cents),
     note: r.note, closedBy: r.closed_by, closedByName: r.closed_by_name ?? null, closedByApiKey: r.closed_by_api_key,
     closedAt: r.closed_at, signature: r.signature, messageVersion: r.message_version,
   };
