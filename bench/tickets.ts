@@ -12,11 +12,13 @@
  *       confirms the order and issues the ticket. Order and webhook requests are timed separately.
  *
  * Ends with `sold=<n> capacity=<c> oversold=<n-c if positive else 0> tickets_per_s=<x> p99_ms=<y>
- * baseline_per_s=<a> ratio=<x/a>` (p99 of the order request). Settings: BENCH_BUYERS (2000),
+ * baseline_per_s=<a> ratio=<x/a> server_cpu_ms_per_ticket=<c>` (p99 of the order request; c: CPU time of
+ * the `rezo serve` process during (b), from /proc, divided by the tickets sold). Settings: BENCH_BUYERS (2000),
  * BENCH_CAPACITY (1000), BENCH_CONCURRENCY (connections, 128), BENCH_TIMEOUT_S (120),
  * BENCH_PROFILE=<dir> (the server writes a V8 CPU profile there: `node --cpu-prof`).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import Stripe from 'stripe';
@@ -40,6 +42,20 @@ async function inParallel(n: number, width: number, task: (i: number) => Promise
   await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
     while (next < n) await task(next++);
   }));
+}
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. Unlike
+ * latencies, the server's CPU per ticket hardly depends on what else the machine runs: the figure to
+ * compare two versions of the code on a busy machine.
+ */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
 }
 const summary = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -137,6 +153,7 @@ try {
   let soldOut = 0;
   let failed = 0;
   const deadline = Date.now() + TIMEOUT_MS;
+  const cpu0 = cpuSeconds(child.pid);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: BUYERS }, async (_, i) => {
@@ -163,6 +180,7 @@ try {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = cpuSeconds(child.pid);
   await http.close();
 
   const check = await openDatabase({ url: dbUrl(name), poolSize: 2 });
@@ -174,7 +192,9 @@ try {
   log(`rezo: ${BUYERS} buyers, ${placed} orders placed, ${soldOut} told sold out, ${failed} failed, in ${seconds.toFixed(2)} s`);
   log(`order request: p50 ${percentile(orderLatencies, 50).toFixed(1)} ms, p99 ${percentile(orderLatencies, 99).toFixed(1)} ms; counter taken=${capacityRow.taken}`);
   log(`webhook request: ${summary(webhookLatencies)}`);
-  log(`sold=${sold} capacity=${capacityRow.capacity} oversold=${Math.max(0, sold - capacityRow.capacity)} tickets_per_s=${ticketsPerS.toFixed(0)} p99_ms=${percentile(orderLatencies, 99).toFixed(1)} baseline_per_s=${baselinePerS.toFixed(0)} ratio=${(ticketsPerS / baselinePerS).toFixed(3)}`);
+  const cpuMsPerTicket = cpu0 !== null && cpu1 !== null && sold > 0 ? ((cpu1 - cpu0) * 1000) / sold : null;
+  if (cpuMsPerTicket !== null) log(`server CPU during the sale: ${(cpu1! - cpu0!).toFixed(2)} s for ${BUYERS} buyers = ${cpuMsPerTicket.toFixed(2)} ms per ticket sold (refusals included)`);
+  log(`sold=${sold} capacity=${capacityRow.capacity} oversold=${Math.max(0, sold - capacityRow.capacity)} tickets_per_s=${ticketsPerS.toFixed(0)} p99_ms=${percentile(orderLatencies, 99).toFixed(1)} baseline_per_s=${baselinePerS.toFixed(0)} ratio=${(ticketsPerS / baselinePerS).toFixed(3)}${cpuMsPerTicket !== null ? ` server_cpu_ms_per_ticket=${cpuMsPerTicket.toFixed(2)}` : ''}`);
 } finally {
   if (child) {
     child.kill('SIGTERM');

@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Trx } from '../db/database.ts';
-import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { purposeOf, type PaymentRow } from './purposes.ts';
@@ -43,30 +42,24 @@ export async function confirmPayment(
   const amountOk = report.amountCents === payment.amount_cents && report.currency.toUpperCase() === payment.currency;
   const paid: PaymentRow = { ...payment, status: 'paid', provider_payment_id: report.providerPaymentId, received_cents: report.amountCents, method: report.method ?? payment.method };
   const outcome = amountOk ? await purposeOf(payment.purpose).apply(trx, paid, { config }) : 'cannot_apply';
-  await trx
-    .updateTable('payments')
-    .set({
-      status: outcome === 'applied' ? 'paid' : 'refund_pending',
-      provider_payment_id: report.providerPaymentId,
-      received_cents: report.amountCents,
-      method: report.method ?? payment.method,
-      paid_at: sql<Date>`now()`,
-      updated_at: sql<Date>`now()`,
-      failure: amountOk ? (outcome === 'applied' ? null : 'purpose could not apply the payment') : `amount mismatch: received ${report.amountCents} ${report.currency}`,
-    })
-    .where('id', '=', payment.id)
-    .execute();
-  if (outcome !== 'applied') {
-    await trx
-      .insertInto('refunds')
-      .values({ id: uuidv7(), payment_id: payment.id, amount_cents: report.amountCents, reason: amountOk ? 'cannot_apply' : 'amount_mismatch', status: 'pending' })
-      .execute();
-  }
-  await audit(trx, actor, {
-    placeId: payment.place_id,
-    action: outcome === 'applied' ? 'payment.paid' : 'payment.refund-queued',
-    subjectId: payment.id,
-    data: { purpose: payment.purpose, amount_cents: report.amountCents, provider: payment.provider },
-  });
+  // The payment's new state, the refund when the money cannot be used, and the audit entry (as
+  // audit() writes it, src/access/audit.ts): one statement.
+  const refund = outcome !== 'applied';
+  const actorPerson = actor.kind === 'person' ? actor.personId : null;
+  const actorKey = actor.kind === 'apiKey' ? actor.keyId : null;
+  await sql`
+    with updated as (
+      update payments
+         set status = ${outcome === 'applied' ? 'paid' : 'refund_pending'}, provider_payment_id = ${report.providerPaymentId}, received_cents = ${report.amountCents}::bigint,
+             method = ${report.method ?? payment.method}, paid_at = now(), updated_at = now(),
+             failure = ${amountOk ? (outcome === 'applied' ? null : 'purpose could not apply the payment') : `amount mismatch: received ${report.amountCents} ${report.currency}`}
+       where id = ${payment.id}
+      returning id),
+    refund as (
+      insert into refunds (id, payment_id, amount_cents, reason, status)
+      select ${uuidv7()}::uuid, id, ${report.amountCents}::bigint, ${amountOk ? 'cannot_apply' : 'amount_mismatch'}, 'pending' from updated where ${refund})
+    insert into audit_log (id, place_id, actor_person_id, actor_api_key_id, action, subject_id, data)
+    values (${uuidv7()}::uuid, ${payment.place_id}::uuid, ${actorPerson}::uuid, ${actorKey}::uuid, ${refund ? 'payment.refund-queued' : 'payment.paid'}, ${payment.id}::uuid,
+      ${JSON.stringify({ purpose: payment.purpose, amount_cents: report.amountCents, provider: payment.provider })}::jsonb)`.execute(trx);
   return outcome === 'applied' ? 'confirmed' : 'refunding';
 }

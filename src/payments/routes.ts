@@ -16,9 +16,10 @@ export async function paymentRoutes(app: ModuleApp, { deps }: ModuleOptions) {
     scope.post('/webhooks/stripe', { config: { csrf: false } }, async (request, reply) => {
       const signature = request.headers['stripe-signature'];
       if (!Buffer.isBuffer(request.body)) throw new DomainError('bad-request', 400);
-      const result = await handleStripeWebhook(db, stripe, config, { rawBody: request.body, signature: typeof signature === 'string' ? signature : undefined });
-      // Refunds queued by this event go out after its transaction committed.
-      setImmediate(() => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')));
+      const { result, refundQueued } = await handleStripeWebhook(db, stripe, config, { rawBody: request.body, signature: typeof signature === 'string' ? signature : undefined });
+      // A refund queued by this event goes out after its transaction committed (the others are
+      // retried by the housekeeping every 30 s).
+      if (refundQueued) setImmediate(() => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')));
       return reply.send({ received: true, result });
     });
   });

@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../db/database.ts';
-import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import type { OrderStatus } from './tables.ts';
 import { emitEvent } from '../webhooks/emitEvent.ts';
+import { AUDIT_INTO, auditRow } from './auditRow.ts';
 
 /** The only transitions an order may take (docs/TICKETING.md, invariant 5). */
 const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
@@ -21,9 +21,23 @@ export class IllegalTransition extends Error {
   }
 }
 
+export interface TransitionOptions {
+  /**
+   * Further writes made by the same statement, only if the order moved: `name as (…)` clauses
+   * (joined with commas) that must test `exists (select 1 from moved)` (e.g. the tickets of a paid order).
+   */
+  alsoWrite?: RawBuilder<unknown>;
+  /**
+   * Whether the venue has an active endpoint for this event type, when the caller read it already
+   * under the order's lock (completeOrder): the event is only emitted to them.
+   */
+  listening?: boolean;
+}
+
 /**
  * Moves an order to `to`, refusing any transition not in the table, and audits it in the caller's
- * transaction. The caller holds the order's row lock.
+ * transaction — the move, its audit entry (and the caller's `alsoWrite`) in one statement. The caller
+ * holds the order's row lock.
  */
 export async function transitionOrder(
   trx: Trx,
@@ -31,24 +45,30 @@ export async function transitionOrder(
   order: { place_id: string; id: string; status: OrderStatus },
   to: OrderStatus,
   data: Record<string, unknown> = {},
+  options: TransitionOptions = {},
 ): Promise<void> {
   if (!ALLOWED[order.status].includes(to)) throw new IllegalTransition(order.status, to);
-  const moved = await trx
-    .updateTable('orders')
-    .set({
-      status: to,
-      ...(to === 'paid' ? { paid_at: sql<Date>`now()` } : {}),
-      ...(to === 'cancelled' || to === 'expired' || to === 'refunded' ? { closed_at: sql<Date>`now()` } : {}),
-    })
-    .where('place_id', '=', order.place_id)
-    .where('id', '=', order.id)
-    // The status the caller read under its lock: anything else is a bug, and must not be audited as done.
-    .where('status', '=', order.status)
-    .returning('id')
-    .executeTakeFirst();
-  if (!moved) throw new Error(`order ${order.id} is not ${order.status}: transition to ${to} refused`);
-  await audit(trx, actor, { placeId: order.place_id, action: `order.${to}`, subjectId: order.id, data: { from: order.status, ...data } });
-  if (to === 'paid' || to === 'cancelled' || to === 'refunded') {
+  const emits = to === 'paid' || to === 'cancelled' || to === 'refunded';
+  const checkListeners = emits && options.listening === undefined;
+  // `status = <the status the caller read under its lock>`: anything else is a bug, and must not be
+  // audited as done.
+  const { rows } = await sql<{ moved: number; listening: boolean }>`
+    with moved as (
+      update orders
+         set status = ${to},
+             paid_at = ${to === 'paid' ? sql`now()` : sql`paid_at`},
+             closed_at = ${to === 'cancelled' || to === 'expired' || to === 'refunded' ? sql`now()` : sql`closed_at`}
+       where place_id = ${order.place_id} and id = ${order.id} and status = ${order.status}
+      returning id),
+    logged as (
+      insert into ${AUDIT_INTO}
+      ${auditRow(actor, { placeId: order.place_id, action: `order.${to}`, subjectId: order.id, data: { from: order.status, ...data } })}
+       where exists (select 1 from moved))
+    ${options.alsoWrite ? sql`, ${options.alsoWrite}` : sql``}
+    select (select count(*) from moved)::int as moved,
+      ${checkListeners ? sql`exists (select 1 from webhook_endpoints w where w.place_id = ${order.place_id} and w.active and ${`order.${to}`} = any(w.events))` : sql`false`} as listening`.execute(trx);
+  if (rows[0]!.moved !== 1) throw new Error(`order ${order.id} is not ${order.status}: transition to ${to} refused`);
+  if (emits && (options.listening ?? rows[0]!.listening)) {
     // The venue's integrations get the checkout answers with the paid order (labels as they were asked).
     const answers = to !== 'paid' ? [] : await trx.selectFrom('order_answers')
       .select(['question_id', 'label', 'kind', 'value', 'line_id', 'line_rank'])

@@ -8,16 +8,25 @@ import { registerPurpose } from '../payments/purposes.ts';
 import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { completeOrder } from './completeOrder.ts';
+import type { PlacedOrder } from './placeOrder.ts';
+import type { Language } from '../db/schema.ts';
 
 /**
  * Sends the buyer of a pending paid order to Stripe Checkout (on the venue's connected account).
  * Only the buyer (same person, or the same browser that placed it, which knows its id) may pay it.
+ * Given the order placeOrder just returned (same request, same buyer), it is not read again.
  */
-export async function payOrder(db: Db, stripe: Stripe | null, config: Config, actor: Actor | null, orderId: string): Promise<{ url: string }> {
-  if (!isUuid(orderId)) throw notFound('order');
-  const order = await db.selectFrom('orders').innerJoin('places', 'places.id', 'orders.place_id').select(['orders.id', 'orders.place_id', 'orders.status', 'orders.total_cents', 'orders.person_id', 'orders.email', 'orders.language', 'orders.reference', 'orders.expires_at', 'places.name']).where('orders.id', '=', orderId).executeTakeFirst();
-  if (!order) throw notFound('order');
-  if (order.person_id && !(actor?.kind === 'person' && actor.personId === order.person_id)) throw notFound('order');
+export async function payOrder(db: Db, stripe: Stripe | null, config: Config, actor: Actor | null, orderOrPlaced: string | PlacedOrder): Promise<{ url: string }> {
+  let order: { id: string; place_id: string; status: string; total_cents: number; person_id: string | null; email: string; language: Language; reference: string; expires_at: Date; name: string } | undefined;
+  if (typeof orderOrPlaced === 'string') {
+    if (!isUuid(orderOrPlaced)) throw notFound('order');
+    order = await db.selectFrom('orders').innerJoin('places', 'places.id', 'orders.place_id').select(['orders.id', 'orders.place_id', 'orders.status', 'orders.total_cents', 'orders.person_id', 'orders.email', 'orders.language', 'orders.reference', 'orders.expires_at', 'places.name']).where('orders.id', '=', orderOrPlaced).executeTakeFirst();
+    if (!order) throw notFound('order');
+    if (order.person_id && !(actor?.kind === 'person' && actor.personId === order.person_id)) throw notFound('order');
+  } else {
+    const p = orderOrPlaced;
+    order = { id: p.id, place_id: p.placeId, status: p.status, total_cents: p.totalCents, person_id: p.personId, email: p.email, language: p.language, reference: p.reference, expires_at: p.expiresAt, name: p.placeName };
+  }
   if (order.status !== 'pending' || order.expires_at <= new Date()) throw new DomainError('order-not-payable', 409);
   if (order.total_cents === 0) throw new DomainError('order-not-payable', 409);
   const { url } = await startStripeCheckout(db, stripe, config, {

@@ -2,8 +2,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
 import type { Language } from '../db/schema.ts';
-import { audit } from '../access/audit.ts';
-import type { Actor } from '../access/actor.ts';
+import { SYSTEM, type Actor } from '../access/actor.ts';
 import { isEmail } from '../config.ts';
 import { translate } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
@@ -14,8 +13,9 @@ import { hashToken, randomToken } from '../shared/secrets.ts';
 import { validMembershipsOf } from '../memberships/memberships.ts';
 import { today } from '../memberships/validity.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
-import { takePlaces, takePromoUse, type Holding } from './places.ts';
-import { checkAnswers, questionsOf, storeAnswers, type AnswerInput, type AnswerRow, type OrderPlace } from './questions.ts';
+import { takePlaces, type Holding, type Shortage } from './places.ts';
+import { AUDIT_INTO, auditRow } from './auditRow.ts';
+import { checkAnswers, type AnswerInput, type AnswerRow, type OrderPlace, type Question } from './questions.ts';
 
 /** Lines of one order at most: bounded work per request. */
 export const MAX_LINES = 20;
@@ -47,6 +47,12 @@ export interface PlacedOrder {
   expiresAt: Date;
   /** True for a free booking: confirmed by the link mailed to the address. */
   needsMailConfirmation: boolean;
+  /** What paying it needs (payOrder), known here: no need to read it again. */
+  placeId: string;
+  placeName: string;
+  personId: string | null;
+  email: string;
+  language: Language;
 }
 
 function refused(code: string, status: number, params: Record<string, string | number> = {}): never {
@@ -55,9 +61,17 @@ function refused(code: string, status: number, params: Record<string, string | n
 
 /**
  * Takes places for a buyer and holds them for `checkoutHoldMinutes`: the order is `pending` until
- * it is paid (paid orders) or confirmed by mail (free bookings). Everything — checks, counters,
- * order, lines — happens in one transaction, and every scarce counter is taken by a conditional
- * update (docs/TICKETING.md), so concurrent buyers can never take more than there is.
+ * it is paid (paid orders) or confirmed by mail (free bookings). Every scarce counter is taken under
+ * its row lock by the statement that writes the order, its lines, answers and audit entry — all or
+ * nothing (places.ts, takePlaces; docs/TICKETING.md) — so concurrent buyers can never take more than
+ * there is. Round trips, the capacity row being the hot spot of a sale:
+ * - one unlocked read of everything the checks need (readForOrder); a date sold out as read, with no
+ *   hold on it run out, is refused there (409, nothing else is done);
+ * - one statement that takes the counters and writes the order, which is its own transaction; only
+ *   per-person limits (their lock, then the count, then the write) and free bookings (their mail
+ *   with the order) open a transaction around it;
+ * - when the counters are short, the holds of these dates that ran out are released and the order
+ *   tried once more (invariant 4: never "sold out" while an expired hold keeps places).
  */
 export async function placeOrder(db: Db, config: Config, actor: Actor | null, input: PlaceOrderInput): Promise<PlacedOrder> {
   const errors = new FieldErrors();
@@ -84,97 +98,84 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
   // so the form shows every mistake at once.
   if (errors.list.some((e) => e.field !== 'email')) errors.throwIfAny();
   const personId = actor?.kind === 'person' ? actor.personId : null;
+  const dateIds = [...new Set(lines.map((l) => l.eventDateId))];
+  const priceIds = [...new Set(lines.map((l) => l.priceId))];
 
-  return inTransaction(db, async (trx) => {
-    const place = await trx.selectFrom('places').select(['id', 'timezone', 'name']).where('slug', '=', input.slug).executeTakeFirst();
-    if (!place) throw notFound('place');
-    const dateIds = [...new Set(lines.map((l) => l.eventDateId))];
-    // Holds that ran out give their places back before anyone counts what is left (invariant 4).
-    await releaseExpiredOrders(trx, { placeId: place.id, dateIds });
-
-    const prices = await trx.selectFrom('ticket_prices').selectAll().where('place_id', '=', place.id).where('id', 'in', [...new Set(lines.map((l) => l.priceId))]).execute();
-    const dates = await trx
-      .selectFrom('event_dates as d')
-      .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'd.place_id').onRef('e.id', '=', 'd.event_id'))
-      .select(['d.id', 'd.event_id', 'd.starts_at', 'e.state', 'e.visibility', 'e.title'])
-      .where('d.place_id', '=', place.id)
-      .where('d.id', 'in', dateIds)
-      .execute();
-    const now = new Date();
-    const holding: Holding = { placeId: place.id, perDate: new Map(), perPrice: new Map(), promoCodeId: null };
-    const priced: { id: string; priceId: string; eventId: string; eventDateId: string; quantity: number; unitCents: number; vatBp: number }[] = [];
-    const perEvent = new Map<string, number>();
-    for (const [i, line] of lines.entries()) {
-      const price = prices.find((p) => p.id === line.priceId);
-      const date = dates.find((d) => d.id === line.eventDateId);
-      if (!price || !price.active || !date || date.event_id !== price.event_id || (price.event_date_id && price.event_date_id !== date.id)) {
-        throw new DomainError('validation', 422, {}, [{ field: `lines.${i}.priceId`, message: 'choice' }]);
-      }
-      if (date.state !== 'published' || date.visibility === 'private') refused('event-not-on-sale', 409, { event: date.title });
-      if ((price.sales_open_at && now < price.sales_open_at) || (price.sales_close_at && now >= price.sales_close_at) || date.starts_at < now) {
-        refused('sales-closed', 409, { price: price.name });
-      }
-      if (line.quantity > price.per_order_limit) throw new DomainError('validation', 422, {}, [{ field: `lines.${i}.quantity`, message: 'per-order-limit', params: { max: price.per_order_limit } }]);
-      let unitCents = price.price_cents;
-      if (price.kind === 'free') unitCents = 0;
-      if (price.kind === 'pay_what_you_want') {
-        if (line.amount === null || line.amount < price.min_price_cents) {
-          throw new DomainError('validation', 422, {}, [{ field: `lines.${i}.amount`, message: 'below-minimum', params: { min: (price.min_price_cents / 100).toFixed(2) } }]);
-        }
-        unitCents = line.amount;
-      }
-      if (price.kind === 'member_only') {
-        if (!personId) refused('membership-required', 403, { price: price.name });
-        const allowed = price.member_place_ids.length > 0 ? price.member_place_ids : [place.id];
-        const valid = await validMembershipsOf(trx, personId!, today(place.timezone, date.starts_at), allowed);
-        if (valid.length === 0) refused('membership-required', 403, { price: price.name });
-      }
-      priced.push({ id: uuidv7(), priceId: price.id, eventId: price.event_id, eventDateId: date.id, quantity: line.quantity, unitCents, vatBp: price.vat_rate_bp });
-      holding.perDate.set(date.id, (holding.perDate.get(date.id) ?? 0) + line.quantity);
-      holding.perPrice.set(price.id, (holding.perPrice.get(price.id) ?? 0) + line.quantity);
-      perEvent.set(price.event_id, (perEvent.get(price.event_id) ?? 0) + line.quantity);
+  // Everything the checks need, in one round trip and without a transaction (each statement reads
+  // committed data; nothing here is locked, and the places are counted again under their locks).
+  const ctx = await readForOrder(db, input.slug, dateIds, priceIds, promoCode);
+  if (!ctx) throw notFound('place');
+  const { place, prices, dates } = ctx;
+  const now = new Date();
+  const holding: Holding = { placeId: place.id, perDate: new Map(), perPrice: new Map(), promoCodeId: null };
+  const priced: { id: string; priceId: string; eventId: string; eventDateId: string; quantity: number; unitCents: number; vatBp: number }[] = [];
+  const perEvent = new Map<string, number>();
+  for (const [i, line] of lines.entries()) {
+    const price = prices.find((p) => p.id === line.priceId);
+    const date = dates.find((d) => d.id === line.eventDateId);
+    if (!price || !price.active || !date || date.event_id !== price.event_id || (price.event_date_id && price.event_date_id !== date.id)) {
+      throw new DomainError('validation', 422, {}, [{ field: `lines.${i}.priceId`, message: 'choice' }]);
     }
-
-    // Checkout questions: answers checked against the questions read in this transaction.
-    const places: OrderPlace[] = [];
-    for (const l of priced) for (let rank = 0; rank < l.quantity; rank++) places.push({ index: places.length, eventId: l.eventId, lineId: l.id, rank });
-    const answers = checkAnswers(await questionsOf(trx, place.id, [...perEvent.keys()]), input.answers ?? [], places, errors);
-    errors.throwIfAny();
-
-    // Per-person limits (invariant 3): one buyer's orders for one event run one at a time.
-    for (const [eventId] of [...perEvent].sort(([a], [b]) => a.localeCompare(b))) {
-      await sql`select pg_advisory_xact_lock(hashtext(${`order:${eventId}:${personId ?? email}`}))`.execute(trx);
+    if (date.state !== 'published' || date.visibility === 'private') refused('event-not-on-sale', 409, { event: date.title });
+    if ((price.sales_open_at && now < price.sales_open_at) || (price.sales_close_at && now >= price.sales_close_at) || date.starts_at < now) {
+      refused('sales-closed', 409, { price: price.name });
     }
-    for (const p of prices.filter((x) => x.per_person_limit !== null)) {
-      const wanted = holding.perPrice.get(p.id) ?? 0;
-      const had = await heldBy(trx, place.id, p.id, personId, email);
-      if (had + wanted > p.per_person_limit!) refused('per-person-limit', 409, { price: p.name, max: p.per_person_limit!, had });
+    if (line.quantity > price.per_order_limit) throw new DomainError('validation', 422, {}, [{ field: `lines.${i}.quantity`, message: 'per-order-limit', params: { max: price.per_order_limit } }]);
+    let unitCents = price.price_cents;
+    if (price.kind === 'free') unitCents = 0;
+    if (price.kind === 'pay_what_you_want') {
+      if (line.amount === null || line.amount < price.min_price_cents) {
+        throw new DomainError('validation', 422, {}, [{ field: `lines.${i}.amount`, message: 'below-minimum', params: { min: (price.min_price_cents / 100).toFixed(2) } }]);
+      }
+      unitCents = line.amount;
     }
+    if (price.kind === 'member_only') {
+      if (!personId) refused('membership-required', 403, { price: price.name });
+      const allowed = price.member_place_ids.length > 0 ? price.member_place_ids : [place.id];
+      const valid = await validMembershipsOf(db, personId!, today(place.timezone, date.starts_at), allowed);
+      if (valid.length === 0) refused('membership-required', 403, { price: price.name });
+    }
+    priced.push({ id: uuidv7(), priceId: price.id, eventId: price.event_id, eventDateId: date.id, quantity: line.quantity, unitCents, vatBp: price.vat_rate_bp });
+    holding.perDate.set(date.id, (holding.perDate.get(date.id) ?? 0) + line.quantity);
+    holding.perPrice.set(price.id, (holding.perPrice.get(price.id) ?? 0) + line.quantity);
+    perEvent.set(price.event_id, (perEvent.get(price.event_id) ?? 0) + line.quantity);
+  }
 
-    // Promo code (invariant 2).
-    let discountFor: (line: (typeof priced)[number]) => number = () => 0;
+  // Checkout questions: answers checked against the questions as read above; they are written by
+  // the statement that writes the order (invariant 14).
+  const places: OrderPlace[] = [];
+  for (const l of priced) for (let rank = 0; rank < l.quantity; rank++) places.push({ index: places.length, eventId: l.eventId, lineId: l.id, rank });
+  const answers = checkAnswers(ctx.questions.filter((q) => perEvent.has(q.eventId)), input.answers ?? [], places, errors);
+  errors.throwIfAny();
+
+  // Per-person limits (invariant 3) need their lock held until the order is written; free bookings
+  // queue their mail with the order: both need a transaction. Otherwise the order is written by one
+  // statement, which is its own transaction.
+  const limited = prices.filter((p) => p.per_person_limit !== null && holding.perPrice.has(p.id));
+  const code = promoCode ? ctx.promos.find((c) => perEvent.has(c.event_id)) : undefined;
+  const discountFor = (l: (typeof priced)[number]): number => {
+    if (!code || l.eventId !== code.event_id || (code.price_id && code.price_id !== l.priceId)) return 0;
+    const per = code.percent_off !== null ? Math.floor((l.unitCents * code.percent_off) / 100) : Math.min(code.amount_off_cents!, l.unitCents);
+    return per * l.quantity;
+  };
+  const total = priced.reduce((sum, l) => sum + l.unitCents * l.quantity - discountFor(l), 0);
+
+  const take = async (q: Db): Promise<PlacedOrder> => {
+    // Promo code (invariant 2): its use is taken with the places, under its row lock.
     if (promoCode) {
-      const code = await trx
-        .selectFrom('promo_codes')
-        .selectAll()
-        .where('place_id', '=', place.id)
-        .where('code', '=', promoCode)
-        .where('event_id', 'in', [...perEvent.keys()])
-        .executeTakeFirst();
       if (!code) throw new DomainError('validation', 422, {}, [{ field: 'promoCode', message: 'promo-unknown' }]);
-      if (!(await takePromoUse(trx, place.id, code.id))) refused('promo-used-up', 409, { code: promoCode });
       holding.promoCodeId = code.id;
-      discountFor = (l) => {
-        if (l.eventId !== code.event_id || (code.price_id && code.price_id !== l.priceId)) return 0;
-        const per = code.percent_off !== null ? Math.floor((l.unitCents * code.percent_off) / 100) : Math.min(code.amount_off_cents!, l.unitCents);
-        return per * l.quantity;
-      };
     }
-
-    const total = priced.reduce((sum, l) => sum + l.unitCents * l.quantity - discountFor(l), 0);
-    const free = total === 0;
-    const confirmToken = free ? randomToken() : null;
-    const held = await insertHold(trx, {
+    // Used up or sold out as read (no lock, no transaction) while no hold on these dates has run out:
+    // refused at once. Otherwise the counters decide, under their locks.
+    const promoLooksUsed = code !== undefined && code.max_uses !== null && code.used >= code.max_uses;
+    const placesLookShort =
+      [...holding.perDate].some(([id, n]) => { const c = ctx.capacity.find((x) => x.id === id); return c !== undefined && c.taken + n > c.capacity; }) ||
+      [...holding.perPrice].some(([id, n]) => { const p = prices.find((x) => x.id === id)!; return p.stock !== null && p.taken + n > p.stock; });
+    if (!ctx.expiredHolds && promoLooksUsed) refused('promo-used-up', 409, { code: promoCode });
+    if (!ctx.expiredHolds && placesLookShort) refused('sold-out', 409);
+    const confirmToken = total === 0 ? randomToken() : null;
+    const hold: NewHold = {
       placeId: place.id, personId, email, name, language: input.language, promoCodeId: holding.promoCodeId, holdMinutes: config.checkoutHoldMinutes,
       confirmTokenHash: confirmToken ? hashToken(confirmToken) : null, answers, actor,
       lines: priced.map((l) => ({ ...l, discountCents: discountFor(l) })),
@@ -182,27 +183,137 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
         if (!confirmToken) return;
         const link = `${config.baseUrl}/orders/confirm/${confirmToken}`;
         const params = { place: place.name, link, minutes: config.checkoutHoldMinutes, reference };
-        await queueMail(trx, { to: email, language: input.language, subject: translate(input.language, 'mail.booking.subject', params), text: translate(input.language, 'mail.booking.text', params) }, Boolean(config.smtpUrl));
+        await queueMail(q, { to: email, language: input.language, subject: translate(input.language, 'mail.booking.subject', params), text: translate(input.language, 'mail.booking.text', params) }, Boolean(config.smtpUrl));
       },
-    });
-    // Short of places, the whole order rolls back.
-    if (!held) refused('sold-out', 409);
-    return { id: held.id, reference: held.reference, status: 'pending', totalCents: total, expiresAt: held.expiresAt, needsMailConfirmation: free };
+    };
+    // Holds that ran out give their places and promo uses back before anyone is told there are none
+    // left (invariant 4): first when they looked short, else when the counters refused; then one
+    // more try.
+    let released = promoLooksUsed || placesLookShort ? await releaseExpiredOrders(q, { placeId: place.id, dateIds }) : -1;
+    const ids = newHoldIds();
+    await hold.beforeTaking?.(ids);
+    let held = await writeHold(q, hold, ids);
+    if (held.short && released < 0) {
+      released = await releaseExpiredOrders(q, { placeId: place.id, dateIds });
+      if (released > 0) held = await writeHold(q, hold, ids);
+    }
+    if (held.short === 'promo') refused('promo-used-up', 409, { code: promoCode });
+    // Short of places: nothing was written (and in a transaction, the whole of it rolls back).
+    if (held.short) refused('sold-out', 409);
+    return {
+      id: ids.id, reference: ids.reference, status: 'pending', totalCents: total, expiresAt: held.expiresAt!, needsMailConfirmation: total === 0,
+      placeId: place.id, placeName: place.name, personId, email, language: input.language,
+    };
+  };
+
+  if (limited.length === 0 && total !== 0 && !db.isTransaction) return take(db);
+  return inTransaction(db, async (trx) => {
+    if (limited.length > 0) {
+      // One buyer's orders for one event run one at a time (locks taken in event order), and what
+      // they hold is read after the lock, before the write.
+      const keys = [...new Set(limited.map((p) => p.event_id))].sort().map((eventId) => `order:${eventId}:${personId ?? email}`);
+      await sql`select count(pg_advisory_xact_lock(hashtext(k))) from unnest(${keys}::text[]) as k`.execute(trx);
+      const had = await heldBy(trx, place.id, limited.map((p) => p.id), personId, email);
+      for (const p of limited) {
+        const wanted = holding.perPrice.get(p.id) ?? 0;
+        const n = had.get(p.id) ?? 0;
+        if (n + wanted > p.per_person_limit!) refused('per-person-limit', 409, { price: p.name, max: p.per_person_limit!, had: n });
+      }
+    }
+    return take(trx);
   });
 }
 
-/** Places of a price a buyer already holds or bought (pending or paid orders). */
-async function heldBy(trx: Trx, placeId: string, priceId: string, personId: string | null, email: string): Promise<number> {
-  const row = await trx
+interface PriceRow {
+  id: string;
+  event_id: string;
+  event_date_id: string | null;
+  name: string;
+  kind: 'fixed' | 'free' | 'pay_what_you_want' | 'member_only';
+  price_cents: number;
+  min_price_cents: number;
+  member_place_ids: string[];
+  stock: number | null;
+  taken: number;
+  per_order_limit: number;
+  per_person_limit: number | null;
+  sales_open_at: Date | null;
+  sales_close_at: Date | null;
+  vat_rate_bp: number;
+  active: boolean;
+}
+
+interface PromoRow {
+  id: string;
+  event_id: string;
+  price_id: string | null;
+  percent_off: number | null;
+  amount_off_cents: number | null;
+  max_uses: number | null;
+  used: number;
+}
+
+/**
+ * One statement: the venue, the prices and dates (with their events) of the lines, the events'
+ * questions, the dates' capacity counters, whether a hold on these dates has run out, and the promo
+ * codes of that name. JSON aggregates, so a single round trip whatever the number of lines.
+ */
+async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: string[], promoCode: string) {
+  const { rows } = await sql<{
+    id: string; timezone: string; name: string;
+    prices: (Omit<PriceRow, 'sales_open_at' | 'sales_close_at'> & { sales_open_at: string | null; sales_close_at: string | null })[];
+    dates: { id: string; event_id: string; starts_at: string; state: string; visibility: string; title: string }[];
+    questions: { id: string; event_id: string; label: string; kind: Question['kind']; choices: string[]; required: boolean; per_ticket: boolean; position: number }[];
+    capacity: { id: string; capacity: number; taken: number }[];
+    expired_holds: boolean;
+    promos: PromoRow[];
+  }>`
+    select p.id, p.timezone, p.name,
+      coalesce((select json_agg(t) from ticket_prices t where t.place_id = p.id and t.id = any(${priceIds}::uuid[])), '[]'::json) as prices,
+      coalesce((select json_agg(json_build_object('id', d.id, 'event_id', d.event_id, 'starts_at', d.starts_at, 'state', e.state, 'visibility', e.visibility, 'title', e.title))
+         from event_dates d join events e on e.place_id = d.place_id and e.id = d.event_id
+        where d.place_id = p.id and d.id = any(${dateIds}::uuid[])), '[]'::json) as dates,
+      coalesce((select json_agg(json_build_object('id', q.id, 'event_id', q.event_id, 'label', q.label, 'kind', q.kind, 'choices', q.choices, 'required', q.required,
+           'per_ticket', q.per_ticket, 'position', q.position) order by q.position, q.created_at)
+         from ticket_questions q
+        where q.place_id = p.id and q.event_id in (select d.event_id from event_dates d where d.place_id = p.id and d.id = any(${dateIds}::uuid[]))), '[]'::json) as questions,
+      coalesce((select json_agg(json_build_object('id', c.event_date_id, 'capacity', c.capacity, 'taken', c.taken))
+         from date_capacity c where c.place_id = p.id and c.event_date_id = any(${dateIds}::uuid[])), '[]'::json) as capacity,
+      exists (select 1 from orders o
+               where o.status = 'pending' and o.expires_at <= now() and o.place_id = p.id
+                 and exists (select 1 from order_lines l where l.place_id = o.place_id and l.order_id = o.id and l.event_date_id = any(${dateIds}::uuid[]))) as expired_holds,
+      coalesce((select json_agg(json_build_object('id', c.id, 'event_id', c.event_id, 'price_id', c.price_id, 'percent_off', c.percent_off,
+           'amount_off_cents', c.amount_off_cents, 'max_uses', c.max_uses, 'used', c.used) order by c.id)
+         from promo_codes c where ${promoCode} <> '' and c.place_id = p.id and c.code = ${promoCode}), '[]'::json) as promos
+    from places p where p.slug = ${slug}`.execute(db);
+  const r = rows[0];
+  if (!r) return null;
+  const at = (s: string | null) => (s === null ? null : new Date(s));
+  return {
+    place: { id: r.id, timezone: r.timezone, name: r.name },
+    prices: r.prices.map((p): PriceRow => ({ ...p, sales_open_at: at(p.sales_open_at), sales_close_at: at(p.sales_close_at) })),
+    dates: r.dates.map((d) => ({ ...d, starts_at: new Date(d.starts_at) })),
+    questions: r.questions.map((q): Question => ({ id: q.id, eventId: q.event_id, label: q.label, kind: q.kind, choices: q.choices, required: q.required, perTicket: q.per_ticket, position: q.position })),
+    capacity: r.capacity,
+    expiredHolds: r.expired_holds,
+    promos: r.promos,
+  };
+}
+
+/** Places of some prices a buyer already holds or bought (pending orders still held, paid orders), per price. */
+async function heldBy(trx: Trx, placeId: string, priceIds: string[], personId: string | null, email: string): Promise<Map<string, number>> {
+  const rows = await trx
     .selectFrom('order_lines as l')
     .innerJoin('orders as o', (j) => j.onRef('o.place_id', '=', 'l.place_id').onRef('o.id', '=', 'l.order_id'))
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('l.quantity'), sql<number>`0`).as('n'))
+    .select((eb) => ['l.price_id', eb.fn.coalesce(eb.fn.sum<number>('l.quantity'), sql<number>`0`).as('n')])
     .where('l.place_id', '=', placeId)
-    .where('l.price_id', '=', priceId)
-    .where('o.status', 'in', ['pending', 'paid'])
+    .where('l.price_id', 'in', priceIds)
+    // A hold that ran out counts no more, released or not yet (the housekeeping releases it soon).
+    .where((eb) => eb.or([eb('o.status', '=', 'paid'), eb.and([eb('o.status', '=', 'pending'), eb('o.expires_at', '>', sql<Date>`now()`)])]))
     .where((eb) => (personId ? eb.or([eb('o.person_id', '=', personId), eb('o.email', '=', email)]) : eb('o.email', '=', email)))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+    .groupBy('l.price_id')
+    .execute();
+  return new Map(rows.map((r) => [r.price_id, Number(r.n)]));
 }
 
 export interface HoldLine {
@@ -224,59 +335,75 @@ export interface NewHold {
   name: string;
   language: Language;
   lines: HoldLine[];
-  /** Already taken by the caller (takePromoUse), given back with the places. */
+  /** Its use is taken with the places (and given back with them). */
   promoCodeId: string | null;
   holdMinutes: number;
   confirmTokenHash: Buffer | null;
   answers: AnswerRow[];
   actor: Actor | null;
-  /** Runs after the order is written and before its places are taken (mails, links). */
+  /** Runs before the order and its places are written, in the same transaction (mails, links). */
   beforeTaking?: (order: { id: string; reference: string }) => Promise<void>;
 }
 
-/**
- * Writes a pending order — the order, its lines, its answers and its audit entry — and takes its
- * places with the conditional counters (docs/TICKETING.md, invariant 1), in the caller's
- * transaction. Returns null when a date or a price had not enough places left: the caller must then
- * roll its transaction back (everything here was written in it). Shared by checkout (placeOrder) and
- * the waiting list's offers (offerFreedPlaces), so a place is only ever taken one way.
- */
-export async function insertHold(trx: Trx, h: NewHold): Promise<{ id: string; reference: string; totalCents: number; expiresAt: Date } | null> {
+/** The id and public reference of a new order. */
+function newHoldIds(): { id: string; reference: string } {
   const id = uuidv7();
-  const reference = id.replace(/-/g, '').slice(-10).toUpperCase();
+  return { id, reference: id.replace(/-/g, '').slice(-10).toUpperCase() };
+}
+
+/**
+ * ONE statement (places.ts, takePlaces): locks and takes the counters in their fixed order and, only
+ * if all of them sufficed, writes the order, its lines, its answers and its audit entry. Nothing is
+ * written when something is short. The capacity row is locked for the time the database takes to run
+ * this statement (and, outside a transaction, to commit it): no round trip to this process in between.
+ */
+async function writeHold(db: Db, h: NewHold, ids: { id: string; reference: string }): Promise<{ short: Shortage | null; expiresAt: Date | null }> {
   const total = h.lines.reduce((sum, l) => sum + l.unitCents * l.quantity - l.discountCents, 0);
-  const expires = await trx
-    .insertInto('orders')
-    .values({
-      place_id: h.placeId,
-      id,
-      reference,
-      person_id: h.personId,
-      email: h.email,
-      name: h.name,
-      language: h.language,
-      status: 'pending',
-      total_cents: total,
-      expires_at: sql<Date>`now() + make_interval(mins => ${h.holdMinutes})`,
-      confirm_token_hash: h.confirmTokenHash,
-      promo_code_id: h.promoCodeId,
-    })
-    .returning('expires_at')
-    .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('order_lines')
-    .values(h.lines.map((l) => ({ place_id: h.placeId, order_id: id, id: l.id, price_id: l.priceId, event_id: l.eventId, event_date_id: l.eventDateId, quantity: l.quantity, unit_price_cents: l.unitCents, discount_cents: l.discountCents, vat_rate_bp: l.vatBp })))
-    .execute();
-  await storeAnswers(trx, h.placeId, id, h.answers);
-  await audit(trx, h.actor ?? { kind: 'system' }, { placeId: h.placeId, action: 'order.placed', subjectId: id, data: { email: h.email, total_cents: total, lines: h.lines.length } });
-  await h.beforeTaking?.({ id, reference });
-  // Places last: the capacity row stays locked from this update to the commit, so everything
-  // else is written first to keep that lock short.
   const holding: Holding = { placeId: h.placeId, perDate: new Map(), perPrice: new Map(), promoCodeId: h.promoCodeId };
   for (const l of h.lines) {
     holding.perDate.set(l.eventDateId, (holding.perDate.get(l.eventDateId) ?? 0) + l.quantity);
     holding.perPrice.set(l.priceId, (holding.perPrice.get(l.priceId) ?? 0) + l.quantity);
   }
-  if (await takePlaces(trx, holding)) return null;
-  return { id, reference, totalCents: total, expiresAt: expires.expires_at };
+  const lines = h.lines.map((l) => ({ id: l.id, price_id: l.priceId, event_id: l.eventId, event_date_id: l.eventDateId, quantity: l.quantity, unit_price_cents: l.unitCents, discount_cents: l.discountCents, vat_rate_bp: l.vatBp }));
+  const answers = h.answers.map((a) => ({ id: uuidv7(), ...a }));
+  const { short, row } = await takePlaces<{ expires_at: Date | null }>(db, holding, {
+    ctes: sql`
+      o as (
+        insert into orders (place_id, id, reference, person_id, email, name, language, status, total_cents, expires_at, confirm_token_hash, promo_code_id)
+        select ${h.placeId}::uuid, ${ids.id}::uuid, ${ids.reference}, ${h.personId}::uuid, ${h.email}, ${h.name}, ${h.language}, 'pending', ${total}::bigint,
+               now() + make_interval(mins => ${h.holdMinutes}::int), ${h.confirmTokenHash}::bytea, ${h.promoCodeId}::uuid
+         where (select ok from taking)
+        returning expires_at),
+      ol as (
+        insert into order_lines (place_id, order_id, id, price_id, event_id, event_date_id, quantity, unit_price_cents, discount_cents, vat_rate_bp)
+        select ${h.placeId}::uuid, ${ids.id}::uuid, x.id, x.price_id, x.event_id, x.event_date_id, x.quantity, x.unit_price_cents, x.discount_cents, x.vat_rate_bp
+          from json_to_recordset(${JSON.stringify(lines)}::json) as x(id uuid, price_id uuid, event_id uuid, event_date_id uuid, quantity int, unit_price_cents bigint, discount_cents bigint, vat_rate_bp int)
+         where (select ok from taking)),
+      oa as (
+        insert into order_answers (place_id, order_id, id, question_id, event_id, line_id, line_rank, label, kind, value)
+        select ${h.placeId}::uuid, ${ids.id}::uuid, a.id, a.question_id, a.event_id, a.line_id, a.line_rank, a.label, a.kind, a.value
+          from json_to_recordset(${JSON.stringify(answers)}::json) as a(id uuid, question_id uuid, event_id uuid, line_id uuid, line_rank int, label text, kind text, value text)
+         where (select ok from taking)),
+      au as (
+        insert into ${AUDIT_INTO}
+        ${auditRow(h.actor ?? SYSTEM, { placeId: h.placeId, action: 'order.placed', subjectId: ids.id, data: { email: h.email, total_cents: total, lines: h.lines.length } })}
+         where (select ok from taking))`,
+    columns: sql`, (select expires_at from o) as expires_at`,
+  });
+  return { short, expiresAt: row.expires_at };
+}
+
+/**
+ * Writes a pending order — the order, its lines, its answers and its audit entry — and takes its
+ * places (and promo use) with the conditional counters (docs/TICKETING.md, invariant 1), in the
+ * caller's transaction. Returns null when a date, a price or the promo code had not enough left:
+ * then nothing was written, and the caller decides (an offer rolls back). Shared by checkout
+ * (placeOrder) and the waiting list's offers (offerFreedPlaces), so a place is only ever taken one way.
+ */
+export async function insertHold(trx: Trx, h: NewHold): Promise<{ id: string; reference: string; totalCents: number; expiresAt: Date } | null> {
+  const ids = newHoldIds();
+  await h.beforeTaking?.(ids);
+  const held = await writeHold(trx, h, ids);
+  if (held.short) return null;
+  return { ...ids, totalCents: h.lines.reduce((sum, l) => sum + l.unitCents * l.quantity - l.discountCents, 0), expiresAt: held.expiresAt! };
 }

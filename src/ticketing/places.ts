@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Trx } from '../db/database.ts';
+import { sql, type RawBuilder } from 'kysely';
+import type { Db, Trx } from '../db/database.ts';
 
 /** What an order holds: places per date, per price, and the promo code it used. */
 export interface Holding {
@@ -9,66 +9,121 @@ export interface Holding {
   promoCodeId: string | null;
 }
 
+/** Which counter refused, when a holding could not be taken. */
+export type Shortage = 'date' | 'price' | 'promo';
+
 /**
- * Raw conditions below are parenthesised: Kysely joins `where` clauses with AND without wrapping
- * them, and an unwrapped OR would apply the update to every row of every venue.
- *
- * Takes places: one conditional UPDATE per counter (docs/TICKETING.md, invariant 1). Returns the
- * first counter that had not enough left, or null when everything was taken. Counters are taken
- * in a fixed order (dates then prices, each sorted by id) so concurrent orders never deadlock.
+ * Writes made in the statement that takes the counters, only when every counter was taken: `ctes`
+ * are further `name as (…)` clauses (joined with commas) that must test `(select ok from taking)`,
+ * `columns` further output columns (`, (select … ) as x`).
  */
-export async function takePlaces(trx: Trx, h: Holding): Promise<{ kind: 'date' | 'price'; id: string } | null> {
-  for (const [dateId, n] of [...h.perDate].sort(([a], [b]) => a.localeCompare(b))) {
-    const capped = await trx.selectFrom('date_capacity').select('capacity').where('place_id', '=', h.placeId).where('event_date_id', '=', dateId).executeTakeFirst();
-    if (!capped) continue; // no capacity set: unlimited
-    const ok = await trx
-      .updateTable('date_capacity')
-      .set({ taken: sql<number>`taken + ${n}` })
-      .where('place_id', '=', h.placeId)
-      .where('event_date_id', '=', dateId)
-      .where(sql<boolean>`taken + ${n} <= capacity`)
-      .returning('taken')
-      .executeTakeFirst();
-    if (!ok) return { kind: 'date', id: dateId };
-  }
-  for (const [priceId, n] of [...h.perPrice].sort(([a], [b]) => a.localeCompare(b))) {
-    const ok = await trx
-      .updateTable('ticket_prices')
-      .set({ taken: sql<number>`taken + ${n}` })
-      .where('place_id', '=', h.placeId)
-      .where('id', '=', priceId)
-      .where(sql<boolean>`(stock is null or taken + ${n} <= stock)`)
-      .returning('taken')
-      .executeTakeFirst();
-    if (!ok) return { kind: 'price', id: priceId };
-  }
-  return null;
+export interface TakenWith {
+  ctes: RawBuilder<unknown>;
+  columns: RawBuilder<unknown>;
+}
+
+const sorted = (m: Map<string, number>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/**
+ * Takes places — every date's capacity, every price's stock and the promo code's use — in ONE
+ * statement that locks the rows, checks and writes, all or nothing (docs/TICKETING.md, invariants 1
+ * and 2):
+ * - the rows are locked first (`select … for no key update`, the lock an UPDATE takes), in the fixed
+ *   order dates, then prices, each sorted by id, then the promo code — the order of releasePlaces —
+ *   so concurrent orders never deadlock; each step runs only if the previous ones had enough (an
+ *   uncorrelated subquery gates it, evaluated before its rows are read or locked);
+ * - the check (`taken + n <= capacity`, `stock`, `used < max_uses`) is made on the rows as locked:
+ *   in READ COMMITTED a row lock returns the latest committed version;
+ * - the counters are then moved on those rows, found by key only, to the values checked: the
+ *   statement returns how many moved from exactly the locked value by exactly n, and anything else
+ *   is an error. (An UPDATE evaluates its WHERE and the table's CHECK constraints first on the row of
+ *   its snapshot, older than the lock, before it moves to the latest version: `taken + n <= capacity`
+ *   in the WHERE would skip a row full in the snapshot and freed by a commit during the wait, and the
+ *   CHECK would fail on it. So the new value is capped — `least(taken + n, capacity)` — which never
+ *   caps on the locked row, where the check passed.) The tables' CHECK constraints (`taken <=
+ *   capacity`, `taken <= stock`, `used <= max_uses`) stand behind it all: an oversold counter is an
+ *   error, never a row.
+ * `withWrites` (the order itself, see insertHold) is written by the same statement, only when every
+ * counter sufficed. A date without a capacity row is unlimited. Returns `short: null` when taken,
+ * else the first counter that was short — and then nothing was written (the rows read stay locked
+ * until the transaction ends).
+ *
+ * Run outside a transaction, the statement is its own transaction: the hot capacity row is locked
+ * only while the database executes it and commits, never across a round trip to this process.
+ */
+export async function takePlaces<R extends object = object>(
+  db: Db | Trx,
+  h: Holding,
+  withWrites?: TakenWith,
+): Promise<{ short: Shortage | null; row: R }> {
+  const dates = sorted(h.perDate);
+  const prices = sorted(h.perPrice);
+  const dateIds = dates.map(([id]) => id);
+  const priceIds = prices.map(([id]) => id);
+  const promo = h.promoCodeId;
+  // FOR NO KEY UPDATE does not block the foreign-key checks (key share) of order lines. `guard`: every
+  // locked row must have moved from its locked value by exactly what was asked; if not, its cast fails
+  // and the whole statement with it (nothing of it stays, even outside a transaction).
+  const { rows } = await sql<{ dates_ok: boolean; prices_ok: boolean; ok: boolean; dates_capped: number; dates_taken: number; prices_taken: number; promo_taken: number } & R>`
+    with want_d (id, n) as (select * from unnest(${dateIds}::uuid[], ${dates.map(([, n]) => n)}::int[])),
+    want_p (id, n) as (select * from unnest(${priceIds}::uuid[], ${prices.map(([, n]) => n)}::int[])),
+    ld as (
+      select c.event_date_id as id, c.taken, c.capacity from date_capacity c
+       where c.place_id = ${h.placeId} and c.event_date_id = any(${dateIds}::uuid[])
+       order by c.event_date_id for no key update),
+    dates_ok as (select coalesce(bool_and(ld.taken + w.n <= ld.capacity), true) as ok from ld join want_d w on w.id = ld.id),
+    lp as (
+      select t.id, t.taken, t.stock from ticket_prices t
+       where (select ok from dates_ok) and t.place_id = ${h.placeId} and t.id = any(${priceIds}::uuid[])
+       order by t.id for no key update),
+    prices_ok as (
+      select (select ok from dates_ok) and count(*) = ${priceIds.length} and coalesce(bool_and(lp.stock is null or lp.taken + w.n <= lp.stock), true) as ok
+        from lp join want_p w on w.id = lp.id),
+    lc as (
+      select pc.used, pc.max_uses from promo_codes pc
+       where (select ok from prices_ok) and pc.place_id = ${h.placeId} and pc.id = ${promo}::uuid for no key update),
+    taking as (
+      select (select ok from prices_ok) and (${promo}::uuid is null or exists (select 1 from lc where lc.max_uses is null or lc.used < lc.max_uses)) as ok),
+    ud as (
+      update date_capacity c set taken = least(c.taken + w.n, c.capacity) from want_d w
+       where (select ok from taking) and c.place_id = ${h.placeId} and c.event_date_id = w.id
+      returning c.event_date_id as id, c.taken),
+    up as (
+      update ticket_prices t set taken = case when t.stock is null then t.taken + w.n else least(t.taken + w.n, t.stock) end from want_p w
+       where (select ok from taking) and t.place_id = ${h.placeId} and t.id = w.id
+      returning t.id, t.taken),
+    uc as (
+      update promo_codes set used = case when max_uses is null then used + 1 else least(used + 1, max_uses) end
+       where (select ok from taking) and place_id = ${h.placeId} and id = ${promo}::uuid
+      returning used)
+    ${withWrites ? sql`, ${withWrites.ctes}` : sql``},
+    result as (
+      select (select ok from dates_ok) as dates_ok, (select ok from prices_ok) as prices_ok, (select ok from taking) as ok,
+        (select count(*) from ld)::int as dates_capped,
+        (select count(*) from ud join ld on ld.id = ud.id join want_d w on w.id = ud.id where ud.taken = ld.taken + w.n)::int as dates_taken,
+        (select count(*) from up join lp on lp.id = up.id join want_p w on w.id = up.id where up.taken = lp.taken + w.n)::int as prices_taken,
+        (select count(*) from uc, lc where uc.used = lc.used + 1)::int as promo_taken)
+    select r.*,
+      case when r.ok and not (r.dates_taken = r.dates_capped and r.prices_taken = ${priceIds.length} and r.promo_taken = ${promo ? 1 : 0})
+           then ('counters moved wrongly: ' || r.dates_taken || '/' || r.dates_capped || ' ' || r.prices_taken || ' ' || r.promo_taken)::int end as guard
+      ${withWrites ? withWrites.columns : sql``}
+    from result r`.execute(db);
+  const r = rows[0]!;
+  if (!r.ok) return { short: !r.dates_ok ? 'date' : !r.prices_ok ? 'price' : 'promo', row: r };
+  return { short: null, row: r };
 }
 
 /** Gives places back (an order expired, was cancelled or refunded). */
 export async function releasePlaces(trx: Trx, h: Holding): Promise<void> {
-  for (const [dateId, n] of [...h.perDate].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [dateId, n] of sorted(h.perDate)) {
     await trx.updateTable('date_capacity').set({ taken: sql<number>`greatest(taken - ${n}, 0)` }).where('place_id', '=', h.placeId).where('event_date_id', '=', dateId).execute();
   }
-  for (const [priceId, n] of [...h.perPrice].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [priceId, n] of sorted(h.perPrice)) {
     await trx.updateTable('ticket_prices').set({ taken: sql<number>`greatest(taken - ${n}, 0)` }).where('place_id', '=', h.placeId).where('id', '=', priceId).execute();
   }
   if (h.promoCodeId) {
     await trx.updateTable('promo_codes').set({ used: sql<number>`greatest(used - 1, 0)` }).where('place_id', '=', h.placeId).where('id', '=', h.promoCodeId).execute();
   }
-}
-
-/** Takes one use of a promo code (invariant 2); false when it has no use left. */
-export async function takePromoUse(trx: Trx, placeId: string, promoCodeId: string): Promise<boolean> {
-  const ok = await trx
-    .updateTable('promo_codes')
-    .set({ used: sql<number>`used + 1` })
-    .where('place_id', '=', placeId)
-    .where('id', '=', promoCodeId)
-    .where(sql<boolean>`(max_uses is null or used < max_uses)`)
-    .returning('used')
-    .executeTakeFirst();
-  return Boolean(ok);
 }
 
 /** What an existing order holds, from its lines. */

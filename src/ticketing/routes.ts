@@ -123,7 +123,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         slug: b.venue, email: b.email, name: b.name, language: request.ctx.lang, promoCode: b.promoCode, ...(b.answers ? { answers: b.answers } : {}),
         lines: b.lines.map((l) => ({ priceId: l.priceId, eventDateId: l.eventDateId, quantity: l.quantity, ...(l.amountCents !== undefined ? { amount: l.amountCents } : {}) })),
       });
-      const next = order.needsMailConfirmation ? { kind: 'confirm_by_mail' as const } : { kind: 'pay' as const, url: (await payOrder(db, stripe, config, actor, order.id)).url };
+      const next = order.needsMailConfirmation ? { kind: 'confirm_by_mail' as const } : { kind: 'pay' as const, url: (await payOrder(db, stripe, config, actor, order)).url };
       return reply.status(201).send({ id: order.id, reference: order.reference, totalCents: order.totalCents, expiresAt: order.expiresAt.toISOString(), next });
     },
   );
@@ -165,7 +165,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       if (order.needsMailConfirmation) {
         return sendHtml(reply, layout(request, info, { title: t('buy.checkMailTitle'), body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.checkoutHoldMinutes })}</p></section>` }));
       }
-      const { url } = await payOrder(db, stripe, config, actor, order.id);
+      const { url } = await payOrder(db, stripe, config, actor, order);
       return reply.redirect(url, 303);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;

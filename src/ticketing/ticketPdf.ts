@@ -96,7 +96,11 @@ export async function ticketsPdf(db: Db, orderId: string, options: { compress?: 
     label('tickets.pdf.order', order.reference);
     const top = Math.min(doc.y + 4, PAGE[1] - MARGIN - QR_SIZE - 26);
     drawQr(doc, payload, (PAGE[0] - QR_SIZE) / 2, top);
-    doc.font('Courier').fontSize(5.5).fillColor('#000000').text(payload, MARGIN, top + QR_SIZE + 4, { width, align: 'center' });
+    // Cut into lines of equal length ourselves (Courier: 0.6 em a character): left to the line breaker,
+    // the payload would wrap after a '-' of its base64url, which reads like a hyphenation at the door.
+    const perLine = Math.floor(width / (5.5 * 0.6));
+    const chunks = payload.match(new RegExp(`.{1,${perLine}}`, 'g')) ?? [payload];
+    doc.font('Courier').fontSize(5.5).fillColor('#000000').text(chunks.join('\n'), MARGIN, top + QR_SIZE + 4, { width, align: 'center' });
   }
   doc.end();
   return done;

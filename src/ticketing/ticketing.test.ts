@@ -173,6 +173,32 @@ describe('holds', () => {
     assert.equal(await releaseExpiredOrders(t.db), 0);
   });
 
+  test('an order takes back the places and promo use of holds that ran out before being told there are none left', async () => {
+    const ev = await eventWithDates(t.db, { slug: 'lazy', capacity: 2 });
+    const { id: price } = await createTicketPrice(t.db, ev.admin, { slug: 'lazy', eventId: ev.eventId, name: 'Plein', kind: 'fixed', price: '10', perPersonLimit: '2' });
+    const promoId = uuidv7();
+    await t.db.insertInto('promo_codes').values({ place_id: ev.place.id, id: promoId, code: 'LAZY', event_id: ev.eventId, price_id: null, percent_off: 10, amount_off_cents: null, max_uses: 1 }).execute();
+    const expire = (id: string) => sql`update orders set expires_at = now() - interval '1 second' where id = ${id}`.execute(t.db);
+    // Sold out, and the hold runs out: the next buyer gets the places (no housekeeping run).
+    const first = await order('lazy', [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 2 }], { promoCode: 'LAZY' });
+    await assert.rejects(order('lazy', [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 1 }], { email: 'other@example.org' }), (e: unknown) => codeOf(e) === 'sold-out');
+    await expire(first.id);
+    // The same buyer again: the hold that ran out counts neither against the places, nor the promo
+    // code's single use, nor their limit of 2 per person.
+    const again = await order('lazy', [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 2 }], { promoCode: 'LAZY' });
+    assert.equal(again.totalCents, 1800);
+    assert.equal((await t.db.selectFrom('orders').select('status').where('id', '=', first.id).executeTakeFirstOrThrow()).status, 'expired');
+    assert.equal(await taken(ev.place.id, ev.dateIds[0]!), 2);
+    assert.equal((await t.db.selectFrom('promo_codes').select('used').where('id', '=', promoId).executeTakeFirstOrThrow()).used, 1);
+    await assert.rejects(order('lazy', [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 1 }], { email: 'other@example.org', promoCode: 'LAZY' }), (e: unknown) => codeOf(e) === 'promo-used-up');
+    // A hold that ran out but is not released yet (no order found the date short) is not counted in the limit either.
+    await t.db.updateTable('date_capacity').set({ capacity: 10 }).where('event_date_id', '=', ev.dateIds[0]!).execute();
+    await expire(again.id);
+    const third = await order('lazy', [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 2 }]);
+    assert.equal((await t.db.selectFrom('orders').select('status').where('id', '=', third.id).executeTakeFirstOrThrow()).status, 'pending');
+    await assert.rejects(order('lazy', [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 1 }]), (e: unknown) => codeOf(e) === 'per-person-limit');
+  });
+
   test('a payment that arrives after its hold expired: paid if the places are still free, refunded otherwise', async () => {
     const ev = await eventWithDates(t.db, { slug: 'late', capacity: 2 });
     await t.db.updateTable('places').set({ stripe_account_id: 'acct_late' }).where('id', '=', ev.place.id).execute();
