@@ -62,6 +62,14 @@ export function cpuSecondsOf(pid: number | undefined): number | null {
   }
 }
 
+/** Prints one phase of a bench (count, rate, p50, p99) and returns its rate per second. */
+export function printPhase(name: string, unit: string, latencies: number[], ms: number, width = 34): number {
+  const sorted = [...latencies].sort((x, y) => x - y);
+  const perS = (latencies.length / ms) * 1000;
+  log(`${name.padEnd(width)} ${latencies.length} ${unit} in ${(ms / 1000).toFixed(2)} s: ${perS.toFixed(0)}/s, p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms`);
+  return perS;
+}
+
 /** The p-th percentile of an ascending list (0 when empty). */
 export function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;

@@ -32,7 +32,7 @@ import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { issueWalletPass } from '../src/ledger/walletPass.ts';
 import { verifyLedger } from '../src/ledger/verifyLedger.ts';
-import { admin, cpuSecondsOf, databaseOn, startRezo, log, percentile, requireServerUrl } from './common.ts';
+import { admin, cpuSecondsOf, printPhase, databaseOn, startRezo, log, requireServerUrl } from './common.ts';
 
 const WALLETS = 10_000;
 const VENUES = 20;
@@ -43,12 +43,7 @@ const WALLET_CENTS = 1_000_000;
 
 const serverUrl = requireServerUrl('bench:ledger');
 
-function summary(name: string, latencies: number[], ms: number) {
-  const sorted = [...latencies].sort((x, y) => x - y);
-  const perS = (latencies.length / ms) * 1000;
-  log(`${name.padEnd(34)} ${latencies.length} transfers in ${(ms / 1000).toFixed(2)} s: ${perS.toFixed(0)}/s, p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms`);
-  return perS;
-}
+const summary = (name: string, latencies: number[], ms: number) => printPhase(name, 'transfers', latencies, ms, 34);
 
 /** Runs `count` jobs with `concurrency` workers (or paced at `rate` per second); returns latencies and wall time. */
 async function drive(count: number, concurrency: number, job: (i: number) => Promise<void>, rate?: number) {

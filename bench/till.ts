@@ -44,7 +44,7 @@ import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { verifyLedger } from '../src/ledger/verifyLedger.ts';
 import { verifyJournal } from '../src/till/verifyJournal.ts';
-import { admin, cpuSecondsOf, databaseOn, startRezo, log, percentile, requireServerUrl } from './common.ts';
+import { admin, cpuSecondsOf, printPhase, databaseOn, startRezo, log, percentile, requireServerUrl } from './common.ts';
 
 const TILLS = Number(process.env.BENCH_TILLS) || 20;
 const VENUES = Math.min(TILLS, Number(process.env.BENCH_VENUES) || 5);
@@ -60,12 +60,7 @@ const PRICE = 350;
 
 const serverUrl = requireServerUrl('bench:till');
 
-function summary(name: string, latencies: number[], ms: number) {
-  const sorted = [...latencies].sort((x, y) => x - y);
-  const perS = (latencies.length / ms) * 1000;
-  log(`${name.padEnd(40)} ${latencies.length} sales in ${(ms / 1000).toFixed(2)} s: ${perS.toFixed(0)}/s, p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms`);
-  return perS;
-}
+const summary = (name: string, latencies: number[], ms: number) => printPhase(name, 'sales', latencies, ms, 40);
 
 async function drive(count: number, concurrency: number, job: (i: number) => Promise<void>) {
   const latencies: number[] = [];
