@@ -37,6 +37,7 @@ describe('configuration', () => {
       bodyLimitBytes: 1_048_576,
       uploadLimitBytes: 2_097_152,
       dbPoolSize: 10,
+      dbPreparedStatements: true,
       stripeSecretKey: undefined,
       stripeWebhookSecret: undefined,
       stripeApiUrl: undefined,
@@ -103,6 +104,7 @@ describe('configuration', () => {
     ['REZO_BODY_LIMIT_BYTES below its minimum', { REZO_BODY_LIMIT_BYTES: '10' }, /^REZO_BODY_LIMIT_BYTES: "10" must be a whole number from 1024/],
     ['REZO_SESSION_TTL_DAYS negative', { REZO_SESSION_TTL_DAYS: '-1' }, /^REZO_SESSION_TTL_DAYS: /],
     ['REZO_DB_POOL_SIZE zero', { REZO_DB_POOL_SIZE: '0' }, /^REZO_DB_POOL_SIZE: /],
+    ['REZO_DB_PREPARED_STATEMENTS not a boolean', { REZO_DB_PREPARED_STATEMENTS: 'sometimes' }, /^REZO_DB_PREPARED_STATEMENTS: "sometimes" must be 1 or 0/],
     ['REZO_BASE_URL without a scheme', { REZO_BASE_URL: 'rezo.example.org' }, /^REZO_BASE_URL: /],
     ['an unknown REZO_ variable', { REZO_SOMETHING: '1' }, /^REZO_SOMETHING: unknown setting \(known: REZO_ENV, /],
   ];

@@ -32,6 +32,8 @@ export interface Config {
   /** Largest accepted image upload, bytes. */
   uploadLimitBytes: number;
   dbPoolSize: number;
+  /** Hot queries as named prepared statements on PostgreSQL (off for a pooler in transaction mode). */
+  dbPreparedStatements: boolean;
   /** Stripe secret key (sk_…); without it, online payments are off. */
   stripeSecretKey: string | undefined;
   /** Signing secret of the Stripe webhook endpoint (whsec_…). */
@@ -73,6 +75,7 @@ export const SETTINGS = [
   'REZO_BODY_LIMIT_BYTES',
   'REZO_UPLOAD_LIMIT_BYTES',
   'REZO_DB_POOL_SIZE',
+  'REZO_DB_PREPARED_STATEMENTS',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
   'REZO_STRIPE_API_URL',
@@ -184,6 +187,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bodyLimitBytes: int('REZO_BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     uploadLimitBytes: int('REZO_UPLOAD_LIMIT_BYTES', 2_097_152, 1024, 52_428_800),
     dbPoolSize: int('REZO_DB_POOL_SIZE', 10, 1, 200),
+    dbPreparedStatements: bool('REZO_DB_PREPARED_STATEMENTS', true),
     stripeSecretKey: prefixed('STRIPE_SECRET_KEY', ['sk_test_', 'sk_live_', 'rk_test_', 'rk_live_']),
     stripeWebhookSecret: prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_']),
     stripeApiUrl: url('REZO_STRIPE_API_URL', ['http:', 'https:']),

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { Mutex } from '../shared/mutex.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { preparingClient, StatementNames } from './preparedStatements.ts';
 import type { DB } from './schema.ts';
 
 export type Db = Kysely<DB>;
@@ -37,6 +38,8 @@ export interface DatabaseOptions {
   loadDataDir?: Blob;
   /** Maximum connections in the pool (PostgreSQL only). */
   poolSize?: number;
+  /** Hot queries as named prepared statements (PostgreSQL only, default on): see preparedStatements.ts. */
+  preparedStatements?: boolean;
 }
 
 // int8 (bigint) columns hold money in minor units and counters. JavaScript numbers are exact up to
@@ -54,12 +57,12 @@ pg.types.setTypeParser(pg.types.builtins.DATE, keepText);
 // numeric stays a string (exact decimals); timestamptz becomes a Date.
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.url) return openPostgres(options.url, options.poolSize ?? 10);
+  if (options.url) return openPostgres(options.url, options.poolSize ?? 10, options.preparedStatements ?? true);
   return openPGlite(options);
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+async function openPostgres(url: string, poolSize: number, prepared: boolean): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, ...(prepared ? { Client: preparingClient(new StatementNames()) } : {}) });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });

@@ -33,7 +33,7 @@ export async function defaultList(trx: Trx, placeId: string, eventId: string): P
   await trx
     .insertInto('checkin_lists')
     .values({ place_id: placeId, id: uuidv7(), event_id: eventId, name: 'Entrée', is_default: true })
-    .onConflict((oc) => oc.columns(['place_id', 'event_id']).where('is_default', '=', true).doNothing())
+    .onConflict((oc) => oc.columns(['place_id', 'event_id']).where('is_default', '=', sql.lit(true)).doNothing())
     .execute();
   return (await trx.selectFrom('checkin_lists').select('id').where('place_id', '=', placeId).where('event_id', '=', eventId).where('is_default', '=', true).executeTakeFirstOrThrow()).id;
 }
@@ -128,7 +128,7 @@ export async function checkIn(
           const entered = await trx
             .insertInto('checkins')
             .values({ ...row, result: 'valid' })
-            .onConflict((oc) => oc.columns(['place_id', 'list_id', 'ticket_id']).where('result', '=', 'valid').doNothing())
+            .onConflict((oc) => oc.columns(['place_id', 'list_id', 'ticket_id']).where('result', '=', sql.lit('valid')).doNothing())
             .returning('id')
             .executeTakeFirst();
           if (entered) return { ...base, result };
