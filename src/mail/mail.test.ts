@@ -3,7 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SMTPServer } from 'smtp-server';
 import { createTestNode, type TestNode } from '../../test/harness.ts';
+import pino from 'pino';
 import { translate } from '../i18n/i18n.ts';
+import { createMailDelivery } from './mailDelivery.ts';
+import { queueMail } from './queueMail.ts';
 
 interface Received {
   envelopeTo: string[];
@@ -113,6 +116,24 @@ describe('mail delivery over SMTP', () => {
     assert.equal(row.subject, translate('en', 'mail.login.subject', { territory: t.config.territoryName }));
     const token = /\/login\/([A-Za-z0-9_-]{43})/.exec(row.text_body)![1]!;
     assert.ok(body(mail.raw).includes(`${t.config.baseUrl}/login/${token}`), body(mail.raw));
+  });
+
+  test('two processes sending the outbox at once send each mail once (claims skip what the other holds)', async () => {
+    const to = Array.from({ length: 45 }, (_, i) => `batch${i}@example.org`);
+    for (const address of to) await queueMail(t.db, { to: address, subject: 'Lot', text: 'Bonjour', language: 'fr' }, true);
+    const other = createMailDelivery(t.config, t.db, pino({ level: 'silent' }));
+    const before = smtp.received.length;
+    try {
+      const [a, b] = await Promise.all([t.node.mail.flush(), other.flush()]);
+      assert.equal(a + b, to.length, `${a} + ${b} sent`);
+    } finally {
+      await other.stop();
+    }
+    const got = smtp.received.slice(before).flatMap((m) => m.envelopeTo).filter((x) => x.startsWith('batch')).sort();
+    assert.deepEqual(got, [...to].sort(), 'each mail received exactly once');
+    const rows = await t.db.selectFrom('mail_outbox').select(['status', 'attempts']).where('to_address', 'like', 'batch%').execute();
+    assert.equal(rows.length, to.length);
+    assert.ok(rows.every((r) => r.status === 'sent' && r.attempts === 1), JSON.stringify(rows.filter((r) => r.status !== 'sent' || r.attempts !== 1)));
   });
 
   test('with the SMTP server down the mail stays pending with its error, and goes out once it is back', async () => {

@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import type { MailOutboxTable } from '../db/schema.ts';
 import { attachmentsOf } from './attachmentRenderers.ts';
 import { outboxSignal } from './queueMail.ts';
 
@@ -22,7 +23,7 @@ export interface MailDelivery {
 }
 
 /**
- * Sends the outbox by SMTP. A round claims due mails in a short transaction by pushing their
+ * Sends the outbox by SMTP. A round claims due mails in one statement by pushing their
  * `next_attempt_at` forward (the claim is also the retry backoff, and a lease: if the process dies
  * mid-send the mail becomes due again), sends them outside any transaction, then marks each sent.
  * `for update skip locked` keeps two node processes from claiming the same mail.
@@ -34,31 +35,26 @@ export function createMailDelivery(config: Config, db: Db, logger: Logger): Mail
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<number> | null = null;
 
-  async function claim() {
-    return db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom('mail_outbox')
-        .selectAll()
-        .$if(transport !== null, (q) => q.where('status', '=', 'pending'))
-        .$if(transport === null, (q) => q.where('status', '=', 'kept').where('attempts', '=', 0))
-        .where('next_attempt_at', '<=', sql<Date>`now()`)
-        .orderBy('next_attempt_at')
-        .limit(BATCH_SIZE)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      for (const mail of rows) {
-        await trx
-          .updateTable('mail_outbox')
-          .set({
-            attempts: mail.attempts + 1,
-            next_attempt_at: sql<Date>`now() + make_interval(mins => ${2 ** mail.attempts})`,
-          })
-          .where('id', '=', mail.id)
-          .execute();
-      }
-      return rows;
-    });
+  /**
+   * Claims up to BATCH_SIZE due mails in one statement: locks them (skipping those another process
+   * holds), counts the attempt and pushes `next_attempt_at` forward by 2^(attempts before) minutes.
+   * Returned with their new attempt count, oldest first (ids are time-ordered).
+   */
+  async function claim(): Promise<Selectable<MailOutboxTable>[]> {
+    const due = transport ? sql`status = 'pending'` : sql`status = 'kept' and attempts = 0`;
+    const { rows } = await sql<Selectable<MailOutboxTable>>`
+      with due as (
+        select id from mail_outbox
+         where ${due} and next_attempt_at <= now()
+         order by next_attempt_at
+         limit ${BATCH_SIZE}
+         for update skip locked)
+      update mail_outbox m
+         set attempts = m.attempts + 1, next_attempt_at = now() + make_interval(mins => power(2, m.attempts)::int)
+        from due
+       where m.id = due.id
+      returning m.*`.execute(db);
+    return rows.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   }
 
   async function flushOnce(): Promise<number> {
@@ -83,7 +79,7 @@ export function createMailDelivery(config: Config, db: Db, logger: Logger): Mail
           await db.updateTable('mail_outbox').set({ status: 'sent', sent_at: new Date(), error: null }).where('id', '=', mail.id).execute();
           sent++;
         } catch (error) {
-          const attempts = mail.attempts + 1;
+          const attempts = mail.attempts; // counted when claimed
           const message = (error as Error).message;
           await db
             .updateTable('mail_outbox')
