@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -97,4 +97,44 @@ export async function startRezo(databaseUrl: string, options: { poolSize: number
     await new Promise((r) => setTimeout(r, 100));
   }
   return { server, address };
+}
+
+/** CPU seconds used so far by the whole machine (all cores, from /proc/stat), by every PostgreSQL process, by this process. */
+export interface CpuSnapshot { machine: number; postgres: number; self: number }
+export function cpuSnapshot(): CpuSnapshot | null {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+    const busy = ticks.reduce((a, b) => a + b, 0) - (ticks[3] ?? 0) - (ticks[4] ?? 0); // minus idle, iowait
+    let postgres = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (!stat.includes('(postgres)')) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        postgres += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    const own = process.cpuUsage();
+    return { machine: busy / 100, postgres: postgres / 100, self: (own.user + own.system) / 1e6 };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where the CPU went between two snapshots, per unit of work: the server (its pid), PostgreSQL, the
+ * load generator (this process) and the rest of the machine. On a 2-core machine the four share two
+ * cores: the figure that says which one to make cheaper. (Backends that exit meanwhile are not counted.)
+ */
+export function cpuPerUnit(before: CpuSnapshot | null, after: CpuSnapshot | null, serverSeconds: number | null, units: number, unit: string): string {
+  if (!before || !after || units <= 0) return 'CPU breakdown: not available (needs /proc)';
+  const ms = (s: number) => ((s * 1000) / units).toFixed(2);
+  const machine = after.machine - before.machine;
+  const postgres = after.postgres - before.postgres;
+  const self = after.self - before.self;
+  const server = serverSeconds ?? 0;
+  return `CPU per ${unit}: machine ${ms(machine)} ms = server ${ms(server)} + PostgreSQL ${ms(postgres)} + load generator ${ms(self)} + other ${ms(Math.max(0, machine - server - postgres - self))}`;
 }

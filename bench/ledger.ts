@@ -7,13 +7,15 @@
  *   (b) Rezo: the same payments through the HTTP API of a `rezo serve` process, device-signed,
  *       with the holder's wallet pass, idempotency, locks, own hash and unsealed-queue row (the
  *       node's sealer chains them into blocks meanwhile) — same clients, same accounts;
- *   (c) Rezo paced at RATE transfers/s, for the latency target (p99 < 20 ms at 500/s).
+ *   (c) Rezo paced at RATE transfers/s, for the latency target (p99 < 20 ms at 500/s);
+ *   (d) the floor: GET /healthz (one HTTP request, one `select 1`) at the same concurrency, and the
+ *       cost of one Ed25519 verification here (a transfer needs two).
  *
  * Ends with `transfers_per_s=<b> baseline_per_s=<a> ratio=<b/a>`.
  * Settings: BENCH_TRANSFERS (per phase, default 5000), BENCH_CONCURRENCY (16), BENCH_RATE (500).
  */
 import type { ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { Pool } from 'undici';
@@ -32,7 +34,7 @@ import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { issueWalletPass } from '../src/ledger/walletPass.ts';
 import { verifyLedger } from '../src/ledger/verifyLedger.ts';
-import { admin, cpuSecondsOf, printPhase, databaseOn, startRezo, log, requireServerUrl } from './common.ts';
+import { admin, cpuPerUnit, cpuSecondsOf, cpuSnapshot, printPhase, databaseOn, startRezo, log, requireServerUrl } from './common.ts';
 
 const WALLETS = 10_000;
 const VENUES = 20;
@@ -66,6 +68,16 @@ async function drive(count: number, concurrency: number, job: (i: number) => Pro
   };
   await Promise.all(Array.from({ length: rate ? Math.max(concurrency, 64) : concurrency }, worker));
   return { latencies, ms: performance.now() - started };
+}
+
+/** Microseconds one Ed25519 verification takes in this process (node:crypto, 2,000 verifications). */
+function ed25519VerifyMicros(): number {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const message = Buffer.from('POST /api/v1/transfers 1700000000 nonce sha256-of-the-body');
+  const signature = cryptoSign(null, message, privateKey);
+  const t0 = performance.now();
+  for (let i = 0; i < 2000; i++) if (!cryptoVerify(null, message, publicKey, signature)) throw new Error('verify failed');
+  return ((performance.now() - t0) * 1000) / 2000;
 }
 
 const name = `rezo_bench_${Date.now().toString(36)}`;
@@ -114,6 +126,7 @@ try {
   const pool = new pg.Pool({ connectionString: url.toString(), max: CONCURRENCY });
   const pick = (i: number) => ({ wallet: wallets[(i * 7919) % WALLETS]!, venue: venues[i % VENUES]!, amount: 100 + (i % 400) });
   await drive(200, CONCURRENCY, async () => {}); // warm the event loop
+  const base0 = cpuSnapshot();
   const baseline = await drive(TRANSFERS, CONCURRENCY, async (i) => {
     const { wallet, venue, amount } = pick(i);
     const client = await pool.connect();
@@ -127,8 +140,10 @@ try {
       client.release();
     }
   });
+  const base1 = cpuSnapshot();
   await pool.end();
   const baselinePerS = summary('(a) baseline raw SQL', baseline.latencies, baseline.ms);
+  log(`    ${cpuPerUnit(base0, base1, 0, TRANSFERS, 'transfer')}`);
 
   // (b) and (c) Rezo over HTTP, device-signed, with the holder's wallet pass, on a node in its own
   // process (`rezo serve`), as in production: the load generator does not share its event loop.
@@ -168,6 +183,7 @@ try {
     }
   })();
   const cpu0 = cpuSecondsOf(server.pid);
+  const machine0 = cpuSnapshot();
   const rezo = await drive(TRANSFERS, CONCURRENCY, pay).catch(async (error: unknown) => {
     sampling = false;
     await sampler;
@@ -175,9 +191,21 @@ try {
   });
   const rezoPerS = summary('(b) Rezo HTTP, signed, sealed in blocks', rezo.latencies, rezo.ms);
   const cpu1 = cpuSecondsOf(server.pid);
+  const machine1 = cpuSnapshot();
+  log(`    ${cpuPerUnit(machine0, machine1, cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null, TRANSFERS, 'transfer')}`);
   if (cpu0 !== null && cpu1 !== null) log(`    rezo serve CPU during (b): ${(((cpu1 - cpu0) * 1000) / TRANSFERS).toFixed(2)} ms per transfer (${(((cpu1 - cpu0) * 1000) / rezo.ms * 100).toFixed(0)} % of one core)`);
   const paced = await drive(TRANSFERS, CONCURRENCY, (i) => pay(TRANSFERS + i), RATE);
   summary(`(c) Rezo HTTP paced at ${RATE}/s`, paced.latencies, paced.ms);
+  // (d) The floor under any transfer: the same clients asking the same node for GET /healthz (one HTTP
+  // request, one `select 1` round trip, no signature), and what the two Ed25519 checks of a transfer
+  // (device signature, wallet pass) cost here — the most Rezo could do on this machine.
+  const floorRun = await drive(TRANSFERS, CONCURRENCY, async () => {
+    const r = await http.request({ method: 'GET', path: '/healthz' });
+    await r.body.dump();
+    if (r.statusCode !== 200) throw new Error(`healthz answered ${r.statusCode}`);
+  });
+  const floorPerS = summary('(d) floor: GET /healthz', floorRun.latencies, floorRun.ms);
+  log(`    Ed25519 verification here: ${ed25519VerifyMicros().toFixed(0)} µs each, two per transfer; floor ratio ${(floorPerS / baselinePerS).toFixed(2)}`);
   await http.close();
   sampling = false;
   await sampler;

@@ -9,7 +9,9 @@
  *       process, as Rezo will create — what the test double costs, not Rezo;
  *   (b) Rezo: each buyer POSTs /api/v1/orders to a `rezo serve` process (order, payment row, Stripe
  *       session on the fake), then the fake's signed webhook is POSTed to /webhooks/stripe, which
- *       confirms the order and issues the ticket. Order and webhook requests are timed separately.
+ *       confirms the order and issues the ticket. Order and webhook requests are timed separately;
+ *   (h) the floor: as many GET /healthz (one request, one `select 1`) as the sale made requests,
+ *       from the same clients to the same node — the most it could sell if a ticket cost nothing else.
  *
  * Ends with `sold=<n> capacity=<c> oversold=<n-c if positive else 0> tickets_per_s=<x> p99_ms=<y>
  * baseline_per_s=<a> ratio=<x/a> server_cpu_ms_per_ticket=<c>` (p99 of the order request; c: CPU time of
@@ -28,7 +30,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { createTicketPrice } from '../src/ticketing/createTicketPrice.ts';
 import { eventWithDates } from '../src/ticketing/testFixtures.ts';
 import { FakeStripe } from '../test/fakes/fakeStripe.ts';
-import { admin, databaseOn, freePort, log, percentile, requireServerUrl } from './common.ts';
+import { admin, cpuPerUnit, cpuSnapshot, databaseOn, freePort, log, percentile, requireServerUrl } from './common.ts';
 
 const BUYERS = Number(process.env.BENCH_BUYERS) || 2000;
 const CAPACITY = Number(process.env.BENCH_CAPACITY) || 1000;
@@ -154,6 +156,7 @@ try {
   let failed = 0;
   const deadline = Date.now() + TIMEOUT_MS;
   const cpu0 = cpuSeconds(child.pid);
+  const machine0 = cpuSnapshot();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: BUYERS }, async (_, i) => {
@@ -181,6 +184,19 @@ try {
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpu1 = cpuSeconds(child.pid);
+  const machine1 = cpuSnapshot();
+  // (h) The floor under any sale: a sold ticket costs three requests here (its order, its webhook,
+  // and one refused buyer's order). The same node answering as many GET /healthz (one HTTP request,
+  // one `select 1` round trip each) from the same clients gives the most it could sell on this machine
+  // if tickets cost nothing else — before the Stripe session each order also asks for, as in (f).
+  const floorRequests = BUYERS + placed;
+  const h0 = performance.now();
+  await inParallel(floorRequests, CONCURRENCY, async () => {
+    const r = await http.request({ path: '/healthz', method: 'GET' });
+    await r.body.dump();
+    if (r.statusCode !== 200) throw new Error(`healthz answered ${r.statusCode}`);
+  });
+  const floorSeconds = (performance.now() - h0) / 1000;
   await http.close();
 
   const check = await openDatabase({ url: dbUrl(name), poolSize: 2 });
@@ -194,6 +210,8 @@ try {
   log(`webhook request: ${summary(webhookLatencies)}`);
   const cpuMsPerTicket = cpu0 !== null && cpu1 !== null && sold > 0 ? ((cpu1 - cpu0) * 1000) / sold : null;
   if (cpuMsPerTicket !== null) log(`server CPU during the sale: ${(cpu1! - cpu0!).toFixed(2)} s for ${BUYERS} buyers = ${cpuMsPerTicket.toFixed(2)} ms per ticket sold (refusals included)`);
+  log(`floor: ${floorRequests} GET /healthz in ${floorSeconds.toFixed(2)} s = ${(floorRequests / floorSeconds).toFixed(0)} requests/s, at three requests per ticket sold at most ${(sold / floorSeconds).toFixed(0)} tickets/s`);
+  log(cpuPerUnit(machine0, machine1, cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null, sold, 'ticket sold'));
   log(`sold=${sold} capacity=${capacityRow.capacity} oversold=${Math.max(0, sold - capacityRow.capacity)} tickets_per_s=${ticketsPerS.toFixed(0)} p99_ms=${percentile(orderLatencies, 99).toFixed(1)} baseline_per_s=${baselinePerS.toFixed(0)} ratio=${(ticketsPerS / baselinePerS).toFixed(3)}${cpuMsPerTicket !== null ? ` server_cpu_ms_per_ticket=${cpuMsPerTicket.toFixed(2)}` : ''}`);
 } finally {
   if (child) {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createTransfers } from './createTransfers.ts';
-import { SEALER_LOCK, sealBlocks } from './sealer.ts';
+import { SEALER_LOCK, sealBlocks, startSealer } from './sealer.ts';
 import { createLedgerWorld } from './testFixtures.ts';
 import { verifyLedger } from './verifyLedger.ts';
 
@@ -28,6 +29,29 @@ describe('the block sealer', () => {
     assert.deepEqual((await sealBlocks(db)).blocks, []);
     const queued = await db.selectFrom('ledger_unsealed').select('transfer_id').where('currency_id', '=', w.euro.id).execute();
     assert.deepEqual(queued, []);
+  });
+
+  test('the running sealer comes back after the short interval while transfers keep coming, not after the idle one', async () => {
+    const w = await createLedgerWorld(db);
+    const p = await w.person();
+    const sealer = startSealer(db, pino({ level: 'silent' }), { intervalMs: 60_000, busyIntervalMs: 20 });
+    const unsealed = async () => (await db.selectFrom('ledger_unsealed').select('transfer_id').where('currency_id', '=', w.euro.id).execute()).length;
+    try {
+      await w.fund(p.euro.id, 100);
+      await sealer.sealNow(); // sealed something: the next round is due in 20 ms, not in a minute
+      assert.equal(await unsealed(), 0);
+      await w.fund(p.euro.id, 50);
+      let left = await unsealed();
+      for (let i = 0; i < 100 && left > 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        left = await unsealed();
+      }
+      assert.equal(left, 0, 'sealed by the busy cadence (the idle timer is a minute away)');
+      const blocks = await db.selectFrom('ledger_blocks').select(['number', 'transfer_count']).where('currency_id', '=', w.euro.id).orderBy('number').execute();
+      assert.deepEqual(blocks.map((b) => b.transfer_count), [1, 1]);
+    } finally {
+      await sealer.stop();
+    }
   });
 
   test('blocks and their contents are append-only', async () => {
