@@ -119,6 +119,23 @@ describe('addFederationVenue', () => {
     assert.deepEqual(await rows(v.id), { members: 1, accepts: 1, audits: 1 });
   });
 
+  test('on PostgreSQL: 8 concurrent creations of one federation slug, and of one currency code: one is made, the others are told the name is taken', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
+    const fieldOf = (r: PromiseSettledResult<unknown>) =>
+      r.status === 'rejected' && r.reason instanceof DomainError && r.reason.code === 'validation' ? (r.reason.fields ?? []).map((f) => f.message).join() : String(r.status === 'rejected' ? r.reason : 'made');
+    const slug = `same-${uuidv7().slice(-8)}`;
+    const federations = await Promise.allSettled(Array.from({ length: 8 }, () => createFederation(db, SYSTEM, { slug, name: 'Same', placeIds: [] })));
+    assert.deepEqual(federations.map(fieldOf).sort(), ['made', ...Array(7).fill('ledger.federation-slug-taken')].sort());
+    assert.equal((await db.selectFrom('ledger_federations').select('id').where('slug', '=', slug).execute()).length, 1);
+
+    const v = await newVenue();
+    const code = `S${uuidv7().replace(/-/g, '').slice(-8).toUpperCase()}`;
+    const currencies = await Promise.allSettled(Array.from({ length: 8 }, () => createCurrency(db, SYSTEM, { code, name: 'Same', kind: 'gift', decimals: 2, issuerPlaceId: v.id })));
+    assert.deepEqual(currencies.map(fieldOf).sort(), ['made', ...Array(7).fill('ledger.code-taken')].sort());
+    const made = await db.selectFrom('ledger_currencies').select('id').where('code', '=', code).execute();
+    assert.equal(made.length, 1);
+    assert.equal((await db.selectFrom('ledger_chain_heads').select('currency_id').where('currency_id', '=', made[0]!.id).execute()).length, 1);
+  });
+
   test('on PostgreSQL: a venue added while the federation creates its euro accepts it either way', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
     const a = await newVenue();
     const late = await newVenue();

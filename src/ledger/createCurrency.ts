@@ -4,6 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, forbidden, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
+import { advisoryLocksSql, LEDGER_NAME_LOCKS } from './engine.ts';
 import { ensureAccount } from './ensureAccount.ts';
 import { lockFederation } from './federations.ts';
 import { getCurrency, type Currency } from './ledger.ts';
@@ -51,6 +52,7 @@ export async function createCurrency(db: Db, actor: Actor, input: CreateCurrency
     } else {
       await authorize(trx, actor, input.issuerPlaceId!, 'place.settings');
     }
+    await advisoryLocksSql({ space: LEDGER_NAME_LOCKS, keys: [`currency:${input.code}`] }).execute(trx);
     const exists = await trx.selectFrom('ledger_currencies').select('id').where('code', '=', input.code).executeTakeFirst();
     if (exists) throw new DomainError('validation', 422, {}, [{ field: 'code', message: 'ledger.code-taken' }]);
     const places = [...new Set([...acceptedBy, ...(input.kind === 'federated_euro' ? [] : [input.issuerPlaceId!])])];

@@ -3,6 +3,7 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { DomainError, forbidden, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
+import { advisoryLocksSql, LEDGER_NAME_LOCKS } from './engine.ts';
 
 export interface CreateFederationInput {
   /** URL name, lowercase words joined by hyphens. */
@@ -27,6 +28,7 @@ export async function createFederation(db: Db, actor: Actor, input: CreateFedera
   if (placeIds.some((p) => !isUuid(p))) throw notFound('venue');
   const id = uuidv7();
   return inTransaction(db, async (trx) => {
+    await advisoryLocksSql({ space: LEDGER_NAME_LOCKS, keys: [`federation:${input.slug}`] }).execute(trx);
     const taken = await trx.selectFrom('ledger_federations').select('id').where('slug', '=', input.slug).executeTakeFirst();
     if (taken) throw new DomainError('validation', 422, {}, [{ field: 'slug', message: 'ledger.federation-slug-taken' }]);
     if (placeIds.length > 0) {

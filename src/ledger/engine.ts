@@ -51,6 +51,12 @@ export interface AppendResult {
 
 /** Space of the idempotency locks of transfer ids (pg_advisory_xact_lock(hashtextextended(id, space))). */
 export const TRANSFER_ID_LOCKS = 7265003;
+/**
+ * Advisory lock space of the ledger's names (`currency:CODE`, `federation:slug`): two operators
+ * creating the same name at once are served one after the other, so the second is told the name is
+ * taken (a field error) instead of meeting the unique index's raw error.
+ */
+export const LEDGER_NAME_LOCKS = 7265016;
 
 /** Advisory locks to take in one statement, in the order given (sorted by the caller). */
 export interface AdvisoryLocks {
