@@ -14,7 +14,7 @@ interface Received {
 }
 
 /** An SMTP server in this process (127.0.0.1, no TLS, no auth) that keeps what it receives. */
-function smtpServer() {
+function smtpServer(options: { hold?: () => Promise<void> } = {}) {
   const received: Received[] = [];
   const waiting: ((r: Received) => void)[] = [];
   let closing: Promise<void> | null = null;
@@ -27,9 +27,11 @@ function smtpServer() {
       stream.on('data', (d: Buffer) => (raw += d.toString('latin1')));
       stream.on('end', () => {
         const mail = { envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw };
-        received.push(mail);
-        waiting.shift()?.(mail);
-        callback();
+        void (options.hold?.() ?? Promise.resolve()).then(() => {
+          received.push(mail);
+          waiting.shift()?.(mail);
+          callback();
+        });
       });
     },
   });
@@ -203,5 +205,38 @@ describe('mail without SMTP', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('mail queued while a delivery round is sending', () => {
+  let release!: () => void;
+  let holding = true;
+  const gate = new Promise<void>((r) => (release = r));
+  const smtp = smtpServer({ hold: () => (holding ? gate : Promise.resolve()) });
+  let t: TestNode;
+  before(async () => {
+    await smtp.listen(0);
+    t = await createTestNode({ env: 'production', smtpUrl: `smtp://127.0.0.1:${smtp.port()}`, mailFrom: 'Rezo Test <rezo@example.org>' });
+  });
+  after(async () => {
+    release();
+    await t.close();
+    await smtp.close();
+  });
+
+  test('goes out after that round, without waiting for the next timer', async () => {
+    // The first login's mail is claimed and held by the SMTP server: its round stays in flight.
+    assert.equal((await t.client().postForm('/login', { email: 'first@example.org' })).statusCode, 200);
+    await until(t, 'first@example.org', (x) => x.attempts === 1);
+    // The second is queued (and committed) after that round's claim.
+    assert.equal((await t.client().postForm('/login', { email: 'second@example.org' })).statusCode, 200);
+    await new Promise((r) => setTimeout(r, 100));
+    holding = false;
+    release();
+    // No timer runs in tests (the node's 5 s interval starts only with `rezo serve`): only the kick's
+    // own round after the one in flight can send it.
+    const second = await until(t, 'second@example.org', (x) => x.status === 'sent');
+    assert.equal(second.status, 'sent');
+    assert.deepEqual(smtp.received.map((m) => m.envelopeTo[0]).sort(), ['first@example.org', 'second@example.org']);
   });
 });
