@@ -12,7 +12,8 @@
  *       cost of one Ed25519 verification here (a transfer needs two).
  *
  * Ends with `transfers_per_s=<b> baseline_per_s=<a> ratio=<b/a>`.
- * Settings: BENCH_TRANSFERS (per phase, default 5000), BENCH_CONCURRENCY (16), BENCH_RATE (500).
+ * Settings: BENCH_TRANSFERS (per phase, default 5000), BENCH_CONCURRENCY (16), BENCH_RATE (500), BENCH_VENUES (20).
+ * (10,000 wallets pay BENCH_VENUES venues, one till each.)
  */
 import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
@@ -37,7 +38,7 @@ import { verifyLedger } from '../src/ledger/verifyLedger.ts';
 import { admin, cpuPerUnit, cpuSecondsOf, cpuSnapshot, printPhase, databaseOn, startRezo, log, requireServerUrl } from './common.ts';
 
 const WALLETS = 10_000;
-const VENUES = 20;
+const VENUES = Number(process.env.BENCH_VENUES) || 20;
 const TRANSFERS = Number(process.env.BENCH_TRANSFERS) || 5000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY) || 16;
 const RATE = Number(process.env.BENCH_RATE) || 500;
