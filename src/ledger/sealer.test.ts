@@ -84,6 +84,34 @@ describe('the block sealer', () => {
     assert.equal((await sealBlocks(db)).sealer, true);
   });
 
+  test('on PostgreSQL: sealNow waits for a sealer that holds the lock, then seals what was committed', { skip }, async () => {
+    const w = await createLedgerWorld(db);
+    const p = await w.person();
+    const sealer = startSealer(db, pino({ level: 'silent' }), { intervalMs: 60_000 });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    try {
+      await w.fund(p.euro.id, 300);
+      const holder = db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${SEALER_LOCK})`.execute(trx);
+        locked();
+        await held;
+      });
+      await isLocked;
+      const sealing = sealer.sealNow();
+      await new Promise((r) => setTimeout(r, 150));
+      release();
+      await holder;
+      await sealing;
+      const queued = await db.selectFrom('ledger_unsealed').select('transfer_id').where('currency_id', '=', w.euro.id).execute();
+      assert.deepEqual(queued, [], 'sealed by sealNow once the other sealer let go');
+    } finally {
+      await sealer.stop();
+    }
+  });
+
   test('on PostgreSQL: 300 concurrent transfers while two sealers race → one chain of blocks, every transfer sealed exactly once', { skip, timeout: 120_000 }, async () => {
     const w = await createLedgerWorld(db);
     const bar = await w.placeAccount(w.venueB.id, w.euro);

@@ -157,11 +157,14 @@ export function startSealer(db: Db, logger: Logger, options: { intervalMs?: numb
   let running: Promise<void> | null = null;
   /** Whether the last round sealed anything: then the next one comes sooner. */
   let busy = false;
-  const round = async () => {
+  /** One round; false when another sealer held the lock (this round sealed nothing). */
+  const round = async (): Promise<boolean> => {
     let sealed = false;
+    let held = true;
     try {
       for (;;) {
         const result = await sealBlocks(db);
+        if (!result.sealer) held = false;
         if (result.blocks.length > 0) sealed = true;
         if (result.blocks.length > 0 && options.afterSeal) await options.afterSeal(result.blocks);
         if (!result.more || stopped) break;
@@ -170,11 +173,12 @@ export function startSealer(db: Db, logger: Logger, options: { intervalMs?: numb
       logger.error({ err }, 'ledger sealing failed');
     }
     busy = sealed;
+    return held;
   };
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
-      running = round().finally(() => {
+      running = round().then(() => {}).finally(() => {
         running = null;
         schedule();
       });
@@ -183,10 +187,15 @@ export function startSealer(db: Db, logger: Logger, options: { intervalMs?: numb
   };
   schedule();
   return {
-    /** Seals now (tests, before a verification); waits for a round in flight first, and restarts the timer. */
+    /** Seals everything committed so far (tests, before a verification, at stop); restarts the timer. */
     async sealNow(): Promise<void> {
-      if (running) await running;
-      await round();
+      // Until a round of its own held the lock: the node's timer (or another process) may start one
+      // in between, and that round's lock makes ours seal nothing. Gives up after about 5 s.
+      for (let attempt = 0; attempt < 500; attempt++) {
+        if (running) await running;
+        if (await round()) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
       // The cadence follows this round too: after a round that sealed, the next comes soon.
       if (!stopped && !running) {
         if (timer) clearTimeout(timer);
