@@ -23,7 +23,8 @@ import pg from 'pg';
  * - A migration that changes a table's columns makes a prepared `select *` on it fail with "cached
  *   plan must not change result type" (a process still running while another one migrates, during
  *   an upgrade). That query fails once; every name is then dropped, so the next queries are
- *   prepared afresh under new names.
+ *   prepared afresh under new names (the old statements stay in the connections that prepared
+ *   them until those close: the pool closes a connection idle for 10 s).
  */
 export class StatementNames {
   private readonly named = new Map<string, string>();
