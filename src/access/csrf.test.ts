@@ -54,6 +54,8 @@ describe('CSRF protection of the forms', () => {
   test('every form posted without _csrf, with a forged one, or with another browser’s one is refused and writes nothing', async () => {
     await admin.get('/venues/forms/admin');
     await other.get('/');
+    // The mail delivery works in the background (a round claims what the setup queued): let it finish.
+    await t.node.mail.flush();
     const before = await everything();
     for (const [template, form] of FORMS) {
       for (const [label, csrf] of [['missing', false], ['forged', 'forged-token'], ['another browser’s', other.csrf!]] as const) {

@@ -12,8 +12,6 @@ const MAX_ATTEMPTS = 6;
 /** Mails claimed per round: bounded, so one round never holds much. */
 const BATCH_SIZE = 20;
 const INTERVAL_MS = 5_000;
-/** A request that queued a mail starts a round this much later: kicks of the same moment make one round. */
-const KICK_DELAY_MS = 10;
 
 export interface MailDelivery {
   /** Sends the mails that are due now; returns how many were sent. */
@@ -104,7 +102,7 @@ export function createMailDelivery(config: Config, db: Db, logger: Logger): Mail
   }
 
   const flushLogged = () => flush().catch((err) => logger.error({ err }, 'mail flush failed'));
-  let kickTimer: NodeJS.Timeout | null = null;
+  let kickTimer: NodeJS.Immediate | null = null;
   // A round already in flight may have claimed before the kicking request's mail was committed:
   // wait for it, then run one more.
   const kickRound = async () => {
@@ -119,7 +117,7 @@ export function createMailDelivery(config: Config, db: Db, logger: Logger): Mail
       // Only when this process queued a mail since the last kick (a rolled-back one costs one empty round).
       if (!outboxSignal.queued) return;
       outboxSignal.queued = false;
-      kickTimer ??= setTimeout(kickRound, KICK_DELAY_MS);
+      kickTimer ??= setImmediate(kickRound);
     },
     start() {
       if (timer) return;
@@ -129,7 +127,7 @@ export function createMailDelivery(config: Config, db: Db, logger: Logger): Mail
     async stop() {
       if (timer) clearInterval(timer);
       timer = null;
-      if (kickTimer) clearTimeout(kickTimer);
+      if (kickTimer) clearImmediate(kickTimer);
       kickTimer = null;
       if (running) await running.catch(() => {});
       transport?.close();
