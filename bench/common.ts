@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import type { Pool } from 'undici';
 
 /**
  * What every benchmark shares: the PostgreSQL server of DATABASE_URL (required), a scratch database
@@ -137,4 +138,24 @@ export function cpuPerUnit(before: CpuSnapshot | null, after: CpuSnapshot | null
   const self = after.self - before.self;
   const server = serverSeconds ?? 0;
   return `CPU per ${unit}: machine ${ms(machine)} ms = server ${ms(server)} + PostgreSQL ${ms(postgres)} + load generator ${ms(self)} + other ${ms(Math.max(0, machine - server - postgres - self))}`;
+}
+
+/**
+ * The floor under any request of a bench: `count` GET /healthz (one HTTP request, one `select 1`)
+ * from `width` clients at once on `http`. Returns the rate and latencies, as a phase.
+ */
+export async function healthzFloor(http: Pool, count: number, width: number): Promise<{ latencies: number[]; ms: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(width, count) }, async () => {
+    while (next++ < count) {
+      const t0 = performance.now();
+      const r = await http.request({ method: 'GET', path: '/healthz' });
+      await r.body.dump();
+      if (r.statusCode !== 200) throw new Error(`healthz answered ${r.statusCode}`);
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  return { latencies, ms: performance.now() - started };
 }

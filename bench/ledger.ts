@@ -35,7 +35,7 @@ import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { issueWalletPass } from '../src/ledger/walletPass.ts';
 import { verifyLedger } from '../src/ledger/verifyLedger.ts';
-import { admin, cpuPerUnit, cpuSecondsOf, cpuSnapshot, printPhase, databaseOn, startRezo, log, requireServerUrl } from './common.ts';
+import { admin, cpuPerUnit, cpuSecondsOf, cpuSnapshot, healthzFloor, printPhase, databaseOn, startRezo, log, requireServerUrl } from './common.ts';
 
 const WALLETS = 10_000;
 const VENUES = Number(process.env.BENCH_VENUES) || 20;
@@ -200,11 +200,7 @@ try {
   // (d) The floor under any transfer: the same clients asking the same node for GET /healthz (one HTTP
   // request, one `select 1` round trip, no signature), and what the two Ed25519 checks of a transfer
   // (device signature, wallet pass) cost here — the most Rezo could do on this machine.
-  const floorRun = await drive(TRANSFERS, CONCURRENCY, async () => {
-    const r = await http.request({ method: 'GET', path: '/healthz' });
-    await r.body.dump();
-    if (r.statusCode !== 200) throw new Error(`healthz answered ${r.statusCode}`);
-  });
+  const floorRun = await healthzFloor(http, TRANSFERS, CONCURRENCY);
   const floorPerS = summary('(d) floor: GET /healthz', floorRun.latencies, floorRun.ms);
   log(`    Ed25519 verification here: ${ed25519VerifyMicros().toFixed(0)} µs each, two per transfer; floor ratio ${(floorPerS / baselinePerS).toFixed(2)}`);
   await http.close();

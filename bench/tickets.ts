@@ -20,7 +20,6 @@
  * BENCH_PROFILE=<dir> (the server writes a V8 CPU profile there: `node --cpu-prof`).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import Stripe from 'stripe';
@@ -30,7 +29,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { createTicketPrice } from '../src/ticketing/createTicketPrice.ts';
 import { eventWithDates } from '../src/ticketing/testFixtures.ts';
 import { FakeStripe } from '../test/fakes/fakeStripe.ts';
-import { admin, cpuPerUnit, cpuSnapshot, databaseOn, freePort, log, percentile, requireServerUrl } from './common.ts';
+import { admin, cpuPerUnit, cpuSecondsOf, cpuSnapshot, databaseOn, healthzFloor, freePort, log, percentile, requireServerUrl } from './common.ts';
 
 const BUYERS = Number(process.env.BENCH_BUYERS) || 2000;
 const CAPACITY = Number(process.env.BENCH_CAPACITY) || 1000;
@@ -44,20 +43,6 @@ async function inParallel(n: number, width: number, task: (i: number) => Promise
   await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
     while (next < n) await task(next++);
   }));
-}
-/**
- * CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. Unlike
- * latencies, the server's CPU per ticket hardly depends on what else the machine runs: the figure to
- * compare two versions of the code on a busy machine.
- */
-function cpuSeconds(pid: number | undefined): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return null;
-  }
 }
 const summary = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -155,7 +140,7 @@ try {
   let soldOut = 0;
   let failed = 0;
   const deadline = Date.now() + TIMEOUT_MS;
-  const cpu0 = cpuSeconds(child.pid);
+  const cpu0 = cpuSecondsOf(child.pid);
   const machine0 = cpuSnapshot();
   const t0 = performance.now();
   await Promise.all(
@@ -183,20 +168,14 @@ try {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  const cpu1 = cpuSeconds(child.pid);
+  const cpu1 = cpuSecondsOf(child.pid);
   const machine1 = cpuSnapshot();
   // (h) The floor under any sale: a sold ticket costs three requests here (its order, its webhook,
   // and one refused buyer's order). The same node answering as many GET /healthz (one HTTP request,
   // one `select 1` round trip each) from the same clients gives the most it could sell on this machine
   // if tickets cost nothing else — before the Stripe session each order also asks for, as in (f).
   const floorRequests = BUYERS + placed;
-  const h0 = performance.now();
-  await inParallel(floorRequests, CONCURRENCY, async () => {
-    const r = await http.request({ path: '/healthz', method: 'GET' });
-    await r.body.dump();
-    if (r.statusCode !== 200) throw new Error(`healthz answered ${r.statusCode}`);
-  });
-  const floorSeconds = (performance.now() - h0) / 1000;
+  const floorSeconds = (await healthzFloor(http, floorRequests, CONCURRENCY)).ms / 1000;
   await http.close();
 
   const check = await openDatabase({ url: dbUrl(name), poolSize: 2 });

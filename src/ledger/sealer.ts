@@ -154,7 +154,7 @@ export function startSealer(db: Db, logger: Logger, options: { intervalMs?: numb
   const busyIntervalMs = Math.min(intervalMs, options.busyIntervalMs ?? SEAL_BUSY_INTERVAL_MS);
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
+  let running: Promise<unknown> | null = null;
   /** Whether the last round sealed anything: then the next one comes sooner. */
   let busy = false;
   /** One round; false when another sealer held the lock (this round sealed nothing). */
@@ -178,7 +178,7 @@ export function startSealer(db: Db, logger: Logger, options: { intervalMs?: numb
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
-      running = round().then(() => {}).finally(() => {
+      running = round().finally(() => {
         running = null;
         schedule();
       });
