@@ -33,7 +33,6 @@ const TAGS = ['maloya', 'sega', 'jazz', 'electro', 'theatre', 'jeune-public', 'a
 
 const serverUrl = requireServerUrl('bench:agenda');
 
-
 const name = `rezo_bench_agenda_${process.pid}`;
 await admin(serverUrl, `create database ${name}`);
 const database = await openDatabase({ url: databaseOn(serverUrl, name), poolSize: 10 });
@@ -54,7 +53,9 @@ try {
     from places p cross join generate_series(0, ${EVENTS_PER_VENUE - 1}) j`.execute(db);
   await sql`insert into event_dates (place_id, event_id, id, starts_at, ends_at, timezone)
     select place_id, id, gen_random_uuid(), s, s + interval '3 hours', 'Indian/Reunion'
-    from (select place_id, id, date_trunc('minute', now() + random() * interval '90 days') as s from events) x`.execute(db);
+    from (select place_id, id, date_trunc('minute', now() + random() * interval '90 days') as s from events) x`.execute(
+    db,
+  );
   for (const shift of [0, 3]) {
     await sql`insert into event_tags (place_id, event_id, tag)
       select place_id, id, (${TAGS}::text[])[1 + (abs(hashtext(id::text)) + ${shift}) % ${TAGS.length}] from events
@@ -64,19 +65,30 @@ try {
   await sql`insert into place_follows (place_id, followed_place_id, include_tags, exclude_tags)
     select a.id, b.id, case when b.slug::text like '%0' then array['maloya', 'sega'] else '{}' end,
       case when b.slug::text like '%5' then array['jeune-public'] else '{}' end
-    from places a, places b where a.slug = 'bench-0000' and b.slug between 'bench-0001' and ${`bench-${String(FOLLOWED).padStart(4, '0')}`}`.execute(db);
+    from places a, places b where a.slug = 'bench-0000' and b.slug between 'bench-0001' and ${`bench-${String(FOLLOWED).padStart(4, '0')}`}`.execute(
+    db,
+  );
   await sql`insert into place_follows (place_id, followed_place_id)
     select a.id, b.id from places a cross join generate_series(1, 3) k
     join places b on b.slug = 'bench-' || lpad(((substr(a.slug, 7)::int + k) % ${VENUES})::text, 4, '0')
     where a.slug <> 'bench-0000' on conflict do nothing`.execute(db);
-  await sql`insert into tag_follows (place_id, tag) select id, t from places, unnest(array['conte', 'danse']) t where slug = 'bench-0000'`.execute(db);
+  await sql`insert into tag_follows (place_id, tag) select id, t from places, unnest(array['conte', 'danse']) t where slug = 'bench-0000'`.execute(
+    db,
+  );
   await sql`analyze`.execute(db);
   const events = Number((await sql<{ n: number }>`select count(*)::int as n from events`.execute(db)).rows[0]!.n);
   log(`loaded ${VENUES} venues, ${events} events in ${Math.round(performance.now() - t0)} ms`);
 
   // The cursor after the 5,000th listed date, as a reader paging that deep would hold it.
-  const deep = (await sql<{ id: string; starts_at: Date }>`select d.id, d.starts_at from event_dates d join events e on e.place_id = d.place_id and e.id = d.event_id
-    where e.visibility = 'public' and e.state <> 'draft' and d.starts_at >= now() order by d.starts_at, d.id offset 4999 limit 1`.execute(db)).rows[0]!;
+  const deep = (
+    await sql<{
+      id: string;
+      starts_at: Date;
+    }>`select d.id, d.starts_at from event_dates d join events e on e.place_id = d.place_id and e.id = d.event_id
+    where e.visibility = 'public' and e.state <> 'draft' and d.starts_at >= now() order by d.starts_at, d.id offset 4999 limit 1`.execute(
+      db,
+    )
+  ).rows[0]!;
   const cursor = encodeCursor({ startsAt: deep.starts_at, dateId: deep.id });
   const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 
@@ -108,7 +120,9 @@ try {
       const p50 = times[Math.floor(times.length * 0.5)]!;
       const p99 = times[Math.min(times.length - 1, Math.floor(times.length * 0.99))]!;
       worst = Math.max(worst, p99);
-      log(`${label.padEnd(10)} p50=${p50.toFixed(1)}ms p99=${p99.toFixed(1)}ms  (${REQUESTS} requests, ${path.slice(0, 60)})`);
+      log(
+        `${label.padEnd(10)} p50=${p50.toFixed(1)}ms p99=${p99.toFixed(1)}ms  (${REQUESTS} requests, ${path.slice(0, 60)})`,
+      );
     }
   } finally {
     await node.stop();

@@ -12,7 +12,9 @@ import type { Pool } from 'undici';
 export function requireServerUrl(bench: string): string {
   const url = process.env.DATABASE_URL;
   if (!url) {
-    process.stderr.write(`${bench} needs DATABASE_URL (a PostgreSQL server; a scratch database is created there and dropped)\n`);
+    process.stderr.write(
+      `${bench} needs DATABASE_URL (a PostgreSQL server; a scratch database is created there and dropped)\n`,
+    );
     process.exit(2);
   }
   return url;
@@ -67,7 +69,9 @@ export function cpuSecondsOf(pid: number | undefined): number | null {
 export function printPhase(name: string, unit: string, latencies: number[], ms: number, width = 34): number {
   const sorted = [...latencies].sort((x, y) => x - y);
   const perS = (latencies.length / ms) * 1000;
-  log(`${name.padEnd(width)} ${latencies.length} ${unit} in ${(ms / 1000).toFixed(2)} s: ${perS.toFixed(0)}/s, p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms`);
+  log(
+    `${name.padEnd(width)} ${latencies.length} ${unit} in ${(ms / 1000).toFixed(2)} s: ${perS.toFixed(0)}/s, p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms`,
+  );
   return perS;
 }
 
@@ -80,13 +84,29 @@ export function percentile(sorted: number[], p: number): number {
  * Starts `rezo serve` in its own process on `databaseUrl` (as in production: the load generator does
  * not share its event loop) and waits for /healthz. `profileDir` writes a V8 CPU profile on exit.
  */
-export async function startRezo(databaseUrl: string, options: { poolSize: number; profileDir?: string; timeoutMs?: number }): Promise<{ server: ChildProcess; address: string }> {
+export async function startRezo(
+  databaseUrl: string,
+  options: { poolSize: number; profileDir?: string; timeoutMs?: number },
+): Promise<{ server: ChildProcess; address: string }> {
   const port = await freePort();
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  const server = spawn(process.execPath, [...profile, fileURLToPath(new URL('../bin/rezo.js', import.meta.url)), 'serve'], {
-    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), REZO_DEMO: '0', LOG_LEVEL: 'error', REZO_ENV: 'production', REZO_DB_POOL_SIZE: String(options.poolSize) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const server = spawn(
+    process.execPath,
+    [...profile, fileURLToPath(new URL('../bin/rezo.js', import.meta.url)), 'serve'],
+    {
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: databaseUrl,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        REZO_DEMO: '0',
+        LOG_LEVEL: 'error',
+        REZO_ENV: 'production',
+        REZO_DB_POOL_SIZE: String(options.poolSize),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const address = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   for (;;) {
@@ -101,7 +121,11 @@ export async function startRezo(databaseUrl: string, options: { poolSize: number
 }
 
 /** CPU seconds used so far by the whole machine (all cores, from /proc/stat), by every PostgreSQL process, by this process. */
-export interface CpuSnapshot { machine: number; postgres: number; self: number }
+export interface CpuSnapshot {
+  machine: number;
+  postgres: number;
+  self: number;
+}
 export function cpuSnapshot(): CpuSnapshot | null {
   try {
     const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
@@ -130,7 +154,13 @@ export function cpuSnapshot(): CpuSnapshot | null {
  * load generator (this process) and the rest of the machine. On a 2-core machine the four share two
  * cores: the figure that says which one to make cheaper. (Backends that exit meanwhile are not counted.)
  */
-export function cpuPerUnit(before: CpuSnapshot | null, after: CpuSnapshot | null, serverSeconds: number | null, units: number, unit: string): string {
+export function cpuPerUnit(
+  before: CpuSnapshot | null,
+  after: CpuSnapshot | null,
+  serverSeconds: number | null,
+  units: number,
+  unit: string,
+): string {
   if (!before || !after || units <= 0) return 'CPU breakdown: not available (needs /proc)';
   const ms = (s: number) => ((s * 1000) / units).toFixed(2);
   const machine = after.machine - before.machine;
@@ -144,18 +174,24 @@ export function cpuPerUnit(before: CpuSnapshot | null, after: CpuSnapshot | null
  * The floor under any request of a bench: `count` GET /healthz (one HTTP request, one `select 1`)
  * from `width` clients at once on `http`. Returns the rate and latencies, as a phase.
  */
-export async function healthzFloor(http: Pool, count: number, width: number): Promise<{ latencies: number[]; ms: number }> {
+export async function healthzFloor(
+  http: Pool,
+  count: number,
+  width: number,
+): Promise<{ latencies: number[]; ms: number }> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: Math.min(width, count) }, async () => {
-    while (next++ < count) {
-      const t0 = performance.now();
-      const r = await http.request({ method: 'GET', path: '/healthz' });
-      await r.body.dump();
-      if (r.statusCode !== 200) throw new Error(`healthz answered ${r.statusCode}`);
-      latencies.push(performance.now() - t0);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(width, count) }, async () => {
+      while (next++ < count) {
+        const t0 = performance.now();
+        const r = await http.request({ method: 'GET', path: '/healthz' });
+        await r.body.dump();
+        if (r.statusCode !== 200) throw new Error(`healthz answered ${r.statusCode}`);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
   return { latencies, ms: performance.now() - started };
 }

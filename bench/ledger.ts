@@ -35,7 +35,18 @@ import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { issueWalletPass } from '../src/ledger/walletPass.ts';
 import { verifyLedger } from '../src/ledger/verifyLedger.ts';
-import { admin, cpuPerUnit, cpuSecondsOf, cpuSnapshot, healthzFloor, printPhase, databaseOn, startRezo, log, requireServerUrl } from './common.ts';
+import {
+  admin,
+  cpuPerUnit,
+  cpuSecondsOf,
+  cpuSnapshot,
+  healthzFloor,
+  printPhase,
+  databaseOn,
+  startRezo,
+  log,
+  requireServerUrl,
+} from './common.ts';
 
 const WALLETS = 10_000;
 const VENUES = Number(process.env.BENCH_VENUES) || 20;
@@ -77,7 +88,8 @@ function ed25519VerifyMicros(): number {
   const message = Buffer.from('POST /api/v1/transfers 1700000000 nonce sha256-of-the-body');
   const signature = cryptoSign(null, message, privateKey);
   const t0 = performance.now();
-  for (let i = 0; i < 2000; i++) if (!cryptoVerify(null, message, publicKey, signature)) throw new Error('verify failed');
+  for (let i = 0; i < 2000; i++)
+    if (!cryptoVerify(null, message, publicKey, signature)) throw new Error('verify failed');
   return ((performance.now() - t0) * 1000) / 2000;
 }
 
@@ -94,12 +106,24 @@ try {
   const owner = await ensurePerson(db, 'bench@example.org', 'en');
   const venues: { id: string; account: string; device: { id: string; key: KeyObject } }[] = [];
   const placeIds: string[] = [];
-  for (let v = 0; v < VENUES; v++) placeIds.push((await createPlace(db, SYSTEM, { slug: `bench-${v}`, name: `Bench ${v}` }, owner.id)).id);
+  for (let v = 0; v < VENUES; v++)
+    placeIds.push((await createPlace(db, SYSTEM, { slug: `bench-${v}`, name: `Bench ${v}` }, owner.id)).id);
   const federation = await createFederation(db, SYSTEM, { slug: 'bench', name: 'Bench', placeIds });
-  const euro = await createCurrency(db, SYSTEM, { code: 'BENCH', name: 'Bench €', kind: 'federated_euro', decimals: 2, federationId: federation.id });
+  const euro = await createCurrency(db, SYSTEM, {
+    code: 'BENCH',
+    name: 'Bench €',
+    kind: 'federated_euro',
+    decimals: 2,
+    federationId: federation.id,
+  });
   for (const placeId of placeIds) {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const device = await registerDevice(db, SYSTEM, { placeId, name: 'till', kind: 'till', publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') });
+    const device = await registerDevice(db, SYSTEM, {
+      placeId,
+      name: 'till',
+      kind: 'till',
+      publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    });
     const account = await ensureAccount(db, { currencyId: euro.id, ownerKind: 'place', ownerRef: placeId });
     venues.push({ id: placeId, account: account.id, device: { id: device.id, key: privateKey } });
   }
@@ -107,25 +131,63 @@ try {
   // backed mint onto a clearing person, then linked batches of 19 transfers out of it.
   const owners = Array.from({ length: WALLETS }, () => uuidv7());
   for (let i = 0; i < WALLETS; i += 1000) {
-    await db.insertInto('ledger_accounts').values(owners.slice(i, i + 1000).map((o) => ({ id: uuidv7(), currency_id: euro.id, owner_kind: 'person' as const, owner_ref: o, floor: 0 }))).execute();
+    await db
+      .insertInto('ledger_accounts')
+      .values(
+        owners
+          .slice(i, i + 1000)
+          .map((o) => ({ id: uuidv7(), currency_id: euro.id, owner_kind: 'person' as const, owner_ref: o, floor: 0 })),
+      )
+      .execute();
   }
-  const accounts = new Map((await db.selectFrom('ledger_accounts').select(['id', 'owner_ref']).where('currency_id', '=', euro.id).where('owner_kind', '=', 'person').execute()).map((a) => [a.owner_ref, a.id]));
+  const accounts = new Map(
+    (
+      await db
+        .selectFrom('ledger_accounts')
+        .select(['id', 'owner_ref'])
+        .where('currency_id', '=', euro.id)
+        .where('owner_kind', '=', 'person')
+        .execute()
+    ).map((a) => [a.owner_ref, a.id]),
+  );
   const wallets = owners.map((o) => ({ owner: o, account: accounts.get(o)! }));
   const treasurer = uuidv7();
   const treasury = await ensureAccount(db, { currencyId: euro.id, ownerKind: 'person', ownerRef: treasurer });
-  await mintAgainstPayment(db, SYSTEM, { id: uuidv7(), currencyCode: euro.code, accountId: treasury.id, amount: WALLETS * WALLET_CENTS, payment: { provider: 'transfer', reference: 'bench-funding' } });
+  await mintAgainstPayment(db, SYSTEM, {
+    id: uuidv7(),
+    currencyCode: euro.code,
+    accountId: treasury.id,
+    amount: WALLETS * WALLET_CENTS,
+    payment: { provider: 'transfer', reference: 'bench-funding' },
+  });
   for (let i = 0; i < WALLETS; i += 19) {
     await createTransfers(db, personActor(treasurer), {
-      transfers: wallets.slice(i, i + 19).map((w) => ({ id: uuidv7(), debitAccountId: treasury.id, creditAccountId: w.account, amount: WALLET_CENTS, kind: 'transfer' })),
+      transfers: wallets.slice(i, i + 19).map((w) => ({
+        id: uuidv7(),
+        debitAccountId: treasury.id,
+        creditAccountId: w.account,
+        amount: WALLET_CENTS,
+        kind: 'transfer',
+      })),
     });
   }
 
   // (a) Baseline: the same accounts copied to plain tables, the same shape of transaction.
-  await sql`create table bench_accounts (id uuid primary key, balance bigint not null check (balance >= 0))`.execute(db);
-  await sql`insert into bench_accounts select id, balance from ledger_accounts where currency_id = ${euro.id} and owner_kind <> 'system'`.execute(db);
-  await sql`create table bench_transfers (id uuid primary key, debit uuid not null, credit uuid not null, amount bigint not null, created_at timestamptz not null default now())`.execute(db);
+  await sql`create table bench_accounts (id uuid primary key, balance bigint not null check (balance >= 0))`.execute(
+    db,
+  );
+  await sql`insert into bench_accounts select id, balance from ledger_accounts where currency_id = ${euro.id} and owner_kind <> 'system'`.execute(
+    db,
+  );
+  await sql`create table bench_transfers (id uuid primary key, debit uuid not null, credit uuid not null, amount bigint not null, created_at timestamptz not null default now())`.execute(
+    db,
+  );
   const pool = new pg.Pool({ connectionString: url.toString(), max: CONCURRENCY });
-  const pick = (i: number) => ({ wallet: wallets[(i * 7919) % WALLETS]!, venue: venues[i % VENUES]!, amount: 100 + (i % 400) });
+  const pick = (i: number) => ({
+    wallet: wallets[(i * 7919) % WALLETS]!,
+    venue: venues[i % VENUES]!,
+    amount: 100 + (i % 400),
+  });
   await drive(200, CONCURRENCY, async () => {}); // warm the event loop
   const base0 = cpuSnapshot();
   const baseline = await drive(TRANSFERS, CONCURRENCY, async (i) => {
@@ -135,7 +197,12 @@ try {
       await client.query('begin');
       await client.query('update bench_accounts set balance = balance - $1 where id = $2', [amount, wallet.account]);
       await client.query('update bench_accounts set balance = balance + $1 where id = $2', [amount, venue.account]);
-      await client.query('insert into bench_transfers (id, debit, credit, amount) values ($1, $2, $3, $4)', [uuidv7(), wallet.account, venue.account, amount]);
+      await client.query('insert into bench_transfers (id, debit, credit, amount) values ($1, $2, $3, $4)', [
+        uuidv7(),
+        wallet.account,
+        venue.account,
+        amount,
+      ]);
       await client.query('commit');
     } finally {
       client.release();
@@ -157,14 +224,31 @@ try {
   const passes = new Map<string, { pass: string; at: number }>();
   const passOf = async (owner: string) => {
     let entry = passes.get(owner);
-    if (!entry || Date.now() - entry.at > 60_000) passes.set(owner, (entry = { pass: (await issueWalletPass(db, personActor(owner))).pass, at: Date.now() }));
+    if (!entry || Date.now() - entry.at > 60_000)
+      passes.set(owner, (entry = { pass: (await issueWalletPass(db, personActor(owner))).pass, at: Date.now() }));
     return entry.pass;
   };
   const pay = async (i: number) => {
     const { wallet, venue, amount } = pick(i);
-    const body = JSON.stringify({ transfers: [{ id: uuidv7(), debitAccountId: wallet.account, creditAccountId: venue.account, amount, kind: 'payment' }], holder: await passOf(wallet.owner) });
-    const headers = signDeviceRequest(venue.device.key, { placeId: venue.id, deviceId: venue.device.id, method: 'POST', path: '/api/v1/transfers', body });
-    const r = await http.request({ method: 'POST', path: '/api/v1/transfers', headers: { ...headers, 'content-type': 'application/json' }, body });
+    const body = JSON.stringify({
+      transfers: [
+        { id: uuidv7(), debitAccountId: wallet.account, creditAccountId: venue.account, amount, kind: 'payment' },
+      ],
+      holder: await passOf(wallet.owner),
+    });
+    const headers = signDeviceRequest(venue.device.key, {
+      placeId: venue.id,
+      deviceId: venue.device.id,
+      method: 'POST',
+      path: '/api/v1/transfers',
+      body,
+    });
+    const r = await http.request({
+      method: 'POST',
+      path: '/api/v1/transfers',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body,
+    });
     const text = await r.body.text();
     if (r.statusCode !== 201) throw new Error(`transfer refused: ${r.statusCode} ${text}`);
   };
@@ -177,7 +261,12 @@ try {
   let maxQueue = 0;
   const sampler = (async () => {
     while (sampling && !closed) {
-      const r = await sql<{ age_ms: number | null; n: number }>`select (extract(epoch from now() - min(created_at)) * 1000)::float8 as age_ms, count(*)::int as n from ledger_unsealed`.execute(db);
+      const r = await sql<{
+        age_ms: number | null;
+        n: number;
+      }>`select (extract(epoch from now() - min(created_at)) * 1000)::float8 as age_ms, count(*)::int as n from ledger_unsealed`.execute(
+        db,
+      );
       maxUnsealedMs = Math.max(maxUnsealedMs, r.rows[0]?.age_ms ?? 0);
       maxQueue = Math.max(maxQueue, r.rows[0]?.n ?? 0);
       await new Promise((r) => setTimeout(r, 100));
@@ -193,8 +282,13 @@ try {
   const rezoPerS = summary('(b) Rezo HTTP, signed, sealed in blocks', rezo.latencies, rezo.ms);
   const cpu1 = cpuSecondsOf(server.pid);
   const machine1 = cpuSnapshot();
-  log(`    ${cpuPerUnit(machine0, machine1, cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null, TRANSFERS, 'transfer')}`);
-  if (cpu0 !== null && cpu1 !== null) log(`    rezo serve CPU during (b): ${(((cpu1 - cpu0) * 1000) / TRANSFERS).toFixed(2)} ms per transfer (${(((cpu1 - cpu0) * 1000) / rezo.ms * 100).toFixed(0)} % of one core)`);
+  log(
+    `    ${cpuPerUnit(machine0, machine1, cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null, TRANSFERS, 'transfer')}`,
+  );
+  if (cpu0 !== null && cpu1 !== null)
+    log(
+      `    rezo serve CPU during (b): ${(((cpu1 - cpu0) * 1000) / TRANSFERS).toFixed(2)} ms per transfer (${((((cpu1 - cpu0) * 1000) / rezo.ms) * 100).toFixed(0)} % of one core)`,
+    );
   const paced = await drive(TRANSFERS, CONCURRENCY, (i) => pay(TRANSFERS + i), RATE);
   summary(`(c) Rezo HTTP paced at ${RATE}/s`, paced.latencies, paced.ms);
   // (d) The floor under any transfer: the same clients asking the same node for GET /healthz (one HTTP
@@ -202,16 +296,30 @@ try {
   // (device signature, wallet pass) cost here — the most Rezo could do on this machine.
   const floorRun = await healthzFloor(http, TRANSFERS, CONCURRENCY);
   const floorPerS = summary('(d) floor: GET /healthz', floorRun.latencies, floorRun.ms);
-  log(`    Ed25519 verification here: ${ed25519VerifyMicros().toFixed(0)} µs each, two per transfer; floor ratio ${(floorPerS / baselinePerS).toFixed(2)}`);
+  log(
+    `    Ed25519 verification here: ${ed25519VerifyMicros().toFixed(0)} µs each, two per transfer; floor ratio ${(floorPerS / baselinePerS).toFixed(2)}`,
+  );
   await http.close();
   sampling = false;
   await sampler;
-  const blocks = await sql<{ n: number; max_count: number; avg_count: number }>`select count(*)::int as n, max(transfer_count)::int as max_count, avg(transfer_count)::float8 as avg_count from ledger_blocks`.execute(db);
-  log(`sealing during (b)+(c): ${blocks.rows[0]!.n} blocks (up to ${blocks.rows[0]!.max_count} transfers, ${blocks.rows[0]!.avg_count.toFixed(0)} on average); oldest unsealed transfer seen ${maxUnsealedMs.toFixed(0)} ms, queue up to ${maxQueue}`);
+  const blocks = await sql<{
+    n: number;
+    max_count: number;
+    avg_count: number;
+  }>`select count(*)::int as n, max(transfer_count)::int as max_count, avg(transfer_count)::float8 as avg_count from ledger_blocks`.execute(
+    db,
+  );
+  log(
+    `sealing during (b)+(c): ${blocks.rows[0]!.n} blocks (up to ${blocks.rows[0]!.max_count} transfers, ${blocks.rows[0]!.avg_count.toFixed(0)} on average); oldest unsealed transfer seen ${maxUnsealedMs.toFixed(0)} ms, queue up to ${maxQueue}`,
+  );
 
   const check = await verifyLedger(db);
-  log(`verify: ${check.ok ? 'OK' : `FAILED ${JSON.stringify(check.problem)}`} (${check.currencies.map((c) => `${c.code} ${c.transfers} transfers, ${c.blocks} blocks, ${c.unsealed} unsealed`).join(', ')})`);
-  log(`transfers_per_s=${rezoPerS.toFixed(0)} baseline_per_s=${baselinePerS.toFixed(0)} ratio=${(rezoPerS / baselinePerS).toFixed(2)}`);
+  log(
+    `verify: ${check.ok ? 'OK' : `FAILED ${JSON.stringify(check.problem)}`} (${check.currencies.map((c) => `${c.code} ${c.transfers} transfers, ${c.blocks} blocks, ${c.unsealed} unsealed`).join(', ')})`,
+  );
+  log(
+    `transfers_per_s=${rezoPerS.toFixed(0)} baseline_per_s=${baselinePerS.toFixed(0)} ratio=${(rezoPerS / baselinePerS).toFixed(2)}`,
+  );
 } finally {
   if (server && server.exitCode === null) {
     const exited = new Promise((r) => server!.once('exit', r));

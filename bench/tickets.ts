@@ -29,7 +29,18 @@ import { migrate } from '../src/db/migrate.ts';
 import { createTicketPrice } from '../src/ticketing/createTicketPrice.ts';
 import { eventWithDates } from '../src/ticketing/testFixtures.ts';
 import { FakeStripe } from '../test/fakes/fakeStripe.ts';
-import { admin, cpuPerUnit, cpuSecondsOf, cpuSnapshot, databaseOn, healthzFloor, freePort, log, percentile, requireServerUrl } from './common.ts';
+import {
+  admin,
+  cpuPerUnit,
+  cpuSecondsOf,
+  cpuSnapshot,
+  databaseOn,
+  healthzFloor,
+  freePort,
+  log,
+  percentile,
+  requireServerUrl,
+} from './common.ts';
 
 const BUYERS = Number(process.env.BENCH_BUYERS) || 2000;
 const CAPACITY = Number(process.env.BENCH_CAPACITY) || 1000;
@@ -40,9 +51,11 @@ const PROFILE_DIR = process.env.BENCH_PROFILE || null;
 /** Runs `task(i)` for i < n with at most `width` at once. */
 async function inParallel(n: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
-    while (next < n) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(width, n) }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
 }
 const summary = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -62,13 +75,36 @@ try {
   const database = await openDatabase({ url: dbUrl(name), poolSize: 4 });
   await migrate(database);
   const ev = await eventWithDates(database.db, { slug: 'bench-hall', capacity: CAPACITY });
-  await database.db.updateTable('places').set({ stripe_account_id: 'acct_bench' }).where('id', '=', ev.place.id).execute();
-  const { id: priceId } = await createTicketPrice(database.db, ev.admin, { slug: 'bench-hall', eventId: ev.eventId, name: 'Plein tarif', kind: 'fixed', price: '15', perOrderLimit: '10' });
+  await database.db
+    .updateTable('places')
+    .set({ stripe_account_id: 'acct_bench' })
+    .where('id', '=', ev.place.id)
+    .execute();
+  const { id: priceId } = await createTicketPrice(database.db, ev.admin, {
+    slug: 'bench-hall',
+    eventId: ev.eventId,
+    name: 'Plein tarif',
+    kind: 'fixed',
+    price: '15',
+    perOrderLimit: '10',
+  });
 
   // (a) Baseline: the bare minimum a correct sale costs in SQL.
-  await database.db.schema.createTable('bench_capacity').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('capacity', 'integer').addColumn('taken', 'integer').execute();
-  await database.db.schema.createTable('bench_sales').addColumn('id', 'uuid', (c) => c.primaryKey()).addColumn('at', 'timestamptz').execute();
-  await database.db.insertInto('bench_capacity' as never).values({ id: 1, capacity: CAPACITY, taken: 0 } as never).execute();
+  await database.db.schema
+    .createTable('bench_capacity')
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('capacity', 'integer')
+    .addColumn('taken', 'integer')
+    .execute();
+  await database.db.schema
+    .createTable('bench_sales')
+    .addColumn('id', 'uuid', (c) => c.primaryKey())
+    .addColumn('at', 'timestamptz')
+    .execute();
+  await database.db
+    .insertInto('bench_capacity' as never)
+    .values({ id: 1, capacity: CAPACITY, taken: 0 } as never)
+    .execute();
   const pool = new pg.Pool({ connectionString: dbUrl(name), max: Math.min(CONCURRENCY, 20) });
   let baselineSold = 0;
   const b0 = performance.now();
@@ -77,7 +113,9 @@ try {
       const c = await pool.connect();
       try {
         await c.query('begin');
-        const r = await c.query('update bench_capacity set taken = taken + 1 where id = 1 and taken + 1 <= capacity returning taken');
+        const r = await c.query(
+          'update bench_capacity set taken = taken + 1 where id = 1 and taken + 1 <= capacity returning taken',
+        );
         if (r.rowCount === 1) {
           await c.query('insert into bench_sales (id, at) values (gen_random_uuid(), now())');
           baselineSold++;
@@ -91,37 +129,68 @@ try {
   const baselineSeconds = (performance.now() - b0) / 1000;
   await pool.end();
   const baselinePerS = baselineSold / baselineSeconds;
-  log(`baseline: ${baselineSold} sales of ${BUYERS} attempts in ${baselineSeconds.toFixed(2)} s = ${baselinePerS.toFixed(0)} sales/s`);
+  log(
+    `baseline: ${baselineSold} sales of ${BUYERS} attempts in ${baselineSeconds.toFixed(2)} s = ${baselinePerS.toFixed(0)} sales/s`,
+  );
   await database.close();
 
   // (f) The fake Stripe alone: the cost of the test double (and of the SDK) for the sessions Rezo
   // will ask for, measured from this process, which also hosts the fake during (b).
-  const direct = new Stripe('sk_test_bench', { host: '127.0.0.1', port: fake.port, protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+  const direct = new Stripe('sk_test_bench', {
+    host: '127.0.0.1',
+    port: fake.port,
+    protocol: 'http',
+    telemetry: false,
+    maxNetworkRetries: 0,
+  });
   const fakeLatencies: number[] = [];
   const f0 = performance.now();
   await inParallel(CAPACITY, CONCURRENCY, async (i) => {
     const s = performance.now();
     await direct.checkout.sessions.create(
-      { mode: 'payment', line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: 1500, product_data: { name: 'bench' } } }], success_url: 'http://x/s', cancel_url: 'http://x/c', client_reference_id: String(i) },
+      {
+        mode: 'payment',
+        line_items: [
+          { quantity: 1, price_data: { currency: 'eur', unit_amount: 1500, product_data: { name: 'bench' } } },
+        ],
+        success_url: 'http://x/s',
+        cancel_url: 'http://x/c',
+        client_reference_id: String(i),
+      },
       { idempotencyKey: `bench-${i}`, stripeAccount: 'acct_bench' },
     );
     fakeLatencies.push(performance.now() - s);
   });
   const fakeSeconds = (performance.now() - f0) / 1000;
-  log(`fake Stripe alone: ${CAPACITY} sessions in ${fakeSeconds.toFixed(2)} s = ${(CAPACITY / fakeSeconds).toFixed(0)}/s, ${summary(fakeLatencies)}`);
+  log(
+    `fake Stripe alone: ${CAPACITY} sessions in ${fakeSeconds.toFixed(2)} s = ${(CAPACITY / fakeSeconds).toFixed(0)}/s, ${summary(fakeLatencies)}`,
+  );
 
   // (b) Rezo, over HTTP, with payment and webhook.
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, [...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []), `${root}bin/rezo.js`, 'serve'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH, DATABASE_URL: dbUrl(name), PORT: String(port), HOST: '127.0.0.1', REZO_BASE_URL: base, REZO_DEMO: '0',
-      REZO_ENV: 'production', LOG_LEVEL: 'warn', REZO_DB_POOL_SIZE: '20', STRIPE_SECRET_KEY: 'sk_test_bench', STRIPE_WEBHOOK_SECRET: fake.webhookSecret,
-      REZO_STRIPE_API_URL: fake.apiUrl,
+  child = spawn(
+    process.execPath,
+    [...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []), `${root}bin/rezo.js`, 'serve'],
+    {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: dbUrl(name),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        REZO_BASE_URL: base,
+        REZO_DEMO: '0',
+        REZO_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        REZO_DB_POOL_SIZE: '20',
+        STRIPE_SECRET_KEY: 'sk_test_bench',
+        STRIPE_WEBHOOK_SECRET: fake.webhookSecret,
+        REZO_STRIPE_API_URL: fake.apiUrl,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   const http = new Pool(base, { connections: CONCURRENCY, pipelining: 1 });
   for (let i = 0; ; i++) {
     try {
@@ -151,7 +220,11 @@ try {
         path: '/api/v1/orders',
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ venue: 'bench-hall', email: `buyer${i}@bench.example`, lines: [{ priceId, eventDateId: ev.dateIds[0], quantity: 1 }] }),
+        body: JSON.stringify({
+          venue: 'bench-hall',
+          email: `buyer${i}@bench.example`,
+          lines: [{ priceId, eventDateId: ev.dateIds[0], quantity: 1 }],
+        }),
       });
       const body = (await r.body.json()) as { next?: { url?: string } };
       orderLatencies.push(performance.now() - s);
@@ -161,7 +234,12 @@ try {
       const sessionId = body.next.url.split('/pay/')[1]!;
       const { payload, signature } = fake.signed(fake.complete(sessionId));
       const ws = performance.now();
-      const w = await http.request({ path: '/webhooks/stripe', method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+      const w = await http.request({
+        path: '/webhooks/stripe',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+      });
       await w.body.dump();
       webhookLatencies.push(performance.now() - ws);
       if (w.statusCode !== 200) failed++;
@@ -179,19 +257,43 @@ try {
   await http.close();
 
   const check = await openDatabase({ url: dbUrl(name), poolSize: 2 });
-  const sold = Number((await check.db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('event_date_id', '=', ev.dateIds[0]!).where('status', '=', 'valid').executeTakeFirstOrThrow()).n);
-  const capacityRow = await check.db.selectFrom('date_capacity').select(['capacity', 'taken']).where('event_date_id', '=', ev.dateIds[0]!).executeTakeFirstOrThrow();
+  const sold = Number(
+    (
+      await check.db
+        .selectFrom('tickets')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('event_date_id', '=', ev.dateIds[0]!)
+        .where('status', '=', 'valid')
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+  const capacityRow = await check.db
+    .selectFrom('date_capacity')
+    .select(['capacity', 'taken'])
+    .where('event_date_id', '=', ev.dateIds[0]!)
+    .executeTakeFirstOrThrow();
   await check.close();
   orderLatencies.sort((a, b) => a - b);
   const ticketsPerS = sold / seconds;
-  log(`rezo: ${BUYERS} buyers, ${placed} orders placed, ${soldOut} told sold out, ${failed} failed, in ${seconds.toFixed(2)} s`);
-  log(`order request: p50 ${percentile(orderLatencies, 50).toFixed(1)} ms, p99 ${percentile(orderLatencies, 99).toFixed(1)} ms; counter taken=${capacityRow.taken}`);
+  log(
+    `rezo: ${BUYERS} buyers, ${placed} orders placed, ${soldOut} told sold out, ${failed} failed, in ${seconds.toFixed(2)} s`,
+  );
+  log(
+    `order request: p50 ${percentile(orderLatencies, 50).toFixed(1)} ms, p99 ${percentile(orderLatencies, 99).toFixed(1)} ms; counter taken=${capacityRow.taken}`,
+  );
   log(`webhook request: ${summary(webhookLatencies)}`);
   const cpuMsPerTicket = cpu0 !== null && cpu1 !== null && sold > 0 ? ((cpu1 - cpu0) * 1000) / sold : null;
-  if (cpuMsPerTicket !== null) log(`server CPU during the sale: ${(cpu1! - cpu0!).toFixed(2)} s for ${BUYERS} buyers = ${cpuMsPerTicket.toFixed(2)} ms per ticket sold (refusals included)`);
-  log(`floor: ${floorRequests} GET /healthz in ${floorSeconds.toFixed(2)} s = ${(floorRequests / floorSeconds).toFixed(0)} requests/s, at three requests per ticket sold at most ${(sold / floorSeconds).toFixed(0)} tickets/s`);
+  if (cpuMsPerTicket !== null)
+    log(
+      `server CPU during the sale: ${(cpu1! - cpu0!).toFixed(2)} s for ${BUYERS} buyers = ${cpuMsPerTicket.toFixed(2)} ms per ticket sold (refusals included)`,
+    );
+  log(
+    `floor: ${floorRequests} GET /healthz in ${floorSeconds.toFixed(2)} s = ${(floorRequests / floorSeconds).toFixed(0)} requests/s, at three requests per ticket sold at most ${(sold / floorSeconds).toFixed(0)} tickets/s`,
+  );
   log(cpuPerUnit(machine0, machine1, cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null, sold, 'ticket sold'));
-  log(`sold=${sold} capacity=${capacityRow.capacity} oversold=${Math.max(0, sold - capacityRow.capacity)} tickets_per_s=${ticketsPerS.toFixed(0)} p99_ms=${percentile(orderLatencies, 99).toFixed(1)} baseline_per_s=${baselinePerS.toFixed(0)} ratio=${(ticketsPerS / baselinePerS).toFixed(3)}${cpuMsPerTicket !== null ? ` server_cpu_ms_per_ticket=${cpuMsPerTicket.toFixed(2)}` : ''}`);
+  log(
+    `sold=${sold} capacity=${capacityRow.capacity} oversold=${Math.max(0, sold - capacityRow.capacity)} tickets_per_s=${ticketsPerS.toFixed(0)} p99_ms=${percentile(orderLatencies, 99).toFixed(1)} baseline_per_s=${baselinePerS.toFixed(0)} ratio=${(ticketsPerS / baselinePerS).toFixed(3)}${cpuMsPerTicket !== null ? ` server_cpu_ms_per_ticket=${cpuMsPerTicket.toFixed(2)}` : ''}`,
+  );
 } finally {
   if (child) {
     child.kill('SIGTERM');

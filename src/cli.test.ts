@@ -76,7 +76,14 @@ describe('the rezo command', () => {
   test('--help lists the commands and exits 0', async () => {
     const r = await runRezo(['--help'], env);
     assert.equal(r.code, 0);
-    for (const command of ['serve', 'migrate', 'demo', 'login-link <email>', 'operator add <email>', 'operator remove <email>']) {
+    for (const command of [
+      'serve',
+      'migrate',
+      'demo',
+      'login-link <email>',
+      'operator add <email>',
+      'operator remove <email>',
+    ]) {
       assert.ok(r.stdout.includes(command), command);
     }
     assert.equal(r.stderr, '');
@@ -109,11 +116,21 @@ describe('the rezo command', () => {
       const versions = (await listMigrations()).map((m) => m.version);
       assert.equal(first.stdout, `migrations applied: ${versions.join(', ')}\n`);
     }
-    const before = await withNodeDatabase((d) => d.db.selectFrom('schema_migrations' as never).selectAll().execute());
+    const before = await withNodeDatabase((d) =>
+      d.db
+        .selectFrom('schema_migrations' as never)
+        .selectAll()
+        .execute(),
+    );
     const second = await runRezo(['migrate'], env);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, 'database is up to date: no migration to apply\n');
-    const afterRows = await withNodeDatabase((d) => d.db.selectFrom('schema_migrations' as never).selectAll().execute());
+    const afterRows = await withNodeDatabase((d) =>
+      d.db
+        .selectFrom('schema_migrations' as never)
+        .selectAll()
+        .execute(),
+    );
     assert.deepEqual(afterRows, before);
   });
 
@@ -150,7 +167,11 @@ describe('the rezo command', () => {
     const path = link.stdout.trim().slice(BASE_URL.length);
 
     await withNodeDatabase(async (database) => {
-      const row = await database.db.selectFrom('people').select(['is_operator']).where('email', '=', 'chief@example.org').executeTakeFirstOrThrow();
+      const row = await database.db
+        .selectFrom('people')
+        .select(['is_operator'])
+        .where('email', '=', 'chief@example.org')
+        .executeTakeFirstOrThrow();
       assert.equal(row.is_operator, true);
       const node = await assembleNode(testConfig({ baseUrl: BASE_URL }), database, pino({ level: 'silent' }));
       try {
@@ -164,7 +185,10 @@ describe('the rezo command', () => {
         assert.equal(me.json().isOperator, true);
         // The tokens of the refused address above were never written.
         const tokens = await database.db.selectFrom('login_tokens').select('email').execute();
-        assert.deepEqual(tokens.map((t) => t.email), ['chief@example.org']);
+        assert.deepEqual(
+          tokens.map((t) => t.email),
+          ['chief@example.org'],
+        );
       } finally {
         await node.app.close();
         await node.mail.stop();

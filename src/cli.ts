@@ -108,11 +108,25 @@ async function serve(config: Config): Promise<void> {
   await node.app.listen({ host: config.host, port: config.port });
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`;
   const lines = [``, `Rezo is running at ${config.baseUrl}  (database: ${where}, mode: ${config.env})`];
-  if (demoLoaded) lines.push(`Demo territory loaded: 4 venues with their teams and events, a federation with its currencies and wallets.`);
-  const hasDemoAdmin = await database.db.selectFrom('people').select('id').where('email', '=', DEMO_ADMIN_EMAIL).executeTakeFirst();
+  if (demoLoaded)
+    lines.push(
+      `Demo territory loaded: 4 venues with their teams and events, a federation with its currencies and wallets.`,
+    );
+  const hasDemoAdmin = await database.db
+    .selectFrom('people')
+    .select('id')
+    .where('email', '=', DEMO_ADMIN_EMAIL)
+    .executeTakeFirst();
   if (hasDemoAdmin && config.env === 'development') {
-    const link = await requestLoginLink(database.db, config, { email: DEMO_ADMIN_EMAIL, language: config.defaultLanguage, sendMail: false });
-    lines.push(`Log in as the demo admin (${DEMO_ADMIN_EMAIL}) with this one-time link (valid ${config.loginTokenTtlMinutes} min):`, `  ${link.url}`);
+    const link = await requestLoginLink(database.db, config, {
+      email: DEMO_ADMIN_EMAIL,
+      language: config.defaultLanguage,
+      sendMail: false,
+    });
+    lines.push(
+      `Log in as the demo admin (${DEMO_ADMIN_EMAIL}) with this one-time link (valid ${config.loginTokenTtlMinutes} min):`,
+      `  ${link.url}`,
+    );
     lines.push(`Or ask for a link at ${config.baseUrl}/login and read it at ${config.baseUrl}/dev/mail.`);
   } else if (!config.smtpUrl) {
     lines.push(`No SMTP_URL: login mails are only logged. Get a login link with: npx rezo login-link <email>`);
@@ -124,9 +138,18 @@ async function serve(config: Config): Promise<void> {
 
 /** How to try the till of the demo: the staff card of La Fabrik and a card with money, as a reader would type them. */
 async function demoTillLines(database: Database, config: Config): Promise<string[]> {
-  const card = (number: string) => database.db.selectFrom('cards').select(['uid', 'number']).where('number', '=', number).executeTakeFirst();
-  const staff = await database.db.selectFrom('cards as c').innerJoin('place_members as m', 'm.person_id', 'c.person_id').innerJoin('places as p', 'p.id', 'm.place_id')
-    .select(['c.uid', 'c.number']).where('p.slug', '=', 'la-fabrik').where('m.role', '=', 'cashier').where('c.number', 'like', 'DEMO-%').orderBy('c.number').executeTakeFirst();
+  const card = (number: string) =>
+    database.db.selectFrom('cards').select(['uid', 'number']).where('number', '=', number).executeTakeFirst();
+  const staff = await database.db
+    .selectFrom('cards as c')
+    .innerJoin('place_members as m', 'm.person_id', 'c.person_id')
+    .innerJoin('places as p', 'p.id', 'm.place_id')
+    .select(['c.uid', 'c.number'])
+    .where('p.slug', '=', 'la-fabrik')
+    .where('m.role', '=', 'cashier')
+    .where('c.number', 'like', 'DEMO-%')
+    .orderBy('c.number')
+    .executeTakeFirst();
   const customer = await card('DEMO-001');
   if (!staff || !customer) return [];
   return [
@@ -154,26 +177,36 @@ export async function main(argv: string[]): Promise<number> {
       return -1; // keeps running
     case 'migrate':
       return withDatabase(config, async (_database, applied) => {
-        process.stdout.write(applied.length > 0 ? `migrations applied: ${applied.join(', ')}\n` : 'database is up to date: no migration to apply\n');
+        process.stdout.write(
+          applied.length > 0
+            ? `migrations applied: ${applied.join(', ')}\n`
+            : 'database is up to date: no migration to apply\n',
+        );
         return 0;
       });
     case 'demo':
       return withDatabase(config, async (database) => {
-        if (!(await loadDemo(database.db, config))) throw new UsageError('the database already has venues; the demo loads only into an empty one');
+        if (!(await loadDemo(database.db, config)))
+          throw new UsageError('the database already has venues; the demo loads only into an empty one');
         process.stdout.write(`demo territory loaded; log in as ${DEMO_ADMIN_EMAIL}\n`);
         return 0;
       });
     case 'login-link': {
       if (args.length !== 1) throw new UsageError('usage: rezo login-link <email>');
       return withDatabase(config, async (database) => {
-        const { url } = await requestLoginLink(database.db, config, { email: args[0], language: config.defaultLanguage, sendMail: false });
+        const { url } = await requestLoginLink(database.db, config, {
+          email: args[0],
+          language: config.defaultLanguage,
+          sendMail: false,
+        });
         process.stdout.write(url + '\n');
         return 0;
       });
     }
     case 'operator': {
       const [action, email] = args;
-      if ((action !== 'add' && action !== 'remove') || !email || args.length !== 2) throw new UsageError('usage: rezo operator add|remove <email>');
+      if ((action !== 'add' && action !== 'remove') || !email || args.length !== 2)
+        throw new UsageError('usage: rezo operator add|remove <email>');
       return withDatabase(config, async (database) => {
         const person = await setOperator(database.db, SYSTEM, { email, operator: action === 'add' });
         process.stdout.write(`${person.email} is ${action === 'add' ? 'now' : 'no longer'} a node operator\n`);
@@ -182,7 +215,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'ledger':
       return withDatabase(config, (database) =>
-        ledgerCommand(database.db, args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
+        ledgerCommand(database.db, args, {
+          stdout: (s) => process.stdout.write(s),
+          stderr: (s) => process.stderr.write(s),
+        }),
+      );
     case 'cards': {
       const usage = 'usage: rezo cards import <file.csv> --name "Batch name" [--check]';
       const nameAt = args.indexOf('--name');
@@ -191,17 +228,30 @@ export async function main(argv: string[]): Promise<number> {
       const rest = args.filter((a, i) => i !== nameAt && i !== nameAt + 1 && a !== '--check');
       if (rest[0] !== 'import' || rest.length !== 2) throw new UsageError(usage);
       return withDatabase(config, (database) =>
-        cardsCommand(database.db, { file: rest[1]!, name, check: args.includes('--check') }, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
+        cardsCommand(
+          database.db,
+          { file: rest[1]!, name, check: args.includes('--check') },
+          { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) },
+        ),
+      );
     }
     case 'federation': {
       const parsed = parseFederationArgs(args);
       return withDatabase(config, (database) =>
-        federationCommand(database.db, parsed, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
+        federationCommand(database.db, parsed, {
+          stdout: (s) => process.stdout.write(s),
+          stderr: (s) => process.stderr.write(s),
+        }),
+      );
     }
     case 'currency': {
       const parsed = parseCurrencyArgs(args);
       return withDatabase(config, (database) =>
-        currencyCommand(database.db, parsed, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
+        currencyCommand(database.db, parsed, {
+          stdout: (s) => process.stdout.write(s),
+          stderr: (s) => process.stderr.write(s),
+        }),
+      );
     }
     default:
       throw new UsageError(`unknown command "${command}" (see rezo --help)`);
@@ -213,7 +263,9 @@ export function describeError(error: unknown): string {
   if (error instanceof ConfigError) return `rezo: ${error.message}`;
   if (error instanceof UsageError || error instanceof CommandLineError) return `rezo: ${error.message}`;
   if (error instanceof DomainError) {
-    const fields = error.fields.map((f) => `${f.field}: ${translate('en', `fields.${f.message}`, f.params)}`).join('; ');
+    const fields = error.fields
+      .map((f) => `${f.field}: ${translate('en', `fields.${f.message}`, f.params)}`)
+      .join('; ');
     return `rezo: ${translate('en', `problems.${error.code}.detail`, error.params)}${fields ? ` (${fields})` : ''}`;
   }
   const e = error as NodeJS.ErrnoException;

@@ -47,7 +47,10 @@ describe('configuration', () => {
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(c[key], value, key);
     // In production, webhook receivers must be public unless the operator says otherwise.
     assert.equal(loadConfig({ REZO_ENV: 'production' }, '/srv/rezo').webhooksAllowPrivate, false);
-    assert.equal(loadConfig({ REZO_ENV: 'production', REZO_WEBHOOKS_ALLOW_PRIVATE: '1' }, '/srv/rezo').webhooksAllowPrivate, true);
+    assert.equal(
+      loadConfig({ REZO_ENV: 'production', REZO_WEBHOOKS_ALLOW_PRIVATE: '1' }, '/srv/rezo').webhooksAllowPrivate,
+      true,
+    );
     // A new setting must get its default checked here too.
     assert.deepEqual(Object.keys(c).sort(), Object.keys(expected).sort());
   });
@@ -91,20 +94,44 @@ describe('configuration', () => {
   const bad: [string, Record<string, string>, RegExp][] = [
     ['PORT not a number', { PORT: 'abc' }, /^PORT: "abc" must be a whole number from 0 to 65535$/],
     ['PORT too large', { PORT: '70000' }, /^PORT: "70000" must be a whole number/],
-    ['DATABASE_URL of another database', { DATABASE_URL: 'mysql://x' }, /^DATABASE_URL: "mysql:" URLs are not supported \(use postgres: or postgresql:\)$/],
+    [
+      'DATABASE_URL of another database',
+      { DATABASE_URL: 'mysql://x' },
+      /^DATABASE_URL: "mysql:" URLs are not supported \(use postgres: or postgresql:\)$/,
+    ],
     ['DATABASE_URL not a URL', { DATABASE_URL: 'not a url' }, /^DATABASE_URL: not a valid URL$/],
-    ['SMTP_URL of another protocol', { SMTP_URL: 'http://mail.example.org' }, /^SMTP_URL: "http:" URLs are not supported/],
+    [
+      'SMTP_URL of another protocol',
+      { SMTP_URL: 'http://mail.example.org' },
+      /^SMTP_URL: "http:" URLs are not supported/,
+    ],
     ['SMTP_URL not a URL', { SMTP_URL: 'mail.example.org:25' }, /^SMTP_URL: /],
     ['REZO_DEMO not a boolean', { REZO_DEMO: 'maybe' }, /^REZO_DEMO: "maybe" must be 1 or 0/],
     ['REZO_ENV unknown', { REZO_ENV: 'staging' }, /^REZO_ENV: "staging" is not one of development, production, test$/],
-    ['REZO_DEFAULT_LANGUAGE unsupported', { REZO_DEFAULT_LANGUAGE: 'de' }, /^REZO_DEFAULT_LANGUAGE: "de" is not one of fr, en$/],
+    [
+      'REZO_DEFAULT_LANGUAGE unsupported',
+      { REZO_DEFAULT_LANGUAGE: 'de' },
+      /^REZO_DEFAULT_LANGUAGE: "de" is not one of fr, en$/,
+    ],
     ['LOG_LEVEL unknown', { LOG_LEVEL: 'verbose' }, /^LOG_LEVEL: "verbose" is not one of fatal, error/],
-    ['REZO_OPERATORS with a non-address', { REZO_OPERATORS: 'ok@example.org,bob' }, /^REZO_OPERATORS: "bob" is not an e-mail address$/],
+    [
+      'REZO_OPERATORS with a non-address',
+      { REZO_OPERATORS: 'ok@example.org,bob' },
+      /^REZO_OPERATORS: "bob" is not an e-mail address$/,
+    ],
     ['REZO_TRUST_PROXY not a boolean', { REZO_TRUST_PROXY: 'sometimes' }, /^REZO_TRUST_PROXY: /],
-    ['REZO_BODY_LIMIT_BYTES below its minimum', { REZO_BODY_LIMIT_BYTES: '10' }, /^REZO_BODY_LIMIT_BYTES: "10" must be a whole number from 1024/],
+    [
+      'REZO_BODY_LIMIT_BYTES below its minimum',
+      { REZO_BODY_LIMIT_BYTES: '10' },
+      /^REZO_BODY_LIMIT_BYTES: "10" must be a whole number from 1024/,
+    ],
     ['REZO_SESSION_TTL_DAYS negative', { REZO_SESSION_TTL_DAYS: '-1' }, /^REZO_SESSION_TTL_DAYS: /],
     ['REZO_DB_POOL_SIZE zero', { REZO_DB_POOL_SIZE: '0' }, /^REZO_DB_POOL_SIZE: /],
-    ['REZO_DB_PREPARED_STATEMENTS not a boolean', { REZO_DB_PREPARED_STATEMENTS: 'sometimes' }, /^REZO_DB_PREPARED_STATEMENTS: "sometimes" must be 1 or 0/],
+    [
+      'REZO_DB_PREPARED_STATEMENTS not a boolean',
+      { REZO_DB_PREPARED_STATEMENTS: 'sometimes' },
+      /^REZO_DB_PREPARED_STATEMENTS: "sometimes" must be 1 or 0/,
+    ],
     ['REZO_BASE_URL without a scheme', { REZO_BASE_URL: 'rezo.example.org' }, /^REZO_BASE_URL: /],
     ['an unknown REZO_ variable', { REZO_SOMETHING: '1' }, /^REZO_SOMETHING: unknown setting \(known: REZO_ENV, /],
   ];
@@ -122,7 +149,13 @@ describe('configuration', () => {
   });
 
   test('every problem is reported at once, and the error message lists them all', () => {
-    const env = { PORT: 'abc', DATABASE_URL: 'mysql://x', REZO_DEMO: 'maybe', REZO_DEFAULT_LANGUAGE: 'de', REZO_SOMETHING: 'x' };
+    const env = {
+      PORT: 'abc',
+      DATABASE_URL: 'mysql://x',
+      REZO_DEMO: 'maybe',
+      REZO_DEFAULT_LANGUAGE: 'de',
+      REZO_SOMETHING: 'x',
+    };
     let error: unknown;
     try {
       loadConfig(env);
@@ -130,7 +163,13 @@ describe('configuration', () => {
       error = e;
     }
     assert.ok(error instanceof ConfigError);
-    assert.deepEqual(error.problems.map((p) => p.split(':')[0]).sort(), ['DATABASE_URL', 'PORT', 'REZO_DEFAULT_LANGUAGE', 'REZO_DEMO', 'REZO_SOMETHING']);
+    assert.deepEqual(error.problems.map((p) => p.split(':')[0]).sort(), [
+      'DATABASE_URL',
+      'PORT',
+      'REZO_DEFAULT_LANGUAGE',
+      'REZO_DEMO',
+      'REZO_SOMETHING',
+    ]);
     for (const name of Object.keys(env)) assert.match(error.message, new RegExp(name));
     assert.ok(!error.message.includes('\n'), 'one line');
   });
@@ -148,12 +187,18 @@ describe('configuration', () => {
       assert.match(problemsOf({ [name]: '@@@' }).join('\n'), new RegExp(`^${name}: `), name);
     }
     const c = loadConfig({ REZO_DATA_DIR: '/d', REZO_TERRITORY_NAME: 'Mayotte', MAIL_FROM: 'x@y.z', HOST: '::1' });
-    assert.deepEqual([c.dataDir, c.territoryName, c.mailFrom, c.baseUrl], ['/d', 'Mayotte', 'x@y.z', 'http://[::1]:8080']);
+    assert.deepEqual(
+      [c.dataDir, c.territoryName, c.mailFrom, c.baseUrl],
+      ['/d', 'Mayotte', 'x@y.z', 'http://[::1]:8080'],
+    );
   });
 
   test('README.md documents every setting in its Configuration table', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const table = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+    );
     const documented = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     assert.deepEqual([...documented].sort(), [...SETTINGS].sort());
   });

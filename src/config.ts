@@ -149,7 +149,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   };
 
   const nodeEnv = get('NODE_ENV');
-  const env_ = oneOf('REZO_ENV', ['development', 'production', 'test'] as const, nodeEnv === 'production' ? 'production' : nodeEnv === 'test' ? 'test' : 'development');
+  const env_ = oneOf(
+    'REZO_ENV',
+    ['development', 'production', 'test'] as const,
+    nodeEnv === 'production' ? 'production' : nodeEnv === 'test' ? 'test' : 'development',
+  );
   const host = get('HOST') ?? '127.0.0.1';
   const port = int('PORT', 8080, 0, 65535);
   const baseUrlRaw = url('REZO_BASE_URL', ['http:', 'https:']);
@@ -195,7 +199,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     webhooksAllowPrivate: bool('REZO_WEBHOOKS_ALLOW_PRIVATE', env_ !== 'production'),
   };
   if (config.stripeSecretKey && !config.stripeWebhookSecret) {
-    problems.push('STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (payments are confirmed by verified webhooks)');
+    problems.push(
+      'STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (payments are confirmed by verified webhooks)',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -52,7 +52,8 @@ export async function createTestNode(overrides: Partial<Config> = {}): Promise<T
     async loginAs(email: string) {
       const c = client();
       const sent = await c.postForm('/login', { email });
-      if (sent.statusCode !== 200) throw new Error(`login request failed: ${sent.statusCode} ${sent.body.slice(0, 300)}`);
+      if (sent.statusCode !== 200)
+        throw new Error(`login request failed: ${sent.statusCode} ${sent.body.slice(0, 300)}`);
       const mail = await lastMailTo(email);
       const link = mail && /\/login\/[A-Za-z0-9_-]{43}/.exec(mail.text)?.[0];
       if (!link) throw new Error(`no login link mailed to ${email}`);
@@ -91,7 +92,12 @@ export class Client {
     return response;
   }
 
-  async request(options: { method: string; url: string; headers?: Record<string, string>; payload?: string | Buffer | object }) {
+  async request(options: {
+    method: string;
+    url: string;
+    headers?: Record<string, string>;
+    payload?: string | Buffer | object;
+  }) {
     const response = await this.app.inject({
       method: options.method as 'GET',
       url: options.url,
@@ -116,11 +122,20 @@ export class Client {
     const csrf = options.csrf === undefined ? await this.token() : options.csrf;
     if (csrf !== false) params.append('_csrf', csrf);
     for (const [k, v] of Object.entries(form)) for (const item of Array.isArray(v) ? v : [v]) params.append(k, item);
-    return this.request({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: params.toString() });
+    return this.request({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: params.toString(),
+    });
   }
 
   /** A multipart form with files (uploads). */
-  async postMultipart(url: string, fields: Record<string, string>, files: Record<string, { filename: string; type: string; bytes: Buffer }>) {
+  async postMultipart(
+    url: string,
+    fields: Record<string, string>,
+    files: Record<string, { filename: string; type: string; bytes: Buffer }>,
+  ) {
     const boundary = `----rezo${Date.now()}`;
     const parts: Buffer[] = [];
     const all = { _csrf: await this.token(), ...fields };
@@ -128,11 +143,20 @@ export class Client {
       parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
     }
     for (const [k, f] of Object.entries(files)) {
-      parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${k}"; filename="${f.filename}"\r\ncontent-type: ${f.type}\r\n\r\n`));
+      parts.push(
+        Buffer.from(
+          `--${boundary}\r\ncontent-disposition: form-data; name="${k}"; filename="${f.filename}"\r\ncontent-type: ${f.type}\r\n\r\n`,
+        ),
+      );
       parts.push(f.bytes, Buffer.from('\r\n'));
     }
     parts.push(Buffer.from(`--${boundary}--\r\n`));
-    return this.request({ method: 'POST', url, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: Buffer.concat(parts) });
+    return this.request({
+      method: 'POST',
+      url,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: Buffer.concat(parts),
+    });
   }
 
   /** A JSON API call with the session cookie and the CSRF header, as the site's own scripts would. */
@@ -141,7 +165,11 @@ export class Client {
     return this.request({
       method,
       url,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(csrf ? { 'x-csrf-token': csrf } : {}), ...headers },
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(csrf ? { 'x-csrf-token': csrf } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
     });
   }
@@ -161,9 +189,16 @@ export function withKey(app: App, key: string, method: string, url: string, body
  * A node whose Stripe SDK talks to a fake Stripe server of its own (loopback), with the webhook
  * secret they share. Closing the node stops the fake too.
  */
-export async function createTestNodeWithStripe(overrides: Partial<Config> = {}): Promise<TestNode & { fake: FakeStripe }> {
+export async function createTestNodeWithStripe(
+  overrides: Partial<Config> = {},
+): Promise<TestNode & { fake: FakeStripe }> {
   const fake = await new FakeStripe().start();
-  const t = await createTestNode({ stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl, ...overrides });
+  const t = await createTestNode({
+    stripeSecretKey: 'sk_test_rezo',
+    stripeWebhookSecret: fake.webhookSecret,
+    stripeApiUrl: fake.apiUrl,
+    ...overrides,
+  });
   return {
     ...t,
     fake,

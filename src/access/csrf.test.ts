@@ -13,10 +13,15 @@ before(async () => {
   admin = await t.loginAs('csrf-admin@example.org');
   other = await t.loginAs('csrf-other@example.org');
   assert.equal((await admin.api('POST', '/api/v1/venues', { slug: 'forms', name: 'Forms' })).statusCode, 201);
-  assert.equal((await admin.api('POST', '/api/v1/venues/forms/team', { email: 'member@example.org', role: 'editor' })).statusCode, 201);
+  assert.equal(
+    (await admin.api('POST', '/api/v1/venues/forms/team', { email: 'member@example.org', role: 'editor' })).statusCode,
+    201,
+  );
   const key = await admin.api('POST', '/api/v1/venues/forms/api-keys', { name: 'k', scopes: ['place:read'] });
   ids.key = key.json().key.id;
-  ids.member = (await t.db.selectFrom('people').select('id').where('email', '=', 'member@example.org').executeTakeFirstOrThrow()).id;
+  ids.member = (
+    await t.db.selectFrom('people').select('id').where('email', '=', 'member@example.org').executeTakeFirstOrThrow()
+  ).id;
 });
 after(() => t.close());
 
@@ -26,17 +31,34 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010802000
 function uploadWithoutToken(c: Client) {
   const boundary = '----rezo-no-token';
   const payload = Buffer.concat([
-    Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="logo"; filename="logo.png"\r\ncontent-type: image/png\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="logo"; filename="logo.png"\r\ncontent-type: image/png\r\n\r\n`,
+    ),
     PNG,
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
-  return c.request({ method: 'POST', url: '/venues/forms/admin/images/logo', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, payload });
+  return c.request({
+    method: 'POST',
+    url: '/venues/forms/admin/images/logo',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload,
+  });
 }
 
 /** All the rows the forms below could write. */
 async function everything() {
-  const all = <T extends 'places' | 'place_members' | 'api_keys' | 'media' | 'people' | 'audit_log' | 'mail_outbox'>(table: T) => t.db.selectFrom(table).selectAll().execute();
-  return { places: await all('places'), members: await all('place_members'), keys: await all('api_keys'), media: await all('media'), people: await all('people'), audit: await all('audit_log'), mail: await all('mail_outbox') };
+  const all = <T extends 'places' | 'place_members' | 'api_keys' | 'media' | 'people' | 'audit_log' | 'mail_outbox'>(
+    table: T,
+  ) => t.db.selectFrom(table).selectAll().execute();
+  return {
+    places: await all('places'),
+    members: await all('place_members'),
+    keys: await all('api_keys'),
+    media: await all('media'),
+    people: await all('people'),
+    audit: await all('audit_log'),
+    mail: await all('mail_outbox'),
+  };
 }
 
 const FORMS: [string, Record<string, string | string[]>][] = [
@@ -58,7 +80,11 @@ describe('CSRF protection of the forms', () => {
     await t.node.mail.flush();
     const before = await everything();
     for (const [template, form] of FORMS) {
-      for (const [label, csrf] of [['missing', false], ['forged', 'forged-token'], ['another browser’s', other.csrf!]] as const) {
+      for (const [label, csrf] of [
+        ['missing', false],
+        ['forged', 'forged-token'],
+        ['another browser’s', other.csrf!],
+      ] as const) {
         const r = await admin.postForm(url(template), form, { csrf });
         assert.equal(r.statusCode, 403, `${template} (${label}): ${r.statusCode}`);
         assert.match(r.body, /Formulaire expiré/, template);
@@ -73,7 +99,11 @@ describe('CSRF protection of the forms', () => {
     await admin.get('/venues/forms/admin');
     const r = await admin.postForm('/venues/forms/admin', { name: 'Renamed' });
     assert.equal(r.statusCode, 200);
-    const upload = await admin.postMultipart('/venues/forms/admin/images/logo', {}, { logo: { filename: 'logo.png', type: 'image/png', bytes: PNG } });
+    const upload = await admin.postMultipart(
+      '/venues/forms/admin/images/logo',
+      {},
+      { logo: { filename: 'logo.png', type: 'image/png', bytes: PNG } },
+    );
     assert.equal(upload.statusCode, 303);
     const revoke = await admin.postForm(url('/venues/forms/admin/keys/{key}/revoke'), {});
     assert.equal(revoke.statusCode, 303);

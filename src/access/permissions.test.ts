@@ -13,7 +13,10 @@ import { API_SCOPES, authorize, PERMISSIONS, roleAllows, type Permission } from 
  * The foundation's permissions, written out again by hand: a change to the table must be made twice
  * (there and here), on purpose. Modules add their own rows; the invariants below cover those too.
  */
-const FOUNDATION: Record<string, { admin: boolean; editor: boolean; cashier: boolean; door: boolean; scope: string | null }> = {
+const FOUNDATION: Record<
+  string,
+  { admin: boolean; editor: boolean; cashier: boolean; door: boolean; scope: string | null }
+> = {
   'place.read': { admin: true, editor: true, cashier: true, door: true, scope: 'place:read' },
   'place.settings': { admin: true, editor: false, cashier: false, door: false, scope: 'place:write' },
   'place.team.read': { admin: true, editor: false, cashier: false, door: false, scope: 'team:read' },
@@ -42,7 +45,10 @@ describe('the permission table', () => {
     for (const permission of ALL) {
       const { roles, scope } = PERMISSIONS[permission];
       assert.ok(roleAllows('admin', permission), `admin has ${permission}`);
-      assert.ok(roles.every((r) => (ROLES as readonly string[]).includes(r)), permission);
+      assert.ok(
+        roles.every((r) => (ROLES as readonly string[]).includes(r)),
+        permission,
+      );
       if (scope !== null) assert.ok(API_SCOPES.includes(scope), `${scope} is offered`);
     }
     assert.equal(new Set(API_SCOPES).size, API_SCOPES.length);
@@ -64,7 +70,8 @@ describe('authorize, against the database', () => {
   before(async () => {
     testDatabase = await createTestDatabase();
     db = testDatabase.database.db;
-    for (const who of [...ROLES, 'outsider', 'operator'] as const) people[who] = (await ensurePerson(db, `${who}@example.org`, 'fr')).id;
+    for (const who of [...ROLES, 'outsider', 'operator'] as const)
+      people[who] = (await ensurePerson(db, `${who}@example.org`, 'fr')).id;
     placeA = (await createPlace(db, SYSTEM, { slug: 'lieu-a', name: 'Lieu A' }, people.admin)).id;
     placeB = (await createPlace(db, SYSTEM, { slug: 'lieu-b', name: 'Lieu B' }, people.outsider)).id;
     for (const role of ROLES.filter((r) => r !== 'admin')) {
@@ -102,7 +109,12 @@ describe('authorize, against the database', () => {
   });
 
   test('a key may do what its scopes allow on its own place, nothing on another, never team or keys', async () => {
-    const key: ApiKeyActor = { kind: 'apiKey', keyId: '0190a0b0-0000-7000-8000-000000000001', placeId: placeA, scopes: [...API_SCOPES] };
+    const key: ApiKeyActor = {
+      kind: 'apiKey',
+      keyId: '0190a0b0-0000-7000-8000-000000000001',
+      placeId: placeA,
+      scopes: [...API_SCOPES],
+    };
     for (const permission of ALL) {
       const run = authorize(db, key, placeA, permission);
       if (PERMISSIONS[permission].scope !== null) await run;
@@ -111,6 +123,9 @@ describe('authorize, against the database', () => {
     }
     const readOnly: ApiKeyActor = { ...key, scopes: ['place:read'] };
     await authorize(db, readOnly, placeA, 'place.read');
-    await assert.rejects(authorize(db, readOnly, placeA, 'place.settings'), (e: unknown) => isScopeRefusal(e) && (e as DomainError).params.scope === 'place:write');
+    await assert.rejects(
+      authorize(db, readOnly, placeA, 'place.settings'),
+      (e: unknown) => isScopeRefusal(e) && (e as DomainError).params.scope === 'place:write',
+    );
   });
 });

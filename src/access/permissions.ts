@@ -14,8 +14,8 @@ export const PERMISSIONS = {
   'place.team.manage': { roles: ['admin'], scope: null },
   'place.keys': { roles: ['admin'], scope: null },
   'events.write': { roles: ['admin', 'editor'], scope: 'events:write' },
-  'checkin': { roles: ['admin', 'door'], scope: 'checkin' },
-  'till': { roles: ['admin', 'cashier'], scope: 'till' },
+  checkin: { roles: ['admin', 'door'], scope: 'checkin' },
+  till: { roles: ['admin', 'cashier'], scope: 'till' },
   'memberships.read': { roles: ['admin', 'cashier', 'door'], scope: 'memberships:read' },
   'memberships.manage': { roles: ['admin'], scope: 'memberships:write' },
 } as const satisfies Record<string, { roles: readonly PlaceRole[]; scope: string | null }>;

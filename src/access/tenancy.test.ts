@@ -18,7 +18,10 @@ before(async () => {
   t = await createTestNode({ operators: ['operator@example.org'], uploadLimitBytes: UPLOAD_LIMIT_BYTES });
   adminA = await t.loginAs('admin-a@example.org');
   adminB = await t.loginAs('admin-b@example.org');
-  for (const [c, slug] of [[adminA, 'venue-a'], [adminB, 'venue-b']] as const) {
+  for (const [c, slug] of [
+    [adminA, 'venue-a'],
+    [adminB, 'venue-b'],
+  ] as const) {
     const r = await c.api('POST', '/api/v1/venues', { slug, name: slug.toUpperCase() });
     assert.equal(r.statusCode, 201, r.body);
     const key = await c.api('POST', `/api/v1/venues/${slug}/api-keys`, { name: 'site', scopes: ['place:read'] });
@@ -37,14 +40,36 @@ after(() => t.close());
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108020000009077', 'hex');
 
 /** Everything an admin may do on a venue's administration, by page and by API. */
-function adminActions(slug: string, memberId: string, keyId: string): [string, (c: Client) => Promise<LightMyRequestResponse>][] {
+function adminActions(
+  slug: string,
+  memberId: string,
+  keyId: string,
+): [string, (c: Client) => Promise<LightMyRequestResponse>][] {
   const admin = `/venues/${slug}/admin`;
   const api = `/api/v1/venues/${slug}`;
   return [
     ['settings page', (c) => c.get(admin)],
     ['settings form', (c) => c.postForm(admin, { name: 'Taken over' })],
-    ['logo upload', (c) => c.postMultipart(`${admin}/images/logo`, {}, { logo: { filename: 'x.png', type: 'image/png', bytes: PNG } })],
-    ['logo upload over the limit', (c) => c.postMultipart(`${admin}/images/logo`, {}, { logo: { filename: 'x.png', type: 'image/png', bytes: Buffer.concat([PNG, Buffer.alloc(UPLOAD_LIMIT_BYTES)]) } })],
+    [
+      'logo upload',
+      (c) =>
+        c.postMultipart(`${admin}/images/logo`, {}, { logo: { filename: 'x.png', type: 'image/png', bytes: PNG } }),
+    ],
+    [
+      'logo upload over the limit',
+      (c) =>
+        c.postMultipart(
+          `${admin}/images/logo`,
+          {},
+          {
+            logo: {
+              filename: 'x.png',
+              type: 'image/png',
+              bytes: Buffer.concat([PNG, Buffer.alloc(UPLOAD_LIMIT_BYTES)]),
+            },
+          },
+        ),
+    ],
     ['team page', (c) => c.get(`${admin}/team`)],
     ['invite form', (c) => c.postForm(`${admin}/team`, { email: 'intruder@example.org', role: 'admin' })],
     ['role form', (c) => c.postForm(`${admin}/team/${memberId}/role`, { role: 'door' })],
@@ -66,7 +91,12 @@ function adminActions(slug: string, memberId: string, keyId: string): [string, (
 /** Everything that belongs to a venue, to prove a refused request changed nothing. */
 async function snapshot(slug: string) {
   const place = await t.db.selectFrom('places').selectAll().where('slug', '=', slug).executeTakeFirstOrThrow();
-  const byPlace = { members: t.db.selectFrom('place_members'), keys: t.db.selectFrom('api_keys'), media: t.db.selectFrom('media'), audit: t.db.selectFrom('audit_log') };
+  const byPlace = {
+    members: t.db.selectFrom('place_members'),
+    keys: t.db.selectFrom('api_keys'),
+    media: t.db.selectFrom('media'),
+    audit: t.db.selectFrom('audit_log'),
+  };
   return {
     place,
     members: await byPlace.members.selectAll().where('place_id', '=', place.id).execute(),
@@ -82,7 +112,12 @@ async function assertAllRefused(c: Client, slug: string, memberId: string, keyId
   for (const [label, run] of adminActions(slug, memberId, keyId)) {
     const r = await run(c);
     assert.equal(r.statusCode, 403, `${label}: ${r.statusCode} ${r.body.slice(0, 200)}`);
-    if (label.startsWith('GET') || label.startsWith('POST') || label.startsWith('PATCH') || label.startsWith('DELETE')) {
+    if (
+      label.startsWith('GET') ||
+      label.startsWith('POST') ||
+      label.startsWith('PATCH') ||
+      label.startsWith('DELETE')
+    ) {
       assert.equal(r.headers['content-type'], 'application/problem+json; charset=utf-8', label);
       assert.equal(r.json().type, `${t.config.baseUrl}/problems/forbidden`, label);
     }
@@ -114,13 +149,22 @@ describe('members without the admin role', () => {
 describe('operators', () => {
   test('may open and change any venue’s settings, team and keys', async () => {
     const op = await t.loginAs('operator@example.org');
-    for (const path of ['', '/team', '/keys']) assert.equal((await op.get(`/venues/venue-b/admin${path}`)).statusCode, 200, path);
+    for (const path of ['', '/team', '/keys'])
+      assert.equal((await op.get(`/venues/venue-b/admin${path}`)).statusCode, 200, path);
     const r = await op.api('PATCH', '/api/v1/venues/venue-b', { city: 'Saint-Pierre' });
     assert.equal(r.statusCode, 200, r.body);
     assert.equal((await op.api('GET', '/api/v1/venues/venue-b/team')).statusCode, 200);
     assert.equal((await op.api('GET', '/api/v1/venues/venue-b/api-keys')).statusCode, 200);
-    const operator = await t.db.selectFrom('people').select('id').where('email', '=', 'operator@example.org').executeTakeFirstOrThrow();
-    const audit = await t.db.selectFrom('audit_log').select('actor_person_id').where('action', '=', 'place.updated').execute();
+    const operator = await t.db
+      .selectFrom('people')
+      .select('id')
+      .where('email', '=', 'operator@example.org')
+      .executeTakeFirstOrThrow();
+    const audit = await t.db
+      .selectFrom('audit_log')
+      .select('actor_person_id')
+      .where('action', '=', 'place.updated')
+      .execute();
     assert.deepEqual(audit, [{ actor_person_id: operator.id }]);
   });
 });

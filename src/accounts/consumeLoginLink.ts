@@ -20,7 +20,11 @@ export interface LoginResult {
  * expired → used): of two concurrent uses exactly one gets the row back, the other is refused.
  * A first login creates the account; an address listed in REZO_OPERATORS becomes an operator.
  */
-export async function consumeLoginLink(db: Db, config: Config, input: { token: unknown; language: Language }): Promise<LoginResult> {
+export async function consumeLoginLink(
+  db: Db,
+  config: Config,
+  input: { token: unknown; language: Language },
+): Promise<LoginResult> {
   const token = typeof input.token === 'string' ? input.token : '';
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new DomainError('login-link-invalid', 400);
   const tokenHash = hashToken(token);
@@ -34,7 +38,11 @@ export async function consumeLoginLink(db: Db, config: Config, input: { token: u
       .returning(['email', 'next_path'])
       .executeTakeFirst();
     if (!spent) {
-      const row = await trx.selectFrom('login_tokens').select(['used_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
+      const row = await trx
+        .selectFrom('login_tokens')
+        .select(['used_at'])
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
       if (!row) throw new DomainError('login-link-invalid', 400);
       throw new DomainError(row.used_at ? 'login-link-used' : 'login-link-expired', 400);
     }

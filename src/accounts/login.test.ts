@@ -32,7 +32,9 @@ describe('login by e-mailed link', () => {
     const done = await c.postForm(link[0], {});
     assert.equal(done.statusCode, 303);
     assert.equal(done.headers.location, '/account?welcome=1');
-    const cookie = (done.cookies as { name: string; httpOnly?: boolean; sameSite?: string; path?: string }[]).find((x) => x.name === 'rezo_session');
+    const cookie = (done.cookies as { name: string; httpOnly?: boolean; sameSite?: string; path?: string }[]).find(
+      (x) => x.name === 'rezo_session',
+    );
     assert.ok(cookie);
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.sameSite, 'Lax');
@@ -49,8 +51,14 @@ describe('login by e-mailed link', () => {
   });
 
   test('an expired link is refused and says so', async () => {
-    const { url } = await requestLoginLink(t.db, t.config, { email: 'late@example.org', language: 'en', sendMail: false });
-    await sql`update login_tokens set expires_at = now() - interval '1 second' where email = 'late@example.org'`.execute(t.db);
+    const { url } = await requestLoginLink(t.db, t.config, {
+      email: 'late@example.org',
+      language: 'en',
+      sendMail: false,
+    });
+    await sql`update login_tokens set expires_at = now() - interval '1 second' where email = 'late@example.org'`.execute(
+      t.db,
+    );
     const c = t.client();
     const r = await c.postForm(url.replace(t.config.baseUrl, ''), {}, {});
     assert.equal(r.statusCode, 400);
@@ -60,7 +68,10 @@ describe('login by e-mailed link', () => {
 
   test('a forged or malformed token is refused', async () => {
     for (const token of ['x'.repeat(43), 'short', 'A'.repeat(42) + '!']) {
-      await assert.rejects(consumeLoginLink(t.db, t.config, { token, language: 'fr' }), (e: unknown) => e instanceof DomainError && e.code === 'login-link-invalid');
+      await assert.rejects(
+        consumeLoginLink(t.db, t.config, { token, language: 'fr' }),
+        (e: unknown) => e instanceof DomainError && e.code === 'login-link-invalid',
+      );
     }
     const r = await t.client().postForm(`/login/${'y'.repeat(43)}`, {});
     assert.equal(r.statusCode, 400);
@@ -68,10 +79,21 @@ describe('login by e-mailed link', () => {
   });
 
   test('a token used by many requests at once logs in exactly one of them', async () => {
-    const { url } = await requestLoginLink(t.db, t.config, { email: 'race@example.org', language: 'fr', sendMail: false });
-    const results = await Promise.allSettled(Array.from({ length: 20 }, () => consumeLoginLink(t.db, t.config, { token: tokenOf(url), language: 'fr' })));
+    const { url } = await requestLoginLink(t.db, t.config, {
+      email: 'race@example.org',
+      language: 'fr',
+      sendMail: false,
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => consumeLoginLink(t.db, t.config, { token: tokenOf(url), language: 'fr' })),
+    );
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-    const sessions = await t.db.selectFrom('sessions').innerJoin('people', 'people.id', 'sessions.person_id').where('people.email', '=', 'race@example.org').select('token_hash').execute();
+    const sessions = await t.db
+      .selectFrom('sessions')
+      .innerJoin('people', 'people.id', 'sessions.person_id')
+      .where('people.email', '=', 'race@example.org')
+      .select('token_hash')
+      .execute();
     assert.equal(sessions.length, 1);
   });
 
@@ -83,12 +105,19 @@ describe('login by e-mailed link', () => {
     const r = await c.postForm('/login', { email: 'flood@example.org' }, {});
     assert.equal(r.statusCode, 429);
     assert.match(r.body, /Trop de liens/);
-    const n = await t.db.selectFrom('login_tokens').where('email', '=', 'flood@example.org').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const n = await t.db
+      .selectFrom('login_tokens')
+      .where('email', '=', 'flood@example.org')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(n.n), LOGIN_LINKS_PER_WINDOW);
   });
 
   test('bad addresses get a field error in the page language, and no token', async () => {
-    const before = await t.db.selectFrom('login_tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await t.db
+      .selectFrom('login_tokens')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const c = t.client();
     await c.get('/login?lang=en');
     for (const email of ['', 'not-an-email', 'a@b', 'x'.repeat(250) + '@example.org']) {
@@ -97,7 +126,10 @@ describe('login by e-mailed link', () => {
       assert.match(r.body, /aria-invalid="true"/);
       assert.match(r.body, email ? /not a valid e-mail address/ : /This field is required/);
     }
-    const afterCount = await t.db.selectFrom('login_tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const afterCount = await t.db
+      .selectFrom('login_tokens')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(afterCount.n), Number(before.n));
   });
 
@@ -129,7 +161,10 @@ describe('login by e-mailed link', () => {
       const l = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo('next2@example.org'))!.text)![0];
       await t.db.updateTable('people').set({ name: 'N2' }).where('email', '=', 'next2@example.org').execute();
       const res = await c3.postForm(l, {});
-      assert.ok(['/account', '/account?welcome=1'].includes(String(res.headers.location)), `${evil} → ${res.headers.location}`);
+      assert.ok(
+        ['/account', '/account?welcome=1'].includes(String(res.headers.location)),
+        `${evil} → ${res.headers.location}`,
+      );
     }
   });
 

@@ -42,7 +42,11 @@ export async function findPersonByEmail(db: Db, email: string): Promise<Person |
 }
 
 export async function getPerson(db: Db, id: string): Promise<Person | null> {
-  const row = await db.selectFrom('people').select(['id', 'email', 'name', 'language', 'is_operator']).where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('people')
+    .select(['id', 'email', 'name', 'language', 'is_operator'])
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row ? toPerson(row) : null;
 }
 

@@ -6,7 +6,13 @@ import type { Db } from '../db/database.ts';
  * longer serve, and keeping them only grows the tables. Returns how many rows went.
  */
 export async function purgeExpired(db: Db): Promise<{ sessions: number; loginTokens: number }> {
-  const sessions = await db.deleteFrom('sessions').where('expires_at', '<', sql<Date>`now()`).executeTakeFirst();
-  const loginTokens = await db.deleteFrom('login_tokens').where('created_at', '<', sql<Date>`now() - interval '1 day'`).executeTakeFirst();
+  const sessions = await db
+    .deleteFrom('sessions')
+    .where('expires_at', '<', sql<Date>`now()`)
+    .executeTakeFirst();
+  const loginTokens = await db
+    .deleteFrom('login_tokens')
+    .where('created_at', '<', sql<Date>`now() - interval '1 day'`)
+    .executeTakeFirst();
   return { sessions: Number(sessions.numDeletedRows), loginTokens: Number(loginTokens.numDeletedRows) };
 }

@@ -31,7 +31,11 @@ export interface RequestLoginLinkInput {
  * is stored. The answer is the same whether or not the address has an account, so the form does not
  * tell strangers who is registered.
  */
-export async function requestLoginLink(db: Db, config: Config, input: RequestLoginLinkInput): Promise<{ url: string; email: string }> {
+export async function requestLoginLink(
+  db: Db,
+  config: Config,
+  input: RequestLoginLinkInput,
+): Promise<{ url: string; email: string }> {
   const email = requireEmail(input.email);
   const nextPath = safeNextPath(input.nextPath);
   const token = randomToken();
@@ -82,6 +86,7 @@ export async function requestLoginLink(db: Db, config: Config, input: RequestLog
 
 /** Only same-site paths: an open redirect after login would make the link a phishing tool. */
 export function safeNextPath(path: string | undefined): string | null {
-  if (!path || !path.startsWith('/') || path.startsWith('//') || path.startsWith('/\\') || path.length > 500) return null;
+  if (!path || !path.startsWith('/') || path.startsWith('//') || path.startsWith('/\\') || path.length > 500)
+    return null;
   return path;
 }

@@ -18,8 +18,13 @@ import { updateProfile } from './updateProfile.ts';
 /** Login by e-mailed link, logout, "my account" page, and the API's /me. */
 export async function accountRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db } = deps;
-  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ReturnType<typeof html>, status = 200) =>
-    sendHtml(reply, layout(request, info, { title, body }), status);
+  const page = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    title: string,
+    body: ReturnType<typeof html>,
+    status = 200,
+  ) => sendHtml(reply, layout(request, info, { title, body }), status);
 
   // Per address: at most 5 links in 15 minutes (in requestLoginLink, shared by all node processes).
   // Per client address: this limiter, so one client cannot spray many addresses.
@@ -89,7 +94,7 @@ ${info.devMail ? html`<p class="hint">${t('login.devHint')} <a href="/dev/mail">
     try {
       const result = await consumeLoginLink(db, config, { token, language: request.ctx.lang });
       reply.setCookie(SESSION_COOKIE, result.sessionToken, cookieOptions(config, config.sessionTtlDays * 86400));
-      const next = result.created && !result.person.name ? '/account?welcome=1' : result.nextPath ?? '/account';
+      const next = result.created && !result.person.name ? '/account?welcome=1' : (result.nextPath ?? '/account');
       return reply.redirect(next, 303);
     } catch (error) {
       if (!(error instanceof DomainError) || !error.code.startsWith('login-link')) throw error;
@@ -112,7 +117,13 @@ ${info.devMail ? html`<p class="hint">${t('login.devHint')} <a href="/dev/mail">
     return reply.redirect('/', 303);
   });
 
-  function accountPage(request: FastifyRequest, form: FormState, memberships: Awaited<ReturnType<typeof placesOfPerson>>, myMemberships: Html, saved = false) {
+  function accountPage(
+    request: FastifyRequest,
+    form: FormState,
+    memberships: Awaited<ReturnType<typeof placesOfPerson>>,
+    myMemberships: Html,
+    saved = false,
+  ) {
     const { t, person } = request.ctx;
     const welcome = (request.query as { welcome?: string }).welcome === '1';
     return html`<section>
@@ -131,12 +142,14 @@ ${select(request, form, 'language', [
 <button type="submit">${t('forms.save')}</button>
 </form>
 <h2>${t('account.places')}</h2>
-${memberships.length === 0
-  ? html`<p>${t('account.noPlaces')}</p>`
-  : html`<ul class="cards">${memberships.map(
-      ({ place, role }) => html`<li><a href="/venues/${place.slug}">${place.name}</a> — ${t(`roles.${role}`)}
+${
+  memberships.length === 0
+    ? html`<p>${t('account.noPlaces')}</p>`
+    : html`<ul class="cards">${memberships.map(
+        ({ place, role }) => html`<li><a href="/venues/${place.slug}">${place.name}</a> — ${t(`roles.${role}`)}
 ${role === 'admin' ? html` · <a href="/venues/${place.slug}/admin">${t('account.manage')}</a>` : ''}</li>`,
-    )}</ul>`}
+      )}</ul>`
+}
 <p><a class="button" href="/venues/new">${t('places.create')}</a></p>
 <p><a href="/account/cards">${t('cards.mine')}</a></p>
 <p><a href="/waitlist">${t('waitlist.mine')}</a></p>
@@ -150,7 +163,18 @@ ${myMemberships}
     const memberships = await placesOfPerson(db, person.id);
     const form = emptyForm({ name: person.name, language: person.language });
     const saved = (request.query as { saved?: string }).saved === '1';
-    return page(request, reply, request.ctx.t('account.title'), accountPage(request, form, memberships, html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}`, saved));
+    return page(
+      request,
+      reply,
+      request.ctx.t('account.title'),
+      accountPage(
+        request,
+        form,
+        memberships,
+        html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}`,
+        saved,
+      ),
+    );
   });
 
   app.post('/account', async (request, reply) => {
@@ -164,7 +188,18 @@ ${myMemberships}
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
       const memberships = await placesOfPerson(db, person.id);
-      return page(request, reply, request.ctx.t('account.title'), accountPage(request, { values: body, errors: error.fields }, memberships, html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}`), 422);
+      return page(
+        request,
+        reply,
+        request.ctx.t('account.title'),
+        accountPage(
+          request,
+          { values: body, errors: error.fields },
+          memberships,
+          html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}`,
+        ),
+        422,
+      );
     }
   });
 
@@ -179,7 +214,14 @@ ${myMemberships}
 
   app.get(
     '/api/v1/me',
-    { schema: { tags: ['accounts'], summary: 'The logged-in person and their roles', security: [{ session: [] }], response: responses({ 200: Me }) } },
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'The logged-in person and their roles',
+        security: [{ session: [] }],
+        response: responses({ 200: Me }),
+      },
+    },
     async (request) => {
       const person = request.ctx.person;
       if (!person) throw new DomainError('unauthenticated', 401);
@@ -195,13 +237,22 @@ ${myMemberships}
       schema: {
         tags: ['accounts'],
         summary: 'Mail a login link to an address',
-        description: 'Always answers 202, whether or not the address has an account. Needs the CSRF token (x-csrf-token) of the page.',
-        body: Type.Object({ email: Type.String({ maxLength: 254 }), next: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+        description:
+          'Always answers 202, whether or not the address has an account. Needs the CSRF token (x-csrf-token) of the page.',
+        body: Type.Object(
+          { email: Type.String({ maxLength: 254 }), next: Type.Optional(Type.String({ maxLength: 500 })) },
+          { additionalProperties: false },
+        ),
         response: responses({ 202: Type.Object({ status: Type.Literal('sent') }) }, [400, 403, 422, 429]),
       },
     },
     async (request, reply) => {
-      await requestLoginLink(db, config, { email: request.body.email, nextPath: request.body.next, language: request.ctx.lang, ip: request.ip });
+      await requestLoginLink(db, config, {
+        email: request.body.email,
+        nextPath: request.body.next,
+        language: request.ctx.lang,
+        ip: request.ip,
+      });
       return reply.status(202).send({ status: 'sent' as const });
     },
   );

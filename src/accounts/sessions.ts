@@ -10,7 +10,11 @@ export async function createSession(db: Db, personId: string, ttlDays: number): 
   const token = randomToken();
   await db
     .insertInto('sessions')
-    .values({ token_hash: hashToken(token), person_id: personId, expires_at: sql<Date>`now() + make_interval(days => ${ttlDays})` })
+    .values({
+      token_hash: hashToken(token),
+      person_id: personId,
+      expires_at: sql<Date>`now() + make_interval(days => ${ttlDays})`,
+    })
     .execute();
   return token;
 }

@@ -29,7 +29,11 @@ export async function updateProfile(db: Db, actor: Actor, input: UpdateProfileIn
       .set({ name, language: input.language as 'fr' | 'en', updated_at: sql<Date>`now()` })
       .where('id', '=', actor.personId)
       .execute();
-    await audit(trx, actor, { action: 'person.updated', subjectId: actor.personId, data: { name, language: input.language } });
+    await audit(trx, actor, {
+      action: 'person.updated',
+      subjectId: actor.personId,
+      data: { name, language: input.language },
+    });
     return (await getPerson(trx, actor.personId))!;
   });
 }

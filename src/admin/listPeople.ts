@@ -12,7 +12,11 @@ export interface PersonSummary {
 }
 
 /** People of the node, for operators only; newest first, optionally filtered by e-mail or name. */
-export async function listPeople(db: Db, actor: Actor, options: { search?: string; limit?: number } = {}): Promise<PersonSummary[]> {
+export async function listPeople(
+  db: Db,
+  actor: Actor,
+  options: { search?: string; limit?: number } = {},
+): Promise<PersonSummary[]> {
   if (!(actor.kind === 'system' || (actor.kind === 'person' && actor.isOperator))) throw forbidden();
   let q = db
     .selectFrom('people')
@@ -27,5 +31,12 @@ export async function listPeople(db: Db, actor: Actor, options: { search?: strin
     q = q.where((eb) => eb.or([eb('people.email', 'ilike', term), eb('people.name', 'ilike', term)]));
   }
   const rows = await q.execute();
-  return rows.map((r) => ({ id: r.id, email: r.email, name: r.name, isOperator: r.is_operator, createdAt: r.created_at, places: Number(r.places) }));
+  return rows.map((r) => ({
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    isOperator: r.is_operator,
+    createdAt: r.created_at,
+    places: Number(r.places),
+  }));
 }

@@ -22,7 +22,10 @@ export async function adminRoutes(app: ModuleApp, { deps, info }: ModuleOptions)
     requireOperator(request);
     const { t, lang } = request.ctx;
     const search = String((request.query as { q?: string }).q ?? '').slice(0, 100);
-    const [places, people] = await Promise.all([listPlaces(db, { search }), listPeople(db, actorOf(request), { search })]);
+    const [places, people] = await Promise.all([
+      listPlaces(db, { search }),
+      listPeople(db, actorOf(request), { search }),
+    ]);
     const fmt = (d: Date) => d.toLocaleDateString(lang === 'fr' ? 'fr-FR' : 'en-GB');
     const body = html`<section>
 <h1>${t('nodeAdmin.title')}</h1>

@@ -60,7 +60,8 @@ export async function adminPages(app: ModuleApp, { deps, info }: ModuleOptions) 
 
   function subNav(request: FastifyRequest, place: Place, current: 'list' | 'new' | 'proposals' | 'follows'): Html {
     const { t } = request.ctx;
-    const link = (id: typeof current, href: string) => html`<a href="${href}"${id === current ? html` aria-current="page"` : ''}>${t(`agenda.admin.nav.${id}`)}</a>`;
+    const link = (id: typeof current, href: string) =>
+      html`<a href="${href}"${id === current ? html` aria-current="page"` : ''}>${t(`agenda.admin.nav.${id}`)}</a>`;
     return html`<p class="subnav">${link('list', base(place))} · ${link('new', `${base(place)}/new`)} · ${link('proposals', `${base(place)}/proposals`)} · ${link('follows', `${base(place)}/follows`)}</p>`;
   }
 
@@ -71,30 +72,47 @@ export async function adminPages(app: ModuleApp, { deps, info }: ModuleOptions) 
     const query = request.query as { state?: string; q?: string; notice?: string };
     const state = STATES.includes(query.state as EventState) ? (query.state as EventState) : undefined;
     const q = (query.q ?? '').slice(0, 200);
-    const events = await listVenueEventsForAdmin(db, place.id, { ...(state ? { state } : {}), ...(q ? { text: q } : {}) });
+    const events = await listVenueEventsForAdmin(db, place.id, {
+      ...(state ? { state } : {}),
+      ...(q ? { text: q } : {}),
+    });
     const embed = `<iframe src="${config.baseUrl}/venues/${place.slug}/embed?count=5" title="${place.name}" width="100%" height="600" style="border:0" loading="lazy"></iframe>`;
-    return page(request, reply, place.name, html`<section>
+    return page(
+      request,
+      reply,
+      place.name,
+      html`<section>
 ${adminNav(request, place, 'events')}
 ${subNav(request, place, 'list')}
 ${query.notice ? html`<p class="notice" role="status">${t(`agenda.admin.notice.${query.notice.replace(/[^a-z-]/g, '')}`)}</p>` : ''}
 <form method="get" action="${base(place)}" class="inline-form" role="search">
 <label for="state">${t('agenda.field.state')}</label> <select id="state" name="state"><option value="">${t('agenda.admin.allStates')}</option>${STATES.map(
-  (s) => html`<option value="${s}"${s === state ? html` selected` : ''}>${t(`agenda.state.${s}`)}</option>`,
-)}</select>
+        (s) => html`<option value="${s}"${s === state ? html` selected` : ''}>${t(`agenda.state.${s}`)}</option>`,
+      )}</select>
 <label for="q">${t('agenda.filter.text')}</label> <input id="q" name="q" type="search" value="${q}">
 <button type="submit">${t('agenda.filter.submit')}</button>
 </form>
-${events.length === 0 ? html`<p>${t('agenda.empty')}</p>` : html`<div class="table-scroll"><table class="list">
+${
+  events.length === 0
+    ? html`<p>${t('agenda.empty')}</p>`
+    : html`<div class="table-scroll"><table class="list">
 <thead><tr><th scope="col">${t('agenda.field.title')}</th><th scope="col">${t('agenda.admin.firstDate')}</th><th scope="col">${t('agenda.field.state')}</th><th scope="col">${t('agenda.field.visibility')}</th></tr></thead>
 <tbody>${events.map((e) => html`<tr><td><a href="${base(place)}/${e.id}">${e.title}</a></td><td>${e.firstStartsAt ? formatWhen(lang, e.firstStartsAt, null, place.timezone) : ''}${e.dateCount > 1 ? html` (+${e.dateCount - 1})` : ''}</td><td>${t(`agenda.state.${e.state}`)}</td><td>${t(`agenda.visibility.${e.visibility}`)}</td></tr>`)}</tbody>
-</table></div>`}
+</table></div>`
+}
 <h2>${t('agenda.admin.embedTitle')}</h2>
 <p class="hint" id="embed-hint">${t('agenda.admin.embedHint')}</p>
 <textarea class="mono" rows="3" readonly aria-describedby="embed-hint" aria-label="${t('agenda.admin.embedTitle')}">${embed}</textarea>
-</section>`);
+</section>`,
+    );
   });
 
-  const newPage = (request: FastifyRequest, place: Place, values: Record<string, unknown>, errors: FieldError[]) => html`<section>
+  const newPage = (
+    request: FastifyRequest,
+    place: Place,
+    values: Record<string, unknown>,
+    errors: FieldError[],
+  ) => html`<section>
 ${adminNav(request, place, 'events')}
 ${subNav(request, place, 'new')}
 <h2>${request.ctx.t('agenda.admin.newTitle')}</h2>
@@ -120,12 +138,22 @@ ${eventForm(request, { action: `${base(place)}/new`, values, errors, timezone: p
     }
   });
 
-  function editPage(request: FastifyRequest, place: Place, event: AgendaEvent, values: Record<string, unknown>, errors: FieldError[], notice?: string): Html {
+  function editPage(
+    request: FastifyRequest,
+    place: Place,
+    event: AgendaEvent,
+    values: Record<string, unknown>,
+    errors: FieldError[],
+    notice?: string,
+  ): Html {
     const { t } = request.ctx;
     const url = `${base(place)}/${event.id}`;
     const action = (name: string, label: string, extra: Html | '' = '') =>
       html`<form method="post" action="${url}/${name}" class="inline-form">${csrfField(request)}${extra}<button type="submit">${label}</button></form>`;
-    const canPublish = (event.state === 'draft' || event.state === 'cancelled') && event.proposalState !== 'pending' && event.proposalState !== 'rejected';
+    const canPublish =
+      (event.state === 'draft' || event.state === 'cancelled') &&
+      event.proposalState !== 'pending' &&
+      event.proposalState !== 'rejected';
     return html`<section>
 ${adminNav(request, place, 'events')}
 ${subNav(request, place, 'list')}
@@ -144,10 +172,14 @@ ${event.proposalState === 'pending' ? html`${action('review', t('agenda.admin.ap
 <label for="date">${t('agenda.field.date')}</label> <input id="date" name="date" type="date"${errors.some((e) => e.field === 'date') ? html` aria-invalid="true" aria-describedby="date-error"` : ''}>
 ${fieldError(request, errors, 'date')}
 <button type="submit">${t('agenda.admin.duplicateSubmit')}</button></form>
-${event.state === 'published' || event.state === 'postponed' ? html`<h3>${t('agenda.admin.postpone')}</h3>
+${
+  event.state === 'published' || event.state === 'postponed'
+    ? html`<h3>${t('agenda.admin.postpone')}</h3>
 <form method="post" action="${url}/postpone" class="inline-form" novalidate>${csrfField(request)}
 ${agendaInput(request, errors, 'startsAt', '', { type: 'datetime-local', required: true })}
-<button type="submit">${t('agenda.admin.postponeSubmit')}</button></form>` : ''}
+<button type="submit">${t('agenda.admin.postponeSubmit')}</button></form>`
+    : ''
+}
 <h3>${t('agenda.field.image')}</h3>
 ${event.imageListMediaId ? html`<img src="/media/${event.imageListMediaId}" alt="" height="120">` : ''}
 <form method="post" action="${url}/image" enctype="multipart/form-data" class="upload">${csrfField(request)}
@@ -164,7 +196,12 @@ ${eventForm(request, { action: url, values, errors: errors.filter((e) => !['imag
     const place = await editorPlace(request, reply);
     if (!place) return reply;
     const event = await placeEvent(place, request);
-    return page(request, reply, event.title, editPage(request, place, event, eventFormValues(event), [], (request.query as { notice?: string }).notice));
+    return page(
+      request,
+      reply,
+      event.title,
+      editPage(request, place, event, eventFormValues(event), [], (request.query as { notice?: string }).notice),
+    );
   });
 
   app.post('/venues/:slug/admin/events/:id', async (request, reply) => {
@@ -177,12 +214,22 @@ ${eventForm(request, { action: url, values, errors: errors.filter((e) => !['imag
       return reply.redirect(`${base(place)}/${event.id}?notice=saved`, 303);
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(request, reply, event.title, editPage(request, place, event, valuesAfterError(body), error.fields), 422);
+      return page(
+        request,
+        reply,
+        event.title,
+        editPage(request, place, event, valuesAfterError(body), error.fields),
+        422,
+      );
     }
   });
 
   /** The actions: each a use case, then back to the event (or its copy) with a notice. */
-  async function act(request: FastifyRequest, reply: FastifyReply, run: (place: Place, event: AgendaEvent, body: Record<string, unknown>) => Promise<{ to?: string; notice: string }>) {
+  async function act(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    run: (place: Place, event: AgendaEvent, body: Record<string, unknown>) => Promise<{ to?: string; notice: string }>,
+  ) {
     const place = await editorPlace(request, reply);
     if (!place) return reply;
     const event = await placeEvent(place, request);
@@ -192,26 +239,68 @@ ${eventForm(request, { action: url, values, errors: errors.filter((e) => !['imag
       return reply.redirect(`${to ?? `${base(place)}/${event.id}`}?notice=${notice}`, 303);
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(request, reply, event.title, editPage(request, place, event, eventFormValues(event), error.fields), 422);
+      return page(
+        request,
+        reply,
+        event.title,
+        editPage(request, place, event, eventFormValues(event), error.fields),
+        422,
+      );
     }
   }
 
   app.post('/venues/:slug/admin/events/:id/publish', (request, reply) =>
-    act(request, reply, async (_p, e) => (await publishEvent(db, actorOf(request), { eventId: e.id }), { notice: 'published' })));
+    act(
+      request,
+      reply,
+      async (_p, e) => (await publishEvent(db, actorOf(request), { eventId: e.id }), { notice: 'published' }),
+    ),
+  );
   app.post('/venues/:slug/admin/events/:id/cancel', (request, reply) =>
-    act(request, reply, async (_p, e) => (await cancelEvent(db, actorOf(request), { eventId: e.id }), { notice: 'cancelled' })));
+    act(
+      request,
+      reply,
+      async (_p, e) => (await cancelEvent(db, actorOf(request), { eventId: e.id }), { notice: 'cancelled' }),
+    ),
+  );
   app.post('/venues/:slug/admin/events/:id/delete', (request, reply) =>
-    act(request, reply, async (p, e) => (await deleteDraftEvent(db, actorOf(request), { eventId: e.id }), { to: base(p), notice: 'deleted' })));
+    act(
+      request,
+      reply,
+      async (p, e) => (
+        await deleteDraftEvent(db, actorOf(request), { eventId: e.id }),
+        { to: base(p), notice: 'deleted' }
+      ),
+    ),
+  );
   app.post('/venues/:slug/admin/events/:id/postpone', (request, reply) =>
-    act(request, reply, async (_p, e, body) => (await postponeEvent(db, actorOf(request), { eventId: e.id, startsAt: body.startsAt }), { notice: 'postponed' })));
+    act(
+      request,
+      reply,
+      async (_p, e, body) => (
+        await postponeEvent(db, actorOf(request), { eventId: e.id, startsAt: body.startsAt }),
+        { notice: 'postponed' }
+      ),
+    ),
+  );
   app.post('/venues/:slug/admin/events/:id/review', (request, reply) =>
-    act(request, reply, async (_p, e, body) => (await reviewProposal(db, actorOf(request), { eventId: e.id, decision: body.decision }), { notice: 'reviewed' })));
+    act(
+      request,
+      reply,
+      async (_p, e, body) => (
+        await reviewProposal(db, actorOf(request), { eventId: e.id, decision: body.decision }),
+        { notice: 'reviewed' }
+      ),
+    ),
+  );
   app.post('/venues/:slug/admin/events/:id/duplicate', (request, reply) =>
     act(request, reply, async (p, e, body) => {
-      const shift: DuplicateShift = body.shift === 'date' ? { date: String(body.date ?? '') } : (String(body.shift) as DuplicateShift);
+      const shift: DuplicateShift =
+        body.shift === 'date' ? { date: String(body.date ?? '') } : (String(body.shift) as DuplicateShift);
       const copy = await duplicateEvent(db, actorOf(request), { eventId: e.id, shift });
       return { to: `${base(p)}/${copy.id}`, notice: 'duplicated' };
-    }));
+    }),
+  );
 
   // A file over the upload limit is stopped by the parser: say so beside the file field.
   async function imageTooLarge(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
@@ -219,7 +308,9 @@ ${eventForm(request, { action: url, values, errors: errors.filter((e) => !['imag
     const place = await editorPlace(request, reply);
     if (!place) return reply;
     const event = await placeEvent(place, request);
-    const errors = [{ field: 'image', message: 'file-too-large', params: { max: Math.round(config.uploadLimitBytes / 1024) } }];
+    const errors = [
+      { field: 'image', message: 'file-too-large', params: { max: Math.round(config.uploadLimitBytes / 1024) } },
+    ];
     return page(request, reply, event.title, editPage(request, place, event, eventFormValues(event), errors), 422);
   }
   app.post('/venues/:slug/admin/events/:id/image', { errorHandler: imageTooLarge }, (request, reply) =>
@@ -227,37 +318,53 @@ ${eventForm(request, { action: url, values, errors: errors.filter((e) => !['imag
       const bytes = body.image instanceof Uint8Array ? body.image : new Uint8Array();
       await setEventImage(db, actorOf(request), { eventId: e.id, bytes, maxBytes: config.uploadLimitBytes });
       return { notice: 'image' };
-    }));
+    }),
+  );
 
   app.get('/venues/:slug/admin/events/proposals', async (request, reply) => {
     const place = await editorPlace(request, reply);
     if (!place) return reply;
     const { t, lang } = request.ctx;
-    const [pending, settings] = await Promise.all([listVenueEventsForAdmin(db, place.id, { proposals: true }), agendaSettings(db, place.id)]);
-    return page(request, reply, place.name, html`<section>
+    const [pending, settings] = await Promise.all([
+      listVenueEventsForAdmin(db, place.id, { proposals: true }),
+      agendaSettings(db, place.id),
+    ]);
+    return page(
+      request,
+      reply,
+      place.name,
+      html`<section>
 ${adminNav(request, place, 'events')}
 ${subNav(request, place, 'proposals')}
 <form method="post" action="${base(place)}/settings" class="inline-form">${csrfField(request)}
 <label class="check"><input type="checkbox" name="acceptsProposals" value="on"${settings.acceptsProposals ? html` checked` : ''}> ${t('agenda.field.acceptsProposals')}</label>
 <button type="submit">${t('forms.save')}</button></form>
 ${pending.length === 0 ? html`<p>${t('agenda.admin.noProposals')}</p>` : html`<ul>${pending.map((e) => html`<li><a href="${base(place)}/${e.id}">${e.title}</a> ${e.firstStartsAt ? formatWhen(lang, e.firstStartsAt, null, place.timezone) : ''}</li>`)}</ul>`}
-</section>`);
+</section>`,
+    );
   });
 
   app.post('/venues/:slug/admin/events/settings', async (request, reply) => {
     const place = await editorPlace(request, reply);
     if (!place) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
-    await updateAgendaSettings(db, actorOf(request), { placeId: place.id, acceptsProposals: body.acceptsProposals === 'on' });
+    await updateAgendaSettings(db, actorOf(request), {
+      placeId: place.id,
+      acceptsProposals: body.acceptsProposals === 'on',
+    });
     return reply.redirect(`${base(place)}/proposals`, 303);
   });
 
   async function followsPage(request: FastifyRequest, place: Place, errors: FieldError[] = []): Promise<Html> {
     const { t } = request.ctx;
     const [follows, tags, places] = await Promise.all([
-      db.selectFrom('place_follows').innerJoin('places', 'places.id', 'place_follows.followed_place_id')
+      db
+        .selectFrom('place_follows')
+        .innerJoin('places', 'places.id', 'place_follows.followed_place_id')
         .select(['places.id', 'places.slug', 'places.name', 'place_follows.include_tags', 'place_follows.exclude_tags'])
-        .where('place_follows.place_id', '=', place.id).orderBy('places.name').execute(),
+        .where('place_follows.place_id', '=', place.id)
+        .orderBy('places.name')
+        .execute(),
       db.selectFrom('tag_follows').select('tag').where('place_id', '=', place.id).orderBy('tag').execute(),
       listPlaces(db),
     ]);
@@ -267,9 +374,15 @@ ${subNav(request, place, 'follows')}
 ${agendaErrorSummary(request, errors)}
 <p>${t('agenda.admin.followsIntro')}</p>
 <h2>${t('agenda.admin.followedVenues')}</h2>
-${follows.length ? html`<ul>${follows.map((f) => html`<li><a href="/venues/${f.slug}">${f.name}</a>
+${
+  follows.length
+    ? html`<ul>${follows.map(
+        (f) => html`<li><a href="/venues/${f.slug}">${f.name}</a>
 ${f.include_tags.length ? html` · ${t('agenda.field.includeTags')} : ${f.include_tags.join(', ')}` : ''}${f.exclude_tags.length ? html` · ${t('agenda.field.excludeTags')} : ${f.exclude_tags.join(', ')}` : ''}
-<form method="post" action="${base(place)}/follows/unfollow" class="inline">${csrfField(request)}<input type="hidden" name="followedPlaceId" value="${f.id}"><button class="link" type="submit">${t('agenda.admin.unfollow')}</button></form></li>`)}</ul>` : html`<p>${t('agenda.admin.noFollows')}</p>`}
+<form method="post" action="${base(place)}/follows/unfollow" class="inline">${csrfField(request)}<input type="hidden" name="followedPlaceId" value="${f.id}"><button class="link" type="submit">${t('agenda.admin.unfollow')}</button></form></li>`,
+      )}</ul>`
+    : html`<p>${t('agenda.admin.noFollows')}</p>`
+}
 <form method="post" action="${base(place)}/follows" novalidate>${csrfField(request)}
 <div class="field"><label for="followedPlaceId">${t('agenda.field.followedPlaceId')}</label><select id="followedPlaceId" name="followedPlaceId">${places.filter((p) => p.id !== place.id).map((p) => html`<option value="${p.id}">${p.name}</option>`)}</select>${fieldError(request, errors, 'followedPlaceId')}</div>
 ${agendaInput(request, errors, 'includeTags', '', { hint: t('agenda.tagsHint') })}
@@ -290,7 +403,11 @@ ${agendaInput(request, errors, 'tag', '')}
   });
 
   /** Follow forms: run the use case, back to the page, or the page again with the errors. */
-  async function followAction(request: FastifyRequest, reply: FastifyReply, run: (place: Place, body: Record<string, unknown>) => Promise<unknown>) {
+  async function followAction(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    run: (place: Place, body: Record<string, unknown>) => Promise<unknown>,
+  ) {
     const place = await editorPlace(request, reply);
     if (!place) return reply;
     try {
@@ -303,11 +420,27 @@ ${agendaInput(request, errors, 'tag', '')}
   }
   app.post('/venues/:slug/admin/events/follows', (request, reply) =>
     followAction(request, reply, (place, body) =>
-      followPlace(db, actorOf(request), { placeId: place.id, followedPlaceId: String(body.followedPlaceId ?? ''), includeTags: body.includeTags, excludeTags: body.excludeTags })));
+      followPlace(db, actorOf(request), {
+        placeId: place.id,
+        followedPlaceId: String(body.followedPlaceId ?? ''),
+        includeTags: body.includeTags,
+        excludeTags: body.excludeTags,
+      }),
+    ),
+  );
   app.post('/venues/:slug/admin/events/follows/unfollow', (request, reply) =>
-    followAction(request, reply, (place, body) => unfollowPlace(db, actorOf(request), { placeId: place.id, followedPlaceId: String(body.followedPlaceId ?? '') })));
+    followAction(request, reply, (place, body) =>
+      unfollowPlace(db, actorOf(request), { placeId: place.id, followedPlaceId: String(body.followedPlaceId ?? '') }),
+    ),
+  );
   app.post('/venues/:slug/admin/events/follows/tag', (request, reply) =>
-    followAction(request, reply, (place, body) => followTag(db, actorOf(request), { placeId: place.id, tag: body.tag })));
+    followAction(request, reply, (place, body) =>
+      followTag(db, actorOf(request), { placeId: place.id, tag: body.tag }),
+    ),
+  );
   app.post('/venues/:slug/admin/events/follows/untag', (request, reply) =>
-    followAction(request, reply, (place, body) => unfollowTag(db, actorOf(request), { placeId: place.id, tag: String(body.tag ?? '') })));
+    followAction(request, reply, (place, body) =>
+      unfollowTag(db, actorOf(request), { placeId: place.id, tag: String(body.tag ?? '') }),
+    ),
+  );
 }

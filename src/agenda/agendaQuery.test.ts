@@ -3,7 +3,15 @@ import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
-import { countAgenda, decodeCursor, encodeCursor, listAgenda, listVenueEventsForAdmin, resolveRange, type AgendaScope } from './agendaQuery.ts';
+import {
+  countAgenda,
+  decodeCursor,
+  encodeCursor,
+  listAgenda,
+  listVenueEventsForAdmin,
+  resolveRange,
+  type AgendaScope,
+} from './agendaQuery.ts';
 import { cancelEvent } from './cancelEvent.ts';
 import { createEvent } from './createEvent.ts';
 import { followPlace } from './followPlace.ts';
@@ -46,29 +54,45 @@ const CASES: Case[] = [
   { title: 'B untagged (not included)', venue: 'B', day: 3, onV: null },
   { title: 'B jazz jeune-public (excluded)', venue: 'B', tags: ['jazz', 'jeune-public'], day: 3, onV: null },
   { title: 'B maloya (tag follow)', venue: 'B', tags: ['maloya'], day: 3, onV: 'tag' },
-  { title: 'B maloya jeune-public (exclusion beats tag follow)', venue: 'B', tags: ['maloya', 'jeune-public'], day: 3, onV: null },
+  {
+    title: 'B maloya jeune-public (exclusion beats tag follow)',
+    venue: 'B',
+    tags: ['maloya', 'jeune-public'],
+    day: 3,
+    onV: null,
+  },
   { title: 'C maloya (tag follow)', venue: 'C', tags: ['maloya', 'sega'], day: 4, onV: 'tag' },
   { title: 'C rock (not followed)', venue: 'C', tags: ['rock'], day: 4, onV: null },
   { title: 'C maloya private (veto)', venue: 'C', tags: ['maloya'], visibility: 'private', day: 4, onV: null },
   { title: 'C maloya draft', venue: 'C', tags: ['maloya'], state: 'draft', day: 4, onV: null },
   { title: 'C maloya unlisted', venue: 'C', tags: ['maloya'], visibility: 'unlisted', day: 4, onV: null },
 ];
-const listedEverywhere = (c: Case) => c.day > 0 && (c.state ?? 'published') !== 'draft' && (c.visibility ?? 'public') === 'public';
+const listedEverywhere = (c: Case) =>
+  c.day > 0 && (c.state ?? 'published') !== 'draft' && (c.visibility ?? 'public') === 'public';
 
 const now = new Date();
-const at = (day: number, hour = 16) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + day, hour)).toISOString();
+const at = (day: number, hour = 16) =>
+  new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + day, hour)).toISOString();
 
 before(async () => {
   tdb = await createTestDatabase();
   db = tdb.database.db;
   for (const k of ['V', 'A', 'B', 'C'] as const) v[k] = await venue(db, `venue-${k.toLowerCase()}`);
   await followPlace(db, v.V.admin, { placeId: v.V.id, followedPlaceId: v.A.id });
-  await followPlace(db, v.V.admin, { placeId: v.V.id, followedPlaceId: v.B.id, includeTags: ['jazz'], excludeTags: ['jeune-public'] });
+  await followPlace(db, v.V.admin, {
+    placeId: v.V.id,
+    followedPlaceId: v.B.id,
+    includeTags: ['jazz'],
+    excludeTags: ['jeune-public'],
+  });
   await followTag(db, v.V.admin, { placeId: v.V.id, tag: 'maloya' });
   for (const [i, c] of CASES.entries()) {
     const place = v[c.venue];
     const e = await createEvent(db, place.admin, {
-      placeId: place.id, title: c.title, tags: c.tags ?? [], visibility: c.visibility ?? 'public',
+      placeId: place.id,
+      title: c.title,
+      tags: c.tags ?? [],
+      visibility: c.visibility ?? 'public',
       dates: [{ startsAt: at(c.day, 10 + (i % 10)), endsAt: at(c.day, 11 + (i % 10)) }],
     });
     if ((c.state ?? 'published') !== 'draft') await publishEvent(db, place.admin, { eventId: e.id });
@@ -91,7 +115,9 @@ async function all(scope: AgendaScope, filters = {}) {
 describe('federation rules (table of cases)', () => {
   for (const c of CASES) {
     test(`${c.title}: on V's agenda → ${c.onV ?? 'absent'}; on the territory agenda → ${listedEverywhere(c) ? 'listed' : 'absent'}`, async () => {
-      const onV = (await all({ kind: 'venue', placeId: v.V.id, withFollowed: true })).filter((i) => i.title === c.title);
+      const onV = (await all({ kind: 'venue', placeId: v.V.id, withFollowed: true })).filter(
+        (i) => i.title === c.title,
+      );
       if (c.onV) {
         assert.equal(onV.length, 1);
         assert.equal(onV[0]!.origin, c.onV);
@@ -108,11 +134,18 @@ describe('federation rules (table of cases)', () => {
 
   test('a venue agenda without followed venues is only its own listed events', async () => {
     const own = await all({ kind: 'venue', placeId: v.V.id, withFollowed: false });
-    assert.deepEqual(own.map((i) => i.title), ['V public']);
+    assert.deepEqual(
+      own.map((i) => i.title),
+      ['V public'],
+    );
   });
 
   test('counts follow the same rules as the lists', async () => {
-    for (const scope of [{ kind: 'territory' }, { kind: 'venue', placeId: v.V.id, withFollowed: true }, { kind: 'tag', tag: 'maloya' }] as AgendaScope[]) {
+    for (const scope of [
+      { kind: 'territory' },
+      { kind: 'venue', placeId: v.V.id, withFollowed: true },
+      { kind: 'tag', tag: 'maloya' },
+    ] as AgendaScope[]) {
       assert.equal(await countAgenda(db, scope, {}), (await all(scope)).length, scope.kind);
     }
     assert.equal(await countAgenda(db, { kind: 'territory' }, {}), CASES.filter(listedEverywhere).length);
@@ -120,7 +153,12 @@ describe('federation rules (table of cases)', () => {
 
   test('the venue admin list shows everything of the venue, drafts and private included', async () => {
     const rows = await listVenueEventsForAdmin(db, v.V.id);
-    assert.deepEqual(rows.map((r) => r.title).sort(), CASES.filter((c) => c.venue === 'V').map((c) => c.title).sort());
+    assert.deepEqual(
+      rows.map((r) => r.title).sort(),
+      CASES.filter((c) => c.venue === 'V')
+        .map((c) => c.title)
+        .sort(),
+    );
   });
 });
 
@@ -137,18 +175,37 @@ describe('filters and pagination', () => {
         seen.push(...page.items.map((i) => i.dateId));
         cursor = page.nextCursor;
       } while (cursor);
-      assert.deepEqual(seen, one.items.map((i) => i.dateId));
+      assert.deepEqual(
+        seen,
+        one.items.map((i) => i.dateId),
+      );
     }
-    const sorted = [...one.items].sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.dateId.localeCompare(b.dateId));
-    assert.deepEqual(one.items.map((i) => i.dateId), sorted.map((i) => i.dateId));
+    const sorted = [...one.items].sort(
+      (a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.dateId.localeCompare(b.dateId),
+    );
+    assert.deepEqual(
+      one.items.map((i) => i.dateId),
+      sorted.map((i) => i.dateId),
+    );
   });
 
   test('a cursor is opaque base64url and a forged one is a 422 validation error', async () => {
-    const c = encodeCursor({ startsAt: new Date('2026-01-01T00:00:00Z'), dateId: '0190a0a0-0000-7000-8000-000000000000' });
+    const c = encodeCursor({
+      startsAt: new Date('2026-01-01T00:00:00Z'),
+      dateId: '0190a0a0-0000-7000-8000-000000000000',
+    });
     assert.match(c, /^[A-Za-z0-9_-]+$/);
     assert.deepEqual(decodeCursor(c).dateId, '0190a0a0-0000-7000-8000-000000000000');
-    for (const bad of ['!!', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["x","y"]').toString('base64url'), 'a'.repeat(300)]) {
-      await assert.rejects(listAgenda(db, { kind: 'territory' }, {}, { cursor: bad }), (e: unknown) => e instanceof DomainError && e.fields[0]?.field === 'cursor');
+    for (const bad of [
+      '!!',
+      Buffer.from('{"a":1}').toString('base64url'),
+      Buffer.from('["x","y"]').toString('base64url'),
+      'a'.repeat(300),
+    ]) {
+      await assert.rejects(
+        listAgenda(db, { kind: 'territory' }, {}, { cursor: bad }),
+        (e: unknown) => e instanceof DomainError && e.fields[0]?.field === 'cursor',
+      );
     }
   });
 
@@ -160,25 +217,46 @@ describe('filters and pagination', () => {
     assert.deepEqual(await titles({ text: 'cancel' }), ['A cancelled (shown, marked)']);
     assert.deepEqual(await titles({ freeOnly: true }), []);
     const within = await titles({ from: new Date(at(2, 0)), to: new Date(at(3, 0)) });
-    assert.deepEqual(within, CASES.filter((c) => c.day === 2 && listedEverywhere(c)).map((c) => c.title).sort());
-    await assert.rejects(listAgenda(db, { kind: 'territory' }, { tag: '<script>' }), (e: unknown) => e instanceof DomainError && e.code === 'validation');
-    await assert.rejects(listAgenda(db, { kind: 'territory' }, { text: 'x'.repeat(201) }), (e: unknown) => e instanceof DomainError && e.code === 'validation');
+    assert.deepEqual(
+      within,
+      CASES.filter((c) => c.day === 2 && listedEverywhere(c))
+        .map((c) => c.title)
+        .sort(),
+    );
+    await assert.rejects(
+      listAgenda(db, { kind: 'territory' }, { tag: '<script>' }),
+      (e: unknown) => e instanceof DomainError && e.code === 'validation',
+    );
+    await assert.rejects(
+      listAgenda(db, { kind: 'territory' }, { text: 'x'.repeat(201) }),
+      (e: unknown) => e instanceof DomainError && e.code === 'validation',
+    );
   });
 
   test('named ranges are computed in the reader’s zone', () => {
     // Wednesday 2026-12-02 22:30 in Réunion (UTC+4) is 18:30Z.
     const wed = new Date('2026-12-02T18:30:00Z');
     assert.deepEqual(resolveRange('today', 'Indian/Reunion', wed), { from: wed, to: new Date('2026-12-02T20:00:00Z') });
-    assert.deepEqual(resolveRange('weekend', 'Indian/Reunion', wed), { from: new Date('2026-12-04T20:00:00Z'), to: new Date('2026-12-06T20:00:00Z') });
+    assert.deepEqual(resolveRange('weekend', 'Indian/Reunion', wed), {
+      from: new Date('2026-12-04T20:00:00Z'),
+      to: new Date('2026-12-06T20:00:00Z'),
+    });
     assert.deepEqual(resolveRange('month', 'Indian/Reunion', wed), { from: wed, to: new Date('2026-12-31T20:00:00Z') });
     // In Paris it is still 19:30 on Wednesday; the month ends at Paris midnight.
     assert.deepEqual(resolveRange('month', 'Europe/Paris', wed).to, new Date('2026-12-31T23:00:00Z'));
     const sunday = new Date('2026-12-06T08:00:00Z');
-    assert.deepEqual(resolveRange('weekend', 'Indian/Reunion', sunday), { from: sunday, to: new Date('2026-12-06T20:00:00Z') });
-    assert.deepEqual(resolveRange('custom', 'Indian/Reunion', wed, { fromDay: '2026-12-10', toDay: '2026-12-10' }), {
-      from: new Date('2026-12-09T20:00:00Z'), to: new Date('2026-12-10T20:00:00Z'),
+    assert.deepEqual(resolveRange('weekend', 'Indian/Reunion', sunday), {
+      from: sunday,
+      to: new Date('2026-12-06T20:00:00Z'),
     });
-    assert.throws(() => resolveRange('custom', 'Indian/Reunion', wed, { fromDay: '2026-12-10', toDay: '2026-12-01' }), DomainError);
+    assert.deepEqual(resolveRange('custom', 'Indian/Reunion', wed, { fromDay: '2026-12-10', toDay: '2026-12-10' }), {
+      from: new Date('2026-12-09T20:00:00Z'),
+      to: new Date('2026-12-10T20:00:00Z'),
+    });
+    assert.throws(
+      () => resolveRange('custom', 'Indian/Reunion', wed, { fromDay: '2026-12-10', toDay: '2026-12-01' }),
+      DomainError,
+    );
     assert.throws(() => resolveRange('custom', 'Indian/Reunion', wed, { fromDay: 'demain' }), DomainError);
   });
 });

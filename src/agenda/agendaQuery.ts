@@ -83,7 +83,8 @@ export function decodeCursor(cursor: string): { startsAt: Date; dateId: string }
   } catch {
     throw bad();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') throw bad();
+  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string')
+    throw bad();
   const startsAt = new Date(parsed[0]);
   if (Number.isNaN(startsAt.getTime()) || !isUuid(parsed[1])) throw bad();
   return { startsAt, dateId: parsed[1].toLowerCase() };
@@ -103,7 +104,8 @@ export function resolveRange(
   custom: { fromDay?: string; toDay?: string } = {},
 ): { from: Date; to?: Date } {
   const p = localParts(now, timeZone);
-  const midnight = (y: number, m: number, d: number) => zonedToInstant({ year: y, month: m, day: d, hour: 0, minute: 0 }, timeZone);
+  const midnight = (y: number, m: number, d: number) =>
+    zonedToInstant({ year: y, month: m, day: d, hour: 0, minute: 0 }, timeZone);
   const dayAfter = (y: number, m: number, d: number, n: number) => {
     const u = new Date(Date.UTC(y, m - 1, d + n));
     return midnight(u.getUTCFullYear(), u.getUTCMonth() + 1, u.getUTCDate());
@@ -135,7 +137,7 @@ export function resolveRange(
       };
       const f = day('from', custom.fromDay);
       const t = day('to', custom.toDay);
-      if (f && t && (custom.toDay! < custom.fromDay!)) errors.add('to', 'agenda.ends-before-start');
+      if (f && t && custom.toDay! < custom.fromDay!) errors.add('to', 'agenda.ends-before-start');
       errors.throwIfAny();
       return { from: f ? midnight(...f) : now, ...(t ? { to: dayAfter(t[0], t[1], t[2], 1) } : {}) };
     }
@@ -278,7 +280,12 @@ export async function listAgenda(
  * How many dates an agenda has (same rules and filters), for counters. Counting walks every
  * matching date: keep it to narrow scopes (one venue's own events) or bounded ones on busy pages.
  */
-export async function countAgenda(db: Db, scope: AgendaScope, filters: AgendaFilters, now = new Date()): Promise<number> {
+export async function countAgenda(
+  db: Db,
+  scope: AgendaScope,
+  filters: AgendaFilters,
+  now = new Date(),
+): Promise<number> {
   const checked = checkFilters(filters);
   const where = whereClauses(scope, checked);
   let total = 0;
@@ -292,11 +299,30 @@ export async function countAgenda(db: Db, scope: AgendaScope, filters: AgendaFil
 }
 
 interface Row {
-  date_id: string; event_id: string; slug: string; title: string; starts_at: Date; ends_at: Date | null; timezone: string;
-  previous_starts_at: Date | null; state: Exclude<EventState, 'draft'>; price_from_cents: number | null; currency: string;
-  image_list_media_id: string | null; description_html: string; location_name: string; city: string; at_venue: boolean;
-  sequence: number; updated_at: Date; place_id: string; place_slug: string; place_name: string; place_city: string;
-  place_timezone: string; origin: AgendaOrigin;
+  date_id: string;
+  event_id: string;
+  slug: string;
+  title: string;
+  starts_at: Date;
+  ends_at: Date | null;
+  timezone: string;
+  previous_starts_at: Date | null;
+  state: Exclude<EventState, 'draft'>;
+  price_from_cents: number | null;
+  currency: string;
+  image_list_media_id: string | null;
+  description_html: string;
+  location_name: string;
+  city: string;
+  at_venue: boolean;
+  sequence: number;
+  updated_at: Date;
+  place_id: string;
+  place_slug: string;
+  place_name: string;
+  place_city: string;
+  place_timezone: string;
+  origin: AgendaOrigin;
 }
 
 async function withTags(db: Db, rows: Row[]): Promise<AgendaItem[]> {
@@ -304,17 +330,36 @@ async function withTags(db: Db, rows: Row[]): Promise<AgendaItem[]> {
   const placeIds = [...new Set(rows.map((r) => r.place_id))];
   // place_id leads the tags' primary key: without it, this lookup would scan every tag of the node.
   const tags = eventIds.length
-    ? await db.selectFrom('event_tags').select(['event_id', 'tag']).where('place_id', 'in', placeIds).where('event_id', 'in', eventIds).orderBy('tag').execute()
+    ? await db
+        .selectFrom('event_tags')
+        .select(['event_id', 'tag'])
+        .where('place_id', 'in', placeIds)
+        .where('event_id', 'in', eventIds)
+        .orderBy('tag')
+        .execute()
     : [];
   const byEvent = new Map<string, string[]>();
   for (const t of tags) byEvent.set(t.event_id, [...(byEvent.get(t.event_id) ?? []), t.tag]);
   return rows.map((r) => ({
-    dateId: r.date_id, eventId: r.event_id, slug: r.slug, title: r.title, startsAt: new Date(r.starts_at),
-    endsAt: r.ends_at ? new Date(r.ends_at) : null, timezone: r.timezone,
-    previousStartsAt: r.previous_starts_at ? new Date(r.previous_starts_at) : null, state: r.state,
-    priceFromCents: r.price_from_cents, currency: r.currency, imageListMediaId: r.image_list_media_id,
-    descriptionHtml: r.description_html, locationName: r.location_name, city: r.city, atVenue: r.at_venue,
-    sequence: r.sequence, updatedAt: new Date(r.updated_at), tags: byEvent.get(r.event_id) ?? [],
+    dateId: r.date_id,
+    eventId: r.event_id,
+    slug: r.slug,
+    title: r.title,
+    startsAt: new Date(r.starts_at),
+    endsAt: r.ends_at ? new Date(r.ends_at) : null,
+    timezone: r.timezone,
+    previousStartsAt: r.previous_starts_at ? new Date(r.previous_starts_at) : null,
+    state: r.state,
+    priceFromCents: r.price_from_cents,
+    currency: r.currency,
+    imageListMediaId: r.image_list_media_id,
+    descriptionHtml: r.description_html,
+    locationName: r.location_name,
+    city: r.city,
+    atVenue: r.at_venue,
+    sequence: r.sequence,
+    updatedAt: new Date(r.updated_at),
+    tags: byEvent.get(r.event_id) ?? [],
     place: { id: r.place_id, slug: r.place_slug, name: r.place_name, city: r.place_city, timezone: r.place_timezone },
     origin: r.origin,
   }));
@@ -357,7 +402,13 @@ export async function listVenueEventsForAdmin(
   if (filters.text) q = q.where(sql<SqlBool>`e.search @@ ${textQuery(filters.text.slice(0, MAX_TEXT))}`);
   const rows = await q.execute();
   return rows.map((r) => ({
-    id: r.id, slug: r.slug, title: r.title, state: r.state, visibility: r.visibility, proposalState: r.proposal_state,
-    firstStartsAt: r.first_starts_at ? new Date(r.first_starts_at as Date) : null, dateCount: Number(r.date_count),
+    id: r.id,
+    slug: r.slug,
+    title: r.title,
+    state: r.state,
+    visibility: r.visibility,
+    proposalState: r.proposal_state,
+    firstStartsAt: r.first_starts_at ? new Date(r.first_starts_at as Date) : null,
+    dateCount: Number(r.date_count),
   }));
 }

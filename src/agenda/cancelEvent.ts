@@ -16,7 +16,12 @@ export async function cancelEvent(db: Db, actor: Actor, input: { eventId: string
     if (event.state !== 'published' && event.state !== 'postponed') {
       throw new DomainError('agenda-transition', 409, { from: event.state, to: 'cancelled' });
     }
-    await trx.updateTable('events').set({ state: 'cancelled' }).where('place_id', '=', event.placeId).where('id', '=', event.id).execute();
+    await trx
+      .updateTable('events')
+      .set({ state: 'cancelled' })
+      .where('place_id', '=', event.placeId)
+      .where('id', '=', event.id)
+      .execute();
     await bumpSequence(trx, event.placeId, event.id);
     await audit(trx, actor, { placeId: event.placeId, action: 'event.cancelled', subjectId: event.id });
     return lockEvent(trx, event.id);

@@ -26,13 +26,24 @@ const EVENTS = [
 
 before(async () => {
   t = await createTestNode();
-  scene = await venue(t.db, 'scene', {}, { latitude: -21.34, longitude: 55.48, street: '1 rue du Port', postal_code: '97410' });
+  scene = await venue(
+    t.db,
+    'scene',
+    {},
+    { latitude: -21.34, longitude: 55.48, street: '1 rue du Port', postal_code: '97410' },
+  );
   relay = await venue(t.db, 'relay');
   await followPlace(t.db, relay.admin, { placeId: relay.id, followedPlaceId: scene.id });
   for (const e of EVENTS) {
     const created = await createEvent(t.db, scene.admin, {
-      placeId: scene.id, title: `Concert ${e.word}`, description: `Soirée **${e.word}**`, tags: ['maloya'], visibility: e.visibility,
-      performers: ['Groupe Kaf'], priceFromCents: 1500, dates: [{ startsAt: e.start, endsAt: e.start.replace('20:00', '23:00') }],
+      placeId: scene.id,
+      title: `Concert ${e.word}`,
+      description: `Soirée **${e.word}**`,
+      tags: ['maloya'],
+      visibility: e.visibility,
+      performers: ['Groupe Kaf'],
+      priceFromCents: 1500,
+      dates: [{ startsAt: e.start, endsAt: e.start.replace('20:00', '23:00') }],
     });
     if (e.state !== 'draft') await publishEvent(t.db, scene.admin, { eventId: created.id });
     if (e.state === 'cancelled') await cancelEvent(t.db, scene.admin, { eventId: created.id });
@@ -43,10 +54,25 @@ after(() => t.close());
 
 const get = (url: string) => t.app.inject({ method: 'GET', url });
 const CHANNELS = [
-  '/agenda', '/agenda?range=custom&from=2027-06-01&to=2027-06-30', '/agenda?view=month&month=2027-06', '/agenda?tag=maloya',
-  '/venues/scene', '/venues/relay', '/agenda.ics', '/venues/scene/agenda.ics', '/venues/relay/agenda.ics', '/tags/maloya/agenda.ics',
-  '/agenda.rss', '/venues/scene/agenda.rss', '/venues/relay/agenda.rss', '/api/v1/events', '/api/v1/events?tag=maloya&limit=200',
-  '/sitemap.xml', '/venues/scene/embed', '/venues/relay/embed?tags=maloya&count=50', '/venues/scene/embed?theme=dark',
+  '/agenda',
+  '/agenda?range=custom&from=2027-06-01&to=2027-06-30',
+  '/agenda?view=month&month=2027-06',
+  '/agenda?tag=maloya',
+  '/venues/scene',
+  '/venues/relay',
+  '/agenda.ics',
+  '/venues/scene/agenda.ics',
+  '/venues/relay/agenda.ics',
+  '/tags/maloya/agenda.ics',
+  '/agenda.rss',
+  '/venues/scene/agenda.rss',
+  '/venues/relay/agenda.rss',
+  '/api/v1/events',
+  '/api/v1/events?tag=maloya&limit=200',
+  '/sitemap.xml',
+  '/venues/scene/embed',
+  '/venues/relay/embed?tags=maloya&count=50',
+  '/venues/scene/embed?theme=dark',
 ];
 
 describe('visibility in every channel', () => {
@@ -56,8 +82,10 @@ describe('visibility in every channel', () => {
       assert.equal(r.statusCode, 200, r.body.slice(0, 300));
       assert.ok(r.body.includes('zzpublicword') || r.body.includes(ids.public!.slug), 'the public event is there');
       if (!url.includes('sitemap')) assert.ok(r.body.includes('zzcancelledword'), `the cancelled event is in ${url}`);
-      for (const word of ['zzdraftword', 'zzprivateword', 'zzunlistedword']) assert.ok(!r.body.includes(word), `${word} leaks`);
-      for (const key of ['draft', 'private', 'unlisted'] as const) assert.ok(!r.body.includes(ids[key]!.slug), `${key} slug leaks`);
+      for (const word of ['zzdraftword', 'zzprivateword', 'zzunlistedword'])
+        assert.ok(!r.body.includes(word), `${word} leaks`);
+      for (const key of ['draft', 'private', 'unlisted'] as const)
+        assert.ok(!r.body.includes(ids[key]!.slug), `${key} slug leaks`);
     });
   }
 
@@ -117,7 +145,9 @@ describe('feeds parsed back', () => {
 
   test('iCalendar: a postponed date keeps its UID with a higher SEQUENCE; a date across the Paris DST change is exact', async () => {
     const e = await createEvent(t.db, scene.admin, {
-      placeId: scene.id, title: 'Nuit du changement d’heure', tags: ['dst'],
+      placeId: scene.id,
+      title: 'Nuit du changement d’heure',
+      tags: ['dst'],
       dates: [{ startsAt: '2027-03-27T22:00', endsAt: '2027-03-28T04:00', timezone: 'Europe/Paris' }],
     });
     await publishEvent(t.db, scene.admin, { eventId: e.id });
@@ -158,8 +188,12 @@ describe('feeds parsed back', () => {
 describe('event page', () => {
   test('schema.org JSON-LD and Open Graph; a title with </script> cannot break out', async () => {
     const e = await createEvent(t.db, scene.admin, {
-      placeId: scene.id, title: 'Évasion </script><script>alert(1)</script>', performers: ['Kaf Malbar'], organisers: ['Asso Kaf'],
-      priceFromCents: 0, dates: [{ startsAt: '2027-07-01T20:00', endsAt: '2027-07-01T22:00' }],
+      placeId: scene.id,
+      title: 'Évasion </script><script>alert(1)</script>',
+      performers: ['Kaf Malbar'],
+      organisers: ['Asso Kaf'],
+      priceFromCents: 0,
+      dates: [{ startsAt: '2027-07-01T20:00', endsAt: '2027-07-01T22:00' }],
     });
     await publishEvent(t.db, scene.admin, { eventId: e.id });
     await postponeEvent(t.db, scene.admin, { eventId: e.id, startsAt: '2027-07-08T20:00' });

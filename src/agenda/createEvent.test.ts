@@ -26,7 +26,15 @@ async function rejectsWith(p: Promise<unknown>, expected: string[]) {
     return true;
   });
 }
-const eventCount = async () => Number((await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+const eventCount = async () =>
+  Number(
+    (
+      await db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('createEvent', () => {
   test('an editor creates a draft: local time in the venue zone, tags normalised, Markdown rendered safely', async () => {
@@ -52,19 +60,42 @@ describe('createEvent', () => {
     assert.match(e.descriptionHtml, /<strong>Concert<\/strong>/);
     assert.doesNotMatch(e.descriptionHtml, /script|onerror|javascript:|<img/i);
     const audit = await db.selectFrom('audit_log').select('action').where('subject_id', '=', e.id).execute();
-    assert.deepEqual(audit.map((a) => a.action), ['event.created']);
+    assert.deepEqual(
+      audit.map((a) => a.action),
+      ['event.created'],
+    );
   });
 
   test('a second event with the same title gets a distinct slug; an explicit taken slug is a field error', async () => {
-    const a = await createEvent(db, place.admin, { placeId: place.id, title: 'Atelier graines', dates: [{ startsAt: inDays(3) }] });
-    const b = await createEvent(db, place.admin, { placeId: place.id, title: 'Atelier graines', dates: [{ startsAt: inDays(4) }] });
+    const a = await createEvent(db, place.admin, {
+      placeId: place.id,
+      title: 'Atelier graines',
+      dates: [{ startsAt: inDays(3) }],
+    });
+    const b = await createEvent(db, place.admin, {
+      placeId: place.id,
+      title: 'Atelier graines',
+      dates: [{ startsAt: inDays(4) }],
+    });
     assert.equal(a.slug, 'atelier-graines');
     assert.match(b.slug, /^atelier-graines-[0-9a-f]{6}$/);
-    await rejectsWith(createEvent(db, place.admin, { placeId: place.id, title: 'X', slug: 'atelier-graines', dates: [{ startsAt: inDays(5) }] }), ['slug:agenda.slug-taken']);
+    await rejectsWith(
+      createEvent(db, place.admin, {
+        placeId: place.id,
+        title: 'X',
+        slug: 'atelier-graines',
+        dates: [{ startsAt: inDays(5) }],
+      }),
+      ['slug:agenda.slug-taken'],
+    );
   });
 
   test('an ISO instant with an offset is taken as such, whatever the zone', async () => {
-    const e = await createEvent(db, place.admin, { placeId: place.id, title: 'Offset', dates: [{ startsAt: '2026-07-01T18:00:00+02:00', timezone: 'Europe/Paris' }] });
+    const e = await createEvent(db, place.admin, {
+      placeId: place.id,
+      title: 'Offset',
+      dates: [{ startsAt: '2026-07-01T18:00:00+02:00', timezone: 'Europe/Paris' }],
+    });
     assert.equal(e.dates[0]!.startsAt.toISOString(), '2026-07-01T16:00:00.000Z');
     assert.equal(e.dates[0]!.timezone, 'Europe/Paris');
   });
@@ -88,17 +119,48 @@ describe('createEvent', () => {
         ],
       }),
       [
-        'title:required', 'description:too-long', 'visibility:choice', 'tags:agenda.tag', 'externalUrl:url', 'capacity:range',
-        'priceFromCents:range', 'dates.0.endsAt:agenda.ends-before-start', 'dates.1.timezone:timezone', 'dates.2.startsAt:agenda.datetime',
+        'title:required',
+        'description:too-long',
+        'visibility:choice',
+        'tags:agenda.tag',
+        'externalUrl:url',
+        'capacity:range',
+        'priceFromCents:range',
+        'dates.0.endsAt:agenda.ends-before-start',
+        'dates.1.timezone:timezone',
+        'dates.2.startsAt:agenda.datetime',
       ],
     );
-    await rejectsWith(createEvent(db, place.admin, { placeId: place.id, title: 'No date', dates: [] }), ['dates:agenda.dates-required']);
+    await rejectsWith(createEvent(db, place.admin, { placeId: place.id, title: 'No date', dates: [] }), [
+      'dates:agenda.dates-required',
+    ]);
     const many = Array.from({ length: MAX_DATES + 1 }, (_, i) => ({ startsAt: inDays(i + 1) }));
-    await rejectsWith(createEvent(db, place.admin, { placeId: place.id, title: 'Many', dates: many }), ['dates:agenda.too-many-dates']);
+    await rejectsWith(createEvent(db, place.admin, { placeId: place.id, title: 'Many', dates: many }), [
+      'dates:agenda.too-many-dates',
+    ]);
     const tags = Array.from({ length: 21 }, (_, i) => `tag-${i}`);
-    await rejectsWith(createEvent(db, place.admin, { placeId: place.id, title: 'Tags', tags, dates: [{ startsAt: inDays(1) }] }), ['tags:agenda.too-many-tags']);
-    await rejectsWith(createEvent(db, place.admin, { placeId: place.id, title: 'Long tag', tags: ['a'.repeat(41)], dates: [{ startsAt: inDays(1) }] }), ['tags:agenda.tag']);
-    await rejectsWith(createEvent(db, place.admin, { placeId: place.id, title: 'Elsewhere', atVenue: false, dates: [{ startsAt: inDays(1) }] }), ['locationName:agenda.location-required']);
+    await rejectsWith(
+      createEvent(db, place.admin, { placeId: place.id, title: 'Tags', tags, dates: [{ startsAt: inDays(1) }] }),
+      ['tags:agenda.too-many-tags'],
+    );
+    await rejectsWith(
+      createEvent(db, place.admin, {
+        placeId: place.id,
+        title: 'Long tag',
+        tags: ['a'.repeat(41)],
+        dates: [{ startsAt: inDays(1) }],
+      }),
+      ['tags:agenda.tag'],
+    );
+    await rejectsWith(
+      createEvent(db, place.admin, {
+        placeId: place.id,
+        title: 'Elsewhere',
+        atVenue: false,
+        dates: [{ startsAt: inDays(1) }],
+      }),
+      ['locationName:agenda.location-required'],
+    );
     assert.equal(await eventCount(), before);
   });
 
@@ -116,13 +178,23 @@ describe('createEvent', () => {
     const door = await personNamed(db, 'door@example.org');
     const stranger = await personNamed(db, 'stranger@example.org');
     const input = { placeId: place.id, title: 'Nope', dates: [{ startsAt: inDays(2) }] };
-    await assert.rejects(createEvent(db, door, input), (e: unknown) => e instanceof DomainError && e.code === 'forbidden');
-    await assert.rejects(createEvent(db, stranger, input), (e: unknown) => e instanceof DomainError && e.code === 'forbidden');
+    await assert.rejects(
+      createEvent(db, door, input),
+      (e: unknown) => e instanceof DomainError && e.code === 'forbidden',
+    );
+    await assert.rejects(
+      createEvent(db, stranger, input),
+      (e: unknown) => e instanceof DomainError && e.code === 'forbidden',
+    );
     await assert.rejects(
       createEvent(db, { kind: 'apiKey', keyId: place.id, placeId: place.id, scopes: ['place:read'] }, input),
       (e: unknown) => e instanceof DomainError && e.code === 'api-key-scope',
     );
-    const ok = await createEvent(db, { kind: 'apiKey', keyId: place.id, placeId: place.id, scopes: ['events:write'] }, { ...input, title: 'By key' });
+    const ok = await createEvent(
+      db,
+      { kind: 'apiKey', keyId: place.id, placeId: place.id, scopes: ['events:write'] },
+      { ...input, title: 'By key' },
+    );
     assert.equal(ok.title, 'By key');
   });
 });
@@ -130,7 +202,10 @@ describe('createEvent', () => {
 describe('updateEvent', () => {
   test('a partial update keeps the other fields, keeps date ids given back, and increases the sequence', async () => {
     const e = await createEvent(db, place.admin, {
-      placeId: place.id, title: 'Bal poussière', tags: ['bal'], dates: [{ startsAt: '2026-12-10T19:00' }, { startsAt: '2026-12-11T19:00' }],
+      placeId: place.id,
+      title: 'Bal poussière',
+      tags: ['bal'],
+      dates: [{ startsAt: '2026-12-10T19:00' }, { startsAt: '2026-12-11T19:00' }],
     });
     const keptId = e.dates[0]!.id;
     const u = await updateEvent(db, place.admin, {
@@ -149,18 +224,43 @@ describe('updateEvent', () => {
   });
 
   test('an invalid update changes nothing', async () => {
-    const e = await createEvent(db, place.admin, { placeId: place.id, title: 'Stable', dates: [{ startsAt: inDays(9) }] });
-    await rejectsWith(updateEvent(db, place.admin, { eventId: e.id, title: 'New', dates: [{ startsAt: inDays(9), endsAt: inDays(8) }] }), ['dates.0.endsAt:agenda.ends-before-start']);
-    const row = await db.selectFrom('events').select(['title', 'sequence']).where('id', '=', e.id).executeTakeFirstOrThrow();
+    const e = await createEvent(db, place.admin, {
+      placeId: place.id,
+      title: 'Stable',
+      dates: [{ startsAt: inDays(9) }],
+    });
+    await rejectsWith(
+      updateEvent(db, place.admin, {
+        eventId: e.id,
+        title: 'New',
+        dates: [{ startsAt: inDays(9), endsAt: inDays(8) }],
+      }),
+      ['dates.0.endsAt:agenda.ends-before-start'],
+    );
+    const row = await db
+      .selectFrom('events')
+      .select(['title', 'sequence'])
+      .where('id', '=', e.id)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(row, { title: 'Stable', sequence: 0 });
   });
 
   test('an unknown or malformed event id is not-found; another venue’s editor is forbidden', async () => {
     const other = await venue(db, 'autre-lieu');
-    const e = await createEvent(db, place.admin, { placeId: place.id, title: 'Mine', dates: [{ startsAt: inDays(9) }] });
-    await assert.rejects(updateEvent(db, other.admin, { eventId: e.id, title: 'Theirs' }), (x: unknown) => x instanceof DomainError && x.code === 'forbidden');
+    const e = await createEvent(db, place.admin, {
+      placeId: place.id,
+      title: 'Mine',
+      dates: [{ startsAt: inDays(9) }],
+    });
+    await assert.rejects(
+      updateEvent(db, other.admin, { eventId: e.id, title: 'Theirs' }),
+      (x: unknown) => x instanceof DomainError && x.code === 'forbidden',
+    );
     for (const id of ['0190a0a0-0000-7000-8000-000000000000', 'not-a-uuid']) {
-      await assert.rejects(updateEvent(db, place.admin, { eventId: id, title: 'x' }), (x: unknown) => x instanceof DomainError && x.code === 'not-found');
+      await assert.rejects(
+        updateEvent(db, place.admin, { eventId: id, title: 'x' }),
+        (x: unknown) => x instanceof DomainError && x.code === 'not-found',
+      );
     }
   });
 });

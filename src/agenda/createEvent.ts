@@ -16,7 +16,10 @@ export async function createEvent(db: Db, actor: Actor, input: EventInput & { pl
     const event = readEvent(input, { timezone: await placeTimezone(trx, input.placeId) });
     const id = uuidv7();
     const slug = await chooseSlug(trx, event.slug, event.fields.title, id);
-    await trx.insertInto('events').values({ place_id: input.placeId, id, slug, ...event.fields, state: 'draft' }).execute();
+    await trx
+      .insertInto('events')
+      .values({ place_id: input.placeId, id, slug, ...event.fields, state: 'draft' })
+      .execute();
     await writeTags(trx, input.placeId, id, event.tags);
     await writeDates(trx, input.placeId, id, event.dates);
     await audit(trx, actor, { placeId: input.placeId, action: 'event.created', subjectId: id, data: { slug } });

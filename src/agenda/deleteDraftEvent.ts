@@ -19,7 +19,12 @@ export async function deleteDraftEvent(db: Db, actor: Actor, input: { eventId: s
     }
     await trx.deleteFrom('events').where('place_id', '=', event.placeId).where('id', '=', event.id).execute();
     await deleteUnusedMedia(trx, event.placeId, [event.imageListMediaId, event.imagePageMediaId]);
-    await audit(trx, actor, { placeId: event.placeId, action: 'event.deleted', subjectId: event.id, data: { slug: event.slug, title: event.title } });
+    await audit(trx, actor, {
+      placeId: event.placeId,
+      action: 'event.deleted',
+      subjectId: event.id,
+      data: { slug: event.slug, title: event.title },
+    });
     return { deleted: event.id };
   });
 }

@@ -16,7 +16,11 @@ test('the demo territory has 60+ public events over 90 days, follows, and one ca
   const in90 = new Date(now.getTime() + 90 * 86_400_000);
   const listed = await countAgenda(t.db, { kind: 'territory' }, { from: now, to: in90 });
   assert.ok(listed >= 60, `${listed} listed dates`);
-  const byVenue = await t.db.selectFrom('events').select(['place_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('place_id').execute();
+  const byVenue = await t.db
+    .selectFrom('events')
+    .select(['place_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('place_id')
+    .execute();
   assert.equal(byVenue.length, 4);
   const states = await t.db.selectFrom('events').select(['state', 'visibility']).execute();
   assert.equal(states.filter((s) => s.state === 'cancelled').length, 1);
@@ -26,7 +30,14 @@ test('the demo territory has 60+ public events over 90 days, follows, and one ca
   assert.ok((await t.db.selectFrom('tag_follows').select('place_id').execute()).length >= 1);
   const fabrik = await t.db.selectFrom('places').select('id').where('slug', '=', 'la-fabrik').executeTakeFirstOrThrow();
   const agenda = await listAgenda(t.db, { kind: 'venue', placeId: fabrik.id, withFollowed: true }, {}, { limit: 200 });
-  assert.ok(agenda.items.some((i) => i.origin === 'followed'), 'La Fabrik relays other venues');
-  assert.ok(agenda.items.every((i) => i.origin === 'own' || i.tags.some((tag) => ['maloya', 'sega'].includes(tag)) || i.place.id !== fabrik.id));
+  assert.ok(
+    agenda.items.some((i) => i.origin === 'followed'),
+    'La Fabrik relays other venues',
+  );
+  assert.ok(
+    agenda.items.every(
+      (i) => i.origin === 'own' || i.tags.some((tag) => ['maloya', 'sega'].includes(tag)) || i.place.id !== fabrik.id,
+    ),
+  );
   assert.equal((await t.client().get('/agenda')).statusCode, 200);
 });

@@ -21,25 +21,119 @@ interface Template {
 /** Recurring kinds of events per demo venue (fictional names, in the spirit of La Réunion's scene). */
 const TEMPLATES: Record<string, Template[]> = {
   'la-fabrik': [
-    { title: 'Atelier sérigraphie', description: 'Impression de vos propres affiches. **Matériel fourni.**', tags: ['atelier', 'arts-visuels'], time: '14:00', hours: 3, priceFromCents: 800 },
-    { title: 'Jam maloya du jeudi', description: 'Scène ouverte : apportez vos instruments.', tags: ['maloya', 'musique', 'jam'], time: '19:30', hours: 3, priceFromCents: 0 },
-    { title: 'Repair café', description: 'On répare ensemble petit électroménager, vélos et vêtements.', tags: ['repair-cafe', 'ecologie'], time: '09:30', hours: 4, priceFromCents: 0 },
-    { title: 'Concert électro-séga', description: 'Un mélange de machines et de séga traditionnel.', tags: ['sega', 'electro', 'musique'], time: '21:00', hours: 4, priceFromCents: 1200, performers: ['Kolektif Zarboutan'] },
+    {
+      title: 'Atelier sérigraphie',
+      description: 'Impression de vos propres affiches. **Matériel fourni.**',
+      tags: ['atelier', 'arts-visuels'],
+      time: '14:00',
+      hours: 3,
+      priceFromCents: 800,
+    },
+    {
+      title: 'Jam maloya du jeudi',
+      description: 'Scène ouverte : apportez vos instruments.',
+      tags: ['maloya', 'musique', 'jam'],
+      time: '19:30',
+      hours: 3,
+      priceFromCents: 0,
+    },
+    {
+      title: 'Repair café',
+      description: 'On répare ensemble petit électroménager, vélos et vêtements.',
+      tags: ['repair-cafe', 'ecologie'],
+      time: '09:30',
+      hours: 4,
+      priceFromCents: 0,
+    },
+    {
+      title: 'Concert électro-séga',
+      description: 'Un mélange de machines et de séga traditionnel.',
+      tags: ['sega', 'electro', 'musique'],
+      time: '21:00',
+      hours: 4,
+      priceFromCents: 1200,
+      performers: ['Kolektif Zarboutan'],
+    },
   ],
   'salle-kabaret': [
-    { title: 'Maloya au cœur de Saint-Denis', description: 'Une soirée de maloya avec les voix du Nord.', tags: ['maloya', 'musique', 'concert'], time: '20:00', hours: 3, priceFromCents: 1800, performers: ['Lansèt Maloya'] },
-    { title: 'Nuit du séga', description: 'Bal séga jusqu’au bout de la nuit.', tags: ['sega', 'bal', 'musique'], time: '21:00', hours: 5, priceFromCents: 1000 },
-    { title: 'Stand-up créole', description: 'Humoristes en créole et en français.', tags: ['humour', 'spectacle'], time: '20:30', hours: 2, priceFromCents: 1500 },
-    { title: 'Ciné-concert jeune public', description: 'Des courts métrages accompagnés en direct.', tags: ['jeune-public', 'cinema', 'musique'], time: '15:00', hours: 1.5, priceFromCents: 500 },
+    {
+      title: 'Maloya au cœur de Saint-Denis',
+      description: 'Une soirée de maloya avec les voix du Nord.',
+      tags: ['maloya', 'musique', 'concert'],
+      time: '20:00',
+      hours: 3,
+      priceFromCents: 1800,
+      performers: ['Lansèt Maloya'],
+    },
+    {
+      title: 'Nuit du séga',
+      description: 'Bal séga jusqu’au bout de la nuit.',
+      tags: ['sega', 'bal', 'musique'],
+      time: '21:00',
+      hours: 5,
+      priceFromCents: 1000,
+    },
+    {
+      title: 'Stand-up créole',
+      description: 'Humoristes en créole et en français.',
+      tags: ['humour', 'spectacle'],
+      time: '20:30',
+      hours: 2,
+      priceFromCents: 1500,
+    },
+    {
+      title: 'Ciné-concert jeune public',
+      description: 'Des courts métrages accompagnés en direct.',
+      tags: ['jeune-public', 'cinema', 'musique'],
+      time: '15:00',
+      hours: 1.5,
+      priceFromCents: 500,
+    },
   ],
   'jardin-partage': [
-    { title: 'Troc de graines', description: 'Échangez vos semences lontan.', tags: ['jardin', 'ecologie', 'troc'], time: '09:00', hours: 3, priceFromCents: 0 },
-    { title: 'Chantier participatif', description: 'Construction de bacs de culture.', tags: ['jardin', 'chantier'], time: '08:30', hours: 4, priceFromCents: 0 },
-    { title: 'Café tisane et plantes médicinales', description: 'Découverte des tisanes péi.', tags: ['jardin', 'rencontre'], time: '16:00', hours: 2, priceFromCents: 300 },
+    {
+      title: 'Troc de graines',
+      description: 'Échangez vos semences lontan.',
+      tags: ['jardin', 'ecologie', 'troc'],
+      time: '09:00',
+      hours: 3,
+      priceFromCents: 0,
+    },
+    {
+      title: 'Chantier participatif',
+      description: 'Construction de bacs de culture.',
+      tags: ['jardin', 'chantier'],
+      time: '08:30',
+      hours: 4,
+      priceFromCents: 0,
+    },
+    {
+      title: 'Café tisane et plantes médicinales',
+      description: 'Découverte des tisanes péi.',
+      tags: ['jardin', 'rencontre'],
+      time: '16:00',
+      hours: 2,
+      priceFromCents: 300,
+    },
   ],
   'festival-lagon': [
-    { title: 'Festival du Lagon — soirée d’ouverture', description: 'Trois scènes au bord du lagon.', tags: ['festival', 'musique', 'maloya'], time: '18:00', hours: 6, priceFromCents: 2500, performers: ['Lansèt Maloya', 'Kolektif Zarboutan'] },
-    { title: 'Sunset électro sur la plage', description: 'DJ sets au coucher du soleil.', tags: ['festival', 'electro', 'musique'], time: '17:00', hours: 4, priceFromCents: 1500 },
+    {
+      title: 'Festival du Lagon — soirée d’ouverture',
+      description: 'Trois scènes au bord du lagon.',
+      tags: ['festival', 'musique', 'maloya'],
+      time: '18:00',
+      hours: 6,
+      priceFromCents: 2500,
+      performers: ['Lansèt Maloya', 'Kolektif Zarboutan'],
+    },
+    {
+      title: 'Sunset électro sur la plage',
+      description: 'DJ sets au coucher du soleil.',
+      tags: ['festival', 'electro', 'musique'],
+      time: '17:00',
+      hours: 4,
+      priceFromCents: 1500,
+    },
   ],
 };
 
@@ -49,7 +143,11 @@ const TEMPLATES: Record<string, Template[]> = {
  * Runs in the demo loader's transaction (all or nothing).
  */
 export async function loadDemoAgenda(trx: Trx, now = new Date()): Promise<{ events: number }> {
-  const places = await trx.selectFrom('places').select(['id', 'slug', 'timezone']).where('slug', 'in', Object.keys(TEMPLATES)).execute();
+  const places = await trx
+    .selectFrom('places')
+    .select(['id', 'slug', 'timezone'])
+    .where('slug', 'in', Object.keys(TEMPLATES))
+    .execute();
   const bySlug = new Map(places.map((p) => [p.slug, p]));
   let count = 0;
   const created: Record<string, string[]> = {};
@@ -63,11 +161,19 @@ export async function loadDemoAgenda(trx: Trx, now = new Date()): Promise<{ even
       const date = localDate(new Date(now.getTime() + day * 86_400_000), place.timezone);
       const [h, m] = tpl.time.split(':').map(Number) as [number, number];
       const endMinutes = h * 60 + m + Math.round(tpl.hours * 60);
-      const endDate = localDate(new Date(now.getTime() + (day + Math.floor(endMinutes / 1440)) * 86_400_000), place.timezone);
+      const endDate = localDate(
+        new Date(now.getTime() + (day + Math.floor(endMinutes / 1440)) * 86_400_000),
+        place.timezone,
+      );
       const end = `${endDate}T${String(Math.floor(endMinutes / 60) % 24).padStart(2, '0')}:${String(endMinutes % 60).padStart(2, '0')}`;
       const event = await createEvent(trx, SYSTEM, {
-        placeId: place.id, title: tpl.title, description: tpl.description, tags: tpl.tags, performers: tpl.performers ?? [],
-        priceFromCents: tpl.priceFromCents, dates: [{ startsAt: `${date}T${tpl.time}`, endsAt: end }],
+        placeId: place.id,
+        title: tpl.title,
+        description: tpl.description,
+        tags: tpl.tags,
+        performers: tpl.performers ?? [],
+        priceFromCents: tpl.priceFromCents,
+        dates: [{ startsAt: `${date}T${tpl.time}`, endsAt: end }],
       });
       await publishEvent(trx, SYSTEM, { eventId: event.id });
       (created[slug] ??= []).push(event.id);
@@ -82,14 +188,21 @@ export async function loadDemoAgenda(trx: Trx, now = new Date()): Promise<{ even
     await cancelEvent(trx, SYSTEM, { eventId: created['salle-kabaret']![2]! });
     const special = async (title: string, visibility: 'unlisted' | 'private', place: typeof fabrik, day: number) => {
       const e = await createEvent(trx, SYSTEM, {
-        placeId: place.id, title, visibility, tags: ['reunion-interne'],
+        placeId: place.id,
+        title,
+        visibility,
+        tags: ['reunion-interne'],
         dates: [{ startsAt: `${localDate(new Date(now.getTime() + day * 86_400_000), place.timezone)}T18:00` }],
       });
       await publishEvent(trx, SYSTEM, { eventId: e.id });
     };
     await special('Avant-première pour les adhérents (lien privé)', 'unlisted', fabrik, 12);
     await special('Réunion d’équipe bénévoles', 'private', kabaret, 8);
-    await followPlace(trx, SYSTEM, { placeId: fabrik.id, followedPlaceId: kabaret.id, includeTags: ['maloya', 'sega'] });
+    await followPlace(trx, SYSTEM, {
+      placeId: fabrik.id,
+      followedPlaceId: kabaret.id,
+      includeTags: ['maloya', 'sega'],
+    });
     await followPlace(trx, SYSTEM, { placeId: fabrik.id, followedPlaceId: jardin.id, excludeTags: ['chantier'] });
     await followPlace(trx, SYSTEM, { placeId: kabaret.id, followedPlaceId: lagon.id });
     await followPlace(trx, SYSTEM, { placeId: jardin.id, followedPlaceId: fabrik.id, includeTags: ['ecologie'] });

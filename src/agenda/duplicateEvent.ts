@@ -15,7 +15,11 @@ export type DuplicateShift = 'day' | 'week' | 'month' | { date: string };
  * zone, so a 20:00 concert stays at 20:00 across a DST change. The copy shares the image rows
  * (deleteUnusedMedia keeps them while one event uses them).
  */
-export async function duplicateEvent(db: Db, actor: Actor, input: { eventId: string; shift: DuplicateShift }): Promise<AgendaEvent> {
+export async function duplicateEvent(
+  db: Db,
+  actor: Actor,
+  input: { eventId: string; shift: DuplicateShift },
+): Promise<AgendaEvent> {
   const shift = input.shift;
   if (typeof shift === 'object' && !/^\d{4}-\d{2}-\d{2}$/.test(shift.date ?? '')) {
     throw new DomainError('validation', 422, {}, [{ field: 'date', message: 'agenda.date' }]);
@@ -40,13 +44,31 @@ export async function duplicateEvent(db: Db, actor: Actor, input: { eventId: str
     await trx
       .insertInto('events')
       .values({
-        place_id: source.placeId, id, slug, title: source.title, description_md: source.descriptionMd,
-        description_html: source.descriptionHtml, state: 'draft', visibility: source.visibility, at_venue: source.atVenue,
-        location_name: source.locationName, street: source.street, postal_code: source.postalCode, city: source.city,
-        country: source.country, latitude: source.latitude, longitude: source.longitude, organisers: source.organisers,
-        performers: source.performers, accessibility: source.accessibility, external_url: source.externalUrl,
-        capacity: source.capacity, price_from_cents: source.priceFromCents, currency: source.currency,
-        image_list_media_id: source.imageListMediaId, image_page_media_id: source.imagePageMediaId,
+        place_id: source.placeId,
+        id,
+        slug,
+        title: source.title,
+        description_md: source.descriptionMd,
+        description_html: source.descriptionHtml,
+        state: 'draft',
+        visibility: source.visibility,
+        at_venue: source.atVenue,
+        location_name: source.locationName,
+        street: source.street,
+        postal_code: source.postalCode,
+        city: source.city,
+        country: source.country,
+        latitude: source.latitude,
+        longitude: source.longitude,
+        organisers: source.organisers,
+        performers: source.performers,
+        accessibility: source.accessibility,
+        external_url: source.externalUrl,
+        capacity: source.capacity,
+        price_from_cents: source.priceFromCents,
+        currency: source.currency,
+        image_list_media_id: source.imageListMediaId,
+        image_page_media_id: source.imagePageMediaId,
       })
       .execute();
     await writeTags(trx, source.placeId, id, source.tags);
@@ -61,7 +83,12 @@ export async function duplicateEvent(db: Db, actor: Actor, input: { eventId: str
         return { id: null, startsAt, endsAt, timezone: d.timezone };
       }),
     );
-    await audit(trx, actor, { placeId: source.placeId, action: 'event.duplicated', subjectId: id, data: { from: source.id, shift: typeof shift === 'object' ? shift.date : shift } });
+    await audit(trx, actor, {
+      placeId: source.placeId,
+      action: 'event.duplicated',
+      subjectId: id,
+      data: { from: source.id, shift: typeof shift === 'object' ? shift.date : shift },
+    });
     return lockEvent(trx, id);
   });
 }

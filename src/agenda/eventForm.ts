@@ -29,11 +29,26 @@ export function formFields(body: Record<string, unknown>): EventInput {
     .map((startsAt, i) => ({ id: ids[i] ?? '', startsAt, endsAt: ends[i] ?? '', timezone: zones[i] ?? '' }))
     .filter((d) => d.startsAt.trim() !== '');
   return {
-    title: body.title, slug: body.slug, description: body.description, visibility: body.visibility,
-    atVenue: body.atVenue === 'on' || body.atVenue === '1', locationName: body.locationName, street: body.street,
-    postalCode: body.postalCode, city: body.city, country: body.country, latitude: body.latitude, longitude: body.longitude,
-    tags: body.tags, organisers: body.organisers, performers: body.performers, accessibility: body.accessibility,
-    externalUrl: body.externalUrl, capacity: body.capacity, priceFromCents: priceCents(body.price), dates,
+    title: body.title,
+    slug: body.slug,
+    description: body.description,
+    visibility: body.visibility,
+    atVenue: body.atVenue === 'on' || body.atVenue === '1',
+    locationName: body.locationName,
+    street: body.street,
+    postalCode: body.postalCode,
+    city: body.city,
+    country: body.country,
+    latitude: body.latitude,
+    longitude: body.longitude,
+    tags: body.tags,
+    organisers: body.organisers,
+    performers: body.performers,
+    accessibility: body.accessibility,
+    externalUrl: body.externalUrl,
+    capacity: body.capacity,
+    priceFromCents: priceCents(body.price),
+    dates,
   };
 }
 
@@ -48,20 +63,43 @@ export function localInputValue(instant: Date | null, timeZone: string): string 
 /** The form values of an existing event. */
 export function eventFormValues(e: AgendaEvent): Record<string, unknown> {
   return {
-    title: e.title, slug: e.slug, description: e.descriptionMd, visibility: e.visibility, atVenue: e.atVenue ? 'on' : '',
-    locationName: e.locationName, street: e.street, postalCode: e.postalCode, city: e.city, country: e.country,
-    latitude: e.latitude ?? '', longitude: e.longitude ?? '', tags: e.tags.join(', '), organisers: e.organisers.join('\n'),
-    performers: e.performers.join('\n'), accessibility: e.accessibility, externalUrl: e.externalUrl, capacity: e.capacity ?? '',
+    title: e.title,
+    slug: e.slug,
+    description: e.descriptionMd,
+    visibility: e.visibility,
+    atVenue: e.atVenue ? 'on' : '',
+    locationName: e.locationName,
+    street: e.street,
+    postalCode: e.postalCode,
+    city: e.city,
+    country: e.country,
+    latitude: e.latitude ?? '',
+    longitude: e.longitude ?? '',
+    tags: e.tags.join(', '),
+    organisers: e.organisers.join('\n'),
+    performers: e.performers.join('\n'),
+    accessibility: e.accessibility,
+    externalUrl: e.externalUrl,
+    capacity: e.capacity ?? '',
     price: e.priceFromCents === null ? '' : (e.priceFromCents / 100).toFixed(2).replace(/\.00$/, ''),
-    dateId: e.dates.map((d) => d.id), startsAt: e.dates.map((d) => localInputValue(d.startsAt, d.timezone)),
-    endsAt: e.dates.map((d) => localInputValue(d.endsAt, d.timezone)), timezone: e.dates.map((d) => d.timezone),
+    dateId: e.dates.map((d) => d.id),
+    startsAt: e.dates.map((d) => localInputValue(d.startsAt, d.timezone)),
+    endsAt: e.dates.map((d) => localInputValue(d.endsAt, d.timezone)),
+    timezone: e.dates.map((d) => d.timezone),
   };
 }
 
 /** The create/edit/propose form of an event. Proposals cannot choose the visibility or the slug. */
 export function eventForm(
   request: FastifyRequest,
-  o: { action: string; values: Record<string, unknown>; errors: FieldError[]; timezone: string; proposal?: boolean; csrf: Html },
+  o: {
+    action: string;
+    values: Record<string, unknown>;
+    errors: FieldError[];
+    timezone: string;
+    proposal?: boolean;
+    csrf: Html;
+  },
 ): Html {
   const { t } = request.ctx;
   const v = o.values;
@@ -88,9 +126,16 @@ ${o.proposal ? '' : agendaInput(request, e, 'slug', v.slug, { hint: t('agenda.sl
 ${agendaTextarea(request, e, 'description', v.description, { rows: 8, hint: t('agenda.markdownHint') })}
 ${fieldError(request, e, 'dates')}
 ${dateRows}
-${o.proposal ? '' : html`<div class="field"><label for="visibility">${t('agenda.field.visibility')}</label><select id="visibility" name="visibility">${(['public', 'unlisted', 'private'] as const).map(
-    (x) => html`<option value="${x}"${x === visibility ? html` selected` : ''}>${t(`agenda.visibility.${x}`)}</option>`,
-  )}</select></div>`}
+${
+  o.proposal
+    ? ''
+    : html`<div class="field"><label for="visibility">${t('agenda.field.visibility')}</label><select id="visibility" name="visibility">${(
+        ['public', 'unlisted', 'private'] as const
+      ).map(
+        (x) =>
+          html`<option value="${x}"${x === visibility ? html` selected` : ''}>${t(`agenda.visibility.${x}`)}</option>`,
+      )}</select></div>`
+}
 <fieldset><legend>${t('agenda.field.location')}</legend>
 <label class="check"><input type="checkbox" name="atVenue" value="on"${atVenue ? html` checked` : ''}> ${t('agenda.field.atVenue')}</label>
 ${agendaInput(request, e, 'locationName', v.locationName)}
@@ -113,9 +158,12 @@ ${agendaInput(request, e, 'price', v.price, { hint: t('agenda.priceHint'), error
 /** The posted values to show again after an error, with the date rows compacted as formFields reads them (error indexes match). */
 export function valuesAfterError(body: Record<string, unknown>): Record<string, unknown> {
   const input = formFields(body);
-  const dates = (input.dates as { id: string; startsAt: string; endsAt: string; timezone: string }[]);
+  const dates = input.dates as { id: string; startsAt: string; endsAt: string; timezone: string }[];
   return {
-    ...body, dateId: dates.map((d) => d.id), startsAt: dates.map((d) => d.startsAt), endsAt: dates.map((d) => d.endsAt),
+    ...body,
+    dateId: dates.map((d) => d.id),
+    startsAt: dates.map((d) => d.startsAt),
+    endsAt: dates.map((d) => d.endsAt),
     timezone: dates.map((d) => d.timezone),
   };
 }

@@ -126,7 +126,6 @@ export function readTags(errors: FieldErrors, field: string, raw: unknown, max =
   return tags;
 }
 
-
 function integer(errors: FieldErrors, field: string, raw: unknown, max: number, min = 0): number | null {
   if (raw === undefined || raw === null || raw === '') return null;
   const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
@@ -192,7 +191,8 @@ function readDates(errors: FieldErrors, raw: unknown, defaultTimezone: string): 
     const startsAt = readInstant(errors, `${prefix}.startsAt`, item.startsAt, zoneOk ? timezone : null);
     if (!startsAt && zoneOk && !errors.has(`${prefix}.startsAt`)) errors.add(`${prefix}.startsAt`, 'required');
     const endsAt = readInstant(errors, `${prefix}.endsAt`, item.endsAt, zoneOk ? timezone : null);
-    if (startsAt && endsAt && endsAt.getTime() < startsAt.getTime()) errors.add(`${prefix}.endsAt`, 'agenda.ends-before-start');
+    if (startsAt && endsAt && endsAt.getTime() < startsAt.getTime())
+      errors.add(`${prefix}.endsAt`, 'agenda.ends-before-start');
     const id = text(item.id) || null;
     if (startsAt) dates.push({ id, startsAt, endsAt, timezone });
   });
@@ -213,13 +213,19 @@ export function readEvent(input: EventInput, defaults: { timezone: string }): Va
   };
   const title = limited('title', 200, true);
   const slugRaw = text(input.slug).toLowerCase();
-  if (slugRaw && (slugRaw.length < 2 || slugRaw.length > 80 || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(slugRaw))) errors.add('slug', 'agenda.slug');
+  if (slugRaw && (slugRaw.length < 2 || slugRaw.length > 80 || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(slugRaw)))
+    errors.add('slug', 'agenda.slug');
   const description_md = typeof input.description === 'string' ? input.description.replace(/\r\n/g, '\n').trim() : '';
   if (description_md.length > MAX_DESCRIPTION) errors.add('description', 'too-long', { max: MAX_DESCRIPTION });
   const visibility = (text(input.visibility) || 'public') as EventVisibility;
   if (!VISIBILITIES.includes(visibility)) errors.add('visibility', 'choice');
   const atVenueRaw = input.atVenue;
-  const at_venue = atVenueRaw === undefined || atVenueRaw === true || atVenueRaw === 'true' || atVenueRaw === 'on' || atVenueRaw === '1';
+  const at_venue =
+    atVenueRaw === undefined ||
+    atVenueRaw === true ||
+    atVenueRaw === 'true' ||
+    atVenueRaw === 'on' ||
+    atVenueRaw === '1';
   const location_name = limited('locationName', 200);
   const street = limited('street', 200);
   const postal_code = limited('postalCode', 20);

@@ -35,8 +35,14 @@ export async function insertMedia(trx: Trx, placeId: string, variant: ImageVaria
   await trx
     .insertInto('media')
     .values({
-      place_id: placeId, id, content_type: 'image/webp', byte_size: variant.bytes.length, sha256: sha256Hex(variant.bytes),
-      width: variant.width, height: variant.height, bytes: variant.bytes,
+      place_id: placeId,
+      id,
+      content_type: 'image/webp',
+      byte_size: variant.bytes.length,
+      sha256: sha256Hex(variant.bytes),
+      width: variant.width,
+      height: variant.height,
+      bytes: variant.bytes,
     })
     .execute();
   return id;

@@ -61,14 +61,24 @@ export function isListed(e: { state: EventState; visibility: EventVisibility }):
   return e.state !== 'draft' && e.visibility === 'public';
 }
 
-async function loadEvent(db: Db, where: { id?: string; slug?: string }, forUpdate: boolean): Promise<AgendaEvent | null> {
+async function loadEvent(
+  db: Db,
+  where: { id?: string; slug?: string },
+  forUpdate: boolean,
+): Promise<AgendaEvent | null> {
   let q = db.selectFrom('events').selectAll();
   if (where.id) q = q.where('id', '=', where.id);
   else q = q.where('slug', '=', where.slug!);
   const row = await (forUpdate ? q.forUpdate() : q).executeTakeFirst();
   if (!row) return null;
   const [tags, dates] = await Promise.all([
-    db.selectFrom('event_tags').select('tag').where('place_id', '=', row.place_id).where('event_id', '=', row.id).orderBy('tag').execute(),
+    db
+      .selectFrom('event_tags')
+      .select('tag')
+      .where('place_id', '=', row.place_id)
+      .where('event_id', '=', row.id)
+      .orderBy('tag')
+      .execute(),
     db
       .selectFrom('event_dates')
       .select(['id', 'starts_at', 'ends_at', 'timezone', 'previous_starts_at'])
@@ -79,16 +89,45 @@ async function loadEvent(db: Db, where: { id?: string; slug?: string }, forUpdat
       .execute(),
   ]);
   return {
-    id: row.id, placeId: row.place_id, slug: row.slug, title: row.title, descriptionMd: row.description_md,
-    descriptionHtml: row.description_html, state: row.state, visibility: row.visibility, atVenue: row.at_venue,
-    locationName: row.location_name, street: row.street, postalCode: row.postal_code, city: row.city, country: row.country,
-    latitude: row.latitude, longitude: row.longitude, organisers: row.organisers, performers: row.performers,
-    accessibility: row.accessibility, externalUrl: row.external_url, capacity: row.capacity,
-    priceFromCents: row.price_from_cents, currency: row.currency, imageListMediaId: row.image_list_media_id,
-    imagePageMediaId: row.image_page_media_id, sequence: row.sequence, proposedBy: row.proposed_by,
-    proposalState: row.proposal_state, createdAt: row.created_at, updatedAt: row.updated_at, publishedAt: row.published_at,
+    id: row.id,
+    placeId: row.place_id,
+    slug: row.slug,
+    title: row.title,
+    descriptionMd: row.description_md,
+    descriptionHtml: row.description_html,
+    state: row.state,
+    visibility: row.visibility,
+    atVenue: row.at_venue,
+    locationName: row.location_name,
+    street: row.street,
+    postalCode: row.postal_code,
+    city: row.city,
+    country: row.country,
+    latitude: row.latitude,
+    longitude: row.longitude,
+    organisers: row.organisers,
+    performers: row.performers,
+    accessibility: row.accessibility,
+    externalUrl: row.external_url,
+    capacity: row.capacity,
+    priceFromCents: row.price_from_cents,
+    currency: row.currency,
+    imageListMediaId: row.image_list_media_id,
+    imagePageMediaId: row.image_page_media_id,
+    sequence: row.sequence,
+    proposedBy: row.proposed_by,
+    proposalState: row.proposal_state,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    publishedAt: row.published_at,
     tags: tags.map((t) => t.tag),
-    dates: dates.map((d) => ({ id: d.id, startsAt: d.starts_at, endsAt: d.ends_at, timezone: d.timezone, previousStartsAt: d.previous_starts_at })),
+    dates: dates.map((d) => ({
+      id: d.id,
+      startsAt: d.starts_at,
+      endsAt: d.ends_at,
+      timezone: d.timezone,
+      previousStartsAt: d.previous_starts_at,
+    })),
   };
 }
 
@@ -109,11 +148,31 @@ export async function lockEvent(trx: Trx, eventId: string): Promise<AgendaEvent>
 /** The input that would recreate the event as it is: the base that a partial update is merged onto. */
 export function eventAsInput(e: AgendaEvent): EventInput & { dates: unknown[] } {
   return {
-    title: e.title, slug: e.slug, description: e.descriptionMd, visibility: e.visibility, atVenue: e.atVenue,
-    locationName: e.locationName, street: e.street, postalCode: e.postalCode, city: e.city, country: e.country,
-    latitude: e.latitude, longitude: e.longitude, tags: e.tags, organisers: e.organisers, performers: e.performers,
-    accessibility: e.accessibility, externalUrl: e.externalUrl, capacity: e.capacity, priceFromCents: e.priceFromCents,
-    dates: e.dates.map((d) => ({ id: d.id, startsAt: d.startsAt.toISOString(), endsAt: d.endsAt?.toISOString() ?? '', timezone: d.timezone })),
+    title: e.title,
+    slug: e.slug,
+    description: e.descriptionMd,
+    visibility: e.visibility,
+    atVenue: e.atVenue,
+    locationName: e.locationName,
+    street: e.street,
+    postalCode: e.postalCode,
+    city: e.city,
+    country: e.country,
+    latitude: e.latitude,
+    longitude: e.longitude,
+    tags: e.tags,
+    organisers: e.organisers,
+    performers: e.performers,
+    accessibility: e.accessibility,
+    externalUrl: e.externalUrl,
+    capacity: e.capacity,
+    priceFromCents: e.priceFromCents,
+    dates: e.dates.map((d) => ({
+      id: d.id,
+      startsAt: d.startsAt.toISOString(),
+      endsAt: d.endsAt?.toISOString() ?? '',
+      timezone: d.timezone,
+    })),
   };
 }
 
@@ -123,9 +182,17 @@ export function eventAsInput(e: AgendaEvent): EventInput & { dates: unknown[] } 
  */
 export async function chooseSlug(trx: Trx, requested: string | null, title: string, eventId: string): Promise<string> {
   const taken = async (slug: string) =>
-    Boolean(await trx.selectFrom('events').select('id').where('slug', '=', slug).where('id', '<>', eventId).executeTakeFirst());
+    Boolean(
+      await trx
+        .selectFrom('events')
+        .select('id')
+        .where('slug', '=', slug)
+        .where('id', '<>', eventId)
+        .executeTakeFirst(),
+    );
   if (requested) {
-    if (await taken(requested)) throw new DomainError('validation', 422, {}, [{ field: 'slug', message: 'agenda.slug-taken' }]);
+    if (await taken(requested))
+      throw new DomainError('validation', 422, {}, [{ field: 'slug', message: 'agenda.slug-taken' }]);
     return requested;
   }
   let base = slugify(title).slice(0, 70).replace(/-+$/, '');
@@ -141,7 +208,11 @@ export async function chooseSlug(trx: Trx, requested: string | null, title: stri
 
 export async function writeTags(trx: Trx, placeId: string, eventId: string, tags: string[]): Promise<void> {
   await trx.deleteFrom('event_tags').where('place_id', '=', placeId).where('event_id', '=', eventId).execute();
-  if (tags.length) await trx.insertInto('event_tags').values(tags.map((tag) => ({ place_id: placeId, event_id: eventId, tag }))).execute();
+  if (tags.length)
+    await trx
+      .insertInto('event_tags')
+      .values(tags.map((tag) => ({ place_id: placeId, event_id: eventId, tag })))
+      .execute();
 }
 
 /**
@@ -149,7 +220,12 @@ export async function writeTags(trx: Trx, placeId: string, eventId: string, tags
  * its iCalendar UID (and calendar subscribers' copy) survives the edit; other ids get new ones.
  */
 export async function writeDates(trx: Trx, placeId: string, eventId: string, dates: EventDateFields[]): Promise<void> {
-  const existing = await trx.selectFrom('event_dates').select('id').where('place_id', '=', placeId).where('event_id', '=', eventId).execute();
+  const existing = await trx
+    .selectFrom('event_dates')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('event_id', '=', eventId)
+    .execute();
   const known = new Set(existing.map((d) => d.id));
   const kept = new Set<string>();
   for (const d of dates) {
@@ -165,12 +241,20 @@ export async function writeDates(trx: Trx, placeId: string, eventId: string, dat
     } else {
       await trx
         .insertInto('event_dates')
-        .values({ place_id: placeId, event_id: eventId, id: uuidv7(), starts_at: d.startsAt, ends_at: d.endsAt, timezone: d.timezone })
+        .values({
+          place_id: placeId,
+          event_id: eventId,
+          id: uuidv7(),
+          starts_at: d.startsAt,
+          ends_at: d.endsAt,
+          timezone: d.timezone,
+        })
         .execute();
     }
   }
   const gone = [...known].filter((id) => !kept.has(id));
-  if (gone.length) await trx.deleteFrom('event_dates').where('place_id', '=', placeId).where('id', 'in', gone).execute();
+  if (gone.length)
+    await trx.deleteFrom('event_dates').where('place_id', '=', placeId).where('id', 'in', gone).execute();
 }
 
 /** Marks an event changed: iCalendar SEQUENCE + 1 and updated_at now. */

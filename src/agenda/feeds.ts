@@ -63,21 +63,35 @@ export function icsOf(items: AgendaItem[], o: { name: string; baseUrl: string; t
   return cal.toString();
 }
 
-const xml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
-  // Characters XML 1.0 forbids would make the whole feed unreadable.
-  // eslint-disable-next-line no-control-regex
-  .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+const xml = (s: string) =>
+  s
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
+    // Characters XML 1.0 forbids would make the whole feed unreadable.
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 /** RSS 2.0 of agenda items: one item per date; guid = the date's id (not a permalink). */
-export function rssOf(items: AgendaItem[], o: { title: string; link: string; description: string; baseUrl: string; lang: string; whenText: (i: AgendaItem) => string }): string {
-  const entries = items.map((i) => `<item>
+export function rssOf(
+  items: AgendaItem[],
+  o: {
+    title: string;
+    link: string;
+    description: string;
+    baseUrl: string;
+    lang: string;
+    whenText: (i: AgendaItem) => string;
+  },
+): string {
+  const entries = items.map(
+    (i) => `<item>
 <title>${xml(i.title)}</title>
 <link>${xml(`${o.baseUrl}/events/${i.slug}`)}</link>
 <guid isPermaLink="false">${xml(`${i.dateId}@${new URL(o.baseUrl).host}`)}</guid>
 <pubDate>${i.updatedAt.toUTCString()}</pubDate>
 <description>${xml(`${o.whenText(i)} — ${i.place.name}. ${plainText(i.descriptionHtml, 500)}`)}</description>
 ${i.tags.map((tag) => `<category>${xml(tag)}</category>`).join('')}
-</item>`);
+</item>`,
+  );
   return `<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0">
 <channel>
@@ -95,8 +109,18 @@ ${entries.join('\n')}
 export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
   const { config, db } = deps;
 
-  async function sendIcs(reply: FastifyReply, scope: AgendaScope, name: string, timezone: string, query: AgendaQueryString) {
-    const filters = await filtersFromQuery(db, { ...query, range: 'upcoming', from: undefined, to: undefined }, timezone);
+  async function sendIcs(
+    reply: FastifyReply,
+    scope: AgendaScope,
+    name: string,
+    timezone: string,
+    query: AgendaQueryString,
+  ) {
+    const filters = await filtersFromQuery(
+      db,
+      { ...query, range: 'upcoming', from: undefined, to: undefined },
+      timezone,
+    );
     const items = await collect(db, scope, { ...filters, from: new Date(Date.now() - ICS_PAST_MS) }, FEED_MAX_ITEMS);
     return reply
       .type('text/calendar; charset=utf-8')
@@ -105,7 +129,14 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
   }
 
   app.get('/agenda.ics', async (request, reply) =>
-    sendIcs(reply, { kind: 'territory' }, request.ctx.t('agenda.heading', { territory: config.territoryName }), await territoryTimezone(db), request.query as AgendaQueryString));
+    sendIcs(
+      reply,
+      { kind: 'territory' },
+      request.ctx.t('agenda.heading', { territory: config.territoryName }),
+      await territoryTimezone(db),
+      request.query as AgendaQueryString,
+    ),
+  );
 
   app.get('/venues/:slug/agenda.ics', async (request, reply) => {
     const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
@@ -118,22 +149,57 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
     return sendIcs(reply, { kind: 'tag', tag }, `#${tag} · ${config.territoryName}`, await territoryTimezone(db), {});
   });
 
-  async function sendRss(request: FastifyRequest, reply: FastifyReply, scope: AgendaScope, title: string, link: string, timezone: string) {
+  async function sendRss(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    scope: AgendaScope,
+    title: string,
+    link: string,
+    timezone: string,
+  ) {
     const { t, lang } = request.ctx;
     const items = await collect(db, scope, {}, RSS_MAX_ITEMS);
-    const when = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: timezone });
+    const when = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+      dateStyle: 'full',
+      timeStyle: 'short',
+      timeZone: timezone,
+    });
     return reply
       .type('application/rss+xml; charset=utf-8')
       .header('cache-control', 'public, max-age=300')
-      .send(rssOf(items, { title, link, description: t('agenda.rssDescription', { name: title }), baseUrl: config.baseUrl, lang, whenText: (i) => when.format(i.startsAt) }));
+      .send(
+        rssOf(items, {
+          title,
+          link,
+          description: t('agenda.rssDescription', { name: title }),
+          baseUrl: config.baseUrl,
+          lang,
+          whenText: (i) => when.format(i.startsAt),
+        }),
+      );
   }
 
   app.get('/agenda.rss', async (request, reply) =>
-    sendRss(request, reply, { kind: 'territory' }, request.ctx.t('agenda.heading', { territory: config.territoryName }), `${config.baseUrl}/agenda`, await territoryTimezone(db)));
+    sendRss(
+      request,
+      reply,
+      { kind: 'territory' },
+      request.ctx.t('agenda.heading', { territory: config.territoryName }),
+      `${config.baseUrl}/agenda`,
+      await territoryTimezone(db),
+    ),
+  );
 
   app.get('/venues/:slug/agenda.rss', async (request, reply) => {
     const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
-    return sendRss(request, reply, { kind: 'venue', placeId: place.id, withFollowed: true }, place.name, `${config.baseUrl}/venues/${place.slug}`, place.timezone);
+    return sendRss(
+      request,
+      reply,
+      { kind: 'venue', placeId: place.id, withFollowed: true },
+      place.name,
+      `${config.baseUrl}/venues/${place.slug}`,
+      place.timezone,
+    );
   });
 
   // The widget is made to be framed by the venue's own site: it says so with frame-ancestors *,
@@ -143,7 +209,11 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
     const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
     const query = request.query as { count?: string; tags?: string; theme?: string };
     const count = Math.max(1, Math.min(Number.parseInt(query.count ?? '5', 10) || 5, 50));
-    const tags = (query.tags ?? '').split(',').map((s) => normaliseTag(s)).filter((s): s is string => Boolean(s)).slice(0, 10);
+    const tags = (query.tags ?? '')
+      .split(',')
+      .map((s) => normaliseTag(s))
+      .filter((s): s is string => Boolean(s))
+      .slice(0, 10);
     const theme = query.theme === 'dark' ? 'dark' : 'light';
     // With tags: the dates carrying any of them (one query per tag, merged in date order).
     let items: AgendaItem[];
@@ -152,8 +222,11 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
     else {
       const lists = await Promise.all(tags.map((tag) => listAgenda(db, scope, { tag }, { limit: count })));
       const seen = new Set<string>();
-      items = lists.flatMap((l) => l.items).filter((i) => !seen.has(i.dateId) && seen.add(i.dateId))
-        .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.dateId.localeCompare(b.dateId)).slice(0, count);
+      items = lists
+        .flatMap((l) => l.items)
+        .filter((i) => !seen.has(i.dateId) && seen.add(i.dateId))
+        .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.dateId.localeCompare(b.dateId))
+        .slice(0, count);
     }
     const page: Html = html`<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -166,7 +239,13 @@ ${items.length ? html`<ul class="cards">${items.map((i) => agendaCard(request, i
 </main></body></html>`;
     return reply
       .type('text/html; charset=utf-8')
-      .header('content-security-policy', "frame-ancestors *; default-src 'none'; img-src 'self' " + config.baseUrl + "; style-src 'self' " + config.baseUrl)
+      .header(
+        'content-security-policy',
+        "frame-ancestors *; default-src 'none'; img-src 'self' " +
+          config.baseUrl +
+          "; style-src 'self' " +
+          config.baseUrl,
+      )
       .header('cache-control', 'public, max-age=300')
       .send(page.value);
   });
@@ -182,21 +261,37 @@ Disallow: /login
 Allow: /
 
 Sitemap: ${config.baseUrl}/sitemap.xml
-`));
+`),
+  );
 
   app.get('/sitemap.xml', async (_request, reply) => {
     // Listed events only (public, not draft), recent or upcoming, bounded by the sitemap limit.
     const [places, events] = await Promise.all([
       db.selectFrom('places').select(['slug', 'created_at']).orderBy('slug').limit(10_000).execute(),
-      db.selectFrom('events').select(['slug', 'updated_at'])
-        .where('visibility', '=', 'public').where('state', '<>', 'draft')
-        .where((eb) => eb.exists(eb.selectFrom('event_dates as d').select('d.id').whereRef('d.place_id', '=', 'events.place_id').whereRef('d.event_id', '=', 'events.id')
-          .where('d.starts_at', '>=', new Date(Date.now() - 365 * 86_400_000))))
-        .orderBy('updated_at', 'desc').limit(40_000).execute(),
+      db
+        .selectFrom('events')
+        .select(['slug', 'updated_at'])
+        .where('visibility', '=', 'public')
+        .where('state', '<>', 'draft')
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('event_dates as d')
+              .select('d.id')
+              .whereRef('d.place_id', '=', 'events.place_id')
+              .whereRef('d.event_id', '=', 'events.id')
+              .where('d.starts_at', '>=', new Date(Date.now() - 365 * 86_400_000)),
+          ),
+        )
+        .orderBy('updated_at', 'desc')
+        .limit(40_000)
+        .execute(),
     ]);
-    const url = (loc: string, lastmod?: Date) => `<url><loc>${xml(loc)}</loc>${lastmod ? `<lastmod>${lastmod.toISOString()}</lastmod>` : ''}</url>`;
+    const url = (loc: string, lastmod?: Date) =>
+      `<url><loc>${xml(loc)}</loc>${lastmod ? `<lastmod>${lastmod.toISOString()}</lastmod>` : ''}</url>`;
     const body = [
-      url(`${config.baseUrl}/`), url(`${config.baseUrl}/agenda`),
+      url(`${config.baseUrl}/`),
+      url(`${config.baseUrl}/agenda`),
       ...places.map((p) => url(`${config.baseUrl}/venues/${p.slug}`)),
       ...events.map((e) => url(`${config.baseUrl}/events/${e.slug}`, e.updated_at)),
     ];

@@ -29,14 +29,30 @@ export async function followPlace(
   errors.throwIfAny();
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, input.placeId, 'events.write');
-    const followed = !isUuid(input.followedPlaceId) ? undefined : await trx.selectFrom('places').select('id').where('id', '=', input.followedPlaceId).executeTakeFirst();
+    const followed = !isUuid(input.followedPlaceId)
+      ? undefined
+      : await trx.selectFrom('places').select('id').where('id', '=', input.followedPlaceId).executeTakeFirst();
     if (!followed) throw notFound('place');
     await trx
       .insertInto('place_follows')
-      .values({ place_id: input.placeId, followed_place_id: followed.id, include_tags: includeTags, exclude_tags: excludeTags })
-      .onConflict((oc) => oc.columns(['place_id', 'followed_place_id']).doUpdateSet({ include_tags: includeTags, exclude_tags: excludeTags }))
+      .values({
+        place_id: input.placeId,
+        followed_place_id: followed.id,
+        include_tags: includeTags,
+        exclude_tags: excludeTags,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['place_id', 'followed_place_id'])
+          .doUpdateSet({ include_tags: includeTags, exclude_tags: excludeTags }),
+      )
       .execute();
-    await audit(trx, actor, { placeId: input.placeId, action: 'agenda.place.followed', subjectId: followed.id, data: { includeTags, excludeTags } });
+    await audit(trx, actor, {
+      placeId: input.placeId,
+      action: 'agenda.place.followed',
+      subjectId: followed.id,
+      data: { includeTags, excludeTags },
+    });
     return { followedPlaceId: followed.id, includeTags, excludeTags };
   });
 }

@@ -25,7 +25,12 @@ const code = (c: string) => (e: unknown) => e instanceof DomainError && e.code =
 
 describe('follows', () => {
   test('follow a venue with tag lists (normalised); following again replaces them; unfollow is idempotent', async () => {
-    const f = await followPlace(db, a.admin, { placeId: a.id, followedPlaceId: b.id, includeTags: 'Maloya, Séga', excludeTags: ['jeune public'] });
+    const f = await followPlace(db, a.admin, {
+      placeId: a.id,
+      followedPlaceId: b.id,
+      includeTags: 'Maloya, Séga',
+      excludeTags: ['jeune public'],
+    });
     assert.deepEqual(f, { followedPlaceId: b.id, includeTags: ['maloya', 'sega'], excludeTags: ['jeune-public'] });
     await followPlace(db, a.admin, { placeId: a.id, followedPlaceId: b.id });
     const row = await db.selectFrom('place_follows').selectAll().where('place_id', '=', a.id).executeTakeFirstOrThrow();
@@ -36,10 +41,19 @@ describe('follows', () => {
 
   test('refused: itself, an unknown venue, a tag in both lists, a bad tag, door staff', async () => {
     await assert.rejects(followPlace(db, a.admin, { placeId: a.id, followedPlaceId: a.id }), code('validation'));
-    await assert.rejects(followPlace(db, a.admin, { placeId: a.id, followedPlaceId: '0190a0a0-0000-7000-8000-000000000000' }), code('not-found'));
+    await assert.rejects(
+      followPlace(db, a.admin, { placeId: a.id, followedPlaceId: '0190a0a0-0000-7000-8000-000000000000' }),
+      code('not-found'),
+    );
     await assert.rejects(followPlace(db, a.admin, { placeId: a.id, followedPlaceId: 'nope' }), code('not-found'));
-    await assert.rejects(followPlace(db, a.admin, { placeId: a.id, followedPlaceId: b.id, includeTags: ['x'], excludeTags: ['X'] }), code('validation'));
-    await assert.rejects(followPlace(db, a.admin, { placeId: a.id, followedPlaceId: b.id, includeTags: ['<b>'] }), code('validation'));
+    await assert.rejects(
+      followPlace(db, a.admin, { placeId: a.id, followedPlaceId: b.id, includeTags: ['x'], excludeTags: ['X'] }),
+      code('validation'),
+    );
+    await assert.rejects(
+      followPlace(db, a.admin, { placeId: a.id, followedPlaceId: b.id, includeTags: ['<b>'] }),
+      code('validation'),
+    );
     const door = await personNamed(db, 'door@example.org');
     await assert.rejects(followPlace(db, door, { placeId: a.id, followedPlaceId: b.id }), code('forbidden'));
     assert.equal(await db.selectFrom('place_follows').select('place_id').executeTakeFirst(), undefined);

@@ -13,7 +13,26 @@ const marked = new Marked({ gfm: true, breaks: true, async: false });
 export function renderMarkdown(markdown: string): string {
   const raw = marked.parse(markdown) as string;
   return sanitizeHtml(raw, {
-    allowedTags: ['p', 'br', 'strong', 'em', 'b', 'i', 'ul', 'ol', 'li', 'a', 'blockquote', 'code', 'pre', 'h2', 'h3', 'h4', 'hr', 'del'],
+    allowedTags: [
+      'p',
+      'br',
+      'strong',
+      'em',
+      'b',
+      'i',
+      'ul',
+      'ol',
+      'li',
+      'a',
+      'blockquote',
+      'code',
+      'pre',
+      'h2',
+      'h3',
+      'h4',
+      'hr',
+      'del',
+    ],
     allowedAttributes: { a: ['href', 'title', 'rel', 'target'] },
     allowedSchemes: ['http', 'https', 'mailto', 'tel'],
     allowProtocolRelative: false,
@@ -29,7 +48,12 @@ export function renderMarkdown(markdown: string): string {
 /** Plain text of a description (feeds, meta description): tags removed, whitespace collapsed. */
 export function plainText(html: string, max = 300): string {
   const text = sanitizeHtml(html, { allowedTags: [], allowedAttributes: {} })
-    .replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'")
-    .replace(/\s+/g, ' ').trim();
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/\s+/g, ' ')
+    .trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

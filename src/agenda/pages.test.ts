@@ -26,12 +26,24 @@ describe('venue admin pages', () => {
   test('an editor creates an event through the form, publishes it and sees it on the venue page', async () => {
     const list = await editor.get(admin);
     assert.equal(list.statusCode, 200);
-    assert.match(list.body, /&lt;iframe src=&quot;[^&]*\/venues\/la-fabrik\/embed/, 'the embed snippet is offered (escaped)');
+    assert.match(
+      list.body,
+      /&lt;iframe src=&quot;[^&]*\/venues\/la-fabrik\/embed/,
+      'the embed snippet is offered (escaped)',
+    );
     const form = await editor.get(`${admin}/new`);
     assert.equal(form.statusCode, 200);
     const r = await editor.postForm(`${admin}/new`, {
-      title: 'Atelier sérigraphie', description: 'Avec **Léa**', tags: 'atelier, Jeune Public', price: '5,50', atVenue: 'on',
-      visibility: 'public', dateId: ['', ''], startsAt: ['', '2027-02-10T14:00'], endsAt: ['', '2027-02-10T17:00'], timezone: ['Indian/Reunion', 'Indian/Reunion'],
+      title: 'Atelier sérigraphie',
+      description: 'Avec **Léa**',
+      tags: 'atelier, Jeune Public',
+      price: '5,50',
+      atVenue: 'on',
+      visibility: 'public',
+      dateId: ['', ''],
+      startsAt: ['', '2027-02-10T14:00'],
+      endsAt: ['', '2027-02-10T17:00'],
+      timezone: ['Indian/Reunion', 'Indian/Reunion'],
     });
     assert.equal(r.statusCode, 303, r.body.slice(0, 500));
     const row = await eventRow('Atelier sérigraphie');
@@ -51,7 +63,13 @@ describe('venue admin pages', () => {
 
   test('a form with errors comes back 422 with the messages and the values, writing nothing', async () => {
     const r = await editor.postForm(`${admin}/new`, {
-      title: '', tags: 'ok, pas bien!', price: 'cher', dateId: [''], startsAt: ['2027-02-10T14:00'], endsAt: ['2027-02-10T12:00'], timezone: ['Mars/Base'],
+      title: '',
+      tags: 'ok, pas bien!',
+      price: 'cher',
+      dateId: [''],
+      startsAt: ['2027-02-10T14:00'],
+      endsAt: ['2027-02-10T12:00'],
+      timezone: ['Mars/Base'],
     });
     assert.equal(r.statusCode, 422);
     assert.match(r.body, /role="alert"/);
@@ -66,11 +84,18 @@ describe('venue admin pages', () => {
     const dup = await editor.postForm(`${admin}/${row.id}/duplicate`, { shift: 'week', date: '' });
     assert.equal(dup.statusCode, 303);
     const copyId = /events\/([0-9a-f-]{36})/.exec(dup.headers.location as string)![1]!;
-    const copyDate = await t.db.selectFrom('event_dates').select('starts_at').where('event_id', '=', copyId).executeTakeFirstOrThrow();
+    const copyDate = await t.db
+      .selectFrom('event_dates')
+      .select('starts_at')
+      .where('event_id', '=', copyId)
+      .executeTakeFirstOrThrow();
     assert.equal(copyDate.starts_at.toISOString(), '2027-02-17T10:00:00.000Z');
     const badDate = await editor.postForm(`${admin}/${row.id}/duplicate`, { shift: 'date', date: 'bientôt' });
     assert.equal(badDate.statusCode, 422);
-    assert.equal((await editor.postForm(`${admin}/${row.id}/postpone`, { startsAt: '2027-02-24T14:00' })).statusCode, 303);
+    assert.equal(
+      (await editor.postForm(`${admin}/${row.id}/postpone`, { startsAt: '2027-02-24T14:00' })).statusCode,
+      303,
+    );
     assert.equal((await byId(atelierId)).state, 'postponed');
     assert.equal((await editor.postForm(`${admin}/${row.id}/cancel`, {})).statusCode, 303);
     assert.equal((await byId(atelierId)).state, 'cancelled');
@@ -82,14 +107,24 @@ describe('venue admin pages', () => {
 
   test('image upload makes WebP variants; a non-image is refused beside the field', async () => {
     const row = await byId(atelierId);
-    const png = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#08f' } }).png().toBuffer();
-    const ok = await editor.postMultipart(`${admin}/${row.id}/image`, {}, { image: { filename: 'a.png', type: 'image/png', bytes: png } });
+    const png = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#08f' } })
+      .png()
+      .toBuffer();
+    const ok = await editor.postMultipart(
+      `${admin}/${row.id}/image`,
+      {},
+      { image: { filename: 'a.png', type: 'image/png', bytes: png } },
+    );
     assert.equal(ok.statusCode, 303, ok.body.slice(0, 300));
     const after = await byId(atelierId);
     assert.ok(after.image_list_media_id && after.image_page_media_id);
     const media = await t.client().get(`/media/${after.image_page_media_id}`);
     assert.equal(media.headers['content-type'], 'image/webp');
-    const bad = await editor.postMultipart(`${admin}/${row.id}/image`, {}, { image: { filename: 'x.svg', type: 'image/svg+xml', bytes: Buffer.from('<svg onload="alert(1)"/>') } });
+    const bad = await editor.postMultipart(
+      `${admin}/${row.id}/image`,
+      {},
+      { image: { filename: 'x.svg', type: 'image/svg+xml', bytes: Buffer.from('<svg onload="alert(1)"/>') } },
+    );
     assert.equal(bad.statusCode, 422);
     assert.match(bad.body, /id="image-error"/);
   });
@@ -97,7 +132,11 @@ describe('venue admin pages', () => {
   test('follows page: follow a venue with tags, follow a tag; errors shown; the followed venue lists its relays', async () => {
     const page = await editor.get(`${admin}/follows`);
     assert.equal(page.statusCode, 200);
-    assert.equal((await editor.postForm(`${admin}/follows`, { followedPlaceId: other.id, includeTags: 'maloya', excludeTags: '' })).statusCode, 303);
+    assert.equal(
+      (await editor.postForm(`${admin}/follows`, { followedPlaceId: other.id, includeTags: 'maloya', excludeTags: '' }))
+        .statusCode,
+      303,
+    );
     assert.equal((await editor.postForm(`${admin}/follows/tag`, { tag: 'Jazz' })).statusCode, 303);
     const bad = await editor.postForm(`${admin}/follows/tag`, { tag: '!!!' });
     assert.equal(bad.statusCode, 422);
@@ -114,7 +153,13 @@ describe('venue admin pages', () => {
     assert.equal((await editor.postForm(`${admin}/settings`, { acceptsProposals: 'on' })).statusCode, 303);
     assert.match((await t.client().get('/venues/la-fabrik')).body, /Proposer un événement/);
     assert.equal((await visitor.get('/venues/la-fabrik/propose')).statusCode, 200);
-    const sent = await visitor.postForm('/venues/la-fabrik/propose', { title: 'Troc de plantes', visibility: 'private', atVenue: 'on', startsAt: ['2027-03-01T09:00'], timezone: ['Indian/Reunion'] });
+    const sent = await visitor.postForm('/venues/la-fabrik/propose', {
+      title: 'Troc de plantes',
+      visibility: 'private',
+      atVenue: 'on',
+      startsAt: ['2027-03-01T09:00'],
+      timezone: ['Indian/Reunion'],
+    });
     assert.equal(sent.statusCode, 200, sent.body.slice(0, 400));
     const row = (await eventRow('Troc de plantes'))!;
     assert.equal(row.proposal_state, 'pending');
@@ -123,7 +168,11 @@ describe('venue admin pages', () => {
     assert.match(queue.body, /Troc de plantes/);
     assert.equal((await editor.postForm(`${admin}/${row.id}/review`, { decision: 'approve' })).statusCode, 303);
     assert.equal((await eventRow('Troc de plantes'))!.state, 'published');
-    assert.equal((await t.client().get('/venues/la-fabrik/propose')).statusCode, 303, 'anonymous visitors are sent to log in');
+    assert.equal(
+      (await t.client().get('/venues/la-fabrik/propose')).statusCode,
+      303,
+      'anonymous visitors are sent to log in',
+    );
   });
 
   test('door staff, strangers and other venues’ admins cannot open or post the admin pages', async () => {
@@ -144,9 +193,16 @@ describe('venue admin pages', () => {
 
 describe('events API', () => {
   test('a venue key with events:write creates, patches, publishes, cancels and deletes drafts; schema errors are 422', async () => {
-    const { secret } = await createApiKey(t.db, place.admin, { slug: 'la-fabrik', name: 'site', scopes: ['events:write'] });
+    const { secret } = await createApiKey(t.db, place.admin, {
+      slug: 'la-fabrik',
+      name: 'site',
+      scopes: ['events:write'],
+    });
     const created = await withKey(t.app, secret, 'POST', '/api/v1/events', {
-      title: 'Par API', tags: ['api'], dates: [{ startsAt: '2027-05-01T20:00' }], description: '<script>x()</script>ok',
+      title: 'Par API',
+      tags: ['api'],
+      dates: [{ startsAt: '2027-05-01T20:00' }],
+      description: '<script>x()</script>ok',
     });
     assert.equal(created.statusCode, 201, created.body);
     const body = created.json();
@@ -161,22 +217,61 @@ describe('events API', () => {
     assert.equal((await withKey(t.app, secret, 'POST', `/api/v1/events/${body.id}/publish`)).statusCode, 200);
     assert.equal((await t.app.inject(`/api/v1/events/${body.slug}`)).statusCode, 200);
     assert.equal((await withKey(t.app, secret, 'DELETE', `/api/v1/events/${body.id}`)).statusCode, 409);
-    const draft = (await withKey(t.app, secret, 'POST', '/api/v1/events', { title: 'Brouillon API', dates: [{ startsAt: '2027-05-02T20:00' }] })).json();
+    const draft = (
+      await withKey(t.app, secret, 'POST', '/api/v1/events', {
+        title: 'Brouillon API',
+        dates: [{ startsAt: '2027-05-02T20:00' }],
+      })
+    ).json();
     assert.equal((await withKey(t.app, secret, 'DELETE', `/api/v1/events/${draft.id}`)).statusCode, 204);
-    const invalid = await withKey(t.app, secret, 'POST', '/api/v1/events', { title: 'X', dates: [{ startsAt: '2027-05-02T20:00', endsAt: '2027-05-02T19:00' }], extra: 1 });
+    const invalid = await withKey(t.app, secret, 'POST', '/api/v1/events', {
+      title: 'X',
+      dates: [{ startsAt: '2027-05-02T20:00', endsAt: '2027-05-02T19:00' }],
+      extra: 1,
+    });
     assert.equal(invalid.statusCode, 422);
-    const bad = await withKey(t.app, secret, 'POST', '/api/v1/events', { title: 'X', dates: [{ startsAt: '2027-05-02T20:00', endsAt: '2027-05-02T19:00' }] });
+    const bad = await withKey(t.app, secret, 'POST', '/api/v1/events', {
+      title: 'X',
+      dates: [{ startsAt: '2027-05-02T20:00', endsAt: '2027-05-02T19:00' }],
+    });
     assert.equal(bad.statusCode, 422);
     assert.equal(bad.json().errors[0].field, 'dates.0.endsAt');
   });
 
   test('a key without events:write, or of another venue, is refused; anonymous writes are 401', async () => {
-    const { secret: readOnly } = await createApiKey(t.db, place.admin, { slug: 'la-fabrik', name: 'lecture', scopes: ['place:read'] });
-    assert.equal((await withKey(t.app, readOnly, 'POST', '/api/v1/events', { title: 'Non', dates: [{ startsAt: '2027-05-01T20:00' }] })).statusCode, 403);
-    const { secret: theirs } = await createApiKey(t.db, other.admin, { slug: 'kabaret', name: 'eux', scopes: ['events:write'] });
-    const mine = (await t.db.selectFrom('events').select('id').where('title', '=', 'Par API (modifié)').executeTakeFirstOrThrow()).id;
+    const { secret: readOnly } = await createApiKey(t.db, place.admin, {
+      slug: 'la-fabrik',
+      name: 'lecture',
+      scopes: ['place:read'],
+    });
+    assert.equal(
+      (
+        await withKey(t.app, readOnly, 'POST', '/api/v1/events', {
+          title: 'Non',
+          dates: [{ startsAt: '2027-05-01T20:00' }],
+        })
+      ).statusCode,
+      403,
+    );
+    const { secret: theirs } = await createApiKey(t.db, other.admin, {
+      slug: 'kabaret',
+      name: 'eux',
+      scopes: ['events:write'],
+    });
+    const mine = (
+      await t.db.selectFrom('events').select('id').where('title', '=', 'Par API (modifié)').executeTakeFirstOrThrow()
+    ).id;
     assert.equal((await withKey(t.app, theirs, 'PATCH', `/api/v1/events/${mine}`, { title: 'Volé' })).statusCode, 403);
-    assert.equal((await withKey(t.app, theirs, 'POST', '/api/v1/events', { venue: 'la-fabrik', title: 'Chez eux', dates: [{ startsAt: '2027-05-01T20:00' }] })).statusCode, 403);
+    assert.equal(
+      (
+        await withKey(t.app, theirs, 'POST', '/api/v1/events', {
+          venue: 'la-fabrik',
+          title: 'Chez eux',
+          dates: [{ startsAt: '2027-05-01T20:00' }],
+        })
+      ).statusCode,
+      403,
+    );
     const anon = await t.app.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'Anon', dates: [] } });
     assert.ok([401, 403].includes(anon.statusCode));
   });
@@ -187,7 +282,11 @@ describe('events API', () => {
     assert.ok(first.nextCursor);
     const second = (await t.app.inject(`/api/v1/events?limit=1&cursor=${first.nextCursor}`)).json();
     assert.notEqual(second.items[0].dateId, first.items[0].dateId);
-    assert.ok((await t.app.inject('/api/v1/events?tag=api')).json().items.every((i: { keywords: string[] }) => i.keywords.includes('api')));
+    assert.ok(
+      (await t.app.inject('/api/v1/events?tag=api'))
+        .json()
+        .items.every((i: { keywords: string[] }) => i.keywords.includes('api')),
+    );
     const openapi = (await t.app.inject('/api/openapi.json')).json();
     for (const path of ['/api/v1/events', '/api/v1/events/{id}']) assert.ok(openapi.paths[path], path);
   });

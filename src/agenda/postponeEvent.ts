@@ -30,23 +30,40 @@ export async function postponeEvent(
     }
     // The same parsing and checks as the event form, on this one date.
     const parsed = readEvent(
-      { title: event.title, atVenue: true, dates: [{ startsAt: input.startsAt, endsAt: input.endsAt ?? '', timezone: date!.timezone }] },
+      {
+        title: event.title,
+        atVenue: true,
+        dates: [{ startsAt: input.startsAt, endsAt: input.endsAt ?? '', timezone: date!.timezone }],
+      },
       { timezone: date!.timezone },
     ).dates[0]!;
-    const endsAt = parsed.endsAt ?? (date!.endsAt ? new Date(parsed.startsAt.getTime() + (date!.endsAt.getTime() - date!.startsAt.getTime())) : null);
+    const endsAt =
+      parsed.endsAt ??
+      (date!.endsAt ? new Date(parsed.startsAt.getTime() + (date!.endsAt.getTime() - date!.startsAt.getTime())) : null);
     if (parsed.startsAt.getTime() === date!.startsAt.getTime()) {
       throw new DomainError('validation', 422, {}, [{ field: 'startsAt', message: 'agenda.same-date' }]);
     }
     await trx
       .updateTable('event_dates')
-      .set({ starts_at: parsed.startsAt, ends_at: endsAt, previous_starts_at: date!.previousStartsAt ?? date!.startsAt })
+      .set({
+        starts_at: parsed.startsAt,
+        ends_at: endsAt,
+        previous_starts_at: date!.previousStartsAt ?? date!.startsAt,
+      })
       .where('place_id', '=', event.placeId)
       .where('id', '=', date!.id)
       .execute();
-    await trx.updateTable('events').set({ state: 'postponed' }).where('place_id', '=', event.placeId).where('id', '=', event.id).execute();
+    await trx
+      .updateTable('events')
+      .set({ state: 'postponed' })
+      .where('place_id', '=', event.placeId)
+      .where('id', '=', event.id)
+      .execute();
     await bumpSequence(trx, event.placeId, event.id);
     await audit(trx, actor, {
-      placeId: event.placeId, action: 'event.postponed', subjectId: event.id,
+      placeId: event.placeId,
+      action: 'event.postponed',
+      subjectId: event.id,
       data: { dateId: date!.id, from: date!.startsAt.toISOString(), to: parsed.startsAt.toISOString() },
     });
     return lockEvent(trx, event.id);

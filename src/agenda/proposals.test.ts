@@ -24,7 +24,12 @@ before(async () => {
 after(() => tdb.close());
 
 const code = (c: string) => (e: unknown) => e instanceof DomainError && e.code === c;
-const proposal = (title: string) => ({ placeId: open.id, title, visibility: 'private', dates: [{ startsAt: inDays(12) }] });
+const proposal = (title: string) => ({
+  placeId: open.id,
+  title,
+  visibility: 'private',
+  dates: [{ startsAt: inDays(12) }],
+});
 
 describe('proposals', () => {
   test('a visitor proposes: a public draft with a pending proposal; an editor approves it and it is published', async () => {
@@ -54,8 +59,14 @@ describe('proposals', () => {
 
   test('refused: a closed venue, an API key, bad input, a cashier reviewing, a bad decision', async () => {
     const visitor = await personNamed(db, 'visitor3@example.org');
-    await assert.rejects(proposeEvent(db, visitor, { ...proposal('Fermé'), placeId: closed.id }), code('agenda-proposals-closed'));
-    await assert.rejects(proposeEvent(db, { kind: 'apiKey', keyId: open.id, placeId: open.id, scopes: ['events:write'] }, proposal('Key')), code('unauthenticated'));
+    await assert.rejects(
+      proposeEvent(db, visitor, { ...proposal('Fermé'), placeId: closed.id }),
+      code('agenda-proposals-closed'),
+    );
+    await assert.rejects(
+      proposeEvent(db, { kind: 'apiKey', keyId: open.id, placeId: open.id, scopes: ['events:write'] }, proposal('Key')),
+      code('unauthenticated'),
+    );
     await assert.rejects(proposeEvent(db, visitor, { ...proposal(''), dates: [] }), code('validation'));
     const p = await proposeEvent(db, visitor, proposal('À revoir'));
     const cashier = await personNamed(db, 'cashier@example.org');
@@ -64,7 +75,10 @@ describe('proposals', () => {
     await updateAgendaSettings(db, open.admin, { placeId: open.id, acceptsProposals: false });
     await assert.rejects(proposeEvent(db, visitor, proposal('Plus maintenant')), code('agenda-proposals-closed'));
     await updateAgendaSettings(db, SYSTEM, { placeId: open.id, acceptsProposals: true });
-    await assert.rejects(updateAgendaSettings(db, open.admin, { placeId: open.id, acceptsProposals: 'yes' }), code('validation'));
+    await assert.rejects(
+      updateAgendaSettings(db, open.admin, { placeId: open.id, acceptsProposals: 'yes' }),
+      code('validation'),
+    );
   });
 
   test(`at most ${MAX_PENDING_PROPOSALS} pending proposals per person and venue`, async () => {
@@ -75,7 +89,9 @@ describe('proposals', () => {
 
   test('concurrent proposals cannot pass the bound', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
     const visitor = await personNamed(db, 'racer@example.org');
-    const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => proposeEvent(db, visitor, proposal(`Course ${i}`))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => proposeEvent(db, visitor, proposal(`Course ${i}`))),
+    );
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, MAX_PENDING_PROPOSALS);
   });
 });

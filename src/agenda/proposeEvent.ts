@@ -14,11 +14,16 @@ export const MAX_PENDING_PROPOSALS = 5;
  * A logged-in visitor proposes an event to a venue that accepts proposals. It is stored as a draft
  * with a pending proposal: invisible outside the venue's team until an editor approves it.
  */
-export async function proposeEvent(db: Db, actor: Actor, input: EventInput & { placeId: string }): Promise<AgendaEvent> {
+export async function proposeEvent(
+  db: Db,
+  actor: Actor,
+  input: EventInput & { placeId: string },
+): Promise<AgendaEvent> {
   if (actor.kind !== 'person') throw unauthenticated();
   return inTransaction(db, async (trx) => {
     const timezone = await placeTimezone(trx, input.placeId);
-    if (!(await agendaSettings(trx, input.placeId)).acceptsProposals) throw new DomainError('agenda-proposals-closed', 403);
+    if (!(await agendaSettings(trx, input.placeId)).acceptsProposals)
+      throw new DomainError('agenda-proposals-closed', 403);
     const event = readEvent({ ...input, visibility: 'public' }, { timezone });
     // Serialise one person's proposals to this venue so the count below cannot be raced past.
     await trx.selectFrom('people').select('id').where('id', '=', actor.personId).forUpdate().execute();
@@ -29,12 +34,21 @@ export async function proposeEvent(db: Db, actor: Actor, input: EventInput & { p
       .where('proposed_by', '=', actor.personId)
       .where('proposal_state', '=', 'pending')
       .executeTakeFirstOrThrow();
-    if (Number(pending.n) >= MAX_PENDING_PROPOSALS) throw new DomainError('agenda-too-many-proposals', 429, { max: MAX_PENDING_PROPOSALS });
+    if (Number(pending.n) >= MAX_PENDING_PROPOSALS)
+      throw new DomainError('agenda-too-many-proposals', 429, { max: MAX_PENDING_PROPOSALS });
     const id = uuidv7();
     const slug = await chooseSlug(trx, null, event.fields.title, id);
     await trx
       .insertInto('events')
-      .values({ place_id: input.placeId, id, slug, ...event.fields, state: 'draft', proposed_by: actor.personId, proposal_state: 'pending' })
+      .values({
+        place_id: input.placeId,
+        id,
+        slug,
+        ...event.fields,
+        state: 'draft',
+        proposed_by: actor.personId,
+        proposal_state: 'pending',
+      })
       .execute();
     await writeTags(trx, input.placeId, id, event.tags);
     await writeDates(trx, input.placeId, id, event.dates);

@@ -10,7 +10,14 @@ import { getPlaceBySlug, listPlaces, type Place } from '../places/places.ts';
 import { DomainError, notFound, type FieldError } from '../shared/errors.ts';
 import { agendaSettings } from './agendaSettings.ts';
 import {
-  countAgenda, listAgenda, RANGE_NAMES, resolveRange, type AgendaFilters, type AgendaItem, type AgendaScope, type RangeName,
+  countAgenda,
+  listAgenda,
+  RANGE_NAMES,
+  resolveRange,
+  type AgendaFilters,
+  type AgendaItem,
+  type AgendaScope,
+  type RangeName,
 } from './agendaQuery.ts';
 import { findEvent, isShownOutside, type AgendaEvent } from './events.ts';
 import { eventForm, formFields, valuesAfterError } from './eventForm.ts';
@@ -56,18 +63,35 @@ export interface AgendaQueryString {
 }
 
 /** The filters of an agenda page or feed from its query string, in the reader's zone. */
-export async function filtersFromQuery(db: Db, query: AgendaQueryString, timeZone: string, now = new Date()): Promise<AgendaFilters> {
-  const range = (RANGE_NAMES as readonly string[]).includes(query.range ?? '') ? (query.range as RangeName) : query.from || query.to ? 'custom' : 'upcoming';
+export async function filtersFromQuery(
+  db: Db,
+  query: AgendaQueryString,
+  timeZone: string,
+  now = new Date(),
+): Promise<AgendaFilters> {
+  const range = (RANGE_NAMES as readonly string[]).includes(query.range ?? '')
+    ? (query.range as RangeName)
+    : query.from || query.to
+      ? 'custom'
+      : 'upcoming';
   const { from, to } = resolveRange(range, timeZone, now, { fromDay: query.from, toDay: query.to });
   let placeIds: string[] | undefined;
   if (query.venue) {
-    const place = await db.selectFrom('places').select('id').where('slug', '=', query.venue.toLowerCase().slice(0, 60)).executeTakeFirst();
+    const place = await db
+      .selectFrom('places')
+      .select('id')
+      .where('slug', '=', query.venue.toLowerCase().slice(0, 60))
+      .executeTakeFirst();
     if (!place) throw new DomainError('validation', 422, {}, [{ field: 'venue', message: 'choice' }]);
     placeIds = [place.id];
   }
   return {
-    from, ...(to ? { to } : {}), ...(query.tag ? { tag: query.tag } : {}), ...(placeIds ? { placeIds } : {}),
-    ...(query.q ? { text: query.q } : {}), ...(query.free === '1' ? { freeOnly: true } : {}),
+    from,
+    ...(to ? { to } : {}),
+    ...(query.tag ? { tag: query.tag } : {}),
+    ...(placeIds ? { placeIds } : {}),
+    ...(query.q ? { text: query.q } : {}),
+    ...(query.free === '1' ? { freeOnly: true } : {}),
   };
 }
 
@@ -95,22 +119,32 @@ function monthGrid(request: FastifyRequest, month: string, items: AgendaItem[], 
   const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
   const lead = (first.getUTCDay() + 6) % 7; // Monday first
   const byDay = new Map<string, AgendaItem[]>();
-  for (const i of items) byDay.set(localDate(i.startsAt, timeZone), [...(byDay.get(localDate(i.startsAt, timeZone)) ?? []), i]);
+  for (const i of items)
+    byDay.set(localDate(i.startsAt, timeZone), [...(byDay.get(localDate(i.startsAt, timeZone)) ?? []), i]);
   const weekdays = Array.from({ length: 7 }, (_, i) =>
-    new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { weekday: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(2024, 0, 1 + i))));
+    new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { weekday: 'short', timeZone: 'UTC' }).format(
+      new Date(Date.UTC(2024, 0, 1 + i)),
+    ),
+  );
   const cells: Html[] = [];
   for (let i = 0; i < lead; i++) cells.push(html`<td></td>`);
   for (let d = 1; d <= days; d++) {
     const key = `${month}-${String(d).padStart(2, '0')}`;
     const list = byDay.get(key) ?? [];
-    cells.push(html`<td><span class="day">${d}</span>${list.length ? html`<ul>${list.map((i) => html`<li><a href="/events/${i.slug}">${i.title}</a>${i.state === 'cancelled' ? html` (${t('agenda.state.cancelled')})` : ''}</li>`)}</ul>` : ''}</td>`);
+    cells.push(
+      html`<td><span class="day">${d}</span>${list.length ? html`<ul>${list.map((i) => html`<li><a href="/events/${i.slug}">${i.title}</a>${i.state === 'cancelled' ? html` (${t('agenda.state.cancelled')})` : ''}</li>`)}</ul>` : ''}</td>`,
+    );
   }
   while (cells.length % 7) cells.push(html`<td></td>`);
   const rows: Html[] = [];
   for (let i = 0; i < cells.length; i += 7) rows.push(html`<tr>${cells.slice(i, i + 7)}</tr>`);
   const prev = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
   const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-  const title = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(first);
+  const title = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  }).format(first);
   return html`<div class="table-scroll"><table class="month"><caption>${title}</caption>
 <thead><tr>${weekdays.map((w) => html`<th scope="col">${w}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div>
 <p><a href="?view=month&amp;month=${prev}">${t('agenda.prevMonth')}</a> · <a href="?view=month&amp;month=${next}">${t('agenda.nextMonth')}</a></p>`;
@@ -119,7 +153,12 @@ function monthGrid(request: FastifyRequest, month: string, items: AgendaItem[], 
 /** Above this many venues, the venue filter is a text field (a select of hundreds helps nobody and costs every page). */
 const VENUE_SELECT_MAX = 100;
 
-function filterForm(request: FastifyRequest, action: string, query: AgendaQueryString, places: Place[] | 'input' | null): Html {
+function filterForm(
+  request: FastifyRequest,
+  action: string,
+  query: AgendaQueryString,
+  places: Place[] | 'input' | null,
+): Html {
   const { t } = request.ctx;
   const range = query.range ?? 'upcoming';
   return html`<form method="get" action="${action}" class="filters" role="search">
@@ -130,9 +169,13 @@ function filterForm(request: FastifyRequest, action: string, query: AgendaQueryS
 <div class="field"><label for="to">${t('agenda.filter.to')}</label><input id="to" name="to" type="date" value="${query.to ?? ''}"></div></div>
 <div class="field"><label for="tag">${t('agenda.filter.tag')}</label><input id="tag" name="tag" value="${query.tag ?? ''}"></div>
 ${places === 'input' ? html`<div class="field"><label for="venue">${t('agenda.filter.venue')}</label><input id="venue" name="venue" value="${query.venue ?? ''}" maxlength="60"></div>` : ''}
-${places && places !== 'input' ? html`<div class="field"><label for="venue">${t('agenda.filter.venue')}</label><select id="venue" name="venue"><option value="">${t('agenda.filter.allVenues')}</option>${places.map(
-    (p) => html`<option value="${p.slug}"${p.slug === query.venue ? html` selected` : ''}>${p.name}</option>`,
-  )}</select></div>` : ''}
+${
+  places && places !== 'input'
+    ? html`<div class="field"><label for="venue">${t('agenda.filter.venue')}</label><select id="venue" name="venue"><option value="">${t('agenda.filter.allVenues')}</option>${places.map(
+        (p) => html`<option value="${p.slug}"${p.slug === query.venue ? html` selected` : ''}>${p.name}</option>`,
+      )}</select></div>`
+    : ''
+}
 <div class="field"><label for="q">${t('agenda.filter.text')}</label><input id="q" name="q" type="search" value="${query.q ?? ''}" maxlength="200"></div>
 <label class="check"><input type="checkbox" name="free" value="1"${query.free === '1' ? html` checked` : ''}> ${t('agenda.filter.free')}</label>
 <button type="submit">${t('agenda.filter.submit')}</button>
@@ -154,8 +197,14 @@ export async function renderVenueAgenda(request: FastifyRequest, db: Db, place: 
     // The count is of the venue's own listed dates: counting the followed ones too would walk
     // every date of every followed venue on each page view.
     countAgenda(db, { kind: 'venue', placeId: place.id, withFollowed: false }, filters),
-    db.selectFrom('place_follows').innerJoin('places', 'places.id', 'place_follows.place_id')
-      .select(['places.slug', 'places.name']).where('place_follows.followed_place_id', '=', place.id).orderBy('places.name').limit(100).execute(),
+    db
+      .selectFrom('place_follows')
+      .innerJoin('places', 'places.id', 'place_follows.place_id')
+      .select(['places.slug', 'places.name'])
+      .where('place_follows.followed_place_id', '=', place.id)
+      .orderBy('places.name')
+      .limit(100)
+      .execute(),
     agendaSettings(db, place.id),
   ]);
   return html`<section class="venue-agenda" aria-labelledby="agenda-heading">
@@ -171,8 +220,23 @@ ${settings.acceptsProposals ? html`<p><a class="button" href="/venues/${place.sl
 
 export async function publicPages(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db } = deps;
-  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, options: { status?: number; head?: Html; description?: string } = {}) =>
-    sendHtml(reply, layout(request, info, { title, body, ...(options.head ? { head: options.head } : {}), ...(options.description ? { description: options.description } : {}) }), options.status ?? 200);
+  const page = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    title: string,
+    body: Html,
+    options: { status?: number; head?: Html; description?: string } = {},
+  ) =>
+    sendHtml(
+      reply,
+      layout(request, info, {
+        title,
+        body,
+        ...(options.head ? { head: options.head } : {}),
+        ...(options.description ? { description: options.description } : {}),
+      }),
+      options.status ?? 200,
+    );
 
   app.get('/agenda', async (request, reply) => {
     const { t } = request.ctx;
@@ -183,11 +247,20 @@ export async function publicPages(app: ModuleApp, { deps, info }: ModuleOptions)
     let body: Html;
     if (query.view === 'month') {
       const now = localParts(new Date(), timeZone);
-      const month = /^\d{4}-(0[1-9]|1[0-2])$/.test(query.month ?? '') ? query.month! : `${now.year}-${String(now.month).padStart(2, '0')}`;
+      const month = /^\d{4}-(0[1-9]|1[0-2])$/.test(query.month ?? '')
+        ? query.month!
+        : `${now.year}-${String(now.month).padStart(2, '0')}`;
       const [y, m] = month.split('-').map(Number) as [number, number];
       const from = zonedToInstant({ year: y, month: m, day: 1, hour: 0, minute: 0 }, timeZone);
-      const to = zonedToInstant({ year: m === 12 ? y + 1 : y, month: m === 12 ? 1 : m + 1, day: 1, hour: 0, minute: 0 }, timeZone);
-      const base = await filtersFromQuery(db, { ...query, range: 'upcoming', from: undefined, to: undefined }, timeZone);
+      const to = zonedToInstant(
+        { year: m === 12 ? y + 1 : y, month: m === 12 ? 1 : m + 1, day: 1, hour: 0, minute: 0 },
+        timeZone,
+      );
+      const base = await filtersFromQuery(
+        db,
+        { ...query, range: 'upcoming', from: undefined, to: undefined },
+        timeZone,
+      );
       const { items } = await listAgenda(db, { kind: 'territory' }, { ...base, from, to }, { limit: 200, now: from });
       body = monthGrid(request, month, items, timeZone);
     } else {
@@ -196,12 +269,18 @@ export async function publicPages(app: ModuleApp, { deps, info }: ModuleOptions)
       body = html`${result.items.length ? html`<ul class="cards">${result.items.map((i) => agendaCard(request, i, { showVenue: true }))}</ul>` : html`<p>${t('agenda.empty')}</p>`}
 ${pager(request, result.nextCursor)}`;
     }
-    return page(request, reply, t('agenda.title'), html`<section>
+    return page(
+      request,
+      reply,
+      t('agenda.title'),
+      html`<section>
 <h1>${t('agenda.heading', { territory: config.territoryName })}</h1>
 <p><a href="/agenda"${query.view !== 'month' ? html` aria-current="page"` : ''}>${t('agenda.view.list')}</a> · <a href="/agenda?view=month"${query.view === 'month' ? html` aria-current="page"` : ''}>${t('agenda.view.month')}</a> · <a href="/agenda.ics">${t('agenda.ics')}</a> · <a href="/agenda.rss">${t('agenda.rss')}</a></p>
 ${filterForm(request, '/agenda', query, places)}
 ${body}
-</section>`, { head: html`<link rel="alternate" type="application/rss+xml" href="/agenda.rss" title="${t('agenda.title')}">` });
+</section>`,
+      { head: html`<link rel="alternate" type="application/rss+xml" href="/agenda.rss" title="${t('agenda.title')}">` },
+    );
   });
 
   app.get('/events/:idOrSlug', async (request, reply) => {
@@ -210,7 +289,16 @@ ${body}
     // A draft or private event is "not found" for outsiders: its existence is not disclosed.
     if (!event || !(await canSee(db, request, event))) throw notFound('event');
     const place = await db.selectFrom('places').selectAll().where('id', '=', event.placeId).executeTakeFirstOrThrow();
-    const placeLd = { name: place.name, slug: place.slug, street: place.street, postalCode: place.postal_code, city: place.city, country: place.country, latitude: place.latitude, longitude: place.longitude };
+    const placeLd = {
+      name: place.name,
+      slug: place.slug,
+      street: place.street,
+      postalCode: place.postal_code,
+      city: place.city,
+      country: place.country,
+      latitude: place.latitude,
+      longitude: place.longitude,
+    };
     const url = `${config.baseUrl}/events/${event.slug}`;
     const description = plainText(event.descriptionHtml, 200);
     const image = event.imagePageMediaId ? `${config.baseUrl}/media/${event.imagePageMediaId}` : null;
@@ -228,7 +316,11 @@ ${image ? html`<meta property="og:image" content="${image}">` : ''}
     const where = event.atVenue
       ? html`<a href="/venues/${place.slug}">${place.name}</a>, ${[place.street, place.postal_code, place.city].filter(Boolean).join(' ')}`
       : html`${[event.locationName, event.street, event.postalCode, event.city].filter(Boolean).join(', ')} (${t('agenda.byVenue')} <a href="/venues/${place.slug}">${place.name}</a>)`;
-    return page(request, reply, event.title, html`<article class="event">
+    return page(
+      request,
+      reply,
+      event.title,
+      html`<article class="event">
 ${image ? html`<img class="cover" src="/media/${event.imagePageMediaId}" alt="">` : ''}
 <h1>${event.title} ${stateBadge(t, event.state)}</h1>
 ${event.visibility !== 'public' || event.state === 'draft' ? html`<p class="notice">${t(`agenda.visibilityNotice.${event.state === 'draft' ? 'draft' : event.visibility}`)}</p>` : ''}
@@ -245,7 +337,9 @@ ${event.externalUrl ? html`<dt>${t('agenda.field.externalUrl')}</dt><dd><a href=
 </dl>
 ${event.tags.length ? html`<ul class="tags">${event.tags.map((tag) => html`<li><a href="/agenda?tag=${tag}">#${tag}</a></li>`)}</ul>` : ''}
 ${offers.length ? ticketForm(request, event, offers, {}) : ''}
-</article>`, { head, ...(description ? { description } : {}) });
+</article>`,
+      { head, ...(description ? { description } : {}) },
+    );
   });
 
   async function proposalPlace(request: FastifyRequest): Promise<Place> {
@@ -265,7 +359,12 @@ ${eventForm(request, { action: `/venues/${place.slug}/propose`, values, errors, 
   app.get('/venues/:slug/propose', async (request, reply) => {
     if (!personOrLogin(request, reply)) return reply;
     const place = await proposalPlace(request);
-    return page(request, reply, request.ctx.t('agenda.proposeTitle', { venue: place.name }), proposalPage(request, place, {}, []));
+    return page(
+      request,
+      reply,
+      request.ctx.t('agenda.proposeTitle', { venue: place.name }),
+      proposalPage(request, place, {}, []),
+    );
   });
 
   app.post('/venues/:slug/propose', async (request, reply) => {
@@ -274,10 +373,21 @@ ${eventForm(request, { action: `/venues/${place.slug}/propose`, values, errors, 
     const body = (request.body ?? {}) as Record<string, unknown>;
     try {
       await proposeEvent(db, actorOf(request), { ...formFields(body), placeId: place.id });
-      return page(request, reply, request.ctx.t('agenda.proposeTitle', { venue: place.name }), html`<section class="narrow"><p class="notice" role="status">${request.ctx.t('agenda.proposed')}</p><p><a href="/venues/${place.slug}">${place.name}</a></p></section>`);
+      return page(
+        request,
+        reply,
+        request.ctx.t('agenda.proposeTitle', { venue: place.name }),
+        html`<section class="narrow"><p class="notice" role="status">${request.ctx.t('agenda.proposed')}</p><p><a href="/venues/${place.slug}">${place.name}</a></p></section>`,
+      );
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(request, reply, request.ctx.t('agenda.proposeTitle', { venue: place.name }), proposalPage(request, place, valuesAfterError(body), error.fields), { status: 422 });
+      return page(
+        request,
+        reply,
+        request.ctx.t('agenda.proposeTitle', { venue: place.name }),
+        proposalPage(request, place, valuesAfterError(body), error.fields),
+        { status: 422 },
+      );
     }
   });
 }

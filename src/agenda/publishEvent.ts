@@ -27,7 +27,12 @@ export async function publishEvent(db: Db, actor: Actor, input: { eventId: strin
       .where('id', '=', event.id)
       .execute();
     await bumpSequence(trx, event.placeId, event.id);
-    await audit(trx, actor, { placeId: event.placeId, action: 'event.published', subjectId: event.id, data: { from: event.state } });
+    await audit(trx, actor, {
+      placeId: event.placeId,
+      action: 'event.published',
+      subjectId: event.id,
+      data: { from: event.state },
+    });
     return lockEvent(trx, event.id);
   });
 }

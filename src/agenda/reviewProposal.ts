@@ -10,7 +10,11 @@ import { bumpSequence, lockEvent, type AgendaEvent } from './events.ts';
  * An editor approves a pending proposal (it is published as it is; they may edit it first) or
  * rejects it (it stays an invisible draft, kept so the proposer's history is not rewritten).
  */
-export async function reviewProposal(db: Db, actor: Actor, input: { eventId: string; decision: unknown }): Promise<AgendaEvent> {
+export async function reviewProposal(
+  db: Db,
+  actor: Actor,
+  input: { eventId: string; decision: unknown },
+): Promise<AgendaEvent> {
   if (input.decision !== 'approve' && input.decision !== 'reject') {
     throw new DomainError('validation', 422, {}, [{ field: 'decision', message: 'choice' }]);
   }
@@ -19,7 +23,10 @@ export async function reviewProposal(db: Db, actor: Actor, input: { eventId: str
     const event = await lockEvent(trx, input.eventId);
     await authorize(trx, actor, event.placeId, 'events.write');
     if (event.proposalState !== 'pending') {
-      throw new DomainError('agenda-transition', 409, { from: event.proposalState ?? event.state, to: approve ? 'approved' : 'rejected' });
+      throw new DomainError('agenda-transition', 409, {
+        from: event.proposalState ?? event.state,
+        to: approve ? 'approved' : 'rejected',
+      });
     }
     await trx
       .updateTable('events')
@@ -32,7 +39,11 @@ export async function reviewProposal(db: Db, actor: Actor, input: { eventId: str
       .where('id', '=', event.id)
       .execute();
     await bumpSequence(trx, event.placeId, event.id);
-    await audit(trx, actor, { placeId: event.placeId, action: approve ? 'event.proposal.approved' : 'event.proposal.rejected', subjectId: event.id });
+    await audit(trx, actor, {
+      placeId: event.placeId,
+      action: approve ? 'event.proposal.approved' : 'event.proposal.rejected',
+      subjectId: event.id,
+    });
     return lockEvent(trx, event.id);
   });
 }

@@ -19,9 +19,12 @@ export async function setEventImage(
 ): Promise<AgendaEvent> {
   if (input.bytes.length === 0) throw new DomainError('validation', 422, {}, [{ field: 'image', message: 'required' }]);
   if (input.bytes.length > input.maxBytes) {
-    throw new DomainError('validation', 422, {}, [{ field: 'image', message: 'file-too-large', params: { max: Math.round(input.maxBytes / 1024) } }]);
+    throw new DomainError('validation', 422, {}, [
+      { field: 'image', message: 'file-too-large', params: { max: Math.round(input.maxBytes / 1024) } },
+    ]);
   }
-  if (!sniffImage(input.bytes)) throw new DomainError('validation', 422, {}, [{ field: 'image', message: 'image-type' }]);
+  if (!sniffImage(input.bytes))
+    throw new DomainError('validation', 422, {}, [{ field: 'image', message: 'image-type' }]);
   let variants;
   try {
     variants = await makeImageVariants(input.bytes);
@@ -42,7 +45,12 @@ export async function setEventImage(
       .execute();
     await deleteUnusedMedia(trx, event.placeId, [event.imageListMediaId, event.imagePageMediaId]);
     await bumpSequence(trx, event.placeId, event.id);
-    await audit(trx, actor, { placeId: event.placeId, action: 'event.image.set', subjectId: event.id, data: { bytes: input.bytes.length } });
+    await audit(trx, actor, {
+      placeId: event.placeId,
+      action: 'event.image.set',
+      subjectId: event.id,
+      data: { bytes: input.bytes.length },
+    });
     return lockEvent(trx, event.id);
   });
 }

@@ -18,7 +18,12 @@ export async function venue(
   extra: Record<string, unknown> = {},
 ): Promise<Place & { admin: PersonActor }> {
   const admin = await personNamed(db, `admin-${slug}@example.org`);
-  const place = await createPlace(db, SYSTEM, { slug, name: `Venue ${slug}`, city: 'Saint-Pierre', timezone: 'Indian/Reunion', ...extra }, admin.personId);
+  const place = await createPlace(
+    db,
+    SYSTEM,
+    { slug, name: `Venue ${slug}`, city: 'Saint-Pierre', timezone: 'Indian/Reunion', ...extra },
+    admin.personId,
+  );
   for (const [email, role] of Object.entries(team)) {
     const p = await personNamed(db, email);
     await db.insertInto('place_members').values({ place_id: place.id, person_id: p.personId, role }).execute();

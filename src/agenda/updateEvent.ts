@@ -3,7 +3,16 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { readEvent, type EventInput } from './eventInput.ts';
-import { bumpSequence, chooseSlug, eventAsInput, lockEvent, placeTimezone, writeDates, writeTags, type AgendaEvent } from './events.ts';
+import {
+  bumpSequence,
+  chooseSlug,
+  eventAsInput,
+  lockEvent,
+  placeTimezone,
+  writeDates,
+  writeTags,
+  type AgendaEvent,
+} from './events.ts';
 
 /**
  * Changes an event. Fields left out of `input` keep their value (PATCH); the result is validated as
@@ -14,14 +23,26 @@ export async function updateEvent(db: Db, actor: Actor, input: EventInput & { ev
     const current = await lockEvent(trx, input.eventId);
     await authorize(trx, actor, current.placeId, 'events.write');
     const merged: EventInput = { ...eventAsInput(current) };
-    for (const [k, v] of Object.entries(input)) if (v !== undefined && k !== 'eventId') (merged as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(input))
+      if (v !== undefined && k !== 'eventId') (merged as Record<string, unknown>)[k] = v;
     const event = readEvent(merged, { timezone: await placeTimezone(trx, current.placeId) });
-    const slug = event.slug === current.slug ? current.slug : await chooseSlug(trx, event.slug, event.fields.title, current.id);
-    await trx.updateTable('events').set({ ...event.fields, slug }).where('place_id', '=', current.placeId).where('id', '=', current.id).execute();
+    const slug =
+      event.slug === current.slug ? current.slug : await chooseSlug(trx, event.slug, event.fields.title, current.id);
+    await trx
+      .updateTable('events')
+      .set({ ...event.fields, slug })
+      .where('place_id', '=', current.placeId)
+      .where('id', '=', current.id)
+      .execute();
     await writeTags(trx, current.placeId, current.id, event.tags);
     await writeDates(trx, current.placeId, current.id, event.dates);
     await bumpSequence(trx, current.placeId, current.id);
-    await audit(trx, actor, { placeId: current.placeId, action: 'event.updated', subjectId: current.id, data: { fields: Object.keys(input).filter((k) => k !== 'eventId') } });
+    await audit(trx, actor, {
+      placeId: current.placeId,
+      action: 'event.updated',
+      subjectId: current.id,
+      data: { fields: Object.keys(input).filter((k) => k !== 'eventId') },
+    });
     return lockEvent(trx, current.id);
   });
 }

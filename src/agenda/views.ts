@@ -10,7 +10,13 @@ import { plainText } from './markdown.ts';
 
 export function formatWhen(lang: Language, start: Date, end: Date | null, timeZone: string): string {
   const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
-  const day = new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone });
+  const day = new Intl.DateTimeFormat(locale, {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone,
+  });
   const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone });
   const startText = `${day.format(start)}, ${time.format(start)}`;
   if (!end) return startText;
@@ -18,10 +24,17 @@ export function formatWhen(lang: Language, start: Date, end: Date | null, timeZo
   return sameDay ? `${startText} – ${time.format(end)}` : `${startText} – ${day.format(end)}, ${time.format(end)}`;
 }
 
-export function formatPrice(t: FastifyRequest['ctx']['t'], lang: Language, cents: number | null, currency: string): string {
+export function formatPrice(
+  t: FastifyRequest['ctx']['t'],
+  lang: Language,
+  cents: number | null,
+  currency: string,
+): string {
   if (cents === null) return '';
   if (cents === 0) return t('agenda.free');
-  const amount = new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { style: 'currency', currency }).format(cents / 100);
+  const amount = new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { style: 'currency', currency }).format(
+    cents / 100,
+  );
   return t('agenda.priceFrom', { amount });
 }
 
@@ -31,7 +44,11 @@ export function stateBadge(t: FastifyRequest['ctx']['t'], state: string): Html |
 }
 
 /** One agenda entry (a date of an event), marked with its venue when it comes from another one. */
-export function agendaCard(request: FastifyRequest, item: AgendaItem, options: { showVenue: boolean; target?: string }): Html {
+export function agendaCard(
+  request: FastifyRequest,
+  item: AgendaItem,
+  options: { showVenue: boolean; target?: string },
+): Html {
   const { t, lang } = request.ctx;
   const target = options.target ? html` target="${options.target}"` : '';
   return html`<li class="card event-card${item.state === 'cancelled' ? ' cancelled' : ''}">
@@ -56,7 +73,8 @@ export function agendaErrorSummary(request: FastifyRequest, errors: FieldError[]
   if (errors.length === 0) return '';
   const { t } = request.ctx;
   return html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: errors.length })}</p><ul>${errors.map(
-    (e) => html`<li><a href="#${e.field.replace(/\./g, '-')}">${fieldLabel(t, e.field)}</a> : ${t(`fields.${e.message}`, e.params)}</li>`,
+    (e) =>
+      html`<li><a href="#${e.field.replace(/\./g, '-')}">${fieldLabel(t, e.field)}</a> : ${t(`fields.${e.message}`, e.params)}</li>`,
   )}</ul></div>`;
 }
 
@@ -77,7 +95,9 @@ export function agendaInput(
   const id = field.replace(/\./g, '-');
   const errorField = options.errorField ?? field;
   const invalid = errors.some((e) => e.field === errorField);
-  const described = [invalid ? `${errorField.replace(/\./g, '-')}-error` : '', options.hint ? `${id}-hint` : ''].filter(Boolean).join(' ');
+  const described = [invalid ? `${errorField.replace(/\./g, '-')}-error` : '', options.hint ? `${id}-hint` : '']
+    .filter(Boolean)
+    .join(' ');
   return html`<div class="field">
 <label for="${id}">${fieldLabel(request.ctx.t, field)}${options.required ? html` <span aria-hidden="true">*</span>` : ''}</label>
 ${options.hint ? html`<p class="hint" id="${id}-hint">${options.hint}</p>` : ''}
@@ -86,7 +106,13 @@ ${fieldError(request, errors, errorField)}
 </div>`;
 }
 
-export function agendaTextarea(request: FastifyRequest, errors: FieldError[], field: string, value: unknown, options: { rows?: number; hint?: string } = {}): Html {
+export function agendaTextarea(
+  request: FastifyRequest,
+  errors: FieldError[],
+  field: string,
+  value: unknown,
+  options: { rows?: number; hint?: string } = {},
+): Html {
   const invalid = errors.some((e) => e.field === field);
   const described = [invalid ? `${field}-error` : '', options.hint ? `${field}-hint` : ''].filter(Boolean).join(' ');
   return html`<div class="field">
@@ -133,8 +159,24 @@ export interface PlaceForLd {
 /** schema.org Event for one date of an event (one JSON-LD object per date). */
 export function eventJsonLd(event: AgendaEvent, place: PlaceForLd, baseUrl: string): Record<string, unknown>[] {
   const loc = event.atVenue
-    ? { name: place.name, street: place.street, postalCode: place.postalCode, city: place.city, country: place.country, lat: place.latitude, lon: place.longitude }
-    : { name: event.locationName || place.name, street: event.street, postalCode: event.postalCode, city: event.city, country: event.country, lat: event.latitude, lon: event.longitude };
+    ? {
+        name: place.name,
+        street: place.street,
+        postalCode: place.postalCode,
+        city: place.city,
+        country: place.country,
+        lat: place.latitude,
+        lon: place.longitude,
+      }
+    : {
+        name: event.locationName || place.name,
+        street: event.street,
+        postalCode: event.postalCode,
+        city: event.city,
+        country: event.country,
+        lat: event.latitude,
+        lon: event.longitude,
+      };
   const image = event.imagePageMediaId ? [`${baseUrl}/media/${event.imagePageMediaId}`] : undefined;
   return event.dates.map((d) => ({
     '@context': 'https://schema.org',
@@ -151,16 +193,34 @@ export function eventJsonLd(event: AgendaEvent, place: PlaceForLd, baseUrl: stri
     location: {
       '@type': 'Place',
       name: loc.name,
-      address: { '@type': 'PostalAddress', streetAddress: loc.street, postalCode: loc.postalCode, addressLocality: loc.city, addressCountry: loc.country },
-      ...(loc.lat !== null && loc.lon !== null ? { geo: { '@type': 'GeoCoordinates', latitude: loc.lat, longitude: loc.lon } } : {}),
+      address: {
+        '@type': 'PostalAddress',
+        streetAddress: loc.street,
+        postalCode: loc.postalCode,
+        addressLocality: loc.city,
+        addressCountry: loc.country,
+      },
+      ...(loc.lat !== null && loc.lon !== null
+        ? { geo: { '@type': 'GeoCoordinates', latitude: loc.lat, longitude: loc.lon } }
+        : {}),
     },
     organizer: event.organisers.length
       ? event.organisers.map((name) => ({ '@type': 'Organization', name }))
       : { '@type': 'Organization', name: place.name, url: `${baseUrl}/venues/${place.slug}` },
-    ...(event.performers.length ? { performer: event.performers.map((name) => ({ '@type': 'PerformingGroup', name })) } : {}),
+    ...(event.performers.length
+      ? { performer: event.performers.map((name) => ({ '@type': 'PerformingGroup', name })) }
+      : {}),
     ...(image ? { image } : {}),
     ...(event.priceFromCents !== null
-      ? { isAccessibleForFree: event.priceFromCents === 0, offers: { '@type': 'Offer', price: (event.priceFromCents / 100).toFixed(2), priceCurrency: event.currency, url: event.externalUrl || `${baseUrl}/events/${event.slug}` } }
+      ? {
+          isAccessibleForFree: event.priceFromCents === 0,
+          offers: {
+            '@type': 'Offer',
+            price: (event.priceFromCents / 100).toFixed(2),
+            priceCurrency: event.currency,
+            url: event.externalUrl || `${baseUrl}/events/${event.slug}`,
+          },
+        }
       : {}),
   }));
 }

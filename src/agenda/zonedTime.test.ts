@@ -21,7 +21,14 @@ describe('zoned time', () => {
   });
 
   test('parsing refuses impossible calendar times', () => {
-    for (const bad of ['2027-02-29T10:00', '2027-13-01T10:00', '2027-01-01T24:00', '2027-01-01', 'demain 20h', '2027-01-01T10:60']) {
+    for (const bad of [
+      '2027-02-29T10:00',
+      '2027-13-01T10:00',
+      '2027-01-01T24:00',
+      '2027-01-01',
+      'demain 20h',
+      '2027-01-01T10:60',
+    ]) {
       assert.equal(parseLocalDateTime(bad), null, bad);
     }
     assert.deepEqual(parseLocalDateTime('2028-02-29 10:00'), { year: 2028, month: 2, day: 29, hour: 10, minute: 0 });

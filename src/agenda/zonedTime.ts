@@ -16,7 +16,14 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formatters.set(timeZone, f);
   }
@@ -27,7 +34,14 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 export function localParts(instant: Date, timeZone: string): LocalParts & { second: number } {
   const parts: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(instant)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
+  return {
+    year: parts.year!,
+    month: parts.month!,
+    day: parts.day!,
+    hour: parts.hour!,
+    minute: parts.minute!,
+    second: parts.second!,
+  };
 }
 
 /** Offset of the zone from UTC at an instant, in milliseconds. */
@@ -49,7 +63,13 @@ export function zonedToInstant(parts: LocalParts, timeZone: string): Date {
   const after = asUtc - offsetMs(asUtc + 12 * 3_600_000, timeZone);
   const shows = (instant: number) => {
     const p = localParts(new Date(instant), timeZone);
-    return p.year === parts.year && p.month === parts.month && p.day === parts.day && p.hour === parts.hour && p.minute === parts.minute;
+    return (
+      p.year === parts.year &&
+      p.month === parts.month &&
+      p.day === parts.day &&
+      p.hour === parts.hour &&
+      p.minute === parts.minute
+    );
   };
   const valid = [before, after].filter(shows);
   return new Date(valid.length ? Math.min(...valid) : before);
@@ -82,7 +102,13 @@ export function shiftLocal(instant: Date, timeZone: string, shift: { days?: numb
   const base = new Date(Date.UTC(year, month, Math.min(p.day, lastDay)));
   base.setUTCDate(base.getUTCDate() + (shift.days ?? 0));
   return zonedToInstant(
-    { year: base.getUTCFullYear(), month: base.getUTCMonth() + 1, day: base.getUTCDate(), hour: p.hour, minute: p.minute },
+    {
+      year: base.getUTCFullYear(),
+      month: base.getUTCMonth() + 1,
+      day: base.getUTCDate(),
+      hour: p.hour,
+      minute: p.minute,
+    },
     timeZone,
   );
 }

@@ -25,15 +25,27 @@ async function makeKey(slug: string, scopes: string[], name = 'test'): Promise<{
   return { id: r.json().key.id, secret: r.json().secret };
 }
 const keyRow = (id: string) => t.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-const countKeys = async () => Number((await t.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-const placeRow = (slug: string) => t.db.selectFrom('places').selectAll().where('slug', '=', slug).executeTakeFirstOrThrow();
+const countKeys = async () =>
+  Number(
+    (
+      await t.db
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+const placeRow = (slug: string) =>
+  t.db.selectFrom('places').selectAll().where('slug', '=', slug).executeTakeFirstOrThrow();
 const problemType = (body: string) => (JSON.parse(body) as { type: string }).type.split('/problems/')[1];
 
 describe('making keys', () => {
   test('the page shows the new secret once; the list and the database never hold it', async () => {
     const page = await admin.get('/venues/kaz-a/admin/keys');
     assert.equal(page.statusCode, 200);
-    const r = await admin.postForm('/venues/kaz-a/admin/keys', { name: 'Site web', scopes: ['place:read', 'place:write'] });
+    const r = await admin.postForm('/venues/kaz-a/admin/keys', {
+      name: 'Site web',
+      scopes: ['place:read', 'place:write'],
+    });
     assert.equal(r.statusCode, 201, r.body.slice(0, 300));
     const secret = /id="new-key" readonly value="(rezo_[A-Za-z0-9_-]+)"/.exec(r.body)?.[1];
     assert.ok(secret, 'the secret is shown');
@@ -58,8 +70,21 @@ describe('making keys', () => {
     assert.equal(list.statusCode, 200);
     assert.ok(!list.body.includes(secret));
     const listed = (list.json().items as Record<string, unknown>[]).find((k) => k.id === key.id);
-    assert.deepEqual(Object.keys(listed!).sort(), ['createdAt', 'id', 'lastUsedAt', 'name', 'prefix', 'revokedAt', 'scopes']);
-    const audit = await t.db.selectFrom('audit_log').select('data').where('action', '=', 'api-key.created').where('subject_id', '=', key.id).executeTakeFirstOrThrow();
+    assert.deepEqual(Object.keys(listed!).sort(), [
+      'createdAt',
+      'id',
+      'lastUsedAt',
+      'name',
+      'prefix',
+      'revokedAt',
+      'scopes',
+    ]);
+    const audit = await t.db
+      .selectFrom('audit_log')
+      .select('data')
+      .where('action', '=', 'api-key.created')
+      .where('subject_id', '=', key.id)
+      .executeTakeFirstOrThrow();
     assert.ok(!JSON.stringify(audit).includes(secret));
   });
 
@@ -74,9 +99,16 @@ describe('making keys', () => {
     for (const [body, field] of cases) {
       const r = await admin.api('POST', '/api/v1/venues/kaz-a/api-keys', body);
       assert.equal(r.statusCode, 422, JSON.stringify(body));
-      assert.ok((r.json().errors as { field: string }[]).some((e) => e.field === field), `${JSON.stringify(body)}: ${r.body}`);
+      assert.ok(
+        (r.json().errors as { field: string }[]).some((e) => e.field === field),
+        `${JSON.stringify(body)}: ${r.body}`,
+      );
     }
-    const forms: Record<string, string | string[]>[] = [{ name: '   ', scopes: 'place:read' }, { name: 'x' }, { name: 'x', scopes: ['place:read', 'root'] }];
+    const forms: Record<string, string | string[]>[] = [
+      { name: '   ', scopes: 'place:read' },
+      { name: 'x' },
+      { name: 'x', scopes: ['place:read', 'root'] },
+    ];
     for (const form of forms) {
       const r = await admin.postForm('/venues/kaz-a/admin/keys', form);
       assert.equal(r.statusCode, 422, JSON.stringify(form));
@@ -92,7 +124,11 @@ describe('using keys', () => {
     const r = await withKey(t.app, key.secret, 'PATCH', '/api/v1/venues/kaz-a', { city: 'Saint-Leu' });
     assert.equal(r.statusCode, 200, r.body);
     assert.equal((await placeRow('kaz-a')).city, 'Saint-Leu');
-    const audit = await t.db.selectFrom('audit_log').select(['actor_api_key_id', 'actor_person_id']).where('action', '=', 'place.updated').execute();
+    const audit = await t.db
+      .selectFrom('audit_log')
+      .select(['actor_api_key_id', 'actor_person_id'])
+      .where('action', '=', 'place.updated')
+      .execute();
     assert.deepEqual(audit, [{ actor_api_key_id: key.id, actor_person_id: null }]);
     const team = await withKey(t.app, key.secret, 'GET', '/api/v1/venues/kaz-a/team');
     assert.equal(team.statusCode, 200);
@@ -124,7 +160,9 @@ describe('using keys', () => {
   test('a key can neither make, list nor revoke keys, nor manage the team', async () => {
     const key = await makeKey('kaz-a', [...API_SCOPES]);
     const other = await makeKey('kaz-a', ['place:read']);
-    const boss = (await t.db.selectFrom('people').select('id').where('email', '=', 'keys@example.org').executeTakeFirstOrThrow()).id;
+    const boss = (
+      await t.db.selectFrom('people').select('id').where('email', '=', 'keys@example.org').executeTakeFirstOrThrow()
+    ).id;
     const keysBefore = await t.db.selectFrom('api_keys').selectAll().orderBy('id').execute();
     const teamBefore = await t.db.selectFrom('place_members').selectAll().orderBy('person_id').execute();
     const attempts: [string, string, unknown?][] = [
@@ -142,17 +180,26 @@ describe('using keys', () => {
     }
     // Only the key's last use moves.
     const withoutUse = (rows: typeof keysBefore) => rows.map((k) => ({ ...k, last_used_at: null }));
-    assert.deepEqual(withoutUse(await t.db.selectFrom('api_keys').selectAll().orderBy('id').execute()), withoutUse(keysBefore));
+    assert.deepEqual(
+      withoutUse(await t.db.selectFrom('api_keys').selectAll().orderBy('id').execute()),
+      withoutUse(keysBefore),
+    );
     assert.deepEqual(await t.db.selectFrom('place_members').selectAll().orderBy('person_id').execute(), teamBefore);
     assert.equal((await keyRow(other.id)).revoked_at, null);
-    assert.equal(await t.db.selectFrom('people').select('id').where('email', '=', 'friend@example.org').executeTakeFirst(), undefined);
+    assert.equal(
+      await t.db.selectFrom('people').select('id').where('email', '=', 'friend@example.org').executeTakeFirst(),
+      undefined,
+    );
   });
 
   test('a key cannot create a venue: only people can', async () => {
     const key = await makeKey('kaz-a', [...API_SCOPES]);
     const r = await withKey(t.app, key.secret, 'POST', '/api/v1/venues', { slug: 'by-key', name: 'By key' });
     assert.equal(r.statusCode, 403, r.body);
-    assert.equal(await t.db.selectFrom('places').select('id').where('slug', '=', 'by-key').executeTakeFirst(), undefined);
+    assert.equal(
+      await t.db.selectFrom('places').select('id').where('slug', '=', 'by-key').executeTakeFirst(),
+      undefined,
+    );
   });
 });
 
@@ -184,7 +231,11 @@ describe('revoking keys', () => {
 
   test('a key is revoked only through its own venue; unknown ids are 404', async () => {
     const key = await makeKey('kaz-a', ['place:read']);
-    for (const url of [`/api/v1/venues/kaz-b/api-keys/${key.id}`, '/api/v1/venues/kaz-a/api-keys/0190a0b0-0000-7000-8000-000000000000', '/api/v1/venues/kaz-a/api-keys/nope']) {
+    for (const url of [
+      `/api/v1/venues/kaz-b/api-keys/${key.id}`,
+      '/api/v1/venues/kaz-a/api-keys/0190a0b0-0000-7000-8000-000000000000',
+      '/api/v1/venues/kaz-a/api-keys/nope',
+    ]) {
       assert.equal((await admin.api('DELETE', url)).statusCode, 404, url);
     }
     assert.equal((await keyRow(key.id)).revoked_at, null);
@@ -194,7 +245,16 @@ describe('revoking keys', () => {
 describe('bearer authentication', () => {
   test('a malformed or unknown Bearer gets 401 with WWW-Authenticate', async () => {
     const key = await makeKey('kaz-a', ['place:read']);
-    const headers = ['Bearer', 'Bearer ', `Basic ${Buffer.from('a:b').toString('base64')}`, 'Bearer rezo_unknown', `Bearer ${key.secret}x`, `Bearer ${key.secret.slice(5)}`, `Bearer ${'rezo_' + 'a'.repeat(200)}`, `Bearer ${key.secret} extra`];
+    const headers = [
+      'Bearer',
+      'Bearer ',
+      `Basic ${Buffer.from('a:b').toString('base64')}`,
+      'Bearer rezo_unknown',
+      `Bearer ${key.secret}x`,
+      `Bearer ${key.secret.slice(5)}`,
+      `Bearer ${'rezo_' + 'a'.repeat(200)}`,
+      `Bearer ${key.secret} extra`,
+    ];
     for (const authorization of headers) {
       const r = await t.app.inject({ method: 'GET', url: '/api/v1/venues/kaz-a', headers: { authorization } });
       assert.equal(r.statusCode, 401, authorization);
@@ -218,10 +278,20 @@ describe('bearer authentication', () => {
     });
     assert.equal(noToken.statusCode, 403);
     assert.equal(problemType(noToken.body), 'csrf');
-    const forged = await admin.api('POST', '/api/v1/venues/kaz-a/api-keys', { name: 'csrf', scopes: ['place:read'] }, { 'x-csrf-token': 'forged' });
+    const forged = await admin.api(
+      'POST',
+      '/api/v1/venues/kaz-a/api-keys',
+      { name: 'csrf', scopes: ['place:read'] },
+      { 'x-csrf-token': 'forged' },
+    );
     assert.equal(forged.statusCode, 403);
     assert.equal(await countKeys(), before);
-    const patch = await admin.request({ method: 'PATCH', url: '/api/v1/venues/kaz-a', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ city: 'CSRF' }) });
+    const patch = await admin.request({
+      method: 'PATCH',
+      url: '/api/v1/venues/kaz-a',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ city: 'CSRF' }),
+    });
     assert.equal(patch.statusCode, 403);
     assert.notEqual((await placeRow('kaz-a')).city, 'CSRF');
   });

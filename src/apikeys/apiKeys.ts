@@ -22,7 +22,15 @@ export async function keysOf(db: Db, placeId: string): Promise<ApiKeyInfo[]> {
     .where('place_id', '=', placeId)
     .orderBy('created_at', 'desc')
     .execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.prefix, scopes: r.scopes, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    scopes: r.scopes,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  }));
 }
 
 /**
@@ -40,7 +48,12 @@ export async function authenticateApiKey(db: Db, secret: string): Promise<ApiKey
     .executeTakeFirst();
   if (!row) return null;
   if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
-    await db.updateTable('api_keys').set({ last_used_at: sql<Date>`now()` }).where('place_id', '=', row.place_id).where('id', '=', row.id).execute();
+    await db
+      .updateTable('api_keys')
+      .set({ last_used_at: sql<Date>`now()` })
+      .where('place_id', '=', row.place_id)
+      .where('id', '=', row.id)
+      .execute();
   }
   return { kind: 'apiKey', keyId: row.id, placeId: row.place_id, scopes: row.scopes };
 }

@@ -21,7 +21,11 @@ export interface CreateApiKeyInput {
  * nobody (not even an operator) can read it back. Only people (admins) make keys: a key cannot
  * make keys.
  */
-export async function createApiKey(db: Db, actor: Actor, input: CreateApiKeyInput): Promise<{ key: ApiKeyInfo; secret: string }> {
+export async function createApiKey(
+  db: Db,
+  actor: Actor,
+  input: CreateApiKeyInput,
+): Promise<{ key: ApiKeyInfo; secret: string }> {
   if (actor.kind === 'apiKey') throw forbidden();
   const errors = new FieldErrors();
   const name = typeof input.name === 'string' ? input.name.trim() : '';
@@ -52,7 +56,15 @@ export async function createApiKey(db: Db, actor: Actor, input: CreateApiKeyInpu
       .executeTakeFirstOrThrow();
     await audit(trx, actor, { placeId: place.id, action: 'api-key.created', subjectId: id, data: { name, scopes } });
     return {
-      key: { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes, createdAt: row.created_at, lastUsedAt: row.last_used_at, revokedAt: row.revoked_at },
+      key: {
+        id: row.id,
+        name: row.name,
+        prefix: row.prefix,
+        scopes: row.scopes,
+        createdAt: row.created_at,
+        lastUsedAt: row.last_used_at,
+        revokedAt: row.revoked_at,
+      },
       secret,
     };
   });

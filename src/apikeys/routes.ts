@@ -24,34 +24,53 @@ const KeySchema = Type.Object({
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
-const present = (k: ApiKeyInfo) => ({ ...k, createdAt: k.createdAt.toISOString(), lastUsedAt: k.lastUsedAt?.toISOString() ?? null, revokedAt: k.revokedAt?.toISOString() ?? null });
+const present = (k: ApiKeyInfo) => ({
+  ...k,
+  createdAt: k.createdAt.toISOString(),
+  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+  revokedAt: k.revokedAt?.toISOString() ?? null,
+});
 const Params = Type.Object({ slug: Type.String({ maxLength: 60 }) });
 
 /** API keys of a venue: admin page and API (people only: a key cannot manage keys). */
 export async function apiKeyRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { db } = deps;
 
-  async function keysPage(request: FastifyRequest, reply: FastifyReply, place: Place, form: FormState, status = 200, created?: { name: string; secret: string }) {
+  async function keysPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    form: FormState,
+    status = 200,
+    created?: { name: string; secret: string },
+  ) {
     const { t, lang } = request.ctx;
     const keys = await listApiKeys(db, actorOf(request), place.slug);
     const scopes = (form.values.scopes as string[] | undefined) ?? [];
-    const fmt = (d: Date | null) => (d ? d.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: place.timezone }) : '—');
+    const fmt = (d: Date | null) =>
+      d ? d.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: place.timezone }) : '—';
     const body = html`<section>
 ${adminNav(request, place, 'keys')}
-${created
-  ? html`<div class="notice secret" role="status"><p>${t('keys.created', { name: created.name })}</p>
+${
+  created
+    ? html`<div class="notice secret" role="status"><p>${t('keys.created', { name: created.name })}</p>
 <p><label for="new-key">${t('keys.secret')}</label><input id="new-key" readonly value="${created.secret}" class="mono" size="60"></p>
 <p><strong>${t('keys.onlyOnce')}</strong></p></div>`
-  : ''}
+    : ''
+}
 <p>${t('keys.intro')}</p>
 <div class="table-scroll"><table class="list">
 <caption>${t('keys.caption', { count: keys.length })}</caption>
 <thead><tr><th scope="col">${t('labels.name')}</th><th scope="col">${t('keys.prefix')}</th><th scope="col">${t('labels.scopes')}</th><th scope="col">${t('keys.lastUsed')}</th><th scope="col">${t('keys.state')}</th></tr></thead>
 <tbody>${keys.map(
-      (k) => html`<tr><td>${k.name}</td><td class="mono">${k.prefix}…</td><td>${k.scopes.join(', ')}</td><td>${fmt(k.lastUsedAt)}</td>
-<td>${k.revokedAt
-        ? t('keys.revokedAt', { when: fmt(k.revokedAt) })
-        : html`<form method="post" action="/venues/${place.slug}/admin/keys/${k.id}/revoke" class="inline">${csrfField(request)}<button class="danger" type="submit">${t('keys.revoke')}</button></form>`}</td></tr>`,
+      (
+        k,
+      ) => html`<tr><td>${k.name}</td><td class="mono">${k.prefix}…</td><td>${k.scopes.join(', ')}</td><td>${fmt(k.lastUsedAt)}</td>
+<td>${
+        k.revokedAt
+          ? t('keys.revokedAt', { when: fmt(k.revokedAt) })
+          : html`<form method="post" action="/venues/${place.slug}/admin/keys/${k.id}/revoke" class="inline">${csrfField(request)}<button class="danger" type="submit">${t('keys.revoke')}</button></form>`
+      }</td></tr>`,
     )}</tbody>
 </table></div>
 <h2>${t('keys.new')}</h2>
@@ -104,7 +123,15 @@ ${form.errors.filter((e) => e.field === 'scopes').map((e) => html`<p class="erro
   const security: Record<string, string[]>[] = [{ session: [] }];
   app.get(
     '/api/v1/venues/:slug/api-keys',
-    { schema: { tags: ['api-keys'], summary: "A venue's API keys (never their secrets)", security, params: Params, response: responses({ 200: Type.Object({ items: Type.Array(KeySchema) }) }) } },
+    {
+      schema: {
+        tags: ['api-keys'],
+        summary: "A venue's API keys (never their secrets)",
+        security,
+        params: Params,
+        response: responses({ 200: Type.Object({ items: Type.Array(KeySchema) }) }),
+      },
+    },
     async (request) => ({ items: (await listApiKeys(db, actorOf(request), request.params.slug)).map(present) }),
   );
   app.post(
@@ -116,7 +143,10 @@ ${form.errors.filter((e) => e.field === 'scopes').map((e) => html`<p class="erro
         security,
         params: Params,
         body: Type.Object(
-          { name: Type.String({ maxLength: 80 }), scopes: Type.Array(Type.Union(API_SCOPES.map((s) => Type.Literal(s))), { minItems: 1, maxItems: 20 }) },
+          {
+            name: Type.String({ maxLength: 80 }),
+            scopes: Type.Array(Type.Union(API_SCOPES.map((s) => Type.Literal(s))), { minItems: 1, maxItems: 20 }),
+          },
           { additionalProperties: false },
         ),
         response: responses({ 201: Type.Object({ key: KeySchema, secret: Type.String() }) }),

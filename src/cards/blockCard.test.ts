@@ -21,7 +21,13 @@ after(() => t.close());
 
 const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 const status = async (id: string) => (await findCardById(t.db, id))!.status;
-const audits = async (id: string, action: string) => (await t.db.selectFrom('audit_log').select(['place_id', 'actor_person_id']).where('subject_id', '=', id).where('action', '=', action).execute());
+const audits = async (id: string, action: string) =>
+  await t.db
+    .selectFrom('audit_log')
+    .select(['place_id', 'actor_person_id'])
+    .where('subject_id', '=', id)
+    .where('action', '=', action)
+    .execute();
 
 async function linkedCard() {
   const [card] = await makeCards(t.db, 1);
@@ -47,7 +53,11 @@ describe('blocking a lost card', () => {
     const r = await blockCardByHolder(t.db, personActor(holder.id), { cardId: card.id });
     assert.equal(r.changed, true);
     assert.equal(await status(card.id), 'blocked');
-    const row = await t.db.selectFrom('cards').select(['blocked_at', 'blocked_by', 'block_reason']).where('id', '=', card.id).executeTakeFirstOrThrow();
+    const row = await t.db
+      .selectFrom('cards')
+      .select(['blocked_at', 'blocked_by', 'block_reason'])
+      .where('id', '=', card.id)
+      .executeTakeFirstOrThrow();
     assert.ok(row.blocked_at);
     assert.equal(row.blocked_by, holder.id);
     assert.equal((await blockCardByHolder(t.db, personActor(holder.id), { cardId: card.id })).changed, false);
@@ -58,17 +68,43 @@ describe('blocking a lost card', () => {
     const { card } = await linkedCard();
     const cashier = await cashierAt(w.venueA.id);
     const door = await ensurePerson(t.db, `door${n++}@example.org`, 'en');
-    await t.db.insertInto('place_members').values({ place_id: w.venueA.id, person_id: door.id, role: 'door' }).execute();
+    await t.db
+      .insertInto('place_members')
+      .values({ place_id: w.venueA.id, person_id: door.id, role: 'door' })
+      .execute();
     const stranger = await ensurePerson(t.db, `nobody${n++}@example.org`, 'en');
-    await assert.rejects(blockCardAtVenue(t.db, personActor(cashier.id), { slug: w.venueA.slug, cardId: card.id, identityChecked: undefined }),
-      (e: unknown) => e instanceof DomainError && e.code === 'validation' && e.fields[0]!.field === 'identity_checked');
-    await assert.rejects(blockCardAtVenue(t.db, personActor(cashier.id), { slug: w.venueA.slug, cardId: card.id, identityChecked: 'off' }), isCode('validation'));
-    await assert.rejects(blockCardAtVenue(t.db, personActor(stranger.id), { slug: w.venueA.slug, cardId: card.id, identityChecked: 'on' }), isCode('forbidden'));
-    await assert.rejects(blockCardAtVenue(t.db, personActor(door.id), { slug: w.venueA.slug, cardId: card.id, identityChecked: 'on' }), isCode('forbidden'));
-    await assert.rejects(blockCardAtVenue(t.db, personActor(cashier.id), { slug: w.venueB.slug, cardId: card.id, identityChecked: 'on' }), isCode('forbidden'));
+    await assert.rejects(
+      blockCardAtVenue(t.db, personActor(cashier.id), {
+        slug: w.venueA.slug,
+        cardId: card.id,
+        identityChecked: undefined,
+      }),
+      (e: unknown) => e instanceof DomainError && e.code === 'validation' && e.fields[0]!.field === 'identity_checked',
+    );
+    await assert.rejects(
+      blockCardAtVenue(t.db, personActor(cashier.id), { slug: w.venueA.slug, cardId: card.id, identityChecked: 'off' }),
+      isCode('validation'),
+    );
+    await assert.rejects(
+      blockCardAtVenue(t.db, personActor(stranger.id), { slug: w.venueA.slug, cardId: card.id, identityChecked: 'on' }),
+      isCode('forbidden'),
+    );
+    await assert.rejects(
+      blockCardAtVenue(t.db, personActor(door.id), { slug: w.venueA.slug, cardId: card.id, identityChecked: 'on' }),
+      isCode('forbidden'),
+    );
+    await assert.rejects(
+      blockCardAtVenue(t.db, personActor(cashier.id), { slug: w.venueB.slug, cardId: card.id, identityChecked: 'on' }),
+      isCode('forbidden'),
+    );
     assert.equal(await status(card.id), 'active');
     assert.equal((await audits(card.id, 'card.blocked')).length, 0);
-    await blockCardAtVenue(t.db, personActor(cashier.id), { slug: w.venueA.slug, cardId: card.id, identityChecked: 'on', reason: 'lost at the bar' });
+    await blockCardAtVenue(t.db, personActor(cashier.id), {
+      slug: w.venueA.slug,
+      cardId: card.id,
+      identityChecked: 'on',
+      reason: 'lost at the bar',
+    });
     assert.equal(await status(card.id), 'blocked');
     const entries = await audits(card.id, 'card.blocked');
     assert.deepEqual(entries, [{ place_id: w.venueA.id, actor_person_id: cashier.id }]);
@@ -126,14 +162,21 @@ describe('block pages', () => {
     assert.equal(refused.statusCode, 422);
     assert.match(refused.body, /aria-invalid="true"/);
     assert.equal(await status(card.id), 'active');
-    const done = await c.postForm(`/venues/${w.venueA.slug}/cards/${card.id}/block`, { identity_checked: 'on', card_reason: 'lost' });
+    const done = await c.postForm(`/venues/${w.venueA.slug}/cards/${card.id}/block`, {
+      identity_checked: 'on',
+      card_reason: 'lost',
+    });
     assert.equal(done.statusCode, 200);
     assert.equal(await status(card.id), 'blocked');
 
     const stranger = await t.loginAs(`passer${n++}@example.org`);
     assert.equal((await stranger.get(`/venues/${w.venueA.slug}/cards?q=${card.number}`)).statusCode, 403);
     const { card: other } = await linkedCard();
-    assert.equal((await stranger.postForm(`/venues/${w.venueA.slug}/cards/${other.id}/block`, { identity_checked: 'on' })).statusCode, 403);
+    assert.equal(
+      (await stranger.postForm(`/venues/${w.venueA.slug}/cards/${other.id}/block`, { identity_checked: 'on' }))
+        .statusCode,
+      403,
+    );
     assert.equal(await status(other.id), 'active');
   });
 

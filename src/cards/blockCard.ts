@@ -20,16 +20,34 @@ function readReason(errors: FieldErrors, raw: unknown): string {
   return reason;
 }
 
-async function setBlocked(db: Db, actor: Actor, cardId: string, placeId: string | null, reason: string, allowed: (card: Card) => void): Promise<BlockResult> {
+async function setBlocked(
+  db: Db,
+  actor: Actor,
+  cardId: string,
+  placeId: string | null,
+  reason: string,
+  allowed: (card: Card) => void,
+): Promise<BlockResult> {
   return inTransaction(db, async (trx) => {
     const card = await lockCard(trx, cardId);
     allowed(card);
     if (card.status === 'blocked') return { card, changed: false };
-    await trx.updateTable('cards')
-      .set({ status: 'blocked', blocked_at: new Date(), blocked_by: actor.kind === 'person' ? actor.personId : null, block_reason: reason })
+    await trx
+      .updateTable('cards')
+      .set({
+        status: 'blocked',
+        blocked_at: new Date(),
+        blocked_by: actor.kind === 'person' ? actor.personId : null,
+        block_reason: reason,
+      })
       .where('id', '=', card.id)
       .execute();
-    await audit(trx, actor, { placeId, action: 'card.blocked', subjectId: card.id, data: { number: card.number, holder: card.personId, reason } });
+    await audit(trx, actor, {
+      placeId,
+      action: 'card.blocked',
+      subjectId: card.id,
+      data: { number: card.number, holder: card.personId, reason },
+    });
     return { card: { ...card, status: 'blocked' }, changed: true };
   });
 }
@@ -38,7 +56,11 @@ async function setBlocked(db: Db, actor: Actor, cardId: string, placeId: string 
  * The linked holder blocks their card at once (lost, stolen). Someone else's card, or an unknown
  * id, is a 404: the page does not tell whether a card exists.
  */
-export async function blockCardByHolder(db: Db, actor: Actor | null, input: { cardId: string; reason?: unknown }): Promise<BlockResult> {
+export async function blockCardByHolder(
+  db: Db,
+  actor: Actor | null,
+  input: { cardId: string; reason?: unknown },
+): Promise<BlockResult> {
   requirePerson(actor);
   const errors = new FieldErrors();
   const reason = readReason(errors, input.reason ?? 'lost');
@@ -54,10 +76,15 @@ export async function blockCardByHolder(db: Db, actor: Actor | null, input: { ca
  * them, after checking their identity: the "identity checked" box must be ticked. Audited with the
  * venue.
  */
-export async function blockCardAtVenue(db: Db, actor: Actor | null, input: { slug: string; cardId: string; identityChecked: unknown; reason?: unknown }): Promise<BlockResult> {
+export async function blockCardAtVenue(
+  db: Db,
+  actor: Actor | null,
+  input: { slug: string; cardId: string; identityChecked: unknown; reason?: unknown },
+): Promise<BlockResult> {
   requirePerson(actor);
   const errors = new FieldErrors();
-  if (input.identityChecked !== true && input.identityChecked !== 'on' && input.identityChecked !== '1') errors.add('identity_checked', 'cards.identity-required');
+  if (input.identityChecked !== true && input.identityChecked !== 'on' && input.identityChecked !== '1')
+    errors.add('identity_checked', 'cards.identity-required');
   const reason = readReason(errors, input.reason);
   const place = await getPlaceBySlug(db, input.slug);
   await authorize(db, actor, place.id, 'till');
@@ -77,7 +104,11 @@ export async function unblockCard(db: Db, actor: Actor | null, input: { cardId: 
   return inTransaction(db, async (trx) => {
     const card = await lockCard(trx, input.cardId);
     if (card.status === 'active') return { card, changed: false };
-    await trx.updateTable('cards').set({ status: 'active', blocked_at: null, blocked_by: null, block_reason: '' }).where('id', '=', card.id).execute();
+    await trx
+      .updateTable('cards')
+      .set({ status: 'active', blocked_at: null, blocked_by: null, block_reason: '' })
+      .where('id', '=', card.id)
+      .execute();
     await audit(trx, actor, { action: 'card.unblocked', subjectId: card.id, data: { number: card.number } });
     return { card: { ...card, status: 'active' }, changed: true };
   });

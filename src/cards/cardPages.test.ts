@@ -24,12 +24,19 @@ before(async () => {
 after(() => t.close());
 
 const newIp = () => `10.0.${Math.floor(++ipCounter / 250)}.${ipCounter % 250}`;
-const get = (c: Client, url: string, ip: string, lang = 'en') => c.get(url, { 'x-forwarded-for': ip, 'accept-language': lang });
+const get = (c: Client, url: string, ip: string, lang = 'en') =>
+  c.get(url, { 'x-forwarded-for': ip, 'accept-language': lang });
 async function post(c: Client, url: string, ip: string, form: Record<string, string> = {}) {
   const params = new URLSearchParams({ _csrf: await c.token(), ...form });
-  return c.request({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip }, payload: params.toString() });
+  return c.request({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
+    payload: params.toString(),
+  });
 }
-const balance = async (id: string) => (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', id).executeTakeFirstOrThrow()).balance;
+const balance = async (id: string) =>
+  (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', id).executeTakeFirstOrThrow()).balance;
 
 describe('/cards/<token>', () => {
   test('an anonymous card shows its number, status, balances and recent history, in English and French', async () => {
@@ -60,8 +67,19 @@ describe('/cards/<token>', () => {
     const ip = newIp();
     const reference = await get(c, '/no-such-page-at-all', ip);
     assert.equal(reference.statusCode, 404);
-    const strip = (body: string) => body.replace(/<head>[\s\S]*<\/head>/, '').replace(/href="[^"]*\?lang=[^"]*"/g, '').replace(/value="[^"]*"/g, '');
-    for (const url of [`/cards/${card!.token}x`, `/cards/${'A'.repeat(43)}`, '/cards/short', `/cards/${card!.uid}`, `/cards/${encodeURIComponent(card!.number)}`, `/cards/${card!.id}`]) {
+    const strip = (body: string) =>
+      body
+        .replace(/<head>[\s\S]*<\/head>/, '')
+        .replace(/href="[^"]*\?lang=[^"]*"/g, '')
+        .replace(/value="[^"]*"/g, '');
+    for (const url of [
+      `/cards/${card!.token}x`,
+      `/cards/${'A'.repeat(43)}`,
+      '/cards/short',
+      `/cards/${card!.uid}`,
+      `/cards/${encodeURIComponent(card!.number)}`,
+      `/cards/${card!.id}`,
+    ]) {
       const r = await get(c, url, ip);
       assert.equal(r.statusCode, 404, url);
       assert.equal(strip(r.body), strip(reference.body), url);
@@ -69,8 +87,13 @@ describe('/cards/<token>', () => {
     }
     // Linking by UID or number gives nothing either.
     const someone = await t.loginAs(`stranger-${ipCounter}@example.org`);
-    for (const key of [card!.uid, card!.number, card!.id]) assert.equal((await post(someone, `/cards/${encodeURIComponent(key)}/link`, ip)).statusCode, 404);
-    assert.equal((await t.db.selectFrom('cards').select('person_id').where('id', '=', card!.id).executeTakeFirstOrThrow()).person_id, null);
+    for (const key of [card!.uid, card!.number, card!.id])
+      assert.equal((await post(someone, `/cards/${encodeURIComponent(key)}/link`, ip)).statusCode, 404);
+    assert.equal(
+      (await t.db.selectFrom('cards').select('person_id').where('id', '=', card!.id).executeTakeFirstOrThrow())
+        .person_id,
+      null,
+    );
   });
 
   test(`token lookups are limited to ${TOKEN_LOOKUPS_PER_MINUTE} a minute per client address (429), valid or not`, async () => {
@@ -87,7 +110,11 @@ describe('/cards/<token>', () => {
     assert.ok(!refused.body.includes(card!.number));
     const someone = await t.loginAs(`limited-${ipCounter}@example.org`);
     assert.equal((await post(someone, `/cards/${card!.token}/link`, ip)).statusCode, 429);
-    assert.equal((await t.db.selectFrom('cards').select('person_id').where('id', '=', card!.id).executeTakeFirstOrThrow()).person_id, null);
+    assert.equal(
+      (await t.db.selectFrom('cards').select('person_id').where('id', '=', card!.id).executeTakeFirstOrThrow())
+        .person_id,
+      null,
+    );
     // Another address is not affected.
     assert.equal((await get(c, `/cards/${card!.token}`, newIp())).statusCode, 200);
   });
@@ -95,7 +122,10 @@ describe('/cards/<token>', () => {
   test('the limiter counts per key and forgets a finished window', () => {
     let now = 0;
     const limiter = new TokenLookupLimiter(3, 60_000, () => now);
-    assert.deepEqual([1, 2, 3, 4].map(() => limiter.take('a')), [true, true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => limiter.take('a')),
+      [true, true, true, false],
+    );
     assert.equal(limiter.take('b'), true);
     assert.equal(limiter.retryAfter('a'), 60);
     now = 60_000;
@@ -138,11 +168,12 @@ describe('linking from the card page', () => {
     const done = await post(c, `/cards/${card!.token}/link`, ip);
     assert.equal(done.statusCode, 303);
     assert.equal(done.headers.location, '/account/cards?linked=1');
-    const person = (await t.db.selectFrom('people').select('id').where('email', '=', email).executeTakeFirstOrThrow()).id;
+    const person = (await t.db.selectFrom('people').select('id').where('email', '=', email).executeTakeFirstOrThrow())
+      .id;
     const wallet = await ensureAccount(t.db, { currencyId: w.euro.id, ownerKind: 'person', ownerRef: person });
     assert.equal(await balance(wallet.id), 800);
     assert.equal(await balance(account.id), 0);
-    const mine = await c.get("/account/cards?linked=1&lang=en");
+    const mine = await c.get('/account/cards?linked=1&lang=en');
     assert.match(mine.body, new RegExp(card!.number));
     assert.match(mine.body, /pays from your wallet/);
     // Again: nothing more happens; someone else: 409.
@@ -153,7 +184,12 @@ describe('linking from the card page', () => {
     assert.equal(conflict.statusCode, 409);
     assert.match(conflict.body, /Carte déjà liée/);
     // Without the CSRF token: refused.
-    const forged = await c.request({ method: 'POST', url: `/cards/${card!.token}/link`, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip }, payload: '' });
+    const forged = await c.request({
+      method: 'POST',
+      url: `/cards/${card!.token}/link`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
+      payload: '',
+    });
     assert.equal(forged.statusCode, 403);
   });
 
@@ -169,7 +205,11 @@ describe('linking from the card page', () => {
     const email = `newcomer-${ipCounter}@example.org`;
     await c.get(`/login?next=${encodeURIComponent(next)}`);
     await c.postForm('/login', { email, next });
-    const stored = await t.db.selectFrom('login_tokens').select('next_path').where('email', '=', email).executeTakeFirstOrThrow();
+    const stored = await t.db
+      .selectFrom('login_tokens')
+      .select('next_path')
+      .where('email', '=', email)
+      .executeTakeFirstOrThrow();
     assert.equal(stored.next_path, next);
     assert.ok(!stored.next_path!.includes(card!.token), 'the QR token is not stored with the login link');
     const link = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo(email))!.text)![0];
@@ -183,8 +223,13 @@ describe('linking from the card page', () => {
     const done = await c.postForm(next, {});
     assert.equal(done.statusCode, 303);
     assert.equal(await balance(account.id), 0);
-    const person = (await t.db.selectFrom('people').select('id').where('email', '=', email).executeTakeFirstOrThrow()).id;
-    assert.equal((await t.db.selectFrom('cards').select('person_id').where('id', '=', card!.id).executeTakeFirstOrThrow()).person_id, person);
+    const person = (await t.db.selectFrom('people').select('id').where('email', '=', email).executeTakeFirstOrThrow())
+      .id;
+    assert.equal(
+      (await t.db.selectFrom('cards').select('person_id').where('id', '=', card!.id).executeTakeFirstOrThrow())
+        .person_id,
+      person,
+    );
   });
 
   test('claim tickets: forged, altered or expired ones are a 404', async () => {
@@ -193,12 +238,22 @@ describe('linking from the card page', () => {
     const ticket = makeClaimTicket(secret, card!.id, Date.now());
     assert.equal(readClaimTicket(secret, ticket), card!.id);
     assert.equal(readClaimTicket('other-secret', ticket), null);
-    assert.equal(readClaimTicket(secret, ticket.replace(/\.(\d+)\./, (_m, e: string) => `.${Number(e) + 1}.`)), null);
+    assert.equal(
+      readClaimTicket(
+        secret,
+        ticket.replace(/\.(\d+)\./, (_m, e: string) => `.${Number(e) + 1}.`),
+      ),
+      null,
+    );
     assert.equal(readClaimTicket(secret, makeClaimTicket(secret, card!.id, Date.now() - 3 * 3600_000)), null);
     const c = await t.loginAs(`forger-${ipCounter}@example.org`);
-    assert.equal((await c.get(`/cards/claim/${ticket}`)).statusCode, 404, 'signed with another secret than the node\'s');
+    assert.equal((await c.get(`/cards/claim/${ticket}`)).statusCode, 404, "signed with another secret than the node's");
     assert.equal((await c.postForm(`/cards/claim/${card!.id}.99999999999.${'A'.repeat(43)}`, {})).statusCode, 404);
-    assert.equal((await t.db.selectFrom('cards').select('person_id').where('id', '=', card!.id).executeTakeFirstOrThrow()).person_id, null);
+    assert.equal(
+      (await t.db.selectFrom('cards').select('person_id').where('id', '=', card!.id).executeTakeFirstOrThrow())
+        .person_id,
+      null,
+    );
   });
 });
 
@@ -206,11 +261,15 @@ describe('catalogues', () => {
   test('the problems of the cards module read in both languages', () => {
     for (const lang of ['fr', 'en'] as const) {
       for (const code of ['card-already-linked', 'card-blocked']) {
-        for (const part of ['title', 'detail', 'about']) assert.notEqual(translate(lang, `problems.${code}.${part}`), `problems.${code}.${part}`);
+        for (const part of ['title', 'detail', 'about'])
+          assert.notEqual(translate(lang, `problems.${code}.${part}`), `problems.${code}.${part}`);
       }
       assert.match(translate(lang, 'problems.card-already-linked.detail', { number: 'N-1' }), /N-1/);
     }
-    assert.notEqual(translate('fr', 'cards.import.uid', { value: 'x' }), translate('en', 'cards.import.uid', { value: 'x' }));
+    assert.notEqual(
+      translate('fr', 'cards.import.uid', { value: 'x' }),
+      translate('en', 'cards.import.uid', { value: 'x' }),
+    );
   });
 
   test('the audit has the link', async () => {

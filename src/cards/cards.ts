@@ -45,7 +45,13 @@ export function derivedUuid(...parts: string[]): string {
 
 const CARD_COLUMNS = ['id', 'uid', 'number', 'status', 'person_id'] as const;
 type CardRow = { id: string; uid: string; number: string; status: CardStatus; person_id: string | null };
-const toCard = (row: CardRow): Card => ({ id: row.id, uid: row.uid, number: row.number, status: row.status, personId: row.person_id });
+const toCard = (row: CardRow): Card => ({
+  id: row.id,
+  uid: row.uid,
+  number: row.number,
+  status: row.status,
+  personId: row.person_id,
+});
 
 /** The card with this UID (as read by an NFC reader), or null. Not locked: a till re-reads it with lockCard. */
 export async function findCardByUid(db: Db, uid: string): Promise<Card | null> {
@@ -58,7 +64,11 @@ export async function findCardByUid(db: Db, uid: string): Promise<Card | null> {
 /** The card whose printed QR token this is, or null (a malformed token is simply unknown). Looked up by hash only. */
 export async function findCardByToken(db: Db, token: unknown): Promise<Card | null> {
   if (typeof token !== 'string' || !TOKEN_RE.test(token)) return null;
-  const row = await db.selectFrom('cards').select(CARD_COLUMNS).where('qr_token_sha256', '=', hashQrToken(token)).executeTakeFirst();
+  const row = await db
+    .selectFrom('cards')
+    .select(CARD_COLUMNS)
+    .where('qr_token_sha256', '=', hashQrToken(token))
+    .executeTakeFirst();
   return row ? toCard(row) : null;
 }
 
@@ -78,7 +88,12 @@ export async function findCardById(db: Db, id: string): Promise<Card | null> {
  * one read before the lock. Several cards in one transaction: lock them in id order.
  */
 export async function lockCard(trx: Trx, cardId: string): Promise<Card> {
-  const row = await trx.selectFrom('cards').select(CARD_COLUMNS).where('id', '=', cardId).forUpdate().executeTakeFirst();
+  const row = await trx
+    .selectFrom('cards')
+    .select(CARD_COLUMNS)
+    .where('id', '=', cardId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!row) throw notFound('card');
   return toCard(row);
 }
@@ -90,7 +105,13 @@ export async function lockCard(trx: Trx, cardId: string): Promise<Card> {
  */
 export async function lockCardsByUid(trx: Trx, uids: string[]): Promise<Map<string, Card>> {
   if (uids.length === 0) return new Map();
-  const rows = await trx.selectFrom('cards').select(CARD_COLUMNS).where('uid', 'in', uids).orderBy('id').forUpdate().execute();
+  const rows = await trx
+    .selectFrom('cards')
+    .select(CARD_COLUMNS)
+    .where('uid', 'in', uids)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
   return new Map(rows.map((r) => [r.uid, toCard(r)]));
 }
 
@@ -132,14 +153,39 @@ export interface CardView extends Card {
   holderName: string | null;
 }
 
-const VIEW_COLUMNS = ['c.id', 'c.uid', 'c.number', 'c.status', 'c.person_id', 'c.linked_at', 'c.blocked_at', 'b.name as batch_name', 'p.name as holder_name'] as const;
+const VIEW_COLUMNS = [
+  'c.id',
+  'c.uid',
+  'c.number',
+  'c.status',
+  'c.person_id',
+  'c.linked_at',
+  'c.blocked_at',
+  'b.name as batch_name',
+  'p.name as holder_name',
+] as const;
 
 function viewQuery(db: Db) {
-  return db.selectFrom('cards as c').innerJoin('card_batches as b', 'b.id', 'c.batch_id').leftJoin('people as p', 'p.id', 'c.person_id').select(VIEW_COLUMNS);
+  return db
+    .selectFrom('cards as c')
+    .innerJoin('card_batches as b', 'b.id', 'c.batch_id')
+    .leftJoin('people as p', 'p.id', 'c.person_id')
+    .select(VIEW_COLUMNS);
 }
 
-type ViewRow = CardRow & { linked_at: Date | null; blocked_at: Date | null; batch_name: string; holder_name: string | null };
-const toView = (r: ViewRow): CardView => ({ ...toCard(r), batchName: r.batch_name, linkedAt: r.linked_at, blockedAt: r.blocked_at, holderName: r.holder_name });
+type ViewRow = CardRow & {
+  linked_at: Date | null;
+  blocked_at: Date | null;
+  batch_name: string;
+  holder_name: string | null;
+};
+const toView = (r: ViewRow): CardView => ({
+  ...toCard(r),
+  batchName: r.batch_name,
+  linkedAt: r.linked_at,
+  blockedAt: r.blocked_at,
+  holderName: r.holder_name,
+});
 
 /** The cards linked to a person, newest link first. */
 export async function cardsOfPerson(db: Db, personId: string): Promise<CardView[]> {
@@ -153,10 +199,12 @@ export async function searchCards(db: Db, query: string): Promise<CardView[]> {
   const uid = normaliseUid(q);
   const compact = q.replace(/\s+/g, '').toUpperCase();
   const rows = await viewQuery(db)
-    .where((eb) => eb.or([
-      eb(sql<string>`upper(replace(c.number, ' ', ''))`, '=', compact),
-      ...(uid ? [eb('c.uid', '=', uid)] : []),
-    ]))
+    .where((eb) =>
+      eb.or([
+        eb(sql<string>`upper(replace(c.number, ' ', ''))`, '=', compact),
+        ...(uid ? [eb('c.uid', '=', uid)] : []),
+      ]),
+    )
     .limit(10)
     .execute();
   return rows.map(toView);

@@ -23,12 +23,15 @@ export async function cardsCommand(
   }
   const report = await importCards(db, SYSTEM, { name: input.name, csv, apply: !input.check });
   if (report.rejected.length > 0) {
-    for (const r of report.rejected) out.stderr(`line ${r.line}: ${translate('en', `cards.import.${r.reason}`, r.params)}\n`);
+    for (const r of report.rejected)
+      out.stderr(`line ${r.line}: ${translate('en', `cards.import.${r.reason}`, r.params)}\n`);
     out.stderr(`rezo: ${report.rejected.length} row(s) refused; nothing was imported\n`);
     return 1;
   }
-  out.stdout(report.imported
-    ? `${report.accepted} card(s) imported in batch "${input.name}" (${report.batchId})\n`
-    : `${report.accepted} card(s) ready to import; nothing written (--check)\n`);
+  out.stdout(
+    report.imported
+      ? `${report.accepted} card(s) imported in batch "${input.name}" (${report.batchId})\n`
+      : `${report.accepted} card(s) ready to import; nothing written (--check)\n`,
+  );
   return 0;
 }

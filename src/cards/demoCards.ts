@@ -54,8 +54,13 @@ export async function loadDemoCards(trx: Trx): Promise<DemoCardsResult> {
   const cards = Array.from({ length: DEMO_CARDS }, (_, i) => demoCard(i + 1));
   const csv = csvLine(['uid', 'number', 'qr_token']) + cards.map((c) => csvLine([c.uid, c.number, c.token])).join('');
   const report = await importCards(trx, SYSTEM, { name: 'Cartes démo', csv, apply: true });
-  if (!report.imported || !report.batchId) throw new Error(`demo cards not imported: ${JSON.stringify(report.rejected.slice(0, 3))}`);
-  const ids = new Map((await trx.selectFrom('cards').select(['id', 'number']).where('batch_id', '=', report.batchId).execute()).map((c) => [c.number, c.id]));
+  if (!report.imported || !report.batchId)
+    throw new Error(`demo cards not imported: ${JSON.stringify(report.rejected.slice(0, 3))}`);
+  const ids = new Map(
+    (await trx.selectFrom('cards').select(['id', 'number']).where('batch_id', '=', report.batchId).execute()).map(
+      (c) => [c.number, c.id],
+    ),
+  );
   const idOf = (n: number) => ids.get(demoCard(n).number)!;
 
   const euro = await findCurrency(trx, 'REZO');
@@ -64,20 +69,37 @@ export async function loadDemoCards(trx: Trx): Promise<DemoCardsResult> {
     if (!euro) return;
     const account = await ensureAccount(trx, { currencyId: euro.id, ownerKind: 'card', ownerRef: idOf(n) });
     await mintAgainstPayment(trx, SYSTEM, {
-      id: derivedUuid('rezo-demo-card-mint', String(n)), currencyCode: euro.code, accountId: account.id, amount,
-      payment: { provider: 'cash', reference: `cash-demo-card-${n}` }, metadata: { card: demoCard(n).number },
+      id: derivedUuid('rezo-demo-card-mint', String(n)),
+      currencyCode: euro.code,
+      accountId: account.id,
+      amount,
+      payment: { provider: 'cash', reference: `cash-demo-card-${n}` },
+      metadata: { card: demoCard(n).number },
     });
   };
   for (let n = 1; n <= 25; n++) await fund(n, (4 + (n % 7)) * 500);
   if (gift?.issuerPlaceId) {
     for (const n of [1, 2, 3, 21]) {
       const account = await ensureAccount(trx, { currencyId: gift.id, ownerKind: 'card', ownerRef: idOf(n) });
-      await mintAgainstPayment(trx, SYSTEM, { id: derivedUuid('rezo-demo-card-gift', String(n)), currencyCode: gift.code, accountId: account.id, amount: 1500, placeId: gift.issuerPlaceId });
+      await mintAgainstPayment(trx, SYSTEM, {
+        id: derivedUuid('rezo-demo-card-gift', String(n)),
+        currencyCode: gift.code,
+        accountId: account.id,
+        amount: 1500,
+        placeId: gift.issuerPlaceId,
+      });
     }
   }
 
   // Demo people of the wallet (demo ledger): the first ones get cards.
-  const people = await trx.selectFrom('people').select(['id', 'email']).where('email', 'like', '%@demo.rezo.test').where('email', '~', '[0-9]@').orderBy('email').limit(11).execute();
+  const people = await trx
+    .selectFrom('people')
+    .select(['id', 'email'])
+    .where('email', 'like', '%@demo.rezo.test')
+    .where('email', '~', '[0-9]@')
+    .orderBy('email')
+    .limit(11)
+    .execute();
   const linked: DemoCardsResult['linked'] = [];
   for (const [k, p] of people.slice(0, 10).entries()) {
     const n = 21 + k;
@@ -91,13 +113,26 @@ export async function loadDemoCards(trx: Trx): Promise<DemoCardsResult> {
   const places = await trx.selectFrom('places').select(['id', 'slug', 'name']).orderBy('slug').execute();
   const staff: DemoCardsResult['staff'] = [];
   for (const [k, place] of places.slice(0, 4).entries()) {
-    let cashier = await trx.selectFrom('place_members as m').innerJoin('people as p', 'p.id', 'm.person_id').select(['p.id', 'p.email'])
-      .where('m.place_id', '=', place.id).where('m.role', '=', 'cashier').orderBy('p.email').executeTakeFirst();
+    let cashier = await trx
+      .selectFrom('place_members as m')
+      .innerJoin('people as p', 'p.id', 'm.person_id')
+      .select(['p.id', 'p.email'])
+      .where('m.place_id', '=', place.id)
+      .where('m.role', '=', 'cashier')
+      .orderBy('p.email')
+      .executeTakeFirst();
     if (!cashier) {
       const person = await ensurePerson(trx, `caisse.${place.slug}@demo.rezo.test`, 'fr');
-      await trx.updateTable('people').set({ name: `Caisse ${place.name}` }).where('id', '=', person.id).execute();
-      await trx.insertInto('place_members').values({ place_id: place.id, person_id: person.id, role: 'cashier' })
-        .onConflict((oc) => oc.columns(['place_id', 'person_id']).doUpdateSet({ role: 'cashier' })).execute();
+      await trx
+        .updateTable('people')
+        .set({ name: `Caisse ${place.name}` })
+        .where('id', '=', person.id)
+        .execute();
+      await trx
+        .insertInto('place_members')
+        .values({ place_id: place.id, person_id: person.id, role: 'cashier' })
+        .onConflict((oc) => oc.columns(['place_id', 'person_id']).doUpdateSet({ role: 'cashier' }))
+        .execute();
       cashier = { id: person.id, email: person.email };
     }
     const n = 91 + k;
@@ -105,5 +140,11 @@ export async function loadDemoCards(trx: Trx): Promise<DemoCardsResult> {
     staff.push({ ...demoCard(n), place: place.slug, email: cashier.email });
   }
 
-  return { batchId: report.batchId, anonymous: [1, 2, 3].map(demoCard), linked: linked.slice(0, 3), blocked: { ...demoCard(31), email: holder.email }, staff };
+  return {
+    batchId: report.batchId,
+    anonymous: [1, 2, 3].map(demoCard),
+    linked: linked.slice(0, 3),
+    blocked: { ...demoCard(31), email: holder.email },
+    staff,
+  };
 }

@@ -20,11 +20,18 @@ before(async () => {
 after(() => t.close());
 
 const counts = async () => {
-  const r = await sql<{ cards: number; batches: number }>`select (select count(*)::int from cards) as cards, (select count(*)::int from card_batches) as batches`.execute(t.db);
+  const r = await sql<{
+    cards: number;
+    batches: number;
+  }>`select (select count(*)::int from cards) as cards, (select count(*)::int from card_batches) as batches`.execute(
+    t.db,
+  );
   return r.rows[0]!;
 };
 const isValidation = (field: string, message?: string) => (e: unknown) =>
-  e instanceof DomainError && e.code === 'validation' && e.fields.some((f) => f.field === field && (!message || f.message === message));
+  e instanceof DomainError &&
+  e.code === 'validation' &&
+  e.fields.some((f) => f.field === field && (!message || f.message === message));
 
 describe('importCards', () => {
   test('a good file: preview writes nothing, import stores the cards with only the hash of each token', async () => {
@@ -53,7 +60,12 @@ describe('importCards', () => {
     assert.equal(row.qr_token_sha256, hashQrToken(lines[0]!.token));
     assert.ok(!JSON.stringify(row).includes(lines[0]!.token));
     assert.equal((await findCardByToken(t.db, lines[0]!.token))!.id, first!.id);
-    const audit = await t.db.selectFrom('audit_log').select(['action', 'subject_id']).where('action', '=', 'cards.imported').where('subject_id', '=', done.batchId).execute();
+    const audit = await t.db
+      .selectFrom('audit_log')
+      .select(['action', 'subject_id'])
+      .where('action', '=', 'cards.imported')
+      .where('subject_id', '=', done.batchId)
+      .execute();
     assert.equal(audit.length, 1);
   });
 
@@ -77,10 +89,21 @@ describe('importCards', () => {
       const report = await importCards(t.db, SYSTEM, { name: 'Bad', csv: csvOf(rows), apply });
       assert.equal(report.imported, false);
       assert.equal(report.accepted, 1);
-      assert.deepEqual(report.rejected.map((r) => [r.line, r.reason]), [
-        [3, 'uid'], [4, 'uid'], [5, 'token-short'], [6, 'token-chars'], [7, 'missing'], [8, 'duplicate-uid'], [9, 'duplicate-number'], [10, 'duplicate-token'],
-        [11, 'number'], [12, 'uid'],
-      ]);
+      assert.deepEqual(
+        report.rejected.map((r) => [r.line, r.reason]),
+        [
+          [3, 'uid'],
+          [4, 'uid'],
+          [5, 'token-short'],
+          [6, 'token-chars'],
+          [7, 'missing'],
+          [8, 'duplicate-uid'],
+          [9, 'duplicate-number'],
+          [10, 'duplicate-token'],
+          [11, 'number'],
+          [12, 'uid'],
+        ],
+      );
       assert.deepEqual(report.rejected[4]!.params, { column: 'number' });
       assert.deepEqual(report.rejected[5]!.params, { other: 2 });
     }
@@ -91,11 +114,23 @@ describe('importCards', () => {
     const existing = cardLine();
     await importCards(t.db, SYSTEM, { name: 'First', csv: csvOf([existing]), apply: true });
     const fresh = cardLine();
-    const rows = [fresh, { ...cardLine(), uid: existing.uid }, { ...cardLine(), number: ` ${existing.number.slice(0, 3)} ${existing.number.slice(3)}` }, { ...cardLine(), token: existing.token }];
+    const rows = [
+      fresh,
+      { ...cardLine(), uid: existing.uid },
+      { ...cardLine(), number: ` ${existing.number.slice(0, 3)} ${existing.number.slice(3)}` },
+      { ...cardLine(), token: existing.token },
+    ];
     const before = await counts();
     const report = await importCards(t.db, SYSTEM, { name: 'Second', csv: csvOf(rows), apply: true });
     assert.equal(report.imported, false);
-    assert.deepEqual(report.rejected.map((r) => [r.line, r.reason]), [[3, 'exists-uid'], [4, 'exists-number'], [5, 'exists-token']]);
+    assert.deepEqual(
+      report.rejected.map((r) => [r.line, r.reason]),
+      [
+        [3, 'exists-uid'],
+        [4, 'exists-number'],
+        [5, 'exists-token'],
+      ],
+    );
     assert.deepEqual(await counts(), before);
     assert.equal(await findCardByUid(t.db, fresh.uid), null);
   });
@@ -110,25 +145,58 @@ describe('importCards', () => {
 
   test('file-level errors: missing header, empty file, no name; only operators import', async () => {
     const l = cardLine();
-    await assert.rejects(importCards(t.db, SYSTEM, { name: 'X', csv: `uid,number\n${l.uid},${l.number}\n`, apply: true }), isValidation('file', 'cards.csv-header'));
-    await assert.rejects(importCards(t.db, SYSTEM, { name: 'X', csv: 'uid,number,qr_token\n', apply: true }), isValidation('file', 'cards.csv-empty'));
-    await assert.rejects(importCards(t.db, SYSTEM, { name: 'X', csv: '', apply: true }), isValidation('file', 'required'));
-    await assert.rejects(importCards(t.db, SYSTEM, { name: '  ', csv: csvOf([l]), apply: true }), isValidation('name', 'required'));
-    await assert.rejects(importCards(t.db, SYSTEM, { name: 'x'.repeat(121), csv: csvOf([l]), apply: true }), isValidation('name', 'too-long'));
+    await assert.rejects(
+      importCards(t.db, SYSTEM, { name: 'X', csv: `uid,number\n${l.uid},${l.number}\n`, apply: true }),
+      isValidation('file', 'cards.csv-header'),
+    );
+    await assert.rejects(
+      importCards(t.db, SYSTEM, { name: 'X', csv: 'uid,number,qr_token\n', apply: true }),
+      isValidation('file', 'cards.csv-empty'),
+    );
+    await assert.rejects(
+      importCards(t.db, SYSTEM, { name: 'X', csv: '', apply: true }),
+      isValidation('file', 'required'),
+    );
+    await assert.rejects(
+      importCards(t.db, SYSTEM, { name: '  ', csv: csvOf([l]), apply: true }),
+      isValidation('name', 'required'),
+    );
+    await assert.rejects(
+      importCards(t.db, SYSTEM, { name: 'x'.repeat(121), csv: csvOf([l]), apply: true }),
+      isValidation('name', 'too-long'),
+    );
     const someone = await ensurePerson(t.db, 'not-operator@example.org', 'fr');
     const before = await counts();
-    await assert.rejects(importCards(t.db, personActor(someone.id), { name: 'X', csv: csvOf([l]), apply: true }), (e: unknown) => e instanceof DomainError && e.code === 'forbidden');
-    await assert.rejects(listCardBatches(t.db, personActor(someone.id)), (e: unknown) => e instanceof DomainError && e.code === 'forbidden');
+    await assert.rejects(
+      importCards(t.db, personActor(someone.id), { name: 'X', csv: csvOf([l]), apply: true }),
+      (e: unknown) => e instanceof DomainError && e.code === 'forbidden',
+    );
+    await assert.rejects(
+      listCardBatches(t.db, personActor(someone.id)),
+      (e: unknown) => e instanceof DomainError && e.code === 'forbidden',
+    );
     assert.deepEqual(await counts(), before);
   });
 
   test('two imports of the same cards at once: one batch, never the cards twice', async () => {
     const lines = [cardLine(), cardLine()];
-    const results = await Promise.allSettled([1, 2, 3].map(() => importCards(t.db, SYSTEM, { name: 'Race', csv: csvOf(lines), apply: true })));
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(() => importCards(t.db, SYSTEM, { name: 'Race', csv: csvOf(lines), apply: true })),
+    );
     const imported = results.filter((r) => r.status === 'fulfilled' && r.value.imported);
     assert.equal(imported.length, 1);
-    for (const r of results) if (r.status === 'fulfilled' && !r.value.imported) assert.equal(r.value.rejected[0]!.reason, 'exists-uid');
-    assert.equal(Number((await sql<{ n: string }>`select count(*) as n from cards where uid in (${lines[0]!.uid}, ${lines[1]!.uid})`.execute(t.db)).rows[0]!.n), 2);
+    for (const r of results)
+      if (r.status === 'fulfilled' && !r.value.imported) assert.equal(r.value.rejected[0]!.reason, 'exists-uid');
+    assert.equal(
+      Number(
+        (
+          await sql<{
+            n: string;
+          }>`select count(*) as n from cards where uid in (${lines[0]!.uid}, ${lines[1]!.uid})`.execute(t.db)
+        ).rows[0]!.n,
+      ),
+      2,
+    );
   });
 });
 
@@ -171,7 +239,11 @@ describe('/admin/cards', () => {
     assert.match(preview.body, /2 cards ready to import/);
     assert.deepEqual(await counts(), before);
     const csv = /<textarea name="csv" hidden aria-hidden="true">([^<]*)<\/textarea>/.exec(preview.body)![1]!;
-    const done = await client.postForm('/admin/cards/import', { apply: '1', name: 'Web batch', csv: csv.replace(/&quot;/g, '"').replace(/&amp;/g, '&') });
+    const done = await client.postForm('/admin/cards/import', {
+      apply: '1',
+      name: 'Web batch',
+      csv: csv.replace(/&quot;/g, '"').replace(/&amp;/g, '&'),
+    });
     assert.equal(done.statusCode, 200);
     assert.match(done.body, /2 cards imported/);
     assert.deepEqual(await counts(), { cards: before.cards + 2, batches: before.batches + 1 });
@@ -188,7 +260,16 @@ describe('/admin/cards', () => {
 
     const someone = await t.loginAs('someone-cards@example.org');
     assert.equal((await someone.get('/admin/cards')).statusCode, 403);
-    assert.equal((await someone.postMultipart('/admin/cards/import', { name: 'X', apply: '1' }, { file: { ...file, bytes: Buffer.from(csvOf([cardLine()])) } })).statusCode, 403);
+    assert.equal(
+      (
+        await someone.postMultipart(
+          '/admin/cards/import',
+          { name: 'X', apply: '1' },
+          { file: { ...file, bytes: Buffer.from(csvOf([cardLine()])) } },
+        )
+      ).statusCode,
+      403,
+    );
     assert.deepEqual(await counts(), { cards: before.cards + 2, batches: before.batches + 1 });
   });
 });

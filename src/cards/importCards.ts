@@ -12,9 +12,17 @@ const COLUMNS = ['uid', 'number', 'qr_token'] as const;
 
 /** Why a row is refused: catalogue key `cards.import.<reason>`. */
 export type RejectReason =
-  | 'missing' | 'uid' | 'number' | 'token-short' | 'token-chars'
-  | 'duplicate-uid' | 'duplicate-number' | 'duplicate-token'
-  | 'exists-uid' | 'exists-number' | 'exists-token';
+  | 'missing'
+  | 'uid'
+  | 'number'
+  | 'token-short'
+  | 'token-chars'
+  | 'duplicate-uid'
+  | 'duplicate-number'
+  | 'duplicate-token'
+  | 'exists-uid'
+  | 'exists-number'
+  | 'exists-token';
 
 export interface CardImportReport {
   /** Rows that would be (or were) imported. */
@@ -47,7 +55,11 @@ function requireOperator(actor: Actor) {
  * Only the SHA-256 of each QR token is stored. Imports are serialised (an advisory lock), so the
  * database checks cannot be raced by a second import; the unique indexes are the backstop.
  */
-export async function importCards(db: Db, actor: Actor, input: { name: unknown; csv: unknown; apply: boolean }): Promise<CardImportReport> {
+export async function importCards(
+  db: Db,
+  actor: Actor,
+  input: { name: unknown; csv: unknown; apply: boolean },
+): Promise<CardImportReport> {
   requireOperator(actor);
   const errors = new FieldErrors();
   const name = typeof input.name === 'string' ? input.name.trim() : '';
@@ -70,7 +82,8 @@ export async function importCards(db: Db, actor: Actor, input: { name: unknown; 
 
   const col = (c: (typeof COLUMNS)[number]) => header.indexOf(c);
   const report: CardImportReport = { accepted: 0, rejected: [], imported: false, batchId: null };
-  const reject = (line: number, reason: RejectReason, params?: Record<string, string | number>) => report.rejected.push({ line, reason, ...(params ? { params } : {}) });
+  const reject = (line: number, reason: RejectReason, params?: Record<string, string | number>) =>
+    report.rejected.push({ line, reason, ...(params ? { params } : {}) });
   const good: Row[] = [];
   const seen = { uid: new Map<string, number>(), number: new Map<string, number>(), token: new Map<string, number>() };
   rows.slice(1).forEach((cells, i) => {
@@ -83,7 +96,8 @@ export async function importCards(db: Db, actor: Actor, input: { name: unknown; 
     if (absent.length > 0) return reject(line, 'missing', { column: absent.join(', ') });
     const uid = normaliseUid(rawUid);
     if (!uid) return reject(line, 'uid', { value: rawUid.slice(0, 40) });
-    if (number.length > 40 || [...number].some((ch) => ch.charCodeAt(0) < 32 || ch.charCodeAt(0) === 127)) return reject(line, 'number', { value: number.slice(0, 40) });
+    if (number.length > 40 || [...number].some((ch) => ch.charCodeAt(0) < 32 || ch.charCodeAt(0) === 127))
+      return reject(line, 'number', { value: number.slice(0, 40) });
     if (!/^[A-Za-z0-9_-]*$/.test(token)) return reject(line, 'token-chars');
     if (!TOKEN_RE.test(token)) return reject(line, 'token-short', { min: 16 });
     const numberKey = number.replace(/\s+/g, '').toUpperCase();
@@ -108,10 +122,27 @@ export async function importCards(db: Db, actor: Actor, input: { name: unknown; 
     if (!input.apply || report.rejected.length > 0) return report;
 
     const batchId = uuidv7();
-    await trx.insertInto('card_batches').values({ id: batchId, name, card_count: accepted.length, imported_by: actor.kind === 'person' ? actor.personId : null }).execute();
+    await trx
+      .insertInto('card_batches')
+      .values({
+        id: batchId,
+        name,
+        card_count: accepted.length,
+        imported_by: actor.kind === 'person' ? actor.personId : null,
+      })
+      .execute();
     for (let i = 0; i < accepted.length; i += 500) {
-      await trx.insertInto('cards')
-        .values(accepted.slice(i, i + 500).map((r) => ({ id: uuidv7(), batch_id: batchId, uid: r.uid, number: r.number, qr_token_sha256: r.tokenHash })))
+      await trx
+        .insertInto('cards')
+        .values(
+          accepted.slice(i, i + 500).map((r) => ({
+            id: uuidv7(),
+            batch_id: batchId,
+            uid: r.uid,
+            number: r.number,
+            qr_token_sha256: r.tokenHash,
+          })),
+        )
         .execute();
     }
     await audit(trx, actor, { action: 'cards.imported', subjectId: batchId, data: { name, cards: accepted.length } });
@@ -122,7 +153,11 @@ export async function importCards(db: Db, actor: Actor, input: { name: unknown; 
 }
 
 /** Rows whose UID, number or token is already in the database, by chunks (bounded statements). */
-async function rejectExisting(trx: Trx, rows: Row[], reject: (line: number, reason: RejectReason) => void): Promise<void> {
+async function rejectExisting(
+  trx: Trx,
+  rows: Row[],
+  reject: (line: number, reason: RejectReason) => void,
+): Promise<void> {
   const refused = new Set<number>();
   for (let i = 0; i < rows.length; i += 1000) {
     const chunk = rows.slice(i, i + 1000);
@@ -132,14 +167,20 @@ async function rejectExisting(trx: Trx, rows: Row[], reject: (line: number, reas
     const found = await trx
       .selectFrom('cards')
       .select(['uid', 'qr_token_sha256', sql<string>`upper(replace(number, ' ', ''))`.as('number_key')])
-      .where((eb) => eb.or([
-        eb('uid', 'in', [...byUid.keys()]),
-        eb(sql<string>`upper(replace(number, ' ', ''))`, 'in', [...byNumber.keys()]),
-        eb('qr_token_sha256', 'in', [...byToken.keys()]),
-      ]))
+      .where((eb) =>
+        eb.or([
+          eb('uid', 'in', [...byUid.keys()]),
+          eb(sql<string>`upper(replace(number, ' ', ''))`, 'in', [...byNumber.keys()]),
+          eb('qr_token_sha256', 'in', [...byToken.keys()]),
+        ]),
+      )
       .execute();
     for (const f of found) {
-      const hits: [Row | undefined, RejectReason][] = [[byUid.get(f.uid), 'exists-uid'], [byNumber.get(f.number_key), 'exists-number'], [byToken.get(f.qr_token_sha256), 'exists-token']];
+      const hits: [Row | undefined, RejectReason][] = [
+        [byUid.get(f.uid), 'exists-uid'],
+        [byNumber.get(f.number_key), 'exists-number'],
+        [byToken.get(f.qr_token_sha256), 'exists-token'],
+      ];
       for (const [row, reason] of hits) {
         if (row && !refused.has(row.line)) {
           refused.add(row.line);
@@ -151,7 +192,12 @@ async function rejectExisting(trx: Trx, rows: Row[], reject: (line: number, reas
 }
 
 /** Batches with their counts by status, newest first (the operator's page). */
-export async function listCardBatches(db: Db, actor: Actor): Promise<{ id: string; name: string; createdAt: Date; total: number; active: number; blocked: number; linked: number }[]> {
+export async function listCardBatches(
+  db: Db,
+  actor: Actor,
+): Promise<
+  { id: string; name: string; createdAt: Date; total: number; active: number; blocked: number; linked: number }[]
+> {
   requireOperator(actor);
   const rows = await db
     .selectFrom('card_batches as b')
@@ -164,5 +210,13 @@ export async function listCardBatches(db: Db, actor: Actor): Promise<{ id: strin
     .groupBy(['b.id', 'b.name', 'b.created_at'])
     .orderBy('b.created_at', 'desc')
     .execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, total: r.total, active: r.active, blocked: r.blocked, linked: r.linked }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    createdAt: r.created_at,
+    total: r.total,
+    active: r.active,
+    blocked: r.blocked,
+    linked: r.linked,
+  }));
 }

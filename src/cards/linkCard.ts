@@ -17,7 +17,8 @@ export interface LinkResult {
 }
 
 /** The id of the merge transfer of a card in a currency: the same on every attempt, so a retry cannot merge twice. */
-export const mergeTransferId = (cardId: string, currencyId: string) => derivedUuid('rezo-card-merge', cardId, currencyId);
+export const mergeTransferId = (cardId: string, currencyId: string) =>
+  derivedUuid('rezo-card-merge', cardId, currencyId);
 
 /**
  * Links a card to the person asking and moves the card's money into their wallet, in one
@@ -40,7 +41,11 @@ export async function linkCard(db: Db, actor: Actor | null, input: { cardId: str
     if (card.personId !== null) throw new DomainError('card-already-linked', 409, { number: card.number });
     if (card.status === 'blocked') throw new DomainError('card-blocked', 403, { number: card.number });
 
-    await trx.updateTable('cards').set({ person_id: personId, linked_at: new Date() }).where('id', '=', card.id).execute();
+    await trx
+      .updateTable('cards')
+      .set({ person_id: personId, linked_at: new Date() })
+      .where('id', '=', card.id)
+      .execute();
 
     // Read under the card lock: whatever spends from or credits a card's accounts takes that lock
     // first, so these amounts cannot change before appendTransfers locks the accounts (checked there).
@@ -57,13 +62,20 @@ export async function linkCard(db: Db, actor: Actor | null, input: { cardId: str
       if (amount <= 0) continue;
       const wallet = await ensureAccount(trx, { currencyId: a.currency_id, ownerKind: 'person', ownerRef: personId });
       specs.push({
-        id: mergeTransferId(card.id, a.currency_id), phase: 'single', kind: 'merge', debitAccountId: a.id, creditAccountId: wallet.id, amount,
+        id: mergeTransferId(card.id, a.currency_id),
+        phase: 'single',
+        kind: 'merge',
+        debitAccountId: a.id,
+        creditAccountId: wallet.id,
+        amount,
         metadata: { card: card.number },
       });
     }
     const merged: LinkResult['merged'] = [];
     if (specs.length > 0) {
-      const requestSha256 = sha256Hex(canonicalJson({ op: 'card-merge', card: card.id, person: personId, transfers: specs }));
+      const requestSha256 = sha256Hex(
+        canonicalJson({ op: 'card-merge', card: card.id, person: personId, transfers: specs }),
+      );
       const { transfers } = await appendTransfers(trx, {
         specs,
         requestSha256,
@@ -74,7 +86,11 @@ export async function linkCard(db: Db, actor: Actor | null, input: { cardId: str
             const debit = locked.get(s.debitAccountId)!;
             // Everything available moves: a difference means someone touched the card's money
             // without the card lock. Refuse (the caller may retry) rather than leave money behind.
-            if (debit.ownerKind !== 'card' || debit.ownerRef !== card.id || debit.balance - debit.pendingDebits !== s.amount) {
+            if (
+              debit.ownerKind !== 'card' ||
+              debit.ownerRef !== card.id ||
+              debit.balance - debit.pendingDebits !== s.amount
+            ) {
               throw new Error(`card ${card.id}: account ${debit.id} changed without the card lock`);
             }
           }
@@ -82,7 +98,11 @@ export async function linkCard(db: Db, actor: Actor | null, input: { cardId: str
       });
       for (const t of transfers) merged.push({ currencyId: t.currencyId, amount: t.amount, transferId: t.id });
     }
-    await audit(trx, actor, { action: 'card.linked', subjectId: card.id, data: { number: card.number, merged: merged.map((m) => ({ currencyId: m.currencyId, amount: m.amount })) } });
+    await audit(trx, actor, {
+      action: 'card.linked',
+      subjectId: card.id,
+      data: { number: card.number, merged: merged.map((m) => ({ currencyId: m.currencyId, amount: m.amount })) },
+    });
     return { card: { ...card, personId }, linked: true, merged };
   });
 }

@@ -7,7 +7,11 @@ export class TokenLookupLimiter {
   private readonly hits = new Map<string, { start: number; count: number }>();
   private lastSweep = 0;
 
-  constructor(readonly max = 30, readonly windowMs = 60_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly max = 30,
+    readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Counts one lookup for `key`; false when the key is over its limit for the current window. */
   take(key: string): boolean {

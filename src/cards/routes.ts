@@ -14,7 +14,15 @@ import { formatAmount } from '../ledger/transparency.ts';
 import type { Transfer } from '../ledger/ledger.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { blockCardAtVenue, blockCardByHolder, unblockCard } from './blockCard.ts';
-import { cardView, cardsOfPerson, findCardById, findCardByToken, searchCards, type Card, type CardView } from './cards.ts';
+import {
+  cardView,
+  cardsOfPerson,
+  findCardById,
+  findCardByToken,
+  searchCards,
+  type Card,
+  type CardView,
+} from './cards.ts';
 import { makeClaimTicket, readClaimTicket } from './claimTicket.ts';
 import { importCards, listCardBatches, type CardImportReport } from './importCards.ts';
 import { linkCard } from './linkCard.ts';
@@ -76,11 +84,11 @@ export async function cardRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
 <caption>${t('cards.history', { count: transfers.length })}</caption>
 <thead><tr><th scope="col">${t('ledger.when')}</th><th scope="col">${t('ledger.kind')}</th><th scope="col" class="num">${t('ledger.amount')}</th></tr></thead>
 <tbody>${transfers.map((tr) => {
-  const out = mine.get(tr.debitAccountId);
-  const account = out ?? mine.get(tr.creditAccountId);
-  const moves = tr.phase === 'single' || tr.phase === 'post';
-  return html`<tr><td>${formatDateTime(lang, tr.createdAt, 'Indian/Reunion')}</td><td>${t(`ledger.kinds.${tr.kind}`)}</td><td class="num">${moves ? (out ? '−' : '+') : ''}${formatAmount(tr.amount, account?.decimals ?? 2, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
-})}</tbody></table>`;
+      const out = mine.get(tr.debitAccountId);
+      const account = out ?? mine.get(tr.creditAccountId);
+      const moves = tr.phase === 'single' || tr.phase === 'post';
+      return html`<tr><td>${formatDateTime(lang, tr.createdAt, 'Indian/Reunion')}</td><td>${t(`ledger.kinds.${tr.kind}`)}</td><td class="num">${moves ? (out ? '−' : '+') : ''}${formatAmount(tr.amount, account?.decimals ?? 2, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
+    })}</tbody></table>`;
   }
 
   async function cardLines(card: Card): Promise<Line[]> {
@@ -92,7 +100,14 @@ export async function cardRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
       .where('a.owner_ref', '=', card.id)
       .orderBy('c.code')
       .execute();
-    return rows.map((r) => ({ accountId: r.id, currencyCode: r.code, currencyName: r.name, decimals: r.decimals, balance: r.balance, available: r.balance - r.pending_debits }));
+    return rows.map((r) => ({
+      accountId: r.id,
+      currencyCode: r.code,
+      currencyName: r.name,
+      decimals: r.decimals,
+      balance: r.balance,
+      available: r.balance - r.pending_debits,
+    }));
   }
 
   // --- The card page: anyone holding the printed QR token ---
@@ -103,13 +118,18 @@ export async function cardRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
     let content: Html;
     if (card.personId === null) {
       const lines = await cardLines(card);
-      const history = await pageOfTransfers(db, lines.map((l) => l.accountId), { limit: HISTORY });
+      const history = await pageOfTransfers(
+        db,
+        lines.map((l) => l.accountId),
+        { limit: HISTORY },
+      );
       const claim = `/cards/claim/${makeClaimTicket(secret, card.id)}`;
-      const linkAction = card.status !== 'active'
-        ? html`<p class="alert">${t('cards.blockedNoLink')}</p>`
-        : person
-          ? html`<form method="post" action="/cards/${token}/link">${csrfField(request)}<button type="submit">${t('cards.link')}</button></form>`
-          : html`<p><a class="button" href="/login?next=${encodeURIComponent(claim)}">${t('cards.loginToLink')}</a></p>`;
+      const linkAction =
+        card.status !== 'active'
+          ? html`<p class="alert">${t('cards.blockedNoLink')}</p>`
+          : person
+            ? html`<form method="post" action="/cards/${token}/link">${csrfField(request)}<button type="submit">${t('cards.link')}</button></form>`
+            : html`<p><a class="button" href="/login?next=${encodeURIComponent(claim)}">${t('cards.loginToLink')}</a></p>`;
       content = html`<p>${t('cards.anonymous')}</p>
 ${balancesTable(request, lines)}
 <h2>${t('cards.linkTitle')}</h2><p>${t('cards.linkIntro')}</p>${linkAction}
@@ -117,7 +137,14 @@ ${balancesTable(request, lines)}
     } else if (person && person.id === card.personId) {
       const actor = actorOf(request);
       const balances = await balancesOf(db, actor);
-      const lines = balances.map((b) => ({ accountId: b.accountId, currencyCode: b.currencyCode, currencyName: b.currencyName, decimals: b.decimals, balance: b.balance, available: b.available }));
+      const lines = balances.map((b) => ({
+        accountId: b.accountId,
+        currencyCode: b.currencyCode,
+        currencyName: b.currencyName,
+        decimals: b.decimals,
+        balance: b.balance,
+        available: b.available,
+      }));
       const history = await historyOf(db, actor, { limit: HISTORY });
       content = html`<p>${t('cards.linkedToYou')}</p>
 ${balancesTable(request, lines)}
@@ -137,7 +164,11 @@ ${content}
 
   app.post('/cards/:token/link', async (request, reply) => {
     const card = await cardOfToken(request, reply);
-    if (!request.ctx.person) return reply.redirect(`/login?next=${encodeURIComponent(`/cards/claim/${makeClaimTicket(secret, card.id)}`)}`, 303);
+    if (!request.ctx.person)
+      return reply.redirect(
+        `/login?next=${encodeURIComponent(`/cards/claim/${makeClaimTicket(secret, card.id)}`)}`,
+        303,
+      );
     await linkCard(db, actorOf(request), { cardId: card.id });
     return reply.redirect('/account/cards?linked=1', 303);
   });
@@ -177,16 +208,23 @@ ${content}
     const { t, lang } = request.ctx;
     const cards = await cardsOfPerson(db, person.id);
     const query = request.query as { linked?: string; blocked?: string };
-    const notice = query.linked === '1' ? t('cards.linkedNotice') : query.blocked === '1' ? t('cards.blockedNotice') : '';
+    const notice =
+      query.linked === '1' ? t('cards.linkedNotice') : query.blocked === '1' ? t('cards.blockedNotice') : '';
     const body = html`<section>
 <h1>${t('cards.mine')}</h1>
 ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 <p>${t('cards.mineIntro')}</p>
-${cards.length === 0
-  ? html`<p>${t('cards.noneLinked')}</p>`
-  : html`<div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('cards.number')}</th><th scope="col">${t('cards.statusColumn')}</th><th scope="col">${t('cards.linkedAt')}</th><th scope="col"><span class="visually-hidden">${t('cards.actions')}</span></th></tr></thead>
-<tbody>${cards.map((c) => html`<tr><td class="mono">${c.number}</td><td>${status(request, c)}</td><td>${c.linkedAt ? formatDateTime(lang, c.linkedAt, 'Indian/Reunion') : ''}</td>
-<td>${c.status === 'active' ? html`<a class="button danger" href="/account/cards/${c.id}/block">${t('cards.block')}</a>` : html`<small>${t('cards.unblockByOperator')}</small>`}</td></tr>`)}</tbody></table></div>`}
+${
+  cards.length === 0
+    ? html`<p>${t('cards.noneLinked')}</p>`
+    : html`<div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('cards.number')}</th><th scope="col">${t('cards.statusColumn')}</th><th scope="col">${t('cards.linkedAt')}</th><th scope="col"><span class="visually-hidden">${t('cards.actions')}</span></th></tr></thead>
+<tbody>${cards.map(
+        (
+          c,
+        ) => html`<tr><td class="mono">${c.number}</td><td>${status(request, c)}</td><td>${c.linkedAt ? formatDateTime(lang, c.linkedAt, 'Indian/Reunion') : ''}</td>
+<td>${c.status === 'active' ? html`<a class="button danger" href="/account/cards/${c.id}/block">${t('cards.block')}</a>` : html`<small>${t('cards.unblockByOperator')}</small>`}</td></tr>`,
+      )}</tbody></table></div>`
+}
 <p><a href="/wallet">${t('layout.wallet')}</a></p>
 </section>`;
     return page(request, reply, t('cards.mine'), body);
@@ -205,10 +243,12 @@ ${cards.length === 0
     const { t } = request.ctx;
     const body = html`<section class="narrow">
 <h1>${t('cards.blockTitle', { number: card.number })}</h1>
-${card.status === 'blocked'
-  ? html`<p>${t('cards.alreadyBlocked')}</p>`
-  : html`<p>${t('cards.blockConfirm')}</p>
-<form method="post" action="/account/cards/${card.id}/block">${csrfField(request)}<button type="submit" class="danger">${t('cards.blockYes')}</button> <a href="/account/cards">${t('cards.cancel')}</a></form>`}
+${
+  card.status === 'blocked'
+    ? html`<p>${t('cards.alreadyBlocked')}</p>`
+    : html`<p>${t('cards.blockConfirm')}</p>
+<form method="post" action="/account/cards/${card.id}/block">${csrfField(request)}<button type="submit" class="danger">${t('cards.blockYes')}</button> <a href="/account/cards">${t('cards.cancel')}</a></form>`
+}
 </section>`;
     return page(request, reply, t('cards.blockTitle', { number: card.number }), body);
   });
@@ -220,12 +260,20 @@ ${card.status === 'blocked'
   });
 
   // --- A venue's cashier blocks a card for its holder ---
-  async function cashierPage(request: FastifyRequest, reply: FastifyReply, slug: string, state: { form?: FormState & { cardId: string }; notice?: string } = {}, code = 200) {
+  async function cashierPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    slug: string,
+    state: { form?: FormState & { cardId: string }; notice?: string } = {},
+    code = 200,
+  ) {
     const place = await getPlaceBySlug(db, slug);
     await authorize(db, actorOf(request), place.id, 'till');
     const { t } = request.ctx;
     const q = String((request.query as { q?: string }).q ?? '').slice(0, 60);
-    const found = state.form ? [await cardView(db, state.form.cardId)].filter((c): c is CardView => c !== null) : await searchCards(db, q);
+    const found = state.form
+      ? [await cardView(db, state.form.cardId)].filter((c): c is CardView => c !== null)
+      : await searchCards(db, q);
     const body = html`<section>
 <p class="breadcrumb"><a href="/venues/${place.slug}">${place.name}</a></p>
 <h1>${t('cards.venueTitle')}</h1>
@@ -239,13 +287,15 @@ ${found.map((c) => {
 <h2>${t('cards.cardTitle', { number: c.number })}</h2>
 <p>${t('cards.statusLabel')} ${status(request, c)}</p>
 <p>${t('cards.holder')} <strong>${c.holderName || (c.personId ? t('cards.holderNoName') : t('cards.holderNone'))}</strong></p>
-${c.status === 'active'
-  ? html`${errorSummary(request, form)}<form method="post" action="/venues/${place.slug}/cards/${c.id}/block" novalidate>${csrfField(request)}
+${
+  c.status === 'active'
+    ? html`${errorSummary(request, form)}<form method="post" action="/venues/${place.slug}/cards/${c.id}/block" novalidate>${csrfField(request)}
 <div class="field"><label class="check"><input type="checkbox" id="identity_checked" name="identity_checked" value="on" required${form.errors.length ? html` aria-invalid="true" aria-describedby="identity_checked-error"` : ''}> ${t('labels.identity_checked')}</label>
 ${form.errors.some((e) => e.field === 'identity_checked') ? html`<p class="error" id="identity_checked-error">${t('fields.cards.identity-required')}</p>` : ''}</div>
 ${input(request, form, 'card_reason')}
 <button type="submit" class="danger">${t('cards.block')}</button></form>`
-  : html`<p>${t('cards.unblockByOperator')}</p>`}
+    : html`<p>${t('cards.unblockByOperator')}</p>`
+}
 </article>`;
 })}
 </section>`;
@@ -262,8 +312,15 @@ ${input(request, form, 'card_reason')}
     const { slug, id } = request.params as { slug: string; id: string };
     const body = formBody(request);
     try {
-      const { card } = await blockCardAtVenue(db, actorOf(request), { slug, cardId: id, identityChecked: body.identity_checked, reason: body.card_reason });
-      return cashierPage(request, reply, slug, { notice: request.ctx.t('cards.blockedAtVenue', { number: card.number }) });
+      const { card } = await blockCardAtVenue(db, actorOf(request), {
+        slug,
+        cardId: id,
+        identityChecked: body.identity_checked,
+        reason: body.card_reason,
+      });
+      return cashierPage(request, reply, slug, {
+        notice: request.ctx.t('cards.blockedAtVenue', { number: card.number }),
+      });
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
       if (!(await findCardById(db, id))) throw notFound('card');
@@ -276,33 +333,51 @@ ${input(request, form, 'card_reason')}
     if (!request.ctx.person?.isOperator) throw forbidden();
   }
 
-  async function adminPage(request: FastifyRequest, reply: FastifyReply, state: { report?: CardImportReport & { csv: string; name: string }; form?: FormState; notice?: string } = {}, code = 200) {
+  async function adminPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    state: { report?: CardImportReport & { csv: string; name: string }; form?: FormState; notice?: string } = {},
+    code = 200,
+  ) {
     const { t, lang } = request.ctx;
     const actor = actorOf(request);
     const q = String((request.query as { q?: string }).q ?? '').slice(0, 60);
     const [batches, found, blocked] = await Promise.all([
       listCardBatches(db, actor),
       searchCards(db, q),
-      db.selectFrom('cards').select(['id', 'number', 'blocked_at', 'block_reason']).where('status', '=', 'blocked').orderBy('blocked_at', 'desc').limit(50).execute(),
+      db
+        .selectFrom('cards')
+        .select(['id', 'number', 'blocked_at', 'block_reason'])
+        .where('status', '=', 'blocked')
+        .orderBy('blocked_at', 'desc')
+        .limit(50)
+        .execute(),
     ]);
     const form = state.form ?? emptyForm({ name: state.report?.name ?? '' });
     const r = state.report;
-    const unblockForm = (id: string) => html`<form method="post" action="/admin/cards/${id}/unblock" class="inline">${csrfField(request)}<button type="submit" class="link">${t('cards.unblock')}</button></form>`;
+    const unblockForm = (id: string) =>
+      html`<form method="post" action="/admin/cards/${id}/unblock" class="inline">${csrfField(request)}<button type="submit" class="link">${t('cards.unblock')}</button></form>`;
     const body = html`<section>
 <p class="breadcrumb"><a href="/admin">${t('nodeAdmin.title')}</a></p>
 <h1>${t('cards.adminTitle')}</h1>
 ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
 <h2>${t('cards.batches', { count: batches.length })}</h2>
-${batches.length === 0 ? html`<p>${t('cards.noBatch')}</p>` : html`<div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('labels.name')}</th><th scope="col">${t('cards.importedAt')}</th><th scope="col" class="num">${t('cards.total')}</th><th scope="col" class="num">${t('cards.status.active')}</th><th scope="col" class="num">${t('cards.status.blocked')}</th><th scope="col" class="num">${t('cards.linkedCount')}</th></tr></thead>
-<tbody>${batches.map((b) => html`<tr><td>${b.name}</td><td>${formatDateTime(lang, b.createdAt, 'Indian/Reunion')}</td><td class="num">${b.total}</td><td class="num">${b.active}</td><td class="num">${b.blocked}</td><td class="num">${b.linked}</td></tr>`)}</tbody></table></div>`}
+${
+  batches.length === 0
+    ? html`<p>${t('cards.noBatch')}</p>`
+    : html`<div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('labels.name')}</th><th scope="col">${t('cards.importedAt')}</th><th scope="col" class="num">${t('cards.total')}</th><th scope="col" class="num">${t('cards.status.active')}</th><th scope="col" class="num">${t('cards.status.blocked')}</th><th scope="col" class="num">${t('cards.linkedCount')}</th></tr></thead>
+<tbody>${batches.map((b) => html`<tr><td>${b.name}</td><td>${formatDateTime(lang, b.createdAt, 'Indian/Reunion')}</td><td class="num">${b.total}</td><td class="num">${b.active}</td><td class="num">${b.blocked}</td><td class="num">${b.linked}</td></tr>`)}</tbody></table></div>`
+}
 
 <h2>${t('cards.import')}</h2>
 <p class="hint">${t('cards.importHint')}</p>
-${r
-  ? html`<div class="${r.rejected.length ? 'alert' : 'notice'}" role="status"><p>${r.imported ? t('cards.imported', { count: r.accepted }) : r.rejected.length ? t('cards.importRefused', { count: r.rejected.length }) : t('cards.importReady', { count: r.accepted })}</p>
+${
+  r
+    ? html`<div class="${r.rejected.length ? 'alert' : 'notice'}" role="status"><p>${r.imported ? t('cards.imported', { count: r.accepted }) : r.rejected.length ? t('cards.importRefused', { count: r.rejected.length }) : t('cards.importReady', { count: r.accepted })}</p>
 ${r.rejected.length ? html`<ul>${r.rejected.slice(0, 200).map((x) => html`<li>${t('cards.line', { line: x.line })} : ${t(`cards.import.${x.reason}`, x.params)}</li>`)}</ul>` : ''}
 ${!r.imported && r.rejected.length === 0 && r.accepted > 0 ? html`<form method="post" action="/admin/cards/import" enctype="multipart/form-data">${csrfField(request)}<input type="hidden" name="apply" value="1"><input type="hidden" name="name" value="${r.name}"><textarea name="csv" hidden aria-hidden="true">${r.csv}</textarea><button type="submit">${t('cards.importApply', { count: r.accepted })}</button></form>` : ''}</div>`
-  : ''}
+    : ''
+}
 ${errorSummary(request, form)}
 <form method="post" action="/admin/cards/import" enctype="multipart/form-data" novalidate>${csrfField(request)}
 ${input(request, form, 'name', { required: true })}
@@ -331,7 +406,12 @@ ${blocked.length === 0 ? html`<p>${t('cards.noBlocked')}</p>` : html`<ul>${block
     if (!personOrLogin(request, reply)) return reply;
     requireOperator(request);
     const body = formBody(request);
-    const csv = Buffer.isBuffer(body.file) && body.file.length > 0 ? body.file.toString('utf8') : typeof body.csv === 'string' ? body.csv : '';
+    const csv =
+      Buffer.isBuffer(body.file) && body.file.length > 0
+        ? body.file.toString('utf8')
+        : typeof body.csv === 'string'
+          ? body.csv
+          : '';
     const name = typeof body.name === 'string' ? body.name : '';
     try {
       const report = await importCards(db, actorOf(request), { name, csv, apply: body.apply === '1' });

@@ -15,10 +15,17 @@ let counter = 0;
 /** A fresh, unique card line: 7-byte UID, number, token. */
 export function cardLine(): { uid: string; number: string; token: string } {
   const n = `${Date.now().toString(36)}${(counter++).toString(36)}${randomBytes(3).toString('hex')}`;
-  return { uid: `04${randomBytes(6).toString('hex').toUpperCase()}`, number: `T-${n}`.toUpperCase(), token: `t${randomBytes(18).toString('base64url')}` };
+  return {
+    uid: `04${randomBytes(6).toString('hex').toUpperCase()}`,
+    number: `T-${n}`.toUpperCase(),
+    token: `t${randomBytes(18).toString('base64url')}`,
+  };
 }
 
-export function csvOf(lines: { uid: string; number: string; token: string }[], header = ['uid', 'number', 'qr_token']): string {
+export function csvOf(
+  lines: { uid: string; number: string; token: string }[],
+  header = ['uid', 'number', 'qr_token'],
+): string {
   return csvLine(header) + lines.map((l) => csvLine([l.uid, l.number, l.token])).join('');
 }
 

@@ -39,7 +39,8 @@ async function emptyDatabase(): Promise<{ database: Database; url: string | null
   };
 }
 
-const settingExists = async (key: string) => (await db.selectFrom('node_settings').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
+const settingExists = async (key: string) =>
+  (await db.selectFrom('node_settings').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
 
 describe('migrations', () => {
   test('apply every migration once, in order; a second run applies nothing', async () => {
@@ -50,8 +51,13 @@ describe('migrations', () => {
     try {
       assert.deepEqual(await migrate(database), versions);
       assert.deepEqual(await migrate(database), []);
-      const rows = await sql<{ version: string }>`select version from schema_migrations order by version`.execute(database.db);
-      assert.deepEqual(rows.rows.map((r) => r.version), versions);
+      const rows = await sql<{ version: string }>`select version from schema_migrations order by version`.execute(
+        database.db,
+      );
+      assert.deepEqual(
+        rows.rows.map((r) => r.version),
+        versions,
+      );
     } finally {
       await drop();
     }
@@ -59,22 +65,26 @@ describe('migrations', () => {
     assert.deepEqual(await migrate(t.database), []);
   });
 
-  test('several processes migrating at once apply each migration exactly once', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
-    const { database, url, drop } = await emptyDatabase();
-    try {
-      // Separate pools stand for separate processes: each holds its own session for the advisory lock.
-      const others = await Promise.all([1, 2, 3].map(() => openDatabase({ url: url!, poolSize: 2 })));
+  test(
+    'several processes migrating at once apply each migration exactly once',
+    { skip: !onPostgres && 'needs PostgreSQL' },
+    async () => {
+      const { database, url, drop } = await emptyDatabase();
       try {
-        const results = await Promise.all([database, ...others].map((d) => migrate(d)));
-        const versions = (await listMigrations()).map((m) => m.version);
-        assert.deepEqual(results.flat().sort(), versions);
+        // Separate pools stand for separate processes: each holds its own session for the advisory lock.
+        const others = await Promise.all([1, 2, 3].map(() => openDatabase({ url: url!, poolSize: 2 })));
+        try {
+          const results = await Promise.all([database, ...others].map((d) => migrate(d)));
+          const versions = (await listMigrations()).map((m) => m.version);
+          assert.deepEqual(results.flat().sort(), versions);
+        } finally {
+          await Promise.all(others.map((d) => d.close()));
+        }
       } finally {
-        await Promise.all(others.map((d) => d.close()));
+        await drop();
       }
-    } finally {
-      await drop();
-    }
-  });
+    },
+  );
 });
 
 describe('inTransaction', () => {
@@ -84,7 +94,9 @@ describe('inTransaction', () => {
         assert.equal(inner, outer);
         // Both see the uncommitted write: one transaction.
         await outer.insertInto('node_settings').values({ key: 'tx-join-0', value: 'x' }).execute();
-        assert.ok(await inner.selectFrom('node_settings').select('key').where('key', '=', 'tx-join-0').executeTakeFirst());
+        assert.ok(
+          await inner.selectFrom('node_settings').select('key').where('key', '=', 'tx-join-0').executeTakeFirst(),
+        );
       });
     });
   });
@@ -100,7 +112,10 @@ describe('inTransaction', () => {
       (e: unknown) => e instanceof DomainError && e.code === 'validation',
     );
     assert.equal(await settingExists('tx-outer-1'), false);
-    assert.equal(await db.selectFrom('people').select('id').where('email', '=', 'joined@example.org').executeTakeFirst(), undefined);
+    assert.equal(
+      await db.selectFrom('people').select('id').where('email', '=', 'joined@example.org').executeTakeFirst(),
+      undefined,
+    );
   });
 
   test('a failure after the inner use case succeeded rolls it back too', async () => {
@@ -115,7 +130,10 @@ describe('inTransaction', () => {
       /the caller fails afterwards/,
     );
     assert.equal(await settingExists('tx-inner-2'), false);
-    assert.equal(await db.selectFrom('people').select('id').where('email', '=', 'inner.ok@example.org').executeTakeFirst(), undefined);
+    assert.equal(
+      await db.selectFrom('people').select('id').where('email', '=', 'inner.ok@example.org').executeTakeFirst(),
+      undefined,
+    );
   });
 
   test('committed work stays when nothing fails', async () => {
@@ -124,41 +142,56 @@ describe('inTransaction', () => {
       await setOperator(trx, SYSTEM, { email: 'kept@example.org', operator: true });
     });
     assert.equal(await settingExists('tx-ok-3'), true);
-    const person = await db.selectFrom('people').select('is_operator').where('email', '=', 'kept@example.org').executeTakeFirstOrThrow();
+    const person = await db
+      .selectFrom('people')
+      .select('is_operator')
+      .where('email', '=', 'kept@example.org')
+      .executeTakeFirstOrThrow();
     assert.equal(person.is_operator, true);
   });
 });
 
 describe('PGlite', () => {
-  test('concurrent transactions are serialised, never interleaved; queries outside wait for the commit', { skip: onPostgres && 'PGlite only' }, async () => {
-    const events: string[] = [];
-    const pause = () => new Promise((r) => setTimeout(r, 20));
-    const work = (name: string) =>
-      inTransaction(db, async (trx) => {
-        events.push(`${name} begin`);
-        await trx.insertInto('node_settings').values({ key: `serial-${name}`, value: name }).execute();
+  test(
+    'concurrent transactions are serialised, never interleaved; queries outside wait for the commit',
+    { skip: onPostgres && 'PGlite only' },
+    async () => {
+      const events: string[] = [];
+      const pause = () => new Promise((r) => setTimeout(r, 20));
+      const work = (name: string) =>
+        inTransaction(db, async (trx) => {
+          events.push(`${name} begin`);
+          await trx
+            .insertInto('node_settings')
+            .values({ key: `serial-${name}`, value: name })
+            .execute();
+          await pause();
+          await sql`select 1`.execute(trx);
+          await pause();
+          events.push(`${name} end`);
+        });
+      const outside = (async () => {
         await pause();
-        await sql`select 1`.execute(trx);
-        await pause();
-        events.push(`${name} end`);
-      });
-    const outside = (async () => {
-      await pause();
-      const seen = await db.selectFrom('node_settings').select('key').where('key', 'like', 'serial-%').execute();
-      events.push(`outside saw ${seen.length}`);
-    })();
-    await Promise.all([work('A'), work('B'), work('C'), outside]);
-    const order = events.filter((e) => !e.startsWith('outside'));
-    for (let i = 0; i < order.length; i += 2) {
-      const name = order[i]!.split(' ')[0];
-      assert.equal(order[i], `${name} begin`, events.join(', '));
-      assert.equal(order[i + 1], `${name} end`, events.join(', '));
-    }
-    // The plain query ran between two transactions, seeing only committed ones.
-    const seen = events.find((e) => e.startsWith('outside'))!;
-    const index = events.indexOf(seen);
-    assert.equal(Number(seen.split(' ')[2]), events.slice(0, index).filter((e) => e.endsWith('end')).length, events.join(', '));
-  });
+        const seen = await db.selectFrom('node_settings').select('key').where('key', 'like', 'serial-%').execute();
+        events.push(`outside saw ${seen.length}`);
+      })();
+      await Promise.all([work('A'), work('B'), work('C'), outside]);
+      const order = events.filter((e) => !e.startsWith('outside'));
+      for (let i = 0; i < order.length; i += 2) {
+        const name = order[i]!.split(' ')[0];
+        assert.equal(order[i], `${name} begin`, events.join(', '));
+        assert.equal(order[i + 1], `${name} end`, events.join(', '));
+      }
+      // The plain query ran between two transactions, seeing only committed ones.
+      const seen = events.find((e) => e.startsWith('outside'))!;
+      const index = events.indexOf(seen);
+      assert.equal(
+        Number(seen.split(' ')[2]),
+        events.slice(0, index).filter((e) => e.endsWith('end')).length,
+        events.join(', '),
+      );
+    },
+  );
 });
 
 describe('int8', () => {
@@ -166,7 +199,10 @@ describe('int8', () => {
     const ok = await sql<{ n: number }>`select 9007199254740991::int8 as n, (-9007199254740991)::int8 as m`.execute(db);
     assert.equal(ok.rows[0]!.n, Number.MAX_SAFE_INTEGER);
     assert.equal(typeof ok.rows[0]!.n, 'number');
-    await assert.rejects(sql`select 9007199254740993::int8 as n`.execute(db), /int8 value out of the safe range: 9007199254740993/);
+    await assert.rejects(
+      sql`select 9007199254740993::int8 as n`.execute(db),
+      /int8 value out of the safe range: 9007199254740993/,
+    );
     await assert.rejects(sql`select (-9007199254740993)::int8 as n`.execute(db), /out of the safe range/);
     // numeric stays an exact string.
     const exact = await sql<{ x: string }>`select 12345678901234567890.12::numeric as x`.execute(db);

@@ -62,7 +62,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 async function openPostgres(url: string, poolSize: number, prepared: boolean): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, ...(prepared ? { Client: preparingClient(new StatementNames()) } : {}) });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    ...(prepared ? { Client: preparingClient(new StatementNames()) } : {}),
+  });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
@@ -76,7 +80,7 @@ async function openPostgres(url: string, poolSize: number, prepared: boolean): P
           exec: async (script) => {
             await client.query(script);
           },
-          rows: async <R,>(statement: string) => (await client.query(statement)).rows as R[],
+          rows: async <R>(statement: string) => (await client.query(statement)).rows as R[],
         });
       } finally {
         client.release();
@@ -144,7 +148,7 @@ async function openPGlite(options: DatabaseOptions): Promise<Database> {
           exec: async (script) => {
             await pglite.exec(script);
           },
-          rows: async <R,>(statement: string) => (await pglite.query<R>(statement)).rows,
+          rows: async <R>(statement: string) => (await pglite.query<R>(statement)).rows,
         });
       } finally {
         release();

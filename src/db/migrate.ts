@@ -14,7 +14,10 @@ export interface MigrationFile {
 export async function listMigrations(): Promise<MigrationFile[]> {
   const names = (await readdir(migrationsDir)).filter((n) => /^\d{4}_[a-z0-9_]+\.sql$/.test(n)).sort();
   return Promise.all(
-    names.map(async (name) => ({ version: name.replace(/\.sql$/, ''), sql: await readFile(migrationsDir + name, 'utf8') })),
+    names.map(async (name) => ({
+      version: name.replace(/\.sql$/, ''),
+      sql: await readFile(migrationsDir + name, 'utf8'),
+    })),
   );
 }
 
@@ -32,7 +35,9 @@ export async function migrate(database: Database): Promise<string[]> {
       await exec(
         'create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())',
       );
-      const applied = new Set((await rows<{ version: string }>('select version from schema_migrations')).map((r) => r.version));
+      const applied = new Set(
+        (await rows<{ version: string }>('select version from schema_migrations')).map((r) => r.version),
+      );
       const done: string[] = [];
       for (const m of migrations) {
         if (applied.has(m.version)) continue;

@@ -20,7 +20,10 @@ import { Mutex } from '../shared/mutex.ts';
  * transaction handle, never the outer `db`, or it waits for itself.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite, private readonly mutex: Mutex) {}
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly mutex: Mutex,
+  ) {}
   createAdapter() {
     return new PostgresAdapter();
   }
@@ -52,7 +55,10 @@ class PGliteConnection implements DatabaseConnection {
 
 class PGliteDriver implements Driver {
   private readonly releases = new WeakMap<DatabaseConnection, () => void>();
-  constructor(private readonly pglite: PGlite, private readonly mutex: Mutex) {}
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly mutex: Mutex,
+  ) {}
   async init() {}
   async acquireConnection(): Promise<DatabaseConnection> {
     const release = await this.mutex.acquire();

@@ -55,7 +55,11 @@ describe('prepared statements on a PostgreSQL server', { skip: !onPostgres && 'n
     await t.close();
   });
   const prepared = async (database: Database) =>
-    (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(database.db)).rows;
+    (
+      await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(
+        database.db,
+      )
+    ).rows;
 
   test('a query run again and again is prepared once on its connection and keeps answering right', async () => {
     for (let i = 0; i < 6; i++) {
@@ -104,7 +108,9 @@ describe('prepared statements on a PostgreSQL server', { skip: !onPostgres && 'n
   test('concurrent queries on a pool, prepared on each connection, each get their own answer', async () => {
     const pool = await openDatabase({ url: t.url!, poolSize: 4 });
     try {
-      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => sql<{ n: string }>`select ${`v${i}`}::text as n`.execute(pool.db)));
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => sql<{ n: string }>`select ${`v${i}`}::text as n`.execute(pool.db)),
+      );
       results.forEach((r, i) => assert.equal(r.rows[0]!.n, `v${i}`));
     } finally {
       await pool.close();

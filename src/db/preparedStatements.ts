@@ -80,7 +80,11 @@ export function preparingClient(names: StatementNames): typeof pg.Client {
       const name = names.nameFor(text);
       if (name) {
         return (plain.call(this, { text, values, name }) as Promise<unknown>).catch((error: unknown) => {
-          if ((error as { code?: string; message?: string }).code === '0A000' && /cached plan must not change result type/.test((error as Error).message)) names.forgetAll();
+          if (
+            (error as { code?: string; message?: string }).code === '0A000' &&
+            /cached plan must not change result type/.test((error as Error).message)
+          )
+            names.forgetAll();
           throw error;
         });
       }

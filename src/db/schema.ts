@@ -143,8 +143,17 @@ export interface SchemaMigrationsTable {
 }
 
 /** Every table. Modules declare theirs in <module>/tables.ts; the foundation's are here. */
-export interface DB extends AgendaTables, LedgerTables, PaymentTables, MembershipTables, TicketingTables, WebhookTables, MailTables,
-  CardTables, TillTables, ClosureTables {
+export interface DB
+  extends AgendaTables,
+    LedgerTables,
+    PaymentTables,
+    MembershipTables,
+    TicketingTables,
+    WebhookTables,
+    MailTables,
+    CardTables,
+    TillTables,
+    ClosureTables {
   node_settings: NodeSettingsTable;
   people: PeopleTable;
   login_tokens: LoginTokensTable;

@@ -26,9 +26,16 @@ interface DemoPlace {
 /** A small territory modelled on La Réunion's third places and venues (names are fictional). */
 const PLACES: DemoPlace[] = [
   {
-    slug: 'la-fabrik', name: 'La Fabrik', city: 'Saint-Pierre', street: '12 rue des Bons Enfants', postal_code: '97410',
-    latitude: -21.3393, longitude: 55.4781, modules: ['agenda', 'ticketing', 'memberships', 'cashless'],
-    description: 'Tiers-lieu culturel du Sud : ateliers, concerts et bar associatif.\n\nOuvert du mercredi au dimanche.',
+    slug: 'la-fabrik',
+    name: 'La Fabrik',
+    city: 'Saint-Pierre',
+    street: '12 rue des Bons Enfants',
+    postal_code: '97410',
+    latitude: -21.3393,
+    longitude: 55.4781,
+    modules: ['agenda', 'ticketing', 'memberships', 'cashless'],
+    description:
+      'Tiers-lieu culturel du Sud : ateliers, concerts et bar associatif.\n\nOuvert du mercredi au dimanche.',
     team: [
       { email: 'marie@demo.rezo.test', name: 'Marie Payet', role: 'admin' },
       { email: 'leo@demo.rezo.test', name: 'Léo Hoarau', role: 'editor' },
@@ -36,8 +43,14 @@ const PLACES: DemoPlace[] = [
     ],
   },
   {
-    slug: 'salle-kabaret', name: 'Salle Kabaret', city: 'Saint-Denis', street: '4 rue de Paris', postal_code: '97400',
-    latitude: -20.8789, longitude: 55.4481, modules: ['agenda', 'ticketing', 'cashless'],
+    slug: 'salle-kabaret',
+    name: 'Salle Kabaret',
+    city: 'Saint-Denis',
+    street: '4 rue de Paris',
+    postal_code: '97400',
+    latitude: -20.8789,
+    longitude: 55.4481,
+    modules: ['agenda', 'ticketing', 'cashless'],
     description: 'Salle de concert de 600 places au cœur de Saint-Denis : maloya, séga, musiques actuelles.',
     team: [
       { email: 'paul@demo.rezo.test', name: 'Paul Técher', role: 'admin' },
@@ -46,14 +59,26 @@ const PLACES: DemoPlace[] = [
     ],
   },
   {
-    slug: 'jardin-partage', name: 'Le Jardin Partagé', city: 'Le Tampon', street: '88 chemin Gol', postal_code: '97430',
-    latitude: -21.2779, longitude: 55.5177, modules: ['agenda', 'memberships'],
+    slug: 'jardin-partage',
+    name: 'Le Jardin Partagé',
+    city: 'Le Tampon',
+    street: '88 chemin Gol',
+    postal_code: '97430',
+    latitude: -21.2779,
+    longitude: 55.5177,
+    modules: ['agenda', 'memberships'],
     description: 'Association de jardins partagés et de troc de graines, avec un café associatif.',
     team: [{ email: 'sophie@demo.rezo.test', name: 'Sophie Robert', role: 'admin' }],
   },
   {
-    slug: 'festival-lagon', name: 'Festival du Lagon', city: 'Saint-Gilles-les-Bains', street: 'Plage de l’Ermitage', postal_code: '97434',
-    latitude: -21.0811, longitude: 55.2237, modules: ['agenda', 'ticketing', 'cashless'],
+    slug: 'festival-lagon',
+    name: 'Festival du Lagon',
+    city: 'Saint-Gilles-les-Bains',
+    street: 'Plage de l’Ermitage',
+    postal_code: '97434',
+    latitude: -21.0811,
+    longitude: 55.2237,
+    modules: ['agenda', 'ticketing', 'cashless'],
     description: 'Trois jours de musique au bord du lagon, chaque année en novembre.',
     team: [
       { email: 'marie@demo.rezo.test', name: 'Marie Payet', role: 'admin' },
@@ -76,7 +101,12 @@ export async function loadDemo(db: Db, _config: Config): Promise<boolean> {
     await trx.updateTable('people').set({ is_operator: true, name: 'Admin démo' }).where('id', '=', admin.id).execute();
     for (const demo of PLACES) {
       const { team, ...fields } = demo;
-      const place = await createPlace(trx, SYSTEM, { ...fields, timezone: 'Indian/Reunion', country: 'RE', language: 'fr' }, admin.id);
+      const place = await createPlace(
+        trx,
+        SYSTEM,
+        { ...fields, timezone: 'Indian/Reunion', country: 'RE', language: 'fr' },
+        admin.id,
+      );
       for (const member of team) {
         const person = await ensurePerson(trx, member.email, 'fr');
         await trx.updateTable('people').set({ name: member.name }).where('id', '=', person.id).execute();

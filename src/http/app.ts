@@ -53,7 +53,13 @@ export interface AppDeps {
   logger: Logger;
 }
 
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 /** What a module's routes plugin receives: the app with TypeBox types for schemas. */
 export type ModuleApp = App;
 
@@ -148,8 +154,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onSend', async (_request, reply) => {
     if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-    if (!reply.hasHeader('x-frame-options') && !reply.hasHeader('content-security-policy')) reply.header('x-frame-options', 'SAMEORIGIN');
-    if (https && !reply.hasHeader('strict-transport-security')) reply.header('strict-transport-security', 'max-age=15552000');
+    if (!reply.hasHeader('x-frame-options') && !reply.hasHeader('content-security-policy'))
+      reply.header('x-frame-options', 'SAMEORIGIN');
+    if (https && !reply.hasHeader('strict-transport-security'))
+      reply.header('strict-transport-security', 'max-age=15552000');
   });
   // Queued mail goes out as soon as the request that queued it is answered.
   app.addHook('onResponse', async (request) => {

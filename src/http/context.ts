@@ -89,7 +89,10 @@ export function registerContext(app: FastifyInstance, deps: { config: Config; db
     // call or a device request gets no cookie and costs no HMAC.
     let csrfToken: string | null = null;
     request.ctx = {
-      lang, t: translator(lang), person, actor,
+      lang,
+      t: translator(lang),
+      person,
+      actor,
       get csrfToken() {
         if (csrfToken !== null) return csrfToken;
         let csrfSeed = request.cookies[CSRF_COOKIE];

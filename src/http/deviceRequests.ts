@@ -24,5 +24,9 @@ export function keepRawJsonBodies(app: ModuleApp): void {
 
 /** The signed envelope of a device request (still to be verified in the use case's transaction), or null when unsigned. */
 export function deviceSignatureOf(request: FastifyRequest): DeviceSignature | null {
-  return readDeviceHeaders(request.headers, { method: request.method, path: request.url.split('?')[0]!, body: rawBodies.get(request) ?? '' });
+  return readDeviceHeaders(request.headers, {
+    method: request.method,
+    path: request.url.split('?')[0]!,
+    body: rawBodies.get(request) ?? '',
+  });
 }

@@ -51,7 +51,12 @@ ${fieldErrors(request, form, name)}
 </div>`;
 }
 
-export function textarea(request: FastifyRequest, form: FormState, name: string, options: { rows?: number } = {}): Html {
+export function textarea(
+  request: FastifyRequest,
+  form: FormState,
+  name: string,
+  options: { rows?: number } = {},
+): Html {
   const { t } = request.ctx;
   const invalid = form.errors.some((e) => e.field === name);
   const value = form.values[name];
@@ -62,7 +67,12 @@ ${fieldErrors(request, form, name)}
 </div>`;
 }
 
-export function select(request: FastifyRequest, form: FormState, name: string, options: { value: string; label: string }[]): Html {
+export function select(
+  request: FastifyRequest,
+  form: FormState,
+  name: string,
+  options: { value: string; label: string }[],
+): Html {
   const { t } = request.ctx;
   const invalid = form.errors.some((e) => e.field === name);
   const current = String(form.values[name] ?? '');

@@ -14,7 +14,11 @@ after(() => t.close());
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 
 /** Asserts the RFC 9457 shape and returns the problem. */
-function problem(response: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, code: string) {
+function problem(
+  response: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
+  status: number,
+  code: string,
+) {
   assert.equal(response.statusCode, status);
   assert.equal(response.headers['content-type'], PROBLEM_JSON);
   const p = response.json() as Record<string, unknown>;
@@ -22,7 +26,10 @@ function problem(response: { statusCode: number; headers: Record<string, unknown
   assert.equal(p.status, status);
   assert.equal(typeof p.title, 'string');
   assert.equal(typeof p.detail, 'string');
-  assert.ok((p.title as string).length > 0 && !(p.title as string).startsWith('problems.'), `title translated: ${p.title}`);
+  assert.ok(
+    (p.title as string).length > 0 && !(p.title as string).startsWith('problems.'),
+    `title translated: ${p.title}`,
+  );
   assert.ok(!(p.detail as string).startsWith('problems.'), `detail translated: ${p.detail}`);
   return p;
 }
@@ -59,7 +66,14 @@ describe('problems (RFC 9457)', () => {
     const fr = problem(await t.app.inject('/api/v1/venues/no-such-venue'), 404, 'not-found');
     assert.equal(fr.title, translate('fr', 'problems.not-found.title'));
     assert.equal(fr.instance, '/api/v1/venues/no-such-venue');
-    const en = problem(await t.app.inject({ url: '/api/v1/venues/no-such-venue', headers: { 'accept-language': 'en-GB,en;q=0.9,fr;q=0.5' } }), 404, 'not-found');
+    const en = problem(
+      await t.app.inject({
+        url: '/api/v1/venues/no-such-venue',
+        headers: { 'accept-language': 'en-GB,en;q=0.9,fr;q=0.5' },
+      }),
+      404,
+      'not-found',
+    );
     assert.equal(en.title, translate('en', 'problems.not-found.title'));
     assert.notEqual(en.title, fr.title);
     const q = problem(await t.app.inject('/api/v1/venues/no-such-venue?lang=en'), 404, 'not-found');
@@ -68,19 +82,31 @@ describe('problems (RFC 9457)', () => {
   });
 
   test('every problem code has a page at /problems/<code>; an unknown code is 404', async () => {
-    const codes = catalogueKeys('fr').filter((k) => /^problems\.[a-z0-9-]+\.title$/.test(k)).map((k) => k.split('.')[1]!);
+    const codes = catalogueKeys('fr')
+      .filter((k) => /^problems\.[a-z0-9-]+\.title$/.test(k))
+      .map((k) => k.split('.')[1]!);
     assert.ok(codes.length >= 10 && codes.includes('validation') && codes.includes('internal'));
     for (const code of codes) {
       const r = await t.app.inject(`/problems/${code}?lang=en`);
       assert.equal(r.statusCode, 200, code);
-      assert.ok(r.body.includes(translate('en', `problems.${code}.about`).replace(/'/g, '&#39;').replace(/"/g, '&quot;').split('&')[0]!), code);
+      assert.ok(
+        r.body.includes(
+          translate('en', `problems.${code}.about`).replace(/'/g, '&#39;').replace(/"/g, '&quot;').split('&')[0]!,
+        ),
+        code,
+      );
     }
     assert.equal((await t.app.inject('/problems/no-such-code')).statusCode, 404);
     assert.equal((await t.app.inject('/problems/..%2Fadmin')).statusCode, 404);
   });
 
   test('malformed JSON is 400 bad-request', async () => {
-    const r = await member.request({ method: 'POST', url: '/api/v1/venues', headers: { 'content-type': 'application/json', 'x-csrf-token': await member.token() }, payload: '{"slug": "x",' });
+    const r = await member.request({
+      method: 'POST',
+      url: '/api/v1/venues',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': await member.token() },
+      payload: '{"slug": "x",',
+    });
     problem(r, 400, 'bad-request');
   });
 
@@ -89,12 +115,20 @@ describe('problems (RFC 9457)', () => {
     problem(await member.api('POST', '/api/v1/venues', big), 413, 'payload-too-large');
     const form = await member.postForm('/venues/new', { slug: 'big-form', name: 'x'.repeat(3000) });
     assert.equal(form.statusCode, 413);
-    assert.equal(await t.db.selectFrom('places').select('id').where('slug', 'in', ['big-venue', 'big-form']).executeTakeFirst(), undefined);
+    assert.equal(
+      await t.db.selectFrom('places').select('id').where('slug', 'in', ['big-venue', 'big-form']).executeTakeFirst(),
+      undefined,
+    );
   });
 
   test('a content type the route does not read is 415', async () => {
     for (const type of ['text/plain', 'application/xml', 'text/csv; charset=utf-8']) {
-      const r = await member.request({ method: 'POST', url: '/api/v1/venues', headers: { 'content-type': type, 'x-csrf-token': await member.token() }, payload: 'slug=x' });
+      const r = await member.request({
+        method: 'POST',
+        url: '/api/v1/venues',
+        headers: { 'content-type': type, 'x-csrf-token': await member.token() },
+        payload: 'slug=x',
+      });
       problem(r, 415, 'unsupported-media-type');
     }
   });
@@ -120,18 +154,37 @@ describe('problems (RFC 9457)', () => {
     const ok = await t.app.inject('/api/v1/venues?limit=2');
     assert.equal(ok.statusCode, 200, ok.body);
     const bad = problem(await t.app.inject('/api/v1/venues?limit=many'), 422, 'validation');
-    assert.deepEqual((bad.errors as { field: string; code: string }[]).map((e) => [e.field, e.code]), [['limit', 'type']]);
+    assert.deepEqual(
+      (bad.errors as { field: string; code: string }[]).map((e) => [e.field, e.code]),
+      [['limit', 'type']],
+    );
     const range = problem(await t.app.inject('/api/v1/venues?limit=0'), 422, 'validation');
-    assert.deepEqual((range.errors as { field: string; code: string }[]).map((e) => [e.field, e.code]), [['limit', 'range']]);
+    assert.deepEqual(
+      (range.errors as { field: string; code: string }[]).map((e) => [e.field, e.code]),
+      [['limit', 'range']],
+    );
     const body = problem(await member.api('POST', '/api/v1/venues', { slug: 'typed', name: 12 }), 422, 'validation');
-    assert.deepEqual((body.errors as { field: string; code: string }[]).map((e) => [e.field, e.code]), [['name', 'type']]);
+    assert.deepEqual(
+      (body.errors as { field: string; code: string }[]).map((e) => [e.field, e.code]),
+      [['name', 'type']],
+    );
   });
 
   test('a session request without x-csrf-token is refused (403 csrf)', async () => {
-    const r = await member.request({ method: 'POST', url: '/api/v1/venues', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ slug: 'no-csrf', name: 'No' }) });
+    const r = await member.request({
+      method: 'POST',
+      url: '/api/v1/venues',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ slug: 'no-csrf', name: 'No' }),
+    });
     problem(r, 403, 'csrf');
     // Checked before the schema: a forged request gets no feedback on its body.
-    const invalid = await member.request({ method: 'POST', url: '/api/v1/venues', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ extra: 1 }) });
+    const invalid = await member.request({
+      method: 'POST',
+      url: '/api/v1/venues',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ extra: 1 }),
+    });
     problem(invalid, 403, 'csrf');
   });
 });
@@ -148,7 +201,9 @@ describe('headers, cookies and language', () => {
     assert.equal(api.headers['x-content-type-options'], 'nosniff');
     const c = t.client();
     const login = await c.get('/login');
-    const csrf = (login.cookies as { name: string; httpOnly?: boolean; sameSite?: string; secure?: boolean }[]).find((x) => x.name === 'rezo_csrf');
+    const csrf = (login.cookies as { name: string; httpOnly?: boolean; sameSite?: string; secure?: boolean }[]).find(
+      (x) => x.name === 'rezo_csrf',
+    );
     assert.ok(csrf);
     assert.equal(csrf.httpOnly, true);
     assert.equal(csrf.sameSite, 'Lax');
@@ -164,7 +219,9 @@ describe('headers, cookies and language', () => {
       assert.match((await s.lastMailTo('secure@example.org'))!.text, /https:\/\/rezo\.example\.org\/login\//);
       const done = await c.postForm(link, {});
       assert.equal(done.statusCode, 303);
-      const session = (done.cookies as { name: string; httpOnly?: boolean; sameSite?: string; secure?: boolean }[]).find((x) => x.name === 'rezo_session');
+      const session = (
+        done.cookies as { name: string; httpOnly?: boolean; sameSite?: string; secure?: boolean }[]
+      ).find((x) => x.name === 'rezo_session');
       assert.ok(session);
       assert.equal(session.secure, true);
       assert.equal(session.httpOnly, true);
@@ -182,7 +239,9 @@ describe('headers, cookies and language', () => {
     assert.match(fr.body, /<a href="\/login\?lang=en" hreflang="en" lang="en">/);
     const en = await c.get('/login?lang=en', { 'accept-language': 'fr' });
     assert.match(en.body, /<html lang="en">/);
-    const cookie = (en.cookies as { name: string; value: string; httpOnly?: boolean; maxAge?: number }[]).find((x) => x.name === 'rezo_lang');
+    const cookie = (en.cookies as { name: string; value: string; httpOnly?: boolean; maxAge?: number }[]).find(
+      (x) => x.name === 'rezo_lang',
+    );
     assert.equal(cookie?.value, 'en');
     assert.ok((cookie?.maxAge ?? 0) > 86400 * 300, 'remembered for a year');
     assert.match(en.body, /<a href="\/login\?lang=fr" hreflang="fr" lang="fr">/);
@@ -191,7 +250,10 @@ describe('headers, cookies and language', () => {
     // An unsupported ?lang is ignored, not stored.
     const de = await t.client().get('/?lang=de', { 'accept-language': 'en' });
     assert.match(de.body, /<html lang="en">/);
-    assert.equal((de.cookies as { name: string }[]).some((x) => x.name === 'rezo_lang'), false);
+    assert.equal(
+      (de.cookies as { name: string }[]).some((x) => x.name === 'rezo_lang'),
+      false,
+    );
   });
 
   test('the stylesheet is served as CSS', async () => {
@@ -225,16 +287,23 @@ describe('OpenAPI', () => {
       for (const method of methods.filter((m) => m !== 'HEAD')) {
         const operation = item[method.toLowerCase()];
         assert.ok(operation, `${method} ${openapiPath} is documented`);
-        assert.ok(operation.responses && Object.keys(operation.responses).length > 0, `${method} ${openapiPath} has responses`);
+        assert.ok(
+          operation.responses && Object.keys(operation.responses).length > 0,
+          `${method} ${openapiPath} has responses`,
+        );
       }
     }
     // Nothing outside the API is published.
-    assert.ok(Object.keys(doc.paths).every((p) => p.startsWith('/api/v1/')), Object.keys(doc.paths).join(', '));
+    assert.ok(
+      Object.keys(doc.paths).every((p) => p.startsWith('/api/v1/')),
+      Object.keys(doc.paths).join(', '),
+    );
   });
 
   test('/api/docs answers 200', async () => {
     let r = await t.app.inject('/api/docs');
-    if (r.statusCode >= 300 && r.statusCode < 400) r = await t.app.inject(String(r.headers.location).replace(/^\.\//, '/api/docs/'));
+    if (r.statusCode >= 300 && r.statusCode < 400)
+      r = await t.app.inject(String(r.headers.location).replace(/^\.\//, '/api/docs/'));
     assert.equal(r.statusCode, 200);
     assert.match(r.body, /swagger/i);
   });

@@ -41,12 +41,14 @@ ${page.head ?? ''}
     <ul>
       <li><a href="/agenda">${t('layout.agenda')}</a></li>
       <li><a href="/">${t('layout.venues')}</a></li>
-      ${person
-        ? html`<li><a href="/wallet">${t('layout.wallet')}</a></li>
+      ${
+        person
+          ? html`<li><a href="/wallet">${t('layout.wallet')}</a></li>
           <li><a href="/account">${t('layout.account')}</a></li>
           ${person.isOperator ? html`<li><a href="/admin">${t('layout.admin')}</a></li>` : ''}
           <li><form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${csrfToken}"><button class="link" type="submit">${t('layout.logout')}</button></form></li>`
-        : html`<li><a href="/login">${t('layout.login')}</a></li>`}
+          : html`<li><a href="/login">${t('layout.login')}</a></li>`
+      }
       ${info.devMail ? html`<li><a href="/dev/mail">${t('layout.devMail')}</a></li>` : ''}
       <li><a href="${switchHref}" hreflang="${other}" lang="${other}">${t('layout.switchLanguage')}</a></li>
     </ul>

@@ -36,18 +36,28 @@ function ajvFields(error: FastifyError): FieldError[] {
     if (v.keyword === 'required' && typeof v.params.missingProperty === 'string') {
       field = field ? `${field}.${v.params.missingProperty}` : v.params.missingProperty;
     }
-    if (v.keyword === 'additionalProperties' && typeof v.params.additionalProperty === 'string') field = v.params.additionalProperty;
+    if (v.keyword === 'additionalProperties' && typeof v.params.additionalProperty === 'string')
+      field = v.params.additionalProperty;
     const message =
-      v.keyword === 'required' ? 'required'
-      : v.keyword === 'type' ? 'type'
-      : v.keyword === 'maxLength' ? 'too-long'
-      : v.keyword === 'minLength' ? 'too-short'
-      : v.keyword === 'format' ? 'format'
-      : v.keyword === 'enum' || v.keyword === 'anyOf' || v.keyword === 'const' ? 'choice'
-      : v.keyword === 'additionalProperties' ? 'unknown-field'
-      : v.keyword === 'minimum' || v.keyword === 'maximum' || v.keyword === 'exclusiveMinimum' ? 'range'
-      : v.keyword === 'maxItems' ? 'too-many'
-      : 'invalid';
+      v.keyword === 'required'
+        ? 'required'
+        : v.keyword === 'type'
+          ? 'type'
+          : v.keyword === 'maxLength'
+            ? 'too-long'
+            : v.keyword === 'minLength'
+              ? 'too-short'
+              : v.keyword === 'format'
+                ? 'format'
+                : v.keyword === 'enum' || v.keyword === 'anyOf' || v.keyword === 'const'
+                  ? 'choice'
+                  : v.keyword === 'additionalProperties'
+                    ? 'unknown-field'
+                    : v.keyword === 'minimum' || v.keyword === 'maximum' || v.keyword === 'exclusiveMinimum'
+                      ? 'range'
+                      : v.keyword === 'maxItems'
+                        ? 'too-many'
+                        : 'invalid';
     const params: Record<string, string | number> = {};
     if (typeof v.params.limit === 'number') {
       params.max = v.params.limit;
@@ -97,12 +107,22 @@ export function problemOf(request: FastifyRequest, config: Config, error: Domain
     instance: request.url.split('?')[0],
   };
   if (error.fields.length > 0) {
-    problem.errors = error.fields.map((f) => ({ field: f.field, code: f.message, message: t(`fields.${f.message}`, f.params) }));
+    problem.errors = error.fields.map((f) => ({
+      field: f.field,
+      code: f.message,
+      message: t(`fields.${f.message}`, f.params),
+    }));
   }
   return problem;
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, config: Config, info: LayoutInfo, error: DomainError) {
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  config: Config,
+  info: LayoutInfo,
+  error: DomainError,
+) {
   const problem = problemOf(request, config, error);
   if (error.status === 401 && error.code === 'api-key-invalid') reply.header('www-authenticate', 'Bearer');
   if (wantsJson(request) || !request.ctx) {
@@ -123,8 +143,14 @@ export function registerProblems(app: FastifyInstance, config: Config, info: Lay
   app.setErrorHandler((error, request, reply) => {
     const domain = toDomainError(error);
     if (domain.status >= 500) request.log.error({ err: error }, 'request failed');
-    else if (!(error instanceof DomainError)) request.log.info({ err: { message: (error as Error).message, code: (error as FastifyError).code } }, 'request refused');
+    else if (!(error instanceof DomainError))
+      request.log.info(
+        { err: { message: (error as Error).message, code: (error as FastifyError).code } },
+        'request refused',
+      );
     return sendProblem(request, reply, config, info, domain);
   });
-  app.setNotFoundHandler((request, reply) => sendProblem(request, reply, config, info, new DomainError('not-found', 404, { what: 'page' })));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, config, info, new DomainError('not-found', 404, { what: 'page' })),
+  );
 }

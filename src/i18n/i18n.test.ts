@@ -13,7 +13,8 @@ function sources(dir = srcDir): { file: string; text: string }[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...sources(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) out.push({ file: relative(srcDir, path), text: readFileSync(path, 'utf8') });
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+      out.push({ file: relative(srcDir, path), text: readFileSync(path, 'utf8') });
   }
   return out;
 }
@@ -35,7 +36,8 @@ function missing(keys: { value: string; where: string }[], toKey: (v: string) =>
   for (const { value, where } of keys) {
     for (const key of toKey(value)) {
       for (const lang of LANGUAGES) {
-        if (!catalogueKeys(lang).includes(key) && !catalogueKeys(lang).includes(`${key}.other`)) out.push(`${lang}: ${key} (${where})`);
+        if (!catalogueKeys(lang).includes(key) && !catalogueKeys(lang).includes(`${key}.other`))
+          out.push(`${lang}: ${key} (${where})`);
       }
     }
   }
@@ -46,8 +48,16 @@ describe('catalogues', () => {
   test('fr and en have exactly the same keys', () => {
     const fr = new Set(catalogueKeys('fr'));
     const en = new Set(catalogueKeys('en'));
-    assert.deepEqual([...fr].filter((k) => !en.has(k)), [], 'in fr, missing in en');
-    assert.deepEqual([...en].filter((k) => !fr.has(k)), [], 'in en, missing in fr');
+    assert.deepEqual(
+      [...fr].filter((k) => !en.has(k)),
+      [],
+      'in fr, missing in en',
+    );
+    assert.deepEqual(
+      [...en].filter((k) => !fr.has(k)),
+      [],
+      'in en, missing in fr',
+    );
   });
 
   test('no translation is empty, and both languages use the same {placeholders}', () => {
@@ -67,13 +77,22 @@ describe('catalogues', () => {
       ...uses(/\btranslate\(\s*[\w.]+\s*,\s*'([^']+)'/g),
     ];
     assert.ok(keys.length > 50, `found ${keys.length} keys: the scan is broken`);
-    assert.deepEqual(missing(keys, (k) => [k]), []);
+    assert.deepEqual(
+      missing(keys, (k) => [k]),
+      [],
+    );
   });
 
   test('every problem code thrown has a title, a detail and an explanation page', () => {
     const codes = [...uses(/new DomainError\(\s*'([^']+)'/g)];
-    assert.ok(codes.some((c) => c.value === 'validation') && codes.some((c) => c.value === 'internal'), 'the scan is broken');
-    assert.deepEqual(missing(codes, (c) => ['title', 'detail', 'about'].map((p) => `problems.${c}.${p}`)), []);
+    assert.ok(
+      codes.some((c) => c.value === 'validation') && codes.some((c) => c.value === 'internal'),
+      'the scan is broken',
+    );
+    assert.deepEqual(
+      missing(codes, (c) => ['title', 'detail', 'about'].map((p) => `problems.${c}.${p}`)),
+      [],
+    );
   });
 
   test('every field message used exists', () => {
@@ -86,8 +105,14 @@ describe('catalogues', () => {
       ...uses(/\?\s*'([a-z-]+)'\s*$/gm).filter((u) => u.where.startsWith('http/problems.ts')),
       ...uses(/:\s*'([a-z-]+)';\s*$/gm).filter((u) => u.where.startsWith('http/problems.ts')),
     ];
-    assert.ok(messages.some((m) => m.value === 'required') && messages.some((m) => m.value === 'unknown-field'), 'the scan is broken');
-    assert.deepEqual(missing(messages, (m) => [`fields.${m}`]), []);
+    assert.ok(
+      messages.some((m) => m.value === 'required') && messages.some((m) => m.value === 'unknown-field'),
+      'the scan is broken',
+    );
+    assert.deepEqual(
+      missing(messages, (m) => [`fields.${m}`]),
+      [],
+    );
   });
 
   test('every form label used exists', () => {
@@ -97,7 +122,10 @@ describe('catalogues', () => {
       ...uses(/\.add\(\s*'([^']+)'\s*,\s*'[^']+'/g),
     ];
     assert.ok(labels.length > 5, 'the scan is broken');
-    assert.deepEqual(missing(labels, (f) => [`labels.${f}`]), []);
+    assert.deepEqual(
+      missing(labels, (f) => [`labels.${f}`]),
+      [],
+    );
   });
 });
 

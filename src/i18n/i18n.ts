@@ -14,7 +14,9 @@ export type Translate = (key: string, params?: Params) => string;
 function loadCatalogue(lang: Language): Map<string, string> {
   const dir = fileURLToPath(new URL(`./${lang}/`, import.meta.url));
   const catalogue = new Map<string, string>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const entries = JSON.parse(readFileSync(dir + file, 'utf8')) as Record<string, unknown>;
     for (const [key, value] of Object.entries(entries)) {
       if (typeof value !== 'string') throw new Error(`i18n ${lang}/${file}: "${key}" is not a string`);
@@ -72,9 +74,13 @@ export function negotiateLanguage(header: string | undefined, fallback: Language
       return { lang: (tag ?? '').trim().slice(0, 2).toLowerCase(), q: q ? Number(q.trim().slice(2)) || 0 : 1 };
     })
     .sort((a, b) => b.q - a.q);
-  return ranked.find((r) => isLanguage(r.lang))?.lang as Language | undefined ?? fallback;
+  return (ranked.find((r) => isLanguage(r.lang))?.lang as Language | undefined) ?? fallback;
 }
 
 export function formatDateTime(lang: Language, date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(date);
+  return new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone,
+  }).format(date);
 }

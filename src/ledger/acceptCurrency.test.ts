@@ -33,22 +33,58 @@ const newVenue = async () => {
 };
 let codes = 0;
 const newGift = async (issuerPlaceId: string) =>
-  createCurrency(db, SYSTEM, { code: `AC${Date.now().toString(36).toUpperCase().slice(-6)}${codes++}`, name: 'Gift', kind: 'gift', decimals: 2, issuerPlaceId });
+  createCurrency(db, SYSTEM, {
+    code: `AC${Date.now().toString(36).toUpperCase().slice(-6)}${codes++}`,
+    name: 'Gift',
+    kind: 'gift',
+    decimals: 2,
+    issuerPlaceId,
+  });
 const rows = async (currencyId: string, placeId: string) => ({
-  accepts: (await db.selectFrom('ledger_currency_places').select('place_id').where('currency_id', '=', currencyId).where('place_id', '=', placeId).execute()).length,
-  audits: (await db.selectFrom('audit_log').select('id').where('action', '=', 'ledger.currency.accepted').where('subject_id', '=', currencyId).where('place_id', '=', placeId).execute()).length,
+  accepts: (
+    await db
+      .selectFrom('ledger_currency_places')
+      .select('place_id')
+      .where('currency_id', '=', currencyId)
+      .where('place_id', '=', placeId)
+      .execute()
+  ).length,
+  audits: (
+    await db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('action', '=', 'ledger.currency.accepted')
+      .where('subject_id', '=', currencyId)
+      .where('place_id', '=', placeId)
+      .execute()
+  ).length,
 });
-const totals = async () => (await sql<{ a: string; b: string }>`select (select count(*) from ledger_currency_places) as a, (select count(*) from audit_log) as b`.execute(db)).rows[0];
+const totals = async () =>
+  (
+    await sql<{
+      a: string;
+      b: string;
+    }>`select (select count(*) from ledger_currency_places) as a, (select count(*) from audit_log) as b`.execute(db)
+  ).rows[0];
 
 describe('acceptCurrency', () => {
   test('venue B accepts venue A’s gift credit: a wallet then pays B with it; a second run changes nothing', async () => {
     const p = await w.person();
     await w.fund(p.gift.id, 500, w.gift);
     const till = await w.placeAccount(w.venueB.id, w.gift);
-    const pay = () => createTransfers(db, p.actor, { transfers: [{ id: uuidv7(), debitAccountId: p.gift.id, creditAccountId: till.id, amount: 200, kind: 'payment' }] });
+    const pay = () =>
+      createTransfers(db, p.actor, {
+        transfers: [
+          { id: uuidv7(), debitAccountId: p.gift.id, creditAccountId: till.id, amount: 200, kind: 'payment' },
+        ],
+      });
     await assert.rejects(pay(), isCode('ledger-currency-not-accepted'));
 
-    assert.deepEqual(await acceptCurrency(db, SYSTEM, { currencyCode: w.gift.code, placeId: w.venueB.id }), { code: w.gift.code, placeId: w.venueB.id, added: true });
+    assert.deepEqual(await acceptCurrency(db, SYSTEM, { currencyCode: w.gift.code, placeId: w.venueB.id }), {
+      code: w.gift.code,
+      placeId: w.venueB.id,
+      added: true,
+    });
     await pay();
     assert.deepEqual(await rows(w.gift.id, w.venueB.id), { accepts: 1, audits: 1 });
 
@@ -59,8 +95,10 @@ describe('acceptCurrency', () => {
   test('the federated euro is refused for a venue outside its federation; nothing is written', async () => {
     const outsider = await newVenue();
     const before = await totals();
-    await assert.rejects(acceptCurrency(db, SYSTEM, { currencyCode: w.euro.code, placeId: outsider.id }), (e) =>
-      isCode('ledger-not-federation-member')(e) && (e as DomainError).params.currency === w.euro.code);
+    await assert.rejects(
+      acceptCurrency(db, SYSTEM, { currencyCode: w.euro.code, placeId: outsider.id }),
+      (e) => isCode('ledger-not-federation-member')(e) && (e as DomainError).params.currency === w.euro.code,
+    );
     assert.deepEqual(await totals(), before);
     // A member already accepts it: nothing to add.
     assert.equal((await acceptCurrency(db, SYSTEM, { currencyCode: w.euro.code, placeId: w.venueA.id })).added, false);
@@ -72,21 +110,44 @@ describe('acceptCurrency', () => {
     const archived = await newGift(w.venueA.id);
     await db.updateTable('ledger_currencies').set({ status: 'archived' }).where('id', '=', archived.id).execute();
     const before = await totals();
-    await assert.rejects(acceptCurrency(db, SYSTEM, { currencyCode: 'NOPE42', placeId: neighbour.id }), (e) => isCode('not-found')(e) && (e as DomainError).params.what === 'currency');
-    await assert.rejects(acceptCurrency(db, SYSTEM, { currencyCode: gift.code, placeId: uuidv7() }), (e) => isCode('not-found')(e) && (e as DomainError).params.what === 'venue');
-    await assert.rejects(acceptCurrency(db, SYSTEM, { currencyCode: archived.code, placeId: neighbour.id }), isCode('ledger-currency-archived'));
+    await assert.rejects(
+      acceptCurrency(db, SYSTEM, { currencyCode: 'NOPE42', placeId: neighbour.id }),
+      (e) => isCode('not-found')(e) && (e as DomainError).params.what === 'currency',
+    );
+    await assert.rejects(
+      acceptCurrency(db, SYSTEM, { currencyCode: gift.code, placeId: uuidv7() }),
+      (e) => isCode('not-found')(e) && (e as DomainError).params.what === 'venue',
+    );
+    await assert.rejects(
+      acceptCurrency(db, SYSTEM, { currencyCode: archived.code, placeId: neighbour.id }),
+      isCode('ledger-currency-archived'),
+    );
     // The neighbour's own admin cannot decide to take A's credit; A's admin can (below).
-    await assert.rejects(acceptCurrency(db, neighbour.admin, { currencyCode: gift.code, placeId: neighbour.id }), isCode('forbidden'));
-    await assert.rejects(acceptCurrency(db, w.adminA, { currencyCode: w.euro.code, placeId: w.venueA.id }), isCode('forbidden'));
+    await assert.rejects(
+      acceptCurrency(db, neighbour.admin, { currencyCode: gift.code, placeId: neighbour.id }),
+      isCode('forbidden'),
+    );
+    await assert.rejects(
+      acceptCurrency(db, w.adminA, { currencyCode: w.euro.code, placeId: w.venueA.id }),
+      isCode('forbidden'),
+    );
     assert.deepEqual(await totals(), before);
     assert.equal((await acceptCurrency(db, w.adminA, { currencyCode: gift.code, placeId: neighbour.id })).added, true);
   });
 
-  test('on PostgreSQL: 10 concurrent acceptances give one row, one audit entry, no error', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
-    const neighbour = await newVenue();
-    const gift = await newGift(w.venueA.id);
-    const results = await Promise.all(Array.from({ length: 10 }, () => acceptCurrency(db, SYSTEM, { currencyCode: gift.code, placeId: neighbour.id })));
-    assert.equal(results.filter((r) => r.added).length, 1);
-    assert.deepEqual(await rows(gift.id, neighbour.id), { accepts: 1, audits: 1 });
-  });
+  test(
+    'on PostgreSQL: 10 concurrent acceptances give one row, one audit entry, no error',
+    { skip: !onPostgres && 'needs PostgreSQL' },
+    async () => {
+      const neighbour = await newVenue();
+      const gift = await newGift(w.venueA.id);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          acceptCurrency(db, SYSTEM, { currencyCode: gift.code, placeId: neighbour.id }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.added).length, 1);
+      assert.deepEqual(await rows(gift.id, neighbour.id), { accepts: 1, audits: 1 });
+    },
+  );
 });

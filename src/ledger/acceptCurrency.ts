@@ -30,30 +30,50 @@ export async function acceptCurrency(db: Db, actor: Actor, input: AcceptCurrency
   const code = typeof input.currencyCode === 'string' ? input.currencyCode : '';
   if (!isUuid(input.placeId)) throw notFound('venue');
   return inTransaction(db, async (trx) => {
-    const currency = await trx.selectFrom('ledger_currencies').select(['id', 'code', 'kind', 'status', 'issuer_federation_id', 'issuer_place_id'])
-      .where('code', '=', code).executeTakeFirst();
+    const currency = await trx
+      .selectFrom('ledger_currencies')
+      .select(['id', 'code', 'kind', 'status', 'issuer_federation_id', 'issuer_place_id'])
+      .where('code', '=', code)
+      .executeTakeFirst();
     if (!currency) throw notFound('currency');
     if (currency.issuer_federation_id) {
       if (actor.kind === 'apiKey' || (actor.kind === 'person' && !actor.isOperator)) throw forbidden();
     } else {
       await authorize(trx, actor, currency.issuer_place_id!, 'place.settings');
     }
-    const place = await trx.selectFrom('places').select(['id', 'name']).where('id', '=', input.placeId).executeTakeFirst();
+    const place = await trx
+      .selectFrom('places')
+      .select(['id', 'name'])
+      .where('id', '=', input.placeId)
+      .executeTakeFirst();
     if (!place) throw notFound('venue');
-    if (currency.status !== 'active') throw new DomainError('ledger-currency-archived', 422, { currency: currency.code });
+    if (currency.status !== 'active')
+      throw new DomainError('ledger-currency-archived', 422, { currency: currency.code });
     if (currency.issuer_federation_id) {
       // Ordered with addFederationVenue on the federation's row: membership cannot change meanwhile.
       await lockFederation(trx, currency.issuer_federation_id);
-      const member = await trx.selectFrom('ledger_federation_places').select('place_id')
-        .where('federation_id', '=', currency.issuer_federation_id).where('place_id', '=', place.id).executeTakeFirst();
-      if (!member) throw new DomainError('ledger-not-federation-member', 422, { currency: currency.code, venue: place.name });
+      const member = await trx
+        .selectFrom('ledger_federation_places')
+        .select('place_id')
+        .where('federation_id', '=', currency.issuer_federation_id)
+        .where('place_id', '=', place.id)
+        .executeTakeFirst();
+      if (!member)
+        throw new DomainError('ledger-not-federation-member', 422, { currency: currency.code, venue: place.name });
     }
-    const added = await trx.insertInto('ledger_currency_places')
+    const added = await trx
+      .insertInto('ledger_currency_places')
       .values({ currency_id: currency.id, place_id: place.id })
       .onConflict((oc) => oc.columns(['currency_id', 'place_id']).doNothing())
-      .returning('place_id').executeTakeFirst();
+      .returning('place_id')
+      .executeTakeFirst();
     if (added) {
-      await audit(trx, actor, { placeId: place.id, action: 'ledger.currency.accepted', subjectId: currency.id, data: { code: currency.code } });
+      await audit(trx, actor, {
+        placeId: place.id,
+        action: 'ledger.currency.accepted',
+        subjectId: currency.id,
+        data: { code: currency.code },
+      });
     }
     return { code: currency.code, placeId: place.id, added: Boolean(added) };
   });

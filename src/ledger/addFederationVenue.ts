@@ -33,7 +33,11 @@ export interface AddFederationVenueResult {
  * by that creation or sees the new currency, never neither. Concurrent additions of the same venue
  * queue on that lock and the later ones find the rows there.
  */
-export async function addFederationVenue(db: Db, actor: Actor, input: AddFederationVenueInput): Promise<AddFederationVenueResult> {
+export async function addFederationVenue(
+  db: Db,
+  actor: Actor,
+  input: AddFederationVenueInput,
+): Promise<AddFederationVenueResult> {
   if (actor.kind === 'apiKey' || (actor.kind === 'person' && !actor.isOperator)) throw forbidden();
   if (!isUuid(input.federationId)) throw notFound('federation');
   if (!isUuid(input.placeId)) throw notFound('venue');
@@ -41,27 +45,44 @@ export async function addFederationVenue(db: Db, actor: Actor, input: AddFederat
     await lockFederation(trx, input.federationId);
     const place = await trx.selectFrom('places').select('id').where('id', '=', input.placeId).executeTakeFirst();
     if (!place) throw notFound('venue');
-    const joined = await trx.insertInto('ledger_federation_places')
+    const joined = await trx
+      .insertInto('ledger_federation_places')
       .values({ federation_id: input.federationId, place_id: input.placeId })
       .onConflict((oc) => oc.columns(['federation_id', 'place_id']).doNothing())
-      .returning('place_id').executeTakeFirst();
-    const currencies = await trx.selectFrom('ledger_currencies').select(['id', 'code'])
-      .where('issuer_federation_id', '=', input.federationId).orderBy('code').execute();
+      .returning('place_id')
+      .executeTakeFirst();
+    const currencies = await trx
+      .selectFrom('ledger_currencies')
+      .select(['id', 'code'])
+      .where('issuer_federation_id', '=', input.federationId)
+      .orderBy('code')
+      .execute();
     const newlyAccepted: string[] = [];
     for (const c of currencies) {
-      const added = await trx.insertInto('ledger_currency_places')
+      const added = await trx
+        .insertInto('ledger_currency_places')
         .values({ currency_id: c.id, place_id: input.placeId })
         .onConflict((oc) => oc.columns(['currency_id', 'place_id']).doNothing())
-        .returning('place_id').executeTakeFirst();
+        .returning('place_id')
+        .executeTakeFirst();
       if (added) newlyAccepted.push(c.code);
     }
     const changed = Boolean(joined) || newlyAccepted.length > 0;
     if (changed) {
       await audit(trx, actor, {
-        placeId: input.placeId, action: 'ledger.federation.venue-added', subjectId: input.federationId,
+        placeId: input.placeId,
+        action: 'ledger.federation.venue-added',
+        subjectId: input.federationId,
         data: { joined: Boolean(joined), accepts: newlyAccepted },
       });
     }
-    return { federationId: input.federationId, placeId: input.placeId, joined: Boolean(joined), newlyAccepted, currencies: currencies.map((c) => c.code), changed };
+    return {
+      federationId: input.federationId,
+      placeId: input.placeId,
+      joined: Boolean(joined),
+      newlyAccepted,
+      currencies: currencies.map((c) => c.code),
+      changed,
+    };
   });
 }

@@ -26,16 +26,26 @@ before(async () => {
 after(() => tdb.close());
 
 const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
-const count = async () => Number((await sql<{ n: string }>`select count(*) as n from ledger_transfers`.execute(db)).rows[0]!.n);
-const nonces = async () => Number((await sql<{ n: string }>`select count(*) as n from ledger_device_nonces`.execute(db)).rows[0]!.n);
+const count = async () =>
+  Number((await sql<{ n: string }>`select count(*) as n from ledger_transfers`.execute(db)).rows[0]!.n);
+const nonces = async () =>
+  Number((await sql<{ n: string }>`select count(*) as n from ledger_device_nonces`.execute(db)).rows[0]!.n);
 const PATH = '/api/v1/devices/transfers';
 
 /** A device-signed request as the till sends it, read back as the route reads it. */
-function signed(body: object, overrides: { timestamp?: number; nonce?: string; key?: ReturnType<typeof generateKeyPairSync>['privateKey'] } = {}) {
+function signed(
+  body: object,
+  overrides: { timestamp?: number; nonce?: string; key?: ReturnType<typeof generateKeyPairSync>['privateKey'] } = {},
+) {
   const text = JSON.stringify(body);
   const headers = signDeviceRequest(overrides.key ?? w.device.privateKey, {
-    placeId: w.device.placeId, deviceId: w.device.id, method: 'POST', path: PATH, body: text,
-    ...(overrides.timestamp !== undefined ? { timestamp: overrides.timestamp } : {}), ...(overrides.nonce ? { nonce: overrides.nonce } : {}),
+    placeId: w.device.placeId,
+    deviceId: w.device.id,
+    method: 'POST',
+    path: PATH,
+    body: text,
+    ...(overrides.timestamp !== undefined ? { timestamp: overrides.timestamp } : {}),
+    ...(overrides.nonce ? { nonce: overrides.nonce } : {}),
   });
   return readDeviceHeaders(headers, { method: 'POST', path: PATH, body: text })!;
 }
@@ -47,7 +57,11 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     await w.fund(alice.euro.id, 500);
     const before = await count();
     await assert.rejects(
-      createTransfers(db, bob.actor, { transfers: [{ id: uuidv7(), debitAccountId: alice.euro.id, creditAccountId: bob.euro.id, amount: 10, kind: 'transfer' }] }),
+      createTransfers(db, bob.actor, {
+        transfers: [
+          { id: uuidv7(), debitAccountId: alice.euro.id, creditAccountId: bob.euro.id, amount: 10, kind: 'transfer' },
+        ],
+      }),
       isCode('forbidden'),
     );
     assert.equal(await count(), before);
@@ -55,9 +69,18 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
 
   test('nobody mints through a transfer: debiting an issuance account is refused', async () => {
     const p = await w.person();
-    const issuance = await db.selectFrom('ledger_accounts').select('id').where('currency_id', '=', w.euro.id).where('owner_ref', '=', 'issuance').executeTakeFirstOrThrow();
+    const issuance = await db
+      .selectFrom('ledger_accounts')
+      .select('id')
+      .where('currency_id', '=', w.euro.id)
+      .where('owner_ref', '=', 'issuance')
+      .executeTakeFirstOrThrow();
     await assert.rejects(
-      createTransfers(db, p.actor, { transfers: [{ id: uuidv7(), debitAccountId: issuance.id, creditAccountId: p.euro.id, amount: 10, kind: 'transfer' }] }),
+      createTransfers(db, p.actor, {
+        transfers: [
+          { id: uuidv7(), debitAccountId: issuance.id, creditAccountId: p.euro.id, amount: 10, kind: 'transfer' },
+        ],
+      }),
       isCode('forbidden'),
     );
   });
@@ -67,12 +90,19 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     await w.fund(p.euro.id, 1000);
     const venue = await w.placeAccount(w.venueB.id, w.euro);
     const { pass } = await issueWalletPass(db, p.actor);
-    const body = { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 300, kind: 'payment' }], holder: pass };
+    const body = {
+      transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 300, kind: 'payment' }],
+      holder: pass,
+    };
     const device = signed(body);
     const r = await createTransfers(db, null, { ...body, device });
     assert.equal(r.transfers[0]!.authorisedBy, 'device');
     assert.equal(r.transfers[0]!.authoriserId, w.device.id);
-    const stored = await db.selectFrom('ledger_transfers').select('device_signature').where('id', '=', body.transfers[0]!.id).executeTakeFirstOrThrow();
+    const stored = await db
+      .selectFrom('ledger_transfers')
+      .select('device_signature')
+      .where('id', '=', body.transfers[0]!.id)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(stored.device_signature, device);
   });
 
@@ -82,7 +112,10 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const venue = await w.placeAccount(w.venueB.id, w.euro);
     // A pass with one second left: the retry comes after it expired.
     const { pass } = await issueWalletPass(db, p.actor, Date.now() - WALLET_PASS_TTL_MS + 1000);
-    const body = { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 250, kind: 'payment' }], holder: pass };
+    const body = {
+      transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 250, kind: 'payment' }],
+      holder: pass,
+    };
     const first = await createTransfers(db, null, { ...body, device: signed(body) });
     assert.equal(first.replayed, false);
     await new Promise((r) => setTimeout(r, 1100));
@@ -92,14 +125,24 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     assert.deepEqual(again.transfers, first.transfers);
     const before = await count();
     const other = { ...body, transfers: [{ ...body.transfers[0]!, amount: 251 }] };
-    await assert.rejects(createTransfers(db, null, { ...other, device: signed(other) }), isCode('ledger-transfer-id-conflict'));
+    await assert.rejects(
+      createTransfers(db, null, { ...other, device: signed(other) }),
+      isCode('ledger-transfer-id-conflict'),
+    );
     const unknown = { ...body, transfers: [{ ...body.transfers[0]!, debitAccountId: uuidv7() }] };
-    await assert.rejects(createTransfers(db, null, { ...unknown, device: signed(unknown) }), isCode('ledger-transfer-id-conflict'));
+    await assert.rejects(
+      createTransfers(db, null, { ...unknown, device: signed(unknown) }),
+      isCode('ledger-transfer-id-conflict'),
+    );
     // A new id with an unknown account is a plain 404.
     const missing = { ...body, transfers: [{ ...body.transfers[0]!, id: uuidv7(), debitAccountId: uuidv7() }] };
     await assert.rejects(createTransfers(db, null, { ...missing, device: signed(missing) }), isCode('not-found'));
     assert.equal(await count(), before);
-    const balance = await db.selectFrom('ledger_accounts').select('balance').where('id', '=', p.euro.id).executeTakeFirstOrThrow();
+    const balance = await db
+      .selectFrom('ledger_accounts')
+      .select('balance')
+      .where('id', '=', p.euro.id)
+      .executeTakeFirstOrThrow();
     assert.equal(Number(balance.balance), 750);
   });
 
@@ -108,29 +151,50 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     await w.fund(p.euro.id, 1000);
     const venue = await w.placeAccount(w.venueB.id, w.euro);
     const { pass } = await issueWalletPass(db, p.actor);
-    const body = () => ({ transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 10, kind: 'payment' }], holder: pass });
+    const body = () => ({
+      transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 10, kind: 'payment' }],
+      holder: pass,
+    });
     const first = body();
     const device = signed(first);
     await createTransfers(db, null, { ...first, device });
     const before = await count();
     const noncesBefore = await nonces();
     // The very same signed request again (an attacker replaying what they captured).
-    await assert.rejects(createTransfers(db, null, { ...first, device }), (e: unknown) => isCode('ledger-device-signature')(e) && (e as DomainError).params.reason === 'replay');
+    await assert.rejects(
+      createTransfers(db, null, { ...first, device }),
+      (e: unknown) => isCode('ledger-device-signature')(e) && (e as DomainError).params.reason === 'replay',
+    );
     const stale = body();
-    await assert.rejects(createTransfers(db, null, { ...stale, device: signed(stale, { timestamp: Date.now() - 6 * 60_000 }) }), (e: unknown) => (e as DomainError).params.reason === 'timestamp');
+    await assert.rejects(
+      createTransfers(db, null, { ...stale, device: signed(stale, { timestamp: Date.now() - 6 * 60_000 }) }),
+      (e: unknown) => (e as DomainError).params.reason === 'timestamp',
+    );
     const wrong = body();
     const { privateKey: otherKey } = generateKeyPairSync('ed25519');
-    await assert.rejects(createTransfers(db, null, { ...wrong, device: signed(wrong, { key: otherKey }) }), (e: unknown) => (e as DomainError).params.reason === 'signature');
+    await assert.rejects(
+      createTransfers(db, null, { ...wrong, device: signed(wrong, { key: otherKey }) }),
+      (e: unknown) => (e as DomainError).params.reason === 'signature',
+    );
     // A body changed after signing (amount raised): the route hashes the body it received, which
     // no longer matches what the device signed.
     const original = body();
     const changed = { ...original, transfers: [{ ...original.transfers[0]!, amount: 999 }] };
-    await assert.rejects(createTransfers(db, null, { ...changed, device: { ...signed(original), bodySha256: bodySha256(JSON.stringify(changed)) } }), (e: unknown) => (e as DomainError).params.reason === 'signature');
+    await assert.rejects(
+      createTransfers(db, null, {
+        ...changed,
+        device: { ...signed(original), bodySha256: bodySha256(JSON.stringify(changed)) },
+      }),
+      (e: unknown) => (e as DomainError).params.reason === 'signature',
+    );
     assert.equal(await count(), before);
     assert.equal(await nonces(), noncesBefore);
     await db.updateTable('ledger_devices').set({ revoked_at: new Date() }).where('id', '=', w.device.id).execute();
     const revoked = body();
-    await assert.rejects(createTransfers(db, null, { ...revoked, device: signed(revoked) }), (e: unknown) => (e as DomainError).params.reason === 'device');
+    await assert.rejects(
+      createTransfers(db, null, { ...revoked, device: signed(revoked) }),
+      (e: unknown) => (e as DomainError).params.reason === 'device',
+    );
     await db.updateTable('ledger_devices').set({ revoked_at: null }).where('id', '=', w.device.id).execute();
     assert.equal(await count(), before);
   });
@@ -144,22 +208,50 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const { pass } = await issueWalletPass(db, p.actor);
     const before = await count();
     // The gift credit of venue A is not accepted at venue B.
-    const gift = { transfers: [{ id: uuidv7(), debitAccountId: p.gift.id, creditAccountId: giftAtB.id, amount: 10, kind: 'payment' }], holder: pass };
-    await assert.rejects(createTransfers(db, null, { ...gift, device: signed(gift) }), isCode('ledger-currency-not-accepted'));
+    const gift = {
+      transfers: [
+        { id: uuidv7(), debitAccountId: p.gift.id, creditAccountId: giftAtB.id, amount: 10, kind: 'payment' },
+      ],
+      holder: pass,
+    };
+    await assert.rejects(
+      createTransfers(db, null, { ...gift, device: signed(gift) }),
+      isCode('ledger-currency-not-accepted'),
+    );
     // Without a wallet pass, or with a pass of someone else, the holder is not present.
     const other = await w.person();
     const { pass: otherPass } = await issueWalletPass(db, other.actor);
     for (const holder of [undefined, otherPass, pass.slice(0, -3) + 'AAA']) {
-      const body = { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: euroAtB.id, amount: 10, kind: 'payment' }], ...(holder ? { holder } : {}) };
-      await assert.rejects(createTransfers(db, null, { ...body, device: signed(body) }), isCode('ledger-holder-absent'));
+      const body = {
+        transfers: [
+          { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: euroAtB.id, amount: 10, kind: 'payment' },
+        ],
+        ...(holder ? { holder } : {}),
+      };
+      await assert.rejects(
+        createTransfers(db, null, { ...body, device: signed(body) }),
+        isCode('ledger-holder-absent'),
+      );
     }
     // An API key of venue B with the till scope: same rules.
     const key: ApiKeyActor = { kind: 'apiKey', keyId: uuidv7(), placeId: w.venueB.id, scopes: ['till'] };
     await assert.rejects(createTransfers(db, key, gift), isCode('ledger-currency-not-accepted'));
     // A key without the till scope is refused outright.
-    await assert.rejects(createTransfers(db, { ...key, scopes: ['place:read'] }, { ...gift, transfers: [{ ...gift.transfers[0]!, id: uuidv7() }] }), isCode('api-key-scope'));
+    await assert.rejects(
+      createTransfers(
+        db,
+        { ...key, scopes: ['place:read'] },
+        { ...gift, transfers: [{ ...gift.transfers[0]!, id: uuidv7() }] },
+      ),
+      isCode('api-key-scope'),
+    );
     assert.equal(await count(), before);
-    const ok = await createTransfers(db, key, { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: euroAtB.id, amount: 10, kind: 'payment' }], holder: pass });
+    const ok = await createTransfers(db, key, {
+      transfers: [
+        { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: euroAtB.id, amount: 10, kind: 'payment' },
+      ],
+      holder: pass,
+    });
     assert.equal(ok.transfers[0]!.authorisedBy, 'api_key');
   });
 
@@ -174,8 +266,14 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     await assert.rejects(historyOf(db, null, {}), isCode('unauthenticated'));
     const key: ApiKeyActor = { kind: 'apiKey', keyId: uuidv7(), placeId: w.venueA.id, scopes: ['till'] };
     const receipts = await placeReceipts(db, key, { placeId: w.venueA.id });
-    const venueAccounts = new Set((await db.selectFrom('ledger_accounts').select('id').where('owner_ref', '=', w.venueA.id).execute()).map((a) => a.id));
-    assert.ok(receipts.transfers.every((t) => venueAccounts.has(t.debitAccountId) || venueAccounts.has(t.creditAccountId)));
+    const venueAccounts = new Set(
+      (await db.selectFrom('ledger_accounts').select('id').where('owner_ref', '=', w.venueA.id).execute()).map(
+        (a) => a.id,
+      ),
+    );
+    assert.ok(
+      receipts.transfers.every((t) => venueAccounts.has(t.debitAccountId) || venueAccounts.has(t.creditAccountId)),
+    );
     await assert.rejects(placeReceipts(db, key, { placeId: w.venueB.id }), isCode('api-key-scope'));
   });
 
@@ -183,7 +281,12 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const p = await w.person();
     await w.fund(p.euro.id, 1000);
     const venue = await w.placeAccount(w.venueA.id, w.euro);
-    for (let i = 0; i < 7; i++) await createTransfers(db, p.actor, { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 1 + i, kind: 'payment' }] });
+    for (let i = 0; i < 7; i++)
+      await createTransfers(db, p.actor, {
+        transfers: [
+          { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 1 + i, kind: 'payment' },
+        ],
+      });
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 10; page++) {
@@ -201,10 +304,26 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const p = await w.person();
     const { publicKey } = generateKeyPairSync('ed25519');
     const spki = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
-    await assert.rejects(registerDevice(db, p.actor, { placeId: w.venueA.id, name: 'x', kind: 'till', publicKey: spki }), isCode('forbidden'));
-    await assert.rejects(registerDevice(db, SYSTEM, { placeId: w.venueA.id, name: 'x', kind: 'till', publicKey: 'bm90IGEga2V5' }), isCode('validation'));
+    await assert.rejects(
+      registerDevice(db, p.actor, { placeId: w.venueA.id, name: 'x', kind: 'till', publicKey: spki }),
+      isCode('forbidden'),
+    );
+    await assert.rejects(
+      registerDevice(db, SYSTEM, { placeId: w.venueA.id, name: 'x', kind: 'till', publicKey: 'bm90IGEga2V5' }),
+      isCode('validation'),
+    );
     const { publicKey: rsa } = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    await assert.rejects(registerDevice(db, SYSTEM, { placeId: w.venueA.id, name: 'x', kind: 'till', publicKey: rsa.export({ format: 'der', type: 'spki' }).toString('base64') }), isCode('validation'));
-    assert.ok((await registerDevice(db, w.adminA, { placeId: w.venueA.id, name: 'Bar', kind: 'till', publicKey: spki })).id);
+    await assert.rejects(
+      registerDevice(db, SYSTEM, {
+        placeId: w.venueA.id,
+        name: 'x',
+        kind: 'till',
+        publicKey: rsa.export({ format: 'der', type: 'spki' }).toString('base64'),
+      }),
+      isCode('validation'),
+    );
+    assert.ok(
+      (await registerDevice(db, w.adminA, { placeId: w.venueA.id, name: 'Bar', kind: 'till', publicKey: spki })).id,
+    );
   });
 });

@@ -27,7 +27,13 @@ export async function balancesOf(db: Db, actor: Actor | null): Promise<Balance[]
     .orderBy('c.code')
     .execute();
   return rows.map((r) => ({
-    accountId: r.id, currencyCode: r.code, currencyName: r.name, kind: r.kind, decimals: r.decimals,
-    balance: r.balance, pending: r.pending_debits, available: r.balance - r.pending_debits - (r.floor ?? 0),
+    accountId: r.id,
+    currencyCode: r.code,
+    currencyName: r.name,
+    kind: r.kind,
+    decimals: r.decimals,
+    balance: r.balance,
+    pending: r.pending_debits,
+    available: r.balance - r.pending_debits - (r.floor ?? 0),
   }));
 }

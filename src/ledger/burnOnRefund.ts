@@ -24,38 +24,84 @@ export interface BurnInput {
  * payments module refunds that many euros, so `-balance(issuance)` keeps equal to euros held.
  * Only the node (the payments module's webhook and refund flow) burns.
  */
-export async function burnOnRefund(db: Db, actor: Actor, input: BurnInput): Promise<{ burned: number; transferId: string | null }> {
+export async function burnOnRefund(
+  db: Db,
+  actor: Actor,
+  input: BurnInput,
+): Promise<{ burned: number; transferId: string | null }> {
   if (actor.kind !== 'system' && !(actor.kind === 'person' && actor.isOperator)) throw forbidden();
   const errors = new FieldErrors();
   const id = readUuid(errors, 'id', input.id);
   const max = readAmount(errors, 'amount', input.amount);
   errors.throwIfAny();
-  const requestSha256 = sha256Hex(canonicalJson({ op: 'burn', payment: input.payment, refund: input.refund, amount: max }));
+  const requestSha256 = sha256Hex(
+    canonicalJson({ op: 'burn', payment: input.payment, refund: input.refund, amount: max }),
+  );
   return inTransaction(db, async (trx) => {
     const done = await claimIds(trx, [id], requestSha256);
     if (done) return { burned: done[0]!.amount, transferId: id };
-    const payment = await trx.selectFrom('ledger_payment_references as p').innerJoin('ledger_transfers as t', 't.id', 'p.transfer_id')
+    const payment = await trx
+      .selectFrom('ledger_payment_references as p')
+      .innerJoin('ledger_transfers as t', 't.id', 'p.transfer_id')
       .select(['p.amount_cents', 'p.currency_id', 't.credit_account_id', 't.debit_account_id'])
-      .where('p.provider', '=', input.payment.provider).where('p.reference', '=', input.payment.reference).executeTakeFirst();
+      .where('p.provider', '=', input.payment.provider)
+      .where('p.reference', '=', input.payment.reference)
+      .executeTakeFirst();
     if (!payment) throw notFound('payment');
-    const refunded = await trx.selectFrom('ledger_payouts').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_cents'), eb.lit(0)).as('total'))
-      .where('payment_provider', '=', input.payment.provider).where('payment_reference', '=', input.payment.reference).executeTakeFirstOrThrow();
-    const account = await trx.selectFrom('ledger_accounts').select(ACCOUNT_COLUMNS).where('id', '=', payment.credit_account_id).forUpdate().executeTakeFirstOrThrow();
-    const burned = Math.min(max, payment.amount_cents - Number(refunded.total), account.balance - account.pending_debits);
+    const refunded = await trx
+      .selectFrom('ledger_payouts')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_cents'), eb.lit(0)).as('total'))
+      .where('payment_provider', '=', input.payment.provider)
+      .where('payment_reference', '=', input.payment.reference)
+      .executeTakeFirstOrThrow();
+    const account = await trx
+      .selectFrom('ledger_accounts')
+      .select(ACCOUNT_COLUMNS)
+      .where('id', '=', payment.credit_account_id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const burned = Math.min(
+      max,
+      payment.amount_cents - Number(refunded.total),
+      account.balance - account.pending_debits,
+    );
     if (burned <= 0) throw new DomainError('ledger-nothing-to-burn', 409);
     await appendTransfers(trx, {
-      specs: [{ id, phase: 'single', kind: 'refund', debitAccountId: payment.credit_account_id, creditAccountId: payment.debit_account_id, amount: burned,
-        metadata: { payment: `${input.payment.provider}:${input.payment.reference}`, refund: `${input.refund.provider}:${input.refund.reference}` } }],
+      specs: [
+        {
+          id,
+          phase: 'single',
+          kind: 'refund',
+          debitAccountId: payment.credit_account_id,
+          creditAccountId: payment.debit_account_id,
+          amount: burned,
+          metadata: {
+            payment: `${input.payment.provider}:${input.payment.reference}`,
+            refund: `${input.refund.provider}:${input.refund.reference}`,
+          },
+        },
+      ],
       requestSha256,
       batchId: null,
       authorisation: { by: 'node', authoriserId: '', placeId: null, deviceSignature: null },
       claimed: true,
     });
-    await trx.insertInto('ledger_payouts').values({
-      provider: input.refund.provider, reference: input.refund.reference, payment_provider: input.payment.provider,
-      payment_reference: input.payment.reference, amount_cents: burned, transfer_id: id,
-    }).execute();
-    await audit(trx, actor, { action: 'ledger.burned', subjectId: id, data: { burned, payment: input.payment.reference } });
+    await trx
+      .insertInto('ledger_payouts')
+      .values({
+        provider: input.refund.provider,
+        reference: input.refund.reference,
+        payment_provider: input.payment.provider,
+        payment_reference: input.payment.reference,
+        amount_cents: burned,
+        transfer_id: id,
+      })
+      .execute();
+    await audit(trx, actor, {
+      action: 'ledger.burned',
+      subjectId: id,
+      data: { burned, payment: input.payment.reference },
+    });
     return { burned, transferId: id };
   });
 }

@@ -31,7 +31,9 @@ export interface CashOutInput {
  * euro), in the order given, at most what they hold; else 422 `till-cash-out-exceeds` with `available`.
  */
 export function planCashOut(sources: CashOutSource[], amount: number): { source: CashOutSource; amount: number }[] {
-  const refundable = sources.filter((s) => s.euroBacked && (s.kind === 'local_euro' || s.kind === 'federated_euro') && s.available > 0);
+  const refundable = sources.filter(
+    (s) => s.euroBacked && (s.kind === 'local_euro' || s.kind === 'federated_euro') && s.available > 0,
+  );
   const available = refundable.reduce((n, s) => n + s.available, 0);
   if (available < amount) throw new DomainError('till-cash-out-exceeds', 422, { available });
   let left = amount;
@@ -53,19 +55,41 @@ export function planCashOut(sources: CashOutSource[], amount: number): { source:
  * `−balance(issuance) = payments − payouts` still holds for `rezo ledger verify`.
  */
 export async function cashOutAtCounter(trx: Trx, input: CashOutInput): Promise<Transfer[]> {
-  if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw new DomainError('validation', 422, {}, [{ field: 'amountCents', message: 'range' }]);
+  if (!Number.isSafeInteger(input.amount) || input.amount <= 0)
+    throw new DomainError('validation', 422, {}, [{ field: 'amountCents', message: 'range' }]);
   const plan = planCashOut(input.sources, input.amount);
   const parts: { source: CashOutSource; amount: number; id: string; issuance: string }[] = [];
   for (const p of plan) {
-    const issuance = await ensureAccount(trx, { currencyId: p.source.currencyId, ownerKind: 'system', ownerRef: 'issuance' });
+    const issuance = await ensureAccount(trx, {
+      currencyId: p.source.currencyId,
+      ownerKind: 'system',
+      ownerRef: 'issuance',
+    });
     parts.push({ source: p.source, amount: p.amount, id: input.idOf(parts.length), issuance: issuance.id });
   }
-  const requestSha256 = sha256Hex(canonicalJson({ op: 'counter-cash-out', reference: input.reference, parts: parts.map((p) => [p.source.accountId, p.amount]) }));
-  const done = await claimIds(trx, parts.map((p) => p.id), requestSha256);
+  const requestSha256 = sha256Hex(
+    canonicalJson({
+      op: 'counter-cash-out',
+      reference: input.reference,
+      parts: parts.map((p) => [p.source.accountId, p.amount]),
+    }),
+  );
+  const done = await claimIds(
+    trx,
+    parts.map((p) => p.id),
+    requestSha256,
+  );
   if (done) return done;
   const { transfers } = await appendTransfers(trx, {
-    specs: parts.map((p) => ({ id: p.id, phase: 'single' as const, kind: 'cash_out', debitAccountId: p.source.accountId, creditAccountId: p.issuance, amount: p.amount,
-      metadata: { payout: `cash:${input.reference}` } })),
+    specs: parts.map((p) => ({
+      id: p.id,
+      phase: 'single' as const,
+      kind: 'cash_out',
+      debitAccountId: p.source.accountId,
+      creditAccountId: p.issuance,
+      amount: p.amount,
+      metadata: { payout: `cash:${input.reference}` },
+    })),
     requestSha256,
     batchId: parts.length > 1 ? parts[0]!.id : null,
     authorisation: input.authorisation,
@@ -77,10 +101,19 @@ export async function cashOutAtCounter(trx: Trx, input: CashOutInput): Promise<T
       }
     },
   });
-  await trx.insertInto('ledger_payouts').values(parts.map((p, i) => ({
-    provider: 'cash' as const, reference: parts.length > 1 ? `${input.reference}:${i}` : input.reference,
-    // Nullable since migration 0012 (counter cash-outs name no payment); ledger/tables.ts still types them as required.
-    payment_provider: null as unknown as 'cash', payment_reference: null as unknown as string, amount_cents: p.amount, transfer_id: p.id,
-  }))).execute();
+  await trx
+    .insertInto('ledger_payouts')
+    .values(
+      parts.map((p, i) => ({
+        provider: 'cash' as const,
+        reference: parts.length > 1 ? `${input.reference}:${i}` : input.reference,
+        // Nullable since migration 0012 (counter cash-outs name no payment); ledger/tables.ts still types them as required.
+        payment_provider: null as unknown as 'cash',
+        payment_reference: null as unknown as string,
+        amount_cents: p.amount,
+        transfer_id: p.id,
+      })),
+    )
+    .execute();
   return transfers;
 }

@@ -102,19 +102,51 @@ export interface BlockFields {
 }
 
 export function blockHash(b: BlockFields): string {
-  return sha256Hex([
-    'rezo-block-v1', b.currencyCode, String(b.number), b.prevHash, String(b.firstPosition), String(b.lastPosition),
-    String(b.transferCount), b.transfersHash, String(b.supply), b.sealedAt.toISOString(),
-  ].join('|'));
+  return sha256Hex(
+    [
+      'rezo-block-v1',
+      b.currencyCode,
+      String(b.number),
+      b.prevHash,
+      String(b.firstPosition),
+      String(b.lastPosition),
+      String(b.transferCount),
+      b.transfersHash,
+      String(b.supply),
+      b.sealedAt.toISOString(),
+    ].join('|'),
+  );
 }
 
 /**
  * The message a checkpoint signature covers. Version 2 (a block: `block` set) since migration 0014;
  * version 1 (a legacy chain position) for checkpoints signed before.
  */
-export function checkpointMessage(c: { currencyCode: string; block?: number | null; position: number; headHash: string; supply: number; signedAt: Date }): string {
+export function checkpointMessage(c: {
+  currencyCode: string;
+  block?: number | null;
+  position: number;
+  headHash: string;
+  supply: number;
+  signedAt: Date;
+}): string {
   if (c.block === undefined || c.block === null) {
-    return ['rezo-checkpoint-v1', c.currencyCode, String(c.position), c.headHash, String(c.supply), c.signedAt.toISOString()].join('|');
+    return [
+      'rezo-checkpoint-v1',
+      c.currencyCode,
+      String(c.position),
+      c.headHash,
+      String(c.supply),
+      c.signedAt.toISOString(),
+    ].join('|');
   }
-  return ['rezo-checkpoint-v2', c.currencyCode, String(c.block), String(c.position), c.headHash, String(c.supply), c.signedAt.toISOString()].join('|');
+  return [
+    'rezo-checkpoint-v2',
+    c.currencyCode,
+    String(c.block),
+    String(c.position),
+    c.headHash,
+    String(c.supply),
+    c.signedAt.toISOString(),
+  ].join('|');
 }

@@ -8,7 +8,12 @@ import { DEFAULT_CHECKPOINT_POLICY, signCheckpoints, type CheckpointPolicy } fro
  * `kick()` is called after each committed write; it runs at most once per `minIntervalMs`, so a
  * burst of transfers costs one check, not one per transfer. A timer covers quiet periods.
  */
-export function createCheckpointer(db: Db, logger: Logger, policy: CheckpointPolicy = DEFAULT_CHECKPOINT_POLICY, minIntervalMs = 1000) {
+export function createCheckpointer(
+  db: Db,
+  logger: Logger,
+  policy: CheckpointPolicy = DEFAULT_CHECKPOINT_POLICY,
+  minIntervalMs = 1000,
+) {
   let running: Promise<void> | null = null;
   let last = 0;
   const run = () => {

@@ -34,7 +34,15 @@ async function freePort(): Promise<number> {
 
 async function startServer(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/rezo.js', import.meta.url)), 'serve'], {
-    env: { PATH: process.env.PATH, DATABASE_URL: tdb.url!, HOST: '127.0.0.1', PORT: String(port), REZO_DEMO: '0', LOG_LEVEL: 'error', REZO_ENV: 'production' },
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: tdb.url!,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      REZO_DEMO: '0',
+      LOG_LEVEL: 'error',
+      REZO_ENV: 'production',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.push(child);
@@ -51,70 +59,96 @@ async function startServer(port: number): Promise<ChildProcess> {
 }
 
 describe('crash safety', () => {
-  test('SIGKILL during a burst of transfers: after restart verify passes and every acknowledged transfer is there', { skip, timeout: 400_000 }, async () => {
-    const db = tdb.database.db;
-    const w = await createLedgerWorld(db);
-    const { secret } = await createApiKey(db, SYSTEM, { slug: w.venueB.slug, name: 'till', scopes: ['till'] });
-    const bar = await w.placeAccount(w.venueB.id, w.euro);
-    const wallets: { account: string; pass: string }[] = [];
-    for (let i = 0; i < 20; i++) {
-      const p = await w.person();
-      await w.fund(p.euro.id, 100_000);
-      wallets.push({ account: p.euro.id, pass: (await issueWalletPass(db, p.actor)).pass });
-    }
-    const port = await freePort();
-    const server = await startServer(port);
-
-    const acknowledged: string[] = [];
-    let stop = false;
-    const worker = async (n: number) => {
-      for (let i = 0; !stop; i++) {
-        const wallet = wallets[(n + i) % wallets.length]!;
-        const id = uuidv7();
-        try {
-          const r = await fetch(`http://127.0.0.1:${port}/api/v1/transfers`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ transfers: [{ id, debitAccountId: wallet.account, creditAccountId: bar.id, amount: 1 + (i % 7), kind: 'payment' }], holder: wallet.pass }),
-          });
-          if (r.status === 201) acknowledged.push(id);
-          else if (r.status !== 503) throw new Error(`unexpected ${r.status}: ${await r.text()}`);
-        } catch (error) {
-          if (!stop && !(error instanceof TypeError)) throw error;
-          return; // the connection died with the server
-        }
+  test(
+    'SIGKILL during a burst of transfers: after restart verify passes and every acknowledged transfer is there',
+    { skip, timeout: 400_000 },
+    async () => {
+      const db = tdb.database.db;
+      const w = await createLedgerWorld(db);
+      const { secret } = await createApiKey(db, SYSTEM, { slug: w.venueB.slug, name: 'till', scopes: ['till'] });
+      const bar = await w.placeAccount(w.venueB.id, w.euro);
+      const wallets: { account: string; pass: string }[] = [];
+      for (let i = 0; i < 20; i++) {
+        const p = await w.person();
+        await w.fund(p.euro.id, 100_000);
+        wallets.push({ account: p.euro.id, pass: (await issueWalletPass(db, p.actor)).pass });
       }
-    };
-    const workers = Array.from({ length: 8 }, (_, n) => worker(n));
-    while (acknowledged.length < 150) await new Promise((r) => setTimeout(r, 10));
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGKILL');
-    stop = true;
-    await Promise.all(workers);
-    await exited;
-    assert.ok(acknowledged.length >= 150);
+      const port = await freePort();
+      const server = await startServer(port);
 
-    const restarted = await startServer(port);
-    const result = await verifyLedger(db);
-    assert.equal(result.problem, null, JSON.stringify(result.problem));
-    const stored = new Set((await db.selectFrom('ledger_transfers').select('id').where('id', 'in', acknowledged).execute()).map((r) => r.id));
-    assert.deepEqual(acknowledged.filter((id) => !stored.has(id)), [], 'every acknowledged transfer is stored');
-    // The restarted node takes payments again.
-    const after = await fetch(`http://127.0.0.1:${port}/api/v1/transfers`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ transfers: [{ id: uuidv7(), debitAccountId: wallets[0]!.account, creditAccountId: bar.id, amount: 1, kind: 'payment' }], holder: wallets[0]!.pass }),
-    });
-    assert.equal(after.status, 201);
-    const stopped = new Promise((r) => restarted.once('exit', r));
-    restarted.kill('SIGTERM');
-    await stopped;
-    // Transfers committed before the crash and not sealed then were sealed by the restarted node:
-    // the queue is empty after its stop, and every acknowledged transfer is in exactly one block.
-    assert.deepEqual(await db.selectFrom('ledger_unsealed').select('transfer_id').execute(), []);
-    const sealed = await db.selectFrom('ledger_block_transfers').select('transfer_id').where('transfer_id', 'in', acknowledged).execute();
-    assert.equal(sealed.length, acknowledged.length);
-    const final = await verifyLedger(db);
-    assert.equal(final.problem, null, JSON.stringify(final.problem));
-  });
+      const acknowledged: string[] = [];
+      let stop = false;
+      const worker = async (n: number) => {
+        for (let i = 0; !stop; i++) {
+          const wallet = wallets[(n + i) % wallets.length]!;
+          const id = uuidv7();
+          try {
+            const r = await fetch(`http://127.0.0.1:${port}/api/v1/transfers`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+              body: JSON.stringify({
+                transfers: [
+                  { id, debitAccountId: wallet.account, creditAccountId: bar.id, amount: 1 + (i % 7), kind: 'payment' },
+                ],
+                holder: wallet.pass,
+              }),
+            });
+            if (r.status === 201) acknowledged.push(id);
+            else if (r.status !== 503) throw new Error(`unexpected ${r.status}: ${await r.text()}`);
+          } catch (error) {
+            if (!stop && !(error instanceof TypeError)) throw error;
+            return; // the connection died with the server
+          }
+        }
+      };
+      const workers = Array.from({ length: 8 }, (_, n) => worker(n));
+      while (acknowledged.length < 150) await new Promise((r) => setTimeout(r, 10));
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGKILL');
+      stop = true;
+      await Promise.all(workers);
+      await exited;
+      assert.ok(acknowledged.length >= 150);
+
+      const restarted = await startServer(port);
+      const result = await verifyLedger(db);
+      assert.equal(result.problem, null, JSON.stringify(result.problem));
+      const stored = new Set(
+        (await db.selectFrom('ledger_transfers').select('id').where('id', 'in', acknowledged).execute()).map(
+          (r) => r.id,
+        ),
+      );
+      assert.deepEqual(
+        acknowledged.filter((id) => !stored.has(id)),
+        [],
+        'every acknowledged transfer is stored',
+      );
+      // The restarted node takes payments again.
+      const after = await fetch(`http://127.0.0.1:${port}/api/v1/transfers`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          transfers: [
+            { id: uuidv7(), debitAccountId: wallets[0]!.account, creditAccountId: bar.id, amount: 1, kind: 'payment' },
+          ],
+          holder: wallets[0]!.pass,
+        }),
+      });
+      assert.equal(after.status, 201);
+      const stopped = new Promise((r) => restarted.once('exit', r));
+      restarted.kill('SIGTERM');
+      await stopped;
+      // Transfers committed before the crash and not sealed then were sealed by the restarted node:
+      // the queue is empty after its stop, and every acknowledged transfer is in exactly one block.
+      assert.deepEqual(await db.selectFrom('ledger_unsealed').select('transfer_id').execute(), []);
+      const sealed = await db
+        .selectFrom('ledger_block_transfers')
+        .select('transfer_id')
+        .where('transfer_id', 'in', acknowledged)
+        .execute();
+      assert.equal(sealed.length, acknowledged.length);
+      const final = await verifyLedger(db);
+      assert.equal(final.problem, null, JSON.stringify(final.problem));
+    },
+  );
 });

@@ -10,7 +10,14 @@ import { lockFederation } from './federations.ts';
 import { getCurrency, type Currency } from './ledger.ts';
 import type { CurrencyKind } from './tables.ts';
 
-export const CURRENCY_KINDS: readonly CurrencyKind[] = ['federated_euro', 'local_euro', 'gift', 'time', 'loyalty', 'membership'];
+export const CURRENCY_KINDS: readonly CurrencyKind[] = [
+  'federated_euro',
+  'local_euro',
+  'gift',
+  'time',
+  'loyalty',
+  'membership',
+];
 
 export interface CreateCurrencyInput {
   code: string;
@@ -38,11 +45,16 @@ export async function createCurrency(db: Db, actor: Actor, input: CreateCurrency
   if (!/^[A-Z0-9]{2,12}$/.test(input.code ?? '')) errors.add('code', 'format');
   if (!input.name || input.name.length > 80) errors.add('name', 'required');
   if (!CURRENCY_KINDS.includes(input.kind)) errors.add('kind', 'choice');
-  if (!Number.isInteger(input.decimals) || input.decimals < 0 || input.decimals > 6) errors.add('decimals', 'range', { min: 0, max: 6 });
-  if (input.kind === 'federated_euro' ? !input.federationId : !input.issuerPlaceId) errors.add(input.kind === 'federated_euro' ? 'federationId' : 'issuerPlaceId', 'required');
-  if ((input.kind === 'federated_euro' || input.kind === 'local_euro') && input.decimals !== 2) errors.add('decimals', 'ledger.euro-decimals');
-  if (input.kind === 'federated_euro' && input.federationId && !isUuid(input.federationId)) errors.add('federationId', 'format');
-  if (input.kind !== 'federated_euro' && input.issuerPlaceId && !isUuid(input.issuerPlaceId)) errors.add('issuerPlaceId', 'format');
+  if (!Number.isInteger(input.decimals) || input.decimals < 0 || input.decimals > 6)
+    errors.add('decimals', 'range', { min: 0, max: 6 });
+  if (input.kind === 'federated_euro' ? !input.federationId : !input.issuerPlaceId)
+    errors.add(input.kind === 'federated_euro' ? 'federationId' : 'issuerPlaceId', 'required');
+  if ((input.kind === 'federated_euro' || input.kind === 'local_euro') && input.decimals !== 2)
+    errors.add('decimals', 'ledger.euro-decimals');
+  if (input.kind === 'federated_euro' && input.federationId && !isUuid(input.federationId))
+    errors.add('federationId', 'format');
+  if (input.kind !== 'federated_euro' && input.issuerPlaceId && !isUuid(input.issuerPlaceId))
+    errors.add('issuerPlaceId', 'format');
   errors.throwIfAny();
   const acceptedBy = [...new Set(input.acceptedByPlaceIds ?? [])];
   if (acceptedBy.some((p) => !isUuid(p))) throw notFound('venue');
@@ -53,7 +65,11 @@ export async function createCurrency(db: Db, actor: Actor, input: CreateCurrency
       await authorize(trx, actor, input.issuerPlaceId!, 'place.settings');
     }
     await advisoryLocksSql({ space: LEDGER_NAME_LOCKS, keys: [`currency:${input.code}`] }).execute(trx);
-    const exists = await trx.selectFrom('ledger_currencies').select('id').where('code', '=', input.code).executeTakeFirst();
+    const exists = await trx
+      .selectFrom('ledger_currencies')
+      .select('id')
+      .where('code', '=', input.code)
+      .executeTakeFirst();
     if (exists) throw new DomainError('validation', 422, {}, [{ field: 'code', message: 'ledger.code-taken' }]);
     const places = [...new Set([...acceptedBy, ...(input.kind === 'federated_euro' ? [] : [input.issuerPlaceId!])])];
     if (places.length > 0) {
@@ -63,11 +79,30 @@ export async function createCurrency(db: Db, actor: Actor, input: CreateCurrency
     const accepted = new Set(acceptedBy);
     if (input.kind === 'federated_euro') {
       await lockFederation(trx, input.federationId!);
-      const token = await trx.selectFrom('ledger_currencies').select('code').where('issuer_federation_id', '=', input.federationId!).where('kind', '=', 'federated_euro').executeTakeFirst();
-      if (token) throw new DomainError('validation', 422, {}, [{ field: 'federationId', message: 'ledger.federation-has-euro', params: { code: token.code } }]);
-      const members = new Set((await trx.selectFrom('ledger_federation_places').select('place_id').where('federation_id', '=', input.federationId!).execute()).map((m) => m.place_id));
+      const token = await trx
+        .selectFrom('ledger_currencies')
+        .select('code')
+        .where('issuer_federation_id', '=', input.federationId!)
+        .where('kind', '=', 'federated_euro')
+        .executeTakeFirst();
+      if (token)
+        throw new DomainError('validation', 422, {}, [
+          { field: 'federationId', message: 'ledger.federation-has-euro', params: { code: token.code } },
+        ]);
+      const members = new Set(
+        (
+          await trx
+            .selectFrom('ledger_federation_places')
+            .select('place_id')
+            .where('federation_id', '=', input.federationId!)
+            .execute()
+        ).map((m) => m.place_id),
+      );
       // A venue outside the federation does not accept its euro: it joins the federation.
-      if (acceptedBy.some((p) => !members.has(p))) throw new DomainError('validation', 422, {}, [{ field: 'acceptedByPlaceIds', message: 'ledger.not-federation-member' }]);
+      if (acceptedBy.some((p) => !members.has(p)))
+        throw new DomainError('validation', 422, {}, [
+          { field: 'acceptedByPlaceIds', message: 'ledger.not-federation-member' },
+        ]);
       for (const m of members) accepted.add(m);
     } else {
       accepted.add(input.issuerPlaceId!);
@@ -76,16 +111,26 @@ export async function createCurrency(db: Db, actor: Actor, input: CreateCurrency
     await trx
       .insertInto('ledger_currencies')
       .values({
-        id, code: input.code, name: input.name, kind: input.kind, decimals: input.decimals,
+        id,
+        code: input.code,
+        name: input.name,
+        kind: input.kind,
+        decimals: input.decimals,
         euro_backed: input.kind === 'federated_euro' || input.kind === 'local_euro',
         issuer_federation_id: input.kind === 'federated_euro' ? input.federationId! : null,
         issuer_place_id: input.kind === 'federated_euro' ? null : input.issuerPlaceId!,
       })
       .execute();
     await trx.insertInto('ledger_chain_heads').values({ currency_id: id }).execute();
-    for (const placeId of accepted) await trx.insertInto('ledger_currency_places').values({ currency_id: id, place_id: placeId }).execute();
+    for (const placeId of accepted)
+      await trx.insertInto('ledger_currency_places').values({ currency_id: id, place_id: placeId }).execute();
     await ensureAccount(trx, { currencyId: id, ownerKind: 'system', ownerRef: 'issuance' });
-    await audit(trx, actor, { placeId: input.issuerPlaceId ?? null, action: 'ledger.currency.created', subjectId: id, data: { code: input.code, kind: input.kind } });
+    await audit(trx, actor, {
+      placeId: input.issuerPlaceId ?? null,
+      action: 'ledger.currency.created',
+      subjectId: id,
+      data: { code: input.code, kind: input.kind },
+    });
     return getCurrency(trx, input.code);
   });
 }

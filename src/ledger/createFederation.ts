@@ -29,15 +29,25 @@ export async function createFederation(db: Db, actor: Actor, input: CreateFedera
   const id = uuidv7();
   return inTransaction(db, async (trx) => {
     await advisoryLocksSql({ space: LEDGER_NAME_LOCKS, keys: [`federation:${input.slug}`] }).execute(trx);
-    const taken = await trx.selectFrom('ledger_federations').select('id').where('slug', '=', input.slug).executeTakeFirst();
-    if (taken) throw new DomainError('validation', 422, {}, [{ field: 'slug', message: 'ledger.federation-slug-taken' }]);
+    const taken = await trx
+      .selectFrom('ledger_federations')
+      .select('id')
+      .where('slug', '=', input.slug)
+      .executeTakeFirst();
+    if (taken)
+      throw new DomainError('validation', 422, {}, [{ field: 'slug', message: 'ledger.federation-slug-taken' }]);
     if (placeIds.length > 0) {
       const known = await trx.selectFrom('places').select('id').where('id', 'in', placeIds).execute();
       if (known.length !== placeIds.length) throw notFound('venue');
     }
     await trx.insertInto('ledger_federations').values({ id, slug: input.slug, name: input.name }).execute();
-    for (const placeId of placeIds) await trx.insertInto('ledger_federation_places').values({ federation_id: id, place_id: placeId }).execute();
-    await audit(trx, actor, { action: 'ledger.federation.created', subjectId: id, data: { slug: input.slug, places: placeIds.length } });
+    for (const placeId of placeIds)
+      await trx.insertInto('ledger_federation_places').values({ federation_id: id, place_id: placeId }).execute();
+    await audit(trx, actor, {
+      action: 'ledger.federation.created',
+      subjectId: id,
+      data: { slug: input.slug, places: placeIds.length },
+    });
     return { id };
   });
 }

@@ -34,7 +34,8 @@ export interface CreateHoldInput {
 export async function createHold(db: Db, actor: Actor | null, input: CreateHoldInput): Promise<TransferRequestResult> {
   const errors = new FieldErrors();
   const ttl = input.ttlSeconds ?? DEFAULT_HOLD_SECONDS;
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_HOLD_SECONDS) errors.add('ttlSeconds', 'range', { min: 1, max: MAX_HOLD_SECONDS });
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_HOLD_SECONDS)
+    errors.add('ttlSeconds', 'range', { min: 1, max: MAX_HOLD_SECONDS });
   const spec = {
     id: readUuid(errors, 'id', input.id),
     phase: 'pending' as const,
@@ -49,6 +50,14 @@ export async function createHold(db: Db, actor: Actor | null, input: CreateHoldI
   errors.throwIfAny();
   // The expiry time is derived, not sent: the request hash covers the ttl the client asked for.
   const { expiresAt: _derived, ...hashed } = spec;
-  const requestSha256 = sha256Hex(canonicalJson({ op: 'hold', by: requesterOf(actor, input.device), placeId: placeId ?? null, ttl, hold: hashed }));
-  return executeTransferRequest(db, actor, { specs: [spec], placeId, holder: input.holder, device: input.device, requestSha256 });
+  const requestSha256 = sha256Hex(
+    canonicalJson({ op: 'hold', by: requesterOf(actor, input.device), placeId: placeId ?? null, ttl, hold: hashed }),
+  );
+  return executeTransferRequest(db, actor, {
+    specs: [spec],
+    placeId,
+    holder: input.holder,
+    device: input.device,
+    requestSha256,
+  });
 }

@@ -22,8 +22,10 @@ before(async () => {
 after(() => tdb.close());
 
 const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
-const balance = async (id: string) => (await db.selectFrom('ledger_accounts').select('balance').where('id', '=', id).executeTakeFirstOrThrow()).balance;
-const count = async () => Number((await sql<{ n: string }>`select count(*) as n from ledger_transfers`.execute(db)).rows[0]!.n);
+const balance = async (id: string) =>
+  (await db.selectFrom('ledger_accounts').select('balance').where('id', '=', id).executeTakeFirstOrThrow()).balance;
+const count = async () =>
+  Number((await sql<{ n: string }>`select count(*) as n from ledger_transfers`.execute(db)).rows[0]!.n);
 
 describe('createTransfers', () => {
   test('a person pays a venue from their wallet; the chain advances and verify passes', async () => {
@@ -31,7 +33,18 @@ describe('createTransfers', () => {
     await w.fund(p.euro.id, 1000);
     const venue = await w.placeAccount(w.venueA.id, w.euro);
     const id = uuidv7();
-    const r = await createTransfers(db, p.actor, { transfers: [{ id, debitAccountId: p.euro.id, creditAccountId: venue.id, amount: '250', kind: 'payment', metadata: { order: 'o-1' } }] });
+    const r = await createTransfers(db, p.actor, {
+      transfers: [
+        {
+          id,
+          debitAccountId: p.euro.id,
+          creditAccountId: venue.id,
+          amount: '250',
+          kind: 'payment',
+          metadata: { order: 'o-1' },
+        },
+      ],
+    });
     assert.equal(r.replayed, false);
     assert.equal(r.transfers[0]!.amount, 250);
     assert.equal(r.transfers[0]!.authorisedBy, 'person');
@@ -49,12 +62,20 @@ describe('createTransfers', () => {
     const before = await count();
     for (const amount of [0, -5, 1.5, '1.5', '1e3', ' 12', 'abc', 2 ** 60] as (number | string)[]) {
       await assert.rejects(
-        createTransfers(db, p.actor, { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount, kind: 'payment' }] }),
-        (e: unknown) => e instanceof DomainError && e.code === 'validation' && e.fields[0]!.field === 'transfers.0.amount',
+        createTransfers(db, p.actor, {
+          transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount, kind: 'payment' }],
+        }),
+        (e: unknown) =>
+          e instanceof DomainError && e.code === 'validation' && e.fields[0]!.field === 'transfers.0.amount',
         `amount ${amount}`,
       );
     }
-    await assert.rejects(createTransfers(db, p.actor, { transfers: [{ id: 'nope', debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 1, kind: 'top_up' }] }), isCode('validation'));
+    await assert.rejects(
+      createTransfers(db, p.actor, {
+        transfers: [{ id: 'nope', debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 1, kind: 'top_up' }],
+      }),
+      isCode('validation'),
+    );
     await assert.rejects(createTransfers(db, p.actor, { transfers: [] }), isCode('validation'));
     assert.equal(await count(), before);
   });
@@ -65,7 +86,11 @@ describe('createTransfers', () => {
     const venue = await w.placeAccount(w.venueA.id, w.euro);
     const before = await count();
     await assert.rejects(
-      createTransfers(db, p.actor, { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 101, kind: 'payment' }] }),
+      createTransfers(db, p.actor, {
+        transfers: [
+          { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 101, kind: 'payment' },
+        ],
+      }),
       isCode('ledger-insufficient-funds'),
     );
     assert.equal(await balance(p.euro.id), 100);
@@ -105,7 +130,15 @@ describe('createTransfers', () => {
     assert.equal(ok.transfers[0]!.position, null, 'not sealed yet');
     // Sealed in request order, in one block.
     await sealBlocks(db);
-    const sealed = await db.selectFrom('ledger_block_transfers').select(['transfer_id', 'block_number', 'index']).where('transfer_id', 'in', ok.transfers.map((t) => t.id)).execute();
+    const sealed = await db
+      .selectFrom('ledger_block_transfers')
+      .select(['transfer_id', 'block_number', 'index'])
+      .where(
+        'transfer_id',
+        'in',
+        ok.transfers.map((t) => t.id),
+      )
+      .execute();
     const at = new Map(sealed.map((r) => [r.transfer_id, r]));
     assert.equal(at.get(ok.transfers[1]!.id)!.block_number, at.get(ok.transfers[0]!.id)!.block_number);
     assert.equal(at.get(ok.transfers[1]!.id)!.index, at.get(ok.transfers[0]!.id)!.index + 1);
@@ -116,13 +149,25 @@ describe('createTransfers', () => {
     const p = await w.person();
     await w.fund(p.euro.id, 100);
     const venue = await w.placeAccount(w.venueA.id, w.euro);
-    const transfer = { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 40, kind: 'payment' };
+    const transfer = {
+      id: uuidv7(),
+      debitAccountId: p.euro.id,
+      creditAccountId: venue.id,
+      amount: 40,
+      kind: 'payment',
+    };
     const first = await createTransfers(db, p.actor, { transfers: [transfer] });
     const again = await createTransfers(db, p.actor, { transfers: [{ ...transfer, amount: '40' }] });
     assert.equal(again.replayed, true);
-    assert.deepEqual(again.transfers.map((t) => t.hash), first.transfers.map((t) => t.hash));
+    assert.deepEqual(
+      again.transfers.map((t) => t.hash),
+      first.transfers.map((t) => t.hash),
+    );
     assert.equal(await balance(p.euro.id), 60);
-    await assert.rejects(createTransfers(db, p.actor, { transfers: [{ ...transfer, amount: 41 }] }), isCode('ledger-transfer-id-conflict'));
+    await assert.rejects(
+      createTransfers(db, p.actor, { transfers: [{ ...transfer, amount: 41 }] }),
+      isCode('ledger-transfer-id-conflict'),
+    );
     // Reusing one id of a done request inside a new batch is a different body too.
     await assert.rejects(
       createTransfers(db, p.actor, { transfers: [transfer, { ...transfer, id: uuidv7(), amount: 1 }] }),
@@ -131,12 +176,18 @@ describe('createTransfers', () => {
     assert.equal(await balance(p.euro.id), 60);
     // Someone else sending the same id and body does not get this person's result.
     const other = await w.person();
-    await assert.rejects(createTransfers(db, other.actor, { transfers: [transfer] }), isCode('ledger-transfer-id-conflict'));
+    await assert.rejects(
+      createTransfers(db, other.actor, { transfers: [transfer] }),
+      isCode('ledger-transfer-id-conflict'),
+    );
   });
 
   test('transfers are append-only: UPDATE, DELETE and TRUNCATE are refused by the database', async () => {
     const row = await db.selectFrom('ledger_transfers').select('id').limit(1).executeTakeFirstOrThrow();
-    await assert.rejects(sql`update ledger_transfers set amount = amount + 1 where id = ${row.id}`.execute(db), /append-only/);
+    await assert.rejects(
+      sql`update ledger_transfers set amount = amount + 1 where id = ${row.id}`.execute(db),
+      /append-only/,
+    );
     await assert.rejects(sql`delete from ledger_transfers where id = ${row.id}`.execute(db), /append-only/);
     await assert.rejects(sql`truncate ledger_transfers cascade`.execute(db), /append-only/);
   });
@@ -146,50 +197,92 @@ describe('createTransfers', () => {
     await w.fund(p.euro.id, 100);
     const giftVenue = await w.placeAccount(w.venueA.id, w.gift);
     await assert.rejects(
-      createTransfers(db, p.actor, { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: giftVenue.id, amount: 1, kind: 'payment' }] }),
+      createTransfers(db, p.actor, {
+        transfers: [
+          { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: giftVenue.id, amount: 1, kind: 'payment' },
+        ],
+      }),
       isCode('ledger-currency-mismatch'),
     );
     await assert.rejects(
-      createTransfers(db, SYSTEM, { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: p.euro.id, amount: 1, kind: 'correction' }] }),
+      createTransfers(db, SYSTEM, {
+        transfers: [
+          { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: p.euro.id, amount: 1, kind: 'correction' },
+        ],
+      }),
       isCode('ledger-same-account'),
     );
   });
 
-  test('on PostgreSQL: 100 concurrent debits of 1 € on a 60 € wallet → exactly 60 succeed, balance 0', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
-    const p = await w.person();
-    await w.fund(p.euro.id, 6000);
-    const venue = await w.placeAccount(w.venueB.id, w.euro);
-    const results = await Promise.allSettled(
-      Array.from({ length: 100 }, () =>
-        createTransfers(db, p.actor, { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 100, kind: 'payment' }] })),
-    );
-    const ok = results.filter((r) => r.status === 'fulfilled').length;
-    const refused = results.filter((r) => r.status === 'rejected');
-    assert.equal(ok, 60);
-    assert.ok(refused.every((r) => isCode('ledger-insufficient-funds')((r as PromiseRejectedResult).reason)), 'every refusal is insufficient funds');
-    assert.equal(await balance(p.euro.id), 0);
-    const result = await verifyLedger(db, { currencyCode: w.euro.code });
-    assert.equal(result.problem, null);
-  });
+  test(
+    'on PostgreSQL: 100 concurrent debits of 1 € on a 60 € wallet → exactly 60 succeed, balance 0',
+    { skip: !onPostgres && 'needs PostgreSQL' },
+    async () => {
+      const p = await w.person();
+      await w.fund(p.euro.id, 6000);
+      const venue = await w.placeAccount(w.venueB.id, w.euro);
+      const results = await Promise.allSettled(
+        Array.from({ length: 100 }, () =>
+          createTransfers(db, p.actor, {
+            transfers: [
+              { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 100, kind: 'payment' },
+            ],
+          }),
+        ),
+      );
+      const ok = results.filter((r) => r.status === 'fulfilled').length;
+      const refused = results.filter((r) => r.status === 'rejected');
+      assert.equal(ok, 60);
+      assert.ok(
+        refused.every((r) => isCode('ledger-insufficient-funds')((r as PromiseRejectedResult).reason)),
+        'every refusal is insufficient funds',
+      );
+      assert.equal(await balance(p.euro.id), 0);
+      const result = await verifyLedger(db, { currencyCode: w.euro.code });
+      assert.equal(result.problem, null);
+    },
+  );
 
-  test('on PostgreSQL: 50 concurrent requests with the same id → one transfer, 50 identical answers', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
-    const p = await w.person();
-    await w.fund(p.euro.id, 1000);
-    const venue = await w.placeAccount(w.venueB.id, w.euro);
-    const transfer = { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 7, kind: 'payment' };
-    const results = await Promise.all(Array.from({ length: 50 }, () => createTransfers(db, p.actor, { transfers: [transfer] })));
-    assert.equal(new Set(results.map((r) => r.transfers[0]!.hash)).size, 1);
-    assert.equal(results.filter((r) => !r.replayed).length, 1);
-    assert.equal(await balance(p.euro.id), 993);
-    const stored = await db.selectFrom('ledger_transfers').select('id').where('id', '=', transfer.id).execute();
-    assert.equal(stored.length, 1);
-    // Different bodies racing with the same id: one wins, the others get 409.
-    const other = { ...transfer, id: uuidv7() };
-    const mixed = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => createTransfers(db, p.actor, { transfers: [{ ...other, amount: 1 + (i % 2) }] })));
-    const winners = mixed.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ transfers: { amount: number }[] }>[];
-    const winningAmount = winners[0]!.value.transfers[0]!.amount;
-    assert.ok(winners.every((r) => r.value.transfers[0]!.amount === winningAmount));
-    assert.ok(mixed.filter((r) => r.status === 'rejected').every((r) => isCode('ledger-transfer-id-conflict')((r as PromiseRejectedResult).reason)));
-    assert.equal(await balance(p.euro.id), 993 - winningAmount);
-  });
+  test(
+    'on PostgreSQL: 50 concurrent requests with the same id → one transfer, 50 identical answers',
+    { skip: !onPostgres && 'needs PostgreSQL' },
+    async () => {
+      const p = await w.person();
+      await w.fund(p.euro.id, 1000);
+      const venue = await w.placeAccount(w.venueB.id, w.euro);
+      const transfer = {
+        id: uuidv7(),
+        debitAccountId: p.euro.id,
+        creditAccountId: venue.id,
+        amount: 7,
+        kind: 'payment',
+      };
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => createTransfers(db, p.actor, { transfers: [transfer] })),
+      );
+      assert.equal(new Set(results.map((r) => r.transfers[0]!.hash)).size, 1);
+      assert.equal(results.filter((r) => !r.replayed).length, 1);
+      assert.equal(await balance(p.euro.id), 993);
+      const stored = await db.selectFrom('ledger_transfers').select('id').where('id', '=', transfer.id).execute();
+      assert.equal(stored.length, 1);
+      // Different bodies racing with the same id: one wins, the others get 409.
+      const other = { ...transfer, id: uuidv7() };
+      const mixed = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          createTransfers(db, p.actor, { transfers: [{ ...other, amount: 1 + (i % 2) }] }),
+        ),
+      );
+      const winners = mixed.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{
+        transfers: { amount: number }[];
+      }>[];
+      const winningAmount = winners[0]!.value.transfers[0]!.amount;
+      assert.ok(winners.every((r) => r.value.transfers[0]!.amount === winningAmount));
+      assert.ok(
+        mixed
+          .filter((r) => r.status === 'rejected')
+          .every((r) => isCode('ledger-transfer-id-conflict')((r as PromiseRejectedResult).reason)),
+      );
+      assert.equal(await balance(p.euro.id), 993 - winningAmount);
+    },
+  );
 });

@@ -8,7 +8,16 @@ import type { DeviceSignature } from './tables.ts';
 import { executeTransferRequest, requesterOf, type TransferRequestResult } from './transferRequest.ts';
 
 /** Kinds a transfer request may carry. Top-ups go through mintAgainstPayment, burns through burnOnRefund. */
-export const TRANSFER_KINDS = ['payment', 'refund', 'transfer', 'exchange', 'merge', 'cash_out', 'correction', 'demurrage'] as const;
+export const TRANSFER_KINDS = [
+  'payment',
+  'refund',
+  'transfer',
+  'exchange',
+  'merge',
+  'cash_out',
+  'correction',
+  'demurrage',
+] as const;
 
 export interface TransferInput {
   /** Client-chosen UUID: the idempotency key. */
@@ -39,7 +48,11 @@ export type CreateTransfersResult = TransferRequestResult;
  * another module's transaction. The transfer rows themselves record who authorised them (person,
  * device with its signature, API key or node), so no separate audit entry is written for each.
  */
-export async function createTransfers(db: Db, actor: Actor | null, input: CreateTransfersInput): Promise<CreateTransfersResult> {
+export async function createTransfers(
+  db: Db,
+  actor: Actor | null,
+  input: CreateTransfersInput,
+): Promise<CreateTransfersResult> {
   const errors = new FieldErrors();
   const list = Array.isArray(input.transfers) ? input.transfers : [];
   if (list.length === 0) errors.add('transfers', 'required');
@@ -56,7 +69,20 @@ export async function createTransfers(db: Db, actor: Actor | null, input: Create
   const placeId = input.placeId === undefined ? undefined : readUuid(errors, 'placeId', input.placeId);
   errors.throwIfAny();
   // Who asks is part of the request: another person or device reusing an id gets a 409, not someone else's result.
-  const requestSha256 = sha256Hex(canonicalJson({ op: 'transfers', by: requesterOf(actor, input.device), placeId: placeId ?? null, transfers: specs }));
+  const requestSha256 = sha256Hex(
+    canonicalJson({
+      op: 'transfers',
+      by: requesterOf(actor, input.device),
+      placeId: placeId ?? null,
+      transfers: specs,
+    }),
+  );
 
-  return executeTransferRequest(db, actor, { specs, placeId, holder: input.holder, device: input.device, requestSha256 });
+  return executeTransferRequest(db, actor, {
+    specs,
+    placeId,
+    holder: input.holder,
+    device: input.device,
+    requestSha256,
+  });
 }

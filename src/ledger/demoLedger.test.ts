@@ -19,9 +19,18 @@ test('the demo ledger: a federation token, a currency per venue, ≥ 50 wallets,
   assert.ok(currencies.some((c) => c.kind === 'federated_euro'));
   assert.ok(currencies.some((c) => c.kind === 'time'));
   assert.ok(currencies.length >= 5);
-  const wallets = Number((await sql<{ n: string }>`select count(distinct owner_ref) as n from ledger_accounts where owner_kind = 'person'`.execute(db)).rows[0]!.n);
+  const wallets = Number(
+    (
+      await sql<{
+        n: string;
+      }>`select count(distinct owner_ref) as n from ledger_accounts where owner_kind = 'person'`.execute(db)
+    ).rows[0]!.n,
+  );
   assert.ok(wallets >= 50, `${wallets} wallets`);
-  const kinds = await sql<{ kind: string; n: string }>`select kind, count(*) as n from ledger_transfers group by kind`.execute(db);
+  const kinds = await sql<{
+    kind: string;
+    n: string;
+  }>`select kind, count(*) as n from ledger_transfers group by kind`.execute(db);
   const byKind = new Map(kinds.rows.map((r) => [r.kind, Number(r.n)]));
   assert.ok([...byKind.values()].reduce((a, b) => a + b, 0) >= 200);
   assert.ok(byKind.get('top_up')! > 0 && byKind.get('payment')! > 0 && byKind.get('refund')! > 0);

@@ -11,7 +11,33 @@ import { mintAgainstPayment } from './mintAgainstPayment.ts';
 import { sealBlocks } from './sealer.ts';
 import { signCheckpoints } from './signCheckpoints.ts';
 
-const FIRST = ['Aurélie', 'Bastien', 'Chloé', 'David', 'Émilie', 'Fabrice', 'Gaëlle', 'Hugo', 'Isabelle', 'Jonathan', 'Kelly', 'Loïc', 'Manon', 'Nicolas', 'Océane', 'Pierre', 'Quentin', 'Rose', 'Sébastien', 'Tiana', 'Ugo', 'Valérie', 'William', 'Yasmine', 'Zoé'];
+const FIRST = [
+  'Aurélie',
+  'Bastien',
+  'Chloé',
+  'David',
+  'Émilie',
+  'Fabrice',
+  'Gaëlle',
+  'Hugo',
+  'Isabelle',
+  'Jonathan',
+  'Kelly',
+  'Loïc',
+  'Manon',
+  'Nicolas',
+  'Océane',
+  'Pierre',
+  'Quentin',
+  'Rose',
+  'Sébastien',
+  'Tiana',
+  'Ugo',
+  'Valérie',
+  'William',
+  'Yasmine',
+  'Zoé',
+];
 const LAST = ['Payet', 'Hoarau', 'Grondin', 'Técher', 'Robert', 'Fontaine', 'Maillot', 'Boyer', 'Dijoux', 'Lauret'];
 const PEOPLE = 52;
 
@@ -31,15 +57,54 @@ export async function loadDemoLedger(trx: Trx): Promise<{ transfers: number }> {
   };
   const places = new Map((await trx.selectFrom('places').select(['id', 'slug']).execute()).map((p) => [p.slug, p.id]));
   const placeId = (slug: string) => places.get(slug)!;
-  const federation = await createFederation(trx, SYSTEM, { slug: 'reseau-reunion', name: 'Réseau des lieux de La Réunion', placeIds: [...places.values()] });
-  const euro = await createCurrency(trx, SYSTEM, { code: 'REZO', name: 'Rézo €', kind: 'federated_euro', decimals: 2, federationId: federation.id });
-  const fabrik = await createCurrency(trx, SYSTEM, { code: 'FABRIK', name: 'Avoir La Fabrik', kind: 'gift', decimals: 2, issuerPlaceId: placeId('la-fabrik') });
-  const lagon = await createCurrency(trx, SYSTEM, { code: 'LAGON', name: 'Bon cadeau Festival du Lagon', kind: 'gift', decimals: 2, issuerPlaceId: placeId('festival-lagon'), acceptedByPlaceIds: [placeId('la-fabrik')] });
-  const points = await createCurrency(trx, SYSTEM, { code: 'KABAR', name: 'Points Kabaret', kind: 'loyalty', decimals: 0, issuerPlaceId: placeId('salle-kabaret') });
-  const hours = await createCurrency(trx, SYSTEM, { code: 'HEURE', name: 'Heures bénévoles', kind: 'time', decimals: 2, issuerPlaceId: placeId('jardin-partage'), acceptedByPlaceIds: [...places.values()] });
+  const federation = await createFederation(trx, SYSTEM, {
+    slug: 'reseau-reunion',
+    name: 'Réseau des lieux de La Réunion',
+    placeIds: [...places.values()],
+  });
+  const euro = await createCurrency(trx, SYSTEM, {
+    code: 'REZO',
+    name: 'Rézo €',
+    kind: 'federated_euro',
+    decimals: 2,
+    federationId: federation.id,
+  });
+  const fabrik = await createCurrency(trx, SYSTEM, {
+    code: 'FABRIK',
+    name: 'Avoir La Fabrik',
+    kind: 'gift',
+    decimals: 2,
+    issuerPlaceId: placeId('la-fabrik'),
+  });
+  const lagon = await createCurrency(trx, SYSTEM, {
+    code: 'LAGON',
+    name: 'Bon cadeau Festival du Lagon',
+    kind: 'gift',
+    decimals: 2,
+    issuerPlaceId: placeId('festival-lagon'),
+    acceptedByPlaceIds: [placeId('la-fabrik')],
+  });
+  const points = await createCurrency(trx, SYSTEM, {
+    code: 'KABAR',
+    name: 'Points Kabaret',
+    kind: 'loyalty',
+    decimals: 0,
+    issuerPlaceId: placeId('salle-kabaret'),
+  });
+  const hours = await createCurrency(trx, SYSTEM, {
+    code: 'HEURE',
+    name: 'Heures bénévoles',
+    kind: 'time',
+    decimals: 2,
+    issuerPlaceId: placeId('jardin-partage'),
+    acceptedByPlaceIds: [...places.values()],
+  });
 
-  const venueAccount = (currencyId: string, slug: string) => ensureAccount(trx, { currencyId, ownerKind: 'place', ownerRef: placeId(slug) });
-  const euroVenues = await Promise.all(['la-fabrik', 'salle-kabaret', 'jardin-partage', 'festival-lagon'].map((s) => venueAccount(euro.id, s)));
+  const venueAccount = (currencyId: string, slug: string) =>
+    ensureAccount(trx, { currencyId, ownerKind: 'place', ownerRef: placeId(slug) });
+  const euroVenues = await Promise.all(
+    ['la-fabrik', 'salle-kabaret', 'jardin-partage', 'festival-lagon'].map((s) => venueAccount(euro.id, s)),
+  );
   const fabrikVenue = await venueAccount(fabrik.id, 'la-fabrik');
   const lagonAtFabrik = await venueAccount(lagon.id, 'la-fabrik');
   const hoursAtJardin = await venueAccount(hours.id, 'jardin-partage');
@@ -49,9 +114,16 @@ export async function loadDemoLedger(trx: Trx): Promise<{ transfers: number }> {
   for (let i = 0; i < PEOPLE; i++) {
     const first = FIRST[i % FIRST.length]!;
     const last = LAST[(i * 7) % LAST.length]!;
-    const email = `${first.normalize('NFD').replace(/[^a-zA-Z]/g, '').toLowerCase()}.${last.toLowerCase()}${i}@demo.rezo.test`;
+    const email = `${first
+      .normalize('NFD')
+      .replace(/[^a-zA-Z]/g, '')
+      .toLowerCase()}.${last.toLowerCase()}${i}@demo.rezo.test`;
     const person = await ensurePerson(trx, email, 'fr');
-    await trx.updateTable('people').set({ name: `${first} ${last}` }).where('id', '=', person.id).execute();
+    await trx
+      .updateTable('people')
+      .set({ name: `${first} ${last}` })
+      .where('id', '=', person.id)
+      .execute();
     const actor = personActor(person.id);
     const wallet = await ensureAccount(trx, { currencyId: euro.id, ownerKind: 'person', ownerRef: person.id });
 
@@ -59,8 +131,17 @@ export async function loadDemoLedger(trx: Trx): Promise<{ transfers: number }> {
     let balance = 0;
     for (const provider of ['stripe', 'cash'] as const) {
       const amount = (2 + random(5)) * 1000;
-      const payment = { provider, reference: provider === 'stripe' ? `pi_demo_${i}_${transfers}` : `cash-demo-${i}-${transfers}` };
-      await mintAgainstPayment(trx, SYSTEM, { id: uuidv7(), currencyCode: euro.code, accountId: wallet.id, amount, payment });
+      const payment = {
+        provider,
+        reference: provider === 'stripe' ? `pi_demo_${i}_${transfers}` : `cash-demo-${i}-${transfers}`,
+      };
+      await mintAgainstPayment(trx, SYSTEM, {
+        id: uuidv7(),
+        currencyCode: euro.code,
+        accountId: wallet.id,
+        amount,
+        payment,
+      });
       topUps.push({ payment, amount });
       balance += amount;
       transfers++;
@@ -71,38 +152,106 @@ export async function loadDemoLedger(trx: Trx): Promise<{ transfers: number }> {
       const amount = (1 + random(12)) * 50;
       if (amount > balance) break;
       const venue = euroVenues[random(euroVenues.length)]!;
-      await createTransfers(trx, actor, { transfers: [{ id: uuidv7(), debitAccountId: wallet.id, creditAccountId: venue.id, amount, kind: 'payment', metadata: { sale: `demo-${i}-${k}` } }] });
+      await createTransfers(trx, actor, {
+        transfers: [
+          {
+            id: uuidv7(),
+            debitAccountId: wallet.id,
+            creditAccountId: venue.id,
+            amount,
+            kind: 'payment',
+            metadata: { sale: `demo-${i}-${k}` },
+          },
+        ],
+      });
       balance -= amount;
       transfers++;
     }
     // Every third person got a gift credit at La Fabrik and spent part of it; every fourth volunteered.
     if (i % 3 === 0) {
       const gift = await ensureAccount(trx, { currencyId: fabrik.id, ownerKind: 'person', ownerRef: person.id });
-      await mintAgainstPayment(trx, SYSTEM, { id: uuidv7(), currencyCode: fabrik.code, accountId: gift.id, amount: 1500, placeId: placeId('la-fabrik') });
-      await createTransfers(trx, actor, { transfers: [{ id: uuidv7(), debitAccountId: gift.id, creditAccountId: fabrikVenue.id, amount: 500 + random(5) * 100, kind: 'payment' }] });
+      await mintAgainstPayment(trx, SYSTEM, {
+        id: uuidv7(),
+        currencyCode: fabrik.code,
+        accountId: gift.id,
+        amount: 1500,
+        placeId: placeId('la-fabrik'),
+      });
+      await createTransfers(trx, actor, {
+        transfers: [
+          {
+            id: uuidv7(),
+            debitAccountId: gift.id,
+            creditAccountId: fabrikVenue.id,
+            amount: 500 + random(5) * 100,
+            kind: 'payment',
+          },
+        ],
+      });
       transfers += 2;
     }
     if (i % 5 === 0) {
       const bon = await ensureAccount(trx, { currencyId: lagon.id, ownerKind: 'person', ownerRef: person.id });
-      await mintAgainstPayment(trx, SYSTEM, { id: uuidv7(), currencyCode: lagon.code, accountId: bon.id, amount: 2000, placeId: placeId('festival-lagon') });
-      await createTransfers(trx, actor, { transfers: [{ id: uuidv7(), debitAccountId: bon.id, creditAccountId: lagonAtFabrik.id, amount: 800, kind: 'payment' }] });
+      await mintAgainstPayment(trx, SYSTEM, {
+        id: uuidv7(),
+        currencyCode: lagon.code,
+        accountId: bon.id,
+        amount: 2000,
+        placeId: placeId('festival-lagon'),
+      });
+      await createTransfers(trx, actor, {
+        transfers: [
+          { id: uuidv7(), debitAccountId: bon.id, creditAccountId: lagonAtFabrik.id, amount: 800, kind: 'payment' },
+        ],
+      });
       transfers += 2;
     }
     if (i % 4 === 0) {
       const time = await ensureAccount(trx, { currencyId: hours.id, ownerKind: 'person', ownerRef: person.id });
-      await mintAgainstPayment(trx, SYSTEM, { id: uuidv7(), currencyCode: hours.code, accountId: time.id, amount: 300 + random(4) * 100, placeId: placeId('jardin-partage') });
-      await createTransfers(trx, actor, { transfers: [{ id: uuidv7(), debitAccountId: time.id, creditAccountId: hoursAtJardin.id, amount: 100, kind: 'payment', metadata: { workshop: 'atelier semis' } }] });
+      await mintAgainstPayment(trx, SYSTEM, {
+        id: uuidv7(),
+        currencyCode: hours.code,
+        accountId: time.id,
+        amount: 300 + random(4) * 100,
+        placeId: placeId('jardin-partage'),
+      });
+      await createTransfers(trx, actor, {
+        transfers: [
+          {
+            id: uuidv7(),
+            debitAccountId: time.id,
+            creditAccountId: hoursAtJardin.id,
+            amount: 100,
+            kind: 'payment',
+            metadata: { workshop: 'atelier semis' },
+          },
+        ],
+      });
       transfers += 2;
     }
     if (i % 2 === 1) {
       const loyalty = await ensureAccount(trx, { currencyId: points.id, ownerKind: 'person', ownerRef: person.id });
-      await mintAgainstPayment(trx, SYSTEM, { id: uuidv7(), currencyCode: points.code, accountId: loyalty.id, amount: 10 + random(40), placeId: placeId('salle-kabaret') });
+      await mintAgainstPayment(trx, SYSTEM, {
+        id: uuidv7(),
+        currencyCode: points.code,
+        accountId: loyalty.id,
+        amount: 10 + random(40),
+        placeId: placeId('salle-kabaret'),
+      });
       transfers++;
     }
   }
   // A few refunded card top-ups: the tokens still there are burnt, the euros paid back.
-  for (const [n, topUp] of topUps.filter((t) => t.payment.provider === 'stripe').slice(0, 8).entries()) {
-    await burnOnRefund(trx, SYSTEM, { id: uuidv7(), payment: topUp.payment, refund: { provider: 'stripe', reference: `re_demo_${n}` }, amount: Math.min(topUp.amount, 1000) });
+  for (const [n, topUp] of topUps
+    .filter((t) => t.payment.provider === 'stripe')
+    .slice(0, 8)
+    .entries()) {
+    await burnOnRefund(trx, SYSTEM, {
+      id: uuidv7(),
+      payment: topUp.payment,
+      refund: { provider: 'stripe', reference: `re_demo_${n}` },
+      amount: Math.min(topUp.amount, 1000),
+    });
     transfers++;
   }
   // The demo's transfers sealed into each currency's first block, then signed.

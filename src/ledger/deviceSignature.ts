@@ -19,7 +19,13 @@ export const DEVICE_HEADERS = {
   signature: 'x-rezo-signature',
 } as const;
 
-export function deviceMessage(r: { method: string; path: string; bodySha256: string; timestamp: string; nonce: string }): string {
+export function deviceMessage(r: {
+  method: string;
+  path: string;
+  bodySha256: string;
+  timestamp: string;
+  nonce: string;
+}): string {
   return ['rezo-device-v1', r.method.toUpperCase(), r.path, r.bodySha256, r.timestamp, r.nonce].join('\n');
 }
 
@@ -30,10 +36,20 @@ export function bodySha256(body: Uint8Array | string): string {
 /** What a till does before sending: the headers for one request. Used by clients, tests and the benchmark. */
 export function signDeviceRequest(
   key: KeyObject,
-  r: { placeId: string; deviceId: string; method: string; path: string; body: string; timestamp?: number; nonce?: string },
+  r: {
+    placeId: string;
+    deviceId: string;
+    method: string;
+    path: string;
+    body: string;
+    timestamp?: number;
+    nonce?: string;
+  },
 ): Record<string, string> {
   const timestamp = String(r.timestamp ?? Date.now());
-  const nonce = r.nonce ?? createHash('sha256').update(`${Math.random()}${process.hrtime.bigint()}`).digest('base64url').slice(0, 32);
+  const nonce =
+    r.nonce ??
+    createHash('sha256').update(`${Math.random()}${process.hrtime.bigint()}`).digest('base64url').slice(0, 32);
   const message = deviceMessage({ method: r.method, path: r.path, bodySha256: bodySha256(r.body), timestamp, nonce });
   return {
     [DEVICE_HEADERS.device]: `${r.placeId}:${r.deviceId}`,
@@ -76,9 +92,15 @@ const refused = (reason: string) => new DomainError('ledger-device-signature', 4
  * `locks`: advisory locks the caller needs next (its idempotency keys), taken in the same statement
  * (one round trip fewer); what they protect must be read in a later statement.
  */
-export async function verifyDeviceRequest(trx: Trx, s: DeviceSignature, now = Date.now(), locks?: AdvisoryLocks): Promise<{ placeId: string; deviceId: string }> {
+export async function verifyDeviceRequest(
+  trx: Trx,
+  s: DeviceSignature,
+  now = Date.now(),
+  locks?: AdvisoryLocks,
+): Promise<{ placeId: string; deviceId: string }> {
   if (!isUuid(s.placeId) || !isUuid(s.deviceId)) throw refused('device');
-  if (!/^[0-9]{13}$/.test(s.timestamp) || Math.abs(now - Number(s.timestamp)) > DEVICE_CLOCK_SKEW_MS) throw refused('timestamp');
+  if (!/^[0-9]{13}$/.test(s.timestamp) || Math.abs(now - Number(s.timestamp)) > DEVICE_CLOCK_SKEW_MS)
+    throw refused('timestamp');
   if (!NONCE_RE.test(s.nonce)) throw refused('nonce');
   // The device's key and the nonce's insertion in one statement. If the signature then fails, the
   // error rolls the transaction back and the nonce with it; a concurrent replay waits on the nonce's
@@ -93,7 +115,9 @@ export async function verifyDeviceRequest(trx: Trx, s: DeviceSignature, now = Da
       on conflict (place_id, device_id, nonce) do nothing
       returning nonce
     )
-    select public_key, revoked, exists (select 1 from nonce) as fresh, (select count(*) from locks) as locks from device`.execute(trx);
+    select public_key, revoked, exists (select 1 from nonce) as fresh, (select count(*) from locks) as locks from device`.execute(
+    trx,
+  );
   const device = rows[0];
   if (!device || device.revoked) throw refused('device');
   if (!verifyText(publicKeyFromBase64(device.public_key), deviceMessage(s), s.signature)) throw refused('signature');

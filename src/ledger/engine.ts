@@ -2,7 +2,17 @@ import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { transferOwnHash } from './chain.ts';
-import { ACCOUNT_COLUMNS, TRANSFER_COLUMNS, insufficientFunds, toAccount, toCurrency, toTransfer, type Account, type Currency, type Transfer } from './ledger.ts';
+import {
+  ACCOUNT_COLUMNS,
+  TRANSFER_COLUMNS,
+  insufficientFunds,
+  toAccount,
+  toCurrency,
+  toTransfer,
+  type Account,
+  type Currency,
+  type Transfer,
+} from './ledger.ts';
 import type { AuthorisedBy, DeviceSignature, TransferPhase } from './tables.ts';
 
 /**
@@ -67,7 +77,8 @@ export interface AdvisoryLocks {
 /** The ids of a request, sorted (the lock order); 422 when one is given twice. */
 export function sortedIds(ids: string[]): string[] {
   const sorted = [...new Set(ids)].sort();
-  if (sorted.length !== ids.length) throw new DomainError('validation', 422, {}, [{ field: 'transfers', message: 'ledger.duplicate-id' }]);
+  if (sorted.length !== ids.length)
+    throw new DomainError('validation', 422, {}, [{ field: 'transfers', message: 'ledger.duplicate-id' }]);
   return sorted;
 }
 
@@ -96,7 +107,11 @@ export async function claimIds(trx: Trx, ids: string[], requestSha256: string): 
 
 /** The second half of claimIds, for a caller that already holds the ids' locks (taken in an earlier statement). */
 export async function readClaimed(trx: Trx, ids: string[], requestSha256: string): Promise<Transfer[] | null> {
-  const existing = await trx.selectFrom('ledger_transfers').select([...TRANSFER_COLUMNS, 'request_sha256']).where('id', 'in', ids).execute();
+  const existing = await trx
+    .selectFrom('ledger_transfers')
+    .select([...TRANSFER_COLUMNS, 'request_sha256'])
+    .where('id', 'in', ids)
+    .execute();
   if (existing.length === 0) return null;
   if (existing.length === ids.length && existing.every((t) => t.request_sha256 === requestSha256)) {
     const byId = new Map(existing.map((t) => [t.id, toTransfer(t)]));
@@ -127,7 +142,11 @@ export async function appendTransfers(
   const { specs } = request;
   if (specs.length === 0) throw new Error('appendTransfers: no transfer');
   if (request.claimed === undefined || request.claimed === false) {
-    const done = await claimIds(trx, specs.map((s) => s.id), request.requestSha256);
+    const done = await claimIds(
+      trx,
+      specs.map((s) => s.id),
+      request.requestSha256,
+    );
     if (done) return { transfers: done, replayed: true };
   }
 
@@ -150,14 +169,29 @@ export async function appendTransfers(
     .selectFrom('ledger_accounts as a')
     .innerJoin('ledger_currencies as c', 'c.id', 'a.currency_id')
     .select(ACCOUNT_COLUMNS.map((col) => `a.${col}` as const))
-    .select(['c.code as currency_code', 'c.name as currency_name', 'c.kind as currency_kind', 'c.decimals as currency_decimals',
-      'c.euro_backed as currency_euro_backed', 'c.issuer_federation_id as currency_issuer_federation_id',
-      'c.issuer_place_id as currency_issuer_place_id', 'c.status as currency_status'])
+    .select([
+      'c.code as currency_code',
+      'c.name as currency_name',
+      'c.kind as currency_kind',
+      'c.decimals as currency_decimals',
+      'c.euro_backed as currency_euro_backed',
+      'c.issuer_federation_id as currency_issuer_federation_id',
+      'c.issuer_place_id as currency_issuer_place_id',
+      'c.status as currency_status',
+    ])
     // Whether one of the ids was already written: read after their locks (an earlier statement).
-    .select(sql<boolean>`${locked} and exists (select 1 from ledger_transfers t where t.id = any(${ids}::uuid[]))`.as('id_taken'))
-    .select(sql<string[]>`case when ${Boolean(request.acceptance)} then array(select cp.place_id::text from ledger_currency_places cp
+    .select(
+      sql<boolean>`${locked} and exists (select 1 from ledger_transfers t where t.id = any(${ids}::uuid[]))`.as(
+        'id_taken',
+      ),
+    )
+    .select(
+      sql<
+        string[]
+      >`case when ${Boolean(request.acceptance)} then array(select cp.place_id::text from ledger_currency_places cp
       where cp.currency_id = a.currency_id and (cp.place_id = ${venue}::uuid or (a.owner_kind = 'place' and cp.place_id::text = a.owner_ref)))
-      else '{}'::text[] end`.as('accepted_places'))
+      else '{}'::text[] end`.as('accepted_places'),
+    )
     .where('a.id', 'in', accountIds)
     .orderBy('a.id')
     .forUpdate('a')
@@ -173,15 +207,28 @@ export async function appendTransfers(
   if (holdIds.length > 0) {
     // Read after the account locks: a concurrent post or void of the same hold holds the same debit
     // account, so by now it has committed and is seen here (the unique index is the backstop).
-    const resolved = await trx.selectFrom('ledger_transfers').select(['pending_id']).where('pending_id', 'in', holdIds).execute();
+    const resolved = await trx
+      .selectFrom('ledger_transfers')
+      .select(['pending_id'])
+      .where('pending_id', 'in', holdIds)
+      .execute();
     for (const r of resolved) throw new DomainError('ledger-hold-resolved', 409, { id: r.pending_id! });
   }
   const currencies = new Map(
-    accountRows.map((r) => [r.currency_id, toCurrency({
-      id: r.currency_id, code: r.currency_code, name: r.currency_name, kind: r.currency_kind, decimals: r.currency_decimals,
-      euro_backed: r.currency_euro_backed, issuer_federation_id: r.currency_issuer_federation_id, issuer_place_id: r.currency_issuer_place_id,
-      status: r.currency_status,
-    })]),
+    accountRows.map((r) => [
+      r.currency_id,
+      toCurrency({
+        id: r.currency_id,
+        code: r.currency_code,
+        name: r.currency_name,
+        kind: r.currency_kind,
+        decimals: r.currency_decimals,
+        euro_backed: r.currency_euro_backed,
+        issuer_federation_id: r.currency_issuer_federation_id,
+        issuer_place_id: r.currency_issuer_place_id,
+        status: r.currency_status,
+      }),
+    ]),
   );
 
   for (const s of specs) {
@@ -193,8 +240,10 @@ export async function appendTransfers(
     if (s.phase === 'post' || s.phase === 'void') {
       const hold = holds.get(s.pendingId!);
       if (!hold || hold.phase !== 'pending') throw new DomainError('not-found', 404, { what: 'hold' });
-      if (hold.debitAccountId !== s.debitAccountId || hold.creditAccountId !== s.creditAccountId) throw new Error('hold accounts differ from its resolution');
-      if (s.phase === 'post' && s.amount > hold.amount) throw new DomainError('ledger-post-exceeds-hold', 422, { amount: hold.amount });
+      if (hold.debitAccountId !== s.debitAccountId || hold.creditAccountId !== s.creditAccountId)
+        throw new Error('hold accounts differ from its resolution');
+      if (s.phase === 'post' && s.amount > hold.amount)
+        throw new DomainError('ledger-post-exceeds-hold', 422, { amount: hold.amount });
       if (s.phase === 'void' && s.amount !== hold.amount) throw new Error('a void releases the whole hold');
     }
   }
@@ -235,18 +284,38 @@ export async function appendTransfers(
   const hashes = new Map<string, string>();
   for (const s of specs) {
     const currency = currencies.get(accounts.get(s.debitAccountId)!.currencyId)!;
-    hashes.set(s.id, transferOwnHash({
-      currencyCode: currency.code, id: s.id, phase: s.phase, kind: s.kind, debitAccountId: s.debitAccountId, creditAccountId: s.creditAccountId,
-      amount: s.amount, pendingId: s.pendingId ?? null, batchId: request.batchId, createdAt, authorisedBy: auth.by, authoriserId: auth.authoriserId,
-      metadata: s.metadata ?? {}, deviceSignature: auth.deviceSignature,
-    }));
+    hashes.set(
+      s.id,
+      transferOwnHash({
+        currencyCode: currency.code,
+        id: s.id,
+        phase: s.phase,
+        kind: s.kind,
+        debitAccountId: s.debitAccountId,
+        creditAccountId: s.creditAccountId,
+        amount: s.amount,
+        pendingId: s.pendingId ?? null,
+        batchId: request.batchId,
+        createdAt,
+        authorisedBy: auth.by,
+        authoriserId: auth.authoriserId,
+        metadata: s.metadata ?? {},
+        deviceSignature: auth.deviceSignature,
+      }),
+    );
   }
   const deviceSignature = auth.deviceSignature ? JSON.stringify(auth.deviceSignature) : null;
-  const rows = specs.map((s) => sql`(${s.id}::uuid, ${accounts.get(s.debitAccountId)!.currencyId}::uuid, ${hashes.get(s.id)!}, ${s.phase}, ${s.kind},
+  const rows = specs.map(
+    (
+      s,
+    ) => sql`(${s.id}::uuid, ${accounts.get(s.debitAccountId)!.currencyId}::uuid, ${hashes.get(s.id)!}, ${s.phase}, ${s.kind},
     ${s.debitAccountId}::uuid, ${s.creditAccountId}::uuid, ${s.amount}::bigint, ${s.pendingId ?? null}::uuid, ${s.expiresAt ?? null}::timestamptz,
     ${request.batchId}::uuid, ${auth.by}, ${auth.authoriserId}, ${auth.placeId}::uuid, ${deviceSignature}::jsonb, ${JSON.stringify(s.metadata ?? {})}::jsonb,
-    ${request.requestSha256}, ${createdAt}::timestamptz)`);
-  const queue = specs.map((s) => sql`(${s.id}::uuid, ${accounts.get(s.debitAccountId)!.currencyId}::uuid, ${createdAt}::timestamptz)`);
+    ${request.requestSha256}, ${createdAt}::timestamptz)`,
+  );
+  const queue = specs.map(
+    (s) => sql`(${s.id}::uuid, ${accounts.get(s.debitAccountId)!.currencyId}::uuid, ${createdAt}::timestamptz)`,
+  );
   // One statement: the balances of every account touched, the transfers and their queue rows (fewer
   // round trips while the account locks are held).
   const changes = [...touched].sort().map((id) => accounts.get(id)!);
@@ -262,10 +331,25 @@ export async function appendTransfers(
     insert into ledger_unsealed (transfer_id, currency_id, created_at) values ${sql.join(queue)}`.execute(trx);
   const transfers: Transfer[] = specs.map((s) => {
     return {
-      id: s.id, currencyId: accounts.get(s.debitAccountId)!.currencyId, position: null, hash: hashes.get(s.id)!, prevHash: null,
-      phase: s.phase, kind: s.kind, debitAccountId: s.debitAccountId, creditAccountId: s.creditAccountId, amount: s.amount,
-      pendingId: s.pendingId ?? null, expiresAt: s.expiresAt ?? null, batchId: request.batchId, authorisedBy: auth.by,
-      authoriserId: auth.authoriserId, placeId: auth.placeId, deviceSignature: auth.deviceSignature, metadata: s.metadata ?? {}, createdAt,
+      id: s.id,
+      currencyId: accounts.get(s.debitAccountId)!.currencyId,
+      position: null,
+      hash: hashes.get(s.id)!,
+      prevHash: null,
+      phase: s.phase,
+      kind: s.kind,
+      debitAccountId: s.debitAccountId,
+      creditAccountId: s.creditAccountId,
+      amount: s.amount,
+      pendingId: s.pendingId ?? null,
+      expiresAt: s.expiresAt ?? null,
+      batchId: request.batchId,
+      authorisedBy: auth.by,
+      authoriserId: auth.authoriserId,
+      placeId: auth.placeId,
+      deviceSignature: auth.deviceSignature,
+      metadata: s.metadata ?? {},
+      createdAt,
     };
   });
   return { transfers, replayed: false };

@@ -25,7 +25,13 @@ export async function ensureAccount(db: Db, input: EnsureAccountInput): Promise<
     const floor = input.ownerKind === 'system' && input.ownerRef === 'issuance' ? null : 0;
     const inserted = await trx
       .insertInto('ledger_accounts')
-      .values({ id: uuidv7(), currency_id: input.currencyId, owner_kind: input.ownerKind, owner_ref: input.ownerRef, floor })
+      .values({
+        id: uuidv7(),
+        currency_id: input.currencyId,
+        owner_kind: input.ownerKind,
+        owner_ref: input.ownerRef,
+        floor,
+      })
       .onConflict((oc) => oc.columns(['currency_id', 'owner_kind', 'owner_ref']).doNothing())
       .returning(ACCOUNT_COLUMNS)
       .executeTakeFirst();

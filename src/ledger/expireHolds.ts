@@ -15,7 +15,15 @@ export async function expireHolds(db: Db, now = new Date(), limit = 500): Promis
     .select('h.id')
     .where('h.phase', '=', 'pending')
     .where('h.expires_at', '<=', now)
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('ledger_transfers as r').select(sql`1`.as('one')).whereRef('r.pending_id', '=', 'h.id'))))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('ledger_transfers as r')
+            .select(sql`1`.as('one'))
+            .whereRef('r.pending_id', '=', 'h.id'),
+        ),
+      ),
+    )
     .orderBy('h.expires_at')
     .limit(limit)
     .execute();

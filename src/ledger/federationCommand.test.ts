@@ -33,7 +33,14 @@ async function withNodeDatabase<T>(fn: (database: Database) => Promise<T>): Prom
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'rezo-fed-'));
-  env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), REZO_DATA_DIR: dataDir, REZO_ENV: 'test', LOG_LEVEL: 'warn', REZO_DEMO: '0' };
+  env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? tmpdir(),
+    REZO_DATA_DIR: dataDir,
+    REZO_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    REZO_DEMO: '0',
+  };
   await mkdir(join(dataDir, 'pglite'));
   if (onPostgres) {
     testDatabase = await createTestDatabase();
@@ -42,7 +49,8 @@ before(async () => {
   await withNodeDatabase(async (database) => {
     if (!testDatabase) await migrate(database);
     const admin = await ensurePerson(database.db, 'admin@fed.example.org', 'fr');
-    for (const slug of ['cafe', 'bar', 'salle']) await createPlace(database.db, SYSTEM, { slug, name: `Le ${slug}` }, admin.id);
+    for (const slug of ['cafe', 'bar', 'salle'])
+      await createPlace(database.db, SYSTEM, { slug, name: `Le ${slug}` }, admin.id);
   });
 });
 after(async () => {
@@ -52,7 +60,11 @@ after(async () => {
 
 function rezo(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/rezo.js', import.meta.url)), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/rezo.js', import.meta.url)), ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -71,48 +83,121 @@ const oneLine = (r: { code: number | null; stderr: string; stdout: string }, pat
 
 describe('rezo federation and rezo currency', () => {
   test('the operator sets up a federation, its euro, a venue joining later; bad input is one line and writes nothing', async () => {
-    oneLine(await rezo('federation', 'create', 'terr', '--name', 'Territoire', '--venues', 'cafe,nope'), /no venue with the slug "nope"/);
+    oneLine(
+      await rezo('federation', 'create', 'terr', '--name', 'Territoire', '--venues', 'cafe,nope'),
+      /no venue with the slug "nope"/,
+    );
     const created = await rezo('federation', 'create', 'terr', '--name', 'Territoire', '--venues', 'cafe');
     assert.equal(created.code, 0, created.stderr);
     assert.equal(created.stdout, 'federation "terr" created with 1 venue(s): cafe\n');
-    const euro = await rezo('currency', 'create', 'teur', '--name', 'Euro du territoire', '--kind', 'federated_euro', '--federation', 'terr');
+    const euro = await rezo(
+      'currency',
+      'create',
+      'teur',
+      '--name',
+      'Euro du territoire',
+      '--kind',
+      'federated_euro',
+      '--federation',
+      'terr',
+    );
     assert.equal(euro.code, 0, euro.stderr);
-    assert.equal(euro.stdout, 'currency TEUR created (federated_euro, 2 decimals, issued by federation terr); accepted by: cafe\n');
+    assert.equal(
+      euro.stdout,
+      'currency TEUR created (federated_euro, 2 decimals, issued by federation terr); accepted by: cafe\n',
+    );
     const joined = await rezo('federation', 'add-venue', 'terr', 'bar');
     assert.equal(joined.code, 0, joined.stderr);
     assert.equal(joined.stdout, 'bar joined federation "terr"; it accepts TEUR\n');
-    oneLine(await rezo('currency', 'accept', 'TEUR', 'salle'), /Le salle is not a member of the federation issuing TEUR/);
+    oneLine(
+      await rezo('currency', 'accept', 'TEUR', 'salle'),
+      /Le salle is not a member of the federation issuing TEUR/,
+    );
     const listed = await rezo('currency', 'list');
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /^CODE +KIND +ISSUER +ACCEPTED BY\nTEUR +federated_euro +federation terr +bar, cafe\n$/);
+    assert.match(
+      listed.stdout,
+      /^CODE +KIND +ISSUER +ACCEPTED BY\nTEUR +federated_euro +federation terr +bar, cafe\n$/,
+    );
 
     await withNodeDatabase(async ({ db }) => {
       const federations = await db.selectFrom('ledger_federations').select('slug').execute();
-      assert.deepEqual(federations.map((f) => f.slug), ['terr'], 'the refused create wrote nothing');
+      assert.deepEqual(
+        federations.map((f) => f.slug),
+        ['terr'],
+        'the refused create wrote nothing',
+      );
       let stdout = '';
       let stderr = '';
       const out = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s) };
       const run = async (command: 'federation' | 'currency', ...args: string[]) => {
         stdout = '';
         stderr = '';
-        const code = command === 'federation' ? await federationCommand(db, parseFederationArgs(args), out) : await currencyCommand(db, parseCurrencyArgs(args), out);
+        const code =
+          command === 'federation'
+            ? await federationCommand(db, parseFederationArgs(args), out)
+            : await currencyCommand(db, parseCurrencyArgs(args), out);
         return { code, stdout, stderr };
       };
-      assert.deepEqual(await run('federation', 'add-venue', 'terr', 'bar'), { code: 0, stdout: 'bar already is in federation "terr"; it accepts TEUR: nothing changed\n', stderr: '' });
-      assert.equal((await run('federation', 'add-venue', 'nope', 'bar')).stderr, 'rezo: no federation with the slug "nope"; nothing was written\n');
-      assert.equal((await run('federation', 'add-venue', 'terr', 'nope')).stderr, 'rezo: no venue with the slug "nope"; nothing was written\n');
-      assert.equal((await run('currency', 'create', 'CAFE', '--name', 'Avoir Café', '--kind', 'gift', '--issuer', 'cafe')).code, 0);
-      assert.deepEqual(await run('currency', 'accept', 'cafe', 'salle'), { code: 0, stdout: 'salle now accepts CAFE\n', stderr: '' });
-      assert.equal((await run('currency', 'accept', 'CAFE', 'salle')).stdout, 'salle already accepts CAFE: nothing changed\n');
-      assert.equal((await run('currency', 'accept', 'NOPE', 'salle')).stderr, 'rezo: no currency with the code "NOPE"; nothing was written\n');
-      assert.equal((await run('currency', 'create', 'X1', '--name', 'X', '--kind', 'gift', '--issuer', 'cafe', '--accepted-by', 'bar,ghost')).stderr,
-        'rezo: no venue with the slug "ghost"; nothing was written\n');
+      assert.deepEqual(await run('federation', 'add-venue', 'terr', 'bar'), {
+        code: 0,
+        stdout: 'bar already is in federation "terr"; it accepts TEUR: nothing changed\n',
+        stderr: '',
+      });
+      assert.equal(
+        (await run('federation', 'add-venue', 'nope', 'bar')).stderr,
+        'rezo: no federation with the slug "nope"; nothing was written\n',
+      );
+      assert.equal(
+        (await run('federation', 'add-venue', 'terr', 'nope')).stderr,
+        'rezo: no venue with the slug "nope"; nothing was written\n',
+      );
+      assert.equal(
+        (await run('currency', 'create', 'CAFE', '--name', 'Avoir Café', '--kind', 'gift', '--issuer', 'cafe')).code,
+        0,
+      );
+      assert.deepEqual(await run('currency', 'accept', 'cafe', 'salle'), {
+        code: 0,
+        stdout: 'salle now accepts CAFE\n',
+        stderr: '',
+      });
+      assert.equal(
+        (await run('currency', 'accept', 'CAFE', 'salle')).stdout,
+        'salle already accepts CAFE: nothing changed\n',
+      );
+      assert.equal(
+        (await run('currency', 'accept', 'NOPE', 'salle')).stderr,
+        'rezo: no currency with the code "NOPE"; nothing was written\n',
+      );
+      assert.equal(
+        (
+          await run(
+            'currency',
+            'create',
+            'X1',
+            '--name',
+            'X',
+            '--kind',
+            'gift',
+            '--issuer',
+            'cafe',
+            '--accepted-by',
+            'bar,ghost',
+          )
+        ).stderr,
+        'rezo: no venue with the slug "ghost"; nothing was written\n',
+      );
       assert.deepEqual(await run('federation', 'list'), {
-        code: 0, stderr: '', stdout: 'terr  "Territoire"\n  venues (2): bar, cafe\n  currencies: TEUR (federated_euro)\n',
+        code: 0,
+        stderr: '',
+        stdout: 'terr  "Territoire"\n  venues (2): bar, cafe\n  currencies: TEUR (federated_euro)\n',
       });
       assert.match((await run('currency', 'list')).stdout, /\nCAFE +gift +venue cafe +cafe, salle\n/);
       const currencies = await db.selectFrom('ledger_currencies').select('code').orderBy('code').execute();
-      assert.deepEqual(currencies.map((c) => c.code), ['CAFE', 'TEUR']);
+      assert.deepEqual(
+        currencies.map((c) => c.code),
+        ['CAFE', 'TEUR'],
+      );
       for (const args of [
         ['federation', 'create', 'x'],
         ['federation', 'add-venue', 'x'],
@@ -124,7 +209,11 @@ describe('rezo federation and rezo currency', () => {
         ['currency', 'accept', 'X'],
       ]) {
         const [command, ...rest] = args;
-        assert.throws(() => (command === 'federation' ? parseFederationArgs(rest) : parseCurrencyArgs(rest)), CommandLineError, args.join(' '));
+        assert.throws(
+          () => (command === 'federation' ? parseFederationArgs(rest) : parseCurrencyArgs(rest)),
+          CommandLineError,
+          args.join(' '),
+        );
       }
     });
   });

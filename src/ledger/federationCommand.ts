@@ -5,7 +5,8 @@ import { CommandLineError, list, parseArgs, type Output } from './commandArgs.ts
 import { createFederation } from './createFederation.ts';
 import { findFederationBySlug, listFederations, placeIdsBySlug } from './federations.ts';
 
-export const FEDERATION_USAGE = 'usage: rezo federation create <slug> --name "Name" [--venues slug1,slug2] | add-venue <federation-slug> <venue-slug> | list';
+export const FEDERATION_USAGE =
+  'usage: rezo federation create <slug> --name "Name" [--venues slug1,slug2] | add-venue <federation-slug> <venue-slug> | list';
 
 export type FederationCommand =
   | { action: 'create'; slug: string; name: string; venues: string[] }
@@ -19,7 +20,8 @@ export function parseFederationArgs(args: string[]): FederationCommand {
   if (action === 'create' && rest.length === 1 && options.has('--name')) {
     return { action, slug: rest[0]!, name: options.get('--name')!.trim(), venues: list(options.get('--venues')) };
   }
-  if (action === 'add-venue' && rest.length === 2 && options.size === 0) return { action, federation: rest[0]!, venue: rest[1]! };
+  if (action === 'add-venue' && rest.length === 2 && options.size === 0)
+    return { action, federation: rest[0]!, venue: rest[1]! };
   if (action === 'list' && rest.length === 0 && options.size === 0) return { action };
   throw new CommandLineError(FEDERATION_USAGE);
 }
@@ -47,7 +49,9 @@ export async function federationCommand(db: Db, command: FederationCommand, out:
       const placeIds = await resolveVenues(db, venues, out);
       if (!placeIds) return 1;
       await createFederation(db, SYSTEM, { slug: command.slug, name: command.name, placeIds });
-      out.stdout(`federation "${command.slug}" created with ${venues.length} venue(s)${venues.length ? `: ${venues.join(', ')}` : ''}\n`);
+      out.stdout(
+        `federation "${command.slug}" created with ${venues.length} venue(s)${venues.length ? `: ${venues.join(', ')}` : ''}\n`,
+      );
       return 0;
     }
     case 'add-venue': {
@@ -59,10 +63,14 @@ export async function federationCommand(db: Db, command: FederationCommand, out:
       const placeIds = await resolveVenues(db, [command.venue], out);
       if (!placeIds) return 1;
       const r = await addFederationVenue(db, SYSTEM, { federationId: federation.id, placeId: placeIds[0]! });
-      const accepts = r.currencies.length ? `; it accepts ${r.currencies.join(', ')}` : '; the federation issues no currency yet';
-      out.stdout(r.changed
-        ? `${command.venue} ${r.joined ? 'joined' : 'already was in'} federation "${federation.slug}"${accepts}\n`
-        : `${command.venue} already is in federation "${federation.slug}"${accepts}: nothing changed\n`);
+      const accepts = r.currencies.length
+        ? `; it accepts ${r.currencies.join(', ')}`
+        : '; the federation issues no currency yet';
+      out.stdout(
+        r.changed
+          ? `${command.venue} ${r.joined ? 'joined' : 'already was in'} federation "${federation.slug}"${accepts}\n`
+          : `${command.venue} already is in federation "${federation.slug}"${accepts}: nothing changed\n`,
+      );
       return 0;
     }
     case 'list': {
@@ -71,7 +79,9 @@ export async function federationCommand(db: Db, command: FederationCommand, out:
       for (const f of federations) {
         out.stdout(`${f.slug}  "${f.name}"\n`);
         out.stdout(`  venues (${f.venues.length}): ${f.venues.join(', ') || '-'}\n`);
-        out.stdout(`  currencies: ${f.currencies.map((c) => `${c.code} (${c.kind}${c.status === 'archived' ? ', archived' : ''})`).join(', ') || '-'}\n`);
+        out.stdout(
+          `  currencies: ${f.currencies.map((c) => `${c.code} (${c.kind}${c.status === 'archived' ? ', archived' : ''})`).join(', ') || '-'}\n`,
+        );
       }
       return 0;
     }

@@ -14,13 +14,27 @@ import type { CurrencyKind } from './tables.ts';
  * createCurrency of a federated euro), so they run one after the other for one federation.
  */
 export async function lockFederation(db: Db, federationId: string): Promise<{ id: string; slug: string }> {
-  const row = await db.selectFrom('ledger_federations').select(['id', 'slug']).where('id', '=', federationId).forNoKeyUpdate().executeTakeFirst();
+  const row = await db
+    .selectFrom('ledger_federations')
+    .select(['id', 'slug'])
+    .where('id', '=', federationId)
+    .forNoKeyUpdate()
+    .executeTakeFirst();
   if (!row) throw notFound('federation');
   return row;
 }
 
-export async function findFederationBySlug(db: Db, slug: string): Promise<{ id: string; slug: string; name: string } | null> {
-  return (await db.selectFrom('ledger_federations').select(['id', 'slug', 'name']).where('slug', '=', slug).executeTakeFirst()) ?? null;
+export async function findFederationBySlug(
+  db: Db,
+  slug: string,
+): Promise<{ id: string; slug: string; name: string } | null> {
+  return (
+    (await db
+      .selectFrom('ledger_federations')
+      .select(['id', 'slug', 'name'])
+      .where('slug', '=', slug)
+      .executeTakeFirst()) ?? null
+  );
 }
 
 /** Venue ids by slug, for the slugs that exist. */
@@ -40,16 +54,30 @@ export interface FederationSummary {
 }
 
 export async function listFederations(db: Db): Promise<FederationSummary[]> {
-  const federations = await db.selectFrom('ledger_federations').select(['id', 'slug', 'name']).orderBy('slug').execute();
-  const members = await db.selectFrom('ledger_federation_places as fp').innerJoin('places as p', 'p.id', 'fp.place_id')
-    .select(['fp.federation_id', 'p.slug']).orderBy('p.slug').execute();
-  const currencies = await db.selectFrom('ledger_currencies').select(['issuer_federation_id', 'code', 'kind', 'status'])
-    .where('issuer_federation_id', 'is not', null).orderBy('code').execute();
+  const federations = await db
+    .selectFrom('ledger_federations')
+    .select(['id', 'slug', 'name'])
+    .orderBy('slug')
+    .execute();
+  const members = await db
+    .selectFrom('ledger_federation_places as fp')
+    .innerJoin('places as p', 'p.id', 'fp.place_id')
+    .select(['fp.federation_id', 'p.slug'])
+    .orderBy('p.slug')
+    .execute();
+  const currencies = await db
+    .selectFrom('ledger_currencies')
+    .select(['issuer_federation_id', 'code', 'kind', 'status'])
+    .where('issuer_federation_id', 'is not', null)
+    .orderBy('code')
+    .execute();
   return federations.map((f) => ({
     slug: f.slug,
     name: f.name,
     venues: members.filter((m) => m.federation_id === f.id).map((m) => m.slug),
-    currencies: currencies.filter((c) => c.issuer_federation_id === f.id).map((c) => ({ code: c.code, kind: c.kind, status: c.status })),
+    currencies: currencies
+      .filter((c) => c.issuer_federation_id === f.id)
+      .map((c) => ({ code: c.code, kind: c.kind, status: c.status })),
   }));
 }
 
@@ -66,19 +94,31 @@ export interface CurrencySummary {
 }
 
 export async function listCurrencies(db: Db): Promise<CurrencySummary[]> {
-  const currencies = await db.selectFrom('ledger_currencies as c')
+  const currencies = await db
+    .selectFrom('ledger_currencies as c')
     .leftJoin('ledger_federations as f', 'f.id', 'c.issuer_federation_id')
     .leftJoin('places as p', 'p.id', 'c.issuer_place_id')
     .select(['c.id', 'c.code', 'c.name', 'c.kind', 'c.decimals', 'c.status', 'f.slug as federation', 'p.slug as venue'])
-    .orderBy('c.code').execute();
-  const accepting = await db.selectFrom('ledger_currency_places as cp').innerJoin('places as p', 'p.id', 'cp.place_id')
-    .select(['cp.currency_id', 'p.slug']).orderBy('p.slug').execute();
+    .orderBy('c.code')
+    .execute();
+  const accepting = await db
+    .selectFrom('ledger_currency_places as cp')
+    .innerJoin('places as p', 'p.id', 'cp.place_id')
+    .select(['cp.currency_id', 'p.slug'])
+    .orderBy('p.slug')
+    .execute();
   return currencies.map((c) => {
     const acceptedBy = accepting.filter((a) => a.currency_id === c.id).map((a) => a.slug);
     if (c.venue && !acceptedBy.includes(c.venue)) acceptedBy.unshift(c.venue);
     return {
-      code: c.code, name: c.name, kind: c.kind, decimals: Number(c.decimals), status: c.status,
-      issuer: c.federation ? { kind: 'federation' as const, slug: c.federation } : { kind: 'venue' as const, slug: c.venue ?? '?' },
+      code: c.code,
+      name: c.name,
+      kind: c.kind,
+      decimals: Number(c.decimals),
+      status: c.status,
+      issuer: c.federation
+        ? { kind: 'federation' as const, slug: c.federation }
+        : { kind: 'venue' as const, slug: c.venue ?? '?' },
       acceptedBy,
     };
   });

@@ -16,12 +16,17 @@ function decodeCursor(cursor: string | undefined): { at: Date; id: string } | nu
   if (!cursor) return null;
   const [at = '', id = ''] = Buffer.from(cursor, 'base64url').toString('utf8').split('_');
   const date = new Date(at);
-  if (!isUuid(id) || Number.isNaN(date.getTime())) throw new DomainError('validation', 422, {}, [{ field: 'cursor', message: 'format' }]);
+  if (!isUuid(id) || Number.isNaN(date.getTime()))
+    throw new DomainError('validation', 422, {}, [{ field: 'cursor', message: 'format' }]);
   return { at: date, id };
 }
 
 /** Newest first, keyset-paginated over (created_at, id), for the accounts given (all of one owner). */
-export async function pageOfTransfers(db: Db, accountIds: string[], options: { cursor?: string; limit?: number }): Promise<HistoryPage> {
+export async function pageOfTransfers(
+  db: Db,
+  accountIds: string[],
+  options: { cursor?: string; limit?: number },
+): Promise<HistoryPage> {
   const limit = Math.min(Math.max(options.limit ?? 50, 1), MAX_PAGE);
   if (accountIds.length === 0) return { transfers: [], nextCursor: null };
   const after = decodeCursor(options.cursor);
@@ -32,12 +37,18 @@ export async function pageOfTransfers(db: Db, accountIds: string[], options: { c
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(limit + 1);
-  if (after) q = q.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
+  if (after)
+    q = q.where((eb) =>
+      eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]),
+    );
   const rows = (await q.execute()).map(toTransfer);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
     transfers: page,
-    nextCursor: rows.length > limit && last ? Buffer.from(`${last.createdAt.toISOString()}_${last.id}`).toString('base64url') : null,
+    nextCursor:
+      rows.length > limit && last
+        ? Buffer.from(`${last.createdAt.toISOString()}_${last.id}`).toString('base64url')
+        : null,
   };
 }

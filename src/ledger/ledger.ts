@@ -56,44 +56,143 @@ export interface Transfer {
 }
 
 type CurrencyRow = {
-  id: string; code: string; name: string; kind: CurrencyKind; decimals: number; euro_backed: boolean;
-  issuer_federation_id: string | null; issuer_place_id: string | null; status: 'active' | 'archived';
+  id: string;
+  code: string;
+  name: string;
+  kind: CurrencyKind;
+  decimals: number;
+  euro_backed: boolean;
+  issuer_federation_id: string | null;
+  issuer_place_id: string | null;
+  status: 'active' | 'archived';
 };
-export const CURRENCY_COLUMNS = ['id', 'code', 'name', 'kind', 'decimals', 'euro_backed', 'issuer_federation_id', 'issuer_place_id', 'status'] as const;
+export const CURRENCY_COLUMNS = [
+  'id',
+  'code',
+  'name',
+  'kind',
+  'decimals',
+  'euro_backed',
+  'issuer_federation_id',
+  'issuer_place_id',
+  'status',
+] as const;
 export function toCurrency(r: CurrencyRow): Currency {
   return {
-    id: r.id, code: r.code, name: r.name, kind: r.kind, decimals: r.decimals, euroBacked: r.euro_backed,
-    issuerFederationId: r.issuer_federation_id, issuerPlaceId: r.issuer_place_id, status: r.status,
+    id: r.id,
+    code: r.code,
+    name: r.name,
+    kind: r.kind,
+    decimals: r.decimals,
+    euroBacked: r.euro_backed,
+    issuerFederationId: r.issuer_federation_id,
+    issuerPlaceId: r.issuer_place_id,
+    status: r.status,
   };
 }
 
-type AccountRow = { id: string; currency_id: string; owner_kind: OwnerKind; owner_ref: string; floor: number | null; balance: number; pending_debits: number };
-export const ACCOUNT_COLUMNS = ['id', 'currency_id', 'owner_kind', 'owner_ref', 'floor', 'balance', 'pending_debits'] as const;
+type AccountRow = {
+  id: string;
+  currency_id: string;
+  owner_kind: OwnerKind;
+  owner_ref: string;
+  floor: number | null;
+  balance: number;
+  pending_debits: number;
+};
+export const ACCOUNT_COLUMNS = [
+  'id',
+  'currency_id',
+  'owner_kind',
+  'owner_ref',
+  'floor',
+  'balance',
+  'pending_debits',
+] as const;
 export function toAccount(r: AccountRow): Account {
-  return { id: r.id, currencyId: r.currency_id, ownerKind: r.owner_kind, ownerRef: r.owner_ref, floor: r.floor, balance: r.balance, pendingDebits: r.pending_debits };
+  return {
+    id: r.id,
+    currencyId: r.currency_id,
+    ownerKind: r.owner_kind,
+    ownerRef: r.owner_ref,
+    floor: r.floor,
+    balance: r.balance,
+    pendingDebits: r.pending_debits,
+  };
 }
 
 export const TRANSFER_COLUMNS = [
-  'id', 'currency_id', 'position', 'hash', 'prev_hash', 'phase', 'kind', 'debit_account_id', 'credit_account_id', 'amount',
-  'pending_id', 'expires_at', 'batch_id', 'authorised_by', 'authoriser_id', 'place_id', 'device_signature', 'metadata', 'created_at',
+  'id',
+  'currency_id',
+  'position',
+  'hash',
+  'prev_hash',
+  'phase',
+  'kind',
+  'debit_account_id',
+  'credit_account_id',
+  'amount',
+  'pending_id',
+  'expires_at',
+  'batch_id',
+  'authorised_by',
+  'authoriser_id',
+  'place_id',
+  'device_signature',
+  'metadata',
+  'created_at',
 ] as const;
 type TransferRow = {
-  id: string; currency_id: string; position: number | null; hash: string; prev_hash: string | null; phase: TransferPhase; kind: string;
-  debit_account_id: string; credit_account_id: string; amount: number; pending_id: string | null; expires_at: Date | null;
-  batch_id: string | null; authorised_by: string; authoriser_id: string; place_id: string | null;
-  device_signature: DeviceSignature | null; metadata: Record<string, unknown>; created_at: Date;
+  id: string;
+  currency_id: string;
+  position: number | null;
+  hash: string;
+  prev_hash: string | null;
+  phase: TransferPhase;
+  kind: string;
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: number;
+  pending_id: string | null;
+  expires_at: Date | null;
+  batch_id: string | null;
+  authorised_by: string;
+  authoriser_id: string;
+  place_id: string | null;
+  device_signature: DeviceSignature | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
 };
 export function toTransfer(r: TransferRow): Transfer {
   return {
-    id: r.id, currencyId: r.currency_id, position: r.position, hash: r.hash, prevHash: r.prev_hash, phase: r.phase, kind: r.kind,
-    debitAccountId: r.debit_account_id, creditAccountId: r.credit_account_id, amount: r.amount, pendingId: r.pending_id,
-    expiresAt: r.expires_at, batchId: r.batch_id, authorisedBy: r.authorised_by, authoriserId: r.authoriser_id, placeId: r.place_id,
-    deviceSignature: r.device_signature, metadata: r.metadata, createdAt: r.created_at,
+    id: r.id,
+    currencyId: r.currency_id,
+    position: r.position,
+    hash: r.hash,
+    prevHash: r.prev_hash,
+    phase: r.phase,
+    kind: r.kind,
+    debitAccountId: r.debit_account_id,
+    creditAccountId: r.credit_account_id,
+    amount: r.amount,
+    pendingId: r.pending_id,
+    expiresAt: r.expires_at,
+    batchId: r.batch_id,
+    authorisedBy: r.authorised_by,
+    authoriserId: r.authoriser_id,
+    placeId: r.place_id,
+    deviceSignature: r.device_signature,
+    metadata: r.metadata,
+    createdAt: r.created_at,
   };
 }
 
 export async function findCurrency(db: Db, code: string): Promise<Currency | null> {
-  const row = await db.selectFrom('ledger_currencies').select(CURRENCY_COLUMNS).where('code', '=', code).executeTakeFirst();
+  const row = await db
+    .selectFrom('ledger_currencies')
+    .select(CURRENCY_COLUMNS)
+    .where('code', '=', code)
+    .executeTakeFirst();
   return row ? toCurrency(row) : null;
 }
 
@@ -162,4 +261,5 @@ export function readMetadata(errors: FieldErrors, field: string, raw: unknown): 
   return raw as Record<string, unknown>;
 }
 
-export const insufficientFunds = (accountId: string) => new DomainError('ledger-insufficient-funds', 422, { account: accountId });
+export const insufficientFunds = (accountId: string) =>
+  new DomainError('ledger-insufficient-funds', 422, { account: accountId });

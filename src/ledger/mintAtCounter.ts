@@ -25,14 +25,19 @@ export interface CounterMintInput {
   metadata?: Record<string, unknown>;
 }
 
-const forbiddenMint = (currency: Currency) => new DomainError('till-currency-not-accepted', 403, { currency: currency.code });
+const forbiddenMint = (currency: Currency) =>
+  new DomainError('till-currency-not-accepted', 403, { currency: currency.code });
 
 /** May this venue issue this currency at its counter? The federated euro: a member venue; others: their issuer. */
 export async function mayMintAtCounter(trx: Trx, currency: Currency, placeId: string): Promise<boolean> {
   if (currency.status !== 'active') return false;
   if (currency.kind === 'federated_euro') {
-    const member = await trx.selectFrom('ledger_federation_places').select('place_id')
-      .where('federation_id', '=', currency.issuerFederationId!).where('place_id', '=', placeId).executeTakeFirst();
+    const member = await trx
+      .selectFrom('ledger_federation_places')
+      .select('place_id')
+      .where('federation_id', '=', currency.issuerFederationId!)
+      .where('place_id', '=', placeId)
+      .executeTakeFirst();
     return Boolean(member);
   }
   return currency.issuerPlaceId === placeId && ['local_euro', 'gift'].includes(currency.kind);
@@ -45,19 +50,45 @@ export async function mayMintAtCounter(trx: Trx, currency: Currency, placeId: st
  * recorded in ledger_payment_references with the cashier and the device, usable once; a venue's gift
  * credit is minted without a payment. Claimed through claimIds: a retry returns the first transfer.
  */
-export async function mintAtCounter(trx: Trx, input: CounterMintInput): Promise<{ transfer: Transfer; replayed: boolean }> {
+export async function mintAtCounter(
+  trx: Trx,
+  input: CounterMintInput,
+): Promise<{ transfer: Transfer; replayed: boolean }> {
   const { currency, payment } = input;
-  if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw new DomainError('validation', 422, {}, [{ field: 'amountCents', message: 'range' }]);
+  if (!Number.isSafeInteger(input.amount) || input.amount <= 0)
+    throw new DomainError('validation', 422, {}, [{ field: 'amountCents', message: 'range' }]);
   if (!(await mayMintAtCounter(trx, currency, input.placeId))) throw forbiddenMint(currency);
-  if (currency.euroBacked && !payment) throw new DomainError('validation', 422, {}, [{ field: 'payment', message: 'ledger.payment-required' }]);
+  if (currency.euroBacked && !payment)
+    throw new DomainError('validation', 422, {}, [{ field: 'payment', message: 'ledger.payment-required' }]);
   if (!currency.euroBacked && payment) throw forbiddenMint(currency);
-  const requestSha256 = sha256Hex(canonicalJson({ op: 'counter-mint', currency: currency.code, accountId: input.accountId, amount: input.amount, payment, placeId: input.placeId }));
+  const requestSha256 = sha256Hex(
+    canonicalJson({
+      op: 'counter-mint',
+      currency: currency.code,
+      accountId: input.accountId,
+      amount: input.amount,
+      payment,
+      placeId: input.placeId,
+    }),
+  );
   const done = await claimIds(trx, [input.id], requestSha256);
   if (done) return { transfer: done[0]!, replayed: true };
   const issuance = await ensureAccount(trx, { currencyId: currency.id, ownerKind: 'system', ownerRef: 'issuance' });
   const { transfers } = await appendTransfers(trx, {
-    specs: [{ id: input.id, phase: 'single', kind: 'top_up', debitAccountId: issuance.id, creditAccountId: input.accountId, amount: input.amount,
-      metadata: { ...(input.metadata ?? {}), ...(payment ? { payment: `${payment.provider}:${payment.reference}` } : {}) } }],
+    specs: [
+      {
+        id: input.id,
+        phase: 'single',
+        kind: 'top_up',
+        debitAccountId: issuance.id,
+        creditAccountId: input.accountId,
+        amount: input.amount,
+        metadata: {
+          ...(input.metadata ?? {}),
+          ...(payment ? { payment: `${payment.provider}:${payment.reference}` } : {}),
+        },
+      },
+    ],
     requestSha256,
     batchId: null,
     authorisation: input.authorisation,
@@ -69,11 +100,18 @@ export async function mintAtCounter(trx: Trx, input: CounterMintInput): Promise<
     },
   });
   if (payment) {
-    const inserted = await trx.insertInto('ledger_payment_references')
+    const inserted = await trx
+      .insertInto('ledger_payment_references')
       .values({
         // 'card_terminal' is allowed by migration 0012 (PaymentProvider in ledger/tables.ts does not list it yet).
-        provider: payment.provider as 'cash', reference: payment.reference, currency_id: currency.id, amount_cents: input.amount,
-        transfer_id: input.id, place_id: input.placeId, cashier_person_id: input.cashierPersonId, device_id: input.deviceId,
+        provider: payment.provider as 'cash',
+        reference: payment.reference,
+        currency_id: currency.id,
+        amount_cents: input.amount,
+        transfer_id: input.id,
+        place_id: input.placeId,
+        cashier_person_id: input.cashierPersonId,
+        device_id: input.deviceId,
       })
       .onConflict((oc) => oc.columns(['provider', 'reference']).doNothing())
       .returning('reference')
@@ -91,33 +129,66 @@ export async function mintAtCounter(trx: Trx, input: CounterMintInput): Promise<
  */
 export async function unmintAtCounter(
   trx: Trx,
-  input: { id: string; mint: Transfer; currency: Currency; payout: { provider: CounterProvider; reference: string } | null; authorisation: Authorisation },
+  input: {
+    id: string;
+    mint: Transfer;
+    currency: Currency;
+    payout: { provider: CounterProvider; reference: string } | null;
+    authorisation: Authorisation;
+  },
 ): Promise<Transfer> {
   const { mint, currency } = input;
   const requestSha256 = sha256Hex(canonicalJson({ op: 'counter-unmint', mint: mint.id, payout: input.payout }));
   const done = await claimIds(trx, [input.id], requestSha256);
   if (done) return done[0]!;
-  const account = await trx.selectFrom('ledger_accounts').select(ACCOUNT_COLUMNS).where('id', '=', mint.creditAccountId).executeTakeFirstOrThrow();
+  const account = await trx
+    .selectFrom('ledger_accounts')
+    .select(ACCOUNT_COLUMNS)
+    .where('id', '=', mint.creditAccountId)
+    .executeTakeFirstOrThrow();
   const missing = mint.amount - (account.balance - account.pending_debits - (account.floor ?? 0));
   if (missing > 0) throw new DomainError('till-reversal-spent', 422, { missing });
   const { transfers } = await appendTransfers(trx, {
-    specs: [{ id: input.id, phase: 'single', kind: 'refund', debitAccountId: mint.creditAccountId, creditAccountId: mint.debitAccountId, amount: mint.amount,
-      metadata: { reverses: mint.id } }],
+    specs: [
+      {
+        id: input.id,
+        phase: 'single',
+        kind: 'refund',
+        debitAccountId: mint.creditAccountId,
+        creditAccountId: mint.debitAccountId,
+        amount: mint.amount,
+        metadata: { reverses: mint.id },
+      },
+    ],
     requestSha256,
     batchId: null,
     authorisation: input.authorisation,
     claimed: true,
     check: ({ accounts }) => {
       const a = accounts.get(mint.creditAccountId)!;
-      if (a.balance - a.pendingDebits - (a.floor ?? 0) < mint.amount) throw new DomainError('till-reversal-spent', 422, { missing: mint.amount - (a.balance - a.pendingDebits - (a.floor ?? 0)) });
+      if (a.balance - a.pendingDebits - (a.floor ?? 0) < mint.amount)
+        throw new DomainError('till-reversal-spent', 422, {
+          missing: mint.amount - (a.balance - a.pendingDebits - (a.floor ?? 0)),
+        });
     },
   });
   if (currency.euroBacked) {
-    const ref = await trx.selectFrom('ledger_payment_references').select(['provider', 'reference']).where('transfer_id', '=', mint.id).executeTakeFirstOrThrow();
-    await trx.insertInto('ledger_payouts').values({
-      provider: (input.payout?.provider ?? ref.provider) as 'cash', reference: input.payout?.reference ?? `reversal:${input.id}`,
-      payment_provider: ref.provider, payment_reference: ref.reference, amount_cents: mint.amount, transfer_id: input.id,
-    }).execute();
+    const ref = await trx
+      .selectFrom('ledger_payment_references')
+      .select(['provider', 'reference'])
+      .where('transfer_id', '=', mint.id)
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('ledger_payouts')
+      .values({
+        provider: (input.payout?.provider ?? ref.provider) as 'cash',
+        reference: input.payout?.reference ?? `reversal:${input.id}`,
+        payment_provider: ref.provider,
+        payment_reference: ref.reference,
+        amount_cents: mint.amount,
+        transfer_id: input.id,
+      })
+      .execute();
   }
   return transfers[0]!;
 }

@@ -37,7 +37,11 @@ async function readNodeKey(db: Db): Promise<NodeKey> {
   if (!row) {
     const { privateKey } = generateKeyPairSync('ed25519');
     const value = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
-    await db.insertInto('node_settings').values({ key: SETTING, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    await db
+      .insertInto('node_settings')
+      .values({ key: SETTING, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
     row = await db.selectFrom('node_settings').select('value').where('key', '=', SETTING).executeTakeFirstOrThrow();
   }
   const cached = cache.get(row.value);

@@ -24,14 +24,24 @@ after(async () => {
 
 async function deliver(event: unknown) {
   const { payload, signature } = fake.signed(event);
-  const r = await t.app.inject({ method: 'POST', url: '/webhooks/stripe', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload });
+  const r = await t.app.inject({
+    method: 'POST',
+    url: '/webhooks/stripe',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    payload,
+  });
   assert.equal(r.statusCode, 200);
 }
-const balance = async (accountId: string) => (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow()).balance;
+const balance = async (accountId: string) =>
+  (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow())
+    .balance;
 
 test('an online top-up mints once against its Stripe payment; a refund burns only what is left and pays that back', async () => {
   const p = await world.person('topper');
-  const { paymentId } = await startTopUp(t.db, t.node.stripe, t.config, p.actor, { currencyCode: world.euro.code, amount: '20' });
+  const { paymentId } = await startTopUp(t.db, t.node.stripe, t.config, p.actor, {
+    currencyCode: world.euro.code,
+    amount: '20',
+  });
   const payment = await t.db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirstOrThrow();
   assert.equal(fake.sessions.get(payment.provider_session_id!)!.account, null, 'top-ups go to the federation account');
   const event = fake.complete(payment.provider_session_id!);
@@ -44,18 +54,36 @@ test('an online top-up mints once against its Stripe payment; a refund burns onl
 
   // 5 € spent at a venue stay spent; the refund gives back the 15 € left.
   const venue = await world.placeAccount(world.venueA.id, world.euro);
-  await createTransfers(t.db, p.actor, { transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 500, kind: 'payment' }] });
+  await createTransfers(t.db, p.actor, {
+    transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 500, kind: 'payment' }],
+  });
   const someoneElse = await world.person('other');
-  await assert.rejects(refundTopUp(t.db, someoneElse.actor, paymentId), (e: unknown) => e instanceof DomainError && e.status === 403);
+  await assert.rejects(
+    refundTopUp(t.db, someoneElse.actor, paymentId),
+    (e: unknown) => e instanceof DomainError && e.status === 403,
+  );
   const { refundedCents } = await refundTopUp(t.db, p.actor, paymentId);
   assert.equal(refundedCents, 1500);
   assert.equal(await balance(p.euro.id), 0);
   await new Promise((r) => setTimeout(r, 20));
   await sendPendingRefunds(t.db, t.node.stripe);
-  const refunds = [...fake.refunds.values()].filter((r) => r.payment_intent === payment.provider_payment_id || r.payment_intent === fake.sessions.get(payment.provider_session_id!)!.payment_intent);
-  assert.deepEqual(refunds.map((r) => r.amount), [1500]);
-  assert.equal((await t.db.selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status, 'partially_refunded');
-  await assert.rejects(refundTopUp(t.db, p.actor, paymentId), (e: unknown) => e instanceof DomainError && e.code === 'top-up-not-refundable');
+  const refunds = [...fake.refunds.values()].filter(
+    (r) =>
+      r.payment_intent === payment.provider_payment_id ||
+      r.payment_intent === fake.sessions.get(payment.provider_session_id!)!.payment_intent,
+  );
+  assert.deepEqual(
+    refunds.map((r) => r.amount),
+    [1500],
+  );
+  assert.equal(
+    (await t.db.selectFrom('payments').select('status').where('id', '=', paymentId).executeTakeFirstOrThrow()).status,
+    'partially_refunded',
+  );
+  await assert.rejects(
+    refundTopUp(t.db, p.actor, paymentId),
+    (e: unknown) => e instanceof DomainError && e.code === 'top-up-not-refundable',
+  );
   const verified = await verifyLedger(t.db, { currencyCode: world.euro.code });
   assert.equal(verified.ok, true, JSON.stringify(verified.problem));
 });
@@ -64,10 +92,20 @@ test('top-up amounts and currencies are checked before anything is asked of Stri
   const p = await world.person('careful');
   const calls = fake.requests.length;
   for (const amount of ['0,50', '600', 'abc', -5]) {
-    await assert.rejects(startTopUp(t.db, t.node.stripe, t.config, p.actor, { currencyCode: world.euro.code, amount }), (e: unknown) => e instanceof DomainError && e.fields[0]?.message === 'top-up-range', String(amount));
+    await assert.rejects(
+      startTopUp(t.db, t.node.stripe, t.config, p.actor, { currencyCode: world.euro.code, amount }),
+      (e: unknown) => e instanceof DomainError && e.fields[0]?.message === 'top-up-range',
+      String(amount),
+    );
   }
-  await assert.rejects(startTopUp(t.db, t.node.stripe, t.config, p.actor, { currencyCode: world.gift.code, amount: '10' }), (e: unknown) => e instanceof DomainError && e.fields[0]?.field === 'currencyCode');
-  await assert.rejects(startTopUp(t.db, t.node.stripe, t.config, { kind: 'system' }, { currencyCode: world.euro.code, amount: '10' }), (e: unknown) => e instanceof DomainError && e.status === 401);
+  await assert.rejects(
+    startTopUp(t.db, t.node.stripe, t.config, p.actor, { currencyCode: world.gift.code, amount: '10' }),
+    (e: unknown) => e instanceof DomainError && e.fields[0]?.field === 'currencyCode',
+  );
+  await assert.rejects(
+    startTopUp(t.db, t.node.stripe, t.config, { kind: 'system' }, { currencyCode: world.euro.code, amount: '10' }),
+    (e: unknown) => e instanceof DomainError && e.status === 401,
+  );
   assert.equal(fake.requests.length, calls);
 });
 

@@ -25,11 +25,28 @@ export const TOP_UP_MAX_CENTS = 50_000;
  * the Stripe payment reference (LEDGER.md rule 5). The payment's subject is the id of the mint
  * transfer, chosen here, so a replayed confirmation replays the same transfer.
  */
-export async function startTopUp(db: Db, stripe: Stripe | null, config: Config, actor: Actor, input: { currencyCode: unknown; amount: unknown }): Promise<{ paymentId: string; url: string }> {
+export async function startTopUp(
+  db: Db,
+  stripe: Stripe | null,
+  config: Config,
+  actor: Actor,
+  input: { currencyCode: unknown; amount: unknown },
+): Promise<{ paymentId: string; url: string }> {
   requirePerson(actor);
-  const amount = typeof input.amount === 'number' ? input.amount : typeof input.amount === 'string' ? parseEuros(input.amount) : null;
+  const amount =
+    typeof input.amount === 'number'
+      ? input.amount
+      : typeof input.amount === 'string'
+        ? parseEuros(input.amount)
+        : null;
   if (amount === null || !Number.isSafeInteger(amount) || amount < TOP_UP_MIN_CENTS || amount > TOP_UP_MAX_CENTS) {
-    throw new DomainError('validation', 422, {}, [{ field: 'amount', message: 'top-up-range', params: { min: TOP_UP_MIN_CENTS / 100, max: TOP_UP_MAX_CENTS / 100 } }]);
+    throw new DomainError('validation', 422, {}, [
+      {
+        field: 'amount',
+        message: 'top-up-range',
+        params: { min: TOP_UP_MIN_CENTS / 100, max: TOP_UP_MAX_CENTS / 100 },
+      },
+    ]);
   }
   const currency = typeof input.currencyCode === 'string' ? await findCurrency(db, input.currencyCode) : null;
   if (!currency || currency.status !== 'active' || currency.kind !== 'federated_euro') {
@@ -54,7 +71,11 @@ registerPurpose('top_up', {
     const code = payment.metadata.currency;
     const currency = code ? await findCurrency(trx, code) : null;
     if (!currency || currency.status !== 'active' || !payment.person_id) return 'cannot_apply';
-    const account = await ensureAccount(trx, { currencyId: currency.id, ownerKind: 'person', ownerRef: payment.person_id });
+    const account = await ensureAccount(trx, {
+      currencyId: currency.id,
+      ownerKind: 'person',
+      ownerRef: payment.person_id,
+    });
     await mintAgainstPayment(trx, SYSTEM, {
       id: payment.subject_id,
       currencyCode: currency.code,
@@ -76,7 +97,13 @@ registerPurpose('top_up', {
 export async function refundTopUp(db: Db, actor: Actor, paymentId: string): Promise<{ refundedCents: number }> {
   if (!isUuid(paymentId)) throw notFound('payment');
   return inTransaction(db, async (trx) => {
-    const payment = await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).where('purpose', '=', 'top_up').forUpdate().executeTakeFirst();
+    const payment = await trx
+      .selectFrom('payments')
+      .selectAll()
+      .where('id', '=', paymentId)
+      .where('purpose', '=', 'top_up')
+      .forUpdate()
+      .executeTakeFirst();
     if (!payment) throw notFound('payment');
     const mine = actor.kind === 'person' && (actor.personId === payment.person_id || actor.isOperator);
     if (!mine && actor.kind !== 'system') throw forbidden();
@@ -89,7 +116,16 @@ export async function refundTopUp(db: Db, actor: Actor, paymentId: string): Prom
       amount: payment.received_cents ?? payment.amount_cents,
     });
     if (burned === 0) throw new DomainError('top-up-spent', 409);
-    await trx.insertInto('refunds').values({ id: refundId, payment_id: payment.id, amount_cents: burned, reason: 'top_up_refund', status: 'pending' }).execute();
+    await trx
+      .insertInto('refunds')
+      .values({
+        id: refundId,
+        payment_id: payment.id,
+        amount_cents: burned,
+        reason: 'top_up_refund',
+        status: 'pending',
+      })
+      .execute();
     return { refundedCents: burned };
   });
 }

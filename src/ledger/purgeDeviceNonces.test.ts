@@ -26,11 +26,23 @@ const HOUR = 3600_000;
 describe('device nonces are kept as long as a replay could pass, not forever', () => {
   test('old nonces go, the newest of each device stays, and a request replayed after the purge is still refused', async () => {
     const { publicKey } = generateKeyPairSync('ed25519');
-    const other = await registerDevice(db, SYSTEM, { placeId: w.device.placeId, name: 'Till 2', kind: 'till', publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') });
+    const other = await registerDevice(db, SYSTEM, {
+      placeId: w.device.placeId,
+      name: 'Till 2',
+      kind: 'till',
+      publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    });
     const now = Date.now();
     // A request really accepted two hours ago: its nonce is in the table like any other.
     const body = '{}';
-    const headers = signDeviceRequest(w.device.privateKey, { placeId: w.device.placeId, deviceId: w.device.id, method: 'POST', path: '/api/v1/x', body, timestamp: now - 2 * HOUR });
+    const headers = signDeviceRequest(w.device.privateKey, {
+      placeId: w.device.placeId,
+      deviceId: w.device.id,
+      method: 'POST',
+      path: '/api/v1/x',
+      body,
+      timestamp: now - 2 * HOUR,
+    });
     const signed = readDeviceHeaders(headers, { method: 'POST', path: '/api/v1/x', body })!;
     await inTransaction(db, (trx) => verifyDeviceRequest(trx, signed, now - 2 * HOUR));
     const rows = [
@@ -41,12 +53,23 @@ describe('device nonces are kept as long as a replay could pass, not forever', (
       { device_id: other.id, nonce: randomToken(12), at: now - 6 * HOUR },
     ];
     for (const r of rows.slice(1)) {
-      await db.insertInto('ledger_device_nonces').values({ place_id: w.device.placeId, device_id: r.device_id, nonce: r.nonce, seen_at: new Date(r.at) }).execute();
+      await db
+        .insertInto('ledger_device_nonces')
+        .values({ place_id: w.device.placeId, device_id: r.device_id, nonce: r.nonce, seen_at: new Date(r.at) })
+        .execute();
     }
-    await db.updateTable('ledger_device_nonces').set({ seen_at: new Date(rows[0]!.at) }).where('nonce', '=', signed.nonce).execute();
+    await db
+      .updateTable('ledger_device_nonces')
+      .set({ seen_at: new Date(rows[0]!.at) })
+      .where('nonce', '=', signed.nonce)
+      .execute();
 
     assert.equal(await purgeDeviceNonces(db, new Date(now)), 3);
-    const left = await db.selectFrom('ledger_device_nonces').select(['device_id', 'nonce']).where('place_id', '=', w.device.placeId).execute();
+    const left = await db
+      .selectFrom('ledger_device_nonces')
+      .select(['device_id', 'nonce'])
+      .where('place_id', '=', w.device.placeId)
+      .execute();
     const kept = new Set(left.map((r) => r.nonce));
     assert.equal(kept.has(rows[2]!.nonce), true, 'within the retention: kept');
     assert.equal(kept.has(rows[3]!.nonce), true, 'the newest nonce of a quiet device is kept (its last seen time)');
@@ -56,7 +79,8 @@ describe('device nonces are kept as long as a replay could pass, not forever', (
     // The replay of the two-hour-old request: its nonce is gone, its timestamp is not fresh.
     await assert.rejects(
       inTransaction(db, (trx) => verifyDeviceRequest(trx, signed, now)),
-      (e: unknown) => e instanceof DomainError && e.code === 'ledger-device-signature' && e.params.reason === 'timestamp',
+      (e: unknown) =>
+        e instanceof DomainError && e.code === 'ledger-device-signature' && e.params.reason === 'timestamp',
     );
     assert.ok(NONCE_RETENTION_MS >= 2 * DEVICE_CLOCK_SKEW_MS);
   });

@@ -20,6 +20,8 @@ export async function purgeDeviceNonces(db: Db, now = new Date()): Promise<numbe
   const cutoff = new Date(now.getTime() - NONCE_RETENTION_MS);
   const result = await sql`delete from ledger_device_nonces n
     using (select place_id, device_id, max(seen_at) as last from ledger_device_nonces group by place_id, device_id) m
-    where n.place_id = m.place_id and n.device_id = m.device_id and n.seen_at < ${cutoff}::timestamptz and n.seen_at < m.last`.execute(db);
+    where n.place_id = m.place_id and n.device_id = m.device_id and n.seen_at < ${cutoff}::timestamptz and n.seen_at < m.last`.execute(
+    db,
+  );
   return Number(result.numAffectedRows ?? 0);
 }

@@ -23,7 +23,8 @@ export async function registerDevice(db: Db, actor: Actor, input: RegisterDevice
   if (!input.name || input.name.length > 80) errors.add('name', 'required');
   if (input.kind !== 'till' && input.kind !== 'scanner') errors.add('kind', 'choice');
   try {
-    if (publicKeyFromBase64(input.publicKey).asymmetricKeyType !== 'ed25519') errors.add('publicKey', 'ledger.public-key');
+    if (publicKeyFromBase64(input.publicKey).asymmetricKeyType !== 'ed25519')
+      errors.add('publicKey', 'ledger.public-key');
   } catch {
     errors.add('publicKey', 'ledger.public-key');
   }
@@ -31,8 +32,16 @@ export async function registerDevice(db: Db, actor: Actor, input: RegisterDevice
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, input.placeId, 'place.settings');
     const id = uuidv7();
-    await trx.insertInto('ledger_devices').values({ place_id: input.placeId, id, name: input.name, kind: input.kind, public_key: input.publicKey }).execute();
-    await audit(trx, actor, { placeId: input.placeId, action: 'ledger.device.registered', subjectId: id, data: { name: input.name, kind: input.kind } });
+    await trx
+      .insertInto('ledger_devices')
+      .values({ place_id: input.placeId, id, name: input.name, kind: input.kind, public_key: input.publicKey })
+      .execute();
+    await audit(trx, actor, {
+      placeId: input.placeId,
+      action: 'ledger.device.registered',
+      subjectId: id,
+      data: { name: input.name, kind: input.kind },
+    });
     return { id };
   });
 }

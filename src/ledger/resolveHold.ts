@@ -23,7 +23,13 @@ export interface ResolveHoldInput {
  * venue credited by the hold (its key, device, or a person with the till role there). A unique index
  * on pending_id makes the resolution happen once, whatever the concurrency.
  */
-export async function resolveHold(db: Db, actor: Actor | null, phase: 'post' | 'void', input: ResolveHoldInput, now = new Date()): Promise<TransferRequestResult> {
+export async function resolveHold(
+  db: Db,
+  actor: Actor | null,
+  phase: 'post' | 'void',
+  input: ResolveHoldInput,
+  now = new Date(),
+): Promise<TransferRequestResult> {
   const errors = new FieldErrors();
   const id = readUuid(errors, 'id', input.id);
   const holdId = readUuid(errors, 'holdId', input.holdId);
@@ -41,15 +47,28 @@ export async function resolveHold(db: Db, actor: Actor | null, phase: 'post' | '
     } else if (actor!.kind === 'system') {
       authorisation = { by: 'node', authoriserId: '', placeId: null, deviceSignature: null };
     } else {
-      authorisation = { by: actor!.kind === 'apiKey' ? 'api_key' : 'person', authoriserId: actor!.kind === 'apiKey' ? actor!.keyId : actor!.personId, placeId: null, deviceSignature: null };
+      authorisation = {
+        by: actor!.kind === 'apiKey' ? 'api_key' : 'person',
+        authoriserId: actor!.kind === 'apiKey' ? actor!.keyId : actor!.personId,
+        placeId: null,
+        deviceSignature: null,
+      };
     }
     const done = await claimIds(trx, [id], requestSha256);
     if (done) return { transfers: done, replayed: true };
-    const holdRow = await trx.selectFrom('ledger_transfers').select(TRANSFER_COLUMNS).where('id', '=', holdId).executeTakeFirst();
+    const holdRow = await trx
+      .selectFrom('ledger_transfers')
+      .select(TRANSFER_COLUMNS)
+      .where('id', '=', holdId)
+      .executeTakeFirst();
     if (!holdRow || holdRow.phase !== 'pending') throw new DomainError('not-found', 404, { what: 'hold' });
     const hold = toTransfer(holdRow);
     if (authorisation.by !== 'node') {
-      const credit = await trx.selectFrom('ledger_accounts').select(['owner_kind', 'owner_ref']).where('id', '=', hold.creditAccountId).executeTakeFirstOrThrow();
+      const credit = await trx
+        .selectFrom('ledger_accounts')
+        .select(['owner_kind', 'owner_ref'])
+        .where('id', '=', hold.creditAccountId)
+        .executeTakeFirstOrThrow();
       if (credit.owner_kind !== 'place') throw forbidden();
       if (venue !== null) {
         if (venue !== credit.owner_ref) throw forbidden();
@@ -60,10 +79,18 @@ export async function resolveHold(db: Db, actor: Actor | null, phase: 'post' | '
     }
     if (phase === 'post' && hold.expiresAt! <= now) throw new DomainError('ledger-hold-expired', 409, { id: holdId });
     return appendTransfers(trx, {
-      specs: [{
-        id, phase, kind: hold.kind, debitAccountId: hold.debitAccountId, creditAccountId: hold.creditAccountId,
-        amount: phase === 'void' ? hold.amount : amount ?? hold.amount, pendingId: holdId, metadata: {},
-      }],
+      specs: [
+        {
+          id,
+          phase,
+          kind: hold.kind,
+          debitAccountId: hold.debitAccountId,
+          creditAccountId: hold.creditAccountId,
+          amount: phase === 'void' ? hold.amount : (amount ?? hold.amount),
+          pendingId: holdId,
+          metadata: {},
+        },
+      ],
       requestSha256,
       batchId: null,
       authorisation,

@@ -19,7 +19,8 @@ before(async () => {
 });
 after(() => t.close());
 
-const count = async () => Number((await sql<{ n: string }>`select count(*) as n from ledger_transfers`.execute(t.db)).rows[0]!.n);
+const count = async () =>
+  Number((await sql<{ n: string }>`select count(*) as n from ledger_transfers`.execute(t.db)).rows[0]!.n);
 
 describe('ledger API and pages', () => {
   test('a logged-in person pays over the API, reads balances and history; CSRF is required', async () => {
@@ -30,8 +31,17 @@ describe('ledger API and pages', () => {
     const wallet = await ensureAccount(t.db, { currencyId: w.euro.id, ownerKind: 'person', ownerRef: me.id });
     await w.fund(wallet.id, 2000);
     const venue = await w.placeAccount(w.venueA.id, w.euro);
-    const body = { transfers: [{ id: uuidv7(), debitAccountId: wallet.id, creditAccountId: venue.id, amount: '1250', kind: 'payment' }] };
-    const noCsrf = await c.request({ method: 'POST', url: '/api/v1/transfers', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    const body = {
+      transfers: [
+        { id: uuidv7(), debitAccountId: wallet.id, creditAccountId: venue.id, amount: '1250', kind: 'payment' },
+      ],
+    };
+    const noCsrf = await c.request({
+      method: 'POST',
+      url: '/api/v1/transfers',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
     assert.equal(noCsrf.statusCode, 403);
     const created = await c.api('POST', '/api/v1/transfers', body);
     assert.equal(created.statusCode, 201, created.body);
@@ -43,10 +53,15 @@ describe('ledger API and pages', () => {
     const conflict = await c.api('POST', '/api/v1/transfers', { transfers: [{ ...body.transfers[0], amount: 1 }] });
     assert.equal(conflict.statusCode, 409);
     assert.match(conflict.headers['content-type'] as string, /problem\+json/);
-    const float = await c.api('POST', '/api/v1/transfers', { transfers: [{ ...body.transfers[0], id: uuidv7(), amount: 12.5 }] });
+    const float = await c.api('POST', '/api/v1/transfers', {
+      transfers: [{ ...body.transfers[0], id: uuidv7(), amount: 12.5 }],
+    });
     assert.equal(float.statusCode, 422);
     const balances = (await c.api('GET', '/api/v1/wallet/balances')).json();
-    assert.deepEqual(balances.balances.map((b: { currencyCode: string; balance: number }) => [b.currencyCode, b.balance]), [[w.euro.code, 750]]);
+    assert.deepEqual(
+      balances.balances.map((b: { currencyCode: string; balance: number }) => [b.currencyCode, b.balance]),
+      [[w.euro.code, 750]],
+    );
     const history = (await c.api('GET', '/api/v1/wallet/history?limit=1')).json();
     assert.equal(history.transfers.length, 1);
     assert.ok(history.nextCursor);
@@ -66,9 +81,24 @@ describe('ledger API and pages', () => {
     const bar = await w.placeAccount(w.venueB.id, w.euro);
     const { issueWalletPass } = await import('./walletPass.ts');
     const { pass } = await issueWalletPass(t.db, p.actor);
-    const payload = JSON.stringify({ transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: bar.id, amount: 400, kind: 'payment' }], holder: pass });
-    const headers = signDeviceRequest(w.device.privateKey, { placeId: w.device.placeId, deviceId: w.device.id, method: 'POST', path: '/api/v1/transfers', body: payload });
-    const send = (body: string) => t.app.inject({ method: 'POST', url: '/api/v1/transfers', headers: { ...headers, 'content-type': 'application/json' }, payload: body });
+    const payload = JSON.stringify({
+      transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: bar.id, amount: 400, kind: 'payment' }],
+      holder: pass,
+    });
+    const headers = signDeviceRequest(w.device.privateKey, {
+      placeId: w.device.placeId,
+      deviceId: w.device.id,
+      method: 'POST',
+      path: '/api/v1/transfers',
+      body: payload,
+    });
+    const send = (body: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/transfers',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: body,
+      });
     const ok = await send(payload);
     assert.equal(ok.statusCode, 201, ok.body);
     assert.equal(ok.json().transfers[0].authorisedBy, 'device');
@@ -77,8 +107,19 @@ describe('ledger API and pages', () => {
     assert.equal(replay.statusCode, 401);
     assert.match(replay.body, /replay/);
     const changed = payload.replace('"amount":400', '"amount":900');
-    const fresh = signDeviceRequest(w.device.privateKey, { placeId: w.device.placeId, deviceId: w.device.id, method: 'POST', path: '/api/v1/transfers', body: payload });
-    const forged = await t.app.inject({ method: 'POST', url: '/api/v1/transfers', headers: { ...fresh, 'content-type': 'application/json' }, payload: changed });
+    const fresh = signDeviceRequest(w.device.privateKey, {
+      placeId: w.device.placeId,
+      deviceId: w.device.id,
+      method: 'POST',
+      path: '/api/v1/transfers',
+      body: payload,
+    });
+    const forged = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/transfers',
+      headers: { ...fresh, 'content-type': 'application/json' },
+      payload: changed,
+    });
     assert.equal(forged.statusCode, 401);
     assert.equal(await count(), before);
   });
@@ -91,7 +132,14 @@ describe('ledger API and pages', () => {
     const { issueWalletPass } = await import('./walletPass.ts');
     const { pass } = await issueWalletPass(t.db, p.actor);
     const holdId = uuidv7();
-    const hold = await withKey(t.app, secret, 'POST', '/api/v1/holds', { id: holdId, debitAccountId: p.euro.id, creditAccountId: bar.id, amount: 300, kind: 'payment', holder: pass });
+    const hold = await withKey(t.app, secret, 'POST', '/api/v1/holds', {
+      id: holdId,
+      debitAccountId: p.euro.id,
+      creditAccountId: bar.id,
+      amount: 300,
+      kind: 'payment',
+      holder: pass,
+    });
     assert.equal(hold.statusCode, 201, hold.body);
     const post = await withKey(t.app, secret, 'POST', `/api/v1/holds/${holdId}/post`, { id: uuidv7(), amount: 200 });
     assert.equal(post.statusCode, 201, post.body);
@@ -114,7 +162,9 @@ describe('ledger API and pages', () => {
     const list = (await t.client().get(`/api/v1/ledger/checkpoints?currency=${w.euro.code}`)).json();
     assert.ok(list.checkpoints.length >= 1);
     const c = list.checkpoints[0];
-    assert.ok(verify(null, Buffer.from(c.message), publicKeyFromBase64(key.spki), Buffer.from(c.signature, 'base64url')));
+    assert.ok(
+      verify(null, Buffer.from(c.message), publicKeyFromBase64(key.spki), Buffer.from(c.signature, 'base64url')),
+    );
     const page = await t.client().get('/transparency?lang=en');
     assert.equal(page.statusCode, 200);
     assert.match(page.body, new RegExp(w.euro.code));

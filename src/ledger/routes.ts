@@ -27,12 +27,18 @@ import { deviceSignatureOf, keepRawJsonBodies } from '../http/deviceRequests.ts'
 const Amount = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]{1,16}$' })], {
   description: 'Minor units (cents, minutes, points): an integer or a string of digits. Never a decimal number.',
 });
-const Metadata = Type.Record(Type.String({ maxLength: 40 }), Type.Unknown(), { description: 'Free data: order, sale, payment reference… (≤ 2000 characters as JSON)' });
+const Metadata = Type.Record(Type.String({ maxLength: 40 }), Type.Unknown(), {
+  description: 'Free data: order, sale, payment reference… (≤ 2000 characters as JSON)',
+});
 const Kind = Type.String({ maxLength: 30, description: 'payment, refund, transfer, exchange, merge, cash_out' });
 
 const TransferIn = Type.Object(
   {
-    id: Type.String({ format: 'uuid', description: 'Chosen by the client: the idempotency key. The same id with the same body returns the first result; with another body, 409.' }),
+    id: Type.String({
+      format: 'uuid',
+      description:
+        'Chosen by the client: the idempotency key. The same id with the same body returns the first result; with another body, 409.',
+    }),
     debitAccountId: Uuid,
     creditAccountId: Uuid,
     amount: Amount,
@@ -46,8 +52,13 @@ const TransferOut = Type.Object(
   {
     id: Uuid,
     currency: Type.String(),
-    position: Type.Union([Type.Integer(), Type.Null()], { description: 'Position in the legacy per-transfer chain (transfers before blocks); null for transfers sealed in blocks' }),
-    hash: Type.String({ description: 'The transfer’s own hash (canonical encoding v2; v1 chain hash for legacy transfers)' }),
+    position: Type.Union([Type.Integer(), Type.Null()], {
+      description:
+        'Position in the legacy per-transfer chain (transfers before blocks); null for transfers sealed in blocks',
+    }),
+    hash: Type.String({
+      description: 'The transfer’s own hash (canonical encoding v2; v1 chain hash for legacy transfers)',
+    }),
     prevHash: Type.Union([Type.String(), Type.Null()], { description: 'Legacy chain only; null otherwise' }),
     phase: Type.String({ description: 'single, pending (a hold), post or void' }),
     kind: Type.String(),
@@ -72,8 +83,8 @@ const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
 });
 
-const SIGNED = 'Authenticate with a session (plus `x-csrf-token`), a venue API key (`till` scope), or a device signature (headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`; see docs/LEDGER.md).';
-
+const SIGNED =
+  'Authenticate with a session (plus `x-csrf-token`), a venue API key (`till` scope), or a device signature (headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`; see docs/LEDGER.md).';
 
 // A currency's code never changes (no use case renames it), so id → code is cached for the process.
 const codeCache = new Map<string, string>();
@@ -81,7 +92,12 @@ async function currencyCodes(db: Db, transfers: Transfer[]): Promise<Map<string,
   const missing = [...new Set(transfers.map((t) => t.currencyId))].filter((id) => !codeCache.has(id));
   if (missing.length > 0) {
     if (codeCache.size > 10_000) codeCache.clear();
-    for (const r of await db.selectFrom('ledger_currencies').select(['id', 'code']).where('id', 'in', missing).execute()) codeCache.set(r.id, r.code);
+    for (const r of await db
+      .selectFrom('ledger_currencies')
+      .select(['id', 'code'])
+      .where('id', 'in', missing)
+      .execute())
+      codeCache.set(r.id, r.code);
   }
   return codeCache;
 }
@@ -89,10 +105,24 @@ async function currencyCodes(db: Db, transfers: Transfer[]): Promise<Map<string,
 export async function presentTransfers(db: Db, transfers: Transfer[]) {
   const codes = await currencyCodes(db, transfers);
   return transfers.map((t) => ({
-    id: t.id, currency: codes.get(t.currencyId) ?? '', position: t.position, hash: t.hash, prevHash: t.prevHash, phase: t.phase, kind: t.kind,
-    debitAccountId: t.debitAccountId, creditAccountId: t.creditAccountId, amount: t.amount, pendingId: t.pendingId,
-    expiresAt: t.expiresAt ? t.expiresAt.toISOString() : null, batchId: t.batchId, authorisedBy: t.authorisedBy, authoriserId: t.authoriserId,
-    deviceSignature: t.deviceSignature ? { ...t.deviceSignature } : null, metadata: t.metadata, createdAt: t.createdAt.toISOString(),
+    id: t.id,
+    currency: codes.get(t.currencyId) ?? '',
+    position: t.position,
+    hash: t.hash,
+    prevHash: t.prevHash,
+    phase: t.phase,
+    kind: t.kind,
+    debitAccountId: t.debitAccountId,
+    creditAccountId: t.creditAccountId,
+    amount: t.amount,
+    pendingId: t.pendingId,
+    expiresAt: t.expiresAt ? t.expiresAt.toISOString() : null,
+    batchId: t.batchId,
+    authorisedBy: t.authorisedBy,
+    authoriserId: t.authoriserId,
+    deviceSignature: t.deviceSignature ? { ...t.deviceSignature } : null,
+    metadata: t.metadata,
+    createdAt: t.createdAt.toISOString(),
   }));
 }
 
@@ -109,7 +139,9 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
    * Who is asking: a device (signed headers), else the session or API key. These routes skip the
    * generic CSRF hook because devices have no cookie; a session request is checked here instead.
    */
-  const requester = (request: FastifyRequest): { actor: ReturnType<typeof actorOf> | null; device: DeviceSignature | undefined } => {
+  const requester = (
+    request: FastifyRequest,
+  ): { actor: ReturnType<typeof actorOf> | null; device: DeviceSignature | undefined } => {
     const device = deviceSignatureOf(request);
     if (device) return { actor: null, device };
     const actor = actorOf(request);
@@ -133,8 +165,12 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
         body: Type.Object(
           {
             transfers: Type.Array(TransferIn, { minItems: 1, maxItems: MAX_BATCH }),
-            placeId: Type.Optional(Type.String({ format: 'uuid', description: 'The venue acting, for a person with the till role there' })),
-            holder: Type.Optional(Type.String({ maxLength: 400, description: 'The wallet pass (QR) the holder shows' })),
+            placeId: Type.Optional(
+              Type.String({ format: 'uuid', description: 'The venue acting, for a person with the till role there' }),
+            ),
+            holder: Type.Optional(
+              Type.String({ maxLength: 400, description: 'The wallet pass (QR) the holder shows' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -145,7 +181,9 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       const { actor, device } = requester(request);
       const result = await createTransfers(db, actor, { ...request.body, ...(device ? { device } : {}) });
       checkpointer.kick();
-      return reply.status(result.replayed ? 200 : 201).send({ transfers: await presentTransfers(db, result.transfers), replayed: result.replayed });
+      return reply
+        .status(result.replayed ? 200 : 201)
+        .send({ transfers: await presentTransfers(db, result.transfers), replayed: result.replayed });
     },
   );
 
@@ -174,7 +212,9 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       const { actor, device } = requester(request);
       const result = await createHold(db, actor, { ...request.body, ...(device ? { device } : {}) });
       checkpointer.kick();
-      return reply.status(result.replayed ? 200 : 201).send({ transfers: await presentTransfers(db, result.transfers), replayed: result.replayed });
+      return reply
+        .status(result.replayed ? 200 : 201)
+        .send({ transfers: await presentTransfers(db, result.transfers), replayed: result.replayed });
     },
   );
 
@@ -190,7 +230,10 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
           security: [{ apiKey: [] }, { session: [] }],
           params: Type.Object({ holdId: Uuid }),
           body: Type.Object(
-            { id: Type.String({ format: 'uuid', description: 'Idempotency key of this resolution' }), ...(phase === 'post' ? { amount: Type.Optional(Amount) } : {}) },
+            {
+              id: Type.String({ format: 'uuid', description: 'Idempotency key of this resolution' }),
+              ...(phase === 'post' ? { amount: Type.Optional(Amount) } : {}),
+            },
             { additionalProperties: false },
           ),
           response: responses({ 200: TransfersOut, 201: TransfersOut }, writeErrors),
@@ -199,10 +242,17 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       async (request, reply) => {
         const { actor, device } = requester(request);
         const body = request.body as { id: string; amount?: number | string };
-        const input = { id: body.id, holdId: request.params.holdId, ...(body.amount !== undefined ? { amount: body.amount } : {}), ...(device ? { device } : {}) };
+        const input = {
+          id: body.id,
+          holdId: request.params.holdId,
+          ...(body.amount !== undefined ? { amount: body.amount } : {}),
+          ...(device ? { device } : {}),
+        };
         const result = phase === 'post' ? await postHold(db, actor, input) : await voidHold(db, actor, input);
         checkpointer.kick();
-        return reply.status(result.replayed ? 200 : 201).send({ transfers: await presentTransfers(db, result.transfers), replayed: result.replayed });
+        return reply
+          .status(result.replayed ? 200 : 201)
+          .send({ transfers: await presentTransfers(db, result.transfers), replayed: result.replayed });
       },
     );
   }
@@ -214,14 +264,25 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
         tags: ['ledger'],
         summary: 'Balances of my wallet, per currency',
         security: [{ session: [] }],
-        response: responses({
-          200: Type.Object({
-            balances: Type.Array(Type.Object({
-              accountId: Uuid, currencyCode: Type.String(), currencyName: Type.String(), kind: Type.String(), decimals: Type.Integer(),
-              balance: Type.Integer(), pending: Type.Integer(), available: Type.Integer(),
-            })),
-          }),
-        }, [401]),
+        response: responses(
+          {
+            200: Type.Object({
+              balances: Type.Array(
+                Type.Object({
+                  accountId: Uuid,
+                  currencyCode: Type.String(),
+                  currencyName: Type.String(),
+                  kind: Type.String(),
+                  decimals: Type.Integer(),
+                  balance: Type.Integer(),
+                  pending: Type.Integer(),
+                  available: Type.Integer(),
+                }),
+              ),
+            }),
+          },
+          [401],
+        ),
       },
     },
     async (request) => ({ balances: await balancesOf(db, request.ctx.actor) }),
@@ -234,7 +295,10 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
         tags: ['ledger'],
         summary: 'History of my wallet, newest first (cursor pagination)',
         security: [{ session: [] }],
-        querystring: Type.Object({ ...PageQuery.properties, accountId: Type.Optional(Type.String({ format: 'uuid' })) }),
+        querystring: Type.Object({
+          ...PageQuery.properties,
+          accountId: Type.Optional(Type.String({ format: 'uuid' })),
+        }),
         response: responses({ 200: Page }, [401, 403, 422]),
       },
     },
@@ -286,25 +350,50 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       schema: {
         tags: ['ledger'],
         summary: 'Signed checkpoints of every currency’s chain of blocks, newest first',
-        description: 'Each signature is Ed25519, by the key of GET /api/v1/ledger/key, over `message`: `rezo-checkpoint-v2|<currency>|<block>|<position>|<headHash>|<supply>|<signedAt ISO>` for a block (headHash = the block’s hash, position = transfers sealed up to it), or `rezo-checkpoint-v1|<currency>|<position>|<headHash>|<supply>|<signedAt ISO>` for a checkpoint of the legacy per-transfer chain (`block` null).',
-        querystring: Type.Object({ currency: Type.Optional(Type.String({ maxLength: 12 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
-        response: responses({
-          200: Type.Object({
-            checkpoints: Type.Array(Type.Object({
-              currency: Type.String(), block: Type.Union([Type.Integer(), Type.Null()], { description: 'The block signed; null for a legacy checkpoint' }),
-              position: Type.Integer(), headHash: Type.String(), supply: Type.Integer(), signedAt: DateTime,
-              signature: Type.String({ description: 'base64url' }), message: Type.String({ description: 'The exact signed text' }),
-            })),
-          }),
-        }, [422]),
+        description:
+          'Each signature is Ed25519, by the key of GET /api/v1/ledger/key, over `message`: `rezo-checkpoint-v2|<currency>|<block>|<position>|<headHash>|<supply>|<signedAt ISO>` for a block (headHash = the block’s hash, position = transfers sealed up to it), or `rezo-checkpoint-v1|<currency>|<position>|<headHash>|<supply>|<signedAt ISO>` for a checkpoint of the legacy per-transfer chain (`block` null).',
+        querystring: Type.Object({
+          currency: Type.Optional(Type.String({ maxLength: 12 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        }),
+        response: responses(
+          {
+            200: Type.Object({
+              checkpoints: Type.Array(
+                Type.Object({
+                  currency: Type.String(),
+                  block: Type.Union([Type.Integer(), Type.Null()], {
+                    description: 'The block signed; null for a legacy checkpoint',
+                  }),
+                  position: Type.Integer(),
+                  headHash: Type.String(),
+                  supply: Type.Integer(),
+                  signedAt: DateTime,
+                  signature: Type.String({ description: 'base64url' }),
+                  message: Type.String({ description: 'The exact signed text' }),
+                }),
+              ),
+            }),
+          },
+          [422],
+        ),
       },
     },
     async (request) => {
-      const list = await listCheckpoints(db, { ...(request.query.currency ? { currencyCode: request.query.currency } : {}), ...(request.query.limit ? { limit: request.query.limit } : {}) });
+      const list = await listCheckpoints(db, {
+        ...(request.query.currency ? { currencyCode: request.query.currency } : {}),
+        ...(request.query.limit ? { limit: request.query.limit } : {}),
+      });
       return {
         checkpoints: list.map((c) => ({
-          currency: c.currencyCode, block: c.block, position: c.position, headHash: c.headHash, supply: c.supply, signedAt: c.signedAt.toISOString(),
-          signature: c.signature, message: checkpointMessage(c),
+          currency: c.currencyCode,
+          block: c.block,
+          position: c.position,
+          headHash: c.headHash,
+          supply: c.supply,
+          signedAt: c.signedAt.toISOString(),
+          signature: c.signature,
+          message: checkpointMessage(c),
         })),
       };
     },
@@ -316,7 +405,16 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       schema: {
         tags: ['ledger'],
         summary: 'The node’s Ed25519 public key (checkpoints and wallet passes)',
-        response: responses({ 200: Type.Object({ algorithm: Type.Literal('Ed25519'), spki: Type.String({ description: 'SPKI DER, base64' }), pem: Type.String() }) }, []),
+        response: responses(
+          {
+            200: Type.Object({
+              algorithm: Type.Literal('Ed25519'),
+              spki: Type.String({ description: 'SPKI DER, base64' }),
+              pem: Type.String(),
+            }),
+          },
+          [],
+        ),
       },
     },
     async () => {

@@ -65,11 +65,13 @@ export async function sealBlocks(db: Db, options: { now?: Date; maxTransfers?: n
     if (!lock.rows[0]?.ok) return { sealer: false, blocks: [], more: false };
     // Read after the lock (a new statement, so a new snapshot): a sealer that committed just before
     // has its queue rows deleted and its blocks visible here.
-    const queued = (await sql<QueuedRow>`
+    const queued = (
+      await sql<QueuedRow>`
       select q.transfer_id, q.currency_id, t.hash, t.phase, t.debit_account_id, t.credit_account_id, t.amount
       from ledger_unsealed q join ledger_transfers t on t.id = q.transfer_id
       order by q.currency_id, q.seq
-      limit ${limit + 1}`.execute(trx)).rows;
+      limit ${limit + 1}`.execute(trx)
+    ).rows;
     const more = queued.length > limit;
     if (more) queued.length = limit;
     if (queued.length === 0) return { sealer: true, blocks: [], more: false };
@@ -80,15 +82,28 @@ export async function sealBlocks(db: Db, options: { now?: Date; maxTransfers?: n
       byCurrency.set(row.currency_id, list);
     }
     const currencyIds = [...byCurrency.keys()];
-    const heads = new Map((await sql<{ currency_id: string; code: string; legacy_position: number | null; legacy_hash: string | null; issuance: string | null;
-      number: number | null; hash: string | null; last_position: number | null; supply: number | null }>`
+    const heads = new Map(
+      (
+        await sql<{
+          currency_id: string;
+          code: string;
+          legacy_position: number | null;
+          legacy_hash: string | null;
+          issuance: string | null;
+          number: number | null;
+          hash: string | null;
+          last_position: number | null;
+          supply: number | null;
+        }>`
       select c.id as currency_id, c.code, h.position as legacy_position, h.hash as legacy_hash,
         (select a.id from ledger_accounts a where a.currency_id = c.id and a.owner_kind = 'system' and a.owner_ref = 'issuance') as issuance,
         b.number, b.hash, b.last_position, b.supply
       from ledger_currencies c
       left join ledger_chain_heads h on h.currency_id = c.id
       left join lateral (select number, hash, last_position, supply from ledger_blocks where currency_id = c.id order by number desc limit 1) b on true
-      where c.id = any(${currencyIds}::uuid[])`.execute(trx)).rows.map((r) => [r.currency_id, r]));
+      where c.id = any(${currencyIds}::uuid[])`.execute(trx)
+      ).rows.map((r) => [r.currency_id, r]),
+    );
 
     const sealedAt = options.now ?? new Date();
     const blocks: SealedBlock[] = [];
@@ -111,24 +126,53 @@ export async function sealBlocks(db: Db, options: { now?: Date; maxTransfers?: n
       const prevHash = head.number === null ? (head.legacy_hash ?? GENESIS_HASH) : head.hash!;
       const firstPosition = (head.number === null ? (head.legacy_position ?? 0) : head.last_position!) + 1;
       const block = {
-        currencyCode: head.code, number: (head.number ?? 0) + 1, prevHash, firstPosition, lastPosition: firstPosition + rows.length - 1,
-        transferCount: rows.length, transfersHash: blockTransfersHash(rows.map((r) => r.hash)), supply, sealedAt,
+        currencyCode: head.code,
+        number: (head.number ?? 0) + 1,
+        prevHash,
+        firstPosition,
+        lastPosition: firstPosition + rows.length - 1,
+        transferCount: rows.length,
+        transfersHash: blockTransfersHash(rows.map((r) => r.hash)),
+        supply,
+        sealedAt,
       };
       const hash = blockHash(block);
-      await trx.insertInto('ledger_blocks').values({
-        currency_id: currencyId, number: block.number, prev_hash: prevHash, hash, transfers_hash: block.transfersHash, transfer_count: rows.length,
-        first_position: firstPosition, last_position: block.lastPosition, first_transfer_id: rows[0]!.transfer_id,
-        last_transfer_id: rows[rows.length - 1]!.transfer_id, supply, sealed_at: sealedAt,
-      }).execute();
+      await trx
+        .insertInto('ledger_blocks')
+        .values({
+          currency_id: currencyId,
+          number: block.number,
+          prev_hash: prevHash,
+          hash,
+          transfers_hash: block.transfersHash,
+          transfer_count: rows.length,
+          first_position: firstPosition,
+          last_position: block.lastPosition,
+          first_transfer_id: rows[0]!.transfer_id,
+          last_transfer_id: rows[rows.length - 1]!.transfer_id,
+          supply,
+          sealed_at: sealedAt,
+        })
+        .execute();
       for (let i = 0; i < rows.length; i += 2000) {
         const chunk = rows.slice(i, i + 2000);
         await sql`insert into ledger_block_transfers (transfer_id, currency_id, block_number, index)
           select u.id, ${currencyId}::uuid, ${block.number}::bigint, (u.n - 1 + ${i})::int
           from unnest(${chunk.map((r) => r.transfer_id)}::uuid[]) with ordinality as u(id, n)`.execute(trx);
       }
-      blocks.push({ currencyId, currencyCode: head.code, number: block.number, hash, transferCount: rows.length, lastPosition: block.lastPosition, supply });
+      blocks.push({
+        currencyId,
+        currencyCode: head.code,
+        number: block.number,
+        hash,
+        transferCount: rows.length,
+        lastPosition: block.lastPosition,
+        supply,
+      });
     }
-    await sql`delete from ledger_unsealed where transfer_id = any(${queued.map((r) => r.transfer_id)}::uuid[])`.execute(trx);
+    await sql`delete from ledger_unsealed where transfer_id = any(${queued.map((r) => r.transfer_id)}::uuid[])`.execute(
+      trx,
+    );
     return { sealer: true, blocks, more };
   });
 }
@@ -149,7 +193,11 @@ async function legacySupply(trx: Db, currencyId: string, issuance: string): Prom
  * `afterSeal` run (checkpoints). On several node processes each runs one; the advisory lock lets
  * one seal at a time. `stop()` waits for the round in flight.
  */
-export function startSealer(db: Db, logger: Logger, options: { intervalMs?: number; busyIntervalMs?: number; afterSeal?: (blocks: SealedBlock[]) => Promise<void> } = {}) {
+export function startSealer(
+  db: Db,
+  logger: Logger,
+  options: { intervalMs?: number; busyIntervalMs?: number; afterSeal?: (blocks: SealedBlock[]) => Promise<void> } = {},
+) {
   const intervalMs = options.intervalMs ?? SEAL_INTERVAL_MS;
   const busyIntervalMs = Math.min(intervalMs, options.busyIntervalMs ?? SEAL_BUSY_INTERVAL_MS);
   let stopped = false;
@@ -177,12 +225,15 @@ export function startSealer(db: Db, logger: Logger, options: { intervalMs?: numb
   };
   const schedule = () => {
     if (stopped) return;
-    timer = setTimeout(() => {
-      running = round().finally(() => {
-        running = null;
-        schedule();
-      });
-    }, busy ? busyIntervalMs : intervalMs);
+    timer = setTimeout(
+      () => {
+        running = round().finally(() => {
+          running = null;
+          schedule();
+        });
+      },
+      busy ? busyIntervalMs : intervalMs,
+    );
     timer.unref();
   };
   schedule();

@@ -31,14 +31,30 @@ export interface Checkpoint {
  * commits by the API (cheap when nothing is due: one read) and by a timer. `force` signs every
  * currency whose chain advanced since its last checkpoint (demo, tests, CLI).
  */
-export async function signCheckpoints(db: Db, policy: CheckpointPolicy = DEFAULT_CHECKPOINT_POLICY, options: { force?: boolean; now?: Date } = {}): Promise<Checkpoint[]> {
+export async function signCheckpoints(
+  db: Db,
+  policy: CheckpointPolicy = DEFAULT_CHECKPOINT_POLICY,
+  options: { force?: boolean; now?: Date } = {},
+): Promise<Checkpoint[]> {
   const now = options.now ?? new Date();
-  const candidates = (await sql<{ currency_id: string; code: string; number: number; hash: string; last_position: number; supply: number;
-    last_checkpoint: number | null; last_signed_at: Date | null }>`
+  const candidates = (
+    await sql<{
+      currency_id: string;
+      code: string;
+      number: number;
+      hash: string;
+      last_position: number;
+      supply: number;
+      last_checkpoint: number | null;
+      last_signed_at: Date | null;
+    }>`
     select b.currency_id, c.code, b.number, b.hash, b.last_position, b.supply, k.position as last_checkpoint, k.signed_at as last_signed_at
     from ledger_currencies c
     join lateral (select * from ledger_blocks where currency_id = c.id order by number desc limit 1) b on true
-    left join lateral (select position, signed_at from ledger_checkpoints where currency_id = c.id order by position desc limit 1) k on true`.execute(db)).rows;
+    left join lateral (select position, signed_at from ledger_checkpoints where currency_id = c.id order by position desc limit 1) k on true`.execute(
+      db,
+    )
+  ).rows;
   const due = candidates.filter((c) => {
     const last = c.last_checkpoint === null ? 0 : Number(c.last_checkpoint);
     if (c.last_position <= last) return false;
@@ -49,10 +65,26 @@ export async function signCheckpoints(db: Db, policy: CheckpointPolicy = DEFAULT
   const key = await loadNodeKey(db);
   const signed: Checkpoint[] = [];
   for (const c of due) {
-    const fields = { currencyCode: c.code, block: c.number, position: c.last_position, headHash: c.hash, supply: c.supply, signedAt: new Date() };
+    const fields = {
+      currencyCode: c.code,
+      block: c.number,
+      position: c.last_position,
+      headHash: c.hash,
+      supply: c.supply,
+      signedAt: new Date(),
+    };
     const signature = signText(key.privateKey, checkpointMessage(fields));
-    const inserted = await db.insertInto('ledger_checkpoints')
-      .values({ currency_id: c.currency_id, block_number: fields.block, position: fields.position, head_hash: fields.headHash, supply: fields.supply, signed_at: fields.signedAt, signature })
+    const inserted = await db
+      .insertInto('ledger_checkpoints')
+      .values({
+        currency_id: c.currency_id,
+        block_number: fields.block,
+        position: fields.position,
+        head_hash: fields.headHash,
+        supply: fields.supply,
+        signed_at: fields.signedAt,
+        signature,
+      })
       .onConflict((oc) => oc.columns(['currency_id', 'position']).doNothing())
       .returning('position')
       .executeTakeFirst();
@@ -62,7 +94,10 @@ export async function signCheckpoints(db: Db, policy: CheckpointPolicy = DEFAULT
 }
 
 /** The signed checkpoints, newest first (for GET /api/v1/ledger/checkpoints and /transparency). */
-export async function listCheckpoints(db: Db, options: { currencyCode?: string; limit?: number } = {}): Promise<Checkpoint[]> {
+export async function listCheckpoints(
+  db: Db,
+  options: { currencyCode?: string; limit?: number } = {},
+): Promise<Checkpoint[]> {
   let q = db
     .selectFrom('ledger_checkpoints as k')
     .innerJoin('ledger_currencies as c', 'c.id', 'k.currency_id')
@@ -71,5 +106,13 @@ export async function listCheckpoints(db: Db, options: { currencyCode?: string; 
     .orderBy('k.position', 'desc')
     .limit(Math.min(options.limit ?? 100, 500));
   if (options.currencyCode) q = q.where('c.code', '=', options.currencyCode);
-  return (await q.execute()).map((r) => ({ currencyCode: r.code, block: r.block_number, position: r.position, headHash: r.head_hash, supply: r.supply, signedAt: r.signed_at, signature: r.signature }));
+  return (await q.execute()).map((r) => ({
+    currencyCode: r.code,
+    block: r.block_number,
+    position: r.position,
+    headHash: r.head_hash,
+    supply: r.supply,
+    signedAt: r.signed_at,
+    signature: r.signature,
+  }));
 }

@@ -36,21 +36,49 @@ export async function createLedgerWorld(db: Db): Promise<LedgerWorld> {
   const admin = await ensurePerson(db, `admin-${n}@example.org`, 'fr');
   const venueA = await createPlace(db, SYSTEM, { slug: `va-${n}`, name: `Venue A ${n}` }, admin.id);
   const venueB = await createPlace(db, SYSTEM, { slug: `vb-${n}`, name: `Venue B ${n}` }, admin.id);
-  const federation = await createFederation(db, SYSTEM, { slug: `fed-${n}`, name: `Federation ${n}`, placeIds: [venueA.id, venueB.id] });
-  const code = n.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(-9);
-  const euro = await createCurrency(db, SYSTEM, { code: `E${code}`, name: 'Euro token', kind: 'federated_euro', decimals: 2, federationId: federation.id });
-  const gift = await createCurrency(db, SYSTEM, { code: `G${code}`, name: 'Gift credit', kind: 'gift', decimals: 2, issuerPlaceId: venueA.id });
+  const federation = await createFederation(db, SYSTEM, {
+    slug: `fed-${n}`,
+    name: `Federation ${n}`,
+    placeIds: [venueA.id, venueB.id],
+  });
+  const code = n
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, '')
+    .slice(-9);
+  const euro = await createCurrency(db, SYSTEM, {
+    code: `E${code}`,
+    name: 'Euro token',
+    kind: 'federated_euro',
+    decimals: 2,
+    federationId: federation.id,
+  });
+  const gift = await createCurrency(db, SYSTEM, {
+    code: `G${code}`,
+    name: 'Gift credit',
+    kind: 'gift',
+    decimals: 2,
+    issuerPlaceId: venueA.id,
+  });
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const device = await registerDevice(db, SYSTEM, { placeId: venueB.id, name: 'Till 1', kind: 'till', publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') });
+  const device = await registerDevice(db, SYSTEM, {
+    placeId: venueB.id,
+    name: 'Till 1',
+    kind: 'till',
+    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+  });
   let people = 0;
   const fund = async (accountId: string, amount: number, currency: Currency = euro) => {
     await mintAgainstPayment(db, SYSTEM, {
-      id: uuidv7(), currencyCode: currency.code, accountId, amount,
+      id: uuidv7(),
+      currencyCode: currency.code,
+      accountId,
+      amount,
       ...(currency.euroBacked ? { payment: { provider: 'cash' as const, reference: `cash-${uuidv7()}` } } : {}),
     });
   };
   return {
-    euro, gift,
+    euro,
+    gift,
     venueA: { id: venueA.id, slug: venueA.slug },
     venueB: { id: venueB.id, slug: venueB.slug },
     adminA: personActor(admin.id),
@@ -65,7 +93,8 @@ export async function createLedgerWorld(db: Db): Promise<LedgerWorld> {
         gift: await ensureAccount(db, { currencyId: gift.id, ownerKind: 'person', ownerRef: p.id }),
       };
     },
-    placeAccount: (placeId, currency) => ensureAccount(db, { currencyId: currency.id, ownerKind: 'place', ownerRef: placeId }),
+    placeAccount: (placeId, currency) =>
+      ensureAccount(db, { currencyId: currency.id, ownerKind: 'place', ownerRef: placeId }),
     fund,
   };
 }

@@ -3,7 +3,15 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, forbidden, unauthenticated } from '../shared/errors.ts';
 import { verifyDeviceRequest } from './deviceSignature.ts';
-import { advisoryLocksSql, appendTransfers, sortedIds, TRANSFER_ID_LOCKS, type AppendContext, type Authorisation, type TransferSpec } from './engine.ts';
+import {
+  advisoryLocksSql,
+  appendTransfers,
+  sortedIds,
+  TRANSFER_ID_LOCKS,
+  type AppendContext,
+  type Authorisation,
+  type TransferSpec,
+} from './engine.ts';
 import type { Transfer } from './ledger.ts';
 import type { DeviceSignature } from './tables.ts';
 import { holderOfPass } from './walletPass.ts';
@@ -31,14 +39,26 @@ export interface TransferRequestResult {
 export async function executeTransferRequest(
   db: Db,
   actor: Actor | null,
-  request: { specs: TransferSpec[]; placeId: string | undefined; holder: string | undefined; device: DeviceSignature | undefined; requestSha256: string },
+  request: {
+    specs: TransferSpec[];
+    placeId: string | undefined;
+    holder: string | undefined;
+    device: DeviceSignature | undefined;
+    requestSha256: string;
+  },
 ): Promise<TransferRequestResult> {
   const { specs, placeId, requestSha256 } = request;
   if (!actor && !request.device) throw unauthenticated();
   const idLocks = { space: TRANSFER_ID_LOCKS, keys: sortedIds(specs.map((s) => s.id)) };
   // The holder's wallet pass (signed by this node, key in memory) checked before the transaction,
   // its verdict applied in `check`: never while locks are held, and not to a retry (see check).
-  const holder = request.holder === undefined ? null : await holderOfPass(db, request.holder).then((id) => ({ id, error: null }), (error: unknown) => ({ id: null, error }));
+  const holder =
+    request.holder === undefined
+      ? null
+      : await holderOfPass(db, request.holder).then(
+          (id) => ({ id, error: null }),
+          (error: unknown) => ({ id: null, error }),
+        );
   return inTransaction(db, async (trx) => {
     let authorisation: Authorisation;
     let venue: string | null = null;
@@ -71,19 +91,22 @@ export async function executeTransferRequest(
       // The holder must be present for a venue to debit a wallet.
       if (venue && holder?.error) throw holder.error;
       const holderPersonId = venue ? (holder?.id ?? null) : null;
-      const accepts = (currency: { id: string; issuerPlaceId: string | null }, placeId: string) => currency.issuerPlaceId === placeId || accepted.has(`${currency.id}/${placeId}`);
+      const accepts = (currency: { id: string; issuerPlaceId: string | null }, placeId: string) =>
+        currency.issuerPlaceId === placeId || accepted.has(`${currency.id}/${placeId}`);
       for (const s of specs) {
         const debit = accounts.get(s.debitAccountId)!;
         const credit = accounts.get(s.creditAccountId)!;
         const currency = currencies.get(debit.currencyId)!;
         // Money is created and destroyed only by mint and burn, never by a transfer request.
-        if (debit.ownerKind === 'system' || credit.ownerKind === 'system' || SYSTEM_KINDS.has(s.kind)) throw forbidden();
+        if (debit.ownerKind === 'system' || credit.ownerKind === 'system' || SYSTEM_KINDS.has(s.kind))
+          throw forbidden();
         if (credit.ownerKind === 'place' && !accepts(currency, credit.ownerRef)) {
           throw new DomainError('ledger-currency-not-accepted', 403, { currency: currency.code });
         }
         if (venue === null) {
           // A person spends only from their own accounts.
-          if (actor!.kind !== 'person' || debit.ownerKind !== 'person' || debit.ownerRef !== actor!.personId) throw forbidden();
+          if (actor!.kind !== 'person' || debit.ownerKind !== 'person' || debit.ownerRef !== actor!.personId)
+            throw forbidden();
           continue;
         }
         if (debit.ownerKind === 'place') {
@@ -92,9 +115,11 @@ export async function executeTransferRequest(
         }
         // A venue debits a wallet only in a currency it accepts, only to its own account, only with
         // the holder present. Cards prove presence through the cards module (not yet): refused here.
-        if (!accepts(currency, venue)) throw new DomainError('ledger-currency-not-accepted', 403, { currency: currency.code });
+        if (!accepts(currency, venue))
+          throw new DomainError('ledger-currency-not-accepted', 403, { currency: currency.code });
         if (credit.ownerKind !== 'place' || credit.ownerRef !== venue) throw forbidden();
-        if (debit.ownerKind !== 'person' || holderPersonId !== debit.ownerRef) throw new DomainError('ledger-holder-absent', 403);
+        if (debit.ownerKind !== 'person' || holderPersonId !== debit.ownerRef)
+          throw new DomainError('ledger-holder-absent', 403);
       }
     };
     return appendTransfers(trx, {

@@ -5,7 +5,11 @@ import { verifyLedger } from './verifyLedger.ts';
  * `rezo ledger verify [--currency X]`: one summary line per currency, then OK and exit 0; or the first
  * inconsistency (what and where) on stderr and exit 1. Returns the exit code.
  */
-export async function ledgerCommand(db: Db, args: string[], out: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<number> {
+export async function ledgerCommand(
+  db: Db,
+  args: string[],
+  out: { stdout: (s: string) => void; stderr: (s: string) => void },
+): Promise<number> {
   const [action, ...rest] = args;
   let currencyCode: string | undefined;
   if (rest.length === 2 && rest[0] === '--currency' && rest[1]) currencyCode = rest[1].toUpperCase();
@@ -15,15 +19,22 @@ export async function ledgerCommand(db: Db, args: string[], out: { stdout: (s: s
   }
   const result = await verifyLedger(db, currencyCode ? { currencyCode } : {});
   for (const c of result.currencies) {
-    const unsealed = c.unsealed === 0 ? 'none unsealed' : `${c.unsealed} not sealed yet (oldest ${((c.oldestUnsealedMs ?? 0) / 1000).toFixed(1)} s)`;
-    out.stdout(`${c.code}: ${c.transfers} transfers (${c.legacyTransfers} in the legacy chain, ${c.transfers - c.legacyTransfers - c.unsealed} in ${c.blocks} blocks, ${unsealed}), `
-      + `${c.accounts} accounts, supply ${c.supply}, ${c.checkpoints} checkpoints verified, head ${c.headHash}\n`);
+    const unsealed =
+      c.unsealed === 0
+        ? 'none unsealed'
+        : `${c.unsealed} not sealed yet (oldest ${((c.oldestUnsealedMs ?? 0) / 1000).toFixed(1)} s)`;
+    out.stdout(
+      `${c.code}: ${c.transfers} transfers (${c.legacyTransfers} in the legacy chain, ${c.transfers - c.legacyTransfers - c.unsealed} in ${c.blocks} blocks, ${unsealed}), ` +
+        `${c.accounts} accounts, supply ${c.supply}, ${c.checkpoints} checkpoints verified, head ${c.headHash}\n`,
+    );
   }
   if (result.problem) {
     const p = result.problem;
     out.stderr(`ledger verify FAILED: ${p.check} in ${p.currency} at ${p.where}: ${p.message}\n`);
     return 1;
   }
-  out.stdout(`ledger verify OK: ${result.currencies.length} currencies, every hash, block, checkpoint signature, balance and sum checked\n`);
+  out.stdout(
+    `ledger verify OK: ${result.currencies.length} currencies, every hash, block, checkpoint signature, balance and sum checked\n`,
+  );
   return 0;
 }

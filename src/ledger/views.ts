@@ -20,44 +20,63 @@ export async function ledgerPages(app: ModuleApp, { deps, info }: ModuleOptions)
     const { t, lang } = request.ctx;
     const query = request.query as { cursor?: string };
     const balances = await balancesOf(db, request.ctx.actor);
-    const page = await historyOf(db, request.ctx.actor, { limit: 25, ...(typeof query.cursor === 'string' && query.cursor ? { cursor: query.cursor } : {}) });
+    const page = await historyOf(db, request.ctx.actor, {
+      limit: 25,
+      ...(typeof query.cursor === 'string' && query.cursor ? { cursor: query.cursor } : {}),
+    });
     const mine = new Map(balances.map((b) => [b.accountId, b]));
-    const euros = await db.selectFrom('ledger_currencies').select(['code', 'name']).where('kind', '=', 'federated_euro').where('status', '=', 'active').orderBy('code').execute();
-    const payment = ['paid', 'pending', 'refund_pending'].includes(String((request.query as { payment?: string }).payment)) ? String((request.query as { payment?: string }).payment) : null;
+    const euros = await db
+      .selectFrom('ledger_currencies')
+      .select(['code', 'name'])
+      .where('kind', '=', 'federated_euro')
+      .where('status', '=', 'active')
+      .orderBy('code')
+      .execute();
+    const payment = ['paid', 'pending', 'refund_pending'].includes(
+      String((request.query as { payment?: string }).payment),
+    )
+      ? String((request.query as { payment?: string }).payment)
+      : null;
     const body = html`<section>
 <h1>${t('ledger.wallet.title')}</h1>
 <p>${t('ledger.wallet.intro')}</p>
-${balances.length === 0
-  ? html`<p>${t('ledger.wallet.empty')}</p>`
-  : html`<table>
+${
+  balances.length === 0
+    ? html`<p>${t('ledger.wallet.empty')}</p>`
+    : html`<table>
 <caption>${t('ledger.wallet.balances')}</caption>
 <thead><tr><th scope="col">${t('ledger.currency')}</th><th scope="col" class="num">${t('ledger.balance')}</th><th scope="col" class="num">${t('ledger.available')}</th></tr></thead>
 <tbody>${balances.map((b) => html`<tr><th scope="row">${b.currencyName} <span class="mono">${b.currencyCode}</span></th><td class="num">${formatAmount(b.balance, b.decimals, lang)}</td><td class="num">${formatAmount(b.available, b.decimals, lang)}</td></tr>`)}</tbody>
-</table>`}
+</table>`
+}
 <h2>${t('ledger.wallet.topUp')}</h2>
 ${payment ? html`<p class="notice" role="status">${t(`ledger.wallet.payment.${payment}`)}</p>` : ''}
-${stripe && euros.length > 0
-  ? html`<form method="post" action="/wallet/top-up" class="inline-form">${csrfField(request)}
+${
+  stripe && euros.length > 0
+    ? html`<form method="post" action="/wallet/top-up" class="inline-form">${csrfField(request)}
 ${euros.length === 1 ? html`<input type="hidden" name="currency" value="${euros[0]!.code}">` : html`<label for="currency">${t('ledger.currency')}</label> <select id="currency" name="currency">${euros.map((c) => html`<option value="${c.code}">${c.name}</option>`)}</select>`}
 <label for="amount">${t('labels.amount')}</label> <input id="amount" name="amount" inputmode="decimal" required size="6" value="20">
 <button type="submit">${t('ledger.wallet.topUpOnline')}</button></form>
 <p class="hint">${t('ledger.wallet.topUpCash')}</p>`
-  : html`<p>${t('ledger.wallet.topUpHelp')}</p>`}
+    : html`<p>${t('ledger.wallet.topUpHelp')}</p>`
+}
 <h2>${t('ledger.wallet.history')}</h2>
-${page.transfers.length === 0
-  ? html`<p>${t('ledger.wallet.noHistory')}</p>`
-  : html`<table>
+${
+  page.transfers.length === 0
+    ? html`<p>${t('ledger.wallet.noHistory')}</p>`
+    : html`<table>
 <thead><tr><th scope="col">${t('ledger.when')}</th><th scope="col">${t('ledger.kind')}</th><th scope="col" class="num">${t('ledger.amount')}</th></tr></thead>
 <tbody>${page.transfers.map((tr) => {
-  const out = mine.get(tr.debitAccountId);
-  const account = out ?? mine.get(tr.creditAccountId);
-  const decimals = account?.decimals ?? 2;
-  const moves = tr.phase === 'single' || tr.phase === 'post';
-  const sign = !moves ? '' : out ? '−' : '+';
-  return html`<tr><td>${formatDateTime(lang, tr.createdAt, 'Indian/Reunion')}</td><td>${t(`ledger.kinds.${tr.kind}`)}${tr.phase !== 'single' ? html` <small>(${t(`ledger.phases.${tr.phase}`)})</small>` : ''}</td><td class="num">${sign}${formatAmount(tr.amount, decimals, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
-})}</tbody>
+        const out = mine.get(tr.debitAccountId);
+        const account = out ?? mine.get(tr.creditAccountId);
+        const decimals = account?.decimals ?? 2;
+        const moves = tr.phase === 'single' || tr.phase === 'post';
+        const sign = !moves ? '' : out ? '−' : '+';
+        return html`<tr><td>${formatDateTime(lang, tr.createdAt, 'Indian/Reunion')}</td><td>${t(`ledger.kinds.${tr.kind}`)}${tr.phase !== 'single' ? html` <small>(${t(`ledger.phases.${tr.phase}`)})</small>` : ''}</td><td class="num">${sign}${formatAmount(tr.amount, decimals, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
+      })}</tbody>
 </table>
-${page.nextCursor ? html`<p><a href="/wallet?cursor=${page.nextCursor}">${t('ledger.wallet.older')}</a></p>` : ''}`}
+${page.nextCursor ? html`<p><a href="/wallet?cursor=${page.nextCursor}">${t('ledger.wallet.older')}</a></p>` : ''}`
+}
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('ledger.wallet.title'), body }));
   });
@@ -65,7 +84,10 @@ ${page.nextCursor ? html`<p><a href="/wallet?cursor=${page.nextCursor}">${t('led
   app.post('/wallet/top-up', { schema: { hide: true } }, async (request, reply) => {
     if (!personOrLogin(request, reply)) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const { url } = await startTopUp(db, stripe, deps.config, actorOf(request), { currencyCode: body.currency, amount: body.amount });
+    const { url } = await startTopUp(db, stripe, deps.config, actorOf(request), {
+      currencyCode: body.currency,
+      amount: body.amount,
+    });
     return reply.redirect(url, 303);
   });
 
@@ -77,7 +99,8 @@ ${page.nextCursor ? html`<p><a href="/wallet?cursor=${page.nextCursor}">${t('led
 <h1>${t('ledger.transparency.title')}</h1>
 <p>${t('ledger.transparency.intro')}</p>
 ${report.length === 0 ? html`<p>${t('ledger.transparency.empty')}</p>` : ''}
-${report.map((c) => html`<article class="card">
+${report.map(
+  (c) => html`<article class="card">
 <h2>${c.name} <span class="mono">${c.code}</span></h2>
 <p>${t(`ledger.currencyKinds.${c.kind}`)} · ${t('ledger.transparency.issuer', { issuer: c.issuer })}</p>
 <dl>
@@ -86,11 +109,14 @@ ${report.map((c) => html`<article class="card">
 ${c.euroReserve !== null ? html`<dt>${t('ledger.transparency.reserve')}</dt><dd>${formatAmount(c.euroReserve, 2, lang)} €</dd>` : ''}
 <dt>${t('ledger.transparency.transfers')}</dt><dd>${c.transfers}</dd>
 <dt>${t('ledger.transparency.checkpoint')}</dt>
-<dd>${c.latestCheckpoint
-  ? html`${t('ledger.transparency.checkpointAt', { position: c.latestCheckpoint.position, when: formatDateTime(lang, c.latestCheckpoint.signedAt, 'Indian/Reunion') })}<br><span class="mono">${c.latestCheckpoint.headHash}</span>`
-  : t('ledger.transparency.noCheckpoint')}</dd>
+<dd>${
+    c.latestCheckpoint
+      ? html`${t('ledger.transparency.checkpointAt', { position: c.latestCheckpoint.position, when: formatDateTime(lang, c.latestCheckpoint.signedAt, 'Indian/Reunion') })}<br><span class="mono">${c.latestCheckpoint.headHash}</span>`
+      : t('ledger.transparency.noCheckpoint')
+  }</dd>
 </dl>
-</article>`)}
+</article>`,
+)}
 <h2>${t('ledger.transparency.howTitle')}</h2>
 <ol>
 <li>${t('ledger.transparency.how1')}</li>

@@ -14,11 +14,18 @@ export const WALLET_PASS_TTL_MS = 2 * 60_000;
  * present (rule 6). Signed by the node, so a till checks it without a secret of its own; it names the
  * person and expires quickly. Cards (another issue) are the other way to prove presence.
  */
-export async function issueWalletPass(db: Db, actor: Actor | null, now = Date.now()): Promise<{ pass: string; expiresAt: Date }> {
+export async function issueWalletPass(
+  db: Db,
+  actor: Actor | null,
+  now = Date.now(),
+): Promise<{ pass: string; expiresAt: Date }> {
   requirePerson(actor);
   const key = await loadNodeKey(db);
   const payload = ['rezo-wallet-pass-v1', actor.personId, String(now + WALLET_PASS_TTL_MS), randomToken(12)].join('|');
-  return { pass: `${Buffer.from(payload).toString('base64url')}.${signText(key.privateKey, payload)}`, expiresAt: new Date(now + WALLET_PASS_TTL_MS) };
+  return {
+    pass: `${Buffer.from(payload).toString('base64url')}.${signText(key.privateKey, payload)}`,
+    expiresAt: new Date(now + WALLET_PASS_TTL_MS),
+  };
 }
 
 /** The person a wallet pass proves present, or a 403 `ledger-holder-absent`. */

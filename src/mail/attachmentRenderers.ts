@@ -11,7 +11,8 @@ const renderers = new Map<string, AttachmentRenderer>();
 
 /** Modules register their renderers once, at import time (like payment purposes). */
 export function registerAttachmentRenderer(name: string, renderer: AttachmentRenderer): void {
-  if (renderers.has(name) && renderers.get(name) !== renderer) throw new Error(`attachment renderer ${name} registered twice`);
+  if (renderers.has(name) && renderers.get(name) !== renderer)
+    throw new Error(`attachment renderer ${name} registered twice`);
   renderers.set(name, renderer);
 }
 
@@ -55,7 +56,12 @@ export async function attachmentsOf(db: Db, mailId: string): Promise<ReadyAttach
           .executeTakeFirst();
         // Another process rendered it first: send the file it stored.
         if (!stored) {
-          const first = await db.selectFrom('mail_attachments').select('bytes').where('mail_id', '=', mailId).where('position', '=', row.position).executeTakeFirstOrThrow();
+          const first = await db
+            .selectFrom('mail_attachments')
+            .select('bytes')
+            .where('mail_id', '=', mailId)
+            .where('position', '=', row.position)
+            .executeTakeFirstOrThrow();
           bytes = first.bytes ? Buffer.from(first.bytes) : bytes;
         }
       }

@@ -38,10 +38,11 @@ function smtpServer(options: { hold?: () => Promise<void> } = {}) {
   return {
     received,
     next: () => new Promise<Received>((resolve) => waiting.push(resolve)),
-    listen: (port: number) => new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    }),
+    listen: (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => resolve());
+      }),
     port: () => (server.server.address() as { port: number }).port,
     close: () => (closing ??= new Promise<void>((resolve) => server.close(() => resolve()))),
   };
@@ -59,7 +60,12 @@ function header(raw: string, name: string): string {
     .replace(/=\?utf-8\?([qb])\?([^?]*)\?=/gi, (_m, enc: string, text: string) =>
       enc.toLowerCase() === 'b'
         ? Buffer.from(text, 'base64').toString('utf8')
-        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
+        : Buffer.from(
+            text
+              .replace(/_/g, ' ')
+              .replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
+            'latin1',
+          ).toString('utf8'),
     );
 }
 
@@ -68,12 +74,19 @@ function body(raw: string): string {
   const [head, ...rest] = raw.split(/\r\n\r\n/);
   const text = rest.join('\r\n\r\n');
   if (!/content-transfer-encoding:\s*quoted-printable/i.test(head!)) return text;
-  const bytes = text.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
+  const bytes = text
+    .replace(/=\r\n/g, '')
+    .replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
 async function outboxRow(t: TestNode, to: string) {
-  return t.db.selectFrom('mail_outbox').selectAll().where('to_address', '=', to).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+  return t.db
+    .selectFrom('mail_outbox')
+    .selectAll()
+    .where('to_address', '=', to)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirstOrThrow();
 }
 
 /** Waits until the outbox row for `to` matches (delivery runs after the response). */
@@ -93,7 +106,11 @@ describe('mail delivery over SMTP', () => {
   before(async () => {
     await smtp.listen(0);
     port = smtp.port();
-    t = await createTestNode({ env: 'production', smtpUrl: `smtp://127.0.0.1:${port}`, mailFrom: 'Rezo Test <rezo@example.org>' });
+    t = await createTestNode({
+      env: 'production',
+      smtpUrl: `smtp://127.0.0.1:${port}`,
+      mailFrom: 'Rezo Test <rezo@example.org>',
+    });
   });
   after(async () => {
     await t.close();
@@ -122,7 +139,8 @@ describe('mail delivery over SMTP', () => {
 
   test('two processes sending the outbox at once send each mail once (claims skip what the other holds)', async () => {
     const to = Array.from({ length: 45 }, (_, i) => `batch${i}@example.org`);
-    for (const address of to) await queueMail(t.db, { to: address, subject: 'Lot', text: 'Bonjour', language: 'fr' }, true);
+    for (const address of to)
+      await queueMail(t.db, { to: address, subject: 'Lot', text: 'Bonjour', language: 'fr' }, true);
     const other = createMailDelivery(t.config, t.db, pino({ level: 'silent' }));
     const before = smtp.received.length;
     try {
@@ -131,11 +149,22 @@ describe('mail delivery over SMTP', () => {
     } finally {
       await other.stop();
     }
-    const got = smtp.received.slice(before).flatMap((m) => m.envelopeTo).filter((x) => x.startsWith('batch')).sort();
+    const got = smtp.received
+      .slice(before)
+      .flatMap((m) => m.envelopeTo)
+      .filter((x) => x.startsWith('batch'))
+      .sort();
     assert.deepEqual(got, [...to].sort(), 'each mail received exactly once');
-    const rows = await t.db.selectFrom('mail_outbox').select(['status', 'attempts']).where('to_address', 'like', 'batch%').execute();
+    const rows = await t.db
+      .selectFrom('mail_outbox')
+      .select(['status', 'attempts'])
+      .where('to_address', 'like', 'batch%')
+      .execute();
     assert.equal(rows.length, to.length);
-    assert.ok(rows.every((r) => r.status === 'sent' && r.attempts === 1), JSON.stringify(rows.filter((r) => r.status !== 'sent' || r.attempts !== 1)));
+    assert.ok(
+      rows.every((r) => r.status === 'sent' && r.attempts === 1),
+      JSON.stringify(rows.filter((r) => r.status !== 'sent' || r.attempts !== 1)),
+    );
   });
 
   test('with the SMTP server down the mail stays pending with its error, and goes out once it is back', async () => {
@@ -216,7 +245,11 @@ describe('mail queued while a delivery round is sending', () => {
   let t: TestNode;
   before(async () => {
     await smtp.listen(0);
-    t = await createTestNode({ env: 'production', smtpUrl: `smtp://127.0.0.1:${smtp.port()}`, mailFrom: 'Rezo Test <rezo@example.org>' });
+    t = await createTestNode({
+      env: 'production',
+      smtpUrl: `smtp://127.0.0.1:${smtp.port()}`,
+      mailFrom: 'Rezo Test <rezo@example.org>',
+    });
   });
   after(async () => {
     release();

@@ -63,7 +63,10 @@ export function createMailDelivery(config: Config, db: Db, logger: Logger): Mail
       const batch = await claim();
       for (const mail of batch) {
         if (!transport) {
-          logger.info({ mailId: mail.id, to: mail.to_address, subject: mail.subject, text: mail.text_body }, 'mail kept in the outbox (no SMTP_URL)');
+          logger.info(
+            { mailId: mail.id, to: mail.to_address, subject: mail.subject, text: mail.text_body },
+            'mail kept in the outbox (no SMTP_URL)',
+          );
           continue;
         }
         try {
@@ -74,9 +77,21 @@ export function createMailDelivery(config: Config, db: Db, logger: Logger): Mail
             subject: mail.subject,
             text: mail.text_body,
             ...(mail.html_body ? { html: mail.html_body } : {}),
-            ...(attachments.length > 0 ? { attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.bytes })) } : {}),
+            ...(attachments.length > 0
+              ? {
+                  attachments: attachments.map((a) => ({
+                    filename: a.filename,
+                    contentType: a.contentType,
+                    content: a.bytes,
+                  })),
+                }
+              : {}),
           });
-          await db.updateTable('mail_outbox').set({ status: 'sent', sent_at: new Date(), error: null }).where('id', '=', mail.id).execute();
+          await db
+            .updateTable('mail_outbox')
+            .set({ status: 'sent', sent_at: new Date(), error: null })
+            .where('id', '=', mail.id)
+            .execute();
           sent++;
         } catch (error) {
           const attempts = mail.attempts; // counted when claimed

@@ -45,7 +45,10 @@ export async function queueMail(db: Db, message: MailMessage, smtp: boolean): Pr
     status: smtp ? ('pending' as const) : ('kept' as const),
   };
   const attachments = (message.attachments ?? []).map((a, position) => ({
-    mail_id: id, position, filename: a.filename, content_type: a.contentType,
+    mail_id: id,
+    position,
+    filename: a.filename,
+    content_type: a.contentType,
     ...('bytes' in a ? { bytes: a.bytes } : { bytes: null, render: a.render, render_ref: a.ref }),
   }));
   if (attachments.length === 0) {

@@ -21,7 +21,13 @@ export async function mailRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
       .selectAll()
       .select((eb) =>
         eb.fn
-          .coalesce(eb.selectFrom('mail_attachments as a').select(sql<string[]>`array_agg(a.filename order by a.position)`.as('names')).whereRef('a.mail_id', '=', 'mail_outbox.id'), sql<string[]>`'{}'::text[]`)
+          .coalesce(
+            eb
+              .selectFrom('mail_attachments as a')
+              .select(sql<string[]>`array_agg(a.filename order by a.position)`.as('names'))
+              .whereRef('a.mail_id', '=', 'mail_outbox.id'),
+            sql<string[]>`'{}'::text[]`,
+          )
           .as('attachment_names'),
       )
       .orderBy('created_at', 'desc')
@@ -32,13 +38,13 @@ export async function mailRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
 <p>${t('devMail.intro')}</p>
 ${mails.length === 0 ? html`<p>${t('devMail.empty')}</p>` : ''}
 ${mails.map(
-      (m) => html`<article class="mail">
+  (m) => html`<article class="mail">
 <h2>${m.subject}</h2>
 <p class="meta">${t('devMail.to')} <strong>${m.to_address}</strong> · ${m.created_at.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB')} · ${m.status}</p>
 <pre>${linkify(m.text_body)}</pre>
 ${m.attachment_names.length > 0 ? html`<p>${t('tickets.devMail.attachments')} ${m.attachment_names.join(', ')}</p>` : ''}
 </article>`,
-    )}
+)}
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('devMail.title'), body }));
   });

@@ -36,7 +36,12 @@ export interface AddMembershipInput {
  * A venue admin records a membership paid at the venue (cash, cheque, card terminal) or given.
  * The account is created for an unknown address; the member gets a mail in their language.
  */
-export async function addMembership(db: Db, config: Config, actor: Actor, input: AddMembershipInput): Promise<Membership> {
+export async function addMembership(
+  db: Db,
+  config: Config,
+  actor: Actor,
+  input: AddMembershipInput,
+): Promise<Membership> {
   const errors = new FieldErrors();
   let email = '';
   try {
@@ -50,7 +55,12 @@ export async function addMembership(db: Db, config: Config, actor: Actor, input:
   if (!MANUAL_METHODS.includes(method)) errors.add('method', 'choice');
   let amountCents = 0;
   if (method !== 'free') {
-    const parsed = typeof input.amount === 'string' ? parseEuros(input.amount) : typeof input.amount === 'number' && Number.isSafeInteger(input.amount) && input.amount >= 0 ? input.amount : null;
+    const parsed =
+      typeof input.amount === 'string'
+        ? parseEuros(input.amount)
+        : typeof input.amount === 'number' && Number.isSafeInteger(input.amount) && input.amount >= 0
+          ? input.amount
+          : null;
     if (parsed === null) errors.add('amount', 'amount');
     else amountCents = parsed;
   }
@@ -66,10 +76,21 @@ export async function addMembership(db: Db, config: Config, actor: Actor, input:
     const person = await ensurePerson(trx, email, place.language);
     const startsOn = isDay(input.startsOn) ? input.startsOn : today(place.timezone);
     const id = await insertMembership(trx, place, product, {
-      personId: person.id, startsOn, status: 'active', amountCents, method, note,
-      createdBy: actor.kind === 'person' ? actor.personId : null, paymentId: null,
+      personId: person.id,
+      startsOn,
+      status: 'active',
+      amountCents,
+      method,
+      note,
+      createdBy: actor.kind === 'person' ? actor.personId : null,
+      paymentId: null,
     });
-    await audit(trx, actor, { placeId: place.id, action: 'membership.added', subjectId: id, data: { email, product: product.name, method, amount_cents: amountCents } });
+    await audit(trx, actor, {
+      placeId: place.id,
+      action: 'membership.added',
+      subjectId: id,
+      data: { email, product: product.name, method, amount_cents: amountCents },
+    });
     const membership = (await findMembership(trx, place.id, id))!;
     await mailMembership(trx, config, place, membership, person.language);
     return membership;
@@ -81,7 +102,16 @@ export async function insertMembership(
   trx: Trx,
   place: Place,
   product: MembershipProduct,
-  m: { personId: string; startsOn: Day; status: 'active' | 'pending_payment' | 'pending_approval'; amountCents: number; method: string; note: string; createdBy: string | null; paymentId: string | null },
+  m: {
+    personId: string;
+    startsOn: Day;
+    status: 'active' | 'pending_payment' | 'pending_approval';
+    amountCents: number;
+    method: string;
+    note: string;
+    createdBy: string | null;
+    paymentId: string | null;
+  },
 ): Promise<string> {
   const id = uuidv7();
   await trx
@@ -101,12 +131,30 @@ export async function insertMembership(
       payment_id: m.paymentId,
     })
     .execute();
-  if (m.status === 'active') await emitEvent(trx, { placeId: place.id, type: 'membership.created', data: { membership_id: id, product_id: product.id, person_id: m.personId, starts_on: m.startsOn, amount_cents: m.amountCents, method: m.method } });
+  if (m.status === 'active')
+    await emitEvent(trx, {
+      placeId: place.id,
+      type: 'membership.created',
+      data: {
+        membership_id: id,
+        product_id: product.id,
+        person_id: m.personId,
+        starts_on: m.startsOn,
+        amount_cents: m.amountCents,
+        method: m.method,
+      },
+    });
   return id;
 }
 
 /** Tells the member their membership is valid, in their language. */
-export async function mailMembership(trx: Trx, config: Config, place: Place, m: Membership, language: 'fr' | 'en'): Promise<void> {
+export async function mailMembership(
+  trx: Trx,
+  config: Config,
+  place: Place,
+  m: Membership,
+  language: 'fr' | 'en',
+): Promise<void> {
   const params = {
     place: place.name,
     product: m.productName,
@@ -114,7 +162,16 @@ export async function mailMembership(trx: Trx, config: Config, place: Place, m: 
     until: m.endsOn ?? translate(language, 'memberships.lifetime'),
     amount: formatEuros(m.amountCents, language),
   };
-  await queueMail(trx, { to: m.email, language, subject: translate(language, 'mail.membership.subject', params), text: translate(language, 'mail.membership.text', params) }, Boolean(config.smtpUrl));
+  await queueMail(
+    trx,
+    {
+      to: m.email,
+      language,
+      subject: translate(language, 'mail.membership.subject', params),
+      text: translate(language, 'mail.membership.text', params),
+    },
+    Boolean(config.smtpUrl),
+  );
 }
 
 export function requireMembershipId(id: string): string {

@@ -18,7 +18,9 @@ import { findProduct } from './products.ts';
 import { today } from './validity.ts';
 import { emitEvent } from '../webhooks/emitEvent.ts';
 
-export type BuyResult = { kind: 'done'; membershipId: string; status: 'active' | 'pending_approval' } | { kind: 'pay'; membershipId: string; url: string };
+export type BuyResult =
+  | { kind: 'done'; membershipId: string; status: 'active' | 'pending_approval' }
+  | { kind: 'pay'; membershipId: string; url: string };
 
 /**
  * A logged-in person takes a membership. Free ones are recorded at once (active, or waiting for
@@ -41,21 +43,48 @@ export async function buyMembership(
     if (!product || !product.active) throw new DomainError('not-found', 404, { what: 'membership-product' });
     let amountCents = product.priceCents;
     if (product.priceKind === 'pay_what_you_want') {
-      const typed = typeof input.amount === 'string' ? parseEuros(input.amount) : typeof input.amount === 'number' ? input.amount : null;
-      if (typed === null || !Number.isSafeInteger(typed)) throw new DomainError('validation', 422, {}, [{ field: 'amount', message: 'amount' }]);
-      if (typed < product.minPriceCents) throw new DomainError('validation', 422, {}, [{ field: 'amount', message: 'below-minimum', params: { min: (product.minPriceCents / 100).toFixed(2) } }]);
+      const typed =
+        typeof input.amount === 'string'
+          ? parseEuros(input.amount)
+          : typeof input.amount === 'number'
+            ? input.amount
+            : null;
+      if (typed === null || !Number.isSafeInteger(typed))
+        throw new DomainError('validation', 422, {}, [{ field: 'amount', message: 'amount' }]);
+      if (typed < product.minPriceCents)
+        throw new DomainError('validation', 422, {}, [
+          { field: 'amount', message: 'below-minimum', params: { min: (product.minPriceCents / 100).toFixed(2) } },
+        ]);
       amountCents = typed;
     }
     const free = product.priceKind === 'free' || amountCents === 0;
-    const status: 'active' | 'pending_approval' | 'pending_payment' = free ? (product.requiresApproval ? 'pending_approval' : 'active') : 'pending_payment';
+    const status: 'active' | 'pending_approval' | 'pending_payment' = free
+      ? product.requiresApproval
+        ? 'pending_approval'
+        : 'active'
+      : 'pending_payment';
     const id = await insertMembership(trx, place, product, {
-      personId: person.id, startsOn: today(place.timezone), status, amountCents, method: free ? 'free' : 'stripe', note: '', createdBy: person.id, paymentId: null,
+      personId: person.id,
+      startsOn: today(place.timezone),
+      status,
+      amountCents,
+      method: free ? 'free' : 'stripe',
+      note: '',
+      createdBy: person.id,
+      paymentId: null,
     });
-    await audit(trx, actor, { placeId: place.id, action: 'membership.requested', subjectId: id, data: { product: product.name, amount_cents: amountCents } });
-    if (status === 'active') await mailMembership(trx, config, place, (await findMembership(trx, place.id, id))!, person.language);
+    await audit(trx, actor, {
+      placeId: place.id,
+      action: 'membership.requested',
+      subjectId: id,
+      data: { product: product.name, amount_cents: amountCents },
+    });
+    if (status === 'active')
+      await mailMembership(trx, config, place, (await findMembership(trx, place.id, id))!, person.language);
     return { id, place, product, status, amountCents };
   });
-  if (prepared.status !== 'pending_payment') return { kind: 'done', membershipId: prepared.id, status: prepared.status };
+  if (prepared.status !== 'pending_payment')
+    return { kind: 'done', membershipId: prepared.id, status: prepared.status };
   try {
     const { url } = await startStripeCheckout(db, stripe, config, {
       purpose: 'membership',
@@ -70,7 +99,12 @@ export async function buyMembership(
     return { kind: 'pay', membershipId: prepared.id, url };
   } catch (error) {
     // No payment could start: the membership request goes, rather than waiting for money that will not come.
-    await db.updateTable('memberships').set({ status: 'cancelled', cancelled_at: sql<Date>`now()`, note: 'payment could not start' }).where('place_id', '=', prepared.place.id).where('id', '=', prepared.id).execute();
+    await db
+      .updateTable('memberships')
+      .set({ status: 'cancelled', cancelled_at: sql<Date>`now()`, note: 'payment could not start' })
+      .where('place_id', '=', prepared.place.id)
+      .where('id', '=', prepared.id)
+      .execute();
     throw error;
   }
 }
@@ -81,7 +115,9 @@ registerPurpose('membership', {
   async apply(trx, payment) {
     const m = await trx
       .selectFrom('memberships as m')
-      .innerJoin('membership_products as p', (j) => j.onRef('p.place_id', '=', 'm.place_id').onRef('p.id', '=', 'm.product_id'))
+      .innerJoin('membership_products as p', (j) =>
+        j.onRef('p.place_id', '=', 'm.place_id').onRef('p.id', '=', 'm.product_id'),
+      )
       .select(['m.place_id', 'm.id', 'm.status', 'p.requires_approval'])
       .where('m.id', '=', payment.subject_id)
       .forUpdate()
@@ -89,11 +125,20 @@ registerPurpose('membership', {
     if (!m || m.status !== 'pending_payment') return 'cannot_apply';
     await trx
       .updateTable('memberships')
-      .set({ status: m.requires_approval ? 'pending_approval' : 'active', payment_id: payment.id, amount_cents: payment.amount_cents })
+      .set({
+        status: m.requires_approval ? 'pending_approval' : 'active',
+        payment_id: payment.id,
+        amount_cents: payment.amount_cents,
+      })
       .where('place_id', '=', m.place_id)
       .where('id', '=', m.id)
       .execute();
-    if (!m.requires_approval) await emitEvent(trx, { placeId: m.place_id, type: 'membership.created', data: { membership_id: m.id, payment_id: payment.id, amount_cents: payment.amount_cents } });
+    if (!m.requires_approval)
+      await emitEvent(trx, {
+        placeId: m.place_id,
+        type: 'membership.created',
+        data: { membership_id: m.id, payment_id: payment.id, amount_cents: payment.amount_cents },
+      });
     return 'applied';
   },
   returnPath: () => '/account#memberships',

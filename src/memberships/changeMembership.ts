@@ -11,39 +11,84 @@ import { mailMembership, requireMembershipId } from './addMembership.ts';
 import { emitEvent } from '../webhooks/emitEvent.ts';
 
 async function locked(db: Db, placeId: string, id: string) {
-  const row = await db.selectFrom('memberships').select(['status']).where('place_id', '=', placeId).where('id', '=', id).forUpdate().executeTakeFirst();
+  const row = await db
+    .selectFrom('memberships')
+    .select(['status'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
   if (!row) throw notFound('membership');
   return row;
 }
 
 /** A venue admin cancels a membership (it stops counting at once); cancelling twice is harmless. */
-export async function cancelMembership(db: Db, actor: Actor, input: { slug: string; membershipId: string }): Promise<Membership> {
+export async function cancelMembership(
+  db: Db,
+  actor: Actor,
+  input: { slug: string; membershipId: string },
+): Promise<Membership> {
   const id = requireMembershipId(input.membershipId);
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
     await authorize(trx, actor, place.id, 'memberships.manage');
     const row = await locked(trx, place.id, id);
     if (row.status !== 'cancelled') {
-      await trx.updateTable('memberships').set({ status: 'cancelled', cancelled_at: sql<Date>`now()` }).where('place_id', '=', place.id).where('id', '=', id).execute();
-      await audit(trx, actor, { placeId: place.id, action: 'membership.cancelled', subjectId: id, data: { from: row.status } });
+      await trx
+        .updateTable('memberships')
+        .set({ status: 'cancelled', cancelled_at: sql<Date>`now()` })
+        .where('place_id', '=', place.id)
+        .where('id', '=', id)
+        .execute();
+      await audit(trx, actor, {
+        placeId: place.id,
+        action: 'membership.cancelled',
+        subjectId: id,
+        data: { from: row.status },
+      });
     }
     return (await findMembership(trx, place.id, id))!;
   });
 }
 
 /** A venue admin approves a membership that waits for approval. */
-export async function approveMembership(db: Db, config: Config, actor: Actor, input: { slug: string; membershipId: string }): Promise<Membership> {
+export async function approveMembership(
+  db: Db,
+  config: Config,
+  actor: Actor,
+  input: { slug: string; membershipId: string },
+): Promise<Membership> {
   const id = requireMembershipId(input.membershipId);
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
     await authorize(trx, actor, place.id, 'memberships.manage');
     const row = await locked(trx, place.id, id);
     if (row.status !== 'pending_approval') throw new DomainError('membership-not-pending', 409);
-    await trx.updateTable('memberships').set({ status: 'active' }).where('place_id', '=', place.id).where('id', '=', id).execute();
+    await trx
+      .updateTable('memberships')
+      .set({ status: 'active' })
+      .where('place_id', '=', place.id)
+      .where('id', '=', id)
+      .execute();
     await audit(trx, actor, { placeId: place.id, action: 'membership.approved', subjectId: id });
     const m = (await findMembership(trx, place.id, id))!;
-    await emitEvent(trx, { placeId: place.id, type: 'membership.created', data: { membership_id: id, product_id: m.productId, person_id: m.personId, starts_on: m.startsOn, amount_cents: m.amountCents, method: m.method } });
-    const person = await trx.selectFrom('people').select('language').where('id', '=', m.personId).executeTakeFirstOrThrow();
+    await emitEvent(trx, {
+      placeId: place.id,
+      type: 'membership.created',
+      data: {
+        membership_id: id,
+        product_id: m.productId,
+        person_id: m.personId,
+        starts_on: m.startsOn,
+        amount_cents: m.amountCents,
+        method: m.method,
+      },
+    });
+    const person = await trx
+      .selectFrom('people')
+      .select('language')
+      .where('id', '=', m.personId)
+      .executeTakeFirstOrThrow();
     await mailMembership(trx, config, place, m, person.language);
     return m;
   });

@@ -12,7 +12,17 @@ export async function exportMembers(db: Db, actor: Actor, slug: string): Promise
   const members = await membersOf(db, place.id, { limit: 100_000 });
   let out = csvLine(['email', 'name', 'product', 'starts_on', 'ends_on', 'status', 'method', 'amount', 'note']);
   for (const m of members) {
-    out += csvLine([m.email, m.name, m.productName, m.startsOn, m.endsOn, m.status, m.method, (m.amountCents / 100).toFixed(2), m.note]);
+    out += csvLine([
+      m.email,
+      m.name,
+      m.productName,
+      m.startsOn,
+      m.endsOn,
+      m.status,
+      m.method,
+      (m.amountCents / 100).toFixed(2),
+      m.note,
+    ]);
   }
   return out;
 }

@@ -22,20 +22,45 @@ export interface Membership {
 function base(db: Db) {
   return db
     .selectFrom('memberships as m')
-    .innerJoin('membership_products as p', (j) => j.onRef('p.place_id', '=', 'm.place_id').onRef('p.id', '=', 'm.product_id'))
+    .innerJoin('membership_products as p', (j) =>
+      j.onRef('p.place_id', '=', 'm.place_id').onRef('p.id', '=', 'm.product_id'),
+    )
     .innerJoin('people as pe', 'pe.id', 'm.person_id')
     .select([
-      'm.place_id', 'm.id', 'm.product_id', 'p.name as product_name', 'm.person_id', 'pe.email', 'pe.name', 'm.status',
-      'm.starts_on', 'm.ends_on', 'm.amount_cents', 'm.method', 'm.note', 'm.created_at',
+      'm.place_id',
+      'm.id',
+      'm.product_id',
+      'p.name as product_name',
+      'm.person_id',
+      'pe.email',
+      'pe.name',
+      'm.status',
+      'm.starts_on',
+      'm.ends_on',
+      'm.amount_cents',
+      'm.method',
+      'm.note',
+      'm.created_at',
     ]);
 }
 
 type Row = Awaited<ReturnType<ReturnType<typeof base>['executeTakeFirstOrThrow']>>;
 function toMembership(r: Row): Membership {
   return {
-    placeId: r.place_id, id: r.id, productId: r.product_id, productName: r.product_name, personId: r.person_id,
-    email: r.email, name: r.name, status: r.status, startsOn: r.starts_on, endsOn: r.ends_on,
-    amountCents: r.amount_cents, method: r.method, note: r.note, createdAt: r.created_at,
+    placeId: r.place_id,
+    id: r.id,
+    productId: r.product_id,
+    productName: r.product_name,
+    personId: r.person_id,
+    email: r.email,
+    name: r.name,
+    status: r.status,
+    startsOn: r.starts_on,
+    endsOn: r.ends_on,
+    amountCents: r.amount_cents,
+    method: r.method,
+    note: r.note,
+    createdAt: r.created_at,
   };
 }
 
@@ -45,8 +70,15 @@ export async function findMembership(db: Db, placeId: string, id: string): Promi
 }
 
 /** Members of a place, newest first; `search` matches e-mail or name. */
-export async function membersOf(db: Db, placeId: string, options: { search?: string; status?: MembershipStatus; limit?: number } = {}): Promise<Membership[]> {
-  let q = base(db).where('m.place_id', '=', placeId).orderBy('m.created_at', 'desc').limit(Math.min(options.limit ?? 500, 5000));
+export async function membersOf(
+  db: Db,
+  placeId: string,
+  options: { search?: string; status?: MembershipStatus; limit?: number } = {},
+): Promise<Membership[]> {
+  let q = base(db)
+    .where('m.place_id', '=', placeId)
+    .orderBy('m.created_at', 'desc')
+    .limit(Math.min(options.limit ?? 500, 5000));
   if (options.status) q = q.where('m.status', '=', options.status);
   if (options.search) {
     const term = `%${options.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
@@ -59,7 +91,12 @@ export async function membersOf(db: Db, placeId: string, options: { search?: str
  * The memberships of a person valid on `day` (active, started, not ended), for other modules:
  * member-only prices, the till checking a card. Optionally limited to some places.
  */
-export async function validMembershipsOf(db: Db, personId: string, day: Day, placeIds?: string[]): Promise<Membership[]> {
+export async function validMembershipsOf(
+  db: Db,
+  personId: string,
+  day: Day,
+  placeIds?: string[],
+): Promise<Membership[]> {
   let q = base(db)
     .where('m.person_id', '=', personId)
     .where('m.status', '=', 'active')
@@ -73,7 +110,10 @@ export async function validMembershipsOf(db: Db, personId: string, day: Day, pla
 }
 
 /** All memberships of a person (for "my account"), newest first. */
-export async function membershipsOfPerson(db: Db, personId: string): Promise<(Membership & { placeSlug: string; placeName: string })[]> {
+export async function membershipsOfPerson(
+  db: Db,
+  personId: string,
+): Promise<(Membership & { placeSlug: string; placeName: string })[]> {
   const rows = await base(db)
     .innerJoin('places as pl', 'pl.id', 'm.place_id')
     .select(['pl.slug as place_slug', 'pl.name as place_name'])

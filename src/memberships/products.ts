@@ -70,12 +70,14 @@ export function readProductFields(raw: Record<string, unknown>): ProductFields {
   let priceCents = money('price', 'price_cents');
   let minPriceCents = money('min_price', 'min_price_cents');
   if (priceKind === 'fixed' && priceCents <= 0) errors.add('price', 'price-required');
-  if (priceKind === 'pay_what_you_want' && priceCents > 0 && minPriceCents > priceCents) errors.add('min_price', 'min-above-price');
+  if (priceKind === 'pay_what_you_want' && priceCents > 0 && minPriceCents > priceCents)
+    errors.add('min_price', 'min-above-price');
   if (priceKind === 'free') priceCents = minPriceCents = 0;
   if (priceKind === 'fixed') minPriceCents = 0;
   const reminderRaw = text(raw.reminder_days);
   const reminderDays = reminderRaw === '' ? 15 : Number(reminderRaw);
-  if (!Number.isInteger(reminderDays) || reminderDays < 0 || reminderDays > 365) errors.add('reminder_days', 'range-between', { min: 0, max: 365 });
+  if (!Number.isInteger(reminderDays) || reminderDays < 0 || reminderDays > 365)
+    errors.add('reminder_days', 'range-between', { min: 0, max: 365 });
   errors.throwIfAny();
   return {
     name,
@@ -91,33 +93,67 @@ export function readProductFields(raw: Record<string, unknown>): ProductFields {
 }
 
 type Row = {
-  place_id: string; id: string; name: string; description: string; validity_kind: ValidityKind; validity_value: number;
-  price_kind: PriceKind; price_cents: number; min_price_cents: number; requires_approval: boolean; reminder_days: number; active: boolean;
+  place_id: string;
+  id: string;
+  name: string;
+  description: string;
+  validity_kind: ValidityKind;
+  validity_value: number;
+  price_kind: PriceKind;
+  price_cents: number;
+  min_price_cents: number;
+  requires_approval: boolean;
+  reminder_days: number;
+  active: boolean;
 };
 
 export function toProduct(r: Row): MembershipProduct {
   return {
-    placeId: r.place_id, id: r.id, name: r.name, description: r.description, validityKind: r.validity_kind,
-    validityValue: r.validity_value, priceKind: r.price_kind, priceCents: r.price_cents, minPriceCents: r.min_price_cents,
-    requiresApproval: r.requires_approval, reminderDays: r.reminder_days, active: r.active,
+    placeId: r.place_id,
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    validityKind: r.validity_kind,
+    validityValue: r.validity_value,
+    priceKind: r.price_kind,
+    priceCents: r.price_cents,
+    minPriceCents: r.min_price_cents,
+    requiresApproval: r.requires_approval,
+    reminderDays: r.reminder_days,
+    active: r.active,
   };
 }
 
 export function toProductColumns(f: ProductFields) {
   return {
-    name: f.name, description: f.description, validity_kind: f.validityKind, validity_value: f.validityValue,
-    price_kind: f.priceKind, price_cents: f.priceCents, min_price_cents: f.minPriceCents,
-    requires_approval: f.requiresApproval, reminder_days: f.reminderDays,
+    name: f.name,
+    description: f.description,
+    validity_kind: f.validityKind,
+    validity_value: f.validityValue,
+    price_kind: f.priceKind,
+    price_cents: f.priceCents,
+    min_price_cents: f.minPriceCents,
+    requires_approval: f.requiresApproval,
+    reminder_days: f.reminderDays,
   };
 }
 
-export async function productsOf(db: Db, placeId: string, options: { activeOnly?: boolean } = {}): Promise<MembershipProduct[]> {
+export async function productsOf(
+  db: Db,
+  placeId: string,
+  options: { activeOnly?: boolean } = {},
+): Promise<MembershipProduct[]> {
   let q = db.selectFrom('membership_products').selectAll().where('place_id', '=', placeId).orderBy('name');
   if (options.activeOnly) q = q.where('active', '=', true);
   return (await q.execute()).map(toProduct);
 }
 
 export async function findProduct(db: Db, placeId: string, productId: string): Promise<MembershipProduct | null> {
-  const row = await db.selectFrom('membership_products').selectAll().where('place_id', '=', placeId).where('id', '=', productId).executeTakeFirst();
+  const row = await db
+    .selectFrom('membership_products')
+    .selectAll()
+    .where('place_id', '=', placeId)
+    .where('id', '=', productId)
+    .executeTakeFirst();
   return row ? toProduct(row) : null;
 }

@@ -11,7 +11,11 @@ before(async () => {
   t = await createTestNodeWithStripe();
   fake = t.fake;
   admin = await t.loginAs('admin@asso.example');
-  const created = await admin.postForm('/venues/new', { slug: 'asso', name: 'Asso', modules: ['agenda', 'memberships'] });
+  const created = await admin.postForm('/venues/new', {
+    slug: 'asso',
+    name: 'Asso',
+    modules: ['agenda', 'memberships'],
+  });
   assert.equal(created.statusCode, 303);
   await t.db.updateTable('places').set({ stripe_account_id: 'acct_asso' }).where('slug', '=', 'asso').execute();
 });
@@ -22,26 +26,54 @@ after(async () => {
 test('an admin creates a product, records a member, imports a CSV after its preview, and exports', async () => {
   const page = await admin.get('/venues/asso/admin/memberships');
   assert.equal(page.statusCode, 200);
-  const bad = await admin.postForm('/venues/asso/admin/memberships/products', { name: '', validity_kind: 'months', validity_value: '0', price_kind: 'fixed', price: '' });
+  const bad = await admin.postForm('/venues/asso/admin/memberships/products', {
+    name: '',
+    validity_kind: 'months',
+    validity_value: '0',
+    price_kind: 'fixed',
+    price: '',
+  });
   assert.equal(bad.statusCode, 422);
   assert.match(bad.body, /Ce champ est obligatoire/);
   assert.match(bad.body, /Nombre entier de 1 à 120/);
-  const ok = await admin.postForm('/venues/asso/admin/memberships/products', { name: 'Annuelle', validity_kind: 'calendar_year', price_kind: 'fixed', price: '12,50', reminder_days: '15' });
+  const ok = await admin.postForm('/venues/asso/admin/memberships/products', {
+    name: 'Annuelle',
+    validity_kind: 'calendar_year',
+    price_kind: 'fixed',
+    price: '12,50',
+    reminder_days: '15',
+  });
   assert.equal(ok.statusCode, 200);
   assert.match(ok.body, /La formule « Annuelle » est créée/);
   const productId = (await t.db.selectFrom('membership_products').select('id').executeTakeFirstOrThrow()).id;
 
-  const added = await admin.postForm('/venues/asso/admin/memberships/add', { email: 'member@example.org', product: productId, method: 'cash', amount: '12,50', starts_on: '2026-02-01', note: '' });
+  const added = await admin.postForm('/venues/asso/admin/memberships/add', {
+    email: 'member@example.org',
+    product: productId,
+    method: 'cash',
+    amount: '12,50',
+    starts_on: '2026-02-01',
+    note: '',
+  });
   assert.equal(added.statusCode, 200);
   assert.match(added.body, /member@example\.org/);
   assert.match(added.body, /2026-02-01 → 2026-12-31/);
 
-  const csv = 'email,product,starts_on,method,amount\nnew1@example.org,Annuelle,2026-03-01,cheque,12.50\nbad-address,Annuelle,2026-03-01,cash,1\n';
-  const preview = await admin.postMultipart('/venues/asso/admin/memberships/import', {}, { file: { filename: 'members.csv', type: 'text/csv', bytes: Buffer.from(csv) } });
+  const csv =
+    'email,product,starts_on,method,amount\nnew1@example.org,Annuelle,2026-03-01,cheque,12.50\nbad-address,Annuelle,2026-03-01,cash,1\n';
+  const preview = await admin.postMultipart(
+    '/venues/asso/admin/memberships/import',
+    {},
+    { file: { filename: 'members.csv', type: 'text/csv', bytes: Buffer.from(csv) } },
+  );
   assert.equal(preview.statusCode, 200);
   assert.match(preview.body, /1 ligne\(s\) acceptée\(s\), 1 refusée\(s\)/);
   assert.match(preview.body, /Ligne 3 : adresse e-mail incorrecte/);
-  assert.equal((await t.db.selectFrom('people').select('id').where('email', '=', 'new1@example.org').execute()).length, 0, 'the preview writes nothing');
+  assert.equal(
+    (await t.db.selectFrom('people').select('id').where('email', '=', 'new1@example.org').execute()).length,
+    0,
+    'the preview writes nothing',
+  );
   const applied = await admin.postMultipart('/venues/asso/admin/memberships/import', { apply: '1', csv }, {});
   assert.equal(applied.statusCode, 200);
   assert.equal((await t.db.selectFrom('memberships').select('id').execute()).length, 2);
@@ -64,7 +96,11 @@ test('the public buys on the venue page and pays on Stripe; the membership shows
   const buy = await buyer.postForm(`/venues/asso/memberships/${productId}`, {});
   assert.equal(buy.statusCode, 303);
   assert.match(String(buy.headers.location), new RegExp(`^${fake.apiUrl}/pay/cs_test_`));
-  const payment = await t.db.selectFrom('payments').selectAll().where('purpose', '=', 'membership').executeTakeFirstOrThrow();
+  const payment = await t.db
+    .selectFrom('payments')
+    .selectAll()
+    .where('purpose', '=', 'membership')
+    .executeTakeFirstOrThrow();
   fake.complete(payment.provider_session_id!);
   const back = await buyer.get(`/payments/${payment.id}/return?session_id=${payment.provider_session_id}`);
   assert.equal(back.statusCode, 303);
@@ -77,10 +113,16 @@ test('the public buys on the venue page and pays on Stripe; the membership shows
 test('members are checked by the door and till API; others are refused', async () => {
   const keyPage = await admin.postForm('/venues/asso/admin/keys', { name: 'door', scopes: ['memberships:read'] });
   const secret = /value="(rezo_[^"]+)"/.exec(keyPage.body)![1]!;
-  const r = await t.app.inject({ url: '/api/v1/venues/asso/members?email=buyer@example.org', headers: { authorization: `Bearer ${secret}` } });
+  const r = await t.app.inject({
+    url: '/api/v1/venues/asso/members?email=buyer@example.org',
+    headers: { authorization: `Bearer ${secret}` },
+  });
   assert.equal(r.statusCode, 200);
   assert.equal(r.json().items.length, 1);
-  const none = await t.app.inject({ url: '/api/v1/venues/asso/members?email=nobody@example.org', headers: { authorization: `Bearer ${secret}` } });
+  const none = await t.app.inject({
+    url: '/api/v1/venues/asso/members?email=nobody@example.org',
+    headers: { authorization: `Bearer ${secret}` },
+  });
   assert.deepEqual(none.json().items, []);
   const stranger = await t.loginAs('stranger@example.org');
   assert.equal((await stranger.api('GET', '/api/v1/venues/asso/members')).statusCode, 403);

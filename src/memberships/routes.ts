@@ -33,7 +33,10 @@ function priceText(request: FastifyRequest, p: MembershipProduct): string {
 
 function validityText(request: FastifyRequest, p: MembershipProduct): string {
   const { t } = request.ctx;
-  return t(`memberships.validity.${p.validityKind}`, { count: p.validityValue, month: p.validityValue ? t(`months.${p.validityValue}`) : '' });
+  return t(`memberships.validity.${p.validityKind}`, {
+    count: p.validityValue,
+    month: p.validityValue ? t(`months.${p.validityValue}`) : '',
+  });
 }
 
 /** The "Adhérer" section of a venue's public page: products on sale, each with its buy button. */
@@ -59,12 +62,16 @@ export async function renderMyMemberships(request: FastifyRequest, db: Db, perso
   const { t, lang } = request.ctx;
   const mine = await membershipsOfPerson(db, personId);
   return html`<h2 id="memberships">${t('memberships.mine')}</h2>
-${mine.length === 0
-  ? html`<p>${t('memberships.none')}</p>`
-  : html`<ul>${mine.map(
-      (m) => html`<li><a href="/venues/${m.placeSlug}">${m.placeName}</a> — ${m.productName} : ${t(`memberships.status.${m.status}`)},
+${
+  mine.length === 0
+    ? html`<p>${t('memberships.none')}</p>`
+    : html`<ul>${mine.map(
+        (
+          m,
+        ) => html`<li><a href="/venues/${m.placeSlug}">${m.placeName}</a> — ${m.productName} : ${t(`memberships.status.${m.status}`)},
 ${m.startsOn} → ${m.endsOn ?? t('memberships.lifetime')}${m.amountCents ? html` (${formatEuros(m.amountCents, lang)})` : ''}</li>`,
-    )}</ul>`}`;
+      )}</ul>`
+}`;
 }
 
 /** Membership products and members of a venue (admin), buying a membership (public), and the API. */
@@ -87,11 +94,22 @@ export async function membershipRoutes(app: ModuleApp, { deps, info }: ModuleOpt
     notice?: string;
   }
 
-  async function adminPage(request: FastifyRequest, reply: FastifyReply, place: Place, state: PageState = {}, status = 200) {
+  async function adminPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    state: PageState = {},
+    status = 200,
+  ) {
     const { t, lang } = request.ctx;
     const search = String((request.query as { q?: string }).q ?? '').slice(0, 100);
-    const [products, members] = await Promise.all([productsOf(db, place.id), membersOf(db, place.id, { search, limit: 200 })]);
-    const productForm = state.product ?? emptyForm({ validity_kind: 'calendar_year', validity_value: '', price_kind: 'fixed', reminder_days: '15' });
+    const [products, members] = await Promise.all([
+      productsOf(db, place.id),
+      membersOf(db, place.id, { search, limit: 200 }),
+    ]);
+    const productForm =
+      state.product ??
+      emptyForm({ validity_kind: 'calendar_year', validity_value: '', price_kind: 'fixed', reminder_days: '15' });
     const addForm = state.add ?? emptyForm({ method: 'cash', starts_on: today(place.timezone) });
     const importForm = state.importForm ?? emptyForm();
     const r = state.importReport;
@@ -102,7 +120,9 @@ ${place.modules.includes('memberships') ? '' : html`<p class="alert">${t('member
 <h2>${t('memberships.products')}</h2>
 <div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('labels.name')}</th><th scope="col">${t('labels.validity_kind')}</th><th scope="col">${t('labels.price')}</th><th scope="col">${t('memberships.onSale')}</th></tr></thead>
 <tbody>${products.map(
-      (p) => html`<tr><td>${p.name}${p.requiresApproval ? html` <small>(${t('memberships.approval')})</small>` : ''}</td><td>${validityText(request, p)}</td><td>${priceText(request, p)}</td>
+      (
+        p,
+      ) => html`<tr><td>${p.name}${p.requiresApproval ? html` <small>(${t('memberships.approval')})</small>` : ''}</td><td>${validityText(request, p)}</td><td>${priceText(request, p)}</td>
 <td><form method="post" action="/venues/${place.slug}/admin/memberships/products/${p.id}/${p.active ? 'off' : 'on'}" class="inline">${csrfField(request)}${p.active ? t('memberships.yes') : t('memberships.no')} <button class="link" type="submit">${p.active ? t('memberships.takeOff') : t('memberships.putOn')}</button></form></td></tr>`,
     )}</tbody></table></div>
 <details${state.product ? html` open` : ''}><summary>${t('memberships.newProduct')}</summary>
@@ -110,9 +130,19 @@ ${errorSummary(request, productForm)}
 <form method="post" action="/venues/${place.slug}/admin/memberships/products" novalidate>${csrfField(request)}
 ${input(request, productForm, 'name', { required: true })}
 ${textarea(request, productForm, 'description', { rows: 2 })}
-<div class="row">${select(request, productForm, 'validity_kind', VALIDITY_KINDS.map((k) => ({ value: k, label: t(`memberships.kind.${k}`) })))}
+<div class="row">${select(
+      request,
+      productForm,
+      'validity_kind',
+      VALIDITY_KINDS.map((k) => ({ value: k, label: t(`memberships.kind.${k}`) })),
+    )}
 ${input(request, productForm, 'validity_value', { hint: t('memberships.validityHint'), attrs: html` inputmode="numeric"` })}</div>
-<div class="row">${select(request, productForm, 'price_kind', PRICE_KINDS.map((k) => ({ value: k, label: t(`memberships.priceKind.${k}`) })))}
+<div class="row">${select(
+      request,
+      productForm,
+      'price_kind',
+      PRICE_KINDS.map((k) => ({ value: k, label: t(`memberships.priceKind.${k}`) })),
+    )}
 ${input(request, productForm, 'price', { attrs: html` inputmode="decimal"` })}${input(request, productForm, 'min_price', { attrs: html` inputmode="decimal"` })}</div>
 ${input(request, productForm, 'reminder_days', { attrs: html` inputmode="numeric"` })}
 <label class="check"><input type="checkbox" name="requires_approval" value="on"${productForm.values.requires_approval ? html` checked` : ''}> ${t('memberships.requiresApproval')}</label>
@@ -123,7 +153,9 @@ ${input(request, productForm, 'reminder_days', { attrs: html` inputmode="numeric
 <a class="button" href="/venues/${place.slug}/admin/memberships/export.csv">${t('memberships.export')}</a></form>
 <div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('team.person')}</th><th scope="col">${t('labels.product')}</th><th scope="col">${t('memberships.period')}</th><th scope="col">${t('keys.state')}</th><th scope="col"><span class="visually-hidden">${t('team.actions')}</span></th></tr></thead>
 <tbody>${members.map(
-      (m) => html`<tr><td>${m.name || m.email}${m.name ? html`<br><small>${m.email}</small>` : ''}</td><td>${m.productName}</td>
+      (
+        m,
+      ) => html`<tr><td>${m.name || m.email}${m.name ? html`<br><small>${m.email}</small>` : ''}</td><td>${m.productName}</td>
 <td>${m.startsOn} → ${m.endsOn ?? t('memberships.lifetime')}<br><small>${t(`memberships.method.${m.method}`)} ${formatEuros(m.amountCents, lang)}</small></td>
 <td>${t(`memberships.status.${m.status}`)}</td>
 <td>${m.status === 'pending_approval' ? html`<form method="post" action="/venues/${place.slug}/admin/memberships/${m.id}/approve" class="inline">${csrfField(request)}<button type="submit">${t('memberships.approve')}</button></form>` : ''}
@@ -135,19 +167,31 @@ ${m.status !== 'cancelled' ? html`<form method="post" action="/venues/${place.sl
 ${errorSummary(request, addForm)}
 <form method="post" action="/venues/${place.slug}/admin/memberships/add" novalidate>${csrfField(request)}
 ${input(request, addForm, 'email', { type: 'email', required: true })}
-${select(request, addForm, 'product', products.filter((p) => p.active).map((p) => ({ value: p.id, label: p.name })))}
-<div class="row">${select(request, addForm, 'method', MANUAL_METHODS.map((m) => ({ value: m, label: t(`memberships.method.${m}`) })))}
+${select(
+  request,
+  addForm,
+  'product',
+  products.filter((p) => p.active).map((p) => ({ value: p.id, label: p.name })),
+)}
+<div class="row">${select(
+      request,
+      addForm,
+      'method',
+      MANUAL_METHODS.map((m) => ({ value: m, label: t(`memberships.method.${m}`) })),
+    )}
 ${input(request, addForm, 'amount', { attrs: html` inputmode="decimal"` })}${input(request, addForm, 'starts_on', { type: 'date' })}</div>
 ${input(request, addForm, 'note')}
 <button type="submit">${t('memberships.add')}</button></form>
 
 <h2>${t('memberships.import')}</h2>
 <p class="hint">${t('memberships.importHint')}</p>
-${r
-  ? html`<div class="notice" role="status"><p>${t('memberships.importReport', { accepted: r.accepted.length, rejected: r.rejected.length })}</p>
+${
+  r
+    ? html`<div class="notice" role="status"><p>${t('memberships.importReport', { accepted: r.accepted.length, rejected: r.rejected.length })}</p>
 ${r.rejected.length ? html`<ul>${r.rejected.map((x) => html`<li>${t('memberships.line', { line: x.line })} : ${t(`import.${x.reason}`, x.params)}</li>`)}</ul>` : ''}
 ${!r.imported && r.accepted.length ? html`<form method="post" action="/venues/${place.slug}/admin/memberships/import" enctype="multipart/form-data">${csrfField(request)}<input type="hidden" name="apply" value="1"><textarea name="csv" hidden aria-hidden="true">${r.csv}</textarea><button type="submit">${t('memberships.importApply', { count: r.accepted.length })}</button></form>` : ''}</div>`
-  : ''}
+    : ''
+}
 ${errorSummary(request, importForm)}
 <form method="post" action="/venues/${place.slug}/admin/memberships/import" enctype="multipart/form-data">${csrfField(request)}
 <div class="field"><label for="file">${t('labels.file')}</label><input id="file" name="file" type="file" accept=".csv,text/csv"></div>
@@ -169,7 +213,9 @@ ${errorSummary(request, importForm)}
     const body = formBody(request);
     try {
       const p = await createMembershipProduct(db, actorOf(request), place.slug, body);
-      return adminPage(request, reply, place, { notice: request.ctx.t('memberships.productCreated', { name: p.name }) });
+      return adminPage(request, reply, place, {
+        notice: request.ctx.t('memberships.productCreated', { name: p.name }),
+      });
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
       return adminPage(request, reply, place, { product: { values: body, errors: error.fields } }, 422);
@@ -188,9 +234,15 @@ ${errorSummary(request, importForm)}
       productId: id,
       active: state === 'on',
       fields: {
-        name: product.name, description: product.description, validity_kind: product.validityKind, validity_value: String(product.validityValue),
-        price_kind: product.priceKind, price_cents: product.priceCents, min_price_cents: product.minPriceCents,
-        requires_approval: product.requiresApproval, reminder_days: String(product.reminderDays),
+        name: product.name,
+        description: product.description,
+        validity_kind: product.validityKind,
+        validity_value: String(product.validityValue),
+        price_kind: product.priceKind,
+        price_cents: product.priceCents,
+        min_price_cents: product.minPriceCents,
+        requires_approval: product.requiresApproval,
+        reminder_days: String(product.reminderDays),
       },
     });
     return reply.redirect(`/venues/${place.slug}/admin/memberships`, 303);
@@ -201,7 +253,15 @@ ${errorSummary(request, importForm)}
     if (!place) return reply;
     const body = formBody(request);
     try {
-      const m = await addMembership(db, config, actorOf(request), { slug: place.slug, email: body.email, productId: body.product, method: body.method, amount: body.amount, startsOn: body.starts_on, note: body.note });
+      const m = await addMembership(db, config, actorOf(request), {
+        slug: place.slug,
+        email: body.email,
+        productId: body.product,
+        method: body.method,
+        amount: body.amount,
+        startsOn: body.starts_on,
+        note: body.note,
+      });
       return adminPage(request, reply, place, { notice: request.ctx.t('memberships.added', { email: m.email }) });
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
@@ -216,7 +276,13 @@ ${errorSummary(request, importForm)}
     const actor = actorOf(request);
     if (action === 'cancel') await cancelMembership(db, actor, { slug: place.slug, membershipId: id });
     else if (action === 'approve') await approveMembership(db, config, actor, { slug: place.slug, membershipId: id });
-    else if (action === 'renew') await renewMembership(db, config, actor, { slug: place.slug, membershipId: id, method: formBody(request).method, amount: formBody(request).amount ?? '0' });
+    else if (action === 'renew')
+      await renewMembership(db, config, actor, {
+        slug: place.slug,
+        membershipId: id,
+        method: formBody(request).method,
+        amount: formBody(request).amount ?? '0',
+      });
     else throw new DomainError('not-found', 404, { what: 'page' });
     return reply.redirect(`/venues/${place.slug}/admin/memberships`, 303);
   });
@@ -227,7 +293,11 @@ ${errorSummary(request, importForm)}
     const body = formBody(request);
     const csv = Buffer.isBuffer(body.file) ? body.file.toString('utf8') : typeof body.csv === 'string' ? body.csv : '';
     try {
-      const report = await importMembers(db, config, actorOf(request), { slug: place.slug, csv, apply: body.apply === '1' });
+      const report = await importMembers(db, config, actorOf(request), {
+        slug: place.slug,
+        csv,
+        apply: body.apply === '1',
+      });
       return adminPage(request, reply, place, { importReport: { ...report, csv } });
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
@@ -269,7 +339,14 @@ ${errorSummary(request, importForm)}
         response: responses({
           200: Type.Object({
             items: Type.Array(
-              Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), product: Type.String(), startsOn: Type.String(), endsOn: Type.Union([Type.String(), Type.Null()]) }),
+              Type.Object({
+                id: Type.String(),
+                email: Type.String(),
+                name: Type.String(),
+                product: Type.String(),
+                startsOn: Type.String(),
+                endsOn: Type.Union([Type.String(), Type.Null()]),
+              }),
             ),
           }),
         }),
@@ -282,13 +359,27 @@ ${errorSummary(request, importForm)}
       const email = request.query.email?.trim().toLowerCase();
       let items;
       if (email) {
-        const person = await db.selectFrom('people').select('id').where((eb) => eb(eb.fn('lower', ['email']), '=', email)).executeTakeFirst();
+        const person = await db
+          .selectFrom('people')
+          .select('id')
+          .where((eb) => eb(eb.fn('lower', ['email']), '=', email))
+          .executeTakeFirst();
         items = person ? await validMembershipsOf(db, person.id, day, [place.id]) : [];
       } else {
-        items = (await membersOf(db, place.id, { status: 'active', limit: 5000 })).filter((m) => m.startsOn <= day && (m.endsOn === null || m.endsOn >= day));
+        items = (await membersOf(db, place.id, { status: 'active', limit: 5000 })).filter(
+          (m) => m.startsOn <= day && (m.endsOn === null || m.endsOn >= day),
+        );
       }
-      return { items: items.map((m) => ({ id: m.id, email: m.email, name: m.name, product: m.productName, startsOn: m.startsOn, endsOn: m.endsOn })) };
+      return {
+        items: items.map((m) => ({
+          id: m.id,
+          email: m.email,
+          name: m.name,
+          product: m.productName,
+          startsOn: m.startsOn,
+          endsOn: m.endsOn,
+        })),
+      };
     },
   );
-
 }

@@ -12,10 +12,21 @@ import { queueMail } from '../mail/queueMail.ts';
 export async function sendRenewalReminders(db: Db, config: Config): Promise<number> {
   const due = await db
     .selectFrom('memberships as m')
-    .innerJoin('membership_products as p', (j) => j.onRef('p.place_id', '=', 'm.place_id').onRef('p.id', '=', 'm.product_id'))
+    .innerJoin('membership_products as p', (j) =>
+      j.onRef('p.place_id', '=', 'm.place_id').onRef('p.id', '=', 'm.product_id'),
+    )
     .innerJoin('places as pl', 'pl.id', 'm.place_id')
     .innerJoin('people as pe', 'pe.id', 'm.person_id')
-    .select(['m.place_id', 'm.id', 'm.ends_on', 'p.name as product', 'pl.name as place', 'pl.slug', 'pe.email', 'pe.language'])
+    .select([
+      'm.place_id',
+      'm.id',
+      'm.ends_on',
+      'p.name as product',
+      'pl.name as place',
+      'pl.slug',
+      'pe.email',
+      'pe.language',
+    ])
     .where('m.status', '=', 'active')
     .where('m.reminder_sent_at', 'is', null)
     .where('p.reminder_days', '>', 0)
@@ -49,8 +60,22 @@ export async function sendRenewalReminders(db: Db, config: Config): Promise<numb
         .returning('id')
         .executeTakeFirst();
       if (!claimed) return;
-      const params = { place: r.place, product: r.product, until: r.ends_on!, link: `${config.baseUrl}/venues/${r.slug}#memberships` };
-      await queueMail(trx, { to: r.email, language: r.language, subject: translate(r.language, 'mail.renewal.subject', params), text: translate(r.language, 'mail.renewal.text', params) }, Boolean(config.smtpUrl));
+      const params = {
+        place: r.place,
+        product: r.product,
+        until: r.ends_on!,
+        link: `${config.baseUrl}/venues/${r.slug}#memberships`,
+      };
+      await queueMail(
+        trx,
+        {
+          to: r.email,
+          language: r.language,
+          subject: translate(r.language, 'mail.renewal.subject', params),
+          text: translate(r.language, 'mail.renewal.text', params),
+        },
+        Boolean(config.smtpUrl),
+      );
       sent++;
     });
   }

@@ -24,13 +24,22 @@ export async function updateMembershipProduct(
     await authorize(trx, actor, place.id, 'memberships.manage');
     const updated = await trx
       .updateTable('membership_products')
-      .set({ ...toProductColumns(fields), ...(input.active !== undefined ? { active: input.active } : {}), updated_at: sql<Date>`now()` })
+      .set({
+        ...toProductColumns(fields),
+        ...(input.active !== undefined ? { active: input.active } : {}),
+        updated_at: sql<Date>`now()`,
+      })
       .where('place_id', '=', place.id)
       .where('id', '=', input.productId)
       .returning('id')
       .executeTakeFirst();
     if (!updated) throw notFound('membership-product');
-    await audit(trx, actor, { placeId: place.id, action: 'membership-product.updated', subjectId: input.productId, data: { name: fields.name, active: input.active } });
+    await audit(trx, actor, {
+      placeId: place.id,
+      action: 'membership-product.updated',
+      subjectId: input.productId,
+      data: { name: fields.name, active: input.active },
+    });
     return (await findProduct(trx, place.id, input.productId))!;
   });
 }

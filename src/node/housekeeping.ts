@@ -36,8 +36,12 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
   const holds = setInterval(() => {
     void releaseExpiredOrders(db).catch((err) => logger.error({ err }, 'releasing expired holds failed'));
     void sendPendingRefunds(db, stripe).catch((err) => logger.error({ err }, 'sending refunds failed'));
-    void deliverWebhooks(db, { allowPrivate: config.webhooksAllowPrivate }).catch((err) => logger.error({ err }, 'delivering webhooks failed'));
-    void offerFreedPlaces(db, config).catch((err) => logger.error({ err }, 'offering freed places to waiting lists failed'));
+    void deliverWebhooks(db, { allowPrivate: config.webhooksAllowPrivate }).catch((err) =>
+      logger.error({ err }, 'delivering webhooks failed'),
+    );
+    void offerFreedPlaces(db, config).catch((err) =>
+      logger.error({ err }, 'offering freed places to waiting lists failed'),
+    );
   }, HOLDS_EVERY_MS);
   holds.unref();
   return () => {

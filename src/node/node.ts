@@ -15,7 +15,12 @@ import type Stripe from 'stripe';
 
 /** Opens the database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
 export async function openConfiguredDatabase(config: Config): Promise<Database> {
-  if (config.databaseUrl) return openDatabase({ url: config.databaseUrl, poolSize: config.dbPoolSize, preparedStatements: config.dbPreparedStatements });
+  if (config.databaseUrl)
+    return openDatabase({
+      url: config.databaseUrl,
+      poolSize: config.dbPoolSize,
+      preparedStatements: config.dbPreparedStatements,
+    });
   const dir = join(config.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
   return openDatabase({ dataDir: dir });

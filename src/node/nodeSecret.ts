@@ -7,7 +7,15 @@ import { randomToken } from '../shared/secrets.ts';
  * `on conflict do nothing` makes two processes starting together agree on the first one written.
  */
 export async function loadNodeSecret(db: Db): Promise<string> {
-  await db.insertInto('node_settings').values({ key: 'secret', value: randomToken(48) }).onConflict((oc) => oc.column('key').doNothing()).execute();
-  const row = await db.selectFrom('node_settings').select('value').where('key', '=', 'secret').executeTakeFirstOrThrow();
+  await db
+    .insertInto('node_settings')
+    .values({ key: 'secret', value: randomToken(48) })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
+  const row = await db
+    .selectFrom('node_settings')
+    .select('value')
+    .where('key', '=', 'secret')
+    .executeTakeFirstOrThrow();
   return row.value;
 }

@@ -82,7 +82,12 @@ after(async () => {
  * with the POST's whole answer. A GET /healthz goes first on the same connection, so the POST's
  * headers reach a node that has already accepted and served this connection.
  */
-function slowPost(path: string, headers: Record<string, string>, body: string, duringPause: () => Promise<void>): Promise<string> {
+function slowPost(
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+  duringPause: () => Promise<void>,
+): Promise<string> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
@@ -100,7 +105,12 @@ function slowPost(path: string, headers: Record<string, string>, body: string, d
       received += d.toString();
       if (posted || !received.includes('{"status":"ok"}')) return;
       posted = true;
-      const head = [`POST ${path} HTTP/1.1`, `host: ${url.host}`, `content-length: ${Buffer.byteLength(body)}`, 'connection: close']
+      const head = [
+        `POST ${path} HTTP/1.1`,
+        `host: ${url.host}`,
+        `content-length: ${Buffer.byteLength(body)}`,
+        'connection: close',
+      ]
         .concat(Object.entries(headers).map(([k, v]) => `${k}: ${v}`))
         .join('\r\n');
       const cut = Math.floor(body.length / 2);
@@ -137,15 +147,23 @@ describe('rezo serve', () => {
 
     // A login form posted slowly: the node is told to stop after the headers and before the end of the body.
     const page = await fetch(`${base}/login`);
-    const cookies = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookies = page.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
     const form = new URLSearchParams({ _csrf: csrf, email: 'late.visitor@example.org' }).toString();
     const child = running.child;
-    const answer = await slowPost('/login', { cookie: cookies, 'content-type': 'application/x-www-form-urlencoded' }, form, async () => {
-      await sleep(1000);
-      child.kill('SIGTERM');
-      await sleep(500);
-    });
+    const answer = await slowPost(
+      '/login',
+      { cookie: cookies, 'content-type': 'application/x-www-form-urlencoded' },
+      form,
+      async () => {
+        await sleep(1000);
+        child.kill('SIGTERM');
+        await sleep(500);
+      },
+    );
     const code = await running.exited;
     assert.match(answer, /^HTTP\/1\.1 200 /, `answer:\n${answer.slice(0, 300)}\nnode output:\n${running.output()}`);
     assert.match(answer, /late\.visitor@example\.org/);

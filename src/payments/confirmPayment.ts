@@ -31,16 +31,30 @@ export async function confirmPayment(
   /** The payment row when the caller already locked it (`FOR UPDATE`, whole row) in this transaction: one round trip less. */
   locked?: PaymentRow,
 ): Promise<ConfirmOutcome> {
-  const payment = locked && locked.id === paymentId ? locked : await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
+  const payment =
+    locked && locked.id === paymentId
+      ? locked
+      : await trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst();
   if (!payment) throw new Error(`payment ${paymentId} not found`);
-  if (payment.status === 'paid' || payment.status === 'refund_pending' || payment.status === 'refunded' || payment.status === 'partially_refunded') {
+  if (
+    payment.status === 'paid' ||
+    payment.status === 'refund_pending' ||
+    payment.status === 'refunded' ||
+    payment.status === 'partially_refunded'
+  ) {
     return 'already';
   }
   if (payment.status !== 'pending' && payment.status !== 'expired') return 'not_pending';
   // An expired payment that is paid anyway (the customer finished Checkout late) is still money
   // received: it is confirmed like any other, and its purpose decides whether it can be used.
   const amountOk = report.amountCents === payment.amount_cents && report.currency.toUpperCase() === payment.currency;
-  const paid: PaymentRow = { ...payment, status: 'paid', provider_payment_id: report.providerPaymentId, received_cents: report.amountCents, method: report.method ?? payment.method };
+  const paid: PaymentRow = {
+    ...payment,
+    status: 'paid',
+    provider_payment_id: report.providerPaymentId,
+    received_cents: report.amountCents,
+    method: report.method ?? payment.method,
+  };
   const outcome = amountOk ? await purposeOf(payment.purpose).apply(trx, paid, { config }) : 'cannot_apply';
   // The payment's new state, the refund when the money cannot be used, and the audit entry (as
   // audit() writes it, src/access/audit.ts): one statement.
@@ -60,6 +74,8 @@ export async function confirmPayment(
       select ${uuidv7()}::uuid, id, ${report.amountCents}::bigint, ${amountOk ? 'cannot_apply' : 'amount_mismatch'}, 'pending' from updated where ${refund})
     insert into audit_log (id, place_id, actor_person_id, actor_api_key_id, action, subject_id, data)
     values (${uuidv7()}::uuid, ${payment.place_id}::uuid, ${actorPerson}::uuid, ${actorKey}::uuid, ${refund ? 'payment.refund-queued' : 'payment.paid'}, ${payment.id}::uuid,
-      ${JSON.stringify({ purpose: payment.purpose, amount_cents: report.amountCents, provider: payment.provider })}::jsonb)`.execute(trx);
+      ${JSON.stringify({ purpose: payment.purpose, amount_cents: report.amountCents, provider: payment.provider })}::jsonb)`.execute(
+    trx,
+  );
   return outcome === 'applied' ? 'confirmed' : 'refunding';
 }

@@ -25,7 +25,12 @@ export async function handleStripeWebhook(
   if (!stripe || !config.stripeWebhookSecret) throw new DomainError('payments-disabled', 503);
   let event: Stripe.Event;
   try {
-    event = stripe.webhooks.constructEvent(input.rawBody, input.signature ?? '', config.stripeWebhookSecret, TOLERANCE_SECONDS);
+    event = stripe.webhooks.constructEvent(
+      input.rawBody,
+      input.signature ?? '',
+      config.stripeWebhookSecret,
+      TOLERANCE_SECONDS,
+    );
   } catch {
     throw new DomainError('webhook-signature', 400);
   }
@@ -47,12 +52,23 @@ export async function handleStripeWebhook(
     const payment = row.id ? (row as PaymentRow) : undefined;
     if (!recorded) return { result: 'duplicate', refundQueued: false };
     if (!payment) return { result: 'ignored', refundQueued: false };
-    if ((event.type === 'checkout.session.completed' || event.type === 'checkout.session.async_payment_succeeded') && session.payment_status === 'paid') {
-      const outcome = await confirmPayment(trx, config, SYSTEM, payment.id, {
-        providerPaymentId: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
-        amountCents: session.amount_total ?? 0,
-        currency: session.currency ?? '',
-      }, payment);
+    if (
+      (event.type === 'checkout.session.completed' || event.type === 'checkout.session.async_payment_succeeded') &&
+      session.payment_status === 'paid'
+    ) {
+      const outcome = await confirmPayment(
+        trx,
+        config,
+        SYSTEM,
+        payment.id,
+        {
+          providerPaymentId:
+            typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
+          amountCents: session.amount_total ?? 0,
+          currency: session.currency ?? '',
+        },
+        payment,
+      );
       return { result: 'processed', refundQueued: outcome === 'refunding' };
     }
     if (event.type === 'checkout.session.expired' || event.type === 'checkout.session.async_payment_failed') {

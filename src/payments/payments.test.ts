@@ -18,7 +18,10 @@ const refuse = new Set<string>();
 registerPurpose('test', {
   async apply(trx, payment) {
     if (refuse.has(payment.subject_id)) return 'cannot_apply';
-    await trx.insertInto('node_settings').values({ key: `applied:${payment.id}`, value: String(payment.amount_cents) }).execute();
+    await trx
+      .insertInto('node_settings')
+      .values({ key: `applied:${payment.id}`, value: String(payment.amount_cents) })
+      .execute();
     return 'applied';
   },
   returnPath: (payment) => `/test-return/${payment.subject_id}`,
@@ -42,7 +45,13 @@ beforeEach(() => {
 
 async function checkout(amountCents = 1500, placeId: string | null = null) {
   return startStripeCheckout(t.db, t.node.stripe, t.config, {
-    purpose: 'test', subjectId: uuidv7(), placeId, personId, amountCents, label: 'Test', language: 'fr',
+    purpose: 'test',
+    subjectId: uuidv7(),
+    placeId,
+    personId,
+    amountCents,
+    label: 'Test',
+    language: 'fr',
   });
 }
 
@@ -56,8 +65,10 @@ async function deliver(event: unknown, options: { secret?: string; timestamp?: n
   });
 }
 
-const paymentRow = (id: string) => t.db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-const appliedCount = async (id: string) => (await t.db.selectFrom('node_settings').select('key').where('key', '=', `applied:${id}`).execute()).length;
+const paymentRow = (id: string) =>
+  t.db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const appliedCount = async (id: string) =>
+  (await t.db.selectFrom('node_settings').select('key').where('key', '=', `applied:${id}`).execute()).length;
 const sessionOf = async (id: string) => (await paymentRow(id)).provider_session_id!;
 
 describe('Stripe Checkout', () => {
@@ -70,7 +81,9 @@ describe('Stripe Checkout', () => {
     const session = fake.sessions.get(row.provider_session_id!)!;
     assert.equal(session.amount_total, 2500);
     assert.equal(session.metadata.rezo_payment_id, paymentId);
-    const call = fake.requests.find((r) => r.path === '/v1/checkout/sessions' && r.idempotencyKey === `checkout-${paymentId}`);
+    const call = fake.requests.find(
+      (r) => r.path === '/v1/checkout/sessions' && r.idempotencyKey === `checkout-${paymentId}`,
+    );
     assert.ok(call, 'the session call carries the idempotency key');
     assert.equal(call.account, null, 'a federation payment goes to the platform account');
   });
@@ -78,7 +91,10 @@ describe('Stripe Checkout', () => {
   test('a venue payment goes to the venue connected account; a venue without one is refused', async () => {
     const admin = await ensurePerson(t.db, 'venue-admin@example.org', 'fr');
     const place = await createPlace(t.db, SYSTEM, { slug: 'pay-venue', name: 'Pay venue' }, admin.id);
-    await assert.rejects(checkout(1000, place.id), (e: unknown) => e instanceof DomainError && e.code === 'payments-not-set-up');
+    await assert.rejects(
+      checkout(1000, place.id),
+      (e: unknown) => e instanceof DomainError && e.code === 'payments-not-set-up',
+    );
     await t.db.updateTable('places').set({ stripe_account_id: 'acct_123test' }).where('id', '=', place.id).execute();
     const { paymentId } = await checkout(1000, place.id);
     const session = fake.sessions.get(await sessionOf(paymentId))!;
@@ -87,11 +103,27 @@ describe('Stripe Checkout', () => {
 
   test('when Stripe is down the person gets a 503 and the payment is marked failed, not left pending', async () => {
     fake.failNext = 10;
-    const before = await t.db.selectFrom('payments').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
-    await assert.rejects(checkout(700), (e: unknown) => e instanceof DomainError && e.code === 'payment-provider-unavailable' && e.status === 503);
-    const after_ = await t.db.selectFrom('payments').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
+    const before = await t.db
+      .selectFrom('payments')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    await assert.rejects(
+      checkout(700),
+      (e: unknown) => e instanceof DomainError && e.code === 'payment-provider-unavailable' && e.status === 503,
+    );
+    const after_ = await t.db
+      .selectFrom('payments')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
     assert.equal(Number(after_.n), Number(before.n));
-    const failed = await t.db.selectFrom('payments').select('id').where('status', '=', 'failed').where('amount_cents', '=', 700).execute();
+    const failed = await t.db
+      .selectFrom('payments')
+      .select('id')
+      .where('status', '=', 'failed')
+      .where('amount_cents', '=', 700)
+      .execute();
     assert.equal(failed.length, 1);
   });
 });
@@ -107,7 +139,9 @@ describe('webhooks', () => {
     assert.equal(again.statusCode, 200);
     assert.equal(again.json().result, 'duplicate');
     // Stripe may also send a second, different event for the same session.
-    const other = await deliver(fake.event('checkout.session.async_payment_succeeded', fake.sessions.get(await sessionOf(paymentId))));
+    const other = await deliver(
+      fake.event('checkout.session.async_payment_succeeded', fake.sessions.get(await sessionOf(paymentId))),
+    );
     assert.equal(other.statusCode, 200);
     const row = await paymentRow(paymentId);
     assert.equal(row.status, 'paid');
@@ -131,17 +165,27 @@ describe('webhooks', () => {
     assert.equal(await appliedCount(paymentId), 1);
   });
 
-  test('many concurrent deliveries of distinct events for one payment apply it exactly once', { skip: !onPostgres && 'needs PostgreSQL for real concurrency' }, async () => {
-    const { paymentId } = await checkout(1200);
-    const session = await sessionOf(paymentId);
-    fake.complete(session);
-    const events = Array.from({ length: 20 }, () => fake.event('checkout.session.completed', fake.sessions.get(session)));
-    const results = await Promise.all(events.map((e) => deliver(e)));
-    assert.ok(results.every((r) => r.statusCode === 200));
-    assert.equal(await appliedCount(paymentId), 1);
-    const stored = await t.db.selectFrom('payment_events').select('event_id').where('payment_id', '=', paymentId).execute();
-    assert.equal(stored.length, 20);
-  });
+  test(
+    'many concurrent deliveries of distinct events for one payment apply it exactly once',
+    { skip: !onPostgres && 'needs PostgreSQL for real concurrency' },
+    async () => {
+      const { paymentId } = await checkout(1200);
+      const session = await sessionOf(paymentId);
+      fake.complete(session);
+      const events = Array.from({ length: 20 }, () =>
+        fake.event('checkout.session.completed', fake.sessions.get(session)),
+      );
+      const results = await Promise.all(events.map((e) => deliver(e)));
+      assert.ok(results.every((r) => r.statusCode === 200));
+      assert.equal(await appliedCount(paymentId), 1);
+      const stored = await t.db
+        .selectFrom('payment_events')
+        .select('event_id')
+        .where('payment_id', '=', paymentId)
+        .execute();
+      assert.equal(stored.length, 20);
+    },
+  );
 
   test('a bad, stale or missing signature is refused with 400 and nothing is written', async () => {
     const { paymentId } = await checkout(1300);
@@ -150,17 +194,30 @@ describe('webhooks', () => {
       await deliver(event, { secret: 'whsec_wrong' }),
       await deliver(event, { timestamp: Math.floor(Date.now() / 1000) - 3600 }),
       await deliver(event, { signature: 't=1,v1=deadbeef' }),
-      await t.app.inject({ method: 'POST', url: '/webhooks/stripe', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(event) }),
+      await t.app.inject({
+        method: 'POST',
+        url: '/webhooks/stripe',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(event),
+      }),
     ];
     for (const r of cases) {
       assert.equal(r.statusCode, 400);
       assert.equal(r.json().type, `${t.config.baseUrl}/problems/webhook-signature`);
     }
     assert.equal((await paymentRow(paymentId)).status, 'pending');
-    assert.equal((await t.db.selectFrom('payment_events').select('event_id').where('event_id', '=', event.id).execute()).length, 0);
+    assert.equal(
+      (await t.db.selectFrom('payment_events').select('event_id').where('event_id', '=', event.id).execute()).length,
+      0,
+    );
     // A body altered after signing is refused too.
     const { payload, signature } = fake.signed(event);
-    const tampered = await t.app.inject({ method: 'POST', url: '/webhooks/stripe', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: payload.replace('"amount_total":1300', '"amount_total":13') });
+    const tampered = await t.app.inject({
+      method: 'POST',
+      url: '/webhooks/stripe',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+      payload: payload.replace('"amount_total":1300', '"amount_total":13'),
+    });
     assert.equal(tampered.statusCode, 400);
   });
 
@@ -188,7 +245,11 @@ describe('money is never kept unapplied', () => {
     await new Promise((r) => setTimeout(r, 50));
     const failed = await sendPendingRefunds(t.db, t.node.stripe);
     assert.equal(failed.succeeded, 0);
-    const refundRow = await t.db.selectFrom('refunds').selectAll().where('payment_id', '=', paymentId).executeTakeFirstOrThrow();
+    const refundRow = await t.db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('payment_id', '=', paymentId)
+      .executeTakeFirstOrThrow();
     assert.equal(refundRow.status, 'pending');
     assert.ok(refundRow.attempts >= 1 && refundRow.error, 'the failure is recorded');
     fake.failNext = 0;
@@ -230,10 +291,23 @@ describe('browser return', () => {
   test('without Stripe settings the webhook answers 503 and online checkout is refused', async () => {
     const off = await createTestNode();
     try {
-      const r = await off.app.inject({ method: 'POST', url: '/webhooks/stripe', headers: { 'content-type': 'application/json' }, payload: '{}' });
+      const r = await off.app.inject({
+        method: 'POST',
+        url: '/webhooks/stripe',
+        headers: { 'content-type': 'application/json' },
+        payload: '{}',
+      });
       assert.equal(r.statusCode, 503);
       await assert.rejects(
-        startStripeCheckout(off.db, off.node.stripe, off.config, { purpose: 'test', subjectId: uuidv7(), placeId: null, personId: null, amountCents: 100, label: 'x', language: 'fr' }),
+        startStripeCheckout(off.db, off.node.stripe, off.config, {
+          purpose: 'test',
+          subjectId: uuidv7(),
+          placeId: null,
+          personId: null,
+          amountCents: 100,
+          label: 'x',
+          language: 'fr',
+        }),
         (e: unknown) => e instanceof DomainError && e.code === 'payments-disabled',
       );
       await sql`select 1`.execute(off.db);

@@ -29,16 +29,27 @@ export interface QueueRefundInput {
  * so their refund is recorded as done at once. A module that already authorised its own action (a
  * cancellation) calls it as SYSTEM; a person or key needs `till` on the venue.
  */
-export async function queueRefund(db: Db, actor: Actor, input: QueueRefundInput): Promise<{ refundId: string; amountCents: number } | null> {
+export async function queueRefund(
+  db: Db,
+  actor: Actor,
+  input: QueueRefundInput,
+): Promise<{ refundId: string; amountCents: number } | null> {
   const errors = new FieldErrors();
   if (!isUuid(input.paymentId)) errors.add('paymentId', 'choice');
   const explicit = input.amountCents !== undefined;
-  if (explicit && !(Number.isSafeInteger(input.amountCents) && (input.amountCents as number) > 0)) errors.add('amountCents', 'invalid');
+  if (explicit && !(Number.isSafeInteger(input.amountCents) && (input.amountCents as number) > 0))
+    errors.add('amountCents', 'invalid');
   if (!/^[a-z_]{2,40}$/.test(input.reason)) errors.add('reason', 'format');
-  if (input.settledAs !== undefined && !/^[a-z_]{2,20}:[A-Za-z0-9_:-]{1,100}$/.test(input.settledAs)) errors.add('settledAs', 'format');
+  if (input.settledAs !== undefined && !/^[a-z_]{2,20}:[A-Za-z0-9_:-]{1,100}$/.test(input.settledAs))
+    errors.add('settledAs', 'format');
   errors.throwIfAny();
   return inTransaction(db, async (trx) => {
-    const payment = await trx.selectFrom('payments').selectAll().where('id', '=', input.paymentId).forUpdate().executeTakeFirst();
+    const payment = await trx
+      .selectFrom('payments')
+      .selectAll()
+      .where('id', '=', input.paymentId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!payment) throw notFound('payment');
     if (actor.kind !== 'system') {
       // A federation payment (no venue) is refunded by the node's operators only.
@@ -67,7 +78,11 @@ export async function queueRefund(db: Db, actor: Actor, input: QueueRefundInput)
     await trx
       .insertInto('refunds')
       .values({
-        id: refundId, payment_id: payment.id, amount_cents: amountCents, reason: input.reason, status: byHand ? 'succeeded' : 'pending',
+        id: refundId,
+        payment_id: payment.id,
+        amount_cents: amountCents,
+        reason: input.reason,
+        status: byHand ? 'succeeded' : 'pending',
         ...(byHand ? { succeeded_at: sql<Date>`now()` } : {}),
         ...(settled ? { provider_refund_id: input.settledAs } : {}),
       })
@@ -75,14 +90,23 @@ export async function queueRefund(db: Db, actor: Actor, input: QueueRefundInput)
     const fullyBack = amountCents === left;
     await trx
       .updateTable('payments')
-      .set({ status: byHand ? (fullyBack ? 'refunded' : 'partially_refunded') : 'refund_pending', updated_at: sql<Date>`now()` })
+      .set({
+        status: byHand ? (fullyBack ? 'refunded' : 'partially_refunded') : 'refund_pending',
+        updated_at: sql<Date>`now()`,
+      })
       .where('id', '=', payment.id)
       .execute();
     await audit(trx, actor, {
       placeId: payment.place_id,
       action: 'payment.refund-queued',
       subjectId: payment.id,
-      data: { refund_id: refundId, amount_cents: amountCents, reason: input.reason, provider: payment.provider, ...(settled ? { settled_as: input.settledAs } : {}) },
+      data: {
+        refund_id: refundId,
+        amount_cents: amountCents,
+        reason: input.reason,
+        provider: payment.provider,
+        ...(settled ? { settled_as: input.settledAs } : {}),
+      },
     });
     return { refundId, amountCents };
   });

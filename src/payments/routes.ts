@@ -12,14 +12,22 @@ export async function paymentRoutes(app: ModuleApp, { deps }: ModuleOptions) {
   // (this parser is registered inside this plugin only, so other routes still get parsed JSON).
   await app.register(async (scope) => {
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 1_048_576 }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 1_048_576 }, (_req, body, done) =>
+      done(null, body),
+    );
     scope.post('/webhooks/stripe', { config: { csrf: false } }, async (request, reply) => {
       const signature = request.headers['stripe-signature'];
       if (!Buffer.isBuffer(request.body)) throw new DomainError('bad-request', 400);
-      const { result, refundQueued } = await handleStripeWebhook(db, stripe, config, { rawBody: request.body, signature: typeof signature === 'string' ? signature : undefined });
+      const { result, refundQueued } = await handleStripeWebhook(db, stripe, config, {
+        rawBody: request.body,
+        signature: typeof signature === 'string' ? signature : undefined,
+      });
       // A refund queued by this event goes out after its transaction committed (the others are
       // retried by the housekeeping every 30 s).
-      if (refundQueued) setImmediate(() => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')));
+      if (refundQueued)
+        setImmediate(
+          () => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')),
+        );
       return reply.send({ received: true, result });
     });
   });
@@ -27,10 +35,16 @@ export async function paymentRoutes(app: ModuleApp, { deps }: ModuleOptions) {
   app.get('/payments/:id/return', async (request, reply) => {
     const { id } = request.params as { id: string };
     const { status, returnPath } = await syncCheckoutReturn(db, stripe, config, id);
-    if (status === 'refund_pending') setImmediate(() => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')));
+    if (status === 'refund_pending')
+      setImmediate(
+        () => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')),
+      );
     // The query goes before any #fragment, or the browser would keep it out of the request.
     const [path = '/', fragment] = returnPath.split('#');
     const separator = path.includes('?') ? '&' : '?';
-    return reply.redirect(`${path}${separator}payment=${encodeURIComponent(status)}${fragment ? `#${fragment}` : ''}`, 303);
+    return reply.redirect(
+      `${path}${separator}payment=${encodeURIComponent(status)}${fragment ? `#${fragment}` : ''}`,
+      303,
+    );
   });
 }

@@ -11,13 +11,24 @@ const BATCH_SIZE = 20;
  * repeats the same refund, never a second one. On-site payments are refunded by hand at the venue:
  * their refunds are marked succeeded when queued by the venue (see refundPayment).
  */
-export async function sendPendingRefunds(db: Db, stripe: Stripe | null): Promise<{ succeeded: number; failed: number }> {
+export async function sendPendingRefunds(
+  db: Db,
+  stripe: Stripe | null,
+): Promise<{ succeeded: number; failed: number }> {
   if (!stripe) return { succeeded: 0, failed: 0 };
   const pending = await db
     .selectFrom('refunds')
     .innerJoin('payments', 'payments.id', 'refunds.payment_id')
     .leftJoin('places', 'places.id', 'payments.place_id')
-    .select(['refunds.id', 'refunds.amount_cents', 'refunds.attempts', 'payments.id as payment_id', 'payments.provider_payment_id', 'payments.received_cents as paid_cents', 'places.stripe_account_id'])
+    .select([
+      'refunds.id',
+      'refunds.amount_cents',
+      'refunds.attempts',
+      'payments.id as payment_id',
+      'payments.provider_payment_id',
+      'payments.received_cents as paid_cents',
+      'places.stripe_account_id',
+    ])
     .where('refunds.status', '=', 'pending')
     .where('payments.provider', '=', 'stripe')
     .orderBy('refunds.created_at')
@@ -35,7 +46,13 @@ export async function sendPendingRefunds(db: Db, stripe: Stripe | null): Promise
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('refunds')
-          .set({ status: 'succeeded', provider_refund_id: refund.id, succeeded_at: sql<Date>`now()`, attempts: r.attempts + 1, error: null })
+          .set({
+            status: 'succeeded',
+            provider_refund_id: refund.id,
+            succeeded_at: sql<Date>`now()`,
+            attempts: r.attempts + 1,
+            error: null,
+          })
           .where('id', '=', r.id)
           .execute();
         const total = await trx
@@ -46,7 +63,10 @@ export async function sendPendingRefunds(db: Db, stripe: Stripe | null): Promise
           .executeTakeFirstOrThrow();
         await trx
           .updateTable('payments')
-          .set({ status: Number(total.n) >= (r.paid_cents ?? 0) ? 'refunded' : 'partially_refunded', updated_at: sql<Date>`now()` })
+          .set({
+            status: Number(total.n) >= (r.paid_cents ?? 0) ? 'refunded' : 'partially_refunded',
+            updated_at: sql<Date>`now()`,
+          })
           .where('id', '=', r.payment_id)
           .execute();
       });

@@ -27,9 +27,15 @@ export interface CheckoutInput {
  * Stripe is called, and its id is the idempotency key: a retried call never opens a second session.
  * When Stripe cannot be reached the payment is marked failed and the person told so (503).
  */
-export async function startStripeCheckout(db: Db, stripe: Stripe | null, config: Config, input: CheckoutInput): Promise<{ paymentId: string; url: string }> {
+export async function startStripeCheckout(
+  db: Db,
+  stripe: Stripe | null,
+  config: Config,
+  input: CheckoutInput,
+): Promise<{ paymentId: string; url: string }> {
   if (!stripe) throw new DomainError('payments-disabled', 503);
-  if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0) throw new DomainError('validation', 422, {}, [{ field: 'amount', message: 'range' }]);
+  if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0)
+    throw new DomainError('validation', 422, {}, [{ field: 'amount', message: 'range' }]);
   const paymentId = uuidv7();
   // One statement (no transaction round trips): the payment row is written only when the venue has a
   // connected account, whose id comes back with it.
@@ -46,13 +52,24 @@ export async function startStripeCheckout(db: Db, stripe: Stripe | null, config:
     if (!rows[0]) throw new DomainError('payments-not-set-up', 409);
     account = rows[0].stripe_account_id;
   } else {
-    await sql`insert into payments (id, purpose, subject_id, provider, amount_cents, person_id, status, metadata, place_id) values (${values}, null)`.execute(db);
+    await sql`insert into payments (id, purpose, subject_id, provider, amount_cents, person_id, status, metadata, place_id) values (${values}, null)`.execute(
+      db,
+    );
   }
   try {
     const session = await stripe.checkout.sessions.create(
       {
         mode: 'payment',
-        line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: input.amountCents, product_data: { name: input.label.slice(0, 250) } } }],
+        line_items: [
+          {
+            quantity: 1,
+            price_data: {
+              currency: 'eur',
+              unit_amount: input.amountCents,
+              product_data: { name: input.label.slice(0, 250) },
+            },
+          },
+        ],
         client_reference_id: paymentId,
         metadata: { rezo_payment_id: paymentId, purpose: input.purpose },
         payment_intent_data: { metadata: { rezo_payment_id: paymentId } },

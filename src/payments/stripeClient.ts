@@ -14,6 +14,12 @@ export function createStripe(config: Config): Stripe | null {
     timeout: 15_000,
     telemetry: false,
     appInfo: { name: 'Rezo', url: 'https://rezo.localhost' },
-    ...(api ? { host: api.hostname, port: Number(api.port || (api.protocol === 'https:' ? 443 : 80)), protocol: api.protocol.replace(':', '') as 'http' | 'https' } : {}),
+    ...(api
+      ? {
+          host: api.hostname,
+          port: Number(api.port || (api.protocol === 'https:' ? 443 : 80)),
+          protocol: api.protocol.replace(':', '') as 'http' | 'https',
+        }
+      : {}),
   });
 }

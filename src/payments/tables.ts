@@ -1,7 +1,14 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CreatedAt, NullableTimestamp } from '../db/schema.ts';
 
-export type PaymentStatus = 'pending' | 'paid' | 'failed' | 'expired' | 'refund_pending' | 'refunded' | 'partially_refunded';
+export type PaymentStatus =
+  | 'pending'
+  | 'paid'
+  | 'failed'
+  | 'expired'
+  | 'refund_pending'
+  | 'refunded'
+  | 'partially_refunded';
 export type PaymentProvider = 'stripe' | 'on_site' | 'wallet';
 
 export interface PaymentsTable {

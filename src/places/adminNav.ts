@@ -3,7 +3,11 @@ import { html, type Html } from '../http/html.ts';
 import type { Place } from './places.ts';
 
 /** Heading and tabs of a venue's admin pages. Other modules add their tab here. */
-export function adminNav(request: FastifyRequest, place: Place, current: 'settings' | 'team' | 'keys' | 'events' | 'memberships' | 'webhooks' | 'devices' | 'till' | 'closures'): Html {
+export function adminNav(
+  request: FastifyRequest,
+  place: Place,
+  current: 'settings' | 'team' | 'keys' | 'events' | 'memberships' | 'webhooks' | 'devices' | 'till' | 'closures',
+): Html {
   const { t } = request.ctx;
   const tab = (id: typeof current, href: string) =>
     html`<li><a href="${href}"${id === current ? html` aria-current="page"` : ''}>${t(`admin.tabs.${id}`)}</a></li>`;

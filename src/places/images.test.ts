@@ -46,8 +46,24 @@ function png(width: number, height: number): Buffer {
 
 /** The markers of a baseline JPEG up to its frame header (enough for any decoder to read its size). */
 function jpeg(width: number, height: number): Buffer {
-  const app0 = Buffer.from([0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
-  const sof0 = Buffer.from([0xff, 0xc0, 0x00, 0x0b, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x01, 0x01, 0x11, 0x00]);
+  const app0 = Buffer.from([
+    0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+  ]);
+  const sof0 = Buffer.from([
+    0xff,
+    0xc0,
+    0x00,
+    0x0b,
+    0x08,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    0x01,
+    0x01,
+    0x11,
+    0x00,
+  ]);
   return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, sof0, Buffer.from([0xff, 0xd9])]);
 }
 
@@ -65,9 +81,16 @@ describe('uploading venue images', () => {
     assert.equal(r.headers.location, '/venues/la-friche/admin');
     const place = await placeRow();
     assert.ok(place.logo_media_id);
-    const media = await t.db.selectFrom('media').selectAll().where('id', '=', place.logo_media_id).executeTakeFirstOrThrow();
+    const media = await t.db
+      .selectFrom('media')
+      .selectAll()
+      .where('id', '=', place.logo_media_id)
+      .executeTakeFirstOrThrow();
     assert.equal(media.place_id, place.id);
-    assert.deepEqual([media.content_type, media.width, media.height, media.byte_size], ['image/png', 3, 2, bytes.length]);
+    assert.deepEqual(
+      [media.content_type, media.width, media.height, media.byte_size],
+      ['image/png', 3, 2, bytes.length],
+    );
     const served = await t.client().get(`/media/${place.logo_media_id}`);
     assert.equal(served.statusCode, 200);
     assert.equal(served.headers['content-type'], 'image/png');
@@ -75,7 +98,10 @@ describe('uploading venue images', () => {
     assert.deepEqual(served.rawPayload, bytes);
     const publicPage = await t.client().get('/venues/la-friche');
     assert.match(publicPage.body, new RegExp(`<img class="logo" src="/media/${place.logo_media_id}"`));
-    assert.equal((await t.client().get('/api/v1/venues/la-friche')).json().logoUrl, `${t.config.baseUrl}/media/${place.logo_media_id}`);
+    assert.equal(
+      (await t.client().get('/api/v1/venues/la-friche')).json().logoUrl,
+      `${t.config.baseUrl}/media/${place.logo_media_id}`,
+    );
   });
 
   test('the type comes from the bytes, not from the name or the declared type', async () => {
@@ -83,7 +109,11 @@ describe('uploading venue images', () => {
     const r = await upload(admin, 'cover', 'cover.png', 'image/png', bytes);
     assert.equal(r.statusCode, 303, r.body);
     const place = await placeRow();
-    const media = await t.db.selectFrom('media').selectAll().where('id', '=', place.cover_media_id!).executeTakeFirstOrThrow();
+    const media = await t.db
+      .selectFrom('media')
+      .selectAll()
+      .where('id', '=', place.cover_media_id!)
+      .executeTakeFirstOrThrow();
     assert.deepEqual([media.content_type, media.width, media.height], ['image/jpeg', 640, 480]);
     const served = await t.client().get(`/media/${place.cover_media_id}`);
     assert.equal(served.headers['content-type'], 'image/jpeg');
@@ -127,7 +157,10 @@ describe('uploading venue images', () => {
   test('the use case checks size and type itself, whoever calls it', async () => {
     const beforeMedia = await mediaIds();
     const refuse = async (bytes: Uint8Array, message: string) =>
-      assert.rejects(uploadPlaceImage(t.db, SYSTEM, { slug: 'la-friche', kind: 'cover', bytes, maxBytes: 100 }), (e: unknown) => e instanceof DomainError && e.fields[0]?.message === message);
+      assert.rejects(
+        uploadPlaceImage(t.db, SYSTEM, { slug: 'la-friche', kind: 'cover', bytes, maxBytes: 100 }),
+        (e: unknown) => e instanceof DomainError && e.fields[0]?.message === message,
+      );
     await refuse(Buffer.concat([png(1, 1), Buffer.alloc(100)]), 'file-too-large');
     await refuse(new Uint8Array(), 'required');
     await refuse(Buffer.from('GIF8'), 'image-type');
@@ -150,24 +183,42 @@ describe('uploading venue images', () => {
 });
 
 describe('uploads at the same moment', () => {
-  test('several logos sent at once leave exactly one logo and no orphan image', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
-    for (let round = 0; round < 5; round++) {
-      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => upload(admin, 'logo', `logo${i}.png`, 'image/png', png(i + 1, 1))));
-      assert.deepEqual(results.map((r) => r.statusCode), Array(6).fill(303));
-      const place = await placeRow();
-      const stored = await t.db.selectFrom('media').select('id').where('place_id', '=', place.id).execute();
-      assert.deepEqual(stored.map((m) => m.id).sort(), [place.logo_media_id, place.cover_media_id].filter(Boolean).sort(), `round ${round}`);
-    }
-  });
+  test(
+    'several logos sent at once leave exactly one logo and no orphan image',
+    { skip: !onPostgres && 'needs PostgreSQL' },
+    async () => {
+      for (let round = 0; round < 5; round++) {
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => upload(admin, 'logo', `logo${i}.png`, 'image/png', png(i + 1, 1))),
+        );
+        assert.deepEqual(
+          results.map((r) => r.statusCode),
+          Array(6).fill(303),
+        );
+        const place = await placeRow();
+        const stored = await t.db.selectFrom('media').select('id').where('place_id', '=', place.id).execute();
+        assert.deepEqual(
+          stored.map((m) => m.id).sort(),
+          [place.logo_media_id, place.cover_media_id].filter(Boolean).sort(),
+          `round ${round}`,
+        );
+      }
+    },
+  );
 });
 
 describe('sniffing images', () => {
   test('recognises PNG, JPEG, GIF and WebP by their bytes, and nothing else', () => {
     assert.deepEqual(sniffImage(png(5, 7)), { contentType: 'image/png', width: 5, height: 7 });
     assert.deepEqual(sniffImage(jpeg(300, 200)), { contentType: 'image/jpeg', width: 300, height: 200 });
-    assert.deepEqual(sniffImage(Buffer.from('GIF89a\x02\x00\x03\x00\x00\x00', 'latin1')), { contentType: 'image/gif', width: 2, height: 3 });
+    assert.deepEqual(sniffImage(Buffer.from('GIF89a\x02\x00\x03\x00\x00\x00', 'latin1')), {
+      contentType: 'image/gif',
+      width: 2,
+      height: 3,
+    });
     assert.equal(sniffImage(Buffer.from('RIFF\0\0\0\0WEBPVP8 ', 'latin1'))?.contentType, 'image/webp');
-    for (const bad of ['<svg/>', '<html>', '', '\x89PNG', 'RIFF\0\0\0\0WAVEfmt ']) assert.equal(sniffImage(Buffer.from(bad, 'latin1')), null, JSON.stringify(bad));
+    for (const bad of ['<svg/>', '<html>', '', '\x89PNG', 'RIFF\0\0\0\0WAVEfmt '])
+      assert.equal(sniffImage(Buffer.from(bad, 'latin1')), null, JSON.stringify(bad));
   });
 
   test('a JPEG whose markers run past the end does not throw', () => {
@@ -176,7 +227,10 @@ describe('sniffing images', () => {
     const badLength = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
     assert.equal(sniffImage(badLength)?.contentType, 'image/jpeg');
     // A frame header cut short: its size bytes are beyond the end.
-    const shortFrame = Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.from([0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x10, 0x00, 0x10, 0x01])]);
+    const shortFrame = Buffer.concat([
+      Buffer.from([0xff, 0xd8]),
+      Buffer.from([0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x10, 0x00, 0x10, 0x01]),
+    ]);
     assert.doesNotThrow(() => sniffImage(shortFrame));
   });
 });

@@ -108,7 +108,19 @@ function isHttpUrl(value: string): boolean {
 }
 
 /** Slugs: lowercase letters, digits and single hyphens, 2 to 60 characters; some are reserved for routes. */
-const RESERVED_SLUGS = new Set(['new', 'admin', 'api', 'embed', 'agenda', 'login', 'logout', 'account', 'dev', 'media', 'static']);
+const RESERVED_SLUGS = new Set([
+  'new',
+  'admin',
+  'api',
+  'embed',
+  'agenda',
+  'login',
+  'logout',
+  'account',
+  'dev',
+  'media',
+  'static',
+]);
 export function checkSlug(errors: FieldErrors, field: string, raw: unknown): string {
   const slug = text(raw).toLowerCase();
   if (!slug) errors.add(field, 'required');

@@ -19,7 +19,15 @@ after(() => t.close());
 
 /** The whole row of a place, to prove that a refused change wrote nothing. */
 const placeRow = (slug: string) => t.db.selectFrom('places').selectAll().where('slug', '=', slug).executeTakeFirst();
-const countPlaces = async () => Number((await t.db.selectFrom('places').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+const countPlaces = async () =>
+  Number(
+    (
+      await t.db
+        .selectFrom('places')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 
 /** The fields a 422 problem names, with their codes: "name:required". */
@@ -62,7 +70,12 @@ describe('creating a venue', () => {
     const form = await c.get('/venues/new');
     assert.equal(form.statusCode, 200);
     assert.match(form.body, /name="slug"/);
-    const r = await c.postForm('/venues/new', { name: 'Téat Champ Fleuri', slug: '', city: 'Saint-Denis', modules: ['agenda', 'ticketing'] });
+    const r = await c.postForm('/venues/new', {
+      name: 'Téat Champ Fleuri',
+      slug: '',
+      city: 'Saint-Denis',
+      modules: ['agenda', 'ticketing'],
+    });
     assert.equal(r.statusCode, 303, r.body);
     assert.equal(r.headers.location, '/venues/teat-champ-fleuri/admin?created=1');
     const row = await placeRow('teat-champ-fleuri');
@@ -75,12 +88,21 @@ describe('creating a venue', () => {
     assert.equal(settings.statusCode, 200);
     assert.match(settings.body, /Le lieu est créé/);
     const audit = await t.db.selectFrom('audit_log').select('action').where('place_id', '=', row.id).execute();
-    assert.deepEqual(audit.map((a) => a.action), ['place.created']);
+    assert.deepEqual(
+      audit.map((a) => a.action),
+      ['place.created'],
+    );
   });
 
   test('the API creates the venue (201, Location) and makes its creator admin', async () => {
     const c = await t.loginAs('api-creator@example.org');
-    const r = await c.api('POST', '/api/v1/venues', { slug: 'la-ravine', name: 'La Ravine', latitude: -21.1, longitude: 55.5, modules: [] });
+    const r = await c.api('POST', '/api/v1/venues', {
+      slug: 'la-ravine',
+      name: 'La Ravine',
+      latitude: -21.1,
+      longitude: 55.5,
+      modules: [],
+    });
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(r.headers.location, '/api/v1/venues/la-ravine');
     const venue = r.json();
@@ -115,7 +137,15 @@ describe('creating a venue', () => {
     }
     const tooLong = await c.api('POST', '/api/v1/venues', { slug: 'x'.repeat(61), name: 'Un lieu' });
     assert.deepEqual(faults(tooLong.body), ['slug:too-long']);
-    assert.deepEqual(await useCaseFaults(() => createPlace(t.db, personActor('00000000-0000-7000-8000-000000000000'), { slug: 'x'.repeat(61), name: 'Un lieu' })), ['slug:slug']);
+    assert.deepEqual(
+      await useCaseFaults(() =>
+        createPlace(t.db, personActor('00000000-0000-7000-8000-000000000000'), {
+          slug: 'x'.repeat(61),
+          name: 'Un lieu',
+        }),
+      ),
+      ['slug:slug'],
+    );
     const taken = await c.postForm('/venues/new', { slug: 'kabardock', name: 'Un lieu' });
     assert.match(taken.body, /déjà pris/);
     assert.equal(await countPlaces(), before);
@@ -125,13 +155,20 @@ describe('creating a venue', () => {
     const c = await t.loginAs('mistakes@example.org');
     const before = await countPlaces();
     await c.get('/venues/new?lang=en');
-    const r = await c.postForm('/venues/new', { slug: 'plenty-wrong', name: '', timezone: 'Mars/Olympus', latitude: '12', website: 'nope' });
+    const r = await c.postForm('/venues/new', {
+      slug: 'plenty-wrong',
+      name: '',
+      timezone: 'Mars/Olympus',
+      latitude: '12',
+      website: 'nope',
+    });
     assert.equal(r.statusCode, 422);
     assert.match(r.body, /This field is required/);
     assert.match(r.body, /Unknown time zone/);
     assert.match(r.body, /Give latitude and longitude together/);
     assert.match(r.body, /A web address starting with http/);
-    for (const field of ['name', 'timezone', 'longitude', 'website']) assert.match(r.body, new RegExp(`id="${field}"[^>]*aria-invalid="true"`), field);
+    for (const field of ['name', 'timezone', 'longitude', 'website'])
+      assert.match(r.body, new RegExp(`id="${field}"[^>]*aria-invalid="true"`), field);
     const api = await c.api('POST', '/api/v1/venues', { slug: 'plenty-wrong' });
     assert.equal(api.statusCode, 422);
     assert.deepEqual(faults(api.body), ['name:required']);
@@ -145,9 +182,20 @@ describe('venue settings', () => {
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /value="Le Kabardock"/);
     const r = await admin.postForm('/venues/kabardock/admin', {
-      name: 'Le Kabardock', description: 'Salle de concerts', street: '14 rue Pasteur', postal_code: '97420', city: 'Le Port', country: 're',
-      latitude: '-20,9372', longitude: '55.2954', timezone: 'Indian/Reunion', language: 'fr', contact_email: 'Contact@Kabardock.re',
-      contact_phone: '+262 262 00 00 00', website: 'https://kabardock.re', modules: ['agenda', 'cashless'],
+      name: 'Le Kabardock',
+      description: 'Salle de concerts',
+      street: '14 rue Pasteur',
+      postal_code: '97420',
+      city: 'Le Port',
+      country: 're',
+      latitude: '-20,9372',
+      longitude: '55.2954',
+      timezone: 'Indian/Reunion',
+      language: 'fr',
+      contact_email: 'Contact@Kabardock.re',
+      contact_phone: '+262 262 00 00 00',
+      website: 'https://kabardock.re',
+      modules: ['agenda', 'cashless'],
     });
     assert.equal(r.statusCode, 200, r.body);
     assert.match(r.body, /role="status"/);
@@ -197,7 +245,11 @@ describe('venue settings', () => {
       ['unknown language', { language: 'de' }, ['language:choice']],
       ['unknown field', { isAdmin: true }, ['isAdmin:unknown-field']],
       ['the slug cannot change', { slug: 'other' }, ['slug:unknown-field']],
-      ['several at once', { name: '', website: 'ftp://x', timezone: 'Nowhere' }, ['name:required', 'timezone:timezone', 'website:url']],
+      [
+        'several at once',
+        { name: '', website: 'ftp://x', timezone: 'Nowhere' },
+        ['name:required', 'timezone:timezone', 'website:url'],
+      ],
     ];
     const before = await placeRow('kabardock');
     for (const [label, body, expected] of cases) {
@@ -212,18 +264,34 @@ describe('venue settings', () => {
   test('the use case applies the same rules without the HTTP schema', async () => {
     const actor = personActor('00000000-0000-7000-8000-000000000000', true);
     const before = await placeRow('kabardock');
-    assert.deepEqual(await useCaseFaults(() => updatePlace(t.db, actor, 'kabardock', { name: 'n'.repeat(121), description: 'd'.repeat(5001) })), ['description:too-long', 'name:too-long']);
-    assert.deepEqual(await useCaseFaults(() => updatePlace(t.db, actor, 'kabardock', { modules: [42], latitude: 'north' })), ['latitude:coordinate', 'modules:choice']);
+    assert.deepEqual(
+      await useCaseFaults(() =>
+        updatePlace(t.db, actor, 'kabardock', { name: 'n'.repeat(121), description: 'd'.repeat(5001) }),
+      ),
+      ['description:too-long', 'name:too-long'],
+    );
+    assert.deepEqual(
+      await useCaseFaults(() => updatePlace(t.db, actor, 'kabardock', { modules: [42], latitude: 'north' })),
+      ['latitude:coordinate', 'modules:choice'],
+    );
     assert.deepEqual(await placeRow('kabardock'), before);
   });
 
   test('coordinates must be plain decimal numbers; a blank one counts as missing, not as zero', () => {
     const base = { name: 'Lieu' };
-    assert.deepEqual([readPlaceFields({ ...base, latitude: '-21,1', longitude: ' 55.5 ' })].map((f) => [f.latitude, f.longitude]), [[-21.1, 55.5]]);
+    assert.deepEqual(
+      [readPlaceFields({ ...base, latitude: '-21,1', longitude: ' 55.5 ' })].map((f) => [f.latitude, f.longitude]),
+      [[-21.1, 55.5]],
+    );
     const blank = readPlaceFields({ ...base, latitude: '  ', longitude: '' });
     assert.deepEqual([blank.latitude, blank.longitude], [null, null]);
     for (const odd of ['0x10', '1e1', 'Infinity', '12abc', '--1']) {
-      assert.throws(() => readPlaceFields({ ...base, latitude: odd, longitude: '1' }), (e: unknown) => e instanceof DomainError && e.fields.some((f) => f.field === 'latitude' && f.message === 'coordinate'), odd);
+      assert.throws(
+        () => readPlaceFields({ ...base, latitude: odd, longitude: '1' }),
+        (e: unknown) =>
+          e instanceof DomainError && e.fields.some((f) => f.field === 'latitude' && f.message === 'coordinate'),
+        odd,
+      );
     }
   });
 
@@ -240,11 +308,17 @@ describe('venue settings', () => {
   test('a person who chose English in their profile reads problems in English, without asking each time', async () => {
     const c = await t.loginAs('english-admin@example.org');
     assert.equal((await c.postForm('/account', { name: 'Ann', language: 'en' })).statusCode, 303);
-    assert.equal((await c.api('POST', '/api/v1/venues', { slug: 'english-venue', name: 'English venue' })).statusCode, 201);
+    assert.equal(
+      (await c.api('POST', '/api/v1/venues', { slug: 'english-venue', name: 'English venue' })).statusCode,
+      201,
+    );
     const r = await c.api('PATCH', '/api/v1/venues/english-venue', { website: 'nope', extra: 1 });
     assert.equal(r.statusCode, 422);
     assert.equal(r.json().title, 'Invalid data');
-    assert.deepEqual(r.json().errors.map((e: { field: string; message: string }) => `${e.field}: ${e.message}`), ['extra: Unknown field.']);
+    assert.deepEqual(
+      r.json().errors.map((e: { field: string; message: string }) => `${e.field}: ${e.message}`),
+      ['extra: Unknown field.'],
+    );
     const form = await c.postForm('/venues/english-venue/admin', { name: 'English venue', website: 'nope' });
     assert.equal(form.statusCode, 422);
     assert.match(form.body, /A web address starting with http/);
@@ -253,7 +327,15 @@ describe('venue settings', () => {
   test('the settings form shows each error beside its field, keeps what was typed, and writes nothing', async () => {
     const before = await placeRow('kabardock');
     const r = await admin.postForm('/venues/kabardock/admin', {
-      name: '', timezone: 'Europe/Nowhere', latitude: '95', longitude: '55', contact_email: 'x@', contact_phone: 'abc', website: 'www.kabardock.re', modules: ['agenda', 'bogus'], city: 'c'.repeat(101),
+      name: '',
+      timezone: 'Europe/Nowhere',
+      latitude: '95',
+      longitude: '55',
+      contact_email: 'x@',
+      contact_phone: 'abc',
+      website: 'www.kabardock.re',
+      modules: ['agenda', 'bogus'],
+      city: 'c'.repeat(101),
     });
     assert.equal(r.statusCode, 422);
     for (const field of ['name', 'timezone', 'latitude', 'contact_email', 'contact_phone', 'website', 'city']) {
@@ -268,7 +350,10 @@ describe('venue settings', () => {
     assert.equal((await t.client().get('/venues/nowhere')).statusCode, 404);
     assert.equal((await admin.get('/venues/nowhere/admin')).statusCode, 404);
     assert.equal((await admin.postForm('/venues/nowhere/admin', { name: 'X' })).statusCode, 404);
-    for (const [method, body] of [['GET', undefined], ['PATCH', { name: 'X' }]] as const) {
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['PATCH', { name: 'X' }],
+    ] as const) {
       const r = await admin.api(method, '/api/v1/venues/nowhere', body);
       assert.equal(r.statusCode, 404, method);
       assert.equal(r.headers['content-type'], PROBLEM_JSON);
@@ -284,18 +369,36 @@ describe('venue settings', () => {
     assert.ok(!page.body.includes('<script>alert(1)</script>'));
     assert.match(page.body, /&lt;script&gt;/);
     const list = await t.client().get('/api/v1/venues?q=kabar');
-    assert.deepEqual(list.json().items.map((p: { slug: string }) => p.slug), ['kabardock']);
+    assert.deepEqual(
+      list.json().items.map((p: { slug: string }) => p.slug),
+      ['kabardock'],
+    );
   });
 });
 
 describe('settings changed at the same moment', () => {
-  test('partial changes of different fields at once all stay', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
-    for (let round = 0; round < 15; round++) {
-      const changes = [{ city: `Ville ${round}` }, { description: `Description ${round}` }, { street: `${round} rue du Port` }];
-      const results = await Promise.all(changes.map((body) => admin.api('PATCH', '/api/v1/venues/kabardock', body)));
-      assert.deepEqual(results.map((r) => r.statusCode), [200, 200, 200]);
-      const row = (await placeRow('kabardock'))!;
-      assert.deepEqual([row.city, row.description, row.street], [`Ville ${round}`, `Description ${round}`, `${round} rue du Port`], `round ${round}`);
-    }
-  });
+  test(
+    'partial changes of different fields at once all stay',
+    { skip: !onPostgres && 'needs PostgreSQL' },
+    async () => {
+      for (let round = 0; round < 15; round++) {
+        const changes = [
+          { city: `Ville ${round}` },
+          { description: `Description ${round}` },
+          { street: `${round} rue du Port` },
+        ];
+        const results = await Promise.all(changes.map((body) => admin.api('PATCH', '/api/v1/venues/kabardock', body)));
+        assert.deepEqual(
+          results.map((r) => r.statusCode),
+          [200, 200, 200],
+        );
+        const row = (await placeRow('kabardock'))!;
+        assert.deepEqual(
+          [row.city, row.description, row.street],
+          [`Ville ${round}`, `Description ${round}`, `${round} rue du Port`],
+          `round ${round}`,
+        );
+      }
+    },
+  );
 });

@@ -26,24 +26,70 @@ export interface Place {
 }
 
 const COLUMNS = [
-  'id', 'slug', 'name', 'description', 'street', 'postal_code', 'city', 'country', 'latitude', 'longitude',
-  'timezone', 'language', 'contact_email', 'contact_phone', 'website', 'logo_media_id', 'cover_media_id',
-  'modules', 'created_at',
+  'id',
+  'slug',
+  'name',
+  'description',
+  'street',
+  'postal_code',
+  'city',
+  'country',
+  'latitude',
+  'longitude',
+  'timezone',
+  'language',
+  'contact_email',
+  'contact_phone',
+  'website',
+  'logo_media_id',
+  'cover_media_id',
+  'modules',
+  'created_at',
 ] as const;
 
 type Row = {
-  id: string; slug: string; name: string; description: string; street: string; postal_code: string; city: string;
-  country: string; latitude: number | null; longitude: number | null; timezone: string; language: Language;
-  contact_email: string; contact_phone: string; website: string; logo_media_id: string | null;
-  cover_media_id: string | null; modules: string[]; created_at: Date;
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  street: string;
+  postal_code: string;
+  city: string;
+  country: string;
+  latitude: number | null;
+  longitude: number | null;
+  timezone: string;
+  language: Language;
+  contact_email: string;
+  contact_phone: string;
+  website: string;
+  logo_media_id: string | null;
+  cover_media_id: string | null;
+  modules: string[];
+  created_at: Date;
 };
 
 function toPlace(r: Row): Place {
   return {
-    id: r.id, slug: r.slug, name: r.name, description: r.description, street: r.street, postalCode: r.postal_code,
-    city: r.city, country: r.country, latitude: r.latitude, longitude: r.longitude, timezone: r.timezone,
-    language: r.language, contactEmail: r.contact_email, contactPhone: r.contact_phone, website: r.website,
-    logoMediaId: r.logo_media_id, coverMediaId: r.cover_media_id, modules: r.modules, createdAt: r.created_at,
+    id: r.id,
+    slug: r.slug,
+    name: r.name,
+    description: r.description,
+    street: r.street,
+    postalCode: r.postal_code,
+    city: r.city,
+    country: r.country,
+    latitude: r.latitude,
+    longitude: r.longitude,
+    timezone: r.timezone,
+    language: r.language,
+    contactEmail: r.contact_email,
+    contactPhone: r.contact_phone,
+    website: r.website,
+    logoMediaId: r.logo_media_id,
+    coverMediaId: r.cover_media_id,
+    modules: r.modules,
+    createdAt: r.created_at,
   };
 }
 
@@ -59,7 +105,12 @@ export async function getPlaceBySlug(db: Db, slug: string): Promise<Place> {
 }
 
 export async function listPlaces(db: Db, options: { limit?: number; search?: string } = {}): Promise<Place[]> {
-  let q = db.selectFrom('places').select(COLUMNS).orderBy('name').orderBy('id').limit(Math.min(options.limit ?? 500, 500));
+  let q = db
+    .selectFrom('places')
+    .select(COLUMNS)
+    .orderBy('name')
+    .orderBy('id')
+    .limit(Math.min(options.limit ?? 500, 500));
   if (options.search) {
     const term = `%${options.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
     q = q.where((eb) => eb.or([eb('name', 'ilike', term), eb('city', 'ilike', term), eb('slug', 'ilike', term)]));

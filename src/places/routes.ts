@@ -26,7 +26,12 @@ export const PlaceSchema = Type.Object(
     slug: Type.String(),
     name: Type.String(),
     description: Type.String(),
-    address: Type.Object({ street: Type.String(), postalCode: Type.String(), city: Type.String(), country: Type.String() }),
+    address: Type.Object({
+      street: Type.String(),
+      postalCode: Type.String(),
+      city: Type.String(),
+      country: Type.String(),
+    }),
     geo: Type.Union([Type.Object({ latitude: Type.Number(), longitude: Type.Number() }), Type.Null()]),
     timezone: Type.String(),
     language: Type.String(),
@@ -71,7 +76,10 @@ export function presentPlace(place: Place, baseUrl: string) {
     name: place.name,
     description: place.description,
     address: { street: place.street, postalCode: place.postalCode, city: place.city, country: place.country },
-    geo: place.latitude !== null && place.longitude !== null ? { latitude: place.latitude, longitude: place.longitude } : null,
+    geo:
+      place.latitude !== null && place.longitude !== null
+        ? { latitude: place.latitude, longitude: place.longitude }
+        : null,
     timezone: place.timezone,
     language: place.language,
     contact: { email: place.contactEmail, phone: place.contactPhone, website: place.website },
@@ -84,10 +92,20 @@ export function presentPlace(place: Place, baseUrl: string) {
 
 function placeFormValues(place: Place): Record<string, unknown> {
   return {
-    name: place.name, description: place.description, street: place.street, postal_code: place.postalCode,
-    city: place.city, country: place.country, latitude: place.latitude ?? '', longitude: place.longitude ?? '',
-    timezone: place.timezone, language: place.language, contact_email: place.contactEmail,
-    contact_phone: place.contactPhone, website: place.website, modules: place.modules,
+    name: place.name,
+    description: place.description,
+    street: place.street,
+    postal_code: place.postalCode,
+    city: place.city,
+    country: place.country,
+    latitude: place.latitude ?? '',
+    longitude: place.longitude ?? '',
+    timezone: place.timezone,
+    language: place.language,
+    contact_email: place.contactEmail,
+    contact_phone: place.contactPhone,
+    website: place.website,
+    modules: place.modules,
   };
 }
 
@@ -100,8 +118,14 @@ function formModules(body: Record<string, unknown>): unknown[] {
 /** The home of the territory, venue pages, venue creation and settings, images, and the venues API. */
 export async function placeRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db } = deps;
-  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200, description?: string) =>
-    sendHtml(reply, layout(request, info, { title, body, ...(description ? { description } : {}) }), status);
+  const page = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    title: string,
+    body: Html,
+    status = 200,
+    description?: string,
+  ) => sendHtml(reply, layout(request, info, { title, body, ...(description ? { description } : {}) }), status);
 
   function placeFields(request: FastifyRequest, form: FormState): Html {
     const { t } = request.ctx;
@@ -115,7 +139,10 @@ ${input(request, form, 'country', { hint: t('places.countryHint'), attrs: html` 
 <div class="row">${input(request, form, 'latitude', { attrs: html` inputmode="decimal"` })}${input(request, form, 'longitude', { attrs: html` inputmode="decimal"` })}</div>
 </fieldset>
 ${input(request, form, 'timezone', { hint: t('places.timezoneHint') })}
-${select(request, form, 'language', [{ value: 'fr', label: 'Français' }, { value: 'en', label: 'English' }])}
+${select(request, form, 'language', [
+  { value: 'fr', label: 'Français' },
+  { value: 'en', label: 'English' },
+])}
 <fieldset><legend>${t('places.contact')}</legend>
 ${input(request, form, 'contact_email', { type: 'email' })}
 ${input(request, form, 'contact_phone', { type: 'tel' })}
@@ -123,7 +150,8 @@ ${input(request, form, 'website', { type: 'url' })}
 </fieldset>
 <fieldset><legend>${t('labels.modules')}</legend>
 ${PLACE_MODULES.map(
-  (m) => html`<label class="check"><input type="checkbox" name="modules" value="${m}"${modules.includes(m) ? html` checked` : ''}> ${t(`modules.${m}`)}</label>`,
+  (m) =>
+    html`<label class="check"><input type="checkbox" name="modules" value="${m}"${modules.includes(m) ? html` checked` : ''}> ${t(`modules.${m}`)}</label>`,
 )}
 </fieldset>`;
   }
@@ -171,7 +199,15 @@ ${placeFields(request, form)}
 
   app.get('/venues/new', async (request, reply) => {
     if (!personOrLogin(request, reply)) return reply;
-    return page(request, reply, request.ctx.t('places.createTitle'), newPlaceForm(request, emptyForm({ timezone: 'Indian/Reunion', country: 'FR', language: request.ctx.lang, modules: ['agenda'] })));
+    return page(
+      request,
+      reply,
+      request.ctx.t('places.createTitle'),
+      newPlaceForm(
+        request,
+        emptyForm({ timezone: 'Indian/Reunion', country: 'FR', language: request.ctx.lang, modules: ['agenda'] }),
+      ),
+    );
   });
 
   app.post('/venues/new', async (request, reply) => {
@@ -184,7 +220,13 @@ ${placeFields(request, form)}
       return reply.redirect(`/venues/${place.slug}/admin?created=1`, 303);
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(request, reply, request.ctx.t('places.createTitle'), newPlaceForm(request, { values, errors: error.fields }), 422);
+      return page(
+        request,
+        reply,
+        request.ctx.t('places.createTitle'),
+        newPlaceForm(request, { values, errors: error.fields }),
+        422,
+      );
     }
   });
 
@@ -243,7 +285,9 @@ ${placeFields(request, form)}
 <h2>${t('places.images')}</h2>
 <p class="hint">${t('places.imagesHint', { max: Math.round(config.uploadLimitBytes / 1024) })}</p>
 ${(['logo', 'cover'] as const).map(
-  (kind) => html`<form method="post" action="/venues/${place.slug}/admin/images/${kind}" enctype="multipart/form-data" class="upload">
+  (
+    kind,
+  ) => html`<form method="post" action="/venues/${place.slug}/admin/images/${kind}" enctype="multipart/form-data" class="upload">
 ${csrfField(request)}
 ${(kind === 'logo' ? place.logoMediaId : place.coverMediaId) ? html`<img src="${mediaUrl(kind === 'logo' ? place.logoMediaId : place.coverMediaId)}" alt="" height="64">` : ''}
 <div class="field"><label for="${kind}">${t(`labels.${kind}`)}</label>
@@ -259,7 +303,17 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
     const place = await adminPlace(request, reply);
     if (!place) return reply;
     const created = (request.query as { created?: string }).created === '1';
-    return page(request, reply, place.name, settingsPage(request, place, emptyForm(placeFormValues(place)), created ? request.ctx.t('places.created') : undefined));
+    return page(
+      request,
+      reply,
+      place.name,
+      settingsPage(
+        request,
+        place,
+        emptyForm(placeFormValues(place)),
+        created ? request.ctx.t('places.created') : undefined,
+      ),
+    );
   });
 
   app.post('/venues/:slug/admin', async (request, reply) => {
@@ -270,7 +324,12 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
     delete values._csrf;
     try {
       const updated = await updatePlace(db, actorOf(request), place.slug, values);
-      return page(request, reply, updated.name, settingsPage(request, updated, emptyForm(placeFormValues(updated)), request.ctx.t('forms.saved')));
+      return page(
+        request,
+        reply,
+        updated.name,
+        settingsPage(request, updated, emptyForm(placeFormValues(updated)), request.ctx.t('forms.saved')),
+      );
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
       return page(request, reply, place.name, settingsPage(request, place, { values, errors: error.fields }), 422);
@@ -289,8 +348,20 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
     if (error.code !== 'FST_REQ_FILE_TOO_LARGE') throw error;
     const place = await adminPlace(request, reply);
     if (!place) return reply;
-    const errors = [{ field: imageKind(request), message: 'file-too-large', params: { max: Math.round(config.uploadLimitBytes / 1024) } }];
-    return page(request, reply, place.name, settingsPage(request, place, { values: placeFormValues(place), errors }), 422);
+    const errors = [
+      {
+        field: imageKind(request),
+        message: 'file-too-large',
+        params: { max: Math.round(config.uploadLimitBytes / 1024) },
+      },
+    ];
+    return page(
+      request,
+      reply,
+      place.name,
+      settingsPage(request, place, { values: placeFormValues(place), errors }),
+      422,
+    );
   }
 
   app.post('/venues/:slug/admin/images/:kind', { errorHandler: uploadTooLarge }, async (request, reply) => {
@@ -301,18 +372,33 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
     const file = body[kind];
     const bytes = file instanceof Uint8Array ? file : new Uint8Array();
     try {
-      await uploadPlaceImage(db, actorOf(request), { slug: place.slug, kind, bytes, maxBytes: config.uploadLimitBytes });
+      await uploadPlaceImage(db, actorOf(request), {
+        slug: place.slug,
+        kind,
+        bytes,
+        maxBytes: config.uploadLimitBytes,
+      });
       return reply.redirect(`/venues/${place.slug}/admin`, 303);
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(request, reply, place.name, settingsPage(request, place, { values: placeFormValues(place), errors: error.fields }), 422);
+      return page(
+        request,
+        reply,
+        place.name,
+        settingsPage(request, place, { values: placeFormValues(place), errors: error.fields }),
+        422,
+      );
     }
   });
 
   app.get('/media/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!isUuid(id)) throw new DomainError('not-found', 404, { what: 'media' });
-    const media = await db.selectFrom('media').select(['content_type', 'bytes', 'sha256']).where('id', '=', id).executeTakeFirst();
+    const media = await db
+      .selectFrom('media')
+      .select(['content_type', 'bytes', 'sha256'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!media) throw new DomainError('not-found', 404, { what: 'media' });
     // Media ids are never reused (a new upload gets a new id), so the bytes can be cached for good.
     return reply
@@ -332,7 +418,10 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
       schema: {
         tags: ['venues'],
         summary: 'Venues of the node',
-        querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
+        querystring: Type.Object({
+          q: Type.Optional(Type.String({ maxLength: 100 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        }),
         response: responses({ 200: Type.Object({ items: Type.Array(PlaceSchema) }) }, [422]),
       },
     },
@@ -344,7 +433,14 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
 
   app.get(
     '/api/v1/venues/:slug',
-    { schema: { tags: ['venues'], summary: 'One venue', params: SlugParams, response: responses({ 200: PlaceSchema }, [404]) } },
+    {
+      schema: {
+        tags: ['venues'],
+        summary: 'One venue',
+        params: SlugParams,
+        response: responses({ 200: PlaceSchema }, [404]),
+      },
+    },
     async (request) => presentPlace(await getPlaceBySlug(db, request.params.slug), config.baseUrl),
   );
 
@@ -355,7 +451,10 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
         tags: ['venues'],
         summary: 'Create a venue (the logged-in person becomes its admin)',
         security: [{ session: [] }],
-        body: Type.Object({ ...PlaceBody.properties, slug: Type.String({ maxLength: 60 }), name: Type.String({ maxLength: 120 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { ...PlaceBody.properties, slug: Type.String({ maxLength: 60 }), name: Type.String({ maxLength: 120 }) },
+          { additionalProperties: false },
+        ),
         response: responses({ 201: PlaceSchema }),
       },
     },
@@ -363,7 +462,10 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
       const actor = actorOf(request);
       if (actor.kind !== 'person') throw forbidden();
       const place = await createPlace(db, actor, request.body as Record<string, unknown>);
-      return reply.status(201).header('location', `/api/v1/venues/${place.slug}`).send(presentPlace(place, config.baseUrl));
+      return reply
+        .status(201)
+        .header('location', `/api/v1/venues/${place.slug}`)
+        .send(presentPlace(place, config.baseUrl));
     },
   );
 
@@ -380,6 +482,10 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
         response: responses({ 200: PlaceSchema }),
       },
     },
-    async (request) => presentPlace(await updatePlace(db, actorOf(request), request.params.slug, request.body as Record<string, unknown>), config.baseUrl),
+    async (request) =>
+      presentPlace(
+        await updatePlace(db, actorOf(request), request.params.slug, request.body as Record<string, unknown>),
+        config.baseUrl,
+      ),
   );
 }

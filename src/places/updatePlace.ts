@@ -19,14 +19,33 @@ export async function updatePlace(db: Db, actor: Actor, slug: string, input: Rec
     await authorize(trx, actor, place.id, 'place.settings');
     // A partial body (PATCH) keeps the fields it does not mention.
     const current: Record<string, unknown> = {
-      name: place.name, description: place.description, street: place.street, postal_code: place.postalCode,
-      city: place.city, country: place.country, latitude: place.latitude, longitude: place.longitude,
-      timezone: place.timezone, language: place.language, contact_email: place.contactEmail,
-      contact_phone: place.contactPhone, website: place.website, modules: place.modules,
+      name: place.name,
+      description: place.description,
+      street: place.street,
+      postal_code: place.postalCode,
+      city: place.city,
+      country: place.country,
+      latitude: place.latitude,
+      longitude: place.longitude,
+      timezone: place.timezone,
+      language: place.language,
+      contact_email: place.contactEmail,
+      contact_phone: place.contactPhone,
+      website: place.website,
+      modules: place.modules,
     };
     const fields = readPlaceFields({ ...current, ...input });
-    await trx.updateTable('places').set({ ...fields, updated_at: sql<Date>`now()` }).where('id', '=', place.id).execute();
-    await audit(trx, actor, { placeId: place.id, action: 'place.updated', subjectId: place.id, data: fields as unknown as Record<string, unknown> });
+    await trx
+      .updateTable('places')
+      .set({ ...fields, updated_at: sql<Date>`now()` })
+      .where('id', '=', place.id)
+      .execute();
+    await audit(trx, actor, {
+      placeId: place.id,
+      action: 'place.updated',
+      subjectId: place.id,
+      data: fields as unknown as Record<string, unknown>,
+    });
     return getPlaceBySlug(trx, slug);
   });
 }

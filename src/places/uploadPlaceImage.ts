@@ -21,9 +21,12 @@ export async function uploadPlaceImage(
   actor: Actor,
   input: { slug: string; kind: PlaceImageKind; bytes: Uint8Array; maxBytes: number },
 ): Promise<{ mediaId: string }> {
-  if (input.bytes.length === 0) throw new DomainError('validation', 422, {}, [{ field: input.kind, message: 'required' }]);
+  if (input.bytes.length === 0)
+    throw new DomainError('validation', 422, {}, [{ field: input.kind, message: 'required' }]);
   if (input.bytes.length > input.maxBytes) {
-    throw new DomainError('validation', 422, {}, [{ field: input.kind, message: 'file-too-large', params: { max: Math.round(input.maxBytes / 1024) } }]);
+    throw new DomainError('validation', 422, {}, [
+      { field: input.kind, message: 'file-too-large', params: { max: Math.round(input.maxBytes / 1024) } },
+    ]);
   }
   const image = sniffImage(input.bytes);
   if (!image) throw new DomainError('validation', 422, {}, [{ field: input.kind, message: 'image-type' }]);
@@ -32,7 +35,12 @@ export async function uploadPlaceImage(
     await authorize(trx, actor, place.id, 'place.settings');
     // Read the image being replaced under a row lock: two uploads at once would otherwise both
     // delete the same old image and leave one of the new ones orphaned.
-    const current = await trx.selectFrom('places').select(['logo_media_id', 'cover_media_id']).where('id', '=', place.id).forUpdate().executeTakeFirstOrThrow();
+    const current = await trx
+      .selectFrom('places')
+      .select(['logo_media_id', 'cover_media_id'])
+      .where('id', '=', place.id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
     const id = uuidv7();
     await trx
       .insertInto('media')
@@ -50,12 +58,21 @@ export async function uploadPlaceImage(
     const previous = input.kind === 'logo' ? current.logo_media_id : current.cover_media_id;
     await trx
       .updateTable('places')
-      .set(input.kind === 'logo' ? { logo_media_id: id, updated_at: sql<Date>`now()` } : { cover_media_id: id, updated_at: sql<Date>`now()` })
+      .set(
+        input.kind === 'logo'
+          ? { logo_media_id: id, updated_at: sql<Date>`now()` }
+          : { cover_media_id: id, updated_at: sql<Date>`now()` },
+      )
       .where('id', '=', place.id)
       .execute();
     // The replaced image is no longer shown anywhere: drop it rather than keep orphan bytes.
     if (previous) await trx.deleteFrom('media').where('place_id', '=', place.id).where('id', '=', previous).execute();
-    await audit(trx, actor, { placeId: place.id, action: `place.${input.kind}.uploaded`, subjectId: id, data: { bytes: input.bytes.length, type: image.contentType } });
+    await audit(trx, actor, {
+      placeId: place.id,
+      action: `place.${input.kind}.uploaded`,
+      subjectId: id,
+      data: { bytes: input.bytes.length, type: image.contentType },
+    });
     return { mediaId: id };
   });
 }

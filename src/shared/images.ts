@@ -11,7 +11,12 @@ export interface ImageInfo {
  */
 export function sniffImage(bytes: Uint8Array): ImageInfo | null {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (b.length >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.readUInt32BE(4) === 0x0d0a1a0a && b.toString('latin1', 12, 16) === 'IHDR') {
+  if (
+    b.length >= 24 &&
+    b.readUInt32BE(0) === 0x89504e47 &&
+    b.readUInt32BE(4) === 0x0d0a1a0a &&
+    b.toString('latin1', 12, 16) === 'IHDR'
+  ) {
     return { contentType: 'image/png', width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
   }
   if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) {

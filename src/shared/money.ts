@@ -11,5 +11,7 @@ export function parseEuros(input: string): number | null {
 
 /** Formats cents as euros for a person: 1250 → "12,50 €" (fr) or "€12.50" (en). */
 export function formatEuros(cents: number, lang: 'fr' | 'en'): string {
-  return new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { style: 'currency', currency: 'EUR' }).format(cents / 100);
+  return new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { style: 'currency', currency: 'EUR' }).format(
+    cents / 100,
+  );
 }

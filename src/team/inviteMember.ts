@@ -40,10 +40,30 @@ export async function inviteMember(
       .returning('created_at')
       .executeTakeFirst();
     if (!added) throw new DomainError('validation', 422, {}, [{ field: 'email', message: 'already-member' }]);
-    const link = await requestLoginLink(trx, config, { email, nextPath: `/venues/${place.slug}`, language: person.language, sendMail: false, ttlMinutes: INVITATION_TTL_MINUTES });
+    const link = await requestLoginLink(trx, config, {
+      email,
+      nextPath: `/venues/${place.slug}`,
+      language: person.language,
+      sendMail: false,
+      ttlMinutes: INVITATION_TTL_MINUTES,
+    });
     const lang = person.language;
-    const params = { place: place.name, role: translate(lang, `roles.${role}`), link: link.url, hours: INVITATION_TTL_MINUTES / 60 };
-    await queueMail(trx, { to: email, language: lang, subject: translate(lang, 'mail.invite.subject', params), text: translate(lang, 'mail.invite.text', params) }, Boolean(config.smtpUrl));
+    const params = {
+      place: place.name,
+      role: translate(lang, `roles.${role}`),
+      link: link.url,
+      hours: INVITATION_TTL_MINUTES / 60,
+    };
+    await queueMail(
+      trx,
+      {
+        to: email,
+        language: lang,
+        subject: translate(lang, 'mail.invite.subject', params),
+        text: translate(lang, 'mail.invite.text', params),
+      },
+      Boolean(config.smtpUrl),
+    );
     await audit(trx, actor, { placeId: place.id, action: 'team.invited', subjectId: person.id, data: { email, role } });
     return { personId: person.id, email: person.email, name: person.name, role, since: added.created_at };
   });

@@ -8,7 +8,16 @@ export async function removeMember(db: Db, actor: Actor, input: { slug: string; 
   await inTransaction(db, async (trx) => {
     const member = await lockedMember(trx, actor, input.slug, input.personId);
     if (member.role === 'admin') await assertAnotherAdmin(trx, member.placeId, input.personId);
-    await trx.deleteFrom('place_members').where('place_id', '=', member.placeId).where('person_id', '=', input.personId).execute();
-    await audit(trx, actor, { placeId: member.placeId, action: 'team.removed', subjectId: input.personId, data: { role: member.role } });
+    await trx
+      .deleteFrom('place_members')
+      .where('place_id', '=', member.placeId)
+      .where('person_id', '=', input.personId)
+      .execute();
+    await audit(trx, actor, {
+      placeId: member.placeId,
+      action: 'team.removed',
+      subjectId: input.personId,
+      data: { role: member.role },
+    });
   });
 }

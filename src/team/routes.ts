@@ -17,7 +17,13 @@ import { removeMember } from './removeMember.ts';
 import type { TeamMember } from './team.ts';
 
 const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
-const Member = Type.Object({ personId: Type.String({ format: 'uuid' }), email: Type.String(), name: Type.String(), role: Role, since: Type.String({ format: 'date-time' }) });
+const Member = Type.Object({
+  personId: Type.String({ format: 'uuid' }),
+  email: Type.String(),
+  name: Type.String(),
+  role: Role,
+  since: Type.String({ format: 'date-time' }),
+});
 const present = (m: TeamMember) => ({ ...m, since: m.since.toISOString() });
 const Params = Type.Object({ slug: Type.String({ maxLength: 60 }) });
 const MemberParams = Type.Object({ slug: Type.String({ maxLength: 60 }), personId: Type.String({ maxLength: 36 }) });
@@ -26,7 +32,14 @@ const MemberParams = Type.Object({ slug: Type.String({ maxLength: 60 }), personI
 export async function teamRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db } = deps;
 
-  async function teamPage(request: FastifyRequest, reply: FastifyReply, place: Place, form: FormState, status = 200, notice?: string) {
+  async function teamPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    form: FormState,
+    status = 200,
+    notice?: string,
+  ) {
     const { t, person } = request.ctx;
     const team = await listTeam(db, actorOf(request), place.slug);
     const roleOptions = ROLES.map((r) => ({ value: r, label: t(`roles.${r}`) }));
@@ -77,8 +90,19 @@ ${select(request, form, 'role', roleOptions)}
     if (!place) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
     try {
-      const member = await inviteMember(db, config, actorOf(request), { slug: place.slug, email: body.email, role: body.role });
-      return teamPage(request, reply, place, emptyForm({ role: 'editor' }), 200, request.ctx.t('team.invited', { email: member.email }));
+      const member = await inviteMember(db, config, actorOf(request), {
+        slug: place.slug,
+        email: body.email,
+        role: body.role,
+      });
+      return teamPage(
+        request,
+        reply,
+        place,
+        emptyForm({ role: 'editor' }),
+        200,
+        request.ctx.t('team.invited', { email: member.email }),
+      );
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
       return teamPage(request, reply, place, { values: body, errors: error.fields }, 422);
@@ -89,7 +113,11 @@ ${select(request, form, 'role', roleOptions)}
     const place = await placeFor(request, reply);
     if (!place) return reply;
     const { personId } = request.params as { personId: string };
-    await changeMemberRole(db, actorOf(request), { slug: place.slug, personId, role: (request.body as Record<string, unknown>)?.role });
+    await changeMemberRole(db, actorOf(request), {
+      slug: place.slug,
+      personId,
+      role: (request.body as Record<string, unknown>)?.role,
+    });
     return reply.redirect(`/venues/${place.slug}/admin/team`, 303);
   });
 
@@ -106,7 +134,16 @@ ${select(request, form, 'role', roleOptions)}
   const security: Record<string, string[]>[] = [{ apiKey: [] }, { session: [] }];
   app.get(
     '/api/v1/venues/:slug/team',
-    { schema: { tags: ['team'], summary: "A venue's team", description: 'Venue admins, or an API key with `team:read`.', security, params: Params, response: responses({ 200: Type.Object({ items: Type.Array(Member) }) }) } },
+    {
+      schema: {
+        tags: ['team'],
+        summary: "A venue's team",
+        description: 'Venue admins, or an API key with `team:read`.',
+        security,
+        params: Params,
+        response: responses({ 200: Type.Object({ items: Type.Array(Member) }) }),
+      },
+    },
     async (request) => ({ items: (await listTeam(db, actorOf(request), request.params.slug)).map(present) }),
   );
   app.post(
@@ -145,7 +182,15 @@ ${select(request, form, 'role', roleOptions)}
   );
   app.delete(
     '/api/v1/venues/:slug/team/:personId',
-    { schema: { tags: ['team'], summary: 'Remove a member', security: [{ session: [] }], params: MemberParams, response: responses({ 204: Type.Null() }, [401, 403, 404, 409]) } },
+    {
+      schema: {
+        tags: ['team'],
+        summary: 'Remove a member',
+        security: [{ session: [] }],
+        params: MemberParams,
+        response: responses({ 204: Type.Null() }, [401, 403, 404, 409]),
+      },
+    },
     async (request, reply) => {
       await removeMember(db, actorOf(request), request.params);
       return reply.status(204).send();

@@ -11,15 +11,21 @@ let admin: Client;
 before(async () => {
   t = await createTestNode();
   admin = await t.loginAs('boss@example.org');
-  for (const [slug, name] of [['la-cerise', 'La Cerise'], ['le-bisik', 'Le Bisik'], ['duel', 'Duel']]) {
+  for (const [slug, name] of [
+    ['la-cerise', 'La Cerise'],
+    ['le-bisik', 'Le Bisik'],
+    ['duel', 'Duel'],
+  ]) {
     const r = await admin.api('POST', '/api/v1/venues', { slug, name });
     assert.equal(r.statusCode, 201, r.body);
   }
 });
 after(() => t.close());
 
-const personId = async (email: string) => (await t.db.selectFrom('people').select('id').where('email', '=', email).executeTakeFirstOrThrow()).id;
-const placeId = async (slug: string) => (await t.db.selectFrom('places').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()).id;
+const personId = async (email: string) =>
+  (await t.db.selectFrom('people').select('id').where('email', '=', email).executeTakeFirstOrThrow()).id;
+const placeId = async (slug: string) =>
+  (await t.db.selectFrom('places').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()).id;
 async function roleOf(slug: string, email: string): Promise<string | null> {
   const row = await t.db
     .selectFrom('place_members')
@@ -32,15 +38,34 @@ async function roleOf(slug: string, email: string): Promise<string | null> {
   return row?.role ?? null;
 }
 const members = async (slug: string) =>
-  t.db.selectFrom('place_members').select(['person_id', 'role']).where('place_id', '=', await placeId(slug)).orderBy('person_id').execute();
-const outboxSize = async () => Number((await t.db.selectFrom('mail_outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-const faults = (body: string) => ((JSON.parse(body) as { errors?: { field: string; code: string }[] }).errors ?? []).map((e) => `${e.field}:${e.code}`);
+  t.db
+    .selectFrom('place_members')
+    .select(['person_id', 'role'])
+    .where('place_id', '=', await placeId(slug))
+    .orderBy('person_id')
+    .execute();
+const outboxSize = async () =>
+  Number(
+    (
+      await t.db
+        .selectFrom('mail_outbox')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+const faults = (body: string) =>
+  ((JSON.parse(body) as { errors?: { field: string; code: string }[] }).errors ?? []).map(
+    (e) => `${e.field}:${e.code}`,
+  );
 
 describe('inviting people', () => {
   test('a new address gets an account, the role, and an invitation in the venue’s language', async () => {
     const page = await admin.get('/venues/la-cerise/admin/team');
     assert.equal(page.statusCode, 200);
-    const r = await admin.postForm('/venues/la-cerise/admin/team', { email: ' New.Editor@Example.org ', role: 'editor' });
+    const r = await admin.postForm('/venues/la-cerise/admin/team', {
+      email: ' New.Editor@Example.org ',
+      role: 'editor',
+    });
     assert.equal(r.statusCode, 200, r.body.slice(0, 300));
     assert.match(r.body, /new\.editor@example\.org a été ajouté·e/);
     assert.equal(await roleOf('la-cerise', 'new.editor@example.org'), 'editor');
@@ -78,7 +103,10 @@ describe('inviting people', () => {
   test('inviting someone already in the team is refused (422 already-member), with no second mail', async () => {
     const before = await members('la-cerise');
     const mails = await outboxSize();
-    const api = await admin.api('POST', '/api/v1/venues/la-cerise/team', { email: 'NEW.EDITOR@example.org', role: 'admin' });
+    const api = await admin.api('POST', '/api/v1/venues/la-cerise/team', {
+      email: 'NEW.EDITOR@example.org',
+      role: 'admin',
+    });
     assert.equal(api.statusCode, 422);
     assert.deepEqual(faults(api.body), ['email:already-member']);
     const page = await admin.postForm('/venues/la-cerise/admin/team', { email: 'boss@example.org', role: 'editor' });
@@ -104,7 +132,10 @@ describe('inviting people', () => {
       assert.equal(r.statusCode, 422, JSON.stringify(body));
       assert.deepEqual([...new Set(faults(r.body))], expected, JSON.stringify(body));
     }
-    for (const form of [{ email: 'nope', role: 'editor' }, { email: 'x@example.org', role: 'owner' }]) {
+    for (const form of [
+      { email: 'nope', role: 'editor' },
+      { email: 'x@example.org', role: 'owner' },
+    ]) {
       const r = await admin.postForm('/venues/la-cerise/admin/team', form);
       assert.equal(r.statusCode, 422, JSON.stringify(form));
     }
@@ -115,9 +146,18 @@ describe('inviting people', () => {
   test('the team is listed by page and API, without anyone from other venues', async () => {
     const r = await admin.api('GET', '/api/v1/venues/la-cerise/team');
     assert.equal(r.statusCode, 200);
-    assert.deepEqual(r.json().items.map((m: { email: string; role: string }) => `${m.email}:${m.role}`).sort(), ['boss@example.org:admin', 'english@example.org:door', 'new.editor@example.org:editor']);
+    assert.deepEqual(
+      r
+        .json()
+        .items.map((m: { email: string; role: string }) => `${m.email}:${m.role}`)
+        .sort(),
+      ['boss@example.org:admin', 'english@example.org:door', 'new.editor@example.org:editor'],
+    );
     const other = await admin.api('GET', '/api/v1/venues/le-bisik/team');
-    assert.deepEqual(other.json().items.map((m: { email: string }) => m.email), ['boss@example.org']);
+    assert.deepEqual(
+      other.json().items.map((m: { email: string }) => m.email),
+      ['boss@example.org'],
+    );
   });
 });
 
@@ -132,14 +172,23 @@ describe('changing roles and removing members', () => {
     assert.equal(await roleOf('la-cerise', 'new.editor@example.org'), 'editor');
     const bad = await admin.api('PATCH', `/api/v1/venues/la-cerise/team/${editor}`, { role: 'boss' });
     assert.equal(bad.statusCode, 422);
-    const audit = await t.db.selectFrom('audit_log').select('data').where('action', '=', 'team.role-changed').where('subject_id', '=', editor).execute();
+    const audit = await t.db
+      .selectFrom('audit_log')
+      .select('data')
+      .where('action', '=', 'team.role-changed')
+      .where('subject_id', '=', editor)
+      .execute();
     assert.equal(audit.length, 2);
   });
 
   test('unknown, malformed or other-venue members are 404', async () => {
     const english = await personId('english@example.org');
     for (const id of ['0190a0b0-0000-7000-8000-000000000000', 'not-a-uuid']) {
-      assert.equal((await admin.api('PATCH', `/api/v1/venues/la-cerise/team/${id}`, { role: 'door' })).statusCode, 404, id);
+      assert.equal(
+        (await admin.api('PATCH', `/api/v1/venues/la-cerise/team/${id}`, { role: 'door' })).statusCode,
+        404,
+        id,
+      );
       assert.equal((await admin.api('DELETE', `/api/v1/venues/la-cerise/team/${id}`)).statusCode, 404, id);
     }
     // english@ is in la-cerise's team, not in le-bisik's.
@@ -182,10 +231,16 @@ describe('changing roles and removing members', () => {
     await admin.api('POST', '/api/v1/venues/le-bisik/team', { email: 'second@example.org', role: 'admin' });
     const boss = await personId('boss@example.org');
     const me = await personId('second@example.org');
-    assert.equal((await second.api('PATCH', `/api/v1/venues/le-bisik/team/${boss}`, { role: 'editor' })).statusCode, 204);
+    assert.equal(
+      (await second.api('PATCH', `/api/v1/venues/le-bisik/team/${boss}`, { role: 'editor' })).statusCode,
+      204,
+    );
     // Now an editor, the former admin can no longer manage the team.
     assert.equal((await admin.api('PATCH', `/api/v1/venues/le-bisik/team/${boss}`, { role: 'admin' })).statusCode, 403);
-    assert.equal((await second.postForm(`/venues/le-bisik/admin/team/${boss}/role`, { role: 'admin' })).statusCode, 303);
+    assert.equal(
+      (await second.postForm(`/venues/le-bisik/admin/team/${boss}/role`, { role: 'admin' })).statusCode,
+      303,
+    );
     // Removing oneself ends one's access to the venue's pages: back to the account page.
     const leave = await second.postForm(`/venues/le-bisik/admin/team/${me}/remove`, {});
     assert.equal(leave.statusCode, 303);
@@ -196,41 +251,63 @@ describe('changing roles and removing members', () => {
 });
 
 describe('team changes at the same moment', () => {
-  test('two admins demoting each other at once leave one admin', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
-    const rival = await t.loginAs('rival@example.org');
-    assert.equal((await admin.api('POST', '/api/v1/venues/duel/team', { email: 'rival@example.org', role: 'admin' })).statusCode, 201);
-    const [boss, other] = [await personId('boss@example.org'), await personId('rival@example.org')];
-    const duel = await placeId('duel');
-    for (let round = 0; round < 30; round++) {
-      await t.db.updateTable('place_members').set({ role: 'admin' }).where('place_id', '=', duel).execute();
-      const results = await Promise.all([
-        admin.api('PATCH', `/api/v1/venues/duel/team/${other}`, { role: 'editor' }),
-        rival.api('PATCH', `/api/v1/venues/duel/team/${boss}`, { role: 'editor' }),
-      ]);
-      const statuses = results.map((r) => r.statusCode).sort();
-      const admins = (await members('duel')).filter((m) => m.role === 'admin');
-      assert.equal(admins.length, 1, `round ${round}: ${statuses.join(',')}`);
-      assert.equal(statuses[0], 204, `round ${round}`);
-      assert.ok([403, 409].includes(statuses[1]!), `round ${round}: ${statuses.join(',')}`);
-    }
-  });
+  test(
+    'two admins demoting each other at once leave one admin',
+    { skip: !onPostgres && 'needs PostgreSQL' },
+    async () => {
+      const rival = await t.loginAs('rival@example.org');
+      assert.equal(
+        (await admin.api('POST', '/api/v1/venues/duel/team', { email: 'rival@example.org', role: 'admin' })).statusCode,
+        201,
+      );
+      const [boss, other] = [await personId('boss@example.org'), await personId('rival@example.org')];
+      const duel = await placeId('duel');
+      for (let round = 0; round < 30; round++) {
+        await t.db.updateTable('place_members').set({ role: 'admin' }).where('place_id', '=', duel).execute();
+        const results = await Promise.all([
+          admin.api('PATCH', `/api/v1/venues/duel/team/${other}`, { role: 'editor' }),
+          rival.api('PATCH', `/api/v1/venues/duel/team/${boss}`, { role: 'editor' }),
+        ]);
+        const statuses = results.map((r) => r.statusCode).sort();
+        const admins = (await members('duel')).filter((m) => m.role === 'admin');
+        assert.equal(admins.length, 1, `round ${round}: ${statuses.join(',')}`);
+        assert.equal(statuses[0], 204, `round ${round}`);
+        assert.ok([403, 409].includes(statuses[1]!), `round ${round}: ${statuses.join(',')}`);
+      }
+    },
+  );
 
-  test('an admin demoted while their own change waits is refused once it runs', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
-    // The slow admin's removal must be judged on the team as it is when it gets the lock, not as it
-    // was when it started: otherwise a person demoted a moment ago still acts as admin.
-    const duel = await placeId('duel');
-    await t.db.updateTable('place_members').set({ role: 'admin' }).where('place_id', '=', duel).execute();
-    assert.equal((await admin.api('POST', '/api/v1/venues/duel/team', { email: 'third@example.org', role: 'admin' })).statusCode, 201);
-    const [rival, third] = [await personId('rival@example.org'), await personId('third@example.org')];
-    let removal: Promise<unknown> | undefined;
-    await inTransaction(t.db, async (trx) => {
-      await trx.selectFrom('places').select('id').where('id', '=', duel).forUpdate().execute();
-      removal = removeMember(t.db, personActor(rival), { slug: 'duel', personId: third }).then(() => 'removed', (e: unknown) => e);
-      await new Promise((r) => setTimeout(r, 300));
-      await trx.updateTable('place_members').set({ role: 'editor' }).where('place_id', '=', duel).where('person_id', '=', rival).execute();
-    });
-    const outcome = await removal;
-    assert.ok(outcome instanceof DomainError && outcome.code === 'forbidden', String(outcome));
-    assert.equal(await roleOf('duel', 'third@example.org'), 'admin');
-  });
+  test(
+    'an admin demoted while their own change waits is refused once it runs',
+    { skip: !onPostgres && 'needs PostgreSQL' },
+    async () => {
+      // The slow admin's removal must be judged on the team as it is when it gets the lock, not as it
+      // was when it started: otherwise a person demoted a moment ago still acts as admin.
+      const duel = await placeId('duel');
+      await t.db.updateTable('place_members').set({ role: 'admin' }).where('place_id', '=', duel).execute();
+      assert.equal(
+        (await admin.api('POST', '/api/v1/venues/duel/team', { email: 'third@example.org', role: 'admin' })).statusCode,
+        201,
+      );
+      const [rival, third] = [await personId('rival@example.org'), await personId('third@example.org')];
+      let removal: Promise<unknown> | undefined;
+      await inTransaction(t.db, async (trx) => {
+        await trx.selectFrom('places').select('id').where('id', '=', duel).forUpdate().execute();
+        removal = removeMember(t.db, personActor(rival), { slug: 'duel', personId: third }).then(
+          () => 'removed',
+          (e: unknown) => e,
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        await trx
+          .updateTable('place_members')
+          .set({ role: 'editor' })
+          .where('place_id', '=', duel)
+          .where('person_id', '=', rival)
+          .execute();
+      });
+      const outcome = await removal;
+      assert.ok(outcome instanceof DomainError && outcome.code === 'forbidden', String(outcome));
+      assert.equal(await roleOf('duel', 'third@example.org'), 'admin');
+    },
+  );
 });

@@ -62,12 +62,22 @@ export async function assertAnotherAdmin(db: Db, placeId: string, personId: stri
  * that order, so an admin demoted while this change waited for the lock is refused — and reads the
  * member's current role. Call inside the change's transaction.
  */
-export async function lockedMember(db: Db, actor: Actor, slug: string, personId: string): Promise<{ placeId: string; role: PlaceRole }> {
+export async function lockedMember(
+  db: Db,
+  actor: Actor,
+  slug: string,
+  personId: string,
+): Promise<{ placeId: string; role: PlaceRole }> {
   if (!isUuid(personId)) throw notFound('member');
   const place = await getPlaceBySlug(db, slug);
   await lockTeam(db, place.id);
   await authorize(db, actor, place.id, 'place.team.manage');
-  const member = await db.selectFrom('place_members').select('role').where('place_id', '=', place.id).where('person_id', '=', personId).executeTakeFirst();
+  const member = await db
+    .selectFrom('place_members')
+    .select('role')
+    .where('place_id', '=', place.id)
+    .where('person_id', '=', personId)
+    .executeTakeFirst();
   if (!member) throw notFound('member');
   return { placeId: place.id, role: member.role };
 }

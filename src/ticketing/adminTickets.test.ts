@@ -29,19 +29,44 @@ test('a venue editor sets prices on the page; the report counts sales, entries a
   assert.equal(bad.statusCode, 422);
   assert.match(bad.body, /Ce champ est obligatoire/);
   assert.match(bad.body, /Un prix fixe doit être supérieur à zéro/);
-  const ok = await admin.postForm(`${base}/prices`, { name: 'Plein tarif', kind: 'fixed', price: '12,50', perOrderLimit: '6', vatRate: '5,5', salesOpenAt: '2020-01-01T10:00' });
+  const ok = await admin.postForm(`${base}/prices`, {
+    name: 'Plein tarif',
+    kind: 'fixed',
+    price: '12,50',
+    perOrderLimit: '6',
+    vatRate: '5,5',
+    salesOpenAt: '2020-01-01T10:00',
+  });
   assert.equal(ok.statusCode, 200);
   assert.match(ok.body, /Le tarif est créé/);
-  const price = await t.db.selectFrom('ticket_prices').selectAll().where('event_id', '=', ev.eventId).executeTakeFirstOrThrow();
+  const price = await t.db
+    .selectFrom('ticket_prices')
+    .selectAll()
+    .where('event_id', '=', ev.eventId)
+    .executeTakeFirstOrThrow();
   assert.deepEqual([price.price_cents, price.vat_rate_bp, price.per_order_limit], [1250, 550, 6]);
   // 10:00 in La Réunion (UTC+4) is 06:00 UTC.
   assert.equal(price.sales_open_at!.toISOString(), '2020-01-01T06:00:00.000Z');
 
-  const placed = await placeOrder(t.db, t.config, null, { slug: 'report-hall', email: 'fan@example.org', name: 'Fan', language: 'fr', lines: [{ priceId: price.id, eventDateId: ev.dateIds[0]!, quantity: 3 }] });
+  const placed = await placeOrder(t.db, t.config, null, {
+    slug: 'report-hall',
+    email: 'fan@example.org',
+    name: 'Fan',
+    language: 'fr',
+    lines: [{ priceId: price.id, eventDateId: ev.dateIds[0]!, quantity: 3 }],
+  });
   await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
   const tickets = await t.db.selectFrom('tickets').selectAll().where('order_id', '=', placed.id).execute();
-  const payload = await signTicket(t.db, { placeId: tickets[0]!.place_id, id: tickets[0]!.id, eventDateId: tickets[0]!.event_date_id });
-  await checkIn(t.db, ev.admin, { slug: 'report-hall', eventId: ev.eventId, scans: [{ payload, nonce: `n-${uuidv7()}` }] });
+  const payload = await signTicket(t.db, {
+    placeId: tickets[0]!.place_id,
+    id: tickets[0]!.id,
+    eventDateId: tickets[0]!.event_date_id,
+  });
+  await checkIn(t.db, ev.admin, {
+    slug: 'report-hall',
+    eventId: ev.eventId,
+    scans: [{ payload, nonce: `n-${uuidv7()}` }],
+  });
 
   const page = await admin.get(base);
   assert.match(page.body, /<td>Plein tarif<\/td><td>3<\/td><td>1<\/td><td>17<\/td><td>37,50\s€<\/td>/);
@@ -60,9 +85,22 @@ test('the whole event is cancelled only after the confirmation box is ticked', a
   const base = `/venues/report-hall/admin/events/${ev.eventId}/tickets`;
   const unconfirmed = await admin.postForm(`${base}/cancel-all`, {});
   assert.equal(unconfirmed.statusCode, 422);
-  assert.equal((await t.db.selectFrom('orders').select('status').where('status', '=', 'cancelled').execute()).length, 0);
+  assert.equal(
+    (await t.db.selectFrom('orders').select('status').where('status', '=', 'cancelled').execute()).length,
+    0,
+  );
   const done = await admin.postForm(`${base}/cancel-all`, { confirm: 'yes' });
   assert.equal(done.statusCode, 200);
   assert.match(done.body, /1 commande\(s\) annulée\(s\)/);
-  assert.equal((await t.db.selectFrom('tickets').select('id').where('event_id', '=', ev.eventId).where('status', '=', 'valid').execute()).length, 0);
+  assert.equal(
+    (
+      await t.db
+        .selectFrom('tickets')
+        .select('id')
+        .where('event_id', '=', ev.eventId)
+        .where('status', '=', 'valid')
+        .execute()
+    ).length,
+    0,
+  );
 });

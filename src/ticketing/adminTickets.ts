@@ -15,7 +15,14 @@ import { cancelEventOrders } from './cancelEventOrders.ts';
 import { creditOffer } from './creditRefund.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { attendeeList, exportEventCsv, salesReport } from './salesReport.ts';
-import { answerText, deleteTicketQuestion, QUESTION_KINDS, questionsOf, saveTicketQuestion, type Question } from './questions.ts';
+import {
+  answerText,
+  deleteTicketQuestion,
+  QUESTION_KINDS,
+  questionsOf,
+  saveTicketQuestion,
+  type Question,
+} from './questions.ts';
 import { setCancellationPolicy } from './setCancellationPolicy.ts';
 import { parseLocalDateTime, zonedToInstant } from '../agenda/zonedTime.ts';
 
@@ -25,13 +32,21 @@ const KINDS = ['fixed', 'free', 'pay_what_you_want', 'member_only'] as const;
 export async function ticketAdminRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { db, stripe } = deps;
 
-  async function context(request: FastifyRequest, reply: FastifyReply): Promise<{ place: Place; event: { id: string; title: string; slug: string } } | null> {
+  async function context(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ place: Place; event: { id: string; title: string; slug: string } } | null> {
     if (!personOrLogin(request, reply)) return null;
     const { slug, id } = request.params as { slug: string; id: string };
     if (!isUuid(id)) throw notFound('event');
     const place = await getPlaceBySlug(db, slug);
     await authorize(db, actorOf(request), place.id, 'events.write');
-    const event = await db.selectFrom('events').select(['id', 'title', 'slug']).where('place_id', '=', place.id).where('id', '=', id).executeTakeFirst();
+    const event = await db
+      .selectFrom('events')
+      .select(['id', 'title', 'slug'])
+      .where('place_id', '=', place.id)
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!event) throw notFound('event');
     return { place, event };
   }
@@ -44,8 +59,12 @@ export async function ticketAdminRoutes(app: ModuleApp, { deps, info }: ModuleOp
     const id = (name: string) => `${name}-${q.id}`;
     const val = (name: string, fallback: string) => (typeof v[name] === 'string' ? (v[name] as string) : fallback);
     const err = (name: string) => errors.filter((e) => e.field === name);
-    const wired = (name: string) => (err(name).length ? html` aria-invalid="true" aria-describedby="${id(name)}-error"` : '');
-    const msg = (name: string) => (err(name).length ? html`<p class="error" id="${id(name)}-error">${err(name).map((e) => t(`fields.${e.message}`, e.params))}</p>` : '');
+    const wired = (name: string) =>
+      err(name).length ? html` aria-invalid="true" aria-describedby="${id(name)}-error"` : '';
+    const msg = (name: string) =>
+      err(name).length
+        ? html`<p class="error" id="${id(name)}-error">${err(name).map((e) => t(`fields.${e.message}`, e.params))}</p>`
+        : '';
     const checked = (name: string, fallback: boolean) => (state ? v[name] === 'yes' : fallback);
     return html`<li class="card"><p><strong>${q.label}</strong> — ${t(`questions.kind.${q.kind}`)}${q.required ? html` · ${t('questions.required')}` : ''} · ${q.perTicket ? t('questions.perTicket') : t('questions.perOrder')}${q.choices.length ? html` · ${q.choices.join(' / ')}` : ''}</p>
 <details${state ? html` open` : ''}><summary>${t('questions.edit')}</summary>
@@ -62,19 +81,38 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
 </details></li>`;
   }
 
-  async function ticketsPage(request: FastifyRequest, reply: FastifyReply, place: Place, event: { id: string; title: string; slug: string }, state: { price?: FormState; question?: FormState; editing?: { id: string; form: FormState }; notice?: string } = {}, status = 200) {
+  async function ticketsPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    event: { id: string; title: string; slug: string },
+    state: { price?: FormState; question?: FormState; editing?: { id: string; form: FormState }; notice?: string } = {},
+    status = 200,
+  ) {
     // The venue may give the money back as credit in its own local euro (docs/PAYMENTS.md).
     const credit = await creditOffer(db, place.id);
     const { t, lang } = request.ctx;
     const report = await salesReport(db, actorOf(request), { slug: place.slug, eventId: event.id });
-    const policy = await db.selectFrom('cancellation_policies').select('holder_deadline_hours').where('place_id', '=', place.id).where('event_id', '=', event.id).executeTakeFirst();
+    const policy = await db
+      .selectFrom('cancellation_policies')
+      .select('holder_deadline_hours')
+      .where('place_id', '=', place.id)
+      .where('event_id', '=', event.id)
+      .executeTakeFirst();
     const form = state.price ?? emptyForm({ kind: 'fixed', perOrderLimit: '10', vatRate: '5,5' });
     const questionForm = state.question ?? emptyForm({ questionKind: 'text', questionPosition: '0' });
     const questions = await questionsOf(db, place.id, [event.id]);
     const waiting = await db
       .selectFrom('waitlist_entries as w')
-      .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'w.place_id').onRef('d.id', '=', 'w.event_date_id'))
-      .select(['d.starts_at', 'd.timezone', sql<number>`count(*) filter (where w.status = 'waiting')`.as('waiting'), sql<number>`count(*) filter (where w.status = 'offered')`.as('offered')])
+      .innerJoin('event_dates as d', (j) =>
+        j.onRef('d.place_id', '=', 'w.place_id').onRef('d.id', '=', 'w.event_date_id'),
+      )
+      .select([
+        'd.starts_at',
+        'd.timezone',
+        sql<number>`count(*) filter (where w.status = 'waiting')`.as('waiting'),
+        sql<number>`count(*) filter (where w.status = 'offered')`.as('offered'),
+      ])
       .where('w.place_id', '=', place.id)
       .where('w.event_id', '=', event.id)
       .where('w.status', 'in', ['waiting', 'offered'])
@@ -82,20 +120,27 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
       .orderBy('d.starts_at')
       .execute();
     const base = `/venues/${place.slug}/admin/events/${event.id}/tickets`;
-    const fmtDate = (d: Date, tz: string) => new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: tz }).format(d);
+    const fmtDate = (d: Date, tz: string) =>
+      new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+        dateStyle: 'medium',
+        timeStyle: 'short',
+        timeZone: tz,
+      }).format(d);
     const body = html`<section>
 ${adminNav(request, place, 'events')}
 <p class="breadcrumb"><a href="/venues/${place.slug}/admin/events/${event.id}">${event.title}</a> · <a href="/events/${event.slug}">${t('ticketAdmin.publicPage')}</a></p>
 <h2>${t('ticketAdmin.title')}</h2>
 ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
-${report.rows.length === 0
-  ? html`<p>${t('ticketAdmin.noPrices')}</p>`
-  : html`<div class="table-scroll"><table class="list"><caption>${t('ticketAdmin.report')}</caption>
+${
+  report.rows.length === 0
+    ? html`<p>${t('ticketAdmin.noPrices')}</p>`
+    : html`<div class="table-scroll"><table class="list"><caption>${t('ticketAdmin.report')}</caption>
 <thead><tr><th scope="col">${t('labels.eventDateId')}</th><th scope="col">${t('ticketAdmin.price')}</th><th scope="col">${t('ticketAdmin.sold')}</th><th scope="col">${t('ticketAdmin.checkedIn')}</th><th scope="col">${t('ticketAdmin.remaining')}</th><th scope="col">${t('ticketAdmin.revenue')}</th></tr></thead>
 <tbody>${report.rows.map((r) => html`<tr><td>${fmtDate(r.startsAt, r.timezone)}</td><td>${r.priceName}</td><td>${r.sold}</td><td>${r.checkedIn}</td><td>${r.remaining ?? '∞'}</td><td>${formatEuros(r.revenueCents, lang)}</td></tr>`)}</tbody>
 </table></div>
 ${report.byMethod.length ? html`<p>${t('ticketAdmin.byMethod')} ${report.byMethod.map((m, i) => html`${i ? ' · ' : ''}${t(`ticketAdmin.method.${m.method}`)} : ${formatEuros(m.revenueCents, lang)} (${m.orders})`)}</p>` : ''}
-<p><a class="button" href="${base}/orders.csv">${t('ticketAdmin.exportOrders')}</a> <a class="button" href="${base}/attendees.csv">${t('ticketAdmin.exportAttendees')}</a> <a class="button" href="${base}/attendees">${t('questions.attendees')}</a></p>`}
+<p><a class="button" href="${base}/orders.csv">${t('ticketAdmin.exportOrders')}</a> <a class="button" href="${base}/attendees.csv">${t('ticketAdmin.exportAttendees')}</a> <a class="button" href="${base}/attendees">${t('questions.attendees')}</a></p>`
+}
 ${waiting.length ? html`<h2>${t('waitlist.adminTitle')}</h2><ul>${waiting.map((w) => html`<li>${t('waitlist.adminRow', { when: fmtDate(w.starts_at, w.timezone), waiting: Number(w.waiting), offered: Number(w.offered) })}</li>`)}</ul>` : ''}
 <h2 id="questions">${t('questions.title')}</h2>
 <p class="hint">${t('questions.intro')}</p>
@@ -104,7 +149,12 @@ ${questions.length ? html`<ul class="cards">${questions.map((q) => questionItem(
 ${errorSummary(request, questionForm)}
 <form method="post" action="${base}/questions" novalidate>${csrfField(request)}
 ${input(request, questionForm, 'questionLabel', { required: true, attrs: html` maxlength="200"` })}
-<div class="row">${select(request, questionForm, 'questionKind', QUESTION_KINDS.map((k) => ({ value: k, label: t(`questions.kind.${k}`) })))}
+<div class="row">${select(
+      request,
+      questionForm,
+      'questionKind',
+      QUESTION_KINDS.map((k) => ({ value: k, label: t(`questions.kind.${k}`) })),
+    )}
 ${input(request, questionForm, 'questionPosition', { attrs: html` inputmode="numeric"` })}</div>
 ${textarea(request, questionForm, 'questionChoices', { rows: 3 })}
 <p class="hint">${t('questions.choicesHint')}</p>
@@ -115,7 +165,12 @@ ${textarea(request, questionForm, 'questionChoices', { rows: 3 })}
 ${errorSummary(request, form)}
 <form method="post" action="${base}/prices" novalidate>${csrfField(request)}
 ${input(request, form, 'name', { required: true })}
-<div class="row">${select(request, form, 'kind', KINDS.map((k) => ({ value: k, label: t(`ticketAdmin.kind.${k}`) })))}
+<div class="row">${select(
+      request,
+      form,
+      'kind',
+      KINDS.map((k) => ({ value: k, label: t(`ticketAdmin.kind.${k}`) })),
+    )}
 ${input(request, form, 'price', { attrs: html` inputmode="decimal"` })}${input(request, form, 'minPrice', { attrs: html` inputmode="decimal"` })}</div>
 <div class="row">${input(request, form, 'stock', { attrs: html` inputmode="numeric"` })}${input(request, form, 'perOrderLimit', { attrs: html` inputmode="numeric"` })}${input(request, form, 'perPersonLimit', { attrs: html` inputmode="numeric"` })}</div>
 <div class="row">${input(request, form, 'salesOpenAt', { type: 'datetime-local' })}${input(request, form, 'salesCloseAt', { type: 'datetime-local' })}${input(request, form, 'vatRate', { attrs: html` inputmode="decimal"` })}</div>
@@ -125,13 +180,21 @@ ${input(request, form, 'price', { attrs: html` inputmode="decimal"` })}${input(r
 <label for="hours">${t('ticketAdmin.deadlineHours')}</label> <input id="hours" name="hours" inputmode="numeric" size="5" value="${policy ? String(policy.holder_deadline_hours) : ''}"> <button type="submit">${t('forms.save')}</button></form>
 <p class="hint">${t('ticketAdmin.deadlineHint')}</p>
 <form method="post" action="${base}/cancel-all">${csrfField(request)}
-${credit ? html`<fieldset><legend>${t('credit.choice.legend')}</legend>
+${
+  credit
+    ? html`<fieldset><legend>${t('credit.choice.legend')}</legend>
 <label class="check"><input type="radio" name="refundTo" value="payment" checked> ${t('credit.choice.payment')}</label>
-<label class="check"><input type="radio" name="refundTo" value="credit"> ${t('credit.choice.credit', { currency: credit.code })}</label></fieldset>` : ''}
+<label class="check"><input type="radio" name="refundTo" value="credit"> ${t('credit.choice.credit', { currency: credit.code })}</label></fieldset>`
+    : ''
+}
 <label class="check"><input type="checkbox" name="confirm" value="yes" required> ${t('ticketAdmin.cancelAllConfirm')}</label>
 <button type="submit" class="danger">${t('ticketAdmin.cancelAll')}</button></form>
 </section>`;
-    return sendHtml(reply, layout(request, info, { title: `${t('ticketAdmin.title')} — ${event.title}`, body }), status);
+    return sendHtml(
+      reply,
+      layout(request, info, { title: `${t('ticketAdmin.title')} — ${event.title}`, body }),
+      status,
+    );
   }
 
   app.get('/venues/:slug/admin/events/:id/tickets', async (request, reply) => {
@@ -151,8 +214,18 @@ ${credit ? html`<fieldset><legend>${t('credit.choice.legend')}</legend>
     };
     try {
       await createTicketPrice(db, actorOf(request), {
-        slug: c.place.slug, eventId: c.event.id, name: b.name, kind: b.kind, price: b.price, minPrice: b.minPrice, stock: b.stock,
-        perOrderLimit: b.perOrderLimit, perPersonLimit: b.perPersonLimit, salesOpenAt: local(b.salesOpenAt), salesCloseAt: local(b.salesCloseAt), vatRate: b.vatRate,
+        slug: c.place.slug,
+        eventId: c.event.id,
+        name: b.name,
+        kind: b.kind,
+        price: b.price,
+        minPrice: b.minPrice,
+        stock: b.stock,
+        perOrderLimit: b.perOrderLimit,
+        perPersonLimit: b.perPersonLimit,
+        salesOpenAt: local(b.salesOpenAt),
+        salesCloseAt: local(b.salesCloseAt),
+        vatRate: b.vatRate,
       });
       return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('ticketAdmin.priceCreated') });
     } catch (error) {
@@ -162,7 +235,12 @@ ${credit ? html`<fieldset><legend>${t('credit.choice.legend')}</legend>
   });
 
   const questionInput = (b: Record<string, unknown>) => ({
-    label: b.questionLabel, kind: b.questionKind, choices: b.questionChoices, required: b.questionRequired, perTicket: b.questionPerTicket, position: b.questionPosition,
+    label: b.questionLabel,
+    kind: b.questionKind,
+    choices: b.questionChoices,
+    required: b.questionRequired,
+    perTicket: b.questionPerTicket,
+    position: b.questionPosition,
   });
 
   app.post('/venues/:slug/admin/events/:id/tickets/questions', async (request, reply) => {
@@ -184,18 +262,34 @@ ${credit ? html`<fieldset><legend>${t('credit.choice.legend')}</legend>
     const b = (request.body ?? {}) as Record<string, unknown>;
     const { qid } = request.params as { qid: string };
     try {
-      await saveTicketQuestion(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id, id: qid, ...questionInput(b) });
+      await saveTicketQuestion(db, actorOf(request), {
+        slug: c.place.slug,
+        eventId: c.event.id,
+        id: qid,
+        ...questionInput(b),
+      });
       return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('questions.saved') });
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return ticketsPage(request, reply, c.place, c.event, { editing: { id: qid, form: { values: b, errors: error.fields } } }, 422);
+      return ticketsPage(
+        request,
+        reply,
+        c.place,
+        c.event,
+        { editing: { id: qid, form: { values: b, errors: error.fields } } },
+        422,
+      );
     }
   });
 
   app.post('/venues/:slug/admin/events/:id/tickets/questions/:qid/delete', async (request, reply) => {
     const c = await context(request, reply);
     if (!c) return reply;
-    await deleteTicketQuestion(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id, id: (request.params as { qid: string }).qid });
+    await deleteTicketQuestion(db, actorOf(request), {
+      slug: c.place.slug,
+      eventId: c.event.id,
+      id: (request.params as { qid: string }).qid,
+    });
     return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('questions.deleted') });
   });
 
@@ -206,17 +300,31 @@ ${credit ? html`<fieldset><legend>${t('credit.choice.legend')}</legend>
     const { t, lang } = request.ctx;
     const list = await attendeeList(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id });
     const base = `/venues/${c.place.slug}/admin/events/${c.event.id}/tickets`;
-    const fmt = (d: Date, tz: string) => new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: tz }).format(d);
+    const fmt = (d: Date, tz: string) =>
+      new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+        dateStyle: 'medium',
+        timeStyle: 'short',
+        timeZone: tz,
+      }).format(d);
     const body = html`<section>
 ${adminNav(request, c.place, 'events')}
 <p class="breadcrumb"><a href="${base}">${t('ticketAdmin.title')} — ${c.event.title}</a></p>
 <h2>${t('questions.attendees')}</h2>
-${list.attendees.length === 0 ? html`<p>${t('questions.noAttendees')}</p>` : html`<div class="table-scroll"><table class="list"><caption>${t('questions.attendeesCaption', { count: list.attendees.length })}</caption>
+${
+  list.attendees.length === 0
+    ? html`<p>${t('questions.noAttendees')}</p>`
+    : html`<div class="table-scroll"><table class="list"><caption>${t('questions.attendeesCaption', { count: list.attendees.length })}</caption>
 <thead><tr><th scope="col">${t('questions.holder')}</th><th scope="col">${t('labels.email')}</th><th scope="col">${t('questions.reference')}</th><th scope="col">${t('ticketAdmin.price')}</th><th scope="col">${t('labels.eventDateId')}</th><th scope="col">${t('questions.status')}</th>${list.columns.map((col) => html`<th scope="col">${col.label}</th>`)}</tr></thead>
-<tbody>${list.attendees.map((a) => html`<tr><td>${a.holderName}</td><td>${a.email}</td><td>${a.reference}</td><td>${a.priceName}</td><td>${fmt(a.startsAt, a.timezone)}</td><td>${t(`orders.ticketStatus.${a.status}`)}</td>${list.columns.map((col) => {
-      const answer = a.answers.get(col.questionId);
-      return html`<td>${answer ? answerText(t, answer) : ''}</td>`;
-    })}</tr>`)}</tbody></table></div>`}
+<tbody>${list.attendees.map(
+        (a) =>
+          html`<tr><td>${a.holderName}</td><td>${a.email}</td><td>${a.reference}</td><td>${a.priceName}</td><td>${fmt(a.startsAt, a.timezone)}</td><td>${t(`orders.ticketStatus.${a.status}`)}</td>${list.columns.map(
+            (col) => {
+              const answer = a.answers.get(col.questionId);
+              return html`<td>${answer ? answerText(t, answer) : ''}</td>`;
+            },
+          )}</tr>`,
+      )}</tbody></table></div>`
+}
 <p><a class="button" href="${base}/attendees.csv">${t('ticketAdmin.exportAttendees')}</a></p>
 </section>`;
     return sendHtml(reply, layout(request, info, { title: `${t('questions.attendees')} — ${c.event.title}`, body }));
@@ -226,7 +334,11 @@ ${list.attendees.length === 0 ? html`<p>${t('questions.noAttendees')}</p>` : htm
     const c = await context(request, reply);
     if (!c) return reply;
     const raw = String(((request.body ?? {}) as Record<string, unknown>).hours ?? '').trim();
-    await setCancellationPolicy(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id, holderDeadlineHours: raw === '' ? null : /^\d+$/.test(raw) ? Number(raw) : raw });
+    await setCancellationPolicy(db, actorOf(request), {
+      slug: c.place.slug,
+      eventId: c.event.id,
+      holderDeadlineHours: raw === '' ? null : /^\d+$/.test(raw) ? Number(raw) : raw,
+    });
     return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('forms.saved') });
   });
 
@@ -236,8 +348,18 @@ ${list.attendees.length === 0 ? html`<p>${t('questions.noAttendees')}</p>` : htm
     if (((request.body ?? {}) as Record<string, unknown>).confirm !== 'yes') {
       return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('ticketAdmin.confirmFirst') }, 422);
     }
-    const r = await cancelEventOrders(db, stripe, actorOf(request), { slug: c.place.slug, eventId: c.event.id, refundTo: ((request.body ?? {}) as Record<string, unknown>).refundTo });
-    return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('ticketAdmin.cancelledAll', { cancelled: r.cancelled, failed: r.failed, refund: formatEuros(r.refundCents, request.ctx.lang) }) });
+    const r = await cancelEventOrders(db, stripe, actorOf(request), {
+      slug: c.place.slug,
+      eventId: c.event.id,
+      refundTo: ((request.body ?? {}) as Record<string, unknown>).refundTo,
+    });
+    return ticketsPage(request, reply, c.place, c.event, {
+      notice: request.ctx.t('ticketAdmin.cancelledAll', {
+        cancelled: r.cancelled,
+        failed: r.failed,
+        refund: formatEuros(r.refundCents, request.ctx.lang),
+      }),
+    });
   });
 
   for (const kind of ['orders', 'attendees'] as const) {

@@ -10,7 +10,10 @@ export const AUDIT_INTO = sql`audit_log (id, place_id, actor_person_id, actor_ap
  * `insert into ${AUDIT_INTO} …` inside a larger statement: the entry is written by the very statement
  * that makes the change (both or neither), without a round trip of its own.
  */
-export function auditRow(actor: Actor, entry: { placeId: string | null; action: string; subjectId: string | null; data: Record<string, unknown> }): RawBuilder<unknown> {
+export function auditRow(
+  actor: Actor,
+  entry: { placeId: string | null; action: string; subjectId: string | null; data: Record<string, unknown> },
+): RawBuilder<unknown> {
   return sql`select ${uuidv7()}::uuid, ${entry.placeId}::uuid, ${actor.kind === 'person' ? actor.personId : null}::uuid,
     ${actor.kind === 'apiKey' ? actor.keyId : null}::uuid, ${entry.action}::text, ${entry.subjectId}::uuid, ${JSON.stringify(entry.data)}::jsonb`;
 }

@@ -25,7 +25,12 @@ export interface BulkCancelResult {
  * 11): each order in its own transaction, so one failure does not block the others. An order that
  * also holds places of another event is cancelled whole: an order is paid and refunded as one.
  */
-export async function cancelEventOrders(db: Db, stripe: Stripe | null, actor: Actor, input: { slug: string; eventId: unknown; refundTo?: unknown }): Promise<BulkCancelResult> {
+export async function cancelEventOrders(
+  db: Db,
+  stripe: Stripe | null,
+  actor: Actor,
+  input: { slug: string; eventId: unknown; refundTo?: unknown },
+): Promise<BulkCancelResult> {
   if (typeof input.eventId !== 'string' || !isUuid(input.eventId)) throw notFound('event');
   const eventId = input.eventId;
   const refundTo = readRefundTo(input.refundTo);
@@ -34,7 +39,12 @@ export async function cancelEventOrders(db: Db, stripe: Stripe | null, actor: Ac
   // Credit chosen: the venue must offer it; orders that cannot be credited (placed without an account,
   // paid otherwise) are refunded to their payment, so the event is cancelled whole either way.
   if (refundTo === 'credit' && !(await creditOffer(db, place.id))) throw new DomainError('credit-not-offered', 409);
-  const event = await db.selectFrom('events').select('id').where('place_id', '=', place.id).where('id', '=', eventId).executeTakeFirst();
+  const event = await db
+    .selectFrom('events')
+    .select('id')
+    .where('place_id', '=', place.id)
+    .where('id', '=', eventId)
+    .executeTakeFirst();
   if (!event) throw notFound('event');
   const orders = await db
     .selectFrom('orders as o')
@@ -42,7 +52,13 @@ export async function cancelEventOrders(db: Db, stripe: Stripe | null, actor: Ac
     .where('o.place_id', '=', place.id)
     .where('o.status', 'in', ['pending', 'paid'])
     .where(({ exists, selectFrom }) =>
-      exists(selectFrom('order_lines as l').select('l.id').whereRef('l.place_id', '=', 'o.place_id').whereRef('l.order_id', '=', 'o.id').where('l.event_id', '=', eventId)),
+      exists(
+        selectFrom('order_lines as l')
+          .select('l.id')
+          .whereRef('l.place_id', '=', 'o.place_id')
+          .whereRef('l.order_id', '=', 'o.id')
+          .where('l.event_id', '=', eventId),
+      ),
     )
     .orderBy('o.id')
     .execute();
@@ -52,7 +68,14 @@ export async function cancelEventOrders(db: Db, stripe: Stripe | null, actor: Ac
       const one = await inTransaction(db, async (trx) => {
         // Rights are read again in each transaction: a role removed mid-way stops the rest.
         await authorize(trx, actor, place.id, 'events.write');
-        return cancelOrderInTransaction(trx, actor, id, 'event', undefined, refundTo === 'credit' ? 'credit_when_possible' : 'payment');
+        return cancelOrderInTransaction(
+          trx,
+          actor,
+          id,
+          'event',
+          undefined,
+          refundTo === 'credit' ? 'credit_when_possible' : 'payment',
+        );
       });
       if (one.outcome === 'cancelled') result.cancelled++;
       else result.already++;
@@ -62,7 +85,9 @@ export async function cancelEventOrders(db: Db, stripe: Stripe | null, actor: Ac
       result.failed++;
     }
   }
-  await inTransaction(db, (trx) => audit(trx, actor, { placeId: place.id, action: 'event.orders-cancelled', subjectId: eventId, data: { ...result } }));
+  await inTransaction(db, (trx) =>
+    audit(trx, actor, { placeId: place.id, action: 'event.orders-cancelled', subjectId: eventId, data: { ...result } }),
+  );
   if (result.refundCents > 0) await sendRefundsAfterCommit(db, stripe);
   return result;
 }

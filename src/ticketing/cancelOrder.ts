@@ -51,7 +51,8 @@ export async function cancelOrderInTransaction(
 ): Promise<CancelResult> {
   const peek = await trx.selectFrom('orders').select(['payment_id']).where('id', '=', orderId).executeTakeFirst();
   if (!peek) throw notFound('order');
-  if (peek.payment_id) await trx.selectFrom('payments').select('id').where('id', '=', peek.payment_id).forUpdate().executeTakeFirst();
+  if (peek.payment_id)
+    await trx.selectFrom('payments').select('id').where('id', '=', peek.payment_id).forUpdate().executeTakeFirst();
   const order = await trx
     .selectFrom('orders')
     .select(['place_id', 'id', 'status', 'person_id', 'promo_code_id', 'payment_id'])
@@ -63,24 +64,51 @@ export async function cancelOrderInTransaction(
   if (guard) await guard(order);
   await releasePlaces(trx, await holdingOf(trx, order.place_id, order.id, order.promo_code_id));
   if (order.status === 'paid') {
-    await trx.updateTable('tickets').set({ status: 'cancelled' }).where('place_id', '=', order.place_id).where('order_id', '=', order.id).where('status', '=', 'valid').execute();
+    await trx
+      .updateTable('tickets')
+      .set({ status: 'cancelled' })
+      .where('place_id', '=', order.place_id)
+      .where('order_id', '=', order.id)
+      .where('status', '=', 'valid')
+      .execute();
   }
   const paymentId = order.status === 'paid' ? order.payment_id : null;
   // Credit first: when it cannot be given (strict choice), nothing of the cancellation is written.
-  const creditable = paymentId !== null && refundTo !== 'payment' && (refundTo === 'credit' || (await canCredit(trx, order)));
+  const creditable =
+    paymentId !== null && refundTo !== 'payment' && (refundTo === 'credit' || (await canCredit(trx, order)));
   const credit = creditable ? await creditRefundInTransaction(trx, { ...order, payment_id: paymentId }) : null;
-  await transitionOrder(trx, actor, order, 'cancelled', { by, ...(refundTo !== 'payment' ? { refund_to: creditable ? 'credit' : 'payment' } : {}) });
+  await transitionOrder(trx, actor, order, 'cancelled', {
+    by,
+    ...(refundTo !== 'payment' ? { refund_to: creditable ? 'credit' : 'payment' } : {}),
+  });
   // The caller authorised the cancellation; the refund it implies is the node's doing. After a
   // credit nothing is left to refund, so no refund is queued.
-  const refund = paymentId && !creditable ? await queueRefund(trx, SYSTEM, { paymentId, reason: 'order_cancelled' }) : null;
-  return { orderId, outcome: 'cancelled', refundCents: refund?.amountCents ?? 0, creditCents: credit?.amountCents ?? 0 };
+  const refund =
+    paymentId && !creditable ? await queueRefund(trx, SYSTEM, { paymentId, reason: 'order_cancelled' }) : null;
+  return {
+    orderId,
+    outcome: 'cancelled',
+    refundCents: refund?.amountCents ?? 0,
+    creditCents: credit?.amountCents ?? 0,
+  };
 }
 
 /** Whether a credit can be given for this order (bulk cancellations credit those that can). */
-async function canCredit(trx: Trx, order: { place_id: string; person_id: string | null; payment_id: string | null }): Promise<boolean> {
+async function canCredit(
+  trx: Trx,
+  order: { place_id: string; person_id: string | null; payment_id: string | null },
+): Promise<boolean> {
   if (!order.person_id || !order.payment_id) return false;
-  const payment = await trx.selectFrom('payments').select(['place_id', 'provider', 'provider_payment_id']).where('id', '=', order.payment_id).executeTakeFirst();
-  return Boolean(payment && payment.place_id === order.place_id && ((payment.provider === 'stripe' && payment.provider_payment_id) || payment.provider === 'on_site'));
+  const payment = await trx
+    .selectFrom('payments')
+    .select(['place_id', 'provider', 'provider_payment_id'])
+    .where('id', '=', order.payment_id)
+    .executeTakeFirst();
+  return Boolean(
+    payment &&
+      payment.place_id === order.place_id &&
+      ((payment.provider === 'stripe' && payment.provider_payment_id) || payment.provider === 'on_site'),
+  );
 }
 
 /**
@@ -100,7 +128,12 @@ export async function sendRefundsAfterCommit(db: Db, stripe: Stripe | null): Pro
  * The venue cancels one of its orders, at any time (`events.write`), and chooses where the money goes:
  * the original payment (default) or, when the venue offers it, the buyer's wallet.
  */
-export async function cancelOrder(db: Db, stripe: Stripe | null, actor: Actor, input: { orderId: unknown; refundTo?: unknown }): Promise<CancelResult> {
+export async function cancelOrder(
+  db: Db,
+  stripe: Stripe | null,
+  actor: Actor,
+  input: { orderId: unknown; refundTo?: unknown },
+): Promise<CancelResult> {
   if (typeof input.orderId !== 'string' || !isUuid(input.orderId)) throw notFound('order');
   const orderId = input.orderId;
   const refundTo = readRefundTo(input.refundTo);

@@ -13,32 +13,50 @@ import { readRefundTo } from './creditRefund.ts';
  * carries no proof of who holds it, so only the venue cancels it. Another person's order is "not
  * found", as for paying it.
  */
-export async function cancelOwnOrder(db: Db, stripe: Stripe | null, actor: Actor | null, input: { orderId: unknown; refundTo?: unknown }): Promise<CancelResult> {
+export async function cancelOwnOrder(
+  db: Db,
+  stripe: Stripe | null,
+  actor: Actor | null,
+  input: { orderId: unknown; refundTo?: unknown },
+): Promise<CancelResult> {
   if (typeof input.orderId !== 'string' || !isUuid(input.orderId)) throw notFound('order');
   if (!actor || actor.kind !== 'person') throw unauthenticated();
   const orderId = input.orderId;
   // "Refund to my card/payment" (default) or "credit to my Rezo wallet" when the venue offers it.
   const refundTo = readRefundTo(input.refundTo);
   const result = await inTransaction(db, (trx) =>
-    cancelOrderInTransaction(trx, actor, orderId, 'holder', async (order) => {
-      if (order.person_id === null) throw new DomainError('cancel-not-allowed', 409);
-      if (order.person_id !== actor.personId) throw notFound('order');
-      // The earliest date of the order, less the hours of its event's policy; a line whose event has
-      // no policy makes the whole order not cancellable by its holder.
-      const row = await trx
-        .selectFrom('order_lines as l')
-        .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'l.place_id').onRef('d.id', '=', 'l.event_date_id'))
-        .leftJoin('cancellation_policies as p', (j) => j.onRef('p.place_id', '=', 'l.place_id').onRef('p.event_id', '=', 'l.event_id'))
-        .select([
-          sql<number>`count(*) filter (where p.event_id is null)::int`.as('without_policy'),
-          sql<boolean>`coalesce(bool_or(now() >= d.starts_at - make_interval(hours => p.holder_deadline_hours)), false)`.as('too_late'),
-        ])
-        .where('l.place_id', '=', order.place_id)
-        .where('l.order_id', '=', order.id)
-        .executeTakeFirstOrThrow();
-      if (row.without_policy > 0) throw new DomainError('cancel-not-allowed', 409);
-      if (row.too_late) throw new DomainError('cancel-deadline-passed', 409);
-    }, refundTo),
+    cancelOrderInTransaction(
+      trx,
+      actor,
+      orderId,
+      'holder',
+      async (order) => {
+        if (order.person_id === null) throw new DomainError('cancel-not-allowed', 409);
+        if (order.person_id !== actor.personId) throw notFound('order');
+        // The earliest date of the order, less the hours of its event's policy; a line whose event has
+        // no policy makes the whole order not cancellable by its holder.
+        const row = await trx
+          .selectFrom('order_lines as l')
+          .innerJoin('event_dates as d', (j) =>
+            j.onRef('d.place_id', '=', 'l.place_id').onRef('d.id', '=', 'l.event_date_id'),
+          )
+          .leftJoin('cancellation_policies as p', (j) =>
+            j.onRef('p.place_id', '=', 'l.place_id').onRef('p.event_id', '=', 'l.event_id'),
+          )
+          .select([
+            sql<number>`count(*) filter (where p.event_id is null)::int`.as('without_policy'),
+            sql<boolean>`coalesce(bool_or(now() >= d.starts_at - make_interval(hours => p.holder_deadline_hours)), false)`.as(
+              'too_late',
+            ),
+          ])
+          .where('l.place_id', '=', order.place_id)
+          .where('l.order_id', '=', order.id)
+          .executeTakeFirstOrThrow();
+        if (row.without_policy > 0) throw new DomainError('cancel-not-allowed', 409);
+        if (row.too_late) throw new DomainError('cancel-deadline-passed', 409);
+      },
+      refundTo,
+    ),
   );
   if (result.refundCents > 0) await sendRefundsAfterCommit(db, stripe);
   return result;

@@ -14,10 +14,19 @@ import { cancelOwnOrder } from './cancelOwnOrder.ts';
 import { creditOffer, setCreditRefunds } from './creditRefund.ts';
 import { setCancellationPolicy } from './setCancellationPolicy.ts';
 
-const Cancelled = Type.Object({ id: Type.String(), status: Type.Literal('cancelled'), alreadyCancelled: Type.Boolean(), refundCents: Type.Integer(), creditCents: Type.Integer() });
-const RefundTo = Type.Optional(Type.Union([Type.Literal('payment'), Type.Literal('credit')], {
-  description: '`payment` (default): refunded to the original payment. `credit`: credited to the buyer\'s Rezo wallet in the venue\'s local euro, when the venue offers it (409 `credit-not-offered` / `credit-needs-account` otherwise).',
-}));
+const Cancelled = Type.Object({
+  id: Type.String(),
+  status: Type.Literal('cancelled'),
+  alreadyCancelled: Type.Boolean(),
+  refundCents: Type.Integer(),
+  creditCents: Type.Integer(),
+});
+const RefundTo = Type.Optional(
+  Type.Union([Type.Literal('payment'), Type.Literal('credit')], {
+    description:
+      "`payment` (default): refunded to the original payment. `credit`: credited to the buyer's Rezo wallet in the venue's local euro, when the venue offers it (409 `credit-not-offered` / `credit-needs-account` otherwise).",
+  }),
+);
 const CancelBody = Type.Object({ refundTo: RefundTo }, { additionalProperties: false });
 /** The cancel body is optional (no body: refund to the payment): an absent body validates as `{}`. */
 const emptyBodyAsObject = async (request: FastifyRequest) => {
@@ -35,7 +44,8 @@ export async function cancellationRoutes(app: ModuleApp, { deps, info }: ModuleO
       schema: {
         tags: ['tickets'],
         summary: 'Cancel an order (venue): places given back, tickets cancelled, what was paid refunded',
-        description: 'Needs `events.write` on the venue (API key scope `events:write`). Cancelling a cancelled order changes nothing and answers `alreadyCancelled: true`.',
+        description:
+          'Needs `events.write` on the venue (API key scope `events:write`). Cancelling a cancelled order changes nothing and answers `alreadyCancelled: true`.',
         security: [{ apiKey: [] }, { session: [] }],
         params: Type.Object({ id: Type.String({ maxLength: 36 }) }),
         body: CancelBody,
@@ -43,8 +53,17 @@ export async function cancellationRoutes(app: ModuleApp, { deps, info }: ModuleO
       },
     },
     async (request) => {
-      const r = await cancelOrder(db, stripe, actorOf(request), { orderId: request.params.id, refundTo: request.body.refundTo });
-      return { id: r.orderId, status: 'cancelled' as const, alreadyCancelled: r.outcome === 'already', refundCents: r.refundCents, creditCents: r.creditCents };
+      const r = await cancelOrder(db, stripe, actorOf(request), {
+        orderId: request.params.id,
+        refundTo: request.body.refundTo,
+      });
+      return {
+        id: r.orderId,
+        status: 'cancelled' as const,
+        alreadyCancelled: r.outcome === 'already',
+        refundCents: r.refundCents,
+        creditCents: r.creditCents,
+      };
     },
   );
 
@@ -55,14 +74,31 @@ export async function cancellationRoutes(app: ModuleApp, { deps, info }: ModuleO
       schema: {
         tags: ['tickets'],
         summary: 'Cancel every pending and paid order of an event (venue), each on its own',
-        description: 'Needs `events.write`. Answers how many orders were cancelled, were already, or could not be (left unchanged), and the total refunded.',
+        description:
+          'Needs `events.write`. Answers how many orders were cancelled, were already, or could not be (left unchanged), and the total refunded.',
         security: [{ apiKey: [] }, { session: [] }],
         params: Type.Object({ slug: Type.String({ maxLength: 60 }), eventId: Type.String({ maxLength: 36 }) }),
         body: CancelBody,
-        response: responses({ 200: Type.Object({ cancelled: Type.Integer(), already: Type.Integer(), failed: Type.Integer(), refundCents: Type.Integer(), creditCents: Type.Integer() }) }, [401, 403, 404, 409, 422]),
+        response: responses(
+          {
+            200: Type.Object({
+              cancelled: Type.Integer(),
+              already: Type.Integer(),
+              failed: Type.Integer(),
+              refundCents: Type.Integer(),
+              creditCents: Type.Integer(),
+            }),
+          },
+          [401, 403, 404, 409, 422],
+        ),
       },
     },
-    async (request) => cancelEventOrders(db, stripe, actorOf(request), { slug: request.params.slug, eventId: request.params.eventId, refundTo: request.body.refundTo }),
+    async (request) =>
+      cancelEventOrders(db, stripe, actorOf(request), {
+        slug: request.params.slug,
+        eventId: request.params.eventId,
+        refundTo: request.body.refundTo,
+      }),
   );
 
   app.put(
@@ -70,15 +106,27 @@ export async function cancellationRoutes(app: ModuleApp, { deps, info }: ModuleO
     {
       schema: {
         tags: ['tickets'],
-        summary: 'Offer refunds as credit to the buyer\'s Rezo wallet, in one of the venue\'s local euros (null: refunds go to the payment only)',
-        description: 'Needs `place.settings` (API key scope `place:write`). The currency must be an active `local_euro` issued by the venue: the credit is minted against the order\'s payment, which the venue holds.',
+        summary:
+          "Offer refunds as credit to the buyer's Rezo wallet, in one of the venue's local euros (null: refunds go to the payment only)",
+        description:
+          "Needs `place.settings` (API key scope `place:write`). The currency must be an active `local_euro` issued by the venue: the credit is minted against the order's payment, which the venue holds.",
         security: [{ apiKey: [] }, { session: [] }],
         params: Type.Object({ slug: Type.String({ maxLength: 60 }) }),
-        body: Type.Object({ creditCurrency: Type.Union([Type.String({ maxLength: 12 }), Type.Null()]) }, { additionalProperties: false }),
-        response: responses({ 200: Type.Object({ creditCurrency: Type.Union([Type.String(), Type.Null()]) }) }, [401, 403, 404, 422]),
+        body: Type.Object(
+          { creditCurrency: Type.Union([Type.String({ maxLength: 12 }), Type.Null()]) },
+          { additionalProperties: false },
+        ),
+        response: responses(
+          { 200: Type.Object({ creditCurrency: Type.Union([Type.String(), Type.Null()]) }) },
+          [401, 403, 404, 422],
+        ),
       },
     },
-    async (request) => setCreditRefunds(db, actorOf(request), { slug: request.params.slug, creditCurrency: request.body.creditCurrency }),
+    async (request) =>
+      setCreditRefunds(db, actorOf(request), {
+        slug: request.params.slug,
+        creditCurrency: request.body.creditCurrency,
+      }),
   );
 
   app.put(
@@ -90,11 +138,22 @@ export async function cancellationRoutes(app: ModuleApp, { deps, info }: ModuleO
         description: 'Needs `events.write`. The deadline is counted from the earliest date of each order.',
         security: [{ apiKey: [] }, { session: [] }],
         params: Type.Object({ slug: Type.String({ maxLength: 60 }), eventId: Type.String({ maxLength: 36 }) }),
-        body: Type.Object({ holderDeadlineHours: Type.Union([Type.Integer(), Type.Null()]) }, { additionalProperties: false }),
-        response: responses({ 200: Type.Object({ holderDeadlineHours: Type.Union([Type.Integer(), Type.Null()]) }) }, [401, 403, 404, 422]),
+        body: Type.Object(
+          { holderDeadlineHours: Type.Union([Type.Integer(), Type.Null()]) },
+          { additionalProperties: false },
+        ),
+        response: responses(
+          { 200: Type.Object({ holderDeadlineHours: Type.Union([Type.Integer(), Type.Null()]) }) },
+          [401, 403, 404, 422],
+        ),
       },
     },
-    async (request) => setCancellationPolicy(db, actorOf(request), { slug: request.params.slug, eventId: request.params.eventId, holderDeadlineHours: request.body.holderDeadlineHours }),
+    async (request) =>
+      setCancellationPolicy(db, actorOf(request), {
+        slug: request.params.slug,
+        eventId: request.params.eventId,
+        holderDeadlineHours: request.body.holderDeadlineHours,
+      }),
   );
 
   // The holder confirms on a page of its own: a GET never cancels.
@@ -102,10 +161,15 @@ export async function cancellationRoutes(app: ModuleApp, { deps, info }: ModuleO
     const { t } = request.ctx;
     const { id } = request.params as { id: string };
     if (!isUuid(id)) throw notFound('order');
-    const order = await db.selectFrom('orders').select(['id', 'reference', 'place_id', 'status', 'payment_id', 'person_id']).where('id', '=', id).executeTakeFirst();
+    const order = await db
+      .selectFrom('orders')
+      .select(['id', 'reference', 'place_id', 'status', 'payment_id', 'person_id'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!order) throw notFound('order');
     // The choice is offered when the venue offers credit and there is money to give back to an account.
-    const offer = order.status === 'paid' && order.payment_id && order.person_id ? await creditOffer(db, order.place_id) : null;
+    const offer =
+      order.status === 'paid' && order.payment_id && order.person_id ? await creditOffer(db, order.place_id) : null;
     const choice = offer
       ? html`<fieldset><legend>${t('credit.choice.legend')}</legend>
 <label class="check"><input type="radio" name="refundTo" value="payment" checked> ${t('credit.choice.payment')}</label>

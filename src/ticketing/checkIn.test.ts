@@ -22,11 +22,24 @@ after(() => t.close());
 /** A paid order of `n` tickets for the first date; returns the tickets' QR payloads. */
 async function ticketsFor(slug: string, n = 1, dates = 1) {
   const ev = await eventWithDates(t.db, { slug, capacity: 100, dates });
-  const { id: price } = await createTicketPrice(t.db, ev.admin, { slug, eventId: ev.eventId, name: 'Plein', kind: 'fixed', price: '10' });
-  const placed = await placeOrder(t.db, t.config, null, { slug, email: 'fan@example.org', language: 'fr', lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: n }] });
+  const { id: price } = await createTicketPrice(t.db, ev.admin, {
+    slug,
+    eventId: ev.eventId,
+    name: 'Plein',
+    kind: 'fixed',
+    price: '10',
+  });
+  const placed = await placeOrder(t.db, t.config, null, {
+    slug,
+    email: 'fan@example.org',
+    language: 'fr',
+    lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: n }],
+  });
   await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
   const tickets = await t.db.selectFrom('tickets').selectAll().where('order_id', '=', placed.id).execute();
-  const payloads = await Promise.all(tickets.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })));
+  const payloads = await Promise.all(
+    tickets.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })),
+  );
   return { ev, tickets, payloads, price };
 }
 const nonce = () => `n-${uuidv7()}`;
@@ -39,15 +52,32 @@ test('a ticket enters once per list; the same scan resent answers the same; othe
   assert.equal(first!.holderName, '');
   const [resent] = await checkIn(t.db, ev.admin, { slug: 'door', eventId: ev.eventId, scans: [scan] });
   assert.equal(resent!.result, 'valid', 'the same nonce gets the same answer');
-  const [again] = await checkIn(t.db, ev.admin, { slug: 'door', eventId: ev.eventId, scans: [{ payload: payloads[0]!, nonce: nonce() }] });
+  const [again] = await checkIn(t.db, ev.admin, {
+    slug: 'door',
+    eventId: ev.eventId,
+    scans: [{ payload: payloads[0]!, nonce: nonce() }],
+  });
   assert.equal(again!.result, 'already_checked_in');
   assert.equal(again!.previous?.listName, 'Entrée');
-  const valid = await t.db.selectFrom('checkins').select('id').where('ticket_id', '=', first!.ticketId).where('result', '=', 'valid').execute();
+  const valid = await t.db
+    .selectFrom('checkins')
+    .select('id')
+    .where('ticket_id', '=', first!.ticketId)
+    .where('result', '=', 'valid')
+    .execute();
   assert.equal(valid.length, 1);
   // Another list of the same event (e.g. the after-party) lets it in once more.
   const listId = uuidv7();
-  await t.db.insertInto('checkin_lists').values({ place_id: ev.place.id, id: listId, event_id: ev.eventId, name: 'After' }).execute();
-  const [after_] = await checkIn(t.db, ev.admin, { slug: 'door', eventId: ev.eventId, listId, scans: [{ payload: payloads[0]!, nonce: nonce() }] });
+  await t.db
+    .insertInto('checkin_lists')
+    .values({ place_id: ev.place.id, id: listId, event_id: ev.eventId, name: 'After' })
+    .execute();
+  const [after_] = await checkIn(t.db, ev.admin, {
+    slug: 'door',
+    eventId: ev.eventId,
+    listId,
+    scans: [{ payload: payloads[0]!, nonce: nonce() }],
+  });
   assert.equal(after_!.result, 'valid');
 });
 
@@ -65,7 +95,11 @@ test('forged, altered, foreign, cancelled and wrong-date tickets never enter', a
   ];
   for (const [payload, expected] of cases) {
     try {
-      const [a] = await checkIn(t.db, ev.admin, { slug: 'guard', eventId: ev.eventId, scans: [{ payload, nonce: nonce() }] });
+      const [a] = await checkIn(t.db, ev.admin, {
+        slug: 'guard',
+        eventId: ev.eventId,
+        scans: [{ payload, nonce: nonce() }],
+      });
       assert.equal(a!.result, expected, payload);
     } catch (e) {
       assert.ok(e instanceof DomainError && e.fields[0]?.message === expected, `${payload}: ${String(e)}`);
@@ -73,44 +107,117 @@ test('forged, altered, foreign, cancelled and wrong-date tickets never enter', a
   }
   await t.db.updateTable('tickets').set({ status: 'cancelled' }).where('id', '=', tickets[1]!.id).execute();
   await t.db.updateTable('tickets').set({ status: 'refunded' }).where('id', '=', tickets[2]!.id).execute();
-  const answers = await checkIn(t.db, ev.admin, { slug: 'guard', eventId: ev.eventId, scans: [{ payload: payloads[1]!, nonce: nonce() }, { payload: payloads[2]!, nonce: nonce() }] });
-  assert.deepEqual(answers.map((a) => a.result), ['cancelled', 'refunded']);
+  const answers = await checkIn(t.db, ev.admin, {
+    slug: 'guard',
+    eventId: ev.eventId,
+    scans: [
+      { payload: payloads[1]!, nonce: nonce() },
+      { payload: payloads[2]!, nonce: nonce() },
+    ],
+  });
+  assert.deepEqual(
+    answers.map((a) => a.result),
+    ['cancelled', 'refunded'],
+  );
   const onlySecondDate = uuidv7();
-  await t.db.insertInto('checkin_lists').values({ place_id: ev.place.id, id: onlySecondDate, event_id: ev.eventId, name: 'Jour 2', date_ids: [ev.dateIds[1]!] }).execute();
-  const [wrong] = await checkIn(t.db, ev.admin, { slug: 'guard', eventId: ev.eventId, listId: onlySecondDate, scans: [{ payload: payloads[0]!, nonce: nonce() }] });
+  await t.db
+    .insertInto('checkin_lists')
+    .values({
+      place_id: ev.place.id,
+      id: onlySecondDate,
+      event_id: ev.eventId,
+      name: 'Jour 2',
+      date_ids: [ev.dateIds[1]!],
+    })
+    .execute();
+  const [wrong] = await checkIn(t.db, ev.admin, {
+    slug: 'guard',
+    eventId: ev.eventId,
+    listId: onlySecondDate,
+    scans: [{ payload: payloads[0]!, nonce: nonce() }],
+  });
   assert.equal(wrong!.result, 'wrong_event');
-  assert.equal((await t.db.selectFrom('checkins').select('id').where('result', '=', 'valid').where('place_id', '=', ev.place.id).execute()).length, 0);
+  assert.equal(
+    (
+      await t.db
+        .selectFrom('checkins')
+        .select('id')
+        .where('result', '=', 'valid')
+        .where('place_id', '=', ev.place.id)
+        .execute()
+    ).length,
+    0,
+  );
 });
 
 test('only the door team, admins and keys with the checkin scope may scan', async () => {
   const { ev, payloads } = await ticketsFor('staff');
   const editor = await ensurePerson(t.db, 'editor@staff.example', 'fr');
-  await t.db.insertInto('place_members').values({ place_id: ev.place.id, person_id: editor.id, role: 'editor' }).execute();
-  await assert.rejects(checkIn(t.db, personActor(editor.id), { slug: 'staff', eventId: ev.eventId, scans: [{ payload: payloads[0]!, nonce: nonce() }] }), (e: unknown) => e instanceof DomainError && e.status === 403);
+  await t.db
+    .insertInto('place_members')
+    .values({ place_id: ev.place.id, person_id: editor.id, role: 'editor' })
+    .execute();
+  await assert.rejects(
+    checkIn(t.db, personActor(editor.id), {
+      slug: 'staff',
+      eventId: ev.eventId,
+      scans: [{ payload: payloads[0]!, nonce: nonce() }],
+    }),
+    (e: unknown) => e instanceof DomainError && e.status === 403,
+  );
   const door = await ensurePerson(t.db, 'door@staff.example', 'fr');
   await t.db.insertInto('place_members').values({ place_id: ev.place.id, person_id: door.id, role: 'door' }).execute();
-  const [a] = await checkIn(t.db, personActor(door.id), { slug: 'staff', eventId: ev.eventId, scans: [{ payload: payloads[0]!, nonce: nonce() }] });
+  const [a] = await checkIn(t.db, personActor(door.id), {
+    slug: 'staff',
+    eventId: ev.eventId,
+    scans: [{ payload: payloads[0]!, nonce: nonce() }],
+  });
   assert.equal(a!.result, 'valid');
 });
 
 test('an offline batch uploaded twice counts once; the same ticket from two phones is one entry', async () => {
   const { ev, payloads } = await ticketsFor('batch', 3);
-  const batch = payloads.map((payload) => ({ payload, nonce: nonce(), scannedAt: new Date(Date.now() - 60_000).toISOString() }));
+  const batch = payloads.map((payload) => ({
+    payload,
+    nonce: nonce(),
+    scannedAt: new Date(Date.now() - 60_000).toISOString(),
+  }));
   const first = await checkIn(t.db, ev.admin, { slug: 'batch', eventId: ev.eventId, scans: batch });
   const second = await checkIn(t.db, ev.admin, { slug: 'batch', eventId: ev.eventId, scans: batch });
-  assert.deepEqual(first.map((a) => a.result), ['valid', 'valid', 'valid']);
-  assert.deepEqual(second.map((a) => a.result), ['valid', 'valid', 'valid']);
+  assert.deepEqual(
+    first.map((a) => a.result),
+    ['valid', 'valid', 'valid'],
+  );
+  assert.deepEqual(
+    second.map((a) => a.result),
+    ['valid', 'valid', 'valid'],
+  );
   const phoneB = [{ payload: payloads[0]!, nonce: nonce(), scannedAt: new Date(Date.now() - 30_000).toISOString() }];
   const conflict = await checkIn(t.db, ev.admin, { slug: 'batch', eventId: ev.eventId, scans: phoneB });
   assert.equal(conflict[0]!.result, 'already_checked_in');
   assert.ok(conflict[0]!.previous);
-  assert.equal((await t.db.selectFrom('checkins').select('id').where('place_id', '=', ev.place.id).execute()).length, 4);
+  assert.equal(
+    (await t.db.selectFrom('checkins').select('id').where('place_id', '=', ev.place.id).execute()).length,
+    4,
+  );
 });
 
-test('twenty phones scanning one ticket at the same moment let it in once', { skip: !onPostgres && 'needs PostgreSQL for real concurrency' }, async () => {
-  const { ev, payloads } = await ticketsFor('crowd');
-  const answers = await Promise.all(Array.from({ length: 20 }, () => checkIn(t.db, ev.admin, { slug: 'crowd', eventId: ev.eventId, scans: [{ payload: payloads[0]!, nonce: nonce() }] })));
-  const results = answers.map((a) => a[0]!.result);
-  assert.equal(results.filter((r) => r === 'valid').length, 1);
-  assert.equal(results.filter((r) => r === 'already_checked_in').length, 19);
-});
+test(
+  'twenty phones scanning one ticket at the same moment let it in once',
+  { skip: !onPostgres && 'needs PostgreSQL for real concurrency' },
+  async () => {
+    const { ev, payloads } = await ticketsFor('crowd');
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        checkIn(t.db, ev.admin, {
+          slug: 'crowd',
+          eventId: ev.eventId,
+          scans: [{ payload: payloads[0]!, nonce: nonce() }],
+        }),
+      ),
+    );
+    const results = answers.map((a) => a[0]!.result);
+    assert.equal(results.filter((r) => r === 'valid').length, 1);
+    assert.equal(results.filter((r) => r === 'already_checked_in').length, 19);
+  },
+);

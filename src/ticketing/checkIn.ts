@@ -35,7 +35,15 @@ export async function defaultList(trx: Trx, placeId: string, eventId: string): P
     .values({ place_id: placeId, id: uuidv7(), event_id: eventId, name: 'Entrée', is_default: true })
     .onConflict((oc) => oc.columns(['place_id', 'event_id']).where('is_default', '=', sql.lit(true)).doNothing())
     .execute();
-  return (await trx.selectFrom('checkin_lists').select('id').where('place_id', '=', placeId).where('event_id', '=', eventId).where('is_default', '=', true).executeTakeFirstOrThrow()).id;
+  return (
+    await trx
+      .selectFrom('checkin_lists')
+      .select('id')
+      .where('place_id', '=', placeId)
+      .where('event_id', '=', eventId)
+      .where('is_default', '=', true)
+      .executeTakeFirstOrThrow()
+  ).id;
 }
 
 function readScan(scan: ScanInput, i: number | null, errors: FieldErrors) {
@@ -74,7 +82,12 @@ export async function checkIn(
   const place = await getPlaceBySlug(db, input.slug);
   await authorize(db, actor, place.id, 'checkin');
   const keys = await publicKeysOf(db, place.id);
-  const event = await db.selectFrom('events').select('id').where('place_id', '=', place.id).where('id', '=', input.eventId).executeTakeFirst();
+  const event = await db
+    .selectFrom('events')
+    .select('id')
+    .where('place_id', '=', place.id)
+    .where('id', '=', input.eventId)
+    .executeTakeFirst();
   if (!event) throw notFound('event');
   const answers: CheckInAnswer[] = [];
   for (const scan of scans) {
@@ -82,21 +95,46 @@ export async function checkIn(
       await inTransaction(db, async (trx) => {
         // Two uploads of one batch at the same time: the second waits, then finds the nonce.
         await sql`select pg_advisory_xact_lock(hashtext(${`checkin:${place.id}:${scan.nonce}`}))`.execute(trx);
-        const seen = await trx.selectFrom('checkins').select(['result', 'ticket_id']).where('place_id', '=', place.id).where('nonce', '=', scan.nonce).executeTakeFirst();
+        const seen = await trx
+          .selectFrom('checkins')
+          .select(['result', 'ticket_id'])
+          .where('place_id', '=', place.id)
+          .where('nonce', '=', scan.nonce)
+          .executeTakeFirst();
         const listId = input.listId ?? (await defaultList(trx, place.id, event.id));
-        const list = await trx.selectFrom('checkin_lists').selectAll().where('place_id', '=', place.id).where('id', '=', listId).executeTakeFirst();
-        if (!list || list.event_id !== event.id) throw new DomainError('validation', 422, {}, [{ field: 'listId', message: 'choice' }]);
+        const list = await trx
+          .selectFrom('checkin_lists')
+          .selectAll()
+          .where('place_id', '=', place.id)
+          .where('id', '=', listId)
+          .executeTakeFirst();
+        if (!list || list.event_id !== event.id)
+          throw new DomainError('validation', 422, {}, [{ field: 'listId', message: 'choice' }]);
         const decoded = verifyTicketPayload(scan.payload, place.id, keys);
         const ticket = decoded
           ? await trx
               .selectFrom('tickets as t')
-              .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 't.place_id').onRef('p.id', '=', 't.price_id'))
-              .select(['t.id', 't.event_id', 't.event_date_id', 't.price_id', 't.status', 't.holder_name', 'p.name as price_name'])
+              .innerJoin('ticket_prices as p', (j) =>
+                j.onRef('p.place_id', '=', 't.place_id').onRef('p.id', '=', 't.price_id'),
+              )
+              .select([
+                't.id',
+                't.event_id',
+                't.event_date_id',
+                't.price_id',
+                't.status',
+                't.holder_name',
+                'p.name as price_name',
+              ])
               .where('t.place_id', '=', place.id)
               .where('t.id', '=', decoded.ticketId)
               .executeTakeFirst()
           : undefined;
-        const base = { nonce: scan.nonce, ticketId: ticket?.id ?? null, ...(ticket ? { holderName: ticket.holder_name, priceName: ticket.price_name } : {}) };
+        const base = {
+          nonce: scan.nonce,
+          ticketId: ticket?.id ?? null,
+          ...(ticket ? { holderName: ticket.holder_name, priceName: ticket.price_name } : {}),
+        };
         const previousEntry = async () => {
           if (!ticket) return undefined;
           const first = await trx
@@ -116,25 +154,41 @@ export async function checkIn(
         }
         let result: CheckInResult;
         if (!decoded || !ticket || ticket.event_date_id !== decoded.eventDateId) result = 'unknown';
-        else if (ticket.event_id !== list.event_id || (list.date_ids.length > 0 && !list.date_ids.includes(ticket.event_date_id)) || (list.price_ids.length > 0 && !list.price_ids.includes(ticket.price_id))) result = 'wrong_event';
+        else if (
+          ticket.event_id !== list.event_id ||
+          (list.date_ids.length > 0 && !list.date_ids.includes(ticket.event_date_id)) ||
+          (list.price_ids.length > 0 && !list.price_ids.includes(ticket.price_id))
+        )
+          result = 'wrong_event';
         else if (ticket.status === 'cancelled') result = 'cancelled';
         else if (ticket.status === 'refunded') result = 'refunded';
         else result = 'valid';
         const row = {
-          place_id: place.id, id: uuidv7(), list_id: list.id, ticket_id: ticket?.id ?? null, nonce: scan.nonce, scanned_at: scan.scannedAt,
-          api_key_id: actor.kind === 'apiKey' ? actor.keyId : null, device_id: null,
+          place_id: place.id,
+          id: uuidv7(),
+          list_id: list.id,
+          ticket_id: ticket?.id ?? null,
+          nonce: scan.nonce,
+          scanned_at: scan.scannedAt,
+          api_key_id: actor.kind === 'apiKey' ? actor.keyId : null,
+          device_id: null,
         };
         if (result === 'valid') {
           const entered = await trx
             .insertInto('checkins')
             .values({ ...row, result: 'valid' })
-            .onConflict((oc) => oc.columns(['place_id', 'list_id', 'ticket_id']).where('result', '=', sql.lit('valid')).doNothing())
+            .onConflict((oc) =>
+              oc.columns(['place_id', 'list_id', 'ticket_id']).where('result', '=', sql.lit('valid')).doNothing(),
+            )
             .returning('id')
             .executeTakeFirst();
           if (entered) return { ...base, result };
           result = 'already_checked_in';
         }
-        await trx.insertInto('checkins').values({ ...row, result }).execute();
+        await trx
+          .insertInto('checkins')
+          .values({ ...row, result })
+          .execute();
         const previous = result === 'already_checked_in' ? await previousEntry() : undefined;
         return { ...base, result, ...(previous ? { previous } : {}) };
       }),

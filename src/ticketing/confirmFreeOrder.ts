@@ -13,7 +13,11 @@ import { completeOrder } from './completeOrder.ts';
 export async function confirmFreeOrder(db: Db, config: Config, token: string): Promise<{ orderId: string }> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new DomainError('booking-link-invalid', 400);
   return inTransaction(db, async (trx) => {
-    const order = await trx.selectFrom('orders').select(['id', 'status', 'total_cents']).where('confirm_token_hash', '=', hashToken(token)).executeTakeFirst();
+    const order = await trx
+      .selectFrom('orders')
+      .select(['id', 'status', 'total_cents'])
+      .where('confirm_token_hash', '=', hashToken(token))
+      .executeTakeFirst();
     if (!order || order.total_cents !== 0) throw new DomainError('booking-link-invalid', 400);
     if (order.status === 'paid') return { orderId: order.id };
     if (!(await completeOrder(trx, config, SYSTEM, order.id, null))) throw new DomainError('booking-too-late', 409);

@@ -31,8 +31,14 @@ export interface TicketPriceInput {
   memberPlaces?: string[];
 }
 
-const cents = (v: unknown): number | null => (typeof v === 'number' ? (Number.isSafeInteger(v) && v >= 0 ? v : null) : typeof v === 'string' ? parseEuros(v) : null);
-const whole = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : typeof v === 'string' && /^\d{1,6}$/.test(v.trim()) ? Number(v) : null);
+const cents = (v: unknown): number | null =>
+  typeof v === 'number' ? (Number.isSafeInteger(v) && v >= 0 ? v : null) : typeof v === 'string' ? parseEuros(v) : null;
+const whole = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isInteger(v)
+    ? v
+    : typeof v === 'string' && /^\d{1,6}$/.test(v.trim())
+      ? Number(v)
+      : null;
 const instant = (v: unknown): Date | null => {
   if (v instanceof Date) return v;
   if (typeof v !== 'string' || !v) return null;
@@ -57,11 +63,22 @@ export async function createTicketPrice(db: Db, actor: Actor, input: TicketPrice
   const minPrice = input.minPrice === undefined || input.minPrice === '' ? 0 : cents(input.minPrice);
   if (minPrice === null) errors.add('minPrice', 'amount');
   const stock = input.stock === undefined || input.stock === '' || input.stock === null ? null : whole(input.stock);
-  if (input.stock !== undefined && input.stock !== '' && input.stock !== null && stock === null) errors.add('stock', 'range-between', { min: 0, max: 999999 });
+  if (input.stock !== undefined && input.stock !== '' && input.stock !== null && stock === null)
+    errors.add('stock', 'range-between', { min: 0, max: 999999 });
   const perOrder = input.perOrderLimit === undefined || input.perOrderLimit === '' ? 10 : whole(input.perOrderLimit);
-  if (perOrder === null || perOrder < 1 || perOrder > 100) errors.add('perOrderLimit', 'range-between', { min: 1, max: 100 });
-  const perPerson = input.perPersonLimit === undefined || input.perPersonLimit === '' || input.perPersonLimit === null ? null : whole(input.perPersonLimit);
-  if (input.perPersonLimit !== undefined && input.perPersonLimit !== '' && input.perPersonLimit !== null && (perPerson === null || perPerson < 1)) errors.add('perPersonLimit', 'range-between', { min: 1, max: 999999 });
+  if (perOrder === null || perOrder < 1 || perOrder > 100)
+    errors.add('perOrderLimit', 'range-between', { min: 1, max: 100 });
+  const perPerson =
+    input.perPersonLimit === undefined || input.perPersonLimit === '' || input.perPersonLimit === null
+      ? null
+      : whole(input.perPersonLimit);
+  if (
+    input.perPersonLimit !== undefined &&
+    input.perPersonLimit !== '' &&
+    input.perPersonLimit !== null &&
+    (perPerson === null || perPerson < 1)
+  )
+    errors.add('perPersonLimit', 'range-between', { min: 1, max: 999999 });
   const open = instant(input.salesOpenAt);
   const close = instant(input.salesCloseAt);
   if (input.salesOpenAt && !open) errors.add('salesOpenAt', 'format');
@@ -78,14 +95,30 @@ export async function createTicketPrice(db: Db, actor: Actor, input: TicketPrice
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
     await authorize(trx, actor, place.id, 'events.write');
-    const event = await trx.selectFrom('events').select(['id', 'capacity']).where('place_id', '=', place.id).where('id', '=', input.eventId).executeTakeFirst();
+    const event = await trx
+      .selectFrom('events')
+      .select(['id', 'capacity'])
+      .where('place_id', '=', place.id)
+      .where('id', '=', input.eventId)
+      .executeTakeFirst();
     if (!event) throw new DomainError('validation', 422, {}, [{ field: 'eventId', message: 'choice' }]);
-    const dates = await trx.selectFrom('event_dates').select('id').where('place_id', '=', place.id).where('event_id', '=', event.id).execute();
-    if (input.eventDateId && !dates.some((d) => d.id === input.eventDateId)) throw new DomainError('validation', 422, {}, [{ field: 'eventDateId', message: 'choice' }]);
+    const dates = await trx
+      .selectFrom('event_dates')
+      .select('id')
+      .where('place_id', '=', place.id)
+      .where('event_id', '=', event.id)
+      .execute();
+    if (input.eventDateId && !dates.some((d) => d.id === input.eventDateId))
+      throw new DomainError('validation', 422, {}, [{ field: 'eventDateId', message: 'choice' }]);
     let memberPlaceIds: string[] = [];
     if (kind === 'member_only' && input.memberPlaces?.length) {
-      const found = await trx.selectFrom('places').select(['id', 'slug']).where('slug', 'in', input.memberPlaces).execute();
-      if (found.length !== new Set(input.memberPlaces).size) throw new DomainError('validation', 422, {}, [{ field: 'memberPlaces', message: 'choice' }]);
+      const found = await trx
+        .selectFrom('places')
+        .select(['id', 'slug'])
+        .where('slug', 'in', input.memberPlaces)
+        .execute();
+      if (found.length !== new Set(input.memberPlaces).size)
+        throw new DomainError('validation', 422, {}, [{ field: 'memberPlaces', message: 'choice' }]);
       memberPlaceIds = found.map((p) => p.id);
     }
     if (event.capacity !== null && dates.length > 0) {
@@ -99,13 +132,29 @@ export async function createTicketPrice(db: Db, actor: Actor, input: TicketPrice
     await trx
       .insertInto('ticket_prices')
       .values({
-        place_id: place.id, id, event_id: event.id, event_date_id: input.eventDateId ?? null, name, kind,
-        price_cents: kind === 'free' ? 0 : price!, min_price_cents: kind === 'pay_what_you_want' ? minPrice! : 0,
-        member_place_ids: memberPlaceIds, stock, per_order_limit: perOrder!, per_person_limit: perPerson,
-        sales_open_at: open, sales_close_at: close, vat_rate_bp: vatBp,
+        place_id: place.id,
+        id,
+        event_id: event.id,
+        event_date_id: input.eventDateId ?? null,
+        name,
+        kind,
+        price_cents: kind === 'free' ? 0 : price!,
+        min_price_cents: kind === 'pay_what_you_want' ? minPrice! : 0,
+        member_place_ids: memberPlaceIds,
+        stock,
+        per_order_limit: perOrder!,
+        per_person_limit: perPerson,
+        sales_open_at: open,
+        sales_close_at: close,
+        vat_rate_bp: vatBp,
       })
       .execute();
-    await audit(trx, actor, { placeId: place.id, action: 'ticket-price.created', subjectId: id, data: { name, kind, price_cents: price } });
+    await audit(trx, actor, {
+      placeId: place.id,
+      action: 'ticket-price.created',
+      subjectId: id,
+      data: { name, kind, price_cents: price },
+    });
     return { id };
   });
 }

@@ -33,12 +33,21 @@ export function readRefundTo(raw: unknown): RefundTo {
 
 /** A currency a venue may credit refunds in: an active local euro it issues. */
 function creditable(currency: Currency, placeId: string): boolean {
-  return currency.kind === 'local_euro' && currency.euroBacked && currency.issuerPlaceId === placeId && currency.status === 'active';
+  return (
+    currency.kind === 'local_euro' &&
+    currency.euroBacked &&
+    currency.issuerPlaceId === placeId &&
+    currency.status === 'active'
+  );
 }
 
 /** The currency the venue credits refunds in, or null when it offers refunds to the payment only. */
 export async function creditOffer(db: Db, placeId: string): Promise<Currency | null> {
-  const row = await db.selectFrom('credit_refund_settings').select('currency_id').where('place_id', '=', placeId).executeTakeFirst();
+  const row = await db
+    .selectFrom('credit_refund_settings')
+    .select('currency_id')
+    .where('place_id', '=', placeId)
+    .executeTakeFirst();
   if (!row) return null;
   const currency = await getCurrencyById(db, row.currency_id);
   // Checked again at each use: a currency archived since the setting was made is no longer offered.
@@ -49,7 +58,11 @@ export async function creditOffer(db: Db, placeId: string): Promise<Currency | n
  * The venue offers (a currency code) or stops offering (null) refunds as wallet credit. Needs
  * `place.settings` (admins; API scope `place:write`), the right that creates the venue's currencies.
  */
-export async function setCreditRefunds(db: Db, actor: Actor, input: { slug: string; creditCurrency: unknown }): Promise<{ creditCurrency: string | null }> {
+export async function setCreditRefunds(
+  db: Db,
+  actor: Actor,
+  input: { slug: string; creditCurrency: unknown },
+): Promise<{ creditCurrency: string | null }> {
   const code = input.creditCurrency;
   if (code !== null && (typeof code !== 'string' || !/^[A-Z0-9]{2,12}$/.test(code))) {
     const errors = new FieldErrors();
@@ -64,7 +77,9 @@ export async function setCreditRefunds(db: Db, actor: Actor, input: { slug: stri
     } else {
       const currency = await findCurrency(trx, code as string);
       if (!currency || !creditable(currency, place.id)) {
-        throw new DomainError('validation', 422, {}, [{ field: 'creditCurrency', message: 'credit.currency-not-creditable' }]);
+        throw new DomainError('validation', 422, {}, [
+          { field: 'creditCurrency', message: 'credit.currency-not-creditable' },
+        ]);
       }
       await trx
         .insertInto('credit_refund_settings')
@@ -72,7 +87,12 @@ export async function setCreditRefunds(db: Db, actor: Actor, input: { slug: stri
         .onConflict((oc) => oc.column('place_id').doUpdateSet({ currency_id: currency.id, updated_at: new Date() }))
         .execute();
     }
-    await audit(trx, actor, { placeId: place.id, action: 'place.credit-refunds-set', subjectId: place.id, data: { currency: code } });
+    await audit(trx, actor, {
+      placeId: place.id,
+      action: 'place.credit-refunds-set',
+      subjectId: place.id,
+      data: { currency: code },
+    });
     return { creditCurrency: code as string | null };
   });
 }
@@ -107,12 +127,16 @@ export async function creditRefundInTransaction(
   // The money must be the venue's (its connected account or till) for the venue's own currency to
   // be backed by it; a wallet payment is the federation's money.
   const reference =
-    payment.place_id !== order.place_id ? null
-    : payment.provider === 'stripe' && payment.provider_payment_id ? { provider: 'stripe' as const, reference: payment.provider_payment_id }
-    : payment.provider === 'on_site' ? { provider: 'cash' as const, reference: `rezo-payment:${payment.id}` }
-    : null;
+    payment.place_id !== order.place_id
+      ? null
+      : payment.provider === 'stripe' && payment.provider_payment_id
+        ? { provider: 'stripe' as const, reference: payment.provider_payment_id }
+        : payment.provider === 'on_site'
+          ? { provider: 'cash' as const, reference: `rezo-payment:${payment.id}` }
+          : null;
   if (!reference) throw new DomainError('credit-not-offered', 409);
-  if (!['paid', 'partially_refunded', 'refund_pending', 'refunded'].includes(payment.status)) throw new DomainError('payment-not-refundable', 409);
+  if (!['paid', 'partially_refunded', 'refund_pending', 'refunded'].includes(payment.status))
+    throw new DomainError('payment-not-refundable', 409);
   const done = await trx
     .selectFrom('refunds')
     .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_cents'), eb.val(0)).as('n'))
@@ -126,9 +150,19 @@ export async function creditRefundInTransaction(
   // The node mints on the venue's behalf, for the venue's own currency (checked above): the
   // cancellation was authorised by its caller (the venue, or the holder within the venue's rules).
   await mintAgainstPayment(trx, SYSTEM, {
-    id: transferId, currencyCode: currency.code, accountId: account.id, amount: left, payment: reference, placeId: order.place_id,
+    id: transferId,
+    currencyCode: currency.code,
+    accountId: account.id,
+    amount: left,
+    payment: reference,
+    placeId: order.place_id,
     metadata: { reason: 'order_cancelled', order_id: order.id, payment_id: payment.id },
   });
-  await queueRefund(trx, SYSTEM, { paymentId: payment.id, amountCents: left, reason: 'order_cancelled', settledAs: `ledger:${transferId}` });
+  await queueRefund(trx, SYSTEM, {
+    paymentId: payment.id,
+    amountCents: left,
+    reason: 'order_cancelled',
+    settledAs: `ledger:${transferId}`,
+  });
   return { amountCents: left, currencyCode: currency.code, transferId };
 }

@@ -17,42 +17,85 @@ after(async () => {
 test('the event page sells its prices with the places left, in the page, the JSON-LD and the API', async () => {
   const ev = await eventWithDates(t.db, { slug: 'page-sale', capacity: 3 });
   await t.db.updateTable('places').set({ stripe_account_id: 'acct_page' }).where('id', '=', ev.place.id).execute();
-  const { id: full } = await createTicketPrice(t.db, ev.admin, { slug: 'page-sale', eventId: ev.eventId, name: 'Plein tarif', kind: 'fixed', price: '12' });
-  const { id: libre } = await createTicketPrice(t.db, ev.admin, { slug: 'page-sale', eventId: ev.eventId, name: 'Prix libre', kind: 'pay_what_you_want', minPrice: '5' });
+  const { id: full } = await createTicketPrice(t.db, ev.admin, {
+    slug: 'page-sale',
+    eventId: ev.eventId,
+    name: 'Plein tarif',
+    kind: 'fixed',
+    price: '12',
+  });
+  const { id: libre } = await createTicketPrice(t.db, ev.admin, {
+    slug: 'page-sale',
+    eventId: ev.eventId,
+    name: 'Prix libre',
+    kind: 'pay_what_you_want',
+    minPrice: '5',
+  });
   const d = ev.dateIds[0]!;
   const c = t.client();
   const page = await c.get('/events/page-sale-concert');
   assert.equal(page.statusCode, 200);
   assert.match(page.body, /<h2 id="tickets-title">Billets<\/h2>/);
   assert.match(page.body, /3 places restantes/);
-  const ld = JSON.parse(/<script type="application\/ld\+json">(.*?)<\/script>/s.exec(page.body)![1]!.replace(/\\u003c/g, '<'));
+  const ld = JSON.parse(
+    /<script type="application\/ld\+json">(.*?)<\/script>/s.exec(page.body)![1]!.replace(/\\u003c/g, '<'),
+  );
   const offers = (Array.isArray(ld) ? ld[0] : ld).offers;
   assert.equal(offers.length, 2);
-  assert.deepEqual([offers[0].price, offers[0].inventoryLevel.value, offers[0].availability], ['12.00', 3, 'https://schema.org/InStock']);
+  assert.deepEqual(
+    [offers[0].price, offers[0].inventoryLevel.value, offers[0].availability],
+    ['12.00', 3, 'https://schema.org/InStock'],
+  );
 
   const none = await c.postForm(`/events/${ev.eventId}/order`, { email: 'buyer@example.org' });
   assert.equal(none.statusCode, 422);
   assert.match(none.body, /Choisissez au moins une place/);
-  const low = await c.postForm(`/events/${ev.eventId}/order`, { email: 'buyer@example.org', [quantityField(libre, d)]: '1', [amountField(libre, d)]: '2' });
+  const low = await c.postForm(`/events/${ev.eventId}/order`, {
+    email: 'buyer@example.org',
+    [quantityField(libre, d)]: '1',
+    [amountField(libre, d)]: '2',
+  });
   assert.equal(low.statusCode, 422);
   assert.match(low.body, /inférieur au minimum/);
 
-  const buy = await c.postForm(`/events/${ev.eventId}/order`, { email: 'buyer@example.org', name: 'Ada', [quantityField(full, d)]: '2' });
+  const buy = await c.postForm(`/events/${ev.eventId}/order`, {
+    email: 'buyer@example.org',
+    name: 'Ada',
+    [quantityField(full, d)]: '2',
+  });
   assert.equal(buy.statusCode, 303);
   assert.match(String(buy.headers.location), /\/pay\/cs_test_/);
   const api = await t.app.inject({ url: `/api/v1/events/${ev.eventId}/offers` });
   assert.equal(api.statusCode, 200);
-  assert.deepEqual(api.json().items[0].prices.map((p: { remaining: number }) => p.remaining), [1, 1]);
-  const soldOut = await c.postForm(`/events/${ev.eventId}/order`, { email: 'late@example.org', [quantityField(full, d)]: '2' });
+  assert.deepEqual(
+    api.json().items[0].prices.map((p: { remaining: number }) => p.remaining),
+    [1, 1],
+  );
+  const soldOut = await c.postForm(`/events/${ev.eventId}/order`, {
+    email: 'late@example.org',
+    [quantityField(full, d)]: '2',
+  });
   assert.equal(soldOut.statusCode, 409);
   assert.match(soldOut.body, /plus assez de places/);
 });
 
 test('drafts and private events sell nothing and show nothing', async () => {
   const draft = await eventWithDates(t.db, { slug: 'hidden-sale', state: 'draft' });
-  await createTicketPrice(t.db, draft.admin, { slug: 'hidden-sale', eventId: draft.eventId, name: 'X', kind: 'fixed', price: '1' });
+  await createTicketPrice(t.db, draft.admin, {
+    slug: 'hidden-sale',
+    eventId: draft.eventId,
+    name: 'X',
+    kind: 'fixed',
+    price: '1',
+  });
   assert.equal((await t.app.inject({ url: `/api/v1/events/${draft.eventId}/offers` })).statusCode, 404);
   const priv = await eventWithDates(t.db, { slug: 'private-sale', visibility: 'private' });
-  await createTicketPrice(t.db, priv.admin, { slug: 'private-sale', eventId: priv.eventId, name: 'X', kind: 'fixed', price: '1' });
+  await createTicketPrice(t.db, priv.admin, {
+    slug: 'private-sale',
+    eventId: priv.eventId,
+    name: 'X',
+    kind: 'fixed',
+    price: '1',
+  });
   assert.equal((await t.app.inject({ url: `/api/v1/events/${priv.eventId}/offers` })).statusCode, 404);
 });

@@ -51,21 +51,27 @@ ${errors.length ? html`<div class="alert" role="alert"><ul>${errors.map((e) => h
 <form method="post" action="/events/${event.id}/order" novalidate>
 ${csrfField(request)}
 ${offers.map(
-    (d) => html`<fieldset><legend>${new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: d.timezone }).format(d.startsAt)}</legend>
+  (
+    d,
+  ) => html`<fieldset><legend>${new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: d.timezone }).format(d.startsAt)}</legend>
 ${d.prices.map((p) => {
-      const q = quantityField(p.id, d.dateId);
-      const max = Math.min(p.perOrderLimit, p.remaining ?? p.perOrderLimit);
-      const left = p.remaining === null ? '' : p.remaining === 0 ? t('buy.soldOut') : t('buy.left', { count: p.remaining });
-      return html`<div class="row ticket-price"><div class="field"><label for="${q}">${p.name} — ${priceLabel(request, p)}</label>
+  const q = quantityField(p.id, d.dateId);
+  const max = Math.min(p.perOrderLimit, p.remaining ?? p.perOrderLimit);
+  const left = p.remaining === null ? '' : p.remaining === 0 ? t('buy.soldOut') : t('buy.left', { count: p.remaining });
+  return html`<div class="row ticket-price"><div class="field"><label for="${q}">${p.name} — ${priceLabel(request, p)}</label>
 ${left ? html`<p class="hint">${left}</p>` : ''}
-${!p.onSale ? html`<p class="hint">${t('buy.notOnSale')}</p>` : max > 0
-  ? html`<select id="${q}" name="${q}">${Array.from({ length: max + 1 }, (_, n) => html`<option value="${n}"${String(n) === value(q, '0') ? html` selected` : ''}>${n}</option>`)}</select>`
-  : ''}</div>
+${
+  !p.onSale
+    ? html`<p class="hint">${t('buy.notOnSale')}</p>`
+    : max > 0
+      ? html`<select id="${q}" name="${q}">${Array.from({ length: max + 1 }, (_, n) => html`<option value="${n}"${String(n) === value(q, '0') ? html` selected` : ''}>${n}</option>`)}</select>`
+      : ''
+}</div>
 ${p.remaining === 0 && p.onSale && p.kind !== 'member_only' ? html`<p><a href="/events/${event.id}/waitlist?date=${d.dateId}&price=${p.id}">${t('waitlist.joinLink')}</a></p>` : ''}
 ${p.kind === 'pay_what_you_want' && p.onSale && max > 0 ? html`<div class="field"><label for="${amountField(p.id, d.dateId)}">${t('buy.amountEach')}</label><input id="${amountField(p.id, d.dateId)}" name="${amountField(p.id, d.dateId)}" inputmode="decimal" value="${value(amountField(p.id, d.dateId), (Math.max(p.minPriceCents, p.priceCents) / 100).toFixed(2))}"></div>` : ''}</div>`;
-    })}
+})}
 </fieldset>`,
-  )}
+)}
 <div class="row">
 <div class="field"><label for="order-email">${t('labels.email')} *</label><input id="order-email" name="email" type="email" autocomplete="email" required value="${value('email', person?.email ?? '')}"></div>
 <div class="field"><label for="order-name">${t('labels.name')}</label><input id="order-name" name="name" autocomplete="name" value="${value('name', person?.name ?? '')}"></div>
@@ -93,13 +99,23 @@ export function checkoutDetailsForm(
   const v = state.values ?? {};
   const errors = state.errors ?? [];
   const value = (name: string, fallback = '') => (typeof v[name] === 'string' ? (v[name] as string) : fallback);
-  const hidden = Object.entries(v).filter(([k, x]) => (k.startsWith('q.') || k.startsWith('a.') || k === 'promoCode') && typeof x === 'string');
+  const hidden = Object.entries(v).filter(
+    ([k, x]) => (k.startsWith('q.') || k.startsWith('a.') || k === 'promoCode') && typeof x === 'string',
+  );
   const places: { index: number; eventId: string; label: string }[] = [];
   for (const l of lines) {
     const date = offers.find((d) => d.dateId === l.eventDateId);
     const price = date?.prices.find((p) => p.id === l.priceId);
-    const n = typeof l.quantity === 'string' && /^\d{1,3}$/.test(l.quantity) ? Number(l.quantity) : typeof l.quantity === 'number' ? l.quantity : 0;
-    const label = date && price ? `${price.name}, ${new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: date.timezone }).format(date.startsAt)}` : '';
+    const n =
+      typeof l.quantity === 'string' && /^\d{1,3}$/.test(l.quantity)
+        ? Number(l.quantity)
+        : typeof l.quantity === 'number'
+          ? l.quantity
+          : 0;
+    const label =
+      date && price
+        ? `${price.name}, ${new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: date.timezone }).format(date.startsAt)}`
+        : '';
     for (let i = 0; i < Math.min(n, 100); i++) places.push({ index: places.length, eventId: event.id, label });
   }
   const fieldError = (name: string) => errors.filter((e) => formFieldOf(e.field) === name);

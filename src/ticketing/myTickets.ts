@@ -26,8 +26,18 @@ export async function ticketsOfPerson(db: Db, person: { id: string; email: strin
     .selectFrom('orders as o')
     .innerJoin('order_lines as l', (j) => j.onRef('l.place_id', '=', 'o.place_id').onRef('l.order_id', '=', 'o.id'))
     .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'l.place_id').onRef('e.id', '=', 'l.event_id'))
-    .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'l.place_id').onRef('d.id', '=', 'l.event_date_id'))
-    .select((eb) => ['o.id', 'o.reference', 'o.status', 'e.title', 'd.starts_at', 'd.timezone', eb.fn.sum<number>('l.quantity').as('tickets')])
+    .innerJoin('event_dates as d', (j) =>
+      j.onRef('d.place_id', '=', 'l.place_id').onRef('d.id', '=', 'l.event_date_id'),
+    )
+    .select((eb) => [
+      'o.id',
+      'o.reference',
+      'o.status',
+      'e.title',
+      'd.starts_at',
+      'd.timezone',
+      eb.fn.sum<number>('l.quantity').as('tickets'),
+    ])
     .where('o.paid_at', 'is not', null)
     .where((eb) => eb.or([eb('o.person_id', '=', person.id), eb(sql`lower(o.email)`, '=', person.email.toLowerCase())]))
     .groupBy(['o.id', 'o.reference', 'o.status', 'e.title', 'd.id', 'd.starts_at', 'd.timezone'])
@@ -35,19 +45,35 @@ export async function ticketsOfPerson(db: Db, person: { id: string; email: strin
     .orderBy('o.id')
     .limit(LIMIT)
     .execute();
-  return rows.map((r) => ({ orderId: r.id, reference: r.reference, status: r.status, title: r.title, startsAt: r.starts_at, timezone: r.timezone, tickets: Number(r.tickets) }));
+  return rows.map((r) => ({
+    orderId: r.id,
+    reference: r.reference,
+    status: r.status,
+    title: r.title,
+    startsAt: r.starts_at,
+    timezone: r.timezone,
+    tickets: Number(r.tickets),
+  }));
 }
 
 /** "Mes billets" on the account page. */
-export async function renderMyTickets(request: FastifyRequest, db: Db, person: { id: string; email: string }): Promise<Html> {
+export async function renderMyTickets(
+  request: FastifyRequest,
+  db: Db,
+  person: { id: string; email: string },
+): Promise<Html> {
   const { t, lang } = request.ctx;
   const mine = await ticketsOfPerson(db, person);
   return html`<h2 id="tickets">${t('tickets.mine.title')}</h2>
-${mine.length === 0
-  ? html`<p>${t('tickets.mine.none')}</p>`
-  : html`<table class="my-tickets"><thead><tr><th scope="col">${t('tickets.mine.event')}</th><th scope="col">${t('tickets.mine.date')}</th><th scope="col">${t('tickets.mine.status')}</th><th scope="col">${t('tickets.mine.order')}</th></tr></thead>
+${
+  mine.length === 0
+    ? html`<p>${t('tickets.mine.none')}</p>`
+    : html`<table class="my-tickets"><thead><tr><th scope="col">${t('tickets.mine.event')}</th><th scope="col">${t('tickets.mine.date')}</th><th scope="col">${t('tickets.mine.status')}</th><th scope="col">${t('tickets.mine.order')}</th></tr></thead>
 <tbody>${mine.map(
-      (r) => html`<tr><td>${r.title}</td><td>${r.startsAt.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: r.timezone, dateStyle: 'medium', timeStyle: 'short' })}</td>
+        (
+          r,
+        ) => html`<tr><td>${r.title}</td><td>${r.startsAt.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: r.timezone, dateStyle: 'medium', timeStyle: 'short' })}</td>
 <td>${t(`orders.status.${r.status}`)}</td><td><a href="/orders/${r.orderId}">${r.reference}</a>${r.status === 'paid' ? html` · <a href="/orders/${r.orderId}/tickets.pdf">${t('tickets.mine.download')}</a>` : ''}</td></tr>`,
-    )}</tbody></table>`}`;
+      )}</tbody></table>`
+}`;
 }

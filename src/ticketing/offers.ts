@@ -32,7 +32,9 @@ export async function offersOf(db: Db, placeId: string, eventId: string, now = n
   const [dates, prices] = await Promise.all([
     db
       .selectFrom('event_dates as d')
-      .leftJoin('date_capacity as c', (j) => j.onRef('c.place_id', '=', 'd.place_id').onRef('c.event_date_id', '=', 'd.id'))
+      .leftJoin('date_capacity as c', (j) =>
+        j.onRef('c.place_id', '=', 'd.place_id').onRef('c.event_date_id', '=', 'd.id'),
+      )
       .select(['d.id', 'd.starts_at', 'd.timezone', 'c.capacity', 'c.taken'])
       .where('d.place_id', '=', placeId)
       .where('d.event_id', '=', eventId)
@@ -57,12 +59,21 @@ export async function offersOf(db: Db, placeId: string, eventId: string, now = n
       prices: prices
         .filter((p) => p.event_date_id === null || p.event_date_id === d.id)
         .map((p) => {
-          const dateLeft = d.capacity === null || d.capacity === undefined ? null : Math.max(0, d.capacity - (d.taken ?? 0));
+          const dateLeft =
+            d.capacity === null || d.capacity === undefined ? null : Math.max(0, d.capacity - (d.taken ?? 0));
           const stockLeft = p.stock === null ? null : Math.max(0, p.stock - p.taken);
-          const remaining = dateLeft === null ? stockLeft : stockLeft === null ? dateLeft : Math.min(dateLeft, stockLeft);
+          const remaining =
+            dateLeft === null ? stockLeft : stockLeft === null ? dateLeft : Math.min(dateLeft, stockLeft);
           return {
-            id: p.id, name: p.name, kind: p.kind, priceCents: p.price_cents, minPriceCents: p.min_price_cents, perOrderLimit: p.per_order_limit,
-            remaining, onSale: (!p.sales_open_at || p.sales_open_at <= now) && (!p.sales_close_at || now < p.sales_close_at), salesOpenAt: p.sales_open_at,
+            id: p.id,
+            name: p.name,
+            kind: p.kind,
+            priceCents: p.price_cents,
+            minPriceCents: p.min_price_cents,
+            perOrderLimit: p.per_order_limit,
+            remaining,
+            onSale: (!p.sales_open_at || p.sales_open_at <= now) && (!p.sales_close_at || now < p.sales_close_at),
+            salesOpenAt: p.sales_open_at,
           };
         }),
     }))
@@ -76,7 +87,12 @@ export function schemaOffers(offers: DateOffers, url: string) {
     name: p.name,
     price: ((p.kind === 'pay_what_you_want' ? p.minPriceCents : p.kind === 'free' ? 0 : p.priceCents) / 100).toFixed(2),
     priceCurrency: 'EUR',
-    availability: p.remaining === 0 ? 'https://schema.org/SoldOut' : p.onSale ? 'https://schema.org/InStock' : 'https://schema.org/PreOrder',
+    availability:
+      p.remaining === 0
+        ? 'https://schema.org/SoldOut'
+        : p.onSale
+          ? 'https://schema.org/InStock'
+          : 'https://schema.org/PreOrder',
     ...(p.remaining !== null ? { inventoryLevel: { '@type': 'QuantitativeValue', value: p.remaining } } : {}),
     ...(p.salesOpenAt ? { validFrom: p.salesOpenAt.toISOString() } : {}),
     url,

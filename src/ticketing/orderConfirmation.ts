@@ -42,7 +42,14 @@ export async function queueOrderConfirmation(
       language: lang,
       subject: translate(lang, 'tickets.mail.subject', params),
       text: translate(lang, 'tickets.mail.text', params),
-      attachments: [{ filename: translate(lang, 'tickets.pdf.filename', { reference: order.reference }), contentType: 'application/pdf', render: ORDER_TICKETS_PDF, ref: order.id }],
+      attachments: [
+        {
+          filename: translate(lang, 'tickets.pdf.filename', { reference: order.reference }),
+          contentType: 'application/pdf',
+          render: ORDER_TICKETS_PDF,
+          ref: order.id,
+        },
+      ],
     },
     Boolean(config.smtpUrl),
   );

@@ -66,13 +66,25 @@ export async function transitionOrder(
        where exists (select 1 from moved))
     ${options.alsoWrite ? sql`, ${options.alsoWrite}` : sql``}
     select (select count(*) from moved)::int as moved,
-      ${checkListeners ? sql`exists (select 1 from webhook_endpoints w where w.place_id = ${order.place_id} and w.active and ${`order.${to}`} = any(w.events))` : sql`false`} as listening`.execute(trx);
+      ${checkListeners ? sql`exists (select 1 from webhook_endpoints w where w.place_id = ${order.place_id} and w.active and ${`order.${to}`} = any(w.events))` : sql`false`} as listening`.execute(
+    trx,
+  );
   if (rows[0]!.moved !== 1) throw new Error(`order ${order.id} is not ${order.status}: transition to ${to} refused`);
   if (emits && (options.listening ?? rows[0]!.listening)) {
     // The venue's integrations get the checkout answers with the paid order (labels as they were asked).
-    const answers = to !== 'paid' ? [] : await trx.selectFrom('order_answers')
-      .select(['question_id', 'label', 'kind', 'value', 'line_id', 'line_rank'])
-      .where('place_id', '=', order.place_id).where('order_id', '=', order.id).execute();
-    await emitEvent(trx, { placeId: order.place_id, type: `order.${to}`, data: { order_id: order.id, from: order.status, to, ...(to === 'paid' ? { answers } : {}) } });
+    const answers =
+      to !== 'paid'
+        ? []
+        : await trx
+            .selectFrom('order_answers')
+            .select(['question_id', 'label', 'kind', 'value', 'line_id', 'line_rank'])
+            .where('place_id', '=', order.place_id)
+            .where('order_id', '=', order.id)
+            .execute();
+    await emitEvent(trx, {
+      placeId: order.place_id,
+      type: `order.${to}`,
+      data: { order_id: order.id, from: order.status, to, ...(to === 'paid' ? { answers } : {}) },
+    });
   }
 }

@@ -16,22 +16,74 @@ import type { Language } from '../db/schema.ts';
  * Only the buyer (same person, or the same browser that placed it, which knows its id) may pay it.
  * Given the order placeOrder just returned (same request, same buyer), it is not read again.
  */
-export async function payOrder(db: Db, stripe: Stripe | null, config: Config, actor: Actor | null, orderOrPlaced: string | PlacedOrder): Promise<{ url: string }> {
-  let order: { id: string; place_id: string; status: string; total_cents: number; person_id: string | null; email: string; language: Language; reference: string; expires_at: Date; name: string } | undefined;
+export async function payOrder(
+  db: Db,
+  stripe: Stripe | null,
+  config: Config,
+  actor: Actor | null,
+  orderOrPlaced: string | PlacedOrder,
+): Promise<{ url: string }> {
+  let order:
+    | {
+        id: string;
+        place_id: string;
+        status: string;
+        total_cents: number;
+        person_id: string | null;
+        email: string;
+        language: Language;
+        reference: string;
+        expires_at: Date;
+        name: string;
+      }
+    | undefined;
   if (typeof orderOrPlaced === 'string') {
     if (!isUuid(orderOrPlaced)) throw notFound('order');
-    order = await db.selectFrom('orders').innerJoin('places', 'places.id', 'orders.place_id').select(['orders.id', 'orders.place_id', 'orders.status', 'orders.total_cents', 'orders.person_id', 'orders.email', 'orders.language', 'orders.reference', 'orders.expires_at', 'places.name']).where('orders.id', '=', orderOrPlaced).executeTakeFirst();
+    order = await db
+      .selectFrom('orders')
+      .innerJoin('places', 'places.id', 'orders.place_id')
+      .select([
+        'orders.id',
+        'orders.place_id',
+        'orders.status',
+        'orders.total_cents',
+        'orders.person_id',
+        'orders.email',
+        'orders.language',
+        'orders.reference',
+        'orders.expires_at',
+        'places.name',
+      ])
+      .where('orders.id', '=', orderOrPlaced)
+      .executeTakeFirst();
     if (!order) throw notFound('order');
     if (order.person_id && !(actor?.kind === 'person' && actor.personId === order.person_id)) throw notFound('order');
   } else {
     const p = orderOrPlaced;
-    order = { id: p.id, place_id: p.placeId, status: p.status, total_cents: p.totalCents, person_id: p.personId, email: p.email, language: p.language, reference: p.reference, expires_at: p.expiresAt, name: p.placeName };
+    order = {
+      id: p.id,
+      place_id: p.placeId,
+      status: p.status,
+      total_cents: p.totalCents,
+      person_id: p.personId,
+      email: p.email,
+      language: p.language,
+      reference: p.reference,
+      expires_at: p.expiresAt,
+      name: p.placeName,
+    };
   }
   if (order.status !== 'pending' || order.expires_at <= new Date()) throw new DomainError('order-not-payable', 409);
   if (order.total_cents === 0) throw new DomainError('order-not-payable', 409);
   const { url } = await startStripeCheckout(db, stripe, config, {
-    purpose: 'order', subjectId: order.id, placeId: order.place_id, personId: order.person_id, email: order.email,
-    amountCents: order.total_cents, label: `${order.name} — ${order.reference}`, language: order.language,
+    purpose: 'order',
+    subjectId: order.id,
+    placeId: order.place_id,
+    personId: order.person_id,
+    email: order.email,
+    amountCents: order.total_cents,
+    label: `${order.name} — ${order.reference}`,
+    language: order.language,
   });
   return { url };
 }

@@ -73,7 +73,12 @@ function refused(code: string, status: number, params: Record<string, string | n
  * - when the counters are short, the holds of these dates that ran out are released and the order
  *   tried once more (invariant 4: never "sold out" while an expired hold keeps places).
  */
-export async function placeOrder(db: Db, config: Config, actor: Actor | null, input: PlaceOrderInput): Promise<PlacedOrder> {
+export async function placeOrder(
+  db: Db,
+  config: Config,
+  actor: Actor | null,
+  input: PlaceOrderInput,
+): Promise<PlacedOrder> {
   const errors = new FieldErrors();
   const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
   if (!email) errors.add('email', 'required');
@@ -82,18 +87,31 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
   if (!Array.isArray(input.lines) || input.lines.length === 0) errors.add('lines', 'choose-places');
   else if (input.lines.length > MAX_LINES) errors.add('lines', 'too-many');
   const lines = (Array.isArray(input.lines) ? input.lines.slice(0, MAX_LINES) : []).map((l, i) => {
-    const quantity = typeof l.quantity === 'number' ? l.quantity : typeof l.quantity === 'string' && /^\d{1,3}$/.test(l.quantity) ? Number(l.quantity) : NaN;
+    const quantity =
+      typeof l.quantity === 'number'
+        ? l.quantity
+        : typeof l.quantity === 'string' && /^\d{1,3}$/.test(l.quantity)
+          ? Number(l.quantity)
+          : NaN;
     if (!Number.isInteger(quantity) || quantity < 1 || quantity > 100) errors.add(`lines.${i}.quantity`, 'quantity');
     if (typeof l.priceId !== 'string' || !isUuid(l.priceId)) errors.add(`lines.${i}.priceId`, 'choice');
     if (typeof l.eventDateId !== 'string' || !isUuid(l.eventDateId)) errors.add(`lines.${i}.eventDateId`, 'choice');
     const given = l.amount !== undefined && l.amount !== '';
-    const amount = !given ? null : typeof l.amount === 'number' ? l.amount : typeof l.amount === 'string' ? parseEuros(l.amount) : null;
-    if (given && (amount === null || !Number.isSafeInteger(amount) || amount < 0)) errors.add(`lines.${i}.amount`, 'amount');
+    const amount = !given
+      ? null
+      : typeof l.amount === 'number'
+        ? l.amount
+        : typeof l.amount === 'string'
+          ? parseEuros(l.amount)
+          : null;
+    if (given && (amount === null || !Number.isSafeInteger(amount) || amount < 0))
+      errors.add(`lines.${i}.amount`, 'amount');
     return { priceId: String(l.priceId), eventDateId: String(l.eventDateId), quantity, amount };
   });
   const promoCode = typeof input.promoCode === 'string' ? input.promoCode.trim().toUpperCase() : '';
   if (promoCode && !/^[A-Z0-9-]{3,40}$/.test(promoCode)) errors.add('promoCode', 'promo-unknown');
-  if (input.answers !== undefined && (!Array.isArray(input.answers) || input.answers.length > 1000)) errors.add('answers', 'too-many');
+  if (input.answers !== undefined && (!Array.isArray(input.answers) || input.answers.length > 1000))
+    errors.add('answers', 'too-many');
   // Without valid lines nothing can be priced; otherwise the address is checked with the answers,
   // so the form shows every mistake at once.
   if (errors.list.some((e) => e.field !== 'email')) errors.throwIfAny();
@@ -108,24 +126,52 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
   const { place, prices, dates } = ctx;
   const now = new Date();
   const holding: Holding = { placeId: place.id, perDate: new Map(), perPrice: new Map(), promoCodeId: null };
-  const priced: { id: string; priceId: string; eventId: string; eventDateId: string; quantity: number; unitCents: number; vatBp: number }[] = [];
+  const priced: {
+    id: string;
+    priceId: string;
+    eventId: string;
+    eventDateId: string;
+    quantity: number;
+    unitCents: number;
+    vatBp: number;
+  }[] = [];
   const perEvent = new Map<string, number>();
   for (const [i, line] of lines.entries()) {
     const price = prices.find((p) => p.id === line.priceId);
     const date = dates.find((d) => d.id === line.eventDateId);
-    if (!price || !price.active || !date || date.event_id !== price.event_id || (price.event_date_id && price.event_date_id !== date.id)) {
+    if (
+      !price ||
+      !price.active ||
+      !date ||
+      date.event_id !== price.event_id ||
+      (price.event_date_id && price.event_date_id !== date.id)
+    ) {
       throw new DomainError('validation', 422, {}, [{ field: `lines.${i}.priceId`, message: 'choice' }]);
     }
-    if (date.state !== 'published' || date.visibility === 'private') refused('event-not-on-sale', 409, { event: date.title });
-    if ((price.sales_open_at && now < price.sales_open_at) || (price.sales_close_at && now >= price.sales_close_at) || date.starts_at < now) {
+    if (date.state !== 'published' || date.visibility === 'private')
+      refused('event-not-on-sale', 409, { event: date.title });
+    if (
+      (price.sales_open_at && now < price.sales_open_at) ||
+      (price.sales_close_at && now >= price.sales_close_at) ||
+      date.starts_at < now
+    ) {
       refused('sales-closed', 409, { price: price.name });
     }
-    if (line.quantity > price.per_order_limit) throw new DomainError('validation', 422, {}, [{ field: `lines.${i}.quantity`, message: 'per-order-limit', params: { max: price.per_order_limit } }]);
+    if (line.quantity > price.per_order_limit)
+      throw new DomainError('validation', 422, {}, [
+        { field: `lines.${i}.quantity`, message: 'per-order-limit', params: { max: price.per_order_limit } },
+      ]);
     let unitCents = price.price_cents;
     if (price.kind === 'free') unitCents = 0;
     if (price.kind === 'pay_what_you_want') {
       if (line.amount === null || line.amount < price.min_price_cents) {
-        throw new DomainError('validation', 422, {}, [{ field: `lines.${i}.amount`, message: 'below-minimum', params: { min: (price.min_price_cents / 100).toFixed(2) } }]);
+        throw new DomainError('validation', 422, {}, [
+          {
+            field: `lines.${i}.amount`,
+            message: 'below-minimum',
+            params: { min: (price.min_price_cents / 100).toFixed(2) },
+          },
+        ]);
       }
       unitCents = line.amount;
     }
@@ -135,7 +181,15 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
       const valid = await validMembershipsOf(db, personId!, today(place.timezone, date.starts_at), allowed);
       if (valid.length === 0) refused('membership-required', 403, { price: price.name });
     }
-    priced.push({ id: uuidv7(), priceId: price.id, eventId: price.event_id, eventDateId: date.id, quantity: line.quantity, unitCents, vatBp: price.vat_rate_bp });
+    priced.push({
+      id: uuidv7(),
+      priceId: price.id,
+      eventId: price.event_id,
+      eventDateId: date.id,
+      quantity: line.quantity,
+      unitCents,
+      vatBp: price.vat_rate_bp,
+    });
     holding.perDate.set(date.id, (holding.perDate.get(date.id) ?? 0) + line.quantity);
     holding.perPrice.set(price.id, (holding.perPrice.get(price.id) ?? 0) + line.quantity);
     perEvent.set(price.event_id, (perEvent.get(price.event_id) ?? 0) + line.quantity);
@@ -144,8 +198,15 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
   // Checkout questions: answers checked against the questions as read above; they are written by
   // the statement that writes the order (invariant 14).
   const places: OrderPlace[] = [];
-  for (const l of priced) for (let rank = 0; rank < l.quantity; rank++) places.push({ index: places.length, eventId: l.eventId, lineId: l.id, rank });
-  const answers = checkAnswers(ctx.questions.filter((q) => perEvent.has(q.eventId)), input.answers ?? [], places, errors);
+  for (const l of priced)
+    for (let rank = 0; rank < l.quantity; rank++)
+      places.push({ index: places.length, eventId: l.eventId, lineId: l.id, rank });
+  const answers = checkAnswers(
+    ctx.questions.filter((q) => perEvent.has(q.eventId)),
+    input.answers ?? [],
+    places,
+    errors,
+  );
   errors.throwIfAny();
 
   // Per-person limits (invariant 3) need their lock held until the order is written; free bookings
@@ -155,7 +216,10 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
   const code = promoCode ? ctx.promos.find((c) => perEvent.has(c.event_id)) : undefined;
   const discountFor = (l: (typeof priced)[number]): number => {
     if (!code || l.eventId !== code.event_id || (code.price_id && code.price_id !== l.priceId)) return 0;
-    const per = code.percent_off !== null ? Math.floor((l.unitCents * code.percent_off) / 100) : Math.min(code.amount_off_cents!, l.unitCents);
+    const per =
+      code.percent_off !== null
+        ? Math.floor((l.unitCents * code.percent_off) / 100)
+        : Math.min(code.amount_off_cents!, l.unitCents);
     return per * l.quantity;
   };
   const total = priced.reduce((sum, l) => sum + l.unitCents * l.quantity - discountFor(l), 0);
@@ -170,26 +234,50 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
     // refused at once. Otherwise the counters decide, under their locks.
     const promoLooksUsed = code !== undefined && code.max_uses !== null && code.used >= code.max_uses;
     const placesLookShort =
-      [...holding.perDate].some(([id, n]) => { const c = ctx.capacity.find((x) => x.id === id); return c !== undefined && c.taken + n > c.capacity; }) ||
-      [...holding.perPrice].some(([id, n]) => { const p = prices.find((x) => x.id === id)!; return p.stock !== null && p.taken + n > p.stock; });
+      [...holding.perDate].some(([id, n]) => {
+        const c = ctx.capacity.find((x) => x.id === id);
+        return c !== undefined && c.taken + n > c.capacity;
+      }) ||
+      [...holding.perPrice].some(([id, n]) => {
+        const p = prices.find((x) => x.id === id)!;
+        return p.stock !== null && p.taken + n > p.stock;
+      });
     if (!ctx.expiredHolds && promoLooksUsed) refused('promo-used-up', 409, { code: promoCode });
     if (!ctx.expiredHolds && placesLookShort) refused('sold-out', 409);
     const confirmToken = total === 0 ? randomToken() : null;
     const hold: NewHold = {
-      placeId: place.id, personId, email, name, language: input.language, promoCodeId: holding.promoCodeId, holdMinutes: config.checkoutHoldMinutes,
-      confirmTokenHash: confirmToken ? hashToken(confirmToken) : null, answers, actor,
+      placeId: place.id,
+      personId,
+      email,
+      name,
+      language: input.language,
+      promoCodeId: holding.promoCodeId,
+      holdMinutes: config.checkoutHoldMinutes,
+      confirmTokenHash: confirmToken ? hashToken(confirmToken) : null,
+      answers,
+      actor,
       lines: priced.map((l) => ({ ...l, discountCents: discountFor(l) })),
       beforeTaking: async ({ reference }) => {
         if (!confirmToken) return;
         const link = `${config.baseUrl}/orders/confirm/${confirmToken}`;
         const params = { place: place.name, link, minutes: config.checkoutHoldMinutes, reference };
-        await queueMail(q, { to: email, language: input.language, subject: translate(input.language, 'mail.booking.subject', params), text: translate(input.language, 'mail.booking.text', params) }, Boolean(config.smtpUrl));
+        await queueMail(
+          q,
+          {
+            to: email,
+            language: input.language,
+            subject: translate(input.language, 'mail.booking.subject', params),
+            text: translate(input.language, 'mail.booking.text', params),
+          },
+          Boolean(config.smtpUrl),
+        );
       },
     };
     // Holds that ran out give their places and promo uses back before anyone is told there are none
     // left (invariant 4): first when they looked short, else when the counters refused; then one
     // more try.
-    let released = promoLooksUsed || placesLookShort ? await releaseExpiredOrders(q, { placeId: place.id, dateIds }) : -1;
+    let released =
+      promoLooksUsed || placesLookShort ? await releaseExpiredOrders(q, { placeId: place.id, dateIds }) : -1;
     const ids = newHoldIds();
     await hold.beforeTaking?.(ids);
     let held = await writeHold(q, hold, ids);
@@ -201,8 +289,17 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
     // Short of places: nothing was written (and in a transaction, the whole of it rolls back).
     if (held.short) refused('sold-out', 409);
     return {
-      id: ids.id, reference: ids.reference, status: 'pending', totalCents: total, expiresAt: held.expiresAt!, needsMailConfirmation: total === 0,
-      placeId: place.id, placeName: place.name, personId, email, language: input.language,
+      id: ids.id,
+      reference: ids.reference,
+      status: 'pending',
+      totalCents: total,
+      expiresAt: held.expiresAt!,
+      needsMailConfirmation: total === 0,
+      placeId: place.id,
+      placeName: place.name,
+      personId,
+      email,
+      language: input.language,
     };
   };
 
@@ -211,13 +308,22 @@ export async function placeOrder(db: Db, config: Config, actor: Actor | null, in
     if (limited.length > 0) {
       // One buyer's orders for one event run one at a time (locks taken in event order), and what
       // they hold is read after the lock, before the write.
-      const keys = [...new Set(limited.map((p) => p.event_id))].sort().map((eventId) => `order:${eventId}:${personId ?? email}`);
+      const keys = [...new Set(limited.map((p) => p.event_id))]
+        .sort()
+        .map((eventId) => `order:${eventId}:${personId ?? email}`);
       await sql`select count(pg_advisory_xact_lock(hashtext(k))) from unnest(${keys}::text[]) as k`.execute(trx);
-      const had = await heldBy(trx, place.id, limited.map((p) => p.id), personId, email);
+      const had = await heldBy(
+        trx,
+        place.id,
+        limited.map((p) => p.id),
+        personId,
+        email,
+      );
       for (const p of limited) {
         const wanted = holding.perPrice.get(p.id) ?? 0;
         const n = had.get(p.id) ?? 0;
-        if (n + wanted > p.per_person_limit!) refused('per-person-limit', 409, { price: p.name, max: p.per_person_limit!, had: n });
+        if (n + wanted > p.per_person_limit!)
+          refused('per-person-limit', 409, { price: p.name, max: p.per_person_limit!, had: n });
       }
     }
     return take(trx);
@@ -260,10 +366,24 @@ interface PromoRow {
  */
 async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: string[], promoCode: string) {
   const { rows } = await sql<{
-    id: string; timezone: string; name: string;
-    prices: (Omit<PriceRow, 'sales_open_at' | 'sales_close_at'> & { sales_open_at: string | null; sales_close_at: string | null })[];
+    id: string;
+    timezone: string;
+    name: string;
+    prices: (Omit<PriceRow, 'sales_open_at' | 'sales_close_at'> & {
+      sales_open_at: string | null;
+      sales_close_at: string | null;
+    })[];
     dates: { id: string; event_id: string; starts_at: string; state: string; visibility: string; title: string }[];
-    questions: { id: string; event_id: string; label: string; kind: Question['kind']; choices: string[]; required: boolean; per_ticket: boolean; position: number }[];
+    questions: {
+      id: string;
+      event_id: string;
+      label: string;
+      kind: Question['kind'];
+      choices: string[];
+      required: boolean;
+      per_ticket: boolean;
+      position: number;
+    }[];
     capacity: { id: string; capacity: number; taken: number }[];
     expired_holds: boolean;
     promos: PromoRow[];
@@ -291,9 +411,22 @@ async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: s
   const at = (s: string | null) => (s === null ? null : new Date(s));
   return {
     place: { id: r.id, timezone: r.timezone, name: r.name },
-    prices: r.prices.map((p): PriceRow => ({ ...p, sales_open_at: at(p.sales_open_at), sales_close_at: at(p.sales_close_at) })),
+    prices: r.prices.map(
+      (p): PriceRow => ({ ...p, sales_open_at: at(p.sales_open_at), sales_close_at: at(p.sales_close_at) }),
+    ),
     dates: r.dates.map((d) => ({ ...d, starts_at: new Date(d.starts_at) })),
-    questions: r.questions.map((q): Question => ({ id: q.id, eventId: q.event_id, label: q.label, kind: q.kind, choices: q.choices, required: q.required, perTicket: q.per_ticket, position: q.position })),
+    questions: r.questions.map(
+      (q): Question => ({
+        id: q.id,
+        eventId: q.event_id,
+        label: q.label,
+        kind: q.kind,
+        choices: q.choices,
+        required: q.required,
+        perTicket: q.per_ticket,
+        position: q.position,
+      }),
+    ),
     capacity: r.capacity,
     expiredHolds: r.expired_holds,
     promos: r.promos,
@@ -301,7 +434,13 @@ async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: s
 }
 
 /** Places of some prices a buyer already holds or bought (pending orders still held, paid orders), per price. */
-async function heldBy(trx: Trx, placeId: string, priceIds: string[], personId: string | null, email: string): Promise<Map<string, number>> {
+async function heldBy(
+  trx: Trx,
+  placeId: string,
+  priceIds: string[],
+  personId: string | null,
+  email: string,
+): Promise<Map<string, number>> {
   const rows = await trx
     .selectFrom('order_lines as l')
     .innerJoin('orders as o', (j) => j.onRef('o.place_id', '=', 'l.place_id').onRef('o.id', '=', 'l.order_id'))
@@ -309,8 +448,15 @@ async function heldBy(trx: Trx, placeId: string, priceIds: string[], personId: s
     .where('l.place_id', '=', placeId)
     .where('l.price_id', 'in', priceIds)
     // A hold that ran out counts no more, released or not yet (the housekeeping releases it soon).
-    .where((eb) => eb.or([eb('o.status', '=', 'paid'), eb.and([eb('o.status', '=', 'pending'), eb('o.expires_at', '>', sql<Date>`now()`)])]))
-    .where((eb) => (personId ? eb.or([eb('o.person_id', '=', personId), eb('o.email', '=', email)]) : eb('o.email', '=', email)))
+    .where((eb) =>
+      eb.or([
+        eb('o.status', '=', 'paid'),
+        eb.and([eb('o.status', '=', 'pending'), eb('o.expires_at', '>', sql<Date>`now()`)]),
+      ]),
+    )
+    .where((eb) =>
+      personId ? eb.or([eb('o.person_id', '=', personId), eb('o.email', '=', email)]) : eb('o.email', '=', email),
+    )
     .groupBy('l.price_id')
     .execute();
   return new Map(rows.map((r) => [r.price_id, Number(r.n)]));
@@ -357,14 +503,27 @@ function newHoldIds(): { id: string; reference: string } {
  * written when something is short. The capacity row is locked for the time the database takes to run
  * this statement (and, outside a transaction, to commit it): no round trip to this process in between.
  */
-async function writeHold(db: Db, h: NewHold, ids: { id: string; reference: string }): Promise<{ short: Shortage | null; expiresAt: Date | null }> {
+async function writeHold(
+  db: Db,
+  h: NewHold,
+  ids: { id: string; reference: string },
+): Promise<{ short: Shortage | null; expiresAt: Date | null }> {
   const total = h.lines.reduce((sum, l) => sum + l.unitCents * l.quantity - l.discountCents, 0);
   const holding: Holding = { placeId: h.placeId, perDate: new Map(), perPrice: new Map(), promoCodeId: h.promoCodeId };
   for (const l of h.lines) {
     holding.perDate.set(l.eventDateId, (holding.perDate.get(l.eventDateId) ?? 0) + l.quantity);
     holding.perPrice.set(l.priceId, (holding.perPrice.get(l.priceId) ?? 0) + l.quantity);
   }
-  const lines = h.lines.map((l) => ({ id: l.id, price_id: l.priceId, event_id: l.eventId, event_date_id: l.eventDateId, quantity: l.quantity, unit_price_cents: l.unitCents, discount_cents: l.discountCents, vat_rate_bp: l.vatBp }));
+  const lines = h.lines.map((l) => ({
+    id: l.id,
+    price_id: l.priceId,
+    event_id: l.eventId,
+    event_date_id: l.eventDateId,
+    quantity: l.quantity,
+    unit_price_cents: l.unitCents,
+    discount_cents: l.discountCents,
+    vat_rate_bp: l.vatBp,
+  }));
   const answers = h.answers.map((a) => ({ id: uuidv7(), ...a }));
   const { short, row } = await takePlaces<{ expires_at: Date | null }>(db, holding, {
     ctes: sql`
@@ -400,10 +559,17 @@ async function writeHold(db: Db, h: NewHold, ids: { id: string; reference: strin
  * then nothing was written, and the caller decides (an offer rolls back). Shared by checkout
  * (placeOrder) and the waiting list's offers (offerFreedPlaces), so a place is only ever taken one way.
  */
-export async function insertHold(trx: Trx, h: NewHold): Promise<{ id: string; reference: string; totalCents: number; expiresAt: Date } | null> {
+export async function insertHold(
+  trx: Trx,
+  h: NewHold,
+): Promise<{ id: string; reference: string; totalCents: number; expiresAt: Date } | null> {
   const ids = newHoldIds();
   await h.beforeTaking?.(ids);
   const held = await writeHold(trx, h, ids);
   if (held.short) return null;
-  return { ...ids, totalCents: h.lines.reduce((sum, l) => sum + l.unitCents * l.quantity - l.discountCents, 0), expiresAt: held.expiresAt! };
+  return {
+    ...ids,
+    totalCents: h.lines.reduce((sum, l) => sum + l.unitCents * l.quantity - l.discountCents, 0),
+    expiresAt: held.expiresAt!,
+  };
 }

@@ -64,7 +64,17 @@ export async function takePlaces<R extends object = object>(
   // FOR NO KEY UPDATE does not block the foreign-key checks (key share) of order lines. `guard`: every
   // locked row must have moved from its locked value by exactly what was asked; if not, its cast fails
   // and the whole statement with it (nothing of it stays, even outside a transaction).
-  const { rows } = await sql<{ dates_ok: boolean; prices_ok: boolean; ok: boolean; dates_capped: number; dates_taken: number; prices_taken: number; promo_taken: number } & R>`
+  const { rows } = await sql<
+    {
+      dates_ok: boolean;
+      prices_ok: boolean;
+      ok: boolean;
+      dates_capped: number;
+      dates_taken: number;
+      prices_taken: number;
+      promo_taken: number;
+    } & R
+  >`
     with want_d (id, n) as (select * from unnest(${dateIds}::uuid[], ${dates.map(([, n]) => n)}::int[])),
     want_p (id, n) as (select * from unnest(${priceIds}::uuid[], ${prices.map(([, n]) => n)}::int[])),
     ld as (
@@ -116,19 +126,44 @@ export async function takePlaces<R extends object = object>(
 /** Gives places back (an order expired, was cancelled or refunded). */
 export async function releasePlaces(trx: Trx, h: Holding): Promise<void> {
   for (const [dateId, n] of sorted(h.perDate)) {
-    await trx.updateTable('date_capacity').set({ taken: sql<number>`greatest(taken - ${n}, 0)` }).where('place_id', '=', h.placeId).where('event_date_id', '=', dateId).execute();
+    await trx
+      .updateTable('date_capacity')
+      .set({ taken: sql<number>`greatest(taken - ${n}, 0)` })
+      .where('place_id', '=', h.placeId)
+      .where('event_date_id', '=', dateId)
+      .execute();
   }
   for (const [priceId, n] of sorted(h.perPrice)) {
-    await trx.updateTable('ticket_prices').set({ taken: sql<number>`greatest(taken - ${n}, 0)` }).where('place_id', '=', h.placeId).where('id', '=', priceId).execute();
+    await trx
+      .updateTable('ticket_prices')
+      .set({ taken: sql<number>`greatest(taken - ${n}, 0)` })
+      .where('place_id', '=', h.placeId)
+      .where('id', '=', priceId)
+      .execute();
   }
   if (h.promoCodeId) {
-    await trx.updateTable('promo_codes').set({ used: sql<number>`greatest(used - 1, 0)` }).where('place_id', '=', h.placeId).where('id', '=', h.promoCodeId).execute();
+    await trx
+      .updateTable('promo_codes')
+      .set({ used: sql<number>`greatest(used - 1, 0)` })
+      .where('place_id', '=', h.placeId)
+      .where('id', '=', h.promoCodeId)
+      .execute();
   }
 }
 
 /** What an existing order holds, from its lines. */
-export async function holdingOf(trx: Trx, placeId: string, orderId: string, promoCodeId: string | null): Promise<Holding> {
-  const lines = await trx.selectFrom('order_lines').select(['event_date_id', 'price_id', 'quantity']).where('place_id', '=', placeId).where('order_id', '=', orderId).execute();
+export async function holdingOf(
+  trx: Trx,
+  placeId: string,
+  orderId: string,
+  promoCodeId: string | null,
+): Promise<Holding> {
+  const lines = await trx
+    .selectFrom('order_lines')
+    .select(['event_date_id', 'price_id', 'quantity'])
+    .where('place_id', '=', placeId)
+    .where('order_id', '=', orderId)
+    .execute();
   const h: Holding = { placeId, perDate: new Map(), perPrice: new Map(), promoCodeId };
   for (const l of lines) {
     h.perDate.set(l.event_date_id, (h.perDate.get(l.event_date_id) ?? 0) + l.quantity);

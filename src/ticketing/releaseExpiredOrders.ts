@@ -12,7 +12,10 @@ const BATCH = 200;
  * transaction (docs/TICKETING.md, invariant 4). `skip locked`: an order being paid right now is
  * left to its payment, which decides under the same lock.
  */
-export async function releaseExpiredOrders(db: Db, scope: { placeId?: string; dateIds?: string[] } = {}): Promise<number> {
+export async function releaseExpiredOrders(
+  db: Db,
+  scope: { placeId?: string; dateIds?: string[] } = {},
+): Promise<number> {
   return inTransaction(db, async (trx) => {
     let q = trx
       .selectFrom('orders as o')
@@ -27,7 +30,13 @@ export async function releaseExpiredOrders(db: Db, scope: { placeId?: string; da
     if (scope.dateIds && scope.placeId) {
       if (scope.dateIds.length === 0) return 0;
       q = q.where(({ exists, selectFrom }) =>
-        exists(selectFrom('order_lines as l').select('l.id').whereRef('l.place_id', '=', 'o.place_id').whereRef('l.order_id', '=', 'o.id').where('l.event_date_id', 'in', scope.dateIds!)),
+        exists(
+          selectFrom('order_lines as l')
+            .select('l.id')
+            .whereRef('l.place_id', '=', 'o.place_id')
+            .whereRef('l.order_id', '=', 'o.id')
+            .where('l.event_date_id', 'in', scope.dateIds!),
+        ),
       );
     }
     const expired = await q.execute();

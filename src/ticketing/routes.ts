@@ -28,7 +28,9 @@ const Scan = Type.Object({
 });
 const Answer = Type.Object({
   nonce: Type.String(),
-  result: Type.Union(['valid', 'already_checked_in', 'cancelled', 'refunded', 'wrong_event', 'unknown'].map((r) => Type.Literal(r))),
+  result: Type.Union(
+    ['valid', 'already_checked_in', 'cancelled', 'refunded', 'wrong_event', 'unknown'].map((r) => Type.Literal(r)),
+  ),
   ticketId: Type.Union([Type.String(), Type.Null()]),
   holderName: Type.Optional(Type.String()),
   priceName: Type.Optional(Type.String()),
@@ -45,14 +47,28 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       schema: {
         tags: ['tickets'],
         summary: "A venue's public keys for verifying ticket QR codes offline",
-        description: 'Payload `R1.<ticket>.<date>.<key id>.<signature>`, the ticket and date ids written as base64url of their 16 bytes; the signature is Ed25519 over the text `R1|<venue id>|<ticket id>|<date id>` with the ids as UUID strings.',
+        description:
+          'Payload `R1.<ticket>.<date>.<key id>.<signature>`, the ticket and date ids written as base64url of their 16 bytes; the signature is Ed25519 over the text `R1|<venue id>|<ticket id>|<date id>` with the ids as UUID strings.',
         params: Type.Object({ slug: Type.String({ maxLength: 60 }) }),
-        response: responses({ 200: Type.Object({ venueId: Type.String(), keys: Type.Array(Type.Object({ id: Type.String(), publicKey: Type.String(), algorithm: Type.Literal('Ed25519') })) }) }, [404]),
+        response: responses(
+          {
+            200: Type.Object({
+              venueId: Type.String(),
+              keys: Type.Array(
+                Type.Object({ id: Type.String(), publicKey: Type.String(), algorithm: Type.Literal('Ed25519') }),
+              ),
+            }),
+          },
+          [404],
+        ),
       },
     },
     async (request) => {
       const place = await getPlaceBySlug(db, request.params.slug);
-      return { venueId: place.id, keys: (await publicKeysOf(db, place.id)).map((k) => ({ ...k, algorithm: 'Ed25519' as const })) };
+      return {
+        venueId: place.id,
+        keys: (await publicKeysOf(db, place.id)).map((k) => ({ ...k, algorithm: 'Ed25519' as const })),
+      };
     },
   );
 
@@ -62,10 +78,16 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       schema: {
         tags: ['tickets'],
         summary: 'Check tickets in (one scan, or an offline batch)',
-        description: 'Door team or an API key with the `checkin` scope. Each scan carries a nonce made by the device: resending it returns the first answer and counts once.',
+        description:
+          'Door team or an API key with the `checkin` scope. Each scan carries a nonce made by the device: resending it returns the first answer and counts once.',
         security: [{ apiKey: [] }, { session: [] }],
         body: Type.Object(
-          { venue: Type.String({ maxLength: 60 }), eventId: Type.String({ format: 'uuid' }), listId: Type.Optional(Type.String({ format: 'uuid' })), scans: Type.Array(Scan, { minItems: 1, maxItems: 500 }) },
+          {
+            venue: Type.String({ maxLength: 60 }),
+            eventId: Type.String({ format: 'uuid' }),
+            listId: Type.Optional(Type.String({ format: 'uuid' })),
+            scans: Type.Array(Scan, { minItems: 1, maxItems: 500 }),
+          },
           { additionalProperties: false },
         ),
         response: responses({ 200: Type.Object({ results: Type.Array(Answer), conflicts: Type.Integer() }) }),
@@ -73,7 +95,12 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     },
     async (request) => {
       const { venue, eventId, listId, scans } = request.body;
-      const results = await checkIn(db, actorOf(request), { slug: venue, eventId, ...(listId ? { listId } : {}), scans });
+      const results = await checkIn(db, actorOf(request), {
+        slug: venue,
+        eventId,
+        ...(listId ? { listId } : {}),
+        scans,
+      });
       return { results, conflicts: results.filter((r) => r.result === 'already_checked_in').length };
     },
   );
@@ -84,7 +111,8 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       schema: {
         tags: ['tickets'],
         summary: 'Place an order (places are held while it is paid or confirmed)',
-        description: 'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address.',
+        description:
+          'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address.',
         body: Type.Object(
           {
             venue: Type.String({ maxLength: 60 }),
@@ -96,35 +124,84 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
                 Type.Object(
                   {
                     questionId: Type.String({ maxLength: 36 }),
-                    ticket: Type.Optional(Type.Integer({ minimum: 0, maximum: 2000, description: "Per-ticket questions: the place's 0-based rank in the order (lines in order, then quantity)." })),
+                    ticket: Type.Optional(
+                      Type.Integer({
+                        minimum: 0,
+                        maximum: 2000,
+                        description:
+                          "Per-ticket questions: the place's 0-based rank in the order (lines in order, then quantity).",
+                      }),
+                    ),
                     value: Type.Union([Type.String({ maxLength: 2000 }), Type.Boolean()]),
                   },
                   { additionalProperties: false },
                 ),
-                { maxItems: 1000, description: 'Answers to the questions of GET /api/v1/events/{id}/questions (422 names `answers.<question>` or `answers.<question>.<ticket>`).' },
+                {
+                  maxItems: 1000,
+                  description:
+                    'Answers to the questions of GET /api/v1/events/{id}/questions (422 names `answers.<question>` or `answers.<question>.<ticket>`).',
+                },
               ),
             ),
             lines: Type.Array(
-              Type.Object({ priceId: Type.String({ maxLength: 36 }), eventDateId: Type.String({ maxLength: 36 }), quantity: Type.Integer({ minimum: 1, maximum: 100 }), amountCents: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
+              Type.Object(
+                {
+                  priceId: Type.String({ maxLength: 36 }),
+                  eventDateId: Type.String({ maxLength: 36 }),
+                  quantity: Type.Integer({ minimum: 1, maximum: 100 }),
+                  amountCents: Type.Optional(Type.Integer({ minimum: 0 })),
+                },
+                { additionalProperties: false },
+              ),
               { minItems: 1, maxItems: 20 },
             ),
           },
           { additionalProperties: false },
         ),
-        response: responses({
-          201: Type.Object({ id: Type.String(), reference: Type.String(), totalCents: Type.Integer(), expiresAt: Type.String(), next: Type.Union([Type.Object({ kind: Type.Literal('pay'), url: Type.String() }), Type.Object({ kind: Type.Literal('confirm_by_mail') })]) }),
-        }, [400, 403, 404, 409, 422, 503]),
+        response: responses(
+          {
+            201: Type.Object({
+              id: Type.String(),
+              reference: Type.String(),
+              totalCents: Type.Integer(),
+              expiresAt: Type.String(),
+              next: Type.Union([
+                Type.Object({ kind: Type.Literal('pay'), url: Type.String() }),
+                Type.Object({ kind: Type.Literal('confirm_by_mail') }),
+              ]),
+            }),
+          },
+          [400, 403, 404, 409, 422, 503],
+        ),
       },
     },
     async (request, reply) => {
       const b = request.body;
       const actor = request.ctx.actor?.kind === 'person' ? request.ctx.actor : null;
       const order = await placeOrder(db, config, actor, {
-        slug: b.venue, email: b.email, name: b.name, language: request.ctx.lang, promoCode: b.promoCode, ...(b.answers ? { answers: b.answers } : {}),
-        lines: b.lines.map((l) => ({ priceId: l.priceId, eventDateId: l.eventDateId, quantity: l.quantity, ...(l.amountCents !== undefined ? { amount: l.amountCents } : {}) })),
+        slug: b.venue,
+        email: b.email,
+        name: b.name,
+        language: request.ctx.lang,
+        promoCode: b.promoCode,
+        ...(b.answers ? { answers: b.answers } : {}),
+        lines: b.lines.map((l) => ({
+          priceId: l.priceId,
+          eventDateId: l.eventDateId,
+          quantity: l.quantity,
+          ...(l.amountCents !== undefined ? { amount: l.amountCents } : {}),
+        })),
       });
-      const next = order.needsMailConfirmation ? { kind: 'confirm_by_mail' as const } : { kind: 'pay' as const, url: (await payOrder(db, stripe, config, actor, order)).url };
-      return reply.status(201).send({ id: order.id, reference: order.reference, totalCents: order.totalCents, expiresAt: order.expiresAt.toISOString(), next });
+      const next = order.needsMailConfirmation
+        ? { kind: 'confirm_by_mail' as const }
+        : { kind: 'pay' as const, url: (await payOrder(db, stripe, config, actor, order)).url };
+      return reply.status(201).send({
+        id: order.id,
+        reference: order.reference,
+        totalCents: order.totalCents,
+        expiresAt: order.expiresAt.toISOString(),
+        next,
+      });
     },
   );
 
@@ -133,7 +210,19 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     const { t } = request.ctx;
     const { id } = request.params as { id: string };
     if (!isUuid(id)) throw notFound('event');
-    const event = await db.selectFrom('events').innerJoin('places', 'places.id', 'events.place_id').select(['events.id', 'events.place_id', 'events.slug', 'events.title', 'events.state', 'places.slug as place_slug']).where('events.id', '=', id).executeTakeFirst();
+    const event = await db
+      .selectFrom('events')
+      .innerJoin('places', 'places.id', 'events.place_id')
+      .select([
+        'events.id',
+        'events.place_id',
+        'events.slug',
+        'events.title',
+        'events.state',
+        'places.slug as place_slug',
+      ])
+      .where('events.id', '=', id)
+      .executeTakeFirst();
     if (!event) throw notFound('event');
     const body = (request.body ?? {}) as Record<string, unknown>;
     const lines = Object.entries(body)
@@ -147,30 +236,59 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     const again = async (state: { errors?: FieldError[]; problem?: string }, status: number) => {
       const offers = await offersOf(db, event.place_id, event.id);
       const form = ticketForm(request, event, offers, { values: body, ...state });
-      return sendHtml(reply, layout(request, info, { title: t('buy.orderTitle', { event: event.title }), body: html`<section><p class="breadcrumb"><a href="/events/${event.slug}">${event.title}</a></p>${form}</section>` }), status);
+      return sendHtml(
+        reply,
+        layout(request, info, {
+          title: t('buy.orderTitle', { event: event.title }),
+          body: html`<section><p class="breadcrumb"><a href="/events/${event.slug}">${event.title}</a></p>${form}</section>`,
+        }),
+        status,
+      );
     };
     // Checkout questions: the cart first, then a step with the holder's details and the questions.
     const questions = await questionsOf(db, event.place_id, [event.id]);
     const details = async (state: { errors?: FieldError[]; problem?: string }, status: number) => {
       const offers = await offersOf(db, event.place_id, event.id);
       const form = checkoutDetailsForm(request, event, offers, questions, lines, { values: body, ...state });
-      return sendHtml(reply, layout(request, info, { title: t('buy.orderTitle', { event: event.title }), body: html`<section><p class="breadcrumb"><a href="/events/${event.slug}">${event.title}</a></p>${form}</section>` }), status);
+      return sendHtml(
+        reply,
+        layout(request, info, {
+          title: t('buy.orderTitle', { event: event.title }),
+          body: html`<section><p class="breadcrumb"><a href="/events/${event.slug}">${event.title}</a></p>${form}</section>`,
+        }),
+        status,
+      );
     };
     if (questions.length > 0 && body._step !== 'details') {
       if (lines.length === 0) return again({ errors: [{ field: 'lines', message: 'choose-places' }] }, 422);
       return details({}, 200);
     }
     try {
-      const order = await placeOrder(db, config, actor, { slug: event.place_slug, email: body.email, name: body.name, language: request.ctx.lang, promoCode: body.promoCode, lines, answers: answersFromForm(body) });
+      const order = await placeOrder(db, config, actor, {
+        slug: event.place_slug,
+        email: body.email,
+        name: body.name,
+        language: request.ctx.lang,
+        promoCode: body.promoCode,
+        lines,
+        answers: answersFromForm(body),
+      });
       if (order.needsMailConfirmation) {
-        return sendHtml(reply, layout(request, info, { title: t('buy.checkMailTitle'), body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.checkoutHoldMinutes })}</p></section>` }));
+        return sendHtml(
+          reply,
+          layout(request, info, {
+            title: t('buy.checkMailTitle'),
+            body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.checkoutHoldMinutes })}</p></section>`,
+          }),
+        );
       }
       const { url } = await payOrder(db, stripe, config, actor, order);
       return reply.redirect(url, 303);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       // Mistakes in the details step are fixed there; anything about the places goes back to the cart.
-      const inDetails = questions.length > 0 && error.fields.length > 0 && error.fields.every((f) => !f.field.startsWith('lines'));
+      const inDetails =
+        questions.length > 0 && error.fields.length > 0 && error.fields.every((f) => !f.field.startsWith('lines'));
       if (inDetails) return details({ errors: error.fields }, 422);
       if (error.fields.length > 0) return again({ errors: error.fields }, 422);
       if (error.status < 500) return again({ problem: t(`problems.${error.code}.detail`, error.params) }, error.status);
@@ -186,24 +304,56 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         tags: ['tickets'],
         summary: "An event's ticket prices per date, with the places left",
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: responses({
-          200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                dateId: Type.String(), startsAt: Type.String(),
-                prices: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String(), priceCents: Type.Integer(), minPriceCents: Type.Integer(), remaining: Type.Union([Type.Integer(), Type.Null()]), onSale: Type.Boolean() })),
-              }),
-            ),
-          }),
-        }, [404, 422]),
+        response: responses(
+          {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  dateId: Type.String(),
+                  startsAt: Type.String(),
+                  prices: Type.Array(
+                    Type.Object({
+                      id: Type.String(),
+                      name: Type.String(),
+                      kind: Type.String(),
+                      priceCents: Type.Integer(),
+                      minPriceCents: Type.Integer(),
+                      remaining: Type.Union([Type.Integer(), Type.Null()]),
+                      onSale: Type.Boolean(),
+                    }),
+                  ),
+                }),
+              ),
+            }),
+          },
+          [404, 422],
+        ),
       },
     },
     async (request) => {
-      const event = await db.selectFrom('events').select(['id', 'place_id', 'state', 'visibility']).where('id', '=', request.params.id).executeTakeFirst();
+      const event = await db
+        .selectFrom('events')
+        .select(['id', 'place_id', 'state', 'visibility'])
+        .where('id', '=', request.params.id)
+        .executeTakeFirst();
       // Only what is on public sale: drafts and private events stay invisible here as everywhere.
       if (!event || event.state !== 'published' || event.visibility === 'private') throw notFound('event');
       const offers = await offersOf(db, event.place_id, event.id);
-      return { items: offers.map((d) => ({ dateId: d.dateId, startsAt: d.startsAt.toISOString(), prices: d.prices.map((p) => ({ id: p.id, name: p.name, kind: p.kind, priceCents: p.priceCents, minPriceCents: p.minPriceCents, remaining: p.remaining, onSale: p.onSale })) })) };
+      return {
+        items: offers.map((d) => ({
+          dateId: d.dateId,
+          startsAt: d.startsAt.toISOString(),
+          prices: d.prices.map((p) => ({
+            id: p.id,
+            name: p.name,
+            kind: p.kind,
+            priceCents: p.priceCents,
+            minPriceCents: p.minPriceCents,
+            remaining: p.remaining,
+            onSale: p.onSale,
+          })),
+        })),
+      };
     },
   );
 
@@ -213,20 +363,46 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       schema: {
         tags: ['tickets'],
         summary: 'The questions an event asks at checkout',
-        description: 'Answer them in POST /api/v1/orders `answers`: once per order, or once per ticket (`perTicket`) with the place\'s rank in `ticket`. `choice` answers are one of `choices`; `checkbox` answers are booleans; text at most 500 characters.',
+        description:
+          "Answer them in POST /api/v1/orders `answers`: once per order, or once per ticket (`perTicket`) with the place's rank in `ticket`. `choice` answers are one of `choices`; `checkbox` answers are booleans; text at most 500 characters.",
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: responses({
-          200: Type.Object({
-            items: Type.Array(Type.Object({ id: Type.String(), label: Type.String(), kind: Type.Union([Type.Literal('text'), Type.Literal('choice'), Type.Literal('checkbox')]), choices: Type.Array(Type.String()), required: Type.Boolean(), perTicket: Type.Boolean() })),
-          }),
-        }, [404, 422]),
+        response: responses(
+          {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  id: Type.String(),
+                  label: Type.String(),
+                  kind: Type.Union([Type.Literal('text'), Type.Literal('choice'), Type.Literal('checkbox')]),
+                  choices: Type.Array(Type.String()),
+                  required: Type.Boolean(),
+                  perTicket: Type.Boolean(),
+                }),
+              ),
+            }),
+          },
+          [404, 422],
+        ),
       },
     },
     async (request) => {
-      const event = await db.selectFrom('events').select(['id', 'place_id', 'state', 'visibility']).where('id', '=', request.params.id).executeTakeFirst();
+      const event = await db
+        .selectFrom('events')
+        .select(['id', 'place_id', 'state', 'visibility'])
+        .where('id', '=', request.params.id)
+        .executeTakeFirst();
       if (!event || event.state !== 'published' || event.visibility === 'private') throw notFound('event');
       const questions = await questionsOf(db, event.place_id, [event.id]);
-      return { items: questions.map((q) => ({ id: q.id, label: q.label, kind: q.kind, choices: q.choices, required: q.required, perTicket: q.perTicket })) };
+      return {
+        items: questions.map((q) => ({
+          id: q.id,
+          label: q.label,
+          kind: q.kind,
+          choices: q.choices,
+          required: q.required,
+          perTicket: q.perTicket,
+        })),
+      };
     },
   );
 
@@ -249,20 +425,50 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     const { t, lang } = request.ctx;
     const { id } = request.params as { id: string };
     if (!isUuid(id)) throw notFound('order');
-    const order = await db.selectFrom('orders').innerJoin('places', 'places.id', 'orders.place_id').select(['orders.id', 'orders.place_id', 'orders.reference', 'orders.status', 'orders.total_cents', 'orders.email', 'places.name as place_name']).where('orders.id', '=', id).executeTakeFirst();
+    const order = await db
+      .selectFrom('orders')
+      .innerJoin('places', 'places.id', 'orders.place_id')
+      .select([
+        'orders.id',
+        'orders.place_id',
+        'orders.reference',
+        'orders.status',
+        'orders.total_cents',
+        'orders.email',
+        'places.name as place_name',
+      ])
+      .where('orders.id', '=', id)
+      .executeTakeFirst();
     if (!order) throw notFound('order');
     const tickets = await db
       .selectFrom('tickets as tk')
-      .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'))
+      .innerJoin('ticket_prices as p', (j) =>
+        j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'),
+      )
       .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'tk.place_id').onRef('e.id', '=', 'tk.event_id'))
-      .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'))
-      .select(['tk.id', 'tk.place_id', 'tk.event_date_id', 'tk.status', 'p.name as price', 'e.title', 'd.starts_at', 'd.timezone'])
+      .innerJoin('event_dates as d', (j) =>
+        j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'),
+      )
+      .select([
+        'tk.id',
+        'tk.place_id',
+        'tk.event_date_id',
+        'tk.status',
+        'p.name as price',
+        'e.title',
+        'd.starts_at',
+        'd.timezone',
+      ])
       .where('tk.place_id', '=', order.place_id)
       .where('tk.order_id', '=', order.id)
       .execute();
-    const payloads = await Promise.all(tickets.map((x) => signTicket(db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })));
+    const payloads = await Promise.all(
+      tickets.map((x) => signTicket(db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })),
+    );
     // The QR is drawn by the qrcode library from the signed payload: markup we generate, not user input.
-    const qrs = await Promise.all(payloads.map((p) => QRCode.toString(p, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })));
+    const qrs = await Promise.all(
+      payloads.map((p) => QRCode.toString(p, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })),
+    );
     const body = html`<section>
 <h1>${t('orders.title', { reference: order.reference })}</h1>
 <p>${order.place_name} · ${t(`orders.status.${order.status}`)} · ${formatEuros(order.total_cents, lang)}</p>
@@ -270,7 +476,10 @@ ${order.status === 'pending' || order.status === 'paid' ? html`<p><a href="/orde
 ${tickets.length === 0 ? html`<p>${t('orders.noTickets')}</p>` : ''}
 ${tickets.some((x) => x.status === 'valid') ? html`<p><a href="/orders/${order.id}/tickets.pdf">${t('tickets.mine.download')}</a></p>` : ''}
 <ul class="cards">${tickets.map(
-      (x, i) => html`<li class="card"><h2>${x.title}</h2><p>${x.starts_at.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' })}</p>
+      (
+        x,
+        i,
+      ) => html`<li class="card"><h2>${x.title}</h2><p>${x.starts_at.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' })}</p>
 <p>${x.price} · ${t(`orders.ticketStatus.${x.status}`)}</p>
 <figure class="qr">${unsafeRaw(qrs[i]!.replace('<svg ', `<svg role="img" aria-label="${escapeHtml(t('orders.qr'))}" width="240" height="240" `))}<figcaption class="mono">${payloads[i]}</figcaption></figure></li>`,
     )}</ul></section>`;
@@ -281,7 +490,11 @@ ${tickets.some((x) => x.status === 'valid') ? html`<p><a href="/orders/${order.i
   app.get('/orders/:id/tickets.pdf', async (request, reply) => {
     const { id } = request.params as { id: string };
     const pdf = await ticketsPdf(db, id);
-    const order = await db.selectFrom('orders').select(['reference', 'language']).where('id', '=', id).executeTakeFirstOrThrow();
+    const order = await db
+      .selectFrom('orders')
+      .select(['reference', 'language'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     const filename = translate(order.language, 'tickets.pdf.filename', { reference: order.reference });
     return reply
       .type('application/pdf')
@@ -289,5 +502,4 @@ ${tickets.some((x) => x.status === 'valid') ? html`<p><a href="/orders/${order.i
       .header('cache-control', 'private, no-store')
       .send(pdf);
   });
-
 }

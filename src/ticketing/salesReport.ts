@@ -34,24 +34,46 @@ export interface AttendeeList {
  * An event's attendees (one per ticket) with the answers given at checkout. Per-ticket answers name
  * the order line and the place's rank in it; a line's tickets are ranked by id (issued in order).
  */
-export async function attendeeList(db: Db, actor: Actor, input: { slug: string; eventId: string }): Promise<AttendeeList> {
+export async function attendeeList(
+  db: Db,
+  actor: Actor,
+  input: { slug: string; eventId: string },
+): Promise<AttendeeList> {
   const { place, event } = await eventOf(db, actor, input.slug, input.eventId);
   const tickets = await db
     .selectFrom('tickets as tk')
     .innerJoin('orders as o', (j) => j.onRef('o.place_id', '=', 'tk.place_id').onRef('o.id', '=', 'tk.order_id'))
     .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'))
-    .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'))
-    .select(['tk.id', 'tk.line_id', 'tk.holder_name', 'o.id as order_id', 'o.email', 'o.reference', 'p.name as price', 'd.starts_at', 'd.timezone', 'tk.status'])
+    .innerJoin('event_dates as d', (j) =>
+      j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'),
+    )
+    .select([
+      'tk.id',
+      'tk.line_id',
+      'tk.holder_name',
+      'o.id as order_id',
+      'o.email',
+      'o.reference',
+      'p.name as price',
+      'd.starts_at',
+      'd.timezone',
+      'tk.status',
+    ])
     .where('tk.place_id', '=', place.id)
     .where('tk.event_id', '=', event.id)
     .orderBy('d.starts_at')
     .orderBy('o.reference')
     .orderBy('tk.id')
     .execute();
-  const [questions, answers] = await Promise.all([questionsOf(db, place.id, [event.id]), answersOf(db, place.id, [...new Set(tickets.map((x) => x.order_id))])]);
+  const [questions, answers] = await Promise.all([
+    questionsOf(db, place.id, [event.id]),
+    answersOf(db, place.id, [...new Set(tickets.map((x) => x.order_id))]),
+  ]);
   const mine = answers.filter((a) => a.event_id === event.id);
   const columns = questions.map((q) => ({ questionId: q.id, label: q.label }));
-  for (const a of mine) if (!columns.some((c) => c.questionId === a.question_id)) columns.push({ questionId: a.question_id, label: a.label });
+  for (const a of mine)
+    if (!columns.some((c) => c.questionId === a.question_id))
+      columns.push({ questionId: a.question_id, label: a.label });
   const rankInLine = new Map<string, number>();
   const attendees = tickets.map((x) => {
     const rank = rankInLine.get(x.line_id) ?? 0;
@@ -59,9 +81,21 @@ export async function attendeeList(db: Db, actor: Actor, input: { slug: string; 
     const own = new Map<string, { kind: string; value: string }>();
     for (const a of mine) {
       if (a.order_id !== x.order_id) continue;
-      if (a.line_id === null || (a.line_id === x.line_id && a.line_rank === rank)) own.set(a.question_id, { kind: a.kind, value: a.value });
+      if (a.line_id === null || (a.line_id === x.line_id && a.line_rank === rank))
+        own.set(a.question_id, { kind: a.kind, value: a.value });
     }
-    return { ticketId: x.id, holderName: x.holder_name, email: x.email, orderId: x.order_id, reference: x.reference, priceName: x.price, startsAt: x.starts_at, timezone: x.timezone, status: x.status, answers: own };
+    return {
+      ticketId: x.id,
+      holderName: x.holder_name,
+      email: x.email,
+      orderId: x.order_id,
+      reference: x.reference,
+      priceName: x.price,
+      startsAt: x.starts_at,
+      timezone: x.timezone,
+      status: x.status,
+      answers: own,
+    };
   });
   return { columns, attendees };
 }
@@ -88,7 +122,12 @@ async function eventOf(db: Db, actor: Actor, slug: string, eventId: string) {
   if (!isUuid(eventId)) throw notFound('event');
   const place = await getPlaceBySlug(db, slug);
   await authorize(db, actor, place.id, 'events.write');
-  const event = await db.selectFrom('events').select(['id', 'title', 'slug']).where('place_id', '=', place.id).where('id', '=', eventId).executeTakeFirst();
+  const event = await db
+    .selectFrom('events')
+    .select(['id', 'title', 'slug'])
+    .where('place_id', '=', place.id)
+    .where('id', '=', eventId)
+    .executeTakeFirst();
   if (!event) throw notFound('event');
   return { place, event };
 }
@@ -97,10 +136,21 @@ async function eventOf(db: Db, actor: Actor, slug: string, eventId: string) {
  * What an event sold, date by date and price by price: valid tickets, tickets checked in on any
  * list, places left, revenue after discounts; and revenue per payment method. For the venue team.
  */
-export async function salesReport(db: Db, actor: Actor, input: { slug: string; eventId: string }): Promise<SalesReport> {
+export async function salesReport(
+  db: Db,
+  actor: Actor,
+  input: { slug: string; eventId: string },
+): Promise<SalesReport> {
   const { place, event } = await eventOf(db, actor, input.slug, input.eventId);
   const [sold, entered, revenue, byMethod, offers, dates] = await Promise.all([
-    db.selectFrom('tickets').select(['event_date_id', 'price_id', (eb) => eb.fn.countAll<number>().as('n')]).where('place_id', '=', place.id).where('event_id', '=', event.id).where('status', '=', 'valid').groupBy(['event_date_id', 'price_id']).execute(),
+    db
+      .selectFrom('tickets')
+      .select(['event_date_id', 'price_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('place_id', '=', place.id)
+      .where('event_id', '=', event.id)
+      .where('status', '=', 'valid')
+      .groupBy(['event_date_id', 'price_id'])
+      .execute(),
     db
       .selectFrom('checkins as c')
       .innerJoin('tickets as tk', (j) => j.onRef('tk.place_id', '=', 'c.place_id').onRef('tk.id', '=', 'c.ticket_id'))
@@ -113,7 +163,11 @@ export async function salesReport(db: Db, actor: Actor, input: { slug: string; e
     db
       .selectFrom('order_lines as l')
       .innerJoin('orders as o', (j) => j.onRef('o.place_id', '=', 'l.place_id').onRef('o.id', '=', 'l.order_id'))
-      .select(['l.event_date_id', 'l.price_id', sql<number>`sum(l.unit_price_cents * l.quantity - l.discount_cents)`.as('cents')])
+      .select([
+        'l.event_date_id',
+        'l.price_id',
+        sql<number>`sum(l.unit_price_cents * l.quantity - l.discount_cents)`.as('cents'),
+      ])
       .where('l.place_id', '=', place.id)
       .where('l.event_id', '=', event.id)
       .where('o.status', '=', 'paid')
@@ -122,47 +176,125 @@ export async function salesReport(db: Db, actor: Actor, input: { slug: string; e
     db
       .selectFrom('orders as o')
       .leftJoin('payments as p', 'p.id', 'o.payment_id')
-      .select([sql<string>`coalesce(p.method, p.provider, case when o.total_cents = 0 then 'free' else 'other' end)`.as('method'), (eb) => eb.fn.countAll<number>().as('orders'), sql<number>`sum(o.total_cents)`.as('cents')])
+      .select([
+        sql<string>`coalesce(p.method, p.provider, case when o.total_cents = 0 then 'free' else 'other' end)`.as(
+          'method',
+        ),
+        (eb) => eb.fn.countAll<number>().as('orders'),
+        sql<number>`sum(o.total_cents)`.as('cents'),
+      ])
       .where('o.place_id', '=', place.id)
       .where('o.status', '=', 'paid')
-      .where(({ exists, selectFrom }) => exists(selectFrom('order_lines as l').select('l.id').whereRef('l.place_id', '=', 'o.place_id').whereRef('l.order_id', '=', 'o.id').where('l.event_id', '=', event.id)))
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('order_lines as l')
+            .select('l.id')
+            .whereRef('l.place_id', '=', 'o.place_id')
+            .whereRef('l.order_id', '=', 'o.id')
+            .where('l.event_id', '=', event.id),
+        ),
+      )
       .groupBy(sql`1`)
       .execute(),
     offersOf(db, place.id, event.id, new Date(0)),
-    db.selectFrom('event_dates').select(['id', 'starts_at', 'timezone']).where('place_id', '=', place.id).where('event_id', '=', event.id).orderBy('starts_at').execute(),
-    ]);
-  const prices = await db.selectFrom('ticket_prices').select(['id', 'name', 'event_date_id']).where('place_id', '=', place.id).where('event_id', '=', event.id).orderBy('position').orderBy('created_at').execute();
-  const n = (list: { event_date_id: string; price_id: string; n?: number }[], d: string, p: string) => Number(list.find((x) => x.event_date_id === d && x.price_id === p)?.n ?? 0);
+    db
+      .selectFrom('event_dates')
+      .select(['id', 'starts_at', 'timezone'])
+      .where('place_id', '=', place.id)
+      .where('event_id', '=', event.id)
+      .orderBy('starts_at')
+      .execute(),
+  ]);
+  const prices = await db
+    .selectFrom('ticket_prices')
+    .select(['id', 'name', 'event_date_id'])
+    .where('place_id', '=', place.id)
+    .where('event_id', '=', event.id)
+    .orderBy('position')
+    .orderBy('created_at')
+    .execute();
+  const n = (list: { event_date_id: string; price_id: string; n?: number }[], d: string, p: string) =>
+    Number(list.find((x) => x.event_date_id === d && x.price_id === p)?.n ?? 0);
   const rows: ReportRow[] = [];
   for (const d of dates) {
     for (const p of prices.filter((x) => x.event_date_id === null || x.event_date_id === d.id)) {
       const left = offers.find((o) => o.dateId === d.id)?.prices.find((x) => x.id === p.id)?.remaining ?? null;
       rows.push({
-        dateId: d.id, startsAt: d.starts_at, timezone: d.timezone, priceId: p.id, priceName: p.name,
-        sold: n(sold, d.id, p.id), checkedIn: n(entered, d.id, p.id), remaining: left,
+        dateId: d.id,
+        startsAt: d.starts_at,
+        timezone: d.timezone,
+        priceId: p.id,
+        priceName: p.name,
+        sold: n(sold, d.id, p.id),
+        checkedIn: n(entered, d.id, p.id),
+        remaining: left,
         revenueCents: Number(revenue.find((x) => x.event_date_id === d.id && x.price_id === p.id)?.cents ?? 0),
       });
     }
   }
-  return { rows, byMethod: byMethod.map((m) => ({ method: m.method, orders: Number(m.orders), revenueCents: Number(m.cents) })) };
+  return {
+    rows,
+    byMethod: byMethod.map((m) => ({ method: m.method, orders: Number(m.orders), revenueCents: Number(m.cents) })),
+  };
 }
 
 /** CSV of an event's orders (one line per order) or attendees (one line per valid ticket). */
-export async function exportEventCsv(db: Db, actor: Actor, input: { slug: string; eventId: string; kind: 'orders' | 'attendees' }): Promise<string> {
+export async function exportEventCsv(
+  db: Db,
+  actor: Actor,
+  input: { slug: string; eventId: string; kind: 'orders' | 'attendees' },
+): Promise<string> {
   const { place, event } = await eventOf(db, actor, input.slug, input.eventId);
   if (input.kind === 'orders') {
     const orders = await db
       .selectFrom('orders as o')
       .select(['o.reference', 'o.email', 'o.name', 'o.status', 'o.total_cents', 'o.created_at', 'o.paid_at'])
       .where('o.place_id', '=', place.id)
-      .where(({ exists, selectFrom }) => exists(selectFrom('order_lines as l').select('l.id').whereRef('l.place_id', '=', 'o.place_id').whereRef('l.order_id', '=', 'o.id').where('l.event_id', '=', event.id)))
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('order_lines as l')
+            .select('l.id')
+            .whereRef('l.place_id', '=', 'o.place_id')
+            .whereRef('l.order_id', '=', 'o.id')
+            .where('l.event_id', '=', event.id),
+        ),
+      )
       .orderBy('o.created_at')
       .execute();
-    return csvLine(['reference', 'email', 'name', 'status', 'total', 'created_at', 'paid_at']) +
-      orders.map((o) => csvLine([o.reference, o.email, o.name, o.status, (o.total_cents / 100).toFixed(2), o.created_at.toISOString(), o.paid_at?.toISOString() ?? ''])).join('');
+    return (
+      csvLine(['reference', 'email', 'name', 'status', 'total', 'created_at', 'paid_at']) +
+      orders
+        .map((o) =>
+          csvLine([
+            o.reference,
+            o.email,
+            o.name,
+            o.status,
+            (o.total_cents / 100).toFixed(2),
+            o.created_at.toISOString(),
+            o.paid_at?.toISOString() ?? '',
+          ]),
+        )
+        .join('')
+    );
   }
   // Answers follow the fixed columns, one per question (checkboxes as yes / no).
   const { columns, attendees } = await attendeeList(db, actor, input);
-  return csvLine(['ticket', 'holder', 'email', 'order', 'price', 'date', 'status', ...columns.map((c) => c.label)]) +
-    attendees.map((x) => csvLine([x.ticketId, x.holderName, x.email, x.reference, x.priceName, x.startsAt.toISOString(), x.status, ...columns.map((c) => x.answers.get(c.questionId)?.value ?? '')])).join('');
+  return (
+    csvLine(['ticket', 'holder', 'email', 'order', 'price', 'date', 'status', ...columns.map((c) => c.label)]) +
+    attendees
+      .map((x) =>
+        csvLine([
+          x.ticketId,
+          x.holderName,
+          x.email,
+          x.reference,
+          x.priceName,
+          x.startsAt.toISOString(),
+          x.status,
+          ...columns.map((c) => x.answers.get(c.questionId)?.value ?? ''),
+        ]),
+      )
+      .join('')
+  );
 }

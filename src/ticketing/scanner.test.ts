@@ -20,11 +20,30 @@ after(() => t.close());
 /** A venue with a published event, `n` paid tickets, and people in each role. */
 async function venue(slug: string, n = 2) {
   const ev = await eventWithDates(t.db, { slug, capacity: 100 });
-  const { id: price } = await createTicketPrice(t.db, ev.admin, { slug, eventId: ev.eventId, name: 'Plein', kind: 'fixed', price: '12' });
-  const placed = await placeOrder(t.db, t.config, null, { slug, email: `fan@${slug}.example`, name: 'Léa Fan', language: 'fr', lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: n }] });
+  const { id: price } = await createTicketPrice(t.db, ev.admin, {
+    slug,
+    eventId: ev.eventId,
+    name: 'Plein',
+    kind: 'fixed',
+    price: '12',
+  });
+  const placed = await placeOrder(t.db, t.config, null, {
+    slug,
+    email: `fan@${slug}.example`,
+    name: 'Léa Fan',
+    language: 'fr',
+    lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: n }],
+  });
   await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
-  const tickets = await t.db.selectFrom('tickets').selectAll().where('order_id', '=', placed.id).orderBy('id').execute();
-  const payloads = await Promise.all(tickets.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })));
+  const tickets = await t.db
+    .selectFrom('tickets')
+    .selectAll()
+    .where('order_id', '=', placed.id)
+    .orderBy('id')
+    .execute();
+  const payloads = await Promise.all(
+    tickets.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })),
+  );
   for (const role of ['door', 'editor', 'cashier'] as const) {
     const person = await ensurePerson(t.db, `${role}@${slug}.example`, 'fr');
     await t.db.insertInto('place_members').values({ place_id: ev.place.id, person_id: person.id, role }).execute();
@@ -57,10 +76,13 @@ test('the scanner pages open for the door team and admins only', async () => {
     assert.match(listed.body, new RegExp(`href="${page}"`), 'the event links to its scanner');
     const scanner = await c.get(page);
     assert.equal(scanner.statusCode, 200, who);
-    for (const id of ['scan-result', 'scan-code', 'scan-camera', 'scan-sync', 'scan-net', 'scan-count']) assert.match(scanner.body, new RegExp(`id="${id}"`));
+    for (const id of ['scan-result', 'scan-code', 'scan-camera', 'scan-sync', 'scan-net', 'scan-count'])
+      assert.match(scanner.body, new RegExp(`id="${id}"`));
     assert.match(scanner.body, /Synchroniser \(0 en attente\)/);
     assert.match(scanner.body, /<script src="\/static\/scanner.js" defer><\/script>/);
-    const data = JSON.parse(/<script type="application\/json" id="scanner-data">([^<]*)<\/script>/.exec(scanner.body)![1]!);
+    const data = JSON.parse(
+      /<script type="application\/json" id="scanner-data">([^<]*)<\/script>/.exec(scanner.body)![1]!,
+    );
     assert.equal(data.eventId, ev.eventId);
     assert.match(data.csrf, /^[A-Za-z0-9_-]{20,}$/, 'the CSRF token for the API calls');
     assert.equal(data.words.valid, 'Valide');
@@ -75,10 +97,42 @@ test('the scanner pages open for the door team and admins only', async () => {
 
 test('the list shows published events with dates to come, not drafts nor past ones', async () => {
   const { ev } = await venue('scan-list', 1);
-  const draft = await t.db.insertInto('events').values({ place_id: ev.place.id, id: uuidv7(), slug: 'brouillon', title: 'Brouillon secret', state: 'draft' } as never).returning('id').executeTakeFirstOrThrow();
-  await t.db.insertInto('event_dates').values({ place_id: ev.place.id, event_id: draft.id, id: uuidv7(), starts_at: new Date(Date.now() + 86400_000), timezone: 'Indian/Reunion' } as never).execute();
-  const past = await t.db.insertInto('events').values({ place_id: ev.place.id, id: uuidv7(), slug: 'passe', title: 'Concert passé', state: 'published' } as never).returning('id').executeTakeFirstOrThrow();
-  await t.db.insertInto('event_dates').values({ place_id: ev.place.id, event_id: past.id, id: uuidv7(), starts_at: new Date(Date.now() - 3 * 86400_000), timezone: 'Indian/Reunion' } as never).execute();
+  const draft = await t.db
+    .insertInto('events')
+    .values({
+      place_id: ev.place.id,
+      id: uuidv7(),
+      slug: 'brouillon',
+      title: 'Brouillon secret',
+      state: 'draft',
+    } as never)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await t.db
+    .insertInto('event_dates')
+    .values({
+      place_id: ev.place.id,
+      event_id: draft.id,
+      id: uuidv7(),
+      starts_at: new Date(Date.now() + 86400_000),
+      timezone: 'Indian/Reunion',
+    } as never)
+    .execute();
+  const past = await t.db
+    .insertInto('events')
+    .values({ place_id: ev.place.id, id: uuidv7(), slug: 'passe', title: 'Concert passé', state: 'published' } as never)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await t.db
+    .insertInto('event_dates')
+    .values({
+      place_id: ev.place.id,
+      event_id: past.id,
+      id: uuidv7(),
+      starts_at: new Date(Date.now() - 3 * 86400_000),
+      timezone: 'Indian/Reunion',
+    } as never)
+    .execute();
   const c = await t.loginAs('door@scan-list.example');
   const listed = await c.get('/venues/scan-list/scan');
   assert.match(listed.body, />Concert</);
@@ -87,7 +141,11 @@ test('the list shows published events with dates to come, not drafts nor past on
 
 test('an event title with markup is shown as text on the scanner page', async () => {
   const { ev } = await venue('scan-xss', 1);
-  await t.db.updateTable('events').set({ title: '</script><script>alert(1)</script>' }).where('id', '=', ev.eventId).execute();
+  await t.db
+    .updateTable('events')
+    .set({ title: '</script><script>alert(1)</script>' })
+    .where('id', '=', ev.eventId)
+    .execute();
   const c = await t.loginAs('door@scan-xss.example');
   const page = await c.get(`/venues/scan-xss/scan/${ev.eventId}`);
   assert.equal(page.statusCode, 200);
@@ -104,24 +162,50 @@ test('checkin-data gives keys, revoked and entered tickets and the dates, to the
   const refused = await editor.get(url);
   assert.equal(refused.statusCode, 403);
   assert.equal(refused.headers['content-type'], 'application/problem+json; charset=utf-8');
-  const { secret: wrongScope } = await createApiKey(t.db, ev.admin, { slug: 'scan-data', name: 'site', scopes: ['place:read'] });
+  const { secret: wrongScope } = await createApiKey(t.db, ev.admin, {
+    slug: 'scan-data',
+    name: 'site',
+    scopes: ['place:read'],
+  });
   assert.equal((await withKey(t.app, wrongScope, 'GET', url)).statusCode, 403);
   const { secret } = await createApiKey(t.db, ev.admin, { slug: 'scan-data', name: 'porte', scopes: ['checkin'] });
   const other = await venue('scan-other', 1);
-  const { secret: otherKey } = await createApiKey(t.db, other.ev.admin, { slug: 'scan-other', name: 'porte', scopes: ['checkin'] });
+  const { secret: otherKey } = await createApiKey(t.db, other.ev.admin, {
+    slug: 'scan-other',
+    name: 'porte',
+    scopes: ['checkin'],
+  });
   assert.equal((await withKey(t.app, otherKey, 'GET', url)).statusCode, 403, 'a key of another venue');
-  assert.equal((await withKey(t.app, secret, 'GET', `/api/v1/venues/scan-data/events/${other.ev.eventId}/checkin-data`)).statusCode, 404, 'an event of another venue');
-  assert.equal((await withKey(t.app, secret, 'GET', '/api/v1/venues/scan-data/events/nope/checkin-data')).statusCode, 422);
+  assert.equal(
+    (await withKey(t.app, secret, 'GET', `/api/v1/venues/scan-data/events/${other.ev.eventId}/checkin-data`))
+      .statusCode,
+    404,
+    'an event of another venue',
+  );
+  assert.equal(
+    (await withKey(t.app, secret, 'GET', '/api/v1/venues/scan-data/events/nope/checkin-data')).statusCode,
+    422,
+  );
 
   const door = await t.loginAs('door@scan-data.example');
   const fresh = await door.get(url);
   assert.equal(fresh.statusCode, 200);
   const keys = (await t.app.inject({ url: '/api/v1/venues/scan-data/ticket-keys' })).json();
-  assert.deepEqual(fresh.json(), { venueId: ev.place.id, keys: keys.keys, revoked: [], entered: [], dateIds: ev.dateIds });
+  assert.deepEqual(fresh.json(), {
+    venueId: ev.place.id,
+    keys: keys.keys,
+    revoked: [],
+    entered: [],
+    dateIds: ev.dateIds,
+  });
   assert.equal(fresh.headers['cache-control'], 'no-store');
 
   // One ticket in, one cancelled, one refunded: the lists follow.
-  const scan = await door.api('POST', '/api/v1/checkins', { venue: 'scan-data', eventId: ev.eventId, scans: [{ payload: payloads[0]!, nonce: `n-${uuidv7()}` }] });
+  const scan = await door.api('POST', '/api/v1/checkins', {
+    venue: 'scan-data',
+    eventId: ev.eventId,
+    scans: [{ payload: payloads[0]!, nonce: `n-${uuidv7()}` }],
+  });
   assert.equal(scan.json().results[0].result, 'valid');
   await t.db.updateTable('tickets').set({ status: 'cancelled' }).where('id', '=', tickets[1]!.id).execute();
   await t.db.updateTable('tickets').set({ status: 'refunded' }).where('id', '=', tickets[2]!.id).execute();
@@ -129,7 +213,11 @@ test('checkin-data gives keys, revoked and entered tickets and the dates, to the
   assert.deepEqual(after_.entered, [tickets[0]!.id]);
   assert.deepEqual([...after_.revoked].sort(), [tickets[1]!.id, tickets[2]!.id].sort());
   // Another venue's tickets never appear.
-  assert.deepEqual((await withKey(t.app, otherKey, 'GET', `/api/v1/venues/scan-other/events/${other.ev.eventId}/checkin-data`)).json().entered, []);
+  assert.deepEqual(
+    (await withKey(t.app, otherKey, 'GET', `/api/v1/venues/scan-other/events/${other.ev.eventId}/checkin-data`)).json()
+      .entered,
+    [],
+  );
 });
 
 test('the scanner script and jsQR are served as JavaScript', async () => {

@@ -22,9 +22,31 @@ const jsqr = readFileSync(createRequire(import.meta.url).resolve('jsqr/dist/jsQR
 
 /** The words the scanner script shows, looked up once per page in the page's language. */
 const SCRIPT_WORDS = [
-  'ready', 'valid', 'validOffline', 'already', 'alreadyAt', 'cancelled', 'refunded', 'revoked', 'wrongEvent', 'unknown',
-  'unverifiable', 'refused', 'online', 'offline', 'sync', 'syncing', 'synced', 'conflicts', 'syncFailed', 'camera',
-  'cameraStop', 'cameraUnavailable', 'count.one', 'count.other', 'dataMissing',
+  'ready',
+  'valid',
+  'validOffline',
+  'already',
+  'alreadyAt',
+  'cancelled',
+  'refunded',
+  'revoked',
+  'wrongEvent',
+  'unknown',
+  'unverifiable',
+  'refused',
+  'online',
+  'offline',
+  'sync',
+  'syncing',
+  'synced',
+  'conflicts',
+  'syncFailed',
+  'camera',
+  'cameraStop',
+  'cameraUnavailable',
+  'count.one',
+  'count.other',
+  'dataMissing',
 ] as const;
 
 /** What a door phone needs to decide offline: keys, revoked tickets, entries so far, the event's dates. */
@@ -38,7 +60,12 @@ export interface CheckinData {
 
 async function eventOf(db: Db, place: Place, eventId: string) {
   if (!isUuid(eventId)) throw notFound('event');
-  const event = await db.selectFrom('events').select(['id', 'title']).where('place_id', '=', place.id).where('id', '=', eventId).executeTakeFirst();
+  const event = await db
+    .selectFrom('events')
+    .select(['id', 'title'])
+    .where('place_id', '=', place.id)
+    .where('id', '=', eventId)
+    .executeTakeFirst();
   if (!event) throw notFound('event');
   return event;
 }
@@ -50,7 +77,13 @@ export async function checkinData(db: Db, actor: Actor, slug: string, eventId: s
   const event = await eventOf(db, place, eventId);
   const [keys, revoked, entered, dates] = await Promise.all([
     publicKeysOf(db, place.id),
-    db.selectFrom('tickets').select('id').where('place_id', '=', place.id).where('event_id', '=', event.id).where('status', 'in', ['cancelled', 'refunded']).execute(),
+    db
+      .selectFrom('tickets')
+      .select('id')
+      .where('place_id', '=', place.id)
+      .where('event_id', '=', event.id)
+      .where('status', 'in', ['cancelled', 'refunded'])
+      .execute(),
     db
       .selectFrom('checkins as c')
       .innerJoin('checkin_lists as l', (j) => j.onRef('l.place_id', '=', 'c.place_id').onRef('l.id', '=', 'c.list_id'))
@@ -60,7 +93,12 @@ export async function checkinData(db: Db, actor: Actor, slug: string, eventId: s
       .where('l.is_default', '=', true)
       .where('c.result', '=', 'valid')
       .execute(),
-    db.selectFrom('event_dates').select('id').where('place_id', '=', place.id).where('event_id', '=', event.id).execute(),
+    db
+      .selectFrom('event_dates')
+      .select('id')
+      .where('place_id', '=', place.id)
+      .where('event_id', '=', event.id)
+      .execute(),
   ]);
   return {
     venueId: place.id,
@@ -133,11 +171,14 @@ export async function scannerRoutes(app: ModuleApp, { deps, info }: ModuleOption
     const body = html`<section class="narrow">
 <p class="breadcrumb"><a href="/venues/${place.slug}">${place.name}</a></p>
 <h1>${t('scanner.listTitle')}</h1>
-${events.size === 0
-  ? html`<p>${t('scanner.noEvents')}</p>`
-  : html`<ul class="cards">${[...events].map(
-      ([id, e]) => html`<li class="card"><h2><a href="/venues/${place.slug}/scan/${id}">${e.title}</a></h2><p>${e.dates.join(' · ')}</p></li>`,
-    )}</ul>`}
+${
+  events.size === 0
+    ? html`<p>${t('scanner.noEvents')}</p>`
+    : html`<ul class="cards">${[...events].map(
+        ([id, e]) =>
+          html`<li class="card"><h2><a href="/venues/${place.slug}/scan/${id}">${e.title}</a></h2><p>${e.dates.join(' · ')}</p></li>`,
+      )}</ul>`
+}
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('scanner.listTitle'), body }));
   });
@@ -173,7 +214,10 @@ ${events.size === 0
 </section>
 <script type="application/json" id="scanner-data">${unsafeRaw(jsonBlock(data))}</script>
 <script src="/static/scanner.js" defer></script>`;
-    return sendHtml(reply, layout(request, info, { title: `${t('scanner.title')} · ${event.title}`, body, head: styles }));
+    return sendHtml(
+      reply,
+      layout(request, info, { title: `${t('scanner.title')} · ${event.title}`, body, head: styles }),
+    );
   });
 
   app.get(
@@ -189,7 +233,9 @@ ${events.size === 0
         response: responses({
           200: Type.Object({
             venueId: Type.String(),
-            keys: Type.Array(Type.Object({ id: Type.String(), publicKey: Type.String(), algorithm: Type.Literal('Ed25519') })),
+            keys: Type.Array(
+              Type.Object({ id: Type.String(), publicKey: Type.String(), algorithm: Type.Literal('Ed25519') }),
+            ),
             revoked: Type.Array(Type.String()),
             entered: Type.Array(Type.String()),
             dateIds: Type.Array(Type.String()),

@@ -27,18 +27,36 @@ export async function setCancellationPolicy(
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
     await authorize(trx, actor, place.id, 'events.write');
-    const event = await trx.selectFrom('events').select('id').where('place_id', '=', place.id).where('id', '=', eventId).executeTakeFirst();
+    const event = await trx
+      .selectFrom('events')
+      .select('id')
+      .where('place_id', '=', place.id)
+      .where('id', '=', eventId)
+      .executeTakeFirst();
     if (!event) throw notFound('event');
     if (hours === null) {
-      await trx.deleteFrom('cancellation_policies').where('place_id', '=', place.id).where('event_id', '=', eventId).execute();
+      await trx
+        .deleteFrom('cancellation_policies')
+        .where('place_id', '=', place.id)
+        .where('event_id', '=', eventId)
+        .execute();
     } else {
       await trx
         .insertInto('cancellation_policies')
         .values({ place_id: place.id, event_id: eventId, holder_deadline_hours: hours as number })
-        .onConflict((oc) => oc.columns(['place_id', 'event_id']).doUpdateSet({ holder_deadline_hours: hours as number, updated_at: sql<Date>`now()` }))
+        .onConflict((oc) =>
+          oc
+            .columns(['place_id', 'event_id'])
+            .doUpdateSet({ holder_deadline_hours: hours as number, updated_at: sql<Date>`now()` }),
+        )
         .execute();
     }
-    await audit(trx, actor, { placeId: place.id, action: 'event.cancellation-policy', subjectId: eventId, data: { holder_deadline_hours: hours } });
+    await audit(trx, actor, {
+      placeId: place.id,
+      action: 'event.cancellation-policy',
+      subjectId: eventId,
+      data: { holder_deadline_hours: hours },
+    });
     return { holderDeadlineHours: hours as number | null };
   });
 }

@@ -9,15 +9,28 @@ import { uuidv7 } from '../shared/ids.ts';
  * A venue with one published event and its dates, written straight into the tables so ticketing
  * tests do not depend on the agenda's forms. Returns ids and an admin actor.
  */
-export async function eventWithDates(db: Db, options: { slug: string; capacity?: number | null; dates?: number; state?: string; visibility?: string }) {
+export async function eventWithDates(
+  db: Db,
+  options: { slug: string; capacity?: number | null; dates?: number; state?: string; visibility?: string },
+) {
   const admin = await ensurePerson(db, `admin@${options.slug}.example`, 'fr');
-  const place = await createPlace(db, SYSTEM, { slug: options.slug, name: `Salle ${options.slug}`, modules: ['agenda', 'ticketing'] }, admin.id);
+  const place = await createPlace(
+    db,
+    SYSTEM,
+    { slug: options.slug, name: `Salle ${options.slug}`, modules: ['agenda', 'ticketing'] },
+    admin.id,
+  );
   const eventId = uuidv7();
   await db
     .insertInto('events')
     .values({
-      place_id: place.id, id: eventId, slug: `${options.slug}-concert`, title: 'Concert', state: options.state ?? 'published',
-      visibility: options.visibility ?? 'public', capacity: options.capacity === undefined ? 50 : options.capacity,
+      place_id: place.id,
+      id: eventId,
+      slug: `${options.slug}-concert`,
+      title: 'Concert',
+      state: options.state ?? 'published',
+      visibility: options.visibility ?? 'public',
+      capacity: options.capacity === undefined ? 50 : options.capacity,
     } as never)
     .execute();
   const dateIds: string[] = [];
@@ -26,7 +39,13 @@ export async function eventWithDates(db: Db, options: { slug: string; capacity?:
     dateIds.push(id);
     await db
       .insertInto('event_dates')
-      .values({ place_id: place.id, event_id: eventId, id, starts_at: sql<Date>`now() + make_interval(days => ${7 + i})`, timezone: 'Indian/Reunion' } as never)
+      .values({
+        place_id: place.id,
+        event_id: eventId,
+        id,
+        starts_at: sql<Date>`now() + make_interval(days => ${7 + i})`,
+        timezone: 'Indian/Reunion',
+      } as never)
       .execute();
   }
   return { place, eventId, dateIds, admin: personActor(admin.id) };

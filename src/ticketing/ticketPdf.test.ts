@@ -23,7 +23,11 @@ const jsQR = jsqr.default;
 const pages = (pdf: Buffer) => (pdf.toString('latin1').match(/\/Type \/Page\b(?!s)/g) ?? []).length;
 /** The text of an uncompressed pdfkit PDF: its standard fonts write hex strings of WinAnsi codes in TJ arrays, split at kerning pairs. */
 const textOf = (pdf: Buffer) =>
-  [...pdf.toString('latin1').matchAll(/\[([^\]]*)\] TJ/g)].map((m) => [...m[1]!.matchAll(/<([0-9a-f]*)>/gi)].map((h) => Buffer.from(h[1]!, 'hex').toString('latin1')).join('')).join('\n');
+  [...pdf.toString('latin1').matchAll(/\[([^\]]*)\] TJ/g)]
+    .map((m) =>
+      [...m[1]!.matchAll(/<([0-9a-f]*)>/gi)].map((h) => Buffer.from(h[1]!, 'hex').toString('latin1')).join(''),
+    )
+    .join('\n');
 const hasText = (pdf: Buffer, text: string) => textOf(pdf).includes(text);
 
 /** Paints a page's squares (`x y w h re`, top-down as pdfkit writes them; the first is the QR's white background) at 3 px per point. */
@@ -31,18 +35,23 @@ function rasterise(content: string): [Uint8ClampedArray, number, number] {
   const scale = 3;
   const [w, h] = [298 * scale, 420 * scale];
   const pixels = new Uint8ClampedArray(w * h * 4).fill(255);
-  const rects = [...content.matchAll(/([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) re\n/g)].slice(1).map((m) => m.slice(1, 5).map(Number) as [number, number, number, number]);
+  const rects = [...content.matchAll(/([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) re\n/g)]
+    .slice(1)
+    .map((m) => m.slice(1, 5).map(Number) as [number, number, number, number]);
   for (const [x, y, rw, rh] of rects) {
     for (let py = Math.round(y * scale); py < Math.round((y + rh) * scale); py++) {
-      for (let px = Math.round(x * scale); px < Math.round((x + rw) * scale); px++) pixels.fill(0, (py * w + px) * 4, (py * w + px) * 4 + 3);
+      for (let px = Math.round(x * scale); px < Math.round((x + rw) * scale); px++)
+        pixels.fill(0, (py * w + px) * 4, (py * w + px) * 4 + 3);
     }
   }
   return [pixels, w, h];
 }
 
-const mailsTo = (t: TestNode, email: string) => t.db.selectFrom('mail_outbox').selectAll().where('to_address', '=', email).orderBy('created_at').execute();
+const mailsTo = (t: TestNode, email: string) =>
+  t.db.selectFrom('mail_outbox').selectAll().where('to_address', '=', email).orderBy('created_at').execute();
 /** The rows queued with a mail (the PDF is not rendered yet: it is made at delivery). */
-const attachmentsOf = (t: TestNode, mailId: string) => t.db.selectFrom('mail_attachments').selectAll().where('mail_id', '=', mailId).orderBy('position').execute();
+const attachmentsOf = (t: TestNode, mailId: string) =>
+  t.db.selectFrom('mail_attachments').selectAll().where('mail_id', '=', mailId).orderBy('position').execute();
 /** The attachments as the delivery sends them: rendered now (and stored). */
 const deliveredAttachmentsOf = (t: TestNode, mailId: string) => renderedAttachmentsOf(t.db, mailId);
 
@@ -51,7 +60,12 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
   let fake: FakeStripe;
   before(async () => {
     fake = await new FakeStripe().start();
-    t = await createTestNode({ env: 'development', stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+    t = await createTestNode({
+      env: 'development',
+      stripeSecretKey: 'sk_test_rezo',
+      stripeWebhookSecret: fake.webhookSecret,
+      stripeApiUrl: fake.apiUrl,
+    });
   });
   after(async () => {
     await t.close();
@@ -60,17 +74,46 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
 
   async function deliver(event: unknown) {
     const { payload, signature } = fake.signed(event);
-    return t.app.inject({ method: 'POST', url: '/webhooks/stripe', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload });
+    return t.app.inject({
+      method: 'POST',
+      url: '/webhooks/stripe',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+      payload,
+    });
   }
 
   /** A paid order of `quantity` tickets, paid through the fake Stripe; the webhook is delivered `deliveries` times. */
-  async function paidOrder(slug: string, email: string, options: { quantity?: number; deliveries?: number; language?: 'fr' | 'en' } = {}) {
+  async function paidOrder(
+    slug: string,
+    email: string,
+    options: { quantity?: number; deliveries?: number; language?: 'fr' | 'en' } = {},
+  ) {
     const ev = await eventWithDates(t.db, { slug, capacity: 10 });
-    await t.db.updateTable('places').set({ stripe_account_id: `acct_${slug}` }).where('id', '=', ev.place.id).execute();
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, { slug, eventId: ev.eventId, name: 'Plein tarif', kind: 'fixed', price: '12,50' });
-    const placed = await placeOrder(t.db, t.config, null, { slug, email, name: 'Ada Lovelace', language: options.language ?? 'fr', lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: options.quantity ?? 2 }] });
+    await t.db
+      .updateTable('places')
+      .set({ stripe_account_id: `acct_${slug}` })
+      .where('id', '=', ev.place.id)
+      .execute();
+    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
+      slug,
+      eventId: ev.eventId,
+      name: 'Plein tarif',
+      kind: 'fixed',
+      price: '12,50',
+    });
+    const placed = await placeOrder(t.db, t.config, null, {
+      slug,
+      email,
+      name: 'Ada Lovelace',
+      language: options.language ?? 'fr',
+      lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: options.quantity ?? 2 }],
+    });
     await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
-    const payment = await t.db.selectFrom('payments').selectAll().where('subject_id', '=', placed.id).executeTakeFirstOrThrow();
+    const payment = await t.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('subject_id', '=', placed.id)
+      .executeTakeFirstOrThrow();
     const event = fake.complete(payment.provider_session_id!);
     for (let i = 0; i < (options.deliveries ?? 1); i++) assert.equal((await deliver(event)).statusCode, 200);
     return { ...placed, ev, payment, event };
@@ -87,7 +130,11 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
     assert.ok(hasText(pdf, 'Concert'), 'the event title');
     assert.ok(hasText(pdf, translate('fr', 'tickets.pdf.holder').toUpperCase()), 'labels in the order language');
     // The QR: one square per dark module of each ticket's signed payload, plus its white background.
-    const all = await t.db.selectFrom('tickets').select(['id', 'place_id', 'event_date_id']).where('order_id', '=', order.id).execute();
+    const all = await t.db
+      .selectFrom('tickets')
+      .select(['id', 'place_id', 'event_date_id'])
+      .where('order_id', '=', order.id)
+      .execute();
     let dark = 0;
     for (const x of all) {
       const payload = await signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id });
@@ -100,14 +147,24 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
     const firstStream = /stream\n([\s\S]*?)endstream/.exec(pdf.toString('latin1'))![1]!;
     const scanned = jsQR(...rasterise(firstStream));
     assert.ok(scanned, 'the QR decodes');
-    const payloads = await Promise.all(all.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })));
+    const payloads = await Promise.all(
+      all.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })),
+    );
     assert.ok(payloads.includes(scanned.data), scanned.data);
-    const ticket = await t.db.selectFrom('tickets').select('id').where('order_id', '=', order.id).orderBy('id').executeTakeFirstOrThrow();
+    const ticket = await t.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('order_id', '=', order.id)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
     const idB64 = Buffer.from(ticket.id.replace(/-/g, ''), 'hex').toString('base64url');
     // Written under the QR in lines of equal length (cut by the PDF, never after a '-' of its own).
     const under = textOf(pdf).split('\n');
     assert.ok(under.join('').includes(`R1.${idB64}.`), 'the payload is written under the QR');
-    assert.ok(payloads.every((p) => under.join('').includes(p)), 'every payload is written in full');
+    assert.ok(
+      payloads.every((p) => under.join('').includes(p)),
+      'every payload is written in full',
+    );
 
     // A cancelled ticket is not printed; with none left there is no PDF.
     await t.db.updateTable('tickets').set({ status: 'cancelled' }).where('id', '=', ticket.id).execute();
@@ -124,7 +181,10 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
     assert.equal(mails.length, 1, 'one mail for one order');
     const mail = mails[0]!;
     assert.equal(mail.language, 'en');
-    assert.equal(mail.subject, translate('en', 'tickets.mail.subject', { reference: order.reference, place: 'Salle pdfmail' }));
+    assert.equal(
+      mail.subject,
+      translate('en', 'tickets.mail.subject', { reference: order.reference, place: 'Salle pdfmail' }),
+    );
     assert.ok(mail.text_body.includes(`${t.config.baseUrl}/orders/${order.id}`), mail.text_body);
     const queued = await attachmentsOf(t, mail.id);
     assert.equal(queued.length, 1);
@@ -151,7 +211,12 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
   test('tickets cancelled before the mail leaves are not in its PDF; with none left the mail goes without a file', async () => {
     const order = await paidOrder('pdflate', 'cancelled-before@example.org', { quantity: 2 });
     const [mail] = await mailsTo(t, 'cancelled-before@example.org');
-    const first = await t.db.selectFrom('tickets').select('id').where('order_id', '=', order.id).orderBy('id').executeTakeFirstOrThrow();
+    const first = await t.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('order_id', '=', order.id)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
     await t.db.updateTable('tickets').set({ status: 'cancelled' }).where('id', '=', first.id).execute();
     const other = await paidOrder('pdflate2', 'cancelled-all@example.org', { quantity: 1 });
     const [otherMail] = await mailsTo(t, 'cancelled-all@example.org');
@@ -165,25 +230,55 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
   test('a payment that cannot be applied (order cancelled meanwhile) sends no confirmation', async () => {
     const ev = await eventWithDates(t.db, { slug: 'pdfnone', capacity: 10 });
     await t.db.updateTable('places').set({ stripe_account_id: 'acct_pdfnone' }).where('id', '=', ev.place.id).execute();
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, { slug: 'pdfnone', eventId: ev.eventId, name: 'Plein tarif', kind: 'fixed', price: '5' });
-    const placed = await placeOrder(t.db, t.config, null, { slug: 'pdfnone', email: 'late@example.org', name: 'Late', language: 'fr', lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: 1 }] });
+    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
+      slug: 'pdfnone',
+      eventId: ev.eventId,
+      name: 'Plein tarif',
+      kind: 'fixed',
+      price: '5',
+    });
+    const placed = await placeOrder(t.db, t.config, null, {
+      slug: 'pdfnone',
+      email: 'late@example.org',
+      name: 'Late',
+      language: 'fr',
+      lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: 1 }],
+    });
     await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
     await t.db.updateTable('orders').set({ status: 'cancelled' }).where('id', '=', placed.id).execute();
-    const payment = await t.db.selectFrom('payments').selectAll().where('subject_id', '=', placed.id).executeTakeFirstOrThrow();
+    const payment = await t.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('subject_id', '=', placed.id)
+      .executeTakeFirstOrThrow();
     assert.equal((await deliver(fake.complete(payment.provider_session_id!))).statusCode, 200);
     assert.equal((await mailsTo(t, 'late@example.org')).length, 0);
   });
 
   test('a free booking confirmed by its link gets the confirmation with its PDF too, once', async () => {
     const ev = await eventWithDates(t.db, { slug: 'pdffree', capacity: 5 });
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, { slug: 'pdffree', eventId: ev.eventId, name: 'Entrée libre', kind: 'free' });
-    const placed = await placeOrder(t.db, t.config, null, { slug: 'pdffree', email: 'free@example.org', name: 'Grace', language: 'fr', lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: 1 }] });
+    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
+      slug: 'pdffree',
+      eventId: ev.eventId,
+      name: 'Entrée libre',
+      kind: 'free',
+    });
+    const placed = await placeOrder(t.db, t.config, null, {
+      slug: 'pdffree',
+      email: 'free@example.org',
+      name: 'Grace',
+      language: 'fr',
+      lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: 1 }],
+    });
     const token = /\/orders\/confirm\/([A-Za-z0-9_-]{43})/.exec((await t.lastMailTo('free@example.org'))!.text)![1]!;
     await confirmFreeOrder(t.db, t.config, token);
     await confirmFreeOrder(t.db, t.config, token);
     const mails = await mailsTo(t, 'free@example.org');
     assert.equal(mails.length, 2, 'the booking link, then one confirmation');
-    assert.equal(mails[1]!.subject, translate('fr', 'tickets.mail.subject', { reference: placed.reference, place: 'Salle pdffree' }));
+    assert.equal(
+      mails[1]!.subject,
+      translate('fr', 'tickets.mail.subject', { reference: placed.reference, place: 'Salle pdffree' }),
+    );
     const files = await deliveredAttachmentsOf(t, mails[1]!.id);
     assert.equal(files.length, 1);
     assert.equal(pages(files[0]!.bytes), 1);
@@ -195,7 +290,10 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
     const me = await t.loginAs('Mine@Example.org');
     const account = await me.get('/account');
     assert.equal(account.statusCode, 200);
-    assert.ok(account.body.includes(translate('fr', 'tickets.mine.title')) || account.body.includes(translate('en', 'tickets.mine.title')));
+    assert.ok(
+      account.body.includes(translate('fr', 'tickets.mine.title')) ||
+        account.body.includes(translate('en', 'tickets.mine.title')),
+    );
     assert.ok(account.body.includes(`href="/orders/${order.id}"`), 'a link to the order');
     assert.ok(account.body.includes(`href="/orders/${order.id}/tickets.pdf"`), 'a link to the PDF');
     assert.ok(account.body.includes(order.reference));
@@ -221,13 +319,28 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
 
   test('a pending order has no PDF and is not listed', async () => {
     const ev = await eventWithDates(t.db, { slug: 'pdfpending', capacity: 10 });
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, { slug: 'pdfpending', eventId: ev.eventId, name: 'Plein tarif', kind: 'fixed', price: '5' });
-    const placed = await placeOrder(t.db, t.config, null, { slug: 'pdfpending', email: 'pending@example.org', name: 'P', language: 'fr', lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: 1 }] });
+    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
+      slug: 'pdfpending',
+      eventId: ev.eventId,
+      name: 'Plein tarif',
+      kind: 'fixed',
+      price: '5',
+    });
+    const placed = await placeOrder(t.db, t.config, null, {
+      slug: 'pdfpending',
+      email: 'pending@example.org',
+      name: 'P',
+      language: 'fr',
+      lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: 1 }],
+    });
     assert.equal((await t.client().get(`/orders/${placed.id}/tickets.pdf`)).statusCode, 404);
     const me = await t.loginAs('pending@example.org');
     const account = await me.get('/account');
     assert.ok(!account.body.includes(placed.id));
-    assert.ok(account.body.includes(translate('fr', 'tickets.mine.none')) || account.body.includes(translate('en', 'tickets.mine.none')));
+    assert.ok(
+      account.body.includes(translate('fr', 'tickets.mine.none')) ||
+        account.body.includes(translate('en', 'tickets.mine.none')),
+    );
   });
 });
 
@@ -252,7 +365,11 @@ describe('the confirmation over SMTP', () => {
   before(async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const port = (server.server.address() as { port: number }).port;
-    t = await createTestNode({ env: 'production', smtpUrl: `smtp://127.0.0.1:${port}`, mailFrom: 'Rezo Test <rezo@example.org>' });
+    t = await createTestNode({
+      env: 'production',
+      smtpUrl: `smtp://127.0.0.1:${port}`,
+      mailFrom: 'Rezo Test <rezo@example.org>',
+    });
   });
   after(async () => {
     await t.close();
@@ -261,13 +378,28 @@ describe('the confirmation over SMTP', () => {
 
   test('the mail goes out with the PDF as an application/pdf attachment', async () => {
     const ev = await eventWithDates(t.db, { slug: 'smtppdf', capacity: 5 });
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, { slug: 'smtppdf', eventId: ev.eventId, name: 'Entrée libre', kind: 'free' });
-    const placed = await placeOrder(t.db, t.config, null, { slug: 'smtppdf', email: 'smtp@example.org', name: 'Grace', language: 'fr', lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: 2 }] });
+    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
+      slug: 'smtppdf',
+      eventId: ev.eventId,
+      name: 'Entrée libre',
+      kind: 'free',
+    });
+    const placed = await placeOrder(t.db, t.config, null, {
+      slug: 'smtppdf',
+      email: 'smtp@example.org',
+      name: 'Grace',
+      language: 'fr',
+      lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: 2 }],
+    });
     const token = /\/orders\/confirm\/([A-Za-z0-9_-]{43})/.exec((await t.lastMailTo('smtp@example.org'))!.text)![1]!;
     await confirmFreeOrder(t.db, t.config, token);
     for (let i = 0; i < 100 && received.length < 2; i++) {
       await t.node.mail.flush();
-      if (received.length < 2) await new Promise<void>((resolve) => { arrived = resolve; setTimeout(resolve, 50); });
+      if (received.length < 2)
+        await new Promise<void>((resolve) => {
+          arrived = resolve;
+          setTimeout(resolve, 50);
+        });
     }
     assert.equal(received.length, 2, 'the booking link and the confirmation');
     const raw = received.find((r) => r.includes('application/pdf'));
@@ -276,7 +408,14 @@ describe('the confirmation over SMTP', () => {
     const part = raw.split(/\r\n\r\n/).find((_p, i, all) => /application\/pdf/i.test(all[i - 1] ?? ''));
     const pdf = Buffer.from(part!.split(/\r\n--/)[0]!.replace(/\s+/g, ''), 'base64');
     assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
-    const rows = await t.db.selectFrom('mail_outbox').select('status').where('to_address', '=', 'smtp@example.org').execute();
-    assert.deepEqual(rows.map((r) => r.status), ['sent', 'sent']);
+    const rows = await t.db
+      .selectFrom('mail_outbox')
+      .select('status')
+      .where('to_address', '=', 'smtp@example.org')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['sent', 'sent'],
+    );
   });
 });

@@ -42,19 +42,40 @@ function drawQr(doc: PDFKit.PDFDocument, payload: string, x: number, y: number) 
  */
 export async function ticketsPdf(db: Db, orderId: string, options: { compress?: boolean } = {}): Promise<Buffer> {
   if (!isUuid(orderId)) throw notFound('order');
-  const order = await db.selectFrom('orders').select(['place_id', 'id', 'reference', 'language']).where('id', '=', orderId).executeTakeFirst();
+  const order = await db
+    .selectFrom('orders')
+    .select(['place_id', 'id', 'reference', 'language'])
+    .where('id', '=', orderId)
+    .executeTakeFirst();
   if (!order) throw notFound('order');
   const tickets = await db
     .selectFrom('tickets as tk')
     .innerJoin('order_lines as l', (j) => j.onRef('l.place_id', '=', 'tk.place_id').onRef('l.id', '=', 'tk.line_id'))
     .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'))
     .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'tk.place_id').onRef('e.id', '=', 'tk.event_id'))
-    .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'))
+    .innerJoin('event_dates as d', (j) =>
+      j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'),
+    )
     .innerJoin('places as pl', 'pl.id', 'tk.place_id')
     .select([
-      'tk.id', 'tk.place_id', 'tk.event_date_id', 'tk.holder_name', 'p.name as price_name', 'l.unit_price_cents', 'e.title', 'd.starts_at', 'd.timezone',
-      'e.at_venue', 'e.location_name', 'e.street as event_street', 'e.postal_code as event_postal_code', 'e.city as event_city',
-      'pl.name as place_name', 'pl.street', 'pl.postal_code', 'pl.city',
+      'tk.id',
+      'tk.place_id',
+      'tk.event_date_id',
+      'tk.holder_name',
+      'p.name as price_name',
+      'l.unit_price_cents',
+      'e.title',
+      'd.starts_at',
+      'd.timezone',
+      'e.at_venue',
+      'e.location_name',
+      'e.street as event_street',
+      'e.postal_code as event_postal_code',
+      'e.city as event_city',
+      'pl.name as place_name',
+      'pl.street',
+      'pl.postal_code',
+      'pl.city',
     ])
     .where('tk.place_id', '=', order.place_id)
     .where('tk.order_id', '=', order.id)
@@ -67,7 +88,13 @@ export async function ticketsPdf(db: Db, orderId: string, options: { compress?: 
   const t = (key: string, params?: Record<string, string | number>) => translate(lang, key, params);
   const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
 
-  const doc = new PDFDocument({ size: PAGE, margin: MARGIN, autoFirstPage: false, compress: options.compress ?? true, info: { Title: `${t('tickets.pdf.title')} ${order.reference}` } });
+  const doc = new PDFDocument({
+    size: PAGE,
+    margin: MARGIN,
+    autoFirstPage: false,
+    compress: options.compress ?? true,
+    info: { Title: `${t('tickets.pdf.title')} ${order.reference}` },
+  });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -76,7 +103,11 @@ export async function ticketsPdf(db: Db, orderId: string, options: { compress?: 
   });
   const width = PAGE[0] - 2 * MARGIN;
   const label = (key: string, value: string) => {
-    doc.font('Helvetica').fontSize(7).fillColor('#555555').text(winAnsi(t(key)).toUpperCase(), { width });
+    doc
+      .font('Helvetica')
+      .fontSize(7)
+      .fillColor('#555555')
+      .text(winAnsi(t(key)).toUpperCase(), { width });
     doc.font('Helvetica').fontSize(10).fillColor('#000000').text(winAnsi(value), { width });
     doc.moveDown(0.3);
   };
@@ -85,11 +116,18 @@ export async function ticketsPdf(db: Db, orderId: string, options: { compress?: 
     const payload = await signTicket(db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id });
     const where = x.at_venue
       ? [x.place_name, x.street, [x.postal_code, x.city].filter(Boolean).join(' ')]
-      : [x.location_name || x.place_name, x.event_street, [x.event_postal_code, x.event_city].filter(Boolean).join(' ')];
+      : [
+          x.location_name || x.place_name,
+          x.event_street,
+          [x.event_postal_code, x.event_city].filter(Boolean).join(' '),
+        ];
     doc.addPage();
     doc.font('Helvetica-Bold').fontSize(14).fillColor('#000000').text(winAnsi(x.title), { width });
     doc.moveDown(0.4);
-    label('tickets.pdf.date', x.starts_at.toLocaleString(locale, { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' }));
+    label(
+      'tickets.pdf.date',
+      x.starts_at.toLocaleString(locale, { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' }),
+    );
     label('tickets.pdf.place', where.filter(Boolean).join(', '));
     label('tickets.pdf.holder', x.holder_name);
     label('tickets.pdf.price', `${x.price_name} · ${formatEuros(x.unit_price_cents, lang)}`);
@@ -100,7 +138,11 @@ export async function ticketsPdf(db: Db, orderId: string, options: { compress?: 
     // the payload would wrap after a '-' of its base64url, which reads like a hyphenation at the door.
     const perLine = Math.floor(width / (5.5 * 0.6));
     const chunks = payload.match(new RegExp(`.{1,${perLine}}`, 'g')) ?? [payload];
-    doc.font('Courier').fontSize(5.5).fillColor('#000000').text(chunks.join('\n'), MARGIN, top + QR_SIZE + 4, { width, align: 'center' });
+    doc
+      .font('Courier')
+      .fontSize(5.5)
+      .fillColor('#000000')
+      .text(chunks.join('\n'), MARGIN, top + QR_SIZE + 4, { width, align: 'center' });
   }
   doc.end();
   return done;

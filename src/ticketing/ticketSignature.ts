@@ -17,7 +17,8 @@ function b64ToUuid(s: string): string | null {
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
-const message = (placeId: string, ticketId: string, dateId: string) => Buffer.from(`${VERSION}|${placeId}|${ticketId}|${dateId}`);
+const message = (placeId: string, ticketId: string, dateId: string) =>
+  Buffer.from(`${VERSION}|${placeId}|${ticketId}|${dateId}`);
 
 export interface TicketKey {
   id: string;
@@ -27,25 +28,54 @@ export interface TicketKey {
 
 /** The venue's current signing key, made on first use. Concurrent first uses agree on one. */
 async function signingKey(db: Db, placeId: string) {
-  const existing = await db.selectFrom('ticket_keys').select(['id', 'private_key']).where('place_id', '=', placeId).where('retired_at', 'is', null).orderBy('created_at').executeTakeFirst();
+  const existing = await db
+    .selectFrom('ticket_keys')
+    .select(['id', 'private_key'])
+    .where('place_id', '=', placeId)
+    .where('retired_at', 'is', null)
+    .orderBy('created_at')
+    .executeTakeFirst();
   if (existing) return existing;
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const raw = publicKey.export({ format: 'jwk' }).x!;
   await db
     .insertInto('ticket_keys')
-    .values({ place_id: placeId, id: randomToken(9), public_key: raw, private_key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() })
+    .values({
+      place_id: placeId,
+      id: randomToken(9),
+      public_key: raw,
+      private_key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    })
     .execute();
-  return (await db.selectFrom('ticket_keys').select(['id', 'private_key']).where('place_id', '=', placeId).where('retired_at', 'is', null).orderBy('created_at').executeTakeFirstOrThrow());
+  return await db
+    .selectFrom('ticket_keys')
+    .select(['id', 'private_key'])
+    .where('place_id', '=', placeId)
+    .where('retired_at', 'is', null)
+    .orderBy('created_at')
+    .executeTakeFirstOrThrow();
 }
 
-export async function signTicket(db: Db, ticket: { placeId: string; id: string; eventDateId: string }): Promise<string> {
+export async function signTicket(
+  db: Db,
+  ticket: { placeId: string; id: string; eventDateId: string },
+): Promise<string> {
   const key = await signingKey(db, ticket.placeId);
-  const sig = sign(null, message(ticket.placeId, ticket.id, ticket.eventDateId), createPrivateKey(key.private_key)).toString('base64url');
+  const sig = sign(
+    null,
+    message(ticket.placeId, ticket.id, ticket.eventDateId),
+    createPrivateKey(key.private_key),
+  ).toString('base64url');
   return [VERSION, uuidToB64(ticket.id), uuidToB64(ticket.eventDateId), key.id, sig].join('.');
 }
 
 export async function publicKeysOf(db: Db, placeId: string): Promise<TicketKey[]> {
-  const rows = await db.selectFrom('ticket_keys').select(['id', 'public_key']).where('place_id', '=', placeId).orderBy('created_at').execute();
+  const rows = await db
+    .selectFrom('ticket_keys')
+    .select(['id', 'public_key'])
+    .where('place_id', '=', placeId)
+    .orderBy('created_at')
+    .execute();
   return rows.map((r) => ({ id: r.id, publicKey: r.public_key }));
 }
 

@@ -11,21 +11,57 @@ import { isUuid } from '../shared/ids.ts';
 import { formatEuros } from '../shared/money.ts';
 import { payOrder } from './payOrder.ts';
 import { answersFromForm, formFieldOf, questionFields, questionsOf } from './questions.ts';
-import { claimOffer, confirmWaitingEntry, declineOffer, entryByToken, joinWaitingList, leaveWaitingList, MAX_WAIT_QUANTITY, offerByToken, waitingEntriesOf } from './waitingList.ts';
+import {
+  claimOffer,
+  confirmWaitingEntry,
+  declineOffer,
+  entryByToken,
+  joinWaitingList,
+  leaveWaitingList,
+  MAX_WAIT_QUANTITY,
+  offerByToken,
+  waitingEntriesOf,
+} from './waitingList.ts';
 
-const when = (lang: string, at: Date, timezone: string) => new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: timezone }).format(at);
+const when = (lang: string, at: Date, timezone: string) =>
+  new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+    dateStyle: 'full',
+    timeStyle: 'short',
+    timeZone: timezone,
+  }).format(at);
 
 /** Routes of the ticketing waiting list: join, confirm or leave (mail or account), take or decline an offer. */
 export async function waitingListRoutes(app: ModuleApp, { deps, info }: ModuleOptions): Promise<void> {
   const { config, db, stripe } = deps;
 
   async function joinContext(eventId: string, dateId: unknown, priceId: unknown) {
-    if (!isUuid(eventId) || typeof dateId !== 'string' || !isUuid(dateId) || typeof priceId !== 'string' || !isUuid(priceId)) throw notFound('date');
+    if (
+      !isUuid(eventId) ||
+      typeof dateId !== 'string' ||
+      !isUuid(dateId) ||
+      typeof priceId !== 'string' ||
+      !isUuid(priceId)
+    )
+      throw notFound('date');
     const row = await db
       .selectFrom('event_dates as d')
       .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'd.place_id').onRef('e.id', '=', 'd.event_id'))
-      .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 'd.place_id').onRef('p.event_id', '=', 'd.event_id'))
-      .select(['e.id', 'e.slug', 'e.title', 'e.state', 'e.visibility', 'd.id as date_id', 'd.starts_at', 'd.timezone', 'p.id as price_id', 'p.name as price_name', 'p.per_order_limit'])
+      .innerJoin('ticket_prices as p', (j) =>
+        j.onRef('p.place_id', '=', 'd.place_id').onRef('p.event_id', '=', 'd.event_id'),
+      )
+      .select([
+        'e.id',
+        'e.slug',
+        'e.title',
+        'e.state',
+        'e.visibility',
+        'd.id as date_id',
+        'd.starts_at',
+        'd.timezone',
+        'p.id as price_id',
+        'p.name as price_name',
+        'p.per_order_limit',
+      ])
       .where('e.id', '=', eventId)
       .where('d.id', '=', dateId)
       .where('p.id', '=', priceId)
@@ -34,11 +70,21 @@ export async function waitingListRoutes(app: ModuleApp, { deps, info }: ModuleOp
     return row;
   }
 
-  function joinPage(request: FastifyRequest, reply: FastifyReply, c: Awaited<ReturnType<typeof joinContext>>, state: { values?: Record<string, unknown>; errors?: FieldError[]; problem?: string }, status = 200) {
+  function joinPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    c: Awaited<ReturnType<typeof joinContext>>,
+    state: { values?: Record<string, unknown>; errors?: FieldError[]; problem?: string },
+    status = 200,
+  ) {
     const { t, lang, person } = request.ctx;
     const errors = state.errors ?? [];
     const v = state.values ?? {};
-    const err = (field: string) => errors.filter((e) => e.field === field).map((e) => t(`fields.${e.message}`, e.params)).join(' ');
+    const err = (field: string) =>
+      errors
+        .filter((e) => e.field === field)
+        .map((e) => t(`fields.${e.message}`, e.params))
+        .join(' ');
     const max = Math.min(c.per_order_limit, MAX_WAIT_QUANTITY);
     const quantity = typeof v.quantity === 'string' ? v.quantity : '1';
     const email = typeof v.email === 'string' ? v.email : '';
@@ -53,11 +99,13 @@ ${errors.length ? html`<div class="alert" role="alert"><ul>${errors.map((e) => h
 <div class="field"><label for="wait-quantity">${t('labels.quantity')}</label>
 <select id="wait-quantity" name="quantity"${err('quantity') ? html` aria-invalid="true" aria-describedby="wait-quantity-error"` : ''}>${Array.from({ length: max }, (_, i) => html`<option value="${i + 1}"${String(i + 1) === quantity ? html` selected` : ''}>${i + 1}</option>`)}</select>
 ${err('quantity') ? html`<p class="error" id="wait-quantity-error">${err('quantity')}</p>` : ''}</div>
-${person
-  ? html`<p>${t('waitlist.asPerson', { email: person.email })}</p>`
-  : html`<div class="field"><label for="wait-email">${t('labels.email')} <span aria-hidden="true">*</span></label>
+${
+  person
+    ? html`<p>${t('waitlist.asPerson', { email: person.email })}</p>`
+    : html`<div class="field"><label for="wait-email">${t('labels.email')} <span aria-hidden="true">*</span></label>
 <input id="wait-email" name="email" type="email" autocomplete="email" required value="${email}"${err('email') ? html` aria-invalid="true" aria-describedby="wait-email-error"` : ''}>
-${err('email') ? html`<p class="error" id="wait-email-error">${err('email')}</p>` : html`<p class="hint">${t('waitlist.emailHint')}</p>`}</div>`}
+${err('email') ? html`<p class="error" id="wait-email-error">${err('email')}</p>` : html`<p class="hint">${t('waitlist.emailHint')}</p>`}</div>`
+}
 <button type="submit">${t('waitlist.join')}</button>
 </form></section>`;
     return sendHtml(reply, layout(request, info, { title: t('waitlist.joinTitle'), body }), status);
@@ -75,14 +123,35 @@ ${err('email') ? html`<p class="error" id="wait-email-error">${err('email')}</p>
     const c = await joinContext((request.params as { id: string }).id, b.date, b.price);
     const actor = request.ctx.actor?.kind === 'person' ? request.ctx.actor : null;
     try {
-      const joined = await joinWaitingList(db, config, actor, { eventId: c.id, dateId: c.date_id, priceId: c.price_id, quantity: b.quantity, email: b.email, language: request.ctx.lang });
-      const text = joined.status === 'waiting' ? t('waitlist.joined') : t('waitlist.checkMail', { email: String(b.email ?? '').trim().toLowerCase() });
+      const joined = await joinWaitingList(db, config, actor, {
+        eventId: c.id,
+        dateId: c.date_id,
+        priceId: c.price_id,
+        quantity: b.quantity,
+        email: b.email,
+        language: request.ctx.lang,
+      });
+      const text =
+        joined.status === 'waiting'
+          ? t('waitlist.joined')
+          : t('waitlist.checkMail', {
+              email: String(b.email ?? '')
+                .trim()
+                .toLowerCase(),
+            });
       const body = html`<section class="narrow"><p class="breadcrumb"><a href="/events/${c.slug}">${c.title}</a></p><h1>${t('waitlist.joinTitle')}</h1><p role="status">${text}</p>${actor ? html`<p><a href="/waitlist">${t('waitlist.mine')}</a></p>` : ''}</section>`;
       return sendHtml(reply, layout(request, info, { title: t('waitlist.joinTitle'), body }));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       if (error.fields.length > 0) return joinPage(request, reply, c, { values: b, errors: error.fields }, 422);
-      if (error.status < 500 && error.status !== 404) return joinPage(request, reply, c, { values: b, problem: t(`problems.${error.code}.detail`, error.params) }, error.status);
+      if (error.status < 500 && error.status !== 404)
+        return joinPage(
+          request,
+          reply,
+          c,
+          { values: b, problem: t(`problems.${error.code}.detail`, error.params) },
+          error.status,
+        );
       throw error;
     }
   });
@@ -93,19 +162,35 @@ ${err('email') ? html`<p class="error" id="wait-email-error">${err('email')}</p>
       schema: {
         tags: ['tickets'],
         summary: 'Join the waiting list of a sold-out date (at one of its prices)',
-        description: 'Logged in (session): waiting at once. Otherwise give `email`: the entry waits once the link mailed to it is opened. Once per address and date; when places free up, the next person in order is mailed a link to a checkout holding them.',
+        description:
+          'Logged in (session): waiting at once. Otherwise give `email`: the entry waits once the link mailed to it is opened. Once per address and date; when places free up, the next person in order is mailed a link to a checkout holding them.',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
         body: Type.Object(
-          { dateId: Type.String({ format: 'uuid' }), priceId: Type.String({ format: 'uuid' }), quantity: Type.Integer({ minimum: 1, maximum: MAX_WAIT_QUANTITY }), email: Type.Optional(Type.String({ maxLength: 254 })) },
+          {
+            dateId: Type.String({ format: 'uuid' }),
+            priceId: Type.String({ format: 'uuid' }),
+            quantity: Type.Integer({ minimum: 1, maximum: MAX_WAIT_QUANTITY }),
+            email: Type.Optional(Type.String({ maxLength: 254 })),
+          },
           { additionalProperties: false },
         ),
-        response: responses({ 201: Type.Object({ status: Type.Union([Type.Literal('waiting'), Type.Literal('unconfirmed')]) }) }, [404, 409, 422]),
+        response: responses(
+          { 201: Type.Object({ status: Type.Union([Type.Literal('waiting'), Type.Literal('unconfirmed')]) }) },
+          [404, 409, 422],
+        ),
       },
     },
     async (request, reply) => {
       const b = request.body;
       const actor = request.ctx.actor?.kind === 'person' ? request.ctx.actor : null;
-      const joined = await joinWaitingList(db, config, actor, { eventId: request.params.id, dateId: b.dateId, priceId: b.priceId, quantity: b.quantity, email: b.email, language: request.ctx.lang });
+      const joined = await joinWaitingList(db, config, actor, {
+        eventId: request.params.id,
+        dateId: b.dateId,
+        priceId: b.priceId,
+        quantity: b.quantity,
+        email: b.email,
+        language: request.ctx.lang,
+      });
       return reply.status(201).send({ status: joined.status });
     },
   );
@@ -126,7 +211,9 @@ ${live ? html`<form method="post" action="/waitlist/entries/${token}/leave">${cs
     return sendHtml(reply, layout(request, info, { title: t('waitlist.entryTitle'), body }));
   }
 
-  app.get('/waitlist/entries/:token', async (request, reply) => entryPage(request, reply, (request.params as { token: string }).token));
+  app.get('/waitlist/entries/:token', async (request, reply) =>
+    entryPage(request, reply, (request.params as { token: string }).token),
+  );
 
   app.post('/waitlist/entries/:token/confirm', async (request, reply) => {
     const { token } = request.params as { token: string };
@@ -149,10 +236,16 @@ ${live ? html`<form method="post" action="/waitlist/entries/${token}/leave">${cs
     const body = html`<section>
 <h1>${t('waitlist.mine')}</h1>
 ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
-${entries.length === 0 ? html`<p>${t('waitlist.none')}</p>` : html`<ul class="cards">${entries.map(
-      (e) => html`<li class="card"><h2><a href="/events/${e.slug}">${e.title}</a></h2><p>${when(lang, e.starts_at, e.timezone)} · ${e.price_name} · ${t('waitlist.places', { count: e.quantity })}</p><p>${t(`waitlist.status.${e.status}`)}</p>
+${
+  entries.length === 0
+    ? html`<p>${t('waitlist.none')}</p>`
+    : html`<ul class="cards">${entries.map(
+        (
+          e,
+        ) => html`<li class="card"><h2><a href="/events/${e.slug}">${e.title}</a></h2><p>${when(lang, e.starts_at, e.timezone)} · ${e.price_name} · ${t('waitlist.places', { count: e.quantity })}</p><p>${t(`waitlist.status.${e.status}`)}</p>
 <form method="post" action="/waitlist/${e.id}/leave">${csrfField(request)}<button type="submit" class="secondary">${t('waitlist.leave')}</button></form></li>`,
-    )}</ul>`}
+      )}</ul>`
+}
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('waitlist.mine'), body }));
   }
@@ -167,7 +260,13 @@ ${entries.length === 0 ? html`<p>${t('waitlist.none')}</p>` : html`<ul class="ca
   });
 
   // An offer: the checkout of the places held for the person (holder details and questions, then payment).
-  async function offerPage(request: FastifyRequest, reply: FastifyReply, token: string, state: { values?: Record<string, unknown>; errors?: FieldError[]; problem?: string } = {}, status = 200) {
+  async function offerPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    token: string,
+    state: { values?: Record<string, unknown>; errors?: FieldError[]; problem?: string } = {},
+    status = 200,
+  ) {
     const { t, lang } = request.ctx;
     const o = await offerByToken(db, token);
     const open = o.status === 'offered' && o.order_status === 'pending' && o.expires_at > new Date();
@@ -191,14 +290,20 @@ ${questionFields(request, questions, places, values, errors)}
 ${state.problem ? html`<p class="alert" role="alert">${state.problem}</p>` : ''}
 ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: errors.length })}</p><ul>${errors.map((e) => html`<li><a href="#${formFieldOf(e.field).replace(/\./g, '-')}">${t(`fields.${e.message}`, e.params)}</a></li>`)}</ul></div>` : ''}
 <p>${t('waitlist.offerFor', { event: o.title, when: when(lang, o.starts_at, o.timezone), price: o.price_name, quantity: o.quantity, email: o.email })}</p>
-${open
-  ? html`<p>${t('waitlist.offerUntil', { time: new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeStyle: 'short', dateStyle: 'medium', timeZone: o.timezone }).format(o.expires_at) })}</p>${form}`
-  : o.order_status === 'paid' ? html`<p><a href="/orders/${o.order_id}">${t('waitlist.offerTaken')}</a></p>` : html`<p>${t('problems.waitlist-offer-ended.detail')}</p>`}
+${
+  open
+    ? html`<p>${t('waitlist.offerUntil', { time: new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeStyle: 'short', dateStyle: 'medium', timeZone: o.timezone }).format(o.expires_at) })}</p>${form}`
+    : o.order_status === 'paid'
+      ? html`<p><a href="/orders/${o.order_id}">${t('waitlist.offerTaken')}</a></p>`
+      : html`<p>${t('problems.waitlist-offer-ended.detail')}</p>`
+}
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('waitlist.offerTitle'), body }), status);
   }
 
-  app.get('/waitlist/offers/:token', async (request, reply) => offerPage(request, reply, (request.params as { token: string }).token));
+  app.get('/waitlist/offers/:token', async (request, reply) =>
+    offerPage(request, reply, (request.params as { token: string }).token),
+  );
 
   app.post('/waitlist/offers/:token', async (request, reply) => {
     const { token } = request.params as { token: string };
@@ -211,7 +316,14 @@ ${open
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       if (error.fields.length > 0) return offerPage(request, reply, token, { values: body, errors: error.fields }, 422);
-      if (error.status < 500 && error.code !== 'waitlist-link-invalid') return offerPage(request, reply, token, { values: body, problem: request.ctx.t(`problems.${error.code}.detail`, error.params) }, error.status);
+      if (error.status < 500 && error.code !== 'waitlist-link-invalid')
+        return offerPage(
+          request,
+          reply,
+          token,
+          { values: body, problem: request.ctx.t(`problems.${error.code}.detail`, error.params) },
+          error.status,
+        );
       throw error;
     }
   });

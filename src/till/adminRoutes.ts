@@ -89,7 +89,9 @@ const ArticleBody = {
   name: Name,
   kind: Type.String({ maxLength: 20 }),
   categoryId: Type.Union([Type.String({ maxLength: 36 }), Type.Null()]),
-  priceCents: Type.Union([Type.Integer(), Type.Null()], { description: 'Cents; null = the cashier types the amount (top-up, cash-out, open price).' }),
+  priceCents: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Cents; null = the cashier types the amount (top-up, cash-out, open price).',
+  }),
   vatRate: Type.Integer({ description: 'Basis points: 850 = 8.5 %, 210 = 2.1 %.' }),
   colour: Colour,
   currencyId: Type.Union([Type.String({ maxLength: 36 }), Type.Null()]),
@@ -131,7 +133,8 @@ function eurosField(cents: number, lang: 'fr' | 'en'): string {
   return lang === 'fr' ? s.replace('.', ',') : s;
 }
 
-const swatch = (colour: string): Html => html`<span class="swatch" aria-hidden="true" style="display:inline-block;width:1.1em;height:1.1em;vertical-align:middle;border-radius:3px;border:1px solid #0003;background:${colour}"></span>`;
+const swatch = (colour: string): Html =>
+  html`<span class="swatch" aria-hidden="true" style="display:inline-block;width:1.1em;height:1.1em;vertical-align:middle;border-radius:3px;border:1px solid #0003;background:${colour}"></span>`;
 
 /** Devices and points of sale of a venue, for its admin: pages and JSON API; and device pairing. */
 export async function tillAdminRoutes(app: ModuleApp, { deps, info }: ModuleOptions): Promise<void> {
@@ -145,7 +148,8 @@ export async function tillAdminRoutes(app: ModuleApp, { deps, info }: ModuleOpti
   }
 
   const formBody = (request: FastifyRequest) => ({ ...((request.body ?? {}) as Record<string, unknown>) });
-  const fieldErrorsOf = (error: unknown) => (error instanceof DomainError && error.fields.length > 0 ? error.fields : null);
+  const fieldErrorsOf = (error: unknown) =>
+    error instanceof DomainError && error.fields.length > 0 ? error.fields : null;
 
   function heading(request: FastifyRequest, place: Place, current: 'devices' | 'setup', title: string): Html {
     const { t } = request.ctx;
@@ -166,10 +170,23 @@ ${tab('setup', `/venues/${place.slug}/admin/till/setup`, t('pos.title'))}
     rename?: { deviceId: string; form: FormState };
   }
 
-  async function devicesPage(request: FastifyRequest, reply: FastifyReply, place: Place, state: DevicesState = {}, status = 200) {
+  async function devicesPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    state: DevicesState = {},
+    status = 200,
+  ) {
     const { t, lang } = request.ctx;
     const [devices, pending] = [await devicesOf(db, place.id), await pendingPairingsOf(db, place.id)];
-    const when = (d: Date | null) => (d ? d.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: place.timezone, dateStyle: 'short', timeStyle: 'short' }) : '—');
+    const when = (d: Date | null) =>
+      d
+        ? d.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+            timeZone: place.timezone,
+            dateStyle: 'short',
+            timeStyle: 'short',
+          })
+        : '—';
     const form = state.pair ?? emptyForm({ kind: 'till' });
     let createdBlock: Html | '' = '';
     if (state.created) {
@@ -195,31 +212,44 @@ ${createdBlock}
       const invalid = renaming !== null && renaming.errors.length > 0;
       return html`<tr><td>${d.name}</td><td>${t(`devices.kind.${d.kind}`)}</td><td>${when(d.createdAt)}</td><td>${when(d.lastSeenAt)}</td>
 <td>${d.revokedAt ? html`<strong>${t('devices.revokedOn', { time: when(d.revokedAt) })}</strong>` : t('devices.active')}</td>
-<td>${d.revokedAt
-        ? ''
-        : html`<form method="post" action="/venues/${place.slug}/admin/devices/${d.id}/rename" class="inline-form" novalidate>${csrfField(request)}
+<td>${
+        d.revokedAt
+          ? ''
+          : html`<form method="post" action="/venues/${place.slug}/admin/devices/${d.id}/rename" class="inline-form" novalidate>${csrfField(request)}
 <label for="name-${d.id}" class="visually-hidden">${t('devices.newName', { name: d.name })}</label>
 <input id="name-${d.id}" name="name" value="${renaming ? String(renaming.values.name ?? '') : d.name}" maxlength="80" required${invalid ? html` aria-invalid="true" aria-describedby="name-${d.id}-error"` : ''}>
 <button type="submit">${t('devices.rename')}</button>
 ${invalid ? html`<p class="error" id="name-${d.id}-error">${renaming.errors.map((e) => t(`fields.${e.message}`, e.params))}</p>` : ''}</form>
-<form method="post" action="/venues/${place.slug}/admin/devices/${d.id}/revoke" class="inline">${csrfField(request)}<button type="submit" class="danger">${t('devices.revoke')}</button></form>`}</td></tr>`;
+<form method="post" action="/venues/${place.slug}/admin/devices/${d.id}/revoke" class="inline">${csrfField(request)}<button type="submit" class="danger">${t('devices.revoke')}</button></form>`
+      }</td></tr>`;
     })}</tbody></table></div>
-${pending.length
-  ? html`<h2>${t('devices.pending')}</h2><ul>${pending.map((p) => html`<li>${p.name} (${t(`devices.kind.${p.kind}`)}) — ${t('devices.validUntil', { time: when(p.expiresAt) })}</li>`)}</ul>`
-  : ''}
+${
+  pending.length
+    ? html`<h2>${t('devices.pending')}</h2><ul>${pending.map((p) => html`<li>${p.name} (${t(`devices.kind.${p.kind}`)}) — ${t('devices.validUntil', { time: when(p.expiresAt) })}</li>`)}</ul>`
+    : ''
+}
 <h2>${t('devices.pair')}</h2>
 <p class="hint">${t('devices.pairHint')}</p>
 ${errorSummary(request, form)}
 <form method="post" action="/venues/${place.slug}/admin/devices/pairings" novalidate>${csrfField(request)}
 <div class="row">${input(request, form, 'name', { required: true, hint: t('devices.nameHint'), attrs: html` maxlength="80"` })}
-${select(request, form, 'kind', DEVICE_KINDS.map((k) => ({ value: k, label: t(`devices.kind.${k}`) })))}</div>
+${select(
+  request,
+  form,
+  'kind',
+  DEVICE_KINDS.map((k) => ({ value: k, label: t(`devices.kind.${k}`) })),
+)}</div>
 <button type="submit">${t('devices.showCode')}</button></form>
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('devices.title'), body }), status);
   }
 
-  app.get('/places/:slug/devices', async (request, reply) => reply.redirect(`/venues/${encodeURIComponent((request.params as { slug: string }).slug)}/admin/devices`, 301));
-  app.get('/places/:slug/till/setup', async (request, reply) => reply.redirect(`/venues/${encodeURIComponent((request.params as { slug: string }).slug)}/admin/till/setup`, 301));
+  app.get('/places/:slug/devices', async (request, reply) =>
+    reply.redirect(`/venues/${encodeURIComponent((request.params as { slug: string }).slug)}/admin/devices`, 301),
+  );
+  app.get('/places/:slug/till/setup', async (request, reply) =>
+    reply.redirect(`/venues/${encodeURIComponent((request.params as { slug: string }).slug)}/admin/till/setup`, 301),
+  );
 
   app.get('/venues/:slug/admin/devices', async (request, reply) => {
     const place = await adminPlace(request, reply);
@@ -231,7 +261,11 @@ ${select(request, form, 'kind', DEVICE_KINDS.map((k) => ({ value: k, label: t(`d
     if (!place) return reply;
     const body = formBody(request);
     try {
-      const created = await createPairingCode(db, actorOf(request), { placeId: place.id, kind: body.kind, name: body.name });
+      const created = await createPairingCode(db, actorOf(request), {
+        placeId: place.id,
+        kind: body.kind,
+        name: body.name,
+      });
       return devicesPage(request, reply, place, { created }, 201);
     } catch (error) {
       const fields = fieldErrorsOf(error);
@@ -258,7 +292,10 @@ ${select(request, form, 'kind', DEVICE_KINDS.map((k) => ({ value: k, label: t(`d
   app.post('/venues/:slug/admin/devices/:deviceId/revoke', async (request, reply) => {
     const place = await adminPlace(request, reply);
     if (!place) return reply;
-    await revokeDevice(db, actorOf(request), { placeId: place.id, deviceId: (request.params as { deviceId: string }).deviceId });
+    await revokeDevice(db, actorOf(request), {
+      placeId: place.id,
+      deviceId: (request.params as { deviceId: string }).deviceId,
+    });
     return reply.redirect(`/venues/${place.slug}/admin/devices`, 303);
   });
 
@@ -276,7 +313,10 @@ ${select(request, form, 'kind', DEVICE_KINDS.map((k) => ({ value: k, label: t(`d
           `Unknown, used or expired code → 404 device-pairing-code. At most ${PAIR_RATE_LIMIT.max} attempts per client address per ${PAIR_RATE_LIMIT.timeWindow}.`,
         body: Type.Object(
           {
-            code: Type.String({ maxLength: 40, description: 'As shown: "ABCD-EFGH" (case, spaces and dashes do not matter).' }),
+            code: Type.String({
+              maxLength: 40,
+              description: 'As shown: "ABCD-EFGH" (case, spaces and dashes do not matter).',
+            }),
             publicKey: Type.String({ maxLength: 400, description: 'Ed25519 public key, SPKI DER, base64.' }),
           },
           { additionalProperties: false },
@@ -302,7 +342,10 @@ ${select(request, form, 'kind', DEVICE_KINDS.map((k) => ({ value: k, label: t(`d
     '/api/v1/places/:placeId/devices',
     {
       schema: {
-        tags, summary: "A venue's tills and scanners (revoked ones included)", security, params: PlaceParams,
+        tags,
+        summary: "A venue's tills and scanners (revoked ones included)",
+        security,
+        params: PlaceParams,
         response: responses({ 200: Type.Object({ devices: Type.Array(DeviceSchema) }) }),
       },
     },
@@ -316,17 +359,28 @@ ${select(request, form, 'kind', DEVICE_KINDS.map((k) => ({ value: k, label: t(`d
     '/api/v1/places/:placeId/devices/pairings',
     {
       schema: {
-        tags, summary: 'Make a one-time pairing code (valid 10 minutes); the code is in this answer only', security, params: PlaceParams,
+        tags,
+        summary: 'Make a one-time pairing code (valid 10 minutes); the code is in this answer only',
+        security,
+        params: PlaceParams,
         body: Type.Object({ kind: Type.String({ maxLength: 20 }), name: Name }, { additionalProperties: false }),
         response: responses({
-          201: Type.Object({ code: Type.String(), kind: Type.String(), name: Type.String(), expiresAt: DateTime, url: Type.String({ description: 'What the QR code holds: the till page with the code in its fragment.' }) }),
+          201: Type.Object({
+            code: Type.String(),
+            kind: Type.String(),
+            name: Type.String(),
+            expiresAt: DateTime,
+            url: Type.String({ description: 'What the QR code holds: the till page with the code in its fragment.' }),
+          }),
         }),
       },
     },
     async (request, reply) => {
       await settingsPlace(db, request, request.params.placeId);
       const p = await createPairingCode(db, actorOf(request), { placeId: request.params.placeId, ...request.body });
-      return reply.status(201).send({ ...p, expiresAt: p.expiresAt.toISOString(), url: pairingUrl(config.baseUrl, p.code) });
+      return reply
+        .status(201)
+        .send({ ...p, expiresAt: p.expiresAt.toISOString(), url: pairingUrl(config.baseUrl, p.code) });
     },
   );
 
@@ -334,7 +388,10 @@ ${select(request, form, 'kind', DEVICE_KINDS.map((k) => ({ value: k, label: t(`d
     '/api/v1/places/:placeId/devices/:deviceId',
     {
       schema: {
-        tags, summary: 'Rename a device', security, params: Type.Object({ placeId: Uuid, deviceId: Uuid }),
+        tags,
+        summary: 'Rename a device',
+        security,
+        params: Type.Object({ placeId: Uuid, deviceId: Uuid }),
         body: Type.Object({ name: Name }, { additionalProperties: false }),
         response: responses({ 200: Type.Object({ id: Uuid, name: Type.String() }) }),
       },
@@ -349,7 +406,10 @@ ${select(request, form, 'kind', DEVICE_KINDS.map((k) => ({ value: k, label: t(`d
     '/api/v1/places/:placeId/devices/:deviceId/revoke',
     {
       schema: {
-        tags, summary: 'Revoke a device: its signed requests are refused from now on', security, params: Type.Object({ placeId: Uuid, deviceId: Uuid }),
+        tags,
+        summary: 'Revoke a device: its signed requests are refused from now on',
+        security,
+        params: Type.Object({ placeId: Uuid, deviceId: Uuid }),
         response: responses({ 200: Type.Object({ id: Uuid, revokedAt: DateTime }) }),
       },
     },
@@ -367,18 +427,33 @@ ${select(request, form, 'kind', DEVICE_KINDS.map((k) => ({ value: k, label: t(`d
   }
 
   const kindLabel = (request: FastifyRequest, kind: string) => request.ctx.t(`pos.kind.${kind}`);
-  const priceText = (request: FastifyRequest, a: PosArticle) => (a.priceCents === null ? request.ctx.t('pos.openPrice') : formatEuros(a.priceCents, request.ctx.lang));
+  const priceText = (request: FastifyRequest, a: PosArticle) =>
+    a.priceCents === null ? request.ctx.t('pos.openPrice') : formatEuros(a.priceCents, request.ctx.lang);
 
-  function articleForm(request: FastifyRequest, setup: PosSetup, form: FormState, action: string, submit: string): Html {
+  function articleForm(
+    request: FastifyRequest,
+    setup: PosSetup,
+    form: FormState,
+    action: string,
+    submit: string,
+  ): Html {
     const { t } = request.ctx;
     const currencies = [
       ...setup.topUpCurrencies.map((c) => ({ value: c.id, label: `${c.code} — ${c.name} (${t('pos.kind.top_up')})` })),
-      ...setup.giftCurrencies.map((c) => ({ value: c.id, label: `${c.code} — ${c.name} (${t('pos.kind.gift_top_up')})` })),
+      ...setup.giftCurrencies.map((c) => ({
+        value: c.id,
+        label: `${c.code} — ${c.name} (${t('pos.kind.gift_top_up')})`,
+      })),
     ];
     return html`${errorSummary(request, form)}
 <form method="post" action="${action}" novalidate>${csrfField(request)}
 <div class="row">${input(request, form, 'name', { required: true, attrs: html` maxlength="80"` })}
-${select(request, form, 'kind', ARTICLE_KINDS.map((k) => ({ value: k, label: kindLabel(request, k) })))}
+${select(
+  request,
+  form,
+  'kind',
+  ARTICLE_KINDS.map((k) => ({ value: k, label: kindLabel(request, k) })),
+)}
 ${select(request, form, 'categoryId', [{ value: '', label: t('pos.noCategory') }, ...setup.categories.map((c) => ({ value: c.id, label: c.name }))])}</div>
 <div class="row">${input(request, form, 'price', { hint: t('pos.priceHint'), attrs: html` inputmode="decimal"` })}
 <div class="field"><label class="check"><input type="checkbox" name="openPrice" value="on"${form.values.openPrice ? html` checked` : ''}> ${t('pos.openPriceLabel')}</label></div>
@@ -391,7 +466,13 @@ ${input(request, form, 'position', { attrs: html` inputmode="numeric"` })}</div>
 <button type="submit">${submit}</button></form>`;
   }
 
-  async function setupPage(request: FastifyRequest, reply: FastifyReply, place: Place, state: SetupState = {}, status = 200) {
+  async function setupPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    state: SetupState = {},
+    status = 200,
+  ) {
     const { t } = request.ctx;
     const setup = await posSetupOf(db, place.id);
     const base = `/venues/${place.slug}/admin/till/setup`;
@@ -406,7 +487,8 @@ ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
 <div class="table-scroll"><table class="list" aria-labelledby="points-title">
 <thead><tr><th scope="col">${t('labels.name')}</th><th scope="col">${t('labels.paymentMethods')}</th><th scope="col">${t('pos.articlesShown')}</th><th scope="col">${t('devices.state')}</th></tr></thead>
 <tbody>${setup.points.map(
-      (p) => html`<tr><td><a href="${base}/points/${p.id}">${p.name}</a></td><td>${p.paymentMethods.map((m) => t(`pos.method.${m}`)).join(', ')}</td><td>${p.articleIds.length}</td><td>${p.archived ? t('pos.archived') : t('devices.active')}</td></tr>`,
+      (p) =>
+        html`<tr><td><a href="${base}/points/${p.id}">${p.name}</a></td><td>${p.paymentMethods.map((m) => t(`pos.method.${m}`)).join(', ')}</td><td>${p.articleIds.length}</td><td>${p.archived ? t('pos.archived') : t('devices.active')}</td></tr>`,
     )}</tbody></table></div>
 <p><a class="button" href="${base}/points/new">${t('pos.newPoint')}</a></p>
 
@@ -435,7 +517,15 @@ ${input(request, settingsForm, 'dayStartsAt', { type: 'time', hint: t('pos.daySt
   }
 
   /** A page with one form (new point, new category, new article): one form per page keeps ids unique. */
-  function formPage(request: FastifyRequest, reply: FastifyReply, place: Place, title: string, content: Html, status = 200, notice?: string) {
+  function formPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    title: string,
+    content: Html,
+    status = 200,
+    notice?: string,
+  ) {
     const { t } = request.ctx;
     const body = html`<section>
 ${heading(request, place, 'setup', title)}
@@ -446,32 +536,83 @@ ${content}
     return sendHtml(reply, layout(request, info, { title, body }), status);
   }
 
-  function newPointPage(request: FastifyRequest, reply: FastifyReply, place: Place, form = emptyForm({ paymentMethods: ['card', 'cash', 'bank_card'] }), status = 200) {
+  function newPointPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    form = emptyForm({ paymentMethods: ['card', 'cash', 'bank_card'] }),
+    status = 200,
+  ) {
     const { t } = request.ctx;
     const methods = (form.values.paymentMethods as string[] | string | undefined) ?? [];
-    return formPage(request, reply, place, t('pos.newPoint'), html`${errorSummary(request, form)}
+    return formPage(
+      request,
+      reply,
+      place,
+      t('pos.newPoint'),
+      html`${errorSummary(request, form)}
 <form method="post" action="/venues/${place.slug}/admin/till/setup/points" novalidate>${csrfField(request)}
 ${input(request, form, 'name', { required: true, hint: t('pos.pointNameHint'), attrs: html` maxlength="80"` })}
-${methodsFieldset(request, methods, form.errors.some((e) => e.field === 'paymentMethods'), form)}
-<button type="submit">${t('pos.createPoint')}</button></form>`, status);
+${methodsFieldset(
+  request,
+  methods,
+  form.errors.some((e) => e.field === 'paymentMethods'),
+  form,
+)}
+<button type="submit">${t('pos.createPoint')}</button></form>`,
+      status,
+    );
   }
 
-  function newCategoryPage(request: FastifyRequest, reply: FastifyReply, place: Place, form = emptyForm({ colour: '#455a64' }), status = 200) {
+  function newCategoryPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    form = emptyForm({ colour: '#455a64' }),
+    status = 200,
+  ) {
     const { t } = request.ctx;
-    return formPage(request, reply, place, t('pos.newCategory'), html`${errorSummary(request, form)}
+    return formPage(
+      request,
+      reply,
+      place,
+      t('pos.newCategory'),
+      html`${errorSummary(request, form)}
 <form method="post" action="/venues/${place.slug}/admin/till/setup/categories" novalidate>${csrfField(request)}
 <div class="row">${input(request, form, 'name', { required: true, attrs: html` maxlength="80"` })}${input(request, form, 'colour', { type: 'color' })}</div>
-<button type="submit">${t('pos.createCategory')}</button></form>`, status);
+<button type="submit">${t('pos.createCategory')}</button></form>`,
+      status,
+    );
   }
 
-  async function newArticlePage(request: FastifyRequest, reply: FastifyReply, place: Place, form?: FormState, status = 200, notice?: string) {
+  async function newArticlePage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    form?: FormState,
+    status = 200,
+    notice?: string,
+  ) {
     const { t, lang } = request.ctx;
     const setup = await posSetupOf(db, place.id);
     const f = form ?? emptyForm({ kind: 'sale', vatRate: lang === 'fr' ? '8,5' : '8.5', colour: '#37474f' });
-    return formPage(request, reply, place, t('pos.newArticle'), articleForm(request, setup, f, `/venues/${place.slug}/admin/till/setup/articles`, t('pos.createArticle')), status, notice);
+    return formPage(
+      request,
+      reply,
+      place,
+      t('pos.newArticle'),
+      articleForm(request, setup, f, `/venues/${place.slug}/admin/till/setup/articles`, t('pos.createArticle')),
+      status,
+      notice,
+    );
   }
 
-  function methodsFieldset(request: FastifyRequest, chosen: string[] | string, invalid: boolean, form: FormState): Html {
+  function methodsFieldset(
+    request: FastifyRequest,
+    chosen: string[] | string,
+    invalid: boolean,
+    form: FormState,
+  ): Html {
     const { t } = request.ctx;
     const list = Array.isArray(chosen) ? chosen : [chosen];
     return html`<fieldset id="paymentMethods"${invalid ? html` aria-describedby="paymentMethods-error"` : ''}><legend>${t('labels.paymentMethods')}</legend>
@@ -480,13 +621,22 @@ ${invalid ? html`<p class="error" id="paymentMethods-error">${form.errors.filter
 </fieldset>`;
   }
 
-  async function pointPage(request: FastifyRequest, reply: FastifyReply, place: Place, pointId: string, state: { form?: FormState; articles?: FormState } = {}, status = 200) {
+  async function pointPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    pointId: string,
+    state: { form?: FormState; articles?: FormState } = {},
+    status = 200,
+  ) {
     const { t } = request.ctx;
     const setup = await posSetupOf(db, place.id);
     const point = setup.points.find((p) => p.id === pointId);
     if (!point) throw notFound('point');
     const base = `/venues/${place.slug}/admin/till/setup`;
-    const form = state.form ?? emptyForm({ name: point.name, paymentMethods: point.paymentMethods, position: String(point.position) });
+    const form =
+      state.form ??
+      emptyForm({ name: point.name, paymentMethods: point.paymentMethods, position: String(point.position) });
     const methods = (form.values.paymentMethods as string[] | string | undefined) ?? [];
     const methodsInvalid = form.errors.some((e) => e.field === 'paymentMethods');
     const shown = new Map(point.articleIds.map((id, i) => [id, i + 1] as const));
@@ -515,7 +665,9 @@ ${articlesForm.errors.length ? html`<div class="alert" role="alert"><p>${article
 <div class="table-scroll"><table class="list" aria-labelledby="shown-title">
 <thead><tr><th scope="col">${t('pos.shown')}</th><th scope="col">${t('pos.order')}</th><th scope="col">${t('labels.kind')}</th><th scope="col">${t('pos.price')}</th></tr></thead>
 <tbody>${listed.map(
-      (a) => html`<tr><td><label class="check"><input type="checkbox" name="articleIds" value="${a.id}"${shown.has(a.id) ? html` checked` : ''}> ${swatch(a.colour)} ${a.name}${a.archived ? html` <small>(${t('pos.archived')})</small>` : ''}</label></td>
+      (
+        a,
+      ) => html`<tr><td><label class="check"><input type="checkbox" name="articleIds" value="${a.id}"${shown.has(a.id) ? html` checked` : ''}> ${swatch(a.colour)} ${a.name}${a.archived ? html` <small>(${t('pos.archived')})</small>` : ''}</label></td>
 <td><label for="order-${a.id}" class="visually-hidden">${t('pos.orderOf', { name: a.name })}</label><input id="order-${a.id}" name="order.${a.id}" inputmode="numeric" size="4" value="${shown.get(a.id) ?? ''}"></td>
 <td>${kindLabel(request, a.kind)}</td><td>${priceText(request, a)}</td></tr>`,
     )}</tbody></table></div>
@@ -524,7 +676,14 @@ ${articlesForm.errors.length ? html`<div class="alert" role="alert"><p>${article
     return sendHtml(reply, layout(request, info, { title: point.name, body }), status);
   }
 
-  async function categoryPage(request: FastifyRequest, reply: FastifyReply, place: Place, category: PosCategory, form?: FormState, status = 200) {
+  async function categoryPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    category: PosCategory,
+    form?: FormState,
+    status = 200,
+  ) {
     const { t } = request.ctx;
     const base = `/venues/${place.slug}/admin/till/setup`;
     const f = form ?? emptyForm({ name: category.name, colour: category.colour, position: String(category.position) });
@@ -540,17 +699,33 @@ ${errorSummary(request, f)}
     return sendHtml(reply, layout(request, info, { title: category.name, body }), status);
   }
 
-  async function articlePage(request: FastifyRequest, reply: FastifyReply, place: Place, articleId: string, form?: FormState, status = 200) {
+  async function articlePage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    articleId: string,
+    form?: FormState,
+    status = 200,
+  ) {
     const { t, lang } = request.ctx;
     const setup = await posSetupOf(db, place.id);
     const a = setup.articles.find((x) => x.id === articleId);
     if (!a) throw notFound('article');
     const base = `/venues/${place.slug}/admin/till/setup`;
-    const f = form ?? emptyForm({
-      name: a.name, kind: a.kind, categoryId: a.categoryId ?? '', price: a.priceCents === null ? '' : eurosField(a.priceCents, lang),
-      openPrice: a.priceCents === null, vatRate: percent(a.vatRate, lang), colour: a.colour, currencyId: a.currencyId ?? '',
-      membershipProductId: a.membershipProductId ?? '', position: String(a.position),
-    });
+    const f =
+      form ??
+      emptyForm({
+        name: a.name,
+        kind: a.kind,
+        categoryId: a.categoryId ?? '',
+        price: a.priceCents === null ? '' : eurosField(a.priceCents, lang),
+        openPrice: a.priceCents === null,
+        vatRate: percent(a.vatRate, lang),
+        colour: a.colour,
+        currencyId: a.currencyId ?? '',
+        membershipProductId: a.membershipProductId ?? '',
+        position: String(a.position),
+      });
     const body = html`<section>
 ${heading(request, place, 'setup', a.name)}
 <p><a href="${base}">← ${t('pos.back')}</a></p>
@@ -563,8 +738,16 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
 
   /** Form → article input: the selects and the checkbox as the use case reads them. */
   const articleFromForm = (b: Record<string, unknown>) => ({
-    name: b.name, kind: b.kind, categoryId: b.categoryId ?? '', price: b.price ?? '', openPrice: b.openPrice ?? '', vatRate: b.vatRate ?? '',
-    colour: b.colour, currencyId: b.currencyId ?? '', membershipProductId: b.membershipProductId ?? '', position: b.position,
+    name: b.name,
+    kind: b.kind,
+    categoryId: b.categoryId ?? '',
+    price: b.price ?? '',
+    openPrice: b.openPrice ?? '',
+    vatRate: b.vatRate ?? '',
+    colour: b.colour,
+    currencyId: b.currencyId ?? '',
+    membershipProductId: b.membershipProductId ?? '',
+    position: b.position,
   });
 
   app.get('/venues/:slug/admin/till/setup', async (request, reply) => {
@@ -591,7 +774,11 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     if (!place) return reply;
     const body = formBody(request);
     try {
-      const p = await savePoint(db, actorOf(request), { placeId: place.id, name: body.name, paymentMethods: body.paymentMethods ?? [] });
+      const p = await savePoint(db, actorOf(request), {
+        placeId: place.id,
+        name: body.name,
+        paymentMethods: body.paymentMethods ?? [],
+      });
       return reply.redirect(`/venues/${place.slug}/admin/till/setup/points/${p.id}`, 303);
     } catch (error) {
       const fields = fieldErrorsOf(error);
@@ -616,7 +803,13 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     const { pointId } = request.params as { pointId: string };
     const body = formBody(request);
     try {
-      await savePoint(db, actorOf(request), { placeId: place.id, pointId, name: body.name, paymentMethods: body.paymentMethods ?? [], position: body.position });
+      await savePoint(db, actorOf(request), {
+        placeId: place.id,
+        pointId,
+        name: body.name,
+        paymentMethods: body.paymentMethods ?? [],
+        position: body.position,
+      });
       return reply.redirect(`/venues/${place.slug}/admin/till/setup/points/${pointId}`, 303);
     } catch (error) {
       const fields = fieldErrorsOf(error);
@@ -635,13 +828,17 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     }
     if (action !== 'articles') throw notFound('page');
     const body = formBody(request);
-    const checked = body.articleIds === undefined ? [] : Array.isArray(body.articleIds) ? body.articleIds : [body.articleIds];
+    const checked =
+      body.articleIds === undefined ? [] : Array.isArray(body.articleIds) ? body.articleIds : [body.articleIds];
     // Order: the numbers typed, then the order of the page for the rows left blank.
     const order = (id: unknown, i: number) => {
       const n = Number(String(body[`order.${String(id)}`] ?? '').trim());
       return String(body[`order.${String(id)}`] ?? '').trim() !== '' && Number.isFinite(n) ? n : 1e9 + i;
     };
-    const articleIds = checked.map((id, i) => ({ id, key: order(id, i), i })).sort((a, b) => a.key - b.key || a.i - b.i).map((x) => x.id);
+    const articleIds = checked
+      .map((id, i) => ({ id, key: order(id, i), i }))
+      .sort((a, b) => a.key - b.key || a.i - b.i)
+      .map((x) => x.id);
     try {
       await setPointArticles(db, actorOf(request), { placeId: place.id, pointId, articleIds });
       return reply.redirect(`/venues/${place.slug}/admin/till/setup/points/${pointId}`, 303);
@@ -680,7 +877,12 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
   app.get('/venues/:slug/admin/till/setup/categories/:categoryId', async (request, reply) => {
     const place = await adminPlace(request, reply);
     if (!place) return reply;
-    return categoryPage(request, reply, place, await findCategory(place.id, (request.params as { categoryId: string }).categoryId));
+    return categoryPage(
+      request,
+      reply,
+      place,
+      await findCategory(place.id, (request.params as { categoryId: string }).categoryId),
+    );
   });
 
   app.post('/venues/:slug/admin/till/setup/categories/:categoryId', async (request, reply) => {
@@ -689,19 +891,35 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     const { categoryId } = request.params as { categoryId: string };
     const body = formBody(request);
     try {
-      await saveCategory(db, actorOf(request), { placeId: place.id, categoryId, name: body.name, colour: body.colour, position: body.position });
+      await saveCategory(db, actorOf(request), {
+        placeId: place.id,
+        categoryId,
+        name: body.name,
+        colour: body.colour,
+        position: body.position,
+      });
       return reply.redirect(`/venues/${place.slug}/admin/till/setup`, 303);
     } catch (error) {
       const fields = fieldErrorsOf(error);
       if (!fields) throw error;
-      return categoryPage(request, reply, place, await findCategory(place.id, categoryId), { values: body, errors: fields }, 422);
+      return categoryPage(
+        request,
+        reply,
+        place,
+        await findCategory(place.id, categoryId),
+        { values: body, errors: fields },
+        422,
+      );
     }
   });
 
   app.post('/venues/:slug/admin/till/setup/categories/:categoryId/delete', async (request, reply) => {
     const place = await adminPlace(request, reply);
     if (!place) return reply;
-    await deleteCategory(db, actorOf(request), { placeId: place.id, categoryId: (request.params as { categoryId: string }).categoryId });
+    await deleteCategory(db, actorOf(request), {
+      placeId: place.id,
+      categoryId: (request.params as { categoryId: string }).categoryId,
+    });
     return reply.redirect(`/venues/${place.slug}/admin/till/setup`, 303);
   });
 
@@ -725,9 +943,21 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     if (!place) return reply;
     const created = String((request.query as { created?: string }).created ?? '');
     const article = isUuid(created)
-      ? await db.selectFrom('pos_articles').select('name').where('place_id', '=', place.id).where('id', '=', created).executeTakeFirst()
+      ? await db
+          .selectFrom('pos_articles')
+          .select('name')
+          .where('place_id', '=', place.id)
+          .where('id', '=', created)
+          .executeTakeFirst()
       : undefined;
-    return newArticlePage(request, reply, place, undefined, 200, article ? request.ctx.t('pos.articleCreated', { name: article.name }) : undefined);
+    return newArticlePage(
+      request,
+      reply,
+      place,
+      undefined,
+      200,
+      article ? request.ctx.t('pos.articleCreated', { name: article.name }) : undefined,
+    );
   });
 
   app.get('/venues/:slug/admin/till/setup/articles/:articleId', async (request, reply) => {
@@ -764,7 +994,10 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     '/api/v1/places/:placeId/pos',
     {
       schema: {
-        tags, summary: "A venue's points of sale, categories, articles (archived included) and what articles may credit", security, params: PlaceParams,
+        tags,
+        summary: "A venue's points of sale, categories, articles (archived included) and what articles may credit",
+        security,
+        params: PlaceParams,
         response: responses({ 200: SetupSchema }),
       },
     },
@@ -778,14 +1011,20 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     '/api/v1/places/:placeId/pos/settings',
     {
       schema: {
-        tags, summary: "Set the venue's business day start ('HH:MM', local time)", security, params: PlaceParams,
+        tags,
+        summary: "Set the venue's business day start ('HH:MM', local time)",
+        security,
+        params: PlaceParams,
         body: Type.Object({ dayStartsAt: Type.String({ maxLength: 8 }) }, { additionalProperties: false }),
         response: responses({ 200: Type.Object({ dayStartsAt: Type.String() }) }),
       },
     },
     async (request) => {
       await settingsPlace(db, request, request.params.placeId);
-      return saveTillSettings(db, actorOf(request), { placeId: request.params.placeId, dayStartsAt: request.body.dayStartsAt });
+      return saveTillSettings(db, actorOf(request), {
+        placeId: request.params.placeId,
+        dayStartsAt: request.body.dayStartsAt,
+      });
     },
   );
 
@@ -793,14 +1032,22 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     '/api/v1/places/:placeId/pos/points',
     {
       schema: {
-        tags, summary: 'Create a point of sale', security, params: PlaceParams,
-        body: Type.Object({ ...PointBody, position: Type.Optional(Position), archived: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        tags,
+        summary: 'Create a point of sale',
+        security,
+        params: PlaceParams,
+        body: Type.Object(
+          { ...PointBody, position: Type.Optional(Position), archived: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false },
+        ),
         response: responses({ 201: PointSchema }),
       },
     },
     async (request, reply) => {
       await settingsPlace(db, request, request.params.placeId);
-      return reply.status(201).send(await savePoint(db, actorOf(request), { placeId: request.params.placeId, ...request.body }));
+      return reply
+        .status(201)
+        .send(await savePoint(db, actorOf(request), { placeId: request.params.placeId, ...request.body }));
     },
   );
 
@@ -808,7 +1055,9 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     '/api/v1/places/:placeId/pos/points/:pointId',
     {
       schema: {
-        tags, summary: 'Change a point of sale (what is not sent keeps its value; archived: true hides it from the tills)', security,
+        tags,
+        summary: 'Change a point of sale (what is not sent keeps its value; archived: true hides it from the tills)',
+        security,
         params: Type.Object({ placeId: Uuid, pointId: Uuid }),
         body: Type.Partial(Type.Object(PointBody), { additionalProperties: false }),
         response: responses({ 200: PointSchema }),
@@ -824,9 +1073,14 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     '/api/v1/places/:placeId/pos/points/:pointId/articles',
     {
       schema: {
-        tags, summary: 'Set the articles a point of sale shows, in order (replaces the list)', security,
+        tags,
+        summary: 'Set the articles a point of sale shows, in order (replaces the list)',
+        security,
         params: Type.Object({ placeId: Uuid, pointId: Uuid }),
-        body: Type.Object({ articleIds: Type.Array(Type.String({ maxLength: 36 }), { maxItems: 200 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { articleIds: Type.Array(Type.String({ maxLength: 36 }), { maxItems: 200 }) },
+          { additionalProperties: false },
+        ),
         response: responses({ 200: Type.Object({ pointId: Uuid, articleIds: Type.Array(Uuid) }) }),
       },
     },
@@ -840,14 +1094,22 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     '/api/v1/places/:placeId/pos/categories',
     {
       schema: {
-        tags, summary: 'Create a category of articles', security, params: PlaceParams,
-        body: Type.Object({ name: Name, colour: Type.Optional(Colour), position: Type.Optional(Position) }, { additionalProperties: false }),
+        tags,
+        summary: 'Create a category of articles',
+        security,
+        params: PlaceParams,
+        body: Type.Object(
+          { name: Name, colour: Type.Optional(Colour), position: Type.Optional(Position) },
+          { additionalProperties: false },
+        ),
         response: responses({ 201: CategorySchema }),
       },
     },
     async (request, reply) => {
       await settingsPlace(db, request, request.params.placeId);
-      return reply.status(201).send(await saveCategory(db, actorOf(request), { placeId: request.params.placeId, ...request.body }));
+      return reply
+        .status(201)
+        .send(await saveCategory(db, actorOf(request), { placeId: request.params.placeId, ...request.body }));
     },
   );
 
@@ -855,7 +1117,10 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     '/api/v1/places/:placeId/pos/categories/:categoryId',
     {
       schema: {
-        tags, summary: 'Change a category', security, params: Type.Object({ placeId: Uuid, categoryId: Uuid }),
+        tags,
+        summary: 'Change a category',
+        security,
+        params: Type.Object({ placeId: Uuid, categoryId: Uuid }),
         body: Type.Partial(Type.Object(CategoryBody), { additionalProperties: false }),
         response: responses({ 200: CategorySchema }),
       },
@@ -870,7 +1135,9 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     '/api/v1/places/:placeId/pos/categories/:categoryId',
     {
       schema: {
-        tags, summary: 'Delete a category no article on sale uses (409 pos-category-in-use otherwise)', security,
+        tags,
+        summary: 'Delete a category no article on sale uses (409 pos-category-in-use otherwise)',
+        security,
         params: Type.Object({ placeId: Uuid, categoryId: Uuid }),
         response: responses({ 204: Type.Null() }, [401, 403, 404, 409]),
       },
@@ -886,15 +1153,25 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     '/api/v1/places/:placeId/pos/articles',
     {
       schema: {
-        tags, summary: 'Create an article', security, params: PlaceParams,
-        description: 'priceCents: cents, or null for an amount typed at the till (sale, top_up, cash_out, gift_top_up, membership). vatRate: basis points (850 = 8.5 %). ' +
+        tags,
+        summary: 'Create an article',
+        security,
+        params: PlaceParams,
+        description:
+          'priceCents: cents, or null for an amount typed at the till (sale, top_up, cash_out, gift_top_up, membership). vatRate: basis points (850 = 8.5 %). ' +
           'top_up: currencyId is the federated euro of a federation of the venue or a local euro it issues; gift_top_up: a gift currency it issues; membership: membershipProductId.',
         body: Type.Object(
           {
-            name: Name, kind: ArticleBody.kind, priceCents: ArticleBody.priceCents,
-            categoryId: Type.Optional(ArticleBody.categoryId), vatRate: Type.Optional(ArticleBody.vatRate), colour: Type.Optional(Colour),
-            currencyId: Type.Optional(ArticleBody.currencyId), membershipProductId: Type.Optional(ArticleBody.membershipProductId),
-            position: Type.Optional(Position), archived: Type.Optional(Type.Boolean()),
+            name: Name,
+            kind: ArticleBody.kind,
+            priceCents: ArticleBody.priceCents,
+            categoryId: Type.Optional(ArticleBody.categoryId),
+            vatRate: Type.Optional(ArticleBody.vatRate),
+            colour: Type.Optional(Colour),
+            currencyId: Type.Optional(ArticleBody.currencyId),
+            membershipProductId: Type.Optional(ArticleBody.membershipProductId),
+            position: Type.Optional(Position),
+            archived: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),
@@ -903,7 +1180,9 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     },
     async (request, reply) => {
       await settingsPlace(db, request, request.params.placeId);
-      return reply.status(201).send(await saveArticle(db, actorOf(request), { placeId: request.params.placeId, ...request.body }));
+      return reply
+        .status(201)
+        .send(await saveArticle(db, actorOf(request), { placeId: request.params.placeId, ...request.body }));
     },
   );
 
@@ -911,7 +1190,10 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
     '/api/v1/places/:placeId/pos/articles/:articleId',
     {
       schema: {
-        tags, summary: 'Change an article (what is not sent keeps its value; archived: true hides it from the tills, its history stays)', security,
+        tags,
+        summary:
+          'Change an article (what is not sent keeps its value; archived: true hides it from the tills, its history stays)',
+        security,
         params: Type.Object({ placeId: Uuid, articleId: Uuid }),
         body: Type.Partial(Type.Object(ArticleBody), { additionalProperties: false }),
         response: responses({ 200: ArticleSchema }),

@@ -16,48 +16,82 @@ import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import { inTransaction } from '../db/database.ts';
 import { deviceSignatureOf, keepRawJsonBodies } from '../http/deviceRequests.ts';
 
-const SIGNED = 'Signed by a paired device: headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature` (docs/LEDGER.md, "Device signatures"). Errors are problem+json in the language of `Accept-Language`.';
+const SIGNED =
+  'Signed by a paired device: headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature` (docs/LEDGER.md, "Device signatures"). Errors are problem+json in the language of `Accept-Language`.';
 const Session = Type.String({ maxLength: 500, description: 'The till session returned by POST /api/v1/till/open' });
 const CardUid = Type.String({ maxLength: 40, description: 'NFC UID as read (hex, separators allowed)' });
 const Cents = Type.Integer({ description: 'Minor units (cents), signed: + money in for the venue, − out' });
 
 const Balance = Type.Object({
-  currency: Type.String(), name: Type.String(), kind: Type.String(), amount: Type.Integer(), decimals: Type.Integer(),
+  currency: Type.String(),
+  name: Type.String(),
+  kind: Type.String(),
+  amount: Type.Integer(),
+  decimals: Type.Integer(),
   usableHere: Type.Boolean({ description: 'A card payment here may take it (in this order)' }),
 });
 const SaleOut = Type.Object(
   {
-    sale: Type.Object({ id: Uuid, totalCents: Cents, businessDay: Type.String({ format: 'date' }), reversesSaleId: Type.Union([Uuid, Type.Null()]), createdAt: DateTime }),
-    items: Type.Array(Type.Object({
-      articleId: Uuid, name: Type.String(), kind: Type.String(), quantity: Type.Integer(), unitPriceCents: Type.Integer(), amountCents: Cents,
-    })),
-    payments: Type.Array(Type.Object({
-      method: Type.String({ description: 'card, cash or bank_card' }), amountCents: Cents,
-      currency: Type.Union([Type.String(), Type.Null()], { description: 'card: the currency taken from the wallet' }),
-      transferId: Type.Union([Uuid, Type.Null()]),
-    })),
+    sale: Type.Object({
+      id: Uuid,
+      totalCents: Cents,
+      businessDay: Type.String({ format: 'date' }),
+      reversesSaleId: Type.Union([Uuid, Type.Null()]),
+      createdAt: DateTime,
+    }),
+    items: Type.Array(
+      Type.Object({
+        articleId: Uuid,
+        name: Type.String(),
+        kind: Type.String(),
+        quantity: Type.Integer(),
+        unitPriceCents: Type.Integer(),
+        amountCents: Cents,
+      }),
+    ),
+    payments: Type.Array(
+      Type.Object({
+        method: Type.String({ description: 'card, cash or bank_card' }),
+        amountCents: Cents,
+        currency: Type.Union([Type.String(), Type.Null()], { description: 'card: the currency taken from the wallet' }),
+        transferId: Type.Union([Uuid, Type.Null()]),
+      }),
+    ),
     card: Type.Union([Type.Object({ number: Type.String(), linked: Type.Boolean() }), Type.Null()]),
     balances: Type.Array(Balance, { description: 'The card’s wallet after the sale' }),
     changeCents: Type.Integer({ description: 'Cash to give back' }),
-    membership: Type.Union([Type.Object({ id: Uuid, product: Type.String(), endsOn: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
-    wallet: Type.Array(Type.Object({ currency: Type.String(), amount: Cents, transferId: Uuid }), { description: 'Top-ups, gift credit and cash-outs: what moved on the wallet' }),
-    otherCards: Type.Optional(Type.Array(Type.Object({ number: Type.String(), balances: Type.Array(Balance) }), {
-      description: 'A sale paid by several cards: each other card (one per wallet) with its wallet after the sale',
-    })),
+    membership: Type.Union([
+      Type.Object({ id: Uuid, product: Type.String(), endsOn: Type.Union([Type.String(), Type.Null()]) }),
+      Type.Null(),
+    ]),
+    wallet: Type.Array(Type.Object({ currency: Type.String(), amount: Cents, transferId: Uuid }), {
+      description: 'Top-ups, gift credit and cash-outs: what moved on the wallet',
+    }),
+    otherCards: Type.Optional(
+      Type.Array(Type.Object({ number: Type.String(), balances: Type.Array(Balance) }), {
+        description: 'A sale paid by several cards: each other card (one per wallet) with its wallet after the sale',
+      }),
+    ),
   },
   { $id: 'TillSale', title: 'TillSale' },
 );
 
-
 /** The problem details of the till: the common shape plus the amounts a till shows to offer a way out. */
-const TillProblem = Type.Object({
-  ...ProblemSchema.properties,
-  missing: Type.Optional(Type.Integer({ description: 'till-insufficient-funds, till-reversal-spent: cents missing' })),
-  available: Type.Optional(Type.Integer({ description: 'till-cash-out-exceeds: cents that can be paid out' })),
-  total: Type.Optional(Type.Integer({ description: 'till-unbalanced: the total of the items' })),
-  paid: Type.Optional(Type.Integer({ description: 'till-unbalanced: the sum of the payments' })),
-  card: Type.Optional(Type.String({ description: 'till-insufficient-funds: the printed number of the card that is short' })),
-}, { description: 'Problem details (application/problem+json)' });
+const TillProblem = Type.Object(
+  {
+    ...ProblemSchema.properties,
+    missing: Type.Optional(
+      Type.Integer({ description: 'till-insufficient-funds, till-reversal-spent: cents missing' }),
+    ),
+    available: Type.Optional(Type.Integer({ description: 'till-cash-out-exceeds: cents that can be paid out' })),
+    total: Type.Optional(Type.Integer({ description: 'till-unbalanced: the total of the items' })),
+    paid: Type.Optional(Type.Integer({ description: 'till-unbalanced: the sum of the payments' })),
+    card: Type.Optional(
+      Type.String({ description: 'till-insufficient-funds: the printed number of the card that is short' }),
+    ),
+  },
+  { description: 'Problem details (application/problem+json)' },
+);
 
 function responses(ok: Record<number, TSchema>, errors: number[]) {
   const out: Record<number, unknown> = { ...ok };
@@ -99,7 +133,8 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
       if (typeof domain.params[extra] === 'number') problem[extra] = domain.params[extra];
     }
     // Which card is short, when a sale is paid by several cards (its printed number).
-    if (domain.code === 'till-insufficient-funds' && typeof domain.params.card === 'string') problem.card = domain.params.card;
+    if (domain.code === 'till-insufficient-funds' && typeof domain.params.card === 'string')
+      problem.card = domain.params.card;
     return reply.status(domain.status).type('application/problem+json; charset=utf-8').send(problem);
   });
 
@@ -132,12 +167,24 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
         summary: 'Open the till with a staff card: a till session (12 h) naming the cashier',
         description: SIGNED,
         body: Type.Object({ cardUid: CardUid }, { additionalProperties: false }),
-        response: responses({ 201: Type.Object({ session: Type.String(), cashier: Type.Object({ personId: Uuid, name: Type.String() }), expiresAt: DateTime }) }, errors),
+        response: responses(
+          {
+            201: Type.Object({
+              session: Type.String(),
+              cashier: Type.Object({ personId: Uuid, name: Type.String() }),
+              expiresAt: DateTime,
+            }),
+          },
+          errors,
+        ),
       },
     },
     async (request, reply) => {
       const result = await openTill(db, deviceOf(request), request.body);
-      return reply.status(201).header('cache-control', 'no-store').send({ ...result, expiresAt: result.expiresAt.toISOString() });
+      return reply
+        .status(201)
+        .header('cache-control', 'no-store')
+        .send({ ...result, expiresAt: result.expiresAt.toISOString() });
     },
   );
 
@@ -150,19 +197,29 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
         summary: 'A card tapped: its status, balances (usable here first, in payment order) and memberships valid here',
         description: SIGNED,
         body: Type.Object({ session: Session, cardUid: CardUid }, { additionalProperties: false }),
-        response: responses({
-          200: Type.Object({
-            card: Type.Object({ number: Type.String(), status: Type.String({ description: 'active or blocked' }), linked: Type.Boolean() }),
-            balances: Type.Array(Balance),
-            memberships: Type.Array(Type.Object({ product: Type.String(), endsOn: Type.Union([Type.String(), Type.Null()]) })),
-          }),
-        }, errors),
+        response: responses(
+          {
+            200: Type.Object({
+              card: Type.Object({
+                number: Type.String(),
+                status: Type.String({ description: 'active or blocked' }),
+                linked: Type.Boolean(),
+              }),
+              balances: Type.Array(Balance),
+              memberships: Type.Array(
+                Type.Object({ product: Type.String(), endsOn: Type.Union([Type.String(), Type.Null()]) }),
+              ),
+            }),
+          },
+          errors,
+        ),
       },
     },
     async (request) => lookupCard(db, deviceOf(request), request.body),
   );
 
-  const send = (reply: FastifyReply, outcome: SaleOutcome) => reply.status(outcome.replayed ? 200 : 201).send(outcome.body);
+  const send = (reply: FastifyReply, outcome: SaleOutcome) =>
+    reply.status(outcome.replayed ? 200 : 201).send(outcome.body);
 
   app.post(
     '/api/v1/till/sales',
@@ -178,24 +235,53 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
             session: Session,
             pointId: Uuid,
             cardUid: Type.Optional(CardUid),
-            items: Type.Array(Type.Object({
-              articleId: Uuid,
-              quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY }),
-              amountCents: Type.Optional(Type.Integer({ minimum: 0, description: 'Required when the article has no price (top-up, cash-out, open price), refused otherwise' })),
-            }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_ITEMS }),
-            payments: Type.Array(Type.Object({
-              method: Type.Union([Type.Literal('card'), Type.Literal('cash'), Type.Literal('bank_card')]),
-              amountCents: Type.Integer({ description: 'Negative only for cash paid out (cash-out, deposit return)' }),
-              cardUid: Type.Optional(Type.String({ maxLength: 40, description: 'Card payments: the card paying (default: the sale’s card); a sale may be paid by up to 3 cards' })),
-              tenderedCents: Type.Optional(Type.Integer({ minimum: 0, description: 'Cash handed over; the change is tendered − amount' })),
-            }, { additionalProperties: false }), { maxItems: MAX_PAYMENTS }),
+            items: Type.Array(
+              Type.Object(
+                {
+                  articleId: Uuid,
+                  quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY }),
+                  amountCents: Type.Optional(
+                    Type.Integer({
+                      minimum: 0,
+                      description:
+                        'Required when the article has no price (top-up, cash-out, open price), refused otherwise',
+                    }),
+                  ),
+                },
+                { additionalProperties: false },
+              ),
+              { minItems: 1, maxItems: MAX_ITEMS },
+            ),
+            payments: Type.Array(
+              Type.Object(
+                {
+                  method: Type.Union([Type.Literal('card'), Type.Literal('cash'), Type.Literal('bank_card')]),
+                  amountCents: Type.Integer({
+                    description: 'Negative only for cash paid out (cash-out, deposit return)',
+                  }),
+                  cardUid: Type.Optional(
+                    Type.String({
+                      maxLength: 40,
+                      description:
+                        'Card payments: the card paying (default: the sale’s card); a sale may be paid by up to 3 cards',
+                    }),
+                  ),
+                  tenderedCents: Type.Optional(
+                    Type.Integer({ minimum: 0, description: 'Cash handed over; the change is tendered − amount' }),
+                  ),
+                },
+                { additionalProperties: false },
+              ),
+              { maxItems: MAX_PAYMENTS },
+            ),
           },
           { additionalProperties: false },
         ),
         response: responses({ 200: SaleOut, 201: SaleOut }, errors),
       },
     },
-    async (request, reply) => send(reply, await timed(reply, 'sale', () => recordSale(db, deviceOf(request), request.body))),
+    async (request, reply) =>
+      send(reply, await timed(reply, 'sale', () => recordSale(db, deviceOf(request), request.body))),
   );
 
   app.get(
@@ -204,13 +290,15 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
       config: { csrf: false },
       schema: {
         tags: ['till'],
-        summary: 'What became of a sale (or reversal) sent without a definite answer: its stored answer, or 404 when it was never recorded',
+        summary:
+          'What became of a sale (or reversal) sent without a definite answer: its stored answer, or 404 when it was never recorded',
         description: `${SIGNED} Reads only: the till asks it before giving up on an uncertain card sale. 404 \`till-sale-unknown\` also for a sale of another venue.`,
         params: Type.Object({ saleId: Uuid }),
         response: responses({ 200: SaleOut }, [401, 404]),
       },
     },
-    async (request, reply) => reply.header('cache-control', 'no-store').send(await saleStatus(db, deviceOf(request), request.params.saleId)),
+    async (request, reply) =>
+      reply.header('cache-control', 'no-store').send(await saleStatus(db, deviceOf(request), request.params.saleId)),
   );
 
   app.post(
@@ -219,13 +307,26 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
       config: { csrf: false },
       schema: {
         tags: ['till'],
-        summary: 'Cancel a sale of the current business day: a reversal sale (once per sale; a retry returns the first answer)',
+        summary:
+          'Cancel a sale of the current business day: a reversal sale (once per sale; a retry returns the first answer)',
         description: SIGNED,
         params: Type.Object({ saleId: Uuid }),
-        body: Type.Object({ id: Type.String({ format: 'uuid', description: 'The reversal’s own id (idempotency key)' }), session: Session }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            id: Type.String({ format: 'uuid', description: 'The reversal’s own id (idempotency key)' }),
+            session: Session,
+          },
+          { additionalProperties: false },
+        ),
         response: responses({ 200: SaleOut, 201: SaleOut }, errors),
       },
     },
-    async (request, reply) => send(reply, await timed(reply, 'reverse', () => reverseSale(db, deviceOf(request), { ...request.body, saleId: request.params.saleId }))),
+    async (request, reply) =>
+      send(
+        reply,
+        await timed(reply, 'reverse', () =>
+          reverseSale(db, deviceOf(request), { ...request.body, saleId: request.params.saleId }),
+        ),
+      ),
   );
 }

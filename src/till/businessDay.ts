@@ -24,10 +24,20 @@ export interface VenueClock {
 
 /** The venue's name, time zone and business-day start, read in one statement. */
 export async function venueClock(db: Db, placeId: string): Promise<VenueClock> {
-  const row = await db.selectFrom('places as p').leftJoin('till_settings as s', 's.place_id', 'p.id')
-    .select(['p.id', 'p.name', 'p.slug', 'p.timezone', 's.day_starts_at']).where('p.id', '=', placeId).executeTakeFirst();
+  const row = await db
+    .selectFrom('places as p')
+    .leftJoin('till_settings as s', 's.place_id', 'p.id')
+    .select(['p.id', 'p.name', 'p.slug', 'p.timezone', 's.day_starts_at'])
+    .where('p.id', '=', placeId)
+    .executeTakeFirst();
   if (!row) throw new DomainError('not-found', 404, { what: 'place' });
-  return { placeId: row.id, name: row.name, slug: row.slug, timezone: row.timezone, dayStartsAt: row.day_starts_at ?? DEFAULT_DAY_STARTS_AT };
+  return {
+    placeId: row.id,
+    name: row.name,
+    slug: row.slug,
+    timezone: row.timezone,
+    dayStartsAt: row.day_starts_at ?? DEFAULT_DAY_STARTS_AT,
+  };
 }
 
 /** The venue's current business day. */

@@ -31,7 +31,12 @@ export interface CloseDayInput {
  * before the sale does. The database refuses such lines anyway (trigger till_journal_day_open).
  * Returns the locked head, for appendJournal (no second read).
  */
-export async function assertDayOpen(trx: Trx, placeId: string, pointId: string, businessDay: string): Promise<JournalHead> {
+export async function assertDayOpen(
+  trx: Trx,
+  placeId: string,
+  pointId: string,
+  businessDay: string,
+): Promise<JournalHead> {
   const head = await lockJournalHead(trx, placeId);
   const closed = await trx
     .selectFrom('till_closures')
@@ -51,7 +56,12 @@ export async function assertDayOpen(trx: Trx, placeId: string, pointId: string, 
  * that point and day (`till-day-closed`). The current day may be closed (a bar closes before the
  * day boundary); a day that has not started yet may not.
  */
-export async function closeDay(db: Db, actor: Actor, input: CloseDayInput, options: { now?: Date } = {}): Promise<Closure> {
+export async function closeDay(
+  db: Db,
+  actor: Actor,
+  input: CloseDayInput,
+  options: { now?: Date } = {},
+): Promise<Closure> {
   const errors = new FieldErrors();
   const pointId = typeof input.pointId === 'string' ? input.pointId.trim() : '';
   if (!pointId) errors.add('pointId', 'required');
@@ -65,7 +75,10 @@ export async function closeDay(db: Db, actor: Actor, input: CloseDayInput, optio
     errors.add('countedCashCents', 'closures.counted-cash', { max: MAX_CASH_CENTS / 100 });
   }
   const float = input.openingFloatCents ?? 0;
-  if (float !== null && (typeof float !== 'number' || !Number.isSafeInteger(float) || float < 0 || float > MAX_CASH_CENTS)) {
+  if (
+    float !== null &&
+    (typeof float !== 'number' || !Number.isSafeInteger(float) || float < 0 || float > MAX_CASH_CENTS)
+  ) {
     errors.add('openingFloatCents', 'closures.opening-float', { max: MAX_CASH_CENTS / 100 });
   }
   const note = input.note === undefined || input.note === null ? '' : input.note;
@@ -78,42 +91,90 @@ export async function closeDay(db: Db, actor: Actor, input: CloseDayInput, optio
 
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, input.placeId, 'till');
-    const point = await trx.selectFrom('pos_points').select('id').where('place_id', '=', input.placeId).where('id', '=', pointId).executeTakeFirst();
+    const point = await trx
+      .selectFrom('pos_points')
+      .select('id')
+      .where('place_id', '=', input.placeId)
+      .where('id', '=', pointId)
+      .executeTakeFirst();
     if (!point) throw notFound('point');
     const today = businessDayAt(now, await tillDayOf(trx, input.placeId));
     if (businessDay > today) {
-      throw new DomainError('validation', 422, {}, [{ field: 'businessDay', message: 'closures.future-day', params: { today } }]);
+      throw new DomainError('validation', 422, {}, [
+        { field: 'businessDay', message: 'closures.future-day', params: { today } },
+      ]);
     }
     // Serialise with the venue's sales and with another closure of the same day.
     const head = await lockJournalHead(trx, input.placeId);
-    const existing = await trx.selectFrom('till_closures').select('id').where('place_id', '=', input.placeId).where('point_id', '=', pointId).where('business_day', '=', businessDay).executeTakeFirst();
+    const existing = await trx
+      .selectFrom('till_closures')
+      .select('id')
+      .where('place_id', '=', input.placeId)
+      .where('point_id', '=', pointId)
+      .where('business_day', '=', businessDay)
+      .executeTakeFirst();
     if (existing) throw new DomainError('till-closure-exists', 409, { day: businessDay, id: existing.id });
 
     const report = await closureReport(trx, input.placeId, pointId, businessDay, { upToPosition: head.position });
     const { totals } = report;
     const fields = {
-      placeId: input.placeId, pointId, businessDay, journalHeadPosition: head.position, journalHeadHash: head.hash,
-      firstPosition: report.firstPosition, lastPosition: report.lastPosition, lineCount: totals.lineCount, totalsSha256: totalsDigest(totals),
-      openingFloatCents, expectedCashCents: totals.expectedCashCents, countedCashCents, differenceCents: countedCashCents - openingFloatCents - totals.expectedCashCents,
+      placeId: input.placeId,
+      pointId,
+      businessDay,
+      journalHeadPosition: head.position,
+      journalHeadHash: head.hash,
+      firstPosition: report.firstPosition,
+      lastPosition: report.lastPosition,
+      lineCount: totals.lineCount,
+      totalsSha256: totalsDigest(totals),
+      openingFloatCents,
+      expectedCashCents: totals.expectedCashCents,
+      countedCashCents,
+      differenceCents: countedCashCents - openingFloatCents - totals.expectedCashCents,
       closedAt: new Date(now.getTime()),
     };
     const key = await loadNodeKey(trx);
     const signature = signText(key.privateKey, closureMessage(fields));
     const id = uuidv7();
-    await trx.insertInto('till_closures').values({
-      id, place_id: fields.placeId, point_id: pointId, business_day: businessDay,
-      journal_head_position: fields.journalHeadPosition, journal_head_hash: fields.journalHeadHash,
-      first_position: fields.firstPosition, last_position: fields.lastPosition, line_count: fields.lineCount,
-      totals: JSON.stringify(totals), totals_sha256: fields.totalsSha256,
-      opening_float_cents: openingFloatCents, expected_cash_cents: fields.expectedCashCents, counted_cash_cents: countedCashCents, difference_cents: fields.differenceCents,
-      note: (note as string).trim(),
-      closed_by: actor.kind === 'person' ? actor.personId : null,
-      closed_by_api_key: actor.kind === 'apiKey' ? actor.keyId : null,
-      closed_at: fields.closedAt, signature, message_version: CLOSURE_MESSAGE_VERSION,
-    }).execute();
+    await trx
+      .insertInto('till_closures')
+      .values({
+        id,
+        place_id: fields.placeId,
+        point_id: pointId,
+        business_day: businessDay,
+        journal_head_position: fields.journalHeadPosition,
+        journal_head_hash: fields.journalHeadHash,
+        first_position: fields.firstPosition,
+        last_position: fields.lastPosition,
+        line_count: fields.lineCount,
+        totals: JSON.stringify(totals),
+        totals_sha256: fields.totalsSha256,
+        opening_float_cents: openingFloatCents,
+        expected_cash_cents: fields.expectedCashCents,
+        counted_cash_cents: countedCashCents,
+        difference_cents: fields.differenceCents,
+        note: (note as string).trim(),
+        closed_by: actor.kind === 'person' ? actor.personId : null,
+        closed_by_api_key: actor.kind === 'apiKey' ? actor.keyId : null,
+        closed_at: fields.closedAt,
+        signature,
+        message_version: CLOSURE_MESSAGE_VERSION,
+      })
+      .execute();
     await audit(trx, actor, {
-      placeId: input.placeId, action: 'till.closure', subjectId: id,
-      data: { pointId, businessDay, lines: fields.lineCount, openingFloatCents, expectedCashCents: fields.expectedCashCents, countedCashCents, differenceCents: fields.differenceCents },
+      placeId: input.placeId,
+      action: 'till.closure',
+      subjectId: id,
+      data: {
+        pointId,
+        businessDay,
+        lines: fields.lineCount,
+        openingFloatCents,
+        expectedCashCents: fields.expectedCashCents,
+        countedCashCents,
+        differenceCents: fields.differenceCents,
+      },
     });
     return (await findClosure(trx, input.placeId, id))!;
   });

@@ -41,7 +41,10 @@ export function businessDayBounds(businessDay: string, day: TillDay): { from: Da
   const minutes = startMinutes(day.dayStartsAt);
   const at = (d: string) => {
     const [year, month, date] = d.split('-').map(Number) as [number, number, number];
-    return zonedToInstant({ year, month, day: date, hour: Math.floor(minutes / 60), minute: minutes % 60 }, day.timezone);
+    return zonedToInstant(
+      { year, month, day: date, hour: Math.floor(minutes / 60), minute: minutes % 60 },
+      day.timezone,
+    );
   };
   return { from: at(businessDay), to: at(addDays(businessDay, 1)) };
 }
@@ -50,5 +53,10 @@ export function businessDayBounds(businessDay: string, day: TillDay): { from: Da
 export function isCalendarDay(value: unknown): value is string {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
   const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value && value >= '2000-01-01' && value <= '2099-12-31';
+  return (
+    !Number.isNaN(d.getTime()) &&
+    d.toISOString().slice(0, 10) === value &&
+    value >= '2000-01-01' &&
+    value <= '2099-12-31'
+  );
 }

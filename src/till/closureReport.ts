@@ -21,14 +21,27 @@ export interface ClosureTotals {
   /** By payment method; card payments per currency (the token taken from the wallet). */
   payments: { method: PaymentMethod; currency: string | null; count: number; amountCents: number }[];
   /** By article as frozen in the journal (name, kind and category at the time of the sale). */
-  articles: { articleId: string; name: string; kind: ArticleKind; category: string | null; quantity: number; amountCents: number }[];
+  articles: {
+    articleId: string;
+    name: string;
+    kind: ArticleKind;
+    category: string | null;
+    quantity: number;
+    amountCents: number;
+  }[];
   categories: { category: string | null; quantity: number; amountCents: number }[];
   kinds: { kind: ArticleKind; quantity: number; amountCents: number }[];
   /**
    * Money movements that are not sales of goods (top-ups, gift top-ups, cash-outs, deposits taken and
    * returned), by how their sale was paid: one method, or `mixed` when the sale was split.
    */
-  movements: { kind: ArticleKind; method: PaymentMethod | 'mixed' | 'none'; sales: number; quantity: number; amountCents: number }[];
+  movements: {
+    kind: ArticleKind;
+    method: PaymentMethod | 'mixed' | 'none';
+    sales: number;
+    quantity: number;
+    amountCents: number;
+  }[];
   /** VAT per rate (basis points) over goods sold (kinds sale, membership, free): VAT = gross × rate / (10000 + rate), rounded per rate total. */
   vat: { rate: number; grossCents: number; vatCents: number; netCents: number }[];
 }
@@ -45,7 +58,13 @@ export interface ClosureReport {
 /** Kinds whose amount is turnover subject to VAT; the others move money or tokens, not goods. */
 export const VAT_KINDS: readonly ArticleKind[] = ['sale', 'membership', 'free'];
 /** Kinds reported as money movements. */
-export const MOVEMENT_KINDS: readonly ArticleKind[] = ['top_up', 'gift_top_up', 'cash_out', 'deposit', 'deposit_return'];
+export const MOVEMENT_KINDS: readonly ArticleKind[] = [
+  'top_up',
+  'gift_top_up',
+  'cash_out',
+  'deposit',
+  'deposit_return',
+];
 
 /** VAT included in a gross amount at `rate` basis points, rounded half away from zero (exact, in BigInt). */
 export function vatOf(grossCents: number, rate: number): number {
@@ -63,11 +82,27 @@ const n = (v: unknown): number => Number(v ?? 0);
  * Sums the venue's sales journal for one point of sale and business day — pure reads, no permission
  * check (callers check 'till'). `upToPosition` limits the sum to the lines a closure covered.
  */
-export async function closureReport(db: Db, placeId: string, pointId: string, businessDay: string, options: { upToPosition?: number } = {}): Promise<ClosureReport> {
+export async function closureReport(
+  db: Db,
+  placeId: string,
+  pointId: string,
+  businessDay: string,
+  options: { upToPosition?: number } = {},
+): Promise<ClosureReport> {
   const upTo = options.upToPosition ?? Number.MAX_SAFE_INTEGER;
   const base = sql`j.place_id = ${placeId} and j.point_id = ${pointId} and j.business_day = ${businessDay} and j.position <= ${upTo}`;
   const [summary, payments, articles, vat, movements] = await Promise.all([
-    sql<{ lines: unknown; first: unknown; last: unknown; sales: unknown; reversals: unknown; reversal_cents: unknown; items: unknown; paid: unknown; cash: unknown }>`
+    sql<{
+      lines: unknown;
+      first: unknown;
+      last: unknown;
+      sales: unknown;
+      reversals: unknown;
+      reversal_cents: unknown;
+      items: unknown;
+      paid: unknown;
+      cash: unknown;
+    }>`
       select count(*)::bigint as lines, min(j.position) as first, max(j.position) as last,
         count(distinct j.sale_id) filter (where s.reverses_sale_id is null)::bigint as sales,
         count(distinct j.sale_id) filter (where s.reverses_sale_id is not null)::bigint as reversals,
@@ -82,7 +117,14 @@ export async function closureReport(db: Db, placeId: string, pointId: string, bu
         count(*)::bigint as count, sum(j.amount_cents)::bigint as cents
       from till_journal j where ${base} and j.kind = 'payment'
       group by 1, 2`.execute(db),
-    sql<{ article_id: string; name: string; kind: ArticleKind; category: string | null; quantity: unknown; cents: unknown }>`
+    sql<{
+      article_id: string;
+      name: string;
+      kind: ArticleKind;
+      category: string | null;
+      quantity: unknown;
+      cents: unknown;
+    }>`
       select j.article_id, j.article_name as name, j.article_kind as kind, j.category_name as category,
         coalesce(sum(j.quantity), 0)::bigint as quantity, sum(j.amount_cents)::bigint as cents
       from till_journal j where ${base} and j.kind = 'item'
@@ -103,10 +145,24 @@ export async function closureReport(db: Db, placeId: string, pointId: string, bu
   ]);
   const s = summary.rows[0]!;
   // Sorted here, by code points, not by the database's collation: the order is part of what is signed.
-  const byName = (x: string | null, y: string | null) => (x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1);
+  const byName = (x: string | null, y: string | null) =>
+    x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
   const articleRows = articles.rows
-    .map((r) => ({ articleId: r.article_id, name: r.name, kind: r.kind, category: r.category, quantity: n(r.quantity), amountCents: n(r.cents) }))
-    .sort((x, y) => byName(x.category, y.category) || byName(x.name, y.name) || byName(x.articleId, y.articleId) || byName(x.kind, y.kind));
+    .map((r) => ({
+      articleId: r.article_id,
+      name: r.name,
+      kind: r.kind,
+      category: r.category,
+      quantity: n(r.quantity),
+      amountCents: n(r.cents),
+    }))
+    .sort(
+      (x, y) =>
+        byName(x.category, y.category) ||
+        byName(x.name, y.name) ||
+        byName(x.articleId, y.articleId) ||
+        byName(x.kind, y.kind),
+    );
   const categories = new Map<string | null, { category: string | null; quantity: number; amountCents: number }>();
   const kinds = new Map<ArticleKind, { kind: ArticleKind; quantity: number; amountCents: number }>();
   for (const a of articleRows) {
@@ -134,7 +190,13 @@ export async function closureReport(db: Db, placeId: string, pointId: string, bu
     categories: [...categories.values()].sort((x, y) => byName(x.category, y.category)),
     kinds: [...kinds.values()].sort((x, y) => byName(x.kind, y.kind)),
     movements: movements.rows
-      .map((r) => ({ kind: r.kind, method: r.method as PaymentMethod | 'mixed' | 'none', sales: n(r.sales), quantity: n(r.quantity), amountCents: n(r.cents) }))
+      .map((r) => ({
+        kind: r.kind,
+        method: r.method as PaymentMethod | 'mixed' | 'none',
+        sales: n(r.sales),
+        quantity: n(r.quantity),
+        amountCents: n(r.cents),
+      }))
       .sort((x, y) => byName(x.kind, y.kind) || byName(x.method, y.method)),
     vat: vat.rows.map((r) => {
       const gross = n(r.gross);
@@ -144,7 +206,9 @@ export async function closureReport(db: Db, placeId: string, pointId: string, bu
     }),
   };
   return {
-    placeId, pointId, businessDay,
+    placeId,
+    pointId,
+    businessDay,
     firstPosition: s.first === null ? null : n(s.first),
     lastPosition: s.last === null ? null : n(s.last),
     totals,

@@ -13,16 +13,44 @@ let cashier: Client;
 const D = '2025-06-20';
 
 const countClosures = async (placeId: string) =>
-  Number((await t.db.selectFrom('till_closures').select((eb) => eb.fn.countAll<number>().as('n')).where('place_id', '=', placeId).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await t.db
+        .selectFrom('till_closures')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('place_id', '=', placeId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 before(async () => {
   t = await createTestNode();
   w = await createClosureWorld(t.db);
   other = await createClosureWorld(t.db);
-  await w.sale({ pointId: w.pointA, businessDay: D, items: [{ article: 'Beer', category: 'Drinks', vat: 2000, quantity: 2, unitCents: 450 }], payments: [{ method: 'cash', amountCents: 900 }] });
-  await w.sale({ pointId: w.pointA, businessDay: D, items: [{ article: '=Cash-out', kind: 'cash_out', amountCents: -300 }], payments: [{ method: 'cash', amountCents: -300 }] });
-  await w.sale({ pointId: w.pointA, businessDay: D, items: [{ article: 'Top-up', kind: 'top_up', amountCents: 2000 }], payments: [{ method: 'bank_card', amountCents: 2000 }] });
-  await w.sale({ pointId: w.pointB, businessDay: D, items: [{ article: 'Ticket', category: 'Entrance', vat: 550, unitCents: 1000 }], payments: [{ method: 'card', amountCents: 1000, currency: 'EFED' }] });
+  await w.sale({
+    pointId: w.pointA,
+    businessDay: D,
+    items: [{ article: 'Beer', category: 'Drinks', vat: 2000, quantity: 2, unitCents: 450 }],
+    payments: [{ method: 'cash', amountCents: 900 }],
+  });
+  await w.sale({
+    pointId: w.pointA,
+    businessDay: D,
+    items: [{ article: '=Cash-out', kind: 'cash_out', amountCents: -300 }],
+    payments: [{ method: 'cash', amountCents: -300 }],
+  });
+  await w.sale({
+    pointId: w.pointA,
+    businessDay: D,
+    items: [{ article: 'Top-up', kind: 'top_up', amountCents: 2000 }],
+    payments: [{ method: 'bank_card', amountCents: 2000 }],
+  });
+  await w.sale({
+    pointId: w.pointB,
+    businessDay: D,
+    items: [{ article: 'Ticket', category: 'Entrance', vat: 550, unitCents: 1000 }],
+    payments: [{ method: 'card', amountCents: 1000, currency: 'EFED' }],
+  });
   cashier = await t.loginAs(w.cashier.email);
 });
 after(() => t.close());
@@ -46,29 +74,59 @@ describe('closure pages', () => {
     assert.equal((await outsider.get(`/venues/${w.place.slug}/admin/till/closures`)).statusCode, 403);
     const page = await outsider.get(`/venues/${other.place.slug}/admin/till/closures`);
     assert.equal(page.statusCode, 200);
-    const refused = await outsider.postForm(`/venues/${w.place.slug}/admin/till/closures`, { pointId: w.pointA, businessDay: D, countedCash: '6' });
+    const refused = await outsider.postForm(`/venues/${w.place.slug}/admin/till/closures`, {
+      pointId: w.pointA,
+      businessDay: D,
+      countedCash: '6',
+    });
     assert.equal(refused.statusCode, 403);
     assert.equal(await countClosures(w.place.id), 0);
   });
 
   test('closing from the page: a bad amount is shown on its form (422), a good one makes the signed Z report, printable and exported', async () => {
-    const bad = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=en`, { pointId: w.pointA, businessDay: D, countedCash: 'six', note: '' });
+    const bad = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=en`, {
+      pointId: w.pointA,
+      businessDay: D,
+      countedCash: 'six',
+      note: '',
+    });
     assert.equal(bad.statusCode, 422);
     assert.match(bad.body, /aria-invalid="true" aria-describedby="countedCash-\d-error"/);
     assert.match(bad.body, /An amount in euros is expected/);
     assert.equal(await countClosures(w.place.id), 0);
-    const missing = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=en`, { pointId: w.pointA, businessDay: D, countedCash: '' });
+    const missing = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=en`, {
+      pointId: w.pointA,
+      businessDay: D,
+      countedCash: '',
+    });
     assert.equal(missing.statusCode, 422);
     assert.match(missing.body, /This field is required/);
 
-    const future = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=en`, { pointId: w.pointA, businessDay: '2099-01-01', countedCash: '1' });
+    const future = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=en`, {
+      pointId: w.pointA,
+      businessDay: '2099-01-01',
+      countedCash: '1',
+    });
     assert.equal(future.statusCode, 422);
-    assert.match(future.body, /Business day: This business day has not started yet/, 'an error of a day not listed is shown at the top');
-    const foreignPoint = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=en`, { pointId: other.pointA, businessDay: D, countedCash: '1' });
+    assert.match(
+      future.body,
+      /Business day: This business day has not started yet/,
+      'an error of a day not listed is shown at the top',
+    );
+    const foreignPoint = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=en`, {
+      pointId: other.pointA,
+      businessDay: D,
+      countedCash: '1',
+    });
     assert.equal(foreignPoint.statusCode, 404);
     assert.equal(await countClosures(w.place.id), 0);
 
-    const done = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures`, { pointId: w.pointA, businessDay: D, countedCash: '5,50', note: 'coin missing' });
+    const done = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures`, {
+      pointId: w.pointA,
+      businessDay: D,
+      countedCash: '5,50',
+      note: 'coin missing',
+    });
     assert.equal(done.statusCode, 303);
     const url = done.headers.location as string;
     assert.match(url, new RegExp(`^/venues/${w.place.slug}/admin/till/closures/[0-9a-f-]{36}$`));
@@ -95,9 +153,16 @@ describe('closure pages', () => {
     assert.deepEqual(cell('payment', 'bank_card')?.slice(3), ['1', '20.00']);
     assert.deepEqual(cell('movement', 'cash_out:cash')?.slice(3), ['1', '-3.00']);
     assert.deepEqual(cell('vat', '2000')?.[4], '1.50');
-    assert.ok(rows.some((r) => r[0] === 'article' && r[2] === "'=Cash-out"), 'a formula-like name is defused');
+    assert.ok(
+      rows.some((r) => r[0] === 'article' && r[2] === "'=Cash-out"),
+      'a formula-like name is defused',
+    );
 
-    const again = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=en`, { pointId: w.pointA, businessDay: D, countedCash: '6' });
+    const again = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=en`, {
+      pointId: w.pointA,
+      businessDay: D,
+      countedCash: '6',
+    });
     assert.equal(again.statusCode, 409);
     assert.match(again.body, /Day already closed/);
     assert.equal(await countClosures(w.place.id), 1);
@@ -106,7 +171,11 @@ describe('closure pages', () => {
 
     const outsider = await t.loginAs(other.cashier.email);
     assert.equal((await outsider.get(url)).statusCode, 403);
-    assert.equal((await outsider.get(url.replace(w.place.slug, other.place.slug))).statusCode, 404, "another venue's closure id is not found");
+    assert.equal(
+      (await outsider.get(url.replace(w.place.slug, other.place.slug))).statusCode,
+      404,
+      "another venue's closure id is not found",
+    );
     assert.equal((await cashier.get(`/venues/${w.place.slug}/admin/till/closures/${uuidv7()}`)).statusCode, 404);
   });
 
@@ -117,11 +186,22 @@ describe('closure pages', () => {
     assert.equal(rows[0]![0], 'position');
     assert.equal(rows.length - 1, 2 + 2 + 2 + 2, 'items and payments of the four sales');
     const amount = rows[0]!.indexOf('amount');
-    assert.deepEqual(rows.slice(1).map((r) => r[amount]).sort(), ['-3.00', '-3.00', '10.00', '10.00', '20.00', '20.00', '9.00', '9.00']);
-    const one = parseCsv((await cashier.get(`/venues/${w.place.slug}/admin/till/journal.csv?day=${D}&point=${w.pointB}`)).body);
+    assert.deepEqual(
+      rows
+        .slice(1)
+        .map((r) => r[amount])
+        .sort(),
+      ['-3.00', '-3.00', '10.00', '10.00', '20.00', '20.00', '9.00', '9.00'],
+    );
+    const one = parseCsv(
+      (await cashier.get(`/venues/${w.place.slug}/admin/till/journal.csv?day=${D}&point=${w.pointB}`)).body,
+    );
     assert.equal(one.length - 1, 2);
     assert.equal((await cashier.get(`/venues/${w.place.slug}/admin/till/journal.csv?day=2025-13-01`)).statusCode, 422);
-    assert.equal((await cashier.get(`/venues/${w.place.slug}/admin/till/journal.csv?day=${D}&point=nope`)).statusCode, 422);
+    assert.equal(
+      (await cashier.get(`/venues/${w.place.slug}/admin/till/journal.csv?day=${D}&point=nope`)).statusCode,
+      422,
+    );
     const outsider = await t.loginAs(other.cashier.email);
     assert.equal((await outsider.get(`/venues/${w.place.slug}/admin/till/journal.csv?day=${D}`)).statusCode, 403);
   });
@@ -132,7 +212,8 @@ describe('closure API', () => {
   let otherKey: string;
   before(async () => {
     key = (await createApiKey(t.db, w.admin, { slug: w.place.slug, name: 'cash office', scopes: ['till'] })).secret;
-    otherKey = (await createApiKey(t.db, other.admin, { slug: other.place.slug, name: 'other', scopes: ['till'] })).secret;
+    otherKey = (await createApiKey(t.db, other.admin, { slug: other.place.slug, name: 'other', scopes: ['till'] }))
+      .secret;
   });
 
   test('POST closes (201), a second time 409, bad input 422, another venue 403 — nothing written when refused', async () => {
@@ -145,14 +226,23 @@ describe('closure API', () => {
     assert.match(bad.headers['content-type'] as string, /problem\+json/);
     const badDay = await withKey(t.app, key, 'POST', url, { ...body, businessDay: '2025-02-30' });
     assert.equal(badDay.statusCode, 422);
-    assert.deepEqual(badDay.json().errors.map((e: { field: string }) => e.field), ['businessDay']);
-    assert.equal((await t.db.selectFrom('till_closures').select('id').where('point_id', '=', w.pointB).execute()).length, 0);
+    assert.deepEqual(
+      badDay.json().errors.map((e: { field: string }) => e.field),
+      ['businessDay'],
+    );
+    assert.equal(
+      (await t.db.selectFrom('till_closures').select('id').where('point_id', '=', w.pointB).execute()).length,
+      0,
+    );
 
     const created = await withKey(t.app, key, 'POST', url, { ...body, note: 'card only' });
     assert.equal(created.statusCode, 201);
     const closure = created.json().closure;
     assert.equal(closure.totals.payments[0].currency, 'EFED');
-    assert.deepEqual([closure.expectedCashCents, closure.countedCashCents, closure.differenceCents, closure.note], [0, 0, 0, 'card only']);
+    assert.deepEqual(
+      [closure.expectedCashCents, closure.countedCashCents, closure.differenceCents, closure.note],
+      [0, 0, 0, 'card only'],
+    );
     assert.equal(closure.closedBy, null);
     assert.match(closure.signature, /^[A-Za-z0-9_-]{86}$/);
     const again = await withKey(t.app, key, 'POST', url, body);
@@ -164,11 +254,21 @@ describe('closure API', () => {
     assert.deepEqual(one.json().verification, { ok: true, problems: [] });
     assert.deepEqual(one.json().closure, closure);
     assert.equal((await withKey(t.app, otherKey, 'GET', `${url}/${closure.id}`)).statusCode, 403);
-    assert.equal((await withKey(t.app, otherKey, 'GET', `/api/v1/venues/${other.place.slug}/till/closures/${closure.id}`)).statusCode, 404);
+    assert.equal(
+      (await withKey(t.app, otherKey, 'GET', `/api/v1/venues/${other.place.slug}/till/closures/${closure.id}`))
+        .statusCode,
+      404,
+    );
 
     const list = await withKey(t.app, key, 'GET', `${url}?day=${D}`);
     assert.equal(list.statusCode, 200);
-    assert.deepEqual(list.json().items.map((c: { pointName: string }) => c.pointName).sort(), ['Bar', 'Entrance']);
+    assert.deepEqual(
+      list
+        .json()
+        .items.map((c: { pointName: string }) => c.pointName)
+        .sort(),
+      ['Bar', 'Entrance'],
+    );
     const byPoint = await withKey(t.app, key, 'GET', `${url}?pointId=${w.pointB}`);
     assert.equal(byPoint.json().items.length, 1);
     assert.equal((await withKey(t.app, key, 'GET', `${url}?day=soon`)).statusCode, 422);
@@ -176,7 +276,12 @@ describe('closure API', () => {
 
   test('the session API needs the CSRF header; the openapi document lists the routes', async () => {
     const url = `/api/v1/venues/${w.place.slug}/till/closures`;
-    const noCsrf = await cashier.request({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ pointId: w.pointA, businessDay: '2025-06-21', countedCashCents: 0 }) });
+    const noCsrf = await cashier.request({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ pointId: w.pointA, businessDay: '2025-06-21', countedCashCents: 0 }),
+    });
     assert.equal(noCsrf.statusCode, 403);
     const ok = await cashier.api('POST', url, { pointId: w.pointA, businessDay: '2025-06-21', countedCashCents: 100 });
     assert.equal(ok.statusCode, 201);

@@ -30,12 +30,45 @@ const TotalsSchema = Type.Object({
   itemsTotalCents: Money,
   paymentsTotalCents: Money,
   expectedCashCents: Money,
-  payments: Type.Array(Type.Object({ method: Type.String(), currency: Type.Union([Type.String(), Type.Null()]), count: Type.Integer(), amountCents: Money })),
-  articles: Type.Array(Type.Object({ articleId: Uuid, name: Type.String(), kind: Type.String(), category: Type.Union([Type.String(), Type.Null()]), quantity: Type.Integer(), amountCents: Money })),
-  categories: Type.Array(Type.Object({ category: Type.Union([Type.String(), Type.Null()]), quantity: Type.Integer(), amountCents: Money })),
+  payments: Type.Array(
+    Type.Object({
+      method: Type.String(),
+      currency: Type.Union([Type.String(), Type.Null()]),
+      count: Type.Integer(),
+      amountCents: Money,
+    }),
+  ),
+  articles: Type.Array(
+    Type.Object({
+      articleId: Uuid,
+      name: Type.String(),
+      kind: Type.String(),
+      category: Type.Union([Type.String(), Type.Null()]),
+      quantity: Type.Integer(),
+      amountCents: Money,
+    }),
+  ),
+  categories: Type.Array(
+    Type.Object({ category: Type.Union([Type.String(), Type.Null()]), quantity: Type.Integer(), amountCents: Money }),
+  ),
   kinds: Type.Array(Type.Object({ kind: Type.String(), quantity: Type.Integer(), amountCents: Money })),
-  movements: Type.Array(Type.Object({ kind: Type.String(), method: Type.String(), sales: Type.Integer(), quantity: Type.Integer(), amountCents: Money })),
-  vat: Type.Array(Type.Object({ rate: Type.Integer({ description: 'basis points' }), grossCents: Money, vatCents: Money, netCents: Money })),
+  movements: Type.Array(
+    Type.Object({
+      kind: Type.String(),
+      method: Type.String(),
+      sales: Type.Integer(),
+      quantity: Type.Integer(),
+      amountCents: Money,
+    }),
+  ),
+  vat: Type.Array(
+    Type.Object({
+      rate: Type.Integer({ description: 'basis points' }),
+      grossCents: Money,
+      vatCents: Money,
+      netCents: Money,
+    }),
+  ),
 });
 const ClosureSchema = Type.Object({
   id: Uuid,
@@ -57,20 +90,43 @@ const ClosureSchema = Type.Object({
   closedBy: Type.Union([Uuid, Type.Null()]),
   closedByApiKey: Type.Union([Uuid, Type.Null()]),
   closedAt: DateTime,
-  signature: Type.String({ description: 'Ed25519 (base64url) by the node key (GET /api/v1/ledger/key) over the message of docs/CLOSURES.md' }),
+  signature: Type.String({
+    description: 'Ed25519 (base64url) by the node key (GET /api/v1/ledger/key) over the message of docs/CLOSURES.md',
+  }),
   messageVersion: Type.Integer(),
 });
 const present = (c: Closure) => ({
-  id: c.id, pointId: c.pointId, pointName: c.pointName, businessDay: c.businessDay, journalHeadPosition: c.journalHeadPosition, journalHeadHash: c.journalHeadHash,
-  firstPosition: c.firstPosition, lastPosition: c.lastPosition, lineCount: c.lineCount, totals: c.totals, totalsSha256: c.totalsSha256,
-  openingFloatCents: c.openingFloatCents, expectedCashCents: c.expectedCashCents, countedCashCents: c.countedCashCents, differenceCents: c.differenceCents, note: c.note,
-  closedBy: c.closedBy, closedByApiKey: c.closedByApiKey, closedAt: c.closedAt.toISOString(), signature: c.signature, messageVersion: c.messageVersion,
+  id: c.id,
+  pointId: c.pointId,
+  pointName: c.pointName,
+  businessDay: c.businessDay,
+  journalHeadPosition: c.journalHeadPosition,
+  journalHeadHash: c.journalHeadHash,
+  firstPosition: c.firstPosition,
+  lastPosition: c.lastPosition,
+  lineCount: c.lineCount,
+  totals: c.totals,
+  totalsSha256: c.totalsSha256,
+  openingFloatCents: c.openingFloatCents,
+  expectedCashCents: c.expectedCashCents,
+  countedCashCents: c.countedCashCents,
+  differenceCents: c.differenceCents,
+  note: c.note,
+  closedBy: c.closedBy,
+  closedByApiKey: c.closedByApiKey,
+  closedAt: c.closedAt.toISOString(),
+  signature: c.signature,
+  messageVersion: c.messageVersion,
 });
 const Params = Type.Object({ slug: Type.String({ maxLength: 60 }) });
 const security: Record<string, string[]>[] = [{ apiKey: [] }, { session: [] }];
 
 /** A point and business day not closed yet: from the journal, plus today for every point in use. */
-async function openDays(db: Db, placeId: string, today: string): Promise<{ pointId: string; pointName: string; businessDay: string }[]> {
+async function openDays(
+  db: Db,
+  placeId: string,
+  today: string,
+): Promise<{ pointId: string; pointName: string; businessDay: string }[]> {
   const rows = await sql<{ point_id: string; business_day: string }>`
     select d.point_id, d.business_day from (
       select distinct j.point_id, j.business_day from till_journal j where j.place_id = ${placeId}
@@ -78,10 +134,21 @@ async function openDays(db: Db, placeId: string, today: string): Promise<{ point
     ) d
     where not exists (select 1 from till_closures c where c.place_id = ${placeId} and c.point_id = d.point_id and c.business_day = d.business_day)
     order by d.business_day desc limit 60`.execute(db);
-  const points = new Map((await db.selectFrom('pos_points').select(['id', 'name', 'position']).where('place_id', '=', placeId).execute()).map((p) => [p.id, p]));
+  const points = new Map(
+    (
+      await db.selectFrom('pos_points').select(['id', 'name', 'position']).where('place_id', '=', placeId).execute()
+    ).map((p) => [p.id, p]),
+  );
   return rows.rows
-    .map((r) => ({ pointId: r.point_id, pointName: points.get(r.point_id)?.name ?? '?', position: points.get(r.point_id)?.position ?? 0, businessDay: String(r.business_day) }))
-    .sort((a, b) => (a.businessDay === b.businessDay ? a.position - b.position : a.businessDay < b.businessDay ? 1 : -1))
+    .map((r) => ({
+      pointId: r.point_id,
+      pointName: points.get(r.point_id)?.name ?? '?',
+      position: points.get(r.point_id)?.position ?? 0,
+      businessDay: String(r.business_day),
+    }))
+    .sort((a, b) =>
+      a.businessDay === b.businessDay ? a.position - b.position : a.businessDay < b.businessDay ? 1 : -1,
+    )
     .map(({ position: _p, ...r }) => r);
 }
 
@@ -99,16 +166,29 @@ export async function closureRoutes(app: ModuleApp, { deps, info }: ModuleOption
   const base = (place: Place) => `/venues/${place.slug}/admin/till/closures`;
   const problemsText = (v: ClosureVerification) => v.problems.join(', ');
   // A person without a name yet shows as a dash; a closure made through the API names the key's kind.
-  const who = (request: FastifyRequest, c: Closure) => (c.closedBy ? c.closedByName || '—' : request.ctx.t('closures.report.apiKey'));
+  const who = (request: FastifyRequest, c: Closure) =>
+    c.closedBy ? c.closedByName || '—' : request.ctx.t('closures.report.apiKey');
 
-  async function listPage(request: FastifyRequest, reply: FastifyReply, place: Place, failed?: { key: string; form: FormState }, status = 200) {
+  async function listPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    failed?: { key: string; form: FormState },
+    status = 200,
+  ) {
     const { t, lang } = request.ctx;
     const day = await tillDayOf(db, place.id);
     const today = businessDayAt(new Date(), day);
-    const [open, closures] = await Promise.all([openDays(db, place.id, today), listClosures(db, place.id, { limit: 100 })]);
+    const [open, closures] = await Promise.all([
+      openDays(db, place.id, today),
+      listClosures(db, place.id, { limit: 100 }),
+    ]);
     const reports = await Promise.all(open.map((o) => closureReport(db, place.id, o.pointId, o.businessDay)));
     const eur = (c: number) => formatEuros(c, lang);
-    const fmtDay = (d: string) => new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'full', timeZone: 'UTC' }).format(new Date(`${d}T12:00:00Z`));
+    const fmtDay = (d: string) =>
+      new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'full', timeZone: 'UTC' }).format(
+        new Date(`${d}T12:00:00Z`),
+      );
     const closeForm = (o: (typeof open)[number], i: number) => {
       const key = `${o.pointId}|${o.businessDay}`;
       const form = failed?.key === key ? failed.form : null;
@@ -121,7 +201,8 @@ export async function closureRoutes(app: ModuleApp, { deps, info }: ModuleOption
 <input id="${id}" name="${name}" value="${typeof value === 'string' ? value : ''}"${attrs}${errs.length ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>
 ${errs.length ? html`<p class="error" id="${id}-error">${errs.map((e) => t(`fields.${e.message}`, e.params))}</p>` : ''}</div>`;
       };
-      const other = form?.errors.filter((e) => e.field !== 'countedCash' && e.field !== 'openingFloat' && e.field !== 'note') ?? [];
+      const other =
+        form?.errors.filter((e) => e.field !== 'countedCash' && e.field !== 'openingFloat' && e.field !== 'note') ?? [];
       return html`<form method="post" action="${base(place)}" novalidate>${csrfField(request)}
 <input type="hidden" name="pointId" value="${o.pointId}"><input type="hidden" name="businessDay" value="${o.businessDay}">
 ${form ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: form.errors.length })}</p>${other.length ? html`<ul>${other.map((e) => html`<li>${t('closures.fieldError', { label: t(`labels.${e.field}`), message: t(`fields.${e.message}`, e.params) })}</li>`)}</ul>` : ''}</div>` : ''}
@@ -133,9 +214,11 @@ ${form ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count:
 <h1>${t('closures.title')}</h1>
 <p>${t('closures.intro')}</p>
 <p class="hint">${t('closures.dayStartsAt', { time: day.dayStartsAt.slice(0, 5), timezone: day.timezone })}</p>
-${failed && !open.some((o) => `${o.pointId}|${o.businessDay}` === failed.key)
-  ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: failed.form.errors.length })}</p><ul>${failed.form.errors.map((e) => html`<li>${t('closures.fieldError', { label: t(`labels.${e.field}`), message: t(`fields.${e.message}`, e.params) })}</li>`)}</ul></div>`
-  : ''}
+${
+  failed && !open.some((o) => `${o.pointId}|${o.businessDay}` === failed.key)
+    ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: failed.form.errors.length })}</p><ul>${failed.form.errors.map((e) => html`<li>${t('closures.fieldError', { label: t(`labels.${e.field}`), message: t(`fields.${e.message}`, e.params) })}</li>`)}</ul></div>`
+    : ''
+}
 <h2>${t('closures.openDays')}</h2>
 ${open.length === 0 ? html`<p>${t('closures.noOpenDays')}</p>` : html`<p class="hint">${t('closures.closeHint')}</p>`}
 ${open.map((o, i) => {
@@ -148,24 +231,43 @@ ${closeForm(o, i)}
 </article>`;
 })}
 <h2>${t('closures.closedList')}</h2>
-${closures.length === 0 ? html`<p>${t('closures.none')}</p>` : html`<div class="table-scroll"><table class="list"><caption class="visually-hidden">${t('closures.closedList')}</caption>
+${
+  closures.length === 0
+    ? html`<p>${t('closures.none')}</p>`
+    : html`<div class="table-scroll"><table class="list"><caption class="visually-hidden">${t('closures.closedList')}</caption>
 <thead><tr><th scope="col">${t('closures.col.day')}</th><th scope="col">${t('closures.col.point')}</th><th scope="col">${t('closures.col.sales')}</th><th scope="col">${t('closures.col.total')}</th><th scope="col">${t('closures.col.expected')}</th><th scope="col">${t('closures.col.counted')}</th><th scope="col">${t('closures.col.difference')}</th><th scope="col">${t('closures.col.closedBy')}</th><th scope="col">${t('closures.col.actions')}</th></tr></thead>
-<tbody>${closures.map((c) => html`<tr><td>${c.businessDay}</td><td>${c.pointName}</td><td>${c.totals.salesCount}</td><td>${eur(c.totals.itemsTotalCents)}</td><td>${eur(c.openingFloatCents + c.expectedCashCents)}</td><td>${eur(c.countedCashCents)}</td><td>${eur(c.differenceCents)}</td><td>${who(request, c)}</td>
-<td><a href="${base(place)}/${c.id}">${t('closures.view')}</a> · <a href="${base(place)}/${c.id}/report.csv">CSV</a></td></tr>`)}</tbody></table></div>`}
+<tbody>${closures.map(
+        (
+          c,
+        ) => html`<tr><td>${c.businessDay}</td><td>${c.pointName}</td><td>${c.totals.salesCount}</td><td>${eur(c.totals.itemsTotalCents)}</td><td>${eur(c.openingFloatCents + c.expectedCashCents)}</td><td>${eur(c.countedCashCents)}</td><td>${eur(c.differenceCents)}</td><td>${who(request, c)}</td>
+<td><a href="${base(place)}/${c.id}">${t('closures.view')}</a> · <a href="${base(place)}/${c.id}/report.csv">CSV</a></td></tr>`,
+      )}</tbody></table></div>`
+}
 </section>`;
     return sendHtml(reply, layout(request, info, { title: `${t('closures.title')} — ${place.name}`, body }), status);
   }
 
-  function reportPage(request: FastifyRequest, reply: FastifyReply, place: Place, c: Closure, day: TillDay, verification: ClosureVerification, receipt: boolean) {
+  function reportPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    c: Closure,
+    day: TillDay,
+    verification: ClosureVerification,
+    receipt: boolean,
+  ) {
     const { t, lang } = request.ctx;
     const eur = (cents: number) => formatEuros(cents, lang);
     const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
-    const when = (d: Date) => new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', timeZone: day.timezone }).format(d);
+    const when = (d: Date) =>
+      new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', timeZone: day.timezone }).format(d);
     const bounds = businessDayBounds(c.businessDay, day);
     const tt: ClosureTotals = c.totals;
     const rate = (bp: number) => `${new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(bp / 100)} %`;
     const table = (caption: string, head: string[], rows: Html[]) =>
-      rows.length === 0 ? '' : html`<table class="z"><caption>${caption}</caption><thead><tr>${head.map((h, i) => html`<th scope="col"${i > 0 ? html` class="num"` : ''}>${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table>`;
+      rows.length === 0
+        ? ''
+        : html`<table class="z"><caption>${caption}</caption><thead><tr>${head.map((h, i) => html`<th scope="col"${i > 0 ? html` class="num"` : ''}>${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table>`;
     const num = (v: string | number) => html`<td class="num">${v}</td>`;
     const style = html`<style>
 .zreport table.z { width: 100%; border-collapse: collapse; margin: 0 0 1rem; }
@@ -193,36 +295,81 @@ ${t('closures.report.closedBy', { name: who(request, c), at: when(c.closedAt) })
 <p class="no-print"><button type="button" onclick="window.print()">${t('closures.print')}</button>
 <a href="${url}"${receipt ? '' : html` aria-current="page"`}>${t('closures.formatA4')}</a> · <a href="${url}?format=receipt"${receipt ? html` aria-current="page"` : ''}>${t('closures.formatReceipt')}</a>
 · <a href="${url}/report.csv">${t('closures.csv')}</a> · <a href="/venues/${place.slug}/admin/till/journal.csv?day=${c.businessDay}&amp;point=${c.pointId}">${t('closures.journalCsv')}</a></p>
-${table(t('closures.report.summary'), ['', ''], [
-  html`<tr><th scope="row">${t('closures.salesCount')}</th>${num(tt.salesCount)}</tr>`,
-  html`<tr><th scope="row">${t('closures.reversals')}</th>${num(`${tt.reversals.count} · ${eur(tt.reversals.amountCents)}`)}</tr>`,
-  html`<tr><th scope="row">${t('closures.itemsTotal')}</th>${num(eur(tt.itemsTotalCents))}</tr>`,
-  html`<tr><th scope="row">${t('closures.paymentsTotal')}</th>${num(eur(tt.paymentsTotalCents))}</tr>`,
-])}
-${table(t('closures.report.payments'), [t('closures.col.method'), t('closures.col.count'), t('closures.col.amount')],
-  tt.payments.map((p) => html`<tr><td>${t(`closures.method.${p.method}`)}${p.currency ? html` (${p.currency})` : ''}</td>${num(p.count)}${num(eur(p.amountCents))}</tr>`))}
-${table(t('closures.report.vat'), [t('closures.col.rate'), t('closures.col.gross'), t('closures.col.vat'), t('closures.col.net')],
-  tt.vat.map((v) => html`<tr><td>${rate(v.rate)}</td>${num(eur(v.grossCents))}${num(eur(v.vatCents))}${num(eur(v.netCents))}</tr>`))}
-${table(t('closures.report.movements'), [t('closures.col.kind'), t('closures.col.method'), t('closures.col.quantity'), t('closures.col.amount')],
-  tt.movements.map((m) => html`<tr><td>${t(`closures.kind.${m.kind}`)}</td><td class="num">${t(`closures.method.${m.method}`)}</td>${num(m.quantity)}${num(eur(m.amountCents))}</tr>`))}
-${table(t('closures.report.categories'), [t('closures.col.category'), t('closures.col.quantity'), t('closures.col.amount')],
-  tt.categories.map((x) => html`<tr><td>${x.category ?? t('closures.noCategory')}</td>${num(x.quantity)}${num(eur(x.amountCents))}</tr>`))}
-${table(t('closures.report.articles'), [t('closures.col.article'), t('closures.col.quantity'), t('closures.col.amount')],
-  tt.articles.map((a) => html`<tr><td>${a.name}${a.kind === 'sale' ? '' : html` <small>(${t(`closures.kind.${a.kind}`)})</small>`}</td>${num(a.quantity)}${num(eur(a.amountCents))}</tr>`))}
-${table(t('closures.report.cash'), ['', ''], [
-  html`<tr><th scope="row">${t('closures.openingFloat')}</th>${num(eur(c.openingFloatCents))}</tr>`,
-  html`<tr><th scope="row">${t('closures.expectedCash')}</th>${num(eur(c.expectedCashCents))}</tr>`,
-  html`<tr><th scope="row">${t('closures.expectedInDrawer')}</th>${num(eur(c.openingFloatCents + c.expectedCashCents))}</tr>`,
-  html`<tr><th scope="row">${t('closures.countedCash')}</th>${num(eur(c.countedCashCents))}</tr>`,
-  html`<tr><th scope="row">${t('closures.difference')}</th>${num(eur(c.differenceCents))}</tr>`,
-])}
+${table(
+  t('closures.report.summary'),
+  ['', ''],
+  [
+    html`<tr><th scope="row">${t('closures.salesCount')}</th>${num(tt.salesCount)}</tr>`,
+    html`<tr><th scope="row">${t('closures.reversals')}</th>${num(`${tt.reversals.count} · ${eur(tt.reversals.amountCents)}`)}</tr>`,
+    html`<tr><th scope="row">${t('closures.itemsTotal')}</th>${num(eur(tt.itemsTotalCents))}</tr>`,
+    html`<tr><th scope="row">${t('closures.paymentsTotal')}</th>${num(eur(tt.paymentsTotalCents))}</tr>`,
+  ],
+)}
+${table(
+  t('closures.report.payments'),
+  [t('closures.col.method'), t('closures.col.count'), t('closures.col.amount')],
+  tt.payments.map(
+    (p) =>
+      html`<tr><td>${t(`closures.method.${p.method}`)}${p.currency ? html` (${p.currency})` : ''}</td>${num(p.count)}${num(eur(p.amountCents))}</tr>`,
+  ),
+)}
+${table(
+  t('closures.report.vat'),
+  [t('closures.col.rate'), t('closures.col.gross'), t('closures.col.vat'), t('closures.col.net')],
+  tt.vat.map(
+    (v) =>
+      html`<tr><td>${rate(v.rate)}</td>${num(eur(v.grossCents))}${num(eur(v.vatCents))}${num(eur(v.netCents))}</tr>`,
+  ),
+)}
+${table(
+  t('closures.report.movements'),
+  [t('closures.col.kind'), t('closures.col.method'), t('closures.col.quantity'), t('closures.col.amount')],
+  tt.movements.map(
+    (m) =>
+      html`<tr><td>${t(`closures.kind.${m.kind}`)}</td><td class="num">${t(`closures.method.${m.method}`)}</td>${num(m.quantity)}${num(eur(m.amountCents))}</tr>`,
+  ),
+)}
+${table(
+  t('closures.report.categories'),
+  [t('closures.col.category'), t('closures.col.quantity'), t('closures.col.amount')],
+  tt.categories.map(
+    (x) =>
+      html`<tr><td>${x.category ?? t('closures.noCategory')}</td>${num(x.quantity)}${num(eur(x.amountCents))}</tr>`,
+  ),
+)}
+${table(
+  t('closures.report.articles'),
+  [t('closures.col.article'), t('closures.col.quantity'), t('closures.col.amount')],
+  tt.articles.map(
+    (a) =>
+      html`<tr><td>${a.name}${a.kind === 'sale' ? '' : html` <small>(${t(`closures.kind.${a.kind}`)})</small>`}</td>${num(a.quantity)}${num(eur(a.amountCents))}</tr>`,
+  ),
+)}
+${table(
+  t('closures.report.cash'),
+  ['', ''],
+  [
+    html`<tr><th scope="row">${t('closures.openingFloat')}</th>${num(eur(c.openingFloatCents))}</tr>`,
+    html`<tr><th scope="row">${t('closures.expectedCash')}</th>${num(eur(c.expectedCashCents))}</tr>`,
+    html`<tr><th scope="row">${t('closures.expectedInDrawer')}</th>${num(eur(c.openingFloatCents + c.expectedCashCents))}</tr>`,
+    html`<tr><th scope="row">${t('closures.countedCash')}</th>${num(eur(c.countedCashCents))}</tr>`,
+    html`<tr><th scope="row">${t('closures.difference')}</th>${num(eur(c.differenceCents))}</tr>`,
+  ],
+)}
 ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` : ''}
 <h2>${t('closures.report.journal')}</h2>
 <p>${c.firstPosition === null ? t('closures.report.noLines', { head: c.journalHeadPosition }) : t('closures.report.positions', { first: c.firstPosition, last: c.lastPosition ?? '', count: c.lineCount, head: c.journalHeadPosition })}</p>
 <p>${t('closures.report.signature')} :</p><p class="mono sig">${c.signature}</p>
 <p class="mono sig">sha256 ${c.totalsSha256}</p>
 </section>`;
-    return sendHtml(reply, layout(request, info, { title: t('closures.report.title', { point: c.pointName, day: c.businessDay }), body, head: style }));
+    return sendHtml(
+      reply,
+      layout(request, info, {
+        title: t('closures.report.title', { point: c.pointName, day: c.businessDay }),
+        body,
+        head: style,
+      }),
+    );
   }
 
   app.get('/venues/:slug/admin/till/closures', async (request, reply) => {
@@ -240,11 +387,20 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
     const cents = raw === '' ? undefined : parseEuros(raw);
     const rawFloat = str(b.openingFloat).trim();
     const floatCents = rawFloat === '' ? 0 : parseEuros(rawFloat);
-    const unreadable = [...(cents === null ? [{ field: 'countedCash', message: 'closures.euros' }] : []), ...(floatCents === null ? [{ field: 'openingFloat', message: 'closures.euros' }] : [])];
-    if (unreadable.length > 0) return listPage(request, reply, place, { key, form: { values: b, errors: unreadable } }, 422);
+    const unreadable = [
+      ...(cents === null ? [{ field: 'countedCash', message: 'closures.euros' }] : []),
+      ...(floatCents === null ? [{ field: 'openingFloat', message: 'closures.euros' }] : []),
+    ];
+    if (unreadable.length > 0)
+      return listPage(request, reply, place, { key, form: { values: b, errors: unreadable } }, 422);
     try {
       const closure = await closeDay(db, actorOf(request), {
-        placeId: place.id, pointId: b.pointId, businessDay: b.businessDay, countedCashCents: cents, openingFloatCents: floatCents, note: str(b.note),
+        placeId: place.id,
+        pointId: b.pointId,
+        businessDay: b.businessDay,
+        countedCashCents: cents,
+        openingFloatCents: floatCents,
+        note: str(b.note),
       });
       return reply.redirect(`${base(place)}/${closure.id}`, 303);
     } catch (error) {
@@ -255,7 +411,10 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
     }
   });
 
-  async function closureFor(request: FastifyRequest, reply: FastifyReply): Promise<{ place: Place; closure: Closure } | null> {
+  async function closureFor(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ place: Place; closure: Closure } | null> {
     const place = await placeFor(request, reply);
     if (!place) return null;
     const { id } = request.params as { id: string };
@@ -268,7 +427,15 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
     const c = await closureFor(request, reply);
     if (!c) return reply;
     const [day, verification] = await Promise.all([tillDayOf(db, c.place.id), verifyClosure(db, c.closure)]);
-    return reportPage(request, reply, c.place, c.closure, day, verification, (request.query as { format?: string }).format === 'receipt');
+    return reportPage(
+      request,
+      reply,
+      c.place,
+      c.closure,
+      day,
+      verification,
+      (request.query as { format?: string }).format === 'receipt',
+    );
   });
 
   app.get('/venues/:slug/admin/till/closures/:id/report.csv', async (request, reply) => {
@@ -276,7 +443,10 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
     if (!c) return reply;
     return reply
       .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="z-${c.place.slug}-${c.closure.businessDay}-${c.closure.id.slice(-8)}.csv"`)
+      .header(
+        'content-disposition',
+        `attachment; filename="z-${c.place.slug}-${c.closure.businessDay}-${c.closure.id.slice(-8)}.csv"`,
+      )
       .header('cache-control', 'no-store')
       .send('\uFEFF' + closureCsv(c.closure));
   });
@@ -285,7 +455,8 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
     const place = await placeFor(request, reply);
     if (!place) return reply;
     const q = request.query as { day?: string; point?: string };
-    if (!isCalendarDay(q.day)) throw new DomainError('validation', 422, {}, [{ field: 'businessDay', message: 'closures.day' }]);
+    if (!isCalendarDay(q.day))
+      throw new DomainError('validation', 422, {}, [{ field: 'businessDay', message: 'closures.day' }]);
     const point = q.point && isUuid(q.point) ? q.point : undefined;
     if (q.point && !point) throw new DomainError('validation', 422, {}, [{ field: 'pointId', message: 'invalid' }]);
     return reply
@@ -312,7 +483,10 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
     async (request) => {
       const place = await getPlaceBySlug(db, request.params.slug);
       await authorize(db, actorOf(request), place.id, 'till');
-      const items = await listClosures(db, place.id, { businessDay: request.query.day, pointId: request.query.pointId });
+      const items = await listClosures(db, place.id, {
+        businessDay: request.query.day,
+        pointId: request.query.pointId,
+      });
       return { items: items.map(present) };
     },
   );
@@ -325,7 +499,12 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
         summary: 'One closure, with its verification against the journal and the node key',
         security,
         params: Type.Object({ slug: Type.String({ maxLength: 60 }), id: Type.String({ maxLength: 36 }) }),
-        response: responses({ 200: Type.Object({ closure: ClosureSchema, verification: Type.Object({ ok: Type.Boolean(), problems: Type.Array(Type.String()) }) }) }),
+        response: responses({
+          200: Type.Object({
+            closure: ClosureSchema,
+            verification: Type.Object({ ok: Type.Boolean(), problems: Type.Array(Type.String()) }),
+          }),
+        }),
       },
     },
     async (request) => {
@@ -343,16 +522,26 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
       schema: {
         tags: ['till'],
         summary: "Close a point of sale's business day (Z report): final and signed",
-        description: 'Sums the journal of that point and day, records the counted cash and the difference. 409 `till-closure-exists` if already closed; later sales of that point and day get 409 `till-day-closed`.',
+        description:
+          'Sums the journal of that point and day, records the counted cash and the difference. 409 `till-closure-exists` if already closed; later sales of that point and day get 409 `till-day-closed`.',
         security,
         params: Params,
-        body: Type.Object({
-          pointId: Type.String({ maxLength: 36 }),
-          businessDay: Type.String({ maxLength: 10 }),
-          countedCashCents: Type.Integer({ minimum: 0 }),
-          openingFloatCents: Type.Optional(Type.Integer({ minimum: 0, description: 'Cash put in the drawer before the first sale (default 0): expected in the drawer = float + cash lines' })),
-          note: Type.Optional(Type.String({ maxLength: 500 })),
-        }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            pointId: Type.String({ maxLength: 36 }),
+            businessDay: Type.String({ maxLength: 10 }),
+            countedCashCents: Type.Integer({ minimum: 0 }),
+            openingFloatCents: Type.Optional(
+              Type.Integer({
+                minimum: 0,
+                description:
+                  'Cash put in the drawer before the first sale (default 0): expected in the drawer = float + cash lines',
+              }),
+            ),
+            note: Type.Optional(Type.String({ maxLength: 500 })),
+          },
+          { additionalProperties: false },
+        ),
         response: responses({ 201: Type.Object({ closure: ClosureSchema }) }, [400, 401, 403, 404, 409, 422]),
       },
     },

@@ -46,17 +46,42 @@ export function totalsDigest(totals: ClosureTotals): string {
  * (their digest), the cash counted and the time. Version 2 adds the opening float before the
  * expected cash; version 1 (closures made before migration 0017) has none and is still verified.
  */
-export function closureMessage(c: {
-  placeId: string; pointId: string; businessDay: string; journalHeadPosition: number; journalHeadHash: string;
-  firstPosition: number | null; lastPosition: number | null; lineCount: number; totalsSha256: string;
-  openingFloatCents: number; expectedCashCents: number; countedCashCents: number; differenceCents: number; closedAt: Date;
-}, version: number = CLOSURE_MESSAGE_VERSION): string {
+export function closureMessage(
+  c: {
+    placeId: string;
+    pointId: string;
+    businessDay: string;
+    journalHeadPosition: number;
+    journalHeadHash: string;
+    firstPosition: number | null;
+    lastPosition: number | null;
+    lineCount: number;
+    totalsSha256: string;
+    openingFloatCents: number;
+    expectedCashCents: number;
+    countedCashCents: number;
+    differenceCents: number;
+    closedAt: Date;
+  },
+  version: number = CLOSURE_MESSAGE_VERSION,
+): string {
   if (version !== 1 && version !== 2) throw new Error(`unknown closure message version ${version}`);
   return [
-    `rezo-till-closure-v${version}`, c.placeId, c.pointId, c.businessDay, String(c.journalHeadPosition), c.journalHeadHash,
-    c.firstPosition === null ? '' : String(c.firstPosition), c.lastPosition === null ? '' : String(c.lastPosition), String(c.lineCount),
-    c.totalsSha256, ...(version >= 2 ? [String(c.openingFloatCents)] : []),
-    String(c.expectedCashCents), String(c.countedCashCents), String(c.differenceCents), c.closedAt.toISOString(),
+    `rezo-till-closure-v${version}`,
+    c.placeId,
+    c.pointId,
+    c.businessDay,
+    String(c.journalHeadPosition),
+    c.journalHeadHash,
+    c.firstPosition === null ? '' : String(c.firstPosition),
+    c.lastPosition === null ? '' : String(c.lastPosition),
+    String(c.lineCount),
+    c.totalsSha256,
+    ...(version >= 2 ? [String(c.openingFloatCents)] : []),
+    String(c.expectedCashCents),
+    String(c.countedCashCents),
+    String(c.differenceCents),
+    c.closedAt.toISOString(),
   ].join('|');
 }
 
@@ -73,13 +98,29 @@ type Row = Awaited<ReturnType<ReturnType<typeof closureQuery>['executeTakeFirstO
 
 function toClosure(r: Row): Closure {
   return {
-    id: r.id, placeId: r.place_id, pointId: r.point_id, pointName: r.point_name, businessDay: r.business_day,
-    journalHeadPosition: Number(r.journal_head_position), journalHeadHash: r.journal_head_hash,
-    firstPosition: r.first_position === null ? null : Number(r.first_position), lastPosition: r.last_position === null ? null : Number(r.last_position),
-    lineCount: r.line_count, totals: r.totals as ClosureTotals, totalsSha256: r.totals_sha256,
-    openingFloatCents: Number(r.opening_float_cents), expectedCashCents: Number(r.expected_cash_cents), countedCashCents: Number(r.counted_cash_cents), differenceCents: Number(r.difference_cents),
-    note: r.note, closedBy: r.closed_by, closedByName: r.closed_by_name ?? null, closedByApiKey: r.closed_by_api_key,
-    closedAt: r.closed_at, signature: r.signature, messageVersion: r.message_version,
+    id: r.id,
+    placeId: r.place_id,
+    pointId: r.point_id,
+    pointName: r.point_name,
+    businessDay: r.business_day,
+    journalHeadPosition: Number(r.journal_head_position),
+    journalHeadHash: r.journal_head_hash,
+    firstPosition: r.first_position === null ? null : Number(r.first_position),
+    lastPosition: r.last_position === null ? null : Number(r.last_position),
+    lineCount: r.line_count,
+    totals: r.totals as ClosureTotals,
+    totalsSha256: r.totals_sha256,
+    openingFloatCents: Number(r.opening_float_cents),
+    expectedCashCents: Number(r.expected_cash_cents),
+    countedCashCents: Number(r.counted_cash_cents),
+    differenceCents: Number(r.difference_cents),
+    note: r.note,
+    closedBy: r.closed_by,
+    closedByName: r.closed_by_name ?? null,
+    closedByApiKey: r.closed_by_api_key,
+    closedAt: r.closed_at,
+    signature: r.signature,
+    messageVersion: r.message_version,
   };
 }
 
@@ -90,10 +131,19 @@ export async function findClosure(db: Db, placeId: string, id: string): Promise<
 }
 
 /** A venue's closures, newest business day first, optionally of one day and/or one point. */
-export async function listClosures(db: Db, placeId: string, filter: { businessDay?: string; pointId?: string; limit?: number } = {}): Promise<Closure[]> {
+export async function listClosures(
+  db: Db,
+  placeId: string,
+  filter: { businessDay?: string; pointId?: string; limit?: number } = {},
+): Promise<Closure[]> {
   let q = closureQuery(db).where('c.place_id', '=', placeId);
   if (filter.businessDay) q = q.where('c.business_day', '=', filter.businessDay);
   if (filter.pointId) q = q.where('c.point_id', '=', filter.pointId);
-  const rows = await q.orderBy('c.business_day', 'desc').orderBy('p.position').orderBy('p.name').limit(filter.limit ?? 200).execute();
+  const rows = await q
+    .orderBy('c.business_day', 'desc')
+    .orderBy('p.position')
+    .orderBy('p.name')
+    .limit(filter.limit ?? 200)
+    .execute();
   return rows.map(toClosure);
 }

@@ -4,7 +4,15 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { FieldErrors } from '../shared/errors.ts';
-import { DEVICE_KINDS, PAIRING_TTL_MS, newPairingCode, normalizePairingCode, pairingCodeHash, readDeviceName, type DeviceKind } from './devices.ts';
+import {
+  DEVICE_KINDS,
+  PAIRING_TTL_MS,
+  newPairingCode,
+  normalizePairingCode,
+  pairingCodeHash,
+  readDeviceName,
+  type DeviceKind,
+} from './devices.ts';
 
 export interface PairingCode {
   /** Shown once, to be typed on the device or read from the QR code: "ABCD-EFGH". Never stored. */
@@ -18,7 +26,11 @@ export interface PairingCode {
  * A venue admin starts pairing a till or a scanner: a one-time code valid 10 minutes. Only its
  * SHA-256 is stored; the device sends it with its public key to POST /api/v1/devices/pair.
  */
-export async function createPairingCode(db: Db, actor: Actor, input: { placeId: string; kind: unknown; name: unknown }): Promise<PairingCode> {
+export async function createPairingCode(
+  db: Db,
+  actor: Actor,
+  input: { placeId: string; kind: unknown; name: unknown },
+): Promise<PairingCode> {
   const errors = new FieldErrors();
   const kind = input.kind as DeviceKind;
   if (!DEVICE_KINDS.includes(kind)) errors.add('kind', 'choice');

@@ -31,12 +31,22 @@ const FOOD: ArticleInput[] = [
  */
 export async function loadDemoTill(trx: Trx): Promise<{ points: number; articles: number }> {
   const places = await trx.selectFrom('places').select(['id', 'slug']).orderBy('slug').execute();
-  const rezo = await trx.selectFrom('ledger_currencies').select('id').where('code', '=', 'REZO').where('kind', '=', 'federated_euro').executeTakeFirst();
+  const rezo = await trx
+    .selectFrom('ledger_currencies')
+    .select('id')
+    .where('code', '=', 'REZO')
+    .where('kind', '=', 'federated_euro')
+    .executeTakeFirst();
   let points = 0;
   let articles = 0;
   for (const place of places) {
     const placeId = place.id;
-    const already = await trx.selectFrom('pos_points').select('id').where('place_id', '=', placeId).limit(1).executeTakeFirst();
+    const already = await trx
+      .selectFrom('pos_points')
+      .select('id')
+      .where('place_id', '=', placeId)
+      .limit(1)
+      .executeTakeFirst();
     if (already) continue;
     const article = async (input: ArticleInput) => {
       articles++;
@@ -49,30 +59,105 @@ export async function loadDemoTill(trx: Trx): Promise<{ points: number; articles
     const barArticles: string[] = [];
     for (const d of DRINKS) barArticles.push(await article({ ...d, categoryId: drinks.id }));
     for (const f of FOOD) barArticles.push(await article({ ...f, categoryId: food.id }));
-    const cup = await article({ name: 'Gobelet consigné', kind: 'deposit', priceCents: 100, vatRate: 0, colour: '#00897b', categoryId: desk.id });
-    const cupBack = await article({ name: 'Retour gobelet', kind: 'deposit_return', priceCents: 100, vatRate: 0, colour: '#4db6ac', categoryId: desk.id });
+    const cup = await article({
+      name: 'Gobelet consigné',
+      kind: 'deposit',
+      priceCents: 100,
+      vatRate: 0,
+      colour: '#00897b',
+      categoryId: desk.id,
+    });
+    const cupBack = await article({
+      name: 'Retour gobelet',
+      kind: 'deposit_return',
+      priceCents: 100,
+      vatRate: 0,
+      colour: '#4db6ac',
+      categoryId: desk.id,
+    });
     barArticles.push(cup, cupBack);
 
     const deskArticles: string[] = [];
     if (rezo) {
-      deskArticles.push(await article({ name: 'Recharge REZO', kind: 'top_up', priceCents: null, currencyId: rezo.id, colour: '#2e7d32', categoryId: desk.id }));
-      deskArticles.push(await article({ name: 'Recharge 10 € REZO', kind: 'top_up', priceCents: 1000, currencyId: rezo.id, colour: '#43a047', categoryId: desk.id }));
+      deskArticles.push(
+        await article({
+          name: 'Recharge REZO',
+          kind: 'top_up',
+          priceCents: null,
+          currencyId: rezo.id,
+          colour: '#2e7d32',
+          categoryId: desk.id,
+        }),
+      );
+      deskArticles.push(
+        await article({
+          name: 'Recharge 10 € REZO',
+          kind: 'top_up',
+          priceCents: 1000,
+          currencyId: rezo.id,
+          colour: '#43a047',
+          categoryId: desk.id,
+        }),
+      );
     }
-    deskArticles.push(await article({ name: 'Retrait (remboursement)', kind: 'cash_out', priceCents: null, colour: '#c62828', categoryId: desk.id }));
+    deskArticles.push(
+      await article({
+        name: 'Retrait (remboursement)',
+        kind: 'cash_out',
+        priceCents: null,
+        colour: '#c62828',
+        categoryId: desk.id,
+      }),
+    );
     deskArticles.push(cup, cupBack);
-    const gift = await trx.selectFrom('ledger_currencies').select(['id', 'name']).where('issuer_place_id', '=', placeId).where('kind', '=', 'gift').where('status', '=', 'active').orderBy('code').executeTakeFirst();
-    if (gift) deskArticles.push(await article({ name: gift.name, kind: 'gift_top_up', priceCents: null, currencyId: gift.id, colour: '#ad1457', categoryId: desk.id }));
-    const product = await trx.selectFrom('membership_products').select(['id', 'name', 'price_kind', 'price_cents']).where('place_id', '=', placeId).where('active', '=', true).orderBy('name').executeTakeFirst();
+    const gift = await trx
+      .selectFrom('ledger_currencies')
+      .select(['id', 'name'])
+      .where('issuer_place_id', '=', placeId)
+      .where('kind', '=', 'gift')
+      .where('status', '=', 'active')
+      .orderBy('code')
+      .executeTakeFirst();
+    if (gift)
+      deskArticles.push(
+        await article({
+          name: gift.name,
+          kind: 'gift_top_up',
+          priceCents: null,
+          currencyId: gift.id,
+          colour: '#ad1457',
+          categoryId: desk.id,
+        }),
+      );
+    const product = await trx
+      .selectFrom('membership_products')
+      .select(['id', 'name', 'price_kind', 'price_cents'])
+      .where('place_id', '=', placeId)
+      .where('active', '=', true)
+      .orderBy('name')
+      .executeTakeFirst();
     if (product) {
-      deskArticles.push(await article({
-        name: `Adhésion ${product.name}`, kind: 'membership', membershipProductId: product.id, vatRate: 0, colour: '#6a1b9a', categoryId: desk.id,
-        priceCents: product.price_kind === 'fixed' ? Number(product.price_cents) : product.price_kind === 'free' ? 0 : null,
-      }));
+      deskArticles.push(
+        await article({
+          name: `Adhésion ${product.name}`,
+          kind: 'membership',
+          membershipProductId: product.id,
+          vatRate: 0,
+          colour: '#6a1b9a',
+          categoryId: desk.id,
+          priceCents:
+            product.price_kind === 'fixed' ? Number(product.price_cents) : product.price_kind === 'free' ? 0 : null,
+        }),
+      );
     }
 
     const bar = await savePoint(trx, SYSTEM, { placeId, name: 'Bar', paymentMethods: ['card', 'cash', 'bank_card'] });
     await setPointArticles(trx, SYSTEM, { placeId, pointId: bar.id, articleIds: barArticles });
-    const accueil = await savePoint(trx, SYSTEM, { placeId, name: 'Accueil', paymentMethods: ['card', 'cash', 'bank_card'] });
+    const accueil = await savePoint(trx, SYSTEM, {
+      placeId,
+      name: 'Accueil',
+      paymentMethods: ['card', 'cash', 'bank_card'],
+    });
     await setPointArticles(trx, SYSTEM, { placeId, pointId: accueil.id, articleIds: deskArticles });
     points += 2;
   }

@@ -66,7 +66,9 @@ export async function devicesOf(db: Db, placeId: string): Promise<Device[]> {
     .selectFrom('ledger_devices as d')
     .select(['d.id', 'd.name', 'd.kind', 'd.created_at', 'd.revoked_at'])
     .select(
-      sql<Date | null>`(select max(n.seen_at) from ledger_device_nonces n where n.place_id = d.place_id and n.device_id = d.id)`.as('last_seen_at'),
+      sql<Date | null>`(select max(n.seen_at) from ledger_device_nonces n where n.place_id = d.place_id and n.device_id = d.id)`.as(
+        'last_seen_at',
+      ),
     )
     .where('d.place_id', '=', placeId)
     .orderBy('d.created_at', 'desc')

@@ -57,7 +57,10 @@ export interface JournalHead {
  */
 export async function lockJournalHead(trx: Trx, placeId: string): Promise<JournalHead> {
   // One round trip: an upsert locks the row it touches.
-  const { rows } = await sql<{ position: number; hash: string }>`insert into till_journal_heads as h (place_id) values (${placeId})
+  const { rows } = await sql<{
+    position: number;
+    hash: string;
+  }>`insert into till_journal_heads as h (place_id) values (${placeId})
     on conflict (place_id) do update set position = h.position returning h.position, h.hash`.execute(trx);
   return { position: Number(rows[0]!.position), hash: rows[0]!.hash };
 }
@@ -69,7 +72,10 @@ export async function lockJournalHead(trx: Trx, placeId: string): Promise<Journa
  * again. `sale`: the sale's row, written in the same statement as its lines (one round trip).
  */
 export async function appendJournal(
-  trx: Trx, placeId: string, lines: JournalLineInput[], at = new Date(),
+  trx: Trx,
+  placeId: string,
+  lines: JournalLineInput[],
+  at = new Date(),
   options: { head?: JournalHead; sale?: Insertable<TillSalesTable> } = {},
 ): Promise<JournalLine[]> {
   if (lines.length === 0) {
@@ -83,30 +89,67 @@ export async function appendJournal(
   for (const input of lines) {
     position += 1;
     const line: Omit<JournalLine, 'hash'> = {
-      placeId, position, createdAt: at, prevHash,
-      saleId: input.saleId, kind: input.kind, pointId: input.pointId, deviceId: input.deviceId, cashierPersonId: input.cashierPersonId,
-      articleId: input.articleId ?? null, articleName: input.articleName ?? null, articleKind: input.articleKind ?? null,
-      categoryName: input.categoryName ?? null, quantity: input.quantity ?? null, unitPriceCents: input.unitPriceCents ?? null,
-      vatRate: input.vatRate ?? null, amountCents: input.amountCents, paymentMethod: input.paymentMethod ?? null,
-      currencyCode: input.currencyCode ?? null, transferId: input.transferId ?? null, businessDay: input.businessDay,
+      placeId,
+      position,
+      createdAt: at,
+      prevHash,
+      saleId: input.saleId,
+      kind: input.kind,
+      pointId: input.pointId,
+      deviceId: input.deviceId,
+      cashierPersonId: input.cashierPersonId,
+      articleId: input.articleId ?? null,
+      articleName: input.articleName ?? null,
+      articleKind: input.articleKind ?? null,
+      categoryName: input.categoryName ?? null,
+      quantity: input.quantity ?? null,
+      unitPriceCents: input.unitPriceCents ?? null,
+      vatRate: input.vatRate ?? null,
+      amountCents: input.amountCents,
+      paymentMethod: input.paymentMethod ?? null,
+      currencyCode: input.currencyCode ?? null,
+      transferId: input.transferId ?? null,
+      businessDay: input.businessDay,
     };
     const hash = journalHash(line);
     out.push({ ...line, hash } as JournalLine);
     prevHash = hash;
   }
   const values = out.map((l) => ({
-    place_id: l.placeId, position: l.position, sale_id: l.saleId, kind: l.kind, point_id: l.pointId, device_id: l.deviceId,
-    cashier_person_id: l.cashierPersonId, article_id: l.articleId, article_name: l.articleName, article_kind: l.articleKind,
-    category_name: l.categoryName, quantity: l.quantity, unit_price_cents: l.unitPriceCents, vat_rate: l.vatRate, amount_cents: l.amountCents,
-    payment_method: l.paymentMethod, currency_code: l.currencyCode, transfer_id: l.transferId, business_day: l.businessDay,
-    created_at: l.createdAt, prev_hash: l.prevHash, hash: l.hash,
+    place_id: l.placeId,
+    position: l.position,
+    sale_id: l.saleId,
+    kind: l.kind,
+    point_id: l.pointId,
+    device_id: l.deviceId,
+    cashier_person_id: l.cashierPersonId,
+    article_id: l.articleId,
+    article_name: l.articleName,
+    article_kind: l.articleKind,
+    category_name: l.categoryName,
+    quantity: l.quantity,
+    unit_price_cents: l.unitPriceCents,
+    vat_rate: l.vatRate,
+    amount_cents: l.amountCents,
+    payment_method: l.paymentMethod,
+    currency_code: l.currencyCode,
+    transfer_id: l.transferId,
+    business_day: l.businessDay,
+    created_at: l.createdAt,
+    prev_hash: l.prevHash,
+    hash: l.hash,
   }));
   // The sale, its lines and the head's move in one statement: fewer round trips while the venue's
   // head is locked (the lines' foreign key to the sale is checked at the end of the statement).
   const { sale } = options;
   await trx
-    .with('sale', (db) => (sale ? db.insertInto('till_sales').values(sale).returning('id') : db.selectNoFrom(sql<null>`null`.as('id'))))
+    .with('sale', (db) =>
+      sale ? db.insertInto('till_sales').values(sale).returning('id') : db.selectNoFrom(sql<null>`null`.as('id')),
+    )
     .with('lines', (db) => db.insertInto('till_journal').values(values).returning('position'))
-    .updateTable('till_journal_heads').set({ position, hash: prevHash }).where('place_id', '=', placeId).execute();
+    .updateTable('till_journal_heads')
+    .set({ position, hash: prevHash })
+    .where('place_id', '=', placeId)
+    .execute();
   return out;
 }

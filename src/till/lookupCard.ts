@@ -23,7 +23,12 @@ export interface CardLookup {
  * holder's memberships valid at this venue today, and whether it is blocked (a blocked card is shown
  * as such, with no balance to spend). Unknown card → 404 `till-card-unknown`. Device-signed, with a session.
  */
-export async function lookupCard(db: Db, device: DeviceSignature, input: { session: unknown; cardUid: unknown }, now = new Date()): Promise<CardLookup> {
+export async function lookupCard(
+  db: Db,
+  device: DeviceSignature,
+  input: { session: unknown; cardUid: unknown },
+  now = new Date(),
+): Promise<CardLookup> {
   const uid = readCardUid(input.cardUid);
   const key = await tillSessionKey(db);
   return inTransaction(db, async (trx) => {
@@ -38,7 +43,10 @@ export async function lookupCard(db: Db, device: DeviceSignature, input: { sessi
     if (card.personId) {
       const clock = await venueClock(trx, placeId);
       const day = businessDayOf(now, clock.timezone, clock.dayStartsAt);
-      memberships = (await validMembershipsOf(trx, card.personId, day, [placeId])).map((m) => ({ product: m.productName, endsOn: m.endsOn }));
+      memberships = (await validMembershipsOf(trx, card.personId, day, [placeId])).map((m) => ({
+        product: m.productName,
+        endsOn: m.endsOn,
+      }));
     }
     return { card: info, balances, memberships };
   });

@@ -22,8 +22,12 @@ export async function openTill(db: Db, device: DeviceSignature, input: { cardUid
   const key = await tillSessionKey(db);
   return inTransaction(db, async (trx) => {
     const { placeId, deviceId } = await verifyDeviceRequest(trx, device);
-    const card = await trx.selectFrom('cards as c').leftJoin('people as p', 'p.id', 'c.person_id')
-      .select(['c.status', 'c.person_id', 'p.name']).where('c.uid', '=', uid).executeTakeFirst();
+    const card = await trx
+      .selectFrom('cards as c')
+      .leftJoin('people as p', 'p.id', 'c.person_id')
+      .select(['c.status', 'c.person_id', 'p.name'])
+      .where('c.uid', '=', uid)
+      .executeTakeFirst();
     if (!card || !card.person_id) throw new DomainError('till-not-staff', 403);
     if (card.status === 'blocked') throw cardBlocked();
     if (!(await isStaff(trx, card.person_id, placeId))) throw new DomainError('till-not-staff', 403);

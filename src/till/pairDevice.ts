@@ -23,7 +23,12 @@ function readPublicKey(errors: FieldErrors, raw: unknown): string {
     return '';
   }
   try {
-    if (value.length > 200 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value) || publicKeyFromBase64(value).asymmetricKeyType !== 'ed25519') errors.add('publicKey', 'ledger.public-key');
+    if (
+      value.length > 200 ||
+      !/^[A-Za-z0-9+/]+={0,2}$/.test(value) ||
+      publicKeyFromBase64(value).asymmetricKeyType !== 'ed25519'
+    )
+      errors.add('publicKey', 'ledger.public-key');
   } catch {
     errors.add('publicKey', 'ledger.public-key');
   }
@@ -56,11 +61,29 @@ export async function pairDevice(db: Db, input: { code: unknown; publicKey: unkn
       .returning(['place_id', 'kind', 'name', 'created_by'])
       .executeTakeFirst();
     if (!pairing) throw pairingCodeRefused();
-    await trx.insertInto('ledger_devices').values({ place_id: pairing.place_id, id: deviceId, name: pairing.name, kind: pairing.kind, public_key: publicKey }).execute();
-    const place = await trx.selectFrom('places').select(['name', 'slug']).where('id', '=', pairing.place_id).executeTakeFirstOrThrow();
+    await trx
+      .insertInto('ledger_devices')
+      .values({
+        place_id: pairing.place_id,
+        id: deviceId,
+        name: pairing.name,
+        kind: pairing.kind,
+        public_key: publicKey,
+      })
+      .execute();
+    const place = await trx
+      .selectFrom('places')
+      .select(['name', 'slug'])
+      .where('id', '=', pairing.place_id)
+      .executeTakeFirstOrThrow();
     // The admin who showed the code authorised the pairing.
     const actor = pairing.created_by ? personActor(pairing.created_by) : SYSTEM;
-    await audit(trx, actor, { placeId: pairing.place_id, action: 'till.device.paired', subjectId: deviceId, data: { kind: pairing.kind, name: pairing.name } });
+    await audit(trx, actor, {
+      placeId: pairing.place_id,
+      action: 'till.device.paired',
+      subjectId: deviceId,
+      data: { kind: pairing.kind, name: pairing.name },
+    });
     return { placeId: pairing.place_id, deviceId, kind: pairing.kind, name: pairing.name, place };
   });
 }

@@ -52,7 +52,14 @@ export interface TillConfig {
 }
 
 /** Payment order of currency kinds: what a card spends first. */
-export const CURRENCY_PAYMENT_ORDER: readonly CurrencyKind[] = ['gift', 'local_euro', 'federated_euro', 'loyalty', 'time', 'membership'];
+export const CURRENCY_PAYMENT_ORDER: readonly CurrencyKind[] = [
+  'gift',
+  'local_euro',
+  'federated_euro',
+  'loyalty',
+  'time',
+  'membership',
+];
 
 export const DEFAULT_DAY_STARTS_AT = '04:00';
 
@@ -68,7 +75,13 @@ export async function acceptedCurrencies(db: Db, placeId: string): Promise<TillC
     .where((eb) =>
       eb.or([
         eb('c.issuer_place_id', '=', placeId),
-        eb.exists(eb.selectFrom('ledger_currency_places as cp').select('cp.place_id').whereRef('cp.currency_id', '=', 'c.id').where('cp.place_id', '=', placeId)),
+        eb.exists(
+          eb
+            .selectFrom('ledger_currency_places as cp')
+            .select('cp.place_id')
+            .whereRef('cp.currency_id', '=', 'c.id')
+            .where('cp.place_id', '=', placeId),
+        ),
       ]),
     )
     .execute();
@@ -80,7 +93,11 @@ export async function acceptedCurrencies(db: Db, placeId: string): Promise<TillC
 
 /** The business day boundary of a venue ('HH:MM'). */
 export async function dayStartsAtOf(db: Db, placeId: string): Promise<string> {
-  const row = await db.selectFrom('till_settings').select('day_starts_at').where('place_id', '=', placeId).executeTakeFirst();
+  const row = await db
+    .selectFrom('till_settings')
+    .select('day_starts_at')
+    .where('place_id', '=', placeId)
+    .executeTakeFirst();
   return row ? toHourMinute(String(row.day_starts_at)) : DEFAULT_DAY_STARTS_AT;
 }
 
@@ -90,37 +107,56 @@ export async function dayStartsAtOf(db: Db, placeId: string): Promise<string> {
  * whose signature was verified for this venue, or an admin page) has already been authorised.
  */
 export async function tillConfig(db: Db, placeId: string): Promise<TillConfig> {
-  const place = await db.selectFrom('places').select(['id', 'name', 'slug', 'timezone']).where('id', '=', placeId).executeTakeFirst();
+  const place = await db
+    .selectFrom('places')
+    .select(['id', 'name', 'slug', 'timezone'])
+    .where('id', '=', placeId)
+    .executeTakeFirst();
   if (!place) throw notFound('place');
   // One query after the other: the caller may pass a transaction (one connection).
   const dayStartsAt = await dayStartsAtOf(db, placeId);
   const points = await db
-      .selectFrom('pos_points')
-      .select(['id', 'name', 'payment_methods'])
-      .where('place_id', '=', placeId)
-      .where('archived', '=', false)
-      .orderBy('position')
-      .orderBy('name')
-      .orderBy('id')
-      .execute();
+    .selectFrom('pos_points')
+    .select(['id', 'name', 'payment_methods'])
+    .where('place_id', '=', placeId)
+    .where('archived', '=', false)
+    .orderBy('position')
+    .orderBy('name')
+    .orderBy('id')
+    .execute();
   const rows = await db
-      .selectFrom('pos_point_articles as pa')
-      .innerJoin('pos_articles as a', (j) => j.onRef('a.place_id', '=', 'pa.place_id').onRef('a.id', '=', 'pa.article_id'))
-      .leftJoin('pos_categories as cat', (j) => j.onRef('cat.place_id', '=', 'a.place_id').onRef('cat.id', '=', 'a.category_id'))
-      .leftJoin('ledger_currencies as cur', 'cur.id', 'a.currency_id')
-      .select([
-        'pa.point_id', 'a.id', 'a.name', 'a.kind', 'a.price_cents', 'a.vat_rate', 'a.colour', 'a.membership_product_id',
-        'cat.id as category_id', 'cat.name as category_name', 'cat.colour as category_colour',
-        'cur.id as currency_id', 'cur.code as currency_code', 'cur.decimals as currency_decimals',
-      ])
-      .where('pa.place_id', '=', placeId)
-      .where('a.archived', '=', false)
-      .orderBy('pa.point_id')
-      .orderBy('pa.position')
-      .orderBy('a.position')
-      .orderBy('a.name')
-      .orderBy('a.id')
-      .execute();
+    .selectFrom('pos_point_articles as pa')
+    .innerJoin('pos_articles as a', (j) =>
+      j.onRef('a.place_id', '=', 'pa.place_id').onRef('a.id', '=', 'pa.article_id'),
+    )
+    .leftJoin('pos_categories as cat', (j) =>
+      j.onRef('cat.place_id', '=', 'a.place_id').onRef('cat.id', '=', 'a.category_id'),
+    )
+    .leftJoin('ledger_currencies as cur', 'cur.id', 'a.currency_id')
+    .select([
+      'pa.point_id',
+      'a.id',
+      'a.name',
+      'a.kind',
+      'a.price_cents',
+      'a.vat_rate',
+      'a.colour',
+      'a.membership_product_id',
+      'cat.id as category_id',
+      'cat.name as category_name',
+      'cat.colour as category_colour',
+      'cur.id as currency_id',
+      'cur.code as currency_code',
+      'cur.decimals as currency_decimals',
+    ])
+    .where('pa.place_id', '=', placeId)
+    .where('a.archived', '=', false)
+    .orderBy('pa.point_id')
+    .orderBy('pa.position')
+    .orderBy('a.position')
+    .orderBy('a.name')
+    .orderBy('a.id')
+    .execute();
   const currencies = await acceptedCurrencies(db, placeId);
   const byPoint = new Map<string, TillConfigArticle[]>();
   for (const r of rows) {
@@ -133,7 +169,9 @@ export async function tillConfig(db: Db, placeId: string): Promise<TillConfig> {
       vatRate: r.vat_rate,
       colour: r.colour,
       category: r.category_id ? { id: r.category_id, name: r.category_name!, colour: r.category_colour! } : null,
-      currency: r.currency_id ? { id: r.currency_id, code: r.currency_code!, decimals: Number(r.currency_decimals) } : null,
+      currency: r.currency_id
+        ? { id: r.currency_id, code: r.currency_code!, decimals: Number(r.currency_decimals) }
+        : null,
       membershipProductId: r.membership_product_id,
     });
     byPoint.set(r.point_id, list);
@@ -141,7 +179,12 @@ export async function tillConfig(db: Db, placeId: string): Promise<TillConfig> {
   return {
     place: { id: place.id, name: place.name, slug: place.slug, timezone: place.timezone },
     dayStartsAt,
-    points: points.map((p) => ({ id: p.id, name: p.name, paymentMethods: p.payment_methods, articles: byPoint.get(p.id) ?? [] })),
+    points: points.map((p) => ({
+      id: p.id,
+      name: p.name,
+      paymentMethods: p.payment_methods,
+      articles: byPoint.get(p.id) ?? [],
+    })),
     currencies,
   };
 }

@@ -152,7 +152,11 @@ export async function topUpCurrenciesOf(db: Db, placeId: string): Promise<Credit
         eb.and([eb('c.kind', '=', 'local_euro'), eb('c.issuer_place_id', '=', placeId)]),
         eb.and([
           eb('c.kind', '=', 'federated_euro'),
-          eb('c.issuer_federation_id', 'in', eb.selectFrom('ledger_federation_places').select('federation_id').where('place_id', '=', placeId)),
+          eb(
+            'c.issuer_federation_id',
+            'in',
+            eb.selectFrom('ledger_federation_places').select('federation_id').where('place_id', '=', placeId),
+          ),
         ]),
       ]),
     )
@@ -187,26 +191,79 @@ export async function pointArticleIds(db: Db, placeId: string): Promise<Map<stri
 }
 
 export const toArticle = (r: {
-  id: string; name: string; kind: ArticleKind; category_id: string | null; price_cents: number | null; vat_rate: number; colour: string;
-  currency_id: string | null; membership_product_id: string | null; position: number; archived: boolean;
+  id: string;
+  name: string;
+  kind: ArticleKind;
+  category_id: string | null;
+  price_cents: number | null;
+  vat_rate: number;
+  colour: string;
+  currency_id: string | null;
+  membership_product_id: string | null;
+  position: number;
+  archived: boolean;
 }): PosArticle => ({
-  id: r.id, name: r.name, kind: r.kind, categoryId: r.category_id, priceCents: r.price_cents === null ? null : Number(r.price_cents),
-  vatRate: r.vat_rate, colour: r.colour, currencyId: r.currency_id, membershipProductId: r.membership_product_id, position: r.position, archived: r.archived,
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  categoryId: r.category_id,
+  priceCents: r.price_cents === null ? null : Number(r.price_cents),
+  vatRate: r.vat_rate,
+  colour: r.colour,
+  currencyId: r.currency_id,
+  membershipProductId: r.membership_product_id,
+  position: r.position,
+  archived: r.archived,
 });
 
 /** Everything the setup page and GET /api/v1/places/{placeId}/pos show. The caller has checked place.settings. */
 export async function posSetupOf(db: Db, placeId: string): Promise<PosSetup> {
   const dayStartsAt = await dayStartsAtOf(db, placeId);
   const links = await pointArticleIds(db, placeId);
-  const points = await db.selectFrom('pos_points').selectAll().where('place_id', '=', placeId).orderBy('archived').orderBy('position').orderBy('name').orderBy('id').execute();
-  const categories = await db.selectFrom('pos_categories').selectAll().where('place_id', '=', placeId).orderBy('position').orderBy('name').orderBy('id').execute();
-  const articles = await db.selectFrom('pos_articles').selectAll().where('place_id', '=', placeId).orderBy('archived').orderBy('position').orderBy('name').orderBy('id').execute();
+  const points = await db
+    .selectFrom('pos_points')
+    .selectAll()
+    .where('place_id', '=', placeId)
+    .orderBy('archived')
+    .orderBy('position')
+    .orderBy('name')
+    .orderBy('id')
+    .execute();
+  const categories = await db
+    .selectFrom('pos_categories')
+    .selectAll()
+    .where('place_id', '=', placeId)
+    .orderBy('position')
+    .orderBy('name')
+    .orderBy('id')
+    .execute();
+  const articles = await db
+    .selectFrom('pos_articles')
+    .selectAll()
+    .where('place_id', '=', placeId)
+    .orderBy('archived')
+    .orderBy('position')
+    .orderBy('name')
+    .orderBy('id')
+    .execute();
   const topUpCurrencies = await topUpCurrenciesOf(db, placeId);
   const giftCurrencies = await giftCurrenciesOf(db, placeId);
-  const products = await db.selectFrom('membership_products').select(['id', 'name', 'active']).where('place_id', '=', placeId).orderBy('name').execute();
+  const products = await db
+    .selectFrom('membership_products')
+    .select(['id', 'name', 'active'])
+    .where('place_id', '=', placeId)
+    .orderBy('name')
+    .execute();
   return {
     dayStartsAt,
-    points: points.map((p) => ({ id: p.id, name: p.name, paymentMethods: p.payment_methods, position: p.position, archived: p.archived, articleIds: links.get(p.id) ?? [] })),
+    points: points.map((p) => ({
+      id: p.id,
+      name: p.name,
+      paymentMethods: p.payment_methods,
+      position: p.position,
+      archived: p.archived,
+      articleIds: links.get(p.id) ?? [],
+    })),
     categories: categories.map((c) => ({ id: c.id, name: c.name, colour: c.colour, position: c.position })),
     articles: articles.map(toArticle),
     topUpCurrencies,

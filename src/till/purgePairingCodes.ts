@@ -7,6 +7,10 @@ import type { Db } from '../db/database.ts';
  * Returns how many rows went.
  */
 export async function purgePairingCodes(db: Db): Promise<number> {
-  const result = await db.deleteFrom('device_pairings').where('used_at', 'is', null).where('expires_at', '<', sql<Date>`now() - interval '1 day'`).executeTakeFirst();
+  const result = await db
+    .deleteFrom('device_pairings')
+    .where('used_at', 'is', null)
+    .where('expires_at', '<', sql<Date>`now() - interval '1 day'`)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -41,7 +41,11 @@ export interface RecordSaleInput {
   payments: unknown;
 }
 
-interface ItemIn { articleId: string; quantity: number; amountCents: number | null }
+interface ItemIn {
+  articleId: string;
+  quantity: number;
+  amountCents: number | null;
+}
 interface PaymentIn {
   method: PaymentMethod;
   amountCents: number;
@@ -57,46 +61,80 @@ const ONE_PER_LINE: readonly ArticleKind[] = ['top_up', 'gift_top_up', 'cash_out
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
 /** Validates the body of a sale (422 `validation` listing every field at fault). */
-export function readSaleInput(input: RecordSaleInput): { id: string; pointId: string; cardUid: string | null; items: ItemIn[]; payments: PaymentIn[] } {
+export function readSaleInput(input: RecordSaleInput): {
+  id: string;
+  pointId: string;
+  cardUid: string | null;
+  items: ItemIn[];
+  payments: PaymentIn[];
+} {
   const errors = new FieldErrors();
-  const id = typeof input.id === 'string' && isUuid(input.id) ? input.id.toLowerCase() : (errors.add('id', 'format'), '');
-  const pointId = typeof input.pointId === 'string' && isUuid(input.pointId) ? input.pointId.toLowerCase() : (errors.add('pointId', 'format'), '');
+  const id =
+    typeof input.id === 'string' && isUuid(input.id) ? input.id.toLowerCase() : (errors.add('id', 'format'), '');
+  const pointId =
+    typeof input.pointId === 'string' && isUuid(input.pointId)
+      ? input.pointId.toLowerCase()
+      : (errors.add('pointId', 'format'), '');
   let cardUid: string | null = null;
   if (input.cardUid !== undefined && input.cardUid !== null) {
     cardUid = normaliseUid(input.cardUid);
     if (!cardUid) errors.add('cardUid', 'format');
   }
   const items: ItemIn[] = [];
-  if (!Array.isArray(input.items) || input.items.length === 0 || input.items.length > MAX_ITEMS) errors.add('items', 'range', { min: 1, max: MAX_ITEMS });
-  else input.items.forEach((raw: Record<string, unknown>, i) => {
-    const f = `items.${i}`;
-    if (typeof raw?.articleId !== 'string' || !isUuid(raw.articleId)) errors.add(`${f}.articleId`, 'format');
-    if (!isInt(raw?.quantity) || raw.quantity < 1 || raw.quantity > MAX_QUANTITY) errors.add(`${f}.quantity`, 'range', { min: 1, max: MAX_QUANTITY });
-    const amount = raw?.amountCents;
-    if (amount !== undefined && amount !== null && (!isInt(amount) || amount < 0 || amount > MAX_AMOUNT)) errors.add(`${f}.amountCents`, 'range', { min: 0, max: MAX_AMOUNT });
-    items.push({ articleId: String(raw?.articleId ?? '').toLowerCase(), quantity: Number(raw?.quantity), amountCents: isInt(amount) ? amount : null });
-  });
+  if (!Array.isArray(input.items) || input.items.length === 0 || input.items.length > MAX_ITEMS)
+    errors.add('items', 'range', { min: 1, max: MAX_ITEMS });
+  else
+    input.items.forEach((raw: Record<string, unknown>, i) => {
+      const f = `items.${i}`;
+      if (typeof raw?.articleId !== 'string' || !isUuid(raw.articleId)) errors.add(`${f}.articleId`, 'format');
+      if (!isInt(raw?.quantity) || raw.quantity < 1 || raw.quantity > MAX_QUANTITY)
+        errors.add(`${f}.quantity`, 'range', { min: 1, max: MAX_QUANTITY });
+      const amount = raw?.amountCents;
+      if (amount !== undefined && amount !== null && (!isInt(amount) || amount < 0 || amount > MAX_AMOUNT))
+        errors.add(`${f}.amountCents`, 'range', { min: 0, max: MAX_AMOUNT });
+      items.push({
+        articleId: String(raw?.articleId ?? '').toLowerCase(),
+        quantity: Number(raw?.quantity),
+        amountCents: isInt(amount) ? amount : null,
+      });
+    });
   const payments: PaymentIn[] = [];
-  if (!Array.isArray(input.payments) || input.payments.length > MAX_PAYMENTS) errors.add('payments', 'range', { min: 0, max: MAX_PAYMENTS });
-  else input.payments.forEach((raw: Record<string, unknown>, i) => {
-    const f = `payments.${i}`;
-    const method = raw?.method as PaymentMethod;
-    if (!PAYMENT_METHODS.includes(method)) errors.add(`${f}.method`, 'choice');
-    const amount = raw?.amountCents;
-    if (!isInt(amount) || Math.abs(amount) > MAX_AMOUNT || amount === 0) errors.add(`${f}.amountCents`, 'range', { min: 1, max: MAX_AMOUNT });
-    else if (amount < 0 && method !== 'cash') errors.add(`${f}.amountCents`, 'till.negative-payment');
-    const tendered = raw?.tenderedCents;
-    if (tendered !== undefined && tendered !== null) {
-      if (method !== 'cash' || !isInt(tendered) || !isInt(amount) || amount < 0 || tendered < amount || tendered > MAX_AMOUNT) errors.add(`${f}.tenderedCents`, 'till.tendered');
-    }
-    let payer: string | null = method === 'card' ? cardUid : null;
-    if (raw?.cardUid !== undefined && raw?.cardUid !== null) {
-      payer = normaliseUid(raw.cardUid);
-      if (method !== 'card') errors.add(`${f}.cardUid`, 'till.card-payment-only');
-      else if (!payer) errors.add(`${f}.cardUid`, 'format');
-    }
-    payments.push({ method, amountCents: Number(amount), tenderedCents: isInt(tendered) ? tendered : null, cardUid: payer });
-  });
+  if (!Array.isArray(input.payments) || input.payments.length > MAX_PAYMENTS)
+    errors.add('payments', 'range', { min: 0, max: MAX_PAYMENTS });
+  else
+    input.payments.forEach((raw: Record<string, unknown>, i) => {
+      const f = `payments.${i}`;
+      const method = raw?.method as PaymentMethod;
+      if (!PAYMENT_METHODS.includes(method)) errors.add(`${f}.method`, 'choice');
+      const amount = raw?.amountCents;
+      if (!isInt(amount) || Math.abs(amount) > MAX_AMOUNT || amount === 0)
+        errors.add(`${f}.amountCents`, 'range', { min: 1, max: MAX_AMOUNT });
+      else if (amount < 0 && method !== 'cash') errors.add(`${f}.amountCents`, 'till.negative-payment');
+      const tendered = raw?.tenderedCents;
+      if (tendered !== undefined && tendered !== null) {
+        if (
+          method !== 'cash' ||
+          !isInt(tendered) ||
+          !isInt(amount) ||
+          amount < 0 ||
+          tendered < amount ||
+          tendered > MAX_AMOUNT
+        )
+          errors.add(`${f}.tenderedCents`, 'till.tendered');
+      }
+      let payer: string | null = method === 'card' ? cardUid : null;
+      if (raw?.cardUid !== undefined && raw?.cardUid !== null) {
+        payer = normaliseUid(raw.cardUid);
+        if (method !== 'card') errors.add(`${f}.cardUid`, 'till.card-payment-only');
+        else if (!payer) errors.add(`${f}.cardUid`, 'format');
+      }
+      payments.push({
+        method,
+        amountCents: Number(amount),
+        tenderedCents: isInt(tendered) ? tendered : null,
+        cardUid: payer,
+      });
+    });
   const payers = new Set(payments.flatMap((p) => (p.method === 'card' && p.cardUid ? [p.cardUid] : [])));
   if (payers.size > MAX_CARDS) errors.add('payments', 'till.too-many-cards', { max: MAX_CARDS });
   errors.throwIfAny();
@@ -104,7 +142,8 @@ export function readSaleInput(input: RecordSaleInput): { id: string; pointId: st
 }
 
 /** 422 `till-insufficient-funds`: how much this card lacks (`missing`, cents) and which card (`card`, its number). */
-const insufficientFunds = (missing: number, card: Card) => new DomainError('till-insufficient-funds', 422, { missing, card: card.number });
+const insufficientFunds = (missing: number, card: Card) =>
+  new DomainError('till-insufficient-funds', 422, { missing, card: card.number });
 
 /**
  * The cards of a sale by UID, their rows locked in id order (the cards module's lock order: several
@@ -129,10 +168,20 @@ export const saleLock = (id: string): AdvisoryLocks => ({ space: SALE_LOCKS, key
  * the sale's lock (`saleLock`, taken in an earlier statement of its transaction), so a retry of a
  * sale in flight waits for it and then reads its answer.
  */
-export async function claimSale(trx: Trx, id: string, placeId: string, requestSha256: string): Promise<SaleBody | null> {
-  const existing = await trx.selectFrom('till_sales').select(['place_id', 'request_sha256', 'result']).where('id', '=', id).executeTakeFirst();
+export async function claimSale(
+  trx: Trx,
+  id: string,
+  placeId: string,
+  requestSha256: string,
+): Promise<SaleBody | null> {
+  const existing = await trx
+    .selectFrom('till_sales')
+    .select(['place_id', 'request_sha256', 'result'])
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!existing) return null;
-  if (existing.place_id !== placeId || existing.request_sha256 !== requestSha256) throw new DomainError('till-sale-conflict', 409, { id });
+  if (existing.place_id !== placeId || existing.request_sha256 !== requestSha256)
+    throw new DomainError('till-sale-conflict', 409, { id });
   return existing.result as unknown as SaleBody;
 }
 
@@ -145,14 +194,21 @@ export async function saleStatus(db: Db, device: DeviceSignature, saleId: unknow
   return inTransaction(db, async (trx) => {
     const { placeId } = await verifyDeviceRequest(trx, device);
     const id = typeof saleId === 'string' && isUuid(saleId) ? saleId.toLowerCase() : null;
-    const row = id ? await trx.selectFrom('till_sales').select(['place_id', 'result']).where('id', '=', id).executeTakeFirst() : undefined;
+    const row = id
+      ? await trx.selectFrom('till_sales').select(['place_id', 'result']).where('id', '=', id).executeTakeFirst()
+      : undefined;
     if (!row || row.place_id !== placeId) throw new DomainError('till-sale-unknown', 404, { id: id ?? '' });
     return row.result as unknown as SaleBody;
   });
 }
 
 /** The session sent with a request, for this device, whose cashier is still staff of the venue. */
-export async function requireSession(key: NodeKey, trx: Trx, token: unknown, device: { placeId: string; deviceId: string }): Promise<TillSession> {
+export async function requireSession(
+  key: NodeKey,
+  trx: Trx,
+  token: unknown,
+  device: { placeId: string; deviceId: string },
+): Promise<TillSession> {
   const session = readTillSession(key, token, device);
   if (!(await isStaff(trx, session.cashierPersonId, device.placeId))) throw new DomainError('till-not-staff', 403);
   return session;
@@ -166,14 +222,29 @@ export async function requireSession(key: NodeKey, trx: Trx, token: unknown, dev
  * mint or burn) → membership → till_sales row → journal lines (last: the venue's journal lock is held
  * the shortest). A retry with the same id and body returns the first answer (`replayed`).
  */
-export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSaleInput, now = new Date()): Promise<SaleOutcome> {
+export async function recordSale(
+  db: Db,
+  device: DeviceSignature,
+  raw: RecordSaleInput,
+  now = new Date(),
+): Promise<SaleOutcome> {
   const input = readSaleInput(raw);
   // A payment names its card in the hash only when it is not the sale's card (the hash of a one-card
   // sale is the same as before payments could name their card: retries across versions still match).
-  const hashedPayments = input.payments.map(({ cardUid, ...p }) => (cardUid && cardUid !== input.cardUid ? { ...p, cardUid } : p));
-  const requestSha256 = sha256Hex(canonicalJson({
-    op: 'till-sale', device: `${device.placeId}:${device.deviceId}`, id: input.id, pointId: input.pointId, cardUid: input.cardUid, items: input.items, payments: hashedPayments,
-  }));
+  const hashedPayments = input.payments.map(({ cardUid, ...p }) =>
+    cardUid && cardUid !== input.cardUid ? { ...p, cardUid } : p,
+  );
+  const requestSha256 = sha256Hex(
+    canonicalJson({
+      op: 'till-sale',
+      device: `${device.placeId}:${device.deviceId}`,
+      id: input.id,
+      pointId: input.pointId,
+      cardUid: input.cardUid,
+      items: input.items,
+      payments: hashedPayments,
+    }),
+  );
   const key = await tillSessionKey(db);
   return inTransaction(db, async (trx) => {
     const { placeId, deviceId } = await verifyDeviceRequest(trx, device, Date.now(), saleLock(input.id));
@@ -186,10 +257,25 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
     // In one round trip: the venue's clock, whether the cashier is still staff, the point and the
     // articles sold as they are now (frozen into the journal).
     const articleIds = [...new Set(input.items.map((i) => i.articleId))];
-    const context = (await sql<{
-      name: string; slug: string; timezone: string; day_starts_at: string | null; staff: boolean; payment_methods: PaymentMethod[] | null;
-      articles: { id: string; name: string; kind: ArticleKind; price_cents: number | null; vat_rate: number; currency_id: string | null; membership_product_id: string | null; category_name: string | null }[];
-    }>`select p.name, p.slug, p.timezone, s.day_starts_at::text as day_starts_at,
+    const context = (
+      await sql<{
+        name: string;
+        slug: string;
+        timezone: string;
+        day_starts_at: string | null;
+        staff: boolean;
+        payment_methods: PaymentMethod[] | null;
+        articles: {
+          id: string;
+          name: string;
+          kind: ArticleKind;
+          price_cents: number | null;
+          vat_rate: number;
+          currency_id: string | null;
+          membership_product_id: string | null;
+          category_name: string | null;
+        }[];
+      }>`select p.name, p.slug, p.timezone, s.day_starts_at::text as day_starts_at,
         exists (select 1 from place_members m where m.place_id = p.id and m.person_id = ${cashier} and m.role in ('admin', 'cashier')) as staff,
         pt.payment_methods,
         coalesce((select json_agg(json_build_object('id', a.id, 'name', a.name, 'kind', a.kind, 'price_cents', a.price_cents, 'vat_rate', a.vat_rate,
@@ -199,30 +285,52 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
           where pa.place_id = p.id and pa.point_id = ${input.pointId} and not a.archived and a.id = any(${articleIds}::uuid[])), '[]'::json) as articles
       from places p left join till_settings s on s.place_id = p.id
       left join pos_points pt on pt.place_id = p.id and pt.id = ${input.pointId} and not pt.archived
-      where p.id = ${placeId}`.execute(trx)).rows[0];
+      where p.id = ${placeId}`.execute(trx)
+    ).rows[0];
     if (!context?.staff) throw new DomainError('till-not-staff', 403);
-    if (!context.payment_methods) throw new DomainError('validation', 422, {}, [{ field: 'pointId', message: 'choice' }]);
+    if (!context.payment_methods)
+      throw new DomainError('validation', 422, {}, [{ field: 'pointId', message: 'choice' }]);
     const point = { payment_methods: context.payment_methods };
-    const clock = { slug: context.slug, timezone: context.timezone, dayStartsAt: context.day_starts_at ?? DEFAULT_DAY_STARTS_AT };
+    const clock = {
+      slug: context.slug,
+      timezone: context.timezone,
+      dayStartsAt: context.day_starts_at ?? DEFAULT_DAY_STARTS_AT,
+    };
     const articles = new Map(context.articles.map((a) => [a.id, a]));
 
     const errors = new FieldErrors();
-    const lines: (SaleItemOut & { vatRate: number; category: string | null; currencyId: string | null; productId: string | null })[] = [];
+    const lines: (SaleItemOut & {
+      vatRate: number;
+      category: string | null;
+      currencyId: string | null;
+      productId: string | null;
+    })[] = [];
     input.items.forEach((item, i) => {
       const a = articles.get(item.articleId);
       if (!a) return errors.add(`items.${i}.articleId`, 'choice');
       const price = a.price_cents === null ? null : Number(a.price_cents);
       if (price === null && item.amountCents === null) return errors.add(`items.${i}.amountCents`, 'required');
       if (price !== null && item.amountCents !== null) return errors.add(`items.${i}.amountCents`, 'till.amount-fixed');
-      if (ONE_PER_LINE.includes(a.kind) && item.quantity !== 1) return errors.add(`items.${i}.quantity`, 'till.quantity-one');
+      if (ONE_PER_LINE.includes(a.kind) && item.quantity !== 1)
+        return errors.add(`items.${i}.quantity`, 'till.quantity-one');
       const unit = price ?? item.amountCents!;
-      if (COUNTER_KINDS.includes(a.kind) && unit <= 0) return errors.add(`items.${i}.amountCents`, 'range', { min: 1, max: MAX_AMOUNT });
+      if (COUNTER_KINDS.includes(a.kind) && unit <= 0)
+        return errors.add(`items.${i}.amountCents`, 'range', { min: 1, max: MAX_AMOUNT });
       const sign = a.kind === 'cash_out' || a.kind === 'deposit_return' ? -1 : 1;
       const amount = a.kind === 'gift_top_up' || a.kind === 'free' ? 0 : sign * unit * item.quantity;
-      if (Math.abs(amount) > MAX_AMOUNT) return errors.add(`items.${i}.quantity`, 'range', { min: 1, max: MAX_QUANTITY });
+      if (Math.abs(amount) > MAX_AMOUNT)
+        return errors.add(`items.${i}.quantity`, 'range', { min: 1, max: MAX_QUANTITY });
       lines.push({
-        articleId: a.id, name: a.name, kind: a.kind, quantity: item.quantity, unitPriceCents: unit, amountCents: amount,
-        vatRate: a.vat_rate, category: a.category_name, currencyId: a.currency_id, productId: a.membership_product_id,
+        articleId: a.id,
+        name: a.name,
+        kind: a.kind,
+        quantity: item.quantity,
+        unitPriceCents: unit,
+        amountCents: amount,
+        vatRate: a.vat_rate,
+        category: a.category_name,
+        currencyId: a.currency_id,
+        productId: a.membership_product_id,
       });
     });
     errors.throwIfAny();
@@ -232,14 +340,19 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
     const total = lines.reduce((n, l) => n + l.amountCents, 0);
     const paid = input.payments.reduce((n, p) => n + p.amountCents, 0);
     for (const p of input.payments) {
-      if (!point.payment_methods.includes(p.method)) throw new DomainError('till-payment-method', 422, { method: p.method });
+      if (!point.payment_methods.includes(p.method))
+        throw new DomainError('till-payment-method', 422, { method: p.method });
     }
     if (paid !== total) throw new DomainError('till-unbalanced', 422, { total, paid });
     const cardPaid = input.payments.filter((p) => p.method === 'card').reduce((n, p) => n + p.amountCents, 0);
     if (counter.length > 0 && cardPaid > 0) throw new DomainError('till-top-up-payment', 422);
     const methods = [...new Set(input.payments.map((p) => p.method))];
-    if (counter.some((l) => l.kind === 'top_up') && methods.length !== 1) throw new DomainError('till-top-up-payment', 422);
-    const changeCents = input.payments.reduce((n, p) => n + (p.method === 'cash' && p.tenderedCents !== null ? p.tenderedCents - p.amountCents : 0), 0);
+    if (counter.some((l) => l.kind === 'top_up') && methods.length !== 1)
+      throw new DomainError('till-top-up-payment', 422);
+    const changeCents = input.payments.reduce(
+      (n, p) => n + (p.method === 'cash' && p.tenderedCents !== null ? p.tenderedCents - p.amountCents : 0),
+      0,
+    );
 
     // The cards: the sale's (`cardUid`, else the first card paying: the one the sale row keeps, whose
     // wallet the answer shows and that top-ups, memberships and cash-outs are for) and every card paying.
@@ -274,7 +387,8 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
     // the payments. Two cards of one holder share a wallet: what the first takes is not offered again.
     if (cardPaid > 0) {
       const dues = new Map<string, number>();
-      for (const p of input.payments) if (p.method === 'card') dues.set(p.cardUid!, (dues.get(p.cardUid!) ?? 0) + p.amountCents);
+      for (const p of input.payments)
+        if (p.method === 'card') dues.set(p.cardUid!, (dues.get(p.cardUid!) ?? 0) + p.amountCents);
       const wallets = new Map<string, WalletBalance[]>();
       if (owner) wallets.set(`${owner.ownerKind}:${owner.ownerRef}`, wallet);
       const taken = new Map<string, number>();
@@ -298,15 +412,29 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
       }
       const specs: TransferSpec[] = [];
       for (const [i, part] of parts.entries()) {
-        specs.push({ id: derivedId(input.id, `pay:${i}`), phase: 'single', kind: 'payment', debitAccountId: part.accountId,
-          creditAccountId: await venueAccountId(trx, part.currencyId, placeId), amount: part.amount, metadata: { sale: input.id, card: part.card.id } });
+        specs.push({
+          id: derivedId(input.id, `pay:${i}`),
+          phase: 'single',
+          kind: 'payment',
+          debitAccountId: part.accountId,
+          creditAccountId: await venueAccountId(trx, part.currencyId, placeId),
+          amount: part.amount,
+          metadata: { sale: input.id, card: part.card.id },
+        });
       }
       // Every account of the payment locked now, sorted by id (the ledger's order, so no deadlock with
       // it): the balances checked and shown are the ones the transfers will move.
-      const locked = await trx.selectFrom('ledger_accounts').select(['id', 'balance', 'pending_debits', 'floor'])
-        .where('id', 'in', [...new Set(specs.flatMap((x) => [x.debitAccountId, x.creditAccountId]))]).orderBy('id').forUpdate().execute();
+      const locked = await trx
+        .selectFrom('ledger_accounts')
+        .select(['id', 'balance', 'pending_debits', 'floor'])
+        .where('id', 'in', [...new Set(specs.flatMap((x) => [x.debitAccountId, x.creditAccountId]))])
+        .orderBy('id')
+        .forUpdate()
+        .execute();
       const byId = new Map(locked.map((a) => [a.id, a]));
-      const left = new Map(locked.map((a) => [a.id, Number(a.balance) - Number(a.pending_debits) - Number(a.floor ?? 0)]));
+      const left = new Map(
+        locked.map((a) => [a.id, Number(a.balance) - Number(a.pending_debits) - Number(a.floor ?? 0)]),
+      );
       const short = new Map<Card, number>();
       for (const p of parts) {
         const free = Math.max(0, left.get(p.accountId)!);
@@ -336,15 +464,27 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
         });
         otherCards.push({ number: payer.number, balances: presentBalances(sortWallet(list)) });
       }
-      ledgerWrites.push(() => appendTransfers(trx, {
-        specs, requestSha256: sha256Hex(`till-sale-payment|${requestSha256}`), batchId: specs.length > 1 ? specs[0]!.id : null, authorisation,
-        // The sale's lock and replay check above already make these ids run once (claimIds would only repeat them).
-        claimed: true,
-      }));
+      ledgerWrites.push(() =>
+        appendTransfers(trx, {
+          specs,
+          requestSha256: sha256Hex(`till-sale-payment|${requestSha256}`),
+          batchId: specs.length > 1 ? specs[0]!.id : null,
+          authorisation,
+          // The sale's lock and replay check above already make these ids run once (claimIds would only repeat them).
+          claimed: true,
+        }),
+      );
       parts.forEach((part, i) => {
         const transferId = specs[i]!.id;
         paymentsOut.push({ method: 'card', amountCents: part.amount, currency: part.code, transferId });
-        journalPayments.push({ ...base, kind: 'payment', amountCents: part.amount, paymentMethod: 'card', currencyCode: part.code, transferId });
+        journalPayments.push({
+          ...base,
+          kind: 'payment',
+          amountCents: part.amount,
+          paymentMethod: 'card',
+          currencyCode: part.code,
+          transferId,
+        });
       });
     }
     for (const p of input.payments) {
@@ -358,7 +498,16 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
     for (const [index, line] of lines.entries()) {
       if (!COUNTER_KINDS.includes(line.kind)) continue;
       if (line.kind === 'cash_out') {
-        const sources = wallet.filter((b) => b.usableHere).map((b) => ({ accountId: b.accountId, currencyId: b.currencyId, code: b.code, kind: b.kind, euroBacked: b.euroBacked, available: b.available }));
+        const sources = wallet
+          .filter((b) => b.usableHere)
+          .map((b) => ({
+            accountId: b.accountId,
+            currencyId: b.currencyId,
+            code: b.code,
+            kind: b.kind,
+            euroBacked: b.euroBacked,
+            available: b.available,
+          }));
         const idOf = (i: number) => derivedId(input.id, `cash-out:${i}`);
         const plan = planCashOut(sources, line.unitPriceCents);
         plan.forEach((p, i) => {
@@ -366,26 +515,54 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
           move(p.source.accountId, -p.amount);
         });
         itemTransfer.set(index, { transferId: idOf(0), currency: plan[0]!.source.code });
-        ledgerWrites.push(() => cashOutAtCounter(trx, { idOf, amount: line.unitPriceCents, reference: `till:${input.id}:${index}`, authorisation, sources }));
+        ledgerWrites.push(() =>
+          cashOutAtCounter(trx, {
+            idOf,
+            amount: line.unitPriceCents,
+            reference: `till:${input.id}:${index}`,
+            authorisation,
+            sources,
+          }),
+        );
         continue;
       }
       const currency = await getCurrencyById(trx, line.currencyId!);
-      if (line.kind === 'top_up' ? !currency.euroBacked : currency.kind !== 'gift') throw new DomainError('till-currency-not-accepted', 403, { currency: currency.code });
-      const provider = methods[0] === 'bank_card' ? 'card_terminal' as const : 'cash' as const;
+      if (line.kind === 'top_up' ? !currency.euroBacked : currency.kind !== 'gift')
+        throw new DomainError('till-currency-not-accepted', 403, { currency: currency.code });
+      const provider = methods[0] === 'bank_card' ? ('card_terminal' as const) : ('cash' as const);
       const accountId = await walletAccountId(trx, currency.id, owner!);
       const transferId = derivedId(input.id, 'mint');
       walletMoves.push({ currency: currency.code, amount: line.unitPriceCents, transferId });
       if (after.has(accountId)) move(accountId, line.unitPriceCents);
-      else after.set(accountId, {
-        accountId, currencyId: currency.id, code: currency.code, name: currency.name, kind: currency.kind, decimals: currency.decimals, euroBacked: currency.euroBacked,
-        issuerPlaceId: currency.issuerPlaceId, balance: line.unitPriceCents, available: line.unitPriceCents, usableHere: true,
-      });
+      else
+        after.set(accountId, {
+          accountId,
+          currencyId: currency.id,
+          code: currency.code,
+          name: currency.name,
+          kind: currency.kind,
+          decimals: currency.decimals,
+          euroBacked: currency.euroBacked,
+          issuerPlaceId: currency.issuerPlaceId,
+          balance: line.unitPriceCents,
+          available: line.unitPriceCents,
+          usableHere: true,
+        });
       itemTransfer.set(index, { transferId, currency: currency.code });
-      ledgerWrites.push(() => mintAtCounter(trx, {
-        id: transferId, currency, accountId, amount: line.unitPriceCents,
-        placeId, deviceId, cashierPersonId: cashier, authorisation, metadata: { sale: input.id },
-        payment: line.kind === 'top_up' ? { provider, reference: `till:${input.id}:${index}` } : null,
-      }));
+      ledgerWrites.push(() =>
+        mintAtCounter(trx, {
+          id: transferId,
+          currency,
+          accountId,
+          amount: line.unitPriceCents,
+          placeId,
+          deviceId,
+          cashierPersonId: cashier,
+          authorisation,
+          metadata: { sale: input.id },
+          payment: line.kind === 'top_up' ? { provider, reference: `till:${input.id}:${index}` } : null,
+        }),
+      );
     }
 
     // A membership sold to the card's holder, written by the memberships module in this transaction.
@@ -397,16 +574,34 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
       if (!product) throw new DomainError('validation', 422, {}, [{ field: 'items', message: 'choice' }]);
       const place = await getPlaceBySlug(trx, clock.slug);
       const id = await insertMembership(trx, place, product, {
-        personId: card!.personId, startsOn: businessDay, status: 'active', amountCents: line.amountCents, method: 'till',
-        note: `till:${input.id}`, createdBy: cashier, paymentId: null,
+        personId: card!.personId,
+        startsOn: businessDay,
+        status: 'active',
+        amountCents: line.amountCents,
+        method: 'till',
+        note: `till:${input.id}`,
+        createdBy: cashier,
+        paymentId: null,
       });
-      const row = await trx.selectFrom('memberships').select('ends_on').where('place_id', '=', placeId).where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await trx
+        .selectFrom('memberships')
+        .select('ends_on')
+        .where('place_id', '=', placeId)
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       membership = { id, product: product.name, endsOn: row.ends_on };
     }
 
     const body: SaleBody = {
       sale: { id: input.id, totalCents: total, businessDay, reversesSaleId: null, createdAt: now.toISOString() },
-      items: lines.map((l) => ({ articleId: l.articleId, name: l.name, kind: l.kind, quantity: l.quantity, unitPriceCents: l.unitPriceCents, amountCents: l.amountCents })),
+      items: lines.map((l) => ({
+        articleId: l.articleId,
+        name: l.name,
+        kind: l.kind,
+        quantity: l.quantity,
+        unitPriceCents: l.unitPriceCents,
+        amountCents: l.amountCents,
+      })),
       payments: paymentsOut,
       card: card ? { number: card.number, linked: card.personId !== null } : null,
       balances: presentBalances(sortWallet([...after.values()])),
@@ -421,14 +616,33 @@ export async function recordSale(db: Db, device: DeviceSignature, raw: RecordSal
     // A closed point and day takes no more sales (docs/CLOSURES.md); takes the venue's journal lock.
     const head = await assertDayOpen(trx, placeId, input.pointId, businessDay);
     const sale = {
-      id: input.id, place_id: placeId, point_id: input.pointId, device_id: deviceId, cashier_person_id: cashier, request_sha256: requestSha256,
-      card_id: card?.id ?? null, person_id: card?.personId ?? null, total_cents: total, reverses_sale_id: null, business_day: businessDay,
-      result: JSON.stringify(body), created_at: now,
+      id: input.id,
+      place_id: placeId,
+      point_id: input.pointId,
+      device_id: deviceId,
+      cashier_person_id: cashier,
+      request_sha256: requestSha256,
+      card_id: card?.id ?? null,
+      person_id: card?.personId ?? null,
+      total_cents: total,
+      reverses_sale_id: null,
+      business_day: businessDay,
+      result: JSON.stringify(body),
+      created_at: now,
     };
     const journal: JournalLineInput[] = lines.map((l, index) => ({
-      ...base, kind: 'item', articleId: l.articleId, articleName: l.name, articleKind: l.kind, categoryName: l.category, quantity: l.quantity,
-      unitPriceCents: l.unitPriceCents, vatRate: l.vatRate, amountCents: l.amountCents,
-      currencyCode: itemTransfer.get(index)?.currency ?? null, transferId: itemTransfer.get(index)?.transferId ?? null,
+      ...base,
+      kind: 'item',
+      articleId: l.articleId,
+      articleName: l.name,
+      articleKind: l.kind,
+      categoryName: l.category,
+      quantity: l.quantity,
+      unitPriceCents: l.unitPriceCents,
+      vatRate: l.vatRate,
+      amountCents: l.amountCents,
+      currencyCode: itemTransfer.get(index)?.currency ?? null,
+      transferId: itemTransfer.get(index)?.transferId ?? null,
     }));
     await appendJournal(trx, placeId, [...journal, ...journalPayments], now, { head, sale });
     return { body, replayed: false };

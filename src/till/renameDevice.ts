@@ -7,17 +7,37 @@ import { isUuid } from '../shared/ids.ts';
 import { readDeviceName } from './devices.ts';
 
 /** A venue admin renames a device ("Bar 2", "Entrée"). Past journal lines keep the device's id. */
-export async function renameDevice(db: Db, actor: Actor, input: { placeId: string; deviceId: string; name: unknown }): Promise<{ id: string; name: string }> {
+export async function renameDevice(
+  db: Db,
+  actor: Actor,
+  input: { placeId: string; deviceId: string; name: unknown },
+): Promise<{ id: string; name: string }> {
   const errors = new FieldErrors();
   const name = readDeviceName(errors, input.name);
   errors.throwIfAny();
   if (!isUuid(input.deviceId)) throw notFound('device');
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, input.placeId, 'place.settings');
-    const before = await trx.selectFrom('ledger_devices').select('name').where('place_id', '=', input.placeId).where('id', '=', input.deviceId).forUpdate().executeTakeFirst();
+    const before = await trx
+      .selectFrom('ledger_devices')
+      .select('name')
+      .where('place_id', '=', input.placeId)
+      .where('id', '=', input.deviceId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!before) throw notFound('device');
-    await trx.updateTable('ledger_devices').set({ name }).where('place_id', '=', input.placeId).where('id', '=', input.deviceId).execute();
-    await audit(trx, actor, { placeId: input.placeId, action: 'till.device.renamed', subjectId: input.deviceId, data: { from: before.name, to: name } });
+    await trx
+      .updateTable('ledger_devices')
+      .set({ name })
+      .where('place_id', '=', input.placeId)
+      .where('id', '=', input.deviceId)
+      .execute();
+    await audit(trx, actor, {
+      placeId: input.placeId,
+      action: 'till.device.renamed',
+      subjectId: input.deviceId,
+      data: { from: before.name, to: name },
+    });
     return { id: input.deviceId, name };
   });
 }

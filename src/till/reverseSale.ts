@@ -36,13 +36,23 @@ const MAX_BURNS = 8;
  * minted back against the cash returned. Only a sale of the same venue and of the current business day;
  * a membership sold is not undone here (cancel it from the members' page).
  */
-export async function reverseSale(db: Db, device: DeviceSignature, raw: ReverseSaleInput, now = new Date()): Promise<SaleOutcome> {
+export async function reverseSale(
+  db: Db,
+  device: DeviceSignature,
+  raw: ReverseSaleInput,
+  now = new Date(),
+): Promise<SaleOutcome> {
   const errors = new FieldErrors();
   const id = typeof raw.id === 'string' && isUuid(raw.id) ? raw.id.toLowerCase() : (errors.add('id', 'format'), '');
-  const saleId = typeof raw.saleId === 'string' && isUuid(raw.saleId) ? raw.saleId.toLowerCase() : (errors.add('saleId', 'format'), '');
+  const saleId =
+    typeof raw.saleId === 'string' && isUuid(raw.saleId)
+      ? raw.saleId.toLowerCase()
+      : (errors.add('saleId', 'format'), '');
   if (id && id === saleId) errors.add('id', 'till.reversal-id');
   errors.throwIfAny();
-  const requestSha256 = sha256Hex(canonicalJson({ op: 'till-reverse', device: `${device.placeId}:${device.deviceId}`, id, saleId }));
+  const requestSha256 = sha256Hex(
+    canonicalJson({ op: 'till-reverse', device: `${device.placeId}:${device.deviceId}`, id, saleId }),
+  );
   const key = await tillSessionKey(db);
   return inTransaction(db, async (trx) => {
     const { placeId, deviceId } = await verifyDeviceRequest(trx, device, Date.now(), saleLock(id));
@@ -52,28 +62,52 @@ export async function reverseSale(db: Db, device: DeviceSignature, raw: ReverseS
     const authorisation: Authorisation = { by: 'device', authoriserId: deviceId, placeId, deviceSignature: device };
 
     // The original, locked: two reversals of one sale queue here, the second finds the first.
-    const original = await trx.selectFrom('till_sales').selectAll().where('id', '=', saleId).forUpdate().executeTakeFirst();
+    const original = await trx
+      .selectFrom('till_sales')
+      .selectAll()
+      .where('id', '=', saleId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!original || original.place_id !== placeId) throw notFound('sale');
     if (original.reverses_sale_id) throw new DomainError('till-reversal-of-reversal', 422);
-    const already = await trx.selectFrom('till_sales').select('id').where('reverses_sale_id', '=', saleId).executeTakeFirst();
+    const already = await trx
+      .selectFrom('till_sales')
+      .select('id')
+      .where('reverses_sale_id', '=', saleId)
+      .executeTakeFirst();
     if (already) throw new DomainError('till-sale-reversed', 409, { id: already.id });
     const clock = await venueClock(trx, placeId);
     const businessDay = businessDayOf(now, clock.timezone, clock.dayStartsAt);
-    if (original.business_day !== businessDay) throw new DomainError('till-reversal-day', 422, { day: original.business_day });
-    const lines = await trx.selectFrom('till_journal').selectAll().where('place_id', '=', placeId).where('sale_id', '=', saleId).orderBy('position').execute();
+    if (original.business_day !== businessDay)
+      throw new DomainError('till-reversal-day', 422, { day: original.business_day });
+    const lines = await trx
+      .selectFrom('till_journal')
+      .selectAll()
+      .where('place_id', '=', placeId)
+      .where('sale_id', '=', saleId)
+      .orderBy('position')
+      .execute();
     if (lines.some((l) => l.article_kind === 'membership')) throw new DomainError('till-reversal-membership', 422);
     const transferIds = lines.flatMap((l) => (l.transfer_id ? [l.transfer_id] : []));
     const cashOut = lines.find((l) => l.article_kind === 'cash_out');
     const burnIds = cashOut ? Array.from({ length: MAX_BURNS }, (_, i) => derivedId(saleId, `cash-out:${i}`)) : [];
     const transfers = new Map<string, Transfer>(
-      transferIds.length + burnIds.length === 0 ? []
-      : (await trx.selectFrom('ledger_transfers').select(TRANSFER_COLUMNS).where('id', 'in', [...transferIds, ...burnIds]).execute()).map((r) => [r.id, toTransfer(r)]),
+      transferIds.length + burnIds.length === 0
+        ? []
+        : (
+            await trx
+              .selectFrom('ledger_transfers')
+              .select(TRANSFER_COLUMNS)
+              .where('id', 'in', [...transferIds, ...burnIds])
+              .execute()
+          ).map((r) => [r.id, toTransfer(r)]),
     );
     // Every card of the sale locked in id order before any account (the cards module's lock order): the
     // sale's card and each card that paid (named in its payment transfers' metadata since sales may be
     // paid by several cards). Each card gets back exactly what its transfers took.
     const cardIds = new Set(original.card_id ? [original.card_id] : []);
-    for (const t of transfers.values()) if (t.kind === 'payment' && typeof t.metadata?.card === 'string') cardIds.add(t.metadata.card);
+    for (const t of transfers.values())
+      if (t.kind === 'payment' && typeof t.metadata?.card === 'string') cardIds.add(t.metadata.card);
     const locked = new Map<string, Card>();
     for (const cardId of [...cardIds].sort()) locked.set(cardId, await lockCard(trx, cardId));
     const card = original.card_id ? locked.get(original.card_id)! : null;
@@ -96,12 +130,33 @@ export async function reverseSale(db: Db, device: DeviceSignature, raw: ReverseS
         const refundId = derivedId(id, `refund:${i}`);
         newIds.set(t.id, refundId);
         move(t.debitAccountId, t.amount);
-        return { id: refundId, phase: 'single', kind: 'refund', debitAccountId: t.creditAccountId, creditAccountId: t.debitAccountId, amount: t.amount, metadata: { sale: id, reverses: t.id } };
+        return {
+          id: refundId,
+          phase: 'single',
+          kind: 'refund',
+          debitAccountId: t.creditAccountId,
+          creditAccountId: t.debitAccountId,
+          amount: t.amount,
+          metadata: { sale: id, reverses: t.id },
+        };
       });
       // Locked now, sorted by id, before the journal's head: the same lock order as a sale (no deadlock).
-      await trx.selectFrom('ledger_accounts').select('id').where('id', 'in', [...new Set(specs.flatMap((x) => [x.debitAccountId, x.creditAccountId]))])
-        .orderBy('id').forUpdate().execute();
-      ledgerWrites.push(() => appendTransfers(trx, { specs, requestSha256: sha256Hex(`till-reverse-refund|${requestSha256}`), batchId: specs.length > 1 ? specs[0]!.id : null, authorisation, claimed: true }));
+      await trx
+        .selectFrom('ledger_accounts')
+        .select('id')
+        .where('id', 'in', [...new Set(specs.flatMap((x) => [x.debitAccountId, x.creditAccountId]))])
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+      ledgerWrites.push(() =>
+        appendTransfers(trx, {
+          specs,
+          requestSha256: sha256Hex(`till-reverse-refund|${requestSha256}`),
+          batchId: specs.length > 1 ? specs[0]!.id : null,
+          authorisation,
+          claimed: true,
+        }),
+      );
     }
     for (const l of lines) {
       if (l.kind !== 'item' || !l.transfer_id) continue;
@@ -109,16 +164,25 @@ export async function reverseSale(db: Db, device: DeviceSignature, raw: ReverseS
         const mint = transfers.get(l.transfer_id)!;
         const currency = await getCurrencyById(trx, mint.currencyId);
         const ref = currency.euroBacked
-          ? await trx.selectFrom('ledger_payment_references').select('provider').where('transfer_id', '=', mint.id).executeTakeFirstOrThrow()
+          ? await trx
+              .selectFrom('ledger_payment_references')
+              .select('provider')
+              .where('transfer_id', '=', mint.id)
+              .executeTakeFirstOrThrow()
           : null;
         const burnId = derivedId(id, 'unmint');
         newIds.set(mint.id, burnId);
         move(mint.creditAccountId, -mint.amount);
         walletMoves.push({ currency: currency.code, amount: -mint.amount, transferId: burnId });
-        ledgerWrites.push(() => unmintAtCounter(trx, {
-          id: burnId, mint, currency, authorisation,
-          payout: ref ? { provider: ref.provider as 'cash' | 'card_terminal', reference: `till:${id}` } : null,
-        }));
+        ledgerWrites.push(() =>
+          unmintAtCounter(trx, {
+            id: burnId,
+            mint,
+            currency,
+            authorisation,
+            payout: ref ? { provider: ref.provider as 'cash' | 'card_terminal', reference: `till:${id}` } : null,
+          }),
+        );
       } else if (l.article_kind === 'cash_out') {
         const burns = burnIds.map((b) => transfers.get(b)).filter((t): t is Transfer => Boolean(t));
         for (const [i, burn] of burns.entries()) {
@@ -127,11 +191,20 @@ export async function reverseSale(db: Db, device: DeviceSignature, raw: ReverseS
           newIds.set(burn.id, mintId);
           move(burn.debitAccountId, burn.amount);
           walletMoves.push({ currency: currency.code, amount: burn.amount, transferId: mintId });
-          ledgerWrites.push(() => mintAtCounter(trx, {
-            id: mintId, currency, accountId: burn.debitAccountId, amount: burn.amount, placeId, deviceId,
-            cashierPersonId: session.cashierPersonId, authorisation, metadata: { sale: id, reverses: burn.id },
-            payment: { provider: 'cash', reference: `till:${id}:${i}` },
-          }));
+          ledgerWrites.push(() =>
+            mintAtCounter(trx, {
+              id: mintId,
+              currency,
+              accountId: burn.debitAccountId,
+              amount: burn.amount,
+              placeId,
+              deviceId,
+              cashierPersonId: session.cashierPersonId,
+              authorisation,
+              metadata: { sale: id, reverses: burn.id },
+              payment: { provider: 'cash', reference: `till:${id}:${i}` },
+            }),
+          );
         }
       }
     }
@@ -141,7 +214,11 @@ export async function reverseSale(db: Db, device: DeviceSignature, raw: ReverseS
     const body: SaleBody = {
       sale: { id, totalCents: total, businessDay, reversesSaleId: saleId, createdAt: now.toISOString() },
       items: first.items.map((i) => ({ ...i, quantity: -i.quantity, amountCents: -i.amountCents })),
-      payments: first.payments.map((p) => ({ ...p, amountCents: -p.amountCents, transferId: p.transferId ? newIds.get(p.transferId) ?? null : null })),
+      payments: first.payments.map((p) => ({
+        ...p,
+        amountCents: -p.amountCents,
+        transferId: p.transferId ? (newIds.get(p.transferId) ?? null) : null,
+      })),
       card: card ? { number: card.number, linked: card.personId !== null } : null,
       balances: presentBalances(sortWallet([...wallet.values()])),
       changeCents: 0,
@@ -152,15 +229,38 @@ export async function reverseSale(db: Db, device: DeviceSignature, raw: ReverseS
     for (const write of ledgerWrites) await write();
     const head = await assertDayOpen(trx, placeId, original.point_id, businessDay);
     const sale = {
-      id, place_id: placeId, point_id: original.point_id, device_id: deviceId, cashier_person_id: session.cashierPersonId, request_sha256: requestSha256,
-      card_id: original.card_id, person_id: original.person_id, total_cents: total, reverses_sale_id: saleId, business_day: businessDay,
-      result: JSON.stringify(body), created_at: now,
+      id,
+      place_id: placeId,
+      point_id: original.point_id,
+      device_id: deviceId,
+      cashier_person_id: session.cashierPersonId,
+      request_sha256: requestSha256,
+      card_id: original.card_id,
+      person_id: original.person_id,
+      total_cents: total,
+      reverses_sale_id: saleId,
+      business_day: businessDay,
+      result: JSON.stringify(body),
+      created_at: now,
     };
     const journal: JournalLineInput[] = lines.map((l) => ({
-      saleId: id, kind: l.kind, pointId: l.point_id, deviceId, cashierPersonId: session.cashierPersonId, articleId: l.article_id, articleName: l.article_name,
-      articleKind: l.article_kind, categoryName: l.category_name, quantity: l.quantity === null ? null : -l.quantity, unitPriceCents: l.unit_price_cents,
-      vatRate: l.vat_rate, amountCents: -l.amount_cents, paymentMethod: l.payment_method, currencyCode: l.currency_code,
-      transferId: l.transfer_id ? newIds.get(l.transfer_id) ?? null : null, businessDay,
+      saleId: id,
+      kind: l.kind,
+      pointId: l.point_id,
+      deviceId,
+      cashierPersonId: session.cashierPersonId,
+      articleId: l.article_id,
+      articleName: l.article_name,
+      articleKind: l.article_kind,
+      categoryName: l.category_name,
+      quantity: l.quantity === null ? null : -l.quantity,
+      unitPriceCents: l.unit_price_cents,
+      vatRate: l.vat_rate,
+      amountCents: -l.amount_cents,
+      paymentMethod: l.payment_method,
+      currencyCode: l.currency_code,
+      transferId: l.transfer_id ? (newIds.get(l.transfer_id) ?? null) : null,
+      businessDay,
     }));
     await appendJournal(trx, placeId, journal, now, { head, sale });
     return { body, replayed: false };

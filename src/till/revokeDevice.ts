@@ -11,7 +11,11 @@ import { notFound } from '../shared/errors.ts';
  * it signs is refused (verifyDeviceRequest reads revoked_at in the request's transaction). The row
  * stays: sales and transfers name it. Revoking twice keeps the first date.
  */
-export async function revokeDevice(db: Db, actor: Actor, input: { placeId: string; deviceId: string }): Promise<{ id: string; revokedAt: Date }> {
+export async function revokeDevice(
+  db: Db,
+  actor: Actor,
+  input: { placeId: string; deviceId: string },
+): Promise<{ id: string; revokedAt: Date }> {
   if (!isUuid(input.deviceId)) throw notFound('device');
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, input.placeId, 'place.settings');
@@ -31,7 +35,12 @@ export async function revokeDevice(db: Db, actor: Actor, input: { placeId: strin
       .where('id', '=', input.deviceId)
       .returning('revoked_at')
       .executeTakeFirstOrThrow();
-    await audit(trx, actor, { placeId: input.placeId, action: 'till.device.revoked', subjectId: device.id, data: { name: device.name } });
+    await audit(trx, actor, {
+      placeId: input.placeId,
+      action: 'till.device.revoked',
+      subjectId: device.id,
+      data: { name: device.name },
+    });
     return { id: device.id, revokedAt: row.revoked_at! };
   });
 }

@@ -26,22 +26,52 @@ before(async () => {
 });
 after(() => t.close());
 
-const count = async (table: 'till_sales' | 'ledger_transfers' | 'till_journal' | 'ledger_device_nonces' | 'ledger_payment_references' | 'ledger_payouts') =>
-  Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(t.db)).rows[0]!.n);
-const snapshot = async () => Promise.all((['till_sales', 'ledger_transfers', 'till_journal', 'ledger_device_nonces', 'ledger_payment_references', 'ledger_payouts'] as const).map(count));
+const count = async (
+  table:
+    | 'till_sales'
+    | 'ledger_transfers'
+    | 'till_journal'
+    | 'ledger_device_nonces'
+    | 'ledger_payment_references'
+    | 'ledger_payouts',
+) => Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(t.db)).rows[0]!.n);
+const snapshot = async () =>
+  Promise.all(
+    (
+      [
+        'till_sales',
+        'ledger_transfers',
+        'till_journal',
+        'ledger_device_nonces',
+        'ledger_payment_references',
+        'ledger_payouts',
+      ] as const
+    ).map(count),
+  );
 
 type Item = { articleId: string; quantity: number; amountCents?: number };
 type Payment = { method: 'card' | 'cash' | 'bank_card'; amountCents: number; tenderedCents?: number; cardUid?: string };
 const saleBody = (items: Item[], payments: Payment[], card?: TestCard, extra: Record<string, unknown> = {}) => ({
-  id: uuidv7(), session, pointId: w.pointId, ...(card ? { cardUid: card.uid } : {}), items, payments, ...extra,
+  id: uuidv7(),
+  session,
+  pointId: w.pointId,
+  ...(card ? { cardUid: card.uid } : {}),
+  items,
+  payments,
+  ...extra,
 });
 const sell = (body: unknown, device = w.device) => signedRequest(t.app, device, 'POST', '/api/v1/till/sales', body);
 const beer = (quantity = 1): Item => ({ articleId: w.articles.sale, quantity });
-const reverse = (saleId: string, id = uuidv7(), device = w.device) => signedRequest(t.app, device, 'POST', `/api/v1/till/sales/${saleId}/reverse`, { id, session });
+const reverse = (saleId: string, id = uuidv7(), device = w.device) =>
+  signedRequest(t.app, device, 'POST', `/api/v1/till/sales/${saleId}/reverse`, { id, session });
 
 describe('till: opening, config, card lookup', () => {
   test('a staff card opens the till; anonymous, not-staff, blocked and unknown cards do not', async () => {
-    const outsider = await t.db.selectFrom('people').select('id').where('id', '=', w.ledger.adminA.personId).executeTakeFirstOrThrow();
+    const outsider = await t.db
+      .selectFrom('people')
+      .select('id')
+      .where('id', '=', w.ledger.adminA.personId)
+      .executeTakeFirstOrThrow();
     const anonymous = await w.newCard();
     const notStaff = await w.newCard({ personId: (await w.ledger.person('stranger')).actor.personId });
     for (const card of [anonymous, notStaff]) {
@@ -49,7 +79,9 @@ describe('till: opening, config, card lookup', () => {
       assert.equal(r.statusCode, 403, r.body);
       assert.match(r.json().type, /till-not-staff$/);
     }
-    const unknown = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: '0011223344556677' .slice(0, 14) });
+    const unknown = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', {
+      cardUid: '0011223344556677'.slice(0, 14),
+    });
     assert.equal(unknown.statusCode, 403);
     const adminCard = await w.newCard({ personId: outsider.id, blocked: true });
     const blocked = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: adminCard.uid });
@@ -61,22 +93,55 @@ describe('till: opening, config, card lookup', () => {
     assert.equal(ok.statusCode, 201, ok.body);
     assert.equal(ok.json().cashier.personId, outsider.id);
     assert.ok(new Date(ok.json().expiresAt).getTime() - Date.now() > 11.9 * 3600_000);
-    const french = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: anonymous.uid }, { language: 'fr' });
+    const french = await signedRequest(
+      t.app,
+      w.device,
+      'POST',
+      '/api/v1/till/open',
+      { cardUid: anonymous.uid },
+      { language: 'fr' },
+    );
     assert.match(french.json().title, /carte d’équipe/);
-    const unsigned = await t.app.inject({ method: 'POST', url: '/api/v1/till/open', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ cardUid: anonymous.uid }) });
+    const unsigned = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/till/open',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ cardUid: anonymous.uid }),
+    });
     assert.equal(unsigned.statusCode, 401);
     // A cashier of venue A cannot open a till of venue B, nor sell there with the session of A's till.
     const tillB = await w.pairDevice(w.ledger.venueB.id);
     const atB = await signedRequest(t.app, tillB, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid });
     assert.equal(atB.statusCode, 403, atB.body);
     assert.match(atB.json().type, /till-not-staff$/);
-    const salesBefore = Number((await t.db.selectFrom('till_sales').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const salesBefore = Number(
+      (
+        await t.db
+          .selectFrom('till_sales')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     const sellAtB = await signedRequest(t.app, tillB, 'POST', '/api/v1/till/sales', {
-      id: uuidv7(), session, pointId: w.pointId, items: [{ articleId: w.articles.sale, quantity: 1 }], payments: [{ method: 'cash', amountCents: 350 }],
+      id: uuidv7(),
+      session,
+      pointId: w.pointId,
+      items: [{ articleId: w.articles.sale, quantity: 1 }],
+      payments: [{ method: 'cash', amountCents: 350 }],
     });
     assert.equal(sellAtB.statusCode, 401, sellAtB.body);
     assert.match(sellAtB.json().type, /till-session$/);
-    assert.equal(Number((await t.db.selectFrom('till_sales').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n), salesBefore);
+    assert.equal(
+      Number(
+        (
+          await t.db
+            .selectFrom('till_sales')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+      salesBefore,
+    );
   });
 
   test('the config lists the points and their articles', async () => {
@@ -84,7 +149,10 @@ describe('till: opening, config, card lookup', () => {
     assert.equal(r.statusCode, 200, r.body);
     const bar = r.json().points.find((p: { id: string }) => p.id === w.pointId);
     assert.equal(bar.articles.length, 9);
-    assert.deepEqual(r.json().currencies.map((c: { kind: string }) => c.kind), ['gift', 'local_euro', 'federated_euro']);
+    assert.deepEqual(
+      r.json().currencies.map((c: { kind: string }) => c.kind),
+      ['gift', 'local_euro', 'federated_euro'],
+    );
   });
 
   test('a tapped card shows its balances in payment order, what is usable here, memberships; blocked and unknown', async () => {
@@ -94,21 +162,57 @@ describe('till: opening, config, card lookup', () => {
     await w.fund(card, w.gift, 100);
     await w.fund(card, w.local, 200);
     await w.fund(card, w.otherGift, 500);
-    await t.db.insertInto('memberships').values({ place_id: w.placeId, id: uuidv7(), product_id: w.membershipProductId, person_id: holder.actor.personId, status: 'active', starts_on: '2020-01-01', ends_on: '2099-12-31', method: 'cash' }).execute();
-    const r = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', { session, cardUid: card.uid.toLowerCase().replace(/(..)/g, '$1:').slice(0, -1) });
+    await t.db
+      .insertInto('memberships')
+      .values({
+        place_id: w.placeId,
+        id: uuidv7(),
+        product_id: w.membershipProductId,
+        person_id: holder.actor.personId,
+        status: 'active',
+        starts_on: '2020-01-01',
+        ends_on: '2099-12-31',
+        method: 'cash',
+      })
+      .execute();
+    const r = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', {
+      session,
+      cardUid: card.uid.toLowerCase().replace(/(..)/g, '$1:').slice(0, -1),
+    });
     assert.equal(r.statusCode, 200, r.body);
-    assert.deepEqual(r.json().balances.map((b: { currency: string; amount: number; usableHere: boolean }) => [b.currency, b.amount, b.usableHere]), [
-      [w.gift.code, 100, true], [w.local.code, 200, true], [w.euro.code, 1000, true], [w.otherGift.code, 500, false],
-    ]);
+    assert.deepEqual(
+      r
+        .json()
+        .balances.map((b: { currency: string; amount: number; usableHere: boolean }) => [
+          b.currency,
+          b.amount,
+          b.usableHere,
+        ]),
+      [
+        [w.gift.code, 100, true],
+        [w.local.code, 200, true],
+        [w.euro.code, 1000, true],
+        [w.otherGift.code, 500, false],
+      ],
+    );
     assert.deepEqual(r.json().memberships, [{ product: 'Adhésion annuelle', endsOn: '2099-12-31' }]);
     assert.deepEqual(r.json().card, { number: card.number, status: 'active', linked: true });
     const blocked = await w.newCard({ blocked: true });
-    const b = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', { session, cardUid: blocked.uid });
+    const b = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', {
+      session,
+      cardUid: blocked.uid,
+    });
     assert.equal(b.json().card.status, 'blocked');
-    const unknown = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', { session, cardUid: 'AABBCCDD' });
+    const unknown = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', {
+      session,
+      cardUid: 'AABBCCDD',
+    });
     assert.equal(unknown.statusCode, 404);
     assert.match(unknown.json().type, /till-card-unknown$/);
-    const noSession = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', { session: 'x.y', cardUid: card.uid });
+    const noSession = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', {
+      session: 'x.y',
+      cardUid: card.uid,
+    });
     assert.equal(noSession.statusCode, 401);
   });
 });
@@ -124,17 +228,35 @@ describe('till: sales', () => {
     assert.equal(r.statusCode, 201, r.body);
     const body = r.json();
     assert.equal(body.sale.totalCents, 700);
-    assert.deepEqual(body.payments.map((p: { currency: string; amountCents: number }) => [p.currency, p.amountCents]), [[w.gift.code, 100], [w.local.code, 200], [w.euro.code, 400]]);
+    assert.deepEqual(
+      body.payments.map((p: { currency: string; amountCents: number }) => [p.currency, p.amountCents]),
+      [
+        [w.gift.code, 100],
+        [w.local.code, 200],
+        [w.euro.code, 400],
+      ],
+    );
     assert.equal(await w.balance(card, w.gift), 0);
     assert.equal(await w.balance(card, w.local), 0);
     assert.equal(await w.balance(card, w.euro), 600);
     assert.equal(await w.balance(card, w.otherGift), 500);
     assert.equal(body.payments[0].transferId, derivedId(body.sale.id, 'pay:0'));
     assert.match(r.headers['server-timing'] as string, /^sale;dur=/);
-    const lines = await t.db.selectFrom('till_journal').selectAll().where('sale_id', '=', body.sale.id).orderBy('position').execute();
-    assert.deepEqual(lines.map((l) => [l.kind, l.amount_cents, l.payment_method, l.currency_code]), [
-      ['item', 700, null, null], ['payment', 100, 'card', w.gift.code], ['payment', 200, 'card', w.local.code], ['payment', 400, 'card', w.euro.code],
-    ]);
+    const lines = await t.db
+      .selectFrom('till_journal')
+      .selectAll()
+      .where('sale_id', '=', body.sale.id)
+      .orderBy('position')
+      .execute();
+    assert.deepEqual(
+      lines.map((l) => [l.kind, l.amount_cents, l.payment_method, l.currency_code]),
+      [
+        ['item', 700, null, null],
+        ['payment', 100, 'card', w.gift.code],
+        ['payment', 200, 'card', w.local.code],
+        ['payment', 400, 'card', w.euro.code],
+      ],
+    );
     assert.equal(lines[0]!.article_name, `sale ${lines[0]!.article_name!.split(' ')[1]}`);
     assert.equal(lines[0]!.vat_rate, 2000);
     assert.equal(lines[0]!.category_name, 'Boissons');
@@ -158,7 +280,16 @@ describe('till: sales', () => {
     const afterRefusal = await snapshot();
     assert.deepEqual(afterRefusal.slice(0, 3), before.slice(0, 3));
     assert.equal(await w.balance(card, w.euro), 300);
-    const split = await sell(saleBody([beer()], [{ method: 'card', amountCents: 300 }, { method: 'cash', amountCents: 50, tenderedCents: 200 }], card));
+    const split = await sell(
+      saleBody(
+        [beer()],
+        [
+          { method: 'card', amountCents: 300 },
+          { method: 'cash', amountCents: 50, tenderedCents: 200 },
+        ],
+        card,
+      ),
+    );
     assert.equal(split.statusCode, 201, split.body);
     assert.equal(split.json().changeCents, 150);
     assert.equal(await w.balance(card, w.euro), 0);
@@ -172,7 +303,14 @@ describe('till: sales', () => {
     assert.equal(b.statusCode, 403);
     assert.match(b.json().type, /till-card-blocked$/);
     assert.equal(await w.balance(blocked, w.euro), 1000);
-    const u = await sell(saleBody([beer()], [{ method: 'card', amountCents: 350 }], { id: '', uid: '01020304', number: '', personId: null }));
+    const u = await sell(
+      saleBody([beer()], [{ method: 'card', amountCents: 350 }], {
+        id: '',
+        uid: '01020304',
+        number: '',
+        personId: null,
+      }),
+    );
     assert.equal(u.statusCode, 404);
     assert.match(u.json().type, /till-card-unknown$/);
     const noCard = await sell(saleBody([beer()], [{ method: 'card', amountCents: 350 }]));
@@ -181,38 +319,77 @@ describe('till: sales', () => {
     assert.equal(unbalanced.statusCode, 422);
     assert.equal(unbalanced.json().total, 700);
     assert.equal(unbalanced.json().paid, 350);
-    const cashOnly = await sell({ ...saleBody([beer()], [{ method: 'bank_card', amountCents: 350 }]), pointId: w.cashPointId });
+    const cashOnly = await sell({
+      ...saleBody([beer()], [{ method: 'bank_card', amountCents: 350 }]),
+      pointId: w.cashPointId,
+    });
     assert.match(cashOnly.json().type, /till-payment-method$/);
     const priced = await sell(saleBody([{ ...beer(), amountCents: 1 }], [{ method: 'cash', amountCents: 1 }]));
     assert.equal(priced.statusCode, 422);
-    assert.deepEqual(priced.json().errors.map((e: { field: string; code: string }) => [e.field, e.code]), [['items.0.amountCents', 'till.amount-fixed']]);
+    assert.deepEqual(
+      priced.json().errors.map((e: { field: string; code: string }) => [e.field, e.code]),
+      [['items.0.amountCents', 'till.amount-fixed']],
+    );
     const float = await sell(saleBody([beer()], [{ method: 'cash', amountCents: 3.5 }]));
     assert.equal(float.statusCode, 422);
-    const unknownArticle = await sell(saleBody([{ articleId: uuidv7(), quantity: 1 }], [{ method: 'cash', amountCents: 350 }]));
-    assert.deepEqual(unknownArticle.json().errors.map((e: { field: string }) => e.field), ['items.0.articleId']);
-    const negativeCard = await sell(saleBody([{ articleId: w.articles.deposit_return, quantity: 1 }], [{ method: 'bank_card', amountCents: -100 }]));
+    const unknownArticle = await sell(
+      saleBody([{ articleId: uuidv7(), quantity: 1 }], [{ method: 'cash', amountCents: 350 }]),
+    );
+    assert.deepEqual(
+      unknownArticle.json().errors.map((e: { field: string }) => e.field),
+      ['items.0.articleId'],
+    );
+    const negativeCard = await sell(
+      saleBody([{ articleId: w.articles.deposit_return, quantity: 1 }], [{ method: 'bank_card', amountCents: -100 }]),
+    );
     assert.equal(negativeCard.statusCode, 422);
     // Deposit, its return and a free article: plain lines, + / − / 0.
-    const mixed = await sell(saleBody([{ articleId: w.articles.deposit, quantity: 2 }, { articleId: w.articles.deposit_return, quantity: 1 }, { articleId: w.articles.free, quantity: 1 }], [{ method: 'cash', amountCents: 100 }]));
+    const mixed = await sell(
+      saleBody(
+        [
+          { articleId: w.articles.deposit, quantity: 2 },
+          { articleId: w.articles.deposit_return, quantity: 1 },
+          { articleId: w.articles.free, quantity: 1 },
+        ],
+        [{ method: 'cash', amountCents: 100 }],
+      ),
+    );
     assert.equal(mixed.statusCode, 201, mixed.body);
-    assert.deepEqual(mixed.json().items.map((i: { amountCents: number }) => i.amountCents), [200, -100, 0]);
+    assert.deepEqual(
+      mixed.json().items.map((i: { amountCents: number }) => i.amountCents),
+      [200, -100, 0],
+    );
   });
 
   test('sessions: expired, of another device, or of a cashier no longer staff are refused', async () => {
     const key = await tillSessionKey(t.db);
-    const old = issueTillSession(key, { placeId: w.placeId, deviceId: w.device.id, cashierPersonId: w.cashier.personId }, Date.now() - 13 * 3600_000).token;
+    const old = issueTillSession(
+      key,
+      { placeId: w.placeId, deviceId: w.device.id, cashierPersonId: w.cashier.personId },
+      Date.now() - 13 * 3600_000,
+    ).token;
     const expired = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: old });
     assert.equal(expired.statusCode, 401);
     assert.match(expired.json().type, /till-session$/);
     const other = await w.pairDevice();
     const stolen = await sell(saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), other);
     assert.equal(stolen.statusCode, 401);
-    const forged = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: `${session.split('.')[0]}.${'A'.repeat(86)}` });
+    const forged = await sell({
+      ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]),
+      session: `${session.split('.')[0]}.${'A'.repeat(86)}`,
+    });
     assert.equal(forged.statusCode, 401);
     const temp = (await w.ledger.person('temp')).actor.personId;
     await t.db.insertInto('place_members').values({ place_id: w.placeId, person_id: temp, role: 'cashier' }).execute();
-    const tempSession = issueTillSession(key, { placeId: w.placeId, deviceId: w.device.id, cashierPersonId: temp }).token;
-    assert.equal((await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: tempSession })).statusCode, 201);
+    const tempSession = issueTillSession(key, {
+      placeId: w.placeId,
+      deviceId: w.device.id,
+      cashierPersonId: temp,
+    }).token;
+    assert.equal(
+      (await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: tempSession })).statusCode,
+      201,
+    );
     await t.db.deleteFrom('place_members').where('person_id', '=', temp).execute();
     const fired = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: tempSession });
     assert.equal(fired.statusCode, 403);
@@ -224,14 +401,24 @@ describe('till: sales', () => {
     await w.fund(card, w.euro, 1000);
     const body = saleBody([beer()], [{ method: 'card', amountCents: 350 }], card);
     const before = await snapshot();
-    const tampered = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/sales', body, { tamper: (p) => p.replace('"quantity":1', '"quantity":2') });
+    const tampered = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/sales', body, {
+      tamper: (p) => p.replace('"quantity":1', '"quantity":2'),
+    });
     assert.equal(tampered.statusCode, 401);
     assert.match(tampered.body, /ledger-device-signature/);
-    const stale = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/sales', body, { timestamp: Date.now() - 10 * 60_000 });
+    const stale = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/sales', body, {
+      timestamp: Date.now() - 10 * 60_000,
+    });
     assert.equal(stale.statusCode, 401);
     assert.deepEqual(await snapshot(), before);
     const payload = JSON.stringify(body);
-    const headers = signDeviceRequest(w.device.privateKey, { placeId: w.placeId, deviceId: w.device.id, method: 'POST', path: '/api/v1/till/sales', body: payload });
+    const headers = signDeviceRequest(w.device.privateKey, {
+      placeId: w.placeId,
+      deviceId: w.device.id,
+      method: 'POST',
+      path: '/api/v1/till/sales',
+      body: payload,
+    });
     const ok = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/sales', body, { headers });
     assert.equal(ok.statusCode, 201, ok.body);
     const afterOk = await snapshot();
@@ -248,7 +435,12 @@ describe('till: sales', () => {
     const body = saleBody([beer()], [{ method: 'card', amountCents: 350 }], card);
     const first = await sell(body);
     const second = await sell(body);
-    const third = await sell({ ...body, session: (await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid })).json().session });
+    const third = await sell({
+      ...body,
+      session: (
+        await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid })
+      ).json().session,
+    });
     assert.deepEqual([first.statusCode, second.statusCode, third.statusCode], [201, 200, 200]);
     assert.equal(second.body, first.body);
     assert.equal(third.body, first.body);
@@ -264,20 +456,45 @@ describe('till: sales', () => {
 
   test('a top-up mints against the cash taken, once; by the card terminal; never paid by the card', async () => {
     const card = await w.newCard();
-    const body = saleBody([{ articleId: w.articles.top_up, quantity: 1, amountCents: 2000 }], [{ method: 'cash', amountCents: 2000, tenderedCents: 2000 }], card);
+    const body = saleBody(
+      [{ articleId: w.articles.top_up, quantity: 1, amountCents: 2000 }],
+      [{ method: 'cash', amountCents: 2000, tenderedCents: 2000 }],
+      card,
+    );
     const r = await sell(body);
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(await w.balance(card, w.euro), 2000);
-    const ref = await t.db.selectFrom('ledger_payment_references').selectAll().where('reference', '=', `till:${body.id}:0`).executeTakeFirstOrThrow();
-    assert.deepEqual([ref.provider, ref.amount_cents, ref.cashier_person_id, ref.device_id, ref.place_id], ['cash', 2000, w.cashier.personId, w.device.id, w.placeId]);
+    const ref = await t.db
+      .selectFrom('ledger_payment_references')
+      .selectAll()
+      .where('reference', '=', `till:${body.id}:0`)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(
+      [ref.provider, ref.amount_cents, ref.cashier_person_id, ref.device_id, ref.place_id],
+      ['cash', 2000, w.cashier.personId, w.device.id, w.placeId],
+    );
     assert.equal((await sell(body)).statusCode, 200);
     assert.equal(await w.balance(card, w.euro), 2000);
-    const terminal = saleBody([{ articleId: w.articles.localTopUp, quantity: 1, amountCents: 500 }], [{ method: 'bank_card', amountCents: 500 }], card);
+    const terminal = saleBody(
+      [{ articleId: w.articles.localTopUp, quantity: 1, amountCents: 500 }],
+      [{ method: 'bank_card', amountCents: 500 }],
+      card,
+    );
     assert.equal((await sell(terminal)).statusCode, 201);
     assert.equal(await w.balance(card, w.local), 500);
-    const ref2 = await t.db.selectFrom('ledger_payment_references').select('provider').where('reference', '=', `till:${terminal.id}:0`).executeTakeFirstOrThrow();
+    const ref2 = await t.db
+      .selectFrom('ledger_payment_references')
+      .select('provider')
+      .where('reference', '=', `till:${terminal.id}:0`)
+      .executeTakeFirstOrThrow();
     assert.equal(ref2.provider, 'card_terminal');
-    const byCard = await sell(saleBody([{ articleId: w.articles.top_up, quantity: 1, amountCents: 500 }], [{ method: 'card', amountCents: 500 }], card));
+    const byCard = await sell(
+      saleBody(
+        [{ articleId: w.articles.top_up, quantity: 1, amountCents: 500 }],
+        [{ method: 'card', amountCents: 500 }],
+        card,
+      ),
+    );
     assert.match(byCard.json().type, /till-top-up-payment$/);
     const gift = await sell(saleBody([{ articleId: w.articles.gift_top_up, quantity: 1, amountCents: 300 }], [], card));
     assert.equal(gift.statusCode, 201, gift.body);
@@ -292,7 +509,12 @@ describe('till: sales', () => {
     await w.fund(card, w.euro, 500);
     await w.fund(card, w.local, 300);
     await w.fund(card, w.gift, 100);
-    const cashOut = (amount: number) => saleBody([{ articleId: w.articles.cash_out, quantity: 1, amountCents: amount }], [{ method: 'cash', amountCents: -amount }], card);
+    const cashOut = (amount: number) =>
+      saleBody(
+        [{ articleId: w.articles.cash_out, quantity: 1, amountCents: amount }],
+        [{ method: 'cash', amountCents: -amount }],
+        card,
+      );
     const before = await snapshot();
     const tooMuch = await sell(cashOut(900));
     assert.equal(tooMuch.statusCode, 422, tooMuch.body);
@@ -301,8 +523,15 @@ describe('till: sales', () => {
     const ok = await sell(cashOut(800));
     assert.equal(ok.statusCode, 201, ok.body);
     assert.equal(ok.json().sale.totalCents, -800);
-    assert.deepEqual([await w.balance(card, w.euro), await w.balance(card, w.local), await w.balance(card, w.gift)], [0, 0, 100]);
-    const payouts = await t.db.selectFrom('ledger_payouts').select(['amount_cents', 'payment_reference']).where('reference', 'like', `till:${ok.json().sale.id}%`).execute();
+    assert.deepEqual(
+      [await w.balance(card, w.euro), await w.balance(card, w.local), await w.balance(card, w.gift)],
+      [0, 0, 100],
+    );
+    const payouts = await t.db
+      .selectFrom('ledger_payouts')
+      .select(['amount_cents', 'payment_reference'])
+      .where('reference', 'like', `till:${ok.json().sale.id}%`)
+      .execute();
     assert.deepEqual(payouts.map((p) => p.amount_cents).sort(), [300, 500]);
     assert.ok(payouts.every((p) => p.payment_reference === null));
   });
@@ -310,13 +539,21 @@ describe('till: sales', () => {
   test('a membership goes to the card’s holder; an anonymous card cannot get one', async () => {
     const holder = await w.ledger.person('buyer');
     const card = await w.newCard({ personId: holder.actor.personId });
-    const r = await sell(saleBody([{ articleId: w.articles.membership, quantity: 1 }], [{ method: 'cash', amountCents: 1500 }], card));
+    const r = await sell(
+      saleBody([{ articleId: w.articles.membership, quantity: 1 }], [{ method: 'cash', amountCents: 1500 }], card),
+    );
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(r.json().membership.product, 'Adhésion annuelle');
-    const m = await t.db.selectFrom('memberships').selectAll().where('person_id', '=', holder.actor.personId).executeTakeFirstOrThrow();
+    const m = await t.db
+      .selectFrom('memberships')
+      .selectAll()
+      .where('person_id', '=', holder.actor.personId)
+      .executeTakeFirstOrThrow();
     assert.deepEqual([m.status, m.amount_cents, m.method, m.created_by], ['active', 1500, 'till', w.cashier.personId]);
     const anonymous = await w.newCard();
-    const refused = await sell(saleBody([{ articleId: w.articles.membership, quantity: 1 }], [{ method: 'cash', amountCents: 1500 }], anonymous));
+    const refused = await sell(
+      saleBody([{ articleId: w.articles.membership, quantity: 1 }], [{ method: 'cash', amountCents: 1500 }], anonymous),
+    );
     assert.equal(refused.statusCode, 422);
     assert.match(refused.json().type, /till-membership-needs-holder$/);
   });
@@ -344,16 +581,39 @@ describe('till: reversals and the journal', () => {
     const ofReversal = await reverse(reversalId);
     assert.match(ofReversal.json().type, /till-reversal-of-reversal$/);
     assert.deepEqual([await w.balance(card, w.gift), await w.balance(card, w.euro)], [100, 1000]);
-    const lines = await t.db.selectFrom('till_journal').select(['kind', 'amount_cents', 'quantity']).where('sale_id', '=', reversalId).orderBy('position').execute();
-    assert.deepEqual(lines.map((l) => [l.kind, l.amount_cents, l.quantity]), [['item', -700, -2], ['payment', -100, null], ['payment', -600, null]]);
+    const lines = await t.db
+      .selectFrom('till_journal')
+      .select(['kind', 'amount_cents', 'quantity'])
+      .where('sale_id', '=', reversalId)
+      .orderBy('position')
+      .execute();
+    assert.deepEqual(
+      lines.map((l) => [l.kind, l.amount_cents, l.quantity]),
+      [
+        ['item', -700, -2],
+        ['payment', -100, null],
+        ['payment', -600, null],
+      ],
+    );
     const otherVenue = await w.pairDevice(w.ledger.venueB.id);
-    const foreign = await signedRequest(t.app, otherVenue, 'POST', `/api/v1/till/sales/${sale.sale.id}/reverse`, { id: uuidv7(), session });
+    const foreign = await signedRequest(t.app, otherVenue, 'POST', `/api/v1/till/sales/${sale.sale.id}/reverse`, {
+      id: uuidv7(),
+      session,
+    });
     assert.equal(foreign.statusCode, 401); // the session is not of that device, and the sale is not of its venue
   });
 
   test('reversing a top-up burns it back only if still there; a cash-out is minted back; only today', async () => {
     const card = await w.newCard();
-    const topUp = (await sell(saleBody([{ articleId: w.articles.top_up, quantity: 1, amountCents: 1000 }], [{ method: 'cash', amountCents: 1000 }], card))).json();
+    const topUp = (
+      await sell(
+        saleBody(
+          [{ articleId: w.articles.top_up, quantity: 1, amountCents: 1000 }],
+          [{ method: 'cash', amountCents: 1000 }],
+          card,
+        ),
+      )
+    ).json();
     const spent = (await sell(saleBody([beer()], [{ method: 'card', amountCents: 350 }], card))).json();
     const refused = await reverse(topUp.sale.id);
     assert.equal(refused.statusCode, 422, refused.body);
@@ -363,7 +623,15 @@ describe('till: reversals and the journal', () => {
     assert.equal(back.statusCode, 201, back.body);
     assert.equal(await w.balance(card, w.euro), 0);
     await w.fund(card, w.euro, 600);
-    const out = (await sell(saleBody([{ articleId: w.articles.cash_out, quantity: 1, amountCents: 600 }], [{ method: 'cash', amountCents: -600 }], card))).json();
+    const out = (
+      await sell(
+        saleBody(
+          [{ articleId: w.articles.cash_out, quantity: 1, amountCents: 600 }],
+          [{ method: 'cash', amountCents: -600 }],
+          card,
+        ),
+      )
+    ).json();
     assert.equal(await w.balance(card, w.euro), 0);
     assert.equal((await reverse(out.sale.id)).statusCode, 201);
     assert.equal(await w.balance(card, w.euro), 600);
@@ -373,9 +641,20 @@ describe('till: reversals and the journal', () => {
     // A sale of an earlier business day cannot be cancelled at the till.
     const payload = saleBody([beer()], [{ method: 'cash', amountCents: 350 }]);
     const path = '/api/v1/till/sales';
-    const device = signDeviceRequest(w.device.privateKey, { placeId: w.placeId, deviceId: w.device.id, method: 'POST', path, body: JSON.stringify(payload) });
+    const device = signDeviceRequest(w.device.privateKey, {
+      placeId: w.placeId,
+      deviceId: w.device.id,
+      method: 'POST',
+      path,
+      body: JSON.stringify(payload),
+    });
     const { readDeviceHeaders } = await import('../ledger/deviceSignature.ts');
-    const old = await recordSale(t.db, readDeviceHeaders(device, { method: 'POST', path, body: JSON.stringify(payload) })!, payload, new Date(Date.now() - 3 * 86_400_000));
+    const old = await recordSale(
+      t.db,
+      readDeviceHeaders(device, { method: 'POST', path, body: JSON.stringify(payload) })!,
+      payload,
+      new Date(Date.now() - 3 * 86_400_000),
+    );
     const late = await reverse(old.body.sale.id);
     assert.equal(late.statusCode, 422);
     assert.match(late.json().type, /till-reversal-day$/);
@@ -386,11 +665,26 @@ describe('till: reversals and the journal', () => {
     const good = await verifyJournal(t.db, w.placeId);
     assert.equal(good.ok, true, JSON.stringify(good.problem));
     assert.ok(good.lines > 10);
-    const edit = await t.db.selectFrom('till_journal').select('position').where('place_id', '=', w.placeId).where('kind', '=', 'item').orderBy('position').limit(1).offset(3).executeTakeFirstOrThrow();
-    await assert.rejects(sql`update till_journal set amount_cents = amount_cents - 1 where place_id = ${w.placeId} and position = ${edit.position}`.execute(t.db), /append-only/);
+    const edit = await t.db
+      .selectFrom('till_journal')
+      .select('position')
+      .where('place_id', '=', w.placeId)
+      .where('kind', '=', 'item')
+      .orderBy('position')
+      .limit(1)
+      .offset(3)
+      .executeTakeFirstOrThrow();
+    await assert.rejects(
+      sql`update till_journal set amount_cents = amount_cents - 1 where place_id = ${w.placeId} and position = ${edit.position}`.execute(
+        t.db,
+      ),
+      /append-only/,
+    );
     await sql`alter table till_journal disable trigger till_journal_no_update_delete`.execute(t.db);
     try {
-      await sql`update till_journal set amount_cents = amount_cents - 1 where place_id = ${w.placeId} and position = ${edit.position}`.execute(t.db);
+      await sql`update till_journal set amount_cents = amount_cents - 1 where place_id = ${w.placeId} and position = ${edit.position}`.execute(
+        t.db,
+      );
     } finally {
       await sql`alter table till_journal enable trigger till_journal_no_update_delete`.execute(t.db);
     }
@@ -400,7 +694,9 @@ describe('till: reversals and the journal', () => {
     // Put it back (for the tests after this one): the chain verifies again.
     await sql`alter table till_journal disable trigger till_journal_no_update_delete`.execute(t.db);
     try {
-      await sql`update till_journal set amount_cents = amount_cents + 1 where place_id = ${w.placeId} and position = ${edit.position}`.execute(t.db);
+      await sql`update till_journal set amount_cents = amount_cents + 1 where place_id = ${w.placeId} and position = ${edit.position}`.execute(
+        t.db,
+      );
     } finally {
       await sql`alter table till_journal enable trigger till_journal_no_update_delete`.execute(t.db);
     }
@@ -421,10 +717,24 @@ describe('till: reversals and the journal', () => {
 
 describe('till: a sale paid by several cards', () => {
   type CardPayment = { method: 'card'; amountCents: number; cardUid?: string };
-  const cardPay = (card: TestCard | null, amountCents: number): CardPayment => ({ method: 'card', amountCents, ...(card ? { cardUid: card.uid } : {}) });
+  const cardPay = (card: TestCard | null, amountCents: number): CardPayment => ({
+    method: 'card',
+    amountCents,
+    ...(card ? { cardUid: card.uid } : {}),
+  });
   const cardIdsOfTransfers = async (saleId: string) =>
-    (await t.db.selectFrom('ledger_transfers').select(['amount', 'metadata']).where('id', 'in', [0, 1, 2, 3].map((i) => derivedId(saleId, `pay:${i}`))).orderBy('id').execute())
-      .map((r) => [(r.metadata as { card?: string }).card, Number(r.amount)]);
+    (
+      await t.db
+        .selectFrom('ledger_transfers')
+        .select(['amount', 'metadata'])
+        .where(
+          'id',
+          'in',
+          [0, 1, 2, 3].map((i) => derivedId(saleId, `pay:${i}`)),
+        )
+        .orderBy('id')
+        .execute()
+    ).map((r) => [(r.metadata as { card?: string }).card, Number(r.amount)]);
 
   test('two cards pay one sale: each pays its own amount in currency order, the sale keeps the first card; the reversal gives each its own back', async () => {
     const first = await w.newCard();
@@ -436,8 +746,15 @@ describe('till: a sale paid by several cards', () => {
     const r = await sell(saleBody([beer(2)], [cardPay(null, 250), cardPay(second, 450)], first));
     assert.equal(r.statusCode, 201, r.body);
     const body = r.json();
-    assert.deepEqual(body.payments.map((p: { currency: string; amountCents: number }) => [p.currency, p.amountCents]),
-      [[w.gift.code, 50], [w.euro.code, 200], [w.local.code, 100], [w.euro.code, 350]]);
+    assert.deepEqual(
+      body.payments.map((p: { currency: string; amountCents: number }) => [p.currency, p.amountCents]),
+      [
+        [w.gift.code, 50],
+        [w.euro.code, 200],
+        [w.local.code, 100],
+        [w.euro.code, 350],
+      ],
+    );
     assert.deepEqual([await w.balance(first, w.gift), await w.balance(first, w.euro)], [0, 0]);
     assert.deepEqual([await w.balance(second, w.local), await w.balance(second, w.euro)], [0, 650]);
     assert.deepEqual(body.card, { number: first.number, linked: false });
@@ -445,18 +762,39 @@ describe('till: a sale paid by several cards', () => {
     // The second card's wallet after the sale, so the cashier can tell its holder what is left.
     assert.equal(body.otherCards.length, 1);
     assert.equal(body.otherCards[0].number, second.number);
-    const left = Object.fromEntries(body.otherCards[0].balances.map((b: { currency: string; amount: number }) => [b.currency, b.amount]));
+    const left = Object.fromEntries(
+      body.otherCards[0].balances.map((b: { currency: string; amount: number }) => [b.currency, b.amount]),
+    );
     assert.deepEqual([left[w.local.code], left[w.euro.code]], [0, 650]);
-    const row = await t.db.selectFrom('till_sales').select(['card_id', 'total_cents']).where('id', '=', body.sale.id).executeTakeFirstOrThrow();
+    const row = await t.db
+      .selectFrom('till_sales')
+      .select(['card_id', 'total_cents'])
+      .where('id', '=', body.sale.id)
+      .executeTakeFirstOrThrow();
     assert.deepEqual([row.card_id, Number(row.total_cents)], [first.id, 700]);
-    const lines = await t.db.selectFrom('till_journal').select(['kind', 'amount_cents', 'payment_method', 'currency_code']).where('sale_id', '=', body.sale.id).orderBy('position').execute();
-    assert.deepEqual(lines.map((l) => [l.kind, Number(l.amount_cents), l.payment_method, l.currency_code]), [
-      ['item', 700, null, null], ['payment', 50, 'card', w.gift.code], ['payment', 200, 'card', w.euro.code], ['payment', 100, 'card', w.local.code], ['payment', 350, 'card', w.euro.code],
-    ]);
+    const lines = await t.db
+      .selectFrom('till_journal')
+      .select(['kind', 'amount_cents', 'payment_method', 'currency_code'])
+      .where('sale_id', '=', body.sale.id)
+      .orderBy('position')
+      .execute();
+    assert.deepEqual(
+      lines.map((l) => [l.kind, Number(l.amount_cents), l.payment_method, l.currency_code]),
+      [
+        ['item', 700, null, null],
+        ['payment', 50, 'card', w.gift.code],
+        ['payment', 200, 'card', w.euro.code],
+        ['payment', 100, 'card', w.local.code],
+        ['payment', 350, 'card', w.euro.code],
+      ],
+    );
     const payers = await cardIdsOfTransfers(body.sale.id);
     assert.deepEqual(payers.map(([c]) => c).sort(), [first.id, first.id, second.id, second.id].sort());
     // A retry with the same body is the same sale.
-    const again = await sell({ ...saleBody([beer(2)], [cardPay(null, 250), cardPay(second, 450)], first), id: body.sale.id });
+    const again = await sell({
+      ...saleBody([beer(2)], [cardPay(null, 250), cardPay(second, 450)], first),
+      id: body.sale.id,
+    });
     assert.equal(again.statusCode, 200);
     assert.equal(again.body, r.body);
 
@@ -464,7 +802,10 @@ describe('till: a sale paid by several cards', () => {
     assert.equal(back.statusCode, 201, back.body);
     assert.deepEqual([await w.balance(first, w.gift), await w.balance(first, w.euro)], [50, 200]);
     assert.deepEqual([await w.balance(second, w.local), await w.balance(second, w.euro)], [100, 1000]);
-    assert.deepEqual(back.json().payments.map((p: { amountCents: number }) => p.amountCents), [-50, -200, -100, -350]);
+    assert.deepEqual(
+      back.json().payments.map((p: { amountCents: number }) => p.amountCents),
+      [-50, -200, -100, -350],
+    );
     const { verifyLedger } = await import('../ledger/verifyLedger.ts');
     const check = await verifyLedger(t.db);
     assert.equal(check.ok, true, JSON.stringify(check.problem));
@@ -481,7 +822,10 @@ describe('till: a sale paid by several cards', () => {
     assert.match(short.json().type, /till-insufficient-funds$/);
     assert.deepEqual([short.json().missing, short.json().card], [40, second.number]);
     const firstShort = await sell(saleBody([beer()], [cardPay(first, 340), cardPay(second, 10)], first));
-    assert.deepEqual([firstShort.statusCode, firstShort.json().missing, firstShort.json().card], [422, 40, first.number]);
+    assert.deepEqual(
+      [firstShort.statusCode, firstShort.json().missing, firstShort.json().card],
+      [422, 40, first.number],
+    );
     const single = await sell(saleBody([beer()], [cardPay(null, 350)], first));
     assert.deepEqual([single.json().missing, single.json().card], [50, first.number]);
     assert.deepEqual((await snapshot()).slice(0, 3), before.slice(0, 3));
@@ -511,7 +855,10 @@ describe('till: a sale paid by several cards', () => {
     await w.fund(card, w.euro, 1000);
     const merged = await sell(saleBody([beer(2)], [cardPay(card, 100), cardPay(null, 250), cardPay(card, 350)], card));
     assert.equal(merged.statusCode, 201, merged.body);
-    assert.deepEqual(merged.json().payments.map((p: { currency: string; amountCents: number }) => [p.currency, p.amountCents]), [[w.euro.code, 700]]);
+    assert.deepEqual(
+      merged.json().payments.map((p: { currency: string; amountCents: number }) => [p.currency, p.amountCents]),
+      [[w.euro.code, 700]],
+    );
     assert.equal(await w.balance(card, w.euro), 300);
     // Naming the sale's own card on a payment is the same request as not naming it (same hash as before).
     const plain = saleBody([beer()], [cardPay(null, 100), { method: 'cash', amountCents: 250 }], card);
@@ -524,24 +871,54 @@ describe('till: a sale paid by several cards', () => {
     const noSaleCard = await sell(saleBody([beer()], [cardPay(card, 300), { method: 'cash', amountCents: 50 }]));
     assert.equal(noSaleCard.statusCode, 201, noSaleCard.body);
     assert.equal(noSaleCard.json().card.number, card.number);
-    assert.equal((await t.db.selectFrom('till_sales').select('card_id').where('id', '=', noSaleCard.json().sale.id).executeTakeFirstOrThrow()).card_id, card.id);
+    assert.equal(
+      (
+        await t.db
+          .selectFrom('till_sales')
+          .select('card_id')
+          .where('id', '=', noSaleCard.json().sale.id)
+          .executeTakeFirstOrThrow()
+      ).card_id,
+      card.id,
+    );
     assert.equal(await w.balance(card, w.euro), 0);
 
     await w.fund(card, w.euro, 1000);
     const blocked = await w.newCard({ blocked: true });
     await w.fund(blocked, w.euro, 1000);
     const before = await snapshot();
-    const onCash = await sell(saleBody([beer()], [{ method: 'cash', amountCents: 350, cardUid: card.uid } as Payment], card));
+    const onCash = await sell(
+      saleBody([beer()], [{ method: 'cash', amountCents: 350, cardUid: card.uid } as Payment], card),
+    );
     assert.equal(onCash.statusCode, 422);
-    assert.deepEqual(onCash.json().errors.map((e: { field: string; code: string }) => [e.field, e.code]), [['payments.0.cardUid', 'till.card-payment-only']]);
-    const badUid = await sell(saleBody([beer()], [{ method: 'card', amountCents: 350, cardUid: 'zz' } as Payment], card));
-    assert.deepEqual(badUid.json().errors.map((e: { field: string; code: string }) => [e.field, e.code]), [['payments.0.cardUid', 'format']]);
+    assert.deepEqual(
+      onCash.json().errors.map((e: { field: string; code: string }) => [e.field, e.code]),
+      [['payments.0.cardUid', 'till.card-payment-only']],
+    );
+    const badUid = await sell(
+      saleBody([beer()], [{ method: 'card', amountCents: 350, cardUid: 'zz' } as Payment], card),
+    );
+    assert.deepEqual(
+      badUid.json().errors.map((e: { field: string; code: string }) => [e.field, e.code]),
+      [['payments.0.cardUid', 'format']],
+    );
     const four = await Promise.all([1, 2, 3, 4].map(() => w.newCard()));
-    const tooMany = await sell(saleBody([{ articleId: w.articles.sale, quantity: 4 }], four.map((c) => cardPay(c, 350)), card));
-    assert.deepEqual(tooMany.json().errors.map((e: { field: string; code: string }) => [e.field, e.code]), [['payments', 'till.too-many-cards']]);
+    const tooMany = await sell(
+      saleBody(
+        [{ articleId: w.articles.sale, quantity: 4 }],
+        four.map((c) => cardPay(c, 350)),
+        card,
+      ),
+    );
+    assert.deepEqual(
+      tooMany.json().errors.map((e: { field: string; code: string }) => [e.field, e.code]),
+      [['payments', 'till.too-many-cards']],
+    );
     const noCard = await sell(saleBody([beer()], [cardPay(null, 350)]));
     assert.match(noCard.json().type, /till-card-required$/);
-    const unknown = await sell(saleBody([beer()], [cardPay(card, 300), { method: 'card', amountCents: 50, cardUid: '0A0B0C0D' }], card));
+    const unknown = await sell(
+      saleBody([beer()], [cardPay(card, 300), { method: 'card', amountCents: 50, cardUid: '0A0B0C0D' }], card),
+    );
     assert.equal(unknown.statusCode, 404);
     assert.match(unknown.json().type, /till-card-unknown$/);
     const fromBlocked = await sell(saleBody([beer()], [cardPay(card, 300), cardPay(blocked, 50)], card));
@@ -577,7 +954,13 @@ describe('till: what became of a sale (GET /api/v1/till/sales/{id})', () => {
     assert.equal(foreign.statusCode, 404, foreign.body);
     assert.match(foreign.json().type, /till-sale-unknown$/);
     const path = `/api/v1/till/sales/${id}`;
-    const forged = signDeviceRequest(otherVenue.privateKey, { placeId: w.placeId, deviceId: w.device.id, method: 'GET', path, body: '' });
+    const forged = signDeviceRequest(otherVenue.privateKey, {
+      placeId: w.placeId,
+      deviceId: w.device.id,
+      method: 'GET',
+      path,
+      body: '',
+    });
     const bad = await status(id, w.device, { headers: forged });
     assert.equal(bad.statusCode, 401, bad.body);
     assert.match(bad.json().type, /ledger-device-signature$/);
@@ -599,64 +982,107 @@ describe('till: what became of a sale (GET /api/v1/till/sales/{id})', () => {
   });
 });
 
-describe('till: concurrency (PostgreSQL)', { skip: onPostgres ? false : 'needs real concurrency: run with TEST_DATABASE_URL' }, () => {
-  test('two tills debiting the same card: never below zero, every answer consistent', async () => {
-    const second = await w.pairDevice();
-    const secondSession = (await signedRequest(t.app, second, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid })).json().session;
-    const card = await w.newCard();
-    await w.fund(card, w.euro, 1000);
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => {
-      const device = i % 2 ? second : w.device;
-      return sell({ ...saleBody([beer()], [{ method: 'card', amountCents: 350 }], card), session: i % 2 ? secondSession : session }, device);
-    }));
-    const ok = results.filter((r) => r.statusCode === 201);
-    assert.equal(ok.length, 2, results.map((r) => r.statusCode).join(','));
-    assert.ok(results.every((r) => r.statusCode === 201 || (r.statusCode === 422 && r.json().missing === 50)));
-    assert.deepEqual(ok.map((r) => r.json().balances[0].amount).sort(), [300, 650]);
-    assert.equal(await w.balance(card, w.euro), 300);
-  });
+describe(
+  'till: concurrency (PostgreSQL)',
+  { skip: onPostgres ? false : 'needs real concurrency: run with TEST_DATABASE_URL' },
+  () => {
+    test('two tills debiting the same card: never below zero, every answer consistent', async () => {
+      const second = await w.pairDevice();
+      const secondSession = (
+        await signedRequest(t.app, second, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid })
+      ).json().session;
+      const card = await w.newCard();
+      await w.fund(card, w.euro, 1000);
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => {
+          const device = i % 2 ? second : w.device;
+          return sell(
+            {
+              ...saleBody([beer()], [{ method: 'card', amountCents: 350 }], card),
+              session: i % 2 ? secondSession : session,
+            },
+            device,
+          );
+        }),
+      );
+      const ok = results.filter((r) => r.statusCode === 201);
+      assert.equal(ok.length, 2, results.map((r) => r.statusCode).join(','));
+      assert.ok(results.every((r) => r.statusCode === 201 || (r.statusCode === 422 && r.json().missing === 50)));
+      assert.deepEqual(ok.map((r) => r.json().balances[0].amount).sort(), [300, 650]);
+      assert.equal(await w.balance(card, w.euro), 300);
+    });
 
-  test('two tills, two cards in opposite roles (A then B / B then A): no deadlock, balances exact', async () => {
-    const second = await w.pairDevice();
-    const secondSession = (await signedRequest(t.app, second, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid })).json().session;
-    const a = await w.newCard();
-    const b = await w.newCard();
-    await w.fund(a, w.euro, 10_000);
-    await w.fund(b, w.euro, 10_000);
-    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => {
-      const [x, y] = i % 2 ? [b, a] : [a, b];
-      const body = { ...saleBody([beer()], [{ method: 'card', amountCents: 100, cardUid: x.uid }, { method: 'card', amountCents: 250, cardUid: y.uid }] as Payment[], x), session: i % 2 ? secondSession : session };
-      return sell(body, i % 2 ? second : w.device);
-    }));
-    assert.deepEqual(results.map((r) => r.statusCode), Array(16).fill(201), results.map((r) => r.body).join('\n'));
-    assert.equal(await w.balance(a, w.euro), 10_000 - 8 * 100 - 8 * 250);
-    assert.equal(await w.balance(b, w.euro), 10_000 - 8 * 100 - 8 * 250);
-    const check = await verifyJournal(t.db, w.placeId);
-    assert.equal(check.ok, true);
-  });
+    test('two tills, two cards in opposite roles (A then B / B then A): no deadlock, balances exact', async () => {
+      const second = await w.pairDevice();
+      const secondSession = (
+        await signedRequest(t.app, second, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid })
+      ).json().session;
+      const a = await w.newCard();
+      const b = await w.newCard();
+      await w.fund(a, w.euro, 10_000);
+      await w.fund(b, w.euro, 10_000);
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => {
+          const [x, y] = i % 2 ? [b, a] : [a, b];
+          const body = {
+            ...saleBody(
+              [beer()],
+              [
+                { method: 'card', amountCents: 100, cardUid: x.uid },
+                { method: 'card', amountCents: 250, cardUid: y.uid },
+              ] as Payment[],
+              x,
+            ),
+            session: i % 2 ? secondSession : session,
+          };
+          return sell(body, i % 2 ? second : w.device);
+        }),
+      );
+      assert.deepEqual(
+        results.map((r) => r.statusCode),
+        Array(16).fill(201),
+        results.map((r) => r.body).join('\n'),
+      );
+      assert.equal(await w.balance(a, w.euro), 10_000 - 8 * 100 - 8 * 250);
+      assert.equal(await w.balance(b, w.euro), 10_000 - 8 * 100 - 8 * 250);
+      const check = await verifyJournal(t.db, w.placeId);
+      assert.equal(check.ok, true);
+    });
 
-  test('the same sale sent three times at once: one sale, identical answers', async () => {
-    const card = await w.newCard();
-    await w.fund(card, w.euro, 1000);
-    const body = saleBody([beer()], [{ method: 'card', amountCents: 350 }], card);
-    const results = await Promise.all([sell(body), sell(body), sell(body)]);
-    assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 200, 201]);
-    assert.ok(results.every((r) => r.body === results[0]!.body));
-    assert.equal(await w.balance(card, w.euro), 650);
-    assert.equal(Number((await t.db.selectFrom('till_sales').select((eb) => eb.fn.countAll().as('n')).where('id', '=', body.id).executeTakeFirstOrThrow()).n), 1);
-  });
+    test('the same sale sent three times at once: one sale, identical answers', async () => {
+      const card = await w.newCard();
+      await w.fund(card, w.euro, 1000);
+      const body = saleBody([beer()], [{ method: 'card', amountCents: 350 }], card);
+      const results = await Promise.all([sell(body), sell(body), sell(body)]);
+      assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 200, 201]);
+      assert.ok(results.every((r) => r.body === results[0]!.body));
+      assert.equal(await w.balance(card, w.euro), 650);
+      assert.equal(
+        Number(
+          (
+            await t.db
+              .selectFrom('till_sales')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('id', '=', body.id)
+              .executeTakeFirstOrThrow()
+          ).n,
+        ),
+        1,
+      );
+    });
 
-  test('concurrent reversals of one sale: one wins, the balance is restored once', async () => {
-    const card = await w.newCard();
-    await w.fund(card, w.euro, 1000);
-    const sale = (await sell(saleBody([beer()], [{ method: 'card', amountCents: 350 }], card))).json();
-    const results = await Promise.all(Array.from({ length: 5 }, () => reverse(sale.sale.id)));
-    assert.deepEqual(results.map((r) => r.statusCode).sort(), [201, 409, 409, 409, 409]);
-    assert.equal(await w.balance(card, w.euro), 1000);
-    const check = await verifyJournal(t.db, w.placeId);
-    assert.equal(check.ok, true);
-  });
-});
+    test('concurrent reversals of one sale: one wins, the balance is restored once', async () => {
+      const card = await w.newCard();
+      await w.fund(card, w.euro, 1000);
+      const sale = (await sell(saleBody([beer()], [{ method: 'card', amountCents: 350 }], card))).json();
+      const results = await Promise.all(Array.from({ length: 5 }, () => reverse(sale.sale.id)));
+      assert.deepEqual(results.map((r) => r.statusCode).sort(), [201, 409, 409, 409, 409]);
+      assert.equal(await w.balance(card, w.euro), 1000);
+      const check = await verifyJournal(t.db, w.placeId);
+      assert.equal(check.ok, true);
+    });
+  },
+);
 
 // Last in this file: it closes the test point's day, after which that point sells nothing today.
 test('after the point’s day is closed, its sales and reversals are refused and write nothing', async () => {

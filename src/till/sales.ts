@@ -49,7 +49,14 @@ export interface SaleBody {
 }
 
 export function presentBalances(list: WalletBalance[]): BalanceOut[] {
-  return list.map((b) => ({ currency: b.code, name: b.name, kind: b.kind, amount: b.balance, decimals: b.decimals, usableHere: b.usableHere }));
+  return list.map((b) => ({
+    currency: b.code,
+    name: b.name,
+    kind: b.kind,
+    amount: b.balance,
+    decimals: b.decimals,
+    usableHere: b.usableHere,
+  }));
 }
 
 export interface SaleOutcome {

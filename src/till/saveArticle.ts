@@ -6,8 +6,22 @@ import { FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { parseEuros } from '../shared/money.ts';
 import {
-  DEFAULT_ARTICLE_COLOUR, MAX_PRICE_CENTS, NO_VAT_KINDS, OPEN_PRICE_KINDS, bool, giftCurrenciesOf, parseVatPercent, readArticleKind, readColour,
-  readName, readOptionalId, readPosition, text, toArticle, topUpCurrenciesOf, type PosArticle,
+  DEFAULT_ARTICLE_COLOUR,
+  MAX_PRICE_CENTS,
+  NO_VAT_KINDS,
+  OPEN_PRICE_KINDS,
+  bool,
+  giftCurrenciesOf,
+  parseVatPercent,
+  readArticleKind,
+  readColour,
+  readName,
+  readOptionalId,
+  readPosition,
+  text,
+  toArticle,
+  topUpCurrenciesOf,
+  type PosArticle,
 } from './posSetup.ts';
 import type { ArticleKind } from './tables.ts';
 
@@ -55,7 +69,8 @@ export function readArticleFields(raw: ArticleInput): ArticleFields {
   if (raw.priceCents !== undefined) {
     priceField = 'priceCents';
     const c = raw.priceCents;
-    if (c !== null && (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0 || c > MAX_PRICE_CENTS)) errors.add('priceCents', 'pos.price', { max: MAX_PRICE_CENTS / 100 });
+    if (c !== null && (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0 || c > MAX_PRICE_CENTS))
+      errors.add('priceCents', 'pos.price', { max: MAX_PRICE_CENTS / 100 });
     else priceCents = c;
   } else if (!bool(raw.openPrice)) {
     const typed = text(raw.price);
@@ -72,7 +87,8 @@ export function readArticleFields(raw: ArticleInput): ArticleFields {
   if (!errors.has(priceField) && !errors.has('kind')) {
     if (priceCents === null && !OPEN_PRICE_KINDS.includes(kind)) errors.add(priceField, 'pos.price-required');
     if (kind === 'free' && priceCents !== null && priceCents !== 0) errors.add(priceField, 'pos.free-price');
-    if ((kind === 'deposit' || kind === 'deposit_return') && priceCents === 0) errors.add(priceField, 'pos.price-required');
+    if ((kind === 'deposit' || kind === 'deposit_return') && priceCents === 0)
+      errors.add(priceField, 'pos.price-required');
   }
   // VAT: basis points from the API, a percent from a page.
   let vatRate = 0;
@@ -88,7 +104,12 @@ export function readArticleFields(raw: ArticleInput): ArticleFields {
   const colour = readColour(errors, raw.colour, DEFAULT_ARTICLE_COLOUR);
   const categoryId = readOptionalId(errors, 'categoryId', raw.categoryId, 'pos.category');
   let currencyId = readOptionalId(errors, 'currencyId', raw.currencyId, 'pos.currency');
-  let membershipProductId = readOptionalId(errors, 'membershipProductId', raw.membershipProductId, 'pos.membership-product');
+  let membershipProductId = readOptionalId(
+    errors,
+    'membershipProductId',
+    raw.membershipProductId,
+    'pos.membership-product',
+  );
   // A page sends every select; only the ones of the chosen kind count.
   if (kind === 'top_up' || kind === 'gift_top_up') {
     if (!currencyId && !errors.has('currencyId')) errors.add('currencyId', 'required');
@@ -98,7 +119,18 @@ export function readArticleFields(raw: ArticleInput): ArticleFields {
   } else membershipProductId = null;
   const position = readPosition(errors, raw.position);
   errors.throwIfAny();
-  return { name, kind, categoryId, priceCents, vatRate, colour, currencyId, membershipProductId, position, archived: bool(raw.archived) };
+  return {
+    name,
+    kind,
+    categoryId,
+    priceCents,
+    vatRate,
+    colour,
+    currencyId,
+    membershipProductId,
+    position,
+    archived: bool(raw.archived),
+  };
 }
 
 /**
@@ -107,19 +139,36 @@ export function readArticleFields(raw: ArticleInput): ArticleFields {
  * anyway). The currency of a top-up must be one the venue may mint; a membership article sells one of
  * the venue's membership products.
  */
-export async function saveArticle(db: Db, actor: Actor, input: { placeId: string; articleId?: string } & ArticleInput): Promise<PosArticle> {
+export async function saveArticle(
+  db: Db,
+  actor: Actor,
+  input: { placeId: string; articleId?: string } & ArticleInput,
+): Promise<PosArticle> {
   const { placeId, articleId, ...raw } = input;
   if (articleId !== undefined && !isUuid(articleId)) throw notFound('article');
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, placeId, 'place.settings');
     let merged: ArticleInput = raw;
     if (articleId !== undefined) {
-      const before = await trx.selectFrom('pos_articles').selectAll().where('place_id', '=', placeId).where('id', '=', articleId).forUpdate().executeTakeFirst();
+      const before = await trx
+        .selectFrom('pos_articles')
+        .selectAll()
+        .where('place_id', '=', placeId)
+        .where('id', '=', articleId)
+        .forUpdate()
+        .executeTakeFirst();
       if (!before) throw notFound('article');
       const current: ArticleInput = {
-        name: before.name, kind: before.kind, categoryId: before.category_id ?? '', priceCents: before.price_cents === null ? null : Number(before.price_cents),
-        vatRate: before.vat_rate, colour: before.colour, currencyId: before.currency_id ?? '', membershipProductId: before.membership_product_id ?? '',
-        position: before.position, archived: before.archived,
+        name: before.name,
+        kind: before.kind,
+        categoryId: before.category_id ?? '',
+        priceCents: before.price_cents === null ? null : Number(before.price_cents),
+        vatRate: before.vat_rate,
+        colour: before.colour,
+        currencyId: before.currency_id ?? '',
+        membershipProductId: before.membership_product_id ?? '',
+        position: before.position,
+        archived: before.archived,
       };
       const sent = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as ArticleInput;
       merged = { ...current, ...sent };
@@ -128,27 +177,54 @@ export async function saveArticle(db: Db, actor: Actor, input: { placeId: string
     const f = readArticleFields(merged);
     const errors = new FieldErrors();
     if (f.categoryId) {
-      const category = await trx.selectFrom('pos_categories').select('id').where('place_id', '=', placeId).where('id', '=', f.categoryId).executeTakeFirst();
+      const category = await trx
+        .selectFrom('pos_categories')
+        .select('id')
+        .where('place_id', '=', placeId)
+        .where('id', '=', f.categoryId)
+        .executeTakeFirst();
       if (!category) errors.add('categoryId', 'pos.category');
     }
     if (f.currencyId) {
-      const allowed = f.kind === 'top_up' ? await topUpCurrenciesOf(trx, placeId) : await giftCurrenciesOf(trx, placeId);
-      if (!allowed.some((c) => c.id === f.currencyId)) errors.add('currencyId', f.kind === 'top_up' ? 'pos.currency' : 'pos.gift-currency');
+      const allowed =
+        f.kind === 'top_up' ? await topUpCurrenciesOf(trx, placeId) : await giftCurrenciesOf(trx, placeId);
+      if (!allowed.some((c) => c.id === f.currencyId))
+        errors.add('currencyId', f.kind === 'top_up' ? 'pos.currency' : 'pos.gift-currency');
     }
     if (f.membershipProductId) {
-      const product = await trx.selectFrom('membership_products').select('id').where('place_id', '=', placeId).where('id', '=', f.membershipProductId).executeTakeFirst();
+      const product = await trx
+        .selectFrom('membership_products')
+        .select('id')
+        .where('place_id', '=', placeId)
+        .where('id', '=', f.membershipProductId)
+        .executeTakeFirst();
       if (!product) errors.add('membershipProductId', 'pos.membership-product');
     }
     errors.throwIfAny();
     const columns = {
-      name: f.name, kind: f.kind, category_id: f.categoryId, price_cents: f.priceCents, vat_rate: f.vatRate, colour: f.colour,
-      currency_id: f.currencyId, membership_product_id: f.membershipProductId, archived: f.archived,
+      name: f.name,
+      kind: f.kind,
+      category_id: f.categoryId,
+      price_cents: f.priceCents,
+      vat_rate: f.vatRate,
+      colour: f.colour,
+      currency_id: f.currencyId,
+      membership_product_id: f.membershipProductId,
+      archived: f.archived,
     };
     let row;
     if (articleId === undefined) {
-      const last = await trx.selectFrom('pos_articles').select((eb) => eb.fn.max('position').as('max')).where('place_id', '=', placeId).executeTakeFirst();
+      const last = await trx
+        .selectFrom('pos_articles')
+        .select((eb) => eb.fn.max('position').as('max'))
+        .where('place_id', '=', placeId)
+        .executeTakeFirst();
       const position = f.position ?? (last?.max === null || last?.max === undefined ? 0 : Number(last.max) + 1);
-      row = await trx.insertInto('pos_articles').values({ place_id: placeId, id: uuidv7(), ...columns, position }).returningAll().executeTakeFirstOrThrow();
+      row = await trx
+        .insertInto('pos_articles')
+        .values({ place_id: placeId, id: uuidv7(), ...columns, position })
+        .returningAll()
+        .executeTakeFirstOrThrow();
     } else {
       row = await trx
         .updateTable('pos_articles')

@@ -17,31 +17,57 @@ export async function saveCategory(
   const creating = categoryId === undefined;
   const errors = new FieldErrors();
   const name = creating || input.name !== undefined ? readName(errors, input.name) : undefined;
-  const colour = creating || input.colour !== undefined ? readColour(errors, input.colour, DEFAULT_CATEGORY_COLOUR) : undefined;
+  const colour =
+    creating || input.colour !== undefined ? readColour(errors, input.colour, DEFAULT_CATEGORY_COLOUR) : undefined;
   const position = readPosition(errors, input.position);
   errors.throwIfAny();
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, placeId, 'place.settings');
     let row;
     if (creating) {
-      const last = await trx.selectFrom('pos_categories').select((eb) => eb.fn.max('position').as('max')).where('place_id', '=', placeId).executeTakeFirst();
+      const last = await trx
+        .selectFrom('pos_categories')
+        .select((eb) => eb.fn.max('position').as('max'))
+        .where('place_id', '=', placeId)
+        .executeTakeFirst();
       row = await trx
         .insertInto('pos_categories')
-        .values({ place_id: placeId, id: uuidv7(), name: name!, colour: colour!, position: position ?? (last?.max === null || last?.max === undefined ? 0 : Number(last.max) + 1) })
+        .values({
+          place_id: placeId,
+          id: uuidv7(),
+          name: name!,
+          colour: colour!,
+          position: position ?? (last?.max === null || last?.max === undefined ? 0 : Number(last.max) + 1),
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
     } else {
-      const before = await trx.selectFrom('pos_categories').select('id').where('place_id', '=', placeId).where('id', '=', categoryId).forUpdate().executeTakeFirst();
+      const before = await trx
+        .selectFrom('pos_categories')
+        .select('id')
+        .where('place_id', '=', placeId)
+        .where('id', '=', categoryId)
+        .forUpdate()
+        .executeTakeFirst();
       if (!before) throw notFound('category');
       row = await trx
         .updateTable('pos_categories')
-        .set({ ...(name !== undefined ? { name } : {}), ...(colour !== undefined ? { colour } : {}), ...(position !== undefined ? { position } : {}) })
+        .set({
+          ...(name !== undefined ? { name } : {}),
+          ...(colour !== undefined ? { colour } : {}),
+          ...(position !== undefined ? { position } : {}),
+        })
         .where('place_id', '=', placeId)
         .where('id', '=', categoryId)
         .returningAll()
         .executeTakeFirstOrThrow();
     }
-    await audit(trx, actor, { placeId, action: creating ? 'till.category.created' : 'till.category.updated', subjectId: row.id, data: { name: row.name, colour: row.colour } });
+    await audit(trx, actor, {
+      placeId,
+      action: creating ? 'till.category.created' : 'till.category.updated',
+      subjectId: row.id,
+      data: { name: row.name, colour: row.colour },
+    });
     return { id: row.id, name: row.name, colour: row.colour, position: row.position };
   });
 }

@@ -19,13 +19,20 @@ export interface PointInput {
  * the payment methods it takes, its order, archived or not. On an update, what is not sent keeps its
  * value. Archived points disappear from the tills; their sales and closures stay.
  */
-export async function savePoint(db: Db, actor: Actor, input: { placeId: string; pointId?: string } & PointInput): Promise<PosPoint> {
+export async function savePoint(
+  db: Db,
+  actor: Actor,
+  input: { placeId: string; pointId?: string } & PointInput,
+): Promise<PosPoint> {
   const { placeId, pointId } = input;
   if (pointId !== undefined && !isUuid(pointId)) throw notFound('point');
   const creating = pointId === undefined;
   const errors = new FieldErrors();
   const name = creating || input.name !== undefined ? readName(errors, input.name) : undefined;
-  const paymentMethods = creating || input.paymentMethods !== undefined ? readPaymentMethods(errors, input.paymentMethods ?? ['card', 'cash', 'bank_card']) : undefined;
+  const paymentMethods =
+    creating || input.paymentMethods !== undefined
+      ? readPaymentMethods(errors, input.paymentMethods ?? ['card', 'cash', 'bank_card'])
+      : undefined;
   const position = readPosition(errors, input.position);
   const archived = input.archived === undefined ? undefined : bool(input.archived);
   errors.throwIfAny();
@@ -33,17 +40,31 @@ export async function savePoint(db: Db, actor: Actor, input: { placeId: string; 
     await authorize(trx, actor, placeId, 'place.settings');
     let row;
     if (creating) {
-      const last = await trx.selectFrom('pos_points').select((eb) => eb.fn.max('position').as('max')).where('place_id', '=', placeId).executeTakeFirst();
+      const last = await trx
+        .selectFrom('pos_points')
+        .select((eb) => eb.fn.max('position').as('max'))
+        .where('place_id', '=', placeId)
+        .executeTakeFirst();
       row = await trx
         .insertInto('pos_points')
         .values({
-          place_id: placeId, id: uuidv7(), name: name!, payment_methods: paymentMethods!, archived: archived ?? false,
+          place_id: placeId,
+          id: uuidv7(),
+          name: name!,
+          payment_methods: paymentMethods!,
+          archived: archived ?? false,
           position: position ?? (last?.max === null || last?.max === undefined ? 0 : Number(last.max) + 1),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
     } else {
-      const before = await trx.selectFrom('pos_points').select('id').where('place_id', '=', placeId).where('id', '=', pointId).forUpdate().executeTakeFirst();
+      const before = await trx
+        .selectFrom('pos_points')
+        .select('id')
+        .where('place_id', '=', placeId)
+        .where('id', '=', pointId)
+        .forUpdate()
+        .executeTakeFirst();
       if (!before) throw notFound('point');
       row = await trx
         .updateTable('pos_points')
@@ -65,6 +86,13 @@ export async function savePoint(db: Db, actor: Actor, input: { placeId: string; 
       data: { name: row.name, paymentMethods: row.payment_methods, archived: row.archived },
     });
     const articleIds = (await pointArticleIds(trx, placeId)).get(row.id) ?? [];
-    return { id: row.id, name: row.name, paymentMethods: row.payment_methods, position: row.position, archived: row.archived, articleIds };
+    return {
+      id: row.id,
+      name: row.name,
+      paymentMethods: row.payment_methods,
+      position: row.position,
+      archived: row.archived,
+      articleIds,
+    };
   });
 }

@@ -9,7 +9,11 @@ import { text } from './posSetup.ts';
  * A venue admin sets when its business day starts ('HH:MM', local time of the venue; default 04:00):
  * a sale at 01:30 belongs to the day before. Sales already made keep their business day.
  */
-export async function saveTillSettings(db: Db, actor: Actor, input: { placeId: string; dayStartsAt: unknown }): Promise<{ dayStartsAt: string }> {
+export async function saveTillSettings(
+  db: Db,
+  actor: Actor,
+  input: { placeId: string; dayStartsAt: unknown },
+): Promise<{ dayStartsAt: string }> {
   const errors = new FieldErrors();
   const m = /^([01]?\d|2[0-3])[:hH]([0-5]\d)$/.exec(text(input.dayStartsAt));
   if (!m) errors.add('dayStartsAt', 'pos.day-starts-at');

@@ -7,8 +7,25 @@ type JsonColumn<T> = ColumnType<T, string, never>;
 
 export type PaymentMethod = 'card' | 'cash' | 'bank_card';
 export const PAYMENT_METHODS: readonly PaymentMethod[] = ['card', 'cash', 'bank_card'];
-export type ArticleKind = 'sale' | 'top_up' | 'cash_out' | 'membership' | 'deposit' | 'deposit_return' | 'gift_top_up' | 'free';
-export const ARTICLE_KINDS: readonly ArticleKind[] = ['sale', 'top_up', 'cash_out', 'membership', 'deposit', 'deposit_return', 'gift_top_up', 'free'];
+export type ArticleKind =
+  | 'sale'
+  | 'top_up'
+  | 'cash_out'
+  | 'membership'
+  | 'deposit'
+  | 'deposit_return'
+  | 'gift_top_up'
+  | 'free';
+export const ARTICLE_KINDS: readonly ArticleKind[] = [
+  'sale',
+  'top_up',
+  'cash_out',
+  'membership',
+  'deposit',
+  'deposit_return',
+  'gift_top_up',
+  'free',
+];
 
 export interface PosPointsTable {
   place_id: string;

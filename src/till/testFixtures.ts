@@ -61,46 +61,90 @@ export async function createTillWorld(db: Db): Promise<TillWorld> {
   const ledger = await createLedgerWorld(db);
   const placeId = ledger.venueA.id;
   const n = `${Date.now().toString(36)}${(counter++).toString(36)}`.toUpperCase().slice(-8);
-  const local = await createCurrency(db, SYSTEM, { code: `L${n}`, name: 'Local euro', kind: 'local_euro', decimals: 2, issuerPlaceId: placeId });
-  const otherGift = await createCurrency(db, SYSTEM, { code: `O${n}`, name: 'Other gift', kind: 'gift', decimals: 2, issuerPlaceId: ledger.venueB.id });
+  const local = await createCurrency(db, SYSTEM, {
+    code: `L${n}`,
+    name: 'Local euro',
+    kind: 'local_euro',
+    decimals: 2,
+    issuerPlaceId: placeId,
+  });
+  const otherGift = await createCurrency(db, SYSTEM, {
+    code: `O${n}`,
+    name: 'Other gift',
+    kind: 'gift',
+    decimals: 2,
+    issuerPlaceId: ledger.venueB.id,
+  });
 
   const pairDevice = async (at = placeId): Promise<TillDevice> => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const d = await registerDevice(db, SYSTEM, { placeId: at, name: 'Till', kind: 'till', publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') });
+    const d = await registerDevice(db, SYSTEM, {
+      placeId: at,
+      name: 'Till',
+      kind: 'till',
+      publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    });
     return { placeId: at, id: d.id, privateKey };
   };
   const device = await pairDevice();
 
   const batchId = uuidv7();
-  await db.insertInto('card_batches').values({ id: batchId, name: `Batch ${n}`, card_count: 0 }).execute();
+  await db
+    .insertInto('card_batches')
+    .values({ id: batchId, name: `Batch ${n}`, card_count: 0 })
+    .execute();
   const newCard = async (options: { personId?: string | null; blocked?: boolean } = {}): Promise<TestCard> => {
     const id = uuidv7();
     const uid = createHash('sha256').update(id).digest('hex').slice(0, 14).toUpperCase();
     const number = `N${uid}`;
     const personId = options.personId ?? null;
-    await db.insertInto('cards').values({
-      id, batch_id: batchId, uid, number, qr_token_sha256: createHash('sha256').update(`qr${id}`).digest('hex'),
-      person_id: personId, linked_at: personId ? new Date() : null,
-      status: options.blocked ? 'blocked' : 'active', blocked_at: options.blocked ? new Date() : null,
-    }).execute();
+    await db
+      .insertInto('cards')
+      .values({
+        id,
+        batch_id: batchId,
+        uid,
+        number,
+        qr_token_sha256: createHash('sha256').update(`qr${id}`).digest('hex'),
+        person_id: personId,
+        linked_at: personId ? new Date() : null,
+        status: options.blocked ? 'blocked' : 'active',
+        blocked_at: options.blocked ? new Date() : null,
+      })
+      .execute();
     return { id, uid, number, personId };
   };
 
   const cashierPerson = await ensurePerson(db, `cashier-${n.toLowerCase()}@example.org`, 'fr');
-  await db.insertInto('place_members').values({ place_id: placeId, person_id: cashierPerson.id, role: 'cashier' }).execute();
+  await db
+    .insertInto('place_members')
+    .values({ place_id: placeId, person_id: cashierPerson.id, role: 'cashier' })
+    .execute();
   const cashierCard = await newCard({ personId: cashierPerson.id });
 
   const productId = uuidv7();
-  await db.insertInto('membership_products').values({
-    place_id: placeId, id: productId, name: 'Adhésion annuelle', validity_kind: 'days', validity_value: 365, price_kind: 'fixed', price_cents: 1500,
-  }).execute();
+  await db
+    .insertInto('membership_products')
+    .values({
+      place_id: placeId,
+      id: productId,
+      name: 'Adhésion annuelle',
+      validity_kind: 'days',
+      validity_value: 365,
+      price_kind: 'fixed',
+      price_cents: 1500,
+    })
+    .execute();
 
   const pointId = uuidv7();
   const cashPointId = uuidv7();
-  await db.insertInto('pos_points').values([
-    { place_id: placeId, id: pointId, name: 'Bar' },
-    { place_id: placeId, id: cashPointId, name: 'Entrée', payment_methods: ['cash'] },
-  ]).execute();
+  await db
+    .insertInto('pos_points')
+    .values([
+      { place_id: placeId, id: pointId, name: 'Bar' },
+      { place_id: placeId, id: cashPointId, name: 'Entrée', payment_methods: ['cash'] },
+    ])
+    .execute();
   const categoryId = uuidv7();
   await db.insertInto('pos_categories').values({ place_id: placeId, id: categoryId, name: 'Boissons' }).execute();
   const specs: [ArticleKind | 'localTopUp', ArticleKind, number | null, string | null][] = [
@@ -118,29 +162,68 @@ export async function createTillWorld(db: Db): Promise<TillWorld> {
   for (const [i, [key, kind, price, currencyId]] of specs.entries()) {
     const id = uuidv7();
     articles[key] = id;
-    await db.insertInto('pos_articles').values({
-      place_id: placeId, id, category_id: key === 'sale' ? categoryId : null, name: `${key} ${n}`, kind, price_cents: price,
-      vat_rate: key === 'sale' ? 2000 : 0, currency_id: currencyId, membership_product_id: kind === 'membership' ? productId : null, position: i,
-    }).execute();
-    await db.insertInto('pos_point_articles').values([{ place_id: placeId, point_id: pointId, article_id: id, position: i }, { place_id: placeId, point_id: cashPointId, article_id: id, position: i }]).execute();
+    await db
+      .insertInto('pos_articles')
+      .values({
+        place_id: placeId,
+        id,
+        category_id: key === 'sale' ? categoryId : null,
+        name: `${key} ${n}`,
+        kind,
+        price_cents: price,
+        vat_rate: key === 'sale' ? 2000 : 0,
+        currency_id: currencyId,
+        membership_product_id: kind === 'membership' ? productId : null,
+        position: i,
+      })
+      .execute();
+    await db
+      .insertInto('pos_point_articles')
+      .values([
+        { place_id: placeId, point_id: pointId, article_id: id, position: i },
+        { place_id: placeId, point_id: cashPointId, article_id: id, position: i },
+      ])
+      .execute();
   }
 
-  const ownerOf = (card: TestCard) => (card.personId ? { ownerKind: 'person' as const, ownerRef: card.personId } : { ownerKind: 'card' as const, ownerRef: card.id });
+  const ownerOf = (card: TestCard) =>
+    card.personId
+      ? { ownerKind: 'person' as const, ownerRef: card.personId }
+      : { ownerKind: 'card' as const, ownerRef: card.id };
   return {
-    ledger, placeId, euro: ledger.euro, local, gift: ledger.gift, otherGift, device,
+    ledger,
+    placeId,
+    euro: ledger.euro,
+    local,
+    gift: ledger.gift,
+    otherGift,
+    device,
     cashier: { personId: cashierPerson.id, card: cashierCard },
-    pointId, cashPointId, articles, membershipProductId: productId, newCard, pairDevice,
+    pointId,
+    cashPointId,
+    articles,
+    membershipProductId: productId,
+    newCard,
+    pairDevice,
     async fund(card, currency, amount) {
       const account = await ensureAccount(db, { currencyId: currency.id, ...ownerOf(card) });
       await mintAgainstPayment(db, SYSTEM, {
-        id: uuidv7(), currencyCode: currency.code, accountId: account.id, amount,
+        id: uuidv7(),
+        currencyCode: currency.code,
+        accountId: account.id,
+        amount,
         ...(currency.euroBacked ? { payment: { provider: 'cash' as const, reference: `fund-${uuidv7()}` } } : {}),
       });
     },
     async balance(card, currency) {
       const o = ownerOf(card);
-      const row = await db.selectFrom('ledger_accounts').select('balance').where('currency_id', '=', currency.id)
-        .where('owner_kind', '=', o.ownerKind).where('owner_ref', '=', o.ownerRef).executeTakeFirst();
+      const row = await db
+        .selectFrom('ledger_accounts')
+        .select('balance')
+        .where('currency_id', '=', currency.id)
+        .where('owner_kind', '=', o.ownerKind)
+        .where('owner_ref', '=', o.ownerRef)
+        .executeTakeFirst();
       return row ? Number(row.balance) : 0;
     },
   };
@@ -153,17 +236,35 @@ export async function signedRequest(
   method: 'GET' | 'POST',
   path: string,
   body?: unknown,
-  options: { nonce?: string; timestamp?: number; language?: string; tamper?: (payload: string) => string; headers?: Record<string, string> } = {},
+  options: {
+    nonce?: string;
+    timestamp?: number;
+    language?: string;
+    tamper?: (payload: string) => string;
+    headers?: Record<string, string>;
+  } = {},
 ) {
   const payload = body === undefined ? '' : JSON.stringify(body);
-  const headers = options.headers ?? signDeviceRequest(device.privateKey, {
-    placeId: device.placeId, deviceId: device.id, method, path, body: payload,
-    ...(options.nonce ? { nonce: options.nonce } : {}), ...(options.timestamp ? { timestamp: options.timestamp } : {}),
-  });
+  const headers =
+    options.headers ??
+    signDeviceRequest(device.privateKey, {
+      placeId: device.placeId,
+      deviceId: device.id,
+      method,
+      path,
+      body: payload,
+      ...(options.nonce ? { nonce: options.nonce } : {}),
+      ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+    });
   const sent = options.tamper ? options.tamper(payload) : payload;
   return app.inject({
-    method, url: path,
-    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }), 'accept-language': options.language ?? 'en' },
+    method,
+    url: path,
+    headers: {
+      ...headers,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      'accept-language': options.language ?? 'en',
+    },
     ...(body === undefined ? {} : { payload: sent }),
   });
 }

@@ -13,17 +13,93 @@ const worker = readFileSync(new URL('../http/public/till-sw.js', import.meta.url
 
 /** The words the till script shows, looked up once per page in the page's language (`tillpage.<word>`). */
 export const TILL_WORDS = [
-  'pairing', 'pairFailed', 'noEd25519', 'insecure', 'paired', 'notStaff', 'opening', 'unpairConfirm', 'noPoints',
-  'cashier', 'online', 'offline', 'queued.one', 'queued.other', 'cartEmpty', 'less', 'more', 'clear', 'tapCard',
-  'tapCardFor', 'attached', 'amountTitle', 'amount', 'amountOk', 'tendered', 'change', 'changeShort', 'exact',
-  'confirmCash', 'bankTitle', 'bankHint', 'bankConfirm', 'giveOut', 'giveOutConfirm', 'paid', 'paidChange',
-  'newBalance', 'refused', 'insufficient', 'missing', 'restCash', 'restBank', 'restCard', 'tapSecondCard', 'blocked',
-  'unknownCard', 'currency', 'method', 'unbalanced', 'conflict', 'session', 'signature', 'unreachable',
-  'unreachableCard', 'unreachableQueued', 'retry', 'abandon', 'cancelLast', 'cancelLastConfirm', 'cancelled',
-  'nothingToCancel', 'lookupTitle', 'noBalance', 'notUsable', 'memberships', 'membershipUntil', 'noMembership',
-  'linked', 'anonymous', 'close', 'queueRefused', 'sending', 'invalidUid', 'configFailed', 'offlineStart', 'nfcOn',
-  'nfcFailed', 'readerOff', 'confirm', 'error', 'noCardMethod', 'secondCardShort',
-  'checking', 'recordedAfterAll', 'notRecorded', 'stillUnknown', 'abandonAnyway',
+  'pairing',
+  'pairFailed',
+  'noEd25519',
+  'insecure',
+  'paired',
+  'notStaff',
+  'opening',
+  'unpairConfirm',
+  'noPoints',
+  'cashier',
+  'online',
+  'offline',
+  'queued.one',
+  'queued.other',
+  'cartEmpty',
+  'less',
+  'more',
+  'clear',
+  'tapCard',
+  'tapCardFor',
+  'attached',
+  'amountTitle',
+  'amount',
+  'amountOk',
+  'tendered',
+  'change',
+  'changeShort',
+  'exact',
+  'confirmCash',
+  'bankTitle',
+  'bankHint',
+  'bankConfirm',
+  'giveOut',
+  'giveOutConfirm',
+  'paid',
+  'paidChange',
+  'newBalance',
+  'refused',
+  'insufficient',
+  'missing',
+  'restCash',
+  'restBank',
+  'restCard',
+  'tapSecondCard',
+  'blocked',
+  'unknownCard',
+  'currency',
+  'method',
+  'unbalanced',
+  'conflict',
+  'session',
+  'signature',
+  'unreachable',
+  'unreachableCard',
+  'unreachableQueued',
+  'retry',
+  'abandon',
+  'cancelLast',
+  'cancelLastConfirm',
+  'cancelled',
+  'nothingToCancel',
+  'lookupTitle',
+  'noBalance',
+  'notUsable',
+  'memberships',
+  'membershipUntil',
+  'noMembership',
+  'linked',
+  'anonymous',
+  'close',
+  'queueRefused',
+  'sending',
+  'invalidUid',
+  'configFailed',
+  'offlineStart',
+  'nfcOn',
+  'nfcFailed',
+  'readerOff',
+  'confirm',
+  'error',
+  'noCardMethod',
+  'secondCardShort',
+  'checking',
+  'recordedAfterAll',
+  'notRecorded',
+  'stillUnknown',
+  'abandonAnyway',
 ] as const;
 
 /** JSON inside a <script> block: `<` escaped so that no value can close the block. */
@@ -50,7 +126,11 @@ export async function tillPageRoutes(app: ModuleApp, _options: ModuleOptions): P
   );
   // The worker lives under /till/ but controls /till itself (no trailing slash): the header allows it.
   app.get('/till/sw.js', async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').header('service-worker-allowed', '/till').send(worker),
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('service-worker-allowed', '/till')
+      .send(worker),
   );
   app.get('/till/manifest.webmanifest', async (request, reply) => {
     const { t, lang } = request.ctx;
@@ -66,7 +146,10 @@ export async function tillPageRoutes(app: ModuleApp, _options: ModuleOptions): P
       theme_color: '#0b5e55',
       icons: [{ src: '/till/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
     };
-    return reply.type('application/manifest+json; charset=utf-8').header('cache-control', 'no-cache').send(JSON.stringify(manifest));
+    return reply
+      .type('application/manifest+json; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(JSON.stringify(manifest));
   });
 
   app.get('/till', async (request, reply) => {

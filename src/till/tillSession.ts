@@ -33,20 +33,46 @@ export async function tillSessionKey(db: Db): Promise<NodeKey> {
  * A till session: a token signed by the node key naming the venue, the device and the cashier, valid
  * 12 hours. The till sends it with every sale; the node checks it without a table (like a wallet pass).
  */
-export function issueTillSession(key: NodeKey, s: Omit<TillSession, 'expiresAt'>, now = Date.now()): { token: string; expiresAt: Date } {
+export function issueTillSession(
+  key: NodeKey,
+  s: Omit<TillSession, 'expiresAt'>,
+  now = Date.now(),
+): { token: string; expiresAt: Date } {
   const expires = now + TILL_SESSION_TTL_MS;
-  const payload = ['rezo-till-session-v1', s.placeId, s.deviceId, s.cashierPersonId, String(expires), randomToken(9)].join('|');
-  return { token: `${Buffer.from(payload).toString('base64url')}.${signText(key.privateKey, payload)}`, expiresAt: new Date(expires) };
+  const payload = [
+    'rezo-till-session-v1',
+    s.placeId,
+    s.deviceId,
+    s.cashierPersonId,
+    String(expires),
+    randomToken(9),
+  ].join('|');
+  return {
+    token: `${Buffer.from(payload).toString('base64url')}.${signText(key.privateKey, payload)}`,
+    expiresAt: new Date(expires),
+  };
 }
 
 /** The session a token proves, for this device; else 401 `till-session` (forged, expired, another device). */
-export function readTillSession(key: NodeKey, token: unknown, device: { placeId: string; deviceId: string }, now = Date.now()): TillSession {
+export function readTillSession(
+  key: NodeKey,
+  token: unknown,
+  device: { placeId: string; deviceId: string },
+  now = Date.now(),
+): TillSession {
   const refused = () => new DomainError('till-session', 401);
   if (typeof token !== 'string' || token.length > 500) throw refused();
   const [encoded = '', signature = ''] = token.split('.');
   const payload = Buffer.from(encoded, 'base64url').toString('utf8');
   const [version, placeId = '', deviceId = '', personId = '', expires = ''] = payload.split('|');
-  if (version !== 'rezo-till-session-v1' || !isUuid(placeId) || !isUuid(deviceId) || !isUuid(personId) || !/^[0-9]{13}$/.test(expires)) throw refused();
+  if (
+    version !== 'rezo-till-session-v1' ||
+    !isUuid(placeId) ||
+    !isUuid(deviceId) ||
+    !isUuid(personId) ||
+    !/^[0-9]{13}$/.test(expires)
+  )
+    throw refused();
   if (Number(expires) < now) throw refused();
   if (placeId !== device.placeId || deviceId !== device.deviceId) throw refused();
   if (!verifyText(key.publicKey, payload, signature)) throw refused();

@@ -26,16 +26,30 @@ export interface ClosureVerification {
 export async function verifyClosure(db: Db, closure: Closure): Promise<ClosureVerification> {
   const problems: ClosureProblem[] = [];
   // Version 1 (before the opening float) is still verified, with a float of 0.
-  if (closure.messageVersion !== CLOSURE_MESSAGE_VERSION && !(closure.messageVersion === 1 && closure.openingFloatCents === 0)) return { ok: false, problems: ['version'] };
+  if (
+    closure.messageVersion !== CLOSURE_MESSAGE_VERSION &&
+    !(closure.messageVersion === 1 && closure.openingFloatCents === 0)
+  )
+    return { ok: false, problems: ['version'] };
   const key = await loadNodeKey(db);
-  if (!verifyText(key.publicKey, closureMessage(closure, closure.messageVersion), closure.signature)) problems.push('signature');
+  if (!verifyText(key.publicKey, closureMessage(closure, closure.messageVersion), closure.signature))
+    problems.push('signature');
   if (totalsDigest(closure.totals) !== closure.totalsSha256) problems.push('totals-digest');
-  const report = await closureReport(db, closure.placeId, closure.pointId, closure.businessDay, { upToPosition: closure.journalHeadPosition });
+  const report = await closureReport(db, closure.placeId, closure.pointId, closure.businessDay, {
+    upToPosition: closure.journalHeadPosition,
+  });
   if (canonicalJson(report.totals) !== canonicalJson(closure.totals)) problems.push('totals-differ');
-  if (report.firstPosition !== closure.firstPosition || report.lastPosition !== closure.lastPosition || report.totals.lineCount !== closure.lineCount) {
+  if (
+    report.firstPosition !== closure.firstPosition ||
+    report.lastPosition !== closure.lastPosition ||
+    report.totals.lineCount !== closure.lineCount
+  ) {
     problems.push('positions');
   }
-  if (closure.expectedCashCents !== closure.totals.expectedCashCents || closure.differenceCents !== closure.countedCashCents - closure.openingFloatCents - closure.expectedCashCents) {
+  if (
+    closure.expectedCashCents !== closure.totals.expectedCashCents ||
+    closure.differenceCents !== closure.countedCashCents - closure.openingFloatCents - closure.expectedCashCents
+  ) {
     problems.push('cash');
   }
   const later = await db

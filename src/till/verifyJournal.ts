@@ -20,28 +20,56 @@ export async function verifyJournal(db: Db, placeId: string): Promise<JournalChe
   let expected = 1;
   let prev = JOURNAL_GENESIS;
   for (;;) {
-    const rows = await db.selectFrom('till_journal').selectAll().where('place_id', '=', placeId).where('position', '>=', expected)
-      .orderBy('position').limit(PAGE).execute();
+    const rows = await db
+      .selectFrom('till_journal')
+      .selectAll()
+      .where('place_id', '=', placeId)
+      .where('position', '>=', expected)
+      .orderBy('position')
+      .limit(PAGE)
+      .execute();
     for (const r of rows) {
       const position = Number(r.position);
-      if (position !== expected) return { ok: false, lines: expected - 1, problem: { position: expected, reason: 'position' } };
+      if (position !== expected)
+        return { ok: false, lines: expected - 1, problem: { position: expected, reason: 'position' } };
       if (r.prev_hash !== prev) return { ok: false, lines: expected - 1, problem: { position, reason: 'prev-hash' } };
       const line: Omit<JournalLine, 'hash'> = {
-        placeId: r.place_id, position, createdAt: new Date(r.created_at), prevHash: r.prev_hash,
-        saleId: r.sale_id, kind: r.kind, pointId: r.point_id, deviceId: r.device_id, cashierPersonId: r.cashier_person_id,
-        articleId: r.article_id, articleName: r.article_name, articleKind: r.article_kind, categoryName: r.category_name,
-        quantity: r.quantity === null ? null : Number(r.quantity), unitPriceCents: r.unit_price_cents === null ? null : Number(r.unit_price_cents),
-        vatRate: r.vat_rate === null ? null : Number(r.vat_rate), amountCents: Number(r.amount_cents), paymentMethod: r.payment_method,
-        currencyCode: r.currency_code, transferId: r.transfer_id, businessDay: r.business_day,
+        placeId: r.place_id,
+        position,
+        createdAt: new Date(r.created_at),
+        prevHash: r.prev_hash,
+        saleId: r.sale_id,
+        kind: r.kind,
+        pointId: r.point_id,
+        deviceId: r.device_id,
+        cashierPersonId: r.cashier_person_id,
+        articleId: r.article_id,
+        articleName: r.article_name,
+        articleKind: r.article_kind,
+        categoryName: r.category_name,
+        quantity: r.quantity === null ? null : Number(r.quantity),
+        unitPriceCents: r.unit_price_cents === null ? null : Number(r.unit_price_cents),
+        vatRate: r.vat_rate === null ? null : Number(r.vat_rate),
+        amountCents: Number(r.amount_cents),
+        paymentMethod: r.payment_method,
+        currencyCode: r.currency_code,
+        transferId: r.transfer_id,
+        businessDay: r.business_day,
       };
-      if (journalHash(line) !== r.hash) return { ok: false, lines: expected - 1, problem: { position, reason: 'hash' } };
+      if (journalHash(line) !== r.hash)
+        return { ok: false, lines: expected - 1, problem: { position, reason: 'hash' } };
       prev = r.hash;
       expected += 1;
     }
     if (rows.length < PAGE) break;
   }
-  const head = await db.selectFrom('till_journal_heads').select(['position', 'hash']).where('place_id', '=', placeId).executeTakeFirst();
+  const head = await db
+    .selectFrom('till_journal_heads')
+    .select(['position', 'hash'])
+    .where('place_id', '=', placeId)
+    .executeTakeFirst();
   const last = expected - 1;
-  if ((head ? Number(head.position) : 0) !== last || (head ? head.hash : JOURNAL_GENESIS) !== prev) return { ok: false, lines: last, problem: { position: last, reason: 'head' } };
+  if ((head ? Number(head.position) : 0) !== last || (head ? head.hash : JOURNAL_GENESIS) !== prev)
+    return { ok: false, lines: last, problem: { position: last, reason: 'head' } };
   return { ok: true, lines: last, problem: null };
 }

@@ -49,7 +49,10 @@ function urlProblem(url: string, allowPrivate: boolean): string | null {
  * People only: an API key cannot add a receiver of the venue's data.
  */
 export async function createEndpoint(
-  db: Db, actor: Actor, input: CreateEndpointInput, policy: { allowPrivate: boolean },
+  db: Db,
+  actor: Actor,
+  input: CreateEndpointInput,
+  policy: { allowPrivate: boolean },
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   if (actor.kind === 'apiKey') throw forbidden();
   const errors = new FieldErrors();
@@ -60,10 +63,15 @@ export async function createEndpoint(
     if (problem === 'too-long') errors.add('url', 'too-long', { max: MAX_URL_LENGTH });
     else if (problem) errors.add('url', problem);
   }
-  const raw = Array.isArray(input.events) ? input.events : input.events === undefined || input.events === '' ? [] : [input.events];
+  const raw = Array.isArray(input.events)
+    ? input.events
+    : input.events === undefined || input.events === ''
+      ? []
+      : [input.events];
   const events = [...new Set(raw)];
   if (events.length === 0) errors.add('events', 'required');
-  else if (!events.every((e) => typeof e === 'string' && (WEBHOOK_EVENTS as readonly string[]).includes(e))) errors.add('events', 'choice');
+  else if (!events.every((e) => typeof e === 'string' && (WEBHOOK_EVENTS as readonly string[]).includes(e)))
+    errors.add('events', 'choice');
   errors.throwIfAny();
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
@@ -76,6 +84,9 @@ export async function createEndpoint(
       .returning(['id', 'url', 'events', 'active', 'created_at'])
       .executeTakeFirstOrThrow();
     await audit(trx, actor, { placeId: place.id, action: 'webhook.created', subjectId: id, data: { url, events } });
-    return { endpoint: { id: row.id, url: row.url, events: row.events, active: row.active, createdAt: row.created_at }, secret };
+    return {
+      endpoint: { id: row.id, url: row.url, events: row.events, active: row.active, createdAt: row.created_at },
+      secret,
+    };
   });
 }

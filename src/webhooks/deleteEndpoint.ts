@@ -20,6 +20,11 @@ export async function deleteEndpoint(db: Db, actor: Actor, input: { slug: string
       .returning('url')
       .executeTakeFirst();
     if (!gone) throw notFound('webhook');
-    await audit(trx, actor, { placeId: place.id, action: 'webhook.deleted', subjectId: input.endpointId, data: { url: gone.url } });
+    await audit(trx, actor, {
+      placeId: place.id,
+      action: 'webhook.deleted',
+      subjectId: input.endpointId,
+      data: { url: gone.url },
+    });
   });
 }

@@ -25,11 +25,16 @@ export function signatureHeader(secret: string, body: string, t: number): string
  * processes from claiming the same row. The POSTs happen outside any transaction; each result is
  * then recorded. Returns how many deliveries were answered 2xx.
  */
-export async function deliverWebhooks(db: Db, options: { timeoutMs?: number; allowPrivate?: boolean } = {}): Promise<number> {
+export async function deliverWebhooks(
+  db: Db,
+  options: { timeoutMs?: number; allowPrivate?: boolean } = {},
+): Promise<number> {
   let sent = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const batch = await claim(db);
-    const results = await Promise.all(batch.map((d) => send(d, options.timeoutMs ?? TIMEOUT_MS, options.allowPrivate ?? false)));
+    const results = await Promise.all(
+      batch.map((d) => send(d, options.timeoutMs ?? TIMEOUT_MS, options.allowPrivate ?? false)),
+    );
     for (const [i, d] of batch.entries()) {
       const r = results[i]!;
       const attempts = d.attempts + 1;
@@ -51,7 +56,15 @@ export async function deliverWebhooks(db: Db, options: { timeoutMs?: number; all
   return sent;
 }
 
-type Claimed = { place_id: string; id: string; event_id: string; body: string; attempts: number; url: string; secret: string };
+type Claimed = {
+  place_id: string;
+  id: string;
+  event_id: string;
+  body: string;
+  attempts: number;
+  url: string;
+  secret: string;
+};
 
 async function claim(db: Db): Promise<Claimed[]> {
   return db.transaction().execute(async (trx) => {
@@ -75,7 +88,10 @@ async function claim(db: Db): Promise<Claimed[]> {
     for (const d of rows) {
       await trx
         .updateTable('webhook_deliveries')
-        .set({ attempts: d.attempts + 1, next_attempt_at: sql<Date>`now() + make_interval(mins => ${2 ** d.attempts})` })
+        .set({
+          attempts: d.attempts + 1,
+          next_attempt_at: sql<Date>`now() + make_interval(mins => ${2 ** d.attempts})`,
+        })
         .where('place_id', '=', d.place_id)
         .where('id', '=', d.id)
         .execute();
@@ -83,7 +99,15 @@ async function claim(db: Db): Promise<Claimed[]> {
     // The foreign key (on delete cascade) guarantees the endpoint exists while its row is locked.
     return rows.map((d) => {
       const e = endpointOf.get(`${d.place_id}/${d.endpoint_id}`)!;
-      return { place_id: d.place_id, id: d.id, event_id: d.event_id, body: d.body, attempts: d.attempts, url: e.url, secret: e.secret };
+      return {
+        place_id: d.place_id,
+        id: d.id,
+        event_id: d.event_id,
+        body: d.body,
+        attempts: d.attempts,
+        url: e.url,
+        secret: e.secret,
+      };
     });
   });
 }
@@ -91,13 +115,18 @@ async function claim(db: Db): Promise<Claimed[]> {
 /** Connections that go only to public addresses (receiverAddress.ts): the address connected to is the one checked. */
 const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup } });
 
-async function send(d: Claimed, timeoutMs: number, allowPrivate: boolean): Promise<{ ok: boolean; statusCode: number | null; error: string | null }> {
+async function send(
+  d: Claimed,
+  timeoutMs: number,
+  allowPrivate: boolean,
+): Promise<{ ok: boolean; statusCode: number | null; error: string | null }> {
   const t = Math.floor(Date.now() / 1000);
   try {
     // An address in the URL is not looked up: checked here (the URL was checked when registered, but
     // the policy may have changed since).
     const host = new URL(d.url).hostname.replace(/^\[|\]$/g, '');
-    if (!allowPrivate && isIP(host) && !isPublicAddress(host)) return { ok: false, statusCode: null, error: `${host} is a private address` };
+    if (!allowPrivate && isIP(host) && !isPublicAddress(host))
+      return { ok: false, statusCode: null, error: `${host} is a private address` };
     const response = await fetch(d.url, {
       ...(allowPrivate ? {} : { dispatcher: publicOnly }),
       method: 'POST',
@@ -120,7 +149,10 @@ async function send(d: Claimed, timeoutMs: number, allowPrivate: boolean): Promi
     const e = error as Error & { cause?: { code?: string; message?: string } };
     // The cause says why (refused address, connection refused…), shown in the venue's delivery log.
     const cause = e.cause?.message && e.cause.message !== e.message ? `: ${e.cause.message}` : '';
-    const message = e.name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : `${e.message}${cause}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+    const message =
+      e.name === 'TimeoutError'
+        ? `timeout after ${timeoutMs} ms`
+        : `${e.message}${cause}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
     return { ok: false, statusCode: null, error: message.slice(0, 500) };
   }
 }

@@ -12,15 +12,37 @@ import { BlockList, isIP } from 'node:net';
  */
 const PRIVATE = new BlockList();
 for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
-  ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) PRIVATE.addSubnet(network, prefix, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [
   // Unspecified, loopback, NAT64 (it reaches IPv4 addresses: refused rather than decoded),
   // discard, documentation, unique local, link-local, multicast.
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001:db8::', 32],
-  ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
-] as const) PRIVATE.addSubnet(network, prefix, 'ipv6');
+  ['::', 128],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  PRIVATE.addSubnet(network, prefix, 'ipv6');
 // IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are checked by BlockList against the IPv4 rules above.
 
 /** True for an IP address a public receiver may have; false for private, loopback, link-local… and non-addresses. */
@@ -36,7 +58,10 @@ export function isPublicAddress(address: string): boolean {
  * other names are resolved at delivery (publicOnlyLookup).
  */
 export function privateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  const host = hostname
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.$/, '');
   if (isIP(host)) return !isPublicAddress(host);
   return !host.includes('.') || host === 'localhost' || /\.(localhost|local|internal|lan|home\.arpa)$/.test(host);
 }
@@ -48,12 +73,19 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
  * address that was checked (no second resolution), and a name resolving only to private addresses
  * fails with EPRIVATEADDRESS. Works for both forms Node asks for (one address, or all of them).
  */
-export function publicOnlyLookup(hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void {
+export function publicOnlyLookup(
+  hostname: string,
+  options: LookupOneOptions | LookupAllOptions,
+  callback: LookupCallback,
+): void {
   lookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, []);
     const allowed = addresses.filter((a) => isPublicAddress(a.address));
     if (allowed.length === 0) {
-      const refused = Object.assign(new Error(`${hostname} resolves to a private address (${addresses.map((a) => a.address).join(', ')})`), { code: 'EPRIVATEADDRESS' });
+      const refused = Object.assign(
+        new Error(`${hostname} resolves to a private address (${addresses.map((a) => a.address).join(', ')})`),
+        { code: 'EPRIVATEADDRESS' },
+      );
       return callback(refused, []);
     }
     if ((options as LookupAllOptions).all) return callback(null, allowed);

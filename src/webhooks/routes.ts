@@ -34,32 +34,48 @@ const DeliverySchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
 });
 const presentEndpoint = (e: WebhookEndpoint) => ({ ...e, createdAt: e.createdAt.toISOString() });
-const presentDelivery = (d: WebhookDelivery) => ({ ...d, nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null, createdAt: d.createdAt.toISOString() });
+const presentDelivery = (d: WebhookDelivery) => ({
+  ...d,
+  nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
+  createdAt: d.createdAt.toISOString(),
+});
 const Params = Type.Object({ slug: Type.String({ maxLength: 60 }) });
 
 /** Outgoing webhooks of a venue: admin page (endpoints and delivery log) and API, for people only. */
 export async function webhookRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { db, config } = deps;
 
-  async function webhooksPage(request: FastifyRequest, reply: FastifyReply, place: Place, form: FormState, status = 200, secret?: string) {
+  async function webhooksPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    form: FormState,
+    status = 200,
+    secret?: string,
+  ) {
     const { t, lang } = request.ctx;
     const { endpoints, deliveries } = await listWebhooks(db, actorOf(request), place.slug);
     const chosen = (form.values.events as string[] | undefined) ?? [];
-    const fmt = (d: Date | null) => (d ? d.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: place.timezone }) : '—');
+    const fmt = (d: Date | null) =>
+      d ? d.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: place.timezone }) : '—';
     const eventsInvalid = form.errors.some((e) => e.field === 'events');
     const body = html`<section>
 ${adminNav(request, place, 'webhooks')}
-${secret
-  ? html`<div class="notice secret" role="status"><p>${t('webhooks.created')}</p>
+${
+  secret
+    ? html`<div class="notice secret" role="status"><p>${t('webhooks.created')}</p>
 <p><label for="new-secret">${t('webhooks.secret')}</label><input id="new-secret" readonly value="${secret}" class="mono" size="60"></p>
 <p><strong>${t('webhooks.onlyOnce')}</strong></p></div>`
-  : ''}
+    : ''
+}
 <p>${t('webhooks.intro')}</p>
 <div class="table-scroll"><table class="list">
 <caption>${t('webhooks.endpoints', { count: endpoints.length })}</caption>
 <thead><tr><th scope="col">${t('labels.url')}</th><th scope="col">${t('labels.events')}</th><th scope="col">${t('webhooks.col.state')}</th><th scope="col"><span class="visually-hidden">${t('webhooks.col.actions')}</span></th></tr></thead>
 <tbody>${endpoints.map(
-      (e) => html`<tr><td class="mono">${e.url}</td><td>${e.events.join(', ')}</td><td>${t(e.active ? 'webhooks.active' : 'webhooks.inactive')}</td>
+      (
+        e,
+      ) => html`<tr><td class="mono">${e.url}</td><td>${e.events.join(', ')}</td><td>${t(e.active ? 'webhooks.active' : 'webhooks.inactive')}</td>
 <td><form method="post" action="/venues/${place.slug}/admin/webhooks/${e.id}/delete" class="inline">${csrfField(request)}<button class="danger" type="submit">${t('webhooks.delete')}</button></form></td></tr>`,
     )}</tbody>
 </table></div>
@@ -79,7 +95,8 @@ ${eventsInvalid ? html`<p class="error" id="events-error">${form.errors.filter((
 <caption>${t('webhooks.logCaption', { count: deliveries.length })}</caption>
 <thead><tr><th scope="col">${t('webhooks.col.when')}</th><th scope="col">${t('webhooks.col.event')}</th><th scope="col">${t('labels.url')}</th><th scope="col">${t('webhooks.col.status')}</th><th scope="col">${t('webhooks.col.code')}</th><th scope="col">${t('webhooks.col.attempts')}</th><th scope="col">${t('webhooks.col.nextTry')}</th><th scope="col">${t('webhooks.col.error')}</th></tr></thead>
 <tbody>${deliveries.map(
-      (d) => html`<tr><td>${fmt(d.createdAt)}</td><td class="mono">${d.type}</td><td class="mono">${d.url}</td><td>${t(`webhooks.status.${d.status}`)}</td><td>${d.statusCode ?? '—'}</td><td>${d.attempts}</td><td>${fmt(d.nextAttemptAt)}</td><td>${d.error ?? ''}</td></tr>`,
+      (d) =>
+        html`<tr><td>${fmt(d.createdAt)}</td><td class="mono">${d.type}</td><td class="mono">${d.url}</td><td>${t(`webhooks.status.${d.status}`)}</td><td>${d.statusCode ?? '—'}</td><td>${d.attempts}</td><td>${fmt(d.nextAttemptAt)}</td><td>${d.error ?? ''}</td></tr>`,
     )}</tbody>
 </table></div>
 </section>`;
@@ -103,7 +120,12 @@ ${eventsInvalid ? html`<p class="error" id="events-error">${form.errors.filter((
     const body = (request.body ?? {}) as Record<string, unknown>;
     const events = body.events === undefined ? [] : Array.isArray(body.events) ? body.events : [body.events];
     try {
-      const { secret } = await createEndpoint(db, actorOf(request), { slug: place.slug, url: body.url, events }, { allowPrivate: config.webhooksAllowPrivate });
+      const { secret } = await createEndpoint(
+        db,
+        actorOf(request),
+        { slug: place.slug, url: body.url, events },
+        { allowPrivate: config.webhooksAllowPrivate },
+      );
       return webhooksPage(request, reply, place, emptyForm(), 201, secret);
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
@@ -114,7 +136,10 @@ ${eventsInvalid ? html`<p class="error" id="events-error">${form.errors.filter((
   app.post('/venues/:slug/admin/webhooks/:endpointId/delete', async (request, reply) => {
     const place = await placeFor(request, reply);
     if (!place) return reply;
-    await deleteEndpoint(db, actorOf(request), { slug: place.slug, endpointId: (request.params as { endpointId: string }).endpointId });
+    await deleteEndpoint(db, actorOf(request), {
+      slug: place.slug,
+      endpointId: (request.params as { endpointId: string }).endpointId,
+    });
     return reply.redirect(`/venues/${place.slug}/admin/webhooks`, 303);
   });
 
@@ -127,7 +152,9 @@ ${eventsInvalid ? html`<p class="error" id="events-error">${form.errors.filter((
         summary: "A venue's webhook endpoints (never their secrets) and its last deliveries",
         security,
         params: Params,
-        response: responses({ 200: Type.Object({ endpoints: Type.Array(EndpointSchema), deliveries: Type.Array(DeliverySchema) }) }),
+        response: responses({
+          200: Type.Object({ endpoints: Type.Array(EndpointSchema), deliveries: Type.Array(DeliverySchema) }),
+        }),
       },
     },
     async (request) => {
@@ -143,12 +170,23 @@ ${eventsInvalid ? html`<p class="error" id="events-error">${form.errors.filter((
         summary: 'Add a webhook endpoint; its signing secret is in this answer only',
         security,
         params: Params,
-        body: Type.Object({ url: Type.String({ maxLength: 2000 }), events: Type.Array(Type.String({ maxLength: 60 }), { maxItems: 20 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            url: Type.String({ maxLength: 2000 }),
+            events: Type.Array(Type.String({ maxLength: 60 }), { maxItems: 20 }),
+          },
+          { additionalProperties: false },
+        ),
         response: responses({ 201: Type.Object({ endpoint: EndpointSchema, secret: Type.String() }) }),
       },
     },
     async (request, reply) => {
-      const { endpoint, secret } = await createEndpoint(db, actorOf(request), { slug: request.params.slug, ...request.body }, { allowPrivate: config.webhooksAllowPrivate });
+      const { endpoint, secret } = await createEndpoint(
+        db,
+        actorOf(request),
+        { slug: request.params.slug, ...request.body },
+        { allowPrivate: config.webhooksAllowPrivate },
+      );
       return reply.status(201).send({ endpoint: presentEndpoint(endpoint), secret });
     },
   );

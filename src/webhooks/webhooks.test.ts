@@ -46,7 +46,11 @@ function verify(secret: string, header: string, body: string): boolean {
   const parts = Object.fromEntries(header.split(',').map((p) => p.split('=') as [string, string]));
   const expected = createHmac('sha256', secret).update(`${parts.t}.${body}`).digest();
   const given = Buffer.from(parts.v1 ?? '', 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected) && Math.abs(Date.now() / 1000 - Number(parts.t)) < 300;
+  return (
+    given.length === expected.length &&
+    timingSafeEqual(given, expected) &&
+    Math.abs(Date.now() / 1000 - Number(parts.t)) < 300
+  );
 }
 
 let t: TestNode;
@@ -57,7 +61,10 @@ before(async () => {
   t = await createTestNode();
   admin = await t.loginAs('hooks@example.org');
   other = await t.loginAs('other-venue@example.org');
-  for (const [client, slug] of [[admin, 'hook-a'], [other, 'hook-b']] as const) {
+  for (const [client, slug] of [
+    [admin, 'hook-a'],
+    [other, 'hook-b'],
+  ] as const) {
     const r = await client.api('POST', '/api/v1/venues', { slug, name: slug });
     assert.equal(r.statusCode, 201, r.body);
     placeIds[slug] = r.json().id;
@@ -74,17 +81,30 @@ async function addEndpoint(url: string, events: string[], slug = 'hook-a', clien
   assert.equal(r.statusCode, 201, r.body);
   return r.json() as { endpoint: { id: string }; secret: string };
 }
-const emit = (type: 'order.paid' | 'membership.created', data: Record<string, unknown> = {}, placeId = placeIds['hook-a']!) =>
-  inTransaction(t.db, (trx) => emitEvent(trx, { placeId, type, data }));
+const emit = (
+  type: 'order.paid' | 'membership.created',
+  data: Record<string, unknown> = {},
+  placeId = placeIds['hook-a']!,
+) => inTransaction(t.db, (trx) => emitEvent(trx, { placeId, type, data }));
 const deliveries = () => t.db.selectFrom('webhook_deliveries').selectAll().orderBy('created_at').execute();
 const count = async (table: 'webhook_deliveries' | 'webhook_endpoints') =>
-  Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await t.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('delivering', () => {
   test('a receiver gets the event as JSON, signed with the secret it was shown once', async () => {
     const rx = await receiver();
     try {
-      const page = await admin.postForm('/venues/hook-a/admin/webhooks', { url: rx.url, events: ['order.paid', 'membership.created'] });
+      const page = await admin.postForm('/venues/hook-a/admin/webhooks', {
+        url: rx.url,
+        events: ['order.paid', 'membership.created'],
+      });
       assert.equal(page.statusCode, 201, page.body.slice(0, 300));
       const secret = /id="new-secret" readonly value="(whsec_[A-Za-z0-9_-]+)"/.exec(page.body)?.[1];
       assert.ok(secret, 'the secret is shown');
@@ -161,20 +181,33 @@ describe('delivering', () => {
       assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0, 'not due yet: nothing is sent');
       assert.equal(rx.received.length, 1);
 
-      await t.db.updateTable('webhook_deliveries').set({ next_attempt_at: sql<Date>`now()` }).execute();
+      await t.db
+        .updateTable('webhook_deliveries')
+        .set({ next_attempt_at: sql<Date>`now()` })
+        .execute();
       assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0);
       ({ row, minutes } = await dueIn());
       assert.deepEqual([row.status, row.status_code, row.attempts], ['pending', 503, 2]);
       assert.ok(minutes > 1.9 && minutes <= 2.05, `next try in ${minutes} min`);
 
-      await t.db.updateTable('webhook_deliveries').set({ next_attempt_at: sql<Date>`now()` }).execute();
+      await t.db
+        .updateTable('webhook_deliveries')
+        .set({ next_attempt_at: sql<Date>`now()` })
+        .execute();
       assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 1);
       ({ row } = await dueIn());
       assert.deepEqual([row.status, row.status_code, row.attempts, row.error], ['sent', 200, 3, null]);
       assert.equal(rx.received.length, 3);
-      assert.equal(new Set(rx.received.map((r) => r.headers['rezo-event-id'])).size, 1, 'every try carries the same event id');
+      assert.equal(
+        new Set(rx.received.map((r) => r.headers['rezo-event-id'])).size,
+        1,
+        'every try carries the same event id',
+      );
       const log = (await admin.api('GET', '/api/v1/venues/hook-a/webhooks')).json();
-      assert.deepEqual([log.deliveries[0].status, log.deliveries[0].attempts, log.deliveries[0].nextAttemptAt], ['sent', 3, null]);
+      assert.deepEqual(
+        [log.deliveries[0].status, log.deliveries[0].attempts, log.deliveries[0].nextAttemptAt],
+        ['sent', 3, null],
+      );
     } finally {
       await rx.close();
     }
@@ -187,15 +220,31 @@ describe('delivering', () => {
       await addEndpoint(rx.url, ['order.paid']);
       await addEndpoint(deadUrl, ['order.paid']);
       await emit('order.paid');
-      await t.db.updateTable('webhook_deliveries').set({ attempts: MAX_ATTEMPTS - 1 }).execute();
+      await t.db
+        .updateTable('webhook_deliveries')
+        .set({ attempts: MAX_ATTEMPTS - 1 })
+        .execute();
       assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0);
-      const rows = await t.db.selectFrom('webhook_deliveries as d').innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id').select(['e.url', 'd.status', 'd.status_code', 'd.attempts', 'd.error']).execute();
+      const rows = await t.db
+        .selectFrom('webhook_deliveries as d')
+        .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+        .select(['e.url', 'd.status', 'd.status_code', 'd.attempts', 'd.error'])
+        .execute();
       const byUrl = Object.fromEntries(rows.map((r) => [r.url, r]));
-      assert.deepEqual(byUrl[rx.url], { url: rx.url, status: 'failed', status_code: 500, attempts: MAX_ATTEMPTS, error: 'HTTP 500' });
+      assert.deepEqual(byUrl[rx.url], {
+        url: rx.url,
+        status: 'failed',
+        status_code: 500,
+        attempts: MAX_ATTEMPTS,
+        error: 'HTTP 500',
+      });
       assert.equal(byUrl[deadUrl]!.status, 'failed');
       assert.equal(byUrl[deadUrl]!.status_code, null);
       assert.match(byUrl[deadUrl]!.error!, /ECONNREFUSED|fetch failed/);
-      await t.db.updateTable('webhook_deliveries').set({ next_attempt_at: sql<Date>`now()` }).execute();
+      await t.db
+        .updateTable('webhook_deliveries')
+        .set({ next_attempt_at: sql<Date>`now()` })
+        .execute();
       assert.equal(await deliverWebhooks(t.db, { allowPrivate: true }), 0, 'a failed delivery is not tried again');
       assert.equal(rx.received.length, 1);
     } finally {
@@ -235,24 +284,34 @@ describe('delivering', () => {
     }
   });
 
-  test('two delivery runs at the same time send each delivery once', { skip: !onPostgres && 'needs PostgreSQL' }, async () => {
-    const rx = await receiver();
-    try {
-      await addEndpoint(rx.url, ['order.paid']);
-      await addEndpoint(`${rx.url}/second`, ['order.paid']);
-      for (let i = 0; i < 25; i++) await emit('order.paid', { n: i });
-      const [a, b] = await Promise.all([deliverWebhooks(t.db, { allowPrivate: true }), deliverWebhooks(t.db, { allowPrivate: true })]);
-      assert.equal(a + b, 50);
-      assert.equal(rx.received.length, 50);
-      // Each event went once to each of the two endpoints.
-      assert.equal(new Set(rx.received.map((r) => `${r.path} ${r.headers['rezo-event-id']}`)).size, 50);
-      assert.equal(new Set(rx.received.map((r) => r.headers['rezo-event-id'])).size, 25);
-      const rows = await deliveries();
-      assert.ok(rows.every((r) => r.status === 'sent' && r.attempts === 1), 'each delivery was claimed once');
-    } finally {
-      await rx.close();
-    }
-  });
+  test(
+    'two delivery runs at the same time send each delivery once',
+    { skip: !onPostgres && 'needs PostgreSQL' },
+    async () => {
+      const rx = await receiver();
+      try {
+        await addEndpoint(rx.url, ['order.paid']);
+        await addEndpoint(`${rx.url}/second`, ['order.paid']);
+        for (let i = 0; i < 25; i++) await emit('order.paid', { n: i });
+        const [a, b] = await Promise.all([
+          deliverWebhooks(t.db, { allowPrivate: true }),
+          deliverWebhooks(t.db, { allowPrivate: true }),
+        ]);
+        assert.equal(a + b, 50);
+        assert.equal(rx.received.length, 50);
+        // Each event went once to each of the two endpoints.
+        assert.equal(new Set(rx.received.map((r) => `${r.path} ${r.headers['rezo-event-id']}`)).size, 50);
+        assert.equal(new Set(rx.received.map((r) => r.headers['rezo-event-id'])).size, 25);
+        const rows = await deliveries();
+        assert.ok(
+          rows.every((r) => r.status === 'sent' && r.attempts === 1),
+          'each delivery was claimed once',
+        );
+      } finally {
+        await rx.close();
+      }
+    },
+  );
 });
 
 describe('emitted by orders and memberships', () => {
@@ -262,7 +321,18 @@ describe('emitted by orders and memberships', () => {
     // Real order rows: a transition of an order that is not in the status it names is refused.
     const newOrder = async () => {
       const id = uuidv7();
-      await t.db.insertInto('orders').values({ place_id: placeId, id, reference: id.replace(/-/g, '').slice(-10).toUpperCase(), email: 'o@example.org', status: 'pending', total_cents: 100, expires_at: new Date(Date.now() + 60_000) }).execute();
+      await t.db
+        .insertInto('orders')
+        .values({
+          place_id: placeId,
+          id,
+          reference: id.replace(/-/g, '').slice(-10).toUpperCase(),
+          email: 'o@example.org',
+          status: 'pending',
+          total_cents: 100,
+          expires_at: new Date(Date.now() + 60_000),
+        })
+        .execute();
       return { place_id: placeId, id };
     };
     const [paid, cancelled, expired] = [await newOrder(), await newOrder(), await newOrder()];
@@ -272,19 +342,41 @@ describe('emitted by orders and memberships', () => {
       await transitionOrder(trx, SYSTEM, { ...cancelled, status: 'pending' }, 'cancelled', { by: 'venue' });
       await transitionOrder(trx, SYSTEM, { ...expired, status: 'pending' }, 'expired');
     });
-    await assert.rejects(inTransaction(t.db, (trx) => transitionOrder(trx, SYSTEM, { ...expired, status: 'pending' }, 'cancelled')), /is not pending/);
+    await assert.rejects(
+      inTransaction(t.db, (trx) => transitionOrder(trx, SYSTEM, { ...expired, status: 'pending' }, 'cancelled')),
+      /is not pending/,
+    );
     const rows = await deliveries();
-    assert.deepEqual(rows.map((r) => r.type), ['order.paid', 'order.refunded', 'order.cancelled']);
+    assert.deepEqual(
+      rows.map((r) => r.type),
+      ['order.paid', 'order.refunded', 'order.cancelled'],
+    );
     // Only what the receiver needs: the audit's extra data stays in the audit log.
     assert.deepEqual(JSON.parse(rows[0]!.body).data, { order_id: paid.id, from: 'pending', to: 'paid', answers: [] });
   });
 
   test('a membership added active emits membership.created in its transaction', async () => {
     await addEndpoint('https://hooks.example.org/rezo', ['membership.created']);
-    const person = await t.db.selectFrom('people').select('id').where('email', '=', 'hooks@example.org').executeTakeFirstOrThrow();
+    const person = await t.db
+      .selectFrom('people')
+      .select('id')
+      .where('email', '=', 'hooks@example.org')
+      .executeTakeFirstOrThrow();
     const actor = personActor((await getPerson(t.db, person.id))!.id);
-    const product = await createMembershipProduct(t.db, actor, 'hook-a', { name: 'Adhésion', validity_kind: 'days', validity_value: '365', price_kind: 'fixed', price: '10' });
-    const m = await addMembership(t.db, t.config, actor, { slug: 'hook-a', email: 'member@example.org', productId: product.id, method: 'cash', amount: '10' });
+    const product = await createMembershipProduct(t.db, actor, 'hook-a', {
+      name: 'Adhésion',
+      validity_kind: 'days',
+      validity_value: '365',
+      price_kind: 'fixed',
+      price: '10',
+    });
+    const m = await addMembership(t.db, t.config, actor, {
+      slug: 'hook-a',
+      email: 'member@example.org',
+      productId: product.id,
+      method: 'cash',
+      amount: '10',
+    });
     const [row] = await deliveries();
     assert.equal(row!.type, 'membership.created');
     assert.equal(JSON.parse(row!.body).data.membership_id, m.id);
@@ -294,14 +386,32 @@ describe('emitted by orders and memberships', () => {
   test('a membership activated by its payment emits membership.created; one waiting for payment does not', async () => {
     await addEndpoint('https://hooks.example.org/rezo', ['membership.created']);
     const place = await getPlaceBySlug(t.db, 'hook-a');
-    const product = await createMembershipProduct(t.db, SYSTEM, 'hook-a', { name: 'Soutien', validity_kind: 'days', validity_value: '30', price_kind: 'fixed', price: '5' });
+    const product = await createMembershipProduct(t.db, SYSTEM, 'hook-a', {
+      name: 'Soutien',
+      validity_kind: 'days',
+      validity_value: '30',
+      price_kind: 'fixed',
+      price: '5',
+    });
     const person = await ensurePerson(t.db, 'payer@example.org', 'fr');
     const id = await inTransaction(t.db, (trx) =>
-      insertMembership(trx, place, product, { personId: person.id, startsOn: '2026-01-01', status: 'pending_payment', amountCents: 500, method: 'stripe', note: '', createdBy: person.id, paymentId: null }),
+      insertMembership(trx, place, product, {
+        personId: person.id,
+        startsOn: '2026-01-01',
+        status: 'pending_payment',
+        amountCents: 500,
+        method: 'stripe',
+        note: '',
+        createdBy: person.id,
+        paymentId: null,
+      }),
     );
     assert.equal(await count('webhook_deliveries'), 0);
     const payment = { id: uuidv7(), subject_id: id, amount_cents: 500 } as PaymentRow;
-    assert.equal(await inTransaction(t.db, (trx) => purposeOf('membership').apply(trx, payment, { config: t.config })), 'applied');
+    assert.equal(
+      await inTransaction(t.db, (trx) => purposeOf('membership').apply(trx, payment, { config: t.config })),
+      'applied',
+    );
     const [row] = await deliveries();
     assert.equal(row!.type, 'membership.created');
     assert.deepEqual(JSON.parse(row!.body).data, { membership_id: id, payment_id: payment.id, amount_cents: 500 });
@@ -313,15 +423,38 @@ describe('managing endpoints', () => {
     const { endpoint } = await addEndpoint('https://hooks.example.org/a', ['order.paid']);
     assert.equal((await other.get('/venues/hook-a/admin/webhooks')).statusCode, 403);
     assert.equal((await other.api('GET', '/api/v1/venues/hook-a/webhooks')).statusCode, 403);
-    assert.equal((await other.api('POST', '/api/v1/venues/hook-a/webhooks', { url: 'https://evil.example/x', events: ['order.paid'] })).statusCode, 403);
-    assert.equal((await other.postForm('/venues/hook-a/admin/webhooks', { url: 'https://evil.example/x', events: 'order.paid' })).statusCode, 403);
+    assert.equal(
+      (
+        await other.api('POST', '/api/v1/venues/hook-a/webhooks', {
+          url: 'https://evil.example/x',
+          events: ['order.paid'],
+        })
+      ).statusCode,
+      403,
+    );
+    assert.equal(
+      (await other.postForm('/venues/hook-a/admin/webhooks', { url: 'https://evil.example/x', events: 'order.paid' }))
+        .statusCode,
+      403,
+    );
     assert.equal((await other.api('DELETE', `/api/v1/venues/hook-a/webhooks/${endpoint.id}`)).statusCode, 403);
     assert.equal((await other.postForm(`/venues/hook-a/admin/webhooks/${endpoint.id}/delete`, {})).statusCode, 403);
     // Deleting through one's own venue does not reach another venue's endpoint.
     assert.equal((await other.api('DELETE', `/api/v1/venues/hook-b/webhooks/${endpoint.id}`)).statusCode, 404);
-    const key = await admin.api('POST', '/api/v1/venues/hook-a/api-keys', { name: 'all', scopes: ['place:read', 'place:write'] });
+    const key = await admin.api('POST', '/api/v1/venues/hook-a/api-keys', {
+      name: 'all',
+      scopes: ['place:read', 'place:write'],
+    });
     assert.equal((await withKey(t.app, key.json().secret, 'GET', '/api/v1/venues/hook-a/webhooks')).statusCode, 403);
-    assert.equal((await withKey(t.app, key.json().secret, 'POST', '/api/v1/venues/hook-a/webhooks', { url: 'https://evil.example/x', events: ['order.paid'] })).statusCode, 403);
+    assert.equal(
+      (
+        await withKey(t.app, key.json().secret, 'POST', '/api/v1/venues/hook-a/webhooks', {
+          url: 'https://evil.example/x',
+          events: ['order.paid'],
+        })
+      ).statusCode,
+      403,
+    );
     assert.equal(await count('webhook_endpoints'), 1);
     assert.equal((await admin.get('/venues/hook-b/admin/webhooks')).statusCode, 403);
   });
@@ -341,7 +474,11 @@ describe('managing endpoints', () => {
       const r = await admin.api('POST', '/api/v1/venues/hook-a/webhooks', body);
       assert.equal(r.statusCode, 422, JSON.stringify(body));
       const errors = r.json().errors as { field: string; code: string }[];
-      assert.deepEqual(errors.map((e) => [e.field, e.code]), [[field, message]], `${JSON.stringify(body).slice(0, 80)}: ${r.body}`);
+      assert.deepEqual(
+        errors.map((e) => [e.field, e.code]),
+        [[field, message]],
+        `${JSON.stringify(body).slice(0, 80)}: ${r.body}`,
+      );
     }
     const form = await admin.postForm('/venues/hook-a/admin/webhooks', { url: 'http://example.org/hook' });
     assert.equal(form.statusCode, 422);
@@ -364,7 +501,15 @@ describe('managing endpoints', () => {
     assert.equal(await count('webhook_deliveries'), 0);
     assert.equal((await admin.api('DELETE', `/api/v1/venues/hook-a/webhooks/${endpoint.id}`)).statusCode, 404);
     assert.equal((await admin.api('DELETE', '/api/v1/venues/hook-a/webhooks/nope')).statusCode, 404);
-    const audit = await t.db.selectFrom('audit_log').select('action').where('subject_id', '=', endpoint.id).orderBy('at').execute();
-    assert.deepEqual(audit.map((a) => a.action), ['webhook.created', 'webhook.deleted']);
+    const audit = await t.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('subject_id', '=', endpoint.id)
+      .orderBy('at')
+      .execute();
+    assert.deepEqual(
+      audit.map((a) => a.action),
+      ['webhook.created', 'webhook.deleted'],
+    );
   });
 });

@@ -37,7 +37,11 @@ export interface WebhookDelivery {
  * The endpoints of a venue (never their secrets) and its last deliveries, for its admins. Same
  * permission as API keys: an endpoint's secret is a credential of the venue.
  */
-export async function listWebhooks(db: Db, actor: Actor, slug: string): Promise<{ endpoints: WebhookEndpoint[]; deliveries: WebhookDelivery[] }> {
+export async function listWebhooks(
+  db: Db,
+  actor: Actor,
+  slug: string,
+): Promise<{ endpoints: WebhookEndpoint[]; deliveries: WebhookDelivery[] }> {
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, slug);
     await authorize(trx, actor, place.id, 'place.keys');
@@ -49,15 +53,35 @@ export async function listWebhooks(db: Db, actor: Actor, slug: string): Promise<
       .execute();
     const deliveries = await trx
       .selectFrom('webhook_deliveries as d')
-      .innerJoin('webhook_endpoints as e', (j) => j.onRef('e.place_id', '=', 'd.place_id').onRef('e.id', '=', 'd.endpoint_id'))
-      .select(['d.id', 'd.endpoint_id', 'e.url', 'd.event_id', 'd.type', 'd.status', 'd.status_code', 'd.attempts', 'd.next_attempt_at', 'd.error', 'd.created_at'])
+      .innerJoin('webhook_endpoints as e', (j) =>
+        j.onRef('e.place_id', '=', 'd.place_id').onRef('e.id', '=', 'd.endpoint_id'),
+      )
+      .select([
+        'd.id',
+        'd.endpoint_id',
+        'e.url',
+        'd.event_id',
+        'd.type',
+        'd.status',
+        'd.status_code',
+        'd.attempts',
+        'd.next_attempt_at',
+        'd.error',
+        'd.created_at',
+      ])
       .where('d.place_id', '=', place.id)
       .orderBy('d.created_at', 'desc')
       .orderBy('d.id', 'desc')
       .limit(LOG_SIZE)
       .execute();
     return {
-      endpoints: endpoints.map((e) => ({ id: e.id, url: e.url, events: e.events, active: e.active, createdAt: e.created_at })),
+      endpoints: endpoints.map((e) => ({
+        id: e.id,
+        url: e.url,
+        events: e.events,
+        active: e.active,
+        createdAt: e.created_at,
+      })),
       deliveries: deliveries.map((d) => ({
         id: d.id,
         endpointId: d.endpoint_id,

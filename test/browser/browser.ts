@@ -4,7 +4,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 /** Debian's Chromium: the tests never download a browser (CI installs the `chromium` package). */
 export const CHROMIUM = '/usr/bin/chromium';
-export const noChromium: string | false = existsSync(CHROMIUM) ? false : 'Chromium not installed: apt-get install chromium';
+export const noChromium: string | false = existsSync(CHROMIUM)
+  ? false
+  : 'Chromium not installed: apt-get install chromium';
 
 /**
  * A headless Chromium, quiet on the network (no updates, sync or QUIC). Playwright gives it a fresh
@@ -14,7 +16,16 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }
 
@@ -39,7 +50,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -50,11 +63,23 @@ export function unlabelledControls(page: Page): Promise<string[]> {
     const text = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
     const nameOf = (el: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement) => {
       const labelledBy = el.getAttribute('aria-labelledby');
-      if (labelledBy) return labelledBy.split(/\s+/).map((id) => text(document.getElementById(id)?.textContent)).join(' ').trim();
+      if (labelledBy)
+        return labelledBy
+          .split(/\s+/)
+          .map((id) => text(document.getElementById(id)?.textContent))
+          .join(' ')
+          .trim();
       if (el.getAttribute('aria-label')) return text(el.getAttribute('aria-label'));
-      return [...(el.labels ?? [])].map((l) => text(l.textContent)).join(' ').trim();
+      return [...(el.labels ?? [])]
+        .map((l) => text(l.textContent))
+        .join(' ')
+        .trim();
     };
-    return [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input, select, textarea')]
+    return [
+      ...document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>(
+        'input, select, textarea',
+      ),
+    ]
       .filter((el) => el.type !== 'hidden')
       .filter((el) => nameOf(el) === '')
       .map((el) => el.outerHTML.slice(0, 120));
@@ -63,7 +88,10 @@ export function unlabelledControls(page: Page): Promise<string[]> {
 
 /** How wide the page is against the screen: wider means the person must scroll sideways. */
 export function horizontalOverflow(page: Page): Promise<{ page: number; screen: number }> {
-  return page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth }));
+  return page.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    screen: document.documentElement.clientWidth,
+  }));
 }
 
 type Rgb = [number, number, number];

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createTestNode, type TestNode } from '../harness.ts';
-import { contrast, freePort, horizontalOverflow, launchBrowser, newVisitor, noChromium, unlabelledControls } from './browser.ts';
+import {
+  contrast,
+  freePort,
+  horizontalOverflow,
+  launchBrowser,
+  newVisitor,
+  noChromium,
+  unlabelledControls,
+} from './browser.ts';
 
 describe('in a browser', { skip: noChromium }, () => {
   let t: TestNode;
@@ -91,9 +99,16 @@ describe('in a browser', { skip: noChromium }, () => {
       assert.equal(await page.getByRole('textbox', { name: 'Nom', exact: true }).inputValue(), 'La Fabrik');
       await assertLabelled(page);
 
-      await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Lieux' }).click();
+      await page
+        .getByRole('navigation', { name: 'Navigation principale' })
+        .getByRole('link', { name: 'Lieux' })
+        .click();
       await page.getByRole('heading', { name: '1 lieu' }).waitFor();
-      await page.getByRole('listitem').filter({ hasText: 'Saint-Pierre' }).getByRole('link', { name: 'La Fabrik' }).click();
+      await page
+        .getByRole('listitem')
+        .filter({ hasText: 'Saint-Pierre' })
+        .getByRole('link', { name: 'La Fabrik' })
+        .click();
       await page.waitForURL(`${base}/venues/la-fabrik`);
       await page.getByRole('heading', { level: 1, name: 'La Fabrik' }).waitFor();
       await page.getByText('Saint-Pierre').waitFor();
@@ -151,8 +166,17 @@ describe('in a browser', { skip: noChromium }, () => {
         return Object.fromEntries(names.map((n) => [n, style.getPropertyValue(`--${n}`).trim()]));
       });
       const pairs: [string, string][] = [
-        ['ink', 'paper'], ['ink', 'soft'], ['muted', 'paper'], ['muted', 'soft'], ['accent', 'paper'], ['accent', 'soft'],
-        ['accent-ink', 'accent'], ['danger', 'paper'], ['danger', 'soft'], ['ok', 'paper'], ['ok', 'soft'],
+        ['ink', 'paper'],
+        ['ink', 'soft'],
+        ['muted', 'paper'],
+        ['muted', 'soft'],
+        ['accent', 'paper'],
+        ['accent', 'soft'],
+        ['accent-ink', 'accent'],
+        ['danger', 'paper'],
+        ['danger', 'soft'],
+        ['ok', 'paper'],
+        ['ok', 'soft'],
       ];
       for (const [fg, bg] of pairs) {
         const ratio = contrast(colours[fg]!, colours[bg]!);
@@ -164,12 +188,26 @@ describe('in a browser', { skip: noChromium }, () => {
           const el = document.querySelector(selector)!;
           const bgEl = document.querySelector(bgSelector)!;
           let bg = getComputedStyle(bgEl).backgroundColor;
-          for (let node: Element | null = bgEl; node && /rgba\(0, 0, 0, 0\)|transparent/.test(bg); node = node.parentElement) {
+          for (
+            let node: Element | null = bgEl;
+            node && /rgba\(0, 0, 0, 0\)|transparent/.test(bg);
+            node = node.parentElement
+          ) {
             bg = getComputedStyle(node).backgroundColor;
           }
-          return { selector, fg: getComputedStyle(el).color, bg: /rgba\(0, 0, 0, 0\)/.test(bg) ? 'rgb(255, 255, 255)' : bg };
+          return {
+            selector,
+            fg: getComputedStyle(el).color,
+            bg: /rgba\(0, 0, 0, 0\)/.test(bg) ? 'rgb(255, 255, 255)' : bg,
+          };
         };
-        return [pair('main p.lead', 'body'), pair('header.site nav a', 'header.site'), pair('main a.button'), pair('footer.site p', 'body'), pair('main h1', 'body')];
+        return [
+          pair('main p.lead', 'body'),
+          pair('header.site nav a', 'header.site'),
+          pair('main a.button'),
+          pair('footer.site p', 'body'),
+          pair('main h1', 'body'),
+        ];
       });
       for (const { selector, fg, bg } of rendered) {
         const ratio = contrast(fg, bg);
@@ -183,9 +221,18 @@ describe('in a browser', { skip: noChromium }, () => {
           const el = document.activeElement as HTMLElement;
           const style = getComputedStyle(el);
           let bg = 'rgba(0, 0, 0, 0)';
-          for (let node = el.parentElement; node && /rgba\(0, 0, 0, 0\)/.test(bg); node = node.parentElement) bg = getComputedStyle(node).backgroundColor;
-          const ring = [style.outlineStyle !== 'none' && style.outlineWidth !== '0px' ? style.outlineColor : '', ...(style.boxShadow.match(/rgba?\([^)]*\)/g) ?? [])];
-          return { what: `${el.tagName.toLowerCase()} “${(el.textContent || el.getAttribute('name') || '').trim()}”`, ring: ring.filter(Boolean), bg: /rgba\(0, 0, 0, 0\)/.test(bg) ? 'rgb(255, 255, 255)' : bg, left: el.getBoundingClientRect().left };
+          for (let node = el.parentElement; node && /rgba\(0, 0, 0, 0\)/.test(bg); node = node.parentElement)
+            bg = getComputedStyle(node).backgroundColor;
+          const ring = [
+            style.outlineStyle !== 'none' && style.outlineWidth !== '0px' ? style.outlineColor : '',
+            ...(style.boxShadow.match(/rgba?\([^)]*\)/g) ?? []),
+          ];
+          return {
+            what: `${el.tagName.toLowerCase()} “${(el.textContent || el.getAttribute('name') || '').trim()}”`,
+            ring: ring.filter(Boolean),
+            bg: /rgba\(0, 0, 0, 0\)/.test(bg) ? 'rgb(255, 255, 255)' : bg,
+            left: el.getBoundingClientRect().left,
+          };
         });
         if (stop === 1) assert.equal(focused.what, 'a “Aller au contenu”', 'the first Tab reaches the skip link');
         assert.ok(focused.left >= 0, `${focused.what} is on screen when focused`);
@@ -201,12 +248,36 @@ describe('in a browser', { skip: noChromium }, () => {
   test('on a phone (360 px) and a desktop, no page scrolls sideways and buttons are big enough to touch', async () => {
     // An operator with a venue and a team of two, made through HTTP; then the same person in the browser.
     const ops = await t.loginAs('ops@example.org');
-    const created = await ops.postForm('/venues/new', { slug: 'le-kabardock', name: 'Le Kabardock', city: 'Le Port', timezone: 'Indian/Reunion', language: 'fr', country: 'FR', modules: 'agenda' });
+    const created = await ops.postForm('/venues/new', {
+      slug: 'le-kabardock',
+      name: 'Le Kabardock',
+      city: 'Le Port',
+      timezone: 'Indian/Reunion',
+      language: 'fr',
+      country: 'FR',
+      modules: 'agenda',
+    });
     assert.equal(created.statusCode, 303);
     await ops.get('/venues/le-kabardock/admin/team');
-    assert.equal((await ops.postForm('/venues/le-kabardock/admin/team', { email: 'une-personne-au-nom-tres-long@association-culturelle.example.org', role: 'editor' })).statusCode, 200);
+    assert.equal(
+      (
+        await ops.postForm('/venues/le-kabardock/admin/team', {
+          email: 'une-personne-au-nom-tres-long@association-culturelle.example.org',
+          role: 'editor',
+        })
+      ).statusCode,
+      200,
+    );
     await ops.get('/venues/le-kabardock/admin/keys');
-    assert.equal((await ops.postForm('/venues/le-kabardock/admin/keys', { name: 'Site web', scopes: ['place:write', 'team:read'] })).statusCode, 201);
+    assert.equal(
+      (
+        await ops.postForm('/venues/le-kabardock/admin/keys', {
+          name: 'Site web',
+          scopes: ['place:write', 'team:read'],
+        })
+      ).statusCode,
+      201,
+    );
 
     const pages: [string, string][] = [
       ['home', '/'],
@@ -222,7 +293,10 @@ describe('in a browser', { skip: noChromium }, () => {
     if (shots) await mkdir(shots, { recursive: true });
     // Every page and size is checked before failing, so that one run lists all the problems.
     const problems: string[] = [];
-    for (const viewport of [{ width: 360, height: 740 }, { width: 1280, height: 800 }]) {
+    for (const viewport of [
+      { width: 360, height: 740 },
+      { width: 1280, height: 800 },
+    ]) {
       const context = await newVisitor(browser, viewport);
       try {
         const page = await context.newPage();
@@ -235,11 +309,19 @@ describe('in a browser', { skip: noChromium }, () => {
           const { page: width, screen } = await horizontalOverflow(page);
           if (width > screen) problems.push(`${path} at ${viewport.width} px is ${width} px wide: it scrolls sideways`);
           const small = await page.evaluate(() =>
-            [...document.querySelectorAll<HTMLElement>('button:not(.link), a.button, header.site nav a, header.site nav button, .tabs a')]
-              .map((el) => ({ what: `${el.tagName.toLowerCase()} “${el.textContent?.trim()}”`, height: Math.round(el.getBoundingClientRect().height) }))
+            [
+              ...document.querySelectorAll<HTMLElement>(
+                'button:not(.link), a.button, header.site nav a, header.site nav button, .tabs a',
+              ),
+            ]
+              .map((el) => ({
+                what: `${el.tagName.toLowerCase()} “${el.textContent?.trim()}”`,
+                height: Math.round(el.getBoundingClientRect().height),
+              }))
               .filter((b) => b.height < 44),
           );
-          for (const b of small) problems.push(`${path} at ${viewport.width} px: ${b.what} is ${b.height} px high (44 px to touch it)`);
+          for (const b of small)
+            problems.push(`${path} at ${viewport.width} px: ${b.what} is ${b.height} px high (44 px to touch it)`);
         }
       } finally {
         await context.close();

@@ -21,7 +21,13 @@ describe('buying tickets in a browser', { skip: noChromium }, () => {
     fake = await new FakeStripe().start();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    t = await createTestNode({ env: 'development', baseUrl: base, stripeSecretKey: 'sk_test_rezo', stripeWebhookSecret: fake.webhookSecret, stripeApiUrl: fake.apiUrl });
+    t = await createTestNode({
+      env: 'development',
+      baseUrl: base,
+      stripeSecretKey: 'sk_test_rezo',
+      stripeWebhookSecret: fake.webhookSecret,
+      stripeApiUrl: fake.apiUrl,
+    });
     fake.webhookUrl = `${base}/webhooks/stripe`;
     await t.app.listen({ host: '127.0.0.1', port });
     browser = await launchBrowser();
@@ -32,13 +38,21 @@ describe('buying tickets in a browser', { skip: noChromium }, () => {
     await fake?.stop();
   });
 
-
   test('find the event on the agenda, buy two tickets through Stripe, and the door lets one in once', async () => {
     const ev = await eventWithDates(t.db, { slug: 'salle-achat', capacity: 40 });
     await t.db.updateTable('places').set({ stripe_account_id: 'acct_achat' }).where('id', '=', ev.place.id).execute();
-    await createTicketPrice(t.db, ev.admin, { slug: 'salle-achat', eventId: ev.eventId, name: 'Plein tarif', kind: 'fixed', price: '15' });
+    await createTicketPrice(t.db, ev.admin, {
+      slug: 'salle-achat',
+      eventId: ev.eventId,
+      name: 'Plein tarif',
+      kind: 'fixed',
+      price: '15',
+    });
     const door = await ensurePerson(t.db, 'porte@achat.example', 'fr');
-    await t.db.insertInto('place_members').values({ place_id: ev.place.id, person_id: door.id, role: 'door' }).execute();
+    await t.db
+      .insertInto('place_members')
+      .values({ place_id: ev.place.id, person_id: door.id, role: 'door' })
+      .execute();
 
     const buyer = await newVisitor(browser, { width: 360, height: 740 });
     const page = await buyer.newPage();
@@ -64,7 +78,12 @@ describe('buying tickets in a browser', { skip: noChromium }, () => {
     } finally {
       await buyer.close();
     }
-    const sold = await t.db.selectFrom('tickets').select('id').where('event_id', '=', ev.eventId).where('status', '=', 'valid').execute();
+    const sold = await t.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('event_id', '=', ev.eventId)
+      .where('status', '=', 'valid')
+      .execute();
     assert.equal(sold.length, 2);
 
     const staff = await newVisitor(browser, { width: 360, height: 740 });

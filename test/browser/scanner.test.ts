@@ -14,7 +14,15 @@ import { placeOrder } from '../../src/ticketing/placeOrder.ts';
 import { signTicket } from '../../src/ticketing/ticketSignature.ts';
 import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
 import { createTestNode, type TestNode } from '../harness.ts';
-import { freePort, logInThroughMail, horizontalOverflow, launchBrowser, newVisitor, noChromium, unlabelledControls } from './browser.ts';
+import {
+  freePort,
+  logInThroughMail,
+  horizontalOverflow,
+  launchBrowser,
+  newVisitor,
+  noChromium,
+  unlabelledControls,
+} from './browser.ts';
 
 describe('the door scanner in a browser', { skip: noChromium }, () => {
   let t: TestNode;
@@ -33,7 +41,6 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
     await t?.close();
   });
 
-
   async function typeCode(page: Page, code: string) {
     await page.getByLabel('Code du billet').fill(code);
     await page.getByLabel('Code du billet').press('Enter');
@@ -41,13 +48,35 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
 
   test('scan online, twice, then offline, then synchronise', async () => {
     const ev = await eventWithDates(t.db, { slug: 'la-porte', capacity: 100 });
-    const { id: price } = await createTicketPrice(t.db, ev.admin, { slug: 'la-porte', eventId: ev.eventId, name: 'Plein tarif', kind: 'fixed', price: '15' });
-    const placed = await placeOrder(t.db, t.config, null, { slug: 'la-porte', email: 'fan@example.org', name: 'Zoé Fan', language: 'fr', lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 3 }] });
+    const { id: price } = await createTicketPrice(t.db, ev.admin, {
+      slug: 'la-porte',
+      eventId: ev.eventId,
+      name: 'Plein tarif',
+      kind: 'fixed',
+      price: '15',
+    });
+    const placed = await placeOrder(t.db, t.config, null, {
+      slug: 'la-porte',
+      email: 'fan@example.org',
+      name: 'Zoé Fan',
+      language: 'fr',
+      lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 3 }],
+    });
     await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
-    const tickets = await t.db.selectFrom('tickets').selectAll().where('order_id', '=', placed.id).orderBy('id').execute();
-    const [first, second, third] = await Promise.all(tickets.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })));
+    const tickets = await t.db
+      .selectFrom('tickets')
+      .selectAll()
+      .where('order_id', '=', placed.id)
+      .orderBy('id')
+      .execute();
+    const [first, second, third] = await Promise.all(
+      tickets.map((x) => signTicket(t.db, { placeId: x.place_id, id: x.id, eventDateId: x.event_date_id })),
+    );
     const door = await ensurePerson(t.db, 'porte@example.org', 'fr');
-    await t.db.insertInto('place_members').values({ place_id: ev.place.id, person_id: door.id, role: 'door' }).execute();
+    await t.db
+      .insertInto('place_members')
+      .values({ place_id: ev.place.id, person_id: door.id, role: 'door' })
+      .execute();
     // The forged code: the second ticket's payload with its signature's first character changed.
     const parts = second!.split('.');
     const forged = [...parts.slice(0, 4), (parts[4]!.startsWith('A') ? 'B' : 'A') + parts[4]!.slice(1)].join('.');
@@ -93,11 +122,19 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
       await typeCode(page, second!);
       await result.getByText(/^Déjà entré \(à \d\d:\d\d\)$/).waitFor();
       await page.getByRole('button', { name: 'Synchroniser (1 en attente)' }).waitFor();
-      assert.equal(await t.db.selectFrom('checkins').select('id').where('ticket_id', '=', tickets[1]!.id).executeTakeFirst(), undefined, 'nothing reached the server');
+      assert.equal(
+        await t.db.selectFrom('checkins').select('id').where('ticket_id', '=', tickets[1]!.id).executeTakeFirst(),
+        undefined,
+        'nothing reached the server',
+      );
 
       // Meanwhile another phone, online, lets the third ticket in; this phone cannot know and lets it
       // in too: the synchronisation must report the conflict.
-      const [elsewhere] = await checkIn(t.db, personActor(door.id), { slug: 'la-porte', eventId: ev.eventId, scans: [{ payload: third!, nonce: 'other-phone-0001' }] });
+      const [elsewhere] = await checkIn(t.db, personActor(door.id), {
+        slug: 'la-porte',
+        eventId: ev.eventId,
+        scans: [{ payload: third!, nonce: 'other-phone-0001' }],
+      });
       assert.equal(elsewhere!.result, 'valid');
       await typeCode(page, third!);
       await result.getByText('Valide (hors ligne)').waitFor();
@@ -113,14 +150,31 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
       await page.getByRole('button', { name: 'Synchroniser (0 en attente)' }).waitFor();
       await page.getByText(/^1 conflit\(s\) .*Zoé Fan · Plein tarif : Déjà entré \(à \d\d:\d\d\)$/).waitFor();
       await page.getByText('En ligne').waitFor();
-      const entries = await t.db.selectFrom('checkins').select('ticket_id').where('place_id', '=', ev.place.id).where('result', '=', 'valid').execute();
-      assert.deepEqual(entries.map((e) => e.ticket_id).sort(), tickets.map((x) => x.id).sort(), 'the offline entry is on the server, once per ticket');
-      assert.equal((await t.db.selectFrom('checkins').select('id').where('ticket_id', '=', tickets[1]!.id).execute()).length, 1, 'the forged code and the refused rescan were never sent');
+      const entries = await t.db
+        .selectFrom('checkins')
+        .select('ticket_id')
+        .where('place_id', '=', ev.place.id)
+        .where('result', '=', 'valid')
+        .execute();
+      assert.deepEqual(
+        entries.map((e) => e.ticket_id).sort(),
+        tickets.map((x) => x.id).sort(),
+        'the offline entry is on the server, once per ticket',
+      );
+      assert.equal(
+        (await t.db.selectFrom('checkins').select('id').where('ticket_id', '=', tickets[1]!.id).execute()).length,
+        1,
+        'the forged code and the refused rescan were never sent',
+      );
 
       // Pressing again with nothing queued sends nothing twice and says it is in sync.
       await page.getByRole('button', { name: 'Synchroniser (0 en attente)' }).click();
       await page.getByText('Synchronisé.').waitFor();
-      assert.equal((await t.db.selectFrom('checkins').select('id').where('place_id', '=', ev.place.id).execute()).length, 5, 'two online scans, the other phone, the two synced');
+      assert.equal(
+        (await t.db.selectFrom('checkins').select('id').where('place_id', '=', ev.place.id).execute()).length,
+        5,
+        'two online scans, the other phone, the two synced',
+      );
     } finally {
       await context.close();
     }
@@ -128,13 +182,36 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
 
   test('the camera reads a QR code with jsQR when the browser has no BarcodeDetector', async () => {
     const ev = await eventWithDates(t.db, { slug: 'la-camera', capacity: 10 });
-    const { id: price } = await createTicketPrice(t.db, ev.admin, { slug: 'la-camera', eventId: ev.eventId, name: 'Libre', kind: 'fixed', price: '5' });
-    const placed = await placeOrder(t.db, t.config, null, { slug: 'la-camera', email: 'cam@example.org', name: 'Kim Caméra', language: 'fr', lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 1 }] });
+    const { id: price } = await createTicketPrice(t.db, ev.admin, {
+      slug: 'la-camera',
+      eventId: ev.eventId,
+      name: 'Libre',
+      kind: 'fixed',
+      price: '5',
+    });
+    const placed = await placeOrder(t.db, t.config, null, {
+      slug: 'la-camera',
+      email: 'cam@example.org',
+      name: 'Kim Caméra',
+      language: 'fr',
+      lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 1 }],
+    });
     await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
-    const ticket = await t.db.selectFrom('tickets').selectAll().where('order_id', '=', placed.id).executeTakeFirstOrThrow();
-    const payload = await signTicket(t.db, { placeId: ticket.place_id, id: ticket.id, eventDateId: ticket.event_date_id });
+    const ticket = await t.db
+      .selectFrom('tickets')
+      .selectAll()
+      .where('order_id', '=', placed.id)
+      .executeTakeFirstOrThrow();
+    const payload = await signTicket(t.db, {
+      placeId: ticket.place_id,
+      id: ticket.id,
+      eventDateId: ticket.event_date_id,
+    });
     const door = await ensurePerson(t.db, 'camera@example.org', 'fr');
-    await t.db.insertInto('place_members').values({ place_id: ev.place.id, person_id: door.id, role: 'door' }).execute();
+    await t.db
+      .insertInto('place_members')
+      .values({ place_id: ev.place.id, person_id: door.id, role: 'door' })
+      .execute();
     const qr = await QRCode.toDataURL(payload, { errorCorrectionLevel: 'M', margin: 4, width: 400 });
 
     const context = await newVisitor(browser, { width: 360, height: 740 });
@@ -164,12 +241,19 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
       await page.getByRole('button', { name: 'Caméra' }).click();
       await page.locator('#scan-result').getByText('Valide', { exact: true }).waitFor();
       await page.locator('#scan-result').getByText('Kim Caméra · Libre').waitFor();
-      assert.equal(await page.evaluate(() => typeof (window as unknown as { jsQR?: unknown }).jsQR), 'function', 'jsQR was loaded');
+      assert.equal(
+        await page.evaluate(() => typeof (window as unknown as { jsQR?: unknown }).jsQR),
+        'function',
+        'jsQR was loaded',
+      );
       await page.getByRole('button', { name: 'Arrêter la caméra' }).click();
       await page.getByRole('button', { name: 'Caméra' }).waitFor();
       // The camera saw the code many times; it entered once, and was not refused as a rescan.
       const scans = await t.db.selectFrom('checkins').select('result').where('ticket_id', '=', ticket.id).execute();
-      assert.deepEqual(scans.map((x) => x.result), ['valid']);
+      assert.deepEqual(
+        scans.map((x) => x.result),
+        ['valid'],
+      );
     } finally {
       await context.close();
     }

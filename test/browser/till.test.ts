@@ -13,10 +13,21 @@ import { ensurePerson } from '../../src/accounts/people.ts';
 import { createPairingCode } from '../../src/till/createPairingCode.ts';
 import { uuidv7 } from '../../src/shared/ids.ts';
 import { createTestNode, type TestNode } from '../harness.ts';
-import { contrast, freePort, horizontalOverflow, launchBrowser, logInThroughMail, newVisitor, noChromium, unlabelledControls } from './browser.ts';
+import {
+  contrast,
+  freePort,
+  horizontalOverflow,
+  launchBrowser,
+  logInThroughMail,
+  newVisitor,
+  noChromium,
+  unlabelledControls,
+} from './browser.ts';
 
-const eur = (cents: number) => new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(cents / 100).replace(/\s/g, ' ');
-const tokens = (cents: number, code: string) => `${new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 2 }).format(cents / 100)} ${code}`.replace(/\s/g, ' ');
+const eur = (cents: number) =>
+  new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(cents / 100).replace(/\s/g, ' ');
+const tokens = (cents: number, code: string) =>
+  `${new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 2 }).format(cents / 100)} ${code}`.replace(/\s/g, ' ');
 const spaces = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
 
 /** The device API is written by another module at the same time: these tests run once its routes exist. */
@@ -36,9 +47,15 @@ describe('the till in a browser', { skip: noChromium }, () => {
     const batch = uuidv7();
     await t.db.insertInto('card_batches').values({ id: batch, name: 'Lot test', card_count: 1 }).execute();
     const row = {
-      id: uuidv7(), batch_id: batch, uid: uid(), number: `C-${Date.now().toString(36)}-${numbers++}`,
+      id: uuidv7(),
+      batch_id: batch,
+      uid: uid(),
+      number: `C-${Date.now().toString(36)}-${numbers++}`,
       qr_token_sha256: createHash('sha256').update(randomBytes(16)).digest('hex'),
-      person_id: personId, linked_at: personId ? new Date() : null, status, blocked_at: status === 'blocked' ? new Date() : null,
+      person_id: personId,
+      linked_at: personId ? new Date() : null,
+      status,
+      blocked_at: status === 'blocked' ? new Date() : null,
     };
     await t.db.insertInto('cards').values(row).execute();
     return row;
@@ -51,7 +68,10 @@ describe('the till in a browser', { skip: noChromium }, () => {
     return { ...c, accountId: account.id };
   }
   const balanceOf = async (accountId: string) =>
-    Number((await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow()).balance);
+    Number(
+      (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow())
+        .balance,
+    );
 
   before(async () => {
     const port = await freePort();
@@ -61,7 +81,10 @@ describe('the till in a browser', { skip: noChromium }, () => {
     browser = await launchBrowser();
     w = await createLedgerWorld(t.db);
     place = w.venueA;
-    apiReady = hasRoute(t, 'POST', '/api/v1/devices/pair') && hasRoute(t, 'POST', '/api/v1/till/sales') && hasRoute(t, 'POST', '/api/v1/till/open');
+    apiReady =
+      hasRoute(t, 'POST', '/api/v1/devices/pair') &&
+      hasRoute(t, 'POST', '/api/v1/till/sales') &&
+      hasRoute(t, 'POST', '/api/v1/till/open');
   });
   after(async () => {
     await browser?.close();
@@ -74,19 +97,63 @@ describe('the till in a browser', { skip: noChromium }, () => {
     bar ??= (async () => {
       const cashier = await ensurePerson(t.db, `caissier-${Date.now()}@example.org`, 'fr');
       await t.db.updateTable('people').set({ name: 'Camille Caisse' }).where('id', '=', cashier.id).execute();
-      await t.db.insertInto('place_members').values({ place_id: place.id, person_id: cashier.id, role: 'cashier' }).execute();
+      await t.db
+        .insertInto('place_members')
+        .values({ place_id: place.id, person_id: cashier.id, role: 'cashier' })
+        .execute();
       const staff = await card(cashier.id);
       const pointId = uuidv7();
       const drinks = uuidv7();
       const [beer, soda, topUp] = [uuidv7(), uuidv7(), uuidv7()];
       await t.db.insertInto('pos_points').values({ place_id: place.id, id: pointId, name: 'Bar principal' }).execute();
-      await t.db.insertInto('pos_categories').values({ place_id: place.id, id: drinks, name: 'Boissons', colour: '#ffd54f' }).execute();
-      await t.db.insertInto('pos_articles').values([
-        { place_id: place.id, id: beer, category_id: drinks, name: 'Bière', kind: 'sale', price_cents: 400, vat_rate: 2000 },
-        { place_id: place.id, id: soda, category_id: drinks, name: 'Soda', kind: 'sale', price_cents: 250, vat_rate: 550 },
-        { place_id: place.id, id: topUp, category_id: null, name: 'Recharge', kind: 'top_up', price_cents: null, currency_id: w.euro.id, colour: '#0d47a1' },
-      ]).execute();
-      await t.db.insertInto('pos_point_articles').values([beer, soda, topUp].map((article_id, position) => ({ place_id: place.id, point_id: pointId, article_id, position }))).execute();
+      await t.db
+        .insertInto('pos_categories')
+        .values({ place_id: place.id, id: drinks, name: 'Boissons', colour: '#ffd54f' })
+        .execute();
+      await t.db
+        .insertInto('pos_articles')
+        .values([
+          {
+            place_id: place.id,
+            id: beer,
+            category_id: drinks,
+            name: 'Bière',
+            kind: 'sale',
+            price_cents: 400,
+            vat_rate: 2000,
+          },
+          {
+            place_id: place.id,
+            id: soda,
+            category_id: drinks,
+            name: 'Soda',
+            kind: 'sale',
+            price_cents: 250,
+            vat_rate: 550,
+          },
+          {
+            place_id: place.id,
+            id: topUp,
+            category_id: null,
+            name: 'Recharge',
+            kind: 'top_up',
+            price_cents: null,
+            currency_id: w.euro.id,
+            colour: '#0d47a1',
+          },
+        ])
+        .execute();
+      await t.db
+        .insertInto('pos_point_articles')
+        .values(
+          [beer, soda, topUp].map((article_id, position) => ({
+            place_id: place.id,
+            point_id: pointId,
+            article_id,
+            position,
+          })),
+        )
+        .execute();
       return { staff, pointId, cashierEmail: cashier.email };
     })();
     return bar;
@@ -114,12 +181,19 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await page.getByLabel('Code d’association').fill('ABCD-EFGH');
       await page.getByRole('button', { name: 'Associer' }).click();
       await page.getByText('Code inconnu, déjà utilisé ou expiré').waitFor();
-      assert.equal((await t.db.selectFrom('ledger_devices').select('id').where('name', '=', 'Bar du test').execute()).length, 0);
+      assert.equal(
+        (await t.db.selectFrom('ledger_devices').select('id').where('name', '=', 'Bar du test').execute()).length,
+        0,
+      );
 
       // The venue admin shows a code (and its QR link) on the devices page; the till opens the link.
       const admin = await newVisitor(browser);
       const adminPage = await admin.newPage();
-      const { email } = await t.db.selectFrom('people').select('email').where('id', '=', w.adminA.personId).executeTakeFirstOrThrow();
+      const { email } = await t.db
+        .selectFrom('people')
+        .select('email')
+        .where('id', '=', w.adminA.personId)
+        .executeTakeFirstOrThrow();
       await logInThroughMail(adminPage, base, email);
       await adminPage.goto(`${base}/venues/${place.slug}/admin/devices`);
       await adminPage.getByLabel('Nom').fill('Bar du test');
@@ -135,18 +209,34 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await page.locator('html[data-till="open"]').waitFor();
       assert.equal(new URL(page.url()).hash, '', 'the code leaves the address bar');
       await page.getByRole('heading', { name: 'Passez une carte du personnel' }).waitFor();
-      const devices = await t.db.selectFrom('ledger_devices').select(['id', 'public_key', 'kind']).where('place_id', '=', place.id).where('name', '=', 'Bar du test').execute();
+      const devices = await t.db
+        .selectFrom('ledger_devices')
+        .select(['id', 'public_key', 'kind'])
+        .where('place_id', '=', place.id)
+        .where('name', '=', 'Bar du test')
+        .execute();
       assert.equal(devices.length, 1, 'one device paired');
       assert.equal(devices[0]!.kind, 'till');
       // The key the browser made: Ed25519, kept in IndexedDB as a CryptoKey whose private half cannot be read.
-      const kept = await page.evaluate(() => new Promise<{ type: string; extractable: boolean; algorithm: string; deviceId: string }>((resolve, reject) => {
-        const open = indexedDB.open('rezo-till', 1);
-        open.onsuccess = () => {
-          const get = open.result.transaction('device').objectStore('device').get('current');
-          get.onsuccess = () => resolve({ type: get.result.privateKey.type, extractable: get.result.privateKey.extractable, algorithm: get.result.privateKey.algorithm.name, deviceId: get.result.deviceId });
-          get.onerror = () => reject(get.error);
-        };
-      }));
+      const kept = await page.evaluate(
+        () =>
+          new Promise<{ type: string; extractable: boolean; algorithm: string; deviceId: string }>(
+            (resolve, reject) => {
+              const open = indexedDB.open('rezo-till', 1);
+              open.onsuccess = () => {
+                const get = open.result.transaction('device').objectStore('device').get('current');
+                get.onsuccess = () =>
+                  resolve({
+                    type: get.result.privateKey.type,
+                    extractable: get.result.privateKey.extractable,
+                    algorithm: get.result.privateKey.algorithm.name,
+                    deviceId: get.result.deviceId,
+                  });
+                get.onerror = () => reject(get.error);
+              };
+            },
+          ),
+      );
       assert.deepEqual(kept, { type: 'private', extractable: false, algorithm: 'Ed25519', deviceId: devices[0]!.id });
       // After a reload the till is still paired.
       await page.reload();
@@ -166,7 +256,11 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await admin.close();
 
       // The PWA parts.
-      const manifest = await (await fetch(`${base}/till/manifest.webmanifest`)).json() as { start_url: string; scope: string; display: string };
+      const manifest = (await (await fetch(`${base}/till/manifest.webmanifest`)).json()) as {
+        start_url: string;
+        scope: string;
+        display: string;
+      };
       assert.deepEqual([manifest.start_url, manifest.scope, manifest.display], ['/till', '/till', 'standalone']);
       const sw = await fetch(`${base}/till/sw.js`);
       assert.equal(sw.headers.get('service-worker-allowed'), '/till');
@@ -184,7 +278,8 @@ describe('the till in a browser', { skip: noChromium }, () => {
     const { staff } = await theBar();
     const customer = await fundedCard(1000);
     const blocked = await card(null, 'blocked');
-    const salesOf = (id: string) => t.db.selectFrom('till_sales').select(['id', 'total_cents']).where('id', '=', id).execute();
+    const salesOf = (id: string) =>
+      t.db.selectFrom('till_sales').select(['id', 'total_cents']).where('id', '=', id).execute();
 
     const context = await newVisitor(browser, { width: 800, height: 480 });
     const page = await context.newPage();
@@ -194,13 +289,20 @@ describe('the till in a browser', { skip: noChromium }, () => {
     async function wedge(cardUid: string) {
       // A USB reader types the UID and Enter into whatever has the focus: the till puts it back on its
       // reader field after each tap (a card comes after the cashier's tap, never in the same millisecond).
-      await page.waitForFunction(() => document.activeElement?.id === 'till-wedge' || document.activeElement?.id === 'till-card-typed', undefined, { timeout: 2000 });
+      await page.waitForFunction(
+        () => document.activeElement?.id === 'till-wedge' || document.activeElement?.id === 'till-card-typed',
+        undefined,
+        { timeout: 2000 },
+      );
       await page.keyboard.type(cardUid);
       await page.keyboard.press('Enter');
     }
     async function closeResult() {
       // A green answer also goes away by itself after a few seconds: either way, it must be gone.
-      await result.getByRole('button', { name: 'Fermer' }).click({ timeout: 2000 }).catch(() => undefined);
+      await result
+        .getByRole('button', { name: 'Fermer' })
+        .click({ timeout: 2000 })
+        .catch(() => undefined);
       await result.waitFor({ state: 'hidden' });
     }
     try {
@@ -212,11 +314,17 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await page.screenshot({ path: '/tmp/tp/sale.png' });
       const { page: width, screen } = await horizontalOverflow(page);
       assert.ok(width <= screen, `the till fits an 800×480 screen (${width} px)`);
-      const small = await page.evaluate(() => [...document.querySelectorAll('button')]
-        .filter((b) => b.offsetParent !== null && b.getBoundingClientRect().height < 56).map((b) => b.textContent));
+      const small = await page.evaluate(() =>
+        [...document.querySelectorAll('button')]
+          .filter((b) => b.offsetParent !== null && b.getBoundingClientRect().height < 56)
+          .map((b) => b.textContent),
+      );
       assert.deepEqual(small, [], 'every touch target is at least 56 px high');
       const beerButton = page.getByRole('button', { name: /^Bière/ });
-      const colours = await beerButton.evaluate((b) => [getComputedStyle(b).backgroundColor, getComputedStyle(b).color]);
+      const colours = await beerButton.evaluate((b) => [
+        getComputedStyle(b).backgroundColor,
+        getComputedStyle(b).color,
+      ]);
       assert.ok(contrast(colours[0]!, colours[1]!) >= 4.5, `readable article button (${colours.join(' on ')})`);
       assert.ok(((await beerButton.boundingBox())?.height ?? 0) >= 56, 'big article buttons');
 
@@ -301,13 +409,18 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await wedge(third.uid);
       await page.locator('#till-result[data-kind="warn"]').waitFor();
       await page.unroute('**/api/v1/till/sales');
-      const asked = page.waitForResponse((r) => /\/api\/v1\/till\/sales\/[0-9a-f-]{36}$/.test(r.url()) && r.request().method() === 'GET');
+      const asked = page.waitForResponse(
+        (r) => /\/api\/v1\/till\/sales\/[0-9a-f-]{36}$/.test(r.url()) && r.request().method() === 'GET',
+      );
       await result.getByRole('button', { name: 'Abandonner' }).click();
       assert.equal((await asked).status(), 200);
       await page.locator('#till-result[data-kind="ok"]').waitFor();
       assert.match(await resultText(), new RegExp(`Payé ${eur(250)}`));
       assert.match(await resultText(), new RegExp(`Nouveau solde : ${tokens(750, w.euro.code)}`));
-      assert.match(await resultText(), /Le serveur avait enregistré cette vente : ne l’encaissez pas une seconde fois\./);
+      assert.match(
+        await resultText(),
+        /Le serveur avait enregistré cette vente : ne l’encaissez pas une seconde fois\./,
+      );
       assert.equal(await balanceOf(third.accountId), 750, 'charged once');
       await closeResult();
       // Lost before the server got it: giving up asks, hears 404 (never recorded), and nothing is charged.
@@ -316,7 +429,9 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await wedge(third.uid);
       await page.locator('#till-result[data-kind="warn"]').waitFor();
       await page.unroute('**/api/v1/till/sales');
-      const unknown = page.waitForResponse((r) => /\/api\/v1\/till\/sales\/[0-9a-f-]{36}$/.test(r.url()) && r.request().method() === 'GET');
+      const unknown = page.waitForResponse(
+        (r) => /\/api\/v1\/till\/sales\/[0-9a-f-]{36}$/.test(r.url()) && r.request().method() === 'GET',
+      );
       await result.getByRole('button', { name: 'Abandonner' }).click();
       assert.equal((await unknown).status(), 404);
       await page.locator('#till-result[data-kind="ko"]').waitFor();
@@ -356,7 +471,8 @@ describe('the till in a browser', { skip: noChromium }, () => {
       const send = page.locator('#till-queue');
       if (await send.isVisible()) await send.click({ timeout: 2000 }).catch(() => undefined);
       await page.locator('#till-queue').waitFor({ state: 'hidden' });
-      for (const id of seen.slice(0, 2)) assert.deepEqual(await salesOf(id), [{ id, total_cents: 400 }], 'each queued sale is recorded exactly once');
+      for (const id of seen.slice(0, 2))
+        assert.deepEqual(await salesOf(id), [{ id, total_cents: 400 }], 'each queued sale is recorded exactly once');
 
       // The last sale cancelled: a reversal.
       await page.getByRole('button', { name: 'Annuler la dernière vente' }).click();
@@ -364,8 +480,15 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await result.waitFor();
       assert.equal(await resultKind(), 'ok');
       assert.match(await resultText(), /Vente annulée/);
-      const reversal = await t.db.selectFrom('till_sales').select(['total_cents']).where('reverses_sale_id', '=', seen[1]!).execute();
-      assert.deepEqual(reversal.map((r) => Number(r.total_cents)), [-400]);
+      const reversal = await t.db
+        .selectFrom('till_sales')
+        .select(['total_cents'])
+        .where('reverses_sale_id', '=', seen[1]!)
+        .execute();
+      assert.deepEqual(
+        reversal.map((r) => Number(r.total_cents)),
+        [-400],
+      );
       await closeResult();
 
       // A card tapped with an empty cart shows its balances.
@@ -438,7 +561,11 @@ describe('the till in a browser', { skip: noChromium }, () => {
 
       await context.setOffline(false);
       await page.locator('#till-queue').waitFor({ state: 'hidden' });
-      const after = await t.db.selectFrom('till_sales').select(['id', 'total_cents']).where('point_id', '=', pointId).execute();
+      const after = await t.db
+        .selectFrom('till_sales')
+        .select(['id', 'total_cents'])
+        .where('point_id', '=', pointId)
+        .execute();
       assert.equal(after.length, before.length + 1, 'the queued sale is on the server, once');
       await page.getByText('En ligne', { exact: true }).waitFor();
     } finally {
@@ -472,7 +599,11 @@ describe('the till in a browser', { skip: noChromium }, () => {
       return;
     }
     const { pointId, cashierEmail } = await theBar();
-    const sold = await t.db.selectFrom('till_journal').select((eb) => eb.fn.countAll<number>().as('n')).where('point_id', '=', pointId).executeTakeFirstOrThrow();
+    const sold = await t.db
+      .selectFrom('till_journal')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('point_id', '=', pointId)
+      .executeTakeFirstOrThrow();
     assert.ok(Number(sold.n) > 0, 'the earlier tests sold at this bar');
     const context = await newVisitor(browser, { width: 360, height: 640 });
     const page = await context.newPage();
@@ -482,7 +613,11 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await page.getByLabel('Espèces comptées (euros)').first().fill('abc');
       await page.getByRole('button', { name: 'Clôturer cette journée' }).first().click();
       await page.locator('.error-summary, [role="alert"]').first().waitFor();
-      assert.equal((await t.db.selectFrom('till_closures').select('id').execute()).length, 0, 'a bad amount closes nothing');
+      assert.equal(
+        (await t.db.selectFrom('till_closures').select('id').execute()).length,
+        0,
+        'a bad amount closes nothing',
+      );
       await page.getByLabel('Espèces comptées (euros)').first().fill('12,50');
       await page.getByRole('button', { name: 'Clôturer cette journée' }).first().click();
       await page.getByText('Vérifié : les totaux égalent le journal et la signature du nœud est valide.').waitFor();

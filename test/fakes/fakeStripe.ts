@@ -41,7 +41,13 @@ export interface FakeRefund {
 export class FakeStripe {
   readonly sessions = new Map<string, FakeSession>();
   readonly refunds = new Map<string, FakeRefund>();
-  readonly requests: { method: string; path: string; account: string | null; idempotencyKey: string | null; body: Record<string, unknown> }[] = [];
+  readonly requests: {
+    method: string;
+    path: string;
+    account: string | null;
+    idempotencyKey: string | null;
+    body: Record<string, unknown>;
+  }[] = [];
   private readonly idempotent = new Map<string, { status: number; body: unknown }>();
   /** Answer the next N API calls with a 500 (to test retries and failures). */
   failNext = 0;
@@ -100,7 +106,11 @@ export class FakeStripe {
   /** The body and `stripe-signature` header of a webhook delivery, signed with `secret` (default: ours). */
   signed(event: unknown, secret = this.webhookSecret, timestamp?: number): { payload: string; signature: string } {
     const payload = JSON.stringify(event);
-    const signature = this.signer.webhooks.generateTestHeaderString({ payload, secret, ...(timestamp ? { timestamp } : {}) });
+    const signature = this.signer.webhooks.generateTestHeaderString({
+      payload,
+      secret,
+      ...(timestamp ? { timestamp } : {}),
+    });
     return { payload, signature };
   }
 
@@ -120,12 +130,18 @@ export class FakeStripe {
     }
     if (req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return res.end(`<!doctype html><html lang="fr"><title>Fake Stripe</title><h1>Paiement de ${(session.amount_total / 100).toFixed(2)} ${session.currency.toUpperCase()}</h1><form method="post"><button type="submit">Payer</button></form></html>`);
+      return res.end(
+        `<!doctype html><html lang="fr"><title>Fake Stripe</title><h1>Paiement de ${(session.amount_total / 100).toFixed(2)} ${session.currency.toUpperCase()}</h1><form method="post"><button type="submit">Payer</button></form></html>`,
+      );
     }
     const event = this.complete(sessionId);
     if (this.webhookUrl) {
       const { payload, signature } = this.signed(event);
-      await fetch(this.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+      await fetch(this.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+      });
     }
     res.writeHead(303, { location: session.success_url.replace('{CHECKOUT_SESSION_ID}', sessionId) });
     res.end();
@@ -143,7 +159,10 @@ export class FakeStripe {
     const idempotencyKey = (req.headers['idempotency-key'] as string | undefined) ?? null;
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, account, idempotencyKey, body });
     const send = (status: number, payload: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${randomBytes(6).toString('hex')}` });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'request-id': `req_${randomBytes(6).toString('hex')}`,
+      });
       res.end(JSON.stringify(payload));
     };
     if (!/^Bearer sk_(test|live)_/.test(req.headers.authorization ?? '')) {
@@ -163,7 +182,12 @@ export class FakeStripe {
     send(status, payload);
   }
 
-  private route(method: string, path: string, body: Record<string, unknown>, account: string | null): [number, unknown] {
+  private route(
+    method: string,
+    path: string,
+    body: Record<string, unknown>,
+    account: string | null,
+  ): [number, unknown] {
     let m: RegExpExecArray | null;
     if (method === 'POST' && path === '/v1/checkout/sessions') {
       const items = (body.line_items as Record<string, unknown>[] | undefined) ?? [];
@@ -171,11 +195,13 @@ export class FakeStripe {
       let currency = 'eur';
       for (const item of items) {
         const pd = item.price_data as Record<string, unknown> | undefined;
-        if (!pd) return [400, { error: { type: 'invalid_request_error', message: 'price_data required in this fake' } }];
+        if (!pd)
+          return [400, { error: { type: 'invalid_request_error', message: 'price_data required in this fake' } }];
         total += Number(pd.unit_amount) * Number(item.quantity ?? 1);
         currency = String(pd.currency);
       }
-      if (!Number.isInteger(total) || total <= 0) return [400, { error: { type: 'invalid_request_error', message: 'bad amount' } }];
+      if (!Number.isInteger(total) || total <= 0)
+        return [400, { error: { type: 'invalid_request_error', message: 'bad amount' } }];
       const id = `cs_test_${randomBytes(12).toString('hex')}`;
       const session: FakeSession = {
         id,
@@ -200,13 +226,16 @@ export class FakeStripe {
     }
     if (method === 'GET' && (m = /^\/v1\/checkout\/sessions\/([\w]+)$/.exec(path))) {
       const session = this.sessions.get(m[1]!);
-      if (!session || session.account !== account) return [404, { error: { type: 'invalid_request_error', message: 'No such checkout.session' } }];
+      if (!session || session.account !== account)
+        return [404, { error: { type: 'invalid_request_error', message: 'No such checkout.session' } }];
       return [200, session];
     }
     if (method === 'POST' && (m = /^\/v1\/checkout\/sessions\/([\w]+)\/expire$/.exec(path))) {
       const session = this.sessions.get(m[1]!);
-      if (!session || session.account !== account) return [404, { error: { type: 'invalid_request_error', message: 'No such checkout.session' } }];
-      if (session.status !== 'open') return [400, { error: { type: 'invalid_request_error', message: 'Session is not open' } }];
+      if (!session || session.account !== account)
+        return [404, { error: { type: 'invalid_request_error', message: 'No such checkout.session' } }];
+      if (session.status !== 'open')
+        return [400, { error: { type: 'invalid_request_error', message: 'Session is not open' } }];
       session.status = 'expired';
       return [200, session];
     }
@@ -214,16 +243,38 @@ export class FakeStripe {
       const pi = String(body.payment_intent ?? '');
       const session = [...this.sessions.values()].find((s) => s.payment_intent === pi && s.account === account);
       if (!session) return [404, { error: { type: 'invalid_request_error', message: 'No such payment_intent' } }];
-      const already = [...this.refunds.values()].filter((r) => r.payment_intent === pi).reduce((a, r) => a + r.amount, 0);
+      const already = [...this.refunds.values()]
+        .filter((r) => r.payment_intent === pi)
+        .reduce((a, r) => a + r.amount, 0);
       const amount = body.amount === undefined ? session.amount_total - already : Number(body.amount);
       if (!Number.isInteger(amount) || amount <= 0 || already + amount > session.amount_total) {
-        return [400, { error: { type: 'invalid_request_error', code: 'charge_already_refunded', message: 'Refund exceeds the payment' } }];
+        return [
+          400,
+          {
+            error: {
+              type: 'invalid_request_error',
+              code: 'charge_already_refunded',
+              message: 'Refund exceeds the payment',
+            },
+          },
+        ];
       }
-      const refund: FakeRefund = { id: `re_${randomBytes(12).toString('hex')}`, object: 'refund', amount, payment_intent: pi, status: 'succeeded', currency: session.currency, metadata: (body.metadata as Record<string, string>) ?? {} };
+      const refund: FakeRefund = {
+        id: `re_${randomBytes(12).toString('hex')}`,
+        object: 'refund',
+        amount,
+        payment_intent: pi,
+        status: 'succeeded',
+        currency: session.currency,
+        metadata: (body.metadata as Record<string, string>) ?? {},
+      };
       this.refunds.set(refund.id, refund);
       return [200, refund];
     }
-    return [404, { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` } }];
+    return [
+      404,
+      { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` } },
+    ];
   }
 }
 

@@ -50,7 +50,11 @@
   }
   function timeOf(iso) {
     try {
-      return new Intl.DateTimeFormat(config.lang === 'fr' ? 'fr-FR' : 'en-GB', { hour: '2-digit', minute: '2-digit', timeZone: config.timezone }).format(new Date(iso));
+      return new Intl.DateTimeFormat(config.lang === 'fr' ? 'fr-FR' : 'en-GB', {
+        hour: '2-digit',
+        minute: '2-digit',
+        timeZone: config.timezone,
+      }).format(new Date(iso));
     } catch {
       return new Date(iso).toLocaleTimeString();
     }
@@ -74,14 +78,24 @@
   function holderLine(answer) {
     return [answer.holderName, answer.priceName].filter(Boolean).join(' · ');
   }
-  var reasons = { cancelled: words.cancelled, refunded: words.refunded, wrong_event: words.wrongEvent, unknown: words.unknown };
+  var reasons = {
+    cancelled: words.cancelled,
+    refunded: words.refunded,
+    wrong_event: words.wrongEvent,
+    unknown: words.unknown,
+  };
   function showAnswer(answer) {
     if (answer.result === 'valid') {
       if (answer.ticketId) state.seen[answer.ticketId] = state.seen[answer.ticketId] || new Date().toISOString();
       show(true, words.valid, holderLine(answer));
     } else if (answer.result === 'already_checked_in') {
-      if (answer.ticketId && !state.seen[answer.ticketId]) state.seen[answer.ticketId] = answer.previous ? answer.previous.at : new Date().toISOString();
-      show(false, answer.previous ? format(words.alreadyAt, { time: timeOf(answer.previous.at) }) : words.already, holderLine(answer));
+      if (answer.ticketId && !state.seen[answer.ticketId])
+        state.seen[answer.ticketId] = answer.previous ? answer.previous.at : new Date().toISOString();
+      show(
+        false,
+        answer.previous ? format(words.alreadyAt, { time: timeOf(answer.previous.at) }) : words.already,
+        holderLine(answer),
+      );
     } else {
       show(false, reasons[answer.result] || words.unknown, holderLine(answer));
     }
@@ -94,7 +108,11 @@
     // A weak signal can leave a request hanging for a minute: past the timeout the phone decides
     // itself. If the server did record the scan, the resent nonce gets the same answer.
     var controller = window.AbortController ? new window.AbortController() : null;
-    var timer = controller ? setTimeout(function () { controller.abort(); }, timeoutMs) : null;
+    var timer = controller
+      ? setTimeout(function () {
+          controller.abort();
+        }, timeoutMs)
+      : null;
     return fetch('/api/v1/checkins', {
       method: 'POST',
       credentials: 'same-origin',
@@ -149,13 +167,19 @@
   function uuidOf(s) {
     var b = fromBase64url(s);
     if (!b || b.length !== 16) return null;
-    var h = Array.prototype.map.call(b, function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join('');
+    var h = Array.prototype.map
+      .call(b, function (x) {
+        return (x < 16 ? '0' : '') + x.toString(16);
+      })
+      .join('');
     return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
   }
 
   /** Resolves to { ok, big, detail, ticketId } from the payload, the keys and what the phone knows. */
   function decideOffline(payload) {
-    var refuse = function (big) { return Promise.resolve({ ok: false, big: big }); };
+    var refuse = function (big) {
+      return Promise.resolve({ ok: false, big: big });
+    };
     var data = state.data;
     if (!data) return refuse(words.dataMissing);
     if (!window.crypto || !crypto.subtle) return refuse(words.unverifiable);
@@ -163,7 +187,9 @@
     if (parts.length !== 5 || parts[0] !== 'R1') return refuse(words.unknown);
     var ticketId = uuidOf(parts[1]);
     var dateId = uuidOf(parts[2]);
-    var key = data.keys.filter(function (k) { return k.id === parts[3]; })[0];
+    var key = data.keys.filter(function (k) {
+      return k.id === parts[3];
+    })[0];
     var signature = fromBase64url(parts[4]);
     var raw = key && fromBase64url(key.publicKey);
     if (!ticketId || !dateId || !key || !signature || !raw) return refuse(words.unknown);
@@ -208,7 +234,11 @@
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join('');
+    return Array.prototype.map
+      .call(bytes, function (x) {
+        return (x < 16 ? '0' : '') + x.toString(16);
+      })
+      .join('');
   }
 
   var busy = false;
@@ -233,11 +263,14 @@
           return offlineScan(item);
         },
       )
-      .then(function () {
-        busy = false;
-      }, function () {
-        busy = false;
-      });
+      .then(
+        function () {
+          busy = false;
+        },
+        function () {
+          busy = false;
+        },
+      );
   }
 
   // --- sending the offline queue ---
@@ -257,21 +290,31 @@
         function (answer) {
           if (answer.status !== 200) {
             // Refused (logged out, no longer on the door team): the queue stays for a later try.
-            reportBox.textContent = words.refused + ' : ' + ((answer.body && (answer.body.detail || answer.body.title)) || answer.status);
+            reportBox.textContent =
+              words.refused + ' : ' + ((answer.body && (answer.body.detail || answer.body.title)) || answer.status);
             return false;
           }
           state.failed = false;
           var sent = {};
-          batch.forEach(function (s) { sent[s.nonce] = true; });
-          state.queue = state.queue.filter(function (s) { return !sent[s.nonce]; });
+          batch.forEach(function (s) {
+            sent[s.nonce] = true;
+          });
+          state.queue = state.queue.filter(function (s) {
+            return !sent[s.nonce];
+          });
           // A ticket let in here that another phone had let in already (or cancelled since): the
           // people at the door must know.
           answer.body.results.forEach(function (r) {
             if (r.result === 'valid') return;
-            var what = r.result === 'already_checked_in' && r.previous ? format(words.alreadyAt, { time: timeOf(r.previous.at) }) : reasons[r.result] || words.already;
+            var what =
+              r.result === 'already_checked_in' && r.previous
+                ? format(words.alreadyAt, { time: timeOf(r.previous.at) })
+                : reasons[r.result] || words.already;
             conflicts.push((holderLine(r) || r.ticketId || '?') + ' : ' + what);
           });
-          reportBox.textContent = conflicts.length ? format(words.conflicts, { count: conflicts.length }) + ' ' + conflicts.join(' ; ') : words.synced;
+          reportBox.textContent = conflicts.length
+            ? format(words.conflicts, { count: conflicts.length }) + ' ' + conflicts.join(' ; ')
+            : words.synced;
           save();
           return true;
         },
@@ -307,7 +350,9 @@
     return new Promise(function (resolve, reject) {
       var tag = document.createElement('script');
       tag.src = '/static/jsqr.js';
-      tag.onload = function () { resolve(window.jsQR); };
+      tag.onload = function () {
+        resolve(window.jsQR);
+      };
       tag.onerror = reject;
       document.head.appendChild(tag);
     });
@@ -316,7 +361,9 @@
     if ('BarcodeDetector' in window) {
       var detector = new window.BarcodeDetector({ formats: ['qr_code'] });
       return Promise.resolve(function () {
-        return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+        return detector.detect(video).then(function (codes) {
+          return codes.length ? codes[0].rawValue : null;
+        });
       });
     }
     return loadJsqr().then(function (jsQR) {
@@ -335,7 +382,10 @@
     });
   }
   function stopCamera() {
-    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    if (stream)
+      stream.getTracks().forEach(function (track) {
+        track.stop();
+      });
     stream = null;
     video.hidden = true;
     cameraButton.textContent = words.camera;
@@ -358,8 +408,17 @@
         var tick = function () {
           if (!stream) return;
           read()
-            .then(function (code) { if (code) detected(code); }, function () { return null; })
-            .then(function () { setTimeout(tick, 250); });
+            .then(
+              function (code) {
+                if (code) detected(code);
+              },
+              function () {
+                return null;
+              },
+            )
+            .then(function () {
+              setTimeout(tick, 250);
+            });
         };
         tick();
       })
@@ -382,8 +441,12 @@
     if (stream) stopCamera();
     else startCamera();
   });
-  syncButton.addEventListener('click', function () { void sync(); });
-  window.addEventListener('online', function () { void sync(); });
+  syncButton.addEventListener('click', function () {
+    void sync();
+  });
+  window.addEventListener('online', function () {
+    void sync();
+  });
   window.addEventListener('offline', refreshCounters);
   // Tickets cancelled during the evening reach the phone's revocation list within a minute.
   setInterval(function () {

@@ -7,14 +7,21 @@ const CACHE = 'rezo-till-v1';
 const SHELL = ['/till', '/static/till.js', '/static/till.css', '/till/manifest.webmanifest', '/till/icon.svg'];
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL))
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((names) => Promise.all(names.filter((n) => n.startsWith('rezo-till-') && n !== CACHE).map((n) => caches.delete(n))))
+      .then((names) =>
+        Promise.all(names.filter((n) => n.startsWith('rezo-till-') && n !== CACHE).map((n) => caches.delete(n))),
+      )
       .then(() => self.clients.claim()),
   );
 });
@@ -24,7 +31,12 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  const shell = request.mode === 'navigate' && url.pathname === '/till' ? '/till' : SHELL.indexOf(url.pathname) >= 0 ? url.pathname : null;
+  const shell =
+    request.mode === 'navigate' && url.pathname === '/till'
+      ? '/till'
+      : SHELL.indexOf(url.pathname) >= 0
+        ? url.pathname
+        : null;
   if (!shell) return;
   // Network first (a new version is used at once), the kept copy when the network fails.
   event.respondWith(
@@ -33,10 +45,18 @@ self.addEventListener('fetch', (event) => {
         // A page opened from a pairing QR code holds that code: it is not the copy to keep.
         if (response.ok && !url.searchParams.has('code')) {
           const copy = response.clone();
-          caches.open(CACHE).then((cache) => cache.put(shell, copy)).catch(() => null);
+          caches
+            .open(CACHE)
+            .then((cache) => cache.put(shell, copy))
+            .catch(() => null);
         }
         return response;
       })
-      .catch(() => caches.open(CACHE).then((cache) => cache.match(shell)).then((kept) => kept || Response.error())),
+      .catch(() =>
+        caches
+          .open(CACHE)
+          .then((cache) => cache.match(shell))
+          .then((kept) => kept || Response.error()),
+      ),
   );
 });

@@ -24,19 +24,26 @@
   }
   function tokens(amount, decimals, code) {
     const d = typeof decimals === 'number' ? decimals : 2;
-    const n = new Intl.NumberFormat(locale, { minimumFractionDigits: d, maximumFractionDigits: d }).format(amount / Math.pow(10, d));
+    const n = new Intl.NumberFormat(locale, { minimumFractionDigits: d, maximumFractionDigits: d }).format(
+      amount / Math.pow(10, d),
+    );
     return code ? n + ' ' + code : n;
   }
   /** "12", "12,5", "12.50" → 1250 cents; null when it is not an amount. */
   function parseCents(text) {
-    const s = String(text || '').trim().replace(/\s/g, '').replace(',', '.');
+    const s = String(text || '')
+      .trim()
+      .replace(/\s/g, '')
+      .replace(',', '.');
     if (!/^\d{1,7}(\.\d{0,2})?$/.test(s)) return null;
     const [whole, frac = ''] = s.split('.');
     return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
   }
   /** A card UID as typed by a reader or read by Web NFC: upper-case hex of 4, 7 or 10 bytes, else null. */
   function normaliseUid(raw) {
-    const hex = String(raw || '').replace(/[\s:-]/g, '').toUpperCase();
+    const hex = String(raw || '')
+      .replace(/[\s:-]/g, '')
+      .toUpperCase();
     return /^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/.test(hex) ? hex : null;
   }
   function hex(buffer) {
@@ -44,7 +51,9 @@
   }
   function base64(buffer) {
     let s = '';
-    new Uint8Array(buffer).forEach((b) => { s += String.fromCharCode(b); });
+    new Uint8Array(buffer).forEach((b) => {
+      s += String.fromCharCode(b);
+    });
     return window.btoa(s);
   }
   function base64url(buffer) {
@@ -57,7 +66,9 @@
   function textColourOn(background) {
     const m = /^#([0-9a-f]{6})$/i.exec(background || '');
     if (!m) return '#fff';
-    const [r, g, b] = [0, 2, 4].map((i) => parseInt(m[1].slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4)));
+    const [r, g, b] = [0, 2, 4]
+      .map((i) => parseInt(m[1].slice(i, i + 2), 16) / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4)));
     const l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
     // Whichever of black and white contrasts more with the button.
     return (l + 0.05) / 0.05 > 1.05 / (l + 0.05) ? '#000' : '#fff';
@@ -92,13 +103,16 @@
     return dbPromise;
   }
   function idbRun(store, mode, action) {
-    return idb().then((db) => new Promise((resolve, reject) => {
-      const tx = db.transaction(store, mode);
-      const request = action(tx.objectStore(store));
-      tx.oncomplete = () => resolve(request ? request.result : undefined);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    }));
+    return idb().then(
+      (db) =>
+        new Promise((resolve, reject) => {
+          const tx = db.transaction(store, mode);
+          const request = action(tx.objectStore(store));
+          tx.oncomplete = () => resolve(request ? request.result : undefined);
+          tx.onerror = () => reject(tx.error);
+          tx.onabort = () => reject(tx.error);
+        }),
+    );
   }
   const getDevice = () => idbRun('device', 'readonly', (s) => s.get('current'));
   const putDevice = (d) => idbRun('device', 'readwrite', (s) => s.put(d, 'current'));
@@ -184,7 +198,14 @@
     let response;
     try {
       // No cookies: the device's signature is its only credential.
-      response = await fetch(path, { method, headers, body: body || undefined, credentials: 'omit', cache: 'no-store', signal: controller.signal });
+      response = await fetch(path, {
+        method,
+        headers,
+        body: body || undefined,
+        credentials: 'omit',
+        cache: 'no-store',
+        signal: controller.signal,
+      });
     } catch {
       clearTimeout(timer);
       setOffline(true);
@@ -240,7 +261,9 @@
   // --- the screens ---
   const screens = ['loading', 'pair', 'open', 'points', 'sale'];
   function showScreen(name) {
-    screens.forEach((s) => { $('till-' + s).hidden = s !== name; });
+    screens.forEach((s) => {
+      $('till-' + s).hidden = s !== name;
+    });
     $('till').setAttribute('data-screen', name);
     $('till-card-form').hidden = !(name === 'open' || name === 'sale');
     focusReader();
@@ -261,7 +284,9 @@
     net.className = 'till-net' + (offline ? ' off' : '');
     const queue = $('till-queue');
     queue.hidden = state.queueSize === 0;
-    queue.textContent = format(words['queued.' + plural.select(state.queueSize)] || words['queued.other'], { count: state.queueSize });
+    queue.textContent = format(words['queued.' + plural.select(state.queueSize)] || words['queued.other'], {
+      count: state.queueSize,
+    });
     $('till-cancel-last').disabled = !state.lastSale;
   }
 
@@ -273,10 +298,26 @@
     box.className = 'till-result ' + kind;
     box.querySelector('.till-result-big').textContent = big;
     const detail = box.querySelector('.till-result-detail');
-    detail.replaceChildren(...(details || []).filter(Boolean).map((d) => (typeof d === 'string' ? el('p', { text: d }) : d)));
+    detail.replaceChildren(
+      ...(details || []).filter(Boolean).map((d) => (typeof d === 'string' ? el('p', { text: d }) : d)),
+    );
     const bar = box.querySelector('.till-result-actions');
     const all = (actions || []).concat([{ label: words.close, run: hideResult, quiet: true }]);
-    bar.replaceChildren(...all.map((a) => el('button', { type: 'button', class: a.quiet ? 'till-quiet' : 'till-primary', text: a.label, on: { click: (e) => { e.stopPropagation(); a.run(); } } })));
+    bar.replaceChildren(
+      ...all.map((a) =>
+        el('button', {
+          type: 'button',
+          class: a.quiet ? 'till-quiet' : 'till-primary',
+          text: a.label,
+          on: {
+            click: (e) => {
+              e.stopPropagation();
+              a.run();
+            },
+          },
+        }),
+      ),
+    );
     box.hidden = false;
     box.setAttribute('data-kind', kind);
     if (kind !== 'ok' && navigator.vibrate) navigator.vibrate([200, 100, 200]);
@@ -321,7 +362,11 @@
   $('till-dialog-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const values = {};
-    $('till-dialog-body').querySelectorAll('input').forEach((i) => { values[i.name] = i.value; });
+    $('till-dialog-body')
+      .querySelectorAll('input')
+      .forEach((i) => {
+        values[i.name] = i.value;
+      });
     closeDialog(values);
   });
   $('till-dialog-cancel').addEventListener('click', () => closeDialog(null));
@@ -331,7 +376,15 @@
 
   /** An amount field with a keypad (digits, comma, erase) for touch screens without a keyboard. */
   function amountField(name, label, initial, onChange) {
-    const input = el('input', { id: 'till-amount-' + name, name, inputmode: 'decimal', autocomplete: 'off', value: initial || '', required: true, maxlength: '10' });
+    const input = el('input', {
+      id: 'till-amount-' + name,
+      name,
+      inputmode: 'decimal',
+      autocomplete: 'off',
+      value: initial || '',
+      required: true,
+      maxlength: '10',
+    });
     const keys = ['7', '8', '9', '4', '5', '6', '1', '2', '3', ',', '0', '⌫'].map((k) =>
       el('button', {
         type: 'button',
@@ -354,7 +407,13 @@
   function focusReader() {
     if (dialogOpen()) return;
     const active = document.activeElement;
-    if (active && active !== document.body && active.id !== 'till-wedge' && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA')) return;
+    if (
+      active &&
+      active !== document.body &&
+      active.id !== 'till-wedge' &&
+      (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA')
+    )
+      return;
     const wedge = $('till-wedge');
     if (!$('till-card-form').hidden) wedge.focus({ preventScroll: true });
   }
@@ -389,7 +448,9 @@
       try {
         const reader = new window.NDEFReader();
         await reader.scan();
-        reader.addEventListener('reading', (event) => { void cardRead(event.serialNumber); });
+        reader.addEventListener('reading', (event) => {
+          void cardRead(event.serialNumber);
+        });
         button.textContent = words.nfcOn;
         button.disabled = true;
       } catch {
@@ -450,7 +511,9 @@
     const form = $('till-pair-form');
     if (problem) {
       $('till-pair-message').textContent = problem;
-      form.querySelectorAll('input, button').forEach((x) => { x.disabled = true; });
+      form.querySelectorAll('input, button').forEach((x) => {
+        x.disabled = true;
+      });
       document.documentElement.setAttribute('data-till', 'unsupported');
       return;
     }
@@ -477,15 +540,24 @@
         return;
       }
       const b = answer.body;
-      state.device = { privateKey: keys.privateKey, publicKey: keys.publicKey, placeId: b.placeId, deviceId: b.deviceId, name: b.name || '', place: b.place || null };
+      state.device = {
+        privateKey: keys.privateKey,
+        publicKey: keys.publicKey,
+        placeId: b.placeId,
+        deviceId: b.deviceId,
+        name: b.name || '',
+        place: b.place || null,
+      };
       await putDevice(state.device);
       message.textContent = format(words.paired, { name: b.name || '' });
       // The code has done its work: it must not stay in the address bar or the history.
-      if (window.history && (window.location.search || window.location.hash)) window.history.replaceState(null, '', '/till');
+      if (window.history && (window.location.search || window.location.hash))
+        window.history.replaceState(null, '', '/till');
       state.busy = false;
       await showOpen();
     } catch (err) {
-      message.textContent = err instanceof Unreachable ? words.unreachable : format(words.error, { detail: err && err.message });
+      message.textContent =
+        err instanceof Unreachable ? words.unreachable : format(words.error, { detail: err && err.message });
     } finally {
       state.busy = false;
     }
@@ -510,7 +582,11 @@
         showResult('ko', reasonOf(answer), []);
         return;
       }
-      state.session = { session: answer.body.session, cashier: answer.body.cashier || {}, expiresAt: answer.body.expiresAt };
+      state.session = {
+        session: answer.body.session,
+        cashier: answer.body.cashier || {},
+        expiresAt: answer.body.expiresAt,
+      };
       store.set('session', state.session);
       $('till-open-message').textContent = '';
       state.busy = false;
@@ -518,7 +594,8 @@
       choosePoint();
       if (state.queueSize) void flush();
     } catch (err) {
-      $('till-open-message').textContent = err instanceof Unreachable ? words.unreachable : format(words.error, { detail: err && err.message });
+      $('till-open-message').textContent =
+        err instanceof Unreachable ? words.unreachable : format(words.error, { detail: err && err.message });
       if (err instanceof Unreachable) showResult('warn', words.unreachable, [words.offlineStart]);
     } finally {
       state.busy = false;
@@ -540,7 +617,9 @@
   function normaliseConfig(raw) {
     const points = raw.points || raw.pointsOfSale || [];
     const categories = {};
-    (raw.categories || []).forEach((c) => { categories[c.id] = c; });
+    (raw.categories || []).forEach((c) => {
+      categories[c.id] = c;
+    });
     return {
       venue: raw.venue || raw.place || null,
       points: points.map((p) => ({
@@ -549,14 +628,16 @@
         paymentMethods: p.paymentMethods || p.payment_methods || ['card', 'cash', 'bank_card'],
         articles: (p.articles || []).map((a) => {
           const category = typeof a.category === 'object' && a.category ? a.category : categories[a.categoryId] || null;
-          const price = a.priceCents !== undefined ? a.priceCents : a.price_cents !== undefined ? a.price_cents : a.price;
+          const price =
+            a.priceCents !== undefined ? a.priceCents : a.price_cents !== undefined ? a.price_cents : a.price;
           return {
             id: a.id,
             name: a.name,
             kind: a.kind || 'sale',
             priceCents: typeof price === 'number' ? price : null,
             colour: (category && category.colour) || a.categoryColour || a.colour || '#37474f',
-            category: (category && category.name) || a.categoryName || (typeof a.category === 'string' ? a.category : ''),
+            category:
+              (category && category.name) || a.categoryName || (typeof a.category === 'string' ? a.category : ''),
           };
         }),
       })),
@@ -585,9 +666,24 @@
       return showSale();
     }
     const list = $('till-point-list');
-    list.replaceChildren(...(points.length
-      ? points.map((p) => el('button', { type: 'button', class: 'till-primary', text: p.name, on: { click: () => { state.pointId = p.id; store.set('point', p.id); showSale(); } } }))
-      : [el('p', { class: 'till-warning', text: state.config ? words.noPoints : words.configFailed })]));
+    list.replaceChildren(
+      ...(points.length
+        ? points.map((p) =>
+            el('button', {
+              type: 'button',
+              class: 'till-primary',
+              text: p.name,
+              on: {
+                click: () => {
+                  state.pointId = p.id;
+                  store.set('point', p.id);
+                  showSale();
+                },
+              },
+            }),
+          )
+        : [el('p', { class: 'till-warning', text: state.config ? words.noPoints : words.configFailed })]),
+    );
     showScreen('points');
   }
   function point() {
@@ -612,18 +708,33 @@
     const p = point();
     if (!p) return choosePoint();
     $('till-point-name').textContent = p.name;
-    $('till-cashier').textContent = state.session && state.session.cashier && state.session.cashier.name ? format(words.cashier, { name: state.session.cashier.name }) : '';
+    $('till-cashier').textContent =
+      state.session && state.session.cashier && state.session.cashier.name
+        ? format(words.cashier, { name: state.session.cashier.name })
+        : '';
     const grid = $('till-articles');
-    grid.replaceChildren(...p.articles.map((a) => {
-      const bg = /^#[0-9a-f]{6}$/i.test(a.colour) ? a.colour : '#37474f';
-      return el('button', {
-        type: 'button',
-        class: 'till-article',
-        'data-kind': a.kind,
-        style: { background: bg, color: textColourOn(bg), borderColor: bg },
-        on: { click: () => addArticle(a) },
-      }, [el('span', { class: 'till-article-name', text: a.name }), el('span', { class: 'till-article-price', text: a.priceCents === null ? '…' : (NEGATIVE[a.kind] ? '−' : '') + euros(a.priceCents) })]);
-    }));
+    grid.replaceChildren(
+      ...p.articles.map((a) => {
+        const bg = /^#[0-9a-f]{6}$/i.test(a.colour) ? a.colour : '#37474f';
+        return el(
+          'button',
+          {
+            type: 'button',
+            class: 'till-article',
+            'data-kind': a.kind,
+            style: { background: bg, color: textColourOn(bg), borderColor: bg },
+            on: { click: () => addArticle(a) },
+          },
+          [
+            el('span', { class: 'till-article-name', text: a.name }),
+            el('span', {
+              class: 'till-article-price',
+              text: a.priceCents === null ? '…' : (NEGATIVE[a.kind] ? '−' : '') + euros(a.priceCents),
+            }),
+          ],
+        );
+      }),
+    );
     const methods = p.paymentMethods;
     $('till-pay-card').hidden = methods.indexOf('card') < 0;
     $('till-pay-cash').hidden = methods.indexOf('cash') < 0;
@@ -637,7 +748,11 @@
   async function addArticle(article) {
     if (state.busy) return;
     if (article.priceCents === null) {
-      const values = await openDialog(format(words.amountTitle, { name: article.name }), amountField('amount', words.amount, ''), words.amountOk);
+      const values = await openDialog(
+        format(words.amountTitle, { name: article.name }),
+        amountField('amount', words.amount, ''),
+        words.amountOk,
+      );
       const cents = values && parseCents(values.amount);
       if (!cents) return;
       state.cart.push({ key: newId(), article, quantity: 1, amountCents: cents });
@@ -673,27 +788,49 @@
     if (!state.cart.length) {
       lines.replaceChildren(el('li', { class: 'till-empty', text: words.cartEmpty }));
     } else {
-      lines.replaceChildren(...state.cart.map((line) => el('li', { class: 'till-line' }, [
-        el('span', { class: 'till-line-qty', text: line.quantity + ' ×' }),
-        el('span', { class: 'till-line-name', text: line.article.name }),
-        el('span', { class: 'till-line-amount', text: euros(lineAmount(line)) }),
-        el('button', { type: 'button', class: 'till-step', text: '−', 'aria-label': format(words.less, { name: line.article.name }), on: { click: () => changeQuantity(line.key, -1) } }),
-        line.article.priceCents === null ? '' : el('button', { type: 'button', class: 'till-step', text: '+', 'aria-label': format(words.more, { name: line.article.name }), on: { click: () => changeQuantity(line.key, 1) } }),
-      ])));
+      lines.replaceChildren(
+        ...state.cart.map((line) =>
+          el('li', { class: 'till-line' }, [
+            el('span', { class: 'till-line-qty', text: line.quantity + ' ×' }),
+            el('span', { class: 'till-line-name', text: line.article.name }),
+            el('span', { class: 'till-line-amount', text: euros(lineAmount(line)) }),
+            el('button', {
+              type: 'button',
+              class: 'till-step',
+              text: '−',
+              'aria-label': format(words.less, { name: line.article.name }),
+              on: { click: () => changeQuantity(line.key, -1) },
+            }),
+            line.article.priceCents === null
+              ? ''
+              : el('button', {
+                  type: 'button',
+                  class: 'till-step',
+                  text: '+',
+                  'aria-label': format(words.more, { name: line.article.name }),
+                  on: { click: () => changeQuantity(line.key, 1) },
+                }),
+          ]),
+        ),
+      );
     }
     $('till-total').textContent = euros(cartTotal());
     const attached = $('till-attached');
     attached.hidden = !state.attached;
     attached.textContent = state.attached ? format(words.attached, { number: state.attached }) : '';
     const empty = state.cart.length === 0;
-    ['till-pay-card', 'till-pay-cash', 'till-pay-bank', 'till-clear'].forEach((id) => { $(id).disabled = empty; });
+    ['till-pay-card', 'till-pay-cash', 'till-pay-bank', 'till-clear'].forEach((id) => {
+      $(id).disabled = empty;
+    });
   }
 
   // --- paying ---
   function items() {
-    return state.cart.map((line) => (line.article.priceCents === null
-      ? { articleId: line.article.id, quantity: line.quantity, amountCents: line.amountCents }
-      : { articleId: line.article.id, quantity: line.quantity }));
+    return state.cart.map((line) =>
+      line.article.priceCents === null
+        ? { articleId: line.article.id, quantity: line.quantity, amountCents: line.amountCents }
+        : { articleId: line.article.id, quantity: line.quantity },
+    );
   }
   function newSale(payments, cardUid) {
     const sale = { id: newId(), session: state.session.session, pointId: state.pointId, items: items(), payments };
@@ -733,14 +870,23 @@
   /** Cash: what the customer hands over, the change shown as it is typed. Negative totals give cash out. */
   async function askCash(amount) {
     if (amount <= 0) {
-      const ok = await openDialog(format(words.giveOut, { amount: euros(-amount) }), [], format(words.giveOutConfirm, { amount: euros(-amount) }));
+      const ok = await openDialog(
+        format(words.giveOut, { amount: euros(-amount) }),
+        [],
+        format(words.giveOutConfirm, { amount: euros(-amount) }),
+      );
       return ok ? { tenderedCents: null } : null;
     }
     const changeLine = el('p', { class: 'till-change', role: 'status', 'aria-live': 'polite' });
     const exact = el('button', { type: 'button', class: 'till-quiet', text: words.exact });
     const fields = amountField('tendered', words.tendered, '', () => {
       const given = parseCents($('till-amount-tendered').value);
-      changeLine.textContent = given === null ? '' : given >= amount ? format(words.change, { amount: euros(given - amount) }) : format(words.changeShort, { amount: euros(amount - given) });
+      changeLine.textContent =
+        given === null
+          ? ''
+          : given >= amount
+            ? format(words.change, { amount: euros(given - amount) })
+            : format(words.changeShort, { amount: euros(amount - given) });
     });
     exact.addEventListener('click', () => {
       const input = $('till-amount-tendered');
@@ -748,7 +894,11 @@
       input.dispatchEvent(new Event('input'));
     });
     for (;;) {
-      const values = await openDialog(euros(amount), fields.concat([exact, changeLine]), format(words.confirmCash, { amount: euros(amount) }));
+      const values = await openDialog(
+        euros(amount),
+        fields.concat([exact, changeLine]),
+        format(words.confirmCash, { amount: euros(amount) }),
+      );
       if (!values) return null;
       const given = values.tendered.trim() === '' ? amount : parseCents(values.tendered);
       if (given !== null && given >= amount) return { tenderedCents: given };
@@ -763,13 +913,20 @@
     if (!cash) return;
     const payment = { method: 'cash', amountCents: total };
     if (cash.tenderedCents !== null) payment.tenderedCents = cash.tenderedCents;
-    return sendSale(newSale([payment], state.attached), { total, change: cash.tenderedCents === null ? 0 : cash.tenderedCents - total });
+    return sendSale(newSale([payment], state.attached), {
+      total,
+      change: cash.tenderedCents === null ? 0 : cash.tenderedCents - total,
+    });
   }
   async function payBank() {
     if (!state.cart.length || !methodTaken('bank_card')) return;
     if (requireCard('bank_card')) return;
     const total = cartTotal();
-    const ok = await openDialog(format(words.bankTitle, { amount: euros(total) }), [el('p', { text: words.bankHint })], words.bankConfirm);
+    const ok = await openDialog(
+      format(words.bankTitle, { amount: euros(total) }),
+      [el('p', { text: words.bankHint })],
+      words.bankConfirm,
+    );
     if (!ok) return;
     return sendSale(newSale([{ method: 'bank_card', amountCents: total }], state.attached), { total });
   }
@@ -781,7 +938,14 @@
     const actions = [];
     if (methodTaken('cash')) actions.push({ label: words.restCash, run: () => restBy('cash', split) });
     if (methodTaken('bank_card')) actions.push({ label: words.restBank, run: () => restBy('bank_card', split) });
-    actions.push({ label: words.restCard, run: () => { hideResult(); state.split = split; prompt(format(words.tapSecondCard, { amount: euros(missing) })); } });
+    actions.push({
+      label: words.restCard,
+      run: () => {
+        hideResult();
+        state.split = split;
+        prompt(format(words.tapSecondCard, { amount: euros(missing) }));
+      },
+    });
     showResult('ko', words.insufficient, [format(words.missing, { amount: euros(missing) })], actions);
   }
   async function restBy(method, split) {
@@ -798,23 +962,39 @@
         change = cash.tenderedCents - split.restCents;
       }
     } else {
-      const ok = await openDialog(format(words.bankTitle, { amount: euros(split.restCents) }), [el('p', { text: words.bankHint })], words.bankConfirm);
+      const ok = await openDialog(
+        format(words.bankTitle, { amount: euros(split.restCents) }),
+        [el('p', { text: words.bankHint })],
+        words.bankConfirm,
+      );
       if (!ok) return;
       rest = { method: 'bank_card', amountCents: split.restCents };
     }
     const payments = split.firstCents > 0 ? [first, rest] : [rest];
-    return sendSale(newSale(payments, split.firstUid), { total: split.total, cardUid: split.firstUid, change, split: true });
+    return sendSale(newSale(payments, split.firstUid), {
+      total: split.total,
+      cardUid: split.firstUid,
+      change,
+      split: true,
+    });
   }
   function payRestWithCard(uid) {
     const split = state.split;
     state.split = null;
     prompt('');
-    const payments = [{ method: 'card', amountCents: split.firstCents, cardUid: split.firstUid }, { method: 'card', amountCents: split.restCents, cardUid: uid }].filter((p) => p.amountCents > 0);
+    const payments = [
+      { method: 'card', amountCents: split.firstCents, cardUid: split.firstUid },
+      { method: 'card', amountCents: split.restCents, cardUid: uid },
+    ].filter((p) => p.amountCents > 0);
     return sendSale(newSale(payments, split.firstUid), { total: split.total, cardUid: uid, split: true, second: true });
   }
 
   function balanceLines(balances) {
-    return (balances || []).map((b) => tokens(b.amount, b.decimals, b.currency || b.currencyCode || b.code) + (b.usableHere === false ? ' (' + words.notUsable + ')' : ''));
+    return (balances || []).map(
+      (b) =>
+        tokens(b.amount, b.decimals, b.currency || b.currencyCode || b.code) +
+        (b.usableHere === false ? ' (' + words.notUsable + ')' : ''),
+    );
   }
   /** A sale without card that may wait for the network: only cash and the venue's own bank terminal. */
   function queueable(sale) {
@@ -840,10 +1020,29 @@
     }
   }
   function stillUnknown(sale, context) {
-    return showResult('warn', words.unreachable, [words.stillUnknown || words.unreachableCard], [
-      { label: words.retry, run: () => { hideResult(); void sendSale(sale, context); } },
-      { label: words.abandonAnyway || words.abandon, run: () => { remember(null); state.pending = null; hideResult(); }, quiet: true },
-    ]);
+    return showResult(
+      'warn',
+      words.unreachable,
+      [words.stillUnknown || words.unreachableCard],
+      [
+        {
+          label: words.retry,
+          run: () => {
+            hideResult();
+            void sendSale(sale, context);
+          },
+        },
+        {
+          label: words.abandonAnyway || words.abandon,
+          run: () => {
+            remember(null);
+            state.pending = null;
+            hideResult();
+          },
+          quiet: true,
+        },
+      ],
+    );
   }
   /** "Give up" on an uncertain card sale: green if it was recorded after all, forgotten if it never was. */
   async function giveUp(sale, context) {
@@ -865,7 +1064,10 @@
   function recordedAfterAll(body, context, sale) {
     remember(null);
     state.pending = null;
-    return saleDone(body, context, sale.id, { afterAll: true, sameCart: JSON.stringify(items()) === JSON.stringify(sale.items) });
+    return saleDone(body, context, sale.id, {
+      afterAll: true,
+      sameCart: JSON.stringify(items()) === JSON.stringify(sale.items),
+    });
   }
   /** Before another sale: the uncertain one is asked about first. True when it is safe to go on. */
   async function settleUncertain() {
@@ -885,7 +1087,8 @@
   }
 
   async function sendSale(sale, context) {
-    if (state.uncertain && state.uncertain.sale && state.uncertain.sale.id !== sale.id && !(await settleUncertain())) return;
+    if (state.uncertain && state.uncertain.sale && state.uncertain.sale.id !== sale.id && !(await settleUncertain()))
+      return;
     state.pending = { sale, context };
     state.waitingMethod = null;
     prompt(words.sending);
@@ -909,15 +1112,35 @@
         state.pending = null;
         await refreshQueue();
         clearCart();
-        return showResult('warn', words.unreachable, [words.unreachableQueued, context.change > 0 ? format(words.paidChange, { change: euros(context.change) }) : '']);
+        return showResult('warn', words.unreachable, [
+          words.unreachableQueued,
+          context.change > 0 ? format(words.paidChange, { change: euros(context.change) }) : '',
+        ]);
       }
       // A card payment is decided by the server only: retry with the same id, or give up — after asking
       // the server whether it was recorded (remembered until then, even if the result is just closed).
       remember({ sale, context });
-      return showResult('warn', words.unreachable, [words.unreachableCard], [
-        { label: words.retry, run: () => { hideResult(); void sendSale(sale, context); } },
-        { label: words.abandon, run: () => { void giveUp(sale, context); }, quiet: true },
-      ]);
+      return showResult(
+        'warn',
+        words.unreachable,
+        [words.unreachableCard],
+        [
+          {
+            label: words.retry,
+            run: () => {
+              hideResult();
+              void sendSale(sale, context);
+            },
+          },
+          {
+            label: words.abandon,
+            run: () => {
+              void giveUp(sale, context);
+            },
+            quiet: true,
+          },
+        ],
+      );
     }
     state.busy = false;
     prompt('');
@@ -928,15 +1151,19 @@
     const code = codeOf(answer.body);
     if (code === 'till-session') return closeTill(words.session);
     let missing = missingOf(answer.body);
-    if (code === 'till-insufficient-funds' && missing === null && context.cardUid && !context.second) missing = await missingByLookup(context);
+    if (code === 'till-insufficient-funds' && missing === null && context.cardUid && !context.second)
+      missing = await missingByLookup(context);
     if (code === 'till-insufficient-funds' && missing !== null && !context.split && sale.payments.length === 1) {
       return offerSplit(context, missing);
     }
     const details = [];
-    if (code === 'till-insufficient-funds' && missing !== null) details.push(format(words.missing, { amount: euros(missing) }));
+    if (code === 'till-insufficient-funds' && missing !== null)
+      details.push(format(words.missing, { amount: euros(missing) }));
     if (code === 'till-insufficient-funds' && context.second) details.unshift(words.secondCardShort);
     if (!reasons[code] && answer.body.detail && answer.body.title) details.push(answer.body.detail);
-    (Array.isArray(answer.body.errors) ? answer.body.errors : []).slice(0, 3).forEach((e) => details.push(e.message || e.field));
+    (Array.isArray(answer.body.errors) ? answer.body.errors : [])
+      .slice(0, 3)
+      .forEach((e) => details.push(e.message || e.field));
     showResult('ko', reasonOf(answer), details);
   }
 
@@ -948,9 +1175,14 @@
   /** When the answer does not say what is missing, the card's usable balances tell. */
   async function missingByLookup(context) {
     try {
-      const answer = await request('POST', '/api/v1/till/cards/lookup', { session: state.session.session, cardUid: context.cardUid });
+      const answer = await request('POST', '/api/v1/till/cards/lookup', {
+        session: state.session.session,
+        cardUid: context.cardUid,
+      });
       if (answer.status !== 200) return null;
-      const usable = (answer.body.balances || []).filter((b) => b.usableHere !== false && b.decimals === 2).reduce((n, b) => n + Math.max(0, b.amount), 0);
+      const usable = (answer.body.balances || [])
+        .filter((b) => b.usableHere !== false && b.decimals === 2)
+        .reduce((n, b) => n + Math.max(0, b.amount), 0);
       return context.total > usable ? context.total - usable : null;
     } catch {
       return null;
@@ -972,12 +1204,21 @@
     if (change > 0) details.push(format(words.paidChange, { change: euros(change) }));
     const balances = balanceLines(body.balances);
     const others = body.otherCards || [];
-    if (balances.length) details.push(format(words.newBalance, { balance: balances.join(' · ') }) + (others.length && body.card ? ' (' + body.card.number + ')' : ''));
+    if (balances.length)
+      details.push(
+        format(words.newBalance, { balance: balances.join(' · ') }) +
+          (others.length && body.card ? ' (' + body.card.number + ')' : ''),
+      );
     for (const other of others) {
       const lines = balanceLines(other.balances);
-      if (lines.length) details.push(format(words.newBalance, { balance: lines.join(' · ') }) + ' (' + other.number + ')');
+      if (lines.length)
+        details.push(format(words.newBalance, { balance: lines.join(' · ') }) + ' (' + other.number + ')');
     }
-    showResult('ok', total < 0 ? format(words.giveOut, { amount: euros(-total) }) : format(words.paid, { amount: euros(total) }), details);
+    showResult(
+      'ok',
+      total < 0 ? format(words.giveOut, { amount: euros(-total) }) : format(words.paid, { amount: euros(total) }),
+      details,
+    );
   }
 
   // --- cancelling the last sale: a reversal with its own id, reused on retry ---
@@ -985,7 +1226,11 @@
     const last = state.lastSale;
     if (!last) return showResult('ko', words.nothingToCancel, []);
     if (!reversal) {
-      const ok = await openDialog(format(words.cancelLastConfirm, { amount: euros(last.totalCents) }), [], words.cancelLast);
+      const ok = await openDialog(
+        format(words.cancelLastConfirm, { amount: euros(last.totalCents) }),
+        [],
+        words.cancelLast,
+      );
       if (!ok) return;
     }
     const body = reversal || { id: newId(), session: state.session.session };
@@ -995,10 +1240,21 @@
       answer = await request('POST', '/api/v1/till/sales/' + last.id + '/reverse', body);
     } catch {
       state.busy = false;
-      return showResult('warn', words.unreachable, [words.unreachableCard], [
-        { label: words.retry, run: () => { hideResult(); void cancelLast(body); } },
-        { label: words.abandon, run: hideResult, quiet: true },
-      ]);
+      return showResult(
+        'warn',
+        words.unreachable,
+        [words.unreachableCard],
+        [
+          {
+            label: words.retry,
+            run: () => {
+              hideResult();
+              void cancelLast(body);
+            },
+          },
+          { label: words.abandon, run: hideResult, quiet: true },
+        ],
+      );
     }
     state.busy = false;
     if (answer.status === 200 || answer.status === 201) {
@@ -1006,7 +1262,9 @@
       store.set('lastSale', null);
       refreshBar();
       const balances = balanceLines(answer.body.balances);
-      return showResult('ok', words.cancelled, [balances.length ? format(words.newBalance, { balance: balances.join(' · ') }) : '']);
+      return showResult('ok', words.cancelled, [
+        balances.length ? format(words.newBalance, { balance: balances.join(' · ') }) : '',
+      ]);
     }
     if (codeOf(answer.body) === 'till-session') return closeTill(words.session);
     showResult('ko', reasonOf(answer), []);
@@ -1033,15 +1291,31 @@
     const details = [card.linked ? words.linked : words.anonymous];
     if (blocked) details.unshift(words.blocked);
     const balances = balanceLines(b.balances);
-    details.push(el('ul', { class: 'till-balances' }, (balances.length ? balances : [words.noBalance]).map((x) => el('li', { text: x }))));
-    const memberships = (b.memberships || []).map((m) => format(words.membershipUntil, { product: m.product, date: dateOf(m.endsOn) }));
+    details.push(
+      el(
+        'ul',
+        { class: 'till-balances' },
+        (balances.length ? balances : [words.noBalance]).map((x) => el('li', { text: x })),
+      ),
+    );
+    const memberships = (b.memberships || []).map((m) =>
+      format(words.membershipUntil, { product: m.product, date: dateOf(m.endsOn) }),
+    );
     details.push(el('h3', { text: words.memberships }));
-    details.push(el('ul', { class: 'till-memberships' }, (memberships.length ? memberships : [words.noMembership]).map((x) => el('li', { text: x }))));
+    details.push(
+      el(
+        'ul',
+        { class: 'till-memberships' },
+        (memberships.length ? memberships : [words.noMembership]).map((x) => el('li', { text: x })),
+      ),
+    );
     showResult(blocked ? 'ko' : 'info', format(words.lookupTitle, { number: card.number || uid }), details);
   }
   function dateOf(day) {
     const d = new Date(String(day) + 'T12:00:00Z');
-    return Number.isNaN(d.getTime()) ? String(day) : new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
+    return Number.isNaN(d.getTime())
+      ? String(day)
+      : new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
   }
 
   // --- the waiting sales: sent in order; a definite answer removes them ---
@@ -1096,13 +1370,20 @@
         return; // Waits for a staff card (or a fixed clock); nothing is lost.
       } else {
         await queueDelete(entry.seq);
-        showResult('ko', format(words.queueRefused, { detail: reasonOf(answer) }), [euros(entry.context && entry.context.total || 0)]);
+        showResult('ko', format(words.queueRefused, { detail: reasonOf(answer) }), [
+          euros((entry.context && entry.context.total) || 0),
+        ]);
       }
       await refreshQueue();
     }
   }
-  $('till-queue').addEventListener('click', () => { void flush(); });
-  window.addEventListener('online', () => { refreshBar(); void flush(); });
+  $('till-queue').addEventListener('click', () => {
+    void flush();
+  });
+  window.addEventListener('online', () => {
+    refreshBar();
+    void flush();
+  });
   window.addEventListener('offline', refreshBar);
   setInterval(() => {
     if (!state.device) return;
@@ -1112,10 +1393,16 @@
 
   // --- buttons ---
   $('till-pay-card').addEventListener('click', payCardPressed);
-  $('till-pay-cash').addEventListener('click', () => { void payCash(); });
-  $('till-pay-bank').addEventListener('click', () => { void payBank(); });
+  $('till-pay-cash').addEventListener('click', () => {
+    void payCash();
+  });
+  $('till-pay-bank').addEventListener('click', () => {
+    void payBank();
+  });
   $('till-clear').addEventListener('click', clearCart);
-  $('till-cancel-last').addEventListener('click', () => { void cancelLast(null); });
+  $('till-cancel-last').addEventListener('click', () => {
+    void cancelLast(null);
+  });
   $('till-change-point').addEventListener('click', () => {
     state.pointId = null;
     store.set('point', null);
@@ -1133,7 +1420,8 @@
   });
   $('till-result').addEventListener('click', (e) => {
     // A touch anywhere closes a plain answer; one that offers choices waits for a choice.
-    if (e.target === $('till-result') && $('till-result').querySelectorAll('.till-result-actions button').length <= 1) hideResult();
+    if (e.target === $('till-result') && $('till-result').querySelectorAll('.till-result-actions button').length <= 1)
+      hideResult();
   });
 
   // --- start ---
