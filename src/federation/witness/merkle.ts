@@ -177,7 +177,28 @@ export function verifyConsistency(
   if (oldSize === newSize) return proof.length === 0 && hashesEqual(oldRoot, newRoot);
   if (proof.length === 0) return false;
   // Step 2: when the old tree is a complete subtree, its root is the proof's implicit first node.
-  const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : [...proof];
+  const roots = rootsFromConsistencyPath(oldSize, newSize, isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : proof);
+  return roots !== null && hashesEqual(roots.oldRoot, oldRoot) && hashesEqual(roots.newRoot, newRoot);
+}
+
+/**
+ * RFC 9162 §2.1.4.2 steps 3–7 without the final comparison: the two roots a consistency path
+ * (0 < oldSize < newSize) leads to, or null when its shape is wrong. `path` is the proof with its
+ * first node explicit — for an old size that is a power of two, the old tree's own root first.
+ *
+ * Separated from verifyConsistency for equivocation evidence: a path whose new root is the log's
+ * signed root makes its old root the true root of the first oldSize leaves of that signed tree; if
+ * that differs from the log's signed checkpoint of oldSize, the log signed two inconsistent trees.
+ */
+export function rootsFromConsistencyPath(
+  oldSize: number,
+  newSize: number,
+  path: readonly Uint8Array[],
+): { oldRoot: Uint8Array; newRoot: Uint8Array } | null {
+  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize <= 0 || oldSize >= newSize) {
+    return null;
+  }
+  if (path.length === 0 || path.some((p) => p.length !== HASH_BYTES)) return null;
   let fn = oldSize - 1;
   let sn = newSize - 1;
   while (isOdd(fn)) {
@@ -187,7 +208,7 @@ export function verifyConsistency(
   let fr = path[0]!;
   let sr = path[0]!;
   for (const c of path.slice(1)) {
-    if (sn === 0) return false;
+    if (sn === 0) return null;
     if (isOdd(fn) || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
@@ -203,7 +224,17 @@ export function verifyConsistency(
     fn = half(fn);
     sn = half(sn);
   }
-  return sn === 0 && hashesEqual(fr, oldRoot) && hashesEqual(sr, newRoot);
+  return sn === 0 ? { oldRoot: fr, newRoot: sr } : null;
+}
+
+/**
+ * The consistency path from oldSize to newSize (0 < oldSize < newSize) with its first node explicit:
+ * PROOF(m, D[n]), preceded by MTH(D[0:m]) when m is a power of two.
+ */
+export function consistencyPath(leafHashes: readonly Uint8Array[], oldSize: number, newSize: number): Uint8Array[] {
+  const proof = consistencyProof(leafHashes, oldSize, newSize);
+  if (oldSize === 0 || oldSize === newSize) throw new RangeError('a consistency path needs 0 < oldSize < newSize');
+  return isPowerOfTwo(oldSize) ? [treeHash(leafHashes, oldSize), ...proof] : proof;
 }
 
 function isPowerOfTwo(n: number): boolean {
