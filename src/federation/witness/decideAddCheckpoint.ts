@@ -65,6 +65,7 @@ export function requestOrigin(request: AddCheckpointRequest): string {
   return parseCheckpoint(parseNote(request.checkpoint).text).origin;
 }
 
+/** Throws TlogError when the checkpoint itself is malformed (the endpoint answers 400). */
 export function decideAddCheckpoint(
   request: AddCheckpointRequest,
   log: WitnessedLog | undefined,

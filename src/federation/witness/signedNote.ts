@@ -59,9 +59,9 @@ export function checkKeyName(name: string): void {
 }
 
 function hasControl(text: string): boolean {
-  // Control characters other than newline are forbidden anywhere in a note.
+  // ASCII control characters (below U+0020) other than newline are forbidden anywhere in a note.
   // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u0009\u000b-\u001f\u007f]/.test(text);
+  return /[\u0000-\u0009\u000b-\u001f]/.test(text);
 }
 
 /** The 32 raw bytes of an Ed25519 public key (RFC 8032 encoding), what key IDs and verifier keys hash. */
