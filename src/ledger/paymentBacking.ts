@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
 import { notFound } from '../shared/errors.ts';
 import { ACCOUNT_COLUMNS, toAccount, type Account } from './ledger.ts';
@@ -14,8 +15,8 @@ export interface BackingPayment {
 }
 
 /**
- * Locks what taking euros back from a payment touches, then reads what was already taken back
- * (docs/LEDGER.md rule 5). The holder's and the issuance accounts are locked together, sorted by id
+ * Locks what taking euros back from a payment touches, then reads what was already taken back —
+ * payouts and holders' debts (docs/LEDGER.md rule 5). The holder's and the issuance accounts are locked together, sorted by id
  * (rule 1: the order of every ledger write, so a burn never deadlocks with a mint), BEFORE the
  * payouts are read: every burn of this payment waits here for the previous one's commit, and its
  * read (a new statement, a new snapshot) then sees that payout. Reading first and locking after let
@@ -42,11 +43,14 @@ export async function lockPaymentBacking(
     .execute();
   const holder = locked.find((a) => a.id === payment.credit_account_id);
   if (!holder) throw notFound('account');
-  const paid = await trx
-    .selectFrom('ledger_payouts')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_cents'), eb.lit(0)).as('total'))
-    .where('payment_provider', '=', reference.provider)
-    .where('payment_reference', '=', reference.reference)
-    .executeTakeFirstOrThrow();
-  return { payment, account: toAccount(holder), paidBack: Number(paid.total) };
+  // Paid back: euros refunded against burned tokens (payouts), and euros taken back for tokens
+  // already spent (the holders' debts).
+  const { rows } = await sql<{ total: string }>`
+    select (select coalesce(sum(amount_cents), 0) from ledger_payouts
+             where payment_provider = ${reference.provider} and payment_reference = ${reference.reference})
+         + (select coalesce(sum(amount_cents), 0) from ledger_debts
+             where payment_provider = ${reference.provider} and payment_reference = ${reference.reference}) as total`.execute(
+    trx,
+  );
+  return { payment, account: toAccount(holder), paidBack: Number(rows[0]!.total) };
 }
