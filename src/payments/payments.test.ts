@@ -253,6 +253,12 @@ describe('money is never kept unapplied', () => {
     assert.equal(refundRow.status, 'pending');
     assert.ok(refundRow.attempts >= 1 && refundRow.error, 'the failure is recorded');
     fake.failNext = 0;
+    // Time passes: the refund's backoff is over (docs/PAYMENTS.md invariant 4).
+    await t.db
+      .updateTable('refunds')
+      .set({ next_attempt_at: new Date() })
+      .where('payment_id', '=', paymentId)
+      .execute();
     await sendPendingRefunds(t.db, t.node.stripe);
     await sendPendingRefunds(t.db, t.node.stripe);
     row = await paymentRow(paymentId);
