@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import pino from 'pino';
-import { createTestNodeWithStripe } from '../../test/harness.ts';
+import { createTestNodeWithStripe, onPostgres } from '../../test/harness.ts';
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createTransfers } from '../ledger/createTransfers.ts';
@@ -250,6 +250,31 @@ describe('faults', () => {
     assert.equal(await payoutsOf(p.intent), 700);
     assert.equal((await refundsOf(p.paymentId)).length, 1);
   });
+
+  test(
+    'many distinct events about one refund, delivered at once, reverse it once',
+    { skip: !onPostgres && 'needs PostgreSQL for real concurrency' },
+    async () => {
+      const p = await paidTopUp(t, world, 2000);
+      await spend(p, 500);
+      const { refund, event } = fake.refundInDashboard(p.intent);
+      const events = Array.from({ length: 12 }, (_, i) =>
+        i % 2 === 0 ? { ...event, id: `evt_many_${i}_${uuidv7()}` } : fake.event('charge.refund.updated', refund, null),
+      );
+      const answers = await Promise.all(events.map((e) => deliver(t, e)));
+      for (const a of answers) assert.equal(a.statusCode, 200, a.body);
+      assert.equal(await balanceOf(t, p.euro.id), 0);
+      assert.equal(await payoutsOf(p.intent), 1500);
+      assert.deepEqual(
+        (await debtsOf(p.intent)).map((d) => d.amount_cents),
+        [500],
+      );
+      assert.equal((await refundsOf(p.paymentId)).length, 1);
+      assert.equal((await audits(p.paymentId, 'payment.reversed')).length, 1);
+      const verified = await verifyLedger(t.db, { currencyCode: world.euro.code });
+      assert.equal(verified.ok, true, JSON.stringify(verified.problem));
+    },
+  );
 
   test('an event about an object Rezo does not know is answered 200, stored and logged', async () => {
     const unknownRefund = {
