@@ -40,6 +40,7 @@ describe('configuration', () => {
       dbPreparedStatements: true,
       stripeSecretKey: undefined,
       stripeWebhookSecret: undefined,
+      stripeConnectWebhookSecret: undefined,
       stripeApiUrl: undefined,
       checkoutHoldMinutes: 15,
       webhooksAllowPrivate: true,

@@ -36,8 +36,10 @@ export interface Config {
   dbPreparedStatements: boolean;
   /** Stripe secret key (sk_…); without it, online payments are off. */
   stripeSecretKey: string | undefined;
-  /** Signing secret of the Stripe webhook endpoint (whsec_…). */
+  /** Signing secret of the Stripe webhook endpoint of the platform's own account (whsec_…). */
   stripeWebhookSecret: string | undefined;
+  /** Signing secret of the Connect webhook endpoint: events of the venues' connected accounts (whsec_…). */
+  stripeConnectWebhookSecret: string | undefined;
   /** Another Stripe API server (tests, stripe-mock); the official API when absent. */
   stripeApiUrl: string | undefined;
   /** Minutes a checkout holds its places before they are released. */
@@ -78,6 +80,7 @@ export const SETTINGS = [
   'REZO_DB_PREPARED_STATEMENTS',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
+  'STRIPE_CONNECT_WEBHOOK_SECRET',
   'REZO_STRIPE_API_URL',
   'REZO_CHECKOUT_HOLD_MINUTES',
   'REZO_WEBHOOKS_ALLOW_PRIVATE',
@@ -194,6 +197,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dbPreparedStatements: bool('REZO_DB_PREPARED_STATEMENTS', true),
     stripeSecretKey: prefixed('STRIPE_SECRET_KEY', ['sk_test_', 'sk_live_', 'rk_test_', 'rk_live_']),
     stripeWebhookSecret: prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_']),
+    stripeConnectWebhookSecret: prefixed('STRIPE_CONNECT_WEBHOOK_SECRET', ['whsec_']),
     stripeApiUrl: url('REZO_STRIPE_API_URL', ['http:', 'https:']),
     checkoutHoldMinutes: int('REZO_CHECKOUT_HOLD_MINUTES', 15, 1, 240),
     webhooksAllowPrivate: bool('REZO_WEBHOOKS_ALLOW_PRIVATE', env_ !== 'production'),

@@ -1,5 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { testConfig, type Config } from '../src/config.ts';
 import type { Db } from '../src/db/database.ts';
 import type { App } from '../src/http/app.ts';
@@ -24,11 +24,19 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
+/** What a test may give its node besides settings: a logger to read what the node logged. */
+export interface TestNodeOptions {
+  logger?: Logger;
+}
+
 /** A node on its own migrated database, for one test file. Close it in `after`. */
-export async function createTestNode(overrides: Partial<Config> = {}): Promise<TestNode> {
+export async function createTestNode(
+  overrides: Partial<Config> = {},
+  options: TestNodeOptions = {},
+): Promise<TestNode> {
   const testDatabase = await createTestDatabase();
   const config = testConfig(overrides);
-  const node = await assembleNode(config, testDatabase.database, pino({ level: 'silent' }));
+  const node = await assembleNode(config, testDatabase.database, options.logger ?? pino({ level: 'silent' }));
   const db = testDatabase.database.db;
   const lastMailTo = async (email: string) => {
     const row = await db
@@ -191,14 +199,19 @@ export function withKey(app: App, key: string, method: string, url: string, body
  */
 export async function createTestNodeWithStripe(
   overrides: Partial<Config> = {},
+  options: TestNodeOptions = {},
 ): Promise<TestNode & { fake: FakeStripe }> {
   const fake = await new FakeStripe().start();
-  const t = await createTestNode({
-    stripeSecretKey: 'sk_test_rezo',
-    stripeWebhookSecret: fake.webhookSecret,
-    stripeApiUrl: fake.apiUrl,
-    ...overrides,
-  });
+  const t = await createTestNode(
+    {
+      stripeSecretKey: 'sk_test_rezo',
+      stripeWebhookSecret: fake.webhookSecret,
+      stripeConnectWebhookSecret: fake.connectWebhookSecret,
+      stripeApiUrl: fake.apiUrl,
+      ...overrides,
+    },
+    options,
+  );
   return {
     ...t,
     fake,

@@ -8,6 +8,7 @@ import { setOperator } from '../accounts/setOperator.ts';
 import { forbidden } from '../shared/errors.ts';
 import { listPlaces } from '../places/places.ts';
 import { listPeople } from './listPeople.ts';
+import { paymentIssuesPage } from './paymentIssuesPage.ts';
 
 /** Node administration, for operators: every venue and every person. */
 export async function adminRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
@@ -29,7 +30,7 @@ export async function adminRoutes(app: ModuleApp, { deps, info }: ModuleOptions)
     const fmt = (d: Date) => d.toLocaleDateString(lang === 'fr' ? 'fr-FR' : 'en-GB');
     const body = html`<section>
 <h1>${t('nodeAdmin.title')}</h1>
-<p><a href="/admin/cards">${t('cards.adminTitle')}</a></p>
+<p><a href="/admin/cards">${t('cards.adminTitle')}</a> · <a href="/admin/payments">${t('paymentIssues.title')}</a></p>
 <form method="get" action="/admin" role="search" class="inline-form"><label for="q">${t('home.search')}</label> <input id="q" name="q" type="search" value="${search}"> <button type="submit">${t('home.searchButton')}</button></form>
 <h2>${t('nodeAdmin.venues', { count: places.length })}</h2>
 <div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('labels.name')}</th><th scope="col">${t('labels.city')}</th><th scope="col">${t('nodeAdmin.created')}</th><th scope="col"><span class="visually-hidden">${t('team.actions')}</span></th></tr></thead>
@@ -44,6 +45,13 @@ ${p.id !== request.ctx.person!.id ? html` <button type="submit" class="link">${p
     )}</tbody></table></div>
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('nodeAdmin.title'), body }));
+  });
+
+  app.get('/admin/payments', async (request, reply) => {
+    if (!personOrLogin(request, reply)) return reply;
+    requireOperator(request);
+    const body = await paymentIssuesPage(db, actorOf(request), request);
+    return sendHtml(reply, layout(request, info, { title: request.ctx.t('paymentIssues.title'), body }));
   });
 
   app.post('/admin/operators', async (request, reply) => {

@@ -1,10 +1,11 @@
 import { inTransaction, type Db } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
-import { DomainError, FieldErrors, forbidden, notFound } from '../shared/errors.ts';
+import { DomainError, FieldErrors, forbidden } from '../shared/errors.ts';
 import { canonicalJson, sha256Hex } from './chain.ts';
 import { appendTransfers, claimIds } from './engine.ts';
-import { ACCOUNT_COLUMNS, readAmount, readUuid } from './ledger.ts';
+import { readAmount, readUuid } from './ledger.ts';
+import { lockPaymentBacking } from './paymentBacking.ts';
 import type { PaymentProvider } from './tables.ts';
 
 export interface BurnInput {
@@ -40,31 +41,8 @@ export async function burnOnRefund(
   return inTransaction(db, async (trx) => {
     const done = await claimIds(trx, [id], requestSha256);
     if (done) return { burned: done[0]!.amount, transferId: id };
-    const payment = await trx
-      .selectFrom('ledger_payment_references as p')
-      .innerJoin('ledger_transfers as t', 't.id', 'p.transfer_id')
-      .select(['p.amount_cents', 'p.currency_id', 't.credit_account_id', 't.debit_account_id'])
-      .where('p.provider', '=', input.payment.provider)
-      .where('p.reference', '=', input.payment.reference)
-      .executeTakeFirst();
-    if (!payment) throw notFound('payment');
-    const refunded = await trx
-      .selectFrom('ledger_payouts')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_cents'), eb.lit(0)).as('total'))
-      .where('payment_provider', '=', input.payment.provider)
-      .where('payment_reference', '=', input.payment.reference)
-      .executeTakeFirstOrThrow();
-    const account = await trx
-      .selectFrom('ledger_accounts')
-      .select(ACCOUNT_COLUMNS)
-      .where('id', '=', payment.credit_account_id)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-    const burned = Math.min(
-      max,
-      payment.amount_cents - Number(refunded.total),
-      account.balance - account.pending_debits,
-    );
+    const { payment, account, paidBack } = await lockPaymentBacking(trx, input.payment);
+    const burned = Math.min(max, payment.amount_cents - paidBack, account.balance - account.pendingDebits);
     if (burned <= 0) throw new DomainError('ledger-nothing-to-burn', 409);
     await appendTransfers(trx, {
       specs: [

@@ -8,12 +8,14 @@ import { getPerson } from '../accounts/people.ts';
 import { DomainError, forbidden, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { parseEuros } from '../shared/money.ts';
+import { takenBack } from '../payments/paymentBalance.ts';
 import { registerPurpose } from '../payments/purposes.ts';
 import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
 import { burnOnRefund } from './burnOnRefund.ts';
 import { ensureAccount } from './ensureAccount.ts';
 import { findCurrency } from './ledger.ts';
 import { mintAgainstPayment } from './mintAgainstPayment.ts';
+import { reverseTopUp } from './reverseTopUp.ts';
 
 /** Bounds of one online top-up, in cents: a typo must not charge 10,000 €. */
 export const TOP_UP_MIN_CENTS = 100;
@@ -87,6 +89,24 @@ registerPurpose('top_up', {
     return 'applied';
   },
   returnPath: () => '/wallet',
+  // Euros taken back in Stripe (a refund made there, a lost chargeback): the tokens leave circulation,
+  // burned from the wallet or owed by the holder (docs/LEDGER.md rule 5).
+  async reverse(trx, payment, reversal) {
+    const reference = payment.provider_payment_id ?? payment.id;
+    const minted = await trx
+      .selectFrom('ledger_payment_references')
+      .select('reference')
+      .where('provider', '=', 'stripe')
+      .where('reference', '=', reference)
+      .executeTakeFirst();
+    if (!minted) return { burned_cents: 0, debt_cents: 0 }; // never applied: no token to take back
+    const { burned, debt } = await reverseTopUp(trx, SYSTEM, {
+      payment: { provider: 'stripe', reference },
+      reversal: { provider: 'stripe', reference: reversal.reference, kind: reversal.kind },
+      amount: reversal.amountCents,
+    });
+    return { burned_cents: burned, debt_cents: debt };
+  },
 });
 
 /**
@@ -108,6 +128,8 @@ export async function refundTopUp(db: Db, actor: Actor, paymentId: string): Prom
     const mine = actor.kind === 'person' && (actor.personId === payment.person_id || actor.isOperator);
     if (!mine && actor.kind !== 'system') throw forbidden();
     if (payment.status !== 'paid') throw new DomainError('top-up-not-refundable', 409);
+    // Stripe refuses to refund a charge under dispute: the dispute decides (docs/PAYMENTS.md invariant 10).
+    if ((await takenBack(trx, payment.id)).openDisputes > 0) throw new DomainError('payment-disputed', 409);
     const refundId = uuidv7();
     const { burned } = await burnOnRefund(trx, SYSTEM, {
       id: uuidv7(),

@@ -1,4 +1,4 @@
-/** Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql). Merged into DB in db/schema.ts. */
+/** Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql, 0023 (debts)). Merged into DB in db/schema.ts. */
 import type { ColumnType } from 'kysely';
 import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
 
@@ -122,6 +122,22 @@ export interface LedgerPayoutsTable {
   created_at: CreatedAt;
 }
 
+/**
+ * What a holder owes after euros were given back for tokens already spent (migration 0023; docs/LEDGER.md
+ * rule 5): the shortfall of a reversal's burn, one per refund or dispute.
+ */
+export interface LedgerDebtsTable {
+  reversal_provider: PaymentProvider;
+  reversal_reference: string;
+  reason: 'refund' | 'dispute';
+  currency_id: string;
+  account_id: string;
+  payment_provider: PaymentProvider;
+  payment_reference: string;
+  amount_cents: number;
+  created_at: CreatedAt;
+}
+
 /** Transfers committed and not yet sealed in a block (the sealer deletes them as it seals). */
 export interface LedgerUnsealedTable {
   transfer_id: string;
@@ -192,6 +208,7 @@ export interface LedgerTables {
   ledger_transfers: LedgerTransfersTable;
   ledger_payment_references: LedgerPaymentReferencesTable;
   ledger_payouts: LedgerPayoutsTable;
+  ledger_debts: LedgerDebtsTable;
   ledger_checkpoints: LedgerCheckpointsTable;
   ledger_unsealed: LedgerUnsealedTable;
   ledger_blocks: LedgerBlocksTable;

@@ -25,7 +25,7 @@ export async function ledgerCommand(
         : `${c.unsealed} not sealed yet (oldest ${((c.oldestUnsealedMs ?? 0) / 1000).toFixed(1)} s)`;
     out.stdout(
       `${c.code}: ${c.transfers} transfers (${c.legacyTransfers} in the legacy chain, ${c.transfers - c.legacyTransfers - c.unsealed} in ${c.blocks} blocks, ${unsealed}), ` +
-        `${c.accounts} accounts, supply ${c.supply}, ${c.checkpoints} checkpoints verified, head ${c.headHash}\n`,
+        `${c.accounts} accounts, supply ${c.supply}${c.debts ? ` (holders owe ${c.debts})` : ''}, ${c.checkpoints} checkpoints verified, head ${c.headHash}\n`,
     );
   }
   if (result.problem) {

@@ -26,6 +26,8 @@ export interface CurrencySummary {
   checkpoints: number;
   /** Hash of the last block (or of the legacy chain's head when there is no block yet). */
   headHash: string;
+  /** What holders owe after euros were taken back for tokens already spent (`ledger_debts`). */
+  debts: number;
 }
 
 export interface Inconsistency {
@@ -517,6 +519,7 @@ async function verifyCurrency(
         `supply ${supply} but euros held (payments ${received.rows[0]!.total} - payouts ${paid.rows[0]!.total}) are ${reserve}`,
       );
   }
+  const debts = await verifyDebts(db, currency, fail);
   return {
     code: currency.code,
     transfers: legacyTransfers + sealed + unsealed,
@@ -528,7 +531,51 @@ async function verifyCurrency(
     supply,
     checkpoints: checkpoints.length,
     headHash: prevHash,
+    debts,
   };
+}
+
+/**
+ * 8. Holders' debts (docs/LEDGER.md rule 5): each names a payment of its currency and an account of
+ * its currency; per payment, what payouts and debts took back is at most the payment. Answers the
+ * debts' total.
+ */
+async function verifyDebts(
+  db: Trx,
+  currency: { id: string; code: string },
+  fail: (check: string, where: string, message: string) => never,
+): Promise<number> {
+  const { rows: orphans } = await sql<{ reference: string }>`
+    select d.reversal_reference as reference from ledger_debts d
+      left join ledger_payment_references p
+        on p.provider = d.payment_provider and p.reference = d.payment_reference and p.currency_id = d.currency_id
+      left join ledger_accounts a on a.id = d.account_id and a.currency_id = d.currency_id
+     where d.currency_id = ${currency.id}::uuid and (p.reference is null or a.id is null)
+     limit 1`.execute(db);
+  if (orphans[0])
+    fail('debt-reference', `debt ${orphans[0].reference}`, 'its payment or its account is not of this currency');
+  const { rows: beyond } = await sql<{ reference: string; amount: string; back: string }>`
+    select p.reference, p.amount_cents as amount,
+           coalesce((select sum(o.amount_cents) from ledger_payouts o
+                      where o.payment_provider = p.provider and o.payment_reference = p.reference), 0)
+         + coalesce((select sum(d.amount_cents) from ledger_debts d
+                      where d.payment_provider = p.provider and d.payment_reference = p.reference), 0) as back
+      from ledger_payment_references p
+     where p.currency_id = ${currency.id}::uuid
+       and exists (select 1 from ledger_debts d where d.payment_provider = p.provider and d.payment_reference = p.reference)
+     order by p.reference`.execute(db);
+  for (const b of beyond)
+    if (Number(b.back) > Number(b.amount))
+      fail(
+        'reversed-beyond-payment',
+        `payment ${b.reference}`,
+        `payouts and debts take back ${b.back} of a payment of ${b.amount}`,
+      );
+  const { rows } = await sql<{ total: string }>`
+    select coalesce(sum(amount_cents), 0) as total from ledger_debts where currency_id = ${currency.id}::uuid`.execute(
+    db,
+  );
+  return Number(rows[0]!.total);
 }
 
 interface MappedRow {

@@ -15,6 +15,7 @@ import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
 import { findMembership } from './memberships.ts';
 import { insertMembership, mailMembership } from './addMembership.ts';
 import { findProduct } from './products.ts';
+import { reverseMembershipPayment } from './reverseMembershipPayment.ts';
 import { today } from './validity.ts';
 import { emitEvent } from '../webhooks/emitEvent.ts';
 
@@ -142,4 +143,6 @@ registerPurpose('membership', {
     return 'applied';
   },
   returnPath: () => '/account#memberships',
+  // Money taken back in Stripe (refund, lost chargeback): the membership is cut or ended in proportion.
+  reverse: reverseMembershipPayment,
 });

@@ -8,6 +8,8 @@ import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
 import { releaseExpiredOrders } from '../ticketing/releaseExpiredOrders.ts';
 import { offerFreedPlaces } from '../ticketing/waitingList.ts';
 import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
+import { reconcilePendingSessions } from '../payments/reconcilePendingSessions.ts';
+import { resolveOrphanEvents } from '../payments/resolveOrphanEvents.ts';
 import { deliverWebhooks } from '../webhooks/deliverWebhooks.ts';
 import type Stripe from 'stripe';
 
@@ -32,10 +34,15 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
   void run();
   const timer = setInterval(run, EVERY_MS);
   timer.unref();
-  // Expired holds go back on sale; refunds that Stripe refused or never got are sent again.
+  // Expired holds go back on sale; refunds that Stripe refused or never got are sent again (each after its backoff).
   const holds = setInterval(() => {
     void releaseExpiredOrders(db).catch((err) => logger.error({ err }, 'releasing expired holds failed'));
     void sendPendingRefunds(db, stripe).catch((err) => logger.error({ err }, 'sending refunds failed'));
+    // Stripe reconciled (docs/PAYMENTS.md): sessions nobody told us about, events that came before their payment.
+    void reconcilePendingSessions(db, stripe, config).catch((err) =>
+      logger.error({ err }, 'reconciling pending sessions failed'),
+    );
+    void resolveOrphanEvents(db, stripe).catch((err) => logger.error({ err }, 'resolving early Stripe events failed'));
     void deliverWebhooks(db, { allowPrivate: config.webhooksAllowPrivate }).catch((err) =>
       logger.error({ err }, 'delivering webhooks failed'),
     );

@@ -253,6 +253,12 @@ describe('money is never kept unapplied', () => {
     assert.equal(refundRow.status, 'pending');
     assert.ok(refundRow.attempts >= 1 && refundRow.error, 'the failure is recorded');
     fake.failNext = 0;
+    // Time passes: the refund's backoff is over (docs/PAYMENTS.md invariant 4).
+    await t.db
+      .updateTable('refunds')
+      .set({ next_attempt_at: new Date() })
+      .where('payment_id', '=', paymentId)
+      .execute();
     await sendPendingRefunds(t.db, t.node.stripe);
     await sendPendingRefunds(t.db, t.node.stripe);
     row = await paymentRow(paymentId);
@@ -298,6 +304,7 @@ describe('browser return', () => {
         payload: '{}',
       });
       assert.equal(r.statusCode, 503);
+      assert.equal(r.json().type, `${off.config.baseUrl}/problems/payments-disabled`);
       await assert.rejects(
         startStripeCheckout(off.db, off.node.stripe, off.config, {
           purpose: 'test',
@@ -313,6 +320,26 @@ describe('browser return', () => {
       await sql`select 1`.execute(off.db);
     } finally {
       await off.close();
+    }
+  });
+
+  test('without the Connect secret, the Connect endpoint answers 503 and the platform endpoint still works', async () => {
+    const half = await createTestNodeWithStripe({ stripeConnectWebhookSecret: undefined });
+    try {
+      const { payload, signature } = half.fake.signed(half.fake.event('customer.created', { id: 'cus_x' }));
+      const post = (url: string) =>
+        half.app.inject({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+          payload,
+        });
+      const connect = await post('/webhooks/stripe/connect');
+      assert.equal(connect.statusCode, 503);
+      assert.equal(connect.json().type, `${half.config.baseUrl}/problems/payments-disabled`);
+      assert.equal((await post('/webhooks/stripe')).statusCode, 200);
+    } finally {
+      await half.close();
     }
   });
 });

@@ -15,10 +15,28 @@ export interface PurposeContext {
   config: Config;
 }
 
+/** Money taken back from a payment outside Rezo (docs/PAYMENTS.md, "Reversals"). */
+export interface Reversal {
+  kind: 'refund' | 'dispute';
+  /** The provider's id of the refund or dispute: one reversal per reference. */
+  reference: string;
+  /** What this reversal takes back, in cents. */
+  amountCents: number;
+  /** Everything taken back from the payment so far (refunds succeeded, disputes lost), this one included. */
+  reversedCents: number;
+}
+
 export interface PaymentPurpose {
   apply(trx: Trx, payment: PaymentRow, context: PurposeContext): Promise<'applied' | 'cannot_apply'>;
   /** Where the browser goes after a Checkout (success or cancel), a local path. */
   returnPath(payment: PaymentRow): string;
+  /**
+   * Undoes, in proportion, what the payment bought when money is taken back outside Rezo (a refund
+   * made in Stripe, a lost chargeback). Runs once per reversal, under the payment's lock, inside the
+   * transaction that records it; answers a short summary for the audit entry. A payment whose purpose
+   * was never applied has nothing to undo. Absent: nothing is undone (the audit entry says so).
+   */
+  reverse?(trx: Trx, payment: PaymentRow, reversal: Reversal): Promise<Record<string, unknown>>;
 }
 
 const purposes = new Map<string, PaymentPurpose>();

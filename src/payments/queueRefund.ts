@@ -5,6 +5,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, FieldErrors, forbidden, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
+import { takenBack } from './paymentBalance.ts';
 
 export interface QueueRefundInput {
   paymentId: string;
@@ -23,8 +24,9 @@ export interface QueueRefundInput {
 
 /**
  * Queues a refund of a paid payment, in the caller's transaction when there is one (docs/PAYMENTS.md
- * invariant 4, docs/TICKETING.md invariant 10). Locks the payment row, so two refunds asked at once
- * are counted one after the other and together never exceed what was received. Stripe refunds are
+ * invariants 4 and 10, docs/TICKETING.md invariant 10). Locks the payment row, so two refunds asked at
+ * once are counted one after the other and together never exceed what was received, less what
+ * refunds (sent or not) and lost disputes took back; refused while a dispute is open. Stripe refunds are
  * sent after commit by `sendPendingRefunds`; on-site payments are given back by hand at the venue,
  * so their refund is recorded as done at once. A module that already authorised its own action (a
  * cancellation) calls it as SYSTEM; a person or key needs `till` on the venue.
@@ -62,13 +64,10 @@ export async function queueRefund(
     if (!['paid', 'partially_refunded', 'refund_pending', 'refunded'].includes(payment.status)) {
       throw new DomainError('payment-not-refundable', 409);
     }
-    const already = await trx
-      .selectFrom('refunds')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_cents'), sql<number>`0`).as('n'))
-      .where('payment_id', '=', payment.id)
-      .where('status', 'in', ['pending', 'succeeded'])
-      .executeTakeFirstOrThrow();
-    const left = (payment.received_cents ?? 0) - Number(already.n);
+    // Stripe refuses to refund a charge under dispute; what a lost dispute took is gone already.
+    const back = await takenBack(trx, payment.id);
+    if (back.openDisputes > 0) throw new DomainError('payment-disputed', 409);
+    const left = (payment.received_cents ?? 0) - back.reversedCents - back.inFlightCents;
     if (!explicit && left <= 0) return null;
     const amountCents = explicit ? (input.amountCents as number) : left;
     if (amountCents > left) throw new DomainError('refund-too-large', 409, { left: Math.max(left, 0) });

@@ -1,6 +1,6 @@
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
 import { DomainError } from '../shared/errors.ts';
-import { handleStripeWebhook } from './handleStripeWebhook.ts';
+import { handleStripeWebhook, type WebhookEndpoint } from './handleStripeWebhook.ts';
 import { sendPendingRefunds } from './sendPendingRefunds.ts';
 import { syncCheckoutReturn } from './syncCheckoutReturn.ts';
 
@@ -15,21 +15,37 @@ export async function paymentRoutes(app: ModuleApp, { deps }: ModuleOptions) {
     scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 1_048_576 }, (_req, body, done) =>
       done(null, body),
     );
-    scope.post('/webhooks/stripe', { config: { csrf: false } }, async (request, reply) => {
-      const signature = request.headers['stripe-signature'];
-      if (!Buffer.isBuffer(request.body)) throw new DomainError('bad-request', 400);
-      const { result, refundQueued } = await handleStripeWebhook(db, stripe, config, {
-        rawBody: request.body,
-        signature: typeof signature === 'string' ? signature : undefined,
+    // Two endpoints, each with its own signing secret: the platform's own account, and the Connect
+    // endpoint of the venues' accounts (docs/PAYMENTS.md, "Stripe events").
+    const endpoints: [string, WebhookEndpoint][] = [
+      ['/webhooks/stripe', 'platform'],
+      ['/webhooks/stripe/connect', 'connect'],
+    ];
+    for (const [url, endpoint] of endpoints)
+      scope.post(url, { config: { csrf: false } }, async (request, reply) => {
+        const signature = request.headers['stripe-signature'];
+        if (!Buffer.isBuffer(request.body)) throw new DomainError('bad-request', 400);
+        const outcome = await handleStripeWebhook(db, stripe, config, {
+          rawBody: request.body,
+          signature: typeof signature === 'string' ? signature : undefined,
+          endpoint,
+        });
+        const fields = {
+          eventId: outcome.event.id,
+          type: outcome.event.type,
+          account: outcome.event.account,
+          endpoint,
+        };
+        if (outcome.result === 'ignored') request.log.info({ ...fields, note: outcome.note }, 'stripe event ignored');
+        else request.log.debug({ ...fields, result: outcome.result }, 'stripe event');
+        // A refund queued by this event goes out after its transaction committed (the others are
+        // retried by the housekeeping every 30 s).
+        if (outcome.refundQueued)
+          setImmediate(
+            () => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')),
+          );
+        return reply.send({ received: true, result: outcome.result });
       });
-      // A refund queued by this event goes out after its transaction committed (the others are
-      // retried by the housekeeping every 30 s).
-      if (refundQueued)
-        setImmediate(
-          () => void sendPendingRefunds(db, stripe).catch((err) => request.log.error({ err }, 'refunds failed')),
-        );
-      return reply.send({ received: true, result });
-    });
   });
 
   app.get('/payments/:id/return', async (request, reply) => {

@@ -6,6 +6,9 @@ import type { Language } from '../db/schema.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 
+/** Stripe may expire a session a little after its `expires_at`: asked about 5 minutes later. */
+export const RECONCILE_GRACE_MS = 5 * 60_000;
+
 export interface CheckoutInput {
   purpose: string;
   /** What is paid for (order id, top-up id). */
@@ -81,9 +84,17 @@ export async function startStripeCheckout(
       { idempotencyKey: `checkout-${paymentId}`, ...(account ? { stripeAccount: account } : {}) },
     );
     if (!session.url) throw new Error('Stripe returned a session without a URL');
+    // Asked of Stripe by the housekeeping once the session expired, if nobody told us how it ended
+    // (docs/PAYMENTS.md invariant 12).
+    const expiresAt = session.expires_at ? new Date(session.expires_at * 1000) : new Date(Date.now() + 24 * 3600_000);
     await db
       .updateTable('payments')
-      .set({ provider_session_id: session.id, checkout_url: session.url, updated_at: sql<Date>`now()` })
+      .set({
+        provider_session_id: session.id,
+        checkout_url: session.url,
+        updated_at: sql<Date>`now()`,
+        reconcile_at: new Date(expiresAt.getTime() + RECONCILE_GRACE_MS),
+      })
       .where('id', '=', paymentId)
       .execute();
     return { paymentId, url: session.url };

@@ -31,6 +31,8 @@ export interface PaymentsTable {
   created_at: CreatedAt;
   paid_at: NullableTimestamp;
   updated_at: CreatedAt;
+  /** When the housekeeping next asks Stripe about this pending session (migration 0023). */
+  reconcile_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface PaymentEventsTable {
@@ -39,19 +41,48 @@ export interface PaymentEventsTable {
   type: string;
   payment_id: string | null;
   received_at: CreatedAt;
+  /** The payment intent of a refund or dispute event whose payment Rezo did not know yet (an orphan). */
+  object_ref: string | null;
 }
+
+/**
+ * `pending`: Rezo must (re)send it; `sent`: Stripe has it and has not finished; then Stripe's
+ * `succeeded`, `failed` or `canceled` (docs/PAYMENTS.md, "States").
+ */
+export type RefundStatus = 'pending' | 'sent' | 'succeeded' | 'failed' | 'canceled';
 
 export interface RefundsTable {
   id: string;
   payment_id: string;
   amount_cents: number;
   reason: string;
-  status: 'pending' | 'succeeded' | 'failed';
+  status: RefundStatus;
   provider_refund_id: string | null;
   attempts: Generated<number>;
   error: string | null;
   created_at: CreatedAt;
   succeeded_at: NullableTimestamp;
+  /** `rezo`: asked by Rezo; `provider`: made outside Rezo (Stripe's dashboard or API), learnt from Stripe. */
+  origin: Generated<'rezo' | 'provider'>;
+  /** Which attempt of a Rezo refund the provider has (a failed one is tried again as the next attempt). */
+  provider_attempt: Generated<number>;
+  /** Lease and backoff of the senders: not claimed again before. */
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** Refunds made outside Rezo: when their reversal was applied. */
+  reversed_at: NullableTimestamp;
+}
+
+/** A chargeback as Stripe reports it (migration 0023); a lost one is reversed once. */
+export interface PaymentDisputesTable {
+  provider: 'stripe';
+  dispute_id: string;
+  payment_id: string;
+  amount_cents: number;
+  status: string;
+  reason: Generated<string>;
+  reversed_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
 }
 
 /**
@@ -69,5 +100,6 @@ export interface PaymentTables {
   payments: PaymentsTable;
   payment_events: PaymentEventsTable;
   refunds: RefundsTable;
+  payment_disputes: PaymentDisputesTable;
   credit_refund_settings: CreditRefundSettingsTable;
 }

@@ -8,6 +8,7 @@ import { registerPurpose } from '../payments/purposes.ts';
 import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { completeOrder } from './completeOrder.ts';
+import { reverseOrderPayment } from './reverseOrderPayment.ts';
 import type { PlacedOrder } from './placeOrder.ts';
 import type { Language } from '../db/schema.ts';
 
@@ -96,4 +97,6 @@ registerPurpose('order', {
     return (await completeOrder(trx, config, SYSTEM, payment.subject_id, payment.id)) ? 'applied' : 'cannot_apply';
   },
   returnPath: (payment) => `/orders/${payment.subject_id}`,
+  // Money taken back in Stripe (refund, lost chargeback) refunds tickets in proportion (invariant 18).
+  reverse: reverseOrderPayment,
 });

@@ -26,16 +26,74 @@ export interface FakeSession {
   account: string | null;
   customer_email: string | null;
   created: number;
+  /** Unix seconds: Stripe's default is 24 hours after creation (`expires_at` may ask 30 min to 24 h). */
+  expires_at: number;
 }
+
+/** Stripe's refund statuses (API reference, "The Refund object"). */
+export type FakeRefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
 
 export interface FakeRefund {
   id: string;
   object: 'refund';
   amount: number;
-  payment_intent: string;
-  status: 'succeeded';
+  balance_transaction: string | null;
+  charge: string;
+  created: number;
   currency: string;
+  failure_reason?: string;
   metadata: Record<string, string>;
+  payment_intent: string;
+  reason: string | null;
+  receipt_number: null;
+  source_transfer_reversal: null;
+  status: FakeRefundStatus;
+  transfer_reversal: null;
+}
+
+/** A charge, as Stripe makes one for each paid payment intent (API reference, "The Charge object"). */
+export interface FakeCharge {
+  id: string;
+  object: 'charge';
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  captured: boolean;
+  created: number;
+  currency: string;
+  disputed: boolean;
+  livemode: false;
+  metadata: Record<string, string>;
+  paid: boolean;
+  payment_intent: string;
+  refunded: boolean;
+  status: 'succeeded';
+}
+
+export type FakeDisputeStatus =
+  | 'warning_needs_response'
+  | 'warning_under_review'
+  | 'warning_closed'
+  | 'needs_response'
+  | 'under_review'
+  | 'won'
+  | 'lost';
+
+/** A dispute (chargeback) (API reference, "The Dispute object"). */
+export interface FakeDispute {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  balance_transactions: unknown[];
+  charge: string;
+  created: number;
+  currency: string;
+  is_charge_refundable: boolean;
+  livemode: false;
+  metadata: Record<string, string>;
+  payment_intent: string;
+  reason: string;
+  status: FakeDisputeStatus;
 }
 
 export class FakeStripe {
@@ -52,6 +110,8 @@ export class FakeStripe {
   /** Answer the next N API calls with a 500 (to test retries and failures). */
   failNext = 0;
   readonly webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
+  /** The signing secret of the Connect endpoint (events of the connected accounts). */
+  readonly connectWebhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
   private server: Server | null = null;
   port = 0;
   private readonly signer = new Stripe('sk_test_signer');
@@ -79,6 +139,7 @@ export class FakeStripe {
     session.payment_status = 'paid';
     if (options.amount !== undefined) session.amount_total = options.amount;
     session.payment_intent ??= `pi_${randomBytes(12).toString('hex')}`;
+    this.chargeFor(session);
     return this.event('checkout.session.completed', session);
   }
 
@@ -88,7 +149,8 @@ export class FakeStripe {
     return this.event('checkout.session.expired', session);
   }
 
-  event(type: string, object: unknown) {
+  /** An event about `object`; `account`: the connected account it happened on (default: the object's own `account`, for sessions). */
+  event(type: string, object: unknown, account?: string | null) {
     return {
       id: `evt_${randomBytes(12).toString('hex')}`,
       object: 'event',
@@ -98,7 +160,7 @@ export class FakeStripe {
       livemode: false,
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
-      account: (object as { account?: string | null }).account ?? undefined,
+      account: (account === undefined ? (object as { account?: string | null }).account : account) ?? undefined,
       data: { object: structuredClone(object) },
     };
   }
@@ -153,8 +215,9 @@ export class FakeStripe {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
-    const body = parseStripeForm(raw);
     const url = new URL(req.url ?? '/', 'http://fake');
+    // The SDK sends a GET's parameters in the query string, the others in the form body.
+    const body = parseStripeForm(req.method === 'GET' ? url.search.slice(1) : raw);
     const account = (req.headers['stripe-account'] as string | undefined) ?? null;
     const idempotencyKey = (req.headers['idempotency-key'] as string | undefined) ?? null;
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, account, idempotencyKey, body });
@@ -188,6 +251,8 @@ export class FakeStripe {
     body: Record<string, unknown>,
     account: string | null,
   ): [number, unknown] {
+    const reconciliation = this.routeReconciliation(method, path, body, account);
+    if (reconciliation) return reconciliation;
     let m: RegExpExecArray | null;
     if (method === 'POST' && path === '/v1/checkout/sessions') {
       const items = (body.line_items as Record<string, unknown>[] | undefined) ?? [];
@@ -220,6 +285,7 @@ export class FakeStripe {
         account,
         customer_email: (body.customer_email as string | undefined) ?? null,
         created: Math.floor(Date.now() / 1000),
+        expires_at: body.expires_at === undefined ? Math.floor(Date.now() / 1000) + 24 * 3600 : Number(body.expires_at),
       };
       this.sessions.set(id, session);
       return [200, session];
@@ -239,42 +305,209 @@ export class FakeStripe {
       session.status = 'expired';
       return [200, session];
     }
-    if (method === 'POST' && path === '/v1/refunds') {
-      const pi = String(body.payment_intent ?? '');
-      const session = [...this.sessions.values()].find((s) => s.payment_intent === pi && s.account === account);
-      if (!session) return [404, { error: { type: 'invalid_request_error', message: 'No such payment_intent' } }];
-      const already = [...this.refunds.values()]
-        .filter((r) => r.payment_intent === pi)
-        .reduce((a, r) => a + r.amount, 0);
-      const amount = body.amount === undefined ? session.amount_total - already : Number(body.amount);
-      if (!Number.isInteger(amount) || amount <= 0 || already + amount > session.amount_total) {
-        return [
-          400,
-          {
-            error: {
-              type: 'invalid_request_error',
-              code: 'charge_already_refunded',
-              message: 'Refund exceeds the payment',
-            },
-          },
-        ];
-      }
-      const refund: FakeRefund = {
-        id: `re_${randomBytes(12).toString('hex')}`,
-        object: 'refund',
-        amount,
-        payment_intent: pi,
-        status: 'succeeded',
-        currency: session.currency,
-        metadata: (body.metadata as Record<string, string>) ?? {},
-      };
-      this.refunds.set(refund.id, refund);
-      return [200, refund];
-    }
     return [
       404,
       { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` } },
     ];
+  }
+
+  // ---- Refunds, charges and disputes (Stripe reconciliation, docs/PAYMENTS.md) -----------------
+  // Shapes follow Stripe's API reference (the Refund, Charge and Dispute objects, list objects). The
+  // connected account an object lives on is kept beside it (`accountOf`), as Stripe keeps it: it is
+  // not a field of the object, it is the `account` of its events and the `Stripe-Account` of calls.
+
+  readonly charges = new Map<string, FakeCharge>();
+  readonly disputes = new Map<string, FakeDispute>();
+  private readonly accountOf = new Map<string, string | null>();
+  /** The status the next refunds created through the API get (Stripe answers `pending` for some banks). */
+  refundStatus: FakeRefundStatus = 'succeeded';
+
+  /** The charge of a paid session's payment intent (one per intent). */
+  private chargeFor(session: FakeSession): FakeCharge {
+    const existing = [...this.charges.values()].find((c) => c.payment_intent === session.payment_intent);
+    if (existing) return existing;
+    const charge: FakeCharge = {
+      id: `ch_${randomBytes(12).toString('hex')}`,
+      object: 'charge',
+      amount: session.amount_total,
+      amount_captured: session.amount_total,
+      amount_refunded: 0,
+      captured: true,
+      created: Math.floor(Date.now() / 1000),
+      currency: session.currency,
+      disputed: false,
+      livemode: false,
+      metadata: {},
+      paid: true,
+      payment_intent: session.payment_intent!,
+      refunded: false,
+      status: 'succeeded',
+    };
+    this.charges.set(charge.id, charge);
+    this.accountOf.set(charge.id, session.account);
+    return charge;
+  }
+
+  private chargeOfIntent(paymentIntent: string): FakeCharge {
+    const charge = [...this.charges.values()].find((c) => c.payment_intent === paymentIntent);
+    if (!charge) throw new Error(`no charge for ${paymentIntent}`);
+    return charge;
+  }
+
+  /** Counts a refund on its charge as Stripe does: pending and succeeded refunds count, failed and canceled ones not. */
+  private recount(charge: FakeCharge) {
+    charge.amount_refunded = [...this.refunds.values()]
+      .filter((r) => r.charge === charge.id && r.status !== 'failed' && r.status !== 'canceled')
+      .reduce((sum, r) => sum + r.amount, 0);
+    charge.refunded = charge.amount_refunded >= charge.amount;
+  }
+
+  private newRefund(charge: FakeCharge, amount: number, status: FakeRefundStatus, metadata: Record<string, string>) {
+    const refund: FakeRefund = {
+      id: `re_${randomBytes(12).toString('hex')}`,
+      object: 'refund',
+      amount,
+      balance_transaction: `txn_${randomBytes(12).toString('hex')}`,
+      charge: charge.id,
+      created: Math.floor(Date.now() / 1000),
+      currency: charge.currency,
+      metadata,
+      payment_intent: charge.payment_intent,
+      reason: null,
+      receipt_number: null,
+      source_transfer_reversal: null,
+      status,
+      transfer_reversal: null,
+    };
+    this.refunds.set(refund.id, refund);
+    this.accountOf.set(refund.id, this.accountOf.get(charge.id) ?? null);
+    this.recount(charge);
+    return refund;
+  }
+
+  /**
+   * Someone refunds in Stripe's dashboard (no Rezo metadata): returns the `charge.refunded` event
+   * (its object is the charge, without its refunds, as since API version 2022-11-15).
+   */
+  refundInDashboard(paymentIntent: string, amount?: number, status: FakeRefundStatus = 'succeeded') {
+    const charge = this.chargeOfIntent(paymentIntent);
+    const refund = this.newRefund(charge, amount ?? charge.amount - charge.amount_refunded, status, {});
+    return { refund, event: this.event('charge.refunded', charge, this.accountOf.get(charge.id) ?? null) };
+  }
+
+  /** A refund's status changes at the bank: returns the `charge.refund.updated` event. */
+  settleRefund(refundId: string, status: FakeRefundStatus, failureReason = 'expired_or_canceled_card') {
+    const refund = this.refunds.get(refundId);
+    if (!refund) throw new Error(`no refund ${refundId}`);
+    refund.status = status;
+    if (status === 'failed') refund.failure_reason = failureReason;
+    this.recount(this.charges.get(refund.charge)!);
+    return this.event('charge.refund.updated', refund, this.accountOf.get(refund.id) ?? null);
+  }
+
+  /** The buyer's bank opens a chargeback: returns the `charge.dispute.created` event. */
+  openDispute(paymentIntent: string, options: { amount?: number; reason?: string } = {}) {
+    const charge = this.chargeOfIntent(paymentIntent);
+    const dispute: FakeDispute = {
+      id: `dp_${randomBytes(12).toString('hex')}`,
+      object: 'dispute',
+      amount: options.amount ?? charge.amount - charge.amount_refunded,
+      balance_transactions: [],
+      charge: charge.id,
+      created: Math.floor(Date.now() / 1000),
+      currency: charge.currency,
+      is_charge_refundable: false,
+      livemode: false,
+      metadata: {},
+      payment_intent: paymentIntent,
+      reason: options.reason ?? 'fraudulent',
+      status: 'needs_response',
+    };
+    charge.disputed = true;
+    this.disputes.set(dispute.id, dispute);
+    this.accountOf.set(dispute.id, this.accountOf.get(charge.id) ?? null);
+    return this.event('charge.dispute.created', dispute, this.accountOf.get(dispute.id) ?? null);
+  }
+
+  /** The dispute is decided: returns the `charge.dispute.closed` event. */
+  closeDispute(disputeId: string, status: 'won' | 'lost' | 'warning_closed') {
+    const dispute = this.disputes.get(disputeId);
+    if (!dispute) throw new Error(`no dispute ${disputeId}`);
+    dispute.status = status;
+    return this.event('charge.dispute.closed', dispute, this.accountOf.get(dispute.id) ?? null);
+  }
+
+  /** A list object, newest first, with Stripe's cursor pagination (`limit`, `starting_after`). */
+  private list<T extends { id: string; created: number }>(url: string, items: T[], body: Record<string, unknown>) {
+    const sorted = [...items].reverse();
+    const after = body.starting_after === undefined ? -1 : sorted.findIndex((x) => x.id === body.starting_after);
+    const limit = Math.min(Math.max(Number(body.limit ?? 10), 1), 100);
+    const page = sorted.slice(after + 1, after + 1 + limit);
+    return { object: 'list', data: page, has_more: after + 1 + limit < sorted.length, url };
+  }
+
+  private routeReconciliation(
+    method: string,
+    path: string,
+    body: Record<string, unknown>,
+    account: string | null,
+  ): [number, unknown] | null {
+    const notFound = (what: string): [number, unknown] => [
+      404,
+      { error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such ${what}` } },
+    ];
+    const mine = (id: string) => this.accountOf.has(id) && this.accountOf.get(id) === account;
+    let m: RegExpExecArray | null;
+    if (method === 'POST' && path === '/v1/refunds') {
+      const pi = body.payment_intent === undefined ? null : String(body.payment_intent);
+      const charge = [...this.charges.values()].find(
+        (c) => mine(c.id) && (pi ? c.payment_intent === pi : c.id === body.charge),
+      );
+      if (!charge) return notFound('payment_intent');
+      const left = charge.amount - charge.amount_refunded;
+      const refusal = (code: string, message: string): [number, unknown] => [
+        400,
+        { error: { type: 'invalid_request_error', code, message } },
+      ];
+      if (charge.disputed) return refusal('charge_disputed', 'The charge has been charged back');
+      if (left <= 0) return refusal('charge_already_refunded', 'The charge has already been refunded');
+      const amount = body.amount === undefined ? left : Number(body.amount);
+      if (!Number.isInteger(amount) || amount <= 0) return refusal('parameter_invalid_integer', 'Invalid amount');
+      if (amount > left) return refusal('amount_too_large', 'Refund amount is greater than unrefunded amount');
+      const metadata = (body.metadata as Record<string, string> | undefined) ?? {};
+      return [200, this.newRefund(charge, amount, this.refundStatus, metadata)];
+    }
+    if (method === 'GET' && path === '/v1/refunds') {
+      const items = [...this.refunds.values()].filter(
+        (r) =>
+          mine(r.id) &&
+          (body.payment_intent === undefined || r.payment_intent === body.payment_intent) &&
+          (body.charge === undefined || r.charge === body.charge),
+      );
+      return [200, this.list('/v1/refunds', items, body)];
+    }
+    if (method === 'GET' && (m = /^\/v1\/refunds\/(re_\w+)$/.exec(path))) {
+      const refund = this.refunds.get(m[1]!);
+      return refund && mine(refund.id) ? [200, refund] : notFound('refund');
+    }
+    if (method === 'GET' && path === '/v1/disputes') {
+      const items = [...this.disputes.values()].filter(
+        (d) =>
+          mine(d.id) &&
+          (body.payment_intent === undefined || d.payment_intent === body.payment_intent) &&
+          (body.charge === undefined || d.charge === body.charge),
+      );
+      return [200, this.list('/v1/disputes', items, body)];
+    }
+    if (method === 'GET' && (m = /^\/v1\/disputes\/(dp_\w+)$/.exec(path))) {
+      const dispute = this.disputes.get(m[1]!);
+      return dispute && mine(dispute.id) ? [200, dispute] : notFound('dispute');
+    }
+    if (method === 'GET' && (m = /^\/v1\/charges\/(ch_\w+)$/.exec(path))) {
+      const charge = this.charges.get(m[1]!);
+      return charge && mine(charge.id) ? [200, charge] : notFound('charge');
+    }
+    return null;
   }
 }
 
