@@ -30,7 +30,9 @@ import { closureRoutes } from '../till/closureRoutes.ts';
 import { tillPageRoutes } from '../till/tillPage.ts';
 import { registerContext } from './context.ts';
 import type { LayoutInfo } from './layout.ts';
-import { registerProblems } from './problems.ts';
+import { frameworkErrorHandler, registerProblems } from './problems.ts';
+import { registerInputGuard } from './inputGuard.ts';
+import { applySecurityHeaders } from './securityHeaders.ts';
 import { accountRoutes } from '../accounts/routes.ts';
 import { placeRoutes } from '../places/routes.ts';
 import { teamRoutes } from '../team/routes.ts';
@@ -89,6 +91,7 @@ const stylesheet = readFileSync(new URL('./public/style.css', import.meta.url));
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, db } = deps;
+  const info: LayoutInfo = { territoryName: config.territoryName, devMail: config.env === 'development' };
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -97,9 +100,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     schemaController: { compilersFactory: { buildValidator: bodyStrictValidator() } },
+    frameworkErrors: frameworkErrorHandler(config, info),
   }).withTypeProvider<TypeBoxTypeProvider>();
-
-  const info: LayoutInfo = { territoryName: config.territoryName, devMail: config.env === 'development' };
 
   // No route reads plain text: without this, a text/plain body reached JSON routes as a string and
   // came back as a confusing 422 instead of 415.
@@ -135,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   registerContext(app, { config, db, secret: deps.secret });
   registerProblems(app, config, info);
+  registerInputGuard(app);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/static/style.css', async (_request, reply) =>
@@ -148,17 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply.status(503).send({ status: 'unavailable' });
     }
   });
-  // Safe defaults for every answer. A route that needs otherwise (the embeddable widget may be framed
-  // by other sites) sets its own header, which is kept.
-  const https = config.baseUrl.startsWith('https:');
-  app.addHook('onSend', async (_request, reply) => {
-    if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
-    if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-    if (!reply.hasHeader('x-frame-options') && !reply.hasHeader('content-security-policy'))
-      reply.header('x-frame-options', 'SAMEORIGIN');
-    if (https && !reply.hasHeader('strict-transport-security'))
-      reply.header('strict-transport-security', 'max-age=15552000');
-  });
+  app.addHook('onSend', async (_request, reply) => applySecurityHeaders(reply, config));
   // Queued mail goes out as soon as the request that queued it is answered.
   app.addHook('onResponse', async (request) => {
     if (request.method !== 'GET') deps.mail.kick();

@@ -119,6 +119,15 @@ export function registerContext(app: FastifyInstance, deps: { config: Config; db
   });
 }
 
+/**
+ * The context of a request refused before `onRequest` ran (the router could not read its address):
+ * anonymous, in the language of its Accept-Language header, without a form token.
+ */
+export function anonymousContext(request: FastifyRequest, config: Config): RequestContext {
+  const lang = negotiateLanguage(request.headers['accept-language'], config.defaultLanguage);
+  return { lang, t: translator(lang), person: null, actor: null, csrfToken: '' };
+}
+
 /** The actor of the request, or a 401 problem. */
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.ctx.actor) throw new DomainError('unauthenticated', 401);
