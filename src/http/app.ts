@@ -33,6 +33,8 @@ import type { LayoutInfo } from './layout.ts';
 import { frameworkErrorHandler, registerProblems } from './problems.ts';
 import { registerInputGuard } from './inputGuard.ts';
 import { applySecurityHeaders } from './securityHeaders.ts';
+import { documentProblems } from './apiResponses.ts';
+import { ProblemSchema } from './schemas.ts';
 import { accountRoutes } from '../accounts/routes.ts';
 import { placeRoutes } from '../places/routes.ts';
 import { teamRoutes } from '../team/routes.ts';
@@ -132,8 +134,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       },
     },
     hideUntagged: true,
+    // Shared schemas keep their own name in components.schemas (`Problem`, not `def-0`).
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+
+  // The shared problem schema (`Problem` in the OpenAPI document) and the problems every API route
+  // can answer, added to each route's schema as it is registered (http/apiResponses.ts).
+  app.addSchema(ProblemSchema);
+  app.addHook('onRoute', documentProblems);
 
   registerContext(app, { config, db, secret: deps.secret });
   registerProblems(app, config, info);

@@ -109,3 +109,69 @@ describe('malformed addresses get a problem, not the framework’s own body', ()
     assert.equal(p.type, `${t.config.baseUrl}/problems/uri-too-long`);
   });
 });
+
+describe('the OpenAPI document says what the server answers', () => {
+  interface Operation {
+    parameters?: { in: string }[];
+    requestBody?: unknown;
+    responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+  }
+  const operations = async () => {
+    const doc = (await t.app.inject('/api/openapi.json')).json() as {
+      paths: Record<string, Record<string, Operation>>;
+      components: { schemas?: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const ops = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => ({ path, method: method.toUpperCase(), op })),
+    );
+    return { doc, ops };
+  };
+
+  test('every error status is documented as application/problem+json with the Problem schema', async () => {
+    const { doc, ops } = await operations();
+    assert.ok(doc.components.schemas?.Problem?.properties?.type, 'a Problem component');
+    let errors = 0;
+    for (const { path, method, op } of ops) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (Number(status) < 400) continue;
+        errors++;
+        assert.deepEqual(
+          Object.keys(response.content ?? {}),
+          ['application/problem+json'],
+          `${method} ${path} ${status}`,
+        );
+        // The shared Problem, or a route's own extension of it (the till adds the amounts it shows).
+        const schema = response.content!['application/problem+json']!.schema as {
+          $ref?: string;
+          required?: string[];
+        };
+        if (schema.$ref) assert.equal(schema.$ref, '#/components/schemas/Problem', `${method} ${path} ${status}`);
+        else
+          for (const field of ['type', 'title', 'status', 'detail'])
+            assert.ok(schema.required?.includes(field), `${method} ${path} ${status}: ${field}`);
+      }
+    }
+    assert.ok(errors > ops.length * 4, `${errors} error responses for ${ops.length} operations`);
+  });
+
+  test('every operation documents the statuses any route of its kind can answer', async () => {
+    const { ops } = await operations();
+    assert.ok(ops.length > 50, `${ops.length} operations`);
+    for (const { path, method, op } of ops) {
+      const statuses = new Set(Object.keys(op.responses).map(Number));
+      const expect = [400, 401, 500, 503];
+      if (path.includes('{')) expect.push(404, 414, 422);
+      if ((op.parameters ?? []).some((p) => p.in === 'query') || op.requestBody) expect.push(422);
+      if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) expect.push(403, 413, 415);
+      for (const status of expect) assert.ok(statuses.has(status), `${method} ${path} documents ${status}`);
+    }
+    const login = ops.find((o) => o.path === '/api/v1/login-links' && o.method === 'POST')!;
+    assert.ok(login.op.responses['429'], 'a rate-limited route documents 429');
+  });
+
+  test('an error answer is serialised by the documented problem schema, with its content type', async () => {
+    const r = await t.app.inject({ method: 'GET', url: '/api/v1/venues/nope', headers: { 'accept-language': 'en' } });
+    const p = problem(r, 404);
+    assert.equal(p.type, `${t.config.baseUrl}/problems/not-found`);
+  });
+});
