@@ -29,6 +29,7 @@ import { tillApiRoutes } from '../till/apiRoutes.ts';
 import { closureRoutes } from '../till/closureRoutes.ts';
 import { tillPageRoutes } from '../till/tillPage.ts';
 import { registerContext } from './context.ts';
+import { hasDemoData } from '../demo/loadDemo.ts';
 import type { LayoutInfo } from './layout.ts';
 import { frameworkErrorHandler, registerProblems } from './problems.ts';
 import { registerInputGuard } from './inputGuard.ts';
@@ -93,7 +94,11 @@ const stylesheet = readFileSync(new URL('./public/style.css', import.meta.url));
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, db } = deps;
-  const info: LayoutInfo = { territoryName: config.territoryName, devMail: config.env === 'development' };
+  const info: LayoutInfo = {
+    territoryName: config.territoryName,
+    devMail: config.env === 'development',
+    demoBanner: config.env === 'production' && (await hasDemoData(db)),
+  };
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
