@@ -91,6 +91,7 @@ function bodyStrictValidator(): AjvCompiler.BuildCompilerFromPool {
 }
 
 const stylesheet = readFileSync(new URL('./public/style.css', import.meta.url));
+const printScript = readFileSync(new URL('./public/print.js', import.meta.url));
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, db } = deps;
@@ -159,6 +160,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.get('/static/style.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
   );
+  app.get('/static/print.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(printScript),
+  );
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
     try {
       await sql`select 1`.execute(db);
@@ -167,7 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply.status(503).send({ status: 'unavailable' });
     }
   });
-  app.addHook('onSend', async (_request, reply) => applySecurityHeaders(reply, config));
+  app.addHook('onSend', async (request, reply) => applySecurityHeaders(request, reply, config));
   // Queued mail goes out as soon as the request that queued it is answered.
   app.addHook('onResponse', async (request) => {
     if (request.method !== 'GET') deps.mail.kick();

@@ -156,8 +156,10 @@ export function frameworkErrorHandler(config: Config, info: LayoutInfo) {
           ? new DomainError('bad-request', 400)
           : toDomainError(error);
     request.log.info({ err: { message: error.message, code: error.code } }, 'request refused');
-    // The route's onSend hooks do not run for a request the router refused.
-    applySecurityHeaders(reply, config);
+    // The route's onSend hooks do not run for a request the router refused: its headers are set here,
+    // before sending (knowing already whether the answer is a page).
+    reply.type(wantsJson(request) ? 'application/problem+json; charset=utf-8' : 'text/html; charset=utf-8');
+    applySecurityHeaders(request, reply, config);
     return sendProblem(request, reply, config, info, domain);
   };
 }
