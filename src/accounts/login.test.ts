@@ -266,4 +266,35 @@ describe('login by e-mailed link', () => {
     assert.equal(me.statusCode, 401);
     assert.equal(me.headers['content-type'], 'application/problem+json; charset=utf-8');
   });
+
+  test('logging in again offers to end the other sessions; ending them logs out every other browser, not this one', async () => {
+    const phone = await t.loginAs('two.devices@example.org');
+    await t.db.updateTable('people').set({ name: 'Two' }).where('email', '=', 'two.devices@example.org').execute();
+    const laptop = await t.loginAs('two.devices@example.org');
+    const page = await laptop.get('/account?lang=en');
+    assert.match(page.body, /logged in on 1 other device/);
+    // The phone alone sees it too, from its side; the form ends the others only.
+    const before = await t.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('action', '=', 'account.sessions.ended')
+      .executeTakeFirstOrThrow();
+    const ended = await laptop.postForm('/account/sessions/end-others', {});
+    assert.equal(ended.statusCode, 303);
+    assert.equal((await phone.api('GET', '/api/v1/me')).statusCode, 401);
+    assert.equal((await laptop.api('GET', '/api/v1/me')).statusCode, 200);
+    const after = await laptop.get('/account?lang=en');
+    assert.doesNotMatch(after.body, /other device/);
+    const audits = await t.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('action', '=', 'account.sessions.ended')
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(audits.n), Number(before.n) + 1);
+    // Without the form's CSRF token nothing ends.
+    const third = await t.loginAs('two.devices@example.org');
+    const forged = await third.postForm('/account/sessions/end-others', {}, { csrf: 'forged' });
+    assert.equal(forged.statusCode, 403);
+    assert.equal((await laptop.api('GET', '/api/v1/me')).statusCode, 200);
+  });
 });
