@@ -197,7 +197,7 @@ ${tab('setup', `/venues/${place.slug}/admin/till/setup`, t('pos.title'))}
       const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       createdBlock = html`<div class="notice" role="status" id="pairing">
 <h2>${t(`devices.codeFor.${state.created.kind}`, { name: state.created.name })}</h2>
-<p class="mono pairing-code" aria-label="${t('devices.codeSpelled', { code: state.created.code.split('').join(' ') })}">${state.created.code}</p>
+<p class="mono" id="pairing-code" aria-label="${t('devices.codeSpelled', { code: state.created.code.split('').join(' ') })}">${state.created.code}</p>
 <p>${t('devices.codeHelp', { time: when(state.created.expiresAt) })}</p>
 <figure class="qr qr-small">${unsafeRaw(svg.replace('<svg ', `<svg role="img" aria-label="${escapeHtml(t('devices.qr'))}" width="240" height="240" `))}<figcaption class="mono">${url}</figcaption></figure>
 <p><strong>${t('devices.onlyOnce')}</strong></p></div>`;
