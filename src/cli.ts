@@ -5,6 +5,7 @@ import { SYSTEM } from './access/actor.ts';
 import { requestLoginLink } from './accounts/requestLoginLink.ts';
 import { setOperator } from './accounts/setOperator.ts';
 import { DEMO_ADMIN_EMAIL, isEmptyNode, loadDemo } from './demo/loadDemo.ts';
+import { demoStartLines } from './demo/demoStartLines.ts';
 import { createLogger } from './node/logger.ts';
 import { assembleNode, migrateAndReport, openConfiguredDatabase } from './node/node.ts';
 import { startHousekeeping } from './node/housekeeping.ts';
@@ -21,7 +22,7 @@ Usage: rezo <command> [arguments]
 
 Commands:
   serve                     start the node (what \`npm start\` runs): migrate, load the demo on an
-                            empty database (unless REZO_DEMO=0), serve HTTP on HOST:PORT
+                            empty database (in development, or with REZO_DEMO=1), serve HTTP on HOST:PORT
   migrate                   apply the database migrations and exit
   demo                      load the demo territory into an empty database
   login-link <email>        print a one-time login URL for that address (for a node without mail)
@@ -112,50 +113,14 @@ async function serve(config: Config): Promise<void> {
     lines.push(
       `Demo territory loaded: 4 venues with their teams and events, a federation with its currencies and wallets.`,
     );
-  const hasDemoAdmin = await database.db
-    .selectFrom('people')
-    .select('id')
-    .where('email', '=', DEMO_ADMIN_EMAIL)
-    .executeTakeFirst();
-  if (hasDemoAdmin && config.env === 'development') {
-    const link = await requestLoginLink(database.db, config, {
-      email: DEMO_ADMIN_EMAIL,
-      language: config.defaultLanguage,
-      sendMail: false,
-    });
-    lines.push(
-      `Log in as the demo admin (${DEMO_ADMIN_EMAIL}) with this one-time link (valid ${config.loginTokenTtlMinutes} min):`,
-      `  ${link.url}`,
-    );
-    lines.push(`Or ask for a link at ${config.baseUrl}/login and read it at ${config.baseUrl}/dev/mail.`);
-  } else if (!config.smtpUrl) {
+  const demoLines = await demoStartLines(database.db, config);
+  if (demoLines.length > 0 && config.env !== 'development')
+    logger.warn({ env: config.env }, 'this node holds the demo data: every page says so');
+  if (!(config.env === 'development' && demoLines.length > 0) && !config.smtpUrl)
     lines.push(`No SMTP_URL: login mails are only logged. Get a login link with: npx rezo login-link <email>`);
-  }
-  if (hasDemoAdmin) lines.push(...(await demoTillLines(database, config)));
+  lines.push(...demoLines);
   lines.push(`API documentation: ${config.baseUrl}/api/docs   Stop with Ctrl+C.`, ``);
   process.stdout.write(lines.join('\n') + '\n');
-}
-
-/** How to try the till of the demo: the staff card of La Fabrik and a card with money, as a reader would type them. */
-async function demoTillLines(database: Database, config: Config): Promise<string[]> {
-  const card = (number: string) =>
-    database.db.selectFrom('cards').select(['uid', 'number']).where('number', '=', number).executeTakeFirst();
-  const staff = await database.db
-    .selectFrom('cards as c')
-    .innerJoin('place_members as m', 'm.person_id', 'c.person_id')
-    .innerJoin('places as p', 'p.id', 'm.place_id')
-    .select(['c.uid', 'c.number'])
-    .where('p.slug', '=', 'la-fabrik')
-    .where('m.role', '=', 'cashier')
-    .where('c.number', 'like', 'DEMO-%')
-    .orderBy('c.number')
-    .executeTakeFirst();
-  const customer = await card('DEMO-001');
-  if (!staff || !customer) return [];
-  return [
-    `Till: log in as the demo admin, pair a till at ${config.baseUrl}/venues/la-fabrik/admin/devices, open ${config.baseUrl}/till,`,
-    `  then type the card UIDs: staff card ${staff.number} ${staff.uid}, customer card ${customer.number} ${customer.uid}.`,
-  ];
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -189,6 +154,8 @@ export async function main(argv: string[]): Promise<number> {
         if (!(await loadDemo(database.db, config)))
           throw new UsageError('the database already has venues; the demo loads only into an empty one');
         process.stdout.write(`demo territory loaded; log in as ${DEMO_ADMIN_EMAIL}\n`);
+        if (config.env !== 'development')
+          process.stderr.write(`rezo: warning: a ${config.env} node now holds the demo data; every page will say so\n`);
         return 0;
       });
     case 'login-link': {

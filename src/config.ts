@@ -14,7 +14,7 @@ export interface Config {
   /** postgres:// URL; absent means embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
-  /** Load the demo territory into an empty database at start. */
+  /** Load the demo territory into an empty database at start (by default only in development). */
   demo: boolean;
   territoryName: string;
   defaultLanguage: 'fr' | 'en';
@@ -181,7 +181,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     baseUrl,
     databaseUrl,
     dataDir: resolve(cwd, get('REZO_DATA_DIR') ?? 'data'),
-    demo: bool('REZO_DEMO', true),
+    // The demo's people, cards and money are fiction: on a node for real use they are a risk, so they
+    // load by default only in development, elsewhere only when asked (REZO_DEMO=1).
+    demo: bool('REZO_DEMO', env_ === 'development'),
     territoryName: get('REZO_TERRITORY_NAME') ?? 'La Réunion',
     defaultLanguage: oneOf('REZO_DEFAULT_LANGUAGE', ['fr', 'en'] as const, 'fr'),
     smtpUrl,

@@ -5,6 +5,7 @@ import type { Language } from '../db/schema.ts';
 import { DomainError } from '../shared/errors.ts';
 import { hashToken } from '../shared/secrets.ts';
 import { ensurePerson, type Person } from './people.ts';
+import { safeNextPath } from './requestLoginLink.ts';
 import { createSession } from './sessions.ts';
 
 export interface LoginResult {
@@ -57,6 +58,8 @@ export async function consumeLoginLink(
       person = { ...person, isOperator: true };
     }
     const sessionToken = await createSession(trx, person.id, config.sessionTtlDays);
-    return { person, sessionToken, nextPath: spent.next_path, created: !existed };
+    // Checked again as it leaves: a link stored before the check was strict must not redirect off
+    // the node, nor fail after the token is spent (a Location header cannot carry a newline).
+    return { person, sessionToken, nextPath: safeNextPath(spent.next_path), created: !existed };
   });
 }

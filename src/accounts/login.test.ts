@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { consumeLoginLink } from './consumeLoginLink.ts';
-import { LOGIN_LINKS_PER_WINDOW, requestLoginLink } from './requestLoginLink.ts';
+import { LOGIN_LINKS_PER_WINDOW, requestLoginLink, safeNextPath } from './requestLoginLink.ts';
 import { DomainError } from '../shared/errors.ts';
 
 let t: TestNode;
@@ -168,6 +168,87 @@ describe('login by e-mailed link', () => {
     }
   });
 
+  test('a next path with control characters, a backslash or another origin falls back to the account page', async () => {
+    // Browsers drop tabs and newlines from URLs: "/\t/evil.example/" is read as "//evil.example/".
+    // Through the whole flow for two (the login form is rate-limited per client); the others below.
+    const evil = ['/\t/evil.example/', '/\n/evil.example/'];
+    await t.db
+      .insertInto('people')
+      .values({ id: '0190f3a0-0000-7000-8000-00000000ab01', email: 'next3@example.org', name: 'N3', language: 'fr' })
+      .execute();
+    for (const next of evil) {
+      const c = t.client();
+      const sent = await c.postForm('/login', { email: 'next3@example.org', next });
+      assert.equal(sent.statusCode, 200, JSON.stringify(next));
+      const l = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo('next3@example.org'))!.text)![0];
+      const res = await c.postForm(l, {});
+      assert.equal(res.statusCode, 303, `${JSON.stringify(next)} → ${res.statusCode} ${res.body.slice(0, 200)}`);
+      assert.equal(res.headers.location, '/account', JSON.stringify(next));
+      assert.ok(c.cookies.has('rezo_session'));
+      await t.db.deleteFrom('login_tokens').where('email', '=', 'next3@example.org').execute();
+    }
+    // The issue's probe: the login page decodes ?next=/%09/evil.example/ into a tab, and drops it.
+    const page = await t.client().get('/login?next=/%09/evil.example/');
+    assert.match(page.body, /name="next" value=""/);
+    // The API's login links check `next` the same way: nothing unsafe is stored.
+    const c = t.client();
+    const r = await c.api('POST', '/api/v1/login-links', { email: 'next3@example.org', next: '/\t/evil.example/' });
+    assert.equal(r.statusCode, 202);
+    const row = await t.db
+      .selectFrom('login_tokens')
+      .select('next_path')
+      .where('email', '=', 'next3@example.org')
+      .executeTakeFirstOrThrow();
+    assert.equal(row.next_path, null);
+  });
+
+  test('a stored unsafe next path never spends the link without logging in (no partial write)', async () => {
+    // A link made before the check was strict: its next path holds a newline, which no Location header may carry.
+    await t.db
+      .insertInto('people')
+      .values({ id: '0190f3a0-0000-7000-8000-00000000ab02', email: 'legacy@example.org', name: 'L', language: 'fr' })
+      .execute();
+    const { url } = await requestLoginLink(t.db, t.config, {
+      email: 'legacy@example.org',
+      language: 'fr',
+      sendMail: false,
+    });
+    await t.db
+      .updateTable('login_tokens')
+      .set({ next_path: '/\n/evil.example/' })
+      .where('email', '=', 'legacy@example.org')
+      .execute();
+    const c = t.client();
+    const res = await c.postForm(url.replace(t.config.baseUrl, ''), {});
+    assert.equal(res.statusCode, 303);
+    assert.equal(res.headers.location, '/account');
+    assert.ok(c.cookies.has('rezo_session'));
+  });
+
+  test('a safe next path is kept as it was sent, without its fragment', () => {
+    for (const next of [
+      '/venues/new',
+      '/agenda?q=concert&page=2',
+      '/venues/la-fabrik/admin',
+      '/agenda?q=%C3%A9t%C3%A9',
+    ]) {
+      assert.equal(safeNextPath(next), next);
+    }
+    assert.equal(safeNextPath('/venues/new#top'), '/venues/new');
+    for (const bad of [
+      undefined,
+      '',
+      'venues',
+      '//evil.example',
+      '/\\evil.example',
+      '/a\tb',
+      '/../..//evil.example',
+      '/caf\u00e9',
+    ]) {
+      assert.equal(safeNextPath(bad), null, JSON.stringify(bad));
+    }
+  });
+
   test('an address listed in REZO_OPERATORS becomes an operator at login', async () => {
     const c = await t.loginAs('boss@example.org');
     const me = await c.api('GET', '/api/v1/me');
@@ -184,5 +265,36 @@ describe('login by e-mailed link', () => {
     const me = await t.app.inject({ url: '/api/v1/me', headers: { cookie: `rezo_session=${token}` } });
     assert.equal(me.statusCode, 401);
     assert.equal(me.headers['content-type'], 'application/problem+json; charset=utf-8');
+  });
+
+  test('logging in again offers to end the other sessions; ending them logs out every other browser, not this one', async () => {
+    const phone = await t.loginAs('two.devices@example.org');
+    await t.db.updateTable('people').set({ name: 'Two' }).where('email', '=', 'two.devices@example.org').execute();
+    const laptop = await t.loginAs('two.devices@example.org');
+    const page = await laptop.get('/account?lang=en');
+    assert.match(page.body, /logged in on 1 other device/);
+    // The phone alone sees it too, from its side; the form ends the others only.
+    const before = await t.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('action', '=', 'account.sessions.ended')
+      .executeTakeFirstOrThrow();
+    const ended = await laptop.postForm('/account/sessions/end-others', {});
+    assert.equal(ended.statusCode, 303);
+    assert.equal((await phone.api('GET', '/api/v1/me')).statusCode, 401);
+    assert.equal((await laptop.api('GET', '/api/v1/me')).statusCode, 200);
+    const after = await laptop.get('/account?lang=en');
+    assert.doesNotMatch(after.body, /other device/);
+    const audits = await t.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('action', '=', 'account.sessions.ended')
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(audits.n), Number(before.n) + 1);
+    // Without the form's CSRF token nothing ends.
+    const third = await t.loginAs('two.devices@example.org');
+    const forged = await third.postForm('/account/sessions/end-others', {}, { csrf: 'forged' });
+    assert.equal(forged.statusCode, 403);
+    assert.equal((await laptop.api('GET', '/api/v1/me')).statusCode, 200);
   });
 });

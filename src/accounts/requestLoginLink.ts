@@ -84,9 +84,27 @@ export async function requestLoginLink(
   return { url, email };
 }
 
-/** Only same-site paths: an open redirect after login would make the link a phishing tool. */
-export function safeNextPath(path: string | undefined): string | null {
-  if (!path || !path.startsWith('/') || path.startsWith('//') || path.startsWith('/\\') || path.length > 500)
+/** Any origin will do: the check only needs to see whether parsing the path leaves the node. */
+const SAME_ORIGIN = 'http://rezo.invalid';
+
+/**
+ * Only same-site paths: an open redirect after login would make the link a phishing tool. A next path
+ * is made only of printable ASCII without a backslash (browsers drop tabs and newlines from a URL and
+ * read "\" as "/", so "/\t/evil.example" means "//evil.example"; a newline cannot even be sent in a
+ * Location header), starts with one "/", and stays on the node's origin once parsed as a URL against
+ * it — the parsed form is what is returned, so "/../..//evil.example" cannot become "//evil.example".
+ * Anything else is null: the caller falls back to its default page.
+ */
+export function safeNextPath(path: unknown): string | null {
+  if (typeof path !== 'string' || path.length > 500 || !/^\/[\x21-\x7e]*$/.test(path) || path.includes('\\'))
     return null;
-  return path;
+  let url: URL;
+  try {
+    url = new URL(path, SAME_ORIGIN);
+  } catch {
+    return null;
+  }
+  const local = url.pathname + url.search;
+  if (url.origin !== SAME_ORIGIN || !local.startsWith('/') || local.startsWith('//')) return null;
+  return local;
 }

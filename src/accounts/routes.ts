@@ -12,7 +12,8 @@ import { DomainError } from '../shared/errors.ts';
 import { placesOfPerson } from '../places/places.ts';
 import { consumeLoginLink } from './consumeLoginLink.ts';
 import { requestLoginLink, safeNextPath } from './requestLoginLink.ts';
-import { endSession, SESSION_COOKIE } from './sessions.ts';
+import { endOtherSessions } from './endOtherSessions.ts';
+import { endSession, otherSessionCount, SESSION_COOKIE } from './sessions.ts';
 import { updateProfile } from './updateProfile.ts';
 
 /** Login by e-mailed link, logout, "my account" page, and the API's /me. */
@@ -117,12 +118,29 @@ ${info.devMail ? html`<p class="hint">${t('login.devHint')} <a href="/dev/mail">
     return reply.redirect('/', 303);
   });
 
+  /**
+   * Logged in elsewhere too (another browser, a device): the account page, where a login lands, says
+   * so and offers to end those sessions.
+   */
+  async function otherSessions(request: FastifyRequest): Promise<Html | ''> {
+    const { t, person } = request.ctx;
+    const token = request.cookies[SESSION_COOKIE];
+    if (!person || !token) return '';
+    const ended = (request.query as { sessionsEnded?: string }).sessionsEnded === '1';
+    if (ended) return html`<p class="notice" role="status">${t('account.otherSessionsEnded')}</p>`;
+    const count = await otherSessionCount(db, person.id, token);
+    if (count === 0) return '';
+    return html`<div class="notice" role="status"><p>${t('account.otherSessions', { count })}</p>
+<form method="post" action="/account/sessions/end-others">${csrfField(request)}<button type="submit">${t('account.endOtherSessions')}</button></form></div>`;
+  }
+
   function accountPage(
     request: FastifyRequest,
     form: FormState,
     memberships: Awaited<ReturnType<typeof placesOfPerson>>,
     myMemberships: Html,
     saved = false,
+    sessions: Html | '' = '',
   ) {
     const { t, person } = request.ctx;
     const welcome = (request.query as { welcome?: string }).welcome === '1';
@@ -130,6 +148,7 @@ ${info.devMail ? html`<p class="hint">${t('login.devHint')} <a href="/dev/mail">
 <h1>${t('account.title')}</h1>
 ${welcome ? html`<p class="notice" role="status">${t('account.welcome')}</p>` : ''}
 ${saved ? html`<p class="notice" role="status">${t('forms.saved')}</p>` : ''}
+${sessions}
 <p>${t('account.email')} <strong>${person!.email}</strong></p>
 ${errorSummary(request, form)}
 <form method="post" action="/account" novalidate>
@@ -173,8 +192,16 @@ ${myMemberships}
         memberships,
         html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}`,
         saved,
+        await otherSessions(request),
       ),
     );
+  });
+
+  app.post('/account/sessions/end-others', async (request, reply) => {
+    const person = personOrLogin(request, reply);
+    if (!person) return reply;
+    await endOtherSessions(db, actorOf(request), { currentToken: request.cookies[SESSION_COOKIE]! });
+    return reply.redirect('/account?sessionsEnded=1', 303);
   });
 
   app.post('/account', async (request, reply) => {

@@ -34,3 +34,15 @@ export async function resolveSession(db: Db, token: string): Promise<Person | nu
 export async function endSession(db: Db, token: string): Promise<void> {
   await db.deleteFrom('sessions').where('token_hash', '=', hashToken(token)).execute();
 }
+
+/** How many live sessions the person has besides this one (other browsers or devices still logged in). */
+export async function otherSessionCount(db: Db, personId: string, currentToken: string): Promise<number> {
+  const row = await db
+    .selectFrom('sessions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('person_id', '=', personId)
+    .where('token_hash', '<>', hashToken(currentToken))
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -231,7 +231,7 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
     const page: Html = html`<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${place.name}</title><link rel="stylesheet" href="${config.baseUrl}/static/style.css"><base target="_blank"></head>
-<body class="embed theme-${theme}"${theme === 'dark' ? html` style="background:#111;color:#eee"` : ''}>
+<body class="embed theme-${theme}">
 <main>
 <h1><a href="${config.baseUrl}/venues/${place.slug}">${place.name}</a></h1>
 ${items.length ? html`<ul class="cards">${items.map((i) => agendaCard(request, i, { showVenue: false, target: '_blank' }))}</ul>` : html`<p>${t('agenda.empty')}</p>`}

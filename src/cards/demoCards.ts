@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Trx } from '../db/database.ts';
 import { SYSTEM, personActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
@@ -10,6 +10,7 @@ import { mintAgainstPayment } from '../ledger/mintAgainstPayment.ts';
 import { blockCardByHolder } from './blockCard.ts';
 import { importCards } from './importCards.ts';
 import { linkCard } from './linkCard.ts';
+import { loadNodeSecret } from '../node/nodeSecret.ts';
 
 export const DEMO_CARDS = 100;
 
@@ -31,15 +32,19 @@ export interface DemoCardsResult {
   staff: (DemoCard & { place: string; email: string })[];
 }
 
-const hex = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** Card n of the demo batch: the same UID, number and token on every demo node (so the README can print one). */
-export function demoCard(n: number): DemoCard {
+/**
+ * Card n of the demo batch on this install: the same number everywhere, but a UID and a QR token made
+ * from the node's own secret (random per install), so that no one can take a demo card's money on a
+ * node from values published in the source. The same secret gives them again, so `rezo serve` can
+ * print them at every start without keeping the token itself (only its hash is stored).
+ */
+export function demoCard(secret: string, n: number): DemoCard {
   const pad = String(n).padStart(3, '0');
+  const derive = (label: string) => createHmac('sha256', secret).update(`rezo-demo-card-${label}:${n}`).digest();
   return {
     number: `DEMO-${pad}`,
-    uid: `04${hex(`rezo-demo-card-uid-${n}`).slice(0, 12).toUpperCase()}`,
-    token: `demo${pad}${createHash('sha256').update(`rezo-demo-card-token-${n}`).digest('base64url').slice(0, 20)}`,
+    uid: `04${derive('uid').toString('hex').slice(0, 12).toUpperCase()}`,
+    token: `demo${pad}${derive('token').toString('base64url').slice(0, 24)}`,
   };
 }
 
@@ -51,7 +56,9 @@ export function demoCard(n: number): DemoCard {
  * there (a cashier is created for the venues that have none). The others stay blank.
  */
 export async function loadDemoCards(trx: Trx): Promise<DemoCardsResult> {
-  const cards = Array.from({ length: DEMO_CARDS }, (_, i) => demoCard(i + 1));
+  const secret = await loadNodeSecret(trx);
+  const demoCardOf = (n: number) => demoCard(secret, n);
+  const cards = Array.from({ length: DEMO_CARDS }, (_, i) => demoCardOf(i + 1));
   const csv = csvLine(['uid', 'number', 'qr_token']) + cards.map((c) => csvLine([c.uid, c.number, c.token])).join('');
   const report = await importCards(trx, SYSTEM, { name: 'Cartes démo', csv, apply: true });
   if (!report.imported || !report.batchId)
@@ -61,7 +68,7 @@ export async function loadDemoCards(trx: Trx): Promise<DemoCardsResult> {
       (c) => [c.number, c.id],
     ),
   );
-  const idOf = (n: number) => ids.get(demoCard(n).number)!;
+  const idOf = (n: number) => ids.get(demoCardOf(n).number)!;
 
   const euro = await findCurrency(trx, 'REZO');
   const gift = await findCurrency(trx, 'LAGON');
@@ -74,7 +81,7 @@ export async function loadDemoCards(trx: Trx): Promise<DemoCardsResult> {
       accountId: account.id,
       amount,
       payment: { provider: 'cash', reference: `cash-demo-card-${n}` },
-      metadata: { card: demoCard(n).number },
+      metadata: { card: demoCardOf(n).number },
     });
   };
   for (let n = 1; n <= 25; n++) await fund(n, (4 + (n % 7)) * 500);
@@ -104,7 +111,7 @@ export async function loadDemoCards(trx: Trx): Promise<DemoCardsResult> {
   for (const [k, p] of people.slice(0, 10).entries()) {
     const n = 21 + k;
     await linkCard(trx, personActor(p.id), { cardId: idOf(n) });
-    linked.push({ ...demoCard(n), email: p.email });
+    linked.push({ ...demoCardOf(n), email: p.email });
   }
   const holder = people[10] ?? (await ensurePerson(trx, 'carte.perdue@demo.rezo.test', 'fr'));
   await linkCard(trx, personActor(holder.id), { cardId: idOf(31) });
@@ -137,14 +144,14 @@ export async function loadDemoCards(trx: Trx): Promise<DemoCardsResult> {
     }
     const n = 91 + k;
     await linkCard(trx, personActor(cashier.id), { cardId: idOf(n) });
-    staff.push({ ...demoCard(n), place: place.slug, email: cashier.email });
+    staff.push({ ...demoCardOf(n), place: place.slug, email: cashier.email });
   }
 
   return {
     batchId: report.batchId,
-    anonymous: [1, 2, 3].map(demoCard),
+    anonymous: [1, 2, 3].map(demoCardOf),
     linked: linked.slice(0, 3),
-    blocked: { ...demoCard(31), email: holder.email },
+    blocked: { ...demoCardOf(31), email: holder.email },
     staff,
   };
 }

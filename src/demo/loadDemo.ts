@@ -129,3 +129,9 @@ export async function loadDemo(db: Db, _config: Config): Promise<boolean> {
 export async function isEmptyNode(db: Db): Promise<boolean> {
   return (await db.selectFrom('places').select('id').limit(1).execute()).length === 0;
 }
+
+/** True when the demo territory was loaded into this database (its admin, a node operator, exists). */
+export async function hasDemoData(db: Db): Promise<boolean> {
+  const admin = await db.selectFrom('people').select('id').where('email', '=', DEMO_ADMIN_EMAIL).executeTakeFirst();
+  return admin !== undefined;
+}

@@ -29,8 +29,13 @@ import { tillApiRoutes } from '../till/apiRoutes.ts';
 import { closureRoutes } from '../till/closureRoutes.ts';
 import { tillPageRoutes } from '../till/tillPage.ts';
 import { registerContext } from './context.ts';
+import { hasDemoData } from '../demo/loadDemo.ts';
 import type { LayoutInfo } from './layout.ts';
-import { registerProblems } from './problems.ts';
+import { frameworkErrorHandler, registerProblems } from './problems.ts';
+import { registerInputGuard } from './inputGuard.ts';
+import { applySecurityHeaders } from './securityHeaders.ts';
+import { documentProblems } from './apiResponses.ts';
+import { ProblemSchema } from './schemas.ts';
 import { accountRoutes } from '../accounts/routes.ts';
 import { placeRoutes } from '../places/routes.ts';
 import { teamRoutes } from '../team/routes.ts';
@@ -86,9 +91,15 @@ function bodyStrictValidator(): AjvCompiler.BuildCompilerFromPool {
 }
 
 const stylesheet = readFileSync(new URL('./public/style.css', import.meta.url));
+const printScript = readFileSync(new URL('./public/print.js', import.meta.url));
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, db } = deps;
+  const info: LayoutInfo = {
+    territoryName: config.territoryName,
+    devMail: config.env === 'development',
+    demoBanner: config.env === 'production' && (await hasDemoData(db)),
+  };
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -97,9 +108,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     schemaController: { compilersFactory: { buildValidator: bodyStrictValidator() } },
+    frameworkErrors: frameworkErrorHandler(config, info),
   }).withTypeProvider<TypeBoxTypeProvider>();
-
-  const info: LayoutInfo = { territoryName: config.territoryName, devMail: config.env === 'development' };
 
   // No route reads plain text: without this, a text/plain body reached JSON routes as a string and
   // came back as a confusing 422 instead of 415.
@@ -130,15 +140,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       },
     },
     hideUntagged: true,
+    // Shared schemas keep their own name in components.schemas (`Problem`, not `def-0`).
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 
+  // The shared problem schema (`Problem` in the OpenAPI document) and the problems every API route
+  // can answer, added to each route's schema as it is registered (http/apiResponses.ts).
+  app.addSchema(ProblemSchema);
+  app.addHook('onRoute', documentProblems);
+
   registerContext(app, { config, db, secret: deps.secret });
   registerProblems(app, config, info);
+  registerInputGuard(app);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/static/style.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet),
+  );
+  app.get('/static/print.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(printScript),
   );
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
     try {
@@ -148,17 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply.status(503).send({ status: 'unavailable' });
     }
   });
-  // Safe defaults for every answer. A route that needs otherwise (the embeddable widget may be framed
-  // by other sites) sets its own header, which is kept.
-  const https = config.baseUrl.startsWith('https:');
-  app.addHook('onSend', async (_request, reply) => {
-    if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
-    if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-    if (!reply.hasHeader('x-frame-options') && !reply.hasHeader('content-security-policy'))
-      reply.header('x-frame-options', 'SAMEORIGIN');
-    if (https && !reply.hasHeader('strict-transport-security'))
-      reply.header('strict-transport-security', 'max-age=15552000');
-  });
+  app.addHook('onSend', async (request, reply) => applySecurityHeaders(request, reply, config));
   // Queued mail goes out as soon as the request that queued it is answered.
   app.addHook('onResponse', async (request) => {
     if (request.method !== 'GET') deps.mail.kick();

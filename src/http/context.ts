@@ -23,6 +23,11 @@ export interface RequestContext {
   actor: Actor | null;
   /** Token to put in every form (`_csrf`) or in the `x-csrf-token` header. */
   csrfToken: string;
+  /**
+   * This answer's Content-Security-Policy nonce: a page's own `<style nonce="…">` block is allowed
+   * with it (http/securityHeaders.ts). Made when first read.
+   */
+  cspNonce: string;
 }
 
 declare module 'fastify' {
@@ -88,6 +93,7 @@ export function registerContext(app: FastifyInstance, deps: { config: Config; db
     // The CSRF token is made when something reads it (a page with a form, the check below): an API
     // call or a device request gets no cookie and costs no HMAC.
     let csrfToken: string | null = null;
+    let cspNonce: string | null = null;
     request.ctx = {
       lang,
       t: translator(lang),
@@ -101,6 +107,9 @@ export function registerContext(app: FastifyInstance, deps: { config: Config; db
           if (!reply.sent) reply.setCookie(CSRF_COOKIE, csrfSeed, cookieOptions(config));
         }
         return (csrfToken = hmac(secret, csrfSeed));
+      },
+      get cspNonce() {
+        return (cspNonce ??= randomToken(16));
       },
     };
   });
@@ -117,6 +126,15 @@ export function registerContext(app: FastifyInstance, deps: { config: Config; db
     const sent = (typeof body?._csrf === 'string' ? body._csrf : undefined) ?? request.headers['x-csrf-token'];
     if (typeof sent !== 'string' || !safeEqual(sent, request.ctx.csrfToken)) throw new DomainError('csrf', 403);
   });
+}
+
+/**
+ * The context of a request refused before `onRequest` ran (the router could not read its address):
+ * anonymous, in the language of its Accept-Language header, without a form token.
+ */
+export function anonymousContext(request: FastifyRequest, config: Config): RequestContext {
+  const lang = negotiateLanguage(request.headers['accept-language'], config.defaultLanguage);
+  return { lang, t: translator(lang), person: null, actor: null, csrfToken: '', cspNonce: randomToken(16) };
 }
 
 /** The actor of the request, or a 401 problem. */

@@ -12,6 +12,13 @@ export interface PageOptions {
 export interface LayoutInfo {
   territoryName: string;
   devMail: boolean;
+  /** A node for real use that holds the demo data: every page says so (its cards carry money, its people are fiction). */
+  demoBanner: boolean;
+}
+
+/** The warning of a node for real use that holds the demo data (empty otherwise). */
+export function demoBanner(request: FastifyRequest, info: LayoutInfo): Html | '' {
+  return info.demoBanner ? html`<p class="demo-banner" role="note">${request.ctx.t('layout.demoBanner')}</p>` : '';
 }
 
 /** The common page: header with navigation and language switch, main content, footer. */
@@ -35,6 +42,7 @@ ${page.head ?? ''}
 </head>
 <body>
 <a class="skip" href="#main">${t('layout.skip')}</a>
+${demoBanner(request, info)}
 <header class="site">
   <a class="brand" href="/">${info.territoryName} <span>· Rezo</span></a>
   <nav aria-label="${t('layout.nav')}">

@@ -3,6 +3,8 @@ import type { Config } from '../config.ts';
 import { DomainError, type FieldError } from '../shared/errors.ts';
 import { translator } from '../i18n/i18n.ts';
 import { html } from './html.ts';
+import { anonymousContext } from './context.ts';
+import { applySecurityHeaders } from './securityHeaders.ts';
 import { layout, sendHtml, type LayoutInfo } from './layout.ts';
 
 /** RFC 9457 problem details, as sent by the API. */
@@ -137,6 +139,29 @@ ${error.status === 401 ? html`<p><a class="button" href="/login?next=${encodeURI
 <p><a href="/">${t('problems.backHome')}</a></p>
 </section>`;
   return sendHtml(reply, layout(request, info, { title: problem.title, body }), problem.status);
+}
+
+/**
+ * Errors the router meets before any hook runs — an address whose percent-encoding is not UTF-8
+ * (`FST_ERR_BAD_URL`), a path parameter longer than it reads (`FST_ERR_MAX_PARAM_LENGTH`) — get a
+ * problem like any other (Fastify's `frameworkErrors` option), not Fastify's own JSON body.
+ */
+export function frameworkErrorHandler(config: Config, info: LayoutInfo) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    request.ctx ??= anonymousContext(request, config);
+    const domain =
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new DomainError('uri-too-long', 414)
+        : error.code === 'FST_ERR_BAD_URL'
+          ? new DomainError('bad-request', 400)
+          : toDomainError(error);
+    request.log.info({ err: { message: error.message, code: error.code } }, 'request refused');
+    // The route's onSend hooks do not run for a request the router refused: its headers are set here,
+    // before sending (knowing already whether the answer is a page).
+    reply.type(wantsJson(request) ? 'application/problem+json; charset=utf-8' : 'text/html; charset=utf-8');
+    applySecurityHeaders(request, reply, config);
+    return sendProblem(request, reply, config, info, domain);
+  };
 }
 
 export function registerProblems(app: FastifyInstance, config: Config, info: LayoutInfo) {

@@ -112,7 +112,9 @@ export async function checkinData(db: Db, actor: Actor, slug: string, eventId: s
 /** JSON inside a <script> block: `<` escaped so that no value can close the block. */
 const jsonBlock = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
-const styles = unsafeRaw(`<style>
+/** The scanner's own styles, allowed by the page's Content-Security-Policy through its nonce. */
+const styles = (nonce: string) =>
+  unsafeRaw(`<style nonce="${nonce}">
 .scan-result { border-radius: .75rem; padding: 1.25rem 1rem; margin: 1rem 0; text-align: center; min-height: 9rem; border: 3px solid var(--line); background: var(--soft); }
 .scan-result .big { font-size: 2.25rem; font-weight: 800; margin: 0; line-height: 1.2; }
 .scan-result .detail { font-size: 1.25rem; margin: .5rem 0 0; }
@@ -216,7 +218,11 @@ ${
 <script src="/static/scanner.js" defer></script>`;
     return sendHtml(
       reply,
-      layout(request, info, { title: `${t('scanner.title')} · ${event.title}`, body, head: styles }),
+      layout(request, info, {
+        title: `${t('scanner.title')} · ${event.title}`,
+        body,
+        head: styles(request.ctx.cspNonce),
+      }),
     );
   });
 

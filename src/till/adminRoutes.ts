@@ -133,8 +133,10 @@ function eurosField(cents: number, lang: 'fr' | 'en'): string {
   return lang === 'fr' ? s.replace('.', ',') : s;
 }
 
+// An SVG whose fill is the colour: a presentation attribute, which the pages' Content-Security-Policy
+// allows (a style attribute it does not).
 const swatch = (colour: string): Html =>
-  html`<span class="swatch" aria-hidden="true" style="display:inline-block;width:1.1em;height:1.1em;vertical-align:middle;border-radius:3px;border:1px solid #0003;background:${colour}"></span>`;
+  html`<svg class="swatch" aria-hidden="true" viewBox="0 0 10 10" width="18" height="18"><rect width="10" height="10" rx="2" fill="${colour}" stroke="#0003"/></svg>`;
 
 /** Devices and points of sale of a venue, for its admin: pages and JSON API; and device pairing. */
 export async function tillAdminRoutes(app: ModuleApp, { deps, info }: ModuleOptions): Promise<void> {
@@ -195,9 +197,9 @@ ${tab('setup', `/venues/${place.slug}/admin/till/setup`, t('pos.title'))}
       const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       createdBlock = html`<div class="notice" role="status" id="pairing">
 <h2>${t(`devices.codeFor.${state.created.kind}`, { name: state.created.name })}</h2>
-<p class="mono" style="font-size:2rem;letter-spacing:.15em" aria-label="${t('devices.codeSpelled', { code: state.created.code.split('').join(' ') })}">${state.created.code}</p>
+<p class="mono" id="pairing-code" aria-label="${t('devices.codeSpelled', { code: state.created.code.split('').join(' ') })}">${state.created.code}</p>
 <p>${t('devices.codeHelp', { time: when(state.created.expiresAt) })}</p>
-<figure class="qr" style="max-width:240px">${unsafeRaw(svg.replace('<svg ', `<svg role="img" aria-label="${escapeHtml(t('devices.qr'))}" width="240" height="240" `))}<figcaption class="mono">${url}</figcaption></figure>
+<figure class="qr qr-small">${unsafeRaw(svg.replace('<svg ', `<svg role="img" aria-label="${escapeHtml(t('devices.qr'))}" width="240" height="240" `))}<figcaption class="mono">${url}</figcaption></figure>
 <p><strong>${t('devices.onlyOnce')}</strong></p></div>`;
     }
     const body = html`<section>

@@ -269,7 +269,7 @@ ${
         ? ''
         : html`<table class="z"><caption>${caption}</caption><thead><tr>${head.map((h, i) => html`<th scope="col"${i > 0 ? html` class="num"` : ''}>${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table>`;
     const num = (v: string | number) => html`<td class="num">${v}</td>`;
-    const style = html`<style>
+    const style = html`<style nonce="${request.ctx.cspNonce}">
 .zreport table.z { width: 100%; border-collapse: collapse; margin: 0 0 1rem; }
 .zreport table.z caption { text-align: left; font-weight: bold; padding: .5rem 0 .25rem; }
 .zreport table.z th, .zreport table.z td { border-bottom: 1px solid #ccc; padding: .25rem .4rem; text-align: left; }
@@ -292,7 +292,7 @@ ${receipt ? html`@media print { .zreport { width: 74mm; font-size: 8.5pt; } .zre
 <p>${place.name}<br>${t('closures.report.period', { from: when(bounds.from), to: when(bounds.to) })}<br>
 ${t('closures.report.closedBy', { name: who(request, c), at: when(c.closedAt) })}</p>
 <p role="status" class="${verification.ok ? 'notice' : 'alert'}">${verification.ok ? t('closures.verified') : t('closures.notVerified', { problems: problemsText(verification) })}</p>
-<p class="no-print"><button type="button" onclick="window.print()">${t('closures.print')}</button>
+<p class="no-print"><button type="button" data-print>${t('closures.print')}</button><script src="/static/print.js" defer></script>
 <a href="${url}"${receipt ? '' : html` aria-current="page"`}>${t('closures.formatA4')}</a> · <a href="${url}?format=receipt"${receipt ? html` aria-current="page"` : ''}>${t('closures.formatReceipt')}</a>
 · <a href="${url}/report.csv">${t('closures.csv')}</a> · <a href="/venues/${place.slug}/admin/till/journal.csv?day=${c.businessDay}&amp;point=${c.pointId}">${t('closures.journalCsv')}</a></p>
 ${table(

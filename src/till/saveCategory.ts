@@ -24,6 +24,7 @@ export async function saveCategory(
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, placeId, 'place.settings');
     let row;
+    let unchanged = false;
     if (creating) {
       const last = await trx
         .selectFrom('pos_categories')
@@ -44,30 +45,36 @@ export async function saveCategory(
     } else {
       const before = await trx
         .selectFrom('pos_categories')
-        .select('id')
+        .selectAll()
         .where('place_id', '=', placeId)
         .where('id', '=', categoryId)
         .forUpdate()
         .executeTakeFirst();
       if (!before) throw notFound('category');
-      row = await trx
-        .updateTable('pos_categories')
-        .set({
-          ...(name !== undefined ? { name } : {}),
-          ...(colour !== undefined ? { colour } : {}),
-          ...(position !== undefined ? { position } : {}),
-        })
-        .where('place_id', '=', placeId)
-        .where('id', '=', categoryId)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const changes = {
+        ...(name !== undefined ? { name } : {}),
+        ...(colour !== undefined ? { colour } : {}),
+        ...(position !== undefined ? { position } : {}),
+      };
+      // Nothing sent (an empty PATCH): the category as it is, without an empty UPDATE or an audit entry.
+      unchanged = Object.keys(changes).length === 0;
+      row = unchanged
+        ? before
+        : await trx
+            .updateTable('pos_categories')
+            .set(changes)
+            .where('place_id', '=', placeId)
+            .where('id', '=', categoryId)
+            .returningAll()
+            .executeTakeFirstOrThrow();
     }
-    await audit(trx, actor, {
-      placeId,
-      action: creating ? 'till.category.created' : 'till.category.updated',
-      subjectId: row.id,
-      data: { name: row.name, colour: row.colour },
-    });
+    if (!unchanged)
+      await audit(trx, actor, {
+        placeId,
+        action: creating ? 'till.category.created' : 'till.category.updated',
+        subjectId: row.id,
+        data: { name: row.name, colour: row.colour },
+      });
     return { id: row.id, name: row.name, colour: row.colour, position: row.position };
   });
 }

@@ -363,3 +363,50 @@ test("another venue's admin, a cashier, a key of another venue or without place:
     404,
   );
 });
+
+test('a PATCH with nothing to change answers 200 with the unchanged point or category, and writes nothing', async () => {
+  const point = await withKey(t.app, key, 'POST', `/api/v1/places/${placeId}/pos/points`, {
+    name: 'Buvette',
+    paymentMethods: ['card'],
+  });
+  assert.equal(point.statusCode, 201, point.body);
+  const category = await withKey(t.app, key, 'POST', `/api/v1/places/${placeId}/pos/categories`, {
+    name: 'Snacks',
+    colour: '#123456',
+  });
+  assert.equal(category.statusCode, 201, category.body);
+  const before = await snapshot();
+  const audits = async () =>
+    Number(
+      (
+        await t.db
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const auditsBefore = await audits();
+  const samePoint = await withKey(t.app, key, 'PATCH', `/api/v1/places/${placeId}/pos/points/${point.json().id}`, {});
+  assert.equal(samePoint.statusCode, 200, samePoint.body);
+  assert.deepEqual(samePoint.json(), point.json());
+  const sameCategory = await withKey(
+    t.app,
+    key,
+    'PATCH',
+    `/api/v1/places/${placeId}/pos/categories/${category.json().id}`,
+    {},
+  );
+  assert.equal(sameCategory.statusCode, 200, sameCategory.body);
+  assert.deepEqual(sameCategory.json(), category.json());
+  assert.deepEqual(await snapshot(), before);
+  assert.equal(await audits(), auditsBefore);
+  // An unknown point is still a 404, with or without changes.
+  const missing = await withKey(
+    t.app,
+    key,
+    'PATCH',
+    `/api/v1/places/${placeId}/pos/points/0190f3a0-0000-7000-8000-0000000000ff`,
+    {},
+  );
+  assert.equal(missing.statusCode, 404);
+});

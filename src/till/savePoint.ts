@@ -39,6 +39,7 @@ export async function savePoint(
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, placeId, 'place.settings');
     let row;
+    let unchanged = false;
     if (creating) {
       const last = await trx
         .selectFrom('pos_points')
@@ -60,31 +61,37 @@ export async function savePoint(
     } else {
       const before = await trx
         .selectFrom('pos_points')
-        .select('id')
+        .selectAll()
         .where('place_id', '=', placeId)
         .where('id', '=', pointId)
         .forUpdate()
         .executeTakeFirst();
       if (!before) throw notFound('point');
-      row = await trx
-        .updateTable('pos_points')
-        .set({
-          ...(name !== undefined ? { name } : {}),
-          ...(paymentMethods !== undefined ? { payment_methods: paymentMethods } : {}),
-          ...(position !== undefined ? { position } : {}),
-          ...(archived !== undefined ? { archived } : {}),
-        })
-        .where('place_id', '=', placeId)
-        .where('id', '=', pointId)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const changes = {
+        ...(name !== undefined ? { name } : {}),
+        ...(paymentMethods !== undefined ? { payment_methods: paymentMethods } : {}),
+        ...(position !== undefined ? { position } : {}),
+        ...(archived !== undefined ? { archived } : {}),
+      };
+      // Nothing sent (an empty PATCH): the point as it is, without an empty UPDATE or an audit entry.
+      unchanged = Object.keys(changes).length === 0;
+      row = unchanged
+        ? before
+        : await trx
+            .updateTable('pos_points')
+            .set(changes)
+            .where('place_id', '=', placeId)
+            .where('id', '=', pointId)
+            .returningAll()
+            .executeTakeFirstOrThrow();
     }
-    await audit(trx, actor, {
-      placeId,
-      action: creating ? 'till.point.created' : 'till.point.updated',
-      subjectId: row.id,
-      data: { name: row.name, paymentMethods: row.payment_methods, archived: row.archived },
-    });
+    if (!unchanged)
+      await audit(trx, actor, {
+        placeId,
+        action: creating ? 'till.point.created' : 'till.point.updated',
+        subjectId: row.id,
+        data: { name: row.name, paymentMethods: row.payment_methods, archived: row.archived },
+      });
     const articleIds = (await pointArticleIds(trx, placeId)).get(row.id) ?? [];
     return {
       id: row.id,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
 import { html, unsafeRaw } from '../http/html.ts';
-import { sendHtml } from '../http/layout.ts';
+import { demoBanner, sendHtml } from '../http/layout.ts';
 
 // The till PWA (docs/TILL.md): one page, its script and styles, a web manifest and a service worker
 // that keeps the three so that a till restarted without network still opens. Everything else the
@@ -113,7 +113,7 @@ function codeOf(request: FastifyRequest): string {
 
 const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 96 96"><rect width="96" height="96" rx="18" fill="#0b5e55"/><rect x="18" y="22" width="60" height="40" rx="6" fill="#fff"/><rect x="24" y="28" width="48" height="12" rx="2" fill="#0b5e55"/><rect x="14" y="66" width="68" height="10" rx="4" fill="#fff"/></svg>`;
 
-export async function tillPageRoutes(app: ModuleApp, _options: ModuleOptions): Promise<void> {
+export async function tillPageRoutes(app: ModuleApp, { info }: ModuleOptions): Promise<void> {
   // Short caching: the service worker keeps its own copy for offline starts, and fetches anew online.
   app.get('/static/till.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(script),
@@ -171,6 +171,7 @@ export async function tillPageRoutes(app: ModuleApp, _options: ModuleOptions): P
 <link rel="stylesheet" href="/static/till.css">
 </head>
 <body class="till">
+${demoBanner(request, info)}
 <main id="till" data-screen="loading">
 <section id="till-loading" class="till-screen till-center"><p class="till-big">${t('tillpage.loading')}</p>
 <noscript><p class="till-warning">${t('tillpage.noScript')}</p></noscript></section>

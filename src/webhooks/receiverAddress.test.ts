@@ -34,6 +34,14 @@ describe('which addresses are public', () => {
       ['::ffff:127.0.0.1', false],
       ['::ffff:10.0.0.1', false],
       ['64:ff9b::a00:1', false],
+      // 6to4 and Teredo tunnel to IPv4 addresses (the first here is 127.0.0.1, the second 192.168.1.1):
+      // refused as a whole, like NAT64, rather than decoded.
+      ['2002:7f00:1::1', false],
+      ['2002:c0a8:101::1', false],
+      ['2002:808:808::1', false],
+      ['2001:0:4136:e378:8000:63bf:3fff:fdd2', false],
+      ['2001::1', false],
+      ['2001:1::1', true],
       ['not an address', false],
     ];
     for (const [address, expected] of table) assert.equal(isPublicAddress(address), expected, address);

@@ -30,12 +30,14 @@ for (const [network, prefix] of [
 ] as const)
   PRIVATE.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [
-  // Unspecified, loopback, NAT64 (it reaches IPv4 addresses: refused rather than decoded),
-  // discard, documentation, unique local, link-local, multicast.
+  // Unspecified, loopback, NAT64, Teredo and 6to4 (all three reach IPv4 addresses, private ones
+  // included: refused rather than decoded), discard, documentation, unique local, link-local, multicast.
   ['::', 128],
   ['::1', 128],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
+  ['2001::', 32],
+  ['2002::', 16],
   ['100::', 64],
   ['2001:db8::', 32],
   ['fc00::', 7],

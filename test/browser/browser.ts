@@ -29,11 +29,30 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * Every Content-Security-Policy violation a page of this test file met: Chromium's console message
+ * ("Refused to …") and the page's `securitypolicyviolation` event, with the page's address. Each
+ * browser test file ends by asserting it is empty.
+ */
+export const cspViolations: string[] = [];
+
 /** A new person at the browser: own cookies, French, a desktop screen unless told. */
 export async function newVisitor(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<BrowserContext> {
   const context = await browser.newContext({ locale: 'fr-FR', viewport });
   // Generous: the machine running the tests may be busy with other test files in parallel.
   context.setDefaultTimeout(10_000);
+  // Init scripts run outside the page's policy (through the DevTools protocol): this one reports
+  // what the policy refused, as the page itself sees it.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      // eslint-disable-next-line no-console -- in the page: the console is how it reaches the test
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} in ${e.documentURI}`),
+    );
+  });
+  context.on('console', (message) => {
+    const text = message.text();
+    if (/Content Security Policy|CSP violation/i.test(text)) cspViolations.push(`${message.page()?.url()}: ${text}`);
+  });
   // The tests run through tsx, whose esbuild wraps named functions in a `__name(…)` helper; the
   // functions given to page.evaluate run in the page, where that helper must exist too.
   await context.addInitScript('globalThis.__name = (fn) => fn;');

@@ -16,6 +16,7 @@ import {
   newVisitor,
   noChromium,
   unlabelledControls,
+  cspViolations,
 } from './browser.ts';
 
 describe('in a browser', { skip: noChromium }, () => {
@@ -328,5 +329,8 @@ describe('in a browser', { skip: noChromium }, () => {
       }
     }
     assert.deepEqual(problems, []);
+  });
+  test('no page visited above broke its Content-Security-Policy', () => {
+    assert.deepEqual(cspViolations, []);
   });
 });

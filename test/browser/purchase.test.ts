@@ -9,7 +9,7 @@ import { createTicketPrice } from '../../src/ticketing/createTicketPrice.ts';
 import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
 import { FakeStripe } from '../fakes/fakeStripe.ts';
 import { createTestNode, type TestNode } from '../harness.ts';
-import { freePort, logInThroughMail, launchBrowser, newVisitor, noChromium } from './browser.ts';
+import { cspViolations, freePort, logInThroughMail, launchBrowser, newVisitor, noChromium } from './browser.ts';
 
 describe('buying tickets in a browser', { skip: noChromium }, () => {
   let t: TestNode;
@@ -102,5 +102,8 @@ describe('buying tickets in a browser', { skip: noChromium }, () => {
     } finally {
       await staff.close();
     }
+  });
+  test('no page visited above broke its Content-Security-Policy', () => {
+    assert.deepEqual(cspViolations, []);
   });
 });

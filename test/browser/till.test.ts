@@ -22,6 +22,7 @@ import {
   newVisitor,
   noChromium,
   unlabelledControls,
+  cspViolations,
 } from './browser.ts';
 
 const eur = (cents: number) =>
@@ -628,5 +629,8 @@ describe('the till in a browser', { skip: noChromium }, () => {
     } finally {
       await context.close();
     }
+  });
+  test('no page visited above broke its Content-Security-Policy', () => {
+    assert.deepEqual(cspViolations, []);
   });
 });
