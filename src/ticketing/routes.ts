@@ -79,7 +79,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         tags: ['tickets'],
         summary: 'Check tickets in (one scan, or an offline batch)',
         description:
-          'Door team or an API key with the `checkin` scope. Each scan carries a nonce made by the device: resending it returns the first answer and counts once.',
+          'Door team or an API key with the `checkin` scope. Each scan carries a nonce made by the device: resending it (same ticket, same list) returns the first answer and counts once. A nonce already used for another ticket or list is refused (409 `checkin-nonce-reused`, naming `nonce` or `scans.<i>.nonce`) and nothing of the request is recorded.',
         security: [{ apiKey: [] }, { session: [] }],
         body: Type.Object(
           {
@@ -90,7 +90,10 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
           },
           { additionalProperties: false },
         ),
-        response: responses({ 200: Type.Object({ results: Type.Array(Answer), conflicts: Type.Integer() }) }),
+        response: responses(
+          { 200: Type.Object({ results: Type.Array(Answer), conflicts: Type.Integer() }) },
+          [400, 401, 403, 404, 409, 422],
+        ),
       },
     },
     async (request) => {
