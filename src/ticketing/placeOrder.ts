@@ -306,11 +306,16 @@ export async function placeOrder(
   if (limited.length === 0 && total !== 0 && !db.isTransaction) return take(db);
   return inTransaction(db, async (trx) => {
     if (limited.length > 0) {
-      // One buyer's orders for one event run one at a time (locks taken in event order), and what
-      // they hold is read after the lock, before the write.
+      // One buyer's orders for one event run one at a time, and what they hold is read after the
+      // locks, before the write (invariant 3). The buyer is every identity the count looks at — the
+      // address, and the account when logged in — so a logged-in and an anonymous order with the same
+      // address share a key. Sorted, in one statement.
       const keys = [...new Set(limited.map((p) => p.event_id))]
-        .sort()
-        .map((eventId) => `order:${eventId}:${personId ?? email}`);
+        .flatMap((eventId) => [
+          `order:${eventId}:email:${email}`,
+          ...(personId ? [`order:${eventId}:person:${personId}`] : []),
+        ])
+        .sort();
       await sql`select count(pg_advisory_xact_lock(hashtext(k))) from unnest(${keys}::text[]) as k`.execute(trx);
       const had = await heldBy(
         trx,

@@ -637,6 +637,36 @@ describe(
       );
       assert.equal(await taken(ev.place.id, ev.dateIds[0]!), 2);
     });
+
+    test('per-person limit of 2: one buyer ordering logged in and anonymously with the same address at once gets 2 places', async () => {
+      const ev = await eventWithDates(t.db, { slug: 'limit-mixed', capacity: 100 });
+      const { id: price } = await createTicketPrice(t.db, ev.admin, {
+        slug: 'limit-mixed',
+        eventId: ev.eventId,
+        name: 'Plein',
+        kind: 'fixed',
+        price: '10',
+        perPersonLimit: '2',
+      });
+      const person = await ensurePerson(t.db, 'twofaced@example.org', 'fr');
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          placeOrder(t.db, t.config, i % 2 ? personActor(person.id) : null, {
+            slug: 'limit-mixed',
+            email: i % 4 < 2 ? 'twofaced@example.org' : 'TwoFaced@Example.org',
+            language: 'fr',
+            lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 1 }],
+          }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+      assert.ok(
+        results
+          .filter((r) => r.status === 'rejected')
+          .every((r) => codeOf((r as PromiseRejectedResult).reason) === 'per-person-limit'),
+      );
+      assert.equal(await taken(ev.place.id, ev.dateIds[0]!), 2);
+    });
   },
 );
 
