@@ -70,8 +70,11 @@ function refused(code: string, status: number, params: Record<string, string | n
  * - one statement that takes the counters and writes the order, which is its own transaction; only
  *   per-person limits (their lock, then the count, then the write) and free bookings (their mail
  *   with the order) open a transaction around it;
- * - when the counters are short, the holds of these dates that ran out are released and the order
- *   tried once more (invariant 4: never "sold out" while an expired hold keeps places).
+ * - when the counters are short, the holds of these dates that ran out are released, in a
+ *   transaction of their own, and the order tried once more (invariant 4: never "sold out" while an
+ *   expired hold keeps places).
+ * It opens its own transactions (the lock order forbids releasing and taking in one): never call it
+ * inside one.
  */
 export async function placeOrder(
   db: Db,
@@ -79,6 +82,7 @@ export async function placeOrder(
   actor: Actor | null,
   input: PlaceOrderInput,
 ): Promise<PlacedOrder> {
+  if (db.isTransaction) throw new Error('placeOrder opens its own transactions (docs/TICKETING.md, "Lock order")');
   const errors = new FieldErrors();
   const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
   if (!email) errors.add('email', 'required');
@@ -209,9 +213,6 @@ export async function placeOrder(
   );
   errors.throwIfAny();
 
-  // Per-person limits (invariant 3) need their lock held until the order is written; free bookings
-  // queue their mail with the order: both need a transaction. Otherwise the order is written by one
-  // statement, which is its own transaction.
   const limited = prices.filter((p) => p.per_person_limit !== null && holding.perPrice.has(p.id));
   const code = promoCode ? ctx.promos.find((c) => perEvent.has(c.event_id)) : undefined;
   const discountFor = (l: (typeof priced)[number]): number => {
@@ -224,26 +225,27 @@ export async function placeOrder(
   };
   const total = priced.reduce((sum, l) => sum + l.unitCents * l.quantity - discountFor(l), 0);
 
+  // Promo code (invariant 2): its use is taken with the places, under its row lock.
+  if (promoCode) {
+    if (!code) throw new DomainError('validation', 422, {}, [{ field: 'promoCode', message: 'promo-unknown' }]);
+    holding.promoCodeId = code.id;
+  }
+  // Used up or sold out as read (no lock, no transaction) while no hold on these dates has run out:
+  // refused at once. Otherwise the counters decide, under their locks.
+  const promoLooksUsed = code !== undefined && code.max_uses !== null && code.used >= code.max_uses;
+  const placesLookShort =
+    [...holding.perDate].some(([id, n]) => {
+      const c = ctx.capacity.find((x) => x.id === id);
+      return c !== undefined && c.taken + n > c.capacity;
+    }) ||
+    [...holding.perPrice].some(([id, n]) => {
+      const p = prices.find((x) => x.id === id)!;
+      return p.stock !== null && p.taken + n > p.stock;
+    });
+  if (!ctx.expiredHolds && promoLooksUsed) refused('promo-used-up', 409, { code: promoCode });
+  if (!ctx.expiredHolds && placesLookShort) refused('sold-out', 409);
+
   const take = async (q: Db): Promise<PlacedOrder> => {
-    // Promo code (invariant 2): its use is taken with the places, under its row lock.
-    if (promoCode) {
-      if (!code) throw new DomainError('validation', 422, {}, [{ field: 'promoCode', message: 'promo-unknown' }]);
-      holding.promoCodeId = code.id;
-    }
-    // Used up or sold out as read (no lock, no transaction) while no hold on these dates has run out:
-    // refused at once. Otherwise the counters decide, under their locks.
-    const promoLooksUsed = code !== undefined && code.max_uses !== null && code.used >= code.max_uses;
-    const placesLookShort =
-      [...holding.perDate].some(([id, n]) => {
-        const c = ctx.capacity.find((x) => x.id === id);
-        return c !== undefined && c.taken + n > c.capacity;
-      }) ||
-      [...holding.perPrice].some(([id, n]) => {
-        const p = prices.find((x) => x.id === id)!;
-        return p.stock !== null && p.taken + n > p.stock;
-      });
-    if (!ctx.expiredHolds && promoLooksUsed) refused('promo-used-up', 409, { code: promoCode });
-    if (!ctx.expiredHolds && placesLookShort) refused('sold-out', 409);
     const confirmToken = total === 0 ? randomToken() : null;
     const hold: NewHold = {
       placeId: place.id,
@@ -273,21 +275,12 @@ export async function placeOrder(
         );
       },
     };
-    // Holds that ran out give their places and promo uses back before anyone is told there are none
-    // left (invariant 4): first when they looked short, else when the counters refused; then one
-    // more try.
-    let released =
-      promoLooksUsed || placesLookShort ? await releaseExpiredOrders(q, { placeId: place.id, dateIds }) : -1;
     const ids = newHoldIds();
     await hold.beforeTaking?.(ids);
-    let held = await writeHold(q, hold, ids);
-    if (held.short && released < 0) {
-      released = await releaseExpiredOrders(q, { placeId: place.id, dateIds });
-      if (released > 0) held = await writeHold(q, hold, ids);
-    }
-    if (held.short === 'promo') refused('promo-used-up', 409, { code: promoCode });
-    // Short of places: nothing was written (and in a transaction, the whole of it rolls back).
-    if (held.short) refused('sold-out', 409);
+    const held = await writeHold(q, hold, ids);
+    // Short: nothing of the order was written; in a transaction, the throw rolls back the rest of it
+    // (the mail, the buyer's locks).
+    if (held.short) throw new ShortOf(held.short);
     return {
       id: ids.id,
       reference: ids.reference,
@@ -303,36 +296,71 @@ export async function placeOrder(
     };
   };
 
-  if (limited.length === 0 && total !== 0 && !db.isTransaction) return take(db);
-  return inTransaction(db, async (trx) => {
-    if (limited.length > 0) {
-      // One buyer's orders for one event run one at a time, and what they hold is read after the
-      // locks, before the write (invariant 3). The buyer is every identity the count looks at — the
-      // address, and the account when logged in — so a logged-in and an anonymous order with the same
-      // address share a key. Sorted, in one statement.
-      const keys = [...new Set(limited.map((p) => p.event_id))]
-        .flatMap((eventId) => [
-          `order:${eventId}:email:${email}`,
-          ...(personId ? [`order:${eventId}:person:${personId}`] : []),
-        ])
-        .sort();
-      await sql`select count(pg_advisory_xact_lock(hashtext(k))) from unnest(${keys}::text[]) as k`.execute(trx);
-      const had = await heldBy(
-        trx,
-        place.id,
-        limited.map((p) => p.id),
-        personId,
-        email,
-      );
-      for (const p of limited) {
-        const wanted = holding.perPrice.get(p.id) ?? 0;
-        const n = had.get(p.id) ?? 0;
-        if (n + wanted > p.per_person_limit!)
-          refused('per-person-limit', 409, { price: p.name, max: p.per_person_limit!, had: n });
+  // Per-person limits (invariant 3) need their lock held until the order is written; free bookings
+  // queue their mail with the order: both need a transaction. Otherwise the order is written by one
+  // statement, which is its own transaction.
+  const attempt = (): Promise<PlacedOrder> => {
+    if (limited.length === 0 && total !== 0) return take(db);
+    return inTransaction(db, async (trx) => {
+      if (limited.length > 0) {
+        // One buyer's orders for one event run one at a time, and what they hold is read after the
+        // locks, before the write (invariant 3). The buyer is every identity the count looks at — the
+        // address, and the account when logged in — so a logged-in and an anonymous order with the same
+        // address share a key. Sorted, in one statement.
+        const keys = [...new Set(limited.map((p) => p.event_id))]
+          .flatMap((eventId) => [
+            `order:${eventId}:email:${email}`,
+            ...(personId ? [`order:${eventId}:person:${personId}`] : []),
+          ])
+          .sort();
+        await sql`select count(pg_advisory_xact_lock(hashtext(k))) from unnest(${keys}::text[]) as k`.execute(trx);
+        const had = await heldBy(
+          trx,
+          place.id,
+          limited.map((p) => p.id),
+          personId,
+          email,
+        );
+        for (const p of limited) {
+          const wanted = holding.perPrice.get(p.id) ?? 0;
+          const n = had.get(p.id) ?? 0;
+          if (n + wanted > p.per_person_limit!)
+            refused('per-person-limit', 409, { price: p.name, max: p.per_person_limit!, had: n });
+        }
       }
-    }
-    return take(trx);
-  });
+      return take(trx);
+    });
+  };
+  const tried = () =>
+    attempt().then(
+      (placed) => ({ placed, short: null }),
+      (error: unknown) => {
+        if (error instanceof ShortOf) return { placed: null, short: error.shortage };
+        throw error;
+      },
+    );
+
+  // Holds that ran out give their places and promo uses back before anyone is told there are none
+  // left (invariant 4): first when they looked short, else when the counters refused; then one more
+  // try. Each release is a transaction of its own, never inside the order's (docs/TICKETING.md,
+  // "Lock order": a transaction takes its counters in one step).
+  const release = () => releaseExpiredOrders(db, { placeId: place.id, dateIds });
+  let released = promoLooksUsed || placesLookShort ? await release() : -1;
+  let result = await tried();
+  if (result.short && released < 0) {
+    released = await release();
+    if (released > 0) result = await tried();
+  }
+  if (result.short === 'promo') refused('promo-used-up', 409, { code: promoCode });
+  if (result.short) refused('sold-out', 409);
+  return result.placed!;
+}
+
+/** The counters refused (nothing of the order was written): thrown to roll back the order's transaction. */
+class ShortOf extends Error {
+  constructor(readonly shortage: Shortage) {
+    super(`short of ${shortage}`);
+  }
 }
 
 interface PriceRow {

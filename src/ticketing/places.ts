@@ -123,32 +123,80 @@ export async function takePlaces<R extends object = object>(
   return { short: null, row: r };
 }
 
-/** Gives places back (an order expired, was cancelled or refunded). */
-export async function releasePlaces(trx: Trx, h: Holding): Promise<void> {
-  for (const [dateId, n] of sorted(h.perDate)) {
-    await trx
-      .updateTable('date_capacity')
-      .set({ taken: sql<number>`greatest(taken - ${n}, 0)` })
-      .where('place_id', '=', h.placeId)
-      .where('event_date_id', '=', dateId)
-      .execute();
+/**
+ * Gives back what some orders held (they expired, were cancelled or refunded), summed counter by
+ * counter, in the lock order of takePlaces (docs/TICKETING.md, "Lock order"): the dates' capacity rows
+ * sorted by id, then the prices' rows sorted by id, then the promo codes sorted by id — one statement
+ * per table, which locks its rows in that order (an uncorrelated subquery, evaluated before the
+ * update reads a row) before it moves them. Releasing order after order would lock a higher date
+ * before a lower one, or a date after a price, and deadlock with a concurrent takePlaces.
+ */
+export async function releasePlaces(trx: Trx, ...holdings: Holding[]): Promise<void> {
+  const dates = new Map<string, { placeId: string; n: number }>();
+  const prices = new Map<string, { placeId: string; n: number }>();
+  const promos = new Map<string, { placeId: string; n: number }>();
+  const add = (to: typeof dates, id: string, placeId: string, n: number) =>
+    to.set(id, { placeId, n: (to.get(id)?.n ?? 0) + n });
+  for (const h of holdings) {
+    for (const [id, n] of h.perDate) add(dates, id, h.placeId, n);
+    for (const [id, n] of h.perPrice) add(prices, id, h.placeId, n);
+    if (h.promoCodeId) add(promos, h.promoCodeId, h.placeId, 1);
   }
-  for (const [priceId, n] of sorted(h.perPrice)) {
-    await trx
-      .updateTable('ticket_prices')
-      .set({ taken: sql<number>`greatest(taken - ${n}, 0)` })
-      .where('place_id', '=', h.placeId)
-      .where('id', '=', priceId)
-      .execute();
-  }
-  if (h.promoCodeId) {
-    await trx
-      .updateTable('promo_codes')
-      .set({ used: sql<number>`greatest(used - 1, 0)` })
-      .where('place_id', '=', h.placeId)
-      .where('id', '=', h.promoCodeId)
-      .execute();
-  }
+  const want = (m: typeof dates) => {
+    const rows = [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return sql`select * from unnest(${rows.map(([, r]) => r.placeId)}::uuid[], ${rows.map(([id]) => id)}::uuid[], ${rows.map(([, r]) => r.n)}::int[])`;
+  };
+  if (dates.size > 0)
+    await sql`
+      with want (place_id, id, n) as (${want(dates)}),
+      locked as (
+        select c.event_date_id from date_capacity c join want w on w.place_id = c.place_id and w.id = c.event_date_id
+         order by c.event_date_id for no key update of c)
+      update date_capacity c set taken = greatest(c.taken - w.n, 0) from want w
+       where (select count(*) from locked) >= 0 and c.place_id = w.place_id and c.event_date_id = w.id`.execute(trx);
+  if (prices.size > 0)
+    await sql`
+      with want (place_id, id, n) as (${want(prices)}),
+      locked as (
+        select t.id from ticket_prices t join want w on w.place_id = t.place_id and w.id = t.id
+         order by t.id for no key update of t)
+      update ticket_prices t set taken = greatest(t.taken - w.n, 0) from want w
+       where (select count(*) from locked) >= 0 and t.place_id = w.place_id and t.id = w.id`.execute(trx);
+  if (promos.size > 0)
+    await sql`
+      with want (place_id, id, n) as (${want(promos)}),
+      locked as (
+        select pc.id from promo_codes pc join want w on w.place_id = pc.place_id and w.id = pc.id
+         order by pc.id for no key update of pc)
+      update promo_codes pc set used = greatest(pc.used - w.n, 0) from want w
+       where (select count(*) from locked) >= 0 and pc.place_id = w.place_id and pc.id = w.id`.execute(trx);
+}
+
+/** What some existing orders hold, from their lines: one read for all of them. */
+export async function holdingsOf(
+  trx: Trx,
+  orders: { place_id: string; id: string; promo_code_id: string | null }[],
+): Promise<Holding[]> {
+  if (orders.length === 0) return [];
+  const lines = await trx
+    .selectFrom('order_lines')
+    .select(['place_id', 'order_id', 'event_date_id', 'price_id', 'quantity'])
+    .where('place_id', 'in', [...new Set(orders.map((o) => o.place_id))])
+    .where(
+      'order_id',
+      'in',
+      orders.map((o) => o.id),
+    )
+    .execute();
+  return orders.map((o) => {
+    const h: Holding = { placeId: o.place_id, perDate: new Map(), perPrice: new Map(), promoCodeId: o.promo_code_id };
+    for (const l of lines) {
+      if (l.order_id !== o.id || l.place_id !== o.place_id) continue;
+      h.perDate.set(l.event_date_id, (h.perDate.get(l.event_date_id) ?? 0) + l.quantity);
+      h.perPrice.set(l.price_id, (h.perPrice.get(l.price_id) ?? 0) + l.quantity);
+    }
+    return h;
+  });
 }
 
 /** What an existing order holds, from its lines. */
@@ -158,16 +206,5 @@ export async function holdingOf(
   orderId: string,
   promoCodeId: string | null,
 ): Promise<Holding> {
-  const lines = await trx
-    .selectFrom('order_lines')
-    .select(['event_date_id', 'price_id', 'quantity'])
-    .where('place_id', '=', placeId)
-    .where('order_id', '=', orderId)
-    .execute();
-  const h: Holding = { placeId, perDate: new Map(), perPrice: new Map(), promoCodeId };
-  for (const l of lines) {
-    h.perDate.set(l.event_date_id, (h.perDate.get(l.event_date_id) ?? 0) + l.quantity);
-    h.perPrice.set(l.price_id, (h.perPrice.get(l.price_id) ?? 0) + l.quantity);
-  }
-  return h;
+  return (await holdingsOf(trx, [{ place_id: placeId, id: orderId, promo_code_id: promoCodeId }]))[0]!;
 }

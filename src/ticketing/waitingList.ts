@@ -399,10 +399,12 @@ export async function offerFreedPlaces(db: Db, config: Config, options: { minute
 /** One offer on one date, in its own transaction; false when nobody waiting fits the free places. */
 async function offerNext(db: Db, config: Config, placeId: string, dateId: string, minutes: number): Promise<boolean> {
   try {
+    // Holds of the date that ran out go back first, in a transaction of their own: the offer's
+    // transaction then takes its counters in one step (docs/TICKETING.md, "Lock order").
+    await releaseExpiredOrders(db, { placeId, dateIds: [dateId] });
     return await inTransaction(db, async (trx) => {
       // Offers of a date are made one at a time (several nodes may run the job); buyers do not wait on this.
       await sql`select pg_advisory_xact_lock(hashtext(${`waitlist:${dateId}`}))`.execute(trx);
-      await releaseExpiredOrders(trx, { placeId, dateIds: [dateId] });
       const date = await trx
         .selectFrom('event_dates as d')
         .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'd.place_id').onRef('e.id', '=', 'd.event_id'))
