@@ -8,7 +8,7 @@ import { translate } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { parseEuros } from '../shared/money.ts';
+import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { hashToken, randomToken } from '../shared/secrets.ts';
 import { validMembershipsOf } from '../memberships/memberships.ts';
 import { today } from '../memberships/validity.ts';
@@ -110,6 +110,8 @@ export async function placeOrder(
           : null;
     if (given && (amount === null || !Number.isSafeInteger(amount) || amount < 0))
       errors.add(`lines.${i}.amount`, 'amount');
+    else if (given && amount! > MAX_AMOUNT_MINOR)
+      errors.add(`lines.${i}.amount`, 'amount-too-large', { max: MAX_AMOUNT_MINOR / 100 });
     return { priceId: String(l.priceId), eventDateId: String(l.eventDateId), quantity, amount };
   });
   const promoCode = typeof input.promoCode === 'string' ? input.promoCode.trim().toUpperCase() : '';
@@ -224,6 +226,11 @@ export async function placeOrder(
     return per * l.quantity;
   };
   const total = priced.reduce((sum, l) => sum + l.unitCents * l.quantity - discountFor(l), 0);
+  // Each amount is bounded, and so is what they make together (invariant 19).
+  if (total > MAX_AMOUNT_MINOR)
+    throw new DomainError('validation', 422, {}, [
+      { field: 'lines', message: 'total-too-large', params: { max: MAX_AMOUNT_MINOR / 100 } },
+    ]);
 
   // Promo code (invariant 2): its use is taken with the places, under its row lock.
   if (promoCode) {

@@ -11,7 +11,7 @@ import { amountField, checkoutDetailsForm, ticketForm } from './eventTickets.ts'
 import { answersFromForm, questionsOf } from './questions.ts';
 import { offersOf } from './offers.ts';
 import { isUuid } from '../shared/ids.ts';
-import { formatEuros } from '../shared/money.ts';
+import { formatEuros, MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { checkIn } from './checkIn.ts';
 import { confirmFreeOrder } from './confirmFreeOrder.ts';
@@ -152,7 +152,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
                   priceId: Type.String({ maxLength: 36 }),
                   eventDateId: Type.String({ maxLength: 36 }),
                   quantity: Type.Integer({ minimum: 1, maximum: 100 }),
-                  amountCents: Type.Optional(Type.Integer({ minimum: 0 })),
+                  amountCents: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR })),
                 },
                 { additionalProperties: false },
               ),
