@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import { purgeExpired } from '../accounts/purgeExpired.ts';
 import { purgeDeviceNonces } from '../ledger/purgeDeviceNonces.ts';
 import { purgePairingCodes } from '../till/purgePairingCodes.ts';
+import { purgeRateLimits } from '../shared/rateLimits.ts';
 import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
 import { releaseExpiredOrders } from '../ticketing/releaseExpiredOrders.ts';
 import { offerFreedPlaces } from '../ticketing/waitingList.ts';
@@ -23,8 +24,9 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
       const purged = await purgeExpired(db);
       const nonces = await purgeDeviceNonces(db);
       const pairingCodes = await purgePairingCodes(db);
+      const rateLimits = await purgeRateLimits(db);
       const reminders = await sendRenewalReminders(db, config);
-      logger.debug({ purged, nonces, pairingCodes, reminders }, 'housekeeping done');
+      logger.debug({ purged, nonces, pairingCodes, rateLimits, reminders }, 'housekeeping done');
     } catch (err) {
       logger.error({ err }, 'housekeeping failed');
     }

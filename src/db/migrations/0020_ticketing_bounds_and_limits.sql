@@ -41,3 +41,19 @@ alter table order_lines add constraint order_lines_discount_bound
 alter table membership_products add constraint membership_products_price_bound check (price_cents <= 1000000000);
 alter table membership_products add constraint membership_products_min_price_bound check (min_price_cents <= 1000000000);
 alter table memberships add constraint memberships_amount_bound check (amount_cents <= 1000000000);
+
+-- Rate limits in the database (src/shared/rateLimits.ts): hits per (scope, key) in fixed windows, shared
+-- by every node process. Only a SHA-256 of the key is kept, until the window ends (purged hourly).
+create table rate_limit_counters (
+  scope text not null check (scope ~ '^[a-z][a-z0-9_.-]{0,40}$'),
+  key_hash bytea not null check (length(key_hash) = 32),
+  window_start timestamptz not null,
+  hits integer not null check (hits >= 1),
+  max_hits integer not null check (max_hits >= 1),
+  expires_at timestamptz not null,
+  created_at timestamptz not null default now(),
+  primary key (scope, key_hash, window_start),
+  check (hits <= max_hits),
+  check (expires_at > window_start)
+);
+create index rate_limit_counters_expiry on rate_limit_counters (expires_at);
