@@ -9,6 +9,7 @@ import { queueMail } from '../mail/queueMail.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
+import { hitRateLimits, TooManyRequests } from '../shared/rateLimits.ts';
 import { hashToken, randomToken } from '../shared/secrets.ts';
 import { validMembershipsOf } from '../memberships/memberships.ts';
 import { today } from '../memberships/validity.ts';
@@ -37,7 +38,12 @@ export interface PlaceOrderInput {
   promoCode?: unknown;
   /** Answers to the events' checkout questions (questions.ts). */
   answers?: AnswerInput[];
+  /** The client's address (HTTP): orders without an account are counted per address (invariant 20). */
+  clientAddress?: string | null;
 }
+
+/** The window of the order limits per client and per e-mail address (invariant 20). */
+export const ORDER_LIMIT_WINDOW_MINUTES = 15;
 
 export interface PlacedOrder {
   id: string;
@@ -60,13 +66,16 @@ function refused(code: string, status: number, params: Record<string, string | n
 }
 
 /**
- * Takes places for a buyer and holds them for `checkoutHoldMinutes`: the order is `pending` until
- * it is paid (paid orders) or confirmed by mail (free bookings). Every scarce counter is taken under
+ * Takes places for a buyer and holds them for `checkoutHoldMinutes` (`bookingHoldMinutes` for a free
+ * booking): the order is `pending` until it is paid (paid orders) or confirmed by mail (free bookings).
+ * Without an account, its places count in the date's unconfirmed share until then (invariant 21). Every scarce counter is taken under
  * its row lock by the statement that writes the order, its lines, answers and audit entry — all or
  * nothing (places.ts, takePlaces; docs/TICKETING.md) — so concurrent buyers can never take more than
  * there is. Round trips, the capacity row being the hot spot of a sale:
  * - one unlocked read of everything the checks need (readForOrder); a date sold out as read, with no
  *   hold on it run out, is refused there (409, nothing else is done);
+ * - one statement that counts the order against the limits per client and per e-mail address
+ *   (invariant 20; 429 beyond them, nothing else written);
  * - one statement that takes the counters and writes the order, which is its own transaction; only
  *   per-person limits (their lock, then the count, then the write) and free bookings (their mail
  *   with the order) open a transaction around it;
@@ -131,7 +140,14 @@ export async function placeOrder(
   if (!ctx) throw notFound('place');
   const { place, prices, dates } = ctx;
   const now = new Date();
-  const holding: Holding = { placeId: place.id, perDate: new Map(), perPrice: new Map(), promoCodeId: null };
+  const holding: Holding = {
+    placeId: place.id,
+    perDate: new Map(),
+    perPrice: new Map(),
+    promoCodeId: null,
+    // Without an account, its places count as unconfirmed until paid or confirmed (invariant 21).
+    unconfirmed: personId ? null : { percent: config.unconfirmedHoldPercent },
+  };
   const priced: {
     id: string;
     priceId: string;
@@ -249,9 +265,30 @@ export async function placeOrder(
       const p = prices.find((x) => x.id === id)!;
       return p.stock !== null && p.taken + n > p.stock;
     });
+  const unconfirmedLooksFull =
+    holding.unconfirmed != null &&
+    [...holding.perDate].some(([id, n]) => {
+      const c = ctx.capacity.find((x) => x.id === id);
+      return c !== undefined && c.held_unconfirmed + n > Math.ceil((c.capacity * holding.unconfirmed!.percent) / 100);
+    });
   if (!ctx.expiredHolds && promoLooksUsed) refused('promo-used-up', 409, { code: promoCode });
   if (!ctx.expiredHolds && placesLookShort) refused('sold-out', 409);
+  if (!ctx.expiredHolds && unconfirmedLooksFull) await refuseUnconfirmed(db, place.id, dateIds);
 
+  // Invariant 20: counted before anything is written, in the database (every process shares it).
+  const verdict = await hitRateLimits(
+    db,
+    [
+      ...(personId === null && input.clientAddress
+        ? [{ scope: 'orders.client', key: input.clientAddress, max: config.ordersPerClient }]
+        : []),
+      { scope: 'orders.email', key: email, max: config.ordersPerEmail },
+    ].map((r) => ({ ...r, windowSeconds: ORDER_LIMIT_WINDOW_MINUTES * 60 })),
+  );
+  if (!verdict.allowed) throw new TooManyRequests('too-many-orders', verdict.retryAfterSeconds);
+
+  // A free booking holds its places only until its mailed link can be opened (invariant 7).
+  const holdMinutes = total === 0 ? config.bookingHoldMinutes : config.checkoutHoldMinutes;
   const take = async (q: Db): Promise<PlacedOrder> => {
     const confirmToken = total === 0 ? randomToken() : null;
     const hold: NewHold = {
@@ -261,7 +298,8 @@ export async function placeOrder(
       name,
       language: input.language,
       promoCodeId: holding.promoCodeId,
-      holdMinutes: config.checkoutHoldMinutes,
+      unconfirmed: holding.unconfirmed ?? null,
+      holdMinutes,
       confirmTokenHash: confirmToken ? hashToken(confirmToken) : null,
       answers,
       actor,
@@ -269,7 +307,7 @@ export async function placeOrder(
       beforeTaking: async ({ reference }) => {
         if (!confirmToken) return;
         const link = `${config.baseUrl}/orders/confirm/${confirmToken}`;
-        const params = { place: place.name, link, minutes: config.checkoutHoldMinutes, reference };
+        const params = { place: place.name, link, minutes: holdMinutes, reference };
         await queueMail(
           q,
           {
@@ -352,15 +390,29 @@ export async function placeOrder(
   // try. Each release is a transaction of its own, never inside the order's (docs/TICKETING.md,
   // "Lock order": a transaction takes its counters in one step).
   const release = () => releaseExpiredOrders(db, { placeId: place.id, dateIds });
-  let released = promoLooksUsed || placesLookShort ? await release() : -1;
+  let released = promoLooksUsed || placesLookShort || unconfirmedLooksFull ? await release() : -1;
   let result = await tried();
   if (result.short && released < 0) {
     released = await release();
     if (released > 0) result = await tried();
   }
   if (result.short === 'promo') refused('promo-used-up', 409, { code: promoCode });
+  if (result.short === 'unconfirmed') await refuseUnconfirmed(db, place.id, dateIds);
   if (result.short) refused('sold-out', 409);
   return result.placed!;
+}
+
+/**
+ * Invariant 21: the unconfirmed anonymous share of a date is full. 429, to be tried again when the
+ * earliest of those holds ends (they end by themselves), or at once with an account.
+ */
+async function refuseUnconfirmed(db: Db, placeId: string, dateIds: string[]): Promise<never> {
+  const { rows } = await sql<{ seconds: number | null }>`
+    select ceil(extract(epoch from min(o.expires_at) - now()))::int as seconds from orders o
+     where o.place_id = ${placeId} and o.status = 'pending' and o.unconfirmed_hold and o.expires_at > now()
+       and exists (select 1 from order_lines l where l.place_id = o.place_id and l.order_id = o.id
+                    and l.event_date_id = any(${dateIds}::uuid[]))`.execute(db);
+  throw new TooManyRequests('unconfirmed-holds-full', Math.max(1, rows[0]?.seconds ?? 60));
 }
 
 /** The counters refused (nothing of the order was written): thrown to roll back the order's transaction. */
@@ -424,7 +476,7 @@ async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: s
       per_ticket: boolean;
       position: number;
     }[];
-    capacity: { id: string; capacity: number; taken: number }[];
+    capacity: { id: string; capacity: number; taken: number; held_unconfirmed: number }[];
     expired_holds: boolean;
     promos: PromoRow[];
   }>`
@@ -437,7 +489,7 @@ async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: s
            'per_ticket', q.per_ticket, 'position', q.position) order by q.position, q.created_at)
          from ticket_questions q
         where q.place_id = p.id and q.event_id in (select d.event_id from event_dates d where d.place_id = p.id and d.id = any(${dateIds}::uuid[]))), '[]'::json) as questions,
-      coalesce((select json_agg(json_build_object('id', c.event_date_id, 'capacity', c.capacity, 'taken', c.taken))
+      coalesce((select json_agg(json_build_object('id', c.event_date_id, 'capacity', c.capacity, 'taken', c.taken, 'held_unconfirmed', c.held_unconfirmed))
          from date_capacity c where c.place_id = p.id and c.event_date_id = any(${dateIds}::uuid[])), '[]'::json) as capacity,
       exists (select 1 from orders o
                where o.status = 'pending' and o.expires_at <= now() and o.place_id = p.id
@@ -523,6 +575,8 @@ export interface NewHold {
   lines: HoldLine[];
   /** Its use is taken with the places (and given back with them). */
   promoCodeId: string | null;
+  /** An order without an account: its places count as unconfirmed, up to this share (invariant 21). */
+  unconfirmed?: { percent: number } | null;
   holdMinutes: number;
   confirmTokenHash: Buffer | null;
   answers: AnswerRow[];
@@ -549,7 +603,13 @@ async function writeHold(
   ids: { id: string; reference: string },
 ): Promise<{ short: Shortage | null; expiresAt: Date | null }> {
   const total = h.lines.reduce((sum, l) => sum + l.unitCents * l.quantity - l.discountCents, 0);
-  const holding: Holding = { placeId: h.placeId, perDate: new Map(), perPrice: new Map(), promoCodeId: h.promoCodeId };
+  const holding: Holding = {
+    placeId: h.placeId,
+    perDate: new Map(),
+    perPrice: new Map(),
+    promoCodeId: h.promoCodeId,
+    unconfirmed: h.unconfirmed ?? null,
+  };
   for (const l of h.lines) {
     holding.perDate.set(l.eventDateId, (holding.perDate.get(l.eventDateId) ?? 0) + l.quantity);
     holding.perPrice.set(l.priceId, (holding.perPrice.get(l.priceId) ?? 0) + l.quantity);
@@ -568,9 +628,9 @@ async function writeHold(
   const { short, row } = await takePlaces<{ expires_at: Date | null }>(db, holding, {
     ctes: sql`
       o as (
-        insert into orders (place_id, id, reference, person_id, email, name, language, status, total_cents, expires_at, confirm_token_hash, promo_code_id)
+        insert into orders (place_id, id, reference, person_id, email, name, language, status, total_cents, expires_at, confirm_token_hash, promo_code_id, unconfirmed_hold)
         select ${h.placeId}::uuid, ${ids.id}::uuid, ${ids.reference}, ${h.personId}::uuid, ${h.email}, ${h.name}, ${h.language}, 'pending', ${total}::bigint,
-               now() + make_interval(mins => ${h.holdMinutes}::int), ${h.confirmTokenHash}::bytea, ${h.promoCodeId}::uuid
+               now() + make_interval(mins => ${h.holdMinutes}::int), ${h.confirmTokenHash}::bytea, ${h.promoCodeId}::uuid, ${Boolean(h.unconfirmed)}
          where (select ok from taking)
         returning expires_at),
       ol as (

@@ -20,7 +20,7 @@ export async function releaseExpiredOrders(
   return inTransaction(db, async (trx) => {
     let q = trx
       .selectFrom('orders as o')
-      .select(['o.place_id', 'o.id', 'o.status', 'o.promo_code_id'])
+      .select(['o.place_id', 'o.id', 'o.status', 'o.promo_code_id', 'o.unconfirmed_hold'])
       .where('o.status', '=', 'pending')
       .where('o.expires_at', '<=', sql<Date>`now()`)
       .orderBy('o.expires_at')

@@ -7,6 +7,7 @@ import { escapeHtml, html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { DomainError, notFound, type FieldError } from '../shared/errors.ts';
+import { TooManyRequests } from '../shared/rateLimits.ts';
 import { amountField, checkoutDetailsForm, ticketForm } from './eventTickets.ts';
 import { answersFromForm, questionsOf } from './questions.ts';
 import { offersOf } from './offers.ts';
@@ -115,7 +116,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         tags: ['tickets'],
         summary: 'Place an order (places are held while it is paid or confirmed)',
         description:
-          'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address.',
+          'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address. Orders are limited per e-mail address and, without an account, per client address (429 `too-many-orders`), and orders without an account hold at most a share of a date until paid or confirmed (429 `unconfirmed-holds-full`); both with `Retry-After`.',
         body: Type.Object(
           {
             venue: Type.String({ maxLength: 60 }),
@@ -174,7 +175,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
               ]),
             }),
           },
-          [400, 403, 404, 409, 422, 503],
+          [400, 403, 404, 409, 422, 429, 503],
         ),
       },
     },
@@ -187,6 +188,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         name: b.name,
         language: request.ctx.lang,
         promoCode: b.promoCode,
+        clientAddress: request.ip,
         ...(b.answers ? { answers: b.answers } : {}),
         lines: b.lines.map((l) => ({
           priceId: l.priceId,
@@ -275,13 +277,14 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         promoCode: body.promoCode,
         lines,
         answers: answersFromForm(body),
+        clientAddress: request.ip,
       });
       if (order.needsMailConfirmation) {
         return sendHtml(
           reply,
           layout(request, info, {
             title: t('buy.checkMailTitle'),
-            body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.checkoutHoldMinutes })}</p></section>`,
+            body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.bookingHoldMinutes })}</p></section>`,
           }),
         );
       }
@@ -289,6 +292,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       return reply.redirect(url, 303);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
+      if (error instanceof TooManyRequests) reply.header('retry-after', String(error.retryAfterSeconds));
       // Mistakes in the details step are fixed there; anything about the places goes back to the cart.
       const inDetails =
         questions.length > 0 && error.fields.length > 0 && error.fields.every((f) => !f.field.startsWith('lines'));

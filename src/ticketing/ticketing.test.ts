@@ -79,6 +79,15 @@ describe('orders', () => {
     assert.equal(placed.needsMailConfirmation, false);
     assert.ok(placed.expiresAt.getTime() > Date.now() + 14 * 60_000);
     assert.equal(await taken(ev.place.id, ev.dateIds[0]!), 2);
+    const unconfirmed = async () =>
+      (
+        await t.db
+          .selectFrom('date_capacity')
+          .select('held_unconfirmed')
+          .where('event_date_id', '=', ev.dateIds[0]!)
+          .executeTakeFirstOrThrow()
+      ).held_unconfirmed;
+    assert.equal(await unconfirmed(), 2, 'placed without an account: unconfirmed until paid (invariant 21)');
     const { url } = await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
     const payment = await t.db
       .selectFrom('payments')
@@ -93,6 +102,7 @@ describe('orders', () => {
     assert.equal(row.status, 'paid');
     assert.equal((await ticketsOf(placed.id)).length, 2);
     assert.equal(await taken(ev.place.id, ev.dateIds[0]!), 2);
+    assert.equal(await unconfirmed(), 0, 'paid: no longer unconfirmed, given back once');
     const line = await t.db
       .selectFrom('order_lines')
       .selectAll()

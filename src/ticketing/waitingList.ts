@@ -309,13 +309,13 @@ export async function leaveWaitingList(
 async function giveBackOffer(trx: Trx, placeId: string, orderId: string): Promise<void> {
   const order = await trx
     .selectFrom('orders')
-    .select(['place_id', 'id', 'status', 'promo_code_id'])
+    .select(['place_id', 'id', 'status', 'promo_code_id', 'unconfirmed_hold'])
     .where('place_id', '=', placeId)
     .where('id', '=', orderId)
     .forUpdate()
     .executeTakeFirst();
   if (!order || order.status !== 'pending') return;
-  await releasePlaces(trx, await holdingOf(trx, order.place_id, order.id, order.promo_code_id));
+  await releasePlaces(trx, await holdingOf(trx, order));
   await transitionOrder(trx, SYSTEM, order, 'cancelled', { reason: 'waitlist-declined' });
 }
 

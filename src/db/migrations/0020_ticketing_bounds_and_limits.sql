@@ -57,3 +57,11 @@ create table rate_limit_counters (
   check (expires_at > window_start)
 );
 create index rate_limit_counters_expiry on rate_limit_counters (expires_at);
+
+-- Orders without an account hold at most a share of a date until paid or confirmed (docs/TICKETING.md,
+-- invariant 21): the places they hold are counted beside `taken`, under the same row lock, and the order
+-- says whether its places are counted. Existing pending orders are not counted (they end within the hold).
+alter table date_capacity add column held_unconfirmed integer not null default 0;
+alter table date_capacity add constraint date_capacity_held_unconfirmed
+  check (held_unconfirmed >= 0 and held_unconfirmed <= taken);
+alter table orders add column unconfirmed_hold boolean not null default false;
