@@ -229,6 +229,7 @@ export async function holdingsOf(
       perDate: new Map(),
       perPrice: new Map(),
       promoCodeId: o.promo_code_id,
+      // The share only matters when taking; given back, all the order's places leave it.
       unconfirmed: o.unconfirmed_hold ? { percent: 100 } : null,
     };
     for (const l of lines) {
