@@ -7,6 +7,7 @@ import { purgePairingCodes } from '../till/purgePairingCodes.ts';
 import { purgeRateLimits } from '../shared/rateLimits.ts';
 import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
 import { releaseExpiredOrders } from '../ticketing/releaseExpiredOrders.ts';
+import { settleUnconfirmedHolds } from '../ticketing/settleUnconfirmedHolds.ts';
 import { offerFreedPlaces } from '../ticketing/waitingList.ts';
 import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
 import { deliverWebhooks } from '../webhooks/deliverWebhooks.ts';
@@ -34,9 +35,11 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
   void run();
   const timer = setInterval(run, EVERY_MS);
   timer.unref();
-  // Expired holds go back on sale; refunds that Stripe refused or never got are sent again.
+  // Expired holds go back on sale, paid ones leave the unconfirmed share; refunds that Stripe refused
+  // or never got are sent again.
   const holds = setInterval(() => {
     void releaseExpiredOrders(db).catch((err) => logger.error({ err }, 'releasing expired holds failed'));
+    void settleUnconfirmedHolds(db).catch((err) => logger.error({ err }, 'settling unconfirmed holds failed'));
     void sendPendingRefunds(db, stripe).catch((err) => logger.error({ err }, 'sending refunds failed'));
     void deliverWebhooks(db, { allowPrivate: config.webhooksAllowPrivate }).catch((err) =>
       logger.error({ err }, 'delivering webhooks failed'),

@@ -14,8 +14,6 @@ interface LockedForCompletion {
   id: string;
   status: OrderStatus;
   promo_code_id: string | null;
-  /** Its places are counted as unconfirmed anonymous places (invariant 21): no longer once paid. */
-  unconfirmed_hold: boolean;
   name: string;
   email: string;
   language: Language;
@@ -49,7 +47,7 @@ export async function completeOrder(
        set payment_id = case when o.status = 'pending' and ${paymentId}::uuid is not null then ${paymentId}::uuid else o.payment_id end
       from places pl
      where o.id = ${orderId} and pl.id = o.place_id
-    returning o.place_id, o.id, o.status, o.promo_code_id, o.unconfirmed_hold, o.name, o.email, o.language, o.reference, pl.name as place_name,
+    returning o.place_id, o.id, o.status, o.promo_code_id, o.name, o.email, o.language, o.reference, pl.name as place_name,
       (select coalesce(json_agg(json_build_object('id', l.id, 'event_id', l.event_id, 'event_date_id', l.event_date_id, 'price_id', l.price_id, 'quantity', l.quantity) order by l.id), '[]'::json)
          from order_lines l where l.place_id = o.place_id and l.order_id = o.id) as lines,
       exists (select 1 from webhook_endpoints w where w.place_id = o.place_id and w.active and 'order.paid' = any(w.events)) as listening`.execute(
@@ -81,13 +79,7 @@ export async function completeOrder(
   } else if (order.status !== 'pending') {
     return false;
   }
-  // The move to paid, its audit entry, the tickets and — for an order without an account — its places
-  // leaving the unconfirmed count of their dates (locked sorted, the lock order of takePlaces): one
-  // statement. (An expired order's places left that count when it expired.)
-  const unheld = new Map<string, number>();
-  if (order.status === 'pending' && order.unconfirmed_hold)
-    for (const l of order.lines) unheld.set(l.event_date_id, (unheld.get(l.event_date_id) ?? 0) + l.quantity);
-  const unheldIds = [...unheld.keys()].sort();
+  // The move to paid, its audit entry and the tickets: one statement.
   const tickets = order.lines.flatMap((l) =>
     Array.from({ length: l.quantity }, () => ({
       id: uuidv7(),
@@ -109,15 +101,7 @@ export async function completeOrder(
       insert into tickets (place_id, id, order_id, line_id, event_id, event_date_id, price_id, holder_name, status)
       select ${order.place_id}::uuid, x.id, ${order.id}::uuid, x.line_id, x.event_id, x.event_date_id, x.price_id, ${order.name}, 'valid'
         from json_to_recordset(${JSON.stringify(tickets)}::json) as x(id uuid, line_id uuid, event_id uuid, event_date_id uuid, price_id uuid)
-       where exists (select 1 from moved)),
-      unheld_want (id, n) as (select * from unnest(${unheldIds}::uuid[], ${unheldIds.map((id) => unheld.get(id)!)}::int[])),
-      unheld_locked as (
-        select c.event_date_id from date_capacity c join unheld_want w on w.id = c.event_date_id
-         where c.place_id = ${order.place_id} order by c.event_date_id for no key update of c),
-      unheld as (
-        update date_capacity c set held_unconfirmed = greatest(c.held_unconfirmed - w.n, 0) from unheld_want w
-         where exists (select 1 from moved) and (select count(*) from unheld_locked) >= 0
-           and c.place_id = ${order.place_id} and c.event_date_id = w.id)`,
+       where exists (select 1 from moved))`,
     },
   );
   await queueOrderConfirmation(trx, config, order);

@@ -14,6 +14,7 @@ import { hashToken, randomToken } from '../shared/secrets.ts';
 import { validMembershipsOf } from '../memberships/memberships.ts';
 import { today } from '../memberships/validity.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
+import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
 import { takePlaces, type Holding, type Shortage } from './places.ts';
 import { AUDIT_INTO, auditRow } from './auditRow.ts';
 import { checkAnswers, type AnswerInput, type AnswerRow, type OrderPlace, type Question } from './questions.ts';
@@ -273,7 +274,8 @@ export async function placeOrder(
     });
   if (!ctx.expiredHolds && promoLooksUsed) refused('promo-used-up', 409, { code: promoCode });
   if (!ctx.expiredHolds && placesLookShort) refused('sold-out', 409);
-  if (!ctx.expiredHolds && unconfirmedLooksFull) await refuseUnconfirmed(db, place.id, dateIds);
+  if (!ctx.expiredHolds && !ctx.unconfirmedToSettle && unconfirmedLooksFull)
+    await refuseUnconfirmed(db, place.id, dateIds);
 
   // Invariant 20: counted before anything is written, in the database (every process shares it).
   const verdict = await hitRateLimits(
@@ -389,7 +391,11 @@ export async function placeOrder(
   // left (invariant 4): first when they looked short, else when the counters refused; then one more
   // try. Each release is a transaction of its own, never inside the order's (docs/TICKETING.md,
   // "Lock order": a transaction takes its counters in one step).
-  const release = () => releaseExpiredOrders(db, { placeId: place.id, dateIds });
+  // The unconfirmed share is given back the same way, by the orders paid or confirmed meanwhile.
+  const release = async () => {
+    const scope = { placeId: place.id, dateIds };
+    return (await releaseExpiredOrders(db, scope)) + (await settleUnconfirmedHolds(db, scope));
+  };
   let released = promoLooksUsed || placesLookShort || unconfirmedLooksFull ? await release() : -1;
   let result = await tried();
   if (result.short && released < 0) {
@@ -478,6 +484,7 @@ async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: s
     }[];
     capacity: { id: string; capacity: number; taken: number; held_unconfirmed: number }[];
     expired_holds: boolean;
+    unconfirmed_to_settle: boolean;
     promos: PromoRow[];
   }>`
     select p.id, p.timezone, p.name,
@@ -494,6 +501,9 @@ async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: s
       exists (select 1 from orders o
                where o.status = 'pending' and o.expires_at <= now() and o.place_id = p.id
                  and exists (select 1 from order_lines l where l.place_id = o.place_id and l.order_id = o.id and l.event_date_id = any(${dateIds}::uuid[]))) as expired_holds,
+      exists (select 1 from orders o
+               where o.unconfirmed_hold and o.status <> 'pending' and o.place_id = p.id
+                 and exists (select 1 from order_lines l where l.place_id = o.place_id and l.order_id = o.id and l.event_date_id = any(${dateIds}::uuid[]))) as unconfirmed_to_settle,
       coalesce((select json_agg(json_build_object('id', c.id, 'event_id', c.event_id, 'price_id', c.price_id, 'percent_off', c.percent_off,
            'amount_off_cents', c.amount_off_cents, 'max_uses', c.max_uses, 'used', c.used) order by c.id)
          from promo_codes c where ${promoCode} <> '' and c.place_id = p.id and c.code = ${promoCode}), '[]'::json) as promos
@@ -521,6 +531,7 @@ async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: s
     ),
     capacity: r.capacity,
     expiredHolds: r.expired_holds,
+    unconfirmedToSettle: r.unconfirmed_to_settle,
     promos: r.promos,
   };
 }

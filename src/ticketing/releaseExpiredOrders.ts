@@ -41,10 +41,12 @@ export async function releaseExpiredOrders(
       );
     }
     const expired = await q.execute();
-    // What the whole batch held, given back in one step in the lock order (docs/TICKETING.md, "Lock
-    // order"), then each order marked expired: the order rows are locked already.
-    await releasePlaces(trx, ...(await holdingsOf(trx, expired)));
+    // Each order marked expired (their rows are locked already), then what the whole batch held given
+    // back in one step in the lock order (docs/TICKETING.md, "Lock order"), last: the dates' capacity
+    // rows, the hot rows of a sale, stay locked only for that statement and the commit.
+    const holdings = await holdingsOf(trx, expired);
     for (const order of expired) await transitionOrder(trx, SYSTEM, order, 'expired');
+    await releasePlaces(trx, ...holdings);
     return expired.length;
   });
 }

@@ -15,6 +15,7 @@ import { createTicketPrice } from './createTicketPrice.ts';
 import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
+import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
 import { eventWithDates } from './testFixtures.ts';
 
 let t: TestNode & { fake: FakeStripe };
@@ -102,7 +103,10 @@ describe('orders', () => {
     assert.equal(row.status, 'paid');
     assert.equal((await ticketsOf(placed.id)).length, 2);
     assert.equal(await taken(ev.place.id, ev.dateIds[0]!), 2);
-    assert.equal(await unconfirmed(), 0, 'paid: no longer unconfirmed, given back once');
+    assert.equal(await unconfirmed(), 2, 'the payment does not lock the date: the share is settled after');
+    assert.equal(await settleUnconfirmedHolds(t.db), 1);
+    assert.equal(await settleUnconfirmedHolds(t.db), 0, 'once');
+    assert.equal(await unconfirmed(), 0, 'paid: no longer unconfirmed');
     const line = await t.db
       .selectFrom('order_lines')
       .selectAll()
