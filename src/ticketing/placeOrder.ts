@@ -69,10 +69,10 @@ function refused(code: string, status: number, params: Record<string, string | n
 /**
  * Takes places for a buyer and holds them for `checkoutHoldMinutes` (`bookingHoldMinutes` for a free
  * booking): the order is `pending` until it is paid (paid orders) or confirmed by mail (free bookings).
- * Without an account, its places count in the date's unconfirmed share until then (invariant 21). Every scarce counter is taken under
- * its row lock by the statement that writes the order, its lines, answers and audit entry — all or
- * nothing (places.ts, takePlaces; docs/TICKETING.md) — so concurrent buyers can never take more than
- * there is. Round trips, the capacity row being the hot spot of a sale:
+ * Without an account, its places count in the date's unconfirmed share until then (invariant 21).
+ * Every scarce counter is taken under its row lock by the statement that writes the order, its lines,
+ * answers and audit entry — all or nothing (places.ts, takePlaces; docs/TICKETING.md) — so concurrent
+ * buyers can never take more than there is. Round trips, the capacity row being the hot spot of a sale:
  * - one unlocked read of everything the checks need (readForOrder); a date sold out as read, with no
  *   hold on it run out, is refused there (409, nothing else is done);
  * - one statement that counts the order against the limits per client and per e-mail address
@@ -80,9 +80,9 @@ function refused(code: string, status: number, params: Record<string, string | n
  * - one statement that takes the counters and writes the order, which is its own transaction; only
  *   per-person limits (their lock, then the count, then the write) and free bookings (their mail
  *   with the order) open a transaction around it;
- * - when the counters are short, the holds of these dates that ran out are released, in a
- *   transaction of their own, and the order tried once more (invariant 4: never "sold out" while an
- *   expired hold keeps places).
+ * - when the counters are short, the holds of these dates that ran out are released (and the paid
+ *   places of their unconfirmed share settled), in transactions of their own, and the order tried
+ *   once more (invariant 4: never "sold out" while an expired hold keeps places).
  * It opens its own transactions (the lock order forbids releasing and taking in one): never call it
  * inside one.
  */
