@@ -43,6 +43,10 @@ describe('configuration', () => {
       stripeConnectWebhookSecret: undefined,
       stripeApiUrl: undefined,
       checkoutHoldMinutes: 15,
+      bookingHoldMinutes: 5,
+      ordersPerClient: 30,
+      ordersPerEmail: 10,
+      unconfirmedHoldPercent: 50,
       webhooksAllowPrivate: true,
     };
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(c[key], value, key);
@@ -51,6 +55,12 @@ describe('configuration', () => {
     assert.equal(
       loadConfig({ REZO_ENV: 'production', REZO_WEBHOOKS_ALLOW_PRIVATE: '1' }, '/srv/rezo').webhooksAllowPrivate,
       true,
+    );
+    // The order limits hold in production with the same defaults as elsewhere (docs/OPERATIONS.md, "Limits").
+    const production = loadConfig({ REZO_ENV: 'production' }, '/srv/rezo');
+    assert.deepEqual(
+      [production.ordersPerClient, production.ordersPerEmail, production.unconfirmedHoldPercent],
+      [30, 10, 50],
     );
     // A new setting must get its default checked here too.
     assert.deepEqual(Object.keys(c).sort(), Object.keys(expected).sort());
@@ -128,6 +138,9 @@ describe('configuration', () => {
     ],
     ['REZO_SESSION_TTL_DAYS negative', { REZO_SESSION_TTL_DAYS: '-1' }, /^REZO_SESSION_TTL_DAYS: /],
     ['REZO_DB_POOL_SIZE zero', { REZO_DB_POOL_SIZE: '0' }, /^REZO_DB_POOL_SIZE: /],
+    ['REZO_UNCONFIRMED_HOLD_PERCENT zero', { REZO_UNCONFIRMED_HOLD_PERCENT: '0' }, /^REZO_UNCONFIRMED_HOLD_PERCENT: /],
+    ['REZO_ORDERS_PER_CLIENT negative', { REZO_ORDERS_PER_CLIENT: '-1' }, /^REZO_ORDERS_PER_CLIENT: /],
+    ['REZO_BOOKING_HOLD_MINUTES zero', { REZO_BOOKING_HOLD_MINUTES: '0' }, /^REZO_BOOKING_HOLD_MINUTES: /],
     [
       'REZO_DB_PREPARED_STATEMENTS not a boolean',
       { REZO_DB_PREPARED_STATEMENTS: 'sometimes' },

@@ -44,6 +44,14 @@ export interface Config {
   stripeApiUrl: string | undefined;
   /** Minutes a checkout holds its places before they are released. */
   checkoutHoldMinutes: number;
+  /** Minutes a free booking holds its places until its mailed link is opened. */
+  bookingHoldMinutes: number;
+  /** Orders without an account per client address per 15 minutes (0: no limit). */
+  ordersPerClient: number;
+  /** Orders per e-mail address per 15 minutes (0: no limit). */
+  ordersPerEmail: number;
+  /** Share of a date's capacity that orders without an account may hold until paid or confirmed, percent. */
+  unconfirmedHoldPercent: number;
   /** Webhook receivers may be on this machine or a private network (off in production: src/webhooks/receiverAddress.ts). */
   webhooksAllowPrivate: boolean;
 }
@@ -83,6 +91,10 @@ export const SETTINGS = [
   'STRIPE_CONNECT_WEBHOOK_SECRET',
   'REZO_STRIPE_API_URL',
   'REZO_CHECKOUT_HOLD_MINUTES',
+  'REZO_BOOKING_HOLD_MINUTES',
+  'REZO_ORDERS_PER_CLIENT',
+  'REZO_ORDERS_PER_EMAIL',
+  'REZO_UNCONFIRMED_HOLD_PERCENT',
   'REZO_WEBHOOKS_ALLOW_PRIVATE',
 ] as const;
 
@@ -202,6 +214,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     stripeConnectWebhookSecret: prefixed('STRIPE_CONNECT_WEBHOOK_SECRET', ['whsec_']),
     stripeApiUrl: url('REZO_STRIPE_API_URL', ['http:', 'https:']),
     checkoutHoldMinutes: int('REZO_CHECKOUT_HOLD_MINUTES', 15, 1, 240),
+    bookingHoldMinutes: int('REZO_BOOKING_HOLD_MINUTES', 5, 1, 240),
+    ordersPerClient: int('REZO_ORDERS_PER_CLIENT', 30, 0, 100_000),
+    ordersPerEmail: int('REZO_ORDERS_PER_EMAIL', 10, 0, 100_000),
+    unconfirmedHoldPercent: int('REZO_UNCONFIRMED_HOLD_PERCENT', 50, 1, 100),
     webhooksAllowPrivate: bool('REZO_WEBHOOKS_ALLOW_PRIVATE', env_ !== 'production'),
   };
   if (config.stripeSecretKey && !config.stripeWebhookSecret) {
@@ -218,11 +234,17 @@ export function isEmail(value: string): boolean {
   return value.length <= 254 && EMAIL_RE.test(value);
 }
 
-/** A configuration for tests: production-like, quiet, no demo. */
+/**
+ * A configuration for tests: production-like, quiet, no demo. The order limits are off (tests place
+ * many orders from one address); the tests of those limits set their own.
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
     ...loadConfig({ REZO_ENV: 'test', LOG_LEVEL: 'silent', REZO_DEMO: '0' }),
     baseUrl: 'http://rezo.test',
+    ordersPerClient: 0,
+    ordersPerEmail: 0,
+    unconfirmedHoldPercent: 100,
     ...overrides,
   };
 }

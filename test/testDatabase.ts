@@ -75,3 +75,31 @@ export async function withAdmin<T>(serverUrl: string, fn: (client: pg.Client) =>
     await client.end();
   }
 }
+
+/**
+ * A database with no table at all (for migration tests): in memory on PGlite, a new empty database on
+ * PostgreSQL. `drop` closes it (and drops it).
+ */
+export async function createEmptyDatabase(): Promise<{
+  database: Database;
+  url: string | null;
+  drop(): Promise<void>;
+}> {
+  if (!onPostgres) {
+    const database = await openDatabase({});
+    return { database, url: null, drop: () => database.close() };
+  }
+  const server = process.env.TEST_DATABASE_URL!;
+  const name = `rezo_t_empty_${randomBytes(4).toString('hex')}`;
+  await withAdmin(server, (c) => c.query(`create database ${name}`));
+  const url = databaseUrl(server, name);
+  const database = await openDatabase({ url, poolSize: 4 });
+  return {
+    database,
+    url,
+    async drop() {
+      await database.close();
+      await withAdmin(server, (c) => c.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}

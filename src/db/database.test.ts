@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM } from '../access/actor.ts';
 import { setOperator } from '../accounts/setOperator.ts';
 import { DomainError } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { createTestDatabase, databaseUrl, onPostgres, withAdmin, type TestDatabase } from '../../test/testDatabase.ts';
-import { inTransaction, openDatabase, type Database, type Db } from './database.ts';
+import { createEmptyDatabase, createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { inTransaction, openDatabase, type Db } from './database.ts';
 import { listMigrations, migrate } from './migrate.ts';
 
 let t: TestDatabase;
@@ -18,27 +17,6 @@ before(async () => {
 });
 after(() => t.close());
 
-/** A database with no table at all: in memory on PGlite, a new empty database on PostgreSQL. */
-async function emptyDatabase(): Promise<{ database: Database; url: string | null; drop(): Promise<void> }> {
-  if (!onPostgres) {
-    const database = await openDatabase({});
-    return { database, url: null, drop: () => database.close() };
-  }
-  const server = process.env.TEST_DATABASE_URL!;
-  const name = `rezo_t_empty_${randomBytes(4).toString('hex')}`;
-  await withAdmin(server, (c) => c.query(`create database ${name}`));
-  const url = databaseUrl(server, name);
-  const database = await openDatabase({ url, poolSize: 4 });
-  return {
-    database,
-    url,
-    async drop() {
-      await database.close();
-      await withAdmin(server, (c) => c.query(`drop database if exists ${name} with (force)`));
-    },
-  };
-}
-
 const settingExists = async (key: string) =>
   (await db.selectFrom('node_settings').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
 
@@ -47,7 +25,7 @@ describe('migrations', () => {
     const versions = (await listMigrations()).map((m) => m.version);
     assert.ok(versions.length >= 1 && versions[0] === '0001_foundation');
     assert.deepEqual(versions, [...versions].sort());
-    const { database, drop } = await emptyDatabase();
+    const { database, drop } = await createEmptyDatabase();
     try {
       assert.deepEqual(await migrate(database), versions);
       assert.deepEqual(await migrate(database), []);
@@ -69,7 +47,7 @@ describe('migrations', () => {
     'several processes migrating at once apply each migration exactly once',
     { skip: !onPostgres && 'needs PostgreSQL' },
     async () => {
-      const { database, url, drop } = await emptyDatabase();
+      const { database, url, drop } = await createEmptyDatabase();
       try {
         // Separate pools stand for separate processes: each holds its own session for the advisory lock.
         const others = await Promise.all([1, 2, 3].map(() => openDatabase({ url: url!, poolSize: 2 })));

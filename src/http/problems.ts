@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import { DomainError, type FieldError } from '../shared/errors.ts';
+import { TooManyRequests } from '../shared/rateLimits.ts';
 import { translator } from '../i18n/i18n.ts';
 import { html } from './html.ts';
 import { anonymousContext } from './context.ts';
@@ -127,6 +128,7 @@ export function sendProblem(
 ) {
   const problem = problemOf(request, config, error);
   if (error.status === 401 && error.code === 'api-key-invalid') reply.header('www-authenticate', 'Bearer');
+  if (error instanceof TooManyRequests) reply.header('retry-after', String(error.retryAfterSeconds));
   if (wantsJson(request) || !request.ctx) {
     return reply.status(problem.status).type('application/problem+json; charset=utf-8').send(problem);
   }

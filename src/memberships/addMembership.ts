@@ -8,7 +8,7 @@ import { translate } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { formatEuros, parseEuros } from '../shared/money.ts';
+import { formatEuros, MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { getPlaceBySlug, type Place } from '../places/places.ts';
 import { findMembership, type Membership } from './memberships.ts';
 import { findProduct, type MembershipProduct } from './products.ts';
@@ -62,6 +62,7 @@ export async function addMembership(
           ? input.amount
           : null;
     if (parsed === null) errors.add('amount', 'amount');
+    else if (parsed > MAX_AMOUNT_MINOR) errors.add('amount', 'amount-too-large', { max: MAX_AMOUNT_MINOR / 100 });
     else amountCents = parsed;
   }
   if (input.startsOn !== undefined && input.startsOn !== '' && !isDay(input.startsOn)) errors.add('starts_on', 'day');

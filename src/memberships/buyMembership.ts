@@ -8,7 +8,7 @@ import { requirePerson } from '../access/permissions.ts';
 import { getPerson } from '../accounts/people.ts';
 import { DomainError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { parseEuros } from '../shared/money.ts';
+import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { registerPurpose } from '../payments/purposes.ts';
 import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
@@ -52,6 +52,10 @@ export async function buyMembership(
             : null;
       if (typed === null || !Number.isSafeInteger(typed))
         throw new DomainError('validation', 422, {}, [{ field: 'amount', message: 'amount' }]);
+      if (typed > MAX_AMOUNT_MINOR)
+        throw new DomainError('validation', 422, {}, [
+          { field: 'amount', message: 'amount-too-large', params: { max: MAX_AMOUNT_MINOR / 100 } },
+        ]);
       if (typed < product.minPriceCents)
         throw new DomainError('validation', 422, {}, [
           { field: 'amount', message: 'below-minimum', params: { min: (product.minPriceCents / 100).toFixed(2) } },

@@ -7,7 +7,7 @@ import { isEmail } from '../config.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { DomainError } from '../shared/errors.ts';
 import { parseCsv } from '../shared/csv.ts';
-import { parseEuros } from '../shared/money.ts';
+import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { MANUAL_METHODS, insertMembership, type ManualMethod } from './addMembership.ts';
 import { productsOf } from './products.ts';
@@ -88,7 +88,7 @@ export async function importMembers(
       if (!isDay(startsOn)) return reject('date', { value: startsOn });
       if (methodRaw !== 'import' && !MANUAL_METHODS.includes(methodRaw as ManualMethod))
         return reject('method', { value: methodRaw });
-      if (amountCents === null) return reject('amount', { value: amountRaw });
+      if (amountCents === null || amountCents > MAX_AMOUNT_MINOR) return reject('amount', { value: amountRaw });
       const key = `${email}|${product.id}|${startsOn}`;
       if (seen.has(key)) return reject('duplicate');
       seen.add(key);

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.ts';
 import { FieldErrors } from '../shared/errors.ts';
-import { parseEuros } from '../shared/money.ts';
+import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import type { PriceKind, ValidityKind } from './tables.ts';
 
 export const VALIDITY_KINDS: readonly ValidityKind[] = ['days', 'months', 'calendar_year', 'school_year', 'lifetime'];
@@ -56,6 +56,7 @@ export function readProductFields(raw: Record<string, unknown>): ProductFields {
         errors.add(centsField, 'amount');
         return 0;
       }
+      if (c > MAX_AMOUNT_MINOR) errors.add(centsField, 'amount-too-large', { max: MAX_AMOUNT_MINOR / 100 });
       return c;
     }
     const value = text(raw[field]);
@@ -65,6 +66,7 @@ export function readProductFields(raw: Record<string, unknown>): ProductFields {
       errors.add(field, 'amount');
       return 0;
     }
+    if (cents > MAX_AMOUNT_MINOR) errors.add(field, 'amount-too-large', { max: MAX_AMOUNT_MINOR / 100 });
     return cents;
   };
   let priceCents = money('price', 'price_cents');

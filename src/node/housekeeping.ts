@@ -4,8 +4,10 @@ import type { Db } from '../db/database.ts';
 import { purgeExpired } from '../accounts/purgeExpired.ts';
 import { purgeDeviceNonces } from '../ledger/purgeDeviceNonces.ts';
 import { purgePairingCodes } from '../till/purgePairingCodes.ts';
+import { purgeRateLimits } from '../shared/rateLimits.ts';
 import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
 import { releaseExpiredOrders } from '../ticketing/releaseExpiredOrders.ts';
+import { settleUnconfirmedHolds } from '../ticketing/settleUnconfirmedHolds.ts';
 import { offerFreedPlaces } from '../ticketing/waitingList.ts';
 import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
 import { reconcilePendingSessions } from '../payments/reconcilePendingSessions.ts';
@@ -25,8 +27,9 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
       const purged = await purgeExpired(db);
       const nonces = await purgeDeviceNonces(db);
       const pairingCodes = await purgePairingCodes(db);
+      const rateLimits = await purgeRateLimits(db);
       const reminders = await sendRenewalReminders(db, config);
-      logger.debug({ purged, nonces, pairingCodes, reminders }, 'housekeeping done');
+      logger.debug({ purged, nonces, pairingCodes, rateLimits, reminders }, 'housekeeping done');
     } catch (err) {
       logger.error({ err }, 'housekeeping failed');
     }
@@ -34,9 +37,11 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
   void run();
   const timer = setInterval(run, EVERY_MS);
   timer.unref();
-  // Expired holds go back on sale; refunds that Stripe refused or never got are sent again (each after its backoff).
+  // Expired holds go back on sale, paid ones leave the unconfirmed share; refunds that Stripe refused
+  // or never got are sent again (each after its backoff).
   const holds = setInterval(() => {
     void releaseExpiredOrders(db).catch((err) => logger.error({ err }, 'releasing expired holds failed'));
+    void settleUnconfirmedHolds(db).catch((err) => logger.error({ err }, 'settling unconfirmed holds failed'));
     void sendPendingRefunds(db, stripe).catch((err) => logger.error({ err }, 'sending refunds failed'));
     // Stripe reconciled (docs/PAYMENTS.md): sessions nobody told us about, events that came before their payment.
     void reconcilePendingSessions(db, stripe, config).catch((err) =>

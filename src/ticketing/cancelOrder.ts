@@ -55,14 +55,14 @@ export async function cancelOrderInTransaction(
     await trx.selectFrom('payments').select('id').where('id', '=', peek.payment_id).forUpdate().executeTakeFirst();
   const order = await trx
     .selectFrom('orders')
-    .select(['place_id', 'id', 'status', 'person_id', 'promo_code_id', 'payment_id'])
+    .select(['place_id', 'id', 'status', 'person_id', 'promo_code_id', 'payment_id', 'unconfirmed_hold'])
     .where('id', '=', orderId)
     .forUpdate()
     .executeTakeFirstOrThrow();
   if (order.status === 'cancelled') return { orderId, outcome: 'already', refundCents: 0, creditCents: 0 };
   if (order.status !== 'pending' && order.status !== 'paid') throw new DomainError('order-not-cancellable', 409);
   if (guard) await guard(order);
-  await releasePlaces(trx, await holdingOf(trx, order.place_id, order.id, order.promo_code_id));
+  await releasePlaces(trx, await holdingOf(trx, order));
   if (order.status === 'paid') {
     await trx
       .updateTable('tickets')

@@ -221,3 +221,125 @@ test(
     assert.equal(results.filter((r) => r === 'already_checked_in').length, 19);
   },
 );
+
+test('a nonce reused with another ticket or list is refused (409) and writes nothing; the same scan resent still answers', async () => {
+  const { ev, payloads, tickets } = await ticketsFor('reuse', 2);
+  const reused = nonce();
+  const [first] = await checkIn(t.db, ev.admin, {
+    slug: 'reuse',
+    eventId: ev.eventId,
+    scans: [{ payload: payloads[0]!, nonce: reused }],
+  });
+  assert.equal(first!.result, 'valid');
+  const entriesOf = async (ticketId: string) =>
+    (await t.db.selectFrom('checkins').select('id').where('ticket_id', '=', ticketId).execute()).length;
+  const refusedWith = (field: string) => (e: unknown) =>
+    e instanceof DomainError &&
+    e.status === 409 &&
+    e.code === 'checkin-nonce-reused' &&
+    e.fields.length === 1 &&
+    e.fields[0]!.field === field;
+
+  // Another ticket under the stored nonce: it was never checked, so it must not be told "valid".
+  await assert.rejects(
+    checkIn(t.db, ev.admin, { slug: 'reuse', eventId: ev.eventId, scans: [{ payload: payloads[1]!, nonce: reused }] }),
+    refusedWith('nonce'),
+  );
+  // In a batch: the scan at fault is named, and the good scan before it is not recorded either.
+  const fresh = nonce();
+  await assert.rejects(
+    checkIn(t.db, ev.admin, {
+      slug: 'reuse',
+      eventId: ev.eventId,
+      scans: [
+        { payload: payloads[1]!, nonce: fresh },
+        { payload: payloads[1]!, nonce: reused },
+      ],
+    }),
+    refusedWith('scans.1.nonce'),
+  );
+  // One nonce twice in one batch for two different tickets.
+  const twice = nonce();
+  await assert.rejects(
+    checkIn(t.db, ev.admin, {
+      slug: 'reuse',
+      eventId: ev.eventId,
+      scans: [
+        { payload: payloads[1]!, nonce: twice },
+        { payload: payloads[0]!, nonce: twice },
+      ],
+    }),
+    refusedWith('scans.1.nonce'),
+  );
+  // The same ticket on another list is another scan, not a resend.
+  const listId = uuidv7();
+  await t.db
+    .insertInto('checkin_lists')
+    .values({ place_id: ev.place.id, id: listId, event_id: ev.eventId, name: 'After' })
+    .execute();
+  await assert.rejects(
+    checkIn(t.db, ev.admin, {
+      slug: 'reuse',
+      eventId: ev.eventId,
+      listId,
+      scans: [{ payload: payloads[0]!, nonce: reused }],
+    }),
+    refusedWith('nonce'),
+  );
+  assert.equal(await entriesOf(tickets[1]!.id), 0, 'the second ticket was never recorded');
+  assert.equal(await entriesOf(tickets[0]!.id), 1);
+  const stored = await t.db.selectFrom('checkins').select('nonce').where('nonce', 'in', [fresh, twice]).execute();
+  assert.equal(stored.length, 0, 'a refused batch writes none of its scans');
+
+  // The resend of the first scan is still answered from what was stored.
+  const [resent] = await checkIn(t.db, ev.admin, {
+    slug: 'reuse',
+    eventId: ev.eventId,
+    scans: [{ payload: payloads[0]!, nonce: reused }],
+  });
+  assert.equal(resent!.result, 'valid');
+  assert.equal(resent!.ticketId, tickets[0]!.id);
+
+  // Over HTTP: a problem+json 409 in the person's language.
+  const door = await t.loginAs('admin@reuse.example');
+  const answer = await door.api('POST', '/api/v1/checkins', {
+    venue: 'reuse',
+    eventId: ev.eventId,
+    scans: [{ payload: payloads[1]!, nonce: reused }],
+  });
+  assert.equal(answer.statusCode, 409);
+  assert.match(answer.headers['content-type'] as string, /^application\/problem\+json/);
+  assert.equal(answer.json().type.split('/').pop(), 'checkin-nonce-reused');
+  assert.equal(answer.json().errors[0].field, 'nonce');
+});
+
+test(
+  'one nonce sent at once with two tickets: one is recorded, the other refused, never answered for it',
+  { skip: !onPostgres && 'needs PostgreSQL for real concurrency' },
+  async () => {
+    const { ev, payloads, tickets } = await ticketsFor('race-nonce', 2);
+    const shared = nonce();
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        checkIn(t.db, ev.admin, {
+          slug: 'race-nonce',
+          eventId: ev.eventId,
+          scans: [{ payload: payloads[i % 2]!, nonce: shared }],
+        }),
+      ),
+    );
+    const rows = await t.db.selectFrom('checkins').select('ticket_id').where('nonce', '=', shared).execute();
+    assert.equal(rows.length, 1);
+    const recorded = rows[0]!.ticket_id;
+    for (const [i, r] of results.entries()) {
+      if (tickets[i % 2]!.id === recorded) {
+        assert.equal(r.status, 'fulfilled');
+        assert.equal((r as PromiseFulfilledResult<Awaited<ReturnType<typeof checkIn>>>).value[0]!.ticketId, recorded);
+      } else {
+        assert.equal(r.status, 'rejected');
+        const e = (r as PromiseRejectedResult).reason;
+        assert.ok(e instanceof DomainError && e.code === 'checkin-nonce-reused', String(e));
+      }
+    }
+  },
+);

@@ -5,7 +5,7 @@ import { authorize } from '../access/permissions.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { getPlaceBySlug } from '../places/places.ts';
-import { publicKeysOf, verifyTicketPayload } from './ticketSignature.ts';
+import { publicKeysOf, verifyTicketPayload, type Decoded } from './ticketSignature.ts';
 
 export type CheckInResult = 'valid' | 'already_checked_in' | 'cancelled' | 'refunded' | 'wrong_event' | 'unknown';
 
@@ -89,15 +89,18 @@ export async function checkIn(
     .where('id', '=', input.eventId)
     .executeTakeFirst();
   if (!event) throw notFound('event');
+  const nonceField = (i: number) => (scans.length === 1 ? 'nonce' : `scans.${i}.nonce`);
+  const decodedScans = scans.map((scan) => verifyTicketPayload(scan.payload, place.id, keys));
+  await refuseReusedNonces(db, place.id, event.id, input.listId, scans, decodedScans, nonceField);
   const answers: CheckInAnswer[] = [];
-  for (const scan of scans) {
+  for (const [i, scan] of scans.entries()) {
     answers.push(
       await inTransaction(db, async (trx) => {
         // Two uploads of one batch at the same time: the second waits, then finds the nonce.
         await sql`select pg_advisory_xact_lock(hashtext(${`checkin:${place.id}:${scan.nonce}`}))`.execute(trx);
         const seen = await trx
           .selectFrom('checkins')
-          .select(['result', 'ticket_id'])
+          .select(['result', 'ticket_id', 'list_id'])
           .where('place_id', '=', place.id)
           .where('nonce', '=', scan.nonce)
           .executeTakeFirst();
@@ -110,7 +113,7 @@ export async function checkIn(
           .executeTakeFirst();
         if (!list || list.event_id !== event.id)
           throw new DomainError('validation', 422, {}, [{ field: 'listId', message: 'choice' }]);
-        const decoded = verifyTicketPayload(scan.payload, place.id, keys);
+        const decoded = decodedScans[i]!;
         const ticket = decoded
           ? await trx
               .selectFrom('tickets as t')
@@ -148,6 +151,8 @@ export async function checkIn(
           return first ? { at: first.scanned_at.toISOString(), listName: list.name } : undefined;
         };
         if (seen) {
+          // Invariant 18: the stored answer belongs to that scan only (checked again under the lock).
+          if (seen.ticket_id !== (ticket?.id ?? null) || seen.list_id !== list.id) throw nonceReused([nonceField(i)]);
           const result = seen.result as CheckInResult;
           const previous = result === 'already_checked_in' ? await previousEntry() : undefined;
           return { ...base, result, ...(previous ? { previous } : {}) };
@@ -195,4 +200,72 @@ export async function checkIn(
     );
   }
   return answers;
+}
+
+const nonceReused = (fields: string[]) =>
+  new DomainError(
+    'checkin-nonce-reused',
+    409,
+    {},
+    fields.map((field) => ({ field, message: 'nonce-reused' })),
+  );
+
+/**
+ * docs/TICKETING.md, invariant 18: a nonce already stored (or met earlier in the batch) must name the
+ * same ticket — or, like the first time, no known ticket — on the same list; otherwise it is not a
+ * resend, and the whole request is refused before any scan is recorded. Read-only; each scan's
+ * transaction checks again under its nonce lock (a concurrent upload).
+ */
+async function refuseReusedNonces(
+  db: Db,
+  placeId: string,
+  eventId: string,
+  listId: string | undefined,
+  scans: { nonce: string }[],
+  decoded: Decoded[],
+  nonceField: (i: number) => string,
+): Promise<void> {
+  const fields: string[] = [];
+  const firstTicket = new Map<string, string | null>();
+  for (const [i, scan] of scans.entries()) {
+    const ticketId = decoded[i]?.ticketId ?? null;
+    const earlier = firstTicket.get(scan.nonce);
+    if (earlier === undefined) firstTicket.set(scan.nonce, ticketId);
+    else if (earlier !== ticketId) fields.push(nonceField(i));
+  }
+  const stored = await db
+    .selectFrom('checkins')
+    .select(['nonce', 'ticket_id', 'list_id'])
+    .where('place_id', '=', placeId)
+    .where('nonce', 'in', [...firstTicket.keys()])
+    .execute();
+  if (stored.length > 0) {
+    const list =
+      listId ??
+      (
+        await db
+          .selectFrom('checkin_lists')
+          .select('id')
+          .where('place_id', '=', placeId)
+          .where('event_id', '=', eventId)
+          .where('is_default', '=', true)
+          .executeTakeFirst()
+      )?.id;
+    const ids = decoded.flatMap((d) => (d ? [d.ticketId] : []));
+    const known = new Set(
+      ids.length === 0
+        ? []
+        : (
+            await db.selectFrom('tickets').select('id').where('place_id', '=', placeId).where('id', 'in', ids).execute()
+          ).map((r) => r.id),
+    );
+    const byNonce = new Map(stored.map((r) => [r.nonce, r]));
+    for (const [i, scan] of scans.entries()) {
+      const row = byNonce.get(scan.nonce);
+      const ticketId = decoded[i] && known.has(decoded[i].ticketId) ? decoded[i].ticketId : null;
+      if (row && (row.ticket_id !== ticketId || row.list_id !== list) && !fields.includes(nonceField(i)))
+        fields.push(nonceField(i));
+    }
+  }
+  if (fields.length > 0) throw nonceReused(fields);
 }

@@ -4,7 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { parseEuros } from '../shared/money.ts';
+import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import type { PriceKind } from './tables.ts';
 
@@ -59,9 +59,11 @@ export async function createTicketPrice(db: Db, actor: Actor, input: TicketPrice
   if (!KINDS.includes(kind)) errors.add('price_kind', 'choice');
   const price = input.price === undefined || input.price === '' ? 0 : cents(input.price);
   if (price === null) errors.add('price', 'amount');
+  else if (price > MAX_AMOUNT_MINOR) errors.add('price', 'amount-too-large', { max: MAX_AMOUNT_MINOR / 100 });
   if (kind === 'fixed' && !price) errors.add('price', 'price-required');
   const minPrice = input.minPrice === undefined || input.minPrice === '' ? 0 : cents(input.minPrice);
   if (minPrice === null) errors.add('minPrice', 'amount');
+  else if (minPrice > MAX_AMOUNT_MINOR) errors.add('minPrice', 'amount-too-large', { max: MAX_AMOUNT_MINOR / 100 });
   const stock = input.stock === undefined || input.stock === '' || input.stock === null ? null : whole(input.stock);
   if (input.stock !== undefined && input.stock !== '' && input.stock !== null && stock === null)
     errors.add('stock', 'range-between', { min: 0, max: 999999 });

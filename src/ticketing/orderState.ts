@@ -56,6 +56,8 @@ export async function transitionOrder(
     with moved as (
       update orders
          set status = ${to},
+             -- Expired or cancelled: the caller gave the places back, unconfirmed ones included (invariant 21).
+             unconfirmed_hold = ${to === 'expired' || to === 'cancelled' ? sql`false` : sql`unconfirmed_hold`},
              paid_at = ${to === 'paid' ? sql`now()` : sql`paid_at`},
              closed_at = ${to === 'cancelled' || to === 'expired' || to === 'refunded' ? sql`now()` : sql`closed_at`}
        where place_id = ${order.place_id} and id = ${order.id} and status = ${order.status}

@@ -8,11 +8,13 @@ import { translate } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { parseEuros } from '../shared/money.ts';
+import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
+import { hitRateLimits, TooManyRequests } from '../shared/rateLimits.ts';
 import { hashToken, randomToken } from '../shared/secrets.ts';
 import { validMembershipsOf } from '../memberships/memberships.ts';
 import { today } from '../memberships/validity.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
+import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
 import { takePlaces, type Holding, type Shortage } from './places.ts';
 import { AUDIT_INTO, auditRow } from './auditRow.ts';
 import { checkAnswers, type AnswerInput, type AnswerRow, type OrderPlace, type Question } from './questions.ts';
@@ -37,7 +39,12 @@ export interface PlaceOrderInput {
   promoCode?: unknown;
   /** Answers to the events' checkout questions (questions.ts). */
   answers?: AnswerInput[];
+  /** The client's address (HTTP): orders without an account are counted per address (invariant 20). */
+  clientAddress?: string | null;
 }
+
+/** The window of the order limits per client and per e-mail address (invariant 20). */
+export const ORDER_LIMIT_WINDOW_MINUTES = 15;
 
 export interface PlacedOrder {
   id: string;
@@ -60,18 +67,24 @@ function refused(code: string, status: number, params: Record<string, string | n
 }
 
 /**
- * Takes places for a buyer and holds them for `checkoutHoldMinutes`: the order is `pending` until
- * it is paid (paid orders) or confirmed by mail (free bookings). Every scarce counter is taken under
- * its row lock by the statement that writes the order, its lines, answers and audit entry — all or
- * nothing (places.ts, takePlaces; docs/TICKETING.md) — so concurrent buyers can never take more than
- * there is. Round trips, the capacity row being the hot spot of a sale:
+ * Takes places for a buyer and holds them for `checkoutHoldMinutes` (`bookingHoldMinutes` for a free
+ * booking): the order is `pending` until it is paid (paid orders) or confirmed by mail (free bookings).
+ * Without an account, its places count in the date's unconfirmed share until then (invariant 21).
+ * Every scarce counter is taken under its row lock by the statement that writes the order, its lines,
+ * answers and audit entry — all or nothing (places.ts, takePlaces; docs/TICKETING.md) — so concurrent
+ * buyers can never take more than there is. Round trips, the capacity row being the hot spot of a sale:
  * - one unlocked read of everything the checks need (readForOrder); a date sold out as read, with no
  *   hold on it run out, is refused there (409, nothing else is done);
+ * - one statement that counts the order against the limits per client and per e-mail address
+ *   (invariant 20; 429 beyond them, nothing else written);
  * - one statement that takes the counters and writes the order, which is its own transaction; only
  *   per-person limits (their lock, then the count, then the write) and free bookings (their mail
  *   with the order) open a transaction around it;
- * - when the counters are short, the holds of these dates that ran out are released and the order
- *   tried once more (invariant 4: never "sold out" while an expired hold keeps places).
+ * - when the counters are short, the holds of these dates that ran out are released (and the paid
+ *   places of their unconfirmed share settled), in transactions of their own, and the order tried
+ *   once more (invariant 4: never "sold out" while an expired hold keeps places).
+ * It opens its own transactions (the lock order forbids releasing and taking in one): never call it
+ * inside one.
  */
 export async function placeOrder(
   db: Db,
@@ -79,6 +92,7 @@ export async function placeOrder(
   actor: Actor | null,
   input: PlaceOrderInput,
 ): Promise<PlacedOrder> {
+  if (db.isTransaction) throw new Error('placeOrder opens its own transactions (docs/TICKETING.md, "Lock order")');
   const errors = new FieldErrors();
   const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
   if (!email) errors.add('email', 'required');
@@ -106,6 +120,8 @@ export async function placeOrder(
           : null;
     if (given && (amount === null || !Number.isSafeInteger(amount) || amount < 0))
       errors.add(`lines.${i}.amount`, 'amount');
+    else if (given && amount! > MAX_AMOUNT_MINOR)
+      errors.add(`lines.${i}.amount`, 'amount-too-large', { max: MAX_AMOUNT_MINOR / 100 });
     return { priceId: String(l.priceId), eventDateId: String(l.eventDateId), quantity, amount };
   });
   const promoCode = typeof input.promoCode === 'string' ? input.promoCode.trim().toUpperCase() : '';
@@ -125,7 +141,14 @@ export async function placeOrder(
   if (!ctx) throw notFound('place');
   const { place, prices, dates } = ctx;
   const now = new Date();
-  const holding: Holding = { placeId: place.id, perDate: new Map(), perPrice: new Map(), promoCodeId: null };
+  const holding: Holding = {
+    placeId: place.id,
+    perDate: new Map(),
+    perPrice: new Map(),
+    promoCodeId: null,
+    // Without an account, its places count as unconfirmed until paid or confirmed (invariant 21).
+    unconfirmed: personId ? null : { percent: config.unconfirmedHoldPercent },
+  };
   const priced: {
     id: string;
     priceId: string;
@@ -209,9 +232,6 @@ export async function placeOrder(
   );
   errors.throwIfAny();
 
-  // Per-person limits (invariant 3) need their lock held until the order is written; free bookings
-  // queue their mail with the order: both need a transaction. Otherwise the order is written by one
-  // statement, which is its own transaction.
   const limited = prices.filter((p) => p.per_person_limit !== null && holding.perPrice.has(p.id));
   const code = promoCode ? ctx.promos.find((c) => perEvent.has(c.event_id)) : undefined;
   const discountFor = (l: (typeof priced)[number]): number => {
@@ -223,27 +243,55 @@ export async function placeOrder(
     return per * l.quantity;
   };
   const total = priced.reduce((sum, l) => sum + l.unitCents * l.quantity - discountFor(l), 0);
+  // Each amount is bounded, and so is what they make together (invariant 19).
+  if (total > MAX_AMOUNT_MINOR)
+    throw new DomainError('validation', 422, {}, [
+      { field: 'lines', message: 'total-too-large', params: { max: MAX_AMOUNT_MINOR / 100 } },
+    ]);
 
+  // Promo code (invariant 2): its use is taken with the places, under its row lock.
+  if (promoCode) {
+    if (!code) throw new DomainError('validation', 422, {}, [{ field: 'promoCode', message: 'promo-unknown' }]);
+    holding.promoCodeId = code.id;
+  }
+  // Used up or sold out as read (no lock, no transaction) while no hold on these dates has run out:
+  // refused at once. Otherwise the counters decide, under their locks.
+  const promoLooksUsed = code !== undefined && code.max_uses !== null && code.used >= code.max_uses;
+  const placesLookShort =
+    [...holding.perDate].some(([id, n]) => {
+      const c = ctx.capacity.find((x) => x.id === id);
+      return c !== undefined && c.taken + n > c.capacity;
+    }) ||
+    [...holding.perPrice].some(([id, n]) => {
+      const p = prices.find((x) => x.id === id)!;
+      return p.stock !== null && p.taken + n > p.stock;
+    });
+  const unconfirmedLooksFull =
+    holding.unconfirmed != null &&
+    [...holding.perDate].some(([id, n]) => {
+      const c = ctx.capacity.find((x) => x.id === id);
+      return c !== undefined && c.held_unconfirmed + n > Math.ceil((c.capacity * holding.unconfirmed!.percent) / 100);
+    });
+  if (!ctx.expiredHolds && promoLooksUsed) refused('promo-used-up', 409, { code: promoCode });
+  if (!ctx.expiredHolds && placesLookShort) refused('sold-out', 409);
+  if (!ctx.expiredHolds && !ctx.unconfirmedToSettle && unconfirmedLooksFull)
+    await refuseUnconfirmed(db, place.id, dateIds);
+
+  // Invariant 20: counted before anything is written, in the database (every process shares it).
+  const verdict = await hitRateLimits(
+    db,
+    [
+      ...(personId === null && input.clientAddress
+        ? [{ scope: 'orders.client', key: input.clientAddress, max: config.ordersPerClient }]
+        : []),
+      { scope: 'orders.email', key: email, max: config.ordersPerEmail },
+    ].map((r) => ({ ...r, windowSeconds: ORDER_LIMIT_WINDOW_MINUTES * 60 })),
+  );
+  if (!verdict.allowed) throw new TooManyRequests('too-many-orders', verdict.retryAfterSeconds);
+
+  // A free booking holds its places only until its mailed link can be opened (invariant 7).
+  const holdMinutes = total === 0 ? config.bookingHoldMinutes : config.checkoutHoldMinutes;
   const take = async (q: Db): Promise<PlacedOrder> => {
-    // Promo code (invariant 2): its use is taken with the places, under its row lock.
-    if (promoCode) {
-      if (!code) throw new DomainError('validation', 422, {}, [{ field: 'promoCode', message: 'promo-unknown' }]);
-      holding.promoCodeId = code.id;
-    }
-    // Used up or sold out as read (no lock, no transaction) while no hold on these dates has run out:
-    // refused at once. Otherwise the counters decide, under their locks.
-    const promoLooksUsed = code !== undefined && code.max_uses !== null && code.used >= code.max_uses;
-    const placesLookShort =
-      [...holding.perDate].some(([id, n]) => {
-        const c = ctx.capacity.find((x) => x.id === id);
-        return c !== undefined && c.taken + n > c.capacity;
-      }) ||
-      [...holding.perPrice].some(([id, n]) => {
-        const p = prices.find((x) => x.id === id)!;
-        return p.stock !== null && p.taken + n > p.stock;
-      });
-    if (!ctx.expiredHolds && promoLooksUsed) refused('promo-used-up', 409, { code: promoCode });
-    if (!ctx.expiredHolds && placesLookShort) refused('sold-out', 409);
     const confirmToken = total === 0 ? randomToken() : null;
     const hold: NewHold = {
       placeId: place.id,
@@ -252,7 +300,8 @@ export async function placeOrder(
       name,
       language: input.language,
       promoCodeId: holding.promoCodeId,
-      holdMinutes: config.checkoutHoldMinutes,
+      unconfirmed: holding.unconfirmed ?? null,
+      holdMinutes,
       confirmTokenHash: confirmToken ? hashToken(confirmToken) : null,
       answers,
       actor,
@@ -260,7 +309,7 @@ export async function placeOrder(
       beforeTaking: async ({ reference }) => {
         if (!confirmToken) return;
         const link = `${config.baseUrl}/orders/confirm/${confirmToken}`;
-        const params = { place: place.name, link, minutes: config.checkoutHoldMinutes, reference };
+        const params = { place: place.name, link, minutes: holdMinutes, reference };
         await queueMail(
           q,
           {
@@ -273,21 +322,12 @@ export async function placeOrder(
         );
       },
     };
-    // Holds that ran out give their places and promo uses back before anyone is told there are none
-    // left (invariant 4): first when they looked short, else when the counters refused; then one
-    // more try.
-    let released =
-      promoLooksUsed || placesLookShort ? await releaseExpiredOrders(q, { placeId: place.id, dateIds }) : -1;
     const ids = newHoldIds();
     await hold.beforeTaking?.(ids);
-    let held = await writeHold(q, hold, ids);
-    if (held.short && released < 0) {
-      released = await releaseExpiredOrders(q, { placeId: place.id, dateIds });
-      if (released > 0) held = await writeHold(q, hold, ids);
-    }
-    if (held.short === 'promo') refused('promo-used-up', 409, { code: promoCode });
-    // Short of places: nothing was written (and in a transaction, the whole of it rolls back).
-    if (held.short) refused('sold-out', 409);
+    const held = await writeHold(q, hold, ids);
+    // Short: nothing of the order was written; in a transaction, the throw rolls back the rest of it
+    // (the mail, the buyer's locks).
+    if (held.short) throw new ShortOf(held.short);
     return {
       id: ids.id,
       reference: ids.reference,
@@ -303,31 +343,89 @@ export async function placeOrder(
     };
   };
 
-  if (limited.length === 0 && total !== 0 && !db.isTransaction) return take(db);
-  return inTransaction(db, async (trx) => {
-    if (limited.length > 0) {
-      // One buyer's orders for one event run one at a time (locks taken in event order), and what
-      // they hold is read after the lock, before the write.
-      const keys = [...new Set(limited.map((p) => p.event_id))]
-        .sort()
-        .map((eventId) => `order:${eventId}:${personId ?? email}`);
-      await sql`select count(pg_advisory_xact_lock(hashtext(k))) from unnest(${keys}::text[]) as k`.execute(trx);
-      const had = await heldBy(
-        trx,
-        place.id,
-        limited.map((p) => p.id),
-        personId,
-        email,
-      );
-      for (const p of limited) {
-        const wanted = holding.perPrice.get(p.id) ?? 0;
-        const n = had.get(p.id) ?? 0;
-        if (n + wanted > p.per_person_limit!)
-          refused('per-person-limit', 409, { price: p.name, max: p.per_person_limit!, had: n });
+  // Per-person limits (invariant 3) need their lock held until the order is written; free bookings
+  // queue their mail with the order: both need a transaction. Otherwise the order is written by one
+  // statement, which is its own transaction.
+  const attempt = (): Promise<PlacedOrder> => {
+    if (limited.length === 0 && total !== 0) return take(db);
+    return inTransaction(db, async (trx) => {
+      if (limited.length > 0) {
+        // One buyer's orders for one event run one at a time, and what they hold is read after the
+        // locks, before the write (invariant 3). The buyer is every identity the count looks at — the
+        // address, and the account when logged in — so a logged-in and an anonymous order with the same
+        // address share a key. Sorted, in one statement.
+        const keys = [...new Set(limited.map((p) => p.event_id))]
+          .flatMap((eventId) => [
+            `order:${eventId}:email:${email}`,
+            ...(personId ? [`order:${eventId}:person:${personId}`] : []),
+          ])
+          .sort();
+        await sql`select count(pg_advisory_xact_lock(hashtext(k))) from unnest(${keys}::text[]) as k`.execute(trx);
+        const had = await heldBy(
+          trx,
+          place.id,
+          limited.map((p) => p.id),
+          personId,
+          email,
+        );
+        for (const p of limited) {
+          const wanted = holding.perPrice.get(p.id) ?? 0;
+          const n = had.get(p.id) ?? 0;
+          if (n + wanted > p.per_person_limit!)
+            refused('per-person-limit', 409, { price: p.name, max: p.per_person_limit!, had: n });
+        }
       }
-    }
-    return take(trx);
-  });
+      return take(trx);
+    });
+  };
+  const tried = () =>
+    attempt().then(
+      (placed) => ({ placed, short: null }),
+      (error: unknown) => {
+        if (error instanceof ShortOf) return { placed: null, short: error.shortage };
+        throw error;
+      },
+    );
+
+  // Holds that ran out give their places and promo uses back before anyone is told there are none
+  // left (invariant 4): first when they looked short, else when the counters refused; then one more
+  // try. Each release is a transaction of its own, never inside the order's (docs/TICKETING.md,
+  // "Lock order": a transaction takes its counters in one step).
+  // The unconfirmed share is given back the same way, by the orders paid or confirmed meanwhile.
+  const release = async () => {
+    const scope = { placeId: place.id, dateIds };
+    return (await releaseExpiredOrders(db, scope)) + (await settleUnconfirmedHolds(db, scope));
+  };
+  let released = promoLooksUsed || placesLookShort || unconfirmedLooksFull ? await release() : -1;
+  let result = await tried();
+  if (result.short && released < 0) {
+    released = await release();
+    if (released > 0) result = await tried();
+  }
+  if (result.short === 'promo') refused('promo-used-up', 409, { code: promoCode });
+  if (result.short === 'unconfirmed') await refuseUnconfirmed(db, place.id, dateIds);
+  if (result.short) refused('sold-out', 409);
+  return result.placed!;
+}
+
+/**
+ * Invariant 21: the unconfirmed anonymous share of a date is full. 429, to be tried again when the
+ * earliest of those holds ends (they end by themselves), or at once with an account.
+ */
+async function refuseUnconfirmed(db: Db, placeId: string, dateIds: string[]): Promise<never> {
+  const { rows } = await sql<{ seconds: number | null }>`
+    select ceil(extract(epoch from min(o.expires_at) - now()))::int as seconds from orders o
+     where o.place_id = ${placeId} and o.status = 'pending' and o.unconfirmed_hold and o.expires_at > now()
+       and exists (select 1 from order_lines l where l.place_id = o.place_id and l.order_id = o.id
+                    and l.event_date_id = any(${dateIds}::uuid[]))`.execute(db);
+  throw new TooManyRequests('unconfirmed-holds-full', Math.max(1, rows[0]?.seconds ?? 60));
+}
+
+/** The counters refused (nothing of the order was written): thrown to roll back the order's transaction. */
+class ShortOf extends Error {
+  constructor(readonly shortage: Shortage) {
+    super(`short of ${shortage}`);
+  }
 }
 
 interface PriceRow {
@@ -384,8 +482,9 @@ async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: s
       per_ticket: boolean;
       position: number;
     }[];
-    capacity: { id: string; capacity: number; taken: number }[];
+    capacity: { id: string; capacity: number; taken: number; held_unconfirmed: number }[];
     expired_holds: boolean;
+    unconfirmed_to_settle: boolean;
     promos: PromoRow[];
   }>`
     select p.id, p.timezone, p.name,
@@ -397,11 +496,14 @@ async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: s
            'per_ticket', q.per_ticket, 'position', q.position) order by q.position, q.created_at)
          from ticket_questions q
         where q.place_id = p.id and q.event_id in (select d.event_id from event_dates d where d.place_id = p.id and d.id = any(${dateIds}::uuid[]))), '[]'::json) as questions,
-      coalesce((select json_agg(json_build_object('id', c.event_date_id, 'capacity', c.capacity, 'taken', c.taken))
+      coalesce((select json_agg(json_build_object('id', c.event_date_id, 'capacity', c.capacity, 'taken', c.taken, 'held_unconfirmed', c.held_unconfirmed))
          from date_capacity c where c.place_id = p.id and c.event_date_id = any(${dateIds}::uuid[])), '[]'::json) as capacity,
       exists (select 1 from orders o
                where o.status = 'pending' and o.expires_at <= now() and o.place_id = p.id
                  and exists (select 1 from order_lines l where l.place_id = o.place_id and l.order_id = o.id and l.event_date_id = any(${dateIds}::uuid[]))) as expired_holds,
+      exists (select 1 from orders o
+               where o.unconfirmed_hold and o.status <> 'pending' and o.place_id = p.id
+                 and exists (select 1 from order_lines l where l.place_id = o.place_id and l.order_id = o.id and l.event_date_id = any(${dateIds}::uuid[]))) as unconfirmed_to_settle,
       coalesce((select json_agg(json_build_object('id', c.id, 'event_id', c.event_id, 'price_id', c.price_id, 'percent_off', c.percent_off,
            'amount_off_cents', c.amount_off_cents, 'max_uses', c.max_uses, 'used', c.used) order by c.id)
          from promo_codes c where ${promoCode} <> '' and c.place_id = p.id and c.code = ${promoCode}), '[]'::json) as promos
@@ -429,6 +531,7 @@ async function readForOrder(db: Db, slug: string, dateIds: string[], priceIds: s
     ),
     capacity: r.capacity,
     expiredHolds: r.expired_holds,
+    unconfirmedToSettle: r.unconfirmed_to_settle,
     promos: r.promos,
   };
 }
@@ -483,6 +586,8 @@ export interface NewHold {
   lines: HoldLine[];
   /** Its use is taken with the places (and given back with them). */
   promoCodeId: string | null;
+  /** An order without an account: its places count as unconfirmed, up to this share (invariant 21). */
+  unconfirmed?: { percent: number } | null;
   holdMinutes: number;
   confirmTokenHash: Buffer | null;
   answers: AnswerRow[];
@@ -509,7 +614,13 @@ async function writeHold(
   ids: { id: string; reference: string },
 ): Promise<{ short: Shortage | null; expiresAt: Date | null }> {
   const total = h.lines.reduce((sum, l) => sum + l.unitCents * l.quantity - l.discountCents, 0);
-  const holding: Holding = { placeId: h.placeId, perDate: new Map(), perPrice: new Map(), promoCodeId: h.promoCodeId };
+  const holding: Holding = {
+    placeId: h.placeId,
+    perDate: new Map(),
+    perPrice: new Map(),
+    promoCodeId: h.promoCodeId,
+    unconfirmed: h.unconfirmed ?? null,
+  };
   for (const l of h.lines) {
     holding.perDate.set(l.eventDateId, (holding.perDate.get(l.eventDateId) ?? 0) + l.quantity);
     holding.perPrice.set(l.priceId, (holding.perPrice.get(l.priceId) ?? 0) + l.quantity);
@@ -528,9 +639,9 @@ async function writeHold(
   const { short, row } = await takePlaces<{ expires_at: Date | null }>(db, holding, {
     ctes: sql`
       o as (
-        insert into orders (place_id, id, reference, person_id, email, name, language, status, total_cents, expires_at, confirm_token_hash, promo_code_id)
+        insert into orders (place_id, id, reference, person_id, email, name, language, status, total_cents, expires_at, confirm_token_hash, promo_code_id, unconfirmed_hold)
         select ${h.placeId}::uuid, ${ids.id}::uuid, ${ids.reference}, ${h.personId}::uuid, ${h.email}, ${h.name}, ${h.language}, 'pending', ${total}::bigint,
-               now() + make_interval(mins => ${h.holdMinutes}::int), ${h.confirmTokenHash}::bytea, ${h.promoCodeId}::uuid
+               now() + make_interval(mins => ${h.holdMinutes}::int), ${h.confirmTokenHash}::bytea, ${h.promoCodeId}::uuid, ${Boolean(h.unconfirmed)}
          where (select ok from taking)
         returning expires_at),
       ol as (

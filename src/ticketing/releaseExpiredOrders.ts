@@ -1,16 +1,17 @@
 import { sql } from 'kysely';
 import { inTransaction, type Db } from '../db/database.ts';
 import { SYSTEM } from '../access/actor.ts';
-import { holdingOf, releasePlaces } from './places.ts';
+import { holdingsOf, releasePlaces } from './places.ts';
 import { transitionOrder } from './orderState.ts';
 
 /** Orders expired per call at most: bounded work (the job runs again soon). */
 const BATCH = 200;
 
 /**
- * Expires pending orders whose hold ran out and gives their places back, each in the caller's
- * transaction (docs/TICKETING.md, invariant 4). `skip locked`: an order being paid right now is
- * left to its payment, which decides under the same lock.
+ * Expires pending orders whose hold ran out and gives their places back, in one transaction (the
+ * caller's, if any — which must hold no counter lock yet: docs/TICKETING.md, "Lock order") and
+ * invariant 4. `skip locked`: an order being paid right now is left to its payment, which decides
+ * under the same lock.
  */
 export async function releaseExpiredOrders(
   db: Db,
@@ -19,7 +20,7 @@ export async function releaseExpiredOrders(
   return inTransaction(db, async (trx) => {
     let q = trx
       .selectFrom('orders as o')
-      .select(['o.place_id', 'o.id', 'o.status', 'o.promo_code_id'])
+      .select(['o.place_id', 'o.id', 'o.status', 'o.promo_code_id', 'o.unconfirmed_hold'])
       .where('o.status', '=', 'pending')
       .where('o.expires_at', '<=', sql<Date>`now()`)
       .orderBy('o.expires_at')
@@ -40,10 +41,12 @@ export async function releaseExpiredOrders(
       );
     }
     const expired = await q.execute();
-    for (const order of expired) {
-      await releasePlaces(trx, await holdingOf(trx, order.place_id, order.id, order.promo_code_id));
-      await transitionOrder(trx, SYSTEM, order, 'expired');
-    }
+    // Each order marked expired (their rows are locked already), then what the whole batch held given
+    // back in one step in the lock order (docs/TICKETING.md, "Lock order"), last: the dates' capacity
+    // rows, the hot rows of a sale, stay locked only for that statement and the commit.
+    const holdings = await holdingsOf(trx, expired);
+    for (const order of expired) await transitionOrder(trx, SYSTEM, order, 'expired');
+    await releasePlaces(trx, ...holdings);
     return expired.length;
   });
 }

@@ -7,11 +7,12 @@ import { escapeHtml, html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { DomainError, notFound, type FieldError } from '../shared/errors.ts';
+import { TooManyRequests } from '../shared/rateLimits.ts';
 import { amountField, checkoutDetailsForm, ticketForm } from './eventTickets.ts';
 import { answersFromForm, questionsOf } from './questions.ts';
 import { offersOf } from './offers.ts';
 import { isUuid } from '../shared/ids.ts';
-import { formatEuros } from '../shared/money.ts';
+import { formatEuros, MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { checkIn } from './checkIn.ts';
 import { confirmFreeOrder } from './confirmFreeOrder.ts';
@@ -79,7 +80,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         tags: ['tickets'],
         summary: 'Check tickets in (one scan, or an offline batch)',
         description:
-          'Door team or an API key with the `checkin` scope. Each scan carries a nonce made by the device: resending it returns the first answer and counts once.',
+          'Door team or an API key with the `checkin` scope. Each scan carries a nonce made by the device: resending it (same ticket, same list) returns the first answer and counts once. A nonce already used for another ticket or list is refused (409 `checkin-nonce-reused`, naming `nonce` or `scans.<i>.nonce`) and nothing of the request is recorded.',
         security: [{ apiKey: [] }, { session: [] }],
         body: Type.Object(
           {
@@ -90,7 +91,10 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
           },
           { additionalProperties: false },
         ),
-        response: responses({ 200: Type.Object({ results: Type.Array(Answer), conflicts: Type.Integer() }) }),
+        response: responses(
+          { 200: Type.Object({ results: Type.Array(Answer), conflicts: Type.Integer() }) },
+          [400, 401, 403, 404, 409, 422],
+        ),
       },
     },
     async (request) => {
@@ -112,7 +116,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         tags: ['tickets'],
         summary: 'Place an order (places are held while it is paid or confirmed)',
         description:
-          'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address.',
+          'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address. Orders are limited per e-mail address and, without an account, per client address (429 `too-many-orders`), and orders without an account hold at most a share of a date until paid or confirmed (429 `unconfirmed-holds-full`); both with `Retry-After`.',
         body: Type.Object(
           {
             venue: Type.String({ maxLength: 60 }),
@@ -149,7 +153,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
                   priceId: Type.String({ maxLength: 36 }),
                   eventDateId: Type.String({ maxLength: 36 }),
                   quantity: Type.Integer({ minimum: 1, maximum: 100 }),
-                  amountCents: Type.Optional(Type.Integer({ minimum: 0 })),
+                  amountCents: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR })),
                 },
                 { additionalProperties: false },
               ),
@@ -171,7 +175,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
               ]),
             }),
           },
-          [400, 403, 404, 409, 422, 503],
+          [400, 403, 404, 409, 422, 429, 503],
         ),
       },
     },
@@ -184,6 +188,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         name: b.name,
         language: request.ctx.lang,
         promoCode: b.promoCode,
+        clientAddress: request.ip,
         ...(b.answers ? { answers: b.answers } : {}),
         lines: b.lines.map((l) => ({
           priceId: l.priceId,
@@ -272,13 +277,14 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         promoCode: body.promoCode,
         lines,
         answers: answersFromForm(body),
+        clientAddress: request.ip,
       });
       if (order.needsMailConfirmation) {
         return sendHtml(
           reply,
           layout(request, info, {
             title: t('buy.checkMailTitle'),
-            body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.checkoutHoldMinutes })}</p></section>`,
+            body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.bookingHoldMinutes })}</p></section>`,
           }),
         );
       }
@@ -286,6 +292,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       return reply.redirect(url, 303);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
+      if (error instanceof TooManyRequests) reply.header('retry-after', String(error.retryAfterSeconds));
       // Mistakes in the details step are fixed there; anything about the places goes back to the cart.
       const inDetails =
         questions.length > 0 && error.fields.length > 0 && error.fields.every((f) => !f.field.startsWith('lines'));

@@ -10,6 +10,8 @@ export interface DateCapacityTable {
   event_date_id: string;
   capacity: number;
   taken: Generated<number>;
+  /** Places of `taken` held by pending orders placed without an account (docs/TICKETING.md, invariant 21). */
+  held_unconfirmed: Generated<number>;
 }
 
 export interface TicketPricesTable {
@@ -61,6 +63,8 @@ export interface OrdersTable {
   payment_id: string | null;
   confirm_token_hash: Uint8Array | null;
   promo_code_id: string | null;
+  /** Its places are counted in date_capacity.held_unconfirmed (invariant 21). */
+  unconfirmed_hold: Generated<boolean>;
   created_at: CreatedAt;
   paid_at: NullableTimestamp;
   closed_at: NullableTimestamp;

@@ -15,6 +15,7 @@ import { createTicketPrice } from './createTicketPrice.ts';
 import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
+import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
 import { eventWithDates } from './testFixtures.ts';
 
 let t: TestNode & { fake: FakeStripe };
@@ -79,6 +80,15 @@ describe('orders', () => {
     assert.equal(placed.needsMailConfirmation, false);
     assert.ok(placed.expiresAt.getTime() > Date.now() + 14 * 60_000);
     assert.equal(await taken(ev.place.id, ev.dateIds[0]!), 2);
+    const unconfirmed = async () =>
+      (
+        await t.db
+          .selectFrom('date_capacity')
+          .select('held_unconfirmed')
+          .where('event_date_id', '=', ev.dateIds[0]!)
+          .executeTakeFirstOrThrow()
+      ).held_unconfirmed;
+    assert.equal(await unconfirmed(), 2, 'placed without an account: unconfirmed until paid (invariant 21)');
     const { url } = await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
     const payment = await t.db
       .selectFrom('payments')
@@ -93,6 +103,10 @@ describe('orders', () => {
     assert.equal(row.status, 'paid');
     assert.equal((await ticketsOf(placed.id)).length, 2);
     assert.equal(await taken(ev.place.id, ev.dateIds[0]!), 2);
+    assert.equal(await unconfirmed(), 2, 'the payment does not lock the date: the share is settled after');
+    assert.equal(await settleUnconfirmedHolds(t.db), 1);
+    assert.equal(await settleUnconfirmedHolds(t.db), 0, 'once');
+    assert.equal(await unconfirmed(), 0, 'paid: no longer unconfirmed');
     const line = await t.db
       .selectFrom('order_lines')
       .selectAll()
@@ -624,6 +638,36 @@ describe(
           placeOrder(t.db, t.config, personActor(person.id), {
             slug: 'limit',
             email: 'greedy@example.org',
+            language: 'fr',
+            lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 1 }],
+          }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+      assert.ok(
+        results
+          .filter((r) => r.status === 'rejected')
+          .every((r) => codeOf((r as PromiseRejectedResult).reason) === 'per-person-limit'),
+      );
+      assert.equal(await taken(ev.place.id, ev.dateIds[0]!), 2);
+    });
+
+    test('per-person limit of 2: one buyer ordering logged in and anonymously with the same address at once gets 2 places', async () => {
+      const ev = await eventWithDates(t.db, { slug: 'limit-mixed', capacity: 100 });
+      const { id: price } = await createTicketPrice(t.db, ev.admin, {
+        slug: 'limit-mixed',
+        eventId: ev.eventId,
+        name: 'Plein',
+        kind: 'fixed',
+        price: '10',
+        perPersonLimit: '2',
+      });
+      const person = await ensurePerson(t.db, 'twofaced@example.org', 'fr');
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          placeOrder(t.db, t.config, i % 2 ? personActor(person.id) : null, {
+            slug: 'limit-mixed',
+            email: i % 4 < 2 ? 'twofaced@example.org' : 'TwoFaced@Example.org',
             language: 'fr',
             lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 1 }],
           }),

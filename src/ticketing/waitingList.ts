@@ -309,13 +309,13 @@ export async function leaveWaitingList(
 async function giveBackOffer(trx: Trx, placeId: string, orderId: string): Promise<void> {
   const order = await trx
     .selectFrom('orders')
-    .select(['place_id', 'id', 'status', 'promo_code_id'])
+    .select(['place_id', 'id', 'status', 'promo_code_id', 'unconfirmed_hold'])
     .where('place_id', '=', placeId)
     .where('id', '=', orderId)
     .forUpdate()
     .executeTakeFirst();
   if (!order || order.status !== 'pending') return;
-  await releasePlaces(trx, await holdingOf(trx, order.place_id, order.id, order.promo_code_id));
+  await releasePlaces(trx, await holdingOf(trx, order));
   await transitionOrder(trx, SYSTEM, order, 'cancelled', { reason: 'waitlist-declined' });
 }
 
@@ -399,10 +399,12 @@ export async function offerFreedPlaces(db: Db, config: Config, options: { minute
 /** One offer on one date, in its own transaction; false when nobody waiting fits the free places. */
 async function offerNext(db: Db, config: Config, placeId: string, dateId: string, minutes: number): Promise<boolean> {
   try {
+    // Holds of the date that ran out go back first, in a transaction of their own: the offer's
+    // transaction then takes its counters in one step (docs/TICKETING.md, "Lock order").
+    await releaseExpiredOrders(db, { placeId, dateIds: [dateId] });
     return await inTransaction(db, async (trx) => {
       // Offers of a date are made one at a time (several nodes may run the job); buyers do not wait on this.
       await sql`select pg_advisory_xact_lock(hashtext(${`waitlist:${dateId}`}))`.execute(trx);
-      await releaseExpiredOrders(trx, { placeId, dateIds: [dateId] });
       const date = await trx
         .selectFrom('event_dates as d')
         .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'd.place_id').onRef('e.id', '=', 'd.event_id'))
