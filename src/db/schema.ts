@@ -9,6 +9,7 @@ import type { MailTables } from '../mail/tables.ts';
 import type { CardTables } from '../cards/tables.ts';
 import type { TillTables } from '../till/tables.ts';
 import type { ClosureTables } from '../till/closureTables.ts';
+import type { SettlementTables } from '../settlement/tables.ts';
 
 /** A column the database fills (default now()) but that may be written. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -153,7 +154,8 @@ export interface DB
     MailTables,
     CardTables,
     TillTables,
-    ClosureTables {
+    ClosureTables,
+    SettlementTables {
   node_settings: NodeSettingsTable;
   people: PeopleTable;
   login_tokens: LoginTokensTable;

@@ -28,13 +28,21 @@ export async function ledgerCommand(
         `${c.accounts} accounts, supply ${c.supply}, ${c.checkpoints} checkpoints verified, head ${c.headHash}\n`,
     );
   }
+  for (const r of result.reserves) {
+    out.stdout(
+      `reserve ${r.federation} (${r.code}): held ${r.held} >= in circulation ${r.inCirculation} + at venues ${r.atVenues} + ` +
+        `settled unpaid ${r.positions}${r.other ? ` + other ${r.other}` : ''} (owed by venues ${r.owedByVenues}), ` +
+        `margin ${r.held - r.inCirculation - r.atVenues - r.positions - r.other}\n`,
+    );
+  }
   if (result.problem) {
     const p = result.problem;
     out.stderr(`ledger verify FAILED: ${p.check} in ${p.currency} at ${p.where}: ${p.message}\n`);
     return 1;
   }
   out.stdout(
-    `ledger verify OK: ${result.currencies.length} currencies, every hash, block, checkpoint signature, balance and sum checked\n`,
+    `ledger verify OK: ${result.currencies.length} currencies, every hash, block, checkpoint signature, balance and sum checked; ` +
+      `${result.reserves.length} federation reserve(s) cover their tokens and what is owed to venues\n`,
   );
   return 0;
 }
