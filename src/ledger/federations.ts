@@ -153,3 +153,17 @@ export async function federationToken(db: Db, federationId: string): Promise<Cur
     .executeTakeFirst();
   return row ? toCurrency(row) : null;
 }
+
+/** The federations a venue belongs to, by slug (a venue is normally in one). */
+export async function federationsOfPlace(
+  db: Db,
+  placeId: string,
+): Promise<{ id: string; slug: string; name: string }[]> {
+  return db
+    .selectFrom('ledger_federation_places as fp')
+    .innerJoin('ledger_federations as f', 'f.id', 'fp.federation_id')
+    .select(['f.id', 'f.slug', 'f.name'])
+    .where('fp.place_id', '=', placeId)
+    .orderBy('f.slug')
+    .execute();
+}

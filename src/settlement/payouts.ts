@@ -14,11 +14,11 @@ import { authorizeTreasurer, lockSettlement } from './treasurers.ts';
 
 export const MAX_REFERENCE = 140;
 
-/** A bank reference as typed: 1 to 140 characters once trimmed. Field `reference`. */
+/** A bank reference as typed: 1 to 140 characters once trimmed. Field `bankReference`. */
 export function readReference(errors: FieldErrors, raw: unknown): string {
   const reference = typeof raw === 'string' ? raw.trim() : '';
-  if (!reference) errors.add('reference', 'required');
-  else if (reference.length > MAX_REFERENCE) errors.add('reference', 'too-long', { max: MAX_REFERENCE });
+  if (!reference) errors.add('bankReference', 'required');
+  else if (reference.length > MAX_REFERENCE) errors.add('bankReference', 'too-long', { max: MAX_REFERENCE });
   return reference;
 }
 

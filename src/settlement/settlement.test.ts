@@ -303,7 +303,7 @@ describe('payouts and remittances', () => {
     for (const reference of ['', ' ', 'x'.repeat(141)])
       await assert.rejects(
         markPaid(t.db, w.treasurer.actor, { statementId: a.id, reference }),
-        (e: unknown) => e instanceof DomainError && e.status === 422 && e.fields[0]?.field === 'reference',
+        (e: unknown) => e instanceof DomainError && e.status === 422 && e.fields[0]?.field === 'bankReference',
       );
     const paid = await markPaid(t.db, w.treasurer.actor, { statementId: a.id, reference: 'VIR-2025-0001' });
     assert.deepEqual(
