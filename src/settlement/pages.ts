@@ -21,10 +21,12 @@ import type { StatementVerification } from './verifyStatement.ts';
 const eur = (request: FastifyRequest, cents: number) => formatEuros(cents || 0, request.ctx.lang);
 const when = (request: FastifyRequest, d: Date, zone: string) => formatDateTime(request.ctx.lang, d, zone);
 
-/** A state as a short phrase. */
-function stateText(request: FastifyRequest, s: Statement): string {
+/** A state as a short phrase, from the federation's side or, for the venue's own page, from the venue's. */
+function stateText(request: FastifyRequest, s: Statement, side: 'federation' | 'venue' = 'federation'): string {
   const { t } = request.ctx;
-  return t(`settlement.state.${s.state}`, { amount: eur(request, Math.abs(s.closingCents)) });
+  return t(`settlement.${side === 'venue' ? 'venueState' : 'state'}.${s.state}`, {
+    amount: eur(request, Math.abs(s.closingCents)),
+  });
 }
 
 export function periodText(request: FastifyRequest, start: Date | null, end: Date, zone: string): string {
@@ -102,16 +104,15 @@ export function federationPage(request: FastifyRequest, view: FederationView, fo
 
 <h2>${t('settlement.venuesTitle')}</h2>
 <p class="hint">${t('settlement.venuesHint', { code })}</p>
-<div class="table-scroll"><table class="list">
-<caption class="visually-hidden">${t('settlement.venuesTitle')}</caption>
-<thead><tr><th scope="col">${t('settlement.col.venue')}</th><th scope="col" class="num">${t('settlement.col.tokens', { code })}</th><th scope="col" class="num">${t('settlement.col.cash')}</th><th scope="col" class="num">${t('settlement.col.position')}</th><th scope="col">${t('settlement.col.latest')}</th></tr></thead>
-<tbody>${view.venues.map(
-    (v) => html`<tr><th scope="row">${v.member.name}</th>
-<td class="num">${eur(request, v.position.tokensCents)}</td>
-<td class="num">${eur(request, -v.position.cashCents)}</td>
-<td class="num">${eur(request, v.position.positionCents)}</td>
-<td>${v.latest ? html`<a href="/settlement/statements/${v.latest.id}">${v.latest.reference}</a> — ${stateText(request, v.latest)}` : t('settlement.noStatement')}</td></tr>`,
-  )}</tbody></table></div>
+<ul class="cards">${view.venues.map(
+    (v) => html`<li class="card"><h3>${v.member.name}</h3>
+<dl class="figures">
+<dt>${t('settlement.col.tokens', { code })}</dt><dd class="num">${eur(request, v.position.tokensCents)}</dd>
+<dt>${t('settlement.col.cash')}</dt><dd class="num">${eur(request, -v.position.cashCents)}</dd>
+<dt>${t('settlement.col.position')}</dt><dd class="num">${eur(request, v.position.positionCents)}</dd>
+</dl>
+<p>${v.latest ? html`${t('settlement.latestLabel')} <a href="/settlement/statements/${v.latest.id}">${v.latest.reference}</a><br><strong>${stateText(request, v.latest)}</strong>` : t('settlement.noStatement')}</p></li>`,
+  )}</ul>
 
 <h2>${t('settlement.runTitle')}</h2>
 ${runForm(request, view, form)}
@@ -158,22 +159,27 @@ ${
 </section>`;
 }
 
-function statementRows(request: FastifyRequest, statements: Statement[]): Html {
+/** Statements as cards (readable on a phone as on a desktop): figures, state, and the files when asked. */
+function statementCards(
+  request: FastifyRequest,
+  statements: Statement[],
+  options: { venue: boolean; files: boolean; timeZone: string },
+): Html {
   const { t } = request.ctx;
-  return html`${statements.map(
-    (
-      s,
-    ) => html`<tr><th scope="row"><a href="/settlement/statements/${s.id}">${s.reference}</a></th><td>${s.placeName}</td>
-<td class="num">${eur(request, s.openingCents)}</td><td class="num">${eur(request, s.tokensCents)}</td><td class="num">${eur(request, s.cashCents)}</td>
-<td class="num">${eur(request, s.feeCents ? -s.feeCents : 0)}</td><td class="num"><strong>${eur(request, s.closingCents)}</strong></td><td>${stateText(request, s)}</td></tr>`,
-  )}${statements.length === 0 ? html`<tr><td colspan="8">${t('settlement.noStatement')}</td></tr>` : ''}`;
-}
-
-function statementsTable(request: FastifyRequest, statements: Statement[], caption: string): Html {
-  const { t } = request.ctx;
-  return html`<div class="table-scroll"><table class="list"><caption class="visually-hidden">${caption}</caption>
-<thead><tr><th scope="col">${t('settlement.col.statement')}</th><th scope="col">${t('settlement.col.venue')}</th><th scope="col" class="num">${t('settlement.opening')}</th><th scope="col" class="num">${t('settlement.col.received')}</th><th scope="col" class="num">${t('settlement.col.cashNet')}</th><th scope="col" class="num">${t('settlement.col.fee')}</th><th scope="col" class="num">${t('settlement.closing')}</th><th scope="col">${t('settlement.col.status')}</th></tr></thead>
-<tbody>${statementRows(request, statements)}</tbody></table></div>`;
+  if (statements.length === 0) return html`<p>${t('settlement.noStatement')}</p>`;
+  return html`<ul class="cards">${statements.map(
+    (s) => html`<li class="card"><h3><a href="/settlement/statements/${s.id}">${s.reference}</a></h3>
+<p>${options.venue ? html`${s.placeName} · ` : ''}${periodText(request, s.periodStart, s.periodEnd, options.timeZone)}</p>
+<dl class="figures">
+<dt>${t('settlement.opening')}</dt><dd class="num">${eur(request, s.openingCents)}</dd>
+<dt>${t('settlement.col.received')}</dt><dd class="num">${eur(request, s.tokensCents)}</dd>
+<dt>${t('settlement.col.cashNet')}</dt><dd class="num">${eur(request, s.cashCents)}</dd>
+${s.feeCents > 0 ? html`<dt>${t('settlement.col.fee')}</dt><dd class="num">${eur(request, -s.feeCents)}</dd>` : ''}
+<dt>${t('settlement.closing')}</dt><dd class="num"><strong>${eur(request, s.closingCents)}</strong></dd>
+</dl>
+<p><strong>${stateText(request, s, options.files ? 'venue' : 'federation')}</strong></p>
+${options.files ? html`<p><a href="/settlement/statements/${s.id}/statement.pdf">${t('settlement.pdfLink')}</a><br><a href="/settlement/statements/${s.id}/statement.csv" download>${t('settlement.csvLink')}</a></p>` : ''}</li>`,
+  )}</ul>`;
 }
 
 /** /settlement/:federation/runs/:id — the run's statements and the accountant's export. */
@@ -192,7 +198,7 @@ export function runPage(
 <p class="lead">${periodText(request, run.periodStart, run.periodEnd, timeZone)}</p>
 <p>${t(`settlement.runStatusLong.${run.status}`, { when: when(request, run.completedAt ?? run.startedAt, timeZone) })}</p>
 <p class="hint">${t('settlement.runPageHint')}</p>
-${statementsTable(request, statements, t('settlement.runPageTitle'))}
+${statementCards(request, statements, { venue: true, files: false, timeZone })}
 <p><a class="button" href="${base}/runs/${run.id}/export.csv" download>${t('settlement.export')}</a></p>
 <p class="hint">${t('settlement.exportHint')}</p>
 </section>`;
@@ -234,7 +240,7 @@ ${f.errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors
     return html`<h2>${t('settlement.payTitle')}</h2>
 <p>${t('settlement.payHint', { amount: eur(request, s.closingCents), venue: s.placeName })}</p>
 ${s.payout && s.payout.status !== 'paid' ? html`<p class="alert" role="status">${t(`settlement.stripe.${s.payout.status}`, { error: s.payout.lastError ?? '' })}</p>` : ''}
-<div class="cards">
+<div${actions.stripe ? html` class="cards"` : html` class="narrow"`}>
 ${s.payout?.status === 'pending' ? '' : moneyForm('paid', t('settlement.sepaTitle'), t('settlement.sepaButton'))}
 ${
   actions.stripe
@@ -246,7 +252,7 @@ ${
   if (s.state === 'to_receive')
     return html`<h2>${t('settlement.receiveTitle')}</h2>
 <p>${t('settlement.receiveHint', { amount: eur(request, -s.closingCents), venue: s.placeName })}</p>
-${moneyForm('received', t('settlement.receivedTitle'), t('settlement.receivedButton'))}`;
+<div class="narrow">${moneyForm('received', t('settlement.receivedTitle'), t('settlement.receivedButton'))}</div>`;
   return html``;
 }
 
@@ -280,7 +286,7 @@ ${s.coversTo.getTime() !== s.periodEnd.getTime() ? html`<p class="hint">${t('set
 <thead><tr><th scope="col">${t('settlement.col.movement')}</th><th scope="col" class="num">${t('settlement.col.count')}</th><th scope="col" class="num">${t('settlement.col.amount')}</th></tr></thead>
 <tbody>
 <tr><th scope="row">${t('settlement.opening')}</th><td></td><td class="num">${eur(request, s.openingCents)}</td></tr>
-${s.lines.map((l) => html`<tr><th scope="row">${t(`settlement.lines.${l.line}`)}<br><small class="hint">${t(`settlement.linesHint.${l.line}`)}</small></th><td class="num">${l.count}</td><td class="num">${eur(request, l.amountCents)}</td></tr>`)}
+${s.lines.map((l) => html`<tr><th scope="row">${t(`settlement.lines.${l.line}`)}<small class="hint">${t(`settlement.linesHint.${l.line}`)}</small></th><td class="num">${l.count}</td><td class="num">${eur(request, l.amountCents)}</td></tr>`)}
 ${s.lines.length === 0 ? html`<tr><td colspan="3">${t('settlement.noMovement')}</td></tr>` : ''}
 ${s.feeCents > 0 ? html`<tr><th scope="row">${t('settlement.fee', { rate: feeRate(s.feeBps, request.ctx.lang) })}</th><td></td><td class="num">${eur(request, -s.feeCents)}</td></tr>` : ''}
 <tr><th scope="row"><strong>${t('settlement.closing')}</strong></th><td></td><td class="num"><strong>${eur(request, s.closingCents)}</strong></td></tr>
@@ -317,19 +323,7 @@ ${
     : html`<p>${t('settlement.noFederationVenue')}</p>`
 }
 <h2>${t('settlement.venueStatements')}</h2>
-${
-  statements.length === 0
-    ? html`<p>${t('settlement.noStatement')}</p>`
-    : html`<div class="table-scroll"><table class="list"><caption class="visually-hidden">${t('settlement.venueStatements')}</caption>
-<thead><tr><th scope="col">${t('settlement.col.statement')}</th><th scope="col">${t('settlement.col.period')}</th><th scope="col" class="num">${t('settlement.closing')}</th><th scope="col">${t('settlement.col.status')}</th><th scope="col">${t('settlement.col.files')}</th></tr></thead>
-<tbody>${statements.map(
-        (
-          s,
-        ) => html`<tr><th scope="row"><a href="/settlement/statements/${s.id}">${s.reference}</a></th><td>${periodText(request, s.periodStart, s.periodEnd, timeZone)}</td>
-<td class="num">${eur(request, s.closingCents)}</td><td>${stateText(request, s)}</td>
-<td><a href="/settlement/statements/${s.id}/statement.pdf">PDF</a> · <a href="/settlement/statements/${s.id}/statement.csv" download>CSV</a></td></tr>`,
-      )}</tbody></table></div>`
-}
+${statementCards(request, statements, { venue: false, files: true, timeZone })}
 </section>`;
 }
 

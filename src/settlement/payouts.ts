@@ -22,12 +22,15 @@ export function readReference(errors: FieldErrors, raw: unknown): string {
   return reference;
 }
 
-/** The date the money moved, `YYYY-MM-DD`; today (UTC) when not given. Field `paidOn`. */
-export function readPaidOn(errors: FieldErrors, raw: unknown, today: Date): string {
-  if (raw === undefined || raw === null || raw === '') return today.toISOString().slice(0, 10);
+/**
+ * The date the money moved, `YYYY-MM-DD`; today (UTC) when not given. Field `paidOn`. A day that has
+ * begun nowhere yet is refused: local dates run up to 14 hours ahead of UTC (Pacific/Kiritimati).
+ */
+export function readPaidOn(errors: FieldErrors, raw: unknown, now: Date): string {
+  if (raw === undefined || raw === null || raw === '') return now.toISOString().slice(0, 10);
   const m = typeof raw === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw) : null;
   const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
-  if (!m || !date || date.getUTCDate() !== Number(m[3]) || date > today) {
+  if (!m || !date || date.getUTCDate() !== Number(m[3]) || date.getTime() - 14 * 3_600_000 > now.getTime()) {
     errors.add('paidOn', 'settlement.paid-on');
     return '';
   }

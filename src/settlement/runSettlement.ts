@@ -90,6 +90,8 @@ export async function runSettlement(
         period_end: end,
         status: 'running',
         started_by: actor.kind === 'person' ? actor.personId : null,
+        // The clock, not now(): inside a longer transaction now() is its start.
+        started_at: new Date(),
       })
       .returning(RUN_COLUMNS)
       .executeTakeFirstOrThrow();
