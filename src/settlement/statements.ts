@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
+import { federationsOfPlace } from '../ledger/federations.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import type { PayoutDirection, PayoutMethod, PayoutStatus, RunStatus, StatementLine } from './tables.ts';
@@ -253,15 +254,10 @@ export async function getStatement(db: Db, actor: Actor, id: unknown): Promise<S
 
 /** A venue's statements, newest first (its admins, its keys, the federation's treasurers). */
 export async function listVenueStatements(db: Db, actor: Actor, placeId: string, limit = 100): Promise<Statement[]> {
-  const federations = await db
-    .selectFrom('settlement_statements')
-    .select('federation_id')
-    .distinct()
-    .where('place_id', '=', placeId)
-    .execute();
   let allowed = false;
   if (actor.kind === 'person' && !actor.isOperator)
-    for (const f of federations) if (await isTreasurer(db, actor.personId, f.federation_id)) allowed = true;
+    for (const f of await federationsOfPlace(db, placeId))
+      if (await isTreasurer(db, actor.personId, f.id)) allowed = true;
   if (!allowed) await authorize(db, actor, placeId, 'settlement.read');
   return (
     await statementQuery(db).where('s.place_id', '=', placeId).orderBy('s.number', 'desc').limit(limit).execute()
