@@ -15,6 +15,7 @@ import { cardsCommand } from './cards/cardsCommand.ts';
 import { CommandLineError } from './ledger/commandArgs.ts';
 import { federationCommand, parseFederationArgs } from './ledger/federationCommand.ts';
 import { currencyCommand, parseCurrencyArgs } from './ledger/currencyCommand.ts';
+import { parseSettlementArgs, settlementCommand } from './settlement/settlementCommand.ts';
 
 const HELP = `rezo — a Rezo node: shared agenda, ticketing and a federated wallet for the venues of a territory.
 
@@ -30,7 +31,9 @@ Commands:
   operator remove <email>   take the operator role back
   ledger verify [--currency X]
                             re-check the ledger: every hash, checkpoint signature, balance and
-                            per-currency sum; exit 1 naming the first inconsistency
+                            per-currency sum, and each federation's reserve (euros held cover the
+                            tokens in circulation and what is owed to venues); exit 1 naming the
+                            first inconsistency
   cards import <file.csv> --name "Batch name" [--check]
                             import a batch of NFC cards (CSV columns uid, number, qr_token, with a
                             header line); all or nothing: any refused row is listed and nothing is
@@ -50,6 +53,16 @@ Commands:
                             let another venue accept a venue's currency (for the federation's euro
                             token, add the venue to the federation instead)
   currency list             currencies: code, kind, issuer, venues accepting it
+  settlement run --federation <slug> --until <YYYY-MM-DD|ISO instant|now>
+                            settle the federation's venues up to the end of that day (federation's
+                            time zone) or that instant: a signed statement per venue; run again
+                            with the same end to complete an interrupted run (docs/SETTLEMENT.md)
+  settlement list --federation <slug>
+                            the federation's settlement runs and statements
+  settlement treasurer add|remove --federation <slug> <email>
+                            who runs settlement and records payouts for the federation
+  settlement fee --federation <slug> --bps <0..2000>
+                            the federation's fee on the tokens venues settle (150 = 1.5 %)
   help                      show this help
 
 Configuration comes from environment variables; see README.md ("Configuration").
@@ -206,6 +219,15 @@ export async function main(argv: string[]): Promise<number> {
       const parsed = parseFederationArgs(args);
       return withDatabase(config, (database) =>
         federationCommand(database.db, parsed, {
+          stdout: (s) => process.stdout.write(s),
+          stderr: (s) => process.stderr.write(s),
+        }),
+      );
+    }
+    case 'settlement': {
+      const parsed = parseSettlementArgs(args);
+      return withDatabase(config, (database) =>
+        settlementCommand(database.db, parsed, {
           stdout: (s) => process.stdout.write(s),
           stderr: (s) => process.stderr.write(s),
         }),

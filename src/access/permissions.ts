@@ -18,6 +18,7 @@ export const PERMISSIONS = {
   till: { roles: ['admin', 'cashier'], scope: 'till' },
   'memberships.read': { roles: ['admin', 'cashier', 'door'], scope: 'memberships:read' },
   'memberships.manage': { roles: ['admin'], scope: 'memberships:write' },
+  'settlement.read': { roles: ['admin'], scope: 'settlement:read' },
 } as const satisfies Record<string, { roles: readonly PlaceRole[]; scope: string | null }>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -6,6 +6,8 @@ import { csrfField, emptyForm, errorSummary, input, select, type FormState } fro
 import { html, type Html } from '../http/html.ts';
 import { renderMyMemberships } from '../memberships/routes.ts';
 import { renderMyTickets } from '../ticketing/myTickets.ts';
+import { myFederationsSection } from '../settlement/pages.ts';
+import { federationsOf } from '../settlement/treasurers.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { DomainError } from '../shared/errors.ts';
@@ -190,7 +192,7 @@ ${myMemberships}
         request,
         form,
         memberships,
-        html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}`,
+        html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}${myFederationsSection(request, await federationsOf(db, actorOf(request)))}`,
         saved,
         await otherSessions(request),
       ),
@@ -223,7 +225,7 @@ ${myMemberships}
           request,
           { values: body, errors: error.fields },
           memberships,
-          html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}`,
+          html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}${myFederationsSection(request, await federationsOf(db, actorOf(request)))}`,
         ),
         422,
       );

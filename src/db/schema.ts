@@ -10,6 +10,7 @@ import type { CardTables } from '../cards/tables.ts';
 import type { TillTables } from '../till/tables.ts';
 import type { ClosureTables } from '../till/closureTables.ts';
 import type { SharedTables } from '../shared/tables.ts';
+import type { SettlementTables } from '../settlement/tables.ts';
 
 /** A column the database fills (default now()) but that may be written. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -155,7 +156,8 @@ export interface DB
     CardTables,
     TillTables,
     ClosureTables,
-    SharedTables {
+    SharedTables,
+    SettlementTables {
   node_settings: NodeSettingsTable;
   people: PeopleTable;
   login_tokens: LoginTokensTable;

@@ -7,6 +7,7 @@ import { loadDemoAgenda } from '../agenda/demoAgenda.ts';
 import { loadDemoLedger } from '../ledger/demoLedger.ts';
 import { loadDemoCards } from '../cards/demoCards.ts';
 import { loadDemoTill } from '../till/demoTill.ts';
+import { loadDemoSettlement } from '../settlement/demoSettlement.ts';
 
 export const DEMO_ADMIN_EMAIL = 'admin@demo.rezo.test';
 
@@ -119,6 +120,7 @@ export async function loadDemo(db: Db, _config: Config): Promise<boolean> {
     }
     await loadDemoAgenda(trx);
     await loadDemoLedger(trx);
+    await loadDemoSettlement(trx);
     await loadDemoCards(trx);
     await loadDemoTill(trx);
     return true;

@@ -45,6 +45,7 @@ import { mailRoutes } from '../mail/routes.ts';
 import { problemRoutes } from './problemRoutes.ts';
 import { agendaRoutes } from '../agenda/routes.ts';
 import { ledgerRoutes } from '../ledger/routes.ts';
+import { settlementRoutes } from '../settlement/routes.ts';
 
 /** What the HTTP layer needs from the rest of the node. */
 export interface AppDeps {
@@ -200,6 +201,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(tillApiRoutes, options);
   await app.register(closureRoutes, options);
   await app.register(tillPageRoutes, options);
+  await app.register(settlementRoutes, options);
   await app.ready();
   return app;
 }

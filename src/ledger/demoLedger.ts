@@ -40,6 +40,8 @@ const FIRST = [
 ];
 const LAST = ['Payet', 'Hoarau', 'Grondin', 'Técher', 'Robert', 'Fontaine', 'Maillot', 'Boyer', 'Dijoux', 'Lauret'];
 const PEOPLE = 52;
+/** Where the cash top-ups are taken: the venues with a bar. */
+const COUNTERS = ['la-fabrik', 'salle-kabaret', 'festival-lagon'];
 
 /**
  * The demo territory's wallet: one federation of the four venues with its euro token (REZO), a
@@ -127,8 +129,11 @@ export async function loadDemoLedger(trx: Trx): Promise<{ transfers: number }> {
     const actor = personActor(person.id);
     const wallet = await ensureAccount(trx, { currencyId: euro.id, ownerKind: 'person', ownerRef: person.id });
 
-    // Two top-ups: one by card (Stripe, through the payments module), one in cash at a counter.
+    // Two top-ups: one by card (Stripe, through the payments module), one in cash — every fourth person
+    // at a venue's counter (the venue holds that cash for the federation until settlement,
+    // docs/SETTLEMENT.md), the others at the federation's own desk.
     let balance = 0;
+    const counter = i % 4 === 0 ? placeId(COUNTERS[(i / 4) % COUNTERS.length]!) : null;
     for (const provider of ['stripe', 'cash'] as const) {
       const amount = (2 + random(5)) * 1000;
       const payment = {
@@ -141,6 +146,7 @@ export async function loadDemoLedger(trx: Trx): Promise<{ transfers: number }> {
         accountId: wallet.id,
         amount,
         payment,
+        ...(provider === 'cash' && counter ? { placeId: counter } : {}),
       });
       topUps.push({ payment, amount });
       balance += amount;

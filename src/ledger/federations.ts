@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.ts';
 import { notFound } from '../shared/errors.ts';
+import { CURRENCY_COLUMNS, toCurrency, type Currency } from './ledger.ts';
 import type { CurrencyKind } from './tables.ts';
 
 /**
@@ -122,4 +123,47 @@ export async function listCurrencies(db: Db): Promise<CurrencySummary[]> {
       acceptedBy,
     };
   });
+}
+
+export interface FederationMember {
+  id: string;
+  slug: string;
+  name: string;
+  timezone: string;
+}
+
+/** The member venues of a federation, by slug. */
+export async function federationMembers(db: Db, federationId: string): Promise<FederationMember[]> {
+  return db
+    .selectFrom('ledger_federation_places as fp')
+    .innerJoin('places as p', 'p.id', 'fp.place_id')
+    .select(['p.id', 'p.slug', 'p.name', 'p.timezone'])
+    .where('fp.federation_id', '=', federationId)
+    .orderBy('p.slug')
+    .execute();
+}
+
+/** The euro token a federation issues (kind federated_euro), or null when it has none yet. */
+export async function federationToken(db: Db, federationId: string): Promise<Currency | null> {
+  const row = await db
+    .selectFrom('ledger_currencies')
+    .select(CURRENCY_COLUMNS)
+    .where('issuer_federation_id', '=', federationId)
+    .where('kind', '=', 'federated_euro')
+    .executeTakeFirst();
+  return row ? toCurrency(row) : null;
+}
+
+/** The federations a venue belongs to, by slug (a venue is normally in one). */
+export async function federationsOfPlace(
+  db: Db,
+  placeId: string,
+): Promise<{ id: string; slug: string; name: string }[]> {
+  return db
+    .selectFrom('ledger_federation_places as fp')
+    .innerJoin('ledger_federations as f', 'f.id', 'fp.federation_id')
+    .select(['f.id', 'f.slug', 'f.name'])
+    .where('fp.place_id', '=', placeId)
+    .orderBy('f.slug')
+    .execute();
 }

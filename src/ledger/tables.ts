@@ -1,10 +1,14 @@
-/** Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql, 0023 (debts)). Merged into DB in db/schema.ts. */
+/**
+ * Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql,
+ * 0022_settlement.sql, 0023 (debts)). Merged into DB in db/schema.ts.
+ */
 import type { ColumnType } from 'kysely';
 import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
 
 export type CurrencyKind = 'federated_euro' | 'local_euro' | 'gift' | 'time' | 'loyalty' | 'membership';
 export type OwnerKind = 'person' | 'card' | 'place' | 'system';
-export type SystemRole = 'issuance' | 'reserve' | 'clearing' | 'demurrage';
+/** A system account's role; `settlement:<place id>` is a venue's settlement position (docs/SETTLEMENT.md). */
+export type SystemRole = 'issuance' | 'reserve' | 'clearing' | 'demurrage' | `settlement:${string}`;
 export type TransferPhase = 'single' | 'pending' | 'post' | 'void';
 export type AuthorisedBy = 'person' | 'device' | 'api_key' | 'node';
 export type PaymentProvider = 'stripe' | 'cash' | 'transfer';
@@ -170,6 +174,45 @@ export interface LedgerBlockTransfersTable {
   index: number;
 }
 
+/** Append-only (trigger): a transfer counted in a venue's settlement statement, once per side. */
+export interface LedgerSettledItemsTable {
+  transfer_id: string;
+  side: SettledSide;
+  currency_id: string;
+  place_id: string;
+  statement_id: string;
+  line: SettlementLine;
+  /** Signed for the venue: + the federation owes it more. */
+  amount: number;
+  late: Defaulted<boolean>;
+  created_at: CreatedAt;
+}
+
+export type SettledSide = 'tokens' | 'cash';
+export type SettlementLine =
+  | 'till_sales'
+  | 'tickets'
+  | 'memberships'
+  | 'other_received'
+  | 'refunds'
+  | 'other_paid'
+  | 'cash_top_ups'
+  | 'cash_outs';
+
+/** Append-only (trigger): the euro side of a settlement posting touching issuance (+ out of the reserve). */
+export interface LedgerSettlementEurosTable {
+  transfer_id: string;
+  currency_id: string;
+  place_id: string;
+  statement_id: string;
+  kind: SettlementEuroKind;
+  amount_cents: number;
+  reference: string;
+  created_at: CreatedAt;
+}
+
+export type SettlementEuroKind = 'cash_kept' | 'fee' | 'payout' | 'remittance';
+
 export interface LedgerCheckpointsTable {
   currency_id: string;
   /** Legacy checkpoints: null. Since 0014: the block signed (position is its last position). */
@@ -210,6 +253,8 @@ export interface LedgerTables {
   ledger_payouts: LedgerPayoutsTable;
   ledger_debts: LedgerDebtsTable;
   ledger_checkpoints: LedgerCheckpointsTable;
+  ledger_settled_items: LedgerSettledItemsTable;
+  ledger_settlement_euros: LedgerSettlementEurosTable;
   ledger_unsealed: LedgerUnsealedTable;
   ledger_blocks: LedgerBlocksTable;
   ledger_block_transfers: LedgerBlockTransfersTable;

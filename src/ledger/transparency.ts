@@ -16,6 +16,22 @@ export interface CurrencyReport {
   euroReserve: number | null;
   transfers: number;
   latestCheckpoint: Checkpoint | null;
+  /** A federation's euro token: where its euros are owed (docs/SETTLEMENT.md); null for other currencies. */
+  settlement: SettlementFigures | null;
+}
+
+/** In cents. `euroReserve` − settled = `held`; held ≥ inWallets + atVenues + owedToVenues − owedByVenues. */
+export interface SettlementFigures {
+  /** Euros held: payments received − payouts − euros settled with venues (cash they kept, fees, payouts). */
+  held: number;
+  /** Tokens in wallets (people and cards). */
+  inWallets: number;
+  /** Tokens received by venues and not settled yet. */
+  atVenues: number;
+  /** Settled and not paid to the venues yet. */
+  owedToVenues: number;
+  /** Settled and not received from the venues yet (cash they collected). */
+  owedByVenues: number;
 }
 
 /** What /transparency shows: public figures per active currency, nothing about any one person. */
@@ -35,6 +51,7 @@ export async function transparencyReport(db: Db): Promise<CurrencyReport[]> {
       'h.position',
       'f.name as federation',
       'p.name as place',
+      'c.issuer_federation_id',
     ])
     .select((eb) => [
       eb
@@ -70,6 +87,11 @@ export async function transparencyReport(db: Db): Promise<CurrencyReport[]> {
         .whereRef('b.currency_id', '=', 'c.id')
         .as('sealed'),
       eb
+        .selectFrom('ledger_settlement_euros as e')
+        .select(sql<number>`coalesce(sum(e.amount_cents), 0)`.as('e'))
+        .whereRef('e.currency_id', '=', 'c.id')
+        .as('settled'),
+      eb
         .selectFrom('ledger_unsealed as u')
         .select(sql<number>`count(*)`.as('n'))
         .whereRef('u.currency_id', '=', 'c.id')
@@ -82,6 +104,7 @@ export async function transparencyReport(db: Db): Promise<CurrencyReport[]> {
   const out: CurrencyReport[] = [];
   for (const r of rows) {
     const [latest] = await listCheckpoints(db, { currencyCode: r.code, limit: 1 });
+    const euroReserve = r.euro_backed ? Number(r.received ?? 0) - Number(r.paid ?? 0) : null;
     out.push({
       code: r.code,
       name: r.name,
@@ -90,12 +113,32 @@ export async function transparencyReport(db: Db): Promise<CurrencyReport[]> {
       issuer: r.federation ?? r.place ?? '',
       supply: Number(r.supply ?? 0),
       holders: Number(r.holders ?? 0),
-      euroReserve: r.euro_backed ? Number(r.received ?? 0) - Number(r.paid ?? 0) : null,
+      euroReserve,
       transfers: Math.max(r.position, Number(r.sealed ?? 0)) + Number(r.unsealed ?? 0),
       latestCheckpoint: latest ?? null,
+      settlement: r.issuer_federation_id
+        ? await settlementFigures(db, r.id, euroReserve! - Number(r.settled ?? 0))
+        : null,
     });
   }
   return out;
+}
+
+async function settlementFigures(db: Db, currencyId: string, held: number): Promise<SettlementFigures> {
+  const { rows } = await sql<{ in_wallets: string; at_venues: string; owed_to: string; owed_by: string }>`
+    select coalesce(sum(balance) filter (where owner_kind in ('person', 'card')), 0) as in_wallets,
+           coalesce(sum(balance) filter (where owner_kind = 'place'), 0) as at_venues,
+           coalesce(sum(greatest(balance, 0)) filter (where owner_kind = 'system' and owner_ref like 'settlement:%'), 0) as owed_to,
+           coalesce(-sum(least(balance, 0)) filter (where owner_kind = 'system' and owner_ref like 'settlement:%'), 0) as owed_by
+      from ledger_accounts where currency_id = ${currencyId}::uuid`.execute(db);
+  const r = rows[0]!;
+  return {
+    held,
+    inWallets: Number(r.in_wallets),
+    atVenues: Number(r.at_venues),
+    owedToVenues: Number(r.owed_to),
+    owedByVenues: Number(r.owed_by),
+  };
 }
 
 /** Minor units to a decimal string, by integer arithmetic (never through a float). */

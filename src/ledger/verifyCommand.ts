@@ -28,13 +28,24 @@ export async function ledgerCommand(
         `${c.accounts} accounts, supply ${c.supply}${c.debts ? ` (holders owe ${c.debts})` : ''}, ${c.checkpoints} checkpoints verified, head ${c.headHash}\n`,
     );
   }
+  for (const r of result.reserves) {
+    // Euros given back beyond what could be burnt are holders' debts, not payouts: "held" counts them as owed to
+    // the federation, and the line says how much of it they are (docs/SETTLEMENT.md).
+    const debts = result.currencies.find((c) => c.code === r.code)?.debts ?? 0;
+    out.stdout(
+      `reserve ${r.federation} (${r.code}): held ${r.held}${debts ? ` (of which holders owe ${debts})` : ''} >= in circulation ${r.inCirculation} + at venues ${r.atVenues} + ` +
+        `settled unpaid ${r.positions}${r.other ? ` + other ${r.other}` : ''} (owed by venues ${r.owedByVenues}), ` +
+        `margin ${r.held - r.inCirculation - r.atVenues - r.positions - r.other}\n`,
+    );
+  }
   if (result.problem) {
     const p = result.problem;
     out.stderr(`ledger verify FAILED: ${p.check} in ${p.currency} at ${p.where}: ${p.message}\n`);
     return 1;
   }
   out.stdout(
-    `ledger verify OK: ${result.currencies.length} currencies, every hash, block, checkpoint signature, balance and sum checked\n`,
+    `ledger verify OK: ${result.currencies.length} currencies, every hash, block, checkpoint signature, balance and sum checked; ` +
+      `${result.reserves.length} federation reserve(s) cover their tokens and what is owed to venues\n`,
   );
   return 0;
 }

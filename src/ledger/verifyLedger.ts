@@ -39,9 +39,32 @@ export interface Inconsistency {
   message: string;
 }
 
+/** The reserve of a federation's euro token (docs/SETTLEMENT.md), in cents. */
+export interface ReserveSummary {
+  federation: string;
+  code: string;
+  /**
+   * Payments received − payouts to holders − settlement euro records. Holders' debts (euros given back
+   * beyond what could be burnt, docs/PAYMENTS.md) are not payouts: they stay in `held` as owed to the federation.
+   */
+  held: number;
+  /** Person and card balances. */
+  inCirculation: number;
+  /** Place balances: received by venues, not settled yet. */
+  atVenues: number;
+  /** Settlement positions, signed: settled and not paid (+) or not received (−). */
+  positions: number;
+  /** The negative positions alone (owed by venues), for the summary line. */
+  owedByVenues: number;
+  /** Any other non-issuance account (reserve, clearing, demurrage roles). */
+  other: number;
+}
+
 export interface VerifyResult {
   ok: boolean;
   currencies: CurrencySummary[];
+  /** One per federation whose euro token was checked. */
+  reserves: ReserveSummary[];
   /** The first inconsistency found; verification stops there. */
   problem: Inconsistency | null;
 }
@@ -66,10 +89,14 @@ class Found extends Error {
 export async function verifyLedger(db: Db, options: { currencyCode?: string; now?: Date } = {}): Promise<VerifyResult> {
   const run = async (trx: Trx): Promise<VerifyResult> => {
     const key = await loadNodeKey(trx);
-    let q = trx.selectFrom('ledger_currencies').select(['id', 'code', 'euro_backed']).orderBy('code');
+    let q = trx
+      .selectFrom('ledger_currencies')
+      .select(['id', 'code', 'euro_backed', 'issuer_federation_id'])
+      .orderBy('code');
     if (options.currencyCode) q = q.where('code', '=', options.currencyCode);
     const currencies = await q.execute();
     const summaries: CurrencySummary[] = [];
+    const reserves: ReserveSummary[] = [];
     const now = options.now ?? (await sql<{ now: Date }>`select now() as now`.execute(trx)).rows[0]!.now;
     try {
       if (options.currencyCode && currencies.length === 0) {
@@ -81,9 +108,13 @@ export async function verifyLedger(db: Db, options: { currencyCode?: string; now
         });
       }
       for (const currency of currencies) summaries.push(await verifyCurrency(trx, key.publicKey, currency, now));
-      return { ok: true, currencies: summaries, problem: null };
+      // After every currency checked alone: the reserve of each federation's token, then settlement's links.
+      for (const currency of currencies)
+        if (currency.issuer_federation_id)
+          reserves.push(await verifyReserve(trx, { ...currency, federationId: currency.issuer_federation_id }));
+      return { ok: true, currencies: summaries, reserves, problem: null };
     } catch (error) {
-      if (error instanceof Found) return { ok: false, currencies: summaries, problem: error.problem };
+      if (error instanceof Found) return { ok: false, currencies: summaries, reserves, problem: error.problem };
       throw error;
     }
   };
@@ -511,12 +542,22 @@ async function verifyCurrency(
     // none): its currency is the one of the burn transfer it records.
     const paid = await sql<{ total: string }>`select coalesce(sum(o.amount_cents), 0) as total from ledger_payouts o
       join ledger_transfers t on t.id = o.transfer_id where t.currency_id = ${currency.id}::uuid`.execute(db);
-    const reserve = Number(received.rows[0]!.total) - Number(paid.rows[0]!.total);
+    // Settlement postings touching issuance (docs/SETTLEMENT.md): a burn when euros left the reserve
+    // for a venue (cash kept, fee, payout), a mint when euros came in (remittance, cash advanced).
+    const settled = await sql<{
+      total: string;
+    }>`select coalesce(sum(case when t.credit_account_id = ${issuance?.id ?? null}::uuid
+        then t.amount else -t.amount end), 0) as total from ledger_transfers t
+      where t.currency_id = ${currency.id}::uuid and t.kind in ('settlement_cash', 'settlement_fee', 'settlement_payout', 'settlement_remittance')
+        and (t.credit_account_id = ${issuance?.id ?? null}::uuid or t.debit_account_id = ${issuance?.id ?? null}::uuid)`.execute(
+      db,
+    );
+    const reserve = Number(received.rows[0]!.total) - Number(paid.rows[0]!.total) - Number(settled.rows[0]!.total);
     if (reserve !== supply)
       fail(
         'backing',
         currency.code,
-        `supply ${supply} but euros held (payments ${received.rows[0]!.total} - payouts ${paid.rows[0]!.total}) are ${reserve}`,
+        `supply ${supply} but euros held (payments ${received.rows[0]!.total} - payouts ${paid.rows[0]!.total} - settled ${settled.rows[0]!.total}) are ${reserve}`,
       );
   }
   const debts = await verifyDebts(db, currency, fail);
@@ -576,6 +617,128 @@ async function verifyDebts(
     db,
   );
   return Number(rows[0]!.total);
+}
+
+/** The ledger_settlement_euros kind of each settlement posting that touches issuance. */
+const EURO_KIND_OF: Record<string, string> = {
+  settlement_cash: 'cash_kept',
+  settlement_fee: 'fee',
+  settlement_payout: 'payout',
+  settlement_remittance: 'remittance',
+};
+
+/**
+ * The reserve of a federation's euro token (docs/SETTLEMENT.md): the euros held, from the euro records
+ * (payments received − payouts − settlement euros), must cover the tokens in circulation plus what is
+ * owed to the venues, from the account balances (already replayed). Then settlement's links: each euro
+ * record has its posting (same amount, same direction), and each statement's postings equal its items.
+ */
+async function verifyReserve(
+  db: Trx,
+  currency: { id: string; code: string; federationId: string },
+): Promise<ReserveSummary> {
+  const federation = await db
+    .selectFrom('ledger_federations')
+    .select('slug')
+    .where('id', '=', currency.federationId)
+    .executeTakeFirstOrThrow();
+  const where = `federation ${federation.slug} (${currency.code})`;
+  const fail = (check: string, at: string, message: string): never => {
+    throw new Found({ check, currency: currency.code, where: at, message });
+  };
+  const total = async (query: ReturnType<typeof sql<{ total: string }>>) =>
+    Number((await query.execute(db)).rows[0]!.total);
+  const received = await total(
+    sql`select coalesce(sum(amount_cents), 0) as total from ledger_payment_references where currency_id = ${currency.id}::uuid`,
+  );
+  const paidBack = await total(sql`select coalesce(sum(o.amount_cents), 0) as total from ledger_payouts o
+    join ledger_transfers t on t.id = o.transfer_id where t.currency_id = ${currency.id}::uuid`);
+  const settled = await total(
+    sql`select coalesce(sum(amount_cents), 0) as total from ledger_settlement_euros where currency_id = ${currency.id}::uuid`,
+  );
+  const { rows: balances } = await sql<{ bucket: string; total: string; negative: string }>`
+    select case when owner_kind in ('person', 'card') then 'circulation' when owner_kind = 'place' then 'venues'
+                when owner_ref like 'settlement:%' then 'positions' else 'other' end as bucket,
+           sum(balance) as total, sum(least(balance, 0)) as negative
+      from ledger_accounts where currency_id = ${currency.id}::uuid and not (owner_kind = 'system' and owner_ref = 'issuance')
+      group by 1`.execute(db);
+  const bucket = (name: string) => Number(balances.find((b) => b.bucket === name)?.total ?? 0);
+  const summary: ReserveSummary = {
+    federation: federation.slug,
+    code: currency.code,
+    held: received - paidBack - settled,
+    inCirculation: bucket('circulation'),
+    atVenues: bucket('venues'),
+    positions: bucket('positions'),
+    owedByVenues: -Number(balances.find((b) => b.bucket === 'positions')?.negative ?? 0),
+    other: bucket('other'),
+  };
+  const owed = summary.inCirculation + summary.atVenues + summary.positions + summary.other;
+  if (summary.held < owed)
+    fail(
+      'reserve',
+      where,
+      `euros held ${summary.held} (payments ${received} - payouts ${paidBack} - settled ${settled}) are less than ` +
+        `in circulation ${summary.inCirculation} + at venues ${summary.atVenues} + settlement positions ${summary.positions}` +
+        (summary.other ? ` + other accounts ${summary.other}` : '') +
+        ` = ${owed}`,
+    );
+
+  // Each euro record matches its posting; each posting touching issuance has its record.
+  const { rows: records } = await sql<{
+    transfer_id: string;
+    kind: string;
+    amount_cents: number;
+    t_kind: string | null;
+    amount: number | null;
+    into_issuance: boolean | null;
+    currency_id: string | null;
+  }>`select e.transfer_id, e.kind, e.amount_cents, t.kind as t_kind, t.amount, t.currency_id,
+       (t.credit_account_id = i.id) as into_issuance
+     from ledger_settlement_euros e
+     left join ledger_transfers t on t.id = e.transfer_id
+     left join ledger_accounts i on i.currency_id = e.currency_id and i.owner_kind = 'system' and i.owner_ref = 'issuance'
+     where e.currency_id = ${currency.id}::uuid`.execute(db);
+  for (const r of records) {
+    const expected = r.t_kind ? EURO_KIND_OF[r.t_kind] : undefined;
+    const signed = r.amount === null ? null : r.into_issuance ? Number(r.amount) : -Number(r.amount);
+    if (expected !== r.kind || r.currency_id !== currency.id || signed !== Number(r.amount_cents))
+      fail(
+        'settlement-record',
+        `euro record of transfer ${r.transfer_id}`,
+        `records ${r.kind} ${r.amount_cents}, its posting is ${r.t_kind ?? 'missing'} ${signed ?? ''}`,
+      );
+  }
+  const unrecorded = await sql<{ id: string }>`select t.id from ledger_transfers t
+    where t.currency_id = ${currency.id}::uuid and t.kind in ('settlement_cash', 'settlement_fee', 'settlement_payout', 'settlement_remittance')
+      and not exists (select 1 from ledger_settlement_euros e where e.transfer_id = t.id) limit 1`.execute(db);
+  if (unrecorded.rows[0])
+    fail('settlement-record', `transfer ${unrecorded.rows[0].id}`, 'a settlement posting without its euro record');
+
+  // Each statement's postings equal the items it claimed (tokens: the settlement posting; cash: the signed cash posting).
+  const { rows: statements } = await sql<{ statement_id: string; side: string; items: string; posted: string }>`
+    with items as (
+      select statement_id, side, sum(amount) as total from ledger_settled_items where currency_id = ${currency.id}::uuid
+      group by statement_id, side),
+    posted as (
+      select t.metadata->>'statement' as statement_id, case when t.kind = 'settlement' then 'tokens' else 'cash' end as side,
+        sum(case when t.kind = 'settlement' then t.amount when t.credit_account_id = i.id then -t.amount else t.amount end) as total
+      from ledger_transfers t
+      join ledger_accounts i on i.currency_id = t.currency_id and i.owner_kind = 'system' and i.owner_ref = 'issuance'
+      where t.currency_id = ${currency.id}::uuid and t.kind in ('settlement', 'settlement_cash')
+      group by 1, 2)
+    select coalesce(items.statement_id::text, posted.statement_id) as statement_id, coalesce(items.side, posted.side) as side,
+      coalesce(items.total, 0) as items, coalesce(posted.total, 0) as posted
+    from items full join posted on posted.statement_id = items.statement_id::text and posted.side = items.side
+    where coalesce(items.total, 0) <> coalesce(posted.total, 0) limit 1`.execute(db);
+  const wrong = statements[0];
+  if (wrong)
+    fail(
+      'settlement-items',
+      `statement ${wrong.statement_id} (${wrong.side})`,
+      `its items sum to ${wrong.items}, its postings to ${wrong.posted}`,
+    );
+  return summary;
 }
 
 interface MappedRow {

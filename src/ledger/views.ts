@@ -106,7 +106,23 @@ ${report.map(
 <dl>
 <dt>${t('ledger.transparency.supply')}</dt><dd>${formatAmount(c.supply, c.decimals, lang)}</dd>
 <dt>${t('ledger.transparency.holders')}</dt><dd>${c.holders}</dd>
-${c.euroReserve !== null ? html`<dt>${t('ledger.transparency.reserve')}</dt><dd>${formatAmount(c.euroReserve, 2, lang)} €</dd>` : ''}
+${
+  c.settlement
+    ? html`<dt>${t('ledger.transparency.reserve')}</dt><dd>${formatAmount(c.settlement.held, 2, lang)} €</dd>
+<dt>${t('settlement.transparency.inWallets')}</dt><dd>${formatAmount(c.settlement.inWallets, c.decimals, lang)}</dd>
+<dt>${t('settlement.transparency.atVenues')}</dt><dd>${formatAmount(c.settlement.atVenues, c.decimals, lang)}</dd>
+<dt>${t('settlement.transparency.owedToVenues')}</dt><dd>${formatAmount(c.settlement.owedToVenues, 2, lang)} €</dd>
+<dt>${t('settlement.transparency.owedByVenues')}</dt><dd>${formatAmount(c.settlement.owedByVenues, 2, lang)} €</dd>
+<dt>${t('settlement.transparency.covered')}</dt><dd>${t(
+        c.settlement.held >=
+          c.settlement.inWallets + c.settlement.atVenues + c.settlement.owedToVenues - c.settlement.owedByVenues
+          ? 'settlement.transparency.coveredYes'
+          : 'settlement.transparency.coveredNo',
+      )}</dd>`
+    : c.euroReserve !== null
+      ? html`<dt>${t('ledger.transparency.reserve')}</dt><dd>${formatAmount(c.euroReserve, 2, lang)} €</dd>`
+      : ''
+}
 <dt>${t('ledger.transparency.transfers')}</dt><dd>${c.transfers}</dd>
 <dt>${t('ledger.transparency.checkpoint')}</dt>
 <dd>${

@@ -130,3 +130,9 @@ export async function placesOfPerson(db: Db, personId: string): Promise<{ place:
     .execute();
   return rows.map((r) => ({ place: toPlace(r), role: r.role }));
 }
+
+/** The venue's connected Stripe account (acct_…), or null (payments and settlement payouts use it). */
+export async function connectedAccountOf(db: Db, placeId: string): Promise<string | null> {
+  const row = await db.selectFrom('places').select('stripe_account_id').where('id', '=', placeId).executeTakeFirst();
+  return row?.stripe_account_id ?? null;
+}

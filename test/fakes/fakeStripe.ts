@@ -96,6 +96,27 @@ export interface FakeDispute {
   status: FakeDisputeStatus;
 }
 
+/** A Connect transfer from the platform's balance to a connected account (settlement payouts). */
+export interface FakeTransfer {
+  id: string;
+  object: 'transfer';
+  amount: number;
+  amount_reversed: number;
+  balance_transaction: string;
+  created: number;
+  currency: string;
+  description: string | null;
+  destination: string;
+  destination_payment: string;
+  livemode: false;
+  metadata: Record<string, string>;
+  reversals: { object: 'list'; data: never[]; has_more: false; total_count: 0; url: string };
+  reversed: false;
+  source_transaction: null;
+  source_type: 'card';
+  transfer_group: string | null;
+}
+
 export class FakeStripe {
   readonly sessions = new Map<string, FakeSession>();
   readonly refunds = new Map<string, FakeRefund>();
@@ -107,6 +128,13 @@ export class FakeStripe {
     body: Record<string, unknown>;
   }[] = [];
   private readonly idempotent = new Map<string, { status: number; body: unknown }>();
+  // --- Connect transfers (settlement payouts) ---
+  readonly transfers = new Map<string, FakeTransfer>();
+  /** Connected accounts of the platform: a transfer to any other destination is refused, as Stripe does. */
+  readonly connectedAccounts = new Set<string>();
+  /** The platform's available balance in cents (eur): a transfer above it is refused (balance_insufficient). */
+  balance = 1_000_000_000;
+  // --- end of Connect transfers ---
   /** Answer the next N API calls with a 500 (to test retries and failures). */
   failNext = 0;
   readonly webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
@@ -240,9 +268,99 @@ export class FakeStripe {
       const prior = this.idempotent.get(key)!;
       return send(prior.status, prior.body);
     }
-    const [status, payload] = this.route(req.method ?? 'GET', url.pathname, body, account);
+    const [status, payload] =
+      this.routeTransfers(
+        req.method ?? 'GET',
+        url.pathname,
+        { ...parseStripeForm(url.search.slice(1)), ...body },
+        account,
+      ) ?? this.route(req.method ?? 'GET', url.pathname, body, account);
     if (key && status < 500) this.idempotent.set(key, { status, body: payload });
     send(status, payload);
+  }
+
+  /**
+   * Connect transfers, as Stripe's API documents them: POST /v1/transfers (amount, currency, destination,
+   * transfer_group, description, metadata; the platform's balance must cover it, the destination must be
+   * a connected account), GET /v1/transfers (newest first; filters transfer_group and destination; limit
+   * 1..100, default 10) and GET /v1/transfers/{id}. Null for any other path.
+   */
+  private routeTransfers(
+    method: string,
+    path: string,
+    params: Record<string, unknown>,
+    account: string | null,
+  ): [number, unknown] | null {
+    const invalid = (message: string, extra: Record<string, string> = {}): [number, unknown] => [
+      400,
+      { error: { type: 'invalid_request_error', message, ...extra } },
+    ];
+    if (method === 'POST' && path === '/v1/transfers') {
+      if (account) return invalid('Transfers are made from the platform account in this fake');
+      const amount = Number(params.amount);
+      if (!/^\d+$/.test(String(params.amount ?? '')) || amount <= 0)
+        return invalid('Invalid positive integer', { param: 'amount' });
+      if (typeof params.currency !== 'string' || !/^[a-z]{3}$/.test(params.currency))
+        return invalid('Missing required param: currency.', { param: 'currency' });
+      const destination = String(params.destination ?? '');
+      if (!destination) return invalid('Missing required param: destination.', { param: 'destination' });
+      if (!this.connectedAccounts.has(destination))
+        return invalid(`No such destination: '${destination}'`, { param: 'destination', code: 'resource_missing' });
+      if (amount > this.balance)
+        return invalid(
+          'You have insufficient available funds in your Stripe account. Try adding funds directly to your available balance by creating Charges using the 4000000000000077 test card.',
+          { code: 'balance_insufficient' },
+        );
+      this.balance -= amount;
+      const id = `tr_${randomBytes(12).toString('hex')}`;
+      const transfer: FakeTransfer = {
+        id,
+        object: 'transfer',
+        amount,
+        amount_reversed: 0,
+        balance_transaction: `txn_${randomBytes(12).toString('hex')}`,
+        created: Math.floor(Date.now() / 1000),
+        currency: params.currency,
+        description: typeof params.description === 'string' ? params.description : null,
+        destination,
+        destination_payment: `py_${randomBytes(12).toString('hex')}`,
+        livemode: false,
+        metadata: (params.metadata as Record<string, string> | undefined) ?? {},
+        reversals: { object: 'list', data: [], has_more: false, total_count: 0, url: `/v1/transfers/${id}/reversals` },
+        reversed: false,
+        source_transaction: null,
+        source_type: 'card',
+        transfer_group: typeof params.transfer_group === 'string' ? params.transfer_group : null,
+      };
+      this.transfers.set(id, transfer);
+      return [200, transfer];
+    }
+    if (method === 'GET' && path === '/v1/transfers') {
+      const limit = params.limit === undefined ? 10 : Number(params.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) return invalid('Invalid limit', { param: 'limit' });
+      const data = [...this.transfers.values()]
+        .filter((t) => params.transfer_group === undefined || t.transfer_group === params.transfer_group)
+        .filter((t) => params.destination === undefined || t.destination === params.destination)
+        .reverse();
+      return [200, { object: 'list', url: '/v1/transfers', has_more: data.length > limit, data: data.slice(0, limit) }];
+    }
+    const one = method === 'GET' ? /^\/v1\/transfers\/(tr_\w+)$/.exec(path) : null;
+    if (one) {
+      const transfer = this.transfers.get(one[1]!);
+      return transfer
+        ? [200, transfer]
+        : [
+            404,
+            {
+              error: {
+                type: 'invalid_request_error',
+                code: 'resource_missing',
+                message: `No such transfer: '${one[1]}'`,
+              },
+            },
+          ];
+    }
+    return null;
   }
 
   private route(
