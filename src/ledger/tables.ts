@@ -1,4 +1,4 @@
-/** Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql). Merged into DB in db/schema.ts. */
+/** Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql, 0019_till_money.sql). Merged into DB in db/schema.ts. */
 import type { ColumnType } from 'kysely';
 import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
 
@@ -182,6 +182,15 @@ export interface LedgerDeviceNoncesTable {
   seen_at: CreatedAt;
 }
 
+/** A hold the expiry job could not void (migration 0019): retried at `retry_at`. */
+export interface LedgerHoldExpiryFailuresTable {
+  hold_id: string;
+  attempts: number;
+  last_error: string;
+  failed_at: Timestamp;
+  retry_at: Timestamp;
+}
+
 export interface LedgerTables {
   ledger_federations: LedgerFederationsTable;
   ledger_federation_places: LedgerFederationPlacesTable;
@@ -198,4 +207,5 @@ export interface LedgerTables {
   ledger_block_transfers: LedgerBlockTransfersTable;
   ledger_devices: LedgerDevicesTable;
   ledger_device_nonces: LedgerDeviceNoncesTable;
+  ledger_hold_expiry_failures: LedgerHoldExpiryFailuresTable;
 }
