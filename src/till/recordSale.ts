@@ -1,6 +1,13 @@
 import { sql } from 'kysely';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
-import { lockCardsByUid, normaliseUid, walletOwnerOf, type Card } from '../cards/cards.ts';
+import {
+  isStaffCardHeld,
+  lockCardsByUid,
+  normaliseUid,
+  staffCardHeld,
+  walletOwnerOf,
+  type Card,
+} from '../cards/cards.ts';
 import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
 import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import { appendTransfers, type AdvisoryLocks, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
@@ -202,7 +209,10 @@ export async function saleStatus(db: Db, device: DeviceSignature, saleId: unknow
   });
 }
 
-/** The session sent with a request, for this device, whose cashier is still staff of the venue. */
+/**
+ * The session sent with a request, for this device, whose cashier is still staff of the venue and
+ * whose staff card is still active (a blocked card ends its sessions: 401 `till-session`).
+ */
 export async function requireSession(
   key: NodeKey,
   trx: Trx,
@@ -210,6 +220,8 @@ export async function requireSession(
   device: { placeId: string; deviceId: string },
 ): Promise<TillSession> {
   const session = readTillSession(key, token, device);
+  if (!(await isStaffCardHeld(trx, session.cardId, session.cashierPersonId)))
+    throw new DomainError('till-session', 401);
   if (!(await isStaff(trx, session.cashierPersonId, device.placeId))) throw new DomainError('till-not-staff', 403);
   return session;
 }
@@ -254,8 +266,8 @@ export async function recordSale(
     const cashier = session.cashierPersonId;
     const authorisation: Authorisation = { by: 'device', authoriserId: deviceId, placeId, deviceSignature: device };
 
-    // In one round trip: the venue's clock, whether the cashier is still staff, the point and the
-    // articles sold as they are now (frozen into the journal).
+    // In one round trip: the venue's clock, whether the cashier is still staff (and their staff card
+    // still active), the point and the articles sold as they are now (frozen into the journal).
     const articleIds = [...new Set(input.items.map((i) => i.articleId))];
     const context = (
       await sql<{
@@ -264,6 +276,7 @@ export async function recordSale(
         timezone: string;
         day_starts_at: string | null;
         staff: boolean;
+        card_held: boolean;
         payment_methods: PaymentMethod[] | null;
         articles: {
           id: string;
@@ -277,6 +290,7 @@ export async function recordSale(
         }[];
       }>`select p.name, p.slug, p.timezone, s.day_starts_at::text as day_starts_at,
         exists (select 1 from place_members m where m.place_id = p.id and m.person_id = ${cashier} and m.role in ('admin', 'cashier')) as staff,
+        ${staffCardHeld(session.cardId, cashier)} as card_held,
         pt.payment_methods,
         coalesce((select json_agg(json_build_object('id', a.id, 'name', a.name, 'kind', a.kind, 'price_cents', a.price_cents, 'vat_rate', a.vat_rate,
             'currency_id', a.currency_id, 'membership_product_id', a.membership_product_id, 'category_name', c.name))
@@ -287,6 +301,8 @@ export async function recordSale(
       left join pos_points pt on pt.place_id = p.id and pt.id = ${input.pointId} and not pt.archived
       where p.id = ${placeId}`.execute(trx)
     ).rows[0];
+    // The staff card that opened the session was blocked since: the session is over (docs/TILL.md).
+    if (context && !context.card_held) throw new DomainError('till-session', 401);
     if (!context?.staff) throw new DomainError('till-not-staff', 403);
     if (!context.payment_methods)
       throw new DomainError('validation', 422, {}, [{ field: 'pointId', message: 'choice' }]);

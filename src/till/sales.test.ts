@@ -9,9 +9,11 @@ import { derivedId } from './derivedId.ts';
 import { recordSale } from './recordSale.ts';
 import { signedRequest, createTillWorld, type TestCard, type TillWorld } from './testFixtures.ts';
 import { issueTillSession, tillSessionKey } from './tillSession.ts';
+import { signText } from '../ledger/nodeKey.ts';
 import { verifyJournal } from './verifyJournal.ts';
 import { closeDay } from './closeDay.ts';
 import { SYSTEM } from '../access/actor.ts';
+import { blockCardByHolder } from '../cards/blockCard.ts';
 
 let t: TestNode;
 let w: TillWorld;
@@ -361,11 +363,11 @@ describe('till: sales', () => {
     );
   });
 
-  test('sessions: expired, of another device, or of a cashier no longer staff are refused', async () => {
+  test('sessions: expired, of another device, of the first version, naming another card, or of a cashier no longer staff are refused', async () => {
     const key = await tillSessionKey(t.db);
     const old = issueTillSession(
       key,
-      { placeId: w.placeId, deviceId: w.device.id, cashierPersonId: w.cashier.personId },
+      { placeId: w.placeId, deviceId: w.device.id, cashierPersonId: w.cashier.personId, cardId: w.cashier.card.id },
       Date.now() - 13 * 3600_000,
     ).token;
     const expired = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: old });
@@ -379,12 +381,37 @@ describe('till: sales', () => {
       session: `${session.split('.')[0]}.${'A'.repeat(86)}`,
     });
     assert.equal(forged.statusCode, 401);
+    // A session of the first version (signed by the node, but naming no card) is refused: reopen the till.
+    const v1 = [
+      'rezo-till-session-v1',
+      w.placeId,
+      w.device.id,
+      w.cashier.personId,
+      String(Date.now() + 3600_000),
+      'abcdefghijkl',
+    ].join('|');
+    const firstVersion = await sell({
+      ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]),
+      session: `${Buffer.from(v1).toString('base64url')}.${signText(key.privateKey, v1)}`,
+    });
+    assert.equal(firstVersion.statusCode, 401, firstVersion.body);
+    assert.match(firstVersion.json().type, /till-session$/);
+    // A session naming a card that is not the cashier's is refused too.
+    const notHis = issueTillSession(key, {
+      placeId: w.placeId,
+      deviceId: w.device.id,
+      cashierPersonId: w.cashier.personId,
+      cardId: (await w.newCard()).id,
+    }).token;
+    const borrowed = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: notHis });
+    assert.equal(borrowed.statusCode, 401, borrowed.body);
     const temp = (await w.ledger.person('temp')).actor.personId;
     await t.db.insertInto('place_members').values({ place_id: w.placeId, person_id: temp, role: 'cashier' }).execute();
     const tempSession = issueTillSession(key, {
       placeId: w.placeId,
       deviceId: w.device.id,
       cashierPersonId: temp,
+      cardId: (await w.newCard({ personId: temp })).id,
     }).token;
     assert.equal(
       (await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: tempSession })).statusCode,
@@ -394,6 +421,67 @@ describe('till: sales', () => {
     const fired = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: tempSession });
     assert.equal(fired.statusCode, 403);
     assert.match(fired.json().type, /till-not-staff$/);
+  });
+
+  test('blocking a staff card ends the till sessions it opened at once; another card of the cashier still works', async () => {
+    const cashier = await w.ledger.person('blockable');
+    await t.db
+      .insertInto('place_members')
+      .values({ place_id: w.placeId, person_id: cashier.actor.personId, role: 'cashier' })
+      .execute();
+    const lost = await w.newCard({ personId: cashier.actor.personId });
+    const spare = await w.newCard({ personId: cashier.actor.personId });
+    const open = async (card: TestCard) => {
+      const r = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: card.uid });
+      assert.equal(r.statusCode, 201, r.body);
+      return r.json().session as string;
+    };
+    const opened = await open(lost);
+    const customer = await w.newCard();
+    await w.fund(customer, w.euro, 1000);
+    const first = await sell({
+      ...saleBody([beer()], [{ method: 'card', amountCents: 350 }], customer),
+      session: opened,
+    });
+    assert.equal(first.statusCode, 201, first.body);
+
+    // The holder blocks the lost card: the session it opened is refused by the very next request.
+    await blockCardByHolder(t.db, cashier.actor, { cardId: lost.id });
+    const before = await snapshot();
+    const refused = await sell({
+      ...saleBody([beer()], [{ method: 'card', amountCents: 350 }], customer),
+      session: opened,
+    });
+    assert.equal(refused.statusCode, 401, refused.body);
+    assert.match(refused.json().type, /till-session$/);
+    const lookup = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', {
+      session: opened,
+      cardUid: customer.uid,
+    });
+    assert.equal(lookup.statusCode, 401, lookup.body);
+    const reversal = await signedRequest(
+      t.app,
+      w.device,
+      'POST',
+      `/api/v1/till/sales/${first.json().sale.id}/reverse`,
+      {
+        id: uuidv7(),
+        session: opened,
+      },
+    );
+    assert.equal(reversal.statusCode, 401, reversal.body);
+    const [sales, transfers, journal, , refs, payouts] = await snapshot();
+    assert.deepEqual(
+      [sales, transfers, journal, refs, payouts],
+      [before[0], before[1], before[2], before[4], before[5]],
+    );
+    assert.equal(await w.balance(customer, w.euro), 650, 'nothing more was taken');
+    // The blocked card opens nothing; the cashier's other card opens a session that works.
+    const again = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: lost.uid });
+    assert.equal(again.statusCode, 403);
+    const fresh = await open(spare);
+    const ok = await sell({ ...saleBody([beer()], [{ method: 'card', amountCents: 350 }], customer), session: fresh });
+    assert.equal(ok.statusCode, 201, ok.body);
   });
 
   test('a bad signature or a replayed nonce writes nothing', async () => {
