@@ -119,6 +119,8 @@ export interface LedgerPayoutsTable {
   payment_reference: string;
   amount_cents: number;
   transfer_id: string;
+  /** The venue that paid the euros out at its counter (since 0019); null for other payouts. */
+  place_id: ColumnType<string | null, string | null | undefined, never>;
   created_at: CreatedAt;
 }
 

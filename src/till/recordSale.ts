@@ -11,7 +11,7 @@ import {
 import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
 import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import { appendTransfers, type AdvisoryLocks, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
-import { cashOutAtCounter, planCashOut } from '../ledger/cashOutAtCounter.ts';
+import { cashOutAtCounter, payableAtCounter, planCashOut } from '../ledger/cashOutAtCounter.ts';
 import { getCurrencyById, MAX_AMOUNT } from '../ledger/ledger.ts';
 import { mintAtCounter } from '../ledger/mintAtCounter.ts';
 import type { DeviceSignature } from '../ledger/tables.ts';
@@ -514,8 +514,14 @@ export async function recordSale(
     for (const [index, line] of lines.entries()) {
       if (!COUNTER_KINDS.includes(line.kind)) continue;
       if (line.kind === 'cash_out') {
+        // Only what this venue may pay out in cash (its federation's euro, its own local euro).
+        const payable = await payableAtCounter(
+          trx,
+          placeId,
+          wallet.map((b) => b.currencyId),
+        );
         const sources = wallet
-          .filter((b) => b.usableHere)
+          .filter((b) => b.usableHere && payable.has(b.currencyId))
           .map((b) => ({
             accountId: b.accountId,
             currencyId: b.currencyId,
@@ -536,6 +542,7 @@ export async function recordSale(
             idOf,
             amount: line.unitPriceCents,
             reference: `till:${input.id}:${index}`,
+            placeId,
             authorisation,
             sources,
           }),

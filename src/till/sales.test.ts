@@ -13,6 +13,10 @@ import { signText } from '../ledger/nodeKey.ts';
 import { verifyJournal } from './verifyJournal.ts';
 import { closeDay } from './closeDay.ts';
 import { SYSTEM } from '../access/actor.ts';
+import { inTransaction } from '../db/database.ts';
+import { cashOutAtCounter } from '../ledger/cashOutAtCounter.ts';
+import { createCurrency } from '../ledger/createCurrency.ts';
+import { DomainError } from '../shared/errors.ts';
 import { blockCardByHolder } from '../cards/blockCard.ts';
 
 let t: TestNode;
@@ -622,6 +626,78 @@ describe('till: sales', () => {
       .execute();
     assert.deepEqual(payouts.map((p) => p.amount_cents).sort(), [300, 500]);
     assert.ok(payouts.every((p) => p.payment_reference === null));
+  });
+
+  test('a cash-out pays out only what the venue may (its federation’s euro, its own local euro), recorded with the venue', async () => {
+    // Venue B's local euro, accepted in payment at A: A may take it for a beer, never pay it out in cash.
+    const n = uuidv7().slice(-6).toUpperCase();
+    const otherLocal = await createCurrency(t.db, SYSTEM, {
+      code: `B${n}`,
+      name: 'Local euro of B',
+      kind: 'local_euro',
+      decimals: 2,
+      issuerPlaceId: w.ledger.venueB.id,
+    });
+    await t.db
+      .insertInto('ledger_currency_places')
+      .values({ currency_id: otherLocal.id, place_id: w.placeId })
+      .execute();
+    const card = await w.newCard();
+    await w.fund(card, otherLocal, 700);
+    await w.fund(card, w.euro, 200);
+    const cashOut = (amount: number) =>
+      saleBody(
+        [{ articleId: w.articles.cash_out, quantity: 1, amountCents: amount }],
+        [{ method: 'cash', amountCents: -amount }],
+        card,
+      );
+    const before = await snapshot();
+    const tooMuch = await sell(cashOut(300));
+    assert.equal(tooMuch.statusCode, 422, tooMuch.body);
+    assert.match(tooMuch.json().type, /till-cash-out-exceeds$/);
+    assert.equal(tooMuch.json().available, 200, 'B’s local euro is not paid out at A');
+    assert.deepEqual(await snapshot(), before, 'a refused cash-out writes nothing');
+    const ok = await sell(cashOut(200));
+    assert.equal(ok.statusCode, 201, ok.body);
+    assert.deepEqual([await w.balance(card, otherLocal), await w.balance(card, w.euro)], [700, 0]);
+    const payouts = await t.db
+      .selectFrom('ledger_payouts as p')
+      .innerJoin('ledger_transfers as t', 't.id', 'p.transfer_id')
+      .select(['p.amount_cents', 'p.place_id', 't.place_id as transfer_place', 't.currency_id'])
+      .where('p.reference', 'like', `till:${ok.json().sale.id}%`)
+      .execute();
+    assert.deepEqual(payouts, [
+      { amount_cents: 200, place_id: w.placeId, transfer_place: w.placeId, currency_id: w.euro.id },
+    ]);
+    // The ledger's use case refuses it too, whoever calls it: B's local euro named as a source at A.
+    const account = await t.db
+      .selectFrom('ledger_accounts')
+      .select('id')
+      .where('currency_id', '=', otherLocal.id)
+      .where('owner_kind', '=', 'card')
+      .where('owner_ref', '=', card.id)
+      .executeTakeFirstOrThrow();
+    const direct = inTransaction(t.db, (trx) =>
+      cashOutAtCounter(trx, {
+        idOf: (i) => derivedId(uuidv7(), `cash-out:${i}`),
+        amount: 100,
+        reference: `test:${uuidv7()}`,
+        placeId: w.placeId,
+        authorisation: { by: 'device', authoriserId: w.device.id, placeId: w.placeId, deviceSignature: null },
+        sources: [
+          {
+            accountId: account.id,
+            currencyId: otherLocal.id,
+            code: otherLocal.code,
+            kind: 'local_euro',
+            euroBacked: true,
+            available: 700,
+          },
+        ],
+      }),
+    );
+    await assert.rejects(direct, (e: unknown) => e instanceof DomainError && e.code === 'till-currency-not-accepted');
+    assert.equal(await w.balance(card, otherLocal), 700);
   });
 
   test('a membership goes to the card’s holder; an anonymous card cannot get one', async () => {

@@ -11,3 +11,7 @@ create table ledger_hold_expiry_failures (
   failed_at timestamptz not null,
   retry_at timestamptz not null
 );
+
+-- 2. A cash-out at a counter is recorded with the venue that paid it (docs/TILL.md, "Cash-out"): a
+--    venue pays out only the federated euro of its federation and its own local euro.
+alter table ledger_payouts add column place_id uuid references places (id);
