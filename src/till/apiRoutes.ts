@@ -6,6 +6,7 @@ import { DateTime, ProblemSchema, Uuid } from '../http/schemas.ts';
 import type { TSchema } from 'typebox';
 import type { DeviceSignature } from '../ledger/tables.ts';
 import { DomainError } from '../shared/errors.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { lookupCard } from './lookupCard.ts';
 import { openTill } from './openTill.ts';
 import { tillConfig } from './posConfig.ts';
@@ -257,7 +258,9 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
                 {
                   method: Type.Union([Type.Literal('card'), Type.Literal('cash'), Type.Literal('bank_card')]),
                   amountCents: Type.Integer({
-                    description: 'Negative only for cash paid out (cash-out, deposit return)',
+                    minimum: 1,
+                    maximum: MAX_AMOUNT_MINOR,
+                    description: 'Always positive: cash given back is `cashBackCents`, never a negative payment',
                   }),
                   cardUid: Type.Optional(
                     Type.String({
@@ -273,6 +276,14 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
                 { additionalProperties: false },
               ),
               { maxItems: MAX_PAYMENTS },
+            ),
+            cashBackCents: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: MAX_AMOUNT_MINOR,
+                description:
+                  'Cash given back: only for a sale whose total is negative (a cash-out, deposits returned), equal to −total, with no payment line',
+              }),
             ),
           },
           { additionalProperties: false },

@@ -46,6 +46,8 @@ export interface RecordSaleInput {
   cardUid?: unknown;
   items: unknown;
   payments: unknown;
+  /** Cash given back (a negative total: cash-out, deposits returned); no payment line then. */
+  cashBackCents?: unknown;
 }
 
 interface ItemIn {
@@ -74,6 +76,7 @@ export function readSaleInput(input: RecordSaleInput): {
   cardUid: string | null;
   items: ItemIn[];
   payments: PaymentIn[];
+  cashBackCents: number | null;
 } {
   const errors = new FieldErrors();
   const id =
@@ -113,20 +116,13 @@ export function readSaleInput(input: RecordSaleInput): {
       const f = `payments.${i}`;
       const method = raw?.method as PaymentMethod;
       if (!PAYMENT_METHODS.includes(method)) errors.add(`${f}.method`, 'choice');
+      // Positive, always: money given back is `cashBackCents`, never a negative payment (docs/TILL.md).
       const amount = raw?.amountCents;
-      if (!isInt(amount) || Math.abs(amount) > MAX_AMOUNT || amount === 0)
+      if (!isInt(amount) || amount < 1 || amount > MAX_AMOUNT)
         errors.add(`${f}.amountCents`, 'range', { min: 1, max: MAX_AMOUNT });
-      else if (amount < 0 && method !== 'cash') errors.add(`${f}.amountCents`, 'till.negative-payment');
       const tendered = raw?.tenderedCents;
       if (tendered !== undefined && tendered !== null) {
-        if (
-          method !== 'cash' ||
-          !isInt(tendered) ||
-          !isInt(amount) ||
-          amount < 0 ||
-          tendered < amount ||
-          tendered > MAX_AMOUNT
-        )
+        if (method !== 'cash' || !isInt(tendered) || !isInt(amount) || tendered < amount || tendered > MAX_AMOUNT)
           errors.add(`${f}.tenderedCents`, 'till.tendered');
       }
       let payer: string | null = method === 'card' ? cardUid : null;
@@ -144,8 +140,16 @@ export function readSaleInput(input: RecordSaleInput): {
     });
   const payers = new Set(payments.flatMap((p) => (p.method === 'card' && p.cardUid ? [p.cardUid] : [])));
   if (payers.size > MAX_CARDS) errors.add('payments', 'till.too-many-cards', { max: MAX_CARDS });
+  let cashBackCents: number | null = null;
+  if (input.cashBackCents !== undefined && input.cashBackCents !== null) {
+    const back = input.cashBackCents;
+    if (!isInt(back) || back < 1 || back > MAX_AMOUNT)
+      errors.add('cashBackCents', 'range', { min: 1, max: MAX_AMOUNT });
+    else if (payments.length > 0) errors.add('cashBackCents', 'till.cash-back-no-payment');
+    else cashBackCents = back;
+  }
   errors.throwIfAny();
-  return { id, pointId, cardUid, items, payments };
+  return { id, pointId, cardUid, items, payments, cashBackCents };
 }
 
 /** 422 `till-insufficient-funds`: how much this card lacks (`missing`, cents) and which card (`card`, its number). */
@@ -255,6 +259,8 @@ export async function recordSale(
       cardUid: input.cardUid,
       items: input.items,
       payments: hashedPayments,
+      // Only when given: the hash of a sale without it is the same as before it existed.
+      ...(input.cashBackCents !== null ? { cashBackCents: input.cashBackCents } : {}),
     }),
   );
   const key = await tillSessionKey(db);
@@ -359,11 +365,21 @@ export async function recordSale(
       if (!point.payment_methods.includes(p.method))
         throw new DomainError('till-payment-method', 422, { method: p.method });
     }
-    if (paid !== total) throw new DomainError('till-unbalanced', 422, { total, paid });
+    // Money in (payments, all positive, add up to the total) or money out (cash given back = −total,
+    // no payment): never both, so no payment is offset by another (docs/TILL.md, "Money given back").
+    const cashBack = input.cashBackCents;
+    if (cashBack !== null) {
+      if (total >= 0)
+        throw new DomainError('validation', 422, {}, [{ field: 'cashBackCents', message: 'till.cash-back-total' }]);
+      if (cashBack !== -total) throw new DomainError('till-unbalanced', 422, { total, paid: -cashBack });
+      if (!point.payment_methods.includes('cash'))
+        throw new DomainError('till-payment-method', 422, { method: 'cash' });
+    } else if (paid !== total) throw new DomainError('till-unbalanced', 422, { total, paid });
     const cardPaid = input.payments.filter((p) => p.method === 'card').reduce((n, p) => n + p.amountCents, 0);
     if (counter.length > 0 && cardPaid > 0) throw new DomainError('till-top-up-payment', 422);
     const methods = [...new Set(input.payments.map((p) => p.method))];
-    if (counter.some((l) => l.kind === 'top_up') && methods.length !== 1)
+    // A top-up is minted against what was received: one method, and nothing given back in its sale.
+    if (counter.some((l) => l.kind === 'top_up') && (methods.length !== 1 || lines.some((l) => l.amountCents < 0)))
       throw new DomainError('till-top-up-payment', 422);
     const changeCents = input.payments.reduce(
       (n, p) => n + (p.method === 'cash' && p.tenderedCents !== null ? p.tenderedCents - p.amountCents : 0),
@@ -507,6 +523,11 @@ export async function recordSale(
       if (p.method === 'card') continue;
       paymentsOut.push({ method: p.method, amountCents: p.amountCents, currency: null, transferId: null });
       journalPayments.push({ ...base, kind: 'payment', amountCents: p.amountCents, paymentMethod: p.method });
+    }
+    // Cash given back: one cash line, negative (the journal's sign: − money out of the drawer).
+    if (cashBack !== null) {
+      paymentsOut.push({ method: 'cash', amountCents: -cashBack, currency: null, transferId: null });
+      journalPayments.push({ ...base, kind: 'payment', amountCents: -cashBack, paymentMethod: 'cash' });
     }
 
     // Counter articles: a top-up mints against the payment taken, gift credit is given, a cash-out burns.

@@ -602,11 +602,9 @@ describe('till: sales', () => {
     await w.fund(card, w.local, 300);
     await w.fund(card, w.gift, 100);
     const cashOut = (amount: number) =>
-      saleBody(
-        [{ articleId: w.articles.cash_out, quantity: 1, amountCents: amount }],
-        [{ method: 'cash', amountCents: -amount }],
-        card,
-      );
+      saleBody([{ articleId: w.articles.cash_out, quantity: 1, amountCents: amount }], [], card, {
+        cashBackCents: amount,
+      });
     const before = await snapshot();
     const tooMuch = await sell(cashOut(900));
     assert.equal(tooMuch.statusCode, 422, tooMuch.body);
@@ -628,6 +626,111 @@ describe('till: sales', () => {
     assert.ok(payouts.every((p) => p.payment_reference === null));
   });
 
+  test('payment lines are positive: card credit never comes out as cash, a top-up is never netted against money given back', async () => {
+    // The first finding: "card 10 €, cash −6,50 €" for a 3,50 € beer, the card holding gift credit.
+    const card = await w.newCard();
+    await w.fund(card, w.gift, 1000);
+    const before = await snapshot();
+    const giftToCash = await sell(
+      saleBody(
+        [beer()],
+        [
+          { method: 'card', amountCents: 1000 },
+          { method: 'cash', amountCents: -650 },
+        ],
+        card,
+      ),
+    );
+    assert.equal(giftToCash.statusCode, 422, giftToCash.body);
+    assert.deepEqual(
+      giftToCash.json().errors.map((e: { field: string }) => e.field),
+      ['payments.1.amountCents'],
+    );
+    assert.equal(await w.balance(card, w.gift), 1000);
+    // The second: a 50 € top-up "paid" 1 cent in cash by netting 49 returned cups against it.
+    const topUpNetted = await sell(
+      saleBody(
+        [
+          { articleId: w.articles.top_up, quantity: 1, amountCents: 5000 },
+          { articleId: w.articles.deposit_return, quantity: 49 },
+        ],
+        [{ method: 'cash', amountCents: 100 }],
+        card,
+      ),
+    );
+    assert.equal(topUpNetted.statusCode, 422, topUpNetted.body);
+    assert.match(topUpNetted.json().type, /till-top-up-payment$/);
+    assert.equal(await w.balance(card, w.euro), 0, 'nothing minted');
+    assert.deepEqual(await snapshot(), before, 'nothing written');
+
+    // Money given back says so: a negative total, no payment line, cashBackCents = −total, in cash.
+    const cups = saleBody([{ articleId: w.articles.deposit_return, quantity: 2 }], [], undefined, {
+      cashBackCents: 200,
+    });
+    const returned = await sell(cups);
+    assert.equal(returned.statusCode, 201, returned.body);
+    assert.deepEqual(returned.json().payments, [
+      { method: 'cash', amountCents: -200, currency: null, transferId: null },
+    ]);
+    const lines = await t.db
+      .selectFrom('till_journal')
+      .select(['kind', 'payment_method', 'amount_cents'])
+      .where('sale_id', '=', cups.id)
+      .orderBy('position')
+      .execute();
+    assert.deepEqual(lines, [
+      { kind: 'item', payment_method: null, amount_cents: -200 },
+      { kind: 'payment', payment_method: 'cash', amount_cents: -200 },
+    ]);
+    const wrong = [
+      // Not the total given back.
+      saleBody([{ articleId: w.articles.deposit_return, quantity: 2 }], [], undefined, { cashBackCents: 150 }),
+      // Cash given back and a payment line.
+      saleBody(
+        [{ articleId: w.articles.deposit_return, quantity: 1 }],
+        [{ method: 'cash', amountCents: 100 }],
+        undefined,
+        {
+          cashBackCents: 200,
+        },
+      ),
+      // Cash given back on a sale that takes money in.
+      saleBody([beer()], [{ method: 'cash', amountCents: 350 }], undefined, { cashBackCents: 1 }),
+      // A negative or zero amount.
+      saleBody([{ articleId: w.articles.deposit_return, quantity: 1 }], [], undefined, { cashBackCents: -100 }),
+    ];
+    const before2 = await snapshot();
+    for (const body of wrong) {
+      const r = await sell(body);
+      assert.equal(r.statusCode, 422, r.body);
+    }
+    // A negative total without cashBackCents is unbalanced, as before.
+    const silent = await sell(saleBody([{ articleId: w.articles.deposit_return, quantity: 1 }], []));
+    assert.equal(silent.statusCode, 422);
+    assert.match(silent.json().type, /till-unbalanced$/);
+    // A point that takes no cash gives none back.
+    const cashless = await t.db
+      .updateTable('pos_points')
+      .set({ payment_methods: ['card'] })
+      .where('id', '=', w.pointId)
+      .execute();
+    assert.equal(Number(cashless[0]!.numUpdatedRows), 1);
+    try {
+      const noCash = await sell(
+        saleBody([{ articleId: w.articles.deposit_return, quantity: 1 }], [], undefined, { cashBackCents: 100 }),
+      );
+      assert.equal(noCash.statusCode, 422, noCash.body);
+      assert.match(noCash.json().type, /till-payment-method$/);
+    } finally {
+      await t.db
+        .updateTable('pos_points')
+        .set({ payment_methods: ['card', 'cash', 'bank_card'] })
+        .where('id', '=', w.pointId)
+        .execute();
+    }
+    assert.deepEqual(await snapshot(), before2, 'refusals write nothing');
+  });
+
   test('a cash-out pays out only what the venue may (its federation’s euro, its own local euro), recorded with the venue', async () => {
     // Venue B's local euro, accepted in payment at A: A may take it for a beer, never pay it out in cash.
     const n = uuidv7().slice(-6).toUpperCase();
@@ -646,11 +749,9 @@ describe('till: sales', () => {
     await w.fund(card, otherLocal, 700);
     await w.fund(card, w.euro, 200);
     const cashOut = (amount: number) =>
-      saleBody(
-        [{ articleId: w.articles.cash_out, quantity: 1, amountCents: amount }],
-        [{ method: 'cash', amountCents: -amount }],
-        card,
-      );
+      saleBody([{ articleId: w.articles.cash_out, quantity: 1, amountCents: amount }], [], card, {
+        cashBackCents: amount,
+      });
     const before = await snapshot();
     const tooMuch = await sell(cashOut(300));
     assert.equal(tooMuch.statusCode, 422, tooMuch.body);
@@ -789,11 +890,7 @@ describe('till: reversals and the journal', () => {
     await w.fund(card, w.euro, 600);
     const out = (
       await sell(
-        saleBody(
-          [{ articleId: w.articles.cash_out, quantity: 1, amountCents: 600 }],
-          [{ method: 'cash', amountCents: -600 }],
-          card,
-        ),
+        saleBody([{ articleId: w.articles.cash_out, quantity: 1, amountCents: 600 }], [], card, { cashBackCents: 600 }),
       )
     ).json();
     assert.equal(await w.balance(card, w.euro), 0);

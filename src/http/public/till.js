@@ -911,6 +911,12 @@
     if (total === 0) return sendSale(newSale([], state.attached), { total });
     const cash = await askCash(total);
     if (!cash) return;
+    if (total < 0) {
+      // Money given back (a cash-out, cups returned): no payment line, the cash given back is said.
+      const back = newSale([], state.attached);
+      back.cashBackCents = -total;
+      return sendSale(back, { total, change: 0 });
+    }
     const payment = { method: 'cash', amountCents: total };
     if (cash.tenderedCents !== null) payment.tenderedCents = cash.tenderedCents;
     return sendSale(newSale([payment], state.attached), {
@@ -922,6 +928,8 @@
     if (!state.cart.length || !methodTaken('bank_card')) return;
     if (requireCard('bank_card')) return;
     const total = cartTotal();
+    // Money going out is given back in cash, never through the terminal.
+    if (total < 0) return showResult('ko', words.method, []);
     const ok = await openDialog(
       format(words.bankTitle, { amount: euros(total) }),
       [el('p', { text: words.bankHint })],
