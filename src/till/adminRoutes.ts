@@ -10,7 +10,7 @@ import { layout, sendHtml } from '../http/layout.ts';
 import { DateTime, Uuid, responses } from '../http/schemas.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
-import { formatEuros } from '../shared/money.ts';
+import { formatEuros, MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { isUuid } from '../shared/ids.ts';
 import { getPlaceBySlug, type Place } from '../places/places.ts';
 import { createPairingCode, type PairingCode } from './createPairingCode.ts';
@@ -89,7 +89,7 @@ const ArticleBody = {
   name: Name,
   kind: Type.String({ maxLength: 20 }),
   categoryId: Type.Union([Type.String({ maxLength: 36 }), Type.Null()]),
-  priceCents: Type.Union([Type.Integer(), Type.Null()], {
+  priceCents: Type.Union([Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR }), Type.Null()], {
     description: 'Cents; null = the cashier types the amount (top-up, cash-out, open price).',
   }),
   vatRate: Type.Integer({ description: 'Basis points: 850 = 8.5 %, 210 = 2.1 %.' }),

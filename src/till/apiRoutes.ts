@@ -243,7 +243,8 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
                   quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY }),
                   amountCents: Type.Optional(
                     Type.Integer({
-                      minimum: 0,
+                      minimum: 1,
+                      maximum: MAX_AMOUNT_MINOR,
                       description:
                         'Required when the article has no price (top-up, cash-out, open price), refused otherwise',
                     }),
@@ -270,7 +271,11 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
                     }),
                   ),
                   tenderedCents: Type.Optional(
-                    Type.Integer({ minimum: 0, description: 'Cash handed over; the change is tendered − amount' }),
+                    Type.Integer({
+                      minimum: 1,
+                      maximum: MAX_AMOUNT_MINOR,
+                      description: 'Cash handed over; the change is tendered − amount',
+                    }),
                   ),
                 },
                 { additionalProperties: false },

@@ -11,7 +11,7 @@ import { authorize } from '../access/permissions.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { formatEuros, parseEuros } from '../shared/money.ts';
+import { formatEuros, MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { getPlaceBySlug, type Place } from '../places/places.ts';
 import { businessDayAt, businessDayBounds, isCalendarDay, tillDayOf, type TillDay } from './closureDay.ts';
 import { closureReport, type ClosureTotals } from './closureReport.ts';
@@ -530,10 +530,11 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
           {
             pointId: Type.String({ maxLength: 36 }),
             businessDay: Type.String({ maxLength: 10 }),
-            countedCashCents: Type.Integer({ minimum: 0 }),
+            countedCashCents: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR }),
             openingFloatCents: Type.Optional(
               Type.Integer({
                 minimum: 0,
+                maximum: MAX_AMOUNT_MINOR,
                 description:
                   'Cash put in the drawer before the first sale (default 0): expected in the drawer = float + cash lines',
               }),

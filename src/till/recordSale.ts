@@ -12,7 +12,8 @@ import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
 import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import { appendTransfers, type AdvisoryLocks, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
 import { cashOutAtCounter, payableAtCounter, planCashOut } from '../ledger/cashOutAtCounter.ts';
-import { getCurrencyById, MAX_AMOUNT } from '../ledger/ledger.ts';
+import { getCurrencyById } from '../ledger/ledger.ts';
+import { MAX_AMOUNT_MINOR as MAX_AMOUNT } from '../shared/money.ts';
 import { mintAtCounter } from '../ledger/mintAtCounter.ts';
 import type { DeviceSignature } from '../ledger/tables.ts';
 import { insertMembership } from '../memberships/addMembership.ts';
@@ -100,8 +101,8 @@ export function readSaleInput(input: RecordSaleInput): {
       if (!isInt(raw?.quantity) || raw.quantity < 1 || raw.quantity > MAX_QUANTITY)
         errors.add(`${f}.quantity`, 'range', { min: 1, max: MAX_QUANTITY });
       const amount = raw?.amountCents;
-      if (amount !== undefined && amount !== null && (!isInt(amount) || amount < 0 || amount > MAX_AMOUNT))
-        errors.add(`${f}.amountCents`, 'range', { min: 0, max: MAX_AMOUNT });
+      if (amount !== undefined && amount !== null && (!isInt(amount) || amount < 1 || amount > MAX_AMOUNT))
+        errors.add(`${f}.amountCents`, 'range', { min: 1, max: MAX_AMOUNT });
       items.push({
         articleId: String(raw?.articleId ?? '').toLowerCase(),
         quantity: Number(raw?.quantity),
@@ -356,10 +357,15 @@ export async function recordSale(
       });
     });
     errors.throwIfAny();
+    const total = lines.reduce((n, l) => n + l.amountCents, 0);
+    // A sale is one money input: its total is bounded like any amount (docs/TILL.md, "Amounts").
+    if (Math.abs(total) > MAX_AMOUNT)
+      throw new DomainError('validation', 422, {}, [
+        { field: 'items', message: 'till.total-range', params: { max: MAX_AMOUNT } },
+      ]);
 
     const counter = lines.filter((l) => COUNTER_KINDS.includes(l.kind));
     if (counter.length > 1) throw new DomainError('till-one-counter-article', 422);
-    const total = lines.reduce((n, l) => n + l.amountCents, 0);
     const paid = input.payments.reduce((n, p) => n + p.amountCents, 0);
     for (const p of input.payments) {
       if (!point.payment_methods.includes(p.method))

@@ -17,6 +17,7 @@ import { inTransaction } from '../db/database.ts';
 import { cashOutAtCounter } from '../ledger/cashOutAtCounter.ts';
 import { createCurrency } from '../ledger/createCurrency.ts';
 import { DomainError } from '../shared/errors.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { blockCardByHolder } from '../cards/blockCard.ts';
 
 let t: TestNode;
@@ -624,6 +625,127 @@ describe('till: sales', () => {
       .execute();
     assert.deepEqual(payouts.map((p) => p.amount_cents).sort(), [300, 500]);
     assert.ok(payouts.every((p) => p.payment_reference === null));
+  });
+
+  test('amounts: not a positive integer or above MAX_AMOUNT_MINOR is refused at the edge, naming the field; CHECKs behind', async () => {
+    const card = await w.newCard();
+    const topUp = (amountCents: unknown, payment: unknown = 100) =>
+      saleBody(
+        [{ articleId: w.articles.top_up, quantity: 1, amountCents: amountCents as number }],
+        [{ method: 'cash', amountCents: payment as number }],
+        card,
+      );
+    const cases: [unknown, string][] = [];
+    for (const bad of [0, -100, 1.5, '100', MAX_AMOUNT_MINOR + 1, 2 ** 53]) {
+      cases.push([topUp(bad), 'items.0.amountCents']);
+      cases.push([saleBody([beer()], [{ method: 'cash', amountCents: bad as number }]), 'payments.0.amountCents']);
+    }
+    for (const bad of [0.5, MAX_AMOUNT_MINOR + 1, '400'])
+      cases.push([
+        saleBody([beer()], [{ method: 'cash', amountCents: 350, tenderedCents: bad as number }]),
+        'payments.0.tenderedCents',
+      ]);
+    for (const bad of [0, 1.5, MAX_AMOUNT_MINOR + 1])
+      cases.push([
+        saleBody([{ articleId: w.articles.deposit_return, quantity: 1 }], [], undefined, { cashBackCents: bad }),
+        'cashBackCents',
+      ]);
+    const before = await snapshot();
+    for (const [body, field] of cases) {
+      const r = await sell(body);
+      assert.equal(r.statusCode, 422, `${field}: ${r.body}`);
+      assert.ok(
+        (r.json().errors ?? []).some((e: { field: string }) => e.field === field),
+        `${field} named in ${r.body}`,
+      );
+    }
+    // Through the use case too (a caller that is not HTTP): the same fields.
+    for (const [body, field] of cases.slice(0, 4)) {
+      await assert.rejects(
+        recordSale(t.db, { placeId: w.placeId, deviceId: w.device.id } as never, body as never),
+        (e: unknown) => e instanceof DomainError && e.fields.some((f) => f.field === field),
+      );
+    }
+    // A line (unit × quantity) and the total are bounded too: an open-price article at 6 M€, twice.
+    const open = uuidv7();
+    await t.db
+      .insertInto('pos_articles')
+      .values({ place_id: w.placeId, id: open, name: 'Open price', kind: 'sale', price_cents: null, vat_rate: 0 })
+      .execute();
+    await t.db
+      .insertInto('pos_point_articles')
+      .values({ place_id: w.placeId, point_id: w.pointId, article_id: open })
+      .execute();
+    const big = 600_000_000;
+    const line = await sell(
+      saleBody([{ articleId: open, quantity: 2, amountCents: big }], [{ method: 'bank_card', amountCents: 2 * big }]),
+    );
+    assert.equal(line.statusCode, 422, line.body);
+    const total = await sell(
+      saleBody(
+        [
+          { articleId: open, quantity: 1, amountCents: big },
+          { articleId: open, quantity: 1, amountCents: big },
+        ],
+        [
+          { method: 'bank_card', amountCents: big },
+          { method: 'cash', amountCents: big },
+        ],
+      ),
+    );
+    assert.equal(total.statusCode, 422, total.body);
+    assert.deepEqual(
+      total.json().errors.map((e: { field: string; code: string }) => [e.field, e.code]),
+      [['items', 'till.total-range']],
+    );
+    assert.deepEqual(await snapshot(), before, 'nothing written');
+
+    // Behind the edge, the database refuses rows beyond the bound (the backstop of a forgotten check).
+    const tooBig = MAX_AMOUNT_MINOR + 1;
+    await assert.rejects(
+      t.db
+        .insertInto('pos_articles')
+        .values({ place_id: w.placeId, id: uuidv7(), name: 'Gold', kind: 'sale', price_cents: tooBig, vat_rate: 0 })
+        .execute(),
+      /check constraint/,
+    );
+    const sold = await sell(saleBody([beer()], [{ method: 'cash', amountCents: 350 }]));
+    assert.equal(sold.statusCode, 201);
+    const saleRow = await t.db
+      .selectFrom('till_sales')
+      .selectAll()
+      .where('id', '=', sold.json().sale.id)
+      .executeTakeFirstOrThrow();
+    await assert.rejects(
+      t.db
+        .insertInto('till_sales')
+        .values({ ...saleRow, id: uuidv7(), total_cents: tooBig, result: JSON.stringify(saleRow.result) })
+        .execute(),
+      /check constraint/,
+    );
+    const lineRow = await t.db
+      .selectFrom('till_journal')
+      .selectAll()
+      .where('sale_id', '=', sold.json().sale.id)
+      .where('kind', '=', 'item')
+      .executeTakeFirstOrThrow();
+    for (const change of [{ amount_cents: -tooBig }, { unit_price_cents: tooBig }, { quantity: 1000 }]) {
+      await assert.rejects(
+        inTransaction(t.db, async (trx) => {
+          const head = await trx
+            .selectFrom('till_journal_heads')
+            .selectAll()
+            .where('place_id', '=', w.placeId)
+            .executeTakeFirstOrThrow();
+          await trx
+            .insertInto('till_journal')
+            .values({ ...lineRow, ...change, position: Number(head.position) + 1 })
+            .execute();
+        }),
+        /check constraint/,
+        JSON.stringify(change),
+      );
+    }
   });
 
   test('payment lines are positive: card credit never comes out as cash, a top-up is never netted against money given back', async () => {

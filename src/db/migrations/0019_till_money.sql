@@ -15,3 +15,18 @@ create table ledger_hold_expiry_failures (
 -- 2. A cash-out at a counter is recorded with the venue that paid it (docs/TILL.md, "Cash-out"): a
 --    venue pays out only the federated euro of its federation and its own local euro.
 alter table ledger_payouts add column place_id uuid references places (id);
+
+-- 3. Every amount of the till is bounded by MAX_AMOUNT_MINOR (src/shared/money.ts: 10^9 cents) at the
+--    edge and by these CHECKs behind it (docs/TILL.md, "Amounts"). NOT VALID: enforced on every new row
+--    (these tables are append-only, or their rows rewritten whole by the use cases), without failing
+--    the migration on a database that already holds an older, larger row.
+alter table pos_articles add constraint pos_articles_price_bound
+  check (price_cents is null or price_cents between 0 and 1000000000) not valid;
+alter table till_sales add constraint till_sales_total_bound
+  check (total_cents between -1000000000 and 1000000000) not valid;
+alter table till_journal add constraint till_journal_amount_bound
+  check (amount_cents between -1000000000 and 1000000000
+    and (unit_price_cents is null or unit_price_cents between 0 and 1000000000)
+    and (quantity is null or quantity between -999 and 999)) not valid;
+alter table till_closures add constraint till_closures_counted_bound
+  check (counted_cash_cents <= 1000000000) not valid;
