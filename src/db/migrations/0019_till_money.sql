@@ -30,3 +30,12 @@ alter table till_journal add constraint till_journal_amount_bound
     and (quantity is null or quantity between -999 and 999)) not valid;
 alter table till_closures add constraint till_closures_counted_bound
   check (counted_cash_cents <= 1000000000) not valid;
+
+-- 4. Every currency's supply is bounded by MAX_SUPPLY_MINOR (src/shared/money.ts: 10^15 minor units,
+--    well below 2^53) — docs/LEDGER.md, rule 1b. The engine refuses first (ledger-supply-limit); these
+--    are the backstop. NOT VALID: binding for every new or updated row, without failing on a database
+--    that already went past (its sealer then isolates that currency: docs/LEDGER.md, "Hash chain").
+alter table ledger_accounts add constraint ledger_accounts_supply_bound
+  check (owner_kind <> 'system' or owner_ref <> 'issuance' or balance >= -1000000000000000) not valid;
+alter table ledger_blocks add constraint ledger_blocks_supply_bound
+  check (supply between -1000000000000000 and 1000000000000000) not valid;
