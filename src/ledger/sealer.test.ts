@@ -98,7 +98,7 @@ describe('the block sealer', () => {
     });
     await isLocked;
     const refused = await sealBlocks(db);
-    assert.deepEqual(refused, { sealer: false, blocks: [], more: false });
+    assert.deepEqual(refused, { sealer: false, blocks: [], more: false, failed: [] });
     release();
     await holder;
     assert.equal((await sealBlocks(db)).sealer, true);
