@@ -30,6 +30,7 @@ import type { SaleBody, SaleItemOut, SaleOutcome, SalePaymentOut } from './sales
 import { presentBalances } from './sales.ts';
 import { PAYMENT_METHODS, type ArticleKind, type PaymentMethod } from './tables.ts';
 import { readTillSession, tillSessionKey, type TillSession } from './tillSession.ts';
+import { assertTopUpLimits, type CounterMint } from './topUpLimits.ts';
 import type { NodeKey } from '../ledger/nodeKey.ts';
 import { sortWallet, venueAccountId, walletAccountId, walletBalances, type WalletBalance } from './wallet.ts';
 
@@ -538,6 +539,8 @@ export async function recordSale(
 
     // Counter articles: a top-up mints against the payment taken, gift credit is given, a cash-out burns.
     const itemTransfer = new Map<number, { transferId: string; currency: string }>();
+    // What the sale mints, per currency: checked against the venue's limits once the journal is locked.
+    const mints = new Map<string, CounterMint>();
     for (const [index, line] of lines.entries()) {
       if (!COUNTER_KINDS.includes(line.kind)) continue;
       if (line.kind === 'cash_out') {
@@ -582,6 +585,9 @@ export async function recordSale(
       const provider = methods[0] === 'bank_card' ? ('card_terminal' as const) : ('cash' as const);
       const accountId = await walletAccountId(trx, currency.id, owner!);
       const transferId = derivedId(input.id, 'mint');
+      const mint = mints.get(currency.id) ?? { currencyId: currency.id, code: currency.code, lines: [] };
+      mint.lines.push(line.unitPriceCents);
+      mints.set(currency.id, mint);
       walletMoves.push({ currency: currency.code, amount: line.unitPriceCents, transferId });
       if (after.has(accountId)) move(accountId, line.unitPriceCents);
       else
@@ -665,6 +671,8 @@ export async function recordSale(
     for (const write of ledgerWrites) await write();
     // A closed point and day takes no more sales (docs/CLOSURES.md); takes the venue's journal lock.
     const head = await assertDayOpen(trx, placeId, input.pointId, businessDay);
+    // The venue's top-up limits, under the card's and the journal's locks (docs/TILL.md, "Counter top-ups").
+    await assertTopUpLimits(trx, { placeId, businessDay, cardId: card?.id ?? null, mints: [...mints.values()] });
     const sale = {
       id: input.id,
       place_id: placeId,

@@ -39,3 +39,17 @@ alter table ledger_accounts add constraint ledger_accounts_supply_bound
   check (owner_kind <> 'system' or owner_ref <> 'issuance' or balance >= -1000000000000000) not valid;
 alter table ledger_blocks add constraint ledger_blocks_supply_bound
   check (supply between -1000000000000000 and 1000000000000000) not valid;
+
+-- 5. Counter top-up limits per venue and currency it credits (docs/POINTS-OF-SALE.md, "Top-up limits"):
+--    a line, a sale, a card per business day, the venue per business day. No row: the defaults of
+--    src/till/topUpLimits.ts (500 €, 500 €, 1 000 €, 100 000 €). Typed in src/till/tables.ts.
+create table till_top_up_limits (
+  place_id uuid not null references places (id),
+  currency_id uuid not null references ledger_currencies (id),
+  line_max_cents bigint not null check (line_max_cents between 1 and 1000000000),
+  sale_max_cents bigint not null check (sale_max_cents between 1 and 1000000000),
+  card_day_max_cents bigint not null check (card_day_max_cents between 1 and 1000000000),
+  day_max_cents bigint not null check (day_max_cents between 1 and 1000000000),
+  updated_at timestamptz not null default now(),
+  primary key (place_id, currency_id)
+);
