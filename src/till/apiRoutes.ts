@@ -39,6 +39,13 @@ const SaleOut = Type.Object(
       businessDay: Type.String({ format: 'date' }),
       reversesSaleId: Type.Union([Uuid, Type.Null()]),
       createdAt: DateTime,
+      soldAt: Type.Optional(DateTime),
+      lateFromDay: Type.Optional(
+        Type.String({
+          format: 'date',
+          description: 'Booked late: the closed business day it was sold on (it is booked on businessDay)',
+        }),
+      ),
     }),
     items: Type.Array(
       Type.Object({
@@ -281,6 +288,13 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
                 { additionalProperties: false },
               ),
               { maxItems: MAX_PAYMENTS },
+            ),
+            soldAt: Type.Optional(
+              Type.String({
+                maxLength: 40,
+                description:
+                  'A sale the till queued offline: its time of sale (ISO 8601), at most 7 days old; booked on its business day, or, that day closed, on the next open day with a late mark',
+              }),
             ),
             cashBackCents: Type.Optional(
               Type.Integer({

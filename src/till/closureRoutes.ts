@@ -61,6 +61,18 @@ const TotalsSchema = Type.Object({
       amountCents: Money,
     }),
   ),
+  late: Type.Optional(
+    Type.Object(
+      {
+        count: Type.Integer(),
+        amountCents: Money,
+        days: Type.Array(
+          Type.Object({ soldOn: Type.String({ format: 'date' }), count: Type.Integer(), amountCents: Money }),
+        ),
+      },
+      { description: 'Sales queued offline whose own day was closed, booked on this day; absent when none' },
+    ),
+  ),
   vat: Type.Array(
     Type.Object({
       rate: Type.Integer({ description: 'basis points' }),
@@ -226,6 +238,7 @@ ${open.map((o, i) => {
   return html`<article class="card" aria-labelledby="open-${i}">
 <h3 id="open-${i}">${o.pointName} — ${fmtDay(o.businessDay)}${o.businessDay === today ? html` (${t('closures.running')})` : ''}</h3>
 <p>${t('closures.runningSummary', { sales: r.salesCount, total: eur(r.itemsTotalCents), cash: eur(r.expectedCashCents) })}
+${(r.late?.days ?? []).map((d) => html`<br><strong>${t('closures.late', { day: d.soldOn })}</strong> — ${d.count} · ${eur(d.amountCents)}`)}
 · <a href="/venues/${place.slug}/admin/till/journal.csv?day=${o.businessDay}&amp;point=${o.pointId}">${t('closures.journalCsv')}</a></p>
 ${closeForm(o, i)}
 </article>`;
@@ -301,6 +314,10 @@ ${table(
   [
     html`<tr><th scope="row">${t('closures.salesCount')}</th>${num(tt.salesCount)}</tr>`,
     html`<tr><th scope="row">${t('closures.reversals')}</th>${num(`${tt.reversals.count} · ${eur(tt.reversals.amountCents)}`)}</tr>`,
+    ...(tt.late?.days ?? []).map(
+      (d) =>
+        html`<tr class="late"><th scope="row">${t('closures.late', { day: d.soldOn })}</th>${num(`${d.count} · ${eur(d.amountCents)}`)}</tr>`,
+    ),
     html`<tr><th scope="row">${t('closures.itemsTotal')}</th>${num(eur(tt.itemsTotalCents))}</tr>`,
     html`<tr><th scope="row">${t('closures.paymentsTotal')}</th>${num(eur(tt.paymentsTotalCents))}</tr>`,
   ],

@@ -25,7 +25,7 @@ import { businessDayOf, DEFAULT_DAY_STARTS_AT } from './businessDay.ts';
 import { cardBlocked, cardUnknown, isStaff } from './cardAccess.ts';
 import { derivedId } from './derivedId.ts';
 import { appendJournal, type JournalLineInput } from './journal.ts';
-import { assertDayOpen } from './closeDay.ts';
+import { assertDayOpen, openDayFor } from './closeDay.ts';
 import type { SaleBody, SaleItemOut, SaleOutcome, SalePaymentOut } from './sales.ts';
 import { presentBalances } from './sales.ts';
 import { PAYMENT_METHODS, type ArticleKind, type PaymentMethod } from './tables.ts';
@@ -50,6 +50,8 @@ export interface RecordSaleInput {
   payments: unknown;
   /** Cash given back (a negative total: cash-out, deposits returned); no payment line then. */
   cashBackCents?: unknown;
+  /** A sale the till queued offline: its time of sale (ISO 8601), docs/TILL.md "Offline sales". */
+  soldAt?: unknown;
 }
 
 interface ItemIn {
@@ -71,14 +73,35 @@ const ONE_PER_LINE: readonly ArticleKind[] = ['top_up', 'gift_top_up', 'cash_out
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
+/** How old a queued sale's time of sale may be: a festival weekend offline, not a month already accounted for. */
+export const MAX_SALE_AGE_MS = 7 * 24 * 3600_000;
+/** How far ahead of the server's clock it may be (the device signature's tolerance). */
+export const MAX_SALE_AHEAD_MS = 5 * 60_000;
+
+/** A queued sale's time of sale: an ISO 8601 instant, at most 7 days old and 5 minutes ahead. */
+function readSoldAt(errors: FieldErrors, raw: unknown, now: Date): Date | null {
+  if (raw === undefined || raw === null) return null;
+  const at = typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(raw) ? new Date(raw) : null;
+  const t = at?.getTime() ?? NaN;
+  if (!Number.isFinite(t) || t < now.getTime() - MAX_SALE_AGE_MS || t > now.getTime() + MAX_SALE_AHEAD_MS) {
+    errors.add('soldAt', 'till.sold-at-range', { days: MAX_SALE_AGE_MS / 86_400_000 });
+    return null;
+  }
+  return at;
+}
+
 /** Validates the body of a sale (422 `validation` listing every field at fault). */
-export function readSaleInput(input: RecordSaleInput): {
+export function readSaleInput(
+  input: RecordSaleInput,
+  now = new Date(),
+): {
   id: string;
   pointId: string;
   cardUid: string | null;
   items: ItemIn[];
   payments: PaymentIn[];
   cashBackCents: number | null;
+  soldAt: Date | null;
 } {
   const errors = new FieldErrors();
   const id =
@@ -150,8 +173,9 @@ export function readSaleInput(input: RecordSaleInput): {
     else if (payments.length > 0) errors.add('cashBackCents', 'till.cash-back-no-payment');
     else cashBackCents = back;
   }
+  const soldAt = readSoldAt(errors, input.soldAt, now);
   errors.throwIfAny();
-  return { id, pointId, cardUid, items, payments, cashBackCents };
+  return { id, pointId, cardUid, items, payments, cashBackCents, soldAt };
 }
 
 /** 422 `till-insufficient-funds`: how much this card lacks (`missing`, cents) and which card (`card`, its number). */
@@ -246,7 +270,7 @@ export async function recordSale(
   raw: RecordSaleInput,
   now = new Date(),
 ): Promise<SaleOutcome> {
-  const input = readSaleInput(raw);
+  const input = readSaleInput(raw, now);
   // A payment names its card in the hash only when it is not the sale's card (the hash of a one-card
   // sale is the same as before payments could name their card: retries across versions still match).
   const hashedPayments = input.payments.map(({ cardUid, ...p }) =>
@@ -261,8 +285,9 @@ export async function recordSale(
       cardUid: input.cardUid,
       items: input.items,
       payments: hashedPayments,
-      // Only when given: the hash of a sale without it is the same as before it existed.
+      // Only when given: the hash of a sale without them is the same as before they existed.
       ...(input.cashBackCents !== null ? { cashBackCents: input.cashBackCents } : {}),
+      ...(input.soldAt !== null ? { soldAt: input.soldAt.toISOString() } : {}),
     }),
   );
   const key = await tillSessionKey(db);
@@ -405,8 +430,10 @@ export async function recordSale(
     const owner = card ? walletOwnerOf(card) : null;
     const wallet = owner ? await walletBalances(trx, owner, placeId) : [];
 
-    const businessDay = businessDayOf(now, clock.timezone, clock.dayStartsAt);
-    const base = { saleId: input.id, pointId: input.pointId, deviceId, cashierPersonId: cashier, businessDay };
+    // The business day the sale was made on: now, or a queued sale's time of sale. The day it is booked
+    // on is decided last, under the journal's lock (a closed day books a queued sale on the next one).
+    const soldOn = businessDayOf(input.soldAt ?? now, clock.timezone, clock.dayStartsAt);
+    const base = { saleId: input.id, pointId: input.pointId, deviceId, cashierPersonId: cashier, businessDay: soldOn };
     const journalPayments: JournalLineInput[] = [];
     const paymentsOut: SalePaymentOut[] = [];
     const walletMoves: SaleBody['wallet'] = [];
@@ -631,7 +658,7 @@ export async function recordSale(
       const place = await getPlaceBySlug(trx, clock.slug);
       const id = await insertMembership(trx, place, product, {
         personId: card!.personId,
-        startsOn: businessDay,
+        startsOn: soldOn,
         status: 'active',
         amountCents: line.amountCents,
         method: 'till',
@@ -648,8 +675,27 @@ export async function recordSale(
       membership = { id, product: product.name, endsOn: row.ends_on };
     }
 
+    // The ledger first: it locks only accounts (the wallet's are already held). The venue's journal
+    // lock, shared by all its tills, is taken last so it is held only for the last statements and the commit.
+    for (const write of ledgerWrites) await write();
+    // A closed point and day takes no more live sales (docs/CLOSURES.md): 409. A sale queued offline is
+    // booked on its day, or, closed, on the point's next open day with a late mark (docs/TILL.md).
+    // Either way this takes the venue's journal lock.
+    const { head, businessDay, lateFromDay } = input.soldAt
+      ? await openDayFor(trx, placeId, input.pointId, soldOn)
+      : { head: await assertDayOpen(trx, placeId, input.pointId, soldOn), businessDay: soldOn, lateFromDay: null };
+    // The venue's top-up limits, under the card's and the journal's locks (docs/TILL.md, "Counter top-ups").
+    await assertTopUpLimits(trx, { placeId, businessDay, cardId: card?.id ?? null, mints: [...mints.values()] });
     const body: SaleBody = {
-      sale: { id: input.id, totalCents: total, businessDay, reversesSaleId: null, createdAt: now.toISOString() },
+      sale: {
+        id: input.id,
+        totalCents: total,
+        businessDay,
+        reversesSaleId: null,
+        createdAt: now.toISOString(),
+        ...(input.soldAt ? { soldAt: input.soldAt.toISOString() } : {}),
+        ...(lateFromDay ? { lateFromDay } : {}),
+      },
       items: lines.map((l) => ({
         articleId: l.articleId,
         name: l.name,
@@ -666,13 +712,6 @@ export async function recordSale(
       wallet: walletMoves,
       ...(otherCards.length > 0 ? { otherCards } : {}),
     };
-    // The ledger first: it locks only accounts (the wallet's are already held). The venue's journal
-    // lock, shared by all its tills, is taken last so it is held only for the last statements and the commit.
-    for (const write of ledgerWrites) await write();
-    // A closed point and day takes no more sales (docs/CLOSURES.md); takes the venue's journal lock.
-    const head = await assertDayOpen(trx, placeId, input.pointId, businessDay);
-    // The venue's top-up limits, under the card's and the journal's locks (docs/TILL.md, "Counter top-ups").
-    await assertTopUpLimits(trx, { placeId, businessDay, cardId: card?.id ?? null, mints: [...mints.values()] });
     const sale = {
       id: input.id,
       place_id: placeId,
@@ -687,6 +726,8 @@ export async function recordSale(
       business_day: businessDay,
       result: JSON.stringify(body),
       created_at: now,
+      sold_at: input.soldAt,
+      late_from_day: lateFromDay,
     };
     const journal: JournalLineInput[] = lines.map((l, index) => ({
       ...base,
@@ -702,7 +743,14 @@ export async function recordSale(
       currencyCode: itemTransfer.get(index)?.currency ?? null,
       transferId: itemTransfer.get(index)?.transferId ?? null,
     }));
-    await appendJournal(trx, placeId, [...journal, ...journalPayments], now, { head, sale });
+    const booked = { businessDay, soldAt: input.soldAt, lateFromDay };
+    await appendJournal(
+      trx,
+      placeId,
+      [...journal, ...journalPayments].map((l) => ({ ...l, ...booked })),
+      now,
+      { head, sale },
+    );
     return { body, replayed: false };
   });
 }

@@ -1484,3 +1484,143 @@ test('after the point’s day is closed, its sales and reversals are refused and
   assert.deepEqual((await snapshot()).slice(0, 3), before.slice(0, 3));
   assert.equal(await w.balance(card, w.euro), 650);
 });
+
+describe('till: sales queued offline carry their time of sale', () => {
+  const addDays = (day: string, n: number) => {
+    const d = new Date(`${day}T12:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  };
+  /** A point of sale of its own (its days get closed here), selling the beer. */
+  async function newPoint() {
+    const id = uuidv7();
+    await t.db
+      .insertInto('pos_points')
+      .values({ place_id: w.placeId, id, name: `Point ${id.slice(-4)}` })
+      .execute();
+    await t.db
+      .insertInto('pos_point_articles')
+      .values({ place_id: w.placeId, point_id: id, article_id: w.articles.sale })
+      .execute();
+    return id;
+  }
+  const queued = (pointId: string, soldAt: Date | string, id = uuidv7()) => ({
+    ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]),
+    id,
+    pointId,
+    soldAt: typeof soldAt === 'string' ? soldAt : soldAt.toISOString(),
+  });
+  const linesOf = (saleId: string) =>
+    t.db
+      .selectFrom('till_journal')
+      .select(['business_day', 'late_from_day', 'sold_at'])
+      .where('sale_id', '=', saleId)
+      .execute();
+
+  test('booked on the business day it was sold on; if closed, on the next open day with a late mark; on that day’s closure', async () => {
+    const point = await newPoint();
+    const now = new Date();
+    const clockDay = (
+      await t.db.selectFrom('places').select('timezone').where('id', '=', w.placeId).executeTakeFirstOrThrow()
+    ).timezone;
+
+    // Sold an hour ago, today's day open: booked today, not late; the time of sale is kept.
+    const hourAgo = new Date(now.getTime() - 3600_000);
+    const first = await sell(queued(point, hourAgo));
+    assert.equal(first.statusCode, 201, first.body);
+    const soldDay = businessDayOf(hourAgo, clockDay);
+    assert.equal(first.json().sale.businessDay, soldDay);
+    assert.equal(first.json().sale.soldAt, hourAgo.toISOString());
+    assert.equal(first.json().sale.lateFromDay, undefined);
+    // Sold two days ago, that day never closed: booked on it, not on today.
+    const twoDaysAgo = new Date(now.getTime() - 48 * 3600_000);
+    const old = await sell(queued(point, twoDaysAgo));
+    assert.equal(old.statusCode, 201, old.body);
+    assert.equal(old.json().sale.businessDay, businessDayOf(twoDaysAgo, clockDay));
+
+    // The day closed; then a sale queued before the closure arrives: booked the next day, marked late.
+    await closeDay(t.db, SYSTEM, { placeId: w.placeId, pointId: point, businessDay: soldDay, countedCashCents: 350 });
+    const lateBody = queued(point, new Date(now.getTime() - 600_000));
+    const late = await sell(lateBody);
+    assert.equal(late.statusCode, 201, late.body);
+    const next = addDays(soldDay, 1);
+    assert.equal(late.json().sale.businessDay, next);
+    assert.equal(late.json().sale.lateFromDay, soldDay);
+    const lines = await linesOf(lateBody.id);
+    assert.equal(lines.length, 2);
+    for (const l of lines) {
+      assert.equal(l.business_day, next);
+      assert.equal(l.late_from_day, soldDay);
+      assert.equal(new Date(l.sold_at!).toISOString(), lateBody.soldAt);
+    }
+    const row = await t.db
+      .selectFrom('till_sales')
+      .select(['business_day', 'late_from_day', 'sold_at'])
+      .where('id', '=', lateBody.id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual([row.business_day, row.late_from_day], [next, soldDay]);
+    // The same request again: the same answer; the same id with another time of sale: a conflict.
+    const again = await sell(lateBody);
+    assert.equal(again.statusCode, 200);
+    assert.equal(again.body, late.body);
+    const moved = await sell({ ...lateBody, soldAt: new Date(now.getTime() - 700_000).toISOString() });
+    assert.equal(moved.statusCode, 409);
+    // A live sale (no time of sale) on the closed day is still refused.
+    const live = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), pointId: point });
+    assert.equal(live.statusCode, 409);
+    assert.match(live.json().type, /till-day-closed$/);
+    assert.equal((await verifyJournal(t.db, w.placeId)).ok, true, 'the journal chain verifies with late lines');
+
+    // The next day's closure (made tomorrow) shows the late sale.
+    const tomorrow = new Date(now.getTime() + 24 * 3600_000);
+    const closure = await closeDay(
+      t.db,
+      SYSTEM,
+      { placeId: w.placeId, pointId: point, businessDay: next, countedCashCents: 350 },
+      { now: tomorrow },
+    );
+    assert.deepEqual(closure.totals.late, {
+      count: 1,
+      amountCents: 350,
+      days: [{ soldOn: soldDay, count: 1, amountCents: 350 }],
+    });
+    assert.equal(closure.totals.expectedCashCents, 350);
+    // Both days closed: a sale of the first arrives → booked the day after the next.
+    const later = await sell(queued(point, new Date(now.getTime() - 300_000)));
+    assert.equal(later.statusCode, 201, later.body);
+    assert.equal(later.json().sale.businessDay, addDays(soldDay, 2));
+    assert.equal(later.json().sale.lateFromDay, soldDay);
+    // A day without late sales has no `late` in its totals (closures made before keep their digest).
+    const plain = await closeDay(t.db, SYSTEM, {
+      placeId: w.placeId,
+      pointId: point,
+      businessDay: businessDayOf(twoDaysAgo, clockDay),
+      countedCashCents: 0,
+    });
+    assert.equal('late' in plain.totals, false);
+  });
+
+  test('the time of sale is bounded: at most 7 days old, at most 5 minutes ahead; nothing written', async () => {
+    const point = await newPoint();
+    const before = await snapshot();
+    for (const soldAt of [
+      new Date(Date.now() - 7 * 24 * 3600_000 - 60_000).toISOString(),
+      new Date(Date.now() + 10 * 60_000).toISOString(),
+      'yesterday',
+      '2026-13-45T00:00:00Z',
+    ]) {
+      const r = await sell(queued(point, soldAt));
+      assert.equal(r.statusCode, 422, `${soldAt}: ${r.body}`);
+      assert.deepEqual(
+        r.json().errors.map((e: { field: string }) => e.field),
+        ['soldAt'],
+      );
+    }
+    assert.deepEqual(await snapshot(), before);
+    // Just inside the bounds: accepted.
+    const sixDays = await sell(queued(point, new Date(Date.now() - 6 * 24 * 3600_000)));
+    assert.equal(sixDays.statusCode, 201, sixDays.body);
+    const skew = await sell(queued(point, new Date(Date.now() + 60_000)));
+    assert.equal(skew.statusCode, 201, skew.body);
+  });
+});

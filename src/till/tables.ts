@@ -112,6 +112,10 @@ export interface TillSalesTable {
   business_day: string;
   result: JsonColumn<Record<string, unknown>>;
   created_at: CreatedAt;
+  /** A sale queued offline: its device-signed time of sale (migration 0019). */
+  sold_at: NullableTimestamp;
+  /** Booked late: the (closed) business day it was sold on; null otherwise. */
+  late_from_day: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface TillJournalHeadsTable {
@@ -143,6 +147,9 @@ export interface TillJournalTable {
   created_at: Timestamp;
   prev_hash: string;
   hash: string;
+  /** A sale queued offline: its time of sale; booked late: the day it was sold on (migration 0019). */
+  sold_at: NullableTimestamp;
+  late_from_day: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface TillTables {

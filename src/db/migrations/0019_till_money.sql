@@ -53,3 +53,13 @@ create table till_top_up_limits (
   updated_at timestamptz not null default now(),
   primary key (place_id, currency_id)
 );
+
+-- 6. Sales a till queued offline (docs/TILL.md, "Offline sales"): their device-signed time of sale, and,
+--    when the day they were sold on was already closed, that day (the sale is booked on the point's
+--    next open day with this late mark). On the sale and frozen on each journal line (hashed when set).
+alter table till_sales add column sold_at timestamptz;
+alter table till_sales add column late_from_day date;
+alter table till_sales add constraint till_sales_late_before check (late_from_day is null or late_from_day < business_day);
+alter table till_journal add column sold_at timestamptz;
+alter table till_journal add column late_from_day date;
+alter table till_journal add constraint till_journal_late_before check (late_from_day is null or late_from_day < business_day);
