@@ -122,7 +122,7 @@ async function sealRound(
     // has its queue rows deleted and its blocks visible here. At most `limit` (+1, to know whether
     // more wait) per currency: a currency that cannot be sealed never crowds the others out.
     const queued = (
-      await sql<QueuedRow & { n: string }>`
+      await sql<QueuedRow>`
       select q.transfer_id, q.currency_id, t.hash, t.phase, t.debit_account_id, t.credit_account_id, t.amount::text as amount
       from (select distinct currency_id from ledger_unsealed) c
       cross join lateral (select u.transfer_id, u.currency_id, u.seq from ledger_unsealed u
@@ -173,7 +173,7 @@ async function sealRound(
         });
       if (isolate) await sql`savepoint seal_currency`.execute(trx);
       try {
-        if (!head) throw new Error(`unsealed transfer of unknown currency ${currencyId}`);
+        if (!head) throw new PlanError(new Error(`unsealed transfer of unknown currency ${currencyId}`));
         const block = await planBlock(trx, head, rows, sealedAt);
         await writeBlock(trx, currencyId, block, rows);
         if (isolate) await sql`release savepoint seal_currency`.execute(trx);
