@@ -145,6 +145,22 @@ export async function staffOf(trx: Db, card: Card, placeId: string): Promise<Per
   return getPerson(trx, card.personId);
 }
 
+/**
+ * SQL (a boolean) for "this staff card is still active and still linked to this person": a till
+ * session names the card that opened it, and every till request checks it (docs/TILL.md, "Till
+ * session"), so blocking a staff card ends its sessions at once. A fragment, so the till reads it in
+ * the statement that checks the cashier's role (no extra round trip); the cards module keeps its table.
+ */
+export function staffCardHeld(cardId: string, personId: string) {
+  return sql<boolean>`exists (select 1 from cards sc where sc.id = ${cardId}::uuid and sc.status = 'active' and sc.person_id = ${personId}::uuid)`;
+}
+
+/** The same check as staffCardHeld, on its own. */
+export async function isStaffCardHeld(db: Db, cardId: string, personId: string): Promise<boolean> {
+  const { rows } = await sql<{ held: boolean }>`select ${staffCardHeld(cardId, personId)} as held`.execute(db);
+  return Boolean(rows[0]?.held);
+}
+
 /** A card as its holder and the pages see it. */
 export interface CardView extends Card {
   batchName: string;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { canonicalJson, sha256Hex } from './chain.ts';
@@ -23,7 +24,26 @@ export interface CashOutInput {
   amount: number;
   /** The payout's reference (provider cash): the sale and line. One payout per burn, suffixed by its index. */
   reference: string;
+  /** The venue paying the euros out of its drawer: it may pay out only what payableAtCounter allows. */
+  placeId: string;
   authorisation: Authorisation;
+}
+
+/**
+ * Which of these currencies a venue may pay out in cash at its counter (docs/LEDGER.md, rule 5): active
+ * euro-backed currencies it could mint there — the federated euro of a federation it belongs to, and
+ * the local euro it issues. Never another venue's local euro, even one it accepts in payment: the euros
+ * behind it are held by its issuer.
+ */
+export async function payableAtCounter(trx: Trx, placeId: string, currencyIds: string[]): Promise<Set<string>> {
+  if (currencyIds.length === 0) return new Set();
+  const { rows } = await sql<{ id: string }>`
+    select c.id from ledger_currencies c
+    where c.id = any(${[...new Set(currencyIds)]}::uuid[]) and c.euro_backed and c.status = 'active'
+      and ((c.kind = 'local_euro' and c.issuer_place_id = ${placeId}::uuid)
+        or (c.kind = 'federated_euro' and exists (select 1 from ledger_federation_places fp
+              where fp.federation_id = c.issuer_federation_id and fp.place_id = ${placeId}::uuid)))`.execute(trx);
+  return new Set(rows.map((r) => r.id));
 }
 
 /**
@@ -49,14 +69,23 @@ export function planCashOut(sources: CashOutSource[], amount: number): { source:
 
 /**
  * Pays euros out at the counter (a till's cash-out), inside the caller's transaction: burns tokens of
- * euro-backed currencies only (local or federated euro; never gift, time or loyalty credit), at most
+ * euro-backed currencies only (local or federated euro; never gift, time or loyalty credit) that the
+ * venue may pay out (payableAtCounter; another source → 403 `till-currency-not-accepted`), at most
  * what the wallet holds (else 422 `till-cash-out-exceeds` with `available`), and records one payout per
- * burn (provider cash, no payment reference: the tokens may come from many top-ups), so
- * `−balance(issuance) = payments − payouts` still holds for `rezo ledger verify`.
+ * burn with the paying venue (provider cash, no payment reference: the tokens may come from many
+ * top-ups), so `−balance(issuance) = payments − payouts` still holds for `rezo ledger verify`.
  */
 export async function cashOutAtCounter(trx: Trx, input: CashOutInput): Promise<Transfer[]> {
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0)
     throw new DomainError('validation', 422, {}, [{ field: 'amountCents', message: 'range' }]);
+  // Checked here, whoever the caller: every source must be a currency this venue may pay out.
+  const payable = await payableAtCounter(
+    trx,
+    input.placeId,
+    input.sources.map((s) => s.currencyId),
+  );
+  const foreign = input.sources.find((s) => !payable.has(s.currencyId));
+  if (foreign) throw new DomainError('till-currency-not-accepted', 403, { currency: foreign.code });
   const plan = planCashOut(input.sources, input.amount);
   const parts: { source: CashOutSource; amount: number; id: string; issuance: string }[] = [];
   for (const p of plan) {
@@ -112,6 +141,7 @@ export async function cashOutAtCounter(trx: Trx, input: CashOutInput): Promise<T
         payment_reference: null as unknown as string,
         amount_cents: p.amount,
         transfer_id: p.id,
+        place_id: input.placeId,
       })),
     )
     .execute();

@@ -22,7 +22,7 @@ export function createCheckpointer(
     running = (async () => {
       try {
         await signCheckpoints(db, policy);
-        await expireHolds(db);
+        await expireHolds(db, new Date(), { logger });
       } catch (err) {
         logger.error({ err }, 'ledger checkpoint or hold expiry failed');
       } finally {

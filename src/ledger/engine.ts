@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
+import { MAX_SUPPLY_MINOR } from '../shared/money.ts';
 import { transferOwnHash } from './chain.ts';
 import {
   ACCOUNT_COLUMNS,
@@ -274,6 +275,13 @@ export async function appendTransfers(
         break;
     }
     if (debit.floor !== null && debit.balance - debit.pendingDebits < debit.floor) throw insufficientFunds(debit.id);
+    // Rule 1b: a supply (−balance of the issuance account) stays within MAX_SUPPLY_MINOR, so every
+    // balance and block supply stays exact as a number (the CHECK on ledger_accounts is the backstop).
+    if (debit.ownerKind === 'system' && debit.ownerRef === 'issuance' && debit.balance < -MAX_SUPPLY_MINOR)
+      throw new DomainError('ledger-supply-limit', 422, {
+        currency: currencies.get(debit.currencyId)!.code,
+        max: MAX_SUPPLY_MINOR,
+      });
     touched.add(debit.id).add(credit.id);
   }
   // Step 3: insert the transfers, each with its own hash (encoding v2), and their rows in the

@@ -187,6 +187,7 @@ export async function unmintAtCounter(
         payment_reference: ref.reference,
         amount_cents: mint.amount,
         transfer_id: input.id,
+        place_id: input.authorisation.placeId,
       })
       .execute();
   }

@@ -37,24 +37,38 @@ export async function signCheckpoints(
   options: { force?: boolean; now?: Date } = {},
 ): Promise<Checkpoint[]> {
   const now = options.now ?? new Date();
-  const candidates = (
+  // Numbers read as text, then checked one currency at a time: a block whose supply cannot be read
+  // exactly (a database that went past the bound before migration 0019) skips its own currency only,
+  // never the checkpoints of the others (the sealer logs that currency as failing).
+  const rows = (
     await sql<{
       currency_id: string;
       code: string;
-      number: number;
+      number: string;
       hash: string;
-      last_position: number;
-      supply: number;
-      last_checkpoint: number | null;
+      last_position: string;
+      supply: string;
+      last_checkpoint: string | null;
       last_signed_at: Date | null;
     }>`
-    select b.currency_id, c.code, b.number, b.hash, b.last_position, b.supply, k.position as last_checkpoint, k.signed_at as last_signed_at
+    select b.currency_id, c.code, b.number::text as number, b.hash, b.last_position::text as last_position,
+      b.supply::text as supply, k.position::text as last_checkpoint, k.signed_at as last_signed_at
     from ledger_currencies c
     join lateral (select * from ledger_blocks where currency_id = c.id order by number desc limit 1) b on true
     left join lateral (select position, signed_at from ledger_checkpoints where currency_id = c.id order by position desc limit 1) k on true`.execute(
       db,
     )
   ).rows;
+  const exact = (text: string | null) => (text === null ? null : Number(text));
+  const candidates = rows
+    .map((r) => ({
+      ...r,
+      number: exact(r.number)!,
+      last_position: exact(r.last_position)!,
+      supply: exact(r.supply)!,
+      last_checkpoint: exact(r.last_checkpoint),
+    }))
+    .filter((r) => [r.number, r.last_position, r.supply, r.last_checkpoint ?? 0].every(Number.isSafeInteger));
   const due = candidates.filter((c) => {
     const last = c.last_checkpoint === null ? 0 : Number(c.last_checkpoint);
     if (c.last_position <= last) return false;

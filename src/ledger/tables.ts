@@ -1,5 +1,5 @@
 /**
- * Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql,
+ * Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql, 0019_till_money.sql,
  * 0022_settlement.sql, 0023 (debts)). Merged into DB in db/schema.ts.
  */
 import type { ColumnType } from 'kysely';
@@ -123,6 +123,8 @@ export interface LedgerPayoutsTable {
   payment_reference: string;
   amount_cents: number;
   transfer_id: string;
+  /** The venue that paid the euros out at its counter (since 0019); null for other payouts. */
+  place_id: ColumnType<string | null, string | null | undefined, never>;
   created_at: CreatedAt;
 }
 
@@ -241,6 +243,15 @@ export interface LedgerDeviceNoncesTable {
   seen_at: CreatedAt;
 }
 
+/** A hold the expiry job could not void (migration 0019): retried at `retry_at`. */
+export interface LedgerHoldExpiryFailuresTable {
+  hold_id: string;
+  attempts: number;
+  last_error: string;
+  failed_at: Timestamp;
+  retry_at: Timestamp;
+}
+
 export interface LedgerTables {
   ledger_federations: LedgerFederationsTable;
   ledger_federation_places: LedgerFederationPlacesTable;
@@ -260,4 +271,5 @@ export interface LedgerTables {
   ledger_block_transfers: LedgerBlockTransfersTable;
   ledger_devices: LedgerDevicesTable;
   ledger_device_nonces: LedgerDeviceNoncesTable;
+  ledger_hold_expiry_failures: LedgerHoldExpiryFailuresTable;
 }

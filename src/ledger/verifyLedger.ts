@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { MAX_SUPPLY_MINOR } from '../shared/money.ts';
 import type { Db, Trx } from '../db/database.ts';
 import {
   GENESIS_HASH,
@@ -396,6 +397,8 @@ async function verifyCurrency(
       for (const [i, t] of transfers.entries()) apply(t, `${where}, index ${i}, transfer ${t.id}`);
       if (b.supply !== replayedSupply())
         fail('block-supply', where, `records supply ${b.supply}, its transfers give ${replayedSupply()}`);
+      if (Math.abs(b.supply) > MAX_SUPPLY_MINOR)
+        fail('supply-bound', where, `supply ${b.supply} beyond MAX_SUPPLY_MINOR (${MAX_SUPPLY_MINOR})`);
       for (const c of blockCheckpoints.get(b.number) ?? []) {
         const at = `checkpoint of block ${b.number}`;
         if (c.head_hash !== b.hash || c.position !== b.last_position)
@@ -532,6 +535,10 @@ async function verifyCurrency(
   }
   if (sum !== 0) fail('sum', currency.code, `balances sum to ${sum}, not 0`);
   const supply = issuance ? -issuance.balance : 0;
+  // Rule 1b: no supply beyond MAX_SUPPLY_MINOR (the engine and a CHECK refuse it; this finds one
+  // written behind their back, or before migration 0019).
+  if (Math.abs(supply) > MAX_SUPPLY_MINOR)
+    fail('supply-bound', currency.code, `supply ${supply} beyond MAX_SUPPLY_MINOR (${MAX_SUPPLY_MINOR})`);
   if (currency.euro_backed) {
     const received = await sql<{
       total: string;

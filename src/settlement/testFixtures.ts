@@ -137,7 +137,8 @@ export async function createSettlementWorld(t: TestNode): Promise<SettlementWorl
       sell({
         cardUid: card.uid,
         items: [{ articleId: till.articles.cash_out, quantity: 1, amountCents: amount }],
-        payments: [{ method: 'cash', amountCents: -amount }],
+        payments: [],
+        cashBackCents: amount,
       }),
     async reverse(saleId) {
       const r = await signedRequest(t.app, till.device, 'POST', `/api/v1/till/sales/${saleId}/reverse`, {

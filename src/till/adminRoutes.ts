@@ -10,7 +10,7 @@ import { layout, sendHtml } from '../http/layout.ts';
 import { DateTime, Uuid, responses } from '../http/schemas.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
-import { formatEuros } from '../shared/money.ts';
+import { formatEuros, MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { isUuid } from '../shared/ids.ts';
 import { getPlaceBySlug, type Place } from '../places/places.ts';
 import { createPairingCode, type PairingCode } from './createPairingCode.ts';
@@ -24,6 +24,7 @@ import { saveArticle } from './saveArticle.ts';
 import { saveCategory } from './saveCategory.ts';
 import { savePoint } from './savePoint.ts';
 import { saveTillSettings } from './saveTillSettings.ts';
+import { limitsFromForm, saveTopUpLimits } from './saveTopUpLimits.ts';
 import { setPointArticles } from './setPointArticles.ts';
 import { ARTICLE_KINDS, PAYMENT_METHODS } from './tables.ts';
 
@@ -67,6 +68,18 @@ const ArticleSchema = Type.Object({
   archived: Type.Boolean(),
 });
 const CreditableSchema = Type.Object({ id: Uuid, code: Type.String(), name: Type.String(), kind: Type.String() });
+const LimitCents = Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR, description: 'Cents' });
+const TopUpLimitsSchema = Type.Object({
+  currencyId: Uuid,
+  code: Type.String(),
+  name: Type.String(),
+  kind: Type.String(),
+  lineMaxCents: Type.Integer({ description: 'One top-up or gift line' }),
+  saleMaxCents: Type.Integer({ description: 'Minted of this currency in one sale' }),
+  cardDayMaxCents: Type.Integer({ description: 'Minted onto one card at this venue in a business day' }),
+  dayMaxCents: Type.Integer({ description: 'Minted by the venue in a business day' }),
+  custom: Type.Boolean({ description: 'False while the defaults apply' }),
+});
 const SetupSchema = Type.Object({
   dayStartsAt: Type.String({ description: "Local time 'HH:MM' at which the business day starts." }),
   points: Type.Array(PointSchema),
@@ -74,6 +87,9 @@ const SetupSchema = Type.Object({
   articles: Type.Array(ArticleSchema),
   topUpCurrencies: Type.Array(CreditableSchema),
   giftCurrencies: Type.Array(CreditableSchema),
+  topUpLimits: Type.Array(TopUpLimitsSchema, {
+    description: 'Every currency the venue credits at its counter, with its top-up limits in force',
+  }),
   membershipProducts: Type.Array(Type.Object({ id: Uuid, name: Type.String(), active: Type.Boolean() })),
 });
 const Name = Type.String({ maxLength: 200 });
@@ -89,7 +105,7 @@ const ArticleBody = {
   name: Name,
   kind: Type.String({ maxLength: 20 }),
   categoryId: Type.Union([Type.String({ maxLength: 36 }), Type.Null()]),
-  priceCents: Type.Union([Type.Integer(), Type.Null()], {
+  priceCents: Type.Union([Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR }), Type.Null()], {
     description: 'Cents; null = the cashier types the amount (top-up, cash-out, open price).',
   }),
   vatRate: Type.Integer({ description: 'Basis points: 850 = 8.5 %, 210 = 2.1 %.' }),
@@ -480,6 +496,7 @@ ${input(request, form, 'position', { attrs: html` inputmode="numeric"` })}</div>
     const base = `/venues/${place.slug}/admin/till/setup`;
     const settingsForm = state.settings ?? emptyForm({ dayStartsAt: setup.dayStartsAt });
     const categoryName = new Map(setup.categories.map((c) => [c.id, c] as const));
+    const eur = (cents: number) => formatEuros(cents, request.ctx.lang);
     const body = html`<section>
 ${heading(request, place, 'setup', t('pos.title'))}
 ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
@@ -514,6 +531,15 @@ ${errorSummary(request, settingsForm)}
 <form method="post" action="${base}/settings" novalidate>${csrfField(request)}
 ${input(request, settingsForm, 'dayStartsAt', { type: 'time', hint: t('pos.dayStartsAtHint') })}
 <button type="submit">${t('pos.save')}</button></form>
+
+<h2 id="limits-title">${t('pos.limits')}</h2>
+<p>${t('pos.limitsIntro')}</p>
+<div class="table-scroll"><table class="list" aria-labelledby="limits-title">
+<thead><tr><th scope="col">${t('pos.limitsCurrency')}</th><th scope="col">${t('labels.lineMax')}</th><th scope="col">${t('labels.saleMax')}</th><th scope="col">${t('labels.cardDayMax')}</th><th scope="col">${t('labels.dayMax')}</th><th scope="col">${t('devices.state')}</th></tr></thead>
+<tbody>${setup.topUpLimits.map(
+      (l) =>
+        html`<tr><td><a href="${base}/limits/${l.currencyId}">${l.code} — ${l.name}</a></td><td>${eur(l.lineMaxCents)}</td><td>${eur(l.saleMaxCents)}</td><td>${eur(l.cardDayMaxCents)}</td><td>${eur(l.dayMaxCents)}</td><td>${l.custom ? t('pos.limitsCustom') : t('pos.limitsDefault')}</td></tr>`,
+    )}</tbody></table></div>
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('pos.title'), body }), status);
   }
@@ -768,6 +794,65 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
       const fields = fieldErrorsOf(error);
       if (!fields) throw error;
       return setupPage(request, reply, place, { settings: { values: body, errors: fields } }, 422);
+    }
+  });
+
+  const LIMIT_FIELDS = ['lineMax', 'saleMax', 'cardDayMax', 'dayMax'] as const;
+  async function limitsPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    currencyId: string,
+    form?: FormState,
+    status = 200,
+  ) {
+    const { t } = request.ctx;
+    const limits = (await posSetupOf(db, place.id)).topUpLimits.find((l) => l.currencyId === currencyId);
+    if (!limits) throw notFound('currency');
+    const values =
+      form ??
+      emptyForm(
+        Object.fromEntries(
+          LIMIT_FIELDS.map((f) => [f, eurosField(limits[`${f}Cents`], request.ctx.lang)] as const),
+        ) as Record<string, unknown>,
+      );
+    return formPage(
+      request,
+      reply,
+      place,
+      t('pos.limitsOf', { currency: limits.code }),
+      html`<p>${t('pos.limitsIntro')}</p>
+${errorSummary(request, values)}
+<form method="post" action="/venues/${place.slug}/admin/till/setup/limits/${currencyId}" novalidate>${csrfField(request)}
+${LIMIT_FIELDS.map((f) => input(request, values, f, { hint: t(`pos.${f}Hint`), attrs: html` inputmode="decimal"` }))}
+<button type="submit">${t('pos.save')}</button></form>`,
+      status,
+    );
+  }
+
+  app.get('/venues/:slug/admin/till/setup/limits/:currencyId', async (request, reply) => {
+    const place = await adminPlace(request, reply);
+    if (!place) return reply;
+    const { currencyId } = request.params as { currencyId: string };
+    if (!isUuid(currencyId)) throw notFound('currency');
+    return limitsPage(request, reply, place, currencyId);
+  });
+
+  app.post('/venues/:slug/admin/till/setup/limits/:currencyId', async (request, reply) => {
+    const place = await adminPlace(request, reply);
+    if (!place) return reply;
+    const { currencyId } = request.params as { currencyId: string };
+    if (!isUuid(currencyId)) throw notFound('currency');
+    const body = formBody(request);
+    try {
+      await saveTopUpLimits(db, actorOf(request), { placeId: place.id, currencyId, ...limitsFromForm(body) });
+      return reply.redirect(`/venues/${place.slug}/admin/till/setup#limits-title`, 303);
+    } catch (error) {
+      const fields = fieldErrorsOf(error);
+      if (!fields) throw error;
+      // The use case names the fields in cents; the form shows them in euros.
+      const errors = fields.map((f) => ({ ...f, field: f.field.replace(/Cents$/, '') }));
+      return limitsPage(request, reply, place, currencyId, { values: body, errors }, 422);
     }
   });
 
@@ -1027,6 +1112,28 @@ ${articleForm(request, setup, f, `${base}/articles/${a.id}`, t('pos.save'))}
         placeId: request.params.placeId,
         dayStartsAt: request.body.dayStartsAt,
       });
+    },
+  );
+
+  app.put(
+    '/api/v1/places/:placeId/pos/top-up-limits/:currencyId',
+    {
+      schema: {
+        tags,
+        summary:
+          'Set the counter top-up limits of a currency the venue credits: per line, per sale, per card and business day, per business day (cents)',
+        security,
+        params: Type.Object({ placeId: Uuid, currencyId: Uuid }),
+        body: Type.Object(
+          { lineMaxCents: LimitCents, saleMaxCents: LimitCents, cardDayMaxCents: LimitCents, dayMaxCents: LimitCents },
+          { additionalProperties: false },
+        ),
+        response: responses({ 200: TopUpLimitsSchema }),
+      },
+    },
+    async (request) => {
+      await settingsPlace(db, request, request.params.placeId);
+      return saveTopUpLimits(db, actorOf(request), { ...request.params, ...request.body });
     },
   );
 

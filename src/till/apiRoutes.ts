@@ -6,6 +6,7 @@ import { DateTime, ProblemSchema, Uuid } from '../http/schemas.ts';
 import type { TSchema } from 'typebox';
 import type { DeviceSignature } from '../ledger/tables.ts';
 import { DomainError } from '../shared/errors.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { lookupCard } from './lookupCard.ts';
 import { openTill } from './openTill.ts';
 import { tillConfig } from './posConfig.ts';
@@ -38,6 +39,13 @@ const SaleOut = Type.Object(
       businessDay: Type.String({ format: 'date' }),
       reversesSaleId: Type.Union([Uuid, Type.Null()]),
       createdAt: DateTime,
+      soldAt: Type.Optional(DateTime),
+      lateFromDay: Type.Optional(
+        Type.String({
+          format: 'date',
+          description: 'Booked late: the closed business day it was sold on (it is booked on businessDay)',
+        }),
+      ),
     }),
     items: Type.Array(
       Type.Object({
@@ -242,7 +250,8 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
                   quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY }),
                   amountCents: Type.Optional(
                     Type.Integer({
-                      minimum: 0,
+                      minimum: 1,
+                      maximum: MAX_AMOUNT_MINOR,
                       description:
                         'Required when the article has no price (top-up, cash-out, open price), refused otherwise',
                     }),
@@ -257,7 +266,9 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
                 {
                   method: Type.Union([Type.Literal('card'), Type.Literal('cash'), Type.Literal('bank_card')]),
                   amountCents: Type.Integer({
-                    description: 'Negative only for cash paid out (cash-out, deposit return)',
+                    minimum: 1,
+                    maximum: MAX_AMOUNT_MINOR,
+                    description: 'Always positive: cash given back is `cashBackCents`, never a negative payment',
                   }),
                   cardUid: Type.Optional(
                     Type.String({
@@ -267,12 +278,31 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
                     }),
                   ),
                   tenderedCents: Type.Optional(
-                    Type.Integer({ minimum: 0, description: 'Cash handed over; the change is tendered − amount' }),
+                    Type.Integer({
+                      minimum: 1,
+                      maximum: MAX_AMOUNT_MINOR,
+                      description: 'Cash handed over; the change is tendered − amount',
+                    }),
                   ),
                 },
                 { additionalProperties: false },
               ),
               { maxItems: MAX_PAYMENTS },
+            ),
+            soldAt: Type.Optional(
+              Type.String({
+                maxLength: 40,
+                description:
+                  'A sale the till queued offline: its time of sale (ISO 8601), at most 7 days old; booked on its business day, or, that day closed, on the next open day with a late mark',
+              }),
+            ),
+            cashBackCents: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: MAX_AMOUNT_MINOR,
+                description:
+                  'Cash given back: only for a sale whose total is negative (a cash-out, deposits returned), equal to −total, with no payment line',
+              }),
             ),
           },
           { additionalProperties: false },

@@ -49,6 +49,46 @@ export async function assertDayOpen(
   return head;
 }
 
+/** Where a sale queued offline is booked: its own business day, or the point's next open day, late. */
+export interface BookedDay {
+  head: JournalHead;
+  businessDay: string;
+  /** The day it was sold on when that day was closed (booked late); null when booked on it. */
+  lateFromDay: string | null;
+}
+
+/** The calendar day after 'YYYY-MM-DD'. */
+export function nextDay(day: string): string {
+  const d = new Date(`${day}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * For a sale a till queued offline (docs/TILL.md, "Offline sales"): the business day to book it on.
+ * Its own day when that point's day is open; else the first following day without a closure of that
+ * point, with the day it was sold on as its late mark. Takes the venue's journal head lock first (as
+ * assertDayOpen and closeDay do), so no closure can commit between this choice and the sale's commit.
+ * Closures exist up to today's business day at most, so the answer is at most the day after today.
+ */
+export async function openDayFor(trx: Trx, placeId: string, pointId: string, soldOn: string): Promise<BookedDay> {
+  const head = await lockJournalHead(trx, placeId);
+  const closed = new Set(
+    (
+      await trx
+        .selectFrom('till_closures')
+        .select('business_day')
+        .where('place_id', '=', placeId)
+        .where('point_id', '=', pointId)
+        .where('business_day', '>=', soldOn)
+        .execute()
+    ).map((r) => String(r.business_day)),
+  );
+  let day = soldOn;
+  while (closed.has(day)) day = nextDay(day);
+  return { head, businessDay: day, lateFromDay: day === soldOn ? null : soldOn };
+}
+
 /**
  * Closes a point of sale's business day (a Z report): sums the journal lines of that point and day,
  * records the cash counted and the difference, and signs the whole with the node key. Final: a second

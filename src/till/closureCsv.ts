@@ -45,6 +45,7 @@ export function closureCsv(c: Closure): string {
     ['summary', 'sales', null, t.salesCount, euros(t.itemsTotalCents)],
     ['summary', 'reversals', null, t.reversals.count, euros(t.reversals.amountCents)],
     ['summary', 'payments', null, null, euros(t.paymentsTotalCents)],
+    ...(t.late?.days ?? []).map((d) => ['late', d.soldOn, null, d.count, euros(d.amountCents)]),
     ...t.payments.map((p) => [
       'payment',
       p.currency ? `${p.method}:${p.currency}` : p.method,
@@ -97,6 +98,8 @@ export async function journalDayCsv(db: Db, placeId: string, businessDay: string
       'j.currency_code',
       'j.transfer_id',
       'j.hash',
+      'j.sold_at',
+      'j.late_from_day',
     ])
     .where('j.place_id', '=', placeId)
     .where('j.business_day', '=', businessDay);
@@ -125,6 +128,8 @@ export async function journalDayCsv(db: Db, placeId: string, businessDay: string
       'currency',
       'transfer_id',
       'hash',
+      'sold_at',
+      'late_from_day',
     ]) +
     lines
       .map((l) =>
@@ -150,6 +155,8 @@ export async function journalDayCsv(db: Db, placeId: string, businessDay: string
           l.currency_code ?? '',
           l.transfer_id ?? '',
           l.hash,
+          l.sold_at ? l.sold_at.toISOString() : '',
+          l.late_from_day ?? '',
         ]),
       )
       .join('')

@@ -55,6 +55,8 @@ export interface ClosureWorld {
     items: FixtureItem[];
     payments: FixturePayment[];
     checkOpen?: boolean;
+    /** A sale queued offline whose own day (this one) was closed: booked on `businessDay`, late. */
+    lateFromDay?: string;
   }): Promise<FixtureSale>;
   /** The reversal of a sale: its lines negated, on the same point and day. */
   reverse(sale: FixtureSale, options?: { checkOpen?: boolean }): Promise<FixtureSale>;
@@ -100,7 +102,14 @@ export async function createClosureWorld(db: Db): Promise<ClosureWorld> {
   const cashier = await person('cashier');
   const settings = await tillDayOf(db, place.id);
 
-  async function write(sale: FixtureSale, total: number, reverses: string | null, at: Date, checkOpen: boolean) {
+  async function write(
+    sale: FixtureSale,
+    total: number,
+    reverses: string | null,
+    at: Date,
+    checkOpen: boolean,
+    lateFromDay: string | null = null,
+  ) {
     await inTransaction(db, async (trx) => {
       if (checkOpen) await assertDayOpen(trx, place.id, sale.pointId, sale.businessDay);
       await trx
@@ -117,6 +126,8 @@ export async function createClosureWorld(db: Db): Promise<ClosureWorld> {
           business_day: sale.businessDay,
           result: JSON.stringify({ sale: { id: sale.id } }),
           created_at: at,
+          sold_at: lateFromDay ? at : null,
+          late_from_day: lateFromDay,
         })
         .execute();
       await appendJournal(trx, place.id, sale.lines, at);
@@ -131,10 +142,17 @@ export async function createClosureWorld(db: Db): Promise<ClosureWorld> {
     pointB,
     deviceId,
     person,
-    async sale({ pointId, at = new Date(), businessDay, items, payments, checkOpen = false }) {
+    async sale({ pointId, at = new Date(), businessDay, items, payments, checkOpen = false, lateFromDay }) {
       const id = uuidv7();
       const day = businessDay ?? businessDayAt(at, settings);
-      const common = { saleId: id, pointId, deviceId, cashierPersonId: cashier.personId, businessDay: day };
+      const common = {
+        saleId: id,
+        pointId,
+        deviceId,
+        cashierPersonId: cashier.personId,
+        businessDay: day,
+        ...(lateFromDay ? { lateFromDay, soldAt: at } : {}),
+      };
       const lines: JournalLineInput[] = [
         ...items.map((i) => {
           const quantity = i.quantity ?? 1;
@@ -164,7 +182,7 @@ export async function createClosureWorld(db: Db): Promise<ClosureWorld> {
       const paid = lines.filter((l) => l.kind === 'payment').reduce((s, l) => s + l.amountCents, 0);
       if (total !== paid) throw new Error(`unbalanced fixture sale: ${total} ≠ ${paid}`);
       const sale = { id, pointId, businessDay: day, lines };
-      await write(sale, total, null, at, checkOpen);
+      await write(sale, total, null, at, checkOpen, lateFromDay ?? null);
       return sale;
     },
     async reverse(original, { checkOpen = false } = {}) {

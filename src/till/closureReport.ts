@@ -42,6 +42,12 @@ export interface ClosureTotals {
     quantity: number;
     amountCents: number;
   }[];
+  /**
+   * Sales a till queued offline whose own day was closed, booked on this day (docs/TILL.md, "Offline
+   * sales"), by the day they were sold on: their item total. Absent when there are none, so totals of
+   * days without them (and closures signed before it existed) are unchanged.
+   */
+  late?: { count: number; amountCents: number; days: { soldOn: string; count: number; amountCents: number }[] };
   /** VAT per rate (basis points) over goods sold (kinds sale, membership, free): VAT = gross × rate / (10000 + rate), rounded per rate total. */
   vat: { rate: number; grossCents: number; vatCents: number; netCents: number }[];
 }
@@ -91,7 +97,7 @@ export async function closureReport(
 ): Promise<ClosureReport> {
   const upTo = options.upToPosition ?? Number.MAX_SAFE_INTEGER;
   const base = sql`j.place_id = ${placeId} and j.point_id = ${pointId} and j.business_day = ${businessDay} and j.position <= ${upTo}`;
-  const [summary, payments, articles, vat, movements] = await Promise.all([
+  const [summary, payments, articles, vat, movements, late] = await Promise.all([
     sql<{
       lines: unknown;
       first: unknown;
@@ -142,6 +148,11 @@ export async function closureReport(
       from till_journal j left join paid p on p.sale_id = j.sale_id
       where ${base} and j.kind = 'item' and j.article_kind in (${sql.join([...MOVEMENT_KINDS])})
       group by 1, 2`.execute(db),
+    sql<{ sold_on: string; count: unknown; cents: unknown }>`
+      select j.late_from_day::text as sold_on, count(distinct j.sale_id)::bigint as count,
+        coalesce(sum(j.amount_cents) filter (where j.kind = 'item'), 0)::bigint as cents
+      from till_journal j where ${base} and j.late_from_day is not null
+      group by 1 order by 1`.execute(db),
   ]);
   const s = summary.rows[0]!;
   // Sorted here, by code points, not by the database's collation: the order is part of what is signed.
@@ -198,6 +209,15 @@ export async function closureReport(
         amountCents: n(r.cents),
       }))
       .sort((x, y) => byName(x.kind, y.kind) || byName(x.method, y.method)),
+    ...(late.rows.length > 0
+      ? {
+          late: {
+            count: late.rows.reduce((x, r) => x + n(r.count), 0),
+            amountCents: late.rows.reduce((x, r) => x + n(r.cents), 0),
+            days: late.rows.map((r) => ({ soldOn: r.sold_on, count: n(r.count), amountCents: n(r.cents) })),
+          },
+        }
+      : {}),
     vat: vat.rows.map((r) => {
       const gross = n(r.gross);
       const rate = Number(r.rate);

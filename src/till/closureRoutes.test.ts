@@ -207,6 +207,48 @@ describe('closure pages', () => {
   });
 });
 
+describe('a sale sent late (queued offline, its own day closed)', () => {
+  test('is shown on the day it is booked on: the running totals, the Z report, the CSV and the journal CSV', async () => {
+    const sold = '2025-06-21';
+    const booked = '2025-06-22';
+    await w.sale({
+      pointId: w.pointA,
+      businessDay: booked,
+      lateFromDay: sold,
+      at: new Date('2025-06-21T22:30:00Z'),
+      items: [{ article: 'Beer', category: 'Drinks', vat: 2000, quantity: 1, unitCents: 450 }],
+      payments: [{ method: 'cash', amountCents: 450 }],
+    });
+    const list = await cashier.get(`/venues/${w.place.slug}/admin/till/closures?lang=fr`);
+    assert.match(list.body, /Ventes hors ligne arrivées en retard, vendues le 2025-06-21<\/strong> — 1 · 4,50\s€/);
+    const closed = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures`, {
+      pointId: w.pointA,
+      businessDay: booked,
+      countedCash: '4,50',
+    });
+    assert.equal(closed.statusCode, 303, closed.body);
+    const report = await cashier.get(`${closed.headers.location}?lang=en`);
+    assert.match(report.body, /Offline sales that arrived late, sold on 2025-06-21/);
+    assert.match(report.body, /Verified/);
+    const csv = parseCsv((await cashier.get(`${closed.headers.location}/report.csv`)).body);
+    assert.deepEqual(
+      csv.find((r) => r[0] === 'late'),
+      ['late', sold, '', '1', '4.50'],
+    );
+    const journal = parseCsv((await cashier.get(`/venues/${w.place.slug}/admin/till/journal.csv?day=${booked}`)).body);
+    const late = journal[0]!.indexOf('late_from_day');
+    const soldAt = journal[0]!.indexOf('sold_at');
+    assert.ok(late > 0 && soldAt > 0);
+    assert.deepEqual(
+      journal.slice(1).map((r) => [r[late], r[soldAt]]),
+      [
+        [sold, '2025-06-21T22:30:00.000Z'],
+        [sold, '2025-06-21T22:30:00.000Z'],
+      ],
+    );
+  });
+});
+
 describe('closure API', () => {
   let key: string;
   let otherKey: string;

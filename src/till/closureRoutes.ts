@@ -11,7 +11,7 @@ import { authorize } from '../access/permissions.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { formatEuros, parseEuros } from '../shared/money.ts';
+import { formatEuros, MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { getPlaceBySlug, type Place } from '../places/places.ts';
 import { businessDayAt, businessDayBounds, isCalendarDay, tillDayOf, type TillDay } from './closureDay.ts';
 import { closureReport, type ClosureTotals } from './closureReport.ts';
@@ -60,6 +60,18 @@ const TotalsSchema = Type.Object({
       quantity: Type.Integer(),
       amountCents: Money,
     }),
+  ),
+  late: Type.Optional(
+    Type.Object(
+      {
+        count: Type.Integer(),
+        amountCents: Money,
+        days: Type.Array(
+          Type.Object({ soldOn: Type.String({ format: 'date' }), count: Type.Integer(), amountCents: Money }),
+        ),
+      },
+      { description: 'Sales queued offline whose own day was closed, booked on this day; absent when none' },
+    ),
   ),
   vat: Type.Array(
     Type.Object({
@@ -226,6 +238,7 @@ ${open.map((o, i) => {
   return html`<article class="card" aria-labelledby="open-${i}">
 <h3 id="open-${i}">${o.pointName} — ${fmtDay(o.businessDay)}${o.businessDay === today ? html` (${t('closures.running')})` : ''}</h3>
 <p>${t('closures.runningSummary', { sales: r.salesCount, total: eur(r.itemsTotalCents), cash: eur(r.expectedCashCents) })}
+${(r.late?.days ?? []).map((d) => html`<br><strong>${t('closures.late', { day: d.soldOn })}</strong> — ${d.count} · ${eur(d.amountCents)}`)}
 · <a href="/venues/${place.slug}/admin/till/journal.csv?day=${o.businessDay}&amp;point=${o.pointId}">${t('closures.journalCsv')}</a></p>
 ${closeForm(o, i)}
 </article>`;
@@ -301,6 +314,10 @@ ${table(
   [
     html`<tr><th scope="row">${t('closures.salesCount')}</th>${num(tt.salesCount)}</tr>`,
     html`<tr><th scope="row">${t('closures.reversals')}</th>${num(`${tt.reversals.count} · ${eur(tt.reversals.amountCents)}`)}</tr>`,
+    ...(tt.late?.days ?? []).map(
+      (d) =>
+        html`<tr class="late"><th scope="row">${t('closures.late', { day: d.soldOn })}</th>${num(`${d.count} · ${eur(d.amountCents)}`)}</tr>`,
+    ),
     html`<tr><th scope="row">${t('closures.itemsTotal')}</th>${num(eur(tt.itemsTotalCents))}</tr>`,
     html`<tr><th scope="row">${t('closures.paymentsTotal')}</th>${num(eur(tt.paymentsTotalCents))}</tr>`,
   ],
@@ -530,10 +547,11 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
           {
             pointId: Type.String({ maxLength: 36 }),
             businessDay: Type.String({ maxLength: 10 }),
-            countedCashCents: Type.Integer({ minimum: 0 }),
+            countedCashCents: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR }),
             openingFloatCents: Type.Optional(
               Type.Integer({
                 minimum: 0,
+                maximum: MAX_AMOUNT_MINOR,
                 description:
                   'Cash put in the drawer before the first sale (default 0): expected in the drawer = float + cash lines',
               }),

@@ -26,8 +26,12 @@ export interface JournalLineInput {
   paymentMethod?: PaymentMethod | null;
   currencyCode?: string | null;
   transferId?: string | null;
-  /** 'YYYY-MM-DD', the venue's business day of the sale. */
+  /** 'YYYY-MM-DD', the venue's business day of the sale (the day it is booked on). */
   businessDay: string;
+  /** A sale queued offline: its device-signed time of sale. */
+  soldAt?: Date | null;
+  /** Booked late (docs/TILL.md, "Offline sales"): the closed business day it was sold on. */
+  lateFromDay?: string | null;
 }
 
 export interface JournalLine extends Required<JournalLineInput> {
@@ -40,8 +44,17 @@ export interface JournalLine extends Required<JournalLineInput> {
 
 /** Canonical encoding of a journal line (version 1): the hash covers every frozen field, its position and the previous hash. */
 export function journalHash(line: Omit<JournalLine, 'hash'>): string {
-  const { hash: _ignored, ...fields } = line as JournalLine;
-  return sha256Hex(`rezo-journal-v1|${canonicalJson({ ...fields, createdAt: line.createdAt.toISOString() })}`);
+  const { hash: _ignored, soldAt, lateFromDay, ...fields } = line as JournalLine;
+  // The marks of an offline sale are covered only when set: every line written before them (and every
+  // live sale's) hashes exactly as it did.
+  return sha256Hex(
+    `rezo-journal-v1|${canonicalJson({
+      ...fields,
+      createdAt: line.createdAt.toISOString(),
+      ...(soldAt ? { soldAt: soldAt.toISOString() } : {}),
+      ...(lateFromDay ? { lateFromDay } : {}),
+    })}`,
+  );
 }
 
 /** Where a venue's journal stands: its last line's position and hash. */
@@ -110,6 +123,8 @@ export async function appendJournal(
       currencyCode: input.currencyCode ?? null,
       transferId: input.transferId ?? null,
       businessDay: input.businessDay,
+      soldAt: input.soldAt ?? null,
+      lateFromDay: input.lateFromDay ?? null,
     };
     const hash = journalHash(line);
     out.push({ ...line, hash } as JournalLine);
@@ -135,6 +150,8 @@ export async function appendJournal(
     currency_code: l.currencyCode,
     transfer_id: l.transferId,
     business_day: l.businessDay,
+    sold_at: l.soldAt,
+    late_from_day: l.lateFromDay,
     created_at: l.createdAt,
     prev_hash: l.prevHash,
     hash: l.hash,

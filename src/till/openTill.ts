@@ -14,7 +14,7 @@ export interface OpenTillResult {
 /**
  * Opens a till (invariant 9): a paired device, a staff card (linked to a person with the cashier or
  * admin role at the device's venue) → a till session, signed by the node, naming the venue, the
- * device and the cashier, valid 12 hours. An unknown, anonymous or not-staff card gets the same
+ * device, the cashier and the card, valid 12 hours (blocking the card ends it). An unknown, anonymous or not-staff card gets the same
  * 403 `till-not-staff` (a till learns nothing about cards it may not use); a blocked card 403 `till-card-blocked`.
  */
 export async function openTill(db: Db, device: DeviceSignature, input: { cardUid: unknown }): Promise<OpenTillResult> {
@@ -25,13 +25,18 @@ export async function openTill(db: Db, device: DeviceSignature, input: { cardUid
     const card = await trx
       .selectFrom('cards as c')
       .leftJoin('people as p', 'p.id', 'c.person_id')
-      .select(['c.status', 'c.person_id', 'p.name'])
+      .select(['c.id', 'c.status', 'c.person_id', 'p.name'])
       .where('c.uid', '=', uid)
       .executeTakeFirst();
     if (!card || !card.person_id) throw new DomainError('till-not-staff', 403);
     if (card.status === 'blocked') throw cardBlocked();
     if (!(await isStaff(trx, card.person_id, placeId))) throw new DomainError('till-not-staff', 403);
-    const { token, expiresAt } = issueTillSession(key, { placeId, deviceId, cashierPersonId: card.person_id });
+    const { token, expiresAt } = issueTillSession(key, {
+      placeId,
+      deviceId,
+      cashierPersonId: card.person_id,
+      cardId: card.id,
+    });
     return { session: token, cashier: { personId: card.person_id, name: card.name ?? '' }, expiresAt };
   });
 }

@@ -8,6 +8,7 @@ import type { CurrencyKind } from '../ledger/tables.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { dayStartsAtOf } from './posConfig.ts';
+import { topUpLimitsFor, type CurrencyTopUpLimits } from './topUpLimits.ts';
 import { ARTICLE_KINDS, PAYMENT_METHODS, type ArticleKind, type PaymentMethod } from './tables.ts';
 
 export interface PosPoint {
@@ -57,6 +58,8 @@ export interface PosSetup {
   topUpCurrencies: CreditableCurrency[];
   /** Currencies a gift_top_up article may credit: the venue's own gift currencies. */
   giftCurrencies: CreditableCurrency[];
+  /** Every currency of the two lists above with its counter top-up limits in force. */
+  topUpLimits: CurrencyTopUpLimits[];
   membershipProducts: { id: string; name: string; active: boolean }[];
 }
 
@@ -268,6 +271,7 @@ export async function posSetupOf(db: Db, placeId: string): Promise<PosSetup> {
     articles: articles.map(toArticle),
     topUpCurrencies,
     giftCurrencies,
+    topUpLimits: await topUpLimitsFor(db, placeId, [...topUpCurrencies, ...giftCurrencies]),
     membershipProducts: products,
   };
 }

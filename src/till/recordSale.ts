@@ -1,11 +1,19 @@
 import { sql } from 'kysely';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
-import { lockCardsByUid, normaliseUid, walletOwnerOf, type Card } from '../cards/cards.ts';
+import {
+  isStaffCardHeld,
+  lockCardsByUid,
+  normaliseUid,
+  staffCardHeld,
+  walletOwnerOf,
+  type Card,
+} from '../cards/cards.ts';
 import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
 import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import { appendTransfers, type AdvisoryLocks, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
-import { cashOutAtCounter, planCashOut } from '../ledger/cashOutAtCounter.ts';
-import { getCurrencyById, MAX_AMOUNT } from '../ledger/ledger.ts';
+import { cashOutAtCounter, payableAtCounter, planCashOut } from '../ledger/cashOutAtCounter.ts';
+import { getCurrencyById } from '../ledger/ledger.ts';
+import { MAX_AMOUNT_MINOR as MAX_AMOUNT } from '../shared/money.ts';
 import { mintAtCounter } from '../ledger/mintAtCounter.ts';
 import type { DeviceSignature } from '../ledger/tables.ts';
 import { insertMembership } from '../memberships/addMembership.ts';
@@ -17,11 +25,12 @@ import { businessDayOf, DEFAULT_DAY_STARTS_AT } from './businessDay.ts';
 import { cardBlocked, cardUnknown, isStaff } from './cardAccess.ts';
 import { derivedId } from './derivedId.ts';
 import { appendJournal, type JournalLineInput } from './journal.ts';
-import { assertDayOpen } from './closeDay.ts';
+import { assertDayOpen, openDayFor } from './closeDay.ts';
 import type { SaleBody, SaleItemOut, SaleOutcome, SalePaymentOut } from './sales.ts';
 import { presentBalances } from './sales.ts';
 import { PAYMENT_METHODS, type ArticleKind, type PaymentMethod } from './tables.ts';
 import { readTillSession, tillSessionKey, type TillSession } from './tillSession.ts';
+import { assertTopUpLimits, type CounterMint } from './topUpLimits.ts';
 import type { NodeKey } from '../ledger/nodeKey.ts';
 import { sortWallet, venueAccountId, walletAccountId, walletBalances, type WalletBalance } from './wallet.ts';
 
@@ -39,6 +48,10 @@ export interface RecordSaleInput {
   cardUid?: unknown;
   items: unknown;
   payments: unknown;
+  /** Cash given back (a negative total: cash-out, deposits returned); no payment line then. */
+  cashBackCents?: unknown;
+  /** A sale the till queued offline: its time of sale (ISO 8601), docs/TILL.md "Offline sales". */
+  soldAt?: unknown;
 }
 
 interface ItemIn {
@@ -60,13 +73,35 @@ const ONE_PER_LINE: readonly ArticleKind[] = ['top_up', 'gift_top_up', 'cash_out
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
+/** How old a queued sale's time of sale may be: a festival weekend offline, not a month already accounted for. */
+export const MAX_SALE_AGE_MS = 7 * 24 * 3600_000;
+/** How far ahead of the server's clock it may be (the device signature's tolerance). */
+export const MAX_SALE_AHEAD_MS = 5 * 60_000;
+
+/** A queued sale's time of sale: an ISO 8601 instant, at most 7 days old and 5 minutes ahead. */
+function readSoldAt(errors: FieldErrors, raw: unknown, now: Date): Date | null {
+  if (raw === undefined || raw === null) return null;
+  const at = typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(raw) ? new Date(raw) : null;
+  const t = at?.getTime() ?? NaN;
+  if (!Number.isFinite(t) || t < now.getTime() - MAX_SALE_AGE_MS || t > now.getTime() + MAX_SALE_AHEAD_MS) {
+    errors.add('soldAt', 'till.sold-at-range', { days: MAX_SALE_AGE_MS / 86_400_000 });
+    return null;
+  }
+  return at;
+}
+
 /** Validates the body of a sale (422 `validation` listing every field at fault). */
-export function readSaleInput(input: RecordSaleInput): {
+export function readSaleInput(
+  input: RecordSaleInput,
+  now = new Date(),
+): {
   id: string;
   pointId: string;
   cardUid: string | null;
   items: ItemIn[];
   payments: PaymentIn[];
+  cashBackCents: number | null;
+  soldAt: Date | null;
 } {
   const errors = new FieldErrors();
   const id =
@@ -90,8 +125,8 @@ export function readSaleInput(input: RecordSaleInput): {
       if (!isInt(raw?.quantity) || raw.quantity < 1 || raw.quantity > MAX_QUANTITY)
         errors.add(`${f}.quantity`, 'range', { min: 1, max: MAX_QUANTITY });
       const amount = raw?.amountCents;
-      if (amount !== undefined && amount !== null && (!isInt(amount) || amount < 0 || amount > MAX_AMOUNT))
-        errors.add(`${f}.amountCents`, 'range', { min: 0, max: MAX_AMOUNT });
+      if (amount !== undefined && amount !== null && (!isInt(amount) || amount < 1 || amount > MAX_AMOUNT))
+        errors.add(`${f}.amountCents`, 'range', { min: 1, max: MAX_AMOUNT });
       items.push({
         articleId: String(raw?.articleId ?? '').toLowerCase(),
         quantity: Number(raw?.quantity),
@@ -106,20 +141,13 @@ export function readSaleInput(input: RecordSaleInput): {
       const f = `payments.${i}`;
       const method = raw?.method as PaymentMethod;
       if (!PAYMENT_METHODS.includes(method)) errors.add(`${f}.method`, 'choice');
+      // Positive, always: money given back is `cashBackCents`, never a negative payment (docs/TILL.md).
       const amount = raw?.amountCents;
-      if (!isInt(amount) || Math.abs(amount) > MAX_AMOUNT || amount === 0)
+      if (!isInt(amount) || amount < 1 || amount > MAX_AMOUNT)
         errors.add(`${f}.amountCents`, 'range', { min: 1, max: MAX_AMOUNT });
-      else if (amount < 0 && method !== 'cash') errors.add(`${f}.amountCents`, 'till.negative-payment');
       const tendered = raw?.tenderedCents;
       if (tendered !== undefined && tendered !== null) {
-        if (
-          method !== 'cash' ||
-          !isInt(tendered) ||
-          !isInt(amount) ||
-          amount < 0 ||
-          tendered < amount ||
-          tendered > MAX_AMOUNT
-        )
+        if (method !== 'cash' || !isInt(tendered) || !isInt(amount) || tendered < amount || tendered > MAX_AMOUNT)
           errors.add(`${f}.tenderedCents`, 'till.tendered');
       }
       let payer: string | null = method === 'card' ? cardUid : null;
@@ -137,8 +165,17 @@ export function readSaleInput(input: RecordSaleInput): {
     });
   const payers = new Set(payments.flatMap((p) => (p.method === 'card' && p.cardUid ? [p.cardUid] : [])));
   if (payers.size > MAX_CARDS) errors.add('payments', 'till.too-many-cards', { max: MAX_CARDS });
+  let cashBackCents: number | null = null;
+  if (input.cashBackCents !== undefined && input.cashBackCents !== null) {
+    const back = input.cashBackCents;
+    if (!isInt(back) || back < 1 || back > MAX_AMOUNT)
+      errors.add('cashBackCents', 'range', { min: 1, max: MAX_AMOUNT });
+    else if (payments.length > 0) errors.add('cashBackCents', 'till.cash-back-no-payment');
+    else cashBackCents = back;
+  }
+  const soldAt = readSoldAt(errors, input.soldAt, now);
   errors.throwIfAny();
-  return { id, pointId, cardUid, items, payments };
+  return { id, pointId, cardUid, items, payments, cashBackCents, soldAt };
 }
 
 /** 422 `till-insufficient-funds`: how much this card lacks (`missing`, cents) and which card (`card`, its number). */
@@ -202,7 +239,10 @@ export async function saleStatus(db: Db, device: DeviceSignature, saleId: unknow
   });
 }
 
-/** The session sent with a request, for this device, whose cashier is still staff of the venue. */
+/**
+ * The session sent with a request, for this device, whose cashier is still staff of the venue and
+ * whose staff card is still active (a blocked card ends its sessions: 401 `till-session`).
+ */
 export async function requireSession(
   key: NodeKey,
   trx: Trx,
@@ -210,6 +250,8 @@ export async function requireSession(
   device: { placeId: string; deviceId: string },
 ): Promise<TillSession> {
   const session = readTillSession(key, token, device);
+  if (!(await isStaffCardHeld(trx, session.cardId, session.cashierPersonId)))
+    throw new DomainError('till-session', 401);
   if (!(await isStaff(trx, session.cashierPersonId, device.placeId))) throw new DomainError('till-not-staff', 403);
   return session;
 }
@@ -228,7 +270,7 @@ export async function recordSale(
   raw: RecordSaleInput,
   now = new Date(),
 ): Promise<SaleOutcome> {
-  const input = readSaleInput(raw);
+  const input = readSaleInput(raw, now);
   // A payment names its card in the hash only when it is not the sale's card (the hash of a one-card
   // sale is the same as before payments could name their card: retries across versions still match).
   const hashedPayments = input.payments.map(({ cardUid, ...p }) =>
@@ -243,6 +285,9 @@ export async function recordSale(
       cardUid: input.cardUid,
       items: input.items,
       payments: hashedPayments,
+      // Only when given: the hash of a sale without them is the same as before they existed.
+      ...(input.cashBackCents !== null ? { cashBackCents: input.cashBackCents } : {}),
+      ...(input.soldAt !== null ? { soldAt: input.soldAt.toISOString() } : {}),
     }),
   );
   const key = await tillSessionKey(db);
@@ -254,8 +299,8 @@ export async function recordSale(
     const cashier = session.cashierPersonId;
     const authorisation: Authorisation = { by: 'device', authoriserId: deviceId, placeId, deviceSignature: device };
 
-    // In one round trip: the venue's clock, whether the cashier is still staff, the point and the
-    // articles sold as they are now (frozen into the journal).
+    // In one round trip: the venue's clock, whether the cashier is still staff (and their staff card
+    // still active), the point and the articles sold as they are now (frozen into the journal).
     const articleIds = [...new Set(input.items.map((i) => i.articleId))];
     const context = (
       await sql<{
@@ -264,6 +309,7 @@ export async function recordSale(
         timezone: string;
         day_starts_at: string | null;
         staff: boolean;
+        card_held: boolean;
         payment_methods: PaymentMethod[] | null;
         articles: {
           id: string;
@@ -277,6 +323,7 @@ export async function recordSale(
         }[];
       }>`select p.name, p.slug, p.timezone, s.day_starts_at::text as day_starts_at,
         exists (select 1 from place_members m where m.place_id = p.id and m.person_id = ${cashier} and m.role in ('admin', 'cashier')) as staff,
+        ${staffCardHeld(session.cardId, cashier)} as card_held,
         pt.payment_methods,
         coalesce((select json_agg(json_build_object('id', a.id, 'name', a.name, 'kind', a.kind, 'price_cents', a.price_cents, 'vat_rate', a.vat_rate,
             'currency_id', a.currency_id, 'membership_product_id', a.membership_product_id, 'category_name', c.name))
@@ -287,6 +334,8 @@ export async function recordSale(
       left join pos_points pt on pt.place_id = p.id and pt.id = ${input.pointId} and not pt.archived
       where p.id = ${placeId}`.execute(trx)
     ).rows[0];
+    // The staff card that opened the session was blocked since: the session is over (docs/TILL.md).
+    if (context && !context.card_held) throw new DomainError('till-session', 401);
     if (!context?.staff) throw new DomainError('till-not-staff', 403);
     if (!context.payment_methods)
       throw new DomainError('validation', 422, {}, [{ field: 'pointId', message: 'choice' }]);
@@ -334,20 +383,35 @@ export async function recordSale(
       });
     });
     errors.throwIfAny();
+    const total = lines.reduce((n, l) => n + l.amountCents, 0);
+    // A sale is one money input: its total is bounded like any amount (docs/TILL.md, "Amounts").
+    if (Math.abs(total) > MAX_AMOUNT)
+      throw new DomainError('validation', 422, {}, [
+        { field: 'items', message: 'till.total-range', params: { max: MAX_AMOUNT } },
+      ]);
 
     const counter = lines.filter((l) => COUNTER_KINDS.includes(l.kind));
     if (counter.length > 1) throw new DomainError('till-one-counter-article', 422);
-    const total = lines.reduce((n, l) => n + l.amountCents, 0);
     const paid = input.payments.reduce((n, p) => n + p.amountCents, 0);
     for (const p of input.payments) {
       if (!point.payment_methods.includes(p.method))
         throw new DomainError('till-payment-method', 422, { method: p.method });
     }
-    if (paid !== total) throw new DomainError('till-unbalanced', 422, { total, paid });
+    // Money in (payments, all positive, add up to the total) or money out (cash given back = −total,
+    // no payment): never both, so no payment is offset by another (docs/TILL.md, "Money given back").
+    const cashBack = input.cashBackCents;
+    if (cashBack !== null) {
+      if (total >= 0)
+        throw new DomainError('validation', 422, {}, [{ field: 'cashBackCents', message: 'till.cash-back-total' }]);
+      if (cashBack !== -total) throw new DomainError('till-unbalanced', 422, { total, paid: -cashBack });
+      if (!point.payment_methods.includes('cash'))
+        throw new DomainError('till-payment-method', 422, { method: 'cash' });
+    } else if (paid !== total) throw new DomainError('till-unbalanced', 422, { total, paid });
     const cardPaid = input.payments.filter((p) => p.method === 'card').reduce((n, p) => n + p.amountCents, 0);
     if (counter.length > 0 && cardPaid > 0) throw new DomainError('till-top-up-payment', 422);
     const methods = [...new Set(input.payments.map((p) => p.method))];
-    if (counter.some((l) => l.kind === 'top_up') && methods.length !== 1)
+    // A top-up is minted against what was received: one method, and nothing given back in its sale.
+    if (counter.some((l) => l.kind === 'top_up') && (methods.length !== 1 || lines.some((l) => l.amountCents < 0)))
       throw new DomainError('till-top-up-payment', 422);
     const changeCents = input.payments.reduce(
       (n, p) => n + (p.method === 'cash' && p.tenderedCents !== null ? p.tenderedCents - p.amountCents : 0),
@@ -366,8 +430,10 @@ export async function recordSale(
     const owner = card ? walletOwnerOf(card) : null;
     const wallet = owner ? await walletBalances(trx, owner, placeId) : [];
 
-    const businessDay = businessDayOf(now, clock.timezone, clock.dayStartsAt);
-    const base = { saleId: input.id, pointId: input.pointId, deviceId, cashierPersonId: cashier, businessDay };
+    // The business day the sale was made on: now, or a queued sale's time of sale. The day it is booked
+    // on is decided last, under the journal's lock (a closed day books a queued sale on the next one).
+    const soldOn = businessDayOf(input.soldAt ?? now, clock.timezone, clock.dayStartsAt);
+    const base = { saleId: input.id, pointId: input.pointId, deviceId, cashierPersonId: cashier, businessDay: soldOn };
     const journalPayments: JournalLineInput[] = [];
     const paymentsOut: SalePaymentOut[] = [];
     const walletMoves: SaleBody['wallet'] = [];
@@ -492,14 +558,27 @@ export async function recordSale(
       paymentsOut.push({ method: p.method, amountCents: p.amountCents, currency: null, transferId: null });
       journalPayments.push({ ...base, kind: 'payment', amountCents: p.amountCents, paymentMethod: p.method });
     }
+    // Cash given back: one cash line, negative (the journal's sign: − money out of the drawer).
+    if (cashBack !== null) {
+      paymentsOut.push({ method: 'cash', amountCents: -cashBack, currency: null, transferId: null });
+      journalPayments.push({ ...base, kind: 'payment', amountCents: -cashBack, paymentMethod: 'cash' });
+    }
 
     // Counter articles: a top-up mints against the payment taken, gift credit is given, a cash-out burns.
     const itemTransfer = new Map<number, { transferId: string; currency: string }>();
+    // What the sale mints, per currency: checked against the venue's limits once the journal is locked.
+    const mints = new Map<string, CounterMint>();
     for (const [index, line] of lines.entries()) {
       if (!COUNTER_KINDS.includes(line.kind)) continue;
       if (line.kind === 'cash_out') {
+        // Only what this venue may pay out in cash (its federation's euro, its own local euro).
+        const payable = await payableAtCounter(
+          trx,
+          placeId,
+          wallet.map((b) => b.currencyId),
+        );
         const sources = wallet
-          .filter((b) => b.usableHere)
+          .filter((b) => b.usableHere && payable.has(b.currencyId))
           .map((b) => ({
             accountId: b.accountId,
             currencyId: b.currencyId,
@@ -520,6 +599,7 @@ export async function recordSale(
             idOf,
             amount: line.unitPriceCents,
             reference: `till:${input.id}:${index}`,
+            placeId,
             authorisation,
             sources,
           }),
@@ -532,6 +612,9 @@ export async function recordSale(
       const provider = methods[0] === 'bank_card' ? ('card_terminal' as const) : ('cash' as const);
       const accountId = await walletAccountId(trx, currency.id, owner!);
       const transferId = derivedId(input.id, 'mint');
+      const mint = mints.get(currency.id) ?? { currencyId: currency.id, code: currency.code, lines: [] };
+      mint.lines.push(line.unitPriceCents);
+      mints.set(currency.id, mint);
       walletMoves.push({ currency: currency.code, amount: line.unitPriceCents, transferId });
       if (after.has(accountId)) move(accountId, line.unitPriceCents);
       else
@@ -575,7 +658,7 @@ export async function recordSale(
       const place = await getPlaceBySlug(trx, clock.slug);
       const id = await insertMembership(trx, place, product, {
         personId: card!.personId,
-        startsOn: businessDay,
+        startsOn: soldOn,
         status: 'active',
         amountCents: line.amountCents,
         method: 'till',
@@ -592,8 +675,27 @@ export async function recordSale(
       membership = { id, product: product.name, endsOn: row.ends_on };
     }
 
+    // The ledger first: it locks only accounts (the wallet's are already held). The venue's journal
+    // lock, shared by all its tills, is taken last so it is held only for the last statements and the commit.
+    for (const write of ledgerWrites) await write();
+    // A closed point and day takes no more live sales (docs/CLOSURES.md): 409. A sale queued offline is
+    // booked on its day, or, closed, on the point's next open day with a late mark (docs/TILL.md).
+    // Either way this takes the venue's journal lock.
+    const { head, businessDay, lateFromDay } = input.soldAt
+      ? await openDayFor(trx, placeId, input.pointId, soldOn)
+      : { head: await assertDayOpen(trx, placeId, input.pointId, soldOn), businessDay: soldOn, lateFromDay: null };
+    // The venue's top-up limits, under the card's and the journal's locks (docs/TILL.md, "Counter top-ups").
+    await assertTopUpLimits(trx, { placeId, businessDay, cardId: card?.id ?? null, mints: [...mints.values()] });
     const body: SaleBody = {
-      sale: { id: input.id, totalCents: total, businessDay, reversesSaleId: null, createdAt: now.toISOString() },
+      sale: {
+        id: input.id,
+        totalCents: total,
+        businessDay,
+        reversesSaleId: null,
+        createdAt: now.toISOString(),
+        ...(input.soldAt ? { soldAt: input.soldAt.toISOString() } : {}),
+        ...(lateFromDay ? { lateFromDay } : {}),
+      },
       items: lines.map((l) => ({
         articleId: l.articleId,
         name: l.name,
@@ -610,11 +712,6 @@ export async function recordSale(
       wallet: walletMoves,
       ...(otherCards.length > 0 ? { otherCards } : {}),
     };
-    // The ledger first: it locks only accounts (the wallet's are already held). The venue's journal
-    // lock, shared by all its tills, is taken last so it is held only for the last statements and the commit.
-    for (const write of ledgerWrites) await write();
-    // A closed point and day takes no more sales (docs/CLOSURES.md); takes the venue's journal lock.
-    const head = await assertDayOpen(trx, placeId, input.pointId, businessDay);
     const sale = {
       id: input.id,
       place_id: placeId,
@@ -629,6 +726,8 @@ export async function recordSale(
       business_day: businessDay,
       result: JSON.stringify(body),
       created_at: now,
+      sold_at: input.soldAt,
+      late_from_day: lateFromDay,
     };
     const journal: JournalLineInput[] = lines.map((l, index) => ({
       ...base,
@@ -644,7 +743,14 @@ export async function recordSale(
       currencyCode: itemTransfer.get(index)?.currency ?? null,
       transferId: itemTransfer.get(index)?.transferId ?? null,
     }));
-    await appendJournal(trx, placeId, [...journal, ...journalPayments], now, { head, sale });
+    const booked = { businessDay, soldAt: input.soldAt, lateFromDay };
+    await appendJournal(
+      trx,
+      placeId,
+      [...journal, ...journalPayments].map((l) => ({ ...l, ...booked })),
+      now,
+      { head, sale },
+    );
     return { body, replayed: false };
   });
 }

@@ -9,9 +9,16 @@ import { derivedId } from './derivedId.ts';
 import { recordSale } from './recordSale.ts';
 import { signedRequest, createTillWorld, type TestCard, type TillWorld } from './testFixtures.ts';
 import { issueTillSession, tillSessionKey } from './tillSession.ts';
+import { signText } from '../ledger/nodeKey.ts';
 import { verifyJournal } from './verifyJournal.ts';
 import { closeDay } from './closeDay.ts';
 import { SYSTEM } from '../access/actor.ts';
+import { inTransaction } from '../db/database.ts';
+import { cashOutAtCounter } from '../ledger/cashOutAtCounter.ts';
+import { createCurrency } from '../ledger/createCurrency.ts';
+import { DomainError } from '../shared/errors.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
+import { blockCardByHolder } from '../cards/blockCard.ts';
 
 let t: TestNode;
 let w: TillWorld;
@@ -361,11 +368,11 @@ describe('till: sales', () => {
     );
   });
 
-  test('sessions: expired, of another device, or of a cashier no longer staff are refused', async () => {
+  test('sessions: expired, of another device, of the first version, naming another card, or of a cashier no longer staff are refused', async () => {
     const key = await tillSessionKey(t.db);
     const old = issueTillSession(
       key,
-      { placeId: w.placeId, deviceId: w.device.id, cashierPersonId: w.cashier.personId },
+      { placeId: w.placeId, deviceId: w.device.id, cashierPersonId: w.cashier.personId, cardId: w.cashier.card.id },
       Date.now() - 13 * 3600_000,
     ).token;
     const expired = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: old });
@@ -379,12 +386,37 @@ describe('till: sales', () => {
       session: `${session.split('.')[0]}.${'A'.repeat(86)}`,
     });
     assert.equal(forged.statusCode, 401);
+    // A session of the first version (signed by the node, but naming no card) is refused: reopen the till.
+    const v1 = [
+      'rezo-till-session-v1',
+      w.placeId,
+      w.device.id,
+      w.cashier.personId,
+      String(Date.now() + 3600_000),
+      'abcdefghijkl',
+    ].join('|');
+    const firstVersion = await sell({
+      ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]),
+      session: `${Buffer.from(v1).toString('base64url')}.${signText(key.privateKey, v1)}`,
+    });
+    assert.equal(firstVersion.statusCode, 401, firstVersion.body);
+    assert.match(firstVersion.json().type, /till-session$/);
+    // A session naming a card that is not the cashier's is refused too.
+    const notHis = issueTillSession(key, {
+      placeId: w.placeId,
+      deviceId: w.device.id,
+      cashierPersonId: w.cashier.personId,
+      cardId: (await w.newCard()).id,
+    }).token;
+    const borrowed = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: notHis });
+    assert.equal(borrowed.statusCode, 401, borrowed.body);
     const temp = (await w.ledger.person('temp')).actor.personId;
     await t.db.insertInto('place_members').values({ place_id: w.placeId, person_id: temp, role: 'cashier' }).execute();
     const tempSession = issueTillSession(key, {
       placeId: w.placeId,
       deviceId: w.device.id,
       cashierPersonId: temp,
+      cardId: (await w.newCard({ personId: temp })).id,
     }).token;
     assert.equal(
       (await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: tempSession })).statusCode,
@@ -394,6 +426,67 @@ describe('till: sales', () => {
     const fired = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), session: tempSession });
     assert.equal(fired.statusCode, 403);
     assert.match(fired.json().type, /till-not-staff$/);
+  });
+
+  test('blocking a staff card ends the till sessions it opened at once; another card of the cashier still works', async () => {
+    const cashier = await w.ledger.person('blockable');
+    await t.db
+      .insertInto('place_members')
+      .values({ place_id: w.placeId, person_id: cashier.actor.personId, role: 'cashier' })
+      .execute();
+    const lost = await w.newCard({ personId: cashier.actor.personId });
+    const spare = await w.newCard({ personId: cashier.actor.personId });
+    const open = async (card: TestCard) => {
+      const r = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: card.uid });
+      assert.equal(r.statusCode, 201, r.body);
+      return r.json().session as string;
+    };
+    const opened = await open(lost);
+    const customer = await w.newCard();
+    await w.fund(customer, w.euro, 1000);
+    const first = await sell({
+      ...saleBody([beer()], [{ method: 'card', amountCents: 350 }], customer),
+      session: opened,
+    });
+    assert.equal(first.statusCode, 201, first.body);
+
+    // The holder blocks the lost card: the session it opened is refused by the very next request.
+    await blockCardByHolder(t.db, cashier.actor, { cardId: lost.id });
+    const before = await snapshot();
+    const refused = await sell({
+      ...saleBody([beer()], [{ method: 'card', amountCents: 350 }], customer),
+      session: opened,
+    });
+    assert.equal(refused.statusCode, 401, refused.body);
+    assert.match(refused.json().type, /till-session$/);
+    const lookup = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', {
+      session: opened,
+      cardUid: customer.uid,
+    });
+    assert.equal(lookup.statusCode, 401, lookup.body);
+    const reversal = await signedRequest(
+      t.app,
+      w.device,
+      'POST',
+      `/api/v1/till/sales/${first.json().sale.id}/reverse`,
+      {
+        id: uuidv7(),
+        session: opened,
+      },
+    );
+    assert.equal(reversal.statusCode, 401, reversal.body);
+    const [sales, transfers, journal, , refs, payouts] = await snapshot();
+    assert.deepEqual(
+      [sales, transfers, journal, refs, payouts],
+      [before[0], before[1], before[2], before[4], before[5]],
+    );
+    assert.equal(await w.balance(customer, w.euro), 650, 'nothing more was taken');
+    // The blocked card opens nothing; the cashier's other card opens a session that works.
+    const again = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: lost.uid });
+    assert.equal(again.statusCode, 403);
+    const fresh = await open(spare);
+    const ok = await sell({ ...saleBody([beer()], [{ method: 'card', amountCents: 350 }], customer), session: fresh });
+    assert.equal(ok.statusCode, 201, ok.body);
   });
 
   test('a bad signature or a replayed nonce writes nothing', async () => {
@@ -510,11 +603,9 @@ describe('till: sales', () => {
     await w.fund(card, w.local, 300);
     await w.fund(card, w.gift, 100);
     const cashOut = (amount: number) =>
-      saleBody(
-        [{ articleId: w.articles.cash_out, quantity: 1, amountCents: amount }],
-        [{ method: 'cash', amountCents: -amount }],
-        card,
-      );
+      saleBody([{ articleId: w.articles.cash_out, quantity: 1, amountCents: amount }], [], card, {
+        cashBackCents: amount,
+      });
     const before = await snapshot();
     const tooMuch = await sell(cashOut(900));
     assert.equal(tooMuch.statusCode, 422, tooMuch.body);
@@ -534,6 +625,302 @@ describe('till: sales', () => {
       .execute();
     assert.deepEqual(payouts.map((p) => p.amount_cents).sort(), [300, 500]);
     assert.ok(payouts.every((p) => p.payment_reference === null));
+  });
+
+  test('amounts: not a positive integer or above MAX_AMOUNT_MINOR is refused at the edge, naming the field; CHECKs behind', async () => {
+    const card = await w.newCard();
+    const topUp = (amountCents: unknown, payment: unknown = 100) =>
+      saleBody(
+        [{ articleId: w.articles.top_up, quantity: 1, amountCents: amountCents as number }],
+        [{ method: 'cash', amountCents: payment as number }],
+        card,
+      );
+    const cases: [unknown, string][] = [];
+    for (const bad of [0, -100, 1.5, '100', MAX_AMOUNT_MINOR + 1, 2 ** 53]) {
+      cases.push([topUp(bad), 'items.0.amountCents']);
+      cases.push([saleBody([beer()], [{ method: 'cash', amountCents: bad as number }]), 'payments.0.amountCents']);
+    }
+    for (const bad of [0.5, MAX_AMOUNT_MINOR + 1, '400'])
+      cases.push([
+        saleBody([beer()], [{ method: 'cash', amountCents: 350, tenderedCents: bad as number }]),
+        'payments.0.tenderedCents',
+      ]);
+    for (const bad of [0, 1.5, MAX_AMOUNT_MINOR + 1])
+      cases.push([
+        saleBody([{ articleId: w.articles.deposit_return, quantity: 1 }], [], undefined, { cashBackCents: bad }),
+        'cashBackCents',
+      ]);
+    const before = await snapshot();
+    for (const [body, field] of cases) {
+      const r = await sell(body);
+      assert.equal(r.statusCode, 422, `${field}: ${r.body}`);
+      assert.ok(
+        (r.json().errors ?? []).some((e: { field: string }) => e.field === field),
+        `${field} named in ${r.body}`,
+      );
+    }
+    // Through the use case too (a caller that is not HTTP): the same fields.
+    for (const [body, field] of cases.slice(0, 4)) {
+      await assert.rejects(
+        recordSale(t.db, { placeId: w.placeId, deviceId: w.device.id } as never, body as never),
+        (e: unknown) => e instanceof DomainError && e.fields.some((f) => f.field === field),
+      );
+    }
+    // A line (unit × quantity) and the total are bounded too: an open-price article at 6 M€, twice.
+    const open = uuidv7();
+    await t.db
+      .insertInto('pos_articles')
+      .values({ place_id: w.placeId, id: open, name: 'Open price', kind: 'sale', price_cents: null, vat_rate: 0 })
+      .execute();
+    await t.db
+      .insertInto('pos_point_articles')
+      .values({ place_id: w.placeId, point_id: w.pointId, article_id: open })
+      .execute();
+    const big = 600_000_000;
+    const line = await sell(
+      saleBody([{ articleId: open, quantity: 2, amountCents: big }], [{ method: 'bank_card', amountCents: 2 * big }]),
+    );
+    assert.equal(line.statusCode, 422, line.body);
+    const total = await sell(
+      saleBody(
+        [
+          { articleId: open, quantity: 1, amountCents: big },
+          { articleId: open, quantity: 1, amountCents: big },
+        ],
+        [
+          { method: 'bank_card', amountCents: big },
+          { method: 'cash', amountCents: big },
+        ],
+      ),
+    );
+    assert.equal(total.statusCode, 422, total.body);
+    assert.deepEqual(
+      total.json().errors.map((e: { field: string; code: string }) => [e.field, e.code]),
+      [['items', 'till.total-range']],
+    );
+    assert.deepEqual(await snapshot(), before, 'nothing written');
+
+    // Behind the edge, the database refuses rows beyond the bound (the backstop of a forgotten check).
+    const tooBig = MAX_AMOUNT_MINOR + 1;
+    await assert.rejects(
+      t.db
+        .insertInto('pos_articles')
+        .values({ place_id: w.placeId, id: uuidv7(), name: 'Gold', kind: 'sale', price_cents: tooBig, vat_rate: 0 })
+        .execute(),
+      /check constraint/,
+    );
+    const sold = await sell(saleBody([beer()], [{ method: 'cash', amountCents: 350 }]));
+    assert.equal(sold.statusCode, 201);
+    const saleRow = await t.db
+      .selectFrom('till_sales')
+      .selectAll()
+      .where('id', '=', sold.json().sale.id)
+      .executeTakeFirstOrThrow();
+    await assert.rejects(
+      t.db
+        .insertInto('till_sales')
+        .values({ ...saleRow, id: uuidv7(), total_cents: tooBig, result: JSON.stringify(saleRow.result) })
+        .execute(),
+      /check constraint/,
+    );
+    const lineRow = await t.db
+      .selectFrom('till_journal')
+      .selectAll()
+      .where('sale_id', '=', sold.json().sale.id)
+      .where('kind', '=', 'item')
+      .executeTakeFirstOrThrow();
+    for (const change of [{ amount_cents: -tooBig }, { unit_price_cents: tooBig }, { quantity: 1000 }]) {
+      await assert.rejects(
+        inTransaction(t.db, async (trx) => {
+          const head = await trx
+            .selectFrom('till_journal_heads')
+            .selectAll()
+            .where('place_id', '=', w.placeId)
+            .executeTakeFirstOrThrow();
+          await trx
+            .insertInto('till_journal')
+            .values({ ...lineRow, ...change, position: Number(head.position) + 1 })
+            .execute();
+        }),
+        /check constraint/,
+        JSON.stringify(change),
+      );
+    }
+  });
+
+  test('payment lines are positive: card credit never comes out as cash, a top-up is never netted against money given back', async () => {
+    // The first finding: "card 10 €, cash −6,50 €" for a 3,50 € beer, the card holding gift credit.
+    const card = await w.newCard();
+    await w.fund(card, w.gift, 1000);
+    const before = await snapshot();
+    const giftToCash = await sell(
+      saleBody(
+        [beer()],
+        [
+          { method: 'card', amountCents: 1000 },
+          { method: 'cash', amountCents: -650 },
+        ],
+        card,
+      ),
+    );
+    assert.equal(giftToCash.statusCode, 422, giftToCash.body);
+    assert.deepEqual(
+      giftToCash.json().errors.map((e: { field: string }) => e.field),
+      ['payments.1.amountCents'],
+    );
+    assert.equal(await w.balance(card, w.gift), 1000);
+    // The second: a 50 € top-up "paid" 1 cent in cash by netting 49 returned cups against it.
+    const topUpNetted = await sell(
+      saleBody(
+        [
+          { articleId: w.articles.top_up, quantity: 1, amountCents: 5000 },
+          { articleId: w.articles.deposit_return, quantity: 49 },
+        ],
+        [{ method: 'cash', amountCents: 100 }],
+        card,
+      ),
+    );
+    assert.equal(topUpNetted.statusCode, 422, topUpNetted.body);
+    assert.match(topUpNetted.json().type, /till-top-up-payment$/);
+    assert.equal(await w.balance(card, w.euro), 0, 'nothing minted');
+    assert.deepEqual(await snapshot(), before, 'nothing written');
+
+    // Money given back says so: a negative total, no payment line, cashBackCents = −total, in cash.
+    const cups = saleBody([{ articleId: w.articles.deposit_return, quantity: 2 }], [], undefined, {
+      cashBackCents: 200,
+    });
+    const returned = await sell(cups);
+    assert.equal(returned.statusCode, 201, returned.body);
+    assert.deepEqual(returned.json().payments, [
+      { method: 'cash', amountCents: -200, currency: null, transferId: null },
+    ]);
+    const lines = await t.db
+      .selectFrom('till_journal')
+      .select(['kind', 'payment_method', 'amount_cents'])
+      .where('sale_id', '=', cups.id)
+      .orderBy('position')
+      .execute();
+    assert.deepEqual(lines, [
+      { kind: 'item', payment_method: null, amount_cents: -200 },
+      { kind: 'payment', payment_method: 'cash', amount_cents: -200 },
+    ]);
+    const wrong = [
+      // Not the total given back.
+      saleBody([{ articleId: w.articles.deposit_return, quantity: 2 }], [], undefined, { cashBackCents: 150 }),
+      // Cash given back and a payment line.
+      saleBody(
+        [{ articleId: w.articles.deposit_return, quantity: 1 }],
+        [{ method: 'cash', amountCents: 100 }],
+        undefined,
+        {
+          cashBackCents: 200,
+        },
+      ),
+      // Cash given back on a sale that takes money in.
+      saleBody([beer()], [{ method: 'cash', amountCents: 350 }], undefined, { cashBackCents: 1 }),
+      // A negative or zero amount.
+      saleBody([{ articleId: w.articles.deposit_return, quantity: 1 }], [], undefined, { cashBackCents: -100 }),
+    ];
+    const before2 = await snapshot();
+    for (const body of wrong) {
+      const r = await sell(body);
+      assert.equal(r.statusCode, 422, r.body);
+    }
+    // A negative total without cashBackCents is unbalanced, as before.
+    const silent = await sell(saleBody([{ articleId: w.articles.deposit_return, quantity: 1 }], []));
+    assert.equal(silent.statusCode, 422);
+    assert.match(silent.json().type, /till-unbalanced$/);
+    // A point that takes no cash gives none back.
+    const cashless = await t.db
+      .updateTable('pos_points')
+      .set({ payment_methods: ['card'] })
+      .where('id', '=', w.pointId)
+      .execute();
+    assert.equal(Number(cashless[0]!.numUpdatedRows), 1);
+    try {
+      const noCash = await sell(
+        saleBody([{ articleId: w.articles.deposit_return, quantity: 1 }], [], undefined, { cashBackCents: 100 }),
+      );
+      assert.equal(noCash.statusCode, 422, noCash.body);
+      assert.match(noCash.json().type, /till-payment-method$/);
+    } finally {
+      await t.db
+        .updateTable('pos_points')
+        .set({ payment_methods: ['card', 'cash', 'bank_card'] })
+        .where('id', '=', w.pointId)
+        .execute();
+    }
+    assert.deepEqual(await snapshot(), before2, 'refusals write nothing');
+  });
+
+  test('a cash-out pays out only what the venue may (its federation’s euro, its own local euro), recorded with the venue', async () => {
+    // Venue B's local euro, accepted in payment at A: A may take it for a beer, never pay it out in cash.
+    const n = uuidv7().slice(-6).toUpperCase();
+    const otherLocal = await createCurrency(t.db, SYSTEM, {
+      code: `B${n}`,
+      name: 'Local euro of B',
+      kind: 'local_euro',
+      decimals: 2,
+      issuerPlaceId: w.ledger.venueB.id,
+    });
+    await t.db
+      .insertInto('ledger_currency_places')
+      .values({ currency_id: otherLocal.id, place_id: w.placeId })
+      .execute();
+    const card = await w.newCard();
+    await w.fund(card, otherLocal, 700);
+    await w.fund(card, w.euro, 200);
+    const cashOut = (amount: number) =>
+      saleBody([{ articleId: w.articles.cash_out, quantity: 1, amountCents: amount }], [], card, {
+        cashBackCents: amount,
+      });
+    const before = await snapshot();
+    const tooMuch = await sell(cashOut(300));
+    assert.equal(tooMuch.statusCode, 422, tooMuch.body);
+    assert.match(tooMuch.json().type, /till-cash-out-exceeds$/);
+    assert.equal(tooMuch.json().available, 200, 'B’s local euro is not paid out at A');
+    assert.deepEqual(await snapshot(), before, 'a refused cash-out writes nothing');
+    const ok = await sell(cashOut(200));
+    assert.equal(ok.statusCode, 201, ok.body);
+    assert.deepEqual([await w.balance(card, otherLocal), await w.balance(card, w.euro)], [700, 0]);
+    const payouts = await t.db
+      .selectFrom('ledger_payouts as p')
+      .innerJoin('ledger_transfers as t', 't.id', 'p.transfer_id')
+      .select(['p.amount_cents', 'p.place_id', 't.place_id as transfer_place', 't.currency_id'])
+      .where('p.reference', 'like', `till:${ok.json().sale.id}%`)
+      .execute();
+    assert.deepEqual(payouts, [
+      { amount_cents: 200, place_id: w.placeId, transfer_place: w.placeId, currency_id: w.euro.id },
+    ]);
+    // The ledger's use case refuses it too, whoever calls it: B's local euro named as a source at A.
+    const account = await t.db
+      .selectFrom('ledger_accounts')
+      .select('id')
+      .where('currency_id', '=', otherLocal.id)
+      .where('owner_kind', '=', 'card')
+      .where('owner_ref', '=', card.id)
+      .executeTakeFirstOrThrow();
+    const direct = inTransaction(t.db, (trx) =>
+      cashOutAtCounter(trx, {
+        idOf: (i) => derivedId(uuidv7(), `cash-out:${i}`),
+        amount: 100,
+        reference: `test:${uuidv7()}`,
+        placeId: w.placeId,
+        authorisation: { by: 'device', authoriserId: w.device.id, placeId: w.placeId, deviceSignature: null },
+        sources: [
+          {
+            accountId: account.id,
+            currencyId: otherLocal.id,
+            code: otherLocal.code,
+            kind: 'local_euro',
+            euroBacked: true,
+            available: 700,
+          },
+        ],
+      }),
+    );
+    await assert.rejects(direct, (e: unknown) => e instanceof DomainError && e.code === 'till-currency-not-accepted');
+    assert.equal(await w.balance(card, otherLocal), 700);
   });
 
   test('a membership goes to the card’s holder; an anonymous card cannot get one', async () => {
@@ -625,11 +1012,7 @@ describe('till: reversals and the journal', () => {
     await w.fund(card, w.euro, 600);
     const out = (
       await sell(
-        saleBody(
-          [{ articleId: w.articles.cash_out, quantity: 1, amountCents: 600 }],
-          [{ method: 'cash', amountCents: -600 }],
-          card,
-        ),
+        saleBody([{ articleId: w.articles.cash_out, quantity: 1, amountCents: 600 }], [], card, { cashBackCents: 600 }),
       )
     ).json();
     assert.equal(await w.balance(card, w.euro), 0);
@@ -1100,4 +1483,144 @@ test('after the point’s day is closed, its sales and reversals are refused and
   assert.equal(undo.statusCode, 409, undo.body);
   assert.deepEqual((await snapshot()).slice(0, 3), before.slice(0, 3));
   assert.equal(await w.balance(card, w.euro), 650);
+});
+
+describe('till: sales queued offline carry their time of sale', () => {
+  const addDays = (day: string, n: number) => {
+    const d = new Date(`${day}T12:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  };
+  /** A point of sale of its own (its days get closed here), selling the beer. */
+  async function newPoint() {
+    const id = uuidv7();
+    await t.db
+      .insertInto('pos_points')
+      .values({ place_id: w.placeId, id, name: `Point ${id.slice(-4)}` })
+      .execute();
+    await t.db
+      .insertInto('pos_point_articles')
+      .values({ place_id: w.placeId, point_id: id, article_id: w.articles.sale })
+      .execute();
+    return id;
+  }
+  const queued = (pointId: string, soldAt: Date | string, id = uuidv7()) => ({
+    ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]),
+    id,
+    pointId,
+    soldAt: typeof soldAt === 'string' ? soldAt : soldAt.toISOString(),
+  });
+  const linesOf = (saleId: string) =>
+    t.db
+      .selectFrom('till_journal')
+      .select(['business_day', 'late_from_day', 'sold_at'])
+      .where('sale_id', '=', saleId)
+      .execute();
+
+  test('booked on the business day it was sold on; if closed, on the next open day with a late mark; on that day’s closure', async () => {
+    const point = await newPoint();
+    const now = new Date();
+    const clockDay = (
+      await t.db.selectFrom('places').select('timezone').where('id', '=', w.placeId).executeTakeFirstOrThrow()
+    ).timezone;
+
+    // Sold an hour ago, today's day open: booked today, not late; the time of sale is kept.
+    const hourAgo = new Date(now.getTime() - 3600_000);
+    const first = await sell(queued(point, hourAgo));
+    assert.equal(first.statusCode, 201, first.body);
+    const soldDay = businessDayOf(hourAgo, clockDay);
+    assert.equal(first.json().sale.businessDay, soldDay);
+    assert.equal(first.json().sale.soldAt, hourAgo.toISOString());
+    assert.equal(first.json().sale.lateFromDay, undefined);
+    // Sold two days ago, that day never closed: booked on it, not on today.
+    const twoDaysAgo = new Date(now.getTime() - 48 * 3600_000);
+    const old = await sell(queued(point, twoDaysAgo));
+    assert.equal(old.statusCode, 201, old.body);
+    assert.equal(old.json().sale.businessDay, businessDayOf(twoDaysAgo, clockDay));
+
+    // The day closed; then a sale queued before the closure arrives: booked the next day, marked late.
+    await closeDay(t.db, SYSTEM, { placeId: w.placeId, pointId: point, businessDay: soldDay, countedCashCents: 350 });
+    const lateBody = queued(point, new Date(now.getTime() - 600_000));
+    const late = await sell(lateBody);
+    assert.equal(late.statusCode, 201, late.body);
+    const next = addDays(soldDay, 1);
+    assert.equal(late.json().sale.businessDay, next);
+    assert.equal(late.json().sale.lateFromDay, soldDay);
+    const lines = await linesOf(lateBody.id);
+    assert.equal(lines.length, 2);
+    for (const l of lines) {
+      assert.equal(l.business_day, next);
+      assert.equal(l.late_from_day, soldDay);
+      assert.equal(new Date(l.sold_at!).toISOString(), lateBody.soldAt);
+    }
+    const row = await t.db
+      .selectFrom('till_sales')
+      .select(['business_day', 'late_from_day', 'sold_at'])
+      .where('id', '=', lateBody.id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual([row.business_day, row.late_from_day], [next, soldDay]);
+    // The same request again: the same answer; the same id with another time of sale: a conflict.
+    const again = await sell(lateBody);
+    assert.equal(again.statusCode, 200);
+    assert.equal(again.body, late.body);
+    const moved = await sell({ ...lateBody, soldAt: new Date(now.getTime() - 700_000).toISOString() });
+    assert.equal(moved.statusCode, 409);
+    // A live sale (no time of sale) on the closed day is still refused.
+    const live = await sell({ ...saleBody([beer()], [{ method: 'cash', amountCents: 350 }]), pointId: point });
+    assert.equal(live.statusCode, 409);
+    assert.match(live.json().type, /till-day-closed$/);
+    assert.equal((await verifyJournal(t.db, w.placeId)).ok, true, 'the journal chain verifies with late lines');
+
+    // The next day's closure (made tomorrow) shows the late sale.
+    const tomorrow = new Date(now.getTime() + 24 * 3600_000);
+    const closure = await closeDay(
+      t.db,
+      SYSTEM,
+      { placeId: w.placeId, pointId: point, businessDay: next, countedCashCents: 350 },
+      { now: tomorrow },
+    );
+    assert.deepEqual(closure.totals.late, {
+      count: 1,
+      amountCents: 350,
+      days: [{ soldOn: soldDay, count: 1, amountCents: 350 }],
+    });
+    assert.equal(closure.totals.expectedCashCents, 350);
+    // Both days closed: a sale of the first arrives → booked the day after the next.
+    const later = await sell(queued(point, new Date(now.getTime() - 300_000)));
+    assert.equal(later.statusCode, 201, later.body);
+    assert.equal(later.json().sale.businessDay, addDays(soldDay, 2));
+    assert.equal(later.json().sale.lateFromDay, soldDay);
+    // A day without late sales has no `late` in its totals (closures made before keep their digest).
+    const plain = await closeDay(t.db, SYSTEM, {
+      placeId: w.placeId,
+      pointId: point,
+      businessDay: businessDayOf(twoDaysAgo, clockDay),
+      countedCashCents: 0,
+    });
+    assert.equal('late' in plain.totals, false);
+  });
+
+  test('the time of sale is bounded: at most 7 days old, at most 5 minutes ahead; nothing written', async () => {
+    const point = await newPoint();
+    const before = await snapshot();
+    for (const soldAt of [
+      new Date(Date.now() - 7 * 24 * 3600_000 - 60_000).toISOString(),
+      new Date(Date.now() + 10 * 60_000).toISOString(),
+      'yesterday',
+      '2026-13-45T00:00:00Z',
+    ]) {
+      const r = await sell(queued(point, soldAt));
+      assert.equal(r.statusCode, 422, `${soldAt}: ${r.body}`);
+      assert.deepEqual(
+        r.json().errors.map((e: { field: string }) => e.field),
+        ['soldAt'],
+      );
+    }
+    assert.deepEqual(await snapshot(), before);
+    // Just inside the bounds: accepted.
+    const sixDays = await sell(queued(point, new Date(Date.now() - 6 * 24 * 3600_000)));
+    assert.equal(sixDays.statusCode, 201, sixDays.body);
+    const skew = await sell(queued(point, new Date(Date.now() + 60_000)));
+    assert.equal(skew.statusCode, 201, skew.body);
+  });
 });

@@ -30,7 +30,18 @@ export interface BalanceOut {
 }
 
 export interface SaleBody {
-  sale: { id: string; totalCents: number; businessDay: string; reversesSaleId: string | null; createdAt: string };
+  sale: {
+    id: string;
+    totalCents: number;
+    /** The business day the sale is booked on. */
+    businessDay: string;
+    reversesSaleId: string | null;
+    createdAt: string;
+    /** A sale queued offline: its time of sale (absent for live sales). */
+    soldAt?: string;
+    /** Booked late: the closed business day it was sold on (docs/TILL.md, "Offline sales"). */
+    lateFromDay?: string;
+  };
   items: SaleItemOut[];
   payments: SalePaymentOut[];
   card: { number: string; linked: boolean } | null;

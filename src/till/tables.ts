@@ -1,4 +1,4 @@
-/** Table types of the till module (migrations 0011_pos.sql, 0012_till.sql). Merged into DB in db/schema.ts. */
+/** Table types of the till module (migrations 0011_pos.sql, 0012_till.sql, 0019_till_money.sql). Merged into DB in db/schema.ts. */
 import type { ColumnType } from 'kysely';
 import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
 
@@ -86,6 +86,17 @@ export interface TillSettingsTable {
   day_starts_at: Defaulted<string>;
 }
 
+/** Counter top-up limits of a venue for one currency, in cents (migration 0019; no row = the defaults). */
+export interface TillTopUpLimitsTable {
+  place_id: string;
+  currency_id: string;
+  line_max_cents: number;
+  sale_max_cents: number;
+  card_day_max_cents: number;
+  day_max_cents: number;
+  updated_at: CreatedAt;
+}
+
 export interface TillSalesTable {
   id: string;
   place_id: string;
@@ -101,6 +112,10 @@ export interface TillSalesTable {
   business_day: string;
   result: JsonColumn<Record<string, unknown>>;
   created_at: CreatedAt;
+  /** A sale queued offline: its device-signed time of sale (migration 0019). */
+  sold_at: NullableTimestamp;
+  /** Booked late: the (closed) business day it was sold on; null otherwise. */
+  late_from_day: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface TillJournalHeadsTable {
@@ -132,6 +147,9 @@ export interface TillJournalTable {
   created_at: Timestamp;
   prev_hash: string;
   hash: string;
+  /** A sale queued offline: its time of sale; booked late: the day it was sold on (migration 0019). */
+  sold_at: NullableTimestamp;
+  late_from_day: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface TillTables {
@@ -141,6 +159,7 @@ export interface TillTables {
   pos_point_articles: PosPointArticlesTable;
   device_pairings: DevicePairingsTable;
   till_settings: TillSettingsTable;
+  till_top_up_limits: TillTopUpLimitsTable;
   till_sales: TillSalesTable;
   till_journal_heads: TillJournalHeadsTable;
   till_journal: TillJournalTable;

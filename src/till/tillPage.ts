@@ -27,6 +27,13 @@ export const TILL_WORDS = [
   'offline',
   'queued.one',
   'queued.other',
+  'refusedCount.one',
+  'refusedCount.other',
+  'refusedTitle',
+  'refusedKept',
+  'refusedLine',
+  'showNotRecorded',
+  'lateBooked',
   'cartEmpty',
   'less',
   'more',
@@ -207,6 +214,7 @@ ${demoBanner(request, info)}
 <p class="till-where"><strong id="till-point-name"></strong> <span id="till-cashier" class="till-muted"></span></p>
 <p id="till-net" class="till-net" role="status">${t('tillpage.online')}</p>
 <button type="button" id="till-queue" class="till-queue" hidden></button>
+<button type="button" id="till-refused" class="till-queue till-refused" hidden></button>
 <button type="button" id="till-change-point" class="till-quiet">${t('tillpage.changePoint')}</button>
 <button type="button" id="till-close" class="till-quiet">${t('tillpage.closeTill')}</button>
 </header>

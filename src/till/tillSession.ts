@@ -11,6 +11,8 @@ export interface TillSession {
   placeId: string;
   deviceId: string;
   cashierPersonId: string;
+  /** The staff card that opened the session: blocking it ends the session (docs/TILL.md). */
+  cardId: string;
   expiresAt: Date;
 }
 
@@ -30,8 +32,9 @@ export async function tillSessionKey(db: Db): Promise<NodeKey> {
 }
 
 /**
- * A till session: a token signed by the node key naming the venue, the device and the cashier, valid
- * 12 hours. The till sends it with every sale; the node checks it without a table (like a wallet pass).
+ * A till session: a token signed by the node key naming the venue, the device, the cashier and the
+ * staff card that opened it, valid 12 hours. The till sends it with every sale; the node checks it
+ * without a table (like a wallet pass), and checks that the card is still active (requireSession).
  */
 export function issueTillSession(
   key: NodeKey,
@@ -40,10 +43,11 @@ export function issueTillSession(
 ): { token: string; expiresAt: Date } {
   const expires = now + TILL_SESSION_TTL_MS;
   const payload = [
-    'rezo-till-session-v1',
+    'rezo-till-session-v2',
     s.placeId,
     s.deviceId,
     s.cashierPersonId,
+    s.cardId,
     String(expires),
     randomToken(9),
   ].join('|');
@@ -53,7 +57,11 @@ export function issueTillSession(
   };
 }
 
-/** The session a token proves, for this device; else 401 `till-session` (forged, expired, another device). */
+/**
+ * The session a token proves, for this device; else 401 `till-session` (forged, expired, another
+ * device, or a version-1 token, which did not name its card). The caller still checks the cashier and
+ * the card against the database (requireSession).
+ */
 export function readTillSession(
   key: NodeKey,
   token: unknown,
@@ -64,17 +72,18 @@ export function readTillSession(
   if (typeof token !== 'string' || token.length > 500) throw refused();
   const [encoded = '', signature = ''] = token.split('.');
   const payload = Buffer.from(encoded, 'base64url').toString('utf8');
-  const [version, placeId = '', deviceId = '', personId = '', expires = ''] = payload.split('|');
+  const [version, placeId = '', deviceId = '', personId = '', cardId = '', expires = ''] = payload.split('|');
   if (
-    version !== 'rezo-till-session-v1' ||
+    version !== 'rezo-till-session-v2' ||
     !isUuid(placeId) ||
     !isUuid(deviceId) ||
     !isUuid(personId) ||
+    !isUuid(cardId) ||
     !/^[0-9]{13}$/.test(expires)
   )
     throw refused();
   if (Number(expires) < now) throw refused();
   if (placeId !== device.placeId || deviceId !== device.deviceId) throw refused();
   if (!verifyText(key.publicKey, payload, signature)) throw refused();
-  return { placeId, deviceId, cashierPersonId: personId, expiresAt: new Date(Number(expires)) };
+  return { placeId, deviceId, cashierPersonId: personId, cardId, expiresAt: new Date(Number(expires)) };
 }

@@ -55,6 +55,8 @@ export async function verifyJournal(db: Db, placeId: string): Promise<JournalChe
         currencyCode: r.currency_code,
         transferId: r.transfer_id,
         businessDay: r.business_day,
+        soldAt: r.sold_at ? new Date(r.sold_at) : null,
+        lateFromDay: r.late_from_day,
       };
       if (journalHash(line) !== r.hash)
         return { ok: false, lines: expected - 1, problem: { position, reason: 'hash' } };

@@ -11,6 +11,8 @@ import { createLedgerWorld, type LedgerWorld } from '../../src/ledger/testFixtur
 import { ensureAccount } from '../../src/ledger/ensureAccount.ts';
 import { ensurePerson } from '../../src/accounts/people.ts';
 import { createPairingCode } from '../../src/till/createPairingCode.ts';
+import { closeDay } from '../../src/till/closeDay.ts';
+import { currentBusinessDay } from '../../src/till/businessDay.ts';
 import { uuidv7 } from '../../src/shared/ids.ts';
 import { createTestNode, type TestNode } from '../harness.ts';
 import {
@@ -630,6 +632,159 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await context.close();
     }
   });
+  // After the closure test: this one closes a day of its own point of sale.
+  test('a sale queued offline, its day closed, then synced: booked late on the next day, on its closure; a refused one is kept and shown, never lost', async (s) => {
+    if (!apiReady) {
+      s.skip('the till API (src/till/apiRoutes.ts) does not answer yet');
+      return;
+    }
+    const { staff } = await theBar();
+    // A point of its own, with a beer and a juice.
+    const pointId = uuidv7();
+    const [beer, juice] = [uuidv7(), uuidv7()];
+    await t.db.insertInto('pos_points').values({ place_id: place.id, id: pointId, name: 'Terrasse' }).execute();
+    await t.db
+      .insertInto('pos_articles')
+      .values([
+        { place_id: place.id, id: beer, name: 'Dodo', kind: 'sale', price_cents: 350, vat_rate: 850 },
+        { place_id: place.id, id: juice, name: 'Jus de goyavier', kind: 'sale', price_cents: 250, vat_rate: 210 },
+      ])
+      .execute();
+    await t.db
+      .insertInto('pos_point_articles')
+      .values([
+        { place_id: place.id, point_id: pointId, article_id: beer, position: 0 },
+        { place_id: place.id, point_id: pointId, article_id: juice, position: 1 },
+      ])
+      .execute();
+    const today = await currentBusinessDay(t.db, place.id);
+    const next = new Date(`${today}T12:00:00Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    const nextDay = next.toISOString().slice(0, 10);
+    const salesHere = () =>
+      t.db
+        .selectFrom('till_sales')
+        .select(['id', 'business_day', 'late_from_day', 'total_cents'])
+        .where('point_id', '=', pointId)
+        .orderBy('created_at')
+        .execute();
+    const queuedInBrowser = (page: Page) =>
+      page.evaluate(
+        () =>
+          new Promise<{ total: number; refused: number }>((resolve, reject) => {
+            const open = indexedDB.open('rezo-till', 1);
+            open.onsuccess = () => {
+              const all = open.result.transaction('queue').objectStore('queue').getAll();
+              all.onsuccess = () =>
+                resolve({
+                  total: all.result.length,
+                  refused: all.result.filter((e: { refused?: unknown }) => e.refused).length,
+                });
+              all.onerror = () => reject(all.error);
+            };
+          }),
+      );
+
+    const context = await newVisitor(browser, { width: 800, height: 480 });
+    const page = await context.newPage();
+    const result = page.locator('#till-result');
+    const text = async () => spaces(await result.textContent());
+    const closeResult = async () => {
+      await result
+        .getByRole('button', { name: 'Fermer' })
+        .click({ timeout: 2000 })
+        .catch(() => undefined);
+      await result.waitFor({ state: 'hidden' });
+    };
+    async function sellInCash(article: string) {
+      await page.getByRole('button', { name: new RegExp(`^${article}`) }).click();
+      await page.getByRole('button', { name: 'Espèces', exact: true }).click();
+      await page.getByRole('button', { name: 'Compte juste' }).click();
+      await page.getByRole('button', { name: /^Encaisser/ }).click();
+      await page.locator('#till-result[data-kind="warn"]').waitFor();
+      assert.match(await text(), /Vente gardée en attente/);
+      await closeResult();
+    }
+    try {
+      await pair(page, 'Caisse terrasse');
+      await page.waitForFunction(() => document.activeElement?.id === 'till-wedge', undefined, { timeout: 2000 });
+      await page.keyboard.type(staff.uid);
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: 'Terrasse' }).click();
+      await page.locator('html[data-till="sale"]').waitFor();
+
+      // The network is gone for sales: two cash sales wait in the till, with their time of sale.
+      await page.route('**/api/v1/till/sales', (route) => route.abort());
+      await sellInCash('Dodo');
+      await sellInCash('Jus de goyavier');
+      await page.getByRole('button', { name: '2 ventes en attente : envoyer' }).waitFor();
+      assert.deepEqual(await salesHere(), []);
+
+      // Meanwhile the night is closed at this point (Z report), and the juice is taken off the menu.
+      await closeDay(t.db, w.adminA, { placeId: place.id, pointId, businessDay: today, countedCashCents: 600 });
+      await t.db.updateTable('pos_articles').set({ archived: true }).where('id', '=', juice).execute();
+
+      // The network is back: the beer is booked on the next open day, marked late; the juice is
+      // refused by the server — and kept on the till, shown to the cashier.
+      await page.unroute('**/api/v1/till/sales');
+      await page.getByRole('button', { name: '2 ventes en attente : envoyer' }).click();
+      await page.locator('#till-result[data-kind="ko"]').waitFor();
+      assert.match(await text(), /Vente en attente refusée/);
+      assert.match(await text(), /reste gardée sur cette caisse/);
+      await page.locator('#till-queue').waitFor({ state: 'hidden' });
+      await page.getByRole('button', { name: '1 vente non enregistrée : voir' }).waitFor();
+      const first = await salesHere();
+      assert.deepEqual(
+        first.map((r) => [r.business_day, r.late_from_day, Number(r.total_cents)]),
+        [[nextDay, today, 350]],
+      );
+      assert.deepEqual(await queuedInBrowser(page), { total: 1, refused: 1 }, 'the refused sale is still on the till');
+      await closeResult();
+
+      // Still there after a restart of the till.
+      await page.reload();
+      await page.locator('html[data-till="sale"]').waitFor();
+      await page.getByRole('button', { name: '1 vente non enregistrée : voir' }).click();
+      await page.locator('#till-result[data-kind="ko"]').waitFor();
+      assert.match(await text(), /Ventes non enregistrées/);
+      assert.match(await text(), new RegExp(`${eur(250)} — `));
+      // The juice is back on the menu: sent again on request, recorded late too, nothing left behind.
+      await t.db.updateTable('pos_articles').set({ archived: false }).where('id', '=', juice).execute();
+      await result.getByRole('button', { name: 'Réessayer' }).click();
+      await page.locator('#till-refused').waitFor({ state: 'hidden' });
+      await page.locator('#till-result[data-kind="info"]').waitFor();
+      assert.match(await text(), /enregistrée en retard/);
+      assert.deepEqual(await queuedInBrowser(page), { total: 0, refused: 0 });
+      const both = await salesHere();
+      assert.deepEqual(
+        both.map((r) => [r.business_day, r.late_from_day, Number(r.total_cents)]),
+        [
+          [nextDay, today, 350],
+          [nextDay, today, 250],
+        ],
+      );
+
+      // The venue's closures: the next day (to close) shows the two late sales.
+      const admin = await newVisitor(browser);
+      const adminPage = await admin.newPage();
+      const { email } = await t.db
+        .selectFrom('people')
+        .select('email')
+        .where('id', '=', w.adminA.personId)
+        .executeTakeFirstOrThrow();
+      await logInThroughMail(adminPage, base, email);
+      await adminPage.goto(`${base}/venues/${place.slug}/admin/till/closures`);
+      const day = adminPage.locator('article').filter({ hasText: 'Terrasse' }).filter({ hasText: 'retard' });
+      assert.match(
+        spaces(await day.textContent()),
+        new RegExp(`Ventes hors ligne arrivées en retard, vendues le ${today} — 2 · ${eur(600)}`),
+      );
+      await admin.close();
+    } finally {
+      await context.close();
+    }
+  });
+
   test('no page visited above broke its Content-Security-Policy', () => {
     assert.deepEqual(cspViolations, []);
   });

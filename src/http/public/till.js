@@ -157,6 +157,7 @@
     uncertain: store.get('uncertain'),
     offline: false,
     queueSize: 0,
+    refusedSize: 0, // queued sales the server refused: kept, shown, sent again only when asked
     busy: false,
     clockOffset: 0,
   };
@@ -287,6 +288,14 @@
     queue.textContent = format(words['queued.' + plural.select(state.queueSize)] || words['queued.other'], {
       count: state.queueSize,
     });
+    const refused = $('till-refused');
+    refused.hidden = state.refusedSize === 0;
+    refused.textContent = format(
+      words['refusedCount.' + plural.select(state.refusedSize)] || words['refusedCount.other'],
+      {
+        count: state.refusedSize,
+      },
+    );
     $('till-cancel-last').disabled = !state.lastSale;
   }
 
@@ -911,6 +920,12 @@
     if (total === 0) return sendSale(newSale([], state.attached), { total });
     const cash = await askCash(total);
     if (!cash) return;
+    if (total < 0) {
+      // Money given back (a cash-out, cups returned): no payment line, the cash given back is said.
+      const back = newSale([], state.attached);
+      back.cashBackCents = -total;
+      return sendSale(back, { total, change: 0 });
+    }
     const payment = { method: 'cash', amountCents: total };
     if (cash.tenderedCents !== null) payment.tenderedCents = cash.tenderedCents;
     return sendSale(newSale([payment], state.attached), {
@@ -922,6 +937,8 @@
     if (!state.cart.length || !methodTaken('bank_card')) return;
     if (requireCard('bank_card')) return;
     const total = cartTotal();
+    // Money going out is given back in cash, never through the terminal.
+    if (total < 0) return showResult('ko', words.method, []);
     const ok = await openDialog(
       format(words.bankTitle, { amount: euros(total) }),
       [el('p', { text: words.bankHint })],
@@ -1093,6 +1110,8 @@
     state.waitingMethod = null;
     prompt(words.sending);
     state.busy = true;
+    // The time the money was taken: a sale that has to wait for the network is booked on its day by it.
+    const soldAt = new Date().toISOString();
     let answer;
     try {
       answer = await request('POST', '/api/v1/till/sales', sale);
@@ -1105,7 +1124,9 @@
       }
       if (queueable(sale)) {
         try {
-          await queueAdd({ sale, context, at: new Date().toISOString() });
+          // Queued with its time of sale (signed with the body when sent): the server books it on the
+          // business day it was made, or, that day closed since, on the next one marked late.
+          await queueAdd({ sale: Object.assign({}, sale, { soldAt }), context, at: soldAt });
         } catch (e) {
           return showResult('ko', words.unreachable, [format(words.error, { detail: e && e.message })]);
         }
@@ -1318,12 +1339,15 @@
       : new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
   }
 
-  // --- the waiting sales: sent in order; a definite answer removes them ---
+  // --- the waiting sales: sent in order; the server's acceptance removes them, a refusal never does ---
   async function refreshQueue() {
     try {
-      state.queueSize = (await queueAll()).length;
+      const all = await queueAll();
+      state.queueSize = all.filter((e) => !e.refused).length;
+      state.refusedSize = all.length - state.queueSize;
     } catch {
       state.queueSize = 0;
+      state.refusedSize = 0;
     }
     refreshBar();
   }
@@ -1339,7 +1363,8 @@
   }
   async function flushQueue() {
     if (!state.device) return;
-    const entries = (await queueAll()).sort((a, b) => a.seq - b.seq);
+    const entries = (await queueAll()).filter((e) => !e.refused).sort((a, b) => a.seq - b.seq);
+    let late = null;
     for (const entry of entries) {
       let answer;
       try {
@@ -1365,18 +1390,74 @@
         if (answer.body && answer.body.sale && answer.body.sale.id) {
           state.lastSale = { id: answer.body.sale.id, totalCents: answer.body.sale.totalCents };
           store.set('lastSale', state.lastSale);
+          if (answer.body.sale.lateFromDay) late = answer.body.sale;
         }
       } else if (codeOf(answer.body) === 'till-session' || codeOf(answer.body) === 'ledger-device-signature') {
         return; // Waits for a staff card (or a fixed clock); nothing is lost.
       } else {
-        await queueDelete(entry.seq);
-        showResult('ko', format(words.queueRefused, { detail: reasonOf(answer) }), [
-          euros((entry.context && entry.context.total) || 0),
-        ]);
+        // Refused: the cash is in the drawer, so the sale stays on this till, marked and shown, until
+        // the server takes it. The sales queued after it go on.
+        entry.refused = { code: codeOf(answer.body) || String(answer.status), detail: reasonOf(answer) };
+        await queuePut(entry);
+        showResult(
+          'ko',
+          format(words.queueRefused, { detail: entry.refused.detail }),
+          [euros((entry.context && entry.context.total) || 0), words.refusedKept],
+          [{ label: words.showNotRecorded, run: () => void showRefused() }],
+        );
       }
       await refreshQueue();
     }
+    if (late && !resultShown())
+      showResult(
+        'info',
+        format(words.lateBooked, { day: dateOf(late.businessDay), sold: dateOf(late.lateFromDay) }),
+        [],
+      );
   }
+  /** The sales the server refused: when each was made, its total, why; sent again on request. */
+  async function showRefused() {
+    const refused = (await queueAll()).filter((e) => e.refused).sort((a, b) => a.seq - b.seq);
+    if (refused.length === 0) return hideResult();
+    const when = new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short' });
+    showResult(
+      'ko',
+      words.refusedTitle,
+      [
+        el(
+          'ul',
+          { class: 'till-refused-list' },
+          refused.map((e) =>
+            el('li', {
+              text: format(words.refusedLine, {
+                when: when.format(new Date(e.sale.soldAt || e.at)),
+                amount: euros((e.context && e.context.total) || 0),
+                reason: e.refused.detail,
+              }),
+            }),
+          ),
+        ),
+        words.refusedKept,
+      ],
+      [
+        {
+          label: words.retry,
+          run: async () => {
+            for (const e of refused) {
+              delete e.refused;
+              await queuePut(e);
+            }
+            hideResult();
+            await refreshQueue();
+            void flush();
+          },
+        },
+      ],
+    );
+  }
+  $('till-refused').addEventListener('click', () => {
+    void showRefused();
+  });
   $('till-queue').addEventListener('click', () => {
     void flush();
   });
