@@ -30,7 +30,6 @@ import { createCurrency } from '../src/ledger/createCurrency.ts';
 import { createFederation } from '../src/ledger/createFederation.ts';
 import { createTransfers } from '../src/ledger/createTransfers.ts';
 import { ensureAccount } from '../src/ledger/ensureAccount.ts';
-import { mintAgainstPayment } from '../src/ledger/mintAgainstPayment.ts';
 import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { issueWalletPass } from '../src/ledger/walletPass.ts';
@@ -43,6 +42,7 @@ import {
   healthzFloor,
   printPhase,
   databaseOn,
+  fundTreasury,
   startRezo,
   log,
   requireServerUrl,
@@ -153,13 +153,7 @@ try {
   const wallets = owners.map((o) => ({ owner: o, account: accounts.get(o)! }));
   const treasurer = uuidv7();
   const treasury = await ensureAccount(db, { currencyId: euro.id, ownerKind: 'person', ownerRef: treasurer });
-  await mintAgainstPayment(db, SYSTEM, {
-    id: uuidv7(),
-    currencyCode: euro.code,
-    accountId: treasury.id,
-    amount: WALLETS * WALLET_CENTS,
-    payment: { provider: 'transfer', reference: 'bench-funding' },
-  });
+  await fundTreasury(db, euro.code, treasury.id, WALLETS * WALLET_CENTS, 'bench-funding');
   for (let i = 0; i < WALLETS; i += 19) {
     await createTransfers(db, personActor(treasurer), {
       transfers: wallets.slice(i, i + 19).map((w) => ({

@@ -5,6 +5,7 @@ import { actorOf } from '../http/context.ts';
 import { DateTime, responses, Uuid } from '../http/schemas.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { DomainError } from '../shared/errors.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { safeEqual } from '../shared/secrets.ts';
 import type { Db } from '../db/database.ts';
 import { balancesOf } from './balancesOf.ts';
@@ -24,9 +25,12 @@ import { ledgerPages } from './views.ts';
 import type { DeviceSignature } from './tables.ts';
 import { deviceSignatureOf, keepRawJsonBodies } from '../http/deviceRequests.ts';
 
-const Amount = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]{1,16}$' })], {
-  description: 'Minor units (cents, minutes, points): an integer or a string of digits. Never a decimal number.',
-});
+const Amount = Type.Union(
+  [Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }), Type.String({ pattern: '^[0-9]{1,10}$' })],
+  {
+    description: `Minor units (cents, minutes, points), 1 to ${MAX_AMOUNT_MINOR}: an integer or a string of digits. Never a decimal number.`,
+  },
+);
 const Metadata = Type.Record(Type.String({ maxLength: 40 }), Type.Unknown(), {
   description: 'Free data: order, sale, payment reference… (≤ 2000 characters as JSON)',
 });

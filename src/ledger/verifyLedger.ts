@@ -10,6 +10,7 @@ import {
 } from './chain.ts';
 import { TRANSFER_COLUMNS, toTransfer, type Transfer } from './ledger.ts';
 import { loadNodeKey, verifyText } from './nodeKey.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 
 export interface CurrencySummary {
   code: string;
@@ -128,7 +129,8 @@ async function verifyCurrency(
     const credit = replay.get(t.creditAccountId);
     if (!debit || !credit)
       fail('transfer-account', where, 'an account of this transfer is not an account of its currency');
-    if (!(t.amount > 0)) fail('transfer-amount', where, `amount ${t.amount} is not positive`);
+    if (!(t.amount > 0 && t.amount <= MAX_AMOUNT_MINOR))
+      fail('transfer-amount', where, `amount ${t.amount} is not between 1 and ${MAX_AMOUNT_MINOR}`);
     switch (t.phase) {
       case 'single':
         debit!.balance -= t.amount;
