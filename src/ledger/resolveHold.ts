@@ -7,7 +7,7 @@ import { verifyDeviceRequest } from './deviceSignature.ts';
 import { appendTransfers, claimIds, type Authorisation } from './engine.ts';
 import { TRANSFER_COLUMNS, readAmount, readUuid, toTransfer } from './ledger.ts';
 import type { DeviceSignature } from './tables.ts';
-import type { TransferRequestResult } from './transferRequest.ts';
+import { requesterOf, type TransferRequestResult } from './transferRequest.ts';
 
 export interface ResolveHoldInput {
   /** Client-chosen UUID of the post or void transfer (idempotency key). */
@@ -36,7 +36,9 @@ export async function resolveHold(
   const amount = phase === 'post' && input.amount !== undefined ? readAmount(errors, 'amount', input.amount) : null;
   errors.throwIfAny();
   if (!actor && !input.device) throw unauthenticated();
-  const requestSha256 = sha256Hex(canonicalJson({ op: phase, holdId, amount }));
+  // Who asks is part of the request (rule 4): someone else reusing a resolution's id gets a 409, never
+  // the stored post or void (which is answered before authorisation is checked).
+  const requestSha256 = sha256Hex(canonicalJson({ op: phase, by: requesterOf(actor, input.device), holdId, amount }));
   return inTransaction(db, async (trx) => {
     let authorisation: Authorisation;
     let venue: string | null = null;
