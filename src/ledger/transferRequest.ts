@@ -3,6 +3,8 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, forbidden, unauthenticated } from '../shared/errors.ts';
 import { verifyDeviceRequest } from './deviceSignature.ts';
+import { sql } from 'kysely';
+import { lockCards } from '../cards/cards.ts';
 import {
   advisoryLocksSql,
   appendTransfers,
@@ -82,11 +84,35 @@ export async function executeTransferRequest(
       authorisation = { by: 'node', authoriserId: '', placeId: placeId ?? null, deviceSignature: null };
     }
     const isSystem = !request.device && actor!.kind === 'system';
-    if (!request.device) await advisoryLocksSql(idLocks).execute(trx);
+    // One statement: the ids' idempotency locks (a device request took them with its nonce) and which
+    // accounts of the request are cards'. Those cards are then locked, in id order, before the engine
+    // locks any account: the cards module's lock order (docs/CARDS.md), which a link relies on.
+    const touched = sortedIds([...new Set(specs.flatMap((s) => [s.debitAccountId, s.creditAccountId]))]);
+    const { rows } = await sql<{
+      cards: string[];
+    }>`with locks as (${request.device ? sql`select 1` : advisoryLocksSql(idLocks)})
+      select (select count(*) from locks) as locks, array(select a.owner_ref from ledger_accounts a
+        where a.id = any(${touched}::uuid[]) and a.owner_kind = 'card' order by a.owner_ref) as cards`.execute(trx);
+    const cards = await lockCards(trx, rows[0]!.cards);
 
     // Runs only for a new request (a retry returns its first result before): a retry after the
     // holder's pass expired still gets its answer.
     const check = async ({ accounts, currencies, accepted }: AppendContext) => {
+      for (const s of specs) {
+        const credit = accounts.get(s.creditAccountId)!;
+        const debit = accounts.get(s.debitAccountId)!;
+        if (credit.ownerKind === 'card') {
+          // A linked card spends from its holder's wallet: money sent to its own account would be stranded.
+          const card = cards.get(credit.ownerRef);
+          if (!card) throw new DomainError('not-found', 404, { what: 'card' });
+          if (card.personId !== null) throw new DomainError('ledger-card-linked', 409, { number: card.number });
+          if (card.status === 'blocked') throw new DomainError('card-blocked', 403, { number: card.number });
+        }
+        // A card's own account is debited by the till (its tap) and by its merge, not by a transfer request.
+        if (debit.ownerKind === 'card' && !isSystem) throw forbidden();
+        // A hold reserves a wallet's money for a payment; a venue's or a card's account is never held.
+        if (s.phase === 'pending' && debit.ownerKind !== 'person' && !isSystem) throw forbidden();
+      }
       if (isSystem) return;
       // The holder must be present for a venue to debit a wallet.
       if (venue && holder?.error) throw holder.error;

@@ -11,6 +11,7 @@ import {
 import { TRANSFER_COLUMNS, toTransfer, type Transfer } from './ledger.ts';
 import { loadNodeKey, verifyText } from './nodeKey.ts';
 import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
+import { linkedCardIds } from '../cards/cards.ts';
 
 export interface CurrencySummary {
   code: string;
@@ -500,6 +501,13 @@ async function verifyCurrency(
     sum += a.balance;
   }
   if (sum !== 0) fail('sum', currency.code, `balances sum to ${sum}, not 0`);
+  // A linked card spends from its holder's wallet: money on its own account would be stranded
+  // (docs/CARDS.md rule 7; the holder's next link sweeps it).
+  const onCards = accounts.filter((a) => a.owner_kind === 'card' && (a.balance !== 0 || a.pending_debits !== 0));
+  const linked = await linkedCardIds(db, [...new Set(onCards.map((a) => a.owner_ref))]);
+  for (const a of onCards)
+    if (linked.has(a.owner_ref))
+      fail('card-linked-balance', `account ${a.id} (card ${a.owner_ref})`, `holds ${a.balance} on a linked card`);
   const supply = issuance ? -issuance.balance : 0;
   if (currency.euro_backed) {
     const received = await sql<{
