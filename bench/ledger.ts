@@ -33,6 +33,7 @@ import { ensureAccount } from '../src/ledger/ensureAccount.ts';
 import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { issueWalletPass } from '../src/ledger/walletPass.ts';
+import { issueTillSession, tillSessionKey } from '../src/till/tillSession.ts';
 import { verifyLedger } from '../src/ledger/verifyLedger.ts';
 import {
   admin,
@@ -104,7 +105,7 @@ try {
   const db = database.db;
   log(`setup: ${VENUES} venues, ${WALLETS} wallets of ${WALLET_CENTS / 100} € (scratch database ${name})`);
   const owner = await ensurePerson(db, 'bench@example.org', 'en');
-  const venues: { id: string; account: string; device: { id: string; key: KeyObject } }[] = [];
+  const venues: { id: string; account: string; device: { id: string; key: KeyObject }; session: string }[] = [];
   const placeIds: string[] = [];
   for (let v = 0; v < VENUES; v++)
     placeIds.push((await createPlace(db, SYSTEM, { slug: `bench-${v}`, name: `Bench ${v}` }, owner.id)).id);
@@ -125,7 +126,13 @@ try {
       publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
     });
     const account = await ensureAccount(db, { currencyId: euro.id, ownerKind: 'place', ownerRef: placeId });
-    venues.push({ id: placeId, account: account.id, device: { id: device.id, key: privateKey } });
+    // A till moves money only with a staff session open on it: the venues' admin's, as its staff card would open.
+    const { token: session } = issueTillSession(await tillSessionKey(db), {
+      placeId,
+      deviceId: device.id,
+      cashierPersonId: owner.id,
+    });
+    venues.push({ id: placeId, account: account.id, device: { id: device.id, key: privateKey }, session });
   }
   // Wallet accounts in bulk (an empty account moves no money), funded through the ledger: one
   // backed mint onto a clearing person, then linked batches of 19 transfers out of it.
@@ -229,6 +236,7 @@ try {
         { id: uuidv7(), debitAccountId: wallet.account, creditAccountId: venue.account, amount, kind: 'payment' },
       ],
       holder: await passOf(wallet.owner),
+      session: venue.session,
     });
     const headers = signDeviceRequest(venue.device.key, {
       placeId: venue.id,

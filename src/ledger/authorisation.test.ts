@@ -93,6 +93,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const body = {
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 300, kind: 'payment' }],
       holder: pass,
+      session: w.session,
     };
     const device = signed(body);
     const r = await createTransfers(db, null, { ...body, device });
@@ -115,6 +116,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const body = {
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 250, kind: 'payment' }],
       holder: pass,
+      session: w.session,
     };
     const first = await createTransfers(db, null, { ...body, device: signed(body) });
     assert.equal(first.replayed, false);
@@ -154,6 +156,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const body = () => ({
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 10, kind: 'payment' }],
       holder: pass,
+      session: w.session,
     });
     const first = body();
     const device = signed(first);
@@ -213,6 +216,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
         { id: uuidv7(), debitAccountId: p.gift.id, creditAccountId: giftAtB.id, amount: 10, kind: 'payment' },
       ],
       holder: pass,
+      session: w.session,
     };
     await assert.rejects(
       createTransfers(db, null, { ...gift, device: signed(gift) }),
@@ -227,6 +231,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
           { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: euroAtB.id, amount: 10, kind: 'payment' },
         ],
         ...(holder ? { holder } : {}),
+        session: w.session,
       };
       await assert.rejects(
         createTransfers(db, null, { ...body, device: signed(body) }),

@@ -84,6 +84,7 @@ describe('ledger API and pages', () => {
     const payload = JSON.stringify({
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: bar.id, amount: 400, kind: 'payment' }],
       holder: pass,
+      session: w.session,
     });
     const headers = signDeviceRequest(w.device.privateKey, {
       placeId: w.device.placeId,

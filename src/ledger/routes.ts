@@ -20,6 +20,7 @@ import { placeReceipts } from './placeReceipts.ts';
 import { postHold } from './postHold.ts';
 import { listCheckpoints } from './signCheckpoints.ts';
 import { voidHold } from './voidHold.ts';
+import { readRefundLimits, setRefundLimits } from './setRefundLimits.ts';
 import { issueWalletPass } from './walletPass.ts';
 import { ledgerPages } from './views.ts';
 import type { DeviceSignature } from './tables.ts';
@@ -88,7 +89,17 @@ const PageQuery = Type.Object({
 });
 
 const SIGNED =
-  'Authenticate with a session (plus `x-csrf-token`), a venue API key (`till` scope), or a device signature (headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`; see docs/LEDGER.md).';
+  'Authenticate with a session (plus `x-csrf-token`), a venue API key (`till` scope; `refund` to give money back from the venue), or a device signature (headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`; see docs/LEDGER.md): a device of kind `till` with a staff session (`session`), never a scanner. Who may do what: docs/LEDGER.md, "Who may move money".';
+const Session = Type.String({
+  maxLength: 500,
+  description: 'A device’s till session (from POST /api/v1/till/open): a till moves money only while one is open',
+});
+const Limit = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR });
+const RefundLimitsOut = Type.Object({
+  perOperation: Type.Integer({ description: 'Most one refund or payout may move, in minor units' }),
+  perDay: Type.Integer({ description: 'Most that may leave the venue’s account in any 24 hours, per currency' }),
+  isDefault: Type.Boolean({ description: 'The venue set nothing: the defaults apply' }),
+});
 
 // A currency's code never changes (no use case renames it), so id → code is cached for the process.
 const codeCache = new Map<string, string>();
@@ -164,7 +175,7 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       schema: {
         tags: ['ledger'],
         summary: 'Create one transfer or a linked batch (all or nothing)',
-        description: `${SIGNED} A person spends from their own accounts; a venue debits a wallet only in a currency it accepts, with the holder’s wallet pass (\`holder\`).`,
+        description: `${SIGNED} A person spends from their own accounts; a venue debits a wallet only in a currency it accepts, with the holder’s wallet pass (\`holder\`); money leaves a venue’s account only as a \`refund\` or \`payout\`, by its admins (permission \`refund\`), within its refund limits.`,
         security: [{ apiKey: [] }, { session: [] }],
         body: Type.Object(
           {
@@ -175,6 +186,7 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
             holder: Type.Optional(
               Type.String({ maxLength: 400, description: 'The wallet pass (QR) the holder shows' }),
             ),
+            session: Type.Optional(Session),
           },
           { additionalProperties: false },
         ),
@@ -206,6 +218,7 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
             ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HOLD_SECONDS })),
             placeId: Type.Optional(Type.String({ format: 'uuid' })),
             holder: Type.Optional(Type.String({ maxLength: 400 })),
+            session: Type.Optional(Session),
           },
           { additionalProperties: false },
         ),
@@ -237,6 +250,7 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
             {
               id: Type.String({ format: 'uuid', description: 'Idempotency key of this resolution' }),
               ...(phase === 'post' ? { amount: Type.Optional(Amount) } : {}),
+              session: Type.Optional(Session),
             },
             { additionalProperties: false },
           ),
@@ -245,11 +259,12 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       },
       async (request, reply) => {
         const { actor, device } = requester(request);
-        const body = request.body as { id: string; amount?: number | string };
+        const body = request.body as { id: string; amount?: number | string; session?: string };
         const input = {
           id: body.id,
           holdId: request.params.holdId,
           ...(body.amount !== undefined ? { amount: body.amount } : {}),
+          ...(body.session !== undefined ? { session: body.session } : {}),
           ...(device ? { device } : {}),
         };
         const result = phase === 'post' ? await postHold(db, actor, input) : await voidHold(db, actor, input);
@@ -346,6 +361,43 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       const page = await placeReceipts(db, request.ctx.actor, { placeId: place.id, ...request.query });
       return { transfers: await presentTransfers(db, page.transfers), nextCursor: page.nextCursor };
     },
+  );
+
+  app.get(
+    '/api/v1/venues/:slug/ledger/refund-limits',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'The venue’s limits on refunds and payouts from its accounts',
+        description: 'Venue admins; an API key with the `refund` or `place:write` scope.',
+        security: [{ apiKey: [] }, { session: [] }],
+        params: Type.Object({ slug: Type.String({ maxLength: 60 }) }),
+        response: responses({ 200: RefundLimitsOut }, [401, 403, 404]),
+      },
+    },
+    async (request) => readRefundLimits(db, actorOf(request), { slug: request.params.slug }),
+  );
+
+  app.put(
+    '/api/v1/venues/:slug/ledger/refund-limits',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'Set the venue’s limits on refunds and payouts from its accounts (per currency, in minor units)',
+        description:
+          'Needs `place.settings` (API key scope `place:write`). 0 ≤ perOperation ≤ perDay ≤ 10^9; 0 forbids refunds. Applies to refunds and payouts through POST /api/v1/transfers (docs/LEDGER.md, "Refunds and payouts").',
+        security: [{ apiKey: [] }, { session: [] }],
+        params: Type.Object({ slug: Type.String({ maxLength: 60 }) }),
+        body: Type.Object({ perOperation: Limit, perDay: Limit }, { additionalProperties: false }),
+        response: responses({ 200: RefundLimitsOut }, [401, 403, 404, 422]),
+      },
+    },
+    async (request) =>
+      setRefundLimits(db, actorOf(request), {
+        slug: request.params.slug,
+        perOperation: request.body.perOperation,
+        perDay: request.body.perDay,
+      }),
   );
 
   app.get(

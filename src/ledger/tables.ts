@@ -1,4 +1,7 @@
-/** Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql). Merged into DB in db/schema.ts. */
+/**
+ * Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql,
+ * 0018_ledger_authorisation.sql). Merged into DB in db/schema.ts.
+ */
 import type { ColumnType } from 'kysely';
 import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
 
@@ -182,6 +185,23 @@ export interface LedgerDeviceNoncesTable {
   seen_at: CreatedAt;
 }
 
+/** A venue's limits on refunds and payouts from its accounts (0018); no row = DEFAULT_REFUND_LIMITS. */
+export interface LedgerRefundLimitsTable {
+  place_id: string;
+  per_operation: number;
+  per_day: number;
+  updated_at: CreatedAt;
+}
+
+/** A refund or payout from a venue's account authorised by the transfer API (0018): the 24-hour sums. */
+export interface LedgerRefundsTable {
+  transfer_id: string;
+  place_id: string;
+  currency_id: string;
+  amount: number;
+  created_at: CreatedAt;
+}
+
 export interface LedgerTables {
   ledger_federations: LedgerFederationsTable;
   ledger_federation_places: LedgerFederationPlacesTable;
@@ -198,4 +218,6 @@ export interface LedgerTables {
   ledger_block_transfers: LedgerBlockTransfersTable;
   ledger_devices: LedgerDevicesTable;
   ledger_device_nonces: LedgerDeviceNoncesTable;
+  ledger_refund_limits: LedgerRefundLimitsTable;
+  ledger_refunds: LedgerRefundsTable;
 }

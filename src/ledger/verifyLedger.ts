@@ -508,6 +508,21 @@ async function verifyCurrency(
   for (const a of onCards)
     if (linked.has(a.owner_ref))
       fail('card-linked-balance', `account ${a.id} (card ${a.owner_ref})`, `holds ${a.balance} on a linked card`);
+  // Each logged refund or payout is the transfer it names: same amount, a refund or payout, from
+  // that venue's account of this currency (docs/LEDGER.md, "Refunds and payouts").
+  const refunds = await sql<{ transfer_id: string; place_id: string; amount: number }>`
+    select r.transfer_id, r.place_id, r.amount
+    from ledger_refunds r left join ledger_transfers t on t.id = r.transfer_id
+      left join ledger_accounts a on a.id = t.debit_account_id
+    where r.currency_id = ${currency.id}::uuid and not coalesce(t.amount = r.amount and t.kind in ('refund', 'payout')
+      and a.owner_kind = 'place' and a.owner_ref = r.place_id::text and t.currency_id = r.currency_id, false)
+    limit 1`.execute(db);
+  for (const r of refunds.rows)
+    fail(
+      'refund-log',
+      `transfer ${r.transfer_id}`,
+      `logged as a refund of ${r.amount} by venue ${r.place_id}, which it is not`,
+    );
   const supply = issuance ? -issuance.balance : 0;
   if (currency.euro_backed) {
     const received = await sql<{

@@ -9,10 +9,13 @@ import { balancesOf } from './balancesOf.ts';
 import { historyOf } from './historyOf.ts';
 import { loadNodeKey } from './nodeKey.ts';
 import { formatAmount, transparencyReport } from './transparency.ts';
+import { refundPages } from './refundPages.ts';
 
 /** The pages of the ledger: "Mon portefeuille" (/wallet) and the public /transparency page. */
-export async function ledgerPages(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function ledgerPages(app: ModuleApp, options: ModuleOptions) {
+  const { deps, info } = options;
   const { db, stripe } = deps;
+  await refundPages(app, options);
 
   app.get('/wallet', { schema: { hide: true } }, async (request, reply) => {
     const person = personOrLogin(request, reply);

@@ -6,7 +6,17 @@ import type { Place } from './places.ts';
 export function adminNav(
   request: FastifyRequest,
   place: Place,
-  current: 'settings' | 'team' | 'keys' | 'events' | 'memberships' | 'webhooks' | 'devices' | 'till' | 'closures',
+  current:
+    | 'settings'
+    | 'team'
+    | 'keys'
+    | 'events'
+    | 'memberships'
+    | 'webhooks'
+    | 'devices'
+    | 'till'
+    | 'closures'
+    | 'refunds',
 ): Html {
   const { t } = request.ctx;
   const tab = (id: typeof current, href: string) =>
@@ -23,5 +33,6 @@ ${tab('webhooks', `/venues/${place.slug}/admin/webhooks`)}
 ${tab('devices', `/venues/${place.slug}/admin/devices`)}
 ${tab('till', `/venues/${place.slug}/admin/till/setup`)}
 ${tab('closures', `/venues/${place.slug}/admin/till/closures`)}
+${tab('refunds', `/venues/${place.slug}/admin/refunds`)}
 </ul></nav>`;
 }

@@ -10,3 +10,24 @@ alter table ledger_payment_references add constraint ledger_payment_references_a
   check (amount_cents > 0 and amount_cents <= 1000000000) not valid;
 alter table ledger_payouts add constraint ledger_payouts_amount_bound
   check (amount_cents > 0 and amount_cents <= 1000000000) not valid;
+
+-- Money leaving a venue's account (a refund or payout through the transfer API) is bounded per
+-- operation and per 24 hours, per currency, in that currency's minor units. No row: the defaults
+-- (DEFAULT_REFUND_LIMITS, src/ledger/refundLimits.ts). 0 forbids refunds.
+create table ledger_refund_limits (
+  place_id uuid primary key references places (id),
+  per_operation bigint not null check (per_operation >= 0 and per_operation <= 1000000000),
+  per_day bigint not null check (per_day >= per_operation and per_day <= 1000000000),
+  updated_at timestamptz not null default now()
+);
+
+-- Every refund or payout from a venue's account authorised by the transfer API: the 24-hour sum is
+-- read here, after the venue's account is locked (two refunds of one venue and currency queue on it).
+create table ledger_refunds (
+  transfer_id uuid primary key references ledger_transfers (id),
+  place_id uuid not null references places (id),
+  currency_id uuid not null references ledger_currencies (id),
+  amount bigint not null check (amount > 0 and amount <= 1000000000),
+  created_at timestamptz not null default now()
+);
+create index ledger_refunds_day on ledger_refunds (place_id, currency_id, created_at);
