@@ -13,7 +13,7 @@ import { historyOf } from './historyOf.ts';
 import { placeReceipts } from './placeReceipts.ts';
 import { registerDevice } from './registerDevice.ts';
 import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
-import { holderOfPass, issueWalletPass, WALLET_PASS_TTL_MS } from './walletPass.ts';
+import { issueWalletPass, readWalletPass, WALLET_PASS_TTL_MS } from './walletPass.ts';
 
 let tdb: TestDatabase;
 let db: Db;
@@ -31,6 +31,8 @@ const count = async () =>
 const nonces = async () =>
   Number((await sql<{ n: string }>`select count(*) as n from ledger_device_nonces`.execute(db)).rows[0]!.n);
 const PATH = '/api/v1/devices/transfers';
+/** A wallet pass's intent at venue B (the till's venue), for any amount these tests take. */
+const atB = () => ({ placeId: w.venueB.id, maxAmount: 100_000 });
 
 /** A device-signed request as the till sends it, read back as the route reads it. */
 function signed(
@@ -89,7 +91,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const p = await w.person();
     await w.fund(p.euro.id, 1000);
     const venue = await w.placeAccount(w.venueB.id, w.euro);
-    const { pass } = await issueWalletPass(db, p.actor);
+    const { pass } = await issueWalletPass(db, p.actor, atB());
     const body = {
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 300, kind: 'payment' }],
       holder: pass,
@@ -112,7 +114,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     await w.fund(p.euro.id, 1000);
     const venue = await w.placeAccount(w.venueB.id, w.euro);
     // A pass with one second left: the retry comes after it expired.
-    const { pass } = await issueWalletPass(db, p.actor, Date.now() - WALLET_PASS_TTL_MS + 1000);
+    const { pass } = await issueWalletPass(db, p.actor, atB(), Date.now() - WALLET_PASS_TTL_MS + 1000);
     const body = {
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 250, kind: 'payment' }],
       holder: pass,
@@ -121,7 +123,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const first = await createTransfers(db, null, { ...body, device: signed(body) });
     assert.equal(first.replayed, false);
     await new Promise((r) => setTimeout(r, 1100));
-    await assert.rejects(holderOfPass(db, pass), isCode('ledger-holder-absent'));
+    await assert.rejects(readWalletPass(db, pass), isCode('ledger-holder-absent'));
     const again = await createTransfers(db, null, { ...body, device: signed(body) });
     assert.equal(again.replayed, true);
     assert.deepEqual(again.transfers, first.transfers);
@@ -152,7 +154,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const p = await w.person();
     await w.fund(p.euro.id, 1000);
     const venue = await w.placeAccount(w.venueB.id, w.euro);
-    const { pass } = await issueWalletPass(db, p.actor);
+    const { pass } = await issueWalletPass(db, p.actor, atB());
     const body = () => ({
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 10, kind: 'payment' }],
       holder: pass,
@@ -208,7 +210,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     await w.fund(p.euro.id, 500);
     const giftAtB = await w.placeAccount(w.venueB.id, w.gift);
     const euroAtB = await w.placeAccount(w.venueB.id, w.euro);
-    const { pass } = await issueWalletPass(db, p.actor);
+    const { pass } = await issueWalletPass(db, p.actor, atB());
     const before = await count();
     // The gift credit of venue A is not accepted at venue B.
     const gift = {
@@ -224,7 +226,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     );
     // Without a wallet pass, or with a pass of someone else, the holder is not present.
     const other = await w.person();
-    const { pass: otherPass } = await issueWalletPass(db, other.actor);
+    const { pass: otherPass } = await issueWalletPass(db, other.actor, atB());
     for (const holder of [undefined, otherPass, pass.slice(0, -3) + 'AAA']) {
       const body = {
         transfers: [

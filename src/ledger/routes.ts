@@ -327,19 +327,54 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
     },
   );
 
-  app.get(
-    '/api/v1/wallet/pass',
+  app.post(
+    '/api/v1/wallet/passes',
     {
       schema: {
         tags: ['ledger'],
-        summary: 'A wallet pass (QR) proving I am at the counter, valid two minutes',
+        summary: 'A wallet pass (QR) for one payment at one venue: at most maxAmount, valid two minutes, once',
+        description:
+          'The person shows it at the counter; the venue sends it as `holder` with the payment (POST /api/v1/transfers or /api/v1/holds). It is spent by the first request that uses it (docs/LEDGER.md, "Wallet passes").',
         security: [{ session: [] }],
-        response: responses({ 200: Type.Object({ pass: Type.String(), expiresAt: DateTime }) }, [401]),
+        body: Type.Object(
+          {
+            venue: Type.String({ maxLength: 60, description: 'The venue’s slug' }),
+            maxAmount: Type.Integer({
+              minimum: 1,
+              maximum: MAX_AMOUNT_MINOR,
+              description: 'The most the venue may take, in minor units (cents)',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses(
+          {
+            201: Type.Object({
+              pass: Type.String(),
+              expiresAt: DateTime,
+              venue: Type.Object({ slug: Type.String(), name: Type.String() }),
+              maxAmount: Type.Integer(),
+            }),
+          },
+          [401, 403, 404, 422],
+        ),
       },
     },
     async (request, reply) => {
-      const { pass, expiresAt } = await issueWalletPass(db, request.ctx.actor);
-      return reply.header('cache-control', 'no-store').send({ pass, expiresAt: expiresAt.toISOString() });
+      const place = await getPlaceBySlug(db, request.body.venue);
+      const issued = await issueWalletPass(db, actorOf(request), {
+        placeId: place.id,
+        maxAmount: request.body.maxAmount,
+      });
+      return reply
+        .status(201)
+        .header('cache-control', 'no-store')
+        .send({
+          pass: issued.pass,
+          expiresAt: issued.expiresAt.toISOString(),
+          venue: { slug: place.slug, name: place.name },
+          maxAmount: issued.maxAmount,
+        });
     },
   );
 

@@ -202,6 +202,17 @@ export interface LedgerRefundsTable {
   created_at: CreatedAt;
 }
 
+/** A wallet pass spent (0018): its nonce is unique, so a pass pays once. */
+export interface LedgerWalletPassesTable {
+  nonce: string;
+  person_id: string;
+  place_id: string;
+  max_amount: number;
+  expires_at: Timestamp;
+  request_sha256: string;
+  spent_at: CreatedAt;
+}
+
 export interface LedgerTables {
   ledger_federations: LedgerFederationsTable;
   ledger_federation_places: LedgerFederationPlacesTable;
@@ -220,4 +231,5 @@ export interface LedgerTables {
   ledger_device_nonces: LedgerDeviceNoncesTable;
   ledger_refund_limits: LedgerRefundLimitsTable;
   ledger_refunds: LedgerRefundsTable;
+  ledger_wallet_passes: LedgerWalletPassesTable;
 }

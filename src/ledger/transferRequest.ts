@@ -20,7 +20,7 @@ import {
 import type { Account, Transfer } from './ledger.ts';
 import { checkRefundLimits, recordRefunds, type Refund, type RefundLimits } from './refundLimits.ts';
 import type { DeviceSignature } from './tables.ts';
-import { holderOfPass } from './walletPass.ts';
+import { readWalletPass, type WalletPass } from './walletPass.ts';
 
 /** Kinds only the node itself may write (corrections of errors, demurrage). */
 const SYSTEM_KINDS = new Set(['correction', 'demurrage']);
@@ -86,7 +86,7 @@ export async function executeTransferRequest(
   const idLocks = { space: TRANSFER_ID_LOCKS, keys: sortedIds(specs.map((s) => s.id)) };
   // Signatures (the holder's wallet pass, the till session) checked before the transaction, with the
   // node key in memory: never while locks are held.
-  const holder = request.holder === undefined ? null : await settle(holderOfPass(db, request.holder));
+  const holder = request.holder === undefined ? null : await settle(readWalletPass(db, request.holder));
   const session = device ? await readDeviceSession(db, device, request.session) : null;
   return inTransaction(db, async (trx) => {
     let authorisation: Authorisation;
@@ -124,6 +124,8 @@ export async function executeTransferRequest(
       accounts: touched,
       role: rolePerson && venue ? { personId: rolePerson, placeId: venue } : null,
       venue,
+      // The holder's pass is spent here for a venue's request (rolled back with it if it is refused).
+      pass: venue && holder?.value ? { pass: holder.value, requestSha256 } : null,
     });
     // A person acting for a venue needs a role there that takes payments or gives money back.
     if (actor?.kind === 'person' && venue && !actor.isOperator) {
@@ -148,9 +150,14 @@ export async function executeTransferRequest(
         }
         return;
       }
-      // The holder must be present for a venue to debit a wallet.
-      if (venue && holder?.error) throw holder.error;
-      const holderPersonId = venue ? (holder?.value ?? null) : null;
+      // The holder must be present for a venue to debit a wallet: their pass, for this venue, once,
+      // for at most its amount (summed over the request's debits of their wallet).
+      let fromHolder = 0;
+      const pass = (): WalletPass => {
+        if (!holder) throw new DomainError('ledger-holder-absent', 403);
+        if (holder.error) throw holder.error;
+        return holder.value!;
+      };
       const accepts = (currency: { id: string; issuerPlaceId: string | null }, placeId: string) =>
         currency.issuerPlaceId === placeId || accepted.has(`${currency.id}/${placeId}`);
       for (const s of specs) {
@@ -183,9 +190,14 @@ export async function executeTransferRequest(
         if (!accepts(currency, venue))
           throw new DomainError('ledger-currency-not-accepted', 403, { currency: currency.code });
         if (credit.ownerKind !== 'place' || credit.ownerRef !== venue) throw forbidden();
-        if (debit.ownerKind !== 'person' || holderPersonId !== debit.ownerRef)
+        if (debit.ownerKind !== 'person' || pass().personId !== debit.ownerRef)
           throw new DomainError('ledger-holder-absent', 403);
+        if (pass().placeId !== venue) throw new DomainError('ledger-pass-venue', 403);
+        if (!prepared.passSpent) throw new DomainError('ledger-pass-used', 409);
+        fromHolder += s.amount;
       }
+      if (fromHolder > 0 && fromHolder > pass().maxAmount)
+        throw new DomainError('ledger-pass-amount', 403, { max: pass().maxAmount });
       if (refunds.length > 0) await checkRefundLimits(trx, venue!, refunds, prepared.limits);
     };
     const result = await appendTransfers(trx, {
@@ -251,15 +263,26 @@ async function prepare(
     accounts: string[];
     role: { personId: string; placeId: string } | null;
     venue: string | null;
+    pass: { pass: WalletPass; requestSha256: string } | null;
   },
-): Promise<{ cards: string[]; role: PlaceRole | null; limits: RefundLimits | null }> {
+): Promise<{ cards: string[]; role: PlaceRole | null; limits: RefundLimits | null; passSpent: boolean }> {
+  const p = r.pass?.pass;
+  // The pass's row is inserted after the ids' locks are held (it reads from `locks`): a retry of the
+  // same request waits on the ids first, then finds its transfers and never looks at the pass again.
+  const spend = p
+    ? sql`insert into ledger_wallet_passes (nonce, person_id, place_id, max_amount, expires_at, request_sha256)
+        select ${p.nonce}, ${p.personId}::uuid, ${p.placeId}::uuid, ${p.maxAmount}::bigint, ${p.expiresAt}::timestamptz,
+          ${r.pass!.requestSha256} from (select count(*) from locks) l
+        on conflict (nonce) do nothing returning nonce`
+    : sql`select null::text as nonce where false`;
   const { rows } = await sql<{
     cards: string[];
     role: PlaceRole | null;
     per_operation: number | null;
     per_day: number | null;
-  }>`with locks as (${r.locks ? advisoryLocksSql(r.locks) : sql`select 1`})
-    select (select count(*) from locks) as locks,
+    pass_spent: boolean;
+  }>`with locks as (${r.locks ? advisoryLocksSql(r.locks) : sql`select 1`}), spent as (${spend})
+    select (select count(*) from locks) as locks, exists (select 1 from spent) as pass_spent,
       array(select a.owner_ref from ledger_accounts a where a.id = any(${r.accounts}::uuid[]) and a.owner_kind = 'card'
         order by a.owner_ref) as cards,
       ${r.role ? roleOfSql(r.role.personId, r.role.placeId) : sql`null::text`} as role,
@@ -268,6 +291,7 @@ async function prepare(
   const row = rows[0]!;
   return {
     cards: row.cards,
+    passSpent: row.pass_spent,
     role: row.role,
     limits:
       row.per_operation === null || row.per_day === null

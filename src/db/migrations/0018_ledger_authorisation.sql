@@ -31,3 +31,18 @@ create table ledger_refunds (
   created_at timestamptz not null default now()
 );
 create index ledger_refunds_day on ledger_refunds (place_id, currency_id, created_at);
+
+-- A wallet pass is one payment intent (a venue, a maximum, two minutes, a nonce), signed by the node
+-- and spent ONCE: its nonce is inserted here in the transaction of the request that uses it, so a
+-- second request with the same pass finds it (docs/LEDGER.md, "Wallet passes"). Rows are purged an
+-- hour after the pass expired: by then its signature refuses it anyway.
+create table ledger_wallet_passes (
+  nonce text primary key check (nonce ~ '^[A-Za-z0-9_-]{16,64}$'),
+  person_id uuid not null,
+  place_id uuid not null references places (id),
+  max_amount bigint not null check (max_amount > 0 and max_amount <= 1000000000),
+  expires_at timestamptz not null,
+  request_sha256 text not null,
+  spent_at timestamptz not null default now()
+);
+create index ledger_wallet_passes_expiry on ledger_wallet_passes (expires_at);
