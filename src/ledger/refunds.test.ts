@@ -11,6 +11,7 @@ import { ensurePerson } from '../accounts/people.ts';
 import { DEFAULT_REFUND_LIMITS } from './refundLimits.ts';
 import { registerDevice } from './registerDevice.ts';
 import { verifyLedger } from './verifyLedger.ts';
+import { issueWalletPass } from './walletPass.ts';
 import type { Account } from './ledger.ts';
 
 /**
@@ -232,6 +233,24 @@ describe('money leaving a venue’s account (issue 12 #1)', () => {
     assert.equal(wrong.statusCode, 422);
     assert.match(wrong.body, /aria-invalid="true"/);
     assert.equal((await cashier.get(`/venues/${slug}/admin/refunds`)).statusCode, 403);
+  });
+
+  test('a session works only on the till that opened it, even once this process has verified it', async () => {
+    const p = await w.ledger.person('session');
+    await w.ledger.fund(p.euro.id, 1000);
+    const payment = async () => ({
+      transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 100, kind: 'payment' }],
+      holder: (await issueWalletPass(t.db, p.actor, { placeId: w.placeId, maxAmount: 100 })).pass,
+      session: cashierSession,
+    });
+    const ok = await byDevice(w.device, await payment());
+    assert.equal(ok.statusCode, 201, ok.body);
+    const other = await w.pairDevice();
+    const before = await written();
+    const stolen = await byDevice(other, await payment());
+    assert.equal(stolen.statusCode, 403, stolen.body);
+    assert.match(stolen.json().type, /ledger-staff-session$/);
+    assert.deepEqual(await written(), before);
   });
 
   test('verify checks the refund log against the transfers: a row that names another transfer is found', async () => {

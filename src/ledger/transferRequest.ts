@@ -50,6 +50,11 @@ const settle = <T>(p: Promise<T>): Promise<Verdict<T>> =>
 
 export const staffSessionRefused = () => new DomainError('ledger-staff-session', 403);
 
+// Till sessions whose signature this process has verified, per database handle (one node key each):
+// a till sends the same session with every request of a shift, and an Ed25519 verification costs
+// about as much as the rest of the request's CPU. Expiry and device are checked again on every use.
+const verifiedSessions = new WeakMap<object, Map<string, TillSession>>();
+
 /**
  * A device's till session (docs/LEDGER.md, "Devices"): the signed token of POST /api/v1/till/open for
  * this device, checked with the node key before the transaction. Its person's role is read in it.
@@ -59,7 +64,24 @@ export function readDeviceSession(
   device: DeviceSignature,
   token: string | undefined,
 ): Promise<Verdict<TillSession>> {
-  return settle(tillSessionKey(db).then((key) => readTillSession(key, token, device)));
+  let cache = verifiedSessions.get(db);
+  if (!cache) verifiedSessions.set(db, (cache = new Map()));
+  const known = token === undefined ? undefined : cache.get(token);
+  if (
+    known &&
+    known.placeId === device.placeId &&
+    known.deviceId === device.deviceId &&
+    known.expiresAt.getTime() >= Date.now()
+  )
+    return Promise.resolve({ value: known, error: null });
+  return settle(
+    tillSessionKey(db).then((key) => {
+      const session = readTillSession(key, token, device);
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(token!, session);
+      return session;
+    }),
+  );
 }
 
 /**
