@@ -4,6 +4,11 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Pool } from 'undici';
+import { SYSTEM } from '../src/access/actor.ts';
+import type { Db } from '../src/db/database.ts';
+import { mintAgainstPayment } from '../src/ledger/mintAgainstPayment.ts';
+import { uuidv7 } from '../src/shared/ids.ts';
+import { MAX_AMOUNT_MINOR } from '../src/shared/money.ts';
 
 /**
  * What every benchmark shares: the PostgreSQL server of DATABASE_URL (required), a scratch database
@@ -194,4 +199,28 @@ export async function healthzFloor(
     }),
   );
   return { latencies, ms: performance.now() - started };
+}
+
+/**
+ * Mints `total` minor units of a euro-backed currency onto an account (the benches' treasury), in mints
+ * of at most MAX_AMOUNT_MINOR each (the bound of one transfer), each against its own payment reference.
+ */
+export async function fundTreasury(
+  db: Db,
+  currencyCode: string,
+  accountId: string,
+  total: number,
+  reference: string,
+): Promise<void> {
+  for (let part = 0, left = total; left > 0; part++) {
+    const amount = Math.min(left, MAX_AMOUNT_MINOR);
+    await mintAgainstPayment(db, SYSTEM, {
+      id: uuidv7(),
+      currencyCode,
+      accountId,
+      amount,
+      payment: { provider: 'transfer', reference: `${reference}-${part}` },
+    });
+    left -= amount;
+  }
 }

@@ -39,12 +39,21 @@ import { createCurrency } from '../src/ledger/createCurrency.ts';
 import { createFederation } from '../src/ledger/createFederation.ts';
 import { createTransfers } from '../src/ledger/createTransfers.ts';
 import { ensureAccount } from '../src/ledger/ensureAccount.ts';
-import { mintAgainstPayment } from '../src/ledger/mintAgainstPayment.ts';
 import { registerDevice } from '../src/ledger/registerDevice.ts';
 import { signDeviceRequest } from '../src/ledger/deviceSignature.ts';
 import { verifyLedger } from '../src/ledger/verifyLedger.ts';
 import { verifyJournal } from '../src/till/verifyJournal.ts';
-import { admin, cpuSecondsOf, printPhase, databaseOn, startRezo, log, percentile, requireServerUrl } from './common.ts';
+import {
+  admin,
+  cpuSecondsOf,
+  printPhase,
+  databaseOn,
+  fundTreasury,
+  startRezo,
+  log,
+  percentile,
+  requireServerUrl,
+} from './common.ts';
 
 const TILLS = Number(process.env.BENCH_TILLS) || 20;
 const VENUES = Math.min(TILLS, Number(process.env.BENCH_VENUES) || 5);
@@ -161,13 +170,7 @@ try {
   // Funded through the ledger: one backed mint onto a treasurer, then batches of transfers to the cards.
   const treasurer = uuidv7();
   const treasury = await ensureAccount(db, { currencyId: euro.id, ownerKind: 'person', ownerRef: treasurer });
-  await mintAgainstPayment(db, SYSTEM, {
-    id: uuidv7(),
-    currencyCode: euro.code,
-    accountId: treasury.id,
-    amount: CARDS * CARD_CENTS,
-    payment: { provider: 'transfer', reference: 'bench-funding' },
-  });
+  await fundTreasury(db, euro.code, treasury.id, CARDS * CARD_CENTS, 'bench-funding');
   for (let i = 0; i < CARDS; i += 19) {
     await createTransfers(db, personActor(treasurer), {
       transfers: cards.slice(i, i + 19).map((c) => ({

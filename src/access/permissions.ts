@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { PlaceRole } from '../db/schema.ts';
 import { DomainError, forbidden, unauthenticated } from '../shared/errors.ts';
@@ -16,6 +17,8 @@ export const PERMISSIONS = {
   'events.write': { roles: ['admin', 'editor'], scope: 'events:write' },
   checkin: { roles: ['admin', 'door'], scope: 'checkin' },
   till: { roles: ['admin', 'cashier'], scope: 'till' },
+  // Money leaving the venue's own accounts (refunds, payouts): not a cashier's (docs/LEDGER.md).
+  refund: { roles: ['admin'], scope: 'refund' },
   'memberships.read': { roles: ['admin', 'cashier', 'door'], scope: 'memberships:read' },
   'memberships.manage': { roles: ['admin'], scope: 'memberships:write' },
   'settlement.read': { roles: ['admin'], scope: 'settlement:read' },
@@ -38,6 +41,15 @@ export function roleAllows(role: PlaceRole, permission: Permission): boolean {
  * person without a role there, gets 403: the place exists (its page is public) but is not theirs.
  */
 export async function authorize(db: Db, actor: Actor, placeId: string, permission: Permission): Promise<void> {
+  const role = actor.kind === 'person' && !actor.isOperator ? await roleOf(db, actor.personId, placeId) : null;
+  checkPermission(actor, placeId, permission, role);
+}
+
+/**
+ * authorize's decision once the person's role at the place is known (read by the caller in the same
+ * transaction, e.g. with `roleOfSql` inside a larger statement): throws the same 403s.
+ */
+export function checkPermission(actor: Actor, placeId: string, permission: Permission, role: PlaceRole | null): void {
   switch (actor.kind) {
     case 'system':
       return;
@@ -50,11 +62,15 @@ export async function authorize(db: Db, actor: Actor, placeId: string, permissio
     }
     case 'person': {
       if (actor.isOperator) return;
-      const role = await roleOf(db, actor.personId, placeId);
       if (role && roleAllows(role, permission)) return;
       throw forbidden();
     }
   }
+}
+
+/** The person's role at the place as a scalar subquery, for a caller that reads it in a larger statement. */
+export function roleOfSql(personId: string, placeId: string) {
+  return sql<PlaceRole | null>`(select m.role from place_members m where m.place_id = ${placeId}::uuid and m.person_id = ${personId}::uuid)`;
 }
 
 export async function roleOf(db: Db, personId: string, placeId: string): Promise<PlaceRole | null> {

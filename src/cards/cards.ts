@@ -99,6 +99,35 @@ export async function lockCard(trx: Trx, cardId: string): Promise<Card> {
 }
 
 /**
+ * Locks the cards with these ids in one statement, in id order (the lock order of several cards), and
+ * returns them by id as committed now; an id with no card is missing from the map. The ledger calls it
+ * for the card accounts a transfer request touches, before it locks any account (docs/CARDS.md).
+ */
+export async function lockCards(trx: Trx, ids: string[]): Promise<Map<string, Card>> {
+  if (ids.length === 0) return new Map();
+  const rows = await trx
+    .selectFrom('cards')
+    .select(CARD_COLUMNS)
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return new Map(rows.map((r) => [r.id, toCard(r)]));
+}
+
+/** Which of these cards are linked to a person (for `rezo ledger verify`: their own accounts must be empty). */
+export async function linkedCardIds(db: Db, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('cards')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('person_id', 'is not', null)
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
  * Locks the cards with these UIDs (normalised) in one statement, in id order (the lock order of
  * several cards: see lockCard), and returns them by UID as committed now; a UID with no card is
  * missing from the map. UIDs never change once imported, so finding by UID and locking are one step.

@@ -104,7 +104,7 @@ describe('linkCard', () => {
     assert.ok(rows[0]!.batch_id);
     assert.deepEqual(
       new Set(rows.map((r) => r.id)),
-      new Set([mergeTransferId(card!.id, w.euro.id), mergeTransferId(card!.id, w.gift.id)]),
+      new Set([mergeTransferId(card!.id, w.euro.id, 1234), mergeTransferId(card!.id, w.gift.id, 700)]),
     );
     const stored = await db
       .selectFrom('cards')

@@ -5,6 +5,7 @@ import { requirePerson } from '../access/permissions.ts';
 import { DomainError } from '../shared/errors.ts';
 import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
 import { appendTransfers, type TransferSpec } from '../ledger/engine.ts';
+import { accountsOfOwner } from '../ledger/accountsOfOwner.ts';
 import { ensureAccount } from '../ledger/ensureAccount.ts';
 import { derivedUuid, lockCard, type Card } from './cards.ts';
 
@@ -16,20 +17,24 @@ export interface LinkResult {
   merged: { currencyId: string; amount: number; transferId: string }[];
 }
 
-/** The id of the merge transfer of a card in a currency: the same on every attempt, so a retry cannot merge twice. */
-export const mergeTransferId = (cardId: string, currencyId: string) =>
-  derivedUuid('rezo-card-merge', cardId, currencyId);
+/**
+ * The id of a merge of a card's account into the wallet: derived from the card, the currency and the
+ * total ever credited to the card's account — the same on every attempt of one merge (a retry cannot
+ * merge twice), a new one once more money has arrived (so it can be merged too).
+ */
+export const mergeTransferId = (cardId: string, currencyId: string, credited: number) =>
+  derivedUuid('rezo-card-merge', cardId, currencyId, String(credited));
 
 /**
  * Links a card to the person asking and moves the card's money into their wallet, in one
  * transaction (docs/CARDS.md, "Link and merge"):
  * 1. lock the card row (lockCard: the same first lock as a till payment);
- * 2. already linked to this person → nothing to do; to someone else → 409 `card-already-linked`;
- *    blocked → 403 `card-blocked`;
+ * 2. already linked to this person → only step 4 (a sweep of what reached the card's own accounts
+ *    anyway; normally nothing); to someone else → 409 `card-already-linked`; blocked → 403 `card-blocked`;
  * 3. set person_id and linked_at;
  * 4. for every card account with money available, a `merge` transfer of all of it to the person's
  *    account of the same currency, all of them one linked batch through appendTransfers, authorised
- *    by the person, with ids derived from the card id and the currency.
+ *    by the person, with ids derived from the card, the currency and what the account ever received.
  * The caller has checked that the person holds the card (its QR token, or a claim ticket made from it).
  */
 export async function linkCard(db: Db, actor: Actor | null, input: { cardId: string }): Promise<LinkResult> {
@@ -37,32 +42,27 @@ export async function linkCard(db: Db, actor: Actor | null, input: { cardId: str
   const personId = actor.personId;
   return inTransaction(db, async (trx) => {
     const card = await lockCard(trx, input.cardId);
-    if (card.personId === personId) return { card, linked: false, merged: [] };
-    if (card.personId !== null) throw new DomainError('card-already-linked', 409, { number: card.number });
-    if (card.status === 'blocked') throw new DomainError('card-blocked', 403, { number: card.number });
+    const sweep = card.personId === personId;
+    if (card.personId !== null && !sweep) throw new DomainError('card-already-linked', 409, { number: card.number });
+    if (card.status === 'blocked' && !sweep) throw new DomainError('card-blocked', 403, { number: card.number });
 
-    await trx
-      .updateTable('cards')
-      .set({ person_id: personId, linked_at: new Date() })
-      .where('id', '=', card.id)
-      .execute();
+    if (!sweep)
+      await trx
+        .updateTable('cards')
+        .set({ person_id: personId, linked_at: new Date() })
+        .where('id', '=', card.id)
+        .execute();
 
     // Read under the card lock: whatever spends from or credits a card's accounts takes that lock
     // first, so these amounts cannot change before appendTransfers locks the accounts (checked there).
-    const accounts = await trx
-      .selectFrom('ledger_accounts')
-      .select(['id', 'currency_id', 'balance', 'pending_debits'])
-      .where('owner_kind', '=', 'card')
-      .where('owner_ref', '=', card.id)
-      .orderBy('currency_id')
-      .execute();
+    const accounts = await accountsOfOwner(trx, { ownerKind: 'card', ownerRef: card.id });
     const specs: TransferSpec[] = [];
     for (const a of accounts) {
-      const amount = a.balance - a.pending_debits;
+      const amount = a.available;
       if (amount <= 0) continue;
-      const wallet = await ensureAccount(trx, { currencyId: a.currency_id, ownerKind: 'person', ownerRef: personId });
+      const wallet = await ensureAccount(trx, { currencyId: a.currencyId, ownerKind: 'person', ownerRef: personId });
       specs.push({
-        id: mergeTransferId(card.id, a.currency_id),
+        id: mergeTransferId(card.id, a.currencyId, a.credited),
         phase: 'single',
         kind: 'merge',
         debitAccountId: a.id,
@@ -98,11 +98,12 @@ export async function linkCard(db: Db, actor: Actor | null, input: { cardId: str
       });
       for (const t of transfers) merged.push({ currencyId: t.currencyId, amount: t.amount, transferId: t.id });
     }
+    if (sweep && merged.length === 0) return { card, linked: false, merged };
     await audit(trx, actor, {
-      action: 'card.linked',
+      action: sweep ? 'card.swept' : 'card.linked',
       subjectId: card.id,
       data: { number: card.number, merged: merged.map((m) => ({ currencyId: m.currencyId, amount: m.amount })) },
     });
-    return { card: { ...card, personId }, linked: true, merged };
+    return { card: { ...card, personId }, linked: !sweep, merged };
   });
 }

@@ -36,3 +36,14 @@ export async function makeCards(db: Db, count: number): Promise<TestCard[]> {
   if (!report.imported) throw new Error(`test cards not imported: ${JSON.stringify(report.rejected)}`);
   return Promise.all(lines.map(async (l) => ({ ...(await findCardByUid(db, l.uid))!, token: l.token })));
 }
+
+/** A new active card linked to `personId`: a staff card, as a till session names (docs/TILL.md). */
+export async function makeStaffCard(db: Db, personId: string): Promise<TestCard> {
+  const [card] = await makeCards(db, 1);
+  await db
+    .updateTable('cards')
+    .set({ person_id: personId, linked_at: new Date() })
+    .where('id', '=', card!.id)
+    .execute();
+  return { ...card!, personId };
+}

@@ -132,7 +132,65 @@ describe('acceptCurrency', () => {
       isCode('forbidden'),
     );
     assert.deepEqual(await totals(), before);
+  });
+
+  test('the accepting venue consents: the issuer’s admin alone cannot make it accept, nor can its own admin alone (issue 12 #15)', async () => {
+    const neighbour = await newVenue();
+    const gift = await newGift(w.venueA.id);
+    const before = await totals();
+    // A's admin is not the neighbour's: the neighbour did not consent.
+    await assert.rejects(
+      acceptCurrency(db, w.adminA, { currencyCode: gift.code, placeId: neighbour.id }),
+      isCode('forbidden'),
+    );
+    // An API key with place:write of the issuer: the same.
+    await assert.rejects(
+      acceptCurrency(
+        db,
+        { kind: 'apiKey', keyId: uuidv7(), placeId: w.venueA.id, scopes: ['place:write'] },
+        { currencyCode: gift.code, placeId: neighbour.id },
+      ),
+      isCode('api-key-scope'),
+    );
+    assert.deepEqual(await totals(), before);
+    assert.deepEqual(await rows(gift.id, neighbour.id), { accepts: 0, audits: 0 });
+    // A person admin of both venues consents for both; an operator may too.
+    await db
+      .insertInto('place_members')
+      .values({ place_id: neighbour.id, person_id: w.adminA.personId, role: 'admin' })
+      .execute();
     assert.equal((await acceptCurrency(db, w.adminA, { currencyCode: gift.code, placeId: neighbour.id })).added, true);
+    const other = await newVenue();
+    const operator = personActor((await ensurePerson(db, `op-acc-${uuidv7()}@example.org`, 'fr')).id, true);
+    assert.equal((await acceptCurrency(db, operator, { currencyCode: gift.code, placeId: other.id })).added, true);
+  });
+
+  test('createCurrency: the venues it is accepted by at creation consent too', async () => {
+    const neighbour = await newVenue();
+    const code = `CC${Date.now().toString(36).toUpperCase().slice(-6)}${codes++}`;
+    const before = await totals();
+    await assert.rejects(
+      createCurrency(db, w.adminA, {
+        code,
+        name: 'Gift',
+        kind: 'gift',
+        decimals: 2,
+        issuerPlaceId: w.venueA.id,
+        acceptedByPlaceIds: [neighbour.id],
+      }),
+      isCode('forbidden'),
+    );
+    assert.deepEqual(await totals(), before);
+    // Venue B has the same admin as A: accepted at creation.
+    const ok = await createCurrency(db, w.adminA, {
+      code,
+      name: 'Gift',
+      kind: 'gift',
+      decimals: 2,
+      issuerPlaceId: w.venueA.id,
+      acceptedByPlaceIds: [w.venueB.id],
+    });
+    assert.deepEqual(await rows(ok.id, w.venueB.id), { accepts: 1, audits: 0 });
   });
 
   test(

@@ -21,10 +21,12 @@ export interface AcceptCurrencyResult {
 
 /**
  * Makes a venue accept a currency after its creation (a row of ledger_currency_places), audited;
- * idempotent. A venue's own currencies are extended by the issuing venue's admins (as they chose the
- * accepting venues at creation) or the node. A federated euro is accepted by the members of its
- * federation only: a venue outside joins the federation instead (addFederationVenue); for a member
- * that lacks the row, the node adds it. An archived currency is refused.
+ * idempotent. A venue's own currency needs both venues' consent (docs/LEDGER.md, "Who may move
+ * money"): the actor holds `place.settings` at the issuer AND at the accepting venue — a person admin
+ * of both, an operator, or the node (an issuer could otherwise make any venue take its currency).
+ * A federated euro is accepted by the members of its federation only: a venue outside joins the
+ * federation instead (addFederationVenue); for a member that lacks the row, the node adds it. An
+ * archived currency is refused.
  */
 export async function acceptCurrency(db: Db, actor: Actor, input: AcceptCurrencyInput): Promise<AcceptCurrencyResult> {
   const code = typeof input.currencyCode === 'string' ? input.currencyCode : '';
@@ -47,6 +49,9 @@ export async function acceptCurrency(db: Db, actor: Actor, input: AcceptCurrency
       .where('id', '=', input.placeId)
       .executeTakeFirst();
     if (!place) throw notFound('venue');
+    // The accepting venue's consent (its admins, an operator, the node): checked after the venue is known.
+    if (!currency.issuer_federation_id && place.id !== currency.issuer_place_id)
+      await authorize(trx, actor, place.id, 'place.settings');
     if (currency.status !== 'active')
       throw new DomainError('ledger-currency-archived', 422, { currency: currency.code });
     if (currency.issuer_federation_id) {

@@ -13,7 +13,7 @@ import { historyOf } from './historyOf.ts';
 import { placeReceipts } from './placeReceipts.ts';
 import { registerDevice } from './registerDevice.ts';
 import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
-import { holderOfPass, issueWalletPass, WALLET_PASS_TTL_MS } from './walletPass.ts';
+import { issueWalletPass, readWalletPass, WALLET_PASS_TTL_MS } from './walletPass.ts';
 
 let tdb: TestDatabase;
 let db: Db;
@@ -31,6 +31,8 @@ const count = async () =>
 const nonces = async () =>
   Number((await sql<{ n: string }>`select count(*) as n from ledger_device_nonces`.execute(db)).rows[0]!.n);
 const PATH = '/api/v1/devices/transfers';
+/** A wallet pass's intent at venue B (the till's venue), for any amount these tests take. */
+const atB = () => ({ placeId: w.venueB.id, maxAmount: 100_000 });
 
 /** A device-signed request as the till sends it, read back as the route reads it. */
 function signed(
@@ -89,10 +91,11 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const p = await w.person();
     await w.fund(p.euro.id, 1000);
     const venue = await w.placeAccount(w.venueB.id, w.euro);
-    const { pass } = await issueWalletPass(db, p.actor);
+    const { pass } = await issueWalletPass(db, p.actor, atB());
     const body = {
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 300, kind: 'payment' }],
       holder: pass,
+      session: w.session,
     };
     const device = signed(body);
     const r = await createTransfers(db, null, { ...body, device });
@@ -111,15 +114,16 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     await w.fund(p.euro.id, 1000);
     const venue = await w.placeAccount(w.venueB.id, w.euro);
     // A pass with one second left: the retry comes after it expired.
-    const { pass } = await issueWalletPass(db, p.actor, Date.now() - WALLET_PASS_TTL_MS + 1000);
+    const { pass } = await issueWalletPass(db, p.actor, atB(), Date.now() - WALLET_PASS_TTL_MS + 1000);
     const body = {
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 250, kind: 'payment' }],
       holder: pass,
+      session: w.session,
     };
     const first = await createTransfers(db, null, { ...body, device: signed(body) });
     assert.equal(first.replayed, false);
     await new Promise((r) => setTimeout(r, 1100));
-    await assert.rejects(holderOfPass(db, pass), isCode('ledger-holder-absent'));
+    await assert.rejects(readWalletPass(db, pass), isCode('ledger-holder-absent'));
     const again = await createTransfers(db, null, { ...body, device: signed(body) });
     assert.equal(again.replayed, true);
     assert.deepEqual(again.transfers, first.transfers);
@@ -150,10 +154,11 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     const p = await w.person();
     await w.fund(p.euro.id, 1000);
     const venue = await w.placeAccount(w.venueB.id, w.euro);
-    const { pass } = await issueWalletPass(db, p.actor);
+    const { pass } = await issueWalletPass(db, p.actor, atB());
     const body = () => ({
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: venue.id, amount: 10, kind: 'payment' }],
       holder: pass,
+      session: w.session,
     });
     const first = body();
     const device = signed(first);
@@ -205,7 +210,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     await w.fund(p.euro.id, 500);
     const giftAtB = await w.placeAccount(w.venueB.id, w.gift);
     const euroAtB = await w.placeAccount(w.venueB.id, w.euro);
-    const { pass } = await issueWalletPass(db, p.actor);
+    const { pass } = await issueWalletPass(db, p.actor, atB());
     const before = await count();
     // The gift credit of venue A is not accepted at venue B.
     const gift = {
@@ -213,6 +218,7 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
         { id: uuidv7(), debitAccountId: p.gift.id, creditAccountId: giftAtB.id, amount: 10, kind: 'payment' },
       ],
       holder: pass,
+      session: w.session,
     };
     await assert.rejects(
       createTransfers(db, null, { ...gift, device: signed(gift) }),
@@ -220,13 +226,14 @@ describe('who may move money (rule 6) and device signatures (rule 8)', () => {
     );
     // Without a wallet pass, or with a pass of someone else, the holder is not present.
     const other = await w.person();
-    const { pass: otherPass } = await issueWalletPass(db, other.actor);
+    const { pass: otherPass } = await issueWalletPass(db, other.actor, atB());
     for (const holder of [undefined, otherPass, pass.slice(0, -3) + 'AAA']) {
       const body = {
         transfers: [
           { id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: euroAtB.id, amount: 10, kind: 'payment' },
         ],
         ...(holder ? { holder } : {}),
+        session: w.session,
       };
       await assert.rejects(
         createTransfers(db, null, { ...body, device: signed(body) }),

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
-import { SYSTEM } from '../access/actor.ts';
+import { SYSTEM, type PersonActor } from '../access/actor.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createLedgerWorld } from './testFixtures.ts';
@@ -67,12 +67,15 @@ describe('crash safety', () => {
       const w = await createLedgerWorld(db);
       const { secret } = await createApiKey(db, SYSTEM, { slug: w.venueB.slug, name: 'till', scopes: ['till'] });
       const bar = await w.placeAccount(w.venueB.id, w.euro);
-      const wallets: { account: string; pass: string }[] = [];
+      const wallets: { account: string; actor: PersonActor }[] = [];
       for (let i = 0; i < 20; i++) {
         const p = await w.person();
         await w.fund(p.euro.id, 100_000);
-        wallets.push({ account: p.euro.id, pass: (await issueWalletPass(db, p.actor)).pass });
+        wallets.push({ account: p.euro.id, actor: p.actor });
       }
+      // A wallet pass pays once: one per payment, for the bar, for its amount.
+      const passFor = async (actor: PersonActor, amount: number) =>
+        (await issueWalletPass(db, actor, { placeId: w.venueB.id, maxAmount: amount })).pass;
       const port = await freePort();
       const server = await startServer(port);
 
@@ -90,7 +93,7 @@ describe('crash safety', () => {
                 transfers: [
                   { id, debitAccountId: wallet.account, creditAccountId: bar.id, amount: 1 + (i % 7), kind: 'payment' },
                 ],
-                holder: wallet.pass,
+                holder: await passFor(wallet.actor, 1 + (i % 7)),
               }),
             });
             if (r.status === 201) acknowledged.push(id);
@@ -131,7 +134,7 @@ describe('crash safety', () => {
           transfers: [
             { id: uuidv7(), debitAccountId: wallets[0]!.account, creditAccountId: bar.id, amount: 1, kind: 'payment' },
           ],
-          holder: wallets[0]!.pass,
+          holder: await passFor(wallets[0]!.actor, 1),
         }),
       });
       assert.equal(after.status, 201);

@@ -35,7 +35,8 @@ export interface CreateCurrencyInput {
 
 /**
  * Creates a currency, its chain head and its issuance account. The federated euro is created by the
- * node; a venue admin creates the venue's own currencies. A federated euro is accepted by the
+ * node; a venue admin creates the venue's own currencies, accepted at creation by other venues only
+ * where the actor may consent for them too (`place.settings` there). A federated euro is accepted by the
  * federation's members at that time (its row locked, as addFederationVenue does, so a venue joining
  * meanwhile is not missed); venues joining later accept it through addFederationVenue, and other
  * venues accept a venue's currency later through acceptCurrency.
@@ -63,6 +64,9 @@ export async function createCurrency(db: Db, actor: Actor, input: CreateCurrency
       if (actor.kind === 'apiKey' || (actor.kind === 'person' && !actor.isOperator)) throw forbidden();
     } else {
       await authorize(trx, actor, input.issuerPlaceId!, 'place.settings');
+      // Every other venue accepting it consents too, as for acceptCurrency (its admins, an operator, the node).
+      for (const placeId of acceptedBy)
+        if (placeId !== input.issuerPlaceId) await authorize(trx, actor, placeId, 'place.settings');
     }
     await advisoryLocksSql({ space: LEDGER_NAME_LOCKS, keys: [`currency:${input.code}`] }).execute(trx);
     const exists = await trx

@@ -24,6 +24,8 @@ export interface CreateHoldInput {
   placeId?: string;
   holder?: string;
   device?: DeviceSignature;
+  /** A device's till session (POST /api/v1/till/open): a till moves money only with one. */
+  session?: string;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function createHold(db: Db, actor: Actor | null, input: CreateHoldI
     placeId,
     holder: input.holder,
     device: input.device,
+    session: input.session,
     requestSha256,
   });
 }

@@ -11,6 +11,7 @@ import { executeTransferRequest, requesterOf, type TransferRequestResult } from 
 export const TRANSFER_KINDS = [
   'payment',
   'refund',
+  'payout',
   'transfer',
   'exchange',
   'merge',
@@ -39,6 +40,8 @@ export interface CreateTransfersInput {
   holder?: string;
   /** A device-signed request, already read from the headers; verified here. */
   device?: DeviceSignature;
+  /** A device's till session (POST /api/v1/till/open): a till moves money only with one. */
+  session?: string;
 }
 
 export type CreateTransfersResult = TransferRequestResult;
@@ -83,6 +86,7 @@ export async function createTransfers(
     placeId,
     holder: input.holder,
     device: input.device,
+    session: input.session,
     requestSha256,
   });
 }

@@ -97,7 +97,7 @@ export async function verifyDeviceRequest(
   s: DeviceSignature,
   now = Date.now(),
   locks?: AdvisoryLocks,
-): Promise<{ placeId: string; deviceId: string }> {
+): Promise<{ placeId: string; deviceId: string; kind: 'till' | 'scanner' }> {
   if (!isUuid(s.placeId) || !isUuid(s.deviceId)) throw refused('device');
   if (!/^[0-9]{13}$/.test(s.timestamp) || Math.abs(now - Number(s.timestamp)) > DEVICE_CLOCK_SKEW_MS)
     throw refused('timestamp');
@@ -105,9 +105,9 @@ export async function verifyDeviceRequest(
   // The device's key and the nonce's insertion in one statement. If the signature then fails, the
   // error rolls the transaction back and the nonce with it; a concurrent replay waits on the nonce's
   // primary key and finds it taken.
-  const { rows } = await sql<{ public_key: string; revoked: boolean; fresh: boolean }>`
+  const { rows } = await sql<{ public_key: string; kind: 'till' | 'scanner'; revoked: boolean; fresh: boolean }>`
     with device as (
-      select public_key, revoked_at is not null as revoked from ledger_devices where place_id = ${s.placeId} and id = ${s.deviceId}
+      select public_key, kind, revoked_at is not null as revoked from ledger_devices where place_id = ${s.placeId} and id = ${s.deviceId}
     ), locks as (${locks ? advisoryLocksSql(locks) : sql`select 1`}
     ), nonce as (
       insert into ledger_device_nonces (place_id, device_id, nonce)
@@ -115,12 +115,17 @@ export async function verifyDeviceRequest(
       on conflict (place_id, device_id, nonce) do nothing
       returning nonce
     )
-    select public_key, revoked, exists (select 1 from nonce) as fresh, (select count(*) from locks) as locks from device`.execute(
+    select public_key, kind, revoked, exists (select 1 from nonce) as fresh, (select count(*) from locks) as locks from device`.execute(
     trx,
   );
   const device = rows[0];
   if (!device || device.revoked) throw refused('device');
   if (!verifyText(publicKeyFromBase64(device.public_key), deviceMessage(s), s.signature)) throw refused('signature');
   if (!device.fresh) throw refused('replay');
-  return { placeId: s.placeId, deviceId: s.deviceId };
+  return { placeId: s.placeId, deviceId: s.deviceId, kind: device.kind };
+}
+
+/** Devices of kind `scanner` never move money (docs/LEDGER.md): 403 `ledger-device-kind`. */
+export function requireTill(device: { kind: 'till' | 'scanner' }): void {
+  if (device.kind !== 'till') throw new DomainError('ledger-device-kind', 403, { kind: device.kind });
 }

@@ -70,6 +70,47 @@ describe('holds', () => {
     assert.equal((await verifyLedger(db)).problem, null);
   });
 
+  test('a post or void replayed by someone else gets a 409, not the stored resolution (issue 12 #9)', async () => {
+    const p = await w.person();
+    await w.fund(p.euro.id, 1000);
+    const bar = await w.placeAccount(w.venueB.id, w.euro);
+    const holdId = uuidv7();
+    await createHold(db, p.actor, {
+      id: holdId,
+      debitAccountId: p.euro.id,
+      creditAccountId: bar.id,
+      amount: 300,
+      kind: 'payment',
+    });
+    const key = keyOf(w.venueB.id);
+    const postId = uuidv7();
+    const posted = await postHold(db, key, { id: postId, holdId, amount: 200 });
+    // Another venue's key, the payer, another key of the same venue: the same post id is not theirs.
+    for (const other of [keyOf(w.venueA.id), p.actor, keyOf(w.venueB.id)]) {
+      await assert.rejects(
+        postHold(db, other, { id: postId, holdId, amount: 200 }),
+        isCode('ledger-transfer-id-conflict'),
+        JSON.stringify(other),
+      );
+    }
+    // Its own requester still gets its first answer.
+    assert.deepEqual((await postHold(db, key, { id: postId, holdId, amount: 200 })).transfers, posted.transfers);
+    const voidedHold = uuidv7();
+    await createHold(db, p.actor, {
+      id: voidedHold,
+      debitAccountId: p.euro.id,
+      creditAccountId: bar.id,
+      amount: 100,
+      kind: 'payment',
+    });
+    const voidId = uuidv7();
+    await voidHold(db, key, { id: voidId, holdId: voidedHold });
+    await assert.rejects(
+      voidHold(db, p.actor, { id: voidId, holdId: voidedHold }),
+      isCode('ledger-transfer-id-conflict'),
+    );
+  });
+
   test('a void releases the hold; an expired hold cannot be posted and is voided by expireHolds', async () => {
     const p = await w.person();
     await w.fund(p.euro.id, 500);

@@ -1,10 +1,15 @@
 import type { Db } from '../db/database.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import type { CurrencyKind, DeviceSignature, OwnerKind, TransferPhase } from './tables.ts';
 
-/** Largest amount of one transfer, in minor units: bounded so sums of many stay exact (< 2^53). */
-export const MAX_AMOUNT = 1_000_000_000_000;
+/**
+ * Largest amount of one transfer, in minor units: the project-wide bound of any money input
+ * (MAX_AMOUNT_MINOR, 10^9), also a CHECK on ledger_transfers.amount (migration 0018). Kept under this
+ * name for the modules that import it.
+ */
+export const MAX_AMOUNT = MAX_AMOUNT_MINOR;
 /** Most transfers in one linked batch. */
 export const MAX_BATCH = 20;
 
@@ -209,7 +214,7 @@ export async function getCurrencyById(db: Db, id: string): Promise<Currency> {
 }
 
 /**
- * Reads an amount of minor units: a JSON integer or a string of digits, > 0 and <= MAX_AMOUNT.
+ * Reads an amount of minor units: a JSON integer or a string of digits, > 0 and <= MAX_AMOUNT_MINOR.
  * Floats, signs, exponents and blanks are refused: money never goes through a float.
  */
 export function readAmount(errors: FieldErrors, field: string, raw: unknown): number {
@@ -224,8 +229,8 @@ export function readAmount(errors: FieldErrors, field: string, raw: unknown): nu
     errors.add(field, 'ledger.amount');
     return 0;
   }
-  if (value <= 0 || value > MAX_AMOUNT) {
-    errors.add(field, 'ledger.amount-range', { max: MAX_AMOUNT });
+  if (value <= 0 || value > MAX_AMOUNT_MINOR) {
+    errors.add(field, 'ledger.amount-range', { max: MAX_AMOUNT_MINOR });
     return 0;
   }
   return value;

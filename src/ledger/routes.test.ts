@@ -80,10 +80,11 @@ describe('ledger API and pages', () => {
     await w.fund(p.euro.id, 1000);
     const bar = await w.placeAccount(w.venueB.id, w.euro);
     const { issueWalletPass } = await import('./walletPass.ts');
-    const { pass } = await issueWalletPass(t.db, p.actor);
+    const { pass } = await issueWalletPass(t.db, p.actor, { placeId: w.venueB.id, maxAmount: 100_000 });
     const payload = JSON.stringify({
       transfers: [{ id: uuidv7(), debitAccountId: p.euro.id, creditAccountId: bar.id, amount: 400, kind: 'payment' }],
       holder: pass,
+      session: w.session,
     });
     const headers = signDeviceRequest(w.device.privateKey, {
       placeId: w.device.placeId,
@@ -130,7 +131,7 @@ describe('ledger API and pages', () => {
     await w.fund(p.euro.id, 1000);
     const bar = await w.placeAccount(w.venueB.id, w.euro);
     const { issueWalletPass } = await import('./walletPass.ts');
-    const { pass } = await issueWalletPass(t.db, p.actor);
+    const { pass } = await issueWalletPass(t.db, p.actor, { placeId: w.venueB.id, maxAmount: 100_000 });
     const holdId = uuidv7();
     const hold = await withKey(t.app, secret, 'POST', '/api/v1/holds', {
       id: holdId,

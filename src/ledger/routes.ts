@@ -5,6 +5,7 @@ import { actorOf } from '../http/context.ts';
 import { DateTime, responses, Uuid } from '../http/schemas.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { DomainError } from '../shared/errors.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { safeEqual } from '../shared/secrets.ts';
 import type { Db } from '../db/database.ts';
 import { balancesOf } from './balancesOf.ts';
@@ -19,14 +20,18 @@ import { placeReceipts } from './placeReceipts.ts';
 import { postHold } from './postHold.ts';
 import { listCheckpoints } from './signCheckpoints.ts';
 import { voidHold } from './voidHold.ts';
+import { readRefundLimits, setRefundLimits } from './setRefundLimits.ts';
 import { issueWalletPass } from './walletPass.ts';
 import { ledgerPages } from './views.ts';
 import type { DeviceSignature } from './tables.ts';
 import { deviceSignatureOf, keepRawJsonBodies } from '../http/deviceRequests.ts';
 
-const Amount = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]{1,16}$' })], {
-  description: 'Minor units (cents, minutes, points): an integer or a string of digits. Never a decimal number.',
-});
+const Amount = Type.Union(
+  [Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_MINOR }), Type.String({ pattern: '^[0-9]{1,10}$' })],
+  {
+    description: `Minor units (cents, minutes, points), 1 to ${MAX_AMOUNT_MINOR}: an integer or a string of digits. Never a decimal number.`,
+  },
+);
 const Metadata = Type.Record(Type.String({ maxLength: 40 }), Type.Unknown(), {
   description: 'Free data: order, sale, payment reference… (≤ 2000 characters as JSON)',
 });
@@ -84,7 +89,17 @@ const PageQuery = Type.Object({
 });
 
 const SIGNED =
-  'Authenticate with a session (plus `x-csrf-token`), a venue API key (`till` scope), or a device signature (headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`; see docs/LEDGER.md).';
+  'Authenticate with a session (plus `x-csrf-token`), a venue API key (`till` scope; `refund` to give money back from the venue), or a device signature (headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`; see docs/LEDGER.md): a device of kind `till` with a staff session (`session`), never a scanner. Who may do what: docs/LEDGER.md, "Who may move money".';
+const Session = Type.String({
+  maxLength: 500,
+  description: 'A device’s till session (from POST /api/v1/till/open): a till moves money only while one is open',
+});
+const Limit = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT_MINOR });
+const RefundLimitsOut = Type.Object({
+  perOperation: Type.Integer({ description: 'Most one refund or payout may move, in minor units' }),
+  perDay: Type.Integer({ description: 'Most that may leave the venue’s account in any 24 hours, per currency' }),
+  isDefault: Type.Boolean({ description: 'The venue set nothing: the defaults apply' }),
+});
 
 // A currency's code never changes (no use case renames it), so id → code is cached for the process.
 const codeCache = new Map<string, string>();
@@ -160,7 +175,7 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       schema: {
         tags: ['ledger'],
         summary: 'Create one transfer or a linked batch (all or nothing)',
-        description: `${SIGNED} A person spends from their own accounts; a venue debits a wallet only in a currency it accepts, with the holder’s wallet pass (\`holder\`).`,
+        description: `${SIGNED} A person spends from their own accounts; a venue debits a wallet only in a currency it accepts, with the holder’s wallet pass (\`holder\`); money leaves a venue’s account only as a \`refund\` or \`payout\`, by its admins (permission \`refund\`), within its refund limits.`,
         security: [{ apiKey: [] }, { session: [] }],
         body: Type.Object(
           {
@@ -171,6 +186,7 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
             holder: Type.Optional(
               Type.String({ maxLength: 400, description: 'The wallet pass (QR) the holder shows' }),
             ),
+            session: Type.Optional(Session),
           },
           { additionalProperties: false },
         ),
@@ -202,6 +218,7 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
             ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HOLD_SECONDS })),
             placeId: Type.Optional(Type.String({ format: 'uuid' })),
             holder: Type.Optional(Type.String({ maxLength: 400 })),
+            session: Type.Optional(Session),
           },
           { additionalProperties: false },
         ),
@@ -233,6 +250,7 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
             {
               id: Type.String({ format: 'uuid', description: 'Idempotency key of this resolution' }),
               ...(phase === 'post' ? { amount: Type.Optional(Amount) } : {}),
+              session: Type.Optional(Session),
             },
             { additionalProperties: false },
           ),
@@ -241,11 +259,12 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       },
       async (request, reply) => {
         const { actor, device } = requester(request);
-        const body = request.body as { id: string; amount?: number | string };
+        const body = request.body as { id: string; amount?: number | string; session?: string };
         const input = {
           id: body.id,
           holdId: request.params.holdId,
           ...(body.amount !== undefined ? { amount: body.amount } : {}),
+          ...(body.session !== undefined ? { session: body.session } : {}),
           ...(device ? { device } : {}),
         };
         const result = phase === 'post' ? await postHold(db, actor, input) : await voidHold(db, actor, input);
@@ -308,19 +327,57 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
     },
   );
 
-  app.get(
-    '/api/v1/wallet/pass',
+  app.post(
+    '/api/v1/wallet/passes',
     {
+      config: { csrf: false },
       schema: {
         tags: ['ledger'],
-        summary: 'A wallet pass (QR) proving I am at the counter, valid two minutes',
+        summary: 'A wallet pass (QR) for one payment at one venue: at most maxAmount, valid two minutes, once',
+        description:
+          'The person shows it at the counter; the venue sends it as `holder` with the payment (POST /api/v1/transfers or /api/v1/holds). It is spent by the first request that uses it (docs/LEDGER.md, "Wallet passes").',
         security: [{ session: [] }],
-        response: responses({ 200: Type.Object({ pass: Type.String(), expiresAt: DateTime }) }, [401]),
+        body: Type.Object(
+          {
+            venue: Type.String({ maxLength: 60, description: 'The venue’s slug' }),
+            maxAmount: Type.Integer({
+              minimum: 1,
+              maximum: MAX_AMOUNT_MINOR,
+              description: 'The most the venue may take, in minor units (cents)',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses(
+          {
+            201: Type.Object({
+              pass: Type.String(),
+              expiresAt: DateTime,
+              venue: Type.Object({ slug: Type.String(), name: Type.String() }),
+              maxAmount: Type.Integer(),
+            }),
+          },
+          [401, 403, 404, 422],
+        ),
       },
     },
     async (request, reply) => {
-      const { pass, expiresAt } = await issueWalletPass(db, request.ctx.actor);
-      return reply.header('cache-control', 'no-store').send({ pass, expiresAt: expiresAt.toISOString() });
+      // A person for themselves (session and CSRF header); a key or a device is not a person: 401.
+      const { actor } = requester(request);
+      const place = await getPlaceBySlug(db, request.body.venue);
+      const issued = await issueWalletPass(db, actor, {
+        placeId: place.id,
+        maxAmount: request.body.maxAmount,
+      });
+      return reply
+        .status(201)
+        .header('cache-control', 'no-store')
+        .send({
+          pass: issued.pass,
+          expiresAt: issued.expiresAt.toISOString(),
+          venue: { slug: place.slug, name: place.name },
+          maxAmount: issued.maxAmount,
+        });
     },
   );
 
@@ -342,6 +399,43 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
       const page = await placeReceipts(db, request.ctx.actor, { placeId: place.id, ...request.query });
       return { transfers: await presentTransfers(db, page.transfers), nextCursor: page.nextCursor };
     },
+  );
+
+  app.get(
+    '/api/v1/venues/:slug/ledger/refund-limits',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'The venue’s limits on refunds and payouts from its accounts',
+        description: 'Venue admins; an API key with the `refund` or `place:write` scope.',
+        security: [{ apiKey: [] }, { session: [] }],
+        params: Type.Object({ slug: Type.String({ maxLength: 60 }) }),
+        response: responses({ 200: RefundLimitsOut }, [401, 403, 404]),
+      },
+    },
+    async (request) => readRefundLimits(db, actorOf(request), { slug: request.params.slug }),
+  );
+
+  app.put(
+    '/api/v1/venues/:slug/ledger/refund-limits',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'Set the venue’s limits on refunds and payouts from its accounts (per currency, in minor units)',
+        description:
+          'Needs `place.settings` (API key scope `place:write`). 0 ≤ perOperation ≤ perDay ≤ 10^9; 0 forbids refunds. Applies to refunds and payouts through POST /api/v1/transfers (docs/LEDGER.md, "Refunds and payouts").',
+        security: [{ apiKey: [] }, { session: [] }],
+        params: Type.Object({ slug: Type.String({ maxLength: 60 }) }),
+        body: Type.Object({ perOperation: Limit, perDay: Limit }, { additionalProperties: false }),
+        response: responses({ 200: RefundLimitsOut }, [401, 403, 404, 422]),
+      },
+    },
+    async (request) =>
+      setRefundLimits(db, actorOf(request), {
+        slug: request.params.slug,
+        perOperation: request.body.perOperation,
+        perDay: request.body.perDay,
+      }),
   );
 
   app.get(

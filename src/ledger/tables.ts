@@ -1,6 +1,7 @@
 /**
- * Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql, 0019_till_money.sql,
- * 0022_settlement.sql, 0023 (debts)). Merged into DB in db/schema.ts.
+ * Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql,
+ * 0018_ledger_authorisation.sql, 0019_till_money.sql, 0022_settlement.sql, 0023 (debts)). Merged into DB in
+ * db/schema.ts.
  */
 import type { ColumnType } from 'kysely';
 import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
@@ -252,6 +253,34 @@ export interface LedgerHoldExpiryFailuresTable {
   retry_at: Timestamp;
 }
 
+/** A venue's limits on refunds and payouts from its accounts (0018); no row = DEFAULT_REFUND_LIMITS. */
+export interface LedgerRefundLimitsTable {
+  place_id: string;
+  per_operation: number;
+  per_day: number;
+  updated_at: CreatedAt;
+}
+
+/** A refund or payout from a venue's account authorised by the transfer API (0018): the 24-hour sums. */
+export interface LedgerRefundsTable {
+  transfer_id: string;
+  place_id: string;
+  currency_id: string;
+  amount: number;
+  created_at: CreatedAt;
+}
+
+/** A wallet pass spent (0018): its nonce is unique, so a pass pays once. */
+export interface LedgerWalletPassesTable {
+  nonce: string;
+  person_id: string;
+  place_id: string;
+  max_amount: number;
+  expires_at: Timestamp;
+  request_sha256: string;
+  spent_at: CreatedAt;
+}
+
 export interface LedgerTables {
   ledger_federations: LedgerFederationsTable;
   ledger_federation_places: LedgerFederationPlacesTable;
@@ -272,4 +301,7 @@ export interface LedgerTables {
   ledger_devices: LedgerDevicesTable;
   ledger_device_nonces: LedgerDeviceNoncesTable;
   ledger_hold_expiry_failures: LedgerHoldExpiryFailuresTable;
+  ledger_refund_limits: LedgerRefundLimitsTable;
+  ledger_refunds: LedgerRefundsTable;
+  ledger_wallet_passes: LedgerWalletPassesTable;
 }

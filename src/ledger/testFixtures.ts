@@ -1,7 +1,7 @@
 /**
  * A small ledger world for the tests of this module (not loaded by the node): a federation of two
  * venues with its euro token, a gift currency of the first venue that only it accepts, people with
- * funded wallets, a till device. Each call makes new venues and codes, so tests can share a database.
+ * funded wallets, a till device of the second venue with a cashier's session open on it. Each call makes new venues and codes, so tests can share a database.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Db } from '../db/database.ts';
@@ -15,6 +15,8 @@ import { ensureAccount } from './ensureAccount.ts';
 import type { Account, Currency } from './ledger.ts';
 import { mintAgainstPayment } from './mintAgainstPayment.ts';
 import { registerDevice } from './registerDevice.ts';
+import { issueTillSession, tillSessionKey } from '../till/tillSession.ts';
+import { makeStaffCard } from '../cards/testFixtures.ts';
 
 let counter = 0;
 
@@ -24,7 +26,9 @@ export interface LedgerWorld {
   venueA: { id: string; slug: string };
   venueB: { id: string; slug: string };
   adminA: PersonActor;
+  /** A till of venue B, and a staff session open on it (a cashier of venue B). */
   device: { placeId: string; id: string; privateKey: KeyObject };
+  session: string;
   person(name?: string): Promise<{ actor: PersonActor; email: string; euro: Account; gift: Account }>;
   placeAccount(placeId: string, currency: Currency): Promise<Account>;
   /** Mints `amount` euro cents (against a fresh cash reference) onto an account. */
@@ -66,6 +70,17 @@ export async function createLedgerWorld(db: Db): Promise<LedgerWorld> {
     kind: 'till',
     publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
   });
+  const cashier = await ensurePerson(db, `cashier-${n}@example.org`, 'fr');
+  await db
+    .insertInto('place_members')
+    .values({ place_id: venueB.id, person_id: cashier.id, role: 'cashier' })
+    .execute();
+  const { token: session } = issueTillSession(await tillSessionKey(db), {
+    placeId: venueB.id,
+    deviceId: device.id,
+    cashierPersonId: cashier.id,
+    cardId: (await makeStaffCard(db, cashier.id)).id,
+  });
   let people = 0;
   const fund = async (accountId: string, amount: number, currency: Currency = euro) => {
     await mintAgainstPayment(db, SYSTEM, {
@@ -83,6 +98,7 @@ export async function createLedgerWorld(db: Db): Promise<LedgerWorld> {
     venueB: { id: venueB.id, slug: venueB.slug },
     adminA: personActor(admin.id),
     device: { placeId: venueB.id, id: device.id, privateKey },
+    session,
     async person(name = `p${people++}`) {
       const email = `${name}-${n}@example.org`;
       const p = await ensurePerson(db, email, 'fr');

@@ -11,6 +11,8 @@ import {
 } from './chain.ts';
 import { TRANSFER_COLUMNS, toTransfer, type Transfer } from './ledger.ts';
 import { loadNodeKey, verifyText } from './nodeKey.ts';
+import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
+import { linkedCardIds } from '../cards/cards.ts';
 
 export interface CurrencySummary {
   code: string;
@@ -162,7 +164,8 @@ async function verifyCurrency(
     const credit = replay.get(t.creditAccountId);
     if (!debit || !credit)
       fail('transfer-account', where, 'an account of this transfer is not an account of its currency');
-    if (!(t.amount > 0)) fail('transfer-amount', where, `amount ${t.amount} is not positive`);
+    if (!(t.amount > 0 && t.amount <= MAX_AMOUNT_MINOR))
+      fail('transfer-amount', where, `amount ${t.amount} is not between 1 and ${MAX_AMOUNT_MINOR}`);
     switch (t.phase) {
       case 'single':
         debit!.balance -= t.amount;
@@ -534,6 +537,28 @@ async function verifyCurrency(
     sum += a.balance;
   }
   if (sum !== 0) fail('sum', currency.code, `balances sum to ${sum}, not 0`);
+  // A linked card spends from its holder's wallet: money on its own account would be stranded
+  // (docs/CARDS.md rule 7; the holder's next link sweeps it).
+  const onCards = accounts.filter((a) => a.owner_kind === 'card' && (a.balance !== 0 || a.pending_debits !== 0));
+  const linked = await linkedCardIds(db, [...new Set(onCards.map((a) => a.owner_ref))]);
+  for (const a of onCards)
+    if (linked.has(a.owner_ref))
+      fail('card-linked-balance', `account ${a.id} (card ${a.owner_ref})`, `holds ${a.balance} on a linked card`);
+  // Each logged refund or payout is the transfer it names: same amount, a refund or payout, from
+  // that venue's account of this currency (docs/LEDGER.md, "Refunds and payouts").
+  const refunds = await sql<{ transfer_id: string; place_id: string; amount: number }>`
+    select r.transfer_id, r.place_id, r.amount
+    from ledger_refunds r left join ledger_transfers t on t.id = r.transfer_id
+      left join ledger_accounts a on a.id = t.debit_account_id
+    where r.currency_id = ${currency.id}::uuid and not coalesce(t.amount = r.amount and t.kind in ('refund', 'payout')
+      and a.owner_kind = 'place' and a.owner_ref = r.place_id::text and t.currency_id = r.currency_id, false)
+    limit 1`.execute(db);
+  for (const r of refunds.rows)
+    fail(
+      'refund-log',
+      `transfer ${r.transfer_id}`,
+      `logged as a refund of ${r.amount} by venue ${r.place_id}, which it is not`,
+    );
   const supply = issuance ? -issuance.balance : 0;
   // Rule 1b: no supply beyond MAX_SUPPLY_MINOR (the engine and a CHECK refuse it; this finds one
   // written behind their back, or before migration 0019).

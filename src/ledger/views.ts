@@ -9,10 +9,15 @@ import { balancesOf } from './balancesOf.ts';
 import { historyOf } from './historyOf.ts';
 import { loadNodeKey } from './nodeKey.ts';
 import { formatAmount, transparencyReport } from './transparency.ts';
+import { refundPages } from './refundPages.ts';
+import { payPage } from './payPage.ts';
 
 /** The pages of the ledger: "Mon portefeuille" (/wallet) and the public /transparency page. */
-export async function ledgerPages(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function ledgerPages(app: ModuleApp, options: ModuleOptions) {
+  const { deps, info } = options;
   const { db, stripe } = deps;
+  await refundPages(app, options);
+  await payPage(app, options);
 
   app.get('/wallet', { schema: { hide: true } }, async (request, reply) => {
     const person = personOrLogin(request, reply);
@@ -49,6 +54,9 @@ ${
 <tbody>${balances.map((b) => html`<tr><th scope="row">${b.currencyName} <span class="mono">${b.currencyCode}</span></th><td class="num">${formatAmount(b.balance, b.decimals, lang)}</td><td class="num">${formatAmount(b.available, b.decimals, lang)}</td></tr>`)}</tbody>
 </table>`
 }
+<h2>${t('ledger.wallet.pay')}</h2>
+<p>${t('ledger.wallet.payIntro')}</p>
+<p><a class="button" href="/wallet/pay">${t('ledger.wallet.payButton')}</a></p>
 <h2>${t('ledger.wallet.topUp')}</h2>
 ${payment ? html`<p class="notice" role="status">${t(`ledger.wallet.payment.${payment}`)}</p>` : ''}
 ${

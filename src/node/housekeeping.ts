@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { purgeExpired } from '../accounts/purgeExpired.ts';
 import { purgeDeviceNonces } from '../ledger/purgeDeviceNonces.ts';
+import { purgeWalletPasses } from '../ledger/purgeWalletPasses.ts';
 import { purgePairingCodes } from '../till/purgePairingCodes.ts';
 import { purgeRateLimits } from '../shared/rateLimits.ts';
 import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
@@ -26,10 +27,11 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
     try {
       const purged = await purgeExpired(db);
       const nonces = await purgeDeviceNonces(db);
+      const passes = await purgeWalletPasses(db);
       const pairingCodes = await purgePairingCodes(db);
       const rateLimits = await purgeRateLimits(db);
       const reminders = await sendRenewalReminders(db, config);
-      logger.debug({ purged, nonces, pairingCodes, rateLimits, reminders }, 'housekeeping done');
+      logger.debug({ purged, nonces, passes, pairingCodes, rateLimits, reminders }, 'housekeeping done');
     } catch (err) {
       logger.error({ err }, 'housekeeping failed');
     }

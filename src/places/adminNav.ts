@@ -16,7 +16,8 @@ export function adminNav(
     | 'devices'
     | 'till'
     | 'closures'
-    | 'settlement',
+    | 'settlement'
+    | 'refunds',
 ): Html {
   const { t } = request.ctx;
   const tab = (id: typeof current, href: string) =>
@@ -34,5 +35,6 @@ ${tab('devices', `/venues/${place.slug}/admin/devices`)}
 ${tab('till', `/venues/${place.slug}/admin/till/setup`)}
 ${tab('closures', `/venues/${place.slug}/admin/till/closures`)}
 ${tab('settlement', `/venues/${place.slug}/admin/settlement`)}
+${tab('refunds', `/venues/${place.slug}/admin/refunds`)}
 </ul></nav>`;
 }

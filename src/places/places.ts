@@ -118,6 +118,12 @@ export async function listPlaces(db: Db, options: { limit?: number; search?: str
   return (await q.execute()).map(toPlace);
 }
 
+/** The places with these ids, by name (an unknown id is left out). */
+export async function placesByIds(db: Db, ids: string[]): Promise<Place[]> {
+  if (ids.length === 0) return [];
+  return (await db.selectFrom('places').select(COLUMNS).where('id', 'in', ids).orderBy('name').execute()).map(toPlace);
+}
+
 /** The places where a person has a role, with the role. */
 export async function placesOfPerson(db: Db, personId: string): Promise<{ place: Place; role: PlaceRole }[]> {
   const rows = await db

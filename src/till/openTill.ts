@@ -1,5 +1,5 @@
 import { inTransaction, type Db } from '../db/database.ts';
-import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
+import { requireTill, verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import type { DeviceSignature } from '../ledger/tables.ts';
 import { DomainError } from '../shared/errors.ts';
 import { cardBlocked, isStaff, readCardUid } from './cardAccess.ts';
@@ -21,7 +21,10 @@ export async function openTill(db: Db, device: DeviceSignature, input: { cardUid
   const uid = readCardUid(input.cardUid);
   const key = await tillSessionKey(db);
   return inTransaction(db, async (trx) => {
-    const { placeId, deviceId } = await verifyDeviceRequest(trx, device);
+    const verified = await verifyDeviceRequest(trx, device);
+    // A scanner never opens a till: no session, so it never moves money at the till either.
+    requireTill(verified);
+    const { placeId, deviceId } = verified;
     const card = await trx
       .selectFrom('cards as c')
       .leftJoin('people as p', 'p.id', 'c.person_id')

@@ -212,7 +212,11 @@ test('a revoked device is refused at once; renaming keeps it working', async () 
     const headers = signDeviceRequest(key.privateKey, { placeId, deviceId, method: 'GET', path, body });
     return readDeviceHeaders(headers, { method: 'GET', path, body })!;
   };
-  assert.deepEqual(await inTransaction(t.db, (trx) => verifyDeviceRequest(trx, signed(''))), { placeId, deviceId });
+  assert.deepEqual(await inTransaction(t.db, (trx) => verifyDeviceRequest(trx, signed(''))), {
+    placeId,
+    deviceId,
+    kind: 'till',
+  });
 
   const page = await admin.get('/venues/le-bar/admin/devices');
   assert.equal(page.statusCode, 200);
@@ -223,7 +227,11 @@ test('a revoked device is refused at once; renaming keeps it working', async () 
   assert.equal(emptyName.statusCode, 422);
   assert.match(emptyName.body, /Ce champ est obligatoire/);
   assert.equal((await devicesOfPlace()).find((d) => d.id === deviceId)?.name, 'Caisse 3');
-  assert.deepEqual(await inTransaction(t.db, (trx) => verifyDeviceRequest(trx, signed('x'))), { placeId, deviceId });
+  assert.deepEqual(await inTransaction(t.db, (trx) => verifyDeviceRequest(trx, signed('x'))), {
+    placeId,
+    deviceId,
+    kind: 'till',
+  });
 
   const revoked = await admin.postForm(`/venues/le-bar/admin/devices/${deviceId}/revoke`, {});
   assert.equal(revoked.statusCode, 303);

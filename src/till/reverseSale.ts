@@ -2,6 +2,8 @@ import { inTransaction, type Db } from '../db/database.ts';
 import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
 import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import { appendTransfers, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
+import { ownersOfAccounts } from '../ledger/accountsOfOwner.ts';
+import { ensureAccount } from '../ledger/ensureAccount.ts';
 import { getCurrencyById, TRANSFER_COLUMNS, toTransfer, type Transfer } from '../ledger/ledger.ts';
 import { mintAtCounter, unmintAtCounter } from '../ledger/mintAtCounter.ts';
 import type { DeviceSignature } from '../ledger/tables.ts';
@@ -111,6 +113,18 @@ export async function reverseSale(
     const locked = new Map<string, Card>();
     for (const cardId of [...cardIds].sort()) locked.set(cardId, await lockCard(trx, cardId));
     const card = original.card_id ? locked.get(original.card_id)! : null;
+    // A card that paid or was topped up while anonymous and has been linked since keeps its own accounts
+    // at zero (docs/CARDS.md rule 7): what goes back goes to (or comes from) its holder's wallet instead.
+    const owners = await ownersOfAccounts(
+      trx,
+      [...transfers.values()].flatMap((t) => [t.debitAccountId, t.creditAccountId]),
+    );
+    const currentAccount = async (accountId: string): Promise<string> => {
+      const owner = owners.get(accountId);
+      const holder = owner?.ownerKind === 'card' ? locked.get(owner.ownerRef)?.personId : null;
+      if (!owner || !holder) return accountId;
+      return (await ensureAccount(trx, { currencyId: owner.currencyId, ownerKind: 'person', ownerRef: holder })).id;
+    };
     const newIds = new Map<string, string>();
     const owner = card ? walletOwnerOf(card) : null;
     const wallet = new Map((owner ? await walletBalances(trx, owner, placeId) : []).map((b) => [b.accountId, b]));
@@ -125,21 +139,23 @@ export async function reverseSale(
     // Card payments back: from the venue's accounts to the same wallet accounts, same amounts.
     const payments = lines.filter((l) => l.kind === 'payment' && l.payment_method === 'card' && l.transfer_id);
     if (payments.length > 0) {
-      const specs: TransferSpec[] = payments.map((l, i) => {
+      const specs: TransferSpec[] = [];
+      for (const [i, l] of payments.entries()) {
         const t = transfers.get(l.transfer_id!)!;
         const refundId = derivedId(id, `refund:${i}`);
+        const to = await currentAccount(t.debitAccountId);
         newIds.set(t.id, refundId);
-        move(t.debitAccountId, t.amount);
-        return {
+        move(to, t.amount);
+        specs.push({
           id: refundId,
           phase: 'single',
           kind: 'refund',
           debitAccountId: t.creditAccountId,
-          creditAccountId: t.debitAccountId,
+          creditAccountId: to,
           amount: t.amount,
           metadata: { sale: id, reverses: t.id },
-        };
-      });
+        });
+      }
       // Locked now, sorted by id, before the journal's head: the same lock order as a sale (no deadlock).
       await trx
         .selectFrom('ledger_accounts')
@@ -171,13 +187,15 @@ export async function reverseSale(
               .executeTakeFirstOrThrow()
           : null;
         const burnId = derivedId(id, 'unmint');
+        // Burnt from where the tokens are now: the holder's wallet if the card was linked (and merged) since.
+        const from = await currentAccount(mint.creditAccountId);
         newIds.set(mint.id, burnId);
-        move(mint.creditAccountId, -mint.amount);
+        move(from, -mint.amount);
         walletMoves.push({ currency: currency.code, amount: -mint.amount, transferId: burnId });
         ledgerWrites.push(() =>
           unmintAtCounter(trx, {
             id: burnId,
-            mint,
+            mint: { ...mint, creditAccountId: from },
             currency,
             authorisation,
             payout: ref ? { provider: ref.provider as 'cash' | 'card_terminal', reference: `till:${id}` } : null,
@@ -188,14 +206,15 @@ export async function reverseSale(
         for (const [i, burn] of burns.entries()) {
           const currency = await getCurrencyById(trx, burn.currencyId);
           const mintId = derivedId(id, `remint:${i}`);
+          const to = await currentAccount(burn.debitAccountId);
           newIds.set(burn.id, mintId);
-          move(burn.debitAccountId, burn.amount);
+          move(to, burn.amount);
           walletMoves.push({ currency: currency.code, amount: burn.amount, transferId: mintId });
           ledgerWrites.push(() =>
             mintAtCounter(trx, {
               id: mintId,
               currency,
-              accountId: burn.debitAccountId,
+              accountId: to,
               amount: burn.amount,
               placeId,
               deviceId,
