@@ -10,7 +10,7 @@ import { formatEuros } from '../shared/money.ts';
 /**
  * The body of /admin/payments (node operators): holders' debts (docs/LEDGER.md rule 5), open
  * disputes, and refunds that need a person (docs/PAYMENTS.md invariants 8, 9). The federation's
- * treasurer page can show the same debts with `listHolderDebts(db, actor, { federationId })`.
+ * treasurers see their federation's debts on its settlement page (/settlement/<federation>).
  */
 export async function paymentIssuesPage(db: Db, actor: Actor, request: FastifyRequest): Promise<Html> {
   const { t, lang } = request.ctx;

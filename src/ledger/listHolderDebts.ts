@@ -19,8 +19,9 @@ export interface HolderDebt {
 
 /**
  * What holders owe after euros were given back for tokens already spent (docs/LEDGER.md rule 5,
- * `ledger_debts`), newest first, optionally of one federation's currencies. For the federation's
- * treasurer page (to come with settlement: allow its role here) and, until then, node operators.
+ * `ledger_debts`), newest first, optionally of one federation's currencies. For node operators
+ * (/admin/payments) and the node; the settlement module shows a federation's debts to its treasurers
+ * after authorising them (authorizeTreasurer), reading them as the node.
  */
 export async function listHolderDebts(
   db: Db,

@@ -1,3 +1,4 @@
+import type { HolderDebt } from '../ledger/listHolderDebts.ts';
 import type { FastifyRequest } from 'fastify';
 import { csrfField, errorSummary, fieldErrors, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
@@ -61,6 +62,8 @@ export interface FederationView {
   feeBps: number;
   isOperator: boolean;
   defaultDate: string;
+  /** What holders owe after euros were taken back for tokens already spent, with their e-mail when known. */
+  debts: (HolderDebt & { holder: string })[];
 }
 
 function runForm(request: FastifyRequest, view: FederationView, form: FormState | null): Html {
@@ -128,6 +131,19 @@ ${
           r,
         ) => html`<tr><td><a href="${base}/runs/${r.id}">${periodText(request, r.periodStart, r.periodEnd, view.timeZone)}</a></td>
 <td>${when(request, r.startedAt, view.timeZone)}</td><td>${t(`settlement.runStatus.${r.status}`)}</td></tr>`,
+      )}</tbody></table></div>`
+}
+
+<h2>${t('settlement.debtsTitle')}</h2>
+<p class="hint">${t('settlement.debtsHint')}</p>
+${
+  view.debts.length === 0
+    ? html`<p>${t('paymentIssues.none')}</p>`
+    : html`<div class="table-scroll"><table class="list"><caption class="visually-hidden">${t('settlement.debtsTitle')}</caption>
+<thead><tr><th scope="col">${t('paymentIssues.holder')}</th><th scope="col" class="num">${t('paymentIssues.amount')}</th><th scope="col">${t('paymentIssues.why')}</th><th scope="col">${t('paymentIssues.reference')}</th><th scope="col">${t('paymentIssues.date')}</th></tr></thead>
+<tbody>${view.debts.map(
+        (d) =>
+          html`<tr><td>${d.holder}</td><td class="num">${eur(request, d.amountCents)}</td><td>${t(`paymentIssues.why.${d.reason}`)}</td><td class="mono">${d.reference}</td><td>${when(request, d.createdAt, view.timeZone)}</td></tr>`,
       )}</tbody></table></div>`
 }
 

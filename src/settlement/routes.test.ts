@@ -4,6 +4,10 @@ import { createTestNode, withKey, type Client, type TestNode } from '../../test/
 import { SYSTEM } from '../access/actor.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
 import { runSettlement } from './runSettlement.ts';
+import { uuidv7 } from '../shared/ids.ts';
+import { mintAgainstPayment } from '../ledger/mintAgainstPayment.ts';
+import { createTransfers } from '../ledger/createTransfers.ts';
+import { reverseTopUp } from '../ledger/reverseTopUp.ts';
 import { createSettlementWorld, mintAtVenue, type SettlementWorld } from './testFixtures.ts';
 
 let t: TestNode;
@@ -194,5 +198,42 @@ describe('venues and strangers', () => {
     ])
       assert.match(card, new RegExp(label));
     assert.match(card, /La réserve couvre tout<\/dt><dd>oui/);
+  });
+});
+
+// Last: its payment to B changes B's position, which the tests above read.
+describe('holders’ debts', () => {
+  test('what holders owe after a refund made in Stripe is listed for the treasurer, with the holder and the amount', async () => {
+    const holder = await w.till.ledger.person('debtor');
+    const reference = `pi_${uuidv7()}`;
+    await mintAgainstPayment(t.db, SYSTEM, {
+      id: uuidv7(),
+      currencyCode: w.euro.code,
+      accountId: holder.euro.id,
+      amount: 5000,
+      payment: { provider: 'stripe', reference },
+    });
+    const venue = await w.till.ledger.placeAccount(w.venueB.id, w.euro);
+    await createTransfers(t.db, holder.actor, {
+      transfers: [
+        { id: uuidv7(), debitAccountId: holder.euro.id, creditAccountId: venue.id, amount: 4200, kind: 'payment' },
+      ],
+    });
+    const reversal = `re_${uuidv7()}`;
+    const done = await reverseTopUp(t.db, SYSTEM, {
+      payment: { provider: 'stripe', reference },
+      reversal: { provider: 'stripe', reference: reversal, kind: 'refund' },
+      amount: 5000,
+    });
+    assert.deepEqual(done, { burned: 800, debt: 4200 });
+    const page = await treasurer.get(`/settlement/${w.federation.slug}`);
+    assert.equal(page.statusCode, 200);
+    const email = (
+      await t.db.selectFrom('people').select('email').where('id', '=', holder.actor.personId).executeTakeFirstOrThrow()
+    ).email;
+    const row = new RegExp(
+      `<tr><td>${email.replace(/[.+]/g, '\\$&')}</td><td class="num">(?:42,00\\s€|€42\\.00)</td><td>[^<]+</td><td class="mono">${reversal}</td>`,
+    );
+    assert.match(page.body, row);
   });
 });

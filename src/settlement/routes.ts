@@ -1,6 +1,8 @@
+import { listHolderDebts } from '../ledger/listHolderDebts.ts';
+import { getPerson } from '../accounts/people.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Actor } from '../access/actor.ts';
+import { SYSTEM, type Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import type { Db } from '../db/database.ts';
 import { localDate } from '../agenda/zonedTime.ts';
@@ -79,6 +81,13 @@ export async function settlementRoutes(app: ModuleApp, { deps, info }: ModuleOpt
       feeBpsOf(db, federation.id),
       pendingPayout(db, federation.id),
     ]);
+    // The holders' debts of this federation's token, for its treasurers: authorised above, read as the node.
+    const debts = await Promise.all(
+      (await listHolderDebts(db, SYSTEM, { federationId: federation.id })).map(async (d) => ({
+        ...d,
+        holder: (d.personId ? (await getPerson(db, d.personId))?.email : null) ?? d.accountId,
+      })),
+    );
     const yesterday = new Date(Date.now() - 86_400_000);
     return {
       federation,
@@ -91,6 +100,7 @@ export async function settlementRoutes(app: ModuleApp, { deps, info }: ModuleOpt
       feeBps,
       isOperator: isOperator(actor),
       defaultDate: localDate(yesterday, timeZone),
+      debts,
     };
   }
 
