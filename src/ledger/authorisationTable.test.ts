@@ -466,7 +466,8 @@ describe('the authorisation table (docs/LEDGER.md, "Who may move money"), every 
             '/api/v1/till/sales',
             sale({
               items: [{ articleId: w.articles.cash_out, quantity: 1, amountCents: 100 }],
-              payments: [{ method: 'cash', amountCents: -100 }],
+              payments: [],
+              cashBackCents: 100,
             }),
           ),
         ),

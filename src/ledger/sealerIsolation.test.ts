@@ -92,6 +92,8 @@ describe('the sealer isolates a currency it cannot seal', () => {
     const duplicate = await giftCurrency('D');
     const legacy = await giftCurrency('L');
     await sealBlocks(db);
+    // A database from before migrations 0018/0019: no bound on a transfer's amount yet.
+    await sql`alter table ledger_transfers drop constraint ledger_transfers_amount_bound`.execute(db);
 
     // U: an amount beyond 2^53 (the driver refuses to read it as a number).
     const badAmount = await insertBehindTheBack(
