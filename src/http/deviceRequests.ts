@@ -22,11 +22,15 @@ export function keepRawJsonBodies(app: ModuleApp): void {
   });
 }
 
-/** The signed envelope of a device request (still to be verified in the use case's transaction), or null when unsigned. */
+/**
+ * The signed envelope of a device request (still to be verified in the use case's transaction), or null
+ * when unsigned. The target is the request's as received (`request.url`: path and query string, as the
+ * client percent-encoded them), so a query string added or changed on the way breaks the signature.
+ */
 export function deviceSignatureOf(request: FastifyRequest): DeviceSignature | null {
   return readDeviceHeaders(request.headers, {
     method: request.method,
-    path: request.url.split('?')[0]!,
+    path: request.url,
     body: rawBodies.get(request) ?? '',
   });
 }

@@ -17,23 +17,37 @@ export const DEVICE_HEADERS = {
   timestamp: 'x-rezo-timestamp',
   nonce: 'x-rezo-nonce',
   signature: 'x-rezo-signature',
+  /** `2`: the signature covers the query string too. Absent: version 1 (tills from before), path only. */
+  version: 'x-rezo-signature-version',
 } as const;
 
+/**
+ * What a device signs. Version 2 (`version: '2'`): `path` is the request target as sent, path and
+ * query string byte for byte (`/api/v1/till/config?page=2`). Version 1 (no `version`): the path only,
+ * accepted only for a request without a query string (verifyDeviceRequest).
+ */
 export function deviceMessage(r: {
+  version?: string | undefined;
   method: string;
   path: string;
   bodySha256: string;
   timestamp: string;
   nonce: string;
 }): string {
-  return ['rezo-device-v1', r.method.toUpperCase(), r.path, r.bodySha256, r.timestamp, r.nonce].join('\n');
+  const prefix = r.version === '2' ? 'rezo-device-v2' : 'rezo-device-v1';
+  return [prefix, r.method.toUpperCase(), r.path, r.bodySha256, r.timestamp, r.nonce].join('\n');
 }
 
 export function bodySha256(body: Uint8Array | string): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-/** What a till does before sending: the headers for one request. Used by clients, tests and the benchmark. */
+/**
+ * What a till does before sending: the headers for one request. Used by clients, tests and the benchmark.
+ * `path`: the request target exactly as it will be sent, with its query string if any (already
+ * percent-encoded: `new URL(…)`'s `pathname + search` is what an HTTP client sends). `version: 1`
+ * signs as tills did before version 2 (for tests of old tills).
+ */
 export function signDeviceRequest(
   key: KeyObject,
   r: {
@@ -44,14 +58,24 @@ export function signDeviceRequest(
     body: string;
     timestamp?: number;
     nonce?: string;
+    version?: 1 | 2;
   },
 ): Record<string, string> {
+  const version = r.version === 1 ? undefined : '2';
   const timestamp = String(r.timestamp ?? Date.now());
   const nonce =
     r.nonce ??
     createHash('sha256').update(`${Math.random()}${process.hrtime.bigint()}`).digest('base64url').slice(0, 32);
-  const message = deviceMessage({ method: r.method, path: r.path, bodySha256: bodySha256(r.body), timestamp, nonce });
+  const message = deviceMessage({
+    version,
+    method: r.method,
+    path: r.path,
+    bodySha256: bodySha256(r.body),
+    timestamp,
+    nonce,
+  });
   return {
+    ...(version ? { [DEVICE_HEADERS.version]: version } : {}),
     [DEVICE_HEADERS.device]: `${r.placeId}:${r.deviceId}`,
     [DEVICE_HEADERS.timestamp]: timestamp,
     [DEVICE_HEADERS.nonce]: nonce,
@@ -59,7 +83,10 @@ export function signDeviceRequest(
   };
 }
 
-/** Reads the signed envelope from request headers; null when the request is not device-signed. */
+/**
+ * Reads the signed envelope from request headers; null when the request is not device-signed.
+ * `request.path`: the request target as received, path and query string (Fastify's `request.url`).
+ */
 export function readDeviceHeaders(
   headers: Record<string, string | string[] | undefined>,
   request: { method: string; path: string; body: Uint8Array | string },
@@ -71,7 +98,11 @@ export function readDeviceHeaders(
   const device = get(DEVICE_HEADERS.device);
   if (device === undefined) return null;
   const [placeId = '', deviceId = ''] = device.split(':');
+  const version = headers[DEVICE_HEADERS.version];
   return {
+    // Absent for version 1: its stored envelopes stay as they were. Anything but a single string is
+    // kept as an unknown version, refused by verifyDeviceRequest.
+    ...(version === undefined ? {} : { version: typeof version === 'string' ? version : '?' }),
     placeId,
     deviceId,
     method: request.method.toUpperCase(),
@@ -86,8 +117,9 @@ export function readDeviceHeaders(
 const refused = (reason: string) => new DomainError('ledger-device-signature', 401, { reason });
 
 /**
- * Checks a device-signed request inside the transaction that acts on it: known, not revoked device;
- * valid Ed25519 signature; fresh timestamp; nonce never seen. The nonce is recorded in the same
+ * Checks a device-signed request inside the transaction that acts on it: known signature version
+ * (version 1 only without a query string: it does not cover one); known, not revoked device; valid
+ * Ed25519 signature; fresh timestamp; nonce never seen. The nonce is recorded in the same
  * transaction, so a refused request writes nothing and an accepted one cannot be replayed.
  * `locks`: advisory locks the caller needs next (its idempotency keys), taken in the same statement
  * (one round trip fewer); what they protect must be read in a later statement.
@@ -98,6 +130,7 @@ export async function verifyDeviceRequest(
   now = Date.now(),
   locks?: AdvisoryLocks,
 ): Promise<{ placeId: string; deviceId: string; kind: 'till' | 'scanner' }> {
+  if (s.version === undefined ? s.path.includes('?') : s.version !== '2') throw refused('version');
   if (!isUuid(s.placeId) || !isUuid(s.deviceId)) throw refused('device');
   if (!/^[0-9]{13}$/.test(s.timestamp) || Math.abs(now - Number(s.timestamp)) > DEVICE_CLOCK_SKEW_MS)
     throw refused('timestamp');

@@ -89,7 +89,7 @@ const PageQuery = Type.Object({
 });
 
 const SIGNED =
-  'Authenticate with a session (plus `x-csrf-token`), a venue API key (`till` scope; `refund` to give money back from the venue), or a device signature (headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`; see docs/LEDGER.md): a device of kind `till` with a staff session (`session`), never a scanner. Who may do what: docs/LEDGER.md, "Who may move money".';
+  'Authenticate with a session (plus `x-csrf-token`), a venue API key (`till` scope; `refund` to give money back from the venue), or a device signature (headers `x-rezo-signature-version: 2`, `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`, covering the path and query string as sent; see docs/LEDGER.md): a device of kind `till` with a staff session (`session`), never a scanner. Who may do what: docs/LEDGER.md, "Who may move money".';
 const Session = Type.String({
   maxLength: 500,
   description: 'A device’s till session (from POST /api/v1/till/open): a till moves money only while one is open',

@@ -95,9 +95,12 @@ export interface LedgerTransfersTable {
 
 /** What a device signed, kept with the transfer so anyone can check who authorised it. */
 export interface DeviceSignature {
+  /** '2' when the signature covers the query string (`path` is then the target as sent); absent: version 1. */
+  version?: string;
   placeId: string;
   deviceId: string;
   method: string;
+  /** The request target as sent: its path, and for version 2 its query string (none for version 1). */
   path: string;
   bodySha256: string;
   timestamp: string;

@@ -18,7 +18,7 @@ import { inTransaction } from '../db/database.ts';
 import { deviceSignatureOf, keepRawJsonBodies } from '../http/deviceRequests.ts';
 
 const SIGNED =
-  'Signed by a paired device: headers `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature` (docs/LEDGER.md, "Device signatures"). Errors are problem+json in the language of `Accept-Language`.';
+  'Signed by a paired device: headers `x-rezo-signature-version: 2`, `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`, over the method, the path and query string as sent, the body’s hash, the timestamp and the nonce (docs/LEDGER.md, "Device signatures"). Errors are problem+json in the language of `Accept-Language`.';
 const Session = Type.String({ maxLength: 500, description: 'The till session returned by POST /api/v1/till/open' });
 const CardUid = Type.String({ maxLength: 40, description: 'NFC UID as read (hex, separators allowed)' });
 const Cents = Type.Integer({ description: 'Minor units (cents), signed: + money in for the venue, − out' });

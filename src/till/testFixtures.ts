@@ -242,6 +242,10 @@ export async function signedRequest(
     language?: string;
     tamper?: (payload: string) => string;
     headers?: Record<string, string>;
+    /** The address actually requested, when it is not the one signed (`path`): a tampered query string. */
+    url?: string;
+    /** 1: as a till from before version 2 signs (no query string covered). */
+    version?: 1 | 2;
   } = {},
 ) {
   const payload = body === undefined ? '' : JSON.stringify(body);
@@ -255,11 +259,12 @@ export async function signedRequest(
       body: payload,
       ...(options.nonce ? { nonce: options.nonce } : {}),
       ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+      ...(options.version ? { version: options.version } : {}),
     });
   const sent = options.tamper ? options.tamper(payload) : payload;
   return app.inject({
     method,
-    url: path,
+    url: options.url ?? path,
     headers: {
       ...headers,
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),

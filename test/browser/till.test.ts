@@ -308,6 +308,13 @@ describe('the till in a browser', { skip: noChromium }, () => {
         .catch(() => undefined);
       await result.waitFor({ state: 'hidden' });
     }
+    // Every signed request of the till: which signature version it carries, and for which target.
+    const signed: { version: string | undefined; target: string }[] = [];
+    page.on('request', (r) => {
+      const headers = r.headers();
+      if (headers['x-rezo-signature'])
+        signed.push({ version: headers['x-rezo-signature-version'], target: new URL(r.url()).pathname });
+    });
     try {
       await pair(page, 'Caisse 2');
       await wedge(staff.uid);
@@ -529,6 +536,31 @@ describe('the till in a browser', { skip: noChromium }, () => {
         const box = await page.getByRole('button', { name, exact: true }).boundingBox();
         assert.ok(box && box.y + box.height <= 640 && box.height >= 56, `${name} is on screen and big enough`);
       }
+
+      // The till signs version 2 (the query string covered: docs/LEDGER.md, "Device signatures"), and
+      // the envelopes kept with its transfers say so.
+      assert.ok(signed.length > 3, 'the till signed its requests');
+      assert.deepEqual(
+        signed.filter((r) => r.version !== '2'),
+        [],
+      );
+      const { id: deviceId } = await t.db
+        .selectFrom('ledger_devices')
+        .select('id')
+        .where('place_id', '=', place.id)
+        .where('name', '=', 'Caisse 2')
+        .executeTakeFirstOrThrow();
+      const envelopes = await t.db
+        .selectFrom('ledger_transfers')
+        .select('device_signature')
+        .where('authorised_by', '=', 'device')
+        .where('authoriser_id', '=', deviceId)
+        .execute();
+      assert.ok(envelopes.length > 0);
+      assert.deepEqual(
+        envelopes.filter((e) => e.device_signature?.version !== '2'),
+        [],
+      );
     } finally {
       await context.close();
     }

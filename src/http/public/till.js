@@ -1,6 +1,7 @@
 // The till (src/till/tillPage.ts serves it; docs/TILL.md is the contract). Plain JavaScript, no build.
 // A paired device keeps an Ed25519 key in IndexedDB (the private half cannot be read back) and signs
-// every request: "rezo-device-v1\nMETHOD\npath\nsha256(body)\ntimestamp\nnonce" (deviceSignature.ts).
+// every request: "rezo-device-v2\nMETHOD\npath?query\nsha256(body)\ntimestamp\nnonce", the path and query
+// exactly as sent (deviceSignature.ts; docs/LEDGER.md, "Device signatures").
 // A sale carries an id made here when the cashier pays, reused for every retry until a definite answer,
 // so a retry never charges twice. Without the server the till says so at once and never shows green;
 // cash and bank-card sales without a card are kept in IndexedDB and sent later, in order, with their ids.
@@ -168,14 +169,24 @@
   function nonce() {
     return crypto.randomUUID().replace(/-/g, '');
   }
-  async function signedHeaders(method, path, body) {
+  /**
+   * The request target the browser will send for a path: resolved and percent-encoded by the URL parser,
+   * the query string included (even an empty one), the fragment left out — the bytes the server reads.
+   */
+  function requestTarget(path) {
+    const url = new URL(path, window.location.origin);
+    url.hash = '';
+    return url.href.slice(url.origin.length);
+  }
+  async function signedHeaders(method, target, body) {
     const d = state.device;
     const timestamp = String(Date.now() + state.clockOffset);
     const n = nonce();
     const bodyHash = hex(await crypto.subtle.digest('SHA-256', utf8(body)));
-    const message = ['rezo-device-v1', method, path, bodyHash, timestamp, n].join('\n');
+    const message = ['rezo-device-v2', method, target, bodyHash, timestamp, n].join('\n');
     const signature = await crypto.subtle.sign({ name: 'Ed25519' }, d.privateKey, utf8(message));
     return {
+      'x-rezo-signature-version': '2',
       'x-rezo-device': d.placeId + ':' + d.deviceId,
       'x-rezo-timestamp': timestamp,
       'x-rezo-nonce': n,
@@ -193,13 +204,15 @@
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const headers = { accept: 'application/json', 'accept-language': config.lang };
     if (body) headers['content-type'] = 'application/json';
-    if (!opts.unsigned) Object.assign(headers, await signedHeaders(method, path, body));
+    // What is signed is what is fetched: the same target string, so the server reads the same bytes.
+    const target = requestTarget(path);
+    if (!opts.unsigned) Object.assign(headers, await signedHeaders(method, target, body));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), opts.timeout || TIMEOUT_MS);
     let response;
     try {
       // No cookies: the device's signature is its only credential.
-      response = await fetch(path, {
+      response = await fetch(target, {
         method,
         headers,
         body: body || undefined,
