@@ -14,6 +14,7 @@ import {
   LOCK_SPACES,
   locksSql,
   MIGRATION_LOCK_KEY,
+  outsideLockOrder,
   takeLocks,
   tryLock,
   type LockSpace,
@@ -68,7 +69,7 @@ describe('db/locks', () => {
     const rank = (s: LockSpace) => LOCK_ORDER.indexOf(s);
     assert.ok(rank('settlement') < rank('sale') && rank('sale') < rank('transferIds'));
     assert.ok(rank('ledgerNames') < rank('transferIds') && rank('order') < rank('transferIds'));
-    assert.equal(LOCK_ORDER.at(-1), 'transferIds');
+    assert.deepEqual(LOCK_ORDER.slice(-2), ['transferIds', 'sealer']);
   });
 
   test('keys are taken deduplicated, in one statement, and lock_timeout is set for the transaction only', async () => {
@@ -127,6 +128,19 @@ describe('db/locks', () => {
     await db.transaction().execute(async (trx) => {
       await takeLocks(trx, { space: 'transferIds', keys: ['a'] }, { space: 'settlement', keys: ['f'] });
     });
+    // A try-lock never waits: it may come at any point, and ranks nothing after it.
+    await db.transaction().execute(async (trx) => {
+      await takeLocks(trx, { space: 'transferIds', keys: ['a'] });
+      assert.equal(await tryLock(trx, 'sealer'), true);
+      await takeLocks(trx, { space: 'transferIds', keys: ['b'] });
+    });
+    // A transaction exempted (the demo's loading) is not checked.
+    await db.transaction().execute(async (trx) => {
+      outsideLockOrder(trx);
+      await takeLocks(trx, { space: 'transferIds', keys: ['a'] });
+      await takeLocks(trx, { space: 'settlement', keys: ['f'] });
+    });
+    assert.throws(() => outsideLockOrder(db), /outside a transaction/);
     // Off (production), nothing is checked.
     const previous = configureLocks({ checkOrder: false });
     try {
