@@ -33,7 +33,7 @@ export const LOCK_SPACES = {
   cardImport: { id: 7_265_030, single: true },
   /** The ledger's names (`currency:CODE`, `federation:slug`): a second creation of a name is told it is taken. */
   ledgerNames: { id: 7_265_016, single: false },
-  /** A federation's settlement writes (key: federation id): run, statement, payout, remittance. */
+  /** A federation's settlement writes (key: `settlement:<federation id>`): run, statement, payout, remittance. */
   settlement: { id: 7_265_022, single: false },
   /** Login links of one address (key: lower-case e-mail): the per-address limit cannot be raced past. */
   login: { id: 7_265_031, single: false },

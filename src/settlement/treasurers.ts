@@ -15,7 +15,8 @@ import { DomainError, forbidden, notFound } from '../shared/errors.ts';
  * of the transaction. Taken before any ledger lock.
  */
 export async function lockSettlement(trx: Trx, federationId: string): Promise<void> {
-  await takeLocks(trx, { space: 'settlement', keys: [federationId] });
+  // The key of the versions before db/locks.ts: old and new processes agree during an upgrade.
+  await takeLocks(trx, { space: 'settlement', keys: [`settlement:${federationId}`] });
 }
 
 export async function isTreasurer(db: Db, personId: string, federationId: string): Promise<boolean> {
