@@ -34,6 +34,8 @@ export interface Config {
   dbPoolSize: number;
   /** Hot queries as named prepared statements on PostgreSQL (off for a pooler in transaction mode). */
   dbPreparedStatements: boolean;
+  /** How long a transaction waits for a lock before answering 503 `busy` (ms, 0: no limit). db/locks.ts. */
+  lockTimeoutMs: number;
   /** Stripe secret key (sk_…); without it, online payments are off. */
   stripeSecretKey: string | undefined;
   /** Signing secret of the Stripe webhook endpoint of the platform's own account (whsec_…). */
@@ -86,6 +88,7 @@ export const SETTINGS = [
   'REZO_UPLOAD_LIMIT_BYTES',
   'REZO_DB_POOL_SIZE',
   'REZO_DB_PREPARED_STATEMENTS',
+  'REZO_LOCK_TIMEOUT_MS',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
   'STRIPE_CONNECT_WEBHOOK_SECRET',
@@ -209,6 +212,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     uploadLimitBytes: int('REZO_UPLOAD_LIMIT_BYTES', 2_097_152, 1024, 52_428_800),
     dbPoolSize: int('REZO_DB_POOL_SIZE', 10, 1, 200),
     dbPreparedStatements: bool('REZO_DB_PREPARED_STATEMENTS', true),
+    lockTimeoutMs: int('REZO_LOCK_TIMEOUT_MS', 5000, 0, 600_000),
     stripeSecretKey: prefixed('STRIPE_SECRET_KEY', ['sk_test_', 'sk_live_', 'rk_test_', 'rk_live_']),
     stripeWebhookSecret: prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_']),
     stripeConnectWebhookSecret: prefixed('STRIPE_CONNECT_WEBHOOK_SECRET', ['whsec_']),

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { configureLocks, takeLocks } from '../db/locks.ts';
 import { consumeLoginLink } from './consumeLoginLink.ts';
 import { LOGIN_LINKS_PER_WINDOW, requestLoginLink, safeNextPath } from './requestLoginLink.ts';
 import { DomainError } from '../shared/errors.ts';
+import type { Problem } from '../http/problems.ts';
 
 let t: TestNode;
 before(async () => {
@@ -297,4 +299,39 @@ describe('login by e-mailed link', () => {
     assert.equal(forged.statusCode, 403);
     assert.equal((await laptop.api('GET', '/api/v1/me')).statusCode, 200);
   });
+
+  test(
+    'an address whose lock another request holds past the lock timeout: 503 busy with Retry-After, nothing written',
+    { skip: !onPostgres && 'needs PostgreSQL (concurrent connections)' },
+    async () => {
+      const email = 'busy@example.org';
+      const previous = configureLocks({ timeoutMs: 150 });
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let held!: () => void;
+      const isHeld = new Promise<void>((r) => (held = r));
+      const holder = t.db.transaction().execute(async (trx) => {
+        await takeLocks(trx, { space: 'login', keys: [email] });
+        held();
+        await released;
+      });
+      try {
+        await isHeld;
+        const r = await t.client().api('POST', '/api/v1/login-links', { email });
+        assert.equal(r.statusCode, 503, r.body);
+        assert.equal(r.headers['retry-after'], '1');
+        const problem = r.json<Problem>();
+        assert.match(problem.type, /\/problems\/busy$/);
+        assert.equal(problem.status, 503);
+      } finally {
+        release();
+        await holder;
+        configureLocks(previous);
+      }
+      const rows = await t.db.selectFrom('login_tokens').select('email').where('email', '=', email).execute();
+      assert.deepEqual(rows, []);
+      // Once the lock is free, the same request goes through.
+      assert.equal((await t.client().api('POST', '/api/v1/login-links', { email })).statusCode, 202);
+    },
+  );
 });

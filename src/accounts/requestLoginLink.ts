@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
+import { takeLocks } from '../db/locks.ts';
 import type { Language } from '../db/schema.ts';
 import { translate } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
@@ -43,7 +44,7 @@ export async function requestLoginLink(
   await inTransaction(db, async (trx) => {
     if (input.sendMail !== false) {
       // Serialise requests for one address so the count below cannot be raced past the limit.
-      await sql`select pg_advisory_xact_lock(hashtext(${'login:' + email}))`.execute(trx);
+      await takeLocks(trx, { space: 'login', keys: [email] });
       const recent = await trx
         .selectFrom('login_tokens')
         .select((eb) => eb.fn.countAll<number>().as('n'))

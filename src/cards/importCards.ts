@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
+import { takeLocks } from '../db/locks.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { FieldErrors, forbidden } from '../shared/errors.ts';
@@ -113,7 +114,7 @@ export async function importCards(
 
   return inTransaction(db, async (trx) => {
     // One import at a time: the checks against the database below stay true until commit.
-    await sql`select pg_advisory_xact_lock(hashtextextended('rezo:cards:import', 0))`.execute(trx);
+    await takeLocks(trx, { space: 'cardImport' });
     await rejectExisting(trx, good, reject);
     const refused = new Set(report.rejected.map((r) => r.line));
     report.rejected.sort((a, b) => a.line - b.line);

@@ -1,10 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Database } from './database.ts';
+import { MIGRATION_LOCK_KEY } from './locks.ts';
 
 const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
-// Any constant works; it only has to be the same for every process that migrates this database.
-const MIGRATION_LOCK_KEY = 7_265_001;
 
 export interface MigrationFile {
   version: string;

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
+import { outsideLockOrder } from '../db/locks.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
@@ -98,6 +99,8 @@ export async function loadDemo(db: Db, _config: Config): Promise<boolean> {
   return inTransaction(db, async (trx) => {
     const existing = await trx.selectFrom('places').select('id').limit(1).execute();
     if (existing.length > 0) return false;
+    // One transaction plays many requests in a row (transfers, then a settlement run, a card import…).
+    outsideLockOrder(trx);
     const admin = await ensurePerson(trx, DEMO_ADMIN_EMAIL, 'fr');
     await trx.updateTable('people').set({ is_operator: true, name: 'Admin démo' }).where('id', '=', admin.id).execute();
     for (const demo of PLACES) {

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
-import { DomainError, type FieldError } from '../shared/errors.ts';
-import { TooManyRequests } from '../shared/rateLimits.ts';
+import { DomainError, RetryLater, type FieldError } from '../shared/errors.ts';
+import { busy, isLockTimeout } from '../db/locks.ts';
 import { translator } from '../i18n/i18n.ts';
 import { html } from './html.ts';
 import { anonymousContext } from './context.ts';
@@ -78,6 +78,8 @@ export function toDomainError(error: unknown): DomainError {
   if (error instanceof DomainError) return error;
   const e = error as FastifyError;
   if (e.validation) return new DomainError('validation', 422, {}, ajvFields(e));
+  // A lock stayed held past the transaction's lock_timeout (db/locks.ts): try again shortly.
+  if (isLockTimeout(error)) return busy();
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
     case 'FST_REQ_FILE_TOO_LARGE':
@@ -128,7 +130,7 @@ export function sendProblem(
 ) {
   const problem = problemOf(request, config, error);
   if (error.status === 401 && error.code === 'api-key-invalid') reply.header('www-authenticate', 'Bearer');
-  if (error instanceof TooManyRequests) reply.header('retry-after', String(error.retryAfterSeconds));
+  if (error instanceof RetryLater) reply.header('retry-after', String(error.retryAfterSeconds));
   if (wantsJson(request) || !request.ctx) {
     return reply.status(problem.status).type('application/problem+json; charset=utf-8').send(problem);
   }

@@ -4,7 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, forbidden, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { advisoryLocksSql, LEDGER_NAME_LOCKS } from './engine.ts';
+import { takeLocks } from '../db/locks.ts';
 import { ensureAccount } from './ensureAccount.ts';
 import { lockFederation } from './federations.ts';
 import { getCurrency, type Currency } from './ledger.ts';
@@ -68,7 +68,7 @@ export async function createCurrency(db: Db, actor: Actor, input: CreateCurrency
       for (const placeId of acceptedBy)
         if (placeId !== input.issuerPlaceId) await authorize(trx, actor, placeId, 'place.settings');
     }
-    await advisoryLocksSql({ space: LEDGER_NAME_LOCKS, keys: [`currency:${input.code}`] }).execute(trx);
+    await takeLocks(trx, { space: 'ledgerNames', keys: [`currency:${input.code}`] });
     const exists = await trx
       .selectFrom('ledger_currencies')
       .select('id')

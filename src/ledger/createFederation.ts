@@ -3,7 +3,7 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { DomainError, forbidden, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { advisoryLocksSql, LEDGER_NAME_LOCKS } from './engine.ts';
+import { takeLocks } from '../db/locks.ts';
 
 export interface CreateFederationInput {
   /** URL name, lowercase words joined by hyphens. */
@@ -28,7 +28,7 @@ export async function createFederation(db: Db, actor: Actor, input: CreateFedera
   if (placeIds.some((p) => !isUuid(p))) throw notFound('venue');
   const id = uuidv7();
   return inTransaction(db, async (trx) => {
-    await advisoryLocksSql({ space: LEDGER_NAME_LOCKS, keys: [`federation:${input.slug}`] }).execute(trx);
+    await takeLocks(trx, { space: 'ledgerNames', keys: [`federation:${input.slug}`] });
     const taken = await trx
       .selectFrom('ledger_federations')
       .select('id')

@@ -4,7 +4,7 @@ import type { Trx } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { publicKeyFromBase64, verifyText } from './nodeKey.ts';
-import { advisoryLocksSql, type AdvisoryLocks } from './engine.ts';
+import { locksSql, type LockKeys } from '../db/locks.ts';
 import type { DeviceSignature } from './tables.ts';
 
 /** How far a device's clock may be from the server's; older requests are refused as stale. */
@@ -128,7 +128,7 @@ export async function verifyDeviceRequest(
   trx: Trx,
   s: DeviceSignature,
   now = Date.now(),
-  locks?: AdvisoryLocks,
+  locks?: LockKeys,
 ): Promise<{ placeId: string; deviceId: string; kind: 'till' | 'scanner' }> {
   if (s.version === undefined ? s.path.includes('?') : s.version !== '2') throw refused('version');
   if (!isUuid(s.placeId) || !isUuid(s.deviceId)) throw refused('device');
@@ -141,7 +141,7 @@ export async function verifyDeviceRequest(
   const { rows } = await sql<{ public_key: string; kind: 'till' | 'scanner'; revoked: boolean; fresh: boolean }>`
     with device as (
       select public_key, kind, revoked_at is not null as revoked from ledger_devices where place_id = ${s.placeId} and id = ${s.deviceId}
-    ), locks as (${locks ? advisoryLocksSql(locks) : sql`select 1`}
+    ), locks as (${locks ? locksSql(trx, locks) : sql`select 1`}
     ), nonce as (
       insert into ledger_device_nonces (place_id, device_id, nonce)
       select ${s.placeId}, ${s.deviceId}, ${s.nonce} from device where not revoked

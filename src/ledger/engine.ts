@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
+import { takeLocks } from '../db/locks.ts';
 import { DomainError } from '../shared/errors.ts';
 import { MAX_SUPPLY_MINOR } from '../shared/money.ts';
 import { transferOwnHash } from './chain.ts';
@@ -60,36 +61,12 @@ export interface AppendResult {
   replayed: boolean;
 }
 
-/** Space of the idempotency locks of transfer ids (pg_advisory_xact_lock(hashtextextended(id, space))). */
-export const TRANSFER_ID_LOCKS = 7265003;
-/**
- * Advisory lock space of the ledger's names (`currency:CODE`, `federation:slug`): two operators
- * creating the same name at once are served one after the other, so the second is told the name is
- * taken (a field error) instead of meeting the unique index's raw error.
- */
-export const LEDGER_NAME_LOCKS = 7265016;
-
-/** Advisory locks to take in one statement, in the order given (sorted by the caller). */
-export interface AdvisoryLocks {
-  space: number;
-  keys: string[];
-}
-
 /** The ids of a request, sorted (the lock order); 422 when one is given twice. */
 export function sortedIds(ids: string[]): string[] {
   const sorted = [...new Set(ids)].sort();
   if (sorted.length !== ids.length)
     throw new DomainError('validation', 422, {}, [{ field: 'transfers', message: 'ledger.duplicate-id' }]);
   return sorted;
-}
-
-/**
- * The statement that takes advisory locks in order, to run alone or as a CTE of a larger statement
- * (a device check takes them with its nonce: one round trip). Whoever reads what the locks protect
- * must do it in a LATER statement, whose snapshot is taken once the locks are held.
- */
-export function advisoryLocksSql(locks: AdvisoryLocks) {
-  return sql`select pg_advisory_xact_lock(hashtextextended(u.key, ${locks.space})) from unnest(${locks.keys}::text[]) with ordinality as u(key, n) order by u.n`;
 }
 
 /**
@@ -102,7 +79,7 @@ export async function claimIds(trx: Trx, ids: string[], requestSha256: string): 
   // sees its transfers: the same id never runs twice, even while the first is still in flight. One
   // statement takes every lock, in the array's (sorted) order; the read below is a new statement,
   // so its snapshot is taken after the locks are held.
-  await advisoryLocksSql({ space: TRANSFER_ID_LOCKS, keys: sortedIds(ids) }).execute(trx);
+  await takeLocks(trx, { space: 'transferIds', keys: sortedIds(ids) });
   return readClaimed(trx, ids, requestSha256);
 }
 

@@ -6,7 +6,8 @@ import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/te
 import type { Db } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createTransfers } from './createTransfers.ts';
-import { SEALER_LOCK, sealBlocks, startSealer } from './sealer.ts';
+import { takeLocks } from '../db/locks.ts';
+import { sealBlocks, startSealer } from './sealer.ts';
 import { createLedgerWorld } from './testFixtures.ts';
 import { verifyLedger } from './verifyLedger.ts';
 
@@ -92,7 +93,7 @@ describe('the block sealer', () => {
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => (locked = r));
     const holder = db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(${SEALER_LOCK})`.execute(trx);
+      await takeLocks(trx, { space: 'sealer' });
       locked();
       await held;
     });
@@ -122,7 +123,7 @@ describe('the block sealer', () => {
       try {
         await w.fund(p.euro.id, 300);
         const holder = db.transaction().execute(async (trx) => {
-          await sql`select pg_advisory_xact_lock(${SEALER_LOCK})`.execute(trx);
+          await takeLocks(trx, { space: 'sealer' });
           locked();
           await held;
         });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
+import { tryLock } from '../db/locks.ts';
 import { MAX_SUPPLY_MINOR } from '../shared/money.ts';
 import { GENESIS_HASH, blockHash, blockTransfersHash } from './chain.ts';
 
@@ -12,12 +13,10 @@ import { GENESIS_HASH, blockHash, blockTransfersHash } from './chain.ts';
  * queue rows — all in ONE transaction, so a block and its contents commit together or not at all.
  *
  * Exactly one sealer works at a time, on any number of node processes: the transaction starts with
- * `pg_try_advisory_xact_lock(SEALER_LOCK)`; whoever does not get it returns at once. The primary key
+ * the sealer's lock (`tryLock(trx, 'sealer')`, db/locks.ts); whoever does not get it returns at once. The primary key
  * (currency, number) is the backstop: two blocks with one number cannot both commit.
  */
 
-/** Advisory lock key of the sealer (an arbitrary constant, distinct from the idempotency locks' space). */
-export const SEALER_LOCK = 7265014;
 /** How often a node's sealer runs when idle: a committed transfer stays unsealed at most this long plus one sealing. */
 export const SEAL_INTERVAL_MS = 500;
 /**
@@ -116,8 +115,7 @@ async function sealRound(
 ): Promise<SealResult> {
   const limit = options.maxTransfers ?? MAX_PER_ROUND;
   return inTransaction(db, async (trx) => {
-    const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${SEALER_LOCK}) as ok`.execute(trx);
-    if (!lock.rows[0]?.ok) return { sealer: false, blocks: [], more: false, failed: [] };
+    if (!(await tryLock(trx, 'sealer'))) return { sealer: false, blocks: [], more: false, failed: [] };
     // Read after the lock (a new statement, so a new snapshot): a sealer that committed just before
     // has its queue rows deleted and its blocks visible here. At most `limit` (+1, to know whether
     // more wait) per currency: a currency that cannot be sealed never crowds the others out.

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
+import { locksSql, type LockKeys } from '../db/locks.ts';
 import { personActor, SYSTEM, type Actor } from '../access/actor.ts';
 import { checkPermission, roleAllows, roleOfSql } from '../access/permissions.ts';
 import { lockCards, staffCardHeld, type Card } from '../cards/cards.ts';
@@ -7,16 +8,7 @@ import type { PlaceRole } from '../db/schema.ts';
 import { DomainError, forbidden, unauthenticated } from '../shared/errors.ts';
 import { readTillSession, tillSessionKey, type TillSession } from '../till/tillSession.ts';
 import { requireTill, verifyDeviceRequest } from './deviceSignature.ts';
-import {
-  advisoryLocksSql,
-  appendTransfers,
-  sortedIds,
-  TRANSFER_ID_LOCKS,
-  type AdvisoryLocks,
-  type AppendContext,
-  type Authorisation,
-  type TransferSpec,
-} from './engine.ts';
+import { appendTransfers, sortedIds, type AppendContext, type Authorisation, type TransferSpec } from './engine.ts';
 import type { Account, Transfer } from './ledger.ts';
 import { checkRefundLimits, recordRefunds, type Refund, type RefundLimits } from './refundLimits.ts';
 import type { DeviceSignature } from './tables.ts';
@@ -105,7 +97,7 @@ export async function executeTransferRequest(
 ): Promise<TransferRequestResult> {
   const { specs, placeId, requestSha256, device } = request;
   if (!actor && !device) throw unauthenticated();
-  const idLocks = { space: TRANSFER_ID_LOCKS, keys: sortedIds(specs.map((s) => s.id)) };
+  const idLocks: LockKeys = { space: 'transferIds', keys: sortedIds(specs.map((s) => s.id)) };
   // Signatures (the holder's wallet pass, the till session) checked before the transaction, with the
   // node key in memory: never while locks are held.
   const holder = request.holder === undefined ? null : await settle(readWalletPass(db, request.holder));
@@ -282,7 +274,7 @@ const refundOf = (s: TransferSpec, debit: Account): Refund => ({
 async function prepare(
   trx: Trx,
   r: {
-    locks: AdvisoryLocks | null;
+    locks: LockKeys | null;
     accounts: string[];
     /** `cardId`: a till session's staff card, which must still be active and linked to the person (docs/TILL.md). */
     role: { personId: string; placeId: string; cardId?: string | undefined } | null;
@@ -305,7 +297,7 @@ async function prepare(
     per_operation: number | null;
     per_day: number | null;
     pass_spent: boolean;
-  }>`with locks as (${r.locks ? advisoryLocksSql(r.locks) : sql`select 1`}), spent as (${spend})
+  }>`with locks as (${r.locks ? locksSql(trx, r.locks) : sql`select 1`}), spent as (${spend})
     select (select count(*) from locks) as locks, exists (select 1 from spent) as pass_spent,
       array(select a.owner_ref from ledger_accounts a where a.id = any(${r.accounts}::uuid[]) and a.owner_kind = 'card'
         order by a.owner_ref) as cards,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
+import { configureLocks } from '../db/locks.ts';
 import { buildApp, type App } from '../http/app.ts';
 import { createMailDelivery, type MailDelivery } from '../mail/mailDelivery.ts';
 import { loadNodeSecret } from './nodeSecret.ts';
@@ -15,6 +16,8 @@ import type Stripe from 'stripe';
 
 /** Opens the database the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
 export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  // The lock timeout of every transaction that takes a lock; the rank order checked outside production.
+  configureLocks({ timeoutMs: config.lockTimeoutMs, checkOrder: config.env !== 'production' });
   if (config.databaseUrl)
     return openDatabase({
       url: config.databaseUrl,

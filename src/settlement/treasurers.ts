@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Db, Trx } from '../db/database.ts';
+import { takeLocks } from '../db/locks.ts';
 import type { Actor } from '../access/actor.ts';
 import { findFederationBySlug, federationToken } from '../ledger/federations.ts';
 import type { Currency } from '../ledger/ledger.ts';
@@ -10,17 +10,13 @@ import { DomainError, forbidden, notFound } from '../shared/errors.ts';
  * the node itself. The treasurer role is per federation (a federation is not a venue, so not a place role).
  */
 
-/** Space of the settlement lock: pg_advisory_xact_lock(hashtextextended('settlement:<federation id>', space)). */
-export const SETTLEMENT_LOCKS = 7265022;
-
 /**
  * Serialises every settlement write of a federation (run, statement, payout, remittance) until the end
  * of the transaction. Taken before any ledger lock.
  */
 export async function lockSettlement(trx: Trx, federationId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`settlement:${federationId}`}, ${SETTLEMENT_LOCKS}))`.execute(
-    trx,
-  );
+  // The key of the versions before db/locks.ts: old and new processes agree during an upgrade.
+  await takeLocks(trx, { space: 'settlement', keys: [`settlement:${federationId}`] });
 }
 
 export async function isTreasurer(db: Db, personId: string, federationId: string): Promise<boolean> {

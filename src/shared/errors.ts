@@ -16,6 +16,18 @@ export class DomainError extends Error {
   }
 }
 
+/** A problem that tells the client when to try again (`Retry-After`, set by http/problems.ts): 429, 503. */
+export class RetryLater extends DomainError {
+  constructor(
+    code: string,
+    status: number,
+    readonly retryAfterSeconds: number,
+    params: Record<string, string | number> = {},
+  ) {
+    super(code, status, params);
+  }
+}
+
 export interface FieldError {
   /** The input's name (form field or JSON property). */
   field: string;

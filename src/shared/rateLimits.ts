@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { DomainError } from './errors.ts';
+import { RetryLater } from './errors.ts';
 import { hashToken } from './secrets.ts';
 
 /**
@@ -29,13 +29,9 @@ export interface RateLimitVerdict {
 }
 
 /** A 429 problem that tells the client when to try again (`Retry-After`, set by http/problems.ts). */
-export class TooManyRequests extends DomainError {
-  constructor(
-    code: string,
-    readonly retryAfterSeconds: number,
-    params: Record<string, string | number> = {},
-  ) {
-    super(code, 429, { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)), ...params });
+export class TooManyRequests extends RetryLater {
+  constructor(code: string, retryAfterSeconds: number, params: Record<string, string | number> = {}) {
+    super(code, 429, retryAfterSeconds, { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)), ...params });
   }
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
+import { takeLocks } from '../db/locks.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
@@ -97,7 +98,7 @@ export async function checkIn(
     answers.push(
       await inTransaction(db, async (trx) => {
         // Two uploads of one batch at the same time: the second waits, then finds the nonce.
-        await sql`select pg_advisory_xact_lock(hashtext(${`checkin:${place.id}:${scan.nonce}`}))`.execute(trx);
+        await takeLocks(trx, { space: 'checkIn', keys: [`${place.id}:${scan.nonce}`] });
         const seen = await trx
           .selectFrom('checkins')
           .select(['result', 'ticket_id', 'list_id'])

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
+import { takeLocks } from '../db/locks.ts';
 import type { Language } from '../db/schema.ts';
 import { SYSTEM, type Actor } from '../access/actor.ts';
 import { isEmail } from '../config.ts';
@@ -353,14 +354,12 @@ export async function placeOrder(
         // One buyer's orders for one event run one at a time, and what they hold is read after the
         // locks, before the write (invariant 3). The buyer is every identity the count looks at — the
         // address, and the account when logged in — so a logged-in and an anonymous order with the same
-        // address share a key. Sorted, in one statement.
-        const keys = [...new Set(limited.map((p) => p.event_id))]
-          .flatMap((eventId) => [
-            `order:${eventId}:email:${email}`,
-            ...(personId ? [`order:${eventId}:person:${personId}`] : []),
-          ])
-          .sort();
-        await sql`select count(pg_advisory_xact_lock(hashtext(k))) from unnest(${keys}::text[]) as k`.execute(trx);
+        // address share a key. Sorted, in one statement (db/locks.ts).
+        const keys = [...new Set(limited.map((p) => p.event_id))].flatMap((eventId) => [
+          `${eventId}:email:${email}`,
+          ...(personId ? [`${eventId}:person:${personId}`] : []),
+        ]);
+        await takeLocks(trx, { space: 'order', keys });
         const had = await heldBy(
           trx,
           place.id,

@@ -6,8 +6,7 @@ import QRCode from 'qrcode';
 import { escapeHtml, html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
-import { DomainError, notFound, type FieldError } from '../shared/errors.ts';
-import { TooManyRequests } from '../shared/rateLimits.ts';
+import { DomainError, notFound, RetryLater, type FieldError } from '../shared/errors.ts';
 import { amountField, checkoutDetailsForm, ticketForm } from './eventTickets.ts';
 import { answersFromForm, questionsOf } from './questions.ts';
 import { offersOf } from './offers.ts';
@@ -292,7 +291,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       return reply.redirect(url, 303);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      if (error instanceof TooManyRequests) reply.header('retry-after', String(error.retryAfterSeconds));
+      if (error instanceof RetryLater) reply.header('retry-after', String(error.retryAfterSeconds));
       // Mistakes in the details step are fixed there; anything about the places goes back to the cart.
       const inDetails =
         questions.length > 0 && error.fields.length > 0 && error.fields.every((f) => !f.field.startsWith('lines'));

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { isEmail } from '../config.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
+import { takeLocks } from '../db/locks.ts';
 import type { Language } from '../db/schema.ts';
 import { SYSTEM, type Actor } from '../access/actor.ts';
 import { audit } from '../access/audit.ts';
@@ -404,7 +405,7 @@ async function offerNext(db: Db, config: Config, placeId: string, dateId: string
     await releaseExpiredOrders(db, { placeId, dateIds: [dateId] });
     return await inTransaction(db, async (trx) => {
       // Offers of a date are made one at a time (several nodes may run the job); buyers do not wait on this.
-      await sql`select pg_advisory_xact_lock(hashtext(${`waitlist:${dateId}`}))`.execute(trx);
+      await takeLocks(trx, { space: 'waitingList', keys: [dateId] });
       const date = await trx
         .selectFrom('event_dates as d')
         .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'd.place_id').onRef('e.id', '=', 'd.event_id'))

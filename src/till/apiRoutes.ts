@@ -5,7 +5,7 @@ import { problemOf, toDomainError } from '../http/problems.ts';
 import { DateTime, ProblemSchema, Uuid } from '../http/schemas.ts';
 import type { TSchema } from 'typebox';
 import type { DeviceSignature } from '../ledger/tables.ts';
-import { DomainError } from '../shared/errors.ts';
+import { DomainError, RetryLater } from '../shared/errors.ts';
 import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { lookupCard } from './lookupCard.ts';
 import { openTill } from './openTill.ts';
@@ -136,6 +136,7 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
   app.setErrorHandler((error, request, reply) => {
     const domain = toDomainError(error);
     if (domain.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (domain instanceof RetryLater) reply.header('retry-after', String(domain.retryAfterSeconds));
     const problem: Record<string, unknown> = { ...problemOf(request, config, domain) };
     for (const extra of ['missing', 'available', 'total', 'paid'] as const) {
       if (typeof domain.params[extra] === 'number') problem[extra] = domain.params[extra];

@@ -10,7 +10,8 @@ import {
 } from '../cards/cards.ts';
 import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
 import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
-import { appendTransfers, type AdvisoryLocks, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
+import { appendTransfers, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
+import type { LockKeys } from '../db/locks.ts';
 import { cashOutAtCounter, payableAtCounter, planCashOut } from '../ledger/cashOutAtCounter.ts';
 import { getCurrencyById } from '../ledger/ledger.ts';
 import { MAX_AMOUNT_MINOR as MAX_AMOUNT } from '../shared/money.ts';
@@ -194,11 +195,8 @@ async function lockCards(trx: Trx, uids: string[]): Promise<Map<string, Card>> {
   return cards;
 }
 
-/** Space of the sales' idempotency locks. */
-const SALE_LOCKS = 7265101;
-
 /** The sale's idempotency lock, taken by the device check's statement (verifyDeviceRequest): one round trip fewer. */
-export const saleLock = (id: string): AdvisoryLocks => ({ space: SALE_LOCKS, keys: [id] });
+export const saleLock = (id: string): LockKeys => ({ space: 'sale', keys: [id] });
 
 /**
  * Returns the stored answer when this sale was already made, null when it is new. The caller holds
