@@ -39,13 +39,16 @@ describe('the block sealer', () => {
   test('the running sealer comes back after the short interval while transfers keep coming, not after the idle one', async () => {
     const w = await createLedgerWorld(db);
     const p = await w.person();
-    const sealer = startSealer(db, pino({ level: 'silent' }), { intervalMs: 60_000, busyIntervalMs: 20 });
+    // A busy interval of 1 s: long enough for the next transfer to be committed before that round even
+    // on a loaded machine (with 20 ms, a slow commit let that round find nothing and fall back to the
+    // idle minute), far from the idle interval.
+    const sealer = startSealer(db, pino({ level: 'silent' }), { intervalMs: 60_000, busyIntervalMs: 1000 });
     const unsealed = async () =>
       (await db.selectFrom('ledger_unsealed').select('transfer_id').where('currency_id', '=', w.euro.id).execute())
         .length;
     try {
       await w.fund(p.euro.id, 100);
-      await sealer.sealNow(); // sealed something: the next round is due in 20 ms, not in a minute
+      await sealer.sealNow(); // sealed something: the next round is due in 1 s, not in a minute
       assert.equal(await unsealed(), 0);
       await w.fund(p.euro.id, 50);
       let left = await unsealed();
