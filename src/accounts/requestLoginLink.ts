@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
-import type { Language } from '../db/schema.ts';
-import { translate } from '../i18n/i18n.ts';
+import { translate, type Language } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
 import { DomainError } from '../shared/errors.ts';
 import { hashToken, randomToken } from '../shared/secrets.ts';

@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Trx } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
-import type { Language } from '../db/schema.ts';
+import type { Language } from '../i18n/i18n.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { sql } from 'kysely';
 import { takePlaces, type Holding } from './places.ts';

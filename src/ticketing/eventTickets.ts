@@ -6,6 +6,7 @@ import type { FieldError } from '../shared/errors.ts';
 import { formatEuros } from '../shared/money.ts';
 import { offersOf, type DateOffers, type PriceOffer } from './offers.ts';
 import { formFieldOf, questionFields, type Question } from './questions.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 /** The quantity field of a price on a date: `q.<price id>.<date id>` (and `a.` for a chosen amount). */
 export const quantityField = (priceId: string, dateId: string) => `q.${priceId}.${dateId}`;
@@ -53,7 +54,7 @@ ${csrfField(request)}
 ${offers.map(
   (
     d,
-  ) => html`<fieldset><legend>${new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: d.timezone }).format(d.startsAt)}</legend>
+  ) => html`<fieldset><legend>${new Intl.DateTimeFormat(localeOf(lang), { dateStyle: 'full', timeStyle: 'short', timeZone: d.timezone }).format(d.startsAt)}</legend>
 ${d.prices.map((p) => {
   const q = quantityField(p.id, d.dateId);
   const max = Math.min(p.perOrderLimit, p.remaining ?? p.perOrderLimit);
@@ -114,7 +115,7 @@ export function checkoutDetailsForm(
           : 0;
     const label =
       date && price
-        ? `${price.name}, ${new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: date.timezone }).format(date.startsAt)}`
+        ? `${price.name}, ${new Intl.DateTimeFormat(localeOf(lang), { dateStyle: 'medium', timeStyle: 'short', timeZone: date.timezone }).format(date.startsAt)}`
         : '';
     for (let i = 0; i < Math.min(n, 100); i++) places.push({ index: places.length, eventId: event.id, label });
   }

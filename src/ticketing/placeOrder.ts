@@ -1,10 +1,9 @@
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
-import type { Language } from '../db/schema.ts';
+import { translate, type Language } from '../i18n/i18n.ts';
 import { SYSTEM, type Actor } from '../access/actor.ts';
 import { isEmail } from '../config.ts';
-import { translate } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';

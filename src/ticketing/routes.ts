@@ -20,7 +20,7 @@ import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
 import { publicKeysOf, signTicket } from './ticketSignature.ts';
 import { ticketsPdf } from './ticketPdf.ts';
-import { translate } from '../i18n/i18n.ts';
+import { localeOf, translate } from '../i18n/i18n.ts';
 
 const Scan = Type.Object({
   payload: Type.String({ maxLength: 300 }),
@@ -486,7 +486,7 @@ ${tickets.some((x) => x.status === 'valid') ? html`<p><a href="/orders/${order.i
       (
         x,
         i,
-      ) => html`<li class="card"><h2>${x.title}</h2><p>${x.starts_at.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' })}</p>
+      ) => html`<li class="card"><h2>${x.title}</h2><p>${x.starts_at.toLocaleString(localeOf(lang), { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' })}</p>
 <p>${x.price} · ${t(`orders.ticketStatus.${x.status}`)}</p>
 <figure class="qr">${unsafeRaw(qrs[i]!.replace('<svg ', `<svg role="img" aria-label="${escapeHtml(t('orders.qr'))}" width="240" height="240" `))}<figcaption class="mono">${payloads[i]}</figcaption></figure></li>`,
     )}</ul></section>`;

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { CreatedAt, Language, NullableTimestamp } from '../db/schema.ts';
+import type { CreatedAt, NullableTimestamp } from '../db/schema.ts';
+import type { Language } from '../i18n/i18n.ts';
 
 export type PriceKind = 'fixed' | 'free' | 'pay_what_you_want' | 'member_only';
 export type OrderStatus = 'pending' | 'paid' | 'cancelled' | 'expired' | 'refunded';

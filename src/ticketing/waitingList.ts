@@ -2,10 +2,9 @@ import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { isEmail } from '../config.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
-import type { Language } from '../db/schema.ts';
+import { localeOf, translate, type Language } from '../i18n/i18n.ts';
 import { SYSTEM, type Actor } from '../access/actor.ts';
 import { audit } from '../access/audit.ts';
-import { translate } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
@@ -91,7 +90,7 @@ async function priceOnDate(db: Db, eventId: string, dateId: string, priceId: str
 }
 
 const formatWhen = (language: Language, at: Date, timezone: string) =>
-  new Intl.DateTimeFormat(language === 'fr' ? 'fr-FR' : 'en-GB', {
+  new Intl.DateTimeFormat(localeOf(language), {
     dateStyle: 'full',
     timeStyle: 'short',
     timeZone: timezone,

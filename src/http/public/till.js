@@ -9,7 +9,7 @@
   'use strict';
   const config = JSON.parse(document.getElementById('till-data').textContent);
   const words = config.words;
-  const locale = config.lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const locale = config.locale;
   const plural = new Intl.PluralRules(config.lang);
   const TIMEOUT_MS = 5000;
   const $ = (id) => document.getElementById(id);
@@ -899,7 +899,7 @@
     });
     exact.addEventListener('click', () => {
       const input = $('till-amount-tendered');
-      input.value = (amount / 100).toFixed(2).replace('.', config.lang === 'fr' ? ',' : '.');
+      input.value = (amount / 100).toFixed(2).replace('.', config.decimalSeparator);
       input.dispatchEvent(new Event('input'));
     });
     for (;;) {
