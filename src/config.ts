@@ -51,15 +51,15 @@ export interface Config {
   stripeConnectWebhookSecret: string | undefined;
   /** Another Stripe API server (tests, stripe-mock); the official API when absent. */
   stripeApiUrl: string | undefined;
-  /** Minutes a checkout holds its places before they are released. */
+  /** Minutes a checkout holds its seats before they are released. */
   checkoutHoldMinutes: number;
-  /** Minutes a free booking holds its places until its mailed link is opened. */
+  /** Minutes a free booking holds its seats until its mailed link is opened. */
   bookingHoldMinutes: number;
   /** Orders without an account per client address per 15 minutes (0: no limit). */
   ordersPerClient: number;
   /** Orders per e-mail address per 15 minutes (0: no limit). */
   ordersPerEmail: number;
-  /** Share of a date's capacity that orders without an account may hold until paid or confirmed, percent. */
+  /** Share of a date's seats that orders without an account may hold until paid or confirmed, percent. */
   unconfirmedHoldPercent: number;
   /** Webhook receivers may be on this machine or a private network (off in production: src/webhooks/receiverAddress.ts). */
   webhooksAllowPrivate: boolean;

@@ -114,7 +114,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     {
       schema: {
         tags: ['tickets'],
-        summary: 'Place an order (places are held while it is paid or confirmed)',
+        summary: 'Place an order (seats are held while it is paid or confirmed)',
         description:
           'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address. Orders are limited per e-mail address and, without an account, per client address (429 `too-many-orders`), and orders without an account hold at most a share of a date until paid or confirmed (429 `unconfirmed-holds-full`); both with `Retry-After`.',
         body: Type.Object(
@@ -293,7 +293,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       if (error instanceof TooManyRequests) reply.header('retry-after', String(error.retryAfterSeconds));
-      // Mistakes in the details step are fixed there; anything about the places goes back to the cart.
+      // Mistakes in the details step are fixed there; anything about the seats goes back to the cart.
       const inDetails =
         questions.length > 0 && error.fields.length > 0 && error.fields.every((f) => !f.field.startsWith('lines'));
       if (inDetails) return details({ errors: error.fields }, 422);
@@ -303,13 +303,13 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     }
   });
 
-  // What an event sells and the places left (also in the event page's JSON-LD offers).
+  // What an event sells and the seats left (also in the event page's JSON-LD offers).
   app.get(
     '/api/v1/events/:id/offers',
     {
       schema: {
         tags: ['tickets'],
-        summary: "An event's ticket prices per date, with the places left",
+        summary: "An event's ticket prices per date, with the seats left",
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
         response: responses(
           {

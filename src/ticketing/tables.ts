@@ -64,7 +64,7 @@ export interface OrdersTable {
   payment_id: string | null;
   confirm_token_hash: Uint8Array | null;
   promo_code_id: string | null;
-  /** Its places are counted in date_capacity.held_unconfirmed (invariant 21). */
+  /** Its seats are counted in date_capacity.held_unconfirmed (invariant 21). */
   unconfirmed_hold: Generated<boolean>;
   created_at: CreatedAt;
   paid_at: NullableTimestamp;

@@ -260,7 +260,7 @@ ${
     return minePage(request, reply, request.ctx.t('waitlist.left'));
   });
 
-  // An offer: the checkout of the places held for the person (holder details and questions, then payment).
+  // An offer: the checkout of the seats held for the person (holder details and questions, then payment).
   async function offerPage(
     request: FastifyRequest,
     reply: FastifyReply,
