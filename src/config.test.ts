@@ -26,6 +26,7 @@ describe('configuration', () => {
       dataDir: '/srv/rezo/data',
       demo: true,
       territoryName: 'La Réunion',
+      timeZone: 'Indian/Reunion',
       defaultLanguage: 'fr',
       smtpUrl: undefined,
       mailFrom: 'Rezo <no-reply@rezo.localhost>',
@@ -78,6 +79,7 @@ describe('configuration', () => {
         REZO_DATA_DIR: 'var/rezo',
         REZO_DEMO: 'no',
         REZO_DEFAULT_LANGUAGE: ' en ',
+        REZO_TIME_ZONE: ' America/Martinique ',
         SMTP_URL: 'smtps://user:pw@mail.example.org',
         REZO_OPERATORS: ' Boss@Example.org , ops@example.org,',
         LOG_LEVEL: 'warn',
@@ -93,6 +95,7 @@ describe('configuration', () => {
     assert.equal(c.dataDir, '/srv/rezo/var/rezo');
     assert.equal(c.demo, false);
     assert.equal(c.defaultLanguage, 'en');
+    assert.equal(c.timeZone, 'America/Martinique');
     assert.equal(c.smtpUrl, 'smtps://user:pw@mail.example.org');
     assert.deepEqual(c.operators, ['boss@example.org', 'ops@example.org']);
     assert.equal(c.logLevel, 'warn');
@@ -125,6 +128,12 @@ describe('configuration', () => {
       { REZO_DEFAULT_LANGUAGE: 'de' },
       /^REZO_DEFAULT_LANGUAGE: "de" is not one of fr, en$/,
     ],
+    [
+      'REZO_TIME_ZONE not an IANA zone',
+      { REZO_TIME_ZONE: 'Reunion/Island' },
+      /^REZO_TIME_ZONE: "Reunion\/Island" is not an IANA time zone/,
+    ],
+    ['REZO_TIME_ZONE an offset, not a zone', { REZO_TIME_ZONE: '+04:00' }, /^REZO_TIME_ZONE: /],
     ['LOG_LEVEL unknown', { LOG_LEVEL: 'verbose' }, /^LOG_LEVEL: "verbose" is not one of fatal, error/],
     [
       'REZO_OPERATORS with a non-address',

@@ -1,4 +1,8 @@
 import { resolve } from 'node:path';
+import { LANGUAGES, type Language } from './i18n/i18n.ts';
+
+/** The territory's zone when REZO_TIME_ZONE is not set: the one place this default is written. */
+export const DEFAULT_TIME_ZONE = 'Indian/Reunion';
 
 /**
  * Every setting of a node, read from the environment once, validated, with defaults. A bad value
@@ -17,7 +21,12 @@ export interface Config {
   /** Load the demo territory into an empty database at start (by default only in development). */
   demo: boolean;
   territoryName: string;
-  defaultLanguage: 'fr' | 'en';
+  /**
+   * IANA zone of the territory: the zone a new venue gets when none is given, and the one that dates
+   * outside any venue (wallet, cards) are shown in. A venue's own zone (`places.timezone`) wins for its dates.
+   */
+  timeZone: string;
+  defaultLanguage: Language;
   smtpUrl: string | undefined;
   mailFrom: string;
   /** E-mails of node operators (super-admins), in addition to those set with `rezo operator add`. */
@@ -44,15 +53,15 @@ export interface Config {
   stripeConnectWebhookSecret: string | undefined;
   /** Another Stripe API server (tests, stripe-mock); the official API when absent. */
   stripeApiUrl: string | undefined;
-  /** Minutes a checkout holds its places before they are released. */
+  /** Minutes a checkout holds its seats before they are released. */
   checkoutHoldMinutes: number;
-  /** Minutes a free booking holds its places until its mailed link is opened. */
+  /** Minutes a free booking holds its seats until its mailed link is opened. */
   bookingHoldMinutes: number;
   /** Orders without an account per client address per 15 minutes (0: no limit). */
   ordersPerClient: number;
   /** Orders per e-mail address per 15 minutes (0: no limit). */
   ordersPerEmail: number;
-  /** Share of a date's capacity that orders without an account may hold until paid or confirmed, percent. */
+  /** Share of a date's seats that orders without an account may hold until paid or confirmed, percent. */
   unconfirmedHoldPercent: number;
   /** Webhook receivers may be on this machine or a private network (off in production: src/webhooks/receiverAddress.ts). */
   webhooksAllowPrivate: boolean;
@@ -76,6 +85,7 @@ export const SETTINGS = [
   'REZO_DATA_DIR',
   'REZO_DEMO',
   'REZO_TERRITORY_NAME',
+  'REZO_TIME_ZONE',
   'REZO_DEFAULT_LANGUAGE',
   'SMTP_URL',
   'MAIL_FROM',
@@ -166,6 +176,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     return v;
   };
 
+  const zone = (name: (typeof SETTINGS)[number], fallback: string): string => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    if (!isTimeZone(v)) {
+      problems.push(`${name}: "${v}" is not an IANA time zone (such as Europe/Paris)`);
+      return fallback;
+    }
+    return v;
+  };
+
   const nodeEnv = get('NODE_ENV');
   const env_ = oneOf(
     'REZO_ENV',
@@ -200,7 +220,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // load by default only in development, elsewhere only when asked (REZO_DEMO=1).
     demo: bool('REZO_DEMO', env_ === 'development'),
     territoryName: get('REZO_TERRITORY_NAME') ?? 'La Réunion',
-    defaultLanguage: oneOf('REZO_DEFAULT_LANGUAGE', ['fr', 'en'] as const, 'fr'),
+    timeZone: zone('REZO_TIME_ZONE', DEFAULT_TIME_ZONE),
+    defaultLanguage: oneOf('REZO_DEFAULT_LANGUAGE', LANGUAGES, 'fr'),
     smtpUrl,
     mailFrom,
     operators,
@@ -231,6 +252,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const TIME_ZONES = new Set(Intl.supportedValuesOf('timeZone'));
+// Intl's list leaves out some canonical aliases (UTC itself on some builds).
+TIME_ZONES.add('UTC');
+
+/** An IANA zone name this runtime knows (validated the same way for the node and for each venue). */
+export function isTimeZone(value: string): boolean {
+  return TIME_ZONES.has(value);
 }
 
 const EMAIL_RE = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
-import type { Language } from '../db/schema.ts';
+import type { Language } from '../i18n/i18n.ts';
 import { DomainError } from '../shared/errors.ts';
 import { hashToken } from '../shared/secrets.ts';
 import { ensurePerson, type Person } from './people.ts';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { Language } from '../db/schema.ts';
+import type { Language } from '../i18n/i18n.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { isEmail } from '../config.ts';

@@ -4,7 +4,7 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { requirePerson } from '../access/permissions.ts';
 import { FieldErrors } from '../shared/errors.ts';
-import { isLanguage } from '../i18n/i18n.ts';
+import { isLanguage, type Language } from '../i18n/i18n.ts';
 import { getPerson, type Person } from './people.ts';
 
 export interface UpdateProfileInput {
@@ -26,7 +26,7 @@ export async function updateProfile(db: Db, actor: Actor, input: UpdateProfileIn
   return inTransaction(db, async (trx) => {
     await trx
       .updateTable('people')
-      .set({ name, language: input.language as 'fr' | 'en', updated_at: sql<Date>`now()` })
+      .set({ name, language: input.language as Language, updated_at: sql<Date>`now()` })
       .where('id', '=', actor.personId)
       .execute();
     await audit(trx, actor, {

@@ -6,6 +6,7 @@ import { html, type Html } from '../http/html.ts';
 import { listHolderDebts } from '../ledger/listHolderDebts.ts';
 import { listPaymentIssues } from '../payments/listPaymentIssues.ts';
 import { formatEuros } from '../shared/money.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 /**
  * The body of /admin/payments (node operators): holders' debts (docs/LEDGER.md rule 5), open
@@ -18,7 +19,7 @@ export async function paymentIssuesPage(db: Db, actor: Actor, request: FastifyRe
   const emails = new Map<string, string>();
   for (const id of new Set(debts.flatMap((d) => (d.personId ? [d.personId] : []))))
     emails.set(id, (await getPerson(db, id))?.email ?? id);
-  const date = (d: Date) => d.toLocaleDateString(lang === 'fr' ? 'fr-FR' : 'en-GB');
+  const date = (d: Date) => d.toLocaleDateString(localeOf(lang));
   const euros = (cents: number) => formatEuros(cents, lang);
   const head = (...keys: string[]) =>
     html`<thead><tr>${keys.map((k) => html`<th scope="col">${t(k)}</th>`)}</tr></thead>`;

@@ -9,6 +9,7 @@ import { forbidden } from '../shared/errors.ts';
 import { listPlaces } from '../places/places.ts';
 import { listPeople } from './listPeople.ts';
 import { paymentIssuesPage } from './paymentIssuesPage.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 /** Node administration, for operators: every venue and every person. */
 export async function adminRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
@@ -27,7 +28,7 @@ export async function adminRoutes(app: ModuleApp, { deps, info }: ModuleOptions)
       listPlaces(db, { search }),
       listPeople(db, actorOf(request), { search }),
     ]);
-    const fmt = (d: Date) => d.toLocaleDateString(lang === 'fr' ? 'fr-FR' : 'en-GB');
+    const fmt = (d: Date) => d.toLocaleDateString(localeOf(lang));
     const body = html`<section>
 <h1>${t('nodeAdmin.title')}</h1>
 <p><a href="/admin/cards">${t('cards.adminTitle')}</a> · <a href="/admin/payments">${t('paymentIssues.title')}</a></p>

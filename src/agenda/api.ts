@@ -292,7 +292,7 @@ export async function agendaApi(app: ModuleApp, { deps }: ModuleOptions) {
     },
     async (request) => {
       const q = request.query;
-      const filters = await filtersFromQuery(db, q, await territoryTimezone(db));
+      const filters = await filtersFromQuery(db, q, await territoryTimezone(db, config.timeZone));
       const page = await listAgenda(db, { kind: 'territory' }, filters, {
         limit: q.limit ?? 50,
         cursor: q.cursor ?? null,

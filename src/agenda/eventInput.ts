@@ -1,6 +1,6 @@
 import { FieldErrors } from '../shared/errors.ts';
 import { readCoordinates } from '../shared/coordinates.ts';
-import { isTimeZone } from '../places/placeInput.ts';
+import { isTimeZone } from '../config.ts';
 import type { EventVisibility } from './tables.ts';
 import { renderMarkdown } from './markdown.ts';
 import { parseLocalDateTime, zonedToInstant } from './zonedTime.ts';

@@ -10,6 +10,7 @@ import { normaliseTag } from './eventInput.ts';
 import { plainText } from './markdown.ts';
 import { filtersFromQuery, territoryTimezone, type AgendaQueryString } from './publicPages.ts';
 import { agendaCard } from './views.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 /** Dates a feed carries at most: a calendar subscription is re-read often, keep it bounded. */
 export const FEED_MAX_ITEMS = 500;
@@ -133,7 +134,7 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
       reply,
       { kind: 'territory' },
       request.ctx.t('agenda.heading', { territory: config.territoryName }),
-      await territoryTimezone(db),
+      await territoryTimezone(db, config.timeZone),
       request.query as AgendaQueryString,
     ),
   );
@@ -146,7 +147,13 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
   app.get('/tags/:tag/agenda.ics', async (request, reply) => {
     const tag = normaliseTag((request.params as { tag: string }).tag.slice(0, 60));
     if (!tag) throw new DomainError('not-found', 404, { what: 'tag' });
-    return sendIcs(reply, { kind: 'tag', tag }, `#${tag} · ${config.territoryName}`, await territoryTimezone(db), {});
+    return sendIcs(
+      reply,
+      { kind: 'tag', tag },
+      `#${tag} · ${config.territoryName}`,
+      await territoryTimezone(db, config.timeZone),
+      {},
+    );
   });
 
   async function sendRss(
@@ -159,7 +166,7 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
   ) {
     const { t, lang } = request.ctx;
     const items = await collect(db, scope, {}, RSS_MAX_ITEMS);
-    const when = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+    const when = new Intl.DateTimeFormat(localeOf(lang), {
       dateStyle: 'full',
       timeStyle: 'short',
       timeZone: timezone,
@@ -186,7 +193,7 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
       { kind: 'territory' },
       request.ctx.t('agenda.heading', { territory: config.territoryName }),
       `${config.baseUrl}/agenda`,
-      await territoryTimezone(db),
+      await territoryTimezone(db, config.timeZone),
     ),
   );
 

@@ -27,6 +27,7 @@ import { agendaCard, eventJsonLd, formatPrice, formatWhen, jsonForScript, stateB
 import { localDate, localParts, zonedToInstant } from './zonedTime.ts';
 import { ticketForm } from '../ticketing/eventTickets.ts';
 import { offersOf, schemaOffers, type DateOffers } from '../ticketing/offers.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 /** Ticket prices, when the venue sells some for a date, replace the price hint in its JSON-LD offers. */
 function withTicketOffers(ld: Record<string, unknown>[], offers: DateOffers[], url: string): Record<string, unknown>[] {
@@ -37,8 +38,11 @@ function withTicketOffers(ld: Record<string, unknown>[], offers: DateOffers[], u
   });
 }
 
-/** The territory's zone: the one most venues use ("today" on /agenda means today there). */
-export async function territoryTimezone(db: Db): Promise<string> {
+/**
+ * The territory's zone: the one most venues use ("today" on /agenda means today there), or the
+ * node's setting (REZO_TIME_ZONE) while it has no venue.
+ */
+export async function territoryTimezone(db: Db, nodeTimeZone: string): Promise<string> {
   const row = await db
     .selectFrom('places')
     .select(['timezone', (eb) => eb.fn.countAll<number>().as('n')])
@@ -46,7 +50,7 @@ export async function territoryTimezone(db: Db): Promise<string> {
     .orderBy('n', 'desc')
     .orderBy('timezone')
     .executeTakeFirst();
-  return row?.timezone ?? 'Indian/Reunion';
+  return row?.timezone ?? nodeTimeZone;
 }
 
 export interface AgendaQueryString {
@@ -122,7 +126,7 @@ function monthGrid(request: FastifyRequest, month: string, items: AgendaItem[], 
   for (const i of items)
     byDay.set(localDate(i.startsAt, timeZone), [...(byDay.get(localDate(i.startsAt, timeZone)) ?? []), i]);
   const weekdays = Array.from({ length: 7 }, (_, i) =>
-    new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { weekday: 'short', timeZone: 'UTC' }).format(
+    new Intl.DateTimeFormat(localeOf(lang), { weekday: 'short', timeZone: 'UTC' }).format(
       new Date(Date.UTC(2024, 0, 1 + i)),
     ),
   );
@@ -140,7 +144,7 @@ function monthGrid(request: FastifyRequest, month: string, items: AgendaItem[], 
   for (let i = 0; i < cells.length; i += 7) rows.push(html`<tr>${cells.slice(i, i + 7)}</tr>`);
   const prev = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
   const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-  const title = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+  const title = new Intl.DateTimeFormat(localeOf(lang), {
     month: 'long',
     year: 'numeric',
     timeZone: 'UTC',
@@ -241,7 +245,7 @@ export async function publicPages(app: ModuleApp, { deps, info }: ModuleOptions)
   app.get('/agenda', async (request, reply) => {
     const { t } = request.ctx;
     const query = request.query as AgendaQueryString;
-    const timeZone = await territoryTimezone(db);
+    const timeZone = await territoryTimezone(db, config.timeZone);
     const listed = await listPlaces(db, { limit: VENUE_SELECT_MAX + 1 });
     const places = listed.length > VENUE_SELECT_MAX ? 'input' : listed;
     let body: Html;

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Language } from '../db/schema.ts';
+import { localeOf, type Language } from '../i18n/i18n.ts';
 import { html, unsafeRaw, type Html } from '../http/html.ts';
 import type { FieldError } from '../shared/errors.ts';
 import type { AgendaItem } from './agendaQuery.ts';
@@ -9,7 +9,7 @@ import { plainText } from './markdown.ts';
 /** Views shared by the agenda's pages: lists, cards, prices, dates, JSON-LD. No business rule here. */
 
 export function formatWhen(lang: Language, start: Date, end: Date | null, timeZone: string): string {
-  const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const locale = localeOf(lang);
   const day = new Intl.DateTimeFormat(locale, {
     weekday: 'long',
     day: 'numeric',
@@ -32,9 +32,7 @@ export function formatPrice(
 ): string {
   if (cents === null) return '';
   if (cents === 0) return t('agenda.free');
-  const amount = new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { style: 'currency', currency }).format(
-    cents / 100,
-  );
+  const amount = new Intl.NumberFormat(localeOf(lang), { style: 'currency', currency }).format(cents / 100);
   return t('agenda.priceFrom', { amount });
 }
 

@@ -14,6 +14,7 @@ import type { ApiKeyInfo } from './apiKeys.ts';
 import { createApiKey } from './createApiKey.ts';
 import { listApiKeys } from './listApiKeys.ts';
 import { revokeApiKey } from './revokeApiKey.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 const KeySchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -47,8 +48,7 @@ export async function apiKeyRoutes(app: ModuleApp, { deps, info }: ModuleOptions
     const { t, lang } = request.ctx;
     const keys = await listApiKeys(db, actorOf(request), place.slug);
     const scopes = (form.values.scopes as string[] | undefined) ?? [];
-    const fmt = (d: Date | null) =>
-      d ? d.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: place.timezone }) : '—';
+    const fmt = (d: Date | null) => (d ? d.toLocaleString(localeOf(lang), { timeZone: place.timezone }) : '—');
     const body = html`<section>
 ${adminNav(request, place, 'keys')}
 ${

@@ -46,7 +46,7 @@ interface Line {
  * the block button, blocking at a venue by a cashier, and the operator's batches, import and unblock.
  */
 export async function cardRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
-  const { db, secret } = deps;
+  const { config, db, secret } = deps;
   const limiter = new TokenLookupLimiter(TOKEN_LOOKUPS_PER_MINUTE, 60_000);
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) =>
     sendHtml(reply, layout(request, info, { title, body }), status);
@@ -87,7 +87,7 @@ export async function cardRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
       const out = mine.get(tr.debitAccountId);
       const account = out ?? mine.get(tr.creditAccountId);
       const moves = tr.phase === 'single' || tr.phase === 'post';
-      return html`<tr><td>${formatDateTime(lang, tr.createdAt, 'Indian/Reunion')}</td><td>${t(`ledger.kinds.${tr.kind}`)}</td><td class="num">${moves ? (out ? '−' : '+') : ''}${formatAmount(tr.amount, account?.decimals ?? 2, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
+      return html`<tr><td>${formatDateTime(lang, tr.createdAt, config.timeZone)}</td><td>${t(`ledger.kinds.${tr.kind}`)}</td><td class="num">${moves ? (out ? '−' : '+') : ''}${formatAmount(tr.amount, account?.decimals ?? 2, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
     })}</tbody></table>`;
   }
 
@@ -221,7 +221,7 @@ ${
 <tbody>${cards.map(
         (
           c,
-        ) => html`<tr><td class="mono">${c.number}</td><td>${status(request, c)}</td><td>${c.linkedAt ? formatDateTime(lang, c.linkedAt, 'Indian/Reunion') : ''}</td>
+        ) => html`<tr><td class="mono">${c.number}</td><td>${status(request, c)}</td><td>${c.linkedAt ? formatDateTime(lang, c.linkedAt, config.timeZone) : ''}</td>
 <td>${c.status === 'active' ? html`<a class="button danger" href="/account/cards/${c.id}/block">${t('cards.block')}</a>` : html`<small>${t('cards.unblockByOperator')}</small>`}</td></tr>`,
       )}</tbody></table></div>`
 }
@@ -366,7 +366,7 @@ ${
   batches.length === 0
     ? html`<p>${t('cards.noBatch')}</p>`
     : html`<div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('labels.name')}</th><th scope="col">${t('cards.importedAt')}</th><th scope="col" class="num">${t('cards.total')}</th><th scope="col" class="num">${t('cards.status.active')}</th><th scope="col" class="num">${t('cards.status.blocked')}</th><th scope="col" class="num">${t('cards.linkedCount')}</th></tr></thead>
-<tbody>${batches.map((b) => html`<tr><td>${b.name}</td><td>${formatDateTime(lang, b.createdAt, 'Indian/Reunion')}</td><td class="num">${b.total}</td><td class="num">${b.active}</td><td class="num">${b.blocked}</td><td class="num">${b.linked}</td></tr>`)}</tbody></table></div>`
+<tbody>${batches.map((b) => html`<tr><td>${b.name}</td><td>${formatDateTime(lang, b.createdAt, config.timeZone)}</td><td class="num">${b.total}</td><td class="num">${b.active}</td><td class="num">${b.blocked}</td><td class="num">${b.linked}</td></tr>`)}</tbody></table></div>`
 }
 
 <h2>${t('cards.import')}</h2>
@@ -391,7 +391,7 @@ ${q && found.length === 0 ? html`<p>${t('cards.noMatch')}</p>` : ''}
 ${found.length ? html`<ul>${found.map((c) => html`<li><span class="mono">${c.number}</span> (${c.uid}) — ${c.batchName} — ${status(request, c)} — ${c.holderName || (c.personId ? t('cards.holderNoName') : t('cards.holderNone'))} ${c.status === 'blocked' ? unblockForm(c.id) : ''}</li>`)}</ul>` : ''}
 
 <h2>${t('cards.blockedCards', { count: blocked.length })}</h2>
-${blocked.length === 0 ? html`<p>${t('cards.noBlocked')}</p>` : html`<ul>${blocked.map((c) => html`<li><span class="mono">${c.number}</span> — ${c.blocked_at ? formatDateTime(lang, c.blocked_at, 'Indian/Reunion') : ''}${c.block_reason ? html` — ${c.block_reason}` : ''} ${unblockForm(c.id)}</li>`)}</ul>`}
+${blocked.length === 0 ? html`<p>${t('cards.noBlocked')}</p>` : html`<ul>${blocked.map((c) => html`<li><span class="mono">${c.number}</span> — ${c.blocked_at ? formatDateTime(lang, c.blocked_at, config.timeZone) : ''}${c.block_reason ? html` — ${c.block_reason}` : ''} ${unblockForm(c.id)}</li>`)}</ul>`}
 </section>`;
     return page(request, reply, t('cards.adminTitle'), body, code);
   }

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { Language } from '../i18n/i18n.ts';
 import type { AgendaTables } from '../agenda/tables.ts';
 import type { LedgerTables } from '../ledger/tables.ts';
 import type { PaymentTables } from '../payments/tables.ts';
@@ -18,7 +19,6 @@ export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 export type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 export type Json<T> = ColumnType<T, string, string>;
 
-export type Language = 'fr' | 'en';
 export type PlaceRole = 'admin' | 'editor' | 'cashier' | 'door';
 
 export interface NodeSettingsTable {

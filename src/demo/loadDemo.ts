@@ -95,7 +95,7 @@ const PLACES: DemoPlace[] = [
  * their teams. Refuses a database that already has venues, so it never mixes with real data.
  * Returns false when the database was not empty.
  */
-export async function loadDemo(db: Db, _config: Config): Promise<boolean> {
+export async function loadDemo(db: Db, config: Config): Promise<boolean> {
   return inTransaction(db, async (trx) => {
     const existing = await trx.selectFrom('places').select('id').limit(1).execute();
     if (existing.length > 0) return false;
@@ -108,7 +108,7 @@ export async function loadDemo(db: Db, _config: Config): Promise<boolean> {
       const place = await createPlace(
         trx,
         SYSTEM,
-        { ...fields, timezone: 'Indian/Reunion', country: 'RE', language: 'fr' },
+        { ...fields, timezone: config.timeZone, country: 'RE', language: 'fr' },
         admin.id,
       );
       for (const member of team) {

@@ -1,13 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import type { Language } from '../db/schema.ts';
+import { isLanguage, negotiateLanguage, translator, type Language, type Translate } from '../i18n/i18n.ts';
 import type { Actor } from '../access/actor.ts';
 import { personActor } from '../access/actor.ts';
 import { authenticateApiKey } from '../apikeys/apiKeys.ts';
 import type { Person } from '../accounts/people.ts';
 import { resolveSession, SESSION_COOKIE } from '../accounts/sessions.ts';
-import { isLanguage, negotiateLanguage, translator, type Translate } from '../i18n/i18n.ts';
 import { DomainError } from '../shared/errors.ts';
 import { hmac, randomToken, safeEqual } from '../shared/secrets.ts';
 

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LANGUAGES } from '../i18n/i18n.ts';
 import { html, type Html } from './html.ts';
 
 export interface PageOptions {
@@ -27,7 +28,7 @@ export function layout(request: FastifyRequest, info: LayoutInfo, page: PageOpti
   // The language link keeps the page and its query (a search, a filter), changing only `lang`.
   const [path = '/', query = ''] = request.url.split('?');
   const params = new URLSearchParams(query);
-  const other = lang === 'fr' ? 'en' : 'fr';
+  const other = LANGUAGES.find((l) => l !== lang)!;
   params.set('lang', other);
   const switchHref = `${path}?${params.toString()}`;
   return html`<!doctype html>

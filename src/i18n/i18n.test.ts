@@ -3,18 +3,40 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { catalogueKeys, hasKey, LANGUAGES, negotiateLanguage, translate, translator } from './i18n.ts';
+import {
+  catalogueKeys,
+  decimalSeparator,
+  groupSeparator,
+  hasKey,
+  LANGUAGES,
+  localeOf,
+  negotiateLanguage,
+  translate,
+  translator,
+  type Language,
+} from './i18n.ts';
 
 const srcDir = fileURLToPath(new URL('..', import.meta.url));
 
-/** Every source file of the product (tests excluded), with its text. */
-function sources(dir = srcDir): { file: string; text: string }[] {
+/** Every source file of the product (tests excluded), with its text; `.js` adds the browser scripts. */
+function sources(dir = srcDir, extensions = ['.ts']): { file: string; text: string }[] {
   const out: { file: string; text: string }[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...sources(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+    if (entry.isDirectory()) out.push(...sources(path, extensions));
+    else if (extensions.some((e) => entry.name.endsWith(e)) && !entry.name.endsWith('.test.ts'))
       out.push({ file: relative(srcDir, path), text: readFileSync(path, 'utf8') });
+  }
+  return out;
+}
+
+/** The lines of the product's code (TypeScript and browser scripts) that match `re`, as "file:line: text". */
+function linesMatching(re: RegExp, skip: (file: string) => boolean = () => false): string[] {
+  const out: string[] = [];
+  for (const { file, text } of sources(srcDir, ['.ts', '.js']).filter((s) => !skip(s.file))) {
+    text.split('\n').forEach((line, i) => {
+      if (re.test(line)) out.push(`${file}:${i + 1}: ${line.trim()}`);
+    });
   }
   return out;
 }
@@ -129,6 +151,32 @@ describe('catalogues', () => {
   });
 });
 
+describe('words and zones in code (issue 15)', () => {
+  test('no code picks words, a locale or a separator by testing the language: the catalogues hold them', () => {
+    assert.deepEqual(linesMatching(/[!=]==?\s*['"](?:fr|en)['"]|['"](?:fr|en)['"]\s*[!=]==?/), []);
+  });
+
+  test('one Language type: no other spelling of the language union', () => {
+    assert.deepEqual(linesMatching(/'fr'\s*\|\s*'en'|'en'\s*\|\s*'fr'/), []);
+  });
+
+  test('no time zone is written in code: a venue has its own, the node its setting (REZO_TIME_ZONE)', () => {
+    const zone = /['"`](?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)\/\w+/;
+    // The setting's default is written once, in config.ts; test fixtures give their venues a zone as data.
+    const skip = (file: string) => file === 'config.ts' || /Fixtures\.ts$/.test(file);
+    assert.deepEqual(linesMatching(zone, skip), []);
+  });
+
+  test('locales, separators and the other language come from the catalogues', () => {
+    assert.equal(localeOf('fr'), 'fr-FR');
+    assert.equal(localeOf('en'), 'en-GB');
+    assert.equal(decimalSeparator('fr'), ',');
+    assert.equal(decimalSeparator('en'), '.');
+    assert.equal(groupSeparator('fr'), '\u202f');
+    assert.equal(groupSeparator('en'), ',');
+  });
+});
+
 describe('translate', () => {
   test('plural forms follow each language (French 0 and 1 are singular, English 0 is plural)', () => {
     assert.ok(hasKey('home.venues.one') && hasKey('home.venues.other'));
@@ -155,7 +203,7 @@ describe('translate', () => {
 });
 
 describe('negotiateLanguage', () => {
-  const cases: [string | undefined, 'fr' | 'en', 'fr' | 'en'][] = [
+  const cases: [string | undefined, Language, Language][] = [
     [undefined, 'fr', 'fr'],
     [undefined, 'en', 'en'],
     ['', 'en', 'en'],

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Language } from '../db/schema.ts';
 
-export const LANGUAGES: readonly Language[] = ['fr', 'en'];
+/** The languages of the catalogues: the one list, and the one type every module uses for a language. */
+export const LANGUAGES = ['fr', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
 export type Params = Record<string, string | number>;
 export type Translate = (key: string, params?: Params) => string;
 
@@ -77,8 +78,30 @@ export function negotiateLanguage(header: string | undefined, fallback: Language
   return (ranked.find((r) => isLanguage(r.lang))?.lang as Language | undefined) ?? fallback;
 }
 
+/**
+ * The BCP 47 tag that Intl formats dates and numbers with for a language (catalogue key `locale.tag`:
+ * fr-FR, en-GB), so views never pick a locale with a test on the language.
+ */
+export function localeOf(lang: Language): string {
+  return translate(lang, 'locale.tag');
+}
+
+const numberParts = new Map(
+  LANGUAGES.map((l) => [l, new Intl.NumberFormat(localeOf(l)).formatToParts(1234.5)] as const),
+);
+
+/** The decimal separator of a language's numbers: "," (fr) or "." (en), from its locale. */
+export function decimalSeparator(lang: Language): string {
+  return numberParts.get(lang)!.find((p) => p.type === 'decimal')!.value;
+}
+
+/** The thousands separator of a language's numbers: a narrow no-break space (fr) or "," (en), from its locale. */
+export function groupSeparator(lang: Language): string {
+  return numberParts.get(lang)!.find((p) => p.type === 'group')!.value;
+}
+
 export function formatDateTime(lang: Language, date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+  return new Intl.DateTimeFormat(localeOf(lang), {
     dateStyle: 'medium',
     timeStyle: 'short',
     timeZone,

@@ -11,6 +11,7 @@ import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { formatAmount } from './transparency.ts';
 import { venuesForPayment } from './venuesForPayment.ts';
 import { issueWalletPass, WALLET_PASS_TTL_MS } from './walletPass.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 /** The last choice (venue slug and maximum in cents), so that the next visit shows a code at once. */
 const CHOICE_COOKIE = 'rezo_pay';
@@ -76,7 +77,7 @@ ${errorOf('amount')}</div>
     const issued = await issueWalletPass(db, actorOf(request), { placeId: place.id, maxAmount });
     const svg = await QRCode.toString(issued.pass, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     const amount = formatAmount(maxAmount, 2, lang);
-    const until = issued.expiresAt.toLocaleTimeString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: place.timezone });
+    const until = issued.expiresAt.toLocaleTimeString(localeOf(lang), { timeZone: place.timezone });
     const again = `/wallet/pay?venue=${encodeURIComponent(place.slug)}&amount=${encodeURIComponent(amount)}`;
     const body = html`<section class="narrow">
 <p class="breadcrumb"><a href="/wallet">${t('ledger.wallet.title')}</a></p>

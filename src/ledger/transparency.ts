@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { decimalSeparator, groupSeparator, type Language } from '../i18n/i18n.ts';
 import { listCheckpoints, type Checkpoint } from './signCheckpoints.ts';
 
 export interface CurrencyReport {
@@ -142,11 +143,11 @@ async function settlementFigures(db: Db, currencyId: string, held: number): Prom
 }
 
 /** Minor units to a decimal string, by integer arithmetic (never through a float). */
-export function formatAmount(amount: number, decimals: number, lang: 'fr' | 'en'): string {
+export function formatAmount(amount: number, decimals: number, lang: Language): string {
   const negative = amount < 0;
   const digits = String(Math.abs(amount)).padStart(decimals + 1, '0');
   const whole = digits.slice(0, digits.length - decimals);
   const frac = decimals > 0 ? digits.slice(digits.length - decimals) : '';
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, lang === 'fr' ? '\u202f' : ',');
-  return `${negative ? '−' : ''}${grouped}${frac ? (lang === 'fr' ? ',' : '.') + frac : ''}`;
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, groupSeparator(lang));
+  return `${negative ? '−' : ''}${grouped}${frac ? decimalSeparator(lang) + frac : ''}`;
 }

@@ -15,7 +15,7 @@ import { payPage } from './payPage.ts';
 /** The pages of the ledger: "Mon portefeuille" (/wallet) and the public /transparency page. */
 export async function ledgerPages(app: ModuleApp, options: ModuleOptions) {
   const { deps, info } = options;
-  const { db, stripe } = deps;
+  const { config, db, stripe } = deps;
   await refundPages(app, options);
   await payPage(app, options);
 
@@ -80,7 +80,7 @@ ${
         const decimals = account?.decimals ?? 2;
         const moves = tr.phase === 'single' || tr.phase === 'post';
         const sign = !moves ? '' : out ? '−' : '+';
-        return html`<tr><td>${formatDateTime(lang, tr.createdAt, 'Indian/Reunion')}</td><td>${t(`ledger.kinds.${tr.kind}`)}${tr.phase !== 'single' ? html` <small>(${t(`ledger.phases.${tr.phase}`)})</small>` : ''}</td><td class="num">${sign}${formatAmount(tr.amount, decimals, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
+        return html`<tr><td>${formatDateTime(lang, tr.createdAt, config.timeZone)}</td><td>${t(`ledger.kinds.${tr.kind}`)}${tr.phase !== 'single' ? html` <small>(${t(`ledger.phases.${tr.phase}`)})</small>` : ''}</td><td class="num">${sign}${formatAmount(tr.amount, decimals, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
       })}</tbody>
 </table>
 ${page.nextCursor ? html`<p><a href="/wallet?cursor=${page.nextCursor}">${t('ledger.wallet.older')}</a></p>` : ''}`
@@ -135,7 +135,7 @@ ${
 <dt>${t('ledger.transparency.checkpoint')}</dt>
 <dd>${
     c.latestCheckpoint
-      ? html`${t('ledger.transparency.checkpointAt', { position: c.latestCheckpoint.position, when: formatDateTime(lang, c.latestCheckpoint.signedAt, 'Indian/Reunion') })}<br><span class="mono">${c.latestCheckpoint.headHash}</span>`
+      ? html`${t('ledger.transparency.checkpointAt', { position: c.latestCheckpoint.position, when: formatDateTime(lang, c.latestCheckpoint.signedAt, config.timeZone) })}<br><span class="mono">${c.latestCheckpoint.headHash}</span>`
       : t('ledger.transparency.noCheckpoint')
   }</dd>
 </dl>

@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import type { Language } from '../db/schema.ts';
+import type { Language } from '../i18n/i18n.ts';
 import { uuidv7 } from '../shared/ids.ts';
 
 export interface MailMessage {

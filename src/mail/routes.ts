@@ -3,6 +3,7 @@ import type { ModuleApp, ModuleOptions } from '../http/app.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { DomainError } from '../shared/errors.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 /** Linkify the URLs of a mail's text so a developer can click the login link. */
 function linkify(text: string) {
@@ -40,7 +41,7 @@ ${mails.length === 0 ? html`<p>${t('devMail.empty')}</p>` : ''}
 ${mails.map(
   (m) => html`<article class="mail">
 <h2>${m.subject}</h2>
-<p class="meta">${t('devMail.to')} <strong>${m.to_address}</strong> · ${m.created_at.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB')} · ${m.status}</p>
+<p class="meta">${t('devMail.to')} <strong>${m.to_address}</strong> · ${m.created_at.toLocaleString(localeOf(lang))} · ${m.status}</p>
 <pre>${linkify(m.text_body)}</pre>
 ${m.attachment_names.length > 0 ? html`<p>${t('tickets.devMail.attachments')} ${m.attachment_names.join(', ')}</p>` : ''}
 </article>`,

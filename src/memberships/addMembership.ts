@@ -4,7 +4,7 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { ensurePerson, requireEmail } from '../accounts/people.ts';
-import { translate } from '../i18n/i18n.ts';
+import { translate, type Language } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
@@ -154,7 +154,7 @@ export async function mailMembership(
   config: Config,
   place: Place,
   m: Membership,
-  language: 'fr' | 'en',
+  language: Language,
 ): Promise<void> {
   const params = {
     place: place.name,

@@ -8,6 +8,7 @@ import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { authorize } from '../access/permissions.ts';
+import { decimalSeparator } from '../i18n/i18n.ts';
 import { DomainError } from '../shared/errors.ts';
 import { formatEuros } from '../shared/money.ts';
 import { adminNav } from '../places/adminNav.ts';
@@ -51,7 +52,7 @@ export async function renderVenueMemberships(request: FastifyRequest, db: Db, pl
     (p) => html`<li class="card"><h3>${p.name}</h3>${p.description ? html`<p>${p.description}</p>` : ''}
 <p>${validityText(request, p)} · <strong>${priceText(request, p)}</strong></p>
 <form method="post" action="/venues/${place.slug}/memberships/${p.id}">${csrfField(request)}
-${p.priceKind === 'pay_what_you_want' ? html`<div class="field"><label for="amount-${p.id}">${t('labels.amount')}</label><input id="amount-${p.id}" name="amount" inputmode="decimal" required value="${(Math.max(p.priceCents, p.minPriceCents) / 100).toFixed(2).replace('.', request.ctx.lang === 'fr' ? ',' : '.')}"></div>` : ''}
+${p.priceKind === 'pay_what_you_want' ? html`<div class="field"><label for="amount-${p.id}">${t('labels.amount')}</label><input id="amount-${p.id}" name="amount" inputmode="decimal" required value="${(Math.max(p.priceCents, p.minPriceCents) / 100).toFixed(2).replace('.', decimalSeparator(request.ctx.lang))}"></div>` : ''}
 <button type="submit">${t('memberships.buy')}</button></form></li>`,
   )}</ul>
 </section>`;

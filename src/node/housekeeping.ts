@@ -9,7 +9,7 @@ import { purgeRateLimits } from '../shared/rateLimits.ts';
 import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
 import { releaseExpiredOrders } from '../ticketing/releaseExpiredOrders.ts';
 import { settleUnconfirmedHolds } from '../ticketing/settleUnconfirmedHolds.ts';
-import { offerFreedPlaces } from '../ticketing/waitingList.ts';
+import { offerFreedSeats } from '../ticketing/waitingList.ts';
 import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
 import { reconcilePendingSessions } from '../payments/reconcilePendingSessions.ts';
 import { resolveOrphanEvents } from '../payments/resolveOrphanEvents.ts';
@@ -53,8 +53,8 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
     void deliverWebhooks(db, { allowPrivate: config.webhooksAllowPrivate }).catch((err) =>
       logger.error({ err }, 'delivering webhooks failed'),
     );
-    void offerFreedPlaces(db, config).catch((err) =>
-      logger.error({ err }, 'offering freed places to waiting lists failed'),
+    void offerFreedSeats(db, config).catch((err) =>
+      logger.error({ err }, 'offering freed seats to waiting lists failed'),
     );
   }, HOLDS_EVERY_MS);
   holds.unref();

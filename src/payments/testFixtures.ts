@@ -63,7 +63,7 @@ export async function paidTopUp(t: StripeTestNode, world: LedgerWorld, cents: nu
 let venues = 0;
 let placedCount = 0;
 
-/** A venue on Stripe (connected account) with one event, one date of 50 places and two prices (15 €, 10 €). */
+/** A venue on Stripe (connected account) with one event, one date of 50 seats and two prices (15 €, 10 €). */
 export async function ticketVenue(t: StripeTestNode) {
   const slug = `rv${Date.now().toString(36)}${venues++}`;
   const ev = await eventWithDates(t.db, { slug, capacity: 50 });

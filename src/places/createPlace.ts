@@ -1,3 +1,4 @@
+import { DEFAULT_TIME_ZONE } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
@@ -8,13 +9,15 @@ import { getPlaceBySlug, type Place } from './places.ts';
 
 /**
  * Self-service creation of a place: any logged-in person may create one and becomes its admin.
- * `adminPersonId` lets the node (demo loader, CLI) create a place for someone.
+ * `adminPersonId` lets the node (demo loader, CLI) create a place for someone. A place created without
+ * a zone gets `defaultTimeZone`: the node passes its territory's (config.timeZone).
  */
 export async function createPlace(
   db: Db,
   actor: Actor,
   input: Record<string, unknown> & { slug?: unknown },
   adminPersonId?: string,
+  defaultTimeZone = DEFAULT_TIME_ZONE,
 ): Promise<Place> {
   const admin = actor.kind === 'person' ? actor.personId : actor.kind === 'system' ? adminPersonId : undefined;
   if (!admin) throw unauthenticated();
@@ -22,7 +25,7 @@ export async function createPlace(
   const slug = checkSlug(errors, 'slug', input.slug);
   let fields;
   try {
-    fields = readPlaceFields({ modules: ['agenda'], ...input });
+    fields = readPlaceFields({ modules: ['agenda'], ...input }, defaultTimeZone);
   } catch (e) {
     if (e instanceof DomainError) for (const f of e.fields) errors.list.push(f);
     else throw e;

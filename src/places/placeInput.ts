@@ -1,20 +1,11 @@
-import { isEmail } from '../config.ts';
-import type { Language } from '../db/schema.ts';
-import { isLanguage } from '../i18n/i18n.ts';
+import { isEmail, isTimeZone } from '../config.ts';
+import { isLanguage, type Language } from '../i18n/i18n.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { readCoordinates } from '../shared/coordinates.ts';
 
 /** Modules a place can switch on or off. */
 export const PLACE_MODULES = ['agenda', 'ticketing', 'memberships', 'cashless'] as const;
 export type PlaceModule = (typeof PLACE_MODULES)[number];
-
-const TIME_ZONES = new Set(Intl.supportedValuesOf('timeZone'));
-// Intl's list leaves out some canonical aliases (UTC itself on some builds).
-TIME_ZONES.add('UTC');
-
-export function isTimeZone(value: string): boolean {
-  return TIME_ZONES.has(value);
-}
 
 /** The editable fields of a place, validated and normalised. */
 export interface PlaceFields {
@@ -44,9 +35,10 @@ const text = (v: unknown) => (typeof v === 'string' ? v.trim() : typeof v === 'n
 
 /**
  * Reads the place fields from a form or JSON body. Forms send strings and checkbox lists; JSON sends
- * typed values: both are accepted, and every problem is reported with its field.
+ * typed values: both are accepted, and every problem is reported with its field. A place given no
+ * zone gets `defaultTimeZone`, the node's territory zone (REZO_TIME_ZONE).
  */
-export function readPlaceFields(raw: Record<string, unknown>): PlaceFields {
+export function readPlaceFields(raw: Record<string, unknown>, defaultTimeZone: string): PlaceFields {
   const errors = new FieldErrors();
   const limited = (field: string, max: number, required = false) => {
     const value = text(raw[field]);
@@ -62,7 +54,7 @@ export function readPlaceFields(raw: Record<string, unknown>): PlaceFields {
   const country = (text(raw.country) || 'FR').toUpperCase();
   if (!/^[A-Z]{2}$/.test(country)) errors.add('country', 'country');
   const { latitude, longitude } = readCoordinates(errors, raw.latitude, raw.longitude);
-  const timezone = text(raw.timezone) || 'Indian/Reunion';
+  const timezone = text(raw.timezone) || defaultTimeZone;
   if (!isTimeZone(timezone)) errors.add('timezone', 'timezone');
   const language = text(raw.language) || 'fr';
   if (!isLanguage(language)) errors.add('language', 'choice');

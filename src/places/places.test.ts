@@ -280,14 +280,17 @@ describe('venue settings', () => {
   test('coordinates must be plain decimal numbers; a blank one counts as missing, not as zero', () => {
     const base = { name: 'Lieu' };
     assert.deepEqual(
-      [readPlaceFields({ ...base, latitude: '-21,1', longitude: ' 55.5 ' })].map((f) => [f.latitude, f.longitude]),
+      [readPlaceFields({ ...base, latitude: '-21,1', longitude: ' 55.5 ' }, 'Indian/Reunion')].map((f) => [
+        f.latitude,
+        f.longitude,
+      ]),
       [[-21.1, 55.5]],
     );
-    const blank = readPlaceFields({ ...base, latitude: '  ', longitude: '' });
+    const blank = readPlaceFields({ ...base, latitude: '  ', longitude: '' }, 'Indian/Reunion');
     assert.deepEqual([blank.latitude, blank.longitude], [null, null]);
     for (const odd of ['0x10', '1e1', 'Infinity', '12abc', '--1']) {
       assert.throws(
-        () => readPlaceFields({ ...base, latitude: odd, longitude: '1' }),
+        () => readPlaceFields({ ...base, latitude: odd, longitude: '1' }, 'Indian/Reunion'),
         (e: unknown) =>
           e instanceof DomainError && e.fields.some((f) => f.field === 'latitude' && f.message === 'coordinate'),
         odd,
@@ -401,4 +404,34 @@ describe('settings changed at the same moment', () => {
       }
     },
   );
+});
+
+describe('the node’s zone (REZO_TIME_ZONE)', () => {
+  test('a venue given no zone gets the node’s, a blank zone becomes it again, a venue’s own zone stays', async () => {
+    const node = await createTestNode({ timeZone: 'America/Martinique' });
+    try {
+      const c = await node.loginAs('martinique@example.org');
+      const form = await c.get('/venues/new');
+      assert.match(
+        form.body,
+        /name="timezone"[^>]*value="America\/Martinique"|value="America\/Martinique"[^>]*name="timezone"/,
+      );
+      const made = await c.api('POST', '/api/v1/venues', { slug: 'tropiques', name: 'Tropiques' });
+      assert.equal(made.statusCode, 201, made.body);
+      assert.equal(made.json().timezone, 'America/Martinique');
+      const own = await c.api('POST', '/api/v1/venues', {
+        slug: 'ailleurs',
+        name: 'Ailleurs',
+        timezone: 'Europe/Paris',
+      });
+      assert.equal(own.json().timezone, 'Europe/Paris');
+      const cleared = await c.api('PATCH', '/api/v1/venues/ailleurs', { timezone: '' });
+      assert.equal(cleared.statusCode, 200, cleared.body);
+      assert.equal(cleared.json().timezone, 'America/Martinique');
+      const other = await c.api('PATCH', '/api/v1/venues/tropiques', { city: 'Fort-de-France' });
+      assert.equal(other.json().timezone, 'America/Martinique');
+    } finally {
+      await node.close();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.ts';
-import type { Language, PlaceRole } from '../db/schema.ts';
+import type { PlaceRole } from '../db/schema.ts';
+import type { Language } from '../i18n/i18n.ts';
 import { notFound } from '../shared/errors.ts';
 
 /** A place as the other modules and the views see it. */

@@ -205,7 +205,7 @@ ${placeFields(request, form)}
       request.ctx.t('places.createTitle'),
       newPlaceForm(
         request,
-        emptyForm({ timezone: 'Indian/Reunion', country: 'FR', language: request.ctx.lang, modules: ['agenda'] }),
+        emptyForm({ timezone: config.timeZone, country: 'FR', language: request.ctx.lang, modules: ['agenda'] }),
       ),
     );
   });
@@ -216,7 +216,7 @@ ${placeFields(request, form)}
     const values: Record<string, unknown> = { ...body, modules: formModules(body) };
     if (!values.slug && typeof values.name === 'string') values.slug = slugify(values.name);
     try {
-      const place = await createPlace(db, actorOf(request), values);
+      const place = await createPlace(db, actorOf(request), values, undefined, config.timeZone);
       return reply.redirect(`/venues/${place.slug}/admin?created=1`, 303);
     } catch (error) {
       if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
@@ -323,7 +323,7 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
     const values: Record<string, unknown> = { ...body, modules: formModules(body) };
     delete values._csrf;
     try {
-      const updated = await updatePlace(db, actorOf(request), place.slug, values);
+      const updated = await updatePlace(db, actorOf(request), place.slug, values, config.timeZone);
       return page(
         request,
         reply,
@@ -461,7 +461,7 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
     async (request, reply) => {
       const actor = actorOf(request);
       if (actor.kind !== 'person') throw forbidden();
-      const place = await createPlace(db, actor, request.body as Record<string, unknown>);
+      const place = await createPlace(db, actor, request.body as Record<string, unknown>, undefined, config.timeZone);
       return reply
         .status(201)
         .header('location', `/api/v1/venues/${place.slug}`)
@@ -484,7 +484,13 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
     },
     async (request) =>
       presentPlace(
-        await updatePlace(db, actorOf(request), request.params.slug, request.body as Record<string, unknown>),
+        await updatePlace(
+          db,
+          actorOf(request),
+          request.params.slug,
+          request.body as Record<string, unknown>,
+          config.timeZone,
+        ),
         config.baseUrl,
       ),
   );

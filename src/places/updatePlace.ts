@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { DEFAULT_TIME_ZONE } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
@@ -8,9 +9,16 @@ import { getPlaceBySlug, type Place } from './places.ts';
 
 /**
  * Changes a place's settings (everything but the slug, which stays stable because public URLs,
- * feeds and embeds use it). Admins, and API keys with `place:write`.
+ * feeds and embeds use it). Admins, and API keys with `place:write`. A zone sent blank becomes
+ * `defaultTimeZone`, the node's territory zone, as at creation.
  */
-export async function updatePlace(db: Db, actor: Actor, slug: string, input: Record<string, unknown>): Promise<Place> {
+export async function updatePlace(
+  db: Db,
+  actor: Actor,
+  slug: string,
+  input: Record<string, unknown>,
+  defaultTimeZone = DEFAULT_TIME_ZONE,
+): Promise<Place> {
   return inTransaction(db, async (trx) => {
     // Lock the row before reading it: two partial changes at once (one the city, the other the
     // description) would otherwise each write back the other's old value.
@@ -34,7 +42,7 @@ export async function updatePlace(db: Db, actor: Actor, slug: string, input: Rec
       website: place.website,
       modules: place.modules,
     };
-    const fields = readPlaceFields({ ...current, ...input });
+    const fields = readPlaceFields({ ...current, ...input }, defaultTimeZone);
     await trx
       .updateTable('places')
       .set({ ...fields, updated_at: sql<Date>`now()` })

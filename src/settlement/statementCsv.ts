@@ -1,5 +1,4 @@
-import type { Language } from '../db/schema.ts';
-import { translate } from '../i18n/i18n.ts';
+import { decimalSeparator, translate, type Language } from '../i18n/i18n.ts';
 import type { SettledItem } from '../ledger/settlementPositions.ts';
 import type { Statement } from './statements.ts';
 
@@ -38,7 +37,7 @@ export function frenchDate(instant: Date, timeZone: string): string {
 }
 
 /** A fee rate in basis points as a percentage with two decimals: 150 → "1,50" (fr) or "1.50" (en). */
-export const feeRate = (bps: number, lang: Language) => (bps / 100).toFixed(2).replace('.', lang === 'fr' ? ',' : '.');
+export const feeRate = (bps: number, lang: Language) => (bps / 100).toFixed(2).replace('.', decimalSeparator(lang));
 
 /** [Débit, Crédit] of a signed amount (+ owed to the venue: crédit). */
 const debitCredit = (cents: number): [string, string] =>

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import PDFDocument from 'pdfkit';
 import type { Db } from '../db/database.ts';
-import type { Language } from '../db/schema.ts';
-import { translate } from '../i18n/i18n.ts';
+import { localeOf, translate, type Language } from '../i18n/i18n.ts';
 import { loadNodeKey } from '../ledger/nodeKey.ts';
 import { formatEuros } from '../shared/money.ts';
 import { feeRate } from './statementCsv.ts';
@@ -32,7 +31,7 @@ export async function statementPdf(
   const t = (key: string, params?: Record<string, string | number>) => translate(lang, key, params);
   const eur = (cents: number) => winAnsi(formatEuros(cents, lang));
   const when = (d: Date) =>
-    new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+    new Intl.DateTimeFormat(localeOf(lang), {
       dateStyle: 'long',
       timeStyle: 'short',
       timeZone,

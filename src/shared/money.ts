@@ -1,3 +1,5 @@
+import { localeOf, type Language } from '../i18n/i18n.ts';
+
 /**
  * Parses an amount of euros typed by a person — "12", "12,5", "12.50", "1 200,00" — into cents.
  * Returns null for anything else (negative, more than two decimals, letters). Never uses floats.
@@ -10,10 +12,8 @@ export function parseEuros(input: string): number | null {
 }
 
 /** Formats cents as euros for a person: 1250 → "12,50 €" (fr) or "€12.50" (en). */
-export function formatEuros(cents: number, lang: 'fr' | 'en'): string {
-  return new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { style: 'currency', currency: 'EUR' }).format(
-    cents / 100,
-  );
+export function formatEuros(cents: number, lang: Language): string {
+  return new Intl.NumberFormat(localeOf(lang), { style: 'currency', currency: 'EUR' }).format(cents / 100);
 }
 
 /**

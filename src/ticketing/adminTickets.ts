@@ -25,6 +25,7 @@ import {
 } from './questions.ts';
 import { setCancellationPolicy } from './setCancellationPolicy.ts';
 import { parseLocalDateTime, zonedToInstant } from '../agenda/zonedTime.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 const KINDS = ['fixed', 'free', 'pay_what_you_want', 'member_only'] as const;
 
@@ -121,7 +122,7 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
       .execute();
     const base = `/venues/${place.slug}/admin/events/${event.id}/tickets`;
     const fmtDate = (d: Date, tz: string) =>
-      new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+      new Intl.DateTimeFormat(localeOf(lang), {
         dateStyle: 'medium',
         timeStyle: 'short',
         timeZone: tz,
@@ -301,7 +302,7 @@ ${
     const list = await attendeeList(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id });
     const base = `/venues/${c.place.slug}/admin/events/${c.event.id}/tickets`;
     const fmt = (d: Date, tz: string) =>
-      new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+      new Intl.DateTimeFormat(localeOf(lang), {
         dateStyle: 'medium',
         timeStyle: 'short',
         timeZone: tz,

@@ -23,7 +23,7 @@ export interface BulkCancelResult {
 /**
  * The venue cancels every pending and paid order of one of its events (docs/TICKETING.md, invariant
  * 11): each order in its own transaction, so one failure does not block the others. An order that
- * also holds places of another event is cancelled whole: an order is paid and refunded as one.
+ * also holds seats of another event is cancelled whole: an order is paid and refunded as one.
  */
 export async function cancelEventOrders(
   db: Db,

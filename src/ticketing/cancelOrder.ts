@@ -7,7 +7,7 @@ import { isUuid } from '../shared/ids.ts';
 import { queueRefund } from '../payments/queueRefund.ts';
 import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
 import { creditRefundInTransaction, readRefundTo, type RefundTo } from './creditRefund.ts';
-import { holdingOf, releasePlaces } from './places.ts';
+import { holdingOf, releaseSeats } from './seats.ts';
 import { transitionOrder } from './orderState.ts';
 import type { OrderStatus } from './tables.ts';
 
@@ -62,7 +62,7 @@ export async function cancelOrderInTransaction(
   if (order.status === 'cancelled') return { orderId, outcome: 'already', refundCents: 0, creditCents: 0 };
   if (order.status !== 'pending' && order.status !== 'paid') throw new DomainError('order-not-cancellable', 409);
   if (guard) await guard(order);
-  await releasePlaces(trx, await holdingOf(trx, order));
+  await releaseSeats(trx, await holdingOf(trx, order));
   if (order.status === 'paid') {
     await trx
       .updateTable('tickets')

@@ -44,7 +44,7 @@ const stripe = () => t.node.stripe;
 
 /**
  * A venue on Stripe with one event (capacity 20), a 15 € price and a 5 € per-ticket promo code.
- * Neither has a limit: takePlaces/takePromoUse (places.ts) currently touch every limited price and
+ * Neither has a limit: takeSeats/takePromoUse (places.ts) currently touch every limited price and
  * code of the database (an unparenthesised `or`, see the report), which would skew these counters.
  */
 async function setUp(slug: string, options: { deadlineHours?: number } = {}) {

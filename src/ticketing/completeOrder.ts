@@ -1,10 +1,10 @@
 import type { Config } from '../config.ts';
 import type { Trx } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
-import type { Language } from '../db/schema.ts';
+import type { Language } from '../i18n/i18n.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { sql } from 'kysely';
-import { takePlaces, type Holding } from './places.ts';
+import { takeSeats, type Holding } from './seats.ts';
 import { transitionOrder } from './orderState.ts';
 import { queueOrderConfirmation } from './orderConfirmation.ts';
 import type { OrderStatus } from './tables.ts';
@@ -26,7 +26,7 @@ interface LockedForCompletion {
 
 /**
  * Makes a pending (or late, expired) order paid and issues its tickets, in the caller's transaction,
- * under the order's row lock. An expired order first takes its places again — conditional updates,
+ * under the order's row lock. An expired order first takes its seats again — conditional updates,
  * so it can fail when they were sold meanwhile: then it returns false and the caller refunds.
  *
  * This runs under the payment's and the order's row locks (confirmPayment), so it keeps its round
@@ -56,7 +56,7 @@ export async function completeOrder(
   const order = rows[0];
   if (!order) return false;
   if (order.status === 'expired') {
-    // Expiry gave back its places and promo use: take them again, all or none, in one statement
+    // Expiry gave back its seats and promo use: take them again, all or none, in one statement
     // that writes nothing when one is short (then the caller refunds).
     const holding: Holding = {
       placeId: order.place_id,
@@ -68,7 +68,7 @@ export async function completeOrder(
       holding.perDate.set(l.event_date_id, (holding.perDate.get(l.event_date_id) ?? 0) + l.quantity);
       holding.perPrice.set(l.price_id, (holding.perPrice.get(l.price_id) ?? 0) + l.quantity);
     }
-    if ((await takePlaces(trx, holding)).short !== null) return false;
+    if ((await takeSeats(trx, holding)).short !== null) return false;
     if (paymentId)
       await trx
         .updateTable('orders')

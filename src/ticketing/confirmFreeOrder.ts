@@ -8,7 +8,7 @@ import { completeOrder } from './completeOrder.ts';
 /**
  * The link mailed for a free booking confirms it (docs/TICKETING.md, invariant 7): proof that the
  * address is the booker's. Opening it twice is harmless; an expired booking is confirmed only if its
- * places are still free.
+ * seats are still free.
  */
 export async function confirmFreeOrder(db: Db, config: Config, token: string): Promise<{ orderId: string }> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new DomainError('booking-link-invalid', 400);

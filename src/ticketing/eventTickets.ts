@@ -6,6 +6,7 @@ import type { FieldError } from '../shared/errors.ts';
 import { formatEuros } from '../shared/money.ts';
 import { offersOf, type DateOffers, type PriceOffer } from './offers.ts';
 import { formFieldOf, questionFields, type Question } from './questions.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 /** The quantity field of a price on a date: `q.<price id>.<date id>` (and `a.` for a chosen amount). */
 export const quantityField = (priceId: string, dateId: string) => `q.${priceId}.${dateId}`;
@@ -19,7 +20,7 @@ function priceLabel(request: FastifyRequest, p: PriceOffer): string {
 }
 
 /**
- * The "Billets" section of an event page: each date with its prices, places left, a quantity per
+ * The "Billets" section of an event page: each date with its prices, seats left, a quantity per
  * price, and the buyer's details. Sold-out and not-yet-on-sale prices are shown, not offered.
  */
 export async function renderEventTickets(
@@ -53,7 +54,7 @@ ${csrfField(request)}
 ${offers.map(
   (
     d,
-  ) => html`<fieldset><legend>${new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: d.timezone }).format(d.startsAt)}</legend>
+  ) => html`<fieldset><legend>${new Intl.DateTimeFormat(localeOf(lang), { dateStyle: 'full', timeStyle: 'short', timeZone: d.timezone }).format(d.startsAt)}</legend>
 ${d.prices.map((p) => {
   const q = quantityField(p.id, d.dateId);
   const max = Math.min(p.perOrderLimit, p.remaining ?? p.perOrderLimit);
@@ -84,7 +85,7 @@ ${p.kind === 'pay_what_you_want' && p.onSale && max > 0 ? html`<div class="field
 
 /**
  * The second step of a checkout with questions: the cart chosen on the event page (kept in hidden
- * fields), the buyer's details, and the venue's questions — once for the order and once per place
+ * fields), the buyer's details, and the venue's questions — once for the order and once per seat
  * for per-ticket questions — with each field's error beside it.
  */
 export function checkoutDetailsForm(
@@ -102,7 +103,7 @@ export function checkoutDetailsForm(
   const hidden = Object.entries(v).filter(
     ([k, x]) => (k.startsWith('q.') || k.startsWith('a.') || k === 'promoCode') && typeof x === 'string',
   );
-  const places: { index: number; eventId: string; label: string }[] = [];
+  const seats: { index: number; eventId: string; label: string }[] = [];
   for (const l of lines) {
     const date = offers.find((d) => d.dateId === l.eventDateId);
     const price = date?.prices.find((p) => p.id === l.priceId);
@@ -114,9 +115,9 @@ export function checkoutDetailsForm(
           : 0;
     const label =
       date && price
-        ? `${price.name}, ${new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: date.timezone }).format(date.startsAt)}`
+        ? `${price.name}, ${new Intl.DateTimeFormat(localeOf(lang), { dateStyle: 'medium', timeStyle: 'short', timeZone: date.timezone }).format(date.startsAt)}`
         : '';
-    for (let i = 0; i < Math.min(n, 100); i++) places.push({ index: places.length, eventId: event.id, label });
+    for (let i = 0; i < Math.min(n, 100); i++) seats.push({ index: seats.length, eventId: event.id, label });
   }
   const fieldError = (name: string) => errors.filter((e) => formFieldOf(e.field) === name);
   const emailErrors = fieldError('email');
@@ -125,7 +126,7 @@ export function checkoutDetailsForm(
 <h2 id="details-title">${t('questions.detailsTitle')}</h2>
 ${state.problem ? html`<p class="alert" role="alert">${state.problem}</p>` : ''}
 ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count: errors.length })}</p><ul>${errors.map((e) => html`<li><a href="#${formFieldOf(e.field) === 'email' ? 'order-email' : formFieldOf(e.field).replace(/\./g, '-')}">${t(`fields.${e.message}`, e.params)}</a></li>`)}</ul></div>` : ''}
-<p>${t('questions.cart', { count: places.length })} <a href="/events/${event.slug}#tickets">${t('questions.changeCart')}</a></p>
+<p>${t('questions.cart', { count: seats.length })} <a href="/events/${event.slug}#tickets">${t('questions.changeCart')}</a></p>
 <form method="post" action="/events/${event.id}/order" novalidate>
 ${csrfField(request)}
 <input type="hidden" name="_step" value="details">
@@ -135,7 +136,7 @@ ${hidden.map(([k, x]) => html`<input type="hidden" name="${k}" value="${x as str
 ${emailErrors.length ? html`<p class="error" id="order-email-error">${emailErrors.map((e) => t(`fields.${e.message}`, e.params))}</p>` : ''}</div>
 <div class="field"><label for="order-name">${t('labels.name')}</label><input id="order-name" name="name" autocomplete="name" value="${value('name', person?.name ?? '')}"${nameErrors.length ? html` aria-invalid="true"` : ''}></div>
 </div>
-${questionFields(request, questions, places, v, errors)}
+${questionFields(request, questions, seats, v, errors)}
 <button type="submit">${t('buy.order')}</button>
 </form>
 </section>`;

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { html, type Html } from '../http/html.ts';
 import type { OrderStatus } from './tables.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 /** Rows shown at most: the latest dates first. */
 const LIMIT = 100;
@@ -72,7 +73,7 @@ ${
 <tbody>${mine.map(
         (
           r,
-        ) => html`<tr><td>${r.title}</td><td>${r.startsAt.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: r.timezone, dateStyle: 'medium', timeStyle: 'short' })}</td>
+        ) => html`<tr><td>${r.title}</td><td>${r.startsAt.toLocaleString(localeOf(lang), { timeZone: r.timezone, dateStyle: 'medium', timeStyle: 'short' })}</td>
 <td>${t(`orders.status.${r.status}`)}</td><td><a href="/orders/${r.orderId}">${r.reference}</a>${r.status === 'paid' ? html` · <a href="/orders/${r.orderId}/tickets.pdf">${t('tickets.mine.download')}</a>` : ''}</td></tr>`,
       )}</tbody></table>`
 }`;

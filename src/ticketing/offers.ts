@@ -24,7 +24,7 @@ export interface DateOffers {
 }
 
 /**
- * What an event sells, date by date, with the places left: the smaller of what the date's shared
+ * What an event sells, date by date, with the seats left: the smaller of what the date's shared
  * capacity and the price's own stock still allow. Read without locks: a figure to show, re-checked
  * by placeOrder when someone buys.
  */

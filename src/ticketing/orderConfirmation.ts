@@ -1,7 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Trx } from '../db/database.ts';
-import type { Language } from '../db/schema.ts';
-import { translate } from '../i18n/i18n.ts';
+import { translate, type Language } from '../i18n/i18n.ts';
 import { registerAttachmentRenderer } from '../mail/attachmentRenderers.ts';
 import { queueMail } from '../mail/queueMail.ts';
 import { DomainError } from '../shared/errors.ts';

@@ -8,7 +8,7 @@ import { AUDIT_INTO, auditRow } from './auditRow.ts';
 /** The only transitions an order may take (docs/TICKETING.md, invariant 5). */
 const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
   pending: ['paid', 'cancelled', 'expired'],
-  // An expired order whose payment arrives late is paid if its places can be taken again.
+  // An expired order whose payment arrives late is paid if its seats can be taken again.
   expired: ['paid'],
   paid: ['cancelled', 'refunded'],
   cancelled: [],

@@ -10,7 +10,7 @@ import { SYSTEM } from '../access/actor.ts';
 import { completeOrder } from './completeOrder.ts';
 import { reverseOrderPayment } from './reverseOrderPayment.ts';
 import type { PlacedOrder } from './placeOrder.ts';
-import type { Language } from '../db/schema.ts';
+import type { Language } from '../i18n/i18n.ts';
 
 /**
  * Sends the buyer of a pending paid order to Stripe Checkout (on the venue's connected account).

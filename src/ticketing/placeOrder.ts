@@ -2,10 +2,9 @@ import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
 import { takeLocks } from '../db/locks.ts';
-import type { Language } from '../db/schema.ts';
+import { translate, type Language } from '../i18n/i18n.ts';
 import { SYSTEM, type Actor } from '../access/actor.ts';
 import { isEmail } from '../config.ts';
-import { translate } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
@@ -16,9 +15,9 @@ import { validMembershipsOf } from '../memberships/memberships.ts';
 import { today } from '../memberships/validity.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
-import { takePlaces, type Holding, type Shortage } from './places.ts';
+import { takeSeats, type Holding, type Shortage } from './seats.ts';
 import { AUDIT_INTO, auditRow } from './auditRow.ts';
-import { checkAnswers, type AnswerInput, type AnswerRow, type OrderPlace, type Question } from './questions.ts';
+import { checkAnswers, type AnswerInput, type AnswerRow, type OrderSeat, type Question } from './questions.ts';
 
 /** Lines of one order at most: bounded work per request. */
 export const MAX_LINES = 20;
@@ -68,11 +67,11 @@ function refused(code: string, status: number, params: Record<string, string | n
 }
 
 /**
- * Takes places for a buyer and holds them for `checkoutHoldMinutes` (`bookingHoldMinutes` for a free
+ * Takes seats for a buyer and holds them for `checkoutHoldMinutes` (`bookingHoldMinutes` for a free
  * booking): the order is `pending` until it is paid (paid orders) or confirmed by mail (free bookings).
- * Without an account, its places count in the date's unconfirmed share until then (invariant 21).
+ * Without an account, its seats count in the date's unconfirmed share until then (invariant 21).
  * Every scarce counter is taken under its row lock by the statement that writes the order, its lines,
- * answers and audit entry — all or nothing (places.ts, takePlaces; docs/TICKETING.md) — so concurrent
+ * answers and audit entry — all or nothing (seats.ts, takeSeats; docs/TICKETING.md) — so concurrent
  * buyers can never take more than there is. Round trips, the capacity row being the hot spot of a sale:
  * - one unlocked read of everything the checks need (readForOrder); a date sold out as read, with no
  *   hold on it run out, is refused there (409, nothing else is done);
@@ -82,8 +81,8 @@ function refused(code: string, status: number, params: Record<string, string | n
  *   per-person limits (their lock, then the count, then the write) and free bookings (their mail
  *   with the order) open a transaction around it;
  * - when the counters are short, the holds of these dates that ran out are released (and the paid
- *   places of their unconfirmed share settled), in transactions of their own, and the order tried
- *   once more (invariant 4: never "sold out" while an expired hold keeps places).
+ *   seats of their unconfirmed share settled), in transactions of their own, and the order tried
+ *   once more (invariant 4: never "sold out" while an expired hold keeps seats).
  * It opens its own transactions (the lock order forbids releasing and taking in one): never call it
  * inside one.
  */
@@ -137,7 +136,7 @@ export async function placeOrder(
   const priceIds = [...new Set(lines.map((l) => l.priceId))];
 
   // Everything the checks need, in one round trip and without a transaction (each statement reads
-  // committed data; nothing here is locked, and the places are counted again under their locks).
+  // committed data; nothing here is locked, and the seats are counted again under their locks).
   const ctx = await readForOrder(db, input.slug, dateIds, priceIds, promoCode);
   if (!ctx) throw notFound('place');
   const { place, prices, dates } = ctx;
@@ -147,7 +146,7 @@ export async function placeOrder(
     perDate: new Map(),
     perPrice: new Map(),
     promoCodeId: null,
-    // Without an account, its places count as unconfirmed until paid or confirmed (invariant 21).
+    // Without an account, its seats count as unconfirmed until paid or confirmed (invariant 21).
     unconfirmed: personId ? null : { percent: config.unconfirmedHoldPercent },
   };
   const priced: {
@@ -221,14 +220,14 @@ export async function placeOrder(
 
   // Checkout questions: answers checked against the questions as read above; they are written by
   // the statement that writes the order (invariant 14).
-  const places: OrderPlace[] = [];
+  const seats: OrderSeat[] = [];
   for (const l of priced)
     for (let rank = 0; rank < l.quantity; rank++)
-      places.push({ index: places.length, eventId: l.eventId, lineId: l.id, rank });
+      seats.push({ index: seats.length, eventId: l.eventId, lineId: l.id, rank });
   const answers = checkAnswers(
     ctx.questions.filter((q) => perEvent.has(q.eventId)),
     input.answers ?? [],
-    places,
+    seats,
     errors,
   );
   errors.throwIfAny();
@@ -250,7 +249,7 @@ export async function placeOrder(
       { field: 'lines', message: 'total-too-large', params: { max: MAX_AMOUNT_MINOR / 100 } },
     ]);
 
-  // Promo code (invariant 2): its use is taken with the places, under its row lock.
+  // Promo code (invariant 2): its use is taken with the seats, under its row lock.
   if (promoCode) {
     if (!code) throw new DomainError('validation', 422, {}, [{ field: 'promoCode', message: 'promo-unknown' }]);
     holding.promoCodeId = code.id;
@@ -258,7 +257,7 @@ export async function placeOrder(
   // Used up or sold out as read (no lock, no transaction) while no hold on these dates has run out:
   // refused at once. Otherwise the counters decide, under their locks.
   const promoLooksUsed = code !== undefined && code.max_uses !== null && code.used >= code.max_uses;
-  const placesLookShort =
+  const seatsLookShort =
     [...holding.perDate].some(([id, n]) => {
       const c = ctx.capacity.find((x) => x.id === id);
       return c !== undefined && c.taken + n > c.capacity;
@@ -274,7 +273,7 @@ export async function placeOrder(
       return c !== undefined && c.held_unconfirmed + n > Math.ceil((c.capacity * holding.unconfirmed!.percent) / 100);
     });
   if (!ctx.expiredHolds && promoLooksUsed) refused('promo-used-up', 409, { code: promoCode });
-  if (!ctx.expiredHolds && placesLookShort) refused('sold-out', 409);
+  if (!ctx.expiredHolds && seatsLookShort) refused('sold-out', 409);
   if (!ctx.expiredHolds && !ctx.unconfirmedToSettle && unconfirmedLooksFull)
     await refuseUnconfirmed(db, place.id, dateIds);
 
@@ -290,7 +289,7 @@ export async function placeOrder(
   );
   if (!verdict.allowed) throw new TooManyRequests('too-many-orders', verdict.retryAfterSeconds);
 
-  // A free booking holds its places only until its mailed link can be opened (invariant 7).
+  // A free booking holds its seats only until its mailed link can be opened (invariant 7).
   const holdMinutes = total === 0 ? config.bookingHoldMinutes : config.checkoutHoldMinutes;
   const take = async (q: Db): Promise<PlacedOrder> => {
     const confirmToken = total === 0 ? randomToken() : null;
@@ -386,7 +385,7 @@ export async function placeOrder(
       },
     );
 
-  // Holds that ran out give their places and promo uses back before anyone is told there are none
+  // Holds that ran out give their seats and promo uses back before anyone is told there are none
   // left (invariant 4): first when they looked short, else when the counters refused; then one more
   // try. Each release is a transaction of its own, never inside the order's (docs/TICKETING.md,
   // "Lock order": a transaction takes its counters in one step).
@@ -395,7 +394,7 @@ export async function placeOrder(
     const scope = { placeId: place.id, dateIds };
     return (await releaseExpiredOrders(db, scope)) + (await settleUnconfirmedHolds(db, scope));
   };
-  let released = promoLooksUsed || placesLookShort || unconfirmedLooksFull ? await release() : -1;
+  let released = promoLooksUsed || seatsLookShort || unconfirmedLooksFull ? await release() : -1;
   let result = await tried();
   if (result.short && released < 0) {
     released = await release();
@@ -583,15 +582,15 @@ export interface NewHold {
   name: string;
   language: Language;
   lines: HoldLine[];
-  /** Its use is taken with the places (and given back with them). */
+  /** Its use is taken with the seats (and given back with them). */
   promoCodeId: string | null;
-  /** An order without an account: its places count as unconfirmed, up to this share (invariant 21). */
+  /** An order without an account: its seats count as unconfirmed, up to this share (invariant 21). */
   unconfirmed?: { percent: number } | null;
   holdMinutes: number;
   confirmTokenHash: Buffer | null;
   answers: AnswerRow[];
   actor: Actor | null;
-  /** Runs before the order and its places are written, in the same transaction (mails, links). */
+  /** Runs before the order and its seats are written, in the same transaction (mails, links). */
   beforeTaking?: (order: { id: string; reference: string }) => Promise<void>;
 }
 
@@ -602,7 +601,7 @@ function newHoldIds(): { id: string; reference: string } {
 }
 
 /**
- * ONE statement (places.ts, takePlaces): locks and takes the counters in their fixed order and, only
+ * ONE statement (seats.ts, takeSeats): locks and takes the counters in their fixed order and, only
  * if all of them sufficed, writes the order, its lines, its answers and its audit entry. Nothing is
  * written when something is short. The capacity row is locked for the time the database takes to run
  * this statement (and, outside a transaction, to commit it): no round trip to this process in between.
@@ -635,7 +634,7 @@ async function writeHold(
     vat_rate_bp: l.vatBp,
   }));
   const answers = h.answers.map((a) => ({ id: uuidv7(), ...a }));
-  const { short, row } = await takePlaces<{ expires_at: Date | null }>(db, holding, {
+  const { short, row } = await takeSeats<{ expires_at: Date | null }>(db, holding, {
     ctes: sql`
       o as (
         insert into orders (place_id, id, reference, person_id, email, name, language, status, total_cents, expires_at, confirm_token_hash, promo_code_id, unconfirmed_hold)
@@ -664,10 +663,10 @@ async function writeHold(
 
 /**
  * Writes a pending order — the order, its lines, its answers and its audit entry — and takes its
- * places (and promo use) with the conditional counters (docs/TICKETING.md, invariant 1), in the
+ * seats (and promo use) with the conditional counters (docs/TICKETING.md, invariant 1), in the
  * caller's transaction. Returns null when a date, a price or the promo code had not enough left:
  * then nothing was written, and the caller decides (an offer rolls back). Shared by checkout
- * (placeOrder) and the waiting list's offers (offerFreedPlaces), so a place is only ever taken one way.
+ * (placeOrder) and the waiting list's offers (offerFreedSeats), so a seat is only ever taken one way.
  */
 export async function insertHold(
   trx: Trx,

@@ -26,15 +26,15 @@ export interface Question {
   position: number;
 }
 
-/** An answer as sent: `ticket` is the place's 0-based rank in the order (lines in order, then quantity), for per-ticket questions. */
+/** An answer as sent: `ticket` is the seat's 0-based rank in the order (lines in order, then quantity), for per-ticket questions. */
 export interface AnswerInput {
   questionId: unknown;
   ticket?: unknown;
   value: unknown;
 }
 
-/** One place of an order, for per-ticket questions. */
-export interface OrderPlace {
+/** One seat of an order, for per-ticket questions. */
+export interface OrderSeat {
   index: number;
   eventId: string;
   lineId: string;
@@ -114,14 +114,14 @@ function normalise(
 
 /**
  * Checks the answers of an order against its events' questions: required ones answered, choices
- * among the list, text at most 500 characters, each per-ticket question once for each place of its
+ * among the list, text at most 500 characters, each per-ticket question once for each seat of its
  * event. Field errors name `answers.<question>` or `answers.<question>.<ticket>`. Returns the rows
  * to store, with the question's label and kind copied (old answers stay readable).
  */
 export function checkAnswers(
   questions: Question[],
   answers: AnswerInput[],
-  places: OrderPlace[],
+  seats: OrderSeat[],
   errors: FieldErrors,
 ): AnswerRow[] {
   const given = new Map<string, unknown>();
@@ -139,7 +139,7 @@ export function checkAnswers(
       continue;
     }
     const known = q.perTicket
-      ? ticket !== null && places.some((p) => p.index === ticket && p.eventId === q.eventId)
+      ? ticket !== null && seats.some((p) => p.index === ticket && p.eventId === q.eventId)
       : ticket === null;
     if (!known) {
       errors.add(apiField(q.id, Number.isNaN(ticket) ? null : ticket), 'unknown-field');
@@ -151,8 +151,8 @@ export function checkAnswers(
   const rows: AnswerRow[] = [];
   for (const q of questions) {
     const targets = q.perTicket
-      ? places.filter((p) => p.eventId === q.eventId)
-      : places.some((p) => p.eventId === q.eventId)
+      ? seats.filter((p) => p.eventId === q.eventId)
+      : seats.some((p) => p.eventId === q.eventId)
         ? [null]
         : [];
     for (const place of targets) {
@@ -370,21 +370,21 @@ function questionInput(
 }
 
 /**
- * The questions of a checkout: per-order ones once, per-ticket ones in a group per place
- * (`places` gives each place's rank in the order and its label: price and date).
+ * The questions of a checkout: per-order ones once, per-ticket ones in a group per seat
+ * (`seats` gives each seat's rank in the order and its label: price and date).
  */
 export function questionFields(
   request: FastifyRequest,
   questions: Question[],
-  places: { index: number; eventId: string; label: string }[],
+  seats: { index: number; eventId: string; label: string }[],
   values: Record<string, unknown>,
   errors: FieldError[],
 ): Html | '' {
   const { t } = request.ctx;
-  const eventIds = new Set(places.map((p) => p.eventId));
+  const eventIds = new Set(seats.map((p) => p.eventId));
   const perOrder = questions.filter((q) => !q.perTicket && eventIds.has(q.eventId));
   const perTicket = questions.filter((q) => q.perTicket);
-  const ticketGroups = places.filter((p) => perTicket.some((q) => q.eventId === p.eventId));
+  const ticketGroups = seats.filter((p) => perTicket.some((q) => q.eventId === p.eventId));
   if (perOrder.length === 0 && ticketGroups.length === 0) return '';
   return html`${perOrder.length ? html`<fieldset><legend>${t('questions.orderLegend')}</legend>${perOrder.map((q) => questionInput(request, q, null, values, errors))}</fieldset>` : ''}
 ${ticketGroups.map(

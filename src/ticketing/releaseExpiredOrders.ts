@@ -1,14 +1,14 @@
 import { sql } from 'kysely';
 import { inTransaction, type Db } from '../db/database.ts';
 import { SYSTEM } from '../access/actor.ts';
-import { holdingsOf, releasePlaces } from './places.ts';
+import { holdingsOf, releaseSeats } from './seats.ts';
 import { transitionOrder } from './orderState.ts';
 
 /** Orders expired per call at most: bounded work (the job runs again soon). */
 const BATCH = 200;
 
 /**
- * Expires pending orders whose hold ran out and gives their places back, in one transaction (the
+ * Expires pending orders whose hold ran out and gives their seats back, in one transaction (the
  * caller's, if any — which must hold no counter lock yet: docs/TICKETING.md, "Lock order") and
  * invariant 4. `skip locked`: an order being paid right now is left to its payment, which decides
  * under the same lock.
@@ -46,7 +46,7 @@ export async function releaseExpiredOrders(
     // rows, the hot rows of a sale, stay locked only for that statement and the commit.
     const holdings = await holdingsOf(trx, expired);
     for (const order of expired) await transitionOrder(trx, SYSTEM, order, 'expired');
-    await releasePlaces(trx, ...holdings);
+    await releaseSeats(trx, ...holdings);
     return expired.length;
   });
 }

@@ -2,7 +2,7 @@ import type { Trx } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import { SYSTEM } from '../access/actor.ts';
 import type { Reversal } from '../payments/purposes.ts';
-import { releasePlaces, type Holding } from './places.ts';
+import { releaseSeats, type Holding } from './seats.ts';
 import { transitionOrder } from './orderState.ts';
 
 interface PricedTicket {
@@ -10,7 +10,7 @@ interface PricedTicket {
   status: string;
   event_date_id: string;
   price_id: string;
-  /** The ticket's share of its line's total after discount (largest remainder over the line's places). */
+  /** The ticket's share of its line's total after discount (largest remainder over the line's seats). */
   cents: number;
 }
 
@@ -18,9 +18,9 @@ interface PricedTicket {
  * Money of a paid order was taken back outside Rezo — a refund made in Stripe, a lost chargeback
  * (docs/TICKETING.md invariant 18, docs/PAYMENTS.md "Reversals"). Runs under the payment's lock (the
  * caller's), then the order's: wholly taken back → the order is `refunded` with every valid ticket,
- * their places and its promo use given back; partly → the valid tickets the money taken back wholly
+ * their seats and its promo use given back; partly → the valid tickets the money taken back wholly
  * pays for (what is not yet matched by refunded tickets, spent dearest first) become `refunded` and
- * their places are given back, the order stays `paid`. An order that is no longer paid (cancelled by
+ * their seats are given back, the order stays `paid`. An order that is no longer paid (cancelled by
  * the venue, never completed) has nothing left to undo.
  */
 export async function reverseOrderPayment(
@@ -72,7 +72,7 @@ export async function reverseOrderPayment(
     holding.perDate.set(k.event_date_id, (holding.perDate.get(k.event_date_id) ?? 0) + 1);
     holding.perPrice.set(k.price_id, (holding.perPrice.get(k.price_id) ?? 0) + 1);
   }
-  await releasePlaces(trx, holding);
+  await releaseSeats(trx, holding);
   const data = { kind: reversal.kind, reference: reversal.reference, tickets: chosen.map((k) => k.id) };
   if (whole) await transitionOrder(trx, SYSTEM, order, 'refunded', data);
   else if (chosen.length > 0)
@@ -80,7 +80,7 @@ export async function reverseOrderPayment(
   return { tickets_refunded: chosen.length, order: whole ? 'refunded' : 'paid' };
 }
 
-/** An order's tickets with each one's price: its line's total after discount, shared out over its places. */
+/** An order's tickets with each one's price: its line's total after discount, shared out over its seats. */
 async function pricedTickets(trx: Trx, placeId: string, orderId: string): Promise<PricedTicket[]> {
   const rows = await trx
     .selectFrom('tickets as k')

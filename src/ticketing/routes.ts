@@ -19,7 +19,7 @@ import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
 import { publicKeysOf, signTicket } from './ticketSignature.ts';
 import { ticketsPdf } from './ticketPdf.ts';
-import { translate } from '../i18n/i18n.ts';
+import { localeOf, translate } from '../i18n/i18n.ts';
 
 const Scan = Type.Object({
   payload: Type.String({ maxLength: 300 }),
@@ -113,7 +113,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     {
       schema: {
         tags: ['tickets'],
-        summary: 'Place an order (places are held while it is paid or confirmed)',
+        summary: 'Place an order (seats are held while it is paid or confirmed)',
         description:
           'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address. Orders are limited per e-mail address and, without an account, per client address (429 `too-many-orders`), and orders without an account hold at most a share of a date until paid or confirmed (429 `unconfirmed-holds-full`); both with `Retry-After`.',
         body: Type.Object(
@@ -292,7 +292,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       if (error instanceof RetryLater) reply.header('retry-after', String(error.retryAfterSeconds));
-      // Mistakes in the details step are fixed there; anything about the places goes back to the cart.
+      // Mistakes in the details step are fixed there; anything about the seats goes back to the cart.
       const inDetails =
         questions.length > 0 && error.fields.length > 0 && error.fields.every((f) => !f.field.startsWith('lines'));
       if (inDetails) return details({ errors: error.fields }, 422);
@@ -302,13 +302,13 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     }
   });
 
-  // What an event sells and the places left (also in the event page's JSON-LD offers).
+  // What an event sells and the seats left (also in the event page's JSON-LD offers).
   app.get(
     '/api/v1/events/:id/offers',
     {
       schema: {
         tags: ['tickets'],
-        summary: "An event's ticket prices per date, with the places left",
+        summary: "An event's ticket prices per date, with the seats left",
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
         response: responses(
           {
@@ -485,7 +485,7 @@ ${tickets.some((x) => x.status === 'valid') ? html`<p><a href="/orders/${order.i
       (
         x,
         i,
-      ) => html`<li class="card"><h2>${x.title}</h2><p>${x.starts_at.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' })}</p>
+      ) => html`<li class="card"><h2>${x.title}</h2><p>${x.starts_at.toLocaleString(localeOf(lang), { timeZone: x.timezone, dateStyle: 'full', timeStyle: 'short' })}</p>
 <p>${x.price} · ${t(`orders.ticketStatus.${x.status}`)}</p>
 <figure class="qr">${unsafeRaw(qrs[i]!.replace('<svg ', `<svg role="img" aria-label="${escapeHtml(t('orders.qr'))}" width="240" height="240" `))}<figcaption class="mono">${payloads[i]}</figcaption></figure></li>`,
     )}</ul></section>`;

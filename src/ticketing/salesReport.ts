@@ -32,7 +32,7 @@ export interface AttendeeList {
 
 /**
  * An event's attendees (one per ticket) with the answers given at checkout. Per-ticket answers name
- * the order line and the place's rank in it; a line's tickets are ranked by id (issued in order).
+ * the order line and the seat's rank in it; a line's tickets are ranked by id (issued in order).
  */
 export async function attendeeList(
   db: Db,
@@ -134,7 +134,7 @@ async function eventOf(db: Db, actor: Actor, slug: string, eventId: string) {
 
 /**
  * What an event sold, date by date and price by price: valid tickets, tickets checked in on any
- * list, places left, revenue after discounts; and revenue per payment method. For the venue team.
+ * list, seats left, revenue after discounts; and revenue per payment method. For the venue team.
  */
 export async function salesReport(
   db: Db,

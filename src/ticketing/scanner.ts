@@ -11,7 +11,7 @@ import { actorOf, personOrLogin } from '../http/context.ts';
 import { html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
-import { formatDateTime } from '../i18n/i18n.ts';
+import { formatDateTime, localeOf } from '../i18n/i18n.ts';
 import { getPlaceBySlug, type Place } from '../places/places.ts';
 import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
@@ -194,6 +194,7 @@ ${
       venue: place.slug,
       eventId: event.id,
       lang,
+      locale: localeOf(lang),
       timezone: place.timezone,
       csrf: csrfToken,
       dataUrl: `/api/v1/venues/${place.slug}/events/${event.id}/checkin-data`,

@@ -5,13 +5,13 @@ import { inTransaction, type Db } from '../db/database.ts';
 const BATCH = 500;
 
 /**
- * Moves the places of orders without an account that were paid or confirmed out of their dates'
+ * Moves the seats of orders without an account that were paid or confirmed out of their dates'
  * unconfirmed share (docs/TICKETING.md, invariant 21), in one transaction: the orders still flagged
  * `unconfirmed_hold` but no longer pending are locked (`skip locked`: one being cancelled right now is
- * left to its cancellation, which gives its places back itself), unflagged, then each date's
- * `held_unconfirmed` moves down by their places in one statement that locks the dates sorted (the lock
+ * left to its cancellation, which gives its seats back itself), unflagged, then each date's
+ * `held_unconfirmed` moves down by their seats in one statement that locks the dates sorted (the lock
  * order: orders, then counters, in one step). Done here rather than when the payment is confirmed, so
- * the payment never locks a date's capacity row, the hot row of a sale: the share counts those places
+ * the payment never locks a date's capacity row, the hot row of a sale: the share counts those seats
  * a little longer (stricter, never looser) — until the housekeeping (every 30 s), or an order refused
  * for the share, runs this first. Returns the number of orders settled.
  */

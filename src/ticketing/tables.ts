@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { CreatedAt, Language, NullableTimestamp } from '../db/schema.ts';
+import type { CreatedAt, NullableTimestamp } from '../db/schema.ts';
+import type { Language } from '../i18n/i18n.ts';
 
 export type PriceKind = 'fixed' | 'free' | 'pay_what_you_want' | 'member_only';
 export type OrderStatus = 'pending' | 'paid' | 'cancelled' | 'expired' | 'refunded';
@@ -63,7 +64,7 @@ export interface OrdersTable {
   payment_id: string | null;
   confirm_token_hash: Uint8Array | null;
   promo_code_id: string | null;
-  /** Its places are counted in date_capacity.held_unconfirmed (invariant 21). */
+  /** Its seats are counted in date_capacity.held_unconfirmed (invariant 21). */
   unconfirmed_hold: Generated<boolean>;
   created_at: CreatedAt;
   paid_at: NullableTimestamp;

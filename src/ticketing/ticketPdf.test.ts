@@ -5,7 +5,7 @@ import QRCode from 'qrcode';
 import { SMTPServer } from 'smtp-server';
 import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { FakeStripe } from '../../test/fakes/fakeStripe.ts';
-import { translate } from '../i18n/i18n.ts';
+import { translate, type Language } from '../i18n/i18n.ts';
 import { attachmentsOf as renderedAttachmentsOf } from '../mail/attachmentRenderers.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { confirmFreeOrder } from './confirmFreeOrder.ts';
@@ -86,7 +86,7 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
   async function paidOrder(
     slug: string,
     email: string,
-    options: { quantity?: number; deliveries?: number; language?: 'fr' | 'en' } = {},
+    options: { quantity?: number; deliveries?: number; language?: Language } = {},
   ) {
     const ev = await eventWithDates(t.db, { slug, capacity: 10 });
     await t.db

@@ -1,7 +1,7 @@
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import type { Db } from '../db/database.ts';
-import { translate } from '../i18n/i18n.ts';
+import { localeOf, translate } from '../i18n/i18n.ts';
 import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros } from '../shared/money.ts';
@@ -86,7 +86,7 @@ export async function ticketsPdf(db: Db, orderId: string, options: { compress?: 
   if (tickets.length === 0) throw notFound('tickets');
   const lang = order.language;
   const t = (key: string, params?: Record<string, string | number>) => translate(lang, key, params);
-  const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const locale = localeOf(lang);
 
   const doc = new PDFDocument({
     size: PAGE,

@@ -11,7 +11,7 @@ import { createTicketPrice } from './createTicketPrice.ts';
 import { placeOrder } from './placeOrder.ts';
 import { saveTicketQuestion } from './questions.ts';
 import { eventWithDates } from './testFixtures.ts';
-import { joinWaitingList, offerFreedPlaces } from './waitingList.ts';
+import { joinWaitingList, offerFreedSeats } from './waitingList.ts';
 
 let t: TestNode & { fake: FakeStripe };
 before(async () => {
@@ -215,7 +215,7 @@ describe('joining', () => {
 });
 
 describe('offers', () => {
-  test('freed places go to the next person who fits, by a reserved link; the checkout asks the questions and books', async () => {
+  test('freed seats go to the next person who fits, by a reserved link; the checkout asks the questions and books', async () => {
     const { ev, price, date, holder } = await soldOut('wait-offer', 3);
     await saveTicketQuestion(t.db, ev.admin, {
       slug: 'wait-offer',
@@ -243,7 +243,7 @@ describe('offers', () => {
       await join(email, n);
       await t.db.updateTable('waitlist_entries').set({ status: 'waiting' }).where('email', '=', email).execute();
     }
-    assert.equal(await offerFreedPlaces(t.db, t.config), 0, 'nothing free yet');
+    assert.equal(await offerFreedSeats(t.db, t.config), 0, 'nothing free yet');
     // The holder's 3 places expire and a buyer takes 1: 2 are free. `big` wants 3 and keeps its rank;
     // `one` fits, then `two` does not (1 left) and `last` does.
     await expire(holder.id);
@@ -267,7 +267,7 @@ describe('offers', () => {
       lines: [{ priceId: price, eventDateId: date, quantity: 1 }],
       answers: [{ questionId: question.id, ticket: 0, value: 'B' }],
     });
-    assert.equal(await offerFreedPlaces(t.db, t.config), 2);
+    assert.equal(await offerFreedSeats(t.db, t.config), 2);
     let list = await entries(date);
     assert.deepEqual(
       list.map((e) => [e.email, e.status]),
@@ -279,7 +279,7 @@ describe('offers', () => {
       ],
     );
     assert.equal((await taken(date)).taken, 3);
-    assert.equal(await offerFreedPlaces(t.db, t.config), 0, 'full again: nobody else is offered');
+    assert.equal(await offerFreedSeats(t.db, t.config), 0, 'full again: nobody else is offered');
 
     const mail = await t.lastMailTo('one@example.org');
     assert.match(mail!.subject, /Des places vous sont réservées/);
@@ -331,10 +331,10 @@ describe('offers', () => {
     const late = await c.postForm(lastLink, { name: 'Last' });
     assert.equal(late.statusCode, 409);
     assert.match(late.body, /Cette offre n’est plus valable/);
-    assert.equal(await offerFreedPlaces(t.db, t.config), 0);
+    assert.equal(await offerFreedSeats(t.db, t.config), 0);
     // The buyer's hold expires: 2 free, `two` is offered.
     await expire(bought.id);
-    assert.equal(await offerFreedPlaces(t.db, t.config), 1);
+    assert.equal(await offerFreedSeats(t.db, t.config), 1);
     list = await entries(date);
     assert.deepEqual(
       list.map((e) => e.status),
@@ -362,7 +362,7 @@ describe('offers', () => {
       });
     }
     await expire(holder.id);
-    assert.equal(await offerFreedPlaces(t.db, t.config), 1);
+    assert.equal(await offerFreedSeats(t.db, t.config), 1);
     const first = (await entries(date))[0]!;
     const order = await t.db
       .selectFrom('orders')
@@ -387,7 +387,7 @@ describe('offers', () => {
     assert.match(String(pay.headers.location), /\/pay\/cs_test_/);
     // P1 never pays: the offer expires, its places go to p2.
     await expire(order.id);
-    assert.equal(await offerFreedPlaces(t.db, t.config), 1);
+    assert.equal(await offerFreedSeats(t.db, t.config), 1);
     const list = await entries(date);
     assert.deepEqual(
       list.map((e) => e.status),
@@ -400,7 +400,7 @@ describe('offers', () => {
     assert.equal((await taken(date)).taken, 2);
     // p2 pays (here: completed as the payment would): its entry is done on the next run.
     await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, list[1]!.order_id!, null));
-    await offerFreedPlaces(t.db, t.config);
+    await offerFreedSeats(t.db, t.config);
     assert.deepEqual(
       (await entries(date)).map((e) => e.status),
       ['expired', 'done'],
@@ -412,7 +412,7 @@ describe(
   'never oversold with the waiting list (PostgreSQL, real concurrency)',
   { skip: !onPostgres && 'needs PostgreSQL for real concurrency' },
   () => {
-    test('30 buyers racing with the offer job on a date with 5 freed places: capacity never exceeded', async () => {
+    test('30 buyers racing with the offer job on a date with 5 freed seats: capacity never exceeded', async () => {
       const { ev, price, date, holder } = await soldOut('wait-race', 5);
       for (let i = 0; i < 8; i++) {
         const person = await ensurePerson(t.db, `w${i}@example.org`, 'fr');
@@ -434,9 +434,9 @@ describe(
             lines: [{ priceId: price, eventDateId: date, quantity: 1 }],
           }),
         ),
-        offerFreedPlaces(t.db, t.config),
-        offerFreedPlaces(t.db, t.config),
-        offerFreedPlaces(t.db, t.config),
+        offerFreedSeats(t.db, t.config),
+        offerFreedSeats(t.db, t.config),
+        offerFreedSeats(t.db, t.config),
       ]);
       const failures = results
         .filter((r) => r.status === 'rejected')

@@ -3,24 +3,23 @@ import type { Config } from '../config.ts';
 import { isEmail } from '../config.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
 import { takeLocks } from '../db/locks.ts';
-import type { Language } from '../db/schema.ts';
+import { localeOf, translate, type Language } from '../i18n/i18n.ts';
 import { SYSTEM, type Actor } from '../access/actor.ts';
 import { audit } from '../access/audit.ts';
-import { translate } from '../i18n/i18n.ts';
 import { queueMail } from '../mail/queueMail.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { hashToken, randomToken } from '../shared/secrets.ts';
 import { completeOrder } from './completeOrder.ts';
 import { insertHold } from './placeOrder.ts';
-import { holdingOf, releasePlaces } from './places.ts';
+import { holdingOf, releaseSeats } from './seats.ts';
 import { transitionOrder } from './orderState.ts';
-import { checkAnswers, questionsOf, storeAnswers, type AnswerInput, type OrderPlace } from './questions.ts';
+import { checkAnswers, questionsOf, storeAnswers, type AnswerInput, type OrderSeat } from './questions.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import type { WaitlistStatus } from './tables.ts';
 
 /**
- * Minutes an offer holds its places. A constant for now: a setting (REZO_WAITLIST_OFFER_MINUTES)
+ * Minutes an offer holds its seats. A constant for now: a setting (REZO_WAITLIST_OFFER_MINUTES)
  * would live in src/config.ts.
  */
 export const OFFER_MINUTES = 60;
@@ -43,7 +42,7 @@ export interface JoinInput {
   language: Language;
 }
 
-/** What a date sells at a price, and the places still free for it (null: unlimited). */
+/** What a date sells at a price, and the seats still free for it (null: unlimited). */
 async function priceOnDate(db: Db, eventId: string, dateId: string, priceId: string) {
   const row = await db
     .selectFrom('event_dates as d')
@@ -92,7 +91,7 @@ async function priceOnDate(db: Db, eventId: string, dateId: string, priceId: str
 }
 
 const formatWhen = (language: Language, at: Date, timezone: string) =>
-  new Intl.DateTimeFormat(language === 'fr' ? 'fr-FR' : 'en-GB', {
+  new Intl.DateTimeFormat(localeOf(language), {
     dateStyle: 'full',
     timeStyle: 'short',
     timeZone: timezone,
@@ -255,7 +254,7 @@ export async function confirmWaitingEntry(db: Db, token: string): Promise<{ stat
 
 /**
  * Leaves the list (from the mailed link, or from the account: `personId` must own the entry). An
- * entry with an offer running declines it: its places are given back at once.
+ * entry with an offer running declines it: its seats are given back at once.
  */
 export async function leaveWaitingList(
   db: Db,
@@ -306,7 +305,7 @@ export async function leaveWaitingList(
   });
 }
 
-/** Cancels an offer's pending order and gives its places back (under the order's row lock). */
+/** Cancels an offer's pending order and gives its seats back (under the order's row lock). */
 async function giveBackOffer(trx: Trx, placeId: string, orderId: string): Promise<void> {
   const order = await trx
     .selectFrom('orders')
@@ -316,7 +315,7 @@ async function giveBackOffer(trx: Trx, placeId: string, orderId: string): Promis
     .forUpdate()
     .executeTakeFirst();
   if (!order || order.status !== 'pending') return;
-  await releasePlaces(trx, await holdingOf(trx, order));
+  await releaseSeats(trx, await holdingOf(trx, order));
   await transitionOrder(trx, SYSTEM, order, 'cancelled', { reason: 'waitlist-declined' });
 }
 
@@ -354,18 +353,18 @@ async function settleOffers(db: Db): Promise<void> {
     where w.status = 'offered' and o.place_id = w.place_id and o.id = w.order_id and o.status <> 'pending'`.execute(db);
 }
 
-class ShortOfPlaces extends Error {}
+class ShortOfSeats extends Error {}
 
 /**
- * Offers freed places to the waiting list (docs/TICKETING.md, "Waiting list"). Run every 30 s by
- * housekeeping. For each future date with free places and people waiting: in one transaction per
- * offer, the next person in order whose request fits takes the places in a pending order — with the
+ * Offers freed seats to the waiting list (docs/TICKETING.md, "Waiting list"). Run every 30 s by
+ * housekeeping. For each future date with free seats and people waiting: in one transaction per
+ * offer, the next person in order whose request fits takes the seats in a pending order — with the
  * same conditional counters as any buyer (insertHold), so buyers and offers together never exceed
  * capacity — and is mailed a link to the checkout of that order, valid `OFFER_MINUTES`. An offer not
- * taken expires like any hold (its places come back) and the next person is offered. Returns the
+ * taken expires like any hold (its seats come back) and the next person is offered. Returns the
  * number of offers made.
  */
-export async function offerFreedPlaces(db: Db, config: Config, options: { minutes?: number } = {}): Promise<number> {
+export async function offerFreedSeats(db: Db, config: Config, options: { minutes?: number } = {}): Promise<number> {
   const minutes = options.minutes ?? OFFER_MINUTES;
   await releaseExpiredOrders(db);
   await settleOffers(db);
@@ -397,7 +396,7 @@ export async function offerFreedPlaces(db: Db, config: Config, options: { minute
   return offers;
 }
 
-/** One offer on one date, in its own transaction; false when nobody waiting fits the free places. */
+/** One offer on one date, in its own transaction; false when nobody waiting fits the free seats. */
 async function offerNext(db: Db, config: Config, placeId: string, dateId: string, minutes: number): Promise<boolean> {
   try {
     // Holds of the date that ran out go back first, in a transaction of their own: the offer's
@@ -510,8 +509,8 @@ async function offerNext(db: Db, config: Config, placeId: string, dateId: string
           },
         ],
       });
-      // A buyer took the places between our reading and our update: nothing of this offer stays.
-      if (!held) throw new ShortOfPlaces();
+      // A buyer took the seats between our reading and our update: nothing of this offer stays.
+      if (!held) throw new ShortOfSeats();
       await trx
         .updateTable('waitlist_entries')
         .set({ order_id: held.id, offer_token_hash: hashToken(token) })
@@ -545,7 +544,7 @@ async function offerNext(db: Db, config: Config, placeId: string, dateId: string
       return true;
     });
   } catch (error) {
-    if (error instanceof ShortOfPlaces) return false;
+    if (error instanceof ShortOfSeats) return false;
     throw error;
   }
 }
@@ -585,7 +584,7 @@ export async function offerByToken(db: Db, token: string) {
 }
 
 /**
- * Takes an offer: the checkout of its reserved places. Records the holder's name and the answers to
+ * Takes an offer: the checkout of its reserved seats. Records the holder's name and the answers to
  * the event's questions on the order, in one transaction under the order's lock; a free offer is
  * confirmed at once (the mailed link proves the address), a paid one goes on to payment.
  */
@@ -625,14 +624,14 @@ export async function claimOffer(
       .where('order_id', '=', order.id)
       .orderBy('id')
       .execute();
-    const places: OrderPlace[] = [];
+    const seats: OrderSeat[] = [];
     for (const l of lines)
       for (let rank = 0; rank < l.quantity; rank++)
-        places.push({ index: places.length, eventId: l.event_id, lineId: l.id, rank });
+        seats.push({ index: seats.length, eventId: l.event_id, lineId: l.id, rank });
     const rows = checkAnswers(
       await questionsOf(trx, order.place_id, [...new Set(lines.map((l) => l.event_id))]),
       input.answers ?? [],
-      places,
+      seats,
       errors,
     );
     errors.throwIfAny();
@@ -660,7 +659,7 @@ export async function claimOffer(
   });
 }
 
-/** Declines an offer from its link: the places go back at once, to the next person on the next run. */
+/** Declines an offer from its link: the seats go back at once, to the next person on the next run. */
 export async function declineOffer(db: Db, token: string): Promise<void> {
   const offer = await offerByToken(db, token);
   await inTransaction(db, async (trx) => {

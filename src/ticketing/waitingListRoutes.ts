@@ -22,9 +22,10 @@ import {
   offerByToken,
   waitingEntriesOf,
 } from './waitingList.ts';
+import { localeOf, type Language } from '../i18n/i18n.ts';
 
-const when = (lang: string, at: Date, timezone: string) =>
-  new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+const when = (lang: Language, at: Date, timezone: string) =>
+  new Intl.DateTimeFormat(localeOf(lang), {
     dateStyle: 'full',
     timeStyle: 'short',
     timeZone: timezone,
@@ -259,7 +260,7 @@ ${
     return minePage(request, reply, request.ctx.t('waitlist.left'));
   });
 
-  // An offer: the checkout of the places held for the person (holder details and questions, then payment).
+  // An offer: the checkout of the seats held for the person (holder details and questions, then payment).
   async function offerPage(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -292,7 +293,7 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
 <p>${t('waitlist.offerFor', { event: o.title, when: when(lang, o.starts_at, o.timezone), price: o.price_name, quantity: o.quantity, email: o.email })}</p>
 ${
   open
-    ? html`<p>${t('waitlist.offerUntil', { time: new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeStyle: 'short', dateStyle: 'medium', timeZone: o.timezone }).format(o.expires_at) })}</p>${form}`
+    ? html`<p>${t('waitlist.offerUntil', { time: new Intl.DateTimeFormat(localeOf(lang), { timeStyle: 'short', dateStyle: 'medium', timeZone: o.timezone }).format(o.expires_at) })}</p>${form}`
     : o.order_status === 'paid'
       ? html`<p><a href="/orders/${o.order_id}">${t('waitlist.offerTaken')}</a></p>`
       : html`<p>${t('problems.waitlist-offer-ended.detail')}</p>`

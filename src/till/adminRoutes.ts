@@ -27,6 +27,7 @@ import { saveTillSettings } from './saveTillSettings.ts';
 import { limitsFromForm, saveTopUpLimits } from './saveTopUpLimits.ts';
 import { setPointArticles } from './setPointArticles.ts';
 import { ARTICLE_KINDS, PAYMENT_METHODS } from './tables.ts';
+import { decimalSeparator, localeOf, type Language } from '../i18n/i18n.ts';
 
 /** Pairing attempts per client address (in this process): a code is 40 bits, this makes guessing hopeless. */
 export const PAIR_RATE_LIMIT = { max: 20, timeWindow: '10 minutes' } as const;
@@ -135,18 +136,17 @@ async function settingsPlace(db: Db, request: FastifyRequest, placeId: string): 
 }
 
 /** Percent for people: 850 → "8,5" (fr) or "8.5" (en). */
-function percent(bp: number, lang: 'fr' | 'en'): string {
+function percent(bp: number, lang: Language): string {
   const whole = Math.trunc(bp / 100);
   const rest = bp % 100;
   if (rest === 0) return String(whole);
   const decimals = rest % 10 === 0 ? String(rest / 10) : String(rest).padStart(2, '0');
-  return `${whole}${lang === 'fr' ? ',' : '.'}${decimals}`;
+  return `${whole}${decimalSeparator(lang)}${decimals}`;
 }
 
 /** Cents for a form field: 350 → "3,50" (fr) or "3.50" (en). */
-function eurosField(cents: number, lang: 'fr' | 'en'): string {
-  const s = `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
-  return lang === 'fr' ? s.replace('.', ',') : s;
+function eurosField(cents: number, lang: Language): string {
+  return `${Math.trunc(cents / 100)}${decimalSeparator(lang)}${String(cents % 100).padStart(2, '0')}`;
 }
 
 // An SVG whose fill is the colour: a presentation attribute, which the pages' Content-Security-Policy
@@ -199,7 +199,7 @@ ${tab('setup', `/venues/${place.slug}/admin/till/setup`, t('pos.title'))}
     const [devices, pending] = [await devicesOf(db, place.id), await pendingPairingsOf(db, place.id)];
     const when = (d: Date | null) =>
       d
-        ? d.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+        ? d.toLocaleString(localeOf(lang), {
             timeZone: place.timezone,
             dateStyle: 'short',
             timeStyle: 'short',
@@ -623,7 +623,7 @@ ${methodsFieldset(
   ) {
     const { t, lang } = request.ctx;
     const setup = await posSetupOf(db, place.id);
-    const f = form ?? emptyForm({ kind: 'sale', vatRate: lang === 'fr' ? '8,5' : '8.5', colour: '#37474f' });
+    const f = form ?? emptyForm({ kind: 'sale', vatRate: percent(850, lang), colour: '#37474f' });
     return formPage(
       request,
       reply,

@@ -19,6 +19,7 @@ import { closeDay } from './closeDay.ts';
 import { closureCsv, journalDayCsv } from './closureCsv.ts';
 import { findClosure, listClosures, type Closure } from './closures.ts';
 import { verifyClosure, type ClosureVerification } from './verifyClosure.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 // --- API schemas ---
 const Money = Type.Integer({ description: 'Signed minor units (euro cents)' });
@@ -198,7 +199,7 @@ export async function closureRoutes(app: ModuleApp, { deps, info }: ModuleOption
     const reports = await Promise.all(open.map((o) => closureReport(db, place.id, o.pointId, o.businessDay)));
     const eur = (c: number) => formatEuros(c, lang);
     const fmtDay = (d: string) =>
-      new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'full', timeZone: 'UTC' }).format(
+      new Intl.DateTimeFormat(localeOf(lang), { dateStyle: 'full', timeZone: 'UTC' }).format(
         new Date(`${d}T12:00:00Z`),
       );
     const closeForm = (o: (typeof open)[number], i: number) => {
@@ -271,7 +272,7 @@ ${
   ) {
     const { t, lang } = request.ctx;
     const eur = (cents: number) => formatEuros(cents, lang);
-    const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
+    const locale = localeOf(lang);
     const when = (d: Date) =>
       new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', timeZone: day.timezone }).format(d);
     const bounds = businessDayBounds(c.businessDay, day);

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
 import { html, unsafeRaw } from '../http/html.ts';
 import { demoBanner, sendHtml } from '../http/layout.ts';
+import { decimalSeparator, localeOf } from '../i18n/i18n.ts';
 
 // The till PWA (docs/TILL.md): one page, its script and styles, a web manifest and a service worker
 // that keeps the three so that a till restarted without network still opens. Everything else the
@@ -163,6 +164,8 @@ export async function tillPageRoutes(app: ModuleApp, { info }: ModuleOptions): P
     const { t, lang } = request.ctx;
     const data = {
       lang,
+      locale: localeOf(lang),
+      decimalSeparator: decimalSeparator(lang),
       currency: 'EUR',
       words: Object.fromEntries(TILL_WORDS.map((w) => [w, t(`tillpage.${w}`)])),
     };

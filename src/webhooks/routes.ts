@@ -12,6 +12,7 @@ import { getPlaceBySlug, type Place } from '../places/places.ts';
 import { createEndpoint } from './createEndpoint.ts';
 import { deleteEndpoint } from './deleteEndpoint.ts';
 import { listWebhooks, WEBHOOK_EVENTS, type WebhookDelivery, type WebhookEndpoint } from './webhooks.ts';
+import { localeOf } from '../i18n/i18n.ts';
 
 const EndpointSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -56,8 +57,7 @@ export async function webhookRoutes(app: ModuleApp, { deps, info }: ModuleOption
     const { t, lang } = request.ctx;
     const { endpoints, deliveries } = await listWebhooks(db, actorOf(request), place.slug);
     const chosen = (form.values.events as string[] | undefined) ?? [];
-    const fmt = (d: Date | null) =>
-      d ? d.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: place.timezone }) : '—';
+    const fmt = (d: Date | null) => (d ? d.toLocaleString(localeOf(lang), { timeZone: place.timezone }) : '—');
     const eventsInvalid = form.errors.some((e) => e.field === 'events');
     const body = html`<section>
 ${adminNav(request, place, 'webhooks')}

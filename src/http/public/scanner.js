@@ -50,7 +50,7 @@
   }
   function timeOf(iso) {
     try {
-      return new Intl.DateTimeFormat(config.lang === 'fr' ? 'fr-FR' : 'en-GB', {
+      return new Intl.DateTimeFormat(config.locale, {
         hour: '2-digit',
         minute: '2-digit',
         timeZone: config.timezone,

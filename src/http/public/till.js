@@ -10,7 +10,7 @@
   'use strict';
   const config = JSON.parse(document.getElementById('till-data').textContent);
   const words = config.words;
-  const locale = config.lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const locale = config.locale;
   const plural = new Intl.PluralRules(config.lang);
   const TIMEOUT_MS = 5000;
   const $ = (id) => document.getElementById(id);
@@ -912,7 +912,7 @@
     });
     exact.addEventListener('click', () => {
       const input = $('till-amount-tendered');
-      input.value = (amount / 100).toFixed(2).replace('.', config.lang === 'fr' ? ',' : '.');
+      input.value = (amount / 100).toFixed(2).replace('.', config.decimalSeparator);
       input.dispatchEvent(new Event('input'));
     });
     for (;;) {

@@ -1,15 +1,15 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db, Trx } from '../db/database.ts';
 
-/** What an order holds: places per date, per price, and the promo code it used. */
+/** What an order holds: seats per date, per price, and the promo code it used. */
 export interface Holding {
   placeId: string;
   perDate: Map<string, number>;
   perPrice: Map<string, number>;
   promoCodeId: string | null;
   /**
-   * Its places count as unconfirmed anonymous places (date_capacity.held_unconfirmed, docs/TICKETING.md
-   * invariant 21): taken at most up to `percent` of each date's capacity; given back with the places.
+   * Its seats count as unconfirmed anonymous seats (date_capacity.held_unconfirmed, docs/TICKETING.md
+   * invariant 21): taken at most up to `percent` of each date's capacity; given back with the seats.
    */
   unconfirmed?: { percent: number } | null;
 }
@@ -17,7 +17,7 @@ export interface Holding {
 /** Which counter refused, when a holding could not be taken. */
 export type Shortage = 'date' | 'unconfirmed' | 'price' | 'promo';
 
-/** The most places of a date that unconfirmed anonymous orders may hold: ceil(capacity × percent / 100). */
+/** The most seats of a date that unconfirmed anonymous orders may hold: ceil(capacity × percent / 100). */
 const unconfirmedCap = (capacity: RawBuilder<unknown>, percent: number) =>
   sql`((${capacity}::bigint * ${percent}::int + 99) / 100)`;
 
@@ -34,11 +34,11 @@ export interface TakenWith {
 const sorted = (m: Map<string, number>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
- * Takes places — every date's capacity, every price's stock and the promo code's use — in ONE
+ * Takes seats — every date's capacity, every price's stock and the promo code's use — in ONE
  * statement that locks the rows, checks and writes, all or nothing (docs/TICKETING.md, invariants 1
  * and 2):
  * - the rows are locked first (`select … for no key update`, the lock an UPDATE takes), in the fixed
- *   order dates, then prices, each sorted by id, then the promo code — the order of releasePlaces —
+ *   order dates, then prices, each sorted by id, then the promo code — the order of releaseSeats —
  *   so concurrent orders never deadlock; each step runs only if the previous ones had enough (an
  *   uncorrelated subquery gates it, evaluated before its rows are read or locked);
  * - the check (`taken + n <= capacity`, `stock`, `used < max_uses`) is made on the rows as locked:
@@ -62,7 +62,7 @@ const sorted = (m: Map<string, number>) => [...m].sort(([a], [b]) => (a < b ? -1
  * Run outside a transaction, the statement is its own transaction: the hot capacity row is locked
  * only while the database executes it and commits, never across a round trip to this process.
  */
-export async function takePlaces<R extends object = object>(
+export async function takeSeats<R extends object = object>(
   db: Db | Trx,
   h: Holding,
   withWrites?: TakenWith,
@@ -151,13 +151,13 @@ export async function takePlaces<R extends object = object>(
 
 /**
  * Gives back what some orders held (they expired, were cancelled or refunded), summed counter by
- * counter, in the lock order of takePlaces (docs/TICKETING.md, "Lock order"): the dates' capacity rows
+ * counter, in the lock order of takeSeats (docs/TICKETING.md, "Lock order"): the dates' capacity rows
  * sorted by id, then the prices' rows sorted by id, then the promo codes sorted by id — one statement
  * per table, which locks its rows in that order (an uncorrelated subquery, evaluated before the
  * update reads a row) before it moves them. Releasing order after order would lock a higher date
- * before a lower one, or a date after a price, and deadlock with a concurrent takePlaces.
+ * before a lower one, or a date after a price, and deadlock with a concurrent takeSeats.
  */
-export async function releasePlaces(trx: Trx, ...holdings: Holding[]): Promise<void> {
+export async function releaseSeats(trx: Trx, ...holdings: Holding[]): Promise<void> {
   const dates = new Map<string, { placeId: string; n: number }>();
   const prices = new Map<string, { placeId: string; n: number }>();
   const promos = new Map<string, { placeId: string; n: number }>();
@@ -229,7 +229,7 @@ export async function holdingsOf(
       perDate: new Map(),
       perPrice: new Map(),
       promoCodeId: o.promo_code_id,
-      // The share only matters when taking; given back, all the order's places leave it.
+      // The share only matters when taking; given back, all the order's seats leave it.
       unconfirmed: o.unconfirmed_hold ? { percent: 100 } : null,
     };
     for (const l of lines) {
