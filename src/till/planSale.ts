@@ -1,6 +1,6 @@
 /**
  * The rules of a sale at a till (docs/TILL.md), as pure functions: no database, no clock, no I/O. They
- * take the sale as read by `readSaleInput` and the facts `applySale` (recordSale.ts) read from the
+ * take the sale as read by `readSaleInput` and the facts `applySale` (applySale.ts) read from the
  * database under the sale's locks, and return the plan of what to write — or throw the DomainError the
  * sale is refused with, the checks in a fixed order (the order the till and the tests rely on).
  *
