@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { Db, Trx } from '../db/database.ts';
-import { DomainError } from '../shared/errors.ts';
+import { checkTopUpLimits, type CounterMint } from './planSale.ts';
 import type { CreditableCurrency } from './posSetup.ts';
 
 export interface TopUpLimits {
@@ -64,24 +64,14 @@ export async function topUpLimitsFor(
   });
 }
 
-/** What a sale mints at the counter, per currency (top-up and gift lines). */
-export interface CounterMint {
-  currencyId: string;
-  code: string;
-  /** Each line's amount, in cents. */
-  lines: number[];
-}
-
-const refused = (which: 'line' | 'sale' | 'card-day' | 'day', currency: string, max: number, available: number) =>
-  new DomainError(`till-top-up-${which}-limit`, 422, { currency, max, available: Math.max(0, available) });
-
 /**
  * Refuses (422 `till-top-up-<line|sale|card-day|day>-limit`, with `available`) a sale that would mint
  * beyond the venue's limits. Call it in the sale's transaction once the sale's card row and the
  * venue's journal head are locked (after assertDayOpen): no other sale of that card or venue can
  * commit between the sums read here and this sale's commit, so concurrent tills cannot both pass. The
  * sums come from the venue's journal (top-up and gift item lines of the currency and business day,
- * quantity signed, so a reversal gives its room back; for the card, the lines of sales of that card).
+ * quantity signed, so a reversal gives its room back; for the card, the lines of sales of that card);
+ * the rule itself is `checkTopUpLimits` (planSale.ts).
  */
 export async function assertTopUpLimits(
   trx: Trx,
@@ -110,20 +100,21 @@ export async function assertTopUpLimits(
     from ledger_currencies c
     left join till_top_up_limits l on l.place_id = ${input.placeId}::uuid and l.currency_id = c.id
     where c.id = any(${ids}::uuid[])`.execute(trx);
-  const byId = new Map(rows.map((r) => [r.currency_id, r]));
-  for (const mint of input.mints) {
-    const r = byId.get(mint.currencyId)!;
-    const limit = (v: string | null, fallback: number) => (v === null ? fallback : Number(v));
-    const line = limit(r.line_max_cents, DEFAULT_TOP_UP_LIMITS.lineMaxCents);
-    const sale = limit(r.sale_max_cents, DEFAULT_TOP_UP_LIMITS.saleMaxCents);
-    const cardDay = limit(r.card_day_max_cents, DEFAULT_TOP_UP_LIMITS.cardDayMaxCents);
-    const day = limit(r.day_max_cents, DEFAULT_TOP_UP_LIMITS.dayMaxCents);
-    const total = mint.lines.reduce((n, a) => n + a, 0);
-    if (mint.lines.some((a) => a > line)) throw refused('line', mint.code, line, line);
-    if (total > sale) throw refused('sale', mint.code, sale, sale);
-    const cardSoFar = Number(r.card_day);
-    if (input.cardId && cardSoFar + total > cardDay) throw refused('card-day', mint.code, cardDay, cardDay - cardSoFar);
-    const daySoFar = Number(r.day);
-    if (daySoFar + total > day) throw refused('day', mint.code, day, day - daySoFar);
-  }
+  const limit = (v: string | null, fallback: number) => (v === null ? fallback : Number(v));
+  const days = new Map(
+    rows.map((r) => [
+      r.currency_id,
+      {
+        limits: {
+          lineMaxCents: limit(r.line_max_cents, DEFAULT_TOP_UP_LIMITS.lineMaxCents),
+          saleMaxCents: limit(r.sale_max_cents, DEFAULT_TOP_UP_LIMITS.saleMaxCents),
+          cardDayMaxCents: limit(r.card_day_max_cents, DEFAULT_TOP_UP_LIMITS.cardDayMaxCents),
+          dayMaxCents: limit(r.day_max_cents, DEFAULT_TOP_UP_LIMITS.dayMaxCents),
+        },
+        daySoFar: Number(r.day),
+        cardDaySoFar: Number(r.card_day),
+      },
+    ]),
+  );
+  checkTopUpLimits(input.mints, days, input.cardId !== null);
 }
