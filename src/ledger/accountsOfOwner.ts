@@ -159,3 +159,18 @@ export async function findAccountId(
     .executeTakeFirst();
   return row?.id;
 }
+
+/**
+ * Locks these accounts' rows (`for update`), sorted by id: the order every writer of accounts takes
+ * them in, so two transactions locking overlapping sets queue instead of deadlocking (docs/TILL.md,
+ * "Lock order").
+ */
+export async function lockAccounts(trx: Trx, ids: readonly string[]): Promise<void> {
+  await trx
+    .selectFrom('ledger_accounts')
+    .select('id')
+    .where('id', 'in', [...new Set(ids)])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
