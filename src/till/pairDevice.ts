@@ -4,6 +4,7 @@ import { audit } from '../access/audit.ts';
 import { SYSTEM, personActor } from '../access/actor.ts';
 import { publicKeyFromBase64 } from '../ledger/nodeKey.ts';
 import { insertLedgerDevice } from '../ledger/devices.ts';
+import { findPlaceById } from '../places/places.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { normalizePairingCode, pairingCodeHash, pairingCodeRefused, type DeviceKind } from './devices.ts';
@@ -69,11 +70,9 @@ export async function pairDevice(db: Db, input: { code: unknown; publicKey: unkn
       kind: pairing.kind,
       publicKey,
     });
-    const place = await trx
-      .selectFrom('places')
-      .select(['name', 'slug'])
-      .where('id', '=', pairing.place_id)
-      .executeTakeFirstOrThrow();
+    const venue = await findPlaceById(trx, pairing.place_id);
+    if (!venue) throw new Error(`pairing of a missing place ${pairing.place_id}`);
+    const place = { name: venue.name, slug: venue.slug };
     // The admin who showed the code authorised the pairing.
     const actor = pairing.created_by ? personActor(pairing.created_by) : SYSTEM;
     await audit(trx, actor, {

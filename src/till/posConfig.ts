@@ -7,6 +7,7 @@ import type { Db } from '../db/database.ts';
 import type { CurrencyKind } from '../ledger/tables.ts';
 import { currenciesAcceptedAt, currencyCodesById } from '../ledger/currenciesOfPlace.ts';
 import { notFound } from '../shared/errors.ts';
+import { findPlaceById } from '../places/places.ts';
 import type { ArticleKind, PaymentMethod } from './tables.ts';
 
 export interface TillConfigArticle {
@@ -92,11 +93,7 @@ export async function dayStartsAtOf(db: Db, placeId: string): Promise<string> {
  * whose signature was verified for this venue, or an admin page) has already been authorised.
  */
 export async function tillConfig(db: Db, placeId: string): Promise<TillConfig> {
-  const place = await db
-    .selectFrom('places')
-    .select(['id', 'name', 'slug', 'timezone'])
-    .where('id', '=', placeId)
-    .executeTakeFirst();
+  const place = await findPlaceById(db, placeId);
   if (!place) throw notFound('place');
   // One query after the other: the caller may pass a transaction (one connection).
   const dayStartsAt = await dayStartsAtOf(db, placeId);
