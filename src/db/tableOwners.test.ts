@@ -58,7 +58,6 @@ const ALLOWLIST = new Set<string>([
   'src/ledger/createCurrency.ts places',
   'src/ledger/createFederation.ts places',
   'src/ledger/federations.ts places',
-  'src/ledger/nodeKey.ts node_settings',
   'src/ledger/onlineTopUp.ts payments',
   'src/ledger/onlineTopUp.ts refunds',
   'src/ledger/transparency.ts places',
