@@ -8,6 +8,7 @@ import { formatDateTime } from '../i18n/i18n.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, forbidden, notFound } from '../shared/errors.ts';
 import { balancesOf } from '../ledger/balancesOf.ts';
+import { ownerBalances } from '../ledger/accountsOfOwner.ts';
 import { pageOfTransfers } from '../ledger/history.ts';
 import { historyOf } from '../ledger/historyOf.ts';
 import { formatAmount } from '../ledger/transparency.ts';
@@ -92,22 +93,7 @@ export async function cardRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
   }
 
   async function cardLines(card: Card): Promise<Line[]> {
-    const rows = await db
-      .selectFrom('ledger_accounts as a')
-      .innerJoin('ledger_currencies as c', 'c.id', 'a.currency_id')
-      .select(['a.id', 'a.balance', 'a.pending_debits', 'c.code', 'c.name', 'c.decimals'])
-      .where('a.owner_kind', '=', 'card')
-      .where('a.owner_ref', '=', card.id)
-      .orderBy('c.code')
-      .execute();
-    return rows.map((r) => ({
-      accountId: r.id,
-      currencyCode: r.code,
-      currencyName: r.name,
-      decimals: r.decimals,
-      balance: r.balance,
-      available: r.balance - r.pending_debits,
-    }));
+    return ownerBalances(db, { ownerKind: 'card', ownerRef: card.id });
   }
 
   // --- The card page: anyone holding the printed QR token ---

@@ -5,6 +5,7 @@ import { authorize } from '../access/permissions.ts';
 import { DomainError, forbidden, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { lockFederation } from './federations.ts';
+import { findPlaceById } from '../places/places.ts';
 
 export interface AcceptCurrencyInput {
   currencyCode: string;
@@ -43,11 +44,7 @@ export async function acceptCurrency(db: Db, actor: Actor, input: AcceptCurrency
     } else {
       await authorize(trx, actor, currency.issuer_place_id!, 'place.settings');
     }
-    const place = await trx
-      .selectFrom('places')
-      .select(['id', 'name'])
-      .where('id', '=', input.placeId)
-      .executeTakeFirst();
+    const place = await findPlaceById(trx, input.placeId);
     if (!place) throw notFound('venue');
     // The accepting venue's consent (its admins, an operator, the node): checked after the venue is known.
     if (!currency.issuer_federation_id && place.id !== currency.issuer_place_id)

@@ -4,6 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { forbidden, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { lockFederation } from './federations.ts';
+import { findPlaceById } from '../places/places.ts';
 
 export interface AddFederationVenueInput {
   federationId: string;
@@ -43,7 +44,7 @@ export async function addFederationVenue(
   if (!isUuid(input.placeId)) throw notFound('venue');
   return inTransaction(db, async (trx) => {
     await lockFederation(trx, input.federationId);
-    const place = await trx.selectFrom('places').select('id').where('id', '=', input.placeId).executeTakeFirst();
+    const place = await findPlaceById(trx, input.placeId);
     if (!place) throw notFound('venue');
     const joined = await trx
       .insertInto('ledger_federation_places')

@@ -9,6 +9,7 @@ import { ensureAccount } from './ensureAccount.ts';
 import { lockFederation } from './federations.ts';
 import { getCurrency, type Currency } from './ledger.ts';
 import type { CurrencyKind } from './tables.ts';
+import { placesByIds } from '../places/places.ts';
 
 export const CURRENCY_KINDS: readonly CurrencyKind[] = [
   'federated_euro',
@@ -77,7 +78,7 @@ export async function createCurrency(db: Db, actor: Actor, input: CreateCurrency
     if (exists) throw new DomainError('validation', 422, {}, [{ field: 'code', message: 'ledger.code-taken' }]);
     const places = [...new Set([...acceptedBy, ...(input.kind === 'federated_euro' ? [] : [input.issuerPlaceId!])])];
     if (places.length > 0) {
-      const known = await trx.selectFrom('places').select('id').where('id', 'in', places).execute();
+      const known = await placesByIds(trx, places);
       if (known.length !== places.length) throw notFound('venue');
     }
     const accepted = new Set(acceptedBy);

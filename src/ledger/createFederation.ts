@@ -4,6 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { DomainError, forbidden, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { takeLocks } from '../db/locks.ts';
+import { placesByIds } from '../places/places.ts';
 
 export interface CreateFederationInput {
   /** URL name, lowercase words joined by hyphens. */
@@ -37,7 +38,7 @@ export async function createFederation(db: Db, actor: Actor, input: CreateFedera
     if (taken)
       throw new DomainError('validation', 422, {}, [{ field: 'slug', message: 'ledger.federation-slug-taken' }]);
     if (placeIds.length > 0) {
-      const known = await trx.selectFrom('places').select('id').where('id', 'in', placeIds).execute();
+      const known = await placesByIds(trx, placeIds);
       if (known.length !== placeIds.length) throw notFound('venue');
     }
     await trx.insertInto('ledger_federations').values({ id, slug: input.slug, name: input.name }).execute();

@@ -167,3 +167,14 @@ export async function federationsOfPlace(
     .orderBy('f.slug')
     .execute();
 }
+
+/** Federations by name: all of them, or those with these ids (an unknown id is left out). */
+export async function federationNames(
+  db: Db,
+  ids?: readonly string[],
+): Promise<{ id: string; slug: string; name: string }[]> {
+  if (ids && ids.length === 0) return [];
+  let q = db.selectFrom('ledger_federations as f').select(['f.id', 'f.slug', 'f.name']).orderBy('f.name');
+  if (ids) q = q.where('f.id', 'in', [...new Set(ids)]);
+  return q.execute();
+}

@@ -2,7 +2,7 @@ import type { Db } from '../db/database.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
-import type { CurrencyKind, DeviceSignature, OwnerKind, TransferPhase } from './tables.ts';
+import type { CurrencyKind, DeviceSignature, OwnerKind, PaymentProvider, TransferPhase } from './tables.ts';
 
 /**
  * Largest amount of one transfer, in minor units: the project-wide bound of any money input
@@ -268,3 +268,20 @@ export function readMetadata(errors: FieldErrors, field: string, raw: unknown): 
 
 export const insufficientFunds = (accountId: string) =>
   new DomainError('ledger-insufficient-funds', 422, { account: accountId });
+
+/** The transfers with these ids that exist, by id. */
+export async function transfersById(db: Db, ids: readonly string[]): Promise<Map<string, Transfer>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('ledger_transfers').select(TRANSFER_COLUMNS).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, toTransfer(r)]));
+}
+
+/** The payment provider behind a euro-backed mint (its ledger_payment_references row, which must exist). */
+export async function paymentProviderOfMint(db: Db, transferId: string): Promise<PaymentProvider> {
+  const row = await db
+    .selectFrom('ledger_payment_references')
+    .select('provider')
+    .where('transfer_id', '=', transferId)
+    .executeTakeFirstOrThrow();
+  return row.provider;
+}

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import type { Db } from '../db/database.ts';
+import { insertNodeSettingOnce, readNodeSetting } from '../node/nodeSecret.ts';
 
 const SETTING = 'ledger.signing_key';
 
@@ -33,17 +34,14 @@ export async function loadNodeKey(db: Db): Promise<NodeKey> {
 }
 
 async function readNodeKey(db: Db): Promise<NodeKey> {
-  let row = await db.selectFrom('node_settings').select('value').where('key', '=', SETTING).executeTakeFirst();
-  if (!row) {
+  let stored = await readNodeSetting(db, SETTING);
+  if (stored === undefined) {
     const { privateKey } = generateKeyPairSync('ed25519');
-    const value = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
-    await db
-      .insertInto('node_settings')
-      .values({ key: SETTING, value })
-      .onConflict((oc) => oc.column('key').doNothing())
-      .execute();
-    row = await db.selectFrom('node_settings').select('value').where('key', '=', SETTING).executeTakeFirstOrThrow();
+    await insertNodeSettingOnce(db, SETTING, privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'));
+    stored = await readNodeSetting(db, SETTING);
+    if (stored === undefined) throw new Error('the node key was not kept');
   }
+  const row = { value: stored };
   const cached = cache.get(row.value);
   if (cached) return cached;
   const privateKey = createPrivateKey({ key: Buffer.from(row.value, 'base64'), format: 'der', type: 'pkcs8' });

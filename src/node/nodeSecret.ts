@@ -19,3 +19,18 @@ export async function loadNodeSecret(db: Db): Promise<string> {
     .executeTakeFirstOrThrow();
   return row.value;
 }
+
+/** A node setting (node_settings), or undefined. */
+export async function readNodeSetting(db: Db, key: string): Promise<string | undefined> {
+  const row = await db.selectFrom('node_settings').select('value').where('key', '=', key).executeTakeFirst();
+  return row?.value;
+}
+
+/** Writes a node setting unless it exists (the first writer wins: `on conflict do nothing`). */
+export async function insertNodeSettingOnce(db: Db, key: string, value: string): Promise<void> {
+  await db
+    .insertInto('node_settings')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
+}

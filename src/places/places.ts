@@ -99,6 +99,12 @@ export async function findPlaceBySlug(db: Db, slug: string): Promise<Place | nul
   return row ? toPlace(row) : null;
 }
 
+/** A place by id, or null. */
+export async function findPlaceById(db: Db, id: string): Promise<Place | null> {
+  const row = await db.selectFrom('places').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+  return row ? toPlace(row) : null;
+}
+
 export async function getPlaceBySlug(db: Db, slug: string): Promise<Place> {
   const place = await findPlaceBySlug(db, slug);
   if (!place) throw notFound('place');

@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
-import { federationsOfPlace } from '../ledger/federations.ts';
+import { currencyCodesById } from '../ledger/currenciesOfPlace.ts';
+import { federationNames, federationsOfPlace } from '../ledger/federations.ts';
+import { placesByIds } from '../places/places.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import type { PayoutDirection, PayoutMethod, PayoutStatus, RunStatus, StatementLine } from './tables.ts';
@@ -132,17 +134,9 @@ export async function listRuns(db: Db, federationId: string, limit = 50): Promis
 function statementQuery(db: Db) {
   return db
     .selectFrom('settlement_statements as s')
-    .innerJoin('places as p', 'p.id', 's.place_id')
-    .innerJoin('ledger_federations as f', 'f.id', 's.federation_id')
-    .innerJoin('ledger_currencies as c', 'c.id', 's.currency_id')
     .leftJoin('settlement_payouts as o', 'o.statement_id', 's.id')
     .selectAll('s')
     .select([
-      'p.slug as place_slug',
-      'p.name as place_name',
-      'f.slug as federation_slug',
-      'f.name as federation_name',
-      'c.code as currency_code',
       'o.id as payout_id',
       'o.direction as payout_direction',
       'o.method as payout_method',
@@ -165,7 +159,34 @@ function statementQuery(db: Db) {
 
 type StatementRow = Awaited<ReturnType<ReturnType<typeof statementQuery>['executeTakeFirstOrThrow']>>;
 
-function toStatement(r: StatementRow): Statement {
+/** The names statements show, from their owners: venues (src/places), federations and currencies (src/ledger). */
+interface StatementNames {
+  places: Map<string, { slug: string; name: string }>;
+  federations: Map<string, { slug: string; name: string }>;
+  currencies: Map<string, { code: string }>;
+}
+
+async function namesOf(db: Db, rows: StatementRow[]): Promise<StatementNames> {
+  const places = await placesByIds(db, [...new Set(rows.map((r) => r.place_id))]);
+  const federations = await federationNames(db, [...new Set(rows.map((r) => r.federation_id))]);
+  const currencies = await currencyCodesById(db, [...new Set(rows.map((r) => r.currency_id))]);
+  return {
+    places: new Map(places.map((p) => [p.id, { slug: p.slug, name: p.name }])),
+    federations: new Map(federations.map((f) => [f.id, f])),
+    currencies,
+  };
+}
+
+async function toStatements(db: Db, rows: StatementRow[]): Promise<Statement[]> {
+  if (rows.length === 0) return [];
+  const names = await namesOf(db, rows);
+  return rows.map((r) => toStatement(r, names));
+}
+
+function toStatement(r: StatementRow, names: StatementNames): Statement {
+  const place = names.places.get(r.place_id)!;
+  const federation = names.federations.get(r.federation_id)!;
+  const currency = names.currencies.get(r.currency_id)!;
   const payout: Payout | null = r.payout_id
     ? {
         id: r.payout_id,
@@ -199,15 +220,15 @@ function toStatement(r: StatementRow): Statement {
     id: r.id,
     runId: r.run_id,
     federationId: r.federation_id,
-    federationSlug: r.federation_slug,
-    federationName: r.federation_name,
+    federationSlug: federation.slug,
+    federationName: federation.name,
     placeId: r.place_id,
-    placeSlug: r.place_slug,
-    placeName: r.place_name,
+    placeSlug: place.slug,
+    placeName: place.name,
     currencyId: r.currency_id,
-    currencyCode: r.currency_code,
+    currencyCode: currency.code,
     number: r.number,
-    reference: statementReference(r.federation_slug, r.number),
+    reference: statementReference(federation.slug, r.number),
     periodStart: r.period_start,
     periodEnd: r.period_end,
     coversTo: r.covers_to,
@@ -234,7 +255,7 @@ export async function readStatement(db: Db, id: unknown): Promise<Statement> {
       ? await statementQuery(db).where('s.id', '=', id.toLowerCase()).executeTakeFirst()
       : undefined;
   if (!row) throw notFound('statement');
-  return toStatement(row);
+  return (await toStatements(db, [row]))[0]!;
 }
 
 /**
@@ -259,9 +280,10 @@ export async function listVenueStatements(db: Db, actor: Actor, placeId: string,
     for (const f of await federationsOfPlace(db, placeId))
       if (await isTreasurer(db, actor.personId, f.id)) allowed = true;
   if (!allowed) await authorize(db, actor, placeId, 'settlement.read');
-  return (
-    await statementQuery(db).where('s.place_id', '=', placeId).orderBy('s.number', 'desc').limit(limit).execute()
-  ).map(toStatement);
+  return toStatements(
+    db,
+    await statementQuery(db).where('s.place_id', '=', placeId).orderBy('s.number', 'desc').limit(limit).execute(),
+  );
 }
 
 /** The statements of a run, by number (treasurers). */
@@ -269,7 +291,7 @@ export async function listRunStatements(db: Db, actor: Actor, runId: string): Pr
   const run = await findRun(db, runId);
   if (!run) throw notFound('run');
   await authorizeTreasurer(db, actor, run.federationId);
-  return (await statementQuery(db).where('s.run_id', '=', run.id).orderBy('s.number').execute()).map(toStatement);
+  return toStatements(db, await statementQuery(db).where('s.run_id', '=', run.id).orderBy('s.number').execute());
 }
 
 /** Each venue's latest statement in a federation (the treasurer's page: what is to pay or receive). */
@@ -286,7 +308,8 @@ export async function latestStatements(db: Db, federationId: string): Promise<Ma
         .groupBy('m.place_id'),
     )
     .execute();
-  return new Map(rows.map((r) => [r.place_id, toStatement(r)]));
+  const statements = await toStatements(db, rows);
+  return new Map(statements.map((s) => [s.placeId, s]));
 }
 
 /** Whether a payout of the federation waits on Stripe (no run may start meanwhile). */

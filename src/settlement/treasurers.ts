@@ -1,7 +1,7 @@
 import type { Db, Trx } from '../db/database.ts';
 import { takeLocks } from '../db/locks.ts';
 import type { Actor } from '../access/actor.ts';
-import { findFederationBySlug, federationToken } from '../ledger/federations.ts';
+import { federationNames, findFederationBySlug, federationToken } from '../ledger/federations.ts';
 import type { Currency } from '../ledger/ledger.ts';
 import { DomainError, forbidden, notFound } from '../shared/errors.ts';
 
@@ -61,18 +61,19 @@ export async function settledFederation(db: Db, slug: unknown): Promise<SettledF
 
 /** The federations the actor may settle (for the /settlement page). */
 export async function federationsOf(db: Db, actor: Actor): Promise<{ id: string; slug: string; name: string }[]> {
-  let q = db.selectFrom('ledger_federations as f').select(['f.id', 'f.slug', 'f.name']).orderBy('f.name');
   if (actor.kind === 'apiKey') return [];
-  if (actor.kind === 'person' && !actor.isOperator)
-    q = q.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('settlement_treasurers as t')
-          .select('t.person_id')
-          .whereRef('t.federation_id', '=', 'f.id')
-          .where('t.person_id', '=', actor.personId),
-      ),
+  if (actor.kind === 'person' && !actor.isOperator) {
+    const rows = await db
+      .selectFrom('settlement_treasurers')
+      .select('federation_id')
+      .where('person_id', '=', actor.personId)
+      .execute();
+    return federationNames(
+      db,
+      rows.map((r) => r.federation_id),
     );
-  return q.execute();
+  }
+  return federationNames(db);
 }
 
 /** The treasurers of a federation, for its page. */

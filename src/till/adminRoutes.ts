@@ -12,7 +12,7 @@ import { authorize } from '../access/permissions.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { formatEuros, MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { isUuid } from '../shared/ids.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { findPlaceById, getPlaceBySlug, type Place } from '../places/places.ts';
 import { createPairingCode, type PairingCode } from './createPairingCode.ts';
 import { deleteCategory } from './deleteCategory.ts';
 import { DEVICE_KINDS, devicesOf, pendingPairingsOf, type Device } from './devices.ts';
@@ -130,7 +130,7 @@ const presentDevice = (d: Device) => ({
 
 /** Checks the place exists and the actor may set it up (place.settings). */
 async function settingsPlace(db: Db, request: FastifyRequest, placeId: string): Promise<void> {
-  const place = await db.selectFrom('places').select('id').where('id', '=', placeId).executeTakeFirst();
+  const place = await findPlaceById(db, placeId);
   if (!place) throw notFound('place');
   await authorize(db, actorOf(request), placeId, 'place.settings');
 }

@@ -1,5 +1,5 @@
 /**
- * Devices of a venue (tills and scanners, rows of ledger_devices) and their one-time pairing codes.
+ * Devices of a venue (tills and scanners, kept by the ledger: src/ledger/devices.ts) and their one-time pairing codes.
  * Protocol and codes: docs/POINTS-OF-SALE.md.
  */
 import { randomInt } from 'node:crypto';
@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { sha256Hex } from '../shared/secrets.ts';
+import { ledgerDevicesOf, type LedgerDevice } from '../ledger/devices.ts';
 
 export type DeviceKind = 'till' | 'scanner';
 export const DEVICE_KINDS: readonly DeviceKind[] = ['till', 'scanner'];
@@ -42,15 +43,8 @@ export const pairingCodeHash = (normalized: string): string => sha256Hex(normali
 
 export const pairingCodeRefused = () => new DomainError('device-pairing-code', 404);
 
-export interface Device {
-  id: string;
-  name: string;
-  kind: DeviceKind;
-  createdAt: Date;
-  revokedAt: Date | null;
-  /** The last signed request the device made (from its nonces), if any. */
-  lastSeenAt: Date | null;
-}
+/** A device of a venue, as the ledger keeps it (src/ledger/devices.ts). */
+export type Device = LedgerDevice;
 
 /** A device name: 1 to 80 characters once trimmed. */
 export function readDeviceName(errors: FieldErrors, raw: unknown): string {
@@ -61,28 +55,7 @@ export function readDeviceName(errors: FieldErrors, raw: unknown): string {
 }
 
 /** The devices of a venue, newest first; revoked ones included (they stay in the history of sales). */
-export async function devicesOf(db: Db, placeId: string): Promise<Device[]> {
-  const rows = await db
-    .selectFrom('ledger_devices as d')
-    .select(['d.id', 'd.name', 'd.kind', 'd.created_at', 'd.revoked_at'])
-    .select(
-      sql<Date | null>`(select max(n.seen_at) from ledger_device_nonces n where n.place_id = d.place_id and n.device_id = d.id)`.as(
-        'last_seen_at',
-      ),
-    )
-    .where('d.place_id', '=', placeId)
-    .orderBy('d.created_at', 'desc')
-    .orderBy('d.id', 'desc')
-    .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    kind: r.kind,
-    createdAt: r.created_at,
-    revokedAt: r.revoked_at,
-    lastSeenAt: r.last_seen_at === null ? null : new Date(r.last_seen_at),
-  }));
-}
+export const devicesOf = (db: Db, placeId: string): Promise<Device[]> => ledgerDevicesOf(db, placeId);
 
 export interface PendingPairing {
   kind: DeviceKind;

@@ -3,6 +3,8 @@ import { inTransaction, type Db } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import { SYSTEM, personActor } from '../access/actor.ts';
 import { publicKeyFromBase64 } from '../ledger/nodeKey.ts';
+import { insertLedgerDevice } from '../ledger/devices.ts';
+import { findPlaceById } from '../places/places.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { normalizePairingCode, pairingCodeHash, pairingCodeRefused, type DeviceKind } from './devices.ts';
@@ -61,21 +63,16 @@ export async function pairDevice(db: Db, input: { code: unknown; publicKey: unkn
       .returning(['place_id', 'kind', 'name', 'created_by'])
       .executeTakeFirst();
     if (!pairing) throw pairingCodeRefused();
-    await trx
-      .insertInto('ledger_devices')
-      .values({
-        place_id: pairing.place_id,
-        id: deviceId,
-        name: pairing.name,
-        kind: pairing.kind,
-        public_key: publicKey,
-      })
-      .execute();
-    const place = await trx
-      .selectFrom('places')
-      .select(['name', 'slug'])
-      .where('id', '=', pairing.place_id)
-      .executeTakeFirstOrThrow();
+    await insertLedgerDevice(trx, {
+      placeId: pairing.place_id,
+      id: deviceId,
+      name: pairing.name,
+      kind: pairing.kind,
+      publicKey,
+    });
+    const venue = await findPlaceById(trx, pairing.place_id);
+    if (!venue) throw new Error(`pairing of a missing place ${pairing.place_id}`);
+    const place = { name: venue.name, slug: venue.slug };
     // The admin who showed the code authorised the pairing.
     const actor = pairing.created_by ? personActor(pairing.created_by) : SYSTEM;
     await audit(trx, actor, {

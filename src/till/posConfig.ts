@@ -5,7 +5,9 @@
  */
 import type { Db } from '../db/database.ts';
 import type { CurrencyKind } from '../ledger/tables.ts';
+import { currenciesAcceptedAt, currencyCodesById } from '../ledger/currenciesOfPlace.ts';
 import { notFound } from '../shared/errors.ts';
+import { findPlaceById } from '../places/places.ts';
 import type { ArticleKind, PaymentMethod } from './tables.ts';
 
 export interface TillConfigArticle {
@@ -68,23 +70,7 @@ export const toHourMinute = (time: string): string => time.slice(0, 5);
 
 /** The venue's active currencies accepted here, in payment order. */
 export async function acceptedCurrencies(db: Db, placeId: string): Promise<TillConfigCurrency[]> {
-  const rows = await db
-    .selectFrom('ledger_currencies as c')
-    .select(['c.id', 'c.code', 'c.name', 'c.kind', 'c.decimals'])
-    .where('c.status', '=', 'active')
-    .where((eb) =>
-      eb.or([
-        eb('c.issuer_place_id', '=', placeId),
-        eb.exists(
-          eb
-            .selectFrom('ledger_currency_places as cp')
-            .select('cp.place_id')
-            .whereRef('cp.currency_id', '=', 'c.id')
-            .where('cp.place_id', '=', placeId),
-        ),
-      ]),
-    )
-    .execute();
+  const rows = await currenciesAcceptedAt(db, placeId);
   const rank = (k: CurrencyKind) => CURRENCY_PAYMENT_ORDER.indexOf(k);
   return rows
     .map((r) => ({ id: r.id, code: r.code, name: r.name, kind: r.kind, decimals: Number(r.decimals) }))
@@ -107,11 +93,7 @@ export async function dayStartsAtOf(db: Db, placeId: string): Promise<string> {
  * whose signature was verified for this venue, or an admin page) has already been authorised.
  */
 export async function tillConfig(db: Db, placeId: string): Promise<TillConfig> {
-  const place = await db
-    .selectFrom('places')
-    .select(['id', 'name', 'slug', 'timezone'])
-    .where('id', '=', placeId)
-    .executeTakeFirst();
+  const place = await findPlaceById(db, placeId);
   if (!place) throw notFound('place');
   // One query after the other: the caller may pass a transaction (one connection).
   const dayStartsAt = await dayStartsAtOf(db, placeId);
@@ -132,7 +114,6 @@ export async function tillConfig(db: Db, placeId: string): Promise<TillConfig> {
     .leftJoin('pos_categories as cat', (j) =>
       j.onRef('cat.place_id', '=', 'a.place_id').onRef('cat.id', '=', 'a.category_id'),
     )
-    .leftJoin('ledger_currencies as cur', 'cur.id', 'a.currency_id')
     .select([
       'pa.point_id',
       'a.id',
@@ -145,9 +126,7 @@ export async function tillConfig(db: Db, placeId: string): Promise<TillConfig> {
       'cat.id as category_id',
       'cat.name as category_name',
       'cat.colour as category_colour',
-      'cur.id as currency_id',
-      'cur.code as currency_code',
-      'cur.decimals as currency_decimals',
+      'a.currency_id',
     ])
     .where('pa.place_id', '=', placeId)
     .where('a.archived', '=', false)
@@ -157,6 +136,10 @@ export async function tillConfig(db: Db, placeId: string): Promise<TillConfig> {
     .orderBy('a.name')
     .orderBy('a.id')
     .execute();
+  const codes = await currencyCodesById(
+    db,
+    rows.flatMap((r) => (r.currency_id ? [r.currency_id] : [])),
+  );
   const currencies = await acceptedCurrencies(db, placeId);
   const byPoint = new Map<string, TillConfigArticle[]>();
   for (const r of rows) {
@@ -170,7 +153,7 @@ export async function tillConfig(db: Db, placeId: string): Promise<TillConfig> {
       colour: r.colour,
       category: r.category_id ? { id: r.category_id, name: r.category_name!, colour: r.category_colour! } : null,
       currency: r.currency_id
-        ? { id: r.currency_id, code: r.currency_code!, decimals: Number(r.currency_decimals) }
+        ? { id: r.currency_id, code: codes.get(r.currency_id)!.code, decimals: codes.get(r.currency_id)!.decimals }
         : null,
       membershipProductId: r.membership_product_id,
     });

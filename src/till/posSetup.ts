@@ -5,6 +5,7 @@
  */
 import type { Db } from '../db/database.ts';
 import type { CurrencyKind } from '../ledger/tables.ts';
+import { giftCurrenciesOf, topUpCurrenciesOf } from '../ledger/currenciesOfPlace.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { dayStartsAtOf } from './posConfig.ts';
@@ -143,40 +144,6 @@ export function readOptionalId(errors: FieldErrors, field: string, raw: unknown,
   if (!value) return null;
   if (!isUuid(value)) errors.add(field, message);
   return value.toLowerCase();
-}
-
-export async function topUpCurrenciesOf(db: Db, placeId: string): Promise<CreditableCurrency[]> {
-  return db
-    .selectFrom('ledger_currencies as c')
-    .select(['c.id', 'c.code', 'c.name', 'c.kind'])
-    .where('c.status', '=', 'active')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('c.kind', '=', 'local_euro'), eb('c.issuer_place_id', '=', placeId)]),
-        eb.and([
-          eb('c.kind', '=', 'federated_euro'),
-          eb(
-            'c.issuer_federation_id',
-            'in',
-            eb.selectFrom('ledger_federation_places').select('federation_id').where('place_id', '=', placeId),
-          ),
-        ]),
-      ]),
-    )
-    .orderBy('c.kind')
-    .orderBy('c.code')
-    .execute();
-}
-
-export async function giftCurrenciesOf(db: Db, placeId: string): Promise<CreditableCurrency[]> {
-  return db
-    .selectFrom('ledger_currencies')
-    .select(['id', 'code', 'name', 'kind'])
-    .where('status', '=', 'active')
-    .where('kind', '=', 'gift')
-    .where('issuer_place_id', '=', placeId)
-    .orderBy('code')
-    .execute();
 }
 
 export async function pointArticleIds(db: Db, placeId: string): Promise<Map<string, string[]>> {

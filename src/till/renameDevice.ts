@@ -4,6 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
+import { lockLedgerDevice, setLedgerDeviceName } from '../ledger/devices.ts';
 import { readDeviceName } from './devices.ts';
 
 /** A venue admin renames a device ("Bar 2", "Entrée"). Past journal lines keep the device's id. */
@@ -18,20 +19,9 @@ export async function renameDevice(
   if (!isUuid(input.deviceId)) throw notFound('device');
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, input.placeId, 'place.settings');
-    const before = await trx
-      .selectFrom('ledger_devices')
-      .select('name')
-      .where('place_id', '=', input.placeId)
-      .where('id', '=', input.deviceId)
-      .forUpdate()
-      .executeTakeFirst();
+    const before = await lockLedgerDevice(trx, input.placeId, input.deviceId);
     if (!before) throw notFound('device');
-    await trx
-      .updateTable('ledger_devices')
-      .set({ name })
-      .where('place_id', '=', input.placeId)
-      .where('id', '=', input.deviceId)
-      .execute();
+    await setLedgerDeviceName(trx, input.placeId, input.deviceId, name);
     await audit(trx, actor, {
       placeId: input.placeId,
       action: 'till.device.renamed',

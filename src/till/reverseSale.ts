@@ -2,9 +2,9 @@ import { inTransaction, type Db } from '../db/database.ts';
 import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
 import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import { appendTransfers, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
-import { ownersOfAccounts } from '../ledger/accountsOfOwner.ts';
+import { lockAccounts, ownersOfAccounts } from '../ledger/accountsOfOwner.ts';
 import { ensureAccount } from '../ledger/ensureAccount.ts';
-import { getCurrencyById, TRANSFER_COLUMNS, toTransfer, type Transfer } from '../ledger/ledger.ts';
+import { getCurrencyById, paymentProviderOfMint, transfersById, type Transfer } from '../ledger/ledger.ts';
 import { mintAtCounter, unmintAtCounter } from '../ledger/mintAtCounter.ts';
 import type { DeviceSignature } from '../ledger/tables.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
@@ -93,17 +93,7 @@ export async function reverseSale(
     const transferIds = lines.flatMap((l) => (l.transfer_id ? [l.transfer_id] : []));
     const cashOut = lines.find((l) => l.article_kind === 'cash_out');
     const burnIds = cashOut ? Array.from({ length: MAX_BURNS }, (_, i) => derivedId(saleId, `cash-out:${i}`)) : [];
-    const transfers = new Map<string, Transfer>(
-      transferIds.length + burnIds.length === 0
-        ? []
-        : (
-            await trx
-              .selectFrom('ledger_transfers')
-              .select(TRANSFER_COLUMNS)
-              .where('id', 'in', [...transferIds, ...burnIds])
-              .execute()
-          ).map((r) => [r.id, toTransfer(r)]),
-    );
+    const transfers: Map<string, Transfer> = await transfersById(trx, [...transferIds, ...burnIds]);
     // Every card of the sale locked in id order before any account (the cards module's lock order): the
     // sale's card and each card that paid (named in its payment transfers' metadata since sales may be
     // paid by several cards). Each card gets back exactly what its transfers took.
@@ -157,13 +147,10 @@ export async function reverseSale(
         });
       }
       // Locked now, sorted by id, before the journal's head: the same lock order as a sale (no deadlock).
-      await trx
-        .selectFrom('ledger_accounts')
-        .select('id')
-        .where('id', 'in', [...new Set(specs.flatMap((x) => [x.debitAccountId, x.creditAccountId]))])
-        .orderBy('id')
-        .forUpdate()
-        .execute();
+      await lockAccounts(
+        trx,
+        specs.flatMap((x) => [x.debitAccountId, x.creditAccountId]),
+      );
       ledgerWrites.push(() =>
         appendTransfers(trx, {
           specs,
@@ -179,13 +166,7 @@ export async function reverseSale(
       if (l.article_kind === 'top_up' || l.article_kind === 'gift_top_up') {
         const mint = transfers.get(l.transfer_id)!;
         const currency = await getCurrencyById(trx, mint.currencyId);
-        const ref = currency.euroBacked
-          ? await trx
-              .selectFrom('ledger_payment_references')
-              .select('provider')
-              .where('transfer_id', '=', mint.id)
-              .executeTakeFirstOrThrow()
-          : null;
+        const ref = currency.euroBacked ? { provider: await paymentProviderOfMint(trx, mint.id) } : null;
         const burnId = derivedId(id, 'unmint');
         // Burnt from where the tokens are now: the holder's wallet if the card was linked (and merged) since.
         const from = await currentAccount(mint.creditAccountId);

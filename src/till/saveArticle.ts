@@ -11,7 +11,6 @@ import {
   NO_VAT_KINDS,
   OPEN_PRICE_KINDS,
   bool,
-  giftCurrenciesOf,
   parseVatPercent,
   readArticleKind,
   readColour,
@@ -20,9 +19,9 @@ import {
   readPosition,
   text,
   toArticle,
-  topUpCurrenciesOf,
   type PosArticle,
 } from './posSetup.ts';
+import { giftCurrenciesOf, topUpCurrenciesOf } from '../ledger/currenciesOfPlace.ts';
 import type { ArticleKind } from './tables.ts';
 
 /**

@@ -79,6 +79,7 @@ export async function assertTopUpLimits(
 ): Promise<void> {
   if (input.mints.length === 0) return;
   const ids = input.mints.map((m) => m.currencyId);
+  const codes = input.mints.map((m) => m.code);
   const { rows } = await sql<{
     currency_id: string;
     line_max_cents: string | null;
@@ -97,9 +98,8 @@ export async function assertTopUpLimits(
         where j.place_id = ${input.placeId}::uuid and j.business_day = ${input.businessDay}::date and j.kind = 'item'
           and j.article_kind in ('top_up', 'gift_top_up') and j.currency_code = c.code
           and s.card_id = ${input.cardId}::uuid), 0)::text as card_day
-    from ledger_currencies c
-    left join till_top_up_limits l on l.place_id = ${input.placeId}::uuid and l.currency_id = c.id
-    where c.id = any(${ids}::uuid[])`.execute(trx);
+    from unnest(${ids}::uuid[], ${codes}::text[]) as c(id, code)
+    left join till_top_up_limits l on l.place_id = ${input.placeId}::uuid and l.currency_id = c.id`.execute(trx);
   const limit = (v: string | null, fallback: number) => (v === null ? fallback : Number(v));
   const days = new Map(
     rows.map((r) => [

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
+import { findAccountId, ownerAccountsAt } from '../ledger/accountsOfOwner.ts';
 import { ensureAccount } from '../ledger/ensureAccount.ts';
 import type { CurrencyKind, OwnerKind } from '../ledger/tables.ts';
 
@@ -29,46 +29,28 @@ const rank = (kind: CurrencyKind) => {
 
 /**
  * A wallet's balances (the accounts of one owner), in payment order: usable here first, gift → local
- * euro → federated euro, then code. Acceptance is decided as the ledger does (transferRequest.ts): the
- * venue issues the currency or accepts it in ledger_currency_places.
+ * euro → federated euro, then code. Acceptance is the ledger's (ownerAccountsAt): the venue issues the
+ * currency or accepts it.
  */
 export async function walletBalances(
   trx: Trx,
   owner: { ownerKind: OwnerKind; ownerRef: string },
   placeId: string,
 ): Promise<WalletBalance[]> {
-  const { rows } = await sql<{
-    id: string;
-    currency_id: string;
-    code: string;
-    name: string;
-    kind: CurrencyKind;
-    decimals: number;
-    euro_backed: boolean;
-    issuer_place_id: string | null;
-    status: string;
-    balance: number;
-    pending_debits: number;
-    floor: number | null;
-    accepted: boolean;
-  }>`select a.id, a.currency_id, c.code, c.name, c.kind, c.decimals, c.euro_backed, c.issuer_place_id, c.status,
-      a.balance, a.pending_debits, a.floor,
-      (c.issuer_place_id = ${placeId} or exists (select 1 from ledger_currency_places cp where cp.currency_id = c.id and cp.place_id = ${placeId})) as accepted
-    from ledger_accounts a join ledger_currencies c on c.id = a.currency_id
-    where a.owner_kind = ${owner.ownerKind} and a.owner_ref = ${owner.ownerRef}`.execute(trx);
+  const rows = await ownerAccountsAt(trx, owner, placeId);
   const list = rows.map((r) => ({
     accountId: r.id,
-    currencyId: r.currency_id,
+    currencyId: r.currencyId,
     code: r.code,
     name: r.name,
     kind: r.kind,
     decimals: Number(r.decimals),
-    euroBacked: r.euro_backed,
-    issuerPlaceId: r.issuer_place_id,
+    euroBacked: r.euroBacked,
+    issuerPlaceId: r.issuerPlaceId,
     balance: Number(r.balance),
-    available: Number(r.balance) - Number(r.pending_debits) - Number(r.floor ?? 0),
+    available: Number(r.balance) - Number(r.pendingDebits) - Number(r.floor ?? 0),
     usableHere:
-      Boolean(r.accepted) && r.status === 'active' && PAYMENT_ORDER.includes(r.kind) && Number(r.decimals) === 2,
+      Boolean(r.acceptedHere) && r.status === 'active' && PAYMENT_ORDER.includes(r.kind) && Number(r.decimals) === 2,
   }));
   return sortWallet(list);
 }
@@ -92,17 +74,11 @@ export async function venueAccountId(trx: Trx, currencyId: string, placeId: stri
   const key = `${currencyId}/${placeId}`;
   const cached = venueAccounts.get(key);
   if (cached) return cached;
-  const existing = await trx
-    .selectFrom('ledger_accounts')
-    .select('id')
-    .where('currency_id', '=', currencyId)
-    .where('owner_kind', '=', 'place')
-    .where('owner_ref', '=', placeId)
-    .executeTakeFirst();
+  const existing = await findAccountId(trx, { currencyId, ownerKind: 'place', ownerRef: placeId });
   if (!existing) return (await ensureAccount(trx, { currencyId, ownerKind: 'place', ownerRef: placeId })).id;
   if (venueAccounts.size > 10_000) venueAccounts.clear();
-  venueAccounts.set(key, existing.id);
-  return existing.id;
+  venueAccounts.set(key, existing);
+  return existing;
 }
 
 /** A wallet account of a currency (created empty on first use: a top-up on a new card). */

@@ -1,0 +1,205 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  migrationTables,
+  moduleOf,
+  sourceFiles,
+  tableReferences,
+  type TableReference,
+} from '../../test/tableReferences.ts';
+import { TABLE_OWNERS } from './tableOwners.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const owners: Record<string, string> = TABLE_OWNERS;
+
+/**
+ * Files not held to the owners (docs/ARCHITECTURE.md, "Table owners"): tests and test fixtures check
+ * or prepare rows directly; the demo loader (src/demo and each module's demo<Module>.ts, which only
+ * src/demo calls) fabricates a territory on a new node in one transaction.
+ */
+function exempt(file: string): boolean {
+  return (
+    file.endsWith('.test.ts') ||
+    file.startsWith('src/demo/') ||
+    /^src\/[a-z]+\/demo[A-Z]\w*\.ts$/.test(file) ||
+    /^src\/[a-z]+\/(testFixtures|closureFixtures)\.ts$/.test(file)
+  );
+}
+
+/** Words of a module's sql`…` templates that are its own columns, not the table of the same name. */
+const COLUMNS_NAMED_LIKE_TABLES: Record<string, string[]> = {
+  webhooks: ['events'], // webhook_endpoints.events
+};
+
+/**
+ * A module naming another module's table, as `file table`: each entry is a debt to pay by moving
+ * the query into a function of the owner. The list only shrinks: a new violation fails, and so
+ * does an entry that no longer violates (remove it).
+ */
+const ALLOWLIST = new Set<string>([
+  'src/access/permissions.ts place_members',
+  'src/admin/listPeople.ts people',
+  'src/admin/listPeople.ts place_members',
+  'src/agenda/adminPages.ts places',
+  'src/agenda/agendaQuery.ts places',
+  'src/agenda/api.ts places',
+  'src/agenda/eventMedia.ts media',
+  'src/agenda/events.ts places',
+  'src/agenda/feeds.ts places',
+  'src/agenda/followPlace.ts places',
+  'src/agenda/followTag.ts places',
+  'src/agenda/proposeEvent.ts people',
+  'src/agenda/publicPages.ts places',
+  'src/cards/cards.ts people',
+  'src/ledger/federations.ts places',
+  'src/ledger/onlineTopUp.ts payments',
+  'src/ledger/onlineTopUp.ts refunds',
+  'src/ledger/transparency.ts places',
+  'src/memberships/changeMembership.ts people',
+  'src/memberships/importMembers.ts people',
+  'src/memberships/memberships.ts people',
+  'src/memberships/memberships.ts places',
+  'src/memberships/routes.ts people',
+  'src/memberships/sendRenewalReminders.ts places',
+  'src/memberships/sendRenewalReminders.ts people',
+  'src/payments/confirmPayment.ts audit_log',
+  'src/payments/handleStripeWebhook.ts places',
+  'src/payments/reconcilePayment.ts places',
+  'src/payments/reconcilePendingSessions.ts places',
+  'src/payments/sendPendingRefunds.ts places',
+  'src/payments/startStripeCheckout.ts places',
+  'src/payments/syncCheckoutReturn.ts places',
+  'src/places/createPlace.ts place_members',
+  'src/places/places.ts place_members',
+  'src/settlement/treasurers.ts people',
+  'src/team/team.ts people',
+  'src/team/team.ts places',
+  'src/ticketing/adminTickets.ts events',
+  'src/ticketing/adminTickets.ts event_dates',
+  'src/ticketing/auditRow.ts audit_log',
+  'src/ticketing/cancelEventOrders.ts events',
+  'src/ticketing/cancelOrder.ts payments',
+  'src/ticketing/cancelOwnOrder.ts event_dates',
+  'src/ticketing/checkIn.ts events',
+  'src/ticketing/completeOrder.ts places',
+  'src/ticketing/completeOrder.ts webhook_endpoints',
+  'src/ticketing/createTicketPrice.ts events',
+  'src/ticketing/createTicketPrice.ts event_dates',
+  'src/ticketing/createTicketPrice.ts places',
+  'src/ticketing/creditRefund.ts payments',
+  'src/ticketing/creditRefund.ts refunds',
+  'src/ticketing/myTickets.ts events',
+  'src/ticketing/myTickets.ts event_dates',
+  'src/ticketing/offers.ts event_dates',
+  'src/ticketing/orderState.ts webhook_endpoints',
+  'src/ticketing/payOrder.ts places',
+  'src/ticketing/placeOrder.ts event_dates',
+  'src/ticketing/placeOrder.ts events',
+  'src/ticketing/placeOrder.ts places',
+  'src/ticketing/questions.ts events',
+  'src/ticketing/routes.ts events',
+  'src/ticketing/routes.ts places',
+  'src/ticketing/routes.ts event_dates',
+  'src/ticketing/salesReport.ts event_dates',
+  'src/ticketing/salesReport.ts events',
+  'src/ticketing/salesReport.ts payments',
+  'src/ticketing/scanner.ts events',
+  'src/ticketing/scanner.ts event_dates',
+  'src/ticketing/setCancellationPolicy.ts events',
+  'src/ticketing/ticketPdf.ts events',
+  'src/ticketing/ticketPdf.ts event_dates',
+  'src/ticketing/ticketPdf.ts places',
+  'src/ticketing/waitingList.ts event_dates',
+  'src/ticketing/waitingList.ts events',
+  'src/ticketing/waitingList.ts places',
+  'src/ticketing/waitingList.ts people',
+  'src/ticketing/waitingListRoutes.ts event_dates',
+  'src/ticketing/waitingListRoutes.ts events',
+  'src/till/businessDay.ts places',
+  'src/till/closureDay.ts places',
+  'src/till/closures.ts people',
+  'src/till/openTill.ts cards',
+  'src/till/openTill.ts people',
+  'src/till/posSetup.ts membership_products',
+  'src/till/applySale.ts place_members',
+  'src/till/applySale.ts places',
+  'src/till/applySale.ts ledger_accounts',
+  'src/till/applySale.ts memberships',
+  'src/till/saveArticle.ts membership_products',
+]);
+
+function violations(): TableReference[] {
+  const tables = new Set(Object.keys(owners));
+  return sourceFiles(root, 'src')
+    .filter((file) => !exempt(file))
+    .flatMap((file) => tableReferences(root, file, tables))
+    .filter((r) => {
+      const module = moduleOf(r.file);
+      if (owners[r.table] === module) return false;
+      return !(r.via === 'sql' && COLUMNS_NAMED_LIKE_TABLES[module]?.includes(r.table));
+    });
+}
+
+test('every table of the migrations has an owner, and every owner is a module', () => {
+  const created = migrationTables(root);
+  const missing = [...created].filter(([table]) => !(table in owners)).map(([t, file]) => `${t} (${file})`);
+  assert.deepEqual(missing, [], `tables without an owner in src/db/tableOwners.ts: ${missing.join(', ')}`);
+  // schema_migrations is made by the migrator itself, the one table not in a migration.
+  assert.match(readFileSync(`${root}src/db/migrate.ts`, 'utf8'), /create table if not exists schema_migrations/);
+  const unknown = Object.keys(owners).filter((t) => !created.has(t) && t !== 'schema_migrations');
+  assert.deepEqual(unknown, [], 'owned tables that no migration creates');
+  const modules = [...new Set(Object.values(owners))].filter((m) => !existsSync(`${root}src/${m}`));
+  assert.deepEqual(modules, [], 'owners that are not a folder under src/');
+});
+
+test('no module names a table it does not own (but the allowlist, which only shrinks)', () => {
+  const found = violations();
+  const fresh = found.filter((r) => !ALLOWLIST.has(`${r.file} ${r.table}`));
+  assert.deepEqual(
+    fresh.map((r) => `${r.file}:${r.line} names ${r.table} (${r.via}), owned by ${owners[r.table]}`),
+    [],
+    'call a function of the owning module instead (docs/ARCHITECTURE.md, "Table owners")',
+  );
+  const still = new Set(found.map((r) => `${r.file} ${r.table}`));
+  const stale = [...ALLOWLIST].filter((entry) => !still.has(entry));
+  assert.deepEqual(stale, [], 'allowlisted entries that no longer violate: remove them from ALLOWLIST');
+});
+
+test('the scanner finds what it must', () => {
+  const file = 'test/tableReferences.fixture.ts';
+  const found = (text: string) => {
+    const tables = new Set(['ledger_accounts', 'cards', 'places', 'orders']);
+    return tableReferences(root, file, tables, text).map((r) => `${r.line}:${r.table}:${r.via}`);
+  };
+  assert.deepEqual(
+    found(
+      [
+        "db.selectFrom('ledger_accounts as a').innerJoin('places as p', 'p.id', 'a.owner')",
+        "  .leftJoin(['cards'])",
+        "sql`select o.orders, x as cards, 'places' from ledger_accounts -- orders",
+        '  join ${t} on ${sql`places`}` ',
+        "trx.deleteFrom('ledger_accountsx')",
+      ].join('\n'),
+    ),
+    ['1:ledger_accounts:selectFrom', '1:places:innerJoin', '2:cards:leftJoin', '3:ledger_accounts:sql', '4:places:sql'],
+  );
+});
+
+test('docs/ARCHITECTURE.md lists the owners of src/db/tableOwners.ts', () => {
+  const doc = readFileSync(`${root}docs/ARCHITECTURE.md`, 'utf8');
+  const byOwner = new Map<string, string[]>();
+  for (const [table, owner] of Object.entries(owners)) byOwner.set(owner, [...(byOwner.get(owner) ?? []), table]);
+  const expected = [...byOwner].map(
+    ([owner, tables]) => `| \`src/${owner}/\` | ${tables.map((t) => `\`${t}\``).join(', ')} |`,
+  );
+  const start = doc.indexOf('| owner | tables |');
+  assert.ok(start >= 0, 'docs/ARCHITECTURE.md has a "| owner | tables |" table');
+  const rows = doc
+    .slice(start)
+    .split('\n')
+    .slice(2)
+    .filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('|')));
+  assert.deepEqual(rows, expected, 'the table of owners in docs/ARCHITECTURE.md, from src/db/tableOwners.ts');
+});
