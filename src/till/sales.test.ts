@@ -1517,18 +1517,39 @@ describe('till: sales queued offline carry their time of sale', () => {
       .where('sale_id', '=', saleId)
       .execute();
 
-  test('booked on the business day it was sold on; if closed, on the next open day with a late mark; on that day’s closure', async () => {
+  test('booked on the business day it was sold on; if closed, on the next open day with a late mark; on that day’s closure', async (ctx) => {
     const point = await newPoint();
     const now = new Date();
-    const clockDay = (
+    const zone = (
       await t.db.selectFrom('places').select('timezone').where('id', '=', w.placeId).executeTakeFirstOrThrow()
     ).timezone;
+    // The venue's day starts 12 hours away from now, so the instants below (an hour ago, a few minutes
+    // ago, now) share one business day whatever the time the suite runs at; put back afterwards.
+    const localHour = Number(
+      new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', hourCycle: 'h23' }).format(now),
+    );
+    const dayStartsAt = `${String((localHour + 12) % 24).padStart(2, '0')}:00:00`;
+    const previous = await t.db
+      .selectFrom('till_settings')
+      .selectAll()
+      .where('place_id', '=', w.placeId)
+      .executeTakeFirst();
+    await t.db
+      .insertInto('till_settings')
+      .values({ place_id: w.placeId, day_starts_at: dayStartsAt })
+      .onConflict((oc) => oc.column('place_id').doUpdateSet({ day_starts_at: dayStartsAt }))
+      .execute();
+    ctx.after(async () => {
+      if (previous) await t.db.updateTable('till_settings').set(previous).where('place_id', '=', w.placeId).execute();
+      else await t.db.deleteFrom('till_settings').where('place_id', '=', w.placeId).execute();
+    });
+    const dayOf = (at: Date) => businessDayOf(at, zone, dayStartsAt);
 
     // Sold an hour ago, today's day open: booked today, not late; the time of sale is kept.
     const hourAgo = new Date(now.getTime() - 3600_000);
     const first = await sell(queued(point, hourAgo));
     assert.equal(first.statusCode, 201, first.body);
-    const soldDay = businessDayOf(hourAgo, clockDay);
+    const soldDay = dayOf(hourAgo);
     assert.equal(first.json().sale.businessDay, soldDay);
     assert.equal(first.json().sale.soldAt, hourAgo.toISOString());
     assert.equal(first.json().sale.lateFromDay, undefined);
@@ -1536,11 +1557,14 @@ describe('till: sales queued offline carry their time of sale', () => {
     const twoDaysAgo = new Date(now.getTime() - 48 * 3600_000);
     const old = await sell(queued(point, twoDaysAgo));
     assert.equal(old.statusCode, 201, old.body);
-    assert.equal(old.json().sale.businessDay, businessDayOf(twoDaysAgo, clockDay));
+    assert.equal(old.json().sale.businessDay, dayOf(twoDaysAgo));
 
     // The day closed; then a sale queued before the closure arrives: booked the next day, marked late.
     await closeDay(t.db, SYSTEM, { placeId: w.placeId, pointId: point, businessDay: soldDay, countedCashCents: 350 });
-    const lateBody = queued(point, new Date(now.getTime() - 600_000));
+    // Sold one second after the first sale: on the same (now closed) business day, whatever the time of
+    // day the test runs at (ten minutes ago could fall on the next business day after 04:00).
+    const lateBody = queued(point, new Date(hourAgo.getTime() + 1000));
+    assert.equal(dayOf(new Date(lateBody.soldAt)), soldDay);
     const late = await sell(lateBody);
     assert.equal(late.statusCode, 201, late.body);
     const next = addDays(soldDay, 1);
@@ -1594,7 +1618,7 @@ describe('till: sales queued offline carry their time of sale', () => {
     const plain = await closeDay(t.db, SYSTEM, {
       placeId: w.placeId,
       pointId: point,
-      businessDay: businessDayOf(twoDaysAgo, clockDay),
+      businessDay: dayOf(twoDaysAgo),
       countedCashCents: 0,
     });
     assert.equal('late' in plain.totals, false);
