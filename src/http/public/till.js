@@ -714,8 +714,11 @@
 
   // --- the cart ---
   const NEGATIVE = { cash_out: true, deposit_return: true };
+  // Gift credit is given, not sold, and a free article costs nothing: 0 € in the total, as on the server.
+  const NO_EUROS = { gift_top_up: true, free: true };
   const CARD_BOUND = { top_up: true, gift_top_up: true, cash_out: true, membership: true };
   function lineAmount(line) {
+    if (NO_EUROS[line.article.kind]) return 0;
     const unit = line.article.priceCents === null ? line.amountCents : line.article.priceCents;
     return (NEGATIVE[line.article.kind] ? -1 : 1) * unit * line.quantity;
   }
