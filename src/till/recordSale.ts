@@ -30,16 +30,23 @@ import { assertDayOpen, openDayFor } from './closeDay.ts';
 import type { SaleBody, SaleItemOut, SaleOutcome, SalePaymentOut } from './sales.ts';
 import { presentBalances } from './sales.ts';
 import { PAYMENT_METHODS, type ArticleKind, type PaymentMethod } from './tables.ts';
+import {
+  CARD_KINDS,
+  COUNTER_KINDS,
+  MAX_CARDS,
+  MAX_ITEMS,
+  MAX_PAYMENTS,
+  MAX_QUANTITY,
+  ONE_PER_LINE_KINDS,
+  lineAmountCents,
+} from '../shared/tillRules.js';
 import { readTillSession, tillSessionKey, type TillSession } from './tillSession.ts';
 import { assertTopUpLimits, type CounterMint } from './topUpLimits.ts';
 import type { NodeKey } from '../ledger/nodeKey.ts';
 import { sortWallet, venueAccountId, walletAccountId, walletBalances, type WalletBalance } from './wallet.ts';
 
-export const MAX_ITEMS = 100;
-export const MAX_PAYMENTS = 10;
-export const MAX_QUANTITY = 999;
-/** Different cards paying one sale (a short card and one or two others: docs/TILL.md, "Split"). */
-export const MAX_CARDS = 3;
+// A sale's limits and its lines' rules are shared with the till in the browser (src/shared/tillRules.js).
+export { MAX_CARDS, MAX_ITEMS, MAX_PAYMENTS, MAX_QUANTITY };
 
 export interface RecordSaleInput {
   /** Made by the till: the idempotency key of the sale. */
@@ -67,10 +74,6 @@ interface PaymentIn {
   /** The card paying (card payments only): the one named on the payment, else the sale's card. */
   cardUid: string | null;
 }
-
-/** Articles that move a wallet at the counter (one per sale, never paid by the card itself). */
-const COUNTER_KINDS: readonly ArticleKind[] = ['top_up', 'gift_top_up', 'cash_out'];
-const ONE_PER_LINE: readonly ArticleKind[] = ['top_up', 'gift_top_up', 'cash_out', 'membership'];
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
@@ -358,13 +361,12 @@ export async function recordSale(
       const price = a.price_cents === null ? null : Number(a.price_cents);
       if (price === null && item.amountCents === null) return errors.add(`items.${i}.amountCents`, 'required');
       if (price !== null && item.amountCents !== null) return errors.add(`items.${i}.amountCents`, 'till.amount-fixed');
-      if (ONE_PER_LINE.includes(a.kind) && item.quantity !== 1)
+      if (ONE_PER_LINE_KINDS.includes(a.kind) && item.quantity !== 1)
         return errors.add(`items.${i}.quantity`, 'till.quantity-one');
       const unit = price ?? item.amountCents!;
       if (COUNTER_KINDS.includes(a.kind) && unit <= 0)
         return errors.add(`items.${i}.amountCents`, 'range', { min: 1, max: MAX_AMOUNT });
-      const sign = a.kind === 'cash_out' || a.kind === 'deposit_return' ? -1 : 1;
-      const amount = a.kind === 'gift_top_up' || a.kind === 'free' ? 0 : sign * unit * item.quantity;
+      const amount = lineAmountCents(a.kind, unit, item.quantity);
       if (Math.abs(amount) > MAX_AMOUNT)
         return errors.add(`items.${i}.quantity`, 'range', { min: 1, max: MAX_QUANTITY });
       lines.push({
@@ -421,7 +423,7 @@ export async function recordSale(
     if (input.payments.some((p) => p.method === 'card' && !p.cardUid)) throw new DomainError('till-card-required', 422);
     const payerUids = [...new Set(input.payments.flatMap((p) => (p.method === 'card' ? [p.cardUid!] : [])))];
     const saleUid = input.cardUid ?? payerUids[0] ?? null;
-    const needsCard = counter.length > 0 || lines.some((l) => l.kind === 'membership');
+    const needsCard = lines.some((l) => CARD_KINDS.includes(l.kind));
     if (needsCard && !saleUid) throw new DomainError('till-card-required', 422);
     const cards = await lockCards(trx, [...new Set([...(saleUid ? [saleUid] : []), ...payerUids])]);
     const card: Card | null = saleUid ? cards.get(saleUid)! : null;

@@ -1,4 +1,6 @@
-// The till (src/till/tillPage.ts serves it; docs/TILL.md is the contract). Plain JavaScript, no build.
+// The till (src/till/tillPage.ts serves it; docs/TILL.md is the contract). An ES module in plain
+// JavaScript, no build, type-checked from its JSDoc (tsconfig.browser.json); the rules it shares with
+// the server come from one module, ./tillRules.js (src/shared/tillRules.js).
 // A paired device keeps an Ed25519 key in IndexedDB (the private half cannot be read back) and signs
 // every request: "rezo-device-v2\nMETHOD\npath?query\nsha256(body)\ntimestamp\nnonce", the path and query
 // exactly as sent (deviceSignature.ts; docs/LEDGER.md, "Device signatures").
@@ -7,8 +9,10 @@
 // cash and bank-card sales without a card are kept in IndexedDB and sent later, in order, with their ids.
 /* global window, document, navigator, localStorage, indexedDB, fetch, crypto, TextEncoder, AbortController, Event, confirm */
 // @ts-check
+import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid, parseEuros } from './tillRules.js';
+
 /**
- * @typedef {'sale'|'top_up'|'cash_out'|'membership'|'deposit'|'deposit_return'|'gift_top_up'|'free'} ArticleKind
+ * @typedef {import('./tillRules.js').ArticleKind} ArticleKind
  * @typedef {'card'|'cash'|'bank_card'} PaymentMethod
  * @typedef {{ id: string, name: string, kind: ArticleKind, priceCents: number|null, colour: string, category: string }} Article
  * @typedef {{ id: string, name: string, paymentMethods: PaymentMethod[], articles: Article[] }} Point
@@ -61,31 +65,6 @@
       amount / Math.pow(10, d),
     );
     return code ? n + ' ' + code : n;
-  }
-  /**
-   * "12", "12,5", "12.50" → 1250 cents; null when it is not an amount.
-   * @param {unknown} text
-   * @returns {number | null}
-   */
-  function parseCents(text) {
-    const s = String(text || '')
-      .trim()
-      .replace(/\s/g, '')
-      .replace(',', '.');
-    if (!/^\d{1,7}(\.\d{0,2})?$/.test(s)) return null;
-    const [whole, frac = ''] = s.split('.');
-    return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
-  }
-  /**
-   * A card UID as typed by a reader or read by Web NFC: upper-case hex of 4, 7 or 10 bytes, else null.
-   * @param {unknown} raw
-   * @returns {string | null}
-   */
-  function normaliseUid(raw) {
-    const hex = String(raw || '')
-      .replace(/[\s:-]/g, '')
-      .toUpperCase();
-    return /^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/.test(hex) ? hex : null;
   }
   /** @param {ArrayBuffer} buffer */
   function hex(buffer) {
@@ -832,24 +811,17 @@
   }
 
   // --- the cart ---
-  /** @type {Partial<Record<ArticleKind, true>>} */
-  const NEGATIVE = { cash_out: true, deposit_return: true };
-  // Gift credit is given, not sold, and a free article costs nothing: 0 € in the total, as on the server.
-  /** @type {Partial<Record<ArticleKind, true>>} */
-  const NO_EUROS = { gift_top_up: true, free: true };
-  /** @type {Partial<Record<ArticleKind, true>>} */
-  const CARD_BOUND = { top_up: true, gift_top_up: true, cash_out: true, membership: true };
+  // A line's euros and which articles need a card: the server's own rules (tillRules.js).
   /** @param {Line} line */
   function lineAmount(line) {
-    if (NO_EUROS[line.article.kind]) return 0;
     const unit = line.article.priceCents === null ? line.amountCents || 0 : line.article.priceCents;
-    return (NEGATIVE[line.article.kind] ? -1 : 1) * unit * line.quantity;
+    return lineAmountCents(line.article.kind, unit, line.quantity);
   }
   function cartTotal() {
     return state.cart.reduce((sum, line) => sum + lineAmount(line), 0);
   }
   function needsCard() {
-    return state.cart.some((line) => CARD_BOUND[line.article.kind]);
+    return state.cart.some((line) => CARD_KINDS.includes(line.article.kind));
   }
 
   /** @returns {unknown} */
@@ -878,7 +850,7 @@
             el('span', { class: 'till-article-name', text: a.name }),
             el('span', {
               class: 'till-article-price',
-              text: a.priceCents === null ? '…' : (NEGATIVE[a.kind] ? '−' : '') + euros(a.priceCents),
+              text: a.priceCents === null ? '…' : (NEGATIVE_KINDS.includes(a.kind) ? '−' : '') + euros(a.priceCents),
             }),
           ],
         );
@@ -903,12 +875,13 @@
         amountField('amount', words.amount, ''),
         words.amountOk,
       );
-      const cents = values && parseCents(values.amount);
+      const cents = values && parseEuros(values.amount);
       if (!cents) return;
       state.cart.push({ key: newId(), article, quantity: 1, amountCents: cents });
     } else {
       const line = state.cart.filter((l) => l.key === article.id)[0];
-      if (line) line.quantity += 1;
+      // A line holds at most MAX_QUANTITY (the server's limit): one more tap past it changes nothing.
+      if (line) line.quantity = Math.min(MAX_QUANTITY, line.quantity + 1);
       else state.cart.push({ key: article.id, article, quantity: 1 });
     }
     prompt('');
@@ -918,7 +891,7 @@
   function changeQuantity(key, delta) {
     const line = state.cart.filter((l) => l.key === key)[0];
     if (!line) return;
-    line.quantity += delta;
+    line.quantity = Math.min(MAX_QUANTITY, line.quantity + delta);
     if (line.quantity <= 0) state.cart = state.cart.filter((l) => l !== line);
     if (!needsCard()) state.attached = null;
     renderCart();
@@ -1044,7 +1017,7 @@
     const changeLine = el('p', { class: 'till-change', role: 'status', 'aria-live': 'polite' });
     const exact = el('button', { type: 'button', class: 'till-quiet', text: words.exact });
     const fields = amountField('tendered', words.tendered, '', () => {
-      const given = parseCents($input('till-amount-tendered').value);
+      const given = parseEuros($input('till-amount-tendered').value);
       changeLine.textContent =
         given === null
           ? ''
@@ -1064,7 +1037,7 @@
         format(words.confirmCash, { amount: euros(amount) }),
       );
       if (!values) return null;
-      const given = values.tendered.trim() === '' ? amount : parseCents(values.tendered);
+      const given = values.tendered.trim() === '' ? amount : parseEuros(values.tendered);
       if (given !== null && given >= amount) return { tenderedCents: given };
     }
   }
