@@ -5,14 +5,15 @@ import { html, unsafeRaw } from '../http/html.ts';
 import { demoBanner, sendHtml } from '../http/layout.ts';
 import { decimalSeparator, localeOf } from '../i18n/i18n.ts';
 
-// The till PWA (docs/TILL.md): one page, its script (an ES module importing the rules it shares with
-// the server: src/shared/tillRules.js) and styles, a web manifest and a service worker that keeps
+// The till PWA (docs/TILL.md): one page, its script (an ES module importing its signing, tillSigning.js,
+// and the rules it shares with the server, src/shared/tillRules.js) and styles, a web manifest and a service worker that keeps
 // them so that a till restarted without network still opens. Everything else the
 // till does goes through the device-signed JSON API (src/till/apiRoutes.ts).
 const script = readFileSync(new URL('../http/public/till.js', import.meta.url));
 // The rules the till shares with the server (article kinds, limits, amounts, card UIDs): the very
 // module the server imports, which till.js imports as ./tillRules.js (served beside it).
 const rules = readFileSync(new URL('../shared/tillRules.js', import.meta.url));
+const signing = readFileSync(new URL('../http/public/tillSigning.js', import.meta.url));
 const styles = readFileSync(new URL('../http/public/till.css', import.meta.url));
 const worker = readFileSync(new URL('../http/public/till-sw.js', import.meta.url));
 
@@ -132,6 +133,9 @@ export async function tillPageRoutes(app: ModuleApp, { info }: ModuleOptions): P
   );
   app.get('/static/tillRules.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(rules),
+  );
+  app.get('/static/tillSigning.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(signing),
   );
   app.get('/static/till.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(styles),

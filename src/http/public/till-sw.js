@@ -1,5 +1,5 @@
 // The till's service worker (served as /till/sw.js, scope /till): keeps the page, its scripts (till.js
-// and the tillRules.js module it imports) and its styles so that a till restarted without network
+// and the modules it imports) and its styles so that a till restarted without network
 // still opens. The API is never cached: a sale's answer must come from the server (or the till says
 // the server is unreachable).
 /* global self, caches, fetch, Response */
@@ -9,6 +9,7 @@ const SHELL = [
   '/till',
   '/static/till.js',
   '/static/tillRules.js',
+  '/static/tillSigning.js',
   '/static/till.css',
   '/till/manifest.webmanifest',
   '/till/icon.svg',

@@ -2,14 +2,14 @@
 // JavaScript, no build, type-checked from its JSDoc (tsconfig.browser.json); the rules it shares with
 // the server come from one module, ./tillRules.js (src/shared/tillRules.js).
 // A paired device keeps an Ed25519 key in IndexedDB (the private half cannot be read back) and signs
-// every request: "rezo-device-v2\nMETHOD\npath?query\nsha256(body)\ntimestamp\nnonce", the path and query
-// exactly as sent (deviceSignature.ts; docs/LEDGER.md, "Device signatures").
+// every request with it (./tillSigning.js; docs/LEDGER.md, "Device signatures").
 // A sale carries an id made here when the cashier pays, reused for every retry until a definite answer,
 // so a retry never charges twice. Without the server the till says so at once and never shows green;
 // cash and bank-card sales without a card are kept in IndexedDB and sent later, in order, with their ids.
-/* global window, document, navigator, localStorage, indexedDB, fetch, crypto, TextEncoder, AbortController, Event, confirm */
+/* global window, document, navigator, localStorage, indexedDB, fetch, crypto, AbortController, Event, confirm */
 // @ts-check
 import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid, parseEuros } from './tillRules.js';
+import { base64, requestTarget, signedHeaders } from './tillSigning.js';
 
 /**
  * @typedef {import('./tillRules.js').ArticleKind} ArticleKind
@@ -66,23 +66,6 @@ import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid
     );
     return code ? n + ' ' + code : n;
   }
-  /** @param {ArrayBuffer} buffer */
-  function hex(buffer) {
-    return Array.from(new Uint8Array(buffer), (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
-  }
-  /** @param {ArrayBuffer} buffer */
-  function base64(buffer) {
-    let s = '';
-    new Uint8Array(buffer).forEach((b) => {
-      s += String.fromCharCode(b);
-    });
-    return window.btoa(s);
-  }
-  /** @param {ArrayBuffer} buffer */
-  function base64url(buffer) {
-    return base64(buffer).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
-  const utf8 = (/** @type {string} */ s) => new TextEncoder().encode(s);
   function newId() {
     return crypto.randomUUID();
   }
@@ -226,42 +209,10 @@ import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid
   /** @param {unknown} err */
   const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
-  function nonce() {
-    return crypto.randomUUID().replace(/-/g, '');
-  }
-  /**
-   * The request target the browser will send for a path: resolved and percent-encoded by the URL parser,
-   * the query string included (even an empty one), the fragment left out — the bytes the server reads.
-   */
-  /** @param {string} path */
-  function requestTarget(path) {
-    const url = new URL(path, window.location.origin);
-    url.hash = '';
-    return url.href.slice(url.origin.length);
-  }
-  /** @param {string} method @param {string} target @param {string} body */
-  async function signedHeaders(method, target, body) {
-    const d = /** @type {Device} */ (state.device);
-    const timestamp = String(Date.now() + state.clockOffset);
-    const n = nonce();
-    const bodyHash = hex(await crypto.subtle.digest('SHA-256', utf8(body)));
-    const message = ['rezo-device-v2', method, target, bodyHash, timestamp, n].join('\n');
-    const signature = await crypto.subtle.sign({ name: 'Ed25519' }, d.privateKey, utf8(message));
-    return {
-      'x-rezo-signature-version': '2',
-      'x-rezo-device': d.placeId + ':' + d.deviceId,
-      'x-rezo-timestamp': timestamp,
-      'x-rezo-nonce': n,
-      'x-rezo-signature': base64url(signature),
-    };
-  }
-
   /**
    * Sends one request; resolves { status, body } for any answer below 500, throws Unreachable on a
    * network error, a timeout or a server error (the sale may or may not have happened: only a retry
    * with the same id can tell).
-   */
-  /**
    * @param {'GET'|'POST'} method
    * @param {string} path
    * @param {unknown} [payload]
@@ -275,8 +226,12 @@ import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid
     const headers = { accept: 'application/json', 'accept-language': config.lang };
     if (body) headers['content-type'] = 'application/json';
     // What is signed is what is fetched: the same target string, so the server reads the same bytes.
-    const target = requestTarget(path);
-    if (!opts.unsigned) Object.assign(headers, await signedHeaders(method, target, body));
+    const target = requestTarget(path, window.location.origin);
+    if (!opts.unsigned)
+      Object.assign(
+        headers,
+        await signedHeaders(/** @type {Device} */ (state.device), method, target, body, Date.now() + state.clockOffset),
+      );
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), opts.timeout || TIMEOUT_MS);
     let response;
@@ -490,8 +445,10 @@ import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid
     if (e.key === 'Escape') closeDialog(null);
   });
 
-  /** An amount field with a keypad (digits, comma, erase) for touch screens without a keyboard. */
-  /** @param {string} name @param {string} label @param {string} initial @param {() => void} [onChange] */
+  /**
+   * An amount field with a keypad (digits, comma, erase) for touch screens without a keyboard.
+   * @param {string} name @param {string} label @param {string} initial @param {() => void} [onChange]
+   */
   function amountField(name, label, initial, onChange) {
     const input = /** @type {HTMLInputElement} */ (
       el('input', {
@@ -578,8 +535,10 @@ import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid
     });
   }
 
-  /** A card was read: what it means depends on the screen and the cart. */
-  /** @param {unknown} raw */
+  /**
+   * A card was read: what it means depends on the screen and the cart.
+   * @param {unknown} raw
+   */
   async function cardRead(raw) {
     if (state.busy || dialogOpen()) return;
     const uid = normaliseUid(raw);
@@ -1003,8 +962,10 @@ import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid
     return false;
   }
 
-  /** Cash: what the customer hands over, the change shown as it is typed. Negative totals give cash out. */
-  /** @param {number} amount @returns {Promise<{ tenderedCents: number | null } | null>} */
+  /**
+   * Cash: what the customer hands over, the change shown as it is typed. Negative totals give cash out.
+   * @param {number} amount @returns {Promise<{ tenderedCents: number | null } | null>}
+   */
   async function askCash(amount) {
     if (amount <= 0) {
       const ok = await openDialog(
@@ -1152,8 +1113,10 @@ import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid
       (b) => tokens(b.amount, b.decimals, b.currency) + (b.usableHere === false ? ' (' + words.notUsable + ')' : ''),
     );
   }
-  /** A sale without card that may wait for the network: only cash and the venue's own bank terminal. */
-  /** @param {Sale} sale */
+  /**
+   * A sale without card that may wait for the network: only cash and the venue's own bank terminal.
+   * @param {Sale} sale
+   */
   function queueable(sale) {
     return !sale.cardUid && sale.payments.every((p) => p.method === 'cash' || p.method === 'bank_card');
   }
@@ -1205,8 +1168,10 @@ import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid
       ],
     );
   }
-  /** "Give up" on an uncertain card sale: green if it was recorded after all, forgotten if it never was. */
-  /** @param {Sale} sale @param {SaleContext} context */
+  /**
+   * "Give up" on an uncertain card sale: green if it was recorded after all, forgotten if it never was.
+   * @param {Sale} sale @param {SaleContext} context
+   */
   async function giveUp(sale, context) {
     hideResult();
     state.busy = true;
