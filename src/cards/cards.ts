@@ -4,6 +4,7 @@ import type { Db, Trx } from '../db/database.ts';
 import { roleOf } from '../access/permissions.ts';
 import { getPerson, type Person } from '../accounts/people.ts';
 import { notFound } from '../shared/errors.ts';
+import { normaliseUid } from '../shared/tillRules.js';
 import type { CardStatus } from './tables.ts';
 
 /** A card as the till and other modules see it. */
@@ -19,12 +20,8 @@ export interface Card {
 /** A QR token: 16 to 128 characters of [A-Za-z0-9_-] (printed on the card, stored only as its SHA-256). */
 export const TOKEN_RE = /^[A-Za-z0-9_-]{16,128}$/;
 
-/** Upper-case hex without separators (`04:a2:…`, `04 A2 …` and `04a2…` are the same UID); null when it is not a 4, 7 or 10-byte UID. */
-export function normaliseUid(raw: unknown): string | null {
-  if (typeof raw !== 'string') return null;
-  const hex = raw.replace(/[\s:-]/g, '').toUpperCase();
-  return /^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/.test(hex) ? hex : null;
-}
+// A card UID: one rule for the server and the till in the browser (src/shared/tillRules.js).
+export { normaliseUid };
 
 /** SHA-256 (lower-case hex) of a QR token: what the database keeps. */
 export function hashQrToken(token: string): string {

@@ -21,12 +21,10 @@ import { presentBalances, type SaleBody, type SaleItemOut, type SalePaymentOut }
 import type { ArticleKind, PaymentMethod } from './tables.ts';
 import type { TopUpLimits } from './topUpLimits.ts';
 import { sortWallet, type WalletBalance } from './wallet.ts';
+import { CARD_KINDS, COUNTER_KINDS, MAX_QUANTITY, ONE_PER_LINE_KINDS, lineAmountCents } from '../shared/tillRules.js';
 
-export const MAX_QUANTITY = 999;
-
-/** Articles that move a wallet at the counter (one per sale, never paid by the card itself). */
-const COUNTER_KINDS: readonly ArticleKind[] = ['top_up', 'gift_top_up', 'cash_out'];
-const ONE_PER_LINE: readonly ArticleKind[] = ['top_up', 'gift_top_up', 'cash_out', 'membership'];
+// The kinds' rules and a sale's limits are shared with the till in the browser (src/shared/tillRules.js).
+export { MAX_QUANTITY };
 
 export interface SaleItemIn {
   articleId: string;
@@ -108,13 +106,12 @@ export function priceSale(
     const price = a.priceCents;
     if (price === null && item.amountCents === null) return errors.add(`items.${i}.amountCents`, 'required');
     if (price !== null && item.amountCents !== null) return errors.add(`items.${i}.amountCents`, 'till.amount-fixed');
-    if (ONE_PER_LINE.includes(a.kind) && item.quantity !== 1)
+    if (ONE_PER_LINE_KINDS.includes(a.kind) && item.quantity !== 1)
       return errors.add(`items.${i}.quantity`, 'till.quantity-one');
     const unit = price ?? item.amountCents!;
     if (COUNTER_KINDS.includes(a.kind) && unit <= 0)
       return errors.add(`items.${i}.amountCents`, 'range', { min: 1, max: MAX_AMOUNT });
-    const sign = a.kind === 'cash_out' || a.kind === 'deposit_return' ? -1 : 1;
-    const amount = a.kind === 'gift_top_up' || a.kind === 'free' ? 0 : sign * unit * item.quantity;
+    const amount = lineAmountCents(a.kind, unit, item.quantity);
     if (Math.abs(amount) > MAX_AMOUNT) return errors.add(`items.${i}.quantity`, 'range', { min: 1, max: MAX_QUANTITY });
     lines.push({
       articleId: a.id,
@@ -169,7 +166,7 @@ export function priceSale(
   if (request.payments.some((p) => p.method === 'card' && !p.cardUid)) throw new DomainError('till-card-required', 422);
   const payerUids = [...new Set(request.payments.flatMap((p) => (p.method === 'card' ? [p.cardUid!] : [])))];
   const saleUid = request.cardUid ?? payerUids[0] ?? null;
-  const needsCard = counter.length > 0 || lines.some((l) => l.kind === 'membership');
+  const needsCard = lines.some((l) => CARD_KINDS.includes(l.kind));
   if (needsCard && !saleUid) throw new DomainError('till-card-required', 422);
   return { lines, total, cardPaid, methods, changeCents, saleUid, payerUids };
 }

@@ -10,17 +10,14 @@ import { isUuid } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR as MAX_AMOUNT } from '../shared/money.ts';
 import { applySale, type SaleInput } from './applySale.ts';
 import { isStaff } from './cardAccess.ts';
-import { MAX_QUANTITY, type SaleItemIn, type SalePaymentIn } from './planSale.ts';
+import type { SaleItemIn, SalePaymentIn } from './planSale.ts';
+import { MAX_CARDS, MAX_ITEMS, MAX_PAYMENTS, MAX_QUANTITY } from '../shared/tillRules.js';
 import type { SaleBody, SaleOutcome } from './sales.ts';
 import { PAYMENT_METHODS, type PaymentMethod } from './tables.ts';
 import { readTillSession, tillSessionKey, type TillSession } from './tillSession.ts';
 
-export { MAX_QUANTITY };
-
-export const MAX_ITEMS = 100;
-export const MAX_PAYMENTS = 10;
-/** Different cards paying one sale (a short card and one or two others: docs/TILL.md, "Split"). */
-export const MAX_CARDS = 3;
+// A sale's limits are shared with the till in the browser (src/shared/tillRules.js).
+export { MAX_CARDS, MAX_ITEMS, MAX_PAYMENTS, MAX_QUANTITY };
 
 export interface RecordSaleInput {
   /** Made by the till: the idempotency key of the sale. */

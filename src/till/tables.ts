@@ -7,25 +7,10 @@ type JsonColumn<T> = ColumnType<T, string, never>;
 
 export type PaymentMethod = 'card' | 'cash' | 'bank_card';
 export const PAYMENT_METHODS: readonly PaymentMethod[] = ['card', 'cash', 'bank_card'];
-export type ArticleKind =
-  | 'sale'
-  | 'top_up'
-  | 'cash_out'
-  | 'membership'
-  | 'deposit'
-  | 'deposit_return'
-  | 'gift_top_up'
-  | 'free';
-export const ARTICLE_KINDS: readonly ArticleKind[] = [
-  'sale',
-  'top_up',
-  'cash_out',
-  'membership',
-  'deposit',
-  'deposit_return',
-  'gift_top_up',
-  'free',
-];
+// Article kinds: shared with the till in the browser (src/shared/tillRules.js).
+import type { ArticleKind } from '../shared/tillRules.js';
+export { ARTICLE_KINDS } from '../shared/tillRules.js';
+export type { ArticleKind };
 
 export interface PosPointsTable {
   place_id: string;

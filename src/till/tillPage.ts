@@ -5,10 +5,15 @@ import { html, unsafeRaw } from '../http/html.ts';
 import { demoBanner, sendHtml } from '../http/layout.ts';
 import { decimalSeparator, localeOf } from '../i18n/i18n.ts';
 
-// The till PWA (docs/TILL.md): one page, its script and styles, a web manifest and a service worker
-// that keeps the three so that a till restarted without network still opens. Everything else the
+// The till PWA (docs/TILL.md): one page, its script (an ES module importing its signing, tillSigning.js,
+// and the rules it shares with the server, src/shared/tillRules.js) and styles, a web manifest and a service worker that keeps
+// them so that a till restarted without network still opens. Everything else the
 // till does goes through the device-signed JSON API (src/till/apiRoutes.ts).
 const script = readFileSync(new URL('../http/public/till.js', import.meta.url));
+// The rules the till shares with the server (article kinds, limits, amounts, card UIDs): the very
+// module the server imports, which till.js imports as ./tillRules.js (served beside it).
+const rules = readFileSync(new URL('../shared/tillRules.js', import.meta.url));
+const signing = readFileSync(new URL('../http/public/tillSigning.js', import.meta.url));
 const styles = readFileSync(new URL('../http/public/till.css', import.meta.url));
 const worker = readFileSync(new URL('../http/public/till-sw.js', import.meta.url));
 
@@ -125,6 +130,12 @@ export async function tillPageRoutes(app: ModuleApp, { info }: ModuleOptions): P
   // Short caching: the service worker keeps its own copy for offline starts, and fetches anew online.
   app.get('/static/till.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(script),
+  );
+  app.get('/static/tillRules.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(rules),
+  );
+  app.get('/static/tillSigning.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(signing),
   );
   app.get('/static/till.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(styles),
@@ -260,7 +271,7 @@ ${demoBanner(request, info)}
 <button type="submit" id="till-dialog-ok" class="till-primary">${t('tillpage.confirm')}</button></div></form>
 </div>
 <script type="application/json" id="till-data">${unsafeRaw(jsonBlock(data))}</script>
-<script src="/static/till.js" defer></script>
+<script type="module" src="/static/till.js"></script>
 </body>
 </html>`;
     return sendHtml(reply, page);

@@ -817,6 +817,78 @@ describe('the till in a browser', { skip: noChromium }, () => {
     }
   });
 
+  test('gift credit costs the customer nothing: the cart total and the cash asked leave it out, as the server does', async (s) => {
+    if (!apiReady) {
+      s.skip('the till API (src/till/apiRoutes.ts) does not answer yet');
+      return;
+    }
+    const { staff } = await theBar();
+    // A point of its own: a 10 € gift credit (the venue's gift currency) and a beer.
+    const pointId = uuidv7();
+    const [gift, beer] = [uuidv7(), uuidv7()];
+    await t.db.insertInto('pos_points').values({ place_id: place.id, id: pointId, name: 'Accueil' }).execute();
+    await t.db
+      .insertInto('pos_articles')
+      .values([
+        {
+          place_id: place.id,
+          id: gift,
+          name: 'Avoir 10',
+          kind: 'gift_top_up',
+          price_cents: 1000,
+          vat_rate: 0,
+          currency_id: w.gift.id,
+        },
+        { place_id: place.id, id: beer, name: 'Pression', kind: 'sale', price_cents: 400, vat_rate: 2000 },
+      ])
+      .execute();
+    await t.db
+      .insertInto('pos_point_articles')
+      .values([
+        { place_id: place.id, point_id: pointId, article_id: gift, position: 0 },
+        { place_id: place.id, point_id: pointId, article_id: beer, position: 1 },
+      ])
+      .execute();
+    const customer = await card(null);
+    const context = await newVisitor(browser, { width: 800, height: 480 });
+    const page = await context.newPage();
+    const result = page.locator('#till-result');
+    try {
+      await pair(page, 'Caisse accueil');
+      await page.waitForFunction(() => document.activeElement?.id === 'till-wedge', undefined, { timeout: 2000 });
+      await page.keyboard.type(staff.uid);
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: 'Accueil' }).click();
+      await page.locator('html[data-till="sale"]').waitFor();
+
+      await page.getByRole('button', { name: /^Avoir 10/ }).click();
+      assert.equal(spaces(await page.locator('#till-total').textContent()), eur(0));
+      await page.getByRole('button', { name: /^Pression/ }).click();
+      assert.equal(spaces(await page.locator('#till-total').textContent()), eur(400));
+      // Cash: the card the credit is for first, then the 4 € of the beer only.
+      await page.getByRole('button', { name: 'Espèces', exact: true }).click();
+      await page.waitForFunction(() => document.activeElement?.id === 'till-wedge', undefined, { timeout: 2000 });
+      await page.keyboard.type(customer.uid);
+      await page.keyboard.press('Enter');
+      await page.getByLabel('Somme reçue (€)').fill('5');
+      await page.getByRole('button', { name: /^Encaisser/ }).click();
+      await result.waitFor();
+      assert.equal(await result.getAttribute('data-kind'), 'ok', spaces(await result.textContent()));
+      assert.match(spaces(await result.textContent()), new RegExp(`Payé ${eur(400)}`));
+      const sales = await t.db
+        .selectFrom('till_sales')
+        .select(['total_cents'])
+        .where('point_id', '=', pointId)
+        .execute();
+      assert.deepEqual(
+        sales.map((x) => Number(x.total_cents)),
+        [400],
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
   test('no page visited above broke its Content-Security-Policy', () => {
     assert.deepEqual(cspViolations, []);
   });

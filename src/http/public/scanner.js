@@ -4,31 +4,46 @@
 // revoked tickets and the entries it knows, and queues its green scans for "Synchroniser". A code
 // it cannot verify is never shown green.
 /* global window, document, navigator, localStorage, fetch, atob, crypto, TextEncoder */
+// @ts-check
+/**
+ * @typedef {{ payload: string, nonce: string, scannedAt: string }} Scan
+ * @typedef {{ venueId: string, keys: { id: string, publicKey: string }[], dateIds: string[], revoked: string[], entered: string[] }} CheckinData
+ * @typedef {{ result: string, ticketId?: string, holderName?: string | null, priceName?: string | null, previous?: { at: string } | null }} CheckinResult
+ * @typedef {{ ok: boolean, big: string, detail?: string, ticketId?: string }} Decision
+ */
 (function () {
   'use strict';
-  var config = JSON.parse(document.getElementById('scanner-data').textContent);
+  /** The page's element of that id (src/ticketing/scanner.ts writes them all). @param {string} id @returns {HTMLElement} */
+  function $(id) {
+    var node = document.getElementById(id);
+    if (!node) throw new Error('#' + id + ' is missing');
+    return node;
+  }
+  /** @type {{ words: Record<string, string>, venue: string, eventId: string, lang: string, locale: string, timezone: string, csrf: string, dataUrl: string }} */
+  var config = JSON.parse($('scanner-data').textContent || '{}');
   var words = config.words;
   var storeKey = 'rezo-scanner:' + config.venue + ':' + config.eventId;
-  var resultBox = document.getElementById('scan-result');
-  var countBox = document.getElementById('scan-count');
-  var netBox = document.getElementById('scan-net');
-  var syncButton = document.getElementById('scan-sync');
-  var reportBox = document.getElementById('scan-report');
-  var form = document.getElementById('scan-form');
-  var input = document.getElementById('scan-code');
-  var cameraButton = document.getElementById('scan-camera');
-  var video = document.getElementById('scan-video');
+  var resultBox = $('scan-result');
+  var countBox = $('scan-count');
+  var netBox = $('scan-net');
+  var syncButton = $('scan-sync');
+  var reportBox = $('scan-report');
+  var form = $('scan-form');
+  var input = /** @type {HTMLInputElement} */ ($('scan-code'));
+  var cameraButton = $('scan-camera');
+  var video = /** @type {HTMLVideoElement} */ ($('scan-video'));
   var plural = new Intl.PluralRules(config.lang);
 
   // --- what this phone remembers (survives a reload) ---
   function load() {
     try {
-      return JSON.parse(localStorage.getItem(storeKey)) || {};
+      return JSON.parse(localStorage.getItem(storeKey) || 'null') || {};
     } catch {
       return {};
     }
   }
   var saved = load();
+  /** @type {{ data: CheckinData | null, queue: Scan[], seen: Record<string, string>, failed: boolean }} */
   var state = {
     data: saved.data || null, // the last checkin-data downloaded
     queue: saved.queue || [], // offline green scans: { payload, nonce, scannedAt }
@@ -43,11 +58,13 @@
     }
   }
 
+  /** @param {string} template @param {Record<string, unknown>} params */
   function format(template, params) {
-    return template.replace(/\{(\w+)\}/g, function (m, name) {
+    return template.replace(/\{(\w+)\}/g, function (/** @type {string} */ m, /** @type {string} */ name) {
       return name in params ? String(params[name]) : m;
     });
   }
+  /** @param {string} iso */
   function timeOf(iso) {
     try {
       return new Intl.DateTimeFormat(config.locale, {
@@ -61,10 +78,11 @@
   }
 
   // --- what the door person sees ---
+  /** @param {boolean} ok @param {string} big @param {string} [detail] */
   function show(ok, big, detail) {
     resultBox.className = 'scan-result ' + (ok ? 'ok' : 'ko');
-    resultBox.querySelector('.big').textContent = big;
-    resultBox.querySelector('.detail').textContent = detail || '';
+    /** @type {HTMLElement} */ (resultBox.querySelector('.big')).textContent = big;
+    /** @type {HTMLElement} */ (resultBox.querySelector('.detail')).textContent = detail || '';
     if (!ok && navigator.vibrate) navigator.vibrate([200, 100, 200]);
   }
   function refreshCounters() {
@@ -75,15 +93,18 @@
     netBox.textContent = offline ? words.offline : words.online;
     netBox.className = 'scan-net' + (offline ? ' off' : '');
   }
+  /** @param {CheckinResult} answer */
   function holderLine(answer) {
     return [answer.holderName, answer.priceName].filter(Boolean).join(' · ');
   }
+  /** @type {Record<string, string>} */
   var reasons = {
     cancelled: words.cancelled,
     refunded: words.refunded,
     wrong_event: words.wrongEvent,
     unknown: words.unknown,
   };
+  /** @param {CheckinResult} answer */
   function showAnswer(answer) {
     if (answer.result === 'valid') {
       if (answer.ticketId) state.seen[answer.ticketId] = state.seen[answer.ticketId] || new Date().toISOString();
@@ -104,13 +125,14 @@
   }
 
   // --- the server ---
+  /** @param {Scan[]} scans @param {number} timeoutMs @returns {Promise<{ status: number, body: any }>} */
   function post(scans, timeoutMs) {
     // A weak signal can leave a request hanging for a minute: past the timeout the phone decides
     // itself. If the server did record the scan, the resent nonce gets the same answer.
     var controller = window.AbortController ? new window.AbortController() : null;
     var timer = controller
       ? setTimeout(function () {
-          controller.abort();
+          /** @type {AbortController} */ (controller).abort();
         }, timeoutMs)
       : null;
     return fetch('/api/v1/checkins', {
@@ -120,7 +142,7 @@
       body: JSON.stringify({ venue: config.venue, eventId: config.eventId, scans: scans }),
       signal: controller ? controller.signal : undefined,
     }).then(function (response) {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       // A server error is treated as no network: the scan is decided here and sent again later
       // (its nonce makes the resend count once).
       if (response.status >= 500) throw new Error('server ' + response.status);
@@ -136,7 +158,7 @@
         if (!response.ok) throw new Error('checkin-data ' + response.status);
         return response.json();
       })
-      .then(function (data) {
+      .then(function (/** @type {CheckinData} */ data) {
         state.data = data;
         data.entered.forEach(function (id) {
           if (!state.seen[id]) state.seen[id] = '';
@@ -151,6 +173,7 @@
   }
 
   // --- deciding offline ---
+  /** @param {string} s @returns {Uint8Array<ArrayBuffer> | null} */
   function fromBase64url(s) {
     if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
     var b64 = s.replace(/-/g, '+').replace(/_/g, '/');
@@ -164,24 +187,29 @@
       return null;
     }
   }
+  /** @param {string} s */
   function uuidOf(s) {
     var b = fromBase64url(s);
     if (!b || b.length !== 16) return null;
-    var h = Array.prototype.map
-      .call(b, function (x) {
-        return (x < 16 ? '0' : '') + x.toString(16);
-      })
-      .join('');
+    var h = Array.from(b, function (x) {
+      return (x < 16 ? '0' : '') + x.toString(16);
+    }).join('');
     return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
   }
 
-  /** Resolves to { ok, big, detail, ticketId } from the payload, the keys and what the phone knows. */
+  /**
+   * Resolves to { ok, big, detail, ticketId } from the payload, the keys and what the phone knows.
+   * @param {string} payload
+   * @returns {Promise<Decision>}
+   */
   function decideOffline(payload) {
+    /** @param {string} big @returns {Promise<Decision>} */
     var refuse = function (big) {
       return Promise.resolve({ ok: false, big: big });
     };
     var data = state.data;
     if (!data) return refuse(words.dataMissing);
+    var known = data;
     if (!window.crypto || !crypto.subtle) return refuse(words.unverifiable);
     var parts = payload.split('.');
     if (parts.length !== 5 || parts[0] !== 'R1') return refuse(words.unknown);
@@ -197,30 +225,39 @@
     return crypto.subtle
       .importKey('raw', raw, { name: 'Ed25519' }, false, ['verify'])
       .then(function (publicKey) {
-        return crypto.subtle.verify({ name: 'Ed25519' }, publicKey, signature, message);
+        return crypto.subtle.verify(
+          { name: 'Ed25519' },
+          publicKey,
+          /** @type {Uint8Array<ArrayBuffer>} */ (signature),
+          message,
+        );
       })
       .then(
+        /** @returns {Decision} */
         function (genuine) {
+          var id = /** @type {string} */ (ticketId);
           if (!genuine) return { ok: false, big: words.unknown };
-          if (data.dateIds.indexOf(dateId) < 0) return { ok: false, big: words.wrongEvent };
-          if (data.revoked.indexOf(ticketId) >= 0) return { ok: false, big: words.revoked };
-          if (ticketId in state.seen) {
-            var at = state.seen[ticketId];
+          if (known.dateIds.indexOf(/** @type {string} */ (dateId)) < 0) return { ok: false, big: words.wrongEvent };
+          if (known.revoked.indexOf(id) >= 0) return { ok: false, big: words.revoked };
+          if (id in state.seen) {
+            var at = state.seen[id];
             return { ok: false, big: at ? format(words.alreadyAt, { time: timeOf(at) }) : words.already };
           }
-          return { ok: true, big: words.validOffline, ticketId: ticketId };
+          return { ok: true, big: words.validOffline, ticketId: id };
         },
         // No Ed25519 in this browser, or a key it refuses: the phone cannot tell, so it says no.
+        /** @returns {Decision} */
         function () {
           return { ok: false, big: words.unverifiable };
         },
       );
   }
 
+  /** @param {Scan} scan */
   function offlineScan(scan) {
     state.failed = true;
     return decideOffline(scan.payload).then(function (decision) {
-      if (decision.ok) {
+      if (decision.ok && decision.ticketId) {
         state.seen[decision.ticketId] = scan.scannedAt;
         state.queue.push(scan);
       }
@@ -234,14 +271,13 @@
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
-    return Array.prototype.map
-      .call(bytes, function (x) {
-        return (x < 16 ? '0' : '') + x.toString(16);
-      })
-      .join('');
+    return Array.from(bytes, function (x) {
+      return (x < 16 ? '0' : '') + x.toString(16);
+    }).join('');
   }
 
   var busy = false;
+  /** @param {unknown} code @returns {Promise<void>} */
   function scan(code) {
     var payload = String(code || '').trim();
     if (!payload || busy) return Promise.resolve();
@@ -274,8 +310,13 @@
   }
 
   // --- sending the offline queue ---
+  /** @type {Promise<unknown> | null} */
   var syncing = null;
-  /** Sends the queue in batches of 500; `found` carries the conflicts of the earlier batches. */
+  /**
+   * Sends the queue in batches of 500; `found` carries the conflicts of the earlier batches.
+   * @param {string[]} [found]
+   * @returns {Promise<unknown>}
+   */
   function sync(found) {
     if (syncing) return syncing;
     var conflicts = found || [];
@@ -295,6 +336,7 @@
             return false;
           }
           state.failed = false;
+          /** @type {Record<string, boolean>} */
           var sent = {};
           batch.forEach(function (s) {
             sent[s.nonce] = true;
@@ -304,7 +346,7 @@
           });
           // A ticket let in here that another phone had let in already (or cancelled since): the
           // people at the door must know.
-          answer.body.results.forEach(function (r) {
+          answer.body.results.forEach(function (/** @type {CheckinResult} */ r) {
             if (r.result === 'valid') return;
             var what =
               r.result === 'already_checked_in' && r.previous
@@ -333,9 +375,11 @@
   }
 
   // --- the camera: BarcodeDetector when the browser has it, jsQR on a canvas otherwise ---
+  /** @type {MediaStream | null} */
   var stream = null;
   var lastCode = '';
   var lastAt = 0;
+  /** @param {string} code */
   function detected(code) {
     // The camera sees the same code many times a second, and a ticket stays in front of it for a
     // while: the same code again counts only after 10 seconds (else a green turns red at once).
@@ -345,30 +389,34 @@
     lastAt = now;
     void scan(code);
   }
+  /** jsQR (/static/jsqr.js) and BarcodeDetector are not in every browser, nor in TypeScript's DOM types. */
+  var w = /** @type {any} */ (window);
+  /** @returns {Promise<any>} */
   function loadJsqr() {
-    if (window.jsQR) return Promise.resolve(window.jsQR);
+    if (w.jsQR) return Promise.resolve(w.jsQR);
     return new Promise(function (resolve, reject) {
       var tag = document.createElement('script');
       tag.src = '/static/jsqr.js';
       tag.onload = function () {
-        resolve(window.jsQR);
+        resolve(w.jsQR);
       };
       tag.onerror = reject;
       document.head.appendChild(tag);
     });
   }
+  /** @returns {Promise<() => Promise<string | null>>} */
   function makeReader() {
     if ('BarcodeDetector' in window) {
-      var detector = new window.BarcodeDetector({ formats: ['qr_code'] });
+      var detector = new w.BarcodeDetector({ formats: ['qr_code'] });
       return Promise.resolve(function () {
-        return detector.detect(video).then(function (codes) {
+        return detector.detect(video).then(function (/** @type {{ rawValue: string }[]} */ codes) {
           return codes.length ? codes[0].rawValue : null;
         });
       });
     }
     return loadJsqr().then(function (jsQR) {
       var canvas = document.createElement('canvas');
-      var context = canvas.getContext('2d', { willReadFrequently: true });
+      var context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d', { willReadFrequently: true }));
       return function () {
         // A small picture is enough for a QR held up to the phone, and cheap to decode.
         var scale = Math.min(1, 480 / (video.videoWidth || 480));

@@ -1,10 +1,19 @@
-// The till's service worker (served as /till/sw.js, scope /till): keeps the page, its script and its
-// styles so that a till restarted without network still opens. The API is never cached: a sale's
-// answer must come from the server (or the till says the server is unreachable).
+// The till's service worker (served as /till/sw.js, scope /till): keeps the page, its scripts (till.js
+// and the modules it imports) and its styles so that a till restarted without network
+// still opens. The API is never cached: a sale's answer must come from the server (or the till says
+// the server is unreachable).
 /* global self, caches, fetch, Response */
 'use strict';
-const CACHE = 'rezo-till-v1';
-const SHELL = ['/till', '/static/till.js', '/static/till.css', '/till/manifest.webmanifest', '/till/icon.svg'];
+const CACHE = 'rezo-till-v2';
+const SHELL = [
+  '/till',
+  '/static/till.js',
+  '/static/tillRules.js',
+  '/static/tillSigning.js',
+  '/static/till.css',
+  '/till/manifest.webmanifest',
+  '/till/icon.svg',
+];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

@@ -1,28 +1,64 @@
-// The till (src/till/tillPage.ts serves it; docs/TILL.md is the contract). Plain JavaScript, no build.
+// The till (src/till/tillPage.ts serves it; docs/TILL.md is the contract). An ES module in plain
+// JavaScript, no build, type-checked from its JSDoc (tsconfig.browser.json); the rules it shares with
+// the server come from one module, ./tillRules.js (src/shared/tillRules.js).
 // A paired device keeps an Ed25519 key in IndexedDB (the private half cannot be read back) and signs
-// every request: "rezo-device-v2\nMETHOD\npath?query\nsha256(body)\ntimestamp\nnonce", the path and query
-// exactly as sent (deviceSignature.ts; docs/LEDGER.md, "Device signatures").
+// every request with it (./tillSigning.js; docs/LEDGER.md, "Device signatures").
 // A sale carries an id made here when the cashier pays, reused for every retry until a definite answer,
 // so a retry never charges twice. Without the server the till says so at once and never shows green;
 // cash and bank-card sales without a card are kept in IndexedDB and sent later, in order, with their ids.
-/* global window, document, navigator, localStorage, indexedDB, fetch, crypto, TextEncoder, AbortController, Event, confirm */
+/* global window, document, navigator, localStorage, indexedDB, fetch, crypto, AbortController, Event, confirm */
+// @ts-check
+import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid, parseEuros } from './tillRules.js';
+import { base64, requestTarget, signedHeaders } from './tillSigning.js';
+
+/**
+ * @typedef {import('./tillRules.js').ArticleKind} ArticleKind
+ * @typedef {'card'|'cash'|'bank_card'} PaymentMethod
+ * @typedef {{ id: string, name: string, kind: ArticleKind, priceCents: number|null, colour: string, category: string }} Article
+ * @typedef {{ id: string, name: string, paymentMethods: PaymentMethod[], articles: Article[] }} Point
+ * @typedef {{ points: Point[] }} TillConfig
+ * @typedef {{ key: string, article: Article, quantity: number, amountCents?: number }} Line
+ * @typedef {{ privateKey: CryptoKey, publicKey: CryptoKey, placeId: string, deviceId: string, name: string, place: { name?: string } | null }} Device
+ * @typedef {{ session: string, cashier: { name?: string }, expiresAt?: string }} Session
+ * @typedef {{ method: PaymentMethod, amountCents: number, tenderedCents?: number, cardUid?: string }} Payment
+ * @typedef {{ articleId: string, quantity: number, amountCents?: number }} Item
+ * @typedef {{ id: string, session: string, pointId: string, items: Item[], payments: Payment[], cardUid?: string, cashBackCents?: number, soldAt?: string }} Sale
+ * @typedef {{ total: number, cardUid?: string, change?: number, split?: boolean, second?: boolean }} SaleContext
+ * @typedef {{ total: number, firstUid: string, firstCents: number, restCents: number }} Split
+ * @typedef {{ seq: number, sale: Sale, context: SaleContext, at?: string, refused?: { code: string, detail: string } }} QueueEntry
+ * @typedef {{ status: number, body: any }} Answer  the server's JSON (docs/TILL.md), read field by field
+ * @typedef {{ label: string, run: () => unknown, quiet?: boolean }} Action
+ */
 (function () {
   'use strict';
-  const config = JSON.parse(document.getElementById('till-data').textContent);
+  /** The page's element of that id (the page has them all: tillPage.ts). @param {string} id @returns {HTMLElement} */
+  const $ = (id) => {
+    const node = document.getElementById(id);
+    if (!node) throw new Error('#' + id + ' is missing');
+    return node;
+  };
+  /** @param {string} id */
+  const $input = (id) => /** @type {HTMLInputElement} */ ($(id));
+  /** @param {string} id */
+  const $button = (id) => /** @type {HTMLButtonElement} */ ($(id));
+  /** @type {{ words: Record<string, string>, locale: string, lang: string, currency?: string, decimalSeparator: string }} */
+  const config = JSON.parse($('till-data').textContent || '{}');
   const words = config.words;
   const locale = config.locale;
   const plural = new Intl.PluralRules(config.lang);
   const TIMEOUT_MS = 5000;
-  const $ = (id) => document.getElementById(id);
 
   // --- small helpers ---
+  /** @param {string} template @param {Record<string, unknown>} [params] */
   function format(template, params) {
     return String(template).replace(/\{(\w+)\}/g, (m, name) => (params && name in params ? String(params[name]) : m));
   }
   const money = new Intl.NumberFormat(locale, { style: 'currency', currency: config.currency || 'EUR' });
+  /** @param {number} cents */
   function euros(cents) {
     return money.format(cents / 100);
   }
+  /** @param {number} amount @param {number} [decimals] @param {string} [code] */
   function tokens(amount, decimals, code) {
     const d = typeof decimals === 'number' ? decimals : 2;
     const n = new Intl.NumberFormat(locale, { minimumFractionDigits: d, maximumFractionDigits: d }).format(
@@ -30,40 +66,10 @@
     );
     return code ? n + ' ' + code : n;
   }
-  /** "12", "12,5", "12.50" → 1250 cents; null when it is not an amount. */
-  function parseCents(text) {
-    const s = String(text || '')
-      .trim()
-      .replace(/\s/g, '')
-      .replace(',', '.');
-    if (!/^\d{1,7}(\.\d{0,2})?$/.test(s)) return null;
-    const [whole, frac = ''] = s.split('.');
-    return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
-  }
-  /** A card UID as typed by a reader or read by Web NFC: upper-case hex of 4, 7 or 10 bytes, else null. */
-  function normaliseUid(raw) {
-    const hex = String(raw || '')
-      .replace(/[\s:-]/g, '')
-      .toUpperCase();
-    return /^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/.test(hex) ? hex : null;
-  }
-  function hex(buffer) {
-    return Array.from(new Uint8Array(buffer), (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
-  }
-  function base64(buffer) {
-    let s = '';
-    new Uint8Array(buffer).forEach((b) => {
-      s += String.fromCharCode(b);
-    });
-    return window.btoa(s);
-  }
-  function base64url(buffer) {
-    return base64(buffer).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
-  const utf8 = (s) => new TextEncoder().encode(s);
   function newId() {
     return crypto.randomUUID();
   }
+  /** @param {string} background */
   function textColourOn(background) {
     const m = /^#([0-9a-f]{6})$/i.exec(background || '');
     if (!m) return '#fff';
@@ -74,6 +80,11 @@
     // Whichever of black and white contrasts more with the button.
     return (l + 0.05) / 0.05 > 1.05 / (l + 0.05) ? '#000' : '#fff';
   }
+  /**
+   * @param {string} tag
+   * @param {Record<string, any>} [attrs]
+   * @param {(Node|string)[]} [children]
+   */
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
     Object.entries(attrs || {}).forEach(([k, v]) => {
@@ -88,6 +99,7 @@
   }
 
   // --- storage: the device key and the waiting sales in IndexedDB, the rest in localStorage ---
+  /** @type {Promise<IDBDatabase> | null} */
   let dbPromise = null;
   function idb() {
     if (!dbPromise) {
@@ -103,6 +115,12 @@
     }
     return dbPromise;
   }
+  /**
+   * @param {'device'|'queue'} store
+   * @param {IDBTransactionMode} mode
+   * @param {(store: IDBObjectStore) => IDBRequest} action
+   * @returns {Promise<any>}
+   */
   function idbRun(store, mode, action) {
     return idb().then(
       (db) =>
@@ -116,21 +134,24 @@
     );
   }
   const getDevice = () => idbRun('device', 'readonly', (s) => s.get('current'));
-  const putDevice = (d) => idbRun('device', 'readwrite', (s) => s.put(d, 'current'));
+  const putDevice = (/** @type {Device} */ d) => idbRun('device', 'readwrite', (s) => s.put(d, 'current'));
   const deleteDevice = () => idbRun('device', 'readwrite', (s) => s.delete('current'));
+  /** @type {() => Promise<QueueEntry[]>} */
   const queueAll = () => idbRun('queue', 'readonly', (s) => s.getAll());
-  const queueAdd = (entry) => idbRun('queue', 'readwrite', (s) => s.add(entry));
-  const queueDelete = (seq) => idbRun('queue', 'readwrite', (s) => s.delete(seq));
-  const queuePut = (entry) => idbRun('queue', 'readwrite', (s) => s.put(entry));
+  const queueAdd = (/** @type {Omit<QueueEntry, 'seq'>} */ entry) => idbRun('queue', 'readwrite', (s) => s.add(entry));
+  const queueDelete = (/** @type {number} */ seq) => idbRun('queue', 'readwrite', (s) => s.delete(seq));
+  const queuePut = (/** @type {QueueEntry} */ entry) => idbRun('queue', 'readwrite', (s) => s.put(entry));
 
   const store = {
+    /** @param {string} key @returns {any} */
     get(key) {
       try {
-        return JSON.parse(localStorage.getItem('rezo-till:' + key));
+        return JSON.parse(localStorage.getItem('rezo-till:' + key) || 'null');
       } catch {
         return null;
       }
     },
+    /** @param {string} key @param {unknown} value */
     set(key, value) {
       try {
         if (value === null || value === undefined) localStorage.removeItem('rezo-till:' + key);
@@ -142,19 +163,39 @@
   };
 
   // --- state ---
+  /**
+   * @type {{
+   *   device: Device | null,
+   *   session: Session | null,
+   *   config: TillConfig | null,
+   *   pointId: string | null,
+   *   lastSale: { id: string, totalCents: number } | null,
+   *   cart: Line[],
+   *   attached: string | null,
+   *   waitingMethod: PaymentMethod | null,
+   *   pending: { sale: Sale, context: SaleContext } | null,
+   *   split: Split | null,
+   *   uncertain: { sale: Sale, context: SaleContext } | null,
+   *   offline: boolean,
+   *   queueSize: number,
+   *   refusedSize: number,
+   *   busy: boolean,
+   *   clockOffset: number,
+   * }}
+   */
   const state = {
-    device: null, // { privateKey, publicKey, placeId, deviceId, name, place }
-    session: store.get('session'), // { session, cashier, expiresAt }
+    device: null,
+    session: store.get('session'),
     config: store.get('config'),
     pointId: store.get('point'),
-    lastSale: store.get('lastSale'), // { id, totalCents }
-    cart: [], // { key, article, quantity, amountCents? }
+    lastSale: store.get('lastSale'),
+    cart: [],
     attached: null, // the card UID a top-up, cash-out or membership is for
     waitingMethod: null, // the method chosen before the card was tapped
-    pending: null, // { sale, kind } a sale sent without a definite answer (retry with the same id)
-    split: null, // { total, firstUid, firstCents, restCents } waiting for a second card
-    // { sale, context } a card sale sent without the server's answer: before giving up or the next sale,
-    // the till asks GET /api/v1/till/sales/{id} whether it was recorded (kept across reloads).
+    pending: null, // a sale sent without a definite answer (retry with the same id)
+    split: null, // waiting for a second card
+    // A card sale sent without the server's answer: before giving up or the next sale, the till asks
+    // GET /api/v1/till/sales/{id} whether it was recorded (kept across reloads).
     uncertain: store.get('uncertain'),
     offline: false,
     queueSize: 0,
@@ -165,48 +206,32 @@
 
   // --- the server: signed JSON requests ---
   class Unreachable extends Error {}
-
-  function nonce() {
-    return crypto.randomUUID().replace(/-/g, '');
-  }
-  /**
-   * The request target the browser will send for a path: resolved and percent-encoded by the URL parser,
-   * the query string included (even an empty one), the fragment left out — the bytes the server reads.
-   */
-  function requestTarget(path) {
-    const url = new URL(path, window.location.origin);
-    url.hash = '';
-    return url.href.slice(url.origin.length);
-  }
-  async function signedHeaders(method, target, body) {
-    const d = state.device;
-    const timestamp = String(Date.now() + state.clockOffset);
-    const n = nonce();
-    const bodyHash = hex(await crypto.subtle.digest('SHA-256', utf8(body)));
-    const message = ['rezo-device-v2', method, target, bodyHash, timestamp, n].join('\n');
-    const signature = await crypto.subtle.sign({ name: 'Ed25519' }, d.privateKey, utf8(message));
-    return {
-      'x-rezo-signature-version': '2',
-      'x-rezo-device': d.placeId + ':' + d.deviceId,
-      'x-rezo-timestamp': timestamp,
-      'x-rezo-nonce': n,
-      'x-rezo-signature': base64url(signature),
-    };
-  }
+  /** @param {unknown} err */
+  const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
   /**
    * Sends one request; resolves { status, body } for any answer below 500, throws Unreachable on a
    * network error, a timeout or a server error (the sale may or may not have happened: only a retry
    * with the same id can tell).
+   * @param {'GET'|'POST'} method
+   * @param {string} path
+   * @param {unknown} [payload]
+   * @param {{ unsigned?: boolean, timeout?: number }} [options]
+   * @returns {Promise<Answer>}
    */
   async function request(method, path, payload, options) {
     const opts = options || {};
     const body = payload === undefined ? '' : JSON.stringify(payload);
+    /** @type {Record<string, string>} */
     const headers = { accept: 'application/json', 'accept-language': config.lang };
     if (body) headers['content-type'] = 'application/json';
     // What is signed is what is fetched: the same target string, so the server reads the same bytes.
-    const target = requestTarget(path);
-    if (!opts.unsigned) Object.assign(headers, await signedHeaders(method, target, body));
+    const target = requestTarget(path, window.location.origin);
+    if (!opts.unsigned)
+      Object.assign(
+        headers,
+        await signedHeaders(/** @type {Device} */ (state.device), method, target, body, Date.now() + state.clockOffset),
+      );
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), opts.timeout || TIMEOUT_MS);
     let response;
@@ -245,13 +270,17 @@
     return { status: response.status, body: answer || {} };
   }
 
-  /** The problem's code ("till-insufficient-funds") from its type URL or its `code` member. */
+  /**
+   * The problem's code ("till-insufficient-funds"): the last segment of its type URL (RFC 9457).
+   * @param {any} body
+   * @returns {string}
+   */
   function codeOf(body) {
     if (!body) return '';
-    if (typeof body.code === 'string') return body.code;
     const m = /([a-z0-9-]+)\/?$/.exec(String(body.type || ''));
     return m ? m[1] : '';
   }
+  /** @type {Record<string, string>} */
   const reasons = {
     'card-blocked': 'blocked',
     'till-card-blocked': 'blocked',
@@ -266,6 +295,7 @@
     'ledger-device-signature': 'signature',
     'till-insufficient-funds': 'insufficient',
   };
+  /** @param {Answer} answer @returns {string} */
   function reasonOf(answer) {
     const code = codeOf(answer.body);
     if (reasons[code]) return words[reasons[code]];
@@ -274,6 +304,7 @@
 
   // --- the screens ---
   const screens = ['loading', 'pair', 'open', 'points', 'sale'];
+  /** @param {string} name */
   function showScreen(name) {
     screens.forEach((s) => {
       $('till-' + s).hidden = s !== name;
@@ -286,6 +317,7 @@
     return $('till').getAttribute('data-screen');
   }
 
+  /** @param {boolean} offline */
   function setOffline(offline) {
     if (state.offline === offline) return;
     state.offline = offline;
@@ -309,21 +341,28 @@
         count: state.refusedSize,
       },
     );
-    $('till-cancel-last').disabled = !state.lastSale;
+    $button('till-cancel-last').disabled = !state.lastSale;
   }
 
   // The full-screen answer: green, red, orange (unreachable) or neutral (a card's balances).
-  let resultTimer = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let resultTimer;
+  /**
+   * @param {'ok'|'ko'|'warn'|'info'} kind
+   * @param {string} big
+   * @param {(string|Node|null|undefined|false)[]} [details]
+   * @param {Action[]} [actions]
+   */
   function showResult(kind, big, details, actions) {
     const box = $('till-result');
     clearTimeout(resultTimer);
     box.className = 'till-result ' + kind;
-    box.querySelector('.till-result-big').textContent = big;
-    const detail = box.querySelector('.till-result-detail');
+    /** @type {HTMLElement} */ (box.querySelector('.till-result-big')).textContent = big;
+    const detail = /** @type {HTMLElement} */ (box.querySelector('.till-result-detail'));
     detail.replaceChildren(
-      ...(details || []).filter(Boolean).map((d) => (typeof d === 'string' ? el('p', { text: d }) : d)),
+      ...(details || []).flatMap((d) => (!d ? [] : [typeof d === 'string' ? el('p', { text: d }) : d])),
     );
-    const bar = box.querySelector('.till-result-actions');
+    const bar = /** @type {HTMLElement} */ (box.querySelector('.till-result-actions'));
     const all = (actions || []).concat([{ label: words.close, run: hideResult, quiet: true }]);
     bar.replaceChildren(
       ...all.map((a) =>
@@ -332,7 +371,7 @@
           class: a.quiet ? 'till-quiet' : 'till-primary',
           text: a.label,
           on: {
-            click: (e) => {
+            click: (/** @type {Event} */ e) => {
               e.stopPropagation();
               a.run();
             },
@@ -357,7 +396,15 @@
   }
 
   // A dialog: a title, some fields, Confirm / Cancel. Resolves the form's values, or null on Cancel.
+  /** @type {((values: Record<string, string> | null) => void) | null} */
   let dialogDone = null;
+  /**
+   * @param {string} title
+   * @param {(Node|string)[]} body
+   * @param {string} [okLabel]
+   * @param {() => void} [onInput]
+   * @returns {Promise<Record<string, string> | null>}
+   */
   function openDialog(title, body, okLabel, onInput) {
     $('till-dialog-title').textContent = title;
     $('till-dialog-body').replaceChildren(...body);
@@ -371,6 +418,7 @@
       dialogDone = resolve;
     });
   }
+  /** @param {Record<string, string> | null} value */
   function closeDialog(value) {
     $('till-dialog').hidden = true;
     const done = dialogDone;
@@ -383,6 +431,7 @@
   }
   $('till-dialog-form').addEventListener('submit', (e) => {
     e.preventDefault();
+    /** @type {Record<string, string>} */
     const values = {};
     $('till-dialog-body')
       .querySelectorAll('input')
@@ -396,17 +445,22 @@
     if (e.key === 'Escape') closeDialog(null);
   });
 
-  /** An amount field with a keypad (digits, comma, erase) for touch screens without a keyboard. */
+  /**
+   * An amount field with a keypad (digits, comma, erase) for touch screens without a keyboard.
+   * @param {string} name @param {string} label @param {string} initial @param {() => void} [onChange]
+   */
   function amountField(name, label, initial, onChange) {
-    const input = el('input', {
-      id: 'till-amount-' + name,
-      name,
-      inputmode: 'decimal',
-      autocomplete: 'off',
-      value: initial || '',
-      required: true,
-      maxlength: '10',
-    });
+    const input = /** @type {HTMLInputElement} */ (
+      el('input', {
+        id: 'till-amount-' + name,
+        name,
+        inputmode: 'decimal',
+        autocomplete: 'off',
+        value: initial || '',
+        required: true,
+        maxlength: '10',
+      })
+    );
     const keys = ['7', '8', '9', '4', '5', '6', '1', '2', '3', ',', '0', '⌫'].map((k) =>
       el('button', {
         type: 'button',
@@ -452,8 +506,8 @@
   });
   $('till-card-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    const wedge = $('till-wedge');
-    const typed = $('till-card-typed');
+    const wedge = $input('till-wedge');
+    const typed = $input('till-card-typed');
     const raw = document.activeElement === typed ? typed.value : wedge.value || typed.value;
     wedge.value = '';
     typed.value = '';
@@ -464,13 +518,13 @@
 
   function startNfc() {
     if (!('NDEFReader' in window)) return;
-    const button = $('till-nfc');
+    const button = $button('till-nfc');
     button.hidden = false;
     button.addEventListener('click', async () => {
       try {
-        const reader = new window.NDEFReader();
+        const reader = new /** @type {any} */ (window).NDEFReader();
         await reader.scan();
-        reader.addEventListener('reading', (event) => {
+        reader.addEventListener('reading', (/** @type {any} */ event) => {
           void cardRead(event.serialNumber);
         });
         button.textContent = words.nfcOn;
@@ -481,7 +535,10 @@
     });
   }
 
-  /** A card was read: what it means depends on the screen and the cart. */
+  /**
+   * A card was read: what it means depends on the screen and the cart.
+   * @param {unknown} raw
+   */
   async function cardRead(raw) {
     if (state.busy || dialogOpen()) return;
     const uid = normaliseUid(raw);
@@ -521,33 +578,34 @@
   /** The venue admin's QR code opens /till#pair=CODE: the fragment never reaches a server or its logs. */
   function codeFromLink() {
     const fromLink = /(?:^#|&)pair=([A-Za-z0-9-]{4,64})/.exec(window.location.hash);
-    if (fromLink) $('till-pair-code').value = fromLink[1];
+    if (fromLink) $input('till-pair-code').value = fromLink[1];
     return !!fromLink;
   }
   window.addEventListener('hashchange', () => {
-    if (currentScreen() === 'pair' && codeFromLink()) $('till-pair-form').querySelector('button').focus();
+    if (currentScreen() === 'pair' && codeFromLink()) pairButton().focus();
   });
+  const pairButton = () => /** @type {HTMLButtonElement} */ ($('till-pair-form').querySelector('button'));
   async function showPairing() {
     showScreen('pair');
     const problem = await canSign();
     const form = $('till-pair-form');
     if (problem) {
       $('till-pair-message').textContent = problem;
-      form.querySelectorAll('input, button').forEach((x) => {
+      form.querySelectorAll('input, button').forEach((/** @type {any} */ x) => {
         x.disabled = true;
       });
       document.documentElement.setAttribute('data-till', 'unsupported');
       return;
     }
     document.documentElement.setAttribute('data-till', 'pairing');
-    const code = $('till-pair-code');
+    const code = $input('till-pair-code');
     codeFromLink();
-    if (code.value) form.querySelector('button').focus();
+    if (code.value) pairButton().focus();
     else code.focus();
   }
   $('till-pair-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const code = $('till-pair-code').value.replace(/\s/g, '');
+    const code = $input('till-pair-code').value.replace(/\s/g, '');
     if (!code || state.busy) return;
     state.busy = true;
     const message = $('till-pair-message');
@@ -579,21 +637,23 @@
       await showOpen();
     } catch (err) {
       message.textContent =
-        err instanceof Unreachable ? words.unreachable : format(words.error, { detail: err && err.message });
+        err instanceof Unreachable ? words.unreachable : format(words.error, { detail: messageOf(err) });
     } finally {
       state.busy = false;
     }
   });
 
   // --- opening with a staff card ---
+  /** @param {string} [message] */
   async function showOpen(message) {
-    const d = state.device;
+    const d = /** @type {Device} */ (state.device);
     $('till-open-place').textContent = [d.place && d.place.name, d.name].filter(Boolean).join(' · ');
     $('till-open-message').textContent = message || '';
     showScreen('open');
     document.documentElement.setAttribute('data-till', 'open');
     void loadConfig();
   }
+  /** @param {string} uid */
   async function openTill(uid) {
     state.busy = true;
     $('till-open-message').textContent = words.opening;
@@ -617,16 +677,19 @@
       if (state.queueSize) void flush();
     } catch (err) {
       $('till-open-message').textContent =
-        err instanceof Unreachable ? words.unreachable : format(words.error, { detail: err && err.message });
+        err instanceof Unreachable ? words.unreachable : format(words.error, { detail: messageOf(err) });
       if (err instanceof Unreachable) showResult('warn', words.unreachable, [words.offlineStart]);
     } finally {
       state.busy = false;
     }
   }
+  /** The open session's token (a sale is made only while one is open). */
+  const sessionId = () => /** @type {Session} */ (state.session).session;
   function sessionValid() {
     const s = state.session;
     return !!(s && s.session && (!s.expiresAt || Date.parse(s.expiresAt) > Date.now() + state.clockOffset));
   }
+  /** @param {string} message */
   function closeTill(message) {
     state.session = null;
     store.set('session', null);
@@ -635,33 +698,26 @@
     void showOpen(message);
   }
 
-  /** The venue's points and articles, as the server gives them; the last copy serves offline. */
+  /**
+   * The venue's points and articles, as GET /api/v1/till/config gives them (src/till/posConfig.ts,
+   * TillConfig); the last copy serves offline. An article takes its category's colour when it has one.
+   * @param {any} raw
+   * @returns {TillConfig}
+   */
   function normaliseConfig(raw) {
-    const points = raw.points || raw.pointsOfSale || [];
-    const categories = {};
-    (raw.categories || []).forEach((c) => {
-      categories[c.id] = c;
-    });
     return {
-      venue: raw.venue || raw.place || null,
-      points: points.map((p) => ({
+      points: (raw.points || []).map((/** @type {any} */ p) => ({
         id: p.id,
         name: p.name,
-        paymentMethods: p.paymentMethods || p.payment_methods || ['card', 'cash', 'bank_card'],
-        articles: (p.articles || []).map((a) => {
-          const category = typeof a.category === 'object' && a.category ? a.category : categories[a.categoryId] || null;
-          const price =
-            a.priceCents !== undefined ? a.priceCents : a.price_cents !== undefined ? a.price_cents : a.price;
-          return {
-            id: a.id,
-            name: a.name,
-            kind: a.kind || 'sale',
-            priceCents: typeof price === 'number' ? price : null,
-            colour: (category && category.colour) || a.categoryColour || a.colour || '#37474f',
-            category:
-              (category && category.name) || a.categoryName || (typeof a.category === 'string' ? a.category : ''),
-          };
-        }),
+        paymentMethods: p.paymentMethods || ['card', 'cash', 'bank_card'],
+        articles: (p.articles || []).map((/** @type {any} */ a) => ({
+          id: a.id,
+          name: a.name,
+          kind: a.kind || 'sale',
+          priceCents: typeof a.priceCents === 'number' ? a.priceCents : null,
+          colour: (a.category && a.category.colour) || a.colour || '#37474f',
+          category: (a.category && a.category.name) || '',
+        })),
       })),
     };
   }
@@ -678,6 +734,7 @@
     return state.config;
   }
 
+  /** @returns {unknown} */
   function choosePoint() {
     const points = (state.config && state.config.points) || [];
     const chosen = points.filter((p) => p.id === state.pointId)[0];
@@ -713,19 +770,20 @@
   }
 
   // --- the cart ---
-  const NEGATIVE = { cash_out: true, deposit_return: true };
-  const CARD_BOUND = { top_up: true, gift_top_up: true, cash_out: true, membership: true };
+  // A line's euros and which articles need a card: the server's own rules (tillRules.js).
+  /** @param {Line} line */
   function lineAmount(line) {
-    const unit = line.article.priceCents === null ? line.amountCents : line.article.priceCents;
-    return (NEGATIVE[line.article.kind] ? -1 : 1) * unit * line.quantity;
+    const unit = line.article.priceCents === null ? line.amountCents || 0 : line.article.priceCents;
+    return lineAmountCents(line.article.kind, unit, line.quantity);
   }
   function cartTotal() {
     return state.cart.reduce((sum, line) => sum + lineAmount(line), 0);
   }
   function needsCard() {
-    return state.cart.some((line) => CARD_BOUND[line.article.kind]);
+    return state.cart.some((line) => CARD_KINDS.includes(line.article.kind));
   }
 
+  /** @returns {unknown} */
   function showSale() {
     const p = point();
     if (!p) return choosePoint();
@@ -751,7 +809,7 @@
             el('span', { class: 'till-article-name', text: a.name }),
             el('span', {
               class: 'till-article-price',
-              text: a.priceCents === null ? '…' : (NEGATIVE[a.kind] ? '−' : '') + euros(a.priceCents),
+              text: a.priceCents === null ? '…' : (NEGATIVE_KINDS.includes(a.kind) ? '−' : '') + euros(a.priceCents),
             }),
           ],
         );
@@ -767,6 +825,7 @@
     refreshBar();
   }
 
+  /** @param {Article} article */
   async function addArticle(article) {
     if (state.busy) return;
     if (article.priceCents === null) {
@@ -775,21 +834,23 @@
         amountField('amount', words.amount, ''),
         words.amountOk,
       );
-      const cents = values && parseCents(values.amount);
+      const cents = values && parseEuros(values.amount);
       if (!cents) return;
       state.cart.push({ key: newId(), article, quantity: 1, amountCents: cents });
     } else {
       const line = state.cart.filter((l) => l.key === article.id)[0];
-      if (line) line.quantity += 1;
+      // A line holds at most MAX_QUANTITY (the server's limit): one more tap past it changes nothing.
+      if (line) line.quantity = Math.min(MAX_QUANTITY, line.quantity + 1);
       else state.cart.push({ key: article.id, article, quantity: 1 });
     }
     prompt('');
     renderCart();
   }
+  /** @param {string} key @param {number} delta */
   function changeQuantity(key, delta) {
     const line = state.cart.filter((l) => l.key === key)[0];
     if (!line) return;
-    line.quantity += delta;
+    line.quantity = Math.min(MAX_QUANTITY, line.quantity + delta);
     if (line.quantity <= 0) state.cart = state.cart.filter((l) => l !== line);
     if (!needsCard()) state.attached = null;
     renderCart();
@@ -802,6 +863,7 @@
     prompt('');
     renderCart();
   }
+  /** @param {string} text */
   function prompt(text) {
     $('till-prompt').textContent = text;
   }
@@ -842,7 +904,7 @@
     attached.textContent = state.attached ? format(words.attached, { number: state.attached }) : '';
     const empty = state.cart.length === 0;
     ['till-pay-card', 'till-pay-cash', 'till-pay-bank', 'till-clear'].forEach((id) => {
-      $(id).disabled = empty;
+      $button(id).disabled = empty;
     });
   }
 
@@ -854,11 +916,20 @@
         : { articleId: line.article.id, quantity: line.quantity },
     );
   }
+  /** @param {Payment[]} payments @param {string | null} [cardUid] @returns {Sale} */
   function newSale(payments, cardUid) {
-    const sale = { id: newId(), session: state.session.session, pointId: state.pointId, items: items(), payments };
+    /** @type {Sale} */
+    const sale = {
+      id: newId(),
+      session: sessionId(),
+      pointId: /** @type {string} */ (state.pointId),
+      items: items(),
+      payments,
+    };
     if (cardUid) sale.cardUid = cardUid;
     return sale;
   }
+  /** @param {PaymentMethod} method */
   function methodTaken(method) {
     const p = point();
     return !!p && p.paymentMethods.indexOf(method) >= 0;
@@ -871,6 +942,7 @@
     prompt(words.tapCard);
     focusReader();
   }
+  /** @param {string} uid */
   function payByCard(uid) {
     if (!methodTaken('card')) return showResult('ko', words.noCardMethod, []);
     const total = cartTotal();
@@ -879,6 +951,7 @@
     if (total < 0) return showResult('ko', words.method, []);
     return sendSale(newSale([{ method: 'card', amountCents: total, cardUid: uid }], uid), { total, cardUid: uid });
   }
+  /** @param {PaymentMethod} method */
   function requireCard(method) {
     if (needsCard() && !state.attached) {
       state.waitingMethod = method;
@@ -889,7 +962,10 @@
     return false;
   }
 
-  /** Cash: what the customer hands over, the change shown as it is typed. Negative totals give cash out. */
+  /**
+   * Cash: what the customer hands over, the change shown as it is typed. Negative totals give cash out.
+   * @param {number} amount @returns {Promise<{ tenderedCents: number | null } | null>}
+   */
   async function askCash(amount) {
     if (amount <= 0) {
       const ok = await openDialog(
@@ -902,7 +978,7 @@
     const changeLine = el('p', { class: 'till-change', role: 'status', 'aria-live': 'polite' });
     const exact = el('button', { type: 'button', class: 'till-quiet', text: words.exact });
     const fields = amountField('tendered', words.tendered, '', () => {
-      const given = parseCents($('till-amount-tendered').value);
+      const given = parseEuros($input('till-amount-tendered').value);
       changeLine.textContent =
         given === null
           ? ''
@@ -911,7 +987,7 @@
             : format(words.changeShort, { amount: euros(amount - given) });
     });
     exact.addEventListener('click', () => {
-      const input = $('till-amount-tendered');
+      const input = $input('till-amount-tendered');
       input.value = (amount / 100).toFixed(2).replace('.', config.decimalSeparator);
       input.dispatchEvent(new Event('input'));
     });
@@ -922,7 +998,7 @@
         format(words.confirmCash, { amount: euros(amount) }),
       );
       if (!values) return null;
-      const given = values.tendered.trim() === '' ? amount : parseCents(values.tendered);
+      const given = values.tendered.trim() === '' ? amount : parseEuros(values.tendered);
       if (given !== null && given >= amount) return { tenderedCents: given };
     }
   }
@@ -939,6 +1015,7 @@
       back.cashBackCents = -total;
       return sendSale(back, { total, change: 0 });
     }
+    /** @type {Payment} */
     const payment = { method: 'cash', amountCents: total };
     if (cash.tenderedCents !== null) payment.tenderedCents = cash.tenderedCents;
     return sendSale(newSale([payment], state.attached), {
@@ -962,9 +1039,12 @@
   }
 
   // The card was short by `missing`: it pays what it has, the rest by cash, bank card or a second card.
+  /** @param {SaleContext} context @param {number} missing */
   function offerSplit(context, missing) {
     const firstCents = context.total - missing;
-    const split = { total: context.total, firstUid: context.cardUid, firstCents, restCents: missing };
+    /** @type {Split} */
+    const split = { total: context.total, firstUid: context.cardUid || '', firstCents, restCents: missing };
+    /** @type {Action[]} */
     const actions = [];
     if (methodTaken('cash')) actions.push({ label: words.restCash, run: () => restBy('cash', split) });
     if (methodTaken('bank_card')) actions.push({ label: words.restBank, run: () => restBy('bank_card', split) });
@@ -978,9 +1058,12 @@
     });
     showResult('ko', words.insufficient, [format(words.missing, { amount: euros(missing) })], actions);
   }
+  /** @param {PaymentMethod} method @param {Split} split */
   async function restBy(method, split) {
     hideResult();
+    /** @type {Payment} */
     const first = { method: 'card', amountCents: split.firstCents, cardUid: split.firstUid };
+    /** @type {Payment} */
     let rest;
     let change = 0;
     if (method === 'cash') {
@@ -1008,29 +1091,37 @@
       split: true,
     });
   }
+  /** @param {string} uid */
   function payRestWithCard(uid) {
-    const split = state.split;
+    const split = /** @type {Split} */ (state.split);
     state.split = null;
     prompt('');
-    const payments = [
+    /** @type {Payment[]} */
+    const payments = /** @type {Payment[]} */ ([
       { method: 'card', amountCents: split.firstCents, cardUid: split.firstUid },
       { method: 'card', amountCents: split.restCents, cardUid: uid },
-    ].filter((p) => p.amountCents > 0);
+    ]).filter((p) => p.amountCents > 0);
     return sendSale(newSale(payments, split.firstUid), { total: split.total, cardUid: uid, split: true, second: true });
   }
 
+  /**
+   * The wallet's lines as the server gives them (src/till/apiRoutes.ts, Balance).
+   * @param {{ currency: string, amount: number, decimals: number, usableHere: boolean }[] | undefined} balances
+   */
   function balanceLines(balances) {
     return (balances || []).map(
-      (b) =>
-        tokens(b.amount, b.decimals, b.currency || b.currencyCode || b.code) +
-        (b.usableHere === false ? ' (' + words.notUsable + ')' : ''),
+      (b) => tokens(b.amount, b.decimals, b.currency) + (b.usableHere === false ? ' (' + words.notUsable + ')' : ''),
     );
   }
-  /** A sale without card that may wait for the network: only cash and the venue's own bank terminal. */
+  /**
+   * A sale without card that may wait for the network: only cash and the venue's own bank terminal.
+   * @param {Sale} sale
+   */
   function queueable(sale) {
     return !sale.cardUid && sale.payments.every((p) => p.method === 'cash' || p.method === 'bank_card');
   }
 
+  /** @param {{ sale: Sale, context: SaleContext } | null} uncertain */
   function remember(uncertain) {
     state.uncertain = uncertain;
     store.set('uncertain', uncertain);
@@ -1038,6 +1129,8 @@
   /**
    * What became of a sale sent without an answer: { recorded: body } (the answer the till never got),
    * { unknown: true } (never recorded: nothing was charged), or null (cannot tell now).
+   * @param {string} saleId
+   * @returns {Promise<{ recorded?: any, unknown?: true } | null>}
    */
   async function saleStatus(saleId) {
     try {
@@ -1049,6 +1142,7 @@
       return null;
     }
   }
+  /** @param {Sale} sale @param {SaleContext} context */
   function stillUnknown(sale, context) {
     return showResult(
       'warn',
@@ -1074,7 +1168,10 @@
       ],
     );
   }
-  /** "Give up" on an uncertain card sale: green if it was recorded after all, forgotten if it never was. */
+  /**
+   * "Give up" on an uncertain card sale: green if it was recorded after all, forgotten if it never was.
+   * @param {Sale} sale @param {SaleContext} context
+   */
   async function giveUp(sale, context) {
     hideResult();
     state.busy = true;
@@ -1091,6 +1188,7 @@
     // Cannot tell (still offline): kept, and asked again before the next sale.
     return stillUnknown(sale, context);
   }
+  /** @param {any} body @param {SaleContext} context @param {Sale} sale */
   function recordedAfterAll(body, context, sale) {
     remember(null);
     state.pending = null;
@@ -1101,7 +1199,7 @@
   }
   /** Before another sale: the uncertain one is asked about first. True when it is safe to go on. */
   async function settleUncertain() {
-    const { sale, context } = state.uncertain;
+    const { sale, context } = /** @type {{ sale: Sale, context: SaleContext }} */ (state.uncertain);
     state.busy = true;
     prompt(words.checking || words.sending);
     const status = await saleStatus(sale.id);
@@ -1116,6 +1214,7 @@
     return false;
   }
 
+  /** @param {Sale} sale @param {SaleContext} context @returns {Promise<unknown>} */
   async function sendSale(sale, context) {
     if (state.uncertain && state.uncertain.sale && state.uncertain.sale.id !== sale.id && !(await settleUncertain()))
       return;
@@ -1133,7 +1232,7 @@
       prompt('');
       if (!(err instanceof Unreachable)) {
         state.pending = null;
-        return showResult('ko', format(words.error, { detail: err && err.message }), []);
+        return showResult('ko', format(words.error, { detail: messageOf(err) }), []);
       }
       if (queueable(sale)) {
         try {
@@ -1141,14 +1240,14 @@
           // business day it was made, or, that day closed since, on the next one marked late.
           await queueAdd({ sale: Object.assign({}, sale, { soldAt }), context, at: soldAt });
         } catch (e) {
-          return showResult('ko', words.unreachable, [format(words.error, { detail: e && e.message })]);
+          return showResult('ko', words.unreachable, [format(words.error, { detail: messageOf(e) })]);
         }
         state.pending = null;
         await refreshQueue();
         clearCart();
         return showResult('warn', words.unreachable, [
           words.unreachableQueued,
-          context.change > 0 ? format(words.paidChange, { change: euros(context.change) }) : '',
+          context.change && context.change > 0 ? format(words.paidChange, { change: euros(context.change) }) : '',
         ]);
       }
       // A card payment is decided by the server only: retry with the same id, or give up — after asking
@@ -1197,32 +1296,45 @@
     if (!reasons[code] && answer.body.detail && answer.body.title) details.push(answer.body.detail);
     (Array.isArray(answer.body.errors) ? answer.body.errors : [])
       .slice(0, 3)
-      .forEach((e) => details.push(e.message || e.field));
+      .forEach((/** @type {{ field: string, message: string }} */ e) => details.push(e.message || e.field));
     showResult('ko', reasonOf(answer), details);
   }
 
-  /** The amount a card is short of: `missing` in the problem (or in its params), in minor units. */
+  /**
+   * The amount a card is short of: `missing` in the problem (src/till/apiRoutes.ts, TillProblem), in minor units.
+   * @param {any} body
+   * @returns {number | null}
+   */
   function missingOf(body) {
-    const m = body && (body.missing !== undefined ? body.missing : body.params && body.params.missing);
-    return typeof m === 'number' && m > 0 ? m : typeof m === 'string' && /^\d+$/.test(m) ? Number(m) : null;
+    const m = body && body.missing;
+    return typeof m === 'number' && m > 0 ? m : null;
   }
-  /** When the answer does not say what is missing, the card's usable balances tell. */
+  /**
+   * When the answer does not say what is missing, the card's usable balances tell.
+   * @param {SaleContext} context
+   */
   async function missingByLookup(context) {
     try {
       const answer = await request('POST', '/api/v1/till/cards/lookup', {
-        session: state.session.session,
+        session: sessionId(),
         cardUid: context.cardUid,
       });
       if (answer.status !== 200) return null;
       const usable = (answer.body.balances || [])
-        .filter((b) => b.usableHere !== false && b.decimals === 2)
-        .reduce((n, b) => n + Math.max(0, b.amount), 0);
+        .filter((/** @type {any} */ b) => b.usableHere !== false && b.decimals === 2)
+        .reduce((/** @type {number} */ n, /** @type {any} */ b) => n + Math.max(0, b.amount), 0);
       return context.total > usable ? context.total - usable : null;
     } catch {
       return null;
     }
   }
 
+  /**
+   * @param {any} body
+   * @param {SaleContext} context
+   * @param {string} saleId
+   * @param {{ afterAll?: boolean, sameCart?: boolean }} [options]
+   */
   function saleDone(body, context, saleId, options) {
     const opts = options || {};
     const sale = body.sale || {};
@@ -1256,6 +1368,7 @@
   }
 
   // --- cancelling the last sale: a reversal with its own id, reused on retry ---
+  /** @param {{ id: string, session: string } | null} reversal @returns {Promise<unknown>} */
   async function cancelLast(reversal) {
     const last = state.lastSale;
     if (!last) return showResult('ko', words.nothingToCancel, []);
@@ -1267,7 +1380,7 @@
       );
       if (!ok) return;
     }
-    const body = reversal || { id: newId(), session: state.session.session };
+    const body = reversal || { id: newId(), session: sessionId() };
     state.busy = true;
     let answer;
     try {
@@ -1305,11 +1418,12 @@
   }
 
   // --- a card tapped with an empty cart: its balances and memberships ---
+  /** @param {string} uid */
   async function lookup(uid) {
     state.busy = true;
     let answer;
     try {
-      answer = await request('POST', '/api/v1/till/cards/lookup', { session: state.session.session, cardUid: uid });
+      answer = await request('POST', '/api/v1/till/cards/lookup', { session: sessionId(), cardUid: uid });
     } catch {
       state.busy = false;
       return showResult('warn', words.unreachable, []);
@@ -1322,6 +1436,7 @@
     const b = answer.body;
     const card = b.card || {};
     const blocked = card.status === 'blocked';
+    /** @type {(string|Node)[]} */
     const details = [card.linked ? words.linked : words.anonymous];
     if (blocked) details.unshift(words.blocked);
     const balances = balanceLines(b.balances);
@@ -1329,10 +1444,10 @@
       el(
         'ul',
         { class: 'till-balances' },
-        (balances.length ? balances : [words.noBalance]).map((x) => el('li', { text: x })),
+        (balances.length ? balances : [words.noBalance]).map((/** @type {string} */ x) => el('li', { text: x })),
       ),
     );
-    const memberships = (b.memberships || []).map((m) =>
+    const memberships = (b.memberships || []).map((/** @type {{ product: string, endsOn: string | null }} */ m) =>
       format(words.membershipUntil, { product: m.product, date: dateOf(m.endsOn) }),
     );
     details.push(el('h3', { text: words.memberships }));
@@ -1340,11 +1455,14 @@
       el(
         'ul',
         { class: 'till-memberships' },
-        (memberships.length ? memberships : [words.noMembership]).map((x) => el('li', { text: x })),
+        (memberships.length ? memberships : [words.noMembership]).map((/** @type {string} */ x) =>
+          el('li', { text: x }),
+        ),
       ),
     );
     showResult(blocked ? 'ko' : 'info', format(words.lookupTitle, { number: card.number || uid }), details);
   }
+  /** @param {unknown} day */
   function dateOf(day) {
     const d = new Date(String(day) + 'T12:00:00Z');
     return Number.isNaN(d.getTime())
@@ -1364,6 +1482,7 @@
     }
     refreshBar();
   }
+  /** @type {Promise<void> | null} */
   let flushing = null;
   function flush() {
     if (!flushing) {
@@ -1386,9 +1505,9 @@
         return; // Still unreachable: the rest waits, in order.
       }
       const code = codeOf(answer.body);
-      if (code === 'till-session' && sessionValid() && entry.sale.session !== state.session.session) {
+      if (code === 'till-session' && sessionValid() && entry.sale.session !== sessionId()) {
         // Opened again since: the sale goes with the current session (same id, so still once).
-        entry.sale.session = state.session.session;
+        entry.sale.session = sessionId();
         await queuePut(entry);
         try {
           answer = await request('POST', '/api/v1/till/sales', entry.sale, { timeout: 15000 });
@@ -1443,9 +1562,9 @@
           refused.map((e) =>
             el('li', {
               text: format(words.refusedLine, {
-                when: when.format(new Date(e.sale.soldAt || e.at)),
+                when: when.format(new Date(e.sale.soldAt || e.at || Date.now())),
                 amount: euros((e.context && e.context.total) || 0),
-                reason: e.refused.detail,
+                reason: e.refused ? e.refused.detail : '',
               }),
             }),
           ),
@@ -1539,6 +1658,6 @@
   }
   start().catch((err) => {
     showScreen('pair');
-    $('till-pair-message').textContent = format(words.error, { detail: err && err.message });
+    $('till-pair-message').textContent = format(words.error, { detail: messageOf(err) });
   });
 })();

@@ -1,0 +1,83 @@
+// @ts-check
+// The rules the till in the browser and the server share (docs/TILL.md), in one dependency-free ES
+// module: plain JavaScript with JSDoc types, imported as is by the server (src/till, src/cards,
+// src/shared/money.ts) and served to the till as /static/till-rules.js (src/till/tillPage.ts).
+// Nothing here may touch Node or the DOM: both load it.
+
+/**
+ * What an article of a point of sale does (docs/POINTS-OF-SALE.md, "Article kinds").
+ * @typedef {'sale'|'top_up'|'cash_out'|'membership'|'deposit'|'deposit_return'|'gift_top_up'|'free'} ArticleKind
+ */
+
+/** @type {readonly ArticleKind[]} */
+export const ARTICLE_KINDS = [
+  'sale',
+  'top_up',
+  'cash_out',
+  'membership',
+  'deposit',
+  'deposit_return',
+  'gift_top_up',
+  'free',
+];
+
+/** Articles that move a wallet at the counter: at most one per sale, never paid by the card itself. */
+/** @type {readonly ArticleKind[]} */
+export const COUNTER_KINDS = ['top_up', 'gift_top_up', 'cash_out'];
+/** Articles sold one per line (quantity 1). */
+/** @type {readonly ArticleKind[]} */
+export const ONE_PER_LINE_KINDS = ['top_up', 'gift_top_up', 'cash_out', 'membership'];
+/** Articles that are for a card (the sale needs one): the counter articles and memberships. */
+/** @type {readonly ArticleKind[]} */
+export const CARD_KINDS = ['top_up', 'gift_top_up', 'cash_out', 'membership'];
+/** Articles whose line is money given back (negative). */
+/** @type {readonly ArticleKind[]} */
+export const NEGATIVE_KINDS = ['cash_out', 'deposit_return'];
+/** Articles whose line costs no euros: gift credit is given, not sold; a free article is free. */
+/** @type {readonly ArticleKind[]} */
+export const NO_EURO_KINDS = ['gift_top_up', 'free'];
+
+/**
+ * A sale line's euros, in cents: unit × quantity, negative for money given back, 0 for gift credit
+ * and free articles. The till's cart total and the server's sale total are sums of these.
+ * @param {ArticleKind} kind
+ * @param {number} unitCents the article's price, or the amount typed at the till
+ * @param {number} quantity
+ * @returns {number}
+ */
+export function lineAmountCents(kind, unitCents, quantity) {
+  if (NO_EURO_KINDS.includes(kind)) return 0;
+  return (NEGATIVE_KINDS.includes(kind) ? -1 : 1) * unitCents * quantity;
+}
+
+/** A sale's limits (the API's request schema and recordSale check them; the till keeps within them). */
+export const MAX_ITEMS = 100;
+export const MAX_PAYMENTS = 10;
+export const MAX_QUANTITY = 999;
+/** Different cards paying one sale (a short card and one or two others: docs/TILL.md, "Split"). */
+export const MAX_CARDS = 3;
+
+/**
+ * Parses an amount of euros typed by a person — "12", "12,5", "12.50", "1 200,00" — into cents.
+ * Returns null for anything else (negative, more than two decimals, letters). Never uses floats.
+ * @param {string} input
+ * @returns {number | null}
+ */
+export function parseEuros(input) {
+  const s = input.replace(/[\s\u00a0\u202f]/g, '').replace(/€$/, '');
+  const m = /^(\d{1,9})(?:[.,](\d{1,2}))?$/.exec(s);
+  if (!m) return null;
+  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+}
+
+/**
+ * A card UID as a reader types it or Web NFC reads it — `04:a2:…`, `04 A2 …` and `04a2…` are the same
+ * UID — as upper-case hex without separators; null when it is not a 4, 7 or 10-byte UID.
+ * @param {unknown} raw
+ * @returns {string | null}
+ */
+export function normaliseUid(raw) {
+  if (typeof raw !== 'string') return null;
+  const hex = raw.replace(/[\s:-]/g, '').toUpperCase();
+  return /^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/.test(hex) ? hex : null;
+}
