@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Trx } from '../db/database.ts';
+import type { Balance } from './balancesOf.ts';
 import type { CurrencyKind, OwnerKind } from './tables.ts';
 
 export interface OwnerAccount {
@@ -113,24 +114,12 @@ export async function ownerAccountsAt(
   }));
 }
 
-/** The balances of one owner (a card…), one per currency it holds an account in, by currency code. */
-export async function ownerBalances(
-  db: Db,
-  owner: { ownerKind: OwnerKind; ownerRef: string },
-): Promise<
-  {
-    accountId: string;
-    currencyCode: string;
-    currencyName: string;
-    decimals: number;
-    balance: number;
-    available: number;
-  }[]
-> {
+/** The balances of one owner (a person, a card…), one per currency it holds an account in, by currency code. */
+export async function ownerBalances(db: Db, owner: { ownerKind: OwnerKind; ownerRef: string }): Promise<Balance[]> {
   const rows = await db
     .selectFrom('ledger_accounts as a')
     .innerJoin('ledger_currencies as c', 'c.id', 'a.currency_id')
-    .select(['a.id', 'a.balance', 'a.pending_debits', 'c.code', 'c.name', 'c.decimals'])
+    .select(['a.id', 'a.balance', 'a.pending_debits', 'a.floor', 'c.code', 'c.name', 'c.kind', 'c.decimals'])
     .where('a.owner_kind', '=', owner.ownerKind)
     .where('a.owner_ref', '=', owner.ownerRef)
     .orderBy('c.code')
@@ -139,9 +128,11 @@ export async function ownerBalances(
     accountId: r.id,
     currencyCode: r.code,
     currencyName: r.name,
+    kind: r.kind,
     decimals: r.decimals,
     balance: r.balance,
-    available: r.balance - r.pending_debits,
+    pending: r.pending_debits,
+    available: r.balance - r.pending_debits - (r.floor ?? 0),
   }));
 }
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
 import { tryLock } from '../db/locks.ts';
 import { MAX_SUPPLY_MINOR } from '../shared/money.ts';
-import { GENESIS_HASH, blockHash, blockTransfersHash } from './chain.ts';
+import { GENESIS_HASH, blockHash, blockTransfersHash, type BlockFields } from './chain.ts';
 
 /**
  * The sealer (docs/LEDGER.md, "Hash chain: blocks sealed by one sealer"). Transfers commit with their
@@ -206,16 +206,7 @@ class PlanError extends Error {
   }
 }
 
-interface PlannedBlock {
-  currencyCode: string;
-  number: number;
-  prevHash: string;
-  firstPosition: number;
-  lastPosition: number;
-  transferCount: number;
-  transfersHash: string;
-  supply: number;
-  sealedAt: Date;
+interface PlannedBlock extends BlockFields {
   hash: string;
 }
 
