@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import { localeOf, translate, type Language } from '../i18n/i18n.ts';
 import { loadNodeKey } from '../ledger/nodeKey.ts';
 import { formatEuros } from '../shared/money.ts';
+import { pdfBytes, winAnsi } from '../shared/pdf.ts';
 import { feeRate } from './statementCsv.ts';
 import { statementMessage } from './statementSignature.ts';
 import type { Statement } from './statements.ts';
@@ -11,10 +12,6 @@ import type { Statement } from './statements.ts';
 /** A4 in points. */
 const PAGE: [number, number] = [595.28, 841.89];
 const MARGIN = 50;
-
-// The PDF's standard fonts are WinAnsi: the narrow no-break space and the minus sign of French number
-// formats are not in it; the ordinary no-break space and the hyphen are.
-const winAnsi = (s: string) => s.replace(/\u202f/g, '\u00a0').replace(/\u2212/g, '-');
 
 /**
  * A statement as a signed A4 PDF (docs/SETTLEMENT.md): who, which period, the opening balance, each
@@ -46,12 +43,7 @@ export async function statementPdf(
     compress: options.compress ?? true,
     info: { Title: `${t('settlement.pdf.title')} ${s.reference}`, Author: s.federationName },
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+  const done = pdfBytes(doc);
   const width = PAGE[0] - 2 * MARGIN;
   const text = (value: string, size = 10, font = 'Helvetica', colour = '#000000') =>
     doc.font(font).fontSize(size).fillColor(colour).text(winAnsi(value), { width });

@@ -5,16 +5,13 @@ import { localeOf, translate } from '../i18n/i18n.ts';
 import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros } from '../shared/money.ts';
+import { pdfBytes, winAnsi } from '../shared/pdf.ts';
 import { signTicket } from './ticketSignature.ts';
 
 /** A6 in points: one ticket per page, printable or shown on a phone. */
 const PAGE: [number, number] = [298, 420];
 const MARGIN = 22;
 const QR_SIZE = 150;
-
-// The PDF's standard fonts are WinAnsi: the narrow no-break space of French number and date formats
-// is not in it, the ordinary no-break space is.
-const winAnsi = (s: string) => s.replace(/\u202f/g, '\u00a0');
 
 /**
  * The QR of a payload drawn as vector squares (the same symbol as the order page's SVG): sharp at any
@@ -95,12 +92,7 @@ export async function ticketsPdf(db: Db, orderId: string, options: { compress?: 
     compress: options.compress ?? true,
     info: { Title: `${t('tickets.pdf.title')} ${order.reference}` },
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+  const done = pdfBytes(doc);
   const width = PAGE[0] - 2 * MARGIN;
   const label = (key: string, value: string) => {
     doc
