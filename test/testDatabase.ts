@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
+import { DomainError } from '../src/shared/errors.ts';
 
 /**
  * An isolated, migrated database for one test file.
@@ -103,3 +104,9 @@ export async function createEmptyDatabase(): Promise<{
     },
   };
 }
+
+/** A predicate for `assert.rejects`: the error is a DomainError with this problem code. */
+export const isCode =
+  (code: string) =>
+  (error: unknown): boolean =>
+    error instanceof DomainError && error.code === code;

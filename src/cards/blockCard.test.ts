@@ -4,6 +4,7 @@ import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { createLedgerWorld, type LedgerWorld } from '../ledger/testFixtures.ts';
+import { isCode } from '../../test/testDatabase.ts';
 import { DomainError } from '../shared/errors.ts';
 import { blockCardAtVenue, blockCardByHolder, unblockCard } from './blockCard.ts';
 import { findCardById } from './cards.ts';
@@ -19,7 +20,6 @@ before(async () => {
 });
 after(() => t.close());
 
-const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 const status = async (id: string) => (await findCardById(t.db, id))!.status;
 const audits = async (id: string, action: string) =>
   await t.db

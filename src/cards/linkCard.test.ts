@@ -1,33 +1,26 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { isCode, onPostgres } from '../../test/testDatabase.ts';
 import { inTransaction, type Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { sha256Hex } from '../ledger/chain.ts';
 import { appendTransfers } from '../ledger/engine.ts';
 import { ensureAccount } from '../ledger/ensureAccount.ts';
-import { createLedgerWorld, type LedgerWorld } from '../ledger/testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from '../ledger/testFixtures.ts';
 import { verifyLedger } from '../ledger/verifyLedger.ts';
 import { blockCardByHolder } from './blockCard.ts';
 import { lockCard, spendingAccountsOf, staffOf } from './cards.ts';
 import { linkCard, mergeTransferId } from './linkCard.ts';
 import { makeCards } from './testFixtures.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
-});
-after(() => tdb.close());
+useLedgerWorld((opened) => ({ db, w } = opened));
 
-const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 const balance = async (id: string) =>
   (await db.selectFrom('ledger_accounts').select('balance').where('id', '=', id).executeTakeFirstOrThrow()).balance;
 const cardAccount = (cardId: string, currencyId = w.euro.id) =>

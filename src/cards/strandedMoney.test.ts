@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
 import { inTransaction } from '../db/database.ts';
-import { DomainError } from '../shared/errors.ts';
+import { isCode } from '../../test/testDatabase.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { sha256Hex } from '../ledger/chain.ts';
 import { createTransfers } from '../ledger/createTransfers.ts';
@@ -30,7 +30,6 @@ before(async () => {
 });
 after(() => t.close());
 
-const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 const ownBalance = async (card: TestCard) =>
   Number(
     (

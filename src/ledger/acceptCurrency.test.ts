@@ -1,29 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM, personActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { isCode, onPostgres } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { acceptCurrency } from './acceptCurrency.ts';
 import { createCurrency } from './createCurrency.ts';
 import { createTransfers } from './createTransfers.ts';
-import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
-});
-after(() => tdb.close());
+useLedgerWorld((opened) => ({ db, w } = opened));
 
-const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 let venues = 0;
 const newVenue = async () => {
   const n = `${Date.now().toString(36)}-${venues++}`;

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { SYSTEM, personActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { isCode, createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -26,7 +26,6 @@ before(async () => {
 });
 after(() => tdb.close());
 
-const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 let venues = 0;
 const newVenue = async () => {
   const n = `${Date.now().toString(36)}-${venues++}`;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM, type ApiKeyActor } from '../access/actor.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { isCode } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -12,20 +12,13 @@ import { bodySha256, readDeviceHeaders, signDeviceRequest } from './deviceSignat
 import { historyOf } from './historyOf.ts';
 import { placeReceipts } from './placeReceipts.ts';
 import { registerDevice } from './registerDevice.ts';
-import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 import { issueWalletPass, readWalletPass, WALLET_PASS_TTL_MS } from './walletPass.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
-});
-after(() => tdb.close());
+useLedgerWorld((opened) => ({ db, w } = opened));
 
-const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 const count = async () =>
   Number((await sql<{ n: string }>`select count(*) as n from ledger_transfers`.execute(db)).rows[0]!.n);
 const nonces = async () =>

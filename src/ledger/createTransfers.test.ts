@@ -1,27 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM } from '../access/actor.ts';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { isCode, onPostgres } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createTransfers } from './createTransfers.ts';
-import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 import { sealBlocks } from './sealer.ts';
 import { verifyLedger } from './verifyLedger.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
-});
-after(() => tdb.close());
+useLedgerWorld((opened) => ({ db, w } = opened));
 
-const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 const balance = async (id: string) =>
   (await db.selectFrom('ledger_accounts').select('balance').where('id', '=', id).executeTakeFirstOrThrow()).balance;
 const count = async () =>

@@ -1,27 +1,20 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import pino from 'pino';
 import { SYSTEM } from '../access/actor.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createCurrency } from './createCurrency.ts';
 import { createHold } from './createHold.ts';
 import { ensureAccount } from './ensureAccount.ts';
 import { expireHolds } from './expireHolds.ts';
-import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 import { verifyLedger } from './verifyLedger.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
-});
-after(() => tdb.close());
+useLedgerWorld((opened) => ({ db, w } = opened));
 
 /** A real pino logger writing its JSON lines into an array. */
 function capturedLogger() {

@@ -1,31 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM, type ApiKeyActor } from '../access/actor.ts';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { isCode, onPostgres } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
-import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { burnOnRefund } from './burnOnRefund.ts';
 import { createHold } from './createHold.ts';
 import { expireHolds } from './expireHolds.ts';
 import { mintAgainstPayment } from './mintAgainstPayment.ts';
 import { postHold } from './postHold.ts';
-import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 import { verifyLedger } from './verifyLedger.ts';
 import { voidHold } from './voidHold.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
-});
-after(() => tdb.close());
+useLedgerWorld((opened) => ({ db, w } = opened));
 
-const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 const account = (id: string) =>
   db.selectFrom('ledger_accounts').select(['balance', 'pending_debits']).where('id', '=', id).executeTakeFirstOrThrow();
 const keyOf = (placeId: string): ApiKeyActor => ({ kind: 'apiKey', keyId: uuidv7(), placeId, scopes: ['till'] });

@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SYSTEM } from '../access/actor.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
 import { inTransaction, type Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { randomToken } from '../shared/secrets.ts';
 import { DEVICE_CLOCK_SKEW_MS, readDeviceHeaders, signDeviceRequest, verifyDeviceRequest } from './deviceSignature.ts';
 import { NONCE_RETENTION_MS, purgeDeviceNonces } from './purgeDeviceNonces.ts';
 import { registerDevice } from './registerDevice.ts';
-import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
-});
-after(() => tdb.close());
+useLedgerWorld((opened) => ({ db, w } = opened));
 
 const HOUR = 3600_000;
 

@@ -2,11 +2,10 @@
 // sealed does not stop the others"). Its own database: the failing currencies stay failing here.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { SYSTEM } from '../access/actor.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { MAX_SUPPLY_MINOR } from '../shared/money.ts';
@@ -16,17 +15,11 @@ import type { Currency } from './ledger.ts';
 import { mintAgainstPayment } from './mintAgainstPayment.ts';
 import { sealBlocks, startSealer } from './sealer.ts';
 import { signCheckpoints } from './signCheckpoints.ts';
-import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
-});
-after(() => tdb.close());
+useLedgerWorld((opened) => ({ db, w } = opened));
 
 function capturedLogger() {
   const lines: Record<string, unknown>[] = [];

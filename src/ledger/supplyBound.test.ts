@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM } from '../access/actor.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -10,20 +9,14 @@ import { MAX_SUPPLY_MINOR } from '../shared/money.ts';
 import { createCurrency } from './createCurrency.ts';
 import { ensureAccount } from './ensureAccount.ts';
 import { mintAgainstPayment } from './mintAgainstPayment.ts';
-import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 import { transferOwnHash } from './chain.ts';
 import { sealBlocks } from './sealer.ts';
 import { verifyLedger } from './verifyLedger.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
-});
-after(() => tdb.close());
+useLedgerWorld((opened) => ({ db, w } = opened));
 
 const balanceOf = async (id: string) =>
   Number(
