@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { SYSTEM, type ApiKeyActor } from '../access/actor.ts';
+import { SYSTEM, type ApiKeyActor, type PersonActor } from '../access/actor.ts';
 import { isCode, onPostgres } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -20,6 +20,14 @@ useLedgerWorld((opened) => ({ db, w } = opened));
 
 const account = (id: string) =>
   db.selectFrom('ledger_accounts').select(['balance', 'pending_debits']).where('id', '=', id).executeTakeFirstOrThrow();
+/** A payment hold of `amount` cents from a person's euro wallet to an account. */
+const hold = (
+  p: { actor: PersonActor; euro: { id: string } },
+  creditAccountId: string,
+  amount: number,
+  id: string,
+  ttlSeconds?: number,
+) => createHold(db, p.actor, { id, debitAccountId: p.euro.id, creditAccountId, amount, kind: 'payment', ttlSeconds });
 const keyOf = (placeId: string): ApiKeyActor => ({ kind: 'apiKey', keyId: uuidv7(), placeId, scopes: ['till'] });
 
 describe('holds', () => {
@@ -28,25 +36,10 @@ describe('holds', () => {
     await w.fund(p.euro.id, 1000);
     const bar = await w.placeAccount(w.venueB.id, w.euro);
     const holdId = uuidv7();
-    await createHold(db, p.actor, {
-      id: holdId,
-      debitAccountId: p.euro.id,
-      creditAccountId: bar.id,
-      amount: 800,
-      kind: 'payment',
-    });
+    await hold(p, bar.id, 800, holdId);
     assert.deepEqual(await account(p.euro.id), { balance: 1000, pending_debits: 800 });
     // The reserved funds cannot be spent twice: a second hold beyond what is left is refused.
-    await assert.rejects(
-      createHold(db, p.actor, {
-        id: uuidv7(),
-        debitAccountId: p.euro.id,
-        creditAccountId: bar.id,
-        amount: 201,
-        kind: 'payment',
-      }),
-      isCode('ledger-insufficient-funds'),
-    );
+    await assert.rejects(hold(p, bar.id, 201, uuidv7()), isCode('ledger-insufficient-funds'));
     // The person cannot settle the venue's hold themselves.
     await assert.rejects(postHold(db, p.actor, { id: uuidv7(), holdId }), isCode('forbidden'));
     const key = keyOf(w.venueB.id);
@@ -67,13 +60,7 @@ describe('holds', () => {
     await w.fund(p.euro.id, 1000);
     const bar = await w.placeAccount(w.venueB.id, w.euro);
     const holdId = uuidv7();
-    await createHold(db, p.actor, {
-      id: holdId,
-      debitAccountId: p.euro.id,
-      creditAccountId: bar.id,
-      amount: 300,
-      kind: 'payment',
-    });
+    await hold(p, bar.id, 300, holdId);
     const key = keyOf(w.venueB.id);
     const postId = uuidv7();
     const posted = await postHold(db, key, { id: postId, holdId, amount: 200 });
@@ -88,13 +75,7 @@ describe('holds', () => {
     // Its own requester still gets its first answer.
     assert.deepEqual((await postHold(db, key, { id: postId, holdId, amount: 200 })).transfers, posted.transfers);
     const voidedHold = uuidv7();
-    await createHold(db, p.actor, {
-      id: voidedHold,
-      debitAccountId: p.euro.id,
-      creditAccountId: bar.id,
-      amount: 100,
-      kind: 'payment',
-    });
+    await hold(p, bar.id, 100, voidedHold);
     const voidId = uuidv7();
     await voidHold(db, key, { id: voidId, holdId: voidedHold });
     await assert.rejects(
@@ -109,40 +90,17 @@ describe('holds', () => {
     const bar = await w.placeAccount(w.venueB.id, w.euro);
     const key = keyOf(w.venueB.id);
     const a = uuidv7();
-    await createHold(db, p.actor, {
-      id: a,
-      debitAccountId: p.euro.id,
-      creditAccountId: bar.id,
-      amount: 100,
-      kind: 'payment',
-    });
+    await hold(p, bar.id, 100, a);
     await voidHold(db, key, { id: uuidv7(), holdId: a });
     assert.deepEqual(await account(p.euro.id), { balance: 500, pending_debits: 0 });
     const b = uuidv7();
-    await createHold(db, p.actor, {
-      id: b,
-      debitAccountId: p.euro.id,
-      creditAccountId: bar.id,
-      amount: 300,
-      kind: 'payment',
-      ttlSeconds: 1,
-    });
+    await hold(p, bar.id, 300, b, 1);
     await new Promise((r) => setTimeout(r, 1100));
     await assert.rejects(postHold(db, key, { id: uuidv7(), holdId: b }), isCode('ledger-hold-expired'));
     assert.ok((await expireHolds(db)) >= 1);
     assert.deepEqual(await account(p.euro.id), { balance: 500, pending_debits: 0 });
     assert.equal(await expireHolds(db), 0);
-    await assert.rejects(
-      createHold(db, p.actor, {
-        id: uuidv7(),
-        debitAccountId: p.euro.id,
-        creditAccountId: bar.id,
-        amount: 1,
-        kind: 'payment',
-        ttlSeconds: 0,
-      }),
-      isCode('validation'),
-    );
+    await assert.rejects(hold(p, bar.id, 1, uuidv7(), 0), isCode('validation'));
   });
 
   test(
@@ -154,13 +112,7 @@ describe('holds', () => {
       const bar = await w.placeAccount(w.venueB.id, w.euro);
       const key = keyOf(w.venueB.id);
       const holdId = uuidv7();
-      await createHold(db, p.actor, {
-        id: holdId,
-        debitAccountId: p.euro.id,
-        creditAccountId: bar.id,
-        amount: 100,
-        kind: 'payment',
-      });
+      await hold(p, bar.id, 100, holdId);
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, (_, i) =>
           i % 2 ? postHold(db, key, { id: uuidv7(), holdId }) : voidHold(db, key, { id: uuidv7(), holdId }),
