@@ -121,13 +121,41 @@ describe('closure pages', () => {
     assert.equal(foreignPoint.statusCode, 404);
     assert.equal(await countClosures(w.place.id), 0);
 
-    const done = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures`, {
-      pointId: w.pointA,
-      businessDay: D,
-      countedCash: '5,50',
-      note: 'coin missing',
-    });
+    // The X report: the day so far, read-only, the same figures the Z will sign; nothing is written.
+    const x = await cashier.get(`/venues/${w.place.slug}/admin/till/closures/x?point=${w.pointA}&day=${D}&lang=en`);
+    assert.equal(x.statusCode, 200, x.body);
+    assert.match(x.body, /X report — Bar — 2025-06-20/);
+    assert.match(x.body, /Nothing is closed or recorded/);
+    assert.match(x.body, /Cash taken \(sales − cash paid out\)<\/th><td class="num">€6\.00/);
+    assert.doesNotMatch(x.body, /Counted cash/, 'nothing counted in an X');
+    assert.equal(await countClosures(w.place.id), 0);
+    const list0 = await cashier.get(`/venues/${w.place.slug}/admin/till/closures?lang=fr`);
+    assert.ok(list0.body.includes(`/closures/x?point=${w.pointA}&amp;day=${D}`), 'the list links the X report');
+    for (const [query, status] of [
+      [`point=${w.pointA}&day=2025-13-01`, 422],
+      [`point=nope&day=${D}`, 422],
+      [`point=${other.pointA}&day=${D}`, 404],
+    ] as const)
+      assert.equal(
+        (await cashier.get(`/venues/${w.place.slug}/admin/till/closures/x?${query}`)).statusCode,
+        status,
+        query,
+      );
+
+    // The Z form asks again, showing the difference and that the point stops selling for that day.
+    const form = { pointId: w.pointA, businessDay: D, countedCash: '5,50', note: 'coin missing' };
+    const asked = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures?lang=fr`, form);
+    assert.equal(asked.statusCode, 200, asked.body);
+    assert.match(asked.body, /Clôturer Bar pour la journée du 2025-06-20 \?/);
+    assert.match(asked.body, /ne pourra plus vendre pour la journée du 2025-06-20/);
+    assert.match(asked.body, /-0,50\s€/, 'the difference before closing');
+    assert.match(asked.body, /name="confirm" value="yes"/);
+    assert.equal(await countClosures(w.place.id), 0, 'asking writes nothing');
+    const done = await cashier.postForm(`/venues/${w.place.slug}/admin/till/closures`, { ...form, confirm: 'yes' });
     assert.equal(done.statusCode, 303);
+    const closedX = await cashier.get(`/venues/${w.place.slug}/admin/till/closures/x?point=${w.pointA}&day=${D}`);
+    assert.equal(closedX.statusCode, 303, 'the X of a closed day leads to its Z');
+    assert.equal(closedX.headers.location, done.headers.location);
     const url = done.headers.location as string;
     assert.match(url, new RegExp(`^/venues/${w.place.slug}/admin/till/closures/[0-9a-f-]{36}$`));
     const report = await cashier.get(`${url}?lang=fr`);
@@ -225,6 +253,7 @@ describe('a sale sent late (queued offline, its own day closed)', () => {
       pointId: w.pointA,
       businessDay: booked,
       countedCash: '4,50',
+      confirm: 'yes',
     });
     assert.equal(closed.statusCode, 303, closed.body);
     const report = await cashier.get(`${closed.headers.location}?lang=en`);

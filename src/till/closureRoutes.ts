@@ -14,11 +14,12 @@ import { isUuid } from '../shared/ids.ts';
 import { formatEuros, MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { getPlaceBySlug, type Place } from '../places/places.ts';
 import { businessDayAt, businessDayBounds, isCalendarDay, tillDayOf, type TillDay } from './closureDay.ts';
-import { closureReport, type ClosureTotals } from './closureReport.ts';
+import { closureReport } from './closureReport.ts';
 import { closeDay } from './closeDay.ts';
 import { closureCsv, journalDayCsv } from './closureCsv.ts';
 import { findClosure, listClosures, type Closure } from './closures.ts';
 import { verifyClosure, type ClosureVerification } from './verifyClosure.ts';
+import { reportStyle, reportTables } from './closureReportView.ts';
 import { localeOf } from '../i18n/i18n.ts';
 
 // --- API schemas ---
@@ -240,6 +241,7 @@ ${open.map((o, i) => {
 <h3 id="open-${i}">${o.pointName} — ${fmtDay(o.businessDay)}${o.businessDay === today ? html` (${t('closures.running')})` : ''}</h3>
 <p>${t('closures.runningSummary', { sales: r.salesCount, total: eur(r.itemsTotalCents), cash: eur(r.expectedCashCents) })}
 ${(r.late?.days ?? []).map((d) => html`<br><strong>${t('closures.late', { day: d.soldOn })}</strong> — ${d.count} · ${eur(d.amountCents)}`)}
+· <a href="${base(place)}/x?point=${o.pointId}&amp;day=${o.businessDay}">${t('closures.x.link')}</a>
 · <a href="/venues/${place.slug}/admin/till/journal.csv?day=${o.businessDay}&amp;point=${o.pointId}">${t('closures.journalCsv')}</a></p>
 ${closeForm(o, i)}
 </article>`;
@@ -271,34 +273,11 @@ ${
     receipt: boolean,
   ) {
     const { t, lang } = request.ctx;
-    const eur = (cents: number) => formatEuros(cents, lang);
     const locale = localeOf(lang);
     const when = (d: Date) =>
       new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', timeZone: day.timezone }).format(d);
     const bounds = businessDayBounds(c.businessDay, day);
-    const tt: ClosureTotals = c.totals;
-    const rate = (bp: number) => `${new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(bp / 100)} %`;
-    const table = (caption: string, head: string[], rows: Html[]) =>
-      rows.length === 0
-        ? ''
-        : html`<table class="z"><caption>${caption}</caption><thead><tr>${head.map((h, i) => html`<th scope="col"${i > 0 ? html` class="num"` : ''}>${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table>`;
-    const num = (v: string | number) => html`<td class="num">${v}</td>`;
-    const style = html`<style nonce="${request.ctx.cspNonce}">
-.zreport table.z { width: 100%; border-collapse: collapse; margin: 0 0 1rem; }
-.zreport table.z caption { text-align: left; font-weight: bold; padding: .5rem 0 .25rem; }
-.zreport table.z th, .zreport table.z td { border-bottom: 1px solid #ccc; padding: .25rem .4rem; text-align: left; }
-.zreport .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.zreport .sig { word-break: break-all; font-size: .8em; }
-.zreport.receipt { max-width: 80mm; font-size: .9rem; }
-@media print {
-  header.site, footer.site, .skip, .no-print { display: none !important; }
-  body { background: #fff; color: #000; }
-  main { padding: 0; margin: 0; max-width: none; }
-  .zreport table.z th, .zreport table.z td { border-color: #000; }
-}
-@page { size: ${receipt ? '80mm auto' : 'A4'}; margin: ${receipt ? '3mm' : '12mm'}; }
-${receipt ? html`@media print { .zreport { width: 74mm; font-size: 8.5pt; } .zreport table.z th, .zreport table.z td { padding: 1px 2px; } }` : ''}
-</style>`;
+    const style = reportStyle(request, receipt);
     const url = `${base(place)}/${c.id}`;
     const body = html`<section class="zreport${receipt ? ' receipt' : ''}">
 <p class="breadcrumb no-print"><a href="${base(place)}">${t('closures.back')}</a></p>
@@ -309,71 +288,7 @@ ${t('closures.report.closedBy', { name: who(request, c), at: when(c.closedAt) })
 <p class="no-print"><button type="button" data-print>${t('closures.print')}</button><script src="/static/print.js" defer></script>
 <a href="${url}"${receipt ? '' : html` aria-current="page"`}>${t('closures.formatA4')}</a> · <a href="${url}?format=receipt"${receipt ? html` aria-current="page"` : ''}>${t('closures.formatReceipt')}</a>
 · <a href="${url}/report.csv">${t('closures.csv')}</a> · <a href="/venues/${place.slug}/admin/till/journal.csv?day=${c.businessDay}&amp;point=${c.pointId}">${t('closures.journalCsv')}</a></p>
-${table(
-  t('closures.report.summary'),
-  ['', ''],
-  [
-    html`<tr><th scope="row">${t('closures.salesCount')}</th>${num(tt.salesCount)}</tr>`,
-    html`<tr><th scope="row">${t('closures.reversals')}</th>${num(`${tt.reversals.count} · ${eur(tt.reversals.amountCents)}`)}</tr>`,
-    ...(tt.late?.days ?? []).map(
-      (d) =>
-        html`<tr class="late"><th scope="row">${t('closures.late', { day: d.soldOn })}</th>${num(`${d.count} · ${eur(d.amountCents)}`)}</tr>`,
-    ),
-    html`<tr><th scope="row">${t('closures.itemsTotal')}</th>${num(eur(tt.itemsTotalCents))}</tr>`,
-    html`<tr><th scope="row">${t('closures.paymentsTotal')}</th>${num(eur(tt.paymentsTotalCents))}</tr>`,
-  ],
-)}
-${table(
-  t('closures.report.payments'),
-  [t('closures.col.method'), t('closures.col.count'), t('closures.col.amount')],
-  tt.payments.map(
-    (p) =>
-      html`<tr><td>${t(`closures.method.${p.method}`)}${p.currency ? html` (${p.currency})` : ''}</td>${num(p.count)}${num(eur(p.amountCents))}</tr>`,
-  ),
-)}
-${table(
-  t('closures.report.vat'),
-  [t('closures.col.rate'), t('closures.col.gross'), t('closures.col.vat'), t('closures.col.net')],
-  tt.vat.map(
-    (v) =>
-      html`<tr><td>${rate(v.rate)}</td>${num(eur(v.grossCents))}${num(eur(v.vatCents))}${num(eur(v.netCents))}</tr>`,
-  ),
-)}
-${table(
-  t('closures.report.movements'),
-  [t('closures.col.kind'), t('closures.col.method'), t('closures.col.quantity'), t('closures.col.amount')],
-  tt.movements.map(
-    (m) =>
-      html`<tr><td>${t(`closures.kind.${m.kind}`)}</td><td class="num">${t(`closures.method.${m.method}`)}</td>${num(m.quantity)}${num(eur(m.amountCents))}</tr>`,
-  ),
-)}
-${table(
-  t('closures.report.categories'),
-  [t('closures.col.category'), t('closures.col.quantity'), t('closures.col.amount')],
-  tt.categories.map(
-    (x) =>
-      html`<tr><td>${x.category ?? t('closures.noCategory')}</td>${num(x.quantity)}${num(eur(x.amountCents))}</tr>`,
-  ),
-)}
-${table(
-  t('closures.report.articles'),
-  [t('closures.col.article'), t('closures.col.quantity'), t('closures.col.amount')],
-  tt.articles.map(
-    (a) =>
-      html`<tr><td>${a.name}${a.kind === 'sale' ? '' : html` <small>(${t(`closures.kind.${a.kind}`)})</small>`}</td>${num(a.quantity)}${num(eur(a.amountCents))}</tr>`,
-  ),
-)}
-${table(
-  t('closures.report.cash'),
-  ['', ''],
-  [
-    html`<tr><th scope="row">${t('closures.openingFloat')}</th>${num(eur(c.openingFloatCents))}</tr>`,
-    html`<tr><th scope="row">${t('closures.expectedCash')}</th>${num(eur(c.expectedCashCents))}</tr>`,
-    html`<tr><th scope="row">${t('closures.expectedInDrawer')}</th>${num(eur(c.openingFloatCents + c.expectedCashCents))}</tr>`,
-    html`<tr><th scope="row">${t('closures.countedCash')}</th>${num(eur(c.countedCashCents))}</tr>`,
-    html`<tr><th scope="row">${t('closures.difference')}</th>${num(eur(c.differenceCents))}</tr>`,
-  ],
-)}
+${reportTables(request, c.totals, c)}
 ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` : ''}
 <h2>${t('closures.report.journal')}</h2>
 <p>${c.firstPosition === null ? t('closures.report.noLines', { head: c.journalHeadPosition }) : t('closures.report.positions', { first: c.firstPosition, last: c.lastPosition ?? '', count: c.lineCount, head: c.journalHeadPosition })}</p>
@@ -411,6 +326,12 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
     ];
     if (unreadable.length > 0)
       return listPage(request, reply, place, { key, form: { values: b, errors: unreadable } }, 422);
+    // A Z is final: the form first shows what will be recorded and asks again (the JSON API is one step).
+    if (b.confirm !== 'yes' && cents !== undefined && cents !== null) {
+      const open = await openDayOf(place, str(b.pointId), str(b.businessDay));
+      if (open)
+        return confirmPage(request, reply, place, open, { cents, floatCents: floatCents ?? 0, note: str(b.note) });
+    }
     try {
       const closure = await closeDay(db, actorOf(request), {
         placeId: place.id,
@@ -427,6 +348,92 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
       const errors = error.fields.map((f) => (formField[f.field] ? { ...f, field: formField[f.field]! } : f));
       return listPage(request, reply, place, { key, form: { values: b, errors } }, 422);
     }
+  });
+
+  /** The point and business day if they are open (not closed yet) at this venue, with the day's totals so far. */
+  async function openDayOf(place: Place, pointId: string, businessDay: string) {
+    if (!isUuid(pointId) || !isCalendarDay(businessDay)) return null;
+    const day = await tillDayOf(db, place.id);
+    const open = (await openDays(db, place.id, businessDayAt(new Date(), day))).find(
+      (o) => o.pointId === pointId && o.businessDay === businessDay,
+    );
+    if (!open) return null;
+    return { ...open, day, report: await closureReport(db, place.id, pointId, businessDay) };
+  }
+  type OpenDay = NonNullable<Awaited<ReturnType<typeof openDayOf>>>;
+
+  function confirmPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    place: Place,
+    o: OpenDay,
+    form: { cents: number; floatCents: number; note: string },
+  ) {
+    const { t } = request.ctx;
+    const expected = o.report.totals.expectedCashCents;
+    const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
+    const euros = (cents: number) => (cents / 100).toFixed(2);
+    const body = html`<section class="zreport">
+<p class="breadcrumb"><a href="${base(place)}">${t('closures.back')}</a></p>
+<h1>${t('closures.confirm.title', { point: o.pointName, day: o.businessDay })}</h1>
+<div class="alert" role="alert"><p>${t('closures.confirm.stops', { point: o.pointName, day: o.businessDay, time: o.day.dayStartsAt.slice(0, 5) })}</p></div>
+${reportTables(request, o.report.totals, {
+  openingFloatCents: form.floatCents,
+  expectedCashCents: expected,
+  countedCashCents: form.cents,
+  differenceCents: form.cents - (form.floatCents + expected),
+})}
+<form method="post" action="${base(place)}">${csrfField(request)}
+${hidden('pointId', o.pointId)}${hidden('businessDay', o.businessDay)}${hidden('countedCash', euros(form.cents))}${hidden('openingFloat', euros(form.floatCents))}${hidden('note', form.note)}${hidden('confirm', 'yes')}
+<button type="submit" class="danger">${t('closures.confirm.button')}</button> <a href="${base(place)}">${t('closures.confirm.back')}</a></form>
+</section>`;
+    return sendHtml(
+      reply,
+      layout(request, info, { title: t('closures.confirm.title', { point: o.pointName, day: o.businessDay }), body }),
+    );
+  }
+
+  // The X report: the day so far, read-only, printable at any time; nothing is recorded and sales go on.
+  app.get('/venues/:slug/admin/till/closures/x', async (request, reply) => {
+    const place = await placeFor(request, reply);
+    if (!place) return reply;
+    const q = request.query as { point?: string; day?: string };
+    if (!isCalendarDay(q.day))
+      throw new DomainError('validation', 422, {}, [{ field: 'businessDay', message: 'closures.day' }]);
+    if (!q.point || !isUuid(q.point))
+      throw new DomainError('validation', 422, {}, [{ field: 'pointId', message: 'invalid' }]);
+    const o = await openDayOf(place, q.point, q.day);
+    if (!o) {
+      const [closed] = await listClosures(db, place.id, { businessDay: q.day, pointId: q.point });
+      if (closed) return reply.redirect(`${base(place)}/${closed.id}`, 303);
+      throw notFound('closure');
+    }
+    const { t, lang } = request.ctx;
+    const at = new Intl.DateTimeFormat(localeOf(lang), {
+      dateStyle: 'short',
+      timeStyle: 'medium',
+      timeZone: o.day.timezone,
+    }).format(new Date());
+    const receipt = (request.query as { format?: string }).format === 'receipt';
+    const url = `${base(place)}/x?point=${o.pointId}&day=${o.businessDay}`;
+    const body = html`<section class="zreport${receipt ? ' receipt' : ''}">
+<p class="breadcrumb no-print"><a href="${base(place)}">${t('closures.back')}</a></p>
+<h1>${t('closures.x.title', { point: o.pointName, day: o.businessDay })}</h1>
+<p>${place.name}<br>${t('closures.x.at', { at })}</p>
+<p role="status" class="notice">${t('closures.x.notFinal')}</p>
+<p class="no-print"><button type="button" data-print>${t('closures.print')}</button><script src="/static/print.js" defer></script>
+<a href="${url}"${receipt ? '' : html` aria-current="page"`}>${t('closures.formatA4')}</a> · <a href="${url}&amp;format=receipt"${receipt ? html` aria-current="page"` : ''}>${t('closures.formatReceipt')}</a></p>
+${reportTables(request, o.report.totals, { expectedCashCents: o.report.totals.expectedCashCents })}
+</section>`;
+    reply.header('cache-control', 'no-store');
+    return sendHtml(
+      reply,
+      layout(request, info, {
+        title: t('closures.x.title', { point: o.pointName, day: o.businessDay }),
+        body,
+        head: reportStyle(request, receipt),
+      }),
+    );
   });
 
   async function closureFor(
