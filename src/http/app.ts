@@ -44,6 +44,7 @@ import { adminRoutes } from '../admin/routes.ts';
 import { mailRoutes } from '../mail/routes.ts';
 import { problemRoutes } from './problemRoutes.ts';
 import { agendaRoutes } from '../agenda/routes.ts';
+import { dashboardRoutes } from '../dashboard/routes.ts';
 import { ledgerRoutes } from '../ledger/routes.ts';
 import { settlementRoutes } from '../settlement/routes.ts';
 
@@ -187,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(adminRoutes, options);
   await app.register(mailRoutes, options);
   await app.register(agendaRoutes, options);
+  await app.register(dashboardRoutes, options);
   await app.register(ledgerRoutes, options);
   await app.register(paymentRoutes, options);
   await app.register(membershipRoutes, options);

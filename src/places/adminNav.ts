@@ -7,6 +7,7 @@ export function adminNav(
   request: FastifyRequest,
   place: Place,
   current:
+    | 'dashboard'
     | 'settings'
     | 'team'
     | 'keys'
@@ -25,6 +26,7 @@ export function adminNav(
   return html`<p class="breadcrumb"><a href="/venues/${place.slug}">${place.name}</a></p>
 <h1>${t(`admin.titles.${current}`)}</h1>
 <nav class="tabs" aria-label="${t('admin.tabsLabel')}"><ul>
+${tab('dashboard', `/venues/${place.slug}/admin/dashboard`)}
 ${tab('settings', `/venues/${place.slug}/admin`)}
 ${tab('team', `/venues/${place.slug}/admin/team`)}
 ${tab('keys', `/venues/${place.slug}/admin/keys`)}

@@ -20,6 +20,7 @@ import { closureCsv, journalDayCsv } from './closureCsv.ts';
 import { findClosure, listClosures, type Closure } from './closures.ts';
 import { verifyClosure, type ClosureVerification } from './verifyClosure.ts';
 import { reportStyle, reportTables } from './closureReportView.ts';
+import { adminNav } from '../places/adminNav.ts';
 import { localeOf } from '../i18n/i18n.ts';
 
 // --- API schemas ---
@@ -224,8 +225,7 @@ ${form ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors', { count:
 <button type="submit">${t('closures.close')}</button></form>`;
     };
     const body = html`<section>
-<p class="breadcrumb"><a href="/venues/${place.slug}">${place.name}</a> · <a href="/venues/${place.slug}/admin">${t('admin.titles.settings')}</a></p>
-<h1>${t('closures.title')}</h1>
+${adminNav(request, place, 'closures')}
 <p>${t('closures.intro')}</p>
 <p class="hint">${t('closures.dayStartsAt', { time: day.dayStartsAt.slice(0, 5), timezone: day.timezone })}</p>
 ${
