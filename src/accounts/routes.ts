@@ -168,7 +168,7 @@ ${
     ? html`<p>${t('account.noPlaces')}</p>`
     : html`<ul class="cards">${memberships.map(
         ({ place, role }) => html`<li><a href="/venues/${place.slug}">${place.name}</a> — ${t(`roles.${role}`)}
-${role === 'admin' ? html` · <a href="/venues/${place.slug}/admin">${t('account.manage')}</a>` : ''}</li>`,
+${role === 'admin' ? html` · <a href="/venues/${place.slug}/admin/dashboard">${t('account.manage')}</a>` : ''}</li>`,
       )}</ul>`
 }
 <p><a class="button" href="/venues/new">${t('places.create')}</a></p>

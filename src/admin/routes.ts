@@ -35,7 +35,7 @@ export async function adminRoutes(app: ModuleApp, { deps, info }: ModuleOptions)
 <form method="get" action="/admin" role="search" class="inline-form"><label for="q">${t('home.search')}</label> <input id="q" name="q" type="search" value="${search}"> <button type="submit">${t('home.searchButton')}</button></form>
 <h2>${t('nodeAdmin.venues', { count: places.length })}</h2>
 <div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('labels.name')}</th><th scope="col">${t('labels.city')}</th><th scope="col">${t('nodeAdmin.created')}</th><th scope="col"><span class="visually-hidden">${t('team.actions')}</span></th></tr></thead>
-<tbody>${places.map((p) => html`<tr><td><a href="/venues/${p.slug}">${p.name}</a></td><td>${p.city}</td><td>${fmt(p.createdAt)}</td><td><a href="/venues/${p.slug}/admin">${t('account.manage')}</a></td></tr>`)}</tbody></table></div>
+<tbody>${places.map((p) => html`<tr><td><a href="/venues/${p.slug}">${p.name}</a></td><td>${p.city}</td><td>${fmt(p.createdAt)}</td><td><a href="/venues/${p.slug}/admin/dashboard">${t('account.manage')}</a></td></tr>`)}</tbody></table></div>
 <h2>${t('nodeAdmin.people', { count: people.length })}</h2>
 <div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('labels.email')}</th><th scope="col">${t('labels.name')}</th><th scope="col">${t('nodeAdmin.placesCount')}</th><th scope="col">${t('nodeAdmin.operator')}</th></tr></thead>
 <tbody>${people.map(

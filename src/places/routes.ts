@@ -254,7 +254,7 @@ ${place.contactPhone ? html`<dt>${t('labels.contact_phone')}</dt><dd><a href="te
 ${place.website ? html`<dt>${t('labels.website')}</dt><dd><a href="${place.website}" rel="noopener">${place.website}</a></dd>` : ''}
 <dt>${t('labels.timezone')}</dt><dd>${place.timezone}</dd>
 </dl>
-${role === 'admin' || request.ctx.person?.isOperator ? html`<p><a class="button" href="/venues/${place.slug}/admin">${t('places.adminLink')}</a></p>` : ''}
+${role === 'admin' || request.ctx.person?.isOperator ? html`<p><a class="button" href="/venues/${place.slug}/admin/dashboard">${t('places.adminLink')}</a></p>` : ''}
 ${await renderVenueAgenda(request, db, place)}
 ${await renderVenueMemberships(request, db, place)}
 </article>`,

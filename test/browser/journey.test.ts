@@ -113,7 +113,12 @@ describe('in a browser', { skip: noChromium }, () => {
       await page.waitForURL(`${base}/venues/la-fabrik`);
       await page.getByRole('heading', { level: 1, name: 'La Fabrik' }).waitFor();
       await page.getByText('Saint-Pierre').waitFor();
-      await page.getByRole('link', { name: 'Administrer ce lieu' }).waitFor();
+      // The venue's admin opens on its dashboard, the first tab of the admin menu.
+      await page.getByRole('link', { name: 'Administrer ce lieu' }).click();
+      await page.waitForURL(`${base}/venues/la-fabrik/admin/dashboard`);
+      await page.getByRole('heading', { level: 1, name: 'Tableau de bord' }).waitFor();
+      await page.getByRole('heading', { level: 2, name: /^Ce soir/ }).waitFor();
+      await page.goBack();
 
       // The account page now lists the venue with the person's role.
       await page.getByRole('link', { name: 'Mon compte' }).click();
