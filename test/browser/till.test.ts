@@ -285,7 +285,7 @@ describe('the till in a browser', { skip: noChromium }, () => {
       assert.deepEqual([manifest.start_url, manifest.scope, manifest.display], ['/till', '/till', 'standalone']);
       const sw = await fetch(`${base}/till/sw.js`);
       assert.equal(sw.headers.get('service-worker-allowed'), '/till');
-      assert.match(await sw.text(), /\/static\/till\.js/);
+      assert.match(await sw.text(), /\/static\/till\/main\.js/);
     } finally {
       await context.close();
     }
