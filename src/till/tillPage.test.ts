@@ -35,13 +35,28 @@ test('the page loads main.js as a module, and each module imports only served mo
   assert.match(page.body, /<link rel="stylesheet" href="\/static\/till\/till\.css">/);
   const served = new Set<string>(TILL_FILES);
   const reached = new Set<string>(['main.js']);
+  const imports = new Map<string, string[]>();
   for (const name of TILL_FILES.filter((n) => n.endsWith('.js'))) {
     const source = (await get(`/static/till/${name}`)).body;
-    for (const [, target] of source.matchAll(/^import [^;]*? from '\.\/([\w.]+)';$/gm)) {
-      assert.ok(served.has(target!), `${name} imports ./${target}, which is not served`);
-      reached.add(target!);
+    const targets = [...source.matchAll(/^import [^;]*? from '\.\/([\w.]+)';$/gm)].map((m) => m[1]!);
+    for (const target of targets) {
+      assert.ok(served.has(target), `${name} imports ./${target}, which is not served`);
+      reached.add(target);
     }
+    imports.set(name, targets);
   }
+  // No cycle: a module never imports, through others, one that imports it.
+  const path: string[] = [];
+  const done = new Set<string>();
+  const visit = (name: string) => {
+    assert.ok(!path.includes(name), `import cycle: ${[...path, name].join(' → ')}`);
+    if (done.has(name)) return;
+    path.push(name);
+    for (const target of imports.get(name) ?? []) visit(target);
+    path.pop();
+    done.add(name);
+  };
+  visit('main.js');
   assert.deepEqual(
     [...reached].sort(),
     TILL_FILES.filter((n) => n.endsWith('.js')).sort(),
