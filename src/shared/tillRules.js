@@ -1,7 +1,7 @@
 // @ts-check
 // The rules the till in the browser and the server share (docs/TILL.md), in one dependency-free ES
 // module: plain JavaScript with JSDoc types, imported as is by the server (src/till, src/cards,
-// src/shared/money.ts) and served to the till as /static/till-rules.js (src/till/tillPage.ts).
+// src/shared/money.ts) and served to the till as /static/till/tillRules.js (src/till/tillPage.ts).
 // Nothing here may touch Node or the DOM: both load it.
 
 /**

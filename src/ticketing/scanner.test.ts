@@ -79,7 +79,7 @@ test('the scanner pages open for the door team and admins only', async () => {
     for (const id of ['scan-result', 'scan-code', 'scan-camera', 'scan-sync', 'scan-net', 'scan-count'])
       assert.match(scanner.body, new RegExp(`id="${id}"`));
     assert.match(scanner.body, /Synchroniser \(0 en attente\)/);
-    assert.match(scanner.body, /<script src="\/static\/scanner.js" defer><\/script>/);
+    assert.match(scanner.body, /<script type="module" src="\/static\/scanner.js"><\/script>/);
     const data = JSON.parse(
       /<script type="application\/json" id="scanner-data">([^<]*)<\/script>/.exec(scanner.body)![1]!,
     );
@@ -221,7 +221,7 @@ test('checkin-data gives keys, revoked and entered tickets and the dates, to the
 });
 
 test('the scanner script and jsQR are served as JavaScript', async () => {
-  for (const path of ['/static/scanner.js', '/static/jsqr.js']) {
+  for (const path of ['/static/scanner.js', '/static/scannerCamera.js', '/static/jsqr.js']) {
     const r = await t.app.inject({ url: path });
     assert.equal(r.statusCode, 200, path);
     assert.equal(r.headers['content-type'], 'text/javascript; charset=utf-8');

@@ -17,7 +17,9 @@ import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { publicKeysOf } from './ticketSignature.ts';
 
-const script = readFileSync(new URL('../http/public/scanner.js', import.meta.url));
+// The scanner's script: ES modules in src/ticketing/public, served under /static/.
+const script = readFileSync(new URL('./public/scanner.js', import.meta.url));
+const camera = readFileSync(new URL('./public/scannerCamera.js', import.meta.url));
 const jsqr = readFileSync(createRequire(import.meta.url).resolve('jsqr/dist/jsQR.js'));
 
 /** The words the scanner script shows, looked up once per page in the page's language. */
@@ -138,6 +140,9 @@ export async function scannerRoutes(app: ModuleApp, { deps, info }: ModuleOption
   app.get('/static/scanner.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(script),
   );
+  app.get('/static/scannerCamera.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(camera),
+  );
   app.get('/static/jsqr.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(jsqr),
   );
@@ -216,7 +221,7 @@ ${
 <noscript><p class="alert">${t('scanner.noScript')}</p></noscript>
 </section>
 <script type="application/json" id="scanner-data">${unsafeRaw(jsonBlock(data))}</script>
-<script src="/static/scanner.js" defer></script>`;
+<script type="module" src="/static/scanner.js"></script>`;
     return sendHtml(
       reply,
       layout(request, info, {

@@ -5,17 +5,44 @@ import { html, unsafeRaw } from '../http/html.ts';
 import { demoBanner, sendHtml } from '../http/layout.ts';
 import { decimalSeparator, localeOf } from '../i18n/i18n.ts';
 
-// The till PWA (docs/TILL.md): one page, its script (an ES module importing its signing, tillSigning.js,
-// and the rules it shares with the server, src/shared/tillRules.js) and styles, a web manifest and a service worker that keeps
-// them so that a till restarted without network still opens. Everything else the
+// The till PWA (docs/TILL.md): one page, its script (ES modules in src/till/public, entry main.js, and
+// the rules it shares with the server, src/shared/tillRules.js) and styles, a web manifest and a service
+// worker that keeps them so that a till restarted without network still opens. Everything else the
 // till does goes through the device-signed JSON API (src/till/apiRoutes.ts).
-const script = readFileSync(new URL('../http/public/till.js', import.meta.url));
-// The rules the till shares with the server (article kinds, limits, amounts, card UIDs): the very
-// module the server imports, which till.js imports as ./tillRules.js (served beside it).
-const rules = readFileSync(new URL('../shared/tillRules.js', import.meta.url));
-const signing = readFileSync(new URL('../http/public/tillSigning.js', import.meta.url));
-const styles = readFileSync(new URL('../http/public/till.css', import.meta.url));
-const worker = readFileSync(new URL('../http/public/till-sw.js', import.meta.url));
+const folder = new URL('./public/', import.meta.url);
+/** The till's browser files, each served as /static/till/<name> (./public/sw.js keeps the same list). */
+export const TILL_FILES = [
+  'main.js',
+  'api.js',
+  'cart.js',
+  'dom.js',
+  'lookup.js',
+  'pay.js',
+  'queue.js',
+  'sale.js',
+  'screens.js',
+  'session.js',
+  'signing.js',
+  'state.js',
+  'storage.js',
+  'tillRules.js',
+  'till.css',
+] as const;
+// tillRules.js is the very module the server imports (src/shared), served beside the till's modules.
+const files = new Map<string, Buffer>(
+  TILL_FILES.map((name) => [
+    name,
+    readFileSync(name === 'tillRules.js' ? new URL('../shared/tillRules.js', import.meta.url) : new URL(name, folder)),
+  ]),
+);
+const worker = readFileSync(new URL('sw.js', folder));
+/** The till's files before they moved under /static/till/: an older page (or its cached copy) still finds them. */
+const MOVED = {
+  '/static/till.js': '/static/till/main.js',
+  '/static/tillRules.js': '/static/till/tillRules.js',
+  '/static/tillSigning.js': '/static/till/signing.js',
+  '/static/till.css': '/static/till/till.css',
+};
 
 /** The words the till script shows, looked up once per page in the page's language (`tillpage.<word>`). */
 export const TILL_WORDS = [
@@ -128,18 +155,14 @@ const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 96 96"><rect 
 
 export async function tillPageRoutes(app: ModuleApp, { info }: ModuleOptions): Promise<void> {
   // Short caching: the service worker keeps its own copy for offline starts, and fetches anew online.
-  app.get('/static/till.js', async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(script),
-  );
-  app.get('/static/tillRules.js', async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(rules),
-  );
-  app.get('/static/tillSigning.js', async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(signing),
-  );
-  app.get('/static/till.css', async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(styles),
-  );
+  app.get('/static/till/:file', async (request, reply) => {
+    const name = (request.params as { file: string }).file;
+    const file = files.get(name);
+    if (!file) return reply.callNotFound();
+    const type = name.endsWith('.css') ? 'text/css' : 'text/javascript';
+    return reply.type(`${type}; charset=utf-8`).header('cache-control', 'no-cache').send(file);
+  });
+  for (const [from, to] of Object.entries(MOVED)) app.get(from, async (_request, reply) => reply.redirect(to, 301));
   app.get('/till/icon.svg', async (_request, reply) =>
     reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(ICON),
   );
@@ -189,7 +212,7 @@ export async function tillPageRoutes(app: ModuleApp, { info }: ModuleOptions): P
 <title>${t('tillpage.title')}</title>
 <link rel="manifest" href="/till/manifest.webmanifest">
 <link rel="icon" href="/till/icon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/static/till.css">
+<link rel="stylesheet" href="/static/till/till.css">
 </head>
 <body class="till">
 ${demoBanner(request, info)}
@@ -271,7 +294,7 @@ ${demoBanner(request, info)}
 <button type="submit" id="till-dialog-ok" class="till-primary">${t('tillpage.confirm')}</button></div></form>
 </div>
 <script type="application/json" id="till-data">${unsafeRaw(jsonBlock(data))}</script>
-<script type="module" src="/static/till.js"></script>
+<script type="module" src="/static/till/main.js"></script>
 </body>
 </html>`;
     return sendHtml(reply, page);

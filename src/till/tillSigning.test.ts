@@ -1,8 +1,8 @@
-// The till's signing module (src/http/public/tillSigning.js, the code the browser runs) against the
+// The till's signing module (src/till/public/signing.js, the code the browser runs) against the
 // server's verifier (src/ledger/deviceSignature.ts): what the till signs is what the server checks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { base64, requestTarget, signedHeaders } from '../http/public/tillSigning.js';
+import { base64, requestTarget, signedHeaders } from './public/signing.js';
 import { deviceMessage, readDeviceHeaders } from '../ledger/deviceSignature.ts';
 import { publicKeyFromBase64, verifyText } from '../ledger/nodeKey.ts';
 import { uuidv7 } from '../shared/ids.ts';

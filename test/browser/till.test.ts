@@ -5,6 +5,8 @@
 // a card sale retried with the same id, each recorded exactly once.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createLedgerWorld, type LedgerWorld } from '../../src/ledger/testFixtures.ts';
@@ -32,6 +34,22 @@ const eur = (cents: number) =>
 const tokens = (cents: number, code: string) =>
   `${new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 2 }).format(cents / 100)} ${code}`.replace(/\s/g, ' ');
 const spaces = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
+
+/** REZO_SCREENSHOTS=/some/dir: the till's screen at 1366 and 390 px (then back to the test's own size). */
+async function screenshots(page: Page, name: string) {
+  const shots = process.env.REZO_SCREENSHOTS;
+  if (!shots) return;
+  await mkdir(shots, { recursive: true });
+  const size = page.viewportSize();
+  for (const [width, height] of [
+    [1366, 768],
+    [390, 844],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: join(shots, `till-${name}-${width}.png`), fullPage: true });
+  }
+  if (size) await page.setViewportSize(size);
+}
 
 /** The device API is written by another module at the same time: these tests run once its routes exist. */
 const hasRoute = (t: TestNode, method: 'GET' | 'POST', url: string) => t.app.hasRoute({ method, url });
@@ -267,7 +285,7 @@ describe('the till in a browser', { skip: noChromium }, () => {
       assert.deepEqual([manifest.start_url, manifest.scope, manifest.display], ['/till', '/till', 'standalone']);
       const sw = await fetch(`${base}/till/sw.js`);
       assert.equal(sw.headers.get('service-worker-allowed'), '/till');
-      assert.match(await sw.text(), /\/static\/till\.js/);
+      assert.match(await sw.text(), /\/static\/till\/main\.js/);
     } finally {
       await context.close();
     }
@@ -321,7 +339,7 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await page.locator('html[data-till="sale"]').waitFor();
       await page.getByText('par Camille Caisse').waitFor();
       assert.deepEqual(await unlabelledControls(page), []);
-      await page.screenshot({ path: '/tmp/tp/sale.png' });
+      await screenshots(page, 'sale');
       const { page: width, screen } = await horizontalOverflow(page);
       assert.ok(width <= screen, `the till fits an 800×480 screen (${width} px)`);
       const small = await page.evaluate(() =>
@@ -342,9 +360,11 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await beerButton.click();
       await beerButton.click();
       assert.equal(spaces(await page.locator('#till-total').textContent()), eur(800));
+      await screenshots(page, 'cart');
       await wedge(customer.uid);
       await result.waitFor();
       assert.equal(await resultKind(), 'ok');
+      await screenshots(page, 'paid');
       assert.match(await resultText(), new RegExp(`Payé ${eur(800)}`));
       assert.match(await resultText(), new RegExp(`Nouveau solde : ${tokens(200, w.euro.code)}`));
       assert.equal(await balanceOf(customer.accountId), 200);

@@ -1,16 +1,27 @@
-// The till's service worker (served as /till/sw.js, scope /till): keeps the page, its scripts (till.js
-// and the modules it imports) and its styles so that a till restarted without network
+// The till's service worker (served as /till/sw.js, scope /till): keeps the page, its scripts (main.js
+// and the modules it imports: TILL_FILES in src/till/tillPage.ts) and its styles so that a till restarted without network
 // still opens. The API is never cached: a sale's answer must come from the server (or the till says
 // the server is unreachable).
 /* global self, caches, fetch, Response */
 'use strict';
-const CACHE = 'rezo-till-v2';
+const CACHE = 'rezo-till-v3';
 const SHELL = [
   '/till',
-  '/static/till.js',
-  '/static/tillRules.js',
-  '/static/tillSigning.js',
-  '/static/till.css',
+  '/static/till/main.js',
+  '/static/till/api.js',
+  '/static/till/cart.js',
+  '/static/till/dom.js',
+  '/static/till/lookup.js',
+  '/static/till/pay.js',
+  '/static/till/queue.js',
+  '/static/till/sale.js',
+  '/static/till/screens.js',
+  '/static/till/session.js',
+  '/static/till/signing.js',
+  '/static/till/state.js',
+  '/static/till/storage.js',
+  '/static/till/tillRules.js',
+  '/static/till/till.css',
   '/till/manifest.webmanifest',
   '/till/icon.svg',
 ];

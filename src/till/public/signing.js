@@ -3,7 +3,7 @@
 // How the till signs a request (docs/LEDGER.md, "Device signatures"; the server's side is
 // src/ledger/deviceSignature.ts): "rezo-device-v2\nMETHOD\npath?query\nsha256(body)\ntimestamp\nnonce",
 // the path and query exactly as sent, with the device's Ed25519 key (WebCrypto, non-extractable).
-// An ES module of its own, imported by till.js (served as /static/tillSigning.js) and by the server's
+// An ES module of its own, imported by api.js (served as /static/till/signing.js) and by the server's
 // tests, which check its signatures with the server's verifier. Only WebCrypto, TextEncoder and btoa:
 // the browser and Node both have them.
 

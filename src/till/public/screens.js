@@ -1,0 +1,273 @@
+// @ts-check
+// What the cashier sees: the screens, the status bar, the full-screen answer, dialogs (amounts with a
+// keypad, cash handed over, the bank terminal) and the focus kept on the card reader.
+/* global document, navigator, Event */
+import { $, $button, $input, config, el, euros, format, plural, words } from './dom.js';
+import { parseEuros } from './tillRules.js';
+import { state } from './state.js';
+
+/** @typedef {import('./types.js').Action} Action */
+
+const screens = ['loading', 'pair', 'open', 'points', 'sale'];
+/** @param {string} name */
+export function showScreen(name) {
+  screens.forEach((s) => {
+    $('till-' + s).hidden = s !== name;
+  });
+  $('till').setAttribute('data-screen', name);
+  $('till-card-form').hidden = !(name === 'open' || name === 'sale');
+  focusReader();
+}
+export function currentScreen() {
+  return $('till').getAttribute('data-screen');
+}
+
+/** @param {boolean} offline */
+export function setOffline(offline) {
+  if (state.offline === offline) return;
+  state.offline = offline;
+  refreshBar();
+}
+export function refreshBar() {
+  const net = $('till-net');
+  const offline = state.offline || navigator.onLine === false;
+  net.textContent = offline ? words.offline : words.online;
+  net.className = 'till-net' + (offline ? ' off' : '');
+  const queue = $('till-queue');
+  queue.hidden = state.queueSize === 0;
+  queue.textContent = format(words['queued.' + plural.select(state.queueSize)] || words['queued.other'], {
+    count: state.queueSize,
+  });
+  const refused = $('till-refused');
+  refused.hidden = state.refusedSize === 0;
+  refused.textContent = format(
+    words['refusedCount.' + plural.select(state.refusedSize)] || words['refusedCount.other'],
+    {
+      count: state.refusedSize,
+    },
+  );
+  $button('till-cancel-last').disabled = !state.lastSale;
+}
+/** The line under the total: what the till waits for. @param {string} text */
+export function prompt(text) {
+  $('till-prompt').textContent = text;
+}
+
+// The full-screen answer: green, red, orange (unreachable) or neutral (a card's balances).
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let resultTimer;
+/**
+ * @param {'ok'|'ko'|'warn'|'info'} kind
+ * @param {string} big
+ * @param {(string|Node|null|undefined|false)[]} [details]
+ * @param {Action[]} [actions]
+ */
+export function showResult(kind, big, details, actions) {
+  const box = $('till-result');
+  clearTimeout(resultTimer);
+  box.className = 'till-result ' + kind;
+  /** @type {HTMLElement} */ (box.querySelector('.till-result-big')).textContent = big;
+  const detail = /** @type {HTMLElement} */ (box.querySelector('.till-result-detail'));
+  detail.replaceChildren(
+    ...(details || []).flatMap((d) => (!d ? [] : [typeof d === 'string' ? el('p', { text: d }) : d])),
+  );
+  const bar = /** @type {HTMLElement} */ (box.querySelector('.till-result-actions'));
+  const all = (actions || []).concat([{ label: words.close, run: hideResult, quiet: true }]);
+  bar.replaceChildren(
+    ...all.map((a) =>
+      el('button', {
+        type: 'button',
+        class: a.quiet ? 'till-quiet' : 'till-primary',
+        text: a.label,
+        on: {
+          click: (/** @type {Event} */ e) => {
+            e.stopPropagation();
+            a.run();
+          },
+        },
+      }),
+    ),
+  );
+  box.hidden = false;
+  box.setAttribute('data-kind', kind);
+  if (kind !== 'ok' && navigator.vibrate) navigator.vibrate([200, 100, 200]);
+  // Green goes away by itself: the next customer is waiting. Red and orange stay until touched.
+  if (kind === 'ok') resultTimer = setTimeout(hideResult, 5000);
+  focusReader();
+}
+export function hideResult() {
+  clearTimeout(resultTimer);
+  $('till-result').hidden = true;
+  focusReader();
+}
+export function resultShown() {
+  return !$('till-result').hidden;
+}
+
+// A dialog: a title, some fields, Confirm / Cancel. Resolves the form's values, or null on Cancel.
+/** @type {((values: Record<string, string> | null) => void) | null} */
+let dialogDone = null;
+/**
+ * @param {string} title
+ * @param {(Node|string)[]} body
+ * @param {string} [okLabel]
+ * @returns {Promise<Record<string, string> | null>}
+ */
+export function openDialog(title, body, okLabel) {
+  $('till-dialog-title').textContent = title;
+  $('till-dialog-body').replaceChildren(...body);
+  $('till-dialog-ok').textContent = okLabel || words.confirm;
+  $('till-dialog').hidden = false;
+  const first = $('till-dialog-body').querySelector('input');
+  if (first) first.focus();
+  else $('till-dialog-ok').focus();
+  return new Promise((resolve) => {
+    dialogDone = resolve;
+  });
+}
+/** @param {Record<string, string> | null} value */
+function closeDialog(value) {
+  $('till-dialog').hidden = true;
+  const done = dialogDone;
+  dialogDone = null;
+  if (done) done(value);
+  focusReader();
+}
+export function dialogOpen() {
+  return !$('till-dialog').hidden;
+}
+
+/**
+ * An amount field with a keypad (digits, comma, erase) for touch screens without a keyboard.
+ * @param {string} name @param {string} label @param {string} initial @param {() => void} [onChange]
+ */
+export function amountField(name, label, initial, onChange) {
+  const input = /** @type {HTMLInputElement} */ (
+    el('input', {
+      id: 'till-amount-' + name,
+      name,
+      inputmode: 'decimal',
+      autocomplete: 'off',
+      value: initial || '',
+      required: true,
+      maxlength: '10',
+    })
+  );
+  const keys = ['7', '8', '9', '4', '5', '6', '1', '2', '3', ',', '0', '⌫'].map((k) =>
+    el('button', {
+      type: 'button',
+      class: 'till-key',
+      text: k,
+      'aria-label': k === '⌫' ? words.clear : undefined,
+      on: {
+        click: () => {
+          input.value = k === '⌫' ? input.value.slice(0, -1) : input.value + k;
+          input.dispatchEvent(new Event('input'));
+        },
+      },
+    }),
+  );
+  if (onChange) input.addEventListener('input', onChange);
+  return [el('label', { for: input.id, text: label }), input, el('div', { class: 'till-keypad' }, keys)];
+}
+
+/**
+ * Cash: what the customer hands over, the change shown as it is typed. Negative totals give cash out.
+ * @param {number} amount @returns {Promise<{ tenderedCents: number | null } | null>}
+ */
+export async function askCash(amount) {
+  if (amount <= 0) {
+    const ok = await openDialog(
+      format(words.giveOut, { amount: euros(-amount) }),
+      [],
+      format(words.giveOutConfirm, { amount: euros(-amount) }),
+    );
+    return ok ? { tenderedCents: null } : null;
+  }
+  const changeLine = el('p', { class: 'till-change', role: 'status', 'aria-live': 'polite' });
+  const exact = el('button', { type: 'button', class: 'till-quiet', text: words.exact });
+  const fields = amountField('tendered', words.tendered, '', () => {
+    const given = parseEuros($input('till-amount-tendered').value);
+    changeLine.textContent =
+      given === null
+        ? ''
+        : given >= amount
+          ? format(words.change, { amount: euros(given - amount) })
+          : format(words.changeShort, { amount: euros(amount - given) });
+  });
+  exact.addEventListener('click', () => {
+    const input = $input('till-amount-tendered');
+    input.value = (amount / 100).toFixed(2).replace('.', config.decimalSeparator);
+    input.dispatchEvent(new Event('input'));
+  });
+  for (;;) {
+    const values = await openDialog(
+      euros(amount),
+      fields.concat([exact, changeLine]),
+      format(words.confirmCash, { amount: euros(amount) }),
+    );
+    if (!values) return null;
+    const given = values.tendered.trim() === '' ? amount : parseEuros(values.tendered);
+    if (given !== null && given >= amount) return { tenderedCents: given };
+  }
+}
+/** The venue's own bank terminal: the cashier confirms it took the amount. @param {number} amount */
+export async function confirmBank(amount) {
+  const ok = await openDialog(
+    format(words.bankTitle, { amount: euros(amount) }),
+    [el('p', { text: words.bankHint })],
+    words.bankConfirm,
+  );
+  return !!ok;
+}
+
+// --- the card reader: a keyboard wedge typing hex + Enter into a focused field, or Web NFC ---
+export function focusReader() {
+  if (dialogOpen()) return;
+  const active = document.activeElement;
+  if (
+    active &&
+    active !== document.body &&
+    active.id !== 'till-wedge' &&
+    (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA')
+  )
+    return;
+  const wedge = $('till-wedge');
+  if (!$('till-card-form').hidden) wedge.focus({ preventScroll: true });
+}
+function readerStatus() {
+  const on = document.activeElement === $('till-wedge');
+  $('till-reader').textContent = on ? '' : words.readerOff;
+  $('till-reader').className = 'till-reader' + (on ? '' : ' off');
+}
+
+/** The listeners of the dialog, the answer and the reader field (main.js calls it once). */
+export function wireScreens() {
+  $('till-dialog-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    /** @type {Record<string, string>} */
+    const values = {};
+    $('till-dialog-body')
+      .querySelectorAll('input')
+      .forEach((i) => {
+        values[i.name] = i.value;
+      });
+    closeDialog(values);
+  });
+  $('till-dialog-cancel').addEventListener('click', () => closeDialog(null));
+  $('till-dialog').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') closeDialog(null);
+  });
+  $('till-wedge').addEventListener('focus', readerStatus);
+  $('till-wedge').addEventListener('blur', () => {
+    readerStatus();
+    // Back to the reader as soon as nothing else wants the keyboard.
+    setTimeout(focusReader, 50);
+  });
+  document.addEventListener('click', () => setTimeout(focusReader, 0));
+  $('till-result').addEventListener('click', (e) => {
+    // A touch anywhere closes a plain answer; one that offers choices waits for a choice.
+    if (e.target === $('till-result') && $('till-result').querySelectorAll('.till-result-actions button').length <= 1)
+      hideResult();
+  });
+}
