@@ -675,6 +675,10 @@ describe('the till in a browser', { skip: noChromium }, () => {
       );
       await page.getByLabel('Espèces comptées (euros)').first().fill('12,50');
       await page.getByRole('button', { name: 'Clôturer cette journée' }).first().click();
+      // The Z asks again: it says the point stops selling for that day, shows the difference, writes nothing yet.
+      await page.getByText(/ne pourra plus vendre pour la journée du/).waitFor();
+      assert.equal((await t.db.selectFrom('till_closures').select('id').execute()).length, 0, 'asking closes nothing');
+      await page.getByRole('button', { name: 'Clôturer définitivement' }).click();
       await page.getByText('Vérifié : les totaux égalent le journal et la signature du nœud est valide.').waitFor();
       const closure = await t.db.selectFrom('till_closures').selectAll().executeTakeFirstOrThrow();
       assert.equal(closure.point_id, pointId);
