@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField } from '../http/forms.ts';
 import { html } from '../http/html.ts';

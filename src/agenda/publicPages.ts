@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField } from '../http/forms.ts';
 import { html, unsafeRaw, type Html } from '../http/html.ts';

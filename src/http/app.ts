@@ -7,14 +7,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
-import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/database.ts';
-import type { MailDelivery } from '../mail/mailDelivery.ts';
-import type Stripe from 'stripe';
 import { paymentRoutes } from '../payments/routes.ts';
 import { membershipRoutes } from '../memberships/routes.ts';
 import { ticketingRoutes } from '../ticketing/routes.ts';
@@ -31,6 +25,7 @@ import { tillPageRoutes } from '../till/tillPage.ts';
 import { registerContext } from './context.ts';
 import { hasDemoData } from '../demo/loadDemo.ts';
 import type { LayoutInfo } from './layout.ts';
+import type { App, AppDeps, ModuleOptions } from './module.ts';
 import { frameworkErrorHandler, registerProblems } from './problems.ts';
 import { registerInputGuard } from './inputGuard.ts';
 import { applySecurityHeaders } from './securityHeaders.ts';
@@ -47,34 +42,6 @@ import { agendaRoutes } from '../agenda/routes.ts';
 import { ledgerRoutes } from '../ledger/routes.ts';
 import { settlementRoutes } from '../settlement/routes.ts';
 
-/** What the HTTP layer needs from the rest of the node. */
-export interface AppDeps {
-  config: Config;
-  db: Db;
-  mail: MailDelivery;
-  /** The Stripe SDK, or null when online payments are off (no STRIPE_SECRET_KEY). */
-  stripe: Stripe | null;
-  /** The node's secret (CSRF tokens, signed cookies), from node_settings. */
-  secret: string;
-  logger: Logger;
-}
-
-export type App = FastifyInstance<
-  RawServerDefault,
-  IncomingMessage,
-  ServerResponse,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
-/** What a module's routes plugin receives: the app with TypeBox types for schemas. */
-export type ModuleApp = App;
-
-/** Options every module's routes receive. */
-export interface ModuleOptions {
-  deps: AppDeps;
-  info: LayoutInfo;
-}
-
 /**
  * JSON bodies are validated as sent (no coercion: "5" is not a number there), but query strings,
  * path parameters and headers are text by nature, so `?limit=5` must be read as the integer 5.
@@ -90,6 +57,8 @@ function bodyStrictValidator(): AjvCompiler.BuildCompilerFromPool {
     return (route) => (route.httpPart === 'body' ? forBody : forText)(route);
   };
 }
+
+export type { App, AppDeps, ModuleApp, ModuleOptions } from './module.ts';
 
 const stylesheet = readFileSync(new URL('./public/style.css', import.meta.url));
 const printScript = readFileSync(new URL('./public/print.js', import.meta.url));

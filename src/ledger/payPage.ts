@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, cookieOptions, personOrLogin } from '../http/context.ts';
 import { errorSummary, type FormState } from '../http/forms.ts';
 import { escapeHtml, html, unsafeRaw } from '../http/html.ts';

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf } from '../http/context.ts';
 import { DateTime, responses, Uuid } from '../http/schemas.ts';
 import { getPlaceBySlug } from '../places/places.ts';

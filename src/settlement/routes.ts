@@ -6,7 +6,7 @@ import { SYSTEM, type Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import type { Db } from '../db/database.ts';
 import { localDate } from '../agenda/zonedTime.ts';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import type { FormState } from '../http/forms.ts';
 import type { Html } from '../http/html.ts';

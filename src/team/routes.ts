@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, select, type FormState } from '../http/forms.ts';
 import { html } from '../http/html.ts';

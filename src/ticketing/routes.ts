@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf } from '../http/context.ts';
 import { csrfField } from '../http/forms.ts';
 import QRCode from 'qrcode';

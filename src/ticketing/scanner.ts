@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import type { Db } from '../db/database.ts';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';

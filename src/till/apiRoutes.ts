@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { problemOf, toDomainError } from '../http/problems.ts';
 import { DateTime, ProblemSchema, Uuid } from '../http/schemas.ts';
 import type { TSchema } from 'typebox';
