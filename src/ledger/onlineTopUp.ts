@@ -9,7 +9,7 @@ import { DomainError, forbidden, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { parseEuros } from '../shared/money.ts';
 import { takenBack } from '../payments/paymentBalance.ts';
-import { registerPurpose } from '../payments/purposes.ts';
+import type { PaymentPurpose } from '../payments/purposes.ts';
 import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
 import { burnOnRefund } from './burnOnRefund.ts';
 import { ensureAccount } from './ensureAccount.ts';
@@ -68,7 +68,7 @@ export async function startTopUp(
   });
 }
 
-registerPurpose('top_up', {
+export const topUpPurpose: PaymentPurpose = {
   async apply(trx, payment) {
     const code = payment.metadata.currency;
     const currency = code ? await findCurrency(trx, code) : null;
@@ -107,7 +107,7 @@ registerPurpose('top_up', {
     });
     return { burned_cents: burned, debt_cents: debt };
   },
-});
+};
 
 /**
  * Gives back the euros of an online top-up: burns what is still on the wallet (tokens already spent

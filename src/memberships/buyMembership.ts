@@ -10,7 +10,7 @@ import { DomainError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/places.ts';
-import { registerPurpose } from '../payments/purposes.ts';
+import type { PaymentPurpose } from '../payments/purposes.ts';
 import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
 import { findMembership } from './memberships.ts';
 import { insertMembership, mailMembership } from './addMembership.ts';
@@ -116,7 +116,7 @@ export async function buyMembership(
 
 // The payment of a membership: activate it (or queue it for approval) once, under the row's lock.
 // A membership cancelled meanwhile cannot take the money: the payment is refunded.
-registerPurpose('membership', {
+export const membershipPurpose: PaymentPurpose = {
   async apply(trx, payment) {
     const m = await trx
       .selectFrom('memberships as m')
@@ -149,4 +149,4 @@ registerPurpose('membership', {
   returnPath: () => '/account#memberships',
   // Money taken back in Stripe (refund, lost chargeback): the membership is cut or ended in proportion.
   reverse: reverseMembershipPayment,
-});
+};

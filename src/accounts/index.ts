@@ -1,0 +1,10 @@
+// The public surface of src/accounts (docs/ARCHITECTURE.md, "Module surfaces").
+import type { RezoModule } from '../http/module.ts';
+import { purgeExpired } from './purgeExpired.ts';
+import { accountRoutes } from './routes.ts';
+
+export const accounts: RezoModule = {
+  name: 'accounts',
+  routes: accountRoutes,
+  housekeeping: [{ cadence: 'hourly', name: 'purged', run: ({ db }) => purgeExpired(db) }],
+};
