@@ -1,10 +1,5 @@
-// The public surface of src/accounts (docs/ARCHITECTURE.md, "Module surfaces").
-import type { RezoModule } from '../http/module.ts';
-import { purgeExpired } from './purgeExpired.ts';
-import { accountRoutes } from './routes.ts';
-
-export const accounts: RezoModule = {
-  name: 'accounts',
-  routes: accountRoutes,
-  housekeeping: [{ cadence: 'hourly', name: 'purged', run: ({ db }) => purgeExpired(db) }],
-};
+// The public surface of src/accounts (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { ensurePerson, findPersonByEmail, getPerson, requireEmail } from './people.ts';
+export type { Person } from './people.ts';
+export { requestLoginLink } from './requestLoginLink.ts';
+export { setOperator } from './setOperator.ts';

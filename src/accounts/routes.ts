@@ -8,7 +8,7 @@ import { renderSections } from '../http/sections.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { DomainError } from '../shared/errors.ts';
-import { placesOfPerson } from '../places/places.ts';
+import { placesOfPerson } from '../places/index.ts';
 import { consumeLoginLink } from './consumeLoginLink.ts';
 import { requestLoginLink, safeNextPath } from './requestLoginLink.ts';
 import { endOtherSessions } from './endOtherSessions.ts';

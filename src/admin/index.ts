@@ -1,5 +1,3 @@
-// The public surface of src/admin (docs/ARCHITECTURE.md, "Module surfaces").
-import type { RezoModule } from '../http/module.ts';
-import { adminRoutes } from './routes.ts';
-
-export const admin: RezoModule = { name: 'admin', routes: adminRoutes };
+// The public surface of src/admin (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+// Nothing yet: no other module uses it.
+export {};

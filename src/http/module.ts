@@ -78,16 +78,14 @@ export type HousekeepingJob =
 
 /**
  * A module as the node sees it: one entry of the module list (src/node/modules.ts), exported by the
- * module's `index.ts`. Everything is read when the node is assembled, not when the file is imported
- * (`paymentPurposes` is a function so that the purposes, constants of the module's files, are read
- * after every file is loaded, whatever order the imports took).
+ * module's `module.ts` (its `index.ts` is what the other modules may use).
  */
 export interface RezoModule {
   name: string;
   /** The module's one Fastify plugin (its pages and API). */
   routes(app: ModuleApp, options: ModuleOptions): Promise<void>;
   /** The payment purposes it registers (src/payments/purposes.ts), by name. */
-  paymentPurposes?: () => Record<string, PaymentPurpose>;
+  paymentPurposes?: Record<string, PaymentPurpose>;
   housekeeping?: HousekeepingJob[];
   venueSections?: VenueSection[];
   accountSections?: AccountSection[];

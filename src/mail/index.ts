@@ -1,5 +1,3 @@
-// The public surface of src/mail (docs/ARCHITECTURE.md, "Module surfaces").
-import type { RezoModule } from '../http/module.ts';
-import { mailRoutes } from './routes.ts';
-
-export const mail: RezoModule = { name: 'mail', routes: mailRoutes };
+// The public surface of src/mail (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { registerAttachmentRenderer } from './attachmentRenderers.ts';
+export { queueMail } from './queueMail.ts';

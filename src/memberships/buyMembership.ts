@@ -5,19 +5,18 @@ import { inTransaction, type Db } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { requirePerson } from '../access/permissions.ts';
-import { getPerson } from '../accounts/people.ts';
+import { getPerson } from '../accounts/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
-import { getPlaceBySlug } from '../places/places.ts';
-import type { PaymentPurpose } from '../payments/purposes.ts';
-import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
+import { getPlaceBySlug } from '../places/index.ts';
+import { type PaymentPurpose, startStripeCheckout } from '../payments/index.ts';
 import { findMembership } from './memberships.ts';
 import { insertMembership, mailMembership } from './addMembership.ts';
 import { findProduct } from './products.ts';
 import { reverseMembershipPayment } from './reverseMembershipPayment.ts';
 import { today } from './validity.ts';
-import { emitEvent } from '../webhooks/emitEvent.ts';
+import { emitEvent } from '../webhooks/index.ts';
 
 export type BuyResult =
   | { kind: 'done'; membershipId: string; status: 'active' | 'pending_approval' }

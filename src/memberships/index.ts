@@ -1,14 +1,6 @@
-// The public surface of src/memberships (docs/ARCHITECTURE.md, "Module surfaces").
-import type { RezoModule } from '../http/module.ts';
-import { membershipPurpose } from './buyMembership.ts';
-import { membershipRoutes, renderMyMemberships, renderVenueMemberships } from './routes.ts';
-import { sendRenewalReminders } from './sendRenewalReminders.ts';
-
-export const memberships: RezoModule = {
-  name: 'memberships',
-  routes: membershipRoutes,
-  paymentPurposes: () => ({ membership: membershipPurpose }),
-  housekeeping: [{ cadence: 'hourly', name: 'reminders', run: ({ db, config }) => sendRenewalReminders(db, config) }],
-  venueSections: [{ order: 20, render: renderVenueMemberships }],
-  accountSections: [{ order: 10, render: (request, db, person) => renderMyMemberships(request, db, person.id) }],
-};
+// The public surface of src/memberships (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { insertMembership } from './addMembership.ts';
+export { validMembershipsOf } from './memberships.ts';
+export { findProduct } from './products.ts';
+export type { MembershipProduct } from './products.ts';
+export { today } from './validity.ts';

@@ -1,20 +1,20 @@
 import type { AccountSection, RezoModule, VenueSection } from '../http/module.ts';
 import { registerPurpose } from '../payments/index.ts';
-import { accounts } from '../accounts/index.ts';
-import { admin } from '../admin/index.ts';
-import { agenda } from '../agenda/index.ts';
-import { apikeys } from '../apikeys/index.ts';
-import { cards } from '../cards/index.ts';
-import { ledger } from '../ledger/index.ts';
-import { mail } from '../mail/index.ts';
-import { memberships } from '../memberships/index.ts';
-import { payments } from '../payments/index.ts';
-import { places } from '../places/index.ts';
-import { settlement } from '../settlement/index.ts';
-import { team } from '../team/index.ts';
-import { ticketing } from '../ticketing/index.ts';
-import { till } from '../till/index.ts';
-import { webhooks } from '../webhooks/index.ts';
+import { accounts } from '../accounts/module.ts';
+import { admin } from '../admin/module.ts';
+import { agenda } from '../agenda/module.ts';
+import { apikeys } from '../apikeys/module.ts';
+import { cards } from '../cards/module.ts';
+import { ledger } from '../ledger/module.ts';
+import { mail } from '../mail/module.ts';
+import { memberships } from '../memberships/module.ts';
+import { payments } from '../payments/module.ts';
+import { places } from '../places/module.ts';
+import { settlement } from '../settlement/module.ts';
+import { team } from '../team/module.ts';
+import { ticketing } from '../ticketing/module.ts';
+import { till } from '../till/module.ts';
+import { webhooks } from '../webhooks/module.ts';
 
 /**
  * The modules of a node, in the order their routes are registered (docs/ARCHITECTURE.md, "Module
@@ -44,7 +44,7 @@ export const modules: readonly RezoModule[] = [
  */
 export function registerModules(list: readonly RezoModule[] = modules): void {
   for (const module of list)
-    for (const [name, purpose] of Object.entries(module.paymentPurposes?.() ?? {})) registerPurpose(name, purpose);
+    for (const [name, purpose] of Object.entries(module.paymentPurposes ?? {})) registerPurpose(name, purpose);
 }
 
 /** The sections the modules contribute to the venue page and to "my account", by increasing order. */

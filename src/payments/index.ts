@@ -1,36 +1,8 @@
-// The public surface of src/payments (docs/ARCHITECTURE.md, "Module surfaces").
-import type { RezoModule } from '../http/module.ts';
-import { reconcilePendingSessions } from './reconcilePendingSessions.ts';
-import { resolveOrphanEvents } from './resolveOrphanEvents.ts';
-import { paymentRoutes } from './routes.ts';
-import { sendPendingRefunds } from './sendPendingRefunds.ts';
-
-export const payments: RezoModule = {
-  name: 'payments',
-  routes: paymentRoutes,
-  housekeeping: [
-    // Refunds that Stripe refused or never got are sent again (each after its backoff).
-    {
-      cadence: 'frequent',
-      name: 'refunds',
-      failure: 'sending refunds failed',
-      run: ({ db, stripe }) => sendPendingRefunds(db, stripe),
-    },
-    // Stripe reconciled (docs/PAYMENTS.md): sessions nobody told us about, events that came before their payment.
-    {
-      cadence: 'frequent',
-      name: 'pendingSessions',
-      failure: 'reconciling pending sessions failed',
-      run: ({ db, stripe, config }) => reconcilePendingSessions(db, stripe, config),
-    },
-    {
-      cadence: 'frequent',
-      name: 'orphanEvents',
-      failure: 'resolving early Stripe events failed',
-      run: ({ db, stripe }) => resolveOrphanEvents(db, stripe),
-    },
-  ],
-};
-
-export { registerPurpose, purposeOf } from './purposes.ts';
-export type { PaymentPurpose, PaymentRow, PurposeContext, Reversal } from './purposes.ts';
+// The public surface of src/payments (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { registerPurpose } from './purposes.ts';
+export { listPaymentIssues } from './listPaymentIssues.ts';
+export { takenBack } from './paymentBalance.ts';
+export type { PaymentPurpose, Reversal } from './purposes.ts';
+export { queueRefund } from './queueRefund.ts';
+export { sendPendingRefunds } from './sendPendingRefunds.ts';
+export { startStripeCheckout } from './startStripeCheckout.ts';

@@ -1,5 +1,14 @@
-// The public surface of src/places (docs/ARCHITECTURE.md, "Module surfaces").
-import type { RezoModule } from '../http/module.ts';
-import { placeRoutes } from './routes.ts';
-
-export const places: RezoModule = { name: 'places', routes: placeRoutes };
+// The public surface of src/places (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { adminNav } from './adminNav.ts';
+export { createPlace } from './createPlace.ts';
+export { slugify } from './placeInput.ts';
+export {
+  connectedAccountOf,
+  findPlaceById,
+  findPlaceBySlug,
+  getPlaceBySlug,
+  listPlaces,
+  placesByIds,
+  placesOfPerson,
+} from './places.ts';
+export type { Place } from './places.ts';

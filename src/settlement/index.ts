@@ -1,17 +1,2 @@
-// The public surface of src/settlement (docs/ARCHITECTURE.md, "Module surfaces").
-import { actorOf } from '../http/context.ts';
-import type { RezoModule } from '../http/module.ts';
-import { myFederationsSection } from './pages.ts';
-import { settlementRoutes } from './routes.ts';
-import { federationsOf } from './treasurers.ts';
-
-export const settlement: RezoModule = {
-  name: 'settlement',
-  routes: settlementRoutes,
-  accountSections: [
-    {
-      order: 30,
-      render: async (request, db) => myFederationsSection(request, await federationsOf(db, actorOf(request))),
-    },
-  ],
-};
+// The public surface of src/settlement (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { loadDemoSettlement } from './demoSettlement.ts';

@@ -1,5 +1,3 @@
-// The public surface of src/team (docs/ARCHITECTURE.md, "Module surfaces").
-import type { RezoModule } from '../http/module.ts';
-import { teamRoutes } from './routes.ts';
-
-export const team: RezoModule = { name: 'team', routes: teamRoutes };
+// The public surface of src/team (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+// Nothing yet: no other module uses it.
+export {};

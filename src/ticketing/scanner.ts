@@ -12,7 +12,7 @@ import { html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { formatDateTime, localeOf } from '../i18n/i18n.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { getPlaceBySlug, type Place } from '../places/index.ts';
 import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { publicKeysOf } from './ticketSignature.ts';

@@ -12,7 +12,7 @@ import { authorize } from '../access/permissions.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { formatEuros, MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { isUuid } from '../shared/ids.ts';
-import { findPlaceById, getPlaceBySlug, type Place } from '../places/places.ts';
+import { findPlaceById, getPlaceBySlug, type Place } from '../places/index.ts';
 import { createPairingCode, type PairingCode } from './createPairingCode.ts';
 import { deleteCategory } from './deleteCategory.ts';
 import { DEVICE_KINDS, devicesOf, pendingPairingsOf, type Device } from './devices.ts';

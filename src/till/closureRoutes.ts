@@ -12,7 +12,7 @@ import type { Db } from '../db/database.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros, MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { getPlaceBySlug, type Place } from '../places/index.ts';
 import { businessDayAt, businessDayBounds, isCalendarDay, tillDayOf, type TillDay } from './closureDay.ts';
 import { closureReport, type ClosureTotals } from './closureReport.ts';
 import { closeDay } from './closeDay.ts';

@@ -1,21 +1,4 @@
-// The public surface of src/till (docs/ARCHITECTURE.md, "Module surfaces").
-import type { ModuleApp, ModuleOptions, RezoModule } from '../http/module.ts';
-import { tillAdminRoutes } from './adminRoutes.ts';
-import { tillApiRoutes } from './apiRoutes.ts';
-import { closureRoutes } from './closureRoutes.ts';
-import { purgePairingCodes } from './purgePairingCodes.ts';
-import { tillPageRoutes } from './tillPage.ts';
-
-/** The till's pages and API: the admin's points of sale and devices, the device API, Z closures, the till page. */
-async function routes(app: ModuleApp, options: ModuleOptions): Promise<void> {
-  await app.register(tillAdminRoutes, options);
-  await app.register(tillApiRoutes, options);
-  await app.register(closureRoutes, options);
-  await app.register(tillPageRoutes, options);
-}
-
-export const till: RezoModule = {
-  name: 'till',
-  routes,
-  housekeeping: [{ cadence: 'hourly', name: 'pairingCodes', run: ({ db }) => purgePairingCodes(db) }],
-};
+// The public surface of src/till (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { loadDemoTill } from './demoTill.ts';
+export { readTillSession, tillSessionKey } from './tillSession.ts';
+export type { TillSession } from './tillSession.ts';

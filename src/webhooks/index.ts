@@ -1,17 +1,2 @@
-// The public surface of src/webhooks (docs/ARCHITECTURE.md, "Module surfaces").
-import type { RezoModule } from '../http/module.ts';
-import { deliverWebhooks } from './deliverWebhooks.ts';
-import { webhookRoutes } from './routes.ts';
-
-export const webhooks: RezoModule = {
-  name: 'webhooks',
-  routes: webhookRoutes,
-  housekeeping: [
-    {
-      cadence: 'frequent',
-      name: 'deliveries',
-      failure: 'delivering webhooks failed',
-      run: ({ db, config }) => deliverWebhooks(db, { allowPrivate: config.webhooksAllowPrivate }),
-    },
-  ],
-};
+// The public surface of src/webhooks (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { emitEvent } from './emitEvent.ts';
