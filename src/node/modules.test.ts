@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { importCycles, importEdges, type ImportEdge } from '../../test/importGraph.ts';
-import { modules } from './modules.ts';
+import { modules, registerModules, sectionsOf } from './modules.ts';
+import { purposeOf } from '../payments/purposes.ts';
 
 // Each module has one public surface (docs/ARCHITECTURE.md, "Module surfaces"): another module imports
 // a module through its index.ts only; the node takes what the module gives it (plugin, payment purposes,
@@ -120,4 +121,36 @@ test('src/http/module.ts and src/http/app.ts are in no import cycle, and no cycl
     c.some((f) => f === 'src/http/module.ts' || f === 'src/http/app.ts' || isIndex(f) || isModuleFile(f)),
   );
   assert.deepEqual(cycles, []);
+});
+
+test('the jobs, purposes and sections the modules give keep the cadence and order they had before the list', () => {
+  const jobs = modules.flatMap((m) => (m.housekeeping ?? []).map((j) => `${m.name}.${j.name}:${j.cadence}`));
+  assert.deepEqual(jobs.sort(), [
+    'accounts.purged:hourly',
+    'ledger.nonces:hourly',
+    'ledger.passes:hourly',
+    'memberships.reminders:hourly',
+    'payments.orphanEvents:frequent',
+    'payments.pendingSessions:frequent',
+    'payments.refunds:frequent',
+    'ticketing.expiredOrders:frequent',
+    'ticketing.freedSeats:frequent',
+    'ticketing.unconfirmedHolds:frequent',
+    'till.pairingCodes:hourly',
+    'webhooks.deliveries:frequent',
+  ]);
+  const purposes = modules.flatMap((m) => Object.keys(m.paymentPurposes ?? {}).map((p) => `${m.name}.${p}`));
+  assert.deepEqual(purposes.sort(), ['ledger.top_up', 'memberships.membership', 'ticketing.order']);
+  const { venue, account } = sectionsOf(modules);
+  const owner = (section: object) =>
+    modules.find((m) => [...(m.venueSections ?? []), ...(m.accountSections ?? [])].includes(section as never))!.name;
+  assert.deepEqual(venue.map(owner), ['agenda', 'memberships']);
+  assert.deepEqual(account.map(owner), ['memberships', 'ticketing', 'settlement']);
+});
+
+test('registerModules registers every purpose of the list, and registering again changes nothing', () => {
+  registerModules();
+  registerModules();
+  for (const m of modules)
+    for (const [name, purpose] of Object.entries(m.paymentPurposes ?? {})) assert.equal(purposeOf(name), purpose);
 });
