@@ -22,7 +22,9 @@ export function importEdges(root: string, dirs: string[]): ImportEdge[] {
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
     const add = (specifier: string, node: ts.Node, typeOnly: boolean) => {
       if (!specifier.startsWith('.')) return;
-      const to = normalize(join(dirname(file), specifier)).split('\\').join('/');
+      const to = normalize(join(dirname(file), specifier))
+        .split('\\')
+        .join('/');
       if (!existsSync(join(root, to))) return;
       const line = source.getLineAndCharacterOfPosition(node.getStart()).line + 1;
       edges.push({ from: file, to, line, typeOnly });
