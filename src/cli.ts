@@ -4,11 +4,11 @@ import { translate } from './i18n/i18n.ts';
 import { SYSTEM } from './access/actor.ts';
 import { requestLoginLink } from './accounts/requestLoginLink.ts';
 import { setOperator } from './accounts/setOperator.ts';
-import { DEMO_ADMIN_EMAIL, isEmptyNode, loadDemo } from './demo/loadDemo.ts';
-import { demoStartLines } from './demo/demoStartLines.ts';
+import { DEMO_ADMIN_EMAIL, demoStartLines, isEmptyNode, loadDemo } from './demo/index.ts';
 import { createLogger } from './node/logger.ts';
 import { assembleNode, migrateAndReport, openConfiguredDatabase } from './node/node.ts';
 import { startHousekeeping } from './node/housekeeping.ts';
+import { registerModules } from './node/modules.ts';
 import type { Database } from './db/database.ts';
 import { ledgerCommand } from './ledger/verifyCommand.ts';
 import { cardsCommand } from './cards/cardsCommand.ts';
@@ -149,6 +149,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
+  // The modules' payment purposes, for every command that may confirm or reverse a payment.
+  registerModules();
   switch (command) {
     case 'serve':
       await serve(config);

@@ -22,6 +22,8 @@ export interface TestDatabase {
 export const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
 export async function createTestDatabase(): Promise<TestDatabase> {
+  // The modules' payment purposes, as buildApp and the CLI register them: tests confirm payments without an app too.
+  (await import('../src/node/modules.ts')).registerModules();
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     const templatePath = process.env.REZO_TEST_PGLITE_TEMPLATE;

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
 import { takeLocks } from '../db/locks.ts';
 import { translate, type Language } from '../i18n/i18n.ts';
-import { queueMail } from '../mail/queueMail.ts';
+import { queueMail } from '../mail/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { hashToken, randomToken } from '../shared/secrets.ts';
 import { findPersonByEmail, requireEmail } from './people.ts';

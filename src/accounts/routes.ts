@@ -1,17 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { cookieOptions, actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, select, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
-import { renderMyMemberships } from '../memberships/routes.ts';
-import { renderMyTickets } from '../ticketing/myTickets.ts';
-import { myFederationsSection } from '../settlement/pages.ts';
-import { federationsOf } from '../settlement/treasurers.ts';
+import { renderSections } from '../http/sections.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { DomainError } from '../shared/errors.ts';
-import { placesOfPerson } from '../places/places.ts';
+import { placesOfPerson } from '../places/index.ts';
 import { consumeLoginLink } from './consumeLoginLink.ts';
 import { requestLoginLink, safeNextPath } from './requestLoginLink.ts';
 import { endOtherSessions } from './endOtherSessions.ts';
@@ -19,7 +16,7 @@ import { endSession, otherSessionCount, SESSION_COOKIE } from './sessions.ts';
 import { updateProfile } from './updateProfile.ts';
 
 /** Login by e-mailed link, logout, "my account" page, and the API's /me. */
-export async function accountRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function accountRoutes(app: ModuleApp, { deps, info, sections }: ModuleOptions) {
   const { config, db } = deps;
   const page = (
     request: FastifyRequest,
@@ -192,7 +189,7 @@ ${myMemberships}
         request,
         form,
         memberships,
-        html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}${myFederationsSection(request, await federationsOf(db, actorOf(request)))}`,
+        await renderSections(sections.account, (section) => section.render(request, db, person)),
         saved,
         await otherSessions(request),
       ),
@@ -225,7 +222,7 @@ ${myMemberships}
           request,
           { values: body, errors: error.fields },
           memberships,
-          html`${await renderMyMemberships(request, db, person.id)}${await renderMyTickets(request, db, person)}${myFederationsSection(request, await federationsOf(db, actorOf(request)))}`,
+          await renderSections(sections.account, (section) => section.render(request, db, person)),
         ),
         422,
       );

@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
-import { getPerson } from '../accounts/people.ts';
+import { getPerson } from '../accounts/index.ts';
 import { html, type Html } from '../http/html.ts';
-import { listHolderDebts } from '../ledger/listHolderDebts.ts';
-import { listPaymentIssues } from '../payments/listPaymentIssues.ts';
+import { listHolderDebts } from '../ledger/index.ts';
+import { listPaymentIssues } from '../payments/index.ts';
 import { formatEuros } from '../shared/money.ts';
 import { localeOf } from '../i18n/i18n.ts';
 

@@ -1,12 +1,12 @@
 import type { FastifyRequest } from 'fastify';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField } from '../http/forms.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
-import { setOperator } from '../accounts/setOperator.ts';
+import { setOperator } from '../accounts/index.ts';
 import { forbidden } from '../shared/errors.ts';
-import { listPlaces } from '../places/places.ts';
+import { listPlaces } from '../places/index.ts';
 import { listPeople } from './listPeople.ts';
 import { paymentIssuesPage } from './paymentIssuesPage.ts';
 import { localeOf } from '../i18n/i18n.ts';

@@ -1,12 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { roleAllows, roleOf } from '../access/permissions.ts';
-import { adminNav } from '../places/adminNav.ts';
-import { getPlaceBySlug, listPlaces, type Place } from '../places/places.ts';
+import { adminNav, getPlaceBySlug, listPlaces, type Place } from '../places/index.ts';
 import { DomainError, forbidden, notFound, type FieldError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { agendaSettings } from './agendaSettings.ts';

@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf } from '../http/context.ts';
 import { responses } from '../http/schemas.ts';
 import { roleOf } from '../access/permissions.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { listAgenda, MAX_PAGE_SIZE, RANGE_NAMES, type AgendaItem } from './agendaQuery.ts';
 import { cancelEvent } from './cancelEvent.ts';

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db, Trx } from '../db/database.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { slugify } from '../places/placeInput.ts';
+import { slugify } from '../places/index.ts';
 import type { EventDateFields, EventInput } from './eventInput.ts';
 import type { EventState, EventVisibility, ProposalState } from './tables.ts';
 

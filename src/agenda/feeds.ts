@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import ical, { ICalEventStatus } from 'ical-generator';
 import type { Db } from '../db/database.ts';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { html, type Html } from '../http/html.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { listAgenda, type AgendaFilters, type AgendaItem, type AgendaScope } from './agendaQuery.ts';
 import { normaliseTag } from './eventInput.ts';

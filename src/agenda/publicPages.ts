@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField } from '../http/forms.ts';
 import { html, unsafeRaw, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { roleOf } from '../access/permissions.ts';
-import { getPlaceBySlug, listPlaces, type Place } from '../places/places.ts';
+import { getPlaceBySlug, listPlaces, type Place } from '../places/index.ts';
 import { DomainError, notFound, type FieldError } from '../shared/errors.ts';
 import { agendaSettings } from './agendaSettings.ts';
 import {
@@ -25,8 +25,7 @@ import { plainText } from './markdown.ts';
 import { proposeEvent } from './proposeEvent.ts';
 import { agendaCard, eventJsonLd, formatPrice, formatWhen, jsonForScript, stateBadge } from './views.ts';
 import { localDate, localParts, zonedToInstant } from './zonedTime.ts';
-import { ticketForm } from '../ticketing/eventTickets.ts';
-import { offersOf, schemaOffers, type DateOffers } from '../ticketing/offers.ts';
+import { ticketForm, offersOf, schemaOffers, type DateOffers } from '../ticketing/index.ts';
 import { localeOf } from '../i18n/i18n.ts';
 
 /** Ticket prices, when the venue sells some for a date, replace the price hint in its JSON-LD offers. */

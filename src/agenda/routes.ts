@@ -1,4 +1,4 @@
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { adminPages } from './adminPages.ts';
 import { agendaApi } from './api.ts';
 import { feedRoutes } from './feeds.ts';

@@ -5,7 +5,7 @@ import { API_SCOPES, authorize } from '../access/permissions.ts';
 import { FieldErrors, forbidden } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { hashToken, randomToken } from '../shared/secrets.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { KEY_PREFIX, type ApiKeyInfo } from './apiKeys.ts';
 
 export interface CreateApiKeyInput {

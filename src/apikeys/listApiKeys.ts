@@ -2,7 +2,7 @@ import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { forbidden } from '../shared/errors.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { keysOf, type ApiKeyInfo } from './apiKeys.ts';
 
 export async function listApiKeys(db: Db, actor: Actor, slug: string): Promise<ApiKeyInfo[]> {

@@ -5,7 +5,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { forbidden, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 
 /** Revokes a key of a place; it stops working at the next request. Revoking twice is harmless. */
 export async function revokeApiKey(db: Db, actor: Actor, input: { slug: string; keyId: string }): Promise<void> {

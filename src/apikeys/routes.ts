@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, type FormState } from '../http/forms.ts';
 import { html } from '../http/html.ts';
@@ -8,8 +8,7 @@ import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { API_SCOPES } from '../access/permissions.ts';
 import { DomainError } from '../shared/errors.ts';
-import { adminNav } from '../places/adminNav.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
 import type { ApiKeyInfo } from './apiKeys.ts';
 import { createApiKey } from './createApiKey.ts';
 import { listApiKeys } from './listApiKeys.ts';

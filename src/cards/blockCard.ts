@@ -3,7 +3,7 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize, requirePerson } from '../access/permissions.ts';
 import { FieldErrors, forbidden, notFound } from '../shared/errors.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { findCardById, lockCard, type Card } from './cards.ts';
 
 export interface BlockResult {

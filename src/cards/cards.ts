@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db, Trx } from '../db/database.ts';
 import { roleOf } from '../access/permissions.ts';
-import { getPerson, type Person } from '../accounts/people.ts';
+import { getPerson, type Person } from '../accounts/index.ts';
 import { notFound } from '../shared/errors.ts';
 import { normaliseUid } from '../shared/tillRules.js';
 import type { CardStatus } from './tables.ts';

@@ -1,12 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { Trx } from '../db/database.ts';
 import { SYSTEM, personActor } from '../access/actor.ts';
-import { ensurePerson } from '../accounts/people.ts';
+import { ensurePerson } from '../accounts/index.ts';
 import { csvLine } from '../shared/csv.ts';
 import { derivedUuid } from './cards.ts';
-import { ensureAccount } from '../ledger/ensureAccount.ts';
-import { findCurrency } from '../ledger/ledger.ts';
-import { mintAgainstPayment } from '../ledger/mintAgainstPayment.ts';
+import { ensureAccount, findCurrency, mintAgainstPayment } from '../ledger/index.ts';
 import { blockCardByHolder } from './blockCard.ts';
 import { importCards } from './importCards.ts';
 import { linkCard } from './linkCard.ts';

@@ -3,10 +3,14 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { requirePerson } from '../access/permissions.ts';
 import { DomainError } from '../shared/errors.ts';
-import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
-import { appendTransfers, type TransferSpec } from '../ledger/engine.ts';
-import { accountsOfOwner } from '../ledger/accountsOfOwner.ts';
-import { ensureAccount } from '../ledger/ensureAccount.ts';
+import {
+  canonicalJson,
+  sha256Hex,
+  appendTransfers,
+  type TransferSpec,
+  accountsOfOwner,
+  ensureAccount,
+} from '../ledger/index.ts';
 import { derivedUuid, lockCard, type Card } from './cards.ts';
 
 export interface LinkResult {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
@@ -7,13 +7,8 @@ import { layout, sendHtml } from '../http/layout.ts';
 import { formatDateTime } from '../i18n/i18n.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, forbidden, notFound } from '../shared/errors.ts';
-import { balancesOf } from '../ledger/balancesOf.ts';
-import { ownerBalances } from '../ledger/accountsOfOwner.ts';
-import { pageOfTransfers } from '../ledger/history.ts';
-import { historyOf } from '../ledger/historyOf.ts';
-import { formatAmount } from '../ledger/transparency.ts';
-import type { Transfer } from '../ledger/ledger.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { balancesOf, ownerBalances, pageOfTransfers, historyOf, formatAmount, type Transfer } from '../ledger/index.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { blockCardAtVenue, blockCardByHolder, unblockCard } from './blockCard.ts';
 import {
   cardView,

@@ -1,11 +1,11 @@
 import type { Db } from '../db/database.ts';
-import { venueDatesBetween, type VenueDate } from '../agenda/datesBetween.ts';
-import { federationsOfPlace, federationToken } from '../ledger/federations.ts';
-import { venuePositions, type VenuePosition } from '../ledger/settlementPositions.ts';
-import { memberFigures } from '../memberships/memberFigures.ts';
-import type { Place } from '../places/places.ts';
-import { dateFigures, ticketsByWeek, type DateFigures } from '../ticketing/dateFigures.ts';
-import { lastWeeks, tillSalesByWeek, tillTonight, type TillTonight } from '../till/tonightFigures.ts';
+import { venueDatesBetween, type VenueDate } from '../agenda/index.ts';
+import { federationsOfPlace, federationToken } from '../ledger/index.ts';
+import { venuePositions, type VenuePosition } from '../ledger/index.ts';
+import { memberFigures } from '../memberships/index.ts';
+import type { Place } from '../places/index.ts';
+import { dateFigures, ticketsByWeek, type DateFigures } from '../ticketing/index.ts';
+import { lastWeeks, tillSalesByWeek, tillTonight, type TillTonight } from '../till/index.ts';
 
 export const SEASON_WEEKS = 12;
 const DAY = 86_400_000;

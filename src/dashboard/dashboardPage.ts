@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { html, type Html } from '../http/html.ts';
 import { localeOf } from '../i18n/i18n.ts';
-import { adminNav } from '../places/adminNav.ts';
+import { adminNav } from '../places/index.ts';
 import { formatEuros } from '../shared/money.ts';
 import { barChart } from './barChart.ts';
 import type { DashboardModel, DatedFigures } from './dashboardModel.ts';

@@ -1,8 +1,8 @@
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { authorize } from '../access/permissions.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { getPlaceBySlug, type Place } from '../places/index.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { dashboardModel, tonightModel } from './dashboardModel.ts';
 import { dashboardPage, tonightPanel } from './dashboardPage.ts';

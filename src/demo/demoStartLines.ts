@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import { requestLoginLink } from '../accounts/requestLoginLink.ts';
-import { demoCard } from '../cards/demoCards.ts';
+import { requestLoginLink } from '../accounts/index.ts';
+import { demoCard } from '../cards/index.ts';
 import { loadNodeSecret } from '../node/nodeSecret.ts';
 import { DEMO_ADMIN_EMAIL, hasDemoData } from './loadDemo.ts';
 

@@ -2,13 +2,13 @@ import type { Config } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
 import { outsideLockOrder } from '../db/locks.ts';
 import { SYSTEM } from '../access/actor.ts';
-import { ensurePerson } from '../accounts/people.ts';
-import { createPlace } from '../places/createPlace.ts';
-import { loadDemoAgenda } from '../agenda/demoAgenda.ts';
-import { loadDemoLedger } from '../ledger/demoLedger.ts';
-import { loadDemoCards } from '../cards/demoCards.ts';
-import { loadDemoTill } from '../till/demoTill.ts';
-import { loadDemoSettlement } from '../settlement/demoSettlement.ts';
+import { ensurePerson } from '../accounts/index.ts';
+import { createPlace } from '../places/index.ts';
+import { loadDemoAgenda } from '../agenda/index.ts';
+import { loadDemoLedger } from '../ledger/index.ts';
+import { loadDemoCards } from '../cards/index.ts';
+import { loadDemoTill } from '../till/index.ts';
+import { loadDemoSettlement } from '../settlement/index.ts';
 
 export const DEMO_ADMIN_EMAIL = 'admin@demo.rezo.test';
 

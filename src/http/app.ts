@@ -7,74 +7,19 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
-import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/database.ts';
-import type { MailDelivery } from '../mail/mailDelivery.ts';
-import type Stripe from 'stripe';
-import { paymentRoutes } from '../payments/routes.ts';
-import { membershipRoutes } from '../memberships/routes.ts';
-import { ticketingRoutes } from '../ticketing/routes.ts';
-import { cancellationRoutes } from '../ticketing/cancellationRoutes.ts';
-import { scannerRoutes } from '../ticketing/scanner.ts';
-import { ticketAdminRoutes } from '../ticketing/adminTickets.ts';
-import { webhookRoutes } from '../webhooks/routes.ts';
-import { waitingListRoutes } from '../ticketing/waitingListRoutes.ts';
-import { cardRoutes } from '../cards/routes.ts';
-import { tillAdminRoutes } from '../till/adminRoutes.ts';
-import { tillApiRoutes } from '../till/apiRoutes.ts';
-import { closureRoutes } from '../till/closureRoutes.ts';
-import { tillPageRoutes } from '../till/tillPage.ts';
 import { registerContext } from './context.ts';
-import { hasDemoData } from '../demo/loadDemo.ts';
+import { hasDemoData } from '../demo/index.ts';
+import { modules, registerModules, sectionsOf } from '../node/modules.ts';
 import type { LayoutInfo } from './layout.ts';
+import type { App, AppDeps, ModuleOptions } from './module.ts';
 import { frameworkErrorHandler, registerProblems } from './problems.ts';
 import { registerInputGuard } from './inputGuard.ts';
 import { applySecurityHeaders } from './securityHeaders.ts';
 import { documentProblems } from './apiResponses.ts';
 import { ProblemSchema } from './schemas.ts';
-import { accountRoutes } from '../accounts/routes.ts';
-import { placeRoutes } from '../places/routes.ts';
-import { teamRoutes } from '../team/routes.ts';
-import { apiKeyRoutes } from '../apikeys/routes.ts';
-import { adminRoutes } from '../admin/routes.ts';
-import { mailRoutes } from '../mail/routes.ts';
 import { problemRoutes } from './problemRoutes.ts';
-import { agendaRoutes } from '../agenda/routes.ts';
-import { dashboardRoutes } from '../dashboard/routes.ts';
-import { ledgerRoutes } from '../ledger/routes.ts';
-import { settlementRoutes } from '../settlement/routes.ts';
-
-/** What the HTTP layer needs from the rest of the node. */
-export interface AppDeps {
-  config: Config;
-  db: Db;
-  mail: MailDelivery;
-  /** The Stripe SDK, or null when online payments are off (no STRIPE_SECRET_KEY). */
-  stripe: Stripe | null;
-  /** The node's secret (CSRF tokens, signed cookies), from node_settings. */
-  secret: string;
-  logger: Logger;
-}
-
-export type App = FastifyInstance<
-  RawServerDefault,
-  IncomingMessage,
-  ServerResponse,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
-/** What a module's routes plugin receives: the app with TypeBox types for schemas. */
-export type ModuleApp = App;
-
-/** Options every module's routes receive. */
-export interface ModuleOptions {
-  deps: AppDeps;
-  info: LayoutInfo;
-}
 
 /**
  * JSON bodies are validated as sent (no coercion: "5" is not a number there), but query strings,
@@ -91,6 +36,8 @@ function bodyStrictValidator(): AjvCompiler.BuildCompilerFromPool {
     return (route) => (route.httpPart === 'body' ? forBody : forText)(route);
   };
 }
+
+export type { App, AppDeps, ModuleApp, ModuleOptions } from './module.ts';
 
 const stylesheet = readFileSync(new URL('./public/style.css', import.meta.url));
 const printScript = readFileSync(new URL('./public/print.js', import.meta.url));
@@ -179,31 +126,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (request.method !== 'GET') deps.mail.kick();
   });
 
-  const options: ModuleOptions = { deps, info };
+  // Every module's one plugin, from the module list (src/node/modules.ts), and the payment purposes they answer for.
+  registerModules();
+  const options: ModuleOptions = { deps, info, sections: sectionsOf(modules) };
   await app.register(problemRoutes, options);
-  await app.register(accountRoutes, options);
-  await app.register(placeRoutes, options);
-  await app.register(teamRoutes, options);
-  await app.register(apiKeyRoutes, options);
-  await app.register(adminRoutes, options);
-  await app.register(mailRoutes, options);
-  await app.register(agendaRoutes, options);
-  await app.register(dashboardRoutes, options);
-  await app.register(ledgerRoutes, options);
-  await app.register(paymentRoutes, options);
-  await app.register(membershipRoutes, options);
-  await app.register(ticketingRoutes, options);
-  await app.register(cancellationRoutes, options);
-  await app.register(scannerRoutes, options);
-  await app.register(ticketAdminRoutes, options);
-  await app.register(webhookRoutes, options);
-  await app.register(waitingListRoutes, options);
-  await app.register(cardRoutes, options);
-  await app.register(tillAdminRoutes, options);
-  await app.register(tillApiRoutes, options);
-  await app.register(closureRoutes, options);
-  await app.register(tillPageRoutes, options);
-  await app.register(settlementRoutes, options);
+  for (const module of modules) await app.register(module.routes, options);
   await app.ready();
   return app;
 }

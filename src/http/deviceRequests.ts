@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ModuleApp } from './app.ts';
+import type { ModuleApp } from './module.ts';
 import { readDeviceHeaders } from '../ledger/deviceSignature.ts';
 import type { DeviceSignature } from '../ledger/tables.ts';
 

@@ -1,4 +1,4 @@
-import type { ModuleApp, ModuleOptions } from './app.ts';
+import type { ModuleApp, ModuleOptions } from './module.ts';
 import { hasKey } from '../i18n/i18n.ts';
 import { DomainError } from '../shared/errors.ts';
 import { html } from './html.ts';

@@ -5,7 +5,7 @@ import { authorize } from '../access/permissions.ts';
 import { DomainError, forbidden, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { lockFederation } from './federations.ts';
-import { findPlaceById } from '../places/places.ts';
+import { findPlaceById } from '../places/index.ts';
 
 export interface AcceptCurrencyInput {
   currencyCode: string;

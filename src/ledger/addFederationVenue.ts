@@ -4,7 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { forbidden, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { lockFederation } from './federations.ts';
-import { findPlaceById } from '../places/places.ts';
+import { findPlaceById } from '../places/index.ts';
 
 export interface AddFederationVenueInput {
   federationId: string;

@@ -9,7 +9,7 @@ import { ensureAccount } from './ensureAccount.ts';
 import { lockFederation } from './federations.ts';
 import { getCurrency, type Currency } from './ledger.ts';
 import type { CurrencyKind } from './tables.ts';
-import { placesByIds } from '../places/places.ts';
+import { placesByIds } from '../places/index.ts';
 
 export const CURRENCY_KINDS: readonly CurrencyKind[] = [
   'federated_euro',

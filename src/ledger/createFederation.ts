@@ -4,7 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { DomainError, forbidden, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { takeLocks } from '../db/locks.ts';
-import { placesByIds } from '../places/places.ts';
+import { placesByIds } from '../places/index.ts';
 
 export interface CreateFederationInput {
   /** URL name, lowercase words joined by hyphens. */

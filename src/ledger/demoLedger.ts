@@ -1,6 +1,6 @@
 import type { Trx } from '../db/database.ts';
 import { SYSTEM, personActor } from '../access/actor.ts';
-import { ensurePerson } from '../accounts/people.ts';
+import { ensurePerson } from '../accounts/index.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { burnOnRefund } from './burnOnRefund.ts';
 import { createCurrency } from './createCurrency.ts';

@@ -4,13 +4,11 @@ import { inTransaction, type Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { requirePerson } from '../access/permissions.ts';
-import { getPerson } from '../accounts/people.ts';
+import { getPerson } from '../accounts/index.ts';
 import { DomainError, forbidden, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { parseEuros } from '../shared/money.ts';
-import { takenBack } from '../payments/paymentBalance.ts';
-import { registerPurpose } from '../payments/purposes.ts';
-import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
+import { takenBack, type PaymentPurpose, startStripeCheckout } from '../payments/index.ts';
 import { burnOnRefund } from './burnOnRefund.ts';
 import { ensureAccount } from './ensureAccount.ts';
 import { findCurrency } from './ledger.ts';
@@ -68,7 +66,7 @@ export async function startTopUp(
   });
 }
 
-registerPurpose('top_up', {
+export const topUpPurpose: PaymentPurpose = {
   async apply(trx, payment) {
     const code = payment.metadata.currency;
     const currency = code ? await findCurrency(trx, code) : null;
@@ -107,7 +105,7 @@ registerPurpose('top_up', {
     });
     return { burned_cents: burned, debt_cents: debt };
   },
-});
+};
 
 /**
  * Gives back the euros of an online top-up: burns what is still on the wallet (tokens already spent

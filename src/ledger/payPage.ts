@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, cookieOptions, personOrLogin } from '../http/context.ts';
 import { errorSummary, type FormState } from '../http/forms.ts';
 import { escapeHtml, html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
-import { findPlaceBySlug, placesByIds, type Place } from '../places/places.ts';
+import { findPlaceBySlug, placesByIds, type Place } from '../places/index.ts';
 import { FieldErrors, type FieldError } from '../shared/errors.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { formatAmount } from './transparency.ts';

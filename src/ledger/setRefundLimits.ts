@@ -2,7 +2,7 @@ import { inTransaction, type Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { audit } from '../access/audit.ts';
 import { authorize } from '../access/permissions.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { refundLimitsOf, type RefundLimits } from './refundLimits.ts';

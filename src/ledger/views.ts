@@ -1,4 +1,4 @@
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField } from '../http/forms.ts';
 import { startTopUp } from './onlineTopUp.ts';

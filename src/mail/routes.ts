@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { DomainError } from '../shared/errors.ts';

@@ -3,17 +3,17 @@ import { inTransaction, type Db, type Trx } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
-import { ensurePerson, requireEmail } from '../accounts/people.ts';
+import { ensurePerson, requireEmail } from '../accounts/index.ts';
 import { translate, type Language } from '../i18n/i18n.ts';
-import { queueMail } from '../mail/queueMail.ts';
+import { queueMail } from '../mail/index.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { formatEuros, MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { getPlaceBySlug, type Place } from '../places/index.ts';
 import { findMembership, type Membership } from './memberships.ts';
 import { findProduct, type MembershipProduct } from './products.ts';
 import { endOfValidity, isDay, today, type Day } from './validity.ts';
-import { emitEvent } from '../webhooks/emitEvent.ts';
+import { emitEvent } from '../webhooks/index.ts';
 
 /** Ways a venue records a membership it took money for itself. */
 export const MANUAL_METHODS = ['cash', 'cheque', 'card_terminal', 'free'] as const;

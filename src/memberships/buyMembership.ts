@@ -5,19 +5,18 @@ import { inTransaction, type Db } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { requirePerson } from '../access/permissions.ts';
-import { getPerson } from '../accounts/people.ts';
+import { getPerson } from '../accounts/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
-import { getPlaceBySlug } from '../places/places.ts';
-import { registerPurpose } from '../payments/purposes.ts';
-import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
+import { getPlaceBySlug } from '../places/index.ts';
+import { type PaymentPurpose, startStripeCheckout } from '../payments/index.ts';
 import { findMembership } from './memberships.ts';
 import { insertMembership, mailMembership } from './addMembership.ts';
 import { findProduct } from './products.ts';
 import { reverseMembershipPayment } from './reverseMembershipPayment.ts';
 import { today } from './validity.ts';
-import { emitEvent } from '../webhooks/emitEvent.ts';
+import { emitEvent } from '../webhooks/index.ts';
 
 export type BuyResult =
   | { kind: 'done'; membershipId: string; status: 'active' | 'pending_approval' }
@@ -116,7 +115,7 @@ export async function buyMembership(
 
 // The payment of a membership: activate it (or queue it for approval) once, under the row's lock.
 // A membership cancelled meanwhile cannot take the money: the payment is refunded.
-registerPurpose('membership', {
+export const membershipPurpose: PaymentPurpose = {
   async apply(trx, payment) {
     const m = await trx
       .selectFrom('memberships as m')
@@ -149,4 +148,4 @@ registerPurpose('membership', {
   returnPath: () => '/account#memberships',
   // Money taken back in Stripe (refund, lost chargeback): the membership is cut or ended in proportion.
   reverse: reverseMembershipPayment,
-});
+};

@@ -5,10 +5,10 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { findMembership, type Membership } from './memberships.ts';
 import { mailMembership, requireMembershipId } from './addMembership.ts';
-import { emitEvent } from '../webhooks/emitEvent.ts';
+import { emitEvent } from '../webhooks/index.ts';
 
 async function locked(db: Db, placeId: string, id: string) {
   const row = await db

@@ -3,7 +3,7 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { uuidv7 } from '../shared/ids.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { findProduct, readProductFields, toProductColumns, type MembershipProduct } from './products.ts';
 
 /** A venue admin creates a membership product (validity rule, price, approval, reminders). */

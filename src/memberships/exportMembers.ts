@@ -2,7 +2,7 @@ import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { csvLine } from '../shared/csv.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { membersOf } from './memberships.ts';
 
 /** The venue's memberships as CSV (columns importMembers reads back, plus status and end). */

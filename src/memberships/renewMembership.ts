@@ -3,7 +3,7 @@ import { inTransaction, type Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { addMembership } from './addMembership.ts';
 import { findMembership, type Membership } from './memberships.ts';
 import { addDays, today } from './validity.ts';

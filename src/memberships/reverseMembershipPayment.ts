@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import { SYSTEM } from '../access/actor.ts';
-import type { Reversal } from '../payments/purposes.ts';
+import type { Reversal } from '../payments/index.ts';
 import { addDays } from './validity.ts';
 
 const DAY_MS = 86_400_000;

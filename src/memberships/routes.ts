@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../db/database.ts';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, select, textarea, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
@@ -11,8 +11,7 @@ import { authorize } from '../access/permissions.ts';
 import { decimalSeparator } from '../i18n/i18n.ts';
 import { DomainError } from '../shared/errors.ts';
 import { formatEuros } from '../shared/money.ts';
-import { adminNav } from '../places/adminNav.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
 import { MANUAL_METHODS, addMembership } from './addMembership.ts';
 import { buyMembership } from './buyMembership.ts';
 import { approveMembership, cancelMembership } from './changeMembership.ts';

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { translate } from '../i18n/i18n.ts';
-import { queueMail } from '../mail/queueMail.ts';
+import { queueMail } from '../mail/index.ts';
 
 /**
  * Mails the holders of memberships that end within their product's reminder window (in the

@@ -1,19 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import { purgeExpired } from '../accounts/purgeExpired.ts';
-import { purgeDeviceNonces } from '../ledger/purgeDeviceNonces.ts';
-import { purgeWalletPasses } from '../ledger/purgeWalletPasses.ts';
-import { purgePairingCodes } from '../till/purgePairingCodes.ts';
+import type { HousekeepingJob, JobContext, RezoModule } from '../http/module.ts';
 import { purgeRateLimits } from '../shared/rateLimits.ts';
-import { sendRenewalReminders } from '../memberships/sendRenewalReminders.ts';
-import { releaseExpiredOrders } from '../ticketing/releaseExpiredOrders.ts';
-import { settleUnconfirmedHolds } from '../ticketing/settleUnconfirmedHolds.ts';
-import { offerFreedSeats } from '../ticketing/waitingList.ts';
-import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
-import { reconcilePendingSessions } from '../payments/reconcilePendingSessions.ts';
-import { resolveOrphanEvents } from '../payments/resolveOrphanEvents.ts';
-import { deliverWebhooks } from '../webhooks/deliverWebhooks.ts';
+import { modules } from './modules.ts';
 import type Stripe from 'stripe';
 
 /** Holds that ran out are released at least this often (also lazily by the next order of the date). */
@@ -21,17 +11,31 @@ const HOLDS_EVERY_MS = 30_000;
 
 const EVERY_MS = 60 * 60 * 1000;
 
-/** Periodic work of a running node (clean-ups, reminders): once at start, then hourly. Returns the function that stops it. */
-export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe: Stripe | null = null): () => void {
+/** The node's own hourly job (src/shared is no module): ended rate-limit windows. */
+const nodeJobs: HousekeepingJob[] = [{ cadence: 'hourly', name: 'rateLimits', run: ({ db }) => purgeRateLimits(db) }];
+
+/**
+ * Periodic work of a running node, the jobs of the modules in the module list (src/node/modules.ts):
+ * the hourly ones (clean-ups, reminders) once at start, then hourly; the frequent ones every 30 s
+ * (expired holds, refunds to send again, Stripe reconciliation, webhooks, waiting lists). Returns the
+ * function that stops it.
+ */
+export function startHousekeeping(
+  db: Db,
+  config: Config,
+  logger: Logger,
+  stripe: Stripe | null = null,
+  list: readonly RezoModule[] = modules,
+): () => void {
+  const context: JobContext = { db, config, stripe };
+  const jobs = [...list.flatMap((m) => m.housekeeping ?? []), ...nodeJobs];
+  const hourly = jobs.filter((job) => job.cadence === 'hourly');
+  const frequent = jobs.filter((job) => job.cadence === 'frequent');
   const run = async () => {
     try {
-      const purged = await purgeExpired(db);
-      const nonces = await purgeDeviceNonces(db);
-      const passes = await purgeWalletPasses(db);
-      const pairingCodes = await purgePairingCodes(db);
-      const rateLimits = await purgeRateLimits(db);
-      const reminders = await sendRenewalReminders(db, config);
-      logger.debug({ purged, nonces, passes, pairingCodes, rateLimits, reminders }, 'housekeeping done');
+      const done: Record<string, unknown> = {};
+      for (const job of hourly) done[job.name] = await job.run(context);
+      logger.debug(done, 'housekeeping done');
     } catch (err) {
       logger.error({ err }, 'housekeeping failed');
     }
@@ -39,23 +43,8 @@ export function startHousekeeping(db: Db, config: Config, logger: Logger, stripe
   void run();
   const timer = setInterval(run, EVERY_MS);
   timer.unref();
-  // Expired holds go back on sale, paid ones leave the unconfirmed share; refunds that Stripe refused
-  // or never got are sent again (each after its backoff).
   const holds = setInterval(() => {
-    void releaseExpiredOrders(db).catch((err) => logger.error({ err }, 'releasing expired holds failed'));
-    void settleUnconfirmedHolds(db).catch((err) => logger.error({ err }, 'settling unconfirmed holds failed'));
-    void sendPendingRefunds(db, stripe).catch((err) => logger.error({ err }, 'sending refunds failed'));
-    // Stripe reconciled (docs/PAYMENTS.md): sessions nobody told us about, events that came before their payment.
-    void reconcilePendingSessions(db, stripe, config).catch((err) =>
-      logger.error({ err }, 'reconciling pending sessions failed'),
-    );
-    void resolveOrphanEvents(db, stripe).catch((err) => logger.error({ err }, 'resolving early Stripe events failed'));
-    void deliverWebhooks(db, { allowPrivate: config.webhooksAllowPrivate }).catch((err) =>
-      logger.error({ err }, 'delivering webhooks failed'),
-    );
-    void offerFreedSeats(db, config).catch((err) =>
-      logger.error({ err }, 'offering freed seats to waiting lists failed'),
-    );
+    for (const job of frequent) void job.run(context).catch((err: unknown) => logger.error({ err }, job.failure));
   }, HOLDS_EVERY_MS);
   holds.unref();
   return () => {

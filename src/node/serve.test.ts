@@ -35,7 +35,8 @@ async function serve(env: Record<string, string>): Promise<Serving> {
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s:\n${out}`)), 60_000);
+    // A busy machine (CI running two suites, helpers) takes up to a minute to create the database and load the demo.
+    const timer = setTimeout(() => reject(new Error(`serve did not start in 150 s:\n${out}`)), 150_000);
     const check = () => {
       if (out.includes('Stop with Ctrl+C')) {
         clearTimeout(timer);

@@ -41,7 +41,10 @@ export interface PaymentPurpose {
 
 const purposes = new Map<string, PaymentPurpose>();
 
-/** Modules register their purpose once, at import time (e.g. the ledger's `top_up`). */
+/**
+ * A module's purposes are registered from the module list (`paymentPurposes` of its index.ts, by
+ * registerModules in src/node/modules.ts) when the app is built, by the CLI and by the tests.
+ */
 export function registerPurpose(name: string, purpose: PaymentPurpose): void {
   if (purposes.has(name) && purposes.get(name) !== purpose) throw new Error(`payment purpose ${name} registered twice`);
   purposes.set(name, purpose);

@@ -1,4 +1,4 @@
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { DomainError } from '../shared/errors.ts';
 import { handleStripeWebhook, type WebhookEndpoint } from './handleStripeWebhook.ts';
 import { sendPendingRefunds } from './sendPendingRefunds.ts';

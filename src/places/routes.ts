@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, select, textarea, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
@@ -15,8 +15,7 @@ import { getPlaceBySlug, listPlaces, type Place } from './places.ts';
 import { updatePlace } from './updatePlace.ts';
 import { uploadPlaceImage, type PlaceImageKind } from './uploadPlaceImage.ts';
 import { adminNav } from './adminNav.ts';
-import { renderVenueAgenda } from '../agenda/publicPages.ts';
-import { renderVenueMemberships } from '../memberships/routes.ts';
+import { renderSections } from '../http/sections.ts';
 
 const SlugParams = Type.Object({ slug: Type.String({ maxLength: 60 }) });
 
@@ -116,7 +115,7 @@ function formModules(body: Record<string, unknown>): unknown[] {
 }
 
 /** The home of the territory, venue pages, venue creation and settings, images, and the venues API. */
-export async function placeRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function placeRoutes(app: ModuleApp, { deps, info, sections }: ModuleOptions) {
   const { config, db } = deps;
   const page = (
     request: FastifyRequest,
@@ -255,8 +254,7 @@ ${place.website ? html`<dt>${t('labels.website')}</dt><dd><a href="${place.websi
 <dt>${t('labels.timezone')}</dt><dd>${place.timezone}</dd>
 </dl>
 ${role === 'admin' || request.ctx.person?.isOperator ? html`<p><a class="button" href="/venues/${place.slug}/admin/dashboard">${t('places.adminLink')}</a></p>` : ''}
-${await renderVenueAgenda(request, db, place)}
-${await renderVenueMemberships(request, db, place)}
+${await renderSections(sections.venue, (section) => section.render(request, db, place), '\n')}
 </article>`,
       200,
       place.description.slice(0, 200),

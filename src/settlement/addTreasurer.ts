@@ -1,7 +1,7 @@
 import { inTransaction, type Db } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
-import { ensurePerson, requireEmail } from '../accounts/people.ts';
+import { ensurePerson, requireEmail } from '../accounts/index.ts';
 import { requireOperator, settledFederation } from './treasurers.ts';
 
 /**

@@ -1,11 +1,14 @@
 import type { Trx } from '../db/database.ts';
 import { SYSTEM, personActor } from '../access/actor.ts';
-import { ensurePerson } from '../accounts/people.ts';
-import { createTransfers } from '../ledger/createTransfers.ts';
-import { ensureAccount } from '../ledger/ensureAccount.ts';
-import { findFederationBySlug, federationToken } from '../ledger/federations.ts';
-import { sealBlocks } from '../ledger/sealer.ts';
-import { signCheckpoints } from '../ledger/signCheckpoints.ts';
+import { ensurePerson } from '../accounts/index.ts';
+import {
+  createTransfers,
+  ensureAccount,
+  findFederationBySlug,
+  federationToken,
+  sealBlocks,
+  signCheckpoints,
+} from '../ledger/index.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { addTreasurer } from './addTreasurer.ts';
 import { markPaid } from './markPaid.ts';

@@ -1,12 +1,9 @@
-import type { HolderDebt } from '../ledger/listHolderDebts.ts';
+import type { HolderDebt, FederationMember, VenuePosition } from '../ledger/index.ts';
 import type { FastifyRequest } from 'fastify';
 import { csrfField, errorSummary, fieldErrors, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
 import { formatDateTime } from '../i18n/i18n.ts';
-import type { FederationMember } from '../ledger/federations.ts';
-import type { VenuePosition } from '../ledger/settlementPositions.ts';
-import { adminNav } from '../places/adminNav.ts';
-import type { Place } from '../places/places.ts';
+import { adminNav, type Place } from '../places/index.ts';
 import { formatEuros } from '../shared/money.ts';
 import { feeRate } from './statementCsv.ts';
 import type { Run, Statement, StatementState } from './statements.ts';

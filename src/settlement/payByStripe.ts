@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { inTransaction, type Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
-import { connectedAccountOf } from '../places/places.ts';
+import { connectedAccountOf } from '../places/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { payableStatement, recordSettled } from './payouts.ts';

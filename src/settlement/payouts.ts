@@ -1,8 +1,7 @@
 import type { Trx } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
-import { federationToken } from '../ledger/federations.ts';
-import { postSettlementEuros } from '../ledger/settlementPayout.ts';
+import { federationToken, postSettlementEuros } from '../ledger/index.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { authorisationOf } from './runSettlement.ts';

@@ -1,4 +1,4 @@
-import { zonedToInstant } from '../agenda/zonedTime.ts';
+import { zonedToInstant } from '../agenda/index.ts';
 import { DomainError } from '../shared/errors.ts';
 
 /** The time zone of a federation: the one most of its venues use (ties: the first by name); UTC without venues. */

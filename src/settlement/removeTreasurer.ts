@@ -1,7 +1,7 @@
 import { inTransaction, type Db } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
-import { findPersonByEmail, requireEmail } from '../accounts/people.ts';
+import { findPersonByEmail, requireEmail } from '../accounts/index.ts';
 import { requireOperator, settledFederation } from './treasurers.ts';
 
 /** Takes the treasurer role of a federation back (operators and the node). Not a treasurer: no change. */

@@ -1,20 +1,25 @@
-import { listHolderDebts } from '../ledger/listHolderDebts.ts';
-import { getPerson } from '../accounts/people.ts';
+import {
+  listHolderDebts,
+  federationMembers,
+  federationsOfPlace,
+  federationToken,
+  settledItems,
+  venuePositions,
+} from '../ledger/index.ts';
+import { getPerson } from '../accounts/index.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { SYSTEM, type Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import type { Db } from '../db/database.ts';
-import { localDate } from '../agenda/zonedTime.ts';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import { localDate } from '../agenda/index.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import type { FormState } from '../http/forms.ts';
 import type { Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
-import { federationMembers, federationsOfPlace, federationToken } from '../ledger/federations.ts';
-import { settledItems, venuePositions } from '../ledger/settlementPositions.ts';
-import { connectedAccountOf, findPlaceBySlug, getPlaceBySlug } from '../places/places.ts';
+import { connectedAccountOf, findPlaceBySlug, getPlaceBySlug } from '../places/index.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { addTreasurer } from './addTreasurer.ts';
 import { markPaid } from './markPaid.ts';

@@ -1,10 +1,14 @@
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
-import type { Authorisation } from '../ledger/engine.ts';
-import { federationMembers, type FederationMember } from '../ledger/federations.ts';
-import { loadNodeKey, signText } from '../ledger/nodeKey.ts';
-import { settleVenue } from '../ledger/settleVenue.ts';
+import {
+  type Authorisation,
+  federationMembers,
+  type FederationMember,
+  loadNodeKey,
+  signText,
+  settleVenue,
+} from '../ledger/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { federationTimezone, readUntil } from './periods.ts';

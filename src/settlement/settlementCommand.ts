@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.ts';
 import { SYSTEM } from '../access/actor.ts';
-import { CommandLineError, parseArgs, type Output } from '../ledger/commandArgs.ts';
+import { CommandLineError, parseArgs, type Output } from '../ledger/index.ts';
 import { addTreasurer } from './addTreasurer.ts';
 import { removeTreasurer } from './removeTreasurer.ts';
 import { runSettlement } from './runSettlement.ts';

@@ -1,5 +1,5 @@
 import { decimalSeparator, translate, type Language } from '../i18n/i18n.ts';
-import type { SettledItem } from '../ledger/settlementPositions.ts';
+import type { SettledItem } from '../ledger/index.ts';
 import type { Statement } from './statements.ts';
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import PDFDocument from 'pdfkit';
 import type { Db } from '../db/database.ts';
 import { localeOf, translate, type Language } from '../i18n/i18n.ts';
-import { loadNodeKey } from '../ledger/nodeKey.ts';
+import { loadNodeKey } from '../ledger/index.ts';
 import { formatEuros } from '../shared/money.ts';
 import { pdfBytes, winAnsi } from '../shared/pdf.ts';
 import { feeRate } from './statementCsv.ts';

@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
+import { canonicalJson, sha256Hex } from '../ledger/index.ts';
 import type { StatementLine } from './tables.ts';
 
 /** The version of the signed message, stored with each statement. */

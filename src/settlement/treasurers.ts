@@ -1,8 +1,7 @@
 import type { Db, Trx } from '../db/database.ts';
 import { takeLocks } from '../db/locks.ts';
 import type { Actor } from '../access/actor.ts';
-import { federationNames, findFederationBySlug, federationToken } from '../ledger/federations.ts';
-import type { Currency } from '../ledger/ledger.ts';
+import { federationNames, findFederationBySlug, federationToken, type Currency } from '../ledger/index.ts';
 import { DomainError, forbidden, notFound } from '../shared/errors.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import { loadNodeKey, verifyText } from '../ledger/nodeKey.ts';
+import { loadNodeKey, verifyText } from '../ledger/index.ts';
 import { linesDigest, statementMessage } from './statementSignature.ts';
 import type { Statement } from './statements.ts';
 

@@ -3,12 +3,11 @@ import { inTransaction, type Db } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
-import { ensurePerson, requireEmail } from '../accounts/people.ts';
-import { requestLoginLink } from '../accounts/requestLoginLink.ts';
+import { ensurePerson, requireEmail, requestLoginLink } from '../accounts/index.ts';
 import { translate } from '../i18n/i18n.ts';
-import { queueMail } from '../mail/queueMail.ts';
+import { queueMail } from '../mail/index.ts';
 import { DomainError } from '../shared/errors.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { readRole, lockTeam, type TeamMember } from './team.ts';
 
 /** An invitation's login link stays valid three days: people do not read mail within minutes. */

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { teamOf, type TeamMember } from './team.ts';
 
 /** The team of a place, for its admins (or a key with `team:read`). */

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, select, type FormState } from '../http/forms.ts';
 import { html } from '../http/html.ts';
@@ -8,8 +8,7 @@ import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { ROLES } from '../access/actor.ts';
 import { DomainError } from '../shared/errors.ts';
-import { adminNav } from '../places/adminNav.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
 import { changeMemberRole } from './changeMemberRole.ts';
 import { inviteMember } from './inviteMember.ts';
 import { listTeam } from './listTeam.ts';

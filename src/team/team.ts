@@ -5,7 +5,7 @@ import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 
 export interface TeamMember {
   personId: string;

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, select, textarea, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
@@ -9,8 +9,7 @@ import { authorize } from '../access/permissions.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros } from '../shared/money.ts';
-import { adminNav } from '../places/adminNav.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
 import { cancelEventOrders } from './cancelEventOrders.ts';
 import { creditOffer } from './creditRefund.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
@@ -24,7 +23,7 @@ import {
   type Question,
 } from './questions.ts';
 import { setCancellationPolicy } from './setCancellationPolicy.ts';
-import { parseLocalDateTime, zonedToInstant } from '../agenda/zonedTime.ts';
+import { parseLocalDateTime, zonedToInstant } from '../agenda/index.ts';
 import { localeOf } from '../i18n/i18n.ts';
 
 const KINDS = ['fixed', 'free', 'pay_what_you_want', 'member_only'] as const;

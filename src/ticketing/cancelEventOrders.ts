@@ -5,7 +5,7 @@ import { audit } from '../access/audit.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { cancelOrderInTransaction, sendRefundsAfterCommit } from './cancelOrder.ts';
 import { creditOffer, readRefundTo } from './creditRefund.ts';
 

@@ -5,7 +5,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { publicKeysOf, verifyTicketPayload, type Decoded } from './ticketSignature.ts';
 
 export type CheckInResult = 'valid' | 'already_checked_in' | 'cancelled' | 'refunded' | 'wrong_event' | 'unknown';

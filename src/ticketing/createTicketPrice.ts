@@ -5,7 +5,7 @@ import { authorize } from '../access/permissions.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import type { PriceKind } from './tables.ts';
 
 const KINDS: readonly PriceKind[] = ['fixed', 'free', 'pay_what_you_want', 'member_only'];

@@ -2,11 +2,9 @@ import { inTransaction, type Db, type Trx } from '../db/database.ts';
 import { SYSTEM, type Actor } from '../access/actor.ts';
 import { audit } from '../access/audit.ts';
 import { authorize } from '../access/permissions.ts';
-import { ensureAccount } from '../ledger/ensureAccount.ts';
-import { findCurrency, getCurrencyById, type Currency } from '../ledger/ledger.ts';
-import { mintAgainstPayment } from '../ledger/mintAgainstPayment.ts';
-import { queueRefund } from '../payments/queueRefund.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { ensureAccount, findCurrency, getCurrencyById, type Currency, mintAgainstPayment } from '../ledger/index.ts';
+import { queueRefund } from '../payments/index.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 

@@ -1,8 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Trx } from '../db/database.ts';
 import { translate, type Language } from '../i18n/i18n.ts';
-import { registerAttachmentRenderer } from '../mail/attachmentRenderers.ts';
-import { queueMail } from '../mail/queueMail.ts';
+import { registerAttachmentRenderer, queueMail } from '../mail/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { ticketsPdf } from './ticketPdf.ts';
 

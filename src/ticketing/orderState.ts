@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import type { OrderStatus } from './tables.ts';
-import { emitEvent } from '../webhooks/emitEvent.ts';
+import { emitEvent } from '../webhooks/index.ts';
 import { AUDIT_INTO, auditRow } from './auditRow.ts';
 
 /** The only transitions an order may take (docs/TICKETING.md, invariant 5). */

@@ -4,8 +4,7 @@ import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { registerPurpose } from '../payments/purposes.ts';
-import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
+import { type PaymentPurpose, startStripeCheckout } from '../payments/index.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { completeOrder } from './completeOrder.ts';
 import { reverseOrderPayment } from './reverseOrderPayment.ts';
@@ -92,11 +91,11 @@ export async function payOrder(
 // A confirmed payment completes its order once (the payment row is locked by confirmPayment, the
 // order row by completeOrder). An order that cannot be completed — cancelled, or expired and sold out
 // meanwhile — returns cannot_apply and the payment is refunded (docs/TICKETING.md, invariant 6).
-registerPurpose('order', {
+export const orderPurpose: PaymentPurpose = {
   async apply(trx, payment, { config }) {
     return (await completeOrder(trx, config, SYSTEM, payment.subject_id, payment.id)) ? 'applied' : 'cannot_apply';
   },
   returnPath: (payment) => `/orders/${payment.subject_id}`,
   // Money taken back in Stripe (refund, lost chargeback) refunds tickets in proportion (invariant 18).
   reverse: reverseOrderPayment,
-});
+};

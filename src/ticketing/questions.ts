@@ -6,7 +6,7 @@ import { authorize } from '../access/permissions.ts';
 import { html, type Html } from '../http/html.ts';
 import { FieldErrors, notFound, type FieldError } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import type { QuestionKind } from './tables.ts';
 
 /** Longest answer to a text question. */

@@ -1,7 +1,7 @@
 import type { Trx } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import { SYSTEM } from '../access/actor.ts';
-import type { Reversal } from '../payments/purposes.ts';
+import type { Reversal } from '../payments/index.ts';
 import { releaseSeats, type Holding } from './seats.ts';
 import { transitionOrder } from './orderState.ts';
 

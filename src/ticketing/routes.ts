@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf } from '../http/context.ts';
 import { csrfField } from '../http/forms.ts';
 import QRCode from 'qrcode';
@@ -12,7 +12,7 @@ import { answersFromForm, questionsOf } from './questions.ts';
 import { offersOf } from './offers.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros, MAX_AMOUNT_MINOR } from '../shared/money.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { checkIn } from './checkIn.ts';
 import { confirmFreeOrder } from './confirmFreeOrder.ts';
 import { payOrder } from './payOrder.ts';

@@ -5,7 +5,7 @@ import { authorize } from '../access/permissions.ts';
 import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { csvLine } from '../shared/csv.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { offersOf } from './offers.ts';
 import { answersOf, questionsOf } from './questions.ts';
 import type { TicketStatus } from './tables.ts';

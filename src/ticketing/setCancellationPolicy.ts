@@ -5,7 +5,7 @@ import { audit } from '../access/audit.ts';
 import { authorize } from '../access/permissions.ts';
 import { FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 
 /**
  * Sets until how many hours before its earliest date a buyer may cancel their order of this event

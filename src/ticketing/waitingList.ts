@@ -6,7 +6,7 @@ import { takeLocks } from '../db/locks.ts';
 import { localeOf, translate, type Language } from '../i18n/i18n.ts';
 import { SYSTEM, type Actor } from '../access/actor.ts';
 import { audit } from '../access/audit.ts';
-import { queueMail } from '../mail/queueMail.ts';
+import { queueMail } from '../mail/index.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { hashToken, randomToken } from '../shared/secrets.ts';

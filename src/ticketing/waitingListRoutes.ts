@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { personOrLogin } from '../http/context.ts';
 import { csrfField } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';

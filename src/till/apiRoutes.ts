@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { problemOf, toDomainError } from '../http/problems.ts';
 import { DateTime, ProblemSchema, Uuid } from '../http/schemas.ts';
 import type { TSchema } from 'typebox';
-import type { DeviceSignature } from '../ledger/tables.ts';
+import { type DeviceSignature, verifyDeviceRequest } from '../ledger/index.ts';
 import { DomainError, RetryLater } from '../shared/errors.ts';
 import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { lookupCard } from './lookupCard.ts';
@@ -13,7 +13,6 @@ import { tillConfig } from './posConfig.ts';
 import { MAX_ITEMS, MAX_PAYMENTS, MAX_QUANTITY, recordSale, saleStatus } from './recordSale.ts';
 import { reverseSale } from './reverseSale.ts';
 import type { SaleOutcome } from './sales.ts';
-import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import { inTransaction } from '../db/database.ts';
 import { deviceSignatureOf, keepRawJsonBodies } from '../http/deviceRequests.ts';
 

@@ -6,16 +6,20 @@
  */
 import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
-import { lockCardsByUid, staffCardHeld, walletOwnerOf, type Card } from '../cards/cards.ts';
-import { sha256Hex } from '../ledger/chain.ts';
-import { appendTransfers, type Authorisation } from '../ledger/engine.ts';
-import { cashOutAtCounter, payableAtCounter } from '../ledger/cashOutAtCounter.ts';
-import { getCurrencyById, type Currency } from '../ledger/ledger.ts';
-import { mintAtCounter } from '../ledger/mintAtCounter.ts';
-import type { DeviceSignature } from '../ledger/tables.ts';
-import { insertMembership } from '../memberships/addMembership.ts';
-import { findProduct, type MembershipProduct } from '../memberships/products.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { lockCardsByUid, staffCardHeld, walletOwnerOf, type Card } from '../cards/index.ts';
+import {
+  sha256Hex,
+  appendTransfers,
+  type Authorisation,
+  cashOutAtCounter,
+  payableAtCounter,
+  getCurrencyById,
+  type Currency,
+  mintAtCounter,
+  type DeviceSignature,
+} from '../ledger/index.ts';
+import { insertMembership, findProduct, type MembershipProduct } from '../memberships/index.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { businessDayOf, DEFAULT_DAY_STARTS_AT } from './businessDay.ts';
 import { cardBlocked, cardUnknown } from './cardAccess.ts';

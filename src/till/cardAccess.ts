@@ -3,7 +3,7 @@
  * cards module's `lockCard`, docs/CARDS.md lock order), whose wallet it spends from, staff checks.
  */
 import type { Trx } from '../db/database.ts';
-import { findCardByUid, lockCard, normaliseUid, type Card } from '../cards/cards.ts';
+import { findCardByUid, lockCard, normaliseUid, type Card } from '../cards/index.ts';
 import { roleOf } from '../access/permissions.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 

@@ -2,7 +2,7 @@ import type { Actor } from '../access/actor.ts';
 import { audit } from '../access/audit.ts';
 import { authorize } from '../access/permissions.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
-import { loadNodeKey, signText } from '../ledger/nodeKey.ts';
+import { loadNodeKey, signText } from '../ledger/index.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { businessDayAt, isCalendarDay, tillDayOf } from './closureDay.ts';

@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import { localParts, zonedToInstant } from '../agenda/zonedTime.ts';
+import { localParts, zonedToInstant } from '../agenda/index.ts';
 
 /** A venue's business day settings: its time zone and the local time its day starts (04:00 by default). */
 export interface TillDay {

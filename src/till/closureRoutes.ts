@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
@@ -12,7 +12,7 @@ import type { Db } from '../db/database.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros, MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
 import { businessDayAt, businessDayBounds, isCalendarDay, tillDayOf, type TillDay } from './closureDay.ts';
 import { closureReport } from './closureReport.ts';
 import { closeDay } from './closeDay.ts';
@@ -20,7 +20,6 @@ import { closureCsv, journalDayCsv } from './closureCsv.ts';
 import { findClosure, listClosures, type Closure } from './closures.ts';
 import { verifyClosure, type ClosureVerification } from './verifyClosure.ts';
 import { reportStyle, reportTables } from './closureReportView.ts';
-import { adminNav } from '../places/adminNav.ts';
 import { localeOf } from '../i18n/i18n.ts';
 
 // --- API schemas ---

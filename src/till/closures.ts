@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
+import { canonicalJson, sha256Hex } from '../ledger/index.ts';
 import type { ClosureTotals } from './closureReport.ts';
 
 /** The version of the signed message (stored with each closure as message_version). */

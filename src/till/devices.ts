@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { sha256Hex } from '../shared/secrets.ts';
-import { ledgerDevicesOf, type LedgerDevice } from '../ledger/devices.ts';
+import { ledgerDevicesOf, type LedgerDevice } from '../ledger/index.ts';
 
 export type DeviceKind = 'till' | 'scanner';
 export const DEVICE_KINDS: readonly DeviceKind[] = ['till', 'scanner'];

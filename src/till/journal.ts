@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Trx } from '../db/database.ts';
-import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
+import { canonicalJson, sha256Hex } from '../ledger/index.ts';
 import type { Insertable } from 'kysely';
 import type { ArticleKind, PaymentMethod, TillSalesTable } from './tables.ts';
 

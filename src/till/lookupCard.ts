@@ -1,8 +1,7 @@
 import { inTransaction, type Db } from '../db/database.ts';
-import { findCardByUid, walletOwnerOf } from '../cards/cards.ts';
-import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
-import type { DeviceSignature } from '../ledger/tables.ts';
-import { validMembershipsOf } from '../memberships/memberships.ts';
+import { findCardByUid, walletOwnerOf } from '../cards/index.ts';
+import { verifyDeviceRequest, type DeviceSignature } from '../ledger/index.ts';
+import { validMembershipsOf } from '../memberships/index.ts';
 import { businessDayOf, venueClock } from './businessDay.ts';
 import { cardUnknown, readCardUid } from './cardAccess.ts';
 import { requireSession } from './recordSale.ts';

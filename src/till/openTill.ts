@@ -1,6 +1,5 @@
 import { inTransaction, type Db } from '../db/database.ts';
-import { requireTill, verifyDeviceRequest } from '../ledger/deviceSignature.ts';
-import type { DeviceSignature } from '../ledger/tables.ts';
+import { requireTill, verifyDeviceRequest, type DeviceSignature } from '../ledger/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { cardBlocked, isStaff, readCardUid } from './cardAccess.ts';
 import { issueTillSession, tillSessionKey } from './tillSession.ts';

@@ -9,11 +9,9 @@
  * limits of the card's and venue's business day are checked last (`checkTopUpLimits`), on sums read
  * under the venue's journal lock, which is taken after the ledger writes.
  */
-import { walletOwnerOf, type Card } from '../cards/cards.ts';
-import { planCashOut, type CashOutSource } from '../ledger/cashOutAtCounter.ts';
-import type { TransferSpec } from '../ledger/engine.ts';
-import type { Currency } from '../ledger/ledger.ts';
-import type { MembershipProduct } from '../memberships/products.ts';
+import { walletOwnerOf, type Card } from '../cards/index.ts';
+import { planCashOut, type CashOutSource, type TransferSpec, type Currency } from '../ledger/index.ts';
+import type { MembershipProduct } from '../memberships/index.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { MAX_AMOUNT_MINOR as MAX_AMOUNT } from '../shared/money.ts';
 import { derivedId } from './derivedId.ts';

@@ -4,10 +4,9 @@
  * Read by GET /api/v1/till/config (apiRoutes.ts) and by the sale use case. Docs: docs/POINTS-OF-SALE.md.
  */
 import type { Db } from '../db/database.ts';
-import type { CurrencyKind } from '../ledger/tables.ts';
-import { currenciesAcceptedAt, currencyCodesById } from '../ledger/currenciesOfPlace.ts';
+import { type CurrencyKind, currenciesAcceptedAt, currencyCodesById } from '../ledger/index.ts';
 import { notFound } from '../shared/errors.ts';
-import { findPlaceById } from '../places/places.ts';
+import { findPlaceById } from '../places/index.ts';
 import type { ArticleKind, PaymentMethod } from './tables.ts';
 
 export interface TillConfigArticle {

@@ -4,8 +4,7 @@
  * Docs: docs/POINTS-OF-SALE.md.
  */
 import type { Db } from '../db/database.ts';
-import type { CurrencyKind } from '../ledger/tables.ts';
-import { giftCurrenciesOf, topUpCurrenciesOf } from '../ledger/currenciesOfPlace.ts';
+import { type CurrencyKind, giftCurrenciesOf, topUpCurrenciesOf } from '../ledger/index.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { dayStartsAtOf } from './posConfig.ts';

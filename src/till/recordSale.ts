@@ -1,10 +1,7 @@
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
-import { isStaffCardHeld, normaliseUid } from '../cards/cards.ts';
-import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
-import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
+import { isStaffCardHeld, normaliseUid } from '../cards/index.ts';
+import { canonicalJson, sha256Hex, verifyDeviceRequest, type NodeKey, type DeviceSignature } from '../ledger/index.ts';
 import type { LockKeys } from '../db/locks.ts';
-import type { NodeKey } from '../ledger/nodeKey.ts';
-import type { DeviceSignature } from '../ledger/tables.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR as MAX_AMOUNT } from '../shared/money.ts';

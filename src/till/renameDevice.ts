@@ -4,7 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { lockLedgerDevice, setLedgerDeviceName } from '../ledger/devices.ts';
+import { lockLedgerDevice, setLedgerDeviceName } from '../ledger/index.ts';
 import { readDeviceName } from './devices.ts';
 
 /** A venue admin renames a device ("Bar 2", "Entrée"). Past journal lines keep the device's id. */

@@ -1,16 +1,26 @@
 import { inTransaction, type Db } from '../db/database.ts';
-import { canonicalJson, sha256Hex } from '../ledger/chain.ts';
-import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
-import { appendTransfers, type Authorisation, type TransferSpec } from '../ledger/engine.ts';
-import { lockAccounts, ownersOfAccounts } from '../ledger/accountsOfOwner.ts';
-import { ensureAccount } from '../ledger/ensureAccount.ts';
-import { getCurrencyById, paymentProviderOfMint, transfersById, type Transfer } from '../ledger/ledger.ts';
-import { mintAtCounter, unmintAtCounter } from '../ledger/mintAtCounter.ts';
-import type { DeviceSignature } from '../ledger/tables.ts';
+import {
+  canonicalJson,
+  sha256Hex,
+  verifyDeviceRequest,
+  appendTransfers,
+  type Authorisation,
+  type TransferSpec,
+  lockAccounts,
+  ownersOfAccounts,
+  ensureAccount,
+  getCurrencyById,
+  paymentProviderOfMint,
+  transfersById,
+  type Transfer,
+  mintAtCounter,
+  unmintAtCounter,
+  type DeviceSignature,
+} from '../ledger/index.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { businessDayOf, venueClock } from './businessDay.ts';
-import { lockCard, walletOwnerOf, type Card } from '../cards/cards.ts';
+import { lockCard, walletOwnerOf, type Card } from '../cards/index.ts';
 import { derivedId } from './derivedId.ts';
 import { appendJournal, type JournalLineInput } from './journal.ts';
 import { assertDayOpen } from './closeDay.ts';

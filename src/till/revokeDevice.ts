@@ -4,7 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { isUuid } from '../shared/ids.ts';
 import { notFound } from '../shared/errors.ts';
-import { lockLedgerDevice, setLedgerDeviceRevoked } from '../ledger/devices.ts';
+import { lockLedgerDevice, setLedgerDeviceRevoked } from '../ledger/index.ts';
 
 /**
  * A venue admin revokes a device (lost phone, stolen Raspberry Pi): from the commit on, every request

@@ -21,7 +21,7 @@ import {
   toArticle,
   type PosArticle,
 } from './posSetup.ts';
-import { giftCurrenciesOf, topUpCurrenciesOf } from '../ledger/currenciesOfPlace.ts';
+import { giftCurrenciesOf, topUpCurrenciesOf } from '../ledger/index.ts';
 import type { ArticleKind } from './tables.ts';
 
 /**

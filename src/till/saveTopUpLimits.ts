@@ -4,7 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
-import { giftCurrenciesOf, topUpCurrenciesOf } from '../ledger/currenciesOfPlace.ts';
+import { giftCurrenciesOf, topUpCurrenciesOf } from '../ledger/index.ts';
 import { topUpLimitsFor, type CurrencyTopUpLimits, type TopUpLimits } from './topUpLimits.ts';
 
 const FIELDS = ['lineMaxCents', 'saleMaxCents', 'cardDayMaxCents', 'dayMaxCents'] as const;

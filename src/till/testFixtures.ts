@@ -5,7 +5,7 @@
  * kind, and helpers to make cards, fund them and send device-signed requests.
  */
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { App } from '../http/app.ts';
+import type { App } from '../http/module.ts';
 import type { Db } from '../db/database.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { html, unsafeRaw } from '../http/html.ts';
 import { demoBanner, sendHtml } from '../http/layout.ts';
 import { decimalSeparator, localeOf } from '../i18n/i18n.ts';

@@ -1,6 +1,5 @@
-import { canonicalJson } from '../ledger/chain.ts';
+import { canonicalJson, loadNodeKey, verifyText } from '../ledger/index.ts';
 import type { Db } from '../db/database.ts';
-import { loadNodeKey, verifyText } from '../ledger/nodeKey.ts';
 import { closureReport } from './closureReport.ts';
 import { CLOSURE_MESSAGE_VERSION, closureMessage, totalsDigest, type Closure } from './closures.ts';
 

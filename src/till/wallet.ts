@@ -1,7 +1,5 @@
 import type { Trx } from '../db/database.ts';
-import { findAccountId, ownerAccountsAt } from '../ledger/accountsOfOwner.ts';
-import { ensureAccount } from '../ledger/ensureAccount.ts';
-import type { CurrencyKind, OwnerKind } from '../ledger/tables.ts';
+import { findAccountId, ownerAccountsAt, ensureAccount, type CurrencyKind, type OwnerKind } from '../ledger/index.ts';
 
 /** The order in which a card payment takes a wallet's currencies (docs/TILL.md, invariant 4). */
 export const PAYMENT_ORDER: readonly CurrencyKind[] = ['gift', 'local_euro', 'federated_euro'];

@@ -5,7 +5,7 @@ import { authorize } from '../access/permissions.ts';
 import { FieldErrors, forbidden } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { randomToken } from '../shared/secrets.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import { privateHost } from './receiverAddress.ts';
 import { WEBHOOK_EVENTS, type WebhookEndpoint } from './webhooks.ts';
 

@@ -4,7 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { forbidden, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 
 /** Removes an endpoint with its deliveries (sent or not): nothing more goes to that URL. */
 export async function deleteEndpoint(db: Db, actor: Actor, input: { slug: string; endpointId: string }): Promise<void> {

@@ -1,14 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ModuleApp, ModuleOptions } from '../http/app.ts';
+import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { csrfField, emptyForm, errorSummary, input, type FormState } from '../http/forms.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { DomainError } from '../shared/errors.ts';
-import { adminNav } from '../places/adminNav.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
+import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
 import { createEndpoint } from './createEndpoint.ts';
 import { deleteEndpoint } from './deleteEndpoint.ts';
 import { listWebhooks, WEBHOOK_EVENTS, type WebhookDelivery, type WebhookEndpoint } from './webhooks.ts';

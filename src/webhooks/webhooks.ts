@@ -1,7 +1,7 @@
 import { authorize } from '../access/permissions.ts';
 import type { Actor } from '../access/actor.ts';
 import { inTransaction, type Db } from '../db/database.ts';
-import { getPlaceBySlug } from '../places/places.ts';
+import { getPlaceBySlug } from '../places/index.ts';
 import type { WebhookDeliveryStatus } from './tables.ts';
 
 /** Event types a venue may subscribe to (docs/WEBHOOKS.md). */

@@ -1,0 +1,5 @@
+// The public surface of src/agenda (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { loadDemoAgenda } from './demoAgenda.ts';
+export { localDate, localParts, parseLocalDateTime, zonedToInstant } from './zonedTime.ts';
+export { venueDatesBetween } from './datesBetween.ts';
+export type { VenueDate } from './datesBetween.ts';

@@ -1,0 +1,3 @@
+// The public surface of src/apikeys (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+// Nothing yet: no other module uses it.
+export {};

@@ -1,0 +1,62 @@
+import type { AccountSection, RezoModule, VenueSection } from '../http/module.ts';
+import { registerPurpose } from '../payments/index.ts';
+import { accounts } from '../accounts/module.ts';
+import { admin } from '../admin/module.ts';
+import { agenda } from '../agenda/module.ts';
+import { apikeys } from '../apikeys/module.ts';
+import { cards } from '../cards/module.ts';
+import { dashboard } from '../dashboard/module.ts';
+import { ledger } from '../ledger/module.ts';
+import { mail } from '../mail/module.ts';
+import { memberships } from '../memberships/module.ts';
+import { payments } from '../payments/module.ts';
+import { places } from '../places/module.ts';
+import { settlement } from '../settlement/module.ts';
+import { team } from '../team/module.ts';
+import { ticketing } from '../ticketing/module.ts';
+import { till } from '../till/module.ts';
+import { webhooks } from '../webhooks/module.ts';
+
+/**
+ * The modules of a node, in the order their routes are registered (docs/ARCHITECTURE.md, "Module
+ * surfaces"). The HTTP assembly, the housekeeping and the payment purposes all come from this list.
+ */
+export const modules: readonly RezoModule[] = [
+  accounts,
+  places,
+  team,
+  apikeys,
+  admin,
+  mail,
+  agenda,
+  ledger,
+  payments,
+  memberships,
+  ticketing,
+  webhooks,
+  cards,
+  till,
+  settlement,
+  dashboard,
+];
+
+/**
+ * Registers the modules' payment purposes (src/payments/purposes.ts). Called when the app is built
+ * (buildApp) and by whatever confirms payments without it (tests, tools); registering again is a no-op.
+ */
+export function registerModules(list: readonly RezoModule[] = modules): void {
+  for (const module of list)
+    for (const [name, purpose] of Object.entries(module.paymentPurposes ?? {})) registerPurpose(name, purpose);
+}
+
+/** The sections the modules contribute to the venue page and to "my account", by increasing order. */
+export function sectionsOf(list: readonly RezoModule[] = modules): {
+  venue: VenueSection[];
+  account: AccountSection[];
+} {
+  const byOrder = (a: { order: number }, b: { order: number }) => a.order - b.order;
+  return {
+    venue: list.flatMap((m) => m.venueSections ?? []).sort(byOrder),
+    account: list.flatMap((m) => m.accountSections ?? []).sort(byOrder),
+  };
+}

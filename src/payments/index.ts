@@ -1,0 +1,8 @@
+// The public surface of src/payments (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { registerPurpose } from './purposes.ts';
+export { listPaymentIssues } from './listPaymentIssues.ts';
+export { takenBack } from './paymentBalance.ts';
+export type { PaymentPurpose, Reversal } from './purposes.ts';
+export { queueRefund } from './queueRefund.ts';
+export { sendPendingRefunds } from './sendPendingRefunds.ts';
+export { startStripeCheckout } from './startStripeCheckout.ts';

@@ -1,0 +1,14 @@
+// The public surface of src/places (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { adminNav } from './adminNav.ts';
+export { createPlace } from './createPlace.ts';
+export { slugify } from './placeInput.ts';
+export {
+  connectedAccountOf,
+  findPlaceById,
+  findPlaceBySlug,
+  getPlaceBySlug,
+  listPlaces,
+  placesByIds,
+  placesOfPerson,
+} from './places.ts';
+export type { Place } from './places.ts';

@@ -1,0 +1,6 @@
+// The public surface of src/ticketing (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { ticketForm } from './eventTickets.ts';
+export { offersOf, schemaOffers } from './offers.ts';
+export type { DateOffers } from './offers.ts';
+export { dateFigures, ticketsByWeek } from './dateFigures.ts';
+export type { DateFigures } from './dateFigures.ts';

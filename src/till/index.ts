@@ -1,0 +1,6 @@
+// The public surface of src/till (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
+export { loadDemoTill } from './demoTill.ts';
+export { readTillSession, tillSessionKey } from './tillSession.ts';
+export type { TillSession } from './tillSession.ts';
+export { lastWeeks, tillSalesByWeek, tillTonight } from './tonightFigures.ts';
+export type { TillTonight } from './tonightFigures.ts';
