@@ -1,14 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
-import { actorOf, personOrLogin } from '../http/context.ts';
+import { actorOf } from '../http/context.ts';
+import { submitForm, venueFor } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, type FormState } from '../http/forms.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { formatDateTime } from '../i18n/i18n.ts';
-import { authorize } from '../access/permissions.ts';
 import { adminNav } from '../places/adminNav.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
-import { DomainError, FieldErrors } from '../shared/errors.ts';
+import type { Place } from '../places/places.ts';
+import { FieldErrors } from '../shared/errors.ts';
 import { parseEuros } from '../shared/money.ts';
 import { refundLimitsOf, recentRefunds } from './refundLimits.ts';
 import { setRefundLimits } from './setRefundLimits.ts';
@@ -21,12 +21,7 @@ import { formatAmount } from './transparency.ts';
 export async function refundPages(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { db } = deps;
 
-  async function adminPlace(request: FastifyRequest, reply: FastifyReply): Promise<Place | null> {
-    if (!personOrLogin(request, reply)) return null;
-    const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
-    await authorize(db, actorOf(request), place.id, 'place.settings');
-    return place;
-  }
+  const adminPlace = venueFor(db, 'place.settings');
 
   async function page(
     request: FastifyRequest,
@@ -90,13 +85,13 @@ ${
     };
     const perOperation = amount('perOperation');
     const perDay = amount('perDay');
-    try {
-      errors.throwIfAny();
-      await setRefundLimits(db, actorOf(request), { slug: place.slug, perOperation, perDay });
-      return page(request, reply, place, null, 200, request.ctx.t('ledger.refunds.saved'));
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(request, reply, place, { values, errors: error.fields }, 422);
-    }
+    return submitForm(reply, {
+      run: async () => {
+        errors.throwIfAny();
+        await setRefundLimits(db, actorOf(request), { slug: place.slug, perOperation, perDay });
+      },
+      done: () => page(request, reply, place, null, 200, request.ctx.t('ledger.refunds.saved')),
+      invalid: (fields) => page(request, reply, place, { values, errors: fields }, 422),
+    });
   });
 }
