@@ -11,15 +11,16 @@ import { actorOf, personOrLogin } from './context.ts';
 // here only decides which page to show (a 403 page before a form the person could not submit).
 
 /**
- * The venue of a page under `/venues/:slug/…`, once the person signed in may `permission` there.
+ * The venue of a page under `/venues/:slug/…`, once the person signed in may `permission` there
+ * (`null`: no early check, the page's reads and use cases authorise by themselves).
  * `null` when there is no session: the person was sent to log in, the handler returns `reply`.
  * An unknown slug is 404 `place`; a person without the permission gets the 403 of `authorize`.
  */
-export function venueFor(db: Db, permission: Permission) {
+export function venueFor(db: Db, permission: Permission | null) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<Place | null> => {
     if (!personOrLogin(request, reply)) return null;
     const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
-    await authorize(db, actorOf(request), place.id, permission);
+    if (permission) await authorize(db, actorOf(request), place.id, permission);
     return place;
   };
 }
