@@ -43,7 +43,7 @@ const ALLOWLIST = new Set<string>([
   'src/admin/listPeople.ts people',
   'src/admin/listPeople.ts place_members',
   'src/agenda/agendaQuery.ts places',
-  'src/agenda/api.ts places',
+  'src/agenda/apiRoutes.ts places',
   'src/agenda/eventMedia.ts media',
   'src/agenda/events.ts places',
   'src/agenda/feeds.ts places',

@@ -34,7 +34,7 @@ import type { EventState } from './tables.ts';
 const STATES: readonly EventState[] = ['draft', 'published', 'cancelled', 'postponed'];
 
 /** The venue admin pages of the agenda: events, proposals, follows and settings (editors and admins). */
-export async function adminPages(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function agendaAdminRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db } = deps;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) =>
     sendHtml(reply, layout(request, info, { title, body }), status);

@@ -18,7 +18,7 @@ import { formatAmount } from './transparency.ts';
  * The venue admin's "Refunds" page: the limits on money leaving the venue's accounts (per refund, per
  * 24 hours, per currency) and the latest refunds and payouts (docs/LEDGER.md, "Refunds and payouts").
  */
-export async function refundPages(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function refundRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { db } = deps;
 
   const adminPlace = venueFor(db, 'place.settings');
