@@ -21,6 +21,7 @@ import {
   cardsOfPerson,
   findCardById,
   findCardByToken,
+  recentlyBlockedCards,
   searchCards,
   type Card,
   type CardView,
@@ -326,13 +327,7 @@ ${input(request, form, 'card_reason')}
     const [batches, found, blocked] = await Promise.all([
       listCardBatches(db, actor),
       searchCards(db, q),
-      db
-        .selectFrom('cards')
-        .select(['id', 'number', 'blocked_at', 'block_reason'])
-        .where('status', '=', 'blocked')
-        .orderBy('blocked_at', 'desc')
-        .limit(50)
-        .execute(),
+      recentlyBlockedCards(db),
     ]);
     const form = state.form ?? emptyForm({ name: state.report?.name ?? '' });
     const r = state.report;
