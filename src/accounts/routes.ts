@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { cookieOptions, actorOf, personOrLogin } from '../http/context.ts';
+import { submitForm } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, select, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
 import { renderSections } from '../http/sections.ts';
@@ -53,26 +54,20 @@ ${input(request, form, 'email', { type: 'email', required: true, attrs: html` au
   app.post('/login', { config: loginRateLimit }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const { t } = request.ctx;
-    try {
-      const { email } = await requestLoginLink(db, config, {
-        email: body.email,
-        nextPath: typeof body.next === 'string' ? body.next : undefined,
-        language: request.ctx.lang,
-        ip: request.ip,
-      });
-      return page(
-        request,
-        reply,
-        t('login.sentTitle'),
-        html`<section class="narrow"><h1>${t('login.sentTitle')}</h1><p>${t('login.sent', { email, minutes: config.loginTokenTtlMinutes })}</p>
+    const nextPath = typeof body.next === 'string' ? body.next : undefined;
+    return submitForm(reply, {
+      run: () =>
+        requestLoginLink(db, config, { email: body.email, nextPath, language: request.ctx.lang, ip: request.ip }),
+      done: ({ email }) =>
+        page(
+          request,
+          reply,
+          t('login.sentTitle'),
+          html`<section class="narrow"><h1>${t('login.sentTitle')}</h1><p>${t('login.sent', { email, minutes: config.loginTokenTtlMinutes })}</p>
 ${info.devMail ? html`<p class="hint">${t('login.devHint')} <a href="/dev/mail">/dev/mail</a></p>` : ''}</section>`,
-      );
-    } catch (error) {
-      if (error instanceof DomainError && error.fields.length > 0) {
-        return page(request, reply, t('login.title'), loginForm(request, { values: body, errors: error.fields }), 422);
-      }
-      throw error;
-    }
+        ),
+      invalid: (errors) => page(request, reply, t('login.title'), loginForm(request, { values: body, errors }), 422),
+    });
   });
 
   // The link in the mail opens a page with one button: a GET never logs in, because mail scanners

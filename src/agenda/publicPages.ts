@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
+import { submitForm } from '../http/formRoute.ts';
 import { csrfField } from '../http/forms.ts';
 import { html, unsafeRaw, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
@@ -374,24 +375,19 @@ ${eventForm(request, { action: `/venues/${place.slug}/propose`, values, errors, 
     if (!personOrLogin(request, reply)) return reply;
     const place = await proposalPlace(request);
     const body = (request.body ?? {}) as Record<string, unknown>;
-    try {
-      await proposeEvent(db, actorOf(request), { ...formFields(body), placeId: place.id });
-      return page(
-        request,
-        reply,
-        request.ctx.t('agenda.proposeTitle', { venue: place.name }),
-        html`<section class="narrow"><p class="notice" role="status">${request.ctx.t('agenda.proposed')}</p><p><a href="/venues/${place.slug}">${place.name}</a></p></section>`,
-      );
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(
-        request,
-        reply,
-        request.ctx.t('agenda.proposeTitle', { venue: place.name }),
-        proposalPage(request, place, valuesAfterError(body), error.fields),
-        { status: 422 },
-      );
-    }
+    const title = request.ctx.t('agenda.proposeTitle', { venue: place.name });
+    return submitForm(reply, {
+      run: () => proposeEvent(db, actorOf(request), { ...formFields(body), placeId: place.id }),
+      done: () =>
+        page(
+          request,
+          reply,
+          title,
+          html`<section class="narrow"><p class="notice" role="status">${request.ctx.t('agenda.proposed')}</p><p><a href="/venues/${place.slug}">${place.name}</a></p></section>`,
+        ),
+      invalid: (errors) =>
+        page(request, reply, title, proposalPage(request, place, valuesAfterError(body), errors), { status: 422 }),
+    });
   });
 }
 

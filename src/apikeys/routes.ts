@@ -1,14 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
-import { actorOf, personOrLogin } from '../http/context.ts';
+import { actorOf } from '../http/context.ts';
+import { submitForm, venueFor } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, type FormState } from '../http/forms.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { API_SCOPES } from '../access/permissions.ts';
-import { DomainError } from '../shared/errors.ts';
-import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
+import { adminNav } from '../places/index.ts';
+import type { Place } from '../places/index.ts';
 import type { ApiKeyInfo } from './apiKeys.ts';
 import { createApiKey } from './createApiKey.ts';
 import { listApiKeys } from './listApiKeys.ts';
@@ -87,10 +88,8 @@ ${form.errors.filter((e) => e.field === 'scopes').map((e) => html`<p class="erro
     return sendHtml(reply, layout(request, info, { title: t('admin.titles.keys'), body }), status);
   }
 
-  async function placeFor(request: FastifyRequest, reply: FastifyReply) {
-    if (!personOrLogin(request, reply)) return null;
-    return getPlaceBySlug(db, (request.params as { slug: string }).slug);
-  }
+  // The keys' reads and use cases authorise (apikeys.manage).
+  const placeFor = venueFor(db, null);
 
   app.get('/venues/:slug/admin/keys', async (request, reply) => {
     const place = await placeFor(request, reply);
@@ -103,13 +102,11 @@ ${form.errors.filter((e) => e.field === 'scopes').map((e) => html`<p class="erro
     if (!place) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
     const scopes = body.scopes === undefined ? [] : Array.isArray(body.scopes) ? body.scopes : [body.scopes];
-    try {
-      const { key, secret } = await createApiKey(db, actorOf(request), { slug: place.slug, name: body.name, scopes });
-      return keysPage(request, reply, place, emptyForm(), 201, { name: key.name, secret });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return keysPage(request, reply, place, { values: { ...body, scopes }, errors: error.fields }, 422);
-    }
+    return submitForm(reply, {
+      run: () => createApiKey(db, actorOf(request), { slug: place.slug, name: body.name, scopes }),
+      done: ({ key, secret }) => keysPage(request, reply, place, emptyForm(), 201, { name: key.name, secret }),
+      invalid: (errors) => keysPage(request, reply, place, { values: { ...body, scopes }, errors }, 422),
+    });
   });
 
   app.post('/venues/:slug/admin/keys/:keyId/revoke', async (request, reply) => {

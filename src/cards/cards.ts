@@ -256,3 +256,14 @@ export async function cardView(db: Db, id: string): Promise<CardView | null> {
   const row = await viewQuery(db).where('c.id', '=', id).executeTakeFirst();
   return row ? toView(row) : null;
 }
+
+/** The 50 cards blocked last, for the operator's page. */
+export async function recentlyBlockedCards(db: Db) {
+  return db
+    .selectFrom('cards')
+    .select(['id', 'number', 'blocked_at', 'block_reason'])
+    .where('status', '=', 'blocked')
+    .orderBy('blocked_at', 'desc')
+    .limit(50)
+    .execute();
+}

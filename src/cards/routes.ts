@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
+import { formBody, submitForm } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
@@ -15,6 +16,7 @@ import {
   cardsOfPerson,
   findCardById,
   findCardByToken,
+  recentlyBlockedCards,
   searchCards,
   type Card,
   type CardView,
@@ -46,7 +48,6 @@ export async function cardRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
   const limiter = new TokenLookupLimiter(TOKEN_LOOKUPS_PER_MINUTE, 60_000);
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) =>
     sendHtml(reply, layout(request, info, { title, body }), status);
-  const formBody = (request: FastifyRequest) => ({ ...((request.body ?? {}) as Record<string, unknown>) });
 
   /** The card of a QR token, counted against the client's limit; unknown and malformed tokens are the same 404. */
   async function cardOfToken(request: FastifyRequest, reply: FastifyReply): Promise<Card> {
@@ -292,21 +293,16 @@ ${input(request, form, 'card_reason')}
     if (!personOrLogin(request, reply)) return reply;
     const { slug, id } = request.params as { slug: string; id: string };
     const body = formBody(request);
-    try {
-      const { card } = await blockCardAtVenue(db, actorOf(request), {
-        slug,
-        cardId: id,
-        identityChecked: body.identity_checked,
-        reason: body.card_reason,
-      });
-      return cashierPage(request, reply, slug, {
-        notice: request.ctx.t('cards.blockedAtVenue', { number: card.number }),
-      });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      if (!(await findCardById(db, id))) throw notFound('card');
-      return cashierPage(request, reply, slug, { form: { values: body, errors: error.fields, cardId: id } }, 422);
-    }
+    const input = { slug, cardId: id, identityChecked: body.identity_checked, reason: body.card_reason };
+    return submitForm(reply, {
+      run: () => blockCardAtVenue(db, actorOf(request), input),
+      done: ({ card }) =>
+        cashierPage(request, reply, slug, { notice: request.ctx.t('cards.blockedAtVenue', { number: card.number }) }),
+      invalid: async (errors) => {
+        if (!(await findCardById(db, id))) throw notFound('card');
+        return cashierPage(request, reply, slug, { form: { values: body, errors, cardId: id } }, 422);
+      },
+    });
   });
 
   // --- The node operator: batches, import, unblock ---
@@ -326,13 +322,7 @@ ${input(request, form, 'card_reason')}
     const [batches, found, blocked] = await Promise.all([
       listCardBatches(db, actor),
       searchCards(db, q),
-      db
-        .selectFrom('cards')
-        .select(['id', 'number', 'blocked_at', 'block_reason'])
-        .where('status', '=', 'blocked')
-        .orderBy('blocked_at', 'desc')
-        .limit(50)
-        .execute(),
+      recentlyBlockedCards(db),
     ]);
     const form = state.form ?? emptyForm({ name: state.report?.name ?? '' });
     const r = state.report;
@@ -394,13 +384,12 @@ ${blocked.length === 0 ? html`<p>${t('cards.noBlocked')}</p>` : html`<ul>${block
           ? body.csv
           : '';
     const name = typeof body.name === 'string' ? body.name : '';
-    try {
-      const report = await importCards(db, actorOf(request), { name, csv, apply: body.apply === '1' });
-      return adminPage(request, reply, { report: { ...report, csv, name } }, report.rejected.length ? 422 : 200);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return adminPage(request, reply, { form: { values: { name }, errors: error.fields } }, 422);
-    }
+    return submitForm(reply, {
+      run: () => importCards(db, actorOf(request), { name, csv, apply: body.apply === '1' }),
+      done: (report) =>
+        adminPage(request, reply, { report: { ...report, csv, name } }, report.rejected.length ? 422 : 200),
+      invalid: (errors) => adminPage(request, reply, { form: { values: { name }, errors } }, 422),
+    });
   });
 
   app.post('/admin/cards/:id/unblock', async (request, reply) => {

@@ -10,6 +10,7 @@ import { safeEqual } from '../shared/secrets.ts';
 import type { Db } from '../db/database.ts';
 import { balancesOf } from './balancesOf.ts';
 import { checkpointMessage } from './chain.ts';
+import { currencyCodesById } from './currenciesOfPlace.ts';
 import { createCheckpointer } from './checkpointer.ts';
 import { createHold, MAX_HOLD_SECONDS } from './createHold.ts';
 import { createTransfers } from './createTransfers.ts';
@@ -107,12 +108,7 @@ async function currencyCodes(db: Db, transfers: Transfer[]): Promise<Map<string,
   const missing = [...new Set(transfers.map((t) => t.currencyId))].filter((id) => !codeCache.has(id));
   if (missing.length > 0) {
     if (codeCache.size > 10_000) codeCache.clear();
-    for (const r of await db
-      .selectFrom('ledger_currencies')
-      .select(['id', 'code'])
-      .where('id', 'in', missing)
-      .execute())
-      codeCache.set(r.id, r.code);
+    for (const [id, { code }] of await currencyCodesById(db, missing)) codeCache.set(id, code);
   }
   return codeCache;
 }

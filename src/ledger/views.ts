@@ -9,15 +9,15 @@ import { balancesOf } from './balancesOf.ts';
 import { historyOf } from './historyOf.ts';
 import { loadNodeKey } from './nodeKey.ts';
 import { formatAmount, transparencyReport } from './transparency.ts';
-import { refundPages } from './refundPages.ts';
-import { payPage } from './payPage.ts';
+import { refundRoutes } from './refundRoutes.ts';
+import { payRoutes } from './payRoutes.ts';
 
 /** The pages of the ledger: "Mon portefeuille" (/wallet) and the public /transparency page. */
 export async function ledgerPages(app: ModuleApp, options: ModuleOptions) {
   const { deps, info } = options;
   const { config, db, stripe } = deps;
-  await refundPages(app, options);
-  await payPage(app, options);
+  await refundRoutes(app, options);
+  await payRoutes(app, options);
 
   app.get('/wallet', { schema: { hide: true } }, async (request, reply) => {
     const person = personOrLogin(request, reply);

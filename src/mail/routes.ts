@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { latestMails } from './latestMails.ts';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
@@ -17,23 +17,7 @@ export async function mailRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
   app.get('/dev/mail', async (request, reply) => {
     if (config.env !== 'development') throw new DomainError('not-found', 404, { what: 'page' });
     const { t, lang } = request.ctx;
-    const mails = await db
-      .selectFrom('mail_outbox')
-      .selectAll()
-      .select((eb) =>
-        eb.fn
-          .coalesce(
-            eb
-              .selectFrom('mail_attachments as a')
-              .select(sql<string[]>`array_agg(a.filename order by a.position)`.as('names'))
-              .whereRef('a.mail_id', '=', 'mail_outbox.id'),
-            sql<string[]>`'{}'::text[]`,
-          )
-          .as('attachment_names'),
-      )
-      .orderBy('created_at', 'desc')
-      .limit(50)
-      .execute();
+    const mails = await latestMails(db);
     const body = html`<section>
 <h1>${t('devMail.title')}</h1>
 <p>${t('devMail.intro')}</p>

@@ -3,6 +3,8 @@ import { Type } from 'typebox';
 import type { Db } from '../db/database.ts';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
+import { formBody, submitForm, venueFor } from '../http/formRoute.ts';
+import { findPersonByEmail } from '../accounts/index.ts';
 import { csrfField, emptyForm, errorSummary, input, select, textarea, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
@@ -78,13 +80,7 @@ ${m.startsOn} → ${m.endsOn ?? t('memberships.lifetime')}${m.amountCents ? html
 export async function membershipRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db, stripe } = deps;
 
-  async function adminPlace(request: FastifyRequest, reply: FastifyReply): Promise<Place | null> {
-    const person = personOrLogin(request, reply);
-    if (!person) return null;
-    const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
-    await authorize(db, actorOf(request), place.id, 'memberships.manage');
-    return place;
-  }
+  const adminPlace = venueFor(db, 'memberships.manage');
 
   interface PageState {
     product?: FormState;
@@ -200,8 +196,6 @@ ${errorSummary(request, importForm)}
     return sendHtml(reply, layout(request, info, { title: t('admin.titles.memberships'), body }), status);
   }
 
-  const formBody = (request: FastifyRequest) => ({ ...((request.body ?? {}) as Record<string, unknown>) });
-
   app.get('/venues/:slug/admin/memberships', async (request, reply) => {
     const place = await adminPlace(request, reply);
     return place ? adminPage(request, reply, place) : reply;
@@ -211,15 +205,12 @@ ${errorSummary(request, importForm)}
     const place = await adminPlace(request, reply);
     if (!place) return reply;
     const body = formBody(request);
-    try {
-      const p = await createMembershipProduct(db, actorOf(request), place.slug, body);
-      return adminPage(request, reply, place, {
-        notice: request.ctx.t('memberships.productCreated', { name: p.name }),
-      });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return adminPage(request, reply, place, { product: { values: body, errors: error.fields } }, 422);
-    }
+    return submitForm(reply, {
+      run: () => createMembershipProduct(db, actorOf(request), place.slug, body),
+      done: (p) =>
+        adminPage(request, reply, place, { notice: request.ctx.t('memberships.productCreated', { name: p.name }) }),
+      invalid: (errors) => adminPage(request, reply, place, { product: { values: body, errors } }, 422),
+    });
   });
 
   app.post('/venues/:slug/admin/memberships/products/:id/:state', async (request, reply) => {
@@ -252,21 +243,18 @@ ${errorSummary(request, importForm)}
     const place = await adminPlace(request, reply);
     if (!place) return reply;
     const body = formBody(request);
-    try {
-      const m = await addMembership(db, config, actorOf(request), {
-        slug: place.slug,
-        email: body.email,
-        productId: body.product,
-        method: body.method,
-        amount: body.amount,
-        startsOn: body.starts_on,
-        note: body.note,
-      });
-      return adminPage(request, reply, place, { notice: request.ctx.t('memberships.added', { email: m.email }) });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return adminPage(request, reply, place, { add: { values: body, errors: error.fields } }, 422);
-    }
+    const input = { email: body.email, productId: body.product, method: body.method, amount: body.amount };
+    return submitForm(reply, {
+      run: () =>
+        addMembership(db, config, actorOf(request), {
+          slug: place.slug,
+          ...input,
+          startsOn: body.starts_on,
+          note: body.note,
+        }),
+      done: (m) => adminPage(request, reply, place, { notice: request.ctx.t('memberships.added', { email: m.email }) }),
+      invalid: (errors) => adminPage(request, reply, place, { add: { values: body, errors } }, 422),
+    });
   });
 
   app.post('/venues/:slug/admin/memberships/:id/:action', async (request, reply) => {
@@ -292,17 +280,11 @@ ${errorSummary(request, importForm)}
     if (!place) return reply;
     const body = formBody(request);
     const csv = Buffer.isBuffer(body.file) ? body.file.toString('utf8') : typeof body.csv === 'string' ? body.csv : '';
-    try {
-      const report = await importMembers(db, config, actorOf(request), {
-        slug: place.slug,
-        csv,
-        apply: body.apply === '1',
-      });
-      return adminPage(request, reply, place, { importReport: { ...report, csv } });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return adminPage(request, reply, place, { importForm: { values: {}, errors: error.fields } }, 422);
-    }
+    return submitForm(reply, {
+      run: () => importMembers(db, config, actorOf(request), { slug: place.slug, csv, apply: body.apply === '1' }),
+      done: (report) => adminPage(request, reply, place, { importReport: { ...report, csv } }),
+      invalid: (errors) => adminPage(request, reply, place, { importForm: { values: {}, errors } }, 422),
+    });
   });
 
   app.get('/venues/:slug/admin/memberships/export.csv', async (request, reply) => {
@@ -359,11 +341,7 @@ ${errorSummary(request, importForm)}
       const email = request.query.email?.trim().toLowerCase();
       let items;
       if (email) {
-        const person = await db
-          .selectFrom('people')
-          .select('id')
-          .where((eb) => eb(eb.fn('lower', ['email']), '=', email))
-          .executeTakeFirst();
+        const person = await findPersonByEmail(db, email);
         items = person ? await validMembershipsOf(db, person.id, day, [place.id]) : [];
       } else {
         items = (await membersOf(db, place.id, { status: 'active', limit: 5000 })).filter(

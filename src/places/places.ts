@@ -149,3 +149,8 @@ export async function connectedAccountOf(db: Db, placeId: string): Promise<strin
   const row = await db.selectFrom('places').select('stripe_account_id').where('id', '=', placeId).executeTakeFirst();
   return row?.stripe_account_id ?? null;
 }
+
+/** A stored image (a venue's logo or cover), to serve it. */
+export async function findMedia(db: Db, id: string) {
+  return db.selectFrom('media').select(['content_type', 'bytes', 'sha256']).where('id', '=', id).executeTakeFirst();
+}

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
+import { submitForm, venueFor } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, select, textarea, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
@@ -11,7 +12,7 @@ import { DomainError, forbidden } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { createPlace } from './createPlace.ts';
 import { PLACE_MODULES, slugify } from './placeInput.ts';
-import { getPlaceBySlug, listPlaces, type Place } from './places.ts';
+import { findMedia, getPlaceBySlug, listPlaces, type Place } from './places.ts';
 import { updatePlace } from './updatePlace.ts';
 import { uploadPlaceImage, type PlaceImageKind } from './uploadPlaceImage.ts';
 import { adminNav } from './adminNav.ts';
@@ -214,19 +215,12 @@ ${placeFields(request, form)}
     const body = (request.body ?? {}) as Record<string, unknown>;
     const values: Record<string, unknown> = { ...body, modules: formModules(body) };
     if (!values.slug && typeof values.name === 'string') values.slug = slugify(values.name);
-    try {
-      const place = await createPlace(db, actorOf(request), values, undefined, config.timeZone);
-      return reply.redirect(`/venues/${place.slug}/admin?created=1`, 303);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(
-        request,
-        reply,
-        request.ctx.t('places.createTitle'),
-        newPlaceForm(request, { values, errors: error.fields }),
-        422,
-      );
-    }
+    return submitForm(reply, {
+      run: () => createPlace(db, actorOf(request), values, undefined, config.timeZone),
+      done: (place) => `/venues/${place.slug}/admin?created=1`,
+      invalid: (errors) =>
+        page(request, reply, request.ctx.t('places.createTitle'), newPlaceForm(request, { values, errors }), 422),
+    });
   });
 
   app.get('/venues/:slug', async (request, reply) => {
@@ -261,13 +255,8 @@ ${await renderSections(sections.venue, (section) => section.render(request, db, 
     );
   });
 
-  async function adminPlace(request: FastifyRequest, reply: FastifyReply): Promise<Place | null> {
-    const person = personOrLogin(request, reply);
-    if (!person) return null;
-    const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
-    if (!person.isOperator && (await roleOf(db, person.id, place.id)) !== 'admin') throw forbidden();
-    return place;
-  }
+  // The venue's settings are its admins' (place.settings: the admin role, and operators).
+  const adminPlace = venueFor(db, 'place.settings');
 
   function settingsPage(request: FastifyRequest, place: Place, form: FormState, notice?: string) {
     const { t } = request.ctx;
@@ -320,18 +309,17 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
     const body = (request.body ?? {}) as Record<string, unknown>;
     const values: Record<string, unknown> = { ...body, modules: formModules(body) };
     delete values._csrf;
-    try {
-      const updated = await updatePlace(db, actorOf(request), place.slug, values, config.timeZone);
-      return page(
-        request,
-        reply,
-        updated.name,
-        settingsPage(request, updated, emptyForm(placeFormValues(updated)), request.ctx.t('forms.saved')),
-      );
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(request, reply, place.name, settingsPage(request, place, { values, errors: error.fields }), 422);
-    }
+    return submitForm(reply, {
+      run: () => updatePlace(db, actorOf(request), place.slug, values, config.timeZone),
+      done: (updated) =>
+        page(
+          request,
+          reply,
+          updated.name,
+          settingsPage(request, updated, emptyForm(placeFormValues(updated)), request.ctx.t('forms.saved')),
+        ),
+      invalid: (errors) => page(request, reply, place.name, settingsPage(request, place, { values, errors }), 422),
+    });
   });
 
   function imageKind(request: FastifyRequest): PlaceImageKind {
@@ -369,34 +357,19 @@ ${form.errors.filter((e) => e.field === kind).map((e) => html`<p class="error" i
     const body = (request.body ?? {}) as Record<string, unknown>;
     const file = body[kind];
     const bytes = file instanceof Uint8Array ? file : new Uint8Array();
-    try {
-      await uploadPlaceImage(db, actorOf(request), {
-        slug: place.slug,
-        kind,
-        bytes,
-        maxBytes: config.uploadLimitBytes,
-      });
-      return reply.redirect(`/venues/${place.slug}/admin`, 303);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(
-        request,
-        reply,
-        place.name,
-        settingsPage(request, place, { values: placeFormValues(place), errors: error.fields }),
-        422,
-      );
-    }
+    return submitForm(reply, {
+      run: () =>
+        uploadPlaceImage(db, actorOf(request), { slug: place.slug, kind, bytes, maxBytes: config.uploadLimitBytes }),
+      done: () => `/venues/${place.slug}/admin`,
+      invalid: (errors) =>
+        page(request, reply, place.name, settingsPage(request, place, { values: placeFormValues(place), errors }), 422),
+    });
   });
 
   app.get('/media/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!isUuid(id)) throw new DomainError('not-found', 404, { what: 'media' });
-    const media = await db
-      .selectFrom('media')
-      .select(['content_type', 'bytes', 'sha256'])
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const media = await findMedia(db, id);
     if (!media) throw new DomainError('not-found', 404, { what: 'media' });
     // Media ids are never reused (a new upload gets a new id), so the bytes can be cached for good.
     return reply

@@ -15,12 +15,13 @@ import type { Db } from '../db/database.ts';
 import { localDate } from '../agenda/index.ts';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
+import { submitForm } from '../http/formRoute.ts';
 import type { FormState } from '../http/forms.ts';
 import type { Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { connectedAccountOf, findPlaceBySlug, getPlaceBySlug } from '../places/index.ts';
-import { DomainError, notFound } from '../shared/errors.ts';
+import { notFound, type FieldError } from '../shared/errors.ts';
 import { addTreasurer } from './addTreasurer.ts';
 import { markPaid } from './markPaid.ts';
 import { markReceived } from './markReceived.ts';
@@ -63,11 +64,9 @@ export async function settlementRoutes(app: ModuleApp, { deps, info }: ModuleOpt
       .header('content-disposition', `attachment; filename="${name}"`)
       .header('cache-control', 'no-store')
       .send('\uFEFF' + body);
-  /** The DomainError's field errors as a form state, or the error again (403, 409… become problem pages). */
-  const formErrors = (error: unknown, values: Record<string, unknown>, rename: Record<string, string> = {}) => {
-    if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-    return { values, errors: error.fields.map((f) => ({ ...f, field: rename[f.field] ?? f.field })) } as FormState;
-  };
+  /** Field errors as the form's state, a field of the use case renamed to the form's where they differ. */
+  const formErrors = (errors: FieldError[], values: Record<string, unknown>, rename: Record<string, string> = {}) =>
+    ({ values, errors: errors.map((f) => ({ ...f, field: rename[f.field] ?? f.field })) }) as FormState;
 
   async function federationView(db: Db, actor: Actor, slug: string): Promise<FederationView> {
     const federation = await settledFederation(db, slug);
@@ -131,14 +130,15 @@ export async function settlementRoutes(app: ModuleApp, { deps, info }: ModuleOpt
     const slug = (request.params as { federation: string }).federation;
     const b = (request.body ?? {}) as Record<string, unknown>;
     const until = b.mode === 'now' ? 'now' : b.mode === 'instant' ? b.instant : b.untilDate;
-    try {
-      const { run } = await runSettlement(db, actorOf(request), { federation: slug, until });
-      return reply.redirect(`/settlement/${slug}/runs/${run.id}`, 303);
-    } catch (error) {
-      const form = formErrors(error, b, { until: 'untilDate' });
-      const view = await federationView(db, actorOf(request), slug);
-      return page(request, reply, view.federation.name, federationPage(request, view, form), 422);
-    }
+    return submitForm(reply, {
+      run: () => runSettlement(db, actorOf(request), { federation: slug, until }),
+      done: ({ run }) => `/settlement/${slug}/runs/${run.id}`,
+      invalid: async (errors) => {
+        const view = await federationView(db, actorOf(request), slug);
+        const form = formErrors(errors, b, { until: 'untilDate' });
+        return page(request, reply, view.federation.name, federationPage(request, view, form), 422);
+      },
+    });
   });
 
   app.post('/settlement/:federation/treasurers', { schema: { hide: true } }, async (request, reply) => {
@@ -230,19 +230,15 @@ export async function settlementRoutes(app: ModuleApp, { deps, info }: ModuleOpt
       if (!personOrLogin(request, reply)) return reply;
       const id = (request.params as { id: string }).id;
       const b = (request.body ?? {}) as Record<string, unknown>;
-      try {
-        if (key === 'paid')
-          await markPaid(db, actorOf(request), { statementId: id, reference: b.bankReference, paidOn: b.paidOn });
-        else
-          await markReceived(db, actorOf(request), {
-            statementId: id,
-            reference: b.bankReference,
-            receivedOn: b.paidOn,
-          });
-      } catch (error) {
-        return showStatement(request, reply, { key, form: formErrors(error, b) }, 422);
-      }
-      return reply.redirect(`/settlement/statements/${id}`, 303);
+      const input = { statementId: id, reference: b.bankReference };
+      return submitForm(reply, {
+        run: () =>
+          key === 'paid'
+            ? markPaid(db, actorOf(request), { ...input, paidOn: b.paidOn })
+            : markReceived(db, actorOf(request), { ...input, receivedOn: b.paidOn }),
+        done: () => `/settlement/statements/${id}`,
+        invalid: (errors) => showStatement(request, reply, { key, form: formErrors(errors, b) }, 422),
+      });
     });
   }
 

@@ -1,14 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
-import { actorOf, personOrLogin } from '../http/context.ts';
+import { actorOf } from '../http/context.ts';
+import { submitForm, venueFor } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, select, type FormState } from '../http/forms.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { ROLES } from '../access/actor.ts';
-import { DomainError } from '../shared/errors.ts';
-import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
+import { adminNav } from '../places/index.ts';
+import type { Place } from '../places/index.ts';
 import { changeMemberRole } from './changeMemberRole.ts';
 import { inviteMember } from './inviteMember.ts';
 import { listTeam } from './listTeam.ts';
@@ -73,10 +74,8 @@ ${select(request, form, 'role', roleOptions)}
     return sendHtml(reply, layout(request, info, { title: t('admin.titles.team'), body }), status);
   }
 
-  async function placeFor(request: FastifyRequest, reply: FastifyReply) {
-    if (!personOrLogin(request, reply)) return null;
-    return getPlaceBySlug(db, (request.params as { slug: string }).slug);
-  }
+  // The team's reads and use cases authorise (team.manage).
+  const placeFor = venueFor(db, null);
 
   app.get('/venues/:slug/admin/team', async (request, reply) => {
     const place = await placeFor(request, reply);
@@ -88,24 +87,14 @@ ${select(request, form, 'role', roleOptions)}
     const place = await placeFor(request, reply);
     if (!place) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
-    try {
-      const member = await inviteMember(db, config, actorOf(request), {
-        slug: place.slug,
-        email: body.email,
-        role: body.role,
-      });
-      return teamPage(
-        request,
-        reply,
-        place,
-        emptyForm({ role: 'editor' }),
-        200,
-        request.ctx.t('team.invited', { email: member.email }),
-      );
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return teamPage(request, reply, place, { values: body, errors: error.fields }, 422);
-    }
+    return submitForm(reply, {
+      run: () => inviteMember(db, config, actorOf(request), { slug: place.slug, email: body.email, role: body.role }),
+      done: (member) => {
+        const notice = request.ctx.t('team.invited', { email: member.email });
+        return teamPage(request, reply, place, emptyForm({ role: 'editor' }), 200, notice);
+      },
+      invalid: (errors) => teamPage(request, reply, place, { values: body, errors }, 422),
+    });
   });
 
   app.post('/venues/:slug/admin/team/:personId/role', async (request, reply) => {

@@ -1,16 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
+import { submitForm } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, select, textarea, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { authorize } from '../access/permissions.ts';
-import { DomainError, notFound } from '../shared/errors.ts';
+import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros } from '../shared/money.ts';
 import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
 import { cancelEventOrders } from './cancelEventOrders.ts';
+import { cancellationDeadlineOf, venueEvent, waitingByDate } from './eventAdmin.ts';
 import { creditOffer } from './creditRefund.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { attendeeList, exportEventCsv, salesReport } from './salesReport.ts';
@@ -41,12 +42,7 @@ export async function ticketAdminRoutes(app: ModuleApp, { deps, info }: ModuleOp
     if (!isUuid(id)) throw notFound('event');
     const place = await getPlaceBySlug(db, slug);
     await authorize(db, actorOf(request), place.id, 'events.write');
-    const event = await db
-      .selectFrom('events')
-      .select(['id', 'title', 'slug'])
-      .where('place_id', '=', place.id)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const event = await venueEvent(db, place.id, id);
     if (!event) throw notFound('event');
     return { place, event };
   }
@@ -93,32 +89,11 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
     const credit = await creditOffer(db, place.id);
     const { t, lang } = request.ctx;
     const report = await salesReport(db, actorOf(request), { slug: place.slug, eventId: event.id });
-    const policy = await db
-      .selectFrom('cancellation_policies')
-      .select('holder_deadline_hours')
-      .where('place_id', '=', place.id)
-      .where('event_id', '=', event.id)
-      .executeTakeFirst();
+    const policy = await cancellationDeadlineOf(db, place.id, event.id);
     const form = state.price ?? emptyForm({ kind: 'fixed', perOrderLimit: '10', vatRate: '5,5' });
     const questionForm = state.question ?? emptyForm({ questionKind: 'text', questionPosition: '0' });
     const questions = await questionsOf(db, place.id, [event.id]);
-    const waiting = await db
-      .selectFrom('waitlist_entries as w')
-      .innerJoin('event_dates as d', (j) =>
-        j.onRef('d.place_id', '=', 'w.place_id').onRef('d.id', '=', 'w.event_date_id'),
-      )
-      .select([
-        'd.starts_at',
-        'd.timezone',
-        sql<number>`count(*) filter (where w.status = 'waiting')`.as('waiting'),
-        sql<number>`count(*) filter (where w.status = 'offered')`.as('offered'),
-      ])
-      .where('w.place_id', '=', place.id)
-      .where('w.event_id', '=', event.id)
-      .where('w.status', 'in', ['waiting', 'offered'])
-      .groupBy(['d.starts_at', 'd.timezone'])
-      .orderBy('d.starts_at')
-      .execute();
+    const waiting = await waitingByDate(db, place.id, event.id);
     const base = `/venues/${place.slug}/admin/events/${event.id}/tickets`;
     const fmtDate = (d: Date, tz: string) =>
       new Intl.DateTimeFormat(localeOf(lang), {
@@ -212,26 +187,23 @@ ${
       const parts = parseLocalDateTime(v);
       return parts ? zonedToInstant(parts, c.place.timezone) : v;
     };
-    try {
-      await createTicketPrice(db, actorOf(request), {
-        slug: c.place.slug,
-        eventId: c.event.id,
-        name: b.name,
-        kind: b.kind,
-        price: b.price,
-        minPrice: b.minPrice,
-        stock: b.stock,
-        perOrderLimit: b.perOrderLimit,
-        perPersonLimit: b.perPersonLimit,
-        salesOpenAt: local(b.salesOpenAt),
-        salesCloseAt: local(b.salesCloseAt),
-        vatRate: b.vatRate,
-      });
-      return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('ticketAdmin.priceCreated') });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return ticketsPage(request, reply, c.place, c.event, { price: { values: b, errors: error.fields } }, 422);
-    }
+    const input = {
+      name: b.name,
+      kind: b.kind,
+      price: b.price,
+      minPrice: b.minPrice,
+      stock: b.stock,
+      perOrderLimit: b.perOrderLimit,
+      perPersonLimit: b.perPersonLimit,
+      salesOpenAt: local(b.salesOpenAt),
+      salesCloseAt: local(b.salesCloseAt),
+      vatRate: b.vatRate,
+    };
+    return submitForm(reply, {
+      run: () => createTicketPrice(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id, ...input }),
+      done: () => ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('ticketAdmin.priceCreated') }),
+      invalid: (errors) => ticketsPage(request, reply, c.place, c.event, { price: { values: b, errors } }, 422),
+    });
   });
 
   const questionInput = (b: Record<string, unknown>) => ({
@@ -247,13 +219,12 @@ ${
     const c = await context(request, reply);
     if (!c) return reply;
     const b = (request.body ?? {}) as Record<string, unknown>;
-    try {
-      await saveTicketQuestion(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id, ...questionInput(b) });
-      return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('questions.saved') });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return ticketsPage(request, reply, c.place, c.event, { question: { values: b, errors: error.fields } }, 422);
-    }
+    return submitForm(reply, {
+      run: () =>
+        saveTicketQuestion(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id, ...questionInput(b) }),
+      done: () => ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('questions.saved') }),
+      invalid: (errors) => ticketsPage(request, reply, c.place, c.event, { question: { values: b, errors } }, 422),
+    });
   });
 
   app.post('/venues/:slug/admin/events/:id/tickets/questions/:qid', async (request, reply) => {
@@ -261,25 +232,13 @@ ${
     if (!c) return reply;
     const b = (request.body ?? {}) as Record<string, unknown>;
     const { qid } = request.params as { qid: string };
-    try {
-      await saveTicketQuestion(db, actorOf(request), {
-        slug: c.place.slug,
-        eventId: c.event.id,
-        id: qid,
-        ...questionInput(b),
-      });
-      return ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('questions.saved') });
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return ticketsPage(
-        request,
-        reply,
-        c.place,
-        c.event,
-        { editing: { id: qid, form: { values: b, errors: error.fields } } },
-        422,
-      );
-    }
+    const question = { slug: c.place.slug, eventId: c.event.id, id: qid, ...questionInput(b) };
+    return submitForm(reply, {
+      run: () => saveTicketQuestion(db, actorOf(request), question),
+      done: () => ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('questions.saved') }),
+      invalid: (errors) =>
+        ticketsPage(request, reply, c.place, c.event, { editing: { id: qid, form: { values: b, errors } } }, 422),
+    });
   });
 
   app.post('/venues/:slug/admin/events/:id/tickets/questions/:qid/delete', async (request, reply) => {

@@ -61,3 +61,12 @@ export async function cancelOwnOrder(
   if (result.refundCents > 0) await sendRefundsAfterCommit(db, stripe);
   return result;
 }
+
+/** The order a holder's cancellation page shows (by id), or undefined. */
+export async function orderForCancellation(db: Db, orderId: string) {
+  return db
+    .selectFrom('orders')
+    .select(['id', 'reference', 'place_id', 'status', 'payment_id', 'person_id'])
+    .where('id', '=', orderId)
+    .executeTakeFirst();
+}

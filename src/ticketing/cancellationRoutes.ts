@@ -10,7 +10,7 @@ import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { cancelEventOrders } from './cancelEventOrders.ts';
 import { cancelOrder } from './cancelOrder.ts';
-import { cancelOwnOrder } from './cancelOwnOrder.ts';
+import { cancelOwnOrder, orderForCancellation } from './cancelOwnOrder.ts';
 import { creditOffer, setCreditRefunds } from './creditRefund.ts';
 import { setCancellationPolicy } from './setCancellationPolicy.ts';
 
@@ -161,11 +161,7 @@ export async function cancellationRoutes(app: ModuleApp, { deps, info }: ModuleO
     const { t } = request.ctx;
     const { id } = request.params as { id: string };
     if (!isUuid(id)) throw notFound('order');
-    const order = await db
-      .selectFrom('orders')
-      .select(['id', 'reference', 'place_id', 'status', 'payment_id', 'person_id'])
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const order = await orderForCancellation(db, id);
     if (!order) throw notFound('order');
     // The choice is offered when the venue offers credit and there is money to give back to an account.
     const offer =

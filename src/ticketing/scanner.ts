@@ -1,21 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { sql } from 'kysely';
 import { Type } from 'typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor } from '../access/actor.ts';
-import { authorize } from '../access/permissions.ts';
-import type { Db } from '../db/database.ts';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
-import { actorOf, personOrLogin } from '../http/context.ts';
+import { actorOf } from '../http/context.ts';
+import { venueFor } from '../http/formRoute.ts';
 import { html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { formatDateTime, localeOf } from '../i18n/i18n.ts';
-import { getPlaceBySlug, type Place } from '../places/index.ts';
-import { notFound } from '../shared/errors.ts';
-import { isUuid } from '../shared/ids.ts';
-import { publicKeysOf } from './ticketSignature.ts';
+import { checkinData, doorDates, doorEvent } from './door.ts';
 
 // The scanner's script: ES modules in src/ticketing/public, served under /static/.
 const script = readFileSync(new URL('./public/scanner.js', import.meta.url));
@@ -50,66 +43,6 @@ const SCRIPT_WORDS = [
   'count.other',
   'dataMissing',
 ] as const;
-
-/** What a door phone needs to decide offline: keys, revoked tickets, entries so far, the event's dates. */
-export interface CheckinData {
-  venueId: string;
-  keys: { id: string; publicKey: string; algorithm: 'Ed25519' }[];
-  revoked: string[];
-  entered: string[];
-  dateIds: string[];
-}
-
-async function eventOf(db: Db, place: Place, eventId: string) {
-  if (!isUuid(eventId)) throw notFound('event');
-  const event = await db
-    .selectFrom('events')
-    .select(['id', 'title'])
-    .where('place_id', '=', place.id)
-    .where('id', '=', eventId)
-    .executeTakeFirst();
-  if (!event) throw notFound('event');
-  return event;
-}
-
-/** Door team or admin (or a `checkin` key) only; a read, so no transaction or audit entry. */
-export async function checkinData(db: Db, actor: Actor, slug: string, eventId: string): Promise<CheckinData> {
-  const place = await getPlaceBySlug(db, slug);
-  await authorize(db, actor, place.id, 'checkin');
-  const event = await eventOf(db, place, eventId);
-  const [keys, revoked, entered, dates] = await Promise.all([
-    publicKeysOf(db, place.id),
-    db
-      .selectFrom('tickets')
-      .select('id')
-      .where('place_id', '=', place.id)
-      .where('event_id', '=', event.id)
-      .where('status', 'in', ['cancelled', 'refunded'])
-      .execute(),
-    db
-      .selectFrom('checkins as c')
-      .innerJoin('checkin_lists as l', (j) => j.onRef('l.place_id', '=', 'c.place_id').onRef('l.id', '=', 'c.list_id'))
-      .select('c.ticket_id')
-      .where('c.place_id', '=', place.id)
-      .where('l.event_id', '=', event.id)
-      .where('l.is_default', '=', true)
-      .where('c.result', '=', 'valid')
-      .execute(),
-    db
-      .selectFrom('event_dates')
-      .select('id')
-      .where('place_id', '=', place.id)
-      .where('event_id', '=', event.id)
-      .execute(),
-  ]);
-  return {
-    venueId: place.id,
-    keys: keys.map((k) => ({ ...k, algorithm: 'Ed25519' as const })),
-    revoked: revoked.map((r) => r.id),
-    entered: entered.flatMap((r) => (r.ticket_id ? [r.ticket_id] : [])),
-    dateIds: dates.map((d) => d.id),
-  };
-}
 
 /** JSON inside a <script> block: `<` escaped so that no value can close the block. */
 const jsonBlock = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
@@ -147,28 +80,13 @@ export async function scannerRoutes(app: ModuleApp, { deps, info }: ModuleOption
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(jsqr),
   );
 
-  async function doorPlace(request: FastifyRequest, reply: FastifyReply): Promise<Place | null> {
-    if (!personOrLogin(request, reply)) return null;
-    const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
-    await authorize(db, actorOf(request), place.id, 'checkin');
-    return place;
-  }
+  const doorPlace = venueFor(db, 'checkin');
 
   app.get('/venues/:slug/scan', async (request, reply) => {
     const place = await doorPlace(request, reply);
     if (!place) return reply;
     const { t, lang } = request.ctx;
-    // Dates that started less than 12 hours ago still count: the door stays open during the show.
-    const rows = await db
-      .selectFrom('events as e')
-      .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'e.place_id').onRef('d.event_id', '=', 'e.id'))
-      .select(['e.id', 'e.title', 'd.starts_at', 'd.timezone'])
-      .where('e.place_id', '=', place.id)
-      .where('e.state', '=', 'published')
-      .where('d.starts_at', '>=', sql<Date>`now() - interval '12 hours'`)
-      .orderBy('d.starts_at')
-      .limit(200)
-      .execute();
+    const rows = await doorDates(db, place.id);
     const events = new Map<string, { title: string; dates: string[] }>();
     for (const r of rows) {
       const e = events.get(r.id) ?? { title: r.title, dates: [] };
@@ -194,7 +112,7 @@ ${
     const place = await doorPlace(request, reply);
     if (!place) return reply;
     const { t, lang, csrfToken } = request.ctx;
-    const event = await eventOf(db, place, (request.params as { eventId: string }).eventId);
+    const event = await doorEvent(db, place, (request.params as { eventId: string }).eventId);
     const data = {
       venue: place.slug,
       eventId: event.id,

@@ -1,14 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
 import { Type } from 'typebox';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
-import { actorOf, personOrLogin } from '../http/context.ts';
+import { actorOf } from '../http/context.ts';
+import { submitForm, venueFor } from '../http/formRoute.ts';
 import { csrfField, type FormState } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses, Uuid, DateTime } from '../http/schemas.ts';
 import { authorize } from '../access/permissions.ts';
-import type { Db } from '../db/database.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros, MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
@@ -17,7 +16,7 @@ import { businessDayAt, businessDayBounds, isCalendarDay, tillDayOf, type TillDa
 import { closureReport } from './closureReport.ts';
 import { closeDay } from './closeDay.ts';
 import { closureCsv, journalDayCsv } from './closureCsv.ts';
-import { findClosure, listClosures, type Closure } from './closures.ts';
+import { findClosure, listClosures, openDays, type Closure } from './closures.ts';
 import { verifyClosure, type ClosureVerification } from './verifyClosure.ts';
 import { reportStyle, reportTables } from './closureReportView.ts';
 import { localeOf } from '../i18n/i18n.ts';
@@ -135,47 +134,11 @@ const present = (c: Closure) => ({
 const Params = Type.Object({ slug: Type.String({ maxLength: 60 }) });
 const security: Record<string, string[]>[] = [{ apiKey: [] }, { session: [] }];
 
-/** A point and business day not closed yet: from the journal, plus today for every point in use. */
-async function openDays(
-  db: Db,
-  placeId: string,
-  today: string,
-): Promise<{ pointId: string; pointName: string; businessDay: string }[]> {
-  const rows = await sql<{ point_id: string; business_day: string }>`
-    select d.point_id, d.business_day from (
-      select distinct j.point_id, j.business_day from till_journal j where j.place_id = ${placeId}
-      union select p.id, ${today}::date from pos_points p where p.place_id = ${placeId} and not p.archived
-    ) d
-    where not exists (select 1 from till_closures c where c.place_id = ${placeId} and c.point_id = d.point_id and c.business_day = d.business_day)
-    order by d.business_day desc limit 60`.execute(db);
-  const points = new Map(
-    (
-      await db.selectFrom('pos_points').select(['id', 'name', 'position']).where('place_id', '=', placeId).execute()
-    ).map((p) => [p.id, p]),
-  );
-  return rows.rows
-    .map((r) => ({
-      pointId: r.point_id,
-      pointName: points.get(r.point_id)?.name ?? '?',
-      position: points.get(r.point_id)?.position ?? 0,
-      businessDay: String(r.business_day),
-    }))
-    .sort((a, b) =>
-      a.businessDay === b.businessDay ? a.position - b.position : a.businessDay < b.businessDay ? 1 : -1,
-    )
-    .map(({ position: _p, ...r }) => r);
-}
-
 /** Z reports of the till: list and close form, printable report, CSV exports, and the JSON API. */
 export async function closureRoutes(app: ModuleApp, { deps, info }: ModuleOptions): Promise<void> {
   const { db } = deps;
 
-  async function placeFor(request: FastifyRequest, reply: FastifyReply): Promise<Place | null> {
-    if (!personOrLogin(request, reply)) return null;
-    const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
-    await authorize(db, actorOf(request), place.id, 'till');
-    return place;
-  }
+  const placeFor = venueFor(db, 'till');
 
   const base = (place: Place) => `/venues/${place.slug}/admin/till/closures`;
   const problemsText = (v: ClosureVerification) => v.problems.join(', ');
@@ -331,22 +294,19 @@ ${c.note ? html`<p><strong>${t('closures.report.note')}</strong> ${c.note}</p>` 
       if (open)
         return confirmPage(request, reply, place, open, { cents, floatCents: floatCents ?? 0, note: str(b.note) });
     }
-    try {
-      const closure = await closeDay(db, actorOf(request), {
-        placeId: place.id,
-        pointId: b.pointId,
-        businessDay: b.businessDay,
-        countedCashCents: cents,
-        openingFloatCents: floatCents,
-        note: str(b.note),
-      });
-      return reply.redirect(`${base(place)}/${closure.id}`, 303);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      const formField: Record<string, string> = { countedCashCents: 'countedCash', openingFloatCents: 'openingFloat' };
-      const errors = error.fields.map((f) => (formField[f.field] ? { ...f, field: formField[f.field]! } : f));
-      return listPage(request, reply, place, { key, form: { values: b, errors } }, 422);
-    }
+    const input = { pointId: b.pointId, businessDay: b.businessDay, countedCashCents: cents, note: str(b.note) };
+    return submitForm(reply, {
+      run: () => closeDay(db, actorOf(request), { placeId: place.id, ...input, openingFloatCents: floatCents }),
+      done: (closure) => `${base(place)}/${closure.id}`,
+      invalid: (fields) => {
+        const formField: Record<string, string> = {
+          countedCashCents: 'countedCash',
+          openingFloatCents: 'openingFloat',
+        };
+        const errors = fields.map((f) => (formField[f.field] ? { ...f, field: formField[f.field]! } : f));
+        return listPage(request, reply, place, { key, form: { values: b, errors } }, 422);
+      },
+    });
   });
 
   /** The point and business day if they are open (not closed yet) at this venue, with the day's totals so far. */

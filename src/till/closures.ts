@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { canonicalJson, sha256Hex } from '../ledger/index.ts';
 import type { ClosureTotals } from './closureReport.ts';
@@ -146,4 +147,35 @@ export async function listClosures(
     .limit(filter.limit ?? 200)
     .execute();
   return rows.map(toClosure);
+}
+
+/** A point and business day not closed yet: from the journal, plus today for every point in use. */
+export async function openDays(
+  db: Db,
+  placeId: string,
+  today: string,
+): Promise<{ pointId: string; pointName: string; businessDay: string }[]> {
+  const rows = await sql<{ point_id: string; business_day: string }>`
+    select d.point_id, d.business_day from (
+      select distinct j.point_id, j.business_day from till_journal j where j.place_id = ${placeId}
+      union select p.id, ${today}::date from pos_points p where p.place_id = ${placeId} and not p.archived
+    ) d
+    where not exists (select 1 from till_closures c where c.place_id = ${placeId} and c.point_id = d.point_id and c.business_day = d.business_day)
+    order by d.business_day desc limit 60`.execute(db);
+  const points = new Map(
+    (
+      await db.selectFrom('pos_points').select(['id', 'name', 'position']).where('place_id', '=', placeId).execute()
+    ).map((p) => [p.id, p]),
+  );
+  return rows.rows
+    .map((r) => ({
+      pointId: r.point_id,
+      pointName: points.get(r.point_id)?.name ?? '?',
+      position: points.get(r.point_id)?.position ?? 0,
+      businessDay: String(r.business_day),
+    }))
+    .sort((a, b) =>
+      a.businessDay === b.businessDay ? a.position - b.position : a.businessDay < b.businessDay ? 1 : -1,
+    )
+    .map(({ position: _p, ...r }) => r);
 }

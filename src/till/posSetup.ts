@@ -241,3 +241,15 @@ export async function posSetupOf(db: Db, placeId: string): Promise<PosSetup> {
     membershipProducts: products,
   };
 }
+
+/** The name of one of the venue's articles, or null (the notice after creating one). */
+export async function articleNameOf(db: Db, placeId: string, articleId: string): Promise<string | null> {
+  if (!isUuid(articleId)) return null;
+  const row = await db
+    .selectFrom('pos_articles')
+    .select('name')
+    .where('place_id', '=', placeId)
+    .where('id', '=', articleId)
+    .executeTakeFirst();
+  return row?.name ?? null;
+}

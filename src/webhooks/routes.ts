@@ -1,13 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
-import { actorOf, personOrLogin } from '../http/context.ts';
+import { actorOf } from '../http/context.ts';
+import { submitForm, venueFor } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, type FormState } from '../http/forms.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
-import { DomainError } from '../shared/errors.ts';
-import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
+import { adminNav } from '../places/index.ts';
+import type { Place } from '../places/index.ts';
 import { createEndpoint } from './createEndpoint.ts';
 import { deleteEndpoint } from './deleteEndpoint.ts';
 import { listWebhooks, WEBHOOK_EVENTS, type WebhookDelivery, type WebhookEndpoint } from './webhooks.ts';
@@ -102,10 +103,8 @@ ${eventsInvalid ? html`<p class="error" id="events-error">${form.errors.filter((
     return sendHtml(reply, layout(request, info, { title: t('admin.titles.webhooks'), body }), status);
   }
 
-  async function placeFor(request: FastifyRequest, reply: FastifyReply) {
-    if (!personOrLogin(request, reply)) return null;
-    return getPlaceBySlug(db, (request.params as { slug: string }).slug);
-  }
+  // The endpoints' reads and use cases authorise (webhooks.manage).
+  const placeFor = venueFor(db, null);
 
   app.get('/venues/:slug/admin/webhooks', async (request, reply) => {
     const place = await placeFor(request, reply);
@@ -118,18 +117,12 @@ ${eventsInvalid ? html`<p class="error" id="events-error">${form.errors.filter((
     if (!place) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
     const events = body.events === undefined ? [] : Array.isArray(body.events) ? body.events : [body.events];
-    try {
-      const { secret } = await createEndpoint(
-        db,
-        actorOf(request),
-        { slug: place.slug, url: body.url, events },
-        { allowPrivate: config.webhooksAllowPrivate },
-      );
-      return webhooksPage(request, reply, place, emptyForm(), 201, secret);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return webhooksPage(request, reply, place, { values: { ...body, events }, errors: error.fields }, 422);
-    }
+    const options = { allowPrivate: config.webhooksAllowPrivate };
+    return submitForm(reply, {
+      run: () => createEndpoint(db, actorOf(request), { slug: place.slug, url: body.url, events }, options),
+      done: ({ secret }) => webhooksPage(request, reply, place, emptyForm(), 201, secret),
+      invalid: (errors) => webhooksPage(request, reply, place, { values: { ...body, events }, errors }, 422),
+    });
   });
 
   app.post('/venues/:slug/admin/webhooks/:endpointId/delete', async (request, reply) => {

@@ -22,7 +22,7 @@ const QUICK_AMOUNTS = ['10', '20', '50'];
  * may take, and shows the QR code of a wallet pass for that payment. The page remembers the choice: at
  * the bar, one tap on "Pay at a counter" shows a fresh code. It reloads itself before the code expires.
  */
-export async function payPage(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function payRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { db, config } = deps;
 
   async function choosePage(

@@ -1,12 +1,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
-import { actorOf, personOrLogin } from '../http/context.ts';
+import { actorOf } from '../http/context.ts';
+import { submitForm, venueFor } from '../http/formRoute.ts';
 import { csrfField } from '../http/forms.ts';
 import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
-import { roleAllows, roleOf } from '../access/permissions.ts';
-import { adminNav, getPlaceBySlug, listPlaces, type Place } from '../places/index.ts';
-import { DomainError, forbidden, notFound, type FieldError } from '../shared/errors.ts';
+import { adminNav } from '../places/index.ts';
+import { listPlaces, type Place } from '../places/index.ts';
+import { notFound, type FieldError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { agendaSettings } from './agendaSettings.ts';
 import { listVenueEventsForAdmin } from './agendaQuery.ts';
@@ -17,6 +18,7 @@ import { duplicateEvent, type DuplicateShift } from './duplicateEvent.ts';
 import { eventForm, eventFormValues, formFields, valuesAfterError } from './eventForm.ts';
 import { findEvent, type AgendaEvent } from './events.ts';
 import { followPlace } from './followPlace.ts';
+import { followsOf } from './follows.ts';
 import { followTag } from './followTag.ts';
 import { postponeEvent } from './postponeEvent.ts';
 import { publishEvent } from './publishEvent.ts';
@@ -32,20 +34,13 @@ import type { EventState } from './tables.ts';
 const STATES: readonly EventState[] = ['draft', 'published', 'cancelled', 'postponed'];
 
 /** The venue admin pages of the agenda: events, proposals, follows and settings (editors and admins). */
-export async function adminPages(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function agendaAdminRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db } = deps;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) =>
     sendHtml(reply, layout(request, info, { title, body }), status);
 
   /** The venue of the URL if the person may edit its events (the use cases check again). */
-  async function editorPlace(request: FastifyRequest, reply: FastifyReply): Promise<Place | null> {
-    const person = personOrLogin(request, reply);
-    if (!person) return null;
-    const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
-    const role = await roleOf(db, person.id, place.id);
-    if (!person.isOperator && !(role && roleAllows(role, 'events.write'))) throw forbidden();
-    return place;
-  }
+  const editorPlace = venueFor(db, 'events.write');
 
   /** The event of the URL, only if it belongs to the venue of the URL. */
   async function placeEvent(place: Place, request: FastifyRequest): Promise<AgendaEvent> {
@@ -128,13 +123,12 @@ ${eventForm(request, { action: `${base(place)}/new`, values, errors, timezone: p
     const place = await editorPlace(request, reply);
     if (!place) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
-    try {
-      const event = await createEvent(db, actorOf(request), { ...formFields(body), placeId: place.id });
-      return reply.redirect(`${base(place)}/${event.id}?notice=created`, 303);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(request, reply, place.name, newPage(request, place, valuesAfterError(body), error.fields), 422);
-    }
+    return submitForm(reply, {
+      run: () => createEvent(db, actorOf(request), { ...formFields(body), placeId: place.id }),
+      done: (event) => `${base(place)}/${event.id}?notice=created`,
+      invalid: (errors) =>
+        page(request, reply, place.name, newPage(request, place, valuesAfterError(body), errors), 422),
+    });
   });
 
   function editPage(
@@ -208,19 +202,12 @@ ${eventForm(request, { action: url, values, errors: errors.filter((e) => !['imag
     if (!place) return reply;
     const event = await placeEvent(place, request);
     const body = (request.body ?? {}) as Record<string, unknown>;
-    try {
-      await updateEvent(db, actorOf(request), { ...formFields(body), eventId: event.id });
-      return reply.redirect(`${base(place)}/${event.id}?notice=saved`, 303);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(
-        request,
-        reply,
-        event.title,
-        editPage(request, place, event, valuesAfterError(body), error.fields),
-        422,
-      );
-    }
+    return submitForm(reply, {
+      run: () => updateEvent(db, actorOf(request), { ...formFields(body), eventId: event.id }),
+      done: () => `${base(place)}/${event.id}?notice=saved`,
+      invalid: (errors) =>
+        page(request, reply, event.title, editPage(request, place, event, valuesAfterError(body), errors), 422),
+    });
   });
 
   /** The actions: each a use case, then back to the event (or its copy) with a notice. */
@@ -233,19 +220,12 @@ ${eventForm(request, { action: url, values, errors: errors.filter((e) => !['imag
     if (!place) return reply;
     const event = await placeEvent(place, request);
     const body = (request.body ?? {}) as Record<string, unknown>;
-    try {
-      const { to, notice } = await run(place, event, body);
-      return reply.redirect(`${to ?? `${base(place)}/${event.id}`}?notice=${notice}`, 303);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(
-        request,
-        reply,
-        event.title,
-        editPage(request, place, event, eventFormValues(event), error.fields),
-        422,
-      );
-    }
+    return submitForm(reply, {
+      run: () => run(place, event, body),
+      done: ({ to, notice }) => `${to ?? `${base(place)}/${event.id}`}?notice=${notice}`,
+      invalid: (errors) =>
+        page(request, reply, event.title, editPage(request, place, event, eventFormValues(event), errors), 422),
+    });
   }
 
   app.post('/venues/:slug/admin/events/:id/publish', (request, reply) =>
@@ -356,17 +336,7 @@ ${pending.length === 0 ? html`<p>${t('agenda.admin.noProposals')}</p>` : html`<u
 
   async function followsPage(request: FastifyRequest, place: Place, errors: FieldError[] = []): Promise<Html> {
     const { t } = request.ctx;
-    const [follows, tags, places] = await Promise.all([
-      db
-        .selectFrom('place_follows')
-        .innerJoin('places', 'places.id', 'place_follows.followed_place_id')
-        .select(['places.id', 'places.slug', 'places.name', 'place_follows.include_tags', 'place_follows.exclude_tags'])
-        .where('place_follows.place_id', '=', place.id)
-        .orderBy('places.name')
-        .execute(),
-      db.selectFrom('tag_follows').select('tag').where('place_id', '=', place.id).orderBy('tag').execute(),
-      listPlaces(db),
-    ]);
+    const [{ venues: follows, tags }, places] = await Promise.all([followsOf(db, place.id), listPlaces(db)]);
     return html`<section>
 ${adminNav(request, place, 'events')}
 ${subNav(request, place, 'follows')}
@@ -377,7 +347,7 @@ ${
   follows.length
     ? html`<ul>${follows.map(
         (f) => html`<li><a href="/venues/${f.slug}">${f.name}</a>
-${f.include_tags.length ? html` · ${t('agenda.field.includeTags')} : ${f.include_tags.join(', ')}` : ''}${f.exclude_tags.length ? html` · ${t('agenda.field.excludeTags')} : ${f.exclude_tags.join(', ')}` : ''}
+${f.includeTags.length ? html` · ${t('agenda.field.includeTags')} : ${f.includeTags.join(', ')}` : ''}${f.excludeTags.length ? html` · ${t('agenda.field.excludeTags')} : ${f.excludeTags.join(', ')}` : ''}
 <form method="post" action="${base(place)}/follows/unfollow" class="inline">${csrfField(request)}<input type="hidden" name="followedPlaceId" value="${f.id}"><button class="link" type="submit">${t('agenda.admin.unfollow')}</button></form></li>`,
       )}</ul>`
     : html`<p>${t('agenda.admin.noFollows')}</p>`
@@ -388,7 +358,7 @@ ${agendaInput(request, errors, 'includeTags', '', { hint: t('agenda.tagsHint') }
 ${agendaInput(request, errors, 'excludeTags', '', { hint: t('agenda.tagsHint') })}
 <button type="submit">${t('agenda.admin.follow')}</button></form>
 <h2>${t('agenda.admin.followedTags')}</h2>
-${tags.length ? html`<ul>${tags.map((x) => html`<li>#${x.tag} <form method="post" action="${base(place)}/follows/untag" class="inline">${csrfField(request)}<input type="hidden" name="tag" value="${x.tag}"><button class="link" type="submit">${t('agenda.admin.unfollow')}</button></form></li>`)}</ul>` : ''}
+${tags.length ? html`<ul>${tags.map((tag) => html`<li>#${tag} <form method="post" action="${base(place)}/follows/untag" class="inline">${csrfField(request)}<input type="hidden" name="tag" value="${tag}"><button class="link" type="submit">${t('agenda.admin.unfollow')}</button></form></li>`)}</ul>` : ''}
 <form method="post" action="${base(place)}/follows/tag" class="inline-form" novalidate>${csrfField(request)}
 ${agendaInput(request, errors, 'tag', '')}
 <button type="submit">${t('agenda.admin.followTag')}</button></form>
@@ -409,13 +379,11 @@ ${agendaInput(request, errors, 'tag', '')}
   ) {
     const place = await editorPlace(request, reply);
     if (!place) return reply;
-    try {
-      await run(place, (request.body ?? {}) as Record<string, unknown>);
-      return reply.redirect(`${base(place)}/follows`, 303);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(request, reply, place.name, await followsPage(request, place, error.fields), 422);
-    }
+    return submitForm(reply, {
+      run: () => run(place, (request.body ?? {}) as Record<string, unknown>),
+      done: () => `${base(place)}/follows`,
+      invalid: async (errors) => page(request, reply, place.name, await followsPage(request, place, errors), 422),
+    });
   }
   app.post('/venues/:slug/admin/events/follows', (request, reply) =>
     followAction(request, reply, (place, body) =>

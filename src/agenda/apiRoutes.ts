@@ -162,7 +162,7 @@ const ListQuery = Type.Object({
 const IdParams = Type.Object({ id: Type.String({ maxLength: 80, description: 'Event id or slug.' }) });
 
 /** JSON API of the agenda: read (public rules) and write (venue editors or a key with events:write). */
-export async function agendaApi(app: ModuleApp, { deps }: ModuleOptions) {
+export async function agendaApiRoutes(app: ModuleApp, { deps }: ModuleOptions) {
   const { config, db } = deps;
   const base = config.baseUrl;
   const venueRef = async (placeId: string) => {

@@ -1,13 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
-import { actorOf, personOrLogin } from '../http/context.ts';
+import { actorOf } from '../http/context.ts';
+import { submitForm, venueFor } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, type FormState } from '../http/forms.ts';
 import { html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { formatDateTime } from '../i18n/i18n.ts';
-import { authorize } from '../access/permissions.ts';
-import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
-import { DomainError, FieldErrors } from '../shared/errors.ts';
+import { adminNav } from '../places/index.ts';
+import type { Place } from '../places/index.ts';
+import { FieldErrors } from '../shared/errors.ts';
 import { parseEuros } from '../shared/money.ts';
 import { refundLimitsOf, recentRefunds } from './refundLimits.ts';
 import { setRefundLimits } from './setRefundLimits.ts';
@@ -17,15 +18,10 @@ import { formatAmount } from './transparency.ts';
  * The venue admin's "Refunds" page: the limits on money leaving the venue's accounts (per refund, per
  * 24 hours, per currency) and the latest refunds and payouts (docs/LEDGER.md, "Refunds and payouts").
  */
-export async function refundPages(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function refundRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { db } = deps;
 
-  async function adminPlace(request: FastifyRequest, reply: FastifyReply): Promise<Place | null> {
-    if (!personOrLogin(request, reply)) return null;
-    const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
-    await authorize(db, actorOf(request), place.id, 'place.settings');
-    return place;
-  }
+  const adminPlace = venueFor(db, 'place.settings');
 
   async function page(
     request: FastifyRequest,
@@ -89,13 +85,13 @@ ${
     };
     const perOperation = amount('perOperation');
     const perDay = amount('perDay');
-    try {
-      errors.throwIfAny();
-      await setRefundLimits(db, actorOf(request), { slug: place.slug, perOperation, perDay });
-      return page(request, reply, place, null, 200, request.ctx.t('ledger.refunds.saved'));
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.fields.length === 0) throw error;
-      return page(request, reply, place, { values, errors: error.fields }, 422);
-    }
+    return submitForm(reply, {
+      run: async () => {
+        errors.throwIfAny();
+        await setRefundLimits(db, actorOf(request), { slug: place.slug, perOperation, perDay });
+      },
+      done: () => page(request, reply, place, null, 200, request.ctx.t('ledger.refunds.saved')),
+      invalid: (fields) => page(request, reply, place, { values, errors: fields }, 422),
+    });
   });
 }

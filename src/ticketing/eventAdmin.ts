@@ -1,0 +1,44 @@
+/** The reads of an event's ticketing admin page: the event of the URL, its cancellation deadline, its waiting lists. */
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+
+/** The venue's event by id (title and slug for the page), or undefined. */
+export async function venueEvent(db: Db, placeId: string, eventId: string) {
+  return db
+    .selectFrom('events')
+    .select(['id', 'title', 'slug'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', eventId)
+    .executeTakeFirst();
+}
+
+/** The event's cancellation policy (the holders' deadline), or undefined when it has none. */
+export async function cancellationDeadlineOf(db: Db, placeId: string, eventId: string) {
+  return db
+    .selectFrom('cancellation_policies')
+    .select('holder_deadline_hours')
+    .where('place_id', '=', placeId)
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
+}
+
+/** Per date of the event: how many wait and how many hold an offer. */
+export async function waitingByDate(db: Db, placeId: string, eventId: string) {
+  return db
+    .selectFrom('waitlist_entries as w')
+    .innerJoin('event_dates as d', (j) =>
+      j.onRef('d.place_id', '=', 'w.place_id').onRef('d.id', '=', 'w.event_date_id'),
+    )
+    .select([
+      'd.starts_at',
+      'd.timezone',
+      sql<number>`count(*) filter (where w.status = 'waiting')`.as('waiting'),
+      sql<number>`count(*) filter (where w.status = 'offered')`.as('offered'),
+    ])
+    .where('w.place_id', '=', placeId)
+    .where('w.event_id', '=', eventId)
+    .where('w.status', 'in', ['waiting', 'offered'])
+    .groupBy(['d.starts_at', 'd.timezone'])
+    .orderBy('d.starts_at')
+    .execute();
+}
