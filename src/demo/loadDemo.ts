@@ -9,6 +9,8 @@ import { loadDemoLedger } from '../ledger/demoLedger.ts';
 import { loadDemoCards } from '../cards/demoCards.ts';
 import { loadDemoTill } from '../till/demoTill.ts';
 import { loadDemoSettlement } from '../settlement/demoSettlement.ts';
+import { loadDemoMemberships } from '../memberships/demoMemberships.ts';
+import { loadDemoTicketing } from '../ticketing/demoTicketing.ts';
 
 export const DEMO_ADMIN_EMAIL = 'admin@demo.rezo.test';
 
@@ -122,6 +124,8 @@ export async function loadDemo(db: Db, config: Config): Promise<boolean> {
       }
     }
     await loadDemoAgenda(trx);
+    await loadDemoMemberships(trx);
+    await loadDemoTicketing(trx);
     await loadDemoLedger(trx);
     await loadDemoSettlement(trx);
     await loadDemoCards(trx);

@@ -60,7 +60,7 @@ ${
 <h2>${t('ledger.wallet.topUp')}</h2>
 ${payment ? html`<p class="notice" role="status">${t(`ledger.wallet.payment.${payment}`)}</p>` : ''}
 ${
-  stripe && euros.length > 0
+  (stripe || config.demoPayments) && euros.length > 0
     ? html`<form method="post" action="/wallet/top-up" class="inline-form">${csrfField(request)}
 ${euros.length === 1 ? html`<input type="hidden" name="currency" value="${euros[0]!.code}">` : html`<label for="currency">${t('ledger.currency')}</label> <select id="currency" name="currency">${euros.map((c) => html`<option value="${c.code}">${c.name}</option>`)}</select>`}
 <label for="amount">${t('labels.amount')}</label> <input id="amount" name="amount" inputmode="decimal" required size="6" value="20">

@@ -72,7 +72,8 @@ export async function queueRefund(
     const amountCents = explicit ? (input.amountCents as number) : left;
     if (amountCents > left) throw new DomainError('refund-too-large', 409, { left: Math.max(left, 0) });
     const settled = input.settledAs !== undefined;
-    const byHand = payment.provider === 'on_site' || settled;
+    // On-site payments are given back by hand, demo payments have no money to give back.
+    const byHand = payment.provider === 'on_site' || payment.provider === 'demo' || settled;
     const refundId = uuidv7();
     await trx
       .insertInto('refunds')

@@ -5,7 +5,7 @@ import type { Actor } from '../access/actor.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { registerPurpose } from '../payments/purposes.ts';
-import { startStripeCheckout } from '../payments/startStripeCheckout.ts';
+import { startCheckout } from '../payments/startCheckout.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { completeOrder } from './completeOrder.ts';
 import { reverseOrderPayment } from './reverseOrderPayment.ts';
@@ -76,7 +76,7 @@ export async function payOrder(
   }
   if (order.status !== 'pending' || order.expires_at <= new Date()) throw new DomainError('order-not-payable', 409);
   if (order.total_cents === 0) throw new DomainError('order-not-payable', 409);
-  const { url } = await startStripeCheckout(db, stripe, config, {
+  const { url } = await startCheckout(db, stripe, config, {
     purpose: 'order',
     subjectId: order.id,
     placeId: order.place_id,

@@ -9,7 +9,8 @@ import { responses } from '../http/schemas.ts';
 import { DomainError, notFound, RetryLater, type FieldError } from '../shared/errors.ts';
 import { amountField, checkoutDetailsForm, ticketForm } from './eventTickets.ts';
 import { answersFromForm, questionsOf } from './questions.ts';
-import { offersOf } from './offers.ts';
+import { sellableOffers } from './sellableOffers.ts';
+import { canTakePayments } from '../payments/startCheckout.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros, MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/places.ts';
@@ -188,6 +189,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         language: request.ctx.lang,
         promoCode: b.promoCode,
         clientAddress: request.ip,
+        canTakePayments: (placeId) => canTakePayments(db, stripe, config, placeId),
         ...(b.answers ? { answers: b.answers } : {}),
         lines: b.lines.map((l) => ({
           priceId: l.priceId,
@@ -238,7 +240,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       });
     const actor = request.ctx.actor?.kind === 'person' ? request.ctx.actor : null;
     const again = async (state: { errors?: FieldError[]; problem?: string }, status: number) => {
-      const offers = await offersOf(db, event.place_id, event.id);
+      const offers = await sellableOffers(db, stripe, config, event.place_id, event.id);
       const form = ticketForm(request, event, offers, { values: body, ...state });
       return sendHtml(
         reply,
@@ -252,7 +254,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     // Checkout questions: the cart first, then a step with the holder's details and the questions.
     const questions = await questionsOf(db, event.place_id, [event.id]);
     const details = async (state: { errors?: FieldError[]; problem?: string }, status: number) => {
-      const offers = await offersOf(db, event.place_id, event.id);
+      const offers = await sellableOffers(db, stripe, config, event.place_id, event.id);
       const form = checkoutDetailsForm(request, event, offers, questions, lines, { values: body, ...state });
       return sendHtml(
         reply,
@@ -277,6 +279,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         lines,
         answers: answersFromForm(body),
         clientAddress: request.ip,
+        canTakePayments: (placeId) => canTakePayments(db, stripe, config, placeId),
       });
       if (order.needsMailConfirmation) {
         return sendHtml(
@@ -344,7 +347,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         .executeTakeFirst();
       // Only what is on public sale: drafts and private events stay invisible here as everywhere.
       if (!event || event.state !== 'published' || event.visibility === 'private') throw notFound('event');
-      const offers = await offersOf(db, event.place_id, event.id);
+      const offers = await sellableOffers(db, stripe, config, event.place_id, event.id);
       return {
         items: offers.map((d) => ({
           dateId: d.dateId,
