@@ -12,6 +12,7 @@ import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/places.ts';
 import { registerPurpose } from '../payments/purposes.ts';
 import { startCheckout } from '../payments/startCheckout.ts';
+import { payWithWallet } from '../payments/payWithWallet.ts';
 import { findMembership } from './memberships.ts';
 import { insertMembership, mailMembership } from './addMembership.ts';
 import { findProduct } from './products.ts';
@@ -21,7 +22,8 @@ import { emitEvent } from '../webhooks/emitEvent.ts';
 
 export type BuyResult =
   | { kind: 'done'; membershipId: string; status: 'active' | 'pending_approval' }
-  | { kind: 'pay'; membershipId: string; url: string };
+  | { kind: 'pay'; membershipId: string; url: string }
+  | { kind: 'paid'; membershipId: string };
 
 /**
  * A logged-in person takes a membership. Free ones are recorded at once (active, or waiting for
@@ -33,7 +35,8 @@ export async function buyMembership(
   stripe: Stripe | null,
   config: Config,
   actor: Actor,
-  input: { slug: string; productId: string; amount?: unknown },
+  /** `wallet`: paid from the person's Rezo wallet, all or nothing (docs/PAYMENTS.md, "Wallet payments"). */
+  input: { slug: string; productId: string; amount?: unknown; wallet?: boolean },
 ): Promise<BuyResult> {
   requirePerson(actor);
   if (!isUuid(input.productId)) throw new DomainError('not-found', 404, { what: 'membership-product' });
@@ -73,7 +76,7 @@ export async function buyMembership(
       startsOn: today(place.timezone),
       status,
       amountCents,
-      method: free ? 'free' : stripe ? 'stripe' : 'demo',
+      method: free ? 'free' : input.wallet ? 'wallet' : stripe ? 'stripe' : 'demo',
       note: '',
       createdBy: person.id,
       paymentId: null,
@@ -91,6 +94,16 @@ export async function buyMembership(
   if (prepared.status !== 'pending_payment')
     return { kind: 'done', membershipId: prepared.id, status: prepared.status };
   try {
+    if (input.wallet) {
+      await payWithWallet(db, config, actor, {
+        purpose: 'membership',
+        subjectId: prepared.id,
+        placeId: prepared.place.id,
+        amountCents: prepared.amountCents,
+        label: `${prepared.place.name} — ${prepared.product.name}`,
+      });
+      return { kind: 'paid', membershipId: prepared.id };
+    }
     const { url } = await startCheckout(db, stripe, config, {
       purpose: 'membership',
       subjectId: prepared.id,

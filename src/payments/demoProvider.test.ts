@@ -340,4 +340,12 @@ describe('demo payment provider, off', () => {
       .execute();
     assert.equal(orders.length, 0);
   });
+
+  test('the event’s ticketing page tells the venue team why paid prices are not offered', async () => {
+    const v = await venue(t);
+    const admin = await t.loginAs(`admin@${v.slug}.example`);
+    const page = await admin.get(`/venues/${v.slug}/admin/events/${v.eventId}/tickets`);
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /Les tarifs payants ne sont pas proposés au public/);
+  });
 });

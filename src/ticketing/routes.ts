@@ -17,6 +17,7 @@ import { getPlaceBySlug } from '../places/places.ts';
 import { checkIn } from './checkIn.ts';
 import { confirmFreeOrder } from './confirmFreeOrder.ts';
 import { payOrder } from './payOrder.ts';
+import { payOrderWithWallet } from './payOrderWithWallet.ts';
 import { placeOrder } from './placeOrder.ts';
 import { publicKeysOf, signTicket } from './ticketSignature.ts';
 import { ticketsPdf } from './ticketPdf.ts';
@@ -289,6 +290,11 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
             body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.bookingHoldMinutes })}</p></section>`,
           }),
         );
+      }
+      if (body.pay === 'wallet' && actor && order.totalCents > 0) {
+        // The Rezo wallet (docs/PAYMENTS.md, "Wallet payments"): paid here, all or nothing.
+        await payOrderWithWallet(db, config, actor, order);
+        return reply.redirect(`/orders/${order.id}?payment=paid`, 303);
       }
       const { url } = await payOrder(db, stripe, config, actor, order);
       return reply.redirect(url, 303);
