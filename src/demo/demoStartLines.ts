@@ -3,6 +3,7 @@ import type { Db } from '../db/database.ts';
 import { requestLoginLink } from '../accounts/requestLoginLink.ts';
 import { demoCard } from '../cards/demoCards.ts';
 import { loadNodeSecret } from '../node/nodeSecret.ts';
+import { demoPaymentsOn } from '../payments/demoCheckout.ts';
 import { DEMO_ADMIN_EMAIL, hasDemoData } from './loadDemo.ts';
 
 /**
@@ -34,7 +35,7 @@ export async function demoStartLines(db: Db, config: Config): Promise<string[]> 
 
 /** Where to buy with the demo payment provider (docs/PAYMENTS.md, "Demo provider"): a ticketed event, a membership, the wallet. */
 async function sellLines(db: Db, config: Config): Promise<string[]> {
-  if (!config.demoPayments) return [];
+  if (!demoPaymentsOn(config)) return [];
   const event = await db
     .selectFrom('events as e')
     .innerJoin('places as p', 'p.id', 'e.place_id')

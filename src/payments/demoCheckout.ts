@@ -11,12 +11,19 @@ import { settlePaymentStatus } from './paymentBalance.ts';
 import { purposeOf, type PaymentRow } from './purposes.ts';
 import type { CheckoutInput } from './startStripeCheckout.ts';
 
+/**
+ * Whether the demo provider is on: the configuration says so, and never in production mode — checked
+ * here again, so that no way of building a configuration can turn it on there.
+ */
+export const demoPaymentsOn = (config: Pick<Config, 'demoPayments' | 'env'>): boolean =>
+  config.demoPayments && config.env !== 'production';
+
 /** The provider's reference of a demo payment's money (what a payment intent is for Stripe). */
 export const demoReference = (paymentId: string) => `demo_${paymentId}`;
 
 /**
  * Opens a demo payment (docs/PAYMENTS.md, "Demo provider"): the payment row, `pending`, provider
- * `demo`, and the node's own page instead of Stripe Checkout. The caller checked `config.demoPayments`.
+ * `demo`, and the node's own page instead of Stripe Checkout. The caller checked `demoPaymentsOn`.
  */
 export async function startDemoCheckout(db: Db, input: CheckoutInput): Promise<{ paymentId: string; url: string }> {
   if (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0)
@@ -50,7 +57,7 @@ export async function findDemoPayment(
   paymentId: string,
   lock = false,
 ): Promise<PaymentRow> {
-  if (!config.demoPayments || !isUuid(paymentId)) throw notFound('payment');
+  if (!demoPaymentsOn(config) || !isUuid(paymentId)) throw notFound('payment');
   let query = db.selectFrom('payments').selectAll().where('id', '=', paymentId).where('provider', '=', 'demo');
   if (lock) query = query.forUpdate();
   const payment = await query.executeTakeFirst();

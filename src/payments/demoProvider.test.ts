@@ -348,4 +348,37 @@ describe('demo payment provider, off', () => {
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /Les tarifs payants ne sont pas proposés au public/);
   });
+
+  test('a production node never takes demo payments, even with a configuration that asks for them', async () => {
+    const prod = await createTestNode({ env: 'production', demoPayments: true });
+    try {
+      const v = await venue(prod);
+      const c = prod.client();
+      const placed = await c.api('POST', '/api/v1/orders', {
+        venue: v.slug,
+        email: 'prod-buyer@example.org',
+        lines: [{ priceId: v.full, eventDateId: v.dateId, quantity: 1 }],
+      });
+      assert.equal(placed.statusCode, 409, placed.body);
+      assert.match(placed.json().type, /payments-not-set-up$/);
+      const id = '0190a0a0-0000-7000-8000-000000000002';
+      await prod.db
+        .insertInto('payments')
+        .values({
+          id,
+          purpose: 'order',
+          subject_id: id,
+          place_id: v.place.id,
+          provider: 'demo',
+          amount_cents: 100,
+          person_id: null,
+          status: 'pending',
+        })
+        .execute();
+      assert.equal((await c.get(`/payments/${id}/demo`)).statusCode, 404);
+      assert.equal((await c.postForm(`/payments/${id}/demo/pay`, {})).statusCode, 404);
+    } finally {
+      await prod.close();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { connectedAccountOf } from '../places/places.ts';
 import { DomainError } from '../shared/errors.ts';
-import { startDemoCheckout } from './demoCheckout.ts';
+import { demoPaymentsOn, startDemoCheckout } from './demoCheckout.ts';
 import { startStripeCheckout, type CheckoutInput } from './startStripeCheckout.ts';
 
 /**
@@ -18,7 +18,7 @@ export async function startCheckout(
   input: CheckoutInput,
 ): Promise<{ paymentId: string; url: string }> {
   if (stripe) return startStripeCheckout(db, stripe, config, input);
-  if (config.demoPayments) return startDemoCheckout(db, input);
+  if (demoPaymentsOn(config)) return startDemoCheckout(db, input);
   throw new DomainError('payments-disabled', 503);
 }
 
@@ -34,5 +34,5 @@ export async function canTakePayments(
   placeId: string | null,
 ): Promise<boolean> {
   if (stripe) return placeId === null || (await connectedAccountOf(db, placeId)) !== null;
-  return config.demoPayments;
+  return demoPaymentsOn(config);
 }
