@@ -44,6 +44,7 @@ describe('configuration', () => {
       stripeWebhookSecret: undefined,
       stripeConnectWebhookSecret: undefined,
       stripeApiUrl: undefined,
+      demoPayments: true,
       checkoutHoldMinutes: 15,
       bookingHoldMinutes: 5,
       ordersPerClient: 30,

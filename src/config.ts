@@ -53,6 +53,11 @@ export interface Config {
   stripeConnectWebhookSecret: string | undefined;
   /** Another Stripe API server (tests, stripe-mock); the official API when absent. */
   stripeApiUrl: string | undefined;
+  /**
+   * The demonstration payment provider (docs/PAYMENTS.md, "Demo provider"): pretend payments on the
+   * node's own page. On by default in development without a Stripe key; never in production.
+   */
+  demoPayments: boolean;
   /** Minutes a checkout holds its seats before they are released. */
   checkoutHoldMinutes: number;
   /** Minutes a free booking holds its seats until its mailed link is opened. */
@@ -103,6 +108,7 @@ export const SETTINGS = [
   'STRIPE_WEBHOOK_SECRET',
   'STRIPE_CONNECT_WEBHOOK_SECRET',
   'REZO_STRIPE_API_URL',
+  'REZO_DEMO_PAYMENTS',
   'REZO_CHECKOUT_HOLD_MINUTES',
   'REZO_BOOKING_HOLD_MINUTES',
   'REZO_ORDERS_PER_CLIENT',
@@ -238,6 +244,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     stripeWebhookSecret: prefixed('STRIPE_WEBHOOK_SECRET', ['whsec_']),
     stripeConnectWebhookSecret: prefixed('STRIPE_CONNECT_WEBHOOK_SECRET', ['whsec_']),
     stripeApiUrl: url('REZO_STRIPE_API_URL', ['http:', 'https:']),
+    demoPayments: false,
     checkoutHoldMinutes: int('REZO_CHECKOUT_HOLD_MINUTES', 15, 1, 240),
     bookingHoldMinutes: int('REZO_BOOKING_HOLD_MINUTES', 5, 1, 240),
     ordersPerClient: int('REZO_ORDERS_PER_CLIENT', 30, 0, 100_000),
@@ -245,6 +252,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     unconfirmedHoldPercent: int('REZO_UNCONFIRMED_HOLD_PERCENT', 50, 1, 100),
     webhooksAllowPrivate: bool('REZO_WEBHOOKS_ALLOW_PRIVATE', env_ !== 'production'),
   };
+  const demoPayments = bool('REZO_DEMO_PAYMENTS', env_ === 'development' && !config.stripeSecretKey);
+  if (demoPayments && env_ === 'production')
+    problems.push('REZO_DEMO_PAYMENTS: pretend payments are never available in production');
+  if (demoPayments && config.stripeSecretKey)
+    problems.push('REZO_DEMO_PAYMENTS: not with STRIPE_SECRET_KEY (one provider takes the online payments)');
+  config.demoPayments = demoPayments && env_ !== 'production' && !config.stripeSecretKey;
   if (config.stripeSecretKey && !config.stripeWebhookSecret) {
     problems.push(
       'STRIPE_WEBHOOK_SECRET: required with STRIPE_SECRET_KEY (payments are confirmed by verified webhooks)',

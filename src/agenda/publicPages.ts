@@ -26,7 +26,9 @@ import { plainText } from './markdown.ts';
 import { proposeEvent } from './proposeEvent.ts';
 import { agendaCard, eventJsonLd, formatPrice, formatWhen, jsonForScript, stateBadge } from './views.ts';
 import { localDate, localParts, zonedToInstant } from './zonedTime.ts';
-import { ticketForm, offersOf, schemaOffers, type DateOffers } from '../ticketing/index.ts';
+import { ticketForm } from '../ticketing/index.ts';
+import { schemaOffers, type DateOffers } from '../ticketing/index.ts';
+import { sellableOffers } from '../ticketing/index.ts';
 import { localeOf } from '../i18n/i18n.ts';
 
 /** Ticket prices, when the venue sells some for a date, replace the price hint in its JSON-LD offers. */
@@ -307,7 +309,8 @@ ${body}
     const description = plainText(event.descriptionHtml, 200);
     const image = event.imagePageMediaId ? `${config.baseUrl}/media/${event.imagePageMediaId}` : null;
     const listed = event.state !== 'draft' && event.visibility === 'public';
-    const offers = event.state === 'published' ? await offersOf(db, event.placeId, event.id) : [];
+    const offers =
+      event.state === 'published' ? await sellableOffers(db, deps.stripe, config, event.placeId, event.id) : [];
     const head = html`<link rel="canonical" href="${url}">
 ${listed ? '' : html`<meta name="robots" content="noindex">`}
 <meta property="og:type" content="website">

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.ts';
 import { requestLoginLink } from '../accounts/index.ts';
 import { demoCard } from '../cards/index.ts';
 import { loadNodeSecret } from '../node/nodeSecret.ts';
+import { demoPaymentsOn } from '../payments/index.ts';
 import { DEMO_ADMIN_EMAIL, hasDemoData } from './loadDemo.ts';
 
 /**
@@ -28,6 +29,31 @@ export async function demoStartLines(db: Db, config: Config): Promise<string[]> 
     `  ${link.url}`,
     `Or ask for a link at ${config.baseUrl}/login and read it at ${config.baseUrl}/dev/mail.`,
     ...(await tillLines(db, config)),
+    ...(await sellLines(db, config)),
+  ];
+}
+
+/** Where to buy with the demo payment provider (docs/PAYMENTS.md, "Demo provider"): a ticketed event, a membership, the wallet. */
+async function sellLines(db: Db, config: Config): Promise<string[]> {
+  if (!demoPaymentsOn(config)) return [];
+  const event = await db
+    .selectFrom('events as e')
+    .innerJoin('places as p', 'p.id', 'e.place_id')
+    .select(['e.slug'])
+    .where('p.slug', '=', 'la-fabrik')
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('ticket_prices as t')
+          .select('t.id')
+          .whereRef('t.event_id', '=', 'e.id')
+          .where('t.kind', '=', 'fixed'),
+      ),
+    )
+    .orderBy('e.id')
+    .executeTakeFirst();
+  return [
+    `Payments: demo provider (no real money; set STRIPE_SECRET_KEY for Stripe). Buy a ticket at ${config.baseUrl}/events/${event?.slug ?? ''},`,
+    `  a membership at ${config.baseUrl}/venues/la-fabrik#memberships, top up online at ${config.baseUrl}/wallet.`,
   ];
 }
 

@@ -9,6 +9,8 @@ import { loadDemoLedger } from '../ledger/index.ts';
 import { loadDemoCards } from '../cards/index.ts';
 import { loadDemoTill } from '../till/index.ts';
 import { loadDemoSettlement } from '../settlement/index.ts';
+import { loadDemoMemberships } from '../memberships/index.ts';
+import { loadDemoTicketing } from '../ticketing/index.ts';
 
 export const DEMO_ADMIN_EMAIL = 'admin@demo.rezo.test';
 
@@ -122,6 +124,8 @@ export async function loadDemo(db: Db, config: Config): Promise<boolean> {
       }
     }
     await loadDemoAgenda(trx);
+    await loadDemoMemberships(trx);
+    await loadDemoTicketing(trx);
     await loadDemoLedger(trx);
     await loadDemoSettlement(trx);
     await loadDemoCards(trx);

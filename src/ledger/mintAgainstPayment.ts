@@ -9,7 +9,7 @@ import { ensureAccount } from './ensureAccount.ts';
 import { getCurrency, readAmount, readUuid, type Transfer } from './ledger.ts';
 import type { PaymentProvider } from './tables.ts';
 
-const PROVIDERS: readonly PaymentProvider[] = ['stripe', 'cash', 'transfer'];
+const PROVIDERS: readonly PaymentProvider[] = ['stripe', 'cash', 'transfer', 'demo'];
 
 export interface MintInput {
   /** Client-chosen UUID of the top-up transfer (idempotency key). */
@@ -50,7 +50,9 @@ export async function mintAgainstPayment(
         : null
       : readUuid(errors, 'placeId', input.placeId);
   if (input.payment !== undefined) {
-    if (!PROVIDERS.includes(input.payment.provider)) errors.add('payment.provider', 'choice');
+    // A demo payment (pretend money of a development node) backs only the node's own mints.
+    if (!PROVIDERS.includes(input.payment.provider) || (input.payment.provider === 'demo' && actor.kind !== 'system'))
+      errors.add('payment.provider', 'choice');
     if (typeof input.payment.reference !== 'string' || !input.payment.reference || input.payment.reference.length > 200)
       errors.add('payment.reference', 'required');
   }

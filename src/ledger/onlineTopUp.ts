@@ -1,3 +1,4 @@
+import type { PaymentPurpose } from '../payments/index.ts';
 import type Stripe from 'stripe';
 import type { Config } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
@@ -8,7 +9,9 @@ import { getPerson } from '../accounts/index.ts';
 import { DomainError, forbidden, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { parseEuros } from '../shared/money.ts';
-import { takenBack, type PaymentPurpose, startStripeCheckout } from '../payments/index.ts';
+import { takenBack } from '../payments/index.ts';
+import { startCheckout } from '../payments/index.ts';
+import { settleDemoRefunds } from '../payments/index.ts';
 import { burnOnRefund } from './burnOnRefund.ts';
 import { ensureAccount } from './ensureAccount.ts';
 import { findCurrency } from './ledger.ts';
@@ -53,7 +56,7 @@ export async function startTopUp(
     throw new DomainError('validation', 422, {}, [{ field: 'currencyCode', message: 'choice' }]);
   }
   const person = (await getPerson(db, actor.personId))!;
-  return startStripeCheckout(db, stripe, config, {
+  return startCheckout(db, stripe, config, {
     purpose: 'top_up',
     subjectId: uuidv7(),
     placeId: null,
@@ -65,6 +68,12 @@ export async function startTopUp(
     metadata: { currency: currency.code },
   });
 }
+
+/** The ledger's reference of the euros a top-up was paid with: Stripe's payment intent, or the demo's. */
+const backingOf = (payment: { id: string; provider: string; provider_payment_id: string | null }) => ({
+  provider: payment.provider === 'demo' ? ('demo' as const) : ('stripe' as const),
+  reference: payment.provider_payment_id ?? payment.id,
+});
 
 export const topUpPurpose: PaymentPurpose = {
   async apply(trx, payment) {
@@ -81,7 +90,7 @@ export const topUpPurpose: PaymentPurpose = {
       currencyCode: currency.code,
       accountId: account.id,
       amount: payment.received_cents ?? payment.amount_cents,
-      payment: { provider: 'stripe', reference: payment.provider_payment_id ?? payment.id },
+      payment: backingOf(payment),
       metadata: { payment_id: payment.id },
     });
     return 'applied';
@@ -131,8 +140,8 @@ export async function refundTopUp(db: Db, actor: Actor, paymentId: string): Prom
     const refundId = uuidv7();
     const { burned } = await burnOnRefund(trx, SYSTEM, {
       id: uuidv7(),
-      payment: { provider: 'stripe', reference: payment.provider_payment_id ?? payment.id },
-      refund: { provider: 'stripe', reference: refundId },
+      payment: backingOf(payment),
+      refund: { provider: payment.provider === 'demo' ? 'demo' : 'stripe', reference: refundId },
       amount: payment.received_cents ?? payment.amount_cents,
     });
     if (burned === 0) throw new DomainError('top-up-spent', 409);
@@ -146,6 +155,8 @@ export async function refundTopUp(db: Db, actor: Actor, paymentId: string): Prom
         status: 'pending',
       })
       .execute();
+    // A demo payment's refund has nowhere to go: done at once (docs/PAYMENTS.md, "Demo provider").
+    if (payment.provider === 'demo') await settleDemoRefunds(trx, payment.id);
     return { refundedCents: burned };
   });
 }

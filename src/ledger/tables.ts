@@ -12,7 +12,8 @@ export type OwnerKind = 'person' | 'card' | 'place' | 'system';
 export type SystemRole = 'issuance' | 'reserve' | 'clearing' | 'demurrage' | `settlement:${string}`;
 export type TransferPhase = 'single' | 'pending' | 'post' | 'void';
 export type AuthorisedBy = 'person' | 'device' | 'api_key' | 'node';
-export type PaymentProvider = 'stripe' | 'cash' | 'transfer';
+/** `demo`: the pretend payments of a development node (docs/PAYMENTS.md, "Demo provider"), the node's only. */
+export type PaymentProvider = 'stripe' | 'cash' | 'transfer' | 'demo';
 
 type JsonColumn<T> = ColumnType<T, string | (null extends T ? null : never), never>;
 type Defaulted<T> = ColumnType<T, T | undefined, T>;

@@ -11,6 +11,7 @@ import { loadNodeKey } from './nodeKey.ts';
 import { formatAmount, transparencyReport } from './transparency.ts';
 import { refundRoutes } from './refundRoutes.ts';
 import { payRoutes } from './payRoutes.ts';
+import { demoPaymentsOn } from '../payments/index.ts';
 
 /** The pages of the ledger: "Mon portefeuille" (/wallet) and the public /transparency page. */
 export async function ledgerPages(app: ModuleApp, options: ModuleOptions) {
@@ -60,7 +61,7 @@ ${
 <h2>${t('ledger.wallet.topUp')}</h2>
 ${payment ? html`<p class="notice" role="status">${t(`ledger.wallet.payment.${payment}`)}</p>` : ''}
 ${
-  stripe && euros.length > 0
+  (stripe || demoPaymentsOn(config)) && euros.length > 0
     ? html`<form method="post" action="/wallet/top-up" class="inline-form">${csrfField(request)}
 ${euros.length === 1 ? html`<input type="hidden" name="currency" value="${euros[0]!.code}">` : html`<label for="currency">${t('ledger.currency')}</label> <select id="currency" name="currency">${euros.map((c) => html`<option value="${c.code}">${c.name}</option>`)}</select>`}
 <label for="amount">${t('labels.amount')}</label> <input id="amount" name="amount" inputmode="decimal" required size="6" value="20">

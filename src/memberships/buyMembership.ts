@@ -1,3 +1,4 @@
+import type { PaymentPurpose } from '../payments/index.ts';
 import type Stripe from 'stripe';
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
@@ -10,7 +11,8 @@ import { DomainError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/index.ts';
-import { type PaymentPurpose, startStripeCheckout } from '../payments/index.ts';
+import { startCheckout } from '../payments/index.ts';
+import { payWithWallet } from '../payments/index.ts';
 import { findMembership } from './memberships.ts';
 import { insertMembership, mailMembership } from './addMembership.ts';
 import { findProduct } from './products.ts';
@@ -20,7 +22,8 @@ import { emitEvent } from '../webhooks/index.ts';
 
 export type BuyResult =
   | { kind: 'done'; membershipId: string; status: 'active' | 'pending_approval' }
-  | { kind: 'pay'; membershipId: string; url: string };
+  | { kind: 'pay'; membershipId: string; url: string }
+  | { kind: 'paid'; membershipId: string };
 
 /**
  * A logged-in person takes a membership. Free ones are recorded at once (active, or waiting for
@@ -32,7 +35,8 @@ export async function buyMembership(
   stripe: Stripe | null,
   config: Config,
   actor: Actor,
-  input: { slug: string; productId: string; amount?: unknown },
+  /** `wallet`: paid from the person's Rezo wallet, all or nothing (docs/PAYMENTS.md, "Wallet payments"). */
+  input: { slug: string; productId: string; amount?: unknown; wallet?: boolean },
 ): Promise<BuyResult> {
   requirePerson(actor);
   if (!isUuid(input.productId)) throw new DomainError('not-found', 404, { what: 'membership-product' });
@@ -72,7 +76,7 @@ export async function buyMembership(
       startsOn: today(place.timezone),
       status,
       amountCents,
-      method: free ? 'free' : 'stripe',
+      method: free ? 'free' : input.wallet ? 'wallet' : stripe ? 'stripe' : 'demo',
       note: '',
       createdBy: person.id,
       paymentId: null,
@@ -90,7 +94,17 @@ export async function buyMembership(
   if (prepared.status !== 'pending_payment')
     return { kind: 'done', membershipId: prepared.id, status: prepared.status };
   try {
-    const { url } = await startStripeCheckout(db, stripe, config, {
+    if (input.wallet) {
+      await payWithWallet(db, config, actor, {
+        purpose: 'membership',
+        subjectId: prepared.id,
+        placeId: prepared.place.id,
+        amountCents: prepared.amountCents,
+        label: `${prepared.place.name} — ${prepared.product.name}`,
+      });
+      return { kind: 'paid', membershipId: prepared.id };
+    }
+    const { url } = await startCheckout(db, stripe, config, {
       purpose: 'membership',
       subjectId: prepared.id,
       placeId: prepared.place.id,

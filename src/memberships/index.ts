@@ -5,3 +5,4 @@ export { findProduct } from './products.ts';
 export type { MembershipProduct } from './products.ts';
 export { today } from './validity.ts';
 export { memberFigures } from './memberFigures.ts';
+export { loadDemoMemberships } from './demoMemberships.ts';

@@ -54,7 +54,7 @@ export async function renderVenueMemberships(request: FastifyRequest, db: Db, pl
 <p>${validityText(request, p)} · <strong>${priceText(request, p)}</strong></p>
 <form method="post" action="/venues/${place.slug}/memberships/${p.id}">${csrfField(request)}
 ${p.priceKind === 'pay_what_you_want' ? html`<div class="field"><label for="amount-${p.id}">${t('labels.amount')}</label><input id="amount-${p.id}" name="amount" inputmode="decimal" required value="${(Math.max(p.priceCents, p.minPriceCents) / 100).toFixed(2).replace('.', decimalSeparator(request.ctx.lang))}"></div>` : ''}
-<button type="submit">${t('memberships.buy')}</button></form></li>`,
+<button type="submit">${t('memberships.buy')}</button>${p.priceKind !== 'free' && request.ctx.person ? html` <button type="submit" name="pay" value="wallet">${t('memberships.payWithWallet')}</button>` : ''}</form></li>`,
   )}</ul>
 </section>`;
 }
@@ -302,8 +302,14 @@ ${errorSummary(request, importForm)}
     if (!personOrLogin(request, reply)) return reply;
     const { slug, productId } = request.params as { slug: string; productId: string };
     const body = formBody(request);
-    const result = await buyMembership(db, stripe, config, actorOf(request), { slug, productId, amount: body.amount });
+    const result = await buyMembership(db, stripe, config, actorOf(request), {
+      slug,
+      productId,
+      amount: body.amount,
+      wallet: body.pay === 'wallet',
+    });
     if (result.kind === 'pay') return reply.redirect(result.url, 303);
+    if (result.kind === 'paid') return reply.redirect('/account?payment=paid#memberships', 303);
     return reply.redirect(`/account?membership=${result.status}#memberships`, 303);
   });
 

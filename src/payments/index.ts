@@ -6,3 +6,6 @@ export type { PaymentPurpose, Reversal } from './purposes.ts';
 export { queueRefund } from './queueRefund.ts';
 export { sendPendingRefunds } from './sendPendingRefunds.ts';
 export { startStripeCheckout } from './startStripeCheckout.ts';
+export { canTakePayments, startCheckout } from './startCheckout.ts';
+export { demoPaymentsOn, settleDemoRefunds } from './demoCheckout.ts';
+export { payWithWallet, refundWalletPayment } from './payWithWallet.ts';

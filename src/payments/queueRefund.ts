@@ -6,6 +6,7 @@ import { authorize } from '../access/permissions.ts';
 import { DomainError, FieldErrors, forbidden, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { takenBack } from './paymentBalance.ts';
+import { refundWalletPayment } from './payWithWallet.ts';
 
 export interface QueueRefundInput {
   paymentId: string;
@@ -71,9 +72,17 @@ export async function queueRefund(
     if (!explicit && left <= 0) return null;
     const amountCents = explicit ? (input.amountCents as number) : left;
     if (amountCents > left) throw new DomainError('refund-too-large', 409, { left: Math.max(left, 0) });
-    const settled = input.settledAs !== undefined;
-    const byHand = payment.provider === 'on_site' || settled;
     const refundId = uuidv7();
+    // A wallet payment goes back to the wallet, by the ledger, in this transaction (docs/PAYMENTS.md,
+    // "Wallet payments").
+    const settledAs =
+      input.settledAs ??
+      (payment.provider === 'wallet'
+        ? await refundWalletPayment(trx, payment, refundId, amountCents, back.reversedCents + back.inFlightCents)
+        : undefined);
+    const settled = settledAs !== undefined;
+    // On-site payments are given back by hand, demo payments have no money to give back.
+    const byHand = payment.provider === 'on_site' || payment.provider === 'demo' || settled;
     await trx
       .insertInto('refunds')
       .values({
@@ -83,7 +92,7 @@ export async function queueRefund(
         reason: input.reason,
         status: byHand ? 'succeeded' : 'pending',
         ...(byHand ? { succeeded_at: sql<Date>`now()` } : {}),
-        ...(settled ? { provider_refund_id: input.settledAs } : {}),
+        ...(settled ? { provider_refund_id: settledAs } : {}),
       })
       .execute();
     const fullyBack = amountCents === left;
@@ -104,7 +113,7 @@ export async function queueRefund(
         amount_cents: amountCents,
         reason: input.reason,
         provider: payment.provider,
-        ...(settled ? { settled_as: input.settledAs } : {}),
+        ...(settled ? { settled_as: settledAs } : {}),
       },
     });
     return { refundId, amountCents };

@@ -1,12 +1,14 @@
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { DomainError } from '../shared/errors.ts';
+import { demoPaymentRoutes } from './demoRoutes.ts';
 import { handleStripeWebhook, type WebhookEndpoint } from './handleStripeWebhook.ts';
 import { sendPendingRefunds } from './sendPendingRefunds.ts';
 import { syncCheckoutReturn } from './syncCheckoutReturn.ts';
 
 /** Stripe webhooks and the browser's return from Checkout. */
-export async function paymentRoutes(app: ModuleApp, { deps }: ModuleOptions) {
-  const { config, db, stripe } = deps;
+export async function paymentRoutes(app: ModuleApp, options: ModuleOptions) {
+  const { config, db, stripe } = options.deps;
+  await demoPaymentRoutes(app, options);
 
   // The webhook's signature covers the exact bytes Stripe sent: keep the raw body for this route
   // (this parser is registered inside this plugin only, so other routes still get parsed JSON).

@@ -9,7 +9,7 @@ export type PaymentStatus =
   | 'refund_pending'
   | 'refunded'
   | 'partially_refunded';
-export type PaymentProvider = 'stripe' | 'on_site' | 'wallet';
+export type PaymentProvider = 'stripe' | 'on_site' | 'wallet' | 'demo';
 
 export interface PaymentsTable {
   id: string;

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { canTakePayments } from '../payments/index.ts';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { submitForm } from '../http/formRoute.ts';
@@ -87,6 +88,8 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
   ) {
     // The venue may give the money back as credit in its own local euro (docs/PAYMENTS.md).
     const credit = await creditOffer(db, place.id);
+    // Why buyers see only the free prices (docs/PAYMENTS.md, "Prices nobody can pay").
+    const canPay = await canTakePayments(db, stripe, deps.config, place.id);
     const { t, lang } = request.ctx;
     const report = await salesReport(db, actorOf(request), { slug: place.slug, eventId: event.id });
     const policy = await cancellationDeadlineOf(db, place.id, event.id);
@@ -106,6 +109,7 @@ ${adminNav(request, place, 'events')}
 <p class="breadcrumb"><a href="/venues/${place.slug}/admin/events/${event.id}">${event.title}</a> · <a href="/events/${event.slug}">${t('ticketAdmin.publicPage')}</a></p>
 <h2>${t('ticketAdmin.title')}</h2>
 ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
+${canPay ? '' : html`<p class="alert" role="note">${t('ticketAdmin.paidNotOffered')}</p>`}
 ${
   report.rows.length === 0
     ? html`<p>${t('ticketAdmin.noPrices')}</p>`

@@ -79,6 +79,7 @@ ${p.kind === 'pay_what_you_want' && p.onSale && max > 0 ? html`<div class="field
 </div>
 <div class="field"><label for="order-promo">${t('labels.promoCode')}</label><input id="order-promo" name="promoCode" value="${value('promoCode')}"></div>
 <button type="submit">${t('buy.order')}</button>
+${person ? html` <button type="submit" name="pay" value="wallet">${t('buy.payWithWallet')}</button>` : ''}
 </form>
 </section>`;
 }

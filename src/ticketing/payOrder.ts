@@ -1,10 +1,11 @@
+import type { PaymentPurpose } from '../payments/index.ts';
 import type Stripe from 'stripe';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { type PaymentPurpose, startStripeCheckout } from '../payments/index.ts';
+import { startCheckout } from '../payments/index.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { completeOrder } from './completeOrder.ts';
 import { reverseOrderPayment } from './reverseOrderPayment.ts';
@@ -75,7 +76,7 @@ export async function payOrder(
   }
   if (order.status !== 'pending' || order.expires_at <= new Date()) throw new DomainError('order-not-payable', 409);
   if (order.total_cents === 0) throw new DomainError('order-not-payable', 409);
-  const { url } = await startStripeCheckout(db, stripe, config, {
+  const { url } = await startCheckout(db, stripe, config, {
     purpose: 'order',
     subjectId: order.id,
     placeId: order.place_id,

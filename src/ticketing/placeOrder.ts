@@ -40,6 +40,12 @@ export interface PlaceOrderInput {
   answers?: AnswerInput[];
   /** The client's address (HTTP): orders without an account are counted per address (invariant 20). */
   clientAddress?: string | null;
+  /**
+   * Whether the venue's money can be taken online now (payments' `canTakePayments`): an order that
+   * needs money it cannot take is refused before it holds anything (docs/PAYMENTS.md, "Prices nobody
+   * can pay"). Absent: not checked (the caller pays otherwise).
+   */
+  canTakePayments?: (placeId: string) => Promise<boolean>;
 }
 
 /** The window of the order limits per client and per e-mail address (invariant 20). */
@@ -247,6 +253,9 @@ export async function placeOrder(
     throw new DomainError('validation', 422, {}, [
       { field: 'lines', message: 'total-too-large', params: { max: MAX_AMOUNT_MINOR / 100 } },
     ]);
+  // Money nobody can take: refused before any seat is held.
+  if (total > 0 && input.canTakePayments && !(await input.canTakePayments(place.id)))
+    refused('payments-not-set-up', 409);
 
   // Promo code (invariant 2): its use is taken with the seats, under its row lock.
   if (promoCode) {

@@ -9,13 +9,15 @@ import { responses } from '../http/schemas.ts';
 import { DomainError, notFound, RetryLater, type FieldError } from '../shared/errors.ts';
 import { amountField, checkoutDetailsForm, ticketForm } from './eventTickets.ts';
 import { answersFromForm, questionsOf } from './questions.ts';
-import { offersOf } from './offers.ts';
+import { sellableOffers } from './sellableOffers.ts';
+import { canTakePayments } from '../payments/index.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros, MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { getPlaceBySlug } from '../places/index.ts';
 import { checkIn } from './checkIn.ts';
 import { confirmFreeOrder } from './confirmFreeOrder.ts';
 import { payOrder } from './payOrder.ts';
+import { payOrderWithWallet } from './payOrderWithWallet.ts';
 import { placeOrder } from './placeOrder.ts';
 import { publicKeysOf, signTicket } from './ticketSignature.ts';
 import { ticketsPdf } from './ticketPdf.ts';
@@ -188,6 +190,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         language: request.ctx.lang,
         promoCode: b.promoCode,
         clientAddress: request.ip,
+        canTakePayments: (placeId) => canTakePayments(db, stripe, config, placeId),
         ...(b.answers ? { answers: b.answers } : {}),
         lines: b.lines.map((l) => ({
           priceId: l.priceId,
@@ -238,7 +241,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       });
     const actor = request.ctx.actor?.kind === 'person' ? request.ctx.actor : null;
     const again = async (state: { errors?: FieldError[]; problem?: string }, status: number) => {
-      const offers = await offersOf(db, event.place_id, event.id);
+      const offers = await sellableOffers(db, stripe, config, event.place_id, event.id);
       const form = ticketForm(request, event, offers, { values: body, ...state });
       return sendHtml(
         reply,
@@ -252,7 +255,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     // Checkout questions: the cart first, then a step with the holder's details and the questions.
     const questions = await questionsOf(db, event.place_id, [event.id]);
     const details = async (state: { errors?: FieldError[]; problem?: string }, status: number) => {
-      const offers = await offersOf(db, event.place_id, event.id);
+      const offers = await sellableOffers(db, stripe, config, event.place_id, event.id);
       const form = checkoutDetailsForm(request, event, offers, questions, lines, { values: body, ...state });
       return sendHtml(
         reply,
@@ -277,6 +280,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         lines,
         answers: answersFromForm(body),
         clientAddress: request.ip,
+        canTakePayments: (placeId) => canTakePayments(db, stripe, config, placeId),
       });
       if (order.needsMailConfirmation) {
         return sendHtml(
@@ -286,6 +290,11 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
             body: html`<section class="narrow"><h1>${t('buy.checkMailTitle')}</h1><p>${t('buy.checkMail', { email: String(body.email).trim().toLowerCase(), minutes: config.bookingHoldMinutes })}</p></section>`,
           }),
         );
+      }
+      if (body.pay === 'wallet' && actor && order.totalCents > 0) {
+        // The Rezo wallet (docs/PAYMENTS.md, "Wallet payments"): paid here, all or nothing.
+        await payOrderWithWallet(db, config, actor, order);
+        return reply.redirect(`/orders/${order.id}?payment=paid`, 303);
       }
       const { url } = await payOrder(db, stripe, config, actor, order);
       return reply.redirect(url, 303);
@@ -344,7 +353,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         .executeTakeFirst();
       // Only what is on public sale: drafts and private events stay invisible here as everywhere.
       if (!event || event.state !== 'published' || event.visibility === 'private') throw notFound('event');
-      const offers = await offersOf(db, event.place_id, event.id);
+      const offers = await sellableOffers(db, stripe, config, event.place_id, event.id);
       return {
         items: offers.map((d) => ({
           dateId: d.dateId,
