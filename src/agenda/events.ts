@@ -267,9 +267,89 @@ export async function bumpSequence(trx: Trx, placeId: string, eventId: string): 
     .execute();
 }
 
-/** The time zone of a place, the default for the dates of its events. */
-export async function placeTimezone(db: Db, placeId: string): Promise<string> {
-  const row = await db.selectFrom('places').select('timezone').where('id', '=', placeId).executeTakeFirst();
-  if (!row) throw notFound('place');
-  return row.timezone;
+/**
+ * An event of this venue, with the capacity it declares, or undefined when the venue has no such event:
+ * ticketing checks an event is the venue's before it sells, prices or cancels for it.
+ */
+export async function eventOfPlace(
+  db: Db,
+  placeId: string,
+  eventId: string,
+): Promise<{ id: string; title: string; slug: string; capacity: number | null } | undefined> {
+  return db
+    .selectFrom('events')
+    .select(['id', 'title', 'slug', 'capacity'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', eventId)
+    .executeTakeFirst();
+}
+
+/** The ids of an event's dates. */
+export async function eventDateIds(db: Db, placeId: string, eventId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('event_dates')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('event_id', '=', eventId)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Titles of a venue's events by id, for lists (one query; an unknown id is left out). */
+export async function eventTitlesByIds(db: Db, placeId: string, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('events')
+    .select(['id', 'title'])
+    .where('place_id', '=', placeId)
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.title]));
+}
+
+/** A date as lists of orders and tickets show it. */
+export interface DateSummary {
+  id: string;
+  eventId: string;
+  startsAt: Date;
+  timezone: string;
+}
+
+/** A venue's event dates by id (one query; an unknown id is left out). */
+export async function eventDatesByIds(db: Db, placeId: string, ids: string[]): Promise<Map<string, DateSummary>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('event_dates')
+    .select(['id', 'event_id', 'starts_at', 'timezone'])
+    .where('place_id', '=', placeId)
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(
+    rows.map((r) => [r.id, { id: r.id, eventId: r.event_id, startsAt: r.starts_at, timezone: r.timezone }]),
+  );
+}
+
+/** An event's dates still to come (starting after now, by the database's clock), earliest first. */
+export async function upcomingDatesOf(db: Db, placeId: string, eventId: string): Promise<DateSummary[]> {
+  const rows = await db
+    .selectFrom('event_dates')
+    .select(['id', 'event_id', 'starts_at', 'timezone'])
+    .where('place_id', '=', placeId)
+    .where('event_id', '=', eventId)
+    .where('starts_at', '>', sql<Date>`now()`)
+    .orderBy('starts_at')
+    .execute();
+  return rows.map((r) => ({ id: r.id, eventId: r.event_id, startsAt: r.starts_at, timezone: r.timezone }));
+}
+
+/** All the dates of an event, earliest first. */
+export async function datesOfEvent(db: Db, placeId: string, eventId: string): Promise<DateSummary[]> {
+  const rows = await db
+    .selectFrom('event_dates')
+    .select(['id', 'event_id', 'starts_at', 'timezone'])
+    .where('place_id', '=', placeId)
+    .where('event_id', '=', eventId)
+    .orderBy('starts_at')
+    .execute();
+  return rows.map((r) => ({ id: r.id, eventId: r.event_id, startsAt: r.starts_at, timezone: r.timezone }));
 }

@@ -5,7 +5,8 @@ import { DomainError, unauthenticated } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { agendaSettings } from './agendaSettings.ts';
 import { readEvent, type EventInput } from './eventInput.ts';
-import { chooseSlug, lockEvent, placeTimezone, writeDates, writeTags, type AgendaEvent } from './events.ts';
+import { chooseSlug, lockEvent, writeDates, writeTags, type AgendaEvent } from './events.ts';
+import { placeTimezone } from '../places/places.ts';
 
 /** Pending proposals one person may have at one venue: enough for real use, a bound on spam. */
 export const MAX_PENDING_PROPOSALS = 5;

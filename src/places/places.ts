@@ -149,3 +149,28 @@ export async function connectedAccountOf(db: Db, placeId: string): Promise<strin
   const row = await db.selectFrom('places').select('stripe_account_id').where('id', '=', placeId).executeTakeFirst();
   return row?.stripe_account_id ?? null;
 }
+
+/** The time zone of a place, the default for the dates of its events and of its till's business day. */
+export async function placeTimezone(db: Db, placeId: string): Promise<string> {
+  const row = await db.selectFrom('places').select('timezone').where('id', '=', placeId).executeTakeFirst();
+  if (!row) throw notFound('place');
+  return row.timezone;
+}
+
+/** The names of places by id (one query; an unknown id is left out). */
+export async function placeNamesById(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('places')
+    .select(['id', 'name'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** The ids of the places with these slugs, by slug (an unknown slug is left out). */
+export async function placeIdsBySlugs(db: Db, slugs: string[]): Promise<Map<string, string>> {
+  if (slugs.length === 0) return new Map();
+  const rows = await db.selectFrom('places').select(['id', 'slug']).where('slug', 'in', slugs).execute();
+  return new Map(rows.map((r) => [r.slug, r.id]));
+}
