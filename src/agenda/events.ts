@@ -295,16 +295,42 @@ export async function eventDateIds(db: Db, placeId: string, eventId: string): Pr
   return rows.map((r) => r.id);
 }
 
-/** Titles of a venue's events by id, for lists (one query; an unknown id is left out). */
-export async function eventTitlesByIds(db: Db, placeId: string, ids: string[]): Promise<Map<string, string>> {
+/** An event as lists and tickets name, link and locate it. */
+export interface EventSummary {
+  id: string;
+  title: string;
+  slug: string;
+  /** At the venue (its address), or at the location below. */
+  atVenue: boolean;
+  locationName: string;
+  street: string;
+  postalCode: string;
+  city: string;
+}
+
+/** Events by id (one query; an unknown id is left out). */
+export async function eventsByIds(db: Db, ids: string[]): Promise<Map<string, EventSummary>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .selectFrom('events')
-    .select(['id', 'title'])
-    .where('place_id', '=', placeId)
+    .select(['id', 'title', 'slug', 'at_venue', 'location_name', 'street', 'postal_code', 'city'])
     .where('id', 'in', [...new Set(ids)])
     .execute();
-  return new Map(rows.map((r) => [r.id, r.title]));
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        title: r.title,
+        slug: r.slug,
+        atVenue: r.at_venue,
+        locationName: r.location_name,
+        street: r.street,
+        postalCode: r.postal_code,
+        city: r.city,
+      },
+    ]),
+  );
 }
 
 /** A date as lists of orders and tickets show it. */
@@ -315,13 +341,12 @@ export interface DateSummary {
   timezone: string;
 }
 
-/** A venue's event dates by id (one query; an unknown id is left out). */
-export async function eventDatesByIds(db: Db, placeId: string, ids: string[]): Promise<Map<string, DateSummary>> {
+/** Event dates by id (one query; an unknown id is left out). */
+export async function eventDatesByIds(db: Db, ids: string[]): Promise<Map<string, DateSummary>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .selectFrom('event_dates')
     .select(['id', 'event_id', 'starts_at', 'timezone'])
-    .where('place_id', '=', placeId)
     .where('id', 'in', [...new Set(ids)])
     .execute();
   return new Map(
@@ -352,4 +377,43 @@ export async function datesOfEvent(db: Db, placeId: string, eventId: string): Pr
     .orderBy('starts_at')
     .execute();
   return rows.map((r) => ({ id: r.id, eventId: r.event_id, startsAt: r.starts_at, timezone: r.timezone }));
+}
+
+/** A date with what a sale or an offer on it checks: its event's title, state and visibility. */
+export interface DateForSale {
+  placeId: string;
+  eventId: string;
+  dateId: string;
+  startsAt: Date;
+  timezone: string;
+  title: string;
+  state: EventState;
+  visibility: EventVisibility;
+}
+
+/** A date of an event (by the event's id or the venue's), with its event, or undefined. */
+export async function eventDateForSale(
+  db: Db,
+  where: { dateId: string; eventId?: string; placeId?: string },
+): Promise<DateForSale | undefined> {
+  let q = db
+    .selectFrom('event_dates as d')
+    .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'd.place_id').onRef('e.id', '=', 'd.event_id'))
+    .select(['d.place_id', 'd.event_id', 'd.id', 'd.starts_at', 'd.timezone', 'e.title', 'e.state', 'e.visibility'])
+    .where('d.id', '=', where.dateId);
+  if (where.eventId !== undefined) q = q.where('d.event_id', '=', where.eventId);
+  if (where.placeId !== undefined) q = q.where('d.place_id', '=', where.placeId);
+  const r = await q.executeTakeFirst();
+  return (
+    r && {
+      placeId: r.place_id,
+      eventId: r.event_id,
+      dateId: r.id,
+      startsAt: r.starts_at,
+      timezone: r.timezone,
+      title: r.title,
+      state: r.state,
+      visibility: r.visibility,
+    }
+  );
 }

@@ -53,7 +53,6 @@ export async function cancelOwnOrder(
           .execute();
         const dates = await eventDatesByIds(
           trx,
-          order.place_id,
           lines.map((l) => l.event_date_id),
         );
         const dated = lines.flatMap((l) => {
