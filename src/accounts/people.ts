@@ -50,6 +50,17 @@ export async function getPerson(db: Db, id: string): Promise<Person | null> {
   return row ? toPerson(row) : null;
 }
 
+/** People by id, for lists that show who did something (one query; an unknown id is left out). */
+export async function peopleByIds(db: Db, ids: string[]): Promise<Map<string, Person>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('people')
+    .select(['id', 'email', 'name', 'language', 'is_operator'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, toPerson(r)]));
+}
+
 /**
  * The person with this e-mail, created if new. `on conflict do nothing` then select makes two
  * concurrent first logins (or invitations) of one address end with one account.

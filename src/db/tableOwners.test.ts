@@ -94,17 +94,8 @@ const ALLOWLIST = new Set<string>([
   'src/ticketing/waitingListOffers.ts event_dates',
   'src/ticketing/waitingListRoutes.ts event_dates',
   'src/ticketing/waitingListRoutes.ts events',
-  'src/till/businessDay.ts places',
-  'src/till/closureDay.ts places',
-  'src/till/closures.ts people',
-  'src/till/openTill.ts cards',
-  'src/till/openTill.ts people',
-  'src/till/posSetup.ts membership_products',
   'src/till/applySale.ts place_members',
   'src/till/applySale.ts places',
-  'src/till/applySale.ts ledger_accounts',
-  'src/till/applySale.ts memberships',
-  'src/till/saveArticle.ts membership_products',
 ]);
 
 function violations(): TableReference[] {
