@@ -7,6 +7,7 @@ import { agendaSettings } from './agendaSettings.ts';
 import { readEvent, type EventInput } from './eventInput.ts';
 import { chooseSlug, lockEvent, writeDates, writeTags, type AgendaEvent } from './events.ts';
 import { placeTimezone } from '../places/places.ts';
+import { lockPerson } from '../accounts/people.ts';
 
 /** Pending proposals one person may have at one venue: enough for real use, a bound on spam. */
 export const MAX_PENDING_PROPOSALS = 5;
@@ -27,7 +28,7 @@ export async function proposeEvent(
       throw new DomainError('agenda-proposals-closed', 403);
     const event = readEvent({ ...input, visibility: 'public' }, { timezone });
     // Serialise one person's proposals to this venue so the count below cannot be raced past.
-    await trx.selectFrom('people').select('id').where('id', '=', actor.personId).forUpdate().execute();
+    await lockPerson(trx, actor.personId);
     const pending = await trx
       .selectFrom('events')
       .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -5,6 +5,9 @@ import type { PaymentProvider, PaymentStatus } from './tables.ts';
 export interface PaymentSummary {
   id: string;
   placeId: string | null;
+  purpose: string;
+  personId: string | null;
+  amountCents: number;
   provider: PaymentProvider;
   providerPaymentId: string | null;
   method: string | null;
@@ -15,6 +18,9 @@ export interface PaymentSummary {
 function toSummary(r: {
   id: string;
   place_id: string | null;
+  purpose: string;
+  person_id: string | null;
+  amount_cents: number;
   provider: PaymentProvider;
   provider_payment_id: string | null;
   method: string | null;
@@ -24,6 +30,9 @@ function toSummary(r: {
   return {
     id: r.id,
     placeId: r.place_id,
+    purpose: r.purpose,
+    personId: r.person_id,
+    amountCents: r.amount_cents,
     provider: r.provider,
     providerPaymentId: r.provider_payment_id,
     method: r.method,
@@ -32,7 +41,18 @@ function toSummary(r: {
   };
 }
 
-const SUMMARY = ['id', 'place_id', 'provider', 'provider_payment_id', 'method', 'status', 'received_cents'] as const;
+const SUMMARY = [
+  'id',
+  'place_id',
+  'purpose',
+  'person_id',
+  'amount_cents',
+  'provider',
+  'provider_payment_id',
+  'method',
+  'status',
+  'received_cents',
+] as const;
 
 /**
  * A payment by id, or undefined. With `lock`, its row is locked for the caller's transaction: a
@@ -77,4 +97,24 @@ export async function refundedCents(trx: Trx, paymentId: string): Promise<number
     .where('status', 'in', ['pending', 'succeeded'])
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * Records a refund to send to the provider (sendPendingRefunds sends it after commit), for a module
+ * that already locked the payment and checked what may be given back (the ledger's top-up refund).
+ */
+export async function insertPendingRefund(
+  trx: Trx,
+  refund: { id: string; paymentId: string; amountCents: number; reason: string },
+): Promise<void> {
+  await trx
+    .insertInto('refunds')
+    .values({
+      id: refund.id,
+      payment_id: refund.paymentId,
+      amount_cents: refund.amountCents,
+      reason: refund.reason,
+      status: 'pending',
+    })
+    .execute();
 }

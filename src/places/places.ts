@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.ts';
+import type { Db, Trx } from '../db/database.ts';
 import type { PlaceRole } from '../db/schema.ts';
 import type { Language } from '../i18n/i18n.ts';
 import { notFound } from '../shared/errors.ts';
@@ -168,9 +168,28 @@ export async function placeNamesById(db: Db, ids: string[]): Promise<Map<string,
   return new Map(rows.map((r) => [r.id, r.name]));
 }
 
+/** Places by id as lists name them, sorted by slug (one query; an unknown id is left out). */
+export async function placeSlugsByIds(
+  db: Db,
+  ids: string[],
+): Promise<{ id: string; slug: string; name: string; timezone: string }[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('places')
+    .select(['id', 'slug', 'name', 'timezone'])
+    .where('id', 'in', [...new Set(ids)])
+    .orderBy('slug')
+    .execute();
+}
+
 /** The ids of the places with these slugs, by slug (an unknown slug is left out). */
 export async function placeIdsBySlugs(db: Db, slugs: string[]): Promise<Map<string, string>> {
   if (slugs.length === 0) return new Map();
   const rows = await db.selectFrom('places').select(['id', 'slug']).where('slug', 'in', slugs).execute();
   return new Map(rows.map((r) => [r.slug, r.id]));
+}
+
+/** Locks a venue's row for the caller's transaction: changes bounded per venue run one at a time. */
+export async function lockPlace(trx: Trx, placeId: string): Promise<void> {
+  await trx.selectFrom('places').select('id').where('id', '=', placeId).forUpdate().execute();
 }
