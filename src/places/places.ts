@@ -1,4 +1,4 @@
-import type { Db, Trx } from '../db/database.ts';
+import type { Db } from '../db/database.ts';
 import type { PlaceRole } from '../db/schema.ts';
 import type { Language } from '../i18n/i18n.ts';
 import { notFound } from '../shared/errors.ts';
@@ -190,6 +190,6 @@ export async function placeIdsBySlugs(db: Db, slugs: string[]): Promise<Map<stri
 }
 
 /** Locks a venue's row for the caller's transaction: changes bounded per venue run one at a time. */
-export async function lockPlace(trx: Trx, placeId: string): Promise<void> {
-  await trx.selectFrom('places').select('id').where('id', '=', placeId).forUpdate().execute();
+export async function lockPlace(db: Db, placeId: string): Promise<void> {
+  await db.selectFrom('places').select('id').where('id', '=', placeId).forUpdate().execute();
 }
