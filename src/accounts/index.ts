@@ -3,3 +3,6 @@ export { ensurePerson, findPersonByEmail, getPerson, requireEmail } from './peop
 export type { Person } from './people.ts';
 export { requestLoginLink } from './requestLoginLink.ts';
 export { setOperator } from './setOperator.ts';
+export { lockPerson } from './people.ts';
+export { nameIfUnnamed } from './people.ts';
+export { peopleByIds } from './people.ts';

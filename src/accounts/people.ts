@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import type { Db, Trx } from '../db/database.ts';
 import type { Language } from '../i18n/i18n.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -48,6 +48,27 @@ export async function getPerson(db: Db, id: string): Promise<Person | null> {
     .where('id', '=', id)
     .executeTakeFirst();
   return row ? toPerson(row) : null;
+}
+
+/** People by id, for lists that show who did something (one query; an unknown id is left out). */
+export async function peopleByIds(db: Db, ids: string[]): Promise<Map<string, Person>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('people')
+    .select(['id', 'email', 'name', 'language', 'is_operator'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, toPerson(r)]));
+}
+
+/** Locks a person's row for the caller's transaction: one person's bounded actions run one at a time. */
+export async function lockPerson(trx: Trx, personId: string): Promise<void> {
+  await trx.selectFrom('people').select('id').where('id', '=', personId).forUpdate().execute();
+}
+
+/** Gives a person this name if they have none yet (a name they chose is kept). */
+export async function nameIfUnnamed(db: Db, personId: string, name: string): Promise<void> {
+  await db.updateTable('people').set({ name }).where('id', '=', personId).where('name', '=', '').execute();
 }
 
 /**

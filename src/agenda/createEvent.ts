@@ -4,7 +4,8 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { readEvent, type EventInput } from './eventInput.ts';
-import { chooseSlug, lockEvent, placeTimezone, writeDates, writeTags, type AgendaEvent } from './events.ts';
+import { chooseSlug, lockEvent, writeDates, writeTags, type AgendaEvent } from './events.ts';
+import { placeTimezone } from '../places/index.ts';
 
 /**
  * Creates an event of a venue as a draft (nobody outside the team sees it until it is published).

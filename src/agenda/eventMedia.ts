@@ -1,7 +1,6 @@
 import sharp from 'sharp';
 import type { Trx } from '../db/database.ts';
-import { uuidv7 } from '../shared/ids.ts';
-import { sha256Hex } from '../shared/secrets.ts';
+import { deleteMedia, storeMedia } from '../places/index.ts';
 
 /** Sizes of the WebP variants of an event image: list (cards) and page (event page, Open Graph). */
 export const IMAGE_VARIANTS = { list: { width: 480, height: 320 }, page: { width: 1200, height: 800 } } as const;
@@ -31,21 +30,7 @@ export async function makeImageVariants(bytes: Uint8Array): Promise<{ list: Imag
 }
 
 export async function insertMedia(trx: Trx, placeId: string, variant: ImageVariant): Promise<string> {
-  const id = uuidv7();
-  await trx
-    .insertInto('media')
-    .values({
-      place_id: placeId,
-      id,
-      content_type: 'image/webp',
-      byte_size: variant.bytes.length,
-      sha256: sha256Hex(variant.bytes),
-      width: variant.width,
-      height: variant.height,
-      bytes: variant.bytes,
-    })
-    .execute();
-  return id;
+  return storeMedia(trx, placeId, { contentType: 'image/webp', ...variant });
 }
 
 /**
@@ -61,6 +46,6 @@ export async function deleteUnusedMedia(trx: Trx, placeId: string, ids: (string 
       .where('place_id', '=', placeId)
       .where((eb) => eb.or([eb('image_list_media_id', '=', id), eb('image_page_media_id', '=', id)]))
       .executeTakeFirst();
-    if (!used) await trx.deleteFrom('media').where('place_id', '=', placeId).where('id', '=', id).execute();
+    if (!used) await deleteMedia(trx, placeId, id);
   }
 }

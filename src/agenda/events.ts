@@ -267,9 +267,153 @@ export async function bumpSequence(trx: Trx, placeId: string, eventId: string): 
     .execute();
 }
 
-/** The time zone of a place, the default for the dates of its events. */
-export async function placeTimezone(db: Db, placeId: string): Promise<string> {
-  const row = await db.selectFrom('places').select('timezone').where('id', '=', placeId).executeTakeFirst();
-  if (!row) throw notFound('place');
-  return row.timezone;
+/**
+ * An event of this venue, with the capacity it declares, or undefined when the venue has no such event:
+ * ticketing checks an event is the venue's before it sells, prices or cancels for it.
+ */
+export async function eventOfPlace(
+  db: Db,
+  placeId: string,
+  eventId: string,
+): Promise<{ id: string; title: string; slug: string; capacity: number | null } | undefined> {
+  return db
+    .selectFrom('events')
+    .select(['id', 'title', 'slug', 'capacity'])
+    .where('place_id', '=', placeId)
+    .where('id', '=', eventId)
+    .executeTakeFirst();
+}
+
+/** The ids of an event's dates. */
+export async function eventDateIds(db: Db, placeId: string, eventId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('event_dates')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('event_id', '=', eventId)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** An event as lists and tickets name, link and locate it. */
+export interface EventSummary {
+  id: string;
+  title: string;
+  slug: string;
+  /** At the venue (its address), or at the location below. */
+  atVenue: boolean;
+  locationName: string;
+  street: string;
+  postalCode: string;
+  city: string;
+}
+
+/** Events by id (one query; an unknown id is left out). */
+export async function eventsByIds(db: Db, ids: string[]): Promise<Map<string, EventSummary>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('events')
+    .select(['id', 'title', 'slug', 'at_venue', 'location_name', 'street', 'postal_code', 'city'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        title: r.title,
+        slug: r.slug,
+        atVenue: r.at_venue,
+        locationName: r.location_name,
+        street: r.street,
+        postalCode: r.postal_code,
+        city: r.city,
+      },
+    ]),
+  );
+}
+
+/** A date as lists of orders and tickets show it. */
+export interface DateSummary {
+  id: string;
+  eventId: string;
+  startsAt: Date;
+  timezone: string;
+}
+
+/** Event dates by id (one query; an unknown id is left out). */
+export async function eventDatesByIds(db: Db, ids: string[]): Promise<Map<string, DateSummary>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('event_dates')
+    .select(['id', 'event_id', 'starts_at', 'timezone'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(
+    rows.map((r) => [r.id, { id: r.id, eventId: r.event_id, startsAt: r.starts_at, timezone: r.timezone }]),
+  );
+}
+
+/** An event's dates still to come (starting after now, by the database's clock), earliest first. */
+export async function upcomingDatesOf(db: Db, placeId: string, eventId: string): Promise<DateSummary[]> {
+  const rows = await db
+    .selectFrom('event_dates')
+    .select(['id', 'event_id', 'starts_at', 'timezone'])
+    .where('place_id', '=', placeId)
+    .where('event_id', '=', eventId)
+    .where('starts_at', '>', sql<Date>`now()`)
+    .orderBy('starts_at')
+    .execute();
+  return rows.map((r) => ({ id: r.id, eventId: r.event_id, startsAt: r.starts_at, timezone: r.timezone }));
+}
+
+/** All the dates of an event, earliest first. */
+export async function datesOfEvent(db: Db, placeId: string, eventId: string): Promise<DateSummary[]> {
+  const rows = await db
+    .selectFrom('event_dates')
+    .select(['id', 'event_id', 'starts_at', 'timezone'])
+    .where('place_id', '=', placeId)
+    .where('event_id', '=', eventId)
+    .orderBy('starts_at')
+    .execute();
+  return rows.map((r) => ({ id: r.id, eventId: r.event_id, startsAt: r.starts_at, timezone: r.timezone }));
+}
+
+/** A date with what a sale or an offer on it checks: its event's title, state and visibility. */
+export interface DateForSale {
+  placeId: string;
+  eventId: string;
+  dateId: string;
+  startsAt: Date;
+  timezone: string;
+  title: string;
+  state: EventState;
+  visibility: EventVisibility;
+}
+
+/** A date of an event (by the event's id or the venue's), with its event, or undefined. */
+export async function eventDateForSale(
+  db: Db,
+  where: { dateId: string; eventId?: string; placeId?: string },
+): Promise<DateForSale | undefined> {
+  let q = db
+    .selectFrom('event_dates as d')
+    .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'd.place_id').onRef('e.id', '=', 'd.event_id'))
+    .select(['d.place_id', 'd.event_id', 'd.id', 'd.starts_at', 'd.timezone', 'e.title', 'e.state', 'e.visibility'])
+    .where('d.id', '=', where.dateId);
+  if (where.eventId !== undefined) q = q.where('d.event_id', '=', where.eventId);
+  if (where.placeId !== undefined) q = q.where('d.place_id', '=', where.placeId);
+  const r = await q.executeTakeFirst();
+  return (
+    r && {
+      placeId: r.place_id,
+      eventId: r.event_id,
+      dateId: r.id,
+      startsAt: r.starts_at,
+      timezone: r.timezone,
+      title: r.title,
+      state: r.state,
+      visibility: r.visibility,
+    }
+  );
 }

@@ -5,6 +5,7 @@ import { authorize } from '../access/permissions.ts';
 import { FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { readTags } from './eventInput.ts';
+import { findPlaceById } from '../places/index.ts';
 
 export interface PlaceFollow {
   followedPlaceId: string;
@@ -29,9 +30,7 @@ export async function followPlace(
   errors.throwIfAny();
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, input.placeId, 'events.write');
-    const followed = !isUuid(input.followedPlaceId)
-      ? undefined
-      : await trx.selectFrom('places').select('id').where('id', '=', input.followedPlaceId).executeTakeFirst();
+    const followed = !isUuid(input.followedPlaceId) ? undefined : await findPlaceById(trx, input.followedPlaceId);
     if (!followed) throw notFound('place');
     await trx
       .insertInto('place_follows')

@@ -4,6 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError } from '../shared/errors.ts';
 import { normaliseTag } from './eventInput.ts';
+import { lockPlace } from '../places/index.ts';
 
 /** Tags one venue may follow: a bound on the venue agenda query's work. */
 export const MAX_TAG_FOLLOWS = 50;
@@ -22,7 +23,7 @@ export async function followTag(
   return inTransaction(db, async (trx) => {
     await authorize(trx, actor, input.placeId, 'events.write');
     // Lock the venue's row so two concurrent follows cannot both pass the bound below.
-    await trx.selectFrom('places').select('id').where('id', '=', input.placeId).forUpdate().execute();
+    await lockPlace(trx, input.placeId);
     const count = await trx
       .selectFrom('tag_follows')
       .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -5,7 +5,9 @@ import { DomainError, unauthenticated } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { agendaSettings } from './agendaSettings.ts';
 import { readEvent, type EventInput } from './eventInput.ts';
-import { chooseSlug, lockEvent, placeTimezone, writeDates, writeTags, type AgendaEvent } from './events.ts';
+import { chooseSlug, lockEvent, writeDates, writeTags, type AgendaEvent } from './events.ts';
+import { placeTimezone } from '../places/index.ts';
+import { lockPerson } from '../accounts/index.ts';
 
 /** Pending proposals one person may have at one venue: enough for real use, a bound on spam. */
 export const MAX_PENDING_PROPOSALS = 5;
@@ -26,7 +28,7 @@ export async function proposeEvent(
       throw new DomainError('agenda-proposals-closed', 403);
     const event = readEvent({ ...input, visibility: 'public' }, { timezone });
     // Serialise one person's proposals to this venue so the count below cannot be raced past.
-    await trx.selectFrom('people').select('id').where('id', '=', actor.personId).forUpdate().execute();
+    await lockPerson(trx, actor.personId);
     const pending = await trx
       .selectFrom('events')
       .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -8,11 +8,11 @@ import {
   chooseSlug,
   eventAsInput,
   lockEvent,
-  placeTimezone,
   writeDates,
   writeTags,
   type AgendaEvent,
 } from './events.ts';
+import { placeTimezone } from '../places/index.ts';
 
 /**
  * Changes an event. Fields left out of `input` keep their value (PATCH); the result is validated as

@@ -165,3 +165,30 @@ export async function lockAccounts(trx: Trx, ids: readonly string[]): Promise<vo
     .forUpdate()
     .execute();
 }
+
+/**
+ * Locks these accounts as lockAccounts does (sorted by id, the one order of every writer) and answers
+ * each one's balance and what it may still spend (balance − pending debits − floor), as locked: the
+ * till checks and shows the balances its transfers will move.
+ */
+export async function lockAccountBalances(
+  trx: Trx,
+  ids: readonly string[],
+): Promise<Map<string, { balance: number; available: number }>> {
+  const rows = await trx
+    .selectFrom('ledger_accounts')
+    .select(['id', 'balance', 'pending_debits', 'floor'])
+    .where('id', 'in', [...new Set(ids)])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return new Map(
+    rows.map((a) => [
+      a.id,
+      {
+        balance: Number(a.balance),
+        available: Number(a.balance) - Number(a.pending_debits) - Number(a.floor ?? 0),
+      },
+    ]),
+  );
+}

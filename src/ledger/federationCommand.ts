@@ -3,7 +3,8 @@ import { SYSTEM } from '../access/actor.ts';
 import { addFederationVenue } from './addFederationVenue.ts';
 import { CommandLineError, list, parseArgs, type Output } from './commandArgs.ts';
 import { createFederation } from './createFederation.ts';
-import { findFederationBySlug, listFederations, placeIdsBySlug } from './federations.ts';
+import { findFederationBySlug, listFederations } from './federations.ts';
+import { placeIdsBySlugs } from '../places/index.ts';
 
 export const FEDERATION_USAGE =
   'usage: rezo federation create <slug> --name "Name" [--venues slug1,slug2] | add-venue <federation-slug> <venue-slug> | list';
@@ -28,7 +29,7 @@ export function parseFederationArgs(args: string[]): FederationCommand {
 
 /** Resolves venue slugs to ids, or prints one line naming the unknown ones. */
 export async function resolveVenues(db: Db, slugs: string[], out: Output): Promise<string[] | null> {
-  const ids = await placeIdsBySlug(db, slugs);
+  const ids = await placeIdsBySlugs(db, slugs);
   const unknown = slugs.filter((s) => !ids.has(s));
   if (unknown.length > 0) {
     out.stderr(`rezo: no venue with the slug ${unknown.map((s) => `"${s}"`).join(', ')}; nothing was written\n`);

@@ -2,6 +2,7 @@ import type { Db } from '../db/database.ts';
 import { notFound } from '../shared/errors.ts';
 import { CURRENCY_COLUMNS, toCurrency, type Currency } from './ledger.ts';
 import type { CurrencyKind } from './tables.ts';
+import { placeSlugsByIds } from '../places/index.ts';
 
 /**
  * Reads about federations and the venues accepting each currency (the node operator's view), and the
@@ -38,13 +39,6 @@ export async function findFederationBySlug(
   );
 }
 
-/** Venue ids by slug, for the slugs that exist. */
-export async function placeIdsBySlug(db: Db, slugs: string[]): Promise<Map<string, string>> {
-  if (slugs.length === 0) return new Map();
-  const rows = await db.selectFrom('places').select(['id', 'slug']).where('slug', 'in', slugs).execute();
-  return new Map(rows.map((r) => [r.slug, r.id]));
-}
-
 export interface FederationSummary {
   slug: string;
   name: string;
@@ -60,12 +54,13 @@ export async function listFederations(db: Db): Promise<FederationSummary[]> {
     .select(['id', 'slug', 'name'])
     .orderBy('slug')
     .execute();
-  const members = await db
-    .selectFrom('ledger_federation_places as fp')
-    .innerJoin('places as p', 'p.id', 'fp.place_id')
-    .select(['fp.federation_id', 'p.slug'])
-    .orderBy('p.slug')
-    .execute();
+  const memberships = await db.selectFrom('ledger_federation_places').select(['federation_id', 'place_id']).execute();
+  const members = (
+    await placeSlugsByIds(
+      db,
+      memberships.map((m) => m.place_id),
+    )
+  ).flatMap((p) => memberships.filter((m) => m.place_id === p.id).map((m) => ({ ...m, slug: p.slug })));
   const currencies = await db
     .selectFrom('ledger_currencies')
     .select(['issuer_federation_id', 'code', 'kind', 'status'])
@@ -98,19 +93,32 @@ export async function listCurrencies(db: Db): Promise<CurrencySummary[]> {
   const currencies = await db
     .selectFrom('ledger_currencies as c')
     .leftJoin('ledger_federations as f', 'f.id', 'c.issuer_federation_id')
-    .leftJoin('places as p', 'p.id', 'c.issuer_place_id')
-    .select(['c.id', 'c.code', 'c.name', 'c.kind', 'c.decimals', 'c.status', 'f.slug as federation', 'p.slug as venue'])
+    .select([
+      'c.id',
+      'c.code',
+      'c.name',
+      'c.kind',
+      'c.decimals',
+      'c.status',
+      'f.slug as federation',
+      'c.issuer_place_id',
+    ])
     .orderBy('c.code')
     .execute();
-  const accepting = await db
-    .selectFrom('ledger_currency_places as cp')
-    .innerJoin('places as p', 'p.id', 'cp.place_id')
-    .select(['cp.currency_id', 'p.slug'])
-    .orderBy('p.slug')
-    .execute();
+  const accepted = await db.selectFrom('ledger_currency_places').select(['currency_id', 'place_id']).execute();
+  const places = await placeSlugsByIds(db, [
+    ...accepted.map((a) => a.place_id),
+    ...currencies.flatMap((c) => (c.issuer_place_id ? [c.issuer_place_id] : [])),
+  ]);
+  const slugOf = new Map(places.map((p) => [p.id, p.slug]));
+  // By venue slug, as the venues come sorted.
+  const accepting = places.flatMap((p) =>
+    accepted.filter((a) => a.place_id === p.id).map((a) => ({ currency_id: a.currency_id, slug: p.slug })),
+  );
   return currencies.map((c) => {
+    const venue = c.issuer_place_id ? slugOf.get(c.issuer_place_id) : undefined;
     const acceptedBy = accepting.filter((a) => a.currency_id === c.id).map((a) => a.slug);
-    if (c.venue && !acceptedBy.includes(c.venue)) acceptedBy.unshift(c.venue);
+    if (venue && !acceptedBy.includes(venue)) acceptedBy.unshift(venue);
     return {
       code: c.code,
       name: c.name,
@@ -119,7 +127,7 @@ export async function listCurrencies(db: Db): Promise<CurrencySummary[]> {
       status: c.status,
       issuer: c.federation
         ? { kind: 'federation' as const, slug: c.federation }
-        : { kind: 'venue' as const, slug: c.venue ?? '?' },
+        : { kind: 'venue' as const, slug: venue ?? '?' },
       acceptedBy,
     };
   });
@@ -134,13 +142,15 @@ export interface FederationMember {
 
 /** The member venues of a federation, by slug. */
 export async function federationMembers(db: Db, federationId: string): Promise<FederationMember[]> {
-  return db
-    .selectFrom('ledger_federation_places as fp')
-    .innerJoin('places as p', 'p.id', 'fp.place_id')
-    .select(['p.id', 'p.slug', 'p.name', 'p.timezone'])
-    .where('fp.federation_id', '=', federationId)
-    .orderBy('p.slug')
+  const members = await db
+    .selectFrom('ledger_federation_places')
+    .select('place_id')
+    .where('federation_id', '=', federationId)
     .execute();
+  return placeSlugsByIds(
+    db,
+    members.map((m) => m.place_id),
+  );
 }
 
 /** The euro token a federation issues (kind federated_euro), or null when it has none yet. */

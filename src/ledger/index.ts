@@ -54,3 +54,4 @@ export type { SettledItem, VenuePosition } from './settlementPositions.ts';
 export { signCheckpoints } from './signCheckpoints.ts';
 export type { CurrencyKind, DeviceSignature, OwnerKind, SettlementLine } from './tables.ts';
 export { formatAmount } from './transparency.ts';
+export { lockAccountBalances } from './accountsOfOwner.ts';

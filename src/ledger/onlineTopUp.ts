@@ -17,6 +17,7 @@ import { ensureAccount } from './ensureAccount.ts';
 import { findCurrency } from './ledger.ts';
 import { mintAgainstPayment } from './mintAgainstPayment.ts';
 import { reverseTopUp } from './reverseTopUp.ts';
+import { insertPendingRefund, paymentById } from '../payments/index.ts';
 
 /** Bounds of one online top-up, in cents: a typo must not charge 10,000 €. */
 export const TOP_UP_MIN_CENTS = 100;
@@ -124,15 +125,10 @@ export const topUpPurpose: PaymentPurpose = {
 export async function refundTopUp(db: Db, actor: Actor, paymentId: string): Promise<{ refundedCents: number }> {
   if (!isUuid(paymentId)) throw notFound('payment');
   return inTransaction(db, async (trx) => {
-    const payment = await trx
-      .selectFrom('payments')
-      .selectAll()
-      .where('id', '=', paymentId)
-      .where('purpose', '=', 'top_up')
-      .forUpdate()
-      .executeTakeFirst();
+    const found = await paymentById(trx, paymentId, { lock: true });
+    const payment = found?.purpose === 'top_up' ? found : undefined;
     if (!payment) throw notFound('payment');
-    const mine = actor.kind === 'person' && (actor.personId === payment.person_id || actor.isOperator);
+    const mine = actor.kind === 'person' && (actor.personId === payment.personId || actor.isOperator);
     if (!mine && actor.kind !== 'system') throw forbidden();
     if (payment.status !== 'paid') throw new DomainError('top-up-not-refundable', 409);
     // Stripe refuses to refund a charge under dispute: the dispute decides (docs/PAYMENTS.md invariant 10).
@@ -140,21 +136,21 @@ export async function refundTopUp(db: Db, actor: Actor, paymentId: string): Prom
     const refundId = uuidv7();
     const { burned } = await burnOnRefund(trx, SYSTEM, {
       id: uuidv7(),
-      payment: backingOf(payment),
+      payment: backingOf({
+        id: payment.id,
+        provider: payment.provider,
+        provider_payment_id: payment.providerPaymentId,
+      }),
       refund: { provider: payment.provider === 'demo' ? 'demo' : 'stripe', reference: refundId },
-      amount: payment.received_cents ?? payment.amount_cents,
+      amount: payment.receivedCents ?? payment.amountCents,
     });
     if (burned === 0) throw new DomainError('top-up-spent', 409);
-    await trx
-      .insertInto('refunds')
-      .values({
-        id: refundId,
-        payment_id: payment.id,
-        amount_cents: burned,
-        reason: 'top_up_refund',
-        status: 'pending',
-      })
-      .execute();
+    await insertPendingRefund(trx, {
+      id: refundId,
+      paymentId: payment.id,
+      amountCents: burned,
+      reason: 'top_up_refund',
+    });
     // A demo payment's refund has nowhere to go: done at once (docs/PAYMENTS.md, "Demo provider").
     if (payment.provider === 'demo') await settleDemoRefunds(trx, payment.id);
     return { refundedCents: burned };

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { decimalSeparator, groupSeparator, type Language } from '../i18n/i18n.ts';
 import { listCheckpoints, type Checkpoint } from './signCheckpoints.ts';
+import { placeNamesById } from '../places/index.ts';
 
 export interface CurrencyReport {
   code: string;
@@ -41,7 +42,6 @@ export async function transparencyReport(db: Db): Promise<CurrencyReport[]> {
     .selectFrom('ledger_currencies as c')
     .innerJoin('ledger_chain_heads as h', 'h.currency_id', 'c.id')
     .leftJoin('ledger_federations as f', 'f.id', 'c.issuer_federation_id')
-    .leftJoin('places as p', 'p.id', 'c.issuer_place_id')
     .select([
       'c.id',
       'c.code',
@@ -51,7 +51,7 @@ export async function transparencyReport(db: Db): Promise<CurrencyReport[]> {
       'c.euro_backed',
       'h.position',
       'f.name as federation',
-      'p.name as place',
+      'c.issuer_place_id',
       'c.issuer_federation_id',
     ])
     .select((eb) => [
@@ -102,6 +102,10 @@ export async function transparencyReport(db: Db): Promise<CurrencyReport[]> {
     .orderBy('c.kind')
     .orderBy('c.code')
     .execute();
+  const placeNames = await placeNamesById(
+    db,
+    rows.flatMap((r) => (r.issuer_place_id ? [r.issuer_place_id] : [])),
+  );
   const out: CurrencyReport[] = [];
   for (const r of rows) {
     const [latest] = await listCheckpoints(db, { currencyCode: r.code, limit: 1 });
@@ -111,7 +115,7 @@ export async function transparencyReport(db: Db): Promise<CurrencyReport[]> {
       name: r.name,
       kind: r.kind,
       decimals: r.decimals,
-      issuer: r.federation ?? r.place ?? '',
+      issuer: r.federation ?? (r.issuer_place_id ? placeNames.get(r.issuer_place_id) : undefined) ?? '',
       supply: Number(r.supply ?? 0),
       holders: Number(r.holders ?? 0),
       euroReserve,

@@ -9,6 +9,7 @@ import { getPlaceBySlug } from '../places/index.ts';
 import { findMembership, type Membership } from './memberships.ts';
 import { mailMembership, requireMembershipId } from './addMembership.ts';
 import { emitEvent } from '../webhooks/index.ts';
+import { getPerson } from '../accounts/index.ts';
 
 async function locked(db: Db, placeId: string, id: string) {
   const row = await db
@@ -84,11 +85,8 @@ export async function approveMembership(
         method: m.method,
       },
     });
-    const person = await trx
-      .selectFrom('people')
-      .select('language')
-      .where('id', '=', m.personId)
-      .executeTakeFirstOrThrow();
+    const person = await getPerson(trx, m.personId);
+    if (!person) throw new Error(`person ${m.personId} of membership ${m.id} not found`);
     await mailMembership(trx, config, place, m, person.language);
     return m;
   });

@@ -4,7 +4,7 @@ import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { isEmail } from '../config.ts';
-import { ensurePerson } from '../accounts/index.ts';
+import { ensurePerson, nameIfUnnamed } from '../accounts/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { parseCsv } from '../shared/csv.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
@@ -105,8 +105,7 @@ export async function importMembers(
     if (!input.apply || report.accepted.length === 0) return report;
     for (const r of report.accepted) {
       const person = await ensurePerson(trx, r.email, place.language);
-      if (!person.name && r.name)
-        await trx.updateTable('people').set({ name: r.name }).where('id', '=', person.id).execute();
+      if (!person.name && r.name) await nameIfUnnamed(trx, person.id, r.name);
       const product = products.find((p) => p.id === r.product)!;
       await insertMembership(trx, place, product, {
         personId: person.id,

@@ -6,3 +6,5 @@ export type { MembershipProduct } from './products.ts';
 export { today } from './validity.ts';
 export { memberFigures } from './memberFigures.ts';
 export { loadDemoMemberships } from './demoMemberships.ts';
+export { findMembership } from './memberships.ts';
+export { productsOf } from './products.ts';

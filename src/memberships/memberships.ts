@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.ts';
 import type { MembershipStatus } from './tables.ts';
 import type { Day } from './validity.ts';
+import { placesByIds } from '../places/index.ts';
 
 export interface Membership {
   placeId: string;
@@ -114,11 +115,17 @@ export async function membershipsOfPerson(
   db: Db,
   personId: string,
 ): Promise<(Membership & { placeSlug: string; placeName: string })[]> {
-  const rows = await base(db)
-    .innerJoin('places as pl', 'pl.id', 'm.place_id')
-    .select(['pl.slug as place_slug', 'pl.name as place_name'])
-    .where('m.person_id', '=', personId)
-    .orderBy('m.created_at', 'desc')
-    .execute();
-  return rows.map((r) => ({ ...toMembership(r), placeSlug: r.place_slug, placeName: r.place_name }));
+  const rows = await base(db).where('m.person_id', '=', personId).orderBy('m.created_at', 'desc').execute();
+  const places = new Map(
+    (
+      await placesByIds(
+        db,
+        rows.map((r) => r.place_id),
+      )
+    ).map((p) => [p.id, p]),
+  );
+  return rows.flatMap((r) => {
+    const place = places.get(r.place_id);
+    return place ? [{ ...toMembership(r), placeSlug: place.slug, placeName: place.name }] : [];
+  });
 }

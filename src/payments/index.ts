@@ -9,3 +9,7 @@ export { startStripeCheckout } from './startStripeCheckout.ts';
 export { canTakePayments, startCheckout } from './startCheckout.ts';
 export { demoPaymentsOn, settleDemoRefunds } from './demoCheckout.ts';
 export { payWithWallet, refundWalletPayment } from './payWithWallet.ts';
+export { paymentById } from './payments.ts';
+export { paymentsByIds } from './payments.ts';
+export { refundedCents } from './payments.ts';
+export { insertPendingRefund } from './payments.ts';

@@ -6,6 +6,7 @@ import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { confirmPayment } from './confirmPayment.ts';
 import { purposeOf } from './purposes.ts';
+import { connectedAccountOf } from '../places/index.ts';
 
 /**
  * The browser comes back from Checkout. Its word is not trusted: the session is read from Stripe, and
@@ -22,15 +23,7 @@ export async function syncCheckoutReturn(
   const payment = await db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   if (!payment) throw notFound('payment');
   if (payment.status === 'pending' && payment.provider === 'stripe' && payment.provider_session_id && stripe) {
-    const account = payment.place_id
-      ? ((
-          await db
-            .selectFrom('places')
-            .select('stripe_account_id')
-            .where('id', '=', payment.place_id)
-            .executeTakeFirst()
-        )?.stripe_account_id ?? null)
-      : null;
+    const account = payment.place_id ? await connectedAccountOf(db, payment.place_id) : null;
     const session = await stripe.checkout.sessions.retrieve(
       payment.provider_session_id,
       {},

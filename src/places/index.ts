@@ -12,3 +12,10 @@ export {
   placesOfPerson,
 } from './places.ts';
 export type { Place } from './places.ts';
+export { deleteMedia } from './media.ts';
+export { lockPlace } from './places.ts';
+export { placeIdsBySlugs } from './places.ts';
+export { placeTimezone } from './places.ts';
+export { storeMedia } from './media.ts';
+export { placeNamesById } from './places.ts';
+export { placeSlugsByIds } from './places.ts';

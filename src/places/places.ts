@@ -154,3 +154,47 @@ export async function connectedAccountOf(db: Db, placeId: string): Promise<strin
 export async function findMedia(db: Db, id: string) {
   return db.selectFrom('media').select(['content_type', 'bytes', 'sha256']).where('id', '=', id).executeTakeFirst();
 }
+
+/** The time zone of a place, the default for the dates of its events and of its till's business day. */
+export async function placeTimezone(db: Db, placeId: string): Promise<string> {
+  const row = await db.selectFrom('places').select('timezone').where('id', '=', placeId).executeTakeFirst();
+  if (!row) throw notFound('place');
+  return row.timezone;
+}
+
+/** The names of places by id (one query; an unknown id is left out). */
+export async function placeNamesById(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('places')
+    .select(['id', 'name'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** Places by id as lists name them, sorted by slug (one query; an unknown id is left out). */
+export async function placeSlugsByIds(
+  db: Db,
+  ids: string[],
+): Promise<{ id: string; slug: string; name: string; timezone: string }[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('places')
+    .select(['id', 'slug', 'name', 'timezone'])
+    .where('id', 'in', [...new Set(ids)])
+    .orderBy('slug')
+    .execute();
+}
+
+/** The ids of the places with these slugs, by slug (an unknown slug is left out). */
+export async function placeIdsBySlugs(db: Db, slugs: string[]): Promise<Map<string, string>> {
+  if (slugs.length === 0) return new Map();
+  const rows = await db.selectFrom('places').select(['id', 'slug']).where('slug', 'in', slugs).execute();
+  return new Map(rows.map((r) => [r.slug, r.id]));
+}
+
+/** Locks a venue's row for the caller's transaction: changes bounded per venue run one at a time. */
+export async function lockPlace(db: Db, placeId: string): Promise<void> {
+  await db.selectFrom('places').select('id').where('id', '=', placeId).forUpdate().execute();
+}

@@ -5,7 +5,7 @@ import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
-import { getPlaceBySlug } from '../places/index.ts';
+import { getPlaceBySlug, lockPlace } from '../places/index.ts';
 
 export interface TeamMember {
   personId: string;
@@ -41,7 +41,7 @@ export async function teamOf(db: Db, placeId: string): Promise<TeamMember[]> {
  * so the actor's role is read as it is once the change may proceed.
  */
 export async function lockTeam(db: Db, placeId: string): Promise<void> {
-  await db.selectFrom('places').select('id').where('id', '=', placeId).forUpdate().execute();
+  await lockPlace(db, placeId);
 }
 
 /** Refuses a change that would leave the place without an admin. Call after lockTeam. */

@@ -8,6 +8,7 @@ import { isUuid } from '../shared/ids.ts';
 import { getPlaceBySlug } from '../places/index.ts';
 import { cancelOrderInTransaction, sendRefundsAfterCommit } from './cancelOrder.ts';
 import { creditOffer, readRefundTo } from './creditRefund.ts';
+import { eventOfPlace } from '../agenda/index.ts';
 
 export interface BulkCancelResult {
   cancelled: number;
@@ -39,12 +40,7 @@ export async function cancelEventOrders(
   // Credit chosen: the venue must offer it; orders that cannot be credited (placed without an account,
   // paid otherwise) are refunded to their payment, so the event is cancelled whole either way.
   if (refundTo === 'credit' && !(await creditOffer(db, place.id))) throw new DomainError('credit-not-offered', 409);
-  const event = await db
-    .selectFrom('events')
-    .select('id')
-    .where('place_id', '=', place.id)
-    .where('id', '=', eventId)
-    .executeTakeFirst();
+  const event = await eventOfPlace(db, place.id, eventId);
   if (!event) throw notFound('event');
   const orders = await db
     .selectFrom('orders as o')

@@ -9,6 +9,7 @@ import { creditRefundInTransaction, readRefundTo, type RefundTo } from './credit
 import { holdingOf, releaseSeats } from './seats.ts';
 import { transitionOrder } from './orderState.ts';
 import type { OrderStatus } from './tables.ts';
+import { paymentById } from '../payments/index.ts';
 
 export interface CancelResult {
   orderId: string;
@@ -50,8 +51,7 @@ export async function cancelOrderInTransaction(
 ): Promise<CancelResult> {
   const peek = await trx.selectFrom('orders').select(['payment_id']).where('id', '=', orderId).executeTakeFirst();
   if (!peek) throw notFound('order');
-  if (peek.payment_id)
-    await trx.selectFrom('payments').select('id').where('id', '=', peek.payment_id).forUpdate().executeTakeFirst();
+  if (peek.payment_id) await paymentById(trx, peek.payment_id, { lock: true });
   const order = await trx
     .selectFrom('orders')
     .select(['place_id', 'id', 'status', 'person_id', 'promo_code_id', 'payment_id', 'unconfirmed_hold'])
@@ -98,15 +98,11 @@ async function canCredit(
   order: { place_id: string; person_id: string | null; payment_id: string | null },
 ): Promise<boolean> {
   if (!order.person_id || !order.payment_id) return false;
-  const payment = await trx
-    .selectFrom('payments')
-    .select(['place_id', 'provider', 'provider_payment_id'])
-    .where('id', '=', order.payment_id)
-    .executeTakeFirst();
+  const payment = await paymentById(trx, order.payment_id);
   return Boolean(
     payment &&
-      payment.place_id === order.place_id &&
-      ((payment.provider === 'stripe' && payment.provider_payment_id) || payment.provider === 'on_site'),
+      payment.placeId === order.place_id &&
+      ((payment.provider === 'stripe' && payment.providerPaymentId) || payment.provider === 'on_site'),
   );
 }
 

@@ -6,6 +6,7 @@ import { DomainError, notFound, unauthenticated } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { cancelOrderInTransaction, sendRefundsAfterCommit, type CancelResult } from './cancelOrder.ts';
 import { readRefundTo } from './creditRefund.ts';
+import { eventDatesByIds } from '../agenda/index.ts';
 
 /**
  * The buyer cancels their own order, until the holder deadline of its events (docs/TICKETING.md,
@@ -35,25 +36,34 @@ export async function cancelOwnOrder(
         if (order.person_id !== actor.personId) throw notFound('order');
         // The earliest date of the order, less the hours of its event's policy; a line whose event has
         // no policy makes the whole order not cancellable by its holder.
-        const row = await trx
+        // The deadline is taken on the database's clock, as the holds are.
+        const lines = await trx
           .selectFrom('order_lines as l')
-          .innerJoin('event_dates as d', (j) =>
-            j.onRef('d.place_id', '=', 'l.place_id').onRef('d.id', '=', 'l.event_date_id'),
-          )
           .leftJoin('cancellation_policies as p', (j) =>
             j.onRef('p.place_id', '=', 'l.place_id').onRef('p.event_id', '=', 'l.event_id'),
           )
           .select([
-            sql<number>`count(*) filter (where p.event_id is null)::int`.as('without_policy'),
-            sql<boolean>`coalesce(bool_or(now() >= d.starts_at - make_interval(hours => p.holder_deadline_hours)), false)`.as(
-              'too_late',
-            ),
+            'l.event_date_id',
+            'p.event_id as policy_event_id',
+            'p.holder_deadline_hours',
+            sql<Date>`now()`.as('now'),
           ])
           .where('l.place_id', '=', order.place_id)
           .where('l.order_id', '=', order.id)
-          .executeTakeFirstOrThrow();
-        if (row.without_policy > 0) throw new DomainError('cancel-not-allowed', 409);
-        if (row.too_late) throw new DomainError('cancel-deadline-passed', 409);
+          .execute();
+        const dates = await eventDatesByIds(
+          trx,
+          lines.map((l) => l.event_date_id),
+        );
+        const dated = lines.flatMap((l) => {
+          const date = dates.get(l.event_date_id);
+          return date ? [{ ...l, startsAt: date.startsAt }] : [];
+        });
+        if (dated.some((l) => l.policy_event_id === null)) throw new DomainError('cancel-not-allowed', 409);
+        const tooLate = dated.some(
+          (l) => l.now.getTime() >= l.startsAt.getTime() - (l.holder_deadline_hours ?? 0) * 3_600_000,
+        );
+        if (tooLate) throw new DomainError('cancel-deadline-passed', 409);
       },
       refundTo,
     ),

@@ -7,6 +7,7 @@ import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { getPlaceBySlug } from '../places/index.ts';
 import { publicKeysOf, verifyTicketPayload, type Decoded } from './ticketSignature.ts';
+import { eventOfPlace } from '../agenda/index.ts';
 
 export type CheckInResult = 'valid' | 'already_checked_in' | 'cancelled' | 'refunded' | 'wrong_event' | 'unknown';
 
@@ -83,12 +84,7 @@ export async function checkIn(
   const place = await getPlaceBySlug(db, input.slug);
   await authorize(db, actor, place.id, 'checkin');
   const keys = await publicKeysOf(db, place.id);
-  const event = await db
-    .selectFrom('events')
-    .select('id')
-    .where('place_id', '=', place.id)
-    .where('id', '=', input.eventId)
-    .executeTakeFirst();
+  const event = await eventOfPlace(db, place.id, input.eventId);
   if (!event) throw notFound('event');
   const nonceField = (i: number) => (scans.length === 1 ? 'nonce' : `scans.${i}.nonce`);
   const decodedScans = scans.map((scan) => verifyTicketPayload(scan.payload, place.id, keys));

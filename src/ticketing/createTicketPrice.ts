@@ -5,7 +5,8 @@ import { authorize } from '../access/permissions.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
-import { getPlaceBySlug } from '../places/index.ts';
+import { getPlaceBySlug, placeIdsBySlugs } from '../places/index.ts';
+import { eventDateIds, eventOfPlace } from '../agenda/index.ts';
 import type { PriceKind } from './tables.ts';
 
 const KINDS: readonly PriceKind[] = ['fixed', 'free', 'pay_what_you_want', 'member_only'];
@@ -97,36 +98,22 @@ export async function createTicketPrice(db: Db, actor: Actor, input: TicketPrice
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
     await authorize(trx, actor, place.id, 'events.write');
-    const event = await trx
-      .selectFrom('events')
-      .select(['id', 'capacity'])
-      .where('place_id', '=', place.id)
-      .where('id', '=', input.eventId)
-      .executeTakeFirst();
+    const event = await eventOfPlace(trx, place.id, input.eventId);
     if (!event) throw new DomainError('validation', 422, {}, [{ field: 'eventId', message: 'choice' }]);
-    const dates = await trx
-      .selectFrom('event_dates')
-      .select('id')
-      .where('place_id', '=', place.id)
-      .where('event_id', '=', event.id)
-      .execute();
-    if (input.eventDateId && !dates.some((d) => d.id === input.eventDateId))
+    const dates = await eventDateIds(trx, place.id, event.id);
+    if (input.eventDateId && !dates.includes(input.eventDateId))
       throw new DomainError('validation', 422, {}, [{ field: 'eventDateId', message: 'choice' }]);
     let memberPlaceIds: string[] = [];
     if (kind === 'member_only' && input.memberPlaces?.length) {
-      const found = await trx
-        .selectFrom('places')
-        .select(['id', 'slug'])
-        .where('slug', 'in', input.memberPlaces)
-        .execute();
-      if (found.length !== new Set(input.memberPlaces).size)
+      const found = await placeIdsBySlugs(trx, input.memberPlaces);
+      if (found.size !== new Set(input.memberPlaces).size)
         throw new DomainError('validation', 422, {}, [{ field: 'memberPlaces', message: 'choice' }]);
-      memberPlaceIds = found.map((p) => p.id);
+      memberPlaceIds = [...found.values()];
     }
     if (event.capacity !== null && dates.length > 0) {
       await trx
         .insertInto('date_capacity')
-        .values(dates.map((d) => ({ place_id: place.id, event_date_id: d.id, capacity: event.capacity! })))
+        .values(dates.map((d) => ({ place_id: place.id, event_date_id: d, capacity: event.capacity! })))
         .onConflict((oc) => oc.columns(['place_id', 'event_date_id']).doNothing())
         .execute();
     }

@@ -7,6 +7,7 @@ import { queueRefund } from '../payments/index.ts';
 import { getPlaceBySlug } from '../places/index.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
+import { paymentById, refundedCents } from '../payments/index.ts';
 
 /**
  * Refunds as credit to the buyer's Rezo wallet (docs/PAYMENTS.md, "Refund as wallet credit"). The
@@ -116,32 +117,22 @@ export async function creditRefundInTransaction(
   const currency = await creditOffer(trx, order.place_id);
   if (!currency) throw new DomainError('credit-not-offered', 409);
   if (!order.person_id) throw new DomainError('credit-needs-account', 409);
-  const payment = await trx
-    .selectFrom('payments')
-    .select(['id', 'place_id', 'provider', 'provider_payment_id', 'received_cents', 'status'])
-    .where('id', '=', order.payment_id)
-    .forUpdate()
-    .executeTakeFirstOrThrow();
+  const payment = await paymentById(trx, order.payment_id, { lock: true });
+  if (!payment) throw new Error(`payment ${order.payment_id} of order ${order.id} not found`);
   // The money must be the venue's (its connected account or till) for the venue's own currency to
   // be backed by it; a wallet payment is the federation's money.
   const reference =
-    payment.place_id !== order.place_id
+    payment.placeId !== order.place_id
       ? null
-      : payment.provider === 'stripe' && payment.provider_payment_id
-        ? { provider: 'stripe' as const, reference: payment.provider_payment_id }
+      : payment.provider === 'stripe' && payment.providerPaymentId
+        ? { provider: 'stripe' as const, reference: payment.providerPaymentId }
         : payment.provider === 'on_site'
           ? { provider: 'cash' as const, reference: `rezo-payment:${payment.id}` }
           : null;
   if (!reference) throw new DomainError('credit-not-offered', 409);
   if (!['paid', 'partially_refunded', 'refund_pending', 'refunded'].includes(payment.status))
     throw new DomainError('payment-not-refundable', 409);
-  const done = await trx
-    .selectFrom('refunds')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount_cents'), eb.val(0)).as('n'))
-    .where('payment_id', '=', payment.id)
-    .where('status', 'in', ['pending', 'succeeded'])
-    .executeTakeFirstOrThrow();
-  const left = (payment.received_cents ?? 0) - Number(done.n);
+  const left = (payment.receivedCents ?? 0) - (await refundedCents(trx, payment.id));
   if (left <= 0) return null;
   const account = await ensureAccount(trx, { currencyId: currency.id, ownerKind: 'person', ownerRef: order.person_id });
   const transferId = uuidv7();

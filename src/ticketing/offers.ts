@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { PriceKind } from './tables.ts';
+import { upcomingDatesOf } from '../agenda/index.ts';
 
 export interface PriceOffer {
   id: string;
@@ -30,17 +30,7 @@ export interface DateOffers {
  */
 export async function offersOf(db: Db, placeId: string, eventId: string, now = new Date()): Promise<DateOffers[]> {
   const [dates, prices] = await Promise.all([
-    db
-      .selectFrom('event_dates as d')
-      .leftJoin('date_capacity as c', (j) =>
-        j.onRef('c.place_id', '=', 'd.place_id').onRef('c.event_date_id', '=', 'd.id'),
-      )
-      .select(['d.id', 'd.starts_at', 'd.timezone', 'c.capacity', 'c.taken'])
-      .where('d.place_id', '=', placeId)
-      .where('d.event_id', '=', eventId)
-      .where('d.starts_at', '>', sql<Date>`now()`)
-      .orderBy('d.starts_at')
-      .execute(),
+    upcomingDatesOf(db, placeId, eventId),
     db
       .selectFrom('ticket_prices')
       .selectAll()
@@ -51,16 +41,29 @@ export async function offersOf(db: Db, placeId: string, eventId: string, now = n
       .orderBy('created_at')
       .execute(),
   ]);
+  const capacities = dates.length
+    ? await db
+        .selectFrom('date_capacity')
+        .select(['event_date_id', 'capacity', 'taken'])
+        .where('place_id', '=', placeId)
+        .where(
+          'event_date_id',
+          'in',
+          dates.map((d) => d.id),
+        )
+        .execute()
+    : [];
+  const capacityOf = new Map(capacities.map((c) => [c.event_date_id, c]));
   return dates
     .map((d) => ({
       dateId: d.id,
-      startsAt: d.starts_at,
+      startsAt: d.startsAt,
       timezone: d.timezone,
       prices: prices
         .filter((p) => p.event_date_id === null || p.event_date_id === d.id)
         .map((p) => {
-          const dateLeft =
-            d.capacity === null || d.capacity === undefined ? null : Math.max(0, d.capacity - (d.taken ?? 0));
+          const c = capacityOf.get(d.id);
+          const dateLeft = c === undefined ? null : Math.max(0, c.capacity - c.taken);
           const stockLeft = p.stock === null ? null : Math.max(0, p.stock - p.taken);
           const remaining =
             dateLeft === null ? stockLeft : stockLeft === null ? dateLeft : Math.min(dateLeft, stockLeft);

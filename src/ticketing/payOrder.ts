@@ -5,6 +5,7 @@ import type { Db } from '../db/database.ts';
 import type { Actor } from '../access/actor.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
+import { findPlaceById } from '../places/index.ts';
 import { startCheckout } from '../payments/index.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { completeOrder } from './completeOrder.ts';
@@ -40,23 +41,13 @@ export async function payOrder(
     | undefined;
   if (typeof orderOrPlaced === 'string') {
     if (!isUuid(orderOrPlaced)) throw notFound('order');
-    order = await db
+    const row = await db
       .selectFrom('orders')
-      .innerJoin('places', 'places.id', 'orders.place_id')
-      .select([
-        'orders.id',
-        'orders.place_id',
-        'orders.status',
-        'orders.total_cents',
-        'orders.person_id',
-        'orders.email',
-        'orders.language',
-        'orders.reference',
-        'orders.expires_at',
-        'places.name',
-      ])
-      .where('orders.id', '=', orderOrPlaced)
+      .select(['id', 'place_id', 'status', 'total_cents', 'person_id', 'email', 'language', 'reference', 'expires_at'])
+      .where('id', '=', orderOrPlaced)
       .executeTakeFirst();
+    const place = row ? await findPlaceById(db, row.place_id) : null;
+    order = row && place ? { ...row, name: place.name } : undefined;
     if (!order) throw notFound('order');
     if (order.person_id && !(actor?.kind === 'person' && actor.personId === order.person_id)) throw notFound('order');
   } else {

@@ -8,6 +8,7 @@ import { FieldErrors, notFound, type FieldError } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { getPlaceBySlug } from '../places/index.ts';
 import type { QuestionKind } from './tables.ts';
+import { eventOfPlace } from '../agenda/index.ts';
 
 /** Longest answer to a text question. */
 export const MAX_ANSWER = 500;
@@ -244,12 +245,7 @@ export async function saveTicketQuestion(db: Db, actor: Actor, input: QuestionIn
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
     await authorize(trx, actor, place.id, 'events.write');
-    const event = await trx
-      .selectFrom('events')
-      .select('id')
-      .where('place_id', '=', place.id)
-      .where('id', '=', eventId)
-      .executeTakeFirst();
+    const event = await eventOfPlace(trx, place.id, eventId);
     if (!event) throw notFound('event');
     let id: string;
     if (typeof input.id === 'string') {

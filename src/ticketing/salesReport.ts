@@ -6,6 +6,8 @@ import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { csvLine } from '../shared/csv.ts';
 import { getPlaceBySlug } from '../places/index.ts';
+import { datesOfEvent, eventOfPlace } from '../agenda/index.ts';
+import { paymentsByIds } from '../payments/index.ts';
 import { offersOf } from './offers.ts';
 import { answersOf, questionsOf } from './questions.ts';
 import type { TicketStatus } from './tables.ts';
@@ -40,31 +42,39 @@ export async function attendeeList(
   input: { slug: string; eventId: string },
 ): Promise<AttendeeList> {
   const { place, event } = await eventOf(db, actor, input.slug, input.eventId);
-  const tickets = await db
-    .selectFrom('tickets as tk')
-    .innerJoin('orders as o', (j) => j.onRef('o.place_id', '=', 'tk.place_id').onRef('o.id', '=', 'tk.order_id'))
-    .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'))
-    .innerJoin('event_dates as d', (j) =>
-      j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'),
-    )
-    .select([
-      'tk.id',
-      'tk.line_id',
-      'tk.holder_name',
-      'o.id as order_id',
-      'o.email',
-      'o.reference',
-      'p.name as price',
-      'd.starts_at',
-      'd.timezone',
-      'tk.status',
-    ])
-    .where('tk.place_id', '=', place.id)
-    .where('tk.event_id', '=', event.id)
-    .orderBy('d.starts_at')
-    .orderBy('o.reference')
-    .orderBy('tk.id')
-    .execute();
+  const [found, dates] = await Promise.all([
+    db
+      .selectFrom('tickets as tk')
+      .innerJoin('orders as o', (j) => j.onRef('o.place_id', '=', 'tk.place_id').onRef('o.id', '=', 'tk.order_id'))
+      .innerJoin('ticket_prices as p', (j) =>
+        j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'),
+      )
+      .select([
+        'tk.id',
+        'tk.line_id',
+        'tk.holder_name',
+        'tk.event_date_id',
+        'o.id as order_id',
+        'o.email',
+        'o.reference',
+        'p.name as price',
+        'tk.status',
+      ])
+      .where('tk.place_id', '=', place.id)
+      .where('tk.event_id', '=', event.id)
+      .orderBy('o.reference')
+      .orderBy('tk.id')
+      .execute(),
+    datesOfEvent(db, place.id, event.id),
+  ]);
+  // By date, then (the query's order, kept by the stable sort) by order reference and ticket.
+  const dateOf = new Map(dates.map((d, i) => [d.id, { ...d, rank: i }]));
+  const tickets = found
+    .flatMap((x) => {
+      const d = dateOf.get(x.event_date_id);
+      return d ? [{ ...x, starts_at: d.startsAt, timezone: d.timezone, rank: d.rank }] : [];
+    })
+    .sort((a, b) => a.rank - b.rank);
   const [questions, answers] = await Promise.all([
     questionsOf(db, place.id, [event.id]),
     answersOf(db, place.id, [...new Set(tickets.map((x) => x.order_id))]),
@@ -122,12 +132,7 @@ async function eventOf(db: Db, actor: Actor, slug: string, eventId: string) {
   if (!isUuid(eventId)) throw notFound('event');
   const place = await getPlaceBySlug(db, slug);
   await authorize(db, actor, place.id, 'events.write');
-  const event = await db
-    .selectFrom('events')
-    .select(['id', 'title', 'slug'])
-    .where('place_id', '=', place.id)
-    .where('id', '=', eventId)
-    .executeTakeFirst();
+  const event = await eventOfPlace(db, place.id, eventId);
   if (!event) throw notFound('event');
   return { place, event };
 }
@@ -175,14 +180,7 @@ export async function salesReport(
       .execute(),
     db
       .selectFrom('orders as o')
-      .leftJoin('payments as p', 'p.id', 'o.payment_id')
-      .select([
-        sql<string>`coalesce(p.method, p.provider, case when o.total_cents = 0 then 'free' else 'other' end)`.as(
-          'method',
-        ),
-        (eb) => eb.fn.countAll<number>().as('orders'),
-        sql<number>`sum(o.total_cents)`.as('cents'),
-      ])
+      .select(['o.payment_id', 'o.total_cents'])
       .where('o.place_id', '=', place.id)
       .where('o.status', '=', 'paid')
       .where(({ exists, selectFrom }) =>
@@ -194,16 +192,10 @@ export async function salesReport(
             .where('l.event_id', '=', event.id),
         ),
       )
-      .groupBy(sql`1`)
-      .execute(),
+      .execute()
+      .then((paid) => revenueByMethod(db, paid)),
     offersOf(db, place.id, event.id, new Date(0)),
-    db
-      .selectFrom('event_dates')
-      .select(['id', 'starts_at', 'timezone'])
-      .where('place_id', '=', place.id)
-      .where('event_id', '=', event.id)
-      .orderBy('starts_at')
-      .execute(),
+    datesOfEvent(db, place.id, event.id),
   ]);
   const prices = await db
     .selectFrom('ticket_prices')
@@ -221,7 +213,7 @@ export async function salesReport(
       const left = offers.find((o) => o.dateId === d.id)?.prices.find((x) => x.id === p.id)?.remaining ?? null;
       rows.push({
         dateId: d.id,
-        startsAt: d.starts_at,
+        startsAt: d.startsAt,
         timezone: d.timezone,
         priceId: p.id,
         priceName: p.name,
@@ -234,8 +226,32 @@ export async function salesReport(
   }
   return {
     rows,
-    byMethod: byMethod.map((m) => ({ method: m.method, orders: Number(m.orders), revenueCents: Number(m.cents) })),
+    byMethod,
   };
+}
+
+/**
+ * Paid orders' revenue per payment method: the payment's method (or provider), "free" for an order of
+ * nothing, "other" for one paid without a payment row.
+ */
+async function revenueByMethod(
+  db: Db,
+  paid: { payment_id: string | null; total_cents: number }[],
+): Promise<SalesReport['byMethod']> {
+  const payments = await paymentsByIds(
+    db,
+    paid.flatMap((o) => (o.payment_id ? [o.payment_id] : [])),
+  );
+  const byMethod = new Map<string, { method: string; orders: number; revenueCents: number }>();
+  for (const o of paid) {
+    const p = o.payment_id ? payments.get(o.payment_id) : undefined;
+    const method = p?.method ?? p?.provider ?? (o.total_cents === 0 ? 'free' : 'other');
+    const m = byMethod.get(method) ?? { method, orders: 0, revenueCents: 0 };
+    m.orders += 1;
+    m.revenueCents += o.total_cents;
+    byMethod.set(method, m);
+  }
+  return [...byMethod.values()];
 }
 
 /** CSV of an event's orders (one line per order) or attendees (one line per valid ticket). */

@@ -6,6 +6,7 @@ import { authorize } from '../access/permissions.ts';
 import { FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { getPlaceBySlug } from '../places/index.ts';
+import { eventOfPlace } from '../agenda/index.ts';
 
 /**
  * Sets until how many hours before its earliest date a buyer may cancel their order of this event
@@ -27,12 +28,7 @@ export async function setCancellationPolicy(
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
     await authorize(trx, actor, place.id, 'events.write');
-    const event = await trx
-      .selectFrom('events')
-      .select('id')
-      .where('place_id', '=', place.id)
-      .where('id', '=', eventId)
-      .executeTakeFirst();
+    const event = await eventOfPlace(trx, place.id, eventId);
     if (!event) throw notFound('event');
     if (hours === null) {
       await trx

@@ -7,6 +7,8 @@ import { isUuid } from '../shared/ids.ts';
 import { formatEuros } from '../shared/money.ts';
 import { pdfBytes, winAnsi } from '../shared/pdf.ts';
 import { signTicket } from './ticketSignature.ts';
+import { eventDatesByIds, eventsByIds } from '../agenda/index.ts';
+import { findPlaceById } from '../places/index.ts';
 
 /** A6 in points: one ticket per page, printable or shown on a phone. */
 const PAGE: [number, number] = [298, 420];
@@ -45,41 +47,60 @@ export async function ticketsPdf(db: Db, orderId: string, options: { compress?: 
     .where('id', '=', orderId)
     .executeTakeFirst();
   if (!order) throw notFound('order');
-  const tickets = await db
+  const found = await db
     .selectFrom('tickets as tk')
     .innerJoin('order_lines as l', (j) => j.onRef('l.place_id', '=', 'tk.place_id').onRef('l.id', '=', 'tk.line_id'))
     .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 'tk.place_id').onRef('p.id', '=', 'tk.price_id'))
-    .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'tk.place_id').onRef('e.id', '=', 'tk.event_id'))
-    .innerJoin('event_dates as d', (j) =>
-      j.onRef('d.place_id', '=', 'tk.place_id').onRef('d.id', '=', 'tk.event_date_id'),
-    )
-    .innerJoin('places as pl', 'pl.id', 'tk.place_id')
     .select([
       'tk.id',
       'tk.place_id',
+      'tk.event_id',
       'tk.event_date_id',
       'tk.holder_name',
       'p.name as price_name',
       'l.unit_price_cents',
-      'e.title',
-      'd.starts_at',
-      'd.timezone',
-      'e.at_venue',
-      'e.location_name',
-      'e.street as event_street',
-      'e.postal_code as event_postal_code',
-      'e.city as event_city',
-      'pl.name as place_name',
-      'pl.street',
-      'pl.postal_code',
-      'pl.city',
     ])
     .where('tk.place_id', '=', order.place_id)
     .where('tk.order_id', '=', order.id)
     .where('tk.status', '=', 'valid')
-    .orderBy('d.starts_at')
     .orderBy('tk.id')
     .execute();
+  const [events, dates, place] = await Promise.all([
+    eventsByIds(
+      db,
+      found.map((x) => x.event_id),
+    ),
+    eventDatesByIds(
+      db,
+      found.map((x) => x.event_date_id),
+    ),
+    findPlaceById(db, order.place_id),
+  ]);
+  // By date, then (the query's order, kept by the stable sort) by ticket.
+  const tickets = found
+    .flatMap((x) => {
+      const e = events.get(x.event_id);
+      const d = dates.get(x.event_date_id);
+      if (!e || !d || !place) return [];
+      return [
+        {
+          ...x,
+          title: e.title,
+          starts_at: d.startsAt,
+          timezone: d.timezone,
+          at_venue: e.atVenue,
+          location_name: e.locationName,
+          event_street: e.street,
+          event_postal_code: e.postalCode,
+          event_city: e.city,
+          place_name: place.name,
+          street: place.street,
+          postal_code: place.postalCode,
+          city: place.city,
+        },
+      ];
+    })
+    .sort((a, b) => a.starts_at.getTime() - b.starts_at.getTime());
   if (tickets.length === 0) throw notFound('tickets');
   const lang = order.language;
   const t = (key: string, params?: Record<string, string | number>) => translate(lang, key, params);

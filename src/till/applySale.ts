@@ -42,6 +42,8 @@ import type { ArticleKind, PaymentMethod } from './tables.ts';
 import type { TillSession } from './tillSession.ts';
 import { assertTopUpLimits } from './topUpLimits.ts';
 import { venueAccountId, walletAccountId, walletBalances, type WalletBalance } from './wallet.ts';
+import { lockAccountBalances } from '../ledger/index.ts';
+import { findMembership } from '../memberships/index.ts';
 
 /** A sale as `readSaleInput` returns it. */
 export interface SaleInput extends SaleRequest {
@@ -128,18 +130,8 @@ async function readSaleFacts(trx: Trx, ctx: SaleContext): Promise<{ facts: SaleF
     for (const p of parts)
       if (!venueAccounts.has(p.currencyId))
         venueAccounts.set(p.currencyId, await venueAccountId(trx, p.currencyId, placeId));
-    const locked = await trx
-      .selectFrom('ledger_accounts')
-      .select(['id', 'balance', 'pending_debits', 'floor'])
-      .where('id', 'in', [...new Set([...parts.map((p) => p.accountId), ...venueAccounts.values()])])
-      .orderBy('id')
-      .forUpdate()
-      .execute();
-    for (const a of locked)
-      lockedAccounts.set(a.id, {
-        balance: Number(a.balance),
-        available: Number(a.balance) - Number(a.pending_debits) - Number(a.floor ?? 0),
-      });
+    const locked = await lockAccountBalances(trx, [...parts.map((p) => p.accountId), ...venueAccounts.values()]);
+    for (const [id, a] of locked) lockedAccounts.set(id, a);
   }
   // What a cash-out may burn, a top-up or gift credit mints to, a membership sells.
   const kinds = new Set(priced.lines.map((l) => l.kind));
@@ -208,13 +200,9 @@ async function writeSale(trx: Trx, ctx: SaleContext, plan: SalePlan, clock: Sale
       createdBy: cashier,
       paymentId: null,
     });
-    const row = await trx
-      .selectFrom('memberships')
-      .select('ends_on')
-      .where('place_id', '=', placeId)
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-    membership = { id, product: product.name, endsOn: row.ends_on };
+    const sold = await findMembership(trx, placeId, id);
+    if (!sold) throw new Error(`membership ${id} vanished after insert`);
+    membership = { id, product: product.name, endsOn: sold.endsOn };
   }
 
   // The ledger first: it locks only accounts (the wallet's are already held). The venue's journal

@@ -1,6 +1,8 @@
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { businessDayAt } from './closureDay.ts';
+import { findPlaceById } from '../places/index.ts';
+import { dayStartOf } from './closureDay.ts';
 
 /** When a venue's business day starts when it has set nothing: a night at the bar ends at 04:00. */
 export const DEFAULT_DAY_STARTS_AT = '04:00:00';
@@ -22,21 +24,16 @@ export interface VenueClock {
   dayStartsAt: string;
 }
 
-/** The venue's name, time zone and business-day start, read in one statement. */
+/** The venue's name, time zone and business-day start. */
 export async function venueClock(db: Db, placeId: string): Promise<VenueClock> {
-  const row = await db
-    .selectFrom('places as p')
-    .leftJoin('till_settings as s', 's.place_id', 'p.id')
-    .select(['p.id', 'p.name', 'p.slug', 'p.timezone', 's.day_starts_at'])
-    .where('p.id', '=', placeId)
-    .executeTakeFirst();
-  if (!row) throw new DomainError('not-found', 404, { what: 'place' });
+  const place = await findPlaceById(db, placeId);
+  if (!place) throw new DomainError('not-found', 404, { what: 'place' });
   return {
-    placeId: row.id,
-    name: row.name,
-    slug: row.slug,
-    timezone: row.timezone,
-    dayStartsAt: row.day_starts_at ?? DEFAULT_DAY_STARTS_AT,
+    placeId: place.id,
+    name: place.name,
+    slug: place.slug,
+    timezone: place.timezone,
+    dayStartsAt: (await dayStartOf(db, placeId)) ?? DEFAULT_DAY_STARTS_AT,
   };
 }
 

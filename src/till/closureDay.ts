@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.ts';
 import { localParts, zonedToInstant } from '../agenda/index.ts';
+import { placeTimezone } from '../places/index.ts';
 
 /** A venue's business day settings: its time zone and the local time its day starts (04:00 by default). */
 export interface TillDay {
@@ -9,13 +10,18 @@ export interface TillDay {
 }
 
 export async function tillDayOf(db: Db, placeId: string): Promise<TillDay> {
+  const timezone = await placeTimezone(db, placeId);
+  return { timezone, dayStartsAt: (await dayStartOf(db, placeId)) ?? '04:00:00' };
+}
+
+/** The local time a venue's business day starts, or null when it has set none. */
+export async function dayStartOf(db: Db, placeId: string): Promise<string | null> {
   const row = await db
-    .selectFrom('places')
-    .leftJoin('till_settings', 'till_settings.place_id', 'places.id')
-    .select(['places.timezone', 'till_settings.day_starts_at'])
-    .where('places.id', '=', placeId)
-    .executeTakeFirstOrThrow();
-  return { timezone: row.timezone, dayStartsAt: row.day_starts_at ?? '04:00:00' };
+    .selectFrom('till_settings')
+    .select('day_starts_at')
+    .where('place_id', '=', placeId)
+    .executeTakeFirst();
+  return row?.day_starts_at ?? null;
 }
 
 function startMinutes(dayStartsAt: string): number {

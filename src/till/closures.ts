@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { peopleByIds, type Person } from '../accounts/index.ts';
 import { canonicalJson, sha256Hex } from '../ledger/index.ts';
 import type { ClosureTotals } from './closureReport.ts';
 
@@ -90,14 +91,13 @@ function closureQuery(db: Db) {
   return db
     .selectFrom('till_closures as c')
     .innerJoin('pos_points as p', (j) => j.onRef('p.place_id', '=', 'c.place_id').onRef('p.id', '=', 'c.point_id'))
-    .leftJoin('people as who', 'who.id', 'c.closed_by')
     .selectAll('c')
-    .select(['p.name as point_name', 'who.name as closed_by_name']);
+    .select(['p.name as point_name']);
 }
 
 type Row = Awaited<ReturnType<ReturnType<typeof closureQuery>['executeTakeFirstOrThrow']>>;
 
-function toClosure(r: Row): Closure {
+function toClosure(r: Row, people: Map<string, Person>): Closure {
   return {
     id: r.id,
     placeId: r.place_id,
@@ -117,7 +117,7 @@ function toClosure(r: Row): Closure {
     differenceCents: Number(r.difference_cents),
     note: r.note,
     closedBy: r.closed_by,
-    closedByName: r.closed_by_name ?? null,
+    closedByName: (r.closed_by && people.get(r.closed_by)?.name) ?? null,
     closedByApiKey: r.closed_by_api_key,
     closedAt: r.closed_at,
     signature: r.signature,
@@ -125,10 +125,18 @@ function toClosure(r: Row): Closure {
   };
 }
 
+/** The people who closed these closures (one query). */
+function closersOf(db: Db, rows: Row[]): Promise<Map<string, Person>> {
+  return peopleByIds(
+    db,
+    rows.flatMap((r) => (r.closed_by ? [r.closed_by] : [])),
+  );
+}
+
 /** One closure of a venue, or null (an id of another venue is not found). */
 export async function findClosure(db: Db, placeId: string, id: string): Promise<Closure | null> {
   const row = await closureQuery(db).where('c.place_id', '=', placeId).where('c.id', '=', id).executeTakeFirst();
-  return row ? toClosure(row) : null;
+  return row ? toClosure(row, await closersOf(db, [row])) : null;
 }
 
 /** A venue's closures, newest business day first, optionally of one day and/or one point. */
@@ -146,7 +154,8 @@ export async function listClosures(
     .orderBy('p.name')
     .limit(filter.limit ?? 200)
     .execute();
-  return rows.map(toClosure);
+  const people = await closersOf(db, rows);
+  return rows.map((r) => toClosure(r, people));
 }
 
 /** A point and business day not closed yet: from the journal, plus today for every point in use. */

@@ -3,6 +3,8 @@ import { requireTill, verifyDeviceRequest, type DeviceSignature } from '../ledge
 import { DomainError } from '../shared/errors.ts';
 import { cardBlocked, isStaff, readCardUid } from './cardAccess.ts';
 import { issueTillSession, tillSessionKey } from './tillSession.ts';
+import { getPerson } from '../accounts/index.ts';
+import { findCardByUid } from '../cards/index.ts';
 
 export interface OpenTillResult {
   session: string;
@@ -24,21 +26,17 @@ export async function openTill(db: Db, device: DeviceSignature, input: { cardUid
     // A scanner never opens a till: no session, so it never moves money at the till either.
     requireTill(verified);
     const { placeId, deviceId } = verified;
-    const card = await trx
-      .selectFrom('cards as c')
-      .leftJoin('people as p', 'p.id', 'c.person_id')
-      .select(['c.id', 'c.status', 'c.person_id', 'p.name'])
-      .where('c.uid', '=', uid)
-      .executeTakeFirst();
-    if (!card || !card.person_id) throw new DomainError('till-not-staff', 403);
+    const card = await findCardByUid(trx, uid);
+    if (!card || !card.personId) throw new DomainError('till-not-staff', 403);
     if (card.status === 'blocked') throw cardBlocked();
-    if (!(await isStaff(trx, card.person_id, placeId))) throw new DomainError('till-not-staff', 403);
+    if (!(await isStaff(trx, card.personId, placeId))) throw new DomainError('till-not-staff', 403);
+    const cashier = await getPerson(trx, card.personId);
     const { token, expiresAt } = issueTillSession(key, {
       placeId,
       deviceId,
-      cashierPersonId: card.person_id,
+      cashierPersonId: card.personId,
       cardId: card.id,
     });
-    return { session: token, cashier: { personId: card.person_id, name: card.name ?? '' }, expiresAt };
+    return { session: token, cashier: { personId: card.personId, name: cashier?.name ?? '' }, expiresAt };
   });
 }

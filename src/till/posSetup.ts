@@ -10,6 +10,7 @@ import { isUuid } from '../shared/ids.ts';
 import { dayStartsAtOf } from './posConfig.ts';
 import { topUpLimitsFor, type CurrencyTopUpLimits } from './topUpLimits.ts';
 import { ARTICLE_KINDS, PAYMENT_METHODS, type ArticleKind, type PaymentMethod } from './tables.ts';
+import { productsOf } from '../memberships/index.ts';
 
 export interface PosPoint {
   id: string;
@@ -217,12 +218,7 @@ export async function posSetupOf(db: Db, placeId: string): Promise<PosSetup> {
     .execute();
   const topUpCurrencies = await topUpCurrenciesOf(db, placeId);
   const giftCurrencies = await giftCurrenciesOf(db, placeId);
-  const products = await db
-    .selectFrom('membership_products')
-    .select(['id', 'name', 'active'])
-    .where('place_id', '=', placeId)
-    .orderBy('name')
-    .execute();
+  const products = (await productsOf(db, placeId)).map((p) => ({ id: p.id, name: p.name, active: p.active }));
   return {
     dayStartsAt,
     points: points.map((p) => ({

@@ -23,6 +23,7 @@ import {
 } from './posSetup.ts';
 import { giftCurrenciesOf, topUpCurrenciesOf } from '../ledger/index.ts';
 import type { ArticleKind } from './tables.ts';
+import { findProduct } from '../memberships/index.ts';
 
 /**
  * An article as sent by a page (strings: `price` in euros "3,50", `openPrice` checkbox, `vatRate` a
@@ -191,12 +192,7 @@ export async function saveArticle(
         errors.add('currencyId', f.kind === 'top_up' ? 'pos.currency' : 'pos.gift-currency');
     }
     if (f.membershipProductId) {
-      const product = await trx
-        .selectFrom('membership_products')
-        .select('id')
-        .where('place_id', '=', placeId)
-        .where('id', '=', f.membershipProductId)
-        .executeTakeFirst();
+      const product = await findProduct(trx, placeId, f.membershipProductId);
       if (!product) errors.add('membershipProductId', 'pos.membership-product');
     }
     errors.throwIfAny();
