@@ -3,19 +3,22 @@ import { createRequire } from 'node:module';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
-import type { Db } from '../db/database.ts';
+import { inTransaction, type Db } from '../db/database.ts';
+import { deviceSignatureOf, keepRawJsonBodies } from '../http/deviceRequests.ts';
+import { verifyDeviceRequest } from '../ledger/deviceSignature.ts';
 import type { ModuleApp, ModuleOptions } from '../http/app.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { html, unsafeRaw } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
-import { formatDateTime, localeOf } from '../i18n/i18n.ts';
-import { getPlaceBySlug, type Place } from '../places/places.ts';
-import { notFound } from '../shared/errors.ts';
+import { formatDateTime, localeOf, type Language } from '../i18n/i18n.ts';
+import { findPlaceById, getPlaceBySlug, type Place } from '../places/places.ts';
+import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { publicKeysOf } from './ticketSignature.ts';
+import { Answer, Scan } from './routes.ts';
+import { authorizeDoor, checkIn, type DoorActor, type ScannerDevice } from './checkIn.ts';
 
 // The scanner's script: ES modules in src/ticketing/public, served under /static/.
 const script = readFileSync(new URL('./public/scanner.js', import.meta.url));
@@ -48,6 +51,8 @@ const SCRIPT_WORDS = [
   'cameraUnavailable',
   'count.one',
   'count.other',
+  'ofSold.one',
+  'ofSold.other',
   'dataMissing',
 ] as const;
 
@@ -58,6 +63,8 @@ export interface CheckinData {
   revoked: string[];
   entered: string[];
   dateIds: string[];
+  /** Tickets of the event still valid (sold and neither cancelled nor refunded), for the door's counter. */
+  sold: number;
 }
 
 async function eventOf(db: Db, place: Place, eventId: string) {
@@ -72,12 +79,12 @@ async function eventOf(db: Db, place: Place, eventId: string) {
   return event;
 }
 
-/** Door team or admin (or a `checkin` key) only; a read, so no transaction or audit entry. */
-export async function checkinData(db: Db, actor: Actor, slug: string, eventId: string): Promise<CheckinData> {
+/** Door team or admin (or a `checkin` key, or a scanner device of the venue) only; a read, so no transaction or audit entry. */
+export async function checkinData(db: Db, actor: DoorActor, slug: string, eventId: string): Promise<CheckinData> {
   const place = await getPlaceBySlug(db, slug);
-  await authorize(db, actor, place.id, 'checkin');
+  await authorizeDoor(db, actor, place.id);
   const event = await eventOf(db, place, eventId);
-  const [keys, revoked, entered, dates] = await Promise.all([
+  const [keys, revoked, entered, dates, sold] = await Promise.all([
     publicKeysOf(db, place.id),
     db
       .selectFrom('tickets')
@@ -101,6 +108,13 @@ export async function checkinData(db: Db, actor: Actor, slug: string, eventId: s
       .where('place_id', '=', place.id)
       .where('event_id', '=', event.id)
       .execute(),
+    db
+      .selectFrom('tickets')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('place_id', '=', place.id)
+      .where('event_id', '=', event.id)
+      .where('status', '=', 'valid')
+      .executeTakeFirstOrThrow(),
   ]);
   return {
     venueId: place.id,
@@ -108,8 +122,76 @@ export async function checkinData(db: Db, actor: Actor, slug: string, eventId: s
     revoked: revoked.map((r) => r.id),
     entered: entered.flatMap((r) => (r.ticket_id ? [r.ticket_id] : [])),
     dateIds: dates.map((d) => d.id),
+    sold: Number(sold.n),
   };
 }
+
+/** The venue's published events with a date still open at the door (started less than 12 hours ago), soonest first. */
+async function doorEvents(
+  db: Db,
+  placeId: string,
+  lang: Language,
+): Promise<{ id: string; title: string; dates: string[] }[]> {
+  const rows = await db
+    .selectFrom('events as e')
+    .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'e.place_id').onRef('d.event_id', '=', 'e.id'))
+    .select(['e.id', 'e.title', 'd.starts_at', 'd.timezone'])
+    .where('e.place_id', '=', placeId)
+    .where('e.state', '=', 'published')
+    .where('d.starts_at', '>=', sql<Date>`now() - interval '12 hours'`)
+    .orderBy('d.starts_at')
+    .limit(200)
+    .execute();
+  const events = new Map<string, { id: string; title: string; dates: string[] }>();
+  for (const r of rows) {
+    const e = events.get(r.id) ?? { id: r.id, title: r.title, dates: [] };
+    e.dates.push(formatDateTime(lang, r.starts_at, r.timezone));
+    events.set(r.id, e);
+  }
+  return [...events.values()];
+}
+
+/**
+ * The paired scanner a signed request comes from (docs/TICKETING.md, "The door phone"): its signature
+ * checked and its nonce recorded in a transaction of its own; a till's key is refused (403
+ * `ledger-device-kind`): a till never checks tickets in, as a scanner never moves money.
+ */
+async function getPlaceById(db: Db, id: string): Promise<Place> {
+  const place = await findPlaceById(db, id);
+  if (!place) throw notFound('place');
+  return place;
+}
+
+export async function scannerDeviceOf(db: Db, request: FastifyRequest): Promise<ScannerDevice> {
+  const signature = deviceSignatureOf(request);
+  if (!signature) throw new DomainError('ledger-device-signature', 401, { reason: 'device' });
+  const device = await inTransaction(db, (trx) => verifyDeviceRequest(trx, signature));
+  if (device.kind !== 'scanner') throw new DomainError('ledger-device-kind', 403, { kind: device.kind });
+  return { kind: 'scannerDevice', placeId: device.placeId, deviceId: device.deviceId };
+}
+
+const CheckinDataSchema = Type.Object({
+  venueId: Type.String(),
+  keys: Type.Array(Type.Object({ id: Type.String(), publicKey: Type.String(), algorithm: Type.Literal('Ed25519') })),
+  revoked: Type.Array(Type.String()),
+  entered: Type.Array(Type.String()),
+  dateIds: Type.Array(Type.String()),
+  sold: Type.Integer({ description: 'Tickets of the event still valid: the door counter shows entries out of them' }),
+});
+const CheckinsBody = Type.Object(
+  {
+    eventId: Type.String({ format: 'uuid' }),
+    listId: Type.Optional(Type.String({ format: 'uuid' })),
+    scans: Type.Array(Scan, { minItems: 1, maxItems: 500 }),
+  },
+  { additionalProperties: false },
+);
+const CheckinsAnswer = Type.Object({ results: Type.Array(Answer), conflicts: Type.Integer() });
+const DOOR_SIGNED =
+  'Signed by a paired device of kind `scanner` (the headers of docs/LEDGER.md, "Device signatures"); a till\'s key is refused (403 `ledger-device-kind`).';
+/** What the door page's script shows, in the page's language. */
+const DOOR_WORDS = ['pairing', 'paired', 'pairFailed', 'noEvents', 'unreachable', 'unpairConfirm', 'insecure'] as const;
+const doorScript = readFileSync(new URL('./public/door.js', import.meta.url));
 
 /** JSON inside a <script> block: `<` escaped so that no value can close the block. */
 const jsonBlock = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
@@ -136,6 +218,8 @@ const styles = (nonce: string) =>
 /** The door: the events to scan, and the scanner page (its behaviour is in /static/scanner.js). */
 export async function scannerRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { db } = deps;
+  // The door phone's requests are signed over the body's exact bytes.
+  keepRawJsonBodies(app);
 
   app.get('/static/scanner.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(script),
@@ -158,56 +242,38 @@ export async function scannerRoutes(app: ModuleApp, { deps, info }: ModuleOption
     const place = await doorPlace(request, reply);
     if (!place) return reply;
     const { t, lang } = request.ctx;
-    // Dates that started less than 12 hours ago still count: the door stays open during the show.
-    const rows = await db
-      .selectFrom('events as e')
-      .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'e.place_id').onRef('d.event_id', '=', 'e.id'))
-      .select(['e.id', 'e.title', 'd.starts_at', 'd.timezone'])
-      .where('e.place_id', '=', place.id)
-      .where('e.state', '=', 'published')
-      .where('d.starts_at', '>=', sql<Date>`now() - interval '12 hours'`)
-      .orderBy('d.starts_at')
-      .limit(200)
-      .execute();
-    const events = new Map<string, { title: string; dates: string[] }>();
-    for (const r of rows) {
-      const e = events.get(r.id) ?? { title: r.title, dates: [] };
-      e.dates.push(formatDateTime(lang, r.starts_at, r.timezone));
-      events.set(r.id, e);
-    }
+    const events = await doorEvents(db, place.id, lang);
     const body = html`<section class="narrow">
 <p class="breadcrumb"><a href="/venues/${place.slug}">${place.name}</a></p>
 <h1>${t('scanner.listTitle')}</h1>
 ${
-  events.size === 0
+  events.length === 0
     ? html`<p>${t('scanner.noEvents')}</p>`
-    : html`<ul class="cards">${[...events].map(
-        ([id, e]) =>
-          html`<li class="card"><h2><a href="/venues/${place.slug}/scan/${id}">${e.title}</a></h2><p>${e.dates.join(' · ')}</p></li>`,
+    : html`<ul class="cards">${events.map(
+        (e) =>
+          html`<li class="card"><h2><a href="/venues/${place.slug}/scan/${e.id}">${e.title}</a></h2><p>${e.dates.join(' · ')}</p></li>`,
       )}</ul>`
 }
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('scanner.listTitle'), body }));
   });
 
-  app.get('/venues/:slug/scan/:eventId', async (request, reply) => {
-    const place = await doorPlace(request, reply);
-    if (!place) return reply;
-    const { t, lang, csrfToken } = request.ctx;
-    const event = await eventOf(db, place, (request.params as { eventId: string }).eventId);
+  /** The scanner's page: for a person (config from the server) or a paired door phone (`device`: it fills in the rest). */
+  function scannerPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    page: { title: string; breadcrumb: { href: string; label: string }; config: Record<string, unknown> },
+  ) {
+    const { t, lang } = request.ctx;
     const data = {
-      venue: place.slug,
-      eventId: event.id,
+      ...page.config,
       lang,
       locale: localeOf(lang),
-      timezone: place.timezone,
-      csrf: csrfToken,
-      dataUrl: `/api/v1/venues/${place.slug}/events/${event.id}/checkin-data`,
       words: Object.fromEntries(SCRIPT_WORDS.map((w) => [w, t(`scanner.${w}`)])),
     };
     const body = html`<section class="narrow scanner">
-<p class="breadcrumb"><a href="/venues/${place.slug}/scan">${t('scanner.listTitle')}</a></p>
-<h1>${event.title}</h1>
+<p class="breadcrumb"><a href="${page.breadcrumb.href}">${page.breadcrumb.label}</a></p>
+<h1 id="scan-title">${page.title}</h1>
 <div class="scan-bar"><p class="scan-count" id="scan-count" aria-live="polite">${t('scanner.count', { count: 0 })}</p>
 <p class="scan-net" id="scan-net" role="status">${t('scanner.online')}</p></div>
 <div class="scan-result" id="scan-result" role="alert" aria-atomic="true"><p class="big">${t('scanner.ready')}</p><p class="detail"></p></div>
@@ -225,11 +291,29 @@ ${
     return sendHtml(
       reply,
       layout(request, info, {
-        title: `${t('scanner.title')} · ${event.title}`,
+        title: page.title ? `${t('scanner.title')} · ${page.title}` : t('scanner.title'),
         body,
         head: styles(request.ctx.cspNonce),
       }),
     );
+  }
+
+  app.get('/venues/:slug/scan/:eventId', async (request, reply) => {
+    const place = await doorPlace(request, reply);
+    if (!place) return reply;
+    const { t, csrfToken } = request.ctx;
+    const event = await eventOf(db, place, (request.params as { eventId: string }).eventId);
+    return scannerPage(request, reply, {
+      title: event.title,
+      breadcrumb: { href: `/venues/${place.slug}/scan`, label: t('scanner.listTitle') },
+      config: {
+        venue: place.slug,
+        eventId: event.id,
+        timezone: place.timezone,
+        csrf: csrfToken,
+        dataUrl: `/api/v1/venues/${place.slug}/events/${event.id}/checkin-data`,
+      },
+    });
   });
 
   app.get(
@@ -242,22 +326,122 @@ ${
           'Door team or an API key with the `checkin` scope. `keys` verify the QR payloads (as `/api/v1/venues/{slug}/ticket-keys`); `revoked` are the cancelled or refunded tickets of the event; `entered` the tickets already checked in on its default list; `dateIds` the dates of the event (a payload for another date is for another event).',
         security: [{ apiKey: [] }, { session: [] }],
         params: Type.Object({ slug: Type.String({ maxLength: 60 }), eventId: Type.String({ format: 'uuid' }) }),
+        response: responses({ 200: CheckinDataSchema }),
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return checkinData(db, actorOf(request), request.params.slug, request.params.eventId);
+    },
+  );
+
+  // --- the door phone: a paired scanner device, no login (docs/TICKETING.md, "The door phone") ---
+  app.get('/static/door.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(doorScript),
+  );
+
+  app.get('/door', async (request, reply) => {
+    const { t } = request.ctx;
+    const words = Object.fromEntries(DOOR_WORDS.map((w) => [w, t(`door.${w}`)]));
+    const body = html`<section class="narrow door">
+<h1 id="door-title">${t('door.title')}</h1>
+<p id="door-place"></p>
+<div id="door-pair" hidden><p>${t('door.pairHint')}</p>
+<form id="door-pair-form" autocomplete="off"><label for="door-pair-code">${t('door.code')}</label>
+<input id="door-pair-code" name="code" autocapitalize="characters" spellcheck="false" enterkeyhint="go">
+<button type="submit">${t('door.pair')}</button></form></div>
+<p id="door-message" role="status"></p>
+<ul class="cards" id="door-events"></ul>
+<p id="door-unpair-row" hidden><button type="button" id="door-unpair" class="secondary">${t('door.unpair')}</button></p>
+<noscript><p class="alert">${t('scanner.noScript')}</p></noscript>
+</section>
+<script type="application/json" id="door-data">${unsafeRaw(jsonBlock({ words }))}</script>
+<script type="module" src="/static/door.js"></script>`;
+    return sendHtml(reply, layout(request, info, { title: t('door.title'), body }));
+  });
+
+  app.get('/door/scan/:eventId', async (request, reply) => {
+    const { t } = request.ctx;
+    const eventId = (request.params as { eventId: string }).eventId;
+    if (!isUuid(eventId)) throw notFound('event');
+    // No data here: the page is the same for everyone; the phone's signed requests fetch the event.
+    return scannerPage(request, reply, {
+      title: '',
+      breadcrumb: { href: '/door', label: t('door.title') },
+      config: {
+        device: true,
+        venue: '',
+        eventId,
+        timezone: 'UTC',
+        csrf: '',
+        dataUrl: `/api/v1/door/events/${eventId}/checkin-data`,
+      },
+    });
+  });
+
+  const DoorEvent = Type.Object({ id: Type.String(), title: Type.String(), dates: Type.Array(Type.String()) });
+  app.get(
+    '/api/v1/door/events',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: "A paired scanner's venue and its events open at the door",
+        description: `${DOOR_SIGNED} Published events with a date that started less than 12 hours ago or later, soonest first.`,
         response: responses({
           200: Type.Object({
-            venueId: Type.String(),
-            keys: Type.Array(
-              Type.Object({ id: Type.String(), publicKey: Type.String(), algorithm: Type.Literal('Ed25519') }),
-            ),
-            revoked: Type.Array(Type.String()),
-            entered: Type.Array(Type.String()),
-            dateIds: Type.Array(Type.String()),
+            venue: Type.Object({ slug: Type.String(), name: Type.String(), timezone: Type.String() }),
+            events: Type.Array(DoorEvent),
           }),
         }),
       },
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return checkinData(db, actorOf(request), request.params.slug, request.params.eventId);
+      const device = await scannerDeviceOf(db, request);
+      const place = await getPlaceById(db, device.placeId);
+      return {
+        venue: { slug: place.slug, name: place.name, timezone: place.timezone },
+        events: await doorEvents(db, place.id, request.ctx.lang),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/door/events/:eventId/checkin-data',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'What a paired scanner needs to check tickets of an event offline',
+        description: `${DOOR_SIGNED} As \`/api/v1/venues/{slug}/events/{eventId}/checkin-data\`, for the device's venue.`,
+        params: Type.Object({ eventId: Type.String({ format: 'uuid' }) }),
+        response: responses({ 200: CheckinDataSchema }),
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const device = await scannerDeviceOf(db, request);
+      const place = await getPlaceById(db, device.placeId);
+      return checkinData(db, device, place.slug, request.params.eventId);
+    },
+  );
+
+  app.post(
+    '/api/v1/door/checkins',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'A paired scanner checks tickets in (one scan, or an offline batch)',
+        description: `${DOOR_SIGNED} The same rules and answers as \`POST /api/v1/checkins\` (one entry per ticket and list, the scan's nonce makes a resend count once); the entry names the device.`,
+        body: CheckinsBody,
+        response: responses({ 200: CheckinsAnswer }, [400, 401, 403, 404, 409, 422]),
+      },
+    },
+    async (request) => {
+      const device = await scannerDeviceOf(db, request);
+      const place = await getPlaceById(db, device.placeId);
+      const { eventId, listId, scans } = request.body;
+      const results = await checkIn(db, device, { slug: place.slug, eventId, ...(listId ? { listId } : {}), scans });
+      return { results, conflicts: results.filter((r) => r.result === 'already_checked_in').length };
     },
   );
 }

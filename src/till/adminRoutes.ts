@@ -15,7 +15,7 @@ import { isUuid } from '../shared/ids.ts';
 import { findPlaceById, getPlaceBySlug, type Place } from '../places/places.ts';
 import { createPairingCode, type PairingCode } from './createPairingCode.ts';
 import { deleteCategory } from './deleteCategory.ts';
-import { DEVICE_KINDS, devicesOf, pendingPairingsOf, type Device } from './devices.ts';
+import { DEVICE_KINDS, devicesOf, pendingPairingsOf, type Device, type DeviceKind } from './devices.ts';
 import { pairDevice } from './pairDevice.ts';
 import { posSetupOf, type PosArticle, type PosCategory, type PosSetup } from './posSetup.ts';
 import { renameDevice } from './renameDevice.ts';
@@ -32,8 +32,12 @@ import { decimalSeparator, localeOf, type Language } from '../i18n/i18n.ts';
 /** Pairing attempts per client address (in this process): a code is 40 bits, this makes guessing hopeless. */
 export const PAIR_RATE_LIMIT = { max: 20, timeWindow: '10 minutes' } as const;
 
-/** The address a till opens to pair: the code travels in the fragment, never sent to a server or logged. */
-export const pairingUrl = (baseUrl: string, code: string) => `${baseUrl}/till#pair=${code}`;
+/**
+ * The address a device opens to pair: a till's /till, a scanner's the door page (/door: no login,
+ * never a till). The code travels in the fragment, never sent to a server or logged.
+ */
+export const pairingUrl = (baseUrl: string, code: string, kind: DeviceKind = 'till') =>
+  `${baseUrl}/${kind === 'scanner' ? 'door' : 'till'}#pair=${code}`;
 
 // ---------- JSON shapes ----------
 const DeviceSchema = Type.Object({
@@ -208,7 +212,7 @@ ${tab('setup', `/venues/${place.slug}/admin/till/setup`, t('pos.title'))}
     const form = state.pair ?? emptyForm({ kind: 'till' });
     let createdBlock: Html | '' = '';
     if (state.created) {
-      const url = pairingUrl(config.baseUrl, state.created.code);
+      const url = pairingUrl(config.baseUrl, state.created.code, state.created.kind);
       // The QR is drawn by the qrcode library from our own URL: markup we generate, not user input.
       const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       createdBlock = html`<div class="notice" role="status" id="pairing">
@@ -220,6 +224,7 @@ ${tab('setup', `/venues/${place.slug}/admin/till/setup`, t('pos.title'))}
     }
     const body = html`<section>
 ${heading(request, place, 'devices', t('devices.title'))}
+<p><a href="/venues/${place.slug}/scan">${t('door.openScanner')}</a></p>
 ${createdBlock}
 <p>${t('devices.intro')}</p>
 <div class="table-scroll"><table class="list">
@@ -398,7 +403,7 @@ ${select(
       const p = await createPairingCode(db, actorOf(request), { placeId: request.params.placeId, ...request.body });
       return reply
         .status(201)
-        .send({ ...p, expiresAt: p.expiresAt.toISOString(), url: pairingUrl(config.baseUrl, p.code) });
+        .send({ ...p, expiresAt: p.expiresAt.toISOString(), url: pairingUrl(config.baseUrl, p.code, p.kind) });
     },
   );
 
