@@ -325,3 +325,47 @@ test('the door page and the door scanner page open without a login', async () =>
   const script = await t.app.inject({ url: '/static/door.js' });
   assert.equal(script.headers['content-type'], 'text/javascript; charset=utf-8');
 });
+
+test('a guest without a phone is found by name and let in through the scan path, once', async () => {
+  const { ev, tickets } = await venue('scan-names', 2);
+  await t.db.updateTable('tickets').set({ holder_name: 'Zoé 50%_Durand' }).where('id', '=', tickets[0]!.id).execute();
+  const door = await t.loginAs('door@scan-names.example');
+  const url = `/api/v1/venues/scan-names/events/${ev.eventId}/attendees`;
+  const found = await door.get(`${url}?q=${encodeURIComponent('zoé 50%_')}`);
+  assert.equal(found.statusCode, 200, found.body);
+  assert.deepEqual(
+    found.json().attendees.map((a: { ticketId: string; entered: boolean }) => [a.ticketId, a.entered]),
+    [[tickets[0]!.id, false]],
+  );
+  assert.deepEqual(
+    (await door.get(`${url}?q=${encodeURIComponent('%')}`)).json().attendees,
+    [],
+    '% is literal, and short',
+  );
+  assert.equal((await door.get(`${url}?q=Fan`)).json().attendees.length, 1, 'the other ticket');
+  // The editor is not on the door team.
+  assert.equal((await (await t.loginAs('editor@scan-names.example')).get(`${url}?q=Fan`)).statusCode, 403);
+
+  // Let in with the payload the search gave: the same check-in as a scan; a second time, already in.
+  const payload = found.json().attendees[0].payload as string;
+  const scanner = await deviceOf(ev.place.id, 'scanner');
+  const byDevice = await signedRequest(
+    t.app,
+    scanner,
+    'GET',
+    `/api/v1/door/events/${ev.eventId}/attendees?q=${encodeURIComponent('durand')}`,
+  );
+  assert.equal(byDevice.statusCode, 200, byDevice.body);
+  assert.equal(byDevice.json().attendees[0].payload, payload);
+  const enter = (nonce: string) =>
+    signedRequest(t.app, scanner, 'POST', '/api/v1/door/checkins', {
+      eventId: ev.eventId,
+      scans: [{ payload, nonce }],
+    });
+  assert.equal((await enter(`n-${uuidv7()}`)).json().results[0].result, 'valid');
+  assert.equal((await enter(`n-${uuidv7()}`)).json().results[0].result, 'already_checked_in');
+  assert.equal((await door.get(`${url}?q=durand`)).json().attendees[0].entered, true);
+  // A cancelled ticket is not offered.
+  await t.db.updateTable('tickets').set({ status: 'cancelled' }).where('id', '=', tickets[1]!.id).execute();
+  assert.deepEqual((await door.get(`${url}?q=Fan`)).json().attendees, []);
+});

@@ -16,7 +16,7 @@ import { formatDateTime, localeOf, type Language } from '../i18n/i18n.ts';
 import { findPlaceById, getPlaceBySlug, type Place } from '../places/places.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { publicKeysOf } from './ticketSignature.ts';
+import { publicKeysOf, signTicket } from './ticketSignature.ts';
 import { Answer, Scan } from './routes.ts';
 import { authorizeDoor, checkIn, type DoorActor, type ScannerDevice } from './checkIn.ts';
 
@@ -54,6 +54,10 @@ const SCRIPT_WORDS = [
   'ofSold.one',
   'ofSold.other',
   'dataMissing',
+  'letIn',
+  'searchNone',
+  'searchShort',
+  'searchFailed',
 ] as const;
 
 /** What a door phone needs to decide offline: keys, revoked tickets, entries so far, the event's dates. */
@@ -193,6 +197,87 @@ const DOOR_SIGNED =
 const DOOR_WORDS = ['pairing', 'paired', 'pairFailed', 'noEvents', 'unreachable', 'unpairConfirm', 'insecure'] as const;
 const doorScript = readFileSync(new URL('./public/door.js', import.meta.url));
 
+/** A guest found by name at the door: one ticket, with the code that checks it in as a scan would. */
+export interface Attendee {
+  ticketId: string;
+  holderName: string;
+  priceName: string;
+  entered: boolean;
+  /** The ticket's QR content: the door checks the guest in by sending it as a scan (same rules, same nonce). */
+  payload: string;
+}
+
+/**
+ * The event's valid tickets whose holder's name contains `q` (2 characters at least; case and accents
+ * as typed, `%` and `_` taken literally), at most 20, for a guest without a phone. The door then checks
+ * one in through the scan path (POST /api/v1/checkins with its payload): one entry per ticket, the
+ * device's nonce, the same audit. Door team, `checkin` keys and the venue's scanners only.
+ */
+export async function searchAttendees(
+  db: Db,
+  actor: DoorActor,
+  slug: string,
+  eventId: string,
+  q: string,
+): Promise<Attendee[]> {
+  const place = await getPlaceBySlug(db, slug);
+  await authorizeDoor(db, actor, place.id);
+  const event = await eventOf(db, place, eventId);
+  const typed = q.trim();
+  if (typed.length < 2) return [];
+  const pattern = `%${typed.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const rows = await db
+    .selectFrom('tickets as t')
+    .innerJoin('ticket_prices as p', (j) => j.onRef('p.place_id', '=', 't.place_id').onRef('p.id', '=', 't.price_id'))
+    .select(['t.id', 't.holder_name', 't.event_date_id', 'p.name as price_name'])
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('checkins as c')
+            .innerJoin('checkin_lists as l', (j) =>
+              j.onRef('l.place_id', '=', 'c.place_id').onRef('l.id', '=', 'c.list_id'),
+            )
+            .select('c.id')
+            .whereRef('c.place_id', '=', 't.place_id')
+            .whereRef('c.ticket_id', '=', 't.id')
+            .where('l.is_default', '=', true)
+            .where('c.result', '=', 'valid'),
+        )
+        .as('entered'),
+    )
+    .where('t.place_id', '=', place.id)
+    .where('t.event_id', '=', event.id)
+    .where('t.status', '=', 'valid')
+    .where(sql<boolean>`t.holder_name ilike ${pattern}`)
+    .orderBy('t.holder_name')
+    .orderBy('t.id')
+    .limit(20)
+    .execute();
+  return Promise.all(
+    rows.map(async (r) => ({
+      ticketId: r.id,
+      holderName: r.holder_name,
+      priceName: r.price_name,
+      entered: Boolean(r.entered),
+      payload: await signTicket(db, { placeId: place.id, id: r.id, eventDateId: r.event_date_id }),
+    })),
+  );
+}
+
+const AttendeesSchema = Type.Object({
+  attendees: Type.Array(
+    Type.Object({
+      ticketId: Type.String(),
+      holderName: Type.String(),
+      priceName: Type.String(),
+      entered: Type.Boolean(),
+      payload: Type.String({ description: "The ticket's QR content: check the guest in by sending it as a scan" }),
+    }),
+  ),
+});
+const SearchQuery = Type.Object({ q: Type.String({ maxLength: 100 }) });
+
 /** JSON inside a <script> block: `<` escaped so that no value can close the block. */
 const jsonBlock = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
@@ -212,6 +297,11 @@ const styles = (nonce: string) =>
 #scan-form input { flex: 1 1 auto; min-width: 0; }
 .scan-actions { display: flex; flex-wrap: wrap; gap: .5rem; }
 .scan-actions button { flex: 1 1 10rem; }
+#scan-search { display: flex; gap: .5rem; margin: .5rem 0; }
+#scan-search input { flex: 1 1 auto; min-width: 0; }
+.scan-h2 { font-size: 1.25rem; margin: 1.5rem 0 0; }
+.scan-people { list-style: none; padding: 0; margin: 0; }
+.scan-people li { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; justify-content: space-between; padding: .5rem 0; border-bottom: 1px solid var(--line); }
 #scan-video { width: 100%; max-height: 50vh; background: #000; border-radius: .5rem; margin-top: 1rem; }
 </style>`);
 
@@ -283,6 +373,12 @@ ${
 <div class="scan-actions"><button type="button" id="scan-camera">${t('scanner.camera')}</button>
 <button type="button" id="scan-sync">${t('scanner.sync', { count: 0 })}</button></div>
 <p id="scan-report" role="status"></p>
+<h2 class="scan-h2">${t('scanner.byName')}</h2>
+<form id="scan-search" role="search" autocomplete="off"><label class="visually-hidden" for="scan-name">${t('scanner.searchLabel')}</label>
+<input id="scan-name" name="q" type="search" placeholder="${t('scanner.searchLabel')}" maxlength="100" enterkeyhint="search">
+<button type="submit">${t('scanner.search')}</button></form>
+<p id="scan-people-status" role="status"></p>
+<ul class="scan-people" id="scan-people"></ul>
 <video id="scan-video" hidden playsinline muted></video>
 <noscript><p class="alert">${t('scanner.noScript')}</p></noscript>
 </section>
@@ -312,9 +408,31 @@ ${
         timezone: place.timezone,
         csrf: csrfToken,
         dataUrl: `/api/v1/venues/${place.slug}/events/${event.id}/checkin-data`,
+        attendeesUrl: `/api/v1/venues/${place.slug}/events/${event.id}/attendees`,
       },
     });
   });
+
+  app.get(
+    '/api/v1/venues/:slug/events/:eventId/attendees',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'Find a guest by name at the door (a guest without a phone)',
+        description:
+          "Door team or an API key with the `checkin` scope. The event's valid tickets whose holder's name contains `q` (2 characters at least), at most 20; each with its QR content, which checks it in through `POST /api/v1/checkins` as a scan would.",
+        security: [{ apiKey: [] }, { session: [] }],
+        params: Type.Object({ slug: Type.String({ maxLength: 60 }), eventId: Type.String({ format: 'uuid' }) }),
+        querystring: SearchQuery,
+        response: responses({ 200: AttendeesSchema }),
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const { slug, eventId } = request.params;
+      return { attendees: await searchAttendees(db, actorOf(request), slug, eventId, request.query.q) };
+    },
+  );
 
   app.get(
     '/api/v1/venues/:slug/events/:eventId/checkin-data',
@@ -375,6 +493,7 @@ ${
         timezone: 'UTC',
         csrf: '',
         dataUrl: `/api/v1/door/events/${eventId}/checkin-data`,
+        attendeesUrl: `/api/v1/door/events/${eventId}/attendees`,
       },
     });
   });
@@ -422,6 +541,26 @@ ${
       const device = await scannerDeviceOf(db, request);
       const place = await getPlaceById(db, device.placeId);
       return checkinData(db, device, place.slug, request.params.eventId);
+    },
+  );
+
+  app.get(
+    '/api/v1/door/events/:eventId/attendees',
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'A paired scanner finds a guest by name',
+        description: `${DOOR_SIGNED} As \`/api/v1/venues/{slug}/events/{eventId}/attendees\`, for the device's venue (the query string is signed).`,
+        params: Type.Object({ eventId: Type.String({ format: 'uuid' }) }),
+        querystring: SearchQuery,
+        response: responses({ 200: AttendeesSchema }),
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const device = await scannerDeviceOf(db, request);
+      const place = await getPlaceById(db, device.placeId);
+      return { attendees: await searchAttendees(db, device, place.slug, request.params.eventId, request.query.q) };
     },
   );
 

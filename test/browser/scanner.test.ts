@@ -213,6 +213,7 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
       .selectFrom('tickets')
       .selectAll()
       .where('order_id', '=', placed.id)
+      .orderBy('id')
       .executeTakeFirstOrThrow();
     const payload = await signTicket(t.db, {
       placeId: ticket.place_id,
@@ -288,13 +289,14 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
       email: 'tel@example.org',
       name: 'Noa Tel',
       language: 'fr',
-      lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 1 }],
+      lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 2 }],
     });
     await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
     const ticket = await t.db
       .selectFrom('tickets')
       .selectAll()
       .where('order_id', '=', placed.id)
+      .orderBy('id')
       .executeTakeFirstOrThrow();
     const payload = await signTicket(t.db, {
       placeId: ticket.place_id,
@@ -327,7 +329,22 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
       const result = page.locator('#scan-result');
       await result.getByText('Valide', { exact: true }).waitFor();
       await result.getByText('Noa Tel · Plein tarif').waitFor();
-      await page.getByText('1 entrée sur 1 billet vendu').waitFor();
+      await page.getByText('1 entrée sur 2 billets vendus').waitFor();
+
+      // The second guest has no phone: found by name, let in with one tap (the same scan, its nonce).
+      await page.getByLabel('Nom du porteur').fill('noa');
+      await page.getByRole('button', { name: 'Chercher' }).click();
+      const people = page.locator('#scan-people li');
+      await people.nth(1).waitFor();
+      assert.equal(await people.count(), 2);
+      assert.equal(
+        await page.locator('#scan-people button:disabled').count(),
+        1,
+        'the one already in cannot enter again',
+      );
+      await page.getByRole('button', { name: 'Faire entrer' }).click();
+      await result.getByText('Valide', { exact: true }).waitFor();
+      await page.getByText('2 entrées sur 2 billets vendus').waitFor();
       await snap(page, 'door-scan-390.png');
       const entries = await t.db
         .selectFrom('checkins as c')

@@ -19,7 +19,7 @@ function $(id) {
   if (!node) throw new Error('#' + id + ' is missing');
   return node;
 }
-/** @type {{ words: Record<string, string>, venue: string, eventId: string, lang: string, locale: string, timezone: string, csrf: string, dataUrl: string, device?: boolean }} */
+/** @type {{ words: Record<string, string>, venue: string, eventId: string, lang: string, locale: string, timezone: string, csrf: string, dataUrl: string, attendeesUrl: string, device?: boolean }} */
 var config = JSON.parse($('scanner-data').textContent || '{}');
 var words = config.words;
 
@@ -85,12 +85,13 @@ async function send(method, path, body, timeoutMs) {
   /** @type {Record<string, string>} */
   var headers = { accept: 'application/json' };
   if (body) headers['content-type'] = 'application/json';
+  // What is signed is what is fetched: the same target string.
+  var target = signing ? signing.requestTarget(path, window.location.origin) : path;
   if (device && signing) {
-    var target = signing.requestTarget(path, window.location.origin);
     Object.assign(headers, await signing.signedHeaders(device, method, target, body, Date.now()));
   } else if (method === 'POST') headers['x-csrf-token'] = config.csrf;
   try {
-    return await fetch(path, {
+    return await fetch(target, {
       method: method,
       credentials: device ? 'omit' : 'same-origin',
       cache: 'no-store',
@@ -461,6 +462,52 @@ form.addEventListener('submit', function (event) {
   input.value = '';
   void scan(code);
   input.focus();
+});
+// --- a guest without a phone: found by name, let in through the same scan (its ticket's code) ---
+var people = $('scan-people');
+var peopleStatus = $('scan-people-status');
+var nameInput = /** @type {HTMLInputElement} */ ($('scan-name'));
+/** @param {{ ticketId: string, holderName: string, priceName: string, entered: boolean, payload: string }[]} found */
+function showPeople(found) {
+  people.replaceChildren();
+  peopleStatus.textContent = found.length ? '' : words.searchNone;
+  found.forEach(function (p) {
+    var item = document.createElement('li');
+    var who = document.createElement('span');
+    who.textContent = [p.holderName, p.priceName].filter(Boolean).join(' · ');
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = p.entered || state.seen[p.ticketId] !== undefined ? words.already : words.letIn;
+    button.disabled = p.entered || state.seen[p.ticketId] !== undefined;
+    button.addEventListener('click', function () {
+      people.replaceChildren();
+      nameInput.value = '';
+      void scan(p.payload);
+    });
+    item.append(who, button);
+    people.append(item);
+  });
+}
+$('scan-search').addEventListener('submit', function (e) {
+  e.preventDefault();
+  var q = nameInput.value.trim();
+  if (q.length < 2) {
+    people.replaceChildren();
+    peopleStatus.textContent = words.searchShort;
+    return;
+  }
+  send('GET', config.attendeesUrl + '?q=' + encodeURIComponent(q), '', 8000)
+    .then(function (response) {
+      if (!response.ok) throw new Error('attendees ' + response.status);
+      return response.json();
+    })
+    .then(function (/** @type {{ attendees: any[] }} */ body) {
+      showPeople(body.attendees);
+    })
+    .catch(function () {
+      people.replaceChildren();
+      peopleStatus.textContent = words.searchFailed;
+    });
 });
 wireCamera({
   video: video,
