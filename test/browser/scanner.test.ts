@@ -337,6 +337,7 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
       const people = page.locator('#scan-people li');
       await people.nth(1).waitFor();
       assert.equal(await people.count(), 2);
+      await snap(page, 'door-search-390.png');
       assert.equal(
         await page.locator('#scan-people button:disabled').count(),
         1,
