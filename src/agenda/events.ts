@@ -417,3 +417,21 @@ export async function eventDateForSale(
     }
   );
 }
+
+/** The published events' dates of a venue starting from `from`, soonest first (the door's list: at most 200). */
+export async function publishedDatesFrom(
+  db: Db,
+  placeId: string,
+  from: Date,
+): Promise<{ id: string; title: string; starts_at: Date; timezone: string }[]> {
+  return db
+    .selectFrom('events as e')
+    .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'e.place_id').onRef('d.event_id', '=', 'e.id'))
+    .select(['e.id', 'e.title', 'd.starts_at', 'd.timezone'])
+    .where('e.place_id', '=', placeId)
+    .where('e.state', '=', 'published')
+    .where('d.starts_at', '>=', from)
+    .orderBy('d.starts_at')
+    .limit(200)
+    .execute();
+}

@@ -10,3 +10,4 @@ export { eventDatesByIds } from './events.ts';
 export { eventOfPlace } from './events.ts';
 export { eventsByIds } from './events.ts';
 export { upcomingDatesOf } from './events.ts';
+export { publishedDatesFrom } from './events.ts';

@@ -63,8 +63,6 @@ const ALLOWLIST = new Set<string>([
   'src/ticketing/auditRow.ts audit_log',
   'src/ticketing/completeOrder.ts places',
   'src/ticketing/completeOrder.ts webhook_endpoints',
-  'src/ticketing/door.ts events',
-  'src/ticketing/door.ts event_dates',
   'src/ticketing/eventAdmin.ts events',
   'src/ticketing/eventAdmin.ts event_dates',
   'src/ticketing/myTickets.ts events',

@@ -106,7 +106,7 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
       }).format(d);
     const body = html`<section>
 ${adminNav(request, place, 'events')}
-<p class="breadcrumb"><a href="/venues/${place.slug}/admin/events/${event.id}">${event.title}</a> · <a href="/events/${event.slug}">${t('ticketAdmin.publicPage')}</a></p>
+<p class="breadcrumb"><a href="/venues/${place.slug}/admin/events/${event.id}">${event.title}</a> · <a href="/events/${event.slug}">${t('ticketAdmin.publicPage')}</a> · <a href="/venues/${place.slug}/scan/${event.id}">${t('door.openScanner')}</a></p>
 <h2>${t('ticketAdmin.title')}</h2>
 ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
 ${canPay ? '' : html`<p class="alert" role="note">${t('ticketAdmin.paidNotOffered')}</p>`}

@@ -3,11 +3,32 @@ import { inTransaction, type Db, type Trx } from '../db/database.ts';
 import { takeLocks } from '../db/locks.ts';
 import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
-import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
+import { DomainError, FieldErrors, forbidden, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { getPlaceBySlug } from '../places/index.ts';
 import { publicKeysOf, verifyTicketPayload, type Decoded } from './ticketSignature.ts';
 import { eventOfPlace } from '../agenda/index.ts';
+
+/**
+ * A paired scanner (a door phone without a login): its signature was verified by the route
+ * (src/ticketing/scanner.ts, scannerDeviceOf); it may check tickets in at its own venue, nothing else.
+ */
+export interface ScannerDevice {
+  kind: 'scannerDevice';
+  placeId: string;
+  deviceId: string;
+}
+/** Who may check in: the door team, a `checkin` key, or a scanner device of the venue. */
+export type DoorActor = Actor | ScannerDevice;
+
+/** The door's permission: `checkin` for people and keys; a scanner device only at its own venue. */
+export async function authorizeDoor(db: Db, actor: DoorActor, placeId: string): Promise<void> {
+  if (actor.kind === 'scannerDevice') {
+    if (actor.placeId !== placeId) throw forbidden();
+    return;
+  }
+  await authorize(db, actor, placeId, 'checkin');
+}
 
 export type CheckInResult = 'valid' | 'already_checked_in' | 'cancelled' | 'refunded' | 'wrong_event' | 'unknown';
 
@@ -71,7 +92,7 @@ function readScan(scan: ScanInput, i: number | null, errors: FieldErrors) {
  */
 export async function checkIn(
   db: Db,
-  actor: Actor,
+  actor: DoorActor,
   input: { slug: string; eventId: string; listId?: string; scans: ScanInput[] },
 ): Promise<CheckInAnswer[]> {
   const errors = new FieldErrors();
@@ -82,7 +103,7 @@ export async function checkIn(
   const scans = input.scans.slice(0, 500).map((s, i) => readScan(s, input.scans.length === 1 ? null : i, errors));
   errors.throwIfAny();
   const place = await getPlaceBySlug(db, input.slug);
-  await authorize(db, actor, place.id, 'checkin');
+  await authorizeDoor(db, actor, place.id);
   const keys = await publicKeysOf(db, place.id);
   const event = await eventOfPlace(db, place.id, input.eventId);
   if (!event) throw notFound('event');
@@ -173,7 +194,7 @@ export async function checkIn(
           nonce: scan.nonce,
           scanned_at: scan.scannedAt,
           api_key_id: actor.kind === 'apiKey' ? actor.keyId : null,
-          device_id: null,
+          device_id: actor.kind === 'scannerDevice' ? actor.deviceId : null,
         };
         if (result === 'valid') {
           const entered = await trx

@@ -1,11 +1,11 @@
-/** The door's reads: the dates to scan, and what a scanner needs to check tickets offline. */
-import { sql } from 'kysely';
-import type { Actor } from '../access/actor.ts';
-import { authorize } from '../access/permissions.ts';
+/** The door's reads: what a door phone needs to check tickets offline, and the events it may scan. */
 import type { Db } from '../db/database.ts';
+import { eventDateIds, eventOfPlace, publishedDatesFrom } from '../agenda/index.ts';
+import { formatDateTime, type Language } from '../i18n/i18n.ts';
 import { getPlaceBySlug, type Place } from '../places/index.ts';
 import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
+import { authorizeDoor, type DoorActor } from './checkIn.ts';
 import { publicKeysOf } from './ticketSignature.ts';
 
 /** What a door phone needs to decide offline: keys, revoked tickets, entries so far, the event's dates. */
@@ -15,26 +15,23 @@ export interface CheckinData {
   revoked: string[];
   entered: string[];
   dateIds: string[];
+  /** Tickets of the event still valid (sold and neither cancelled nor refunded), for the door's counter. */
+  sold: number;
 }
 
-export async function doorEvent(db: Db, place: Place, eventId: string) {
-  if (!isUuid(eventId)) throw notFound('event');
-  const event = await db
-    .selectFrom('events')
-    .select(['id', 'title'])
-    .where('place_id', '=', place.id)
-    .where('id', '=', eventId)
-    .executeTakeFirst();
+/** An event of this venue, or 404. */
+export async function doorEvent(db: Db, place: Place, eventId: string): Promise<{ id: string; title: string }> {
+  const event = isUuid(eventId) ? await eventOfPlace(db, place.id, eventId) : undefined;
   if (!event) throw notFound('event');
   return event;
 }
 
-/** Door team or admin (or a `checkin` key) only; a read, so no transaction or audit entry. */
-export async function checkinData(db: Db, actor: Actor, slug: string, eventId: string): Promise<CheckinData> {
+/** Door team or admin (or a `checkin` key, or a scanner device of the venue) only; a read, so no transaction or audit entry. */
+export async function checkinData(db: Db, actor: DoorActor, slug: string, eventId: string): Promise<CheckinData> {
   const place = await getPlaceBySlug(db, slug);
-  await authorize(db, actor, place.id, 'checkin');
+  await authorizeDoor(db, actor, place.id);
   const event = await doorEvent(db, place, eventId);
-  const [keys, revoked, entered, dates] = await Promise.all([
+  const [keys, revoked, entered, dates, sold] = await Promise.all([
     publicKeysOf(db, place.id),
     db
       .selectFrom('tickets')
@@ -52,32 +49,37 @@ export async function checkinData(db: Db, actor: Actor, slug: string, eventId: s
       .where('l.is_default', '=', true)
       .where('c.result', '=', 'valid')
       .execute(),
+    eventDateIds(db, place.id, event.id),
     db
-      .selectFrom('event_dates')
-      .select('id')
+      .selectFrom('tickets')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('place_id', '=', place.id)
       .where('event_id', '=', event.id)
-      .execute(),
+      .where('status', '=', 'valid')
+      .executeTakeFirstOrThrow(),
   ]);
   return {
     venueId: place.id,
     keys: keys.map((k) => ({ ...k, algorithm: 'Ed25519' as const })),
     revoked: revoked.map((r) => r.id),
     entered: entered.flatMap((r) => (r.ticket_id ? [r.ticket_id] : [])),
-    dateIds: dates.map((d) => d.id),
+    dateIds: dates,
+    sold: Number(sold.n),
   };
 }
 
-/** The published dates of a venue the door may scan, by start. Dates that started less than 12 hours ago still count: the door stays open during the show. */
-export async function doorDates(db: Db, placeId: string) {
-  return db
-    .selectFrom('events as e')
-    .innerJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'e.place_id').onRef('d.event_id', '=', 'e.id'))
-    .select(['e.id', 'e.title', 'd.starts_at', 'd.timezone'])
-    .where('e.place_id', '=', placeId)
-    .where('e.state', '=', 'published')
-    .where('d.starts_at', '>=', sql<Date>`now() - interval '12 hours'`)
-    .orderBy('d.starts_at')
-    .limit(200)
-    .execute();
+/** The venue's published events with a date still open at the door (started less than 12 hours ago), soonest first. */
+export async function doorEvents(
+  db: Db,
+  placeId: string,
+  lang: Language,
+): Promise<{ id: string; title: string; dates: string[] }[]> {
+  const rows = await publishedDatesFrom(db, placeId, new Date(Date.now() - 12 * 3_600_000));
+  const events = new Map<string, { id: string; title: string; dates: string[] }>();
+  for (const r of rows) {
+    const e = events.get(r.id) ?? { id: r.id, title: r.title, dates: [] };
+    e.dates.push(formatDateTime(lang, r.starts_at, r.timezone));
+    events.set(r.id, e);
+  }
+  return [...events.values()];
 }

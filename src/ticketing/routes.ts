@@ -23,12 +23,12 @@ import { publicKeysOf, signTicket } from './ticketSignature.ts';
 import { ticketsPdf } from './ticketPdf.ts';
 import { localeOf, translate } from '../i18n/i18n.ts';
 
-const Scan = Type.Object({
+export const Scan = Type.Object({
   payload: Type.String({ maxLength: 300 }),
   nonce: Type.String({ minLength: 8, maxLength: 100 }),
   scannedAt: Type.Optional(Type.String({ format: 'date-time' })),
 });
-const Answer = Type.Object({
+export const Answer = Type.Object({
   nonce: Type.String(),
   result: Type.Union(
     ['valid', 'already_checked_in', 'cancelled', 'refunded', 'wrong_event', 'unknown'].map((r) => Type.Literal(r)),

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createTestNode, withKey, type TestNode } from '../../test/harness.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
+import { registerDevice } from '../ledger/registerDevice.ts';
 import { uuidv7 } from '../shared/ids.ts';
+import { signedRequest } from '../till/testFixtures.ts';
 import { completeOrder } from './completeOrder.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { placeOrder } from './placeOrder.ts';
@@ -150,7 +153,7 @@ test('an event title with markup is shown as text on the scanner page', async ()
   const page = await c.get(`/venues/scan-xss/scan/${ev.eventId}`);
   assert.equal(page.statusCode, 200);
   assert.doesNotMatch(page.body, /<script>alert/);
-  assert.match(page.body, /<h1>&lt;\/script&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/h1>/);
+  assert.match(page.body, /<h1 id="scan-title">&lt;\/script&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/h1>/);
 });
 
 test('checkin-data gives keys, revoked and entered tickets and the dates, to the door team and checkin keys only', async () => {
@@ -197,6 +200,7 @@ test('checkin-data gives keys, revoked and entered tickets and the dates, to the
     revoked: [],
     entered: [],
     dateIds: ev.dateIds,
+    sold: 3,
   });
   assert.equal(fresh.headers['cache-control'], 'no-store');
 
@@ -212,6 +216,7 @@ test('checkin-data gives keys, revoked and entered tickets and the dates, to the
   const after_ = (await withKey(t.app, secret, 'GET', url)).json();
   assert.deepEqual(after_.entered, [tickets[0]!.id]);
   assert.deepEqual([...after_.revoked].sort(), [tickets[1]!.id, tickets[2]!.id].sort());
+  assert.equal(after_.sold, 1, 'the counter counts the tickets still valid');
   // Another venue's tickets never appear.
   assert.deepEqual(
     (await withKey(t.app, otherKey, 'GET', `/api/v1/venues/scan-other/events/${other.ev.eventId}/checkin-data`)).json()
@@ -227,4 +232,140 @@ test('the scanner script and jsQR are served as JavaScript', async () => {
     assert.equal(r.headers['content-type'], 'text/javascript; charset=utf-8');
   }
   assert.match((await t.app.inject({ url: '/static/jsqr.js' })).body, /jsQR/);
+});
+
+/** A device of the venue with its key pair, as a phone pairs one. */
+async function deviceOf(placeId: string, kind: 'till' | 'scanner') {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const d = await registerDevice(t.db, SYSTEM, {
+    placeId,
+    name: kind === 'scanner' ? 'Porte' : 'Bar',
+    kind,
+    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+  });
+  return { placeId, id: d.id, privateKey };
+}
+
+test('a paired scanner checks tickets in without a login; a till key and an unsigned request are refused', async () => {
+  const { ev, tickets, payloads } = await venue('scan-device');
+  const other = await venue('scan-device-other', 1);
+  const scanner = await deviceOf(ev.place.id, 'scanner');
+  const till = await deviceOf(ev.place.id, 'till');
+
+  const events = await signedRequest(t.app, scanner, 'GET', '/api/v1/door/events');
+  assert.equal(events.statusCode, 200, events.body);
+  assert.equal(events.json().venue.slug, 'scan-device');
+  assert.deepEqual(
+    events.json().events.map((e: { id: string }) => e.id),
+    [ev.eventId],
+  );
+  const data = await signedRequest(t.app, scanner, 'GET', `/api/v1/door/events/${ev.eventId}/checkin-data`);
+  assert.equal(data.statusCode, 200, data.body);
+  assert.deepEqual(data.json().dateIds, ev.dateIds);
+  // Another venue's event: not this device's.
+  assert.equal(
+    (await signedRequest(t.app, scanner, 'GET', `/api/v1/door/events/${other.ev.eventId}/checkin-data`)).statusCode,
+    404,
+  );
+
+  const nonce = `n-${uuidv7()}`;
+  const body = { eventId: ev.eventId, scans: [{ payload: payloads[0]!, nonce }] };
+  const first = await signedRequest(t.app, scanner, 'POST', '/api/v1/door/checkins', body);
+  assert.equal(first.statusCode, 200, first.body);
+  assert.equal(first.json().results[0].result, 'valid');
+  // The same scan sent again (a new request signature, the same scan nonce): the same answer, one entry.
+  const again = await signedRequest(t.app, scanner, 'POST', '/api/v1/door/checkins', body);
+  assert.equal(again.json().results[0].result, 'valid');
+  const second = await signedRequest(t.app, scanner, 'POST', '/api/v1/door/checkins', {
+    eventId: ev.eventId,
+    scans: [{ payload: payloads[0]!, nonce: `n-${uuidv7()}` }],
+  });
+  assert.equal(second.json().results[0].result, 'already_checked_in');
+  const rows = await t.db
+    .selectFrom('checkins')
+    .select(['result', 'device_id'])
+    .where('ticket_id', '=', tickets[0]!.id)
+    .orderBy('scanned_at')
+    .execute();
+  assert.deepEqual(
+    rows.map((r) => [r.result, r.device_id]),
+    [
+      ['valid', scanner.id],
+      ['already_checked_in', scanner.id],
+    ],
+  );
+
+  // A till's key never checks in; an unsigned request is not a device's.
+  const byTill = await signedRequest(t.app, till, 'POST', '/api/v1/door/checkins', {
+    eventId: ev.eventId,
+    scans: [{ payload: payloads[1]!, nonce: `n-${uuidv7()}` }],
+  });
+  assert.equal(byTill.statusCode, 403);
+  assert.match(byTill.json().type, /ledger-device-kind/);
+  assert.equal((await signedRequest(t.app, till, 'GET', '/api/v1/door/events')).statusCode, 403);
+  assert.equal((await t.app.inject({ url: '/api/v1/door/events' })).statusCode, 401);
+  // And a scanner's key never opens a till.
+  const open = await signedRequest(t.app, scanner, 'POST', '/api/v1/till/open', { cardUid: '04A1B2C3D4E5F6' });
+  assert.equal(open.statusCode, 403);
+  assert.match(open.json().type, /ledger-device-kind/);
+  // A revoked scanner is refused.
+  await t.db.updateTable('ledger_devices').set({ revoked_at: new Date() }).where('id', '=', scanner.id).execute();
+  assert.equal((await signedRequest(t.app, scanner, 'GET', '/api/v1/door/events')).statusCode, 401);
+});
+
+test('the door page and the door scanner page open without a login', async () => {
+  const door = await t.app.inject({ url: '/door' });
+  assert.equal(door.statusCode, 200);
+  assert.match(door.body, /id="door-pair-form"/);
+  assert.match(door.body, /src="\/static\/door.js"/);
+  const page = await t.app.inject({ url: `/door/scan/${uuidv7()}` });
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /"device":true/);
+  assert.doesNotMatch(page.body, /"csrf":"[^"]/);
+  const script = await t.app.inject({ url: '/static/door.js' });
+  assert.equal(script.headers['content-type'], 'text/javascript; charset=utf-8');
+});
+
+test('a guest without a phone is found by name and let in through the scan path, once', async () => {
+  const { ev, tickets } = await venue('scan-names', 2);
+  await t.db.updateTable('tickets').set({ holder_name: 'Zoé 50%_Durand' }).where('id', '=', tickets[0]!.id).execute();
+  const door = await t.loginAs('door@scan-names.example');
+  const url = `/api/v1/venues/scan-names/events/${ev.eventId}/attendees`;
+  const found = await door.get(`${url}?q=${encodeURIComponent('zoé 50%_')}`);
+  assert.equal(found.statusCode, 200, found.body);
+  assert.deepEqual(
+    found.json().attendees.map((a: { ticketId: string; entered: boolean }) => [a.ticketId, a.entered]),
+    [[tickets[0]!.id, false]],
+  );
+  assert.deepEqual(
+    (await door.get(`${url}?q=${encodeURIComponent('%')}`)).json().attendees,
+    [],
+    '% is literal, and short',
+  );
+  assert.equal((await door.get(`${url}?q=Fan`)).json().attendees.length, 1, 'the other ticket');
+  // The editor is not on the door team.
+  assert.equal((await (await t.loginAs('editor@scan-names.example')).get(`${url}?q=Fan`)).statusCode, 403);
+
+  // Let in with the payload the search gave: the same check-in as a scan; a second time, already in.
+  const payload = found.json().attendees[0].payload as string;
+  const scanner = await deviceOf(ev.place.id, 'scanner');
+  const byDevice = await signedRequest(
+    t.app,
+    scanner,
+    'GET',
+    `/api/v1/door/events/${ev.eventId}/attendees?q=${encodeURIComponent('durand')}`,
+  );
+  assert.equal(byDevice.statusCode, 200, byDevice.body);
+  assert.equal(byDevice.json().attendees[0].payload, payload);
+  const enter = (nonce: string) =>
+    signedRequest(t.app, scanner, 'POST', '/api/v1/door/checkins', {
+      eventId: ev.eventId,
+      scans: [{ payload, nonce }],
+    });
+  assert.equal((await enter(`n-${uuidv7()}`)).json().results[0].result, 'valid');
+  assert.equal((await enter(`n-${uuidv7()}`)).json().results[0].result, 'already_checked_in');
+  assert.equal((await door.get(`${url}?q=durand`)).json().attendees[0].entered, true);
+  // A cancelled ticket is not offered.
+  await t.db.updateTable('tickets').set({ status: 'cancelled' }).where('id', '=', tickets[1]!.id).execute();
+  assert.deepEqual((await door.get(`${url}?q=Fan`)).json().attendees, []);
 });

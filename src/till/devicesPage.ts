@@ -31,6 +31,7 @@ export function devicesPage(request: FastifyRequest, model: DevicesModel): Html 
   const form = state.pair ?? emptyForm({ kind: 'till' });
   return html`<section>
 ${adminHeading(request, place, 'devices', t('devices.title'))}
+<p><a href="/venues/${place.slug}/scan">${t('door.openScanner')}</a></p>
 ${model.created ? createdBlock(request, model.created, when) : ''}
 <p>${t('devices.intro')}</p>
 <div class="table-scroll"><table class="list">

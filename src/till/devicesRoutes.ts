@@ -9,7 +9,7 @@ import { layout, sendHtml } from '../http/layout.ts';
 import { DateTime, Uuid, responses } from '../http/schemas.ts';
 import type { Place } from '../places/index.ts';
 import { createPairingCode, type PairingCode } from './createPairingCode.ts';
-import { devicesOf, pendingPairingsOf } from './devices.ts';
+import { devicesOf, pendingPairingsOf, type DeviceKind } from './devices.ts';
 import { devicesPage, type DevicesState } from './devicesPage.ts';
 import { pairDevice } from './pairDevice.ts';
 import { presentDevice } from './present.ts';
@@ -21,8 +21,12 @@ import { settingsPlace } from './settingsPlace.ts';
 /** Pairing attempts per client address (in this process): a code is 40 bits, this makes guessing hopeless. */
 export const PAIR_RATE_LIMIT = { max: 20, timeWindow: '10 minutes' } as const;
 
-/** The address a till opens to pair: the code travels in the fragment, never sent to a server or logged. */
-export const pairingUrl = (baseUrl: string, code: string) => `${baseUrl}/till#pair=${code}`;
+/**
+ * The address a device opens to pair: a till's /till, a scanner's the door page (/door: no login,
+ * never a till). The code travels in the fragment, never sent to a server or logged.
+ */
+export const pairingUrl = (baseUrl: string, code: string, kind: DeviceKind = 'till') =>
+  `${baseUrl}/${kind === 'scanner' ? 'door' : 'till'}#pair=${code}`;
 
 export async function devicesRoutes(app: ModuleApp, options: ModuleOptions): Promise<void> {
   devicesPages(app, options);
@@ -44,7 +48,7 @@ function devicesPages(app: ModuleApp, { deps, info }: ModuleOptions): void {
     const [devices, pending] = [await devicesOf(db, place.id), await pendingPairingsOf(db, place.id)];
     let created;
     if (state.created) {
-      const url = pairingUrl(config.baseUrl, state.created.code);
+      const url = pairingUrl(config.baseUrl, state.created.code, state.created.kind);
       const qrSvg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       created = { code: state.created, url, qrSvg };
     }
@@ -181,7 +185,7 @@ function devicesApi(app: ModuleApp, { deps }: ModuleOptions): void {
       const p = await createPairingCode(db, actorOf(request), { placeId: request.params.placeId, ...request.body });
       return reply
         .status(201)
-        .send({ ...p, expiresAt: p.expiresAt.toISOString(), url: pairingUrl(config.baseUrl, p.code) });
+        .send({ ...p, expiresAt: p.expiresAt.toISOString(), url: pairingUrl(config.baseUrl, p.code, p.kind) });
     },
   );
 

@@ -351,7 +351,8 @@ test('only the venue admin pairs, renames and revokes: another venue, a cashier,
   });
   assert.equal(made.statusCode, 201, made.body);
   assert.match(made.json().code, /^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
-  assert.ok(made.json().url.endsWith(`/till#pair=${made.json().code}`));
+  // A scanner's code opens the door page, never a till.
+  assert.ok(made.json().url.endsWith(`/door#pair=${made.json().code}`));
   const bad = await withKey(t.app, writer.secret, 'POST', `/api/v1/places/${placeId}/devices/pairings`, {
     name: 'x'.repeat(81),
     kind: 'till',

@@ -2,6 +2,8 @@
 // (green), scans it again (red), loses the network, lets a second ticket in offline and refuses a
 // forged code, then synchronises and the server has the entry.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import QRCode from 'qrcode';
@@ -13,6 +15,7 @@ import { createTicketPrice } from '../../src/ticketing/createTicketPrice.ts';
 import { placeOrder } from '../../src/ticketing/placeOrder.ts';
 import { signTicket } from '../../src/ticketing/ticketSignature.ts';
 import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
+import { createPairingCode } from '../../src/till/createPairingCode.ts';
 import { createTestNode, type TestNode } from '../harness.ts';
 import {
   freePort,
@@ -24,6 +27,14 @@ import {
   unlabelledControls,
   cspViolations,
 } from './browser.ts';
+
+/** REZO_SCREENSHOTS=/some/dir saves the door phone's pages there (as journey.test.ts does). */
+async function snap(page: Page, name: string) {
+  const dir = process.env.REZO_SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, name), fullPage: true });
+}
 
 describe('the door scanner in a browser', { skip: noChromium }, () => {
   let t: TestNode;
@@ -202,6 +213,7 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
       .selectFrom('tickets')
       .selectAll()
       .where('order_id', '=', placed.id)
+      .orderBy('id')
       .executeTakeFirstOrThrow();
     const payload = await signTicket(t.db, {
       placeId: ticket.place_id,
@@ -261,6 +273,119 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
       );
     } finally {
       await context.close();
+    }
+  });
+  test('a phone paired as a scanner opens the door without a login, scans a ticket, and is never a till', async () => {
+    const ev = await eventWithDates(t.db, { slug: 'la-porte-tel', capacity: 100 });
+    const { id: price } = await createTicketPrice(t.db, ev.admin, {
+      slug: 'la-porte-tel',
+      eventId: ev.eventId,
+      name: 'Plein tarif',
+      kind: 'fixed',
+      price: '15',
+    });
+    const placed = await placeOrder(t.db, t.config, null, {
+      slug: 'la-porte-tel',
+      email: 'tel@example.org',
+      name: 'Noa Tel',
+      language: 'fr',
+      lines: [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity: 2 }],
+    });
+    await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
+    const ticket = await t.db
+      .selectFrom('tickets')
+      .selectAll()
+      .where('order_id', '=', placed.id)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const payload = await signTicket(t.db, {
+      placeId: ticket.place_id,
+      id: ticket.id,
+      eventDateId: ticket.event_date_id,
+    });
+
+    // The admin's QR code for a scanner opens /door#pair=CODE: no login on the door phone.
+    const { code } = await createPairingCode(t.db, ev.admin, {
+      placeId: ev.place.id,
+      kind: 'scanner',
+      name: 'Porte 1',
+    });
+    const context = await newVisitor(browser, { width: 390, height: 800 });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${base}/door#pair=${code}`);
+      await page.locator('html[data-door="pairing"]').waitFor();
+      assert.deepEqual(await unlabelledControls(page), []);
+      await page.getByRole('button', { name: 'Appairer ce téléphone' }).click();
+      await page.locator('html[data-door="events"]').waitFor();
+      assert.equal(new URL(page.url()).hash, '', 'the code left the address bar');
+      await page.locator('#door-place').getByText('Porte 1').waitFor();
+      await snap(page, 'door-events-390.png');
+      await page.getByRole('link', { name: 'Concert' }).click();
+      await page.waitForURL(`${base}/door/scan/${ev.eventId}`);
+      await page.locator('html[data-scanner="ready"]').waitFor();
+      await page.getByRole('heading', { name: 'Concert' }).waitFor();
+      await typeCode(page, payload);
+      const result = page.locator('#scan-result');
+      await result.getByText('Valide', { exact: true }).waitFor();
+      await result.getByText('Noa Tel · Plein tarif').waitFor();
+      await page.getByText('1 entrée sur 2 billets vendus').waitFor();
+
+      // The second guest has no phone: found by name, let in with one tap (the same scan, its nonce).
+      await page.getByLabel('Nom du porteur').fill('noa');
+      await page.getByRole('button', { name: 'Chercher' }).click();
+      const people = page.locator('#scan-people li');
+      await people.nth(1).waitFor();
+      assert.equal(await people.count(), 2);
+      await snap(page, 'door-search-390.png');
+      assert.equal(
+        await page.locator('#scan-people button:disabled').count(),
+        1,
+        'the one already in cannot enter again',
+      );
+      await page.getByRole('button', { name: 'Faire entrer' }).click();
+      await result.getByText('Valide', { exact: true }).waitFor();
+      await page.getByText('2 entrées sur 2 billets vendus').waitFor();
+      await snap(page, 'door-scan-390.png');
+      const entries = await t.db
+        .selectFrom('checkins as c')
+        .innerJoin('ledger_devices as d', (j) =>
+          j.onRef('d.place_id', '=', 'c.place_id').onRef('d.id', '=', 'c.device_id'),
+        )
+        .select(['c.result', 'd.name', 'd.kind'])
+        .where('c.ticket_id', '=', ticket.id)
+        .execute();
+      assert.deepEqual(
+        entries,
+        [{ result: 'valid', name: 'Porte 1', kind: 'scanner' }],
+        'the entry names the door phone',
+      );
+
+      // The door phone is never a till: /till sends it back to the door.
+      await page.goto(`${base}/till`);
+      await page.waitForURL(`${base}/door`);
+      await page.locator('html[data-door="events"]').waitFor();
+    } finally {
+      await context.close();
+    }
+
+    // A scanner's code typed into a till: the phone becomes the door's, not a till.
+    const second = await createPairingCode(t.db, ev.admin, { placeId: ev.place.id, kind: 'scanner', name: 'Porte 2' });
+    const other = await newVisitor(browser, { width: 1366, height: 900 });
+    const page2 = await other.newPage();
+    try {
+      await page2.goto(`${base}/till`);
+      await page2.locator('html[data-till="pairing"]').waitFor();
+      await page2.getByLabel('Code d’association').fill(second.code);
+      await page2.getByRole('button', { name: 'Associer' }).click();
+      await page2.waitForURL(`${base}/door`);
+      await page2.locator('html[data-door="events"]').waitFor();
+      await snap(page2, 'door-events-1366.png');
+      await page2.getByRole('link', { name: 'Concert' }).click();
+      await page2.locator('html[data-scanner="ready"]').waitFor();
+      await snap(page2, 'door-scan-1366.png');
+    } finally {
+      await other.close();
     }
   });
   test('no page visited above broke its Content-Security-Policy', () => {

@@ -506,6 +506,8 @@ describe('the till in a browser', { skip: noChromium }, () => {
 
       // The last sale cancelled: a reversal.
       await page.getByRole('button', { name: 'Annuler la dernière vente' }).click();
+      // The way out does not read as the action: "Garder la vente", not "Annuler".
+      await page.getByRole('dialog').getByRole('button', { name: 'Garder la vente' }).waitFor();
       await page.getByRole('dialog').getByRole('button', { name: 'Annuler la dernière vente' }).click();
       await result.waitFor();
       assert.equal(await resultKind(), 'ok');

@@ -9,7 +9,7 @@
 import { wireCamera } from './scannerCamera.js';
 /**
  * @typedef {{ payload: string, nonce: string, scannedAt: string }} Scan
- * @typedef {{ venueId: string, keys: { id: string, publicKey: string }[], dateIds: string[], revoked: string[], entered: string[] }} CheckinData
+ * @typedef {{ venueId: string, keys: { id: string, publicKey: string }[], dateIds: string[], revoked: string[], entered: string[], sold?: number }} CheckinData
  * @typedef {{ result: string, ticketId?: string, holderName?: string, priceName?: string, previous?: { at: string } }} CheckinResult  src/ticketing/routes.ts, Answer
  * @typedef {{ ok: boolean, big: string, detail?: string, ticketId?: string }} Decision
  */
@@ -19,9 +19,90 @@ function $(id) {
   if (!node) throw new Error('#' + id + ' is missing');
   return node;
 }
-/** @type {{ words: Record<string, string>, venue: string, eventId: string, lang: string, locale: string, timezone: string, csrf: string, dataUrl: string }} */
+/** @type {{ words: Record<string, string>, venue: string, eventId: string, lang: string, locale: string, timezone: string, csrf: string, dataUrl: string, attendeesUrl: string, device?: boolean }} */
 var config = JSON.parse($('scanner-data').textContent || '{}');
 var words = config.words;
+
+// --- a paired door phone (/door/scan/<event>): no login, every request signed by the device's key ---
+/** @type {typeof import('../../till/public/signing.js') | null} */
+var signing = null;
+/** @type {import('../../till/public/types.js').Device | null} */
+var device = null;
+if (config.device) {
+  // The till's modules (served beside this one under /static/till/) keep and use the key.
+  /** @type {typeof import('../../till/public/storage.js')} */
+  var storage = await import(String('/static/till/storage.js'));
+  signing = await import(String('/static/till/signing.js'));
+  device =
+    (await storage.getDevice().catch(function () {
+      return undefined;
+    })) || null;
+  if (!device || device.kind !== 'scanner') {
+    window.location.replace('/door');
+    throw new Error('not a paired scanner');
+  }
+  await doorEvent(device);
+}
+/** The event's title and the venue, from the server (or this phone's last copy, offline). @param {import('../../till/public/types.js').Device} d */
+async function doorEvent(d) {
+  /** @type {{ venue: { slug: string, name: string, timezone: string }, events: { id: string, title: string }[] } | null} */
+  var known = null;
+  try {
+    var answer = await send('GET', '/api/v1/door/events', '', 8000);
+    if (answer.ok) {
+      known = await answer.json();
+      localStorage.setItem('rezo-door:events', JSON.stringify(known));
+    }
+  } catch {
+    // Offline: the last copy.
+  }
+  if (!known) {
+    try {
+      known = JSON.parse(localStorage.getItem('rezo-door:events') || 'null');
+    } catch {
+      known = null;
+    }
+  }
+  config.venue = known ? known.venue.slug : (d.place && d.place.slug) || '';
+  if (known) config.timezone = known.venue.timezone;
+  var event = known ? known.events.find((e) => e.id === config.eventId) : undefined;
+  if (event) {
+    $('scan-title').textContent = event.title;
+    document.title = event.title;
+  }
+}
+/**
+ * A request to the server: signed by the door phone's key (no cookie), or with the person's session.
+ * @param {'GET'|'POST'} method @param {string} path @param {string} body @param {number} timeoutMs
+ */
+async function send(method, path, body, timeoutMs) {
+  var controller = window.AbortController ? new window.AbortController() : null;
+  var timer = controller
+    ? setTimeout(function () {
+        /** @type {AbortController} */ (controller).abort();
+      }, timeoutMs)
+    : null;
+  /** @type {Record<string, string>} */
+  var headers = { accept: 'application/json' };
+  if (body) headers['content-type'] = 'application/json';
+  // What is signed is what is fetched: the same target string.
+  var target = signing ? signing.requestTarget(path, window.location.origin) : path;
+  if (device && signing) {
+    Object.assign(headers, await signing.signedHeaders(device, method, target, body, Date.now()));
+  } else if (method === 'POST') headers['x-csrf-token'] = config.csrf;
+  try {
+    return await fetch(target, {
+      method: method,
+      credentials: device ? 'omit' : 'same-origin',
+      cache: 'no-store',
+      headers: headers,
+      body: body || undefined,
+      signal: controller ? controller.signal : undefined,
+    });
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
 var storeKey = 'rezo-scanner:' + config.venue + ':' + config.eventId;
 var resultBox = $('scan-result');
 var countBox = $('scan-count');
@@ -87,7 +168,14 @@ function show(ok, big, detail) {
 }
 function refreshCounters() {
   var n = Object.keys(state.seen).length;
-  countBox.textContent = format(words['count.' + plural.select(n)] || words['count.other'], { count: n });
+  var entries = format(words['count.' + plural.select(n)] || words['count.other'], { count: n });
+  // Entries out of the tickets sold (as the server last said: offline, the last copy).
+  countBox.textContent =
+    state.data && typeof state.data.sold === 'number'
+      ? entries +
+        ' ' +
+        format(words['ofSold.' + plural.select(state.data.sold)] || words['ofSold.other'], { sold: state.data.sold })
+      : entries;
   syncButton.textContent = format(words.sync, { count: state.queue.length });
   var offline = state.failed || navigator.onLine === false;
   netBox.textContent = offline ? words.offline : words.online;
@@ -129,31 +217,23 @@ function showAnswer(answer) {
 function post(scans, timeoutMs) {
   // A weak signal can leave a request hanging for a minute: past the timeout the phone decides
   // itself. If the server did record the scan, the resent nonce gets the same answer.
-  var controller = window.AbortController ? new window.AbortController() : null;
-  var timer = controller
-    ? setTimeout(function () {
-        /** @type {AbortController} */ (controller).abort();
-      }, timeoutMs)
-    : null;
-  return fetch('/api/v1/checkins', {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'content-type': 'application/json', 'x-csrf-token': config.csrf },
-    body: JSON.stringify({ venue: config.venue, eventId: config.eventId, scans: scans }),
-    signal: controller ? controller.signal : undefined,
-  }).then(function (response) {
-    if (timer) clearTimeout(timer);
-    // A server error is treated as no network: the scan is decided here and sent again later
-    // (its nonce makes the resend count once).
-    if (response.status >= 500) throw new Error('server ' + response.status);
-    return response.json().then(function (body) {
-      return { status: response.status, body: body };
-    });
-  });
+  var body = device
+    ? { eventId: config.eventId, scans: scans }
+    : { venue: config.venue, eventId: config.eventId, scans: scans };
+  return send('POST', device ? '/api/v1/door/checkins' : '/api/v1/checkins', JSON.stringify(body), timeoutMs).then(
+    function (response) {
+      // A server error is treated as no network: the scan is decided here and sent again later
+      // (its nonce makes the resend count once).
+      if (response.status >= 500) throw new Error('server ' + response.status);
+      return response.json().then(function (body) {
+        return { status: response.status, body: body };
+      });
+    },
+  );
 }
 
 function refreshData() {
-  return fetch(config.dataUrl, { credentials: 'same-origin', cache: 'no-store' })
+  return send('GET', config.dataUrl, '', 15000)
     .then(function (response) {
       if (!response.ok) throw new Error('checkin-data ' + response.status);
       return response.json();
@@ -382,6 +462,52 @@ form.addEventListener('submit', function (event) {
   input.value = '';
   void scan(code);
   input.focus();
+});
+// --- a guest without a phone: found by name, let in through the same scan (its ticket's code) ---
+var people = $('scan-people');
+var peopleStatus = $('scan-people-status');
+var nameInput = /** @type {HTMLInputElement} */ ($('scan-name'));
+/** @param {{ ticketId: string, holderName: string, priceName: string, entered: boolean, payload: string }[]} found */
+function showPeople(found) {
+  people.replaceChildren();
+  peopleStatus.textContent = found.length ? '' : words.searchNone;
+  found.forEach(function (p) {
+    var item = document.createElement('li');
+    var who = document.createElement('span');
+    who.textContent = [p.holderName, p.priceName].filter(Boolean).join(' · ');
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = p.entered || state.seen[p.ticketId] !== undefined ? words.already : words.letIn;
+    button.disabled = p.entered || state.seen[p.ticketId] !== undefined;
+    button.addEventListener('click', function () {
+      people.replaceChildren();
+      nameInput.value = '';
+      void scan(p.payload);
+    });
+    item.append(who, button);
+    people.append(item);
+  });
+}
+$('scan-search').addEventListener('submit', function (e) {
+  e.preventDefault();
+  var q = nameInput.value.trim();
+  if (q.length < 2) {
+    people.replaceChildren();
+    peopleStatus.textContent = words.searchShort;
+    return;
+  }
+  send('GET', config.attendeesUrl + '?q=' + encodeURIComponent(q), '', 8000)
+    .then(function (response) {
+      if (!response.ok) throw new Error('attendees ' + response.status);
+      return response.json();
+    })
+    .then(function (/** @type {{ attendees: any[] }} */ body) {
+      showPeople(body.attendees);
+    })
+    .catch(function () {
+      people.replaceChildren();
+      peopleStatus.textContent = words.searchFailed;
+    });
 });
 wireCamera({
   video: video,

@@ -15,8 +15,9 @@ export async function cancelLast(reversal) {
   if (!reversal) {
     const ok = await openDialog(
       format(words.cancelLastConfirm, { amount: euros(last.totalCents) }),
-      [],
+      [words.cancelLastExplain],
       words.cancelLast,
+      words.keepLastSale,
     );
     if (!ok) return;
   }

@@ -116,6 +116,8 @@ async function start() {
     state.device = null;
   }
   if (!state.device) return showPairing();
+  // A door phone paired as a scanner never opens a till.
+  if (state.device.kind === 'scanner') return window.location.replace('/door');
   await refreshQueue();
   if (!sessionValid()) return showOpen();
   await loadConfig();

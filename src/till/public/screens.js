@@ -111,12 +111,14 @@ let dialogDone = null;
  * @param {string} title
  * @param {(Node|string)[]} body
  * @param {string} [okLabel]
+ * @param {string} [cancelLabel] the way out, when "Annuler" would read as the action itself
  * @returns {Promise<Record<string, string> | null>}
  */
-export function openDialog(title, body, okLabel) {
+export function openDialog(title, body, okLabel, cancelLabel) {
   $('till-dialog-title').textContent = title;
   $('till-dialog-body').replaceChildren(...body);
   $('till-dialog-ok').textContent = okLabel || words.confirm;
+  $('till-dialog-cancel').textContent = cancelLabel || words.cancel;
   $('till-dialog').hidden = false;
   const first = $('till-dialog-body').querySelector('input');
   if (first) first.focus();

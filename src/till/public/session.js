@@ -72,7 +72,7 @@ async function pair(e) {
       message.textContent = answer.status === 404 ? words.pairFailed : reasonOf(answer);
       return;
     }
-    /** @type {{ placeId: string, deviceId: string, name: string, place: { name: string } }} */
+    /** @type {{ placeId: string, deviceId: string, kind: 'till' | 'scanner', name: string, place: { name: string, slug: string } }} */
     const b = answer.body;
     state.device = {
       privateKey: keys.privateKey,
@@ -81,8 +81,14 @@ async function pair(e) {
       deviceId: b.deviceId,
       name: b.name,
       place: b.place,
+      kind: b.kind,
     };
     await putDevice(state.device);
+    // A scanner's code: this phone becomes the door's, never a till (/door lists the events to scan).
+    if (b.kind === 'scanner') {
+      window.location.replace('/door');
+      return;
+    }
     message.textContent = format(words.paired, { name: b.name });
     // The code has done its work: it must not stay in the address bar or the history.
     if (window.history && (window.location.search || window.location.hash))

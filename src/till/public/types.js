@@ -9,7 +9,7 @@
  * @typedef {{ id: string, name: string, paymentMethods: PaymentMethod[], articles: Article[] }} Point
  * @typedef {{ points: Point[] }} TillConfig
  * @typedef {{ key: string, article: Article, quantity: number, amountCents?: number }} Line
- * @typedef {{ privateKey: CryptoKey, publicKey: CryptoKey, placeId: string, deviceId: string, name: string, place: { name: string } | null }} Device
+ * @typedef {{ privateKey: CryptoKey, publicKey: CryptoKey, placeId: string, deviceId: string, name: string, place: { name: string, slug?: string } | null, kind?: 'till' | 'scanner' }} Device  kind: absent on tills paired before it was kept (a till)
  * @typedef {{ session: string, cashier: { name: string }, expiresAt: string }} Session
  * @typedef {{ method: PaymentMethod, amountCents: number, tenderedCents?: number, cardUid?: string }} Payment
  * @typedef {{ articleId: string, quantity: number, amountCents?: number }} Item
