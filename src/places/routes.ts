@@ -15,7 +15,8 @@ import { getPlaceBySlug, listPlaces, type Place } from './places.ts';
 import { updatePlace } from './updatePlace.ts';
 import { uploadPlaceImage, type PlaceImageKind } from './uploadPlaceImage.ts';
 import { adminNav } from './adminNav.ts';
-import { renderVenueAgenda } from '../agenda/publicPages.ts';
+import { renderHomeAgenda } from '../agenda/homeAgenda.ts';
+import { renderVenueAgenda, territoryTimezone } from '../agenda/publicPages.ts';
 import { renderVenueMemberships } from '../memberships/routes.ts';
 
 const SlugParams = Type.Object({ slug: Type.String({ maxLength: 60 }) });
@@ -168,6 +169,7 @@ ${PLACE_MODULES.map(
 <h1>${t('home.heading', { territory: config.territoryName })}</h1>
 <p class="lead">${t('home.intro')}</p>
 <form method="get" action="/" role="search" class="inline-form"><label for="q">${t('home.search')}</label> <input id="q" name="q" type="search" value="${search}"> <button type="submit">${t('home.searchButton')}</button></form>
+${search ? '' : await renderHomeAgenda(request, db, await territoryTimezone(db, config.timeZone))}
 <h2>${t('home.venues', { count: places.length })}</h2>
 ${places.length === 0 ? html`<p>${t('home.noVenues')}</p>` : ''}
 <ul class="cards">${places.map(
