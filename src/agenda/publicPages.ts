@@ -28,6 +28,10 @@ import { localDate, localParts, zonedToInstant } from './zonedTime.ts';
 import { ticketForm } from '../ticketing/eventTickets.ts';
 import { offersOf, schemaOffers, type DateOffers } from '../ticketing/offers.ts';
 import { localeOf } from '../i18n/i18n.ts';
+import { contentSecurityPolicy } from '../http/securityHeaders.ts';
+import { addToCalendar, priceList, shareLinks, whereText } from './eventCalendar.ts';
+import { MAP_IMAGE_HOSTS, mapAssetRoutes, mapHead, placeMap } from './mapView.ts';
+import { posterImage } from './posterImages.ts';
 
 /** Ticket prices, when the venue sells some for a date, replace the price hint in its JSON-LD offers. */
 function withTicketOffers(ld: Record<string, unknown>[], offers: DateOffers[], url: string): Record<string, unknown>[] {
@@ -224,6 +228,7 @@ ${settings.acceptsProposals ? html`<p><a class="button" href="/venues/${place.sl
 
 export async function publicPages(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db } = deps;
+  mapAssetRoutes(app);
   const page = (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -320,29 +325,50 @@ ${image ? html`<meta property="og:image" content="${image}">` : ''}
     const where = event.atVenue
       ? html`<a href="/venues/${place.slug}">${place.name}</a>, ${[place.street, place.postal_code, place.city].filter(Boolean).join(' ')}`
       : html`${[event.locationName, event.street, event.postalCode, event.city].filter(Boolean).join(', ')} (${t('agenda.byVenue')} <a href="/venues/${place.slug}">${place.name}</a>)`;
+    const point = event.atVenue
+      ? { latitude: place.latitude, longitude: place.longitude }
+      : { latitude: event.latitude, longitude: event.longitude };
+    const hasMap = point.latitude !== null && point.longitude !== null;
+    const whereWords = whereText(event, place);
+    const organisers = event.organisers.length
+      ? html`${event.organisers.join(', ')}`
+      : html`<a href="/venues/${place.slug}">${place.name}</a>`;
+    // The tiles are the only images from elsewhere, on the pages that show them.
+    if (hasMap)
+      reply.header(
+        'content-security-policy',
+        contentSecurityPolicy(config, request.ctx.cspNonce, { imgHosts: MAP_IMAGE_HOSTS }),
+      );
     return page(
       request,
       reply,
       event.title,
-      html`<article class="event">
-${image ? html`<img class="cover" src="/media/${event.imagePageMediaId}" alt="">` : ''}
+      html`<article class="event${image ? ' with-poster' : ''}">
+<div class="event-head">
 <h1>${event.title} ${stateBadge(t, event.state)}</h1>
 ${event.visibility !== 'public' || event.state === 'draft' ? html`<p class="notice">${t(`agenda.visibilityNotice.${event.state === 'draft' ? 'draft' : event.visibility}`)}</p>` : ''}
 <ul class="dates">${event.dates.map((d) => html`<li><time datetime="${d.startsAt.toISOString()}">${formatWhen(lang, d.startsAt, d.endsAt, d.timezone)}</time>${d.previousStartsAt ? html` <span class="hint">${t('agenda.previously', { when: formatWhen(lang, d.previousStartsAt, null, d.timezone) })}</span>` : ''}</li>`)}</ul>
 <p class="where">${where}</p>
-${event.priceFromCents !== null ? html`<p class="price">${formatPrice(t, lang, event.priceFromCents, event.currency)}</p>` : ''}
+<p class="organiser">${t('browse.organisedBy')} ${organisers}</p>
+${offers.length ? priceList(request, offers, event.currency) : event.priceFromCents !== null ? html`<p class="price">${formatPrice(t, lang, event.priceFromCents, event.currency)}</p>` : ''}
+</div>
+${image ? html`<div class="event-poster">${posterImage({ list: event.imageListMediaId, page: event.imagePageMediaId }, { sizes: '(max-width: 60rem) calc(100vw - 2rem), 24rem', className: 'poster' })}</div>` : ''}
+${offers.length ? html`<div class="event-tickets">${ticketForm(request, event, offers, {})}</div>` : ''}
+<div class="event-body">
 <div class="description">${htmlFromSanitised(event.descriptionHtml)}</div>
 <dl class="facts">
 ${event.performers.length ? html`<dt>${t('agenda.field.performers')}</dt><dd>${event.performers.join(', ')}</dd>` : ''}
-${event.organisers.length ? html`<dt>${t('agenda.field.organisers')}</dt><dd>${event.organisers.join(', ')}</dd>` : ''}
 ${event.accessibility ? html`<dt>${t('agenda.field.accessibility')}</dt><dd>${event.accessibility}</dd>` : ''}
 ${event.capacity ? html`<dt>${t('agenda.field.capacity')}</dt><dd>${event.capacity}</dd>` : ''}
 ${event.externalUrl ? html`<dt>${t('agenda.field.externalUrl')}</dt><dd><a href="${event.externalUrl}" rel="noopener nofollow">${event.externalUrl}</a></dd>` : ''}
 </dl>
 ${event.tags.length ? html`<ul class="tags">${event.tags.map((tag) => html`<li><a href="/agenda?tag=${tag}">#${tag}</a></li>`)}</ul>` : ''}
-${offers.length ? ticketForm(request, event, offers, {}) : ''}
+${addToCalendar(request, event, whereWords, url)}
+${placeMap(request, { address: whereWords, label: event.atVenue ? place.name : event.locationName || place.name, ...point })}
+${shareLinks(request, event.title, url)}
+</div>
 </article>`,
-      { head, ...(description ? { description } : {}) },
+      { head: hasMap ? html`${head}\n${mapHead()}` : head, ...(description ? { description } : {}) },
     );
   });
 
