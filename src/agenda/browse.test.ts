@@ -206,3 +206,25 @@ describe('map', () => {
     assert.equal((await t.client().get('/static/agenda/eventMap.js')).statusCode, 200);
   });
 });
+
+describe('month view', () => {
+  test('a calendar grid of the month: today marked, each event with its start time, months linked', async () => {
+    const page = await t.client().get('/agenda?view=month&month=2027-02');
+    assert.equal(page.statusCode, 200);
+    const table = /<table class="month">[\s\S]*?<\/table>/.exec(page.body)?.[0] ?? '';
+    assert.equal(
+      (table.match(/<tr>/g) ?? []).length,
+      1 + 4,
+      'a header row and four weeks (February 2027 starts on a Monday)',
+    );
+    assert.match(
+      table,
+      /<td class="day"><span class="day-number"><span class="wd">mer\. <\/span>10<\/span><ul><li><time datetime="2027-02-10T16:00:00\.000Z">20:00<\/time> <a href="\/events\/nuit-du-maloya[^"]*">Nuit du maloya<\/a>/,
+    );
+    assert.doesNotMatch(table, /aria-current="date"/, 'today is not in February 2027');
+    assert.match(page.body, /href="\?view=month&amp;month=2027-01" rel="prev"/);
+    assert.match(page.body, /href="\?view=month&amp;month=2027-03" rel="next"/);
+    const current = await t.client().get('/agenda?view=month');
+    assert.match(current.body, /<td class="day[^"]* today[^"]*" aria-current="date">/);
+  });
+});

@@ -15,7 +15,6 @@ import {
   RANGE_NAMES,
   resolveRange,
   type AgendaFilters,
-  type AgendaItem,
   type AgendaScope,
   type RangeName,
 } from './agendaQuery.ts';
@@ -24,14 +23,14 @@ import { eventForm, formFields, valuesAfterError } from './eventForm.ts';
 import { plainText } from './markdown.ts';
 import { proposeEvent } from './proposeEvent.ts';
 import { agendaCard, eventJsonLd, formatPrice, formatWhen, jsonForScript, stateBadge } from './views.ts';
-import { localDate, localParts, zonedToInstant } from './zonedTime.ts';
+import { localParts, zonedToInstant } from './zonedTime.ts';
 import { ticketForm } from '../ticketing/eventTickets.ts';
 import { offersOf, schemaOffers, type DateOffers } from '../ticketing/offers.ts';
-import { localeOf } from '../i18n/i18n.ts';
 import { contentSecurityPolicy } from '../http/securityHeaders.ts';
 import { addToCalendar, priceList, shareLinks, whereText } from './eventCalendar.ts';
 import { MAP_IMAGE_HOSTS, mapAssetRoutes, mapHead, placeMap } from './mapView.ts';
 import { posterImage } from './posterImages.ts';
+import { monthGrid } from './monthView.ts';
 
 /** Ticket prices, when the venue sells some for a date, replace the price hint in its JSON-LD offers. */
 function withTicketOffers(ld: Record<string, unknown>[], offers: DateOffers[], url: string): Record<string, unknown>[] {
@@ -117,45 +116,6 @@ function pager(request: FastifyRequest, nextCursor: string | null): Html | '' {
   const url = new URL(request.url, 'http://x');
   url.searchParams.set('cursor', nextCursor);
   return html`<p><a class="button" rel="next" href="${url.pathname}${url.search}">${request.ctx.t('agenda.next')}</a></p>`;
-}
-
-/** The month grid: one cell per day (in the zone), each listing that day's events. */
-function monthGrid(request: FastifyRequest, month: string, items: AgendaItem[], timeZone: string): Html {
-  const { t, lang } = request.ctx;
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  const first = new Date(Date.UTC(y, m - 1, 1));
-  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  const lead = (first.getUTCDay() + 6) % 7; // Monday first
-  const byDay = new Map<string, AgendaItem[]>();
-  for (const i of items)
-    byDay.set(localDate(i.startsAt, timeZone), [...(byDay.get(localDate(i.startsAt, timeZone)) ?? []), i]);
-  const weekdays = Array.from({ length: 7 }, (_, i) =>
-    new Intl.DateTimeFormat(localeOf(lang), { weekday: 'short', timeZone: 'UTC' }).format(
-      new Date(Date.UTC(2024, 0, 1 + i)),
-    ),
-  );
-  const cells: Html[] = [];
-  for (let i = 0; i < lead; i++) cells.push(html`<td></td>`);
-  for (let d = 1; d <= days; d++) {
-    const key = `${month}-${String(d).padStart(2, '0')}`;
-    const list = byDay.get(key) ?? [];
-    cells.push(
-      html`<td><span class="day">${d}</span>${list.length ? html`<ul>${list.map((i) => html`<li><a href="/events/${i.slug}">${i.title}</a>${i.state === 'cancelled' ? html` (${t('agenda.state.cancelled')})` : ''}</li>`)}</ul>` : ''}</td>`,
-    );
-  }
-  while (cells.length % 7) cells.push(html`<td></td>`);
-  const rows: Html[] = [];
-  for (let i = 0; i < cells.length; i += 7) rows.push(html`<tr>${cells.slice(i, i + 7)}</tr>`);
-  const prev = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
-  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-  const title = new Intl.DateTimeFormat(localeOf(lang), {
-    month: 'long',
-    year: 'numeric',
-    timeZone: 'UTC',
-  }).format(first);
-  return html`<div class="table-scroll"><table class="month"><caption>${title}</caption>
-<thead><tr>${weekdays.map((w) => html`<th scope="col">${w}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div>
-<p><a href="?view=month&amp;month=${prev}">${t('agenda.prevMonth')}</a> · <a href="?view=month&amp;month=${next}">${t('agenda.nextMonth')}</a></p>`;
 }
 
 /** Above this many venues, the venue filter is a text field (a select of hundreds helps nobody and costs every page). */

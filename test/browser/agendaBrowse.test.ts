@@ -74,6 +74,7 @@ describe('browsing the agenda', { skip: noChromium }, () => {
           ['home', '/'],
           ['agenda', '/agenda'],
           ['event', eventPath],
+          ['month', '/agenda?view=month'],
         ] as const) {
           const response = await page.goto(`${base}${path}`);
           assert.equal(response?.status(), 200, `${path} opens`);
@@ -95,7 +96,7 @@ describe('browsing the agenda', { skip: noChromium }, () => {
               .map((img) => img.getAttribute('src')),
           );
           if (broken.length) problems.push(`${path} at ${viewport.width} px: broken posters ${broken.join(', ')}`);
-          if (name !== 'agenda' || viewport.width === 1366) {
+          if (name === 'home' || name === 'event' || (name === 'agenda' && viewport.width === 1366)) {
             const posters = await page.locator('img[srcset]').count();
             if (posters === 0) problems.push(`${path} at ${viewport.width} px shows no poster`);
           }
