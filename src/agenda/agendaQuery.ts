@@ -49,6 +49,7 @@ export interface AgendaItem {
   priceFromCents: number | null;
   currency: string;
   imageListMediaId: string | null;
+  imagePageMediaId: string | null;
   descriptionHtml: string;
   locationName: string;
   city: string;
@@ -257,7 +258,7 @@ export async function listAgenda(
   const where = whereClauses(scope, checked);
   const branch = (time: ReturnType<typeof sql<SqlBool>>) => sql`(
     select d.id as date_id, e.id as event_id, e.slug, e.title, d.starts_at, d.ends_at, d.timezone, d.previous_starts_at,
-      e.state, e.price_from_cents, e.currency, e.image_list_media_id, e.description_html, e.location_name, e.city,
+      e.state, e.price_from_cents, e.currency, e.image_list_media_id, e.image_page_media_id, e.description_html, e.location_name, e.city,
       e.at_venue, e.sequence, e.updated_at, p.id as place_id, p.slug as place_slug, p.name as place_name,
       p.city as place_city, p.timezone as place_timezone, ${originColumn(scope)} as origin
     from event_dates d
@@ -311,6 +312,7 @@ interface Row {
   price_from_cents: number | null;
   currency: string;
   image_list_media_id: string | null;
+  image_page_media_id: string | null;
   description_html: string;
   location_name: string;
   city: string;
@@ -353,6 +355,7 @@ async function withTags(db: Db, rows: Row[]): Promise<AgendaItem[]> {
     priceFromCents: r.price_from_cents,
     currency: r.currency,
     imageListMediaId: r.image_list_media_id,
+    imagePageMediaId: r.image_page_media_id,
     descriptionHtml: r.description_html,
     locationName: r.location_name,
     city: r.city,

@@ -26,6 +26,15 @@ test('the demo territory has 60+ public events over 90 days, follows, and one ca
   assert.equal(states.filter((s) => s.state === 'cancelled').length, 1);
   assert.equal(states.filter((s) => s.visibility === 'unlisted').length, 1);
   assert.equal(states.filter((s) => s.visibility === 'private').length, 1);
+  // Every recurring demo event has a generated poster, stored as the two WebP variants of an upload.
+  const posters = await t.db
+    .selectFrom('events')
+    .innerJoin('media as l', 'l.id', 'events.image_list_media_id')
+    .innerJoin('media as p', 'p.id', 'events.image_page_media_id')
+    .select(['l.content_type', 'l.width as lw', 'p.width as pw'])
+    .execute();
+  assert.equal(posters.length, states.length - 2, 'all but the unlisted and private events');
+  assert.ok(posters.every((m) => m.content_type === 'image/webp' && m.lw === 480 && m.pw === 1200));
   assert.ok((await t.db.selectFrom('place_follows').select('place_id').execute()).length >= 3);
   assert.ok((await t.db.selectFrom('tag_follows').select('place_id').execute()).length >= 1);
   const fabrik = await t.db.selectFrom('places').select('id').where('slug', '=', 'la-fabrik').executeTakeFirstOrThrow();

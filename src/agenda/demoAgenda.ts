@@ -2,6 +2,8 @@ import type { Trx } from '../db/database.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { cancelEvent } from './cancelEvent.ts';
 import { createEvent } from './createEvent.ts';
+import { attachEventImage } from './eventMedia.ts';
+import { demoPoster } from './posterImages.ts';
 import { followPlace } from './followPlace.ts';
 import { followTag } from './followTag.ts';
 import { publishEvent } from './publishEvent.ts';
@@ -137,6 +139,14 @@ const TEMPLATES: Record<string, Template[]> = {
   ],
 };
 
+/** Each demo venue's poster colour (dark enough for white type: contrast above 4.5:1). */
+const POSTER_COLOURS: Record<string, string> = {
+  'la-fabrik': '#8a3b12',
+  'salle-kabaret': '#5b2a86',
+  'jardin-partage': '#2f6b2f',
+  'festival-lagon': '#0e5f66',
+};
+
 /**
  * The demo agenda: about 70 public events over the next 90 days across the demo venues, with
  * follows between venues and tag follows, and one cancelled, one unlisted and one private event.
@@ -145,7 +155,7 @@ const TEMPLATES: Record<string, Template[]> = {
 export async function loadDemoAgenda(trx: Trx, now = new Date()): Promise<{ events: number }> {
   const places = await trx
     .selectFrom('places')
-    .select(['id', 'slug', 'timezone'])
+    .select(['id', 'slug', 'name', 'timezone'])
     .where('slug', 'in', Object.keys(TEMPLATES))
     .execute();
   const bySlug = new Map(places.map((p) => [p.slug, p]));
@@ -175,6 +185,16 @@ export async function loadDemoAgenda(trx: Trx, now = new Date()): Promise<{ even
         priceFromCents: tpl.priceFromCents,
         dates: [{ startsAt: `${date}T${tpl.time}`, endsAt: end }],
       });
+      const when = new Intl.DateTimeFormat('fr-FR', {
+        weekday: 'long',
+        day: 'numeric',
+        month: 'long',
+        hour: '2-digit',
+        minute: '2-digit',
+        timeZone: place.timezone,
+      }).format(event.dates[0]!.startsAt);
+      const poster = await demoPoster({ title: tpl.title, when, venue: place.name, colour: POSTER_COLOURS[slug]! });
+      await attachEventImage(trx, event, poster);
       await publishEvent(trx, SYSTEM, { eventId: event.id });
       (created[slug] ??= []).push(event.id);
       count++;

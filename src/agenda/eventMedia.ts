@@ -34,6 +34,26 @@ export async function insertMedia(trx: Trx, placeId: string, variant: ImageVaria
 }
 
 /**
+ * Stores the two variants as the event's image and drops the rows of its previous image (when no
+ * other event uses them). The one path of an upload and of the demo's generated posters.
+ */
+export async function attachEventImage(
+  trx: Trx,
+  event: { placeId: string; id: string; imageListMediaId: string | null; imagePageMediaId: string | null },
+  variants: { list: ImageVariant; page: ImageVariant },
+): Promise<void> {
+  const listId = await insertMedia(trx, event.placeId, variants.list);
+  const pageId = await insertMedia(trx, event.placeId, variants.page);
+  await trx
+    .updateTable('events')
+    .set({ image_list_media_id: listId, image_page_media_id: pageId })
+    .where('place_id', '=', event.placeId)
+    .where('id', '=', event.id)
+    .execute();
+  await deleteUnusedMedia(trx, event.placeId, [event.imageListMediaId, event.imagePageMediaId]);
+}
+
+/**
  * Deletes media rows no event of the venue uses any more. A duplicated event shares its original's
  * image rows, so a row is dropped only when the last event using it lets go.
  */

@@ -4,13 +4,16 @@ import type { Db } from '../db/database.ts';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { html, type Html } from '../http/html.ts';
 import { getPlaceBySlug } from '../places/index.ts';
-import { DomainError } from '../shared/errors.ts';
+import { DomainError, notFound } from '../shared/errors.ts';
 import { listAgenda, type AgendaFilters, type AgendaItem, type AgendaScope } from './agendaQuery.ts';
 import { normaliseTag } from './eventInput.ts';
 import { plainText } from './markdown.ts';
-import { filtersFromQuery, territoryTimezone, type AgendaQueryString } from './publicPages.ts';
+import { canSee, filtersFromQuery, territoryTimezone, type AgendaQueryString } from './publicPages.ts';
+import { icsEntries } from './eventCalendar.ts';
+import { findEvent, isShownOutside } from './events.ts';
 import { agendaCard } from './views.ts';
 import { localeOf } from '../i18n/i18n.ts';
+import { fixedOffsetVtimezone, wallClock } from './vtimezone.ts';
 
 /** Dates a feed carries at most: a calendar subscription is re-read often, keep it bounded. */
 export const FEED_MAX_ITEMS = 500;
@@ -30,12 +33,36 @@ async function collect(db: Db, scope: AgendaScope, filters: AgendaFilters, max: 
   return items;
 }
 
+/** What an iCalendar entry needs of an agenda date (an AgendaItem, or a date of one event's page). */
+export type IcsEntry = Pick<
+  AgendaItem,
+  | 'dateId'
+  | 'startsAt'
+  | 'endsAt'
+  | 'title'
+  | 'descriptionHtml'
+  | 'atVenue'
+  | 'locationName'
+  | 'city'
+  | 'slug'
+  | 'sequence'
+  | 'updatedAt'
+  | 'state'
+  | 'tags'
+  | 'timezone'
+> & { place: Pick<AgendaItem['place'], 'name' | 'city'> };
+
 /**
  * iCalendar (RFC 5545) of agenda items. UID = date id @ host: stable across edits (the date keeps
  * its id), so a subscribed calendar updates its entry; SEQUENCE = the event's, raised on every change;
  * times in UTC (exact whatever the reader's zone), the event's zone kept as X-REZO-TZID.
+ * `zoned` (one event's download): DTSTART/DTEND in the event's zone with its TZID and VTIMEZONE,
+ * when that zone has one offset all year (see vtimezone.ts); UTC otherwise.
  */
-export function icsOf(items: AgendaItem[], o: { name: string; baseUrl: string; timezone: string }): string {
+export function icsOf(
+  items: IcsEntry[],
+  o: { name: string; baseUrl: string; timezone: string; zoned?: boolean },
+): string {
   const host = new URL(o.baseUrl).host;
   const cal = ical({
     name: o.name,
@@ -44,11 +71,17 @@ export function icsOf(items: AgendaItem[], o: { name: string; baseUrl: string; t
     ttl: 3600,
     x: { 'X-WR-TIMEZONE': o.timezone },
   });
+  const zones = new Map<string, string>();
   for (const i of items) {
+    const end = i.endsAt ?? new Date(i.startsAt.getTime() + 2 * 3_600_000);
+    const vtimezone = o.zoned ? fixedOffsetVtimezone(i.timezone, i.startsAt) : null;
+    if (vtimezone) zones.set(i.timezone, vtimezone);
     cal.createEvent({
       id: `${i.dateId}@${host}`,
-      start: i.startsAt,
-      end: i.endsAt ?? new Date(i.startsAt.getTime() + 2 * 3_600_000),
+      // ical-generator writes a zoned time from the Date's UTC fields: give it the wall-clock time.
+      start: vtimezone ? wallClock(i.startsAt, i.timezone) : i.startsAt,
+      end: vtimezone ? wallClock(end, i.timezone) : end,
+      ...(vtimezone ? { timezone: i.timezone } : {}),
       summary: i.title,
       description: plainText(i.descriptionHtml, 2000),
       location: i.atVenue ? `${i.place.name}, ${i.place.city}` : [i.locationName, i.city].filter(Boolean).join(', '),
@@ -61,7 +94,11 @@ export function icsOf(items: AgendaItem[], o: { name: string; baseUrl: string; t
       x: { 'X-REZO-TZID': i.timezone },
     });
   }
-  return cal.toString();
+  const text = cal.toString();
+  if (zones.size === 0) return text;
+  // Each TZID used is defined once, before the events (RFC 5545 §3.6.5).
+  const at = text.indexOf('BEGIN:VEVENT');
+  return text.slice(0, at) + [...zones.values()].join('') + text.slice(at);
 }
 
 const xml = (s: string) =>
@@ -138,6 +175,29 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
       request.query as AgendaQueryString,
     ),
   );
+
+  // One event's dates, for "add to my calendar": the same UIDs as the feeds, times in the event's zone.
+  app.get('/events/:idOrSlug/calendar.ics', async (request, reply) => {
+    const event = await findEvent(db, (request.params as { idOrSlug: string }).idOrSlug.toLowerCase());
+    if (!event || !(await canSee(db, request, event))) throw notFound('event');
+    const place = await db
+      .selectFrom('places')
+      .select(['name', 'city', 'timezone'])
+      .where('id', '=', event.placeId)
+      .executeTakeFirstOrThrow();
+    return reply
+      .type('text/calendar; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${event.slug}.ics"`)
+      .header('cache-control', isShownOutside(event) ? 'public, max-age=300' : 'private, no-store')
+      .send(
+        icsOf(icsEntries(event, place), {
+          name: event.title,
+          baseUrl: config.baseUrl,
+          timezone: place.timezone,
+          zoned: true,
+        }),
+      );
+  });
 
   app.get('/venues/:slug/agenda.ics', async (request, reply) => {
     const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);

@@ -16,7 +16,6 @@ import {
   RANGE_NAMES,
   resolveRange,
   type AgendaFilters,
-  type AgendaItem,
   type AgendaScope,
   type RangeName,
 } from './agendaQuery.ts';
@@ -25,11 +24,14 @@ import { eventForm, formFields, valuesAfterError } from './eventForm.ts';
 import { plainText } from './markdown.ts';
 import { proposeEvent } from './proposeEvent.ts';
 import { agendaCard, eventJsonLd, formatPrice, formatWhen, jsonForScript, stateBadge } from './views.ts';
-import { localDate, localParts, zonedToInstant } from './zonedTime.ts';
+import { localParts, zonedToInstant } from './zonedTime.ts';
 import { ticketForm } from '../ticketing/index.ts';
-import { schemaOffers, type DateOffers } from '../ticketing/index.ts';
-import { sellableOffers } from '../ticketing/index.ts';
-import { localeOf } from '../i18n/i18n.ts';
+import { schemaOffers, sellableOffers, type DateOffers } from '../ticketing/index.ts';
+import { contentSecurityPolicy } from '../http/securityHeaders.ts';
+import { addToCalendar, priceList, shareLinks, whereText } from './eventCalendar.ts';
+import { MAP_IMAGE_HOSTS, mapAssetRoutes, mapHead, placeMap } from './mapView.ts';
+import { posterImage } from './posterImages.ts';
+import { monthGrid } from './monthView.ts';
 
 /** Ticket prices, when the venue sells some for a date, replace the price hint in its JSON-LD offers. */
 function withTicketOffers(ld: Record<string, unknown>[], offers: DateOffers[], url: string): Record<string, unknown>[] {
@@ -117,45 +119,6 @@ function pager(request: FastifyRequest, nextCursor: string | null): Html | '' {
   return html`<p><a class="button" rel="next" href="${url.pathname}${url.search}">${request.ctx.t('agenda.next')}</a></p>`;
 }
 
-/** The month grid: one cell per day (in the zone), each listing that day's events. */
-function monthGrid(request: FastifyRequest, month: string, items: AgendaItem[], timeZone: string): Html {
-  const { t, lang } = request.ctx;
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  const first = new Date(Date.UTC(y, m - 1, 1));
-  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  const lead = (first.getUTCDay() + 6) % 7; // Monday first
-  const byDay = new Map<string, AgendaItem[]>();
-  for (const i of items)
-    byDay.set(localDate(i.startsAt, timeZone), [...(byDay.get(localDate(i.startsAt, timeZone)) ?? []), i]);
-  const weekdays = Array.from({ length: 7 }, (_, i) =>
-    new Intl.DateTimeFormat(localeOf(lang), { weekday: 'short', timeZone: 'UTC' }).format(
-      new Date(Date.UTC(2024, 0, 1 + i)),
-    ),
-  );
-  const cells: Html[] = [];
-  for (let i = 0; i < lead; i++) cells.push(html`<td></td>`);
-  for (let d = 1; d <= days; d++) {
-    const key = `${month}-${String(d).padStart(2, '0')}`;
-    const list = byDay.get(key) ?? [];
-    cells.push(
-      html`<td><span class="day">${d}</span>${list.length ? html`<ul>${list.map((i) => html`<li><a href="/events/${i.slug}">${i.title}</a>${i.state === 'cancelled' ? html` (${t('agenda.state.cancelled')})` : ''}</li>`)}</ul>` : ''}</td>`,
-    );
-  }
-  while (cells.length % 7) cells.push(html`<td></td>`);
-  const rows: Html[] = [];
-  for (let i = 0; i < cells.length; i += 7) rows.push(html`<tr>${cells.slice(i, i + 7)}</tr>`);
-  const prev = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
-  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-  const title = new Intl.DateTimeFormat(localeOf(lang), {
-    month: 'long',
-    year: 'numeric',
-    timeZone: 'UTC',
-  }).format(first);
-  return html`<div class="table-scroll"><table class="month"><caption>${title}</caption>
-<thead><tr>${weekdays.map((w) => html`<th scope="col">${w}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div>
-<p><a href="?view=month&amp;month=${prev}">${t('agenda.prevMonth')}</a> · <a href="?view=month&amp;month=${next}">${t('agenda.nextMonth')}</a></p>`;
-}
-
 /** Above this many venues, the venue filter is a text field (a select of hundreds helps nobody and costs every page). */
 const VENUE_SELECT_MAX = 100;
 
@@ -226,6 +189,7 @@ ${settings.acceptsProposals ? html`<p><a class="button" href="/venues/${place.sl
 
 export async function publicPages(app: ModuleApp, { deps, info }: ModuleOptions) {
   const { config, db } = deps;
+  mapAssetRoutes(app);
   const page = (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -323,29 +287,50 @@ ${image ? html`<meta property="og:image" content="${image}">` : ''}
     const where = event.atVenue
       ? html`<a href="/venues/${place.slug}">${place.name}</a>, ${[place.street, place.postal_code, place.city].filter(Boolean).join(' ')}`
       : html`${[event.locationName, event.street, event.postalCode, event.city].filter(Boolean).join(', ')} (${t('agenda.byVenue')} <a href="/venues/${place.slug}">${place.name}</a>)`;
+    const point = event.atVenue
+      ? { latitude: place.latitude, longitude: place.longitude }
+      : { latitude: event.latitude, longitude: event.longitude };
+    const hasMap = point.latitude !== null && point.longitude !== null;
+    const whereWords = whereText(event, place);
+    const organisers = event.organisers.length
+      ? html`${event.organisers.join(', ')}`
+      : html`<a href="/venues/${place.slug}">${place.name}</a>`;
+    // The tiles are the only images from elsewhere, on the pages that show them.
+    if (hasMap)
+      reply.header(
+        'content-security-policy',
+        contentSecurityPolicy(config, request.ctx.cspNonce, { imgHosts: MAP_IMAGE_HOSTS }),
+      );
     return page(
       request,
       reply,
       event.title,
-      html`<article class="event">
-${image ? html`<img class="cover" src="/media/${event.imagePageMediaId}" alt="">` : ''}
+      html`<article class="event${image ? ' with-poster' : ''}">
+<div class="event-head">
 <h1>${event.title} ${stateBadge(t, event.state)}</h1>
 ${event.visibility !== 'public' || event.state === 'draft' ? html`<p class="notice">${t(`agenda.visibilityNotice.${event.state === 'draft' ? 'draft' : event.visibility}`)}</p>` : ''}
 <ul class="dates">${event.dates.map((d) => html`<li><time datetime="${d.startsAt.toISOString()}">${formatWhen(lang, d.startsAt, d.endsAt, d.timezone)}</time>${d.previousStartsAt ? html` <span class="hint">${t('agenda.previously', { when: formatWhen(lang, d.previousStartsAt, null, d.timezone) })}</span>` : ''}</li>`)}</ul>
 <p class="where">${where}</p>
-${event.priceFromCents !== null ? html`<p class="price">${formatPrice(t, lang, event.priceFromCents, event.currency)}</p>` : ''}
+<p class="organiser">${t('browse.organisedBy')} ${organisers}</p>
+${offers.length ? priceList(request, offers, event.currency) : event.priceFromCents !== null ? html`<p class="price">${formatPrice(t, lang, event.priceFromCents, event.currency)}</p>` : ''}
+</div>
+${image ? html`<div class="event-poster">${posterImage({ list: event.imageListMediaId, page: event.imagePageMediaId }, { sizes: '(max-width: 60rem) calc(100vw - 2rem), 24rem', className: 'poster' })}</div>` : ''}
+${offers.length ? html`<div class="event-tickets">${ticketForm(request, event, offers, {})}</div>` : ''}
+<div class="event-body">
 <div class="description">${htmlFromSanitised(event.descriptionHtml)}</div>
 <dl class="facts">
 ${event.performers.length ? html`<dt>${t('agenda.field.performers')}</dt><dd>${event.performers.join(', ')}</dd>` : ''}
-${event.organisers.length ? html`<dt>${t('agenda.field.organisers')}</dt><dd>${event.organisers.join(', ')}</dd>` : ''}
 ${event.accessibility ? html`<dt>${t('agenda.field.accessibility')}</dt><dd>${event.accessibility}</dd>` : ''}
 ${event.capacity ? html`<dt>${t('agenda.field.capacity')}</dt><dd>${event.capacity}</dd>` : ''}
 ${event.externalUrl ? html`<dt>${t('agenda.field.externalUrl')}</dt><dd><a href="${event.externalUrl}" rel="noopener nofollow">${event.externalUrl}</a></dd>` : ''}
 </dl>
 ${event.tags.length ? html`<ul class="tags">${event.tags.map((tag) => html`<li><a href="/agenda?tag=${tag}">#${tag}</a></li>`)}</ul>` : ''}
-${offers.length ? ticketForm(request, event, offers, {}) : ''}
+${addToCalendar(request, event, whereWords, url)}
+${placeMap(request, { address: whereWords, label: event.atVenue ? place.name : event.locationName || place.name, ...point })}
+${shareLinks(request, event.title, url)}
+</div>
 </article>`,
-      { head, ...(description ? { description } : {}) },
+      { head: hasMap ? html`${head}\n${mapHead()}` : head, ...(description ? { description } : {}) },
     );
   });
 

@@ -4,7 +4,7 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError } from '../shared/errors.ts';
 import { sniffImage } from '../shared/images.ts';
-import { deleteUnusedMedia, insertMedia, makeImageVariants } from './eventMedia.ts';
+import { attachEventImage, makeImageVariants } from './eventMedia.ts';
 import { bumpSequence, lockEvent, type AgendaEvent } from './events.ts';
 
 /**
@@ -35,15 +35,7 @@ export async function setEventImage(
   return inTransaction(db, async (trx) => {
     const event = await lockEvent(trx, input.eventId);
     await authorize(trx, actor, event.placeId, 'events.write');
-    const listId = await insertMedia(trx, event.placeId, variants.list);
-    const pageId = await insertMedia(trx, event.placeId, variants.page);
-    await trx
-      .updateTable('events')
-      .set({ image_list_media_id: listId, image_page_media_id: pageId })
-      .where('place_id', '=', event.placeId)
-      .where('id', '=', event.id)
-      .execute();
-    await deleteUnusedMedia(trx, event.placeId, [event.imageListMediaId, event.imagePageMediaId]);
+    await attachEventImage(trx, event, variants);
     await bumpSequence(trx, event.placeId, event.id);
     await audit(trx, actor, {
       placeId: event.placeId,

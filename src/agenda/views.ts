@@ -5,6 +5,7 @@ import type { FieldError } from '../shared/errors.ts';
 import type { AgendaItem } from './agendaQuery.ts';
 import type { AgendaEvent } from './events.ts';
 import { plainText } from './markdown.ts';
+import { posterImage } from './posterImages.ts';
 
 /** Views shared by the agenda's pages: lists, cards, prices, dates, JSON-LD. No business rule here. */
 
@@ -41,6 +42,9 @@ export function stateBadge(t: FastifyRequest['ctx']['t'], state: string): Html |
   return html`<strong class="badge badge-${state}">${t(`agenda.state.${state}`)}</strong>`;
 }
 
+/** Cards are a column on a phone, about 20rem wide from there on (style.css: .cards). */
+const CARD_SIZES = '(max-width: 40rem) calc(100vw - 2rem), 22rem';
+
 /** One agenda entry (a date of an event), marked with its venue when it comes from another one. */
 export function agendaCard(
   request: FastifyRequest,
@@ -50,7 +54,7 @@ export function agendaCard(
   const { t, lang } = request.ctx;
   const target = options.target ? html` target="${options.target}"` : '';
   return html`<li class="card event-card${item.state === 'cancelled' ? ' cancelled' : ''}">
-${item.imageListMediaId ? html`<img src="/media/${item.imageListMediaId}" alt="" loading="lazy" width="240" height="160">` : ''}
+${posterImage({ list: item.imageListMediaId, page: item.imagePageMediaId }, { sizes: CARD_SIZES })}
 <p class="when"><time datetime="${item.startsAt.toISOString()}">${formatWhen(lang, item.startsAt, item.endsAt, item.timezone)}</time> ${stateBadge(t, item.state)}</p>
 <h3><a href="/events/${item.slug}"${target}>${item.title}</a></h3>
 ${options.showVenue || item.origin !== 'own' ? html`<p class="venue">${t('agenda.atVenue')} <a href="/venues/${item.place.slug}"${target}>${item.place.name}</a>${item.origin === 'tag' ? html` <span class="hint">${t('agenda.origin.tag')}</span>` : ''}</p>` : ''}

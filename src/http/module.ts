@@ -42,8 +42,14 @@ export type ModuleApp = App;
 export interface ModuleOptions {
   deps: AppDeps;
   info: LayoutInfo;
-  /** The sections other modules contribute to the venue page and to "my account", in their order. */
-  sections: { venue: VenueSection[]; account: AccountSection[] };
+  /** The sections other modules contribute to the home page, the venue page and "my account", in their order. */
+  sections: { home: HomeSection[]; venue: VenueSection[]; account: AccountSection[] };
+}
+
+/** A module's part of the node's home page (src/places), above the list of venues; '' when it has nothing to show. */
+export interface HomeSection {
+  order: number;
+  render(request: FastifyRequest, db: Db, config: Config): Promise<Html | ''>;
 }
 
 /** A module's part of a venue's public page (src/places), below the venue's own facts; '' when it has nothing to show. */
@@ -87,6 +93,7 @@ export interface RezoModule {
   /** The payment purposes it registers (src/payments/purposes.ts), by name. */
   paymentPurposes?: Record<string, PaymentPurpose>;
   housekeeping?: HousekeepingJob[];
+  homeSections?: HomeSection[];
   venueSections?: VenueSection[];
   accountSections?: AccountSection[];
 }

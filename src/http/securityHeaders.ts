@@ -13,14 +13,15 @@ function formTargets(config: Config): string {
  * inline script, no event handler attribute, no eval), styles from its own files or a `<style>` block
  * carrying this answer's nonce (no style attribute), nothing framed from elsewhere, no plugins, no
  * `<base>` rewriting, forms only to the node (and Stripe's checkout). A route that needs otherwise
- * (the embeddable agenda, the API's documentation) sets its own policy, which is kept.
+ * (the embeddable agenda, the API's documentation) sets its own policy, which is kept. `imgHosts`: the
+ * few pages that show images from a named host (an event's map tiles) add that host, and only it.
  */
-export function contentSecurityPolicy(config: Config, nonce: string): string {
+export function contentSecurityPolicy(config: Config, nonce: string, options: { imgHosts?: string[] } = {}): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     `style-src 'self' 'nonce-${nonce}'`,
-    "img-src 'self'",
+    ["img-src 'self'", ...(options.imgHosts ?? [])].join(' '),
     "object-src 'none'",
     "base-uri 'none'",
     "frame-ancestors 'self'",

@@ -168,6 +168,7 @@ ${PLACE_MODULES.map(
 <h1>${t('home.heading', { territory: config.territoryName })}</h1>
 <p class="lead">${t('home.intro')}</p>
 <form method="get" action="/" role="search" class="inline-form"><label for="q">${t('home.search')}</label> <input id="q" name="q" type="search" value="${search}"> <button type="submit">${t('home.searchButton')}</button></form>
+${await renderSections(sections.home, (section) => section.render(request, db, config), '\n')}
 <h2>${t('home.venues', { count: places.length })}</h2>
 ${places.length === 0 ? html`<p>${t('home.noVenues')}</p>` : ''}
 <ul class="cards">${places.map(
