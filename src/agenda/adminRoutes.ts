@@ -34,7 +34,7 @@ import type { EventState } from './tables.ts';
 const STATES: readonly EventState[] = ['draft', 'published', 'cancelled', 'postponed'];
 
 /** The venue admin pages of the agenda: events, proposals, follows and settings (editors and admins). */
-export async function agendaAdminRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function agendaAdminRoutes(app: ModuleApp, { deps, info, sections }: ModuleOptions) {
   const { config, db } = deps;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) =>
     sendHtml(reply, layout(request, info, { title, body }), status);
@@ -70,6 +70,9 @@ export async function agendaAdminRoutes(app: ModuleApp, { deps, info }: ModuleOp
       ...(state ? { state } : {}),
       ...(q ? { text: q } : {}),
     });
+    const columns = sections.eventList;
+    const dates = events.map((e) => ({ eventId: e.id, dateId: e.nextDateId }));
+    const cells = await Promise.all(columns.map((c) => c.cells(request, db, place, dates)));
     const embed = `<iframe src="${config.baseUrl}/venues/${place.slug}/embed?count=5" title="${place.name}" width="100%" height="600" style="border:0" loading="lazy"></iframe>`;
     return page(
       request,
@@ -90,8 +93,8 @@ ${
   events.length === 0
     ? html`<p>${t('agenda.empty')}</p>`
     : html`<div class="table-scroll"><table class="list">
-<thead><tr><th scope="col">${t('agenda.field.title')}</th><th scope="col">${t('agenda.admin.firstDate')}</th><th scope="col">${t('agenda.field.state')}</th><th scope="col">${t('agenda.field.visibility')}</th></tr></thead>
-<tbody>${events.map((e) => html`<tr><td><a href="${base(place)}/${e.id}">${e.title}</a></td><td>${e.firstStartsAt ? formatWhen(lang, e.firstStartsAt, null, place.timezone) : ''}${e.dateCount > 1 ? html` (+${e.dateCount - 1})` : ''}</td><td>${t(`agenda.state.${e.state}`)}</td><td>${t(`agenda.visibility.${e.visibility}`)}</td></tr>`)}</tbody>
+<thead><tr><th scope="col">${t('agenda.field.title')}</th><th scope="col">${t('agenda.admin.nextDate')}</th>${columns.map((c) => html`<th scope="col">${c.heading(request)}</th>`)}<th scope="col">${t('agenda.admin.firstDate')}</th><th scope="col">${t('agenda.field.state')}</th><th scope="col">${t('agenda.field.visibility')}</th></tr></thead>
+<tbody>${events.map((e) => html`<tr data-event="${e.id}"><td><a href="${base(place)}/${e.id}">${e.title}</a></td><td>${e.nextStartsAt ? formatWhen(lang, e.nextStartsAt, null, place.timezone) : ''}</td>${cells.map((m) => html`<td>${m.get(e.id) ?? ''}</td>`)}<td>${e.firstStartsAt ? formatWhen(lang, e.firstStartsAt, null, place.timezone) : ''}${e.dateCount > 1 ? html` (+${e.dateCount - 1})` : ''}</td><td>${t(`agenda.state.${e.state}`)}</td><td>${t(`agenda.visibility.${e.visibility}`)}</td></tr>`)}</tbody>
 </table></div>`
 }
 <h2>${t('agenda.admin.embedTitle')}</h2>

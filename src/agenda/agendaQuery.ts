@@ -376,11 +376,15 @@ export interface AdminEventRow {
   visibility: EventVisibility;
   proposalState: string | null;
   firstStartsAt: Date | null;
+  /** The event's next date (the first that has not ended yet), or null when all its dates are past or it has none. */
+  nextDateId: string | null;
+  nextStartsAt: Date | null;
   dateCount: number;
 }
 
 /**
- * Every event of a venue for its team (drafts, private, proposals included), newest dates first.
+ * Every event of a venue for its team (drafts, private, proposals included), soonest first: events with
+ * a date to come by their next date, then events without any date, then past events, latest first.
  * Callers check the reader's role: this is the one listing without the visibility rules.
  */
 export async function listVenueEventsForAdmin(
@@ -388,15 +392,27 @@ export async function listVenueEventsForAdmin(
   placeId: string,
   filters: { state?: EventState; proposals?: boolean; text?: string } = {},
   limit = 200,
+  now: Date = new Date(),
 ): Promise<AdminEventRow[]> {
+  const upcoming = sql<SqlBool>`coalesce(d.ends_at, d.starts_at) >= ${now}`;
   let q = db
     .selectFrom('events as e')
     .leftJoin('event_dates as d', (j) => j.onRef('d.place_id', '=', 'e.place_id').onRef('d.event_id', '=', 'e.id'))
     .select(['e.id', 'e.slug', 'e.title', 'e.state', 'e.visibility', 'e.proposal_state'])
-    .select((eb) => [eb.fn.min('d.starts_at').as('first_starts_at'), eb.fn.count<number>('d.id').as('date_count')])
+    .select((eb) => [
+      eb.fn.min('d.starts_at').as('first_starts_at'),
+      eb.fn.count<number>('d.id').as('date_count'),
+      sql<Date | null>`min(d.starts_at) filter (where ${upcoming})`.as('next_starts_at'),
+      sql<string | null>`(select n.id from event_dates n where n.place_id = e.place_id and n.event_id = e.id
+        and coalesce(n.ends_at, n.starts_at) >= ${now} order by n.starts_at, n.id limit 1)`.as('next_date_id'),
+    ])
     .where('e.place_id', '=', placeId)
     .groupBy(['e.place_id', 'e.id'])
-    .orderBy(sql`min(d.starts_at) desc nulls first`)
+    .orderBy(
+      sql`case when min(d.starts_at) filter (where ${upcoming}) is not null then 0 when count(d.id) = 0 then 1 else 2 end`,
+    )
+    .orderBy(sql`min(d.starts_at) filter (where ${upcoming}) asc`)
+    .orderBy(sql`max(d.starts_at) desc`)
     .orderBy('e.id', 'desc')
     .limit(Math.min(limit, 500));
   if (filters.state) q = q.where('e.state', '=', filters.state);
@@ -412,6 +428,8 @@ export async function listVenueEventsForAdmin(
     visibility: r.visibility,
     proposalState: r.proposal_state,
     firstStartsAt: r.first_starts_at ? new Date(r.first_starts_at as Date) : null,
+    nextDateId: r.next_date_id ?? null,
+    nextStartsAt: r.next_starts_at ? new Date(r.next_starts_at) : null,
     dateCount: Number(r.date_count),
   }));
 }

@@ -98,3 +98,34 @@ test('a person takes a membership and tops up the wallet online, both with the d
   const after = await c.get('/wallet');
   assert.match(after.body, /20,00/);
 });
+
+test('the demo has a sold-out date with people on its waiting list, and its event page says so', async () => {
+  const full = await t.db
+    .selectFrom('date_capacity as c')
+    .innerJoin('event_dates as d', (j) =>
+      j.onRef('d.place_id', '=', 'c.place_id').onRef('d.id', '=', 'c.event_date_id'),
+    )
+    .innerJoin('events as e', (j) => j.onRef('e.place_id', '=', 'd.place_id').onRef('e.id', '=', 'd.event_id'))
+    .select(['c.event_date_id', 'c.capacity', 'c.taken', 'e.slug'])
+    .whereRef('c.taken', '=', 'c.capacity')
+    .execute();
+  assert.equal(full.length, 1, 'one sold-out date');
+  const date = full[0]!;
+  const tickets = await t.db
+    .selectFrom('tickets')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('event_date_id', '=', date.event_date_id)
+    .where('status', '=', 'valid')
+    .executeTakeFirstOrThrow();
+  assert.equal(Number(tickets.n), date.capacity, 'every seat is a valid ticket');
+  const waiting = await t.db
+    .selectFrom('waitlist_entries')
+    .select(['status', 'quantity'])
+    .where('event_date_id', '=', date.event_date_id)
+    .execute();
+  assert.equal(waiting.length, 3);
+  assert.ok(waiting.every((w) => w.status === 'waiting'));
+  const page = await t.client().get(`/events/${date.slug}?lang=fr`);
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /Complet : rejoindre la liste d’attente/);
+});

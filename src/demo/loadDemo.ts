@@ -125,7 +125,7 @@ export async function loadDemo(db: Db, config: Config): Promise<boolean> {
     }
     await loadDemoAgenda(trx);
     await loadDemoMemberships(trx);
-    await loadDemoTicketing(trx);
+    await loadDemoTicketing(trx, config);
     await loadDemoLedger(trx);
     await loadDemoSettlement(trx);
     await loadDemoCards(trx);

@@ -42,8 +42,27 @@ export type ModuleApp = App;
 export interface ModuleOptions {
   deps: AppDeps;
   info: LayoutInfo;
-  /** The sections other modules contribute to the home page, the venue page and "my account", in their order. */
-  sections: { home: HomeSection[]; venue: VenueSection[]; account: AccountSection[] };
+  /**
+   * The sections other modules contribute to the home page, the venue page and "my account", and the
+   * columns they add to the venue's admin event list, in their order.
+   */
+  sections: { home: HomeSection[]; venue: VenueSection[]; account: AccountSection[]; eventList: EventListColumn[] };
+}
+
+/**
+ * A module's column in a venue's admin event list (src/agenda): its heading, and one cell per event,
+ * about the event's next date (`dateId` null when the event has no date to come). The agenda asks once
+ * for the whole list; an event missing from the answer gets an empty cell.
+ */
+export interface EventListColumn {
+  order: number;
+  heading(request: FastifyRequest): string;
+  cells(
+    request: FastifyRequest,
+    db: Db,
+    place: Place,
+    events: readonly { eventId: string; dateId: string | null }[],
+  ): Promise<Map<string, Html | string>>;
 }
 
 /** A module's part of the node's home page (src/places), above the list of venues; '' when it has nothing to show. */
@@ -96,6 +115,7 @@ export interface RezoModule {
   homeSections?: HomeSection[];
   venueSections?: VenueSection[];
   accountSections?: AccountSection[];
+  eventListColumns?: EventListColumn[];
 }
 
 export type { LayoutInfo };

@@ -1,4 +1,4 @@
-import type { AccountSection, HomeSection, RezoModule, VenueSection } from '../http/module.ts';
+import type { AccountSection, EventListColumn, HomeSection, RezoModule, VenueSection } from '../http/module.ts';
 import { registerPurpose } from '../payments/index.ts';
 import { accounts } from '../accounts/module.ts';
 import { admin } from '../admin/module.ts';
@@ -49,16 +49,21 @@ export function registerModules(list: readonly RezoModule[] = modules): void {
     for (const [name, purpose] of Object.entries(module.paymentPurposes ?? {})) registerPurpose(name, purpose);
 }
 
-/** The sections the modules contribute to the home page, the venue page and "my account", by increasing order. */
+/**
+ * The sections the modules contribute to the home page, the venue page and "my account", and their
+ * columns of the venue's admin event list, by increasing order.
+ */
 export function sectionsOf(list: readonly RezoModule[] = modules): {
   home: HomeSection[];
   venue: VenueSection[];
   account: AccountSection[];
+  eventList: EventListColumn[];
 } {
   const byOrder = (a: { order: number }, b: { order: number }) => a.order - b.order;
   return {
     home: list.flatMap((m) => m.homeSections ?? []).sort(byOrder),
     venue: list.flatMap((m) => m.venueSections ?? []).sort(byOrder),
     account: list.flatMap((m) => m.accountSections ?? []).sort(byOrder),
+    eventList: list.flatMap((m) => m.eventListColumns ?? []).sort(byOrder),
   };
 }

@@ -1,7 +1,13 @@
 import { sql } from 'kysely';
+import type { Config } from '../config.ts';
 import type { Trx } from '../db/database.ts';
-import { SYSTEM } from '../access/actor.ts';
+import { personActor, SYSTEM } from '../access/actor.ts';
+import { ensurePerson } from '../accounts/index.ts';
+import { uuidv7 } from '../shared/ids.ts';
+import { completeOrder } from './completeOrder.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
+import { insertHold } from './insertHold.ts';
+import { joinWaitingList } from './waitingList.ts';
 
 /** How many of each ticketing venue's next paying events get prices in the demo. */
 const EVENTS_PER_VENUE = 4;
@@ -10,9 +16,10 @@ const EVENTS_PER_VENUE = 4;
  * The demo sells (called only by src/demo/loadDemo.ts, after the agenda and the memberships): the next
  * paying events of each demo venue with ticketing get a capacity and several prices — full, reduced,
  * members' (where the venue has memberships) and, on the first of them, pay-what-you-want; the next free
- * event of La Fabrik takes free bookings. Bought with the demo payment provider (docs/PAYMENTS.md).
+ * event of La Fabrik takes free bookings, and its second free event is fully booked, with people on its
+ * waiting list (soldOutWithWaitingList). Bought with the demo payment provider (docs/PAYMENTS.md).
  */
-export async function loadDemoTicketing(trx: Trx): Promise<{ events: number; prices: number }> {
+export async function loadDemoTicketing(trx: Trx, config: Config): Promise<{ events: number; prices: number }> {
   const places = await trx
     .selectFrom('places')
     .select(['id', 'slug', 'modules'])
@@ -76,7 +83,74 @@ export async function loadDemoTicketing(trx: Trx): Promise<{ events: number; pri
         prices++;
         events++;
       }
+      const full = upcoming.filter((e) => e.price_from_cents === 0)[1];
+      if (full) {
+        await soldOutWithWaitingList(trx, config, place.id, place.slug, full.id);
+        prices++;
+        events++;
+      }
     }
   }
   return { events, prices };
+}
+
+/** The demo's sold-out date: its seats, bookings and waiting list. */
+const SOLD_OUT = { capacity: 12, bookings: [4, 3, 3, 2], waiting: [2, 1, 3] };
+
+/**
+ * A small free event whose next date is fully booked (free bookings, completed as if their mailed link
+ * had been opened) and three people waiting for a seat, joined through the waiting list's use case:
+ * its page shows "complet — liste d'attente".
+ */
+async function soldOutWithWaitingList(trx: Trx, config: Config, placeId: string, slug: string, eventId: string) {
+  await trx
+    .updateTable('events')
+    .set({ capacity: SOLD_OUT.capacity })
+    .where('place_id', '=', placeId)
+    .where('id', '=', eventId)
+    .execute();
+  const { id: priceId } = await createTicketPrice(trx, SYSTEM, {
+    slug,
+    eventId,
+    name: 'Entrée libre sur réservation (petite jauge)',
+    kind: 'free',
+  });
+  const date = await trx
+    .selectFrom('event_dates')
+    .select('id')
+    .where('place_id', '=', placeId)
+    .where('event_id', '=', eventId)
+    .where('starts_at', '>', sql<Date>`now() + interval '1 day'`)
+    .orderBy('starts_at')
+    .executeTakeFirstOrThrow();
+  for (const [i, quantity] of SOLD_OUT.bookings.entries()) {
+    const person = await ensurePerson(trx, `reservation${i + 1}@demo.rezo.test`, 'fr');
+    const held = await insertHold(trx, {
+      placeId,
+      personId: person.id,
+      email: person.email,
+      name: '',
+      language: 'fr',
+      lines: [
+        { id: uuidv7(), priceId, eventId, eventDateId: date.id, quantity, unitCents: 0, discountCents: 0, vatBp: 0 },
+      ],
+      promoCodeId: null,
+      holdMinutes: 30,
+      confirmTokenHash: null,
+      answers: [],
+      actor: personActor(person.id),
+    });
+    if (!held || !(await completeOrder(trx, config, SYSTEM, held.id, null)))
+      throw new Error('demo: the sold-out date could not be booked');
+  }
+  for (const [i, quantity] of SOLD_OUT.waiting.entries()) {
+    const person = await ensurePerson(trx, `attente${i + 1}@demo.rezo.test`, 'fr');
+    await joinWaitingList(trx, config, personActor(person.id), {
+      eventId,
+      dateId: date.id,
+      priceId,
+      quantity,
+      language: 'fr',
+    });
+  }
 }

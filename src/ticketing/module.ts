@@ -2,6 +2,7 @@
 import type { ModuleApp, ModuleOptions, RezoModule } from '../http/module.ts';
 import { ticketAdminRoutes } from './adminTickets.ts';
 import { cancellationRoutes } from './cancellationRoutes.ts';
+import { soldColumn } from './eventListColumn.ts';
 import { renderMyTickets } from './myTickets.ts';
 import { orderPurpose } from './payOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
@@ -46,4 +47,5 @@ export const ticketing: RezoModule = {
     },
   ],
   accountSections: [{ order: 20, render: renderMyTickets }],
+  eventListColumns: [soldColumn],
 };
