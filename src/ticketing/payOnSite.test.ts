@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
 import { personActor } from '../access/actor.ts';
 import { createLedgerWorld } from '../ledger/testFixtures.ts';
+import { cancelOrder } from './cancelOrder.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { markOrderPaidOnSite, placeOrderOnSite, setOnSitePayment } from './payOnSite.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
@@ -141,6 +142,22 @@ describe('paying on site (docs/TICKETING.md, "Paying on site")', () => {
     assert.deepEqual(paid, { status: 'paid', method: 'card_terminal' });
     const o = await t.db.selectFrom('orders').select('status').where('id', '=', placed.id).executeTakeFirstOrThrow();
     assert.equal(o.status, 'paid');
+  });
+
+  test('refunding an on-site payment records it as given back by the venue, never sent anywhere', async () => {
+    const w = await sellingWorld();
+    await setOnSitePayment(t.db, w.world.adminA, { slug: w.world.venueA.slug, enabled: true, holdHours: 24 });
+    const placed = await order(w, await w.world.person());
+    const { paymentId } = await markOrderPaidOnSite(t.db, t.config, w.door, { orderId: placed.id, method: 'cash' });
+    const cancelled = await cancelOrder(t.db, null, w.world.adminA, { orderId: placed.id });
+    assert.equal(cancelled.refundCents, 3000);
+    const refunds = await t.db
+      .selectFrom('refunds')
+      .select(['status', 'amount_cents', 'provider_refund_id'])
+      .where('payment_id', '=', paymentId)
+      .execute();
+    assert.deepEqual(refunds, [{ status: 'succeeded', amount_cents: 3000, provider_refund_id: null }]);
+    assert.equal(await taken(w.dateId), 0);
   });
 
   test('no hold length: held until the date starts', async () => {
