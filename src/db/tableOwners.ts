@@ -91,6 +91,7 @@ export const TABLE_OWNERS = {
   checkin_lists: 'ticketing',
   checkins: 'ticketing',
   cancellation_policies: 'ticketing',
+  on_site_payment_settings: 'ticketing',
   ticket_questions: 'ticketing',
   order_answers: 'ticketing',
   waitlist_entries: 'ticketing',

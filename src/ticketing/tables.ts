@@ -137,6 +137,14 @@ export interface CancellationPoliciesTable {
   updated_at: CreatedAt;
 }
 
+/** A venue that lets buyers pay at the door / at the desk (docs/TICKETING.md, "Paying on site"). */
+export interface OnSitePaymentSettingsTable {
+  place_id: string;
+  /** How long such an order is held at most; null: until its earliest date starts. */
+  hold_hours: number | null;
+  updated_at: CreatedAt;
+}
+
 export type QuestionKind = 'text' | 'choice' | 'checkbox';
 export type WaitlistStatus = 'unconfirmed' | 'waiting' | 'offered' | 'done' | 'expired' | 'left';
 
@@ -197,6 +205,7 @@ export interface TicketingTables {
   order_lines: OrderLinesTable;
   tickets: TicketsTable;
   cancellation_policies: CancellationPoliciesTable;
+  on_site_payment_settings: OnSitePaymentSettingsTable;
   ticket_questions: TicketQuestionsTable;
   order_answers: OrderAnswersTable;
   waitlist_entries: WaitlistEntriesTable;
