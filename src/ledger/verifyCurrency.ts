@@ -95,23 +95,32 @@ export async function verifyCurrency(
       );
     }
   };
-  const ownHash = (t: Transfer) =>
-    transferOwnHash({
-      currencyCode: currency.code,
-      id: t.id,
-      phase: t.phase,
-      kind: t.kind,
-      debitAccountId: t.debitAccountId,
-      creditAccountId: t.creditAccountId,
-      amount: t.amount,
-      pendingId: t.pendingId,
-      batchId: t.batchId,
-      createdAt: t.createdAt,
-      authorisedBy: t.authorisedBy,
-      authoriserId: t.authoriserId,
-      metadata: t.metadata,
-      deviceSignature: t.deviceSignature,
-    });
+  /** What both encodings hash of a transfer (the legacy one adds its position). */
+  const hashed = (t: Transfer) => ({
+    currencyCode: currency.code,
+    id: t.id,
+    phase: t.phase,
+    kind: t.kind,
+    debitAccountId: t.debitAccountId,
+    creditAccountId: t.creditAccountId,
+    amount: t.amount,
+    pendingId: t.pendingId,
+    batchId: t.batchId,
+    createdAt: t.createdAt,
+    authorisedBy: t.authorisedBy,
+    authoriserId: t.authoriserId,
+    metadata: t.metadata,
+    deviceSignature: t.deviceSignature,
+  });
+  /** The transfer's stored hash must be what its fields hash to (`recomputed`, in its encoding). */
+  const checkHash = (t: Transfer, where: string, recomputed: string) => {
+    if (recomputed !== t.hash)
+      fail(
+        'transfer-hash',
+        where,
+        `stored hash ${t.hash} but the transfer's fields hash to ${recomputed}: the transfer was changed after it was written`,
+      );
+  };
 
   // 1. The legacy per-transfer chain (transfers written before migration 0014), as before.
   let prevHash = GENESIS_HASH;
@@ -133,32 +142,7 @@ export async function verifyCurrency(
       if (at !== position + 1) fail('chain-gap', where, `expected position ${position + 1}, found ${at}`);
       if (t.prevHash !== prevHash)
         fail('chain-link', where, `prev_hash ${t.prevHash} does not match the previous transfer's hash ${prevHash}`);
-      const recomputed = transferHash(
-        {
-          currencyCode: currency.code,
-          position: at,
-          id: t.id,
-          phase: t.phase,
-          kind: t.kind,
-          debitAccountId: t.debitAccountId,
-          creditAccountId: t.creditAccountId,
-          amount: t.amount,
-          pendingId: t.pendingId,
-          batchId: t.batchId,
-          createdAt: t.createdAt,
-          authorisedBy: t.authorisedBy,
-          authoriserId: t.authoriserId,
-          metadata: t.metadata,
-          deviceSignature: t.deviceSignature,
-        },
-        prevHash,
-      );
-      if (recomputed !== t.hash)
-        fail(
-          'transfer-hash',
-          where,
-          `stored hash ${t.hash} but the transfer's fields hash to ${recomputed}: the transfer was changed after it was written`,
-        );
+      checkHash(t, where, transferHash({ ...hashed(t), position: at }, prevHash));
       apply(t, where);
       const checkpoint = legacyCheckpointAt.get(at);
       if (checkpoint) {
@@ -253,13 +237,7 @@ export async function verifyCurrency(
         const t = r.transfer!;
         if (t.currencyId !== currency.id || t.position !== null)
           fail('block-transfers', at, 'not a transfer of this currency sealed in a block');
-        const recomputed = ownHash(t);
-        if (recomputed !== t.hash)
-          fail(
-            'transfer-hash',
-            at,
-            `stored hash ${t.hash} but the transfer's fields hash to ${recomputed}: the transfer was changed after it was written`,
-          );
+        checkHash(t, at, transferOwnHash(hashed(t)));
         transfers.push(t);
       }
       if (transfers[0]?.id !== b.first_transfer_id || transfers[transfers.length - 1]?.id !== b.last_transfer_id) {
@@ -358,13 +336,7 @@ export async function verifyCurrency(
       const t = toTransfer(r as Parameters<typeof toTransfer>[0]);
       if (t.currencyId !== currency.id || t.position !== null)
         fail('unsealed', where, 'not a transfer of this currency waiting for a block');
-      const recomputed = ownHash(t);
-      if (recomputed !== t.hash)
-        fail(
-          'transfer-hash',
-          where,
-          `stored hash ${t.hash} but the transfer's fields hash to ${recomputed}: the transfer was changed after it was written`,
-        );
+      checkHash(t, where, transferOwnHash(hashed(t)));
       apply(t, where);
       unsealed += 1;
       if (!oldest || r.queued_at < oldest) oldest = r.queued_at;

@@ -27,6 +27,39 @@ const taken = async (t: TestNode, dateId: string) =>
   (await t.db.selectFrom('date_capacity').select('taken').where('event_date_id', '=', dateId).executeTakeFirst())
     ?.taken ?? 0;
 
+/** A pending demo payment written straight into the table, as a node taking demo payments would have. */
+async function pendingDemoPayment(t: TestNode, placeId: string, id: string) {
+  await t.db
+    .insertInto('payments')
+    .values({
+      id,
+      purpose: 'order',
+      subject_id: id,
+      place_id: placeId,
+      provider: 'demo',
+      amount_cents: 100,
+      person_id: null,
+      status: 'pending',
+    })
+    .execute();
+}
+
+/** An order for the venue's paid price, refused: nothing can take the payment. */
+async function assertPaidOrderRefused(
+  t: TestNode,
+  v: Awaited<ReturnType<typeof venue>>,
+  email: string,
+  quantity: number,
+) {
+  const placed = await t.client().api('POST', '/api/v1/orders', {
+    venue: v.slug,
+    email,
+    lines: [{ priceId: v.full, eventDateId: v.dateId, quantity }],
+  });
+  assert.equal(placed.statusCode, 409, placed.body);
+  assert.match(placed.json().type, /payments-not-set-up$/);
+}
+
 describe('demo payment provider, on (development without Stripe)', () => {
   let t: TestNode;
   before(async () => {
@@ -290,19 +323,7 @@ describe('demo payment provider, off', () => {
   test('its routes answer 404, even for a demo payment that exists', async () => {
     const v = await venue(t);
     const id = '0190a0a0-0000-7000-8000-000000000001';
-    await t.db
-      .insertInto('payments')
-      .values({
-        id,
-        purpose: 'order',
-        subject_id: id,
-        place_id: v.place.id,
-        provider: 'demo',
-        amount_cents: 100,
-        person_id: null,
-        status: 'pending',
-      })
-      .execute();
+    await pendingDemoPayment(t, v.place.id, id);
     const c = t.client();
     assert.equal((await c.get(`/payments/${id}/demo`)).statusCode, 404);
     assert.equal((await c.postForm(`/payments/${id}/demo/pay`, {})).statusCode, 404);
@@ -325,13 +346,7 @@ describe('demo payment provider, off', () => {
     assert.doesNotMatch(page.body, /Plein/);
     assert.match(page.body, /Invitation/);
     const before = await taken(t, v.dateId);
-    const placed = await c.api('POST', '/api/v1/orders', {
-      venue: v.slug,
-      email: 'nobody-pays@example.org',
-      lines: [{ priceId: v.full, eventDateId: v.dateId, quantity: 2 }],
-    });
-    assert.equal(placed.statusCode, 409, placed.body);
-    assert.match(placed.json().type, /payments-not-set-up$/);
+    await assertPaidOrderRefused(t, v, 'nobody-pays@example.org', 2);
     assert.equal(await taken(t, v.dateId), before);
     const orders = await t.db
       .selectFrom('orders')
@@ -353,28 +368,10 @@ describe('demo payment provider, off', () => {
     const prod = await createTestNode({ env: 'production', demoPayments: true });
     try {
       const v = await venue(prod);
+      await assertPaidOrderRefused(prod, v, 'prod-buyer@example.org', 1);
       const c = prod.client();
-      const placed = await c.api('POST', '/api/v1/orders', {
-        venue: v.slug,
-        email: 'prod-buyer@example.org',
-        lines: [{ priceId: v.full, eventDateId: v.dateId, quantity: 1 }],
-      });
-      assert.equal(placed.statusCode, 409, placed.body);
-      assert.match(placed.json().type, /payments-not-set-up$/);
       const id = '0190a0a0-0000-7000-8000-000000000002';
-      await prod.db
-        .insertInto('payments')
-        .values({
-          id,
-          purpose: 'order',
-          subject_id: id,
-          place_id: v.place.id,
-          provider: 'demo',
-          amount_cents: 100,
-          person_id: null,
-          status: 'pending',
-        })
-        .execute();
+      await pendingDemoPayment(prod, v.place.id, id);
       assert.equal((await c.get(`/payments/${id}/demo`)).statusCode, 404);
       assert.equal((await c.postForm(`/payments/${id}/demo/pay`, {})).statusCode, 404);
     } finally {

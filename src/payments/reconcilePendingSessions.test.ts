@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNodeWithStripe } from '../../test/harness.ts';
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { registerPurpose } from './purposes.ts';
 import { reconcilePendingSessions } from './reconcilePendingSessions.ts';
 import { startStripeCheckout } from './startStripeCheckout.ts';
-import { paymentRow, type StripeTestNode } from './testFixtures.ts';
+import { paymentRow, type StripeTestNode, useStripeTestNode } from './testFixtures.ts';
 
 // docs/PAYMENTS.md invariant 12: a session nobody told us about is asked of Stripe once it expired.
 
@@ -22,15 +21,9 @@ registerPurpose('session_test', {
 
 let t: StripeTestNode;
 let fake: FakeStripe;
-before(async () => {
-  t = await createTestNodeWithStripe();
-  fake = t.fake;
-});
-after(async () => {
-  await t.close();
-});
-beforeEach(() => {
-  fake.failNext = 0;
+useStripeTestNode((node) => {
+  t = node;
+  fake = node.fake;
 });
 
 async function pending() {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNodeWithStripe, onPostgres } from '../../test/harness.ts';
+import { onPostgres } from '../../test/harness.ts';
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -9,7 +9,7 @@ import { registerPurpose } from './purposes.ts';
 import { queueRefund } from './queueRefund.ts';
 import { sendPendingRefunds } from './sendPendingRefunds.ts';
 import { startStripeCheckout } from './startStripeCheckout.ts';
-import { deliverOk, paymentRow, type StripeTestNode } from './testFixtures.ts';
+import { deliverOk, paymentRow, type StripeTestNode, useStripeTestNode } from './testFixtures.ts';
 
 // docs/PAYMENTS.md invariants 5, 7 and 8: refunds claimed with a lease, Stripe's word on each.
 
@@ -20,15 +20,11 @@ registerPurpose('refund_test', {
 
 let t: StripeTestNode;
 let fake: FakeStripe;
-before(async () => {
-  t = await createTestNodeWithStripe();
-  fake = t.fake;
-});
-after(async () => {
-  await t.close();
+useStripeTestNode((node) => {
+  t = node;
+  fake = node.fake;
 });
 beforeEach(() => {
-  fake.failNext = 0;
   fake.refundStatus = 'succeeded';
 });
 

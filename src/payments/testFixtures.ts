@@ -4,7 +4,8 @@
  * ticket order and a membership (a venue's connected account).
  */
 import assert from 'node:assert/strict';
-import type { TestNode } from '../../test/harness.ts';
+import { after, before, beforeEach } from 'node:test';
+import { createTestNodeWithStripe, type TestNode } from '../../test/harness.ts';
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM, type PersonActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
@@ -20,6 +21,24 @@ import { eventWithDates } from '../ticketing/testFixtures.ts';
 
 export type StripeTestNode = TestNode & { fake: FakeStripe };
 export type Endpoint = 'platform' | 'connect';
+
+/**
+ * Registers the test file's before, after and beforeEach: a node with a fake Stripe, closed after the
+ * tests, whose fake fails no call left over from the test before. `ready` gets the node once started.
+ */
+export function useStripeTestNode(ready: (t: StripeTestNode) => void): void {
+  let node: StripeTestNode | undefined;
+  before(async () => {
+    node = await createTestNodeWithStripe();
+    ready(node);
+  });
+  after(async () => {
+    await node?.close();
+  });
+  beforeEach(() => {
+    if (node) node.fake.failNext = 0;
+  });
+}
 
 /** Delivers a Stripe event to one of the node's two endpoints, signed with that endpoint's secret. */
 export async function deliver(t: StripeTestNode, event: unknown, endpoint: Endpoint = 'platform') {

@@ -3,7 +3,9 @@
  * rules shared by the setup use cases, and the currencies and products an article may name.
  * Docs: docs/POINTS-OF-SALE.md.
  */
+import type { Selectable, Updateable } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { DB } from '../db/schema.ts';
 import { type CurrencyKind, giftCurrenciesOf, topUpCurrenciesOf } from '../ledger/index.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
@@ -136,6 +138,67 @@ export function readArticleKind(errors: FieldErrors, raw: unknown): ArticleKind 
   const kind = text(raw) as ArticleKind;
   if (!ARTICLE_KINDS.includes(kind)) errors.add('kind', 'choice');
   return kind;
+}
+
+/** Where a new point, category or article goes: the position asked for, else after the venue's last one. */
+export async function positionFor(
+  db: Db,
+  table: 'pos_points' | 'pos_categories' | 'pos_articles',
+  placeId: string,
+  asked: number | undefined,
+): Promise<number> {
+  if (asked !== undefined) return asked;
+  const last = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.max('position').as('max'))
+    .where('place_id', '=', placeId)
+    .executeTakeFirst();
+  return last?.max === null || last?.max === undefined ? 0 : Number(last.max) + 1;
+}
+
+/**
+ * The update half of saving a point or a category: its row locked, then changed; with nothing to change
+ * (an empty PATCH) the row as it is, without an empty UPDATE, and `changed` false (the caller then
+ * writes no audit entry). Undefined when the venue has no such row.
+ */
+export function updatePosRow(
+  db: Db,
+  table: 'pos_points',
+  placeId: string,
+  id: string,
+  changes: Updateable<DB['pos_points']>,
+): Promise<{ row: Selectable<DB['pos_points']>; changed: boolean } | undefined>;
+export function updatePosRow(
+  db: Db,
+  table: 'pos_categories',
+  placeId: string,
+  id: string,
+  changes: Updateable<DB['pos_categories']>,
+): Promise<{ row: Selectable<DB['pos_categories']>; changed: boolean } | undefined>;
+export async function updatePosRow(
+  db: Db,
+  table: 'pos_points' | 'pos_categories',
+  placeId: string,
+  id: string,
+  changes: Record<string, unknown>,
+) {
+  const before = await db
+    .selectFrom(table)
+    .selectAll()
+    .where('place_id', '=', placeId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!before) return undefined;
+  if (Object.keys(changes).length === 0) return { row: before, changed: false };
+  const row = await db
+    .updateTable(table)
+    .set(changes as never)
+    .where('place_id', '=', placeId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { row, changed: true };
 }
 
 /** An optional id of a row of this venue (checked by the caller): '' → null, not a UUID → error. */

@@ -12,6 +12,7 @@ import {
   OPEN_PRICE_KINDS,
   bool,
   parseVatPercent,
+  positionFor,
   readArticleKind,
   readColour,
   readName,
@@ -209,12 +210,7 @@ export async function saveArticle(
     };
     let row;
     if (articleId === undefined) {
-      const last = await trx
-        .selectFrom('pos_articles')
-        .select((eb) => eb.fn.max('position').as('max'))
-        .where('place_id', '=', placeId)
-        .executeTakeFirst();
-      const position = f.position ?? (last?.max === null || last?.max === undefined ? 0 : Number(last.max) + 1);
+      const position = await positionFor(trx, 'pos_articles', placeId, f.position);
       row = await trx
         .insertInto('pos_articles')
         .values({ place_id: placeId, id: uuidv7(), ...columns, position })

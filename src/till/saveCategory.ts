@@ -4,7 +4,15 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { DEFAULT_CATEGORY_COLOUR, readColour, readName, readPosition, type PosCategory } from './posSetup.ts';
+import {
+  DEFAULT_CATEGORY_COLOUR,
+  readColour,
+  readName,
+  positionFor,
+  readPosition,
+  updatePosRow,
+  type PosCategory,
+} from './posSetup.ts';
 
 /** A venue admin creates a category of articles ("Boissons", "Cuisine") with its colour, or changes one. */
 export async function saveCategory(
@@ -26,11 +34,6 @@ export async function saveCategory(
     let row;
     let unchanged = false;
     if (creating) {
-      const last = await trx
-        .selectFrom('pos_categories')
-        .select((eb) => eb.fn.max('position').as('max'))
-        .where('place_id', '=', placeId)
-        .executeTakeFirst();
       row = await trx
         .insertInto('pos_categories')
         .values({
@@ -38,35 +41,21 @@ export async function saveCategory(
           id: uuidv7(),
           name: name!,
           colour: colour!,
-          position: position ?? (last?.max === null || last?.max === undefined ? 0 : Number(last.max) + 1),
+          position: await positionFor(trx, 'pos_categories', placeId, position),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
     } else {
-      const before = await trx
-        .selectFrom('pos_categories')
-        .selectAll()
-        .where('place_id', '=', placeId)
-        .where('id', '=', categoryId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!before) throw notFound('category');
       const changes = {
         ...(name !== undefined ? { name } : {}),
         ...(colour !== undefined ? { colour } : {}),
         ...(position !== undefined ? { position } : {}),
       };
       // Nothing sent (an empty PATCH): the category as it is, without an empty UPDATE or an audit entry.
-      unchanged = Object.keys(changes).length === 0;
-      row = unchanged
-        ? before
-        : await trx
-            .updateTable('pos_categories')
-            .set(changes)
-            .where('place_id', '=', placeId)
-            .where('id', '=', categoryId)
-            .returningAll()
-            .executeTakeFirstOrThrow();
+      const updated = await updatePosRow(trx, 'pos_categories', placeId, categoryId, changes);
+      if (!updated) throw notFound('category');
+      row = updated.row;
+      unchanged = !updated.changed;
     }
     if (!unchanged)
       await audit(trx, actor, {

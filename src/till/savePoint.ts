@@ -4,7 +4,16 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { bool, pointArticleIds, readName, readPaymentMethods, readPosition, type PosPoint } from './posSetup.ts';
+import {
+  bool,
+  pointArticleIds,
+  readName,
+  readPaymentMethods,
+  positionFor,
+  readPosition,
+  updatePosRow,
+  type PosPoint,
+} from './posSetup.ts';
 
 export interface PointInput {
   name?: unknown;
@@ -41,11 +50,6 @@ export async function savePoint(
     let row;
     let unchanged = false;
     if (creating) {
-      const last = await trx
-        .selectFrom('pos_points')
-        .select((eb) => eb.fn.max('position').as('max'))
-        .where('place_id', '=', placeId)
-        .executeTakeFirst();
       row = await trx
         .insertInto('pos_points')
         .values({
@@ -54,19 +58,11 @@ export async function savePoint(
           name: name!,
           payment_methods: paymentMethods!,
           archived: archived ?? false,
-          position: position ?? (last?.max === null || last?.max === undefined ? 0 : Number(last.max) + 1),
+          position: await positionFor(trx, 'pos_points', placeId, position),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
     } else {
-      const before = await trx
-        .selectFrom('pos_points')
-        .selectAll()
-        .where('place_id', '=', placeId)
-        .where('id', '=', pointId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!before) throw notFound('point');
       const changes = {
         ...(name !== undefined ? { name } : {}),
         ...(paymentMethods !== undefined ? { payment_methods: paymentMethods } : {}),
@@ -74,16 +70,10 @@ export async function savePoint(
         ...(archived !== undefined ? { archived } : {}),
       };
       // Nothing sent (an empty PATCH): the point as it is, without an empty UPDATE or an audit entry.
-      unchanged = Object.keys(changes).length === 0;
-      row = unchanged
-        ? before
-        : await trx
-            .updateTable('pos_points')
-            .set(changes)
-            .where('place_id', '=', placeId)
-            .where('id', '=', pointId)
-            .returningAll()
-            .executeTakeFirstOrThrow();
+      const updated = await updatePosRow(trx, 'pos_points', placeId, pointId, changes);
+      if (!updated) throw notFound('point');
+      row = updated.row;
+      unchanged = !updated.changed;
     }
     if (!unchanged)
       await audit(trx, actor, {

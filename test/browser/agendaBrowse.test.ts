@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { Browser } from 'playwright-core';
-import { createTestNode, type TestNode } from '../harness.ts';
+import type { TestNode } from '../harness.ts';
 import { SYSTEM } from '../../src/access/actor.ts';
 import { loadDemo } from '../../src/demo/loadDemo.ts';
 import { createTicketPrice } from '../../src/ticketing/createTicketPrice.ts';
-import { cspViolations, freePort, horizontalOverflow, launchBrowser, newVisitor, noChromium } from './browser.ts';
+import { cspViolations, horizontalOverflow, newVisitor, noChromium, useBrowserNode } from './browser.ts';
 
 describe('browsing the agenda', { skip: noChromium }, () => {
   let t: TestNode;
@@ -22,13 +22,9 @@ describe('browsing the agenda', { skip: noChromium }, () => {
   let eventPath = '';
   let tile: Buffer;
 
-  before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await createTestNode({ baseUrl: base, demoPayments: true });
+  useBrowserNode({ demoPayments: true }, async (node) => {
+    ({ t, browser, base } = node);
     assert.equal(await loadDemo(t.db, t.config), true);
-    await t.app.listen({ host: '127.0.0.1', port });
-    browser = await launchBrowser();
     tile = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#dfe6d8' } })
       .png()
       .toBuffer();
@@ -48,10 +44,6 @@ describe('browsing the agenda', { skip: noChromium }, () => {
       ['Adhérent', '12'],
     ])
       await createTicketPrice(t.db, SYSTEM, { slug: 'salle-kabaret', eventId: event.id, name, kind: 'fixed', price });
-  });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
   });
 
   test('home, agenda and an event page at 390 and 1366 px: no sideways scroll, posters and the map drawn', async () => {

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Config } from '../../src/config.ts';
+import { createTestNode, type TestNode } from '../harness.ts';
 
 /** Debian's Chromium: the tests never download a browser (CI installs the `chromium` package). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -73,6 +76,43 @@ export function freePort(): Promise<number> {
         typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
       );
     });
+  });
+}
+
+/** A test node listening on 127.0.0.1 and the Chromium that visits it. */
+export interface BrowserNode {
+  t: TestNode;
+  browser: Browser;
+  /** http://127.0.0.1:port, also the node's baseUrl (the links of its mails lead to it). */
+  base: string;
+}
+
+/**
+ * Registers the enclosing describe's before and after: a node on a free port (its config `overrides`,
+ * read when it starts, with the real baseUrl), listening, and a headless Chromium; `ready` is given
+ * both once started, for the file's own fixtures. After the tests, both are closed.
+ */
+export function useBrowserNode(
+  overrides: Partial<Config> | (() => Partial<Config>),
+  ready: (node: BrowserNode) => unknown,
+): void {
+  let node: BrowserNode | undefined;
+  before(async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const t = await createTestNode({ ...(typeof overrides === 'function' ? overrides() : overrides), baseUrl: base });
+    try {
+      await t.app.listen({ host: '127.0.0.1', port });
+      node = { t, browser: await launchBrowser(), base };
+    } catch (error) {
+      await t.close();
+      throw error;
+    }
+    await ready(node);
+  });
+  after(async () => {
+    await node?.browser.close();
+    await node?.t.close();
   });
 }
 

@@ -3,22 +3,21 @@
 // démonstration — aucun argent réel" page, cancels once, tries again and pays: the tickets are issued;
 // and a logged-in buyer pays with the Rezo wallet.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createTicketPrice } from '../../src/ticketing/createTicketPrice.ts';
 import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
-import { createTestNode, type TestNode } from '../harness.ts';
+import type { TestNode } from '../harness.ts';
 import { sql } from 'kysely';
 import { createLedgerWorld } from '../../src/ledger/testFixtures.ts';
 import { uuidv7 } from '../../src/shared/ids.ts';
 import {
   cspViolations,
-  freePort,
-  launchBrowser,
   logInThroughMail,
   newVisitor,
   noChromium,
   unlabelledControls,
+  useBrowserNode,
 } from './browser.ts';
 
 describe('buying a ticket with the demo payment in a browser', { skip: noChromium }, () => {
@@ -26,17 +25,7 @@ describe('buying a ticket with the demo payment in a browser', { skip: noChromiu
   let browser: Browser;
   let base: string;
 
-  before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await createTestNode({ env: 'development', baseUrl: base, demoPayments: true });
-    await t.app.listen({ host: '127.0.0.1', port });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  useBrowserNode({ env: 'development', demoPayments: true }, (node) => ({ t, browser, base } = node));
 
   test('cancel on the demo page, then pay: two tickets with their QR codes', async () => {
     const ev = await eventWithDates(t.db, { slug: 'salle-demo', capacity: 40 });

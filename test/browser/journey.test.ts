@@ -5,18 +5,17 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createTestNode, type TestNode } from '../harness.ts';
+import type { TestNode } from '../harness.ts';
 import {
   contrast,
-  freePort,
+  cspViolations,
   horizontalOverflow,
-  launchBrowser,
   newVisitor,
   noChromium,
   unlabelledControls,
-  cspViolations,
+  useBrowserNode,
 } from './browser.ts';
 
 describe('in a browser', { skip: noChromium }, () => {
@@ -24,18 +23,8 @@ describe('in a browser', { skip: noChromium }, () => {
   let browser: Browser;
   let base: string;
 
-  before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    // development: /dev/mail shows the outbox; baseUrl: the links in the mails lead to this node.
-    t = await createTestNode({ env: 'development', baseUrl: base, operators: ['ops@example.org'] });
-    await t.app.listen({ host: '127.0.0.1', port });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  // development: /dev/mail shows the outbox.
+  useBrowserNode({ env: 'development', operators: ['ops@example.org'] }, (node) => ({ t, browser, base } = node));
 
   async function assertLabelled(page: Page) {
     assert.deepEqual(await unlabelledControls(page), [], `every form control of ${page.url()} has an accessible name`);

@@ -8,8 +8,8 @@ import { ensurePerson } from '../../src/accounts/people.ts';
 import { createTicketPrice } from '../../src/ticketing/createTicketPrice.ts';
 import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
 import { FakeStripe } from '../fakes/fakeStripe.ts';
-import { createTestNode, type TestNode } from '../harness.ts';
-import { cspViolations, freePort, logInThroughMail, launchBrowser, newVisitor, noChromium } from './browser.ts';
+import type { TestNode } from '../harness.ts';
+import { cspViolations, logInThroughMail, newVisitor, noChromium, useBrowserNode } from './browser.ts';
 
 describe('buying tickets in a browser', { skip: noChromium }, () => {
   let t: TestNode;
@@ -19,24 +19,22 @@ describe('buying tickets in a browser', { skip: noChromium }, () => {
 
   before(async () => {
     fake = await new FakeStripe().start();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await createTestNode({
+  });
+  after(async () => {
+    await fake?.stop();
+  });
+  useBrowserNode(
+    () => ({
       env: 'development',
-      baseUrl: base,
       stripeSecretKey: 'sk_test_rezo',
       stripeWebhookSecret: fake.webhookSecret,
       stripeApiUrl: fake.apiUrl,
-    });
-    fake.webhookUrl = `${base}/webhooks/stripe`;
-    await t.app.listen({ host: '127.0.0.1', port });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-    await fake?.stop();
-  });
+    }),
+    (node) => {
+      ({ t, browser, base } = node);
+      fake.webhookUrl = `${base}/webhooks/stripe`;
+    },
+  );
 
   test('find the event on the agenda, buy two tickets through Stripe, and the door lets one in once', async () => {
     const ev = await eventWithDates(t.db, { slug: 'salle-achat', capacity: 40 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import QRCode from 'qrcode';
 import { personActor, SYSTEM } from '../../src/access/actor.ts';
@@ -16,16 +16,15 @@ import { placeOrder } from '../../src/ticketing/placeOrder.ts';
 import { signTicket } from '../../src/ticketing/ticketSignature.ts';
 import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
 import { createPairingCode } from '../../src/till/createPairingCode.ts';
-import { createTestNode, type TestNode } from '../harness.ts';
+import type { TestNode } from '../harness.ts';
 import {
-  freePort,
-  logInThroughMail,
+  cspViolations,
   horizontalOverflow,
-  launchBrowser,
+  logInThroughMail,
   newVisitor,
   noChromium,
   unlabelledControls,
-  cspViolations,
+  useBrowserNode,
 } from './browser.ts';
 
 /** REZO_SCREENSHOTS=/some/dir saves the door phone's pages there (as journey.test.ts does). */
@@ -41,17 +40,7 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
   let browser: Browser;
   let base: string;
 
-  before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await createTestNode({ env: 'development', baseUrl: base });
-    await t.app.listen({ host: '127.0.0.1', port });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  useBrowserNode({ env: 'development' }, (node) => ({ t, browser, base } = node));
 
   async function typeCode(page: Page, code: string) {
     await page.getByLabel('Code du billet').fill(code);

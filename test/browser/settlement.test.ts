@@ -5,18 +5,17 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createTestNode, type TestNode } from '../harness.ts';
+import type { TestNode } from '../harness.ts';
 import { loadDemo } from '../../src/demo/loadDemo.ts';
 import {
-  freePort,
   horizontalOverflow,
-  launchBrowser,
   logInThroughMail,
   newVisitor,
   noChromium,
   unlabelledControls,
+  useBrowserNode,
 } from './browser.ts';
 
 describe('settlement in a browser', { skip: noChromium }, () => {
@@ -24,17 +23,9 @@ describe('settlement in a browser', { skip: noChromium }, () => {
   let browser: Browser;
   let base: string;
 
-  before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await createTestNode({ env: 'development', baseUrl: base });
+  useBrowserNode({ env: 'development' }, async (node) => {
+    ({ t, browser, base } = node);
     assert.equal(await loadDemo(t.db, t.config), true);
-    await t.app.listen({ host: '127.0.0.1', port });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
   });
 
   const shots = process.env.REZO_SCREENSHOTS;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import jsqr from 'jsqr';
 import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -14,8 +14,8 @@ import { createApiKey } from '../../src/apikeys/createApiKey.ts';
 import { ensureAccount } from '../../src/ledger/ensureAccount.ts';
 import { createLedgerWorld, type LedgerWorld } from '../../src/ledger/testFixtures.ts';
 import { uuidv7 } from '../../src/shared/ids.ts';
-import { createTestNode, withKey, type TestNode } from '../harness.ts';
-import { freePort, horizontalOverflow, launchBrowser, newVisitor, noChromium, unlabelledControls } from './browser.ts';
+import { withKey, type TestNode } from '../harness.ts';
+import { horizontalOverflow, newVisitor, noChromium, unlabelledControls, useBrowserNode } from './browser.ts';
 
 describe('paying at a counter with a wallet code, in a browser', { skip: noChromium }, () => {
   let t: TestNode;
@@ -23,17 +23,9 @@ describe('paying at a counter with a wallet code, in a browser', { skip: noChrom
   let browser: Browser;
   let base: string;
 
-  before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await createTestNode({ env: 'development', baseUrl: base });
-    await t.app.listen({ host: '127.0.0.1', port });
+  useBrowserNode({ env: 'development' }, async (node) => {
+    ({ t, browser, base } = node);
     w = await createLedgerWorld(t.db);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
   });
 
   async function shot(page: Page, name: string) {
