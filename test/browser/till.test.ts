@@ -609,6 +609,8 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await page.locator('html[data-till="sale"]').waitFor();
       await page.getByText('Hors ligne', { exact: true }).waitFor();
       await page.getByRole('button', { name: /^Bière/ }).click();
+      // Offline, "Carte" cannot be pressed (a card's balance is on the server); cash can.
+      assert.equal(await page.getByRole('button', { name: 'Carte', exact: true }).isDisabled(), true);
       await page.getByRole('button', { name: 'Espèces', exact: true }).click();
       await page.getByLabel('Somme reçue (€)').fill('5');
       await page.getByRole('button', { name: /^Encaisser/ }).click();

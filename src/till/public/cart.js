@@ -1,7 +1,7 @@
 // @ts-check
 // The point of sale and its cart: the articles grid, the lines, the total (the server's own rules,
 // ./tillRules.js, so the cart's total is the sale's total by construction), and the sale built from it.
-/* global document */
+/* global document, navigator */
 import { $, $button, el, euros, format, newId, textColourOn, words } from './dom.js';
 import { amountField, openDialog, prompt, refreshBar, showScreen } from './screens.js';
 import { sessionId, state } from './state.js';
@@ -178,10 +178,12 @@ export function renderCart() {
   $('till-total').textContent = euros(cartTotal());
   const attached = $('till-attached');
   attached.hidden = !state.attached;
-  attached.textContent = state.attached ? format(words.attached, { number: state.attached }) : '';
+  // A card read by NFC is known by its UID only: staff never see UIDs (its number shows once paid or looked up).
+  const shown = state.attached && cardFields(state.attached).cardNumber ? state.attached : '✓';
+  attached.textContent = state.attached ? format(words.attached, { number: shown }) : '';
   const empty = state.cart.length === 0;
   ['till-pay-card', 'till-pay-cash', 'till-pay-bank', 'till-clear'].forEach((id) => {
-    $button(id).disabled = empty;
+    $button(id).disabled = empty || (id === 'till-pay-card' && (state.offline || navigator.onLine === false));
   });
 }
 
