@@ -58,6 +58,19 @@ export async function findCardByUid(db: Db, uid: string): Promise<Card | null> {
   return row ? toCard(row) : null;
 }
 
+/** The card whose printed number this is, typed with or without spaces, in any case (the index `cards_number_compact`), or null. */
+export async function findCardByNumber(db: Db, number: unknown): Promise<Card | null> {
+  if (typeof number !== 'string') return null;
+  const compact = number.replace(/\s+/g, '').toUpperCase();
+  if (compact.length < 1 || compact.length > 40) return null;
+  const row = await db
+    .selectFrom('cards')
+    .select(CARD_COLUMNS)
+    .where(sql<string>`upper(replace(number, ' ', ''))`, '=', compact)
+    .executeTakeFirst();
+  return row ? toCard(row) : null;
+}
+
 /** The card whose printed QR token this is, or null (a malformed token is simply unknown). Looked up by hash only. */
 export async function findCardByToken(db: Db, token: unknown): Promise<Card | null> {
   if (typeof token !== 'string' || !TOKEN_RE.test(token)) return null;

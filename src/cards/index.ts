@@ -1,5 +1,7 @@
 // The public surface of src/cards (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
 export {
+  findCardByNumber,
+  findCardByToken,
   findCardByUid,
   isStaffCardHeld,
   linkedCardIds,

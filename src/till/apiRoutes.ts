@@ -20,6 +20,14 @@ const SIGNED =
   'Signed by a paired device: headers `x-rezo-signature-version: 2`, `x-rezo-device`, `x-rezo-timestamp`, `x-rezo-nonce`, `x-rezo-signature`, over the method, the path and query string as sent, the body’s hash, the timestamp and the nonce (docs/LEDGER.md, "Device signatures"). Errors are problem+json in the language of `Accept-Language`.';
 const Session = Type.String({ maxLength: 500, description: 'The till session returned by POST /api/v1/till/open' });
 const CardUid = Type.String({ maxLength: 40, description: 'NFC UID as read (hex, separators allowed)' });
+const CardNumber = Type.String({
+  maxLength: 60,
+  description: 'Instead of cardUid: the number printed on the card (spaces and case ignored)',
+});
+const CardToken = Type.String({
+  maxLength: 400,
+  description: 'Instead of cardUid: the card’s QR code (its /cards/<token> address, or the token)',
+});
 const Cents = Type.Integer({ description: 'Minor units (cents), signed: + money in for the venue, − out' });
 
 const Balance = Type.Object({
@@ -204,7 +212,15 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
         tags: ['till'],
         summary: 'A card tapped: its status, balances (usable here first, in payment order) and memberships valid here',
         description: SIGNED,
-        body: Type.Object({ session: Session, cardUid: CardUid }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            session: Session,
+            cardUid: Type.Optional(CardUid),
+            cardNumber: Type.Optional(CardNumber),
+            cardToken: Type.Optional(CardToken),
+          },
+          { additionalProperties: false },
+        ),
         response: responses(
           {
             200: Type.Object({
@@ -243,6 +259,8 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
             session: Session,
             pointId: Uuid,
             cardUid: Type.Optional(CardUid),
+            cardNumber: Type.Optional(CardNumber),
+            cardToken: Type.Optional(CardToken),
             items: Type.Array(
               Type.Object(
                 {
@@ -277,6 +295,8 @@ export async function tillApiRoutes(app: ModuleApp, options: ModuleOptions): Pro
                         'Card payments: the card paying (default: the sale’s card); a sale may be paid by up to 3 cards',
                     }),
                   ),
+                  cardNumber: Type.Optional(CardNumber),
+                  cardToken: Type.Optional(CardToken),
                   tenderedCents: Type.Optional(
                     Type.Integer({
                       minimum: 1,

@@ -7,6 +7,7 @@ import { cardUnknown, readCardUid } from './cardAccess.ts';
 import { requireSession } from './recordSale.ts';
 import { presentBalances, type BalanceOut } from './sales.ts';
 import { tillSessionKey } from './tillSession.ts';
+import { hasCardRefs, resolveCardRefs, type CardRefFields } from './cardRef.ts';
 import { walletBalances } from './wallet.ts';
 
 export interface CardLookup {
@@ -25,14 +26,17 @@ export interface CardLookup {
 export async function lookupCard(
   db: Db,
   device: DeviceSignature,
-  input: { session: unknown; cardUid: unknown },
+  input: { session: unknown } & CardRefFields,
   now = new Date(),
 ): Promise<CardLookup> {
-  const uid = readCardUid(input.cardUid);
+  const byRef = hasCardRefs(input);
+  if (!byRef) readCardUid(input.cardUid);
   const key = await tillSessionKey(db);
   return inTransaction(db, async (trx) => {
     const { placeId, deviceId } = await verifyDeviceRequest(trx, device);
     await requireSession(key, trx, input.session, { placeId, deviceId });
+    // By number or QR token: resolved to the UID once the device and the session are checked (docs/TILL.md).
+    const uid = readCardUid((await resolveCardRefs(trx, input)).cardUid);
     const card = await findCardByUid(trx, uid);
     if (!card) throw cardUnknown();
     const info = { number: card.number, status: card.status, linked: card.personId !== null };

@@ -7,6 +7,7 @@ import { isUuid } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR as MAX_AMOUNT } from '../shared/money.ts';
 import { applySale, type SaleInput } from './applySale.ts';
 import { isStaff } from './cardAccess.ts';
+import { hasCardRefs, resolveCardRefs, withoutCardRefs, type CardRefFields } from './cardRef.ts';
 import type { SaleItemIn, SalePaymentIn } from './planSale.ts';
 import { MAX_CARDS, MAX_ITEMS, MAX_PAYMENTS, MAX_QUANTITY } from '../shared/tillRules.js';
 import type { SaleBody, SaleOutcome } from './sales.ts';
@@ -16,12 +17,11 @@ import { readTillSession, tillSessionKey, type TillSession } from './tillSession
 // A sale's limits are shared with the till in the browser (src/shared/tillRules.js).
 export { MAX_CARDS, MAX_ITEMS, MAX_PAYMENTS, MAX_QUANTITY };
 
-export interface RecordSaleInput {
+export interface RecordSaleInput extends CardRefFields {
   /** Made by the till: the idempotency key of the sale. */
   id: unknown;
   session: unknown;
   pointId: unknown;
-  cardUid?: unknown;
   items: unknown;
   payments: unknown;
   /** Cash given back (a negative total: cash-out, deposits returned); no payment line then. */
@@ -198,13 +198,31 @@ export async function recordSale(
   raw: RecordSaleInput,
   now = new Date(),
 ): Promise<SaleOutcome> {
-  const input = readSaleInput(raw, now);
+  // A card named by its number or QR token is resolved to its UID once the device is verified (docs/TILL.md,
+  // "A card by its printed number or its QR code"): the fields are checked here without it, the hash made on the UID.
+  const byRef = hasCardRefs(raw);
+  const input = readSaleInput(byRef ? withoutCardRefs(raw) : raw, now);
+  const key = await tillSessionKey(db);
+  return inTransaction(db, async (trx) => {
+    const { placeId, deviceId } = await verifyDeviceRequest(trx, device, Date.now(), saleLock(input.id));
+    const resolved = byRef ? readSaleInput(await resolveCardRefs(trx, raw), now) : input;
+    const requestSha256 = saleHash(device, resolved);
+    const done = await claimSale(trx, resolved.id, placeId, requestSha256);
+    if (done) return { body: done, replayed: true };
+    const session = readTillSession(key, raw.session, { placeId, deviceId });
+    const body = await applySale(trx, { input: resolved, session, device, placeId, deviceId, requestSha256, now });
+    return { body, replayed: false };
+  });
+}
+
+/** The sale's request hash: its idempotency key's content (a retry must carry the same sale). */
+function saleHash(device: DeviceSignature, input: SaleInput): string {
   // A payment names its card in the hash only when it is not the sale's card (the hash of a one-card
   // sale is the same as before payments could name their card: retries across versions still match).
   const hashedPayments = input.payments.map(({ cardUid, ...p }) =>
     cardUid && cardUid !== input.cardUid ? { ...p, cardUid } : p,
   );
-  const requestSha256 = sha256Hex(
+  return sha256Hex(
     canonicalJson({
       op: 'till-sale',
       device: `${device.placeId}:${device.deviceId}`,
@@ -218,13 +236,4 @@ export async function recordSale(
       ...(input.soldAt !== null ? { soldAt: input.soldAt.toISOString() } : {}),
     }),
   );
-  const key = await tillSessionKey(db);
-  return inTransaction(db, async (trx) => {
-    const { placeId, deviceId } = await verifyDeviceRequest(trx, device, Date.now(), saleLock(input.id));
-    const done = await claimSale(trx, input.id, placeId, requestSha256);
-    if (done) return { body: done, replayed: true };
-    const session = readTillSession(key, raw.session, { placeId, deviceId });
-    const body = await applySale(trx, { input, session, device, placeId, deviceId, requestSha256, now });
-    return { body, replayed: false };
-  });
 }

@@ -30,6 +30,8 @@ export interface TestCard {
   uid: string;
   number: string;
   personId: string | null;
+  /** The token its QR code holds (in the card page's address, /cards/<token>). */
+  token?: string;
 }
 
 export interface TillWorld {
@@ -105,14 +107,14 @@ export async function createTillWorld(db: Db): Promise<TillWorld> {
         batch_id: batchId,
         uid,
         number,
-        qr_token_sha256: createHash('sha256').update(`qr${id}`).digest('hex'),
+        qr_token_sha256: createHash('sha256').update(`qr${id}`).digest('hex'), // the token is `qr${id}`
         person_id: personId,
         linked_at: personId ? new Date() : null,
         status: options.blocked ? 'blocked' : 'active',
         blocked_at: options.blocked ? new Date() : null,
       })
       .execute();
-    return { id, uid, number, personId };
+    return { id, uid, number, personId, token: `qr${id}` };
   };
 
   const cashierPerson = await ensurePerson(db, `cashier-${n.toLowerCase()}@example.org`, 'fr');

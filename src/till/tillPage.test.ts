@@ -78,7 +78,11 @@ test('the service worker keeps the page and exactly the served files', async () 
       ...TILL_FILES.map((n) => `/static/till/${n}`),
     ].sort(),
   );
-  assert.match(worker, /const CACHE = 'rezo-till-v3';/);
+  assert.match(worker, /const CACHE = 'rezo-till-v4';/);
+  // jsQR, the camera's decoder without BarcodeDetector, served from the dependency (no CDN).
+  const jsqr = await get('/static/till/jsQR.js');
+  assert.equal(jsqr.statusCode, 200);
+  assert.match(jsqr.body, /jsQR/);
 });
 
 test('the addresses from before the move redirect to the files under /static/till/', async () => {

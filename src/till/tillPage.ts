@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { html, unsafeRaw } from '../http/html.ts';
@@ -17,6 +19,7 @@ export const TILL_FILES = [
   'cart.js',
   'dom.js',
   'lookup.js',
+  'camera.js',
   'pay.js',
   'queue.js',
   'sale.js',
@@ -36,6 +39,10 @@ const files = new Map<string, Buffer>(
   ]),
 );
 const worker = readFileSync(new URL('sw.js', folder));
+/** jsQR's browser build, from the dependency (no CDN): the camera's decoder where there is no BarcodeDetector. */
+const JSQR = readFileSync(
+  join(dirname(createRequire(import.meta.url).resolve('jsqr/package.json')), 'dist', 'jsQR.js'),
+);
 /** The till's files before they moved under /static/till/: an older page (or its cached copy) still finds them. */
 const MOVED = {
   '/static/till.js': '/static/till/main.js',
@@ -132,6 +139,7 @@ export const TILL_WORDS = [
   'offlineStart',
   'nfcOn',
   'nfcFailed',
+  'cameraFailed',
   'readerOff',
   'confirm',
   'cancel',
@@ -158,6 +166,9 @@ const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 96 96"><rect 
 
 export async function tillPageRoutes(app: ModuleApp, { info }: ModuleOptions): Promise<void> {
   // Short caching: the service worker keeps its own copy for offline starts, and fetches anew online.
+  app.get('/static/till/jsQR.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(JSQR),
+  );
   app.get('/static/till/:file', async (request, reply) => {
     const name = (request.params as { file: string }).file;
     const file = files.get(name);
@@ -274,6 +285,7 @@ ${demoBanner(request, info)}
 <button type="button" id="till-clear" class="till-quiet">${t('tillpage.clear')}</button>
 <button type="button" id="till-cancel-last" class="till-quiet">${t('tillpage.cancelLast')}</button>
 <button type="button" id="till-nfc" class="till-quiet" hidden>${t('tillpage.nfc')}</button>
+<button type="button" id="till-camera" class="till-quiet" hidden>${t('tillpage.camera')}</button>
 </div>
 </aside>
 </div>
@@ -288,6 +300,10 @@ ${demoBanner(request, info)}
 </form>
 </main>
 
+<div id="till-camera-view" class="till-camera-view" hidden>
+<video id="till-camera-video" class="till-camera-video" muted playsinline aria-label="${t('tillpage.camera')}"></video>
+<button type="button" id="till-camera-stop">${t('tillpage.cameraStop')}</button>
+</div>
 <div id="till-result" class="till-result" hidden role="alert" aria-atomic="true">
 <p class="till-result-big"></p><div class="till-result-detail"></div><div class="till-result-actions"></div>
 </div>

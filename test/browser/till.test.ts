@@ -609,6 +609,8 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await page.locator('html[data-till="sale"]').waitFor();
       await page.getByText('Hors ligne', { exact: true }).waitFor();
       await page.getByRole('button', { name: /^Bière/ }).click();
+      // Offline, "Carte" cannot be pressed (a card's balance is on the server); cash can.
+      assert.equal(await page.getByRole('button', { name: 'Carte', exact: true }).isDisabled(), true);
       await page.getByRole('button', { name: 'Espèces', exact: true }).click();
       await page.getByLabel('Somme reçue (€)').fill('5');
       await page.getByRole('button', { name: /^Encaisser/ }).click();
@@ -910,6 +912,107 @@ describe('the till in a browser', { skip: noChromium }, () => {
         sales.map((x) => Number(x.total_cents)),
         [400],
       );
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a phone-sized till takes a card by its printed number and by its QR code read with the camera', async (s) => {
+    if (!apiReady) {
+      s.skip('the till API (src/till/apiRoutes.ts) does not answer yet');
+      return;
+    }
+    const { staff } = await theBar();
+    const customer = await fundedCard(1000);
+    // A point of its own (the bar's day is closed by the test above): a draught beer.
+    const pointId = uuidv7();
+    const beer = uuidv7();
+    await t.db.insertInto('pos_points').values({ place_id: place.id, id: pointId, name: 'Bar téléphone' }).execute();
+    await t.db
+      .insertInto('pos_articles')
+      .values({ place_id: place.id, id: beer, name: 'Demi', kind: 'sale', price_cents: 400, vat_rate: 2000 })
+      .execute();
+    await t.db
+      .insertInto('pos_point_articles')
+      .values({ place_id: place.id, point_id: pointId, article_id: beer, position: 0 })
+      .execute();
+    // The card's QR token, as printed: the card page's address holds it.
+    const token = `qr${randomBytes(16).toString('hex')}`;
+    await t.db
+      .updateTable('cards')
+      .set({ qr_token_sha256: createHash('sha256').update(token).digest('hex') })
+      .where('id', '=', customer.id)
+      .execute();
+    const context = await newVisitor(browser, { width: 390, height: 844 });
+    // The camera: a blank stream, and a BarcodeDetector that sees the card's QR code (its address).
+    await context.addInitScript((qr: string) => {
+      const w = window as unknown as Record<string, unknown>;
+      Object.defineProperty(navigator.mediaDevices, 'getUserMedia', {
+        value: async () => {
+          const canvas = document.createElement('canvas');
+          canvas.width = 320;
+          canvas.height = 240;
+          canvas.getContext('2d')!.fillRect(0, 0, 320, 240);
+          return canvas.captureStream(5);
+        },
+      });
+      w.BarcodeDetector = class {
+        async detect() {
+          return [{ rawValue: qr, format: 'qr_code' }];
+        }
+      };
+    }, `${base}/cards/${token}`);
+    const page = await context.newPage();
+    const result = page.locator('#till-result');
+    const text = async () => spaces(await result.textContent());
+    const sales = () =>
+      t.db
+        .selectFrom('till_sales')
+        .innerJoin('cards', 'cards.id', 'till_sales.card_id')
+        .select(['till_sales.total_cents'])
+        .where('cards.id', '=', customer.id)
+        .execute();
+    try {
+      await pair(page, 'Téléphone bar');
+      await page.waitForFunction(() => document.activeElement?.id === 'till-wedge', undefined, { timeout: 2000 });
+      await page.keyboard.type(staff.uid);
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: 'Bar téléphone' }).click();
+      await page.locator('html[data-till="sale"]').waitFor();
+      const { page: width, screen } = await horizontalOverflow(page);
+      assert.ok(width <= screen, `no sideways scroll at 390 px (${width} > ${screen})`);
+      // Empty cart, the printed number typed: the card's balance, named by its number, never its UID.
+      await page.getByLabel('Taper un numéro de carte').fill(customer.number.toLowerCase());
+      await page.getByLabel('Taper un numéro de carte').press('Enter');
+      await result.waitFor();
+      assert.match(await text(), new RegExp(customer.number));
+      assert.ok(!(await text()).includes(customer.uid));
+      await screenshots(page, 'card-by-number');
+      await result.getByRole('button', { name: 'Fermer' }).click();
+      await result.waitFor({ state: 'hidden' });
+      // A beer paid by the card's number.
+      await page.getByRole('button', { name: /^Demi/ }).click();
+      await page.getByLabel('Taper un numéro de carte').fill(customer.number);
+      await page.getByLabel('Taper un numéro de carte').press('Enter');
+      await result.waitFor();
+      assert.equal(await result.getAttribute('data-kind'), 'ok', await text());
+      await result
+        .getByRole('button', { name: 'Fermer' })
+        .click({ timeout: 2000 })
+        .catch(() => undefined);
+      await result.waitFor({ state: 'hidden' });
+      // A beer paid by the QR code, read with the camera.
+      await page.getByRole('button', { name: /^Demi/ }).click();
+      await page.getByRole('button', { name: 'Lire le QR de la carte' }).click();
+      await result.waitFor();
+      assert.equal(await result.getAttribute('data-kind'), 'ok', await text());
+      assert.ok(await page.locator('#till-camera-view').isHidden());
+      await screenshots(page, 'card-by-qr');
+      assert.deepEqual(
+        (await sales()).map((x) => Number(x.total_cents)),
+        [400, 400],
+      );
+      assert.equal(await balanceOf(customer.accountId), 200);
     } finally {
       await context.close();
     }

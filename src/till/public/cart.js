@@ -1,12 +1,12 @@
 // @ts-check
 // The point of sale and its cart: the articles grid, the lines, the total (the server's own rules,
 // ./tillRules.js, so the cart's total is the sale's total by construction), and the sale built from it.
-/* global document */
+/* global document, navigator */
 import { $, $button, el, euros, format, newId, textColourOn, words } from './dom.js';
 import { amountField, openDialog, prompt, refreshBar, showScreen } from './screens.js';
 import { sessionId, state } from './state.js';
 import { store } from './storage.js';
-import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, parseEuros } from './tillRules.js';
+import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid, parseEuros } from './tillRules.js';
 
 /**
  * @typedef {import('./types.js').Article} Article
@@ -178,10 +178,12 @@ export function renderCart() {
   $('till-total').textContent = euros(cartTotal());
   const attached = $('till-attached');
   attached.hidden = !state.attached;
-  attached.textContent = state.attached ? format(words.attached, { number: state.attached }) : '';
+  // A card read by NFC is known by its UID only: staff never see UIDs (its number shows once paid or looked up).
+  const shown = state.attached && cardFields(state.attached).cardNumber ? state.attached : '✓';
+  attached.textContent = state.attached ? format(words.attached, { number: shown }) : '';
   const empty = state.cart.length === 0;
   ['till-pay-card', 'till-pay-cash', 'till-pay-bank', 'till-clear'].forEach((id) => {
-    $button(id).disabled = empty;
+    $button(id).disabled = empty || (id === 'till-pay-card' && (state.offline || navigator.onLine === false));
   });
 }
 
@@ -206,11 +208,33 @@ export function newSale(payments, cardUid) {
     items: items(),
     payments,
   };
-  if (cardUid) sale.cardUid = cardUid;
+  if (cardUid) Object.assign(sale, cardFields(cardUid));
   return sale;
 }
 /** @param {PaymentMethod} method */
 export function methodTaken(method) {
   const p = point();
   return !!p && p.paymentMethods.indexOf(method) >= 0;
+}
+
+/**
+ * A card as read: its UID (NFC, a wedge reader), the card page's address its QR code holds, or its printed
+ * number typed; null when it is none of these. @param {unknown} raw @returns {string | null}
+ */
+export function cardRefOf(raw) {
+  const text = String(raw ?? '').trim();
+  if (/\/cards\/[A-Za-z0-9_-]{16,128}/.test(text)) return text;
+  const uid = normaliseUid(text);
+  if (uid) return uid;
+  return /^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$/.test(text) ? text.toUpperCase() : null;
+}
+
+/**
+ * The request's fields naming a card reference (docs/TILL.md): `cardUid`, `cardToken` (the QR address) or
+ * `cardNumber`. @param {string} ref @returns {{ cardUid?: string, cardNumber?: string, cardToken?: string }}
+ */
+export function cardFields(ref) {
+  if (ref.includes('/cards/')) return { cardToken: ref };
+  const uid = normaliseUid(ref);
+  return uid ? { cardUid: uid } : { cardNumber: ref };
 }

@@ -2,6 +2,7 @@
 // A card tapped with an empty cart (its balances and memberships), and cancelling the last sale (a
 // reversal with its own id, reused on retry).
 import { codeOf, reasonOf, request } from './api.js';
+import { cardFields } from './cart.js';
 import { balanceLines, dateOf, el, euros, format, newId, words } from './dom.js';
 import { hideResult, openDialog, refreshBar, showResult } from './screens.js';
 import { closeTill } from './session.js';
@@ -69,7 +70,7 @@ export async function lookup(uid) {
   state.busy = true;
   let answer;
   try {
-    answer = await request('POST', '/api/v1/till/cards/lookup', { session: sessionId(), cardUid: uid });
+    answer = await request('POST', '/api/v1/till/cards/lookup', { session: sessionId(), ...cardFields(uid) });
   } catch {
     state.busy = false;
     return showResult('warn', words.unreachable, []);
@@ -91,5 +92,5 @@ export async function lookup(uid) {
   );
   details.push(el('h3', { text: words.memberships }));
   details.push(list(memberships, words.noMembership, 'till-memberships'));
-  showResult(blocked ? 'ko' : 'info', format(words.lookupTitle, { number: b.card.number || uid }), details);
+  showResult(blocked ? 'ko' : 'info', format(words.lookupTitle, { number: b.card.number }), details);
 }

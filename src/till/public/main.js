@@ -6,7 +6,8 @@
 // the start.
 /* global window, document, navigator */
 import { messageOf } from './api.js';
-import { choosePoint, clearCart, needsCard, renderCart } from './cart.js';
+import { cardRefOf, choosePoint, clearCart, needsCard, renderCart } from './cart.js';
+import { wireCamera } from './camera.js';
 import { $, $button, $input, format, words } from './dom.js';
 import { cancelLast, lookup } from './lookup.js';
 import { payBank, payByCard, payCardPressed, payCash } from './pay.js';
@@ -33,14 +34,19 @@ import { normaliseUid } from './tillRules.js';
  */
 async function cardRead(raw) {
   if (state.busy || dialogOpen()) return;
-  const uid = normaliseUid(raw);
+  // A UID (NFC, wedge), the printed number typed, or the QR code's address: a card reference (cart.js `cardFields`).
+  const uid = cardRefOf(raw);
   if (resultShown()) hideResult();
   if (!uid) {
     if (String(raw || '').trim()) showResult('ko', words.invalidUid, [String(raw).trim().slice(0, 40)]);
     return;
   }
   const screen = currentScreen();
-  if (screen === 'open') return openTill(uid);
+  // The staff card that opens a till is read by its UID only.
+  if (screen === 'open') {
+    const staff = normaliseUid(raw);
+    return staff ? openTill(staff) : showResult('ko', words.invalidUid, []);
+  }
   if (screen !== 'sale') return;
   if (state.split) return payRestWithCard(uid);
   if (state.cart.length === 0) return lookup(uid);
@@ -130,6 +136,7 @@ wireReader();
 wireSession();
 wireQueue();
 wireButtons();
+wireCamera((raw) => cardRead(raw));
 // Every 15 s: the waiting sales are sent, or, offline with none, the server is tried again.
 setInterval(() => {
   if (!state.device) return;

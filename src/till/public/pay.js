@@ -2,7 +2,7 @@
 // The three ways to pay a cart: a card (the customer's wallet), cash (with change, or cash given out
 // for a negative total) and the venue's own bank terminal. A cart with a top-up, cash-out or
 // membership needs the customer's card first, whatever the method.
-import { cartTotal, methodTaken, needsCard, newSale } from './cart.js';
+import { cardFields, cartTotal, methodTaken, needsCard, newSale } from './cart.js';
 import { words } from './dom.js';
 import { askCash, confirmBank, focusReader, prompt, showResult } from './screens.js';
 import { sendSale } from './sale.js';
@@ -27,7 +27,7 @@ export function payByCard(uid) {
   if (total === 0) return sendSale(newSale([], uid), { total });
   // Money going out (a deposit returned, a cash-out) is given in cash, never onto a card here.
   if (total < 0) return showResult('ko', words.method, []);
-  return sendSale(newSale([{ method: 'card', amountCents: total, cardUid: uid }], uid), { total, cardUid: uid });
+  return sendSale(newSale([{ method: 'card', amountCents: total, ...cardFields(uid) }], uid), { total, cardUid: uid });
 }
 /** True when the cart needs a card not tapped yet: the method waits for it. @param {PaymentMethod} method */
 function requireCard(method) {

@@ -21,7 +21,12 @@ import { queueAdd, queueAll, queueDelete, queuePut, store } from './storage.js';
  * @param {Sale} sale
  */
 export function queueable(sale) {
-  return !sale.cardUid && sale.payments.every((p) => p.method === 'cash' || p.method === 'bank_card');
+  return (
+    !sale.cardUid &&
+    !sale.cardNumber &&
+    !sale.cardToken &&
+    sale.payments.every((p) => p.method === 'cash' || p.method === 'bank_card')
+  );
 }
 /**
  * Queued with its time of sale (signed with the body when sent): the server books it on the

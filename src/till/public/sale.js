@@ -5,7 +5,7 @@
 // sale is decided by the server only — retried with the same id, or given up after asking the server
 // whether it was recorded. A card short of funds pays what it has, the rest by another means.
 import { Unreachable, codeOf, messageOf, reasonOf, reasons, request } from './api.js';
-import { clearCart, items, methodTaken, newSale } from './cart.js';
+import { cardFields, clearCart, items, methodTaken, newSale } from './cart.js';
 import { balanceLines, euros, format, words } from './dom.js';
 import { enqueue, queueable } from './queue.js';
 import { askCash, confirmBank, hideResult, prompt, refreshBar, showResult } from './screens.js';
@@ -292,7 +292,7 @@ function offerSplit(context, missing) {
 async function restBy(method, split) {
   hideResult();
   /** @type {Payment} */
-  const first = { method: 'card', amountCents: split.firstCents, cardUid: split.firstUid };
+  const first = { method: 'card', amountCents: split.firstCents, ...cardFields(split.firstUid) };
   /** @type {Payment} */
   let rest;
   let change = 0;
@@ -323,8 +323,8 @@ export function payRestWithCard(uid) {
   prompt('');
   /** @type {Payment[]} */
   const payments = /** @type {Payment[]} */ ([
-    { method: 'card', amountCents: split.firstCents, cardUid: split.firstUid },
-    { method: 'card', amountCents: split.restCents, cardUid: uid },
+    { method: 'card', amountCents: split.firstCents, ...cardFields(split.firstUid) },
+    { method: 'card', amountCents: split.restCents, ...cardFields(uid) },
   ]).filter((p) => p.amountCents > 0);
   return sendSale(newSale(payments, split.firstUid), { total: split.total, cardUid: uid, split: true, second: true });
 }

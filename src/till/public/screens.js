@@ -33,6 +33,10 @@ export function refreshBar() {
   const offline = state.offline || navigator.onLine === false;
   net.textContent = offline ? words.offline : words.online;
   net.className = 'till-net' + (offline ? ' off' : '');
+  // Offline, a card cannot be paid from (its balance is on the server): "Carte" waits for the network.
+  const card = /** @type {HTMLButtonElement} */ ($('till-pay-card'));
+  card.disabled = offline || state.cart.length === 0;
+  card.title = offline ? words.offline : '';
   const queue = $('till-queue');
   queue.hidden = state.queueSize === 0;
   queue.textContent = format(words['queued.' + plural.select(state.queueSize)] || words['queued.other'], {

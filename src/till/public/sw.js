@@ -4,7 +4,7 @@
 // the server is unreachable).
 /* global self, caches, fetch, Response */
 'use strict';
-const CACHE = 'rezo-till-v3';
+const CACHE = 'rezo-till-v4';
 const SHELL = [
   '/till',
   '/static/till/main.js',
@@ -12,6 +12,7 @@ const SHELL = [
   '/static/till/cart.js',
   '/static/till/dom.js',
   '/static/till/lookup.js',
+  '/static/till/camera.js',
   '/static/till/pay.js',
   '/static/till/queue.js',
   '/static/till/sale.js',

@@ -11,9 +11,9 @@
  * @typedef {{ key: string, article: Article, quantity: number, amountCents?: number }} Line
  * @typedef {{ privateKey: CryptoKey, publicKey: CryptoKey, placeId: string, deviceId: string, name: string, place: { name: string, slug?: string } | null, kind?: 'till' | 'scanner' }} Device  kind: absent on tills paired before it was kept (a till)
  * @typedef {{ session: string, cashier: { name: string }, expiresAt: string }} Session
- * @typedef {{ method: PaymentMethod, amountCents: number, tenderedCents?: number, cardUid?: string }} Payment
+ * @typedef {{ method: PaymentMethod, amountCents: number, tenderedCents?: number, cardUid?: string, cardNumber?: string, cardToken?: string }} Payment
  * @typedef {{ articleId: string, quantity: number, amountCents?: number }} Item
- * @typedef {{ id: string, session: string, pointId: string, items: Item[], payments: Payment[], cardUid?: string, cashBackCents?: number, soldAt?: string }} Sale
+ * @typedef {{ id: string, session: string, pointId: string, items: Item[], payments: Payment[], cardUid?: string, cardNumber?: string, cardToken?: string, cashBackCents?: number, soldAt?: string }} Sale
  * @typedef {{ total: number, cardUid?: string, change?: number, split?: boolean, second?: boolean }} SaleContext
  * @typedef {{ sale: Sale, context: SaleContext }} SentSale  a sale and what the till needs to tell its outcome
  * @typedef {{ total: number, firstUid: string, firstCents: number, restCents: number }} Split
