@@ -348,7 +348,11 @@ ${hidden('pointId', o.pointId)}${hidden('businessDay', o.businessDay)}${hidden('
 </section>`;
     return sendHtml(
       reply,
-      layout(request, info, { title: t('closures.confirm.title', { point: o.pointName, day: o.businessDay }), body }),
+      layout(request, info, {
+        title: t('closures.confirm.title', { point: o.pointName, day: o.businessDay }),
+        body,
+        head: reportStyle(request, false),
+      }),
     );
   }
 
