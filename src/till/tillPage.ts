@@ -114,11 +114,9 @@ export const TILL_WORDS = [
   'signature',
   'unreachable',
   'unreachableCard',
-  'unreachableQueued',
   'retry',
   'abandon',
   'cancelLast',
-  'cancelLastConfirm',
   'cancelLastExplain',
   'keepLastSale',
   'cancelled',
@@ -151,6 +149,25 @@ export const TILL_WORDS = [
   'notRecorded',
   'stillUnknown',
   'abandonAnyway',
+  'savedOffline',
+  'savedOfflineNext',
+  'uncertainBar',
+  'uncertainAmount',
+  'notesGiven',
+  'presets',
+  'usableHere',
+  'notUsableHere',
+  'cancelThisTitle',
+  'cancelThis',
+  'cancelWhatAt',
+  'cancelItem',
+  'cancelEffects',
+  'cancelCard',
+  'cancelCash',
+  'cancelCashBack',
+  'cancelBank',
+  'cancelTopUp',
+  'cancelCashOut',
 ] as const;
 
 /** JSON inside a <script> block: `<` escaped so that no value can close the block. */
@@ -266,6 +283,7 @@ ${demoBanner(request, info)}
 <p id="till-net" class="till-net" role="status">${t('tillpage.online')}</p>
 <button type="button" id="till-queue" class="till-queue" hidden></button>
 <button type="button" id="till-refused" class="till-queue till-refused" hidden></button>
+<button type="button" id="till-uncertain" class="till-queue till-uncertain" hidden></button>
 <button type="button" id="till-change-point" class="till-quiet">${t('tillpage.changePoint')}</button>
 <button type="button" id="till-close" class="till-quiet">${t('tillpage.closeTill')}</button>
 </header>
