@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { createPairingCode } from '../../src/till/createPairingCode.ts';
 import { createTillWorld, type TestCard, type TillWorld } from '../../src/till/testFixtures.ts';
 import type { TestNode } from '../harness.ts';
@@ -19,6 +19,9 @@ const money = (cents: number) =>
 const flat = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
 /** A banknote's or a preset's label: "5 €". */
 const note = (cents: number) => money(cents).replace(',00', '');
+const FOUR_NOTES = [500, 1000, 2000, 5000].map(note);
+/** The labels of the buttons in a group, in order. */
+const labels = async (group: Locator) => (await group.getByRole('button').allTextContents()).map(flat);
 
 /** REZO_SCREENSHOTS=/dir: the screen as it is now, at 1366 px and at the phone's 390 px. */
 async function shoot(page: Page, name: string) {
@@ -56,6 +59,50 @@ describe('the till at the counter, on a phone', { skip: noChromium }, () => {
     await page.locator('html[data-till="sale"]').waitFor();
     return { context, page };
   }
+  /** `run` on a till of its own, closed after it whatever happens. */
+  async function atTill(name: string, run: (page: Page, context: BrowserContext) => Promise<void>) {
+    const { context, page } = await tillOnPhone(name);
+    try {
+      await run(page, context);
+    } finally {
+      await context.close();
+    }
+  }
+  /** A new anonymous card holding `cents` euro tokens. */
+  async function customerWith(cents: number) {
+    const card = await w.newCard();
+    if (cents > 0) await w.fund(card, w.euro, cents);
+    return card;
+  }
+  /**
+   * A network that loses every card sale — after the server got it (`reached`) or before — and every
+   * question about a sale (GET /api/v1/till/sales/{id}) until `answerQuestions`.
+   */
+  async function loseCardSales(page: Page, reached: boolean) {
+    let questions = false;
+    await page.route('**/api/v1/till/sales**', async (route) => {
+      const request = route.request();
+      if (request.method() === 'POST' && /"method":"card"/.test(request.postData() ?? '')) {
+        if (reached) await route.fetch();
+        return route.abort();
+      }
+      if (request.method() === 'GET' && !questions) return route.abort();
+      return route.continue();
+    });
+    return {
+      answerQuestions: () => {
+        questions = true;
+      },
+    };
+  }
+  /** A beer paid by card whose answer is lost (see `loseCardSales`): the till says it is not confirmed. */
+  async function beerWithoutAnswer(page: Page, customer: TestCard, reached: boolean) {
+    const network = await loseCardSales(page, reached);
+    await beer(page).click();
+    await typeCard(page, customer);
+    await page.locator('#till-result[data-kind="warn"]').waitFor();
+    return network;
+  }
   const result = (page: Page) => page.locator('#till-result');
   const resultText = async (page: Page) => flat(await result(page).textContent());
   const dialog = (page: Page) => page.getByRole('dialog');
@@ -82,19 +129,12 @@ describe('the till at the counter, on a phone', { skip: noChromium }, () => {
     ).map((s) => ({ ...s, total_cents: Number(s.total_cents) }));
 
   test('banknotes give the change; answers close by themselves, a refusal later, a tap at once', async () => {
-    const { context, page } = await tillOnPhone('Téléphone billets');
-    try {
+    await atTill('Téléphone billets', async (page) => {
       await beer(page).click();
       await page.getByRole('button', { name: 'Espèces', exact: true }).click();
       // A 3,50 € beer: every note from 5 € up, and "exact amount".
       const notes = dialog(page).getByRole('group', { name: 'Billets donnés par le client' });
-      assert.deepEqual((await notes.getByRole('button').allTextContents()).map(flat), [
-        note(500),
-        note(1000),
-        note(2000),
-        note(5000),
-        'Compte juste',
-      ]);
+      assert.deepEqual(await labels(notes), [...FOUR_NOTES, 'Compte juste']);
       await notes.getByRole('button', { name: note(2000) }).click();
       assert.equal(flat(await dialog(page).locator('.till-change').textContent()), `À rendre : ${money(1650)}`);
       await shoot(page, 'banknotes');
@@ -125,23 +165,15 @@ describe('the till at the counter, on a phone', { skip: noChromium }, () => {
       await page.locator('#till-result[data-kind="ko"]').waitFor();
       await page.locator('#till-result .till-result-big').click();
       await result(page).waitFor({ state: 'hidden', timeout: 1000 });
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a top-up at one tap: 5, 10, 20 or 50 €, then the card', async () => {
     const customer = await w.newCard();
-    const { context, page } = await tillOnPhone('Téléphone recharge');
-    try {
+    await atTill('Téléphone recharge', async (page) => {
       await page.getByRole('button', { name: /^top_up / }).click();
       const presets = dialog(page).getByRole('group', { name: 'Montants courants' });
-      assert.deepEqual((await presets.getByRole('button').allTextContents()).map(flat), [
-        note(500),
-        note(1000),
-        note(2000),
-        note(5000),
-      ]);
+      assert.deepEqual(await labels(presets), FOUR_NOTES);
       await shoot(page, 'top-up-presets');
       await presets.getByRole('button', { name: note(2000) }).click();
       await dialog(page).waitFor({ state: 'hidden' });
@@ -159,17 +191,13 @@ describe('the till at the counter, on a phone', { skip: noChromium }, () => {
       await page.locator('#till-result[data-kind="ok"]').waitFor();
       assert.match(await resultText(page), new RegExp(`Rendre ${money(3000)}`));
       assert.equal(await w.balance(customer, w.euro), 2000);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a card’s balances: the currencies usable here, and those that are not', async () => {
-    const customer = await w.newCard();
-    await w.fund(customer, w.euro, 750);
+    const customer = await customerWith(750);
     await w.fund(customer, w.otherGift, 300);
-    const { context, page } = await tillOnPhone('Téléphone soldes');
-    try {
+    await atTill('Téléphone soldes', async (page) => {
       await typeCard(page, customer);
       await page.locator('#till-result[data-kind="info"]').waitFor();
       const listAfter = (heading: string) =>
@@ -183,22 +211,18 @@ describe('the till at the counter, on a phone', { skip: noChromium }, () => {
       assert.match(await listAfter('Pas utilisable ici'), new RegExp(`3,00 ${w.otherGift.code} — Other gift`));
       assert.doesNotMatch(await listAfter('Pas utilisable ici'), new RegExp(w.euro.code));
       await shoot(page, 'balances');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('cancelling the last sale says which sale, and what happens to the money', async () => {
-    const customer = await w.newCard();
-    await w.fund(customer, w.euro, 1000);
-    const { context, page } = await tillOnPhone('Téléphone annulation');
-    const { timezone } = await t.db
-      .selectFrom('places')
-      .select('timezone')
-      .where('id', '=', w.placeId)
-      .executeTakeFirstOrThrow();
-    const beerName = flat(await beer(page).locator('.till-article-name').textContent());
-    try {
+    const customer = await customerWith(1000);
+    await atTill('Téléphone annulation', async (page) => {
+      const { timezone } = await t.db
+        .selectFrom('places')
+        .select('timezone')
+        .where('id', '=', w.placeId)
+        .executeTakeFirstOrThrow();
+      const beerName = flat(await beer(page).locator('.till-article-name').textContent());
       // Two beers by card.
       await beer(page).click();
       await beer(page).click();
@@ -241,14 +265,11 @@ describe('the till at the counter, on a phone', { skip: noChromium }, () => {
       assert.match(flat(await dialog(page).textContent()), new RegExp(`Rendez ${money(350)} en espèces au client\\.`));
       await shoot(page, 'cancel-cash');
       await dialog(page).getByRole('button', { name: 'Garder la vente' }).click();
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('offline: "Carte" cannot be pressed, a cash sale is kept calmly and sent when the network is back', async () => {
-    const { context, page } = await tillOnPhone('Téléphone hors ligne');
-    try {
+    await atTill('Téléphone hors ligne', async (page, context) => {
       const before = (await salesAtBar()).length;
       await context.setOffline(true);
       await page.getByText('Hors ligne', { exact: true }).waitFor();
@@ -269,27 +290,14 @@ describe('the till at the counter, on a phone', { skip: noChromium }, () => {
       await context.setOffline(false);
       await page.locator('#till-queue').waitFor({ state: 'hidden' });
       assert.equal((await salesAtBar()).length, before + 1, 'sent once the network is back');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('a card sale without answer stays pending in the bar, cash goes on, and it is settled in the background', async () => {
-    const customer = await w.newCard();
-    await w.fund(customer, w.euro, 1000);
-    const { context, page } = await tillOnPhone('Téléphone incertain');
-    // The network drops the card sale (it never reaches the server), and the question about it too.
-    let statusReachable = false;
-    await page.route('**/api/v1/till/sales**', async (route) => {
-      const request = route.request();
-      const cardSale = request.method() === 'POST' && /"method":"card"/.test(request.postData() ?? '');
-      if (cardSale || (request.method() === 'GET' && !statusReachable)) return route.abort();
-      return route.continue();
-    });
-    try {
-      await beer(page).click();
-      await typeCard(page, customer);
-      await page.locator('#till-result[data-kind="warn"]').waitFor();
+    const customer = await customerWith(1000);
+    await atTill('Téléphone incertain', async (page) => {
+      // The network drops the card sale (it never reaches the server), and the question about it too.
+      const network = await beerWithoutAnswer(page, customer, false);
       assert.match(await resultText(page), new RegExp(`Paiement par carte de ${money(350)}`));
       await result(page).getByRole('button', { name: 'Fermer' }).click();
       const pending = page.getByRole('button', { name: `Paiement carte non confirmé : ${money(350)}` });
@@ -311,16 +319,35 @@ describe('the till at the counter, on a phone', { skip: noChromium }, () => {
       await result(page).getByRole('button', { name: 'Fermer' }).click();
 
       // The server can be asked again: never recorded, the cashier is told, the bar is clear.
-      statusReachable = true;
+      network.answerQuestions();
       await page.evaluate(() => window.dispatchEvent(new Event('online')));
       await page.locator('#till-result[data-kind="ko"]').waitFor();
       assert.match(await resultText(page), /Vente non enregistrée : rien n’a été débité\./);
       assert.match(await resultText(page), new RegExp(`Paiement par carte de ${money(350)}`));
       await pending.waitFor({ state: 'hidden' });
       assert.equal(await w.balance(customer, w.euro), 1000);
-    } finally {
-      await context.close();
-    }
+    });
+  });
+
+  test('an uncertain card sale found recorded in the background: green, and the next customer’s cart stays', async () => {
+    const customer = await customerWith(1000);
+    await atTill('Téléphone retrouvé', async (page) => {
+      // The card sale reaches the server but its answer is lost; the question about it waits for the network.
+      const network = await beerWithoutAnswer(page, customer, true);
+      await result(page).getByRole('button', { name: 'Fermer' }).click();
+      await page.getByRole('button', { name: 'Vider' }).click();
+      // The next customer's two beers are on the till when the answer comes.
+      await beer(page).click();
+      await beer(page).click();
+      network.answerQuestions();
+      await page.evaluate(() => window.dispatchEvent(new Event('online')));
+      await page.locator('#till-result[data-kind="ok"]').waitFor();
+      assert.match(await resultText(page), /Le serveur avait enregistré cette vente/);
+      assert.match(await resultText(page), new RegExp(`Payé ${money(350)}`));
+      assert.equal(flat(await page.locator('#till-total').textContent()), money(700), 'that cart is kept');
+      await page.locator('#till-uncertain').waitFor({ state: 'hidden' });
+      assert.equal(await w.balance(customer, w.euro), 650, 'charged once');
+    });
   });
 
   test('no page visited above broke its Content-Security-Policy', () => {
