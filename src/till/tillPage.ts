@@ -30,6 +30,7 @@ export const TILL_FILES = [
   'storage.js',
   'tillRules.js',
   'till.css',
+  'answers.css',
 ] as const;
 // tillRules.js is the very module the server imports (src/shared), served beside the till's modules.
 const files = new Map<string, Buffer>(
@@ -244,6 +245,7 @@ export async function tillPageRoutes(app: ModuleApp, { info }: ModuleOptions): P
 <link rel="manifest" href="/till/manifest.webmanifest">
 <link rel="icon" href="/till/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/till/till.css">
+<link rel="stylesheet" href="/static/till/answers.css">
 </head>
 <body class="till">
 ${demoBanner(request, info)}

@@ -23,6 +23,7 @@ const SHELL = [
   '/static/till/storage.js',
   '/static/till/tillRules.js',
   '/static/till/till.css',
+  '/static/till/answers.css',
   '/till/manifest.webmanifest',
   '/till/icon.svg',
 ];
