@@ -81,3 +81,41 @@ export function normaliseUid(raw) {
   const hex = raw.replace(/[\s:-]/g, '').toUpperCase();
   return /^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/.test(hex) ? hex : null;
 }
+
+/**
+ * Cash handed over for `amountCents`: what goes back to the customer, in cents (0 when nothing was said,
+ * negative when short: the till shows what is missing, the server refuses it). The server's answer
+ * (`changeCents`) and the till's cash dialog both say this.
+ * @param {number} amountCents
+ * @param {number | null} tenderedCents
+ * @returns {number}
+ */
+export function changeCents(amountCents, tenderedCents) {
+  return tenderedCents === null ? 0 : tenderedCents - amountCents;
+}
+
+/** The euro banknotes a customer most often hands over at a bar (the cash dialog's buttons). */
+/** @type {readonly number[]} */
+export const BANKNOTES_CENTS = [500, 1000, 2000, 5000];
+/**
+ * The banknotes that pay `amountCents` alone: each note at least the amount, smallest first (a 4 €
+ * beer: 5, 10, 20, 50 €; 12 €: 20 and 50 €; over 50 €: none, the amount is typed).
+ * @param {number} amountCents
+ * @returns {number[]}
+ */
+export function banknotesFor(amountCents) {
+  return BANKNOTES_CENTS.filter((note) => note >= amountCents);
+}
+
+/** The amounts a top-up or gift credit offers at one tap (any other amount is typed). */
+/** @type {readonly number[]} */
+export const TOP_UP_PRESETS_CENTS = [500, 1000, 2000, 5000];
+/**
+ * The amounts offered at one tap for an article of that kind whose amount is typed: a top-up's and gift
+ * credit's presets; none for the others (a cash-out or an open price is what the customer says).
+ * @param {ArticleKind} kind
+ * @returns {readonly number[]}
+ */
+export function presetsFor(kind) {
+  return kind === 'top_up' || kind === 'gift_top_up' ? TOP_UP_PRESETS_CENTS : [];
+}

@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ARTICLE_KINDS, lineAmountCents, MAX_QUANTITY, normaliseUid, parseEuros } from './tillRules.js';
+import {
+  ARTICLE_KINDS,
+  banknotesFor,
+  changeCents,
+  lineAmountCents,
+  MAX_QUANTITY,
+  normaliseUid,
+  parseEuros,
+  presetsFor,
+} from './tillRules.js';
 import { parseEuros as serverParseEuros } from './money.ts';
 import { normaliseUid as serverNormaliseUid } from '../cards/cards.ts';
 import { ARTICLE_KINDS as serverKinds } from '../till/tables.ts';
@@ -59,6 +68,30 @@ test('a line’s euros: negative when money goes back, none for gift credit and 
       ['free', 0],
     ],
   );
+});
+
+test('cash handed over: the change, what is short, nothing said', () => {
+  assert.equal(changeCents(400, 500), 100);
+  assert.equal(changeCents(400, 400), 0);
+  assert.equal(changeCents(1250, 2000), 750);
+  assert.equal(changeCents(1250, 1000), -250, 'short: negative, the till says what is missing');
+  assert.equal(changeCents(400, null), 0, 'no amount said: nothing to give back');
+});
+
+test('the banknotes offered pay the amount alone, smallest first', () => {
+  assert.deepEqual(banknotesFor(400), [500, 1000, 2000, 5000]);
+  assert.deepEqual(banknotesFor(500), [500, 1000, 2000, 5000], 'a note of exactly the amount is offered');
+  assert.deepEqual(banknotesFor(501), [1000, 2000, 5000]);
+  assert.deepEqual(banknotesFor(1250), [2000, 5000]);
+  assert.deepEqual(banknotesFor(5000), [5000]);
+  assert.deepEqual(banknotesFor(5001), [], 'over the largest note: the amount is typed');
+});
+
+test('one-tap amounts for top-ups and gift credit only', () => {
+  assert.deepEqual(presetsFor('top_up'), [500, 1000, 2000, 5000]);
+  assert.deepEqual(presetsFor('gift_top_up'), [500, 1000, 2000, 5000]);
+  for (const kind of ARTICLE_KINDS.filter((k) => k !== 'top_up' && k !== 'gift_top_up'))
+    assert.deepEqual(presetsFor(kind), [], kind);
 });
 
 test('the module needs neither Node nor the DOM: the browser loads it as is', () => {

@@ -19,7 +19,14 @@ import { presentBalances, type SaleBody, type SaleItemOut, type SalePaymentOut }
 import type { ArticleKind, PaymentMethod } from './tables.ts';
 import type { TopUpLimits } from './topUpLimits.ts';
 import { sortWallet, type WalletBalance } from './wallet.ts';
-import { CARD_KINDS, COUNTER_KINDS, MAX_QUANTITY, ONE_PER_LINE_KINDS, lineAmountCents } from '../shared/tillRules.js';
+import {
+  CARD_KINDS,
+  COUNTER_KINDS,
+  MAX_QUANTITY,
+  ONE_PER_LINE_KINDS,
+  changeCents as changeOf,
+  lineAmountCents,
+} from '../shared/tillRules.js';
 
 // The kinds' rules and a sale's limits are shared with the till in the browser (src/shared/tillRules.js).
 export { MAX_QUANTITY };
@@ -155,7 +162,7 @@ export function priceSale(
   if (counter.some((l) => l.kind === 'top_up') && (methods.length !== 1 || lines.some((l) => l.amountCents < 0)))
     throw new DomainError('till-top-up-payment', 422);
   const changeCents = request.payments.reduce(
-    (n, p) => n + (p.method === 'cash' && p.tenderedCents !== null ? p.tenderedCents - p.amountCents : 0),
+    (n, p) => n + (p.method === 'cash' ? changeOf(p.amountCents, p.tenderedCents) : 0),
     0,
   );
 

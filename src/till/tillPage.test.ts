@@ -78,7 +78,7 @@ test('the service worker keeps the page and exactly the served files', async () 
       ...TILL_FILES.map((n) => `/static/till/${n}`),
     ].sort(),
   );
-  assert.match(worker, /const CACHE = 'rezo-till-v4';/);
+  assert.match(worker, /const CACHE = 'rezo-till-v5';/);
   // jsQR, the camera's decoder without BarcodeDetector, served from the dependency (no CDN).
   const jsqr = await get('/static/till/jsQR.js');
   assert.equal(jsqr.statusCode, 200);

@@ -30,6 +30,7 @@ export const TILL_FILES = [
   'storage.js',
   'tillRules.js',
   'till.css',
+  'answers.css',
 ] as const;
 // tillRules.js is the very module the server imports (src/shared), served beside the till's modules.
 const files = new Map<string, Buffer>(
@@ -114,11 +115,9 @@ export const TILL_WORDS = [
   'signature',
   'unreachable',
   'unreachableCard',
-  'unreachableQueued',
   'retry',
   'abandon',
   'cancelLast',
-  'cancelLastConfirm',
   'cancelLastExplain',
   'keepLastSale',
   'cancelled',
@@ -151,6 +150,25 @@ export const TILL_WORDS = [
   'notRecorded',
   'stillUnknown',
   'abandonAnyway',
+  'savedOffline',
+  'savedOfflineNext',
+  'uncertainBar',
+  'uncertainAmount',
+  'notesGiven',
+  'presets',
+  'usableHere',
+  'notUsableHere',
+  'cancelThisTitle',
+  'cancelThis',
+  'cancelWhatAt',
+  'cancelItem',
+  'cancelEffects',
+  'cancelCard',
+  'cancelCash',
+  'cancelCashBack',
+  'cancelBank',
+  'cancelTopUp',
+  'cancelCashOut',
 ] as const;
 
 /** JSON inside a <script> block: `<` escaped so that no value can close the block. */
@@ -227,6 +245,7 @@ export async function tillPageRoutes(app: ModuleApp, { info }: ModuleOptions): P
 <link rel="manifest" href="/till/manifest.webmanifest">
 <link rel="icon" href="/till/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/till/till.css">
+<link rel="stylesheet" href="/static/till/answers.css">
 </head>
 <body class="till">
 ${demoBanner(request, info)}
@@ -266,6 +285,7 @@ ${demoBanner(request, info)}
 <p id="till-net" class="till-net" role="status">${t('tillpage.online')}</p>
 <button type="button" id="till-queue" class="till-queue" hidden></button>
 <button type="button" id="till-refused" class="till-queue till-refused" hidden></button>
+<button type="button" id="till-uncertain" class="till-queue till-uncertain" hidden></button>
 <button type="button" id="till-change-point" class="till-quiet">${t('tillpage.changePoint')}</button>
 <button type="button" id="till-close" class="till-quiet">${t('tillpage.closeTill')}</button>
 </header>

@@ -2,11 +2,19 @@
 // The point of sale and its cart: the articles grid, the lines, the total (the server's own rules,
 // ./tillRules.js, so the cart's total is the sale's total by construction), and the sale built from it.
 /* global document, navigator */
-import { $, $button, el, euros, format, newId, textColourOn, words } from './dom.js';
+import { $, $button, $input, el, euros, format, newId, noteEuros, textColourOn, typedEuros, words } from './dom.js';
 import { amountField, openDialog, prompt, refreshBar, showScreen } from './screens.js';
 import { sessionId, state } from './state.js';
 import { store } from './storage.js';
-import { CARD_KINDS, MAX_QUANTITY, NEGATIVE_KINDS, lineAmountCents, normaliseUid, parseEuros } from './tillRules.js';
+import {
+  CARD_KINDS,
+  MAX_QUANTITY,
+  NEGATIVE_KINDS,
+  lineAmountCents,
+  normaliseUid,
+  parseEuros,
+  presetsFor,
+} from './tillRules.js';
 
 /**
  * @typedef {import('./types.js').Article} Article
@@ -114,7 +122,7 @@ async function addArticle(article) {
   if (article.priceCents === null) {
     const values = await openDialog(
       format(words.amountTitle, { name: article.name }),
-      amountField('amount', words.amount, ''),
+      presetButtons(article).concat(amountField('amount', words.amount, '')),
       words.amountOk,
     );
     const cents = values && parseEuros(values.amount);
@@ -128,6 +136,23 @@ async function addArticle(article) {
   }
   prompt('');
   renderCart();
+}
+/**
+ * A top-up's usual amounts at one tap (tillRules.js `presetsFor`): the amount is put in and added.
+ * @param {Article} article @returns {Node[]}
+ */
+function presetButtons(article) {
+  const presets = presetsFor(article.kind);
+  if (!presets.length) return [];
+  /** @param {number} cents */
+  const choose = (cents) => {
+    $input('till-amount-amount').value = typedEuros(cents);
+    /** @type {HTMLFormElement} */ ($('till-dialog-form')).requestSubmit();
+  };
+  const buttons = presets.map((cents) =>
+    el('button', { type: 'button', class: 'till-note', text: noteEuros(cents), on: { click: () => choose(cents) } }),
+  );
+  return [el('div', { class: 'till-notes', role: 'group', 'aria-label': words.presets }, buttons)];
 }
 /** @param {string} key @param {number} delta */
 function changeQuantity(key, delta) {

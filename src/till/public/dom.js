@@ -29,6 +29,19 @@ const money = new Intl.NumberFormat(locale, { style: 'currency', currency: confi
 export function euros(cents) {
   return money.format(cents / 100);
 }
+const whole = new Intl.NumberFormat(locale, {
+  style: 'currency',
+  currency: config.currency || 'EUR',
+  minimumFractionDigits: 0,
+});
+/** A round amount without its cents, as printed on a banknote ("5 €"); any other as `euros`. @param {number} cents */
+export function noteEuros(cents) {
+  return cents % 100 === 0 ? whole.format(cents / 100) : euros(cents);
+}
+/** An amount as a person types it in the page's language (no symbol): 1250 → "12,50". @param {number} cents */
+export function typedEuros(cents) {
+  return (cents / 100).toFixed(2).replace('.', config.decimalSeparator);
+}
 /** @param {number} amount @param {number} [decimals] @param {string} [code] */
 function tokens(amount, decimals, code) {
   const d = typeof decimals === 'number' ? decimals : 2;
@@ -45,6 +58,10 @@ export function balanceLines(balances) {
   return (balances || []).map(
     (b) => tokens(b.amount, b.decimals, b.currency) + (b.usableHere === false ? ' (' + words.notUsable + ')' : ''),
   );
+}
+/** One currency of a wallet: its amount, code and name. @param {import('./types.js').Balance} b */
+export function balanceLine(b) {
+  return tokens(b.amount, b.decimals, b.currency) + (b.name && b.name !== b.currency ? ' — ' + b.name : '');
 }
 /** A calendar day ('YYYY-MM-DD') in the page's language. @param {unknown} day */
 export function dateOf(day) {

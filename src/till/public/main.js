@@ -12,7 +12,7 @@ import { $, $button, $input, format, words } from './dom.js';
 import { cancelLast, lookup } from './lookup.js';
 import { payBank, payByCard, payCardPressed, payCash } from './pay.js';
 import { flush, refreshQueue, wireQueue } from './queue.js';
-import { payRestWithCard } from './sale.js';
+import { checkUncertain, payRestWithCard, showUncertain } from './sale.js';
 import {
   currentScreen,
   dialogOpen,
@@ -108,6 +108,12 @@ function wireButtons() {
   $('till-cancel-last').addEventListener('click', () => {
     void cancelLast(null);
   });
+  $('till-uncertain').addEventListener('click', () => {
+    void showUncertain();
+  });
+  window.addEventListener('online', () => {
+    void checkUncertain();
+  });
 }
 
 async function start() {
@@ -137,9 +143,11 @@ wireSession();
 wireQueue();
 wireButtons();
 wireCamera((raw) => cardRead(raw));
-// Every 15 s: the waiting sales are sent, or, offline with none, the server is tried again.
+// Every 15 s: the waiting sales are sent, or, offline with none, the server is tried again; an uncertain
+// card sale is asked about.
 setInterval(() => {
   if (!state.device) return;
+  if (state.uncertain) void checkUncertain();
   if (state.queueSize > 0) void flush();
   else if (state.offline) void loadConfig();
 }, 15000);

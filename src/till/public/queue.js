@@ -6,8 +6,8 @@
 import { codeOf, reasonOf, request } from './api.js';
 import { $, dateOf, el, euros, format, locale, words } from './dom.js';
 import { hideResult, refreshBar, resultShown, showResult } from './screens.js';
-import { sessionId, sessionValid, state } from './state.js';
-import { queueAdd, queueAll, queueDelete, queuePut, store } from './storage.js';
+import { keepLastSale, sessionId, sessionValid, state } from './state.js';
+import { queueAdd, queueAll, queueDelete, queuePut } from './storage.js';
 
 /**
  * @typedef {import('./types.js').Sale} Sale
@@ -88,8 +88,7 @@ async function flushQueue() {
       // 409: this id is on the server already (the first try got through with another session).
       await queueDelete(entry.seq);
       if (answer.body && answer.body.sale && answer.body.sale.id) {
-        state.lastSale = { id: answer.body.sale.id, totalCents: answer.body.sale.totalCents };
-        store.set('lastSale', state.lastSale);
+        keepLastSale(answer.body);
         if (answer.body.sale.lateFromDay) late = answer.body.sale;
       }
     } else if (code === 'till-session' || code === 'ledger-device-signature') {

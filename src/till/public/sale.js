@@ -8,9 +8,18 @@ import { Unreachable, codeOf, messageOf, reasonOf, reasons, request } from './ap
 import { cardFields, clearCart, items, methodTaken, newSale } from './cart.js';
 import { balanceLines, euros, format, words } from './dom.js';
 import { enqueue, queueable } from './queue.js';
-import { askCash, confirmBank, hideResult, prompt, refreshBar, showResult } from './screens.js';
+import {
+  askCash,
+  confirmBank,
+  dialogOpen,
+  hideResult,
+  prompt,
+  refreshBar,
+  resultShown,
+  showResult,
+} from './screens.js';
 import { closeTill } from './session.js';
-import { sessionId, state } from './state.js';
+import { keepLastSale, sessionId, state } from './state.js';
 import { store } from './storage.js';
 
 /**
@@ -26,8 +35,11 @@ import { store } from './storage.js';
 
 /** @param {Sale} sale @param {SaleContext} context @returns {Promise<unknown>} */
 export async function sendSale(sale, context) {
-  if (state.uncertain && state.uncertain.sale && state.uncertain.sale.id !== sale.id && !(await settleUncertain()))
-    return;
+  const uncertain = state.uncertain && state.uncertain.sale;
+  const retrying = !!uncertain && uncertain.id === sale.id;
+  // A card payment waits until an uncertain card sale is known (the customer may be paying twice);
+  // cash and the bank terminal do not: the uncertain one is asked about in the background.
+  if (uncertain && !retrying && paysByCard(sale) && !(await settleUncertain())) return;
   state.pending = { sale, context };
   state.waitingMethod = null;
   prompt(words.sending);
@@ -44,10 +56,16 @@ export async function sendSale(sale, context) {
   prompt('');
   state.pending = null;
   // A definite answer: the uncertain sale (if this was its retry) is settled either way.
-  if (state.uncertain && state.uncertain.sale && state.uncertain.sale.id === sale.id) remember(null);
-  if (answer.status === 200 || answer.status === 201) return saleDone(answer.body);
+  if (retrying) remember(null);
+  // Retried from the bar while another customer's cart is on the till: that cart stays.
+  const keepCart = retrying && !sameCart(sale);
+  if (answer.status === 200 || answer.status === 201) return saleDone(answer.body, { keepCart });
   return refused(answer, sale, context);
 }
+/** @param {Sale} sale */
+const paysByCard = (sale) => sale.payments.some((p) => p.method === 'card');
+/** Whether the cart on the till is still that sale's. @param {Sale} sale */
+const sameCart = (sale) => JSON.stringify(items()) === JSON.stringify(sale.items);
 
 /**
  * No answer from the server: a sale without card waits in the queue; a card sale is kept as uncertain.
@@ -68,23 +86,18 @@ async function noAnswer(err, sale, context, soldAt) {
     }
     state.pending = null;
     clearCart();
-    return showResult('warn', words.unreachable, [
-      words.unreachableQueued,
+    // Calm, not an error: the sale is kept on the till and the money is in the drawer.
+    return showResult('queued', words.savedOffline, [
+      words.savedOfflineNext,
       context.change && context.change > 0 ? format(words.paidChange, { change: euros(context.change) }) : '',
+      euros(context.total),
     ]);
   }
   // A card payment is decided by the server only: retry with the same id, or give up — after asking
-  // the server whether it was recorded (remembered until then, even if the result is just closed).
+  // the server whether it was recorded (remembered until then, even if the result is just closed: the
+  // bar shows it pending, and the till asks in the background).
   remember({ sale, context });
-  return showResult(
-    'warn',
-    words.unreachable,
-    [words.unreachableCard],
-    [
-      { label: words.retry, run: () => retry(sale, context) },
-      { label: words.abandon, run: () => void giveUp(sale, context), quiet: true },
-    ],
-  );
+  return showUncertain();
 }
 /** @param {Sale} sale @param {SaleContext} context */
 function retry(sale, context) {
@@ -150,16 +163,14 @@ async function missingByLookup(context) {
 /**
  * Green: the sale is recorded (src/till/apiRoutes.ts, SaleOut).
  * @param {any} body
- * @param {{ afterAll?: boolean, sameCart?: boolean }} [options]
+ * @param {{ afterAll?: boolean, keepCart?: boolean }} [options]
  */
 function saleDone(body, options) {
   const opts = options || {};
-  const sale = body.sale;
-  const total = sale.totalCents;
-  state.lastSale = { id: sale.id, totalCents: total };
-  store.set('lastSale', state.lastSale);
+  const total = body.sale.totalCents;
+  keepLastSale(body);
   // A sale found recorded after all clears the cart only if it is still that sale's cart.
-  if (!opts.afterAll || opts.sameCart) clearCart();
+  if (!opts.keepCart) clearCart();
   refreshBar();
   const change = body.changeCents;
   const details = [];
@@ -188,6 +199,7 @@ function saleDone(body, options) {
 function remember(uncertain) {
   state.uncertain = uncertain;
   store.set('uncertain', uncertain);
+  refreshBar();
 }
 /**
  * What became of a sale sent without an answer: { recorded: body } (the answer the till never got),
@@ -246,10 +258,7 @@ async function giveUp(sale, context) {
 function recordedAfterAll(body, sale) {
   remember(null);
   state.pending = null;
-  return saleDone(body, {
-    afterAll: true,
-    sameCart: JSON.stringify(items()) === JSON.stringify(sale.items),
-  });
+  return saleDone(body, { afterAll: true, keepCart: !sameCart(sale) });
 }
 /** Before another sale: the uncertain one is asked about first. True when it is safe to go on. */
 async function settleUncertain() {
@@ -266,6 +275,36 @@ async function settleUncertain() {
   if (status && status.recorded) recordedAfterAll(status.recorded, sale);
   else stillUnknown(sale, context);
   return false;
+}
+
+/**
+ * The uncertain card sale, asked about without holding anything up (every 15 s, and when the network
+ * is back): told once known, when nothing else is on the screen; else asked again next time.
+ */
+export async function checkUncertain() {
+  if (!state.uncertain || !state.uncertain.sale || state.busy || dialogOpen() || resultShown()) return;
+  const { sale, context } = state.uncertain;
+  const status = await saleStatus(sale.id);
+  if (!status || !state.uncertain || state.uncertain.sale.id !== sale.id || state.busy || dialogOpen() || resultShown())
+    return;
+  if (status.recorded) return recordedAfterAll(status.recorded, sale);
+  remember(null);
+  if (state.pending && state.pending.sale.id === sale.id) state.pending = null;
+  showResult('ko', words.notRecorded, [format(words.uncertainAmount, { amount: euros(context.total) })]);
+}
+/** The bar's "card payment not confirmed": the same choice as when it happened. */
+export function showUncertain() {
+  if (!state.uncertain) return;
+  const { sale, context } = state.uncertain;
+  return showResult(
+    'warn',
+    words.unreachable,
+    [format(words.uncertainAmount, { amount: euros(context.total) }), words.unreachableCard],
+    [
+      { label: words.retry, run: () => retry(sale, context) },
+      { label: words.abandon, run: () => void giveUp(sale, context), quiet: true },
+    ],
+  );
 }
 
 // The card was short by `missing`: it pays what it has, the rest by cash, bank card or a second card.

@@ -2,8 +2,8 @@
 // What the cashier sees: the screens, the status bar, the full-screen answer, dialogs (amounts with a
 // keypad, cash handed over, the bank terminal) and the focus kept on the card reader.
 /* global document, navigator, Event */
-import { $, $button, $input, config, el, euros, format, plural, words } from './dom.js';
-import { parseEuros } from './tillRules.js';
+import { $, $button, $input, el, euros, format, noteEuros, plural, typedEuros, words } from './dom.js';
+import { banknotesFor, changeCents, parseEuros } from './tillRules.js';
 import { state } from './state.js';
 
 /** @typedef {import('./types.js').Action} Action */
@@ -50,6 +50,12 @@ export function refreshBar() {
       count: state.refusedSize,
     },
   );
+  // A card sale without the server's answer: pending, asked about in the background; a tap offers the choice.
+  const uncertain = $('till-uncertain');
+  uncertain.hidden = !state.uncertain;
+  uncertain.textContent = state.uncertain
+    ? format(words.uncertainBar, { amount: euros(state.uncertain.context.total) })
+    : '';
   $button('till-cancel-last').disabled = !state.lastSale;
 }
 /** The line under the total: what the till waits for. @param {string} text */
@@ -57,11 +63,15 @@ export function prompt(text) {
   $('till-prompt').textContent = text;
 }
 
-// The full-screen answer: green, red, orange (unreachable) or neutral (a card's balances).
+// The full-screen answer: green, red, orange (unreachable), calm blue (a sale kept for the network) or
+// neutral (a card's balances). A plain answer goes away by itself, after time enough to read it (the
+// next customer is waiting), or at a tap; one that offers a choice waits for the choice.
+/** How long a plain answer stays, by kind (ms): a refusal is read, not glanced at. */
+export const RESULT_MS = { ok: 5000, queued: 6000, info: 10000, ko: 10000, warn: 10000 };
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let resultTimer;
 /**
- * @param {'ok'|'ko'|'warn'|'info'} kind
+ * @param {'ok'|'ko'|'warn'|'info'|'queued'} kind
  * @param {string} big
  * @param {(string|Node|null|undefined|false)[]} [details]
  * @param {Action[]} [actions]
@@ -69,7 +79,6 @@ let resultTimer;
 export function showResult(kind, big, details, actions) {
   const box = $('till-result');
   clearTimeout(resultTimer);
-  box.className = 'till-result ' + kind;
   /** @type {HTMLElement} */ (box.querySelector('.till-result-big')).textContent = big;
   const detail = /** @type {HTMLElement} */ (box.querySelector('.till-result-detail'));
   detail.replaceChildren(
@@ -92,11 +101,15 @@ export function showResult(kind, big, details, actions) {
       }),
     ),
   );
+  const timed = !actions || actions.length === 0;
+  // The class is set anew (after a reflow) so that the countdown bar starts again from full.
+  box.className = 'till-result';
+  void box.offsetWidth;
+  box.className = 'till-result ' + kind + (timed ? ' timed' : '');
   box.hidden = false;
   box.setAttribute('data-kind', kind);
-  if (kind !== 'ok' && navigator.vibrate) navigator.vibrate([200, 100, 200]);
-  // Green goes away by itself: the next customer is waiting. Red and orange stay until touched.
-  if (kind === 'ok') resultTimer = setTimeout(hideResult, 5000);
+  if ((kind === 'ko' || kind === 'warn') && navigator.vibrate) navigator.vibrate([200, 100, 200]);
+  if (timed) resultTimer = setTimeout(hideResult, RESULT_MS[kind]);
   focusReader();
 }
 export function hideResult() {
@@ -178,8 +191,9 @@ export function amountField(name, label, initial, onChange) {
 }
 
 /**
- * Cash: what the customer hands over, the change shown as it is typed. Negative totals give cash out.
- * @param {number} amount @returns {Promise<{ tenderedCents: number | null } | null>}
+ * Cash: what the customer hands over — a banknote tapped, "exact amount", or typed on the keypad — and
+ * the change shown as it is known (tillRules.js `changeCents`, the server's own). Negative totals give
+ * cash out. @param {number} amount @returns {Promise<{ tenderedCents: number | null } | null>}
  */
 export async function askCash(amount) {
   if (amount <= 0) {
@@ -191,25 +205,37 @@ export async function askCash(amount) {
     return ok ? { tenderedCents: null } : null;
   }
   const changeLine = el('p', { class: 'till-change', role: 'status', 'aria-live': 'polite' });
-  const exact = el('button', { type: 'button', class: 'till-quiet', text: words.exact });
   const fields = amountField('tendered', words.tendered, '', () => {
     const given = parseEuros($input('till-amount-tendered').value);
+    const change = changeCents(amount, given);
     changeLine.textContent =
       given === null
         ? ''
-        : given >= amount
-          ? format(words.change, { amount: euros(given - amount) })
-          : format(words.changeShort, { amount: euros(amount - given) });
+        : change >= 0
+          ? format(words.change, { amount: euros(change) })
+          : format(words.changeShort, { amount: euros(-change) });
   });
-  exact.addEventListener('click', () => {
+  /** @param {number} cents */
+  const give = (cents) => {
     const input = $input('till-amount-tendered');
-    input.value = (amount / 100).toFixed(2).replace('.', config.decimalSeparator);
+    input.value = typedEuros(cents);
     input.dispatchEvent(new Event('input'));
-  });
+  };
+  const notes = el('div', { class: 'till-notes', role: 'group', 'aria-label': words.notesGiven }, [
+    ...banknotesFor(amount).map((note) =>
+      el('button', { type: 'button', class: 'till-note', text: noteEuros(note), on: { click: () => give(note) } }),
+    ),
+    el('button', {
+      type: 'button',
+      class: 'till-note till-exact till-quiet',
+      text: words.exact,
+      on: { click: () => give(amount) },
+    }),
+  ]);
   for (;;) {
     const values = await openDialog(
       euros(amount),
-      fields.concat([exact, changeLine]),
+      [notes, changeLine].concat(fields),
       format(words.confirmCash, { amount: euros(amount) }),
     );
     if (!values) return null;
@@ -271,9 +297,8 @@ export function wireScreens() {
     setTimeout(focusReader, 50);
   });
   document.addEventListener('click', () => setTimeout(focusReader, 0));
-  $('till-result').addEventListener('click', (e) => {
+  $('till-result').addEventListener('click', () => {
     // A touch anywhere closes a plain answer; one that offers choices waits for a choice.
-    if (e.target === $('till-result') && $('till-result').querySelectorAll('.till-result-actions button').length <= 1)
-      hideResult();
+    if ($('till-result').classList.contains('timed')) hideResult();
   });
 }

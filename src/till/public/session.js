@@ -17,8 +17,8 @@ import { deleteDevice, putDevice, store } from './storage.js';
  * @typedef {import('./types.js').TillConfig} TillConfig
  * @typedef {{ id: string, name: string, kind: import('./types.js').ArticleKind, priceCents: number | null,
  *   colour: string, category: { name: string, colour: string } | null }} ConfigArticle
- * @typedef {{ points: { id: string, name: string, paymentMethods: import('./types.js').PaymentMethod[],
- *   articles: ConfigArticle[] }[] }} ServerConfig  the fields of src/till/posConfig.ts's TillConfig the till reads
+ * @typedef {{ place?: { timezone: string }, points: { id: string, name: string,
+ *   paymentMethods: import('./types.js').PaymentMethod[], articles: ConfigArticle[] }[] }} ServerConfig  the fields of src/till/posConfig.ts's TillConfig the till reads
  */
 
 async function canSign() {
@@ -157,6 +157,7 @@ export function closeTill(message) {
  */
 function normaliseConfig(raw) {
   return {
+    timezone: raw.place && raw.place.timezone,
     points: raw.points.map((p) => ({
       id: p.id,
       name: p.name,

@@ -10,6 +10,7 @@ import { store } from './storage.js';
  * @typedef {import('./types.js').PaymentMethod} PaymentMethod
  * @typedef {import('./types.js').SentSale} SentSale
  * @typedef {import('./types.js').Split} Split
+ * @typedef {import('./types.js').LastSale} LastSale
  */
 
 /**
@@ -18,7 +19,7 @@ import { store } from './storage.js';
  *   session: Session | null,
  *   config: TillConfig | null,
  *   pointId: string | null,
- *   lastSale: { id: string, totalCents: number } | null,
+ *   lastSale: LastSale | null,
  *   cart: Line[],
  *   attached: string | null,
  *   waitingMethod: PaymentMethod | null,
@@ -58,4 +59,29 @@ export const sessionId = () => /** @type {Session} */ (state.session).session;
 export function sessionValid() {
   const s = state.session;
   return !!(s && s.session && (!s.expiresAt || Date.parse(s.expiresAt) > Date.now() + state.clockOffset));
+}
+
+/**
+ * The sale "cancel the last sale" would reverse, as the server recorded it (src/till/apiRoutes.ts,
+ * SaleOut): what its dialog says — when, what, how it was paid — kept across reloads.
+ * @param {any} body
+ */
+export function keepLastSale(body) {
+  /** @type {LastSale} */
+  const last = {
+    id: body.sale.id,
+    totalCents: body.sale.totalCents,
+    at: body.sale.soldAt || body.sale.createdAt,
+    // An item's value: its price × quantity (a top-up's or gift credit's amount, a cash-out's too).
+    items: (body.items || []).map((/** @type {any} */ i) => ({
+      name: i.name,
+      kind: i.kind,
+      quantity: i.quantity,
+      valueCents: i.unitPriceCents * i.quantity,
+    })),
+    payments: (body.payments || []).map((/** @type {any} */ p) => ({ method: p.method, amountCents: p.amountCents })),
+    card: body.card ? body.card.number : null,
+  };
+  state.lastSale = last;
+  store.set('lastSale', last);
 }

@@ -4,7 +4,7 @@
 // the server is unreachable).
 /* global self, caches, fetch, Response */
 'use strict';
-const CACHE = 'rezo-till-v4';
+const CACHE = 'rezo-till-v5';
 const SHELL = [
   '/till',
   '/static/till/main.js',
@@ -23,6 +23,7 @@ const SHELL = [
   '/static/till/storage.js',
   '/static/till/tillRules.js',
   '/static/till/till.css',
+  '/static/till/answers.css',
   '/till/manifest.webmanifest',
   '/till/icon.svg',
 ];
