@@ -484,8 +484,8 @@ describe('the till in a browser', { skip: noChromium }, () => {
         await page.getByRole('button', { name: 'Compte juste' }).click();
         await page.getByRole('button', { name: /^Encaisser/ }).click();
         await result.waitFor();
-        assert.equal(await resultKind(), 'warn', 'never green without the server');
-        assert.match(await resultText(), /Vente gardée en attente/);
+        assert.equal(await resultKind(), 'queued', 'never green without the server');
+        assert.match(await resultText(), /Vente enregistrée/);
         await page.getByRole('button', { name: `${n} vente${n > 1 ? 's' : ''} en attente : envoyer` }).waitFor();
         await closeResult();
       }
@@ -508,7 +508,7 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await page.getByRole('button', { name: 'Annuler la dernière vente' }).click();
       // The way out does not read as the action: "Garder la vente", not "Annuler".
       await page.getByRole('dialog').getByRole('button', { name: 'Garder la vente' }).waitFor();
-      await page.getByRole('dialog').getByRole('button', { name: 'Annuler la dernière vente' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Annuler cette vente' }).click();
       await result.waitFor();
       assert.equal(await resultKind(), 'ok');
       assert.match(await resultText(), /Vente annulée/);
@@ -614,7 +614,7 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await page.getByRole('button', { name: 'Espèces', exact: true }).click();
       await page.getByLabel('Somme reçue (€)').fill('5');
       await page.getByRole('button', { name: /^Encaisser/ }).click();
-      await page.locator('#till-result[data-kind="warn"]').waitFor();
+      await page.locator('#till-result[data-kind="queued"]').waitFor();
       await page.getByRole('button', { name: '1 vente en attente : envoyer' }).waitFor();
       const before = await t.db.selectFrom('till_sales').select('id').where('point_id', '=', pointId).execute();
 
@@ -761,8 +761,8 @@ describe('the till in a browser', { skip: noChromium }, () => {
       await page.getByRole('button', { name: 'Espèces', exact: true }).click();
       await page.getByRole('button', { name: 'Compte juste' }).click();
       await page.getByRole('button', { name: /^Encaisser/ }).click();
-      await page.locator('#till-result[data-kind="warn"]').waitFor();
-      assert.match(await text(), /Vente gardée en attente/);
+      await page.locator('#till-result[data-kind="queued"]').waitFor();
+      assert.match(await text(), /Vente enregistrée/);
       await closeResult();
     }
     try {
