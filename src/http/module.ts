@@ -116,6 +116,11 @@ export interface RezoModule {
   venueSections?: VenueSection[];
   accountSections?: AccountSection[];
   eventListColumns?: EventListColumn[];
+  /**
+   * Checks that say which of a venue's event dates the module still needs (tickets sold): the agenda
+   * keeps those when an edit would delete them (src/agenda/dateUses.ts), by name.
+   */
+  dateUses?: Record<string, (db: Db, placeId: string, dateIds: readonly string[]) => Promise<Set<string>>>;
 }
 
 export type { LayoutInfo };
