@@ -6,6 +6,7 @@ import { uuidv7 } from '../shared/ids.ts';
 import { readEvent, type EventInput } from './eventInput.ts';
 import { chooseSlug, lockEvent, writeDates, writeRecurrence, writeTags, type AgendaEvent } from './events.ts';
 import { placeTimezone } from '../places/index.ts';
+import { rruleText } from './recurrence.ts';
 
 /**
  * Creates an event of a venue as a draft (nobody outside the team sees it until it is published).
@@ -25,7 +26,12 @@ export async function createEvent(db: Db, actor: Actor, input: EventInput & { pl
     await writeTags(trx, input.placeId, id, event.tags);
     await writeDates(trx, input.placeId, id, event.dates);
     await writeRecurrence(trx, input.placeId, id, event.recurrence);
-    await audit(trx, actor, { placeId: input.placeId, action: 'event.created', subjectId: id, data: { slug } });
+    await audit(trx, actor, {
+      placeId: input.placeId,
+      action: 'event.created',
+      subjectId: id,
+      data: { slug, ...(event.recurrence ? { rrule: rruleText(event.recurrence) } : {}) },
+    });
     return lockEvent(trx, id);
   });
 }

@@ -170,7 +170,13 @@ ${agendaInput(request, e, 'price', v.price, { hint: t('agenda.priceHint'), error
 /** Single dates or a rule: both parts are in the page (a script shows the chosen one); the radio decides. */
 function dateModes(
   request: FastifyRequest,
-  o: { values: Record<string, unknown>; errors: FieldError[]; timezone: string; preview?: PreviewDate[] | null },
+  o: {
+    action: string;
+    values: Record<string, unknown>;
+    errors: FieldError[];
+    timezone: string;
+    preview?: PreviewDate[] | null;
+  },
   dateRows: Html[],
 ): Html {
   const { t } = request.ctx;
@@ -184,7 +190,7 @@ ${radio('dates')}${radio('rule')}
 ${fieldError(request, o.errors, 'dates')}
 ${dateRows}
 </div>
-${recurrenceFields(request, { values: o.values, errors: o.errors, timezone: o.timezone, preview: o.preview ?? null })}`;
+${recurrenceFields(request, { ...o, preview: o.preview ?? null })}`;
 }
 
 /** The posted values to show again after an error, with the date rows compacted as formFields reads them (error indexes match). */

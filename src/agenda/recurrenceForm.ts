@@ -109,11 +109,18 @@ function keptExceptions(values: Record<string, unknown>): Html[] {
 
 /**
  * The rule part of the event form: frequency and days, times, end, extra dates, and the preview
- * ("Aperçu" posts the form with intent=preview and shows it again with the dates; nothing is saved).
+ * ("Aperçu" posts the form with intent=preview and shows it again with the dates, scrolled to them;
+ * nothing is saved).
  */
 export function recurrenceFields(
   request: FastifyRequest,
-  o: { values: Record<string, unknown>; errors: FieldError[]; timezone: string; preview: PreviewDate[] | null },
+  o: {
+    action: string;
+    values: Record<string, unknown>;
+    errors: FieldError[];
+    timezone: string;
+    preview: PreviewDate[] | null;
+  },
 ): Html {
   const { t } = request.ctx;
   const v = o.values;
@@ -123,7 +130,7 @@ export function recurrenceFields(
   const names = weekdayNames(request);
   const monthlyBy = str(v.ruleMonthlyBy) || 'monthDay';
   const weekdayInvalid = e.some((x) => x.field === 'recurrence.weekdays');
-  const extras = asList(v.ruleExtraDates);
+  const extras = asList(v.ruleExtraDates).filter((d) => d.trim() !== '');
   const radio = (name: string, value: string, current: string, label: string) =>
     html`<label class="check"><input type="radio" name="${name}" value="${value}"${value === current ? html` checked` : ''}> ${label}</label>`;
   return html`<fieldset class="date-rule" id="date-rule"><legend>${t('agenda.recurrence.title')}</legend>
@@ -182,7 +189,7 @@ ${Array.from(
     html`<div class="field"><label for="recurrence-extraDates-${i}">${t('agenda.recurrence.extraNumber', { n: i + 1 })}</label><input id="recurrence-extraDates-${i}" name="ruleExtraDates" type="datetime-local" value="${extras[i] ?? ''}"></div>`,
 )}
 </fieldset>
-<button type="submit" name="intent" value="preview" class="secondary">${t('agenda.recurrence.preview')}</button>
+<button type="submit" name="intent" value="preview" formaction="${o.action}#recurrence-preview">${t('agenda.recurrence.preview')}</button>
 ${o.preview ? previewList(request, o.preview) : keptExceptions(v)}
 </fieldset>`;
 }

@@ -3,13 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { DomainError } from '../shared/errors.ts';
-import { completeOrder } from '../ticketing/completeOrder.ts';
-import { createTicketPrice } from '../ticketing/createTicketPrice.ts';
-import { placeOrder } from '../ticketing/placeOrder.ts';
 import { createEvent } from './createEvent.ts';
 import { findEvent } from './events.ts';
 import { publishEvent } from './publishEvent.ts';
-import { personNamed, venue } from './testFixtures.ts';
+import { personNamed, sellTickets, venue } from './testFixtures.ts';
 import { updateEvent } from './updateEvent.ts';
 import { localDate, localParts } from './zonedTime.ts';
 
@@ -49,23 +46,8 @@ const dateCount = async () =>
     ).n,
   );
 
-/** Two tickets sold on a date (a free price, an order completed as a payment would). */
-async function sell(eventId: string, dateId: string, slug: string) {
-  const price = await createTicketPrice(t.db, place.admin, {
-    slug,
-    eventId,
-    name: 'Entrée',
-    kind: 'fixed',
-    price: '5',
-  });
-  const placed = await placeOrder(t.db, t.config, null, {
-    slug,
-    email: 'fan@example.org',
-    language: 'fr',
-    lines: [{ priceId: price.id, eventDateId: dateId, quantity: 2 }],
-  });
-  await t.db.transaction().execute((trx) => completeOrder(trx, t.config, SYSTEM, placed.id, null));
-}
+const sell = (eventId: string, dateId: string, slug: string) =>
+  sellTickets(t.db, t.config, place.admin, { slug, eventId, dateId });
 
 describe('recurring events (use cases)', () => {
   test('a weekly rule is written out as dates at 20:00 local, and stored for the form', async () => {
@@ -127,6 +109,7 @@ describe('recurring events (use cases)', () => {
       .orderBy('id', 'desc')
       .executeTakeFirstOrThrow();
     assert.deepEqual((audit.data as { keptDates?: string[] }).keptDates, [sold.id]);
+    assert.equal((audit.data as { rrule?: string }).rrule, `FREQ=WEEKLY;BYDAY=${other};WKST=MO;COUNT=4`);
     // Unticking the sold day (an exception) or going back to single dates does not delete it either.
     const single = await updateEvent(t.db, editor, {
       eventId: e.id,

@@ -14,6 +14,7 @@ import {
   type AgendaEvent,
 } from './events.ts';
 import { placeTimezone } from '../places/index.ts';
+import { rruleText } from './recurrence.ts';
 
 /**
  * Changes an event. Fields left out of `input` keep their value (PATCH); the result is validated as
@@ -50,7 +51,11 @@ export async function updateEvent(db: Db, actor: Actor, input: EventInput & { ev
       placeId: current.placeId,
       action: 'event.updated',
       subjectId: current.id,
-      data: { fields: Object.keys(input).filter((k) => k !== 'eventId'), ...(kept.length ? { keptDates: kept } : {}) },
+      data: {
+        fields: Object.keys(input).filter((k) => k !== 'eventId'),
+        ...(event.recurrence ? { rrule: rruleText(event.recurrence) } : {}),
+        ...(kept.length ? { keptDates: kept } : {}),
+      },
     });
     return lockEvent(trx, current.id);
   });
