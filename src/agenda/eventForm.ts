@@ -1,10 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { html, type Html } from '../http/html.ts';
-import type { FieldError } from '../shared/errors.ts';
 import type { EventInput } from './eventInput.ts';
 import type { AgendaEvent } from './events.ts';
-import type { PreviewDate } from './previewRecurrence.ts';
-import { recurrenceFields, recurrenceFormValues, recurrenceFromForm } from './recurrenceForm.ts';
+import { recurrenceFields, recurrenceFormValues, recurrenceFromForm, type DatesFormOptions } from './recurrenceForm.ts';
 import { agendaErrorSummary, agendaInput, agendaTextarea, fieldError } from './views.ts';
 import { localParts } from './zonedTime.ts';
 
@@ -101,19 +99,7 @@ export function eventFormValues(e: AgendaEvent): Record<string, unknown> {
 }
 
 /** The create/edit/propose form of an event. Proposals cannot choose the visibility or the slug. */
-export function eventForm(
-  request: FastifyRequest,
-  o: {
-    action: string;
-    values: Record<string, unknown>;
-    errors: FieldError[];
-    timezone: string;
-    proposal?: boolean;
-    csrf: Html;
-    /** The dates the rule gives (after "Aperçu", or the stored rule's). */
-    preview?: PreviewDate[] | null;
-  },
-): Html {
+export function eventForm(request: FastifyRequest, o: DatesFormOptions & { proposal?: boolean; csrf: Html }): Html {
   const { t } = request.ctx;
   const v = o.values;
   const e = o.errors;
@@ -168,17 +154,7 @@ ${agendaInput(request, e, 'price', v.price, { hint: t('agenda.priceHint'), error
 }
 
 /** Single dates or a rule: both parts are in the page (a script shows the chosen one); the radio decides. */
-function dateModes(
-  request: FastifyRequest,
-  o: {
-    action: string;
-    values: Record<string, unknown>;
-    errors: FieldError[];
-    timezone: string;
-    preview?: PreviewDate[] | null;
-  },
-  dateRows: Html[],
-): Html {
+function dateModes(request: FastifyRequest, o: DatesFormOptions, dateRows: Html[]): Html {
   const { t } = request.ctx;
   const mode = o.values.dateMode === 'rule' ? 'rule' : 'dates';
   const radio = (value: string) =>
@@ -190,7 +166,7 @@ ${radio('dates')}${radio('rule')}
 ${fieldError(request, o.errors, 'dates')}
 ${dateRows}
 </div>
-${recurrenceFields(request, { ...o, preview: o.preview ?? null })}`;
+${recurrenceFields(request, o)}`;
 }
 
 /** The posted values to show again after an error, with the date rows compacted as formFields reads them (error indexes match). */

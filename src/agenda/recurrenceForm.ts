@@ -7,6 +7,16 @@ import { WEEKDAYS, type RecurrenceRule } from './recurrence.ts';
 import { recurrenceAsInput, type RecurrenceInput } from './recurrenceInput.ts';
 import { agendaInput, fieldError, formatWhen } from './views.ts';
 
+/** What the dates part of the event form is drawn from (eventForm, its date modes, the rule). */
+export interface DatesFormOptions {
+  action: string;
+  values: Record<string, unknown>;
+  errors: FieldError[];
+  timezone: string;
+  /** The dates the rule gives (after "Aperçu", or the stored rule's). */
+  preview?: PreviewDate[] | null;
+}
+
 /** Spare inputs for extra single dates beyond the ones the rule has. */
 const EXTRA_DATE_ROWS = 2;
 
@@ -112,16 +122,7 @@ function keptExceptions(values: Record<string, unknown>): Html[] {
  * ("Aperçu" posts the form with intent=preview and shows it again with the dates, scrolled to them;
  * nothing is saved).
  */
-export function recurrenceFields(
-  request: FastifyRequest,
-  o: {
-    action: string;
-    values: Record<string, unknown>;
-    errors: FieldError[];
-    timezone: string;
-    preview: PreviewDate[] | null;
-  },
-): Html {
+export function recurrenceFields(request: FastifyRequest, o: DatesFormOptions): Html {
   const { t } = request.ctx;
   const v = o.values;
   const e = o.errors;

@@ -49,15 +49,16 @@ const dateCount = async () =>
 const sell = (eventId: string, dateId: string, slug: string) =>
   sellTickets(t.db, t.config, place.admin, { slug, eventId, dateId });
 
+/** An event of the venue written out from a rule, by its editor. */
+async function recurring(title: string, recurrence: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  const editor = await personNamed(t.db, 'editor@example.org');
+  return { editor, event: await createEvent(t.db, editor, { placeId: place.id, title, recurrence, ...extra }) };
+}
+
 describe('recurring events (use cases)', () => {
   test('a weekly rule is written out as dates at 20:00 local, and stored for the form', async () => {
-    const editor = await personNamed(t.db, 'editor@example.org');
     const target = weekdayOf(day(3));
-    const e = await createEvent(t.db, editor, {
-      placeId: place.id,
-      title: 'Jam du soir',
-      recurrence: weekly([target]),
-    });
+    const { event: e } = await recurring('Jam du soir', weekly([target]));
     assert.equal(e.dates.length, 6);
     assert.ok(e.dates.every((d) => weekdayOf(localDate(d.startsAt, ZONE)) === target));
     assert.ok(e.dates.every((d) => localParts(d.startsAt, ZONE).hour === 20 && d.timezone === ZONE));
@@ -67,14 +68,8 @@ describe('recurring events (use cases)', () => {
   });
 
   test('editing the rule keeps the date with tickets sold (unchanged, flagged in the audit), moves the rest', async () => {
-    const editor = await personNamed(t.db, 'editor@example.org');
     const first = weekdayOf(day(3));
-    const e = await createEvent(t.db, editor, {
-      placeId: place.id,
-      slug: 'jam-vendue',
-      title: 'Jam vendue',
-      recurrence: weekly([first]),
-    });
+    const { editor, event: e } = await recurring('Jam vendue', weekly([first]), { slug: 'jam-vendue' });
     await publishEvent(t.db, editor, { eventId: e.id });
     const sold = e.dates[1]!;
     await sell(e.id, sold.id, place.slug);

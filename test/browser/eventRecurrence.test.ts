@@ -8,23 +8,15 @@ import { findEvent } from '../../src/agenda/events.ts';
 import { publishEvent } from '../../src/agenda/publishEvent.ts';
 import { sellTickets, venue } from '../../src/agenda/testFixtures.ts';
 import { updateEvent } from '../../src/agenda/updateEvent.ts';
-import {
-  cspViolations,
-  horizontalOverflow,
-  logInThroughMail,
-  newVisitor,
-  noChromium,
-  unlabelledControls,
-  useBrowserNode,
-} from './browser.ts';
+import * as kit from './browser.ts';
 
-describe('the event form with a repeat rule', { skip: noChromium }, () => {
+describe('the event form with a repeat rule', { skip: kit.noChromium }, () => {
   let t: TestNode;
   let browser: Browser;
   let base: string;
   let place: Awaited<ReturnType<typeof venue>>;
 
-  useBrowserNode({ env: 'development' }, async (node) => {
+  kit.useBrowserNode({ env: 'development' }, async (node) => {
     ({ t, browser, base } = node);
     place = await venue(
       t.db,
@@ -37,9 +29,9 @@ describe('the event form with a repeat rule', { skip: noChromium }, () => {
   test('single dates or a rule: the script shows the chosen part; "Aperçu" lists the dates at 1366 and 390 px', async () => {
     const shots = process.env.REZO_SCREENSHOTS;
     if (shots) await mkdir(shots, { recursive: true });
-    const context = await newVisitor(browser, { width: 1366, height: 900 });
+    const context = await kit.newVisitor(browser, { width: 1366, height: 900 });
     const page = await context.newPage();
-    await logInThroughMail(page, base, 'editor@la-boucle.example');
+    await kit.logInThroughMail(page, base, 'editor@la-boucle.example');
     await page.goto(`${base}/venues/la-boucle/admin/events/new`);
     // Single dates by default: the rule is hidden until chosen.
     assert.equal(await page.locator('#date-rule').isVisible(), false);
@@ -60,12 +52,12 @@ describe('the event form with a repeat rule', { skip: noChromium }, () => {
     const problems: string[] = [];
     for (const width of [1366, 390]) {
       await page.setViewportSize({ width, height: 900 });
-      const overflow = await horizontalOverflow(page);
+      const overflow = await kit.horizontalOverflow(page);
       if (overflow.page > overflow.screen) problems.push(`${width}px: ${overflow.page} wide`);
       if (shots) await page.screenshot({ path: `${shots}/event-rule-${width}.png`, fullPage: true });
     }
     assert.deepEqual(problems, []);
-    assert.deepEqual(await unlabelledControls(page), []);
+    assert.deepEqual(await kit.unlabelledControls(page), []);
     // Untick one date and save: seven dates.
     await page.locator('input[name="ruleKeep"]').nth(2).uncheck();
     await page.getByRole('button', { name: 'Enregistrer' }).click();
@@ -86,12 +78,12 @@ describe('the event form with a repeat rule', { skip: noChromium }, () => {
     const wide: string[] = [];
     for (const width of [1366, 390]) {
       await page.setViewportSize({ width, height: 900 });
-      const overflow = await horizontalOverflow(page);
+      const overflow = await kit.horizontalOverflow(page);
       if (overflow.page > overflow.screen) wide.push(`edit ${width}px: ${overflow.page} wide`);
       if (shots) await page.locator('#date-rule').screenshot({ path: `${shots}/event-rule-edit-${width}.png` });
     }
     assert.deepEqual(wide, []);
-    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(kit.cspViolations, []);
     await context.close();
   });
 });
