@@ -8,7 +8,7 @@ import type { Db } from '../db/database.ts';
  * transaction that would delete the dates and locks what its writers lock, so that a sale racing the
  * edit is either seen or waits for the edit (ticketing: docs/TICKETING.md).
  */
-export type DatesInUse = (db: Db, placeId: string, dateIds: readonly string[]) => Promise<Set<string>>;
+export type DatesInUse = (db: Db, placeId: string, eventId: string, dateIds: readonly string[]) => Promise<Set<string>>;
 
 const checks = new Map<string, DatesInUse>();
 
@@ -17,10 +17,15 @@ export function registerDateUse(name: string, check: DatesInUse): void {
   checks.set(name, check);
 }
 
-/** The dates among `dateIds` that some module still needs. */
-export async function datesInUse(db: Db, placeId: string, dateIds: readonly string[]): Promise<Set<string>> {
+/** The dates among `dateIds` (of one event) that some module still needs. */
+export async function datesInUse(
+  db: Db,
+  placeId: string,
+  eventId: string,
+  dateIds: readonly string[],
+): Promise<Set<string>> {
   const used = new Set<string>();
   if (dateIds.length === 0) return used;
-  for (const check of checks.values()) for (const id of await check(db, placeId, dateIds)) used.add(id);
+  for (const check of checks.values()) for (const id of await check(db, placeId, eventId, dateIds)) used.add(id);
   return used;
 }

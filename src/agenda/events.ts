@@ -257,7 +257,7 @@ export async function writeDates(
   const kept = new Set<string>();
   const unchanged = (e: (typeof existing)[number], d: EventDateFields) =>
     e.starts_at.getTime() === d.startsAt.getTime() && (e.ends_at?.getTime() ?? null) === (d.endsAt?.getTime() ?? null);
-  const used = options.matchDays ? await datesInUse(trx, placeId, [...known]) : new Set<string>();
+  const used = options.matchDays ? await datesInUse(trx, placeId, eventId, [...known]) : new Set<string>();
   const keptAsWas = new Set<string>();
   for (const d of dates) {
     let id = d.id && known.has(d.id) && !kept.has(d.id) ? d.id : null;
@@ -294,7 +294,7 @@ export async function writeDates(
     }
   }
   const gone = [...known].filter((id) => !kept.has(id));
-  const inUse = options.matchDays ? used : await datesInUse(trx, placeId, gone);
+  const inUse = options.matchDays ? used : await datesInUse(trx, placeId, eventId, gone);
   const deleted = gone.filter((id) => !inUse.has(id));
   if (deleted.length)
     await trx.deleteFrom('event_dates').where('place_id', '=', placeId).where('id', 'in', deleted).execute();

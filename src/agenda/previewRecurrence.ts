@@ -47,6 +47,7 @@ export async function previewRecurrence(
   const used = await datesInUse(
     db,
     event.placeId,
+    event.id,
     notGiven.map((d) => d.id),
   );
   const kept = notGiven

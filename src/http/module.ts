@@ -120,7 +120,10 @@ export interface RezoModule {
    * Checks that say which of a venue's event dates the module still needs (tickets sold): the agenda
    * keeps those when an edit would delete them (src/agenda/dateUses.ts), by name.
    */
-  dateUses?: Record<string, (db: Db, placeId: string, dateIds: readonly string[]) => Promise<Set<string>>>;
+  dateUses?: Record<
+    string,
+    (db: Db, placeId: string, eventId: string, dateIds: readonly string[]) => Promise<Set<string>>
+  >;
 }
 
 export type { LayoutInfo };
