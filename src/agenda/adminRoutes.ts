@@ -21,6 +21,8 @@ import { followPlace } from './followPlace.ts';
 import { followsOf } from './follows.ts';
 import { followTag } from './followTag.ts';
 import { postponeEvent } from './postponeEvent.ts';
+import { previewRecurrence, type PreviewDate } from './previewRecurrence.ts';
+import { recurrenceFromForm } from './recurrenceForm.ts';
 import { publishEvent } from './publishEvent.ts';
 import { reviewProposal } from './reviewProposal.ts';
 import { setEventImage } from './setEventImage.ts';
@@ -36,8 +38,10 @@ const STATES: readonly EventState[] = ['draft', 'published', 'cancelled', 'postp
 /** The venue admin pages of the agenda: events, proposals, follows and settings (editors and admins). */
 export async function agendaAdminRoutes(app: ModuleApp, { deps, info, sections }: ModuleOptions) {
   const { config, db } = deps;
+  // The event form's script (single dates or a rule) is on every page of the events' admin: it does nothing elsewhere.
+  const head = html`<script type="module" src="/static/agenda/eventDates.js"></script>`;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) =>
-    sendHtml(reply, layout(request, info, { title, body }), status);
+    sendHtml(reply, layout(request, info, { title, body, head }), status);
 
   /** The venue of the URL if the person may edit its events (the use cases check again). */
   const editorPlace = venueFor(db, 'events.write');
@@ -109,12 +113,33 @@ ${
     place: Place,
     values: Record<string, unknown>,
     errors: FieldError[],
+    preview: PreviewDate[] | null = null,
   ) => html`<section>
 ${adminNav(request, place, 'events')}
 ${subNav(request, place, 'new')}
 <h2>${request.ctx.t('agenda.admin.newTitle')}</h2>
-${eventForm(request, { action: `${base(place)}/new`, values, errors, timezone: place.timezone, csrf: csrfField(request) })}
+${eventForm(request, { action: `${base(place)}/new`, values, errors, timezone: place.timezone, csrf: csrfField(request), preview })}
 </section>`;
+
+  /**
+   * "Aperçu" (intent=preview): the rule's dates shown in the form again, nothing written; a bad rule
+   * gives the form with its field messages (422), as saving would.
+   */
+  function showPreview(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    o: { place: Place; event: AgendaEvent | null; body: Record<string, unknown> },
+    render: (values: Record<string, unknown>, errors: FieldError[], preview: PreviewDate[] | null) => Html,
+  ) {
+    const recurrence = recurrenceFromForm(o.body);
+    const title = o.event?.title ?? o.place.name;
+    return submitForm(reply, {
+      run: async () =>
+        recurrence ? previewRecurrence(db, { event: o.event, recurrence, timezone: o.place.timezone }) : null,
+      done: (preview) => page(request, reply, title, render(valuesAfterError(o.body), [], preview)),
+      invalid: (errors) => page(request, reply, title, render(valuesAfterError(o.body), errors, null), 422),
+    });
+  }
 
   app.get('/venues/:slug/admin/events/new', async (request, reply) => {
     const place = await editorPlace(request, reply);
@@ -126,6 +151,10 @@ ${eventForm(request, { action: `${base(place)}/new`, values, errors, timezone: p
     const place = await editorPlace(request, reply);
     if (!place) return reply;
     const body = (request.body ?? {}) as Record<string, unknown>;
+    if (body.intent === 'preview')
+      return showPreview(request, reply, { place, event: null, body }, (values, errors, preview) =>
+        newPage(request, place, values, errors, preview),
+      );
     return submitForm(reply, {
       run: () => createEvent(db, actorOf(request), { ...formFields(body), placeId: place.id }),
       done: (event) => `${base(place)}/${event.id}?notice=created`,
@@ -141,6 +170,7 @@ ${eventForm(request, { action: `${base(place)}/new`, values, errors, timezone: p
     values: Record<string, unknown>,
     errors: FieldError[],
     notice?: string,
+    preview: PreviewDate[] | null = null,
   ): Html {
     const { t } = request.ctx;
     const url = `${base(place)}/${event.id}`;
@@ -184,7 +214,7 @@ ${event.imageListMediaId ? html`<img src="/media/${event.imageListMediaId}" alt=
 ${fieldError(request, errors, 'image')}</div>
 <button type="submit">${t('agenda.admin.upload')}</button></form>
 <h3>${t('agenda.admin.editTitle')}</h3>
-${eventForm(request, { action: url, values, errors: errors.filter((e) => !['image', 'date', 'startsAt'].includes(e.field)), timezone: place.timezone, csrf: csrfField(request) })}
+${eventForm(request, { action: url, values, errors: errors.filter((e) => !['image', 'date', 'startsAt'].includes(e.field)), timezone: place.timezone, csrf: csrfField(request), preview })}
 </section>`;
   }
 
@@ -192,12 +222,13 @@ ${eventForm(request, { action: url, values, errors: errors.filter((e) => !['imag
     const place = await editorPlace(request, reply);
     if (!place) return reply;
     const event = await placeEvent(place, request);
-    return page(
-      request,
-      reply,
-      event.title,
-      editPage(request, place, event, eventFormValues(event), [], (request.query as { notice?: string }).notice),
-    );
+    const values = eventFormValues(event);
+    // A recurring event shows its rule's dates, and flags the sold ones the rule no longer has.
+    const preview = event.recurrence
+      ? await previewRecurrence(db, { event, recurrence: recurrenceFromForm(values)!, timezone: place.timezone })
+      : null;
+    const notice = (request.query as { notice?: string }).notice;
+    return page(request, reply, event.title, editPage(request, place, event, values, [], notice, preview));
   });
 
   app.post('/venues/:slug/admin/events/:id', async (request, reply) => {
@@ -205,6 +236,10 @@ ${eventForm(request, { action: url, values, errors: errors.filter((e) => !['imag
     if (!place) return reply;
     const event = await placeEvent(place, request);
     const body = (request.body ?? {}) as Record<string, unknown>;
+    if (body.intent === 'preview')
+      return showPreview(request, reply, { place, event, body }, (values, errors, preview) =>
+        editPage(request, place, event, values, errors, undefined, preview),
+      );
     return submitForm(reply, {
       run: () => updateEvent(db, actorOf(request), { ...formFields(body), eventId: event.id }),
       done: () => `${base(place)}/${event.id}?notice=saved`,

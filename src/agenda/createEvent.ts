@@ -4,12 +4,14 @@ import type { Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { readEvent, type EventInput } from './eventInput.ts';
-import { chooseSlug, lockEvent, writeDates, writeTags, type AgendaEvent } from './events.ts';
+import { chooseSlug, lockEvent, writeDates, writeRecurrence, writeTags, type AgendaEvent } from './events.ts';
 import { placeTimezone } from '../places/index.ts';
+import { rruleText } from './recurrence.ts';
 
 /**
  * Creates an event of a venue as a draft (nobody outside the team sees it until it is published).
- * Dates without a zone take the venue's.
+ * Dates without a zone take the venue's. With a recurrence, its dates are written out in the same
+ * transaction and the rule is stored.
  */
 export async function createEvent(db: Db, actor: Actor, input: EventInput & { placeId: string }): Promise<AgendaEvent> {
   return inTransaction(db, async (trx) => {
@@ -23,7 +25,13 @@ export async function createEvent(db: Db, actor: Actor, input: EventInput & { pl
       .execute();
     await writeTags(trx, input.placeId, id, event.tags);
     await writeDates(trx, input.placeId, id, event.dates);
-    await audit(trx, actor, { placeId: input.placeId, action: 'event.created', subjectId: id, data: { slug } });
+    await writeRecurrence(trx, input.placeId, id, event.recurrence);
+    await audit(trx, actor, {
+      placeId: input.placeId,
+      action: 'event.created',
+      subjectId: id,
+      data: { slug, ...(event.recurrence ? { rrule: rruleText(event.recurrence) } : {}) },
+    });
     return lockEvent(trx, id);
   });
 }

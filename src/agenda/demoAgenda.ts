@@ -147,6 +147,33 @@ const POSTER_COLOURS: Record<string, string> = {
   'festival-lagon': '#0e5f66',
 };
 
+/** The demo's recurring event: a weekly jam on Tuesdays for twelve weeks, written out from a rule. */
+async function weeklyJam(trx: Trx, place: { id: string; name: string; timezone: string }, now: Date): Promise<void> {
+  const event = await createEvent(trx, SYSTEM, {
+    placeId: place.id,
+    title: 'Jam session du mardi',
+    description: 'Chaque mardi, scène ouverte jazz et maloya : la batterie et l’ampli basse sont là.',
+    tags: ['jam', 'musique', 'jazz'],
+    priceFromCents: 0,
+    recurrence: {
+      frequency: 'weekly',
+      weekdays: ['TU'],
+      startDate: localDate(new Date(now.getTime() + 86_400_000), place.timezone),
+      startTime: '20:00',
+      endTime: '23:00',
+      count: 12,
+    },
+  });
+  const poster = await demoPoster({
+    title: event.title,
+    when: 'Chaque mardi, 20:00',
+    venue: place.name,
+    colour: POSTER_COLOURS['la-fabrik']!,
+  });
+  await attachEventImage(trx, event, poster);
+  await publishEvent(trx, SYSTEM, { eventId: event.id });
+}
+
 /**
  * The demo agenda: about 70 public events over the next 90 days across the demo venues, with
  * follows between venues and tag follows, and one cancelled, one unlisted and one private event.
@@ -216,6 +243,8 @@ export async function loadDemoAgenda(trx: Trx, now = new Date()): Promise<{ even
       });
       await publishEvent(trx, SYSTEM, { eventId: e.id });
     };
+    await weeklyJam(trx, fabrik, now);
+    count++;
     await special('Avant-première pour les adhérents (lien privé)', 'unlisted', fabrik, 12);
     await special('Réunion d’équipe bénévoles', 'private', kabaret, 8);
     await followPlace(trx, SYSTEM, {

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { html, type Html } from '../http/html.ts';
-import type { FieldError } from '../shared/errors.ts';
 import type { EventInput } from './eventInput.ts';
 import type { AgendaEvent } from './events.ts';
+import { recurrenceFields, recurrenceFormValues, recurrenceFromForm, type DatesFormOptions } from './recurrenceForm.ts';
 import { agendaErrorSummary, agendaInput, agendaTextarea, fieldError } from './views.ts';
 import { localParts } from './zonedTime.ts';
 
@@ -19,7 +19,10 @@ function priceCents(raw: unknown): unknown {
   return m ? Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0')) : s;
 }
 
-/** A posted event form → the use case input. Date rows without a start are ignored (the spare rows). */
+/**
+ * A posted event form → the use case input. Date rows without a start are ignored (the spare rows);
+ * with `dateMode=rule` the dates come from the rule and the rows are not read.
+ */
 export function formFields(body: Record<string, unknown>): EventInput {
   const ids = asList(body.dateId);
   const starts = asList(body.startsAt);
@@ -49,6 +52,7 @@ export function formFields(body: Record<string, unknown>): EventInput {
     capacity: body.capacity,
     priceFromCents: priceCents(body.price),
     dates,
+    recurrence: recurrenceFromForm(body),
   };
 }
 
@@ -82,25 +86,20 @@ export function eventFormValues(e: AgendaEvent): Record<string, unknown> {
     externalUrl: e.externalUrl,
     capacity: e.capacity ?? '',
     price: e.priceFromCents === null ? '' : (e.priceFromCents / 100).toFixed(2).replace(/\.00$/, ''),
-    dateId: e.dates.map((d) => d.id),
-    startsAt: e.dates.map((d) => localInputValue(d.startsAt, d.timezone)),
-    endsAt: e.dates.map((d) => localInputValue(d.endsAt, d.timezone)),
-    timezone: e.dates.map((d) => d.timezone),
+    // A recurring event's dates are its rule's: the rows stay empty, for a switch back to single dates.
+    ...(e.recurrence
+      ? recurrenceFormValues(e.recurrence)
+      : {
+          dateId: e.dates.map((d) => d.id),
+          startsAt: e.dates.map((d) => localInputValue(d.startsAt, d.timezone)),
+          endsAt: e.dates.map((d) => localInputValue(d.endsAt, d.timezone)),
+          timezone: e.dates.map((d) => d.timezone),
+        }),
   };
 }
 
 /** The create/edit/propose form of an event. Proposals cannot choose the visibility or the slug. */
-export function eventForm(
-  request: FastifyRequest,
-  o: {
-    action: string;
-    values: Record<string, unknown>;
-    errors: FieldError[];
-    timezone: string;
-    proposal?: boolean;
-    csrf: Html;
-  },
-): Html {
+export function eventForm(request: FastifyRequest, o: DatesFormOptions & { proposal?: boolean; csrf: Html }): Html {
   const { t } = request.ctx;
   const v = o.values;
   const e = o.errors;
@@ -124,8 +123,7 @@ ${o.csrf}
 ${agendaInput(request, e, 'title', v.title, { required: true, attrs: html` maxlength="200"` })}
 ${o.proposal ? '' : agendaInput(request, e, 'slug', v.slug, { hint: t('agenda.slugHint'), attrs: html` maxlength="80"` })}
 ${agendaTextarea(request, e, 'description', v.description, { rows: 8, hint: t('agenda.markdownHint') })}
-${fieldError(request, e, 'dates')}
-${dateRows}
+${o.proposal ? html`${fieldError(request, e, 'dates')}${dateRows}` : dateModes(request, o, dateRows)}
 ${
   o.proposal
     ? ''
@@ -153,6 +151,22 @@ ${agendaInput(request, e, 'externalUrl', v.externalUrl, { type: 'url' })}
 ${agendaInput(request, e, 'price', v.price, { hint: t('agenda.priceHint'), errorField: 'priceFromCents', attrs: html` inputmode="decimal"` })}</div>
 <button type="submit">${o.proposal ? t('agenda.proposeSubmit') : t('forms.save')}</button>
 </form>`;
+}
+
+/** Single dates or a rule: both parts are in the page (a script shows the chosen one); the radio decides. */
+function dateModes(request: FastifyRequest, o: DatesFormOptions, dateRows: Html[]): Html {
+  const { t } = request.ctx;
+  const mode = o.values.dateMode === 'rule' ? 'rule' : 'dates';
+  const radio = (value: string) =>
+    html`<label class="check"><input type="radio" name="dateMode" value="${value}"${value === mode ? html` checked` : ''}> ${t(`agenda.recurrence.mode.${value}`)}</label>`;
+  return html`<fieldset class="date-mode"><legend>${t('agenda.field.dates')}</legend>
+${radio('dates')}${radio('rule')}
+</fieldset>
+<div class="date-single" id="date-single">
+${fieldError(request, o.errors, 'dates')}
+${dateRows}
+</div>
+${recurrenceFields(request, o)}`;
 }
 
 /** The posted values to show again after an error, with the date rows compacted as formFields reads them (error indexes match). */

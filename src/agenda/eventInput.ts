@@ -3,6 +3,8 @@ import { readCoordinates } from '../shared/coordinates.ts';
 import { isTimeZone } from '../config.ts';
 import type { EventVisibility } from './tables.ts';
 import { renderMarkdown } from './markdown.ts';
+import type { RecurrenceRule } from './recurrence.ts';
+import { readRecurrence, type RecurrenceInput } from './recurrenceInput.ts';
 import { parseLocalDateTime, zonedToInstant } from './zonedTime.ts';
 
 export const MAX_DATES = 50;
@@ -49,6 +51,11 @@ export interface EventInput {
   /** Price hint in cents: 0 is free, null/empty is "not said". */
   priceFromCents?: unknown;
   dates?: unknown;
+  /**
+   * A recurrence (recurrenceInput.ts) the dates are written out from, instead of `dates`; null or
+   * absent: the dates are the ones given.
+   */
+  recurrence?: unknown;
 }
 
 /** Validated, normalised fields, ready for the events table (dates and tags apart). */
@@ -85,6 +92,8 @@ export interface ValidEvent {
   fields: EventFields;
   tags: string[];
   dates: EventDateFields[];
+  /** The rule the dates come from, or null when they were given one by one. */
+  recurrence: RecurrenceRule | null;
 }
 
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '');
@@ -248,7 +257,20 @@ export function readEvent(input: EventInput, defaults: { timezone: string }): Va
   const capacity = integer(errors, 'capacity', input.capacity, 1_000_000, 1);
   const price_from_cents = integer(errors, 'priceFromCents', input.priceFromCents, 100_000_000);
   const tags = readTags(errors, 'tags', input.tags);
-  const dates = readDates(errors, input.dates, defaults.timezone);
+  const ruled =
+    typeof input.recurrence === 'object' && input.recurrence !== null
+      ? readRecurrence(errors, input.recurrence as RecurrenceInput, defaults.timezone)
+      : null;
+  const dates = ruled
+    ? ruled.occurrences.map((o) => ({
+        id: null,
+        startsAt: o.startsAt,
+        endsAt: o.endsAt,
+        timezone: ruled.rule.timezone,
+      }))
+    : input.recurrence
+      ? []
+      : readDates(errors, input.dates, defaults.timezone);
   errors.throwIfAny();
   return {
     slug: slugRaw || null,
@@ -274,5 +296,6 @@ export function readEvent(input: EventInput, defaults: { timezone: string }): Va
     },
     tags,
     dates: dates.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime()),
+    recurrence: ruled?.rule ?? null,
   };
 }

@@ -3,8 +3,12 @@ import type { Db, Trx } from '../db/database.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { slugify } from '../places/index.ts';
+import { datesInUse } from './dateUses.ts';
 import type { EventDateFields, EventInput } from './eventInput.ts';
+import type { RecurrenceRule } from './recurrence.ts';
+import { recurrenceAsInput } from './recurrenceInput.ts';
 import type { EventState, EventVisibility, ProposalState } from './tables.ts';
+import { localDate } from './zonedTime.ts';
 
 export interface EventDate {
   id: string;
@@ -49,6 +53,8 @@ export interface AgendaEvent {
   publishedAt: Date | null;
   tags: string[];
   dates: EventDate[];
+  /** The rule its dates come from (docs/AGENDA.md, "Recurrence"), or null. */
+  recurrence: RecurrenceRule | null;
 }
 
 /** Whether anyone outside the venue's team may see the event at all (by direct link for unlisted). */
@@ -71,7 +77,7 @@ async function loadEvent(
   else q = q.where('slug', '=', where.slug!);
   const row = await (forUpdate ? q.forUpdate() : q).executeTakeFirst();
   if (!row) return null;
-  const [tags, dates] = await Promise.all([
+  const [tags, dates, recurrence] = await Promise.all([
     db
       .selectFrom('event_tags')
       .select('tag')
@@ -87,6 +93,12 @@ async function loadEvent(
       .orderBy('starts_at')
       .orderBy('id')
       .execute(),
+    db
+      .selectFrom('event_recurrences')
+      .select('rule')
+      .where('place_id', '=', row.place_id)
+      .where('event_id', '=', row.id)
+      .executeTakeFirst(),
   ]);
   return {
     id: row.id,
@@ -128,6 +140,7 @@ async function loadEvent(
       timezone: d.timezone,
       previousStartsAt: d.previous_starts_at,
     })),
+    recurrence: recurrence?.rule ?? null,
   };
 }
 
@@ -173,6 +186,7 @@ export function eventAsInput(e: AgendaEvent): EventInput & { dates: unknown[] } 
       endsAt: d.endsAt?.toISOString() ?? '',
       timezone: d.timezone,
     })),
+    recurrence: e.recurrence ? recurrenceAsInput(e.recurrence) : null,
   };
 }
 
@@ -218,18 +232,45 @@ export async function writeTags(trx: Trx, placeId: string, eventId: string, tags
 /**
  * Replaces the dates of an event. A date given with the id of one of its dates keeps that id, so
  * its iCalendar UID (and calendar subscribers' copy) survives the edit; other ids get new ones.
+ * With `matchDays` (dates written out from a rule, without ids), a date takes the id of the existing
+ * date on the same local day.
+ *
+ * Invariant: a date another module still needs (tickets sold, a booking in progress: dateUses.ts) is
+ * never deleted, nor moved by a rule — it stays as it was, and its day counts as covered. Returns the
+ * ids of the dates so kept that the new dates do not name.
  */
-export async function writeDates(trx: Trx, placeId: string, eventId: string, dates: EventDateFields[]): Promise<void> {
+export async function writeDates(
+  trx: Trx,
+  placeId: string,
+  eventId: string,
+  dates: EventDateFields[],
+  options: { matchDays?: boolean } = {},
+): Promise<{ kept: string[] }> {
   const existing = await trx
     .selectFrom('event_dates')
-    .select('id')
+    .select(['id', 'starts_at', 'ends_at', 'timezone'])
     .where('place_id', '=', placeId)
     .where('event_id', '=', eventId)
+    .orderBy('starts_at')
     .execute();
   const known = new Set(existing.map((d) => d.id));
   const kept = new Set<string>();
+  const unchanged = (e: (typeof existing)[number], d: EventDateFields) =>
+    e.starts_at.getTime() === d.startsAt.getTime() && (e.ends_at?.getTime() ?? null) === (d.endsAt?.getTime() ?? null);
+  const used = options.matchDays ? await datesInUse(trx, placeId, eventId, [...known]) : new Set<string>();
+  const keptAsWas = new Set<string>();
   for (const d of dates) {
-    const id = d.id && known.has(d.id) && !kept.has(d.id) ? d.id : null;
+    let id = d.id && known.has(d.id) && !kept.has(d.id) ? d.id : null;
+    if (!id && options.matchDays) {
+      const day = localDate(d.startsAt, d.timezone);
+      const same = existing.find((e) => !kept.has(e.id) && localDate(e.starts_at, e.timezone) === day);
+      if (same && used.has(same.id) && !unchanged(same, d)) {
+        kept.add(same.id);
+        keptAsWas.add(same.id);
+        continue;
+      }
+      id = same?.id ?? null;
+    }
     if (id) {
       kept.add(id);
       await trx
@@ -253,8 +294,30 @@ export async function writeDates(trx: Trx, placeId: string, eventId: string, dat
     }
   }
   const gone = [...known].filter((id) => !kept.has(id));
-  if (gone.length)
-    await trx.deleteFrom('event_dates').where('place_id', '=', placeId).where('id', 'in', gone).execute();
+  const inUse = options.matchDays ? used : await datesInUse(trx, placeId, eventId, gone);
+  const deleted = gone.filter((id) => !inUse.has(id));
+  if (deleted.length)
+    await trx.deleteFrom('event_dates').where('place_id', '=', placeId).where('id', 'in', deleted).execute();
+  return { kept: [...keptAsWas, ...gone.filter((id) => inUse.has(id))] };
+}
+
+/** Stores the rule an event's dates come from, or forgets it (dates given one by one). */
+export async function writeRecurrence(
+  trx: Trx,
+  placeId: string,
+  eventId: string,
+  rule: RecurrenceRule | null,
+): Promise<void> {
+  if (!rule) {
+    await trx.deleteFrom('event_recurrences').where('place_id', '=', placeId).where('event_id', '=', eventId).execute();
+    return;
+  }
+  const json = JSON.stringify(rule);
+  await trx
+    .insertInto('event_recurrences')
+    .values({ place_id: placeId, event_id: eventId, rule: json })
+    .onConflict((oc) => oc.columns(['place_id', 'event_id']).doUpdateSet({ rule: json, updated_at: sql`now()` }))
+    .execute();
 }
 
 /** Marks an event changed: iCalendar SEQUENCE + 1 and updated_at now. */

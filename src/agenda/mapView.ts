@@ -29,6 +29,7 @@ const LEAFLET_FILES = new Map<string, { type: string; bytes: Buffer }>(
   ].map(([name, type]) => [name!, { type: type!, bytes: readFileSync(join(leafletDir, name!)) }]),
 );
 const MAP_SCRIPT = readFileSync(new URL('./public/eventMap.js', import.meta.url));
+const DATES_SCRIPT = readFileSync(new URL('./public/eventDates.js', import.meta.url));
 
 export function mapAssetRoutes(app: ModuleApp) {
   const send = (name: string) => async (_request: FastifyRequest, reply: import('fastify').FastifyReply) => {
@@ -36,9 +37,13 @@ export function mapAssetRoutes(app: ModuleApp) {
     return reply.type(file.type).header('cache-control', 'public, max-age=86400').send(file.bytes);
   };
   for (const name of LEAFLET_FILES.keys()) app.get(`/static/leaflet/${name}`, send(name));
-  app.get('/static/agenda/eventMap.js', async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(MAP_SCRIPT),
-  );
+  for (const [name, bytes] of [
+    ['eventMap.js', MAP_SCRIPT],
+    ['eventDates.js', DATES_SCRIPT],
+  ] as const)
+    app.get(`/static/agenda/${name}`, async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(bytes),
+    );
 }
 
 /** Leaflet's stylesheet and the scripts, for the page's <head> (deferred: they run after parsing). */

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
+import type { RecurrenceRule } from './recurrence.ts';
 
 export type EventState = 'draft' | 'published' | 'cancelled' | 'postponed';
 export type EventVisibility = 'public' | 'unlisted' | 'private';
@@ -59,6 +60,14 @@ export interface EventDatesTable {
   previous_starts_at: NullableTimestamp;
 }
 
+/** The rule an event's dates come from (0030): read as an object, written as JSON text. */
+export interface EventRecurrencesTable {
+  place_id: string;
+  event_id: string;
+  rule: ColumnType<RecurrenceRule, string, string>;
+  updated_at: CreatedAt;
+}
+
 export interface EventTagsTable {
   place_id: string;
   event_id: string;
@@ -85,6 +94,7 @@ export interface AgendaTables {
   events: EventsTable;
   event_dates: EventDatesTable;
   event_tags: EventTagsTable;
+  event_recurrences: EventRecurrencesTable;
   place_follows: PlaceFollowsTable;
   tag_follows: TagFollowsTable;
 }

@@ -49,6 +49,7 @@ export const TABLE_OWNERS = {
   event_tags: 'agenda',
   place_follows: 'agenda',
   tag_follows: 'agenda',
+  event_recurrences: 'agenda', // 0030
   // The ledger (0003, 0014, 0018, 0019, 0022, 0023).
   ledger_federations: 'ledger',
   ledger_federation_places: 'ledger',

@@ -116,6 +116,14 @@ export interface RezoModule {
   venueSections?: VenueSection[];
   accountSections?: AccountSection[];
   eventListColumns?: EventListColumn[];
+  /**
+   * Checks that say which of a venue's event dates the module still needs (tickets sold): the agenda
+   * keeps those when an edit would delete them (src/agenda/dateUses.ts), by name.
+   */
+  dateUses?: Record<
+    string,
+    (db: Db, placeId: string, eventId: string, dateIds: readonly string[]) => Promise<Set<string>>
+  >;
 }
 
 export type { LayoutInfo };

@@ -2,6 +2,7 @@
 import type { ModuleApp, ModuleOptions, RezoModule } from '../http/module.ts';
 import { ticketAdminRoutes } from './adminTickets.ts';
 import { cancellationRoutes } from './cancellationRoutes.ts';
+import { datesWithSales } from './datesWithSales.ts';
 import { soldColumn } from './eventListColumn.ts';
 import { renderMyTickets } from './myTickets.ts';
 import { orderPurpose } from './payOrder.ts';
@@ -25,6 +26,8 @@ export const ticketing: RezoModule = {
   name: 'ticketing',
   routes,
   paymentPurposes: { order: orderPurpose },
+  // A date with tickets sold or a booking in progress is never deleted by an edit of its event.
+  dateUses: { tickets: datesWithSales },
   housekeeping: [
     // Expired holds go back on sale, paid ones leave the unconfirmed share.
     {
