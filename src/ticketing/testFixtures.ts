@@ -3,7 +3,9 @@ import type { Db } from '../db/database.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
+import { createLedgerWorld } from '../ledger/testFixtures.ts';
 import { uuidv7 } from '../shared/ids.ts';
+import { createTicketPrice } from './createTicketPrice.ts';
 
 /**
  * A venue with one published event and its dates, written straight into the tables so ticketing
@@ -49,4 +51,49 @@ export async function eventWithDates(
       .execute();
   }
   return { place, eventId, dateIds, admin: personActor(admin.id) };
+}
+
+/**
+ * A ledger world (src/ledger/testFixtures.ts) whose venue A sells a 15 € ticket ("Plein") for a date
+ * in 7 days with 50 seats: the shared start of the wallet and on-site payment tests.
+ */
+export async function ledgerSellingWorld(db: Db) {
+  const world = await createLedgerWorld(db);
+  await db
+    .updateTable('places')
+    .set({ modules: ['agenda', 'ticketing', 'memberships'] } as never)
+    .where('id', '=', world.venueA.id)
+    .execute();
+  const eventId = uuidv7();
+  const dateId = uuidv7();
+  await db
+    .insertInto('events')
+    .values({
+      place_id: world.venueA.id,
+      id: eventId,
+      slug: `${world.venueA.slug}-concert`,
+      title: 'Concert',
+      state: 'published',
+      visibility: 'public',
+      capacity: 50,
+    } as never)
+    .execute();
+  await db
+    .insertInto('event_dates')
+    .values({
+      place_id: world.venueA.id,
+      event_id: eventId,
+      id: dateId,
+      starts_at: sql<Date>`now() + interval '7 days'`,
+      timezone: 'Indian/Reunion',
+    } as never)
+    .execute();
+  const { id: priceId } = await createTicketPrice(db, world.adminA, {
+    slug: world.venueA.slug,
+    eventId,
+    name: 'Plein',
+    kind: 'fixed',
+    price: '15',
+  });
+  return { world, eventId, dateId, priceId };
 }
