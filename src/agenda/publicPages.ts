@@ -316,7 +316,7 @@ ${event.visibility !== 'public' || event.state === 'draft' ? html`<p class="noti
 ${offers.length ? priceList(request, offers, event.currency) : event.priceFromCents !== null ? html`<p class="price">${formatPrice(t, lang, event.priceFromCents, event.currency)}</p>` : ''}
 </div>
 ${image ? html`<div class="event-poster">${posterImage({ list: event.imageListMediaId, page: event.imagePageMediaId }, { sizes: '(max-width: 60rem) calc(100vw - 2rem), 24rem', className: 'poster' })}</div>` : ''}
-${offers.length ? html`<div class="event-tickets">${ticketForm(request, event, offers, {}, { onSite: checkout?.onSite ?? false })}</div>` : ''}
+${offers.length ? html`<div class="event-tickets">${ticketForm(request, event, offers, {}, { onSite: checkout?.onSite ?? false, online: checkout?.online ?? true })}</div>` : ''}
 <div class="event-body">
 <div class="description">${htmlFromSanitised(event.descriptionHtml)}</div>
 <dl class="facts">
