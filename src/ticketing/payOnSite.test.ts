@@ -262,6 +262,16 @@ describe('paying on site (docs/TICKETING.md, "Paying on site")', () => {
     assert.equal(await ticketsOf(placed.id), 0);
   });
 
+  test('a held order cancelled by the venue: its on-site payment ends with it, nothing left to mark', async () => {
+    const w = await sellingWorld();
+    await setOnSitePayment(t.db, w.world.adminA, { slug: w.world.venueA.slug, enabled: true, holdHours: 24 });
+    const placed = await order(w, await w.world.person());
+    await cancelOrder(t.db, null, w.world.adminA, { orderId: placed.id });
+    assert.equal(await paymentStatus(placed.id), 'expired');
+    await refused(markOrderPaidOnSite(t.db, t.config, w.door, { orderId: placed.id, method: 'cash' }), 409);
+    assert.equal(await ticketsOf(placed.id), 0);
+  });
+
   test('the venue takes only on-site payments: its paid prices are offered', async () => {
     const w = await sellingWorld();
     const offered = async () =>
