@@ -3,7 +3,6 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { authorize } from '../access/permissions.ts';
 import type { Actor } from '../access/actor.ts';
-import { eventDateIds } from '../agenda/index.ts';
 import { onSitePaymentId, paymentsByIds } from '../payments/index.ts';
 
 /** An order held for payment on site and not paid yet: what it costs and until when it is held. */
@@ -44,8 +43,6 @@ export async function unpaidOnSiteOrders(
 ): Promise<OnSiteHold[]> {
   await authorize(db, actor, input.placeId, 'onsite.pay');
   const typed = (input.q ?? '').trim().slice(0, 100);
-  const dateIds = await eventDateIds(db, input.placeId, input.eventId);
-  if (dateIds.length === 0) return [];
   let query = db
     .selectFrom('orders as o')
     .select(['o.id', 'o.reference', 'o.email', 'o.name', 'o.total_cents', 'o.expires_at'])
@@ -53,14 +50,8 @@ export async function unpaidOnSiteOrders(
     .where('o.status', '=', 'pending')
     .where('o.expires_at', '>', sql<Date>`now()`)
     .where('o.total_cents', '>', 0)
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('order_lines as l')
-          .select('l.id')
-          .whereRef('l.place_id', '=', 'o.place_id')
-          .whereRef('l.order_id', '=', 'o.id')
-          .where('l.event_date_id', 'in', dateIds),
-      ),
+    .where(
+      sql<boolean>`exists (select 1 from order_lines l where l.place_id = o.place_id and l.order_id = o.id and l.event_id = ${input.eventId})`,
     );
   if (typed.length >= 2) {
     const pattern = `%${typed.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -88,17 +79,6 @@ export async function unpaidOnSiteOrders(
       totalCents: o.total_cents,
       deadline: o.expires_at,
     }));
-}
-
-/** An order's reference at its venue, for the notice after "Marquer payé" (undefined: not found). */
-export async function orderReferenceOf(db: Db, placeId: string, orderId: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('orders')
-    .select('reference')
-    .where('place_id', '=', placeId)
-    .where('id', '=', orderId)
-    .executeTakeFirst();
-  return row?.reference;
 }
 
 /** Whether the actor may collect on-site payments at the venue (the pages show the list only then). */

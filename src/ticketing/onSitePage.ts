@@ -62,7 +62,7 @@ export function unpaidOrdersSection(
 <p>${o.reference} · ${o.email}</p>
 <p class="hint">${t('onSite.deadline', { deadline: formatDateTime(lang, o.deadline, timezone) })}</p>
 <form method="post" action="/venues/${slug}/orders/${o.orderId}/paid-on-site" class="inline-form" novalidate>${csrfField(request)}
-<input type="hidden" name="from" value="${origin.from}"><input type="hidden" name="eventId" value="${origin.eventId}">
+<input type="hidden" name="from" value="${origin.from}"><input type="hidden" name="eventId" value="${origin.eventId}"><input type="hidden" name="ref" value="${o.reference}">
 <label for="${id}">${t('labels.method')}</label>
 <select id="${id}" name="method"${errs.length ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>${ON_SITE_METHODS.map((m) => html`<option value="${m}">${t(`ticketAdmin.method.${m}`)}</option>`)}</select>
 <button type="submit">${t('onSite.markPaid')}</button>

@@ -1,34 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
-import { ensurePerson } from '../accounts/people.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { test } from 'node:test';
+import { useTestNode, type TestNode } from '../../test/harness.ts';
+import { addTeamMember, eventOnSale } from './testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode({ demoPayments: false });
-});
-after(async () => {
-  await t.close();
-});
+// No online payment: the paid price is on sale only once the venue takes payment on site.
+useTestNode({ demoPayments: false }, (node) => (t = node));
 
-const member = async (placeId: string, email: string, role: 'door' | 'editor' | 'cashier') => {
-  const person = await ensurePerson(t.db, email, 'fr');
-  await t.db.insertInto('place_members').values({ place_id: placeId, person_id: person.id, role }).execute();
-};
 const paymentOf = async (orderId: string) =>
   t.db.selectFrom('payments').select(['status', 'method']).where('subject_id', '=', orderId).executeTakeFirst();
 
 test('pages: the setting (422 on bad input), "Payer sur place", the order page and mail, "Marquer payé" at the door', async () => {
-  const ev = await eventWithDates(t.db, { slug: 'onsite-r', capacity: 20 });
-  const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-    slug: 'onsite-r',
-    eventId: ev.eventId,
-    name: 'Plein',
-    kind: 'fixed',
-    price: '12',
-  });
+  const ev = await eventOnSale(t.db, 'onsite-r', { name: 'Plein', price: '12', capacity: 20 });
+  const { priceId } = ev;
   const eventPage = `/events/onsite-r-concert`;
   const admin = await t.loginAs('admin@onsite-r.example');
   // No online payment and no payment on site: the paid price is not offered.
@@ -76,7 +60,7 @@ test('pages: the setting (422 on bad input), "Payer sur place", the order page a
   assert.deepEqual(await paymentOf(orderId), { status: 'pending', method: null });
 
   // The door: found by name, a bad method writes nothing, then marked paid.
-  await member(ev.place.id, 'door@onsite-r.example', 'door');
+  await addTeamMember(t.db, ev.place.id, 'door@onsite-r.example', 'door');
   const door = await t.loginAs('door@onsite-r.example');
   assert.match((await door.get(`/venues/onsite-r/scan/${ev.eventId}`)).body, /\/unpaid"/);
   const list = await door.get(`/venues/onsite-r/scan/${ev.eventId}/unpaid?q=ada`);
@@ -91,7 +75,7 @@ test('pages: the setting (422 on bad input), "Payer sur place", the order page a
 
   // Neither an editor nor a cashier of the venue may say money was received.
   for (const role of ['editor', 'cashier'] as const) {
-    await member(ev.place.id, `${role}@onsite-r.example`, role);
+    await addTeamMember(t.db, ev.place.id, `${role}@onsite-r.example`, role);
     const other = await t.loginAs(`${role}@onsite-r.example`);
     assert.equal((await other.postForm(mark, { method: 'cash', from: 'door', eventId: ev.eventId })).statusCode, 403);
   }

@@ -8,7 +8,7 @@ import type { Place } from '../places/index.ts';
 import type { FieldError } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { doorEvent } from './door.ts';
-import { orderReferenceOf, unpaidOnSiteOrders } from './onSiteOrders.ts';
+import { unpaidOnSiteOrders } from './onSiteOrders.ts';
 import { unpaidOrdersSection, unpaidSearch, type MarkPaidFrom } from './onSitePage.ts';
 import { markOrderPaidOnSite } from './payOnSite.ts';
 
@@ -27,16 +27,16 @@ export function markedNotice(request: FastifyRequest): string {
  * a logged-in door person or admin, and "Marquer payé" (also posted from the event's ticketing page).
  */
 export async function onSiteRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
-  const { db, config } = deps;
-  const collector = venueFor(db, 'onsite.pay');
+  const collector = venueFor(deps.db, 'onsite.pay');
 
+  /** The door's list; `error`: the order whose "Marquer payé" was refused, with its field errors. */
   async function unpaidPage(
     request: FastifyRequest,
     reply: FastifyReply,
-    place: Place,
-    eventId: string,
-    error?: { orderId: string; errors: FieldError[] },
+    view: { place: Place; eventId: string; error?: { orderId: string; errors: FieldError[] } },
   ) {
+    const { db } = deps;
+    const { place, eventId, error } = view;
     const { t } = request.ctx;
     const event = await doorEvent(db, place, eventId);
     const q = String((request.query as { q?: string }).q ?? '').slice(0, 100);
@@ -61,7 +61,7 @@ ${unpaidOrdersSection(request, place.slug, orders, { from: 'door', eventId: even
   app.get('/venues/:slug/scan/:eventId/unpaid', async (request, reply) => {
     const place = await collector(request, reply);
     if (!place) return reply;
-    return unpaidPage(request, reply, place, (request.params as { eventId: string }).eventId);
+    return unpaidPage(request, reply, { place, eventId: (request.params as { eventId: string }).eventId });
   });
 
   app.post('/venues/:slug/orders/:orderId/paid-on-site', async (request, reply) => {
@@ -80,12 +80,10 @@ ${unpaidOrdersSection(request, place.slug, orders, { from: 'door', eventId: even
           ? `/venues/${place.slug}/admin/events/${origin.eventId}/tickets?${query}#on-site-orders`
           : `/venues/${place.slug}/scan/${origin.eventId}/unpaid?${query}`;
     return submitForm(reply, {
-      run: () => markOrderPaidOnSite(db, config, actorOf(request), { orderId, method: body.method }),
-      done: async (r) => {
-        const reference = (await orderReferenceOf(db, place.id, orderId)) ?? '';
-        return reply.redirect(back(`marked=${r.outcome}&ref=${encodeURIComponent(reference)}`), 303);
-      },
-      invalid: (errors) => unpaidPage(request, reply, place, origin.eventId, { orderId, errors }),
+      run: () => markOrderPaidOnSite(deps.db, deps.config, actorOf(request), { orderId, method: body.method }),
+      // The reference only names the order in the notice (the list's own hidden field).
+      done: (r) => back(`marked=${r.outcome}&ref=${encodeURIComponent(String(body.ref ?? '').slice(0, 40))}`),
+      invalid: (errors) => unpaidPage(request, reply, { place, eventId: origin.eventId, error: { orderId, errors } }),
     });
   });
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { PlaceRole } from '../db/schema.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
@@ -96,4 +97,24 @@ export async function ledgerSellingWorld(db: Db) {
     price: '15',
   });
   return { world, eventId, dateId, priceId };
+}
+
+/** A venue's event (eventWithDates) selling one fixed price, and the price's id. */
+export async function eventOnSale(db: Db, slug: string, price: { name: string; price: string; capacity?: number }) {
+  const ev = await eventWithDates(db, { slug, capacity: price.capacity ?? 40 });
+  const { id: priceId } = await createTicketPrice(db, ev.admin, {
+    slug,
+    eventId: ev.eventId,
+    name: price.name,
+    kind: 'fixed',
+    price: price.price,
+  });
+  return { ...ev, priceId };
+}
+
+/** A person (made if new) in the venue's team with this role. */
+export async function addTeamMember(db: Db, placeId: string, email: string, role: PlaceRole): Promise<string> {
+  const person = await ensurePerson(db, email, 'fr');
+  await db.insertInto('place_members').values({ place_id: placeId, person_id: person.id, role }).execute();
+  return person.id;
 }

@@ -3,65 +3,28 @@
 // the door volunteer finds the order by name, takes a cheque and marks it paid, and the ticket is then
 // valid at check-in. REZO_SCREENSHOTS=/some/dir saves the pages at 1366 and 390 px.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { ensurePerson } from '../../src/accounts/people.ts';
-import { createTicketPrice } from '../../src/ticketing/createTicketPrice.ts';
 import { signTicket } from '../../src/ticketing/ticketSignature.ts';
-import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
-import type { TestNode } from '../harness.ts';
+import { addTeamMember, eventOnSale } from '../../src/ticketing/testFixtures.ts';
 import {
   cspViolations,
-  horizontalOverflow,
   logInThroughMail,
+  lookAt as look,
   newVisitor,
   noChromium,
-  unlabelledControls,
   useBrowserNode,
+  type BrowserNode,
 } from './browser.ts';
 
-async function snap(page: Page, name: string) {
-  const dir = process.env.REZO_SCREENSHOTS;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
-}
-
-/** Labelled, no sideways scroll, and (with REZO_SCREENSHOTS) a picture at 1366 then 390 px. */
-async function look(page: Page, name: string) {
-  assert.deepEqual(await unlabelledControls(page), [], page.url());
-  for (const width of [1366, 390]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
-    const { page: w, screen } = await horizontalOverflow(page);
-    assert.ok(w <= screen, `${page.url()}: ${w} px wide on a ${screen} px screen`);
-    await snap(page, `${name}-${width}`);
-  }
-}
-
 describe('paying at the door, in a browser', { skip: noChromium }, () => {
-  let t: TestNode;
-  let browser: Browser;
-  let base: string;
-
   // No online payment at all: the paid price is on sale only because the venue takes it at the door.
-  useBrowserNode({ env: 'development', demoPayments: false }, (node) => ({ t, browser, base } = node));
+  const node = {} as BrowserNode;
+  useBrowserNode({ env: 'development', demoPayments: false }, (started) => Object.assign(node, started));
 
   test('ordered with "Payer sur place", marked paid at the door, then valid at check-in', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'la-caisse', capacity: 40 });
-    await createTicketPrice(t.db, ev.admin, {
-      slug: 'la-caisse',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '15',
-    });
-    const door = await ensurePerson(t.db, 'benevole@example.org', 'fr');
-    await t.db
-      .insertInto('place_members')
-      .values({ place_id: ev.place.id, person_id: door.id, role: 'door' })
-      .execute();
+    const { t, browser, base } = node;
+    const ev = await eventOnSale(t.db, 'la-caisse', { name: 'Plein tarif', price: '15' });
+    await addTeamMember(t.db, ev.place.id, 'benevole@example.org', 'door');
 
     // The venue's admin turns it on, on the event's ticketing page (a wrong value first).
     const adminContext = await newVisitor(browser, { width: 1366, height: 900 });
@@ -74,7 +37,7 @@ describe('paying at the door, in a browser', { skip: noChromium }, () => {
       await admin.getByLabel(/Durée de réservation/).fill('deux jours');
       await admin.locator('form[action$="/on-site"]').getByRole('button', { name: 'Enregistrer' }).click();
       await admin.getByText('Nombre entier de 1 à 720 attendu.').last().waitFor();
-      await snap(admin, 'onsite-admin-422-1366');
+      await look(admin, 'onsite-admin-422');
       await admin.getByLabel(/Durée de réservation/).fill('48');
       await admin.locator('form[action$="/on-site"]').getByRole('button', { name: 'Enregistrer' }).click();
       await admin.getByText('Paiement sur place enregistré.').waitFor();
