@@ -7,6 +7,7 @@ import { ledgerSellingWorld } from './testFixtures.ts';
 import { cancelOrder } from './cancelOrder.ts';
 import { markOrderPaidOnSite, placeOrderOnSite, setOnSitePayment } from './payOnSite.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
+import { joinWaitingList, offerFreedSeats } from './waitingList.ts';
 import { sellableOffers } from './sellableOffers.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -261,6 +262,34 @@ describe('paying on site (docs/TICKETING.md, "Paying on site")', () => {
     assert.equal(ended.length, 1);
     await refused(markOrderPaidOnSite(t.db, t.config, w.door, { orderId: placed.id, method: 'cash' }), 409);
     assert.equal(await ticketsOf(placed.id), 0);
+  });
+
+  test('the deadline passed: the seats freed are offered to the waiting list, as for any expired hold', async () => {
+    const w = await sellingWorld();
+    const placed = await heldPastItsDeadline(w);
+    // The date is sold out by that order (its 2 seats of 2).
+    await t.db.updateTable('date_capacity').set({ capacity: 2 }).where('event_date_id', '=', w.dateId).execute();
+    const waiter = await w.world.person();
+    const joined = await joinWaitingList(t.db, t.config, personActor(waiter.actor.personId), {
+      eventId: w.eventId,
+      dateId: w.dateId,
+      priceId: w.priceId,
+      quantity: 2,
+      email: waiter.email,
+      language: 'fr',
+    });
+    assert.equal(joined.status, 'waiting');
+    await releaseExpiredOrders(t.db, { placeId: w.world.venueA.id });
+    await offerFreedSeats(t.db, t.config);
+    assert.equal(await paymentStatus(placed.id), 'expired');
+    const entry = await t.db
+      .selectFrom('waitlist_entries')
+      .select('status')
+      .where('id', '=', joined.id!)
+      .executeTakeFirstOrThrow();
+    assert.equal(entry.status, 'offered');
+    assert.ok(await t.lastMailTo(waiter.email), 'the next person is told');
+    assert.equal(await taken(w.dateId), 2);
   });
 
   test('a held order cancelled by the venue: its on-site payment ends with it, nothing left to mark', async () => {
