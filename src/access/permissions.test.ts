@@ -24,6 +24,7 @@ const FOUNDATION: Record<
   'place.keys': { admin: true, editor: false, cashier: false, door: false, scope: null },
   'events.write': { admin: true, editor: true, cashier: false, door: false, scope: 'events:write' },
   checkin: { admin: true, editor: false, cashier: false, door: true, scope: 'checkin' },
+  'onsite.pay': { admin: true, editor: false, cashier: false, door: true, scope: null },
   till: { admin: true, editor: false, cashier: true, door: false, scope: 'till' },
 };
 

@@ -16,6 +16,9 @@ export const PERMISSIONS = {
   'place.keys': { roles: ['admin'], scope: null },
   'events.write': { roles: ['admin', 'editor'], scope: 'events:write' },
   checkin: { roles: ['admin', 'door'], scope: 'checkin' },
+  // Saying that money was received at the door or desk: people who hold the cash box only, never a key
+  // (a `checkin` key lets guests in, nobody answers for money it would declare). docs/TICKETING.md.
+  'onsite.pay': { roles: ['admin', 'door'], scope: null },
   till: { roles: ['admin', 'cashier'], scope: 'till' },
   // Money leaving the venue's own accounts (refunds, payouts): not a cashier's (docs/LEDGER.md).
   refund: { roles: ['admin'], scope: 'refund' },

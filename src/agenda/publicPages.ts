@@ -26,7 +26,7 @@ import { proposeEvent } from './proposeEvent.ts';
 import { agendaCard, eventJsonLd, formatPrice, formatWhen, jsonForScript, stateBadge } from './views.ts';
 import { localParts, zonedToInstant } from './zonedTime.ts';
 import { ticketForm } from '../ticketing/index.ts';
-import { schemaOffers, sellableOffers, type DateOffers } from '../ticketing/index.ts';
+import { schemaOffers, sellableCheckout, type DateOffers } from '../ticketing/index.ts';
 import { contentSecurityPolicy } from '../http/securityHeaders.ts';
 import { addToCalendar, priceList, shareLinks, whereText } from './eventCalendar.ts';
 import { MAP_IMAGE_HOSTS, mapAssetRoutes, mapHead, placeMap } from './mapView.ts';
@@ -273,8 +273,9 @@ ${body}
     const description = plainText(event.descriptionHtml, 200);
     const image = event.imagePageMediaId ? `${config.baseUrl}/media/${event.imagePageMediaId}` : null;
     const listed = event.state !== 'draft' && event.visibility === 'public';
-    const offers =
-      event.state === 'published' ? await sellableOffers(db, deps.stripe, config, event.placeId, event.id) : [];
+    const checkout =
+      event.state === 'published' ? await sellableCheckout(db, deps.stripe, config, event.placeId, event.id) : null;
+    const offers = checkout?.offers ?? [];
     const head = html`<link rel="canonical" href="${url}">
 ${listed ? '' : html`<meta name="robots" content="noindex">`}
 <meta property="og:type" content="website">
@@ -315,7 +316,7 @@ ${event.visibility !== 'public' || event.state === 'draft' ? html`<p class="noti
 ${offers.length ? priceList(request, offers, event.currency) : event.priceFromCents !== null ? html`<p class="price">${formatPrice(t, lang, event.priceFromCents, event.currency)}</p>` : ''}
 </div>
 ${image ? html`<div class="event-poster">${posterImage({ list: event.imageListMediaId, page: event.imagePageMediaId }, { sizes: '(max-width: 60rem) calc(100vw - 2rem), 24rem', className: 'poster' })}</div>` : ''}
-${offers.length ? html`<div class="event-tickets">${ticketForm(request, event, offers, {})}</div>` : ''}
+${offers.length ? html`<div class="event-tickets">${ticketForm(request, event, offers, {}, { onSite: checkout?.onSite ?? false, online: checkout?.online ?? true })}</div>` : ''}
 <div class="event-body">
 <div class="description">${htmlFromSanitised(event.descriptionHtml)}</div>
 <dl class="facts">

@@ -13,4 +13,10 @@ export { paymentById } from './payments.ts';
 export { paymentsByIds } from './payments.ts';
 export { refundedCents } from './payments.ts';
 export { insertPendingRefund } from './payments.ts';
-export { markPaidOnSite, ON_SITE_METHODS, openOnSitePayment } from './onSitePayment.ts';
+export {
+  expireOnSitePayments,
+  markPaidOnSite,
+  ON_SITE_METHODS,
+  onSitePaymentId,
+  openOnSitePayment,
+} from './onSitePayment.ts';

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
-import type { Actor } from '../access/actor.ts';
+import { SYSTEM, type Actor } from '../access/actor.ts';
+import { audit } from '../access/audit.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { confirmPayment, type ConfirmOutcome } from './confirmPayment.ts';
@@ -53,8 +54,8 @@ export async function openOnSitePayment(
 /**
  * The venue's door team or admin records that the on-site payment of a subject was paid (cash, card
  * terminal, cheque), through `confirmPayment` — the same locked path as every provider: of two
- * concurrent "mark paid", one confirms and the other answers `already`. Only a member with `checkin`
- * (admin, door) of the payment's venue may (403 otherwise). `stillPayable` is asked under the
+ * concurrent "mark paid", one confirms and the other answers `already`. Only a person with `onsite.pay`
+ * (admin, door) of the payment's venue may (403 otherwise, and to every API key). `stillPayable` is asked under the
  * payment's lock (the purpose's rows locked after it, as in any confirmation): when the subject can no
  * longer be paid (its hold ran out), the payment is ended `expired` and 409 `order-not-payable` thrown.
  */
@@ -84,7 +85,7 @@ export async function markPaidOnSite(
       .forUpdate()
       .executeTakeFirst();
     if (!payment || payment.provider !== 'on_site') throw notFound('payment');
-    await authorize(trx, actor, payment.place_id!, 'checkin');
+    await authorize(trx, actor, payment.place_id!, 'onsite.pay');
     if (payment.status !== 'pending')
       return { outcome: payment.status === 'expired' || payment.status === 'failed' ? 'ended' : 'already' } as const;
     if (!(await input.stillPayable(trx, payment))) {
@@ -112,4 +113,40 @@ export async function markPaidOnSite(
   });
   if (result.outcome === 'ended') throw new DomainError('order-not-payable', 409);
   return { paymentId, outcome: result.outcome };
+}
+
+/**
+ * Ends the `pending` on-site payments of subjects their purpose just released (an order whose deadline
+ * passed), in the caller's transaction (docs/PAYMENTS.md, "On-site payments"). The caller already holds
+ * the subjects' rows, so the payment rows are taken `SKIP LOCKED` and this never waits: a payment locked
+ * now is being marked paid or cancelled, and that transaction ends it itself once it sees the subject
+ * gone. Answers the ids it ended.
+ */
+export async function expireOnSitePayments(
+  trx: Trx,
+  purpose: string,
+  subjectIds: readonly string[],
+): Promise<string[]> {
+  if (subjectIds.length === 0) return [];
+  const ids = subjectIds.map((s) => onSitePaymentId(purpose, s));
+  const rows = await trx
+    .updateTable('payments')
+    .set({ status: 'expired', updated_at: sql<Date>`now()` })
+    .where(
+      'id',
+      'in',
+      trx
+        .selectFrom('payments')
+        .select('id')
+        .where('id', 'in', ids)
+        .where('provider', '=', 'on_site')
+        .where('status', '=', 'pending')
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returning(['id', 'place_id'])
+    .execute();
+  for (const r of rows)
+    await audit(trx, SYSTEM, { placeId: r.place_id, action: 'payment.expired', subjectId: r.id, data: { purpose } });
+  return rows.map((r) => r.id);
 }

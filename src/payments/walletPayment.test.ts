@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
-import { createLedgerWorld } from '../ledger/testFixtures.ts';
+import { ledgerSellingWorld } from '../ticketing/testFixtures.ts';
 import { cancelOrder } from '../ticketing/cancelOrder.ts';
-import { createTicketPrice } from '../ticketing/createTicketPrice.ts';
 import { payOrderWithWallet } from '../ticketing/payOrderWithWallet.ts';
 import { placeOrder } from '../ticketing/placeOrder.ts';
 import { createMembershipProduct } from '../memberships/createMembershipProduct.ts';
 import { DomainError } from '../shared/errors.ts';
-import { uuidv7 } from '../shared/ids.ts';
 
 let t: TestNode;
 before(async () => {
@@ -23,47 +21,7 @@ const balance = async (accountId: string) =>
   (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow())
     .balance;
 
-/** A ledger world whose venue A sells a 15 € ticket for a date with 50 seats. */
-async function sellingWorld() {
-  const world = await createLedgerWorld(t.db);
-  await t.db
-    .updateTable('places')
-    .set({ modules: ['agenda', 'ticketing', 'memberships'] } as never)
-    .where('id', '=', world.venueA.id)
-    .execute();
-  const eventId = uuidv7();
-  const dateId = uuidv7();
-  await t.db
-    .insertInto('events')
-    .values({
-      place_id: world.venueA.id,
-      id: eventId,
-      slug: `${world.venueA.slug}-concert`,
-      title: 'Concert',
-      state: 'published',
-      visibility: 'public',
-      capacity: 50,
-    } as never)
-    .execute();
-  await t.db
-    .insertInto('event_dates')
-    .values({
-      place_id: world.venueA.id,
-      event_id: eventId,
-      id: dateId,
-      starts_at: sql<Date>`now() + interval '7 days'`,
-      timezone: 'Indian/Reunion',
-    } as never)
-    .execute();
-  const { id: priceId } = await createTicketPrice(t.db, world.adminA, {
-    slug: world.venueA.slug,
-    eventId,
-    name: 'Plein',
-    kind: 'fixed',
-    price: '15',
-  });
-  return { world, eventId, dateId, priceId };
-}
+const sellingWorld = () => ledgerSellingWorld(t.db);
 
 async function order(
   w: Awaited<ReturnType<typeof sellingWorld>>,

@@ -25,6 +25,10 @@ import {
   type Question,
 } from './questions.ts';
 import { setCancellationPolicy } from './setCancellationPolicy.ts';
+import { mayCollectOnSite, unpaidOnSiteOrders } from './onSiteOrders.ts';
+import { onSiteSettingSection, unpaidOrdersSection } from './onSitePage.ts';
+import { markedNotice } from './onSiteRoutes.ts';
+import { onSitePaymentOf, setOnSitePayment } from './payOnSite.ts';
 import { parseLocalDateTime, zonedToInstant } from '../agenda/index.ts';
 import { localeOf } from '../i18n/i18n.ts';
 
@@ -46,6 +50,28 @@ export async function ticketAdminRoutes(app: ModuleApp, { deps, info }: ModuleOp
     const event = await venueEvent(db, place.id, id);
     if (!event) throw notFound('event');
     return { place, event };
+  }
+
+  /**
+   * Payment on site on the event's ticketing page: the orders to collect (for who may mark them paid)
+   * and the venue's setting (docs/TICKETING.md, "Paying on site").
+   */
+  async function onSiteAdmin(request: FastifyRequest, place: Place, eventId: string, base: string, form?: FormState) {
+    const { t } = request.ctx;
+    const actor = actorOf(request);
+    const setting = await onSitePaymentOf(db, place.id);
+    const orders = (await mayCollectOnSite(db, actor, place.id))
+      ? await unpaidOnSiteOrders(db, actor, { placeId: place.id, eventId })
+      : null;
+    return {
+      enabled: setting !== null,
+      setting: onSiteSettingSection(request, `${base}/on-site`, setting, form),
+      orders:
+        orders && (setting || orders.length)
+          ? html`<h2 id="on-site-orders">${t('onSite.open')}</h2>
+${unpaidOrdersSection(request, place.slug, orders, { from: 'admin', eventId }, place.timezone)}`
+          : '',
+    };
   }
 
   /** One question, with its edit form folded (ids prefixed by the question so several forms coexist). */
@@ -83,7 +109,13 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
     reply: FastifyReply,
     place: Place,
     event: { id: string; title: string; slug: string },
-    state: { price?: FormState; question?: FormState; editing?: { id: string; form: FormState }; notice?: string } = {},
+    state: {
+      price?: FormState;
+      question?: FormState;
+      onSite?: FormState;
+      editing?: { id: string; form: FormState };
+      notice?: string;
+    } = {},
     status = 200,
   ) {
     // The venue may give the money back as credit in its own local euro (docs/PAYMENTS.md).
@@ -98,6 +130,7 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
     const questions = await questionsOf(db, place.id, [event.id]);
     const waiting = await waitingByDate(db, place.id, event.id);
     const base = `/venues/${place.slug}/admin/events/${event.id}/tickets`;
+    const onSite = await onSiteAdmin(request, place, event.id, base, state.onSite);
     const fmtDate = (d: Date, tz: string) =>
       new Intl.DateTimeFormat(localeOf(lang), {
         dateStyle: 'medium',
@@ -108,8 +141,9 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
 ${adminNav(request, place, 'events')}
 <p class="breadcrumb"><a href="/venues/${place.slug}/admin/events/${event.id}">${event.title}</a> · <a href="/events/${event.slug}">${t('ticketAdmin.publicPage')}</a> · <a href="/venues/${place.slug}/scan/${event.id}">${t('door.openScanner')}</a></p>
 <h2>${t('ticketAdmin.title')}</h2>
-${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
-${canPay ? '' : html`<p class="alert" role="note">${t('ticketAdmin.paidNotOffered')}</p>`}
+${state.notice || markedNotice(request) ? html`<p class="notice" role="status">${state.notice || markedNotice(request)}</p>` : ''}
+${canPay || onSite.enabled ? '' : html`<p class="alert" role="note">${t('ticketAdmin.paidNotOffered')}</p>`}
+${onSite.orders}
 ${
   report.rows.length === 0
     ? html`<p>${t('ticketAdmin.noPrices')}</p>`
@@ -121,6 +155,7 @@ ${report.byMethod.length ? html`<p>${t('ticketAdmin.byMethod')} ${report.byMetho
 <p><a class="button" href="${base}/orders.csv">${t('ticketAdmin.exportOrders')}</a> <a class="button" href="${base}/attendees.csv">${t('ticketAdmin.exportAttendees')}</a> <a class="button" href="${base}/attendees">${t('questions.attendees')}</a></p>`
 }
 ${waiting.length ? html`<h2>${t('waitlist.adminTitle')}</h2><ul>${waiting.map((w) => html`<li>${t('waitlist.adminRow', { when: fmtDate(w.starts_at, w.timezone), waiting: Number(w.waiting), offered: Number(w.offered) })}</li>`)}</ul>` : ''}
+${onSite.setting}
 <h2 id="questions">${t('questions.title')}</h2>
 <p class="hint">${t('questions.intro')}</p>
 ${questions.length ? html`<ul class="cards">${questions.map((q) => questionItem(request, base, q, state.editing?.id === q.id ? state.editing.form : undefined))}</ul>` : html`<p>${t('questions.none')}</p>`}
@@ -291,6 +326,23 @@ ${
 <p><a class="button" href="${base}/attendees.csv">${t('ticketAdmin.exportAttendees')}</a></p>
 </section>`;
     return sendHtml(reply, layout(request, info, { title: `${t('questions.attendees')} — ${c.event.title}`, body }));
+  });
+
+  app.post('/venues/:slug/admin/events/:id/tickets/on-site', async (request, reply) => {
+    const c = await context(request, reply);
+    if (!c) return reply;
+    const b = (request.body ?? {}) as Record<string, unknown>;
+    const raw = String(b.holdHours ?? '').trim();
+    return submitForm(reply, {
+      run: () =>
+        setOnSitePayment(db, actorOf(request), {
+          slug: c.place.slug,
+          enabled: b.onSiteEnabled === 'yes',
+          holdHours: raw === '' ? null : /^\d{1,4}$/.test(raw) ? Number(raw) : raw,
+        }),
+      done: () => ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('onSite.saved') }),
+      invalid: (errors) => ticketsPage(request, reply, c.place, c.event, { onSite: { values: b, errors } }, 422),
+    });
   });
 
   app.post('/venues/:slug/admin/events/:id/tickets/policy', async (request, reply) => {

@@ -4,7 +4,7 @@ import { SYSTEM, type Actor } from '../access/actor.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
-import { queueRefund, sendPendingRefunds } from '../payments/index.ts';
+import { expireOnSitePayments, queueRefund, sendPendingRefunds } from '../payments/index.ts';
 import { creditRefundInTransaction, readRefundTo, type RefundTo } from './creditRefund.ts';
 import { holdingOf, releaseSeats } from './seats.ts';
 import { transitionOrder } from './orderState.ts';
@@ -61,6 +61,8 @@ export async function cancelOrderInTransaction(
   if (order.status === 'cancelled') return { orderId, outcome: 'already', refundCents: 0, creditCents: 0 };
   if (order.status !== 'pending' && order.status !== 'paid') throw new DomainError('order-not-cancellable', 409);
   if (guard) await guard(order);
+  // Held for payment on site: nothing is left to collect (never waits: docs/TICKETING.md, "Paying on site").
+  if (order.status === 'pending') await expireOnSitePayments(trx, 'order', [order.id]);
   await releaseSeats(trx, await holdingOf(trx, order));
   if (order.status === 'paid') {
     await trx

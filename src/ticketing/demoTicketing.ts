@@ -5,6 +5,7 @@ import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/index.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { completeOrder } from './completeOrder.ts';
+import { setOnSitePayment } from './payOnSite.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { insertHold } from './insertHold.ts';
 import { joinWaitingList } from './waitingList.ts';
@@ -66,6 +67,8 @@ export async function loadDemoTicketing(trx: Trx, config: Config): Promise<{ eve
       events++;
     }
     if (place.slug === 'la-fabrik') {
+      // A newcomer sees "Payer sur place" and the door's "À encaisser" (docs/TICKETING.md, "Paying on site").
+      await setOnSitePayment(trx, SYSTEM, { slug: place.slug, enabled: true, holdHours: 48 });
       const free = upcoming.find((e) => e.price_from_cents === 0);
       if (free) {
         await trx

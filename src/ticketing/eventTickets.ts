@@ -40,7 +40,12 @@ export function ticketForm(
   event: { id: string; slug: string },
   offers: DateOffers[],
   state: { values?: Record<string, unknown>; errors?: FieldError[]; problem?: string },
+  payment: { onSite: boolean; online?: boolean } = { onSite: false },
 ): Html {
+  // Paid only at the door: "Réserver" would lead nowhere unless something is free (docs/TICKETING.md).
+  const orderButton =
+    payment.online !== false ||
+    offers.some((d) => d.prices.some((p) => p.kind === 'free' || (p.kind === 'member_only' && p.priceCents === 0)));
   const { t, lang, person } = request.ctx;
   const v = state.values ?? {};
   const errors = state.errors ?? [];
@@ -78,8 +83,10 @@ ${p.kind === 'pay_what_you_want' && p.onSale && max > 0 ? html`<div class="field
 <div class="field"><label for="order-name">${t('labels.name')}</label><input id="order-name" name="name" autocomplete="name" value="${value('name', person?.name ?? '')}"></div>
 </div>
 <div class="field"><label for="order-promo">${t('labels.promoCode')}</label><input id="order-promo" name="promoCode" value="${value('promoCode')}"></div>
-<button type="submit">${t('buy.order')}</button>
+${orderButton ? html`<button type="submit">${t('buy.order')}</button>` : ''}
 ${person ? html` <button type="submit" name="pay" value="wallet">${t('buy.payWithWallet')}</button>` : ''}
+${payment.onSite && person ? html` <button type="submit" name="pay" value="on_site" aria-describedby="on-site-hint">${t('onSite.pay')}</button><p class="hint" id="on-site-hint">${t('onSite.offer')}</p>` : ''}
+${payment.onSite && !person ? html`<p class="hint">${t('onSite.loginFirst')} <a href="/login?next=${encodeURIComponent(`/events/${event.slug}#tickets`)}">${t('onSite.login')}</a></p>` : ''}
 </form>
 </section>`;
 }
@@ -102,7 +109,7 @@ export function checkoutDetailsForm(
   const errors = state.errors ?? [];
   const value = (name: string, fallback = '') => (typeof v[name] === 'string' ? (v[name] as string) : fallback);
   const hidden = Object.entries(v).filter(
-    ([k, x]) => (k.startsWith('q.') || k.startsWith('a.') || k === 'promoCode') && typeof x === 'string',
+    ([k, x]) => (k.startsWith('q.') || k.startsWith('a.') || k === 'promoCode' || k === 'pay') && typeof x === 'string',
   );
   const seats: { index: number; eventId: string; label: string }[] = [];
   for (const l of lines) {

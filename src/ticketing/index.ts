@@ -4,5 +4,5 @@ export { offersOf, schemaOffers } from './offers.ts';
 export type { DateOffers } from './offers.ts';
 export { dateFigures, ticketsByWeek } from './dateFigures.ts';
 export type { DateFigures } from './dateFigures.ts';
-export { sellableOffers } from './sellableOffers.ts';
+export { sellableCheckout, sellableOffers } from './sellableOffers.ts';
 export { loadDemoTicketing } from './demoTicketing.ts';

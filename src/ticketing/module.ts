@@ -5,6 +5,7 @@ import { cancellationRoutes } from './cancellationRoutes.ts';
 import { datesWithSales } from './datesWithSales.ts';
 import { soldColumn } from './eventListColumn.ts';
 import { renderMyTickets } from './myTickets.ts';
+import { onSiteRoutes } from './onSiteRoutes.ts';
 import { orderPurpose } from './payOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { ticketingRoutes } from './routes.ts';
@@ -20,6 +21,7 @@ async function routes(app: ModuleApp, options: ModuleOptions): Promise<void> {
   await app.register(scannerRoutes, options);
   await app.register(ticketAdminRoutes, options);
   await app.register(waitingListRoutes, options);
+  await app.register(onSiteRoutes, options);
 }
 
 export const ticketing: RezoModule = {

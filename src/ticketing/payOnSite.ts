@@ -9,6 +9,8 @@ import { getPlaceBySlug } from '../places/index.ts';
 import { markPaidOnSite, openOnSitePayment } from '../payments/index.ts';
 import { DomainError, FieldErrors, notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
+import type { DoorActor } from './checkIn.ts';
+import { queueOnSiteMail } from './onSiteMail.ts';
 import { placeOrder, type PlaceOrderInput, type PlacedOrder } from './placeOrder.ts';
 
 /** Whether a venue lets buyers pay on site, and how long such an order is held at most (null: until its date). */
@@ -123,6 +125,8 @@ export async function placeOrderOnSite(
       .where('place_id', '=', placed.placeId)
       .where('id', '=', placed.id)
       .execute();
+    // Told at once, with the order (and only if it is held): not paid yet, pay before the deadline.
+    await queueOnSiteMail(trx, config, { ...placed, expiresAt: at, timezone: place.timezone });
     return at;
   });
   return { ...placed, expiresAt };
@@ -132,13 +136,16 @@ export async function placeOrderOnSite(
  * The venue's door team or admin marks an order held for payment on site as paid (cash, card
  * terminal, cheque): `markPaidOnSite` → `confirmPayment` → the order completed and its tickets issued
  * once. Refused (409 `order-not-payable`) once the hold ran out, even before the release job ran.
+ * Only people of the venue's team with `onsite.pay` (door, admin): never an API key nor a scanner (403).
  */
 export async function markOrderPaidOnSite(
   db: Db,
   config: Config,
-  actor: Actor,
+  actor: DoorActor,
   input: { orderId: unknown; method: unknown },
 ): Promise<{ paymentId: string; outcome: string }> {
+  // A paired scanner lets guests in; it never says money was received (docs/TICKETING.md, "Paying on site").
+  if (actor.kind === 'scannerDevice') throw new DomainError('on-site-people-only', 403);
   if (typeof input.orderId !== 'string' || !isUuid(input.orderId)) throw notFound('order');
   const orderId = input.orderId;
   return markPaidOnSite(db, config, actor, {

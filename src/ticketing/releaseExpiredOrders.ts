@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { inTransaction, type Db } from '../db/database.ts';
 import { SYSTEM } from '../access/actor.ts';
+import { expireOnSitePayments } from '../payments/index.ts';
 import { holdingsOf, releaseSeats } from './seats.ts';
 import { transitionOrder } from './orderState.ts';
 
@@ -46,6 +47,12 @@ export async function releaseExpiredOrders(
     // rows, the hot rows of a sale, stay locked only for that statement and the commit.
     const holdings = await holdingsOf(trx, expired);
     for (const order of expired) await transitionOrder(trx, SYSTEM, order, 'expired');
+    // Held for payment on site: nothing is left to collect (docs/TICKETING.md, "Paying on site").
+    await expireOnSitePayments(
+      trx,
+      'order',
+      expired.map((o) => o.id),
+    );
     await releaseSeats(trx, ...holdings);
     return expired.length;
   });

@@ -9,7 +9,9 @@ import { responses } from '../http/schemas.ts';
 import { DomainError, notFound, RetryLater, type FieldError } from '../shared/errors.ts';
 import { amountField, checkoutDetailsForm, ticketForm } from './eventTickets.ts';
 import { answersFromForm, questionsOf } from './questions.ts';
-import { sellableOffers } from './sellableOffers.ts';
+import { sellableCheckout, sellableOffers } from './sellableOffers.ts';
+import { placeOrderOnSite } from './payOnSite.ts';
+import { onSiteHoldOf } from './onSiteOrders.ts';
 import { canTakePayments } from '../payments/index.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros, MAX_AMOUNT_MINOR } from '../shared/money.ts';
@@ -21,7 +23,7 @@ import { payOrderWithWallet } from './payOrderWithWallet.ts';
 import { placeOrder } from './placeOrder.ts';
 import { publicKeysOf, signTicket } from './ticketSignature.ts';
 import { ticketsPdf } from './ticketPdf.ts';
-import { localeOf, translate } from '../i18n/i18n.ts';
+import { formatDateTime, localeOf, translate } from '../i18n/i18n.ts';
 
 export const Scan = Type.Object({
   payload: Type.String({ maxLength: 300 }),
@@ -241,8 +243,8 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       });
     const actor = request.ctx.actor?.kind === 'person' ? request.ctx.actor : null;
     const again = async (state: { errors?: FieldError[]; problem?: string }, status: number) => {
-      const offers = await sellableOffers(db, stripe, config, event.place_id, event.id);
-      const form = ticketForm(request, event, offers, { values: body, ...state });
+      const checkout = await sellableCheckout(db, stripe, config, event.place_id, event.id);
+      const form = ticketForm(request, event, checkout.offers, { values: body, ...state }, checkout);
       return sendHtml(
         reply,
         layout(request, info, {
@@ -271,7 +273,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
       return details({}, 200);
     }
     try {
-      const order = await placeOrder(db, config, actor, {
+      const input = {
         slug: event.place_slug,
         email: body.email,
         name: body.name,
@@ -280,8 +282,16 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         lines,
         answers: answersFromForm(body),
         clientAddress: request.ip,
-        canTakePayments: (placeId) => canTakePayments(db, stripe, config, placeId),
-      });
+      };
+      // "Payer sur place": held until its deadline, paid at the door (docs/TICKETING.md, "Paying on site").
+      const onSite = body.pay === 'on_site';
+      const order = onSite
+        ? await placeOrderOnSite(db, config, actor, input)
+        : await placeOrder(db, config, actor, {
+            ...input,
+            canTakePayments: (placeId) => canTakePayments(db, stripe, config, placeId),
+          });
+      if (onSite && order.totalCents > 0) return reply.redirect(`/orders/${order.id}`, 303);
       if (order.needsMailConfirmation) {
         return sendHtml(
           reply,
@@ -451,6 +461,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         'orders.total_cents',
         'orders.email',
         'places.name as place_name',
+        'places.timezone as place_timezone',
       ])
       .where('orders.id', '=', id)
       .executeTakeFirst();
@@ -484,9 +495,17 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
     const qrs = await Promise.all(
       payloads.map((p) => QRCode.toString(p, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })),
     );
+    // Held for payment on site: said first and plainly (docs/TICKETING.md, "Paying on site").
+    const onSiteDeadline = await onSiteHoldOf(db, order);
+    const unpaid = onSiteDeadline
+      ? html`<div class="alert" role="status"><h2>${t('onSite.unpaidTitle')}</h2>
+<p>${t('onSite.unpaidText', { amount: formatEuros(order.total_cents, lang), place: order.place_name, deadline: formatDateTime(lang, onSiteDeadline, order.place_timezone) })}</p>
+<p>${t('onSite.unpaidAfter')}</p></div>`
+      : '';
     const body = html`<section>
 <h1>${t('orders.title', { reference: order.reference })}</h1>
 <p>${order.place_name} · ${t(`orders.status.${order.status}`)} · ${formatEuros(order.total_cents, lang)}</p>
+${unpaid}
 ${order.status === 'pending' || order.status === 'paid' ? html`<p><a href="/orders/${order.id}/cancel">${t('cancellation.button')}</a></p>` : ''}
 ${tickets.length === 0 ? html`<p>${t('orders.noTickets')}</p>` : ''}
 ${tickets.some((x) => x.status === 'valid') ? html`<p><a href="/orders/${order.id}/tickets.pdf">${t('tickets.mine.download')}</a></p>` : ''}

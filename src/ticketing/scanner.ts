@@ -20,6 +20,7 @@ import { signTicket } from './ticketSignature.ts';
 import { Answer, Scan } from './routes.ts';
 import { authorizeDoor, checkIn, type DoorActor, type ScannerDevice } from './checkIn.ts';
 import { checkinData, doorEvent, doorEvents } from './door.ts';
+import { onSitePaymentOf } from './payOnSite.ts';
 
 // The scanner's script: ES modules in src/ticketing/public, served under /static/.
 const script = readFileSync(new URL('./public/scanner.js', import.meta.url));
@@ -258,7 +259,13 @@ ${
   function scannerPage(
     request: FastifyRequest,
     reply: FastifyReply,
-    page: { title: string; breadcrumb: { href: string; label: string }; config: Record<string, unknown> },
+    page: {
+      title: string;
+      breadcrumb: { href: string; label: string };
+      config: Record<string, unknown>;
+      /** A link under the title (the orders to collect, for a person at a venue that takes payment on site). */
+      link?: { href: string; label: string };
+    },
   ) {
     const { t, lang } = request.ctx;
     const data = {
@@ -270,6 +277,7 @@ ${
     const body = html`<section class="narrow scanner">
 <p class="breadcrumb"><a href="${page.breadcrumb.href}">${page.breadcrumb.label}</a></p>
 <h1 id="scan-title">${page.title}</h1>
+${page.link ? html`<p><a class="button" href="${page.link.href}">${page.link.label}</a></p>` : ''}
 <div class="scan-bar"><p class="scan-count" id="scan-count" aria-live="polite">${t('scanner.count', { count: 0 })}</p>
 <p class="scan-net" id="scan-net" role="status">${t('scanner.online')}</p></div>
 <div class="scan-result" id="scan-result" role="alert" aria-atomic="true"><p class="big">${t('scanner.ready')}</p><p class="detail"></p></div>
@@ -305,9 +313,11 @@ ${
     if (!place) return reply;
     const { t, csrfToken } = request.ctx;
     const event = await doorEvent(db, place, (request.params as { eventId: string }).eventId);
+    const onSite = await onSitePaymentOf(db, place.id);
     return scannerPage(request, reply, {
       title: event.title,
       breadcrumb: { href: `/venues/${place.slug}/scan`, label: t('scanner.listTitle') },
+      ...(onSite ? { link: { href: `/venues/${place.slug}/scan/${event.id}/unpaid`, label: t('onSite.open') } } : {}),
       config: {
         venue: place.slug,
         eventId: event.id,

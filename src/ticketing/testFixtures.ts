@@ -1,9 +1,12 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { PlaceRole } from '../db/schema.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
+import { createLedgerWorld } from '../ledger/testFixtures.ts';
 import { uuidv7 } from '../shared/ids.ts';
+import { createTicketPrice } from './createTicketPrice.ts';
 
 /**
  * A venue with one published event and its dates, written straight into the tables so ticketing
@@ -49,4 +52,69 @@ export async function eventWithDates(
       .execute();
   }
   return { place, eventId, dateIds, admin: personActor(admin.id) };
+}
+
+/**
+ * A ledger world (src/ledger/testFixtures.ts) whose venue A sells a 15 € ticket ("Plein") for a date
+ * in 7 days with 50 seats: the shared start of the wallet and on-site payment tests.
+ */
+export async function ledgerSellingWorld(db: Db) {
+  const world = await createLedgerWorld(db);
+  await db
+    .updateTable('places')
+    .set({ modules: ['agenda', 'ticketing', 'memberships'] } as never)
+    .where('id', '=', world.venueA.id)
+    .execute();
+  const eventId = uuidv7();
+  const dateId = uuidv7();
+  await db
+    .insertInto('events')
+    .values({
+      place_id: world.venueA.id,
+      id: eventId,
+      slug: `${world.venueA.slug}-concert`,
+      title: 'Concert',
+      state: 'published',
+      visibility: 'public',
+      capacity: 50,
+    } as never)
+    .execute();
+  await db
+    .insertInto('event_dates')
+    .values({
+      place_id: world.venueA.id,
+      event_id: eventId,
+      id: dateId,
+      starts_at: sql<Date>`now() + interval '7 days'`,
+      timezone: 'Indian/Reunion',
+    } as never)
+    .execute();
+  const { id: priceId } = await createTicketPrice(db, world.adminA, {
+    slug: world.venueA.slug,
+    eventId,
+    name: 'Plein',
+    kind: 'fixed',
+    price: '15',
+  });
+  return { world, eventId, dateId, priceId };
+}
+
+/** A venue's event (eventWithDates) selling one fixed price, and the price's id. */
+export async function eventOnSale(db: Db, slug: string, price: { name: string; price: string; capacity?: number }) {
+  const ev = await eventWithDates(db, { slug, capacity: price.capacity ?? 40 });
+  const { id: priceId } = await createTicketPrice(db, ev.admin, {
+    slug,
+    eventId: ev.eventId,
+    name: price.name,
+    kind: 'fixed',
+    price: price.price,
+  });
+  return { ...ev, priceId };
+}
+
+/** A person (made if new) in the venue's team with this role. */
+export async function addTeamMember(db: Db, placeId: string, email: string, role: PlaceRole): Promise<string> {
+  const person = await ensurePerson(db, email, 'fr');
+  await db.insertInto('place_members').values({ place_id: placeId, person_id: person.id, role }).execute();
+  return person.id;
 }

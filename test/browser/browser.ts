@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -193,4 +195,22 @@ export async function logInThroughMail(page: Page, base: string, email: string):
   await newest.getByRole('link', { name: /\/login\// }).click();
   await page.getByRole('button', { name: 'Me connecter' }).click();
   await page.waitForURL(/\/account/);
+}
+
+/**
+ * A page as a person would judge it, at 1366 then 390 px: every control labelled, no sideways scroll,
+ * and with REZO_SCREENSHOTS=/some/dir a full-page picture `<name>-<width>.png` of each width.
+ */
+export async function lookAt(page: Page, name: string): Promise<void> {
+  assert.deepEqual(await unlabelledControls(page), [], page.url());
+  const dir = process.env.REZO_SCREENSHOTS;
+  for (const width of [1366, 390]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+    const { page: wide, screen } = await horizontalOverflow(page);
+    assert.ok(wide <= screen, `${page.url()}: ${wide} px wide on a ${screen} px screen`);
+    if (dir) {
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, `${name}-${width}.png`), fullPage: true });
+    }
+  }
 }
