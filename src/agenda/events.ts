@@ -435,3 +435,24 @@ export async function publishedDatesFrom(
     .limit(200)
     .execute();
 }
+
+/**
+ * Events changed since an instant (any use case that changes an event raises its sequence and
+ * `updated_at`, bumpSequence), oldest change first: how the federation module learns what to send
+ * without the agenda knowing it exists (docs/FEDERATION.md, "Outgoing activities").
+ */
+export async function eventsChangedSince(
+  db: Db,
+  since: Date,
+  limit: number,
+): Promise<{ id: string; placeId: string; sequence: number; updatedAt: Date }[]> {
+  const rows = await db
+    .selectFrom('events')
+    .select(['id', 'place_id', 'sequence', 'updated_at'])
+    .where('updated_at', '>', since)
+    .orderBy('updated_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, placeId: r.place_id, sequence: r.sequence, updatedAt: r.updated_at }));
+}

@@ -11,3 +11,6 @@ export { eventOfPlace } from './events.ts';
 export { eventsByIds } from './events.ts';
 export { upcomingDatesOf } from './events.ts';
 export { publishedDatesFrom } from './events.ts';
+export { eventsChangedSince, findEvent, isListed } from './events.ts';
+export type { AgendaEvent } from './events.ts';
+export { formatWhen } from './views.ts';
