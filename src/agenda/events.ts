@@ -443,14 +443,18 @@ export async function publishedDatesFrom(
  */
 export async function eventsChangedSince(
   db: Db,
-  since: Date,
+  since: { at: Date; afterId?: string },
   limit: number,
 ): Promise<{ id: string; placeId: string; sequence: number; updatedAt: Date }[]> {
+  // Keyset on (updated_at to the millisecond — what a Date holds —, id): a page may end between two events
+  // changed at the same instant without losing one or reading one again.
   const rows = await db
     .selectFrom('events')
     .select(['id', 'place_id', 'sequence', 'updated_at'])
-    .where('updated_at', '>', since)
-    .orderBy('updated_at')
+    .where(
+      sql<boolean>`(date_trunc('milliseconds', updated_at), id) > (${since.at}, ${since.afterId ?? '00000000-0000-0000-0000-000000000000'}::uuid)`,
+    )
+    .orderBy(sql`date_trunc('milliseconds', updated_at)`)
     .orderBy('id')
     .limit(limit)
     .execute();

@@ -30,18 +30,21 @@ export async function publishChanges(db: Db, config: Config): Promise<number> {
     .select('value')
     .where('key', '=', sql<string[]>`${CURSOR}::text[]`)
     .executeTakeFirst();
-  const since = new Date((cursor ? Number(cursor.value) : 0) - OVERLAP_MS);
-  const changed = await eventsChangedSince(db, since, BATCH);
+  let since: { at: Date; afterId?: string } = { at: new Date((cursor ? Number(cursor.value) : 0) - OVERLAP_MS) };
   let queued = 0;
-  for (const change of changed) queued += await publishEvent(db, config, change.id, change.placeId);
-  const last = changed.at(-1);
-  if (last) {
+  for (;;) {
+    const changed = await eventsChangedSince(db, since, BATCH);
+    for (const change of changed) queued += await publishEvent(db, config, change.id, change.placeId);
+    const last = changed.at(-1);
+    if (!last) break;
+    since = { at: last.updatedAt, afterId: last.id };
     const value = JSON.stringify(last.updatedAt.getTime());
     await db
       .insertInto('federation_kv')
       .values({ key: sql<string[]>`${CURSOR}::text[]`, value })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
       .execute();
+    if (changed.length < BATCH) break;
   }
   return queued;
 }
