@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { FederationData, RezoFederation } from './fedify.ts';
-import { ACTOR_COLLECTIONS, actorUrl, AS_CONTEXT, INSTANCE_ACTOR, sharedInboxUrl } from './urls.ts';
+import { ACTOR_COLLECTIONS, actorUrl, AS_CONTEXT, INSTANCE_ACTOR, sharedInboxUrl, iriTerm } from './urls.ts';
 
 const ACTOR_CONTEXT = [
   AS_CONTEXT,
@@ -11,14 +11,14 @@ const ACTOR_CONTEXT = [
     fep8a8e: 'https://w3id.org/fep/8a8e/',
     discoverable: 'http://joinmastodon.org/ns#discoverable',
     manuallyApprovesFollowers: 'as:manuallyApprovesFollowers',
-    members: { '@id': 'mz:members', '@type': '@id' },
-    resources: { '@id': 'mz:resources', '@type': '@id' },
-    todos: { '@id': 'mz:todos', '@type': '@id' },
-    posts: { '@id': 'mz:posts', '@type': '@id' },
-    discussions: { '@id': 'mz:discussions', '@type': '@id' },
-    events: { '@id': 'mz:events', '@type': '@id' },
-    openness: { '@id': 'mz:openness', '@type': '@id' },
-    upcomingEvents: { '@id': 'fep8a8e:upcomingEvents', '@type': '@id' },
+    members: iriTerm('mz:members'),
+    resources: iriTerm('mz:resources'),
+    todos: iriTerm('mz:todos'),
+    posts: iriTerm('mz:posts'),
+    discussions: iriTerm('mz:discussions'),
+    events: iriTerm('mz:events'),
+    openness: iriTerm('mz:openness'),
+    upcomingEvents: iriTerm('fep8a8e:upcomingEvents'),
   },
 ];
 

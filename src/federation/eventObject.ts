@@ -1,6 +1,6 @@
 import { localParts, type AgendaEvent } from '../agenda/index.ts';
 import type { PriceOffer } from '../ticketing/index.ts';
-import { actorUrl, AS_CONTEXT, eventObjectUrl, PUBLIC } from './urls.ts';
+import { actorUrl, AS_CONTEXT, eventObjectUrl, PUBLIC, iriTerm } from './urls.ts';
 
 /**
  * The `Event` JSON of one event date, built by hand in the shape Mobilizon, Gancio and FEP-8a8e
@@ -46,15 +46,15 @@ export const EVENT_CONTEXT = [
     Offer: 'sc:Offer',
     price: 'sc:price',
     priceCurrency: 'sc:priceCurrency',
-    availability: { '@id': 'sc:availability', '@type': '@id' },
+    availability: iriTerm('sc:availability'),
     joinMode: { '@id': 'mz:joinMode', '@type': 'mz:joinModeType' },
     externalParticipationUrl: { '@id': 'mz:externalParticipationUrl', '@type': 'sc:URL' },
     timezone: { '@id': 'mz:timezone', '@type': 'sc:Text' },
     status: 'ical:status',
-    eventStatus: { '@id': 'fep8a8e:eventStatus', '@type': '@id' },
+    eventStatus: iriTerm('fep8a8e:eventStatus'),
     previousStartTime: 'fep8a8e:previousStartTime',
     displayEndTime: 'fep8a8e:displayEndTime',
-    organizers: { '@id': 'fep8a8e:organizers', '@type': '@id' },
+    organizers: iriTerm('fep8a8e:organizers'),
     sequence: 'rezo:sequence',
     commentsEnabled: 'mz:commentsEnabled',
     anonymousParticipationEnabled: 'mz:anonymousParticipationEnabled',

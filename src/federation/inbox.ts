@@ -77,8 +77,7 @@ async function onFollowAnswer(
     await trx
       .updateTable('federation_follows')
       .set({ state })
-      .where('follow_activity_id', '=', followId)
-      .where('remote_actor', '=', actor)
+      .where((eb) => eb.and({ follow_activity_id: followId, remote_actor: actor }))
       .execute();
   });
 }

@@ -42,9 +42,6 @@ export class KyselyKvStore implements KvStore {
 
 /** Removes the expired entries of the store (hourly housekeeping). Returns how many. */
 export async function purgeExpiredKv(db: Db): Promise<number> {
-  const result = await db
-    .deleteFrom('federation_kv')
-    .where('expires_at', '<=', sql<Date>`now()`)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  const result = await sql`delete from federation_kv where expires_at <= now()`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }

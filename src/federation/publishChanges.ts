@@ -57,7 +57,7 @@ async function publishEvent(db: Db, config: Config, eventId: string, placeId: st
   return inTransaction(db, async (trx) => {
     const sent = await trx
       .selectFrom('federation_published')
-      .selectAll()
+      .select(['object_id', 'sequence', 'deleted_at'])
       .where('event_id', '=', eventId)
       .forUpdate()
       .execute();

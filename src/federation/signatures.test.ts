@@ -41,6 +41,9 @@ after(async () => {
   await t.close();
 });
 
+const outboxRow = (activityId: string) =>
+  t.db.selectFrom('federation_outbox').selectAll().where('activity_id', '=', activityId).executeTakeFirstOrThrow();
+
 describe('outgoing deliveries', () => {
   test('each POST is signed (rsa-sha256, request-target host date digest) and verifies with both libraries', async () => {
     const activity = {
@@ -82,11 +85,7 @@ describe('outgoing deliveries', () => {
     const activity = { id: 'http://rezo.test/ap/activities/2', type: 'Create', actor: 'x' };
     await queueActivity(t.db, { sender: 'relay', inboxes: [url], activity });
     await deliverOutbox(t.db, t.config);
-    const row = await t.db
-      .selectFrom('federation_outbox')
-      .selectAll()
-      .where('activity_id', '=', activity.id)
-      .executeTakeFirstOrThrow();
+    const row = await outboxRow(activity.id);
     assert.deepEqual([row.state, row.last_status, row.attempts], ['failed', 403, 1]);
     refusing.close();
 
@@ -95,11 +94,7 @@ describe('outgoing deliveries', () => {
     await queueActivity(t.db, { sender: 'relay', inboxes: [inbox], activity: third });
     const before = received.length;
     await deliverOutbox(t.db, production);
-    const refused = await t.db
-      .selectFrom('federation_outbox')
-      .selectAll()
-      .where('activity_id', '=', third.id)
-      .executeTakeFirstOrThrow();
+    const refused = await outboxRow(third.id);
     assert.equal(refused.state, 'failed');
     assert.match(String(refused.last_error), /private address/);
     assert.equal(received.length, before, 'nothing was sent');

@@ -77,12 +77,12 @@ export interface FederationOutboxTable {
   sender: string;
   inbox: string;
   body: JsonColumn<Record<string, unknown>>;
+  created_at: CreatedAt;
   state: ColumnType<OutboxState, OutboxState | undefined, OutboxState>;
   attempts: Generated<number>;
   next_attempt_at: CreatedAt;
   last_status: ColumnType<number | null, number | null | undefined, number | null>;
   last_error: ColumnType<string | null, string | null | undefined, string | null>;
-  created_at: CreatedAt;
   sent_at: NullableTimestamp;
 }
 

@@ -188,12 +188,11 @@ describe('two nodes over HTTP', () => {
       body: other,
     });
     assert.equal(unsigned.status, 401);
-    const forged = await a.db
-      .selectFrom('federation_remote_events')
-      .select('id')
-      .where('id', 'like', '%forged%')
-      .execute();
-    assert.deepEqual(forged, []);
+    const stored = await a.db.selectFrom('federation_remote_events').select('id').execute();
+    assert.deepEqual(
+      stored.filter((r) => r.id.includes('forged')),
+      [],
+    );
   });
 
   test('B down: A retries its delivery with growing delays, and it arrives once B is back', async () => {

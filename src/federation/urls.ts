@@ -43,3 +43,6 @@ export function idOf(value: unknown): string | null {
     return (value as { id: string }).id;
   return null;
 }
+
+/** A JSON-LD term whose value is an IRI (`{"@id": iri, "@type": "@id"}`), for the @context of our documents. */
+export const iriTerm = (iri: string) => ({ '@id': iri, '@type': '@id' });

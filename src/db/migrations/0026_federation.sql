@@ -86,12 +86,12 @@ create table federation_outbox (
   sender text not null,
   inbox text not null check (length(inbox) <= 2048),
   body jsonb not null,
+  created_at timestamptz not null default now(),
   state text not null default 'pending' check (state in ('pending', 'sent', 'failed')),
   attempts integer not null default 0,
   next_attempt_at timestamptz not null default now(),
   last_status integer,
   last_error text,
-  created_at timestamptz not null default now(),
   sent_at timestamptz,
   unique (activity_id, inbox)
 );
