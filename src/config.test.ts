@@ -51,6 +51,10 @@ describe('configuration', () => {
       ordersPerEmail: 10,
       unconfirmedHoldPercent: 50,
       webhooksAllowPrivate: true,
+      federationAllow: [],
+      federationAllowPrivate: true,
+      federationRetryMs: 30_000,
+      federationInboxPerMinute: 300,
     };
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(c[key], value, key);
     // In production, webhook receivers must be public unless the operator says otherwise.
@@ -58,6 +62,12 @@ describe('configuration', () => {
     assert.equal(
       loadConfig({ REZO_ENV: 'production', REZO_WEBHOOKS_ALLOW_PRIVATE: '1' }, '/srv/rezo').webhooksAllowPrivate,
       true,
+    );
+    // Private federation peers: never in production, whatever the environment says.
+    assert.equal(loadConfig({ REZO_ENV: 'production' }, '/srv/rezo').federationAllowPrivate, false);
+    assert.deepEqual(
+      loadConfig({ REZO_FEDERATION_ALLOW: ' Peer.example:8443, b.example ' }, '/srv/rezo').federationAllow,
+      ['peer.example:8443', 'b.example'],
     );
     // The order limits hold in production with the same defaults as elsewhere (docs/OPERATIONS.md, "Limits").
     const production = loadConfig({ REZO_ENV: 'production' }, '/srv/rezo');

@@ -70,6 +70,16 @@ export interface Config {
   unconfirmedHoldPercent: number;
   /** Webhook receivers may be on this machine or a private network (off in production: src/webhooks/receiverAddress.ts). */
   webhooksAllowPrivate: boolean;
+  /**
+   * Federation (docs/FEDERATION.md): hosts (host[:port]) whose follows of the instance actor are accepted
+   * without an operator; peers on loopback or private networks allowed (off in production); the first
+   * retry delay of a failed delivery, doubled at each attempt.
+   */
+  federationAllow: string[];
+  federationAllowPrivate: boolean;
+  federationRetryMs: number;
+  /** Inbox requests accepted per remote host per minute. */
+  federationInboxPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +125,9 @@ export const SETTINGS = [
   'REZO_ORDERS_PER_EMAIL',
   'REZO_UNCONFIRMED_HOLD_PERCENT',
   'REZO_WEBHOOKS_ALLOW_PRIVATE',
+  'REZO_FEDERATION_ALLOW',
+  'REZO_FEDERATION_RETRY_MS',
+  'REZO_FEDERATION_INBOX_PER_MINUTE',
 ] as const;
 
 type Env = Record<string, string | undefined>;
@@ -213,6 +226,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   for (const email of operators) {
     if (!isEmail(email)) problems.push(`REZO_OPERATORS: "${email}" is not an e-mail address`);
   }
+  const federationAllow = (get('REZO_FEDERATION_ALLOW') ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const host of federationAllow) {
+    if (!/^[a-z0-9.-]+(:\d{1,5})?$/.test(host))
+      problems.push(`REZO_FEDERATION_ALLOW: "${host}" is not a host name (host or host:port)`);
+  }
   const mailFrom = get('MAIL_FROM') ?? 'Rezo <no-reply@rezo.localhost>';
 
   const config: Config = {
@@ -251,6 +272,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     ordersPerEmail: int('REZO_ORDERS_PER_EMAIL', 10, 0, 100_000),
     unconfirmedHoldPercent: int('REZO_UNCONFIRMED_HOLD_PERCENT', 50, 1, 100),
     webhooksAllowPrivate: bool('REZO_WEBHOOKS_ALLOW_PRIVATE', env_ !== 'production'),
+    federationAllow,
+    // Private peers only for development and tests: REZO_ENV decides, no setting can open it in production.
+    federationAllowPrivate: env_ !== 'production',
+    federationRetryMs: int('REZO_FEDERATION_RETRY_MS', 30_000, 10, 3_600_000),
+    federationInboxPerMinute: int('REZO_FEDERATION_INBOX_PER_MINUTE', 300, 1, 100_000),
   };
   const demoPayments = bool('REZO_DEMO_PAYMENTS', env_ === 'development' && !config.stripeSecretKey);
   if (demoPayments && env_ === 'production')

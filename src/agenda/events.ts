@@ -498,3 +498,28 @@ export async function publishedDatesFrom(
     .limit(200)
     .execute();
 }
+
+/**
+ * Events changed since an instant (any use case that changes an event raises its sequence and
+ * `updated_at`, bumpSequence), oldest change first: how the federation module learns what to send
+ * without the agenda knowing it exists (docs/FEDERATION.md, "Outgoing activities").
+ */
+export async function eventsChangedSince(
+  db: Db,
+  since: { at: Date; afterId?: string },
+  limit: number,
+): Promise<{ id: string; placeId: string; sequence: number; updatedAt: Date }[]> {
+  // Keyset on (updated_at to the millisecond — what a Date holds —, id): a page may end between two events
+  // changed at the same instant without losing one or reading one again.
+  const rows = await db
+    .selectFrom('events')
+    .select(['id', 'place_id', 'sequence', 'updated_at'])
+    .where(
+      sql<boolean>`(date_trunc('milliseconds', updated_at), id) > (${since.at}, ${since.afterId ?? '00000000-0000-0000-0000-000000000000'}::uuid)`,
+    )
+    .orderBy(sql`date_trunc('milliseconds', updated_at)`)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, placeId: r.place_id, sequence: r.sequence, updatedAt: r.updated_at }));
+}

@@ -12,3 +12,6 @@ export { eventsByIds } from './events.ts';
 export { upcomingDatesOf } from './events.ts';
 export { publishedDatesFrom } from './events.ts';
 export { registerDateUse } from './dateUses.ts';
+export { eventsChangedSince, findEvent, isListed } from './events.ts';
+export type { AgendaEvent } from './events.ts';
+export { formatWhen } from './views.ts';

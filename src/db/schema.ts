@@ -12,6 +12,7 @@ import type { TillTables } from '../till/tables.ts';
 import type { ClosureTables } from '../till/closureTables.ts';
 import type { SharedTables } from '../shared/tables.ts';
 import type { SettlementTables } from '../settlement/tables.ts';
+import type { FederationTables } from '../federation/tables.ts';
 
 /** A column the database fills (default now()) but that may be written. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -157,7 +158,8 @@ export interface DB
     TillTables,
     ClosureTables,
     SharedTables,
-    SettlementTables {
+    SettlementTables,
+    FederationTables {
   node_settings: NodeSettingsTable;
   people: PeopleTable;
   login_tokens: LoginTokensTable;

@@ -19,7 +19,8 @@ export type TableOwner =
   | 'webhooks'
   | 'cards'
   | 'till'
-  | 'settlement';
+  | 'settlement'
+  | 'federation';
 
 /**
  * Each table has one owner: the module (the folder under src/) whose use cases write it. Only that
@@ -121,4 +122,17 @@ export const TABLE_OWNERS = {
   settlement_runs: 'settlement',
   settlement_statements: 'settlement',
   settlement_payouts: 'settlement',
+  // Federation (0026).
+  federation_actor_keys: 'federation',
+  federation_kv: 'federation',
+  federation_queue: 'federation',
+  federation_remote_actors: 'federation',
+  federation_followers: 'federation',
+  federation_follows: 'federation',
+  federation_remote_events: 'federation',
+  federation_inbox_seen: 'federation',
+  federation_outbox: 'federation',
+  federation_published: 'federation',
+  federation_blocks: 'federation',
+  federation_joins: 'federation',
 } as const satisfies Record<keyof DB, TableOwner>;

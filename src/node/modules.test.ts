@@ -49,8 +49,7 @@ const running = edges.filter((e) => !isTestCode(e.from));
 test('every module folder has an index.ts and a module.ts, and the module list names each module', () => {
   const folders = readdirSync(`${root}/src`, { withFileTypes: true })
     .filter((d) => d.isDirectory() && MODULES.has(d.name))
-    .map((d) => d.name)
-    .filter((name) => name !== 'federation'); // a pure library, used by the ledger's tests only
+    .map((d) => d.name);
   for (const name of folders) assert.ok(existsSync(`${root}/src/${name}/index.ts`), `src/${name}/index.ts is missing`);
   for (const name of folders.filter((n) => n !== 'demo'))
     assert.ok(existsSync(`${root}/src/${name}/module.ts`), `src/${name}/module.ts is missing`);
@@ -113,6 +112,8 @@ test('the jobs, purposes and sections the modules give keep the cadence and orde
   const jobs = modules.flatMap((m) => (m.housekeeping ?? []).map((j) => `${m.name}.${j.name}:${j.cadence}`));
   assert.deepEqual(jobs.sort(), [
     'accounts.purged:hourly',
+    'federation.federationCleanup:hourly',
+    'federation.federationPublish:frequent',
     'ledger.nonces:hourly',
     'ledger.passes:hourly',
     'memberships.reminders:hourly',

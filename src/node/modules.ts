@@ -7,6 +7,7 @@ import { agenda } from '../agenda/module.ts';
 import { apikeys } from '../apikeys/module.ts';
 import { cards } from '../cards/module.ts';
 import { dashboard } from '../dashboard/module.ts';
+import { federation } from '../federation/module.ts';
 import { ledger } from '../ledger/module.ts';
 import { mail } from '../mail/module.ts';
 import { memberships } from '../memberships/module.ts';
@@ -39,6 +40,7 @@ export const modules: readonly RezoModule[] = [
   till,
   settlement,
   dashboard,
+  federation,
 ];
 
 /**

@@ -6,3 +6,4 @@ export { dateFigures, ticketsByWeek } from './dateFigures.ts';
 export type { DateFigures } from './dateFigures.ts';
 export { sellableCheckout, sellableOffers } from './sellableOffers.ts';
 export { loadDemoTicketing } from './demoTicketing.ts';
+export type { PriceOffer } from './offers.ts';

@@ -1,0 +1,129 @@
+import { Accept, Create, Delete, Follow, Reject, Undo, Update, type InboxContext } from '@fedify/fedify';
+import { inTransaction } from '../db/database.ts';
+import type { FederationData, RezoFederation } from './fedify.ts';
+import { acceptFollow } from './acceptFollow.ts';
+import { firstTime } from './inboxSeen.ts';
+import { removeRemoteEvent, storeRemoteEvent } from './storeRemoteEvent.ts';
+import { idOf, originOf } from './urls.ts';
+
+type Ctx = InboxContext<FederationData>;
+type Raw = Record<string, unknown>;
+
+/**
+ * The inbox's dispatch table (docs/FEDERATION.md, "What is accepted from whom"). Fedify has checked
+ * the HTTP signature and that its key belongs to `activity.actor` before any listener runs (401
+ * otherwise). A listener cannot choose the status: what it refuses is answered 202, logged, and not
+ * stored; a throw is a 500 and the sender retries. Each effect is applied at most once per activity id
+ * (federation_inbox_seen, in the effect's transaction), so a delivery repeated days later does nothing.
+ */
+export function registerInbox(federation: RezoFederation): void {
+  federation
+    .setInboxListeners('/ap/actors/{identifier}/inbox', '/ap/inbox')
+    .on(Follow, onFollow)
+    .on(Accept, (ctx, accept) =>
+      onFollowAnswer(ctx, accept.id?.href, accept.actorId?.href, accept.objectId?.href, 'accepted'),
+    )
+    .on(Reject, (ctx, reject) =>
+      onFollowAnswer(ctx, reject.id?.href, reject.actorId?.href, reject.objectId?.href, 'rejected'),
+    )
+    .on(Undo, onUndo)
+    .on(Create, onEventActivity)
+    .on(Update, onEventActivity)
+    .on(Delete, onDelete)
+    .onError((ctx, error) => ctx.data.logger.error({ err: error }, 'federation inbox failed'));
+}
+
+/** The activity as received: fields Fedify's typed objects drop (local offsets, Mobilizon's) are read from it. */
+function rawOf(ctx: Ctx): Raw {
+  return (ctx as unknown as { activity: Raw }).activity;
+}
+
+function ignore(ctx: Ctx, why: string, activityId: string | null | undefined): void {
+  ctx.data.logger.info({ activityId, why }, 'federation activity ignored');
+}
+
+async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
+  const id = follow.id?.href;
+  const target = follow.objectId ? ctx.parseUri(follow.objectId) : null;
+  if (!id || target?.type !== 'actor') return ignore(ctx, 'follow of no local actor', id);
+  const follower = await follow.getActor(ctx);
+  if (!follower?.id || !follower.inboxId) return ignore(ctx, 'follower without inbox', id);
+  const queued = await acceptFollow(ctx.data, {
+    activityId: id,
+    localActor: target.identifier,
+    follower: {
+      id: follower.id.href,
+      type: String(follower.constructor.name),
+      inbox: follower.inboxId.href,
+      sharedInbox: follower.endpoints?.sharedInbox?.href ?? null,
+      handle: follower.preferredUsername?.toString() ?? null,
+      name: follower.name?.toString() ?? '',
+    },
+  });
+  if (queued) ctx.data.kick();
+}
+
+async function onFollowAnswer(
+  ctx: Ctx,
+  id: string | undefined,
+  actor: string | undefined,
+  followId: string | undefined,
+  state: 'accepted' | 'rejected',
+): Promise<void> {
+  if (!id || !actor || !followId) return ignore(ctx, 'answer without follow', id);
+  await inTransaction(ctx.data.db, async (trx) => {
+    if (!(await firstTime(trx, id))) return;
+    // Only the followed actor answers its follow: the signature proved `actor`, the row names it.
+    await trx
+      .updateTable('federation_follows')
+      .set({ state })
+      .where((eb) => eb.and({ follow_activity_id: followId, remote_actor: actor }))
+      .execute();
+  });
+}
+
+async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
+  const id = undo.id?.href;
+  const actor = undo.actorId?.href;
+  const object = undo.objectId?.href;
+  if (!id || !actor || !object) return ignore(ctx, 'undo without object', id);
+  await inTransaction(ctx.data.db, async (trx) => {
+    if (!(await firstTime(trx, id))) return;
+    // Undo(Follow) by the follower itself: its follow is removed, whoever it followed here.
+    await trx
+      .deleteFrom('federation_followers')
+      .where('remote_actor', '=', actor)
+      .where('follow_activity_id', '=', object)
+      .execute();
+  });
+}
+
+const PUBLIC_SPELLINGS = new Set(['https://www.w3.org/ns/activitystreams#Public', 'as:Public', 'Public']);
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+
+/** Create or Update of an Event: from a followed actor, same origin as the object, public, not a draft. */
+async function onEventActivity(ctx: Ctx): Promise<void> {
+  const raw = rawOf(ctx);
+  const id = idOf(raw.id);
+  const actor = idOf(raw.actor);
+  const object = raw.object as Raw | undefined;
+  if (!id || !actor || !object || typeof object !== 'object') return ignore(ctx, 'no object', id);
+  if (list(object.type)[0] !== 'Event') return ignore(ctx, 'not an event', id);
+  const objectId = idOf(object.id);
+  if (!objectId || originOf(objectId) !== originOf(actor)) return ignore(ctx, 'object from another origin', id);
+  if (object.draft === true) return ignore(ctx, 'draft', id);
+  const audience = [...list(object.to), ...list(object.cc), ...list(raw.to), ...list(raw.cc)].map(idOf);
+  if (!audience.some((a) => a !== null && PUBLIC_SPELLINGS.has(a))) return ignore(ctx, 'not public', id);
+  const stored = await storeRemoteEvent(ctx.data.db, { activityId: id, actor, objectId, object });
+  if (stored === 'not-followed') ignore(ctx, 'actor not followed', id);
+}
+
+async function onDelete(ctx: Ctx): Promise<void> {
+  const raw = rawOf(ctx);
+  const id = idOf(raw.id);
+  const actor = idOf(raw.actor);
+  const objectId = idOf(raw.object);
+  if (!id || !actor || !objectId) return ignore(ctx, 'delete without object', id);
+  if (originOf(objectId) !== originOf(actor)) return ignore(ctx, 'object from another origin', id);
+  await removeRemoteEvent(ctx.data.db, { activityId: id, actor, objectId });
+}

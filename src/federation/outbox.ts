@@ -1,0 +1,163 @@
+import { isIP } from 'node:net';
+import { signRequest } from '@fedify/fedify';
+import { sql } from 'kysely';
+import { Agent, fetch } from 'undici';
+import type { Config } from '../config.ts';
+import type { Db, Trx } from '../db/database.ts';
+import { uuidv7 } from '../shared/ids.ts';
+import { isPublicAddress, privateHost, publicOnlyLookup } from '../webhooks/index.ts';
+import { actorKeyPairs } from './actorKeys.ts';
+import { actorUrl } from './urls.ts';
+
+/** A delivery is tried this many times (the delay doubling from config.federationRetryMs) before it fails. */
+export const MAX_ATTEMPTS = 12;
+const BATCH_SIZE = 20;
+const TIMEOUT_MS = 10_000;
+const MAX_ROUNDS = 10;
+
+/**
+ * Queues an activity for some inboxes, in the caller's transaction: a rolled-back change sends nothing,
+ * a committed one is sent. One row per inbox (a shared inbox gets one copy for all its followers);
+ * the same activity queued twice for an inbox is kept once.
+ */
+export async function queueActivity(
+  trx: Trx | Db,
+  delivery: { sender: string; activity: Record<string, unknown>; inboxes: readonly string[] },
+): Promise<void> {
+  const inboxes = [...new Set(delivery.inboxes)];
+  if (inboxes.length === 0) return;
+  const body = JSON.stringify(delivery.activity);
+  await trx
+    .insertInto('federation_outbox')
+    .values(
+      inboxes.map((inbox) => ({
+        id: uuidv7(),
+        activity_id: String(delivery.activity.id),
+        sender: delivery.sender,
+        inbox,
+        body,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['activity_id', 'inbox']).doNothing())
+    .execute();
+}
+
+type Claimed = { id: string; sender: string; inbox: string; body: unknown; attempts: number };
+
+/**
+ * Sends the deliveries that are due (docs/FEDERATION.md, "Delivery"). A round claims rows in a short
+ * transaction by counting the attempt and pushing `next_attempt_at` by the backoff (retryMs · 2^attempts):
+ * that is both the retry delay and a lease if the process dies mid-send; `skip locked` keeps two
+ * processes apart. Each POST is signed at send time with the sender's key (draft-cavage, rsa-sha256).
+ * 2xx → sent; 4xx other than 408/429 → failed at once (the receiver refuses it); else retried until
+ * MAX_ATTEMPTS. Returns how many were sent.
+ */
+export async function deliverOutbox(db: Db, config: Config): Promise<number> {
+  let sent = 0;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const batch = await claim(db, config.federationRetryMs);
+    const results = await Promise.all(batch.map((row) => send(db, config, row)));
+    for (const [i, row] of batch.entries()) {
+      const r = results[i]!;
+      const final = r.ok || r.refused || row.attempts + 1 >= MAX_ATTEMPTS;
+      await db
+        .updateTable('federation_outbox')
+        .set({
+          state: r.ok ? 'sent' : final ? 'failed' : 'pending',
+          last_status: r.status,
+          last_error: r.error,
+          ...(r.ok ? { sent_at: sql<Date>`now()` } : {}),
+        })
+        .where('id', '=', row.id)
+        .execute();
+      if (r.ok) sent++;
+    }
+    if (batch.length < BATCH_SIZE) break;
+  }
+  return sent;
+}
+
+async function claim(db: Db, retryMs: number): Promise<Claimed[]> {
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('federation_outbox')
+      .select(['id', 'sender', 'inbox', 'body', 'attempts'])
+      .where('state', '=', 'pending')
+      .where('next_attempt_at', '<=', sql<Date>`now()`)
+      .orderBy('next_attempt_at')
+      .orderBy('id')
+      .limit(BATCH_SIZE)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    for (const row of rows) {
+      const delayMs = Math.min(retryMs * 2 ** row.attempts, 12 * 3600_000);
+      await trx
+        .updateTable('federation_outbox')
+        .set({
+          attempts: row.attempts + 1,
+          next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
+        })
+        .where('id', '=', row.id)
+        .execute();
+    }
+    return rows;
+  });
+}
+
+/** Connections that go only to public addresses (the webhooks' check, at connection time). */
+const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup } });
+
+async function send(
+  db: Db,
+  config: Config,
+  row: Claimed,
+): Promise<{ ok: boolean; refused: boolean; status: number | null; error: string | null }> {
+  try {
+    const url = new URL(row.inbox);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (!config.federationAllowPrivate && (privateHost(host) || (isIP(host) && !isPublicAddress(host))))
+      return { ok: false, refused: true, status: null, error: `${host} is a private address` };
+    const keys = await actorKeyPairs(db, row.sender);
+    const body = typeof row.body === 'string' ? row.body : JSON.stringify(row.body);
+    const unsigned = new Request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/activity+json', accept: 'application/activity+json' },
+      body,
+    });
+    const keyId = new URL(`${actorUrl(config.baseUrl, row.sender)}#main-key`);
+    const signed = await signRequest(unsigned, keys.rsa.privateKey, keyId);
+    const headers: Record<string, string> = {};
+    signed.headers.forEach((value, name) => (headers[name] = value));
+    const response = await fetch(url, {
+      ...(config.federationAllowPrivate ? {} : { dispatcher: publicOnly }),
+      method: 'POST',
+      headers: { ...headers, 'user-agent': 'Rezo-Federation/1' },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    await response.body?.cancel().catch(() => {});
+    const ok = response.status >= 200 && response.status < 300;
+    const refused = !ok && response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status);
+    return { ok, refused, status: response.status, error: ok ? null : `HTTP ${response.status}` };
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string; message?: string } };
+    const cause = e.cause?.message && e.cause.message !== e.message ? `: ${e.cause.message}` : '';
+    return { ok: false, refused: false, status: null, error: `${e.message}${cause}`.slice(0, 500) };
+  }
+}
+
+/** Removes deliveries done long ago: sent after 7 days, failed after 30 (hourly housekeeping). */
+export async function purgeOutbox(db: Db): Promise<number> {
+  const result = await db
+    .deleteFrom('federation_outbox')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('state', '=', 'sent'), eb('created_at', '<', sql<Date>`now() - interval '7 days'`)]),
+        eb.and([eb('state', '=', 'failed'), eb('created_at', '<', sql<Date>`now() - interval '30 days'`)]),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
