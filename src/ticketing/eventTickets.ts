@@ -81,6 +81,7 @@ ${p.kind === 'pay_what_you_want' && p.onSale && max > 0 ? html`<div class="field
 <button type="submit">${t('buy.order')}</button>
 ${person ? html` <button type="submit" name="pay" value="wallet">${t('buy.payWithWallet')}</button>` : ''}
 </form>
+${person ? '' : html`<p class="hint"><a href="/login?next=${encodeURIComponent(`/events/${event.slug}`)}">${t('buy.loginToOrder')}</a> ${t('buy.loginWhy')}</p>`}
 </section>`;
 }
 
