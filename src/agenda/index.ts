@@ -11,3 +11,4 @@ export { eventOfPlace } from './events.ts';
 export { eventsByIds } from './events.ts';
 export { upcomingDatesOf } from './events.ts';
 export { publishedDatesFrom } from './events.ts';
+export { localInputValue } from './eventForm.ts';

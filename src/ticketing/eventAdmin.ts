@@ -42,3 +42,50 @@ export async function waitingByDate(db: Db, placeId: string, eventId: string) {
     .orderBy('d.starts_at')
     .execute();
 }
+
+/** A price as its event's admin page lists it, with whether an order named it (then it can only be closed). */
+export interface AdminPrice {
+  id: string;
+  name: string;
+  kind: 'fixed' | 'free' | 'pay_what_you_want' | 'member_only';
+  price_cents: number;
+  min_price_cents: number;
+  stock: number | null;
+  taken: number;
+  per_order_limit: number;
+  per_person_limit: number | null;
+  sales_open_at: Date | null;
+  sales_close_at: Date | null;
+  vat_rate_bp: number;
+  active: boolean;
+  ordered: boolean;
+}
+
+/** The event's prices, oldest first, each with `ordered` (invariant 22: the same test as the edit's, unlocked). */
+export async function pricesForAdmin(db: Db, placeId: string, eventId: string): Promise<AdminPrice[]> {
+  return db
+    .selectFrom('ticket_prices as p')
+    .select([
+      'p.id',
+      'p.name',
+      'p.kind',
+      'p.price_cents',
+      'p.min_price_cents',
+      'p.stock',
+      'p.taken',
+      'p.per_order_limit',
+      'p.per_person_limit',
+      'p.sales_open_at',
+      'p.sales_close_at',
+      'p.vat_rate_bp',
+      'p.active',
+      sql<boolean>`p.taken > 0 or exists (select 1 from order_lines l where l.place_id = p.place_id and l.price_id = p.id)`.as(
+        'ordered',
+      ),
+    ])
+    .where('p.place_id', '=', placeId)
+    .where('p.event_id', '=', eventId)
+    .orderBy('p.created_at')
+    .orderBy('p.id')
+    .execute();
+}
