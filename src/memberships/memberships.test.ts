@@ -388,6 +388,21 @@ describe('memberships bought online', () => {
 
 describe('calendar-year memberships bought late in the year', () => {
   // The rule applies from its day on; "01/01" makes it apply on any day this test runs.
+  const joinLate = async (email: string, fields: Record<string, string>) => {
+    const product = await createMembershipProduct(t.db, admin, 'asso', { validity_kind: 'calendar_year', ...fields });
+    const member = await ensurePerson(t.db, email, 'fr');
+    const r = await buyMembership(t.db, t.node.stripe, t.config, personActor(member.id), {
+      slug: 'asso',
+      productId: product.id,
+    });
+    const stored = await t.db
+      .selectFrom('memberships')
+      .select(['starts_on', 'ends_on', 'amount_cents'])
+      .where('id', '=', r.membershipId)
+      .executeTakeFirstOrThrow();
+    return { product, r, stored, day: today('Indian/Reunion') };
+  };
+
   test('next_year: stored to 31 December of next year, at the full price; the rule is checked', async () => {
     assert.deepEqual(
       await faults(() =>
@@ -403,54 +418,30 @@ describe('calendar-year memberships bought late in the year', () => {
       ),
       ['late_from:day-of-year', 'late_rule:late-rule-calendar-year'],
     );
-    const product = await createMembershipProduct(t.db, admin, 'asso', {
+    const { product, stored, day } = await joinLate('late@example.org', {
       name: 'Saison',
-      validity_kind: 'calendar_year',
       price_kind: 'free',
       late_rule: 'next_year',
       late_from: '1/1',
     });
     assert.equal(product.lateFrom, '01-01');
-    const member = await ensurePerson(t.db, 'late@example.org', 'fr');
-    const r = await buyMembership(t.db, t.node.stripe, t.config, personActor(member.id), {
-      slug: 'asso',
-      productId: product.id,
-    });
-    const day = today('Indian/Reunion');
-    const m = await t.db
-      .selectFrom('memberships')
-      .select(['starts_on', 'ends_on'])
-      .where('id', '=', r.membershipId)
-      .executeTakeFirstOrThrow();
-    assert.deepEqual(m, { starts_on: day, ends_on: `${Number(day.slice(0, 4)) + 1}-12-31` });
+    assert.deepEqual(stored, { starts_on: day, ends_on: `${Number(day.slice(0, 4)) + 1}-12-31`, amount_cents: 0 });
   });
 
   test('pro_rata: the amount asked and stored is the share of the days left', async () => {
-    const product = await createMembershipProduct(t.db, admin, 'asso', {
+    const { r, stored, day } = await joinLate('prorata@example.org', {
       name: 'Prorata',
-      validity_kind: 'calendar_year',
       price_kind: 'fixed',
       price: '365',
       late_rule: 'pro_rata',
       late_from: '01/01',
     });
-    const member = await ensurePerson(t.db, 'prorata@example.org', 'fr');
-    const r = await buyMembership(t.db, t.node.stripe, t.config, personActor(member.id), {
-      slug: 'asso',
-      productId: product.id,
-    });
     assert.equal(r.kind, 'pay');
-    const day = today('Indian/Reunion');
     const year = Number(day.slice(0, 4));
     const left = (Date.parse(`${year}-12-31`) - Date.parse(day)) / 86_400_000 + 1;
     const inYear = (Date.parse(`${year}-12-31`) - Date.parse(`${year}-01-01`)) / 86_400_000 + 1;
     const expected = Math.round((36500 * left) / inYear);
-    const m = await t.db
-      .selectFrom('memberships')
-      .select(['ends_on', 'amount_cents'])
-      .where('id', '=', r.membershipId)
-      .executeTakeFirstOrThrow();
-    assert.deepEqual(m, { ends_on: `${year}-12-31`, amount_cents: expected });
+    assert.deepEqual(stored, { starts_on: day, ends_on: `${year}-12-31`, amount_cents: expected });
     const payment = await t.db
       .selectFrom('payments')
       .select('amount_cents')

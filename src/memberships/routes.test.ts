@@ -146,24 +146,15 @@ test('"Adhérer" while logged out: login by link, then back to the membership fo
 });
 
 test('the late-year rule is set in the admin and shown on the form before paying', async () => {
-  const bad = await admin.postForm('/venues/asso/admin/memberships/products', {
-    name: 'Tardive',
-    validity_kind: 'calendar_year',
-    price_kind: 'fixed',
-    price: '30',
-    late_rule: 'next_year',
-    late_from: '32/10',
-  });
+  const late = (from: string) =>
+    admin.postForm('/venues/asso/admin/memberships/products', {
+      ...{ name: 'Tardive', validity_kind: 'calendar_year', price_kind: 'fixed', price: '30' },
+      ...{ late_rule: 'next_year', late_from: from },
+    });
+  const bad = await late('32/10');
   assert.equal(bad.statusCode, 422);
   assert.match(bad.body, /Indiquez un jour et un mois/);
-  const ok = await admin.postForm('/venues/asso/admin/memberships/products', {
-    name: 'Tardive',
-    validity_kind: 'calendar_year',
-    price_kind: 'fixed',
-    price: '30',
-    late_rule: 'next_year',
-    late_from: '01/01',
-  });
+  const ok = await late('01/01');
   assert.equal(ok.statusCode, 200);
   assert.match(ok.body, /compte pour l’année suivante à partir du 01\/01/);
   const id = (

@@ -55,7 +55,7 @@ export async function renderVenueMemberships(request: FastifyRequest, db: Db, pl
 <ul class="cards">${products.map((p) => {
     const terms = membershipTerms(p, day);
     return html`<li class="card"><h3>${p.name}</h3>${p.description ? html`<p>${p.description}</p>` : ''}
-<p>${validityText(request, p)} · <strong>${termsPriceText(request, p, terms)}</strong></p>
+<p>${terms.applied === 'none' ? html`${validityText(request, p)} · ` : ''}<strong>${termsPriceText(request, p, terms)}</strong></p>
 <p class="hint">${termsText(request, p, terms)}</p>
 <p><a class="button" href="/venues/${place.slug}/memberships/${p.id}">${t('memberships.buy')}<span class="visually-hidden"> — ${p.name}</span></a></p></li>`;
   })}</ul>

@@ -1,4 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder, type Updateable } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import type { TicketPricesTable } from './tables.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
 import { audit } from '../access/audit.ts';
 import type { Actor } from '../access/actor.ts';
@@ -36,7 +38,7 @@ async function lockPrice(trx: Trx, actor: Actor, ref: PriceRef) {
   await authorize(trx, actor, place.id, 'events.write');
   const row = await trx
     .selectFrom('ticket_prices')
-    .select(['id', 'name', 'active', 'taken'])
+    .select(['place_id', 'id', 'name', 'active', 'taken'])
     .where('place_id', '=', place.id)
     .where('id', '=', ref.priceId)
     .where('event_id', '=', ref.eventId)
@@ -54,6 +56,33 @@ async function lockPrice(trx: Trx, actor: Actor, ref: PriceRef) {
   return { place, price: row, inUse: row.taken > 0 || ordered !== undefined };
 }
 
+type PriceChange = Updateable<TicketPricesTable> | 'delete';
+
+/** Writes one change of the locked price — a new revision, or its deletion — and its audit entry. */
+async function writePrice(
+  trx: Trx,
+  actor: Actor,
+  price: { place_id: string; id: string },
+  change: PriceChange,
+  audited: { action: string; data: Record<string, unknown> },
+) {
+  const row = (eb: ExpressionBuilder<DB, 'ticket_prices'>) =>
+    eb.and([eb('place_id', '=', price.place_id), eb('id', '=', price.id)]);
+  if (change === 'delete') await trx.deleteFrom('ticket_prices').where(row).execute();
+  else
+    await trx
+      .updateTable('ticket_prices')
+      .set({ ...change, revision: sql<number>`revision + 1` })
+      .where(row)
+      .execute();
+  await audit(trx, actor, {
+    placeId: price.place_id,
+    action: `ticket-price.${audited.action}`,
+    subjectId: price.id,
+    data: audited.data,
+  });
+}
+
 const inUse = (name: string) => new DomainError('price-in-use', 409, { price: name });
 
 /** Replaces a price's fields while no order named it; else 409 `price-in-use` and nothing written. */
@@ -64,24 +93,18 @@ export async function updateTicketPrice(
 ): Promise<{ id: string }> {
   const f = readPriceFields(input);
   return inTransaction(db, async (trx) => {
-    const { place, price, inUse: used } = await lockPrice(trx, actor, input);
+    const { price, inUse: used } = await lockPrice(trx, actor, input);
     if (used) throw inUse(price.name);
-    await trx
-      .updateTable('ticket_prices')
-      .set({
-        ...priceColumns(f),
-        ...(f.vatBp === null ? {} : { vat_rate_bp: f.vatBp }),
-        revision: sql<number>`revision + 1`,
-      })
-      .where('place_id', '=', place.id)
-      .where('id', '=', price.id)
-      .execute();
-    await audit(trx, actor, {
-      placeId: place.id,
-      action: 'ticket-price.updated',
-      subjectId: price.id,
-      data: { name: f.name, kind: f.kind, price_cents: f.priceCents, vat_rate_bp: f.vatBp },
-    });
+    await writePrice(
+      trx,
+      actor,
+      price,
+      { ...priceColumns(f), ...(f.vatBp === null ? {} : { vat_rate_bp: f.vatBp }) },
+      {
+        action: 'updated',
+        data: { name: f.name, kind: f.kind, price_cents: f.priceCents, vat_rate_bp: f.vatBp },
+      },
+    );
     return { id: price.id };
   });
 }
@@ -93,13 +116,7 @@ export async function deleteTicketPrice(db: Db, actor: Actor, input: PriceRef): 
     if (used) throw inUse(price.name);
     // Its promo codes were never used (an order would name the price): they go with it.
     await trx.deleteFrom('promo_codes').where('place_id', '=', place.id).where('price_id', '=', price.id).execute();
-    await trx.deleteFrom('ticket_prices').where('place_id', '=', place.id).where('id', '=', price.id).execute();
-    await audit(trx, actor, {
-      placeId: place.id,
-      action: 'ticket-price.deleted',
-      subjectId: price.id,
-      data: { name: price.name },
-    });
+    await writePrice(trx, actor, price, 'delete', { action: 'deleted', data: { name: price.name } });
   });
 }
 
@@ -110,19 +127,17 @@ export async function deleteTicketPrice(db: Db, actor: Actor, input: PriceRef): 
  */
 export async function setTicketPriceOnSale(db: Db, actor: Actor, input: PriceRef & { onSale: boolean }): Promise<void> {
   await inTransaction(db, async (trx) => {
-    const { place, price } = await lockPrice(trx, actor, input);
+    const { price } = await lockPrice(trx, actor, input);
     if (price.active === input.onSale) return;
-    await trx
-      .updateTable('ticket_prices')
-      .set({ active: input.onSale, revision: sql<number>`revision + 1` })
-      .where('place_id', '=', place.id)
-      .where('id', '=', price.id)
-      .execute();
-    await audit(trx, actor, {
-      placeId: place.id,
-      action: input.onSale ? 'ticket-price.reopened' : 'ticket-price.closed',
-      subjectId: price.id,
-      data: { name: price.name },
-    });
+    await writePrice(
+      trx,
+      actor,
+      price,
+      { active: input.onSale },
+      {
+        action: input.onSale ? 'reopened' : 'closed',
+        data: { name: price.name },
+      },
+    );
   });
 }

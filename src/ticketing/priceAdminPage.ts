@@ -71,7 +71,7 @@ export function pricesSection(request: FastifyRequest, base: string, prices: Adm
 <ul class="cards">${prices.map(
     (
       p,
-    ) => html`<li class="card price-item" id="price-${p.id}"><p><strong>${p.name}</strong> — ${priceAmount(request, p)} · ${t('ticketAdmin.vat')} ${vatText(p.vat_rate_bp, lang)} % · ${t('ticketAdmin.sold')} ${p.taken}${p.stock === null ? '' : html` / ${p.stock}`}</p>
+    ) => html`<li class="card price-item" id="price-${p.id}"><p><strong>${p.name}</strong> — ${priceAmount(request, p)} · ${t('ticketAdmin.vat')} ${vatText(p.vat_rate_bp, lang)} % · ${t('ticketAdmin.heldOrSold')} ${p.taken}${p.stock === null ? '' : html` / ${p.stock}`}</p>
 <p class="price-state price-state-${state(p)}">${t(`ticketAdmin.priceState.${p.ordered ? 'locked' : 'editable'}`)}${p.active ? '' : html` · <strong>${t('ticketAdmin.priceState.closed')}</strong>`}</p>
 <div class="actions">${
       p.ordered
