@@ -1,6 +1,7 @@
 /** The reads of an event's ticketing admin page: the event of the URL, its cancellation deadline, its waiting lists. */
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { PriceRow } from './readForOrder.ts';
 
 /** The venue's event by id (title and slug for the page), or undefined. */
 export async function venueEvent(db: Db, placeId: string, eventId: string) {
@@ -44,22 +45,9 @@ export async function waitingByDate(db: Db, placeId: string, eventId: string) {
 }
 
 /** A price as its event's admin page lists it, with whether an order named it (then it can only be closed). */
-export interface AdminPrice {
-  id: string;
-  name: string;
-  kind: 'fixed' | 'free' | 'pay_what_you_want' | 'member_only';
-  price_cents: number;
-  min_price_cents: number;
-  stock: number | null;
-  taken: number;
-  per_order_limit: number;
-  per_person_limit: number | null;
-  sales_open_at: Date | null;
-  sales_close_at: Date | null;
-  vat_rate_bp: number;
-  active: boolean;
+export type AdminPrice = Omit<PriceRow, 'event_id' | 'event_date_id' | 'member_place_ids' | 'revision'> & {
   ordered: boolean;
-}
+};
 
 /** The event's prices, oldest first, each with `ordered` (invariant 22: the same test as the edit's, unlocked). */
 export async function pricesForAdmin(db: Db, placeId: string, eventId: string): Promise<AdminPrice[]> {

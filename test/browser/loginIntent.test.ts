@@ -3,25 +3,20 @@
 // — not on the home or account page; the same for the event page's "Se connecter".
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { personActor, SYSTEM } from '../../src/access/actor.ts';
 import { ensurePerson } from '../../src/accounts/people.ts';
 import { createMembershipProduct } from '../../src/memberships/createMembershipProduct.ts';
 import { createPlace } from '../../src/places/createPlace.ts';
 import type { TestNode } from '../harness.ts';
-import { cspViolations, newVisitor, noChromium, unlabelledControls, useBrowserNode } from './browser.ts';
-
-/** The login form, then the link of the newest mail in the development outbox, then its button. */
-async function logInFromHere(page: Page, base: string, email: string) {
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByRole('button', { name: 'Recevoir le lien' }).click();
-  await page.getByRole('heading', { name: 'Vérifiez vos courriels' }).waitFor();
-  await page.goto(`${base}/dev/mail`);
-  const newest = page.getByRole('article').first();
-  await newest.getByText(email).waitFor();
-  await newest.getByRole('link', { name: /\/login\// }).click();
-  await page.getByRole('button', { name: 'Me connecter' }).click();
-}
+import {
+  cspViolations,
+  logInFromLoginPage,
+  newVisitor,
+  noChromium,
+  unlabelledControls,
+  useBrowserNode,
+} from './browser.ts';
 
 describe('what a logged-out visitor wanted survives the login', { skip: noChromium }, () => {
   let t: TestNode;
@@ -52,7 +47,7 @@ describe('what a logged-out visitor wanted survives the login', { skip: noChromi
       await page.goto(`${base}/venues/jardin`);
       await page.getByRole('link', { name: /Adhérer — Saison/ }).click();
       await page.waitForURL(/\/login\?next=/);
-      await logInFromHere(page, base, 'nouvelle@example.org');
+      await logInFromLoginPage(page, base, 'nouvelle@example.org');
       await page.waitForURL(`${base}/venues/jardin/memberships/${product.id}`);
       await page.getByRole('heading', { name: 'Adhérer : Saison' }).waitFor();
       const period = await page.locator('#membership-period').innerText();
