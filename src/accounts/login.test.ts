@@ -149,8 +149,8 @@ describe('login by e-mailed link', () => {
     const c = t.client();
     await c.postForm('/login', { email: 'next@example.org', next: '/venues/new' });
     let link = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo('next@example.org'))!.text)![0];
-    // First login goes to the account page (name needed); a second login honours `next`.
-    await c.postForm(link, {});
+    // Even the first login (a new account, no name yet) goes back to the intent, not to the welcome page.
+    assert.equal((await c.postForm(link, {})).headers.location, '/venues/new');
     const c2 = t.client();
     await c2.postForm('/login', { email: 'next@example.org', next: '/venues/new' });
     link = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo('next@example.org'))!.text)![0];

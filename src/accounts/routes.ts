@@ -89,7 +89,8 @@ ${info.devMail ? html`<p class="hint">${t('login.devHint')} <a href="/dev/mail">
     try {
       const result = await consumeLoginLink(db, config, { token, language: request.ctx.lang });
       reply.setCookie(SESSION_COOKIE, result.sessionToken, cookieOptions(config, config.sessionTtlDays * 86400));
-      const next = result.created && !result.person.name ? '/account?welcome=1' : (result.nextPath ?? '/account');
+      // The intent first: a person who came to join or to buy goes back there, even on their first login.
+      const next = result.nextPath ?? (result.created && !result.person.name ? '/account?welcome=1' : '/account');
       return reply.redirect(next, 303);
     } catch (error) {
       if (!(error instanceof DomainError) || !error.code.startsWith('login-link')) throw error;

@@ -15,3 +15,4 @@ export { registerDateUse } from './dateUses.ts';
 export { eventsChangedSince, findEvent, isListed } from './events.ts';
 export type { AgendaEvent } from './events.ts';
 export { formatWhen } from './views.ts';
+export { localInputValue } from './eventForm.ts';

@@ -57,6 +57,14 @@ export interface SessionsTable {
   last_seen_at: CreatedAt;
 }
 
+/** Default VAT rates by the venue's location (migration 0029; docs/TICKETING.md, "VAT"). */
+export interface VatDefaultsTable {
+  country: string;
+  postal_prefix: string;
+  show_bp: number;
+  standard_bp: number;
+}
+
 export interface PlacesTable {
   id: string;
   slug: string;
@@ -165,6 +173,7 @@ export interface DB
   login_tokens: LoginTokensTable;
   sessions: SessionsTable;
   places: PlacesTable;
+  vat_defaults: VatDefaultsTable;
   place_members: PlaceMembersTable;
   api_keys: ApiKeysTable;
   media: MediaTable;

@@ -37,6 +37,7 @@ export const TABLE_OWNERS = {
   sessions: 'accounts',
   places: 'places',
   media: 'places',
+  vat_defaults: 'places',
   place_members: 'team',
   api_keys: 'apikeys',
   audit_log: 'access',

@@ -69,8 +69,12 @@ test('a visitor buys a ticket on an event page and pays on the demo page: the ti
 test('a person takes a membership and tops up the wallet online, both with the demo payment', async () => {
   const c = await t.loginAs('newcomer@example.org');
   const venue = await c.get('/venues/la-fabrik');
-  const action = /action="(\/venues\/la-fabrik\/memberships\/[0-9a-f-]{36})"/.exec(venue.body)?.[1];
-  assert.ok(action, 'a membership is offered on the venue page');
+  // "Adhérer" opens the membership form, which shows the dates and price before it pays.
+  const link = /href="(\/venues\/la-fabrik\/memberships\/[0-9a-f-]{36})"/.exec(venue.body)?.[1];
+  assert.ok(link, 'a membership is offered on the venue page');
+  const form = await c.get(link);
+  const action = /action="(\/venues\/la-fabrik\/memberships\/[0-9a-f-]{36})"/.exec(form.body)?.[1];
+  assert.ok(action, 'the membership form pays');
   const start = await c.postForm(action, {});
   assert.equal(start.statusCode, 303);
   const paid = await c.postForm(`${String(start.headers.location)}/pay`, {});

@@ -39,6 +39,7 @@ const event: AgendaEvent = {
   updatedAt: new Date('2026-12-04T18:02:55.481Z'),
   publishedAt: new Date('2026-11-02T09:14:03.120Z'),
   tags: ['maloya', 'concert'],
+  recurrence: null,
   dates: [
     {
       id: '0193f0d4-1b2a-7c3d-8e4f-5a6b7c8d9e0f',

@@ -23,6 +23,18 @@ export function demoBanner(request: FastifyRequest, info: LayoutInfo): Html | ''
 }
 
 /** The common page: header with navigation and language switch, main content, footer. */
+/**
+ * "Se connecter" brings the person back to the page they were reading (an event's tickets, a venue's
+ * memberships): `/login?next=` with this page's path, which the login route checks again
+ * (safeNextPath: same-origin relative paths only). Not from a form's answer or the login pages.
+ */
+export function loginHref(request: FastifyRequest): string {
+  const path = request.url;
+  if (request.method !== 'GET' || !path.startsWith('/') || path.startsWith('//') || path.startsWith('/login'))
+    return '/login';
+  return `/login?next=${encodeURIComponent(path)}`;
+}
+
 export function layout(request: FastifyRequest, info: LayoutInfo, page: PageOptions): Html {
   const { t, lang, person, csrfToken } = request.ctx;
   // The language link keeps the page and its query (a search, a filter), changing only `lang`.
@@ -56,7 +68,7 @@ ${demoBanner(request, info)}
           <li><a href="/account">${t('layout.account')}</a></li>
           ${person.isOperator ? html`<li><a href="/admin">${t('layout.admin')}</a></li>` : ''}
           <li><form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${csrfToken}"><button class="link" type="submit">${t('layout.logout')}</button></form></li>`
-          : html`<li><a href="/login">${t('layout.login')}</a></li>`
+          : html`<li><a href="${loginHref(request)}">${t('layout.login')}</a></li>`
       }
       ${info.devMail ? html`<li><a href="/dev/mail">${t('layout.devMail')}</a></li>` : ''}
       <li><a href="${switchHref}" hreflang="${other}" lang="${other}">${t('layout.switchLanguage')}</a></li>

@@ -106,6 +106,8 @@ export async function insertMembership(
   m: {
     personId: string;
     startsOn: Day;
+    /** The last day when it differs from the product's rule (the late-year rule); else computed from it. */
+    endsOn?: Day | null;
     status: 'active' | 'pending_payment' | 'pending_approval';
     amountCents: number;
     method: string;
@@ -124,7 +126,8 @@ export async function insertMembership(
       person_id: m.personId,
       status: m.status,
       starts_on: m.startsOn,
-      ends_on: endOfValidity(product.validityKind, product.validityValue, m.startsOn),
+      ends_on:
+        m.endsOn !== undefined ? m.endsOn : endOfValidity(product.validityKind, product.validityValue, m.startsOn),
       amount_cents: m.amountCents,
       method: m.method,
       note: m.note,

@@ -18,6 +18,7 @@ import { insertMembership, mailMembership } from './addMembership.ts';
 import { findProduct } from './products.ts';
 import { reverseMembershipPayment } from './reverseMembershipPayment.ts';
 import { today } from './validity.ts';
+import { membershipTerms } from './lateRule.ts';
 import { emitEvent } from '../webhooks/index.ts';
 
 export type BuyResult =
@@ -45,7 +46,9 @@ export async function buyMembership(
     const place = await getPlaceBySlug(trx, input.slug);
     const product = await findProduct(trx, place.id, input.productId);
     if (!product || !product.active) throw new DomainError('not-found', 404, { what: 'membership-product' });
-    let amountCents = product.priceCents;
+    // The validity and price of this day, late-year rule applied: what the form showed (docs/MEMBERSHIPS.md).
+    const terms = membershipTerms(product, today(place.timezone));
+    let amountCents = terms.priceCents;
     if (product.priceKind === 'pay_what_you_want') {
       const typed =
         typeof input.amount === 'string'
@@ -59,9 +62,9 @@ export async function buyMembership(
         throw new DomainError('validation', 422, {}, [
           { field: 'amount', message: 'amount-too-large', params: { max: MAX_AMOUNT_MINOR / 100 } },
         ]);
-      if (typed < product.minPriceCents)
+      if (typed < terms.minPriceCents)
         throw new DomainError('validation', 422, {}, [
-          { field: 'amount', message: 'below-minimum', params: { min: (product.minPriceCents / 100).toFixed(2) } },
+          { field: 'amount', message: 'below-minimum', params: { min: (terms.minPriceCents / 100).toFixed(2) } },
         ]);
       amountCents = typed;
     }
@@ -73,7 +76,8 @@ export async function buyMembership(
       : 'pending_payment';
     const id = await insertMembership(trx, place, product, {
       personId: person.id,
-      startsOn: today(place.timezone),
+      startsOn: terms.startsOn,
+      endsOn: terms.endsOn,
       status,
       amountCents,
       method: free ? 'free' : input.wallet ? 'wallet' : stripe ? 'stripe' : 'demo',

@@ -386,6 +386,71 @@ describe('memberships bought online', () => {
   });
 });
 
+describe('calendar-year memberships bought late in the year', () => {
+  // The rule applies from its day on; "01/01" makes it apply on any day this test runs.
+  const joinLate = async (email: string, fields: Record<string, string>) => {
+    const product = await createMembershipProduct(t.db, admin, 'asso', { validity_kind: 'calendar_year', ...fields });
+    const member = await ensurePerson(t.db, email, 'fr');
+    const r = await buyMembership(t.db, t.node.stripe, t.config, personActor(member.id), {
+      slug: 'asso',
+      productId: product.id,
+    });
+    const stored = await t.db
+      .selectFrom('memberships')
+      .select(['starts_on', 'ends_on', 'amount_cents'])
+      .where('id', '=', r.membershipId)
+      .executeTakeFirstOrThrow();
+    return { product, r, stored, day: today('Indian/Reunion') };
+  };
+
+  test('next_year: stored to 31 December of next year, at the full price; the rule is checked', async () => {
+    assert.deepEqual(
+      await faults(() =>
+        createMembershipProduct(t.db, admin, 'asso', {
+          name: 'Mois',
+          validity_kind: 'months',
+          validity_value: '1',
+          price_kind: 'fixed',
+          price: '5',
+          late_rule: 'next_year',
+          late_from: '31/04',
+        }),
+      ),
+      ['late_from:day-of-year', 'late_rule:late-rule-calendar-year'],
+    );
+    const { product, stored, day } = await joinLate('late@example.org', {
+      name: 'Saison',
+      price_kind: 'free',
+      late_rule: 'next_year',
+      late_from: '1/1',
+    });
+    assert.equal(product.lateFrom, '01-01');
+    assert.deepEqual(stored, { starts_on: day, ends_on: `${Number(day.slice(0, 4)) + 1}-12-31`, amount_cents: 0 });
+  });
+
+  test('pro_rata: the amount asked and stored is the share of the days left', async () => {
+    const { r, stored, day } = await joinLate('prorata@example.org', {
+      name: 'Prorata',
+      price_kind: 'fixed',
+      price: '365',
+      late_rule: 'pro_rata',
+      late_from: '01/01',
+    });
+    assert.equal(r.kind, 'pay');
+    const year = Number(day.slice(0, 4));
+    const left = (Date.parse(`${year}-12-31`) - Date.parse(day)) / 86_400_000 + 1;
+    const inYear = (Date.parse(`${year}-12-31`) - Date.parse(`${year}-01-01`)) / 86_400_000 + 1;
+    const expected = Math.round((36500 * left) / inYear);
+    assert.deepEqual(stored, { starts_on: day, ends_on: `${year}-12-31`, amount_cents: expected });
+    const payment = await t.db
+      .selectFrom('payments')
+      .select('amount_cents')
+      .where('subject_id', '=', r.membershipId)
+      .executeTakeFirstOrThrow();
+    assert.equal(payment.amount_cents, expected);
+  });
+});
+
 describe('CSV import and export', () => {
   test('the preview reports each bad row by line and writes nothing; applying imports exactly the good rows', async () => {
     await createMembershipProduct(t.db, admin, 'asso', {

@@ -1,7 +1,8 @@
 import type { Db } from '../db/database.ts';
 import { FieldErrors } from '../shared/errors.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
-import type { PriceKind, ValidityKind } from './tables.ts';
+import { LATE_RULES, parseDayOfYear } from './lateRule.ts';
+import type { LateRule, PriceKind, ValidityKind } from './tables.ts';
 
 export const VALIDITY_KINDS: readonly ValidityKind[] = ['days', 'months', 'calendar_year', 'school_year', 'lifetime'];
 export const PRICE_KINDS: readonly PriceKind[] = ['fixed', 'pay_what_you_want', 'free'];
@@ -18,6 +19,10 @@ export interface MembershipProduct {
   minPriceCents: number;
   requiresApproval: boolean;
   reminderDays: number;
+  /** Calendar-year products bought late in the year (docs/MEMBERSHIPS.md, "Late in the year"). */
+  lateRule: LateRule;
+  /** 'MM-DD', with a rule. */
+  lateFrom: string | null;
   active: boolean;
 }
 
@@ -80,8 +85,18 @@ export function readProductFields(raw: Record<string, unknown>): ProductFields {
   const reminderDays = reminderRaw === '' ? 15 : Number(reminderRaw);
   if (!Number.isInteger(reminderDays) || reminderDays < 0 || reminderDays > 365)
     errors.add('reminder_days', 'range-between', { min: 0, max: 365 });
+  const lateRule = (text(raw.late_rule) || 'none') as LateRule;
+  let lateFrom: string | null = null;
+  if (!LATE_RULES.includes(lateRule)) errors.add('late_rule', 'choice');
+  else if (lateRule !== 'none') {
+    if (validityKind !== 'calendar_year') errors.add('late_rule', 'late-rule-calendar-year');
+    lateFrom = parseDayOfYear(text(raw.late_from));
+    if (!lateFrom) errors.add('late_from', 'day-of-year');
+  }
   errors.throwIfAny();
   return {
+    lateRule,
+    lateFrom,
     name,
     description,
     validityKind,
@@ -106,6 +121,8 @@ type Row = {
   min_price_cents: number;
   requires_approval: boolean;
   reminder_days: number;
+  late_rule: LateRule;
+  late_from: string | null;
   active: boolean;
 };
 
@@ -122,6 +139,8 @@ export function toProduct(r: Row): MembershipProduct {
     minPriceCents: r.min_price_cents,
     requiresApproval: r.requires_approval,
     reminderDays: r.reminder_days,
+    lateRule: r.late_rule,
+    lateFrom: r.late_from,
     active: r.active,
   };
 }
@@ -137,6 +156,8 @@ export function toProductColumns(f: ProductFields) {
     min_price_cents: f.minPriceCents,
     requires_approval: f.requiresApproval,
     reminder_days: f.reminderDays,
+    late_rule: f.lateRule,
+    late_from: f.lateFrom,
   };
 }
 

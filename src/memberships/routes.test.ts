@@ -110,6 +110,63 @@ test('the public buys on the venue page and pays on Stripe; the membership shows
   assert.match(account.body, /Annuelle : valide/);
 });
 
+test('"Adhérer" while logged out: login by link, then back to the membership form with its price and dates', async () => {
+  const product = (await t.db.selectFrom('membership_products').select('id').executeTakeFirstOrThrow()).id;
+  const form = `/venues/asso/memberships/${product}`;
+  const visitor = t.client();
+  const venue = await visitor.get('/venues/asso');
+  assert.match(venue.body, new RegExp(`href="${form}"`));
+  // The header's login link keeps the page too.
+  assert.match(venue.body, /href="\/login\?next=%2Fvenues%2Fasso"/);
+  const toLogin = await visitor.get(form);
+  assert.equal(toLogin.statusCode, 303);
+  assert.equal(toLogin.headers.location, `/login?next=${encodeURIComponent(form)}`);
+  const login = await visitor.get(String(toLogin.headers.location));
+  assert.match(login.body, new RegExp(`name="next" value="${form}"`));
+  await visitor.postForm('/login', { email: 'joiner@example.org', next: form });
+  const link = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo('joiner@example.org'))!.text)![0];
+  const back = await visitor.postForm(link, {});
+  assert.equal(back.statusCode, 303);
+  assert.equal(back.headers.location, form, 'a new account goes back to the form, not the welcome page');
+  const page = await visitor.get(form);
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /Adhérer : Annuelle/);
+  assert.match(page.body, /id="membership-period">Du \d{1,2}/);
+  assert.match(page.body, /31 décembre \d{4} inclus/);
+  assert.match(page.body, /12,50/);
+  // A return path that leaves the site is refused: the login falls back to the account page.
+  for (const evil of ['https://evil.example/venues/asso', '//evil.example/venues/asso']) {
+    const c = t.client();
+    const loginPage = await c.get(`/login?next=${encodeURIComponent(evil)}`);
+    assert.match(loginPage.body, /name="next" value=""/);
+    await c.postForm('/login', { email: 'joiner@example.org', next: evil });
+    const l = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo('joiner@example.org'))!.text)![0];
+    assert.equal((await c.postForm(l, {})).headers.location, '/account', evil);
+  }
+});
+
+test('the late-year rule is set in the admin and shown on the form before paying', async () => {
+  const late = (from: string) =>
+    admin.postForm('/venues/asso/admin/memberships/products', {
+      ...{ name: 'Tardive', validity_kind: 'calendar_year', price_kind: 'fixed', price: '30' },
+      ...{ late_rule: 'next_year', late_from: from },
+    });
+  const bad = await late('32/10');
+  assert.equal(bad.statusCode, 422);
+  assert.match(bad.body, /Indiquez un jour et un mois/);
+  const ok = await late('01/01');
+  assert.equal(ok.statusCode, 200);
+  assert.match(ok.body, /compte pour l’année suivante à partir du 01\/01/);
+  const id = (
+    await t.db.selectFrom('membership_products').select('id').where('name', '=', 'Tardive').executeTakeFirstOrThrow()
+  ).id;
+  const buyer = await t.loginAs('late-buyer@example.org');
+  const page = await buyer.get(`/venues/asso/memberships/${id}`);
+  const next = new Date().getUTCFullYear() + 1;
+  assert.match(page.body, new RegExp(`31 décembre (${next}|${next + 1}) inclus`));
+  assert.match(page.body, /elle compte aussi pour toute l’année prochaine/);
+});
+
 test('members are checked by the door and till API; others are refused', async () => {
   const keyPage = await admin.postForm('/venues/asso/admin/keys', { name: 'door', scopes: ['memberships:read'] });
   const secret = /value="(rezo_[^"]+)"/.exec(keyPage.body)![1]!;

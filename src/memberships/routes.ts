@@ -10,7 +10,6 @@ import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { responses } from '../http/schemas.ts';
 import { authorize } from '../access/permissions.ts';
-import { decimalSeparator } from '../i18n/i18n.ts';
 import { DomainError } from '../shared/errors.ts';
 import { formatEuros } from '../shared/money.ts';
 import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
@@ -21,10 +20,13 @@ import { createMembershipProduct } from './createMembershipProduct.ts';
 import { exportMembers } from './exportMembers.ts';
 import { importMembers, type ImportReport } from './importMembers.ts';
 import { membersOf, membershipsOfPerson, validMembershipsOf } from './memberships.ts';
-import { PRICE_KINDS, VALIDITY_KINDS, productsOf, type MembershipProduct } from './products.ts';
+import { PRICE_KINDS, VALIDITY_KINDS, findProduct, productsOf, type MembershipProduct } from './products.ts';
 import { renewMembership } from './renewMembership.ts';
 import { updateMembershipProduct } from './updateMembershipProduct.ts';
 import { today } from './validity.ts';
+import { dayOfYearText, LATE_RULES, membershipTerms } from './lateRule.ts';
+import { membershipFormPage, termsPriceText, termsText } from './membershipFormPage.ts';
+import { isUuid } from '../shared/ids.ts';
 
 function priceText(request: FastifyRequest, p: MembershipProduct): string {
   const { t, lang } = request.ctx;
@@ -41,21 +43,22 @@ function validityText(request: FastifyRequest, p: MembershipProduct): string {
   });
 }
 
-/** The "Adhérer" section of a venue's public page: products on sale, each with its buy button. */
+/** The "Adhérer" section of a venue's public page: products on sale, today's terms, each with its form's link. */
 export async function renderVenueMemberships(request: FastifyRequest, db: Db, place: Place): Promise<Html | ''> {
   if (!place.modules.includes('memberships')) return '';
   const products = await productsOf(db, place.id, { activeOnly: true });
   if (products.length === 0) return '';
   const { t } = request.ctx;
+  const day = today(place.timezone);
   return html`<section id="memberships" aria-labelledby="memberships-title">
 <h2 id="memberships-title">${t('memberships.join')}</h2>
-<ul class="cards">${products.map(
-    (p) => html`<li class="card"><h3>${p.name}</h3>${p.description ? html`<p>${p.description}</p>` : ''}
-<p>${validityText(request, p)} · <strong>${priceText(request, p)}</strong></p>
-<form method="post" action="/venues/${place.slug}/memberships/${p.id}">${csrfField(request)}
-${p.priceKind === 'pay_what_you_want' ? html`<div class="field"><label for="amount-${p.id}">${t('labels.amount')}</label><input id="amount-${p.id}" name="amount" inputmode="decimal" required value="${(Math.max(p.priceCents, p.minPriceCents) / 100).toFixed(2).replace('.', decimalSeparator(request.ctx.lang))}"></div>` : ''}
-<button type="submit">${t('memberships.buy')}</button>${p.priceKind !== 'free' && request.ctx.person ? html` <button type="submit" name="pay" value="wallet">${t('memberships.payWithWallet')}</button>` : ''}</form></li>`,
-  )}</ul>
+<ul class="cards">${products.map((p) => {
+    const terms = membershipTerms(p, day);
+    return html`<li class="card"><h3>${p.name}</h3>${p.description ? html`<p>${p.description}</p>` : ''}
+<p>${terms.applied === 'none' ? html`${validityText(request, p)} · ` : ''}<strong>${termsPriceText(request, p, terms)}</strong></p>
+<p class="hint">${termsText(request, p, terms)}</p>
+<p><a class="button" href="/venues/${place.slug}/memberships/${p.id}">${t('memberships.buy')}<span class="visually-hidden"> — ${p.name}</span></a></p></li>`;
+  })}</ul>
 </section>`;
 }
 
@@ -105,7 +108,13 @@ export async function membershipRoutes(app: ModuleApp, { deps, info }: ModuleOpt
     ]);
     const productForm =
       state.product ??
-      emptyForm({ validity_kind: 'calendar_year', validity_value: '', price_kind: 'fixed', reminder_days: '15' });
+      emptyForm({
+        validity_kind: 'calendar_year',
+        validity_value: '',
+        price_kind: 'fixed',
+        reminder_days: '15',
+        late_rule: 'none',
+      });
     const addForm = state.add ?? emptyForm({ method: 'cash', starts_on: today(place.timezone) });
     const importForm = state.importForm ?? emptyForm();
     const r = state.importReport;
@@ -118,7 +127,7 @@ ${place.modules.includes('memberships') ? '' : html`<p class="alert">${t('member
 <tbody>${products.map(
       (
         p,
-      ) => html`<tr><td>${p.name}${p.requiresApproval ? html` <small>(${t('memberships.approval')})</small>` : ''}</td><td>${validityText(request, p)}</td><td>${priceText(request, p)}</td>
+      ) => html`<tr><td>${p.name}${p.requiresApproval ? html` <small>(${t('memberships.approval')})</small>` : ''}</td><td>${validityText(request, p)}${p.lateRule !== 'none' && p.lateFrom ? html`<br><small>${t(`memberships.late.summary.${p.lateRule}`, { from: dayOfYearText(p.lateFrom) })}</small>` : ''}</td><td>${priceText(request, p)}</td>
 <td><form method="post" action="/venues/${place.slug}/admin/memberships/products/${p.id}/${p.active ? 'off' : 'on'}" class="inline">${csrfField(request)}${p.active ? t('memberships.yes') : t('memberships.no')} <button class="link" type="submit">${p.active ? t('memberships.takeOff') : t('memberships.putOn')}</button></form></td></tr>`,
     )}</tbody></table></div>
 <details${state.product ? html` open` : ''}><summary>${t('memberships.newProduct')}</summary>
@@ -140,6 +149,14 @@ ${input(request, productForm, 'validity_value', { hint: t('memberships.validityH
       PRICE_KINDS.map((k) => ({ value: k, label: t(`memberships.priceKind.${k}`) })),
     )}
 ${input(request, productForm, 'price', { attrs: html` inputmode="decimal"` })}${input(request, productForm, 'min_price', { attrs: html` inputmode="decimal"` })}</div>
+<fieldset><legend>${t('memberships.late.legend')}</legend><p class="hint">${t('memberships.late.hint')}</p>
+<div class="row">${select(
+      request,
+      productForm,
+      'late_rule',
+      LATE_RULES.map((k) => ({ value: k, label: t(`memberships.late.rule.${k}`) })),
+    )}
+${input(request, productForm, 'late_from', { hint: t('memberships.late.fromHint'), attrs: html` inputmode="numeric" placeholder="01/10"` })}</div></fieldset>
 ${input(request, productForm, 'reminder_days', { attrs: html` inputmode="numeric"` })}
 <label class="check"><input type="checkbox" name="requires_approval" value="on"${productForm.values.requires_approval ? html` checked` : ''}> ${t('memberships.requiresApproval')}</label>
 <button type="submit">${t('memberships.createProduct')}</button></form></details>
@@ -234,6 +251,8 @@ ${errorSummary(request, importForm)}
         min_price_cents: product.minPriceCents,
         requires_approval: product.requiresApproval,
         reminder_days: String(product.reminderDays),
+        late_rule: product.lateRule,
+        late_from: product.lateFrom ? dayOfYearText(product.lateFrom) : '',
       },
     });
     return reply.redirect(`/venues/${place.slug}/admin/memberships`, 303);
@@ -298,19 +317,53 @@ ${errorSummary(request, importForm)}
       .send('\uFEFF' + csv);
   });
 
+  /** The membership form: logged out, the person logs in and comes back here (`next`, docs/MEMBERSHIPS.md). */
+  async function membershipForm(request: FastifyRequest, reply: FastifyReply, state = {}, status = 200) {
+    const { slug, productId } = request.params as { slug: string; productId: string };
+    const place = await getPlaceBySlug(db, slug);
+    const product = isUuid(productId) ? await findProduct(db, place.id, productId) : null;
+    if (!product || !product.active || !place.modules.includes('memberships'))
+      throw new DomainError('not-found', 404, { what: 'membership-product' });
+    const terms = membershipTerms(product, today(place.timezone));
+    const body = membershipFormPage(request, place, product, terms, state);
+    const title = request.ctx.t('memberships.form.title', { name: product.name });
+    return sendHtml(reply, layout(request, info, { title, body }), status);
+  }
+
+  app.get('/venues/:slug/memberships/:productId', async (request, reply) => {
+    if (!personOrLogin(request, reply)) return reply;
+    return membershipForm(request, reply);
+  });
+
   app.post('/venues/:slug/memberships/:productId', async (request, reply) => {
     if (!personOrLogin(request, reply)) return reply;
     const { slug, productId } = request.params as { slug: string; productId: string };
     const body = formBody(request);
-    const result = await buyMembership(db, stripe, config, actorOf(request), {
-      slug,
-      productId,
-      amount: body.amount,
-      wallet: body.pay === 'wallet',
+    return submitForm(reply, {
+      run: () =>
+        buyMembership(db, stripe, config, actorOf(request), {
+          slug,
+          productId,
+          amount: body.amount,
+          wallet: body.pay === 'wallet',
+        }),
+      done: (result) =>
+        result.kind === 'pay'
+          ? result.url
+          : result.kind === 'paid'
+            ? '/account?payment=paid#memberships'
+            : `/account?membership=${result.status}#memberships`,
+      invalid: (errors) =>
+        membershipForm(
+          request,
+          reply,
+          {
+            amount: typeof body.amount === 'string' ? body.amount : '',
+            error: errors.map((e) => request.ctx.t(`fields.${e.message}`, e.params)).join(' '),
+          },
+          422,
+        ),
     });
-    if (result.kind === 'pay') return reply.redirect(result.url, 303);
-    if (result.kind === 'paid') return reply.redirect('/account?payment=paid#memberships', 303);
-    return reply.redirect(`/account?membership=${result.status}#memberships`, 303);
   });
 
   // --- API: is this person a member here? (the till and the door ask it) ---

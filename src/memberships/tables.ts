@@ -3,6 +3,7 @@ import type { CreatedAt, NullableTimestamp } from '../db/schema.ts';
 
 export type ValidityKind = 'days' | 'months' | 'calendar_year' | 'school_year' | 'lifetime';
 export type PriceKind = 'fixed' | 'pay_what_you_want' | 'free';
+export type LateRule = 'none' | 'pro_rata' | 'next_year';
 export type MembershipStatus = 'pending_payment' | 'pending_approval' | 'active' | 'cancelled';
 
 export interface MembershipProductsTable {
@@ -18,6 +19,9 @@ export interface MembershipProductsTable {
   requires_approval: Generated<boolean>;
   reminder_days: Generated<number>;
   active: Generated<boolean>;
+  /** Calendar-year products bought from `late_from` ('MM-DD') on (docs/MEMBERSHIPS.md, "Late in the year"). */
+  late_rule: Generated<LateRule>;
+  late_from: string | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

@@ -19,3 +19,4 @@ export { placeTimezone } from './places.ts';
 export { storeMedia } from './media.ts';
 export { placeNamesById } from './places.ts';
 export { placeSlugsByIds } from './places.ts';
+export { vatDefaultsOf, type VatDefaults } from './vatDefaults.ts';

@@ -104,3 +104,49 @@ test('the whole event is cancelled only after the confirmation box is ticked', a
     0,
   );
 });
+
+test('the prices section says which price is editable and which only closable; the server holds to it', async () => {
+  const other = await eventWithDates(t.db, { slug: 'edit-hall', capacity: 20 });
+  const editor = await t.loginAs('admin@edit-hall.example');
+  const base = `/venues/edit-hall/admin/events/${other.eventId}/tickets`;
+  const page = await editor.get(base);
+  // The new price starts at the venue's default rate (a venue in FR by default: 5,5 % for shows).
+  assert.match(page.body, /name="vatRate"[^>]*value="5,5"/);
+  assert.match(page.body, /5,5 % pour les billets de spectacle, 20 % au taux normal/);
+  await editor.postForm(`${base}/prices`, { name: 'Plein', kind: 'fixed', price: '10', perOrderLimit: '10' });
+  const price = await t.db
+    .selectFrom('ticket_prices')
+    .select('id')
+    .where('event_id', '=', other.eventId)
+    .executeTakeFirstOrThrow();
+  const listed = await editor.get(base);
+  assert.match(listed.body, /Modifiable \(rien n’est encore commandé\)/);
+  const form = await editor.get(`${base}/prices/${price.id}`);
+  assert.match(form.body, /Modifier le tarif « Plein »/);
+  assert.match(form.body, /name="price"[^>]*value="10,00"/);
+  const invalid = await editor.postForm(`${base}/prices/${price.id}`, { name: '', kind: 'fixed', price: '12' });
+  assert.equal(invalid.statusCode, 422);
+  const saved = await editor.postForm(`${base}/prices/${price.id}`, {
+    name: 'Plein',
+    kind: 'fixed',
+    price: '12',
+    vatRate: '2,1',
+  });
+  assert.match(saved.body, /Le tarif est enregistré/);
+  await placeOrder(t.db, t.config, null, {
+    slug: 'edit-hall',
+    email: 'someone@example.org',
+    language: 'fr',
+    lines: [{ priceId: price.id, eventDateId: other.dateIds[0]!, quantity: 1 }],
+  });
+  const locked = await editor.get(base);
+  assert.match(locked.body, /Déjà commandé : seulement fermable/);
+  assert.doesNotMatch(locked.body, new RegExp(`prices/${price.id}/delete`));
+  // A request sent anyway (an old page, a second tab) is refused in the person's language.
+  const late = await editor.postForm(`${base}/prices/${price.id}/delete`, {});
+  assert.equal(late.statusCode, 409);
+  assert.match(late.body, /a déjà été commandé : il ne peut plus être modifié ni supprimé/);
+  const closed = await editor.postForm(`${base}/prices/${price.id}/close`, {});
+  assert.match(closed.body, /fermé à la vente : les billets vendus restent valables/);
+  assert.match(closed.body, /Rouvrir à la vente/);
+});

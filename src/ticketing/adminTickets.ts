@@ -4,15 +4,17 @@ import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { submitForm } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, select, textarea, type FormState } from '../http/forms.ts';
+import { pricesSection, priceFields, vatText } from './priceAdminPage.ts';
+import { priceAdminRoutes, priceInputOf } from './priceAdminRoutes.ts';
 import { html, type Html } from '../http/html.ts';
 import { layout, sendHtml } from '../http/layout.ts';
 import { authorize } from '../access/permissions.ts';
 import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { formatEuros } from '../shared/money.ts';
-import { adminNav, getPlaceBySlug, type Place } from '../places/index.ts';
+import { adminNav, getPlaceBySlug, vatDefaultsOf, type Place } from '../places/index.ts';
 import { cancelEventOrders } from './cancelEventOrders.ts';
-import { cancellationDeadlineOf, venueEvent, waitingByDate } from './eventAdmin.ts';
+import { cancellationDeadlineOf, pricesForAdmin, venueEvent, waitingByDate } from './eventAdmin.ts';
 import { creditOffer } from './creditRefund.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { attendeeList, exportEventCsv, salesReport } from './salesReport.ts';
@@ -29,10 +31,7 @@ import { mayCollectOnSite, unpaidOnSiteOrders } from './onSiteOrders.ts';
 import { onSiteSettingSection, unpaidOrdersSection } from './onSitePage.ts';
 import { markedNotice } from './onSiteRoutes.ts';
 import { onSitePaymentOf, setOnSitePayment } from './payOnSite.ts';
-import { parseLocalDateTime, zonedToInstant } from '../agenda/index.ts';
 import { localeOf } from '../i18n/i18n.ts';
-
-const KINDS = ['fixed', 'free', 'pay_what_you_want', 'member_only'] as const;
 
 /** The ticketing page of an event for its venue team: prices, sales report, exports, cancellations. */
 export async function ticketAdminRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
@@ -115,6 +114,7 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
       onSite?: FormState;
       editing?: { id: string; form: FormState };
       notice?: string;
+      alert?: string;
     } = {},
     status = 200,
   ) {
@@ -125,7 +125,11 @@ ${errors.length ? html`<div class="alert" role="alert"><p>${t('forms.hasErrors',
     const { t, lang } = request.ctx;
     const report = await salesReport(db, actorOf(request), { slug: place.slug, eventId: event.id });
     const policy = await cancellationDeadlineOf(db, place.id, event.id);
-    const form = state.price ?? emptyForm({ kind: 'fixed', perOrderLimit: '10', vatRate: '5,5' });
+    const vat = await vatDefaultsOf(db, place.id);
+    const prices = await pricesForAdmin(db, place.id, event.id);
+    // A new price starts at the venue's default rate for show tickets (docs/TICKETING.md, "VAT").
+    const form =
+      state.price ?? emptyForm({ kind: 'fixed', perOrderLimit: '10', vatRate: vat ? vatText(vat.showBp, lang) : '' });
     const questionForm = state.question ?? emptyForm({ questionKind: 'text', questionPosition: '0' });
     const questions = await questionsOf(db, place.id, [event.id]);
     const waiting = await waitingByDate(db, place.id, event.id);
@@ -142,6 +146,7 @@ ${adminNav(request, place, 'events')}
 <p class="breadcrumb"><a href="/venues/${place.slug}/admin/events/${event.id}">${event.title}</a> · <a href="/events/${event.slug}">${t('ticketAdmin.publicPage')}</a> · <a href="/venues/${place.slug}/scan/${event.id}">${t('door.openScanner')}</a></p>
 <h2>${t('ticketAdmin.title')}</h2>
 ${state.notice || markedNotice(request) ? html`<p class="notice" role="status">${state.notice || markedNotice(request)}</p>` : ''}
+${state.alert ? html`<p class="alert" role="alert">${state.alert}</p>` : ''}
 ${canPay || onSite.enabled ? '' : html`<p class="alert" role="note">${t('ticketAdmin.paidNotOffered')}</p>`}
 ${onSite.orders}
 ${
@@ -154,6 +159,7 @@ ${
 ${report.byMethod.length ? html`<p>${t('ticketAdmin.byMethod')} ${report.byMethod.map((m, i) => html`${i ? ' · ' : ''}${t(`ticketAdmin.method.${m.method}`)} : ${formatEuros(m.revenueCents, lang)} (${m.orders})`)}</p>` : ''}
 <p><a class="button" href="${base}/orders.csv">${t('ticketAdmin.exportOrders')}</a> <a class="button" href="${base}/attendees.csv">${t('ticketAdmin.exportAttendees')}</a> <a class="button" href="${base}/attendees">${t('questions.attendees')}</a></p>`
 }
+${pricesSection(request, base, prices)}
 ${waiting.length ? html`<h2>${t('waitlist.adminTitle')}</h2><ul>${waiting.map((w) => html`<li>${t('waitlist.adminRow', { when: fmtDate(w.starts_at, w.timezone), waiting: Number(w.waiting), offered: Number(w.offered) })}</li>`)}</ul>` : ''}
 ${onSite.setting}
 <h2 id="questions">${t('questions.title')}</h2>
@@ -178,16 +184,7 @@ ${textarea(request, questionForm, 'questionChoices', { rows: 3 })}
 <h2>${t('ticketAdmin.newPrice')}</h2>
 ${errorSummary(request, form)}
 <form method="post" action="${base}/prices" novalidate>${csrfField(request)}
-${input(request, form, 'name', { required: true })}
-<div class="row">${select(
-      request,
-      form,
-      'kind',
-      KINDS.map((k) => ({ value: k, label: t(`ticketAdmin.kind.${k}`) })),
-    )}
-${input(request, form, 'price', { attrs: html` inputmode="decimal"` })}${input(request, form, 'minPrice', { attrs: html` inputmode="decimal"` })}</div>
-<div class="row">${input(request, form, 'stock', { attrs: html` inputmode="numeric"` })}${input(request, form, 'perOrderLimit', { attrs: html` inputmode="numeric"` })}${input(request, form, 'perPersonLimit', { attrs: html` inputmode="numeric"` })}</div>
-<div class="row">${input(request, form, 'salesOpenAt', { type: 'datetime-local' })}${input(request, form, 'salesCloseAt', { type: 'datetime-local' })}${input(request, form, 'vatRate', { attrs: html` inputmode="decimal"` })}</div>
+${priceFields(request, form, vat, place.city)}
 <button type="submit">${t('ticketAdmin.createPrice')}</button></form>
 <h2>${t('ticketAdmin.cancellation')}</h2>
 <form method="post" action="${base}/policy" class="inline-form">${csrfField(request)}
@@ -220,24 +217,7 @@ ${
     const c = await context(request, reply);
     if (!c) return reply;
     const b = (request.body ?? {}) as Record<string, unknown>;
-    // datetime-local has no zone: read it in the venue's zone.
-    const local = (v: unknown) => {
-      if (typeof v !== 'string' || !v) return undefined;
-      const parts = parseLocalDateTime(v);
-      return parts ? zonedToInstant(parts, c.place.timezone) : v;
-    };
-    const input = {
-      name: b.name,
-      kind: b.kind,
-      price: b.price,
-      minPrice: b.minPrice,
-      stock: b.stock,
-      perOrderLimit: b.perOrderLimit,
-      perPersonLimit: b.perPersonLimit,
-      salesOpenAt: local(b.salesOpenAt),
-      salesCloseAt: local(b.salesCloseAt),
-      vatRate: b.vatRate,
-    };
+    const input = priceInputOf(b, c.place.timezone);
     return submitForm(reply, {
       run: () => createTicketPrice(db, actorOf(request), { slug: c.place.slug, eventId: c.event.id, ...input }),
       done: () => ticketsPage(request, reply, c.place, c.event, { notice: request.ctx.t('ticketAdmin.priceCreated') }),
@@ -389,4 +369,6 @@ ${
         .send('\uFEFF' + csv);
     });
   }
+
+  priceAdminRoutes(app, { db, info, context, ticketsPage });
 }

@@ -5,7 +5,7 @@ import { authorize } from '../access/permissions.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR, parseEuros } from '../shared/money.ts';
-import { getPlaceBySlug, placeIdsBySlugs } from '../places/index.ts';
+import { getPlaceBySlug, placeIdsBySlugs, vatDefaultsOf } from '../places/index.ts';
 import { eventDateIds, eventOfPlace } from '../agenda/index.ts';
 import type { PriceKind } from './tables.ts';
 
@@ -47,11 +47,23 @@ const instant = (v: unknown): Date | null => {
   return Number.isNaN(d.getTime()) ? null : d;
 };
 
-/**
- * A venue's editor sets a price for one of its events. The event's capacity (if any) becomes the
- * shared capacity of each of its dates here, so every price of a date draws on the same counter.
- */
-export async function createTicketPrice(db: Db, actor: Actor, input: TicketPriceInput): Promise<{ id: string }> {
+/** A price's fields as checked: what createTicketPrice writes and updateTicketPrice replaces. */
+export interface PriceFields {
+  name: string;
+  kind: PriceKind;
+  priceCents: number;
+  minPriceCents: number;
+  stock: number | null;
+  perOrderLimit: number;
+  perPersonLimit: number | null;
+  salesOpenAt: Date | null;
+  salesCloseAt: Date | null;
+  /** null: not given, the venue's default for show tickets applies (docs/TICKETING.md, "VAT"). */
+  vatBp: number | null;
+}
+
+/** Reads and checks a price's fields (a form's strings or an API's numbers); throws a 422 listing each fault. */
+export function readPriceFields(input: Omit<TicketPriceInput, 'slug' | 'eventId'>): PriceFields {
   const errors = new FieldErrors();
   const name = typeof input.name === 'string' ? input.name.trim() : '';
   if (!name) errors.add('name', 'required');
@@ -87,14 +99,37 @@ export async function createTicketPrice(db: Db, actor: Actor, input: TicketPrice
   if (input.salesOpenAt && !open) errors.add('salesOpenAt', 'format');
   if (input.salesCloseAt && !close) errors.add('salesCloseAt', 'format');
   if (open && close && open >= close) errors.add('salesCloseAt', 'end-before-start');
-  let vatBp = 0;
-  if (input.vatRate !== undefined && input.vatRate !== '') {
+  let vatBp: number | null = null;
+  if (input.vatRate !== undefined && input.vatRate !== '' && input.vatRate !== null) {
     const m = /^(\d{1,3})(?:[.,](\d{1,2}))?$/.exec(String(input.vatRate).trim());
     vatBp = m ? Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0')) : -1;
     if (vatBp < 0 || vatBp > 10000) errors.add('vatRate', 'range-between', { min: 0, max: 100 });
   }
-  if (!isUuid(input.eventId) || (input.eventDateId && !isUuid(input.eventDateId))) errors.add('eventId', 'choice');
   errors.throwIfAny();
+  return {
+    name,
+    kind,
+    priceCents: kind === 'free' ? 0 : price!,
+    minPriceCents: kind === 'pay_what_you_want' ? minPrice! : 0,
+    stock,
+    perOrderLimit: perOrder!,
+    perPersonLimit: perPerson,
+    salesOpenAt: open,
+    salesCloseAt: close,
+    vatBp,
+  };
+}
+
+/**
+ * A venue's editor sets a price for one of its events. The event's capacity (if any) becomes the
+ * shared capacity of each of its dates here, so every price of a date draws on the same counter.
+ * Without a VAT rate, the price gets the venue's default for show tickets (its location's row of
+ * `vat_defaults`; 0 where there is none).
+ */
+export async function createTicketPrice(db: Db, actor: Actor, input: TicketPriceInput): Promise<{ id: string }> {
+  const f = readPriceFields(input);
+  if (!isUuid(input.eventId) || (input.eventDateId && !isUuid(input.eventDateId)))
+    throw new DomainError('validation', 422, {}, [{ field: 'eventId', message: 'choice' }]);
   return inTransaction(db, async (trx) => {
     const place = await getPlaceBySlug(trx, input.slug);
     await authorize(trx, actor, place.id, 'events.write');
@@ -104,7 +139,7 @@ export async function createTicketPrice(db: Db, actor: Actor, input: TicketPrice
     if (input.eventDateId && !dates.includes(input.eventDateId))
       throw new DomainError('validation', 422, {}, [{ field: 'eventDateId', message: 'choice' }]);
     let memberPlaceIds: string[] = [];
-    if (kind === 'member_only' && input.memberPlaces?.length) {
+    if (f.kind === 'member_only' && input.memberPlaces?.length) {
       const found = await placeIdsBySlugs(trx, input.memberPlaces);
       if (found.size !== new Set(input.memberPlaces).size)
         throw new DomainError('validation', 422, {}, [{ field: 'memberPlaces', message: 'choice' }]);
@@ -125,25 +160,32 @@ export async function createTicketPrice(db: Db, actor: Actor, input: TicketPrice
         id,
         event_id: event.id,
         event_date_id: input.eventDateId ?? null,
-        name,
-        kind,
-        price_cents: kind === 'free' ? 0 : price!,
-        min_price_cents: kind === 'pay_what_you_want' ? minPrice! : 0,
+        ...priceColumns(f),
+        vat_rate_bp: f.vatBp ?? (await vatDefaultsOf(trx, place.id))?.showBp ?? 0,
         member_place_ids: memberPlaceIds,
-        stock,
-        per_order_limit: perOrder!,
-        per_person_limit: perPerson,
-        sales_open_at: open,
-        sales_close_at: close,
-        vat_rate_bp: vatBp,
       })
       .execute();
     await audit(trx, actor, {
       placeId: place.id,
       action: 'ticket-price.created',
       subjectId: id,
-      data: { name, kind, price_cents: price },
+      data: { name: f.name, kind: f.kind, price_cents: f.priceCents },
     });
     return { id };
   });
+}
+
+/** The columns of a price's fields (not its VAT, which may come from the venue's default). */
+export function priceColumns(f: PriceFields) {
+  return {
+    name: f.name,
+    kind: f.kind,
+    price_cents: f.priceCents,
+    min_price_cents: f.minPriceCents,
+    stock: f.stock,
+    per_order_limit: f.perOrderLimit,
+    per_person_limit: f.perPersonLimit,
+    sales_open_at: f.salesOpenAt,
+    sales_close_at: f.salesCloseAt,
+  };
 }

@@ -99,3 +99,21 @@ test('drafts and private events sell nothing and show nothing', async () => {
   });
   assert.equal((await t.app.inject({ url: `/api/v1/events/${priv.eventId}/offers` })).statusCode, 404);
 });
+
+test('buying while logged out: "Se connecter" brings the person back to the event page, not the home page', async () => {
+  const ev = await eventWithDates(t.db, { slug: 'intent-sale', capacity: 3 });
+  await createTicketPrice(t.db, ev.admin, { slug: 'intent-sale', eventId: ev.eventId, name: 'Entrée', kind: 'free' });
+  const c = t.client();
+  const page = await c.get('/events/intent-sale-concert');
+  const next = '/events/intent-sale-concert';
+  assert.match(
+    page.body,
+    new RegExp(`href="/login\\?next=${encodeURIComponent(next)}">Se connecter</a> pour commander`),
+  );
+  await c.postForm('/login', { email: 'intent@example.org', next });
+  const link = /\/login\/[A-Za-z0-9_-]{43}/.exec((await t.lastMailTo('intent@example.org'))!.text)![0];
+  const back = await c.postForm(link, {});
+  assert.equal(back.headers.location, next);
+  const logged = await c.get(next);
+  assert.doesNotMatch(logged.body, /pour commander avec votre compte/);
+});

@@ -88,6 +88,7 @@ ${person ? html` <button type="submit" name="pay" value="wallet">${t('buy.payWit
 ${payment.onSite && person ? html` <button type="submit" name="pay" value="on_site" aria-describedby="on-site-hint">${t('onSite.pay')}</button><p class="hint" id="on-site-hint">${t('onSite.offer')}</p>` : ''}
 ${payment.onSite && !person ? html`<p class="hint">${t('onSite.loginFirst')} <a href="/login?next=${encodeURIComponent(`/events/${event.slug}#tickets`)}">${t('onSite.login')}</a></p>` : ''}
 </form>
+${person ? '' : html`<p class="hint"><a href="/login?next=${encodeURIComponent(`/events/${event.slug}`)}">${t('buy.loginToOrder')}</a> ${t('buy.loginWhy')}</p>`}
 </section>`;
 }
 

@@ -22,6 +22,8 @@ export interface HoldLine {
   unitCents: number;
   discountCents: number;
   vatBp: number;
+  /** The price's revision as read: the statement checks it under the row's lock (invariant 22). */
+  priceRevision: number;
 }
 
 export interface NewHold {
@@ -67,6 +69,7 @@ export async function writeHold(
     perPrice: new Map(),
     promoCodeId: h.promoCodeId,
     unconfirmed: h.unconfirmed ?? null,
+    priceRevisions: new Map(h.lines.map((l) => [l.priceId, l.priceRevision])),
   };
   for (const l of h.lines) {
     holding.perDate.set(l.eventDateId, (holding.perDate.get(l.eventDateId) ?? 0) + l.quantity);

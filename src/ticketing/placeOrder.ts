@@ -163,6 +163,7 @@ export async function placeOrder(
     quantity: number;
     unitCents: number;
     vatBp: number;
+    priceRevision: number;
   }[] = [];
   const perEvent = new Map<string, number>();
   for (const [i, line] of lines.entries()) {
@@ -218,6 +219,7 @@ export async function placeOrder(
       quantity: line.quantity,
       unitCents,
       vatBp: price.vat_rate_bp,
+      priceRevision: price.revision,
     });
     holding.perDate.set(date.id, (holding.perDate.get(date.id) ?? 0) + line.quantity);
     holding.perPrice.set(price.id, (holding.perPrice.get(price.id) ?? 0) + line.quantity);
@@ -410,6 +412,8 @@ export async function placeOrder(
     if (released > 0) result = await tried();
   }
   if (result.short === 'promo') refused('promo-used-up', 409, { code: promoCode });
+  // A price edited, closed or deleted between the reading and the taking (invariant 22).
+  if (result.short === 'changed') refused('price-changed', 409);
   if (result.short === 'unconfirmed') await refuseUnconfirmed(db, place.id, dateIds);
   if (result.short) refused('sold-out', 409);
   return result.placed!;

@@ -24,6 +24,8 @@ export interface PriceRow {
   sales_close_at: Date | null;
   vat_rate_bp: number;
   active: boolean;
+  /** Checked under the row's lock when the seats are taken (invariant 22). */
+  revision: number;
 }
 
 export interface PromoRow {

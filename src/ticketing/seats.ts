@@ -12,10 +12,15 @@ export interface Holding {
    * invariant 21): taken at most up to `percent` of each date's capacity; given back with the seats.
    */
   unconfirmed?: { percent: number } | null;
+  /**
+   * The revision of each price as the order read it (invariant 22): taking checks, on the locked rows,
+   * that every price still exists, is still on sale and has that revision — else 'changed'.
+   */
+  priceRevisions?: Map<string, number> | null;
 }
 
 /** Which counter refused, when a holding could not be taken. */
-export type Shortage = 'date' | 'unconfirmed' | 'price' | 'promo';
+export type Shortage = 'date' | 'unconfirmed' | 'price' | 'promo' | 'changed';
 
 /** The most seats of a date that unconfirmed anonymous orders may hold: ceil(capacity × percent / 100). */
 const unconfirmedCap = (capacity: RawBuilder<unknown>, percent: number) =>
@@ -42,6 +47,8 @@ const sorted = (m: Map<string, number>) => [...m].sort(([a], [b]) => (a < b ? -1
  *   so concurrent orders never deadlock; each step runs only if the previous ones had enough (an
  *   uncorrelated subquery gates it, evaluated before its rows are read or locked);
  * - the check (`taken + n <= capacity`, `stock`, `used < max_uses`) is made on the rows as locked:
+ *   so is, for the prices, that each still exists, is on sale and has the revision the order read
+ *   (`h.priceRevisions`, invariant 22: an edit committed meanwhile makes it 'changed');
  *   in READ COMMITTED a row lock returns the latest committed version; so is, for an order without
  *   an account (`h.unconfirmed`), `held_unconfirmed + n <= ceil(capacity × percent / 100)` (invariant
  *   21), which then moves with `taken`;
@@ -75,6 +82,8 @@ export async function takeSeats<R extends object = object>(
   const percent = h.unconfirmed?.percent ?? 100;
   const unconfirmedOf = dates.map(([, n]) => (h.unconfirmed ? n : 0));
   const cap = (c: string) => unconfirmedCap(sql.ref(c), percent);
+  // -1: not checked (a caller that did not read the price, e.g. a release's retry).
+  const revisions = prices.map(([id]) => h.priceRevisions?.get(id) ?? -1);
   // FOR NO KEY UPDATE does not block the foreign-key checks (key share) of order lines. `guard`: every
   // locked row must have moved from its locked value by exactly what was asked; if not, its cast fails
   // and the whole statement with it (nothing of it stays, even outside a transaction).
@@ -82,6 +91,7 @@ export async function takeSeats<R extends object = object>(
     {
       dates_ok: boolean;
       unconfirmed_ok: boolean;
+      prices_current: boolean;
       prices_ok: boolean;
       ok: boolean;
       dates_capped: number;
@@ -91,7 +101,7 @@ export async function takeSeats<R extends object = object>(
     } & R
   >`
     with want_d (id, n, u) as (select * from unnest(${dateIds}::uuid[], ${dates.map(([, n]) => n)}::int[], ${unconfirmedOf}::int[])),
-    want_p (id, n) as (select * from unnest(${priceIds}::uuid[], ${prices.map(([, n]) => n)}::int[])),
+    want_p (id, n, r) as (select * from unnest(${priceIds}::uuid[], ${prices.map(([, n]) => n)}::int[], ${revisions}::int[])),
     ld as (
       select c.event_date_id as id, c.taken, c.capacity, c.held_unconfirmed from date_capacity c
        where c.place_id = ${h.placeId} and c.event_date_id = any(${dateIds}::uuid[])
@@ -101,11 +111,14 @@ export async function takeSeats<R extends object = object>(
       select (select ok from dates_ok) and coalesce(bool_and(w.u = 0 or ld.held_unconfirmed + w.u <= ${cap('ld.capacity')}), true) as ok
         from ld join want_d w on w.id = ld.id),
     lp as (
-      select t.id, t.taken, t.stock from ticket_prices t
+      select t.id, t.taken, t.stock, t.revision, t.active from ticket_prices t
        where (select ok from unconfirmed_ok) and t.place_id = ${h.placeId} and t.id = any(${priceIds}::uuid[])
        order by t.id for no key update),
+    prices_current as (
+      select (select ok from unconfirmed_ok) and count(*) = ${priceIds.length} and coalesce(bool_and(w.r < 0 or (lp.revision = w.r and lp.active)), true) as ok
+        from lp join want_p w on w.id = lp.id),
     prices_ok as (
-      select (select ok from unconfirmed_ok) and count(*) = ${priceIds.length} and coalesce(bool_and(lp.stock is null or lp.taken + w.n <= lp.stock), true) as ok
+      select (select ok from prices_current) and coalesce(bool_and(lp.stock is null or lp.taken + w.n <= lp.stock), true) as ok
         from lp join want_p w on w.id = lp.id),
     lc as (
       select pc.used, pc.max_uses from promo_codes pc
@@ -128,7 +141,8 @@ export async function takeSeats<R extends object = object>(
       returning used)
     ${withWrites ? sql`, ${withWrites.ctes}` : sql``},
     result as (
-      select (select ok from dates_ok) as dates_ok, (select ok from unconfirmed_ok) as unconfirmed_ok, (select ok from prices_ok) as prices_ok,
+      select (select ok from dates_ok) as dates_ok, (select ok from unconfirmed_ok) as unconfirmed_ok,
+        (select ok from prices_current) as prices_current, (select ok from prices_ok) as prices_ok,
         (select ok from taking) as ok,
         (select count(*) from ld)::int as dates_capped,
         (select count(*) from ud join ld on ld.id = ud.id join want_d w on w.id = ud.id
@@ -143,7 +157,15 @@ export async function takeSeats<R extends object = object>(
   const r = rows[0]!;
   if (!r.ok)
     return {
-      short: !r.dates_ok ? 'date' : !r.unconfirmed_ok ? 'unconfirmed' : !r.prices_ok ? 'price' : 'promo',
+      short: !r.dates_ok
+        ? 'date'
+        : !r.unconfirmed_ok
+          ? 'unconfirmed'
+          : !r.prices_current
+            ? 'changed'
+            : !r.prices_ok
+              ? 'price'
+              : 'promo',
       row: r,
     };
   return { short: null, row: r };

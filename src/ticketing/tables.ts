@@ -33,6 +33,8 @@ export interface TicketPricesTable {
   sales_close_at: NullableTimestamp;
   vat_rate_bp: Generated<number>;
   active: Generated<boolean>;
+  /** Moves with every edit, closing and reopening (invariant 22): a sale checks it under the row's lock. */
+  revision: Generated<number>;
   position: Generated<number>;
   created_at: CreatedAt;
 }

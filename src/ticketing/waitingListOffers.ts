@@ -155,6 +155,7 @@ async function offerNext(db: Db, config: Config, placeId: string, dateId: string
           'p.price_cents',
           'p.min_price_cents',
           'p.vat_rate_bp',
+          'p.revision',
         ])
         .where('w.place_id', '=', placeId)
         .where('w.event_date_id', '=', dateId)
@@ -209,6 +210,7 @@ async function offerNext(db: Db, config: Config, placeId: string, dateId: string
             unitCents,
             discountCents: 0,
             vatBp: next.vat_rate_bp,
+            priceRevision: next.revision,
           },
         ],
       });
