@@ -29,6 +29,7 @@ const LEAFLET_FILES = new Map<string, { type: string; bytes: Buffer }>(
   ].map(([name, type]) => [name!, { type: type!, bytes: readFileSync(join(leafletDir, name!)) }]),
 );
 const MAP_SCRIPT = readFileSync(new URL('./public/eventMap.js', import.meta.url));
+const FILTERS_SCRIPT = readFileSync(new URL('./public/filters.js', import.meta.url));
 
 export function mapAssetRoutes(app: ModuleApp) {
   const send = (name: string) => async (_request: FastifyRequest, reply: import('fastify').FastifyReply) => {
@@ -38,6 +39,9 @@ export function mapAssetRoutes(app: ModuleApp) {
   for (const name of LEAFLET_FILES.keys()) app.get(`/static/leaflet/${name}`, send(name));
   app.get('/static/agenda/eventMap.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(MAP_SCRIPT),
+  );
+  app.get('/static/agenda/filters.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(FILTERS_SCRIPT),
   );
 }
 
@@ -58,12 +62,12 @@ export function openStreetMapUrl(latitude: number, longitude: number): string {
  */
 export function placeMap(
   request: FastifyRequest,
-  o: { address: Html | string; label: string; latitude: number | null; longitude: number | null },
+  o: { address: Html | string; label: string; latitude: number | null; longitude: number | null; heading?: string },
 ): Html {
   const { t } = request.ctx;
   const hasPoint = o.latitude !== null && o.longitude !== null;
   return html`<section class="place-map" aria-labelledby="map-heading">
-<h2 id="map-heading">${t('browse.where')}</h2>
+<h2 id="map-heading">${o.heading ?? t('browse.where')}</h2>
 <p class="address">${o.address}</p>
 ${
   hasPoint

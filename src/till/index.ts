@@ -4,3 +4,5 @@ export { readTillSession, tillSessionKey } from './tillSession.ts';
 export type { TillSession } from './tillSession.ts';
 export { lastWeeks, tillSalesByWeek, tillTonight } from './tonightFigures.ts';
 export type { TillTonight } from './tonightFigures.ts';
+export { saleItemsOf } from './saleItems.ts';
+export type { SaleItems } from './saleItems.ts';
