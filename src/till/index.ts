@@ -6,3 +6,7 @@ export { lastWeeks, tillSalesByWeek, tillTonight } from './tonightFigures.ts';
 export type { TillTonight } from './tonightFigures.ts';
 export { saleItemsOf } from './saleItems.ts';
 export type { SaleItems } from './saleItems.ts';
+export { listClosures } from './closures.ts';
+export type { Closure } from './closures.ts';
+export { businessDayAt, tillDayOf } from './closureDay.ts';
+export { businessDayBounds } from './closureDay.ts';
