@@ -3,7 +3,8 @@ import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { formBody, submitForm } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, type FormState } from '../http/forms.ts';
-import { html, type Html } from '../http/html.ts';
+import { escapeHtml, html, unsafeRaw, type Html } from '../http/html.ts';
+import QRCode from 'qrcode';
 import { layout, sendHtml } from '../http/layout.ts';
 import { formatDateTime } from '../i18n/i18n.ts';
 import { authorize } from '../access/permissions.ts';
@@ -136,10 +137,17 @@ ${await cardBalances(request, lines)}
     } else {
       content = html`<p>${t('cards.linkedToWallet')}</p>${person ? '' : html`<p><a class="button" href="/login?next=${encodeURIComponent('/account/cards')}">${t('layout.login')}</a></p>`}`;
     }
+    // The card's QR code (its own address, as printed on the card), for those who may see its page: a
+    // phone till reads it with its camera. Drawn by the qrcode library from our URL, not from input.
+    const mayPay = card.status === 'active' && (card.personId === null || person?.id === card.personId);
+    const qr = mayPay
+      ? await QRCode.toString(`${config.baseUrl}/cards/${token}`, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
+      : '';
     const body = html`<section class="narrow">
 <h1>${t('cards.cardTitle', { number: card.number })}</h1>
 <p>${t('cards.statusLabel')} ${status(request, card)}</p>
 ${content}
+${qr ? html`<details class="card-qr"><summary>${t('cards.qrTitle')}</summary><p class="hint">${t('cards.qrHint')}</p><figure class="qr qr-small">${unsafeRaw(qr.replace('<svg ', `<svg role="img" aria-label="${escapeHtml(t('cards.qrTitle'))}" width="240" height="240" `))}</figure></details>` : ''}
 </section>`;
     reply.header('x-robots-tag', 'noindex');
     return page(request, reply, t('cards.cardTitle', { number: card.number }), body);

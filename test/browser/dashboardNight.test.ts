@@ -264,6 +264,25 @@ describe('a night of sales, its Z closures and the venue dashboard', { skip: noC
         const { page: pageWidth, screen } = await horizontalOverflow(page);
         if (pageWidth > screen) problems.push(`${width} px: the dashboard is ${pageWidth} px wide`);
       }
+      // The card's page tells the night too: each line with its venue and the articles bought.
+      await page.goto(`${base}/cards/${cards[0]!.token}`);
+      const lines = await page.locator('table.history tbody tr').allInnerTexts();
+      const venueName = (
+        await t.db.selectFrom('places').select('name').where('id', '=', w.placeId).executeTakeFirstOrThrow()
+      ).name;
+      const article = (
+        await t.db.selectFrom('pos_articles').select('name').where('id', '=', w.articles.sale).executeTakeFirstOrThrow()
+      ).name;
+      for (const quantity of [2, 3])
+        if (!lines.some((line) => line.includes(venueName) && line.includes(`${quantity} × ${article}`)))
+          problems.push(
+            `the card's history has no line "${quantity} × ${article}" at ${venueName}: ${lines.join(' / ')}`,
+          );
+      if (!(await page.getByRole('columnheader', { name: 'Acceptée à' }).count()))
+        problems.push('the card page does not say where its currencies are accepted');
+      await page.getByText('Le QR code de cette carte').click();
+      if (!(await page.getByRole('img', { name: 'Le QR code de cette carte' }).isVisible()))
+        problems.push('the card page does not show its QR code');
     } finally {
       await context.close();
     }
