@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { html, type Html } from '../http/html.ts';
 import type { TransferNote } from '../http/module.ts';
@@ -26,43 +27,28 @@ type Venue = { slug: string; name: string };
  * venues of its federation, which each have a row there.
  */
 export async function venuesAccepting(db: Db, codes: readonly string[]): Promise<Map<string, Venue[]>> {
-  if (codes.length === 0) return new Map();
-  const currencies = await db
-    .selectFrom('ledger_currencies')
-    .select(['id', 'code', 'issuer_place_id'])
-    .where('code', 'in', [...new Set(codes)])
-    .execute();
-  const accepting = currencies.length
-    ? await db
-        .selectFrom('ledger_currency_places')
-        .select(['currency_id', 'place_id'])
-        .where(
-          'currency_id',
-          'in',
-          currencies.map((c) => c.id),
-        )
-        .execute()
-    : [];
-  const placeIds = [
-    ...currencies.flatMap((c) => (c.issuer_place_id ? [c.issuer_place_id] : [])),
-    ...accepting.map((a) => a.place_id),
-  ];
-  const places = new Map((await placeSlugsByIds(db, placeIds)).map((p) => [p.id, p]));
   const result = new Map<string, Venue[]>();
-  for (const c of currencies) {
-    const ids = new Set([
-      ...(c.issuer_place_id ? [c.issuer_place_id] : []),
-      ...accepting.filter((a) => a.currency_id === c.id).map((a) => a.place_id),
-    ]);
-    const venues = [...ids].flatMap((id) => {
-      const p = places.get(id);
-      return p ? [{ slug: p.slug, name: p.name }] : [];
-    });
-    result.set(
-      c.code,
-      venues.sort((a, b) => a.name.localeCompare(b.name)),
-    );
+  if (codes.length === 0) return result;
+  const asked = [...new Set(codes)];
+  const { rows } = await sql<{ code: string; place_id: string }>`
+    select c.code, c.issuer_place_id as place_id from ledger_currencies c
+      where c.code = any(${asked}::text[]) and c.issuer_place_id is not null
+    union
+    select c.code, cp.place_id from ledger_currencies c join ledger_currency_places cp on cp.currency_id = c.id
+      where c.code = any(${asked}::text[])`.execute(db);
+  const places = new Map(
+    (
+      await placeSlugsByIds(
+        db,
+        rows.map((r) => r.place_id),
+      )
+    ).map((p) => [p.id, p]),
+  );
+  for (const r of rows) {
+    const place = places.get(r.place_id);
+    if (place) result.set(r.code, [...(result.get(r.code) ?? []), { slug: place.slug, name: place.name }]);
   }
+  for (const venues of result.values()) venues.sort((x, y) => x.name.localeCompare(y.name));
   return result;
 }
 
