@@ -26,6 +26,8 @@ export interface AgendaFilters {
   /** Dates that start before this instant. */
   to?: Date;
   tag?: string;
+  /** Events carrying any one of these tags (with `tag`, any one of them all). */
+  tags?: string[];
   /** Only these venues' events (territory agenda). */
   placeIds?: string[];
   /** Free text, searched in French, English and as plain words. */
@@ -69,6 +71,8 @@ export interface AgendaPage {
 
 export const MAX_PAGE_SIZE = 200;
 const MAX_TEXT = 200;
+/** Tags one agenda query may ask for at once (any one of them). */
+const MAX_TAGS = 10;
 
 /** Opaque cursor: base64url of the last item's (starts_at, date id). */
 export function encodeCursor(item: { startsAt: Date; dateId: string }): string {
@@ -203,23 +207,31 @@ function originColumn(scope: AgendaScope) {
 /** Reads and checks the filters common to pages and API; normalises the tag and the text. */
 export function checkFilters(filters: AgendaFilters): AgendaFilters {
   const errors = new FieldErrors();
-  let tag: string | undefined;
-  if (filters.tag !== undefined && filters.tag !== '') {
-    tag = normaliseTag(filters.tag) ?? undefined;
-    if (!tag) errors.add('tag', 'agenda.tag', { tag: filters.tag.slice(0, 50), max: 40 });
+  const asked = [...(filters.tag ? [filters.tag] : []), ...(filters.tags ?? [])].filter((t) => t !== '');
+  if (asked.length > MAX_TAGS) errors.add('tag', 'agenda.too-many-tags', { max: MAX_TAGS });
+  const tags: string[] = [];
+  for (const raw of asked.slice(0, MAX_TAGS)) {
+    const tag = normaliseTag(raw);
+    if (!tag) errors.add('tag', 'agenda.tag', { tag: raw.slice(0, 50), max: 40 });
+    else if (!tags.includes(tag)) tags.push(tag);
   }
   const text = filters.text?.trim();
   if (text && text.length > MAX_TEXT) errors.add('q', 'too-long', { max: MAX_TEXT });
   if (filters.placeIds && filters.placeIds.some((id) => !isUuid(id))) errors.add('venue', 'choice');
   errors.throwIfAny();
-  return { ...filters, ...(tag ? { tag } : { tag: undefined }), ...(text ? { text } : { text: undefined }) };
+  return {
+    ...filters,
+    tag: undefined,
+    tags: tags.length ? tags : undefined,
+    ...(text ? { text } : { text: undefined }),
+  };
 }
 
 /** The conditions of a scope and its filters, the lower time bound apart (see timeBranches). */
 function whereClauses(scope: AgendaScope, filters: AgendaFilters) {
   const parts = [LISTED, scopeCondition(scope)];
   if (filters.to) parts.push(sql<SqlBool>`d.starts_at < ${filters.to}`);
-  if (filters.tag) parts.push(hasAnyTag(sql`array[${filters.tag}]::text[]`));
+  if (filters.tags?.length) parts.push(hasAnyTag(sql`${filters.tags}::text[]`));
   if (filters.placeIds?.length) parts.push(sql<SqlBool>`e.place_id = any(${filters.placeIds}::uuid[])`);
   if (filters.text) parts.push(sql<SqlBool>`e.search @@ ${textQuery(filters.text)}`);
   if (filters.freeOnly) parts.push(sql<SqlBool>`e.price_from_cents = 0`);

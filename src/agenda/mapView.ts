@@ -30,6 +30,7 @@ const LEAFLET_FILES = new Map<string, { type: string; bytes: Buffer }>(
 );
 const MAP_SCRIPT = readFileSync(new URL('./public/eventMap.js', import.meta.url));
 const DATES_SCRIPT = readFileSync(new URL('./public/eventDates.js', import.meta.url));
+const FILTERS_SCRIPT = readFileSync(new URL('./public/filters.js', import.meta.url));
 
 export function mapAssetRoutes(app: ModuleApp) {
   const send = (name: string) => async (_request: FastifyRequest, reply: import('fastify').FastifyReply) => {
@@ -40,6 +41,7 @@ export function mapAssetRoutes(app: ModuleApp) {
   for (const [name, bytes] of [
     ['eventMap.js', MAP_SCRIPT],
     ['eventDates.js', DATES_SCRIPT],
+    ['filters.js', FILTERS_SCRIPT],
   ] as const)
     app.get(`/static/agenda/${name}`, async (_request, reply) =>
       reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(bytes),
@@ -63,12 +65,12 @@ export function openStreetMapUrl(latitude: number, longitude: number): string {
  */
 export function placeMap(
   request: FastifyRequest,
-  o: { address: Html | string; label: string; latitude: number | null; longitude: number | null },
+  o: { address: Html | string; label: string; latitude: number | null; longitude: number | null; heading?: string },
 ): Html {
   const { t } = request.ctx;
   const hasPoint = o.latitude !== null && o.longitude !== null;
   return html`<section class="place-map" aria-labelledby="map-heading">
-<h2 id="map-heading">${t('browse.where')}</h2>
+<h2 id="map-heading">${o.heading ?? t('browse.where')}</h2>
 <p class="address">${o.address}</p>
 ${
   hasPoint

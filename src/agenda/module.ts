@@ -3,6 +3,7 @@ import type { RezoModule } from '../http/module.ts';
 import { renderHomeAgenda } from './homeAgenda.ts';
 import { renderVenueAgenda, territoryTimezone } from './publicPages.ts';
 import { agendaRoutes } from './routes.ts';
+import { venueWhere } from './venueWhere.ts';
 
 export const agenda: RezoModule = {
   name: 'agenda',
@@ -16,5 +17,5 @@ export const agenda: RezoModule = {
           : renderHomeAgenda(request, db, await territoryTimezone(db, config.timeZone)),
     },
   ],
-  venueSections: [{ order: 10, render: renderVenueAgenda }],
+  venueSections: [{ order: 10, render: renderVenueAgenda }, venueWhere],
 };

@@ -32,6 +32,8 @@ import { addToCalendar, priceList, shareLinks, whereText } from './eventCalendar
 import { MAP_IMAGE_HOSTS, mapAssetRoutes, mapHead, placeMap } from './mapView.ts';
 import { posterImage } from './posterImages.ts';
 import { monthGrid } from './monthView.ts';
+import { filterForm, tagsOf, VENUE_SELECT_MAX, type AgendaQueryString } from './filterForm.ts';
+import { tagsInUse } from './tagsInUse.ts';
 
 /** Ticket prices, when the venue sells some for a date, replace the price hint in its JSON-LD offers. */
 function withTicketOffers(ld: Record<string, unknown>[], offers: DateOffers[], url: string): Record<string, unknown>[] {
@@ -57,18 +59,7 @@ export async function territoryTimezone(db: Db, nodeTimeZone: string): Promise<s
   return row?.timezone ?? nodeTimeZone;
 }
 
-export interface AgendaQueryString {
-  range?: string;
-  from?: string;
-  to?: string;
-  tag?: string;
-  venue?: string;
-  q?: string;
-  free?: string;
-  cursor?: string;
-  view?: string;
-  month?: string;
-}
+export type { AgendaQueryString } from './filterForm.ts';
 
 /** The filters of an agenda page or feed from its query string, in the reader's zone. */
 export async function filtersFromQuery(
@@ -96,7 +87,7 @@ export async function filtersFromQuery(
   return {
     from,
     ...(to ? { to } : {}),
-    ...(query.tag ? { tag: query.tag } : {}),
+    ...(tagsOf(query).length ? { tags: tagsOf(query) } : {}),
     ...(placeIds ? { placeIds } : {}),
     ...(query.q ? { text: query.q } : {}),
     ...(query.free === '1' ? { freeOnly: true } : {}),
@@ -119,38 +110,6 @@ function pager(request: FastifyRequest, nextCursor: string | null): Html | '' {
   return html`<p><a class="button" rel="next" href="${url.pathname}${url.search}">${request.ctx.t('agenda.next')}</a></p>`;
 }
 
-/** Above this many venues, the venue filter is a text field (a select of hundreds helps nobody and costs every page). */
-const VENUE_SELECT_MAX = 100;
-
-function filterForm(
-  request: FastifyRequest,
-  action: string,
-  query: AgendaQueryString,
-  places: Place[] | 'input' | null,
-): Html {
-  const { t } = request.ctx;
-  const range = query.range ?? 'upcoming';
-  return html`<form method="get" action="${action}" class="filters" role="search">
-<div class="field"><label for="range">${t('agenda.filter.range')}</label><select id="range" name="range">${RANGE_NAMES.map(
-    (r) => html`<option value="${r}"${r === range ? html` selected` : ''}>${t(`agenda.range.${r}`)}</option>`,
-  )}</select></div>
-<div class="row"><div class="field"><label for="from">${t('agenda.filter.from')}</label><input id="from" name="from" type="date" value="${query.from ?? ''}"></div>
-<div class="field"><label for="to">${t('agenda.filter.to')}</label><input id="to" name="to" type="date" value="${query.to ?? ''}"></div></div>
-<div class="field"><label for="tag">${t('agenda.filter.tag')}</label><input id="tag" name="tag" value="${query.tag ?? ''}"></div>
-${places === 'input' ? html`<div class="field"><label for="venue">${t('agenda.filter.venue')}</label><input id="venue" name="venue" value="${query.venue ?? ''}" maxlength="60"></div>` : ''}
-${
-  places && places !== 'input'
-    ? html`<div class="field"><label for="venue">${t('agenda.filter.venue')}</label><select id="venue" name="venue"><option value="">${t('agenda.filter.allVenues')}</option>${places.map(
-        (p) => html`<option value="${p.slug}"${p.slug === query.venue ? html` selected` : ''}>${p.name}</option>`,
-      )}</select></div>`
-    : ''
-}
-<div class="field"><label for="q">${t('agenda.filter.text')}</label><input id="q" name="q" type="search" value="${query.q ?? ''}" maxlength="200"></div>
-<label class="check"><input type="checkbox" name="free" value="1"${query.free === '1' ? html` checked` : ''}> ${t('agenda.filter.free')}</label>
-<button type="submit">${t('agenda.filter.submit')}</button>
-</form>`;
-}
-
 /**
  * The agenda section of a venue page: its own events and the events of the venues and tags it
  * follows (each marked with its venue), the venues that follow it, and its feeds. Called by the
@@ -161,8 +120,9 @@ export async function renderVenueAgenda(request: FastifyRequest, db: Db, place: 
   const scope: AgendaScope = { kind: 'venue', placeId: place.id, withFollowed: true };
   const query = request.query as AgendaQueryString;
   const filters = await filtersFromQuery(db, { ...query, venue: undefined }, place.timezone);
-  const [page, total, followers, settings] = await Promise.all([
-    listAgenda(db, scope, filters, { limit: 20, cursor: query.cursor ?? null }),
+  const [page, total, followers, settings, tags] = await Promise.all([
+    // A few dates on the venue's page (its memberships and address come after them); the pager goes on.
+    listAgenda(db, scope, filters, { limit: 8, cursor: query.cursor ?? null }),
     // The count is of the venue's own listed dates: counting the followed ones too would walk
     // every date of every followed venue on each page view.
     countAgenda(db, { kind: 'venue', placeId: place.id, withFollowed: false }, filters),
@@ -175,11 +135,12 @@ export async function renderVenueAgenda(request: FastifyRequest, db: Db, place: 
       .limit(100)
       .execute(),
     agendaSettings(db, place.id),
+    tagsInUse(db, { placeId: place.id }),
   ]);
   return html`<section class="venue-agenda" aria-labelledby="agenda-heading">
 <h2 id="agenda-heading">${t('agenda.venueHeading')}</h2>
 <p>${t('agenda.count', { count: total })} · <a href="/venues/${place.slug}/agenda.ics">${t('agenda.ics')}</a> · <a href="/venues/${place.slug}/agenda.rss">${t('agenda.rss')}</a></p>
-${filterForm(request, `/venues/${place.slug}`, query, null)}
+${filterForm(request, `/venues/${place.slug}`, query, null, tags, { openWide: false })}
 ${page.items.length ? html`<ul class="cards">${page.items.map((i) => agendaCard(request, i, { showVenue: false }))}</ul>` : html`<p>${t('agenda.empty')}</p>`}
 ${pager(request, page.nextCursor)}
 ${followers.length ? html`<p>${t('agenda.followedBy')} ${followers.map((f, i) => html`${i ? ', ' : ''}<a href="/venues/${f.slug}">${f.name}</a>`)}</p>` : ''}
@@ -212,7 +173,7 @@ export async function publicPages(app: ModuleApp, { deps, info }: ModuleOptions)
     const { t } = request.ctx;
     const query = request.query as AgendaQueryString;
     const timeZone = await territoryTimezone(db, config.timeZone);
-    const listed = await listPlaces(db, { limit: VENUE_SELECT_MAX + 1 });
+    const [listed, tags] = await Promise.all([listPlaces(db, { limit: VENUE_SELECT_MAX + 1 }), tagsInUse(db)]);
     const places = listed.length > VENUE_SELECT_MAX ? 'input' : listed;
     let body: Html;
     if (query.view === 'month') {
@@ -246,7 +207,7 @@ ${pager(request, result.nextCursor)}`;
       html`<section>
 <h1>${t('agenda.heading', { territory: config.territoryName })}</h1>
 <p><a href="/agenda"${query.view !== 'month' ? html` aria-current="page"` : ''}>${t('agenda.view.list')}</a> · <a href="/agenda?view=month"${query.view === 'month' ? html` aria-current="page"` : ''}>${t('agenda.view.month')}</a> · <a href="/agenda.ics">${t('agenda.ics')}</a> · <a href="/agenda.rss">${t('agenda.rss')}</a></p>
-${filterForm(request, '/agenda', query, places)}
+${filterForm(request, '/agenda', query, places, tags)}
 ${body}
 </section>`,
       { head: html`<link rel="alternate" type="application/rss+xml" href="/agenda.rss" title="${t('agenda.title')}">` },

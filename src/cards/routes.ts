@@ -3,12 +3,21 @@ import type { ModuleApp, ModuleOptions } from '../http/module.ts';
 import { actorOf, personOrLogin } from '../http/context.ts';
 import { formBody, submitForm } from '../http/formRoute.ts';
 import { csrfField, emptyForm, errorSummary, input, type FormState } from '../http/forms.ts';
-import { html, type Html } from '../http/html.ts';
+import { escapeHtml, html, unsafeRaw, type Html } from '../http/html.ts';
+import QRCode from 'qrcode';
 import { layout, sendHtml } from '../http/layout.ts';
 import { formatDateTime } from '../i18n/i18n.ts';
 import { authorize } from '../access/permissions.ts';
 import { DomainError, forbidden, notFound } from '../shared/errors.ts';
-import { balancesOf, ownerBalances, pageOfTransfers, historyOf, formatAmount, type Transfer } from '../ledger/index.ts';
+import {
+  balancesOf,
+  balancesTable,
+  historyOf,
+  historyTable,
+  ownerBalances,
+  pageOfTransfers,
+  type Transfer,
+} from '../ledger/index.ts';
 import { getPlaceBySlug } from '../places/index.ts';
 import { blockCardAtVenue, blockCardByHolder, unblockCard } from './blockCard.ts';
 import {
@@ -43,7 +52,7 @@ interface Line {
  * Cards: the public card page (by QR token only), linking a card to one's wallet, "My cards" with
  * the block button, blocking at a venue by a cashier, and the operator's batches, import and unblock.
  */
-export async function cardRoutes(app: ModuleApp, { deps, info }: ModuleOptions) {
+export async function cardRoutes(app: ModuleApp, { deps, info, sections }: ModuleOptions) {
   const { config, db, secret } = deps;
   const limiter = new TokenLookupLimiter(TOKEN_LOOKUPS_PER_MINUTE, 60_000);
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) =>
@@ -63,30 +72,21 @@ export async function cardRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
   const status = (request: FastifyRequest, card: Pick<Card, 'status'>) =>
     html`<span class="badge ${card.status === 'blocked' ? 'danger' : ''}">${request.ctx.t(`cards.status.${card.status}`)}</span>`;
 
-  function balancesTable(request: FastifyRequest, lines: Line[]): Html {
-    const { t, lang } = request.ctx;
-    if (lines.length === 0) return html`<p>${t('cards.noBalance')}</p>`;
-    return html`<table>
-<caption>${t('cards.balances')}</caption>
-<thead><tr><th scope="col">${t('ledger.currency')}</th><th scope="col" class="num">${t('ledger.balance')}</th></tr></thead>
-<tbody>${lines.map((b) => html`<tr><th scope="row">${b.currencyName} <span class="mono">${b.currencyCode}</span></th><td class="num">${formatAmount(b.balance, b.decimals, lang)}</td></tr>`)}</tbody>
-</table>`;
-  }
+  const cardBalances = (request: FastifyRequest, lines: Line[]) =>
+    lines.length === 0
+      ? html`<p>${request.ctx.t('cards.noBalance')}</p>`
+      : balancesTable(request, db, lines, request.ctx.t('cards.balances'));
 
-  function historyTable(request: FastifyRequest, lines: Line[], transfers: Transfer[]): Html {
-    const { t, lang } = request.ctx;
-    if (transfers.length === 0) return html`<p>${t('cards.noHistory')}</p>`;
-    const mine = new Map(lines.map((l) => [l.accountId, l]));
-    return html`<table>
-<caption>${t('cards.history', { count: transfers.length })}</caption>
-<thead><tr><th scope="col">${t('ledger.when')}</th><th scope="col">${t('ledger.kind')}</th><th scope="col" class="num">${t('ledger.amount')}</th></tr></thead>
-<tbody>${transfers.map((tr) => {
-      const out = mine.get(tr.debitAccountId);
-      const account = out ?? mine.get(tr.creditAccountId);
-      const moves = tr.phase === 'single' || tr.phase === 'post';
-      return html`<tr><td>${formatDateTime(lang, tr.createdAt, config.timeZone)}</td><td>${t(`ledger.kinds.${tr.kind}`)}</td><td class="num">${moves ? (out ? '−' : '+') : ''}${formatAmount(tr.amount, account?.decimals ?? 2, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
-    })}</tbody></table>`;
-  }
+  const cardHistory = (request: FastifyRequest, lines: Line[], transfers: Transfer[]) =>
+    transfers.length === 0
+      ? html`<p>${request.ctx.t('cards.noHistory')}</p>`
+      : historyTable(request, db, {
+          lines,
+          transfers,
+          notes: sections.transferNotes,
+          timeZone: config.timeZone,
+          caption: request.ctx.t('cards.history', { count: transfers.length }),
+        });
 
   async function cardLines(card: Card): Promise<Line[]> {
     return ownerBalances(db, { ownerKind: 'card', ownerRef: card.id });
@@ -113,9 +113,10 @@ export async function cardRoutes(app: ModuleApp, { deps, info }: ModuleOptions) 
             ? html`<form method="post" action="/cards/${token}/link">${csrfField(request)}<button type="submit">${t('cards.link')}</button></form>`
             : html`<p><a class="button" href="/login?next=${encodeURIComponent(claim)}">${t('cards.loginToLink')}</a></p>`;
       content = html`<p>${t('cards.anonymous')}</p>
-${balancesTable(request, lines)}
+${await cardBalances(request, lines)}
 <h2>${t('cards.linkTitle')}</h2><p>${t('cards.linkIntro')}</p>${linkAction}
-<h2>${t('cards.historyTitle')}</h2>${historyTable(request, lines, history.transfers)}`;
+<p class="hint">${t('cards.topUpAnonymous')}</p>
+<h2>${t('cards.historyTitle')}</h2>${await cardHistory(request, lines, history.transfers)}`;
     } else if (person && person.id === card.personId) {
       const actor = actorOf(request);
       const balances = await balancesOf(db, actor);
@@ -129,16 +130,24 @@ ${balancesTable(request, lines)}
       }));
       const history = await historyOf(db, actor, { limit: HISTORY });
       content = html`<p>${t('cards.linkedToYou')}</p>
-${balancesTable(request, lines)}
-<p><a href="/account/cards">${t('cards.mine')}</a> · <a href="/wallet">${t('layout.wallet')}</a></p>
-<h2>${t('cards.historyTitle')}</h2>${historyTable(request, lines, history.transfers)}`;
+${await cardBalances(request, lines)}
+<p><a class="button" href="/wallet#top-up">${t('cards.topUpOnline')}</a></p>
+<p><a href="/account/cards">${t('cards.mine')}</a> · <a href="/wallet">${t('layout.wallet')}</a> · <a href="/transparency">${t('cards.transparency')}</a></p>
+<h2>${t('cards.historyTitle')}</h2>${await cardHistory(request, lines, history.transfers)}`;
     } else {
       content = html`<p>${t('cards.linkedToWallet')}</p>${person ? '' : html`<p><a class="button" href="/login?next=${encodeURIComponent('/account/cards')}">${t('layout.login')}</a></p>`}`;
     }
+    // The card's QR code (its own address, as printed on the card), for those who may see its page: a
+    // phone till reads it with its camera. Drawn by the qrcode library from our URL, not from input.
+    const mayPay = card.status === 'active' && (card.personId === null || person?.id === card.personId);
+    const qr = mayPay
+      ? await QRCode.toString(`${config.baseUrl}/cards/${token}`, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
+      : '';
     const body = html`<section class="narrow">
 <h1>${t('cards.cardTitle', { number: card.number })}</h1>
 <p>${t('cards.statusLabel')} ${status(request, card)}</p>
 ${content}
+${qr ? html`<details class="card-qr"><summary>${t('cards.qrTitle')}</summary><p class="hint">${t('cards.qrHint')}</p><figure class="qr qr-small">${unsafeRaw(qr.replace('<svg ', `<svg role="img" aria-label="${escapeHtml(t('cards.qrTitle'))}" width="240" height="240" `))}</figure></details>` : ''}
 </section>`;
     reply.header('x-robots-tag', 'noindex');
     return page(request, reply, t('cards.cardTitle', { number: card.number }), body);

@@ -3,7 +3,7 @@ import { inTransaction, type Db } from '../db/database.ts';
 import { outsideLockOrder } from '../db/locks.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/index.ts';
-import { createPlace } from '../places/index.ts';
+import { addDemoPlaceImages, createPlace } from '../places/index.ts';
 import { loadDemoAgenda } from '../agenda/index.ts';
 import { loadDemoLedger } from '../ledger/index.ts';
 import { loadDemoCards } from '../cards/index.ts';
@@ -24,6 +24,8 @@ interface DemoPlace {
   latitude: number;
   longitude: number;
   modules: string[];
+  /** The colour of its demo logo and cover (the same as its events' demo posters). */
+  colour: string;
   team: { email: string; name: string; role: 'admin' | 'editor' | 'cashier' | 'door' }[];
 }
 
@@ -31,6 +33,7 @@ interface DemoPlace {
 const PLACES: DemoPlace[] = [
   {
     slug: 'la-fabrik',
+    colour: '#8a3b12',
     name: 'La Fabrik',
     city: 'Saint-Pierre',
     street: '12 rue des Bons Enfants',
@@ -48,6 +51,7 @@ const PLACES: DemoPlace[] = [
   },
   {
     slug: 'salle-kabaret',
+    colour: '#5b2a86',
     name: 'Salle Kabaret',
     city: 'Saint-Denis',
     street: '4 rue de Paris',
@@ -64,6 +68,7 @@ const PLACES: DemoPlace[] = [
   },
   {
     slug: 'jardin-partage',
+    colour: '#2f6b2f',
     name: 'Le Jardin Partagé',
     city: 'Le Tampon',
     street: '88 chemin Gol',
@@ -76,6 +81,7 @@ const PLACES: DemoPlace[] = [
   },
   {
     slug: 'festival-lagon',
+    colour: '#0e5f66',
     name: 'Festival du Lagon',
     city: 'Saint-Gilles-les-Bains',
     street: 'Plage de l’Ermitage',
@@ -106,13 +112,14 @@ export async function loadDemo(db: Db, config: Config): Promise<boolean> {
     const admin = await ensurePerson(trx, DEMO_ADMIN_EMAIL, 'fr');
     await trx.updateTable('people').set({ is_operator: true, name: 'Admin démo' }).where('id', '=', admin.id).execute();
     for (const demo of PLACES) {
-      const { team, ...fields } = demo;
+      const { team, colour, ...fields } = demo;
       const place = await createPlace(
         trx,
         SYSTEM,
         { ...fields, timezone: config.timeZone, country: 'RE', language: 'fr' },
         admin.id,
       );
+      await addDemoPlaceImages(trx, { slug: place.slug, name: place.name, colour });
       for (const member of team) {
         const person = await ensurePerson(trx, member.email, 'fr');
         await trx.updateTable('people').set({ name: member.name }).where('id', '=', person.id).execute();

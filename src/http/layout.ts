@@ -78,7 +78,7 @@ ${demoBanner(request, info)}
 <main id="main" tabindex="-1">
 ${page.body}
 </main>
-<footer class="site"><p>${t('layout.footer')}</p></footer>
+<footer class="site"><p>${t('layout.footer')}</p><p><a href="/transparency">${t('layout.transparency')}</a></p></footer>
 </body>
 </html>`;
 }

@@ -46,7 +46,22 @@ export interface ModuleOptions {
    * The sections other modules contribute to the home page, the venue page and "my account", and the
    * columns they add to the venue's admin event list, in their order.
    */
-  sections: { home: HomeSection[]; venue: VenueSection[]; account: AccountSection[]; eventList: EventListColumn[] };
+  sections: {
+    home: HomeSection[];
+    venue: VenueSection[];
+    account: AccountSection[];
+    eventList: EventListColumn[];
+    transferNotes: TransferNote[];
+  };
+}
+
+/**
+ * What a module can say of transfers shown in a history (the wallet, a card's page): the till names the
+ * articles of a sale. Given a page of transfers, answers a short text by transfer id (none for the others).
+ */
+export interface TransferNote {
+  order: number;
+  notes(db: Db, transfers: readonly { id: string; metadata: Record<string, unknown> }[]): Promise<Map<string, string>>;
 }
 
 /**
@@ -76,6 +91,8 @@ export interface VenueSection {
   /** Sections are shown by increasing order. */
   order: number;
   render(request: FastifyRequest, db: Db, place: Place): Promise<Html | ''>;
+  /** Hosts the section's images come from (a map's tiles): the venue page allows them in its img-src. */
+  imgHosts?: readonly string[];
 }
 
 /** A module's part of the "my account" page (src/accounts), below the profile. */
@@ -124,6 +141,7 @@ export interface RezoModule {
     string,
     (db: Db, placeId: string, eventId: string, dateIds: readonly string[]) => Promise<Set<string>>
   >;
+  transferNotes?: TransferNote[];
 }
 
 export type { LayoutInfo };

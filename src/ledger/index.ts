@@ -55,3 +55,5 @@ export { signCheckpoints } from './signCheckpoints.ts';
 export type { CurrencyKind, DeviceSignature, OwnerKind, SettlementLine } from './tables.ts';
 export { formatAmount } from './transparency.ts';
 export { lockAccountBalances } from './accountsOfOwner.ts';
+export { balancesTable, historyTable, venuesAccepting } from './moneyViews.ts';
+export type { BalanceLine } from './moneyViews.ts';

@@ -9,6 +9,7 @@ import { balancesOf } from './balancesOf.ts';
 import { historyOf } from './historyOf.ts';
 import { loadNodeKey } from './nodeKey.ts';
 import { formatAmount, transparencyReport } from './transparency.ts';
+import { balancesTable, historyTable } from './moneyViews.ts';
 import { refundRoutes } from './refundRoutes.ts';
 import { payRoutes } from './payRoutes.ts';
 import { demoPaymentsOn } from '../payments/index.ts';
@@ -23,14 +24,13 @@ export async function ledgerPages(app: ModuleApp, options: ModuleOptions) {
   app.get('/wallet', { schema: { hide: true } }, async (request, reply) => {
     const person = personOrLogin(request, reply);
     if (!person) return reply;
-    const { t, lang } = request.ctx;
+    const { t } = request.ctx;
     const query = request.query as { cursor?: string };
     const balances = await balancesOf(db, request.ctx.actor);
     const page = await historyOf(db, request.ctx.actor, {
       limit: 25,
       ...(typeof query.cursor === 'string' && query.cursor ? { cursor: query.cursor } : {}),
     });
-    const mine = new Map(balances.map((b) => [b.accountId, b]));
     const euros = await db
       .selectFrom('ledger_currencies')
       .select(['code', 'name'])
@@ -49,16 +49,12 @@ export async function ledgerPages(app: ModuleApp, options: ModuleOptions) {
 ${
   balances.length === 0
     ? html`<p>${t('ledger.wallet.empty')}</p>`
-    : html`<table>
-<caption>${t('ledger.wallet.balances')}</caption>
-<thead><tr><th scope="col">${t('ledger.currency')}</th><th scope="col" class="num">${t('ledger.balance')}</th><th scope="col" class="num">${t('ledger.available')}</th></tr></thead>
-<tbody>${balances.map((b) => html`<tr><th scope="row">${b.currencyName} <span class="mono">${b.currencyCode}</span></th><td class="num">${formatAmount(b.balance, b.decimals, lang)}</td><td class="num">${formatAmount(b.available, b.decimals, lang)}</td></tr>`)}</tbody>
-</table>`
+    : await balancesTable(request, db, balances, t('ledger.wallet.balances'))
 }
 <h2>${t('ledger.wallet.pay')}</h2>
 <p>${t('ledger.wallet.payIntro')}</p>
 <p><a class="button" href="/wallet/pay">${t('ledger.wallet.payButton')}</a></p>
-<h2>${t('ledger.wallet.topUp')}</h2>
+<h2 id="top-up">${t('ledger.wallet.topUp')}</h2>
 ${payment ? html`<p class="notice" role="status">${t(`ledger.wallet.payment.${payment}`)}</p>` : ''}
 ${
   (stripe || demoPaymentsOn(config)) && euros.length > 0
@@ -73,19 +69,15 @@ ${euros.length === 1 ? html`<input type="hidden" name="currency" value="${euros[
 ${
   page.transfers.length === 0
     ? html`<p>${t('ledger.wallet.noHistory')}</p>`
-    : html`<table>
-<thead><tr><th scope="col">${t('ledger.when')}</th><th scope="col">${t('ledger.kind')}</th><th scope="col" class="num">${t('ledger.amount')}</th></tr></thead>
-<tbody>${page.transfers.map((tr) => {
-        const out = mine.get(tr.debitAccountId);
-        const account = out ?? mine.get(tr.creditAccountId);
-        const decimals = account?.decimals ?? 2;
-        const moves = tr.phase === 'single' || tr.phase === 'post';
-        const sign = !moves ? '' : out ? '−' : '+';
-        return html`<tr><td>${formatDateTime(lang, tr.createdAt, config.timeZone)}</td><td>${t(`ledger.kinds.${tr.kind}`)}${tr.phase !== 'single' ? html` <small>(${t(`ledger.phases.${tr.phase}`)})</small>` : ''}</td><td class="num">${sign}${formatAmount(tr.amount, decimals, lang)} ${account?.currencyCode ?? ''}</td></tr>`;
-      })}</tbody>
-</table>
-${page.nextCursor ? html`<p><a href="/wallet?cursor=${page.nextCursor}">${t('ledger.wallet.older')}</a></p>` : ''}`
+    : await historyTable(request, db, {
+        lines: balances,
+        transfers: page.transfers,
+        notes: options.sections.transferNotes,
+        timeZone: config.timeZone,
+      })
 }
+${page.nextCursor ? html`<p><a href="/wallet?cursor=${page.nextCursor}">${t('ledger.wallet.older')}</a></p>` : ''}
+<p><a href="/transparency">${t('ledger.wallet.transparency')}</a></p>
 </section>`;
     return sendHtml(reply, layout(request, info, { title: t('ledger.wallet.title'), body }));
   });

@@ -128,10 +128,15 @@ test('the jobs, purposes and sections the modules give keep the cadence and orde
   ]);
   const purposes = modules.flatMap((m) => Object.keys(m.paymentPurposes ?? {}).map((p) => `${m.name}.${p}`));
   assert.deepEqual(purposes.sort(), ['ledger.top_up', 'memberships.membership', 'ticketing.order']);
-  const { venue, account } = sectionsOf(modules);
+  const { venue, account, transferNotes } = sectionsOf(modules);
   const owner = (section: object) =>
     modules.find((m) => [...(m.venueSections ?? []), ...(m.accountSections ?? [])].includes(section as never))!.name;
-  assert.deepEqual(venue.map(owner), ['agenda', 'memberships']);
+  // The venue page: "Adhérer" (memberships, above the description), the agenda, the offers, the map (agenda).
+  assert.deepEqual(venue.map(owner), ['memberships', 'agenda', 'memberships', 'agenda']);
+  assert.deepEqual(
+    transferNotes.map((note) => modules.find((m) => (m.transferNotes ?? []).includes(note))!.name),
+    ['till'],
+  );
   assert.deepEqual(account.map(owner), ['memberships', 'ticketing', 'settlement']);
 });
 

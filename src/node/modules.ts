@@ -1,4 +1,11 @@
-import type { AccountSection, EventListColumn, HomeSection, RezoModule, VenueSection } from '../http/module.ts';
+import type {
+  AccountSection,
+  EventListColumn,
+  HomeSection,
+  RezoModule,
+  TransferNote,
+  VenueSection,
+} from '../http/module.ts';
 import { registerPurpose } from '../payments/index.ts';
 import { registerDateUse } from '../agenda/index.ts';
 import { accounts } from '../accounts/module.ts';
@@ -64,6 +71,7 @@ export function sectionsOf(list: readonly RezoModule[] = modules): {
   venue: VenueSection[];
   account: AccountSection[];
   eventList: EventListColumn[];
+  transferNotes: TransferNote[];
 } {
   const byOrder = (a: { order: number }, b: { order: number }) => a.order - b.order;
   return {
@@ -71,5 +79,6 @@ export function sectionsOf(list: readonly RezoModule[] = modules): {
     venue: list.flatMap((m) => m.venueSections ?? []).sort(byOrder),
     account: list.flatMap((m) => m.accountSections ?? []).sort(byOrder),
     eventList: list.flatMap((m) => m.eventListColumns ?? []).sort(byOrder),
+    transferNotes: list.flatMap((m) => m.transferNotes ?? []).sort(byOrder),
   };
 }

@@ -1,6 +1,7 @@
 // The public surface of src/places (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
 export { adminNav } from './adminNav.ts';
 export { createPlace } from './createPlace.ts';
+export { addDemoPlaceImages } from './demoImages.ts';
 export { slugify } from './placeInput.ts';
 export {
   connectedAccountOf,

@@ -17,6 +17,7 @@ import { updatePlace } from './updatePlace.ts';
 import { uploadPlaceImage, type PlaceImageKind } from './uploadPlaceImage.ts';
 import { adminNav } from './adminNav.ts';
 import { renderSections } from '../http/sections.ts';
+import { contentSecurityPolicy } from '../http/securityHeaders.ts';
 
 const SlugParams = Type.Object({ slug: Type.String({ maxLength: 60 }) });
 
@@ -116,6 +117,20 @@ function formModules(body: Record<string, unknown>): unknown[] {
 }
 
 /** The home of the territory, venue pages, venue creation and settings, images, and the venues API. */
+/** How to reach the venue's team, when it says: e-mail, phone, website. */
+function contactFacts(request: FastifyRequest, place: Place): Html | '' {
+  const { t } = request.ctx;
+  if (!place.contactEmail && !place.contactPhone && !place.website) return '';
+  return html`<section aria-labelledby="contact-heading">
+<h2 id="contact-heading">${t('places.contact')}</h2>
+<dl class="facts">
+${place.contactEmail ? html`<dt>${t('labels.contact_email')}</dt><dd><a href="mailto:${place.contactEmail}">${place.contactEmail}</a></dd>` : ''}
+${place.contactPhone ? html`<dt>${t('labels.contact_phone')}</dt><dd><a href="tel:${place.contactPhone.replace(/\s/g, '')}">${place.contactPhone}</a></dd>` : ''}
+${place.website ? html`<dt>${t('labels.website')}</dt><dd><a href="${place.website}" rel="noopener">${place.website}</a></dd>` : ''}
+</dl>
+</section>`;
+}
+
 export async function placeRoutes(app: ModuleApp, { deps, info, sections }: ModuleOptions) {
   const { config, db } = deps;
   const page = (
@@ -225,10 +240,16 @@ ${placeFields(request, form)}
   });
 
   app.get('/venues/:slug', async (request, reply) => {
-    const { t, lang } = request.ctx;
+    const { t } = request.ctx;
     const place = await getPlaceBySlug(db, (request.params as { slug: string }).slug);
     const role = request.ctx.person ? await roleOf(db, request.ctx.person.id, place.id) : null;
-    const address = [place.street, [place.postalCode, place.city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+    // Sections below 10 are calls to action ("Adhérer"), shown under the venue's name; the others
+    // (next events, memberships, getting there) follow the description.
+    const top = sections.venue.filter((s) => s.order < 10);
+    const rest = sections.venue.filter((s) => s.order >= 10);
+    const imgHosts = [...new Set(sections.venue.flatMap((s) => s.imgHosts ?? []))];
+    if (imgHosts.length)
+      reply.header('content-security-policy', contentSecurityPolicy(config, request.ctx.cspNonce, { imgHosts }));
     return page(
       request,
       reply,
@@ -239,17 +260,11 @@ ${place.coverMediaId ? html`<img class="cover" src="${mediaUrl(place.coverMediaI
 ${place.logoMediaId ? html`<img class="logo" src="${mediaUrl(place.logoMediaId)}" alt="${t('places.logoOf', { name: place.name })}" width="96" height="96">` : ''}
 <h1>${place.name}</h1>
 </header>
+${await renderSections(top, (section) => section.render(request, db, place), '\n')}
+${role === 'admin' || request.ctx.person?.isOperator ? html`<p><a class="button secondary" href="/venues/${place.slug}/admin/dashboard">${t('places.adminLink')}</a></p>` : ''}
 ${place.description ? html`<div class="description">${place.description.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div>` : ''}
-<dl class="facts">
-${address ? html`<dt>${t('places.address')}</dt><dd>${address}</dd>` : ''}
-${place.latitude !== null ? html`<dt>${t('places.coordinates')}</dt><dd>${place.latitude.toLocaleString(lang)}, ${place.longitude!.toLocaleString(lang)}</dd>` : ''}
-${place.contactEmail ? html`<dt>${t('labels.contact_email')}</dt><dd><a href="mailto:${place.contactEmail}">${place.contactEmail}</a></dd>` : ''}
-${place.contactPhone ? html`<dt>${t('labels.contact_phone')}</dt><dd><a href="tel:${place.contactPhone.replace(/\s/g, '')}">${place.contactPhone}</a></dd>` : ''}
-${place.website ? html`<dt>${t('labels.website')}</dt><dd><a href="${place.website}" rel="noopener">${place.website}</a></dd>` : ''}
-<dt>${t('labels.timezone')}</dt><dd>${place.timezone}</dd>
-</dl>
-${role === 'admin' || request.ctx.person?.isOperator ? html`<p><a class="button" href="/venues/${place.slug}/admin/dashboard">${t('places.adminLink')}</a></p>` : ''}
-${await renderSections(sections.venue, (section) => section.render(request, db, place), '\n')}
+${await renderSections(rest, (section) => section.render(request, db, place), '\n')}
+${contactFacts(request, place)}
 </article>`,
       200,
       place.description.slice(0, 200),

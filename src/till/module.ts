@@ -4,6 +4,7 @@ import { tillAdminRoutes } from './adminRoutes.ts';
 import { tillApiRoutes } from './apiRoutes.ts';
 import { closureRoutes } from './closureRoutes.ts';
 import { purgePairingCodes } from './purgePairingCodes.ts';
+import { saleItemsNote } from './saleItems.ts';
 import { tillPageRoutes } from './tillPage.ts';
 
 /** The till's pages and API: the admin's points of sale and devices, the device API, Z closures, the till page. */
@@ -18,4 +19,5 @@ export const till: RezoModule = {
   name: 'till',
   routes,
   housekeeping: [{ cadence: 'hourly', name: 'pairingCodes', run: ({ db }) => purgePairingCodes(db) }],
+  transferNotes: [saleItemsNote],
 };

@@ -110,6 +110,43 @@ describe('browsing the agenda', { skip: noChromium }, () => {
     assert.deepEqual(problems, []);
   });
 
+  test('the filters: closed on a phone, open on a wide screen; tags are chips of the tags in use, several at once', async () => {
+    for (const [width, open] of [
+      [390, false],
+      [1366, true],
+    ] as const) {
+      const context = await newVisitor(browser, { width, height: 844 });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${base}/agenda`);
+        await page.waitForFunction(() => document.querySelector('script[src="/static/agenda/filters.js"]'));
+        await page.waitForLoadState('networkidle');
+        assert.equal(await page.locator('details.filters-box').evaluate((d) => (d as HTMLDetailsElement).open), open);
+        if (!open) await page.locator('details.filters-box > summary').click();
+        const chips = page.locator('fieldset.chips input[name=tag]');
+        const offered = await chips.evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value));
+        assert.ok(offered.includes('concert') && offered.includes('jam'), `tags offered: ${offered.join(', ')}`);
+        await page.getByLabel('#concert').check();
+        await page.getByLabel('#jam').check();
+        await Promise.all([
+          page.waitForURL(/tag=concert&tag=jam/),
+          page.getByRole('button', { name: 'Filtrer' }).click(),
+        ]);
+        assert.match(await page.locator('details.filters-box > summary').innerText(), /1 actif/);
+        const titles = await page.locator('ul.cards h3').allInnerTexts();
+        assert.ok(titles.length > 0);
+        assert.ok(
+          titles.some((title) => /Jam/.test(title)) && titles.some((title) => !/Jam/.test(title)),
+          `events with either tag: ${titles.join(' | ')}`,
+        );
+        const { page: pageWidth, screen } = await horizontalOverflow(page);
+        assert.ok(pageWidth <= screen, `${width} px: the filtered agenda scrolls sideways`);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
   test('no page visited above broke its Content-Security-Policy', () => {
     assert.deepEqual(cspViolations, []);
   });
