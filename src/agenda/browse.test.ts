@@ -55,6 +55,14 @@ before(async () => {
     kind: 'fixed',
     price: '8',
   });
+  await createTicketPrice(t.db, lagon.admin, {
+    slug: 'lagon',
+    eventId: mapped.id,
+    name: 'Soutien',
+    kind: 'pay_what_you_want',
+    price: '20',
+    minPrice: '5',
+  });
   // The coming weekend (Saturday in Réunion) and an event outside it.
   // A few minutes after the weekend starts (or after now, on a Saturday or Sunday), in Réunion's time.
   const at = localParts(
@@ -166,6 +174,8 @@ describe('add to my calendar', () => {
     const prices = /<ul class="price-list"[\s\S]*?<\/ul>/.exec(page.body)?.[0] ?? '';
     assert.match(prices, /Plein<\/span> <strong>15,00\s€<\/strong>/);
     assert.match(prices, /Réduit<\/span> <strong>8,00\s€<\/strong>/);
+    // Pay what you want: the list says the minimum the ticket form asks for, not the suggested amount.
+    assert.match(prices, /Soutien<\/span> <strong>à partir de 5,00\s€<\/strong>/);
     assert.ok(page.body.indexOf('price-list') < page.body.indexOf('id="tickets"'));
     assert.ok(page.body.indexOf('id="tickets"') < page.body.indexOf('class="description"'));
     const other = await t.client().get(`/events/${plain.slug}`);

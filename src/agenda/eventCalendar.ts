@@ -131,7 +131,9 @@ export function priceList(request: FastifyRequest, offers: DateOffers[], currenc
     for (const p of d.prices) {
       const seen = byId.get(p.id);
       const left = p.remaining === null || p.remaining > 0;
-      byId.set(p.id, { name: p.name, cents: p.priceCents, kind: p.kind, left: (seen?.left ?? false) || left });
+      // Pay what you want: the amount shown is the minimum the ticket form asks for, not the suggested one.
+      const cents = p.kind === 'pay_what_you_want' ? p.minPriceCents : p.priceCents;
+      byId.set(p.id, { name: p.name, cents, kind: p.kind, left: (seen?.left ?? false) || left });
     }
   if (byId.size === 0) return '';
   const money = new Intl.NumberFormat(localeOf(lang), { style: 'currency', currency });
