@@ -115,6 +115,8 @@ test('the jobs, purposes and sections the modules give keep the cadence and orde
     'accounts.purged:hourly',
     'ledger.nonces:hourly',
     'ledger.passes:hourly',
+    'ledger.witnessViews:hourly',
+    'ledger.witnesses:frequent',
     'memberships.reminders:hourly',
     'payments.orphanEvents:frequent',
     'payments.pendingSessions:frequent',
