@@ -33,7 +33,13 @@ Commands:
                             re-check the ledger: every hash, checkpoint signature, balance and
                             per-currency sum, and each federation's reserve (euros held cover the
                             tokens in circulation and what is owed to venues); exit 1 naming the
-                            first inconsistency
+                            first inconsistency; each currency's tree checkpoints and their
+                            cosignatures by peer witnesses are checked too
+  ledger identity           print this node's witness key and ledger log keys (for a peer's operator)
+  ledger peer add --url URL --witness-key KEY --log-keys KEY[,KEY…]
+                            pin a peer node (docs/OPERATIONS.md): it witnesses this node's ledger
+                            logs, and this node cosigns the peer's logs named by their keys
+  ledger peer list          the pinned peers, what they last cosigned, and failures
   cards import <file.csv> --name "Batch name" [--check]
                             import a batch of NFC cards (CSV columns uid, number, qr_token, with a
                             header line); all or nothing: any refused row is listed and nothing is
@@ -197,10 +203,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'ledger':
       return withDatabase(config, (database) =>
-        ledgerCommand(database.db, args, {
-          stdout: (s) => process.stdout.write(s),
-          stderr: (s) => process.stderr.write(s),
-        }),
+        ledgerCommand(
+          database.db,
+          args,
+          { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) },
+          { baseUrl: config.baseUrl, allowPrivate: config.env !== 'production' },
+        ),
       );
     case 'cards': {
       const usage = 'usage: rezo cards import <file.csv> --name "Batch name" [--check]';

@@ -75,6 +75,11 @@ export const TABLE_OWNERS = {
   ledger_settled_items: 'ledger',
   ledger_settlement_euros: 'ledger',
   ledger_debts: 'ledger',
+  ledger_log_checkpoints: 'ledger',
+  ledger_log_witnesses: 'ledger',
+  ledger_log_cosignatures: 'ledger',
+  ledger_witness_logs: 'ledger',
+  ledger_witness_evidence: 'ledger',
   // Payments (0004, 0023).
   payments: 'payments',
   payment_events: 'payments',

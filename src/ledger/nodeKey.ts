@@ -3,6 +3,9 @@ import type { Db } from '../db/database.ts';
 import { insertNodeSettingOnce, readNodeSetting } from '../node/nodeSecret.ts';
 
 const SETTING = 'ledger.signing_key';
+// The witness's own key (docs/FEDERATION.md, "Witnesses"): a cosignature/v1 does not name the cosigner,
+// so one key must serve one name — never the ledger key.
+const WITNESS_SETTING = 'ledger.witness_key';
 
 /** The node's Ed25519 key pair: signs checkpoints and wallet passes. */
 export interface NodeKey {
@@ -28,17 +31,22 @@ export async function loadNodeKey(db: Db): Promise<NodeKey> {
   const database = db.getExecutor().adapter;
   const known = committed.get(database);
   if (known) return known;
-  const key = await readNodeKey(db);
+  const key = await readNodeKey(db, SETTING);
   if (!db.isTransaction) committed.set(database, key);
   return key;
 }
 
-async function readNodeKey(db: Db): Promise<NodeKey> {
-  let stored = await readNodeSetting(db, SETTING);
+/** The node's witness key (Ed25519, created on first use like the ledger key). */
+export function loadWitnessKey(db: Db): Promise<NodeKey> {
+  return readNodeKey(db, WITNESS_SETTING);
+}
+
+async function readNodeKey(db: Db, setting: string): Promise<NodeKey> {
+  let stored = await readNodeSetting(db, setting);
   if (stored === undefined) {
     const { privateKey } = generateKeyPairSync('ed25519');
-    await insertNodeSettingOnce(db, SETTING, privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'));
-    stored = await readNodeSetting(db, SETTING);
+    await insertNodeSettingOnce(db, setting, privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'));
+    stored = await readNodeSetting(db, setting);
     if (stored === undefined) throw new Error('the node key was not kept');
   }
   const row = { value: stored };

@@ -24,6 +24,7 @@ import { voidHold } from './voidHold.ts';
 import { readRefundLimits, setRefundLimits } from './setRefundLimits.ts';
 import { issueWalletPass } from './walletPass.ts';
 import { ledgerPages } from './views.ts';
+import { witnessRoutes } from './witness/routes.ts';
 import type { DeviceSignature } from './tables.ts';
 import { deviceSignatureOf, keepRawJsonBodies } from '../http/deviceRequests.ts';
 
@@ -142,6 +143,9 @@ export async function ledgerRoutes(app: ModuleApp, options: ModuleOptions) {
   const { db, logger } = options.deps;
   const checkpointer = createCheckpointer(db, logger);
   app.addHook('onClose', async () => checkpointer.stop());
+
+  // The ledger logs and the node as a witness: their own scope (text bodies, docs/FEDERATION.md).
+  await app.register(witnessRoutes, options);
 
   // Device signatures cover the body's exact bytes: keep them (for this module's routes only).
   keepRawJsonBodies(app);

@@ -1,10 +1,10 @@
 /**
  * Table types of the ledger module (migrations 0003_ledger.sql, 0014_ledger_blocks.sql,
- * 0018_ledger_authorisation.sql, 0019_till_money.sql, 0022_settlement.sql, 0023 (debts)). Merged into DB in
+ * 0018_ledger_authorisation.sql, 0019_till_money.sql, 0022_settlement.sql, 0023 (debts), 0027 (witnessing)). Merged into DB in
  * db/schema.ts.
  */
-import type { ColumnType } from 'kysely';
-import type { CreatedAt, NullableTimestamp, Timestamp } from '../db/schema.ts';
+import type { ColumnType, Generated } from 'kysely';
+import type { CreatedAt, Json, NullableTimestamp, Timestamp } from '../db/schema.ts';
 
 export type CurrencyKind = 'federated_euro' | 'local_euro' | 'gift' | 'time' | 'loyalty' | 'membership';
 export type OwnerKind = 'person' | 'card' | 'place' | 'system';
@@ -231,6 +231,61 @@ export interface LedgerCheckpointsTable {
   signature: string;
 }
 
+/** Ledger witnessing (0027, docs/FEDERATION.md): the node's log checkpoints, its witnesses, and the logs it witnesses. */
+export interface LedgerLogCheckpointsTable {
+  currency_id: string;
+  size: number;
+  root_hash: string;
+  note: string;
+  signed_at: Timestamp;
+}
+
+export interface LedgerLogWitnessesTable {
+  name: string;
+  verifier_key: string;
+  url: string;
+  attempts: Generated<number>;
+  next_attempt_at: CreatedAt;
+  last_error: string | null;
+  created_at: CreatedAt;
+}
+
+export interface LedgerLogCosignaturesTable {
+  currency_id: string;
+  size: number;
+  witness_name: string;
+  signature_line: string;
+  cosigned_at: Timestamp;
+  received_at: CreatedAt;
+}
+
+export type WitnessedLogStatus = 'active' | 'equivocated';
+
+export interface LedgerWitnessLogsTable {
+  origin: string;
+  verifier_key: string;
+  peer_url: string;
+  size: Generated<number>;
+  root_hash: string | null;
+  checkpoint: string | null;
+  cosignature: string | null;
+  cosigned_at: NullableTimestamp;
+  status: Generated<WitnessedLogStatus>;
+  created_at: CreatedAt;
+}
+
+export type EvidenceKind = 'fork' | 'inconsistent' | 'rollback';
+
+export interface LedgerWitnessEvidenceTable {
+  id: string;
+  origin: string;
+  kind: EvidenceKind;
+  evidence: Json<unknown>;
+  digest: string;
+  received_from: string | null;
+  created_at: CreatedAt;
+}
+
 export interface LedgerDevicesTable {
   place_id: string;
   id: string;
@@ -308,4 +363,9 @@ export interface LedgerTables {
   ledger_refund_limits: LedgerRefundLimitsTable;
   ledger_refunds: LedgerRefundsTable;
   ledger_wallet_passes: LedgerWalletPassesTable;
+  ledger_log_checkpoints: LedgerLogCheckpointsTable;
+  ledger_log_witnesses: LedgerLogWitnessesTable;
+  ledger_log_cosignatures: LedgerLogCosignaturesTable;
+  ledger_witness_logs: LedgerWitnessLogsTable;
+  ledger_witness_evidence: LedgerWitnessEvidenceTable;
 }

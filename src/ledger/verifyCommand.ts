@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.ts';
 import { verifyLedger } from './verifyLedger.ts';
+import { PEER_USAGE, peerCommand } from './witness/peerCommand.ts';
 
 /**
  * `rezo ledger verify [--currency X]`: one summary line per currency, then OK and exit 0; or the first
@@ -9,12 +10,14 @@ export async function ledgerCommand(
   db: Db,
   args: string[],
   out: { stdout: (s: string) => void; stderr: (s: string) => void },
+  node: { baseUrl: string; allowPrivate: boolean } = { baseUrl: 'http://localhost', allowPrivate: false },
 ): Promise<number> {
   const [action, ...rest] = args;
+  if (action === 'peer' || action === 'identity') return peerCommand(db, args, out, node);
   let currencyCode: string | undefined;
   if (rest.length === 2 && rest[0] === '--currency' && rest[1]) currencyCode = rest[1].toUpperCase();
   if (action !== 'verify' || (rest.length !== 0 && !currencyCode)) {
-    out.stderr('usage: rezo ledger verify [--currency CODE]\n');
+    out.stderr(`usage: rezo ledger verify [--currency CODE]\n${PEER_USAGE}\n`);
     return 2;
   }
   const result = await verifyLedger(db, currencyCode ? { currencyCode } : {});
@@ -27,6 +30,12 @@ export async function ledgerCommand(
       `${c.code}: ${c.transfers} transfers (${c.legacyTransfers} in the legacy chain, ${c.transfers - c.legacyTransfers - c.unsealed} in ${c.blocks} blocks, ${unsealed}), ` +
         `${c.accounts} accounts, supply ${c.supply}${c.debts ? ` (holders owe ${c.debts})` : ''}, ${c.checkpoints} checkpoints verified, head ${c.headHash}\n`,
     );
+    if (c.logCheckpoints > 0)
+      out.stdout(
+        `${c.code} log: ${c.logCheckpoints} tree checkpoints and ${c.cosignatures} cosignatures verified` +
+          c.witnesses.map((w) => `; ${w.name} cosigned ${w.size} blocks on ${w.cosignedAt.toISOString()}`).join('') +
+          '\n',
+      );
   }
   for (const r of result.reserves) {
     // Euros given back beyond what could be burnt are holders' debts, not payouts: "held" counts them as owed to

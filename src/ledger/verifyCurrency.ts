@@ -14,6 +14,7 @@ import { verifyText } from './nodeKey.ts';
 import { linkedCardIds } from '../cards/index.ts';
 import { Found, PAGE, type CurrencySummary } from './verifyFindings.ts';
 import { verifyDebts } from './verifyReserve.ts';
+import type { LogSummary } from './witness/verifyLog.ts';
 
 /**
  * The checks of one currency (docs/LEDGER.md, "rezo ledger verify"), numbered as there: the legacy
@@ -28,7 +29,7 @@ export async function verifyCurrency(
   publicKey: PublicKey,
   currency: { id: string; code: string; euro_backed: boolean },
   now: Date,
-): Promise<CurrencySummary> {
+): Promise<Omit<CurrencySummary, keyof LogSummary>> {
   const fail = (check: string, where: string, message: string): never => {
     throw new Found({ check, currency: currency.code, where, message });
   };

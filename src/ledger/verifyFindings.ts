@@ -17,6 +17,11 @@ export interface CurrencySummary {
   headHash: string;
   /** What holders owe after euros were taken back for tokens already spent (`ledger_debts`). */
   debts: number;
+  /** The currency's transparency log (docs/FEDERATION.md): C2SP checkpoints and cosignatures checked. */
+  logCheckpoints: number;
+  cosignatures: number;
+  /** Per witness: the largest size it cosigned and when. */
+  witnesses: { name: string; size: number; cosignedAt: Date }[];
 }
 
 export interface Inconsistency {

@@ -4,6 +4,7 @@ import { loadNodeKey } from './nodeKey.ts';
 import { verifyCurrency } from './verifyCurrency.ts';
 import { Found, type CurrencySummary, type ReserveSummary, type VerifyResult } from './verifyFindings.ts';
 import { verifyReserve } from './verifyReserve.ts';
+import { verifyLog } from './witness/verifyLog.ts';
 
 export type { CurrencySummary, Inconsistency, ReserveSummary, VerifyResult } from './verifyFindings.ts';
 
@@ -37,7 +38,11 @@ export async function verifyLedger(db: Db, options: { currencyCode?: string; now
           message: 'no such currency',
         });
       }
-      for (const currency of currencies) summaries.push(await verifyCurrency(trx, key.publicKey, currency, now));
+      for (const currency of currencies)
+        summaries.push({
+          ...(await verifyCurrency(trx, key.publicKey, currency, now)),
+          ...(await verifyLog(trx, currency)),
+        });
       // After every currency checked alone: the reserve of each federation's token, then settlement's links.
       for (const currency of currencies)
         if (currency.issuer_federation_id)

@@ -13,6 +13,7 @@ import { balancesTable, historyTable } from './moneyViews.ts';
 import { refundRoutes } from './refundRoutes.ts';
 import { payRoutes } from './payRoutes.ts';
 import { demoPaymentsOn } from '../payments/index.ts';
+import { witnessingSection } from './witness/transparencySection.ts';
 
 /** The pages of the ledger: "Mon portefeuille" (/wallet) and the public /transparency page. */
 export async function ledgerPages(app: ModuleApp, options: ModuleOptions) {
@@ -134,6 +135,7 @@ ${
 </dl>
 </article>`,
 )}
+${await witnessingSection(request, db, config)}
 <h2>${t('ledger.transparency.howTitle')}</h2>
 <ol>
 <li>${t('ledger.transparency.how1')}</li>

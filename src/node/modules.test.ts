@@ -116,6 +116,8 @@ test('the jobs, purposes and sections the modules give keep the cadence and orde
     'federation.federationPublish:frequent',
     'ledger.nonces:hourly',
     'ledger.passes:hourly',
+    'ledger.witnessViews:hourly',
+    'ledger.witnesses:frequent',
     'memberships.reminders:hourly',
     'payments.orphanEvents:frequent',
     'payments.pendingSessions:frequent',

@@ -9,7 +9,8 @@ import { buildApp, type App } from '../http/app.ts';
 import { createMailDelivery, type MailDelivery } from '../mail/mailDelivery.ts';
 import { loadNodeSecret } from './nodeSecret.ts';
 import { startSealer, type Sealer } from '../ledger/sealer.ts';
-import { signCheckpoints } from '../ledger/signCheckpoints.ts';
+import { DEFAULT_CHECKPOINT_POLICY, signCheckpoints } from '../ledger/signCheckpoints.ts';
+import { makeLogCheckpoints } from '../ledger/witness/makeLogCheckpoints.ts';
 import { loadNodeKey } from '../ledger/nodeKey.ts';
 import { createStripe } from '../payments/stripeClient.ts';
 import type Stripe from 'stripe';
@@ -49,7 +50,12 @@ export async function assembleNode(config: Config, database: Database, logger: L
   // The ledger key read once, committed: wallet passes are then checked without a database round trip.
   await loadNodeKey(database.db);
   // Seals committed transfers into blocks at least every SEAL_INTERVAL_MS; checkpoints follow the blocks.
-  const sealer = startSealer(database.db, logger, { afterSeal: async () => void (await signCheckpoints(database.db)) });
+  // The C2SP log checkpoints (docs/FEDERATION.md) at most once a minute per currency, like the others.
+  const afterSeal = async () => {
+    await signCheckpoints(database.db);
+    await makeLogCheckpoints(database.db, config.baseUrl, { minIntervalMs: DEFAULT_CHECKPOINT_POLICY.everyMs });
+  };
+  const sealer = startSealer(database.db, logger, { afterSeal });
   let stopping: Promise<void> | null = null;
   return {
     app,

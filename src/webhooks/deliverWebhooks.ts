@@ -1,9 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
-import { isIP } from 'node:net';
-import { Agent, fetch } from 'undici';
 import type { Db } from '../db/database.ts';
-import { isPublicAddress, publicOnlyLookup } from './receiverAddress.ts';
+import { fetchOutside } from './receiverAddress.ts';
 
 /** A delivery is tried this many times (1, 2, 4 … 64 minutes apart) before it is marked failed. */
 export const MAX_ATTEMPTS = 8;
@@ -112,9 +110,6 @@ async function claim(db: Db): Promise<Claimed[]> {
   });
 }
 
-/** Connections that go only to public addresses (receiverAddress.ts): the address connected to is the one checked. */
-const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup } });
-
 async function send(
   d: Claimed,
   timeoutMs: number,
@@ -122,13 +117,8 @@ async function send(
 ): Promise<{ ok: boolean; statusCode: number | null; error: string | null }> {
   const t = Math.floor(Date.now() / 1000);
   try {
-    // An address in the URL is not looked up: checked here (the URL was checked when registered, but
-    // the policy may have changed since).
-    const host = new URL(d.url).hostname.replace(/^\[|\]$/g, '');
-    if (!allowPrivate && isIP(host) && !isPublicAddress(host))
-      return { ok: false, statusCode: null, error: `${host} is a private address` };
-    const response = await fetch(d.url, {
-      ...(allowPrivate ? {} : { dispatcher: publicOnly }),
+    // The URL was checked when registered, but the policy may have changed since: fetchOutside checks again.
+    const response = await fetchOutside(d.url, allowPrivate, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',

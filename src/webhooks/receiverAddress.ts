@@ -1,5 +1,6 @@
 import { lookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { Agent, fetch, type RequestInit, type Response } from 'undici';
 
 /**
  * Where a webhook may be sent (docs/WEBHOOKS.md, "Receivers"). A venue admin chooses the URL, and the
@@ -93,4 +94,19 @@ export function publicOnlyLookup(
     if ((options as LookupAllOptions).all) return callback(null, allowed);
     return callback(null, allowed[0]!.address, allowed[0]!.family);
   });
+}
+
+/** Connections that go only to public addresses: the address connected to is the one checked. */
+const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup } });
+
+/**
+ * An outgoing request to a URL someone else chose (a webhook receiver, a peer node): unless private
+ * addresses are allowed, an address written in the URL must be public (it is not looked up), and a
+ * name connects only to the public addresses it resolves to. Fails with EPRIVATEADDRESS otherwise.
+ */
+export async function fetchOutside(url: string, allowPrivate: boolean, init: RequestInit = {}): Promise<Response> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && isIP(host) && !isPublicAddress(host))
+    throw Object.assign(new Error(`${host} is a private address`), { code: 'EPRIVATEADDRESS' });
+  return fetch(url, { ...init, ...(allowPrivate ? {} : { dispatcher: publicOnly }) });
 }

@@ -3,7 +3,13 @@ import { formatAddCheckpointRequest } from './addCheckpointWire.ts';
 import { signCheckpoint } from './checkpoint.ts';
 import { ed25519Cosigner } from './cosignature.ts';
 import { consistencyProof, leafHash, treeHash } from './merkle.ts';
-import { ed25519NoteSigner, ed25519NoteVerifier } from './signedNote.ts';
+import {
+  SIGNATURE_TYPE,
+  ed25519NoteSigner,
+  ed25519NoteVerifier,
+  formatVerifierKey,
+  rawEd25519PublicKey,
+} from './signedNote.ts';
 
 /** A log for the witness tests: leaves appended by hand, checkpoints signed with its own key. */
 export function createTestLog(origin = 'a.example/ledger/EUR') {
@@ -14,6 +20,7 @@ export function createTestLog(origin = 'a.example/ledger/EUR') {
     origin,
     leaves,
     verifier: ed25519NoteVerifier(origin, key.publicKey),
+    verifierKey: formatVerifierKey(origin, SIGNATURE_TYPE.ed25519, rawEd25519PublicKey(key.publicKey)),
     append(count: number, label = 'block') {
       for (let i = 0; i < count; i++) leaves.push(leafHash(Buffer.from(`${label} ${leaves.length}`)));
     },
@@ -34,5 +41,10 @@ export function createTestLog(origin = 'a.example/ledger/EUR') {
 
 export function createTestWitness(name = 'b.example/witness') {
   const key = generateKeyPairSync('ed25519');
-  return { name, key, cosigner: ed25519Cosigner(name, key.privateKey) };
+  return {
+    name,
+    key,
+    cosigner: ed25519Cosigner(name, key.privateKey),
+    verifierKey: formatVerifierKey(name, SIGNATURE_TYPE.cosignatureV1, rawEd25519PublicKey(key.publicKey)),
+  };
 }
