@@ -97,6 +97,9 @@ export async function cardRoutes(app: ModuleApp, { deps, info, sections }: Modul
     const card = await cardOfToken(request, reply);
     const { t, person } = request.ctx;
     const token = (request.params as { token: string }).token;
+    // The page's URL holds the card's QR token, a bearer secret: the header's "Log in" never copies it
+    // (an anonymous card's page returns through a claim ticket, any other to the account).
+    request.ctx.loginNext = card.personId === null ? `/cards/claim/${makeClaimTicket(secret, card.id)}` : null;
     let content: Html;
     if (card.personId === null) {
       const lines = await cardLines(card);

@@ -27,6 +27,11 @@ export interface RequestContext {
    * with it (http/securityHeaders.ts). Made when first read.
    */
   cspNonce: string;
+  /**
+   * Where the header's "Log in" link brings the person back (layout.ts loginHref): undefined = this
+   * page's path; a page whose URL is a secret (a card's QR token) gives another path, or null for none.
+   */
+  loginNext?: string | null;
 }
 
 declare module 'fastify' {

@@ -26,10 +26,16 @@ export function demoBanner(request: FastifyRequest, info: LayoutInfo): Html | ''
 /**
  * "Se connecter" brings the person back to the page they were reading (an event's tickets, a venue's
  * memberships): `/login?next=` with this page's path, which the login route checks again
- * (safeNextPath: same-origin relative paths only). Not from a form's answer or the login pages.
+ * (safeNextPath: same-origin relative paths only). Not from a form's answer, the login pages or a
+ * "not found" page; a page whose URL is a secret says where instead (`request.ctx.loginNext`).
  */
 export function loginHref(request: FastifyRequest): string {
-  const path = request.url;
+  const { loginNext } = request.ctx;
+  if (loginNext === null) return '/login';
+  // A URL that carries a secret (an order's or a waiting list's mailed link, a login link) is never
+  // copied into another URL, where logs and the login mail would keep it.
+  if (loginNext === undefined && /:(token|ticket)\b/.test(request.routeOptions.url ?? '')) return '/login';
+  const path = loginNext ?? request.url;
   if (request.method !== 'GET' || !path.startsWith('/') || path.startsWith('//') || path.startsWith('/login'))
     return '/login';
   return `/login?next=${encodeURIComponent(path)}`;

@@ -142,6 +142,8 @@ ${problem.errors ? html`<ul>${problem.errors.map((e) => html`<li>${e.field} : ${
 ${error.status === 401 ? html`<p><a class="button" href="/login?next=${encodeURIComponent(request.url)}">${t('layout.login')}</a></p>` : ''}
 <p><a href="/">${t('problems.backHome')}</a></p>
 </section>`;
+  // Logging in to come back to "not found" helps nobody, and the path may be a guessed secret.
+  if (problem.status === 404) request.ctx.loginNext = null;
   return sendHtml(reply, layout(request, info, { title: problem.title, body }), problem.status);
 }
 
