@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { testConfig, type Config } from '../src/config.ts';
@@ -75,6 +76,20 @@ export async function createTestNode(
       await testDatabase.close();
     },
   };
+}
+
+/**
+ * The usual start of a test file: a node (its config `overrides`) opened before the file's tests and
+ * closed after. `ready` receives it once open: assign it to the file's variable and build the file's
+ * world there.
+ */
+export function useTestNode(ready: (t: TestNode) => unknown, overrides: Partial<Config> = {}): void {
+  let node: TestNode | undefined;
+  before(async () => {
+    node = await createTestNode(overrides);
+    await ready(node);
+  });
+  after(() => node?.close());
 }
 
 type Form = Record<string, string | string[]>;

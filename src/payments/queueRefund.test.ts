@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { test } from 'node:test';
+import { onPostgres, type TestNode, useTestNode } from '../../test/harness.ts';
 import { personActor, SYSTEM, type Actor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
@@ -10,10 +10,7 @@ import type { PaymentProvider, PaymentStatus } from './tables.ts';
 import { queueRefund } from './queueRefund.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 const codeOf = (e: unknown) =>
   e instanceof DomainError

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { createEmptyDatabase } from '../../test/testDatabase.ts';
 import { listMigrations, migrate } from '../db/migrate.ts';
 import { personActor } from '../access/actor.ts';
@@ -20,10 +20,7 @@ import { placeOrder } from './placeOrder.ts';
 import { eventWithDates } from './testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 /** The field errors of a refusal, as `field:message`. */
 async function faults(fn: () => Promise<unknown>): Promise<string[]> {
