@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
-import { openDatabase, type Database } from '../src/db/database.ts';
+import { openDatabase, type Database, type Db } from '../src/db/database.ts';
+import type { DB } from '../src/db/schema.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { DomainError } from '../src/shared/errors.ts';
 
@@ -112,3 +114,18 @@ export const isCode =
   (code: string) =>
   (error: unknown): boolean =>
     error instanceof DomainError && error.code === code;
+
+/**
+ * How many rows a table holds, or only those whose columns equal `where`: what a test counts to prove
+ * a step wrote what it should, or that a refused one wrote nothing.
+ */
+export async function countRows(
+  db: Db,
+  table: keyof DB,
+  where: Record<string, string | boolean> = {},
+): Promise<number> {
+  const conditions = Object.entries(where).map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
+  const filter = conditions.length ? sql` where ${sql.join(conditions, sql` and `)}` : sql``;
+  const { rows } = await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}${filter}`.execute(db);
+  return Number(rows[0]!.n);
+}

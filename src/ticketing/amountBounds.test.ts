@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { type TestNode, useTestNode } from '../../test/harness.ts';
-import { createEmptyDatabase } from '../../test/testDatabase.ts';
+import { createEmptyDatabase, countRows } from '../../test/testDatabase.ts';
 import { listMigrations, migrate } from '../db/migrate.ts';
 import { personActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
@@ -33,14 +33,7 @@ async function faults(fn: () => Promise<unknown>): Promise<string[]> {
   return [];
 }
 const countOf = async (table: 'orders' | 'memberships' | 'membership_products' | 'ticket_prices') =>
-  Number(
-    (
-      await t.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+  countRows(t.db, table);
 /** A statement the database must refuse with a CHECK violation. */
 async function checkRefuses(statement: Promise<unknown>) {
   await assert.rejects(statement, (e: unknown) => (e as { code?: string }).code === '23514');

@@ -17,6 +17,7 @@ import { placeOrder } from './placeOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
 import { eventWithDates } from './testFixtures.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
@@ -178,14 +179,7 @@ describe('orders', () => {
       salesCloseAt: '2020-02-01T00:00:00Z',
     });
     const d = ev.dateIds[0]!;
-    const before_ = Number(
-      (
-        await t.db
-          .selectFrom('orders')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+    const before_ = await countRows(t.db, 'orders');
     const cases: [Parameters<typeof order>[1], string, Partial<Parameters<typeof placeOrder>[3]>?][] = [
       [[{ priceId: fixed, eventDateId: d, quantity: -1 }], 'lines.0.quantity:quantity'],
       [[{ priceId: fixed, eventDateId: d, quantity: 0 }], 'lines.0.quantity:quantity'],
@@ -208,14 +202,7 @@ describe('orders', () => {
         `${expected}: ${JSON.stringify(lines)}`,
       );
     }
-    const after_ = Number(
-      (
-        await t.db
-          .selectFrom('orders')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+    const after_ = await countRows(t.db, 'orders');
     assert.equal(after_, before_);
     assert.equal(await taken(ev.place.id, d), 0);
     // A draft event is not on sale.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { createTestDatabase, onPostgres, type TestDatabase, countRows } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -30,27 +30,8 @@ const isCode = (code: string, status?: number) => (error: unknown) =>
 const fieldsOf = (error: unknown) =>
   error instanceof DomainError ? error.fields.map((f) => `${f.field}:${f.message}`) : [];
 
-const closuresOf = async (placeId: string) =>
-  Number(
-    (
-      await db
-        .selectFrom('till_closures')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('place_id', '=', placeId)
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
-const auditsOf = async (placeId: string) =>
-  Number(
-    (
-      await db
-        .selectFrom('audit_log')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('place_id', '=', placeId)
-        .where('action', '=', 'till.closure')
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const closuresOf = async (placeId: string) => countRows(db, 'till_closures', { place_id: placeId });
+const auditsOf = async (placeId: string) => countRows(db, 'audit_log', { place_id: placeId, action: 'till.closure' });
 
 /** The totals computed the plain way, line by line in JavaScript, from the journal rows of that point and day. */
 async function sumsByHand(placeId: string, pointId: string, businessDay: string): Promise<ClosureTotals> {

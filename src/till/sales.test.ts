@@ -19,6 +19,7 @@ import { createCurrency } from '../ledger/createCurrency.ts';
 import { DomainError } from '../shared/errors.ts';
 import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { blockCardByHolder } from '../cards/blockCard.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode;
 let w: TillWorld;
@@ -41,7 +42,7 @@ const count = async (
     | 'ledger_device_nonces'
     | 'ledger_payment_references'
     | 'ledger_payouts',
-) => Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(t.db)).rows[0]!.n);
+) => countRows(t.db, table);
 const snapshot = async () =>
   Promise.all(
     (
@@ -121,14 +122,7 @@ describe('till: opening, config, card lookup', () => {
     const atB = await signedRequest(t.app, tillB, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid });
     assert.equal(atB.statusCode, 403, atB.body);
     assert.match(atB.json().type, /till-not-staff$/);
-    const salesBefore = Number(
-      (
-        await t.db
-          .selectFrom('till_sales')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+    const salesBefore = await countRows(t.db, 'till_sales');
     const sellAtB = await signedRequest(t.app, tillB, 'POST', '/api/v1/till/sales', {
       id: uuidv7(),
       session,
@@ -138,17 +132,7 @@ describe('till: opening, config, card lookup', () => {
     });
     assert.equal(sellAtB.statusCode, 401, sellAtB.body);
     assert.match(sellAtB.json().type, /till-session$/);
-    assert.equal(
-      Number(
-        (
-          await t.db
-            .selectFrom('till_sales')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      ),
-      salesBefore,
-    );
+    assert.equal(await countRows(t.db, 'till_sales'), salesBefore);
   });
 
   test('the config lists the points and their articles', async () => {
