@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase, type Database, type Db } from '../src/db/database.ts';
@@ -63,6 +64,19 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await withAdmin(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
     },
   };
+}
+
+/**
+ * The usual start of a test file on a database alone: one opened before the file's tests and closed
+ * after. `ready` receives it once open: assign it to the file's variables and build the file's world there.
+ */
+export function useTestDatabase(ready: (opened: { tdb: TestDatabase; db: Db }) => unknown): void {
+  let tdb: TestDatabase | undefined;
+  before(async () => {
+    tdb = await createTestDatabase();
+    await ready({ tdb, db: tdb.database.db });
+  });
+  after(() => tdb?.close());
 }
 
 export function databaseUrl(serverUrl: string, name: string): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestDatabase, onPostgres, type TestDatabase, countRows } from '../../test/testDatabase.ts';
+import { onPostgres, countRows, useTestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -15,15 +15,12 @@ import { verifyClosure } from './verifyClosure.ts';
 import { createClosureWorld, type ClosureWorld } from './closureFixtures.ts';
 import { inTransaction } from '../db/database.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: ClosureWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
+useTestDatabase(async (opened) => {
+  db = opened.db;
   w = await createClosureWorld(db);
 });
-after(() => tdb.close());
 
 const isCode = (code: string, status?: number) => (error: unknown) =>
   error instanceof DomainError && error.code === code && (status === undefined || error.status === status);
