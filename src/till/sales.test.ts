@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { onPostgres, type TestNode } from '../../test/harness.ts';
 import { signDeviceRequest } from '../ledger/deviceSignature.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { businessDayOf } from './businessDay.ts';
 import { derivedId } from './derivedId.ts';
 import { recordSale } from './recordSale.ts';
-import { signedRequest, createTillWorld, type TestCard, type TillWorld } from './testFixtures.ts';
+import { signedRequest, type TestCard, type TillWorld, useTillNode } from './testFixtures.ts';
 import { issueTillSession, tillSessionKey } from './tillSession.ts';
 import { signText } from '../ledger/nodeKey.ts';
 import { verifyJournal } from './verifyJournal.ts';
@@ -25,14 +25,7 @@ let t: TestNode;
 let w: TillWorld;
 let session: string;
 
-before(async () => {
-  t = await createTestNode();
-  w = await createTillWorld(t.db);
-  const opened = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid });
-  assert.equal(opened.statusCode, 201, opened.body);
-  session = opened.json().session;
-});
-after(() => t.close());
+useTillNode((opened) => ({ t, w, session } = opened));
 
 const count = async (
   table:
