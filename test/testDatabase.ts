@@ -143,3 +143,11 @@ export async function countRows(
   const { rows } = await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}${filter}`.execute(db);
   return Number(rows[0]!.n);
 }
+
+/** What a refused call says: a DomainError's field errors (`field:message`, joined) or else its code; any other error as text. */
+export const codeOf = (e: unknown): string =>
+  e instanceof DomainError
+    ? e.fields.length
+      ? e.fields.map((f) => `${f.field}:${f.message}`).join(',')
+      : e.code
+    : String(e);

@@ -8,16 +8,10 @@ import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import type { PaymentProvider, PaymentStatus } from './tables.ts';
 import { queueRefund } from './queueRefund.ts';
+import { codeOf } from '../../test/testDatabase.ts';
 
 let t: TestNode;
 useTestNode((node) => (t = node));
-
-const codeOf = (e: unknown) =>
-  e instanceof DomainError
-    ? e.fields.length
-      ? e.fields.map((f) => `${f.field}:${f.message}`).join(',')
-      : e.code
-    : String(e);
 
 async function venue(slug: string) {
   const admin = await ensurePerson(t.db, `admin@${slug}.example`, 'fr');

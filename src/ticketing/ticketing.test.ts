@@ -5,7 +5,6 @@ import { createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
-import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createMembershipProduct } from '../memberships/createMembershipProduct.ts';
 import { addMembership } from '../memberships/addMembership.ts';
@@ -17,7 +16,7 @@ import { placeOrder } from './placeOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
 import { eventWithDates } from './testFixtures.ts';
-import { countRows } from '../../test/testDatabase.ts';
+import { countRows, codeOf } from '../../test/testDatabase.ts';
 
 let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
@@ -57,12 +56,6 @@ async function deliver(event: unknown) {
     payload,
   });
 }
-const codeOf = (e: unknown) =>
-  e instanceof DomainError
-    ? e.fields.length
-      ? e.fields.map((f) => `${f.field}:${f.message}`).join(',')
-      : e.code
-    : String(e);
 
 describe('orders', () => {
   test('a paid order holds its places, is paid through Stripe once, and issues one ticket per place', async () => {
