@@ -78,6 +78,20 @@ export async function createTestNode(
   };
 }
 
+/**
+ * The usual start of a test file: a node (its config `overrides`) opened before the file's tests and
+ * closed after. `ready` receives it once open: assign it to the file's variable and build the file's
+ * world there.
+ */
+export function useTestNode(ready: (t: TestNode) => unknown, overrides: Partial<Config> = {}): void {
+  let node: TestNode | undefined;
+  before(async () => {
+    node = await createTestNode(overrides);
+    await ready(node);
+  });
+  after(() => node?.close());
+}
+
 type Form = Record<string, string | string[]>;
 
 /** A minimal browser over `app.inject`: keeps cookies, finds the CSRF token in pages. */

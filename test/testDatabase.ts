@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
+import { sql } from 'kysely';
 import pg from 'pg';
-import { openDatabase, type Database } from '../src/db/database.ts';
+import { openDatabase, type Database, type Db } from '../src/db/database.ts';
+import type { DB } from '../src/db/schema.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { DomainError } from '../src/shared/errors.ts';
 
@@ -63,6 +66,19 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/**
+ * The usual start of a test file on a database alone: one opened before the file's tests and closed
+ * after. `ready` receives it once open: assign it to the file's variables and build the file's world there.
+ */
+export function useTestDatabase(ready: (opened: { tdb: TestDatabase; db: Db }) => unknown): void {
+  let tdb: TestDatabase | undefined;
+  before(async () => {
+    tdb = await createTestDatabase();
+    await ready({ tdb, db: tdb.database.db });
+  });
+  after(() => tdb?.close());
+}
+
 export function databaseUrl(serverUrl: string, name: string): string {
   const u = new URL(serverUrl);
   u.pathname = `/${name}`;
@@ -112,3 +128,26 @@ export const isCode =
   (code: string) =>
   (error: unknown): boolean =>
     error instanceof DomainError && error.code === code;
+
+/**
+ * How many rows a table holds, or only those whose columns equal `where`: what a test counts to prove
+ * a step wrote what it should, or that a refused one wrote nothing.
+ */
+export async function countRows(
+  db: Db,
+  table: keyof DB,
+  where: Record<string, string | boolean> = {},
+): Promise<number> {
+  const conditions = Object.entries(where).map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
+  const filter = conditions.length ? sql` where ${sql.join(conditions, sql` and `)}` : sql``;
+  const { rows } = await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}${filter}`.execute(db);
+  return Number(rows[0]!.n);
+}
+
+/** What a refused call says: a DomainError's field errors (`field:message`, joined) or else its code; any other error as text. */
+export const codeOf = (e: unknown): string =>
+  e instanceof DomainError
+    ? e.fields.length
+      ? e.fields.map((f) => `${f.field}:${f.message}`).join(',')
+      : e.code
+    : String(e);

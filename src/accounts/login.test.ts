@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { onPostgres, type TestNode, useTestNode } from '../../test/harness.ts';
 import { configureLocks, takeLocks } from '../db/locks.ts';
 import { consumeLoginLink } from './consumeLoginLink.ts';
 import { LOGIN_LINKS_PER_WINDOW, requestLoginLink, safeNextPath } from './requestLoginLink.ts';
@@ -9,10 +9,7 @@ import { DomainError } from '../shared/errors.ts';
 import type { Problem } from '../http/problems.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode({ operators: ['boss@example.org'] });
-});
-after(() => t.close());
+useTestNode((node) => (t = node), { operators: ['boss@example.org'] });
 
 const tokenOf = (url: string) => url.split('/login/')[1]!;
 

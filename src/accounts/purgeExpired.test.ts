@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { purgeExpired } from './purgeExpired.ts';
 import { requestLoginLink } from './requestLoginLink.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 test('expired sessions and day-old login links are purged; live ones stay and keep working', async () => {
   const live = await t.loginAs('live@example.org');

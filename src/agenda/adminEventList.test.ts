@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { completeOrder } from '../ticketing/completeOrder.ts';
@@ -10,10 +10,7 @@ import { placeOrder } from '../ticketing/placeOrder.ts';
 import { eventWithDates } from '../ticketing/testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 /** The rows of the admin event list: event id and the text of each cell. */
 function rows(page: string): { id: string; cells: string[] }[] {

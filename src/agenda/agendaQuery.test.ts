@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { describe, test } from 'node:test';
+import { useTestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import {
@@ -19,7 +19,6 @@ import { followTag } from './followTag.ts';
 import { publishEvent } from './publishEvent.ts';
 import { venue } from './testFixtures.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 type Venue = Awaited<ReturnType<typeof venue>>;
 const v: Record<'V' | 'A' | 'B' | 'C', Venue> = {} as never;
@@ -74,9 +73,8 @@ const now = new Date();
 const at = (day: number, hour = 16) =>
   new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + day, hour)).toISOString();
 
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
+useTestDatabase(async (opened) => {
+  db = opened.db;
   for (const k of ['V', 'A', 'B', 'C'] as const) v[k] = await venue(db, `venue-${k.toLowerCase()}`);
   await followPlace(db, v.V.admin, { placeId: v.V.id, followedPlaceId: v.A.id });
   await followPlace(db, v.V.admin, {
@@ -99,7 +97,6 @@ before(async () => {
     if (c.state === 'cancelled') await cancelEvent(db, place.admin, { eventId: e.id });
   }
 });
-after(() => tdb.close());
 
 async function all(scope: AgendaScope, filters = {}) {
   const items = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { describe, test } from 'node:test';
+import { useTestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { createEvent } from './createEvent.ts';
@@ -8,15 +8,12 @@ import { MAX_DATES, normaliseTag } from './eventInput.ts';
 import { updateEvent } from './updateEvent.ts';
 import { inDays, personNamed, venue } from './testFixtures.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let place: Awaited<ReturnType<typeof venue>>;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
+useTestDatabase(async (opened) => {
+  db = opened.db;
   place = await venue(db, 'la-fabrik', { 'editor@example.org': 'editor', 'door@example.org': 'door' });
 });
-after(() => tdb.close());
 
 const fieldsOf = (e: unknown) => (e instanceof DomainError ? e.fields.map((f) => `${f.field}:${f.message}`) : []);
 async function rejectsWith(p: Promise<unknown>, expected: string[]) {

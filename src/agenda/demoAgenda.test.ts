@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { test } from 'node:test';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { loadDemo } from '../demo/loadDemo.ts';
 import { countAgenda, listAgenda } from './agendaQuery.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 test('the demo territory has 60+ public events over 90 days, follows, and one cancelled, unlisted and private event', async () => {
   assert.equal(await loadDemo(t.db, t.config), true);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { describe, test } from 'node:test';
+import { useTestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { followPlace } from './followPlace.ts';
@@ -9,17 +9,14 @@ import { unfollowPlace } from './unfollowPlace.ts';
 import { unfollowTag } from './unfollowTag.ts';
 import { personNamed, venue } from './testFixtures.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let a: Awaited<ReturnType<typeof venue>>;
 let b: Awaited<ReturnType<typeof venue>>;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
+useTestDatabase(async (opened) => {
+  db = opened.db;
   a = await venue(db, 'venue-a', { 'door@example.org': 'door' });
   b = await venue(db, 'venue-b');
 });
-after(() => tdb.close());
 
 const code = (c: string) => (e: unknown) => e instanceof DomainError && e.code === c;
 

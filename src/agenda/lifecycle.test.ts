@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import sharp from 'sharp';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { useTestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { cancelEvent } from './cancelEvent.ts';
@@ -13,15 +13,12 @@ import { publishEvent } from './publishEvent.ts';
 import { setEventImage } from './setEventImage.ts';
 import { inDays, personNamed, venue } from './testFixtures.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let place: Awaited<ReturnType<typeof venue>>;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
+useTestDatabase(async (opened) => {
+  db = opened.db;
   place = await venue(db, 'salle-kabaret');
 });
-after(() => tdb.close());
 
 const code = (c: string) => (e: unknown) => e instanceof DomainError && e.code === c;
 const draft = (

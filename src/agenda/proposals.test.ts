@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { describe, test } from 'node:test';
+import { onPostgres, useTestDatabase } from '../../test/testDatabase.ts';
 import { SYSTEM } from '../access/actor.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
@@ -10,18 +10,15 @@ import { reviewProposal } from './reviewProposal.ts';
 import { updateAgendaSettings } from './updateAgendaSettings.ts';
 import { inDays, personNamed, venue } from './testFixtures.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let open: Awaited<ReturnType<typeof venue>>;
 let closed: Awaited<ReturnType<typeof venue>>;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
+useTestDatabase(async (opened) => {
+  db = opened.db;
   open = await venue(db, 'jardin-partage', { 'editor@example.org': 'editor', 'cashier@example.org': 'cashier' });
   closed = await venue(db, 'salle-fermee');
   await updateAgendaSettings(db, open.admin, { placeId: open.id, acceptsProposals: true });
 });
-after(() => tdb.close());
 
 const code = (c: string) => (e: unknown) => e instanceof DomainError && e.code === c;
 const proposal = (title: string) => ({

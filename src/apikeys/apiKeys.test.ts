@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
 import { createTestNode, withKey, type Client, type TestNode } from '../../test/harness.ts';
 import { API_SCOPES } from '../access/permissions.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode;
 let admin: Client;
@@ -25,15 +26,7 @@ async function makeKey(slug: string, scopes: string[], name = 'test'): Promise<{
   return { id: r.json().key.id, secret: r.json().secret };
 }
 const keyRow = (id: string) => t.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-const countKeys = async () =>
-  Number(
-    (
-      await t.db
-        .selectFrom('api_keys')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const countKeys = async () => countRows(t.db, 'api_keys');
 const placeRow = (slug: string) =>
   t.db.selectFrom('places').selectAll().where('slug', '=', slug).executeTakeFirstOrThrow();
 const problemType = (body: string) => (JSON.parse(body) as { type: string }).type.split('/problems/')[1];

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { createLedgerWorld, type LedgerWorld } from '../ledger/testFixtures.ts';
 import { isCode } from '../../test/testDatabase.ts';
 import { DomainError } from '../shared/errors.ts';
@@ -14,11 +14,10 @@ import { makeCards } from './testFixtures.ts';
 let t: TestNode;
 let w: LedgerWorld;
 let n = 0;
-before(async () => {
-  t = await createTestNode();
+useTestNode(async (node) => {
+  t = node;
   w = await createLedgerWorld(t.db);
 });
-after(() => t.close());
 
 const status = async (id: string) => (await findCardById(t.db, id))!.status;
 const audits = async (id: string, action: string) =>

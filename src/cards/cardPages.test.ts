@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { personActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
-import { createTestNode, type Client, type TestNode } from '../../test/harness.ts';
+import { type Client, type TestNode, useTestNode } from '../../test/harness.ts';
 import { ensureAccount } from '../ledger/ensureAccount.ts';
 import { createLedgerWorld, type LedgerWorld } from '../ledger/testFixtures.ts';
 import { translate } from '../i18n/i18n.ts';
@@ -16,12 +16,14 @@ import { makeCards } from './testFixtures.ts';
 let t: TestNode;
 let w: LedgerWorld;
 let ipCounter = 0;
-before(async () => {
-  // Behind a proxy: each test speaks from its own address, so the token limiter does not mix them.
-  t = await createTestNode({ trustProxy: true });
-  w = await createLedgerWorld(t.db);
-});
-after(() => t.close());
+// Behind a proxy: each test speaks from its own address, so the token limiter does not mix them.
+useTestNode(
+  async (node) => {
+    t = node;
+    w = await createLedgerWorld(t.db);
+  },
+  { trustProxy: true },
+);
 
 const newIp = () => `10.0.${Math.floor(++ipCounter / 250)}.${ipCounter % 250}`;
 const get = (c: Client, url: string, ip: string, lang = 'en') =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { describe, test } from 'node:test';
+import { useTestDatabase } from '../../test/testDatabase.ts';
 import { testConfig } from '../config.ts';
 import { inTransaction, type Db } from '../db/database.ts';
 import { loadDemo } from '../demo/loadDemo.ts';
@@ -9,12 +9,10 @@ import { findCardByToken, findCardByUid, lockCard, staffOf } from './cards.ts';
 import { demoCard as demoCardOf, loadDemoCards, type DemoCardsResult } from './demoCards.ts';
 import { loadNodeSecret } from '../node/nodeSecret.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let result: DemoCardsResult;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
+useTestDatabase(async (opened) => {
+  db = opened.db;
   await loadDemo(db, testConfig());
   const secret = await loadNodeSecret(db);
   const demoCard = (n: number) => demoCardOf(secret, n);
@@ -49,7 +47,6 @@ before(async () => {
     /demo cards not imported/,
   );
 });
-after(() => tdb.close());
 
 const balancesOfCard = async (cardId: string) =>
   db

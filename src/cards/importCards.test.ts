@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM, personActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { DomainError } from '../shared/errors.ts';
 import { findCardByToken, findCardByUid, hashQrToken } from './cards.ts';
 import { cardsCommand } from './cardsCommand.ts';
@@ -14,10 +14,7 @@ import { importCards, listCardBatches } from './importCards.ts';
 import { cardLine, csvOf } from './testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 const counts = async () => {
   const r = await sql<{

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { onPostgres, type TestNode } from '../../test/harness.ts';
 import { inTransaction } from '../db/database.ts';
 import { isCode } from '../../test/testDatabase.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -10,7 +10,7 @@ import { createTransfers } from '../ledger/createTransfers.ts';
 import { appendTransfers } from '../ledger/engine.ts';
 import { ensureAccount } from '../ledger/ensureAccount.ts';
 import { verifyLedger } from '../ledger/verifyLedger.ts';
-import { createTillWorld, signedRequest, type TestCard, type TillWorld } from '../till/testFixtures.ts';
+import { signedRequest, type TestCard, type TillWorld, useTillNode } from '../till/testFixtures.ts';
 import { linkCard } from './linkCard.ts';
 
 /**
@@ -21,14 +21,7 @@ import { linkCard } from './linkCard.ts';
 let t: TestNode;
 let w: TillWorld;
 let session: string;
-before(async () => {
-  t = await createTestNode();
-  w = await createTillWorld(t.db);
-  const opened = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid });
-  assert.equal(opened.statusCode, 201, opened.body);
-  session = opened.json().session;
-});
-after(() => t.close());
+useTillNode((opened) => ({ t, w, session } = opened));
 
 const ownBalance = async (card: TestCard) =>
   Number(

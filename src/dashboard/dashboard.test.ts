@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createClosureWorld, type ClosureWorld } from '../till/closureFixtures.ts';
 import { businessDayAt, tillDayOf } from '../till/closureDay.ts';
 
 let t: TestNode;
 let w: ClosureWorld;
-before(async () => {
-  t = await createTestNode();
+useTestNode(async (node) => {
+  t = node;
   w = await createClosureWorld(t.db);
 });
-after(() => t.close());
 
 /** The numbers of a chart's table, by the figure's id: [category, values…] per row. */
 function chartData(page: string, id: string): [string, number[]][] {

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM } from '../access/actor.ts';
 import { setOperator } from '../accounts/setOperator.ts';
 import { DomainError } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
-import { createEmptyDatabase, createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { createEmptyDatabase, onPostgres, type TestDatabase, useTestDatabase } from '../../test/testDatabase.ts';
 import { inTransaction, openDatabase, type Db } from './database.ts';
 import { listMigrations, migrate } from './migrate.ts';
 
 let t: TestDatabase;
 let db: Db;
-before(async () => {
-  t = await createTestDatabase();
-  db = t.database.db;
-});
-after(() => t.close());
+useTestDatabase((opened) => ({ tdb: t, db } = opened));
 
 const settingExists = async (key: string) =>
   (await db.selectFrom('node_settings').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { onPostgres, useTestDatabase } from '../../test/testDatabase.ts';
 import { toDomainError } from '../http/problems.ts';
 import { DomainError, RetryLater } from '../shared/errors.ts';
 import type { Db, Trx } from './database.ts';
@@ -21,13 +21,8 @@ import {
 } from './locks.ts';
 
 const skip = !onPostgres && 'needs PostgreSQL (concurrent connections)';
-let tdb: TestDatabase;
 let db: Db;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-});
-after(() => tdb.close());
+useTestDatabase((opened) => ({ db } = opened));
 
 /** The advisory locks this transaction's session holds. */
 async function heldKeys(trx: Trx): Promise<string[]> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestNode, type Client, type TestNode } from '../../test/harness.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode;
 let member: Client;
@@ -24,14 +25,7 @@ function problem(response: { statusCode: number; headers: Record<string, unknown
 /** Rows in the tables a refused request could have touched. */
 async function counts() {
   const n = async (table: 'places' | 'login_tokens' | 'mail_outbox' | 'sessions' | 'audit_log') =>
-    Number(
-      (
-        await t.db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+    countRows(t.db, table);
   return {
     places: await n('places'),
     loginTokens: await n('login_tokens'),

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { describe, test } from 'node:test';
 import { SYSTEM, personActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
-import { isCode, createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { isCode, onPostgres, countRows } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -12,19 +11,15 @@ import { addFederationVenue } from './addFederationVenue.ts';
 import { createCurrency } from './createCurrency.ts';
 import { createFederation } from './createFederation.ts';
 import { createTransfers } from './createTransfers.ts';
-import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
 let federationId: string;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
+useLedgerWorld((opened) => {
+  ({ db, w } = opened);
   federationId = w.euro.issuerFederationId!;
 });
-after(() => tdb.close());
 
 let venues = 0;
 const newVenue = async () => {
@@ -35,7 +30,7 @@ const newVenue = async () => {
 };
 const count = async (
   table: 'ledger_federation_places' | 'ledger_currency_places' | 'audit_log' | 'ledger_federations',
-) => Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0]!.n);
+) => countRows(db, table);
 const rows = async (placeId: string) => ({
   members: (
     await db

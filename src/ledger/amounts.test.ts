@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, type Client, type TestNode } from '../../test/harness.ts';
+import { type Client, type TestNode, useTestNode } from '../../test/harness.ts';
 import { inTransaction } from '../db/database.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -13,11 +13,10 @@ import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 
 let t: TestNode;
 let w: LedgerWorld;
-before(async () => {
-  t = await createTestNode();
+useTestNode(async (node) => {
+  t = node;
   w = await createLedgerWorld(t.db);
 });
-after(() => t.close());
 
 /** Rows of the ledger tables a money request may write (not the unsealed queue: the node's sealer empties it). */
 const rows = async () =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { test } from 'node:test';
+import { onPostgres, type TestNode, useTestNode } from '../../test/harness.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -11,12 +11,9 @@ import { verifyLedger } from './verifyLedger.ts';
 
 let t: TestNode;
 let world: LedgerWorld;
-before(async () => {
-  t = await createTestNode();
+useTestNode(async (node) => {
+  t = node;
   world = await createLedgerWorld(t.db);
-});
-after(async () => {
-  await t.close();
 });
 
 /** A holder with a 100 € Stripe top-up and 100 € more from cash, so the wallet never limits a burn. */

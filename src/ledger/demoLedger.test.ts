@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { sql } from 'kysely';
 import { testConfig } from '../config.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { useTestDatabase } from '../../test/testDatabase.ts';
+import type { Db } from '../db/database.ts';
 import { loadDemo } from '../demo/loadDemo.ts';
 import { verifyLedger } from './verifyLedger.ts';
 
-let tdb: TestDatabase;
-before(async () => {
-  tdb = await createTestDatabase();
-});
-after(() => tdb.close());
+let db: Db;
+useTestDatabase((opened) => ({ db } = opened));
 
 test('the demo ledger: a federation token, a currency per venue, ≥ 50 wallets, ≥ 200 transfers, signed checkpoints, and it verifies', async () => {
-  const db = tdb.database.db;
   assert.equal(await loadDemo(db, testConfig()), true);
   const currencies = await db.selectFrom('ledger_currencies').select(['code', 'kind']).execute();
   assert.ok(currencies.some((c) => c.kind === 'federated_euro'));

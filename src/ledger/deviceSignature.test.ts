@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { signedRequest, createTillWorld, type TillWorld } from '../till/testFixtures.ts';
 import { inTransaction } from '../db/database.ts';
@@ -21,11 +21,10 @@ import type { DeviceSignature } from './tables.ts';
 
 let t: TestNode;
 let w: TillWorld;
-before(async () => {
-  t = await createTestNode();
+useTestNode(async (node) => {
+  t = node;
   w = await createTillWorld(t.db);
 });
-after(() => t.close());
 
 const CONFIG = '/api/v1/till/config';
 const refusedFor = (r: { statusCode: number; body: string; headers: Record<string, unknown> }, reason: string) => {

@@ -1,13 +1,20 @@
 import { blockCardByHolder } from '../cards/blockCard.ts';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM } from '../access/actor.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
-import { createTestNode, onPostgres, withKey, type Client, type TestNode } from '../../test/harness.ts';
+import { onPostgres, withKey, type Client, type TestNode } from '../../test/harness.ts';
 import { uuidv7 } from '../shared/ids.ts';
-import { createTillWorld, signedRequest, type TillDevice, type TillWorld } from '../till/testFixtures.ts';
+import {
+  createTillWorld,
+  signedRequest,
+  type TillDevice,
+  type TillWorld,
+  useTillNode,
+  openTillSession,
+} from '../till/testFixtures.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { DEFAULT_REFUND_LIMITS } from './refundLimits.ts';
 import { registerDevice } from './registerDevice.ts';
@@ -31,23 +38,16 @@ let scanner: TillDevice;
 let tillKey: string;
 let refundKey: string;
 
-before(async () => {
-  t = await createTestNode();
-  w = await createTillWorld(t.db);
+useTillNode(async (opened) => {
+  ({ t, w, session: cashierSession } = opened);
   venue = await w.ledger.placeAccount(w.placeId, w.euro);
   await w.ledger.fund(venue.id, 1_000_000);
   const adminEmail = (
     await t.db.selectFrom('people').select('email').where('id', '=', w.ledger.adminA.personId).executeTakeFirstOrThrow()
   ).email;
   admin = await t.loginAs(adminEmail);
-  const open = async (cardUid: string) => {
-    const r = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid });
-    assert.equal(r.statusCode, 201, r.body);
-    return r.json().session as string;
-  };
-  cashierSession = await open(w.cashier.card.uid);
   adminCard = (await w.newCard({ personId: w.ledger.adminA.personId })).uid;
-  adminSession = await open(adminCard);
+  adminSession = await openTillSession(t.app, w, adminCard);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const d = await registerDevice(t.db, SYSTEM, {
     placeId: w.placeId,
@@ -60,7 +60,6 @@ before(async () => {
   tillKey = (await createApiKey(t.db, SYSTEM, { slug, name: 'till', scopes: ['till'] })).secret;
   refundKey = (await createApiKey(t.db, SYSTEM, { slug, name: 'refunds', scopes: ['refund'] })).secret;
 });
-after(() => t.close());
 
 const written = async () =>
   (

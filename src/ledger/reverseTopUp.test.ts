@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { onPostgres, type TestNode, useTestNode } from '../../test/harness.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -16,13 +16,13 @@ import { verifyLedger } from './verifyLedger.ts';
 
 let t: TestNode;
 let world: LedgerWorld;
-before(async () => {
-  t = await createTestNode({ operators: [] });
-  world = await createLedgerWorld(t.db);
-});
-after(async () => {
-  await t.close();
-});
+useTestNode(
+  async (node) => {
+    t = node;
+    world = await createLedgerWorld(t.db);
+  },
+  { operators: [] },
+);
 
 async function toppedUp(cents: number) {
   const p = await world.person();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { verify } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, withKey, type TestNode } from '../../test/harness.ts';
+import { withKey, type TestNode, useTestNode } from '../../test/harness.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -13,11 +13,10 @@ import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 
 let t: TestNode;
 let w: LedgerWorld;
-before(async () => {
-  t = await createTestNode();
+useTestNode(async (node) => {
+  t = node;
   w = await createLedgerWorld(t.db);
 });
-after(() => t.close());
 
 const count = async () =>
   Number((await sql<{ n: string }>`select count(*) as n from ledger_transfers`.execute(t.db)).rows[0]!.n);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { onPostgres, useTestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createTransfers } from './createTransfers.ts';
@@ -12,13 +12,8 @@ import { createLedgerWorld } from './testFixtures.ts';
 import { verifyLedger } from './verifyLedger.ts';
 
 const skip = !onPostgres && 'needs PostgreSQL (concurrent connections)';
-let tdb: TestDatabase;
 let db: Db;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-});
-after(() => tdb.close());
+useTestDatabase((opened) => ({ db } = opened));
 
 describe('the block sealer', () => {
   test('with nothing to seal it writes nothing; a transfer is sealed once, in order, with the supply', async () => {

@@ -4,9 +4,8 @@
  * funded wallets, a till device of the second venue with a cashier's session open on it. Each call makes new venues and codes, so tests can share a database.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { after, before } from 'node:test';
 import type { Db } from '../db/database.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { useTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
 import { SYSTEM, personActor, type PersonActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
@@ -122,11 +121,5 @@ export async function createLedgerWorld(db: Db): Promise<LedgerWorld> {
  * tests, closed after. `ready` receives them once open (assign them to the file's variables).
  */
 export function useLedgerWorld(ready: (opened: { tdb: TestDatabase; db: Db; w: LedgerWorld }) => void): void {
-  let tdb: TestDatabase | undefined;
-  before(async () => {
-    tdb = await createTestDatabase();
-    const db = tdb.database.db;
-    ready({ tdb, db, w: await createLedgerWorld(db) });
-  });
-  after(() => tdb?.close());
+  useTestDatabase(async (opened) => ready({ ...opened, w: await createLedgerWorld(opened.db) }));
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { onPostgres, type TestDatabase, useTestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import type { PersonActor } from '../access/actor.ts';
@@ -20,11 +20,7 @@ import { ledgerCommand } from './verifyCommand.ts';
 let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-});
-after(() => tdb.close());
+useTestDatabase((opened) => ({ tdb, db } = opened));
 
 /** Each test tampers with the ledger, so each starts from a fresh world and undoes its edit after. */
 let paymentId: string;

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM, type PersonActor } from '../access/actor.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
-import { createTestNode, onPostgres, withKey, type TestNode } from '../../test/harness.ts';
+import { onPostgres, withKey, type TestNode, useTestNode } from '../../test/harness.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 import { purgeWalletPasses } from './purgeWalletPasses.ts';
 import { issueWalletPass } from './walletPass.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 /**
  * Issue 12 #2: the wallet pass was a bearer token for two minutes — any venue, any amount, any number
@@ -18,18 +19,16 @@ let t: TestNode;
 let w: LedgerWorld;
 let keyB: string;
 let keyA: string;
-before(async () => {
-  t = await createTestNode();
+useTestNode(async (node) => {
+  t = node;
   w = await createLedgerWorld(t.db);
   keyB = (await createApiKey(t.db, SYSTEM, { slug: w.venueB.slug, name: 'bar', scopes: ['till'] })).secret;
   keyA = (await createApiKey(t.db, SYSTEM, { slug: w.venueA.slug, name: 'bar', scopes: ['till'] })).secret;
 });
-after(() => t.close());
 
 const passFor = async (actor: PersonActor, placeId: string, maxAmount: number) =>
   (await issueWalletPass(t.db, actor, { placeId, maxAmount })).pass;
-const transfers = async () =>
-  Number((await sql<{ n: string }>`select count(*) as n from ledger_transfers`.execute(t.db)).rows[0]!.n);
+const transfers = async () => countRows(t.db, 'ledger_transfers');
 const pay = async (key: string, from: string, to: string, amount: number, holder: string) =>
   withKey(t.app, key, 'POST', '/api/v1/transfers', {
     transfers: [{ id: uuidv7(), debitAccountId: from, creditAccountId: to, amount, kind: 'payment' }],

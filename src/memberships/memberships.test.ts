@@ -19,6 +19,7 @@ import { renewMembership } from './renewMembership.ts';
 import { sendRenewalReminders } from './sendRenewalReminders.ts';
 import { updateMembershipProduct } from './updateMembershipProduct.ts';
 import { today } from './validity.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
@@ -35,15 +36,7 @@ async function faults(fn: () => Promise<unknown>) {
   }
   return [];
 }
-const count = async (table: 'memberships' | 'membership_products' | 'people') =>
-  Number(
-    (
-      await t.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const count = async (table: 'memberships' | 'membership_products' | 'people') => countRows(t.db, table);
 
 before(async () => {
   t = await createTestNodeWithStripe();

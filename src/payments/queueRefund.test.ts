@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { test } from 'node:test';
+import { onPostgres, type TestNode, useTestNode } from '../../test/harness.ts';
 import { personActor, SYSTEM, type Actor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
@@ -8,19 +8,10 @@ import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import type { PaymentProvider, PaymentStatus } from './tables.ts';
 import { queueRefund } from './queueRefund.ts';
+import { codeOf } from '../../test/testDatabase.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
-
-const codeOf = (e: unknown) =>
-  e instanceof DomainError
-    ? e.fields.length
-      ? e.fields.map((f) => `${f.field}:${f.message}`).join(',')
-      : e.code
-    : String(e);
+useTestNode((node) => (t = node));
 
 async function venue(slug: string) {
   const admin = await ensurePerson(t.db, `admin@${slug}.example`, 'fr');

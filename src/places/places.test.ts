@@ -6,6 +6,7 @@ import { personActor } from '../access/actor.ts';
 import { createPlace } from './createPlace.ts';
 import { readPlaceFields } from './placeInput.ts';
 import { updatePlace } from './updatePlace.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode;
 let admin: Client;
@@ -19,15 +20,7 @@ after(() => t.close());
 
 /** The whole row of a place, to prove that a refused change wrote nothing. */
 const placeRow = (slug: string) => t.db.selectFrom('places').selectAll().where('slug', '=', slug).executeTakeFirst();
-const countPlaces = async () =>
-  Number(
-    (
-      await t.db
-        .selectFrom('places')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const countPlaces = async () => countRows(t.db, 'places');
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 
 /** The fields a 422 problem names, with their codes: "name:required". */

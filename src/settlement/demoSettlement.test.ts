@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { testConfig } from '../config.ts';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { useTestDatabase } from '../../test/testDatabase.ts';
+import type { Db } from '../db/database.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { loadDemo } from '../demo/loadDemo.ts';
 import { verifyLedger } from '../ledger/verifyLedger.ts';
 import { listRunStatements } from './statements.ts';
 import { verifyStatement } from './verifyStatement.ts';
 
-let tdb: TestDatabase;
-before(async () => {
-  tdb = await createTestDatabase();
-});
-after(() => tdb.close());
+let db: Db;
+useTestDatabase((opened) => ({ db } = opened));
 
 test('the demo shows one past settlement run: a statement per venue, one paid, one to receive; sales since wait for the next', async () => {
-  const db = tdb.database.db;
   assert.equal(await loadDemo(db, testConfig()), true);
   const runs = await db.selectFrom('settlement_runs').selectAll().execute();
   assert.equal(runs.length, 1);

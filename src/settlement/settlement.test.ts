@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { SYSTEM, personActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
@@ -20,10 +20,7 @@ import { verifyStatement } from './verifyStatement.ts';
 import { createSettlementWorld, mintAtVenue } from './testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 const pause = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 /** The end of a period: now, a few ms after the last movement, so "created before the end" is unambiguous. */

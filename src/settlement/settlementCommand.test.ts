@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { test } from 'node:test';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { CommandLineError } from '../ledger/commandArgs.ts';
 import { DomainError } from '../shared/errors.ts';
 import { parseSettlementArgs, settlementCommand } from './settlementCommand.ts';
 import { createSettlementWorld } from './testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 test('rezo settlement: arguments read before the database opens; a mistake is one line naming the usage', () => {
   assert.deepEqual(parseSettlementArgs(['run', '--federation', 'f', '--until', '2025-01-31']), {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { test } from 'node:test';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { loadNodeKey, verifyText } from '../ledger/nodeKey.ts';
 import { settledItems } from '../ledger/settlementPositions.ts';
@@ -13,10 +13,7 @@ import { getStatement } from './statements.ts';
 import { createSettlementWorld, mintAtVenue } from './testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 /** The text of an uncompressed pdfkit PDF: hex strings of WinAnsi codes in TJ arrays, split at kerning pairs. */
 const textOf = (pdf: Buffer) =>

@@ -5,7 +5,6 @@
  * cash-outs through the real till API (device-signed), payments to B from a person's wallet.
  */
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
 import type { TestNode } from '../../test/harness.ts';
 import { SYSTEM, personActor, type PersonActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
@@ -16,6 +15,7 @@ import { mintAgainstPayment } from '../ledger/mintAgainstPayment.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createTillWorld, signedRequest, type TestCard, type TillWorld } from '../till/testFixtures.ts';
 import { addTreasurer } from './addTreasurer.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 export interface Venue {
   id: string;
@@ -174,12 +174,9 @@ export async function createSettlementWorld(t: TestNode): Promise<SettlementWorl
         'settlement_payouts',
         'settlement_treasurers',
         'settlement_settings',
-      ];
+      ] as const;
       const out: Record<string, number> = {};
-      for (const table of tables)
-        out[table] = Number(
-          (await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0]!.n,
-        );
+      for (const table of tables) out[table] = await countRows(db, table);
       return out;
     },
     async balanceOf(ownerKind, ownerRef) {

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { onPostgres, useTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
 import { openDatabase, type Db } from '../db/database.ts';
 import { hitRateLimits, purgeRateLimits, type RateLimitRule } from './rateLimits.ts';
 
-let t: TestDatabase;
+let tdb: TestDatabase;
 let db: Db;
-before(async () => {
-  t = await createTestDatabase();
-  db = t.database.db;
-});
-after(() => t.close());
+useTestDatabase((opened) => ({ tdb, db } = opened));
 
 const rule = (scope: string, key: string, max: number, windowSeconds = 600): RateLimitRule => ({
   scope,
@@ -91,7 +87,7 @@ test(
   { skip: !onPostgres && 'needs PostgreSQL for real concurrency' },
   async () => {
     // A second pool on the same database stands for a second `rezo serve` process.
-    const other = await openDatabase({ url: t.url!, poolSize: 10 });
+    const other = await openDatabase({ url: tdb.url!, poolSize: 10 });
     try {
       const verdicts = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>

@@ -5,6 +5,7 @@ import { personActor } from '../access/actor.ts';
 import { DomainError } from '../shared/errors.ts';
 import { inTransaction } from '../db/database.ts';
 import { removeMember } from './removeMember.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode;
 let admin: Client;
@@ -44,15 +45,7 @@ const members = async (slug: string) =>
     .where('place_id', '=', await placeId(slug))
     .orderBy('person_id')
     .execute();
-const outboxSize = async () =>
-  Number(
-    (
-      await t.db
-        .selectFrom('mail_outbox')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const outboxSize = async () => countRows(t.db, 'mail_outbox');
 const faults = (body: string) =>
   ((JSON.parse(body) as { errors?: { field: string; code: string }[] }).errors ?? []).map(
     (e) => `${e.field}:${e.code}`,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
-import { createEmptyDatabase } from '../../test/testDatabase.ts';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
+import { createEmptyDatabase, countRows } from '../../test/testDatabase.ts';
 import { listMigrations, migrate } from '../db/migrate.ts';
 import { personActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
@@ -20,10 +20,7 @@ import { placeOrder } from './placeOrder.ts';
 import { eventWithDates } from './testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 /** The field errors of a refusal, as `field:message`. */
 async function faults(fn: () => Promise<unknown>): Promise<string[]> {
@@ -36,14 +33,7 @@ async function faults(fn: () => Promise<unknown>): Promise<string[]> {
   return [];
 }
 const countOf = async (table: 'orders' | 'memberships' | 'membership_products' | 'ticket_prices') =>
-  Number(
-    (
-      await t.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+  countRows(t.db, table);
 /** A statement the database must refuse with a CHECK violation. */
 async function checkRefuses(statement: Promise<unknown>) {
   await assert.rejects(statement, (e: unknown) => (e as { code?: string }).code === '23514');

@@ -5,7 +5,6 @@ import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM, type Actor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
-import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { cancelEventOrders } from './cancelEventOrders.ts';
 import { cancelOrder } from './cancelOrder.ts';
@@ -23,6 +22,7 @@ import { placeOrder } from './placeOrder.ts';
 import { setCancellationPolicy } from './setCancellationPolicy.ts';
 import { signTicket } from './ticketSignature.ts';
 import { eventWithDates } from './testFixtures.ts';
+import { codeOf } from '../../test/testDatabase.ts';
 
 let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
@@ -34,12 +34,6 @@ after(async () => {
   await t.close();
 });
 
-const codeOf = (e: unknown) =>
-  e instanceof DomainError
-    ? e.fields.length
-      ? e.fields.map((f) => `${f.field}:${f.message}`).join(',')
-      : e.code
-    : String(e);
 const stripe = () => t.node.stripe;
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { test } from 'node:test';
+import { onPostgres, type TestNode, useTestNode } from '../../test/harness.ts';
 import { personActor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { DomainError } from '../shared/errors.ts';
@@ -14,10 +14,7 @@ import { signTicket } from './ticketSignature.ts';
 import { eventWithDates } from './testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 /** A paid order of `n` tickets for the first date; returns the tickets' QR payloads. */
 async function ticketsFor(slug: string, n = 1, dates = 1) {

@@ -11,6 +11,7 @@ import { quantityField } from './eventTickets.ts';
 import { placeOrder } from './placeOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { eventWithDates } from './testFixtures.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 // This file's node runs with production-like order limits (the test configuration turns them off),
 // small enough to reach, and behind a proxy so each request can come from its own address.
@@ -46,16 +47,7 @@ const orderFrom = (c: Client, ip: string, ev: Ev, email: string, quantity = 1, l
     { venue: ev.place.slug, email, lines: [{ priceId: ev.price, eventDateId: ev.date, quantity }] },
     { 'x-forwarded-for': ip, 'accept-language': lang },
   );
-const ordersOf = async (placeId: string) =>
-  Number(
-    (
-      await t.db
-        .selectFrom('orders')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('place_id', '=', placeId)
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const ordersOf = async (placeId: string) => countRows(t.db, 'orders', { place_id: placeId });
 /** The date's counter of unconfirmed anonymous places, checked against what the flagged orders hold. */
 async function unconfirmed(ev: Ev) {
   const counter = await t.db

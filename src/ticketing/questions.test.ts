@@ -12,6 +12,7 @@ import { quantityField } from './eventTickets.ts';
 import { placeOrder } from './placeOrder.ts';
 import { deleteTicketQuestion, saveTicketQuestion } from './questions.ts';
 import { eventWithDates } from './testFixtures.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode & { fake: FakeStripe };
 let admin: Client;
@@ -45,15 +46,7 @@ before(async () => {
 });
 after(() => t.close());
 
-const count = async (table: 'orders' | 'order_answers') =>
-  Number(
-    (
-      await t.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const count = async (table: 'orders' | 'order_answers') => countRows(t.db, table);
 const taken = async () =>
   (
     await t.db

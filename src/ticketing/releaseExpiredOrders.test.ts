@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { onPostgres, type TestNode, useTestNode } from '../../test/harness.ts';
 import type { Trx } from '../db/database.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { placeOrder, type OrderLineInput } from './placeOrder.ts';
@@ -10,10 +10,7 @@ import { uuidv7 } from '../shared/ids.ts';
 import { eventWithDates } from './testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 const order = (slug: string, email: string, lines: OrderLineInput[], promoCode?: string) =>
   placeOrder(t.db, t.config, null, { slug, email, language: 'fr', lines, promoCode });

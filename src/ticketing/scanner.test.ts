@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import { createTestNode, withKey, type TestNode } from '../../test/harness.ts';
+import { test } from 'node:test';
+import { withKey, type TestNode, useTestNode } from '../../test/harness.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
@@ -15,10 +15,7 @@ import { signTicket } from './ticketSignature.ts';
 import { eventWithDates } from './testFixtures.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 /** A venue with a published event, `n` paid tickets, and people in each role. */
 async function venue(slug: string, n = 2) {

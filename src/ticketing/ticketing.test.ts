@@ -5,7 +5,6 @@ import { createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
-import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createMembershipProduct } from '../memberships/createMembershipProduct.ts';
 import { addMembership } from '../memberships/addMembership.ts';
@@ -17,6 +16,7 @@ import { placeOrder } from './placeOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
 import { eventWithDates } from './testFixtures.ts';
+import { countRows, codeOf } from '../../test/testDatabase.ts';
 
 let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
@@ -56,12 +56,6 @@ async function deliver(event: unknown) {
     payload,
   });
 }
-const codeOf = (e: unknown) =>
-  e instanceof DomainError
-    ? e.fields.length
-      ? e.fields.map((f) => `${f.field}:${f.message}`).join(',')
-      : e.code
-    : String(e);
 
 describe('orders', () => {
   test('a paid order holds its places, is paid through Stripe once, and issues one ticket per place', async () => {
@@ -178,14 +172,7 @@ describe('orders', () => {
       salesCloseAt: '2020-02-01T00:00:00Z',
     });
     const d = ev.dateIds[0]!;
-    const before_ = Number(
-      (
-        await t.db
-          .selectFrom('orders')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+    const before_ = await countRows(t.db, 'orders');
     const cases: [Parameters<typeof order>[1], string, Partial<Parameters<typeof placeOrder>[3]>?][] = [
       [[{ priceId: fixed, eventDateId: d, quantity: -1 }], 'lines.0.quantity:quantity'],
       [[{ priceId: fixed, eventDateId: d, quantity: 0 }], 'lines.0.quantity:quantity'],
@@ -208,14 +195,7 @@ describe('orders', () => {
         `${expected}: ${JSON.stringify(lines)}`,
       );
     }
-    const after_ = Number(
-      (
-        await t.db
-          .selectFrom('orders')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+    const after_ = await countRows(t.db, 'orders');
     assert.equal(after_, before_);
     assert.equal(await taken(ev.place.id, d), 0);
     // A draft event is not on sale.

@@ -5,13 +5,13 @@ import { createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
-import { DomainError } from '../shared/errors.ts';
 import { completeOrder } from './completeOrder.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { placeOrder } from './placeOrder.ts';
 import { saveTicketQuestion } from './questions.ts';
 import { eventWithDates } from './testFixtures.ts';
 import { joinWaitingList, offerFreedSeats } from './waitingList.ts';
+import { codeOf } from '../../test/testDatabase.ts';
 
 let t: TestNode & { fake: FakeStripe };
 before(async () => {
@@ -19,12 +19,6 @@ before(async () => {
 });
 after(() => t.close());
 
-const codeOf = (e: unknown) =>
-  e instanceof DomainError
-    ? e.fields.length
-      ? e.fields.map((f) => `${f.field}:${f.message}`).join(',')
-      : e.code
-    : String(e);
 const taken = async (dateId: string) =>
   await t.db
     .selectFrom('date_capacity')

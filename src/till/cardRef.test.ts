@@ -1,23 +1,16 @@
 // A card named by its printed number or its QR code (docs/TILL.md, "A card by its printed number or its QR code"):
 // the same lookup and the same sale as by UID, with the same rules.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { describe, test } from 'node:test';
+import type { TestNode } from '../../test/harness.ts';
 import { uuidv7 } from '../shared/ids.ts';
-import { signedRequest, createTillWorld, type TillWorld } from './testFixtures.ts';
+import { signedRequest, type TillWorld, useTillNode } from './testFixtures.ts';
 
 let t: TestNode;
 let w: TillWorld;
 let session: string;
 
-before(async () => {
-  t = await createTestNode();
-  w = await createTillWorld(t.db);
-  const opened = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid });
-  assert.equal(opened.statusCode, 201, opened.body);
-  session = opened.json().session;
-});
-after(() => t.close());
+useTillNode((opened) => ({ t, w, session } = opened));
 
 const lookup = (body: Record<string, unknown>) =>
   signedRequest(t.app, w.device, 'POST', '/api/v1/till/cards/lookup', { session, ...body });

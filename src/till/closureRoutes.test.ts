@@ -5,6 +5,7 @@ import { createApiKey } from '../apikeys/createApiKey.ts';
 import { parseCsv } from '../shared/csv.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { createClosureWorld, type ClosureWorld } from './closureFixtures.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode;
 let w: ClosureWorld;
@@ -12,16 +13,7 @@ let other: ClosureWorld;
 let cashier: Client;
 const D = '2025-06-20';
 
-const countClosures = async (placeId: string) =>
-  Number(
-    (
-      await t.db
-        .selectFrom('till_closures')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('place_id', '=', placeId)
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const countClosures = async (placeId: string) => countRows(t.db, 'till_closures', { place_id: placeId });
 
 before(async () => {
   t = await createTestNode();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { onPostgres, countRows, useTestDatabase } from '../../test/testDatabase.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -15,42 +15,20 @@ import { verifyClosure } from './verifyClosure.ts';
 import { createClosureWorld, type ClosureWorld } from './closureFixtures.ts';
 import { inTransaction } from '../db/database.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: ClosureWorld;
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
+useTestDatabase(async (opened) => {
+  db = opened.db;
   w = await createClosureWorld(db);
 });
-after(() => tdb.close());
 
 const isCode = (code: string, status?: number) => (error: unknown) =>
   error instanceof DomainError && error.code === code && (status === undefined || error.status === status);
 const fieldsOf = (error: unknown) =>
   error instanceof DomainError ? error.fields.map((f) => `${f.field}:${f.message}`) : [];
 
-const closuresOf = async (placeId: string) =>
-  Number(
-    (
-      await db
-        .selectFrom('till_closures')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('place_id', '=', placeId)
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
-const auditsOf = async (placeId: string) =>
-  Number(
-    (
-      await db
-        .selectFrom('audit_log')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('place_id', '=', placeId)
-        .where('action', '=', 'till.closure')
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const closuresOf = async (placeId: string) => countRows(db, 'till_closures', { place_id: placeId });
+const auditsOf = async (placeId: string) => countRows(db, 'audit_log', { place_id: placeId, action: 'till.closure' });
 
 /** The totals computed the plain way, line by line in JavaScript, from the journal rows of that point and day. */
 async function sumsByHand(placeId: string, pointId: string, businessDay: string): Promise<ClosureTotals> {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { test } from 'node:test';
+import { useTestDatabase } from '../../test/testDatabase.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { testConfig } from '../config.ts';
-import { inTransaction } from '../db/database.ts';
+import { inTransaction, type Db } from '../db/database.ts';
 import { loadDemo } from '../demo/loadDemo.ts';
 import { createCurrency } from '../ledger/createCurrency.ts';
 import { createMembershipProduct } from '../memberships/createMembershipProduct.ts';
@@ -12,14 +12,10 @@ import { createPlace } from '../places/createPlace.ts';
 import { loadDemoTill } from './demoTill.ts';
 import { tillConfig } from './posConfig.ts';
 
-let tdb: TestDatabase;
-before(async () => {
-  tdb = await createTestDatabase();
-});
-after(() => tdb.close());
+let db: Db;
+useTestDatabase((opened) => ({ db } = opened));
 
 test('the demo till: a bar and a front desk per venue, REZO top-ups, deposits, VAT of La Réunion; loading twice adds nothing', async () => {
-  const db = tdb.database.db;
   assert.equal(await loadDemo(db, testConfig()), true);
   // A venue of its own, with a gift currency and a membership, to see those articles appear.
   const person = await ensurePerson(db, 'demo-till@example.org', 'fr');

@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
+import { test } from 'node:test';
 import { SYSTEM } from '../access/actor.ts';
 import type { Db } from '../db/database.ts';
 import { createCurrency } from '../ledger/createCurrency.ts';
-import { createLedgerWorld, type LedgerWorld } from '../ledger/testFixtures.ts';
+import { useLedgerWorld, type LedgerWorld } from '../ledger/testFixtures.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { tillConfig } from './posConfig.ts';
 
-let tdb: TestDatabase;
 let db: Db;
 let w: LedgerWorld;
 
-before(async () => {
-  tdb = await createTestDatabase();
-  db = tdb.database.db;
-  w = await createLedgerWorld(db);
-});
-after(async () => {
-  await tdb.close();
-});
+useLedgerWorld((opened) => ({ db, w } = opened));
 
 test('tillConfig: venue, default day start, points and articles in order, only what is not archived', async () => {
   const placeId = w.venueA.id;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, onPostgres, type TestNode } from '../../test/harness.ts';
+import { onPostgres, type TestNode } from '../../test/harness.ts';
 import { signDeviceRequest } from '../ledger/deviceSignature.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { businessDayOf } from './businessDay.ts';
 import { derivedId } from './derivedId.ts';
 import { recordSale } from './recordSale.ts';
-import { signedRequest, createTillWorld, type TestCard, type TillWorld } from './testFixtures.ts';
+import { signedRequest, type TestCard, type TillWorld, useTillNode } from './testFixtures.ts';
 import { issueTillSession, tillSessionKey } from './tillSession.ts';
 import { signText } from '../ledger/nodeKey.ts';
 import { verifyJournal } from './verifyJournal.ts';
@@ -19,19 +19,13 @@ import { createCurrency } from '../ledger/createCurrency.ts';
 import { DomainError } from '../shared/errors.ts';
 import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
 import { blockCardByHolder } from '../cards/blockCard.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode;
 let w: TillWorld;
 let session: string;
 
-before(async () => {
-  t = await createTestNode();
-  w = await createTillWorld(t.db);
-  const opened = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid });
-  assert.equal(opened.statusCode, 201, opened.body);
-  session = opened.json().session;
-});
-after(() => t.close());
+useTillNode((opened) => ({ t, w, session } = opened));
 
 const count = async (
   table:
@@ -41,7 +35,7 @@ const count = async (
     | 'ledger_device_nonces'
     | 'ledger_payment_references'
     | 'ledger_payouts',
-) => Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(t.db)).rows[0]!.n);
+) => countRows(t.db, table);
 const snapshot = async () =>
   Promise.all(
     (
@@ -121,14 +115,7 @@ describe('till: opening, config, card lookup', () => {
     const atB = await signedRequest(t.app, tillB, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid });
     assert.equal(atB.statusCode, 403, atB.body);
     assert.match(atB.json().type, /till-not-staff$/);
-    const salesBefore = Number(
-      (
-        await t.db
-          .selectFrom('till_sales')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+    const salesBefore = await countRows(t.db, 'till_sales');
     const sellAtB = await signedRequest(t.app, tillB, 'POST', '/api/v1/till/sales', {
       id: uuidv7(),
       session,
@@ -138,17 +125,7 @@ describe('till: opening, config, card lookup', () => {
     });
     assert.equal(sellAtB.statusCode, 401, sellAtB.body);
     assert.match(sellAtB.json().type, /till-session$/);
-    assert.equal(
-      Number(
-        (
-          await t.db
-            .selectFrom('till_sales')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      ),
-      salesBefore,
-    );
+    assert.equal(await countRows(t.db, 'till_sales'), salesBefore);
   });
 
   test('the config lists the points and their articles', async () => {

@@ -7,6 +7,7 @@ import { createApiKey } from '../apikeys/createApiKey.ts';
 import { createPlace } from '../places/createPlace.ts';
 import { tillConfig } from './posConfig.ts';
 import { saveArticle } from './saveArticle.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode;
 let admin: Client;
@@ -376,15 +377,7 @@ test('a PATCH with nothing to change answers 200 with the unchanged point or cat
   });
   assert.equal(category.statusCode, 201, category.body);
   const before = await snapshot();
-  const audits = async () =>
-    Number(
-      (
-        await t.db
-          .selectFrom('audit_log')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const audits = async () => countRows(t.db, 'audit_log');
   const auditsBefore = await audits();
   const samePoint = await withKey(t.app, key, 'PATCH', `/api/v1/places/${placeId}/pos/points/${point.json().id}`, {});
   assert.equal(samePoint.statusCode, 200, samePoint.body);

@@ -4,7 +4,9 @@
  * accept, a paired till at A, a cashier with a staff card, a point of sale with one article of each
  * kind, and helpers to make cards, fund them and send device-signed requests.
  */
+import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { useTestNode, type TestNode } from '../../test/harness.ts';
 import type { App } from '../http/module.ts';
 import type { Db } from '../db/database.ts';
 import { SYSTEM } from '../access/actor.ts';
@@ -273,5 +275,24 @@ export async function signedRequest(
       'accept-language': options.language ?? 'en',
     },
     ...(body === undefined ? {} : { payload: sent }),
+  });
+}
+
+/** Opens a session on the world's till with a staff card (the cashier's by default); returns its token. */
+export async function openTillSession(app: App, w: TillWorld, cardUid = w.cashier.card.uid): Promise<string> {
+  const opened = await signedRequest(app, w.device, 'POST', '/api/v1/till/open', { cardUid });
+  assert.equal(opened.statusCode, 201, opened.body);
+  return opened.json().session as string;
+}
+
+/**
+ * The usual start of a till test file: a node, a till world on it and the cashier's session open on its
+ * till, before the file's tests; the node is closed after. `ready` receives them (assign them to the
+ * file's variables and build the rest of the file's world there).
+ */
+export function useTillNode(ready: (opened: { t: TestNode; w: TillWorld; session: string }) => unknown): void {
+  useTestNode(async (t) => {
+    const w = await createTillWorld(t.db);
+    await ready({ t, w, session: await openTillSession(t.app, w) });
   });
 }

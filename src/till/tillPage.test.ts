@@ -3,15 +3,12 @@
 // addresses used before the modules moved still leading to them.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
+import { test } from 'node:test';
+import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { TILL_FILES } from './tillPage.ts';
 
 let t: TestNode;
-before(async () => {
-  t = await createTestNode();
-});
-after(() => t.close());
+useTestNode((node) => (t = node));
 
 const get = (url: string) => t.app.inject({ url });
 

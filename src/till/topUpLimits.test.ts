@@ -1,15 +1,15 @@
 // Counter top-ups are bounded per venue and currency: a line, a sale, a card per business day, the venue
 // per business day (docs/POINTS-OF-SALE.md, "Top-up limits"; docs/TILL.md, "Counter top-ups").
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, onPostgres, withKey, type Client, type TestNode } from '../../test/harness.ts';
+import { onPostgres, withKey, type Client, type TestNode } from '../../test/harness.ts';
 import { personActor } from '../access/actor.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
 import type { Currency } from '../ledger/ledger.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { MAX_AMOUNT_MINOR } from '../shared/money.ts';
-import { createTillWorld, signedRequest, type TestCard, type TillDevice, type TillWorld } from './testFixtures.ts';
+import { signedRequest, type TestCard, type TillDevice, type TillWorld, useTillNode } from './testFixtures.ts';
 
 let t: TestNode;
 let w: TillWorld;
@@ -17,12 +17,8 @@ let session: string;
 let admin: Client;
 let key: string;
 
-before(async () => {
-  t = await createTestNode();
-  w = await createTillWorld(t.db);
-  const opened = await signedRequest(t.app, w.device, 'POST', '/api/v1/till/open', { cardUid: w.cashier.card.uid });
-  assert.equal(opened.statusCode, 201, opened.body);
-  session = opened.json().session;
+useTillNode(async (opened) => {
+  ({ t, w, session } = opened);
   const { email } = await t.db
     .selectFrom('people')
     .select('email')
@@ -33,7 +29,6 @@ before(async () => {
     await createApiKey(t.db, w.ledger.adminA, { slug: w.ledger.venueA.slug, name: 'setup', scopes: ['place:write'] })
   ).secret;
 });
-after(() => t.close());
 
 const topUp = (card: TestCard, amountCents: number, article = w.articles.top_up, device: TillDevice = w.device) =>
   signedRequest(t.app, device, 'POST', '/api/v1/till/sales', {

@@ -17,6 +17,7 @@ import { uuidv7 } from '../shared/ids.ts';
 import { transitionOrder } from '../ticketing/orderState.ts';
 import { deliverWebhooks, MAX_ATTEMPTS } from './deliverWebhooks.ts';
 import { emitEvent } from './emitEvent.ts';
+import { countRows } from '../../test/testDatabase.ts';
 
 interface Received {
   path: string;
@@ -87,15 +88,7 @@ const emit = (
   placeId = placeIds['hook-a']!,
 ) => inTransaction(t.db, (trx) => emitEvent(trx, { placeId, type, data }));
 const deliveries = () => t.db.selectFrom('webhook_deliveries').selectAll().orderBy('created_at').execute();
-const count = async (table: 'webhook_deliveries' | 'webhook_endpoints') =>
-  Number(
-    (
-      await t.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const count = async (table: 'webhook_deliveries' | 'webhook_endpoints') => countRows(t.db, table);
 
 describe('delivering', () => {
   test('a receiver gets the event as JSON, signed with the secret it was shown once', async () => {
