@@ -212,18 +212,6 @@ export function withKey(app: App, key: string, method: string, url: string, body
  * A node whose Stripe SDK talks to a fake Stripe server of its own (loopback), with the webhook
  * secret they share. Closing the node stops the fake too.
  */
-/** Registers the test file's before and after: a node on its own database (`overrides` as for createTestNode), closed after the tests. */
-export function useTestNode(overrides: Partial<Config>, ready: (t: TestNode) => void): void {
-  let node: TestNode | undefined;
-  before(async () => {
-    node = await createTestNode(overrides);
-    ready(node);
-  });
-  after(async () => {
-    await node?.close();
-  });
-}
-
 export async function createTestNodeWithStripe(
   overrides: Partial<Config> = {},
   options: TestNodeOptions = {},

@@ -14,7 +14,7 @@ describe('the header\'s "Log in" link (loginHref)', () => {
   });
 
   test('never copies a URL that holds a secret: mailed order and waiting-list links, login links', () => {
-    for (const [url, route] of [
+    for (const [url, route] of <[string, string][]>[
       ['/orders/confirm/s3cr3t', '/orders/confirm/:token'],
       ['/waitlist/offers/s3cr3t', '/waitlist/offers/:token'],
       ['/waitlist/entries/s3cr3t', '/waitlist/entries/:token'],

@@ -5,7 +5,7 @@ import { addTeamMember, eventOnSale } from './testFixtures.ts';
 
 let t: TestNode;
 // No online payment: the paid price is on sale only once the venue takes payment on site.
-useTestNode({ demoPayments: false }, (node) => (t = node));
+useTestNode((node) => (t = node), { demoPayments: false });
 
 const paymentOf = async (orderId: string) =>
   t.db.selectFrom('payments').select(['status', 'method']).where('subject_id', '=', orderId).executeTakeFirst();
