@@ -34,5 +34,6 @@ describe('the header\'s "Log in" link (loginHref)', () => {
   test('not from a form answer or the login pages themselves', () => {
     assert.equal(loginHref(request('/events/jam', '/events/:slug', undefined, 'POST')), '/login');
     assert.equal(loginHref(request('/login?next=%2Fx', '/login')), '/login');
+    assert.equal(loginHref(request('/', '/')), '/login', 'from the home page: to the account, as before');
   });
 });

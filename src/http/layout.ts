@@ -36,6 +36,8 @@ export function loginHref(request: FastifyRequest): string {
   // copied into another URL, where logs and the login mail would keep it.
   if (loginNext === undefined && /:(token|ticket)\b/.test(request.routeOptions.url ?? '')) return '/login';
   const path = loginNext ?? request.url;
+  // From the home page there is no intent to come back to: the account (and a new person's welcome) is.
+  if (path === '/') return '/login';
   if (request.method !== 'GET' || !path.startsWith('/') || path.startsWith('//') || path.startsWith('/login'))
     return '/login';
   return `/login?next=${encodeURIComponent(path)}`;
