@@ -2,9 +2,11 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 
 /**
- * The dates among `dateIds` that have tickets (of any status: a refunded or cancelled ticket is still
- * a sale on record) or a booking in progress (a pending order's line). The agenda asks before it
- * deletes dates (src/agenda/dateUses.ts): such a date is kept.
+ * The dates among `dateIds` that are *ordered*: tickets of any status (a refunded or cancelled ticket
+ * is still a sale on record) or an order line of any status — a booking in progress, or one that ran
+ * out, whose lines still name the date (docs/TICKETING.md, invariant 23; the database refuses to
+ * delete it: order_lines_event_date_fk). The agenda asks before it deletes dates
+ * (src/agenda/dateUses.ts): such a date is kept.
  *
  * Runs in the agenda's transaction. It first takes, `for update`, the rows a sale takes `for no key
  * update` while it writes its order (seats.ts, in that order): the dates' capacity rows and the event's
@@ -28,9 +30,6 @@ export async function datesWithSales(
      where t.place_id = ${placeId} and t.event_date_id = any(${ids}::uuid[])
     union
     select l.event_date_id from order_lines l
-      join orders o on o.place_id = l.place_id and o.id = l.order_id
-     where l.place_id = ${placeId} and l.event_date_id = any(${ids}::uuid[]) and o.status in ('pending', 'paid')`.execute(
-    db,
-  );
+     where l.place_id = ${placeId} and l.event_date_id = any(${ids}::uuid[])`.execute(db);
   return new Set(rows.rows.map((r) => r.id));
 }

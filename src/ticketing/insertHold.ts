@@ -3,6 +3,7 @@ import type { Db, Trx } from '../db/database.ts';
 import type { Language } from '../i18n/i18n.ts';
 import { SYSTEM, type Actor } from '../access/actor.ts';
 import { uuidv7 } from '../shared/ids.ts';
+import { DomainError } from '../shared/errors.ts';
 import { takeSeats, type Holding, type Shortage } from './seats.ts';
 import { AUDIT_INTO, auditRow } from './auditRow.ts';
 import type { AnswerRow } from './questions.ts';
@@ -109,8 +110,18 @@ export async function writeHold(
         ${auditRow(h.actor ?? SYSTEM, { placeId: h.placeId, action: 'order.placed', subjectId: ids.id, data: { email: h.email, total_cents: total, lines: h.lines.length } })}
          where (select ok from taking))`,
     columns: sql`, (select expires_at from o) as expires_at`,
+  }).catch((error: unknown) => {
+    // A date deleted by an edit after the order read it (invariant 23): the statement wrote nothing.
+    if (isDateGone(error)) throw new DomainError('event-date-removed', 409);
+    throw error;
   });
   return { short, expiresAt: row.expires_at };
+}
+
+/** The order line's date no longer exists (migration 0033's foreign key), on PostgreSQL and PGlite. */
+function isDateGone(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23503' && e.constraint === 'order_lines_event_date_fk';
 }
 
 /**

@@ -119,7 +119,7 @@ export async function ticketingRoutes(app: ModuleApp, { deps, info }: ModuleOpti
         tags: ['tickets'],
         summary: 'Place an order (seats are held while it is paid or confirmed)',
         description:
-          'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address. Orders are limited per e-mail address and, without an account, per client address (429 `too-many-orders`), and orders without an account hold at most a share of a date until paid or confirmed (429 `unconfirmed-holds-full`); both with `Retry-After`. A price edited or closed by the venue while the order was being placed: 409 `price-changed`, nothing held.',
+          'Paid orders answer with the Stripe Checkout URL; free bookings are confirmed by the link mailed to the address. Orders are limited per e-mail address and, without an account, per client address (429 `too-many-orders`), and orders without an account hold at most a share of a date until paid or confirmed (429 `unconfirmed-holds-full`); both with `Retry-After`. A price edited or closed by the venue while the order was being placed: 409 `price-changed`; its date removed meanwhile: 409 `event-date-removed`; nothing held either way.',
         body: Type.Object(
           {
             venue: Type.String({ maxLength: 60 }),
