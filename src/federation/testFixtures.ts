@@ -1,4 +1,8 @@
+import pino from 'pino';
+import { freePort } from '../../test/browser/browser.ts';
+import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { inTransaction, type Db } from '../db/database.ts';
+import type { FederationData } from './fedify.ts';
 import { upsertRemoteActor } from './remoteActors.ts';
 
 /** A followed remote actor: what storeRemoteEvent requires before it stores anything. */
@@ -25,4 +29,20 @@ export async function followed(db: Db, remote: string, tags: { include?: string[
       })
       .execute();
   });
+}
+
+/** A Rezo node listening on a 127.0.0.1 port (private addresses allowed: test mode). */
+export interface Running extends TestNode {
+  port: number;
+  url: string;
+  data: FederationData;
+}
+
+export async function startNode(): Promise<Running> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const node = await createTestNode({ baseUrl: url, federationRetryMs: 100, federationInboxPerMinute: 1000 });
+  await node.app.listen({ port, host: '127.0.0.1' });
+  const data: FederationData = { db: node.db, config: node.config, logger: pino({ level: 'silent' }), kick() {} };
+  return { ...node, port, url, data };
 }
