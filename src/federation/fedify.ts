@@ -5,6 +5,7 @@ import type { Db } from '../db/database.ts';
 import { findPlaceById, findPlaceBySlug } from '../places/index.ts';
 import { isUuid } from '../shared/ids.ts';
 import { actorKeyPairs } from './actorKeys.ts';
+import { contextLoaderFactory } from './contexts.ts';
 import { registerInbox } from './inbox.ts';
 import { KyselyKvStore } from './kvStore.ts';
 import { INSTANCE_ACTOR } from './urls.ts';
@@ -32,6 +33,7 @@ export function createRezoFederation(db: Db, config: Config): RezoFederation {
     origin: config.baseUrl,
     allowPrivateAddress: config.federationAllowPrivate,
     signatureTimeWindow: { hours: 1 },
+    contextLoaderFactory: contextLoaderFactory(config.federationAllowPrivate),
   });
   federation
     .setActorDispatcher('/ap/actors/{identifier}', async (ctx, identifier) => {

@@ -3,6 +3,7 @@ import { inTransaction } from '../db/database.ts';
 import type { FederationData, RezoFederation } from './fedify.ts';
 import { acceptFollow } from './acceptFollow.ts';
 import { firstTime } from './inboxSeen.ts';
+import { isSkip, parseRemoteEvent } from './parseRemoteEvent.ts';
 import { removeRemoteEvent, storeRemoteEvent } from './storeRemoteEvent.ts';
 import { idOf, originOf } from './urls.ts';
 
@@ -108,13 +109,12 @@ async function onEventActivity(ctx: Ctx): Promise<void> {
   const actor = idOf(raw.actor);
   const object = raw.object as Raw | undefined;
   if (!id || !actor || !object || typeof object !== 'object') return ignore(ctx, 'no object', id);
-  if (list(object.type)[0] !== 'Event') return ignore(ctx, 'not an event', id);
-  const objectId = idOf(object.id);
-  if (!objectId || originOf(objectId) !== originOf(actor)) return ignore(ctx, 'object from another origin', id);
-  if (object.draft === true) return ignore(ctx, 'draft', id);
+  const event = parseRemoteEvent(object);
+  if (isSkip(event)) return ignore(ctx, event.skip, id);
+  if (originOf(event.id) !== originOf(actor)) return ignore(ctx, 'object from another origin', id);
   const audience = [...list(object.to), ...list(object.cc), ...list(raw.to), ...list(raw.cc)].map(idOf);
   if (!audience.some((a) => a !== null && PUBLIC_SPELLINGS.has(a))) return ignore(ctx, 'not public', id);
-  const stored = await storeRemoteEvent(ctx.data.db, { activityId: id, actor, objectId, object });
+  const stored = await storeRemoteEvent(ctx.data.db, { activityId: id, actor, object, event });
   if (stored === 'not-followed') ignore(ctx, 'actor not followed', id);
 }
 

@@ -1,16 +1,19 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import { inTransaction, type Db } from '../db/database.ts';
+import type { DB } from '../db/schema.ts';
 import { firstTime } from './inboxSeen.ts';
+import type { RemoteEvent } from './parseRemoteEvent.ts';
 
 /**
- * Stores an Event received in a Create or Update, raw as received (the agenda's union of remote
- * events comes later: docs/FEDERATION.md, "Following remote venues"). Only from an actor a local
- * actor follows (accepted); an Update whose `updated` is not newer than the stored copy changes
- * nothing (deliveries retried arrive out of order); an event removed by an operator stays removed.
+ * Stores an Event received in a Create or Update: raw as received, and the fields parseRemoteEvent
+ * read from it (the agenda's union of remote events reads those: docs/FEDERATION.md, "Following remote
+ * venues"). Only from an actor a local actor follows (accepted). Updates apply in order: a copy whose
+ * `updated` is older than the stored one, or equal with a `sequence` not greater, changes nothing
+ * (deliveries retried arrive out of order); an event removed by an operator stays removed.
  */
 export async function storeRemoteEvent(
   db: Db,
-  input: { activityId: string; actor: string; objectId: string; object: Record<string, unknown> },
+  input: { activityId: string; actor: string; object: Record<string, unknown>; event: RemoteEvent },
 ): Promise<'stored' | 'not-followed' | 'seen'> {
   return inTransaction(db, async (trx) => {
     const followed = await trx
@@ -21,29 +24,48 @@ export async function storeRemoteEvent(
       .executeTakeFirst();
     if (!followed) return 'not-followed';
     if (!(await firstTime(trx, input.activityId))) return 'seen';
-    const updated = typeof input.object.updated === 'string' ? new Date(input.object.updated) : null;
-    const when = updated && !Number.isNaN(updated.getTime()) ? updated : null;
-    const raw = JSON.stringify(input.object);
+    const { event } = input;
+    const fields = {
+      raw: JSON.stringify(input.object),
+      updated: event.updated,
+      parsed: JSON.stringify(event),
+      starts_at: event.startsAt,
+      ends_at: event.endsAt,
+      tags: event.tags,
+      sequence: event.sequence,
+    };
     await trx
       .insertInto('federation_remote_events')
-      .values({ id: input.objectId, origin_actor: input.actor, raw, updated: when })
+      .values({ id: event.id, origin_actor: input.actor, ...fields })
       .onConflict((oc) =>
         oc
           .column('id')
-          .doUpdateSet({ raw, updated: when, received_at: sql<Date>`now()` })
+          .doUpdateSet({ ...fields, received_at: sql<Date>`now()` })
           .where('federation_remote_events.origin_actor', '=', input.actor)
           .where('federation_remote_events.removed_by_operator', '=', false)
-          .where((eb) =>
-            eb.or([
-              eb('federation_remote_events.updated', 'is', null),
-              eb('federation_remote_events.updated', '<', sql<Date>`excluded.updated`),
-            ]),
-          ),
+          .where(newer),
       )
       .execute();
     return 'stored';
   });
 }
+
+/** The received copy is newer than the stored one: by `updated`, then by `sequence` (docs, step 7). */
+const newer = (eb: ExpressionBuilder<DB, 'federation_remote_events'>) => {
+  const stored = 'federation_remote_events';
+  return eb.or([
+    eb(`${stored}.updated`, 'is', null),
+    eb(`${stored}.updated`, '<', sql<Date>`excluded.updated`),
+    eb.and([
+      eb(`${stored}.updated`, '=', sql<Date>`excluded.updated`),
+      eb(
+        sql<number>`coalesce(${sql.ref(`${stored}.sequence`)}, -1)`,
+        '<',
+        sql<number>`coalesce(excluded.sequence, -1)`,
+      ),
+    ]),
+  ]);
+};
 
 /** A Delete from the event's origin actor: the remote event is removed. */
 export async function removeRemoteEvent(

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CreatedAt, NullableTimestamp } from '../db/schema.ts';
+import type { RemoteEvent } from './parseRemoteEvent.ts';
 
 type JsonColumn<T> = ColumnType<T, string, string>;
 type Jwk = Record<string, unknown>;
@@ -62,6 +63,12 @@ export interface FederationRemoteEventsTable {
   updated: NullableTimestamp;
   removed_by_operator: Generated<boolean>;
   received_at: CreatedAt;
+  /** parseRemoteEvent's result; null on rows stored before migration 0032. */
+  parsed: ColumnType<RemoteEvent | null, string | null | undefined, string | null>;
+  starts_at: NullableTimestamp;
+  ends_at: NullableTimestamp;
+  tags: Generated<string[]>;
+  sequence: number | null;
 }
 
 export interface FederationInboxSeenTable {

@@ -1,40 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { signRequest } from '@fedify/fedify';
-import pino from 'pino';
-import { freePort } from '../../test/browser/browser.ts';
-import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { createEvent } from '../agenda/createEvent.ts';
 import { publishEvent } from '../agenda/publishEvent.ts';
 import { venue } from '../agenda/testFixtures.ts';
 import { inDays } from '../agenda/testFixtures.ts';
 import { actorKeyPairs } from './actorKeys.ts';
-import { createRezoFederation, type FederationData } from './fedify.ts';
+import { createRezoFederation } from './fedify.ts';
 import { followRemoteActor } from './followRemoteActor.ts';
 import { deliverOutbox } from './outbox.ts';
 import { publishChanges } from './publishChanges.ts';
+import { startNode as start, type Running } from './testFixtures.ts';
 
 /**
  * Two Rezo nodes, each on its own database, talking over real HTTP on 127.0.0.1 (docs/FEDERATION.md):
  * discovery, follow and accept, a published event delivered signed, forged activities refused,
  * a repeated delivery applied once, and a delivery retried with backoff until its receiver is back.
  */
-interface Running extends TestNode {
-  port: number;
-  url: string;
-  data: FederationData;
-}
-
-async function start(): Promise<Running> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const node = await createTestNode({ baseUrl: url, federationRetryMs: 100, federationInboxPerMinute: 1000 });
-  await node.app.listen({ port, host: '127.0.0.1' });
-  const data: FederationData = { db: node.db, config: node.config, logger: pino({ level: 'silent' }), kick() {} };
-  return { ...node, port, url, data };
-}
-
 let a: Running;
 let b: Running;
 let venueB: Awaited<ReturnType<typeof venue>>;
