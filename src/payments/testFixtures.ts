@@ -14,10 +14,9 @@ import type { LedgerWorld } from '../ledger/testFixtures.ts';
 import { buyMembership } from '../memberships/buyMembership.ts';
 import { createPlace } from '../places/createPlace.ts';
 import { createMembershipProduct } from '../memberships/createMembershipProduct.ts';
-import { createTicketPrice } from '../ticketing/createTicketPrice.ts';
 import { payOrder } from '../ticketing/payOrder.ts';
 import { placeOrder } from '../ticketing/placeOrder.ts';
-import { eventWithDates } from '../ticketing/testFixtures.ts';
+import { eventOnStripe } from '../ticketing/testFixtures.ts';
 
 export type StripeTestNode = TestNode & { fake: FakeStripe };
 export type Endpoint = 'platform' | 'connect';
@@ -85,14 +84,14 @@ let placedCount = 0;
 /** A venue on Stripe (connected account) with one event, one date of 50 seats and two prices (15 €, 10 €). */
 export async function ticketVenue(t: StripeTestNode) {
   const slug = `rv${Date.now().toString(36)}${venues++}`;
-  const ev = await eventWithDates(t.db, { slug, capacity: 50 });
-  const account = `acct_${slug}`;
-  await t.db.updateTable('places').set({ stripe_account_id: account }).where('id', '=', ev.place.id).execute();
-  const price = (name: string, euros: string) =>
-    createTicketPrice(t.db, ev.admin, { slug, eventId: ev.eventId, name, kind: 'fixed', price: euros });
-  const full = (await price('Plein', '15')).id;
-  const reduced = (await price('Réduit', '10')).id;
-  return { ...ev, slug, account, dateId: ev.dateIds[0]!, prices: { full, reduced } };
+  const ev = await eventOnStripe(
+    t.db,
+    { slug, capacity: 50 },
+    { name: 'Plein', kind: 'fixed', price: '15' },
+    { name: 'Réduit', kind: 'fixed', price: '10' },
+  );
+  const [full, reduced] = ev.priceIds;
+  return { ...ev, slug, account: `acct_${slug}`, dateId: ev.dateIds[0]!, prices: { full, reduced } };
 }
 export type TicketVenue = Awaited<ReturnType<typeof ticketVenue>>;
 

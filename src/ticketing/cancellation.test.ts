@@ -16,12 +16,11 @@ import { verifyLedger } from '../ledger/verifyLedger.ts';
 import { queueRefund } from '../payments/queueRefund.ts';
 import { checkIn } from './checkIn.ts';
 import { completeOrder } from './completeOrder.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
 import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
 import { setCancellationPolicy } from './setCancellationPolicy.ts';
 import { signTicket } from './ticketSignature.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventOnStripe } from './testFixtures.ts';
 import { codeOf } from '../../test/testDatabase.ts';
 
 let t: TestNode & { fake: FakeStripe };
@@ -42,19 +41,8 @@ const stripe = () => t.node.stripe;
  * code of the database (an unparenthesised `or`, see the report), which would skew these counters.
  */
 async function setUp(slug: string, options: { deadlineHours?: number } = {}) {
-  const ev = await eventWithDates(t.db, { slug, capacity: 20 });
-  await t.db
-    .updateTable('places')
-    .set({ stripe_account_id: `acct_${slug.replaceAll('-', '')}` })
-    .where('id', '=', ev.place.id)
-    .execute();
-  const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-    slug,
-    eventId: ev.eventId,
-    name: 'Plein',
-    kind: 'fixed',
-    price: '15',
-  });
+  const ev = await eventOnStripe(t.db, { slug, capacity: 20 }, { name: 'Plein', kind: 'fixed', price: '15' });
+  const [priceId] = ev.priceIds;
   const promoId = uuidv7();
   await t.db
     .insertInto('promo_codes')

@@ -9,10 +9,9 @@ import { translate, type Language } from '../i18n/i18n.ts';
 import { attachmentsOf as renderedAttachmentsOf } from '../mail/attachmentRenderers.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { confirmFreeOrder } from './confirmFreeOrder.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
 import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventOnStripe, eventSelling } from './testFixtures.ts';
 import { ticketsPdf } from './ticketPdf.ts';
 import { signTicket } from './ticketSignature.ts';
 
@@ -88,19 +87,12 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
     email: string,
     options: { quantity?: number; deliveries?: number; language?: Language } = {},
   ) {
-    const ev = await eventWithDates(t.db, { slug, capacity: 10 });
-    await t.db
-      .updateTable('places')
-      .set({ stripe_account_id: `acct_${slug}` })
-      .where('id', '=', ev.place.id)
-      .execute();
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug,
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '12,50',
-    });
+    const ev = await eventOnStripe(
+      t.db,
+      { slug, capacity: 10 },
+      { name: 'Plein tarif', kind: 'fixed', price: '12,50' },
+    );
+    const [priceId] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug,
       email,
@@ -228,15 +220,12 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
   });
 
   test('a payment that cannot be applied (order cancelled meanwhile) sends no confirmation', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'pdfnone', capacity: 10 });
-    await t.db.updateTable('places').set({ stripe_account_id: 'acct_pdfnone' }).where('id', '=', ev.place.id).execute();
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'pdfnone',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '5',
-    });
+    const ev = await eventOnStripe(
+      t.db,
+      { slug: 'pdfnone', capacity: 10 },
+      { name: 'Plein tarif', kind: 'fixed', price: '5' },
+    );
+    const [priceId] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'pdfnone',
       email: 'late@example.org',
@@ -256,13 +245,8 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
   });
 
   test('a free booking confirmed by its link gets the confirmation with its PDF too, once', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'pdffree', capacity: 5 });
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'pdffree',
-      eventId: ev.eventId,
-      name: 'Entrée libre',
-      kind: 'free',
-    });
+    const ev = await eventSelling(t.db, { slug: 'pdffree', capacity: 5 }, { name: 'Entrée libre', kind: 'free' });
+    const [priceId] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'pdffree',
       email: 'free@example.org',
@@ -318,14 +302,12 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
   });
 
   test('a pending order has no PDF and is not listed', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'pdfpending', capacity: 10 });
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'pdfpending',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '5',
-    });
+    const ev = await eventSelling(
+      t.db,
+      { slug: 'pdfpending', capacity: 10 },
+      { name: 'Plein tarif', kind: 'fixed', price: '5' },
+    );
+    const [priceId] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'pdfpending',
       email: 'pending@example.org',
@@ -377,13 +359,8 @@ describe('the confirmation over SMTP', () => {
   });
 
   test('the mail goes out with the PDF as an application/pdf attachment', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'smtppdf', capacity: 5 });
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'smtppdf',
-      eventId: ev.eventId,
-      name: 'Entrée libre',
-      kind: 'free',
-    });
+    const ev = await eventSelling(t.db, { slug: 'smtppdf', capacity: 5 }, { name: 'Entrée libre', kind: 'free' });
+    const [priceId] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'smtppdf',
       email: 'smtp@example.org',
