@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNodeWithStripe, type TestNode } from '../../test/harness.ts';
+import { test } from 'node:test';
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -9,29 +8,17 @@ import { createTransfers } from './createTransfers.ts';
 import { refundTopUp, startTopUp } from './onlineTopUp.ts';
 import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 import { verifyLedger } from './verifyLedger.ts';
+import { useStripeTestNode, deliverOk, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
+let t: StripeTestNode;
 let fake: FakeStripe;
 let world: LedgerWorld;
-before(async () => {
-  t = await createTestNodeWithStripe();
-  fake = t.fake;
+useStripeTestNode(async (node) => {
+  t = node;
+  fake = node.fake;
   world = await createLedgerWorld(t.db);
 });
-after(async () => {
-  await t.close();
-});
 
-async function deliver(event: unknown) {
-  const { payload, signature } = fake.signed(event);
-  const r = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/stripe',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-    payload,
-  });
-  assert.equal(r.statusCode, 200);
-}
 const balance = async (accountId: string) =>
   (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow())
     .balance;
@@ -45,9 +32,9 @@ test('an online top-up mints once against its Stripe payment; a refund burns onl
   const payment = await t.db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirstOrThrow();
   assert.equal(fake.sessions.get(payment.provider_session_id!)!.account, null, 'top-ups go to the federation account');
   const event = fake.complete(payment.provider_session_id!);
-  await deliver(event);
-  await deliver(event);
-  await deliver(fake.event('checkout.session.completed', fake.sessions.get(payment.provider_session_id!)));
+  await deliverOk(t, event);
+  await deliverOk(t, event);
+  await deliverOk(t, fake.event('checkout.session.completed', fake.sessions.get(payment.provider_session_id!)));
   assert.equal(await balance(p.euro.id), 2000);
   const mint = await t.db.selectFrom('ledger_transfers').selectAll().where('id', '=', payment.subject_id).execute();
   assert.equal(mint.length, 1);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/harness.ts';
+import { createTestNode, createTestNodeWithStripe, onPostgres } from '../../test/harness.ts';
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { createPlace } from '../places/createPlace.ts';
@@ -11,6 +11,7 @@ import { DomainError } from '../shared/errors.ts';
 import { registerPurpose } from './purposes.ts';
 import { startStripeCheckout } from './startStripeCheckout.ts';
 import { sendPendingRefunds } from './sendPendingRefunds.ts';
+import { useStripeTestNode, type StripeTestNode } from './testFixtures.ts';
 
 // A purpose for these tests. Its apply writes a row whose primary key is the payment id, so
 // applying one payment twice would fail loudly; `refuse` makes it answer cannot_apply.
@@ -27,20 +28,14 @@ registerPurpose('test', {
   returnPath: (payment) => `/test-return/${payment.subject_id}`,
 });
 
-let t: TestNode & { fake: FakeStripe };
+let t: StripeTestNode;
 let fake: FakeStripe;
 let personId: string;
 
-before(async () => {
-  t = await createTestNodeWithStripe();
-  fake = t.fake;
+useStripeTestNode(async (node) => {
+  t = node;
+  fake = node.fake;
   personId = (await ensurePerson(t.db, 'buyer@example.org', 'fr')).id;
-});
-after(async () => {
-  await t.close();
-});
-beforeEach(() => {
-  fake.failNext = 0;
 });
 
 async function checkout(amountCents = 1500, placeId: string | null = null) {

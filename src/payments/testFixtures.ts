@@ -23,13 +23,14 @@ export type Endpoint = 'platform' | 'connect';
 
 /**
  * Registers the test file's before, after and beforeEach: a node with a fake Stripe, closed after the
- * tests, whose fake fails no call left over from the test before. `ready` gets the node once started.
+ * tests, whose fake fails no call left over from the test before. `ready` gets the node once started
+ * (and may set up more before the tests: a top-level `before` of its own would not wait for the node).
  */
-export function useStripeTestNode(ready: (t: StripeTestNode) => void): void {
+export function useStripeTestNode(ready: (t: StripeTestNode) => unknown): void {
   let node: StripeTestNode | undefined;
   before(async () => {
     node = await createTestNodeWithStripe();
-    ready(node);
+    await ready(node);
   });
   after(async () => {
     await node?.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestNodeWithStripe, onPostgres, withKey, type TestNode } from '../../test/harness.ts';
+import { describe, test } from 'node:test';
+import { onPostgres, withKey } from '../../test/harness.ts';
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM, type Actor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
@@ -22,15 +22,13 @@ import { setCancellationPolicy } from './setCancellationPolicy.ts';
 import { signTicket } from './ticketSignature.ts';
 import { eventOnStripe } from './testFixtures.ts';
 import { codeOf } from '../../test/testDatabase.ts';
+import { useStripeTestNode, deliverOk, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
+let t: StripeTestNode;
 let fake: FakeStripe;
-before(async () => {
-  t = await createTestNodeWithStripe();
-  fake = t.fake;
-});
-after(async () => {
-  await t.close();
+useStripeTestNode((node) => {
+  t = node;
+  fake = node.fake;
 });
 
 const stripe = () => t.node.stripe;
@@ -100,17 +98,6 @@ async function pendingOrder(s: Setup, quantity = 2, buyer: Actor | null = null) 
   });
 }
 
-async function deliver(event: unknown) {
-  const { payload, signature } = fake.signed(event);
-  const r = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/stripe',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-    payload,
-  });
-  assert.equal(r.statusCode, 200, r.body);
-}
-
 /** A pending order paid through the fake Stripe and its webhook. */
 async function paidOrder(s: Setup, quantity = 2, buyer: Actor | null = null) {
   const placed = await pendingOrder(s, quantity, buyer);
@@ -120,7 +107,7 @@ async function paidOrder(s: Setup, quantity = 2, buyer: Actor | null = null) {
     .selectAll()
     .where('subject_id', '=', placed.id)
     .executeTakeFirstOrThrow();
-  await deliver(fake.complete(payment.provider_session_id!));
+  await deliverOk(t, fake.complete(payment.provider_session_id!));
   const order = await t.db
     .selectFrom('orders')
     .select(['status', 'payment_id'])
@@ -244,7 +231,7 @@ describe('the venue cancels', () => {
       .selectAll()
       .where('subject_id', '=', placed.id)
       .executeTakeFirstOrThrow();
-    await deliver(fake.complete(payment.provider_session_id!));
+    await deliverOk(t, fake.complete(payment.provider_session_id!));
     assert.equal(await orderStatus(placed.id), 'cancelled');
     assert.deepEqual(await ticketStatuses(placed.id), []);
     assert.deepEqual(await counters(s), { date: 0, price: 0, promo: 0 });
@@ -337,7 +324,7 @@ describe('the venue cancels', () => {
         orders.push({ id: placed.id, paymentId: payment.id, event: fake.complete(payment.provider_session_id!) });
       }
       await Promise.all(
-        orders.flatMap((o) => [deliver(o.event), cancelOrder(t.db, stripe(), s.admin, { orderId: o.id })]),
+        orders.flatMap((o) => [deliverOk(t, o.event), cancelOrder(t.db, stripe(), s.admin, { orderId: o.id })]),
       );
       for (const o of orders) {
         assert.equal(await orderStatus(o.id), 'cancelled');

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNodeWithStripe, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { test } from 'node:test';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { eventOnStripe, eventSelling, eventWithDates } from './testFixtures.ts';
 import { quantityField, amountField } from './eventTickets.ts';
+import { useStripeTestNode, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
-before(async () => {
-  t = await createTestNodeWithStripe();
-});
-after(async () => {
-  await t.close();
-});
+let t: StripeTestNode;
+useStripeTestNode((node) => (t = node));
 
 test('the event page sells its prices with the places left, in the page, the JSON-LD and the API', async () => {
   const ev = await eventOnStripe(

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNodeWithStripe, withKey, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { test } from 'node:test';
+import { withKey } from '../../test/harness.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { eventOnStripe } from './testFixtures.ts';
+import { useStripeTestNode, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
-before(async () => {
-  t = await createTestNodeWithStripe();
-});
-after(async () => {
-  await t.close();
-});
+let t: StripeTestNode;
+useStripeTestNode((node) => (t = node));
 
 test('order by API, confirm the free booking by the mailed link, see the ticket, and scan it with a door key', async () => {
   const ev = await eventOnStripe(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/harness.ts';
+import { onPostgres } from '../../test/harness.ts';
 import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
@@ -17,16 +17,13 @@ import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
 import { eventOnStripe, eventSelling, eventWithDates } from './testFixtures.ts';
 import { countRows, codeOf } from '../../test/testDatabase.ts';
+import { useStripeTestNode, deliver, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
+let t: StripeTestNode;
 let fake: FakeStripe;
-
-before(async () => {
-  t = await createTestNodeWithStripe();
-  fake = t.fake;
-});
-after(async () => {
-  await t.close();
+useStripeTestNode((node) => {
+  t = node;
+  fake = node.fake;
 });
 
 const order = (
@@ -47,15 +44,6 @@ const taken = async (placeId: string, dateId: string) =>
   ).taken;
 const ticketsOf = async (orderId: string) =>
   t.db.selectFrom('tickets').selectAll().where('order_id', '=', orderId).execute();
-async function deliver(event: unknown) {
-  const { payload, signature } = fake.signed(event);
-  return t.app.inject({
-    method: 'POST',
-    url: '/webhooks/stripe',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-    payload,
-  });
-}
 
 describe('orders', () => {
   test('a paid order holds its places, is paid through Stripe once, and issues one ticket per place', async () => {
@@ -87,8 +75,8 @@ describe('orders', () => {
       .executeTakeFirstOrThrow();
     assert.equal(url, payment.checkout_url);
     const event = fake.complete(payment.provider_session_id!);
-    await deliver(event);
-    await deliver(event);
+    await deliver(t, event);
+    await deliver(t, event);
     const row = await t.db.selectFrom('orders').selectAll().where('id', '=', placed.id).executeTakeFirstOrThrow();
     assert.equal(row.status, 'paid');
     assert.equal((await ticketsOf(placed.id)).length, 2);
@@ -450,7 +438,7 @@ describe('holds', () => {
       return { placed, payment };
     };
     const first = await pay(2);
-    await deliver(fake.complete(first.payment.provider_session_id!));
+    await deliver(t, fake.complete(first.payment.provider_session_id!));
     assert.equal(
       (await t.db.selectFrom('orders').select('status').where('id', '=', first.placed.id).executeTakeFirstOrThrow())
         .status,
@@ -462,7 +450,7 @@ describe('holds', () => {
     await t.db.updateTable('date_capacity').set({ capacity: 3 }).where('event_date_id', '=', ev.dateIds[0]!).execute();
     const second = await pay(1);
     await t.db.updateTable('date_capacity').set({ capacity: 2 }).where('event_date_id', '=', ev.dateIds[0]!).execute();
-    await deliver(fake.complete(second.payment.provider_session_id!));
+    await deliver(t, fake.complete(second.payment.provider_session_id!));
     assert.equal(
       (await t.db.selectFrom('orders').select('status').where('id', '=', second.placed.id).executeTakeFirstOrThrow())
         .status,

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { onPostgres } from '../../test/harness.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { completeOrder } from './completeOrder.ts';
@@ -11,12 +10,10 @@ import { saveTicketQuestion } from './questions.ts';
 import { eventOnStripe, eventSelling } from './testFixtures.ts';
 import { joinWaitingList, offerFreedSeats } from './waitingList.ts';
 import { codeOf } from '../../test/testDatabase.ts';
+import { useStripeTestNode, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
-before(async () => {
-  t = await createTestNodeWithStripe();
-});
-after(() => t.close());
+let t: StripeTestNode;
+useStripeTestNode((node) => (t = node));
 
 const taken = async (dateId: string) =>
   await t.db
