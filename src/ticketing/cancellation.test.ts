@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { onPostgres, withKey } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM, type Actor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
@@ -25,11 +24,7 @@ import { codeOf } from '../../test/testDatabase.ts';
 import { useStripeTestNode, deliverOk, type StripeTestNode } from '../payments/testFixtures.ts';
 
 let t: StripeTestNode;
-let fake: FakeStripe;
-useStripeTestNode((node) => {
-  t = node;
-  fake = node.fake;
-});
+useStripeTestNode((node) => (t = node));
 
 const stripe = () => t.node.stripe;
 
@@ -107,14 +102,18 @@ async function paidOrder(s: Setup, quantity = 2, buyer: Actor | null = null) {
     .selectAll()
     .where('subject_id', '=', placed.id)
     .executeTakeFirstOrThrow();
-  await deliverOk(t, fake.complete(payment.provider_session_id!));
+  await deliverOk(t, t.fake.complete(payment.provider_session_id!));
   const order = await t.db
     .selectFrom('orders')
     .select(['status', 'payment_id'])
     .where('id', '=', placed.id)
     .executeTakeFirstOrThrow();
   assert.equal(order.status, 'paid');
-  return { ...placed, paymentId: payment.id, intent: fake.sessions.get(payment.provider_session_id!)!.payment_intent! };
+  return {
+    ...placed,
+    paymentId: payment.id,
+    intent: t.fake.sessions.get(payment.provider_session_id!)!.payment_intent!,
+  };
 }
 
 const orderStatus = async (id: string) =>
@@ -140,7 +139,7 @@ async function doorSays(
   });
   return answer!.result;
 }
-const stripeRefunds = (intent: string) => [...fake.refunds.values()].filter((r) => r.payment_intent === intent);
+const stripeRefunds = (intent: string) => [...t.fake.refunds.values()].filter((r) => r.payment_intent === intent);
 
 describe('the venue cancels', () => {
   test('a pending order: cancelled, its places, stock and promo use given back once, no refund', async () => {
@@ -231,7 +230,7 @@ describe('the venue cancels', () => {
       .selectAll()
       .where('subject_id', '=', placed.id)
       .executeTakeFirstOrThrow();
-    await deliverOk(t, fake.complete(payment.provider_session_id!));
+    await deliverOk(t, t.fake.complete(payment.provider_session_id!));
     assert.equal(await orderStatus(placed.id), 'cancelled');
     assert.deepEqual(await ticketStatuses(placed.id), []);
     assert.deepEqual(await counters(s), { date: 0, price: 0, promo: 0 });
@@ -321,7 +320,7 @@ describe('the venue cancels', () => {
           .selectAll()
           .where('subject_id', '=', placed.id)
           .executeTakeFirstOrThrow();
-        orders.push({ id: placed.id, paymentId: payment.id, event: fake.complete(payment.provider_session_id!) });
+        orders.push({ id: placed.id, paymentId: payment.id, event: t.fake.complete(payment.provider_session_id!) });
       }
       await Promise.all(
         orders.flatMap((o) => [deliverOk(t, o.event), cancelOrder(t.db, stripe(), s.admin, { orderId: o.id })]),

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { onPostgres } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -20,11 +19,7 @@ import { countRows, codeOf } from '../../test/testDatabase.ts';
 import { useStripeTestNode, deliver, type StripeTestNode } from '../payments/testFixtures.ts';
 
 let t: StripeTestNode;
-let fake: FakeStripe;
-useStripeTestNode((node) => {
-  t = node;
-  fake = node.fake;
-});
+useStripeTestNode((node) => (t = node));
 
 const order = (
   slug: string,
@@ -74,7 +69,7 @@ describe('orders', () => {
       .where('subject_id', '=', placed.id)
       .executeTakeFirstOrThrow();
     assert.equal(url, payment.checkout_url);
-    const event = fake.complete(payment.provider_session_id!);
+    const event = t.fake.complete(payment.provider_session_id!);
     await deliver(t, event);
     await deliver(t, event);
     const row = await t.db.selectFrom('orders').selectAll().where('id', '=', placed.id).executeTakeFirstOrThrow();
@@ -438,7 +433,7 @@ describe('holds', () => {
       return { placed, payment };
     };
     const first = await pay(2);
-    await deliver(t, fake.complete(first.payment.provider_session_id!));
+    await deliver(t, t.fake.complete(first.payment.provider_session_id!));
     assert.equal(
       (await t.db.selectFrom('orders').select('status').where('id', '=', first.placed.id).executeTakeFirstOrThrow())
         .status,
@@ -450,7 +445,7 @@ describe('holds', () => {
     await t.db.updateTable('date_capacity').set({ capacity: 3 }).where('event_date_id', '=', ev.dateIds[0]!).execute();
     const second = await pay(1);
     await t.db.updateTable('date_capacity').set({ capacity: 2 }).where('event_date_id', '=', ev.dateIds[0]!).execute();
-    await deliver(t, fake.complete(second.payment.provider_session_id!));
+    await deliver(t, t.fake.complete(second.payment.provider_session_id!));
     assert.equal(
       (await t.db.selectFrom('orders').select('status').where('id', '=', second.placed.id).executeTakeFirstOrThrow())
         .status,
