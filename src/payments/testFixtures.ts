@@ -61,6 +61,9 @@ export async function deliverOk(t: StripeTestNode, event: unknown, endpoint: End
 
 export const paymentRow = (t: TestNode, id: string) =>
   t.db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+/** The payment of an order (or of another subject paid once). */
+export const paymentOf = (t: TestNode, subjectId: string) =>
+  t.db.selectFrom('payments').selectAll().where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
 
 export const balanceOf = async (t: TestNode, accountId: string) =>
   (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow())
@@ -110,11 +113,7 @@ export async function paidOrder(t: StripeTestNode, venue: TicketVenue, counts: {
   });
   placedCount++;
   await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
-  const payment = await t.db
-    .selectFrom('payments')
-    .selectAll()
-    .where('subject_id', '=', placed.id)
-    .executeTakeFirstOrThrow();
+  const payment = await paymentOf(t, placed.id);
   await deliverOk(t, t.fake.complete(payment.provider_session_id!), 'connect');
   return {
     orderId: placed.id,
@@ -176,11 +175,7 @@ export async function paidMembership(t: StripeTestNode, euros = '30') {
   const member: PersonActor = personActor((await ensurePerson(t.db, `member-${slug}@example.org`, 'fr')).id);
   const bought = await buyMembership(t.db, t.node.stripe, t.config, member, { slug, productId: product.id });
   assert.equal(bought.kind, 'pay');
-  const payment = await t.db
-    .selectFrom('payments')
-    .selectAll()
-    .where('subject_id', '=', bought.membershipId)
-    .executeTakeFirstOrThrow();
+  const payment = await paymentOf(t, bought.membershipId);
   await deliverOk(t, t.fake.complete(payment.provider_session_id!), 'connect');
   return {
     placeId: place.id,

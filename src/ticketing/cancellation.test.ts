@@ -21,7 +21,7 @@ import { setCancellationPolicy } from './setCancellationPolicy.ts';
 import { signTicket } from './ticketSignature.ts';
 import { eventOnStripe } from './testFixtures.ts';
 import { codeOf } from '../../test/testDatabase.ts';
-import { useStripeTestNode, deliverOk, type StripeTestNode } from '../payments/testFixtures.ts';
+import { useStripeTestNode, deliverOk, type StripeTestNode, paymentOf } from '../payments/testFixtures.ts';
 
 let t: StripeTestNode;
 useStripeTestNode((node) => (t = node));
@@ -97,11 +97,7 @@ async function pendingOrder(s: Setup, quantity = 2, buyer: Actor | null = null) 
 async function paidOrder(s: Setup, quantity = 2, buyer: Actor | null = null) {
   const placed = await pendingOrder(s, quantity, buyer);
   await payOrder(t.db, stripe(), t.config, buyer, placed.id);
-  const payment = await t.db
-    .selectFrom('payments')
-    .selectAll()
-    .where('subject_id', '=', placed.id)
-    .executeTakeFirstOrThrow();
+  const payment = await paymentOf(t, placed.id);
   await deliverOk(t, t.fake.complete(payment.provider_session_id!));
   const order = await t.db
     .selectFrom('orders')
@@ -225,11 +221,7 @@ describe('the venue cancels', () => {
     const placed = await pendingOrder(s, 2);
     await payOrder(t.db, stripe(), t.config, null, placed.id);
     await cancelOrder(t.db, stripe(), s.admin, { orderId: placed.id });
-    const payment = await t.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('subject_id', '=', placed.id)
-      .executeTakeFirstOrThrow();
+    const payment = await paymentOf(t, placed.id);
     await deliverOk(t, t.fake.complete(payment.provider_session_id!));
     assert.equal(await orderStatus(placed.id), 'cancelled');
     assert.deepEqual(await ticketStatuses(placed.id), []);
@@ -315,11 +307,7 @@ describe('the venue cancels', () => {
       for (let i = 0; i < 6; i++) {
         const placed = await pendingOrder(s, 2);
         await payOrder(t.db, stripe(), t.config, null, placed.id);
-        const payment = await t.db
-          .selectFrom('payments')
-          .selectAll()
-          .where('subject_id', '=', placed.id)
-          .executeTakeFirstOrThrow();
+        const payment = await paymentOf(t, placed.id);
         orders.push({ id: placed.id, paymentId: payment.id, event: t.fake.complete(payment.provider_session_id!) });
       }
       await Promise.all(

@@ -14,6 +14,7 @@ import { placeOrder } from './placeOrder.ts';
 import { eventOnStripe, eventSelling } from './testFixtures.ts';
 import { ticketsPdf } from './ticketPdf.ts';
 import { signTicket } from './ticketSignature.ts';
+import { paymentOf } from '../payments/testFixtures.ts';
 
 // jsqr is CommonJS with an ES default in its types: the function is its `default`.
 const jsQR = jsqr.default;
@@ -101,11 +102,7 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
       lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: options.quantity ?? 2 }],
     });
     await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
-    const payment = await t.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('subject_id', '=', placed.id)
-      .executeTakeFirstOrThrow();
+    const payment = await paymentOf(t, placed.id);
     const event = fake.complete(payment.provider_session_id!);
     for (let i = 0; i < (options.deliveries ?? 1); i++) assert.equal((await deliver(event)).statusCode, 200);
     return { ...placed, ev, payment, event };
@@ -235,11 +232,7 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
     });
     await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
     await t.db.updateTable('orders').set({ status: 'cancelled' }).where('id', '=', placed.id).execute();
-    const payment = await t.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('subject_id', '=', placed.id)
-      .executeTakeFirstOrThrow();
+    const payment = await paymentOf(t, placed.id);
     assert.equal((await deliver(fake.complete(payment.provider_session_id!))).statusCode, 200);
     assert.equal((await mailsTo(t, 'late@example.org')).length, 0);
   });

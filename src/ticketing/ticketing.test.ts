@@ -16,7 +16,7 @@ import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
 import { eventOnStripe, eventSelling, eventWithDates } from './testFixtures.ts';
 import { countRows, codeOf } from '../../test/testDatabase.ts';
-import { useStripeTestNode, deliver, type StripeTestNode } from '../payments/testFixtures.ts';
+import { useStripeTestNode, deliver, type StripeTestNode, paymentOf } from '../payments/testFixtures.ts';
 
 let t: StripeTestNode;
 useStripeTestNode((node) => (t = node));
@@ -63,11 +63,7 @@ describe('orders', () => {
       ).held_unconfirmed;
     assert.equal(await unconfirmed(), 2, 'placed without an account: unconfirmed until paid (invariant 21)');
     const { url } = await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
-    const payment = await t.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('subject_id', '=', placed.id)
-      .executeTakeFirstOrThrow();
+    const payment = await paymentOf(t, placed.id);
     assert.equal(url, payment.checkout_url);
     const event = t.fake.complete(payment.provider_session_id!);
     await deliver(t, event);
@@ -423,11 +419,7 @@ describe('holds', () => {
     const pay = async (quantity: number) => {
       const placed = await order('late', [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity }]);
       await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
-      const payment = await t.db
-        .selectFrom('payments')
-        .selectAll()
-        .where('subject_id', '=', placed.id)
-        .executeTakeFirstOrThrow();
+      const payment = await paymentOf(t, placed.id);
       await sql`update orders set expires_at = now() - interval '1 second' where id = ${placed.id}`.execute(t.db);
       await releaseExpiredOrders(t.db);
       return { placed, payment };
