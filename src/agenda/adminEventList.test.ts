@@ -5,9 +5,8 @@ import { type TestNode, useTestNode } from '../../test/harness.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { completeOrder } from '../ticketing/completeOrder.ts';
-import { createTicketPrice } from '../ticketing/createTicketPrice.ts';
 import { placeOrder } from '../ticketing/placeOrder.ts';
-import { eventWithDates } from '../ticketing/testFixtures.ts';
+import { eventSelling } from '../ticketing/testFixtures.ts';
 
 let t: TestNode;
 useTestNode((node) => (t = node));
@@ -23,14 +22,8 @@ function rows(page: string): { id: string; cells: string[] }[] {
 test('the admin event list: soonest first, then undated, then past; sold / capacity of the next date from ticketing', async () => {
   const slug = 'evlist';
   // "Concert": a past date, then dates in 7 and 8 days; 3 tickets sold on the one in 7 days, 1 on the one in 8.
-  const ev = await eventWithDates(t.db, { slug, capacity: 100, dates: 2 });
-  const { id: price } = await createTicketPrice(t.db, ev.admin, {
-    slug,
-    eventId: ev.eventId,
-    name: 'Plein',
-    kind: 'fixed',
-    price: '12',
-  });
+  const ev = await eventSelling(t.db, { slug, capacity: 100, dates: 2 }, { name: 'Plein', kind: 'fixed', price: '12' });
+  const [price] = ev.priceIds;
   for (const [dateId, quantity] of [
     [ev.dateIds[0]!, 3],
     [ev.dateIds[1]!, 1],

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import pino from 'pino';
 import { SYSTEM } from '../access/actor.ts';
 import type { Db } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -9,24 +7,12 @@ import { createCurrency } from './createCurrency.ts';
 import { createHold } from './createHold.ts';
 import { ensureAccount } from './ensureAccount.ts';
 import { expireHolds } from './expireHolds.ts';
-import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { capturedLogger, useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 import { verifyLedger } from './verifyLedger.ts';
 
 let db: Db;
 let w: LedgerWorld;
 useLedgerWorld((opened) => ({ db, w } = opened));
-
-/** A real pino logger writing its JSON lines into an array. */
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 const pendingOf = async (accountId: string) =>
   Number(

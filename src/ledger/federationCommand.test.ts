@@ -1,78 +1,27 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
-import { openDatabase, type Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
-import { createTestDatabase, onPostgres, type TestDatabase } from '../../test/testDatabase.ts';
+import { useScratchNode } from '../../test/rezoProcess.ts';
 import { CommandLineError } from './commandArgs.ts';
 import { currencyCommand, parseCurrencyArgs } from './currencyCommand.ts';
 import { federationCommand, parseFederationArgs } from './federationCommand.ts';
 
 /** `rezo federation …` and `rezo currency …` on a scratch database: the real command, then the same modules in-process. */
-let dataDir: string;
-let testDatabase: TestDatabase | null = null;
-let env: Record<string, string>;
-
-/** The scratch node's database, opened in this process between two command runs (PGlite allows one process at a time). */
-async function withNodeDatabase<T>(fn: (database: Database) => Promise<T>): Promise<T> {
-  if (testDatabase) return fn(testDatabase.database);
-  const database = await openDatabase({ dataDir: join(dataDir, 'pglite') });
-  try {
-    return await fn(database);
-  } finally {
-    await database.close();
-  }
-}
-
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'rezo-fed-'));
-  env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? tmpdir(),
-    REZO_DATA_DIR: dataDir,
-    REZO_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    REZO_DEMO: '0',
-  };
-  await mkdir(join(dataDir, 'pglite'));
-  if (onPostgres) {
-    testDatabase = await createTestDatabase();
-    env.DATABASE_URL = testDatabase.url!;
-  }
-  await withNodeDatabase(async (database) => {
-    if (!testDatabase) await migrate(database);
+const node = useScratchNode('rezo-fed-', { REZO_ENV: 'test', LOG_LEVEL: 'warn', REZO_DEMO: '0' }, async () => {
+  await mkdir(join(node.dataDir, 'pglite'));
+  await node.withDatabase(async (database) => {
+    if (!node.testDatabase) await migrate(database);
     const admin = await ensurePerson(database.db, 'admin@fed.example.org', 'fr');
     for (const slug of ['cafe', 'bar', 'salle'])
       await createPlace(database.db, SYSTEM, { slug, name: `Le ${slug}` }, admin.id);
   });
 });
-after(async () => {
-  await testDatabase?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-function rezo(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/rezo.js', import.meta.url)), ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 120_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const rezo = node.run;
 
 const oneLine = (r: { code: number | null; stderr: string; stdout: string }, pattern: RegExp) => {
   assert.equal(r.code, 1, r.stdout);
@@ -120,7 +69,7 @@ describe('rezo federation and rezo currency', () => {
       /^CODE +KIND +ISSUER +ACCEPTED BY\nTEUR +federated_euro +federation terr +bar, cafe\n$/,
     );
 
-    await withNodeDatabase(async ({ db }) => {
+    await node.withDatabase(async ({ db }) => {
       const federations = await db.selectFrom('ledger_federations').select('slug').execute();
       assert.deepEqual(
         federations.map((f) => f.slug),

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNodeWithStripe, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { test } from 'node:test';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { sendPendingRefunds } from '../payments/sendPendingRefunds.ts';
@@ -9,29 +7,15 @@ import { createTransfers } from './createTransfers.ts';
 import { refundTopUp, startTopUp } from './onlineTopUp.ts';
 import { createLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 import { verifyLedger } from './verifyLedger.ts';
+import { useStripeTestNode, deliverOk, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
-let fake: FakeStripe;
+let t: StripeTestNode;
 let world: LedgerWorld;
-before(async () => {
-  t = await createTestNodeWithStripe();
-  fake = t.fake;
+useStripeTestNode(async (node) => {
+  t = node;
   world = await createLedgerWorld(t.db);
 });
-after(async () => {
-  await t.close();
-});
 
-async function deliver(event: unknown) {
-  const { payload, signature } = fake.signed(event);
-  const r = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/stripe',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-    payload,
-  });
-  assert.equal(r.statusCode, 200);
-}
 const balance = async (accountId: string) =>
   (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow())
     .balance;
@@ -43,11 +27,15 @@ test('an online top-up mints once against its Stripe payment; a refund burns onl
     amount: '20',
   });
   const payment = await t.db.selectFrom('payments').selectAll().where('id', '=', paymentId).executeTakeFirstOrThrow();
-  assert.equal(fake.sessions.get(payment.provider_session_id!)!.account, null, 'top-ups go to the federation account');
-  const event = fake.complete(payment.provider_session_id!);
-  await deliver(event);
-  await deliver(event);
-  await deliver(fake.event('checkout.session.completed', fake.sessions.get(payment.provider_session_id!)));
+  assert.equal(
+    t.fake.sessions.get(payment.provider_session_id!)!.account,
+    null,
+    'top-ups go to the federation account',
+  );
+  const event = t.fake.complete(payment.provider_session_id!);
+  await deliverOk(t, event);
+  await deliverOk(t, event);
+  await deliverOk(t, t.fake.event('checkout.session.completed', t.fake.sessions.get(payment.provider_session_id!)));
   assert.equal(await balance(p.euro.id), 2000);
   const mint = await t.db.selectFrom('ledger_transfers').selectAll().where('id', '=', payment.subject_id).execute();
   assert.equal(mint.length, 1);
@@ -67,10 +55,10 @@ test('an online top-up mints once against its Stripe payment; a refund burns onl
   assert.equal(await balance(p.euro.id), 0);
   await new Promise((r) => setTimeout(r, 20));
   await sendPendingRefunds(t.db, t.node.stripe);
-  const refunds = [...fake.refunds.values()].filter(
+  const refunds = [...t.fake.refunds.values()].filter(
     (r) =>
       r.payment_intent === payment.provider_payment_id ||
-      r.payment_intent === fake.sessions.get(payment.provider_session_id!)!.payment_intent,
+      r.payment_intent === t.fake.sessions.get(payment.provider_session_id!)!.payment_intent,
   );
   assert.deepEqual(
     refunds.map((r) => r.amount),
@@ -90,7 +78,7 @@ test('an online top-up mints once against its Stripe payment; a refund burns onl
 
 test('top-up amounts and currencies are checked before anything is asked of Stripe', async () => {
   const p = await world.person('careful');
-  const calls = fake.requests.length;
+  const calls = t.fake.requests.length;
   for (const amount of ['0,50', '600', 'abc', -5]) {
     await assert.rejects(
       startTopUp(t.db, t.node.stripe, t.config, p.actor, { currencyCode: world.euro.code, amount }),
@@ -106,7 +94,7 @@ test('top-up amounts and currencies are checked before anything is asked of Stri
     startTopUp(t.db, t.node.stripe, t.config, { kind: 'system' }, { currencyCode: world.euro.code, amount: '10' }),
     (e: unknown) => e instanceof DomainError && e.status === 401,
   );
-  assert.equal(fake.requests.length, calls);
+  assert.equal(t.fake.requests.length, calls);
 });
 
 test('the wallet page tops up by card through Stripe and shows the result', async () => {
@@ -119,9 +107,9 @@ test('the wallet page tops up by card through Stripe and shows the result', asyn
   const r = await c.postForm('/wallet/top-up', { currency: world.euro.code, amount: '12,50' });
   assert.equal(r.statusCode, 303);
   const sessionId = String(r.headers.location).split('/pay/')[1]!;
-  assert.ok(fake.sessions.has(sessionId));
-  const paymentId = fake.sessions.get(sessionId)!.metadata.rezo_payment_id!;
-  fake.complete(sessionId);
+  assert.ok(t.fake.sessions.has(sessionId));
+  const paymentId = t.fake.sessions.get(sessionId)!.metadata.rezo_payment_id!;
+  t.fake.complete(sessionId);
   const back = await c.get(`/payments/${paymentId}/return?session_id=${sessionId}`);
   assert.equal(back.headers.location, '/wallet?payment=paid');
   const after_ = await c.get('/wallet?payment=paid');

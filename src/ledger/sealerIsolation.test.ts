@@ -1,10 +1,8 @@
 // A currency the sealer cannot seal must not stop the others (docs/LEDGER.md, "A currency that cannot be
 // sealed does not stop the others"). Its own database: the failing currencies stay failing here.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import pino from 'pino';
 import { SYSTEM } from '../access/actor.ts';
 import type { Db } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -15,22 +13,11 @@ import type { Currency } from './ledger.ts';
 import { mintAgainstPayment } from './mintAgainstPayment.ts';
 import { sealBlocks, startSealer } from './sealer.ts';
 import { signCheckpoints } from './signCheckpoints.ts';
-import { useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
+import { capturedLogger, useLedgerWorld, type LedgerWorld } from './testFixtures.ts';
 
 let db: Db;
 let w: LedgerWorld;
 useLedgerWorld((opened) => ({ db, w } = opened));
-
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 /** A gift currency of venue A with 100 minted onto a person's account; returns the accounts. */
 async function giftCurrency(letter: string) {

@@ -4,6 +4,8 @@
  * funded wallets, a till device of the second venue with a cashier's session open on it. Each call makes new venues and codes, so tests can share a database.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import type { Db } from '../db/database.ts';
 import { useTestDatabase, type TestDatabase } from '../../test/testDatabase.ts';
 import { SYSTEM, personActor, type PersonActor } from '../access/actor.ts';
@@ -122,4 +124,16 @@ export async function createLedgerWorld(db: Db): Promise<LedgerWorld> {
  */
 export function useLedgerWorld(ready: (opened: { tdb: TestDatabase; db: Db; w: LedgerWorld }) => void): void {
   useTestDatabase(async (opened) => ready({ ...opened, w: await createLedgerWorld(opened.db) }));
+}
+
+/** A real pino logger writing its JSON lines into an array. */
+export function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
 }

@@ -20,6 +20,7 @@ import { sendRenewalReminders } from './sendRenewalReminders.ts';
 import { updateMembershipProduct } from './updateMembershipProduct.ts';
 import { today } from './validity.ts';
 import { countRows } from '../../test/testDatabase.ts';
+import { deliverOk } from '../payments/testFixtures.ts';
 
 let t: TestNode & { fake: FakeStripe };
 let fake: FakeStripe;
@@ -295,14 +296,7 @@ describe('memberships bought online', () => {
     assert.equal(fake.sessions.get(payment.provider_session_id!)!.account, 'acct_asso');
     const event = fake.complete(payment.provider_session_id!);
     for (let i = 0; i < 2; i++) {
-      const { payload, signature } = fake.signed(event);
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/webhooks/stripe',
-        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-        payload,
-      });
-      assert.equal(res.statusCode, 200);
+      await deliverOk(t, event);
     }
     const m = await t.db
       .selectFrom('memberships')

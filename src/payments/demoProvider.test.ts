@@ -8,18 +8,19 @@ import { refundTopUp } from '../ledger/onlineTopUp.ts';
 import { buyMembership } from '../memberships/buyMembership.ts';
 import { createMembershipProduct } from '../memberships/createMembershipProduct.ts';
 import { cancelOrder } from '../ticketing/cancelOrder.ts';
-import { createTicketPrice } from '../ticketing/createTicketPrice.ts';
-import { eventWithDates } from '../ticketing/testFixtures.ts';
+import { eventSelling } from '../ticketing/testFixtures.ts';
 import { queueRefund } from './queueRefund.ts';
 
 let venues = 0;
 async function venue(t: TestNode) {
   const slug = `demo-pay-${venues++}`;
-  const ev = await eventWithDates(t.db, { slug, capacity: 10 });
-  const price = (name: string, kind: 'fixed' | 'free', euros?: string) =>
-    createTicketPrice(t.db, ev.admin, { slug, eventId: ev.eventId, name, kind, ...(euros ? { price: euros } : {}) });
-  const full = (await price('Plein', 'fixed', '12')).id;
-  const free = (await price('Invitation', 'free')).id;
+  const ev = await eventSelling(
+    t.db,
+    { slug, capacity: 10 },
+    { name: 'Plein', kind: 'fixed', price: '12' },
+    { name: 'Invitation', kind: 'free' },
+  );
+  const [full, free] = ev.priceIds;
   return { ...ev, slug, dateId: ev.dateIds[0]!, full, free };
 }
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { createTestNode, createTestNodeWithStripe, onPostgres } from '../../test/harness.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { createPlace } from '../places/createPlace.ts';
 import { ensurePerson } from '../accounts/people.ts';
@@ -11,6 +10,7 @@ import { DomainError } from '../shared/errors.ts';
 import { registerPurpose } from './purposes.ts';
 import { startStripeCheckout } from './startStripeCheckout.ts';
 import { sendPendingRefunds } from './sendPendingRefunds.ts';
+import { useStripeTestNode, type StripeTestNode } from './testFixtures.ts';
 
 // A purpose for these tests. Its apply writes a row whose primary key is the payment id, so
 // applying one payment twice would fail loudly; `refuse` makes it answer cannot_apply.
@@ -27,20 +27,12 @@ registerPurpose('test', {
   returnPath: (payment) => `/test-return/${payment.subject_id}`,
 });
 
-let t: TestNode & { fake: FakeStripe };
-let fake: FakeStripe;
+let t: StripeTestNode;
 let personId: string;
 
-before(async () => {
-  t = await createTestNodeWithStripe();
-  fake = t.fake;
+useStripeTestNode(async (node) => {
+  t = node;
   personId = (await ensurePerson(t.db, 'buyer@example.org', 'fr')).id;
-});
-after(async () => {
-  await t.close();
-});
-beforeEach(() => {
-  fake.failNext = 0;
 });
 
 async function checkout(amountCents = 1500, placeId: string | null = null) {
@@ -56,7 +48,7 @@ async function checkout(amountCents = 1500, placeId: string | null = null) {
 }
 
 async function deliver(event: unknown, options: { secret?: string; timestamp?: number; signature?: string } = {}) {
-  const { payload, signature } = fake.signed(event, options.secret, options.timestamp);
+  const { payload, signature } = t.fake.signed(event, options.secret, options.timestamp);
   return t.app.inject({
     method: 'POST',
     url: '/webhooks/stripe',
@@ -78,10 +70,10 @@ describe('Stripe Checkout', () => {
     assert.equal(row.status, 'pending');
     assert.equal(row.amount_cents, 2500);
     assert.equal(row.checkout_url, url);
-    const session = fake.sessions.get(row.provider_session_id!)!;
+    const session = t.fake.sessions.get(row.provider_session_id!)!;
     assert.equal(session.amount_total, 2500);
     assert.equal(session.metadata.rezo_payment_id, paymentId);
-    const call = fake.requests.find(
+    const call = t.fake.requests.find(
       (r) => r.path === '/v1/checkout/sessions' && r.idempotencyKey === `checkout-${paymentId}`,
     );
     assert.ok(call, 'the session call carries the idempotency key');
@@ -97,12 +89,12 @@ describe('Stripe Checkout', () => {
     );
     await t.db.updateTable('places').set({ stripe_account_id: 'acct_123test' }).where('id', '=', place.id).execute();
     const { paymentId } = await checkout(1000, place.id);
-    const session = fake.sessions.get(await sessionOf(paymentId))!;
+    const session = t.fake.sessions.get(await sessionOf(paymentId))!;
     assert.equal(session.account, 'acct_123test');
   });
 
   test('when Stripe is down the person gets a 503 and the payment is marked failed, not left pending', async () => {
-    fake.failNext = 10;
+    t.fake.failNext = 10;
     const before = await t.db
       .selectFrom('payments')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -131,7 +123,7 @@ describe('Stripe Checkout', () => {
 describe('webhooks', () => {
   test('a paid session confirms the payment and applies its purpose once, even when delivered twice', async () => {
     const { paymentId } = await checkout(1800);
-    const event = fake.complete(await sessionOf(paymentId));
+    const event = t.fake.complete(await sessionOf(paymentId));
     const first = await deliver(event);
     assert.equal(first.statusCode, 200);
     assert.equal(first.json().result, 'processed');
@@ -140,7 +132,7 @@ describe('webhooks', () => {
     assert.equal(again.json().result, 'duplicate');
     // Stripe may also send a second, different event for the same session.
     const other = await deliver(
-      fake.event('checkout.session.async_payment_succeeded', fake.sessions.get(await sessionOf(paymentId))),
+      t.fake.event('checkout.session.async_payment_succeeded', t.fake.sessions.get(await sessionOf(paymentId))),
     );
     assert.equal(other.statusCode, 200);
     const row = await paymentRow(paymentId);
@@ -152,7 +144,7 @@ describe('webhooks', () => {
   test('the webhook racing the browser return confirms once', async () => {
     const { paymentId } = await checkout(900);
     const session = await sessionOf(paymentId);
-    const events = [fake.complete(session), fake.event('checkout.session.completed', fake.sessions.get(session))];
+    const events = [t.fake.complete(session), t.fake.event('checkout.session.completed', t.fake.sessions.get(session))];
     const results = await Promise.all([
       deliver(events[0]),
       t.app.inject({ url: `/payments/${paymentId}/return?session_id=${session}` }),
@@ -171,9 +163,9 @@ describe('webhooks', () => {
     async () => {
       const { paymentId } = await checkout(1200);
       const session = await sessionOf(paymentId);
-      fake.complete(session);
+      t.fake.complete(session);
       const events = Array.from({ length: 20 }, () =>
-        fake.event('checkout.session.completed', fake.sessions.get(session)),
+        t.fake.event('checkout.session.completed', t.fake.sessions.get(session)),
       );
       const results = await Promise.all(events.map((e) => deliver(e)));
       assert.ok(results.every((r) => r.statusCode === 200));
@@ -189,7 +181,7 @@ describe('webhooks', () => {
 
   test('a bad, stale or missing signature is refused with 400 and nothing is written', async () => {
     const { paymentId } = await checkout(1300);
-    const event = fake.complete(await sessionOf(paymentId));
+    const event = t.fake.complete(await sessionOf(paymentId));
     const cases = [
       await deliver(event, { secret: 'whsec_wrong' }),
       await deliver(event, { timestamp: Math.floor(Date.now() / 1000) - 3600 }),
@@ -211,7 +203,7 @@ describe('webhooks', () => {
       0,
     );
     // A body altered after signing is refused too.
-    const { payload, signature } = fake.signed(event);
+    const { payload, signature } = t.fake.signed(event);
     const tampered = await t.app.inject({
       method: 'POST',
       url: '/webhooks/stripe',
@@ -224,9 +216,9 @@ describe('webhooks', () => {
   test('an expired session marks the payment expired; paid late, it is still confirmed', async () => {
     const { paymentId } = await checkout(1100);
     const session = await sessionOf(paymentId);
-    assert.equal((await deliver(fake.expire(session))).statusCode, 200);
+    assert.equal((await deliver(t.fake.expire(session))).statusCode, 200);
     assert.equal((await paymentRow(paymentId)).status, 'expired');
-    assert.equal((await deliver(fake.complete(session))).statusCode, 200);
+    assert.equal((await deliver(t.fake.complete(session))).statusCode, 200);
     assert.equal((await paymentRow(paymentId)).status, 'paid');
     assert.equal(await appliedCount(paymentId), 1);
   });
@@ -235,9 +227,9 @@ describe('webhooks', () => {
 describe('money is never kept unapplied', () => {
   test('a different amount is not applied: the payment is refunded in full, once, even if Stripe fails the first time', async () => {
     const { paymentId } = await checkout(2000);
-    const event = fake.complete(await sessionOf(paymentId), { amount: 1999 });
+    const event = t.fake.complete(await sessionOf(paymentId), { amount: 1999 });
     // Stripe fails from now on: the refund round the webhook schedules, and ours, both fail.
-    fake.failNext = 100;
+    t.fake.failNext = 100;
     assert.equal((await deliver(event)).statusCode, 200);
     let row = await paymentRow(paymentId);
     assert.equal(row.status, 'refund_pending');
@@ -252,7 +244,7 @@ describe('money is never kept unapplied', () => {
       .executeTakeFirstOrThrow();
     assert.equal(refundRow.status, 'pending');
     assert.ok(refundRow.attempts >= 1 && refundRow.error, 'the failure is recorded');
-    fake.failNext = 0;
+    t.fake.failNext = 0;
     // Time passes: the refund's backoff is over (docs/PAYMENTS.md invariant 4).
     await t.db
       .updateTable('refunds')
@@ -263,7 +255,7 @@ describe('money is never kept unapplied', () => {
     await sendPendingRefunds(t.db, t.node.stripe);
     row = await paymentRow(paymentId);
     assert.equal(row.status, 'refunded');
-    const refunds = [...fake.refunds.values()].filter((r) => r.payment_intent === row.provider_payment_id);
+    const refunds = [...t.fake.refunds.values()].filter((r) => r.payment_intent === row.provider_payment_id);
     assert.equal(refunds.length, 1);
     assert.equal(refunds[0]!.amount, 1999);
   });
@@ -271,7 +263,7 @@ describe('money is never kept unapplied', () => {
   test('a purpose that cannot use the money gets it refunded', async () => {
     const { paymentId } = await checkout(500);
     refuse.add((await paymentRow(paymentId)).subject_id);
-    await deliver(fake.complete(await sessionOf(paymentId)));
+    await deliver(t.fake.complete(await sessionOf(paymentId)));
     await new Promise((r) => setTimeout(r, 50));
     await sendPendingRefunds(t.db, t.node.stripe);
     const row = await paymentRow(paymentId);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { registerPurpose } from './purposes.ts';
 import { reconcilePendingSessions } from './reconcilePendingSessions.ts';
@@ -20,11 +19,7 @@ registerPurpose('session_test', {
 });
 
 let t: StripeTestNode;
-let fake: FakeStripe;
-useStripeTestNode((node) => {
-  t = node;
-  fake = node.fake;
-});
+useStripeTestNode((node) => (t = node));
 
 async function pending() {
   const { paymentId } = await startStripeCheckout(t.db, t.node.stripe, t.config, {
@@ -50,13 +45,13 @@ const expired = (paymentId: string) =>
 
 test('a new session is asked about 5 minutes after Stripe expires it, not before', async () => {
   const p = await pending();
-  const session = fake.sessions.get(p.sessionId)!;
+  const session = t.fake.sessions.get(p.sessionId)!;
   const row = await paymentRow(t, p.paymentId);
   assert.equal(row.reconcile_at!.getTime(), (session.expires_at + 300) * 1000);
-  fake.complete(p.sessionId);
-  const calls = fake.requests.length;
+  t.fake.complete(p.sessionId);
+  const calls = t.fake.requests.length;
   await reconcilePendingSessions(t.db, t.node.stripe, t.config);
-  assert.equal(fake.requests.length, calls, 'nothing asked before its time');
+  assert.equal(t.fake.requests.length, calls, 'nothing asked before its time');
   assert.equal((await paymentRow(t, p.paymentId)).status, 'pending');
 });
 
@@ -64,8 +59,8 @@ test('past its expiry: paid → confirmed once, expired → expired, open → ex
   const paid = await pending();
   const gone = await pending();
   const open = await pending();
-  fake.complete(paid.sessionId);
-  fake.sessions.get(gone.sessionId)!.status = 'expired';
+  t.fake.complete(paid.sessionId);
+  t.fake.sessions.get(gone.sessionId)!.status = 'expired';
   for (const p of [paid, gone, open]) await expired(p.paymentId);
   const result = await reconcilePendingSessions(t.db, t.node.stripe, t.config);
   assert.deepEqual(result, { confirmed: 1, expired: 2, waiting: 0, failed: 0 });
@@ -73,17 +68,17 @@ test('past its expiry: paid → confirmed once, expired → expired, open → ex
   assert.equal(applied.get(paid.paymentId), 1);
   assert.equal((await paymentRow(t, gone.paymentId)).status, 'expired');
   assert.equal((await paymentRow(t, open.paymentId)).status, 'expired');
-  assert.equal(fake.sessions.get(open.sessionId)!.status, 'expired');
-  assert.ok(fake.requests.some((r) => r.path === `/v1/checkout/sessions/${open.sessionId}/expire`));
+  assert.equal(t.fake.sessions.get(open.sessionId)!.status, 'expired');
+  assert.ok(t.fake.requests.some((r) => r.path === `/v1/checkout/sessions/${open.sessionId}/expire`));
   // Done: nothing is asked again.
-  const calls = fake.requests.length;
+  const calls = t.fake.requests.length;
   await reconcilePendingSessions(t.db, t.node.stripe, t.config);
-  assert.equal(fake.requests.length, calls);
+  assert.equal(t.fake.requests.length, calls);
 });
 
 test('a bank debit still under way, or Stripe unreachable: asked again later, not at every round', async () => {
   const slow = await pending();
-  const session = fake.sessions.get(slow.sessionId)!;
+  const session = t.fake.sessions.get(slow.sessionId)!;
   session.status = 'complete';
   await expired(slow.paymentId);
   assert.deepEqual(await reconcilePendingSessions(t.db, t.node.stripe, t.config), {
@@ -98,7 +93,7 @@ test('a bank debit still under way, or Stripe unreachable: asked again later, no
 
   const down = await pending();
   await expired(down.paymentId);
-  fake.failNext = 10;
+  t.fake.failNext = 10;
   assert.deepEqual(await reconcilePendingSessions(t.db, t.node.stripe, t.config), {
     confirmed: 0,
     expired: 0,

@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNodeWithStripe } from '../../test/harness.ts';
+import { test } from 'node:test';
 import { startTopUp } from '../ledger/onlineTopUp.ts';
 import { createLedgerWorld, type LedgerWorld } from '../ledger/testFixtures.ts';
 import { verifyLedger } from '../ledger/verifyLedger.ts';
 import { resolveOrphanEvents } from './resolveOrphanEvents.ts';
-import { balanceOf, deliverOk, paymentRow, type StripeTestNode } from './testFixtures.ts';
+import { balanceOf, deliverOk, paymentRow, type StripeTestNode, useStripeTestNode } from './testFixtures.ts';
 
 // docs/PAYMENTS.md, "Faults": a refund told before the payment it refunds.
 
 let t: StripeTestNode;
 let world: LedgerWorld;
-before(async () => {
-  t = await createTestNodeWithStripe();
+useStripeTestNode(async (node) => {
+  t = node;
   world = await createLedgerWorld(t.db);
-});
-after(async () => {
-  await t.close();
 });
 
 test('a refund event that comes before its payment is confirmed is applied once the payment is known', async () => {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { sql } from 'kysely';
 import { onPostgres } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { registerPurpose } from './purposes.ts';
@@ -19,13 +18,9 @@ registerPurpose('refund_test', {
 });
 
 let t: StripeTestNode;
-let fake: FakeStripe;
-useStripeTestNode((node) => {
-  t = node;
-  fake = node.fake;
-});
+useStripeTestNode((node) => (t = node));
 beforeEach(() => {
-  fake.refundStatus = 'succeeded';
+  t.fake.refundStatus = 'succeeded';
 });
 
 /** A paid payment on the platform account, with a refund of `cents` queued (pending). */
@@ -40,9 +35,9 @@ async function queued(cents = 1000) {
     language: 'fr',
   });
   const session = (await paymentRow(t, paymentId)).provider_session_id!;
-  await deliverOk(t, fake.complete(session));
+  await deliverOk(t, t.fake.complete(session));
   const refund = await queueRefund(t.db, SYSTEM, { paymentId, reason: 'goodwill' });
-  return { paymentId, refundId: refund!.refundId, intent: fake.sessions.get(session)!.payment_intent! };
+  return { paymentId, refundId: refund!.refundId, intent: t.fake.sessions.get(session)!.payment_intent! };
 }
 
 const refundRow = (id: string) => t.db.selectFrom('refunds').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -54,14 +49,14 @@ const due = (id: string) =>
     .where('id', '=', id)
     .execute();
 const creates = (refundId: string) =>
-  fake.requests
+  t.fake.requests
     .filter((r) => r.method === 'POST' && r.path === '/v1/refunds' && r.body.metadata)
     .filter((r) => (r.body.metadata as Record<string, string>).rezo_refund_id === refundId)
     .map((r) => r.idempotencyKey);
 
 test('Stripe answers pending: the refund is sent, not succeeded, until Stripe says it succeeded', async () => {
   const q = await queued(1200);
-  fake.refundStatus = 'pending';
+  t.fake.refundStatus = 'pending';
   await sendPendingRefunds(t.db, t.node.stripe);
   let row = await refundRow(q.refundId);
   assert.equal(row.status, 'sent');
@@ -69,7 +64,7 @@ test('Stripe answers pending: the refund is sent, not succeeded, until Stripe sa
   assert.equal((await paymentRow(t, q.paymentId)).status, 'refund_pending');
   // Read again before its time: nothing is asked of Stripe.
   const reads = () =>
-    fake.requests.filter((r) => r.method === 'GET' && r.path === `/v1/refunds/${row.provider_refund_id}`);
+    t.fake.requests.filter((r) => r.method === 'GET' && r.path === `/v1/refunds/${row.provider_refund_id}`);
   await sendPendingRefunds(t.db, t.node.stripe);
   assert.equal(reads().length, 0);
   // Still pending at the bank when read: still sent.
@@ -77,7 +72,7 @@ test('Stripe answers pending: the refund is sent, not succeeded, until Stripe sa
   await sendPendingRefunds(t.db, t.node.stripe);
   assert.equal(reads().length, 1);
   assert.equal((await refundRow(q.refundId)).status, 'sent');
-  fake.settleRefund(row.provider_refund_id!, 'succeeded');
+  t.fake.settleRefund(row.provider_refund_id!, 'succeeded');
   await due(q.refundId);
   await sendPendingRefunds(t.db, t.node.stripe);
   row = await refundRow(q.refundId);
@@ -90,7 +85,7 @@ test('Stripe answers pending: the refund is sent, not succeeded, until Stripe sa
 test('a failed refund is tried again as a new attempt (a new key); after 3 failed attempts a person must act', async () => {
   const again = await queued(800);
   const never = await queued(900);
-  fake.refundStatus = 'failed';
+  t.fake.refundStatus = 'failed';
   await sendPendingRefunds(t.db, t.node.stripe);
   for (const q of [again, never]) {
     const row = await refundRow(q.refundId);
@@ -102,14 +97,14 @@ test('a failed refund is tried again as a new attempt (a new key); after 3 faile
   await sendPendingRefunds(t.db, t.node.stripe);
   assert.equal(creates(again.refundId).length, 1, 'not tried again before its time');
 
-  fake.refundStatus = 'succeeded';
+  t.fake.refundStatus = 'succeeded';
   await due(again.refundId);
   await sendPendingRefunds(t.db, t.node.stripe);
   assert.equal((await refundRow(again.refundId)).status, 'succeeded');
   assert.deepEqual(creates(again.refundId), [`refund-${again.refundId}`, `refund-${again.refundId}-1`]);
   assert.equal((await paymentRow(t, again.paymentId)).status, 'refunded');
 
-  fake.refundStatus = 'failed';
+  t.fake.refundStatus = 'failed';
   for (let i = 0; i < 3; i++) {
     await due(never.refundId);
     await sendPendingRefunds(t.db, t.node.stripe);
@@ -127,9 +122,9 @@ test('a failed refund is tried again as a new attempt (a new key); after 3 faile
 
 test('canceled is final; a charge already refunded in Stripe fails the refund at once', async () => {
   const q = await queued(700);
-  fake.refundStatus = 'pending';
+  t.fake.refundStatus = 'pending';
   await sendPendingRefunds(t.db, t.node.stripe);
-  fake.settleRefund((await refundRow(q.refundId)).provider_refund_id!, 'canceled');
+  t.fake.settleRefund((await refundRow(q.refundId)).provider_refund_id!, 'canceled');
   await due(q.refundId);
   await sendPendingRefunds(t.db, t.node.stripe);
   assert.equal((await refundRow(q.refundId)).status, 'canceled');
@@ -139,8 +134,8 @@ test('canceled is final; a charge already refunded in Stripe fails the refund at
   assert.equal((await refundRow(q.refundId)).status, 'canceled', 'never sent again');
 
   const r = await queued(600);
-  fake.refundInDashboard(r.intent);
-  fake.refundStatus = 'succeeded';
+  t.fake.refundInDashboard(r.intent);
+  t.fake.refundStatus = 'succeeded';
   await sendPendingRefunds(t.db, t.node.stripe);
   const row = await refundRow(r.refundId);
   assert.equal(row.status, 'failed');
@@ -149,19 +144,19 @@ test('canceled is final; a charge already refunded in Stripe fails the refund at
 
 test('a refund Stripe never answered is sent again after its backoff, with the same key', async () => {
   const q = await queued(500);
-  fake.failNext = 10;
+  t.fake.failNext = 10;
   await sendPendingRefunds(t.db, t.node.stripe);
   let row = await refundRow(q.refundId);
   assert.equal(row.status, 'pending');
   assert.ok(row.attempts >= 1 && row.error);
   assert.ok(row.next_attempt_at.getTime() > Date.now(), 'backoff');
-  fake.failNext = 0;
+  t.fake.failNext = 0;
   await due(q.refundId);
   await sendPendingRefunds(t.db, t.node.stripe);
   row = await refundRow(q.refundId);
   assert.equal(row.status, 'succeeded');
   assert.equal(new Set(creates(q.refundId)).size, 1, 'one key: one Stripe refund');
-  assert.equal([...fake.refunds.values()].filter((x) => x.payment_intent === q.intent).length, 1);
+  assert.equal([...t.fake.refunds.values()].filter((x) => x.payment_intent === q.intent).length, 1);
 });
 
 test(

@@ -14,23 +14,23 @@ import type { LedgerWorld } from '../ledger/testFixtures.ts';
 import { buyMembership } from '../memberships/buyMembership.ts';
 import { createPlace } from '../places/createPlace.ts';
 import { createMembershipProduct } from '../memberships/createMembershipProduct.ts';
-import { createTicketPrice } from '../ticketing/createTicketPrice.ts';
 import { payOrder } from '../ticketing/payOrder.ts';
 import { placeOrder } from '../ticketing/placeOrder.ts';
-import { eventWithDates } from '../ticketing/testFixtures.ts';
+import { eventOnStripe } from '../ticketing/testFixtures.ts';
 
 export type StripeTestNode = TestNode & { fake: FakeStripe };
 export type Endpoint = 'platform' | 'connect';
 
 /**
  * Registers the test file's before, after and beforeEach: a node with a fake Stripe, closed after the
- * tests, whose fake fails no call left over from the test before. `ready` gets the node once started.
+ * tests, whose fake fails no call left over from the test before. `ready` gets the node once started
+ * (and may set up more before the tests: a top-level `before` of its own would not wait for the node).
  */
-export function useStripeTestNode(ready: (t: StripeTestNode) => void): void {
+export function useStripeTestNode(ready: (t: StripeTestNode) => unknown): void {
   let node: StripeTestNode | undefined;
   before(async () => {
     node = await createTestNodeWithStripe();
-    ready(node);
+    await ready(node);
   });
   after(async () => {
     await node?.close();
@@ -61,6 +61,9 @@ export async function deliverOk(t: StripeTestNode, event: unknown, endpoint: End
 
 export const paymentRow = (t: TestNode, id: string) =>
   t.db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+/** The payment of an order (or of another subject paid once). */
+export const paymentOf = (t: TestNode, subjectId: string) =>
+  t.db.selectFrom('payments').selectAll().where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
 
 export const balanceOf = async (t: TestNode, accountId: string) =>
   (await t.db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirstOrThrow())
@@ -85,14 +88,14 @@ let placedCount = 0;
 /** A venue on Stripe (connected account) with one event, one date of 50 seats and two prices (15 €, 10 €). */
 export async function ticketVenue(t: StripeTestNode) {
   const slug = `rv${Date.now().toString(36)}${venues++}`;
-  const ev = await eventWithDates(t.db, { slug, capacity: 50 });
-  const account = `acct_${slug}`;
-  await t.db.updateTable('places').set({ stripe_account_id: account }).where('id', '=', ev.place.id).execute();
-  const price = (name: string, euros: string) =>
-    createTicketPrice(t.db, ev.admin, { slug, eventId: ev.eventId, name, kind: 'fixed', price: euros });
-  const full = (await price('Plein', '15')).id;
-  const reduced = (await price('Réduit', '10')).id;
-  return { ...ev, slug, account, dateId: ev.dateIds[0]!, prices: { full, reduced } };
+  const ev = await eventOnStripe(
+    t.db,
+    { slug, capacity: 50 },
+    { name: 'Plein', kind: 'fixed', price: '15' },
+    { name: 'Réduit', kind: 'fixed', price: '10' },
+  );
+  const [full, reduced] = ev.priceIds;
+  return { ...ev, slug, account: `acct_${slug}`, dateId: ev.dateIds[0]!, prices: { full, reduced } };
 }
 export type TicketVenue = Awaited<ReturnType<typeof ticketVenue>>;
 
@@ -110,11 +113,7 @@ export async function paidOrder(t: StripeTestNode, venue: TicketVenue, counts: {
   });
   placedCount++;
   await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
-  const payment = await t.db
-    .selectFrom('payments')
-    .selectAll()
-    .where('subject_id', '=', placed.id)
-    .executeTakeFirstOrThrow();
+  const payment = await paymentOf(t, placed.id);
   await deliverOk(t, t.fake.complete(payment.provider_session_id!), 'connect');
   return {
     orderId: placed.id,
@@ -176,11 +175,7 @@ export async function paidMembership(t: StripeTestNode, euros = '30') {
   const member: PersonActor = personActor((await ensurePerson(t.db, `member-${slug}@example.org`, 'fr')).id);
   const bought = await buyMembership(t.db, t.node.stripe, t.config, member, { slug, productId: product.id });
   assert.equal(bought.kind, 'pay');
-  const payment = await t.db
-    .selectFrom('payments')
-    .selectAll()
-    .where('subject_id', '=', bought.membershipId)
-    .executeTakeFirstOrThrow();
+  const payment = await paymentOf(t, bought.membershipId);
   await deliverOk(t, t.fake.complete(payment.provider_session_id!), 'connect');
   return {
     placeId: place.id,

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNode, createTestNodeWithStripe, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { createTestNode } from '../../test/harness.ts';
 import { verifyLedger } from '../ledger/verifyLedger.ts';
 import { DomainError } from '../shared/errors.ts';
 import { markPaid } from './markPaid.ts';
@@ -10,12 +9,10 @@ import { payByStripe } from './payByStripe.ts';
 import { runSettlement } from './runSettlement.ts';
 import { getStatement } from './statements.ts';
 import { createSettlementWorld, type SettlementWorld } from './testFixtures.ts';
+import { useStripeTestNode, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
-before(async () => {
-  t = await createTestNodeWithStripe();
-});
-after(() => t.close());
+let t: StripeTestNode;
+useStripeTestNode((node) => (t = node));
 
 const pause = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 const connect = async (w: SettlementWorld, account: string) => {

@@ -17,7 +17,7 @@ import { parseCsv } from '../shared/csv.ts';
 import { createTicketPrice } from './createTicketPrice.ts';
 import { amountField, quantityField } from './eventTickets.ts';
 import { placeOrder } from './placeOrder.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventSelling, eventWithDates } from './testFixtures.ts';
 
 let t: TestNode;
 useTestNode((node) => (t = node));
@@ -41,14 +41,12 @@ async function checkRefuses(statement: Promise<unknown>) {
 
 describe('ticketing amounts', () => {
   test('a pay-what-you-want amount above 10 M€ is refused at the edge — API, use case and form — and nothing is written', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'pwyw-bound', capacity: 100 });
-    const { id: price } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'pwyw-bound',
-      eventId: ev.eventId,
-      name: 'Libre',
-      kind: 'pay_what_you_want',
-      minPrice: '1',
-    });
+    const ev = await eventSelling(
+      t.db,
+      { slug: 'pwyw-bound', capacity: 100 },
+      { name: 'Libre', kind: 'pay_what_you_want', minPrice: '1' },
+    );
+    const [price] = ev.priceIds;
     const date = ev.dateIds[0]!;
     const before_ = await countOf('orders');
     const c = t.client();

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createTestNodeWithStripe, onPostgres, withKey, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { describe, test } from 'node:test';
+import { onPostgres, withKey } from '../../test/harness.ts';
 import { personActor, SYSTEM, type Actor } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
@@ -16,23 +15,16 @@ import { verifyLedger } from '../ledger/verifyLedger.ts';
 import { queueRefund } from '../payments/queueRefund.ts';
 import { checkIn } from './checkIn.ts';
 import { completeOrder } from './completeOrder.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
 import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
 import { setCancellationPolicy } from './setCancellationPolicy.ts';
 import { signTicket } from './ticketSignature.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventOnStripe } from './testFixtures.ts';
 import { codeOf } from '../../test/testDatabase.ts';
+import { useStripeTestNode, deliverOk, type StripeTestNode, paymentOf } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
-let fake: FakeStripe;
-before(async () => {
-  t = await createTestNodeWithStripe();
-  fake = t.fake;
-});
-after(async () => {
-  await t.close();
-});
+let t: StripeTestNode;
+useStripeTestNode((node) => (t = node));
 
 const stripe = () => t.node.stripe;
 
@@ -42,19 +34,8 @@ const stripe = () => t.node.stripe;
  * code of the database (an unparenthesised `or`, see the report), which would skew these counters.
  */
 async function setUp(slug: string, options: { deadlineHours?: number } = {}) {
-  const ev = await eventWithDates(t.db, { slug, capacity: 20 });
-  await t.db
-    .updateTable('places')
-    .set({ stripe_account_id: `acct_${slug.replaceAll('-', '')}` })
-    .where('id', '=', ev.place.id)
-    .execute();
-  const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-    slug,
-    eventId: ev.eventId,
-    name: 'Plein',
-    kind: 'fixed',
-    price: '15',
-  });
+  const ev = await eventOnStripe(t.db, { slug, capacity: 20 }, { name: 'Plein', kind: 'fixed', price: '15' });
+  const [priceId] = ev.priceIds;
   const promoId = uuidv7();
   await t.db
     .insertInto('promo_codes')
@@ -112,34 +93,23 @@ async function pendingOrder(s: Setup, quantity = 2, buyer: Actor | null = null) 
   });
 }
 
-async function deliver(event: unknown) {
-  const { payload, signature } = fake.signed(event);
-  const r = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/stripe',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-    payload,
-  });
-  assert.equal(r.statusCode, 200, r.body);
-}
-
 /** A pending order paid through the fake Stripe and its webhook. */
 async function paidOrder(s: Setup, quantity = 2, buyer: Actor | null = null) {
   const placed = await pendingOrder(s, quantity, buyer);
   await payOrder(t.db, stripe(), t.config, buyer, placed.id);
-  const payment = await t.db
-    .selectFrom('payments')
-    .selectAll()
-    .where('subject_id', '=', placed.id)
-    .executeTakeFirstOrThrow();
-  await deliver(fake.complete(payment.provider_session_id!));
+  const payment = await paymentOf(t, placed.id);
+  await deliverOk(t, t.fake.complete(payment.provider_session_id!));
   const order = await t.db
     .selectFrom('orders')
     .select(['status', 'payment_id'])
     .where('id', '=', placed.id)
     .executeTakeFirstOrThrow();
   assert.equal(order.status, 'paid');
-  return { ...placed, paymentId: payment.id, intent: fake.sessions.get(payment.provider_session_id!)!.payment_intent! };
+  return {
+    ...placed,
+    paymentId: payment.id,
+    intent: t.fake.sessions.get(payment.provider_session_id!)!.payment_intent!,
+  };
 }
 
 const orderStatus = async (id: string) =>
@@ -165,7 +135,7 @@ async function doorSays(
   });
   return answer!.result;
 }
-const stripeRefunds = (intent: string) => [...fake.refunds.values()].filter((r) => r.payment_intent === intent);
+const stripeRefunds = (intent: string) => [...t.fake.refunds.values()].filter((r) => r.payment_intent === intent);
 
 describe('the venue cancels', () => {
   test('a pending order: cancelled, its places, stock and promo use given back once, no refund', async () => {
@@ -251,12 +221,8 @@ describe('the venue cancels', () => {
     const placed = await pendingOrder(s, 2);
     await payOrder(t.db, stripe(), t.config, null, placed.id);
     await cancelOrder(t.db, stripe(), s.admin, { orderId: placed.id });
-    const payment = await t.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('subject_id', '=', placed.id)
-      .executeTakeFirstOrThrow();
-    await deliver(fake.complete(payment.provider_session_id!));
+    const payment = await paymentOf(t, placed.id);
+    await deliverOk(t, t.fake.complete(payment.provider_session_id!));
     assert.equal(await orderStatus(placed.id), 'cancelled');
     assert.deepEqual(await ticketStatuses(placed.id), []);
     assert.deepEqual(await counters(s), { date: 0, price: 0, promo: 0 });
@@ -341,15 +307,11 @@ describe('the venue cancels', () => {
       for (let i = 0; i < 6; i++) {
         const placed = await pendingOrder(s, 2);
         await payOrder(t.db, stripe(), t.config, null, placed.id);
-        const payment = await t.db
-          .selectFrom('payments')
-          .selectAll()
-          .where('subject_id', '=', placed.id)
-          .executeTakeFirstOrThrow();
-        orders.push({ id: placed.id, paymentId: payment.id, event: fake.complete(payment.provider_session_id!) });
+        const payment = await paymentOf(t, placed.id);
+        orders.push({ id: placed.id, paymentId: payment.id, event: t.fake.complete(payment.provider_session_id!) });
       }
       await Promise.all(
-        orders.flatMap((o) => [deliver(o.event), cancelOrder(t.db, stripe(), s.admin, { orderId: o.id })]),
+        orders.flatMap((o) => [deliverOk(t, o.event), cancelOrder(t.db, stripe(), s.admin, { orderId: o.id })]),
       );
       for (const o of orders) {
         assert.equal(await orderStatus(o.id), 'cancelled');

@@ -8,24 +8,17 @@ import { uuidv7 } from '../shared/ids.ts';
 import { SYSTEM } from '../access/actor.ts';
 import { checkIn } from './checkIn.ts';
 import { completeOrder } from './completeOrder.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
 import { placeOrder } from './placeOrder.ts';
 import { signTicket } from './ticketSignature.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventSelling } from './testFixtures.ts';
 
 let t: TestNode;
 useTestNode((node) => (t = node));
 
 /** A paid order of `n` tickets for the first date; returns the tickets' QR payloads. */
 async function ticketsFor(slug: string, n = 1, dates = 1) {
-  const ev = await eventWithDates(t.db, { slug, capacity: 100, dates });
-  const { id: price } = await createTicketPrice(t.db, ev.admin, {
-    slug,
-    eventId: ev.eventId,
-    name: 'Plein',
-    kind: 'fixed',
-    price: '10',
-  });
+  const ev = await eventSelling(t.db, { slug, capacity: 100, dates }, { name: 'Plein', kind: 'fixed', price: '10' });
+  const [price] = ev.priceIds;
   const placed = await placeOrder(t.db, t.config, null, {
     slug,
     email: 'fan@example.org',

@@ -1,36 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNodeWithStripe, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { test } from 'node:test';
 import { createTicketPrice } from './createTicketPrice.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventOnStripe, eventSelling, eventWithDates } from './testFixtures.ts';
 import { quantityField, amountField } from './eventTickets.ts';
+import { useStripeTestNode, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
-before(async () => {
-  t = await createTestNodeWithStripe();
-});
-after(async () => {
-  await t.close();
-});
+let t: StripeTestNode;
+useStripeTestNode((node) => (t = node));
 
 test('the event page sells its prices with the places left, in the page, the JSON-LD and the API', async () => {
-  const ev = await eventWithDates(t.db, { slug: 'page-sale', capacity: 3 });
-  await t.db.updateTable('places').set({ stripe_account_id: 'acct_page' }).where('id', '=', ev.place.id).execute();
-  const { id: full } = await createTicketPrice(t.db, ev.admin, {
-    slug: 'page-sale',
-    eventId: ev.eventId,
-    name: 'Plein tarif',
-    kind: 'fixed',
-    price: '12',
-  });
-  const { id: libre } = await createTicketPrice(t.db, ev.admin, {
-    slug: 'page-sale',
-    eventId: ev.eventId,
-    name: 'Prix libre',
-    kind: 'pay_what_you_want',
-    minPrice: '5',
-  });
+  const ev = await eventOnStripe(
+    t.db,
+    { slug: 'page-sale', capacity: 3 },
+    { name: 'Plein tarif', kind: 'fixed', price: '12' },
+    { name: 'Prix libre', kind: 'pay_what_you_want', minPrice: '5' },
+  );
+  const [full, libre] = ev.priceIds;
   const d = ev.dateIds[0]!;
   const c = t.client();
   const page = await c.get('/events/page-sale-concert');
@@ -80,23 +65,10 @@ test('the event page sells its prices with the places left, in the page, the JSO
 });
 
 test('drafts and private events sell nothing and show nothing', async () => {
-  const draft = await eventWithDates(t.db, { slug: 'hidden-sale', state: 'draft' });
-  await createTicketPrice(t.db, draft.admin, {
-    slug: 'hidden-sale',
-    eventId: draft.eventId,
-    name: 'X',
-    kind: 'fixed',
-    price: '1',
-  });
+  const x = { name: 'X', kind: 'fixed', price: '1' } as const;
+  const draft = await eventSelling(t.db, { slug: 'hidden-sale', state: 'draft' }, x);
   assert.equal((await t.app.inject({ url: `/api/v1/events/${draft.eventId}/offers` })).statusCode, 404);
-  const priv = await eventWithDates(t.db, { slug: 'private-sale', visibility: 'private' });
-  await createTicketPrice(t.db, priv.admin, {
-    slug: 'private-sale',
-    eventId: priv.eventId,
-    name: 'X',
-    kind: 'fixed',
-    price: '1',
-  });
+  const priv = await eventSelling(t.db, { slug: 'private-sale', visibility: 'private' }, x);
   assert.equal((await t.app.inject({ url: `/api/v1/events/${priv.eventId}/offers` })).statusCode, 404);
 });
 

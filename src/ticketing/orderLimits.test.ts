@@ -10,7 +10,7 @@ import { createTicketPrice } from './createTicketPrice.ts';
 import { quantityField } from './eventTickets.ts';
 import { placeOrder } from './placeOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventSelling } from './testFixtures.ts';
 import { countRows } from '../../test/testDatabase.ts';
 
 // This file's node runs with production-like order limits (the test configuration turns them off),
@@ -28,13 +28,8 @@ before(async () => {
 after(() => t.close());
 
 async function freeEvent(slug: string, capacity = 100) {
-  const ev = await eventWithDates(t.db, { slug, capacity });
-  const { id: price } = await createTicketPrice(t.db, ev.admin, {
-    slug,
-    eventId: ev.eventId,
-    name: 'Entrée libre',
-    kind: 'free',
-  });
+  const ev = await eventSelling(t.db, { slug, capacity }, { name: 'Entrée libre', kind: 'free' });
+  const [price] = ev.priceIds;
   return { ...ev, price, date: ev.dateIds[0]! };
 }
 type Ev = Awaited<ReturnType<typeof freeEvent>>;

@@ -7,11 +7,10 @@ import { parseCsv } from '../shared/csv.ts';
 import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { completeOrder } from './completeOrder.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
 import { quantityField } from './eventTickets.ts';
 import { placeOrder } from './placeOrder.ts';
 import { deleteTicketQuestion, saveTicketQuestion } from './questions.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventOnStripe, eventWithDates } from './testFixtures.ts';
 import { countRows } from '../../test/testDatabase.ts';
 
 let t: TestNode & { fake: FakeStripe };
@@ -23,25 +22,16 @@ const q: Record<'diet' | 'size' | 'rules', string> = { diet: '', size: '', rules
 
 before(async () => {
   t = await createTestNodeWithStripe();
-  ev = await eventWithDates(t.db, { slug: 'quiz-hall', capacity: 20 });
-  await t.db.updateTable('places').set({ stripe_account_id: 'acct_quiz' }).where('id', '=', ev.place.id).execute();
-  fixed = (
-    await createTicketPrice(t.db, ev.admin, {
-      slug: 'quiz-hall',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '10',
-    })
-  ).id;
-  free = (
-    await createTicketPrice(t.db, ev.admin, {
-      slug: 'quiz-hall',
-      eventId: ev.eventId,
-      name: 'Invitation',
-      kind: 'free',
-    })
-  ).id;
+  const sale = await eventOnStripe(
+    t.db,
+    { slug: 'quiz-hall', capacity: 20 },
+    { name: 'Plein tarif', kind: 'fixed', price: '10' },
+    { name: 'Invitation', kind: 'free' },
+  );
+  ({
+    priceIds: [fixed, free],
+  } = sale);
+  ev = sale;
   admin = await t.loginAs('admin@quiz-hall.example');
 });
 after(() => t.close());

@@ -1,36 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createTestNodeWithStripe, withKey, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { test } from 'node:test';
+import { withKey } from '../../test/harness.ts';
 import { createApiKey } from '../apikeys/createApiKey.ts';
 import { uuidv7 } from '../shared/ids.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventOnStripe } from './testFixtures.ts';
+import { useStripeTestNode, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
-before(async () => {
-  t = await createTestNodeWithStripe();
-});
-after(async () => {
-  await t.close();
-});
+let t: StripeTestNode;
+useStripeTestNode((node) => (t = node));
 
 test('order by API, confirm the free booking by the mailed link, see the ticket, and scan it with a door key', async () => {
-  const ev = await eventWithDates(t.db, { slug: 'api-venue', capacity: 10 });
-  await t.db.updateTable('places').set({ stripe_account_id: 'acct_api' }).where('id', '=', ev.place.id).execute();
-  const { id: free } = await createTicketPrice(t.db, ev.admin, {
-    slug: 'api-venue',
-    eventId: ev.eventId,
-    name: 'Libre',
-    kind: 'free',
-  });
-  const { id: paid } = await createTicketPrice(t.db, ev.admin, {
-    slug: 'api-venue',
-    eventId: ev.eventId,
-    name: 'Plein',
-    kind: 'fixed',
-    price: '9',
-  });
+  const ev = await eventOnStripe(
+    t.db,
+    { slug: 'api-venue', capacity: 10 },
+    { name: 'Libre', kind: 'free' },
+    { name: 'Plein', kind: 'fixed', price: '9' },
+  );
+  const [free, paid] = ev.priceIds;
   const c = t.client();
   const bad = await c.api('POST', '/api/v1/orders', {
     venue: 'api-venue',

@@ -9,24 +9,17 @@ import { registerDevice } from '../ledger/registerDevice.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { signedRequest } from '../till/testFixtures.ts';
 import { completeOrder } from './completeOrder.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
 import { placeOrder } from './placeOrder.ts';
 import { signTicket } from './ticketSignature.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventSelling } from './testFixtures.ts';
 
 let t: TestNode;
 useTestNode((node) => (t = node));
 
 /** A venue with a published event, `n` paid tickets, and people in each role. */
 async function venue(slug: string, n = 2) {
-  const ev = await eventWithDates(t.db, { slug, capacity: 100 });
-  const { id: price } = await createTicketPrice(t.db, ev.admin, {
-    slug,
-    eventId: ev.eventId,
-    name: 'Plein',
-    kind: 'fixed',
-    price: '12',
-  });
+  const ev = await eventSelling(t.db, { slug, capacity: 100 }, { name: 'Plein', kind: 'fixed', price: '12' });
+  const [price] = ev.priceIds;
   const placed = await placeOrder(t.db, t.config, null, {
     slug,
     email: `fan@${slug}.example`,

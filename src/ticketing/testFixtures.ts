@@ -6,7 +6,7 @@ import { ensurePerson } from '../accounts/people.ts';
 import { createPlace } from '../places/createPlace.ts';
 import { createLedgerWorld } from '../ledger/testFixtures.ts';
 import { uuidv7 } from '../shared/ids.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
+import { createTicketPrice, type TicketPriceInput } from './createTicketPrice.ts';
 
 /**
  * A venue with one published event and its dates, written straight into the tables so ticketing
@@ -110,6 +110,36 @@ export async function eventOnSale(db: Db, slug: string, price: { name: string; p
     price: price.price,
   });
   return { ...ev, priceId };
+}
+
+type PriceFields = Omit<TicketPriceInput, 'slug' | 'eventId'>;
+
+/** A venue's event (eventWithDates) selling these prices; `priceIds` in the order given. */
+export async function eventSelling<P extends PriceFields[]>(
+  db: Db,
+  options: Parameters<typeof eventWithDates>[1],
+  ...prices: P
+) {
+  const ev = await eventWithDates(db, options);
+  const priceIds: string[] = [];
+  for (const price of prices)
+    priceIds.push((await createTicketPrice(db, ev.admin, { slug: options.slug, eventId: ev.eventId, ...price })).id);
+  return { ...ev, priceIds: priceIds as { [K in keyof P]: string } };
+}
+
+/** eventSelling, paid through Stripe: the venue's connected account is `acct_<slug without its dashes>`. */
+export async function eventOnStripe<P extends PriceFields[]>(
+  db: Db,
+  options: Parameters<typeof eventWithDates>[1],
+  ...prices: P
+) {
+  const ev = await eventSelling(db, options, ...prices);
+  await db
+    .updateTable('places')
+    .set({ stripe_account_id: `acct_${options.slug.replaceAll('-', '')}` })
+    .where('id', '=', ev.place.id)
+    .execute();
+  return ev;
 }
 
 /** A person (made if new) in the venue's team with this role. */

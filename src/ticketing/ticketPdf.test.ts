@@ -9,12 +9,12 @@ import { translate, type Language } from '../i18n/i18n.ts';
 import { attachmentsOf as renderedAttachmentsOf } from '../mail/attachmentRenderers.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { confirmFreeOrder } from './confirmFreeOrder.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
 import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventOnStripe, eventSelling } from './testFixtures.ts';
 import { ticketsPdf } from './ticketPdf.ts';
 import { signTicket } from './ticketSignature.ts';
+import { paymentOf } from '../payments/testFixtures.ts';
 
 // jsqr is CommonJS with an ES default in its types: the function is its `default`.
 const jsQR = jsqr.default;
@@ -88,19 +88,12 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
     email: string,
     options: { quantity?: number; deliveries?: number; language?: Language } = {},
   ) {
-    const ev = await eventWithDates(t.db, { slug, capacity: 10 });
-    await t.db
-      .updateTable('places')
-      .set({ stripe_account_id: `acct_${slug}` })
-      .where('id', '=', ev.place.id)
-      .execute();
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug,
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '12,50',
-    });
+    const ev = await eventOnStripe(
+      t.db,
+      { slug, capacity: 10 },
+      { name: 'Plein tarif', kind: 'fixed', price: '12,50' },
+    );
+    const [priceId] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug,
       email,
@@ -109,11 +102,7 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
       lines: [{ priceId, eventDateId: ev.dateIds[0]!, quantity: options.quantity ?? 2 }],
     });
     await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
-    const payment = await t.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('subject_id', '=', placed.id)
-      .executeTakeFirstOrThrow();
+    const payment = await paymentOf(t, placed.id);
     const event = fake.complete(payment.provider_session_id!);
     for (let i = 0; i < (options.deliveries ?? 1); i++) assert.equal((await deliver(event)).statusCode, 200);
     return { ...placed, ev, payment, event };
@@ -228,15 +217,12 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
   });
 
   test('a payment that cannot be applied (order cancelled meanwhile) sends no confirmation', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'pdfnone', capacity: 10 });
-    await t.db.updateTable('places').set({ stripe_account_id: 'acct_pdfnone' }).where('id', '=', ev.place.id).execute();
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'pdfnone',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '5',
-    });
+    const ev = await eventOnStripe(
+      t.db,
+      { slug: 'pdfnone', capacity: 10 },
+      { name: 'Plein tarif', kind: 'fixed', price: '5' },
+    );
+    const [priceId] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'pdfnone',
       email: 'late@example.org',
@@ -246,23 +232,14 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
     });
     await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
     await t.db.updateTable('orders').set({ status: 'cancelled' }).where('id', '=', placed.id).execute();
-    const payment = await t.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('subject_id', '=', placed.id)
-      .executeTakeFirstOrThrow();
+    const payment = await paymentOf(t, placed.id);
     assert.equal((await deliver(fake.complete(payment.provider_session_id!))).statusCode, 200);
     assert.equal((await mailsTo(t, 'late@example.org')).length, 0);
   });
 
   test('a free booking confirmed by its link gets the confirmation with its PDF too, once', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'pdffree', capacity: 5 });
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'pdffree',
-      eventId: ev.eventId,
-      name: 'Entrée libre',
-      kind: 'free',
-    });
+    const ev = await eventSelling(t.db, { slug: 'pdffree', capacity: 5 }, { name: 'Entrée libre', kind: 'free' });
+    const [priceId] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'pdffree',
       email: 'free@example.org',
@@ -318,14 +295,12 @@ describe('ticket PDF, confirmation mail and my tickets', () => {
   });
 
   test('a pending order has no PDF and is not listed', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'pdfpending', capacity: 10 });
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'pdfpending',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '5',
-    });
+    const ev = await eventSelling(
+      t.db,
+      { slug: 'pdfpending', capacity: 10 },
+      { name: 'Plein tarif', kind: 'fixed', price: '5' },
+    );
+    const [priceId] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'pdfpending',
       email: 'pending@example.org',
@@ -377,13 +352,8 @@ describe('the confirmation over SMTP', () => {
   });
 
   test('the mail goes out with the PDF as an application/pdf attachment', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'smtppdf', capacity: 5 });
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'smtppdf',
-      eventId: ev.eventId,
-      name: 'Entrée libre',
-      kind: 'free',
-    });
+    const ev = await eventSelling(t.db, { slug: 'smtppdf', capacity: 5 }, { name: 'Entrée libre', kind: 'free' });
+    const [priceId] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'smtppdf',
       email: 'smtp@example.org',

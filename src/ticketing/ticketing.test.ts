@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { onPostgres } from '../../test/harness.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { uuidv7 } from '../shared/ids.ts';
@@ -15,19 +14,12 @@ import { payOrder } from './payOrder.ts';
 import { placeOrder } from './placeOrder.ts';
 import { releaseExpiredOrders } from './releaseExpiredOrders.ts';
 import { settleUnconfirmedHolds } from './settleUnconfirmedHolds.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventOnStripe, eventSelling, eventWithDates } from './testFixtures.ts';
 import { countRows, codeOf } from '../../test/testDatabase.ts';
+import { useStripeTestNode, deliver, type StripeTestNode, paymentOf } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
-let fake: FakeStripe;
-
-before(async () => {
-  t = await createTestNodeWithStripe();
-  fake = t.fake;
-});
-after(async () => {
-  await t.close();
-});
+let t: StripeTestNode;
+useStripeTestNode((node) => (t = node));
 
 const order = (
   slug: string,
@@ -47,28 +39,15 @@ const taken = async (placeId: string, dateId: string) =>
   ).taken;
 const ticketsOf = async (orderId: string) =>
   t.db.selectFrom('tickets').selectAll().where('order_id', '=', orderId).execute();
-async function deliver(event: unknown) {
-  const { payload, signature } = fake.signed(event);
-  return t.app.inject({
-    method: 'POST',
-    url: '/webhooks/stripe',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-    payload,
-  });
-}
 
 describe('orders', () => {
   test('a paid order holds its places, is paid through Stripe once, and issues one ticket per place', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'paid', capacity: 10 });
-    await t.db.updateTable('places').set({ stripe_account_id: 'acct_paid' }).where('id', '=', ev.place.id).execute();
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'paid',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '12,50',
-      vatRate: '5,5',
-    });
+    const ev = await eventOnStripe(
+      t.db,
+      { slug: 'paid', capacity: 10 },
+      { name: 'Plein tarif', kind: 'fixed', price: '12,50', vatRate: '5,5' },
+    );
+    const [priceId] = ev.priceIds;
     const placed = await order('paid', [{ priceId, eventDateId: ev.dateIds[0]!, quantity: 2 }]);
     assert.equal(placed.totalCents, 2500);
     assert.equal(placed.needsMailConfirmation, false);
@@ -84,15 +63,11 @@ describe('orders', () => {
       ).held_unconfirmed;
     assert.equal(await unconfirmed(), 2, 'placed without an account: unconfirmed until paid (invariant 21)');
     const { url } = await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
-    const payment = await t.db
-      .selectFrom('payments')
-      .selectAll()
-      .where('subject_id', '=', placed.id)
-      .executeTakeFirstOrThrow();
+    const payment = await paymentOf(t, placed.id);
     assert.equal(url, payment.checkout_url);
-    const event = fake.complete(payment.provider_session_id!);
-    await deliver(event);
-    await deliver(event);
+    const event = t.fake.complete(payment.provider_session_id!);
+    await deliver(t, event);
+    await deliver(t, event);
     const row = await t.db.selectFrom('orders').selectAll().where('id', '=', placed.id).executeTakeFirstOrThrow();
     assert.equal(row.status, 'paid');
     assert.equal((await ticketsOf(placed.id)).length, 2);
@@ -114,13 +89,8 @@ describe('orders', () => {
   });
 
   test('a free booking is confirmed only by the mailed link, once', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'free', capacity: 5 });
-    const { id: priceId } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'free',
-      eventId: ev.eventId,
-      name: 'Entrée libre',
-      kind: 'free',
-    });
+    const ev = await eventSelling(t.db, { slug: 'free', capacity: 5 }, { name: 'Entrée libre', kind: 'free' });
+    const [priceId] = ev.priceIds;
     const placed = await order('free', [{ priceId, eventDateId: ev.dateIds[0]!, quantity: 1 }], {
       email: 'guest@example.org',
     });
@@ -199,14 +169,8 @@ describe('orders', () => {
     assert.equal(after_, before_);
     assert.equal(await taken(ev.place.id, d), 0);
     // A draft event is not on sale.
-    const draft = await eventWithDates(t.db, { slug: 'draft', state: 'draft' });
-    const { id: dp } = await createTicketPrice(t.db, draft.admin, {
-      slug: 'draft',
-      eventId: draft.eventId,
-      name: 'X',
-      kind: 'fixed',
-      price: '1',
-    });
+    const draft = await eventSelling(t.db, { slug: 'draft', state: 'draft' }, { name: 'X', kind: 'fixed', price: '1' });
+    const [dp] = draft.priceIds;
     await assert.rejects(
       order('draft', [{ priceId: dp, eventDateId: draft.dateIds[0]!, quantity: 1 }]),
       (e: unknown) => codeOf(e) === 'event-not-on-sale',
@@ -245,14 +209,8 @@ describe('orders', () => {
   });
 
   test('promo codes: percentage and fixed discounts, each use counted', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'promo' });
-    const { id: price } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'promo',
-      eventId: ev.eventId,
-      name: 'Plein',
-      kind: 'fixed',
-      price: '20',
-    });
+    const ev = await eventSelling(t.db, { slug: 'promo' }, { name: 'Plein', kind: 'fixed', price: '20' });
+    const [price] = ev.priceIds;
     await t.db
       .insertInto('promo_codes')
       .values([
@@ -350,14 +308,8 @@ test('taking stock and promo uses at one venue never touches another venue’s c
 
 describe('holds', () => {
   test('an expired hold gives its places and promo use back without anyone acting', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'hold', capacity: 3 });
-    const { id: price } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'hold',
-      eventId: ev.eventId,
-      name: 'Plein',
-      kind: 'fixed',
-      price: '10',
-    });
+    const ev = await eventSelling(t.db, { slug: 'hold', capacity: 3 }, { name: 'Plein', kind: 'fixed', price: '10' });
+    const [price] = ev.priceIds;
     const promoId = uuidv7();
     await t.db
       .insertInto('promo_codes')
@@ -394,15 +346,12 @@ describe('holds', () => {
   });
 
   test('an order takes back the places and promo use of holds that ran out before being told there are none left', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'lazy', capacity: 2 });
-    const { id: price } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'lazy',
-      eventId: ev.eventId,
-      name: 'Plein',
-      kind: 'fixed',
-      price: '10',
-      perPersonLimit: '2',
-    });
+    const ev = await eventSelling(
+      t.db,
+      { slug: 'lazy', capacity: 2 },
+      { name: 'Plein', kind: 'fixed', price: '10', perPersonLimit: '2' },
+    );
+    const [price] = ev.priceIds;
     const promoId = uuidv7();
     await t.db
       .insertInto('promo_codes')
@@ -465,29 +414,18 @@ describe('holds', () => {
   });
 
   test('a payment that arrives after its hold expired: paid if the places are still free, refunded otherwise', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'late', capacity: 2 });
-    await t.db.updateTable('places').set({ stripe_account_id: 'acct_late' }).where('id', '=', ev.place.id).execute();
-    const { id: price } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'late',
-      eventId: ev.eventId,
-      name: 'Plein',
-      kind: 'fixed',
-      price: '10',
-    });
+    const ev = await eventOnStripe(t.db, { slug: 'late', capacity: 2 }, { name: 'Plein', kind: 'fixed', price: '10' });
+    const [price] = ev.priceIds;
     const pay = async (quantity: number) => {
       const placed = await order('late', [{ priceId: price, eventDateId: ev.dateIds[0]!, quantity }]);
       await payOrder(t.db, t.node.stripe, t.config, null, placed.id);
-      const payment = await t.db
-        .selectFrom('payments')
-        .selectAll()
-        .where('subject_id', '=', placed.id)
-        .executeTakeFirstOrThrow();
+      const payment = await paymentOf(t, placed.id);
       await sql`update orders set expires_at = now() - interval '1 second' where id = ${placed.id}`.execute(t.db);
       await releaseExpiredOrders(t.db);
       return { placed, payment };
     };
     const first = await pay(2);
-    await deliver(fake.complete(first.payment.provider_session_id!));
+    await deliver(t, t.fake.complete(first.payment.provider_session_id!));
     assert.equal(
       (await t.db.selectFrom('orders').select('status').where('id', '=', first.placed.id).executeTakeFirstOrThrow())
         .status,
@@ -499,7 +437,7 @@ describe('holds', () => {
     await t.db.updateTable('date_capacity').set({ capacity: 3 }).where('event_date_id', '=', ev.dateIds[0]!).execute();
     const second = await pay(1);
     await t.db.updateTable('date_capacity').set({ capacity: 2 }).where('event_date_id', '=', ev.dateIds[0]!).execute();
-    await deliver(fake.complete(second.payment.provider_session_id!));
+    await deliver(t, t.fake.complete(second.payment.provider_session_id!));
     assert.equal(
       (await t.db.selectFrom('orders').select('status').where('id', '=', second.placed.id).executeTakeFirstOrThrow())
         .status,
@@ -521,14 +459,12 @@ describe(
   { skip: !onPostgres && 'needs PostgreSQL for real concurrency' },
   () => {
     test('200 concurrent buyers for 50 places: exactly 50 orders, counters exact, no half-written order', async () => {
-      const ev = await eventWithDates(t.db, { slug: 'rush', capacity: 50 });
-      const { id: price } = await createTicketPrice(t.db, ev.admin, {
-        slug: 'rush',
-        eventId: ev.eventId,
-        name: 'Plein',
-        kind: 'fixed',
-        price: '10',
-      });
+      const ev = await eventSelling(
+        t.db,
+        { slug: 'rush', capacity: 50 },
+        { name: 'Plein', kind: 'fixed', price: '10' },
+      );
+      const [price] = ev.priceIds;
       const results = await Promise.allSettled(
         Array.from({ length: 200 }, (_, i) =>
           placeOrder(t.db, t.config, null, {
@@ -562,14 +498,12 @@ describe(
     });
 
     test('a promo code limited to 10 uses, 50 concurrent uses: exactly 10', async () => {
-      const ev = await eventWithDates(t.db, { slug: 'promo-rush', capacity: 500 });
-      const { id: price } = await createTicketPrice(t.db, ev.admin, {
-        slug: 'promo-rush',
-        eventId: ev.eventId,
-        name: 'Plein',
-        kind: 'fixed',
-        price: '10',
-      });
+      const ev = await eventSelling(
+        t.db,
+        { slug: 'promo-rush', capacity: 500 },
+        { name: 'Plein', kind: 'fixed', price: '10' },
+      );
+      const [price] = ev.priceIds;
       await t.db
         .insertInto('promo_codes')
         .values({
@@ -603,15 +537,12 @@ describe(
     });
 
     test('per-person limit of 2 under 10 concurrent orders by one person: exactly 2 places', async () => {
-      const ev = await eventWithDates(t.db, { slug: 'limit', capacity: 100 });
-      const { id: price } = await createTicketPrice(t.db, ev.admin, {
-        slug: 'limit',
-        eventId: ev.eventId,
-        name: 'Plein',
-        kind: 'fixed',
-        price: '10',
-        perPersonLimit: '2',
-      });
+      const ev = await eventSelling(
+        t.db,
+        { slug: 'limit', capacity: 100 },
+        { name: 'Plein', kind: 'fixed', price: '10', perPersonLimit: '2' },
+      );
+      const [price] = ev.priceIds;
       const person = await ensurePerson(t.db, 'greedy@example.org', 'fr');
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, () =>
@@ -633,15 +564,12 @@ describe(
     });
 
     test('per-person limit of 2: one buyer ordering logged in and anonymously with the same address at once gets 2 places', async () => {
-      const ev = await eventWithDates(t.db, { slug: 'limit-mixed', capacity: 100 });
-      const { id: price } = await createTicketPrice(t.db, ev.admin, {
-        slug: 'limit-mixed',
-        eventId: ev.eventId,
-        name: 'Plein',
-        kind: 'fixed',
-        price: '10',
-        perPersonLimit: '2',
-      });
+      const ev = await eventSelling(
+        t.db,
+        { slug: 'limit-mixed', capacity: 100 },
+        { name: 'Plein', kind: 'fixed', price: '10', perPersonLimit: '2' },
+      );
+      const [price] = ev.priceIds;
       const person = await ensurePerson(t.db, 'twofaced@example.org', 'fr');
       const results = await Promise.allSettled(
         Array.from({ length: 20 }, (_, i) =>

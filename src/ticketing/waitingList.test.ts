@@ -1,23 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { createTestNodeWithStripe, onPostgres, type TestNode } from '../../test/harness.ts';
-import type { FakeStripe } from '../../test/fakes/fakeStripe.ts';
+import { onPostgres } from '../../test/harness.ts';
 import { personActor, SYSTEM } from '../access/actor.ts';
 import { ensurePerson } from '../accounts/people.ts';
 import { completeOrder } from './completeOrder.ts';
-import { createTicketPrice } from './createTicketPrice.ts';
 import { placeOrder } from './placeOrder.ts';
 import { saveTicketQuestion } from './questions.ts';
-import { eventWithDates } from './testFixtures.ts';
+import { eventOnStripe, eventSelling } from './testFixtures.ts';
 import { joinWaitingList, offerFreedSeats } from './waitingList.ts';
 import { codeOf } from '../../test/testDatabase.ts';
+import { useStripeTestNode, type StripeTestNode } from '../payments/testFixtures.ts';
 
-let t: TestNode & { fake: FakeStripe };
-before(async () => {
-  t = await createTestNodeWithStripe();
-});
-after(() => t.close());
+let t: StripeTestNode;
+useStripeTestNode((node) => (t = node));
 
 const taken = async (dateId: string) =>
   await t.db
@@ -37,19 +33,12 @@ const linkIn = (text: string, path: string) => new RegExp(`/waitlist/${path}/([A
 
 /** A sold-out date: capacity `capacity`, all of it held by one pending order (returned, to release later). */
 async function soldOut(slug: string, capacity: number, kind: 'fixed' | 'free' = 'free') {
-  const ev = await eventWithDates(t.db, { slug, capacity });
-  await t.db
-    .updateTable('places')
-    .set({ stripe_account_id: `acct_${slug.replace(/-/g, '')}` })
-    .where('id', '=', ev.place.id)
-    .execute();
-  const { id: price } = await createTicketPrice(t.db, ev.admin, {
-    slug,
-    eventId: ev.eventId,
-    name: 'Plein',
-    kind,
-    ...(kind === 'fixed' ? { price: '12' } : {}),
-  });
+  const ev = await eventOnStripe(
+    t.db,
+    { slug, capacity },
+    { name: 'Plein', kind, ...(kind === 'fixed' ? { price: '12' } : {}) },
+  );
+  const [price] = ev.priceIds;
   const date = ev.dateIds[0]!;
   const holder = await placeOrder(t.db, t.config, null, {
     slug,
@@ -165,13 +154,8 @@ describe('joining', () => {
   });
 
   test('refused while places are left, for unknown dates, and by the API with 422 fields', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'wait-open', capacity: 10 });
-    const { id: price } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'wait-open',
-      eventId: ev.eventId,
-      name: 'Plein',
-      kind: 'free',
-    });
+    const ev = await eventSelling(t.db, { slug: 'wait-open', capacity: 10 }, { name: 'Plein', kind: 'free' });
+    const [price] = ev.priceIds;
     const join = (extra: Partial<Parameters<typeof joinWaitingList>[3]> = {}) =>
       joinWaitingList(t.db, t.config, null, {
         eventId: ev.eventId,

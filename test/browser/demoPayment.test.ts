@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createTicketPrice } from '../../src/ticketing/createTicketPrice.ts';
-import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
+import { eventSelling } from '../../src/ticketing/testFixtures.ts';
 import type { TestNode } from '../harness.ts';
 import { sql } from 'kysely';
 import { createLedgerWorld } from '../../src/ledger/testFixtures.ts';
@@ -28,14 +28,11 @@ describe('buying a ticket with the demo payment in a browser', { skip: noChromiu
   useBrowserNode({ env: 'development', demoPayments: true }, (node) => ({ t, browser, base } = node));
 
   test('cancel on the demo page, then pay: two tickets with their QR codes', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'salle-demo', capacity: 40 });
-    await createTicketPrice(t.db, ev.admin, {
-      slug: 'salle-demo',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '15',
-    });
+    const ev = await eventSelling(
+      t.db,
+      { slug: 'salle-demo', capacity: 40 },
+      { name: 'Plein tarif', kind: 'fixed', price: '15' },
+    );
     const buyer = await newVisitor(browser, { width: 360, height: 740 });
     const page = await buyer.newPage();
     try {

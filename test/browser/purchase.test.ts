@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { ensurePerson } from '../../src/accounts/people.ts';
-import { createTicketPrice } from '../../src/ticketing/createTicketPrice.ts';
-import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
+import { eventOnStripe } from '../../src/ticketing/testFixtures.ts';
 import { FakeStripe } from '../fakes/fakeStripe.ts';
 import type { TestNode } from '../harness.ts';
 import { cspViolations, logInThroughMail, newVisitor, noChromium, useBrowserNode } from './browser.ts';
@@ -37,15 +36,11 @@ describe('buying tickets in a browser', { skip: noChromium }, () => {
   );
 
   test('find the event on the agenda, buy two tickets through Stripe, and the door lets one in once', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'salle-achat', capacity: 40 });
-    await t.db.updateTable('places').set({ stripe_account_id: 'acct_achat' }).where('id', '=', ev.place.id).execute();
-    await createTicketPrice(t.db, ev.admin, {
-      slug: 'salle-achat',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '15',
-    });
+    const ev = await eventOnStripe(
+      t.db,
+      { slug: 'salle-achat', capacity: 40 },
+      { name: 'Plein tarif', kind: 'fixed', price: '15' },
+    );
     const door = await ensurePerson(t.db, 'porte@achat.example', 'fr');
     await t.db
       .insertInto('place_members')

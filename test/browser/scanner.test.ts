@@ -11,10 +11,9 @@ import { personActor, SYSTEM } from '../../src/access/actor.ts';
 import { ensurePerson } from '../../src/accounts/people.ts';
 import { checkIn } from '../../src/ticketing/checkIn.ts';
 import { completeOrder } from '../../src/ticketing/completeOrder.ts';
-import { createTicketPrice } from '../../src/ticketing/createTicketPrice.ts';
 import { placeOrder } from '../../src/ticketing/placeOrder.ts';
 import { signTicket } from '../../src/ticketing/ticketSignature.ts';
-import { eventWithDates } from '../../src/ticketing/testFixtures.ts';
+import { eventSelling } from '../../src/ticketing/testFixtures.ts';
 import { createPairingCode } from '../../src/till/createPairingCode.ts';
 import type { TestNode } from '../harness.ts';
 import {
@@ -48,14 +47,12 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
   }
 
   test('scan online, twice, then offline, then synchronise', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'la-porte', capacity: 100 });
-    const { id: price } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'la-porte',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '15',
-    });
+    const ev = await eventSelling(
+      t.db,
+      { slug: 'la-porte', capacity: 100 },
+      { name: 'Plein tarif', kind: 'fixed', price: '15' },
+    );
+    const [price] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'la-porte',
       email: 'fan@example.org',
@@ -182,14 +179,12 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
   });
 
   test('the camera reads a QR code with jsQR when the browser has no BarcodeDetector', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'la-camera', capacity: 10 });
-    const { id: price } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'la-camera',
-      eventId: ev.eventId,
-      name: 'Libre',
-      kind: 'fixed',
-      price: '5',
-    });
+    const ev = await eventSelling(
+      t.db,
+      { slug: 'la-camera', capacity: 10 },
+      { name: 'Libre', kind: 'fixed', price: '5' },
+    );
+    const [price] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'la-camera',
       email: 'cam@example.org',
@@ -265,14 +260,12 @@ describe('the door scanner in a browser', { skip: noChromium }, () => {
     }
   });
   test('a phone paired as a scanner opens the door without a login, scans a ticket, and is never a till', async () => {
-    const ev = await eventWithDates(t.db, { slug: 'la-porte-tel', capacity: 100 });
-    const { id: price } = await createTicketPrice(t.db, ev.admin, {
-      slug: 'la-porte-tel',
-      eventId: ev.eventId,
-      name: 'Plein tarif',
-      kind: 'fixed',
-      price: '15',
-    });
+    const ev = await eventSelling(
+      t.db,
+      { slug: 'la-porte-tel', capacity: 100 },
+      { name: 'Plein tarif', kind: 'fixed', price: '15' },
+    );
+    const [price] = ev.priceIds;
     const placed = await placeOrder(t.db, t.config, null, {
       slug: 'la-porte-tel',
       email: 'tel@example.org',
