@@ -468,7 +468,13 @@ export function checkAnswer(
 // ---------------------------------------------------------------- writes
 
 /** Tables the node's own background work writes into while requests come (the ledger's sealer). */
-const BACKGROUND_TABLES = new Set(['ledger_blocks', 'ledger_block_transfers', 'ledger_unsealed', 'ledger_checkpoints']);
+const BACKGROUND_TABLES = new Set([
+  'ledger_blocks',
+  'ledger_block_transfers',
+  'ledger_unsealed',
+  'ledger_checkpoints',
+  'ledger_log_checkpoints',
+]);
 
 /** A function that counts the rows of every table in one statement (a refused request must change none). */
 export async function rowCounter(db: Db): Promise<() => Promise<Record<string, number>>> {
