@@ -102,10 +102,10 @@ describe('live availability between two nodes', () => {
     await buy(3, 'three@example.org');
     const start = Date.now();
     const last = await buy(1, 'four@example.org'); // sold out: at once, whatever the window.
-    await until('sold out at A', async () => (await stored())?.availability === 'sold_out', 3000);
+    await until('sold out at A', async () => (await stored())?.availability === 'sold_out', 5000);
     const delay = Date.now() - start;
     t.diagnostic(`sold out stored by A ${delay} ms after the sale returned`);
-    assert.ok(delay < 1500, `sold out known by A ${delay} ms after the sale`);
+    assert.ok(delay < 3000, `sold out known by A ${delay} ms after the sale`);
     const row = (await stored())!;
     assert.equal(row.remaining, 0);
     assert.equal(row.parsed?.availability, 'sold_out');
@@ -116,10 +116,10 @@ describe('live availability between two nodes', () => {
     // B cancels the last order (its buyer is refunded): the date reopens, and A knows at once.
     const reopened = Date.now();
     await cancelOrder(b.db, null, sale.admin, { orderId: last.id });
-    await until('reopened at A', async () => (await stored())?.availability === 'limited', 3000);
+    await until('reopened at A', async () => (await stored())?.availability === 'limited', 5000);
     assert.equal((await stored())?.remaining, 1);
     t.diagnostic(`reopened at A ${Date.now() - reopened} ms after the cancellation returned`);
-    assert.ok(Date.now() - reopened < 2500);
+    assert.ok(Date.now() - reopened < 4000);
   });
 
   test("B's endpoint: 401 unsigned or badly signed, 404 unknown, 200 with Cache-Control, 429 past the limit", async () => {
@@ -150,11 +150,14 @@ describe('live availability between two nodes', () => {
     assert.equal((await signedGet(url)).status, 404);
     await b.db.updateTable('events').set({ visibility: 'public' }).where('id', '=', sale.eventId).execute();
 
-    let status = 200;
-    for (let i = 0; i < AVAILABILITY_PER_MINUTE && status !== 429; i++) status = (await signedGet(url)).status;
-    assert.equal(status, 429);
-    const refused = await signedGet(url);
-    assert.equal(refused.status, 429);
+    // 120 a minute per actor (a window boundary crossed meanwhile restarts the count: twice the limit at most).
+    let refused: Response | null = null;
+    for (let i = 0; i <= 2 * AVAILABILITY_PER_MINUTE && !refused; i++) {
+      const r = await signedGet(url);
+      if (r.status === 429) refused = r;
+      else assert.equal(r.status, 200);
+    }
+    assert.ok(refused, 'refused past the limit');
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
     await b.db.deleteFrom('rate_limit_counters').execute();
   });
