@@ -1,6 +1,7 @@
 import { localParts, type AgendaEvent } from '../agenda/index.ts';
 import type { PriceOffer } from '../ticketing/index.ts';
-import { actorUrl, AS_CONTEXT, eventObjectUrl, PUBLIC, iriTerm } from './urls.ts';
+import { availabilityName } from './availabilityBands.ts';
+import { actorUrl, AS_CONTEXT, availabilityUrl, eventObjectUrl, PUBLIC, iriTerm } from './urls.ts';
 
 /**
  * The `Event` JSON of one event date, built by hand in the shape Mobilizon, Gancio and FEP-8a8e
@@ -15,8 +16,11 @@ export interface EventObjectInput {
   venue: { id: string; slug: string; name: string; language: string };
   /** What sells for this date (ticketing), or null when the event sells no tickets. */
   offers: PriceOffer[] | null;
-  /** Tickets sold for the date and its capacity (null: unlimited). */
-  figures: { capacity: number | null; sold: number } | null;
+  /**
+   * Tickets sold for the date, its capacity (null: unlimited) and the places left (capacity − sold −
+   * held: placesLeft; capacity − sold when not given).
+   */
+  figures: { capacity: number | null; sold: number; remaining?: number | null } | null;
   /** One line with date, place and price, in the venue's language: what Mastodon shows. */
   summary: string;
 }
@@ -56,6 +60,7 @@ export const EVENT_CONTEXT = [
     displayEndTime: 'fep8a8e:displayEndTime',
     organizers: iriTerm('fep8a8e:organizers'),
     sequence: 'rezo:sequence',
+    liveAvailability: iriTerm('rezo:liveAvailability'),
     commentsEnabled: 'mz:commentsEnabled',
     anonymousParticipationEnabled: 'mz:anonymousParticipationEnabled',
     draft: 'mz:draft',
@@ -112,12 +117,9 @@ export function localIso(instant: Date, timeZone: string): string {
 }
 
 const SCHEMA = 'https://schema.org/';
-/** InStock above 20 % left (or unlimited), LimitedAvailability at or below 20 % or 10 places, SoldOut at 0. */
+/** InStock above 20 % left (or unlimited), LimitedAvailability at or below 20 % or 10 places, SoldOut at 0: as an IRI. */
 export function availabilityOf(remaining: number | null, capacity: number | null): string {
-  if (remaining === null) return `${SCHEMA}InStock`;
-  if (remaining <= 0) return `${SCHEMA}SoldOut`;
-  if (remaining <= 10 || (capacity !== null && remaining <= capacity * 0.2)) return `${SCHEMA}LimitedAvailability`;
-  return `${SCHEMA}InStock`;
+  return `${SCHEMA}${availabilityName(remaining, capacity)}`;
 }
 
 const STATUS = {
@@ -144,7 +146,8 @@ export function buildEventObject(input: EventObjectInput): Record<string, unknow
   const image = event.imagePageMediaId ? `${base}/media/${event.imagePageMediaId}` : null;
   const endsAt = date.endsAt ?? new Date(date.startsAt.getTime() + 3 * 3600_000);
   const capacity = input.figures?.capacity ?? event.capacity ?? null;
-  const remaining = capacity === null || !input.figures ? null : Math.max(0, capacity - input.figures.sold);
+  const remaining =
+    capacity === null || !input.figures ? null : Math.max(0, input.figures.remaining ?? capacity - input.figures.sold);
   const category = event.tags.map((t) => CATEGORIES[t.toLowerCase()]).find(Boolean);
   return {
     '@context': EVENT_CONTEXT,
@@ -193,6 +196,8 @@ export function buildEventObject(input: EventObjectInput): Record<string, unknow
     ...(capacity !== null ? { maximumAttendeeCapacity: capacity } : {}),
     ...(remaining !== null ? { remainingAttendeeCapacity: remaining } : {}),
     participantCount: input.figures?.sold ?? 0,
+    // Rezo's signed-GET endpoint of the live numbers: how a peer knows it may poll (docs, "Live availability").
+    ...(input.offers ? { liveAvailability: availabilityUrl(base, date.id) } : {}),
     ...(input.offers
       ? {
           offers: input.offers.map((o) => ({

@@ -4,6 +4,7 @@ import { purgeInboxSeen } from './inboxSeen.ts';
 import { purgeExpiredKv } from './kvStore.ts';
 import { deliverOutbox, purgeOutbox } from './outbox.ts';
 import { publishChanges } from './publishChanges.ts';
+import { sendAvailabilityChanges } from './availabilityUpdates.ts';
 import { federationRoutes } from './routes.ts';
 
 export const federation: RezoModule = {
@@ -14,9 +15,11 @@ export const federation: RezoModule = {
       cadence: 'frequent',
       name: 'federationPublish',
       failure: 'federation publishing failed',
-      // What changed in the agenda becomes activities, then the due deliveries go out.
+      // What changed in the agenda becomes activities, availability thresholds crossed too, then the
+      // due deliveries go out.
       run: async ({ db, config }) => ({
         queued: await publishChanges(db, config),
+        availability: await sendAvailabilityChanges(db, config),
         sent: await deliverOutbox(db, config),
       }),
     },

@@ -5,7 +5,8 @@ import { inTransaction, type Db, type Trx } from '../db/database.ts';
 import { localeOf, translate, type Language } from '../i18n/i18n.ts';
 import { findPlaceById, type Place } from '../places/index.ts';
 import { uuidv7 } from '../shared/ids.ts';
-import { dateFigures, offersOf } from '../ticketing/index.ts';
+import { dateFigures, offersOf, placesLeft } from '../ticketing/index.ts';
+import { bandOfObject, nextUpdated } from './availabilityBands.ts';
 import { buildEventObject, EVENT_CONTEXT, tombstone } from './eventObject.ts';
 import { queueActivity } from './outbox.ts';
 import { activityUrl, actorUrl, INSTANCE_ACTOR, PUBLIC } from './urls.ts';
@@ -57,7 +58,7 @@ async function publishEvent(db: Db, config: Config, eventId: string, placeId: st
   return inTransaction(db, async (trx) => {
     const sent = await trx
       .selectFrom('federation_published')
-      .select(['object_id', 'sequence', 'deleted_at'])
+      .select(['object_id', 'sequence', 'deleted_at', 'object_updated'])
       .where('event_id', '=', eventId)
       .forUpdate()
       .execute();
@@ -67,13 +68,13 @@ async function publishEvent(db: Db, config: Config, eventId: string, placeId: st
       const prev = before.get(dateId);
       if (prev && !prev.deleted_at && prev.sequence >= live!.sequence) continue;
       activities.push({ type: prev && !prev.deleted_at ? 'Update' : 'Create', object });
-      await trx
-        .insertInto('federation_published')
-        .values({ object_id: dateId, place_id: placeId, event_id: eventId, sequence: live!.sequence })
-        .onConflict((oc) =>
-          oc.column('object_id').doUpdateSet({ sequence: live!.sequence, deleted_at: null, updated_at: new Date() }),
-        )
-        .execute();
+      await recordSent(trx, object, prev?.object_updated ?? null, {
+        object_id: dateId,
+        place_id: placeId,
+        event_id: eventId,
+        sequence: live!.sequence,
+        starts_at: live!.dates.find((d) => d.id === dateId)?.startsAt ?? null,
+      });
     }
     for (const prev of sent) {
       if (prev.deleted_at || objects.has(prev.object_id)) continue;
@@ -99,12 +100,16 @@ export async function objectsOf(
   event: AgendaEvent,
   venue: Place,
 ): Promise<Map<string, Record<string, unknown>>> {
-  const [offers, figures] = await Promise.all([
+  const [offers, figures, left] = await Promise.all([
     offersOf(db, venue.id, event.id),
     dateFigures(
       db,
       venue.id,
       event.dates.map((d) => d.id),
+    ),
+    placesLeft(
+      db,
+      event.dates.map((d) => ({ placeId: venue.id, dateId: d.id })),
     ),
   ]);
   const objects = new Map<string, Record<string, unknown>>();
@@ -118,7 +123,9 @@ export async function objectsOf(
       dateId: date.id,
       venue: { id: venue.id, slug: venue.slug, name: venue.name, language: venue.language },
       offers: prices.length ? prices : null,
-      figures: figure ? { capacity: figure.capacity, sold: figure.sold } : null,
+      figures: figure
+        ? { capacity: figure.capacity, sold: figure.sold, remaining: left.get(date.id)?.remaining ?? null }
+        : null,
       summary: summaryOf(venue.language, date.startsAt, date.timezone, venue, lowest, event.currency),
     });
     // The activity carries the @context.
@@ -149,8 +156,40 @@ function summaryOf(
   return `${when} · ${where} · ${price}`;
 }
 
+/**
+ * Remembers that `object` is being sent for its date, in the sending transaction: its sequence, its
+ * availability band (so a threshold is crossed from what peers were told), and its `updated`, set here
+ * later than the last one sent — an Update of the agenda and one of availability may follow each
+ * other within a millisecond, and receivers apply only a newer `updated` (docs, "Live availability").
+ */
+export async function recordSent(
+  trx: Trx,
+  object: Record<string, unknown>,
+  lastUpdated: Date | null,
+  row: { object_id: string; place_id: string; event_id: string; sequence: number; starts_at: Date | null },
+  thresholdSentAt?: Date,
+): Promise<void> {
+  const now = new Date();
+  const updated = nextUpdated(lastUpdated, now);
+  object.updated = updated.toISOString();
+  const fields = {
+    sequence: row.sequence,
+    deleted_at: null,
+    updated_at: now,
+    availability_band: bandOfObject(object),
+    object_updated: updated,
+    ...(row.starts_at ? { starts_at: row.starts_at } : {}),
+    ...(thresholdSentAt ? { availability_sent_at: thresholdSentAt } : {}),
+  };
+  await trx
+    .insertInto('federation_published')
+    .values({ ...row, ...fields })
+    .onConflict((oc) => oc.column('object_id').doUpdateSet(fields))
+    .execute();
+}
+
 /** Queues one activity from `sender` to the (shared) inboxes of its accepted followers. */
-async function queueToFollowers(
+export async function queueToFollowers(
   trx: Trx,
   config: Config,
   sender: string,

@@ -4,6 +4,8 @@ import { isUuid } from '../shared/ids.ts';
 import { actorDocument, nodeInfo, nodeInfoLinks, orderedCollection } from './actorDocument.ts';
 import { collectionItems, eventDocument, usageCounts } from './documents.ts';
 import { createRezoFederation, localActor, type FederationData } from './fedify.ts';
+import { availabilityRoutes } from './availabilityRoutes.ts';
+import { watchAvailability } from './availabilityUpdates.ts';
 import { fedifyHooks } from './mount.ts';
 import { deliverOutbox } from './outbox.ts';
 import { ACTOR_COLLECTIONS, actorUrl, type ActorCollection } from './urls.ts';
@@ -36,8 +38,14 @@ export async function federationRoutes(app: ModuleApp, options: ModuleOptions): 
       })();
     },
   };
-  app.addHook('onClose', async () => void (await delivering));
+  // A date sold out (or reopened) reaches followers within a second: availabilityUpdates.ts.
+  const stopWatching = watchAvailability(db, config, logger, () => data.kick());
+  app.addHook('onClose', async () => {
+    await stopWatching();
+    await delivering;
+  });
   const hooks = fedifyHooks(federation, data);
+  availabilityRoutes(app, federation, data);
 
   app.get('/.well-known/webfinger', { onRequest: hooks.webfinger, schema: { hide: true } }, async () => {
     throw notFound('actor');

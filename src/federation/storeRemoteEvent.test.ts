@@ -60,6 +60,51 @@ describe('storeRemoteEvent', () => {
     assert.equal(row.sequence, 4);
   });
 
+  test('availability: from each newer Update, unless a poll of the origin stored a more recent one', async () => {
+    const origin = new URL(object.id as string).origin;
+    const availability = async () =>
+      db
+        .selectFrom('federation_remote_events')
+        .select(['remaining', 'availability', 'availability_as_of', 'availability_url', 'parsed'])
+        .where('id', '=', object.id as string)
+        .executeTakeFirstOrThrow();
+    await receive({
+      updated: '2026-11-23T10:00:00Z',
+      remainingAttendeeCapacity: 40,
+      liveAvailability: `${origin}/ap/events/x/availability`,
+    });
+    let row = await availability();
+    assert.equal(row.remaining, 40);
+    assert.equal(row.availability_as_of?.toISOString(), '2026-11-23T10:00:00.000Z');
+    assert.equal(row.availability_url, `${origin}/ap/events/x/availability`);
+    // An endpoint on another origin is not kept (nobody is polled on someone else's word).
+    await receive({
+      updated: '2026-11-23T11:00:00Z',
+      remainingAttendeeCapacity: 30,
+      liveAvailability: 'https://elsewhere.test/ap/events/x/availability',
+    });
+    row = await availability();
+    assert.equal(row.remaining, 30);
+    assert.equal(row.availability_url, null);
+    // A poll at 12:00 said sold out; an Update built at 11:30 arrives later: its fields apply, its numbers not.
+    await db
+      .updateTable('federation_remote_events')
+      .set({ remaining: 0, availability: 'sold_out', availability_as_of: new Date('2026-11-23T12:00:00Z') })
+      .execute();
+    await receive({ name: 'Renamed', updated: '2026-11-23T11:30:00Z', remainingAttendeeCapacity: 25 });
+    row = await availability();
+    assert.equal(row.parsed?.name, 'Renamed');
+    assert.deepEqual(
+      [row.remaining, row.availability, row.parsed?.remainingCapacity, row.parsed?.availability],
+      [0, 'sold_out', 0, 'sold_out'],
+    );
+    assert.equal(row.availability_as_of?.toISOString(), '2026-11-23T12:00:00.000Z');
+    // A newer one brings its own.
+    await receive({ updated: '2026-11-23T12:30:00Z', remainingAttendeeCapacity: 5 });
+    row = await availability();
+    assert.deepEqual([row.remaining, row.parsed?.remainingCapacity], [5, 5]);
+  });
+
   test('an actor nobody follows stores nothing', async () => {
     const other = 'https://elsewhere.test/@x';
     const event = parseRemoteEvent({ ...object, id: 'https://elsewhere.test/events/1' }) as RemoteEvent;

@@ -2,7 +2,8 @@ import { sql, type ExpressionBuilder } from 'kysely';
 import { inTransaction, type Db } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import { firstTime } from './inboxSeen.ts';
-import type { RemoteEvent } from './parseRemoteEvent.ts';
+import type { RemoteAvailability, RemoteEvent } from './parseRemoteEvent.ts';
+import { liveAvailabilityUrlOf } from './refreshRemoteAvailability.ts';
 
 /**
  * Stores an Event received in a Create or Update: raw as received, and the fields parseRemoteEvent
@@ -33,6 +34,10 @@ export async function storeRemoteEvent(
       ends_at: event.endsAt,
       tags: event.tags,
       sequence: event.sequence,
+      remaining: event.remainingCapacity,
+      availability: event.availability,
+      availability_as_of: event.updated,
+      availability_url: liveAvailabilityUrlOf(input.object),
     };
     await trx
       .insertInto('federation_remote_events')
@@ -40,7 +45,7 @@ export async function storeRemoteEvent(
       .onConflict((oc) =>
         oc
           .column('id')
-          .doUpdateSet({ ...fields, received_at: sql<Date>`now()` })
+          .doUpdateSet({ ...fields, ...keepPolledAvailability, received_at: sql<Date>`now()` })
           .where('federation_remote_events.origin_actor', '=', input.actor)
           .where('federation_remote_events.removed_by_operator', '=', false)
           .where(newer),
@@ -49,6 +54,21 @@ export async function storeRemoteEvent(
     return 'stored';
   });
 }
+
+/**
+ * A newer copy brings its own availability, unless a poll of the origin (refreshRemoteAvailability)
+ * stored a more recent one (both times are the origin's clock): then the polled numbers stay, in the
+ * columns and in `parsed`.
+ */
+const polledIsNewer = sql<boolean>`(federation_remote_events.availability_as_of is not null and (excluded.availability_as_of is null or federation_remote_events.availability_as_of > excluded.availability_as_of))`;
+const keepPolledAvailability = {
+  remaining: sql<
+    number | null
+  >`case when ${polledIsNewer} then federation_remote_events.remaining else excluded.remaining end`,
+  availability: sql<RemoteAvailability | null>`case when ${polledIsNewer} then federation_remote_events.availability else excluded.availability end`,
+  availability_as_of: sql<Date | null>`case when ${polledIsNewer} then federation_remote_events.availability_as_of else excluded.availability_as_of end`,
+  parsed: sql<string>`case when ${polledIsNewer} then excluded.parsed || jsonb_build_object('remainingCapacity', federation_remote_events.remaining, 'availability', federation_remote_events.availability) else excluded.parsed end`,
+};
 
 /** The received copy is newer than the stored one: by `updated`, then by `sequence` (docs, step 7). */
 const newer = (eb: ExpressionBuilder<DB, 'federation_remote_events'>) => {

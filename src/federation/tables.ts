@@ -1,6 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CreatedAt, NullableTimestamp } from '../db/schema.ts';
-import type { RemoteEvent } from './parseRemoteEvent.ts';
+import type { RemoteAvailability, RemoteEvent } from './parseRemoteEvent.ts';
 
 type JsonColumn<T> = ColumnType<T, string, string>;
 type Jwk = Record<string, unknown>;
@@ -69,6 +69,14 @@ export interface FederationRemoteEventsTable {
   ends_at: NullableTimestamp;
   tags: Generated<string[]>;
   sequence: number | null;
+  /** The availability last known (migration 0036): from the object, or polled from its origin. */
+  remaining: number | null;
+  availability: RemoteAvailability | null;
+  /** When the origin computed it (its clock). */
+  availability_as_of: NullableTimestamp;
+  /** The origin's signed-GET availability endpoint, when the origin is a Rezo node. */
+  availability_url: string | null;
+  availability_checked_at: NullableTimestamp;
 }
 
 export interface FederationInboxSeenTable {
@@ -100,6 +108,13 @@ export interface FederationPublishedTable {
   sequence: number;
   deleted_at: NullableTimestamp;
   updated_at: CreatedAt;
+  /** The availability band last sent (availabilityBands.ts); null before migration 0036. */
+  availability_band: string | null;
+  /** When the last threshold Update was queued (the debounce window). */
+  availability_sent_at: NullableTimestamp;
+  /** The `updated` of the object last sent: the next Update carries a later one. */
+  object_updated: NullableTimestamp;
+  starts_at: NullableTimestamp;
 }
 
 export interface FederationBlocksTable {

@@ -46,3 +46,12 @@ export async function startNode(): Promise<Running> {
   const data: FederationData = { db: node.db, config: node.config, logger: pino({ level: 'silent' }), kick() {} };
   return { ...node, port, url, data };
 }
+
+/** Waits until `check` holds, polling every 10 ms; throws after `ms`. */
+export async function until(what: string, check: () => Promise<boolean>, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

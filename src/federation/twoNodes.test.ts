@@ -11,7 +11,7 @@ import { createRezoFederation } from './fedify.ts';
 import { followRemoteActor } from './followRemoteActor.ts';
 import { deliverOutbox } from './outbox.ts';
 import { publishChanges } from './publishChanges.ts';
-import { startNode as start, type Running } from './testFixtures.ts';
+import { startNode as start, type Running, until } from './testFixtures.ts';
 
 /**
  * Two Rezo nodes, each on its own database, talking over real HTTP on 127.0.0.1 (docs/FEDERATION.md):
@@ -31,13 +31,6 @@ after(async () => {
   await Promise.all([a?.close(), b?.close()]);
 });
 
-const until = async (what: string, check: () => Promise<boolean>, ms = 8000) => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 const followState = async () =>
   (await a.db.selectFrom('federation_follows').select('state').where('local_actor', '=', 'relay').executeTakeFirst())
     ?.state;
@@ -91,6 +84,10 @@ describe('two nodes over HTTP', () => {
     assert.equal(await deliverOutbox(a.db, a.config), 1);
     // B accepted at once (a venue) and its kick delivered the Accept.
     await until('the Accept', async () => (await followState()) === 'accepted');
+    // B recorded it sent: a delivery round of B's before that would send it again.
+    await until('the Accept recorded sent', async () =>
+      (await b.db.selectFrom('federation_outbox').select('state').execute()).every((r) => r.state === 'sent'),
+    );
     const followers = await b.db.selectFrom('federation_followers').selectAll().execute();
     assert.deepEqual(
       followers.map((f) => [f.local_actor, f.remote_actor, f.state]),

@@ -9,6 +9,8 @@ export const AS_CONTEXT = 'https://www.w3.org/ns/activitystreams';
 export const actorUrl = (base: string, actor: string) => `${base}/ap/actors/${actor}`;
 export const sharedInboxUrl = (base: string) => `${base}/ap/inbox`;
 export const eventObjectUrl = (base: string, dateId: string) => `${base}/ap/events/${dateId}`;
+/** A date's live availability, answered to signed GETs (docs/FEDERATION.md, "Live availability"). */
+export const availabilityUrl = (base: string, dateId: string) => `${eventObjectUrl(base, dateId)}/availability`;
 export const activityUrl = (base: string, id: string) => `${base}/ap/activities/${id}`;
 
 /** The collections every actor has; Mobilizon refreshes a group by fetching each of them. */

@@ -7,3 +7,7 @@ export type { DateFigures } from './dateFigures.ts';
 export { sellableCheckout, sellableOffers } from './sellableOffers.ts';
 export { loadDemoTicketing } from './demoTicketing.ts';
 export type { PriceOffer } from './offers.ts';
+export { placesLeft } from './placesLeft.ts';
+export type { PlacesLeft } from './placesLeft.ts';
+export { onSeatsMoved } from './seatsMoved.ts';
+export type { SeatsMovedListener } from './seatsMoved.ts';

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db, Trx } from '../db/database.ts';
+import { seatsMoved } from './seatsMoved.ts';
 
 /** What an order holds: seats per date, per price, and the promo code it used. */
 export interface Holding {
@@ -168,6 +169,8 @@ export async function takeSeats<R extends object = object>(
               : 'promo',
       row: r,
     };
+  // Only dates with a capacity row moved (an unlimited date has nothing to tell).
+  if (r.dates_capped > 0) seatsMoved(h.placeId, dateIds);
   return { short: null, row: r };
 }
 
@@ -210,6 +213,11 @@ export async function releaseSeats(trx: Trx, ...holdings: Holding[]): Promise<vo
              held_unconfirmed = least(greatest(c.held_unconfirmed - w.u, 0), greatest(c.taken - w.n, 0))
         from want w
        where (select count(*) from locked) >= 0 and c.place_id = w.place_id and c.event_date_id = w.id`.execute(trx);
+    for (const placeId of new Set([...dates.values()].map((d) => d.placeId)))
+      seatsMoved(
+        placeId,
+        ids.filter((id) => dates.get(id)!.placeId === placeId),
+      );
   }
   if (prices.size > 0)
     await sql`

@@ -467,13 +467,17 @@ export function checkAnswer(
 
 // ---------------------------------------------------------------- writes
 
-/** Tables the node's own background work writes into while requests come (the ledger's sealer). */
+/**
+ * Tables the node's own background work writes into while requests come (the ledger's sealer; the
+ * federation's availability check, woken by seats taken or given back, queues Updates to followers).
+ */
 const BACKGROUND_TABLES = new Set([
   'ledger_blocks',
   'ledger_block_transfers',
   'ledger_unsealed',
   'ledger_checkpoints',
   'ledger_log_checkpoints',
+  'federation_outbox',
 ]);
 
 /** A function that counts the rows of every table in one statement (a refused request must change none). */
