@@ -69,6 +69,10 @@ export interface FederationRemoteEventsTable {
   ends_at: NullableTimestamp;
   tags: Generated<string[]>;
   sequence: number | null;
+  /** md5 of id as a UUID (migration 0034, generated): the agenda's local id of the event. */
+  local_id: Generated<string>;
+  /** Since when no local actor follows origin_actor; deleted 24 h after (remoteEventsCleanup.ts). */
+  unfollowed_since: NullableTimestamp;
 }
 
 export interface FederationInboxSeenTable {

@@ -467,13 +467,17 @@ export function checkAnswer(
 
 // ---------------------------------------------------------------- writes
 
-/** Tables the node's own background work writes into while requests come (the ledger's sealer). */
+/**
+ * Tables the node's own background work writes into while requests come (the ledger's sealer; the
+ * federation's hourly clean-up of received events, which parses old rows again and deletes unfollowed ones).
+ */
 const BACKGROUND_TABLES = new Set([
   'ledger_blocks',
   'ledger_block_transfers',
   'ledger_unsealed',
   'ledger_checkpoints',
   'ledger_log_checkpoints',
+  'federation_remote_events',
 ]);
 
 /** A function that counts the rows of every table in one statement (a refused request must change none). */
