@@ -3,6 +3,8 @@ import type { Db } from '../db/database.ts';
 import { DomainError, FieldErrors } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import { normaliseTag } from './eventInput.ts';
+import { sanitiseRemoteHtml } from './remoteHtml.ts';
+import { remoteSource, TERRITORY_FOLLOWER, type RemoteAgendaEntry } from './remoteSource.ts';
 import type { EventState, EventVisibility } from './tables.ts';
 import { localParts, zonedToInstant } from './zonedTime.ts';
 
@@ -35,8 +37,11 @@ export interface AgendaFilters {
   freeOnly?: boolean;
 }
 
-/** Why an event is on a venue's agenda: its own, a followed venue's, or a followed tag's. */
-export type AgendaOrigin = 'own' | 'followed' | 'tag';
+/**
+ * Why an event is on a venue's agenda: its own, a followed venue's, a followed tag's, or received
+ * from another node (a remote actor the venue, or for the territory the instance actor, follows).
+ */
+export type AgendaOrigin = 'own' | 'followed' | 'tag' | 'remote';
 
 export interface AgendaItem {
   dateId: string;
@@ -61,6 +66,11 @@ export interface AgendaItem {
   tags: string[];
   place: { id: string; slug: string; name: string; city: string; timezone: string };
   origin: AgendaOrigin;
+  /**
+   * A received event (origin 'remote'): what its page and card show. Then dateId and eventId are its
+   * local id, slug and place id/slug are '', descriptionHtml is its content sanitised.
+   */
+  remote: RemoteAgendaEntry | null;
 }
 
 export interface AgendaPage {
@@ -260,7 +270,18 @@ export async function listAgenda(
   db: Db,
   scope: AgendaScope,
   filters: AgendaFilters,
-  page: { limit?: number; cursor?: string | null; now?: Date } = {},
+  page: {
+    limit?: number;
+    cursor?: string | null;
+    now?: Date;
+    /**
+     * With the events received from other nodes that this scope follows (remoteScope): the pages and
+     * feeds that can show them ask; the API, counts, sitemap and embeds stay local.
+     */
+    withRemote?: boolean;
+    /** The zone remote events without one are shown in (the venue's, the territory's). */
+    readerTimezone?: string;
+  } = {},
 ): Promise<AgendaPage> {
   const checked = checkFilters(filters);
   const limit = Math.max(1, Math.min(page.limit ?? 20, MAX_PAGE_SIZE));
@@ -284,9 +305,73 @@ export async function listAgenda(
     select * from (${branch(upcoming!)} union all ${branch(ongoing!)}) x
     order by starts_at, date_id
     limit ${limit + 1}`.execute(db);
-  const more = rows.length > limit;
-  const items = await withTags(db, rows.slice(0, limit));
+  const local = await withTags(db, rows);
+  const follower = page.withRemote ? remoteFollower(scope, checked) : null;
+  const source = follower ? remoteSource() : null;
+  const remote = source
+    ? (
+        await source.list(db, {
+          follower: follower!,
+          from,
+          ...(checked.to ? { to: checked.to } : {}),
+          ...(checked.tags ? { tags: checked.tags } : {}),
+          ...(checked.text ? { text: checked.text } : {}),
+          after: after ? { startsAt: after.startsAt, id: after.dateId } : null,
+          limit: limit + 1,
+        })
+      ).map((entry) => remoteItem(entry, page.readerTimezone ?? 'UTC'))
+    : [];
+  // Both lists are in (start, id) order from the same cursor: merged, the first limit + 1 decide the page.
+  const merged = [...local, ...remote].sort(byStartThenId).slice(0, limit + 1);
+  const more = merged.length > limit;
+  const items = merged.slice(0, limit);
   return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!) : null };
+}
+
+/** Agenda order: by start, then by id (uuid text order is PostgreSQL's uuid order). */
+const byStartThenId = (a: AgendaItem, b: AgendaItem) =>
+  a.startsAt.getTime() - b.startsAt.getTime() || (a.dateId < b.dateId ? -1 : a.dateId > b.dateId ? 1 : 0);
+
+/**
+ * Whose follows of remote actors feed a scope: the venue's own (when it shows what it follows), the
+ * instance actor's for the territory; none for a tag page or filters remote events cannot meet
+ * (a venue of this node, free only: a received event has no price).
+ */
+function remoteFollower(scope: AgendaScope, filters: AgendaFilters): string | null {
+  if (filters.placeIds?.length || filters.freeOnly) return null;
+  if (scope.kind === 'territory') return TERRITORY_FOLLOWER;
+  if (scope.kind === 'venue' && scope.withFollowed) return scope.placeId;
+  return null;
+}
+
+/** A received event as an agenda item (see AgendaItem.remote). */
+export function remoteItem(entry: RemoteAgendaEntry, readerTimezone: string): AgendaItem {
+  const timezone = entry.timezone ?? readerTimezone;
+  return {
+    dateId: entry.localId,
+    eventId: entry.localId,
+    slug: '',
+    title: entry.title,
+    startsAt: entry.startsAt,
+    endsAt: entry.endsAt,
+    timezone,
+    previousStartsAt: null,
+    state: entry.status === 'cancelled' ? 'cancelled' : 'published',
+    priceFromCents: null,
+    currency: 'EUR',
+    imageListMediaId: null,
+    imagePageMediaId: null,
+    descriptionHtml: sanitiseRemoteHtml(entry.contentHtml || entry.summary),
+    locationName: entry.placeName,
+    city: entry.address,
+    atVenue: false,
+    sequence: entry.sequence ?? 0,
+    updatedAt: entry.updatedAt,
+    tags: entry.tags,
+    place: { id: '', slug: '', name: entry.originName, city: '', timezone },
+    origin: 'remote',
+    remote: entry,
+  };
 }
 
 /**
@@ -377,6 +462,7 @@ async function withTags(db: Db, rows: Row[]): Promise<AgendaItem[]> {
     tags: byEvent.get(r.event_id) ?? [],
     place: { id: r.place_id, slug: r.place_slug, name: r.place_name, city: r.place_city, timezone: r.place_timezone },
     origin: r.origin,
+    remote: null,
   }));
 }
 

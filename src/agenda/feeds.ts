@@ -11,7 +11,7 @@ import { plainText } from './markdown.ts';
 import { canSee, filtersFromQuery, territoryTimezone, type AgendaQueryString } from './publicPages.ts';
 import { icsEntries } from './eventCalendar.ts';
 import { findEvent, isShownOutside } from './events.ts';
-import { agendaCard } from './views.ts';
+import { agendaCard, itemPath } from './views.ts';
 import { localeOf } from '../i18n/i18n.ts';
 import { fixedOffsetVtimezone, wallClock } from './vtimezone.ts';
 
@@ -22,11 +22,23 @@ export const RSS_MAX_ITEMS = 50;
 const ICS_PAST_MS = 31 * 86_400_000;
 
 /** Every listed date of a scope from `from`, up to `max`, through the same query as the pages. */
-async function collect(db: Db, scope: AgendaScope, filters: AgendaFilters, max: number): Promise<AgendaItem[]> {
+async function collect(
+  db: Db,
+  scope: AgendaScope,
+  filters: AgendaFilters,
+  max: number,
+  readerTimezone: string,
+): Promise<AgendaItem[]> {
   const items: AgendaItem[] = [];
   let cursor: string | null = null;
   do {
-    const page = await listAgenda(db, scope, filters, { limit: Math.min(200, max - items.length), cursor });
+    const page = await listAgenda(db, scope, filters, {
+      limit: Math.min(200, max - items.length),
+      cursor,
+      // Received events too (the territory's and a venue's feeds): their own UID and page (feedUid).
+      withRemote: true,
+      readerTimezone,
+    });
     items.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor && items.length < max);
@@ -50,7 +62,17 @@ export type IcsEntry = Pick<
   | 'state'
   | 'tags'
   | 'timezone'
-> & { place: Pick<AgendaItem['place'], 'name' | 'city'> };
+> & { place: Pick<AgendaItem['place'], 'name' | 'city'>; remote?: AgendaItem['remote'] };
+
+/**
+ * The UID of a date in the feeds: `<date id>@<this node's host>`, or for a received event
+ * `<hash of its remote id>@<its origin's host>` (the same on every node that shows it, none of them
+ * the origin's own UID scheme, so a calendar that subscribes to two nodes keeps one entry).
+ */
+export function feedUid(item: Pick<IcsEntry, 'dateId' | 'remote'>, baseUrl: string): string {
+  if (item.remote) return `${item.remote.localId.replace(/-/g, '')}@${item.remote.originHost}`;
+  return `${item.dateId}@${new URL(baseUrl).host}`;
+}
 
 /**
  * iCalendar (RFC 5545) of agenda items. UID = date id @ host: stable across edits (the date keeps
@@ -63,7 +85,6 @@ export function icsOf(
   items: IcsEntry[],
   o: { name: string; baseUrl: string; timezone: string; zoned?: boolean },
 ): string {
-  const host = new URL(o.baseUrl).host;
   const cal = ical({
     name: o.name,
     prodId: { company: 'Rezo', product: 'agenda', language: 'FR' },
@@ -77,7 +98,7 @@ export function icsOf(
     const vtimezone = o.zoned ? fixedOffsetVtimezone(i.timezone, i.startsAt) : null;
     if (vtimezone) zones.set(i.timezone, vtimezone);
     cal.createEvent({
-      id: `${i.dateId}@${host}`,
+      id: feedUid(i, o.baseUrl),
       // ical-generator writes a zoned time from the Date's UTC fields: give it the wall-clock time.
       start: vtimezone ? wallClock(i.startsAt, i.timezone) : i.startsAt,
       end: vtimezone ? wallClock(end, i.timezone) : end,
@@ -85,7 +106,7 @@ export function icsOf(
       summary: i.title,
       description: plainText(i.descriptionHtml, 2000),
       location: i.atVenue ? `${i.place.name}, ${i.place.city}` : [i.locationName, i.city].filter(Boolean).join(', '),
-      url: `${o.baseUrl}/events/${i.slug}`,
+      url: `${o.baseUrl}${itemPath({ slug: i.slug, remote: i.remote ?? null })}`,
       sequence: i.sequence,
       stamp: i.updatedAt,
       lastModified: i.updatedAt,
@@ -123,8 +144,8 @@ export function rssOf(
   const entries = items.map(
     (i) => `<item>
 <title>${xml(i.title)}</title>
-<link>${xml(`${o.baseUrl}/events/${i.slug}`)}</link>
-<guid isPermaLink="false">${xml(`${i.dateId}@${new URL(o.baseUrl).host}`)}</guid>
+<link>${xml(`${o.baseUrl}${itemPath(i)}`)}</link>
+<guid isPermaLink="false">${xml(feedUid(i, o.baseUrl))}</guid>
 <pubDate>${i.updatedAt.toUTCString()}</pubDate>
 <description>${xml(`${o.whenText(i)} — ${i.place.name}. ${plainText(i.descriptionHtml, 500)}`)}</description>
 ${i.tags.map((tag) => `<category>${xml(tag)}</category>`).join('')}
@@ -159,7 +180,13 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
       { ...query, range: 'upcoming', from: undefined, to: undefined },
       timezone,
     );
-    const items = await collect(db, scope, { ...filters, from: new Date(Date.now() - ICS_PAST_MS) }, FEED_MAX_ITEMS);
+    const items = await collect(
+      db,
+      scope,
+      { ...filters, from: new Date(Date.now() - ICS_PAST_MS) },
+      FEED_MAX_ITEMS,
+      timezone,
+    );
     return reply
       .type('text/calendar; charset=utf-8')
       .header('cache-control', 'public, max-age=300')
@@ -225,7 +252,7 @@ export async function feedRoutes(app: ModuleApp, { deps }: ModuleOptions) {
     timezone: string,
   ) {
     const { t, lang } = request.ctx;
-    const items = await collect(db, scope, {}, RSS_MAX_ITEMS);
+    const items = await collect(db, scope, {}, RSS_MAX_ITEMS, timezone);
     const when = new Intl.DateTimeFormat(localeOf(lang), {
       dateStyle: 'full',
       timeStyle: 'short',

@@ -16,3 +16,5 @@ export { eventsChangedSince, findEvent, isListed } from './events.ts';
 export type { AgendaEvent } from './events.ts';
 export { formatWhen } from './views.ts';
 export { localInputValue } from './eventForm.ts';
+export { registerRemoteSource } from './remoteSource.ts';
+export type { RemoteAgendaEntry, RemoteAgendaQuery, RemoteAgendaSource } from './remoteSource.ts';

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { localeOf } from '../i18n/i18n.ts';
 import { html, type Html } from '../http/html.ts';
 import type { AgendaItem } from './agendaQuery.ts';
+import { itemPath } from './views.ts';
 import { localDate } from './zonedTime.ts';
 
 /**
@@ -44,7 +45,7 @@ export function monthGrid(
         list.length
           ? html`<ul>${list.map(
               (i) =>
-                html`<li${i.state === 'cancelled' ? html` class="cancelled"` : ''}><time datetime="${i.startsAt.toISOString()}">${time.format(i.startsAt)}</time> <a href="/events/${i.slug}">${i.title}</a>${i.state === 'cancelled' ? html` (${t('agenda.state.cancelled')})` : ''}</li>`,
+                html`<li${i.state === 'cancelled' ? html` class="cancelled"` : ''}><time datetime="${i.startsAt.toISOString()}">${time.format(i.startsAt)}</time> <a href="${itemPath(i)}">${i.title}</a>${i.state === 'cancelled' ? html` (${t('agenda.state.cancelled')})` : ''}</li>`,
             )}</ul>`
           : ''
       }</td>`,

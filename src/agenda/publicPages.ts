@@ -112,7 +112,7 @@ function pager(request: FastifyRequest, nextCursor: string | null): Html | '' {
 
 /**
  * The agenda section of a venue page: its own events and the events of the venues and tags it
- * follows (each marked with its venue), the venues that follow it, and its feeds. Called by the
+ * follows (each marked with its venue), those received from the remote venues it follows, the venues that follow it, and its feeds. Called by the
  * places module's venue page.
  */
 export async function renderVenueAgenda(request: FastifyRequest, db: Db, place: Place): Promise<Html> {
@@ -122,7 +122,12 @@ export async function renderVenueAgenda(request: FastifyRequest, db: Db, place: 
   const filters = await filtersFromQuery(db, { ...query, venue: undefined }, place.timezone);
   const [page, total, followers, settings, tags] = await Promise.all([
     // A few dates on the venue's page (its memberships and address come after them); the pager goes on.
-    listAgenda(db, scope, filters, { limit: 8, cursor: query.cursor ?? null }),
+    listAgenda(db, scope, filters, {
+      limit: 8,
+      cursor: query.cursor ?? null,
+      withRemote: true,
+      readerTimezone: place.timezone,
+    }),
     // The count is of the venue's own listed dates: counting the followed ones too would walk
     // every date of every followed venue on each page view.
     countAgenda(db, { kind: 'venue', placeId: place.id, withFollowed: false }, filters),
@@ -192,11 +197,21 @@ export async function publicPages(app: ModuleApp, { deps, info }: ModuleOptions)
         { ...query, range: 'upcoming', from: undefined, to: undefined },
         timeZone,
       );
-      const { items } = await listAgenda(db, { kind: 'territory' }, { ...base, from, to }, { limit: 200, now: from });
+      const { items } = await listAgenda(
+        db,
+        { kind: 'territory' },
+        { ...base, from, to },
+        { limit: 200, now: from, withRemote: true, readerTimezone: timeZone },
+      );
       body = monthGrid(request, month, items, timeZone);
     } else {
       const filters = await filtersFromQuery(db, query, timeZone);
-      const result = await listAgenda(db, { kind: 'territory' }, filters, { limit: 20, cursor: query.cursor ?? null });
+      const result = await listAgenda(db, { kind: 'territory' }, filters, {
+        limit: 20,
+        cursor: query.cursor ?? null,
+        withRemote: true,
+        readerTimezone: timeZone,
+      });
       body = html`${result.items.length ? html`<ul class="cards">${result.items.map((i) => agendaCard(request, i, { showVenue: true }))}</ul>` : html`<p>${t('agenda.empty')}</p>`}
 ${pager(request, result.nextCursor)}`;
     }

@@ -4,6 +4,7 @@ import { html, unsafeRaw, type Html } from '../http/html.ts';
 import type { FieldError } from '../shared/errors.ts';
 import type { AgendaItem } from './agendaQuery.ts';
 import type { AgendaEvent } from './events.ts';
+import type { RemoteAgendaEntry } from './remoteSource.ts';
 import { plainText } from './markdown.ts';
 import { posterImage } from './posterImages.ts';
 
@@ -42,10 +43,23 @@ export function stateBadge(t: FastifyRequest['ctx']['t'], state: string): Html |
   return html`<strong class="badge badge-${state}">${t(`agenda.state.${state}`)}</strong>`;
 }
 
+/** The page of an agenda item: an event of this node's, or a received one's page here (remotePages.ts). */
+export function itemPath(item: Pick<AgendaItem, 'slug' | 'remote'>): string {
+  return item.remote ? `/agenda/remote/${item.remote.localId}` : `/events/${item.slug}`;
+}
+
+/** "From <venue> on <host>": the line every card and page of a received event carries. */
+export function remoteOriginLine(request: FastifyRequest, entry: RemoteAgendaEntry): Html {
+  return html`<p class="remote-origin">${request.ctx.t('agenda.remote.from', { venue: entry.originName, host: entry.originHost })}</p>`;
+}
+
 /** Cards are a column on a phone, about 20rem wide from there on (style.css: .cards). */
 const CARD_SIZES = '(max-width: 40rem) calc(100vw - 2rem), 22rem';
 
-/** One agenda entry (a date of an event), marked with its venue when it comes from another one. */
+/**
+ * One agenda entry (a date of an event), marked with its venue when it comes from another one, and
+ * with its origin ("from <venue> on <host>") when it was received from another node.
+ */
 export function agendaCard(
   request: FastifyRequest,
   item: AgendaItem,
@@ -56,8 +70,9 @@ export function agendaCard(
   return html`<li class="card event-card${item.state === 'cancelled' ? ' cancelled' : ''}">
 ${posterImage({ list: item.imageListMediaId, page: item.imagePageMediaId }, { sizes: CARD_SIZES })}
 <p class="when"><time datetime="${item.startsAt.toISOString()}">${formatWhen(lang, item.startsAt, item.endsAt, item.timezone)}</time> ${stateBadge(t, item.state)}</p>
-<h3><a href="/events/${item.slug}"${target}>${item.title}</a></h3>
-${options.showVenue || item.origin !== 'own' ? html`<p class="venue">${t('agenda.atVenue')} <a href="/venues/${item.place.slug}"${target}>${item.place.name}</a>${item.origin === 'tag' ? html` <span class="hint">${t('agenda.origin.tag')}</span>` : ''}</p>` : ''}
+<h3><a href="${itemPath(item)}"${target}>${item.title}</a></h3>
+${item.remote ? remoteOriginLine(request, item.remote) : ''}
+${item.remote ? '' : options.showVenue || item.origin !== 'own' ? html`<p class="venue">${t('agenda.atVenue')} <a href="/venues/${item.place.slug}"${target}>${item.place.name}</a>${item.origin === 'tag' ? html` <span class="hint">${t('agenda.origin.tag')}</span>` : ''}</p>` : ''}
 ${item.priceFromCents !== null ? html`<p class="price">${formatPrice(t, lang, item.priceFromCents, item.currency)}</p>` : ''}
 ${item.tags.length ? html`<ul class="tags">${item.tags.map((tag) => html`<li><a href="/agenda?tag=${tag}"${target}>#${tag}</a></li>`)}</ul>` : ''}
 </li>`;

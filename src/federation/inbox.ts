@@ -116,6 +116,7 @@ async function onEventActivity(ctx: Ctx): Promise<void> {
   if (!audience.some((a) => a !== null && PUBLIC_SPELLINGS.has(a))) return ignore(ctx, 'not public', id);
   const stored = await storeRemoteEvent(ctx.data.db, { activityId: id, actor, object, event });
   if (stored === 'not-followed') ignore(ctx, 'actor not followed', id);
+  if (stored === 'out-of-range') ignore(ctx, 'dates out of range', id);
 }
 
 async function onDelete(ctx: Ctx): Promise<void> {

@@ -5,11 +5,15 @@ import { purgeExpiredKv } from './kvStore.ts';
 import { deliverOutbox, purgeOutbox } from './outbox.ts';
 import { publishChanges } from './publishChanges.ts';
 import { sendAvailabilityChanges } from './availabilityUpdates.ts';
+import { remoteAgendaSource } from './remoteAgendaSource.ts';
+import { cleanRemoteEvents } from './remoteEventsCleanup.ts';
 import { federationRoutes } from './routes.ts';
 
 export const federation: RezoModule = {
   name: 'federation',
   routes: federationRoutes,
+  // Received events in the local agenda (the agenda declares the source; src/agenda/remoteSource.ts).
+  remoteAgenda: remoteAgendaSource,
   housekeeping: [
     {
       cadence: 'frequent',
@@ -30,6 +34,7 @@ export const federation: RezoModule = {
         kv: await purgeExpiredKv(db),
         seen: await purgeInboxSeen(db),
         outbox: await purgeOutbox(db),
+        remoteEvents: await cleanRemoteEvents(db),
       }),
     },
   ],

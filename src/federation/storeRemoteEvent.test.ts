@@ -113,4 +113,32 @@ describe('storeRemoteEvent', () => {
     const rows = await db.selectFrom('federation_remote_events').select('id').execute();
     assert.equal(rows.length, 1);
   });
+
+  test('dates more than a year ago or more than three years ahead are refused, nothing written', async () => {
+    const year = 365 * 86_400_000;
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    for (const [startTime, endTime] of [
+      [at(-year - 86_400_000), undefined],
+      [at(3 * year + 86_400_000), undefined],
+      [at(86_400_000), at(3 * year + 86_400_000)],
+    ]) {
+      const changed = { ...object, id: `https://mobilizon.test/events/range-${++n}`, startTime, endTime };
+      const event = parseRemoteEvent(changed) as RemoteEvent;
+      assert.equal(
+        await storeRemoteEvent(db, { activityId: `${actor}/activities/${++n}`, actor, object: changed, event }),
+        'out-of-range',
+      );
+    }
+    const inRange = { ...object, id: 'https://mobilizon.test/events/range-ok', startTime: at(-year + 86_400_000) };
+    const event = parseRemoteEvent(inRange) as RemoteEvent;
+    assert.equal(
+      await storeRemoteEvent(db, { activityId: `${actor}/activities/${++n}`, actor, object: inRange, event }),
+      'stored',
+    );
+    const rows = await db.selectFrom('federation_remote_events').select('id').where('id', 'like', '%range%').execute();
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      ['https://mobilizon.test/events/range-ok'],
+    );
+  });
 });

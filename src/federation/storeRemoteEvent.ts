@@ -10,12 +10,14 @@ import { liveAvailabilityUrlOf } from './refreshRemoteAvailability.ts';
  * read from it (the agenda's union of remote events reads those: docs/FEDERATION.md, "Following remote
  * venues"). Only from an actor a local actor follows (accepted). Updates apply in order: a copy whose
  * `updated` is older than the stored one, or equal with a `sequence` not greater, changes nothing
- * (deliveries retried arrive out of order); an event removed by an operator stays removed.
+ * (deliveries retried arrive out of order); an event removed by an operator stays removed. An event
+ * starting more than a year ago or more than three years ahead is refused (withinStoredRange).
  */
 export async function storeRemoteEvent(
   db: Db,
   input: { activityId: string; actor: string; object: Record<string, unknown>; event: RemoteEvent },
-): Promise<'stored' | 'not-followed' | 'seen'> {
+): Promise<'stored' | 'not-followed' | 'seen' | 'out-of-range'> {
+  if (!withinStoredRange(input.event, new Date())) return 'out-of-range';
   return inTransaction(db, async (trx) => {
     const followed = await trx
       .selectFrom('federation_follows')
@@ -69,6 +71,20 @@ const keepPolledAvailability = {
   availability_as_of: sql<Date | null>`case when ${polledIsNewer} then federation_remote_events.availability_as_of else excluded.availability_as_of end`,
   parsed: sql<string>`case when ${polledIsNewer} then excluded.parsed || jsonb_build_object('remainingCapacity', federation_remote_events.remaining, 'availability', federation_remote_events.availability) else excluded.parsed end`,
 };
+const YEAR_MS = 365 * 86_400_000;
+
+/**
+ * The dates a node keeps of a received event: starting from a year ago to three years ahead (a
+ * neighbour's agenda, not an archive; a far date is a mistake or a flood), ending no later than three
+ * years ahead either.
+ */
+export function withinStoredRange(event: Pick<RemoteEvent, 'startsAt' | 'endsAt'>, now: Date): boolean {
+  const start = Date.parse(event.startsAt);
+  const end = event.endsAt ? Date.parse(event.endsAt) : start;
+  const earliest = now.getTime() - YEAR_MS;
+  const latest = now.getTime() + 3 * YEAR_MS;
+  return start >= earliest && start <= latest && end <= latest;
+}
 
 /** The received copy is newer than the stored one: by `updated`, then by `sequence` (docs, step 7). */
 const newer = (eb: ExpressionBuilder<DB, 'federation_remote_events'>) => {

@@ -77,6 +77,10 @@ export interface FederationRemoteEventsTable {
   /** The origin's signed-GET availability endpoint, when the origin is a Rezo node. */
   availability_url: string | null;
   availability_checked_at: NullableTimestamp;
+  /** md5 of id as a UUID (migration 0034, generated): the agenda's local id of the event. */
+  local_id: Generated<string>;
+  /** Since when no local actor follows origin_actor; deleted 24 h after (remoteEventsCleanup.ts). */
+  unfollowed_since: NullableTimestamp;
 }
 
 export interface FederationInboxSeenTable {

@@ -1,12 +1,24 @@
+import { after, before } from 'node:test';
 import pino from 'pino';
+import { createEvent } from '../agenda/createEvent.ts';
+import { publishEvent } from '../agenda/publishEvent.ts';
+import { inDays, venue } from '../agenda/testFixtures.ts';
 import { freePort } from '../../test/browser/browser.ts';
 import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { inTransaction, type Db } from '../db/database.ts';
 import type { FederationData } from './fedify.ts';
 import { upsertRemoteActor } from './remoteActors.ts';
 
-/** A followed remote actor: what storeRemoteEvent requires before it stores anything. */
-export async function followed(db: Db, remote: string, tags: { include?: string[]; exclude?: string[] } = {}) {
+/**
+ * A followed remote actor (accepted): what storeRemoteEvent requires before it stores anything. Followed
+ * by the instance actor unless `localActor` (a venue's id) says otherwise; the actor is named after its host.
+ */
+export async function followed(
+  db: Db,
+  remote: string,
+  tags: { include?: string[]; exclude?: string[] } = {},
+  localActor = 'relay',
+) {
   await inTransaction(db, async (trx) => {
     const host = new URL(remote).host;
     await upsertRemoteActor(trx, {
@@ -20,13 +32,14 @@ export async function followed(db: Db, remote: string, tags: { include?: string[
     await trx
       .insertInto('federation_follows')
       .values({
-        local_actor: 'relay',
+        local_actor: localActor,
         remote_actor: remote,
         state: 'accepted',
-        follow_activity_id: `${remote}#follow`,
+        follow_activity_id: `${remote}#follow-${localActor}`,
         include_tags: tags.include ?? [],
         exclude_tags: tags.exclude ?? [],
       })
+      .onConflict((oc) => oc.columns(['local_actor', 'remote_actor']).doUpdateSet({ state: 'accepted' }))
       .execute();
   });
 }
@@ -54,4 +67,48 @@ export async function until(what: string, check: () => Promise<boolean>, ms = 80
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+export type TestVenue = Awaited<ReturnType<typeof venue>>;
+export interface TwoNodes {
+  a: Running;
+  b: Running;
+  /** `kabaret-a` on A, `la-raffinerie` on B. */
+  venueA: TestVenue;
+  venueB: TestVenue;
+}
+
+/**
+ * Two nodes on their own databases and 127.0.0.1 ports, a venue on each; filled (and given to `ready`)
+ * before the file's tests, closed after.
+ */
+export function useTwoNodes(ready: (two: TwoNodes) => void = () => {}): TwoNodes {
+  const two = {} as TwoNodes;
+  before(async () => {
+    [two.a, two.b] = await Promise.all([startNode(), startNode()]);
+    two.venueB = await venue(two.b.db, 'la-raffinerie');
+    two.venueA = await venue(two.a.db, 'kabaret-a');
+    ready(two);
+  });
+  after(async () => {
+    await Promise.all([two.a?.close(), two.b?.close()]);
+  });
+  return two;
+}
+
+/** A public event of the venue, one date `days` ahead at 20:00 in Indian/Reunion, published: its id. */
+export async function publishedEvent(
+  db: Db,
+  place: TestVenue,
+  input: { title: string; tags: string[]; days: number; description?: string },
+): Promise<string> {
+  const e = await createEvent(db, place.admin, {
+    placeId: place.id,
+    title: input.title,
+    tags: input.tags,
+    ...(input.description ? { description: input.description } : {}),
+    dates: [{ startsAt: inDays(input.days), timezone: 'Indian/Reunion' }],
+  });
+  await publishEvent(db, place.admin, { eventId: e.id });
+  return e.id;
 }

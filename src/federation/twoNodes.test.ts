@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { signRequest } from '@fedify/fedify';
 import { SYSTEM } from '../access/actor.ts';
-import { createEvent } from '../agenda/createEvent.ts';
-import { publishEvent } from '../agenda/publishEvent.ts';
-import { venue } from '../agenda/testFixtures.ts';
-import { inDays } from '../agenda/testFixtures.ts';
 import { actorKeyPairs } from './actorKeys.ts';
 import { createRezoFederation } from './fedify.ts';
 import { followRemoteActor } from './followRemoteActor.ts';
 import { deliverOutbox } from './outbox.ts';
 import { publishChanges } from './publishChanges.ts';
-import { startNode as start, type Running, until } from './testFixtures.ts';
+import { publishedEvent, until, useTwoNodes, type Running, type TestVenue } from './testFixtures.ts';
 
 /**
  * Two Rezo nodes, each on its own database, talking over real HTTP on 127.0.0.1 (docs/FEDERATION.md):
@@ -20,16 +16,9 @@ import { startNode as start, type Running, until } from './testFixtures.ts';
  */
 let a: Running;
 let b: Running;
-let venueB: Awaited<ReturnType<typeof venue>>;
-let venueA: Awaited<ReturnType<typeof venue>>;
-before(async () => {
-  [a, b] = await Promise.all([start(), start()]);
-  venueB = await venue(b.db, 'la-raffinerie');
-  venueA = await venue(a.db, 'kabaret-a');
-});
-after(async () => {
-  await Promise.all([a?.close(), b?.close()]);
-});
+let venueA: TestVenue;
+let venueB: TestVenue;
+useTwoNodes((two) => ({ a, b, venueA, venueB } = two));
 
 const followState = async () =>
   (await a.db.selectFrom('federation_follows').select('state').where('local_actor', '=', 'relay').executeTakeFirst())
@@ -96,13 +85,7 @@ describe('two nodes over HTTP', () => {
   });
 
   test('B publishes an event: A receives a verified Create and stores it raw, once', async () => {
-    const e = await createEvent(b.db, venueB.admin, {
-      placeId: venueB.id,
-      title: 'Maloya sous les étoiles',
-      tags: ['maloya'],
-      dates: [{ startsAt: inDays(10), timezone: 'Indian/Reunion' }],
-    });
-    await publishEvent(b.db, venueB.admin, { eventId: e.id });
+    await publishedEvent(b.db, venueB, { title: 'Maloya sous les étoiles', tags: ['maloya'], days: 10 });
     assert.equal(await publishChanges(b.db, b.config), 1, 'one Create from the venue (the relay has no follower)');
     assert.equal(await publishChanges(b.db, b.config), 0, 'reading the change again sends nothing');
     assert.equal(await deliverOutbox(b.db, b.config), 1);

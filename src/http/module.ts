@@ -5,15 +5,16 @@ import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import type { RemoteAgendaSource } from '../agenda/remoteSource.ts';
 import type { PaymentPurpose } from '../payments/purposes.ts';
 import type { Place } from '../places/places.ts';
 import type { Html } from './html.ts';
 import type { LayoutInfo } from './layout.ts';
 
 // What a module needs from the HTTP layer and the node, and what it gives them (docs/ARCHITECTURE.md,
-// "Module surfaces"). A leaf: it imports no module's code (only the types of two leaf files, a payment
-// purpose and a venue), so a module's routes import it without reaching src/http/app.ts, the assembly
-// that imports every module.
+// "Module surfaces"). A leaf: it imports no module's code (only the types of three leaf files, a payment
+// purpose, a venue and the agenda's remote source), so a module's routes import it without reaching
+// src/http/app.ts, the assembly that imports every module.
 
 /** What the HTTP layer needs from the rest of the node. */
 export interface AppDeps {
@@ -142,6 +143,11 @@ export interface RezoModule {
     (db: Db, placeId: string, eventId: string, dateIds: readonly string[]) => Promise<Set<string>>
   >;
   transferNotes?: TransferNote[];
+  /**
+   * Events received from other nodes, for the agenda (src/agenda/remoteSource.ts): the federation
+   * module gives them, registered from the module list (the agenda does not import federation).
+   */
+  remoteAgenda?: RemoteAgendaSource;
 }
 
 export type { LayoutInfo };

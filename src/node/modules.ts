@@ -7,7 +7,7 @@ import type {
   VenueSection,
 } from '../http/module.ts';
 import { registerPurpose } from '../payments/index.ts';
-import { registerDateUse } from '../agenda/index.ts';
+import { registerDateUse, registerRemoteSource } from '../agenda/index.ts';
 import { accounts } from '../accounts/module.ts';
 import { admin } from '../admin/module.ts';
 import { agenda } from '../agenda/module.ts';
@@ -52,13 +52,15 @@ export const modules: readonly RezoModule[] = [
 
 /**
  * Registers the modules' payment purposes (src/payments/purposes.ts) and their checks of the event
- * dates they still need (src/agenda/dateUses.ts). Called when the app is built (buildApp) and by
+ * dates they still need (src/agenda/dateUses.ts), and the received events the agenda shows
+ * (src/agenda/remoteSource.ts). Called when the app is built (buildApp) and by
  * whatever confirms payments or edits events without it (tests, tools); registering again is a no-op.
  */
 export function registerModules(list: readonly RezoModule[] = modules): void {
   for (const module of list) {
     for (const [name, purpose] of Object.entries(module.paymentPurposes ?? {})) registerPurpose(name, purpose);
     for (const [name, check] of Object.entries(module.dateUses ?? {})) registerDateUse(name, check);
+    if (module.remoteAgenda) registerRemoteSource(module.remoteAgenda);
   }
 }
 

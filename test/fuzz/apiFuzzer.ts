@@ -469,7 +469,8 @@ export function checkAnswer(
 
 /**
  * Tables the node's own background work writes into while requests come (the ledger's sealer; the
- * federation's availability check, woken by seats taken or given back, queues Updates to followers).
+ * federation's availability check, woken by seats taken or given back, queues Updates to followers;
+ * its hourly clean-up of received events parses old rows again and deletes unfollowed ones).
  */
 const BACKGROUND_TABLES = new Set([
   'ledger_blocks',
@@ -478,6 +479,7 @@ const BACKGROUND_TABLES = new Set([
   'ledger_checkpoints',
   'ledger_log_checkpoints',
   'federation_outbox',
+  'federation_remote_events',
 ]);
 
 /** A function that counts the rows of every table in one statement (a refused request must change none). */
