@@ -5,7 +5,7 @@ import { layout, sendHtml } from '../http/layout.ts';
 import { isUuid } from '../shared/ids.ts';
 import { notFound } from '../shared/errors.ts';
 import { territoryTimezone } from './publicPages.ts';
-import { renderRemoteAvailability, storedAvailability } from './remoteAvailability.ts';
+import { renderRemoteAvailability, storedAvailability, type RemoteAvailability } from './remoteAvailability.ts';
 import { sanitiseRemoteHtml } from './remoteHtml.ts';
 import { remoteSource, type RemoteAgendaEntry } from './remoteSource.ts';
 import { formatWhen, remoteOriginLine, stateBadge } from './views.ts';
@@ -14,7 +14,12 @@ import { formatWhen, remoteOriginLine, stateBadge } from './views.ts';
 const web = (url: string | null): string | null => (url && /^https?:\/\//i.test(url) ? url : null);
 
 /** The page of a received event on this node (docs/AGENDA.md, "Remote events"): what the origin said, sanitised; booking and images stay on the origin (links only). */
-export function remoteEventBody(request: FastifyRequest, entry: RemoteAgendaEntry, readerZone: string): Html {
+export function remoteEventBody(
+  request: FastifyRequest,
+  entry: RemoteAgendaEntry,
+  readerZone: string,
+  known: RemoteAvailability = storedAvailability(entry),
+): Html {
   const { t, lang } = request.ctx;
   const zone = entry.timezone ?? readerZone;
   const cancelled = entry.status === 'cancelled';
@@ -33,7 +38,7 @@ ${cancelled ? html`<p class="alert" role="status">${t('agenda.remote.cancelled')
 <ul class="dates"><li><time datetime="${entry.startsAt.toISOString()}">${formatWhen(lang, entry.startsAt, entry.endsAt, zone)}</time>${entry.status === 'tentative' ? html` <span class="hint">${t('agenda.remote.tentative')}</span>` : ''}</li></ul>
 ${where ? html`<p class="where">${where}</p>` : ''}
 ${online ? html`<p class="where">${t('agenda.remote.online')} : <a href="${online}"${out}>${t('agenda.remote.onlineLink')}</a></p>` : ''}
-${renderRemoteAvailability(request, storedAvailability(entry), readerZone)}
+${renderRemoteAvailability(request, known, readerZone)}
 ${participate && !cancelled ? html`<p><a class="button" href="${participate}"${out}>${t('agenda.remote.participate', { host: new URL(participate).host })}</a></p>` : ''}
 </div>
 <div class="event-body">
@@ -54,11 +59,13 @@ export async function remotePages(app: ModuleApp, { deps, info }: ModuleOptions)
     const entry = source && isUuid(localId) ? await source.find(db, localId) : null;
     if (!entry) throw notFound('event');
     const readerZone = await territoryTimezone(db, config.timeZone);
+    // What the origin says now (one signed GET, 1.5 s at most, cached 10 s), else what was stored.
+    const known = (await source!.freshAvailability?.({ db, config }, entry)) ?? storedAvailability(entry);
     const original = web(entry.url);
     const head = html`<meta name="robots" content="noindex">${original ? html`\n<link rel="canonical" href="${original}">` : ''}`;
     return sendHtml(
       reply,
-      layout(request, info, { title: entry.title, body: remoteEventBody(request, entry, readerZone), head }),
+      layout(request, info, { title: entry.title, body: remoteEventBody(request, entry, readerZone, known), head }),
     );
   });
 }

@@ -1,3 +1,4 @@
+import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 
 /**
@@ -63,6 +64,14 @@ export interface RemoteAgendaSource {
   list(db: Db, query: RemoteAgendaQuery): Promise<RemoteAgendaEntry[]>;
   /** One event by its local id, if some local actor still follows its origin and no operator removed it. */
   find(db: Db, localId: string): Promise<RemoteAgendaEntry | null>;
+  /**
+   * The event's places asked of its origin now (a signed poll, cached a few seconds: docs/FEDERATION.md,
+   * "Live availability"); null when its origin cannot be asked or said nothing: the page shows what was stored.
+   */
+  freshAvailability?(
+    deps: { db: Db; config: Config },
+    entry: RemoteAgendaEntry,
+  ): Promise<{ availability: RemoteAgendaEntry['availability']; remaining: number | null; asOf: Date } | null>;
 }
 
 let registered: RemoteAgendaSource | null = null;

@@ -42,7 +42,16 @@ const objectId = () => eventObjectUrl(b.url, dateId);
 const stored = () =>
   a.db
     .selectFrom('federation_remote_events')
-    .select(['remaining', 'availability', 'availability_as_of', 'availability_url', 'sequence', 'parsed', 'updated'])
+    .select([
+      'local_id',
+      'remaining',
+      'availability',
+      'availability_as_of',
+      'availability_url',
+      'sequence',
+      'parsed',
+      'updated',
+    ])
     .where('id', '=', objectId())
     .executeTakeFirst();
 const buy = (quantity: number, email: string) =>
@@ -52,6 +61,16 @@ const buy = (quantity: number, email: string) =>
     language: 'fr',
     lines: [{ priceId: sale.priceIds[0], eventDateId: dateId, quantity }],
   });
+
+/** The remote event's page on A, in French: what a visitor of A sees (docs/AGENDA.md, "Remote events"). */
+async function pageAtA(): Promise<string> {
+  const r = await a.app.inject({
+    url: `/agenda/remote/${(await stored())!.local_id}`,
+    headers: { 'accept-language': 'fr' },
+  });
+  assert.equal(r.statusCode, 200);
+  return r.body;
+}
 
 /** A GET of `url` signed by A's relay (as refreshRemoteAvailability signs), or unsigned. */
 async function signedGet(url: string, signed = true): Promise<Response> {
@@ -90,6 +109,9 @@ describe('live availability between two nodes', () => {
     await buy(4, 'two@example.org'); // 8 → 4: crossed 20 % inside the 5-minute window: it waits.
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal((await stored())?.remaining, 8, 'debounced: no second threshold Update within 5 minutes');
+    // A visitor opens the event on A: A asks B (one signed GET) and shows the current number, not the stored 8.
+    assert.match(await pageAtA(), /4 places restantes/);
+    assert.equal((await stored())?.remaining, 4, 'the poll stored what B said');
     // The window ends (moved back 5 minutes): the 30 s job sends the one Update, with the numbers of then.
     await b.db
       .updateTable('federation_published')
@@ -109,6 +131,9 @@ describe('live availability between two nodes', () => {
     const row = (await stored())!;
     assert.equal(row.remaining, 0);
     assert.equal(row.parsed?.availability, 'sold_out');
+    const page = await pageAtA();
+    assert.match(page, /Complet/);
+    assert.doesNotMatch(page, /places restantes/);
     // The event itself did not change: the Updates were applied because each carries a later `updated`.
     assert.equal(row.sequence, first!.sequence);
     assert.ok(row.updated! > first!.updated!);
@@ -118,6 +143,7 @@ describe('live availability between two nodes', () => {
     await cancelOrder(b.db, null, sale.admin, { orderId: last.id });
     await until('reopened at A', async () => (await stored())?.availability === 'limited', 5000);
     assert.equal((await stored())?.remaining, 1);
+    assert.match(await pageAtA(), /Dernières places<\/strong> · 1 place restante/);
     t.diagnostic(`reopened at A ${Date.now() - reopened} ms after the cancellation returned`);
     assert.ok(Date.now() - reopened < 4000);
   });
@@ -165,6 +191,8 @@ describe('live availability between two nodes', () => {
   test('A polls B: the current number by one signed GET, cached 10 s; B down or silent: the last value, in time', async () => {
     // B's number moves without any Update (a direct write: no hook): only a poll can tell A.
     await sql`update date_capacity set taken = 9, held_unconfirmed = 0 where event_date_id = ${dateId}`.execute(b.db);
+    // The page views above asked B less than 10 s ago: forget that, as 10 s later.
+    await a.db.updateTable('federation_remote_events').set({ availability_checked_at: null }).execute();
     const polled = await refreshRemoteAvailability(a, objectId());
     assert.equal(polled?.remaining, 3);
     assert.equal(polled?.availability, 'limited');

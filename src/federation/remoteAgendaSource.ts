@@ -2,6 +2,7 @@ import { sql, type SqlBool } from 'kysely';
 import type { RemoteAgendaEntry, RemoteAgendaQuery, RemoteAgendaSource } from '../agenda/index.ts';
 import type { Db } from '../db/database.ts';
 import type { RemoteEvent } from './parseRemoteEvent.ts';
+import { refreshRemoteAvailability } from './refreshRemoteAvailability.ts';
 
 /**
  * The received events the agenda shows (docs/FEDERATION.md, "Built in session 7: remote events in the
@@ -92,5 +93,10 @@ export const remoteAgendaSource: RemoteAgendaSource = {
   async find(db: Db, localId: string): Promise<RemoteAgendaEntry | null> {
     const [row] = await select(db, [followedBy(null), sql<SqlBool>`r.local_id = ${localId}::uuid`], 1);
     return row ? entryOf(row) : null;
+  },
+
+  async freshAvailability(deps, entry) {
+    const now = await refreshRemoteAvailability(deps, entry.objectId);
+    return now?.asOf ? { availability: now.availability, remaining: now.remaining, asOf: now.asOf } : null;
   },
 };
