@@ -123,7 +123,7 @@ describe('blocks', () => {
     assert.deepEqual(done, { target: 'spam.test', kind: 'host', follows: 1, followers: 1, events: 1 });
     assert.deepEqual(await typesTo(`${spam}/inbox`), ['Undo']);
     const undo = (await outboxOf(`${spam}/inbox`))[0]!.body as { object: { id: string; type: string } };
-    assert.deepEqual([undo.object.id, undo.object.type], [`${spam}#follow`, 'Follow']);
+    assert.deepEqual([undo.object.id, undo.object.type], [`${spam}#follow-relay`, 'Follow']);
     const events = await db.selectFrom('federation_remote_events').select('origin_actor').execute();
     assert.deepEqual(
       events.map((e) => e.origin_actor),
