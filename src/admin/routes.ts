@@ -31,7 +31,7 @@ export async function adminRoutes(app: ModuleApp, { deps, info }: ModuleOptions)
     const fmt = (d: Date) => d.toLocaleDateString(localeOf(lang));
     const body = html`<section>
 <h1>${t('nodeAdmin.title')}</h1>
-<p><a href="/admin/cards">${t('cards.adminTitle')}</a> · <a href="/admin/payments">${t('paymentIssues.title')}</a></p>
+<p><a href="/admin/cards">${t('cards.adminTitle')}</a> · <a href="/admin/payments">${t('paymentIssues.title')}</a> · <a href="/admin/federation">${t('federation.admin.title')}</a></p>
 <form method="get" action="/admin" role="search" class="inline-form"><label for="q">${t('home.search')}</label> <input id="q" name="q" type="search" value="${search}"> <button type="submit">${t('home.searchButton')}</button></form>
 <h2>${t('nodeAdmin.venues', { count: places.length })}</h2>
 <div class="table-scroll"><table class="list"><thead><tr><th scope="col">${t('labels.name')}</th><th scope="col">${t('labels.city')}</th><th scope="col">${t('nodeAdmin.created')}</th><th scope="col"><span class="visually-hidden">${t('team.actions')}</span></th></tr></thead>

@@ -380,6 +380,7 @@ ${adminNav(request, place, 'events')}
 ${subNav(request, place, 'follows')}
 ${agendaErrorSummary(request, errors)}
 <p>${t('agenda.admin.followsIntro')}</p>
+<p><a href="/venues/${place.slug}/admin/federation">${t('federation.admin.remoteFollows')}</a></p>
 <h2>${t('agenda.admin.followedVenues')}</h2>
 ${
   follows.length

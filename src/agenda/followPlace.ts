@@ -14,6 +14,20 @@ export interface PlaceFollow {
 }
 
 /**
+ * The tag rules of a follow (`includeTags`, `excludeTags`: comma-separated or lists), normalised as
+ * event tags, at most 50 each, none in both; mistakes go to `errors`. Remote follows use the same.
+ */
+export function readFollowTags(
+  errors: FieldErrors,
+  input: { includeTags?: unknown; excludeTags?: unknown },
+): { includeTags: string[]; excludeTags: string[] } {
+  const includeTags = readTags(errors, 'includeTags', input.includeTags ?? [], 50);
+  const excludeTags = readTags(errors, 'excludeTags', input.excludeTags ?? [], 50);
+  if (includeTags.some((t) => excludeTags.includes(t))) errors.add('excludeTags', 'agenda.tag-both');
+  return { includeTags, excludeTags };
+}
+
+/**
  * A venue shows another venue's public events on its agenda, optionally only those with one of
  * `includeTags`, never those with one of `excludeTags`. Following again replaces the tag lists.
  */
@@ -23,9 +37,7 @@ export async function followPlace(
   input: { placeId: string; followedPlaceId: string; includeTags?: unknown; excludeTags?: unknown },
 ): Promise<PlaceFollow> {
   const errors = new FieldErrors();
-  const includeTags = readTags(errors, 'includeTags', input.includeTags ?? [], 50);
-  const excludeTags = readTags(errors, 'excludeTags', input.excludeTags ?? [], 50);
-  if (includeTags.some((t) => excludeTags.includes(t))) errors.add('excludeTags', 'agenda.tag-both');
+  const { includeTags, excludeTags } = readFollowTags(errors, input);
   if (input.followedPlaceId === input.placeId) errors.add('followedPlaceId', 'agenda.follow-self');
   errors.throwIfAny();
   return inTransaction(db, async (trx) => {

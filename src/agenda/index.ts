@@ -18,3 +18,4 @@ export { formatWhen } from './views.ts';
 export { localInputValue } from './eventForm.ts';
 export { registerRemoteSource } from './remoteSource.ts';
 export type { RemoteAgendaEntry, RemoteAgendaQuery, RemoteAgendaSource } from './remoteSource.ts';
+export { readFollowTags } from './followPlace.ts';

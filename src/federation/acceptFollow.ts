@@ -35,19 +35,30 @@ export async function acceptFollow(
       )
       .execute();
     if (state === 'pending') return false;
-    const actor = actorUrl(config.baseUrl, input.localActor);
     await queueActivity(trx, {
       sender: input.localActor,
       inboxes: [input.follower.inbox],
-      activity: {
-        '@context': AS_CONTEXT,
-        id: activityUrl(config.baseUrl, uuidv7()),
-        type: 'Accept',
-        actor,
-        object: { id: input.activityId, type: 'Follow', actor: input.follower.id, object: actor },
-        to: [input.follower.id],
-      },
+      activity: followAnswer(config.baseUrl, 'Accept', input.localActor, input.follower.id, input.activityId),
     });
     return true;
   });
+}
+
+/** The `Accept` or `Reject` of a remote actor's Follow of a local actor. */
+export function followAnswer(
+  base: string,
+  type: 'Accept' | 'Reject',
+  localActor: string,
+  follower: string,
+  followId: string,
+): Record<string, unknown> {
+  const actor = actorUrl(base, localActor);
+  return {
+    '@context': AS_CONTEXT,
+    id: activityUrl(base, uuidv7()),
+    type,
+    actor,
+    object: { id: followId, type: 'Follow', actor: follower, object: actor },
+    to: [follower],
+  };
 }

@@ -1,13 +1,13 @@
 import { isActor } from '@fedify/fedify';
 import type { Actor } from '../access/actor.ts';
-import { authorize } from '../access/permissions.ts';
 import { inTransaction } from '../db/database.ts';
-import { DomainError, forbidden } from '../shared/errors.ts';
+import { DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import type { FederationData, RezoFederation } from './fedify.ts';
+import { authorizeLocalActor } from './operators.ts';
 import { queueActivity } from './outbox.ts';
 import { upsertRemoteActor } from './remoteActors.ts';
-import { activityUrl, actorUrl, AS_CONTEXT, INSTANCE_ACTOR } from './urls.ts';
+import { activityUrl, actorUrl, AS_CONTEXT } from './urls.ts';
 
 /**
  * A local actor follows a remote one by its actor URL (docs/FEDERATION.md, "Following remote venues"):
@@ -22,9 +22,7 @@ export async function followRemoteActor(
   input: { localActor: string; remoteActorUrl: string; includeTags?: string[]; excludeTags?: string[] },
 ): Promise<{ followId: string; remoteActor: string }> {
   const { db, config } = data;
-  if (input.localActor === INSTANCE_ACTOR) {
-    if (who.kind === 'apiKey' || (who.kind === 'person' && !who.isOperator)) throw forbidden();
-  } else await authorize(db, who, input.localActor, 'place.settings');
+  await authorizeLocalActor(db, who, input.localActor);
   const url = URL.canParse(input.remoteActorUrl) ? new URL(input.remoteActorUrl) : null;
   if (!url || !['http:', 'https:'].includes(url.protocol))
     throw new DomainError('federation-actor-unreachable', 422, { url: input.remoteActorUrl.slice(0, 200) });

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hitRateLimits } from '../shared/rateLimits.ts';
+import { isBlocked } from './blocks.ts';
 import type { FederationData, RezoFederation } from './fedify.ts';
 
 /** Largest inbox body read (docs/FEDERATION.md, "What is accepted from whom", step 1). */
@@ -19,9 +20,12 @@ export function toRequest(request: FastifyRequest, origin: string, body?: Buffer
   });
 }
 
+/** The signature's keyId (an actor's key: `<actor id>#main-key`), if the request is signed. */
+const keyIdOf = (request: FastifyRequest) => /keyId="([^"]+)"/.exec(String(request.headers.signature ?? ''))?.[1];
+
 /** The host (with port) of the signature's keyId, else the client address: what the rate limit counts. */
 function senderHost(request: FastifyRequest): string {
-  const keyId = /keyId="([^"]+)"/.exec(String(request.headers.signature ?? ''))?.[1];
+  const keyId = keyIdOf(request);
   try {
     if (keyId) return new URL(keyId).host;
   } catch {
@@ -73,6 +77,7 @@ export function fedifyHooks(federation: RezoFederation, data: FederationData) {
     inbox: async (request: FastifyRequest, reply: FastifyReply) => {
       const type = String(request.headers['content-type'] ?? '');
       if (!AP_TYPES.some((t) => type.includes(t))) return; // Fastify answers (415 or 404).
+      if (await isBlocked(data.db, keyIdOf(request))) return reply.code(403).send(); // An operator blocked the sender.
       const verdict = await hitRateLimits(data.db, [
         {
           scope: 'federation-inbox',

@@ -7,6 +7,7 @@ import type { Db, Trx } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { isPublicAddress, privateHost, publicOnlyLookup } from '../webhooks/index.ts';
 import { actorKeyPairs } from './actorKeys.ts';
+import { deliveryBlocked } from './blocks.ts';
 import { actorUrl } from './urls.ts';
 
 /** A delivery is tried this many times (the delay doubling from config.federationRetryMs) before it fails. */
@@ -118,6 +119,8 @@ async function send(
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (!config.federationAllowPrivate && (privateHost(host) || (isIP(host) && !isPublicAddress(host))))
       return { ok: false, refused: true, status: null, error: `${host} is a private address` };
+    if (await deliveryBlocked(db, row))
+      return { ok: false, refused: true, status: null, error: 'blocked by an operator' };
     const keys = await actorKeyPairs(db, row.sender);
     const body = typeof row.body === 'string' ? row.body : JSON.stringify(row.body);
     const unsigned = new Request(url, {

@@ -4,6 +4,7 @@ import { isUuid } from '../shared/ids.ts';
 import { actorDocument, nodeInfo, nodeInfoLinks, orderedCollection } from './actorDocument.ts';
 import { collectionItems, eventDocument, usageCounts } from './documents.ts';
 import { createRezoFederation, localActor, type FederationData } from './fedify.ts';
+import { federationAdminRoutes } from './adminPages.ts';
 import { availabilityRoutes } from './availabilityRoutes.ts';
 import { watchAvailability } from './availabilityUpdates.ts';
 import { fedifyHooks } from './mount.ts';
@@ -90,4 +91,5 @@ export async function federationRoutes(app: ModuleApp, options: ModuleOptions): 
     if (!found) throw notFound('event');
     return reply.code(found.status).type(AP_JSON).send(found.body);
   });
+  await federationAdminRoutes(app, options, federation, data);
 }
