@@ -1,9 +1,23 @@
-import { Accept, Create, Delete, Follow, Reject, Undo, Update, type InboxContext } from '@fedify/fedify';
+import {
+  Accept,
+  type Actor,
+  Create,
+  Delete,
+  Follow,
+  Join,
+  Leave,
+  Reject,
+  Undo,
+  Update,
+  type InboxContext,
+} from '@fedify/fedify';
 import { inTransaction } from '../db/database.ts';
 import type { FederationData, RezoFederation } from './fedify.ts';
 import { acceptFollow } from './acceptFollow.ts';
 import { firstTime } from './inboxSeen.ts';
+import { answerJoin, leaveEvent, removeJoin } from './join.ts';
 import { isSkip, parseRemoteEvent } from './parseRemoteEvent.ts';
+import type { RemoteActor } from './remoteActors.ts';
 import { removeRemoteEvent, storeRemoteEvent } from './storeRemoteEvent.ts';
 import { idOf, originOf } from './urls.ts';
 
@@ -31,6 +45,8 @@ export function registerInbox(federation: RezoFederation): void {
     .on(Create, onEventActivity)
     .on(Update, onEventActivity)
     .on(Delete, onDelete)
+    .on(Join, onJoin)
+    .on(Leave, onLeave)
     .onError((ctx, error) => ctx.data.logger.error({ err: error }, 'federation inbox failed'));
 }
 
@@ -52,16 +68,21 @@ async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
   const queued = await acceptFollow(ctx.data, {
     activityId: id,
     localActor: target.identifier,
-    follower: {
-      id: follower.id.href,
-      type: String(follower.constructor.name),
-      inbox: follower.inboxId.href,
-      sharedInbox: follower.endpoints?.sharedInbox?.href ?? null,
-      handle: follower.preferredUsername?.toString() ?? null,
-      name: follower.name?.toString() ?? '',
-    },
+    follower: remoteActorOf(follower, follower.inboxId),
   });
   if (queued) ctx.data.kick();
+}
+
+/** What we keep of a fetched actor: where to deliver to it. */
+function remoteActorOf(actor: Actor, inbox: URL): RemoteActor {
+  return {
+    id: actor.id!.href,
+    type: String(actor.constructor.name),
+    inbox: inbox.href,
+    sharedInbox: actor.endpoints?.sharedInbox?.href ?? null,
+    handle: actor.preferredUsername?.toString() ?? null,
+    name: actor.name?.toString() ?? '',
+  };
 }
 
 async function onFollowAnswer(
@@ -96,7 +117,33 @@ async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
       .where('remote_actor', '=', actor)
       .where('follow_activity_id', '=', object)
       .execute();
+    // Undo(Join) by the joiner itself: uncounted.
+    await removeJoin(trx, { actor, joinActivityId: object });
   });
+}
+
+/** Join of one of our Event objects: free date → Accept and counted, else Reject (join.ts). */
+async function onJoin(ctx: Ctx, join: Join): Promise<void> {
+  const id = join.id?.href;
+  const objectId = join.objectId?.href;
+  if (!id || !objectId) return ignore(ctx, 'join without object', id);
+  const joiner = await join.getActor(ctx);
+  if (!joiner?.id || !joiner.inboxId) return ignore(ctx, 'joiner without inbox', id);
+  const answer = await answerJoin(ctx.data, {
+    activityId: id,
+    objectId,
+    joiner: remoteActorOf(joiner, joiner.inboxId),
+  });
+  if (answer === 'accepted' || answer === 'rejected') ctx.data.kick();
+  else ignore(ctx, `join ${answer}`, id);
+}
+
+async function onLeave(ctx: Ctx, leave: Leave): Promise<void> {
+  const id = leave.id?.href;
+  const actor = leave.actorId?.href;
+  const objectId = leave.objectId?.href;
+  if (!id || !actor || !objectId) return ignore(ctx, 'leave without object', id);
+  await leaveEvent(ctx.data.db, { activityId: id, actor, objectId, base: ctx.data.config.baseUrl });
 }
 
 const PUBLIC_SPELLINGS = new Set(['https://www.w3.org/ns/activitystreams#Public', 'as:Public', 'Public']);

@@ -7,6 +7,7 @@ import { findPlaceById, type Place } from '../places/index.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { dateFigures, offersOf } from '../ticketing/index.ts';
 import { buildEventObject, EVENT_CONTEXT, tombstone } from './eventObject.ts';
+import { joinsOf } from './join.ts';
 import { queueActivity } from './outbox.ts';
 import { activityUrl, actorUrl, INSTANCE_ACTOR, PUBLIC } from './urls.ts';
 
@@ -99,13 +100,11 @@ export async function objectsOf(
   event: AgendaEvent,
   venue: Place,
 ): Promise<Map<string, Record<string, unknown>>> {
-  const [offers, figures] = await Promise.all([
+  const dateIds = event.dates.map((d) => d.id);
+  const [offers, figures, joins] = await Promise.all([
     offersOf(db, venue.id, event.id),
-    dateFigures(
-      db,
-      venue.id,
-      event.dates.map((d) => d.id),
-    ),
+    dateFigures(db, venue.id, dateIds),
+    joinsOf(db, dateIds),
   ]);
   const objects = new Map<string, Record<string, unknown>>();
   for (const date of event.dates) {
@@ -118,7 +117,8 @@ export async function objectsOf(
       dateId: date.id,
       venue: { id: venue.id, slug: venue.slug, name: venue.name, language: venue.language },
       offers: prices.length ? prices : null,
-      figures: figure ? { capacity: figure.capacity, sold: figure.sold } : null,
+      // Participants are ticket holders and those who joined a free date from the fediverse.
+      figures: figure ? { capacity: figure.capacity, sold: figure.sold + (joins.get(date.id) ?? 0) } : null,
       summary: summaryOf(venue.language, date.startsAt, date.timezone, venue, lowest, event.currency),
     });
     // The activity carries the @context.
