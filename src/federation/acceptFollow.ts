@@ -1,10 +1,9 @@
 import { inTransaction } from '../db/database.ts';
-import { uuidv7 } from '../shared/ids.ts';
 import type { FederationData } from './fedify.ts';
 import { firstTime } from './inboxSeen.ts';
-import { queueActivity } from './outbox.ts';
+import { queueAnswer } from './answer.ts';
 import { upsertRemoteActor, type RemoteActor } from './remoteActors.ts';
-import { activityUrl, actorUrl, AS_CONTEXT, INSTANCE_ACTOR } from './urls.ts';
+import { actorUrl, INSTANCE_ACTOR } from './urls.ts';
 
 /**
  * A remote Follow of a local actor (docs/FEDERATION.md, "What is accepted from whom"): a venue's is
@@ -35,18 +34,11 @@ export async function acceptFollow(
       )
       .execute();
     if (state === 'pending') return false;
-    const actor = actorUrl(config.baseUrl, input.localActor);
-    await queueActivity(trx, {
-      sender: input.localActor,
-      inboxes: [input.follower.inbox],
-      activity: {
-        '@context': AS_CONTEXT,
-        id: activityUrl(config.baseUrl, uuidv7()),
-        type: 'Accept',
-        actor,
-        object: { id: input.activityId, type: 'Follow', actor: input.follower.id, object: actor },
-        to: [input.follower.id],
-      },
+    await queueAnswer(trx, config.baseUrl, {
+      type: 'Accept',
+      from: input.localActor,
+      to: input.follower,
+      object: { id: input.activityId, type: 'Follow', object: actorUrl(config.baseUrl, input.localActor) },
     });
     return true;
   });

@@ -1,6 +1,7 @@
 import {
   Accept,
   type Actor,
+  Announce,
   Create,
   Delete,
   Follow,
@@ -14,12 +15,14 @@ import {
 import { inTransaction } from '../db/database.ts';
 import type { FederationData, RezoFederation } from './fedify.ts';
 import { acceptFollow } from './acceptFollow.ts';
+import { receiveAnnounce } from './announce.ts';
+import { signedDocumentLoader } from './documentLoader.ts';
 import { firstTime } from './inboxSeen.ts';
 import { answerJoin, leaveEvent, removeJoin } from './join.ts';
 import { isSkip, parseRemoteEvent } from './parseRemoteEvent.ts';
 import type { RemoteActor } from './remoteActors.ts';
 import { removeRemoteEvent, storeRemoteEvent } from './storeRemoteEvent.ts';
-import { idOf, originOf } from './urls.ts';
+import { addressedToPublic, idOf, originOf } from './urls.ts';
 
 type Ctx = InboxContext<FederationData>;
 type Raw = Record<string, unknown>;
@@ -47,6 +50,7 @@ export function registerInbox(federation: RezoFederation): void {
     .on(Delete, onDelete)
     .on(Join, onJoin)
     .on(Leave, onLeave)
+    .on(Announce, onAnnounce)
     .onError((ctx, error) => ctx.data.logger.error({ err: error }, 'federation inbox failed'));
 }
 
@@ -146,9 +150,6 @@ async function onLeave(ctx: Ctx, leave: Leave): Promise<void> {
   await leaveEvent(ctx.data.db, { activityId: id, actor, objectId, base: ctx.data.config.baseUrl });
 }
 
-const PUBLIC_SPELLINGS = new Set(['https://www.w3.org/ns/activitystreams#Public', 'as:Public', 'Public']);
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
-
 /** Create or Update of an Event: from a followed actor, same origin as the object, public, not a draft. */
 async function onEventActivity(ctx: Ctx): Promise<void> {
   const raw = rawOf(ctx);
@@ -159,8 +160,7 @@ async function onEventActivity(ctx: Ctx): Promise<void> {
   const event = parseRemoteEvent(object);
   if (isSkip(event)) return ignore(ctx, event.skip, id);
   if (originOf(event.id) !== originOf(actor)) return ignore(ctx, 'object from another origin', id);
-  const audience = [...list(object.to), ...list(object.cc), ...list(raw.to), ...list(raw.cc)].map(idOf);
-  if (!audience.some((a) => a !== null && PUBLIC_SPELLINGS.has(a))) return ignore(ctx, 'not public', id);
+  if (!addressedToPublic(object, raw)) return ignore(ctx, 'not public', id);
   const stored = await storeRemoteEvent(ctx.data.db, { activityId: id, actor, object, event });
   if (stored === 'not-followed') ignore(ctx, 'actor not followed', id);
 }
@@ -173,4 +173,22 @@ async function onDelete(ctx: Ctx): Promise<void> {
   if (!id || !actor || !objectId) return ignore(ctx, 'delete without object', id);
   if (originOf(objectId) !== originOf(actor)) return ignore(ctx, 'object from another origin', id);
   await removeRemoteEvent(ctx.data.db, { activityId: id, actor, objectId });
+}
+
+/** Announce of an Event by a followed actor: the object fetched from its origin (announce.ts), never the embedded copy. */
+async function onAnnounce(ctx: Ctx, announce: Announce): Promise<void> {
+  const id = announce.id?.href;
+  const announcer = announce.actorId?.href;
+  const objectId = announce.objectId?.href;
+  if (!id || !announcer || !objectId) return ignore(ctx, 'announce without object', id);
+  const { db, config } = ctx.data;
+  // Not Fedify's cached loader: an Update announced again must be fetched again.
+  const load = signedDocumentLoader(db, config.baseUrl, config.federationAllowPrivate);
+  const result = await receiveAnnounce(db, load, {
+    activityId: id,
+    announcer,
+    objectId,
+    ownOrigin: new URL(config.baseUrl).origin,
+  });
+  if (result !== 'stored') ignore(ctx, result, id);
 }

@@ -79,23 +79,14 @@ describe('Join of a free date', () => {
       true,
     );
     assert.equal(await leaveEvent(t.db, { ...leave, objectId: 'x', base: t.config.baseUrl }), false, 'applied once');
-    assert.equal(
-      await leaveEvent(t.db, {
-        activityId: 'https://fedi.example/activities/ben-undo',
-        actor: joiner('ana').id,
+    const undo = (id: string, who: string) =>
+      leaveEvent(t.db, {
+        activityId: `https://fedi.example/activities/${id}`,
+        actor: joiner(who).id,
         joinActivityId: 'https://fedi.example/activities/ben-1',
-      }),
-      false,
-      'only the joiner undoes its Join',
-    );
-    assert.equal(
-      await leaveEvent(t.db, {
-        activityId: 'https://fedi.example/activities/ben-undo-2',
-        actor: joiner('ben').id,
-        joinActivityId: 'https://fedi.example/activities/ben-1',
-      }),
-      true,
-    );
+      });
+    assert.equal(await undo('ben-undo', 'ana'), false, 'only the joiner undoes its Join');
+    assert.equal(await undo('ben-undo-2', 'ben'), true);
     assert.deepEqual(await joined(dateId), []);
   });
 

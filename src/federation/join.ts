@@ -1,12 +1,12 @@
 import { findEvent, isListed, type AgendaEvent } from '../agenda/index.ts';
 import { inTransaction, type Db, type Trx } from '../db/database.ts';
-import { isUuid, uuidv7 } from '../shared/ids.ts';
+import { isUuid } from '../shared/ids.ts';
 import { offersOf } from '../ticketing/index.ts';
 import type { FederationData } from './fedify.ts';
 import { firstTime } from './inboxSeen.ts';
-import { queueActivity } from './outbox.ts';
+import { queueAnswer } from './answer.ts';
 import { upsertRemoteActor, type RemoteActor } from './remoteActors.ts';
-import { activityUrl, actorUrl, AS_CONTEXT, eventObjectUrl } from './urls.ts';
+import { eventObjectUrl } from './urls.ts';
 
 /** What a Join became: an Accept or a Reject queued, nothing (not one of our published dates), or already applied. */
 export type JoinAnswer = 'accepted' | 'rejected' | 'ignored' | 'seen';
@@ -43,22 +43,11 @@ export async function answerJoin(
     await upsertRemoteActor(trx, input.joiner);
     const event = await findEvent(trx, published.event_id);
     const accepted = event ? await admit(trx, event, dateId, input, now) : false;
-    await queueActivity(trx, {
-      sender: published.place_id,
-      inboxes: [input.joiner.inbox],
-      activity: {
-        '@context': AS_CONTEXT,
-        id: activityUrl(config.baseUrl, uuidv7()),
-        type: accepted ? 'Accept' : 'Reject',
-        actor: actorUrl(config.baseUrl, published.place_id),
-        object: {
-          id: input.activityId,
-          type: 'Join',
-          actor: input.joiner.id,
-          object: eventObjectUrl(config.baseUrl, dateId),
-        },
-        to: [input.joiner.id],
-      },
+    await queueAnswer(trx, config.baseUrl, {
+      type: accepted ? 'Accept' : 'Reject',
+      from: published.place_id,
+      to: input.joiner,
+      object: { id: input.activityId, type: 'Join', object: eventObjectUrl(config.baseUrl, dateId) },
     });
     return accepted ? 'accepted' : 'rejected';
   });

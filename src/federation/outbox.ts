@@ -1,18 +1,16 @@
-import { isIP } from 'node:net';
 import { signRequest } from '@fedify/fedify';
 import { sql } from 'kysely';
-import { Agent, fetch } from 'undici';
+import { fetch } from 'undici';
 import type { Config } from '../config.ts';
 import type { Db, Trx } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
-import { isPublicAddress, privateHost, publicOnlyLookup } from '../webhooks/index.ts';
 import { actorKeyPairs } from './actorKeys.ts';
+import { dispatcherFor, FETCH_TIMEOUT_MS, refusedUrl } from './documentLoader.ts';
 import { actorUrl } from './urls.ts';
 
 /** A delivery is tried this many times (the delay doubling from config.federationRetryMs) before it fails. */
 export const MAX_ATTEMPTS = 12;
 const BATCH_SIZE = 20;
-const TIMEOUT_MS = 10_000;
 const MAX_ROUNDS = 10;
 
 /**
@@ -105,9 +103,6 @@ async function claim(db: Db, retryMs: number): Promise<Claimed[]> {
   });
 }
 
-/** Connections that go only to public addresses (the webhooks' check, at connection time). */
-const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup } });
-
 async function send(
   db: Db,
   config: Config,
@@ -115,9 +110,8 @@ async function send(
 ): Promise<{ ok: boolean; refused: boolean; status: number | null; error: string | null }> {
   try {
     const url = new URL(row.inbox);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (!config.federationAllowPrivate && (privateHost(host) || (isIP(host) && !isPublicAddress(host))))
-      return { ok: false, refused: true, status: null, error: `${host} is a private address` };
+    const refusal = refusedUrl(url, config.federationAllowPrivate);
+    if (refusal) return { ok: false, refused: true, status: null, error: refusal };
     const keys = await actorKeyPairs(db, row.sender);
     const body = typeof row.body === 'string' ? row.body : JSON.stringify(row.body);
     const unsigned = new Request(url, {
@@ -130,12 +124,12 @@ async function send(
     const headers: Record<string, string> = {};
     signed.headers.forEach((value, name) => (headers[name] = value));
     const response = await fetch(url, {
-      ...(config.federationAllowPrivate ? {} : { dispatcher: publicOnly }),
+      ...dispatcherFor(config.federationAllowPrivate),
       method: 'POST',
       headers: { ...headers, 'user-agent': 'Rezo-Federation/1' },
       body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
     });
     await response.body?.cancel().catch(() => {});
     const ok = response.status >= 200 && response.status < 300;

@@ -91,6 +91,10 @@ describe('two nodes over HTTP', () => {
     assert.equal(await deliverOutbox(a.db, a.config), 1);
     // B accepted at once (a venue) and its kick delivered the Accept.
     await until('the Accept', async () => (await followState()) === 'accepted');
+    // A applies the Accept before it answers: B records it sent a moment later.
+    await until('the Accept recorded sent', async () =>
+      (await b.db.selectFrom('federation_outbox').select('state').execute()).every((r) => r.state === 'sent'),
+    );
     const followers = await b.db.selectFrom('federation_followers').selectAll().execute();
     assert.deepEqual(
       followers.map((f) => [f.local_actor, f.remote_actor, f.state]),
