@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
-import { after, before, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import { eventWithDates } from '../ticketing/testFixtures.ts';
 import { actorKeyPairs } from './actorKeys.ts';
 import { fixture } from './fixtures/load.ts';
 import { deliverOutbox } from './outbox.ts';
 import { publishChanges } from './publishChanges.ts';
-import { fakeRemote, followed, startNode, type FakeRemote, type Running } from './testFixtures.ts';
+import { useNodeWithRemotes, type FakeRemote, type Running } from './testFixtures.ts';
 import { eventObjectUrl } from './urls.ts';
 
 /**
@@ -24,19 +24,16 @@ type Verifier = {
 };
 const httpSignature = createRequire(import.meta.url)('http-signature') as Verifier;
 
+const world = useNodeWithRemotes({
+  relay: { path: '/relay', type: 'Application', name: 'Mobilizon relay', followed: true },
+  stranger: { path: '/users/zot', type: 'Person', name: 'Zot' },
+});
 let node: Running;
 let relay: FakeRemote;
 let stranger: FakeRemote;
-before(async () => {
-  relay = await fakeRemote({ path: '/relay', type: 'Application', name: 'Mobilizon relay' });
-  stranger = await fakeRemote({ path: '/users/zot', type: 'Person', name: 'Zot' });
-  node = await startNode();
-  await followed(node.db, relay.actor);
-});
-after(async () => {
-  await node?.close();
-  await relay?.close();
-  await stranger?.close();
+beforeEach(() => {
+  ({ node } = world);
+  ({ relay, stranger } = world.remotes);
 });
 
 let n = 0;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fixture } from './fixtures/load.ts';
 import type { RemoteEvent } from './parseRemoteEvent.ts';
-import { fakeRemote, followed, startNode, type FakeRemote, type Running } from './testFixtures.ts';
+import { useNodeWithRemotes } from './testFixtures.ts';
 
 /**
  * Gancio's events through the real inbox over HTTP: a Create shaped as Gancio sends it (its instance
@@ -12,23 +12,16 @@ import { fakeRemote, followed, startNode, type FakeRemote, type Running } from '
  * followed; and Gancio's parsing traps: an attachment without `mediaType`, no `attachment` at all,
  * `content` that is not a string.
  */
-let node: Running;
-let gancio: FakeRemote;
 const GANCIO_HEADERS = ['(request-target)', 'host', 'date', 'digest'];
-
-before(async () => {
-  gancio = await fakeRemote({ path: '/federation/u/relay', type: 'Application', name: 'Gancio Bologna' });
-  node = await startNode();
-  await followed(node.db, gancio.actor);
-});
-after(async () => {
-  await node?.close();
-  await gancio?.close();
+const world = useNodeWithRemotes({
+  gancio: { path: '/federation/u/relay', type: 'Application', name: 'Gancio Bologna', followed: true },
 });
 
 let n = 0;
 /** A Create as Gancio wraps its events, of the fixture `name` with `changes`, delivered signed; the stored parsed fields. */
 async function receive(name: string, changes: Record<string, unknown> = {}): Promise<RemoteEvent> {
+  const { node, remotes } = world;
+  const gancio = remotes.gancio;
   const object = {
     ...(JSON.parse(JSON.stringify(fixture(name)).replaceAll('https://gancio.test', gancio.origin)) as Record<
       string,
@@ -68,18 +61,18 @@ describe("Gancio's Create through the inbox", () => {
     assert.equal(event.place?.latitude, 44.4955);
     assert.deepEqual(
       event.images.map((i) => [i.url, i.mediaType]),
-      [[`${gancio.origin}/media/6f3a2b1c.jpg`, 'image/jpeg']],
+      [[`${world.remotes.gancio.origin}/media/6f3a2b1c.jpg`, 'image/jpeg']],
     );
     assert.deepEqual(event.tags, ['cinema', 'kaurismäki']);
   });
 
   test('an attachment without mediaType is still an image (by its extension)', async () => {
     const event = await receive('gancio-event', {
-      attachment: [{ type: 'Document', url: `${gancio.origin}/media/poster.png`, name: null }],
+      attachment: [{ type: 'Document', url: `${world.remotes.gancio.origin}/media/poster.png`, name: null }],
     });
     assert.deepEqual(
       event.images.map((i) => i.url),
-      [`${gancio.origin}/media/poster.png`],
+      [`${world.remotes.gancio.origin}/media/poster.png`],
     );
   });
 

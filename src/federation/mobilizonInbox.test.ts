@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fixture } from './fixtures/load.ts';
-import { fakeRemote, followed, startNode, type FakeRemote, type Running } from './testFixtures.ts';
+import { useNodeWithRemotes } from './testFixtures.ts';
 
 /**
  * A Mobilizon group's Create of an Event through the real inbox over HTTP: the activity shaped like
@@ -9,21 +9,11 @@ import { fakeRemote, followed, startNode, type FakeRemote, type Running } from '
  * signs (draft-cavage, rsa-sha256, `(request-target) content-length date digest host`), its actor
  * served by a loopback server; the parsed fields are stored beside the raw JSON.
  */
-let node: Running;
-let remote: FakeRemote;
-
-before(async () => {
-  remote = await fakeRemote({ path: '/@kabar_collectif', name: 'Kabar collectif' });
-  node = await startNode();
-  await followed(node.db, remote.actor);
-});
-after(async () => {
-  await node?.close();
-  await remote?.close();
-});
-
+const world = useNodeWithRemotes({ mobilizon: { path: '/@kabar_collectif', name: 'Kabar collectif', followed: true } });
 describe("a Mobilizon group's Create through the inbox", () => {
   test('verified, parsed, stored with its fields; the raw JSON kept', async () => {
+    const { node, remotes } = world;
+    const remote = remotes.mobilizon;
     const body = JSON.stringify(fixture('mobilizon-create-event')).replaceAll('https://mobilizon.test', remote.origin);
     assert.equal(await remote.deliver(`${node.url}/ap/inbox`, body), 202);
     const rows = await node.db.selectFrom('federation_remote_events').selectAll().execute();

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { createHash, createSign, generateKeyPairSync } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -151,4 +152,27 @@ export async function fakeRemote(options: {
     deliver,
     close: () => new Promise<void>((resolve) => remote.close(() => resolve())),
   };
+}
+
+/**
+ * A node and some fake remote actors for one test file (node:test hooks): started before its tests,
+ * the ones marked `followed` followed by the node's relay, all closed after. Read `world.node` and
+ * `world.remotes[name]` inside the tests.
+ */
+export function useNodeWithRemotes<K extends string>(
+  remotes: Record<K, Parameters<typeof fakeRemote>[0] & { followed?: boolean }>,
+): { node: Running; remotes: Record<K, FakeRemote> } {
+  const world = { remotes: {} } as { node: Running; remotes: Record<K, FakeRemote> };
+  before(async () => {
+    for (const [name, options] of Object.entries(remotes) as [K, (typeof remotes)[K]][])
+      world.remotes[name] = await fakeRemote(options);
+    world.node = await startNode();
+    for (const [name, options] of Object.entries(remotes) as [K, (typeof remotes)[K]][])
+      if (options.followed) await followed(world.node.db, world.remotes[name].actor);
+  });
+  after(async () => {
+    await world.node?.close();
+    for (const remote of Object.values<FakeRemote>(world.remotes)) await remote.close();
+  });
+  return world;
 }
