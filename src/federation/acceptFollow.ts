@@ -1,10 +1,9 @@
 import { inTransaction } from '../db/database.ts';
-import { uuidv7 } from '../shared/ids.ts';
 import type { FederationData } from './fedify.ts';
 import { firstTime } from './inboxSeen.ts';
-import { queueActivity } from './outbox.ts';
+import { queueAnswer } from './answer.ts';
 import { upsertRemoteActor, type RemoteActor } from './remoteActors.ts';
-import { activityUrl, actorUrl, AS_CONTEXT, INSTANCE_ACTOR } from './urls.ts';
+import { actorUrl, INSTANCE_ACTOR } from './urls.ts';
 
 /**
  * A remote Follow of a local actor (docs/FEDERATION.md, "What is accepted from whom"): a venue's is
@@ -35,30 +34,12 @@ export async function acceptFollow(
       )
       .execute();
     if (state === 'pending') return false;
-    await queueActivity(trx, {
-      sender: input.localActor,
-      inboxes: [input.follower.inbox],
-      activity: followAnswer(config.baseUrl, 'Accept', input.localActor, input.follower.id, input.activityId),
+    await queueAnswer(trx, config.baseUrl, {
+      type: 'Accept',
+      from: input.localActor,
+      to: input.follower,
+      object: { id: input.activityId, type: 'Follow', object: actorUrl(config.baseUrl, input.localActor) },
     });
     return true;
   });
-}
-
-/** The `Accept` or `Reject` of a remote actor's Follow of a local actor. */
-export function followAnswer(
-  base: string,
-  type: 'Accept' | 'Reject',
-  localActor: string,
-  follower: string,
-  followId: string,
-): Record<string, unknown> {
-  const actor = actorUrl(base, localActor);
-  return {
-    '@context': AS_CONTEXT,
-    id: activityUrl(base, uuidv7()),
-    type,
-    actor,
-    object: { id: followId, type: 'Follow', actor: follower, object: actor },
-    to: [follower],
-  };
 }

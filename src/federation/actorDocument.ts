@@ -1,3 +1,4 @@
+import { ledgerIdentity } from '../ledger/index.ts';
 import type { Config } from '../config.ts';
 import type { FederationData, RezoFederation } from './fedify.ts';
 import { ACTOR_COLLECTIONS, actorUrl, AS_CONTEXT, INSTANCE_ACTOR, sharedInboxUrl, iriTerm } from './urls.ts';
@@ -8,6 +9,10 @@ const ACTOR_CONTEXT = [
   'https://w3id.org/security/data-integrity/v1',
   {
     mz: 'https://joinmobilizon.org/ns#',
+    rezo: 'https://rezo.coop/ns#',
+    schema: 'http://schema.org#',
+    PropertyValue: 'schema:PropertyValue',
+    value: 'schema:value',
     fep8a8e: 'https://w3id.org/fep/8a8e/',
     discoverable: 'http://joinmastodon.org/ns#discoverable',
     manuallyApprovesFollowers: 'as:manuallyApprovesFollowers',
@@ -58,7 +63,10 @@ export async function actorDocument(
     publicKey: keys[0] ? bare(await keys[0].cryptographicKey.toJsonLd()) : undefined,
     assertionMethod: await Promise.all(keys.map(async (k) => bare(await k.multikey.toJsonLd()))),
   };
-  if (actor.kind === 'instance')
+  if (actor.kind === 'instance') {
+    // The node's ledger publication (docs/FEDERATION.md, "Actors"): the witness key and each
+    // currency log's verifier key, what `rezo ledger identity` prints, so a peer can pin them.
+    const ledger = await ledgerIdentity(data.db, config.baseUrl);
     return {
       ...common,
       type: 'Application',
@@ -66,7 +74,15 @@ export async function actorDocument(
       name: config.territoryName,
       url: config.baseUrl,
       manuallyApprovesFollowers: true,
+      'rezo:ledgerLogs': `${config.baseUrl}/ledger/logs`,
+      'rezo:ledgerWitnessKey': ledger.witnessKey,
+      attachment: ledger.logs.map((l) => ({
+        type: 'PropertyValue',
+        name: `rezo:ledgerLog:${l.currencyCode}`,
+        value: l.verifierKey,
+      })),
     };
+  }
   return {
     ...common,
     type: 'Group',

@@ -2,11 +2,10 @@ import type { ExpressionBuilder } from 'kysely';
 import type { Actor } from '../access/actor.ts';
 import { inTransaction } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
-import { followAnswer } from './acceptFollow.ts';
+import { queueAnswer } from './answer.ts';
 import type { FederationData } from './fedify.ts';
 import { requireOperator } from './operators.ts';
-import { queueActivity } from './outbox.ts';
-import { INSTANCE_ACTOR } from './urls.ts';
+import { actorUrl, INSTANCE_ACTOR } from './urls.ts';
 
 /**
  * An operator answers a remote Follow of the instance actor that waits (not on REZO_FEDERATION_ALLOW):
@@ -38,10 +37,11 @@ export async function answerFollowRequest(
       .executeTakeFirst();
     if (!request || !remote) return 'none' as const;
     const type = input.accept ? 'Accept' : 'Reject';
-    await queueActivity(trx, {
-      sender: INSTANCE_ACTOR,
-      inboxes: [remote.inbox],
-      activity: followAnswer(data.config.baseUrl, type, INSTANCE_ACTOR, input.follower, request.follow_activity_id),
+    await queueAnswer(trx, data.config.baseUrl, {
+      type,
+      from: INSTANCE_ACTOR,
+      to: { id: input.follower, inbox: remote.inbox },
+      object: { id: request.follow_activity_id, type: 'Follow', object: actorUrl(data.config.baseUrl, INSTANCE_ACTOR) },
     });
     return input.accept ? ('accepted' as const) : ('rejected' as const);
   });

@@ -37,16 +37,28 @@ const LOCAL: Record<string, unknown> = {
   },
 };
 
-/** Fedify's context loader, answering the contexts above from memory. */
-export function contextLoaderFactory(allowPrivateAddress: boolean): DocumentLoaderFactory {
-  return (options) => {
-    const fetched: DocumentLoader = getDocumentLoader({
-      allowPrivateAddress: options?.allowPrivateAddress ?? allowPrivateAddress,
-      userAgent: options?.userAgent,
-    });
-    return async (url) => {
-      const local = LOCAL[url];
-      return local ? { contextUrl: null, documentUrl: url, document: local } : fetched(url);
-    };
+/** The contexts Fedify 1.5.9 preloads (its runtime/contexts.js): its own loader answers them without a fetch. */
+const FEDIFY_PRELOADED = new Set([
+  'https://www.w3.org/ns/activitystreams',
+  'https://w3id.org/security/v1',
+  'https://w3id.org/security/data-integrity/v1',
+  'https://www.w3.org/ns/did/v1',
+  'https://w3id.org/security/multikey/v1',
+  'https://w3id.org/identity/v1',
+  'https://purl.archive.org/socialweb/webfinger',
+  'http://schema.org/',
+  'https://gotosocial.org/ns',
+]);
+const preloaded = getDocumentLoader();
+
+/**
+ * Fedify's context loader: the contexts above from memory, Fedify's preloaded ones from Fedify,
+ * any other through `fetched` (documentLoader.ts: address checks, size and time limits).
+ */
+export function contextLoaderFactory(fetched: DocumentLoader): DocumentLoaderFactory {
+  return () => async (url) => {
+    const local = LOCAL[url];
+    if (local) return { contextUrl: null, documentUrl: url, document: local };
+    return FEDIFY_PRELOADED.has(url) ? preloaded(url) : fetched(url);
   };
 }

@@ -1,4 +1,4 @@
-import { Application, createFederation, Endpoints, Group, type Federation } from '@fedify/fedify';
+import { Application, createFederation, Endpoints, Group, kvCache, type Federation } from '@fedify/fedify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
@@ -6,6 +6,7 @@ import { findPlaceById, findPlaceBySlug } from '../places/index.ts';
 import { isUuid } from '../shared/ids.ts';
 import { actorKeyPairs } from './actorKeys.ts';
 import { contextLoaderFactory } from './contexts.ts';
+import { fetchDocument, signedDocumentLoader } from './documentLoader.ts';
 import { registerInbox } from './inbox.ts';
 import { KyselyKvStore } from './kvStore.ts';
 import { INSTANCE_ACTOR } from './urls.ts';
@@ -28,12 +29,20 @@ export type RezoFederation = Federation<FederationData>;
  * message queue: deliveries go through federation_outbox, inbox activities are handled in the request.
  */
 export function createRezoFederation(db: Db, config: Config): RezoFederation {
+  const kv = new KyselyKvStore(db);
+  const allowPrivate = config.federationAllowPrivate;
+  // Every fetch Fedify makes goes through fetchDocument (documentLoader.ts): address checks at
+  // connection time, 1 MiB, 10 s; actors and keys fetched with a GET signed by the instance actor.
+  // Fedify's own `allowPrivateAddress` is left off: it forbids custom loaders, and fetchDocument
+  // applies the same rule (private addresses only in development and tests).
+  const signedLoader = kvCache({ loader: signedDocumentLoader(db, config.baseUrl, allowPrivate), kv });
   const federation = createFederation<FederationData>({
-    kv: new KyselyKvStore(db),
+    kv,
     origin: config.baseUrl,
-    allowPrivateAddress: config.federationAllowPrivate,
     signatureTimeWindow: { hours: 1 },
-    contextLoaderFactory: contextLoaderFactory(config.federationAllowPrivate),
+    documentLoaderFactory: () => signedLoader,
+    contextLoaderFactory: contextLoaderFactory(kvCache({ loader: (url) => fetchDocument(url, { allowPrivate }), kv })),
+    authenticatedDocumentLoaderFactory: (signer) => (url) => fetchDocument(url, { allowPrivate, signer }),
   });
   federation
     .setActorDispatcher('/ap/actors/{identifier}', async (ctx, identifier) => {

@@ -1,11 +1,28 @@
-import { Accept, Create, Delete, Follow, Reject, Undo, Update, type InboxContext } from '@fedify/fedify';
+import {
+  Accept,
+  type Actor,
+  Announce,
+  Create,
+  Delete,
+  Follow,
+  Join,
+  Leave,
+  Reject,
+  Undo,
+  Update,
+  type InboxContext,
+} from '@fedify/fedify';
 import { inTransaction } from '../db/database.ts';
 import type { FederationData, RezoFederation } from './fedify.ts';
 import { acceptFollow } from './acceptFollow.ts';
+import { receiveAnnounce } from './announce.ts';
+import { signedDocumentLoader } from './documentLoader.ts';
 import { firstTime } from './inboxSeen.ts';
+import { answerJoin, leaveEvent, removeJoin } from './join.ts';
 import { isSkip, parseRemoteEvent } from './parseRemoteEvent.ts';
+import type { RemoteActor } from './remoteActors.ts';
 import { removeRemoteEvent, storeRemoteEvent } from './storeRemoteEvent.ts';
-import { idOf, originOf } from './urls.ts';
+import { addressedToPublic, idOf, originOf } from './urls.ts';
 
 type Ctx = InboxContext<FederationData>;
 type Raw = Record<string, unknown>;
@@ -31,6 +48,9 @@ export function registerInbox(federation: RezoFederation): void {
     .on(Create, onEventActivity)
     .on(Update, onEventActivity)
     .on(Delete, onDelete)
+    .on(Join, onJoin)
+    .on(Leave, onLeave)
+    .on(Announce, onAnnounce)
     .onError((ctx, error) => ctx.data.logger.error({ err: error }, 'federation inbox failed'));
 }
 
@@ -52,16 +72,21 @@ async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
   const queued = await acceptFollow(ctx.data, {
     activityId: id,
     localActor: target.identifier,
-    follower: {
-      id: follower.id.href,
-      type: String(follower.constructor.name),
-      inbox: follower.inboxId.href,
-      sharedInbox: follower.endpoints?.sharedInbox?.href ?? null,
-      handle: follower.preferredUsername?.toString() ?? null,
-      name: follower.name?.toString() ?? '',
-    },
+    follower: remoteActorOf(follower, follower.inboxId),
   });
   if (queued) ctx.data.kick();
+}
+
+/** What we keep of a fetched actor: where to deliver to it. */
+function remoteActorOf(actor: Actor, inbox: URL): RemoteActor {
+  return {
+    id: actor.id!.href,
+    type: String(actor.constructor.name),
+    inbox: inbox.href,
+    sharedInbox: actor.endpoints?.sharedInbox?.href ?? null,
+    handle: actor.preferredUsername?.toString() ?? null,
+    name: actor.name?.toString() ?? '',
+  };
 }
 
 async function onFollowAnswer(
@@ -96,11 +121,34 @@ async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
       .where('remote_actor', '=', actor)
       .where('follow_activity_id', '=', object)
       .execute();
+    // Undo(Join) by the joiner itself: uncounted.
+    await removeJoin(trx, { actor, joinActivityId: object });
   });
 }
 
-const PUBLIC_SPELLINGS = new Set(['https://www.w3.org/ns/activitystreams#Public', 'as:Public', 'Public']);
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+/** Join of one of our Event objects: free date → Accept and counted, else Reject (join.ts). */
+async function onJoin(ctx: Ctx, join: Join): Promise<void> {
+  const id = join.id?.href;
+  const objectId = join.objectId?.href;
+  if (!id || !objectId) return ignore(ctx, 'join without object', id);
+  const joiner = await join.getActor(ctx);
+  if (!joiner?.id || !joiner.inboxId) return ignore(ctx, 'joiner without inbox', id);
+  const answer = await answerJoin(ctx.data, {
+    activityId: id,
+    objectId,
+    joiner: remoteActorOf(joiner, joiner.inboxId),
+  });
+  if (answer === 'accepted' || answer === 'rejected') ctx.data.kick();
+  else ignore(ctx, `join ${answer}`, id);
+}
+
+async function onLeave(ctx: Ctx, leave: Leave): Promise<void> {
+  const id = leave.id?.href;
+  const actor = leave.actorId?.href;
+  const objectId = leave.objectId?.href;
+  if (!id || !actor || !objectId) return ignore(ctx, 'leave without object', id);
+  await leaveEvent(ctx.data.db, { activityId: id, actor, objectId, base: ctx.data.config.baseUrl });
+}
 
 /** Create or Update of an Event: from a followed actor, same origin as the object, public, not a draft. */
 async function onEventActivity(ctx: Ctx): Promise<void> {
@@ -112,8 +160,7 @@ async function onEventActivity(ctx: Ctx): Promise<void> {
   const event = parseRemoteEvent(object);
   if (isSkip(event)) return ignore(ctx, event.skip, id);
   if (originOf(event.id) !== originOf(actor)) return ignore(ctx, 'object from another origin', id);
-  const audience = [...list(object.to), ...list(object.cc), ...list(raw.to), ...list(raw.cc)].map(idOf);
-  if (!audience.some((a) => a !== null && PUBLIC_SPELLINGS.has(a))) return ignore(ctx, 'not public', id);
+  if (!addressedToPublic(object, raw)) return ignore(ctx, 'not public', id);
   const stored = await storeRemoteEvent(ctx.data.db, { activityId: id, actor, object, event });
   if (stored === 'not-followed') ignore(ctx, 'actor not followed', id);
   if (stored === 'out-of-range') ignore(ctx, 'dates out of range', id);
@@ -127,4 +174,22 @@ async function onDelete(ctx: Ctx): Promise<void> {
   if (!id || !actor || !objectId) return ignore(ctx, 'delete without object', id);
   if (originOf(objectId) !== originOf(actor)) return ignore(ctx, 'object from another origin', id);
   await removeRemoteEvent(ctx.data.db, { activityId: id, actor, objectId });
+}
+
+/** Announce of an Event by a followed actor: the object fetched from its origin (announce.ts), never the embedded copy. */
+async function onAnnounce(ctx: Ctx, announce: Announce): Promise<void> {
+  const id = announce.id?.href;
+  const announcer = announce.actorId?.href;
+  const objectId = announce.objectId?.href;
+  if (!id || !announcer || !objectId) return ignore(ctx, 'announce without object', id);
+  const { db, config } = ctx.data;
+  // Not Fedify's cached loader: an Update announced again must be fetched again.
+  const load = signedDocumentLoader(db, config.baseUrl, config.federationAllowPrivate);
+  const result = await receiveAnnounce(db, load, {
+    activityId: id,
+    announcer,
+    objectId,
+    ownOrigin: new URL(config.baseUrl).origin,
+  });
+  if (result !== 'stored') ignore(ctx, result, id);
 }

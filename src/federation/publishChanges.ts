@@ -8,6 +8,7 @@ import { uuidv7 } from '../shared/ids.ts';
 import { dateFigures, offersOf, placesLeft } from '../ticketing/index.ts';
 import { bandOfObject, nextUpdated } from './availabilityBands.ts';
 import { buildEventObject, EVENT_CONTEXT, tombstone } from './eventObject.ts';
+import { joinsOf } from './join.ts';
 import { queueActivity } from './outbox.ts';
 import { activityUrl, actorUrl, INSTANCE_ACTOR, PUBLIC } from './urls.ts';
 
@@ -100,17 +101,15 @@ export async function objectsOf(
   event: AgendaEvent,
   venue: Place,
 ): Promise<Map<string, Record<string, unknown>>> {
-  const [offers, figures, left] = await Promise.all([
+  const dateIds = event.dates.map((d) => d.id);
+  const [offers, figures, left, joins] = await Promise.all([
     offersOf(db, venue.id, event.id),
-    dateFigures(
-      db,
-      venue.id,
-      event.dates.map((d) => d.id),
-    ),
+    dateFigures(db, venue.id, dateIds),
     placesLeft(
       db,
-      event.dates.map((d) => ({ placeId: venue.id, dateId: d.id })),
+      dateIds.map((dateId) => ({ placeId: venue.id, dateId })),
     ),
+    joinsOf(db, dateIds),
   ]);
   const objects = new Map<string, Record<string, unknown>>();
   for (const date of event.dates) {
@@ -123,9 +122,8 @@ export async function objectsOf(
       dateId: date.id,
       venue: { id: venue.id, slug: venue.slug, name: venue.name, language: venue.language },
       offers: prices.length ? prices : null,
-      figures: figure
-        ? { capacity: figure.capacity, sold: figure.sold, remaining: left.get(date.id)?.remaining ?? null }
-        : null,
+      // Participants are ticket holders and those who joined a free date from the fediverse.
+      figures: figure ? figuresOf(figure, left.get(date.id)?.remaining ?? null, joins.get(date.id) ?? 0) : null,
       summary: summaryOf(venue.language, date.startsAt, date.timezone, venue, lowest, event.currency),
     });
     // The activity carries the @context.
@@ -133,6 +131,22 @@ export async function objectsOf(
     objects.set(date.id, object);
   }
   return objects;
+}
+
+/**
+ * A date's figures as its Event object shows them: participants are ticket holders and those who joined
+ * the free date from the fediverse (join.ts); the places left (ticketing's, held places counted) less the joins.
+ */
+function figuresOf(
+  figure: { capacity: number | null; sold: number },
+  remaining: number | null,
+  joined: number,
+): { capacity: number | null; sold: number; remaining: number | null } {
+  return {
+    capacity: figure.capacity,
+    sold: figure.sold + joined,
+    remaining: remaining === null ? null : Math.max(0, remaining - joined),
+  };
 }
 
 /** "samedi 5 décembre 2026, 20:00 · La Raffinerie, Saint-Paul · dès 12,00 €", in the venue's language. */

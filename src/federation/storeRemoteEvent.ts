@@ -8,21 +8,28 @@ import { liveAvailabilityUrlOf } from './refreshRemoteAvailability.ts';
 /**
  * Stores an Event received in a Create or Update: raw as received, and the fields parseRemoteEvent
  * read from it (the agenda's union of remote events reads those: docs/FEDERATION.md, "Following remote
- * venues"). Only from an actor a local actor follows (accepted). Updates apply in order: a copy whose
+ * venues"). Only from an actor a local actor follows (accepted), or through one (`via`: Announce). Updates apply in order: a copy whose
  * `updated` is older than the stored one, or equal with a `sequence` not greater, changes nothing
  * (deliveries retried arrive out of order); an event removed by an operator stays removed. An event
  * starting more than a year ago or more than three years ahead is refused (withinStoredRange).
  */
 export async function storeRemoteEvent(
   db: Db,
-  input: { activityId: string; actor: string; object: Record<string, unknown>; event: RemoteEvent },
+  input: {
+    activityId: string;
+    actor: string;
+    object: Record<string, unknown>;
+    event: RemoteEvent;
+    /** The followed actor it came through when not its origin (an Announce by a relay or a group). */
+    via?: string;
+  },
 ): Promise<'stored' | 'not-followed' | 'seen' | 'out-of-range'> {
   if (!withinStoredRange(input.event, new Date())) return 'out-of-range';
   return inTransaction(db, async (trx) => {
     const followed = await trx
       .selectFrom('federation_follows')
       .select('local_actor')
-      .where('remote_actor', '=', input.actor)
+      .where('remote_actor', '=', input.via ?? input.actor)
       .where('state', '=', 'accepted')
       .executeTakeFirst();
     if (!followed) return 'not-followed';

@@ -48,3 +48,14 @@ export function idOf(value: unknown): string | null {
 
 /** A JSON-LD term whose value is an IRI (`{"@id": iri, "@type": "@id"}`), for the @context of our documents. */
 export const iriTerm = (iri: string) => ({ '@id': iri, '@type': '@id' });
+
+const PUBLIC_SPELLINGS = new Set([PUBLIC, 'as:Public', 'Public']);
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+
+/** Whether one of these documents (an object, its activity) addresses the public in `to` or `cc`, any of the three spellings. */
+export function addressedToPublic(...documents: Record<string, unknown>[]): boolean {
+  return documents
+    .flatMap((d) => [...list(d.to), ...list(d.cc)])
+    .map(idOf)
+    .some((a) => a !== null && PUBLIC_SPELLINGS.has(a));
+}

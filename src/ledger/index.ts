@@ -57,3 +57,4 @@ export { formatAmount } from './transparency.ts';
 export { lockAccountBalances } from './accountsOfOwner.ts';
 export { balancesTable, historyTable, venuesAccepting } from './moneyViews.ts';
 export type { BalanceLine } from './moneyViews.ts';
+export { ledgerIdentity } from './witness/identity.ts';

@@ -59,3 +59,21 @@ export async function witnessVerifierKey(db: Db, baseUrl: string): Promise<strin
   const key = await loadWitnessKey(db);
   return formatVerifierKey(witnessName(baseUrl), SIGNATURE_TYPE.cosignatureV1, rawEd25519PublicKey(key.publicKey));
 }
+
+/**
+ * What `rezo ledger identity` prints and the instance actor publishes (docs/FEDERATION.md, "Actors"):
+ * the witness's verifier key and each currency log's, by currency code.
+ */
+export async function ledgerIdentity(
+  db: Db,
+  baseUrl: string,
+): Promise<{ witnessKey: string; logs: { currencyCode: string; origin: string; verifierKey: string }[] }> {
+  const codes = await db.selectFrom('ledger_currencies').select('code').orderBy('code').execute();
+  const logs = await Promise.all(
+    codes.map(async (c) => {
+      const origin = logOrigin(baseUrl, c.code);
+      return { currencyCode: c.code, origin, verifierKey: await logVerifierKey(db, origin) };
+    }),
+  );
+  return { witnessKey: await witnessVerifierKey(db, baseUrl), logs };
+}

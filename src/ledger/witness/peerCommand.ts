@@ -1,8 +1,7 @@
 import type { Db } from '../../db/database.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { list, parseArgs, type Output } from '../commandArgs.ts';
-import { logOrigin, logVerifierKey } from './identity.ts';
-import { witnessIdentity } from './logs.ts';
+import { ledgerIdentity } from './identity.ts';
 import { pinPeer } from './pinPeer.ts';
 
 export const PEER_USAGE =
@@ -22,11 +21,9 @@ export async function peerCommand(
   const { positional, options } = parseArgs(args, ['--url', '--witness-key', '--log-keys'], PEER_USAGE);
   const [action, sub] = positional;
   if (action === 'identity' && positional.length === 1 && options.size === 0) {
-    const witness = await witnessIdentity(db, node.baseUrl);
-    out.stdout(`witness ${witness.verifierKey}\n`);
-    const codes = await db.selectFrom('ledger_currencies').select('code').orderBy('code').execute();
-    const keys = await Promise.all(codes.map((c) => logVerifierKey(db, logOrigin(node.baseUrl, c.code))));
-    out.stdout(`log-keys ${keys.join(',')}\n`);
+    const identity = await ledgerIdentity(db, node.baseUrl);
+    out.stdout(`witness ${identity.witnessKey}\n`);
+    out.stdout(`log-keys ${identity.logs.map((l) => l.verifierKey).join(',')}\n`);
     return 0;
   }
   if (action === 'peer' && sub === 'add' && positional.length === 2) {
