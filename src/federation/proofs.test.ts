@@ -6,6 +6,7 @@ import type { DocumentLoader } from '@fedify/fedify';
 import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { actorKeyPairs } from './actorKeys.ts';
 import { deliverOutbox, queueActivity } from './outbox.ts';
+import { listenInbox } from './testFixtures.ts';
 import { addProof, canonicalJson, DATA_INTEGRITY_CONTEXT, multibaseBase58btc } from './proofs.ts';
 
 /** Object integrity proofs (FEP-8b32) on what Rezo sends, checked with Fedify's own verifier. */
@@ -28,9 +29,7 @@ let inbox: string;
 
 before(async () => {
   t = await createTestNode({ baseUrl: BASE, federationRetryMs: 10 });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
-  const address = receiver.address();
-  inbox = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/inbox`;
+  inbox = await listenInbox(receiver);
 });
 after(async () => {
   receiver.close();

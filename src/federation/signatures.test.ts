@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { actorKeyPairs } from './actorKeys.ts';
 import { deliverOutbox, queueActivity } from './outbox.ts';
+import { listenInbox } from './testFixtures.ts';
 
 /** Independent verifiers of draft-cavage signatures: Gancio's (@peertube/http-signature) and Joyent's. */
 type Verifier = {
@@ -32,9 +33,7 @@ let inbox: string;
 
 before(async () => {
   t = await createTestNode({ baseUrl: 'http://rezo.test' });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
-  const address = receiver.address();
-  inbox = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/inbox`;
+  inbox = await listenInbox(receiver);
 });
 after(async () => {
   receiver.close();
