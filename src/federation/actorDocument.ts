@@ -7,6 +7,9 @@ const ACTOR_CONTEXT = [
   AS_CONTEXT,
   'https://w3id.org/security/v1',
   'https://w3id.org/security/data-integrity/v1',
+  // Multikey, controller, publicKeyMultibase (and `assertionMethod` below): without them #key-2 is
+  // no Multikey to a JSON-LD reader and object proofs (proofs.ts) cannot be verified.
+  'https://w3id.org/security/multikey/v1',
   {
     mz: 'https://joinmobilizon.org/ns#',
     rezo: 'https://rezo.coop/ns#',
@@ -24,6 +27,7 @@ const ACTOR_CONTEXT = [
     events: iriTerm('mz:events'),
     openness: iriTerm('mz:openness'),
     upcomingEvents: iriTerm('fep8a8e:upcomingEvents'),
+    assertionMethod: { '@id': 'https://w3id.org/security#assertionMethod', '@type': '@id', '@container': '@set' },
   },
 ];
 

@@ -47,7 +47,11 @@ beforeEach(async () => {
 let n = 0;
 async function queue(count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const activity = { id: `http://rezo.test/ap/activities/${++n}`, type: 'Create', actor: 'x' };
+    const activity = {
+      id: `http://rezo.test/ap/activities/${++n}`,
+      type: 'Create',
+      actor: 'http://rezo.test/ap/actors/relay',
+    };
     await queueActivity(t.db, { sender: 'relay', inboxes: [inbox], activity });
   }
 }

@@ -189,7 +189,11 @@ describe('removing one received event', () => {
 describe('deliveries in trouble', () => {
   test('failed and late deliveries are listed; an operator retries one now with a fresh count', async () => {
     await db.deleteFrom('federation_outbox').execute();
-    const activity = (id: string) => ({ id: `https://here.test/ap/activities/${id}`, type: 'Create' });
+    const activity = (id: string) => ({
+      id: `https://here.test/ap/activities/${id}`,
+      type: 'Create',
+      actor: 'https://here.test/ap/actors/relay',
+    });
     for (const id of ['failed', 'late', 'young', 'sent'])
       await queueActivity(db, { sender: 'relay', inboxes: [`https://x.test/${id}`], activity: activity(id) });
     const set = (id: string, values: { state?: 'failed' | 'sent'; attempts: number }) =>

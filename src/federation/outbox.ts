@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Db, Trx } from '../db/database.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { actorKeyPairs } from './actorKeys.ts';
+import { addProof } from './proofs.ts';
 import { deliveryBlocked } from './blocks.ts';
 import {
   BREAKER_FAILURES,
@@ -26,7 +27,9 @@ const MAX_ROUNDS = 10;
 /**
  * Queues an activity for some inboxes, in the caller's transaction: a rolled-back change sends nothing,
  * a committed one is sent. One row per inbox (a shared inbox gets one copy for all its followers);
- * the same activity queued twice for an inbox is kept once.
+ * the same activity queued twice for an inbox is kept once. The stored body carries the sender's
+ * object proof (FEP-8b32, proofs.ts, with its Ed25519 key `#key-2`), so every retry sends the same
+ * proof; the activity's `actor` must be the sender's actor URL.
  */
 export async function queueActivity(
   trx: Trx | Db,
@@ -34,7 +37,11 @@ export async function queueActivity(
 ): Promise<void> {
   const inboxes = [...new Set(delivery.inboxes)];
   if (inboxes.length === 0) return;
-  const body = JSON.stringify(delivery.activity);
+  const actor = delivery.activity.actor;
+  if (typeof actor !== 'string' || !actor.endsWith(`/ap/actors/${delivery.sender}`))
+    throw new Error(`the actor of ${String(delivery.activity.id)} is not the sender ${delivery.sender}`);
+  const keys = await actorKeyPairs(trx, delivery.sender);
+  const body = JSON.stringify(await addProof(delivery.activity, keys.ed25519.privateKey, `${actor}#key-2`));
   await trx
     .insertInto('federation_outbox')
     .values(

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { createTestNode, type TestNode } from '../../test/harness.ts';
 import { actorKeyPairs } from './actorKeys.ts';
 import { deliverOutbox, queueActivity } from './outbox.ts';
+import { listenInbox } from './testFixtures.ts';
 
 /** Independent verifiers of draft-cavage signatures: Gancio's (@peertube/http-signature) and Joyent's. */
 type Verifier = {
@@ -32,9 +33,7 @@ let inbox: string;
 
 before(async () => {
   t = await createTestNode({ baseUrl: 'http://rezo.test' });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
-  const address = receiver.address();
-  inbox = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/inbox`;
+  inbox = await listenInbox(receiver);
 });
 after(async () => {
   receiver.close();
@@ -56,7 +55,12 @@ describe('outgoing deliveries', () => {
     await queueActivity(t.db, { sender: 'relay', inboxes: [inbox, inbox], activity });
     assert.equal(await deliverOutbox(t.db, t.config), 1, 'one row per inbox');
     const { request, body } = received[0]!;
-    assert.deepEqual(JSON.parse(body), activity);
+    // The body is the activity with its object proof (proofs.ts) and the Data Integrity context.
+    const { proof, '@context': context, ...sent } = JSON.parse(body) as Record<string, unknown>;
+    const { '@context': _context, ...original } = activity;
+    assert.deepEqual(sent, original);
+    assert.deepEqual(context, [activity['@context'], 'https://w3id.org/security/data-integrity/v1']);
+    assert.equal((proof as { cryptosuite: string }).cryptosuite, 'eddsa-jcs-2022');
     assert.equal(request.headers['content-type'], 'application/activity+json');
     const digest = `SHA-256=${createHash('sha256').update(body).digest('base64')}`;
     assert.equal(request.headers.digest, digest);
@@ -82,7 +86,11 @@ describe('outgoing deliveries', () => {
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', () => resolve()));
     const address = refusing.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/inbox`;
-    const activity = { id: 'http://rezo.test/ap/activities/2', type: 'Create', actor: 'x' };
+    const activity = {
+      id: 'http://rezo.test/ap/activities/2',
+      type: 'Create',
+      actor: 'http://rezo.test/ap/actors/relay',
+    };
     await queueActivity(t.db, { sender: 'relay', inboxes: [url], activity });
     await deliverOutbox(t.db, t.config);
     const row = await outboxRow(activity.id);
@@ -90,7 +98,7 @@ describe('outgoing deliveries', () => {
     refusing.close();
 
     const production = { ...t.config, federationAllowPrivate: false };
-    const third = { id: 'http://rezo.test/ap/activities/3', type: 'Create', actor: 'x' };
+    const third = { id: 'http://rezo.test/ap/activities/3', type: 'Create', actor: 'http://rezo.test/ap/actors/relay' };
     await queueActivity(t.db, { sender: 'relay', inboxes: [inbox], activity: third });
     const before = received.length;
     await deliverOutbox(t.db, production);

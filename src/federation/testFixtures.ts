@@ -47,6 +47,12 @@ export async function followed(
   });
 }
 
+/** Starts a loopback server on a free port: the URL of its `/inbox`. */
+export async function listenInbox(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/inbox`;
+}
+
 /** A Rezo node listening on a 127.0.0.1 port (private addresses allowed: test mode). */
 export interface Running extends TestNode {
   port: number;
