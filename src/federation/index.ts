@@ -1,4 +1,3 @@
 // The public surface of src/federation (docs/ARCHITECTURE.md, "Module surfaces"): what the other modules may use.
-export { remoteEventsFor, type RemoteEventsQuery, type StoredRemoteEvent } from './remoteEventsFor.ts';
 export type { RemoteEvent, RemotePlace, RemoteStatus, RemoteAvailability } from './parseRemoteEvent.ts';
 export { refreshRemoteAvailability, type RemoteAvailabilityState } from './refreshRemoteAvailability.ts';

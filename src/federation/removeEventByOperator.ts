@@ -5,7 +5,7 @@ import { requireOperator } from './operators.ts';
 /**
  * An operator removes one received event from the territory's agenda (docs/FEDERATION.md,
  * "Moderation"): it is kept marked `removed_by_operator`, so a later Update of it changes nothing
- * (storeRemoteEvent) and it is never shown again (remoteEventsFor). Removing it again does nothing.
+ * (storeRemoteEvent) and it is never shown again (remoteAgendaSource). Removing it again does nothing.
  */
 export async function removeEventByOperator(db: Db, who: Actor, input: { eventId: string }): Promise<boolean> {
   requireOperator(who);
